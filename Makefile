@@ -1,0 +1,24 @@
+# The README's two commands: `make demo` runs rcu on demo data, `make test` runs the tests.
+# Both install what they need first (a virtualenv in .venv, the OpenSearch node under .rcu/).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install stop
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: install
+	$(BIN)/rcu opensearch start
+
+test: install
+	$(BIN)/python -m pytest
+
+stop:
+	$(BIN)/rcu opensearch stop

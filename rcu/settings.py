@@ -1,0 +1,60 @@
+"""rcu's one configuration: environment variables prefixed RCU_ (OPENSEARCH_URL also unprefixed)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob rcu reads from its environment, with the defaults a developer machine needs."""
+
+    model_config = SettingsConfigDict(env_prefix="RCU_", extra="ignore", populate_by_name=True)
+
+    opensearch_url: str = Field(
+        default="http://127.0.0.1:9200",
+        validation_alias=AliasChoices("OPENSEARCH_URL", "RCU_OPENSEARCH_URL"),
+        description="The cluster rcu talks to; the managed local node listens here when it is local.",
+    )
+    opensearch_user: str | None = None
+    opensearch_password: SecretStr | None = None
+    opensearch_verify_certs: bool = True
+    opensearch_ca_certs: Path | None = None
+    opensearch_timeout_s: float = 30.0
+
+    home: Path = Field(
+        default=Path(".rcu"),
+        description="Data folder of the managed node: distribution, data, logs, pid (git-ignored).",
+    )
+    node_heap: str = Field(default="2g", description="JVM heap of the managed node (-Xms and -Xmx).")
+    node_start_timeout_s: float = 180.0
+    node_system_user: str = Field(
+        default="rcu-opensearch",
+        description="OpenSearch refuses to run as root; when rcu runs as root it starts the node as this user.",
+    )
+    java_home: Path | None = Field(
+        default=None, description="A JDK for the managed node; found automatically when unset."
+    )
+
+    index_prefix: str = Field(default="rcu", description="Every index and alias rcu owns starts with this.")
+
+    @property
+    def opensearch_port(self) -> int:
+        parts = urlsplit(self.opensearch_url)
+        if parts.port:
+            return parts.port
+        return 443 if parts.scheme == "https" else 9200
+
+    @property
+    def opensearch_host(self) -> str:
+        return urlsplit(self.opensearch_url).hostname or "127.0.0.1"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

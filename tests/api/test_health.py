@@ -1,0 +1,30 @@
+"""Liveness and readiness against the real node."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from rcu.settings import Settings
+
+
+def test_health_answers_without_opensearch(opensearch_settings: Settings) -> None:
+    unreachable = opensearch_settings.model_copy(update={"opensearch_url": "http://127.0.0.1:9"})
+    with TestClient(create_app(unreachable)) as client:
+        assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_ready_when_opensearch_answers(opensearch_settings: Settings) -> None:
+    with TestClient(create_app(opensearch_settings)) as client:
+        response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+def test_not_ready_is_a_503_with_retry_after_and_no_internals(opensearch_settings: Settings) -> None:
+    unreachable = opensearch_settings.model_copy(update={"opensearch_url": "http://127.0.0.1:9", "opensearch_timeout_s": 1})
+    with TestClient(create_app(unreachable)) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "Traceback" not in response.text and "ConnectionError" not in response.text
