@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from opensearchpy.exceptions import OpenSearchException
 
+from indexers.ingest import Ingestion
+from indexers.readers import ReaderError, SourceFiles
+from indexers.report import IngestSummary, RejectsReport
 from rcu.settings import get_settings
+from search.client import bulk_client, sync_client
+from search.indices import IndexNames, SchemaOutdated, reindex_records
 from search.node.errors import NodeSetupError
 from search.node.process import NodeStatus, node_status, start_node, stop_node
 
@@ -15,6 +23,8 @@ app = typer.Typer(no_args_is_help=True, help="rcu — Référentiel Client Uniqu
 opensearch_app = typer.Typer(no_args_is_help=True, help="The managed local OpenSearch node.")
 app.add_typer(opensearch_app, name="opensearch")
 
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
 EXIT_SETUP_FAILED = 3
 EXIT_NODE_DOWN = 4
 
@@ -43,6 +53,74 @@ def _print_status(status: NodeStatus) -> None:
 def _fail(error: NodeSetupError) -> typer.Exit:
     typer.echo(f"error: {error}", err=True)
     return typer.Exit(EXIT_SETUP_FAILED)
+
+
+def _ingest_with_progress(ingestion: Ingestion, files: SourceFiles) -> IngestSummary:
+    if not sys.stderr.isatty():
+        return ingestion.run(files)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} records"),
+        TextColumn("[cyan]{task.fields[rate]:,.0f} records/s"),
+        TextColumn("{task.fields[rejected]} rejected"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingest", total=None, rate=0.0, rejected=0)
+
+        def tick(summary: IngestSummary) -> None:
+            if summary.read % 500 == 0:
+                elapsed = progress.tasks[0].elapsed or 1e-9
+                progress.update(task, completed=summary.read, rate=summary.read / elapsed, rejected=summary.rejected)
+
+        return ingestion.run(files, on_record=tick)
+
+
+@app.command("ingest")
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
+    mapping: Annotated[Path | None, typer.Option(help="CSV mapping for every CSV file (default: FILE.mapping.toml beside each).")] = None,
+    rejects: Annotated[Path, typer.Option(help="Where rejected records and field warnings are written (JSON Lines).")] = Path("rejects.jsonl"),
+) -> None:
+    """Validate, normalize and index source records. Exit code 1 when any record was rejected."""
+    settings = get_settings()
+    try:
+        files = SourceFiles.discover(paths, mapping)
+    except ReaderError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    client = bulk_client(settings)
+    try:
+        with RejectsReport(rejects) as report:
+            summary = _ingest_with_progress(Ingestion(client, IndexNames(settings.index_prefix), report), files)
+    except (ReaderError, SchemaOutdated) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except OpenSearchException as error:
+        typer.echo(f"error: OpenSearch at {settings.opensearch_url} failed and retries did not help: {error}", err=True)
+        typer.echo("Nothing is half-written; run the same command again when the cluster is back.", err=True)
+        raise typer.Exit(EXIT_NODE_DOWN) from None
+    finally:
+        client.close()
+    typer.echo(summary.line())
+    if summary.rejected or summary.warnings:
+        typer.echo(f"rejected records and field warnings: {rejects}")
+    if summary.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+@app.command("reindex")
+def reindex() -> None:
+    """Rebuild the records index with this rcu's analysis and mappings, behind the same alias."""
+    settings = get_settings()
+    client = sync_client(settings)
+    try:
+        old, new = reindex_records(client, IndexNames(settings.index_prefix))
+    finally:
+        client.close()
+    typer.echo(f"records now in {new}" + (f" (was {old})" if old else ""))
 
 
 @app.command("serve")

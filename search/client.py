@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
-from opensearchpy import AsyncOpenSearch, OpenSearch
+from opensearchpy import AsyncOpenSearch, OpenSearch, Transport
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import TransportError
 
 from rcu.settings import Settings, get_settings
+
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = (429, 502, 503, 504)
+
+
+class BackoffTransport(Transport):
+    """Retries a request that failed for a transient reason (no connection, time-out, 429, 502–504),
+    waiting longer each time: a node that restarts or is busy slows a bulk load down, never breaks it."""
+
+    attempts = 6
+    initial_backoff_s = 0.5
+    max_backoff_s = 30.0
+
+    def perform_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return super().perform_request(method, url, *args, **kwargs)
+            except TransportError as error:
+                transient = isinstance(error, OpenSearchConnectionError) or error.status_code in RETRYABLE_STATUSES
+                if not transient or attempt == self.attempts:
+                    raise
+                wait = min(self.max_backoff_s, self.initial_backoff_s * 2 ** (attempt - 1))
+                log.warning("opensearch_retry method=%s url=%s attempt=%s wait_s=%.1f error=%s", method, url, attempt, wait, error.error)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
 
 
 def _client_options(settings: Settings) -> dict[str, Any]:
@@ -27,6 +58,11 @@ def _client_options(settings: Settings) -> dict[str, Any]:
 def sync_client(settings: Settings | None = None, **overrides: Any) -> OpenSearch:
     """A blocking client for the CLI, the indexers and the tests."""
     return OpenSearch(**{**_client_options(settings or get_settings()), **overrides})
+
+
+def bulk_client(settings: Settings | None = None, **overrides: Any) -> OpenSearch:
+    """A blocking client for long writes: transient failures are retried with exponential back-off."""
+    return sync_client(settings, transport_class=BackoffTransport, **overrides)
 
 
 def async_client(settings: Settings | None = None, **overrides: Any) -> AsyncOpenSearch:

@@ -1,0 +1,132 @@
+"""OpenSearch analysis settings and mappings, as data. The Python normalizers agree with them (tested).
+
+Name fields carry several views of one name, each answering one kind of query at the counter:
+- the field itself (`rcu_name`): folded words, "Hélène" = "HELENE", "l'Hôpital" → "hopital";
+- `.prefix`: edge n-grams for type-ahead, "dup" → Dupont;
+- `.compact`: the whole name without spaces or punctuation, "Lhopital" = "l'Hôpital", "Delafontaine";
+- `.phonetic`: rcu's French phonetic key (analyzers.phonetic), "Lefèvre" = "Lefebvre", "Dupond" = "Dupont";
+- `.dmetaphone`: double metaphone, for names of other origins;
+- `.keyword`: the folded name as one term, for exact matches and aggregations.
+`full_name` gathers given, family and birth names (copy_to) so "dup jea" can match across them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from analyzers.phonetic import FRENCH_PHONETIC_RULES
+
+EDGE_NGRAM_MAX = 20
+NAME_FIELDS = ("given_name", "family_name", "birth_name")
+
+
+def _phonetic_filter_names() -> list[str]:
+    return [f"rcu_fr_phonetic_{index:02d}" for index in range(len(FRENCH_PHONETIC_RULES))]
+
+
+def analysis() -> dict[str, Any]:
+    filters: dict[str, Any] = {
+        "rcu_elision": {"type": "elision", "articles_case": True, "articles": ["l", "d"]},
+        "rcu_prefix": {"type": "edge_ngram", "min_gram": 1, "max_gram": EDGE_NGRAM_MAX},
+        "rcu_compact": {"type": "pattern_replace", "pattern": "[^a-z0-9]", "replacement": ""},
+        "rcu_dmetaphone": {"type": "phonetic", "encoder": "double_metaphone", "replace": True},
+    }
+    for name, (pattern, replacement) in zip(_phonetic_filter_names(), FRENCH_PHONETIC_RULES, strict=True):
+        filters[name] = {"type": "pattern_replace", "pattern": pattern, "replacement": replacement}
+    folded = ["rcu_elision", "icu_folding"]
+    return {
+        "filter": filters,
+        "analyzer": {
+            "rcu_name": {"type": "custom", "tokenizer": "standard", "filter": folded},
+            "rcu_name_prefix": {"type": "custom", "tokenizer": "standard", "filter": [*folded, "rcu_prefix"]},
+            "rcu_name_compact": {"type": "custom", "tokenizer": "keyword", "filter": ["icu_folding", "rcu_compact"]},
+            "rcu_name_phonetic": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": [*folded, *_phonetic_filter_names()],
+            },
+            "rcu_name_dmetaphone": {"type": "custom", "tokenizer": "standard", "filter": [*folded, "rcu_dmetaphone"]},
+            "rcu_text": {"type": "custom", "tokenizer": "standard", "filter": folded},
+        },
+        "normalizer": {"rcu_folded": {"type": "custom", "filter": ["icu_folding"]}},
+    }
+
+
+def _name_field(copy_to: str | None = "full_name") -> dict[str, Any]:
+    field: dict[str, Any] = {
+        "type": "text",
+        "analyzer": "rcu_name",
+        "fields": {
+            "prefix": {"type": "text", "analyzer": "rcu_name_prefix", "search_analyzer": "rcu_name", "norms": False},
+            "compact": {"type": "text", "analyzer": "rcu_name_compact", "norms": False},
+            "phonetic": {"type": "text", "analyzer": "rcu_name_phonetic", "norms": False},
+            "dmetaphone": {"type": "text", "analyzer": "rcu_name_dmetaphone", "norms": False},
+            "keyword": {"type": "keyword", "normalizer": "rcu_folded", "ignore_above": 256},
+        },
+    }
+    if copy_to:
+        field["copy_to"] = copy_to
+    return field
+
+
+KEYWORD = {"type": "keyword", "ignore_above": 256}
+STORED_ONLY = {"type": "object", "enabled": False}
+
+
+def records_mappings() -> dict[str, Any]:
+    """The `records` index: one document per source record, normalized, raw values kept beside."""
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "record_id": KEYWORD,
+            "source": KEYWORD,
+            "source_id": KEYWORD,
+            "updated_at": {"type": "date"},
+            "ingested_at": {"type": "date"},
+            "deleted": {"type": "boolean"},
+            **{field: _name_field() for field in NAME_FIELDS},
+            "full_name": _name_field(copy_to=None),
+            "civility": KEYWORD,
+            "birth_date": {"type": "date", "format": "strict_date"},
+            "email": KEYWORD,
+            "phone": KEYWORD,
+            "street": {"type": "text", "analyzer": "rcu_text", "fields": {"keyword": {**KEYWORD, "normalizer": "rcu_folded"}}},
+            "postcode": KEYWORD,
+            "city": {"type": "text", "analyzer": "rcu_text", "fields": {"keyword": {**KEYWORD, "normalizer": "rcu_folded"}}},
+            "country": KEYWORD,
+            "loyalty_card": KEYWORD,
+            "customer_id": KEYWORD,
+            # What the source sent, for fields rcu normalized or could not: shown, never matched on.
+            "raw": STORED_ONLY,
+            # Every other field of the source (a call-center note, a segment …), kept as sent.
+            "attributes": STORED_ONLY,
+            # Data-quality warnings: which field, the raw value, why it was left out of matching.
+            "quality": {
+                "properties": {
+                    "fields": KEYWORD,
+                    "warnings": STORED_ONLY,
+                }
+            },
+        },
+    }
+
+
+def records_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    mappings = records_mappings()
+    body = {
+        "settings": {
+            "index": {"number_of_shards": shards, "number_of_replicas": replicas},
+            "analysis": analysis(),
+        },
+        "mappings": mappings,
+    }
+    mappings["_meta"] = {"rcu_schema": schema_fingerprint(body)}
+    return body
+
+
+def schema_fingerprint(body: dict[str, Any]) -> str:
+    """A short hash of analysis and mappings: the index needs `rcu reindex` when it changes."""
+    relevant = {"analysis": body["settings"]["analysis"], "mappings": {k: v for k, v in body["mappings"].items() if k != "_meta"}}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,75 @@
+"""A French phonetic key for names, defined once as rewrite rules and run in two places.
+
+OpenSearch's phonetic encoders are built for English (double metaphone) or for many languages at
+once (Beider-Morse): neither gives "Lefebvre" and "Lefèvre", or "Laurent" and "Lorant", one code.
+These rules spell a folded name the way it sounds in French. The same list becomes a chain of
+`pattern_replace` token filters in the index (analyzers.index_settings) and is applied here in
+Python for resolution; a test checks that both give the same keys.
+
+Rules are Java/Python-compatible regular expressions over folded lower-case letters, applied in
+order to each word; replacements use `$1` (Java's syntax), translated for Python below.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import jellyfish
+
+from analyzers.names import name_tokens
+
+FRENCH_PHONETIC_RULES: tuple[tuple[str, str], ...] = (
+    ("[^a-z]", ""),
+    ("(.)\\1+", "$1"),  # doubled letters: Rousseau / Rouseau
+    ("ph", "f"),
+    ("th", "t"),
+    ("sch", "ch"),
+    ("ch(?=r)", "k"),  # Christophe
+    ("ck", "k"),
+    ("cq", "k"),  # Leclercq / Leclerc
+    ("qu", "k"),
+    ("gu(?=[eiy])", "g"),
+    ("ch", "x"),
+    ("c(?=[eiy])", "s"),
+    ("g(?=[eiy])", "j"),
+    ("c", "k"),
+    ("h", ""),
+    ("w", "v"),
+    ("bv", "v"),  # Lefebvre / Lefèvre
+    ("y", "i"),
+    ("z", "s"),
+    ("eau", "o"),
+    ("au", "o"),
+    ("ou", "u"),
+    ("ean", "an"),  # Jean
+    ("(?:ain|ein|aim|eim|im)(?![aeiou])", "in"),
+    ("(?:an|en|am|em)(?![aeiou])", "an"),  # Laurent / Lorant
+    ("om(?![aeiou])", "on"),
+    ("(?:ai|ei)", "e"),
+    ("e[rz]$", "e"),  # Roger / Rogé
+    ("e$", ""),
+    ("[dtsxpg]+$", ""),  # silent final consonants: Dupont / Dupond, Renaud / Reno
+    ("(.)\\1+", "$1"),
+)
+
+_PYTHON_RULES = tuple((re.compile(pattern), re.sub(r"\$(\d)", r"\\\1", replacement)) for pattern, replacement in FRENCH_PHONETIC_RULES)
+
+
+@lru_cache(maxsize=65536)
+def french_phonetic_word(word: str) -> str:
+    """The French phonetic key of one folded word; a word the rules would erase keeps its folded form."""
+    key = word
+    for pattern, replacement in _PYTHON_RULES:
+        key = pattern.sub(replacement, key)
+    return key or word
+
+
+def french_phonetic(raw: str) -> list[str]:
+    """The French phonetic keys of a name, one per word: "Lefèvre-Dupond" → ["lefevr", "dupon"]."""
+    return [french_phonetic_word(token) for token in name_tokens(raw)]
+
+
+def metaphone_keys(raw: str) -> list[str]:
+    """jellyfish's metaphone per word, a second opinion for candidate retrieval."""
+    return [jellyfish.metaphone(token) for token in name_tokens(raw)]

@@ -1,0 +1,142 @@
+"""`rcu ingest`: source files → validated, normalized records in the `records` index.
+
+Idempotent by construction: the document id is `source:source_id` and the external version is
+`updated_at` in milliseconds, so OpenSearch itself refuses an older or equal version — under any
+number of concurrent writers — and a re-ingest writes nothing. Memory stays bounded: files are
+streamed and at most one bulk chunk is in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import streaming_bulk
+from pydantic import ValidationError
+
+from indexers.contract import SourceRecord
+from indexers.normalize import NormalizeOptions, normalize_record
+from indexers.readers import SourceFiles, SourceLine
+from indexers.report import IngestSummary, RejectsReport
+from search.indices import IndexNames, ensure_records_index
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 2000
+MAX_CHUNK_BYTES = 20 * 1024 * 1024
+_CONFLICT = re.compile(r"current version \[(\d+)\] is higher or equal to the one provided \[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    file: str
+    line: int
+    raw: str
+    deleted: bool
+
+
+def validation_reason(error: ValidationError) -> str:
+    """"given_name: Input should be a valid string; source: Field required"."""
+    parts = []
+    for problem in error.errors(include_url=False):
+        where = ".".join(str(part) for part in problem["loc"]) or "record"
+        parts.append(f"{where}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def _outcome(result: dict[str, Any], in_flight: _InFlight) -> tuple[str, str | None]:
+    status = result.get("status", 0)
+    if status in (200, 201):
+        return ("deleted" if in_flight.deleted else "indexed"), None
+    error = result.get("error") or {}
+    reason = error.get("reason", "") if isinstance(error, dict) else str(error)
+    if status == 409:
+        match = _CONFLICT.search(reason)
+        if match and match.group(1) == match.group(2):
+            return "unchanged", None
+        return "stale", None
+    kind = error.get("type", "error") if isinstance(error, dict) else "error"
+    return "rejected", f"OpenSearch refused the record ({status} {kind}): {reason}"
+
+
+class Ingestion:
+    """One ingest run: reads, validates, normalizes, writes, and accounts for every line."""
+
+    def __init__(self, client: OpenSearch, names: IndexNames, report: RejectsReport) -> None:
+        self.client = client
+        self.names = names
+        self.report = report
+        self.summary = IngestSummary()
+        self._in_flight: dict[str, deque[_InFlight]] = {}
+
+    def _actions(self, lines: Iterator[SourceLine]) -> Iterator[dict[str, Any]]:
+        for line in lines:
+            self.summary.read += 1
+            if line.error:
+                self._reject(line.file, line.line, line.raw, line.error)
+                continue
+            try:
+                record = SourceRecord.model_validate(line.payload)
+            except ValidationError as error:
+                self._reject(line.file, line.line, line.raw, validation_reason(error))
+                continue
+            normalized = normalize_record(record, NormalizeOptions(birth_date_format=line.birth_date_format))
+            if normalized.warnings:
+                self.summary.records_with_warnings += 1
+            for warning in normalized.warnings:
+                self.summary.warnings += 1
+                self.report.warning(line.file, line.line, warning.field, warning.raw, warning.reason, normalized.record_id)
+            self._in_flight.setdefault(normalized.record_id, deque()).append(
+                _InFlight(line.file, line.line, line.raw, normalized.deleted)
+            )
+            yield {
+                "_op_type": "index",
+                "_index": self.names.records,
+                "_id": normalized.record_id,
+                "version": normalized.version,
+                "version_type": "external",
+                "_source": normalized.document,
+            }
+
+    def _reject(self, file: str, line: int, raw: str, reason: str) -> None:
+        self.summary.count("rejected")
+        self.report.rejected(file, line, raw, reason)
+
+    def _settle(self, item: dict[str, Any]) -> None:
+        result = item.get("index", {})
+        record_id = result.get("_id", "")
+        waiting = self._in_flight.get(record_id)
+        in_flight = waiting.popleft() if waiting else _InFlight("?", 0, "", False)
+        if waiting is not None and not waiting:
+            del self._in_flight[record_id]
+        outcome, reason = _outcome(result, in_flight)
+        if reason:
+            self._reject(in_flight.file, in_flight.line, in_flight.raw, reason)
+        else:
+            self.summary.count(outcome)
+
+    def run(self, files: SourceFiles, on_record: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
+        ensure_records_index(self.client, self.names)
+        for _ok, item in streaming_bulk(
+            self.client,
+            self._actions(files.lines()),
+            chunk_size=CHUNK_SIZE,
+            max_chunk_bytes=MAX_CHUNK_BYTES,
+            max_retries=6,
+            initial_backoff=1,
+            max_backoff=30,
+            raise_on_error=False,
+            raise_on_exception=True,
+            yield_ok=True,
+        ):
+            self._settle(item)
+            if on_record:
+                on_record(self.summary)
+        self.client.indices.refresh(index=self.names.records)
+        log.info("ingest_done %s", self.summary.line())
+        return self.summary

@@ -1,0 +1,171 @@
+"""Reading source files line by line, in bounded memory: JSON Lines, and CSV with a mapping file.
+
+Each reader yields one `SourceLine` per record, with the raw text kept for the rejects report; a
+line that cannot be read becomes a SourceLine with an `error`, and reading goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from indexers.contract import MAX_RECORD_BYTES, SourceRecord
+
+TRUE_WORDS = {"1", "true", "yes", "y", "oui", "o", "vrai"}
+FALSE_WORDS = {"0", "false", "no", "n", "non", "faux", ""}
+RECORD_FIELDS = set(SourceRecord.model_fields)
+
+
+class ReaderError(Exception):
+    """A file cannot be read at all (missing mapping, unreadable mapping, unknown format)."""
+
+
+@dataclass
+class SourceLine:
+    file: str
+    line: int
+    raw: str
+    payload: dict[str, Any] | None = None
+    error: str | None = None
+    birth_date_format: str | None = None
+
+
+class CsvMapping(BaseModel):
+    """How a CSV export maps onto the contract (README, "CSV sources")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str | None = Field(default=None, description="Source name for every row, unless a column maps to `source`.")
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    encoding: str = "utf-8"
+    date_format: str | None = Field(default=None, description="strptime format of birth_date, e.g. %d/%m/%Y.")
+    columns: dict[str, str] = Field(description="CSV column → contract field; other columns become attributes.")
+
+    @classmethod
+    def load(cls, path: Path) -> CsvMapping:
+        try:
+            return cls.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError, ValidationError) as error:
+            raise ReaderError(f"cannot use CSV mapping {path}: {error}") from None
+
+
+def _decode_line(raw: bytes) -> tuple[str, str | None]:
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        return raw.decode("utf-8", errors="replace"), f"invalid UTF-8 at byte {error.start}"
+
+
+def read_jsonl(path: Path) -> Iterator[SourceLine]:
+    """One SourceLine per non-blank line of a JSON Lines file."""
+    name = str(path)
+    with path.open("rb") as stream:
+        for number, raw in enumerate(stream, start=1):
+            text, error = _decode_line(raw.rstrip(b"\r\n"))
+            if not text.strip():
+                continue
+            if error is None and len(raw) > MAX_RECORD_BYTES:
+                error = f"oversized record: {len(raw)} bytes (at most {MAX_RECORD_BYTES})"
+            if error:
+                yield SourceLine(name, number, text[:MAX_RECORD_BYTES], error=error)
+                continue
+            try:
+                payload = orjson.loads(raw)
+            except orjson.JSONDecodeError as decode_error:
+                yield SourceLine(name, number, text, error=f"invalid JSON: {decode_error}")
+                continue
+            if not isinstance(payload, dict):
+                yield SourceLine(name, number, text, error=f"a record must be a JSON object, not {type(payload).__name__}")
+                continue
+            yield SourceLine(name, number, text, payload=payload)
+
+
+def _row_payload(row: dict[str, str | None], mapping: CsvMapping) -> dict[str, Any]:
+    payload: dict[str, Any] = {"source": mapping.source} if mapping.source else {}
+    for column, value in row.items():
+        target = mapping.columns.get(column, column)
+        if value is None or value == "":
+            continue
+        if target == "deleted":
+            lowered = value.strip().lower()
+            payload[target] = True if lowered in TRUE_WORDS else False if lowered in FALSE_WORDS else value
+        else:
+            payload[target] = value
+    return payload
+
+
+def read_csv(path: Path, mapping: CsvMapping) -> Iterator[SourceLine]:
+    """One SourceLine per CSV row; the header names the columns the mapping refers to."""
+    name = str(path)
+    with path.open(encoding=mapping.encoding, errors="surrogateescape", newline="") as stream:
+        reader = csv.reader(stream, delimiter=mapping.delimiter)
+        header = next(reader, None)
+        if header is None:
+            return
+        unknown = [column for column in mapping.columns if column not in header]
+        if unknown:
+            raise ReaderError(f"{path}: mapped columns missing from the header: {', '.join(unknown)}")
+        line_start = reader.line_num + 1
+        for values in reader:
+            raw = mapping.delimiter.join(values)
+            number, line_start = line_start, reader.line_num + 1
+            if not any(value.strip() for value in values):
+                continue
+            if any("\udc80" <= ch <= "\udcff" for ch in raw):
+                shown = raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+                yield SourceLine(name, number, shown, error=f"bytes that are not valid {mapping.encoding}")
+                continue
+            if len(values) != len(header):
+                yield SourceLine(name, number, raw, error=f"{len(values)} columns where the header has {len(header)}")
+                continue
+            payload = _row_payload(dict(zip(header, values, strict=True)), mapping)
+            yield SourceLine(name, number, raw, payload=payload, birth_date_format=mapping.date_format)
+
+
+def mapping_for(csv_path: Path, explicit: Path | None) -> CsvMapping:
+    """The mapping named on the command line, else `<file>.mapping.toml` beside the CSV."""
+    candidate = explicit or csv_path.with_suffix(".mapping.toml")
+    if not candidate.is_file():
+        raise ReaderError(f"{csv_path}: no CSV mapping (looked for {candidate}; pass --mapping FILE)")
+    return CsvMapping.load(candidate)
+
+
+@dataclass
+class SourceFiles:
+    """The files one ingest run reads, in a stable order, with their CSV mappings resolved up front."""
+
+    jsonl: list[Path] = field(default_factory=list)
+    csv: list[tuple[Path, CsvMapping]] = field(default_factory=list)
+
+    @classmethod
+    def discover(cls, paths: list[Path], mapping: Path | None = None) -> SourceFiles:
+        files = cls()
+        for path in paths:
+            if not path.exists():
+                raise ReaderError(f"{path}: no such file or folder")
+            candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+            for candidate in candidates:
+                suffix = candidate.suffix.lower()
+                if suffix in {".jsonl", ".ndjson"}:
+                    files.jsonl.append(candidate)
+                elif suffix == ".csv":
+                    files.csv.append((candidate, mapping_for(candidate, mapping)))
+                elif not path.is_dir():
+                    raise ReaderError(f"{candidate}: not a source file (.jsonl, .ndjson or .csv)")
+        return files
+
+    def lines(self) -> Iterator[SourceLine]:
+        for path in self.jsonl:
+            yield from read_jsonl(path)
+        for path, mapping in self.csv:
+            yield from read_csv(path, mapping)
+
+    def total_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.jsonl) + sum(p.stat().st_size for p, _ in self.csv)
