@@ -31,11 +31,13 @@ def analysis() -> dict[str, Any]:
         "rcu_elision": {"type": "elision", "articles_case": True, "articles": ["l", "d"]},
         "rcu_prefix": {"type": "edge_ngram", "min_gram": 1, "max_gram": EDGE_NGRAM_MAX},
         "rcu_compact": {"type": "pattern_replace", "pattern": "[^a-z0-9]", "replacement": ""},
+        "rcu_no_apostrophe": {"type": "pattern_replace", "pattern": "['\u2019]", "replacement": ""},
+        "rcu_non_empty": {"type": "length", "min": 1},
         "rcu_dmetaphone": {"type": "phonetic", "encoder": "double_metaphone", "replace": True},
     }
     for name, (pattern, replacement) in zip(_phonetic_filter_names(), FRENCH_PHONETIC_RULES, strict=True):
         filters[name] = {"type": "pattern_replace", "pattern": pattern, "replacement": replacement}
-    folded = ["rcu_elision", "icu_folding"]
+    folded = ["rcu_elision", "icu_folding", "rcu_no_apostrophe"]
     return {
         "filter": filters,
         "analyzer": {
@@ -45,7 +47,7 @@ def analysis() -> dict[str, Any]:
             "rcu_name_phonetic": {
                 "type": "custom",
                 "tokenizer": "standard",
-                "filter": [*folded, *_phonetic_filter_names()],
+                "filter": [*folded, *_phonetic_filter_names(), "rcu_non_empty"],
             },
             "rcu_name_dmetaphone": {"type": "custom", "tokenizer": "standard", "filter": [*folded, "rcu_dmetaphone"]},
             "rcu_text": {"type": "custom", "tokenizer": "standard", "filter": folded},

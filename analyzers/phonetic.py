@@ -58,16 +58,17 @@ _PYTHON_RULES = tuple((re.compile(pattern), re.sub(r"\$(\d)", r"\\\1", replaceme
 
 @lru_cache(maxsize=65536)
 def french_phonetic_word(word: str) -> str:
-    """The French phonetic key of one folded word; a word the rules would erase keeps its folded form."""
+    """The French phonetic key of one folded word; "" for a word with no sound of its own (de, du)."""
     key = word
     for pattern, replacement in _PYTHON_RULES:
         key = pattern.sub(replacement, key)
-    return key or word
+    return key
 
 
 def french_phonetic(raw: str) -> list[str]:
-    """The French phonetic keys of a name, one per word: "Lefèvre-Dupond" → ["lefevr", "dupon"]."""
-    return [french_phonetic_word(token) for token in name_tokens(raw)]
+    """The French phonetic keys of a name, one per word: "Lefèvre-Dupond" → ["lefevr", "dupon"];
+    particles the rules reduce to nothing are left out, as the index's `length` filter does."""
+    return [key for key in map(french_phonetic_word, name_tokens(raw)) if key]
 
 
 def metaphone_keys(raw: str) -> list[str]:

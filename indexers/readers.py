@@ -143,6 +143,7 @@ class SourceFiles:
 
     jsonl: list[Path] = field(default_factory=list)
     csv: list[tuple[Path, CsvMapping]] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
 
     @classmethod
     def discover(cls, paths: list[Path], mapping: Path | None = None) -> SourceFiles:
@@ -150,14 +151,16 @@ class SourceFiles:
         for path in paths:
             if not path.exists():
                 raise ReaderError(f"{path}: no such file or folder")
-            candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+            candidates = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".mapping.toml")) if path.is_dir() else [path]
             for candidate in candidates:
                 suffix = candidate.suffix.lower()
                 if suffix in {".jsonl", ".ndjson"}:
                     files.jsonl.append(candidate)
                 elif suffix == ".csv":
                     files.csv.append((candidate, mapping_for(candidate, mapping)))
-                elif not path.is_dir():
+                elif path.is_dir():
+                    files.skipped.append(candidate)
+                else:
                     raise ReaderError(f"{candidate}: not a source file (.jsonl, .ndjson or .csv)")
         return files
 

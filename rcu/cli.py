@@ -91,6 +91,8 @@ def ingest(
     except ReaderError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    if files.skipped:
+        typer.echo(f"skipped, not source files: {', '.join(str(p) for p in files.skipped)}")
     client = bulk_client(settings)
     try:
         with RejectsReport(rejects) as report:
@@ -109,6 +111,19 @@ def ingest(
         typer.echo(f"rejected records and field warnings: {rejects}")
     if summary.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+@app.command("demo-data")
+def demo_data(
+    persons: Annotated[int, typer.Option(min=1, help="How many people to make up.")] = 2000,
+    out: Annotated[Path, typer.Option(help="Folder for the source files and the ground truth.")] = Path("demo-data"),
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
+) -> None:
+    """Generate a French demo data set across several sources, with its ground truth."""
+    from indexers.demo.sources import write_demo_data
+
+    counts = write_demo_data(out, persons, seed)
+    typer.echo(f"{sum(counts.values())} records for {persons} people in {out}/: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
 @app.command("reindex")

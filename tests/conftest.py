@@ -11,11 +11,18 @@ import logging
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from opensearchpy import OpenSearch
+
+from indexers.ingest import Ingestion
+from indexers.readers import SourceFiles
+from indexers.report import IngestSummary, RejectsReport
+from search.indices import IndexNames
 
 from rcu.settings import Settings, get_settings
 from search.client import sync_client
@@ -84,3 +91,42 @@ def test_prefix(opensearch: OpenSearch) -> Iterator[str]:
     prefix = f"rcu-test-{uuid.uuid4().hex[:8]}"
     yield prefix
     opensearch.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
+
+
+Ingest = Callable[..., tuple[IngestSummary, list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def names(test_prefix: str) -> IndexNames:
+    return IndexNames(f"{test_prefix}-{uuid.uuid4().hex[:6]}")
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any] | str | bytes]) -> Path:
+    with path.open("wb") as stream:
+        for record in records:
+            if isinstance(record, bytes):
+                stream.write(record + b"\n")
+            elif isinstance(record, str):
+                stream.write(record.encode() + b"\n")
+            else:
+                stream.write(orjson.dumps(record) + b"\n")
+    return path
+
+
+@pytest.fixture
+def ingest(opensearch: OpenSearch, names: IndexNames, tmp_path: Path) -> Ingest:
+    """Ingest files (or inline records) into this test's index; returns the summary and the report lines."""
+    runs = iter(range(1000))
+
+    def run(*sources: Path | list[dict[str, Any] | str | bytes], mapping: Path | None = None) -> tuple[IngestSummary, list[dict[str, Any]]]:
+        number = next(runs)
+        paths = [
+            source if isinstance(source, Path) else write_jsonl(tmp_path / f"inline-{number}-{i}.jsonl", source)
+            for i, source in enumerate(sources)
+        ]
+        report_path = tmp_path / f"report-{number}.jsonl"
+        with RejectsReport(report_path) as report:
+            summary = Ingestion(opensearch, names, report).run(SourceFiles.discover(paths, mapping))
+        return summary, [orjson.loads(line) for line in report_path.read_bytes().splitlines()]
+
+    return run
