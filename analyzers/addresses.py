@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from analyzers.errors import InvalidValue
 from analyzers.names import fold_text
@@ -64,6 +65,7 @@ def expand_street_types(street: str) -> str:
     return head + tail
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_street(raw: str) -> str:
     """The display street: NFC, single spaces, abbreviations of street types spelled out."""
     text = _SPACES.sub(" ", unicodedata.normalize("NFC", raw)).strip().strip(",")

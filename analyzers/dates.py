@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 from analyzers.errors import InvalidValue
 
@@ -24,6 +25,7 @@ _TWO_DIGIT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$")
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_date(raw: str, date_format: str | None = None) -> date:
     """A calendar date from one of the accepted shapes (or exactly `date_format` when given)."""
     text = raw.strip()

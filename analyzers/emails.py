@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from email_validator import EmailNotValidError, validate_email
 
 from analyzers.errors import InvalidValue
 
 
+# The everyday address (ASCII, dot-atoms, a dotted domain with a letter TLD) is plainly valid; only
+# what falls outside it goes through email_validator's full RFC checks, which cost far more.
+_PLAIN_ADDRESS = re.compile(
+    r"(?=.{3,254}$)(?=[^@]{1,64}@)[a-z0-9_%+\-]+(?:\.[a-z0-9_%+\-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+
+
 def normalize_email(raw: str) -> str:
     """" Jean.Dupont@Example.FR " → "jean.dupont@example.fr"; InvalidValue when it is not an address."""
-    text = raw.strip()
+    text = raw.strip().lower()
+    if _PLAIN_ADDRESS.fullmatch(text):
+        return text
+    return _checked_email(text)
+
+
+@lru_cache(maxsize=1 << 17)
+def _checked_email(text: str) -> str:
     if not text:
         raise InvalidValue("empty e-mail address")
     try:

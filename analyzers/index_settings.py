@@ -1,13 +1,11 @@
 """OpenSearch analysis settings and mappings, as data. The Python normalizers agree with them (tested).
 
-Name fields carry several views of one name, each answering one kind of query at the counter:
-- the field itself (`rcu_name`): folded words, "Hélène" = "HELENE", "l'Hôpital" → "hopital";
+Each name (given, family, birth) is indexed as folded words (`rcu_name`: "Hélène" = "HELENE",
+"l'Hôpital" → "hopital"), as `.compact` (no spaces or punctuation: "Lhopital" = "l'Hôpital") and as a
+folded `.keyword`. `full_name` gathers the three (copy_to) so "dup jea" matches across them, and adds:
 - `.prefix`: edge n-grams for type-ahead, "dup" → Dupont;
-- `.compact`: the whole name without spaces or punctuation, "Lhopital" = "l'Hôpital", "Delafontaine";
 - `.phonetic`: rcu's French phonetic key (analyzers.phonetic), "Lefèvre" = "Lefebvre", "Dupond" = "Dupont";
-- `.dmetaphone`: double metaphone, for names of other origins;
-- `.keyword`: the folded name as one term, for exact matches and aggregations.
-`full_name` gathers given, family and birth names (copy_to) so "dup jea" can match across them.
+- `.dmetaphone`: double metaphone, for names of other origins.
 """
 
 from __future__ import annotations
@@ -56,8 +54,25 @@ def analysis() -> dict[str, Any]:
     }
 
 
-def _name_field(copy_to: str | None = "full_name") -> dict[str, Any]:
-    field: dict[str, Any] = {
+def _name_field() -> dict[str, Any]:
+    """One name (given, family or birth): folded words, the compact form and the folded keyword."""
+    return {
+        "type": "text",
+        "analyzer": "rcu_name",
+        "copy_to": "full_name",
+        "fields": {
+            "compact": {"type": "text", "analyzer": "rcu_name_compact", "norms": False},
+            "keyword": {"type": "keyword", "normalizer": "rcu_folded", "ignore_above": 256},
+        },
+    }
+
+
+def _full_name_field() -> dict[str, Any]:
+    """All names of the record together, with every view the counter's queries need.
+
+    Prefixes and phonetic keys live here only, not on each name: the counter types names in any
+    order, and each extra analyzed sub-field costs ingest throughput (bench/RESULTS.md)."""
+    return {
         "type": "text",
         "analyzer": "rcu_name",
         "fields": {
@@ -65,12 +80,8 @@ def _name_field(copy_to: str | None = "full_name") -> dict[str, Any]:
             "compact": {"type": "text", "analyzer": "rcu_name_compact", "norms": False},
             "phonetic": {"type": "text", "analyzer": "rcu_name_phonetic", "norms": False},
             "dmetaphone": {"type": "text", "analyzer": "rcu_name_dmetaphone", "norms": False},
-            "keyword": {"type": "keyword", "normalizer": "rcu_folded", "ignore_above": 256},
         },
     }
-    if copy_to:
-        field["copy_to"] = copy_to
-    return field
 
 
 KEYWORD = {"type": "keyword", "ignore_above": 256}
@@ -89,7 +100,7 @@ def records_mappings() -> dict[str, Any]:
             "ingested_at": {"type": "date"},
             "deleted": {"type": "boolean"},
             **{field: _name_field() for field in NAME_FIELDS},
-            "full_name": _name_field(copy_to=None),
+            "full_name": _full_name_field(),
             "civility": KEYWORD,
             "birth_date": {"type": "date", "format": "strict_date"},
             "email": KEYWORD,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -20,6 +21,7 @@ _WORD_SPLIT = re.compile(r"[^a-z0-9']+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_name(raw: str) -> str:
     """The display form: NFC, trimmed, single spaces, typographic apostrophes made plain, and names
     typed all in capitals or all in lower case given a name's usual casing (particles de/du/des/d' kept

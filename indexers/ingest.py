@@ -16,19 +16,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.helpers import streaming_bulk
+from opensearchpy.helpers import parallel_bulk, streaming_bulk
 from pydantic import ValidationError
 
 from indexers.contract import SourceRecord
 from indexers.normalize import NormalizeOptions, normalize_record
 from indexers.readers import SourceFiles, SourceLine
 from indexers.report import IngestSummary, RejectsReport
+from analyzers.index_settings import records_index_body
 from search.indices import IndexNames, ensure_records_index
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 1000
 MAX_CHUNK_BYTES = 20 * 1024 * 1024
+BUSY = 429
 _CONFLICT = re.compile(r"current version \[(\d+)\] is higher or equal to the one provided \[(\d+)\]")
 
 
@@ -38,6 +40,7 @@ class _InFlight:
     line: int
     raw: str
     deleted: bool
+    action: dict[str, Any]
 
 
 def validation_reason(error: ValidationError) -> str:
@@ -67,12 +70,15 @@ def _outcome(result: dict[str, Any], in_flight: _InFlight) -> tuple[str, str | N
 class Ingestion:
     """One ingest run: reads, validates, normalizes, writes, and accounts for every line."""
 
-    def __init__(self, client: OpenSearch, names: IndexNames, report: RejectsReport) -> None:
+    def __init__(self, client: OpenSearch, names: IndexNames, report: RejectsReport, shards: int = 1, threads: int = 2) -> None:
         self.client = client
         self.names = names
         self.report = report
+        self.shards = shards
+        self.threads = threads
         self.summary = IngestSummary()
         self._in_flight: dict[str, deque[_InFlight]] = {}
+        self._busy: list[dict[str, Any]] = []
 
     def _actions(self, lines: Iterator[SourceLine]) -> Iterator[dict[str, Any]]:
         for line in lines:
@@ -91,10 +97,7 @@ class Ingestion:
             for warning in normalized.warnings:
                 self.summary.warnings += 1
                 self.report.warning(line.file, line.line, warning.field, warning.raw, warning.reason, normalized.record_id)
-            self._in_flight.setdefault(normalized.record_id, deque()).append(
-                _InFlight(line.file, line.line, line.raw, normalized.deleted)
-            )
-            yield {
+            action = {
                 "_op_type": "index",
                 "_index": self.names.records,
                 "_id": normalized.record_id,
@@ -102,18 +105,27 @@ class Ingestion:
                 "version_type": "external",
                 "_source": normalized.document,
             }
+            self._in_flight.setdefault(normalized.record_id, deque()).append(
+                _InFlight(line.file, line.line, line.raw, normalized.deleted, action)
+            )
+            yield action
 
     def _reject(self, file: str, line: int, raw: str, reason: str) -> None:
         self.summary.count("rejected")
         self.report.rejected(file, line, raw, reason)
 
-    def _settle(self, item: dict[str, Any]) -> None:
+    def _settle(self, item: dict[str, Any], retry_when_busy: bool) -> None:
         result = item.get("index", {})
         record_id = result.get("_id", "")
         waiting = self._in_flight.get(record_id)
-        in_flight = waiting.popleft() if waiting else _InFlight("?", 0, "", False)
+        in_flight = waiting.popleft() if waiting else _InFlight("?", 0, "", False, {})
         if waiting is not None and not waiting:
             del self._in_flight[record_id]
+        if retry_when_busy and result.get("status") == BUSY:
+            # The node's write queue was full: sent again at the end, with back-off.
+            self._busy.append(in_flight.action)
+            self._in_flight.setdefault(record_id, deque()).append(in_flight)
+            return
         outcome, reason = _outcome(result, in_flight)
         if reason:
             self._reject(in_flight.file, in_flight.line, in_flight.raw, reason)
@@ -121,22 +133,28 @@ class Ingestion:
             self.summary.count(outcome)
 
     def run(self, files: SourceFiles, on_record: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
-        ensure_records_index(self.client, self.names)
-        for _ok, item in streaming_bulk(
+        """Stream every line of `files` into the index; `threads` bulk requests in flight at once,
+        so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""
+        ensure_records_index(self.client, self.names, records_index_body(self.shards))
+        for _ok, item in parallel_bulk(
             self.client,
             self._actions(files.lines()),
+            thread_count=self.threads,
+            queue_size=self.threads,
             chunk_size=CHUNK_SIZE,
             max_chunk_bytes=MAX_CHUNK_BYTES,
-            max_retries=6,
-            initial_backoff=1,
-            max_backoff=30,
             raise_on_error=False,
             raise_on_exception=True,
-            yield_ok=True,
         ):
-            self._settle(item)
+            self._settle(item, retry_when_busy=True)
             if on_record:
                 on_record(self.summary)
+        busy, self._busy = self._busy, []
+        for _ok, item in streaming_bulk(
+            self.client, iter(busy), chunk_size=CHUNK_SIZE, max_retries=8, initial_backoff=1, max_backoff=30,
+            raise_on_error=False, raise_on_exception=True, yield_ok=True,
+        ):
+            self._settle(item, retry_when_busy=False)
         self.client.indices.refresh(index=self.names.records)
         log.info("ingest_done %s", self.summary.line())
         return self.summary

@@ -96,7 +96,7 @@ def ingest(
     client = bulk_client(settings)
     try:
         with RejectsReport(rejects) as report:
-            summary = _ingest_with_progress(Ingestion(client, IndexNames(settings.index_prefix), report), files)
+            summary = _ingest_with_progress(Ingestion(client, IndexNames(settings.index_prefix), report, settings.records_shards, settings.ingest_threads), files)
     except (ReaderError, SchemaOutdated) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None

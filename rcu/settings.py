@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     )
 
     index_prefix: str = Field(default="rcu", description="Every index and alias rcu owns starts with this.")
+    records_shards: int = Field(default=2, ge=1, description="Primary shards of the records index (2 uses both cores of a small node when indexing).")
+    ingest_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests in flight during an ingest.")
 
     @property
     def opensearch_port(self) -> int:

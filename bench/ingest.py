@@ -1,0 +1,42 @@
+"""Ingest throughput and peak memory: `python -m bench.ingest [--records 100000 1000000]`.
+
+Each size is generated once (cached under .rcu/bench-data/), then ingested by a real `rcu ingest`
+child process into a fresh index; the figures are the child's wall time and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.common import demo_data, ensure_node, machine, run_measured
+from search.client import sync_client
+
+BENCH_PREFIX = "rcu-bench-ingest"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, nargs="+", default=[100_000, 1_000_000])
+    args = parser.parse_args()
+    settings = ensure_node()
+    client = sync_client(settings)
+    print(machine())
+    rcu = str(Path(sys.executable).with_name("rcu"))
+    print(f"{'records':>10} {'seconds':>8} {'records/s':>10} {'peak MB':>8}  summary")
+    for size in args.records:
+        folder = demo_data(size)
+        client.indices.delete(index=f"{BENCH_PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
+        run = run_measured(
+            [rcu, "ingest", str(folder), "--rejects", str(folder.parent / f"rejects-{size}.jsonl")],
+            env={"RCU_INDEX_PREFIX": BENCH_PREFIX},
+        )
+        summary = next((line for line in run.output.splitlines() if line.startswith("read=")), run.output.strip()[-300:])
+        read = int(summary.split()[0].split("=")[1]) if summary.startswith("read=") else 0
+        print(f"{read:>10} {run.seconds:>8.1f} {read / run.seconds:>10.0f} {run.peak_rss_mb:>8.0f}  {summary}")
+    client.indices.delete(index=f"{BENCH_PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
+
+
+if __name__ == "__main__":
+    main()
