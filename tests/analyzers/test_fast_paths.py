@@ -1,0 +1,63 @@
+"""The fast paths of the phone and e-mail normalizers give exactly what the libraries give."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+
+from analyzers.emails import _PLAIN_ADDRESS, normalize_email
+from analyzers.errors import InvalidValue
+from analyzers.phones import _compact_to_e164, _domestic_shape
+
+
+def _library_e164(text: str, region: str) -> str | None:
+    try:
+        return _compact_to_e164(text, region)
+    except InvalidValue:
+        return None
+
+
+def test_french_fast_path_agrees_with_libphonenumber_on_random_numbers() -> None:
+    rng = random.Random(11)
+    numbers = [f"0{rng.randint(1, 9)}{rng.randint(0, 99_999_999):08d}" for _ in range(3000)]
+    numbers += [f"+33{n[1:]}" for n in numbers[:500]] + [f"0033{n[1:]}" for n in numbers[500:1000]]
+    for number in numbers:
+        fast = _domestic_shape(number, "FR")
+        if fast is not None:
+            assert fast == _library_e164(number, "FR"), number
+
+
+@pytest.mark.parametrize("region", ["BE", "CH", "DE", "GB"])
+def test_fast_path_agrees_with_libphonenumber_in_other_regions(region: str) -> None:
+    rng = random.Random(region)
+    for _ in range(500):
+        number = f"0{rng.randint(10_000_000, 9_999_999_999)}"
+        fast = _domestic_shape(number, region)
+        if fast is not None:
+            assert fast == _library_e164(number, region), number
+
+
+ADDRESSES = [
+    "jean.dupont@example.fr", "a@b.co", "jean..dupont@example.fr", ".jean@example.fr", "jean.@example.fr",
+    "jean@-example.fr", "jean@example-.fr", "jean@example.f", "jean+promo@gmail.com", "j_d%x@sub.domain.example.org",
+    "jean@localhost", "jean@123.45.67.89", "x" * 65 + "@example.fr", "jean@" + "a" * 64 + ".fr", "élodie@example.fr",
+]
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_the_plain_address_shortcut_accepts_only_what_email_validator_accepts(address: str) -> None:
+    if _PLAIN_ADDRESS.fullmatch(address):
+        validate_email(address, check_deliverability=False)
+
+
+@pytest.mark.parametrize("address", ["élodie@exemple.fr", "\"jean dupont\"@example.fr"])
+def test_unusual_addresses_still_go_through_the_full_check(address: str) -> None:
+    try:
+        expected = validate_email(address, check_deliverability=False, allow_smtputf8=True).normalized.lower()
+    except EmailNotValidError:
+        with pytest.raises(InvalidValue):
+            normalize_email(address)
+    else:
+        assert normalize_email(address) == expected
