@@ -1,0 +1,217 @@
+"""Field-by-field comparison of two records, as small declarative comparisons with ordered levels.
+
+Each comparison gives a level index (0 = strongest agreement … last = disagreement) or NULL when a
+side has no value; the model turns levels into weights. Names are compared in the orientation that
+fits best (given/family swapped) and against the maiden name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jellyfish
+
+from search.resolve.features import RecordFeatures
+
+NULL = -1
+
+# Short forms agents and customers write for French compound given names.
+NICKNAMES = {
+    "jp": "jean pierre", "jc": "jean claude", "jm": "jean marc", "jl": "jean luc", "jf": "jean francois",
+    "jj": "jean jacques", "pm": "pierre marie", "ma": "marie anne", "mc": "marie claire", "mf": "marie france",
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    levels: tuple[str, ...]
+    compare: Callable[[RecordFeatures, RecordFeatures], int]
+    term_frequency: str | None = None  # the feature whose value frequency adjusts the first level
+
+
+@lru_cache(maxsize=1 << 18)
+def jaro_winkler(a: str, b: str) -> float:
+    return jellyfish.jaro_winkler_similarity(a, b)
+
+
+def _initials(name: str) -> str:
+    return "".join(word[0] for word in name.split() if word)
+
+
+def _compatible_given(a: str, b: str) -> bool:
+    """Jean-Pierre ~ JP, Jean-Pierre ~ Jean (one is the other's first words)."""
+    if NICKNAMES.get(a) == b or NICKNAMES.get(b) == a:
+        return True
+    if len(a) <= 3 and " " in b and a.replace(" ", "") == _initials(b):
+        return True
+    if len(b) <= 3 and " " in a and b.replace(" ", "") == _initials(a):
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return " " in long_ and long_.startswith(short + " ")
+
+
+def _name_level(a: str, b: str, a_ph: str, b_ph: str, given: bool) -> int:
+    """0 exact, 1 same sound (or a nickname of it), 2 very close spelling, 3 close, 4 different."""
+    if a == b:
+        return 0
+    if (a_ph and a_ph == b_ph) or (given and _compatible_given(a, b)):
+        return 1
+    similarity = jaro_winkler(a, b)
+    if similarity >= 0.92:
+        return 2
+    if similarity >= 0.80:
+        return 3
+    return 4
+
+
+def name_orientation(x: RecordFeatures, y: RecordFeatures) -> tuple[int, int]:
+    """(given level, family level) in the orientation that fits best: as written, or swapped."""
+    if not (x.given or x.family) or not (y.given or y.family):
+        return NULL, NULL
+    straight = _oriented(x.given, x.given_ph, x.family, x.family_ph, x.birth, x.birth_ph, y)
+    swapped = _oriented(x.family, x.family_ph, x.given, x.given_ph, x.birth, x.birth_ph, y)
+    return min(straight, swapped, key=lambda levels: (sum(level for level in levels if level != NULL), sum(level == NULL for level in levels)))
+
+
+def _oriented(given: str, given_ph: str, family: str, family_ph: str, birth: str, birth_ph: str, y: RecordFeatures) -> tuple[int, int]:
+    given_level = _name_level(given, y.given, given_ph, y.given_ph, True) if given and y.given else NULL
+    family_levels = [
+        _name_level(a, b, a_ph, b_ph, False)
+        for a, a_ph in ((family, family_ph), (birth, birth_ph)) if a
+        for b, b_ph in ((y.family, y.family_ph), (y.birth, y.birth_ph)) if b
+    ]
+    return given_level, (min(family_levels) if family_levels else NULL)
+
+
+def given_name_level(x: RecordFeatures, y: RecordFeatures) -> int:
+    return name_orientation(x, y)[0]
+
+
+def family_name_level(x: RecordFeatures, y: RecordFeatures) -> int:
+    return name_orientation(x, y)[1]
+
+
+def birth_date_level(x: RecordFeatures, y: RecordFeatures) -> int:
+    """0 same day, 1 day and month swapped or one digit off, 2 same year, 3 different."""
+    a, b = x.birth_date, y.birth_date
+    if not a or not b:
+        return NULL
+    if a == b:
+        return 0
+    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or sum(p != q for p, q in zip(a, b, strict=True)) == 1:
+        return 1
+    if a[:4] == b[:4]:
+        return 2
+    return 3
+
+
+def _identifier_level(a: str, b: str) -> int:
+    if not a or not b:
+        return NULL
+    if a == b:
+        return 0
+    if len(a) == len(b) and sum(p != q for p, q in zip(a, b, strict=True)) == 1:
+        return 1
+    if len(a) > 4 and jellyfish.levenshtein_distance(a, b) == 1:
+        return 1
+    return 2
+
+
+def email_level(x: RecordFeatures, y: RecordFeatures) -> int:
+    """0 same address, 1 one typo away, 2 different. (The same mailbox name at another provider is
+    not evidence: jean.dupont@ exists at every provider, for different people.)"""
+    a, b = x.email, y.email
+    if not a or not b:
+        return NULL
+    if a == b:
+        return 0
+    if jellyfish.levenshtein_distance(a, b) == 1:
+        return 1
+    return 2
+
+
+def phone_level(x: RecordFeatures, y: RecordFeatures) -> int:
+    return _identifier_level(x.phone, y.phone)
+
+
+def card_level(x: RecordFeatures, y: RecordFeatures) -> int:
+    if not x.card or not y.card:
+        return NULL
+    return 0 if x.card == y.card else 1
+
+
+def address_level(x: RecordFeatures, y: RecordFeatures) -> int:
+    """One comparison for the whole address, since street, postcode and city agree together:
+    0 same street in the same town, 1 nearly the same street there, 2 same postcode,
+    3 same town or département, 4 elsewhere."""
+    if not (x.postcode or x.city) or not (y.postcode or y.city):
+        return NULL
+    same_town = (x.postcode and x.postcode == y.postcode) or (x.city and x.city == y.city)
+    if same_town and x.street and y.street:
+        if x.street == y.street:
+            return 0
+        if jaro_winkler(x.street, y.street) >= 0.9:
+            return 1
+    if x.postcode and x.postcode == y.postcode:
+        return 2
+    if same_town or (x.postcode and y.postcode and x.postcode[:2] == y.postcode[:2]):
+        return 3
+    return 4
+
+
+def identifier_comparison(name: str) -> Comparison:
+    return Comparison(
+        name=f"id:{name}",
+        levels=("exact", "one typo", "different"),
+        compare=lambda x, y: _identifier_level(x.identifiers.get(name, ""), y.identifiers.get(name, "")),
+    )
+
+
+NAME_LEVELS = ("exact", "same sound", "very close", "close", "different")
+
+BASE_COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("given_name", NAME_LEVELS, given_name_level, term_frequency="given"),
+    Comparison("family_name", NAME_LEVELS, family_name_level, term_frequency="family"),
+    Comparison("birth_date", ("exact", "swapped or one digit", "same year", "different"), birth_date_level),
+    Comparison("email", ("exact", "one typo", "different"), email_level, term_frequency="email"),
+    Comparison("phone", ("exact", "one digit", "different"), phone_level, term_frequency="phone"),
+    Comparison("loyalty_card", ("exact", "different"), card_level),
+    Comparison("address", ("same street", "close street", "same postcode", "same town or département", "elsewhere"), address_level),
+)
+
+
+def comparisons_for(extra_identifiers: tuple[str, ...] = ()) -> tuple[Comparison, ...]:
+    return BASE_COMPARISONS + tuple(identifier_comparison(name) for name in extra_identifiers)
+
+
+def comparison_vector(x: RecordFeatures, y: RecordFeatures, comparisons: tuple[Comparison, ...]) -> list[int]:
+    given, family = name_orientation(x, y)
+    vector = [given, family]
+    vector.extend(comparison.compare(x, y) for comparison in comparisons[2:])
+    return vector
+
+
+def clearly_different_people(x: RecordFeatures, y: RecordFeatures) -> str | None:
+    """Why two records cannot be one person whatever else they share, or None.
+
+    Different birth dates (not a swap or a one-digit slip) mean homonyms. Given names far apart in
+    every orientation mean another member of the household — unless the birth date and an
+    identifier (e-mail, phone, card) agree too, which a misheard name cannot explain away."""
+    birth = birth_date_level(x, y)
+    if birth in (2, 3):
+        return f"different birth dates ({x.birth_date} / {y.birth_date})"
+    if given_name_level(x, y) == 4 and not (birth == 0 and _shares_identifier(x, y)):
+        return "different given names"
+    return None
+
+
+def _shares_identifier(x: RecordFeatures, y: RecordFeatures) -> bool:
+    return bool(
+        (x.email and x.email == y.email)
+        or (x.phone and x.phone == y.phone)
+        or (x.card and x.card == y.card)
+        or any(value and y.identifiers.get(name) == value for name, value in x.identifiers.items())
+    )

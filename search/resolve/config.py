@@ -1,0 +1,50 @@
+"""Resolution configuration: thresholds, blocking bounds, survivorship, weight overrides.
+
+Defaults live here; a TOML file named by RCU_RESOLUTION_CONFIG overrides any of them, e.g.:
+
+    match_threshold = 0.9
+    extra_identifiers = ["soc_sec_id"]      # source attributes compared as identifiers
+
+    [source_priority]
+    names = ["crm", "legacy", "ecommerce", "loyalty_*", "callcenter"]
+
+    [weight_overrides.email]                # m and u per level, replacing what EM learned
+    exact = { m = 0.95, u = 0.0001 }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LevelOverride(BaseModel):
+    m: float = Field(gt=0, le=1)
+    u: float = Field(gt=0, le=1)
+
+
+DEFAULT_PRIORITY = ["crm", "legacy", "ecommerce", "loyalty_*", "callcenter"]
+
+
+class ResolutionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    match_threshold: float = Field(default=0.99, gt=0, lt=1, description="Match probability above which two records are linked.")
+    max_block_size: int = Field(default=60, ge=2, description="A blocking key shared by more records is too common to block on (reported).")
+    max_cluster_size: int = Field(default=200, ge=2, description="A customer never grows past this many records.")
+    em_iterations: int = Field(default=25, ge=1)
+    u_sample_pairs: int = Field(default=60_000, ge=1000)
+    extra_identifiers: list[str] = Field(default_factory=list, description="Source attributes compared as identifiers (national id, SIREN…).")
+    source_priority: dict[str, list[str]] = Field(
+        default_factory=lambda: {"names": DEFAULT_PRIORITY, "birth_date": DEFAULT_PRIORITY, "civility": DEFAULT_PRIORITY},
+        description="Per golden field group, the sources in order of trust (glob patterns); ties go to the most recent.",
+    )
+    weight_overrides: dict[str, dict[str, LevelOverride]] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> ResolutionConfig:
+        if path is None:
+            return cls()
+        return cls.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))

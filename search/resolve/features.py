@@ -1,0 +1,123 @@
+"""What resolution knows of a record: folded names, phonetic keys, identifiers — computed once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzers.addresses import street_key
+from analyzers.names import fold_name
+from analyzers.phonetic import french_phonetic
+
+# The _source fields resolution reads; everything else stays in OpenSearch.
+SOURCE_FIELDS = [
+    "record_id", "source", "source_id", "updated_at", "given_name", "family_name", "birth_name", "birth_date",
+    "email", "phone", "loyalty_card", "street", "postcode", "city", "country", "civility", "attributes",
+]
+
+
+@dataclass(slots=True)
+class RecordFeatures:
+    record_id: str
+    source: str
+    updated_at: str
+    given: str = ""
+    family: str = ""
+    birth: str = ""
+    given_ph: str = ""
+    family_ph: str = ""
+    birth_ph: str = ""
+    birth_date: str = ""
+    email: str = ""
+    phone: str = ""
+    card: str = ""
+    postcode: str = ""
+    city: str = ""
+    street: str = ""
+    identifiers: dict[str, str] = field(default_factory=dict)
+
+
+def _phonetic(name: str) -> str:
+    return " ".join(french_phonetic(name)) if name else ""
+
+
+def features_from_document(document: dict[str, Any], extra_identifiers: tuple[str, ...] = ()) -> RecordFeatures:
+    """Features of one records-index document (its `_source`)."""
+    given = document.get("given_name") or ""
+    family = document.get("family_name") or ""
+    birth = document.get("birth_name") or ""
+    attributes = document.get("attributes") or {}
+    return RecordFeatures(
+        record_id=document["record_id"],
+        source=document.get("source", ""),
+        updated_at=document.get("updated_at") or "",
+        given=fold_name(given),
+        family=fold_name(family),
+        birth=fold_name(birth),
+        given_ph=_phonetic(given),
+        family_ph=_phonetic(family),
+        birth_ph=_phonetic(birth),
+        birth_date=document.get("birth_date") or "",
+        email=document.get("email") or "",
+        phone=document.get("phone") or "",
+        card=document.get("loyalty_card") or "",
+        postcode=document.get("postcode") or "",
+        city=fold_name(document.get("city") or ""),
+        street=street_key(document["street"]) if document.get("street") else "",
+        identifiers={name: str(attributes[name]).strip() for name in extra_identifiers if attributes.get(name) not in (None, "")},
+    )
+
+
+def _identifier_keys(record: RecordFeatures) -> list[str]:
+    keys = [f"em:{record.email}"] if record.email else []
+    if record.phone:
+        keys.append(f"ph:{record.phone}")
+    if record.card:
+        keys.append(f"ca:{record.card}")
+    keys.extend(f"id:{name}:{value}" for name, value in record.identifiers.items())
+    return keys
+
+
+def _name_and_birth_keys(record: RecordFeatures) -> list[str]:
+    if not record.birth_date:
+        return []
+    names = dict.fromkeys(n for n in (record.given_ph, record.family_ph, record.birth_ph) if n)
+    return [f"nd:{name}|{record.birth_date}" for name in names]
+
+
+def _birth_and_place_keys(record: RecordFeatures) -> list[str]:
+    return [f"dp:{record.birth_date}|{record.postcode}"] if record.birth_date and record.postcode else []
+
+
+def _name_pair_keys(record: RecordFeatures) -> list[str]:
+    if not (record.given_ph and record.family_ph):
+        return []
+    pair = "|".join(sorted((record.given_ph, record.family_ph)))
+    # Names alone meet only while they are rare (a block past max_block_size is not compared).
+    keys = [f"nn:{pair}"]
+    if record.postcode:
+        keys.append(f"np:{pair}|{record.postcode[:2]}")
+    if record.city:
+        keys.append(f"nc:{pair}|{record.city}")
+    return keys
+
+
+def _family_and_street_keys(record: RecordFeatures) -> list[str]:
+    return [f"fs:{record.family_ph}|{record.street}"] if record.family_ph and record.street else []
+
+
+# Two records are compared when they share a key. Each key joins something rare (an identifier, a
+# birth date, a place) with a name, so blocks stay small; names are phonetic and order-free.
+KEY_RULES: tuple[tuple[str, Callable[[RecordFeatures], list[str]]], ...] = (
+    ("identifier", _identifier_keys),
+    ("name+birth date", _name_and_birth_keys),
+    ("birth date+postcode", _birth_and_place_keys),
+    ("names+place", _name_pair_keys),
+    ("family name+street", _family_and_street_keys),
+)
+
+
+def blocking_keys(record: RecordFeatures) -> list[str]:
+    """Every blocking key of a record (stored with it, so OpenSearch finds its candidates too)."""
+    return [key for _kind, rule in KEY_RULES for key in rule(record)]
