@@ -110,7 +110,8 @@ def records_mappings() -> dict[str, Any]:
             "city": {"type": "text", "analyzer": "rcu_text", "fields": {"keyword": {**KEYWORD, "normalizer": "rcu_folded"}}},
             "country": KEYWORD,
             "loyalty_card": KEYWORD,
-            "customer_id": KEYWORD,
+            # Every key this record meets its candidates under (search.resolve.features.blocking_keys).
+            "blocking_keys": KEYWORD,
             # What the source sent, for fields rcu normalized or could not: shown, never matched on.
             "raw": STORED_ONLY,
             # Every other field of the source (a call-center note, a segment …), kept as sent.
@@ -126,8 +127,46 @@ def records_mappings() -> dict[str, Any]:
     }
 
 
+def customers_mappings() -> dict[str, Any]:
+    """The `customers` index: one golden customer per document, searchable like records."""
+    text_with_keyword = {"type": "text", "analyzer": "rcu_text", "fields": {"keyword": {**KEYWORD, "normalizer": "rcu_folded"}}}
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "customer_id": KEYWORD,
+            "records": KEYWORD,
+            "sources": KEYWORD,
+            "record_count": {"type": "integer"},
+            **{field: _name_field() for field in NAME_FIELDS},
+            # Every spelling of the customer's names across its records, so any of them finds it.
+            "name_variants": {"type": "text", "analyzer": "rcu_name", "copy_to": "full_name"},
+            "full_name": _full_name_field(),
+            "civility": KEYWORD,
+            "birth_date": {"type": "date", "format": "strict_date"},
+            "emails": KEYWORD,
+            "phones": KEYWORD,
+            "loyalty_cards": {"properties": {"card": KEYWORD, "source": KEYWORD, "record_id": KEYWORD}},
+            "street": text_with_keyword,
+            "postcode": KEYWORD,
+            "city": text_with_keyword,
+            "household_key": KEYWORD,
+            "addresses": STORED_ONLY,
+            "provenance": STORED_ONLY,
+            "updated_at": {"type": "date"},
+            "resolved_at": {"type": "date"},
+        },
+    }
+
+
+def customers_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    return _index_body(customers_mappings(), shards, replicas)
+
+
 def records_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
-    mappings = records_mappings()
+    return _index_body(records_mappings(), shards, replicas)
+
+
+def _index_body(mappings: dict[str, Any], shards: int, replicas: int) -> dict[str, Any]:
     body = {
         "settings": {
             "index": {"number_of_shards": shards, "number_of_replicas": replicas},

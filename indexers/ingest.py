@@ -25,6 +25,7 @@ from indexers.readers import SourceFiles, SourceLine
 from indexers.report import IngestSummary, RejectsReport
 from analyzers.index_settings import records_index_body
 from search.indices import IndexNames, ensure_records_index
+from search.resolve.features import blocking_keys, features_from_document
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,12 @@ def _outcome(result: dict[str, Any], in_flight: _InFlight) -> tuple[str, str | N
 class Ingestion:
     """One ingest run: reads, validates, normalizes, writes, and accounts for every line."""
 
-    def __init__(self, client: OpenSearch, names: IndexNames, report: RejectsReport, shards: int = 1, threads: int = 2) -> None:
+    def __init__(
+        self, client: OpenSearch, names: IndexNames, report: RejectsReport, shards: int = 1, threads: int = 2,
+        extra_identifiers: tuple[str, ...] = (),
+    ) -> None:
         self.client = client
+        self.extra_identifiers = extra_identifiers
         self.names = names
         self.report = report
         self.shards = shards
@@ -92,6 +97,9 @@ class Ingestion:
                 self._reject(line.file, line.line, line.raw, validation_reason(error))
                 continue
             normalized = normalize_record(record, NormalizeOptions(birth_date_format=line.birth_date_format))
+            if not normalized.deleted:
+                features = features_from_document(normalized.document, self.extra_identifiers)
+                normalized.document["blocking_keys"] = blocking_keys(features)
             if normalized.warnings:
                 self.summary.records_with_warnings += 1
             for warning in normalized.warnings:

@@ -96,7 +96,10 @@ def ingest(
     client = bulk_client(settings)
     try:
         with RejectsReport(rejects) as report:
-            summary = _ingest_with_progress(Ingestion(client, IndexNames(settings.index_prefix), report, settings.records_shards, settings.ingest_threads), files)
+            summary = _ingest_with_progress(Ingestion(
+                client, IndexNames(settings.index_prefix), report, settings.records_shards, settings.ingest_threads,
+                tuple(_resolution_config().extra_identifiers),
+            ), files)
     except (ReaderError, SchemaOutdated) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -111,6 +114,96 @@ def ingest(
         typer.echo(f"rejected records and field warnings: {rejects}")
     if summary.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _resolution_config():  # noqa: ANN202 - the type lives in search.resolve.config
+    from search.resolve.config import ResolutionConfig
+
+    return ResolutionConfig.load(get_settings().resolution_config)
+
+
+@app.command("resolve")
+def resolve(
+    full: Annotated[bool, typer.Option("--full", help="Resolve every record and retrain the model (the first run always does).")] = False,
+) -> None:
+    """Group records into golden customers: incrementally (records ingested since the last run), or all."""
+    from search.resolve.pipeline import resolve_all, resolve_since_last_run
+
+    settings = get_settings()
+    client = bulk_client(settings)
+    names = IndexNames(settings.index_prefix)
+    try:
+        report = resolve_all(client, names, _resolution_config()) if full else resolve_since_last_run(client, names, _resolution_config())
+    except OpenSearchException as error:
+        typer.echo(f"error: OpenSearch at {settings.opensearch_url}: {error}", err=True)
+        raise typer.Exit(EXIT_NODE_DOWN) from None
+    finally:
+        client.close()
+    typer.echo(report.line())
+    for key, size in sorted(report.frequent_keys.items(), key=lambda item: -item[1])[:10]:
+        typer.echo(f"too common to link on: {key} ({size} records)")
+
+
+@app.command("explain")
+def explain(
+    first: Annotated[str, typer.Argument(help="A record id, source:source_id.")],
+    second: Annotated[str, typer.Argument(help="Another record id.")],
+) -> None:
+    """Why two records are, or are not, the same customer: field by field."""
+    from search.resolve.explain import explain_pair
+    from search.resolve.features import features_from_document
+    from search.resolve.store import get_records, load_model
+
+    settings = get_settings()
+    config = _resolution_config()
+    client = sync_client(settings)
+    names = IndexNames(settings.index_prefix)
+    try:
+        documents = {d["record_id"]: d for d in get_records(client, names, [first, second])}
+        model = load_model(client, names)
+    finally:
+        client.close()
+    missing = [r for r in (first, second) if r not in documents]
+    if missing:
+        typer.echo(f"error: no live record {', '.join(missing)}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if model is None:
+        typer.echo("error: no match model yet: run `rcu resolve --full` first", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    extra = tuple(config.extra_identifiers)
+    result = explain_pair(features_from_document(documents[first], extra), features_from_document(documents[second], extra), model, config)
+    typer.echo(f"{first}  vs  {second}")
+    for evidence in result.fields:
+        typer.echo(f"  {evidence.field:<14} {evidence.level:<26} {evidence.weight_bits:+7.2f} bits")
+    typer.echo(f"  {'prior':<14} {'':<26} {result.prior_bits:+7.2f} bits")
+    typer.echo(f"match weight {result.match_weight_bits:+.2f} bits, probability {result.probability:.4f} (threshold {result.threshold})")
+    if result.different_people:
+        typer.echo(f"never linked: {result.different_people}")
+    typer.echo(f"decision: {result.decision}; deciding fields: {', '.join(result.deciding_fields) or 'none'}")
+
+
+@app.command("xref")
+def xref(out: Annotated[Path, typer.Option(help="CSV file to write: source,source_id,customer_id.")] = Path("xref.csv")) -> None:
+    """Write the cross-reference of every resolved record to its customer."""
+    import csv
+
+    from search.resolve.store import scan_customers
+
+    settings = get_settings()
+    client = sync_client(settings)
+    rows = 0
+    try:
+        with out.open("w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["source", "source_id", "customer_id"])
+            for customer in scan_customers(client, IndexNames(settings.index_prefix)):
+                for record_id in customer["records"]:
+                    source, _, source_id = record_id.partition(":")
+                    writer.writerow([source, source_id, customer["customer_id"]])
+                    rows += 1
+    finally:
+        client.close()
+    typer.echo(f"{rows} records → {out}")
 
 
 @app.command("demo-data")

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     )
 
     index_prefix: str = Field(default="rcu", description="Every index and alias rcu owns starts with this.")
+    resolution_config: Path | None = Field(default=None, description="TOML file overriding resolution defaults (search/resolve/config.py).")
     records_shards: int = Field(default=2, ge=1, description="Primary shards of the records index (2 uses both cores of a small node when indexing).")
     ingest_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests in flight during an ingest.")
 

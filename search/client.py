@@ -57,6 +57,7 @@ def _client_options(settings: Settings) -> dict[str, Any]:
         "verify_certs": settings.opensearch_verify_certs,
         "ssl_show_warn": settings.opensearch_verify_certs,
         "serializer": FastJSONSerializer(),
+        "pool_maxsize": 8,
     }
     if settings.opensearch_user:
         password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else ""

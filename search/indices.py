@@ -28,6 +28,20 @@ class IndexNames:
     def records(self) -> str:
         return f"{self.prefix}-records"
 
+    @property
+    def customers(self) -> str:
+        return f"{self.prefix}-customers"
+
+    @property
+    def redirects(self) -> str:
+        """Merge and split events of customer ids (plain index, one document per event)."""
+        return f"{self.prefix}-customer-redirects"
+
+    @property
+    def resolution_state(self) -> str:
+        """The trained match model and the last run's watermark."""
+        return f"{self.prefix}-resolution"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 
@@ -57,12 +71,16 @@ def ensure_records_index(client: OpenSearch, names: IndexNames, body: dict[str, 
     """The concrete records index behind the alias, created (v1) if there is none.
 
     Raises SchemaOutdated when the existing index was built from other analysis or mappings."""
-    body = body or records_index_body()
-    current = _current_index(client, names.records)
+    return ensure_versioned_index(client, names.records, body or records_index_body())
+
+
+def ensure_versioned_index(client: OpenSearch, alias: str, body: dict[str, Any]) -> str:
+    """The concrete index behind `alias` (`<alias>-v<N>`), created as v1 when there is none."""
+    current = _current_index(client, alias)
     if current is None:
-        current = names.records_version(1)
-        client.indices.create(index=current, body={**body, "aliases": {names.records: {"is_write_index": True}}})
-        log.info("index_created index=%s alias=%s", current, names.records)
+        current = f"{alias}-v1"
+        client.indices.create(index=current, body={**body, "aliases": {alias: {"is_write_index": True}}})
+        log.info("index_created index=%s alias=%s", current, alias)
         return current
     expected = body["mappings"]["_meta"]["rcu_schema"]
     if _fingerprint(client, current) != expected:

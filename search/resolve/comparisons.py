@@ -203,6 +203,9 @@ def clearly_different_people(x: RecordFeatures, y: RecordFeatures) -> str | None
     birth = birth_date_level(x, y)
     if birth in (2, 3):
         return f"different birth dates ({x.birth_date} / {y.birth_date})"
+    if x.sex and y.sex and x.sex != y.sex and x.given != y.given:
+        # Jean and Jeanne, Louis and Louise sound alike and often share an address.
+        return "Monsieur and Madame"
     if given_name_level(x, y) == 4 and not (birth == 0 and _shares_identifier(x, y)):
         return "different given names"
     return None

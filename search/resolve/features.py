@@ -35,7 +35,11 @@ class RecordFeatures:
     postcode: str = ""
     city: str = ""
     street: str = ""
+    sex: str = ""
     identifiers: dict[str, str] = field(default_factory=dict)
+
+
+CIVILITY_SEX = {"m": "M", "mr": "M", "monsieur": "M", "mme": "F", "mlle": "F", "madame": "F", "mademoiselle": "F", "mrs": "F", "ms": "F"}
 
 
 def _phonetic(name: str) -> str:
@@ -65,6 +69,7 @@ def features_from_document(document: dict[str, Any], extra_identifiers: tuple[st
         postcode=document.get("postcode") or "",
         city=fold_name(document.get("city") or ""),
         street=street_key(document["street"]) if document.get("street") else "",
+        sex=CIVILITY_SEX.get(fold_name(document.get("civility") or "").replace(" ", ""), ""),
         identifiers={name: str(attributes[name]).strip() for name in extra_identifiers if attributes.get(name) not in (None, "")},
     )
 

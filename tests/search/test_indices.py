@@ -33,7 +33,7 @@ def test_reindex_moves_every_record_with_its_version_to_the_next_index(ingest: I
 
 def test_an_index_built_from_another_schema_is_refused_until_reindexed(opensearch: OpenSearch, names: IndexNames) -> None:
     older = copy.deepcopy(records_index_body())
-    older["mappings"]["properties"].pop("customer_id")
+    older["mappings"]["properties"].pop("blocking_keys")
     older["mappings"]["_meta"]["rcu_schema"] = schema_fingerprint(older)
     ensure_records_index(opensearch, names, older)
     with pytest.raises(SchemaOutdated, match="rcu reindex"):

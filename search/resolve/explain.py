@@ -1,0 +1,76 @@
+"""Why two records are, or are not, one customer: each field's level and weight, the probability,
+the decision and what decided it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.resolve.comparisons import NULL, clearly_different_people, comparison_vector, comparisons_for
+from search.resolve.config import ResolutionConfig
+from search.resolve.features import RecordFeatures
+from search.resolve.model import MatchModel
+
+
+@dataclass
+class FieldEvidence:
+    field: str
+    level: str
+    weight_bits: float
+    m: float | None
+    u: float | None
+
+
+@dataclass
+class PairExplanation:
+    record_ids: tuple[str, str]
+    fields: list[FieldEvidence]
+    prior_bits: float
+    match_weight_bits: float
+    probability: float
+    threshold: float
+    different_people: str | None
+    decision: str
+    deciding_fields: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "records": list(self.record_ids),
+            "fields": [evidence.__dict__ for evidence in self.fields],
+            "prior_bits": round(self.prior_bits, 2),
+            "match_weight_bits": round(self.match_weight_bits, 2),
+            "probability": self.probability,
+            "threshold": self.threshold,
+            "different_people": self.different_people,
+            "decision": self.decision,
+            "deciding_fields": self.deciding_fields,
+        }
+
+
+def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config: ResolutionConfig) -> PairExplanation:
+    comparisons = comparisons_for(tuple(config.extra_identifiers))
+    vector = comparison_vector(x, y, comparisons)
+    tables = model.level_weights()
+    evidence = []
+    for column, (comparison, level) in enumerate(zip(comparisons, vector, strict=True)):
+        if level == NULL:
+            evidence.append(FieldEvidence(comparison.name, "missing on one side", 0.0, None, None))
+            continue
+        bits = float(tables[column][level])
+        feature = comparison.term_frequency
+        if level == 0 and feature and getattr(x, feature) == getattr(y, feature):
+            bits += model.tf_adjustment(column, getattr(x, feature))
+        evidence.append(FieldEvidence(comparison.name, comparison.levels[level], round(bits, 2), model.m[column][level], model.u[column][level]))
+    total = model.prior_weight + sum(e.weight_bits for e in evidence)
+    probability = 1.0 / (1.0 + 2.0 ** (-total))
+    different = clearly_different_people(x, y)
+    if different:
+        decision = "different people"
+    elif probability >= config.match_threshold:
+        decision = "same customer"
+    else:
+        decision = "not linked"
+    deciding = [e.field for e in sorted(evidence, key=lambda e: -abs(e.weight_bits)) if abs(e.weight_bits) >= 1.0][:4]
+    return PairExplanation(
+        (x.record_id, y.record_id), evidence, model.prior_weight, total, probability, config.match_threshold, different, decision, deciding
+    )

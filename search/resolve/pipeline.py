@@ -1,0 +1,180 @@
+"""`rcu resolve`: full runs over every record, incremental runs over the records an ingest touched,
+and real-time resolution of one record — one engine (scoring.resolve_records) under all three."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.features import RecordFeatures, blocking_keys, features_from_document
+from search.resolve.ids import assign_ids
+from search.resolve.model import MatchModel
+from search.resolve.scoring import Resolution, resolve_records
+from search.resolve.store import (
+    candidate_record_ids, current_assignment, customer_document, customers_of, ensure_resolution_indices,
+    get_records, last_run_watermark, load_model, records_ingested_since, save_model, save_watermark, scan_live_records,
+    write_customers, write_redirects,
+)
+from search.resolve.survivorship import golden_record
+
+log = logging.getLogger(__name__)
+
+
+class ModelMissing(Exception):
+    """Incremental resolution needs the model a full run trains: run `rcu resolve --full` first."""
+
+
+@dataclass
+class ResolveReport:
+    records: int = 0
+    customers: int = 0
+    customers_written: int = 0
+    customers_removed: int = 0
+    merges: int = 0
+    splits: int = 0
+    candidate_pairs: int = 0
+    links_refused: int = 0
+    frequent_keys: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    customer_ids: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        timing = " ".join(f"{k}_s={v:.1f}" for k, v in self.timings.items())
+        return (
+            f"records={self.records} customers={self.customers} written={self.customers_written} removed={self.customers_removed} "
+            f"merges={self.merges} splits={self.splits} candidate_pairs={self.candidate_pairs} links_refused={self.links_refused} "
+            f"frequent_keys={len(self.frequent_keys)} {timing}"
+        )
+
+
+class _Stopwatch:
+    def __init__(self, report: ResolveReport) -> None:
+        self.report = report
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.report.timings[name] = now - self.last
+        self.last = now
+
+
+def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> list[list[dict[str, Any]]]:
+    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for document, label in zip(documents, resolution.clustering.labels, strict=True):
+        groups[label].append(document)
+    return list(groups.values())
+
+
+def _apply(
+    client: OpenSearch, names: IndexNames, config: ResolutionConfig, clusters: list[list[dict[str, Any]]],
+    previous: dict[str, str], previous_customers: set[str], report: ResolveReport, write_all: bool,
+) -> None:
+    """Give clusters their stable ids, write the customers that changed (all of them when
+    `write_all`: a full run refreshes every golden record), remove the vanished ones."""
+    now = datetime.now(timezone.utc)
+    ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters], previous)
+    previous_sizes = Counter(previous.values())
+    documents = []
+    for customer_id, members in zip(ids, clusters, strict=True):
+        report.customer_ids.update((r["record_id"], customer_id) for r in members)
+        unchanged = previous_sizes[customer_id] == len(members) and all(previous.get(r["record_id"]) == customer_id for r in members)
+        if unchanged and not write_all:
+            continue
+        documents.append(customer_document(customer_id, members, golden_record(members, config), now))
+    removed = sorted(previous_customers - set(ids))
+    write_customers(client, names, documents, removed)
+    write_redirects(client, names, events, now)
+    client.indices.refresh(index=names.customers)
+    report.customers = len(ids)
+    report.customers_written = len(documents)
+    report.customers_removed = len(removed)
+    report.merges = sum(1 for e in events if e.kind == "merge")
+    report.splits = sum(1 for e in events if e.kind == "split")
+
+
+def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: ResolutionConfig, batch: int = 5000) -> ResolveReport:
+    """What `rcu resolve` does after the first full run: only the records ingested since the last
+    run, with their neighbours. Falls back to a full run when there was none."""
+    watermark = last_run_watermark(client, names)
+    if watermark is None or load_model(client, names) is None:
+        return resolve_all(client, names, config)
+    started = datetime.now(timezone.utc)
+    touched = records_ingested_since(client, names, watermark)
+    total = ResolveReport(records=len(touched))
+    for start in range(0, len(touched), batch):
+        part = resolve_touched(client, names, config, touched[start : start + batch])
+        total.customers_written += part.customers_written
+        total.customers_removed += part.customers_removed
+        total.merges += part.merges
+        total.splits += part.splits
+        total.candidate_pairs += part.candidate_pairs
+    save_watermark(client, names, started)
+    return total
+
+
+def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig, retrain: bool = True) -> ResolveReport:
+    """Resolve every live record: train the model (unless told to reuse it), cluster, write customers."""
+    started = datetime.now(timezone.utc)
+    report = ResolveReport()
+    watch = _Stopwatch(report)
+    ensure_resolution_indices(client, names)
+    documents = list(scan_live_records(client, names))
+    extra = tuple(config.extra_identifiers)
+    features = [features_from_document(d, extra) for d in documents]
+    previous = current_assignment(client, names)
+    report.records = len(documents)
+    watch.lap("load")
+    model = None if retrain else load_model(client, names)
+    resolution = resolve_records(features, config, model)
+    _fill(report, resolution)
+    watch.lap("resolve")
+    if model is None:
+        save_model(client, names, resolution.model)
+    _apply(client, names, config, _clusters(documents, resolution), previous, set(previous.values()), report, write_all=True)
+    watch.lap("write")
+    save_watermark(client, names, started)
+    for key, size in sorted(resolution.frequent_keys.items(), key=lambda item: -item[1])[:20]:
+        log.warning("frequent_blocking_key key=%s records=%s", key, size)
+    return report
+
+
+def _fill(report: ResolveReport, resolution: Resolution) -> None:
+    report.candidate_pairs = len(resolution.scored.pairs)
+    report.links_refused = len(resolution.clustering.refused_links)
+    report.frequent_keys = resolution.frequent_keys
+
+
+def resolve_touched(client: OpenSearch, names: IndexNames, config: ResolutionConfig, record_ids: list[str], model: MatchModel | None = None) -> ResolveReport:
+    """Re-resolve the neighbourhood of some records: them, their candidates, and every record of
+    the customers any of those belong to — then write only what changed."""
+    report = ResolveReport()
+    watch = _Stopwatch(report)
+    model = model or load_model(client, names)
+    if model is None:
+        raise ModelMissing("no match model yet: run `rcu resolve --full` once")
+    extra = tuple(config.extra_identifiers)
+    touched = get_records(client, names, record_ids)
+    keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
+    neighbours = candidate_record_ids(client, names, keys, config.max_block_size)
+    involved = set(record_ids) | neighbours
+    customers = customers_of(client, names, involved)
+    universe_ids = involved | {r for members in customers.values() for r in members}
+    documents = get_records(client, names, universe_ids)
+    watch.lap("fetch")
+    previous = {r: c for c, members in customers.items() for r in members}
+    features: list[RecordFeatures] = [features_from_document(d, extra) for d in documents]
+    resolution = resolve_records(features, config, model)
+    _fill(report, resolution)
+    report.records = len(documents)
+    watch.lap("resolve")
+    _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, write_all=False)
+    watch.lap("write")
+    return report

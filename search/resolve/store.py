@@ -1,0 +1,184 @@
+"""Resolution's reads and writes in OpenSearch: records in, customers, redirects and the model out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from opensearchpy import OpenSearch, NotFoundError
+from opensearchpy.helpers import scan, streaming_bulk
+
+from analyzers.addresses import street_key
+from analyzers.index_settings import customers_index_body
+from search.indices import IndexNames, ensure_versioned_index
+from search.resolve.features import SOURCE_FIELDS
+from search.resolve.ids import Redirect
+from search.resolve.model import MatchModel
+
+LIVE_RECORDS = {"bool": {"filter": [{"term": {"deleted": False}}]}}
+
+
+def ensure_resolution_indices(client: OpenSearch, names: IndexNames, shards: int = 1) -> None:
+    ensure_versioned_index(client, names.customers, customers_index_body(shards))
+    small = {"number_of_shards": 1, "number_of_replicas": 0}
+    if not client.indices.exists(index=names.redirects):
+        mappings = {"properties": {"old_id": {"type": "keyword"}, "new_id": {"type": "keyword"}, "kind": {"type": "keyword"}, "at": {"type": "date"}}}
+        client.indices.create(index=names.redirects, body={"settings": small, "mappings": mappings})
+    if not client.indices.exists(index=names.resolution_state):
+        # The model's value counts are data, not fields: stored, never mapped.
+        client.indices.create(index=names.resolution_state, body={"settings": small, "mappings": {"enabled": False}})
+
+
+def scan_live_records(client: OpenSearch, names: IndexNames) -> Iterator[dict[str, Any]]:
+    """Every live record's resolution fields, streamed."""
+    for hit in scan(client, index=names.records, query={"query": LIVE_RECORDS, "_source": SOURCE_FIELDS}, size=5000, scroll="5m"):
+        yield hit["_source"]
+
+
+def get_records(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]) -> list[dict[str, Any]]:
+    ids = sorted(set(record_ids))
+    if not ids:
+        return []
+    response = client.mget(index=names.records, body={"ids": ids}, _source_includes=SOURCE_FIELDS + ["deleted"])
+    return [doc["_source"] for doc in response["docs"] if doc.get("found") and not doc["_source"].get("deleted")]
+
+
+def current_assignment(client: OpenSearch, names: IndexNames) -> dict[str, str]:
+    """record_id → customer_id, as the last run left it."""
+    assignment: dict[str, str] = {}
+    for hit in scan(client, index=names.customers, query={"_source": ["customer_id", "records"]}, size=5000):
+        for record_id in hit["_source"]["records"]:
+            assignment[record_id] = hit["_source"]["customer_id"]
+    return assignment
+
+
+def customers_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]) -> dict[str, list[str]]:
+    """customer_id → its record ids, for the customers holding any of `record_ids`."""
+    ids = sorted(set(record_ids))
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(ids), 1000):
+        response = client.search(
+            index=names.customers,
+            body={"query": {"terms": {"records": ids[start : start + 1000]}}, "_source": ["customer_id", "records"], "size": 10000},
+        )
+        for hit in response["hits"]["hits"]:
+            found[hit["_source"]["customer_id"]] = hit["_source"]["records"]
+    return found
+
+
+def candidate_record_ids(client: OpenSearch, names: IndexNames, keys_per_record: list[list[str]], max_block_size: int) -> set[str]:
+    """Records sharing a blocking key with any of the given records, asked of OpenSearch: one
+    search per key, and a key with more than `max_block_size` holders is too common to use —
+    the same rule as in-memory blocking, so both paths find the same candidates."""
+    keys = sorted({key for keys in keys_per_record for key in keys})
+    if not keys:
+        return set()
+    body: list[dict[str, Any]] = []
+    for key in keys:
+        body.append({"index": names.records})
+        body.append({"query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, {"term": {"deleted": False}}]}},
+                     "_source": False, "size": max_block_size + 1, "track_total_hits": max_block_size + 1})
+    found: set[str] = set()
+    for response in client.msearch(body=body)["responses"]:
+        hits = response.get("hits", {}).get("hits", [])
+        if len(hits) <= max_block_size:
+            found.update(hit["_id"] for hit in hits)
+    return found
+
+
+def customer_document(customer_id: str, records: list[dict[str, Any]], golden: dict[str, Any], resolved_at: datetime) -> dict[str, Any]:
+    """The customers-index document: golden fields, members, and what search needs."""
+    variants = sorted({r[f] for r in records for f in ("given_name", "family_name", "birth_name") if r.get(f)})
+    current = (golden.get("addresses") or [{}])[0]
+    document: dict[str, Any] = {
+        "customer_id": customer_id,
+        "records": sorted(r["record_id"] for r in records),
+        "sources": sorted({r["source"] for r in records}),
+        "record_count": len(records),
+        "name_variants": variants,
+        "updated_at": max((r.get("updated_at") or "" for r in records), default="") or None,
+        "resolved_at": resolved_at.isoformat(),
+        **{k: v for k, v in golden.items() if k not in {"addresses"}},
+        "addresses": golden.get("addresses", []),
+    }
+    if current:
+        document.update(street=current.get("street") or None, postcode=current.get("postcode") or None, city=current.get("city") or None)
+        if current.get("street") and current.get("postcode"):
+            document["household_key"] = f"{street_key(current['street'])}|{current['postcode']}"
+    return {k: v for k, v in document.items() if v not in (None, "", [])}
+
+
+def write_customers(client: OpenSearch, names: IndexNames, documents: Iterable[dict[str, Any]], deleted_ids: Iterable[str]) -> None:
+    def actions() -> Iterator[dict[str, Any]]:
+        for document in documents:
+            yield {"_op_type": "index", "_index": names.customers, "_id": document["customer_id"], "_source": document}
+        for customer_id in deleted_ids:
+            yield {"_op_type": "delete", "_index": names.customers, "_id": customer_id}
+
+    for ok, item in streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False):
+        result = next(iter(item.values()))
+        if not ok and result.get("status") != 404:
+            raise RuntimeError(f"writing customer {result.get('_id')} failed: {result.get('error')}")
+
+
+def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redirect], at: datetime) -> None:
+    if not redirects:
+        return
+    actions = (
+        {"_op_type": "index", "_index": names.redirects, "_id": f"{r.old_id}>{r.new_id}",
+         "_source": {"old_id": r.old_id, "new_id": r.new_id, "kind": r.kind, "at": at.isoformat()}}
+        for r in redirects
+    )
+    for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6):
+        pass
+
+
+def redirect_target(client: OpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
+    """Where a merged-away customer id lives now (following merge chains), or None."""
+    current = customer_id
+    for _ in range(max_hops):
+        response = client.search(
+            index=names.redirects,
+            body={"query": {"bool": {"filter": [{"term": {"old_id": current}}, {"term": {"kind": "merge"}}]}},
+                  "sort": [{"at": "desc"}], "size": 1},
+            ignore_unavailable=True,
+        )
+        hits = response["hits"]["hits"]
+        if not hits:
+            return current if current != customer_id else None
+        current = hits[0]["_source"]["new_id"]
+    return current
+
+
+def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None:
+    client.index(index=names.resolution_state, id="model", body={"model": model.as_dict(), "saved_at": datetime.now(timezone.utc).isoformat()}, refresh=True)
+
+
+def load_model(client: OpenSearch, names: IndexNames) -> MatchModel | None:
+    try:
+        document = client.get(index=names.resolution_state, id="model")
+    except NotFoundError:
+        return None
+    return MatchModel.from_dict(document["_source"]["model"])
+
+
+def last_run_watermark(client: OpenSearch, names: IndexNames) -> str | None:
+    try:
+        return client.get(index=names.resolution_state, id="state")["_source"]["watermark"]
+    except NotFoundError:
+        return None
+
+
+def save_watermark(client: OpenSearch, names: IndexNames, watermark: datetime) -> None:
+    client.index(index=names.resolution_state, id="state", body={"watermark": watermark.isoformat()}, refresh=True)
+
+
+def records_ingested_since(client: OpenSearch, names: IndexNames, watermark: str) -> list[str]:
+    """Ids of the records (tombstones included) written since `watermark`."""
+    query = {"query": {"range": {"ingested_at": {"gte": watermark}}}, "_source": False}
+    return [hit["_id"] for hit in scan(client, index=names.records, query=query, size=5000)]
+
+
+def scan_customers(client: OpenSearch, names: IndexNames) -> Iterator[dict[str, Any]]:
+    yield from (hit["_source"] for hit in scan(client, index=names.customers, query={"_source": ["customer_id", "records"]}, size=5000))
