@@ -160,6 +160,7 @@ def resolve_touched(client: OpenSearch, names: IndexNames, config: ResolutionCon
     model = model or load_model(client, names)
     if model is None:
         raise ModelMissing("no match model yet: run `rcu resolve --full` once")
+    ensure_resolution_indices(client, names)
     extra = tuple(config.extra_identifiers)
     touched = get_records(client, names, record_ids)
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]

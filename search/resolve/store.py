@@ -132,6 +132,7 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
     )
     for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6):
         pass
+    client.indices.refresh(index=names.redirects)
 
 
 def redirect_target(client: OpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
