@@ -48,15 +48,27 @@ def cluster(
 
     refused: list[tuple[int, int, str]] = []
     conflict_cache: dict[tuple[int, int], str | None] = {}
+    linked = {(int(pairs[k, 0]), int(pairs[k, 1])) for k in np.nonzero(probabilities >= threshold)[0]}
 
     def conflict(a: list[int], b: list[int]) -> str | None:
+        """The reason two clusters are different people, or None. One contradicting pair is
+        outvoted by two or more direct links that contradict nothing (a single mistyped birth
+        date or given name among many agreeing records); more contradictions never are."""
+        reasons: list[str] = []
+        support = 0
         for x in a:
             for y in b:
                 key = (x, y) if x < y else (y, x)
                 if key not in conflict_cache:
                     conflict_cache[key] = clearly_different_people(records[x], records[y])
                 if conflict_cache[key]:
-                    return conflict_cache[key]
+                    reasons.append(conflict_cache[key])
+                    if len(reasons) > 1:
+                        return reasons[0]
+                elif key in linked:
+                    support += 1
+        if reasons and support < 2:
+            return reasons[0]
         return None
 
     order = np.argsort(-weights, kind="stable")

@@ -37,6 +37,12 @@ def jaro_winkler(a: str, b: str) -> float:
     return jellyfish.jaro_winkler_similarity(a, b)
 
 
+@lru_cache(maxsize=1 << 18)
+def _one_edit(a: str, b: str) -> bool:
+    """One keystroke apart, a swap of neighbours included (Kai / Kia, Amber / Ambre)."""
+    return abs(len(a) - len(b)) <= 1 and jellyfish.damerau_levenshtein_distance(a, b) == 1
+
+
 def _initials(name: str) -> str:
     return "".join(word[0] for word in name.split() if word)
 
@@ -60,28 +66,45 @@ def _name_level(a: str, b: str, a_ph: str, b_ph: str, given: bool) -> int:
     if (a_ph and a_ph == b_ph) or (given and _compatible_given(a, b)):
         return 1
     similarity = jaro_winkler(a, b)
-    if similarity >= 0.92:
+    if similarity >= 0.92 or _one_edit(a, b):
         return 2
     if similarity >= 0.80:
         return 3
     return 4
 
 
+Names = tuple[str, str, str, str, str, str]
+
+
+def _names(record: RecordFeatures) -> Names:
+    return (record.given, record.given_ph, record.family, record.family_ph, record.birth, record.birth_ph)
+
+
 def name_orientation(x: RecordFeatures, y: RecordFeatures) -> tuple[int, int]:
     """(given level, family level) in the orientation that fits best: as written, or swapped."""
     if not (x.given or x.family) or not (y.given or y.family):
         return NULL, NULL
-    straight = _oriented(x.given, x.given_ph, x.family, x.family_ph, x.birth, x.birth_ph, y)
-    swapped = _oriented(x.family, x.family_ph, x.given, x.given_ph, x.birth, x.birth_ph, y)
+    return _best_orientation(_names(x), _names(y))
+
+
+@lru_cache(maxsize=1 << 20)
+def _best_orientation(x: Names, y: Names) -> tuple[int, int]:
+    # Names repeat across records (and pairs across runs), so the levels are cached per name pair.
+    given, given_ph, family, family_ph, birth, birth_ph = x
+    straight = _oriented(given, given_ph, family, family_ph, birth, birth_ph, y)
+    if straight == (0, 0):
+        return straight
+    swapped = _oriented(family, family_ph, given, given_ph, birth, birth_ph, y)
     return min(straight, swapped, key=lambda levels: (sum(level for level in levels if level != NULL), sum(level == NULL for level in levels)))
 
 
-def _oriented(given: str, given_ph: str, family: str, family_ph: str, birth: str, birth_ph: str, y: RecordFeatures) -> tuple[int, int]:
-    given_level = _name_level(given, y.given, given_ph, y.given_ph, True) if given and y.given else NULL
+def _oriented(given: str, given_ph: str, family: str, family_ph: str, birth: str, birth_ph: str, y: Names) -> tuple[int, int]:
+    y_given, y_given_ph, y_family, y_family_ph, y_birth, y_birth_ph = y
+    given_level = _name_level(given, y_given, given_ph, y_given_ph, True) if given and y_given else NULL
     family_levels = [
         _name_level(a, b, a_ph, b_ph, False)
         for a, a_ph in ((family, family_ph), (birth, birth_ph)) if a
-        for b, b_ph in ((y.family, y.family_ph), (y.birth, y.birth_ph)) if b
+        for b, b_ph in ((y_family, y_family_ph), (y_birth, y_birth_ph)) if b
     ]
     return given_level, (min(family_levels) if family_levels else NULL)
 
@@ -109,13 +132,12 @@ def birth_date_level(x: RecordFeatures, y: RecordFeatures) -> int:
 
 
 def _identifier_level(a: str, b: str) -> int:
+    """0 same, 1 one keystroke apart (a digit changed, dropped, added or swapped), 2 different."""
     if not a or not b:
         return NULL
     if a == b:
         return 0
-    if len(a) == len(b) and sum(p != q for p, q in zip(a, b, strict=True)) == 1:
-        return 1
-    if len(a) > 4 and jellyfish.levenshtein_distance(a, b) == 1:
+    if len(a) > 4 and _one_edit(a, b):
         return 1
     return 2
 
@@ -197,24 +219,37 @@ def comparison_vector(x: RecordFeatures, y: RecordFeatures, comparisons: tuple[C
 def clearly_different_people(x: RecordFeatures, y: RecordFeatures) -> str | None:
     """Why two records cannot be one person whatever else they share, or None.
 
-    Different birth dates (not a swap or a one-digit slip) mean homonyms. Given names far apart in
-    every orientation mean another member of the household — unless the birth date and an
-    identifier (e-mail, phone, card) agree too, which a misheard name cannot explain away."""
+    Different birth dates (not a swap or a one-digit slip) mean homonyms; given names far apart in
+    every orientation mean another member of the household; Monsieur and Madame are two people.
+    A configured identifier (national id, customer number) that agrees outweighs all of these: it
+    says the other fields were mistyped. For given names, so does an agreeing birth date with an
+    agreeing e-mail, phone or card, which a misheard name cannot explain away."""
+    if _same_configured_identifier(x, y):
+        return None
     birth = birth_date_level(x, y)
     if birth in (2, 3):
         return f"different birth dates ({x.birth_date} / {y.birth_date})"
     if x.sex and y.sex and x.sex != y.sex and x.given != y.given:
         # Jean and Jeanne, Louis and Louise sound alike and often share an address.
         return "Monsieur and Madame"
-    if given_name_level(x, y) == 4 and not (birth == 0 and _shares_identifier(x, y)):
+    if given_name_level(x, y) == 4 and not (birth == 0 and _shares_contact_or_near_identifier(x, y)):
         return "different given names"
     return None
 
 
-def _shares_identifier(x: RecordFeatures, y: RecordFeatures) -> bool:
+def _same_configured_identifier(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """A configured identifier equal, or one keystroke apart with the same full name."""
+    for name, value in x.identifiers.items():
+        level = _identifier_level(value, y.identifiers.get(name, ""))
+        if level == 0 or (level == 1 and x.given == y.given and x.family == y.family):
+            return True
+    return False
+
+
+def _shares_contact_or_near_identifier(x: RecordFeatures, y: RecordFeatures) -> bool:
     return bool(
         (x.email and x.email == y.email)
         or (x.phone and x.phone == y.phone)
         or (x.card and x.card == y.card)
-        or any(value and y.identifiers.get(name) == value for name, value in x.identifiers.items())
+        or any(_identifier_level(value, y.identifiers.get(name, "")) == 1 for name, value in x.identifiers.items())
     )

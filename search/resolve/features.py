@@ -92,7 +92,13 @@ def _name_and_birth_keys(record: RecordFeatures) -> list[str]:
 
 
 def _birth_and_place_keys(record: RecordFeatures) -> list[str]:
-    return [f"dp:{record.birth_date}|{record.postcode}"] if record.birth_date and record.postcode else []
+    if not record.birth_date:
+        return []
+    keys = [f"dp:{record.birth_date}|{record.postcode}"] if record.postcode else []
+    if record.family:
+        # The first letters of the family name survive most typos that defeat its phonetic key.
+        keys.append(f"df:{record.birth_date}|{record.family[:3]}")
+    return keys
 
 
 def _name_pair_keys(record: RecordFeatures) -> list[str]:
@@ -109,7 +115,9 @@ def _name_pair_keys(record: RecordFeatures) -> list[str]:
 
 
 def _family_and_street_keys(record: RecordFeatures) -> list[str]:
-    return [f"fs:{record.family_ph}|{record.street}"] if record.family_ph and record.street else []
+    if not (record.family_ph and record.street):
+        return []
+    return [f"fs:{record.family_ph.replace(' ', '')}|{record.street.replace(' ', '')}"]
 
 
 # Two records are compared when they share a key. Each key joins something rare (an identifier, a

