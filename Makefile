@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install stop
+.PHONY: demo test install stop bench-ingest bench-resolve
 
 install: $(VENV)/.installed
 
@@ -15,10 +15,20 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/rcu opensearch start
+	$(BIN)/rcu demo
 
 test: install
 	$(BIN)/python -m pytest
 
 stop:
 	$(BIN)/rcu opensearch stop
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench-ingest: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.ingest
+
+bench-resolve: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.resolve

@@ -219,6 +219,38 @@ def demo_data(
     typer.echo(f"{sum(counts.values())} records for {persons} people in {out}/: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
+@app.command("demo")
+def demo(persons: Annotated[int, typer.Option(min=1, help="People in the demo data set.")] = 2000) -> None:
+    """The whole demo on this machine: a node, demo data generated, ingested and resolved."""
+    from indexers.demo.sources import write_demo_data
+    from search.resolve.pipeline import resolve_all
+
+    settings = get_settings()
+    try:
+        status, started = start_node(settings)
+    except NodeSetupError as error:
+        raise _fail(error) from None
+    typer.echo(f"OpenSearch {status.version} at {status.url}: {status.health}{' (started)' if started else ''}")
+    folder = settings.home / "demo-data" / f"persons-{persons}"
+    if not (folder / "truth.tsv").is_file():
+        counts = write_demo_data(folder, persons)
+        typer.echo(f"generated {sum(counts.values())} demo records for {persons} people in {folder}")
+    client = bulk_client(settings)
+    names = IndexNames(settings.index_prefix)
+    try:
+        with RejectsReport(folder.parent / "rejects.jsonl") as report:
+            summary = Ingestion(client, names, report, settings.records_shards, settings.ingest_threads).run(SourceFiles.discover([folder]))
+        typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
+        resolution = resolve_all(client, names, _resolution_config())
+        typer.echo(f"resolve: {resolution.line()}")
+    except (SchemaOutdated, OpenSearchException) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    finally:
+        client.close()
+    typer.echo("Try: rcu explain crm:CRM00000001 ecommerce:ECO00000001 · rcu xref --out xref.csv · rcu opensearch status")
+
+
 @app.command("reindex")
 def reindex() -> None:
     """Rebuild the records index with this rcu's analysis and mappings, behind the same alias."""

@@ -19,7 +19,13 @@ from search.resolve.model import MatchModel
 LIVE_RECORDS = {"bool": {"filter": [{"term": {"deleted": False}}]}}
 
 
+_ENSURED: set[str] = set()
+
+
 def ensure_resolution_indices(client: OpenSearch, names: IndexNames, shards: int = 1) -> None:
+    """Create the customers, redirects and state indices if missing (checked once per process)."""
+    if names.prefix in _ENSURED:
+        return
     ensure_versioned_index(client, names.customers, customers_index_body(shards))
     small = {"number_of_shards": 1, "number_of_replicas": 0}
     if not client.indices.exists(index=names.redirects):
@@ -28,6 +34,7 @@ def ensure_resolution_indices(client: OpenSearch, names: IndexNames, shards: int
     if not client.indices.exists(index=names.resolution_state):
         # The model's value counts are data, not fields: stored, never mapped.
         client.indices.create(index=names.resolution_state, body={"settings": small, "mappings": {"enabled": False}})
+    _ENSURED.add(names.prefix)
 
 
 def scan_live_records(client: OpenSearch, names: IndexNames) -> Iterator[dict[str, Any]]:
