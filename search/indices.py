@@ -38,6 +38,11 @@ class IndexNames:
         return f"{self.prefix}-customer-redirects"
 
     @property
+    def record_customers(self) -> str:
+        """record_id → customer_id, read with real-time gets so a resolution never waits for a refresh."""
+        return f"{self.prefix}-record-customers"
+
+    @property
     def resolution_state(self) -> str:
         """The trained match model and the last run's watermark."""
         return f"{self.prefix}-resolution"

@@ -78,21 +78,24 @@ def _apply(
     previous: dict[str, str], previous_customers: set[str], report: ResolveReport, write_all: bool,
 ) -> None:
     """Give clusters their stable ids, write the customers that changed (all of them when
-    `write_all`: a full run refreshes every golden record), remove the vanished ones."""
+    `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
+    waits for a refresh: the next resolution reads links and customers with real-time gets."""
     now = datetime.now(timezone.utc)
     ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters], previous)
     previous_sizes = Counter(previous.values())
     documents = []
+    links: dict[str, str] = {}
     for customer_id, members in zip(ids, clusters, strict=True):
         report.customer_ids.update((r["record_id"], customer_id) for r in members)
+        links.update((r["record_id"], customer_id) for r in members if write_all or previous.get(r["record_id"]) != customer_id)
         unchanged = previous_sizes[customer_id] == len(members) and all(previous.get(r["record_id"]) == customer_id for r in members)
         if unchanged and not write_all:
             continue
         documents.append(customer_document(customer_id, members, golden_record(members, config), now))
     removed = sorted(previous_customers - set(ids))
-    write_customers(client, names, documents, removed)
+    unlinked = sorted(set(previous) - set(report.customer_ids))
+    write_customers(client, names, documents, removed, links, unlinked)
     write_redirects(client, names, events, now)
-    client.indices.refresh(index=names.customers)
     report.customers = len(ids)
     report.customers_written = len(documents)
     report.customers_removed = len(removed)
@@ -139,6 +142,7 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     if model is None:
         save_model(client, names, resolution.model)
     _apply(client, names, config, _clusters(documents, resolution), previous, set(previous.values()), report, write_all=True)
+    client.indices.refresh(index=[names.customers, names.record_customers, names.redirects])
     watch.lap("write")
     save_watermark(client, names, started)
     for key, size in sorted(resolution.frequent_keys.items(), key=lambda item: -item[1])[:20]:

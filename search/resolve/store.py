@@ -31,6 +31,9 @@ def ensure_resolution_indices(client: OpenSearch, names: IndexNames, shards: int
     if not client.indices.exists(index=names.redirects):
         mappings = {"properties": {"old_id": {"type": "keyword"}, "new_id": {"type": "keyword"}, "kind": {"type": "keyword"}, "at": {"type": "date"}}}
         client.indices.create(index=names.redirects, body={"settings": small, "mappings": mappings})
+    if not client.indices.exists(index=names.record_customers):
+        mappings = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
+        client.indices.create(index=names.record_customers, body={"settings": {"number_of_shards": 2, "number_of_replicas": 0}, "mappings": mappings})
     if not client.indices.exists(index=names.resolution_state):
         # The model's value counts are data, not fields: stored, never mapped.
         client.indices.create(index=names.resolution_state, body={"settings": small, "mappings": {"enabled": False}})
@@ -61,17 +64,16 @@ def current_assignment(client: OpenSearch, names: IndexNames) -> dict[str, str]:
 
 
 def customers_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]) -> dict[str, list[str]]:
-    """customer_id → its record ids, for the customers holding any of `record_ids`."""
+    """customer_id → its record ids, for the customers holding any of `record_ids` (real-time gets)."""
     ids = sorted(set(record_ids))
-    found: dict[str, list[str]] = {}
-    for start in range(0, len(ids), 1000):
-        response = client.search(
-            index=names.customers,
-            body={"query": {"terms": {"records": ids[start : start + 1000]}}, "_source": ["customer_id", "records"], "size": 10000},
-        )
-        for hit in response["hits"]["hits"]:
-            found[hit["_source"]["customer_id"]] = hit["_source"]["records"]
-    return found
+    if not ids:
+        return {}
+    links = client.mget(index=names.record_customers, body={"ids": ids})["docs"]
+    customer_ids = sorted({doc["_source"]["customer_id"] for doc in links if doc.get("found")})
+    if not customer_ids:
+        return {}
+    customers = client.mget(index=names.customers, body={"ids": customer_ids}, _source_includes=["records"])["docs"]
+    return {doc["_id"]: doc["_source"]["records"] for doc in customers if doc.get("found")}
 
 
 def candidate_record_ids(client: OpenSearch, names: IndexNames, keys_per_record: list[list[str]], max_block_size: int) -> set[str]:
@@ -116,12 +118,21 @@ def customer_document(customer_id: str, records: list[dict[str, Any]], golden: d
     return {k: v for k, v in document.items() if v not in (None, "", [])}
 
 
-def write_customers(client: OpenSearch, names: IndexNames, documents: Iterable[dict[str, Any]], deleted_ids: Iterable[str]) -> None:
+def write_customers(
+    client: OpenSearch, names: IndexNames, documents: Iterable[dict[str, Any]], deleted_ids: Iterable[str],
+    links: dict[str, str], unlinked: Iterable[str],
+) -> None:
+    """Customers written and removed, and the record → customer links that changed."""
+
     def actions() -> Iterator[dict[str, Any]]:
         for document in documents:
             yield {"_op_type": "index", "_index": names.customers, "_id": document["customer_id"], "_source": document}
         for customer_id in deleted_ids:
             yield {"_op_type": "delete", "_index": names.customers, "_id": customer_id}
+        for record_id, customer_id in links.items():
+            yield {"_op_type": "index", "_index": names.record_customers, "_id": record_id, "_source": {"customer_id": customer_id}}
+        for record_id in unlinked:
+            yield {"_op_type": "delete", "_index": names.record_customers, "_id": record_id}
 
     for ok, item in streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False):
         result = next(iter(item.values()))
@@ -139,7 +150,6 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
     )
     for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6):
         pass
-    client.indices.refresh(index=names.redirects)
 
 
 def redirect_target(client: OpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:

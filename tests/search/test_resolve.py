@@ -69,6 +69,8 @@ class Resolved:
 
 
 def _customer_of(opensearch: OpenSearch, names: IndexNames) -> dict[str, str]:
+    # Real-time resolution does not refresh; a search-based view of every customer needs one.
+    opensearch.indices.refresh(index=[names.customers, names.redirects])
     return {record_id: c["customer_id"] for c in scan_customers(opensearch, names) for record_id in c["records"]}
 
 
