@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.comparisons import clearly_different_people
+from search.resolve.comparisons import NEVER_MERGE_RULES, clearly_different_people
 from search.resolve.features import RecordFeatures
 
 
@@ -35,6 +35,7 @@ def cluster(
     probabilities: np.ndarray,
     threshold: float,
     max_cluster_size: int,
+    never_merge: frozenset[str] = frozenset(NEVER_MERGE_RULES),
 ) -> Clustering:
     """Group records linked above `threshold`, strongest links first, refusing incoherent merges."""
     parent = list(range(len(records)))
@@ -51,23 +52,21 @@ def cluster(
     linked = {(int(pairs[k, 0]), int(pairs[k, 1])) for k in np.nonzero(probabilities >= threshold)[0]}
 
     def conflict(a: list[int], b: list[int]) -> str | None:
-        """The reason two clusters are different people, or None. One contradicting pair is
-        outvoted by two or more direct links that contradict nothing (a single mistyped birth
-        date or given name among many agreeing records); more contradictions never are."""
+        """The reason two clusters are different people, or None. Contradicting pairs are
+        outvoted when direct links that contradict nothing are at least twice as many (a mistyped
+        birth date or given name among many agreeing records); never when nothing else links them."""
         reasons: list[str] = []
         support = 0
         for x in a:
             for y in b:
                 key = (x, y) if x < y else (y, x)
                 if key not in conflict_cache:
-                    conflict_cache[key] = clearly_different_people(records[x], records[y])
+                    conflict_cache[key] = clearly_different_people(records[x], records[y], never_merge)
                 if conflict_cache[key]:
                     reasons.append(conflict_cache[key])
-                    if len(reasons) > 1:
-                        return reasons[0]
                 elif key in linked:
                     support += 1
-        if reasons and support < 2:
+        if reasons and support < 2 * len(reasons):
             return reasons[0]
         return None
 

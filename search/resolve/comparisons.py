@@ -124,11 +124,19 @@ def birth_date_level(x: RecordFeatures, y: RecordFeatures) -> int:
         return NULL
     if a == b:
         return 0
-    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or sum(p != q for p, q in zip(a, b, strict=True)) == 1:
+    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or _one_keystroke_date(a, b):
         return 1
     if a[:4] == b[:4]:
         return 2
     return 3
+
+
+def _one_keystroke_date(a: str, b: str) -> bool:
+    """One digit changed, or two neighbouring digits swapped (1918 / 1981)."""
+    differences = [k for k, (p, q) in enumerate(zip(a, b, strict=True)) if p != q]
+    if len(differences) == 1:
+        return True
+    return len(differences) == 2 and differences[1] == differences[0] + 1 and a[differences[0]] == b[differences[1]] and a[differences[1]] == b[differences[0]]
 
 
 def _identifier_level(a: str, b: str) -> int:
@@ -216,7 +224,10 @@ def comparison_vector(x: RecordFeatures, y: RecordFeatures, comparisons: tuple[C
     return vector
 
 
-def clearly_different_people(x: RecordFeatures, y: RecordFeatures) -> str | None:
+NEVER_MERGE_RULES = ("different_birth_dates", "different_sex", "different_given_names")
+
+
+def clearly_different_people(x: RecordFeatures, y: RecordFeatures, rules: frozenset[str] = frozenset(NEVER_MERGE_RULES)) -> str | None:
     """Why two records cannot be one person whatever else they share, or None.
 
     Different birth dates (not a swap or a one-digit slip) mean homonyms; given names far apart in
@@ -224,15 +235,15 @@ def clearly_different_people(x: RecordFeatures, y: RecordFeatures) -> str | None
     A configured identifier (national id, customer number) that agrees outweighs all of these: it
     says the other fields were mistyped. For given names, so does an agreeing birth date with an
     agreeing e-mail, phone or card, which a misheard name cannot explain away."""
-    if _same_configured_identifier(x, y):
+    if not rules or _same_configured_identifier(x, y):
         return None
     birth = birth_date_level(x, y)
-    if birth in (2, 3):
+    if birth in (2, 3) and "different_birth_dates" in rules:
         return f"different birth dates ({x.birth_date} / {y.birth_date})"
-    if x.sex and y.sex and x.sex != y.sex and x.given != y.given:
+    if x.sex and y.sex and x.sex != y.sex and x.given != y.given and "different_sex" in rules:
         # Jean and Jeanne, Louis and Louise sound alike and often share an address.
         return "Monsieur and Madame"
-    if given_name_level(x, y) == 4 and not (birth == 0 and _shares_contact_or_near_identifier(x, y)):
+    if "different_given_names" in rules and given_name_level(x, y) == 4 and not (birth == 0 and _shares_contact_or_near_identifier(x, y)):
         return "different given names"
     return None
 

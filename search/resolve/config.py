@@ -8,6 +8,8 @@ Defaults live here; a TOML file named by RCU_RESOLUTION_CONFIG overrides any of 
     [source_priority]
     names = ["crm", "legacy", "ecommerce", "loyalty_*", "callcenter"]
 
+    never_merge = ["different_birth_dates", "different_sex", "different_given_names"]
+
     [weight_overrides.email]                # m and u per level, replacing what EM learned
     exact = { m = 0.95, u = 0.0001 }
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +45,13 @@ class ResolutionConfig(BaseModel):
         description="Per golden field group, the sources in order of trust (glob patterns); ties go to the most recent.",
     )
     weight_overrides: dict[str, dict[str, LevelOverride]] = Field(default_factory=dict)
+    never_merge: list[Literal["different_birth_dates", "different_sex", "different_given_names"]] = Field(
+        default_factory=lambda: ["different_birth_dates", "different_sex", "different_given_names"],
+        description=(
+            "Evidence that two records are different people whatever else they share: homonyms, Monsieur and Madame, "
+            "household members (twins included). Remove a rule only for data known to hold no such people."
+        ),
+    )
 
     @classmethod
     def load(cls, path: Path | None) -> ResolutionConfig:

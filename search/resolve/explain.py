@@ -63,7 +63,7 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
         evidence.append(FieldEvidence(comparison.name, comparison.levels[level], round(bits, 2), model.m[column][level], model.u[column][level]))
     total = model.prior_weight + sum(e.weight_bits for e in evidence)
     probability = 1.0 / (1.0 + 2.0 ** (-total))
-    different = clearly_different_people(x, y)
+    different = clearly_different_people(x, y, frozenset(config.never_merge))
     if different:
         decision = "different people"
     elif probability >= config.match_threshold:

@@ -115,9 +115,32 @@ def _name_pair_keys(record: RecordFeatures) -> list[str]:
 
 
 def _family_and_street_keys(record: RecordFeatures) -> list[str]:
-    if not (record.family_ph and record.street):
+    if not record.family_ph:
         return []
-    return [f"fs:{record.family_ph.replace(' ', '')}|{record.street.replace(' ', '')}"]
+    family = record.family_ph.replace(" ", "")
+    keys = [f"fs:{family}|{record.street.replace(' ', '')}"] if record.street else []
+    if record.postcode:
+        # A family in its postcode: finds a household's records whatever the street was written.
+        keys.append(f"fp:{family}|{record.postcode}")
+    return keys
+
+
+def _address_keys(record: RecordFeatures) -> list[str]:
+    """A numbered street in one town: the people living there (a block of flats is past max_block_size)."""
+    if not (record.street and record.street[0].isdigit()):
+        return []
+    street = record.street.replace(" ", "")
+    return [f"ad:{street}|{place}" for place in dict.fromkeys(p for p in (record.postcode, record.city) if p)]
+
+
+def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
+    """Configured identifiers one keystroke apart meet: each with one character left out (a
+    deletion neighbourhood covers a changed, dropped, added or swapped character)."""
+    keys = []
+    for name, value in record.identifiers.items():
+        if len(value) > 4:
+            keys.extend(dict.fromkeys(f"it:{name}:{value[:k]}{value[k + 1:]}" for k in range(len(value))))
+    return keys
 
 
 # Two records are compared when they share a key. Each key joins something rare (an identifier, a
@@ -127,7 +150,9 @@ KEY_RULES: tuple[tuple[str, Callable[[RecordFeatures], list[str]]], ...] = (
     ("name+birth date", _name_and_birth_keys),
     ("birth date+postcode", _birth_and_place_keys),
     ("names+place", _name_pair_keys),
-    ("family name+street", _family_and_street_keys),
+    ("family name+street or postcode", _family_and_street_keys),
+    ("address", _address_keys),
+    ("identifier typo", _identifier_typo_keys),
 )
 
 

@@ -19,7 +19,7 @@ from search.resolve.ids import assign_ids
 from search.resolve.model import MatchModel
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
-    candidate_record_ids, current_assignment, customer_document, customers_of, ensure_resolution_indices,
+    candidate_records, current_assignment, customer_document, customers_of, ensure_resolution_indices,
     get_records, last_run_watermark, load_model, records_ingested_since, save_model, save_watermark, scan_live_records,
     write_customers, write_redirects,
 )
@@ -94,7 +94,7 @@ def _apply(
         documents.append(customer_document(customer_id, members, golden_record(members, config), now))
     removed = sorted(previous_customers - set(ids))
     unlinked = sorted(set(previous) - set(report.customer_ids))
-    write_customers(client, names, documents, removed, links, unlinked)
+    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1)
     write_redirects(client, names, events, now)
     report.customers = len(ids)
     report.customers_written = len(documents)
@@ -129,7 +129,8 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     report = ResolveReport()
     watch = _Stopwatch(report)
     ensure_resolution_indices(client, names)
-    documents = list(scan_live_records(client, names))
+    # In record id order: the same records give the same model and customers, whatever order the shards answer in.
+    documents = sorted(scan_live_records(client, names), key=lambda d: d["record_id"])
     extra = tuple(config.extra_identifiers)
     features = [features_from_document(d, extra) for d in documents]
     previous = current_assignment(client, names)
@@ -156,9 +157,13 @@ def _fill(report: ResolveReport, resolution: Resolution) -> None:
     report.frequent_keys = resolution.frequent_keys
 
 
-def resolve_touched(client: OpenSearch, names: IndexNames, config: ResolutionConfig, record_ids: list[str], model: MatchModel | None = None) -> ResolveReport:
+def resolve_touched(
+    client: OpenSearch, names: IndexNames, config: ResolutionConfig, record_ids: list[str],
+    model: MatchModel | None = None, documents: list[dict[str, Any]] | None = None,
+) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, and every record of
-    the customers any of those belong to — then write only what changed."""
+    the customers any of those belong to — then write only what changed. `documents`, when the
+    caller holds the touched records as just indexed, saves fetching them again."""
     report = ResolveReport()
     watch = _Stopwatch(report)
     model = model or load_model(client, names)
@@ -166,15 +171,16 @@ def resolve_touched(client: OpenSearch, names: IndexNames, config: ResolutionCon
         raise ModelMissing("no match model yet: run `rcu resolve --full` once")
     ensure_resolution_indices(client, names)
     extra = tuple(config.extra_identifiers)
-    touched = get_records(client, names, record_ids)
+    touched = documents if documents is not None else get_records(client, names, record_ids)
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
-    neighbours = candidate_record_ids(client, names, keys, config.max_block_size)
-    involved = set(record_ids) | neighbours
-    customers = customers_of(client, names, involved)
-    universe_ids = involved | {r for members in customers.values() for r in members}
-    documents = get_records(client, names, universe_ids)
+    universe = candidate_records(client, names, keys, config.max_block_size)
+    universe.update((d["record_id"], d) for d in touched)
+    customers = customers_of(client, names, set(record_ids) | set(universe))
+    members = {r for records in customers.values() for r in records}
+    universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
+    documents = [universe[r] for r in sorted(universe)]
     watch.lap("fetch")
-    previous = {r: c for c, members in customers.items() for r in members}
+    previous = {r: c for c, records in customers.items() for r in records}
     features: list[RecordFeatures] = [features_from_document(d, extra) for d in documents]
     resolution = resolve_records(features, config, model)
     _fill(report, resolution)

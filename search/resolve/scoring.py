@@ -67,5 +67,5 @@ def resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mod
         model = train_model(records, vectors, comparisons, config)
     weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors))
     scored = ScoredPairs(pairs, vectors, weights, probabilities)
-    clustering = cluster(records, pairs, weights, probabilities, config.match_threshold, config.max_cluster_size)
+    clustering = cluster(records, pairs, weights, probabilities, config.match_threshold, config.max_cluster_size, frozenset(config.never_merge))
     return Resolution(model, scored, clustering, candidates.frequent_keys)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from opensearchpy import OpenSearch, NotFoundError
-from opensearchpy.helpers import scan, streaming_bulk
+from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
 from analyzers.index_settings import customers_index_body
@@ -76,23 +76,24 @@ def customers_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str
     return {doc["_id"]: doc["_source"]["records"] for doc in customers if doc.get("found")}
 
 
-def candidate_record_ids(client: OpenSearch, names: IndexNames, keys_per_record: list[list[str]], max_block_size: int) -> set[str]:
-    """Records sharing a blocking key with any of the given records, asked of OpenSearch: one
-    search per key, and a key with more than `max_block_size` holders is too common to use —
-    the same rule as in-memory blocking, so both paths find the same candidates."""
+def candidate_records(client: OpenSearch, names: IndexNames, keys_per_record: list[list[str]], max_block_size: int) -> dict[str, dict[str, Any]]:
+    """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
+    search per key, their resolution fields returned with the hits); a key with more than
+    `max_block_size` holders is too common to use — the same rule as in-memory blocking, so both
+    paths find the same candidates."""
     keys = sorted({key for keys in keys_per_record for key in keys})
     if not keys:
-        return set()
+        return {}
     body: list[dict[str, Any]] = []
     for key in keys:
         body.append({"index": names.records})
         body.append({"query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, {"term": {"deleted": False}}]}},
-                     "_source": False, "size": max_block_size + 1, "track_total_hits": max_block_size + 1})
-    found: set[str] = set()
+                     "_source": SOURCE_FIELDS, "size": max_block_size + 1, "track_total_hits": max_block_size + 1})
+    found: dict[str, dict[str, Any]] = {}
     for response in client.msearch(body=body)["responses"]:
         hits = response.get("hits", {}).get("hits", [])
         if len(hits) <= max_block_size:
-            found.update(hit["_id"] for hit in hits)
+            found.update((hit["_id"], hit["_source"]) for hit in hits)
     return found
 
 
@@ -120,7 +121,7 @@ def customer_document(customer_id: str, records: list[dict[str, Any]], golden: d
 
 def write_customers(
     client: OpenSearch, names: IndexNames, documents: Iterable[dict[str, Any]], deleted_ids: Iterable[str],
-    links: dict[str, str], unlinked: Iterable[str],
+    links: dict[str, str], unlinked: Iterable[str], bulk_threads: int = 1,
 ) -> None:
     """Customers written and removed, and the record → customer links that changed."""
 
@@ -134,7 +135,12 @@ def write_customers(
         for record_id in unlinked:
             yield {"_op_type": "delete", "_index": names.record_customers, "_id": record_id}
 
-    for ok, item in streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False):
+    if bulk_threads > 1:
+        # A full run writes every customer: two writers keep the node busy while Python builds the next chunk.
+        results = parallel_bulk(client, actions(), thread_count=bulk_threads, chunk_size=500, raise_on_error=False, raise_on_exception=True)
+    else:
+        results = streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False)
+    for ok, item in results:
         result = next(iter(item.values()))
         if not ok and result.get("status") != 404:
             raise RuntimeError(f"writing customer {result.get('_id')} failed: {result.get('error')}")

@@ -4,6 +4,7 @@ recent; every value keeps its provenance. Contact points are multi-valued, newes
 from __future__ import annotations
 
 from fnmatch import fnmatch
+from functools import lru_cache
 from typing import Any
 
 from search.resolve.config import ResolutionConfig
@@ -13,6 +14,11 @@ MULTI_FIELDS = {"phone": "phones", "email": "emails"}
 
 
 def _rank(source: str, priority: list[str]) -> int:
+    return _rank_cached(source, tuple(priority))
+
+
+@lru_cache(maxsize=4096)
+def _rank_cached(source: str, priority: tuple[str, ...]) -> int:
     for position, pattern in enumerate(priority):
         if fnmatch(source, pattern):
             return position

@@ -21,7 +21,7 @@ from search.resolve.features import blocking_keys, features_from_document
 from search.resolve.model import MatchModel
 from search.resolve.pipeline import resolve_all, resolve_touched
 from search.resolve.store import (
-    candidate_record_ids, customers_of, get_records, load_model, redirect_target, scan_customers, scan_live_records,
+    candidate_records, customers_of, get_records, load_model, redirect_target, scan_customers, scan_live_records,
 )
 from tests.conftest import Ingest
 
@@ -176,7 +176,7 @@ def test_opensearch_candidates_are_the_in_memory_candidates(resolved: Resolved, 
         neighbours.setdefault(features[i].record_id, set()).add(features[j].record_id)
         neighbours.setdefault(features[j].record_id, set()).add(features[i].record_id)
     for record in features[:: max(1, len(features) // 60)]:
-        found = candidate_record_ids(opensearch, resolved.names, [blocking_keys(record)], resolved.config.max_block_size)
+        found = set(candidate_records(opensearch, resolved.names, [blocking_keys(record)], resolved.config.max_block_size))
         assert found - {record.record_id} == neighbours.get(record.record_id, set()), record.record_id
 
 

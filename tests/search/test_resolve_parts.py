@@ -37,6 +37,8 @@ def test_birth_dates_tolerate_a_day_month_swap_and_one_digit() -> None:
     base = _record(birth_date="1980-05-07")
     assert birth_date_level(base, _record(birth_date="1980-07-05")) == 1
     assert birth_date_level(base, _record(birth_date="1980-05-08")) == 1
+    assert birth_date_level(_record(birth_date="1918-07-01"), _record(birth_date="1981-07-01")) == 1  # neighbours swapped
+    assert birth_date_level(_record(birth_date="1918-07-01"), _record(birth_date="1961-07-01")) == 3
     assert birth_date_level(base, _record(birth_date="1980-11-23")) == 2
     assert birth_date_level(base, _record()) == NULL
 
@@ -59,6 +61,23 @@ def test_a_configured_identifier_outweighs_a_mistyped_birth_date() -> None:
     b = features_from_document({"record_id": "b:1", "source": "b", "given_name": "Jack", "birth_date": "1983-02-23", "attributes": {"nir": "1890575123456"}}, ("nir",))
     assert clearly_different_people(a, b) is None
     assert "id:nir:1890575123456" in blocking_keys(a)
+
+
+def test_never_merge_rules_can_be_turned_off_for_data_without_households() -> None:
+    chloe = _record(given_name="Chloe", family_name="Pantazopoulos", birth_date="1986-08-07")
+    eboni = _record("crm:2", given_name="Eboni", family_name="Pantazopoulos", birth_date="1986-08-07")
+    assert clearly_different_people(chloe, eboni) == "different given names"
+    assert clearly_different_people(chloe, eboni, frozenset(ResolutionConfig(never_merge=[]).never_merge)) is None
+    assert clearly_different_people(chloe, eboni, frozenset({"different_birth_dates"})) is None
+
+
+def test_records_at_one_numbered_address_or_with_identifiers_one_keystroke_apart_are_candidates() -> None:
+    a = _record(given_name="Laura", family_name="Hefford", street="3 partridge street", postcode="6530", city="Banksia")
+    b = _record("crm:2", given_name="Laur A", family_name="Heford", street="3 partridge street", postcode="6530", city="Bansia")
+    assert set(blocking_keys(a)) & set(blocking_keys(b))
+    x = features_from_document({"record_id": "a:1", "source": "a", "family_name": "Flatman", "attributes": {"nir": "9564208"}}, ("nir",))
+    y = features_from_document({"record_id": "b:1", "source": "b", "family_name": "Flatan", "attributes": {"nir": "9564028"}}, ("nir",))
+    assert set(blocking_keys(x)) & set(blocking_keys(y))
 
 
 def test_ids_survive_a_rerun_and_a_merge_keeps_the_larger_customers_id() -> None:
