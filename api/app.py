@@ -1,28 +1,59 @@
-"""The FastAPI application: routers, lifespan (one OpenSearch client per process)."""
+"""The FastAPI application: routers, error handling, and what one process keeps (settings,
+policy, OpenSearch clients, the real-time resolver)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from api.routes import health
+from api.errors import RETRY_AFTER_S, install_error_handlers
+from api.policy import DEMO_POLICY, Policy
+from api.routes import audit, cards, customers, health, records, search
 from rcu.settings import Settings, get_settings
-from search.client import async_client
+from search.audit import ensure_audit_index
+from search.client import async_client, sync_client
+from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.pipeline import ModelMissing
+from search.resolve.realtime import RealTimeResolver
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    policy = Policy.load(settings.policy or DEMO_POLICY)
+    names = IndexNames(settings.index_prefix)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.opensearch = async_client(settings)
+        app.state.sync_opensearch = sync_client(settings)
+        app.state.resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
+        try:
+            await ensure_audit_index(app.state.opensearch, names)
+        except Exception:  # noqa: BLE001 - the node may come up later; /ready says so meanwhile
+            pass
         try:
             yield
         finally:
             await app.state.opensearch.close()
+            app.state.sync_opensearch.close()
 
-    app = FastAPI(title="rcu", summary="Référentiel Client Unique: one customer out of many systems.", lifespan=lifespan)
-    app.include_router(health.router)
+    app = FastAPI(
+        title="rcu", summary="Référentiel Client Unique: one customer out of many systems.", version="0.1.0", lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.policy = policy
+    app.state.access = {name: role.field_access() for name, role in policy.roles.items()}
+    app.state.names = names
+    install_error_handlers(app)
+
+    @app.exception_handler(ModelMissing)
+    async def model_missing(request: Request, error: ModelMissing) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": f"Resolution is not ready: {error}."}, headers={"Retry-After": RETRY_AFTER_S})
+
+    for router in (health.router, search.router, cards.router, customers.router, records.router, audit.router):
+        app.include_router(router)
     return app

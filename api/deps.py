@@ -1,18 +1,99 @@
-"""Shared dependencies of the routes: settings and the OpenSearch client."""
+"""Shared dependencies of the routes: settings, OpenSearch clients, index names, and the caller
+(API key or bearer JWT) with the fields its role may read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
-from opensearchpy import AsyncOpenSearch
+import jwt
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from opensearchpy import AsyncOpenSearch, OpenSearch
 
-from rcu.settings import Settings, get_settings
+from api.policy import Policy, Role
+from rcu.settings import Settings
+from search.access import FieldAccess
+from search.indices import IndexNames
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key of the access policy.")
+bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (JWT) whose role claim names a policy role.")
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
 
 
 def opensearch(request: Request) -> AsyncOpenSearch:
     return request.app.state.opensearch
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+def sync_opensearch(request: Request) -> OpenSearch:
+    """A blocking client for work done in a thread (real-time resolution)."""
+    return request.app.state.sync_opensearch
+
+
+def index_names(request: Request) -> IndexNames:
+    return request.app.state.names
+
+
+def policy(request: Request) -> Policy:
+    return request.app.state.policy
+
+
 OpenSearchDep = Annotated[AsyncOpenSearch, Depends(opensearch)]
+SyncOpenSearchDep = Annotated[OpenSearch, Depends(sync_opensearch)]
+NamesDep = Annotated[IndexNames, Depends(index_names)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    role_name: str
+    role: Role
+    access: FieldAccess
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'})
+
+
+def current_caller(
+    request: Request,
+    api_key: Annotated[str | None, Security(api_key_header)] = None,
+    token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> Caller:
+    """Who calls: an API key of the policy, or a bearer JWT when a JWT key is configured."""
+    access_policy: Policy = request.app.state.policy
+    config: Settings = request.app.state.settings
+    if api_key:
+        key = access_policy.key_owner(api_key)
+        if key is None:
+            raise _unauthorized("Unknown API key.")
+        role = access_policy.roles[key.role]
+        return Caller(key.name, key.role, role, request.app.state.access[key.role])
+    if token and config.jwt_secret:
+        try:
+            claims = jwt.decode(
+                token.credentials, config.jwt_secret.get_secret_value(), algorithms=config.jwt_algorithms,
+                audience=config.jwt_audience, options={"require": ["exp", "sub"], "verify_aud": config.jwt_audience is not None},
+            )
+        except jwt.PyJWTError as error:
+            raise _unauthorized(f"Invalid bearer token: {error}.") from None
+        role_name = claims.get(config.jwt_role_claim)
+        if role_name not in access_policy.roles:
+            raise _unauthorized(f"The token's {config.jwt_role_claim!r} claim names no role of the policy.")
+        return Caller(str(claims["sub"]), role_name, access_policy.roles[role_name], request.app.state.access[role_name])
+    raise _unauthorized("An API key (X-API-Key header) or a bearer token is required.")
+
+
+def allowed(endpoint: str) -> Callable[..., Caller]:
+    """The caller, if its role may use `endpoint` (403 otherwise)."""
+
+    def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if endpoint not in caller.role.endpoints:
+            raise HTTPException(status_code=403, detail=f"The role {caller.role_name!r} may not use {endpoint}.")
+        return caller
+
+    return check

@@ -13,14 +13,15 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from opensearchpy import OpenSearch
+from opensearchpy import ConflictError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, streaming_bulk
 from pydantic import ValidationError
 
 from indexers.contract import SourceRecord
-from indexers.normalize import NormalizeOptions, normalize_record
+from indexers.normalize import NormalizedRecord, NormalizeOptions, normalize_record
 from indexers.readers import SourceFiles, SourceLine
 from indexers.report import IngestSummary, RejectsReport
 from analyzers.index_settings import records_index_body
@@ -68,6 +69,28 @@ def _outcome(result: dict[str, Any], in_flight: _InFlight) -> tuple[str, str | N
     return "rejected", f"OpenSearch refused the record ({status} {kind}): {reason}"
 
 
+def prepare_record(record: SourceRecord, options: NormalizeOptions, extra_identifiers: tuple[str, ...] = ()) -> NormalizedRecord:
+    """Normalized, with the blocking keys resolution will look its candidates up by."""
+    normalized = normalize_record(record, options)
+    if isinstance(normalized.document.get("updated_at"), datetime):
+        normalized.document["updated_at"] = normalized.document["updated_at"].isoformat()  # as indexed and read back
+    if not normalized.deleted:
+        normalized.document["blocking_keys"] = blocking_keys(features_from_document(normalized.document, extra_identifiers))
+    return normalized
+
+
+def index_one(client: OpenSearch, names: IndexNames, record: SourceRecord, extra_identifiers: tuple[str, ...] = ()) -> tuple[NormalizedRecord, str]:
+    """One record written as a bulk line would be (same id, same external version): returns it
+    with its outcome, "indexed", "deleted", "unchanged" or "stale" (a newer version is indexed)."""
+    normalized = prepare_record(record, NormalizeOptions(), extra_identifiers)
+    try:
+        client.index(index=names.records, id=normalized.record_id, body=normalized.document, version=normalized.version, version_type="external")
+    except ConflictError as error:
+        match = _CONFLICT.search(str(error.info))
+        return normalized, "unchanged" if match and match.group(1) == match.group(2) else "stale"
+    return normalized, "deleted" if normalized.deleted else "indexed"
+
+
 class Ingestion:
     """One ingest run: reads, validates, normalizes, writes, and accounts for every line."""
 
@@ -96,10 +119,7 @@ class Ingestion:
             except ValidationError as error:
                 self._reject(line.file, line.line, line.raw, validation_reason(error))
                 continue
-            normalized = normalize_record(record, NormalizeOptions(birth_date_format=line.birth_date_format))
-            if not normalized.deleted:
-                features = features_from_document(normalized.document, self.extra_identifiers)
-                normalized.document["blocking_keys"] = blocking_keys(features)
+            normalized = prepare_record(record, NormalizeOptions(birth_date_format=line.birth_date_format), self.extra_identifiers)
             if normalized.warnings:
                 self.summary.records_with_warnings += 1
             for warning in normalized.warnings:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from analyzers.addresses import normalize_postcode, normalize_street
+from analyzers.cards import normalize_card
 from analyzers.dates import parse_birth_date, parse_timestamp
 from analyzers.emails import normalize_email
 from analyzers.errors import InvalidValue
@@ -60,14 +61,6 @@ def normalize_country(raw: str) -> str:
     if len(text) == 2 and text.isalpha():
         return text.upper()
     raise InvalidValue(f"not an ISO 3166 country code: {text[:20]!r}")
-
-
-def normalize_card(raw: str) -> str:
-    """Loyalty cards as printed or scanned: spaces and dashes dropped, letters upper-cased."""
-    card = "".join(ch for ch in raw if ch.isalnum()).upper()
-    if not card:
-        raise InvalidValue("empty loyalty card number")
-    return card
 
 
 def _version_of(updated: datetime | None) -> int:

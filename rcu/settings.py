@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     records_shards: int = Field(default=2, ge=1, description="Primary shards of the records index (2 uses both cores of a small node when indexing).")
     ingest_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests in flight during an ingest.")
 
+    policy: Path | None = Field(default=None, description="Access policy file (roles, fields, API key hashes); the demo policy when unset.")
+    jwt_secret: SecretStr | None = Field(default=None, description="Accept OAuth2 bearer JWTs signed with this key (HS256) besides API keys.")
+    jwt_algorithms: list[str] = Field(default=["HS256"])
+    jwt_audience: str | None = None
+    jwt_role_claim: str = Field(default="rcu_role", description="The JWT claim naming the caller's role in the policy.")
+
     @property
     def opensearch_port(self) -> int:
         parts = urlsplit(self.opensearch_url)

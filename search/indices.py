@@ -47,6 +47,11 @@ class IndexNames:
         """The trained match model and the last run's watermark."""
         return f"{self.prefix}-resolution"
 
+    @property
+    def audit(self) -> str:
+        """Who saw which customer, when, through which query (append-only)."""
+        return f"{self.prefix}-audit"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 

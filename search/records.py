@@ -9,9 +9,10 @@ from opensearchpy import OpenSearch
 LIVE = {"term": {"deleted": False}}
 
 
-def name_query(text: str, field: str = "full_name") -> dict[str, Any]:
+def name_query(text: str, field: str = "full_name", filters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Exact folded words first, then prefixes (type-ahead), the name without spaces or apostrophes,
-    the French phonetic key, and one-typo fuzziness last. Every word of `text` must match somewhere."""
+    the French phonetic key, and one-typo fuzziness last. Every word of `text` must match somewhere.
+    `filters` default to live records only."""
     return {
         "bool": {
             "should": [
@@ -22,7 +23,7 @@ def name_query(text: str, field: str = "full_name") -> dict[str, Any]:
                 {"match": {field: {"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}}},
             ],
             "minimum_should_match": 1,
-            "filter": [LIVE],
+            "filter": [LIVE] if filters is None else filters,
         }
     }
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from opensearchpy.exceptions import OpenSearchException
 
-from api.deps import OpenSearchDep
+from api.deps import NamesDep, OpenSearchDep
+from api.errors import unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -18,19 +19,19 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/ready", response_model=None)
-async def ready(client: OpenSearchDep) -> dict[str, str] | JSONResponse:
-    """OpenSearch answers with a yellow or green cluster."""
+async def ready(client: OpenSearchDep, names: NamesDep) -> dict[str, str] | JSONResponse:
+    """OpenSearch answers with a yellow or green cluster, and rcu's indices are there."""
     try:
         cluster = await client.cluster.health()
+        present = {index: await client.indices.exists(index=index) for index in (names.records, names.customers)}
     except OpenSearchException:
-        return JSONResponse(
-            status_code=503,
-            content={"status": "unavailable", "detail": "OpenSearch is unreachable."},
-            headers={"Retry-After": "5"},
-        )
+        return unavailable()
     if cluster["status"] == "red":
+        return JSONResponse(status_code=503, content={"status": "unavailable", "detail": "OpenSearch cluster is red."}, headers={"Retry-After": "5"})
+    missing = sorted(index for index, exists in present.items() if not exists)
+    if missing:
         return JSONResponse(
-            status_code=503, content={"status": "unavailable", "detail": "OpenSearch cluster is red."},
+            status_code=503, content={"status": "unavailable", "detail": f"Missing indices {', '.join(missing)}: run `rcu demo` or `rcu ingest` and `rcu resolve`."},
             headers={"Retry-After": "5"},
         )
     return {"status": "ready", "opensearch": cluster["status"]}

@@ -158,16 +158,16 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
         pass
 
 
+def redirect_query(customer_id: str) -> dict[str, Any]:
+    """The latest merge of `customer_id` into another customer."""
+    return {"query": {"bool": {"filter": [{"term": {"old_id": customer_id}}, {"term": {"kind": "merge"}}]}}, "sort": [{"at": "desc"}], "size": 1}
+
+
 def redirect_target(client: OpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
     """Where a merged-away customer id lives now (following merge chains), or None."""
     current = customer_id
     for _ in range(max_hops):
-        response = client.search(
-            index=names.redirects,
-            body={"query": {"bool": {"filter": [{"term": {"old_id": current}}, {"term": {"kind": "merge"}}]}},
-                  "sort": [{"at": "desc"}], "size": 1},
-            ignore_unavailable=True,
-        )
+        response = client.search(index=names.redirects, body=redirect_query(current), ignore_unavailable=True)
         hits = response["hits"]["hits"]
         if not hits:
             return current if current != customer_id else None

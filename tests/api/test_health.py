@@ -14,11 +14,18 @@ def test_health_answers_without_opensearch(opensearch_settings: Settings) -> Non
         assert client.get("/health").json() == {"status": "ok"}
 
 
-def test_ready_when_opensearch_answers(opensearch_settings: Settings) -> None:
-    with TestClient(create_app(opensearch_settings)) as client:
+def test_ready_when_opensearch_answers_and_the_indices_are_there(api_settings: Settings) -> None:
+    with TestClient(create_app(api_settings)) as client:
         response = client.get("/ready")
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
+
+
+def test_not_ready_without_indices_says_what_to_run(opensearch_settings: Settings, test_prefix: str) -> None:
+    empty = opensearch_settings.model_copy(update={"index_prefix": f"{test_prefix}-empty"})
+    with TestClient(create_app(empty)) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503 and "rcu resolve" in response.json()["detail"]
 
 
 def test_not_ready_is_a_503_with_retry_after_and_no_internals(opensearch_settings: Settings) -> None:

@@ -24,40 +24,7 @@ from search.resolve.store import (
     candidate_records, customers_of, get_records, load_model, redirect_target, scan_customers, scan_live_records,
 )
 from tests.conftest import Ingest
-
-HELENE = [
-    {"source": "crm", "source_id": "H1", "civility": "Mme", "given_name": "Hélène", "family_name": "Lefèvre", "birth_name": "Martin",
-     "birth_date": "17/05/1980", "email": "helene.lefevre@orange.fr", "phone": "0612345678", "street": "12 av. Jean Jaurès",
-     "postcode": "75011", "city": "Paris", "updated_at": "2026-03-01T10:00:00Z"},
-    {"source": "ecommerce", "source_id": "H2", "given_name": "HELENE", "family_name": "LEFEVRE", "email": "Helene.Lefevre@orange.fr",
-     "street": "12 avenue Jean Jaures", "postcode": "75011", "city": "PARIS", "updated_at": "2025-11-01T10:00:00Z"},
-    {"source": "callcenter", "source_id": "H3", "given_name": "Lefebvre", "family_name": "Hélène", "phone": "06 12 34 56 78",
-     "note": "Réclamation livraison", "updated_at": "2025-06-01T10:00:00Z"},
-    {"source": "loyalty_lyon2", "source_id": "H4", "civility": "Mme", "given_name": "Helene", "family_name": "Lefevbre", "phone": "+33612345678",
-     "loyalty_card": "2901234567890", "postcode": "69002", "city": "Lyon", "updated_at": "2024-01-01T10:00:00Z"},
-    {"source": "legacy", "source_id": "H5", "civility": "Mme", "given_name": "HELENE", "family_name": "MARTIN", "birth_date": "1980-05-17",
-     "street": "3 r. de la Paix", "postcode": "69002", "city": "Lyon", "updated_at": "2019-01-01T10:00:00Z"},
-]
-OTHERS = [
-    # Her husband and her daughter: same address, same family name.
-    {"source": "crm", "source_id": "M1", "civility": "M.", "given_name": "Marc", "family_name": "Lefèvre", "birth_date": "03/02/1978",
-     "phone": "0698765432", "street": "12 av. Jean Jaurès", "postcode": "75011", "city": "Paris", "updated_at": "2026-03-01T10:00:00Z"},
-    {"source": "loyalty_paris11", "source_id": "L1", "civility": "Mme", "given_name": "Léa", "family_name": "Lefèvre",
-     "street": "12 avenue Jean Jaurès", "postcode": "75011", "city": "Paris", "updated_at": "2026-02-01T10:00:00Z"},
-    # Another Hélène Lefèvre, born elsewhere and earlier.
-    {"source": "crm", "source_id": "X1", "civility": "Mme", "given_name": "Hélène", "family_name": "Lefèvre", "birth_date": "20/01/1955",
-     "email": "helene.lefevre@gmail.com", "postcode": "44000", "city": "Nantes", "updated_at": "2026-01-01T10:00:00Z"},
-    # A card scanned at a till, nothing else known.
-    {"source": "loyalty_lille", "source_id": "C1", "loyalty_card": "2909999999999", "updated_at": "2026-01-01T10:00:00Z"},
-]
-PLACEHOLDER = [
-    {"source": "callcenter", "source_id": f"T{i}", "given_name": given, "family_name": family, "email": "test@test.fr",
-     "updated_at": "2026-01-01T10:00:00Z"}
-    for i, (given, family) in enumerate(
-        [(g, f) for g in ("Paul", "Anne", "Louis", "Claire", "Hugo", "Emma", "Jules", "Chloé") for f in ("Moreau", "Girard", "Roux", "Fournier", "Lambert", "Bonnet", "Mercier", "Faure")]
-    )
-]
-
+from tests.stories import HELENE, OTHERS, PLACEHOLDER
 
 @dataclass
 class Resolved:

@@ -1,0 +1,60 @@
+"""Every failure turned into a clear HTTP answer in one place: never a stack trace or an
+OpenSearch error body to a client."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import ConnectionTimeout, TransportError
+
+from search.lookup import QueryNotUnderstood
+
+log = logging.getLogger("rcu.api")
+RETRY_AFTER_S = "5"
+
+
+def _readable(error: RequestValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"] if part not in ("query", "path", "body")) or "request"
+        parts.append(f"{where}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def unavailable() -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": "The search engine is unavailable; try again shortly."}, headers={"Retry-After": RETRY_AFTER_S})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _readable(error)})
+
+    @app.exception_handler(QueryNotUnderstood)
+    async def query_not_understood(request: Request, error: QueryNotUnderstood) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": f"q: {error}"})
+
+    @app.exception_handler(OpenSearchConnectionError)
+    @app.exception_handler(ConnectionTimeout)
+    async def opensearch_down(request: Request, error: Exception) -> JSONResponse:
+        log.warning("opensearch_unavailable path=%s error=%s", request.url.path, type(error).__name__)
+        return unavailable()
+
+    @app.exception_handler(TransportError)
+    async def opensearch_error(request: Request, error: TransportError) -> JSONResponse:
+        if error.status_code in (429, 502, 503, 504) or error.status_code == "N/A":
+            return unavailable()
+        reference = uuid.uuid4().hex[:12]
+        log.error("opensearch_error reference=%s path=%s status=%s error=%s", reference, request.url.path, error.status_code, error.error)
+        return JSONResponse(status_code=500, content={"detail": f"Internal error (reference {reference})."})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        reference = uuid.uuid4().hex[:12]
+        log.exception("unexpected_error reference=%s path=%s", reference, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": f"Internal error (reference {reference})."})

@@ -1,0 +1,125 @@
+"""Roles, the fields each may read and search, masks, and API keys: the access policy file
+(format in api/demo_policy.toml), turned into the search.access.FieldAccess every query obeys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from search.access import QUERY_KINDS, FieldAccess
+
+Endpoint = Literal["search", "cards", "customers", "records", "audit"]
+DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
+
+
+@dataclass(frozen=True)
+class FieldPaths:
+    customer: tuple[str, ...] = ()
+    record: tuple[str, ...] = ()
+    raw: tuple[str, ...] = ()  # what the source sent, shown only to roles reading the field unmasked
+    search: tuple[str, ...] = ()
+    highlight: tuple[str, ...] = ()
+
+
+# Every readable field of the policy, and where it lives in the customers and records indices.
+FIELDS: dict[str, FieldPaths] = {
+    "names": FieldPaths(
+        ("given_name", "family_name", "birth_name", "name_variants", "civility",
+         "provenance.given_name", "provenance.family_name", "provenance.birth_name", "provenance.civility"),
+        ("given_name", "family_name", "birth_name", "civility"),
+        ("raw.given_name", "raw.family_name", "raw.birth_name", "raw.civility"),
+        ("names",), ("given_name", "family_name", "birth_name", "name_variants"),
+    ),
+    "birth_date": FieldPaths(("birth_date", "provenance.birth_date"), ("birth_date",), ("raw.birth_date",), ("birth_date",)),
+    "phones": FieldPaths(("phones", "provenance.phones"), ("phone",), ("raw.phone",), ("phone",), ("phones",)),
+    "emails": FieldPaths(("emails", "provenance.emails"), ("email",), ("raw.email",), ("email",), ("emails",)),
+    "street": FieldPaths(("street", "addresses.street"), ("street",), ("raw.street",)),
+    "postcode": FieldPaths(("postcode", "addresses.postcode"), ("postcode",), ("raw.postcode",), ("postcode",), ("postcode",)),
+    "city": FieldPaths(("city", "addresses.city"), ("city",), ("raw.city",)),
+    "loyalty_cards": FieldPaths(("loyalty_cards",), ("loyalty_card",), ("raw.loyalty_card",), ("card",), ("loyalty_cards.card",)),
+    "country": FieldPaths((), ("country",), ("raw.country",)),
+    "attributes": FieldPaths((), ("attributes",)),
+    "quality": FieldPaths((), ("quality",)),
+}
+ReadableField = Literal["names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"]
+QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date"]
+
+
+class Role(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    endpoints: list[Endpoint]
+    read: list[ReadableField]
+    search: list[QueryKind] | None = None
+    masks: dict[ReadableField, Literal["phone", "year", "email", "hidden"]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _masks_on_read_fields(self) -> Role:
+        unread = sorted(set(self.masks) - set(self.read))
+        if unread:
+            raise ValueError(f"masks on fields the role does not read: {', '.join(unread)}")
+        return self
+
+    def field_access(self) -> FieldAccess:
+        customer: list[str] = []
+        record: list[str] = []
+        highlight: list[str] = []
+        masks: dict[str, str] = {}
+        for name in self.read:
+            paths = FIELDS[name]
+            customer.extend(paths.customer)
+            record.extend(paths.record)
+            if name in self.masks:
+                masks.update((path, self.masks[name]) for path in (*paths.customer, *paths.record))
+            else:
+                record.extend(paths.raw)
+                highlight.extend(paths.highlight)
+        searchable = self.search if self.search is not None else [kind for name in self.read for kind in FIELDS[name].search]
+        return FieldAccess(tuple(customer), tuple(record), frozenset(searchable) & frozenset(QUERY_KINDS), tuple(highlight), masks)
+
+
+class ApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    role: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: dict[str, Role]
+    keys: list[ApiKey] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _keys_name_roles(self) -> Policy:
+        unknown = sorted({key.role for key in self.keys} - set(self.roles))
+        if unknown:
+            raise ValueError(f"keys name unknown roles: {', '.join(unknown)}")
+        return self
+
+    @classmethod
+    def load(cls, path: Path) -> Policy:
+        return cls.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+
+    def key_owner(self, presented: str) -> ApiKey | None:
+        """The key's entry, comparing digests in constant time against every key."""
+        digest = hash_key(presented)
+        found = None
+        for key in self.keys:
+            if hmac.compare_digest(digest, key.sha256):
+                found = key
+        return found
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+

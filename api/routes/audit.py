@@ -1,0 +1,25 @@
+"""GET /v1/audit: who saw which customer (admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import Caller, NamesDep, OpenSearchDep, allowed
+from api.schemas import AuditResponse
+from search.audit import audit_entries
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+
+
+@router.get("/audit", response_model=AuditResponse)
+async def audit(
+    client: OpenSearchDep,
+    names: NamesDep,
+    caller: Annotated[Caller, Depends(allowed("audit"))],
+    customer_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditResponse:
+    """The latest look-ups, of one customer or of all, newest first."""
+    return AuditResponse(entries=await audit_entries(client, names, customer_id, limit))

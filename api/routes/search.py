@@ -1,0 +1,37 @@
+"""GET /v1/search: one box for everything the counter types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import Caller, NamesDep, OpenSearchDep, allowed
+from api.schemas import SearchResponse, SearchResult, display_name, record_refs
+from search.audit import AuditEntry, record_access
+from search.lookup import MAX_QUERY_LENGTH, parse_query, search_customers
+
+router = APIRouter(prefix="/v1", tags=["search"])
+
+
+@router.get("/search", response_model=SearchResponse)
+async def search(
+    client: OpenSearchDep,
+    names: NamesDep,
+    caller: Annotated[Caller, Depends(allowed("search"))],
+    q: Annotated[str, Query(min_length=2, max_length=MAX_QUERY_LENGTH, description='Partial names ("dup jea"), a phone, an e-mail, a card, a postcode with a name.')],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchResponse:
+    """Golden customers best first, with what matched; only the fields the caller's role may read."""
+    parsed = parse_query(q)
+    hits = await search_customers(client, names, q, caller.access, limit)
+    if hits:
+        await record_access(client, names, AuditEntry(caller.name, caller.role_name, "search", [h.customer["customer_id"] for h in hits], q))
+    results = [
+        SearchResult(
+            customer_id=hit.customer["customer_id"], display_name=display_name(hit.customer), score=hit.score, matched=hit.matched,
+            highlights=hit.highlights, records=record_refs(hit.customer.get("records", [])), customer=hit.customer,
+        )
+        for hit in hits
+    ]
+    return SearchResponse(query=q, kinds=parsed.kinds, results=results)

@@ -1,0 +1,77 @@
+"""The API's response shapes. Customer and record bodies are open objects: which of their fields
+are present depends on the caller's role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RecordRef(BaseModel):
+    source: str
+    source_id: str
+
+
+class SearchResult(BaseModel):
+    customer_id: str
+    display_name: str | None = Field(description="Given and family name, when the role may read names.")
+    score: float
+    matched: list[str] = Field(description="What the query matched through: names, phone, email, card, postcode, birth_date.")
+    highlights: dict[str, list[str]] = Field(description="Matching fragments of fields the role may read, <mark>ed.")
+    records: list[RecordRef]
+    customer: dict[str, Any]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    kinds: list[str] = Field(description="How the query was read.")
+    results: list[SearchResult]
+
+
+class CardResponse(BaseModel):
+    card: str
+    customer_id: str
+    display_name: str | None
+    shops: list[str] = Field(description="The sources (shops) where the customer holds a card.")
+    customer: dict[str, Any]
+
+
+class TimelineEvent(BaseModel):
+    at: str | None
+    source: str
+    source_id: str
+    note: Any = None
+
+
+class Customer360Response(BaseModel):
+    customer_id: str
+    display_name: str | None
+    customer: dict[str, Any]
+    records: list[dict[str, Any]]
+    timeline: list[TimelineEvent]
+    household: list[dict[str, Any]]
+
+
+class RecordAccepted(BaseModel):
+    record_id: str
+    outcome: str = Field(description="indexed, deleted, unchanged, or stale (a newer version was already indexed).")
+    customer_id: str | None
+    warnings: list[dict[str, Any]] = Field(description="Fields kept raw and left out of matching, with the reason.")
+
+
+class AuditResponse(BaseModel):
+    entries: list[dict[str, Any]]
+
+
+def record_refs(record_ids: list[str]) -> list[RecordRef]:
+    refs = []
+    for record_id in record_ids:
+        source, _, source_id = record_id.partition(":")
+        refs.append(RecordRef(source=source, source_id=source_id))
+    return refs
+
+
+def display_name(customer: dict[str, Any]) -> str | None:
+    name = " ".join(part for part in (customer.get("given_name"), customer.get("family_name")) if part)
+    return name or None

@@ -1,0 +1,68 @@
+"""What one caller may read and search, as index paths: the API builds it from the access policy,
+every query in search/ takes it, so a field a role may not read is never fetched from OpenSearch,
+never highlighted and never searched on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzers.masks import MASKS
+
+# Query kinds the look-up understands; a role searches only through those it is granted.
+QUERY_KINDS = ("names", "phone", "email", "card", "postcode", "birth_date")
+
+# Fields every caller sees: identifiers of the customer and of its records, and dates of resolution.
+CUSTOMER_ALWAYS = ("customer_id", "records", "sources", "record_count", "updated_at", "resolved_at",
+                   "addresses.source", "addresses.record_id", "addresses.updated_at", "addresses.rule")
+RECORD_ALWAYS = ("record_id", "source", "source_id", "updated_at", "deleted")
+
+
+@dataclass(frozen=True)
+class FieldAccess:
+    customer_fields: tuple[str, ...]
+    record_fields: tuple[str, ...]
+    searchable: frozenset[str]
+    highlight_fields: tuple[str, ...] = ()
+    masks: dict[str, str] = field(default_factory=dict)  # customer or record field path → mask rule
+
+    def can_search(self, kind: str) -> bool:
+        return kind in self.searchable
+
+    def customer_source(self) -> list[str]:
+        return [*CUSTOMER_ALWAYS, *self.customer_fields]
+
+    def record_source(self) -> list[str]:
+        return [*RECORD_ALWAYS, *self.record_fields]
+
+
+def apply_masks(document: dict[str, Any], masks: dict[str, str]) -> dict[str, Any]:
+    """`document` with every masked path replaced by its masked form (in place, returned).
+    A path may lead to a string, a list of strings, or dicts holding the value under "value"."""
+    for path, rule in masks.items():
+        _mask_path(document, path.split("."), MASKS[rule])
+    return document
+
+
+def _mask_path(node: Any, parts: list[str], mask: Callable[[str], str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _mask_path(item, parts, mask)
+        return
+    if not isinstance(node, dict) or parts[0] not in node:
+        return
+    if len(parts) > 1:
+        _mask_path(node[parts[0]], parts[1:], mask)
+        return
+    node[parts[0]] = _masked(node[parts[0]], mask)
+
+
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list):
+        return [_masked(item, mask) for item in value]
+    if isinstance(value, dict) and "value" in value:
+        return {**value, "value": _masked(value["value"], mask)}
+    return value

@@ -1,0 +1,212 @@
+"""The counter's look-up over golden customers: one box, the kind of query detected, restricted to
+what the caller may read and search (search.access.FieldAccess).
+
+Nothing the user typed reaches a query-string parser: every value goes into a term, prefix or
+match clause."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from opensearchpy import AsyncOpenSearch
+
+from analyzers.cards import normalize_card
+from analyzers.dates import parse_birth_date
+from analyzers.emails import normalize_email
+from analyzers.errors import InvalidValue
+from analyzers.names import fold_name
+from analyzers.phones import to_e164
+from search.access import FieldAccess, apply_masks
+from search.indices import IndexNames
+from search.records import name_query
+from search.resolve.store import redirect_query
+
+NAME_FIELDS = ("given_name", "family_name", "birth_name", "name_variants")
+DIGITS_ONLY = re.compile(r"^\+?[\d\s.\-/()]+$")
+POSTCODE = re.compile(r"^\d{5}$")
+DATE = re.compile(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2})$")
+MAX_QUERY_LENGTH = 200
+
+
+class QueryNotUnderstood(ValueError):
+    """The text is too short or too long to look anything up."""
+
+
+@dataclass
+class ParsedQuery:
+    """What the counter typed, split into the parts rcu can look up."""
+
+    text: str
+    names: str = ""
+    postcode: str = ""
+    birth_date: str = ""
+    phone: str = ""
+    email: str = ""
+    card: str = ""
+    kinds: list[str] = field(default_factory=list)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """An e-mail, a phone or card number (a bare number may be either), or names with an optional
+    postcode and birth date in any order: "dupont jean 75011", "lefev hel 17/05/1980"."""
+    text = " ".join(text.split())
+    if len(text) < 2:
+        raise QueryNotUnderstood("type at least 2 characters")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryNotUnderstood(f"a query is at most {MAX_QUERY_LENGTH} characters")
+    parsed = ParsedQuery(text)
+    if "@" in text and " " not in text:
+        try:
+            parsed.email = normalize_email(text)
+        except InvalidValue:
+            parsed.email = text.lower()
+        parsed.kinds.append("email")
+        return parsed
+    if DIGITS_ONLY.match(text) and sum(ch.isdigit() for ch in text) >= 6:
+        try:
+            parsed.phone = to_e164(text, "FR")
+            parsed.kinds.append("phone")
+        except InvalidValue:
+            pass
+        parsed.card = normalize_card(text)
+        parsed.kinds.append("card")
+        return parsed
+    words = []
+    for token in text.split():
+        if POSTCODE.match(token) and not parsed.postcode:
+            parsed.postcode = token
+        elif DATE.match(token) and not parsed.birth_date:
+            try:
+                parsed.birth_date = parse_birth_date(token).isoformat()
+            except InvalidValue:
+                words.append(token)
+        elif len(token) >= 6 and any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and " " not in text:
+            parsed.card = normalize_card(token)
+        else:
+            words.append(token)
+    parsed.names = " ".join(words)
+    parsed.kinds.extend(kind for kind, value in (("card", parsed.card), ("names", parsed.names), ("postcode", parsed.postcode), ("birth_date", parsed.birth_date)) if value)
+    return parsed
+
+
+def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
+    """The query over customers, or None when the caller may not search through what was typed
+    (a role without phones typing a phone number finds nothing, rather than a hint)."""
+    identifiers = [
+        {"term": {path: {"value": value, "_name": kind}}}
+        for kind, path, value in (("email", "emails", parsed.email), ("phone", "phones", parsed.phone), ("card", "loyalty_cards.card", parsed.card))
+        if value and access.can_search(kind)
+    ]
+    if parsed.email or parsed.phone or (parsed.card and not parsed.names):
+        return {"bool": {"should": identifiers, "minimum_should_match": 1}} if identifiers else None
+    must: list[dict[str, Any]] = []
+    if parsed.names:
+        if not access.can_search("names"):
+            return None
+        query = name_query(parsed.names, "full_name", filters=[])
+        query["bool"]["_name"] = "names"
+        must.append(query)
+    for kind, path, value in (("postcode", "postcode", parsed.postcode), ("birth_date", "birth_date", parsed.birth_date)):
+        if value:
+            if not access.can_search(kind):
+                return None
+            must.append({"term": {path: {"value": value, "_name": kind}}})
+    return {"bool": {"must": must}} if must else None
+
+
+def highlight(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
+    """Highlights on the fields the caller may read unmasked, for the words as typed (prefixes)."""
+    fields: dict[str, Any] = {}
+    if parsed.names:
+        words = [fold_name(word) for word in parsed.names.split() if fold_name(word)]
+        for name in NAME_FIELDS:
+            if name in access.highlight_fields:
+                clauses: list[dict[str, Any]] = [{"prefix": {name: word}} for word in words]
+                clauses.append({"match": {name: {"query": parsed.names, "fuzziness": "AUTO", "prefix_length": 1}}})
+                fields[name] = {"highlight_query": {"bool": {"should": clauses}}}
+    for kind, path in (("email", "emails"), ("phone", "phones"), ("card", "loyalty_cards.card"), ("postcode", "postcode")):
+        if getattr(parsed, kind) and path in access.highlight_fields:
+            fields[path] = {}
+    if not fields:
+        return None
+    return {"fields": fields, "require_field_match": True, "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "number_of_fragments": 3}
+
+
+@dataclass
+class CustomerHit:
+    customer: dict[str, Any]
+    score: float
+    matched: list[str]
+    highlights: dict[str, list[str]]
+
+
+async def search_customers(client: AsyncOpenSearch, names: IndexNames, text: str, access: FieldAccess, limit: int = 10) -> list[CustomerHit]:
+    """Golden customers matching what the counter typed, best first."""
+    parsed = parse_query(text)
+    query = customer_query(parsed, access)
+    if query is None:
+        return []
+    body: dict[str, Any] = {"query": query, "size": limit, "_source": {"includes": access.customer_source()}, "track_total_hits": False}
+    highlights = highlight(parsed, access)
+    if highlights:
+        body["highlight"] = highlights
+    response = await client.search(index=names.customers, body=body)
+    return [
+        CustomerHit(
+            customer=apply_masks(hit["_source"], access.masks),
+            score=hit["_score"] or 0.0,
+            matched=sorted(hit.get("matched_queries", [])),
+            highlights=hit.get("highlight", {}),
+        )
+        for hit in response["hits"]["hits"]
+    ]
+
+
+async def customer_by_card(client: AsyncOpenSearch, names: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
+    """The golden customer holding a loyalty card (already normalized), or None."""
+    body = {"query": {"term": {"loyalty_cards.card": card}}, "size": 1, "_source": {"includes": access.customer_source()}}
+    hits = (await client.search(index=names.customers, body=body))["hits"]["hits"]
+    return apply_masks(hits[0]["_source"], access.masks) if hits else None
+
+
+@dataclass
+class Customer360:
+    customer: dict[str, Any]
+    records: list[dict[str, Any]]
+    household: list[dict[str, Any]]
+
+
+async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
+    """A golden customer with its source records and the other customers of its household."""
+    response = await client.get(
+        index=names.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
+    )
+    if not response.get("found"):
+        return None
+    customer = response["_source"]
+    household_key = customer.pop("household_key", None)
+    records_response = await client.mget(index=names.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source()))
+    records = [apply_masks(doc["_source"], access.masks) for doc in records_response["docs"] if doc.get("found")]
+    records.sort(key=lambda r: r.get("updated_at") or "", reverse=True)
+    household: list[dict[str, Any]] = []
+    if household_key:
+        others = await client.search(
+            index=names.customers,
+            body={"query": {"bool": {"filter": [{"term": {"household_key": household_key}}], "must_not": [{"ids": {"values": [customer_id]}}]}},
+                  "size": 20, "_source": {"includes": access.customer_source()}},
+        )
+        household = [apply_masks(hit["_source"], access.masks) for hit in others["hits"]["hits"]]
+    return Customer360(apply_masks(customer, access.masks), records, household)
+
+
+async def surviving_customer_id(client: AsyncOpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
+    """Where a merged-away customer id lives now, following merge chains, or None."""
+    current = customer_id
+    for _ in range(max_hops):
+        hits = (await client.search(index=names.redirects, body=redirect_query(current), ignore_unavailable=True))["hits"]["hits"]
+        if not hits:
+            break
+        current = hits[0]["_source"]["new_id"]
+    return current if current != customer_id else None

@@ -1,0 +1,64 @@
+"""The API against the real node: demo people and the story records ingested and resolved once
+per session under an index prefix of their own, and clients holding each demo role's key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from opensearchpy import OpenSearch
+
+from api.app import create_app
+from indexers.demo.sources import write_demo_data
+from indexers.ingest import Ingestion
+from indexers.readers import SourceFiles
+from indexers.report import RejectsReport
+from rcu.settings import Settings
+from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.pipeline import resolve_all
+from tests.conftest import write_jsonl
+from tests.stories import DUPONT, HELENE, OTHERS
+
+DEMO_KEYS = {role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator")}
+
+
+@pytest.fixture(scope="session")
+def api_settings(opensearch: OpenSearch, opensearch_settings: Settings, test_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    folder = tmp_path_factory.mktemp("api")
+    write_demo_data(folder / "demo", persons=300, seed=23)
+    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + DUPONT)
+    names = IndexNames(f"{test_prefix}-api")
+    with RejectsReport(folder / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))
+    resolve_all(opensearch, names, ResolutionConfig())
+    return opensearch_settings.model_copy(update={"index_prefix": names.prefix})
+
+
+@pytest.fixture(scope="session")
+def api(api_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(api_settings)) as client:
+        yield client
+
+
+
+
+@pytest.fixture(scope="session")
+def as_role(api: TestClient) -> Callable[[str], TestClient]:
+    """`as_role("counter").get(...)`: the API called with that demo role's key."""
+
+    class RoleClient:
+        def __init__(self, role: str) -> None:
+            self.headers = {"X-API-Key": DEMO_KEYS[role]}
+
+        def get(self, url: str, **kwargs: object):  # noqa: ANN201 - httpx.Response
+            return api.get(url, headers=self.headers, **kwargs)
+
+        def post(self, url: str, **kwargs: object):  # noqa: ANN201
+            return api.post(url, headers=self.headers, **kwargs)
+
+    return RoleClient  # type: ignore[return-value]
+
+

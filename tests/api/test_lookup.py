@@ -1,0 +1,112 @@
+"""What the counter and the integrators rely on: each kind of query finds the right customer
+first, a card scan finds the customer across shops, the 360 view, pushing a record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+RoleClient = Callable[[str], object]
+
+
+def _first(as_role: RoleClient, q: str, role: str = "steward") -> dict:
+    response = as_role(role).get("/v1/search", params={"q": q})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert results, f"nothing found for {q!r}"
+    return results[0]
+
+
+def _customer_holding(as_role: RoleClient, record: str) -> str:
+    source, _, source_id = record.partition(":")
+    for result in as_role("steward").get("/v1/search", params={"q": "Dupont Jean", "limit": 50}).json()["results"]:
+        if {"source": source, "source_id": source_id} in result["records"]:
+            return result["customer_id"]
+    raise AssertionError(f"{record} not found")
+
+
+@pytest.mark.parametrize("q", ["dup jea", "dupont j", "Jean Dupont", "Dupont Jean", "Dupond Jean", "Jean Dupon", "DUPONT", "jean dupont 33000"])
+def test_partial_names_typos_and_either_order_find_jean_dupont_first(as_role: RoleClient, q: str) -> None:
+    first = _first(as_role, q)
+    assert first["display_name"] == "Jean Dupont"
+    assert {"source": "crm", "source_id": "D1"} in first["records"]
+    assert "names" in first["matched"]
+
+
+@pytest.mark.parametrize("q", ["helene lefevre", "Hélène Lefèvre", "lefev hel", "Lefebvre Helene"])
+def test_missing_accents_and_phonetic_spellings_find_helene(as_role: RoleClient, q: str) -> None:
+    first = _first(as_role, q)
+    assert {"source": "crm", "source_id": "H1"} in first["records"]
+
+
+@pytest.mark.parametrize("q", ["06 11 22 33 44", "0611223344", "+33 6 11 22 33 44", "06.11.22.33.44"])
+def test_a_phone_in_any_format_finds_its_customer(as_role: RoleClient, q: str) -> None:
+    first = _first(as_role, q)
+    assert first["display_name"] == "Jean Dupont" and first["matched"] == ["phone"]
+
+
+def test_an_email_and_a_card_number_find_their_customer(as_role: RoleClient) -> None:
+    assert _first(as_role, "Jean.Dupont@free.fr")["matched"] == ["email"]
+    assert _first(as_role, "2905 5555 55555")["matched"] == ["card"]
+
+
+def test_highlights_mark_what_matched(as_role: RoleClient) -> None:
+    first = _first(as_role, "dup jea")
+    fragments = " ".join(f for values in first["highlights"].values() for f in values)
+    assert "<mark>" in fragments and "Dupont" in fragments
+
+
+def test_a_card_scan_returns_the_customer_with_every_card_and_shop(as_role: RoleClient) -> None:
+    response = as_role("counter").get("/v1/cards/2906666666666")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["display_name"] == "Jean Dupont"
+    assert set(body["shops"]) == {"loyalty_bordeaux", "loyalty_nantes"}
+    assert {c["card"] for c in body["customer"]["loyalty_cards"]} == {"2905555555555", "2906666666666"}
+
+
+def test_an_unknown_card_is_a_404_and_a_malformed_one_a_422(as_role: RoleClient) -> None:
+    unknown = as_role("counter").get("/v1/cards/2900000000000")
+    assert unknown.status_code == 404 and "2900000000000" in unknown.json()["detail"]
+    malformed = as_role("counter").get("/v1/cards/%2B%2B")
+    assert malformed.status_code == 422 and "card_number" in malformed.json()["detail"]
+
+
+def test_the_360_view_has_provenance_records_timeline_and_household(as_role: RoleClient) -> None:
+    helene = _first(as_role, "Hélène Lefèvre 17/05/1980")
+    view = as_role("steward").get(f"/v1/customers/{helene['customer_id']}").json()
+    assert view["customer"]["provenance"]["given_name"]["source"] == "crm"
+    assert {(r["source"], r["source_id"]) for r in view["records"]} >= {("crm", "H1"), ("legacy", "H5")}
+    assert [e["at"] for e in view["timeline"]] == sorted((e["at"] for e in view["timeline"]), reverse=True)
+    household_names = {c.get("given_name") for c in view["household"]}
+    assert "Marc" in household_names
+
+
+def test_an_unknown_customer_is_a_404(as_role: RoleClient) -> None:
+    response = as_role("steward").get("/v1/customers/C000000000000")
+    assert response.status_code == 404 and "C000000000000" in response.json()["detail"]
+
+
+def test_a_pushed_record_is_resolved_in_real_time_into_its_customer(as_role: RoleClient) -> None:
+    jean = _customer_holding(as_role, "crm:D1")
+    record = {"source": "ecommerce", "source_id": "W-77", "updated_at": "2026-11-01T10:00:00Z", "given_name": "jean",
+              "family_name": "dupont", "email": "jean.dupont@free.fr", "phone": "06-11-22-33-44", "birth_date": "02/03/1975"}
+    response = as_role("integrator").post("/v1/records", json=record)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"record_id": "ecommerce:W-77", "outcome": "indexed", "customer_id": jean, "warnings": []}
+    again = as_role("integrator").post("/v1/records", json=record).json()
+    assert again["outcome"] == "unchanged" and again["customer_id"] == jean
+
+
+def test_a_pushed_record_with_a_bad_field_is_kept_with_a_warning(as_role: RoleClient) -> None:
+    record = {"source": "ecommerce", "source_id": "W-78", "given_name": "Inès", "family_name": "Roussel", "birth_date": "31/02/1990"}
+    body = as_role("integrator").post("/v1/records", json=record).json()
+    assert body["outcome"] == "indexed" and body["customer_id"]
+    assert body["warnings"][0]["field"] == "birth_date"
+
+
+def test_an_invalid_record_is_a_422_naming_the_field(as_role: RoleClient) -> None:
+    response = as_role("integrator").post("/v1/records", json={"source": "crm", "given_name": 12})
+    assert response.status_code == 422
+    assert "source_id" in response.json()["detail"] and "given_name" in response.json()["detail"]
