@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from api.errors import RETRY_AFTER_S, install_error_handlers
 from api.policy import DEMO_POLICY, Policy
 from api.routes import audit, cards, customers, health, records, search
+from api.schemas import ERROR_RESPONSES
 from rcu.settings import Settings, get_settings
 from search.audit import ensure_audit_index
 from search.client import async_client, sync_client
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def model_missing(request: Request, error: ModelMissing) -> JSONResponse:
         return JSONResponse(status_code=503, content={"detail": f"Resolution is not ready: {error}."}, headers={"Retry-After": RETRY_AFTER_S})
 
-    for router in (health.router, search.router, cards.router, customers.router, records.router, audit.router):
-        app.include_router(router)
+    app.include_router(health.router)
+    for router in (search.router, cards.router, customers.router, records.router, audit.router):
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app

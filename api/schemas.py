@@ -8,6 +8,19 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class ErrorResponse(BaseModel):
+    detail: str = Field(description='What went wrong, readable: "limit: Input should be less than or equal to 50".')
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (401, "No valid API key or bearer token."), (403, "The caller's role may not use this endpoint."),
+        (422, "A parameter or the body is invalid."), (503, "OpenSearch is unavailable (see Retry-After)."),
+    )
+}
+
+
 class RecordRef(BaseModel):
     source: str
     source_id: str

@@ -70,8 +70,9 @@ def parse_query(text: str) -> ParsedQuery:
             parsed.kinds.append("phone")
         except InvalidValue:
             pass
-        parsed.card = normalize_card(text)
-        parsed.kinds.append("card")
+        parsed.card = _card(text)
+        if parsed.card:
+            parsed.kinds.append("card")
         return parsed
     words = []
     for token in text.split():
@@ -82,13 +83,20 @@ def parse_query(text: str) -> ParsedQuery:
                 parsed.birth_date = parse_birth_date(token).isoformat()
             except InvalidValue:
                 words.append(token)
-        elif len(token) >= 6 and any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and " " not in text:
-            parsed.card = normalize_card(token)
+        elif len(token) >= 6 and any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and " " not in text and _card(token):
+            parsed.card = _card(token)
         else:
             words.append(token)
     parsed.names = " ".join(words)
     parsed.kinds.extend(kind for kind, value in (("card", parsed.card), ("names", parsed.names), ("postcode", parsed.postcode), ("birth_date", parsed.birth_date)) if value)
     return parsed
+
+
+def _card(text: str) -> str:
+    try:
+        return normalize_card(text)
+    except InvalidValue:
+        return ""
 
 
 def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:

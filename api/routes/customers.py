@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import RedirectResponse
 
 from api.deps import Caller, NamesDep, OpenSearchDep, allowed
-from api.schemas import Customer360Response, TimelineEvent, display_name
+from api.schemas import ErrorResponse, Customer360Response, TimelineEvent, display_name
 from search.audit import AuditEntry, record_access
 from search.lookup import customer_360, surviving_customer_id
 
@@ -25,7 +25,7 @@ def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
 
 @router.get(
     "/customers/{customer_id}", response_model=Customer360Response,
-    responses={308: {"description": "The customer was merged into another: follow Location."}, 404: {"description": "No such customer."}},
+    responses={308: {"description": "The customer was merged into another: follow Location."}, 404: {"model": ErrorResponse, "description": "No such customer."}},
 )
 async def customer(
     client: OpenSearchDep,

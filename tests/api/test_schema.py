@@ -1,0 +1,55 @@
+"""Schemathesis against the OpenAPI schema, served by uvicorn on the real node: whatever the
+generated input, no 5xx and every response matches the schema."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from api.app import create_app
+from rcu.settings import Settings
+from tests.api.conftest import DEMO_KEYS
+
+
+@pytest.fixture(scope="module")
+def served(api_settings: Settings) -> Iterator[str]:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    server = uvicorn.Server(uvicorn.Config(create_app(api_settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def web_schema(served: str):  # noqa: ANN201 - schemathesis schema
+    return schemathesis.openapi.from_url(f"{served}/openapi.json")
+
+
+def test_no_input_makes_the_api_fail_or_break_its_schema(web_schema) -> None:  # noqa: ANN001 - schemathesis schema
+    operations = [result.ok() for result in web_schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/v1/search", "/v1/cards/{card_number}", "/v1/customers/{customer_id}", "/v1/records", "/v1/audit"}
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+        def check(case) -> None:  # noqa: ANN001 - schemathesis Case
+            case.call_and_validate(headers={"X-API-Key": DEMO_KEYS["admin"]}, checks=[not_a_server_error, response_schema_conformance])
+
+        check()
