@@ -220,8 +220,12 @@ def demo_data(
 
 
 @app.command("demo")
-def demo(persons: Annotated[int, typer.Option(min=1, help="People in the demo data set.")] = 2000) -> None:
-    """The whole demo on this machine: a node, demo data generated, ingested and resolved."""
+def demo(
+    persons: Annotated[int, typer.Option(min=1, help="People in the demo data set.")] = 2000,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API once the data is resolved.")] = True,
+    port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
+) -> None:
+    """The whole demo on this machine: a node, demo data generated, ingested and resolved, the API served."""
     from indexers.demo.sources import write_demo_data
     from search.resolve.pipeline import resolve_all
 
@@ -249,6 +253,13 @@ def demo(persons: Annotated[int, typer.Option(min=1, help="People in the demo da
     finally:
         client.close()
     typer.echo("Try: rcu explain crm:CRM00000001 ecommerce:ECO00000001 · rcu xref --out xref.csv · rcu opensearch status")
+    if serve_api:
+        from api.policy import DEMO_KEYS
+
+        base = f"http://127.0.0.1:{port}"
+        typer.echo(f"API: {base}/docs · try: curl -H 'X-API-Key: {DEMO_KEYS['counter']}' '{base}/v1/search?q=dup+jea'")
+        typer.echo("demo API keys (demo only): " + " · ".join(f"{role}={key}" for role, key in DEMO_KEYS.items()))
+        serve(host="127.0.0.1", port=port)
 
 
 @app.command("reindex")
@@ -274,6 +285,14 @@ def serve(
     from api.app import create_app
 
     uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+@app.command("hash-key")
+def hash_key(key: Annotated[str, typer.Argument(help="An API key to put in an access policy.")]) -> None:
+    """Print the SHA-256 an access policy stores for an API key."""
+    from api.policy import hash_key as digest
+
+    typer.echo(digest(key))
 
 
 @opensearch_app.command("start")

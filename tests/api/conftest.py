@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
 from api.app import create_app
+from api.policy import DEMO_KEYS
 from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
@@ -22,7 +23,6 @@ from search.resolve.pipeline import resolve_all
 from tests.conftest import write_jsonl
 from tests.stories import DUPONT, HELENE, OTHERS
 
-DEMO_KEYS = {role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator")}
 
 
 @pytest.fixture(scope="session")

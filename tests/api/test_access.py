@@ -90,3 +90,21 @@ def test_every_look_up_is_audited(as_role: RoleClient) -> None:
     seen = {(e["caller"], e["role"], e["action"]) for e in entries}
     assert ("demo counter agent", "counter", "card") in seen and ("demo call center", "callcenter", "customer") in seen
     assert all(e["at"] for e in entries)
+
+
+def test_a_bearer_jwt_names_the_role_and_an_expired_one_is_refused(api_settings) -> None:  # noqa: ANN001 - Settings
+    import time
+
+    import jwt
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    settings = api_settings.model_copy(update={"jwt_secret": __import__("pydantic").SecretStr("s3cret-for-tests-only-32-bytes!!")})
+    valid = jwt.encode({"sub": "agent-42", "rcu_role": "counter", "exp": int(time.time()) + 60}, "s3cret-for-tests-only-32-bytes!!")
+    expired = jwt.encode({"sub": "agent-42", "rcu_role": "counter", "exp": int(time.time()) - 60}, "s3cret-for-tests-only-32-bytes!!")
+    with TestClient(create_app(settings)) as client:
+        first = client.get("/v1/search", params={"q": "dup jea"}, headers={"Authorization": f"Bearer {valid}"}).json()["results"][0]
+        assert first["customer"]["phones"] == ["06 •• •• •• 44"]
+        refused = client.get("/v1/search", params={"q": "dup jea"}, headers={"Authorization": f"Bearer {expired}"})
+        assert refused.status_code == 401 and "expired" in refused.json()["detail"].lower()

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rcu.settings import Settings
-from tests.api.conftest import DEMO_KEYS
+from api.policy import DEMO_KEYS
 
 RoleClient = Callable[[str], object]
 

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
 from rcu.settings import Settings
-from tests.api.conftest import DEMO_KEYS
+from api.policy import DEMO_KEYS
 
 
 @pytest.fixture(scope="module")
