@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install stop bench-ingest bench-resolve
+.PHONY: demo test install stop bench-ingest bench-resolve bench-search
 
 install: $(VENV)/.installed
 
@@ -17,7 +17,14 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/rcu demo
 
-test: install
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 stop:
@@ -32,3 +39,6 @@ bench-ingest: $(VENV)/.bench-installed
 
 bench-resolve: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.resolve
+
+bench-search: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.search

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import RETRY_AFTER_S, install_error_handlers
 from api.policy import DEMO_POLICY, Policy
-from api.routes import audit, cards, customers, health, records, search
+from api.routes import audit, cards, customers, health, me, records, search
 from api.schemas import ERROR_RESPONSES
 from rcu.settings import Settings, get_settings
 from search.audit import ensure_audit_index
@@ -20,6 +22,9 @@ from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import ModelMissing
 from search.resolve.realtime import RealTimeResolver
+
+
+STATIC = Path(__file__).with_name("static")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,6 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=503, content={"detail": f"Resolution is not ready: {error}."}, headers={"Retry-After": RETRY_AFTER_S})
 
     app.include_router(health.router)
-    for router in (search.router, cards.router, customers.router, records.router, audit.router):
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def counter_page() -> FileResponse:
+        """The counter screen (French)."""
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    for router in (me.router, search.router, cards.router, customers.router, records.router, audit.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

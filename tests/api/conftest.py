@@ -3,10 +3,14 @@ per session under an index prefix of their own, and clients holding each demo ro
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
@@ -62,3 +66,19 @@ def as_role(api: TestClient) -> Callable[[str], TestClient]:
     return RoleClient  # type: ignore[return-value]
 
 
+@pytest.fixture(scope="session")
+def served(api_settings: Settings) -> Iterator[str]:
+    """The API served by uvicorn on a free port, for clients that need a real server (a browser, schemathesis)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    server = uvicorn.Server(uvicorn.Config(create_app(api_settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

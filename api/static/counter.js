@@ -1,0 +1,313 @@
+// The counter screen: find a customer as you type, scan a card, open the 360 view.
+// Plain JavaScript, no build step. Every value from the server is inserted as text; only the
+// <mark> tags of highlights are kept, after escaping everything else.
+"use strict";
+
+const KEY_STORAGE = "rcu.apiKey";
+const DEBOUNCE_MS = 120;
+const SCANNER_MAX_INTERVAL_MS = 40; // a barcode scanner "types" faster than any hand
+const CARD_LIKE = /^[0-9][0-9 -]{5,}$/;
+
+const LABELS = {
+  civility: "Civilité", given_name: "Prénom", family_name: "Nom", birth_name: "Nom de naissance",
+  birth_date: "Date de naissance", phones: "Téléphones", emails: "E-mails", street: "Rue", postcode: "Code postal",
+  city: "Ville", loyalty_cards: "Cartes de fidélité", phone: "Téléphone", email: "E-mail", loyalty_card: "Carte",
+  country: "Pays", source: "Source", source_id: "Identifiant", updated_at: "Mis à jour",
+};
+const RULES = { source_priority: "source prioritaire", most_recent: "plus récent" };
+
+const $ = (id) => document.getElementById(id);
+const state = { key: sessionStorage.getItem(KEY_STORAGE), me: null, seq: 0, controller: null, results: [], selected: -1, keyTimes: [], timer: null };
+
+class Handled extends Error {}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function marked(fragment) {
+  return escapeHtml(fragment).replace(/&lt;mark&gt;/g, "<mark>").replace(/&lt;\/mark&gt;/g, "</mark>");
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "html") node.innerHTML = value; else if (name === "text") node.textContent = value; else node.setAttribute(name, value);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+function showAlert(message) {
+  $("alert").textContent = message;
+  $("alert").hidden = !message;
+}
+
+function formatDate(value) {
+  if (!value) return "";
+  if (/^\d{4}$/.test(value)) return value;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? date.toLocaleDateString("fr-FR", { timeZone: "UTC" }) : date.toLocaleString("fr-FR");
+}
+
+async function call(path, signal) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { "X-API-Key": state.key }, signal });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    showAlert("Service injoignable. Vérifiez la connexion puis réessayez.");
+    throw new Handled();
+  }
+  if (response.status === 401) {
+    signOut("Clé refusée : vérifiez-la ou demandez-en une nouvelle.");
+    throw new Handled();
+  }
+  if (response.status === 503 || response.status >= 500) {
+    showAlert("Service momentanément indisponible. Réessayez dans quelques secondes.");
+    throw new Handled();
+  }
+  showAlert("");
+  return response;
+}
+
+// --- session ---------------------------------------------------------------------------------
+
+async function signIn(key) {
+  state.key = key;
+  const response = await call("/v1/me");
+  if (!response.ok) throw new Handled();
+  state.me = await response.json();
+  sessionStorage.setItem(KEY_STORAGE, key);
+  $("role-label").textContent = `${state.me.name} (${state.me.role})`;
+  $("session").hidden = false;
+  route();
+}
+
+function signOut(message = "") {
+  sessionStorage.removeItem(KEY_STORAGE);
+  Object.assign(state, { key: null, me: null, results: [], selected: -1 });
+  $("session").hidden = true;
+  $("search").hidden = true;
+  $("customer").hidden = true;
+  $("sign-in").hidden = false;
+  $("api-key").value = "";
+  showAlert(message);
+  $("api-key").focus();
+}
+
+// --- search ----------------------------------------------------------------------------------
+
+function scheduleSearch() {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(runSearch, DEBOUNCE_MS);
+}
+
+async function runSearch() {
+  const q = $("q").value.trim();
+  const seq = ++state.seq;
+  if (state.controller) state.controller.abort();
+  if (q.length < 2) {
+    render([], "");
+    return;
+  }
+  state.controller = new AbortController();
+  try {
+    const response = await call(`/v1/search?${new URLSearchParams({ q, limit: "10" })}`, state.controller.signal);
+    const body = await response.json();
+    if (seq !== state.seq) return; // a later keystroke has its own answer coming
+    if (!response.ok) {
+      render([], typeof body.detail === "string" ? body.detail : "Recherche impossible.");
+      return;
+    }
+    render(body.results, body.results.length ? `${body.results.length} client(s) trouvé(s)` : "Aucun client trouvé.");
+  } catch (error) {
+    if (error.name !== "AbortError" && !(error instanceof Handled)) throw error;
+  }
+}
+
+function resultName(result) {
+  const h = result.highlights || {};
+  const given = (h.given_name || [])[0];
+  const family = (h.family_name || [])[0];
+  if (given || family) {
+    const c = result.customer;
+    return `${given ? marked(given) : escapeHtml(c.given_name || "")} ${family ? marked(family) : escapeHtml(c.family_name || "")}`.trim();
+  }
+  return escapeHtml(result.display_name || `Client ${result.customer_id}`);
+}
+
+function render(results, status) {
+  state.results = results;
+  state.selected = results.length ? 0 : -1;
+  $("status").textContent = status;
+  const list = $("results");
+  list.replaceChildren();
+  results.forEach((result, index) => {
+    const c = result.customer;
+    const meta = [c.city, c.birth_date ? `né(e) en ${String(c.birth_date).slice(0, 4)}` : null, (c.phones || [])[0]].filter(Boolean).join(" · ");
+    const cards = (c.loyalty_cards || []).map((card) => `${card.card} (${card.source.replace("loyalty_", "")})`).join(", ");
+    const item = el("li", { class: "result", role: "option", id: `result-${index}`, "data-customer": result.customer_id, tabindex: "-1" },
+      el("span", { class: "name", html: resultName(result) }),
+      el("span", { class: "meta", text: `${result.records.length} fiche(s)` }),
+      el("span", { class: "meta", text: meta }),
+      cards ? el("span", { class: "cards", text: `Cartes : ${cards}` }) : null);
+    item.addEventListener("click", () => openCustomer(result.customer_id));
+    list.append(item);
+  });
+  highlightSelection();
+}
+
+function highlightSelection() {
+  [...$("results").children].forEach((item, index) => item.setAttribute("aria-selected", String(index === state.selected)));
+  $("q").setAttribute("aria-activedescendant", state.selected >= 0 ? `result-${state.selected}` : "");
+}
+
+function looksScanned() {
+  const times = state.keyTimes.slice(-8);
+  if (times.length < 6) return false;
+  const intervals = times.slice(1).map((t, i) => t - times[i]);
+  return intervals.reduce((a, b) => a + b, 0) / intervals.length < SCANNER_MAX_INTERVAL_MS;
+}
+
+async function scanCard(value) {
+  clearTimeout(state.timer);
+  state.seq++; // drop any search in flight
+  const response = await call(`/v1/cards/${encodeURIComponent(value)}`);
+  const body = await response.json();
+  if (response.ok) {
+    openCustomer(body.customer_id);
+  } else {
+    render([], response.status === 404 ? `Carte inconnue : ${value}` : body.detail);
+  }
+}
+
+function onSearchKey(event) {
+  if (event.key.length === 1) state.keyTimes.push(performance.now());
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    if (!state.results.length) return;
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    state.selected = (state.selected + step + state.results.length) % state.results.length;
+    highlightSelection();
+    $(`result-${state.selected}`).scrollIntoView({ block: "nearest" });
+  } else if (event.key === "Enter") {
+    event.preventDefault();
+    const value = $("q").value.trim();
+    const scanned = looksScanned();
+    state.keyTimes = [];
+    if (CARD_LIKE.test(value) && (scanned || !state.results.length)) {
+      scanCard(value).catch(ignoreHandled);
+    } else if (state.selected >= 0) {
+      openCustomer(state.results[state.selected].customer_id);
+    }
+  } else if (event.key === "Escape") {
+    $("q").value = "";
+    state.keyTimes = [];
+    runSearch();
+  }
+}
+
+// --- customer page ---------------------------------------------------------------------------
+
+function openCustomer(customerId) {
+  location.hash = `#/client/${encodeURIComponent(customerId)}`;
+}
+
+function provenanceOf(customer, field) {
+  const p = (customer.provenance || {})[field];
+  if (!p || Array.isArray(p)) return null;
+  return el("span", { class: "source", text: `${p.source}, ${RULES[p.rule] || p.rule}` });
+}
+
+function goldenRows(customer) {
+  const rows = [];
+  const add = (label, value, source) => rows.push(el("dt", { text: label }), el("dd", {}, el("span", { text: value }), source));
+  for (const field of ["civility", "given_name", "family_name", "birth_name"]) {
+    if (customer[field]) add(LABELS[field], customer[field], provenanceOf(customer, field));
+  }
+  if (customer.birth_date) add(customer.birth_date.length === 4 ? "Année de naissance" : LABELS.birth_date, formatDate(customer.birth_date), provenanceOf(customer, "birth_date"));
+  for (const field of ["phones", "emails"]) {
+    const values = (customer.provenance || {})[field] || (customer[field] || []).map((value) => ({ value }));
+    if (values.length) add(LABELS[field], values.map((v) => v.value + (v.source ? ` (${v.source})` : "")).join(", "));
+  }
+  const seen = new Set();
+  const addresses = (customer.addresses || []).filter((a) => {
+    const text = [a.street, a.postcode, a.city].filter(Boolean).join(", ");
+    if (!text || seen.has(text)) return false; // a role reading the city only sees one town once
+    seen.add(text);
+    return true;
+  });
+  addresses.forEach((a, index) => add(index === 0 ? "Adresse actuelle" : "Ancienne adresse", [a.street, a.postcode, a.city].filter(Boolean).join(", "), el("span", { class: "source", text: a.source || "" })));
+  if ((customer.loyalty_cards || []).length) add(LABELS.loyalty_cards, customer.loyalty_cards.map((c) => `${c.card} (${c.source})`).join(", "));
+  add("Sources", (customer.sources || []).join(", "));
+  return rows;
+}
+
+function recordsTable(records) {
+  const skip = new Set(["raw", "quality", "attributes", "deleted", "record_id", "full_name"]);
+  const columns = [];
+  for (const record of records) for (const key of Object.keys(record)) if (!skip.has(key) && !columns.includes(key)) columns.push(key);
+  const head = el("tr", {}, ...columns.map((c) => el("th", { scope: "col", text: LABELS[c] || c })));
+  const rows = records.map((r) => el("tr", {}, ...columns.map((c) => el("td", { text: c === "updated_at" ? formatDate(r[c]) : (r[c] ?? "") }))));
+  $("records").tHead.replaceChildren(head);
+  $("records").tBodies[0].replaceChildren(...rows);
+}
+
+async function showCustomer(customerId) {
+  $("search").hidden = true;
+  $("customer").hidden = false;
+  const response = await call(`/v1/customers/${encodeURIComponent(customerId)}`);
+  const body = await response.json();
+  if (!response.ok) {
+    $("customer-title").textContent = response.status === 404 ? "Client introuvable" : "Fiche indisponible";
+    $("golden").replaceChildren(el("dd", { text: typeof body.detail === "string" ? body.detail : "" }));
+    return;
+  }
+  if (body.customer_id !== customerId) history.replaceState(null, "", `#/client/${body.customer_id}`);
+  $("customer-title").textContent = body.display_name || `Client ${body.customer_id}`;
+  $("golden").replaceChildren(...goldenRows(body.customer));
+  $("timeline").replaceChildren(...body.timeline.map((e) => el("li", { text: `${formatDate(e.at)} — ${e.source}${e.note ? ` : ${e.note}` : ""}` })));
+  $("household").replaceChildren(...(body.household.length ? body.household.map((h) => {
+    const link = el("a", { href: `#/client/${encodeURIComponent(h.customer_id)}`, text: [h.given_name, h.family_name].filter(Boolean).join(" ") || `Client ${h.customer_id}` });
+    return el("li", {}, link);
+  }) : [el("li", { text: "Personne d'autre à cette adresse." })]));
+  recordsTable(body.records);
+  $("customer-title").setAttribute("tabindex", "-1");
+  $("customer-title").focus();
+}
+
+function showSearch() {
+  $("customer").hidden = true;
+  $("search").hidden = false;
+  $("q").focus();
+}
+
+function route() {
+  if (!state.key) {
+    signOut();
+    return;
+  }
+  $("sign-in").hidden = true;
+  const match = location.hash.match(/^#\/client\/(.+)$/);
+  if (match) showCustomer(decodeURIComponent(match[1])).catch(ignoreHandled);
+  else showSearch();
+}
+
+function ignoreHandled(error) {
+  if (!(error instanceof Handled)) throw error;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("sign-in-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn($("api-key").value.trim()).catch(ignoreHandled);
+  });
+  $("sign-out").addEventListener("click", () => signOut());
+  $("q").addEventListener("input", scheduleSearch);
+  $("q").addEventListener("keydown", onSearchKey);
+  $("back").addEventListener("click", () => { location.hash = ""; });
+  window.addEventListener("hashchange", route);
+  if (state.key) signIn(state.key).catch(ignoreHandled); else signOut();
+});

@@ -1,0 +1,181 @@
+"""Look-up latency and throughput: `python -m bench.search [--records 1000000] [--clients 10]`.
+
+The demo data set of that size is ingested and resolved once into the `rcu-bench-search` indices
+(kept between runs: delete them with `--rebuild`). Then type-ahead queries — an agent typing a
+family name letter by letter, then the given name ("dup", "dupo", "dupon", "dupont", "dupont j", …)
+— are sent by `--clients` concurrent clients:
+1. through the API (`rcu serve` in a child process, counter-agent key, audit written per search);
+2. straight to OpenSearch, the same request bodies the API builds, as the floor.
+Printed: requests, throughput, p50 / p95 / p99 latency of each, and the ratio of the p95s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import demo_data, ensure_node, machine
+
+BENCH_PREFIX = "rcu-bench-search"
+
+
+def prepare(records: int, rebuild: bool) -> None:
+    from indexers.ingest import Ingestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.pipeline import resolve_all
+
+    settings = ensure_node()
+    client = bulk_client(settings)
+    names = IndexNames(BENCH_PREFIX)
+    if rebuild:
+        client.indices.delete(index=f"{BENCH_PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
+    if client.indices.exists(index=names.customers) and client.count(index=names.customers)["count"] > 0:
+        print(f"reusing {names.customers}: {client.count(index=names.customers)['count']} customers")
+        return
+    folder = demo_data(records)
+    started = time.perf_counter()
+    with RejectsReport(folder.parent / f"search-rejects-{records}.jsonl") as report:
+        summary = Ingestion(client, names, report, shards=settings.records_shards, threads=settings.ingest_threads).run(SourceFiles.discover([folder]))
+    print(f"ingested in {time.perf_counter() - started:.0f} s: {summary.line()}")
+    started = time.perf_counter()
+    resolution = resolve_all(client, names, ResolutionConfig())
+    print(f"resolved in {time.perf_counter() - started:.0f} s: {resolution.line()}")
+    client.indices.forcemerge(index=names.customers, max_num_segments=1, request_timeout=1800)
+
+
+def typeahead_queries(records: int, count: int, seed: int = 7) -> list[str]:
+    """What agents type, keystroke by keystroke, for people of the data set."""
+    import csv
+
+    folder = demo_data(records)
+    people = []
+    with open(folder / "persons.tsv") as stream:
+        for row in csv.DictReader(stream, delimiter="\t"):
+            people.append((row.get("given_name", ""), row.get("family_name", "")))
+    rng = random.Random(seed)
+    queries: list[str] = []
+    while len(queries) < count:
+        given, family = rng.choice(people)
+        family = family.lower()
+        given = given.lower()
+        steps = [family[:k] for k in range(3, len(family) + 1)] + [f"{family} {given[:k]}" for k in range(1, min(len(given), 4) + 1)]
+        queries.extend(step for step in steps if len(step.strip()) >= 2)
+    return queries[:count]
+
+
+def percentiles(timings: list[float]) -> str:
+    ordered = sorted(timings)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(len(ordered) * q))]  # noqa: E731
+    return f"p50 {statistics.median(ordered):6.1f} ms  p95 {pick(0.95):6.1f} ms  p99 {pick(0.99):6.1f} ms"
+
+
+async def load(send: Any, queries: list[str], clients: int) -> tuple[list[float], float]:
+    """`clients` concurrent loops sending the queries in turn; latencies in ms and wall time."""
+    timings: list[float] = []
+    pending = iter(queries)
+
+    async def client_loop() -> None:
+        for query in pending:
+            began = time.perf_counter()
+            await send(query)
+            timings.append((time.perf_counter() - began) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    return timings, time.perf_counter() - started
+
+
+async def through_api(base: str, queries: list[str], clients: int) -> tuple[list[float], float]:
+    from api.policy import DEMO_KEYS
+
+    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": DEMO_KEYS["counter"]}, limits=httpx.Limits(max_connections=clients)) as http:
+
+        async def send(query: str) -> None:
+            response = await http.get("/v1/search", params={"q": query, "limit": 10})
+            response.raise_for_status()
+
+        await load(send, queries[: clients * 5], clients)  # warm-up
+        return await load(send, queries, clients)
+
+
+async def straight_to_opensearch(queries: list[str], clients: int) -> tuple[list[float], float]:
+    from api.policy import DEMO_POLICY, Policy
+    from rcu.settings import get_settings
+    from search.client import async_client
+    from search.lookup import customer_query, highlight, parse_query
+
+    access = Policy.load(DEMO_POLICY).roles["counter"].field_access()
+    client = async_client(get_settings(), maxsize=clients)
+
+    async def send(query: str) -> None:
+        parsed = parse_query(query)
+        body: dict[str, Any] = {"query": customer_query(parsed, access), "size": 10, "_source": {"includes": access.customer_source()}, "track_total_hits": False}
+        marks = highlight(parsed, access)
+        if marks:
+            body["highlight"] = marks
+        await client.search(index=f"{BENCH_PREFIX}-customers", body=body)
+
+    try:
+        await load(send, queries[: clients * 5], clients)
+        return await load(send, queries, clients)
+    finally:
+        await client.close()
+
+
+def serve_api(port: int) -> subprocess.Popen[bytes]:
+    rcu = str(Path(sys.executable).with_name("rcu"))
+    server = subprocess.Popen([rcu, "serve", "--port", str(port)], env={**os.environ, "RCU_INDEX_PREFIX": BENCH_PREFIX},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    server.kill()
+    raise SystemExit("the API did not become ready in 60 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--queries", type=int, default=5000)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--rebuild", action="store_true", help="Ingest and resolve again.")
+    args = parser.parse_args()
+    print(machine())
+    prepare(args.records, args.rebuild)
+    queries = typeahead_queries(args.records, args.queries)
+    print(f"{len(queries)} type-ahead queries, {args.clients} concurrent clients, e.g. {', '.join(queries[:6])}")
+    floor, floor_s = asyncio.run(straight_to_opensearch(queries, args.clients))
+    print(f"OpenSearch directly: {len(floor)} requests, {len(floor) / floor_s:6.0f} req/s  {percentiles(floor)}")
+    server = serve_api(args.port)
+    try:
+        api, api_s = asyncio.run(through_api(f"http://127.0.0.1:{args.port}", queries, args.clients))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"through the API:     {len(api)} requests, {len(api) / api_s:6.0f} req/s  {percentiles(api)}")
+    ratio = sorted(api)[int(len(api) * 0.95)] / sorted(floor)[int(len(floor) * 0.95)]
+    print(f"API p95 / OpenSearch p95: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The counter screen in a real browser (Debian's Chromium driven by Playwright): an agent finds a
+customer as they type, scans a card, opens the 360 view — and never sees what the role may not.
+Screenshots of the search and customer pages (1280×800) are saved under test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from api.policy import DEMO_KEYS
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+UNMASKED_PHONE = re.compile(r"(\+33|0)6[ .-]?11[ .-]?22[ .-]?33[ .-]?44")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, served: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR", base_url=served)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _sign_in(page: Page, role: str = "counter") -> None:
+    page.goto("/")
+    page.get_by_label("Clé d'accès").fill(DEMO_KEYS[role])
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_label("Nom, téléphone, e-mail ou carte de fidélité")).to_be_focused()
+
+
+def _box(page: Page):  # noqa: ANN202 - Locator
+    return page.get_by_label("Nom, téléphone, e-mail ou carte de fidélité")
+
+
+def test_typing_dup_then_dupont_j_puts_jean_dupont_first(page: Page) -> None:
+    _sign_in(page)
+    _box(page).press_sequentially("dup", delay=60)
+    expect(page.locator(".result").first).to_be_visible()
+    _box(page).press_sequentially("ont j", delay=60)
+    expect(page.locator(".result").first.locator(".name")).to_have_text("Jean Dupont")
+    expect(page.locator("#status")).to_contain_text("client(s) trouvé(s)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "counter-search.png")
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("Dupond Jean", "Jean Dupont"), ("helene lefevre", "Hélène Lefèvre")])
+def test_a_typo_or_a_missing_accent_still_finds_the_customer(page: Page, typed: str, expected: str) -> None:
+    _sign_in(page)
+    _box(page).fill(typed)
+    expect(page.locator(".result").first.locator(".name")).to_have_text(expected)
+
+
+def test_keyboard_opens_the_selected_customer_and_escape_clears(page: Page) -> None:
+    _sign_in(page)
+    _box(page).fill("dupont jean")
+    expect(page.locator(".result").first.locator(".name")).to_have_text("Jean Dupont")
+    _box(page).press("Escape")
+    expect(_box(page)).to_have_value("")
+    expect(page.locator(".result")).to_have_count(0)
+    _box(page).fill("dupont jean")
+    expect(page.locator(".result").first).to_have_attribute("aria-selected", "true")
+    _box(page).press("Enter")
+    expect(page.get_by_role("heading", level=2)).to_have_text("Jean Dupont")
+
+
+def test_a_scanned_card_opens_the_customer_directly(page: Page) -> None:
+    _sign_in(page)
+    _box(page).press_sequentially("2906666666666", delay=5)
+    _box(page).press("Enter")
+    expect(page).to_have_url(re.compile(r"#/client/C[0-9A-F]+$"))
+    expect(page.get_by_role("heading", level=2)).to_have_text("Jean Dupont")
+    expect(page.locator("#golden")).to_contain_text("2906666666666")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "counter-customer.png", full_page=False)
+
+
+def test_counter_agent_never_sees_an_unmasked_phone_in_the_page_or_its_responses(page: Page) -> None:
+    bodies: list[str] = []
+    page.on("response", lambda response: bodies.append(response.text()) if "/v1/" in response.url else None)
+    _sign_in(page)
+    _box(page).fill("jean dupont")  # not the phone itself: the API echoes what the agent typed
+    expect(page.locator(".result").first.locator(".name")).to_have_text("Jean Dupont")
+    expect(page.locator(".result").first).to_contain_text("06 •• •• •• 44")
+    page.locator(".result").first.click()
+    expect(page.get_by_role("heading", level=2)).to_have_text("Jean Dupont")
+    expect(page.locator("#records tbody tr").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert not UNMASKED_PHONE.search(page.content())
+    leaks = [body[:300] for body in bodies if UNMASKED_PHONE.search(body)]
+    assert bodies and not leaks, leaks
+
+
+def test_a_refused_key_says_so_and_sign_out_forgets_the_key(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Clé d'accès").fill("not-a-key")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("alert")).to_contain_text("Clé refusée")
+    _sign_in(page)
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_label("Clé d'accès")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('rcu.apiKey')") is None
