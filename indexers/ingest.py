@@ -79,12 +79,18 @@ def prepare_record(record: SourceRecord, options: NormalizeOptions, extra_identi
     return normalized
 
 
-def index_one(client: OpenSearch, names: IndexNames, record: SourceRecord, extra_identifiers: tuple[str, ...] = ()) -> tuple[NormalizedRecord, str]:
+def index_one(
+    client: OpenSearch, names: IndexNames, record: SourceRecord, extra_identifiers: tuple[str, ...] = (), refresh: str | bool = False,
+) -> tuple[NormalizedRecord, str]:
     """One record written as a bulk line would be (same id, same external version): returns it
-    with its outcome, "indexed", "deleted", "unchanged" or "stale" (a newer version is indexed)."""
+    with its outcome, "indexed", "deleted", "unchanged" or "stale" (a newer version is indexed).
+    `refresh="wait_for"` returns once searches see it, so the next record resolved finds it."""
     normalized = prepare_record(record, NormalizeOptions(), extra_identifiers)
     try:
-        client.index(index=names.records, id=normalized.record_id, body=normalized.document, version=normalized.version, version_type="external")
+        client.index(
+            index=names.records, id=normalized.record_id, body=normalized.document, version=normalized.version, version_type="external",
+            refresh=refresh,
+        )
     except ConflictError as error:
         match = _CONFLICT.search(str(error.info))
         return normalized, "unchanged" if match and match.group(1) == match.group(2) else "stale"

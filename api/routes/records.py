@@ -35,7 +35,8 @@ async def push_record(
     except ValidationError as error:
         raise HTTPException(status_code=422, detail=validation_reason(error)) from None
     resolver = request.app.state.resolver
-    normalized, outcome = await run_in_threadpool(index_one, client, names, record, tuple(resolver.config.extra_identifiers))
+    # Searchable before it is answered for: the next pushed record of the same person finds it.
+    normalized, outcome = await run_in_threadpool(index_one, client, names, record, tuple(resolver.config.extra_identifiers), "wait_for")
     customer_id = None
     if outcome in ("indexed", "deleted"):
         documents = None if normalized.deleted else [normalized.document]

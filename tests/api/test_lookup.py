@@ -110,3 +110,13 @@ def test_an_invalid_record_is_a_422_naming_the_field(as_role: RoleClient) -> Non
     response = as_role("integrator").post("/v1/records", json={"source": "crm", "given_name": 12})
     assert response.status_code == 422
     assert "source_id" in response.json()["detail"] and "given_name" in response.json()["detail"]
+
+
+def test_two_records_of_a_new_person_pushed_back_to_back_become_one_customer(as_role: RoleClient) -> None:
+    first = {"source": "ecommerce", "source_id": "N-1", "given_name": "Maëlys", "family_name": "Quéméner", "birth_date": "1992-08-14",
+             "email": "maelys.q@laposte.net", "updated_at": "2026-11-20T10:00:00Z"}
+    second = {"source": "loyalty_nantes", "source_id": "N-2", "given_name": "Maelys", "family_name": "Quemener", "birth_date": "14/08/1992",
+              "phone": "07 12 34 56 78", "loyalty_card": "2907777777777", "updated_at": "2026-11-20T10:00:01Z"}
+    a = as_role("integrator").post("/v1/records", json=first).json()
+    b = as_role("integrator").post("/v1/records", json=second).json()
+    assert a["customer_id"] and b["customer_id"] == a["customer_id"]
