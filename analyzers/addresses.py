@@ -72,6 +72,7 @@ def normalize_street(raw: str) -> str:
     return expand_street_types(text)
 
 
+@lru_cache(maxsize=1 << 18)
 def street_key(raw: str) -> str:
     """Folded street for comparison: number kept, street types spelled out, punctuation dropped."""
     folded = fold_text(normalize_street(raw))

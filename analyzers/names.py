@@ -70,6 +70,7 @@ def name_tokens(raw: str) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=1 << 18)
 def fold_name(raw: str) -> str:
     """The folded name as one string: "Hélène de l'Hôpital" → "helene de hopital"."""
     return " ".join(name_tokens(raw))

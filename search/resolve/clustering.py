@@ -49,7 +49,7 @@ def cluster(
 
     refused: list[tuple[int, int, str]] = []
     conflict_cache: dict[tuple[int, int], str | None] = {}
-    linked = {(int(pairs[k, 0]), int(pairs[k, 1])) for k in np.nonzero(probabilities >= threshold)[0]}
+    linked = set(map(tuple, pairs[probabilities >= threshold].tolist()))
 
     def conflict(a: list[int], b: list[int]) -> str | None:
         """The reason two clusters are different people, or None. Contradicting pairs are
@@ -70,11 +70,9 @@ def cluster(
             return reasons[0]
         return None
 
-    order = np.argsort(-weights, kind="stable")
-    for index in order:
-        if probabilities[index] < threshold:
-            break
-        i, j = int(pairs[index, 0]), int(pairs[index, 1])
+    above = np.nonzero(probabilities >= threshold)[0]
+    order = above[np.argsort(-weights[above], kind="stable")]
+    for i, j in pairs[order].tolist():
         ri, rj = find(i), find(j)
         if ri == rj:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from analyzers.addresses import street_key
@@ -42,6 +43,7 @@ class RecordFeatures:
 CIVILITY_SEX = {"m": "M", "mr": "M", "monsieur": "M", "mme": "F", "mlle": "F", "madame": "F", "mademoiselle": "F", "mrs": "F", "ms": "F"}
 
 
+@lru_cache(maxsize=1 << 18)
 def _phonetic(name: str) -> str:
     return " ".join(french_phonetic(name)) if name else ""
 

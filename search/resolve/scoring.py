@@ -31,10 +31,9 @@ class Resolution:
 
 
 def pair_vectors(records: list[RecordFeatures], pairs: np.ndarray, comparisons: tuple[Comparison, ...]) -> np.ndarray:
-    vectors = np.empty((len(pairs), len(comparisons)), dtype=np.int8)
-    for row, (i, j) in enumerate(pairs):
-        vectors[row] = comparison_vector(records[i], records[j], comparisons)
-    return vectors
+    if not len(pairs):
+        return np.empty((0, len(comparisons)), dtype=np.int8)
+    return np.array([comparison_vector(records[i], records[j], comparisons) for i, j in pairs.tolist()], dtype=np.int8)
 
 
 def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -44,10 +43,14 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
         feature = model.tf_features.get(name)
         if not feature:
             continue
-        for row in np.nonzero(vectors[:, column] == 0)[0]:
-            value = getattr(records[pairs[row, 0]], feature)
-            if getattr(records[pairs[row, 1]], feature) == value:
-                bits[row] += model.tf_adjustment(column, value)
+        adjustments: dict[str, float] = {}
+        rows = np.nonzero(vectors[:, column] == 0)[0]
+        for row, i, j in zip(rows.tolist(), pairs[rows, 0].tolist(), pairs[rows, 1].tolist(), strict=True):
+            value = getattr(records[i], feature)
+            if getattr(records[j], feature) == value:
+                if value not in adjustments:
+                    adjustments[value] = model.tf_adjustment(column, value)
+                bits[row] += adjustments[value]
     return bits
 
 
@@ -61,7 +64,7 @@ def resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mod
     """Candidates, scores (training the model first when none is given) and coherent clusters."""
     comparisons = comparisons_for(tuple(config.extra_identifiers))
     candidates = candidate_pairs(records, config.max_block_size)
-    pairs = np.array(sorted(candidates.pairs), dtype=np.int64).reshape(-1, 2)
+    pairs = candidates.pairs
     vectors = pair_vectors(records, pairs, comparisons)
     if model is None:
         model = train_model(records, vectors, comparisons, config)
