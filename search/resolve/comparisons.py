@@ -59,6 +59,7 @@ def _compatible_given(a: str, b: str) -> bool:
     return " " in long_ and long_.startswith(short + " ")
 
 
+@lru_cache(maxsize=1 << 20)
 def _name_level(a: str, b: str, a_ph: str, b_ph: str, given: bool) -> int:
     """0 exact, 1 same sound (or a nickname of it), 2 very close spelling, 3 close, 4 different."""
     if a == b:
