@@ -16,7 +16,7 @@ from api.policy import DEMO_POLICY, Policy
 from api.routes import audit, cards, customers, health, me, records, search
 from api.schemas import ERROR_RESPONSES
 from rcu.settings import Settings, get_settings
-from search.audit import ensure_audit_index
+from search.audit import AuditFailed, AuditWriter, ensure_audit_index
 from search.client import async_client, sync_client
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.opensearch = async_client(settings)
         app.state.sync_opensearch = sync_client(settings)
+        app.state.audit = AuditWriter(app.state.opensearch, names)
         app.state.resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
         try:
             await ensure_audit_index(app.state.opensearch, names)
@@ -55,6 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access = {name: role.field_access() for name, role in policy.roles.items()}
     app.state.names = names
     install_error_handlers(app)
+
+    @app.exception_handler(AuditFailed)
+    async def audit_failed(request: Request, error: AuditFailed) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": "The audit trail is unavailable, so nothing is shown; try again shortly."}, headers={"Retry-After": RETRY_AFTER_S})
 
     @app.exception_handler(ModelMissing)
     async def model_missing(request: Request, error: ModelMissing) -> JSONResponse:

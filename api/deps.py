@@ -15,6 +15,7 @@ from opensearchpy import AsyncOpenSearch, OpenSearch
 from api.policy import Policy, Role
 from rcu.settings import Settings
 from search.access import FieldAccess
+from search.audit import AuditWriter
 from search.indices import IndexNames
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key of the access policy.")
@@ -42,9 +43,14 @@ def policy(request: Request) -> Policy:
     return request.app.state.policy
 
 
+def audit_writer(request: Request) -> AuditWriter:
+    return request.app.state.audit
+
+
 OpenSearchDep = Annotated[AsyncOpenSearch, Depends(opensearch)]
 SyncOpenSearchDep = Annotated[OpenSearch, Depends(sync_opensearch)]
 NamesDep = Annotated[IndexNames, Depends(index_names)]
+AuditDep = Annotated[AuditWriter, Depends(audit_writer)]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import contextmanager
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -171,25 +170,10 @@ class Ingestion:
         """Stream every line of `files` into the index; `threads` bulk requests in flight at once,
         so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""
         ensure_records_index(self.client, self.names, records_index_body(self.shards))
-        with self._initial_load_settings():
-            self._write(files, on_record)
+        self._write(files, on_record)
         self.client.indices.refresh(index=self.names.records)
         log.info("ingest_done %s", self.summary.line())
         return self.summary
-
-    @contextmanager
-    def _initial_load_settings(self) -> Iterator[None]:
-        """Into an empty index (a first load, a reindex target), no periodic refresh and no fsync per
-        request while loading: nobody searches it yet and a failed load is simply run again. A
-        live index keeps its settings, so searches and real-time resolution see new records."""
-        if self.client.count(index=self.names.records)["count"] > 0:
-            yield
-            return
-        self.client.indices.put_settings(index=self.names.records, body={"index": {"refresh_interval": "-1", "translog.durability": "async"}})
-        try:
-            yield
-        finally:
-            self.client.indices.put_settings(index=self.names.records, body={"index": {"refresh_interval": None, "translog.durability": "request"}})
 
     def _write(self, files: SourceFiles, on_record: Callable[[IngestSummary], None] | None) -> None:
         for _ok, item in parallel_bulk(

@@ -4,6 +4,7 @@ and never updated; the API offers no way to change them."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -41,10 +42,46 @@ async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None
         )
 
 
-async def record_access(client: AsyncOpenSearch, names: IndexNames, entry: AuditEntry) -> None:
-    """Written before the answer leaves: a look-up that cannot be audited is not served."""
-    document = {**asdict(entry), "at": datetime.now(timezone.utc).isoformat()}
-    await client.index(index=names.audit, body=document, op_type="create")
+class AuditFailed(Exception):
+    """The audit trail refused an entry: the look-up it records is not served."""
+
+
+class AuditWriter:
+    """Writes entries before the answers they record leave, with group commit: the entries of
+    look-ups running at the same moment go to OpenSearch in one bulk request, and each look-up
+    waits for its own entry to be acknowledged."""
+
+    def __init__(self, client: AsyncOpenSearch, names: IndexNames) -> None:
+        self.client = client
+        self.names = names
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._flush: asyncio.Task[None] | None = None
+
+    async def record(self, entry: AuditEntry) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(({**asdict(entry), "at": datetime.now(timezone.utc).isoformat()}, future))
+        if self._flush is None:
+            self._flush = asyncio.create_task(self._flush_batch())
+        await future
+
+    async def _flush_batch(self) -> None:
+        await asyncio.sleep(0)  # the look-ups already under way join this batch
+        batch, self._pending, self._flush = self._pending, [], None
+        body: list[dict[str, Any]] = []
+        for document, _future in batch:
+            body += [{"create": {"_index": self.names.audit}}, document]
+        try:
+            response = await self.client.bulk(body=body)
+        except Exception as error:  # noqa: BLE001 - every waiting look-up gets the failure
+            for _document, future in batch:
+                future.set_exception(error)
+            return
+        for (_document, future), item in zip(batch, response["items"], strict=True):
+            result = item["create"]
+            if result.get("status", 500) >= 300:
+                future.set_exception(AuditFailed(str(result.get("error"))))
+            else:
+                future.set_result(None)
 
 
 async def audit_entries(client: AsyncOpenSearch, names: IndexNames, customer_id: str | None, limit: int) -> list[dict[str, Any]]:

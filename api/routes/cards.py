@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 
-from api.deps import Caller, NamesDep, OpenSearchDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import ErrorResponse, CardResponse, display_name
 from analyzers.cards import normalize_card
 from analyzers.errors import InvalidValue
-from search.audit import AuditEntry, record_access
+from search.audit import AuditEntry
 from search.lookup import customer_by_card
 
 router = APIRouter(prefix="/v1", tags=["cards"])
@@ -21,6 +21,7 @@ MIN_CARD_LENGTH = 4
 async def card(
     client: OpenSearchDep,
     names: NamesDep,
+    audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("cards"))],
     card_number: Annotated[str, Path(max_length=64, description="As printed or scanned; spaces and dashes are ignored.")],
 ) -> CardResponse:
@@ -34,6 +35,6 @@ async def card(
     customer = await customer_by_card(client, names, card, caller.access)
     if customer is None:
         raise HTTPException(status_code=404, detail=f"No customer holds the card {card}.")
-    await record_access(client, names, AuditEntry(caller.name, caller.role_name, "card", [customer["customer_id"]], card))
+    await audit.record(AuditEntry(caller.name, caller.role_name, "card", [customer["customer_id"]], card))
     shops = sorted({c["source"] for c in customer.get("loyalty_cards", [])})
     return CardResponse(card=card, customer_id=customer["customer_id"], display_name=display_name(customer), shops=shops, customer=customer)

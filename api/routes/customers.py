@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import RedirectResponse
 
-from api.deps import Caller, NamesDep, OpenSearchDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import ErrorResponse, Customer360Response, TimelineEvent, display_name
-from search.audit import AuditEntry, record_access
+from search.audit import AuditEntry
 from search.lookup import customer_360, surviving_customer_id
 
 router = APIRouter(prefix="/v1", tags=["customers"])
@@ -30,6 +30,7 @@ def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
 async def customer(
     client: OpenSearchDep,
     names: NamesDep,
+    audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("customers"))],
     customer_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
 ) -> Customer360Response | RedirectResponse:
@@ -40,7 +41,7 @@ async def customer(
         if survivor:
             return RedirectResponse(url=f"/v1/customers/{survivor}", status_code=308)
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
-    await record_access(client, names, AuditEntry(caller.name, caller.role_name, "customer", [customer_id]))
+    await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [customer_id]))
     return Customer360Response(
         customer_id=customer_id, display_name=display_name(view.customer), customer=view.customer, records=view.records,
         timeline=_timeline(view.records), household=view.household,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Caller, NamesDep, OpenSearchDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import SearchResponse, SearchResult, display_name, record_refs
-from search.audit import AuditEntry, record_access
+from search.audit import AuditEntry
 from search.lookup import MAX_QUERY_LENGTH, parse_query, search_customers
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 async def search(
     client: OpenSearchDep,
     names: NamesDep,
+    audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("search"))],
     q: Annotated[str, Query(min_length=2, max_length=MAX_QUERY_LENGTH, description='Partial names ("dup jea"), a phone, an e-mail, a card, a postcode with a name.')],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -26,7 +27,7 @@ async def search(
     parsed = parse_query(q)
     hits = await search_customers(client, names, q, caller.access, limit)
     if hits:
-        await record_access(client, names, AuditEntry(caller.name, caller.role_name, "search", [h.customer["customer_id"] for h in hits], q))
+        await audit.record(AuditEntry(caller.name, caller.role_name, "search", [h.customer["customer_id"] for h in hits], q))
     results = [
         SearchResult(
             customer_id=hit.customer["customer_id"], display_name=display_name(hit.customer), score=hit.score, matched=hit.matched,

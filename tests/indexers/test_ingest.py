@@ -181,11 +181,3 @@ def test_a_latin1_csv_export_is_read_through_its_mapping(ingest: Ingest, opensea
     assert (helene["family_name"], helene["given_name"], helene["city"]) == ("Lefèvre", "Hélène", "Orléans")
     assert helene["birth_date"] == "1980-05-17" and helene["phone"] == "+33612345678"
 
-
-def test_a_first_load_leaves_the_index_refreshing_and_durable_again(ingest: Ingest, opensearch: OpenSearch, names: IndexNames) -> None:
-    ingest([{"source": "crm", "source_id": "1", "given_name": "Jean", "family_name": "Dupont"}])
-    settings = next(iter(opensearch.indices.get_settings(index=names.records, include_defaults=True).values()))
-    merged = {**settings["defaults"]["index"], **settings["settings"]["index"]}
-    assert merged["refresh_interval"] == "1s"
-    assert merged["translog"]["durability"] == "request"
-    assert find_records_by_name(opensearch, names.records, "dupont")
