@@ -226,6 +226,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
 ) -> None:
     """The whole demo on this machine: a node, demo data generated, ingested and resolved, the API served."""
+    from indexers.demo.showcase import write_showcase
     from indexers.demo.sources import write_demo_data
     from search.resolve.pipeline import resolve_all
 
@@ -239,6 +240,7 @@ def demo(
     if not (folder / "truth.tsv").is_file():
         counts = write_demo_data(folder, persons)
         typer.echo(f"generated {sum(counts.values())} demo records for {persons} people in {folder}")
+    write_showcase(folder)
     client = bulk_client(settings)
     names = IndexNames(settings.index_prefix)
     try:
