@@ -66,19 +66,29 @@ def as_role(api: TestClient) -> Callable[[str], TestClient]:
     return RoleClient  # type: ignore[return-value]
 
 
-@pytest.fixture(scope="session")
-def served(api_settings: Settings) -> Iterator[str]:
-    """The API served by uvicorn on a free port, for clients that need a real server (a browser, schemathesis)."""
+def serve_in_thread(settings: Settings) -> tuple[str, Callable[[], None]]:
+    """The API served by uvicorn on a free port; returns its URL and how to stop it."""
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(api_settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture(scope="session")
+def served(api_settings: Settings) -> Iterator[str]:
+    """The API on a real server, for clients that need one (a browser, schemathesis)."""
+    url, stop = serve_in_thread(api_settings)
+    yield url
+    stop()

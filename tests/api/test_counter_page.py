@@ -114,3 +114,26 @@ def test_a_refused_key_says_so_and_sign_out_forgets_the_key(page: Page) -> None:
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_label("Clé d'accès")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('rcu.apiKey')") is None
+
+
+def test_the_page_says_so_when_the_service_is_down(browser: Browser, api_settings) -> None:  # noqa: ANN001 - Settings
+    from urllib.parse import urlsplit
+
+    from tests.api.conftest import serve_in_thread
+    from tests.api.test_errors import Relay
+
+    node = urlsplit(api_settings.opensearch_url)
+    relay = Relay((node.hostname or "127.0.0.1", node.port or 9200))
+    relay.start()
+    url, stop = serve_in_thread(api_settings.model_copy(update={"opensearch_url": f"http://127.0.0.1:{relay.port}", "opensearch_timeout_s": 2}))
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=url)
+    try:
+        page = context.new_page()
+        _sign_in(page)
+        relay.stop()
+        _box(page).fill("dupont jean")
+        expect(page.get_by_role("alert")).to_contain_text("Service momentanément indisponible")
+    finally:
+        context.close()
+        stop()
+        relay.stop()
