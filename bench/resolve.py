@@ -48,11 +48,11 @@ def worker(system: str, name: str) -> None:
     started = time.perf_counter()
     if system in ("rcu", "rcu-open"):
         from search.resolve.config import ResolutionConfig
-        from search.resolve.features import features_from_document
+        from search.resolve.features import features_of
         from search.resolve.scoring import resolve_records
 
         extra = tuple(dataset.extra_identifiers)
-        features = [features_from_document(d, extra) for d in dataset.documents]
+        features = features_of(dataset.documents, extra)
         config = ResolutionConfig(extra_identifiers=list(extra))
         if system == "rcu-open":
             config.never_merge = []  # the configuration for data known to hold no households or homonyms

@@ -14,7 +14,7 @@ from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
-from search.resolve.features import RecordFeatures, blocking_keys, features_from_document
+from search.resolve.features import blocking_keys, features_from_document, features_of
 from search.resolve.ids import assign_ids
 from search.resolve.model import MatchModel
 from search.resolve.scoring import Resolution, resolve_records
@@ -132,7 +132,7 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     # In record id order: the same records give the same model and customers, whatever order the shards answer in.
     documents = sorted(scan_live_records(client, names), key=lambda d: d["record_id"])
     extra = tuple(config.extra_identifiers)
-    features = [features_from_document(d, extra) for d in documents]
+    features = features_of(documents, extra)
     previous = current_assignment(client, names)
     report.records = len(documents)
     watch.lap("load")
@@ -181,7 +181,7 @@ def resolve_touched(
     documents = [universe[r] for r in sorted(universe)]
     watch.lap("fetch")
     previous = {r: c for c, records in customers.items() for r in records}
-    features: list[RecordFeatures] = [features_from_document(d, extra) for d in documents]
+    features = features_of(documents, extra)
     resolution = resolve_records(features, config, model)
     _fill(report, resolution)
     report.records = len(documents)
