@@ -7,20 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.errors import RETRY_AFTER_S, install_error_handlers
+from api.errors import install_error_handlers
 from api.policy import DEMO_POLICY, Policy
 from api.routes import audit, cards, customers, health, me, records, search
 from api.schemas import ERROR_RESPONSES
 from rcu.settings import Settings, get_settings
-from search.audit import AuditFailed, AuditWriter, ensure_audit_index
+from search.audit import AuditWriter, ensure_audit_index
 from search.client import async_client, sync_client
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
-from search.resolve.pipeline import ModelMissing
 from search.resolve.realtime import RealTimeResolver
 
 
@@ -56,14 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access = {name: role.field_access() for name, role in policy.roles.items()}
     app.state.names = names
     install_error_handlers(app)
-
-    @app.exception_handler(AuditFailed)
-    async def audit_failed(request: Request, error: AuditFailed) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": "The audit trail is unavailable, so nothing is shown; try again shortly."}, headers={"Retry-After": RETRY_AFTER_S})
-
-    @app.exception_handler(ModelMissing)
-    async def model_missing(request: Request, error: ModelMissing) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": f"Resolution is not ready: {error}."}, headers={"Retry-After": RETRY_AFTER_S})
 
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

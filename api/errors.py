@@ -12,7 +12,9 @@ from fastapi.responses import JSONResponse
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
+from search.audit import AuditFailed
 from search.lookup import QueryNotUnderstood
+from search.resolve.pipeline import ModelMissing
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"
@@ -26,8 +28,8 @@ def _readable(error: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-def unavailable() -> JSONResponse:
-    return JSONResponse(status_code=503, content={"detail": "The search engine is unavailable; try again shortly."}, headers={"Retry-After": RETRY_AFTER_S})
+def unavailable(detail: str = "The search engine is unavailable; try again shortly.") -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": detail}, headers={"Retry-After": RETRY_AFTER_S})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -38,6 +40,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QueryNotUnderstood)
     async def query_not_understood(request: Request, error: QueryNotUnderstood) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": f"q: {error}"})
+
+    @app.exception_handler(AuditFailed)
+    async def audit_failed(request: Request, error: AuditFailed) -> JSONResponse:
+        return unavailable("The audit trail is unavailable, so nothing is shown; try again shortly.")
+
+    @app.exception_handler(ModelMissing)
+    async def model_missing(request: Request, error: ModelMissing) -> JSONResponse:
+        return unavailable(f"Resolution is not ready: {error}.")
 
     @app.exception_handler(OpenSearchConnectionError)
     @app.exception_handler(ConnectionTimeout)

@@ -83,8 +83,8 @@ def parse_query(text: str) -> ParsedQuery:
                 parsed.birth_date = parse_birth_date(token).isoformat()
             except InvalidValue:
                 words.append(token)
-        elif len(token) >= 6 and any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and " " not in text and _card(token):
-            parsed.card = _card(token)
+        elif len(token) >= 6 and " " not in text and any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and (card := _card(token)):
+            parsed.card = card
         else:
             words.append(token)
     parsed.names = " ".join(words)
@@ -150,9 +150,8 @@ class CustomerHit:
     highlights: dict[str, list[str]]
 
 
-async def search_customers(client: AsyncOpenSearch, names: IndexNames, text: str, access: FieldAccess, limit: int = 10) -> list[CustomerHit]:
-    """Golden customers matching what the counter typed, best first."""
-    parsed = parse_query(text)
+async def search_customers(client: AsyncOpenSearch, names: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10) -> list[CustomerHit]:
+    """Golden customers matching what the counter typed (parse_query), best first."""
     query = customer_query(parsed, access)
     if query is None:
         return []

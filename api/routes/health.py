@@ -27,11 +27,8 @@ async def ready(client: OpenSearchDep, names: NamesDep) -> dict[str, str] | JSON
     except OpenSearchException:
         return unavailable()
     if cluster["status"] == "red":
-        return JSONResponse(status_code=503, content={"status": "unavailable", "detail": "OpenSearch cluster is red."}, headers={"Retry-After": "5"})
+        return unavailable("OpenSearch cluster is red.")
     missing = sorted(index for index, exists in present.items() if not exists)
     if missing:
-        return JSONResponse(
-            status_code=503, content={"status": "unavailable", "detail": f"Missing indices {', '.join(missing)}: run `rcu demo` or `rcu ingest` and `rcu resolve`."},
-            headers={"Retry-After": "5"},
-        )
+        return unavailable(f"Missing indices {', '.join(missing)}: run `rcu demo` or `rcu ingest` and `rcu resolve`.")
     return {"status": "ready", "opensearch": cluster["status"]}

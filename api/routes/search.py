@@ -25,7 +25,7 @@ async def search(
 ) -> SearchResponse:
     """Golden customers best first, with what matched; only the fields the caller's role may read."""
     parsed = parse_query(q)
-    hits = await search_customers(client, names, q, caller.access, limit)
+    hits = await search_customers(client, names, parsed, caller.access, limit)
     if hits:
         await audit.record(AuditEntry(caller.name, caller.role_name, "search", [h.customer["customer_id"] for h in hits], q))
     results = [
