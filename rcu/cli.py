@@ -142,6 +142,8 @@ def resolve(
     typer.echo(report.line())
     for key, size in sorted(report.frequent_keys.items(), key=lambda item: -item[1])[:10]:
         typer.echo(f"too common to link on: {key} ({size} records)")
+    for rule, reason in report.relaxed_rules.items():
+        typer.echo(f"never-merge rule left to the weights for this data: {rule} — {reason}")
 
 
 @app.command("explain")

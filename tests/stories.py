@@ -1,4 +1,4 @@
-"""People whose records tell the stories the tests check: one person with every flaw, her household, a homonym, a card alone, a placeholder e-mail, and Jean Dupont at the counter."""
+"""People whose records tell the stories the tests check: one person with every flaw, her household, homonyms, a card alone, a placeholder e-mail, and Jean Dupont at the counter."""
 
 from __future__ import annotations
 
@@ -28,6 +28,20 @@ OTHERS = [
      "email": "helene.lefevre@gmail.com", "postcode": "44000", "city": "Nantes", "updated_at": "2026-01-01T10:00:00Z"},
     # A card scanned at a till, nothing else known.
     {"source": "loyalty_lille", "source_id": "C1", "loyalty_card": "2909999999999", "updated_at": "2026-01-01T10:00:00Z"},
+]
+# Two women named Julie-Émilie Cosendey, who never met, and a call about "Julie-Émilie Cosendey"
+# noted with her name and birth date only: it may join one of them, never both.
+COSENDEY = [
+    {"source": "ecommerce", "source_id": "J1", "given_name": "Julie-Émilie", "family_name": "Cosendey", "email": "julie-emilie.cosendey958@outlook.fr",
+     "phone": "0739508884", "street": "117 rue Éléonore Blot", "postcode": "38000", "city": "Grenoble", "updated_at": "2026-01-01T10:00:00Z"},
+    {"source": "loyalty_paris11", "source_id": "J2", "given_name": "Julie Emilie", "family_name": "COSENDEY", "phone": "07 39 50 88 84",
+     "loyalty_card": "2906302399028", "street": "117 rue Eleonore Blot", "postcode": "38000", "city": "Grenoble", "updated_at": "2025-01-01T10:00:00Z"},
+    {"source": "ecommerce", "source_id": "J3", "given_name": "Julie-Émilie", "family_name": "Cosendey", "email": "julie-emilie.cosendey@laposte.net",
+     "street": "153 rue Édouard Moreno", "postcode": "21000", "city": "Dijon", "updated_at": "2026-02-01T10:00:00Z"},
+    {"source": "loyalty_lille", "source_id": "J4", "given_name": "Julie-Emilie", "family_name": "Cosendey", "email": "julie-emilie.cosendey@laposte.net",
+     "loyalty_card": "2922298787986", "street": "153 rue Edouard Moreno", "postcode": "21000", "city": "Dijon", "updated_at": "2025-02-01T10:00:00Z"},
+    {"source": "callcenter", "source_id": "J5", "given_name": "Julie Émilie", "family_name": "Cosendey", "birth_date": "04/12/1999",
+     "updated_at": "2026-03-01T10:00:00Z"},
 ]
 PLACEHOLDER = [
     {"source": "callcenter", "source_id": f"T{i}", "given_name": given, "family_name": family, "email": "test@test.fr",

@@ -8,6 +8,7 @@ A and C are two people. Refused links are kept: they are what a data steward sho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,8 +37,15 @@ def cluster(
     threshold: float,
     max_cluster_size: int,
     never_merge: frozenset[str] = frozenset(NEVER_MERGE_RULES),
+    disagree: Callable[[int, int], bool] | None = None,
+    names_only: np.ndarray | None = None,
 ) -> Clustering:
-    """Group records linked above `threshold`, strongest links first, refusing incoherent merges."""
+    """Group records linked above `threshold`, strongest links first, refusing incoherent merges.
+
+    A name is not an identifier: a link that rests on names alone (`names_only`, nothing else to
+    compare) does not merge two customers when as many of their record pairs disagree
+    (`disagree(i, j)`: not a match on their own, and some field plainly different) as are linked.
+    A call-center record holding only a rare name then joins one homonym, not both."""
     parent = list(range(len(records)))
     members: dict[int, list[int]] = {}
 
@@ -70,9 +78,26 @@ def cluster(
             return reasons[0]
         return None
 
+    opposition_cache: dict[tuple[int, int], bool] = {}
+
+    def opposed(a: list[int], b: list[int]) -> bool:
+        """At least as many record pairs whose fields disagree as direct links between the two groups."""
+        against = support = 0
+        for x in a:
+            for y in b:
+                key = (x, y) if x < y else (y, x)
+                if key in linked:
+                    support += 1
+                    continue
+                if key not in opposition_cache:
+                    opposition_cache[key] = disagree(x, y)  # type: ignore[misc]
+                against += opposition_cache[key]
+        return against >= support
+
     above = np.nonzero(probabilities >= threshold)[0]
     order = above[np.argsort(-weights[above], kind="stable")]
-    for i, j in pairs[order].tolist():
+    guarded = names_only[order].tolist() if names_only is not None else [False] * len(order)
+    for (i, j), name_link in zip(pairs[order].tolist(), guarded, strict=True):
         ri, rj = find(i), find(j)
         if ri == rj:
             continue
@@ -81,6 +106,8 @@ def cluster(
             refused.append((i, j, f"customer would exceed {max_cluster_size} records"))
             continue
         reason = conflict(group_i, group_j)
+        if not reason and name_link and disagree is not None and opposed(group_i, group_j):
+            reason = "a name alone links two customers whose other records disagree"
         if reason:
             refused.append((i, j, reason))
             continue

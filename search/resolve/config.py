@@ -10,6 +10,9 @@ Defaults live here; a TOML file named by RCU_RESOLUTION_CONFIG overrides any of 
 
     never_merge = ["different_birth_dates", "different_sex", "different_given_names"]
 
+    [never_merge_calibration]               # a rule the data contradicts is left to the weights
+    enabled = true
+
     [weight_overrides.email]                # m and u per level, replacing what EM learned
     exact = { m = 0.95, u = 0.0001 }
 """
@@ -29,6 +32,23 @@ class LevelOverride(BaseModel):
 
 
 DEFAULT_PRIORITY = ["crm", "legacy", "ecommerce", "loyalty_*", "callcenter"]
+
+
+class NeverMergeCalibration(BaseModel):
+    """When the data contradicts a never-merge rule's premise, the rule is left to the weights (search.resolve.calibration)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    min_pairs: int = Field(default=30, ge=1, description="Fewer pairs than this say nothing: the rule is enforced.")
+    twins_share: float = Field(
+        default=0.2, gt=0, le=1,
+        description="Above this share of same-day births among 'household members' (other given names at one address), given names are noise.",
+    )
+    namesakes_share: float = Field(
+        default=0.02, gt=0, le=1,
+        description="Above this share of other birth dates among one full name at one address, birth dates are noise.",
+    )
 
 
 class ResolutionConfig(BaseModel):
@@ -52,6 +72,8 @@ class ResolutionConfig(BaseModel):
             "household members (twins included). Remove a rule only for data known to hold no such people."
         ),
     )
+
+    never_merge_calibration: NeverMergeCalibration = Field(default_factory=NeverMergeCalibration)
 
     @classmethod
     def load(cls, path: Path | None) -> ResolutionConfig:

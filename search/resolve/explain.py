@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.resolve.comparisons import NULL, clearly_different_people, comparison_vector, comparisons_for
+from search.resolve.calibration import enforced_never_merge
+from search.resolve.comparisons import clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
@@ -50,20 +51,16 @@ class PairExplanation:
 def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config: ResolutionConfig) -> PairExplanation:
     comparisons = comparisons_for(tuple(config.extra_identifiers))
     vector = comparison_vector(x, y, comparisons)
-    tables = model.level_weights()
     evidence = []
-    for column, (comparison, level) in enumerate(zip(comparisons, vector, strict=True)):
-        if level == NULL:
+    for column, (comparison, level, bits) in enumerate(zip(comparisons, vector, model.field_bits(x, y, vector), strict=True)):
+        if bits is None:
             evidence.append(FieldEvidence(comparison.name, "missing on one side", 0.0, None, None))
             continue
-        bits = float(tables[column][level])
-        feature = comparison.term_frequency
-        if level == 0 and feature and getattr(x, feature) == getattr(y, feature):
-            bits += model.tf_adjustment(column, getattr(x, feature))
         evidence.append(FieldEvidence(comparison.name, comparison.levels[level], round(bits, 2), model.m[column][level], model.u[column][level]))
-    total = model.prior_weight + sum(e.weight_bits for e in evidence)
+    prior_weight = model.prior_weight_for(same_source=x.source == y.source)
+    total = prior_weight + sum(e.weight_bits for e in evidence)
     probability = 1.0 / (1.0 + 2.0 ** (-total))
-    different = clearly_different_people(x, y, frozenset(config.never_merge))
+    different = clearly_different_people(x, y, enforced_never_merge(config, model.relaxed_rules))
     if different:
         decision = "different people"
     elif probability >= config.match_threshold:
@@ -72,5 +69,5 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
         decision = "not linked"
     deciding = [e.field for e in sorted(evidence, key=lambda e: -abs(e.weight_bits)) if abs(e.weight_bits) >= 1.0][:4]
     return PairExplanation(
-        (x.record_id, y.record_id), evidence, model.prior_weight, total, probability, config.match_threshold, different, decision, deciding
+        (x.record_id, y.record_id), evidence, prior_weight, total, probability, config.match_threshold, different, decision, deciding
     )

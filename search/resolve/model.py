@@ -12,10 +12,12 @@ import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from search.resolve.calibration import relaxed_never_merge_rules
 from search.resolve.comparisons import NULL, Comparison, comparison_vector
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures
@@ -30,10 +32,16 @@ class MatchModel:
     levels: list[list[str]]
     m: list[list[float]]
     u: list[list[float]]
+    # The chance that two records taken at random are one person, for records of different
+    # sources; prior_within_source for two of one source (a system's own duplicates are rarer
+    # than one customer's records across systems, and EM measures both).
     prior: float
     term_frequencies: dict[str, dict[str, int]] = field(default_factory=dict)
     records: int = 1
     tf_features: dict[str, str] = field(default_factory=dict)
+    # never-merge rule -> why this data contradicts it (search.resolve.calibration)
+    relaxed_rules: dict[str, str] = field(default_factory=dict)
+    prior_within_source: float | None = None
 
     def level_weights(self) -> list[np.ndarray]:
         """log2(m/u) per comparison and level."""
@@ -41,7 +49,12 @@ class MatchModel:
 
     @property
     def prior_weight(self) -> float:
+        """Bits before any evidence for two records of different sources."""
         return math.log2(self.prior / (1 - self.prior))
+
+    def prior_weight_for(self, same_source: bool) -> float:
+        prior = self.prior_within_source if same_source and self.prior_within_source is not None else self.prior
+        return math.log2(prior / (1 - prior))
 
     def tf_adjustment(self, comparison: int, value: str) -> float:
         """Bits added to an exact agreement on `value`: negative for frequent values, a little positive for rare ones."""
@@ -52,9 +65,36 @@ class MatchModel:
         frequency = count / max(self.records, 1)
         return min(MAX_TF_BONUS_BITS, math.log2(max(self.u[comparison][0], FLOOR) / frequency))
 
-    def score(self, vectors: np.ndarray, tf_bits: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Match weights (bits) and probabilities for comparison vectors (pairs × comparisons)."""
+    @cached_property
+    def _tables(self) -> list[list[float]]:
+        return [table.tolist() for table in self.level_weights()]
+
+    def field_bits(self, x: RecordFeatures, y: RecordFeatures, vector: list[int]) -> list[float | None]:
+        """Each comparison's weight for one pair (term frequency included), None where a side is missing."""
+        bits: list[float | None] = []
+        for column, level in enumerate(vector):
+            if level == NULL:
+                bits.append(None)
+                continue
+            weight = self._tables[column][level]
+            feature = self.tf_features.get(self.names[column])
+            if level == 0 and feature and getattr(x, feature) == getattr(y, feature):
+                weight += self.tf_adjustment(column, getattr(x, feature))
+            bits.append(weight)
+        return bits
+
+    def pair_weight(self, x: RecordFeatures, y: RecordFeatures, vector: list[int]) -> float:
+        """The match weight of one pair, in bits, as `score` gives it."""
+        return self.prior_weight_for(same_source=x.source == y.source) + sum(b for b in self.field_bits(x, y, vector) if b is not None)
+
+    def score(
+        self, vectors: np.ndarray, tf_bits: np.ndarray | None = None, same_source: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Match weights (bits) and probabilities for comparison vectors (pairs × comparisons);
+        `same_source` flags the pairs whose two records come from one source."""
         weights = np.full(len(vectors), self.prior_weight)
+        if same_source is not None:
+            weights[same_source] = self.prior_weight_for(same_source=True)
         for column, table in enumerate(self.level_weights()):
             levels = vectors[:, column]
             present = levels != NULL
@@ -67,6 +107,7 @@ class MatchModel:
         return {
             "names": self.names, "levels": self.levels, "m": self.m, "u": self.u, "prior": self.prior,
             "records": self.records, "tf_features": self.tf_features, "term_frequencies": self.term_frequencies,
+            "relaxed_rules": self.relaxed_rules, "prior_within_source": self.prior_within_source,
         }
 
     @classmethod
@@ -106,18 +147,27 @@ def _initial_m(comparisons: tuple[Comparison, ...]) -> list[list[float]]:
     return tables
 
 
-def train_m(vectors: np.ndarray, comparisons: tuple[Comparison, ...], u: list[list[float]], iterations: int) -> tuple[list[list[float]], float]:
-    """EM over candidate-pair vectors with u fixed: the m tables and the share of matching pairs."""
+def train_m(
+    vectors: np.ndarray, comparisons: tuple[Comparison, ...], u: list[list[float]], iterations: int, same_source: np.ndarray
+) -> tuple[list[list[float]], tuple[float, float]]:
+    """EM over candidate-pair vectors with u fixed: the m tables and the share of matching pairs
+    among candidates of different sources and among candidates of one source."""
     m = _initial_m(comparisons)
-    prior = 0.3
+    across, within = 0.3, 0.3
     log_u = sum(_column_log(vectors, column, table) for column, table in enumerate(u))
     for _ in range(iterations):
         log_m = sum(_column_log(vectors, column, table) for column, table in enumerate(m))
-        odds = np.exp(np.clip(log_m - log_u + math.log(prior / (1 - prior)), -50, 50))
+        log_prior = np.where(same_source, math.log(within / (1 - within)), math.log(across / (1 - across)))
+        odds = np.exp(np.clip(log_m - log_u + log_prior, -50, 50))
         posterior = odds / (1 + odds)
         m = _level_frequencies(vectors, comparisons, posterior)
-        prior = float(np.clip(posterior.mean(), 1e-4, 1 - 1e-4))
-    return m, prior
+        across = _share(posterior[~same_source], across)
+        within = _share(posterior[same_source], within)
+    return m, (across, within)
+
+
+def _share(posterior: np.ndarray, unchanged: float) -> float:
+    return float(np.clip(posterior.mean(), 1e-4, 1 - 1e-4)) if len(posterior) else unchanged
 
 
 def _column_log(vectors: np.ndarray, column: int, table: list[float]) -> np.ndarray:
@@ -150,23 +200,39 @@ def apply_overrides(model: MatchModel, config: ResolutionConfig) -> None:
 
 
 def train_model(
-    records: list[RecordFeatures], pair_vectors: np.ndarray, comparisons: tuple[Comparison, ...], config: ResolutionConfig
+    records: list[RecordFeatures], pair_vectors: np.ndarray, comparisons: tuple[Comparison, ...], config: ResolutionConfig,
+    same_source: np.ndarray | None = None,
 ) -> MatchModel:
     u = estimate_u(records, comparisons, config.u_sample_pairs)
-    m, candidate_prior = train_m(pair_vectors, comparisons, u, config.em_iterations) if len(pair_vectors) else (_initial_m(comparisons), 0.3)
-    # EM's prior is the share of matches among candidate pairs; scores need the chance that two
-    # records taken at random are one person: the expected matches over all possible pairs.
-    all_pairs = max(len(records) * (len(records) - 1) / 2, 1.0)
-    prior = float(np.clip(candidate_prior * max(len(pair_vectors), 1) / all_pairs, 1e-9, 0.5))
+    if same_source is None:
+        same_source = np.zeros(len(pair_vectors), dtype=bool)
+    if len(pair_vectors):
+        m, (share_across, share_within) = train_m(pair_vectors, comparisons, u, config.em_iterations, same_source)
+    else:
+        m, (share_across, share_within) = _initial_m(comparisons), (0.3, 0.3)
+    # EM's shares are of matches among candidate pairs; scores need the chance that two records
+    # taken at random are one person: the expected matches over all possible pairs, of one source
+    # and of two.
+    per_source = Counter(record.source for record in records)
+    all_pairs = len(records) * (len(records) - 1) / 2
+    within_pairs = sum(n * (n - 1) / 2 for n in per_source.values())
+    candidates_within = int(np.count_nonzero(same_source))
+    candidates_across = len(pair_vectors) - candidates_within
+
+    def prior(share: float, candidates: int, pairs: float) -> float:
+        return float(np.clip(share * max(candidates, 1) / max(pairs, 1.0), 1e-9, 0.5))
+
     model = MatchModel(
         names=[c.name for c in comparisons],
         levels=[list(c.levels) for c in comparisons],
         m=m,
         u=u,
-        prior=prior,
+        prior=prior(share_across, candidates_across, all_pairs - within_pairs),
+        prior_within_source=prior(share_within, candidates_within, within_pairs),
         term_frequencies=value_counts(records, comparisons),
         records=len(records),
         tf_features={c.name: c.term_frequency for c in comparisons if c.term_frequency},
+        relaxed_rules=relaxed_never_merge_rules(pair_vectors, comparisons, config),
     )
     apply_overrides(model, config)
     return model

@@ -43,6 +43,7 @@ class ResolveReport:
     candidate_pairs: int = 0
     links_refused: int = 0
     frequent_keys: dict[str, int] = field(default_factory=dict)
+    relaxed_rules: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     customer_ids: dict[str, str] = field(default_factory=dict)
 
@@ -148,6 +149,8 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     save_watermark(client, names, started)
     for key, size in sorted(resolution.frequent_keys.items(), key=lambda item: -item[1])[:20]:
         log.warning("frequent_blocking_key key=%s records=%s", key, size)
+    for rule, reason in resolution.model.relaxed_rules.items():
+        log.warning("never_merge_rule_relaxed rule=%s reason=%r", rule, reason)
     return report
 
 
@@ -155,6 +158,7 @@ def _fill(report: ResolveReport, resolution: Resolution) -> None:
     report.candidate_pairs = len(resolution.scored.pairs)
     report.links_refused = len(resolution.clustering.refused_links)
     report.frequent_keys = resolution.frequent_keys
+    report.relaxed_rules = resolution.model.relaxed_rules
 
 
 def resolve_touched(

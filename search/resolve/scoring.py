@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from search.resolve.calibration import enforced_never_merge
 from search.resolve.candidates import candidate_pairs
 from search.resolve.clustering import Clustering, cluster
-from search.resolve.comparisons import Comparison, comparison_vector, comparisons_for
+from search.resolve.comparisons import NULL, Comparison, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel, train_model
@@ -55,10 +57,13 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
     return bits
 
 
-def score_pairs(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray, comparisons: tuple[Comparison, ...]) -> ScoredPairs:
-    vectors = pair_vectors(records, pairs, comparisons)
-    weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors))
-    return ScoredPairs(pairs, vectors, weights, probabilities)
+def same_source_pairs(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
+    """For each pair, whether its two records come from one source."""
+    codes: dict[str, int] = {}
+    source = np.array([codes.setdefault(record.source, len(codes)) for record in records], dtype=np.int32)
+    if not len(pairs):
+        return np.zeros(0, dtype=bool)
+    return source[pairs[:, 0]] == source[pairs[:, 1]]
 
 
 def resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None = None) -> Resolution:
@@ -79,9 +84,25 @@ def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mo
     candidates = candidate_pairs(records, config.max_block_size)
     pairs = candidates.pairs
     vectors = pair_vectors(records, pairs, comparisons)
+    same_source = same_source_pairs(records, pairs)
     if model is None:
-        model = train_model(records, vectors, comparisons, config)
-    weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors))
+        model = train_model(records, vectors, comparisons, config, same_source)
+    weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
     scored = ScoredPairs(pairs, vectors, weights, probabilities)
-    clustering = cluster(records, pairs, weights, probabilities, config.match_threshold, config.max_cluster_size, frozenset(config.never_merge))
+    threshold_bits = math.log2(config.match_threshold / (1 - config.match_threshold))
+    noisy = {"given_name"} if "different_given_names" in model.relaxed_rules else set()
+    noisy |= {"birth_date"} if "different_birth_dates" in model.relaxed_rules else set()
+    noisy.add("loyalty_card")
+    different = [len(c.levels) - 1 if c.name not in noisy else 99 for c in comparisons]
+
+    def disagree(i: int, j: int) -> bool:
+        vector = comparison_vector(records[i], records[j], comparisons)
+        return model.pair_weight(records[i], records[j], vector) < threshold_bits and any(
+            level == last for level, last in zip(vector, different, strict=True)
+        )
+
+    clustering = cluster(
+        records, pairs, weights, probabilities, config.match_threshold, config.max_cluster_size,
+        enforced_never_merge(config, model.relaxed_rules), disagree, (vectors[:, 2:] == NULL).all(axis=1),
+    )
     return Resolution(model, scored, clustering, candidates.frequent_keys)

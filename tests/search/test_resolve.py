@@ -20,11 +20,12 @@ from search.resolve.explain import explain_pair
 from search.resolve.features import blocking_keys, features_from_document
 from search.resolve.model import MatchModel
 from search.resolve.pipeline import resolve_all, resolve_touched
+from search.resolve.scoring import resolve_records
 from search.resolve.store import (
     candidate_records, customers_of, get_records, load_model, redirect_target, scan_customers, scan_live_records,
 )
 from tests.conftest import Ingest
-from tests.stories import HELENE, OTHERS, PLACEHOLDER
+from tests.stories import COSENDEY, HELENE, OTHERS, PLACEHOLDER
 
 @dataclass
 class Resolved:
@@ -51,7 +52,7 @@ def resolved(opensearch: OpenSearch, test_prefix: str, tmp_path_factory: pytest.
 
     folder = tmp_path_factory.mktemp("resolve")
     write_demo_data(folder / "demo", persons=400, seed=17)
-    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + PLACEHOLDER)
+    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + PLACEHOLDER + COSENDEY)
     names = IndexNames(f"{test_prefix}-resolve")
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))
@@ -76,6 +77,18 @@ def test_household_members_and_a_homonym_stay_separate_customers(resolved: Resol
     others = [resolved.customer_of[record_id] for record_id in _ids(OTHERS)]
     assert helene not in others
     assert len(set(others)) == len(others)
+
+
+def test_a_name_alone_never_joins_two_homonyms(resolved: Resolved, opensearch: OpenSearch) -> None:
+    # A threshold low enough that the call-center record's name alone links it to both women.
+    config = ResolutionConfig(match_threshold=0.95)
+    records = [features_from_document(d) for d in get_records(opensearch, resolved.names, _ids(COSENDEY))]
+    resolution = resolve_records(records, config, resolved.model)
+    customer = dict(zip((r.record_id for r in records), resolution.clustering.labels, strict=True))
+    assert customer["ecommerce:J1"] == customer["loyalty_paris11:J2"] and customer["ecommerce:J3"] == customer["loyalty_lille:J4"]
+    assert customer["ecommerce:J1"] != customer["ecommerce:J3"]
+    assert customer["callcenter:J5"] in (customer["ecommerce:J1"], customer["ecommerce:J3"])
+    assert any("name alone" in reason for _, _, reason in resolution.clustering.refused_links)
 
 
 def test_a_shared_placeholder_email_links_nobody(resolved: Resolved) -> None:

@@ -1,0 +1,57 @@
+"""Never-merge rules checked against the data before they are enforced.
+
+Each rule stands on a premise about people: other given names at one address and family name are
+another member of the household, and household members are born on different days (twins are a
+few percent of siblings); one full name at one address with another birth date is a namesake,
+and namesakes under one roof are rare. When a data set's own candidate pairs contradict a premise
+— most "household members" share their birth date, or birth dates disagree far more often than
+namesakes can explain — the field is noisy in that data (a replaced given name, a default birth
+date), and enforcing the rule would cut its customers in two. The rule is then left to the match
+weights for this data, and the run says so. No labels are needed: only the pairs' comparison levels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.resolve.comparisons import NULL, Comparison
+from search.resolve.config import ResolutionConfig
+
+SAME = (0, 1)  # exact or same-sounding name; same or nearly the same street in the same town
+BIRTH_EXACT, BIRTH_DIFFERENT = 0, (2, 3)
+NAME_DIFFERENT = 4
+
+
+def relaxed_never_merge_rules(vectors: np.ndarray, comparisons: tuple[Comparison, ...], config: ResolutionConfig) -> dict[str, str]:
+    """The never-merge rules this data contradicts, each with the figures that say so."""
+    settings = config.never_merge_calibration
+    if not settings.enabled or not len(vectors):
+        return {}
+    column = {c.name: i for i, c in enumerate(comparisons)}
+    given, family = vectors[:, column["given_name"]], vectors[:, column["family_name"]]
+    birth, address = vectors[:, column["birth_date"]], vectors[:, column["address"]]
+    one_roof = np.isin(family, SAME) & np.isin(address, SAME) & (birth != NULL)
+    relaxed: dict[str, str] = {}
+
+    household = one_roof & (given == NAME_DIFFERENT)
+    born_same_day = int(np.count_nonzero(birth[household] == BIRTH_EXACT))
+    total = int(np.count_nonzero(household))
+    if "different_given_names" in config.never_merge and total >= settings.min_pairs and born_same_day / total > settings.twins_share:
+        relaxed["different_given_names"] = (
+            f"{born_same_day} of {total} pairs with other given names at one address share their birth date "
+            f"(more than {settings.twins_share:.0%}): given names are noisy here, not household members"
+        )
+
+    namesakes = one_roof & np.isin(given, SAME)
+    born_apart = int(np.count_nonzero(np.isin(birth[namesakes], BIRTH_DIFFERENT)))
+    total = int(np.count_nonzero(namesakes))
+    if "different_birth_dates" in config.never_merge and total >= settings.min_pairs and born_apart / total > settings.namesakes_share:
+        relaxed["different_birth_dates"] = (
+            f"{born_apart} of {total} pairs with one full name at one address have other birth dates "
+            f"(more than {settings.namesakes_share:.0%}): birth dates are noisy here, not namesakes"
+        )
+    return relaxed
+
+
+def enforced_never_merge(config: ResolutionConfig, relaxed: dict[str, str]) -> frozenset[str]:
+    return frozenset(config.never_merge) - relaxed.keys()

@@ -1,0 +1,71 @@
+"""Never-merge rules checked against the data, and priors per kind of pair: pure, without a node."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.resolve.calibration import enforced_never_merge, relaxed_never_merge_rules
+from search.resolve.comparisons import NULL, comparisons_for
+from search.resolve.config import NeverMergeCalibration, ResolutionConfig
+from search.resolve.features import features_from_document
+from search.resolve.model import train_model
+
+COMPARISONS = comparisons_for(())
+# given_name, family_name, birth_date, email, phone, loyalty_card, address
+SAME_DAY_OTHER_GIVEN_NAME = [4, 0, 0, NULL, NULL, NULL, 0]
+HOUSEHOLD_MEMBER = [4, 0, 3, NULL, NULL, NULL, 0]
+SAME_PERSON = [0, 0, 0, NULL, NULL, NULL, 0]
+OTHER_BIRTH_DATE = [0, 0, 3, NULL, NULL, NULL, 0]
+
+
+def _vectors(*groups: tuple[list[int], int]) -> np.ndarray:
+    return np.array([row for row, count in groups for _ in range(count)], dtype=np.int8)
+
+
+def test_households_born_on_different_days_keep_the_given_names_rule() -> None:
+    vectors = _vectors((HOUSEHOLD_MEMBER, 300), (SAME_DAY_OTHER_GIVEN_NAME, 6), (SAME_PERSON, 1000))  # 2% twins
+    assert relaxed_never_merge_rules(vectors, COMPARISONS, ResolutionConfig()) == {}
+
+
+def test_given_names_that_mostly_share_a_birth_date_at_one_address_are_noise_not_households() -> None:
+    vectors = _vectors((SAME_DAY_OTHER_GIVEN_NAME, 90), (HOUSEHOLD_MEMBER, 10), (SAME_PERSON, 1000))
+    relaxed = relaxed_never_merge_rules(vectors, COMPARISONS, ResolutionConfig())
+    assert list(relaxed) == ["different_given_names"]
+    assert "90 of 100" in relaxed["different_given_names"]
+    assert enforced_never_merge(ResolutionConfig(), relaxed) == {"different_birth_dates", "different_sex"}
+
+
+def test_birth_dates_that_often_disagree_under_one_name_and_address_are_noise_not_namesakes() -> None:
+    noisy = _vectors((SAME_PERSON, 900), (OTHER_BIRTH_DATE, 60))
+    assert list(relaxed_never_merge_rules(noisy, COMPARISONS, ResolutionConfig())) == ["different_birth_dates"]
+    one_namesake = _vectors((SAME_PERSON, 900), (OTHER_BIRTH_DATE, 2))
+    assert relaxed_never_merge_rules(one_namesake, COMPARISONS, ResolutionConfig()) == {}
+
+
+def test_too_few_pairs_or_calibration_off_keep_every_rule() -> None:
+    few = _vectors((SAME_DAY_OTHER_GIVEN_NAME, 5), (SAME_PERSON, 10))
+    assert relaxed_never_merge_rules(few, COMPARISONS, ResolutionConfig()) == {}
+    noisy = _vectors((SAME_DAY_OTHER_GIVEN_NAME, 90), (SAME_PERSON, 900), (OTHER_BIRTH_DATE, 60))
+    off = ResolutionConfig(never_merge_calibration=NeverMergeCalibration(enabled=False))
+    assert relaxed_never_merge_rules(noisy, COMPARISONS, off) == {}
+    assert relaxed_never_merge_rules(noisy, COMPARISONS, ResolutionConfig(never_merge=["different_sex"])) == {}
+
+
+def test_duplicates_across_sources_are_more_likely_than_inside_one_source() -> None:
+    # Each person once in the CRM and once in the web shop, no system holding anyone twice.
+    given = ["Jean", "Marie", "Luc", "Anne", "Paul", "Claire", "Hugo", "Emma", "Jules", "Chloé", "Louis", "Inès"]
+    family = ["Martin", "Bernard", "Dubois", "Robert", "Faure"]
+    records = []
+    for person in range(60):
+        for source in ("crm", "web"):
+            records.append(features_from_document({
+                "record_id": f"{source}:{person}", "source": source, "given_name": given[person % 12], "family_name": family[person // 12],
+                "birth_date": f"19{50 + person % 40}-0{1 + person % 9}-1{person % 10}",
+            }))
+    pairs = np.array([(2 * p, 2 * p + 1) for p in range(60)] + [(2 * p, 2 * p + 2) for p in range(59)])
+    same_source = np.array([records[i].source == records[j].source for i, j in pairs.tolist()])
+    vectors = np.array([[0, 0, 0, NULL, NULL, NULL, NULL]] * 60 + [[4, 4, 3, NULL, NULL, NULL, NULL]] * 59, dtype=np.int8)
+    model = train_model(records, vectors, COMPARISONS, ResolutionConfig(), same_source)
+    assert model.prior_within_source is not None
+    assert model.prior > 100 * model.prior_within_source
+    assert model.prior_weight_for(same_source=False) > model.prior_weight_for(same_source=True)
