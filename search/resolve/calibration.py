@@ -20,6 +20,7 @@ from search.resolve.config import ResolutionConfig
 SAME = (0, 1)  # exact or same-sounding name; same or nearly the same street in the same town
 BIRTH_EXACT, BIRTH_DIFFERENT = 0, (2, 3)
 NAME_DIFFERENT = 4
+RULE_FIELDS = {"different_given_names": "given_name", "different_birth_dates": "birth_date"}  # the field each calibrated rule reads
 
 
 def relaxed_never_merge_rules(vectors: np.ndarray, comparisons: tuple[Comparison, ...], config: ResolutionConfig) -> dict[str, str]:

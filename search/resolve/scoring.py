@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.calibration import enforced_never_merge
+from search.resolve.calibration import RULE_FIELDS, enforced_never_merge
 from search.resolve.candidates import candidate_pairs
 from search.resolve.clustering import Clustering, cluster
 from search.resolve.comparisons import NULL, Comparison, comparison_vector, comparisons_for
@@ -90,19 +90,18 @@ def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mo
     weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
     scored = ScoredPairs(pairs, vectors, weights, probabilities)
     threshold_bits = math.log2(config.match_threshold / (1 - config.match_threshold))
-    noisy = {"given_name"} if "different_given_names" in model.relaxed_rules else set()
-    noisy |= {"birth_date"} if "different_birth_dates" in model.relaxed_rules else set()
-    noisy.add("loyalty_card")
-    different = [len(c.levels) - 1 if c.name not in noisy else 99 for c in comparisons]
+    # Fields whose plain difference says two people: not loyalty cards (one per shop), nor a field
+    # the data showed to be noisy (search.resolve.calibration).
+    noisy = {"loyalty_card"} | {field for rule, field in RULE_FIELDS.items() if rule in model.relaxed_rules}
+    telling = [(column, len(c.levels) - 1) for column, c in enumerate(comparisons) if c.name not in noisy]
 
     def disagree(i: int, j: int) -> bool:
         vector = comparison_vector(records[i], records[j], comparisons)
-        return model.pair_weight(records[i], records[j], vector) < threshold_bits and any(
-            level == last for level, last in zip(vector, different, strict=True)
-        )
+        return model.pair_weight(records[i], records[j], vector) < threshold_bits and any(vector[column] == last for column, last in telling)
 
+    names_only = (vectors[:, 2:] == NULL).all(axis=1)  # columns 0 and 1 are the given and family names
     clustering = cluster(
         records, pairs, weights, probabilities, config.match_threshold, config.max_cluster_size,
-        enforced_never_merge(config, model.relaxed_rules), disagree, (vectors[:, 2:] == NULL).all(axis=1),
+        enforced_never_merge(config, model.relaxed_rules), disagree, names_only,
     )
     return Resolution(model, scored, clustering, candidates.frequent_keys)
