@@ -45,8 +45,14 @@ _SPACES = re.compile(r"\s+")
 FRENCH_POSTCODE = re.compile(r"^\d{5}$")
 
 
+ABBREVIATION_LENGTH = max(len(short) for short in (*STREET_ABBREVIATIONS, *SAINTS))
+
+
 def _spelled_out(word: str, table: dict[str, str]) -> str:
-    full = table.get(fold_text(word.rstrip(".")))
+    bare = word.rstrip(".")
+    if len(bare) > ABBREVIATION_LENGTH:  # most words of a street: no need to fold them to know
+        return word
+    full = table.get(fold_text(bare))
     if full is None:
         return word
     return full[:1].upper() + full[1:] if word[:1].isupper() else full

@@ -52,6 +52,8 @@ def _recase(name: str) -> str:
 
 def fold_text(raw: str) -> str:
     """Accents and case folded away (Œ → oe, ß → ss): lower-case ASCII with its punctuation."""
+    if raw.isascii():  # most values: nothing to fold but the case
+        return raw.lower()
     return unidecode(unicodedata.normalize("NFC", raw)).lower()
 
 

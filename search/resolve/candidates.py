@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.features import KEY_RULES, RecordFeatures
+from search.resolve.features import RecordFeatures, blocking_keys
+from search.resolve.parallel import in_parts
 
 
 @dataclass
@@ -20,41 +21,63 @@ class CandidatePairs:
     frequent_keys: dict[str, int] = field(default_factory=dict)
 
 
-def candidate_pairs(records: list[RecordFeatures], max_block_size: int) -> CandidatePairs:
-    """Index pairs (i < j) of records sharing a key; one key family at a time to bound memory.
+# Below this many records a part is not worth a process; keys are turned into arrays this many
+# records at a time, so a part never holds millions of Python strings.
+MIN_RECORDS_PER_WORKER = 50_000
+RECORDS_PER_BATCH = 20_000
+
+
+def candidate_pairs(records: list[RecordFeatures], max_block_size: int, workers: int = 1) -> CandidatePairs:
+    """Index pairs (i < j) of records sharing a key.
 
     Keys are grouped by sorting their hashes (numpy), and the pairs of all blocks of one size are
-    made at once: a million records block in seconds, not minutes."""
+    made at once: a million records block in seconds, not minutes. Hashing the keys, the Python
+    part, is spread over `workers` processes."""
     result = CandidatePairs()
+    parts = in_parts(lambda start, end: key_hashes(records, start, end), len(records), workers, MIN_RECORDS_PER_WORKER)
+    hashes, owners = np.concatenate(parts, axis=1) if parts else np.empty((2, 0), dtype=np.int64)
+    if not len(hashes):
+        return result
+    order = np.argsort(hashes)  # the order inside a block does not matter: a pair is (smaller, larger)
+    sorted_hashes, sorted_owners = hashes[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(sorted_hashes) != 0])
+    sizes = np.diff(np.r_[starts, len(order)])
+    for start in starts[sizes > max_block_size].tolist():
+        key = _key_with_hash(records[sorted_owners[start]], int(sorted_hashes[start]))
+        result.frequent_keys[key] = int(sizes[np.searchsorted(starts, start)])
     chunks: list[np.ndarray] = []
-    for _kind, rule in KEY_RULES:
-        keys: list[str] = []
-        owners: list[int] = []
-        for index, record in enumerate(records):
-            for key in rule(record):
-                keys.append(key)
-                owners.append(index)
-        if not keys:
-            continue
-        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
-        order = np.argsort(hashes, kind="stable")
-        sorted_owners = np.asarray(owners, dtype=np.int64)[order]
-        starts = np.flatnonzero(np.r_[True, np.diff(hashes[order]) != 0])
-        sizes = np.diff(np.r_[starts, len(order)])
-        for start in starts[sizes > max_block_size]:
-            key = keys[order[start]]
-            result.frequent_keys[key] = int(sizes[np.searchsorted(starts, start)])
-        for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block_size)]):
-            block_starts = starts[sizes == size]
-            members = sorted_owners[block_starts[:, None] + np.arange(size)]  # (blocks, size)
-            first, second = np.triu_indices(size, 1)
-            left, right = members[:, first].ravel(), members[:, second].ravel()
-            chunks.append(np.minimum(left, right) * len(records) + np.maximum(left, right))
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block_size)]).tolist():
+        block_starts = starts[sizes == size]
+        members = sorted_owners[block_starts[:, None] + np.arange(size)]  # (blocks, size)
+        first, second = np.triu_indices(size, 1)
+        left, right = members[:, first].ravel(), members[:, second].ravel()
+        chunks.append(np.minimum(left, right) * len(records) + np.maximum(left, right))
     if chunks:
-        codes = np.unique(np.concatenate(chunks))
+        codes = np.concatenate(chunks)
+        codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
+        codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
         codes = codes[codes // len(records) != codes % len(records)]  # a record never pairs with itself
         result.pairs = codes_to_pairs(codes, len(records))
     return result
+
+
+def key_hashes(records: list[RecordFeatures], start: int, end: int) -> np.ndarray:
+    """(hash, owner) of every blocking key of records[start:end], as the two rows of one array.
+    Key families carry distinct prefixes, so all of them are grouped in one sort."""
+    batches = []
+    for batch_start in range(start, end, RECORDS_PER_BATCH):
+        hashes: list[int] = []
+        owners: list[int] = []
+        for index in range(batch_start, min(end, batch_start + RECORDS_PER_BATCH)):
+            keys = blocking_keys(records[index])
+            hashes.extend(map(hash, keys))
+            owners.extend([index] * len(keys))
+        batches.append(np.array([hashes, owners], dtype=np.int64))
+    return np.concatenate(batches, axis=1) if batches else np.empty((2, 0), dtype=np.int64)
+
+
+def _key_with_hash(record: RecordFeatures, key_hash: int) -> str:
+    return next(key for key in blocking_keys(record) if hash(key) == key_hash)
 
 
 def codes_to_pairs(codes: np.ndarray, count: int) -> np.ndarray:

@@ -32,12 +32,11 @@ class Comparison:
     term_frequency: str | None = None  # the feature whose value frequency adjusts the first level
 
 
-@lru_cache(maxsize=1 << 18)
+# Not cached: the name levels above them are, and two streets or two phone numbers rarely meet twice.
 def jaro_winkler(a: str, b: str) -> float:
     return jellyfish.jaro_winkler_similarity(a, b)
 
 
-@lru_cache(maxsize=1 << 18)
 def _one_edit(a: str, b: str) -> bool:
     """One keystroke apart, a swap of neighbours included (Kai / Kia, Amber / Ambre)."""
     return abs(len(a) - len(b)) <= 1 and jellyfish.damerau_levenshtein_distance(a, b) == 1
@@ -96,18 +95,29 @@ def _best_orientation(x: Names, y: Names) -> tuple[int, int]:
     if straight == (0, 0):
         return straight
     swapped = _oriented(family, family_ph, given, given_ph, birth, birth_ph, y)
-    return min(straight, swapped, key=lambda levels: (sum(level for level in levels if level != NULL), sum(level == NULL for level in levels)))
+    return swapped if _fit(swapped) < _fit(straight) else straight
+
+
+def _fit(levels: tuple[int, int]) -> tuple[int, int]:
+    """How well an orientation fits: the sum of its levels, then how few comparisons it misses."""
+    given, family = levels
+    return (given if given != NULL else 0) + (family if family != NULL else 0), (given == NULL) + (family == NULL)
 
 
 def _oriented(given: str, given_ph: str, family: str, family_ph: str, birth: str, birth_ph: str, y: Names) -> tuple[int, int]:
     y_given, y_given_ph, y_family, y_family_ph, y_birth, y_birth_ph = y
     given_level = _name_level(given, y_given, given_ph, y_given_ph, True) if given and y_given else NULL
-    family_levels = [
-        _name_level(a, b, a_ph, b_ph, False)
-        for a, a_ph in ((family, family_ph), (birth, birth_ph)) if a
-        for b, b_ph in ((y_family, y_family_ph), (y_birth, y_birth_ph)) if b
-    ]
-    return given_level, (min(family_levels) if family_levels else NULL)
+    # The family name, or the maiden name, against the other's family or maiden name: the best of them.
+    family_level = NULL
+    for a, a_ph in ((family, family_ph), (birth, birth_ph)):
+        if not a:
+            continue
+        for b, b_ph in ((y_family, y_family_ph), (y_birth, y_birth_ph)):
+            if b:
+                level = _name_level(a, b, a_ph, b_ph, False)
+                if family_level == NULL or level < family_level:
+                    family_level = level
+    return given_level, family_level
 
 
 def given_name_level(x: RecordFeatures, y: RecordFeatures) -> int:
@@ -220,9 +230,7 @@ def comparisons_for(extra_identifiers: tuple[str, ...] = ()) -> tuple[Comparison
 
 def comparison_vector(x: RecordFeatures, y: RecordFeatures, comparisons: tuple[Comparison, ...]) -> list[int]:
     given, family = name_orientation(x, y)
-    vector = [given, family]
-    vector.extend(comparison.compare(x, y) for comparison in comparisons[2:])
-    return vector
+    return [given, family, *[comparison.compare(x, y) for comparison in comparisons[2:]]]
 
 
 NEVER_MERGE_RULES = ("different_birth_dates", "different_sex", "different_given_names")

@@ -25,6 +25,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from search.resolve.parallel import available_cores
+
 
 class LevelOverride(BaseModel):
     m: float = Field(gt=0, le=1)
@@ -59,6 +61,9 @@ class ResolutionConfig(BaseModel):
     max_cluster_size: int = Field(default=200, ge=2, description="A customer never grows past this many records.")
     em_iterations: int = Field(default=25, ge=1)
     u_sample_pairs: int = Field(default=60_000, ge=1000)
+    workers: int | None = Field(
+        default=None, ge=1, description="Processes a large resolution is spread over (one per core when unset; 1 to stay in one process).",
+    )
     extra_identifiers: list[str] = Field(default_factory=list, description="Source attributes compared as identifiers (national id, SIREN…).")
     source_priority: dict[str, list[str]] = Field(
         default_factory=lambda: {"names": DEFAULT_PRIORITY, "birth_date": DEFAULT_PRIORITY, "civility": DEFAULT_PRIORITY},
@@ -74,6 +79,9 @@ class ResolutionConfig(BaseModel):
     )
 
     never_merge_calibration: NeverMergeCalibration = Field(default_factory=NeverMergeCalibration)
+
+    def worker_count(self) -> int:
+        return self.workers or available_cores()
 
     @classmethod
     def load(cls, path: Path | None) -> ResolutionConfig:

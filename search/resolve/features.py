@@ -79,7 +79,8 @@ def features_from_document(document: dict[str, Any], extra_identifiers: tuple[st
 
 def features_of(documents: Iterable[dict[str, Any]], extra_identifiers: tuple[str, ...] = ()) -> list[RecordFeatures]:
     """Features of many documents, the cyclic collector paused: a million new objects hold no
-    cycles, and rescanning them all at every collection would double the time."""
+    cycles, and rescanning them all at every collection would double the time. (One process: a
+    worker's features would cost more to send back than to compute.)"""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -173,4 +174,7 @@ KEY_RULES: tuple[tuple[str, Callable[[RecordFeatures], list[str]]], ...] = (
 
 def blocking_keys(record: RecordFeatures) -> list[str]:
     """Every blocking key of a record (stored with it, so OpenSearch finds its candidates too)."""
-    return [key for _kind, rule in KEY_RULES for key in rule(record)]
+    keys: list[str] = []
+    for _kind, rule in KEY_RULES:
+        keys += rule(record)
+    return keys

@@ -152,22 +152,39 @@ def train_m(
 ) -> tuple[list[list[float]], tuple[float, float]]:
     """EM over candidate-pair vectors with u fixed: the m tables and the share of matching pairs
     among candidates of different sources and among candidates of one source."""
+    # A pair's posterior depends only on its levels and on whether its records share a source, so
+    # EM runs once per distinct pattern, weighted by how many pairs show it: a few thousand
+    # patterns for millions of pairs, the same estimates.
+    patterns, counts = _distinct_rows(np.column_stack([vectors, same_source.astype(vectors.dtype)]))
+    vectors, within_source = patterns[:, :-1], patterns[:, -1].astype(bool)
     m = _initial_m(comparisons)
     across, within = 0.3, 0.3
     log_u = sum(_column_log(vectors, column, table) for column, table in enumerate(u))
     for _ in range(iterations):
         log_m = sum(_column_log(vectors, column, table) for column, table in enumerate(m))
-        log_prior = np.where(same_source, math.log(within / (1 - within)), math.log(across / (1 - across)))
+        log_prior = np.where(within_source, math.log(within / (1 - within)), math.log(across / (1 - across)))
         odds = np.exp(np.clip(log_m - log_u + log_prior, -50, 50))
         posterior = odds / (1 + odds)
-        m = _level_frequencies(vectors, comparisons, posterior)
-        across = _share(posterior[~same_source], across)
-        within = _share(posterior[same_source], within)
+        m = _level_frequencies(vectors, comparisons, posterior * counts)
+        across = _share(posterior[~within_source], counts[~within_source], across)
+        within = _share(posterior[within_source], counts[within_source], within)
     return m, (across, within)
 
 
-def _share(posterior: np.ndarray, unchanged: float) -> float:
-    return float(np.clip(posterior.mean(), 1e-4, 1 - 1e-4)) if len(posterior) else unchanged
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a small-integer matrix and how often each occurs."""
+    shifted = rows.astype(np.int64) - rows.min(initial=0)
+    base = int(shifted.max(initial=0)) + 1
+    if base ** rows.shape[1] >= 2**62:  # too many columns to number a row with one integer
+        return np.unique(rows, axis=0, return_counts=True)
+    codes = shifted @ (base ** np.arange(rows.shape[1], dtype=np.int64))
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    return rows[first], counts
+
+
+def _share(posterior: np.ndarray, counts: np.ndarray, unchanged: float) -> float:
+    """The expected share of matches among the pairs of these patterns."""
+    return float(np.clip(np.average(posterior, weights=counts), 1e-4, 1 - 1e-4)) if len(posterior) else unchanged
 
 
 def _column_log(vectors: np.ndarray, column: int, table: list[float]) -> np.ndarray:

@@ -34,6 +34,10 @@ class Resolution:
 
 
 def pair_vectors(records: list[RecordFeatures], pairs: np.ndarray, comparisons: tuple[Comparison, ...]) -> np.ndarray:
+    """The comparison vector of every pair (pairs × comparisons).
+
+    One process: a forked worker reading the records would write their reference counts, copying
+    most of their pages (1.8 GB more at 1M records, measured), for 13 s saved of 31."""
     if not len(pairs):
         return np.empty((0, len(comparisons)), dtype=np.int8)
     return np.array([comparison_vector(records[i], records[j], comparisons) for i, j in pairs.tolist()], dtype=np.int8)
@@ -44,16 +48,19 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
     bits = np.zeros(len(pairs))
     for column, name in enumerate(model.names):
         feature = model.tf_features.get(name)
-        if not feature:
+        rows = np.nonzero(vectors[:, column] == 0)[0] if feature else ()
+        if not len(rows):
             continue
-        adjustments: dict[str, float] = {}
-        rows = np.nonzero(vectors[:, column] == 0)[0]
-        for row, i, j in zip(rows.tolist(), pairs[rows, 0].tolist(), pairs[rows, 1].tolist(), strict=True):
-            value = getattr(records[i], feature)
-            if getattr(records[j], feature) == value:
-                if value not in adjustments:
-                    adjustments[value] = model.tf_adjustment(column, value)
-                bits[row] += adjustments[value]
+        # Records numbered by their value: a pair agrees on the value when its numbers agree (a
+        # swapped-name agreement at level 0 holds other values, and gets no adjustment).
+        values: dict[str, int] = {}
+        codes = np.fromiter((values.setdefault(getattr(record, feature), len(values)) for record in records), dtype=np.int64, count=len(records))
+        left, right = codes[pairs[rows, 0]], codes[pairs[rows, 1]]
+        agree = left == right
+        distinct, inverse = np.unique(left[agree], return_inverse=True)
+        value_of = list(values)
+        adjustments = np.array([model.tf_adjustment(column, value_of[code]) for code in distinct.tolist()], dtype=float)
+        bits[rows[agree]] += adjustments[inverse]  # one row per pair: no index repeats
     return bits
 
 
@@ -81,7 +88,7 @@ def resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mod
 
 def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None) -> Resolution:
     comparisons = comparisons_for(tuple(config.extra_identifiers))
-    candidates = candidate_pairs(records, config.max_block_size)
+    candidates = candidate_pairs(records, config.max_block_size, config.worker_count())
     pairs = candidates.pairs
     vectors = pair_vectors(records, pairs, comparisons)
     same_source = same_source_pairs(records, pairs)
