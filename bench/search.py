@@ -116,18 +116,15 @@ async def straight_to_opensearch(queries: list[str], clients: int) -> tuple[list
     from api.policy import DEMO_POLICY, Policy
     from rcu.settings import get_settings
     from search.client import async_client
-    from search.lookup import customer_query, highlight, parse_query
+    from search.lookup import customer_query, parse_query, search_body
 
     access = Policy.load(DEMO_POLICY).roles["counter"].field_access()
     client = async_client(get_settings(), maxsize=clients)
 
-    async def send(query: str) -> None:
-        parsed = parse_query(query)
-        body: dict[str, Any] = {"query": customer_query(parsed, access), "size": 10, "_source": {"includes": access.customer_source()}, "track_total_hits": False}
-        marks = highlight(parsed, access)
-        if marks:
-            body["highlight"] = marks
-        await client.search(index=f"{BENCH_PREFIX}-customers", body=body)
+    async def send(text: str) -> None:
+        query = customer_query(parse_query(text), access)
+        assert query is not None, "the counter agent searches by name"
+        await client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(query, access, 10))
 
     try:
         await load(send, queries[: clients * 5], clients)

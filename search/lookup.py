@@ -16,14 +16,13 @@ from analyzers.cards import normalize_card
 from analyzers.dates import parse_birth_date
 from analyzers.emails import normalize_email
 from analyzers.errors import InvalidValue
-from analyzers.names import fold_name
 from analyzers.phones import to_e164
 from search.access import FieldAccess, apply_masks
+from search.highlights import highlight_customer
 from search.indices import IndexNames
 from search.records import name_query
 from search.resolve.store import redirect_query
 
-NAME_FIELDS = ("given_name", "family_name", "birth_name", "name_variants")
 DIGITS_ONLY = re.compile(r"^\+?[\d\s.\-/()]+$")
 POSTCODE = re.compile(r"^\d{5}$")
 DATE = re.compile(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2})$")
@@ -124,24 +123,6 @@ def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] |
     return {"bool": {"must": must}} if must else None
 
 
-def highlight(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
-    """Highlights on the fields the caller may read unmasked, for the words as typed (prefixes)."""
-    fields: dict[str, Any] = {}
-    if parsed.names:
-        words = [fold_name(word) for word in parsed.names.split() if fold_name(word)]
-        for name in NAME_FIELDS:
-            if name in access.highlight_fields:
-                clauses: list[dict[str, Any]] = [{"prefix": {name: word}} for word in words]
-                clauses.append({"match": {name: {"query": parsed.names, "fuzziness": "AUTO", "prefix_length": 1}}})
-                fields[name] = {"highlight_query": {"bool": {"should": clauses}}}
-    for kind, path in (("email", "emails"), ("phone", "phones"), ("card", "loyalty_cards.card"), ("postcode", "postcode")):
-        if getattr(parsed, kind) and path in access.highlight_fields:
-            fields[path] = {}
-    if not fields:
-        return None
-    return {"fields": fields, "require_field_match": True, "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "number_of_fragments": 3}
-
-
 @dataclass
 class CustomerHit:
     customer: dict[str, Any]
@@ -155,20 +136,23 @@ async def search_customers(client: AsyncOpenSearch, names: IndexNames, parsed: P
     query = customer_query(parsed, access)
     if query is None:
         return []
-    body: dict[str, Any] = {"query": query, "size": limit, "_source": {"includes": access.customer_source()}, "track_total_hits": False}
-    highlights = highlight(parsed, access)
-    if highlights:
-        body["highlight"] = highlights
-    response = await client.search(index=names.customers, body=body)
+    response = await client.search(index=names.customers, body=search_body(query, access, limit))
+    identifiers = {"email": parsed.email, "phone": parsed.phone, "card": parsed.card, "postcode": parsed.postcode}
     return [
         CustomerHit(
+            # Highlights before masks: they only ever cover fields the caller reads unmasked.
+            highlights=highlight_customer(hit["_source"], parsed.names, identifiers, access.highlight_fields),
             customer=apply_masks(hit["_source"], access.masks),
             score=hit["_score"] or 0.0,
             matched=sorted(hit.get("matched_queries", [])),
-            highlights=hit.get("highlight", {}),
         )
         for hit in response["hits"]["hits"]
     ]
+
+
+def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:
+    """The search request for a look-up query: the caller's fields only, no total count."""
+    return {"query": query, "size": limit, "_source": {"includes": access.customer_source()}, "track_total_hits": False}
 
 
 async def customer_by_card(client: AsyncOpenSearch, names: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:

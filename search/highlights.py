@@ -1,0 +1,82 @@
+"""What matched, <mark>ed, in the fields a caller may read unmasked.
+
+Computed from the customer's fields as OpenSearch returned them — only what the role may read is
+fetched — rather than by the node's highlighter: re-running the type-ahead prefixes and the
+typo-tolerant clauses over four name fields for every hit cost the node more than finding the
+customers. A name word is marked when a typed word starts it (type-ahead), sounds like it, or is
+the typo the search forgives (OpenSearch's AUTO fuzziness, first letter kept).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import jellyfish
+
+from analyzers.names import fold_name
+from analyzers.phonetic import french_phonetic_word
+
+NAME_FIELDS = ("given_name", "family_name", "birth_name", "name_variants")
+IDENTIFIER_FIELDS = (("email", "emails", None), ("phone", "phones", None), ("card", "loyalty_cards.card", "card"), ("postcode", "postcode", None))
+MAX_FRAGMENTS = 3
+PRE, POST = "<mark>", "</mark>"
+_WORD = re.compile(r"[^\s\-]+")  # hyphens part compound names: Jean-<mark>Pierre</mark>
+
+
+def highlight_customer(
+    customer: dict[str, Any], names: str, identifiers: dict[str, str], fields: Iterable[str]
+) -> dict[str, list[str]]:
+    """Fragments per field path, in the field set `fields` (the caller's unmasked ones): the
+    name fields' values with the words `names` found marked, and the identifiers (`kind → value`,
+    normalized as indexed) that matched, whole."""
+    allowed = set(fields)
+    typed = [word for word in fold_name(names).split() if word] if names else []
+    marked: dict[str, list[str]] = {}
+    for field in NAME_FIELDS:
+        if typed and field in allowed:
+            fragments = [fragment for value in _values(customer.get(field)) if (fragment := _mark_words(value, typed))]
+            if fragments:
+                marked[field] = fragments[:MAX_FRAGMENTS]
+    for kind, path, key in IDENTIFIER_FIELDS:
+        value = identifiers.get(kind)
+        if value and path in allowed:
+            stored = customer.get(path.split(".")[0])
+            found = [item for item in _values(stored, key) if item == value]
+            if found:
+                marked[path] = [f"{PRE}{found[0]}{POST}"]
+    return marked
+
+
+def _values(stored: Any, key: str | None = None) -> list[str]:
+    items = stored if isinstance(stored, list) else [stored]
+    if key:
+        items = [item.get(key) for item in items if isinstance(item, dict)]
+    return [item for item in items if isinstance(item, str) and item]
+
+
+def _mark_words(value: str, typed: list[str]) -> str | None:
+    pieces: list[str] = []
+    last = 0
+    for word in _WORD.finditer(value):
+        if any(_word_matches(folded, typed) for folded in fold_name(word.group(0)).split()):
+            pieces += [value[last : word.start()], PRE, word.group(0), POST]
+            last = word.end()
+    if not pieces:
+        return None
+    return "".join(pieces) + value[last:]
+
+
+def _word_matches(word: str, typed: list[str]) -> bool:
+    for query in typed:
+        if word.startswith(query):
+            return True
+        if len(query) < 3:
+            continue
+        sound = french_phonetic_word(query)
+        if sound and sound == french_phonetic_word(word):
+            return True
+        if word[0] == query[0] and jellyfish.damerau_levenshtein_distance(word, query) <= (1 if len(query) <= 5 else 2):
+            return True
+    return False

@@ -1,0 +1,47 @@
+"""Highlights mark what the counter's words found, in the fields a caller may read unmasked only."""
+
+from __future__ import annotations
+
+from search.highlights import highlight_customer
+
+NAME_PATHS = ("given_name", "family_name", "birth_name", "name_variants")
+CUSTOMER = {
+    "given_name": "Jean-Pierre",
+    "family_name": "Lefèvre",
+    "birth_name": "Dupont",
+    "name_variants": ["Jean-Pierre Lefebvre", "JP Lefèvre"],
+    "emails": ["jp.lefevre@free.fr"],
+    "phones": ["+33611223344"],
+    "loyalty_cards": [{"card": "2905555555555", "shop": "loyalty_lyon2"}],
+    "postcode": "69002",
+}
+
+
+def test_type_ahead_prefixes_mark_whole_words_whatever_the_accents() -> None:
+    marks = highlight_customer(CUSTOMER, "lefe pier", {}, NAME_PATHS)
+    assert marks["given_name"] == ["Jean-<mark>Pierre</mark>"]
+    assert marks["family_name"] == ["<mark>Lefèvre</mark>"]
+    assert marks["name_variants"] == ["Jean-<mark>Pierre</mark> <mark>Lefebvre</mark>", "JP <mark>Lefèvre</mark>"]
+    assert "birth_name" not in marks
+
+
+def test_a_typo_or_a_same_sounding_spelling_marks_the_name_it_found() -> None:
+    assert highlight_customer(CUSTOMER, "dupond", {}, NAME_PATHS)["birth_name"] == ["<mark>Dupont</mark>"]
+    assert highlight_customer(CUSTOMER, "lefebre", {}, NAME_PATHS)["family_name"] == ["<mark>Lefèvre</mark>"]
+    assert highlight_customer(CUSTOMER, "martin", {}, NAME_PATHS) == {}
+
+
+def test_identifiers_are_marked_only_when_they_matched_and_the_field_is_allowed() -> None:
+    identifiers = {"email": "jp.lefevre@free.fr", "card": "2905555555555", "phone": "+33611223344", "postcode": "69002"}
+    everything = highlight_customer(CUSTOMER, "", identifiers, ("emails", "phones", "loyalty_cards.card", "postcode"))
+    assert everything == {
+        "emails": ["<mark>jp.lefevre@free.fr</mark>"], "phones": ["<mark>+33611223344</mark>"],
+        "loyalty_cards.card": ["<mark>2905555555555</mark>"], "postcode": ["<mark>69002</mark>"],
+    }
+    # A counter agent reads phones masked: no highlight may carry the full number.
+    assert highlight_customer(CUSTOMER, "", {"phone": "+33611223344"}, ("emails", *NAME_PATHS)) == {}
+    assert highlight_customer(CUSTOMER, "", {"email": "other@free.fr"}, ("emails",)) == {}
+
+
+def test_names_are_not_marked_for_a_role_that_may_not_read_them() -> None:
+    assert highlight_customer(CUSTOMER, "lefevre", {}, ("postcode",)) == {}
