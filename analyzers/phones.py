@@ -68,8 +68,11 @@ def _compact_to_e164(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=1 << 16)
 def mask_phone(e164: str, region: str | None = None) -> str:
-    """The national form with all but the first two and last two digits hidden: "06 •• •• •• 78"."""
+    """The national form with all but the first two and last two digits hidden: "06 •• •• •• 78".
+    (Cached: every search result a counter agent sees masks its phones, and libphonenumber's
+    parsing and formatting cost more than the rest of the answer.)"""
     try:
         number = phonenumbers.parse(e164, (region or DEFAULT_REGION).upper())
         national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.opensearch = async_client(settings)
+        app.state.opensearch = async_client(settings, maxsize=settings.api_opensearch_connections)
         app.state.sync_opensearch = sync_client(settings)
         app.state.audit = AuditWriter(app.state.opensearch, names)
         app.state.resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,28 +22,32 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (JWT) whose role claim names a policy role.")
 
 
-def settings(request: Request) -> Settings:
+# Dependencies are coroutines although none of them waits: FastAPI runs a plain function in a
+# worker thread, and the hand-offs cost more than the look-ups themselves.
+
+
+async def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def opensearch(request: Request) -> AsyncOpenSearch:
+async def opensearch(request: Request) -> AsyncOpenSearch:
     return request.app.state.opensearch
 
 
-def sync_opensearch(request: Request) -> OpenSearch:
+async def sync_opensearch(request: Request) -> OpenSearch:
     """A blocking client for work done in a thread (real-time resolution)."""
     return request.app.state.sync_opensearch
 
 
-def index_names(request: Request) -> IndexNames:
+async def index_names(request: Request) -> IndexNames:
     return request.app.state.names
 
 
-def policy(request: Request) -> Policy:
+async def policy(request: Request) -> Policy:
     return request.app.state.policy
 
 
-def audit_writer(request: Request) -> AuditWriter:
+async def audit_writer(request: Request) -> AuditWriter:
     return request.app.state.audit
 
 
@@ -65,7 +69,7 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'})
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
     token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
@@ -94,10 +98,10 @@ def current_caller(
     raise _unauthorized("An API key (X-API-Key header) or a bearer token is required.")
 
 
-def allowed(endpoint: str) -> Callable[..., Caller]:
+def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
     """The caller, if its role may use `endpoint` (403 otherwise)."""
 
-    def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if endpoint not in caller.role.endpoints:
             raise HTTPException(status_code=403, detail=f"The role {caller.role_name!r} may not use {endpoint}.")
         return caller

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 from bench.common import demo_data, ensure_node, machine
@@ -102,11 +103,14 @@ async def load(send: Any, queries: list[str], clients: int) -> tuple[list[float]
 async def through_api(base: str, queries: list[str], clients: int) -> tuple[list[float], float]:
     from api.policy import DEMO_KEYS
 
-    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": DEMO_KEYS["counter"]}, limits=httpx.Limits(max_connections=clients)) as http:
+    # aiohttp, as opensearch-py's async client drives the floor: both paths pay the same client cost.
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(base_url=base, headers={"X-API-Key": DEMO_KEYS["counter"]}, connector=connector) as http:
 
         async def send(query: str) -> None:
-            response = await http.get("/v1/search", params={"q": query, "limit": 10})
-            response.raise_for_status()
+            async with http.get("/v1/search", params={"q": query, "limit": "10"}) as response:
+                response.raise_for_status()
+                await response.read()
 
         await load(send, queries[: clients * 5], clients)  # warm-up
         return await load(send, queries, clients)

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     opensearch_verify_certs: bool = True
     opensearch_ca_certs: Path | None = None
     opensearch_timeout_s: float = 30.0
+    api_opensearch_connections: int = Field(default=32, ge=1, le=1024, description="Connections the API keeps open to OpenSearch: more than the searches in flight, or they queue inside the API.")
 
     home: Path = Field(
         default=Path(".rcu"),

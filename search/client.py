@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from opensearchpy import AsyncOpenSearch, JSONSerializer, OpenSearch, Transport
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import SerializationError
 from opensearchpy.exceptions import TransportError
 
 from rcu.settings import Settings, get_settings
@@ -42,12 +43,19 @@ class BackoffTransport(Transport):
 
 
 class FastJSONSerializer(JSONSerializer):
-    """orjson for request bodies: bulk loads spend a large share of their Python time serializing."""
+    """orjson both ways: bulk loads spend a large share of their Python time serializing, and the
+    API decoding search responses."""
 
     def dumps(self, data: Any) -> str:
         if isinstance(data, str):
             return data
         return orjson.dumps(data, default=self.default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def loads(self, s: str | bytes) -> Any:
+        try:
+            return orjson.loads(s)
+        except orjson.JSONDecodeError as error:
+            raise SerializationError(s, error) from error
 
 
 def _client_options(settings: Settings) -> dict[str, Any]:
