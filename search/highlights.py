@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 import jellyfish
@@ -69,14 +70,17 @@ def _mark_words(value: str, typed: list[str]) -> str | None:
 
 
 def _word_matches(word: str, typed: list[str]) -> bool:
-    for query in typed:
-        if word.startswith(query):
-            return True
-        if len(query) < 3:
-            continue
-        sound = french_phonetic_word(query)
-        if sound and sound == french_phonetic_word(word):
-            return True
-        if word[0] == query[0] and jellyfish.damerau_levenshtein_distance(word, query) <= (1 if len(query) <= 5 else 2):
-            return True
-    return False
+    return any(_found_by(word, query) for query in typed)
+
+
+@lru_cache(maxsize=1 << 16)
+def _found_by(word: str, query: str) -> bool:
+    # Cached: type-ahead asks again about the same names with each keystroke.
+    if word.startswith(query):
+        return True
+    if len(query) < 3:
+        return False
+    sound = french_phonetic_word(query)
+    if sound and sound == french_phonetic_word(word):
+        return True
+    return word[0] == query[0] and jellyfish.damerau_levenshtein_distance(word, query) <= (1 if len(query) <= 5 else 2)
