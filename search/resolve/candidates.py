@@ -35,7 +35,7 @@ def candidate_pairs(records: list[RecordFeatures], max_block_size: int, workers:
     part, is spread over `workers` processes."""
     result = CandidatePairs()
     parts = in_parts(lambda start, end: key_hashes(records, start, end), len(records), workers, MIN_RECORDS_PER_WORKER)
-    hashes, owners = np.concatenate(parts, axis=1) if parts else np.empty((2, 0), dtype=np.int64)
+    hashes, owners = np.concatenate(parts, axis=1)
     if not len(hashes):
         return result
     order = np.argsort(hashes)  # the order inside a block does not matter: a pair is (smaller, larger)
