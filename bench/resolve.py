@@ -13,7 +13,6 @@ reported at its best threshold. On FEBRL, rcu-strict is rcu with never-merge cal
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 import time
@@ -42,9 +41,10 @@ def worker(system: str, name: str) -> None:
     warnings.simplefilter("ignore")
     from bench.metrics import pair_metrics
 
-    gc.disable()  # a million new dicts hold no cycles: collecting while they load only slows it (untimed) down
-    dataset = load(name)
-    gc.enable()
+    from search.resolve.features import collector_paused
+
+    with collector_paused():  # a million new dicts: collecting while they load only slows it (untimed) down
+        dataset = load(name)
     related = {frozenset(p) for p in dataset.homonyms}
     for entity, household in dataset.households.items():
         related.update(frozenset((entity, other)) for other, h in dataset.households.items() if h == household and other != entity)

@@ -12,6 +12,8 @@ from analyzers.masks import MASKS
 
 # Query kinds the look-up understands; a role searches only through those it is granted.
 QUERY_KINDS = ("names", "phone", "email", "card", "postcode", "birth_date")
+# Where the exact-valued kinds are found in the customers index: look-up terms and highlights.
+CUSTOMER_PATHS = {"email": "emails", "phone": "phones", "card": "loyalty_cards.card", "postcode": "postcode", "birth_date": "birth_date"}
 
 # Fields every caller sees: identifiers of the customer and of its records, and dates of resolution.
 CUSTOMER_ALWAYS = ("customer_id", "records", "sources", "record_count", "updated_at", "resolved_at",

@@ -18,20 +18,20 @@ import jellyfish
 
 from analyzers.names import fold_name
 from analyzers.phonetic import french_phonetic_word
+from search.access import CUSTOMER_PATHS
 
 NAME_FIELDS = ("given_name", "family_name", "birth_name", "name_variants")
-IDENTIFIER_FIELDS = (("email", "emails", None), ("phone", "phones", None), ("card", "loyalty_cards.card", "card"), ("postcode", "postcode", None))
 MAX_FRAGMENTS = 3
 PRE, POST = "<mark>", "</mark>"
 _WORD = re.compile(r"[^\s\-]+")  # hyphens part compound names: Jean-<mark>Pierre</mark>
 
 
 def highlight_customer(
-    customer: dict[str, Any], names: str, identifiers: dict[str, str], fields: Iterable[str]
+    customer: dict[str, Any], names: str, exact_values: dict[str, str], fields: Iterable[str]
 ) -> dict[str, list[str]]:
     """Fragments per field path, in the field set `fields` (the caller's unmasked ones): the
-    name fields' values with the words `names` found marked, and the identifiers (`kind → value`,
-    normalized as indexed) that matched, whole."""
+    name fields' values with the words `names` found marked, and the exact values typed
+    (`kind → value` as indexed: ParsedQuery.exact_values) that the customer holds, whole."""
     allowed = set(fields)
     typed = [word for word in fold_name(names).split() if word] if names else []
     marked: dict[str, list[str]] = {}
@@ -40,17 +40,15 @@ def highlight_customer(
             fragments = [fragment for value in _values(customer.get(field)) if (fragment := _mark_words(value, typed))]
             if fragments:
                 marked[field] = fragments[:MAX_FRAGMENTS]
-    for kind, path, key in IDENTIFIER_FIELDS:
-        value = identifiers.get(kind)
-        if value and path in allowed:
-            stored = customer.get(path.split(".")[0])
-            found = [item for item in _values(stored, key) if item == value]
-            if found:
-                marked[path] = [f"{PRE}{found[0]}{POST}"]
+    for kind, value in exact_values.items():
+        path = CUSTOMER_PATHS[kind]
+        container, _, key = path.partition(".")  # loyalty_cards.card: the card of each loyalty card
+        if path in allowed and value in _values(customer.get(container), key):
+            marked[path] = [f"{PRE}{value}{POST}"]
     return marked
 
 
-def _values(stored: Any, key: str | None = None) -> list[str]:
+def _values(stored: Any, key: str = "") -> list[str]:
     items = stored if isinstance(stored, list) else [stored]
     if key:
         items = [item.get(key) for item in items if isinstance(item, dict)]

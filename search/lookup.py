@@ -17,7 +17,7 @@ from analyzers.dates import parse_birth_date
 from analyzers.emails import normalize_email
 from analyzers.errors import InvalidValue
 from analyzers.phones import to_e164
-from search.access import FieldAccess, apply_masks
+from search.access import CUSTOMER_PATHS, FieldAccess, apply_masks
 from search.highlights import highlight_customer
 from search.indices import IndexNames
 from search.records import name_query
@@ -45,6 +45,10 @@ class ParsedQuery:
     email: str = ""
     card: str = ""
     kinds: list[str] = field(default_factory=list)
+
+    def exact_values(self) -> dict[str, str]:
+        """The exact-valued parts typed (kind → value as indexed): e-mail, phone, card, postcode, birth date."""
+        return {kind: value for kind in CUSTOMER_PATHS if (value := getattr(self, kind))}
 
 
 def parse_query(text: str) -> ParsedQuery:
@@ -101,11 +105,8 @@ def _card(text: str) -> str:
 def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
     """The query over customers, or None when the caller may not search through what was typed
     (a role without phones typing a phone number finds nothing, rather than a hint)."""
-    identifiers = [
-        {"term": {path: {"value": value, "_name": kind}}}
-        for kind, path, value in (("email", "emails", parsed.email), ("phone", "phones", parsed.phone), ("card", "loyalty_cards.card", parsed.card))
-        if value and access.can_search(kind)
-    ]
+    typed = parsed.exact_values()
+    identifiers = [_term(kind, typed[kind]) for kind in ("email", "phone", "card") if kind in typed and access.can_search(kind)]
     if parsed.email or parsed.phone or (parsed.card and not parsed.names):
         return {"bool": {"should": identifiers, "minimum_should_match": 1}} if identifiers else None
     must: list[dict[str, Any]] = []
@@ -115,12 +116,16 @@ def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] |
         query = name_query(parsed.names, "full_name", filters=[])
         query["bool"]["_name"] = "names"
         must.append(query)
-    for kind, path, value in (("postcode", "postcode", parsed.postcode), ("birth_date", "birth_date", parsed.birth_date)):
-        if value:
+    for kind in ("postcode", "birth_date"):
+        if kind in typed:
             if not access.can_search(kind):
                 return None
-            must.append({"term": {path: {"value": value, "_name": kind}}})
+            must.append(_term(kind, typed[kind]))
     return {"bool": {"must": must}} if must else None
+
+
+def _term(kind: str, value: str) -> dict[str, Any]:
+    return {"term": {CUSTOMER_PATHS[kind]: {"value": value, "_name": kind}}}
 
 
 @dataclass
@@ -137,11 +142,11 @@ async def search_customers(client: AsyncOpenSearch, names: IndexNames, parsed: P
     if query is None:
         return []
     response = await client.search(index=names.customers, body=search_body(query, access, limit))
-    identifiers = {"email": parsed.email, "phone": parsed.phone, "card": parsed.card, "postcode": parsed.postcode}
+    typed = parsed.exact_values()
     return [
         CustomerHit(
             # Highlights before masks: they only ever cover fields the caller reads unmasked.
-            highlights=highlight_customer(hit["_source"], parsed.names, identifiers, access.highlight_fields),
+            highlights=highlight_customer(hit["_source"], parsed.names, typed, access.highlight_fields),
             customer=apply_masks(hit["_source"], access.masks),
             score=hit["_score"] or 0.0,
             matched=sorted(hit.get("matched_queries", [])),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 from dataclasses import dataclass, field
 
@@ -13,7 +12,7 @@ from search.resolve.candidates import candidate_pairs
 from search.resolve.clustering import Clustering, cluster
 from search.resolve.comparisons import NULL, Comparison, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
-from search.resolve.features import RecordFeatures
+from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.model import MatchModel, train_model
 
 
@@ -53,37 +52,34 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
             continue
         # Records numbered by their value: a pair agrees on the value when its numbers agree (a
         # swapped-name agreement at level 0 holds other values, and gets no adjustment).
-        values: dict[str, int] = {}
-        codes = np.fromiter((values.setdefault(getattr(record, feature), len(values)) for record in records), dtype=np.int64, count=len(records))
+        codes, value_of = value_numbers(records, feature)
         left, right = codes[pairs[rows, 0]], codes[pairs[rows, 1]]
         agree = left == right
         distinct, inverse = np.unique(left[agree], return_inverse=True)
-        value_of = list(values)
         adjustments = np.array([model.tf_adjustment(column, value_of[code]) for code in distinct.tolist()], dtype=float)
         bits[rows[agree]] += adjustments[inverse]  # one row per pair: no index repeats
     return bits
 
 
+def value_numbers(records: list[RecordFeatures], feature: str) -> tuple[np.ndarray, list[str]]:
+    """Each record's value of `feature` as a number (one per distinct value), and the values by number."""
+    numbers: dict[str, int] = {}
+    codes = np.fromiter((numbers.setdefault(getattr(record, feature), len(numbers)) for record in records), dtype=np.int64, count=len(records))
+    return codes, list(numbers)
+
+
 def same_source_pairs(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
     """For each pair, whether its two records come from one source."""
-    codes: dict[str, int] = {}
-    source = np.array([codes.setdefault(record.source, len(codes)) for record in records], dtype=np.int32)
     if not len(pairs):
         return np.zeros(0, dtype=bool)
+    source, _ = value_numbers(records, "source")
     return source[pairs[:, 0]] == source[pairs[:, 1]]
 
 
 def resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None = None) -> Resolution:
     """Candidates, scores (training the model first when none is given) and coherent clusters."""
-    # Millions of small lists and tuples are made here and none of them form cycles: the cyclic
-    # collector would only rescan every live record again and again (a third of the run at 1M).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _resolve_records(records, config, model)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None) -> Resolution:
