@@ -33,7 +33,10 @@ class SearchResult(BaseModel):
     matched: list[str] = Field(description="What the query matched through: names, phone, email, card, postcode, birth_date.")
     highlights: dict[str, list[str]] = Field(description="Matching fragments of fields the role may read, <mark>ed.")
     records: list[RecordRef]
-    customer: dict[str, Any]
+    customer: dict[str, Any] = Field(
+        description="The golden record's current values the role may read (masked where the role's masks say); "
+        "per-field provenance and past addresses are in the 360 view."
+    )
 
 
 class SearchResponse(BaseModel):

@@ -18,6 +18,9 @@ CUSTOMER_PATHS = {"email": "emails", "phone": "phones", "card": "loyalty_cards.c
 # Fields every caller sees: identifiers of the customer and of its records, and dates of resolution.
 CUSTOMER_ALWAYS = ("customer_id", "records", "sources", "record_count", "updated_at", "resolved_at",
                    "addresses.source", "addresses.record_id", "addresses.updated_at", "addresses.rule")
+# The detail the 360 view adds to a golden record: where each value came from, past addresses.
+# Look-up hits (type-ahead lists, a customer's household) carry the current values only.
+CUSTOMER_DETAIL = ("provenance.", "addresses.")
 RECORD_ALWAYS = ("record_id", "source", "source_id", "updated_at", "deleted")
 
 
@@ -34,6 +37,10 @@ class FieldAccess:
 
     def customer_source(self) -> list[str]:
         return [*CUSTOMER_ALWAYS, *self.customer_fields]
+
+    def summary_source(self) -> list[str]:
+        """customer_source() without the 360 view's detail (CUSTOMER_DETAIL)."""
+        return [path for path in self.customer_source() if not path.startswith(CUSTOMER_DETAIL)]
 
     def record_source(self) -> list[str]:
         return [*RECORD_ALWAYS, *self.record_fields]

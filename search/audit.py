@@ -35,11 +35,19 @@ class AuditEntry:
     query: str | None = None
 
 
+# Entries are read only through audit_entries, which refreshes first: no periodic refresh to pay
+# for while every look-up writes.
+AUDIT_REFRESH = {"refresh_interval": "60s"}
+
+
 async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None:
     if not await client.indices.exists(index=names.audit):
         await client.indices.create(
-            index=names.audit, body={"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": AUDIT_MAPPINGS}, ignore=[400]
+            index=names.audit, body={"settings": {"number_of_shards": 1, "number_of_replicas": 0, **AUDIT_REFRESH}, "mappings": AUDIT_MAPPINGS},
+            ignore=[400],
         )
+    else:
+        await client.indices.put_settings(index=names.audit, body={"index": AUDIT_REFRESH})
 
 
 class AuditFailed(Exception):
@@ -47,26 +55,36 @@ class AuditFailed(Exception):
 
 
 class AuditWriter:
-    """Writes entries before the answers they record leave, with group commit: the entries of
-    look-ups running at the same moment go to OpenSearch in one bulk request, and each look-up
-    waits for its own entry to be acknowledged."""
+    """Writes entries before the answers they record leave, with group commit: one bulk request
+    is in flight at a time, the entries of look-ups arriving meanwhile wait and go together in the
+    next one, and each look-up waits for its own entry to be acknowledged. Under load, batches
+    grow instead of requests multiplying (each bulk costs the node a translog sync)."""
+
+    max_batch = 1000
 
     def __init__(self, client: AsyncOpenSearch, names: IndexNames) -> None:
         self.client = client
         self.names = names
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
-        self._flush: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
 
     async def record(self, entry: AuditEntry) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append(({**asdict(entry), "at": datetime.now(timezone.utc).isoformat()}, future))
-        if self._flush is None:
-            self._flush = asyncio.create_task(self._flush_batch())
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_batches())
         await future
 
-    async def _flush_batch(self) -> None:
-        await asyncio.sleep(0)  # the look-ups already under way join this batch
-        batch, self._pending, self._flush = self._pending, [], None
+    async def _write_batches(self) -> None:
+        try:
+            await asyncio.sleep(0)  # the look-ups already under way join the first batch
+            while self._pending:
+                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+                await self._write(batch)
+        finally:
+            self._writer = None
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
         body: list[dict[str, Any]] = []
         for document, _future in batch:
             body += [{"create": {"_index": self.names.audit}}, document]
@@ -74,10 +92,13 @@ class AuditWriter:
             response = await self.client.bulk(body=body)
         except Exception as error:  # noqa: BLE001 - every waiting look-up gets the failure
             for _document, future in batch:
-                future.set_exception(error)
+                if not future.done():
+                    future.set_exception(error)
             return
         for (_document, future), item in zip(batch, response["items"], strict=True):
             result = item["create"]
+            if future.done():  # the look-up was cancelled (client gone): nothing waits
+                continue
             if result.get("status", 500) >= 300:
                 future.set_exception(AuditFailed(str(result.get("error"))))
             else:

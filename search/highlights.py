@@ -32,14 +32,15 @@ def highlight_customer(
     """Fragments per field path, in the field set `fields` (the caller's unmasked ones): the
     name fields' values with the words `names` found marked, and the exact values typed
     (`kind → value` as indexed: ParsedQuery.exact_values) that the customer holds, whole."""
-    allowed = set(fields)
-    typed = [word for word in fold_name(names).split() if word] if names else []
+    allowed = fields if isinstance(fields, (set, frozenset)) else set(fields)
+    typed = tuple(fold_name(names).split()) if names else ()
     marked: dict[str, list[str]] = {}
-    for field in NAME_FIELDS:
-        if typed and field in allowed:
-            fragments = [fragment for value in _values(customer.get(field)) if (fragment := _mark_words(value, typed))]
-            if fragments:
-                marked[field] = fragments[:MAX_FRAGMENTS]
+    if typed:
+        for field in NAME_FIELDS:
+            if field in allowed:
+                fragments = [fragment for value in _values(customer.get(field)) if (fragment := _mark_value(value, typed))]
+                if fragments:
+                    marked[field] = fragments[:MAX_FRAGMENTS]
     for kind, value in exact_values.items():
         path = CUSTOMER_PATHS[kind]
         container, _, key = path.partition(".")  # loyalty_cards.card: the card of each loyalty card
@@ -55,11 +56,14 @@ def _values(stored: Any, key: str = "") -> list[str]:
     return [item for item in items if isinstance(item, str) and item]
 
 
-def _mark_words(value: str, typed: list[str]) -> str | None:
+# Cached, as _found_by below: a customer's name variants repeat its names, and type-ahead asks
+# again about the same names with each keystroke.
+@lru_cache(maxsize=1 << 14)
+def _mark_value(value: str, typed: tuple[str, ...]) -> str | None:
     pieces: list[str] = []
     last = 0
     for word in _WORD.finditer(value):
-        if any(_word_matches(folded, typed) for folded in fold_name(word.group(0)).split()):
+        if _word_matches(word.group(0), typed):
             pieces += [value[last : word.start()], PRE, word.group(0), POST]
             last = word.end()
     if not pieces:
@@ -67,13 +71,16 @@ def _mark_words(value: str, typed: list[str]) -> str | None:
     return "".join(pieces) + value[last:]
 
 
-def _word_matches(word: str, typed: list[str]) -> bool:
-    return any(_found_by(word, query) for query in typed)
+def _word_matches(word: str, typed: tuple[str, ...]) -> bool:
+    for folded in fold_name(word).split():
+        for query in typed:
+            if _found_by(folded, query):
+                return True
+    return False
 
 
 @lru_cache(maxsize=1 << 16)
 def _found_by(word: str, query: str) -> bool:
-    # Cached: type-ahead asks again about the same names with each keystroke.
     if word.startswith(query):
         return True
     if len(query) < 3:

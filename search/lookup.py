@@ -156,8 +156,9 @@ async def search_customers(client: AsyncOpenSearch, names: IndexNames, parsed: P
 
 
 def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:
-    """The search request for a look-up query: the caller's fields only, no total count."""
-    return {"query": query, "size": limit, "_source": {"includes": access.customer_source()}, "track_total_hits": False}
+    """The search request for a look-up query: the caller's fields of each customer's current
+    values (no provenance, no past addresses: the 360 view has them), no total count."""
+    return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
 
 
 async def customer_by_card(client: AsyncOpenSearch, names: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
@@ -191,7 +192,7 @@ async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: 
         others = await client.search(
             index=names.customers,
             body={"query": {"bool": {"filter": [{"term": {"household_key": household_key}}], "must_not": [{"ids": {"values": [customer_id]}}]}},
-                  "size": 20, "_source": {"includes": access.customer_source()}},
+                  "size": 20, "_source": {"includes": access.summary_source()}},
         )
         household = [apply_masks(hit["_source"], access.masks) for hit in others["hits"]["hits"]]
     return Customer360(apply_masks(customer, access.masks), records, household)

@@ -83,6 +83,15 @@ def test_the_360_view_has_provenance_records_timeline_and_household(as_role: Rol
     assert "Marc" in household_names
 
 
+def test_search_hits_carry_current_values_and_the_360_view_adds_provenance_and_addresses(as_role: RoleClient) -> None:
+    hit = _first(as_role, "Hélène Lefèvre 17/05/1980")
+    assert hit["customer"]["given_name"] == "Hélène" and hit["customer"]["city"]
+    assert "provenance" not in hit["customer"] and "addresses" not in hit["customer"]
+    view = as_role("steward").get(f"/v1/customers/{hit['customer_id']}").json()
+    assert view["customer"]["provenance"]["given_name"]["source"] == "crm"
+    assert {a["city"] for a in view["customer"]["addresses"]} >= {hit["customer"]["city"]}
+
+
 def test_an_unknown_customer_is_a_404(as_role: RoleClient) -> None:
     response = as_role("steward").get("/v1/customers/C000000000000")
     assert response.status_code == 404 and "C000000000000" in response.json()["detail"]
