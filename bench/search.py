@@ -4,9 +4,11 @@ The demo data set of that size is ingested and resolved once into the `rcu-bench
 (kept between runs: delete them with `--rebuild`). Then type-ahead queries — an agent typing a
 family name letter by letter, then the given name ("dup", "dupo", "dupon", "dupont", "dupont j", …)
 — are sent by `--clients` concurrent clients:
-1. through the API (`rcu serve` in a child process, counter-agent key, audit written per search);
-2. straight to OpenSearch, the same request bodies the API builds, as the floor.
-Printed: requests, throughput, p50 / p95 / p99 latency of each, and the ratio of the p95s.
+1. straight to OpenSearch, the same request bodies the API builds, as the floor;
+2. through a bare Python hop (bench/hop.py: uvicorn and the API's OpenSearch client, nothing else),
+   what any Python API on the same cores pays on top of the floor;
+3. through the API (`rcu serve` in a child process, counter-agent key, audit written per search).
+Printed: requests, throughput, p50 / p95 / p99 latency of each, and the ratios of the p95s.
 """
 
 from __future__ import annotations
@@ -116,7 +118,8 @@ async def through_api(base: str, queries: list[str], clients: int) -> tuple[list
         return await load(send, queries, clients)
 
 
-async def straight_to_opensearch(queries: list[str], clients: int) -> tuple[list[float], float]:
+async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int | None = None) -> tuple[list[float], float]:
+    """The floor; `warm_up` queries sent first, unmeasured (default: a few per client)."""
     from api.policy import DEMO_POLICY, Policy
     from rcu.settings import get_settings
     from search.client import async_client
@@ -131,26 +134,51 @@ async def straight_to_opensearch(queries: list[str], clients: int) -> tuple[list
         await client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(query, access, 10))
 
     try:
-        await load(send, queries[: clients * 5], clients)
+        await load(send, queries[: clients * 5 if warm_up is None else warm_up], clients)
         return await load(send, queries, clients)
     finally:
         await client.close()
 
 
-def serve_api(port: int) -> subprocess.Popen[bytes]:
-    rcu = str(Path(sys.executable).with_name("rcu"))
-    server = subprocess.Popen([rcu, "serve", "--port", str(port)], env={**os.environ, "RCU_INDEX_PREFIX": BENCH_PREFIX},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def serve(command: list[str], port: int, probe: str) -> subprocess.Popen[bytes]:
+    """A server child process on `port`, once `probe` answers 200."""
+    server = subprocess.Popen(command, env={**os.environ, "RCU_INDEX_PREFIX": BENCH_PREFIX}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=2).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     server.kill()
-    raise SystemExit("the API did not become ready in 60 s")
+    raise SystemExit(f"{' '.join(command)} did not answer in 60 s")
+
+
+def serve_api(port: int) -> subprocess.Popen[bytes]:
+    return serve([str(Path(sys.executable).with_name("rcu")), "serve", "--port", str(port)], port, "/ready")
+
+
+def serve_hop(port: int) -> subprocess.Popen[bytes]:
+    """bench/hop.py under uvicorn, logging as `rcu serve` does."""
+    return serve([sys.executable, "-m", "uvicorn", "bench.hop:app", "--port", str(port), "--log-level", "info"], port, "/?q=dupont")
+
+
+async def through_hop(base: str, queries: list[str], clients: int) -> tuple[list[float], float]:
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(base_url=base, connector=connector) as http:
+
+        async def send(query: str) -> None:
+            async with http.get("/", params={"q": query}) as response:
+                response.raise_for_status()
+                await response.read()
+
+        await load(send, queries[: clients * 5], clients)
+        return await load(send, queries, clients)
+
+
+def p95(timings: list[float]) -> float:
+    return sorted(timings)[int(len(timings) * 0.95)]
 
 
 def main() -> None:
@@ -165,8 +193,16 @@ def main() -> None:
     prepare(args.records, args.rebuild)
     queries = typeahead_queries(args.records, args.queries)
     print(f"{len(queries)} type-ahead queries, {args.clients} concurrent clients, e.g. {', '.join(queries[:6])}")
-    floor, floor_s = asyncio.run(straight_to_opensearch(queries, args.clients))
+    # Every query once before anything is measured: the node's caches hold the same data for all three paths.
+    floor, floor_s = asyncio.run(straight_to_opensearch(queries, args.clients, warm_up=len(queries)))
     print(f"OpenSearch directly: {len(floor)} requests, {len(floor) / floor_s:6.0f} req/s  {percentiles(floor)}")
+    server = serve_hop(args.port + 1)
+    try:
+        hop, hop_s = asyncio.run(through_hop(f"http://127.0.0.1:{args.port + 1}", queries, args.clients))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"bare Python hop:     {len(hop)} requests, {len(hop) / hop_s:6.0f} req/s  {percentiles(hop)}")
     server = serve_api(args.port)
     try:
         api, api_s = asyncio.run(through_api(f"http://127.0.0.1:{args.port}", queries, args.clients))
@@ -174,8 +210,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(f"through the API:     {len(api)} requests, {len(api) / api_s:6.0f} req/s  {percentiles(api)}")
-    ratio = sorted(api)[int(len(api) * 0.95)] / sorted(floor)[int(len(floor) * 0.95)]
-    print(f"API p95 / OpenSearch p95: {ratio:.2f}")
+    print(f"p95 / OpenSearch p95: bare hop {p95(hop) / p95(floor):.2f}, API {p95(api) / p95(floor):.2f}")
 
 
 if __name__ == "__main__":
