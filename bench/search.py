@@ -102,20 +102,29 @@ async def load(send: Any, queries: list[str], clients: int) -> tuple[list[float]
     return timings, time.perf_counter() - started
 
 
-async def through_api(base: str, queries: list[str], clients: int) -> tuple[list[float], float]:
-    from api.policy import DEMO_KEYS
-
-    # aiohttp, as opensearch-py's async client drives the floor: both paths pay the same client cost.
+async def over_http(base: str, path: str, headers: dict[str, str], params: dict[str, str], queries: list[str], clients: int) -> tuple[list[float], float]:
+    """The queries as `?q=` (plus `params`) to `base` + `path`, after a few per client unmeasured."""
+    # aiohttp, as opensearch-py's async client drives the floor: every path pays the same client cost.
     connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(base_url=base, headers={"X-API-Key": DEMO_KEYS["counter"]}, connector=connector) as http:
+    async with aiohttp.ClientSession(base_url=base, headers=headers, connector=connector) as http:
 
         async def send(query: str) -> None:
-            async with http.get("/v1/search", params={"q": query, "limit": "10"}) as response:
+            async with http.get(path, params={"q": query, **params}) as response:
                 response.raise_for_status()
                 await response.read()
 
         await load(send, queries[: clients * 5], clients)  # warm-up
         return await load(send, queries, clients)
+
+
+def served(server: subprocess.Popen[bytes], port: int, path: str, headers: dict[str, str], params: dict[str, str], queries: list[str],
+           clients: int) -> tuple[list[float], float]:
+    """over_http() against a server child process, stopped afterwards."""
+    try:
+        return asyncio.run(over_http(f"http://127.0.0.1:{port}", path, headers, params, queries, clients))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int | None = None) -> tuple[list[float], float]:
@@ -164,19 +173,6 @@ def serve_hop(port: int) -> subprocess.Popen[bytes]:
     return serve([sys.executable, "-m", "uvicorn", "bench.hop:app", "--port", str(port), "--log-level", "info"], port, "/?q=dupont")
 
 
-async def through_hop(base: str, queries: list[str], clients: int) -> tuple[list[float], float]:
-    connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(base_url=base, connector=connector) as http:
-
-        async def send(query: str) -> None:
-            async with http.get("/", params={"q": query}) as response:
-                response.raise_for_status()
-                await response.read()
-
-        await load(send, queries[: clients * 5], clients)
-        return await load(send, queries, clients)
-
-
 def p95(timings: list[float]) -> float:
     return sorted(timings)[int(len(timings) * 0.95)]
 
@@ -196,19 +192,11 @@ def main() -> None:
     # Every query once before anything is measured: the node's caches hold the same data for all three paths.
     floor, floor_s = asyncio.run(straight_to_opensearch(queries, args.clients, warm_up=len(queries)))
     print(f"OpenSearch directly: {len(floor)} requests, {len(floor) / floor_s:6.0f} req/s  {percentiles(floor)}")
-    server = serve_hop(args.port + 1)
-    try:
-        hop, hop_s = asyncio.run(through_hop(f"http://127.0.0.1:{args.port + 1}", queries, args.clients))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    hop, hop_s = served(serve_hop(args.port + 1), args.port + 1, "/", {}, {}, queries, args.clients)
     print(f"bare Python hop:     {len(hop)} requests, {len(hop) / hop_s:6.0f} req/s  {percentiles(hop)}")
-    server = serve_api(args.port)
-    try:
-        api, api_s = asyncio.run(through_api(f"http://127.0.0.1:{args.port}", queries, args.clients))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    from api.policy import DEMO_KEYS
+
+    api, api_s = served(serve_api(args.port), args.port, "/v1/search", {"X-API-Key": DEMO_KEYS["counter"]}, {"limit": "10"}, queries, args.clients)
     print(f"through the API:     {len(api)} requests, {len(api) / api_s:6.0f} req/s  {percentiles(api)}")
     print(f"p95 / OpenSearch p95: bare hop {p95(hop) / p95(floor):.2f}, API {p95(api) / p95(floor):.2f}")
 
