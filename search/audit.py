@@ -80,7 +80,12 @@ class AuditWriter:
             await asyncio.sleep(0)  # the look-ups already under way join the first batch
             while self._pending:
                 batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-                await self._write(batch)
+                try:
+                    await self._write(batch)
+                except Exception as error:  # noqa: BLE001 - every look-up of the batch gets the failure
+                    for _document, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
         finally:
             self._writer = None
 
@@ -88,16 +93,10 @@ class AuditWriter:
         body: list[dict[str, Any]] = []
         for document, _future in batch:
             body += [{"create": {"_index": self.names.audit}}, document]
-        try:
-            response = await self.client.bulk(body=body)
-        except Exception as error:  # noqa: BLE001 - every waiting look-up gets the failure
-            for _document, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-            return
+        response = await self.client.bulk(body=body)
         for (_document, future), item in zip(batch, response["items"], strict=True):
             result = item["create"]
-            if future.done():  # the look-up was cancelled (client gone): nothing waits
+            if future.done():  # the look-up was cancelled (its client went away): nothing waits
                 continue
             if result.get("status", 500) >= 300:
                 future.set_exception(AuditFailed(str(result.get("error"))))

@@ -32,7 +32,7 @@ def highlight_customer(
     """Fragments per field path, in the field set `fields` (the caller's unmasked ones): the
     name fields' values with the words `names` found marked, and the exact values typed
     (`kind → value` as indexed: ParsedQuery.exact_values) that the customer holds, whole."""
-    allowed = fields if isinstance(fields, (set, frozenset)) else set(fields)
+    allowed = set(fields)
     typed = tuple(fold_name(names).split()) if names else ()
     marked: dict[str, list[str]] = {}
     if typed:
