@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install stop bench-ingest bench-resolve bench-search
+.PHONY: demo test install stop bench-ingest bench-resolve bench-search bench-search-quality
 
 install: $(VENV)/.installed
 
@@ -42,3 +42,6 @@ bench-resolve: $(VENV)/.bench-installed
 
 bench-search: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.search
+
+bench-search-quality: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.search_quality
