@@ -68,16 +68,28 @@ def _compact_to_e164(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+_FRENCH_E164 = re.compile(r"\+33([1-79])(\d{2})(\d{2})(\d{2})(\d{2})")
+
+
+def _french_national(e164: str) -> str | None:
+    """A French number's national form as libphonenumber writes it ("06 12 34 56 78"), for the
+    shapes whose format is fixed (every leading digit but 8, which has formats of its own)."""
+    match = _FRENCH_E164.fullmatch(e164)
+    return f"0{match[1]} {match[2]} {match[3]} {match[4]} {match[5]}" if match else None
+
+
 @lru_cache(maxsize=1 << 16)
 def mask_phone(e164: str, region: str | None = None) -> str:
     """The national form with all but the first two and last two digits hidden: "06 •• •• •• 78".
     (Cached: every search result a counter agent sees masks its phones, and libphonenumber's
     parsing and formatting cost more than the rest of the answer.)"""
-    try:
-        number = phonenumbers.parse(e164, (region or DEFAULT_REGION).upper())
-        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    except phonenumbers.NumberParseException:
-        national = e164
+    national = _french_national(e164) if (region or DEFAULT_REGION).upper() == "FR" else None
+    if national is None:
+        try:
+            number = phonenumbers.parse(e164, (region or DEFAULT_REGION).upper())
+            national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        except phonenumbers.NumberParseException:
+            national = e164
     digits_seen = 0
     total = sum(ch.isdigit() for ch in national)
     masked = []

@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from analyzers.emails import _PLAIN_ADDRESS, normalize_email
 from analyzers.errors import InvalidValue
-from analyzers.phones import _compact_to_e164, _domestic_shape
+from analyzers.phones import _compact_to_e164, _domestic_shape, _french_national
 
 
 def _library_e164(text: str, region: str) -> str | None:
@@ -27,6 +27,20 @@ def test_french_fast_path_agrees_with_libphonenumber_on_random_numbers() -> None
         fast = _domestic_shape(number, "FR")
         if fast is not None:
             assert fast == _library_e164(number, "FR"), number
+
+
+def test_french_national_form_agrees_with_libphonenumber_on_random_numbers() -> None:
+    import phonenumbers
+
+    rng = random.Random(17)
+    shortcuts = 0
+    for _ in range(3000):
+        e164 = f"+33{rng.randint(1, 9)}{rng.randint(0, 99_999_999):08d}"
+        fast = _french_national(e164)
+        if fast is not None:
+            shortcuts += 1
+            assert fast == phonenumbers.format_number(phonenumbers.parse(e164, "FR"), phonenumbers.PhoneNumberFormat.NATIONAL), e164
+    assert shortcuts > 2000
 
 
 @pytest.mark.parametrize("region", ["BE", "CH", "DE", "GB"])
