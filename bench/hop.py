@@ -25,8 +25,9 @@ _client: Any = None
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     global _client
     if scope["type"] == "lifespan":
-        while (message := await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.startup
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
         if _client is not None:
             await _client.close()
         await send({"type": "lifespan.shutdown.complete"})
