@@ -113,15 +113,36 @@ def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] |
     if parsed.names:
         if not access.can_search("names"):
             return None
-        query = name_query(parsed.names, "full_name", filters=[])
-        query["bool"]["_name"] = "names"
-        must.append(query)
+        by_name = name_query(parsed.names, "full_name", filters=[])
+        by_name["bool"]["_name"] = "names"
+        must.append(by_name)
     for kind in ("postcode", "birth_date"):
         if kind in typed:
             if not access.can_search(kind):
                 return None
             must.append(_term(kind, typed[kind]))
-    return {"bool": {"must": must}} if must else None
+    if not must:
+        return None
+    query: dict[str, Any] = {"bool": {"must": must}}
+    if parsed.names:
+        query["bool"]["should"] = whole_name_bonus(parsed.names)
+    return query
+
+
+# What a whole name typed adds to a customer's score, per name field (the name query scores run
+# from about 10 to 100). bench/search_quality: exact names found first 97.6 → 98.7%, one typo
+# 86.9 → 89.9% (namesakes counted); 10, 50 or 100 for every field did no better than these.
+WHOLE_NAME_BOOSTS = {"given_name": 25.0, "family_name": 25.0, "birth_name": 10.0}
+MAX_NAME_WORDS = 4
+
+
+def whole_name_bonus(names: str) -> list[dict[str, Any]]:
+    """Clauses rewarding a customer whose given, family or birth name is exactly a run of the
+    words typed ("Chevrolet Pascal" → Pascal Chevrolet before Meik Chevrolet-Pascal; "van der Laar
+    Selina" → family name "van der Laar"), compared folded (the keyword normalizer folds)."""
+    words = names.split()
+    spans = sorted({" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, min(len(words), i + MAX_NAME_WORDS) + 1)})
+    return [{"terms": {f"{field}.keyword": spans, "boost": boost}} for field, boost in WHOLE_NAME_BOOSTS.items()]
 
 
 def _term(kind: str, value: str) -> dict[str, Any]:

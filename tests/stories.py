@@ -52,3 +52,15 @@ PLACEHOLDER = [
 ]
 
 DUPONT = SHOWCASE  # the demo's Jean Dupont, whom the API and counter tests look up
+# Names whose words also make up someone else's compound name: the one whose given and family
+# names are exactly the words typed must come first.
+WHOLE_NAMES = [
+    {"source": "crm", "source_id": "W1", "given_name": "Pascal", "family_name": "Chevrolet", "postcode": "31000", "city": "Toulouse",
+     "updated_at": "2026-01-01T10:00:00Z"},
+    {"source": "crm", "source_id": "W2", "given_name": "Meik", "family_name": "Chevrolet-Pascal", "postcode": "13001", "city": "Marseille",
+     "updated_at": "2026-01-01T10:00:00Z"},
+    {"source": "crm", "source_id": "W3", "given_name": "Agathe", "family_name": "Arana", "postcode": "64100", "city": "Bayonne",
+     "updated_at": "2026-01-01T10:00:00Z"},
+    {"source": "crm", "source_id": "W4", "given_name": "Charlotte-Agathe", "family_name": "Arana", "postcode": "64200", "city": "Biarritz",
+     "updated_at": "2026-01-01T10:00:00Z"},
+]

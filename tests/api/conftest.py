@@ -25,7 +25,7 @@ from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
 from tests.conftest import write_jsonl
-from tests.stories import DUPONT, HELENE, OTHERS
+from tests.stories import DUPONT, HELENE, OTHERS, WHOLE_NAMES
 
 
 
@@ -33,7 +33,7 @@ from tests.stories import DUPONT, HELENE, OTHERS
 def api_settings(opensearch: OpenSearch, opensearch_settings: Settings, test_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     folder = tmp_path_factory.mktemp("api")
     write_demo_data(folder / "demo", persons=300, seed=23)
-    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + DUPONT)
+    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + DUPONT + WHOLE_NAMES)
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))

@@ -51,6 +51,11 @@ def test_an_email_and_a_card_number_find_their_customer(as_role: RoleClient) -> 
     assert _first(as_role, "2905 5555 55555")["matched"] == ["card"]
 
 
+@pytest.mark.parametrize(("q", "record"), [("Chevrolet Pascal", "W1"), ("Pascal Chevrolet", "W1"), ("Arana Agathe", "W3")])
+def test_a_whole_given_and_family_name_comes_before_compound_names_holding_the_same_words(as_role: RoleClient, q: str, record: str) -> None:
+    assert {"source": "crm", "source_id": record} in _first(as_role, q, role="counter")["records"]
+
+
 def test_highlights_mark_what_matched(as_role: RoleClient) -> None:
     first = _first(as_role, "dup jea")
     fragments = " ".join(f for values in first["highlights"].values() for f in values)
