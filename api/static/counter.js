@@ -150,7 +150,7 @@ function render(results, status) {
     const cards = (c.loyalty_cards || []).map((card) => `${card.card} (${card.source.replace("loyalty_", "")})`).join(", ");
     const item = el("li", { class: "result", role: "option", id: `result-${index}`, "data-customer": result.customer_id, tabindex: "-1" },
       el("span", { class: "name", html: resultName(result) }),
-      el("span", { class: "meta", text: `${result.records.length} fiche(s)` }),
+      el("span", { class: "meta sources", text: `${result.records.length} fiche(s) : ${[...new Set(result.records.map((r) => r.source))].join(", ")}` }),
       el("span", { class: "meta", text: meta }),
       cards ? el("span", { class: "cards", text: `Cartes : ${cards}` }) : null);
     item.addEventListener("click", () => openCustomer(result.customer_id));
