@@ -53,6 +53,8 @@ def test_typing_dup_then_dupont_j_puts_jean_dupont_first(page: Page) -> None:
     expect(page.locator(".result").first).to_be_visible()
     _box(page).press_sequentially("ont j", delay=60)
     expect(page.locator(".result").first.locator(".name")).to_have_text("Jean Dupont")
+    # The answer to the last keystroke: "j" marks Jean as well as Dupont.
+    expect(page.locator(".result").first.locator(".name mark")).to_have_text(["Jean", "Dupont"])
     sources = page.locator(".result").first.locator(".sources")
     expect(sources).to_have_text(re.compile(r"^\d+ fiche\(s\) : "))
     for source in ("crm", "loyalty_bordeaux", "loyalty_nantes"):
