@@ -83,10 +83,11 @@ def mask_phone(e164: str, region: str | None = None) -> str:
     """The national form with all but the first two and last two digits hidden: "06 •• •• •• 78".
     (Cached: every search result a counter agent sees masks its phones, and libphonenumber's
     parsing and formatting cost more than the rest of the answer.)"""
-    national = _french_national(e164) if (region or DEFAULT_REGION).upper() == "FR" else None
+    region = (region or DEFAULT_REGION).upper()
+    national = _french_national(e164) if region == "FR" else None
     if national is None:
         try:
-            number = phonenumbers.parse(e164, (region or DEFAULT_REGION).upper())
+            number = phonenumbers.parse(e164, region)
             national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
         except phonenumbers.NumberParseException:
             national = e164

@@ -40,19 +40,28 @@ def _documents(lines: Iterator[tuple[dict[str, Any], str | None]]) -> list[dict[
     return documents
 
 
+def demo_truth(folder: Path) -> dict[str, str]:
+    """The demo generator's ground truth: record id (source:source_id) → person id."""
+    with open(folder / "truth.tsv") as stream:
+        return {f"{r['source']}:{r['source_id']}": r["person_id"] for r in csv.DictReader(stream, delimiter="\t")}
+
+
+def demo_persons(folder: Path) -> list[dict[str, str]]:
+    """The demo generator's people: person_id, household_id, homonym_of, given_name, family_name, birth_date."""
+    with open(folder / "persons.tsv") as stream:
+        return list(csv.DictReader(stream, delimiter="\t"))
+
+
 def demo_dataset(folder: Path) -> Dataset:
     documents = _documents((line.payload, line.birth_date_format) for line in SourceFiles.discover([folder]).lines() if line.payload)
-    with open(folder / "truth.tsv") as stream:
-        truth = {f"{r['source']}:{r['source_id']}": r["person_id"] for r in csv.DictReader(stream, delimiter="\t")}
     households: dict[str, str] = {}
     homonyms: set[frozenset[str]] = set()
-    with open(folder / "persons.tsv") as stream:
-        for row in csv.DictReader(stream, delimiter="\t"):
-            if row["household_id"]:
-                households[row["person_id"]] = row["household_id"]
-            if row["homonym_of"]:
-                homonyms.add(frozenset((row["person_id"], row["homonym_of"])))
-    return Dataset(folder.name, documents, truth, households=households, homonyms=homonyms)
+    for row in demo_persons(folder):
+        if row["household_id"]:
+            households[row["person_id"]] = row["household_id"]
+        if row["homonym_of"]:
+            homonyms.add(frozenset((row["person_id"], row["homonym_of"])))
+    return Dataset(folder.name, documents, demo_truth(folder), households=households, homonyms=homonyms)
 
 
 def _febrl_payloads(frame: Any, source: str) -> Iterator[tuple[dict[str, Any], str | None]]:

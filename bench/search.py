@@ -62,13 +62,9 @@ def prepare(records: int, rebuild: bool) -> None:
 
 def typeahead_queries(records: int, count: int, seed: int = 7) -> list[str]:
     """What agents type, keystroke by keystroke, for people of the data set."""
-    import csv
+    from bench.datasets import demo_persons
 
-    folder = demo_data(records)
-    people = []
-    with open(folder / "persons.tsv") as stream:
-        for row in csv.DictReader(stream, delimiter="\t"):
-            people.append((row.get("given_name", ""), row.get("family_name", "")))
+    people = [(row["given_name"], row["family_name"]) for row in demo_persons(demo_data(records))]
     rng = random.Random(seed)
     queries: list[str] = []
     while len(queries) < count:

@@ -13,7 +13,6 @@ only one can come first, so "first" is bounded below 100%.
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from analyzers.names import fold_text
 from api.policy import DEMO_POLICY, Policy
 from bench.common import demo_data, ensure_node, machine
+from bench.datasets import demo_persons, demo_truth
 from bench.search import BENCH_PREFIX, prepare
 from search.client import sync_client
 from search.lookup import customer_query, parse_query, search_body
@@ -54,15 +54,12 @@ QUERIES: dict[str, Callable[[Person, random.Random], str]] = {
 def sample_people(records: int, count: int, seed: int) -> tuple[list[Person], dict[str, set[str]]]:
     """`count` people of the data set with their record ids (source:source_id)."""
     folder = demo_data(records)
-    with open(folder / "persons.tsv") as stream:
-        people = list(csv.DictReader(stream, delimiter="\t"))
-    chosen = random.Random(seed).sample(people, count)
+    chosen = random.Random(seed).sample(demo_persons(folder), count)
     wanted = {p["person_id"] for p in chosen}
     records_of: dict[str, set[str]] = defaultdict(set)
-    with open(folder / "truth.tsv") as stream:
-        for row in csv.DictReader(stream, delimiter="\t"):
-            if row["person_id"] in wanted:
-                records_of[row["person_id"]].add(f"{row['source']}:{row['source_id']}")
+    for record_id, person_id in demo_truth(folder).items():
+        if person_id in wanted:
+            records_of[person_id].add(record_id)
     return chosen, records_of
 
 
