@@ -59,7 +59,7 @@ def _spelled_out(word: str, table: dict[str, str]) -> str:
 
 
 def expand_street_types(street: str) -> str:
-    """"12 av. Jean Jaurès" → "12 avenue Jean Jaurès"; "r St-Denis" → "rue Saint-Denis".
+    """ "12 av. Jean Jaurès" → "12 avenue Jean Jaurès"; "r St-Denis" → "rue Saint-Denis".
 
     Only the street type itself (the first word) is spelled out, so "rue du Lot" keeps its river;
     St and Ste stand for Saint and Sainte anywhere."""

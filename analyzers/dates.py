@@ -8,7 +8,7 @@ date in the future is an error, not a guess. A CSV mapping may name the one form
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from analyzers.errors import InvalidValue
@@ -50,7 +50,7 @@ def parse_date(raw: str, date_format: str | None = None) -> date:
 def parse_birth_date(raw: str, date_format: str | None = None, today: date | None = None) -> date:
     """A birth date: a real date between 1900 and today."""
     born = parse_date(raw, date_format)
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     if born > today:
         raise InvalidValue(f"birth date {born.isoformat()} is in the future")
     if born < EARLIEST_BIRTH:
@@ -66,5 +66,5 @@ def parse_timestamp(raw: str) -> datetime:
     except ValueError:
         raise InvalidValue(f"not an ISO 8601 date-time: {text[:40]!r}") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

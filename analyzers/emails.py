@@ -9,7 +9,6 @@ from email_validator import EmailNotValidError, validate_email
 
 from analyzers.errors import InvalidValue
 
-
 # The everyday address (ASCII, dot-atoms, a dotted domain with a letter TLD) is plainly valid; only
 # what falls outside it goes through email_validator's full RFC checks, which cost far more.
 _PLAIN_ADDRESS = re.compile(
@@ -19,7 +18,7 @@ _PLAIN_ADDRESS = re.compile(
 
 
 def normalize_email(raw: str) -> str:
-    """" Jean.Dupont@Example.FR " → "jean.dupont@example.fr"; InvalidValue when it is not an address."""
+    """ " Jean.Dupont@Example.FR " → "jean.dupont@example.fr"; InvalidValue when it is not an address."""
     text = raw.strip().lower()
     if _PLAIN_ADDRESS.fullmatch(text):
         return text

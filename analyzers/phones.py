@@ -47,7 +47,7 @@ def _domestic_shape(text: str, region: str) -> str | None:
 
 
 def to_e164(raw: str, region: str | None = None) -> str:
-    """"06 12 34 56 78" (region FR) → "+33612345678". Raises InvalidValue when it is not a valid number."""
+    """ "06 12 34 56 78" (region FR) → "+33612345678". Raises InvalidValue when it is not a valid number."""
     region = (region or DEFAULT_REGION).upper()
     text = _SEPARATORS.sub("", raw)
     return _domestic_shape(text, region) or _compact_to_e164(text, region)

@@ -15,13 +15,13 @@ from api.errors import install_error_handlers
 from api.policy import DEMO_POLICY, Policy
 from api.routes import audit, cards, customers, health, me, records, search
 from api.schemas import ERROR_RESPONSES
-from rcu.settings import Settings, get_settings
+from indexers.push import RecordPusher
 from search.audit import AuditWriter, ensure_audit_index
 from search.client import async_client, sync_client
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
-
+from settings import Settings, get_settings
 
 STATIC = Path(__file__).with_name("static")
 
@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.opensearch = async_client(settings, maxsize=settings.api_opensearch_connections)
         app.state.sync_opensearch = sync_client(settings)
         app.state.audit = AuditWriter(app.state.opensearch, names)
-        app.state.resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
+        resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
+        app.state.pusher = RecordPusher(app.state.sync_opensearch, names, resolver)
         try:
             await ensure_audit_index(app.state.opensearch, names)
         except Exception:  # noqa: BLE001 - the node may come up later; /ready says so meanwhile
@@ -48,7 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sync_opensearch.close()
 
     app = FastAPI(
-        title="rcu", summary="Référentiel Client Unique: one customer out of many systems.", version="0.1.0", lifespan=lifespan,
+        title="rcu",
+        summary="Référentiel Client Unique: one customer out of many systems.",
+        version="0.1.0",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.policy = policy

@@ -13,10 +13,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
 from api.policy import Policy, Role
-from rcu.settings import Settings
+from indexers.push import RecordPusher
 from search.access import FieldAccess
 from search.audit import AuditWriter
 from search.indices import IndexNames
+from settings import Settings
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key of the access policy.")
 bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (JWT) whose role claim names a policy role.")
@@ -51,10 +52,15 @@ async def audit_writer(request: Request) -> AuditWriter:
     return request.app.state.audit
 
 
+async def record_pusher(request: Request) -> RecordPusher:
+    return request.app.state.pusher
+
+
 OpenSearchDep = Annotated[AsyncOpenSearch, Depends(opensearch)]
 SyncOpenSearchDep = Annotated[OpenSearch, Depends(sync_opensearch)]
 NamesDep = Annotated[IndexNames, Depends(index_names)]
 AuditDep = Annotated[AuditWriter, Depends(audit_writer)]
+PusherDep = Annotated[RecordPusher, Depends(record_pusher)]
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,11 @@ async def current_caller(
     if token and config.jwt_secret:
         try:
             claims = jwt.decode(
-                token.credentials, config.jwt_secret.get_secret_value(), algorithms=config.jwt_algorithms,
-                audience=config.jwt_audience, options={"require": ["exp", "sub"], "verify_aud": config.jwt_audience is not None},
+                token.credentials,
+                config.jwt_secret.get_secret_value(),
+                algorithms=config.jwt_algorithms,
+                audience=config.jwt_audience,
+                options={"require": ["exp", "sub"], "verify_aud": config.jwt_audience is not None},
             )
         except jwt.PyJWTError as error:
             raise _unauthorized(f"Invalid bearer token: {error}.") from None

@@ -13,8 +13,8 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, TransportError
 
 from search.audit import AuditFailed
-from search.lookup import QueryNotUnderstood
-from search.resolve.pipeline import ModelMissing
+from search.query_parser import QueryNotUnderstood
+from search.resolve.errors import ModelMissing
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"

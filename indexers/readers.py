@@ -151,7 +151,9 @@ class SourceFiles:
         for path in paths:
             if not path.exists():
                 raise ReaderError(f"{path}: no such file or folder")
-            candidates = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".mapping.toml")) if path.is_dir() else [path]
+            candidates = (
+                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".mapping.toml")) if path.is_dir() else [path]
+            )
             for candidate in candidates:
                 suffix = candidate.suffix.lower()
                 if suffix in {".jsonl", ".ndjson"}:

@@ -14,11 +14,11 @@ from opensearchpy.exceptions import OpenSearchException
 from indexers.ingest import Ingestion
 from indexers.readers import ReaderError, SourceFiles
 from indexers.report import IngestSummary, RejectsReport
-from rcu.settings import get_settings
+from provisioning.errors import NodeSetupError
+from provisioning.process import NodeStatus, node_status, start_node, stop_node
 from search.client import bulk_client, sync_client
 from search.indices import IndexNames, SchemaOutdated, reindex_records
-from search.node.errors import NodeSetupError
-from search.node.process import NodeStatus, node_status, start_node, stop_node
+from settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="rcu — Référentiel Client Unique.")
 opensearch_app = typer.Typer(no_args_is_help=True, help="The managed local OpenSearch node.")
@@ -83,7 +83,9 @@ def _ingest_with_progress(ingestion: Ingestion, files: SourceFiles) -> IngestSum
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
     mapping: Annotated[Path | None, typer.Option(help="CSV mapping for every CSV file (default: FILE.mapping.toml beside each).")] = None,
-    rejects: Annotated[Path, typer.Option(help="Where rejected records and field warnings are written (JSON Lines).")] = Path("rejects.jsonl"),
+    rejects: Annotated[Path, typer.Option(help="Where rejected records and field warnings are written (JSON Lines).")] = Path(
+        "rejects.jsonl"
+    ),
 ) -> None:
     """Validate, normalize and index source records. Exit code 1 when any record was rejected."""
     settings = get_settings()
@@ -97,10 +99,17 @@ def ingest(
     client = bulk_client(settings)
     try:
         with RejectsReport(rejects) as report:
-            summary = _ingest_with_progress(Ingestion(
-                client, IndexNames(settings.index_prefix), report, settings.records_shards, settings.ingest_threads,
-                tuple(_resolution_config().extra_identifiers),
-            ), files)
+            summary = _ingest_with_progress(
+                Ingestion(
+                    client,
+                    IndexNames(settings.index_prefix),
+                    report,
+                    settings.records_shards,
+                    settings.ingest_threads,
+                    tuple(_resolution_config().extra_identifiers),
+                ),
+                files,
+            )
     except (ReaderError, SchemaOutdated) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -117,7 +126,7 @@ def ingest(
         raise typer.Exit(EXIT_REJECTED)
 
 
-def _resolution_config():  # noqa: ANN202 - the type lives in search.resolve.config
+def _resolution_config():
     from search.resolve.config import ResolutionConfig
 
     return ResolutionConfig.load(get_settings().resolution_config)
@@ -219,7 +228,9 @@ def demo_data(
     from indexers.demo.sources import write_demo_data
 
     counts = write_demo_data(out, persons, seed)
-    typer.echo(f"{sum(counts.values())} records for {persons} people in {out}/: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    typer.echo(
+        f"{sum(counts.values())} records for {persons} people in {out}/: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+    )
 
 
 @app.command("demo")

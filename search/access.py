@@ -16,8 +16,18 @@ QUERY_KINDS = ("names", "phone", "email", "card", "postcode", "birth_date")
 CUSTOMER_PATHS = {"email": "emails", "phone": "phones", "card": "loyalty_cards.card", "postcode": "postcode", "birth_date": "birth_date"}
 
 # Fields every caller sees: identifiers of the customer and of its records, and dates of resolution.
-CUSTOMER_ALWAYS = ("customer_id", "records", "sources", "record_count", "updated_at", "resolved_at",
-                   "addresses.source", "addresses.record_id", "addresses.updated_at", "addresses.rule")
+CUSTOMER_ALWAYS = (
+    "customer_id",
+    "records",
+    "sources",
+    "record_count",
+    "updated_at",
+    "resolved_at",
+    "addresses.source",
+    "addresses.record_id",
+    "addresses.updated_at",
+    "addresses.rule",
+)
 # The detail the 360 view adds to a golden record: where each value came from, past addresses.
 # Look-up hits (type-ahead lists, a customer's household) carry the current values only.
 CUSTOMER_DETAIL = ("provenance.", "addresses.")

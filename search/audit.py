@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
@@ -43,7 +43,8 @@ AUDIT_REFRESH = {"refresh_interval": "60s"}
 async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None:
     if not await client.indices.exists(index=names.audit):
         await client.indices.create(
-            index=names.audit, body={"settings": {"number_of_shards": 1, "number_of_replicas": 0, **AUDIT_REFRESH}, "mappings": AUDIT_MAPPINGS},
+            index=names.audit,
+            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0, **AUDIT_REFRESH}, "mappings": AUDIT_MAPPINGS},
             ignore=[400],
         )
     else:
@@ -70,7 +71,7 @@ class AuditWriter:
 
     async def record(self, entry: AuditEntry) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(({**asdict(entry), "at": datetime.now(timezone.utc).isoformat()}, future))
+        self._pending.append(({**asdict(entry), "at": datetime.now(UTC).isoformat()}, future))
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_batches())
         await future
@@ -108,5 +109,7 @@ async def audit_entries(client: AsyncOpenSearch, names: IndexNames, customer_id:
     """The latest entries, for one customer or all, newest first (refreshed first: an auditor reads everything)."""
     await client.indices.refresh(index=names.audit, ignore_unavailable=True)
     query: dict[str, Any] = {"term": {"customer_ids": customer_id}} if customer_id else {"match_all": {}}
-    response = await client.search(index=names.audit, body={"query": query, "sort": [{"at": "desc"}], "size": limit}, ignore_unavailable=True)
+    response = await client.search(
+        index=names.audit, body={"query": query, "sort": [{"at": "desc"}], "size": limit}, ignore_unavailable=True
+    )
     return [hit["_source"] for hit in response["hits"]["hits"]]

@@ -9,11 +9,9 @@ from typing import Any
 import orjson
 from opensearchpy import AsyncOpenSearch, JSONSerializer, OpenSearch, Transport
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import SerializationError
-from opensearchpy.exceptions import TransportError
+from opensearchpy.exceptions import SerializationError, TransportError
 
-from rcu.settings import Settings, get_settings
-
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +73,16 @@ def _client_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def sync_client(settings: Settings | None = None, **overrides: Any) -> OpenSearch:
+def sync_client(settings: Settings, **overrides: Any) -> OpenSearch:
     """A blocking client for the CLI, the indexers and the tests."""
-    return OpenSearch(**{**_client_options(settings or get_settings()), **overrides})
+    return OpenSearch(**{**_client_options(settings), **overrides})
 
 
-def bulk_client(settings: Settings | None = None, **overrides: Any) -> OpenSearch:
+def bulk_client(settings: Settings, **overrides: Any) -> OpenSearch:
     """A blocking client for long writes: transient failures are retried with exponential back-off."""
     return sync_client(settings, transport_class=BackoffTransport, **overrides)
 
 
-def async_client(settings: Settings | None = None, **overrides: Any) -> AsyncOpenSearch:
+def async_client(settings: Settings, **overrides: Any) -> AsyncOpenSearch:
     """A non-blocking client for the API."""
-    return AsyncOpenSearch(**{**_client_options(settings or get_settings()), **overrides})
+    return AsyncOpenSearch(**{**_client_options(settings), **overrides})

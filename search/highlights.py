@@ -26,9 +26,7 @@ PRE, POST = "<mark>", "</mark>"
 _WORD = re.compile(r"[^\s\-]+")  # hyphens part compound names: Jean-<mark>Pierre</mark>
 
 
-def highlight_customer(
-    customer: dict[str, Any], names: str, exact_values: dict[str, str], fields: Iterable[str]
-) -> dict[str, list[str]]:
+def highlight_customer(customer: dict[str, Any], names: str, exact_values: dict[str, str], fields: Iterable[str]) -> dict[str, list[str]]:
     """Fragments per field path, in the field set `fields` (the caller's unmasked ones): the
     name fields' values with the words `names` found marked, and the exact values typed
     (`kind → value` as indexed: ParsedQuery.exact_values) that the customer holds, whole."""

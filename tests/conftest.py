@@ -22,12 +22,11 @@ from opensearchpy import OpenSearch
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import IngestSummary, RejectsReport
-from search.indices import IndexNames
-
-from rcu.settings import Settings, get_settings
+from provisioning.distribution import OPENSEARCH_VERSION
+from provisioning.process import node_status, start_node, stop_node
 from search.client import sync_client
-from search.node.distribution import OPENSEARCH_VERSION
-from search.node.process import node_status, start_node, stop_node
+from search.indices import IndexNames
+from settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("tests")
@@ -46,16 +45,18 @@ def _container_node() -> Iterator[str]:
     from testcontainers.community.opensearch import OpenSearchContainer
     from testcontainers.core.image import DockerImage
 
-    with DockerImage(
-        path=ROOT / "docker",
-        dockerfile_path="opensearch.Dockerfile",
-        tag=f"rcu-opensearch:{OPENSEARCH_VERSION}",
-        buildargs={"OPENSEARCH_VERSION": OPENSEARCH_VERSION},
-        clean_up=False,
-    ) as image:
-        with OpenSearchContainer(str(image)) as container:
-            config = container.get_config()
-            yield f"http://{config['host']}:{config['port']}"
+    with (
+        DockerImage(
+            path=ROOT / "docker",
+            dockerfile_path="opensearch.Dockerfile",
+            tag=f"rcu-opensearch:{OPENSEARCH_VERSION}",
+            buildargs={"OPENSEARCH_VERSION": OPENSEARCH_VERSION},
+            clean_up=False,
+        ) as image,
+        OpenSearchContainer(str(image)) as container,
+    ):
+        config = container.get_config()
+        yield f"http://{config['host']}:{config['port']}"
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 
-from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
-from api.schemas import ErrorResponse, CardResponse, display_name
 from analyzers.cards import normalize_card
 from analyzers.errors import InvalidValue
+from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
+from api.schemas import CardResponse, ErrorResponse, display_name
 from search.audit import AuditEntry
 from search.lookup import customer_by_card
 
@@ -17,7 +17,11 @@ router = APIRouter(prefix="/v1", tags=["cards"])
 MIN_CARD_LENGTH = 4
 
 
-@router.get("/cards/{card_number}", response_model=CardResponse, responses={404: {"model": ErrorResponse, "description": "No customer holds this card."}})
+@router.get(
+    "/cards/{card_number}",
+    response_model=CardResponse,
+    responses={404: {"model": ErrorResponse, "description": "No customer holds this card."}},
+)
 async def card(
     client: OpenSearchDep,
     names: NamesDep,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import RedirectResponse
 
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
-from api.schemas import ErrorResponse, Customer360Response, TimelineEvent, display_name
+from api.schemas import Customer360Response, ErrorResponse, TimelineEvent, display_name
 from search.audit import AuditEntry
 from search.lookup import customer_360, surviving_customer_id
 
@@ -24,8 +24,12 @@ def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
 
 
 @router.get(
-    "/customers/{customer_id}", response_model=Customer360Response,
-    responses={308: {"description": "The customer was merged into another: follow Location."}, 404: {"model": ErrorResponse, "description": "No such customer."}},
+    "/customers/{customer_id}",
+    response_model=Customer360Response,
+    responses={
+        308: {"description": "The customer was merged into another: follow Location."},
+        404: {"model": ErrorResponse, "description": "No such customer."},
+    },
 )
 async def customer(
     client: OpenSearchDep,
@@ -43,6 +47,10 @@ async def customer(
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
     await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [customer_id]))
     return Customer360Response(
-        customer_id=customer_id, display_name=display_name(view.customer), customer=view.customer, records=view.records,
-        timeline=_timeline(view.records), household=view.household,
+        customer_id=customer_id,
+        display_name=display_name(view.customer),
+        customer=view.customer,
+        records=view.records,
+        timeline=_timeline(view.records),
+        household=view.household,
     )

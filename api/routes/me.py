@@ -25,4 +25,11 @@ class Me(BaseModel):
 async def me(caller: Annotated[Caller, Depends(current_caller)]) -> Me:
     """The caller's name and role, the endpoints it may call and the fields it reads (masked ones named)."""
     role = caller.role
-    return Me(name=caller.name, role=caller.role_name, description=role.description, endpoints=list(role.endpoints), read=list(role.read), masked=dict(role.masks))
+    return Me(
+        name=caller.name,
+        role=caller.role_name,
+        description=role.description,
+        endpoints=list(role.endpoints),
+        read=list(role.read),
+        masked=dict(role.masks),
+    )

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import SearchResponse, SearchResult, display_name, record_refs
 from search.audit import AuditEntry
-from search.lookup import MAX_QUERY_LENGTH, parse_query, search_customers
+from search.lookup import search_customers
+from search.query_parser import MAX_QUERY_LENGTH, parse_query
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -20,7 +21,14 @@ async def search(
     names: NamesDep,
     audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("search"))],
-    q: Annotated[str, Query(min_length=2, max_length=MAX_QUERY_LENGTH, description='Partial names ("dup jea"), a phone, an e-mail, a card, a postcode with a name.')],
+    q: Annotated[
+        str,
+        Query(
+            min_length=2,
+            max_length=MAX_QUERY_LENGTH,
+            description='Partial names ("dup jea"), a phone, an e-mail, a card, a postcode with a name.',
+        ),
+    ],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResponse:
     """Golden customers best first, with what matched; only the fields the caller's role may read."""
@@ -30,8 +38,13 @@ async def search(
         await audit.record(AuditEntry(caller.name, caller.role_name, "search", [h.customer["customer_id"] for h in hits], q))
     results = [
         SearchResult(
-            customer_id=hit.customer["customer_id"], display_name=display_name(hit.customer), score=hit.score, matched=hit.matched,
-            highlights=hit.highlights, records=record_refs(hit.customer.get("records", [])), customer=hit.customer,
+            customer_id=hit.customer["customer_id"],
+            display_name=display_name(hit.customer),
+            score=hit.score,
+            matched=hit.matched,
+            highlights=hit.highlights,
+            records=record_refs(hit.customer.get("records", [])),
+            customer=hit.customer,
         )
         for hit in hits
     ]

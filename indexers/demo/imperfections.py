@@ -10,19 +10,75 @@ from unidecode import unidecode
 
 # Spellings a French ear confuses, as (pattern, replacement) over lower-case text.
 MISHEARINGS: tuple[tuple[str, str], ...] = (
-    ("bvre", "vre"), ("èvre", "ebvre"), ("evre", "ebvre"), ("ph", "f"), ("f", "ph"), ("th", "t"),
-    ("t$", "d"), ("d$", "t"), ("eau", "o"), ("aud$", "ault"), ("ault$", "aud"), ("au", "o"),
-    ("y", "i"), ("ss", "s"), ("ll", "l"), ("tt", "t"), ("nn", "n"), ("mm", "m"), ("rr", "r"),
-    ("c(?=[aou])", "k"), ("qu", "k"), ("é", "ai"), ("è", "ai"), ("ai", "é"), ("an", "en"), ("en", "an"),
-    ("x$", ""), ("s$", ""), ("ier$", "ié"), ("er$", "é"), ("in", "ain"), ("ain", "in"),
+    ("bvre", "vre"),
+    ("èvre", "ebvre"),
+    ("evre", "ebvre"),
+    ("ph", "f"),
+    ("f", "ph"),
+    ("th", "t"),
+    ("t$", "d"),
+    ("d$", "t"),
+    ("eau", "o"),
+    ("aud$", "ault"),
+    ("ault$", "aud"),
+    ("au", "o"),
+    ("y", "i"),
+    ("ss", "s"),
+    ("ll", "l"),
+    ("tt", "t"),
+    ("nn", "n"),
+    ("mm", "m"),
+    ("rr", "r"),
+    ("c(?=[aou])", "k"),
+    ("qu", "k"),
+    ("é", "ai"),
+    ("è", "ai"),
+    ("ai", "é"),
+    ("an", "en"),
+    ("en", "an"),
+    ("x$", ""),
+    ("s$", ""),
+    ("ier$", "ié"),
+    ("er$", "é"),
+    ("in", "ain"),
+    ("ain", "in"),
 )
 KEYBOARD_NEIGHBOURS = {
-    "a": "zqs", "z": "aes", "e": "zrd", "r": "etf", "t": "ryg", "y": "tuh", "u": "yij", "i": "uok",
-    "o": "ipl", "p": "om", "q": "asw", "s": "qdz", "d": "sfe", "f": "dgr", "g": "fht", "h": "gjy",
-    "j": "hku", "k": "jli", "l": "kmo", "m": "lp", "w": "xq", "x": "wc", "c": "xv", "v": "cb",
-    "b": "vn", "n": "bm",
+    "a": "zqs",
+    "z": "aes",
+    "e": "zrd",
+    "r": "etf",
+    "t": "ryg",
+    "y": "tuh",
+    "u": "yij",
+    "i": "uok",
+    "o": "ipl",
+    "p": "om",
+    "q": "asw",
+    "s": "qdz",
+    "d": "sfe",
+    "f": "dgr",
+    "g": "fht",
+    "h": "gjy",
+    "j": "hku",
+    "k": "jli",
+    "l": "kmo",
+    "m": "lp",
+    "w": "xq",
+    "x": "wc",
+    "c": "xv",
+    "v": "cb",
+    "b": "vn",
+    "n": "bm",
 }
-PHONE_FORMATS = ("{0}{1}{2}{3}{4}", "{0} {1} {2} {3} {4}", "{0}.{1}.{2}.{3}.{4}", "{0}-{1}-{2}-{3}-{4}", "+33{0n}{1}{2}{3}{4}", "+33 {0n} {1} {2} {3} {4}")
+PHONE_FORMATS = (
+    "{0}{1}{2}{3}{4}",
+    "{0} {1} {2} {3} {4}",
+    "{0}.{1}.{2}.{3}.{4}",
+    "{0}-{1}-{2}-{3}-{4}",
+    "+33{0n}{1}{2}{3}{4}",
+    "+33 {0n} {1} {2} {3} {4}",
+)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d")
 
 
@@ -70,7 +126,7 @@ def drop_accents(text: str) -> str:
 
 
 def format_phone(national: str, rng: random.Random) -> str:
-    """"0612345678" in one of the shapes source systems use."""
+    """ "0612345678" in one of the shapes source systems use."""
     pairs = [national[i : i + 2] for i in range(0, 10, 2)]
     shape = rng.choice(PHONE_FORMATS)
     return shape.replace("{0n}", pairs[0][1]).format(*pairs)

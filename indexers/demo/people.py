@@ -64,7 +64,8 @@ def _provider(kind: str, locale: str) -> type:
 def _latin_names(names: list[str]) -> list[str]:
     """Names written in the Latin alphabet (the systems rcu reads store them so)."""
     return [
-        name for name in dict.fromkeys(names)
+        name
+        for name in dict.fromkeys(names)
         if name.replace("-", "").replace(" ", "").replace("'", "").isalpha() and all(ord(ch) < 0x250 for ch in name)
     ]
 
@@ -83,6 +84,7 @@ def name_pools() -> NamePools:
             pool["female"].extend(provider.first_names_female)
     faker = Faker("fr_FR")
     faker.seed_instance(7)
+
     def mix(key: str, french_weight: int) -> tuple[str, ...]:
         # Most customers of a French company carry French names; the other pools are much larger.
         return tuple(_latin_names(french[key]) * french_weight + _latin_names(others[key]))
@@ -90,7 +92,7 @@ def name_pools() -> NamePools:
     cities = []
     for _ in range(2000):
         department = faker.random_element([f"{d:02d}" for d in range(1, 96) if d != 20] + ["971", "972", "974"])
-        postcode = (department + f"{faker.random_int(0, 999 if len(department) == 2 else 99):0{5 - len(department)}d}")
+        postcode = department + f"{faker.random_int(0, 999 if len(department) == 2 else 99):0{5 - len(department)}d}"
         cities.append((postcode, faker.city()))
     return NamePools(
         family=mix("family", 8),

@@ -12,7 +12,7 @@ import csv
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,25 @@ from indexers.demo.imperfections import DATE_FORMATS, drop_accents, format_date,
 from indexers.demo.people import PeopleFactory, Person
 
 SHOPS = ("paris11", "lyon2", "lille", "nantes", "bordeaux")
-NOTES = ("Réclamation livraison", "Demande de remboursement", "Changement d'adresse", "Question sur la carte de fidélité", "Rappeler le matin")
+NOTES = (
+    "Réclamation livraison",
+    "Demande de remboursement",
+    "Changement d'adresse",
+    "Question sur la carte de fidélité",
+    "Rappeler le matin",
+)
 LEGACY_COLUMNS = {
-    "NUM_CLIENT": "source_id", "CIVILITE": "civility", "NOM": "family_name", "PRENOM": "given_name",
-    "NOM_JEUNE_FILLE": "birth_name", "DATE_NAISS": "birth_date", "TEL": "phone", "ADRESSE": "street",
-    "CP": "postcode", "VILLE": "city", "MAJ": "updated_at",
+    "NUM_CLIENT": "source_id",
+    "CIVILITE": "civility",
+    "NOM": "family_name",
+    "PRENOM": "given_name",
+    "NOM_JEUNE_FILLE": "birth_name",
+    "DATE_NAISS": "birth_date",
+    "TEL": "phone",
+    "ADRESSE": "street",
+    "CP": "postcode",
+    "VILLE": "city",
+    "MAJ": "updated_at",
 }
 
 
@@ -55,10 +69,26 @@ class SourceProfile:
 PROFILES = (
     SourceProfile("crm", 0.6, duplicates=0.02, typo=0.02, no_accents=0.1, maiden=0.1, old_address=0.3),
     SourceProfile("ecommerce", 0.5, duplicates=0.05, no_accents=0.5, typo=0.04, upper=0.05, has_birth_date=0.4, has_phone=0.6),
-    SourceProfile("callcenter", 0.2, misheard=0.35, typo=0.1, swapped=0.1, no_accents=0.3, has_email=0.3, has_birth_date=0.5, has_address=0.3),
-    SourceProfile("legacy", 0.3, upper=0.7, no_accents=0.6, typo=0.05, maiden=0.5, old_address=0.8, has_email=0.0, date_formats=("%d/%m/%Y",)),
+    SourceProfile(
+        "callcenter", 0.2, misheard=0.35, typo=0.1, swapped=0.1, no_accents=0.3, has_email=0.3, has_birth_date=0.5, has_address=0.3
+    ),
+    SourceProfile(
+        "legacy", 0.3, upper=0.7, no_accents=0.6, typo=0.05, maiden=0.5, old_address=0.8, has_email=0.0, date_formats=("%d/%m/%Y",)
+    ),
 )
-LOYALTY = SourceProfile("loyalty", 0.0, duplicates=0.01, upper=0.6, no_accents=0.6, typo=0.08, misheard=0.1, swapped=0.05, has_email=0.4, has_birth_date=0.3, has_address=0.5)
+LOYALTY = SourceProfile(
+    "loyalty",
+    0.0,
+    duplicates=0.01,
+    upper=0.6,
+    no_accents=0.6,
+    typo=0.08,
+    misheard=0.1,
+    swapped=0.05,
+    has_email=0.4,
+    has_birth_date=0.3,
+    has_address=0.5,
+)
 
 
 class RecordRenderer:
@@ -157,19 +187,25 @@ def write_demo_data(out: Path, persons: int, seed: int = 42, now: datetime | Non
     """Generate `persons` people and their records under `out`; returns records written per source."""
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed + 1)
-    renderer = RecordRenderer(rng, now or datetime(2026, 11, 1, tzinfo=timezone.utc))
+    renderer = RecordRenderer(rng, now or datetime(2026, 11, 1, tzinfo=UTC))
     people = PeopleFactory(seed).population(persons)
     counts: dict[str, int] = {}
     streams: dict[str, Any] = {}
     legacy_path = out / "legacy.csv"
-    with open(legacy_path, "w", encoding="latin-1", errors="replace", newline="") as legacy_file, open(out / "truth.tsv", "w") as truth, open(out / "persons.tsv", "w") as persons_file:
+    with (
+        open(legacy_path, "w", encoding="latin-1", errors="replace", newline="") as legacy_file,
+        open(out / "truth.tsv", "w") as truth,
+        open(out / "persons.tsv", "w") as persons_file,
+    ):
         legacy = csv.writer(legacy_file, delimiter=";")
         legacy.writerow(LEGACY_COLUMNS.keys())
         truth.write("source\tsource_id\tperson_id\n")
         persons_file.write("person_id\thousehold_id\thomonym_of\tgiven_name\tfamily_name\tbirth_date\n")
         try:
             for person in people:
-                persons_file.write(f"{person.person_id}\t{person.household_id or ''}\t{person.homonym_of or ''}\t{person.given_name}\t{person.family_name}\t{person.birth_date.isoformat()}\n")
+                persons_file.write(
+                    f"{person.person_id}\t{person.household_id or ''}\t{person.homonym_of or ''}\t{person.given_name}\t{person.family_name}\t{person.birth_date.isoformat()}\n"
+                )
                 for _profile, source, record in _records_of(person, renderer, rng):
                     counts[source] = counts.get(source, 0) + 1
                     truth.write(f"{source}\t{record['source_id']}\t{person.person_id}\n")

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.features import RecordFeatures, blocking_keys
+from search.resolve.blocking import blocking_keys
+from search.resolve.features import RecordFeatures
 from search.resolve.parallel import in_parts
 
 

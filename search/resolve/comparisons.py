@@ -19,8 +19,16 @@ NULL = -1
 
 # Short forms agents and customers write for French compound given names.
 NICKNAMES = {
-    "jp": "jean pierre", "jc": "jean claude", "jm": "jean marc", "jl": "jean luc", "jf": "jean francois",
-    "jj": "jean jacques", "pm": "pierre marie", "ma": "marie anne", "mc": "marie claire", "mf": "marie france",
+    "jp": "jean pierre",
+    "jc": "jean claude",
+    "jm": "jean marc",
+    "jl": "jean luc",
+    "jf": "jean francois",
+    "jj": "jean jacques",
+    "pm": "pierre marie",
+    "ma": "marie anne",
+    "mc": "marie claire",
+    "mf": "marie france",
 }
 
 
@@ -147,7 +155,12 @@ def _one_keystroke_date(a: str, b: str) -> bool:
     differences = [k for k, (p, q) in enumerate(zip(a, b, strict=True)) if p != q]
     if len(differences) == 1:
         return True
-    return len(differences) == 2 and differences[1] == differences[0] + 1 and a[differences[0]] == b[differences[1]] and a[differences[1]] == b[differences[0]]
+    return (
+        len(differences) == 2
+        and differences[1] == differences[0] + 1
+        and a[differences[0]] == b[differences[1]]
+        and a[differences[1]] == b[differences[0]]
+    )
 
 
 def _identifier_level(a: str, b: str) -> int:

@@ -44,11 +44,15 @@ class NeverMergeCalibration(BaseModel):
     enabled: bool = True
     min_pairs: int = Field(default=30, ge=1, description="Fewer pairs than this say nothing: the rule is enforced.")
     twins_share: float = Field(
-        default=0.2, gt=0, le=1,
+        default=0.2,
+        gt=0,
+        le=1,
         description="Above this share of same-day births among 'household members' (other given names at one address), given names are noise.",
     )
     namesakes_share: float = Field(
-        default=0.02, gt=0, le=1,
+        default=0.02,
+        gt=0,
+        le=1,
         description="Above this share of other birth dates among one full name at one address, birth dates are noise.",
     )
 
@@ -62,9 +66,13 @@ class ResolutionConfig(BaseModel):
     em_iterations: int = Field(default=25, ge=1)
     u_sample_pairs: int = Field(default=60_000, ge=1000)
     workers: int | None = Field(
-        default=None, ge=1, description="Processes a large resolution is spread over (one per core when unset; 1 to stay in one process).",
+        default=None,
+        ge=1,
+        description="Processes a large resolution is spread over (one per core when unset; 1 to stay in one process).",
     )
-    extra_identifiers: list[str] = Field(default_factory=list, description="Source attributes compared as identifiers (national id, SIREN…).")
+    extra_identifiers: list[str] = Field(
+        default_factory=list, description="Source attributes compared as identifiers (national id, SIREN…)."
+    )
     source_priority: dict[str, list[str]] = Field(
         default_factory=lambda: {"names": DEFAULT_PRIORITY, "birth_date": DEFAULT_PRIORITY, "civility": DEFAULT_PRIORITY},
         description="Per golden field group, the sources in order of trust (glob patterns); ties go to the most recent.",

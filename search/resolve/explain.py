@@ -56,7 +56,9 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
         if bits is None:
             evidence.append(FieldEvidence(comparison.name, "missing on one side", 0.0, None, None))
             continue
-        evidence.append(FieldEvidence(comparison.name, comparison.levels[level], round(bits, 2), model.m[column][level], model.u[column][level]))
+        evidence.append(
+            FieldEvidence(comparison.name, comparison.levels[level], round(bits, 2), model.m[column][level], model.u[column][level])
+        )
     prior_weight = model.prior_weight_for(same_source=x.source == y.source)
     total = prior_weight + sum(e.weight_bits for e in evidence)
     probability = 1.0 / (1.0 + 2.0 ** (-total))

@@ -105,9 +105,16 @@ class MatchModel:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "names": self.names, "levels": self.levels, "m": self.m, "u": self.u, "prior": self.prior,
-            "records": self.records, "tf_features": self.tf_features, "term_frequencies": self.term_frequencies,
-            "relaxed_rules": self.relaxed_rules, "prior_within_source": self.prior_within_source,
+            "names": self.names,
+            "levels": self.levels,
+            "m": self.m,
+            "u": self.u,
+            "prior": self.prior,
+            "records": self.records,
+            "tf_features": self.tf_features,
+            "term_frequencies": self.term_frequencies,
+            "relaxed_rules": self.relaxed_rules,
+            "prior_within_source": self.prior_within_source,
         }
 
     @classmethod
@@ -217,7 +224,10 @@ def apply_overrides(model: MatchModel, config: ResolutionConfig) -> None:
 
 
 def train_model(
-    records: list[RecordFeatures], pair_vectors: np.ndarray, comparisons: tuple[Comparison, ...], config: ResolutionConfig,
+    records: list[RecordFeatures],
+    pair_vectors: np.ndarray,
+    comparisons: tuple[Comparison, ...],
+    config: ResolutionConfig,
     same_source: np.ndarray | None = None,
 ) -> MatchModel:
     u = estimate_u(records, comparisons, config.u_sample_pairs)

@@ -7,29 +7,38 @@ import logging
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
+from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
-from search.resolve.features import blocking_keys, features_from_document, features_of
+from search.resolve.errors import ModelMissing
+from search.resolve.features import features_from_document, features_of
 from search.resolve.ids import assign_ids
 from search.resolve.model import MatchModel
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
-    candidate_records, current_assignment, customer_document, customers_of, ensure_resolution_indices,
-    get_records, last_run_watermark, load_model, records_ingested_since, save_model, save_watermark, scan_live_records,
-    write_customers, write_redirects,
+    candidate_records,
+    current_assignment,
+    customer_document,
+    customers_of,
+    ensure_resolution_indices,
+    get_records,
+    last_run_watermark,
+    load_model,
+    records_ingested_since,
+    save_model,
+    save_watermark,
+    scan_live_records,
+    write_customers,
+    write_redirects,
 )
 from search.resolve.survivorship import golden_record
 
 log = logging.getLogger(__name__)
-
-
-class ModelMissing(Exception):
-    """Incremental resolution needs the model a full run trains: run `rcu resolve --full` first."""
 
 
 @dataclass
@@ -75,13 +84,19 @@ def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> list[l
 
 
 def _apply(
-    client: OpenSearch, names: IndexNames, config: ResolutionConfig, clusters: list[list[dict[str, Any]]],
-    previous: dict[str, str], previous_customers: set[str], report: ResolveReport, write_all: bool,
+    client: OpenSearch,
+    names: IndexNames,
+    config: ResolutionConfig,
+    clusters: list[list[dict[str, Any]]],
+    previous: dict[str, str],
+    previous_customers: set[str],
+    report: ResolveReport,
+    write_all: bool,
 ) -> None:
     """Give clusters their stable ids, write the customers that changed (all of them when
     `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
     waits for a refresh: the next resolution reads links and customers with real-time gets."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters], previous)
     previous_sizes = Counter(previous.values())
     documents = []
@@ -110,7 +125,7 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
     watermark = last_run_watermark(client, names)
     if watermark is None or load_model(client, names) is None:
         return resolve_all(client, names, config)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     touched = records_ingested_since(client, names, watermark)
     total = ResolveReport(records=len(touched))
     for start in range(0, len(touched), batch):
@@ -126,7 +141,7 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
 
 def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig, retrain: bool = True) -> ResolveReport:
     """Resolve every live record: train the model (unless told to reuse it), cluster, write customers."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     report = ResolveReport()
     watch = _Stopwatch(report)
     ensure_resolution_indices(client, names)
@@ -162,8 +177,12 @@ def _fill(report: ResolveReport, resolution: Resolution) -> None:
 
 
 def resolve_touched(
-    client: OpenSearch, names: IndexNames, config: ResolutionConfig, record_ids: list[str],
-    model: MatchModel | None = None, documents: list[dict[str, Any]] | None = None,
+    client: OpenSearch,
+    names: IndexNames,
+    config: ResolutionConfig,
+    record_ids: list[str],
+    model: MatchModel | None = None,
+    documents: list[dict[str, Any]] | None = None,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, and every record of
     the customers any of those belong to — then write only what changed. `documents`, when the

@@ -9,8 +9,8 @@ from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
+from search.resolve.errors import ModelMissing
 from search.resolve.model import MatchModel
-from search.resolve.pipeline import ModelMissing
 from search.resolve.store import customers_of, load_model
 
 

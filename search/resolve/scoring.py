@@ -64,7 +64,9 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
 def value_numbers(records: list[RecordFeatures], feature: str) -> tuple[np.ndarray, list[str]]:
     """Each record's value of `feature` as a number (one per distinct value), and the values by number."""
     numbers: dict[str, int] = {}
-    codes = np.fromiter((numbers.setdefault(getattr(record, feature), len(numbers)) for record in records), dtype=np.int64, count=len(records))
+    codes = np.fromiter(
+        (numbers.setdefault(getattr(record, feature), len(numbers)) for record in records), dtype=np.int64, count=len(records)
+    )
     return codes, list(numbers)
 
 
@@ -100,11 +102,20 @@ def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mo
 
     def disagree(i: int, j: int) -> bool:
         vector = comparison_vector(records[i], records[j], comparisons)
-        return model.pair_weight(records[i], records[j], vector) < threshold_bits and any(vector[column] == last for column, last in telling)
+        return model.pair_weight(records[i], records[j], vector) < threshold_bits and any(
+            vector[column] == last for column, last in telling
+        )
 
     names_only = (vectors[:, 2:] == NULL).all(axis=1)  # columns 0 and 1 are the given and family names
     clustering = cluster(
-        records, pairs, weights, probabilities, config.match_threshold, config.max_cluster_size,
-        enforced_never_merge(config, model.relaxed_rules), disagree, names_only,
+        records,
+        pairs,
+        weights,
+        probabilities,
+        config.match_threshold,
+        config.max_cluster_size,
+        enforced_never_merge(config, model.relaxed_rules),
+        disagree,
+        names_only,
     )
     return Resolution(model, scored, clustering, candidates.frequent_keys)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from opensearchpy import OpenSearch, NotFoundError
+from opensearchpy import NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
@@ -29,11 +29,20 @@ def ensure_resolution_indices(client: OpenSearch, names: IndexNames, shards: int
     ensure_versioned_index(client, names.customers, customers_index_body(shards))
     small = {"number_of_shards": 1, "number_of_replicas": 0}
     if not client.indices.exists(index=names.redirects):
-        mappings = {"properties": {"old_id": {"type": "keyword"}, "new_id": {"type": "keyword"}, "kind": {"type": "keyword"}, "at": {"type": "date"}}}
+        mappings = {
+            "properties": {
+                "old_id": {"type": "keyword"},
+                "new_id": {"type": "keyword"},
+                "kind": {"type": "keyword"},
+                "at": {"type": "date"},
+            }
+        }
         client.indices.create(index=names.redirects, body={"settings": small, "mappings": mappings})
     if not client.indices.exists(index=names.record_customers):
         mappings = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
-        client.indices.create(index=names.record_customers, body={"settings": {"number_of_shards": 2, "number_of_replicas": 0}, "mappings": mappings})
+        client.indices.create(
+            index=names.record_customers, body={"settings": {"number_of_shards": 2, "number_of_replicas": 0}, "mappings": mappings}
+        )
     if not client.indices.exists(index=names.resolution_state):
         # The model's value counts are data, not fields: stored, never mapped.
         client.indices.create(index=names.resolution_state, body={"settings": small, "mappings": {"enabled": False}})
@@ -76,7 +85,9 @@ def customers_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str
     return {doc["_id"]: doc["_source"]["records"] for doc in customers if doc.get("found")}
 
 
-def candidate_records(client: OpenSearch, names: IndexNames, keys_per_record: list[list[str]], max_block_size: int) -> dict[str, dict[str, Any]]:
+def candidate_records(
+    client: OpenSearch, names: IndexNames, keys_per_record: list[list[str]], max_block_size: int
+) -> dict[str, dict[str, Any]]:
     """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
     search per key, their resolution fields returned with the hits); a key with more than
     `max_block_size` holders is too common to use — the same rule as in-memory blocking, so both
@@ -87,8 +98,14 @@ def candidate_records(client: OpenSearch, names: IndexNames, keys_per_record: li
     body: list[dict[str, Any]] = []
     for key in keys:
         body.append({"index": names.records})
-        body.append({"query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, {"term": {"deleted": False}}]}},
-                     "_source": SOURCE_FIELDS, "size": max_block_size + 1, "track_total_hits": max_block_size + 1})
+        body.append(
+            {
+                "query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, {"term": {"deleted": False}}]}},
+                "_source": SOURCE_FIELDS,
+                "size": max_block_size + 1,
+                "track_total_hits": max_block_size + 1,
+            }
+        )
     found: dict[str, dict[str, Any]] = {}
     for response in client.msearch(body=body)["responses"]:
         hits = response.get("hits", {}).get("hits", [])
@@ -120,8 +137,13 @@ def customer_document(customer_id: str, records: list[dict[str, Any]], golden: d
 
 
 def write_customers(
-    client: OpenSearch, names: IndexNames, documents: Iterable[dict[str, Any]], deleted_ids: Iterable[str],
-    links: dict[str, str], unlinked: Iterable[str], bulk_threads: int = 1,
+    client: OpenSearch,
+    names: IndexNames,
+    documents: Iterable[dict[str, Any]],
+    deleted_ids: Iterable[str],
+    links: dict[str, str],
+    unlinked: Iterable[str],
+    bulk_threads: int = 1,
 ) -> None:
     """Customers written and removed, and the record → customer links that changed."""
 
@@ -150,8 +172,12 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
     if not redirects:
         return
     actions = (
-        {"_op_type": "index", "_index": names.redirects, "_id": f"{r.old_id}>{r.new_id}",
-         "_source": {"old_id": r.old_id, "new_id": r.new_id, "kind": r.kind, "at": at.isoformat()}}
+        {
+            "_op_type": "index",
+            "_index": names.redirects,
+            "_id": f"{r.old_id}>{r.new_id}",
+            "_source": {"old_id": r.old_id, "new_id": r.new_id, "kind": r.kind, "at": at.isoformat()},
+        }
         for r in redirects
     )
     for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6):
@@ -160,7 +186,11 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
 
 def redirect_query(customer_id: str) -> dict[str, Any]:
     """The latest merge of `customer_id` into another customer."""
-    return {"query": {"bool": {"filter": [{"term": {"old_id": customer_id}}, {"term": {"kind": "merge"}}]}}, "sort": [{"at": "desc"}], "size": 1}
+    return {
+        "query": {"bool": {"filter": [{"term": {"old_id": customer_id}}, {"term": {"kind": "merge"}}]}},
+        "sort": [{"at": "desc"}],
+        "size": 1,
+    }
 
 
 def redirect_target(client: OpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
@@ -176,7 +206,9 @@ def redirect_target(client: OpenSearch, names: IndexNames, customer_id: str, max
 
 
 def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None:
-    client.index(index=names.resolution_state, id="model", body={"model": model.as_dict(), "saved_at": datetime.now(timezone.utc).isoformat()}, refresh=True)
+    client.index(
+        index=names.resolution_state, id="model", body={"model": model.as_dict(), "saved_at": datetime.now(UTC).isoformat()}, refresh=True
+    )
 
 
 def load_model(client: OpenSearch, names: IndexNames) -> MatchModel | None:

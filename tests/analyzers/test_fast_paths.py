@@ -54,9 +54,21 @@ def test_fast_path_agrees_with_libphonenumber_in_other_regions(region: str) -> N
 
 
 ADDRESSES = [
-    "jean.dupont@example.fr", "a@b.co", "jean..dupont@example.fr", ".jean@example.fr", "jean.@example.fr",
-    "jean@-example.fr", "jean@example-.fr", "jean@example.f", "jean+promo@gmail.com", "j_d%x@sub.domain.example.org",
-    "jean@localhost", "jean@123.45.67.89", "x" * 65 + "@example.fr", "jean@" + "a" * 64 + ".fr", "élodie@example.fr",
+    "jean.dupont@example.fr",
+    "a@b.co",
+    "jean..dupont@example.fr",
+    ".jean@example.fr",
+    "jean.@example.fr",
+    "jean@-example.fr",
+    "jean@example-.fr",
+    "jean@example.f",
+    "jean+promo@gmail.com",
+    "j_d%x@sub.domain.example.org",
+    "jean@localhost",
+    "jean@123.45.67.89",
+    "x" * 65 + "@example.fr",
+    "jean@" + "a" * 64 + ".fr",
+    "élodie@example.fr",
 ]
 
 
@@ -66,7 +78,7 @@ def test_the_plain_address_shortcut_accepts_only_what_email_validator_accepts(ad
         validate_email(address, check_deliverability=False)
 
 
-@pytest.mark.parametrize("address", ["élodie@exemple.fr", "\"jean dupont\"@example.fr"])
+@pytest.mark.parametrize("address", ["élodie@exemple.fr", '"jean dupont"@example.fr'])
 def test_unusual_addresses_still_go_through_the_full_check(address: str) -> None:
     try:
         expected = validate_email(address, check_deliverability=False, allow_smtputf8=True).normalized.lower()

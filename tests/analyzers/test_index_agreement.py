@@ -14,8 +14,28 @@ from analyzers.names import compact_name, name_tokens
 from analyzers.phonetic import french_phonetic
 from indexers.demo.people import name_pools
 
-TRICKY = ["Hélène", "LEFÈVRE", "Lefebvre", "l'Hôpital", "L’Hermite", "d'Artagnan", "Jean-Pierre", "De La Fontaine", "Œuvray",
-          "Groß", "Nguyễn", "Müller", "Ç̧ağla", "Saint-Exupéry", "Le Goff", "Du Pont", "O'Neill", "Françoise", "Zoë", "Ætienne"]
+TRICKY = [
+    "Hélène",
+    "LEFÈVRE",
+    "Lefebvre",
+    "l'Hôpital",
+    "L’Hermite",
+    "d'Artagnan",
+    "Jean-Pierre",
+    "De La Fontaine",
+    "Œuvray",
+    "Groß",
+    "Nguyễn",
+    "Müller",
+    "Ç̧ağla",
+    "Saint-Exupéry",
+    "Le Goff",
+    "Du Pont",
+    "O'Neill",
+    "Françoise",
+    "Zoë",
+    "Ætienne",
+]
 
 
 @pytest.fixture(scope="module")

@@ -104,8 +104,17 @@ def test_folded_names_ignore_accents_case_and_elided_articles() -> None:
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("Lefèvre", "Lefebvre"), ("Dupont", "Dupond"), ("Laurent", "Lorant"), ("Christophe", "Kristof"),
-     ("Rousseau", "Rouseau"), ("Gauthier", "Gautier"), ("Philippe", "Filipe"), ("Leclercq", "Leclerc"), ("Renaud", "Reno")],
+    [
+        ("Lefèvre", "Lefebvre"),
+        ("Dupont", "Dupond"),
+        ("Laurent", "Lorant"),
+        ("Christophe", "Kristof"),
+        ("Rousseau", "Rouseau"),
+        ("Gauthier", "Gautier"),
+        ("Philippe", "Filipe"),
+        ("Leclercq", "Leclerc"),
+        ("Renaud", "Reno"),
+    ],
 )
 def test_names_that_sound_alike_in_french_share_a_phonetic_key(first: str, second: str) -> None:
     assert french_phonetic(first) == french_phonetic(second)
@@ -118,9 +127,15 @@ def test_different_names_keep_different_phonetic_keys(first: str, second: str) -
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("12 av. Jean Jaurès", "12 avenue Jean Jaurès"), ("3 bd Voltaire", "3 boulevard Voltaire"), ("5 r. de la Paix", "5 rue de la Paix"),
-     ("8 pl. St-Michel", "8 place Saint-Michel"), ("14 Rue Ste Catherine", "14 Rue Sainte Catherine"), ("3 rue du Lot", "3 rue du Lot"),
-     ("12 bis av Foch", "12 bis avenue Foch")],
+    [
+        ("12 av. Jean Jaurès", "12 avenue Jean Jaurès"),
+        ("3 bd Voltaire", "3 boulevard Voltaire"),
+        ("5 r. de la Paix", "5 rue de la Paix"),
+        ("8 pl. St-Michel", "8 place Saint-Michel"),
+        ("14 Rue Ste Catherine", "14 Rue Sainte Catherine"),
+        ("3 rue du Lot", "3 rue du Lot"),
+        ("12 bis av Foch", "12 bis avenue Foch"),
+    ],
 )
 def test_street_types_are_spelled_out(raw: str, expected: str) -> None:
     assert normalize_street(raw) == expected

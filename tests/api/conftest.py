@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -20,17 +19,18 @@ from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
-from rcu.settings import Settings
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
+from settings import Settings
 from tests.conftest import write_jsonl
 from tests.stories import DUPONT, HELENE, OTHERS, WHOLE_NAMES
 
 
-
 @pytest.fixture(scope="session")
-def api_settings(opensearch: OpenSearch, opensearch_settings: Settings, test_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def api_settings(
+    opensearch: OpenSearch, opensearch_settings: Settings, test_prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     folder = tmp_path_factory.mktemp("api")
     write_demo_data(folder / "demo", persons=300, seed=23)
     write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + DUPONT + WHOLE_NAMES)
@@ -47,8 +47,6 @@ def api(api_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-
-
 @pytest.fixture(scope="session")
 def as_role(api: TestClient) -> Callable[[str], TestClient]:
     """`as_role("counter").get(...)`: the API called with that demo role's key."""
@@ -57,10 +55,10 @@ def as_role(api: TestClient) -> Callable[[str], TestClient]:
         def __init__(self, role: str) -> None:
             self.headers = {"X-API-Key": DEMO_KEYS[role]}
 
-        def get(self, url: str, **kwargs: object):  # noqa: ANN201 - httpx.Response
+        def get(self, url: str, **kwargs: object):
             return api.get(url, headers=self.headers, **kwargs)
 
-        def post(self, url: str, **kwargs: object):  # noqa: ANN201
+        def post(self, url: str, **kwargs: object):
             return api.post(url, headers=self.headers, **kwargs)
 
     return RoleClient  # type: ignore[return-value]

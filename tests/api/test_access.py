@@ -66,18 +66,21 @@ def test_counter_agent_cannot_search_by_email(as_role: RoleClient) -> None:
     assert as_role("counter").get("/v1/search", params={"q": EMAIL}).json()["results"] == []
 
 
-@pytest.mark.parametrize(("role", "method", "url"), [
-    ("marketing", "get", "/v1/cards/2905555555555"),
-    ("integrator", "get", "/v1/search?q=dupont"),
-    ("counter", "get", "/v1/audit"),
-    ("counter", "post", "/v1/records"),
-])
+@pytest.mark.parametrize(
+    ("role", "method", "url"),
+    [
+        ("marketing", "get", "/v1/cards/2905555555555"),
+        ("integrator", "get", "/v1/search?q=dupont"),
+        ("counter", "get", "/v1/audit"),
+        ("counter", "post", "/v1/records"),
+    ],
+)
 def test_a_role_outside_its_endpoints_gets_a_403(as_role: RoleClient, role: str, method: str, url: str) -> None:
     response = getattr(as_role(role), method)(url, **({"json": {"source": "crm", "source_id": "x"}} if method == "post" else {}))
     assert response.status_code == 403 and role in response.json()["detail"]
 
 
-def test_no_key_or_an_unknown_key_is_a_401(api) -> None:  # noqa: ANN001 - TestClient
+def test_no_key_or_an_unknown_key_is_a_401(api) -> None:
     assert api.get("/v1/search", params={"q": "dupont"}).status_code == 401
     response = api.get("/v1/search", params={"q": "dupont"}, headers={"X-API-Key": "demo-counter-key-guess"})
     assert response.status_code == 401 and response.json()["detail"] == "Unknown API key."
@@ -92,7 +95,7 @@ def test_every_look_up_is_audited(as_role: RoleClient) -> None:
     assert all(e["at"] for e in entries)
 
 
-def test_a_bearer_jwt_names_the_role_and_an_expired_one_is_refused(api_settings) -> None:  # noqa: ANN001 - Settings
+def test_a_bearer_jwt_names_the_role_and_an_expired_one_is_refused(api_settings) -> None:
     import time
 
     import jwt

@@ -43,7 +43,7 @@ def _sign_in(page: Page, role: str = "counter") -> None:
     expect(page.get_by_label("Nom, téléphone, e-mail ou carte de fidélité")).to_be_focused()
 
 
-def _box(page: Page):  # noqa: ANN202 - Locator
+def _box(page: Page):
     return page.get_by_label("Nom, téléphone, e-mail ou carte de fidélité")
 
 
@@ -122,7 +122,7 @@ def test_a_refused_key_says_so_and_sign_out_forgets_the_key(page: Page) -> None:
     assert page.evaluate("sessionStorage.getItem('rcu.apiKey')") is None
 
 
-def test_the_page_says_so_when_the_service_is_down(browser: Browser, api_settings) -> None:  # noqa: ANN001 - Settings
+def test_the_page_says_so_when_the_service_is_down(browser: Browser, api_settings) -> None:
     from urllib.parse import urlsplit
 
     from tests.api.conftest import serve_in_thread
@@ -131,7 +131,9 @@ def test_the_page_says_so_when_the_service_is_down(browser: Browser, api_setting
     node = urlsplit(api_settings.opensearch_url)
     relay = Relay((node.hostname or "127.0.0.1", node.port or 9200))
     relay.start()
-    url, stop = serve_in_thread(api_settings.model_copy(update={"opensearch_url": f"http://127.0.0.1:{relay.port}", "opensearch_timeout_s": 2}))
+    url, stop = serve_in_thread(
+        api_settings.model_copy(update={"opensearch_url": f"http://127.0.0.1:{relay.port}", "opensearch_timeout_s": 2})
+    )
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=url)
     try:
         page = context.new_page()

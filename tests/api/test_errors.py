@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rcu.settings import Settings
 from api.policy import DEMO_KEYS
+from settings import Settings
 
 RoleClient = Callable[[str], object]
 
@@ -103,10 +103,18 @@ def test_opensearch_unreachable_is_a_503_and_service_resumes_when_it_is_back(rel
     assert client.get("/v1/search", params={"q": "dupont"}, headers=headers).status_code == 200
 
 
-@pytest.mark.parametrize(("params", "where"), [
-    ({"q": ""}, "q"), ({"q": "d"}, "q"), ({"q": "   "}, "q"), ({"q": "dupont", "limit": 0}, "limit"), ({"q": "dupont", "limit": 500}, "limit"),
-    ({}, "q"), ({"q": "x" * 300}, "q"),
-])
+@pytest.mark.parametrize(
+    ("params", "where"),
+    [
+        ({"q": ""}, "q"),
+        ({"q": "d"}, "q"),
+        ({"q": "   "}, "q"),
+        ({"q": "dupont", "limit": 0}, "limit"),
+        ({"q": "dupont", "limit": 500}, "limit"),
+        ({}, "q"),
+        ({"q": "x" * 300}, "q"),
+    ],
+)
 def test_bad_search_parameters_are_a_readable_422(as_role: RoleClient, params: dict, where: str) -> None:
     response = as_role("counter").get("/v1/search", params=params)
     assert response.status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rcu.settings import Settings
+from settings import Settings
 
 
 def test_health_answers_without_opensearch(opensearch_settings: Settings) -> None:

@@ -26,7 +26,9 @@ def _customer_holding(as_role: RoleClient, record: str) -> str:
     raise AssertionError(f"{record} not found")
 
 
-@pytest.mark.parametrize("q", ["dup jea", "dupont j", "Jean Dupont", "Dupont Jean", "Dupond Jean", "Jean Dupon", "DUPONT", "jean dupont 33000"])
+@pytest.mark.parametrize(
+    "q", ["dup jea", "dupont j", "Jean Dupont", "Dupont Jean", "Dupond Jean", "Jean Dupon", "DUPONT", "jean dupont 33000"]
+)
 def test_partial_names_typos_and_either_order_find_jean_dupont_first(as_role: RoleClient, q: str) -> None:
     first = _first(as_role, q)
     assert first["display_name"] == "Jean Dupont"
@@ -104,8 +106,16 @@ def test_an_unknown_customer_is_a_404(as_role: RoleClient) -> None:
 
 def test_a_pushed_record_is_resolved_in_real_time_into_its_customer(as_role: RoleClient) -> None:
     jean = _customer_holding(as_role, "crm:D1")
-    record = {"source": "ecommerce", "source_id": "W-77", "updated_at": "2026-11-01T10:00:00Z", "given_name": "jean",
-              "family_name": "dupont", "email": "jean.dupont@free.fr", "phone": "06-11-22-33-44", "birth_date": "02/03/1975"}
+    record = {
+        "source": "ecommerce",
+        "source_id": "W-77",
+        "updated_at": "2026-11-01T10:00:00Z",
+        "given_name": "jean",
+        "family_name": "dupont",
+        "email": "jean.dupont@free.fr",
+        "phone": "06-11-22-33-44",
+        "birth_date": "02/03/1975",
+    }
     response = as_role("integrator").post("/v1/records", json=record)
     assert response.status_code == 200, response.text
     assert response.json() == {"record_id": "ecommerce:W-77", "outcome": "indexed", "customer_id": jean, "warnings": []}
@@ -127,10 +137,25 @@ def test_an_invalid_record_is_a_422_naming_the_field(as_role: RoleClient) -> Non
 
 
 def test_two_records_of_a_new_person_pushed_back_to_back_become_one_customer(as_role: RoleClient) -> None:
-    first = {"source": "ecommerce", "source_id": "N-1", "given_name": "Maëlys", "family_name": "Quéméner", "birth_date": "1992-08-14",
-             "email": "maelys.q@laposte.net", "updated_at": "2026-11-20T10:00:00Z"}
-    second = {"source": "loyalty_nantes", "source_id": "N-2", "given_name": "Maelys", "family_name": "Quemener", "birth_date": "14/08/1992",
-              "phone": "07 12 34 56 78", "loyalty_card": "2907777777777", "updated_at": "2026-11-20T10:00:01Z"}
+    first = {
+        "source": "ecommerce",
+        "source_id": "N-1",
+        "given_name": "Maëlys",
+        "family_name": "Quéméner",
+        "birth_date": "1992-08-14",
+        "email": "maelys.q@laposte.net",
+        "updated_at": "2026-11-20T10:00:00Z",
+    }
+    second = {
+        "source": "loyalty_nantes",
+        "source_id": "N-2",
+        "given_name": "Maelys",
+        "family_name": "Quemener",
+        "birth_date": "14/08/1992",
+        "phone": "07 12 34 56 78",
+        "loyalty_card": "2907777777777",
+        "updated_at": "2026-11-20T10:00:01Z",
+    }
     a = as_role("integrator").post("/v1/records", json=first).json()
     b = as_role("integrator").post("/v1/records", json=second).json()
     assert a["customer_id"] and b["customer_id"] == a["customer_id"]

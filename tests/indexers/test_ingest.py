@@ -43,7 +43,9 @@ def counter_records(ingest: Ingest) -> None:
     ("typed", "expected"),
     [("Hélène", "crm:1"), ("Lefèvre", "crm:2"), ("Dupond", "crm:3"), ("l'Hôpital", "crm:4"), ("dup", "crm:3"), ("dupont jea", "crm:3")],
 )
-def test_agents_find_records_despite_accents_spelling_and_partial_typing(opensearch: OpenSearch, names: IndexNames, typed: str, expected: str) -> None:
+def test_agents_find_records_despite_accents_spelling_and_partial_typing(
+    opensearch: OpenSearch, names: IndexNames, typed: str, expected: str
+) -> None:
     found = _found(opensearch, names, typed)
     assert found and found[0] == expected, found
 
@@ -102,7 +104,9 @@ def test_concurrent_writers_keep_the_newest_version(ingest: Ingest, opensearch: 
     assert cities == {"City8"}
 
 
-def test_a_deleted_record_leaves_search_and_an_older_copy_does_not_bring_it_back(ingest: Ingest, opensearch: OpenSearch, names: IndexNames) -> None:
+def test_a_deleted_record_leaves_search_and_an_older_copy_does_not_bring_it_back(
+    ingest: Ingest, opensearch: OpenSearch, names: IndexNames
+) -> None:
     ingest([_person("9", "Jean", "Valjean", updated_at="2024-01-01T00:00:00Z")])
     assert _found(opensearch, names, "Valjean") == ["crm:9"]
     summary, _ = ingest([{"source": "crm", "source_id": "9", "deleted": True, "updated_at": "2024-02-01T00:00:00Z"}])
@@ -115,7 +119,9 @@ def test_a_deleted_record_leaves_search_and_an_older_copy_does_not_bring_it_back
     assert _found(opensearch, names, "Valjean") == []
 
 
-def test_bad_records_are_rejected_with_a_reason_and_the_good_ones_indexed(ingest: Ingest, opensearch: OpenSearch, names: IndexNames) -> None:
+def test_bad_records_are_rejected_with_a_reason_and_the_good_ones_indexed(
+    ingest: Ingest, opensearch: OpenSearch, names: IndexNames
+) -> None:
     lines = [
         _person("good-1", "Jean", "Dupont"),
         "{not json",
@@ -145,7 +151,9 @@ def test_bad_records_are_rejected_with_a_reason_and_the_good_ones_indexed(ingest
 
 
 def test_a_record_with_bad_fields_is_indexed_findable_and_reported(ingest: Ingest, opensearch: OpenSearch, names: IndexNames) -> None:
-    summary, report = ingest([_person("bad-fields", "Jeanne", "Moreau", birth_date="31/02/1980", phone="12345", email="jeanne@", postcode="99999")])
+    summary, report = ingest(
+        [_person("bad-fields", "Jeanne", "Moreau", birth_date="31/02/1980", phone="12345", email="jeanne@", postcode="99999")]
+    )
     assert summary.outcomes["indexed"] == 1 and summary.rejected == 0
     assert {entry["field"] for entry in report if entry["kind"] == "warning"} == {"birth_date", "phone", "email", "postcode"}
     assert _found(opensearch, names, "Jeanne Moreau") == ["crm:bad-fields"]
@@ -180,4 +188,3 @@ def test_a_latin1_csv_export_is_read_through_its_mapping(ingest: Ingest, opensea
     helene = opensearch.get(index=names.records, id="legacy:A1")["_source"]
     assert (helene["family_name"], helene["given_name"], helene["city"]) == ("Lefèvre", "Hélène", "Orléans")
     assert helene["birth_date"] == "1980-05-17" and helene["phone"] == "+33612345678"
-

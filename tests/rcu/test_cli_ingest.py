@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rcu.cli import EXIT_REJECTED, EXIT_USAGE, app
-from rcu.settings import Settings, get_settings
+from settings import Settings, get_settings
 
 
 @pytest.fixture

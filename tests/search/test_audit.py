@@ -9,10 +9,10 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
-from rcu.settings import Settings
 from search.audit import AuditEntry, AuditWriter, audit_entries, ensure_audit_index
 from search.client import async_client
 from search.indices import IndexNames
+from settings import Settings
 
 
 class CountingWriter(AuditWriter):
@@ -54,7 +54,9 @@ def test_a_look_up_gone_away_loses_no_other_entry(opensearch_settings: Settings,
             await ensure_audit_index(client, names)
             writer = AuditWriter(client, names)
             gone = asyncio.create_task(writer.record(AuditEntry("agent-gone", "counter", "search", ["C000000000001"], "dup")))
-            staying = [asyncio.create_task(writer.record(AuditEntry(f"agent-{n}", "counter", "search", [f"C1{n:011d}"], "dup"))) for n in range(5)]
+            staying = [
+                asyncio.create_task(writer.record(AuditEntry(f"agent-{n}", "counter", "search", [f"C1{n:011d}"], "dup"))) for n in range(5)
+            ]
             await asyncio.sleep(0)
             gone.cancel()  # its entry was queued; nobody waits for it any more
             await asyncio.wait_for(asyncio.gather(*staying), timeout=30)

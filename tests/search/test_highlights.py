@@ -35,8 +35,10 @@ def test_identifiers_are_marked_only_when_they_matched_and_the_field_is_allowed(
     identifiers = {"email": "jp.lefevre@free.fr", "card": "2905555555555", "phone": "+33611223344", "postcode": "69002"}
     everything = highlight_customer(CUSTOMER, "", identifiers, ("emails", "phones", "loyalty_cards.card", "postcode"))
     assert everything == {
-        "emails": ["<mark>jp.lefevre@free.fr</mark>"], "phones": ["<mark>+33611223344</mark>"],
-        "loyalty_cards.card": ["<mark>2905555555555</mark>"], "postcode": ["<mark>69002</mark>"],
+        "emails": ["<mark>jp.lefevre@free.fr</mark>"],
+        "phones": ["<mark>+33611223344</mark>"],
+        "loyalty_cards.card": ["<mark>2905555555555</mark>"],
+        "postcode": ["<mark>69002</mark>"],
     }
     # A counter agent reads phones masked: no highlight may carry the full number.
     assert highlight_customer(CUSTOMER, "", {"phone": "+33611223344"}, ("emails", *NAME_PATHS)) == {}

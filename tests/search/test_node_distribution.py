@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from search.node.distribution import OPENSEARCH_VERSION, _descriptor, _maven_pom, plugin_bundles
-from search.node.errors import NodeSetupError
-from search.node.java_runtime import find_jdk, jdk_major
+from provisioning.distribution import OPENSEARCH_VERSION, _descriptor, _maven_pom, plugin_bundles
+from provisioning.errors import NodeSetupError
+from provisioning.java_runtime import find_jdk, jdk_major
 
 ROOT = Path(__file__).resolve().parents[2]
 

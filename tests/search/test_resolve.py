@@ -14,18 +14,26 @@ from opensearchpy import OpenSearch
 
 from indexers.demo.sources import write_demo_data
 from search.indices import IndexNames
+from search.resolve.blocking import blocking_keys
 from search.resolve.candidates import candidate_pairs
 from search.resolve.config import ResolutionConfig
 from search.resolve.explain import explain_pair
-from search.resolve.features import blocking_keys, features_from_document
+from search.resolve.features import features_from_document
 from search.resolve.model import MatchModel
 from search.resolve.pipeline import resolve_all, resolve_touched
 from search.resolve.scoring import resolve_records
 from search.resolve.store import (
-    candidate_records, customers_of, get_records, load_model, redirect_target, scan_customers, scan_live_records,
+    candidate_records,
+    customers_of,
+    get_records,
+    load_model,
+    redirect_target,
+    scan_customers,
+    scan_live_records,
 )
 from tests.conftest import Ingest
 from tests.stories import COSENDEY, HELENE, OTHERS, PLACEHOLDER
+
 
 @dataclass
 class Resolved:
@@ -141,9 +149,13 @@ def test_rerunning_resolve_keeps_every_customer_id(resolved: Resolved, opensearc
 
 def test_explanations_name_the_deciding_fields(resolved: Resolved, opensearch: OpenSearch) -> None:
     documents = {d["record_id"]: d for d in get_records(opensearch, resolved.names, ["crm:H1", "loyalty_lyon2:H4", "crm:X1"])}
-    same = explain_pair(features_from_document(documents["crm:H1"]), features_from_document(documents["loyalty_lyon2:H4"]), resolved.model, resolved.config)
+    same = explain_pair(
+        features_from_document(documents["crm:H1"]), features_from_document(documents["loyalty_lyon2:H4"]), resolved.model, resolved.config
+    )
     assert same.decision == "same customer" and "phone" in same.deciding_fields
-    homonym = explain_pair(features_from_document(documents["crm:H1"]), features_from_document(documents["crm:X1"]), resolved.model, resolved.config)
+    homonym = explain_pair(
+        features_from_document(documents["crm:H1"]), features_from_document(documents["crm:X1"]), resolved.model, resolved.config
+    )
     assert homonym.decision == "different people" and "birth dates" in (homonym.different_people or "")
 
 
@@ -166,7 +178,9 @@ def story(opensearch: OpenSearch, names: IndexNames, ingest: Ingest, resolved: R
     yield names
 
 
-def test_a_new_record_is_resolved_in_real_time_into_the_right_customer(resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames) -> None:
+def test_a_new_record_is_resolved_in_real_time_into_the_right_customer(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
     ingest(HELENE[:2] + OTHERS[:1])
     resolve_touched(opensearch, names, resolved.config, _ids(HELENE[:2] + OTHERS[:1]), model=resolved.model)
     ingest([HELENE[3]])
@@ -176,9 +190,18 @@ def test_a_new_record_is_resolved_in_real_time_into_the_right_customer(resolved:
     assert assignment["crm:M1"] != assignment["crm:H1"]
 
 
-def test_a_merge_is_recorded_and_the_old_id_redirects(resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames) -> None:
+def test_a_merge_is_recorded_and_the_old_id_redirects(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
     # An account opened with another e-mail, shipping to Marseille: nothing ties it to her CRM record yet.
-    ecommerce = {**HELENE[1], "given_name": "H.", "email": "h.lefevre@free.fr", "street": "8 rue Paradis", "postcode": "13001", "city": "Marseille"}
+    ecommerce = {
+        **HELENE[1],
+        "given_name": "H.",
+        "email": "h.lefevre@free.fr",
+        "street": "8 rue Paradis",
+        "postcode": "13001",
+        "city": "Marseille",
+    }
     ingest([HELENE[0], ecommerce])
     resolve_touched(opensearch, names, resolved.config, ["crm:H1", "ecommerce:H2"], model=resolved.model)
     before = _customer_of(opensearch, names)
@@ -192,13 +215,26 @@ def test_a_merge_is_recorded_and_the_old_id_redirects(resolved: Resolved, opense
     assert not opensearch.exists(index=names.customers, id=merged_away)
 
 
-def test_a_split_is_recorded_and_the_larger_part_keeps_the_id(resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames) -> None:
+def test_a_split_is_recorded_and_the_larger_part_keeps_the_id(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
     ingest(HELENE[:4])
     resolve_touched(opensearch, names, resolved.config, _ids(HELENE[:4]), model=resolved.model)
     before = _customer_of(opensearch, names)
     assert len({before[r] for r in _ids(HELENE[:4])}) == 1
     # The loyalty record was someone else's card after all: a newer version says so.
-    ingest([{**HELENE[3], "given_name": "Bernard", "family_name": "Tapie", "phone": "0699999999", "civility": "M.", "updated_at": "2026-05-01T10:00:00Z"}])
+    ingest(
+        [
+            {
+                **HELENE[3],
+                "given_name": "Bernard",
+                "family_name": "Tapie",
+                "phone": "0699999999",
+                "civility": "M.",
+                "updated_at": "2026-05-01T10:00:00Z",
+            }
+        ]
+    )
     report = resolve_touched(opensearch, names, resolved.config, ["loyalty_lyon2:H4"], model=resolved.model)
     after = _customer_of(opensearch, names)
     assert report.splits == 1
@@ -208,7 +244,9 @@ def test_a_split_is_recorded_and_the_larger_part_keeps_the_id(resolved: Resolved
     assert [(e["_source"]["old_id"], e["_source"]["new_id"]) for e in events] == [(before["crm:H1"], after["loyalty_lyon2:H4"])]
 
 
-def test_deleting_a_customers_last_record_removes_the_customer(resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames) -> None:
+def test_deleting_a_customers_last_record_removes_the_customer(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
     ingest([OTHERS[3]])
     resolve_touched(opensearch, names, resolved.config, ["loyalty_lille:C1"], model=resolved.model)
     customer = _customer_of(opensearch, names)["loyalty_lille:C1"]

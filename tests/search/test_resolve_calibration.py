@@ -58,10 +58,17 @@ def test_duplicates_across_sources_are_more_likely_than_inside_one_source() -> N
     records = []
     for person in range(60):
         for source in ("crm", "web"):
-            records.append(features_from_document({
-                "record_id": f"{source}:{person}", "source": source, "given_name": given[person % 12], "family_name": family[person // 12],
-                "birth_date": f"19{50 + person % 40}-0{1 + person % 9}-1{person % 10}",
-            }))
+            records.append(
+                features_from_document(
+                    {
+                        "record_id": f"{source}:{person}",
+                        "source": source,
+                        "given_name": given[person % 12],
+                        "family_name": family[person // 12],
+                        "birth_date": f"19{50 + person % 40}-0{1 + person % 9}-1{person % 10}",
+                    }
+                )
+            )
     pairs = np.array([(2 * p, 2 * p + 1) for p in range(60)] + [(2 * p, 2 * p + 2) for p in range(59)])
     same_source = np.array([records[i].source == records[j].source for i, j in pairs.tolist()])
     vectors = np.array([[0, 0, 0, NULL, NULL, NULL, NULL]] * 60 + [[4, 4, 3, NULL, NULL, NULL, NULL]] * 59, dtype=np.int8)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from search.resolve.blocking import blocking_keys
 from search.resolve.comparisons import (
-    NULL, birth_date_level, clearly_different_people, email_level, family_name_level, given_name_level,
+    NULL,
+    birth_date_level,
+    clearly_different_people,
+    email_level,
+    family_name_level,
+    given_name_level,
 )
 from search.resolve.config import ResolutionConfig
-from search.resolve.features import blocking_keys, features_from_document
+from search.resolve.features import features_from_document
 from search.resolve.ids import assign_ids
 from search.resolve.survivorship import golden_record
 
@@ -53,12 +59,21 @@ def test_household_members_and_homonyms_are_clearly_different_people() -> None:
     assert clearly_different_people(helene, _record(civility="M.", given_name="Marc", family_name="Lefèvre"))
     assert clearly_different_people(helene, _record(civility="Mme", given_name="Hélène", family_name="Lefèvre", birth_date="1955-01-20"))
     assert clearly_different_people(_record(civility="M.", given_name="Jean"), _record(civility="Mme", given_name="Jeanne"))
-    assert clearly_different_people(helene, _record(civility="Mme", given_name="Helene", family_name="Lefebvre", birth_date="1980-05-17")) is None
+    assert (
+        clearly_different_people(helene, _record(civility="Mme", given_name="Helene", family_name="Lefebvre", birth_date="1980-05-17"))
+        is None
+    )
 
 
 def test_a_configured_identifier_outweighs_a_mistyped_birth_date() -> None:
-    a = features_from_document({"record_id": "a:1", "source": "a", "given_name": "Jack", "birth_date": "1989-05-26", "attributes": {"nir": "1890575123456"}}, ("nir",))
-    b = features_from_document({"record_id": "b:1", "source": "b", "given_name": "Jack", "birth_date": "1983-02-23", "attributes": {"nir": "1890575123456"}}, ("nir",))
+    a = features_from_document(
+        {"record_id": "a:1", "source": "a", "given_name": "Jack", "birth_date": "1989-05-26", "attributes": {"nir": "1890575123456"}},
+        ("nir",),
+    )
+    b = features_from_document(
+        {"record_id": "b:1", "source": "b", "given_name": "Jack", "birth_date": "1983-02-23", "attributes": {"nir": "1890575123456"}},
+        ("nir",),
+    )
     assert clearly_different_people(a, b) is None
     assert "id:nir:1890575123456" in blocking_keys(a)
 
@@ -99,13 +114,36 @@ def test_new_ids_are_reproducible_from_the_same_records() -> None:
 
 def test_survivorship_prefers_the_crm_for_names_and_the_newest_contact_points() -> None:
     records = [
-        {"record_id": "ecommerce:1", "source": "ecommerce", "updated_at": "2026-01-01T00:00:00+00:00", "given_name": "Helene", "family_name": "LEFEVRE", "phone": "+33611111111", "city": "Lyon", "postcode": "69002"},
-        {"record_id": "crm:1", "source": "crm", "updated_at": "2024-01-01T00:00:00+00:00", "given_name": "Hélène", "family_name": "Lefèvre", "phone": "+33622222222", "city": "Paris", "postcode": "75011"},
+        {
+            "record_id": "ecommerce:1",
+            "source": "ecommerce",
+            "updated_at": "2026-01-01T00:00:00+00:00",
+            "given_name": "Helene",
+            "family_name": "LEFEVRE",
+            "phone": "+33611111111",
+            "city": "Lyon",
+            "postcode": "69002",
+        },
+        {
+            "record_id": "crm:1",
+            "source": "crm",
+            "updated_at": "2024-01-01T00:00:00+00:00",
+            "given_name": "Hélène",
+            "family_name": "Lefèvre",
+            "phone": "+33622222222",
+            "city": "Paris",
+            "postcode": "75011",
+        },
         {"record_id": "callcenter:1", "source": "callcenter", "updated_at": "2025-01-01T00:00:00+00:00", "birth_date": "1980-05-17"},
     ]
     golden = golden_record(records, ResolutionConfig())
     assert (golden["given_name"], golden["family_name"]) == ("Hélène", "Lefèvre")
-    assert golden["provenance"]["given_name"] == {"record_id": "crm:1", "source": "crm", "updated_at": "2024-01-01T00:00:00+00:00", "rule": "source_priority"}
+    assert golden["provenance"]["given_name"] == {
+        "record_id": "crm:1",
+        "source": "crm",
+        "updated_at": "2024-01-01T00:00:00+00:00",
+        "rule": "source_priority",
+    }
     assert golden["birth_date"] == "1980-05-17" and golden["provenance"]["birth_date"]["rule"] == "most_recent"
     assert golden["phones"] == ["+33611111111", "+33622222222"]
     assert [a["city"] for a in golden["addresses"]] == ["Lyon", "Paris"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.node.errors import NodeSetupError
+from provisioning.errors import NodeSetupError
 
 JVM_FOLDERS = (Path("/usr/lib/jvm"), Path("/usr/local/lib/jvm"), Path("/opt/java"), Path("/opt"))
 
@@ -40,13 +39,11 @@ def jdk_major(home: Path) -> int | None:
     return int(match.group(2) or 0) if major == 1 else major
 
 
-def _candidate_homes(configured: Path | None) -> list[Path]:
+def _candidate_homes(configured: Path | None, environment_homes: tuple[Path, ...]) -> list[Path]:
     candidates: list[Path] = []
     if configured:
         candidates.append(configured)
-    for variable in ("OPENSEARCH_JAVA_HOME", "JAVA_HOME"):
-        if os.environ.get(variable):
-            candidates.append(Path(os.environ[variable]))
+    candidates.extend(environment_homes)
     java_on_path = shutil.which("java")
     if java_on_path:
         candidates.append(Path(java_on_path).resolve().parent.parent)
@@ -56,8 +53,9 @@ def _candidate_homes(configured: Path | None) -> list[Path]:
     return candidates
 
 
-def find_jdk(minimum: int, configured: Path | None = None) -> Jdk:
-    """The first JDK of at least version `minimum`: the configured one, then JAVA_HOME, PATH, usual folders."""
+def find_jdk(minimum: int, configured: Path | None = None, environment_homes: tuple[Path, ...] = ()) -> Jdk:
+    """The first JDK of at least version `minimum`: the configured one, then the environment's
+    (OPENSEARCH_JAVA_HOME, JAVA_HOME, read by settings), the PATH, the usual folders."""
     seen: list[str] = []
     if configured is not None:
         major = jdk_major(configured)
@@ -66,7 +64,7 @@ def find_jdk(minimum: int, configured: Path | None = None) -> Jdk:
                 f"RCU_JAVA_HOME={configured} is not a JDK {minimum} or newer (found version {major}).",
                 hint=f"Point RCU_JAVA_HOME at a JDK {minimum}+ (with javac), or unset it to search the machine.",
             )
-    for home in _candidate_homes(configured):
+    for home in _candidate_homes(configured, environment_homes):
         major = jdk_major(home)
         if major is None:
             continue

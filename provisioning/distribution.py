@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from search.node.errors import NodeSetupError
-from search.node.java_runtime import Jdk
+from provisioning.errors import NodeSetupError
+from provisioning.java_runtime import Jdk
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,14 @@ def fetch_artifacts(artifacts: tuple[str, ...], into: Path, transitive: bool = T
         pom = Path(work) / "pom.xml"
         pom.write_text(_maven_pom(artifacts))
         command = [
-            mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-            f"-DoutputDirectory={into}", "-DincludeScope=runtime",
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={into}",
+            "-DincludeScope=runtime",
             f"-DexcludeTransitive={'false' if transitive else 'true'}",
         ]
         _run(

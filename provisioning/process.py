@@ -19,11 +19,11 @@ from pathlib import Path
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import OpenSearchException
 
-from rcu.settings import Settings
+from provisioning.distribution import MINIMUM_JAVA, OPENSEARCH_VERSION, ensure_distribution, node_environment
+from provisioning.errors import NodeSetupError
+from provisioning.java_runtime import find_jdk
 from search.client import sync_client
-from search.node.distribution import MINIMUM_JAVA, OPENSEARCH_VERSION, ensure_distribution, node_environment
-from search.node.errors import NodeSetupError
-from search.node.java_runtime import find_jdk
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,8 @@ def _node_account(settings: Settings) -> tuple[int, int] | None:
     except KeyError:
         subprocess.run(
             ["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         account = pwd.getpwnam(name)
     return account.pw_uid, grp.getgrgid(account.pw_gid).gr_gid
@@ -235,7 +236,7 @@ def start_node(settings: Settings) -> tuple[NodeStatus, bool]:
         if status.reachable:
             return status, False
         _ensure_is_local(settings)
-        jdk = find_jdk(MINIMUM_JAVA, settings.java_home)
+        jdk = find_jdk(MINIMUM_JAVA, settings.java_home, settings.environment_java_homes)
         distribution = ensure_distribution(settings.home.resolve(), jdk)
         _write_config(instance, distribution, settings)
         account = _node_account(settings)
@@ -246,9 +247,14 @@ def start_node(settings: Settings) -> tuple[NodeStatus, bool]:
         with open(instance.console_log, "ab") as console:
             process = subprocess.Popen(
                 [str(distribution / "bin" / "opensearch"), "-p", str(instance.pid_file)],
-                cwd=instance.root, env=env, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=instance.root,
+                env=env,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                user=account[0] if account else None, group=account[1] if account else None,
+                user=account[0] if account else None,
+                group=account[1] if account else None,
             )
         log.info("node_start pid=%s port=%s version=%s", process.pid, instance.port, OPENSEARCH_VERSION)
         try:

@@ -25,7 +25,12 @@ class Settings(BaseSettings):
     opensearch_verify_certs: bool = True
     opensearch_ca_certs: Path | None = None
     opensearch_timeout_s: float = 30.0
-    api_opensearch_connections: int = Field(default=32, ge=1, le=1024, description="Connections the API keeps open to OpenSearch: more than the searches in flight, or they queue inside the API.")
+    api_opensearch_connections: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="Connections the API keeps open to OpenSearch: more than the searches in flight, or they queue inside the API.",
+    )
 
     home: Path = Field(
         default=Path(".rcu"),
@@ -37,20 +42,30 @@ class Settings(BaseSettings):
         default="rcu-opensearch",
         description="OpenSearch refuses to run as root; when rcu runs as root it starts the node as this user.",
     )
-    java_home: Path | None = Field(
-        default=None, description="A JDK for the managed node; found automatically when unset."
+    java_home: Path | None = Field(default=None, description="A JDK for the managed node; found automatically when unset.")
+    opensearch_java_home: Path | None = Field(
+        default=None, validation_alias="OPENSEARCH_JAVA_HOME", description="OpenSearch's own JDK variable, tried after RCU_JAVA_HOME."
     )
+    system_java_home: Path | None = Field(default=None, validation_alias="JAVA_HOME", description="The machine's JAVA_HOME, tried next.")
 
     index_prefix: str = Field(default="rcu", description="Every index and alias rcu owns starts with this.")
     resolution_config: Path | None = Field(default=None, description="TOML file overriding resolution defaults (search/resolve/config.py).")
-    records_shards: int = Field(default=2, ge=1, description="Primary shards of the records index (2 uses both cores of a small node when indexing).")
+    records_shards: int = Field(
+        default=2, ge=1, description="Primary shards of the records index (2 uses both cores of a small node when indexing)."
+    )
     ingest_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests in flight during an ingest.")
 
     policy: Path | None = Field(default=None, description="Access policy file (roles, fields, API key hashes); the demo policy when unset.")
-    jwt_secret: SecretStr | None = Field(default=None, description="Accept OAuth2 bearer JWTs signed with this key (HS256) besides API keys.")
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="Accept OAuth2 bearer JWTs signed with this key (HS256) besides API keys."
+    )
     jwt_algorithms: list[str] = Field(default=["HS256"])
     jwt_audience: str | None = None
     jwt_role_claim: str = Field(default="rcu_role", description="The JWT claim naming the caller's role in the policy.")
+
+    @property
+    def environment_java_homes(self) -> tuple[Path, ...]:
+        return tuple(home for home in (self.opensearch_java_home, self.system_java_home) if home)
 
     @property
     def opensearch_port(self) -> int:
