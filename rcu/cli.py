@@ -56,8 +56,14 @@ def _fail(error: NodeSetupError) -> typer.Exit:
     return typer.Exit(EXIT_SETUP_FAILED)
 
 
+def _waiting_message(waited_s: float, budget_s: float) -> str:
+    return f"waiting for OpenSearch ({waited_s:.0f} s of {budget_s:.0f} s)"
+
+
 def _ingest_with_progress(ingestion: Ingestion, files: SourceFiles) -> IngestSummary:
+    transport = ingestion.client.transport
     if not sys.stderr.isatty():
+        transport.on_wait = lambda waited, budget: typer.echo(_waiting_message(waited, budget) + "…", err=True)  # type: ignore[attr-defined]
         return ingestion.run(files)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -66,36 +72,54 @@ def _ingest_with_progress(ingestion: Ingestion, files: SourceFiles) -> IngestSum
         TextColumn("{task.completed:,} records"),
         TextColumn("[cyan]{task.fields[rate]:,.0f} records/s"),
         TextColumn("{task.fields[rejected]} rejected"),
+        TextColumn("[yellow]{task.fields[waiting]}"),
         TimeElapsedColumn(),
         transient=True,
     ) as progress:
-        task = progress.add_task("ingest", total=None, rate=0.0, rejected=0)
+        task = progress.add_task("ingest", total=None, rate=0.0, rejected=0, waiting="")
 
         def tick(summary: IngestSummary) -> None:
             if summary.read % 500 == 0:
                 elapsed = progress.tasks[0].elapsed or 1e-9
-                progress.update(task, completed=summary.read, rate=summary.read / elapsed, rejected=summary.rejected)
+                progress.update(task, completed=summary.read, rate=summary.read / elapsed, rejected=summary.rejected, waiting="")
 
+        transport.on_wait = lambda waited, budget: progress.update(task, waiting=_waiting_message(waited, budget))  # type: ignore[attr-defined]
         return ingestion.run(files, on_record=tick)
+
+
+def _default_rejects() -> Path:
+    from datetime import datetime
+
+    return get_settings().rejects_folder / f"rejects-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
 
 
 @app.command("ingest")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
     mapping: Annotated[Path | None, typer.Option(help="CSV mapping for every CSV file (default: FILE.mapping.toml beside each).")] = None,
-    rejects: Annotated[Path, typer.Option(help="Where rejected records and field warnings are written (JSON Lines).")] = Path(
-        "rejects.jsonl"
-    ),
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where rejected records and field warnings are written (JSON Lines; default: a dated file under RCU_HOME/rejects/)."
+        ),
+    ] = None,
 ) -> None:
     """Validate, normalize and index source records. Exit code 1 when any record was rejected."""
+    from datetime import timedelta
+
+    from indexers.contract import ContractClock
+
     settings = get_settings()
+    rejects = rejects or _default_rejects()
     try:
-        files = SourceFiles.discover(paths, mapping)
+        files = SourceFiles.discover(paths, mapping, written=(rejects,))
     except ReaderError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     if files.skipped:
         typer.echo(f"skipped, not source files: {', '.join(str(p) for p in files.skipped)}")
+    if files.own:
+        typer.echo(f"skipped, written by rcu: {', '.join(str(p) for p in files.own)}")
     client = bulk_client(settings)
     try:
         with RejectsReport(rejects) as report:
@@ -107,6 +131,7 @@ def ingest(
                     settings.records_shards,
                     settings.ingest_threads,
                     tuple(_resolution_config().extra_identifiers),
+                    ContractClock(timedelta(seconds=settings.future_margin_s)),
                 ),
                 files,
             )
@@ -120,8 +145,8 @@ def ingest(
     finally:
         client.close()
     typer.echo(summary.line())
-    if summary.rejected or summary.warnings:
-        typer.echo(f"rejected records and field warnings: {rejects}")
+    if summary.rejected or summary.warnings or summary.ties:
+        typer.echo(f"rejected records, field warnings and ties: {rejects}")
     if summary.rejected:
         raise typer.Exit(EXIT_REJECTED)
 
@@ -275,7 +300,7 @@ def demo(
         base = f"http://127.0.0.1:{port}"
         typer.echo(f"API: {base}/docs · try: curl -H 'X-API-Key: {DEMO_KEYS['counter']}' '{base}/v1/search?q=dup+jea'")
         typer.echo("demo API keys (demo only): " + " · ".join(f"{role}={key}" for role, key in DEMO_KEYS.items()))
-        serve(host="127.0.0.1", port=port)
+        serve(host="127.0.0.1", port=port, demo_policy=True)
 
 
 @app.command("reindex")
@@ -294,13 +319,23 @@ def reindex() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo_policy: Annotated[
+        bool, typer.Option("--demo-policy", help="Serve the demo policy, whose keys are in the README (loopback only).")
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs)."""
+    """Serve the HTTP API (OpenAPI at /docs). Needs an access policy (RCU_POLICY) or --demo-policy."""
     import uvicorn
 
     from api.app import create_app
+    from api.policy import PolicyRefused, serving_policy
 
-    application = create_app(get_settings())
+    settings = get_settings()
+    try:
+        policy = serving_policy(settings, demo_policy, host)
+    except PolicyRefused as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    application = create_app(settings, policy)
     # What start-up built lives as long as the process: out of the cyclic collector's full passes,
     # which otherwise stall a look-up now and then (bench/RESULTS.md: p99 ~100 → ~55 ms at 10 clients).
     gc.collect()

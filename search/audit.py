@@ -1,6 +1,8 @@
 """The audit trail: every customer a caller sees is recorded — who, which role, when, which
-customer, through which action and query. Append-only: entries are created with ids of their own
-and never updated; the API offers no way to change them."""
+customers (household members shown included), through which action and query — and so is every
+look-up that found nothing, was refused or failed, and every record pushed, with its outcome.
+Append-only: entries are created with ids of their own and never updated; the API offers no way
+to change them."""
 
 from __future__ import annotations
 
@@ -22,17 +24,27 @@ AUDIT_MAPPINGS = {
         "action": {"type": "keyword"},
         "customer_ids": {"type": "keyword"},
         "query": {"type": "keyword", "ignore_above": 512},
+        "outcome": {"type": "keyword"},
     },
 }
+OUTCOMES = {
+    "found": "customers were shown",
+    "nothing": "nothing was found",
+    "refused": "the caller's role or key may not do what was asked",
+    "error": "what was asked was not understood (a 422)",
+    "redirected": "a merged-away customer id, sent on to its survivor",
+}
+"""Look-up outcomes; a record push records its ingest outcome (indexed, unchanged, stale, deleted) or `rejected`."""
 
 
 @dataclass
 class AuditEntry:
     caller: str
     role: str
-    action: str  # search, card, customer, record
+    action: str  # search, card, customer, record, audit
     customer_ids: list[str]
     query: str | None = None
+    outcome: str = "found"  # OUTCOMES, or a pushed record's ingest outcome
 
 
 # Entries are read only through audit_entries, which refreshes first: no periodic refresh to pay
@@ -49,6 +61,7 @@ async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None
         )
     else:
         await client.indices.put_settings(index=names.audit, body={"index": AUDIT_REFRESH})
+        await client.indices.put_mapping(index=names.audit, body=AUDIT_MAPPINGS)  # fields added since it was created
 
 
 class AuditFailed(Exception):

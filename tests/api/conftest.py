@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
 from api.app import create_app
-from api.policy import DEMO_KEYS
+from api.policy import DEMO_KEYS, DEMO_POLICY, Policy
 from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
@@ -43,7 +43,7 @@ def api_settings(
 
 @pytest.fixture(scope="session")
 def api(api_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(api_settings)) as client:
+    with TestClient(create_app(api_settings, Policy.load(DEMO_POLICY))) as client:
         yield client
 
 
@@ -70,7 +70,9 @@ def serve_in_thread(settings: Settings) -> tuple[str, Callable[[], None]]:
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, Policy.load(DEMO_POLICY)), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
