@@ -13,6 +13,7 @@ refuse a whole bulk request, the request is split in halves until the culprit st
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -90,6 +91,13 @@ def index_one(
         conflict = parse_conflict(str(error.info))
         return normalized, conflict.outcome if conflict else "stale"
     return normalized, "deleted" if normalized.deleted else "indexed"
+
+
+def _refusal_reason(error: Exception) -> str:
+    """The node's reason for refusing a whole request, without the long values it quotes (ids)."""
+    info = getattr(error, "info", None)
+    reason = info.get("error", {}).get("reason") if isinstance(info, dict) and isinstance(info.get("error"), dict) else None
+    return re.sub(r"\[[^\]]{40,}\]", "[…]", str(reason or error))[:300]
 
 
 class Ingestion:
@@ -209,7 +217,7 @@ class Ingestion:
         entry = self._take(result.get("_id", ""))
         status = result.get("status", 0)
         if "exception" in result and status in REFUSED_AS_A_WHOLE:
-            entry.refusal = str(result.get("error", ""))[:300]
+            entry.refusal = _refusal_reason(result["exception"])
             self._refused.append(entry)  # the whole request was refused: this record may be innocent
             return
         if retry_when_busy and status == BUSY:
@@ -257,8 +265,8 @@ class Ingestion:
             if on_record:
                 on_record(self.summary)
         busy, self._busy = self._busy, []
-        self._send(busy, max_retries=8)
         refused, self._refused = self._refused, []
+        refused += self._send(busy, max_retries=8)
         self._isolate(refused)
 
     def _send(self, entries: list[_InFlight], max_retries: int = 0) -> list[_InFlight]:

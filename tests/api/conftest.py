@@ -55,23 +55,23 @@ def as_role(api: TestClient) -> Callable[[str], TestClient]:
         def __init__(self, role: str) -> None:
             self.headers = {"X-API-Key": DEMO_KEYS[role]}
 
-        def get(self, url: str, **kwargs: object):
-            return api.get(url, headers=self.headers, **kwargs)
+        def get(self, url: str, headers: dict[str, str] | None = None, **kwargs: object):
+            return api.get(url, headers={**self.headers, **(headers or {})}, **kwargs)
 
-        def post(self, url: str, **kwargs: object):
-            return api.post(url, headers=self.headers, **kwargs)
+        def post(self, url: str, headers: dict[str, str] | None = None, **kwargs: object):
+            return api.post(url, headers={**self.headers, **(headers or {})}, **kwargs)
 
     return RoleClient  # type: ignore[return-value]
 
 
-def serve_in_thread(settings: Settings) -> tuple[str, Callable[[], None]]:
+def serve_in_thread(settings: Settings, log_level: str = "warning") -> tuple[str, Callable[[], None]]:
     """The API served by uvicorn on a free port; returns its URL and how to stop it."""
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, Policy.load(DEMO_POLICY)), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(settings, Policy.load(DEMO_POLICY)), host="127.0.0.1", port=port, log_level=log_level)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
