@@ -35,12 +35,15 @@ def _nested(levels: int) -> Any:
 
 
 instants = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=ZONES).map(lambda d: d.isoformat())
+edge_dates = st.sampled_from(
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z", "1900-01-01", "2999-01-01", "", " ", "demain"]
+)
 date_shapes = st.one_of(
+    edge_dates,
     instants,
     st.dates().map(lambda d: d.isoformat()),
     st.dates().map(lambda d: d.strftime("%d/%m/%Y")),
     st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2026, 1, 1)).map(lambda d: d.isoformat() + "Z"),
-    st.sampled_from(["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z", "2999-01-01", "", " ", "demain"]),
 )
 ids = st.one_of(
     st.text(min_size=1, max_size=40),
@@ -48,7 +51,7 @@ ids = st.one_of(
     st.text(alphabet="€é漢𝄞", min_size=100, max_size=260),
     st.text(max_size=300),
 )
-any_value = st.one_of(json_values, date_shapes, ids, st.text(min_size=900, max_size=1100), st.integers(1, 40).map(_nested))
+any_value = st.one_of(json_values, date_shapes, ids, st.text(min_size=900, max_size=1100), st.integers(1, 300).map(_nested))
 
 plausible_text = st.one_of(st.text(max_size=60), st.text(alphabet="abcdéèà -'", max_size=30))
 plausible_records = st.fixed_dictionaries(
@@ -71,9 +74,16 @@ hostile_records = st.fixed_dictionaries(
     },
 )
 records = st.one_of(plausible_records, plausible_records, hostile_records)
+edge_records = st.one_of(
+    st.builds(lambda record, at: {**record, "updated_at": at}, plausible_records, edge_dates),
+    st.builds(lambda record, levels: {**record, "note": _nested(levels)}, plausible_records, st.integers(200, 400)),
+    st.builds(lambda record, size: {**record, "source_id": "€" * size}, plausible_records, st.integers(160, 260)),
+)
+"""A plausible record with one value at an edge of the contract (dates out of range, deep nesting, long ids)."""
 """Records as dicts; `line_bytes` writes them as a JSON Lines line."""
 
 raw_lines = st.one_of(
+    edge_records.map(lambda record: line_bytes(record)),
     records.map(lambda record: line_bytes(record)),
     records.map(lambda record: line_bytes(record)),
     records.map(lambda record: line_bytes(record)),

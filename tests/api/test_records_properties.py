@@ -9,13 +9,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.contract_strategies import raw_lines
+from tests.contract_strategies import edge_records, line_bytes, raw_lines
 
 RoleClient = Callable[[str], Any]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(body=raw_lines, role=st.sampled_from(["steward", "integrator"]))
+@given(body=st.one_of(raw_lines, edge_records.map(line_bytes)), role=st.sampled_from(["steward", "integrator"]))
 def test_any_pushed_body_is_answered_2xx_or_4xx_with_a_reason(as_role: RoleClient, body: bytes, role: str) -> None:
     response = as_role(role).post("/v1/records", content=body, headers={"Content-Type": "application/json"})
     assert 200 <= response.status_code < 500, (response.status_code, response.text)

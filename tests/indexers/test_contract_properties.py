@@ -16,16 +16,17 @@ from indexers.contract import RecordRejected, validate_record
 from indexers.report import OUTCOMES
 from search.indices import IndexNames
 from tests.conftest import Ingest
-from tests.contract_strategies import raw_lines, records
+from tests.contract_strategies import edge_records, line_bytes, raw_lines, records
 
 EXAMPLES = itertools.count()
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(lines=st.lists(raw_lines, min_size=1, max_size=8))
+@given(lines=st.lists(raw_lines, max_size=6), edge=edge_records, where=st.integers(0, 6))
 def test_every_line_of_any_file_is_accounted_for_and_its_neighbours_indexed(
-    ingest: Ingest, opensearch: OpenSearch, names: IndexNames, tmp_path: Path, lines: list[bytes]
+    ingest: Ingest, opensearch: OpenSearch, names: IndexNames, tmp_path: Path, lines: list[bytes], edge: dict, where: int
 ) -> None:
+    lines.insert(where, line_bytes(edge))  # every file holds at least one value at an edge of the contract
     run = next(EXAMPLES)
     before = f'{{"source": "crm", "source_id": "before-{run}", "family_name": "Avant"}}'.encode()
     after = f'{{"source": "crm", "source_id": "after-{run}", "family_name": "Après"}}'.encode()
