@@ -26,9 +26,8 @@ class Corpus:
 
 def corpus(knobs: Knobs, seed: int = 1) -> Corpus:
     """People and their records, the same for the same knobs and seed."""
-    rng = random.Random(f"{seed}")
-    population = build_population(knobs, rng)
-    return Corpus(population, Renderer(knobs, rng).records(population.people))
+    population = build_population(knobs, random.Random(f"{seed}/people"))
+    return Corpus(population, Renderer(knobs, seed).records(population.people))
 
 
 def robustness_dataset(knobs: Knobs, seed: int = 1, name: str = "robustness") -> Dataset:

@@ -101,4 +101,5 @@ class Geography:
 
     def mobile(self, unverifiable: bool) -> str:
         prefix = self.rng.choice(UNVERIFIABLE_MOBILE_PREFIXES if unverifiable else VALID_MOBILE_PREFIXES)
-        return prefix + "".join(str(self.rng.randrange(10)) for _ in range(10 - len(prefix)))
+        # As many draws whatever the prefix: the share of unverifiable numbers changes nothing else.
+        return (prefix + "".join(str(self.rng.randrange(10)) for _ in range(7)))[:10]

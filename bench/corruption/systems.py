@@ -77,18 +77,24 @@ class RenderedRecord:
 class Renderer:
     """Turns people into the records of every system, from one seeded generator."""
 
-    def __init__(self, knobs: Knobs, rng: random.Random) -> None:
-        self.knobs, self.rng = knobs, rng
+    def __init__(self, knobs: Knobs, seed: int) -> None:
+        self.knobs, self.seed = knobs, seed
+        self.rng = random.Random(seed)
         self.window_days = round(365.25 * knobs.timeline_years)
         self.counters: dict[str, int] = {}
 
     def records(self, people: list[Person]) -> list[RenderedRecord]:
+        """Each person's systems, and each record's errors, come from their own random stream: a
+        knob that changes how records are damaged leaves who is in which system as it was."""
         records: list[RenderedRecord] = []
         for person in people:
-            held = [channel for channel in CHANNELS if self.rng.random() < channel.presence] or [CHANNELS[0]]
+            held_by = random.Random(f"{self.seed}/{person.person_id}")
+            held = [channel for channel in CHANNELS if held_by.random() < channel.presence] or [CHANNELS[0]]
             for channel in held:
-                copies = 2 if self.rng.random() < channel.duplicates else 1
-                records.extend(self.record(person, channel) for _ in range(copies))
+                copies = 2 if held_by.random() < channel.duplicates else 1
+                for copy in range(copies):
+                    self.rng = random.Random(f"{self.seed}/{person.person_id}/{channel.name}/{copy}")
+                    records.append(self.record(person, channel))
         return records
 
     def seen_on(self, channel: Channel) -> date:
