@@ -100,6 +100,8 @@ class Geography:
                 return number
 
     def mobile(self, unverifiable: bool) -> str:
-        prefix = self.rng.choice(UNVERIFIABLE_MOBILE_PREFIXES if unverifiable else VALID_MOBILE_PREFIXES)
-        # As many draws whatever the prefix: the share of unverifiable numbers changes nothing else.
+        # As many draws whatever the prefix (one float, seven digits; rng.choice's draws depend on the
+        # length of the list): the share of unverifiable numbers changes nothing else.
+        prefixes = UNVERIFIABLE_MOBILE_PREFIXES if unverifiable else VALID_MOBILE_PREFIXES
+        prefix = prefixes[int(self.rng.random() * len(prefixes))]
         return (prefix + "".join(str(self.rng.randrange(10)) for _ in range(7)))[:10]
