@@ -77,11 +77,11 @@ class PeopleFactory:
         return Timeline(list(zip([date.min, *dates], values, strict=True)))
 
     def mobile(self) -> str:
-        while True:
-            number = self.geography.mobile(self.rng.random() < self.knobs.unverifiable_phone_share)
-            if number not in self.used_mobiles:
-                self.used_mobiles.add(number)
-                return number
+        number = self.geography.mobile(self.rng.random() < self.knobs.unverifiable_phone_share)
+        while number in self.used_mobiles:  # the next free number: no extra draw, so knobs do not shift the stream
+            number = f"{int(number) + 1:010d}"
+        self.used_mobiles.add(number)
+        return number
 
     def email(self, given: str, family: str, birth: date, provider: str | None = None) -> str:
         g, f = ascii_word(given), ascii_word(family)
