@@ -51,8 +51,11 @@ def _scores(assignment: dict[str, str], dataset: Any) -> dict[str, Any]:
     metrics = pair_metrics(assignment, dataset.truth)
     households, homonyms = _related(dataset)
     return {
-        "precision": metrics.precision, "recall": metrics.recall, "f1": metrics.f1,
-        "households": _merged(assignment, dataset, households), "homonyms": _merged(assignment, dataset, homonyms),
+        "precision": metrics.precision,
+        "recall": metrics.recall,
+        "f1": metrics.f1,
+        "households": _merged(assignment, dataset, households),
+        "homonyms": _merged(assignment, dataset, homonyms),
     }
 
 
@@ -64,8 +67,13 @@ def _blocking(records: list[Any], pairs: Any, truth: dict[str, str]) -> tuple[fl
     for record_id in ids:
         by_entity.setdefault(truth[record_id], []).append(record_id)
     true_pairs = sum(len(group) * (len(group) - 1) // 2 for group in by_entity.values())
-    missed = [(a, b) for group in by_entity.values() for n, a in enumerate(group) for b in group[n + 1 :]
-              if (a, b) not in compared and (b, a) not in compared]
+    missed = [
+        (a, b)
+        for group in by_entity.values()
+        for n, a in enumerate(group)
+        for b in group[n + 1 :]
+        if (a, b) not in compared and (b, a) not in compared
+    ]
     recall = (true_pairs - len(missed)) / true_pairs if true_pairs else 1.0
     return recall, len(pairs) / len(records) if records else 0.0, missed
 
@@ -92,7 +100,9 @@ def worker(system: str, knobs: Knobs, seed: int) -> None:
         result.update(_scores(assignment, dataset))
         recall, per_record, missed = _blocking(features, resolution.scored.pairs, dataset.truth)
         possible = getattr(resolution, "possible_matches", None)
-        result.update(blocking_recall=recall, candidates_per_record=per_record, possible_matches=None if possible is None else len(possible))
+        result.update(
+            blocking_recall=recall, candidates_per_record=per_record, possible_matches=None if possible is None else len(possible)
+        )
         result["examples"] = _examples(dataset, assignment, missed)
     else:
         from bench.splink_runner import run_splink
@@ -134,7 +144,9 @@ def settings(knobs: list[str], baseline: Knobs) -> list[tuple[str, float]]:
 
 
 def run(system: str, knob: str, value: float, people: int, seed: int) -> dict[str, Any] | str:
-    child = run_measured([sys.executable, "-m", "bench.robustness", "--worker", system, knob, str(value), "--people", str(people), "--seed", str(seed)])
+    child = run_measured(
+        [sys.executable, "-m", "bench.robustness", "--worker", system, knob, str(value), "--people", str(people), "--seed", str(seed)]
+    )
     lines = [line for line in child.output.splitlines() if line.startswith("{")]
     if child.returncode or not lines:
         return f"failed: {child.output.strip()[-300:]}"
@@ -148,9 +160,11 @@ def _share(counts: list[int]) -> str:
     return f"{100 * merged / pairs:.2f}% ({merged}/{pairs})" if pairs else "-"
 
 
-HEADER = (f"{'knob':<25} {'value':>6} {'records':>7} {'F1':>6} {'prec':>6} {'recall':>6} {'block.rec':>9} {'cand/rec':>8} "
-          f"{'household merged':>17} {'homonym merged':>17} {'possible':>8} {'splink F1':>9} {'thr':>5} {'splink household':>17} "
-          f"{'splink homonym':>17} {'rcu s':>6} {'splink s':>8}")
+HEADER = (
+    f"{'knob':<25} {'value':>6} {'records':>7} {'F1':>6} {'prec':>6} {'recall':>6} {'block.rec':>9} {'cand/rec':>8} "
+    f"{'household merged':>17} {'homonym merged':>17} {'possible':>8} {'splink F1':>9} {'thr':>5} {'splink household':>17} "
+    f"{'splink homonym':>17} {'rcu s':>6} {'splink s':>8}"
+)
 
 
 def row(knob: str, value: float, rcu: dict[str, Any] | str, splink: dict[str, Any] | str | None) -> str:
@@ -158,14 +172,18 @@ def row(knob: str, value: float, rcu: dict[str, Any] | str, splink: dict[str, An
     if isinstance(rcu, str):
         return f"{label} rcu {rcu}"
     possible = "n/a" if rcu["possible_matches"] is None else str(rcu["possible_matches"])
-    text = (f"{label} {rcu['records']:>7} {rcu['f1']:>6.4f} {rcu['precision']:>6.4f} {rcu['recall']:>6.4f} {rcu['blocking_recall']:>9.4f} "
-            f"{rcu['candidates_per_record']:>8.1f} {_share(rcu['households']):>17} {_share(rcu['homonyms']):>17} {possible:>8}")
+    text = (
+        f"{label} {rcu['records']:>7} {rcu['f1']:>6.4f} {rcu['precision']:>6.4f} {rcu['recall']:>6.4f} {rcu['blocking_recall']:>9.4f} "
+        f"{rcu['candidates_per_record']:>8.1f} {_share(rcu['households']):>17} {_share(rcu['homonyms']):>17} {possible:>8}"
+    )
     if splink is None:
         return f"{text} {'-':>9} {'-':>5} {'-':>17} {'-':>17} {rcu['seconds']:>6.1f} {'-':>8}"
     if isinstance(splink, str):
         return f"{text} splink {splink}"
-    return (f"{text} {splink['f1']:>9.4f} {splink['threshold']:>5g} {_share(splink['households']):>17} {_share(splink['homonyms']):>17} "
-            f"{rcu['seconds']:>6.1f} {splink['seconds']:>8.1f}")
+    return (
+        f"{text} {splink['f1']:>9.4f} {splink['threshold']:>5g} {_share(splink['households']):>17} {_share(splink['homonyms']):>17} "
+        f"{rcu['seconds']:>6.1f} {splink['seconds']:>8.1f}"
+    )
 
 
 def main() -> None:

@@ -40,8 +40,18 @@ class Knobs:
     def clean(self) -> Knobs:
         """No error at all: every value a system holds is the person's, as of the system's date
         (the model's identity; formats still vary, which normalization must absorb)."""
-        return replace(self, typo_rate=0.0, initials_share=0.0, nickname_share=0.0, swap_share=0.0, maiden_share=0.0,
-                       sparse_share=0.0, missing_rate=0.0, timeline_years=0.0, legacy_field_width=0)
+        return replace(
+            self,
+            typo_rate=0.0,
+            initials_share=0.0,
+            nickname_share=0.0,
+            swap_share=0.0,
+            maiden_share=0.0,
+            sparse_share=0.0,
+            missing_rate=0.0,
+            timeline_years=0.0,
+            legacy_field_width=0,
+        )
 
 
 # The sweep: each knob's settings, the baseline's value among them (bench.robustness).

@@ -58,7 +58,7 @@ class Population:
 
 
 def ascii_word(text: str) -> str:
-    """"Lefèvre Da-Silva" → "lefevredasilva": what people write in an e-mail address."""
+    """ "Lefèvre Da-Silva" → "lefevredasilva": what people write in an e-mail address."""
     bare = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return "".join(ch for ch in bare if ch.isalnum())
 
@@ -79,5 +79,14 @@ class Snapshot:
 
 
 def snapshot(person: Person, day: date) -> Snapshot:
-    return Snapshot(person.given, person.family_at(day), person.birth_name_at(day), person.sex, person.birth_date,
-                    person.addresses.at(day), person.mobiles.at(day), person.landline.at(day), person.emails.at(day))
+    return Snapshot(
+        person.given,
+        person.family_at(day),
+        person.birth_name_at(day),
+        person.sex,
+        person.birth_date,
+        person.addresses.at(day),
+        person.mobiles.at(day),
+        person.landline.at(day),
+        person.emails.at(day),
+    )

@@ -85,8 +85,18 @@ class PeopleFactory:
 
     def email(self, given: str, family: str, birth: date, provider: str | None = None) -> str:
         g, f = ascii_word(given), ascii_word(family)
-        local = self.rng.choice((f"{g}.{f}", f"{g[0]}{f}", f"{g}{f}", f"{f}.{g}", f"{g}.{f}{self.rng.randint(1, 99)}",
-                                 f"{g}_{f}", f"{f}{birth.year}", f"{g}{birth.year % 100:02d}"))
+        local = self.rng.choice(
+            (
+                f"{g}.{f}",
+                f"{g[0]}{f}",
+                f"{g}{f}",
+                f"{f}.{g}",
+                f"{g}.{f}{self.rng.randint(1, 99)}",
+                f"{g}_{f}",
+                f"{f}{birth.year}",
+                f"{g}{birth.year % 100:02d}",
+            )
+        )
         provider = provider or self.rng.choices([p for p, _ in EMAIL_PROVIDERS], [w for _, w in EMAIL_PROVIDERS])[0]
         address = f"{local}@{provider}"
         while address in self.used_emails:
@@ -105,18 +115,38 @@ class PeopleFactory:
             if switched:  # the same mailbox under its old name until the switch
                 old = f"{local}@wanadoo.fr"
                 self.used_emails.add(old)
-                timeline.changes = [(start, old if start < switched[0] and value == present else value) for start, value in timeline.changes]
+                timeline.changes = [
+                    (start, old if start < switched[0] and value == present else value) for start, value in timeline.changes
+                ]
                 timeline.changes.append((switched[0], present))
                 timeline.changes.sort(key=lambda change: change[0])
         return timeline
 
     # People
-    def person(self, sex: str, family: str, home: Timeline[Address], birth: date, given: str | None = None,
-               household: str = "", landline: Timeline[str] | None = None) -> Person:
+    def person(
+        self,
+        sex: str,
+        family: str,
+        home: Timeline[Address],
+        birth: date,
+        given: str | None = None,
+        household: str = "",
+        landline: Timeline[str] | None = None,
+    ) -> Person:
         given = given or self.given_name(sex)
         mobiles = self.changes(NEW_MOBILES_PER_YEAR, self.mobile(), self.mobile)
-        person = Person(f"P{len(self.people) + 1:06d}", sex, given, family, birth, home, mobiles,
-                        self.emails(given, family, birth), landline or Timeline([(date.min, "")]), household)
+        person = Person(
+            f"P{len(self.people) + 1:06d}",
+            sex,
+            given,
+            family,
+            birth,
+            home,
+            mobiles,
+            self.emails(given, family, birth),
+            landline or Timeline([(date.min, "")]),
+            household,
+        )
         self.people.append(person)
         return person
 
@@ -164,14 +194,29 @@ class PeopleFactory:
         wife.married_on = married[0] if married else date.min
         if married:  # before the wedding she lived elsewhere, under her own name
             own_home = self.geography.address()
-            wife.addresses = Timeline([(date.min, own_home), *[(s, a) for s, a in husband.addresses.changes if s >= married[0]],
-                                       (married[0], husband.addresses.at(married[0]))])
+            wife.addresses = Timeline(
+                [
+                    (date.min, own_home),
+                    *[(s, a) for s, a in husband.addresses.changes if s >= married[0]],
+                    (married[0], husband.addresses.at(married[0])),
+                ]
+            )
             wife.addresses.changes.sort(key=lambda change: change[0])
-            wife.landline = Timeline([(date.min, ""), (married[0], husband.landline.at(married[0])),
-                                      *[(s, n) for s, n in husband.landline.changes if s > married[0]]])
+            wife.landline = Timeline(
+                [
+                    (date.min, ""),
+                    (married[0], husband.landline.at(married[0])),
+                    *[(s, n) for s, n in husband.landline.changes if s > married[0]],
+                ]
+            )
             maiden_email = self.email(wife.given, wife.maiden, wife.birth_date)
-            wife.emails = Timeline([(date.min, maiden_email), *[(s, e) for s, e in wife.emails.changes[1:] if s > married[0]],
-                                    (married[0], wife.emails.at(TODAY))])
+            wife.emails = Timeline(
+                [
+                    (date.min, maiden_email),
+                    *[(s, e) for s, e in wife.emails.changes[1:] if s > married[0]],
+                    (married[0], wife.emails.at(TODAY)),
+                ]
+            )
             wife.emails.changes.sort(key=lambda change: change[0])
 
     def namesakes(self) -> None:

@@ -59,11 +59,23 @@ SHOPS = ("paris", "lyon", "lille", "nantes", "marseille")
 CHANNELS: tuple[Channel, ...] = (
     Channel("crm", 0.55, _holds(0.85, 0.8, 0.85, 0.9, 0.95, 0.95, 0.9), duplicates=0.04, capitals=0.1),
     Channel("ecommerce", 0.45, _holds(0.35, 1.0, 0.7, 0.95, 0.98, 0.95, 0.6), seen=(0.5, 1.0), duplicates=0.08, typos=1.3, lower=0.3),
-    *(Channel(f"loyalty_{shop}", 0.12, _holds(0.5, 0.4, 0.5, 0.3, 0.9, 0.5, 0.5), typos=1.6, initials=2.0, card_prefix=f"29{n}")
-      for n, shop in enumerate(SHOPS)),
+    *(
+        Channel(f"loyalty_{shop}", 0.12, _holds(0.5, 0.4, 0.5, 0.3, 0.9, 0.5, 0.5), typos=1.6, initials=2.0, card_prefix=f"29{n}")
+        for n, shop in enumerate(SHOPS)
+    ),
     Channel("callcenter", 0.22, _holds(0.4, 0.3, 0.95, 0.5, 0.8, 0.6, 0.7), typos=1.2, phonetic=0.6, initials=1.5),
-    Channel("legacy", 0.30, _holds(0.9, 0.1, 0.7, 0.85, 0.95, 0.95, 0.95), seen=(0.0, 0.3), typos=1.0, ocr=0.5, capitals=0.9,
-            lower=0.0, landline_first=True, narrow_fields=True),
+    Channel(
+        "legacy",
+        0.30,
+        _holds(0.9, 0.1, 0.7, 0.85, 0.95, 0.95, 0.95),
+        seen=(0.0, 0.3),
+        typos=1.0,
+        ocr=0.5,
+        capitals=0.9,
+        lower=0.0,
+        landline_first=True,
+        narrow_fields=True,
+    ),
 )
 
 
@@ -107,8 +119,13 @@ class Renderer:
         self.counters[channel.name] = number = self.counters.get(channel.name, 0) + 1
         style = self.case_style(channel)
         given, family, birth_name = self.names(snap, channel, style)
-        payload: dict[str, Any] = {"source": channel.name, "source_id": f"{channel.name[:3].upper()}{number:06d}",
-                                   "given_name": given, "family_name": family, "birth_name": birth_name or None}
+        payload: dict[str, Any] = {
+            "source": channel.name,
+            "source_id": f"{channel.name[:3].upper()}{number:06d}",
+            "given_name": given,
+            "family_name": family,
+            "birth_name": birth_name or None,
+        }
         payload.update(self.other_fields(snap, channel, style))
         if channel.card_prefix:
             payload["loyalty_card"] = f"{channel.card_prefix}{self.rng.randrange(10**10):010d}"
@@ -151,8 +168,11 @@ class Renderer:
         for _ in range(errors):
             roll = self.rng.random()
             damage: Callable[..., str] = (
-                phonetic_variant if roll < channel.phonetic else
-                ocr_confusion if roll < channel.phonetic + channel.ocr else self.rng.choice(TYPING_ERRORS)
+                phonetic_variant
+                if roll < channel.phonetic
+                else ocr_confusion
+                if roll < channel.phonetic + channel.ocr
+                else self.rng.choice(TYPING_ERRORS)
             )
             name = damage(name, self.rng, self.knobs.typo_first_letter)
         return name

@@ -13,14 +13,55 @@ import unicodedata
 # AZERTY rows (French keyboards): a key's neighbours are beside it, and above or below it.
 _AZERTY_ROWS = ("azertyuiop", "qsdfghjklm", "wxcvbn")
 OCR_CONFUSIONS: tuple[tuple[str, str], ...] = (
-    ("rn", "m"), ("m", "rn"), ("O", "0"), ("o", "0"), ("l", "1"), ("I", "l"), ("i", "l"), ("cl", "d"), ("e", "c"), ("S", "5"), ("B", "8"),
+    ("rn", "m"),
+    ("m", "rn"),
+    ("O", "0"),
+    ("o", "0"),
+    ("l", "1"),
+    ("I", "l"),
+    ("i", "l"),
+    ("cl", "d"),
+    ("e", "c"),
+    ("S", "5"),
+    ("B", "8"),
 )
 # French spellings that sound alike, both ways.
 PHONETIC_SWAPS: tuple[tuple[str, str], ...] = (
-    ("ph", "f"), ("f", "ph"), ("ai", "é"), ("é", "ai"), ("ais", "ait"), ("au", "o"), ("eau", "o"), ("o", "au"), ("qu", "k"),
-    ("c", "k"), ("k", "c"), ("ch", "sh"), ("ll", "l"), ("l", "ll"), ("nn", "n"), ("n", "nn"), ("tt", "t"), ("t", "tt"),
-    ("ss", "s"), ("s", "ss"), ("rr", "r"), ("y", "i"), ("i", "y"), ("ez", "é"), ("er", "é"), ("ault", "ot"), ("ot", "ault"),
-    ("an", "en"), ("en", "an"), ("in", "ain"), ("ain", "in"), ("ei", "ai"), ("gu", "g"), ("oux", "ou"), ("ard", "ar"),
+    ("ph", "f"),
+    ("f", "ph"),
+    ("ai", "é"),
+    ("é", "ai"),
+    ("ais", "ait"),
+    ("au", "o"),
+    ("eau", "o"),
+    ("o", "au"),
+    ("qu", "k"),
+    ("c", "k"),
+    ("k", "c"),
+    ("ch", "sh"),
+    ("ll", "l"),
+    ("l", "ll"),
+    ("nn", "n"),
+    ("n", "nn"),
+    ("tt", "t"),
+    ("t", "tt"),
+    ("ss", "s"),
+    ("s", "ss"),
+    ("rr", "r"),
+    ("y", "i"),
+    ("i", "y"),
+    ("ez", "é"),
+    ("er", "é"),
+    ("ault", "ot"),
+    ("ot", "ault"),
+    ("an", "en"),
+    ("en", "an"),
+    ("in", "ain"),
+    ("ain", "in"),
+    ("ei", "ai"),
+    ("gu", "g"),
+    ("oux", "ou"),
+    ("ard", "ar"),
 )
 
 
@@ -114,7 +155,7 @@ def truncated(word: str, rng: random.Random) -> str:
 
 
 def initial(given: str, rng: random.Random) -> str:
-    """"Jean-Pierre" → "J.-P." or "JP" or "J."; "Camille" → "C." or "C"."""
+    """ "Jean-Pierre" → "J.-P." or "JP" or "J."; "Camille" → "C." or "C"."""
     parts = given.replace(" ", "-").split("-")
     if len(parts) > 1 and rng.random() < 0.5:
         return rng.choice(("-".join(p[0] + "." for p in parts), "".join(p[0] for p in parts).upper()))

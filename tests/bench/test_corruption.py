@@ -103,11 +103,19 @@ def test_sparse_records_hold_names_and_one_other_field() -> None:
 def test_the_same_seed_makes_the_same_records_in_any_process() -> None:
     assert [r.payload for r in corpus(SMALL, seed=10).records] == [r.payload for r in corpus(SMALL, seed=10).records]
     assert [r.payload for r in corpus(SMALL, seed=10).records] != [r.payload for r in corpus(SMALL, seed=11).records]
-    script = "import json; from bench.corruption.dataset import corpus; from bench.corruption.knobs import Knobs; " \
-             "print(json.dumps([r.payload for r in corpus(Knobs(people=100), seed=12).records]))"
+    script = (
+        "import json; from bench.corruption.dataset import corpus; from bench.corruption.knobs import Knobs; "
+        "print(json.dumps([r.payload for r in corpus(Knobs(people=100), seed=12).records]))"
+    )
     outputs = [
-        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": hash_seed},
-                       capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         for hash_seed in ("1", "2")
     ]
     assert json.loads(outputs[0]) == json.loads(outputs[1])
