@@ -107,11 +107,16 @@ class Probes:
         return f"{self.outcome(summary, [])}; stored copy: {self.city('crm:g')}"
 
     def same_time_change(self) -> str:
-        at = "2024-03-01"
-        self.ingest([self.record("h", city="Lyon", updated_at=at)])
-        summary, report = self.ingest([self.record("h", city="Paris", updated_at=at)])
-        ties = [entry for entry in report if entry["kind"] == "tie"]
-        return f"{self.outcome(summary, [])}, ties {summary.ties}{' (reported)' if ties else ''}; stored: {self.city('crm:h')}"
+        at = "2024-03-01"  # day precision: two changes in one day share it
+        self.ingest([self.record("h1", city="Lyon", updated_at=at)])
+        self.ingest([self.record("h2", city="Paris", updated_at=at)])
+        one_way, _ = self.ingest([self.record("h1", city="Paris", updated_at=at)])
+        other_way, report = self.ingest([self.record("h2", city="Lyon", updated_at=at)])
+        ties = sum(1 for entry in report if entry["kind"] == "tie")
+        return (
+            f"Lyon then Paris: {self.outcome(one_way, [])}, kept {self.city('crm:h1')}; "
+            f"Paris then Lyon: {self.outcome(other_way, [])} (ties={other_way.ties + one_way.ties}, {ties} tie line), kept {self.city('crm:h2')}"
+        )
 
     def undated_change(self) -> str:
         self.ingest([self.record("u", city="Lyon")])
@@ -205,13 +210,19 @@ class Probes:
         return ", ".join(answers)
 
     def household_audit(self, api: TestClient) -> str:
-        for hit in api.get("/v1/search", params={"q": "dupont", "limit": 50}, headers=self.key("steward")).json()["results"]:
-            view = api.get(f"/v1/customers/{hit['customer_id']}", headers=self.key("callcenter")).json()
-            if view["household"]:
-                entry = api.get("/v1/audit", params={"customer_id": hit["customer_id"]}, headers=self.key("admin")).json()["entries"][0]
-                shown = 1 + len(view["household"])
-                return f"{shown} customers shown, {len(entry['customer_ids'])} in the audit entry"
-        return "no household found among the Duponts"
+        households = self.client.search(
+            index=self.names.customers,
+            body={"size": 0, "aggs": {"households": {"terms": {"field": "household_key", "min_doc_count": 2, "size": 1}}}},
+        )["aggregations"]["households"]["buckets"]
+        if not households:
+            return "no household in the data set"
+        member = self.client.search(
+            index=self.names.customers, body={"query": {"term": {"household_key": households[0]["key"]}}, "size": 1}
+        )
+        customer_id = member["hits"]["hits"][0]["_source"]["customer_id"]
+        view = api.get(f"/v1/customers/{customer_id}", headers=self.key("callcenter")).json()
+        entry = api.get("/v1/audit", params={"customer_id": customer_id}, headers=self.key("admin")).json()["entries"][0]
+        return f"{1 + len(view['household'])} customers shown, {len(entry['customer_ids'])} in the audit entry"
 
     def audit_misses(self, api: TestClient) -> str:
         api.get("/v1/search", params={"q": "zzqx wvyk"}, headers=self.key("counter"))
@@ -303,7 +314,11 @@ class Probes:
             ("2. JSON nested 300 deep, `updated_at` 0001-01-01+01:00", "rejects, no traceback, neighbours indexed", self.deep_and_year_one),
             ("3. `rcu ingest .` where rejects files lie", "rcu's files skipped by name and identity", self.own_rejects_file),
             ("4a. deletion with the same `updated_at`", "deleted", self.same_time_deletion),
-            ("4b. change with the same `updated_at` (day precision)", "decided by content, tie reported", self.same_time_change),
+            (
+                "4b. change with the same `updated_at`, in both orders",
+                "same copy kept either way; the loser reported as a tie",
+                self.same_time_change,
+            ),
             ("4c. undated record changed, then deleted", "indexed, then deleted", self.undated_change),
             ("5a. file: deletion dated 2999-01-01", "rejected: too far in the future", self.future_in_file),
             ("5b. integrator key deletes `crm:…`; pushes 2999", "403 (not its source); 422", self.with_api(self.integrator_deletes_crm)),
