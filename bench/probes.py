@@ -108,15 +108,15 @@ class Probes:
 
     def same_time_change(self) -> str:
         at = "2024-03-01"  # day precision: two changes in one day share it
-        self.ingest([self.record("h1", city="Lyon", updated_at=at)])
-        self.ingest([self.record("h2", city="Paris", updated_at=at)])
-        one_way, _ = self.ingest([self.record("h1", city="Paris", updated_at=at)])
-        other_way, report = self.ingest([self.record("h2", city="Lyon", updated_at=at)])
-        ties = sum(1 for entry in report if entry["kind"] == "tie")
-        return (
-            f"Lyon then Paris: {self.outcome(one_way, [])}, kept {self.city('crm:h1')}; "
-            f"Paris then Lyon: {self.outcome(other_way, [])} (ties={other_way.ties + one_way.ties}, {ties} tie line), kept {self.city('crm:h2')}"
-        )
+        lyon, paris = self.record("h", city="Lyon", updated_at=at), self.record("h", city="Paris", updated_at=at)
+        kept, ties = [], 0
+        for n, (first, second) in enumerate(((lyon, paris), (paris, lyon))):
+            names = IndexNames(f"{self.names.prefix}-tie-{n}")
+            self.ingest([first], names)
+            _, report = self.ingest([second], names)
+            ties += sum(1 for entry in report if entry["kind"] == "tie")
+            kept.append(self.client.get(index=names.records, id="crm:h")["_source"]["city"])
+        return f"Lyon then Paris kept {kept[0]}, Paris then Lyon kept {kept[1]}; {ties} tie reported"
 
     def undated_change(self) -> str:
         self.ingest([self.record("u", city="Lyon")])
