@@ -59,7 +59,7 @@ def get_records(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]
     ids = sorted(set(record_ids))
     if not ids:
         return []
-    response = client.mget(index=names.records, body={"ids": ids}, _source_includes=SOURCE_FIELDS + ["deleted"])
+    response = client.mget(index=names.records, body={"ids": ids}, _source_includes=[*SOURCE_FIELDS, "deleted"])
     return [doc["_source"] for doc in response["docs"] if doc.get("found") and not doc["_source"].get("deleted")]
 
 

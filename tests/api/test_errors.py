@@ -4,6 +4,7 @@ The node stays up: the path to it is cut by stopping a TCP relay in front of it.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -37,17 +38,13 @@ class Relay:
 
     def stop(self) -> None:
         if self.listener:
-            try:
+            with contextlib.suppress(OSError):
                 self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread up
-            except OSError:
-                pass
             self.listener.close()
             self.listener = None
         for connection in self.connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             connection.close()
         self.connections.clear()
 
@@ -71,10 +68,8 @@ class Relay:
             pass
         finally:
             for side in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     side.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 @pytest.fixture
