@@ -14,9 +14,8 @@ from opensearchpy import AsyncOpenSearch
 from search.access import CUSTOMER_PATHS, FieldAccess, apply_masks
 from search.highlights import highlight_customer
 from search.indices import IndexNames
+from search.name_query import name_query
 from search.query_parser import ParsedQuery
-from search.records import name_query
-from search.resolve.store import redirect_query
 
 
 def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
@@ -30,7 +29,7 @@ def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] |
     if parsed.names:
         if not access.can_search("names"):
             return None
-        by_name = name_query(parsed.names, "full_name", filters=[])
+        by_name = name_query(parsed.names, "full_name")
         by_name["bool"]["_name"] = "names"
         must.append(by_name)
     for kind in ("postcode", "birth_date"):
@@ -143,14 +142,3 @@ async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: 
         )
         household = [apply_masks(hit["_source"], access.masks) for hit in others["hits"]["hits"]]
     return Customer360(apply_masks(customer, access.masks), records, household)
-
-
-async def surviving_customer_id(client: AsyncOpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
-    """Where a merged-away customer id lives now, following merge chains, or None."""
-    current = customer_id
-    for _ in range(max_hops):
-        hits = (await client.search(index=names.redirects, body=redirect_query(current), ignore_unavailable=True))["hits"]["hits"]
-        if not hits:
-            break
-        current = hits[0]["_source"]["new_id"]
-    return current if current != customer_id else None
