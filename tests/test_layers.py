@@ -1,0 +1,65 @@
+"""Data flows one way (STYLE.md): no package imports from a package above its own, so a change
+at the bottom never needs one at the top. Read from the source with ast: no import is executed."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Bottom to top: a package may import its own level and those below it.
+LAYERS = ("settings", "analyzers", "search", "indexers", "api", "rcu")
+# Provisioning a node is operations, beside the CLI: it reads settings and builds its probe client
+# like everyone else; only the CLI (besides benchmarks and tests) starts or stops a node.
+PROVISIONING = "provisioning"
+PROVISIONING_MAY_IMPORT = ("settings", "search.client", PROVISIONING)
+MAY_IMPORT_PROVISIONING = ("rcu", PROVISIONING)
+PACKAGES = (*LAYERS, PROVISIONING)
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in a file, lazy ones inside functions included."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+    return found
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(f"{prefix}.")
+
+
+def wrong_way(importer: str, module: str) -> bool:
+    target = module.split(".")[0]
+    if target not in PACKAGES or target == importer:
+        return False
+    if importer == PROVISIONING:
+        return not any(_within(module, allowed) for allowed in PROVISIONING_MAY_IMPORT)
+    if target == PROVISIONING:
+        return importer not in MAY_IMPORT_PROVISIONING
+    return LAYERS.index(target) > LAYERS.index(importer)
+
+
+def test_no_package_imports_from_a_package_above_its_own() -> None:
+    against_the_flow = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line, module in imported_modules(path)
+        if wrong_way(package, module)
+    ]
+    assert against_the_flow == []
+
+
+def test_the_layer_check_sees_an_import_against_the_flow() -> None:
+    assert wrong_way("search", "indexers.push.RecordPusher")
+    assert wrong_way("analyzers", "search.client.sync_client")
+    assert wrong_way("api", "provisioning.process.start_node")
+    assert wrong_way("provisioning", "search.indices.IndexNames")
+    assert not wrong_way("provisioning", "search.client.sync_client")
+    assert not wrong_way("rcu", "api.app.create_app")
+    assert not wrong_way("search", "analyzers.index_settings.records_index_body")
