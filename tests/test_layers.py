@@ -16,6 +16,7 @@ PROVISIONING = "provisioning"
 PROVISIONING_MAY_IMPORT = ("settings", "search.client", PROVISIONING)
 MAY_IMPORT_PROVISIONING = ("rcu", PROVISIONING)
 PACKAGES = (*LAYERS, PROVISIONING)
+FIRST_PARTY = (*PACKAGES, "bench", "tests")
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -26,6 +27,17 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
             found.extend((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+    return found
+
+
+def modules_imported_from(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import naming a module: `import a.b` and `from a.b import c` give a.b."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
     return found
 
 
@@ -63,3 +75,17 @@ def test_the_layer_check_sees_an_import_against_the_flow() -> None:
     assert not wrong_way("provisioning", "search.client.sync_client")
     assert not wrong_way("rcu", "api.app.create_app")
     assert not wrong_way("search", "analyzers.index_settings.records_index_body")
+
+
+def test_every_first_party_import_names_a_module_that_exists() -> None:
+    """A module renamed or moved is renamed at every import, lazy ones and benchmarks included."""
+    missing = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for package in FIRST_PARTY
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line, module in modules_imported_from(path)
+        if module.split(".")[0] in FIRST_PARTY
+        and not (ROOT / Path(*module.split("."))).with_suffix(".py").is_file()
+        and not (ROOT / Path(*module.split(".")) / "__init__.py").is_file()
+    ]
+    assert missing == []
