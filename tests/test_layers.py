@@ -4,6 +4,8 @@ at the bottom never needs one at the top. Read from the source with ast: no impo
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,25 +21,15 @@ PACKAGES = (*LAYERS, PROVISIONING)
 FIRST_PARTY = (*PACKAGES, "bench", "tests")
 
 
-def imported_modules(path: Path) -> list[tuple[int, str]]:
-    """(line, absolute module name) of every import in a file, lazy ones inside functions included."""
-    found: list[tuple[int, str]] = []
+def imports_of(path: Path) -> list[tuple[int, str, tuple[str, ...]]]:
+    """(line, module, the names it imports) of every import in a file, lazy ones inside functions
+    included: `import a.b` gives (a.b, (a.b,)), `from a.b import c` gives (a.b, (a.b.c,))."""
+    found: list[tuple[int, str, tuple[str, ...]]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
-            found.extend((node.lineno, alias.name) for alias in node.names)
+            found.extend((node.lineno, alias.name, (alias.name,)) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
-    return found
-
-
-def modules_imported_from(path: Path) -> list[tuple[int, str]]:
-    """(line, module) of every import naming a module: `import a.b` and `from a.b import c` give a.b."""
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.extend((node.lineno, alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module))
+            found.append((node.lineno, node.module, tuple(f"{node.module}.{alias.name}" for alias in node.names)))
     return found
 
 
@@ -56,13 +48,24 @@ def wrong_way(importer: str, module: str) -> bool:
     return LAYERS.index(target) > LAYERS.index(importer)
 
 
+@dataclass(frozen=True)
+class Import:
+    package: str  # the importing file's package
+    where: str  # file:line
+    module: str
+    names: tuple[str, ...]
+
+
+def every_import(packages: tuple[str, ...]) -> Iterator[Import]:
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for line, module, names in imports_of(path):
+                yield Import(package, f"{path.relative_to(ROOT)}:{line}", module, names)
+
+
 def test_no_package_imports_from_a_package_above_its_own() -> None:
     against_the_flow = [
-        f"{path.relative_to(ROOT)}:{line} imports {module}"
-        for package in PACKAGES
-        for path in sorted((ROOT / package).rglob("*.py"))
-        for line, module in imported_modules(path)
-        if wrong_way(package, module)
+        f"{found.where} imports {name}" for found in every_import(PACKAGES) for name in found.names if wrong_way(found.package, name)
     ]
     assert against_the_flow == []
 
@@ -80,12 +83,10 @@ def test_the_layer_check_sees_an_import_against_the_flow() -> None:
 def test_every_first_party_import_names_a_module_that_exists() -> None:
     """A module renamed or moved is renamed at every import, lazy ones and benchmarks included."""
     missing = [
-        f"{path.relative_to(ROOT)}:{line} imports {module}"
-        for package in FIRST_PARTY
-        for path in sorted((ROOT / package).rglob("*.py"))
-        for line, module in modules_imported_from(path)
-        if module.split(".")[0] in FIRST_PARTY
-        and not (ROOT / Path(*module.split("."))).with_suffix(".py").is_file()
-        and not (ROOT / Path(*module.split(".")) / "__init__.py").is_file()
+        f"{found.where} imports {found.module}"
+        for found in every_import(FIRST_PARTY)
+        if found.module.split(".")[0] in FIRST_PARTY
+        and not (ROOT / Path(*found.module.split("."))).with_suffix(".py").is_file()
+        and not (ROOT / Path(*found.module.split(".")) / "__init__.py").is_file()
     ]
     assert missing == []
