@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-unit lint install stop bench-ingest bench-resolve bench-search bench-search-quality
+.PHONY: demo test test-unit lint install stop bench-ingest bench-resolve bench-search bench-search-quality bench-robustness
 
 install: $(VENV)/.installed
 
@@ -55,3 +55,6 @@ bench-search: $(VENV)/.bench-installed
 
 bench-search-quality: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.search_quality
+
+bench-robustness: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.robustness
