@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from search.access import QUERY_KINDS, FieldAccess
+from analyzers.masks import MaskName
+from search.access import QUERY_KINDS, FieldAccess, QueryKind
 from settings import Settings
 
 Endpoint = Literal["search", "cards", "customers", "records", "audit"]
@@ -65,7 +66,6 @@ FIELDS: dict[str, FieldPaths] = {
 ReadableField = Literal[
     "names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"
 ]
-QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date"]
 
 
 class Role(BaseModel):
@@ -75,7 +75,7 @@ class Role(BaseModel):
     endpoints: list[Endpoint]
     read: list[ReadableField]
     search: list[QueryKind] | None = None
-    masks: dict[ReadableField, Literal["phone", "year", "email", "hidden"]] = Field(default_factory=dict)
+    masks: dict[ReadableField, MaskName] = Field(default_factory=dict)
     sources: list[SourcePattern] = Field(
         default_factory=list, description="Sources whose records the role's keys and tokens may write, unless a key or token narrows them."
     )
@@ -91,7 +91,7 @@ class Role(BaseModel):
         customer: list[str] = []
         record: list[str] = []
         highlight: list[str] = []
-        masks: dict[str, str] = {}
+        masks: dict[str, MaskName] = {}
         for name in self.read:
             paths = FIELDS[name]
             customer.extend(paths.customer)

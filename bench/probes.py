@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.policy import DEMO_KEYS, DEMO_POLICY, Policy, PolicyRefused, serving_policy
-from bench.common import ensure_node
+from bench.harness import ensure_node
 from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles

@@ -1,17 +1,19 @@
-"""A TCP relay in front of the real node: stopping it cuts the path to OpenSearch while the node
-stays up (an outage, a restart), starting it again restores the path."""
+"""A TCP relay in front of the real node: the path to OpenSearch cut without stopping the node."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
 
 class Relay:
-    """Forwards a local port to the node while running; refuses connections once stopped."""
+    """Forwards a local port to the node while running; refuses connections once stopped, or
+    once it has accepted `connections` of them (those go on being forwarded)."""
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], connections: int | None = None) -> None:
         self.target = target
+        self.accepted_at_most = connections
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
         self.port = probe.getsockname()[1]
@@ -25,17 +27,13 @@ class Relay:
 
     def stop(self) -> None:
         if self.listener:
-            try:
+            with contextlib.suppress(OSError):
                 self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread up
-            except OSError:
-                pass
             self.listener.close()
             self.listener = None
         for connection in self.connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             connection.close()
         self.connections.clear()
 
@@ -49,6 +47,9 @@ class Relay:
             self.connections += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            if self.accepted_at_most is not None and len(self.connections) >= 2 * self.accepted_at_most:
+                listener.close()
+                return
 
     @staticmethod
     def _pipe(source: socket.socket, sink: socket.socket) -> None:
@@ -59,7 +60,5 @@ class Relay:
             pass
         finally:
             for side in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     side.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
