@@ -14,6 +14,7 @@ from opensearchpy.exceptions import OpenSearchException
 from indexers.ingest import Ingestion
 from indexers.readers import ReaderError, SourceFiles
 from indexers.report import IngestSummary, RejectsReport
+from provisioning.cluster import LocalCluster, cluster_status, start_cluster, stop_cluster
 from provisioning.errors import NodeSetupError
 from provisioning.process import NodeStatus, node_status, start_node, stop_node
 from search.client import bulk_client, sync_client
@@ -44,11 +45,13 @@ def _print_status(status: NodeStatus) -> None:
     if not status.reachable:
         typer.echo(f"OpenSearch at {status.url}: down ({status.error or 'no answer'})")
         return
-    typer.echo(f"OpenSearch at {status.url}: {status.health}, version {status.version}")
+    typer.echo(f"OpenSearch at {status.url}: {status.health}, version {status.version}, {status.node_count} node(s)")
     typer.echo(f"plugins: {', '.join(status.plugins) or '(none)'}")
     typer.echo(f"modules: {', '.join(status.modules) or '(none)'}")
     if status.managed_pid:
         typer.echo(f"managed by rcu, pid {status.managed_pid}")
+    for port, pid in sorted(status.managed_pids.items()):
+        typer.echo(f"cluster node on port {port} managed by rcu, pid {pid}")
 
 
 def _fail(error: NodeSetupError) -> typer.Exit:
@@ -317,35 +320,51 @@ def hash_key(key: Annotated[str, typer.Argument(help="An API key to put in an ac
 
 
 @opensearch_app.command("start")
-def opensearch_start() -> None:
-    """Start the local node (assembled from Maven on first use) and wait until it is healthy."""
+def opensearch_start(
+    nodes: Annotated[int, typer.Option("--nodes", min=1, help="Nodes of the local cluster (ports from OPENSEARCH_URL's port up).")] = 1,
+) -> None:
+    """Start the local node, or a local cluster of several (assembled from Maven on first use), and wait until it is healthy."""
+    settings = get_settings()
     try:
-        status, started = start_node(get_settings())
+        if nodes == 1:
+            status, started = start_node(settings)
+            if not started:
+                typer.echo(f"A node already answers at {status.url}; nothing started.")
+        else:
+            status, ports = start_cluster(settings, nodes)
+            typer.echo(
+                f"started nodes on ports {', '.join(map(str, ports))}"
+                if ports
+                else "Every node of the cluster already runs; nothing started."
+            )
+            typer.echo(f"point rcu at every node: export OPENSEARCH_URL={LocalCluster.for_settings(settings, nodes).urls}")
     except NodeSetupError as error:
         raise _fail(error) from None
-    if not started:
-        typer.echo(f"A node already answers at {status.url}; nothing started.")
     _print_status(status)
 
 
 @opensearch_app.command("stop")
 def opensearch_stop() -> None:
-    """Stop the node this machine's rcu started (by its recorded pid); any other node is left alone."""
+    """Stop the node, or the cluster's nodes, this machine's rcu started (by their recorded pids); any other node is left alone."""
     settings = get_settings()
     try:
         pid = stop_node(settings)
+        cluster_pids = stop_cluster(settings)
     except NodeSetupError as error:
         raise _fail(error) from None
-    if pid is None:
+    if pid is None and not cluster_pids:
         typer.echo(f"No node started by rcu is running for {settings.opensearch_url}; nothing stopped.")
-    else:
+    if pid is not None:
         typer.echo(f"Stopped the node (pid {pid}).")
+    for port, cluster_pid in sorted(cluster_pids.items()):
+        typer.echo(f"Stopped the cluster node on port {port} (pid {cluster_pid}).")
 
 
 @opensearch_app.command("status")
 def opensearch_status() -> None:
-    """Health, version and plugins of the node at OPENSEARCH_URL; exit code 4 when it is down."""
-    status = node_status(get_settings())
+    """Health, version, nodes and plugins of the node or cluster at OPENSEARCH_URL; exit code 4 when it is down."""
+    settings = get_settings()
+    status = cluster_status(settings) if LocalCluster.for_settings(settings).size else node_status(settings)
     _print_status(status)
     if not status.reachable:
         raise typer.Exit(EXIT_NODE_DOWN)
