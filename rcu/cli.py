@@ -18,7 +18,7 @@ from provisioning.cluster import LocalCluster, cluster_status, start_cluster, st
 from provisioning.errors import NodeSetupError
 from provisioning.process import NodeStatus, node_status, start_node, stop_node
 from search.client import bulk_client, sync_client
-from search.indices import IndexNames, SchemaOutdated, reindex_records
+from search.indices import IndexNames, SchemaOutdated
 from settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="rcu — Référentiel Client Unique.")
@@ -105,7 +105,7 @@ def ingest(
             summary = _ingest_with_progress(
                 Ingestion(
                     client,
-                    IndexNames(settings.index_prefix),
+                    IndexNames.for_settings(settings),
                     report,
                     settings.records_shards,
                     settings.ingest_threads,
@@ -144,7 +144,7 @@ def resolve(
 
     settings = get_settings()
     client = bulk_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     try:
         report = resolve_all(client, names, _resolution_config()) if full else resolve_since_last_run(client, names, _resolution_config())
     except OpenSearchException as error:
@@ -172,7 +172,7 @@ def explain(
     settings = get_settings()
     config = _resolution_config()
     client = sync_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     try:
         documents = {d["record_id"]: d for d in get_records(client, names, [first, second])}
         model = load_model(client, names)
@@ -211,7 +211,7 @@ def xref(out: Annotated[Path, typer.Option(help="CSV file to write: source,sourc
         with out.open("w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream)
             writer.writerow(["source", "source_id", "customer_id"])
-            for customer in scan_customers(client, IndexNames(settings.index_prefix)):
+            for customer in scan_customers(client, IndexNames.for_settings(settings)):
                 for record_id in customer["records"]:
                     source, _, source_id = record_id.partition(":")
                     writer.writerow([source, source_id, customer["customer_id"]])
@@ -259,7 +259,7 @@ def demo(
         typer.echo(f"generated {sum(counts.values())} demo records for {persons} people in {folder}")
     write_showcase(folder)
     client = bulk_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     try:
         with RejectsReport(folder.parent / "rejects.jsonl") as report:
             summary = Ingestion(client, names, report, settings.records_shards, settings.ingest_threads).run(SourceFiles.discover([folder]))
@@ -283,14 +283,24 @@ def demo(
 
 @app.command("reindex")
 def reindex() -> None:
-    """Rebuild the records index with this rcu's analysis and mappings, behind the same alias."""
+    """Rebuild every index of rcu with this rcu's analysis, mappings, shards and replicas, each behind the same alias."""
+    from search.audit import audit_index_body
+    from search.indices import records_body, reindex_index
+    from search.resolve.store import resolution_index_bodies
+
     settings = get_settings()
     client = sync_client(settings)
+    names = IndexNames.for_settings(settings)
+    bodies = {names.records: records_body(names), **resolution_index_bodies(names), names.audit: audit_index_body(names)}
     try:
-        old, new = reindex_records(client, IndexNames(settings.index_prefix))
+        for alias, body in bodies.items():
+            old, new = reindex_index(client, alias, body)
+            typer.echo(f"{alias} now in {new}" + (f" (was {old})" if old else ""))
+    except OpenSearchException as error:
+        typer.echo(f"error: OpenSearch at {settings.opensearch_url}: {error}", err=True)
+        raise typer.Exit(EXIT_NODE_DOWN) from None
     finally:
         client.close()
-    typer.echo(f"records now in {new}" + (f" (was {old})" if old else ""))
 
 
 @app.command("serve")

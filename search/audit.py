@@ -11,7 +11,7 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
-from search.indices import IndexNames
+from search.indices import IndexNames, stamped
 
 AUDIT_MAPPINGS = {
     "dynamic": "strict",
@@ -40,12 +40,15 @@ class AuditEntry:
 AUDIT_REFRESH = {"refresh_interval": "60s"}
 
 
+def audit_index_body(names: IndexNames) -> dict[str, Any]:
+    return stamped({"settings": {**names.layout.index_settings(), **AUDIT_REFRESH}, "mappings": AUDIT_MAPPINGS})
+
+
 async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None:
+    """The audit index behind its alias (`<audit>-v1` on first use), like every index rcu creates."""
     if not await client.indices.exists(index=names.audit):
         await client.indices.create(
-            index=names.audit,
-            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0, **AUDIT_REFRESH}, "mappings": AUDIT_MAPPINGS},
-            ignore=[400],
+            index=f"{names.audit}-v1", body={**audit_index_body(names), "aliases": {names.audit: {"is_write_index": True}}}, ignore=[400]
         )
     else:
         await client.indices.put_settings(index=names.audit, body={"index": AUDIT_REFRESH})

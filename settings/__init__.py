@@ -60,8 +60,26 @@ class Settings(BaseSettings):
 
     index_prefix: str = Field(default="rcu", description="Every index and alias rcu owns starts with this.")
     resolution_config: Path | None = Field(default=None, description="TOML file overriding resolution defaults (search/resolve/config.py).")
-    records_shards: int = Field(
-        default=2, ge=1, description="Primary shards of the records index (2 uses both cores of a small node when indexing)."
+    records_shards: int | None = Field(
+        default=None,
+        ge=1,
+        description="Primary shards of the records index; sized from RCU_EXPECTED_RECORDS when unset (search/sizing.py).",
+    )
+    customers_shards: int | None = Field(
+        default=None, ge=1, description="Primary shards of the customers index; sized from RCU_EXPECTED_RECORDS when unset."
+    )
+    index_replicas: int = Field(
+        default=0,
+        ge=0,
+        description="Replicas of every index rcu creates: 0 on one node, 1 on a cluster so that losing a node loses no data.",
+    )
+    expected_records: int = Field(
+        default=0, ge=0, description="Source records this deployment expects to hold; sizes primary shards (search/sizing.py)."
+    )
+    shard_target_gb: float = Field(
+        default=20.0,
+        gt=0,
+        description="Largest primary shard wanted when sizing from RCU_EXPECTED_RECORDS (OpenSearch advises 10–50 GB).",
     )
     ingest_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests in flight during an ingest.")
 

@@ -22,30 +22,29 @@ LIVE_RECORDS = {"bool": {"filter": [{"term": {"deleted": False}}]}}
 _ENSURED: set[str] = set()
 
 
-def ensure_resolution_indices(client: OpenSearch, names: IndexNames, shards: int = 1) -> None:
-    """Create the customers, redirects and state indices if missing (checked once per process)."""
+def resolution_index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
+    """alias → body of every index resolution writes, shards and replicas from the names' layout."""
+    small = names.layout.index_settings()
+    redirects = {
+        "properties": {"old_id": {"type": "keyword"}, "new_id": {"type": "keyword"}, "kind": {"type": "keyword"}, "at": {"type": "date"}}
+    }
+    links = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
+    return {
+        names.customers: customers_index_body(names.layout.customers_shards, names.layout.replicas),
+        names.redirects: {"settings": small, "mappings": redirects},
+        names.record_customers: {"settings": names.layout.index_settings(names.layout.record_customers_shards), "mappings": links},
+        # The model's value counts are data, not fields: stored, never mapped.
+        names.resolution_state: {"settings": small, "mappings": {"enabled": False}},
+    }
+
+
+def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
+    """Create the customers, redirects, record links and state indices behind their aliases if missing
+    (checked once per process)."""
     if names.prefix in _ENSURED:
         return
-    ensure_versioned_index(client, names.customers, customers_index_body(shards))
-    small = {"number_of_shards": 1, "number_of_replicas": 0}
-    if not client.indices.exists(index=names.redirects):
-        mappings = {
-            "properties": {
-                "old_id": {"type": "keyword"},
-                "new_id": {"type": "keyword"},
-                "kind": {"type": "keyword"},
-                "at": {"type": "date"},
-            }
-        }
-        client.indices.create(index=names.redirects, body={"settings": small, "mappings": mappings})
-    if not client.indices.exists(index=names.record_customers):
-        mappings = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
-        client.indices.create(
-            index=names.record_customers, body={"settings": {"number_of_shards": 2, "number_of_replicas": 0}, "mappings": mappings}
-        )
-    if not client.indices.exists(index=names.resolution_state):
-        # The model's value counts are data, not fields: stored, never mapped.
-        client.indices.create(index=names.resolution_state, body={"settings": small, "mappings": {"enabled": False}})
+    for alias, body in resolution_index_bodies(names).items():
+        ensure_versioned_index(client, alias, body)
     _ENSURED.add(names.prefix)
 
 
