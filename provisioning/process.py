@@ -207,7 +207,7 @@ def _write_config(instance: NodeInstance, distribution: Path, settings: Settings
 
 def snapshot_folder(settings: Settings) -> Path:
     """The filesystem snapshot repository's folder (`path.repo` of every managed node), created here."""
-    folder = (settings.snapshot_path or settings.home / "snapshots").resolve()
+    folder = settings.snapshot_location
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

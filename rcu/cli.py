@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from opensearchpy import OpenSearch
 from opensearchpy.exceptions import OpenSearchException
 
 from indexers.ingest import Ingestion
@@ -19,11 +21,13 @@ from provisioning.errors import NodeSetupError
 from provisioning.process import NodeStatus, node_status, start_node, stop_node
 from search.client import bulk_client, sync_client
 from search.indices import IndexNames, SchemaOutdated
-from settings import get_settings
+from settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, help="rcu — Référentiel Client Unique.")
 opensearch_app = typer.Typer(no_args_is_help=True, help="The managed local OpenSearch node.")
 app.add_typer(opensearch_app, name="opensearch")
+snapshot_app = typer.Typer(no_args_is_help=True, help="Backups of rcu's indices in the filesystem snapshot repository.")
+app.add_typer(snapshot_app, name="snapshot")
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -378,3 +382,59 @@ def opensearch_status() -> None:
     _print_status(status)
     if not status.reachable:
         raise typer.Exit(EXIT_NODE_DOWN)
+
+
+def _snapshot_command(run: Callable[[OpenSearch, IndexNames, Settings], None]) -> None:
+    from search.snapshots import SnapshotError
+
+    settings = get_settings()
+    client = sync_client(settings)
+    try:
+        run(client, IndexNames.for_settings(settings), settings)
+    except SnapshotError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except OpenSearchException as error:
+        typer.echo(f"error: OpenSearch at {settings.opensearch_url}: {error}", err=True)
+        raise typer.Exit(EXIT_NODE_DOWN) from None
+    finally:
+        client.close()
+
+
+@snapshot_app.command("create")
+def snapshot_create(name: Annotated[str | None, typer.Argument(help="Snapshot name (default: prefix and UTC time).")] = None) -> None:
+    """Snapshot every index under RCU_INDEX_PREFIX, with its aliases, and wait until it is complete."""
+    from search.snapshots import create_snapshot
+
+    def run(client: OpenSearch, names: IndexNames, settings: Settings) -> None:
+        info = create_snapshot(client, names, settings, name)
+        typer.echo(f"snapshot {info.name}: {info.state}, {info.indices} indices, in {settings.snapshot_location}")
+
+    _snapshot_command(run)
+
+
+@snapshot_app.command("list")
+def snapshot_list() -> None:
+    """The repository's snapshots, oldest first."""
+    from search.snapshots import list_snapshots
+
+    def run(client: OpenSearch, names: IndexNames, settings: Settings) -> None:
+        snapshots = list_snapshots(client, settings)
+        for info in snapshots:
+            typer.echo(f"{info.name}  {info.state}  {info.started}  {info.indices} indices")
+        if not snapshots:
+            typer.echo(f"no snapshot in {settings.snapshot_location}")
+
+    _snapshot_command(run)
+
+
+@snapshot_app.command("restore")
+def snapshot_restore(name: Annotated[str, typer.Argument(help="The snapshot to restore (`rcu snapshot list`).")]) -> None:
+    """Restore rcu's indices and aliases from a snapshot into a cluster that holds none of them."""
+    from search.snapshots import restore_snapshot
+
+    def run(client: OpenSearch, names: IndexNames, settings: Settings) -> None:
+        restored = restore_snapshot(client, names, settings, name)
+        typer.echo(f"restored {len(restored)} indices from {name}: {', '.join(restored)}")
+
+    _snapshot_command(run)

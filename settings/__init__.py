@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     )
     node_heap: str = Field(default="2g", description="JVM heap of the managed node (-Xms and -Xmx).")
     node_start_timeout_s: float = 180.0
+    test_cluster_port: int = Field(
+        default=9221,
+        description="First HTTP port of the three-node cluster the cluster tests start (tests/provisioning/test_cluster.py).",
+    )
     snapshot_path: Path | None = Field(
         default=None,
         description="Folder of the filesystem snapshot repository (`path.repo` of every managed node); RCU_HOME/snapshots when unset.",
@@ -94,6 +98,11 @@ class Settings(BaseSettings):
     @property
     def environment_java_homes(self) -> tuple[Path, ...]:
         return tuple(home for home in (self.opensearch_java_home, self.system_java_home) if home)
+
+    @property
+    def snapshot_location(self) -> Path:
+        """The snapshot repository's folder, absolute."""
+        return (self.snapshot_path or self.home / "snapshots").resolve()
 
     @property
     def opensearch_urls(self) -> list[str]:
