@@ -19,7 +19,14 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from analyzers.index_settings import records_index_body
+from analyzers.index_settings import (
+    audit_index_body,
+    customers_index_body,
+    record_customers_index_body,
+    records_index_body,
+    redirects_index_body,
+    resolution_state_index_body,
+)
 from search.sizing import IndexLayout
 from settings import Settings
 
@@ -94,6 +101,19 @@ def _fingerprint(client: OpenSearch, index: str) -> str | None:
 def records_body(names: IndexNames) -> dict[str, Any]:
     """The records index's body with the names' shards and replicas."""
     return records_index_body(names.layout.records_shards, names.layout.replicas)
+
+
+def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
+    """alias → body of every index rcu creates under these names, with their shards and replicas."""
+    layout = names.layout
+    return {
+        names.records: records_body(names),
+        names.customers: customers_index_body(layout.customers_shards, layout.replicas),
+        names.redirects: redirects_index_body(layout.replicas),
+        names.record_customers: record_customers_index_body(layout.record_customers_shards, layout.replicas),
+        names.resolution_state: resolution_state_index_body(layout.replicas),
+        names.audit: audit_index_body(layout.replicas),
+    }
 
 
 def ensure_records_index(client: OpenSearch, names: IndexNames, body: dict[str, Any] | None = None) -> str:

@@ -10,41 +10,26 @@ from opensearchpy import NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
-from analyzers.index_settings import customers_index_body
-from search.indices import IndexNames, ensure_versioned_index
+from search.indices import IndexNames, ensure_versioned_index, index_bodies
+from search.records import LIVE_RECORD, is_live
 from search.resolve.features import SOURCE_FIELDS
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
 
-LIVE_RECORDS = {"bool": {"filter": [{"term": {"deleted": False}}]}}
+LIVE_RECORDS = {"bool": {"filter": [LIVE_RECORD]}}
 
 
 _ENSURED: set[str] = set()
 
 
-def resolution_index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
-    """alias → body of every index resolution writes, shards and replicas from the names' layout."""
-    small = names.layout.index_settings()
-    redirects = {
-        "properties": {"old_id": {"type": "keyword"}, "new_id": {"type": "keyword"}, "kind": {"type": "keyword"}, "at": {"type": "date"}}
-    }
-    links = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
-    return {
-        names.customers: customers_index_body(names.layout.customers_shards, names.layout.replicas),
-        names.redirects: {"settings": small, "mappings": redirects},
-        names.record_customers: {"settings": names.layout.index_settings(names.layout.record_customers_shards), "mappings": links},
-        # The model's value counts are data, not fields: stored, never mapped.
-        names.resolution_state: {"settings": small, "mappings": {"enabled": False}},
-    }
-
-
 def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
-    """Create the customers, redirects, record links and state indices behind their aliases if missing
-    (checked once per process)."""
+    """Create the customers, redirects, record links and state indices behind their aliases if
+    missing (checked once per process)."""
     if names.prefix in _ENSURED:
         return
-    for alias, body in resolution_index_bodies(names).items():
-        ensure_versioned_index(client, alias, body)
+    bodies = index_bodies(names)
+    for alias in (names.customers, names.redirects, names.record_customers, names.resolution_state):
+        ensure_versioned_index(client, alias, bodies[alias])
     _ENSURED.add(names.prefix)
 
 
@@ -58,8 +43,8 @@ def get_records(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]
     ids = sorted(set(record_ids))
     if not ids:
         return []
-    response = client.mget(index=names.records, body={"ids": ids}, _source_includes=SOURCE_FIELDS + ["deleted"])
-    return [doc["_source"] for doc in response["docs"] if doc.get("found") and not doc["_source"].get("deleted")]
+    response = client.mget(index=names.records, body={"ids": ids}, _source_includes=[*SOURCE_FIELDS, "deleted"])
+    return [doc["_source"] for doc in response["docs"] if doc.get("found") and is_live(doc["_source"])]
 
 
 def current_assignment(client: OpenSearch, names: IndexNames) -> dict[str, str]:
@@ -99,7 +84,7 @@ def candidate_records(
         body.append({"index": names.records})
         body.append(
             {
-                "query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, {"term": {"deleted": False}}]}},
+                "query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, LIVE_RECORD]}},
                 "_source": SOURCE_FIELDS,
                 "size": max_block_size + 1,
                 "track_total_hits": max_block_size + 1,
@@ -181,27 +166,6 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
     )
     for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6):
         pass
-
-
-def redirect_query(customer_id: str) -> dict[str, Any]:
-    """The latest merge of `customer_id` into another customer."""
-    return {
-        "query": {"bool": {"filter": [{"term": {"old_id": customer_id}}, {"term": {"kind": "merge"}}]}},
-        "sort": [{"at": "desc"}],
-        "size": 1,
-    }
-
-
-def redirect_target(client: OpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
-    """Where a merged-away customer id lives now (following merge chains), or None."""
-    current = customer_id
-    for _ in range(max_hops):
-        response = client.search(index=names.redirects, body=redirect_query(current), ignore_unavailable=True)
-        hits = response["hits"]["hits"]
-        if not hits:
-            return current if current != customer_id else None
-        current = hits[0]["_source"]["new_id"]
-    return current
 
 
 def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None:

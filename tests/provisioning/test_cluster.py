@@ -40,7 +40,7 @@ from search.snapshots import SnapshotError, create_snapshot, list_snapshots, res
 from settings import Settings, get_settings
 from tests.api.conftest import serve_in_thread
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.opensearch]
 
 NODES = 3
 CLIENTS = 10

@@ -20,7 +20,11 @@ def test_the_client_gets_every_node_ca_client_certificate_and_credentials() -> N
     options = _client_options(settings)
     assert options["hosts"] == ["https://127.0.0.1:9221", "https://127.0.0.1:9222"]
     assert options["http_auth"] == ("rcu", "s3cret-pass")
-    assert (options["ca_certs"], options["client_cert"], options["client_key"]) == ("/etc/rcu/ca.pem", "/etc/rcu/rcu.pem", "/etc/rcu/rcu-key.pem")
+    assert (options["ca_certs"], options["client_cert"], options["client_key"]) == (
+        "/etc/rcu/ca.pem",
+        "/etc/rcu/rcu.pem",
+        "/etc/rcu/rcu-key.pem",
+    )
 
 
 def test_the_opensearch_password_never_shows_in_the_settings_text() -> None:

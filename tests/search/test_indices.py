@@ -77,10 +77,9 @@ def test_every_index_rcu_creates_is_reached_through_an_alias(opensearch: OpenSea
 
 
 def test_reindex_moves_an_index_of_an_older_rcu_behind_its_alias_keeping_its_documents(opensearch: OpenSearch, names: IndexNames) -> None:
-    from search.indices import reindex_index
-    from search.resolve.store import resolution_index_bodies
+    from search.indices import index_bodies, reindex_index
 
-    body = resolution_index_bodies(names)[names.record_customers]
+    body = index_bodies(names)[names.record_customers]
     # An older rcu created record links as a plain index of the alias's name, without a fingerprint.
     opensearch.indices.create(index=names.record_customers, body={"settings": body["settings"], "mappings": body["mappings"]})
     opensearch.index(index=names.record_customers, id="crm:1", body={"customer_id": "C1"}, refresh=True)
