@@ -89,14 +89,15 @@ def cluster() -> Iterator[Settings]:
     layout = LocalCluster.for_settings(local, NODES)
     if LocalCluster.for_settings(local).running():
         pytest.fail(f"A cluster rcu started already runs on ports {layout.ports}: stop it, or set RCU_TEST_CLUSTER_PORT to free ports.")
-    for folder in (layout.root, local.snapshot_path):
+    for folder in (layout.root, local.snapshot_location):
         shutil.rmtree(folder, ignore_errors=True)
     start_cluster(local, NODES)
     try:
         yield local.model_copy(update={"opensearch_url": layout.urls})
     finally:
         stop_cluster(local)
-        shutil.rmtree(layout.root, ignore_errors=True)
+        for folder in (layout.root, local.snapshot_location):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
