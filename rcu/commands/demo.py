@@ -54,7 +54,7 @@ def demo(
     names = IndexNames.for_settings(settings)
     try:
         with RejectsReport(folder.parent / "rejects.jsonl") as report:
-            summary = Ingestion(client, names, report, settings.records_shards, settings.ingest_threads).run(SourceFiles.discover([folder]))
+            summary = Ingestion(client, names, report, threads=settings.ingest_threads).run(SourceFiles.discover([folder]))
         typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
         resolution = resolve_all(client, names, resolution_config())
         typer.echo(f"resolve: {resolution.line()}")

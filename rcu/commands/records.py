@@ -61,9 +61,8 @@ def ingest(
                     client,
                     IndexNames.for_settings(settings),
                     report,
-                    settings.records_shards,
-                    settings.ingest_threads,
-                    tuple(resolution_config().extra_identifiers),
+                    threads=settings.ingest_threads,
+                    extra_identifiers=tuple(resolution_config().extra_identifiers),
                 ),
                 files,
             )
