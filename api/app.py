@@ -29,7 +29,7 @@ STATIC = Path(__file__).with_name("static")
 
 def create_app(settings: Settings, policy: Policy) -> FastAPI:
     """The API for `settings`, serving `policy` (api.policy.serving_policy says which may be served)."""
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -8,7 +8,6 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from analyzers.index_settings import records_index_body
 from indexers.contract import SourceRecord
 from indexers.ingest import index_one
 from search.indices import IndexNames, ensure_records_index
@@ -38,7 +37,7 @@ class RecordPusher:
         config = self.resolver.config
         if not self._index_ready:
             # A push before any ingest creates the records index with rcu's mappings, never dynamic ones.
-            ensure_records_index(self.client, self.names, records_index_body())
+            ensure_records_index(self.client, self.names)
             self._index_ready = True
         # Searchable before it is answered for: the next pushed record of the same person finds it.
         normalized, outcome = index_one(self.client, self.names, record, tuple(config.extra_identifiers), "wait_for")
