@@ -52,11 +52,13 @@ def worker(system: str, name: str) -> None:
         from search.resolve.features import features_of
         from search.resolve.scoring import resolve_records
 
-        extra = tuple(dataset.extra_identifiers)
-        config = ResolutionConfig(extra_identifiers=list(extra))
+        from search.resolve.identifiers import attribute_candidates
+
+        # No resolution configuration: identifiers (FEBRL's soc_sec_id) are found in the data.
+        config = ResolutionConfig()
         if system == "rcu-strict":
             config.never_merge_calibration.enabled = False
-        features = features_of(dataset.documents, extra)
+        features = features_of(dataset.documents, (), attribute_candidates(dataset.documents, config.identifier_detection))
         resolution = resolve_records(features, config)
         seconds = time.perf_counter() - started
         runs = {"default": {f.record_id: str(label) for f, label in zip(features, resolution.clustering.labels, strict=True)}}

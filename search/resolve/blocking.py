@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from search.resolve.config import MIN_IDENTIFIER_TYPO_LENGTH, MIN_MAILBOX_KEY_LENGTH
 from search.resolve.features import RecordFeatures
 
 
@@ -53,10 +54,43 @@ def _family_and_street_keys(record: RecordFeatures) -> list[str]:
     if not record.family_ph:
         return []
     family = record.family_ph.replace(" ", "")
-    keys = [f"fs:{family}|{record.street.replace(' ', '')}"] if record.street else []
-    if record.postcode:
-        # A family in its postcode: finds a household's records whatever the street was written.
-        keys.append(f"fp:{family}|{record.postcode}")
+    return [f"fs:{family}|{record.street.replace(' ', '')}"] if record.street else []
+
+
+def _name_in_place_keys(record: RecordFeatures) -> list[str]:
+    """Each name's sound (given, family or maiden, whatever its role) in the record's postcode and
+    town. Two records meet when ONE name sounds the same there, so a typo in the other name, a
+    swap of given and family names or a married name does not keep a sparse record (a name and a
+    postcode, nothing else) from its customer; a common name in a big town is past max_block_size."""
+    if not record.postcode:
+        return []
+    names = dict.fromkeys(n.replace(" ", "") for n in (record.given_ph, record.family_ph, record.birth_ph) if n)
+    return [f"pn:{name}|{record.postcode}" for name in names]
+
+
+def _name_and_affix_keys(record: RecordFeatures) -> list[str]:
+    """One name's sound with the other name's first two or last three letters, in both orders: a
+    record holding a name and nothing else (a loyalty card, a call) meets its customer through one
+    typo in one name, anywhere in it ("Leage" / "Lesage" share "le", "Oerrot" / "Perrot" share
+    "rot"). Common names make blocks past max_block_size: only rarer ones meet this way."""
+    if not (record.given and record.family):
+        return []
+    keys = []
+    for sound, other in ((record.given_ph, record.family), (record.family_ph, record.given)):
+        sound = sound.replace(" ", "")
+        other = other.replace(" ", "")
+        keys.append(f"na:{sound}|<{other[:2]}")
+        keys.append(f"na:{sound}|>{other[-3:]}")
+    return keys
+
+
+def _contact_and_name_keys(record: RecordFeatures) -> list[str]:
+    """A shared phone split by given name (a household's landline past max_block_size still finds
+    each member's records), and an e-mail's mailbox name whatever the provider (wanadoo → orange)."""
+    keys = [f"gp:{record.given_ph.replace(' ', '')}|{record.phone}"] if record.phone and record.given_ph else []
+    mailbox = record.email.partition("@")[0]
+    if len(mailbox) >= MIN_MAILBOX_KEY_LENGTH:
+        keys.append(f"mb:{mailbox}")
     return keys
 
 
@@ -73,7 +107,7 @@ def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
     deletion neighbourhood covers a changed, dropped, added or swapped character)."""
     keys = []
     for name, value in record.identifiers.items():
-        if len(value) > 4:
+        if len(value) >= MIN_IDENTIFIER_TYPO_LENGTH:
             keys.extend(dict.fromkeys(f"it:{name}:{value[:k]}{value[k + 1 :]}" for k in range(len(value))))
     return keys
 
@@ -85,7 +119,10 @@ KEY_RULES: tuple[tuple[str, Callable[[RecordFeatures], list[str]]], ...] = (
     ("name+birth date", _name_and_birth_keys),
     ("birth date+postcode", _birth_and_place_keys),
     ("names+place", _name_pair_keys),
-    ("family name+street or postcode", _family_and_street_keys),
+    ("family name+street", _family_and_street_keys),
+    ("any name+postcode", _name_in_place_keys),
+    ("name+letters of the other name", _name_and_affix_keys),
+    ("given name+phone, mailbox name", _contact_and_name_keys),
     ("address", _address_keys),
     ("identifier typo", _identifier_typo_keys),
 )

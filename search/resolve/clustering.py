@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.comparisons import NEVER_MERGE_RULES, clearly_different_people
+from search.resolve.comparisons import clearly_different_people
+from search.resolve.config import NEVER_MERGE_RULES
 from search.resolve.features import RecordFeatures
 
 
