@@ -50,9 +50,8 @@ def worker(system: str, name: str) -> None:
     if system in ("rcu", "rcu-strict"):
         from search.resolve.config import ResolutionConfig
         from search.resolve.features import features_of
-        from search.resolve.scoring import resolve_records
-
         from search.resolve.identifiers import attribute_candidates
+        from search.resolve.scoring import resolve_records
 
         # No resolution configuration: identifiers (FEBRL's soc_sec_id) are found in the data.
         config = ResolutionConfig()

@@ -106,7 +106,7 @@ def ingest(
                     report,
                     settings.records_shards,
                     settings.ingest_threads,
-                    tuple(_resolution_config().extra_identifiers),
+                    _resolution_config(),
                 ),
                 files,
             )
@@ -154,6 +154,10 @@ def resolve(
         typer.echo(f"too common to link on: {key} ({size} records)")
     for rule, reason in report.relaxed_rules.items():
         typer.echo(f"never-merge rule left to the weights for this data: {rule} — {reason}")
+    for attribute, reason in report.detected_identifiers.items():
+        typer.echo(f"attribute {attribute} used as an identifier: {reason}")
+    for parameter, reason in report.defaults_used.items():
+        typer.echo(f"default used for {parameter}: {reason}")
 
 
 @app.command("explain")
@@ -182,7 +186,7 @@ def explain(
     if model is None:
         typer.echo("error: no match model yet: run `rcu resolve --full` first", err=True)
         raise typer.Exit(EXIT_USAGE)
-    extra = tuple(config.extra_identifiers)
+    extra = model.identifiers
     result = explain_pair(features_from_document(documents[first], extra), features_from_document(documents[second], extra), model, config)
     typer.echo(f"{first}  vs  {second}")
     for evidence in result.fields:
@@ -259,7 +263,9 @@ def demo(
     names = IndexNames(settings.index_prefix)
     try:
         with RejectsReport(folder.parent / "rejects.jsonl") as report:
-            summary = Ingestion(client, names, report, settings.records_shards, settings.ingest_threads).run(SourceFiles.discover([folder]))
+            summary = Ingestion(client, names, report, settings.records_shards, settings.ingest_threads, _resolution_config()).run(
+                SourceFiles.discover([folder])
+            )
         typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
         resolution = resolve_all(client, names, _resolution_config())
         typer.echo(f"resolve: {resolution.line()}")

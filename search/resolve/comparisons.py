@@ -289,7 +289,11 @@ def clearly_different_people(x: RecordFeatures, y: RecordFeatures, rules: frozen
     if x.sex and y.sex and x.sex != y.sex and x.given != y.given and "different_sex" in rules:
         # Jean and Jeanne, Louis and Louise sound alike and often share an address.
         return "Monsieur and Madame"
-    if "different_given_names" in rules and given_name_level(x, y) == NAME_DIFFERENT and not (birth == 0 and _shares_contact_or_near_identifier(x, y)):
+    if (
+        "different_given_names" in rules
+        and given_name_level(x, y) == NAME_DIFFERENT
+        and not (birth == 0 and _shares_contact_or_near_identifier(x, y))
+    ):
         return "different given names"
     return None
 

@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from search.resolve.parallel import available_cores
 
-
 # ---------------------------------------------------------------------------------------------
 # Every constant the engine decides with, and the data it was measured on. What the data being
 # resolved can tell (m and u per level, the share of matches, term frequencies, which never-merge
