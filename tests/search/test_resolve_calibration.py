@@ -71,7 +71,9 @@ def test_duplicates_across_sources_are_more_likely_than_inside_one_source() -> N
             )
     pairs = np.array([(2 * p, 2 * p + 1) for p in range(60)] + [(2 * p, 2 * p + 2) for p in range(59)])
     same_source = np.array([records[i].source == records[j].source for i, j in pairs.tolist()])
-    vectors = np.array([[0, 0, 0, NULL, NULL, NULL, NULL]] * 60 + [[NAME_DIFFERENT, NAME_DIFFERENT, 3, NULL, NULL, NULL, NULL]] * 59, dtype=np.int8)
+    vectors = np.array(
+        [[0, 0, 0, NULL, NULL, NULL, NULL]] * 60 + [[NAME_DIFFERENT, NAME_DIFFERENT, 3, NULL, NULL, NULL, NULL]] * 59, dtype=np.int8
+    )
     # Enough pairs to estimate the shares (the defaults for small data are tested elsewhere).
     model = train_model(records, vectors, COMPARISONS, ResolutionConfig(priors=PriorStrength(min_records=100, min_pairs=100)), same_source)
     assert model.prior_within_source is not None
