@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from search.resolve.config import MIN_IDENTIFIER_TYPO_LENGTH, MIN_MAILBOX_KEY_LENGTH
+from search.resolve.config import (
+    BIRTH_FAMILY_PREFIX,
+    MIN_IDENTIFIER_TYPO_LENGTH,
+    MIN_MAILBOX_KEY_LENGTH,
+    NAME_PREFIX_LETTERS,
+    NAME_SUFFIX_LETTERS,
+)
 from search.resolve.features import RecordFeatures
 
 
@@ -33,7 +39,7 @@ def _birth_and_place_keys(record: RecordFeatures) -> list[str]:
     keys = [f"dp:{record.birth_date}|{record.postcode}"] if record.postcode else []
     if record.family:
         # The first letters of the family name survive most typos that defeat its phonetic key.
-        keys.append(f"df:{record.birth_date}|{record.family[:3]}")
+        keys.append(f"df:{record.birth_date}|{record.family[:BIRTH_FAMILY_PREFIX]}")
     return keys
 
 
@@ -79,8 +85,8 @@ def _name_and_affix_keys(record: RecordFeatures) -> list[str]:
     for sound, other in ((record.given_ph, record.family), (record.family_ph, record.given)):
         sound = sound.replace(" ", "")
         other = other.replace(" ", "")
-        keys.append(f"na:{sound}|<{other[:2]}")
-        keys.append(f"na:{sound}|>{other[-3:]}")
+        keys.append(f"na:{sound}|<{other[:NAME_PREFIX_LETTERS]}")
+        keys.append(f"na:{sound}|>{other[-NAME_SUFFIX_LETTERS:]}")
     return keys
 
 

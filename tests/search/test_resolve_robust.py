@@ -18,6 +18,7 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.identifiers import attribute_candidates, detect_identifiers
 from search.resolve.model import train_model
+from search.resolve.scoring import resolve_records
 
 
 def _record(record_id: str = "crm:1", **fields: object) -> RecordFeatures:
@@ -165,3 +166,18 @@ def test_an_attribute_behaving_like_an_identifier_is_found_and_a_segment_is_not(
     assert list(detect_identifiers(records, pairs, config.identifier_detection)) == ["member_no"]
     shuffled = [features_from_document({**d, "attributes": {"member_no": f"M{k:05d}"}}, (), candidates) for k, d in enumerate(documents)]
     assert detect_identifiers(shuffled, pairs, config.identifier_detection) == {}  # never equal within pairs: not an identifier
+
+
+def test_a_first_run_on_ten_records_merges_the_obvious_duplicates() -> None:
+    people = [("Anne", "Quéré", "1984-02-09", "+33621436587"), ("Yann", "Le Goff", "1979-11-30", "+33633445566"),
+              ("Maëlle", "Tanguy", "1992-06-14", "+33645678901"), ("Erwan", "Le Bihan", "1968-01-22", "+33656789012"),
+              ("Nolwenn", "Riou", "2001-09-05", "+33667890123")]  # fmt: skip
+    records = []
+    for k, (given, family, born, phone) in enumerate(people):
+        records.append(_record(f"crm:{k}", given_name=given, family_name=family, birth_date=born, phone=phone))
+        records.append(_record(f"web:{k}", given_name=given.upper(), family_name=family, birth_date=born, phone=phone, postcode="29000"))
+    resolution = resolve_records(records, ResolutionConfig())
+    labels = resolution.clustering.labels
+    assert [labels[2 * k] == labels[2 * k + 1] for k in range(5)] == [True] * 5
+    assert len(set(labels)) == 5
+    assert "prior" in resolution.model.defaults_used
