@@ -6,13 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from search.resolve.config import (
-    BIRTH_FAMILY_PREFIX,
-    MIN_IDENTIFIER_TYPO_LENGTH,
-    MIN_MAILBOX_KEY_LENGTH,
-    NAME_PREFIX_LETTERS,
-    NAME_SUFFIX_LETTERS,
-)
+from search.resolve.config import BIRTH_FAMILY_PREFIX, MIN_IDENTIFIER_TYPO_LENGTH, MIN_MAILBOX_KEY_LENGTH
 from search.resolve.features import RecordFeatures
 
 
@@ -74,30 +68,10 @@ def _name_in_place_keys(record: RecordFeatures) -> list[str]:
     return [f"pn:{name}|{record.postcode}" for name in names]
 
 
-def _name_and_affix_keys(record: RecordFeatures) -> list[str]:
-    """One name's sound with the other name's first two or last three letters, in both orders: a
-    record holding a name and nothing else (a loyalty card, a call) meets its customer through one
-    typo in one name, anywhere in it ("Leage" / "Lesage" share "le", "Oerrot" / "Perrot" share
-    "rot"). Common names make blocks past max_block_size: only rarer ones meet this way."""
-    if not (record.given and record.family):
-        return []
-    keys = []
-    for sound, other in ((record.given_ph, record.family), (record.family_ph, record.given)):
-        sound = sound.replace(" ", "")
-        other = other.replace(" ", "")
-        keys.append(f"na:{sound}|<{other[:NAME_PREFIX_LETTERS]}")
-        keys.append(f"na:{sound}|>{other[-NAME_SUFFIX_LETTERS:]}")
-    return keys
-
-
-def _contact_and_name_keys(record: RecordFeatures) -> list[str]:
-    """A shared phone split by given name (a household's landline past max_block_size still finds
-    each member's records), and an e-mail's mailbox name whatever the provider (wanadoo → orange)."""
-    keys = [f"gp:{record.given_ph.replace(' ', '')}|{record.phone}"] if record.phone and record.given_ph else []
+def _mailbox_keys(record: RecordFeatures) -> list[str]:
+    """An e-mail's mailbox name whatever the provider (wanadoo → orange, a typo in the domain)."""
     mailbox = record.email.partition("@")[0]
-    if len(mailbox) >= MIN_MAILBOX_KEY_LENGTH:
-        keys.append(f"mb:{mailbox}")
-    return keys
+    return [f"mb:{mailbox}"] if len(mailbox) >= MIN_MAILBOX_KEY_LENGTH else []
 
 
 def _address_keys(record: RecordFeatures) -> list[str]:
@@ -127,8 +101,7 @@ KEY_RULES: tuple[tuple[str, Callable[[RecordFeatures], list[str]]], ...] = (
     ("names+place", _name_pair_keys),
     ("family name+street", _family_and_street_keys),
     ("any name+postcode", _name_in_place_keys),
-    ("name+letters of the other name", _name_and_affix_keys),
-    ("given name+phone, mailbox name", _contact_and_name_keys),
+    ("mailbox name", _mailbox_keys),
     ("address", _address_keys),
     ("identifier typo", _identifier_typo_keys),
 )

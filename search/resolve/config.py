@@ -83,11 +83,6 @@ DEFAULT_MATCH_PRIOR = 0.001
 MIN_MAILBOX_KEY_LENGTH = 6
 # A family name's first letters beside the birth date survive the typos that change its sound.
 BIRTH_FAMILY_PREFIX = 3
-# One name's sound with the other's first and last letters: one typo in a name of six letters or
-# more spoils at most one of the two (structural, not measured; longer affixes miss more typos,
-# shorter ones make blocks past max_block_size).
-NAME_PREFIX_LETTERS = 2
-NAME_SUFFIX_LETTERS = 3
 
 # Clustering: a contradiction between two groups (a never-merge rule) is outvoted by this many
 # clean direct links per contradicting pair (a mistyped birth date among many agreeing records;

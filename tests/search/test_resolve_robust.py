@@ -104,8 +104,14 @@ def test_truly_different_given_names_at_one_address_are_two_people() -> None:
             {"given_name": "Nedda", "family_name": "Lesage", "postcode": "22056"},
             {"given_name": "Neda", "family_name": "Lesage", "postcode": "22056"},
         ),
-        ({"given_name": "Paulette", "family_name": "Perrot"}, {"given_name": "Paulette", "family_name": "Oerrot"}),  # first letter
-        ({"given_name": "Alexander", "family_name": "Corpataux"}, {"given_name": "Corpataux", "family_name": "Alxeander"}),  # swapped
+        (
+            {"given_name": "Paulette", "family_name": "Perrot", "postcode": "76198"},
+            {"given_name": "Paulette", "family_name": "Oerrot", "postcode": "76198"},  # the first letter
+        ),
+        (
+            {"given_name": "Alexander", "family_name": "Corpataux", "postcode": "14803"},
+            {"given_name": "Corpataux", "family_name": "Alxeander", "postcode": "14803"},  # swapped
+        ),
         ({"given_name": "Marc", "email": "marc.pinto@wanadoo.fr"}, {"given_name": "Marc", "email": "marc.pinto@orange.fr"}),
     ],
 )
@@ -176,8 +182,9 @@ def test_a_first_run_on_ten_records_merges_the_obvious_duplicates() -> None:
     for k, (given, family, born, phone) in enumerate(people):
         records.append(_record(f"crm:{k}", given_name=given, family_name=family, birth_date=born, phone=phone))
         records.append(_record(f"web:{k}", given_name=given.upper(), family_name=family, birth_date=born, phone=phone, postcode="29000"))
+    records.append(_record("shop:9", given_name="Anne", family_name="Quéré", phone="+33698765432"))  # her name, another phone
     resolution = resolve_records(records, ResolutionConfig())
     labels = resolution.clustering.labels
     assert [labels[2 * k] == labels[2 * k + 1] for k in range(5)] == [True] * 5
-    assert len(set(labels)) == 5
+    assert len(set(labels)) == 6
     assert "prior" in resolution.model.defaults_used
