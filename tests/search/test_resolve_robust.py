@@ -161,6 +161,7 @@ def test_an_attribute_behaving_like_an_identifier_is_found_and_a_segment_is_not(
                     "source": f"s{copy}",
                     "given_name": ["Jean", "Anne", "Luc"][person % 3],
                     "family_name": f"Nom{person // 3}",
+                    "birth_date": f"19{40 + person % 60}-0{1 + person % 9}-1{person % 10}",
                     "attributes": {"member_no": f"M{person:05d}", "segment": ["gold", "silver"][(person + copy) % 2]},
                 }
             )
