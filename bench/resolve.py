@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import demo_data, machine, run_measured
+from bench.harness import demo_data, machine, run_measured
 
 SETS = ("demo2k", "demo100k", "febrl3", "febrl4", "speed1m", "latency")
 
@@ -130,8 +130,8 @@ def latency(samples: int = 200) -> None:
     """Real-time resolution of new records through OpenSearch, on the 100k demo set."""
     import statistics
 
-    from bench.common import ensure_node
     from bench.datasets import demo_dataset
+    from bench.harness import ensure_node
     from indexers.ingest import Ingestion
     from indexers.readers import SourceFiles
     from indexers.report import RejectsReport
