@@ -106,7 +106,13 @@ def features_from_document(
 
 def identifier_values(attributes: dict[str, Any], names: Iterable[str]) -> dict[str, str]:
     """The values of the attributes used as identifiers, as compared (trimmed text)."""
-    return {name: text for name in names if (text := str(attributes.get(name) if attributes.get(name) is not None else "").strip())}
+    values = {}
+    for name in names:
+        value = attributes.get(name)
+        text = "" if value is None else str(value).strip()
+        if text:
+            values[name] = text
+    return values
 
 
 @contextmanager

@@ -31,11 +31,9 @@ from search.resolve.config import (
     ResolutionConfig,
 )
 from search.resolve.features import RecordFeatures
+from search.resolve.frequencies import value_counts
 
 FLOOR = PROBABILITY_FLOOR
-# Values that belong to one person (a mailbox, a line): their frequency is the number of people
-# holding them, not of records — one customer's five records holding his e-mail do not make it common.
-PERSONAL_VALUES = ("email", "phone")
 
 
 @dataclass
@@ -264,46 +262,6 @@ def _column_log(vectors: np.ndarray, column: int, table: list[float]) -> np.ndar
     return np.where(levels == NULL, 0.0, logs[np.where(levels == NULL, 0, levels)])
 
 
-def value_counts(records: list[RecordFeatures], comparisons: tuple[Comparison, ...]) -> dict[str, dict[str, int]]:
-    """How many records hold each value of the term-frequency features (values seen twice or more);
-    for personal values (PERSONAL_VALUES), how many people: see value_holders."""
-    counts: dict[str, dict[str, int]] = {}
-    for comparison in comparisons:
-        feature = comparison.term_frequency
-        if feature:
-            counter = Counter(getattr(record, feature) for record in records)
-            counter.pop("", None)
-            repeated = {value: count for value, count in counter.items() if count > 1}
-            counts[feature] = value_holders(records, feature, repeated) if feature in PERSONAL_VALUES else repeated
-    return counts
-
-
-def value_holders(records: list[RecordFeatures], feature: str, repeated: dict[str, int]) -> dict[str, int]:
-    """How many people hold each repeated value: its distinct full names (given and family sounds,
-    in either order); a record without both names counts as one more holder unless one of the
-    full names holding the value contains its name. A shared placeholder stays frequent, one
-    person's e-mail on five records is held once."""
-    full: dict[str, set[tuple[str, ...]]] = {}
-    partial: dict[str, list[str]] = {}
-    for record in records:
-        value = getattr(record, feature)
-        if value not in repeated:
-            continue
-        if record.given_ph and record.family_ph:
-            full.setdefault(value, set()).add(tuple(sorted((record.given_ph, record.family_ph))))
-        else:
-            partial.setdefault(value, []).append(record.given_ph or record.family_ph)
-    holders = {}
-    for value in repeated:
-        names = full.get(value, set())
-        known = {name for pair in names for name in pair}
-        unexplained = [name for name in partial.get(value, []) if not name or name not in known]
-        count = len(names) + len(set(n for n in unexplained if n)) + sum(1 for n in unexplained if not n)
-        if count > 1:
-            holders[value] = count
-    return holders
-
-
 def apply_overrides(model: MatchModel, config: ResolutionConfig) -> None:
     for name, levels in config.weight_overrides.items():
         if name not in model.names:
@@ -362,6 +320,8 @@ def train_model(
     if small or len(pair_vectors) < priors.min_pairs:
         prior_across = prior_within = DEFAULT_MATCH_PRIOR
         defaults_used["prior"] = f"{len(pair_vectors)} candidate pairs: default share of matches {DEFAULT_MATCH_PRIOR}"
+    if small:
+        defaults_used["term frequencies"] = "too few records: no term-frequency adjustment"
     model = MatchModel(
         names=[c.name for c in comparisons],
         levels=[list(c.levels) for c in comparisons],
@@ -377,7 +337,5 @@ def train_model(
         relaxed_rules=relaxed_never_merge_rules(pair_vectors, comparisons, config),
         defaults_used=defaults_used,
     )
-    if small:
-        defaults_used["term frequencies"] = "too few records: no term-frequency adjustment"
     apply_overrides(model, config)
     return model

@@ -16,6 +16,7 @@ from search.resolve.candidates import candidate_pairs
 from search.resolve.comparisons import clearly_different_people, comparison_vector, comparisons_for, email_level, phone_level
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures, features_from_document
+from search.resolve.frequencies import value_counts
 from search.resolve.identifiers import attribute_candidates, detect_identifiers
 from search.resolve.model import train_model
 from search.resolve.scoring import resolve_records
@@ -189,3 +190,15 @@ def test_a_first_run_on_ten_records_merges_the_obvious_duplicates() -> None:
     assert [labels[2 * k] == labels[2 * k + 1] for k in range(5)] == [True] * 5
     assert len(set(labels)) == 6
     assert "prior" in resolution.model.defaults_used
+
+
+def test_an_email_is_as_common_as_the_people_holding_it_not_their_records() -> None:
+    own = [_record(f"s{k}:1", given_name="Camille", family_name="Roux", email="camille.roux@free.fr") for k in range(5)]
+    own.append(_record("newsletter:1", given_name="Camille", email="camille.roux@free.fr"))  # her given name only
+    placeholder = [
+        _record(f"crm:{k}", given_name=g, family_name=f, email="noemail@x.fr")
+        for k, (g, f) in enumerate([("Jean", "Morel"), ("Anne", "Petit"), ("Luc", "Roy")])
+    ]
+    counts = value_counts(own + placeholder, comparisons_for(()))["email"]
+    assert "camille.roux@free.fr" not in counts  # held by one person: as rare as a value seen once
+    assert counts["noemail@x.fr"] == 3
