@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 import jellyfish
@@ -157,17 +158,25 @@ def family_name_level(x: RecordFeatures, y: RecordFeatures) -> int:
 
 
 def birth_date_level(x: RecordFeatures, y: RecordFeatures) -> int:
-    """0 same day, 1 day and month swapped or one digit off, 2 same year, 3 different."""
+    """0 same day, 1 day and month swapped, one digit off or one day apart (29 / 30, 31 / 01), 2
+    same year, 3 different."""
     a, b = x.birth_date, y.birth_date
     if not a or not b:
         return NULL
     if a == b:
         return 0
-    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or _one_keystroke_date(a, b):
+    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or _one_keystroke_date(a, b) or _one_day_apart(a, b):
         return 1
     if a[:4] == b[:4]:
         return 2
     return 3
+
+
+def _one_day_apart(a: str, b: str) -> bool:
+    try:
+        return abs((date.fromisoformat(a) - date.fromisoformat(b)).days) == 1
+    except ValueError:
+        return False
 
 
 def _one_keystroke_date(a: str, b: str) -> bool:
@@ -255,7 +264,7 @@ NAME_LEVELS = ("exact", "same sound", "very close", "close", "initial or short f
 BASE_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("given_name", NAME_LEVELS, given_name_level, term_frequency="given"),
     Comparison("family_name", NAME_LEVELS, family_name_level, term_frequency="family"),
-    Comparison("birth_date", ("exact", "swapped or one digit", "same year", "different"), birth_date_level),
+    Comparison("birth_date", ("exact", "swapped, one digit or one day", "same year", "different"), birth_date_level),
     Comparison("email", ("exact", "exact unverified", "one typo", "different"), email_level, term_frequency="email", tf_levels=(0, 1)),
     Comparison("phone", ("exact", "exact unverified", "one digit", "different"), phone_level, term_frequency="phone", tf_levels=(0, 1)),
     Comparison("loyalty_card", ("exact", "different"), card_level),

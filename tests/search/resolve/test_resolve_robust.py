@@ -202,3 +202,10 @@ def test_an_email_is_as_common_as_the_people_holding_it_not_their_records() -> N
     counts = value_counts(own + placeholder, comparisons_for(()))["email"]
     assert "camille.roux@free.fr" not in counts  # held by one person: as rare as a value seen once
     assert counts["noemail@x.fr"] == 3
+
+
+def test_a_birth_date_one_day_off_is_a_slip_not_a_namesake() -> None:
+    a = _record(given_name="André", family_name="Coronade", birth_date="1975-01-29", postcode="33000")
+    b = _record(given_name="André", family_name="Coronade", birth_date="1975-01-30", postcode="33000")
+    assert clearly_different_people(a, b) is None
+    assert clearly_different_people(a, _record(given_name="André", family_name="Coronade", birth_date="1975-03-12")) is not None
