@@ -72,7 +72,7 @@ def detect_identifiers(records: list[RecordFeatures], pairs: np.ndarray, setting
         if lift >= settings.min_lift and shared_by_different <= settings.max_shared_by_different and agreeing > 0:
             found[name] = (
                 f"{len(counts)} distinct values on {held} records; equal in {within:.0%} of {len(both)} candidate pairs "
-                f"({'∞' if lift == float('inf') else f'{lift:.0f}'}× chance); {different} of {sharing} records pairs sharing a value are clearly different people"
+                f"({'∞' if lift == float('inf') else f'{lift:.0f}'}× chance); {different} of {sharing} record pairs sharing a value are clearly different people"
             )
     return found
 
