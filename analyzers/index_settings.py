@@ -195,7 +195,11 @@ SMALL: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
 AUDIT_REFRESH: dict[str, Any] = {"refresh_interval": "60s"}
 
 
-def redirects_index_body() -> dict[str, Any]:
+def _small(shards: int, replicas: int) -> dict[str, Any]:
+    return {**SMALL, "number_of_shards": shards, "number_of_replicas": replicas}
+
+
+def redirects_index_body(replicas: int = 0) -> dict[str, Any]:
     """One document per merge or split of a customer id."""
     mappings = {
         "properties": {
@@ -205,22 +209,22 @@ def redirects_index_body() -> dict[str, Any]:
             "at": {"type": "date"},
         }
     }
-    return {"settings": SMALL, "mappings": mappings}
+    return {"settings": _small(1, replicas), "mappings": mappings}
 
 
-def record_customers_index_body() -> dict[str, Any]:
+def record_customers_index_body(shards: int = 2, replicas: int = 0) -> dict[str, Any]:
     """record_id → customer_id, read with real-time gets."""
     mappings = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
-    return {"settings": {"number_of_shards": 2, "number_of_replicas": 0}, "mappings": mappings}
+    return {"settings": _small(shards, replicas), "mappings": mappings}
 
 
-def resolution_state_index_body() -> dict[str, Any]:
+def resolution_state_index_body(replicas: int = 0) -> dict[str, Any]:
     """The trained model and the last run's watermark. The model's value counts are data, not
     fields: stored, never mapped."""
-    return {"settings": SMALL, "mappings": {"enabled": False}}
+    return {"settings": _small(1, replicas), "mappings": {"enabled": False}}
 
 
-def audit_index_body() -> dict[str, Any]:
+def audit_index_body(replicas: int = 0) -> dict[str, Any]:
     """Who saw which customer, when, through which query."""
     mappings = {
         "dynamic": "strict",
@@ -233,4 +237,4 @@ def audit_index_body() -> dict[str, Any]:
             "query": {"type": "keyword", "ignore_above": 512},
         },
     }
-    return {"settings": {**SMALL, **AUDIT_REFRESH}, "mappings": mappings}
+    return {"settings": {**_small(1, replicas), **AUDIT_REFRESH}, "mappings": mappings}

@@ -118,7 +118,7 @@ class Ingestion:
         client: OpenSearch,
         names: IndexNames,
         report: RejectsReport,
-        shards: int = 1,
+        shards: int | None = None,
         threads: int = 2,
         config: ResolutionConfig | None = None,
     ) -> None:
@@ -188,7 +188,8 @@ class Ingestion:
     def run(self, files: SourceFiles, on_record: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
         """Stream every line of `files` into the index; `threads` bulk requests in flight at once,
         so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""
-        ensure_records_index(self.client, self.names, records_index_body(self.shards))
+        layout = self.names.layout
+        ensure_records_index(self.client, self.names, records_index_body(self.shards or layout.records_shards, layout.replicas))
         self.identifiers = identifiers_in_use(self.client, self.names, self.config)
         self._write(files, on_record)
         self.client.indices.refresh(index=self.names.records)

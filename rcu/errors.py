@@ -19,6 +19,7 @@ from indexers.readers import ReaderError
 from provisioning.errors import NodeSetupError
 from search.indices import SchemaOutdated
 from search.resolve.errors import ModelMissing
+from search.snapshots import SnapshotError
 from settings import get_settings
 
 EXIT_REJECTED = 1
@@ -55,6 +56,7 @@ EXIT_RULES = (
     ExitRule(ReaderError, EXIT_USAGE),
     ExitRule(SchemaOutdated, EXIT_USAGE),
     ExitRule(ModelMissing, EXIT_USAGE),
+    ExitRule(SnapshotError, EXIT_USAGE),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one
     ExitRule(OpenSearchException, EXIT_NODE_DOWN, _failed),

@@ -1,4 +1,4 @@
-"""Getting source records in: `rcu ingest`, and `rcu reindex` when the records index's schema changed."""
+"""Getting source records in: `rcu ingest`, and `rcu reindex` when an index's schema, shards or replicas changed."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from indexers.report import IngestSummary, RejectsReport
 from rcu.commands.resolution import resolution_config
 from rcu.errors import EXIT_REJECTED
 from search.client import bulk_client, sync_client
-from search.indices import IndexNames, reindex_records
+from search.indices import IndexNames, index_bodies, reindex_index
 from settings import get_settings
 
 
@@ -59,11 +59,10 @@ def ingest(
             summary = _ingest_with_progress(
                 Ingestion(
                     client,
-                    IndexNames(settings.index_prefix),
+                    IndexNames.for_settings(settings),
                     report,
-                    settings.records_shards,
-                    settings.ingest_threads,
-                    resolution_config(),
+                    threads=settings.ingest_threads,
+                    config=resolution_config(),
                 ),
                 files,
             )
@@ -77,11 +76,12 @@ def ingest(
 
 
 def reindex() -> None:
-    """Rebuild the records index with this rcu's analysis and mappings, behind the same alias."""
+    """Rebuild every index of rcu with this rcu's analysis, mappings, shards and replicas, each behind the same alias."""
     settings = get_settings()
     client = sync_client(settings)
     try:
-        old, new = reindex_records(client, IndexNames(settings.index_prefix))
+        for alias, body in index_bodies(IndexNames.for_settings(settings)).items():
+            old, new = reindex_index(client, alias, body)
+            typer.echo(f"{alias} now in {new}" + (f" (was {old})" if old else ""))
     finally:
         client.close()
-    typer.echo(f"records now in {new}" + (f" (was {old})" if old else ""))
