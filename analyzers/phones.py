@@ -89,8 +89,9 @@ def _unverified(text: str, number: phonenumbers.PhoneNumber, region: str) -> Inv
     if region == "FR" and not text.startswith(("+", "00")):
         overseas = {_valid_in(text, other) for other in FRENCH_PLAN_REGIONS} - {None}
         if len(overseas) == 1:
-            (e164,) = overseas
-            return UnverifiedValue(f"not a valid phone number for region {region}, read as an overseas number (unverified)", e164)
+            (read_as,) = overseas
+            if read_as is not None:  # the set holds no None; this says so to the type checker
+                return UnverifiedValue(f"not a valid phone number for region {region}, read as an overseas number (unverified)", read_as)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return UnverifiedValue(f"not a valid phone number for region {region} (well-formed, kept unverified)", e164)
 

@@ -37,7 +37,7 @@ from search.resolve.parallel import available_cores
 # ---------------------------------------------------------------------------------------------
 
 NeverMergeRule = Literal["different_birth_dates", "different_sex", "different_given_names"]
-NEVER_MERGE_RULES: tuple[str, ...] = get_args(NeverMergeRule)  # the one list of never-merge rule names
+NEVER_MERGE_RULES: tuple[NeverMergeRule, ...] = get_args(NeverMergeRule)  # the one list of never-merge rule names
 
 # Name spelling levels (comparisons._name_level): Jaro-Winkler cut-offs as Splink's defaults use
 # them (0.92 / 0.80 on folded names; checked on demo and FEBRL typo pairs, not fitted to either).
