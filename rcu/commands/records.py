@@ -83,7 +83,7 @@ def ingest(
                     IndexNames.for_settings(settings),
                     report,
                     threads=settings.ingest_threads,
-                    extra_identifiers=tuple(resolution_config().extra_identifiers),
+                    config=resolution_config(),
                     clock=ContractClock(timedelta(seconds=settings.future_margin_s)),
                 ),
                 files,
