@@ -116,6 +116,8 @@ def records_mappings() -> dict[str, Any]:
             "raw": STORED_ONLY,
             # Every other field of the source (a call-center note, a segment …), kept as sent.
             "attributes": STORED_ONLY,
+            # Consent statements the source sent (purpose, status, at, origin): read by resolution.
+            "consents": STORED_ONLY,
             # Data-quality warnings: which field, the raw value, why it was left out of matching.
             "quality": {
                 "properties": {
@@ -152,6 +154,13 @@ def customers_mappings() -> dict[str, Any]:
             "household_key": KEYWORD,
             "addresses": STORED_ONLY,
             "provenance": STORED_ONLY,
+            # Consent (search.rights.consents): the deciding statement per purpose, the history, and
+            # what marketing routes filter on.
+            "consents": STORED_ONLY,
+            "consent_history": STORED_ONLY,
+            "restricted": {"type": "boolean"},
+            "consents_granted": KEYWORD,
+            "consents_refused": KEYWORD,
             "updated_at": {"type": "date"},
             "resolved_at": {"type": "date"},
         },

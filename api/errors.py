@@ -15,6 +15,7 @@ from opensearchpy.exceptions import ConnectionTimeout, TransportError
 from search.audit import AuditFailed
 from search.query_parser import QueryNotUnderstood
 from search.resolve.errors import ModelMissing
+from search.rights.overlay import CustomerNotFound
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"
@@ -44,6 +45,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AuditFailed)
     async def audit_failed(request: Request, error: AuditFailed) -> JSONResponse:
         return unavailable("The audit trail is unavailable, so nothing is shown; try again shortly.")
+
+    @app.exception_handler(CustomerNotFound)
+    async def customer_not_found(request: Request, error: CustomerNotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"No customer {error}."})
 
     @app.exception_handler(ModelMissing)
     async def model_missing(request: Request, error: ModelMissing) -> JSONResponse:

@@ -14,10 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from search.access import QUERY_KINDS, FieldAccess
 
-Endpoint = Literal["search", "cards", "customers", "records", "audit"]
+Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes"]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
-DEMO_KEYS = {role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator")}
+DEMO_KEYS = {
+    role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator", "privacy", "shop")
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,13 @@ class Role(BaseModel):
     read: list[ReadableField]
     search: list[QueryKind] | None = None
     masks: dict[ReadableField, Literal["phone", "year", "email", "hidden"]] = Field(default_factory=dict)
+    purpose: Literal["service", "marketing"] = Field(
+        default="service", description="marketing: customers who asked for restriction are invisible, refused channels are left out."
+    )
+    sources: list[str] | None = Field(default=None, description="The sources whose changes the role reads in the change feed (all when unset).")
+    max_customers_per_hour: int | None = Field(
+        default=None, ge=1, description="Distinct customers a key of the role may read per hour before it is slowed down and reported."
+    )
 
     @model_validator(mode="after")
     def _masks_on_read_fields(self) -> Role:
@@ -96,7 +105,9 @@ class Role(BaseModel):
                 record.extend(paths.raw)
                 highlight.extend(paths.highlight)
         searchable = self.search if self.search is not None else [kind for name in self.read for kind in FIELDS[name].search]
-        return FieldAccess(tuple(customer), tuple(record), frozenset(searchable) & frozenset(QUERY_KINDS), tuple(highlight), masks)
+        return FieldAccess(
+            tuple(customer), tuple(record), frozenset(searchable) & frozenset(QUERY_KINDS), tuple(highlight), masks, self.purpose == "marketing"
+        )
 
 
 class ApiKey(BaseModel):

@@ -52,6 +52,26 @@ class IndexNames:
         """Who saw which customer, when, through which query (append-only)."""
         return f"{self.prefix}-audit"
 
+    @property
+    def subject_statements(self) -> str:
+        """What a customer or a steward stated through the API: consents and rectifications (search.rights)."""
+        return f"{self.prefix}-subject-statements"
+
+    @property
+    def changes(self) -> str:
+        """The change feed: one document per change, ordered by `seq` (search.changes)."""
+        return f"{self.prefix}-changes"
+
+    @property
+    def sequences(self) -> str:
+        """Counters handing out change feed sequence numbers."""
+        return f"{self.prefix}-sequences"
+
+    @property
+    def suppression(self) -> str:
+        """Keyed hashes of erased identifiers, so a source cannot bring an erased person back."""
+        return f"{self.prefix}-suppression"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 

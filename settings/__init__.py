@@ -63,6 +63,22 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_role_claim: str = Field(default="rcu_role", description="The JWT claim naming the caller's role in the policy.")
 
+    suppression_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the suppression list (erased identifiers are kept only as keyed hashes); required to erase.",
+    )
+    changes_gap_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A change feed reader waits at a missing sequence number (a writer between reserving and writing) "
+        "until a later change is this old; then the number is taken as abandoned.",
+    )
+    retention_days: int = Field(
+        default=3 * 365, ge=1, description="A customer with no record updated for this long is erased by `rcu retention --apply` (CNIL: 3 years for prospects)."
+    )
+    audit_retention_days: int = Field(default=365, ge=1, description="Audit entries older than this are aged out by `rcu retention --apply`.")
+    changes_retention_days: int = Field(default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`.")
+
     @property
     def environment_java_homes(self) -> tuple[Path, ...]:
         return tuple(home for home in (self.opensearch_java_home, self.system_java_home) if home)

@@ -13,6 +13,7 @@ from search.audit import AuditEntry
 from search.lookup import customer_360, surviving_customer_id
 
 router = APIRouter(prefix="/v1", tags=["customers"])
+CustomerId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
@@ -36,7 +37,7 @@ async def customer(
     names: NamesDep,
     audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("customers"))],
-    customer_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    customer_id: CustomerId,
 ) -> Customer360Response | RedirectResponse:
     """Golden record with provenance per field, every source record, the timeline and the household."""
     view = await customer_360(client, names, customer_id, caller.access)

@@ -32,6 +32,7 @@ SOURCE_FIELDS = [
     "country",
     "civility",
     "attributes",
+    "consents",
 ]
 
 
