@@ -98,7 +98,7 @@ def test_a_source_record_with_a_malformed_consent_is_rejected_with_the_reason_an
     bad_status = {"source": "crm", "source_id": "KO1", "consents": [{"purpose": "marketing_sms", "status": "requested", "at": "2026-01-01"}]}
     bad_date = {"source": "crm", "source_id": "KO2", "consents": [{"purpose": "profiling", "status": "refused", "at": "hier"}]}
     summary, report = ingest([good, bad_status, bad_date])
-    assert summary.indexed == 1 and summary.rejected == 2
+    assert summary.outcomes["indexed"] == 1 and summary.rejected == 2
     reasons = [line["reason"] for line in report if line["kind"] == "rejected"]
     assert "marketing_sms takes granted or refused" in reasons[0]
     assert "not an ISO 8601 date-time" in reasons[1]
