@@ -1,0 +1,41 @@
+"""The customer's rights through the API: access and portability (GET …/export, JSON or a French
+document), erasure (DELETE /v1/customers/{id}), rectification of a golden field (PUT and DELETE
+…/fields/{field})."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from api.deps import AuditDep, Caller, NamesDep, SyncOpenSearchDep, allowed
+from api.routes.customers import CustomerId
+from search.audit import AuditEntry
+from search.rights.export import subject_export
+from search.rights.export_html import export_html
+
+router = APIRouter(prefix="/v1", tags=["rights"])
+
+
+@router.get(
+    "/customers/{customer_id}/export",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "text/html": {}}, "description": "Everything held about the customer."}},
+)
+async def export(
+    client: SyncOpenSearchDep,
+    names: NamesDep,
+    audit: AuditDep,
+    caller: Annotated[Caller, Depends(allowed("export"))],
+    customer_id: CustomerId,
+    format: Annotated[Literal["json", "html"], Query(description="json (portability) or html (a French document to read).")] = "json",
+) -> JSONResponse | HTMLResponse:
+    """Every source record as received and normalized, the golden record with provenance, consents
+    and their history, the customer's changes and former ids, and who looked at it."""
+    document: dict[str, Any] = await run_in_threadpool(subject_export, client, names, customer_id)
+    await audit.record(AuditEntry(caller.name, caller.role_name, "export", [customer_id]))
+    if format == "html":
+        return HTMLResponse(export_html(document))
+    return JSONResponse(document, headers={"Content-Disposition": f'attachment; filename="{customer_id}.json"'})
