@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sync_opensearch = sync_client(settings)
         app.state.audit = AuditWriter(app.state.opensearch, names)
         resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
-        app.state.pusher = RecordPusher(app.state.sync_opensearch, names, resolver)
+        app.state.pusher = RecordPusher(app.state.sync_opensearch, names, resolver, settings.suppression_key_bytes)
         try:
             await ensure_audit_index(app.state.opensearch, names)
         except Exception:  # noqa: BLE001 - the node may come up later; /ready says so meanwhile

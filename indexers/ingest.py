@@ -28,6 +28,7 @@ from indexers.report import IngestSummary, RejectsReport
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.blocking import blocking_keys
 from search.resolve.features import features_from_document
+from search.rights.suppression import SuppressionList
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,13 @@ def index_one(
     record: SourceRecord,
     extra_identifiers: tuple[str, ...] = (),
     refresh: str | bool = False,
+    normalized: NormalizedRecord | None = None,
 ) -> tuple[NormalizedRecord, str]:
     """One record written as a bulk line would be (same id, same external version): returns it
     with its outcome, "indexed", "deleted", "unchanged" or "stale" (a newer version is indexed).
-    `refresh="wait_for"` returns once searches see it, so the next record resolved finds it."""
-    normalized = prepare_record(record, NormalizeOptions(), extra_identifiers)
+    `refresh="wait_for"` returns once searches see it, so the next record resolved finds it.
+    `normalized`: the record already prepared by the caller."""
+    normalized = normalized or prepare_record(record, NormalizeOptions(), extra_identifiers)
     try:
         client.index(
             index=names.records,
@@ -117,8 +120,11 @@ class Ingestion:
         shards: int = 1,
         threads: int = 2,
         extra_identifiers: tuple[str, ...] = (),
+        suppression_key: bytes | None = None,
     ) -> None:
         self.client = client
+        self.suppression_key = suppression_key
+        self.suppression = SuppressionList(suppression_key, {})
         self.extra_identifiers = extra_identifiers
         self.names = names
         self.report = report
@@ -140,6 +146,10 @@ class Ingestion:
                 self._reject(line.file, line.line, line.raw, validation_reason(error))
                 continue
             normalized = prepare_record(record, NormalizeOptions(birth_date_format=line.birth_date_format), self.extra_identifiers)
+            refusal = self.suppression.refusal(normalized.document)
+            if refusal:  # an erased person (search.rights.suppression)
+                self._reject(line.file, line.line, line.raw, refusal)
+                continue
             if normalized.warnings:
                 self.summary.records_with_warnings += 1
             for warning in normalized.warnings:
@@ -184,6 +194,7 @@ class Ingestion:
         """Stream every line of `files` into the index; `threads` bulk requests in flight at once,
         so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""
         ensure_records_index(self.client, self.names, records_index_body(self.shards))
+        self.suppression = SuppressionList.load(self.client, self.names, self.suppression_key)
         self._write(files, on_record)
         self.client.indices.refresh(index=self.names.records)
         log.info("ingest_done %s", self.summary.line())

@@ -19,6 +19,7 @@ from provisioning.process import NodeStatus, node_status, start_node, stop_node
 from rcu.rights import subject_app
 from search.client import bulk_client, sync_client
 from search.indices import IndexNames, SchemaOutdated, reindex_records
+from search.rights.suppression import SuppressionKeyMissing
 from settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="rcu — Référentiel Client Unique.")
@@ -109,10 +110,11 @@ def ingest(
                     settings.records_shards,
                     settings.ingest_threads,
                     tuple(_resolution_config().extra_identifiers),
+                    settings.suppression_key_bytes,
                 ),
                 files,
             )
-    except (ReaderError, SchemaOutdated) as error:
+    except (ReaderError, SchemaOutdated, SuppressionKeyMissing) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     except OpenSearchException as error:
@@ -261,7 +263,9 @@ def demo(
     names = IndexNames(settings.index_prefix)
     try:
         with RejectsReport(folder.parent / "rejects.jsonl") as report:
-            summary = Ingestion(client, names, report, settings.records_shards, settings.ingest_threads).run(SourceFiles.discover([folder]))
+            summary = Ingestion(
+                client, names, report, settings.records_shards, settings.ingest_threads, suppression_key=settings.suppression_key_bytes
+            ).run(SourceFiles.discover([folder]))
         typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
         resolution = resolve_all(client, names, _resolution_config())
         typer.echo(f"resolve: {resolution.line()}")

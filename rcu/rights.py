@@ -47,3 +47,38 @@ def export(
         typer.echo(f"{customer_id} → {out}")
     else:
         typer.echo(text)
+
+
+@subject_app.command("erase")
+def erase(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
+    expunge: Annotated[bool, typer.Option("--expunge", help="Then merge away deleted documents in every index (slow on large indices).")] = False,
+) -> None:
+    """Erase one customer from every index (GDPR art. 17); its identifiers go to the suppression list."""
+    from rcu.cli import EXIT_USAGE, _resolution_config
+    from search.rights.erasure import erase_customer, expunge_deletes
+    from search.rights.overlay import CustomerNotFound
+    from search.rights.suppression import SuppressionKeyMissing
+    from search.rights.trail import operator, record_operator_action
+
+    settings = get_settings()
+    client = sync_client(settings)
+    names = IndexNames(settings.index_prefix)
+    try:
+        report = erase_customer(client, names, _resolution_config(), customer_id, settings.suppression_key_bytes, operator())
+        record_operator_action(client, names, "erasure", [report.pseudonym])
+        if expunge:
+            expunge_deletes(client, names)
+    except CustomerNotFound:
+        typer.echo(f"error: no customer {customer_id}", err=True)
+        raise typer.Exit(EXIT_NOT_FOUND) from None
+    except SuppressionKeyMissing as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    finally:
+        client.close()
+    typer.echo(
+        f"erased {customer_id}: records={report.records} identifiers_suppressed={report.identifiers_suppressed} "
+        f"audit_entries_pseudonymized={report.audit_entries_pseudonymized} former_ids={len(report.former_ids)}"
+        + (" expunged" if expunge else "")
+    )

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     changes_retention_days: int = Field(default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`.")
 
     @property
+    def suppression_key_bytes(self) -> bytes | None:
+        return self.suppression_key.get_secret_value().encode() if self.suppression_key else None
+
+    @property
     def environment_java_homes(self) -> tuple[Path, ...]:
         return tuple(home for home in (self.opensearch_java_home, self.system_java_home) if home)
 

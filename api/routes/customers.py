@@ -11,6 +11,7 @@ from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import Customer360Response, ErrorResponse, TimelineEvent, display_name
 from search.audit import AuditEntry
 from search.lookup import customer_360, surviving_customer_id
+from search.rights.erasure import erased_at
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 CustomerId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -30,6 +31,7 @@ def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
     responses={
         308: {"description": "The customer was merged into another: follow Location."},
         404: {"model": ErrorResponse, "description": "No such customer."},
+        410: {"model": ErrorResponse, "description": "The customer was erased at their request."},
     },
 )
 async def customer(
@@ -45,6 +47,9 @@ async def customer(
         survivor = await surviving_customer_id(client, names, customer_id)
         if survivor:
             return RedirectResponse(url=f"/v1/customers/{survivor}", status_code=308)
+        gone = await erased_at(client, names, customer_id)
+        if gone:
+            raise HTTPException(status_code=410, detail=f"The customer {customer_id} was erased on {gone[:10]}.")
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
     await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [customer_id]))
     return Customer360Response(

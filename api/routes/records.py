@@ -12,6 +12,7 @@ from api.deps import Caller, PusherDep, allowed
 from api.schemas import RecordAccepted
 from indexers.contract import SourceRecord
 from indexers.ingest import validation_reason
+from indexers.push import RecordSuppressed
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -27,7 +28,10 @@ EXAMPLE = {
 }
 
 
-@router.post("/records", response_model=RecordAccepted, responses={422: {"description": "The record breaks the ingestion contract."}})
+@router.post("/records", response_model=RecordAccepted, responses={
+        409: {"description": "The record is an erased person's, sent again without a newer consent."},
+        422: {"description": "The record breaks the ingestion contract."},
+    })
 async def push_record(
     pusher: PusherDep,
     caller: Annotated[Caller, Depends(allowed("records"))],
@@ -39,5 +43,8 @@ async def push_record(
         record = SourceRecord.model_validate(payload)
     except ValidationError as error:
         raise HTTPException(status_code=422, detail=validation_reason(error)) from None
-    pushed = await run_in_threadpool(pusher.push, record)
+    try:
+        pushed = await run_in_threadpool(pusher.push, record)
+    except RecordSuppressed as error:
+        raise HTTPException(status_code=409, detail=f"record refused: {error}") from None
     return RecordAccepted(record_id=pushed.record_id, outcome=pushed.outcome, customer_id=pushed.customer_id, warnings=pushed.warnings)

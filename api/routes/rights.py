@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import AuditDep, Caller, NamesDep, SyncOpenSearchDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, ResolutionConfigDep, SettingsDep, SyncOpenSearchDep, allowed
 from api.routes.customers import CustomerId
 from search.audit import AuditEntry
+from search.rights.erasure import erase_customer
 from search.rights.export import subject_export
 from search.rights.export_html import export_html
 
@@ -39,3 +40,22 @@ async def export(
     if format == "html":
         return HTMLResponse(export_html(document))
     return JSONResponse(document, headers={"Content-Disposition": f'attachment; filename="{customer_id}.json"'})
+
+
+@router.delete("/customers/{customer_id}")
+async def erase(
+    client: SyncOpenSearchDep,
+    names: NamesDep,
+    audit: AuditDep,
+    settings: SettingsDep,
+    config: ResolutionConfigDep,
+    caller: Annotated[Caller, Depends(allowed("erase"))],
+    customer_id: CustomerId,
+) -> dict[str, Any]:
+    """Erase the customer from every index: records, statements, links, the customer itself (its ids
+    answer 410 Gone), its identifiers kept only as keyed hashes on the suppression list, audit
+    entries about it pseudonymized. The answer is the erasure's receipt."""
+    report = await run_in_threadpool(erase_customer, client, names, config, customer_id, settings.suppression_key_bytes, caller.name)
+    # The erasure's own trace names the pseudonym only: the fact, who and when.
+    await audit.record(AuditEntry(caller.name, caller.role_name, "erasure", [report.pseudonym]))
+    return report.as_dict()

@@ -38,6 +38,11 @@ def former_ids(client: OpenSearch, names: IndexNames, customer_id: str) -> list[
     return sorted(events, key=lambda e: e.get("at") or "")
 
 
+def merged_ids(history: list[dict[str, Any]]) -> list[str]:
+    """The ids merged into a customer (a split's other side is another, living customer)."""
+    return [e["old_id"] for e in history if e.get("kind") == "merge"]
+
+
 def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> dict[str, Any]:
     """The whole file of one customer (CustomerNotFound when there is none)."""
     response = client.get(index=names.customers, id=customer_id, ignore=[404])
@@ -47,7 +52,7 @@ def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> d
     record_ids = customer.get("records", [])
     records = [d["_source"] for d in client.mget(index=names.records, body={"ids": record_ids})["docs"] if d.get("found")] if record_ids else []
     history = former_ids(client, names, customer_id)
-    ids = sorted({customer_id, *(e["old_id"] for e in history)})
+    ids = sorted({customer_id, *merged_ids(history)})
     about = {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"record_ids": record_ids}}]}}
     statements = _scan(client, names.subject_statements, about, "at")
     changes = _scan(client, names.changes, {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"old_id": ids}}]}}, "seq")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
+from pydantic import SecretStr
 
 from api.app import create_app
 from api.policy import DEMO_KEYS, DEMO_POLICY
@@ -56,7 +57,7 @@ def world(opensearch: OpenSearch, opensearch_settings: Settings, test_prefix: st
     resolve_all(opensearch, names, ResolutionConfig())
     policy = folder / "policy.toml"
     policy.write_text(DEMO_POLICY.read_text(encoding="utf-8") + CAMPAIGNS_ROLE.replace("{digest}", hash_key(CAMPAIGNS_KEY)), encoding="utf-8")
-    return opensearch_settings.model_copy(update={"index_prefix": names.prefix, "policy": policy, "suppression_key": SUPPRESSION_KEY})
+    return opensearch_settings.model_copy(update={"index_prefix": names.prefix, "policy": policy, "suppression_key": SecretStr(SUPPRESSION_KEY)})
 
 
 @pytest.fixture(scope="module")
