@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.policy import DEMO_POLICY, Policy
-from api.routes import audit, cards, consents, customers, health, me, records, rights, search
+from api.routes import audit, cards, changes, consents, customers, health, me, records, rights, search
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
 from search.audit import AuditWriter, ensure_audit_index
@@ -68,6 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The counter screen (French)."""
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    for router in (me.router, search.router, cards.router, customers.router, consents.router, rights.router, records.router, audit.router):
+    for router in (me.router, search.router, cards.router, customers.router, consents.router, rights.router, records.router, changes.router, audit.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     return app
