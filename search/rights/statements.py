@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from analyzers.dates import parse_birth_date
+from analyzers.errors import InvalidValue
+from analyzers.names import normalize_name
 from search.indices import IndexNames
 from search.rights.consents import customer_consent_fields
 
@@ -33,8 +36,16 @@ STATEMENTS_MAPPINGS = {
         "why": {"type": "text", "index": False},
     },
 }
-# Golden fields a steward may correct: one value each (contact points are lists, corrected at the source).
-RECTIFIABLE = ("given_name", "family_name", "birth_name", "birth_date", "civility")
+# Golden fields a steward may correct, with their normalizers: one value each (contact points are
+# lists, corrected at the source).
+_NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "given_name": normalize_name,
+    "family_name": normalize_name,
+    "birth_name": normalize_name,
+    "birth_date": lambda value: parse_birth_date(value).isoformat(),
+    "civility": lambda value: value.strip().rstrip(".").capitalize(),
+}
+RECTIFIABLE = tuple(_NORMALIZERS)
 _TERMS_CHUNK = 10_000
 
 
@@ -61,6 +72,21 @@ def add_consents(
     if body:
         _check_bulk(client.bulk(body=body, refresh=True))
     return stored
+
+
+class InvalidRectification(ValueError):
+    """A field that cannot be corrected, or a value its normalizer refuses."""
+
+
+def normalized_value(field: str, value: str) -> str:
+    """The corrected value as the field's normalizer writes it (names cased, dates ISO)."""
+    normalize = _NORMALIZERS.get(field)
+    if normalize is None:
+        raise InvalidRectification(f"{field} cannot be corrected here (one of {', '.join(RECTIFIABLE)})")
+    try:
+        return normalize(value)
+    except InvalidValue as error:
+        raise InvalidRectification(f"{field}: {error.reason}") from None
 
 
 def set_rectification(
