@@ -16,7 +16,7 @@ from indexers.readers import ReaderError, SourceFiles
 from indexers.report import IngestSummary, RejectsReport
 from provisioning.errors import NodeSetupError
 from provisioning.process import NodeStatus, node_status, start_node, stop_node
-from rcu.rights import subject_app
+from rcu.rights import retention, subject_app
 from search.client import bulk_client, sync_client
 from search.indices import IndexNames, SchemaOutdated, reindex_records
 from search.rights.suppression import SuppressionKeyMissing
@@ -26,6 +26,7 @@ app = typer.Typer(no_args_is_help=True, help="rcu — Référentiel Client Uniqu
 opensearch_app = typer.Typer(no_args_is_help=True, help="The managed local OpenSearch node.")
 app.add_typer(opensearch_app, name="opensearch")
 app.add_typer(subject_app, name="subject")
+app.command("retention")(retention)
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2

@@ -82,3 +82,45 @@ def erase(
         f"audit_entries_pseudonymized={report.audit_entries_pseudonymized} former_ids={len(report.former_ids)}"
         + (" expunged" if expunge else "")
     )
+
+
+def retention(
+    apply: Annotated[bool, typer.Option("--apply", help="Erase and age out; without it, only list what would go.")] = False,
+    days: Annotated[int | None, typer.Option(min=1, help="Erase customers with no record update for this many days (RCU_RETENTION_DAYS).")] = None,
+) -> None:
+    """Retention: customers with no record update for the retention period (3 years by default) are
+    erased, audit and change feed entries past their periods aged out. A dry run unless --apply."""
+    from datetime import UTC, datetime
+
+    from rcu.cli import EXIT_USAGE, _resolution_config
+    from search.rights.retention import apply_retention, retention_plan
+    from search.rights.suppression import SuppressionKeyMissing
+    from search.rights.trail import operator
+
+    settings = get_settings()
+    client = sync_client(settings)
+    names = IndexNames(settings.index_prefix)
+    now = datetime.now(UTC)
+    period = days or settings.retention_days
+    try:
+        plan = retention_plan(client, names, now, period, settings.audit_retention_days, settings.changes_retention_days)
+        for customer_id, updated_at in plan.customers:
+            typer.echo(f"{customer_id}\tlast update {updated_at[:10]}")
+        typer.echo(
+            f"customers past {period} days: {len(plan.customers)} (undated, kept: {plan.undated_customers}); "
+            f"audit entries past {settings.audit_retention_days} days: {plan.audit_entries}; "
+            f"change feed entries past {settings.changes_retention_days} days: {plan.changes}"
+        )
+        if not apply:
+            typer.echo("dry run: nothing erased (--apply to erase)")
+            return
+        erased = apply_retention(
+            client, names, _resolution_config(), plan, now, settings.audit_retention_days, settings.changes_retention_days,
+            settings.suppression_key_bytes, f"{operator()} (retention)",
+        )
+        typer.echo(f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries")
+    except SuppressionKeyMissing as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    finally:
+        client.close()
