@@ -78,7 +78,9 @@ class Role(BaseModel):
     purpose: Literal["service", "marketing"] = Field(
         default="service", description="marketing: customers who asked for restriction are invisible, refused channels are left out."
     )
-    sources: list[str] | None = Field(default=None, description="The sources whose changes the role reads in the change feed (all when unset).")
+    sources: list[str] | None = Field(
+        default=None, description="The sources whose changes the role reads in the change feed (all when unset)."
+    )
     max_customers_per_hour: int | None = Field(
         default=None, ge=1, description="Distinct customers a key of the role may read per hour before it is slowed down and reported."
     )
@@ -106,7 +108,12 @@ class Role(BaseModel):
                 highlight.extend(paths.highlight)
         searchable = self.search if self.search is not None else [kind for name in self.read for kind in FIELDS[name].search]
         return FieldAccess(
-            tuple(customer), tuple(record), frozenset(searchable) & frozenset(QUERY_KINDS), tuple(highlight), masks, self.purpose == "marketing"
+            tuple(customer),
+            tuple(record),
+            frozenset(searchable) & frozenset(QUERY_KINDS),
+            tuple(highlight),
+            masks,
+            self.purpose == "marketing",
         )
 
 

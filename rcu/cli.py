@@ -16,7 +16,7 @@ from indexers.readers import ReaderError, SourceFiles
 from indexers.report import IngestSummary, RejectsReport
 from provisioning.errors import NodeSetupError
 from provisioning.process import NodeStatus, node_status, start_node, stop_node
-from rcu.rights import retention, subject_app
+from rcu.rights import audit_app, retention, subject_app
 from search.client import bulk_client, sync_client
 from search.indices import IndexNames, SchemaOutdated, reindex_records
 from search.rights.suppression import SuppressionKeyMissing
@@ -27,6 +27,7 @@ opensearch_app = typer.Typer(no_args_is_help=True, help="The managed local OpenS
 app.add_typer(opensearch_app, name="opensearch")
 app.add_typer(subject_app, name="subject")
 app.command("retention")(retention)
+app.add_typer(audit_app, name="audit")
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2

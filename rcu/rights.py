@@ -52,7 +52,9 @@ def export(
 @subject_app.command("erase")
 def erase(
     customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
-    expunge: Annotated[bool, typer.Option("--expunge", help="Then merge away deleted documents in every index (slow on large indices).")] = False,
+    expunge: Annotated[
+        bool, typer.Option("--expunge", help="Then merge away deleted documents in every index (slow on large indices).")
+    ] = False,
 ) -> None:
     """Erase one customer from every index (GDPR art. 17); its identifiers go to the suppression list."""
     from rcu.cli import EXIT_USAGE, _resolution_config
@@ -86,7 +88,9 @@ def erase(
 
 def retention(
     apply: Annotated[bool, typer.Option("--apply", help="Erase and age out; without it, only list what would go.")] = False,
-    days: Annotated[int | None, typer.Option(min=1, help="Erase customers with no record update for this many days (RCU_RETENTION_DAYS).")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Erase customers with no record update for this many days (RCU_RETENTION_DAYS).")
+    ] = None,
 ) -> None:
     """Retention: customers with no record update for the retention period (3 years by default) are
     erased, audit and change feed entries past their periods aged out. A dry run unless --apply."""
@@ -115,8 +119,15 @@ def retention(
             typer.echo("dry run: nothing erased (--apply to erase)")
             return
         erased = apply_retention(
-            client, names, _resolution_config(), plan, now, settings.audit_retention_days, settings.changes_retention_days,
-            settings.suppression_key_bytes, f"{operator()} (retention)",
+            client,
+            names,
+            _resolution_config(),
+            plan,
+            now,
+            settings.audit_retention_days,
+            settings.changes_retention_days,
+            settings.suppression_key_bytes,
+            f"{operator()} (retention)",
         )
         typer.echo(f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries")
     except SuppressionKeyMissing as error:
@@ -124,3 +135,34 @@ def retention(
         raise typer.Exit(EXIT_USAGE) from None
     finally:
         client.close()
+
+
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
+
+
+@audit_app.command("report")
+def audit_report(hours: Annotated[int, typer.Option(min=1, help="How far back to look.")] = 24) -> None:
+    """Distinct customers read per key and hour, keys past their role's limit first, and the
+    misuse suspicions the API reported."""
+    from datetime import UTC, datetime
+
+    from api.policy import DEMO_POLICY, Policy
+    from search.misuse import hourly_reads, report_window, suspected
+
+    settings = get_settings()
+    policy = Policy.load(settings.policy or DEMO_POLICY)
+    limits = {name: role.max_customers_per_hour for name, role in policy.roles.items() if role.max_customers_per_hour}
+    client = sync_client(settings)
+    names = IndexNames(settings.index_prefix)
+    since = report_window(hours, datetime.now(UTC))
+    try:
+        rows = hourly_reads(client, names, since, limits)
+        suspicions = suspected(client, names, since)
+    finally:
+        client.close()
+    for row in rows:
+        flag = "OVER LIMIT" if row.over else "ok"
+        typer.echo(f"{flag}\t{row.hour}\t{row.caller}\t{row.role}\t{row.distinct_customers} customers\tlimit {row.limit or '-'}")
+    for entry in suspicions:
+        typer.echo(f"suspected\t{entry['at']}\t{entry['caller']}\t{entry['role']}\t{entry.get('query') or ''}")
+    typer.echo(f"{sum(r.over for r in rows)} key-hours over their limit, {len(suspicions)} suspicions in the last {hours} h")

@@ -90,14 +90,27 @@ def customer_changes(
         survivor = written.get(new_id) or previous.get(new_id) or {}
         before = previous.get(old_id) or {}
         sources = sorted({*before.get("sources", []), *survivor.get("sources", [])})
-        changes.append({"kind": "merged" if kind == "merge" else "split", "customer_id": new_id, "old_id": old_id, "new_id": new_id, "sources": sources, "records": survivor.get("records", [])})
+        changes.append(
+            {
+                "kind": "merged" if kind == "merge" else "split",
+                "customer_id": new_id,
+                "old_id": old_id,
+                "new_id": new_id,
+                "sources": sources,
+                "records": survivor.get("records", []),
+            }
+        )
         if kind == "merge":
             merged_away.add(old_id)
     split_off = {new_id for _old, new_id, kind in redirects if kind == "split"}
     for document in documents:
         customer_id = document["customer_id"]
         before = previous.get(customer_id)
-        common = {"customer_id": customer_id, "sources": sorted({*document.get("sources", []), *(before or {}).get("sources", [])}), "records": document.get("records", [])}
+        common = {
+            "customer_id": customer_id,
+            "sources": sorted({*document.get("sources", []), *(before or {}).get("sources", [])}),
+            "records": document.get("records", []),
+        }
         if before is None:
             if customer_id not in split_off:
                 changes.append({"kind": "created", **common, "fields": [f for f in WATCHED_FIELDS if document.get(f)]})

@@ -73,11 +73,20 @@ class Settings(BaseSettings):
         description="A change feed reader waits at a missing sequence number (a writer between reserving and writing) "
         "until a later change is this old; then the number is taken as abandoned.",
     )
-    retention_days: int = Field(
-        default=3 * 365, ge=1, description="A customer with no record updated for this long is erased by `rcu retention --apply` (CNIL: 3 years for prospects)."
+    misuse_delay_s: float = Field(
+        default=2.0, ge=0, description="How long each answer to a key past its role's max_customers_per_hour waits."
     )
-    audit_retention_days: int = Field(default=365, ge=1, description="Audit entries older than this are aged out by `rcu retention --apply`.")
-    changes_retention_days: int = Field(default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`.")
+    retention_days: int = Field(
+        default=3 * 365,
+        ge=1,
+        description="A customer with no record updated for this long is erased by `rcu retention --apply` (CNIL: 3 years for prospects).",
+    )
+    audit_retention_days: int = Field(
+        default=365, ge=1, description="Audit entries older than this are aged out by `rcu retention --apply`."
+    )
+    changes_retention_days: int = Field(
+        default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`."
+    )
 
     @property
     def suppression_key_bytes(self) -> bytes | None:

@@ -28,10 +28,14 @@ EXAMPLE = {
 }
 
 
-@router.post("/records", response_model=RecordAccepted, responses={
+@router.post(
+    "/records",
+    response_model=RecordAccepted,
+    responses={
         409: {"description": "The record is an erased person's, sent again without a newer consent."},
         422: {"description": "The record breaks the ingestion contract."},
-    })
+    },
+)
 async def push_record(
     pusher: PusherDep,
     caller: Annotated[Caller, Depends(allowed("records"))],

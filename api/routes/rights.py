@@ -114,4 +114,9 @@ async def accept_sources(
         raise HTTPException(status_code=404, detail=f"No correction of {field} for customer {customer_id}.")
     document = await run_in_threadpool(rebuild_customer, client, names, config, customer_id)
     await audit.record(AuditEntry(caller.name, caller.role_name, "rectification", [customer_id]))
-    return {"customer_id": customer_id, "field": field, "value": document.get(field), "provenance": document.get("provenance", {}).get(field)}
+    return {
+        "customer_id": customer_id,
+        "field": field,
+        "value": document.get(field),
+        "provenance": document.get("provenance", {}).get(field),
+    }

@@ -54,7 +54,9 @@ def erase_customer(
         raise CustomerNotFound(customer_id)
     customer = response["_source"]
     record_ids = list(customer.get("records", []))
-    records = [d["_source"] for d in client.mget(index=names.records, body={"ids": record_ids})["docs"] if d.get("found")] if record_ids else []
+    records = (
+        [d["_source"] for d in client.mget(index=names.records, body={"ids": record_ids})["docs"] if d.get("found")] if record_ids else []
+    )
     now = datetime.now(UTC)
     ids = sorted({customer_id, *merged_ids(former_ids(client, names, customer_id))})
     report = ErasureReport(customer_id, now.isoformat(), by, records=len(records), former_ids=[i for i in ids if i != customer_id])
@@ -97,7 +99,10 @@ def _mark_gone(client: OpenSearch, names: IndexNames, ids: list[str], at: dateti
     client.delete_by_query(index=names.redirects, body={"query": query}, refresh=True, conflicts="proceed", ignore_unavailable=True)
     body: list[dict[str, Any]] = []
     for old_id in ids:
-        body += [{"index": {"_index": names.redirects, "_id": f"{old_id}>erased"}}, {"old_id": old_id, "kind": "erased", "at": at.isoformat()}]
+        body += [
+            {"index": {"_index": names.redirects, "_id": f"{old_id}>erased"}},
+            {"old_id": old_id, "kind": "erased", "at": at.isoformat()},
+        ]
     client.bulk(body=body, refresh=True)
 
 

@@ -50,7 +50,9 @@ def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> d
         raise CustomerNotFound(customer_id)
     customer = response["_source"]
     record_ids = customer.get("records", [])
-    records = [d["_source"] for d in client.mget(index=names.records, body={"ids": record_ids})["docs"] if d.get("found")] if record_ids else []
+    records = (
+        [d["_source"] for d in client.mget(index=names.records, body={"ids": record_ids})["docs"] if d.get("found")] if record_ids else []
+    )
     history = former_ids(client, names, customer_id)
     ids = sorted({customer_id, *merged_ids(history)})
     about = {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"record_ids": record_ids}}]}}

@@ -104,28 +104,38 @@ def _records(records: list[dict[str, Any]]) -> str:
 def export_html(export: dict[str, Any]) -> str:
     """The French, printable version of a subject export."""
     consents = export["consents"]
-    decided = [[PURPOSE_LABELS.get(p, p), STATUS_LABELS.get(s["status"], s["status"]), s.get("origin"), s.get("at")] for p, s in consents["decided"].items()]
-    history = [[s.get("at"), PURPOSE_LABELS.get(s["purpose"], s["purpose"]), STATUS_LABELS.get(s["status"], s["status"]), s.get("origin")] for s in consents["history"]]
+    decided = [
+        [PURPOSE_LABELS.get(p, p), STATUS_LABELS.get(s["status"], s["status"]), s.get("origin"), s.get("at")]
+        for p, s in consents["decided"].items()
+    ]
+    history = [
+        [s.get("at"), PURPOSE_LABELS.get(s["purpose"], s["purpose"]), STATUS_LABELS.get(s["status"], s["status"]), s.get("origin")]
+        for s in consents["history"]
+    ]
     changes = [[c.get("at"), CHANGE_LABELS.get(c["kind"], c["kind"]), ", ".join(c.get("fields") or [])] for c in export["changes"]]
     audit = [[e.get("at"), e.get("caller"), e.get("role"), ACTION_LABELS.get(e.get("action"), e.get("action"))] for e in export["audit"]]
-    restricted = "<p><strong>Vous avez demandé la limitation du traitement : aucune utilisation marketing.</strong></p>" if consents["restricted"] else ""
+    restricted = (
+        "<p><strong>Vous avez demandé la limitation du traitement : aucune utilisation marketing.</strong></p>"
+        if consents["restricted"]
+        else ""
+    )
     return f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Vos données personnelles — {escape(export['customer_id'])}</title><style>{STYLE}</style></head>
+<html lang="fr"><head><meta charset="utf-8"><title>Vos données personnelles — {escape(export["customer_id"])}</title><style>{STYLE}</style></head>
 <body>
 <h1>Vos données personnelles</h1>
 <p>Ce document rassemble tout ce que notre référentiel client conserve à votre sujet (droit d'accès, article 15 du RGPD),
-établi le {escape(export['generated_at'])}. Identifiant client : <strong>{escape(export['customer_id'])}</strong>.
+établi le {escape(export["generated_at"])}. Identifiant client : <strong>{escape(export["customer_id"])}</strong>.
 La version JSON du même export peut être transmise à un autre organisme (droit à la portabilité, article 20).</p>
 <h2>Votre fiche consolidée</h2>
 <p class="muted">Pour chaque donnée, le système d'où elle provient.</p>
-{_golden(export['customer'])}
+{_golden(export["customer"])}
 <h2>Vos consentements</h2>
 {restricted}
 {_table(["Finalité", "Choix", "Exprimé via", "Le"], decided)}
 <h3>Historique de vos choix</h3>
 {_table(["Le", "Finalité", "Choix", "Exprimé via"], history)}
 <h2>Vos fiches dans nos systèmes</h2>
-{_records(export['records'])}
+{_records(export["records"])}
 <h2>Historique de votre fiche</h2>
 {_table(["Le", "Événement", "Données concernées"], changes)}
 <h2>Qui a consulté votre fiche</h2>

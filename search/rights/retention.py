@@ -43,7 +43,9 @@ def retention_plan(
     """What `rcu retention --apply` would erase and age out at `now`."""
     plan = RetentionPlan()
     query = {"query": _older_than("updated_at", now - timedelta(days=retention_days)), "_source": ["customer_id", "updated_at"]}
-    plan.customers = sorted((h["_source"]["customer_id"], h["_source"]["updated_at"]) for h in scan(client, index=names.customers, query=query, size=2000))
+    plan.customers = sorted(
+        (h["_source"]["customer_id"], h["_source"]["updated_at"]) for h in scan(client, index=names.customers, query=query, size=2000)
+    )
     plan.undated_customers = _count(client, names.customers, {"bool": {"must_not": [{"exists": {"field": "updated_at"}}]}})
     plan.audit_entries = _count(client, names.audit, _older_than("at", now - timedelta(days=audit_days)))
     plan.changes = _count(client, names.changes, _older_than("at", now - timedelta(days=changes_days)))

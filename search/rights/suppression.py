@@ -86,7 +86,10 @@ class SuppressionList:
     def load(cls, client: OpenSearch, names: IndexNames, key: bytes | None) -> SuppressionList:
         if not client.indices.exists(index=names.suppression):
             return cls(key, {})
-        entries = {hit["_id"]: hit["_source"]["erased_at"] for hit in scan(client, index=names.suppression, query={"query": {"match_all": {}}}, size=5000)}
+        entries = {
+            hit["_id"]: hit["_source"]["erased_at"]
+            for hit in scan(client, index=names.suppression, query={"query": {"match_all": {}}}, size=5000)
+        }
         if entries and key is None:
             raise SuppressionKeyMissing("the suppression list holds erased people: set RCU_SUPPRESSION_KEY to check records against it")
         return cls(key, entries)

@@ -56,8 +56,12 @@ def world(opensearch: OpenSearch, opensearch_settings: Settings, test_prefix: st
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "data"]))
     resolve_all(opensearch, names, ResolutionConfig())
     policy = folder / "policy.toml"
-    policy.write_text(DEMO_POLICY.read_text(encoding="utf-8") + CAMPAIGNS_ROLE.replace("{digest}", hash_key(CAMPAIGNS_KEY)), encoding="utf-8")
-    return opensearch_settings.model_copy(update={"index_prefix": names.prefix, "policy": policy, "suppression_key": SecretStr(SUPPRESSION_KEY)})
+    policy.write_text(
+        DEMO_POLICY.read_text(encoding="utf-8") + CAMPAIGNS_ROLE.replace("{digest}", hash_key(CAMPAIGNS_KEY)), encoding="utf-8"
+    )
+    return opensearch_settings.model_copy(
+        update={"index_prefix": names.prefix, "policy": policy, "suppression_key": SecretStr(SUPPRESSION_KEY)}
+    )
 
 
 @pytest.fixture(scope="module")

@@ -74,7 +74,20 @@ GASPARD = [
         "city": "Strasbourg",
         "updated_at": f"2025-0{1 + i % 9}-01T09:00:00Z",
     }
-    for i, source in enumerate(["crm", "crm", "ecommerce", "ecommerce", "ecommerce", "loyalty_strasbourg", "loyalty_strasbourg", "callcenter", "callcenter", "legacy"])
+    for i, source in enumerate(
+        [
+            "crm",
+            "crm",
+            "ecommerce",
+            "ecommerce",
+            "ecommerce",
+            "loyalty_strasbourg",
+            "loyalty_strasbourg",
+            "callcenter",
+            "callcenter",
+            "legacy",
+        ]
+    )
 ]
 NEIGHBOUR = [  # same street and town as Gaspard, another person: untouched by his erasure
     {

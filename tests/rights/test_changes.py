@@ -29,7 +29,15 @@ FLORIAN = {
     "city": "Rennes",
     "updated_at": "2026-01-01T10:00:00Z",
 }
-SOMEONE_ELSE = {"given_name": "Yvonne", "family_name": "Zeller", "birth_date": "1950-02-02", "email": "y.zeller@orange.fr", "phone": "0299887766", "postcode": "13001", "city": "Marseille"}
+SOMEONE_ELSE = {
+    "given_name": "Yvonne",
+    "family_name": "Zeller",
+    "birth_date": "1950-02-02",
+    "email": "y.zeller@orange.fr",
+    "phone": "0299887766",
+    "postcode": "13001",
+    "city": "Marseille",
+}
 
 
 def _read_all(client: RoleClient, role: str, since: int, limit: int = 1000) -> tuple[list[dict[str, Any]], int]:
@@ -42,7 +50,9 @@ def _read_all(client: RoleClient, role: str, since: int, limit: int = 1000) -> t
             return changes, since
 
 
-def test_the_feed_lists_a_split_a_merge_and_an_erasure_in_order_and_resumes_where_the_consumer_stopped(as_role: RoleClient, world: Settings) -> None:
+def test_the_feed_lists_a_split_a_merge_and_an_erasure_in_order_and_resumes_where_the_consumer_stopped(
+    as_role: RoleClient, world: Settings
+) -> None:
     initial, cursor = _read_all(as_role, "integrator", 0)
     assert initial and all(c["kind"] == "created" for c in initial)
     assert [c["seq"] for c in initial] == sorted(c["seq"] for c in initial)
@@ -113,7 +123,14 @@ def test_a_reader_waits_at_a_change_still_being_written_and_never_skips_it(opens
     opensearch.index(
         index=names.changes,
         id=str(hole),
-        body={"seq": hole, "at": "2026-01-01T00:00:00+00:00", "kind": "updated", "customer_id": "CEARLIER", "sources": ["crm"], "records": []},
+        body={
+            "seq": hole,
+            "at": "2026-01-01T00:00:00+00:00",
+            "kind": "updated",
+            "customer_id": "CEARLIER",
+            "sources": ["crm"],
+            "records": [],
+        },
         refresh=True,
     )
     done = read_changes(opensearch, names, waiting.cursor, 100, None, 60)

@@ -51,7 +51,9 @@ def test_restriction_hides_a_customer_from_marketing_and_not_from_the_counter(as
     assert bastien in {r["customer_id"] for r in found}
     assert as_role("marketing").get(f"/v1/customers/{bastien}").status_code == 200
 
-    answer = as_role("privacy").put(f"/v1/customers/{bastien}/consents", json={"statements": [{"purpose": "restriction", "status": "requested"}]})
+    answer = as_role("privacy").put(
+        f"/v1/customers/{bastien}/consents", json={"statements": [{"purpose": "restriction", "status": "requested"}]}
+    )
     assert answer.status_code == 200 and answer.json()["restricted"] is True
 
     for role in ("marketing", "campaigns"):
@@ -87,15 +89,36 @@ def test_a_refused_channel_never_reaches_a_marketing_role(as_role: RoleClient) -
 
 def test_a_consent_statement_with_a_wrong_status_is_refused_with_the_reason(as_role: RoleClient) -> None:
     camille = customer_of(as_role, "Camille Garnier")
-    answer = as_role("steward").put(f"/v1/customers/{camille}/consents", json={"statements": [{"purpose": "restriction", "status": "granted"}]})
+    answer = as_role("steward").put(
+        f"/v1/customers/{camille}/consents", json={"statements": [{"purpose": "restriction", "status": "granted"}]}
+    )
     assert answer.status_code == 422 and "restriction takes requested or lifted" in answer.json()["detail"]
-    assert as_role("marketing").put(f"/v1/customers/{camille}/consents", json={"statements": [{"purpose": "profiling", "status": "refused"}]}).status_code == 403
-    assert as_role("steward").put("/v1/customers/CNOBODY/consents", json={"statements": [{"purpose": "profiling", "status": "refused"}]}).status_code == 404
+    assert (
+        as_role("marketing")
+        .put(f"/v1/customers/{camille}/consents", json={"statements": [{"purpose": "profiling", "status": "refused"}]})
+        .status_code
+        == 403
+    )
+    assert (
+        as_role("steward")
+        .put("/v1/customers/CNOBODY/consents", json={"statements": [{"purpose": "profiling", "status": "refused"}]})
+        .status_code
+        == 404
+    )
 
 
 def test_a_source_record_with_a_malformed_consent_is_rejected_with_the_reason_and_its_neighbours_indexed(ingest) -> None:
-    good = {"source": "crm", "source_id": "OK1", "family_name": "Petit", "consents": [{"purpose": "profiling", "status": "refused", "at": "2026-01-01"}]}
-    bad_status = {"source": "crm", "source_id": "KO1", "consents": [{"purpose": "marketing_sms", "status": "requested", "at": "2026-01-01"}]}
+    good = {
+        "source": "crm",
+        "source_id": "OK1",
+        "family_name": "Petit",
+        "consents": [{"purpose": "profiling", "status": "refused", "at": "2026-01-01"}],
+    }
+    bad_status = {
+        "source": "crm",
+        "source_id": "KO1",
+        "consents": [{"purpose": "marketing_sms", "status": "requested", "at": "2026-01-01"}],
+    }
     bad_date = {"source": "crm", "source_id": "KO2", "consents": [{"purpose": "profiling", "status": "refused", "at": "hier"}]}
     summary, report = ingest([good, bad_status, bad_date])
     assert summary.outcomes["indexed"] == 1 and summary.rejected == 2

@@ -105,7 +105,9 @@ def test_re_ingesting_the_source_file_rejects_the_erased_person_with_the_reason_
         _reingest(opensearch, world, [data_folder(world) / "people.jsonl"], tmp_path, None)
 
 
-def test_a_newer_explicit_consent_lets_an_erased_person_back(erased: dict[str, Any], as_role: RoleClient, opensearch: OpenSearch, world: Settings, tmp_path: Path) -> None:
+def test_a_newer_explicit_consent_lets_an_erased_person_back(
+    erased: dict[str, Any], as_role: RoleClient, opensearch: OpenSearch, world: Settings, tmp_path: Path
+) -> None:
     comeback = {**GASPARD[0], "updated_at": datetime.now(UTC).isoformat()}
     pushed = as_role("integrator").post("/v1/records", json=comeback)
     assert pushed.status_code == 409 and "erased on" in pushed.json()["detail"]

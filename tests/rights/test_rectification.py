@@ -49,4 +49,6 @@ def test_a_rectification_is_refused_with_the_reason_for_a_bad_value_or_field_or_
     assert bad_date.status_code == 422 and "birth_date" in bad_date.json()["detail"]
     bad_field = as_role("steward").put(f"/v1/customers/{camille}/fields/emails", json={"value": "x@y.fr", "reason": "acte"})
     assert bad_field.status_code == 422 and "cannot be corrected" in bad_field.json()["detail"]
-    assert as_role("counter").put(f"/v1/customers/{camille}/fields/given_name", json={"value": "Camilla", "reason": "acte"}).status_code == 403
+    assert (
+        as_role("counter").put(f"/v1/customers/{camille}/fields/given_name", json={"value": "Camilla", "reason": "acte"}).status_code == 403
+    )

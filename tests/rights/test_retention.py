@@ -35,7 +35,11 @@ def test_retention_lists_then_erases_customers_past_the_period_and_ages_out_old_
     names = IndexNames(world.index_prefix)
     camille = customer_of(as_role, "Camille Garnier")  # updated in 2026
     as_role("counter").get(f"/v1/customers/{camille}")
-    opensearch.index(index=names.audit, body={"at": "2020-01-01T00:00:00+00:00", "caller": "old", "role": "counter", "action": "customer", "customer_ids": ["COLD"]}, refresh=True)
+    opensearch.index(
+        index=names.audit,
+        body={"at": "2020-01-01T00:00:00+00:00", "caller": "old", "role": "counter", "action": "customer", "customer_ids": ["COLD"]},
+        refresh=True,
+    )
     cutoff = datetime(2025, 1, 1, tzinfo=UTC)
     days = (datetime.now(UTC) - cutoff).days
     customers_before = opensearch.count(index=names.customers)["count"]
