@@ -13,8 +13,8 @@ across restarts of either side. Changes carry ids, sources and field names, neve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatch
 from typing import Any
 
 from opensearchpy import OpenSearch

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
-
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
 
 from api.deps import AuditDep, Caller, NamesDep, ResolutionConfigDep, SettingsDep, SyncOpenSearchDep, allowed
 from api.routes.customers import CustomerId

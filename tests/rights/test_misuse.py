@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-
 import pytest
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
@@ -55,7 +54,7 @@ def test_the_misuse_limit_slows_and_reports_a_bulk_reader_and_not_a_busy_counter
     ids = _customer_ids(opensearch, world, LIMIT + 10)
     counter = {"X-API-Key": DEMO_KEYS["counter"]}
     started = time.monotonic()
-    for round_ in range(12):  # a busy morning: the same ten customers, over and over
+    for _round in range(12):  # a busy morning: the same ten customers, over and over
         for customer_id in ids[:10]:
             assert client.get(f"/v1/customers/{customer_id}", headers=counter).status_code == 200
         client.get("/v1/search", params={"q": "Camille Garnier"}, headers=counter)
