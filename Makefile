@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install stop bench-ingest bench-resolve bench-search bench-search-quality
+.PHONY: demo test install stop bench-ingest bench-resolve bench-search bench-search-quality bench-rights
 
 install: $(VENV)/.installed
 
@@ -45,3 +45,6 @@ bench-search: $(VENV)/.bench-installed
 
 bench-search-quality: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.search_quality
+
+bench-rights: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.rights

@@ -10,6 +10,7 @@ segments until they merge: `expunge_deletes` forces that (README, "Erasure").
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,9 +39,15 @@ class ErasureReport:
     audit_entries_pseudonymized: int = 0
     former_ids: list[str] = field(default_factory=list)
     pseudonym: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+
+    def lap(self, step: str, started: float) -> float:
+        now = time.perf_counter()
+        self.timings[step] = now - started
+        return now
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return {k: v for k, v in self.__dict__.items() if k != "timings"}
 
 
 def erase_customer(
@@ -49,6 +56,7 @@ def erase_customer(
     """Erase one customer everywhere; CustomerNotFound when it does not exist (or is already gone)."""
     if key is None:
         raise SuppressionKeyMissing("erasing needs RCU_SUPPRESSION_KEY: the suppression list keeps erased identifiers as keyed hashes")
+    clock = time.perf_counter()
     response = client.get(index=names.customers, id=customer_id, ignore=[404])
     if not response.get("found"):
         raise CustomerNotFound(customer_id)
@@ -62,17 +70,24 @@ def erase_customer(
     report = ErasureReport(customer_id, now.isoformat(), by, records=len(records), former_ids=[i for i in ids if i != customer_id])
     report.pseudonym = pseudonym(key, customer_id)
 
+    clock = report.lap("read", clock)
     report.identifiers_suppressed = suppress(client, names, key, records, now)
+    clock = report.lap("suppression_list", clock)
     _delete_documents(client, names, customer_id, record_ids)
     _delete_statements(client, names, ids, record_ids)
     _mark_gone(client, names, ids, now)
+    clock = report.lap("documents", clock)
     for old_id in ids:
         forget_records_of(client, names, old_id)
     append_changes(client, names, [{"kind": "erased", "customer_id": customer_id, "sources": customer.get("sources", []), "records": []}])
+    clock = report.lap("change_feed", clock)
     report.audit_entries_pseudonymized = pseudonymize_entries(client, names, ids, report.pseudonym)
+    clock = report.lap("audit", clock)
     _forget_in_model(client, names, config, records)
+    clock = report.lap("model", clock)
     _erase_possible_matches(client, names, ids, record_ids)
     client.indices.refresh(index=[names.records, names.customers, names.record_customers, names.redirects])
+    report.lap("refresh", clock)
     return report
 
 
