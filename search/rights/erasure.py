@@ -54,12 +54,12 @@ def erase_customer(
     client: OpenSearch, names: IndexNames, config: ResolutionConfig, customer_id: str, key: bytes | None, by: str
 ) -> ErasureReport:
     """Erase one customer everywhere; CustomerNotFound when it does not exist (or is already gone)."""
-    if key is None:
-        raise SuppressionKeyMissing("erasing needs RCU_SUPPRESSION_KEY: the suppression list keeps erased identifiers as keyed hashes")
     clock = time.perf_counter()
     response = client.get(index=names.customers, id=customer_id, ignore=[404])
     if not response.get("found"):
         raise CustomerNotFound(customer_id)
+    if key is None:
+        raise SuppressionKeyMissing("erasing needs RCU_SUPPRESSION_KEY: the suppression list keeps erased identifiers as keyed hashes")
     customer = response["_source"]
     record_ids = list(customer.get("records", []))
     records = (
