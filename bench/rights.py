@@ -50,7 +50,8 @@ def prepare(prefix: str, records: int) -> None:
         )
     print(f"ingested in {time.perf_counter() - started:.0f} s: {summary.line()}")
     started = time.perf_counter()
-    print(f"resolved in {time.perf_counter() - started:.0f} s: {resolve_all(client, names, ResolutionConfig()).line()}")
+    resolution = resolve_all(client, names, ResolutionConfig())
+    print(f"resolved in {time.perf_counter() - started:.0f} s: {resolution.line()}")
 
 
 def person(number: int) -> list[dict[str, object]]:
