@@ -2,8 +2,8 @@
 can write golden ids back, follow merges and splits, and apply erasures and opt-outs (GDPR art. 19).
 
 Each change is a document of `<prefix>-changes` with a sequence number `seq`. Writers reserve a
-block of numbers with one atomic update of a counter (`<prefix>-sequences`), then write the block
-and refresh. A reader asks for `seq > cursor` and returns only the run without holes: a hole is a
+block of numbers with one atomic update of a counter (`<prefix>-sequences`), then write the block;
+readers refresh before reading. A reader asks for `seq > cursor` and returns only the run without holes: a hole is a
 writer between reserving and writing, so the reader stops there — unless a later change is older
 than `changes_gap_timeout_s`, when the hole is a writer that died and is stepped over. A consumer
 that keeps the last `seq` it handled as its cursor therefore gets every change once, in order,
@@ -18,7 +18,6 @@ from fnmatch import fnmatch
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.helpers import streaming_bulk
 
 from search.indices import IndexNames
 
@@ -53,6 +52,7 @@ WATCHED_FIELDS = (
 )
 CONSENT_FIELDS = ("consents", "restricted")
 _GET_CHUNK = 1000
+_BLOCK = 2000  # changes numbered and written per bulk request
 
 
 def ensure_changes_indices(client: OpenSearch, names: IndexNames) -> None:
@@ -66,7 +66,7 @@ def ensure_changes_indices(client: OpenSearch, names: IndexNames) -> None:
 def previous_customers(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The stored documents of customers about to be rewritten (real-time gets), to compare with."""
     found: dict[str, dict[str, Any]] = {}
-    fields = [*WATCHED_FIELDS, *CONSENT_FIELDS, "sources"]
+    fields = [*WATCHED_FIELDS, *CONSENT_FIELDS, "sources", "consent_history"]
     for start in range(0, len(customer_ids), _GET_CHUNK):
         chunk = customer_ids[start : start + _GET_CHUNK]
         docs = client.mget(index=names.customers, body={"ids": chunk}, _source_includes=fields, ignore=[404]).get("docs", [])
@@ -74,35 +74,32 @@ def previous_customers(client: OpenSearch, names: IndexNames, customer_ids: list
     return found
 
 
-def customer_changes(
-    documents: list[dict[str, Any]],
-    previous: dict[str, dict[str, Any]],
-    removed: list[str],
-    redirects: list[tuple[str, str, str]],
+def redirect_changes(
+    redirects: list[tuple[str, str, str]], written: dict[str, dict[str, Any]], previous: dict[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The changes between stored and new customer documents: merges and splits first (as
-    (old_id, new_id, kind) redirects), then created, updated (with the fields) and consent changes,
-    then customers gone without a merge."""
-    changes: list[dict[str, Any]] = []
-    written = {d["customer_id"]: d for d in documents}
-    merged_away = set()
+    """`merged` and `split` changes of (old_id, new_id, kind) redirects; `written` are the new
+    documents by id, `previous` the stored ones of every id named."""
+    changes = []
     for old_id, new_id, kind in redirects:
         survivor = written.get(new_id) or previous.get(new_id) or {}
         before = previous.get(old_id) or {}
-        sources = sorted({*before.get("sources", []), *survivor.get("sources", [])})
         changes.append(
             {
                 "kind": "merged" if kind == "merge" else "split",
                 "customer_id": new_id,
                 "old_id": old_id,
                 "new_id": new_id,
-                "sources": sources,
+                "sources": sorted({*before.get("sources", []), *survivor.get("sources", [])}),
                 "records": survivor.get("records", []),
             }
         )
-        if kind == "merge":
-            merged_away.add(old_id)
-    split_off = {new_id for _old, new_id, kind in redirects if kind == "split"}
+    return changes
+
+
+def document_changes(documents: list[dict[str, Any]], previous: dict[str, dict[str, Any]], split_off: set[str]) -> list[dict[str, Any]]:
+    """`created` (unless split off: the split says it), `updated` with the golden fields that
+    changed, and `consent_changed` with the purposes, between stored and new documents."""
+    changes: list[dict[str, Any]] = []
     for document in documents:
         customer_id = document["customer_id"]
         before = previous.get(customer_id)
@@ -120,11 +117,16 @@ def customer_changes(
             changes.append({"kind": "updated", **common, "fields": fields})
         if any(document.get(f) != before.get(f) for f in CONSENT_FIELDS):
             changes.append({"kind": "consent_changed", **common, "fields": sorted(_changed_purposes(before, document))})
-    for customer_id in removed:
-        if customer_id not in merged_away:
-            before = previous.get(customer_id) or {}
-            changes.append({"kind": "removed", "customer_id": customer_id, "sources": before.get("sources", []), "records": []})
     return changes
+
+
+def removed_changes(removed: list[str], previous: dict[str, dict[str, Any]], merged_away: set[str]) -> list[dict[str, Any]]:
+    """`removed`: customers gone without a merge (every record deleted)."""
+    return [
+        {"kind": "removed", "customer_id": customer_id, "sources": (previous.get(customer_id) or {}).get("sources", []), "records": []}
+        for customer_id in removed
+        if customer_id not in merged_away
+    ]
 
 
 def _changed_purposes(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
@@ -148,20 +150,23 @@ def reserve(client: OpenSearch, names: IndexNames, count: int) -> int:
 
 
 def append_changes(client: OpenSearch, names: IndexNames, changes: list[dict[str, Any]]) -> None:
-    """Number the changes and write them, visible to readers when this returns."""
+    """Number the changes and write them, a block at a time: a block's numbers are reserved only
+    when it is written, so a hole in the feed lasts one bulk request, whatever the run's size.
+    Readers refresh: no refresh is paid per real-time write."""
     if not changes:
         return
     ensure_changes_indices(client, names)
-    first = reserve(client, names, len(changes))
-    at = datetime.now(UTC).isoformat()
-    actions = (
-        {"_op_type": "index", "_index": names.changes, "_id": str(first + i), "_source": {**change, "seq": first + i, "at": at}}
-        for i, change in enumerate(changes)
-    )
-    for ok, item in streaming_bulk(client, actions, chunk_size=2000, max_retries=6, raise_on_error=False):
-        if not ok:
-            raise RuntimeError(f"writing change {item['index'].get('_id')} failed: {item['index'].get('error')}")
-    client.indices.refresh(index=names.changes)
+    for start in range(0, len(changes), _BLOCK):
+        block = changes[start : start + _BLOCK]
+        first = reserve(client, names, len(block))
+        at = datetime.now(UTC).isoformat()
+        body: list[dict[str, Any]] = []
+        for i, change in enumerate(block):
+            body += [{"index": {"_index": names.changes, "_id": str(first + i)}}, {**change, "seq": first + i, "at": at}]
+        response = client.bulk(body=body)
+        if response.get("errors"):
+            failed = next(item["index"] for item in response["items"] if item["index"].get("error"))
+            raise RuntimeError(f"writing change {failed.get('_id')} failed: {failed.get('error')}")
 
 
 @dataclass
@@ -181,6 +186,7 @@ def read_changes(
     def bound(source: str) -> bool:
         return sources is None or any(fnmatch(source, pattern) for pattern in sources)
 
+    client.indices.refresh(index=names.changes, ignore_unavailable=True)
     response = client.search(
         index=names.changes,
         body={"query": {"range": {"seq": {"gt": since}}}, "sort": [{"seq": "asc"}], "size": limit + 1, "track_total_hits": False},
@@ -207,6 +213,7 @@ def forget_records_of(client: OpenSearch, names: IndexNames, customer_id: str) -
     """Earlier changes of an erased customer keep their place in the feed, without record ids."""
     if not client.indices.exists(index=names.changes):
         return
+    client.indices.refresh(index=names.changes)  # writers do not refresh: every change is seen
     client.update_by_query(
         index=names.changes,
         body={

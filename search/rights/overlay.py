@@ -9,13 +9,15 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from search.changes import append_changes, customer_changes, previous_customers
+from search.changes import append_changes, document_changes, previous_customers, redirect_changes, removed_changes
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.ids import Redirect
 from search.resolve.store import customer_document, get_records, write_customers
 from search.resolve.survivorship import golden_record
 from search.rights.statements import overlay, statements_of
+
+_CHUNK = 1000
 
 
 class CustomerNotFound(LookupError):
@@ -32,14 +34,22 @@ def subject_changes(
     everything: bool = False,
 ) -> list[dict[str, Any]]:
     """Apply statements to the documents about to be written (in place) and return the changes
-    they make to the stored customers. `everything`: a full run, all statements read at once."""
+    they make to the stored customers, in order: merges and splits, then created, updated and
+    consent changes, then customers gone. `everything`: a full run, all statements read at once.
+    Stored documents are read a chunk at a time, so a full run holds one chunk of them."""
     record_ids = None if everything else [r["record_id"] for group in members for r in group]
     by_record = statements_of(client, names, record_ids)
-    for document, group in zip(documents, members, strict=True):
-        overlay(document, group, by_record)
-    touched = sorted({d["customer_id"] for d in documents} | set(removed) | {r.old_id for r in redirects} | {r.new_id for r in redirects})
-    previous = previous_customers(client, names, touched)
-    return customer_changes(documents, previous, removed, [(r.old_id, r.new_id, r.kind) for r in redirects])
+    pairs = [(r.old_id, r.new_id, r.kind) for r in redirects]
+    ends = previous_customers(client, names, sorted(set(removed) | {old for old, _, _ in pairs} | {new for _, new, _ in pairs}))
+    changes = redirect_changes(pairs, {d["customer_id"]: d for d in documents}, ends)
+    split_off = {new for _, new, kind in pairs if kind == "split"}
+    for start in range(0, len(documents), _CHUNK):
+        chunk = documents[start : start + _CHUNK]
+        previous = previous_customers(client, names, [d["customer_id"] for d in chunk])
+        for document, group in zip(chunk, members[start : start + _CHUNK], strict=True):
+            overlay(document, group, by_record, (previous.get(document["customer_id"]) or {}).get("consent_history"))
+        changes += document_changes(chunk, previous, split_off)
+    return changes + removed_changes(removed, ends, {old for old, _, kind in pairs if kind == "merge"})
 
 
 def customer_records(client: OpenSearch, names: IndexNames, customer_id: str) -> list[str]:

@@ -136,12 +136,19 @@ def statements_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[st
     return by_record
 
 
-def overlay(document: dict[str, Any], members: list[dict[str, Any]], by_record: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """A freshly built customer document with its consents (from its records and the API) and the
+def overlay(
+    document: dict[str, Any],
+    members: list[dict[str, Any]],
+    by_record: dict[str, list[dict[str, Any]]],
+    earlier_history: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A freshly built customer document with its consents (from its records, the API, and the
+    history it had: a source that re-sends a record without its consents withdrew nothing) and the
     stewards' rectifications applied. In place, returned."""
     stated = {s["statement_id"]: s for r in members for s in by_record.get(r["record_id"], ())}.values()
     consents = [c for r in members for c in r.get("consents") or ()]
     consents += [_consent(s) for s in stated if s["kind"] == "consent"]
+    consents += earlier_history or []
     document.update(customer_consent_fields(consents))
     latest: dict[str, dict[str, Any]] = {}
     for statement in stated:
