@@ -147,8 +147,8 @@ class Ingestion:
                 continue
             normalized = prepare_record(record, NormalizeOptions(birth_date_format=line.birth_date_format), self.extra_identifiers)
             refusal = self.suppression.refusal(normalized.document)
-            if refusal:  # an erased person (search.rights.suppression)
-                self._reject(line.file, line.line, line.raw, refusal)
+            if refusal:  # an erased person (search.rights.suppression): the line is not copied to the rejects file
+                self._reject(line.file, line.line, "", refusal)
                 continue
             if normalized.warnings:
                 self.summary.records_with_warnings += 1
