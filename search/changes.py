@@ -55,12 +55,19 @@ _GET_CHUNK = 1000
 _BLOCK = 2000  # changes numbered and written per bulk request
 
 
+_ENSURED: set[str] = set()
+
+
 def ensure_changes_indices(client: OpenSearch, names: IndexNames) -> None:
+    """Create the changes and sequences indices if missing (checked once per process)."""
+    if names.prefix in _ENSURED:
+        return
     small = {"number_of_shards": 1, "number_of_replicas": 0}
     if not client.indices.exists(index=names.changes):
         client.indices.create(index=names.changes, body={"settings": small, "mappings": CHANGES_MAPPINGS}, ignore=[400])
     if not client.indices.exists(index=names.sequences):
         client.indices.create(index=names.sequences, body={"settings": small, "mappings": {"enabled": False}}, ignore=[400])
+    _ENSURED.add(names.prefix)
 
 
 def previous_customers(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -46,7 +46,9 @@ _NORMALIZERS: dict[str, Callable[[str], str]] = {
     "civility": lambda value: value.strip().rstrip(".").capitalize(),
 }
 RECTIFIABLE = tuple(_NORMALIZERS)
-_TERMS_CHUNK = 10_000
+_TERMS_CHUNK = 1000
+# Statements about 1,000 records in one answer: a handful each at most (consents and corrections).
+_MAX_STATEMENTS = 10_000
 
 
 def ensure_statements_index(client: OpenSearch, names: IndexNames) -> None:
@@ -117,18 +119,19 @@ def remove_rectification(client: OpenSearch, names: IndexNames, record_ids: list
 
 
 def statements_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str] | None) -> dict[str, list[dict[str, Any]]]:
-    """record_id → the statements naming it; every statement when `record_ids` is None (full runs)."""
-    if not client.indices.exists(index=names.subject_statements):
-        return {}
+    """record_id → the statements naming it; every statement when `record_ids` is None (full runs).
+    A few records (real-time resolution) cost one search."""
     found: dict[str, dict[str, Any]] = {}
     if record_ids is None:
-        queries: list[dict[str, Any]] = [{"match_all": {}}]
+        if client.indices.exists(index=names.subject_statements):
+            hits = scan(client, index=names.subject_statements, query={"query": {"match_all": {}}}, size=2000)
+            found.update((hit["_id"], {**hit["_source"], "statement_id": hit["_id"]}) for hit in hits)
     else:
         ids = sorted(set(record_ids))
-        queries = [{"terms": {"record_ids": ids[i : i + _TERMS_CHUNK]}} for i in range(0, len(ids), _TERMS_CHUNK)]
-    for query in queries:
-        for hit in scan(client, index=names.subject_statements, query={"query": query}, size=2000):
-            found[hit["_id"]] = {**hit["_source"], "statement_id": hit["_id"]}
+        for start in range(0, len(ids), _TERMS_CHUNK):
+            body = {"query": {"terms": {"record_ids": ids[start : start + _TERMS_CHUNK]}}, "size": _MAX_STATEMENTS}
+            response = client.search(index=names.subject_statements, body=body, ignore_unavailable=True)
+            found.update((hit["_id"], {**hit["_source"], "statement_id": hit["_id"]}) for hit in response["hits"]["hits"])
     by_record: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for statement in found.values():
         for record_id in statement["record_ids"]:
