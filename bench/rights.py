@@ -25,6 +25,9 @@ from bench.common import demo_data, ensure_node, machine
 from bench.search import serve
 
 
+KEY = b"bench-suppression-key"
+
+
 def prepare(prefix: str, records: int) -> None:
     from indexers.ingest import Ingestion
     from indexers.readers import SourceFiles
@@ -110,7 +113,7 @@ def measure_erasures(prefix: str, count: int, audit_entries: int) -> list[tuple[
         records = person(number)
         (folder / "person.jsonl").write_bytes(b"\n".join(orjson.dumps({k: v for k, v in r.items() if v is not None}) for r in records))
         with RejectsReport(folder / "rejects.jsonl") as report:
-            Ingestion(client, names, report).run(SourceFiles.discover([folder / "person.jsonl"]))
+            Ingestion(client, names, report, suppression_key=KEY).run(SourceFiles.discover([folder / "person.jsonl"]))
         resolve_since_last_run(client, names, config)
         record_ids = [f"{r['source']}:{r['source_id']}" for r in records]
         customer_id = client.get(index=names.record_customers, id=record_ids[0])["_source"]["customer_id"]
@@ -134,7 +137,7 @@ def measure_erasures(prefix: str, count: int, audit_entries: int) -> list[tuple[
         )
         bulk(client, entries, chunk_size=1000, refresh=True)
         started = time.perf_counter()
-        report = erase_customer(client, names, config, customer_id, b"bench-suppression-key", "bench")
+        report = erase_customer(client, names, config, customer_id, KEY, "bench")
         seconds = time.perf_counter() - started
         assert report.records == 10 and report.audit_entries_pseudonymized >= audit_entries
         results.append((seconds, report.timings))
