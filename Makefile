@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install stop bench-ingest bench-resolve bench-search bench-search-quality bench-rights
+.PHONY: demo test install stop bench-ingest bench-resolve bench-search bench-search-quality bench-robustness bench-rights
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,9 @@ bench-search: $(VENV)/.bench-installed
 
 bench-search-quality: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.search_quality
+
+bench-robustness: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.robustness
 
 bench-rights: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.rights
