@@ -24,7 +24,6 @@ import orjson
 from bench.common import demo_data, ensure_node, machine
 from bench.search import serve
 
-
 KEY = b"bench-suppression-key"
 
 
