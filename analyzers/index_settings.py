@@ -1,4 +1,5 @@
-"""OpenSearch analysis settings and mappings, as data. The Python normalizers agree with them (tested).
+"""Every rcu index's settings and mappings, as data: the records and customers indices with their
+analysis (the Python normalizers agree with it, tested), and the plain indices beside them.
 
 Each name (given, family, birth) is indexed as folded words (`rcu_name`: "Hélène" = "HELENE",
 "l'Hôpital" → "hopital"), as `.compact` (no spaces or punctuation: "Lhopital" = "l'Hôpital") and as a
@@ -191,3 +192,105 @@ def schema_fingerprint(body: dict[str, Any]) -> str:
     """A short hash of analysis and mappings: the index needs `rcu reindex` when it changes."""
     relevant = {"analysis": body["settings"]["analysis"], "mappings": {k: v for k, v in body["mappings"].items() if k != "_meta"}}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# The indices holding no analyzed text: merge and split events of customer ids, record → customer
+# links, the resolution state, and the audit trail.
+SMALL: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
+# Entries are read only through search.audit.audit_entries, which refreshes first: no periodic
+# refresh to pay for while every look-up writes.
+AUDIT_REFRESH: dict[str, Any] = {"refresh_interval": "60s"}
+
+
+def redirects_index_body() -> dict[str, Any]:
+    """One document per merge or split of a customer id."""
+    mappings = {
+        "properties": {
+            "old_id": {"type": "keyword"},
+            "new_id": {"type": "keyword"},
+            "kind": {"type": "keyword"},
+            "at": {"type": "date"},
+        }
+    }
+    return {"settings": SMALL, "mappings": mappings}
+
+
+def record_customers_index_body() -> dict[str, Any]:
+    """record_id → customer_id, read with real-time gets."""
+    mappings = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
+    return {"settings": {"number_of_shards": 2, "number_of_replicas": 0}, "mappings": mappings}
+
+
+def resolution_state_index_body() -> dict[str, Any]:
+    """The trained model and the last run's watermark. The model's value counts are data, not
+    fields: stored, never mapped."""
+    return {"settings": SMALL, "mappings": {"enabled": False}}
+
+
+def audit_index_body() -> dict[str, Any]:
+    """Who saw which customer, when, through which query."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "at": {"type": "date"},
+            "caller": {"type": "keyword"},
+            "role": {"type": "keyword"},
+            "action": {"type": "keyword"},
+            "customer_ids": {"type": "keyword"},
+            "query": {"type": "keyword", "ignore_above": 512},
+        },
+    }
+    return {"settings": {**SMALL, **AUDIT_REFRESH}, "mappings": mappings}
+
+
+def subject_statements_index_body() -> dict[str, Any]:
+    """Consents and rectifications stated through the API, naming the records they follow."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "kind": {"type": "keyword"},  # consent or rectification
+            "record_ids": {"type": "keyword"},
+            "customer_id": {"type": "keyword"},
+            "purpose": {"type": "keyword"},
+            "status": {"type": "keyword"},
+            "field": {"type": "keyword"},
+            "value": {"type": "keyword", "index": False, "doc_values": False},
+            "at": {"type": "date"},
+            "origin": {"type": "keyword"},
+            "by": {"type": "keyword"},
+            "why": {"type": "text", "index": False},
+        },
+    }
+    return {"settings": SMALL, "mappings": mappings}
+
+
+def changes_index_body() -> dict[str, Any]:
+    """The change feed: one document per change, ordered by `seq`; ids, sources and field names only."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "seq": {"type": "long"},
+            "at": {"type": "date"},
+            "kind": {"type": "keyword"},  # created, updated, merged, split, consent_changed, removed, erased
+            "customer_id": {"type": "keyword"},
+            "old_id": {"type": "keyword"},
+            "new_id": {"type": "keyword"},
+            "fields": {"type": "keyword"},
+            "sources": {"type": "keyword"},
+            "records": {"type": "keyword"},
+        },
+    }
+    return {"settings": SMALL, "mappings": mappings}
+
+
+def sequences_index_body() -> dict[str, Any]:
+    """Counters handing out change feed numbers: stored, never mapped."""
+    return {"settings": SMALL, "mappings": {"enabled": False}}
+
+
+def suppression_index_body() -> dict[str, Any]:
+    """Keyed hashes of erased identifiers (the document id) with their kind and erasure date."""
+    return {
+        "settings": SMALL,
+        "mappings": {"dynamic": "strict", "properties": {"kind": {"type": "keyword"}, "erased_at": {"type": "date"}}},
+    }

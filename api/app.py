@@ -4,7 +4,7 @@ policy, OpenSearch clients, the real-time resolver)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -40,10 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.audit = WatchedAuditWriter(app.state.opensearch, names, limits, settings.misuse_delay_s)
         resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
         app.state.pusher = RecordPusher(app.state.sync_opensearch, names, resolver, settings.suppression_key_bytes)
-        try:
+        with suppress(Exception):  # the node may come up later; /ready says so meanwhile
             await ensure_audit_index(app.state.opensearch, names)
-        except Exception:  # noqa: BLE001 - the node may come up later; /ready says so meanwhile
-            pass
         try:
             yield
         finally:

@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from search.access import QUERY_KINDS, FieldAccess
+from analyzers.masks import MaskName
+from search.access import QUERY_KINDS, FieldAccess, QueryKind
 
 Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes"]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
@@ -64,7 +65,6 @@ FIELDS: dict[str, FieldPaths] = {
 ReadableField = Literal[
     "names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"
 ]
-QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date"]
 
 
 class Role(BaseModel):
@@ -74,7 +74,7 @@ class Role(BaseModel):
     endpoints: list[Endpoint]
     read: list[ReadableField]
     search: list[QueryKind] | None = None
-    masks: dict[ReadableField, Literal["phone", "year", "email", "hidden"]] = Field(default_factory=dict)
+    masks: dict[ReadableField, MaskName] = Field(default_factory=dict)
     purpose: Literal["service", "marketing"] = Field(
         default="service", description="marketing: customers who asked for restriction are invisible, refused channels are left out."
     )
@@ -96,7 +96,7 @@ class Role(BaseModel):
         customer: list[str] = []
         record: list[str] = []
         highlight: list[str] = []
-        masks: dict[str, str] = {}
+        masks: dict[str, MaskName] = {}
         for name in self.read:
             paths = FIELDS[name]
             customer.extend(paths.customer)

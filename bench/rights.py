@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from bench.common import demo_data, ensure_node, machine
+from bench.harness import demo_data, ensure_node, machine
 from bench.search import serve
 
 KEY = b"bench-suppression-key"

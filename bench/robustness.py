@@ -20,8 +20,8 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from bench.common import machine, run_measured
 from bench.corruption.knobs import SWEEP, Knobs
+from bench.harness import machine, run_measured
 
 DEFAULT_PEOPLE = 5000  # the whole sweep: 117 s without Splink, 561 s with it, on 2 shared cores (2026-11-27)
 EXAMPLES = 6

@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from bench.common import demo_data, ensure_node, machine
+from bench.harness import demo_data, ensure_node, machine
 
 BENCH_PREFIX = "rcu-bench-search"
 

@@ -11,19 +11,8 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
+from analyzers.index_settings import AUDIT_REFRESH, audit_index_body
 from search.indices import IndexNames
-
-AUDIT_MAPPINGS = {
-    "dynamic": "strict",
-    "properties": {
-        "at": {"type": "date"},
-        "caller": {"type": "keyword"},
-        "role": {"type": "keyword"},
-        "action": {"type": "keyword"},
-        "customer_ids": {"type": "keyword"},
-        "query": {"type": "keyword", "ignore_above": 512},
-    },
-}
 
 
 @dataclass
@@ -35,16 +24,11 @@ class AuditEntry:
     query: str | None = None
 
 
-# Entries are read only through audit_entries, which refreshes first: no periodic refresh to pay
-# for while every look-up writes.
-AUDIT_REFRESH = {"refresh_interval": "60s"}
-
-
 async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None:
     if not await client.indices.exists(index=names.audit):
         await client.indices.create(
             index=names.audit,
-            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0, **AUDIT_REFRESH}, "mappings": AUDIT_MAPPINGS},
+            body=audit_index_body(),
             ignore=[400],
         )
     else:

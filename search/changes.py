@@ -19,22 +19,9 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from analyzers.index_settings import changes_index_body, sequences_index_body
 from search.indices import IndexNames
 
-CHANGES_MAPPINGS = {
-    "dynamic": "strict",
-    "properties": {
-        "seq": {"type": "long"},
-        "at": {"type": "date"},
-        "kind": {"type": "keyword"},  # created, updated, merged, split, consent_changed, removed, erased
-        "customer_id": {"type": "keyword"},
-        "old_id": {"type": "keyword"},
-        "new_id": {"type": "keyword"},
-        "fields": {"type": "keyword"},
-        "sources": {"type": "keyword"},
-        "records": {"type": "keyword"},
-    },
-}
 # Golden fields whose change is an `updated` change (consents have a kind of their own).
 WATCHED_FIELDS = (
     "given_name",
@@ -62,11 +49,10 @@ def ensure_changes_indices(client: OpenSearch, names: IndexNames) -> None:
     """Create the changes and sequences indices if missing (checked once per process)."""
     if names.prefix in _ENSURED:
         return
-    small = {"number_of_shards": 1, "number_of_replicas": 0}
     if not client.indices.exists(index=names.changes):
-        client.indices.create(index=names.changes, body={"settings": small, "mappings": CHANGES_MAPPINGS}, ignore=[400])
+        client.indices.create(index=names.changes, body=changes_index_body(), ignore=[400])
     if not client.indices.exists(index=names.sequences):
-        client.indices.create(index=names.sequences, body={"settings": small, "mappings": {"enabled": False}}, ignore=[400])
+        client.indices.create(index=names.sequences, body=sequences_index_body(), ignore=[400])
     _ENSURED.add(names.prefix)
 
 

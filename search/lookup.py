@@ -14,9 +14,8 @@ from opensearchpy import AsyncOpenSearch
 from search.access import CUSTOMER_PATHS, FieldAccess, shown
 from search.highlights import highlight_customer
 from search.indices import IndexNames
+from search.name_query import name_query
 from search.query_parser import ParsedQuery
-from search.records import name_query
-from search.resolve.store import redirect_query
 
 
 def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
@@ -30,7 +29,7 @@ def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] |
     if parsed.names:
         if not access.can_search("names"):
             return None
-        by_name = name_query(parsed.names, "full_name", filters=[])
+        by_name = name_query(parsed.names, "full_name")
         by_name["bool"]["_name"] = "names"
         must.append(by_name)
     for kind in ("postcode", "birth_date"):
@@ -75,7 +74,7 @@ class CustomerHit:
 
 
 async def search_customers(
-    client: AsyncOpenSearch, names: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10
+    client: AsyncOpenSearch, indices: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10
 ) -> list[CustomerHit]:
     """Golden customers matching what the counter typed (parse_query), best first."""
     query = customer_query(parsed, access)
@@ -83,7 +82,7 @@ async def search_customers(
         return []
     if access.marketing:
         query = {"bool": {"must": [query], "filter": access.consent_filter()}}
-    response = await client.search(index=names.customers, body=search_body(query, access, limit))
+    response = await client.search(index=indices.customers, body=search_body(query, access, limit))
     typed = parsed.exact_values()
     return [
         CustomerHit(
@@ -103,11 +102,11 @@ def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[
     return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
 
 
-async def customer_by_card(client: AsyncOpenSearch, names: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
+async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
     """The golden customer holding a loyalty card (already normalized), or None."""
     query = {"bool": {"filter": [{"term": {"loyalty_cards.card": card}}, *access.consent_filter()]}}
     body = {"query": query, "size": 1, "_source": {"includes": access.customer_source()}}
-    hits = (await client.search(index=names.customers, body=body))["hits"]["hits"]
+    hits = (await client.search(index=indices.customers, body=body))["hits"]["hits"]
     return shown(hits[0]["_source"], access) if hits else None
 
 
@@ -118,24 +117,24 @@ class Customer360:
     household: list[dict[str, Any]]
 
 
-async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
+async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
     """A golden customer with its source records and the other customers of its household."""
     response = await client.get(
-        index=names.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
+        index=indices.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
     )
     if not response.get("found") or (access.marketing and response["_source"].get("restricted")):
         return None
     customer = response["_source"]
     household_key = customer.pop("household_key", None)
     records_response = await client.mget(
-        index=names.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source())
+        index=indices.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source())
     )
     records = [shown(doc["_source"], access, customer) for doc in records_response["docs"] if doc.get("found")]
     records.sort(key=lambda r: r.get("updated_at") or "", reverse=True)
     household: list[dict[str, Any]] = []
     if household_key:
         others = await client.search(
-            index=names.customers,
+            index=indices.customers,
             body={
                 "query": {
                     "bool": {
@@ -149,14 +148,3 @@ async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: 
         )
         household = [shown(hit["_source"], access) for hit in others["hits"]["hits"]]
     return Customer360(shown(customer, access), records, household)
-
-
-async def surviving_customer_id(client: AsyncOpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
-    """Where a merged-away customer id lives now, following merge chains, or None."""
-    current = customer_id
-    for _ in range(max_hops):
-        hits = (await client.search(index=names.redirects, body=redirect_query(current), ignore_unavailable=True))["hits"]["hits"]
-        if not hits:
-            break
-        current = hits[0]["_source"]["new_id"]
-    return current if current != customer_id else None

@@ -16,26 +16,11 @@ from opensearchpy.helpers import scan
 
 from analyzers.dates import parse_birth_date
 from analyzers.errors import InvalidValue
+from analyzers.index_settings import subject_statements_index_body
 from analyzers.names import normalize_name
 from search.indices import IndexNames
 from search.rights.consents import customer_consent_fields
 
-STATEMENTS_MAPPINGS = {
-    "dynamic": "strict",
-    "properties": {
-        "kind": {"type": "keyword"},  # consent or rectification
-        "record_ids": {"type": "keyword"},
-        "customer_id": {"type": "keyword"},
-        "purpose": {"type": "keyword"},
-        "status": {"type": "keyword"},
-        "field": {"type": "keyword"},
-        "value": {"type": "keyword", "index": False, "doc_values": False},
-        "at": {"type": "date"},
-        "origin": {"type": "keyword"},
-        "by": {"type": "keyword"},
-        "why": {"type": "text", "index": False},
-    },
-}
 # Golden fields a steward may correct, with their normalizers: one value each (contact points are
 # lists, corrected at the source).
 _NORMALIZERS: dict[str, Callable[[str], str]] = {
@@ -55,7 +40,7 @@ def ensure_statements_index(client: OpenSearch, names: IndexNames) -> None:
     if not client.indices.exists(index=names.subject_statements):
         client.indices.create(
             index=names.subject_statements,
-            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": STATEMENTS_MAPPINGS},
+            body=subject_statements_index_body(),
             ignore=[400],
         )
 

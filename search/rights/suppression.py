@@ -15,9 +15,9 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan, streaming_bulk
 
+from analyzers.index_settings import suppression_index_body
 from search.indices import IndexNames
 
-SUPPRESSION_MAPPINGS = {"dynamic": "strict", "properties": {"kind": {"type": "keyword"}, "erased_at": {"type": "date"}}}
 # Identifiers of a normalized record, by kind: what a source would send again.
 IDENTIFIER_FIELDS = {"record": "record_id", "email": "email", "phone": "phone", "card": "loyalty_card"}
 
@@ -37,11 +37,7 @@ def identifier_hashes(key: bytes, document: dict[str, Any]) -> dict[str, str]:
 
 def ensure_suppression_index(client: OpenSearch, names: IndexNames) -> None:
     if not client.indices.exists(index=names.suppression):
-        client.indices.create(
-            index=names.suppression,
-            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": SUPPRESSION_MAPPINGS},
-            ignore=[400],
-        )
+        client.indices.create(index=names.suppression, body=suppression_index_body(), ignore=[400])
 
 
 def suppress(client: OpenSearch, names: IndexNames, key: bytes, records: Iterable[dict[str, Any]], erased_at: datetime) -> int:

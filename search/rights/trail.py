@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from opensearchpy import OpenSearch
 
-from search.audit import AUDIT_MAPPINGS, AUDIT_REFRESH
+from analyzers.index_settings import audit_index_body
 from search.indices import IndexNames
 
 
@@ -26,11 +26,7 @@ def operator() -> str:
 def record_operator_action(client: OpenSearch, names: IndexNames, action: str, customer_ids: list[str]) -> None:
     """One audit entry for what an operator did from the command line, written before it returns."""
     if not client.indices.exists(index=names.audit):
-        client.indices.create(
-            index=names.audit,
-            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0, **AUDIT_REFRESH}, "mappings": AUDIT_MAPPINGS},
-            ignore=[400],
-        )
+        client.indices.create(index=names.audit, body=audit_index_body(), ignore=[400])
     entry = {"at": datetime.now(UTC).isoformat(), "caller": operator(), "role": "operator", "action": action, "customer_ids": customer_ids}
     client.index(index=names.audit, body=entry, refresh=True)  # the audit index refreshes rarely: no waiting for it
 

@@ -1,24 +1,21 @@
-"""`rcu subject export|erase`, `rcu retention` and `rcu audit report`: the customer's rights from the
-command line (an operator's actions, written to the audit trail as `cli:<user>`)."""
+"""The customer's rights from the command line: `rcu subject export|erase`, `rcu retention` and
+`rcu audit report` (an operator's actions, written to the audit trail as `cli:<user>`)."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from rcu.commands.resolution import resolution_config
 from search.client import sync_client
 from search.indices import IndexNames
 from settings import get_settings
 
-subject_app = typer.Typer(no_args_is_help=True, help="One customer's rights: access and portability, erasure.")
 
-EXIT_NOT_FOUND = 5
-
-
-@subject_app.command("export")
 def export(
     customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
     html: Annotated[bool, typer.Option("--html", help="A readable French document instead of JSON.")] = False,
@@ -27,7 +24,6 @@ def export(
     """Everything held about one customer (GDPR art. 15 and 20), as JSON or a French document."""
     from search.rights.export import subject_export
     from search.rights.export_html import export_html
-    from search.rights.overlay import CustomerNotFound
     from search.rights.trail import record_operator_action
 
     settings = get_settings()
@@ -36,9 +32,6 @@ def export(
     try:
         document = subject_export(client, names, customer_id)
         record_operator_action(client, names, "export", [customer_id])
-    except CustomerNotFound:
-        typer.echo(f"error: no customer {customer_id}", err=True)
-        raise typer.Exit(EXIT_NOT_FOUND) from None
     finally:
         client.close()
     text = export_html(document) if html else json.dumps(document, ensure_ascii=False, indent=2)
@@ -49,7 +42,6 @@ def export(
         typer.echo(text)
 
 
-@subject_app.command("erase")
 def erase(
     customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
     expunge: Annotated[
@@ -57,26 +49,17 @@ def erase(
     ] = False,
 ) -> None:
     """Erase one customer from every index (GDPR art. 17); its identifiers go to the suppression list."""
-    from rcu.cli import EXIT_USAGE, _resolution_config
     from search.rights.erasure import erase_customer, expunge_deletes
-    from search.rights.overlay import CustomerNotFound
-    from search.rights.suppression import SuppressionKeyMissing
     from search.rights.trail import operator, record_operator_action
 
     settings = get_settings()
     client = sync_client(settings)
     names = IndexNames(settings.index_prefix)
     try:
-        report = erase_customer(client, names, _resolution_config(), customer_id, settings.suppression_key_bytes, operator())
+        report = erase_customer(client, names, resolution_config(), customer_id, settings.suppression_key_bytes, operator())
         record_operator_action(client, names, "erasure", [report.pseudonym])
         if expunge:
             expunge_deletes(client, names)
-    except CustomerNotFound:
-        typer.echo(f"error: no customer {customer_id}", err=True)
-        raise typer.Exit(EXIT_NOT_FOUND) from None
-    except SuppressionKeyMissing as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
     finally:
         client.close()
     typer.echo(
@@ -94,11 +77,7 @@ def retention(
 ) -> None:
     """Retention: customers with no record update for the retention period (3 years by default) are
     erased, audit and change feed entries past their periods aged out. A dry run unless --apply."""
-    from datetime import UTC, datetime
-
-    from rcu.cli import EXIT_USAGE, _resolution_config
     from search.rights.retention import apply_retention, retention_plan
-    from search.rights.suppression import SuppressionKeyMissing
     from search.rights.trail import operator
 
     settings = get_settings()
@@ -121,7 +100,7 @@ def retention(
         erased = apply_retention(
             client,
             names,
-            _resolution_config(),
+            resolution_config(),
             plan,
             now,
             settings.audit_retention_days,
@@ -129,23 +108,14 @@ def retention(
             settings.suppression_key_bytes,
             f"{operator()} (retention)",
         )
-        typer.echo(f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries")
-    except SuppressionKeyMissing as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
     finally:
         client.close()
+    typer.echo(f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries")
 
 
-audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
-
-
-@audit_app.command("report")
 def audit_report(hours: Annotated[int, typer.Option(min=1, help="How far back to look.")] = 24) -> None:
     """Distinct customers read per key and hour, keys past their role's limit first, and the
     misuse suspicions the API reported."""
-    from datetime import UTC, datetime
-
     from api.policy import DEMO_POLICY, Policy
     from search.misuse import hourly_reads, report_window, suspected
 
