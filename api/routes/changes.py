@@ -14,6 +14,7 @@ from api.deps import Caller, NamesDep, SettingsDep, SyncOpenSearchDep, allowed
 from search.changes import read_changes
 
 router = APIRouter(prefix="/v1", tags=["changes"])
+MAX_CURSOR = 2**63 - 2  # sequence numbers are OpenSearch longs
 
 
 class ChangesResponse(BaseModel):
@@ -31,7 +32,7 @@ async def changes(
     names: NamesDep,
     settings: SettingsDep,
     caller: Annotated[Caller, Depends(allowed("changes"))],
-    since: Annotated[int, Query(ge=0, description="The cursor of the last page read (0: from the beginning).")] = 0,
+    since: Annotated[int, Query(ge=0, le=MAX_CURSOR, description="The cursor of the last page read (0: from the beginning).")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> ChangesResponse:
     """What happened to customers after `since`, oldest first."""

@@ -140,3 +140,8 @@ def test_a_reader_waits_at_a_change_still_being_written_and_never_skips_it(opens
     append_changes(opensearch, names, [{"kind": "updated", "customer_id": "CAFTER", "sources": ["crm"], "records": []}])
     assert read_changes(opensearch, names, dead - 1, 100, None, 60).changes == []
     assert [c["customer_id"] for c in read_changes(opensearch, names, dead - 1, 100, None, 0.001).changes] == ["CAFTER"]
+
+
+def test_a_cursor_beyond_any_sequence_number_is_refused_with_the_reason(as_role: RoleClient) -> None:
+    answer = as_role("integrator").get("/v1/changes", params={"since": 2**70})
+    assert answer.status_code == 422 and answer.json()["detail"].startswith("since:")
