@@ -166,23 +166,72 @@ def measure_feed(prefix: str, limit: int, port: int = 8791) -> tuple[int, float]
         server.wait(timeout=30)
 
 
+def measure_realtime(prefix: str, samples: int) -> dict[str, list[float]]:
+    """One new record resolved in real time (as POST /v1/records does), with the customer's rights
+    applied and the change feed written, and with both left out — alternating, same index."""
+    import contextlib
+
+    from bench.datasets import demo_dataset
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve import pipeline
+    from search.resolve.blocking import blocking_keys
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.features import features_from_document
+    from search.resolve.store import load_model
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    names = IndexNames(prefix)
+    model = load_model(client, names)
+    newcomers = demo_dataset(demo_data(4_800, seed=99)).documents[: samples * 2]
+    hooks = (pipeline.subject_changes, pipeline.append_changes)
+    timings: dict[str, list[float]] = {"with rights and change feed": [], "without": []}
+    for number, document in enumerate(newcomers):
+        with_rights = number % 2 == 0
+        document = {**document, "record_id": f"new{uuid.uuid4().hex[:6]}:{document['record_id']}", "source": "new"}
+        document["blocking_keys"] = blocking_keys(features_from_document(document))
+        client.index(index=names.records, id=document["record_id"], body=document, refresh=False)
+        with contextlib.ExitStack() as stack:
+            if not with_rights:
+                pipeline.subject_changes = lambda *args, **kwargs: []  # type: ignore[assignment]
+                pipeline.append_changes = lambda *args, **kwargs: None  # type: ignore[assignment]
+                stack.callback(lambda: setattr(pipeline, "subject_changes", hooks[0]))
+                stack.callback(lambda: setattr(pipeline, "append_changes", hooks[1]))
+            began = time.perf_counter()
+            pipeline.resolve_touched(client, names, ResolutionConfig(), [document["record_id"]], model=model, documents=[document])
+            timings["with rights and change feed" if with_rights else "without"].append((time.perf_counter() - began) * 1000)
+    client.close()
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--erasures", type=int, default=5)
     parser.add_argument("--audit-entries", type=int, default=1000)
+    parser.add_argument("--feed", action=argparse.BooleanOptionalAction, default=True, help="Read the change feed through the API.")
+    parser.add_argument("--realtime", type=int, default=200, help="Real-time resolutions measured each way (0: none).")
     args = parser.parse_args()
     from settings import get_settings
 
     prefix = f"{get_settings().index_prefix}-rights-{args.records}"
     print(machine())
     prepare(prefix, args.records)
-    erasures = measure_erasures(prefix, args.erasures, args.audit_entries)
-    times = sorted(seconds for seconds, _ in erasures)
-    print(
-        f"erasure of one customer (10 records, {args.audit_entries} audit entries): median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
-    )
-    for limit in (1000, 5000):
+    if args.erasures:
+        times = sorted(seconds for seconds, _ in measure_erasures(prefix, args.erasures, args.audit_entries))
+        print(
+            f"erasure of one customer (10 records, {args.audit_entries} audit entries): "
+            f"median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+        )
+    if args.realtime:
+        for mode, timings in measure_realtime(prefix, args.realtime).items():
+            timings.sort()
+            p95 = timings[int(len(timings) * 0.95) - 1]
+            print(
+                f"one new record resolved in real time, {mode}: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {len(timings)}"
+            )
+    for limit in (1000, 5000) if args.feed else ():
         read, seconds = measure_feed(prefix, limit)
         print(f"change feed through the API, pages of {limit}: {read} changes in {seconds:.1f} s = {read / seconds:,.0f} changes/s")
 
