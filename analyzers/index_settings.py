@@ -202,7 +202,11 @@ SMALL: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
 AUDIT_REFRESH: dict[str, Any] = {"refresh_interval": "60s"}
 
 
-def redirects_index_body() -> dict[str, Any]:
+def _small(shards: int, replicas: int) -> dict[str, Any]:
+    return {**SMALL, "number_of_shards": shards, "number_of_replicas": replicas}
+
+
+def redirects_index_body(replicas: int = 0) -> dict[str, Any]:
     """One document per merge or split of a customer id."""
     mappings = {
         "properties": {
@@ -212,22 +216,22 @@ def redirects_index_body() -> dict[str, Any]:
             "at": {"type": "date"},
         }
     }
-    return {"settings": SMALL, "mappings": mappings}
+    return {"settings": _small(1, replicas), "mappings": mappings}
 
 
-def record_customers_index_body() -> dict[str, Any]:
+def record_customers_index_body(shards: int = 2, replicas: int = 0) -> dict[str, Any]:
     """record_id → customer_id, read with real-time gets."""
     mappings = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
-    return {"settings": {"number_of_shards": 2, "number_of_replicas": 0}, "mappings": mappings}
+    return {"settings": _small(shards, replicas), "mappings": mappings}
 
 
-def resolution_state_index_body() -> dict[str, Any]:
+def resolution_state_index_body(replicas: int = 0) -> dict[str, Any]:
     """The trained model and the last run's watermark. The model's value counts are data, not
     fields: stored, never mapped."""
-    return {"settings": SMALL, "mappings": {"enabled": False}}
+    return {"settings": _small(1, replicas), "mappings": {"enabled": False}}
 
 
-def audit_index_body() -> dict[str, Any]:
+def audit_index_body(replicas: int = 0) -> dict[str, Any]:
     """Who saw which customer, when, through which query."""
     mappings = {
         "dynamic": "strict",
@@ -240,10 +244,10 @@ def audit_index_body() -> dict[str, Any]:
             "query": {"type": "keyword", "ignore_above": 512},
         },
     }
-    return {"settings": {**SMALL, **AUDIT_REFRESH}, "mappings": mappings}
+    return {"settings": {**_small(1, replicas), **AUDIT_REFRESH}, "mappings": mappings}
 
 
-def subject_statements_index_body() -> dict[str, Any]:
+def subject_statements_index_body(replicas: int = 0) -> dict[str, Any]:
     """Consents and rectifications stated through the API, naming the records they follow."""
     mappings = {
         "dynamic": "strict",
@@ -261,10 +265,10 @@ def subject_statements_index_body() -> dict[str, Any]:
             "why": {"type": "text", "index": False},
         },
     }
-    return {"settings": SMALL, "mappings": mappings}
+    return {"settings": _small(1, replicas), "mappings": mappings}
 
 
-def changes_index_body() -> dict[str, Any]:
+def changes_index_body(replicas: int = 0) -> dict[str, Any]:
     """The change feed: one document per change, ordered by `seq`; ids, sources and field names only."""
     mappings = {
         "dynamic": "strict",
@@ -280,17 +284,17 @@ def changes_index_body() -> dict[str, Any]:
             "records": {"type": "keyword"},
         },
     }
-    return {"settings": SMALL, "mappings": mappings}
+    return {"settings": _small(1, replicas), "mappings": mappings}
 
 
-def sequences_index_body() -> dict[str, Any]:
+def sequences_index_body(replicas: int = 0) -> dict[str, Any]:
     """Counters handing out change feed numbers: stored, never mapped."""
-    return {"settings": SMALL, "mappings": {"enabled": False}}
+    return {"settings": _small(1, replicas), "mappings": {"enabled": False}}
 
 
-def suppression_index_body() -> dict[str, Any]:
+def suppression_index_body(replicas: int = 0) -> dict[str, Any]:
     """Keyed hashes of erased identifiers (the document id) with their kind and erasure date."""
     return {
-        "settings": SMALL,
+        "settings": _small(1, replicas),
         "mappings": {"dynamic": "strict", "properties": {"kind": {"type": "keyword"}, "erased_at": {"type": "date"}}},
     }

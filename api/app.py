@@ -30,7 +30,7 @@ STATIC = Path(__file__).with_name("static")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     policy = Policy.load(settings.policy or DEMO_POLICY)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

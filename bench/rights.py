@@ -47,9 +47,7 @@ def prepare(prefix: str, records: int) -> None:
     folder = demo_data(records)
     started = time.perf_counter()
     with RejectsReport(Path(tempfile.gettempdir()) / f"rights-rejects-{records}.jsonl") as report:
-        summary = Ingestion(client, names, report, shards=settings.records_shards, threads=settings.ingest_threads).run(
-            SourceFiles.discover([folder])
-        )
+        summary = Ingestion(client, names, report, threads=settings.ingest_threads).run(SourceFiles.discover([folder]))
     print(f"ingested in {time.perf_counter() - started:.0f} s: {summary.line()}")
     started = time.perf_counter()
     resolution = resolve_all(client, names, ResolutionConfig())

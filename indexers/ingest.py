@@ -117,7 +117,7 @@ class Ingestion:
         client: OpenSearch,
         names: IndexNames,
         report: RejectsReport,
-        shards: int = 1,
+        shards: int | None = None,
         threads: int = 2,
         extra_identifiers: tuple[str, ...] = (),
         suppression_key: bytes | None = None,
@@ -193,7 +193,8 @@ class Ingestion:
     def run(self, files: SourceFiles, on_record: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
         """Stream every line of `files` into the index; `threads` bulk requests in flight at once,
         so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""
-        ensure_records_index(self.client, self.names, records_index_body(self.shards))
+        layout = self.names.layout
+        ensure_records_index(self.client, self.names, records_index_body(self.shards or layout.records_shards, layout.replicas))
         self.suppression = SuppressionList.load(self.client, self.names, self.suppression_key)
         self._write(files, on_record)
         self.client.indices.refresh(index=self.names.records)

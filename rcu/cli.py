@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rcu.commands import api, demo, node, records, resolution, rights
+from rcu.commands import api, demo, node, records, resolution, rights, snapshots
 from rcu.errors import EXIT_NODE_DOWN, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
 
 __all__ = ["EXIT_NODE_DOWN", "EXIT_NOT_FOUND", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
@@ -42,6 +42,11 @@ opensearch_app.command("stop")(node.stop)
 opensearch_app.command("status")(node.status)
 app.add_typer(opensearch_app, name="opensearch")
 
+snapshot_app = typer.Typer(no_args_is_help=True, help="Backups of rcu's indices in the filesystem snapshot repository.")
+snapshot_app.command("create")(snapshots.create)
+snapshot_app.command("list")(snapshots.list_all)
+snapshot_app.command("restore")(snapshots.restore)
+app.add_typer(snapshot_app, name="snapshot")
 app.command("retention")(rights.retention)
 subject_app = typer.Typer(no_args_is_help=True, help="One customer's rights: access and portability, erasure.")
 subject_app.command("export")(rights.export)

@@ -22,6 +22,7 @@ from search.indices import SchemaOutdated
 from search.resolve.errors import ModelMissing
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
+from search.snapshots import SnapshotError
 from settings import get_settings
 
 EXIT_REJECTED = 1
@@ -59,6 +60,7 @@ EXIT_RULES = (
     ExitRule(ReaderError, EXIT_USAGE),
     ExitRule(SchemaOutdated, EXIT_USAGE),
     ExitRule(ModelMissing, EXIT_USAGE),
+    ExitRule(SnapshotError, EXIT_USAGE),
     ExitRule(SuppressionKeyMissing, EXIT_USAGE),
     ExitRule(CustomerNotFound, EXIT_NOT_FOUND, lambda error: f"no customer {error}"),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),

@@ -11,8 +11,8 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
-from analyzers.index_settings import AUDIT_REFRESH, audit_index_body
-from search.indices import IndexNames
+from analyzers.index_settings import AUDIT_REFRESH
+from search.indices import IndexNames, index_bodies, stamped
 
 
 @dataclass
@@ -25,11 +25,11 @@ class AuditEntry:
 
 
 async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None:
+    """The audit index behind its alias (`<audit>-v1` on first use), like every index rcu creates."""
     if not await client.indices.exists(index=names.audit):
+        body = stamped(index_bodies(names)[names.audit])
         await client.indices.create(
-            index=names.audit,
-            body=audit_index_body(),
-            ignore=[400],
+            index=f"{names.audit}-v1", body={**body, "aliases": {names.audit: {"is_write_index": True}}}, ignore=[400]
         )
     else:
         await client.indices.put_settings(index=names.audit, body={"index": AUDIT_REFRESH})

@@ -20,7 +20,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from analyzers.index_settings import changes_index_body, sequences_index_body
-from search.indices import IndexNames
+from search.indices import IndexNames, ensure_versioned_index
 
 # Golden fields whose change is an `updated` change (consents have a kind of their own).
 WATCHED_FIELDS = (
@@ -49,10 +49,8 @@ def ensure_changes_indices(client: OpenSearch, names: IndexNames) -> None:
     """Create the changes and sequences indices if missing (checked once per process)."""
     if names.prefix in _ENSURED:
         return
-    if not client.indices.exists(index=names.changes):
-        client.indices.create(index=names.changes, body=changes_index_body(), ignore=[400])
-    if not client.indices.exists(index=names.sequences):
-        client.indices.create(index=names.sequences, body=sequences_index_body(), ignore=[400])
+    ensure_versioned_index(client, names.changes, changes_index_body(names.layout.replicas))
+    ensure_versioned_index(client, names.sequences, sequences_index_body(names.layout.replicas))
     _ENSURED.add(names.prefix)
 
 

@@ -51,12 +51,12 @@ def demo(
         typer.echo(f"generated {sum(counts.values())} demo records for {persons} people in {folder}")
     write_showcase(folder)
     client = bulk_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     try:
         with RejectsReport(folder.parent / "rejects.jsonl") as report:
-            summary = Ingestion(
-                client, names, report, settings.records_shards, settings.ingest_threads, suppression_key=settings.suppression_key_bytes
-            ).run(SourceFiles.discover([folder]))
+            summary = Ingestion(client, names, report, threads=settings.ingest_threads, suppression_key=settings.suppression_key_bytes).run(
+                SourceFiles.discover([folder])
+            )
         typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
         resolution = resolve_all(client, names, resolution_config())
         typer.echo(f"resolve: {resolution.line()}")

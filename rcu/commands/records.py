@@ -1,4 +1,4 @@
-"""Getting source records in: `rcu ingest`, and `rcu reindex` when the records index's schema changed."""
+"""Getting source records in: `rcu ingest`, and `rcu reindex` when an index's schema, shards or replicas changed."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from indexers.report import IngestSummary, RejectsReport
 from rcu.commands.resolution import resolution_config
 from rcu.errors import EXIT_REJECTED
 from search.client import bulk_client, sync_client
-from search.indices import IndexNames, reindex_records
+from search.indices import IndexNames, index_bodies, reindex_index
 from settings import get_settings
 
 
@@ -59,12 +59,11 @@ def ingest(
             summary = _ingest_with_progress(
                 Ingestion(
                     client,
-                    IndexNames(settings.index_prefix),
+                    IndexNames.for_settings(settings),
                     report,
-                    settings.records_shards,
-                    settings.ingest_threads,
-                    tuple(resolution_config().extra_identifiers),
-                    settings.suppression_key_bytes,
+                    threads=settings.ingest_threads,
+                    extra_identifiers=tuple(resolution_config().extra_identifiers),
+                    suppression_key=settings.suppression_key_bytes,
                 ),
                 files,
             )
@@ -78,11 +77,12 @@ def ingest(
 
 
 def reindex() -> None:
-    """Rebuild the records index with this rcu's analysis and mappings, behind the same alias."""
+    """Rebuild every index of rcu with this rcu's analysis, mappings, shards and replicas, each behind the same alias."""
     settings = get_settings()
     client = sync_client(settings)
     try:
-        old, new = reindex_records(client, IndexNames(settings.index_prefix))
+        for alias, body in index_bodies(IndexNames.for_settings(settings)).items():
+            old, new = reindex_index(client, alias, body)
+            typer.echo(f"{alias} now in {new}" + (f" (was {old})" if old else ""))
     finally:
         client.close()
-    typer.echo(f"records now in {new}" + (f" (was {old})" if old else ""))

@@ -28,7 +28,7 @@ def resolve(
 
     settings = get_settings()
     client = bulk_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     try:
         report = resolve_all(client, names, resolution_config()) if full else resolve_since_last_run(client, names, resolution_config())
     finally:
@@ -52,7 +52,7 @@ def explain(
     settings = get_settings()
     config = resolution_config()
     client = sync_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     try:
         documents = {d["record_id"]: d for d in get_records(client, names, [first, second])}
         model = load_model(client, names)
@@ -86,7 +86,7 @@ def xref(out: Annotated[Path, typer.Option(help="CSV file to write: source,sourc
         with out.open("w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream)
             writer.writerow(["source", "source_id", "customer_id"])
-            for customer in scan_customers(client, IndexNames(settings.index_prefix)):
+            for customer in scan_customers(client, IndexNames.for_settings(settings)):
                 for record_id in customer["records"]:
                     source, _, source_id = record_id.partition(":")
                     writer.writerow([source, source_id, customer["customer_id"]])

@@ -28,7 +28,7 @@ def export(
 
     settings = get_settings()
     client = sync_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     try:
         document = subject_export(client, names, customer_id)
         record_operator_action(client, names, "export", [customer_id])
@@ -54,7 +54,7 @@ def erase(
 
     settings = get_settings()
     client = sync_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     try:
         report = erase_customer(client, names, resolution_config(), customer_id, settings.suppression_key_bytes, operator())
         record_operator_action(client, names, "erasure", [report.pseudonym])
@@ -82,7 +82,7 @@ def retention(
 
     settings = get_settings()
     client = sync_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     now = datetime.now(UTC)
     period = days or settings.retention_days
     try:
@@ -123,7 +123,7 @@ def audit_report(hours: Annotated[int, typer.Option(min=1, help="How far back to
     policy = Policy.load(settings.policy or DEMO_POLICY)
     limits = {name: role.max_customers_per_hour for name, role in policy.roles.items() if role.max_customers_per_hour}
     client = sync_client(settings)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
     since = report_window(hours, datetime.now(UTC))
     try:
         rows = hourly_reads(client, names, since, limits)

@@ -10,13 +10,7 @@ from opensearchpy import NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
-from analyzers.index_settings import (
-    customers_index_body,
-    record_customers_index_body,
-    redirects_index_body,
-    resolution_state_index_body,
-)
-from search.indices import IndexNames, ensure_versioned_index
+from search.indices import IndexNames, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
 from search.resolve.features import SOURCE_FIELDS
 from search.resolve.ids import Redirect
@@ -28,18 +22,14 @@ LIVE_RECORDS = {"bool": {"filter": [LIVE_RECORD]}}
 _ENSURED: set[str] = set()
 
 
-def ensure_resolution_indices(client: OpenSearch, names: IndexNames, shards: int = 1) -> None:
-    """Create the customers, redirects and state indices if missing (checked once per process)."""
+def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
+    """Create the customers, redirects, record links and state indices behind their aliases if
+    missing (checked once per process)."""
     if names.prefix in _ENSURED:
         return
-    ensure_versioned_index(client, names.customers, customers_index_body(shards))
-    for index, body in (
-        (names.redirects, redirects_index_body()),
-        (names.record_customers, record_customers_index_body()),
-        (names.resolution_state, resolution_state_index_body()),
-    ):
-        if not client.indices.exists(index=index):
-            client.indices.create(index=index, body=body)
+    bodies = index_bodies(names)
+    for alias in (names.customers, names.redirects, names.record_customers, names.resolution_state):
+        ensure_versioned_index(client, alias, bodies[alias])
     _ENSURED.add(names.prefix)
 
 

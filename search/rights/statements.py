@@ -18,7 +18,7 @@ from analyzers.dates import parse_birth_date
 from analyzers.errors import InvalidValue
 from analyzers.index_settings import subject_statements_index_body
 from analyzers.names import normalize_name
-from search.indices import IndexNames
+from search.indices import IndexNames, ensure_versioned_index
 from search.rights.consents import customer_consent_fields
 
 # Golden fields a steward may correct, with their normalizers: one value each (contact points are
@@ -37,12 +37,7 @@ _MAX_STATEMENTS = 10_000
 
 
 def ensure_statements_index(client: OpenSearch, names: IndexNames) -> None:
-    if not client.indices.exists(index=names.subject_statements):
-        client.indices.create(
-            index=names.subject_statements,
-            body=subject_statements_index_body(),
-            ignore=[400],
-        )
+    ensure_versioned_index(client, names.subject_statements, subject_statements_index_body(names.layout.replicas))
 
 
 def add_consents(

@@ -16,7 +16,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan, streaming_bulk
 
 from analyzers.index_settings import suppression_index_body
-from search.indices import IndexNames
+from search.indices import IndexNames, ensure_versioned_index
 
 # Identifiers of a normalized record, by kind: what a source would send again.
 IDENTIFIER_FIELDS = {"record": "record_id", "email": "email", "phone": "phone", "card": "loyalty_card"}
@@ -36,8 +36,7 @@ def identifier_hashes(key: bytes, document: dict[str, Any]) -> dict[str, str]:
 
 
 def ensure_suppression_index(client: OpenSearch, names: IndexNames) -> None:
-    if not client.indices.exists(index=names.suppression):
-        client.indices.create(index=names.suppression, body=suppression_index_body(), ignore=[400])
+    ensure_versioned_index(client, names.suppression, suppression_index_body(names.layout.replicas))
 
 
 def suppress(client: OpenSearch, names: IndexNames, key: bytes, records: Iterable[dict[str, Any]], erased_at: datetime) -> int:

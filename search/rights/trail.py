@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from opensearchpy import OpenSearch
 
 from analyzers.index_settings import audit_index_body
-from search.indices import IndexNames
+from search.indices import IndexNames, ensure_versioned_index
 
 
 def operator() -> str:
@@ -25,8 +25,7 @@ def operator() -> str:
 
 def record_operator_action(client: OpenSearch, names: IndexNames, action: str, customer_ids: list[str]) -> None:
     """One audit entry for what an operator did from the command line, written before it returns."""
-    if not client.indices.exists(index=names.audit):
-        client.indices.create(index=names.audit, body=audit_index_body(), ignore=[400])
+    ensure_versioned_index(client, names.audit, audit_index_body(names.layout.replicas))
     entry = {"at": datetime.now(UTC).isoformat(), "caller": operator(), "role": "operator", "action": action, "customer_ids": customer_ids}
     client.index(index=names.audit, body=entry, refresh=True)  # the audit index refreshes rarely: no waiting for it
 
