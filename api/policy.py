@@ -19,7 +19,7 @@ Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {
-    role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator", "privacy", "shop")
+    role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator", "privacy_officer", "shop")
 }
 
 

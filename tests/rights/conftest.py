@@ -75,7 +75,7 @@ Call = Callable[..., object]
 
 @pytest.fixture(scope="module")
 def as_role(world_api: TestClient) -> Callable[[str], TestClient]:
-    """`as_role("privacy").get(...)`: the world's API called with that role's key."""
+    """`as_role("privacy_officer").get(...)`: the world's API called with that role's key."""
 
     class RoleClient:
         def __init__(self, role: str) -> None:

@@ -64,7 +64,7 @@ def test_the_feed_lists_a_split_a_merge_and_an_erasure_in_order_and_resumes_wher
     moved = push("/v1/records", json={**second, **SOMEONE_ELSE, "updated_at": "2026-01-03T10:00:00Z"}).json()["customer_id"]
     assert moved != first
     back = push("/v1/records", json={**second, "updated_at": "2026-01-04T10:00:00Z"}).json()["customer_id"]
-    assert as_role("privacy").delete(f"/v1/customers/{back}").status_code == 200
+    assert as_role("privacy_officer").delete(f"/v1/customers/{back}").status_code == 200
 
     # One page of two at a time, as a consumer that stops and comes back, across an API restart.
     pages: list[dict[str, Any]] = []

@@ -51,7 +51,7 @@ def test_restriction_hides_a_customer_from_marketing_and_not_from_the_counter(as
     assert bastien in {r["customer_id"] for r in found}
     assert as_role("marketing").get(f"/v1/customers/{bastien}").status_code == 200
 
-    answer = as_role("privacy").put(
+    answer = as_role("privacy_officer").put(
         f"/v1/customers/{bastien}/consents", json={"statements": [{"purpose": "restriction", "status": "requested"}]}
     )
     assert answer.status_code == 200 and answer.json()["restricted"] is True
@@ -66,7 +66,9 @@ def test_restriction_hides_a_customer_from_marketing_and_not_from_the_counter(as
     view = as_role("counter").get(f"/v1/customers/{bastien}").json()
     assert view["customer"]["restricted"] is True
 
-    as_role("privacy").put(f"/v1/customers/{bastien}/consents", json={"statements": [{"purpose": "restriction", "status": "lifted"}]})
+    as_role("privacy_officer").put(
+        f"/v1/customers/{bastien}/consents", json={"statements": [{"purpose": "restriction", "status": "lifted"}]}
+    )
     assert as_role("marketing").get(f"/v1/customers/{bastien}").status_code == 200
 
 

@@ -34,7 +34,7 @@ def erased(as_role: RoleClient) -> dict[str, Any]:
     gaspard = customer_of(as_role, "Gaspard Vernet")
     view = as_role("counter").get(f"/v1/customers/{gaspard}").json()
     as_role("callcenter").get("/v1/search", params={"q": "vernet gaspard"})
-    answer = as_role("privacy").delete(f"/v1/customers/{gaspard}")
+    answer = as_role("privacy_officer").delete(f"/v1/customers/{gaspard}")
     assert answer.status_code == 200, answer.text
     return {"customer_id": gaspard, "records": view["customer"]["records"], "receipt": answer.json()}
 
@@ -70,7 +70,7 @@ def test_an_erased_customer_is_found_by_none_of_its_identifiers_and_its_id_answe
     assert as_role("counter").get(f"/v1/cards/{GASPARD_IDENTIFIERS['card']}").status_code == 404
     gone = as_role("counter").get(f"/v1/customers/{erased['customer_id']}")
     assert gone.status_code == 410 and datetime.now(UTC).date().isoformat() in gone.json()["detail"]
-    assert as_role("privacy").delete(f"/v1/customers/{erased['customer_id']}").status_code == 404
+    assert as_role("privacy_officer").delete(f"/v1/customers/{erased['customer_id']}").status_code == 404
     # His neighbour, same street and family name, is untouched.
     assert customer_of(as_role, "Odile Vernet")
 

@@ -21,7 +21,7 @@ def test_the_export_holds_every_record_change_and_audit_entry_of_the_customer_an
     as_role("counter").get(f"/v1/customers/{camille}")
     as_role("callcenter").get("/v1/search", params={"q": "garnier camille"})
     as_role("counter").put(f"/v1/customers/{camille}/consents", json={"statements": [{"purpose": "profiling", "status": "refused"}]})
-    answer = as_role("privacy").get(f"/v1/customers/{camille}/export")
+    answer = as_role("privacy_officer").get(f"/v1/customers/{camille}/export")
     assert answer.status_code == 200, answer.text
     export = answer.json()
 
@@ -45,20 +45,20 @@ def test_the_export_holds_every_record_change_and_audit_entry_of_the_customer_an
 
 def test_the_export_reads_as_a_french_document_and_is_itself_audited(as_role: RoleClient) -> None:
     camille = customer_of(as_role, "Camille Garnier")
-    page = as_role("privacy").get(f"/v1/customers/{camille}/export", params={"format": "html"})
+    page = as_role("privacy_officer").get(f"/v1/customers/{camille}/export", params={"format": "html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for heading in ("Vos données personnelles", "Vos consentements", "Vos fiches dans nos systèmes", "Qui a consulté votre fiche"):
         assert heading in page.text
     assert CAMILLE[0]["email"] in page.text and "Prospection par e-mail" in page.text
     trail = as_role("admin").get("/v1/audit", params={"customer_id": camille}).json()["entries"]
-    assert any(e["action"] == "export" and e["role"] == "privacy" for e in trail)
+    assert any(e["action"] == "export" and e["role"] == "privacy_officer" for e in trail)
 
 
 def test_only_the_privacy_officer_and_the_admin_may_export(as_role: RoleClient) -> None:
     camille = customer_of(as_role, "Camille Garnier")
     for role in ("counter", "callcenter", "marketing", "steward", "integrator"):
         assert as_role(role).get(f"/v1/customers/{camille}/export").status_code == 403
-    assert as_role("privacy").get("/v1/customers/CNOBODY/export").status_code == 404
+    assert as_role("privacy_officer").get("/v1/customers/CNOBODY/export").status_code == 404
 
 
 def test_rcu_subject_export_writes_the_json_and_audits_the_operator(as_role: RoleClient, world: Settings, tmp_path, monkeypatch) -> None:
