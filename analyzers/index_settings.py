@@ -119,10 +119,12 @@ def records_mappings() -> dict[str, Any]:
             "attributes": STORED_ONLY,
             # Consent statements the source sent (purpose, status, at, origin): read by resolution.
             "consents": STORED_ONLY,
-            # Data-quality warnings: which field, the raw value, why it was left out of matching.
+            # Data-quality warnings: which field, the raw value, why it was left out of matching (or
+            # kept unverified: `unverified` names the fields whose canonical form is not confirmed).
             "quality": {
                 "properties": {
                     "fields": KEYWORD,
+                    "unverified": KEYWORD,
                     "warnings": STORED_ONLY,
                 }
             },

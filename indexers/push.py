@@ -42,7 +42,7 @@ class RecordPusher:
         """Index the record (a newer `updated_at` wins) and name the customer it now belongs to."""
         config = self.resolver.config
         # Searchable before it is answered for: the next pushed record of the same person finds it.
-        normalized = prepare_record(record, NormalizeOptions(), tuple(config.extra_identifiers))
+        normalized = prepare_record(record, NormalizeOptions(), self.resolver.identifiers())
         refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
         if refusal:
             raise RecordSuppressed(refusal)

@@ -54,9 +54,15 @@ def demo(
     names = IndexNames.for_settings(settings)
     try:
         with RejectsReport(folder.parent / "rejects.jsonl") as report:
-            summary = Ingestion(client, names, report, threads=settings.ingest_threads, suppression_key=settings.suppression_key_bytes).run(
-                SourceFiles.discover([folder])
+            ingestion = Ingestion(
+                client,
+                names,
+                report,
+                threads=settings.ingest_threads,
+                config=resolution_config(),
+                suppression_key=settings.suppression_key_bytes,
             )
+            summary = ingestion.run(SourceFiles.discover([folder]))
         typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
         resolution = resolve_all(client, names, resolution_config())
         typer.echo(f"resolve: {resolution.line()}")
