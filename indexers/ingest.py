@@ -30,8 +30,8 @@ from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_from_document
 from search.resolve.store import identifiers_in_use
-from settings import get_settings
 from search.rights.suppression import SuppressionList
+from settings import get_settings
 
 log = logging.getLogger(__name__)
 
