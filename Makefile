@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-unit lint install stop bench-ingest bench-resolve bench-search bench-search-quality bench-robustness bench-probes
+.PHONY: demo test test-unit lint install stop bench-ingest bench-resolve bench-search bench-search-quality bench-robustness bench-probes bench-rights
 
 install: $(VENV)/.installed
 
@@ -61,3 +61,6 @@ bench-robustness: $(VENV)/.bench-installed
 
 bench-probes: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.probes
+
+bench-rights: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.rights

@@ -117,6 +117,8 @@ def records_mappings() -> dict[str, Any]:
             "raw": STORED_ONLY,
             # Every other field of the source (a call-center note, a segment …), kept as sent.
             "attributes": STORED_ONLY,
+            # Consent statements the source sent (purpose, status, at, origin): read by resolution.
+            "consents": STORED_ONLY,
             # Data-quality warnings: which field, the raw value, why it was left out of matching (or
             # kept unverified: `unverified` names the fields whose canonical form is not confirmed).
             "quality": {
@@ -155,6 +157,13 @@ def customers_mappings() -> dict[str, Any]:
             "household_key": KEYWORD,
             "addresses": STORED_ONLY,
             "provenance": STORED_ONLY,
+            # Consent (search.rights.consents): the deciding statement per purpose, the history, and
+            # what marketing routes filter on.
+            "consents": STORED_ONLY,
+            "consent_history": STORED_ONLY,
+            "restricted": {"type": "boolean"},
+            "consents_granted": KEYWORD,
+            "consents_refused": KEYWORD,
             "updated_at": {"type": "date"},
             "resolved_at": {"type": "date"},
         },
@@ -239,3 +248,56 @@ def audit_index_body(replicas: int = 0) -> dict[str, Any]:
         },
     }
     return {"settings": {**_small(1, replicas), **AUDIT_REFRESH}, "mappings": mappings}
+
+
+def subject_statements_index_body(replicas: int = 0) -> dict[str, Any]:
+    """Consents and rectifications stated through the API, naming the records they follow."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "kind": {"type": "keyword"},  # consent or rectification
+            "record_ids": {"type": "keyword"},
+            "customer_id": {"type": "keyword"},
+            "purpose": {"type": "keyword"},
+            "status": {"type": "keyword"},
+            "field": {"type": "keyword"},
+            "value": {"type": "keyword", "index": False, "doc_values": False},
+            "at": {"type": "date"},
+            "origin": {"type": "keyword"},
+            "by": {"type": "keyword"},
+            "why": {"type": "text", "index": False},
+        },
+    }
+    return {"settings": _small(1, replicas), "mappings": mappings}
+
+
+def changes_index_body(replicas: int = 0) -> dict[str, Any]:
+    """The change feed: one document per change, ordered by `seq`; ids, sources and field names only."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "seq": {"type": "long"},
+            "at": {"type": "date"},
+            "kind": {"type": "keyword"},  # created, updated, merged, split, consent_changed, removed, erased
+            "customer_id": {"type": "keyword"},
+            "old_id": {"type": "keyword"},
+            "new_id": {"type": "keyword"},
+            "fields": {"type": "keyword"},
+            "sources": {"type": "keyword"},
+            "records": {"type": "keyword"},
+        },
+    }
+    return {"settings": _small(1, replicas), "mappings": mappings}
+
+
+def sequences_index_body(replicas: int = 0) -> dict[str, Any]:
+    """Counters handing out change feed numbers: stored, never mapped."""
+    return {"settings": _small(1, replicas), "mappings": {"enabled": False}}
+
+
+def suppression_index_body(replicas: int = 0) -> dict[str, Any]:
+    """Keyed hashes of erased identifiers (the document id) with their kind and erasure date."""
+    return {
+        "settings": _small(1, replicas),
+        "mappings": {"dynamic": "strict", "properties": {"kind": {"type": "keyword"}, "erased_at": {"type": "date"}}},
+    }

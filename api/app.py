@@ -14,12 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
-from api.routes import audit, cards, customers, health, me, records, search
+from api.routes import audit, cards, changes, consents, customers, health, me, records, rights, search
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
-from search.audit import AuditWriter, ensure_audit_index
+from search.audit import ensure_audit_index
 from search.client import async_client, sync_client
 from search.indices import IndexNames
+from search.misuse import WatchedAuditWriter
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
 from settings import Settings
@@ -35,9 +36,10 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.opensearch = async_client(settings, maxsize=settings.api_opensearch_connections)
         app.state.sync_opensearch = sync_client(settings)
-        app.state.audit = AuditWriter(app.state.opensearch, names)
+        limits = {name: role.max_customers_per_hour for name, role in policy.roles.items() if role.max_customers_per_hour}
+        app.state.audit = WatchedAuditWriter(app.state.opensearch, names, limits, settings.misuse_delay_s)
         resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
-        app.state.pusher = RecordPusher(app.state.sync_opensearch, names, resolver)
+        app.state.pusher = RecordPusher(app.state.sync_opensearch, names, resolver, settings.suppression_key_bytes)
         with suppress(Exception):  # the node may come up later; /ready says so meanwhile
             await ensure_audit_index(app.state.opensearch, names)
         try:
@@ -69,6 +71,16 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         """The counter screen (French)."""
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    for router in (me.router, search.router, cards.router, customers.router, records.router, audit.router):
+    for router in (
+        me.router,
+        search.router,
+        cards.router,
+        customers.router,
+        consents.router,
+        rights.router,
+        records.router,
+        changes.router,
+        audit.router,
+    ):
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -18,6 +18,7 @@ from indexers.push import RecordPusher
 from search.access import FieldAccess
 from search.audit import AuditEntry, AuditWriter
 from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
 from settings import Settings
 
 log = logging.getLogger("rcu.api")
@@ -58,11 +59,17 @@ async def record_pusher(request: Request) -> RecordPusher:
     return request.app.state.pusher
 
 
+async def resolution_config(request: Request) -> ResolutionConfig:
+    return request.app.state.pusher.resolver.config
+
+
 OpenSearchDep = Annotated[AsyncOpenSearch, Depends(opensearch)]
 SyncOpenSearchDep = Annotated[OpenSearch, Depends(sync_opensearch)]
 NamesDep = Annotated[IndexNames, Depends(index_names)]
 AuditDep = Annotated[AuditWriter, Depends(audit_writer)]
 PusherDep = Annotated[RecordPusher, Depends(record_pusher)]
+ResolutionConfigDep = Annotated[ResolutionConfig, Depends(resolution_config)]
+SettingsDep = Annotated[Settings, Depends(settings)]
 
 
 @dataclass(frozen=True)

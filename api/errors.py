@@ -16,6 +16,8 @@ from api.guards import BodyTooLarge
 from search.audit import AuditFailed
 from search.query_parser import QueryNotUnderstood
 from search.resolve.errors import ModelMissing
+from search.rights.overlay import CustomerNotFound
+from search.rights.suppression import SuppressionKeyMissing
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"
@@ -46,6 +48,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AuditFailed)
     async def audit_failed(request: Request, error: AuditFailed) -> JSONResponse:
         return unavailable("The audit trail is unavailable, so nothing is shown; try again shortly.")
+
+    @app.exception_handler(CustomerNotFound)
+    async def customer_not_found(request: Request, error: CustomerNotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"No customer {error}."})
+
+    @app.exception_handler(SuppressionKeyMissing)
+    async def suppression_key_missing(request: Request, error: SuppressionKeyMissing) -> JSONResponse:
+        log.error("suppression_key_missing path=%s", request.url.path)
+        return unavailable(f"Not configured: {error}.")
 
     @app.exception_handler(ModelMissing)
     async def model_missing(request: Request, error: ModelMissing) -> JSONResponse:

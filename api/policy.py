@@ -18,10 +18,12 @@ from analyzers.masks import MaskName
 from search.access import QUERY_KINDS, FieldAccess, QueryKind
 from settings import Settings
 
-Endpoint = Literal["search", "cards", "customers", "records", "audit"]
+Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes"]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
-DEMO_KEYS = {role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator")}
+DEMO_KEYS = {
+    role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator", "privacy_officer", "shop")
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,17 @@ class Role(BaseModel):
     search: list[QueryKind] | None = None
     masks: dict[ReadableField, MaskName] = Field(default_factory=dict)
     sources: list[SourcePattern] = Field(
-        default_factory=list, description="Sources whose records the role's keys and tokens may write, unless a key or token narrows them."
+        default_factory=list,
+        description=(
+            "Sources the role is bound to: its keys and tokens may write their records and follow their changes, "
+            "unless a key or token narrows them."
+        ),
+    )
+    purpose: Literal["service", "marketing"] = Field(
+        default="service", description="marketing: customers who asked for restriction are invisible, refused channels are left out."
+    )
+    max_customers_per_hour: int | None = Field(
+        default=None, ge=1, description="Distinct customers a key of the role may read per hour before it is slowed down and reported."
     )
 
     @model_validator(mode="after")
@@ -102,7 +114,14 @@ class Role(BaseModel):
                 record.extend(paths.raw)
                 highlight.extend(paths.highlight)
         searchable = self.search if self.search is not None else [kind for name in self.read for kind in FIELDS[name].search]
-        return FieldAccess(tuple(customer), tuple(record), frozenset(searchable) & frozenset(QUERY_KINDS), tuple(highlight), masks)
+        return FieldAccess(
+            tuple(customer),
+            tuple(record),
+            frozenset(searchable) & frozenset(QUERY_KINDS),
+            tuple(highlight),
+            masks,
+            self.purpose == "marketing",
+        )
 
 
 SourcePattern = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-*]+$")]

@@ -150,11 +150,9 @@ async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int 
         await client.close()
 
 
-def serve(command: list[str], port: int, probe: str) -> subprocess.Popen[bytes]:
-    """A server child process on `port`, once `probe` answers 200."""
-    server = subprocess.Popen(
-        command, env={**os.environ, "RCU_INDEX_PREFIX": BENCH_PREFIX}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+def serve(command: list[str], port: int, probe: str, prefix: str = BENCH_PREFIX) -> subprocess.Popen[bytes]:
+    """A server child process on `port` over the indices of `prefix`, once `probe` answers 200."""
+    server = subprocess.Popen(command, env={**os.environ, "RCU_INDEX_PREFIX": prefix}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

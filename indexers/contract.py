@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from analyzers.dates import parse_timestamp
 from analyzers.errors import InvalidValue
+from search.rights.consents import InvalidStatement, Purpose, Status, check_status
 
 MAX_FIELD_CHARS = 1000
 MAX_RECORD_BYTES = 64 * 1024
@@ -65,6 +66,27 @@ class ContractClock:
         return self.now + self.future_margin
 
 
+class ConsentStatement(BaseModel):
+    """What the customer said about one purpose, and when (README, "Consent")."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    purpose: Purpose
+    status: Status
+    at: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(description="ISO 8601 instant of the statement.")
+
+    @model_validator(mode="after")
+    def _status_fits_purpose(self) -> ConsentStatement:
+        try:
+            check_status(self.purpose, self.status)
+            self.at = parse_timestamp(self.at).isoformat()
+        except (InvalidStatement, InvalidValue) as error:
+            raise ValueError(str(getattr(error, "reason", error))) from None
+        except OverflowError:
+            raise ValueError("at: out of the range of dates") from None
+        return self
+
+
 class SourceRecord(BaseModel):
     """One record of one source system. Only `source` and `source_id` are required; any other field
     is kept as a source attribute. Text fields must be strings (or null): a number where a name is
@@ -88,6 +110,7 @@ class SourceRecord(BaseModel):
     loyalty_card: FieldText | None = None
     civility: FieldText | None = None
     deleted: bool | None = None
+    consents: list[ConsentStatement] | None = Field(default=None, max_length=64)
 
     @field_validator("source_id", mode="before")
     @classmethod

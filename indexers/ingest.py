@@ -31,6 +31,7 @@ from indexers.report import IngestSummary, RejectsReport
 from indexers.versions import TIE_REASON, parse_conflict, undated_version
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.blocking import blocking_keys
+from search.rights.suppression import SuppressionList
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_from_document
 from search.resolve.store import identifiers_in_use
@@ -71,11 +72,13 @@ def index_one(
     record: SourceRecord,
     identifiers: tuple[str, ...] = (),
     refresh: str | bool = False,
+    normalized: NormalizedRecord | None = None,
 ) -> tuple[NormalizedRecord, str]:
     """One record written as a bulk line would be (same id, same external version): returns it
     with its outcome, "indexed", "deleted", "unchanged" or "stale" (a newer version is indexed).
-    `refresh="wait_for"` returns once searches see it, so the next record resolved finds it."""
-    normalized = prepare_record(record, NormalizeOptions(), identifiers)
+    `refresh="wait_for"` returns once searches see it, so the next record resolved finds it.
+    `normalized`: the record already prepared by the caller."""
+    normalized = normalized or prepare_record(record, NormalizeOptions(), identifiers)
     version = normalized.version
     if version is None:
         indexed = client.get(index=names.records, id=normalized.record_id, _source=False, ignore=[404])
@@ -116,6 +119,7 @@ class Ingestion:
         threads: int = 2,
         config: ResolutionConfig | None = None,
         clock: ContractClock | None = None,
+        suppression_key: bytes | None = None,
     ) -> None:
         self.client = client
         self.config = config or ResolutionConfig.load(get_settings().resolution_config)
@@ -125,6 +129,8 @@ class Ingestion:
         self.shards = shards
         self.threads = threads
         self.clock = clock or ContractClock()
+        self.suppression_key = suppression_key
+        self.suppression = SuppressionList(suppression_key, {})
         self.summary = IngestSummary()
         self._in_flight: dict[str, deque[_InFlight]] = {}
         self._busy: list[_InFlight] = []
@@ -148,6 +154,10 @@ class Ingestion:
         except Exception as error:
             log.exception("record_not_processed file=%s line=%s", line.file, line.line)
             self._reject(line.file, line.line, line.raw, f"could not be processed ({type(error).__name__}); see the log")
+            return None
+        refusal = self.suppression.refusal(normalized.document)
+        if refusal:  # an erased person (search.rights.suppression): the line is not copied to the rejects file
+            self._reject(line.file, line.line, "", refusal)
             return None
         if normalized.warnings:
             self.summary.records_with_warnings += 1
@@ -251,6 +261,7 @@ class Ingestion:
         layout = self.names.layout
         ensure_records_index(self.client, self.names, records_index_body(self.shards or layout.records_shards, layout.replicas))
         self.identifiers = identifiers_in_use(self.client, self.names, self.config)
+        self.suppression = SuppressionList.load(self.client, self.names, self.suppression_key)
         self._write(files, on_record)
         self.client.indices.refresh(index=self.names.records)
         log.info("ingest_done %s", self.summary.line())

@@ -131,6 +131,8 @@ def normalize_record(record: SourceRecord, options: NormalizeOptions | None = No
     fields.apply("postcode", record.postcode, lambda v: normalize_postcode(v, country))
     fields.apply("city", record.city, normalize_name)
     fields.apply("loyalty_card", record.loyalty_card, normalize_card)
+    if record.consents:
+        document["consents"] = [{**c.model_dump(), "origin": source} for c in record.consents]
     if fields.raw:
         document["raw"] = fields.raw
     if record.attributes:

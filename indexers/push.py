@@ -9,10 +9,12 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from indexers.contract import SourceRecord
-from indexers.ingest import index_one
+from indexers.ingest import index_one, prepare_record
+from indexers.normalize import NormalizeOptions
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
+from search.rights.suppression import lookup_refusal
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,19 @@ class PushOutcome:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
+class RecordSuppressed(Exception):
+    """The record is an erased person's, sent again without a newer consent (the reason says when)."""
+
+
 class RecordPusher:
     """Indexes and resolves single records for a long-running process, with the resolver's model."""
 
-    def __init__(self, client: OpenSearch, names: IndexNames, resolver: RealTimeResolver) -> None:
+    def __init__(self, client: OpenSearch, names: IndexNames, resolver: RealTimeResolver, suppression_key: bytes | None = None) -> None:
         self.client = client
         self.names = names
         self.resolver = resolver
         self._index_ready = False
+        self.suppression_key = suppression_key
 
     def push(self, record: SourceRecord) -> PushOutcome:
         """Index the record (a newer `updated_at` wins) and name the customer it now belongs to."""
@@ -40,7 +47,11 @@ class RecordPusher:
             ensure_records_index(self.client, self.names)
             self._index_ready = True
         # Searchable before it is answered for: the next pushed record of the same person finds it.
-        normalized, outcome = index_one(self.client, self.names, record, self.resolver.identifiers(), "wait_for")
+        normalized = prepare_record(record, NormalizeOptions(), self.resolver.identifiers())
+        refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
+        if refusal:
+            raise RecordSuppressed(refusal)
+        normalized, outcome = index_one(self.client, self.names, record, refresh="wait_for", normalized=normalized)
         customer_id = None
         if outcome in ("indexed", "deleted"):
             documents = None if normalized.deleted else [normalized.document]

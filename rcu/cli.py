@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from rcu.commands import api, demo, node, records, resolution, snapshots
-from rcu.errors import EXIT_NODE_DOWN, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
+from rcu.commands import api, demo, node, records, resolution, rights, snapshots
+from rcu.errors import EXIT_NODE_DOWN, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
 
-__all__ = ["EXIT_NODE_DOWN", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
+__all__ = ["EXIT_NODE_DOWN", "EXIT_NOT_FOUND", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
 
 app = typer.Typer(cls=ExitCodes, no_args_is_help=True, help="rcu — Référentiel Client Unique.")
 
@@ -47,3 +47,11 @@ snapshot_app.command("create")(snapshots.create)
 snapshot_app.command("list")(snapshots.list_all)
 snapshot_app.command("restore")(snapshots.restore)
 app.add_typer(snapshot_app, name="snapshot")
+app.command("retention")(rights.retention)
+subject_app = typer.Typer(no_args_is_help=True, help="One customer's rights: access and portability, erasure.")
+subject_app.command("export")(rights.export)
+subject_app.command("erase")(rights.erase)
+app.add_typer(subject_app, name="subject")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
+audit_app.command("report")(rights.audit_report)
+app.add_typer(audit_app, name="audit")

@@ -2,7 +2,8 @@
 the packages raise their own exceptions, no command catches them.
 
 Exit codes (README, "The ingestion contract"): 1 some records rejected, 2 usage error, 3 the
-managed node could not be set up, 4 OpenSearch unreachable or failing."""
+managed node could not be set up, 4 OpenSearch unreachable or failing, 5 no such customer
+(`rcu subject`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from indexers.readers import ReaderError
 from provisioning.errors import NodeSetupError
 from search.indices import SchemaOutdated
 from search.resolve.errors import ModelMissing
+from search.rights.overlay import CustomerNotFound
+from search.rights.suppression import SuppressionKeyMissing
 from search.snapshots import SnapshotError
 from settings import get_settings
 
@@ -27,6 +30,7 @@ EXIT_REJECTED = 1
 EXIT_USAGE = 2
 EXIT_SETUP_FAILED = 3
 EXIT_NODE_DOWN = 4
+EXIT_NOT_FOUND = 5
 
 
 class UsageError(Exception):
@@ -59,6 +63,8 @@ EXIT_RULES = (
     ExitRule(ModelMissing, EXIT_USAGE),
     ExitRule(PolicyRefused, EXIT_USAGE),
     ExitRule(SnapshotError, EXIT_USAGE),
+    ExitRule(SuppressionKeyMissing, EXIT_USAGE),
+    ExitRule(CustomerNotFound, EXIT_NOT_FOUND, lambda error: f"no customer {error}"),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one
     ExitRule(OpenSearchException, EXIT_NODE_DOWN, _failed),

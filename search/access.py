@@ -28,10 +28,14 @@ CUSTOMER_ALWAYS = (
     "addresses.record_id",
     "addresses.updated_at",
     "addresses.rule",
+    "consents",
+    "restricted",
+    "consent_history",
+    "consents_granted",
 )
 # The detail the 360 view adds to a golden record: where each value came from, past addresses.
 # Look-up hits (type-ahead lists, a customer's household) carry the current values only.
-CUSTOMER_DETAIL = ("provenance.", "addresses.")
+CUSTOMER_DETAIL = ("provenance.", "addresses.", "consent_history")
 RECORD_ALWAYS = ("record_id", "source", "source_id", "updated_at", "deleted")
 
 
@@ -42,6 +46,11 @@ class FieldAccess:
     searchable: frozenset[str]
     highlight_fields: tuple[str, ...] = ()
     masks: dict[str, MaskName] = field(default_factory=dict)  # customer or record field path → mask rule
+    marketing: bool = False  # a marketing use: restricted customers and refused channels are left out
+
+    def consent_filter(self) -> list[dict[str, Any]]:
+        """Filter clauses every customer query of this caller carries (none for a service use)."""
+        return [{"bool": {"must_not": [{"term": {"restricted": True}}]}}] if self.marketing else []
 
     def can_search(self, kind: str) -> bool:
         return kind in self.searchable
@@ -55,6 +64,25 @@ class FieldAccess:
 
     def record_source(self) -> list[str]:
         return [*RECORD_ALWAYS, *self.record_fields]
+
+
+# Contact points a marketing use may reach the customer through, per consent purpose (customer and record paths).
+CHANNEL_FIELDS = {"marketing_email": ("emails", "email"), "marketing_sms": ("phones", "phone")}
+
+
+def shown(document: dict[str, Any], access: FieldAccess, consents_of: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`document` as the caller may see it: masked, and for a marketing use without the contact
+    points the customer did not consent to (`consents_of`: the customer holding the consents, when
+    `document` is one of its records)."""
+    apply_masks(document, access.masks)
+    if access.marketing:
+        granted = (consents_of or document).get("consents_granted", [])
+        for purpose, paths in CHANNEL_FIELDS.items():
+            if purpose not in granted:
+                for path in paths:
+                    document.pop(path, None)
+                document.get("provenance", {}).pop(paths[0], None)
+    return document
 
 
 def apply_masks(document: dict[str, Any], masks: dict[str, MaskName]) -> dict[str, Any]:

@@ -21,11 +21,15 @@ from opensearchpy import OpenSearch, RequestError
 
 from analyzers.index_settings import (
     audit_index_body,
+    changes_index_body,
     customers_index_body,
     record_customers_index_body,
     records_index_body,
     redirects_index_body,
     resolution_state_index_body,
+    sequences_index_body,
+    subject_statements_index_body,
+    suppression_index_body,
 )
 from search.sizing import IndexLayout
 from settings import Settings
@@ -71,6 +75,26 @@ class IndexNames:
         """Who saw which customer, when, through which query (append-only)."""
         return f"{self.prefix}-audit"
 
+    @property
+    def subject_statements(self) -> str:
+        """What a customer or a steward stated through the API: consents and rectifications (search.rights)."""
+        return f"{self.prefix}-subject-statements"
+
+    @property
+    def changes(self) -> str:
+        """The change feed: one document per change, ordered by `seq` (search.changes)."""
+        return f"{self.prefix}-changes"
+
+    @property
+    def sequences(self) -> str:
+        """Counters handing out change feed sequence numbers."""
+        return f"{self.prefix}-sequences"
+
+    @property
+    def suppression(self) -> str:
+        """Keyed hashes of erased identifiers, so a source cannot bring an erased person back."""
+        return f"{self.prefix}-suppression"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 
@@ -113,6 +137,10 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.record_customers: record_customers_index_body(layout.record_customers_shards, layout.replicas),
         names.resolution_state: resolution_state_index_body(layout.replicas),
         names.audit: audit_index_body(layout.replicas),
+        names.subject_statements: subject_statements_index_body(layout.replicas),
+        names.changes: changes_index_body(layout.replicas),
+        names.sequences: sequences_index_body(layout.replicas),
+        names.suppression: suppression_index_body(layout.replicas),
     }
 
 

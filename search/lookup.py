@@ -11,7 +11,7 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
-from search.access import CUSTOMER_PATHS, FieldAccess, apply_masks
+from search.access import CUSTOMER_PATHS, FieldAccess, shown
 from search.highlights import highlight_customer
 from search.indices import IndexNames
 from search.name_query import name_query
@@ -80,13 +80,15 @@ async def search_customers(
     query = customer_query(parsed, access)
     if query is None:
         return []
+    if access.marketing:
+        query = {"bool": {"must": [query], "filter": access.consent_filter()}}
     response = await client.search(index=indices.customers, body=search_body(query, access, limit))
     typed = parsed.exact_values()
     return [
         CustomerHit(
             # Highlights before masks: they only ever cover fields the caller reads unmasked.
             highlights=highlight_customer(hit["_source"], parsed.names, typed, access.highlight_fields),
-            customer=apply_masks(hit["_source"], access.masks),
+            customer=shown(hit["_source"], access),
             score=hit["_score"] or 0.0,
             matched=sorted(hit.get("matched_queries", [])),
         )
@@ -102,9 +104,10 @@ def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[
 
 async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
     """The golden customer holding a loyalty card (already normalized), or None."""
-    body = {"query": {"term": {"loyalty_cards.card": card}}, "size": 1, "_source": {"includes": access.customer_source()}}
+    query = {"bool": {"filter": [{"term": {"loyalty_cards.card": card}}, *access.consent_filter()]}}
+    body = {"query": query, "size": 1, "_source": {"includes": access.customer_source()}}
     hits = (await client.search(index=indices.customers, body=body))["hits"]["hits"]
-    return apply_masks(hits[0]["_source"], access.masks) if hits else None
+    return shown(hits[0]["_source"], access) if hits else None
 
 
 @dataclass
@@ -119,14 +122,14 @@ async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id
     response = await client.get(
         index=indices.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
     )
-    if not response.get("found"):
+    if not response.get("found") or (access.marketing and response["_source"].get("restricted")):
         return None
     customer = response["_source"]
     household_key = customer.pop("household_key", None)
     records_response = await client.mget(
         index=indices.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source())
     )
-    records = [apply_masks(doc["_source"], access.masks) for doc in records_response["docs"] if doc.get("found")]
+    records = [shown(doc["_source"], access, customer) for doc in records_response["docs"] if doc.get("found")]
     records.sort(key=lambda r: r.get("updated_at") or "", reverse=True)
     household: list[dict[str, Any]] = []
     if household_key:
@@ -134,11 +137,14 @@ async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id
             index=indices.customers,
             body={
                 "query": {
-                    "bool": {"filter": [{"term": {"household_key": household_key}}], "must_not": [{"ids": {"values": [customer_id]}}]}
+                    "bool": {
+                        "filter": [{"term": {"household_key": household_key}}, *access.consent_filter()],
+                        "must_not": [{"ids": {"values": [customer_id]}}],
+                    }
                 },
                 "size": 20,
                 "_source": {"includes": access.summary_source()},
             },
         )
-        household = [apply_masks(hit["_source"], access.masks) for hit in others["hits"]["hits"]]
-    return Customer360(apply_masks(customer, access.masks), records, household)
+        household = [shown(hit["_source"], access) for hit in others["hits"]["hits"]]
+    return Customer360(shown(customer, access), records, household)

@@ -115,6 +115,35 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_role_claim: str = Field(default="rcu_role", description="The JWT claim naming the caller's role in the policy.")
 
+    suppression_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the suppression list (erased identifiers are kept only as keyed hashes); required to erase.",
+    )
+    changes_gap_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A change feed reader waits at a missing sequence number (a writer between reserving and writing) "
+        "until a later change is this old; then the number is taken as abandoned.",
+    )
+    misuse_delay_s: float = Field(
+        default=2.0, ge=0, description="How long each answer to a key past its role's max_customers_per_hour waits."
+    )
+    retention_days: int = Field(
+        default=3 * 365,
+        ge=1,
+        description="A customer with no record updated for this long is erased by `rcu retention --apply` (CNIL: 3 years for prospects).",
+    )
+    audit_retention_days: int = Field(
+        default=365, ge=1, description="Audit entries older than this are aged out by `rcu retention --apply`."
+    )
+    changes_retention_days: int = Field(
+        default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`."
+    )
+
+    @property
+    def suppression_key_bytes(self) -> bytes | None:
+        return self.suppression_key.get_secret_value().encode() if self.suppression_key else None
+
     @property
     def rejects_folder(self) -> Path:
         """Where `rcu ingest` writes its dated rejects reports unless told otherwise."""

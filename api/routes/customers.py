@@ -12,8 +12,10 @@ from api.schemas import Customer360Response, ErrorResponse, TimelineEvent, displ
 from search.audit import AuditEntry
 from search.lookup import customer_360
 from search.redirects import redirect_target_async
+from search.rights.erasure import erased_at
 
 router = APIRouter(prefix="/v1", tags=["customers"])
+CustomerId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
@@ -30,6 +32,7 @@ def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
     responses={
         308: {"description": "The customer was merged into another: follow Location."},
         404: {"model": ErrorResponse, "description": "No such customer."},
+        410: {"model": ErrorResponse, "description": "The customer was erased at their request."},
     },
 )
 async def customer(
@@ -37,7 +40,7 @@ async def customer(
     names: NamesDep,
     audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("customers"))],
-    customer_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    customer_id: CustomerId,
 ) -> Customer360Response | RedirectResponse:
     """Golden record with provenance per field, every source record, the timeline and the household."""
     view = await customer_360(client, names, customer_id, caller.access)
@@ -46,7 +49,10 @@ async def customer(
         if survivor:
             await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [], customer_id, "redirected"))
             return RedirectResponse(url=f"/v1/customers/{survivor}", status_code=308)
+        gone = await erased_at(client, names, customer_id)
         await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [], customer_id, "nothing"))
+        if gone:
+            raise HTTPException(status_code=410, detail=f"The customer {customer_id} was erased on {gone[:10]}.")
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
     # Every customer the caller sees: the household members shown beside this one too.
     shown = [customer_id, *(member["customer_id"] for member in view.household if member.get("customer_id"))]

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import AuditDep, Caller, PusherDep, allowed
 from api.schemas import RecordAccepted
 from indexers.contract import ContractClock, RecordRejected, parse_record, validate_record
+from indexers.push import RecordSuppressed
 from search.audit import AuditEntry
 from settings import Settings
 
@@ -50,6 +51,7 @@ def _asked_record(payload: dict[str, Any] | None) -> str | None:
     response_model=RecordAccepted,
     openapi_extra=BODY,
     responses={
+        409: {"description": "The record is an erased person's, sent again without a newer consent."},
         413: {"description": "The request body is larger than the API accepts."},
         422: {"description": "The record breaks the ingestion contract."},
     },
@@ -73,7 +75,11 @@ async def push_record(
     if not caller.may_write(record.source):
         await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], record.record_id, "refused"))
         raise HTTPException(status_code=403, detail=f"{caller.name!r} may not write records of the source {record.source!r}.")
-    pushed = await run_in_threadpool(pusher.push, record)
+    try:
+        pushed = await run_in_threadpool(pusher.push, record)
+    except RecordSuppressed as error:
+        await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], record.record_id, "rejected"))
+        raise HTTPException(status_code=409, detail=f"record refused: {error}") from None
     shown = [pushed.customer_id] if pushed.customer_id else []
     await audit.record(AuditEntry(caller.name, caller.role_name, "record", shown, pushed.record_id, pushed.outcome))
     return RecordAccepted(record_id=pushed.record_id, outcome=pushed.outcome, customer_id=pushed.customer_id, warnings=pushed.warnings)

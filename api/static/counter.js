@@ -14,7 +14,13 @@ const LABELS = {
   city: "Ville", loyalty_cards: "Cartes de fidélité", phone: "Téléphone", email: "E-mail", loyalty_card: "Carte",
   country: "Pays", source: "Source", source_id: "Identifiant", updated_at: "Mis à jour",
 };
-const RULES = { source_priority: "source prioritaire", most_recent: "plus récent" };
+const RULES = { source_priority: "source prioritaire", most_recent: "plus récent", rectification: "rectifié" };
+const PURPOSES = {
+  marketing_email: "Prospection par e-mail", marketing_sms: "Prospection par SMS", marketing_phone: "Prospection par téléphone",
+  marketing_post: "Prospection par courrier", profiling: "Profilage", partner_sharing: "Partage avec des partenaires",
+  restriction: "Limitation du traitement",
+};
+const STATUSES = { granted: "accepté", refused: "refusé", requested: "demandée", lifted: "levée" };
 
 const $ = (id) => document.getElementById(id);
 const state = { key: sessionStorage.getItem(KEY_STORAGE), me: null, seq: 0, controller: null, results: [], selected: -1, keyTimes: [], timer: null };
@@ -245,8 +251,20 @@ function goldenRows(customer) {
   return rows;
 }
 
+function consentsBlock(customer) {
+  const decided = customer.consents || {};
+  const rows = Object.entries(decided).map(([purpose, s]) => [
+    el("dt", { text: PURPOSES[purpose] || purpose }),
+    el("dd", {}, el("span", { text: STATUSES[s.status] || s.status }), el("span", { class: "source", text: `${s.origin}, ${formatDate(s.at)}` })),
+  ]).flat();
+  $("consents").replaceChildren(...(rows.length ? rows : [el("dd", { text: "Aucun consentement recueilli." })]));
+  $("restriction").hidden = !customer.restricted;
+  $("consent-history").replaceChildren(...(customer.consent_history || []).map((s) =>
+    el("li", { text: `${formatDate(s.at)} — ${PURPOSES[s.purpose] || s.purpose} : ${STATUSES[s.status] || s.status} (${s.origin}${s.by ? `, ${s.by}` : ""})` })));
+}
+
 function recordsTable(records) {
-  const skip = new Set(["raw", "quality", "attributes", "deleted", "record_id", "full_name"]);
+  const skip = new Set(["raw", "quality", "attributes", "deleted", "record_id", "full_name", "consents"]);
   const columns = [];
   for (const record of records) for (const key of Object.keys(record)) if (!skip.has(key) && !columns.includes(key)) columns.push(key);
   const head = el("tr", {}, ...columns.map((c) => el("th", { scope: "col", text: LABELS[c] || c })));
@@ -268,6 +286,7 @@ async function showCustomer(customerId) {
   if (body.customer_id !== customerId) history.replaceState(null, "", `#/client/${body.customer_id}`);
   $("customer-title").textContent = body.display_name || `Client ${body.customer_id}`;
   $("golden").replaceChildren(...goldenRows(body.customer));
+  consentsBlock(body.customer);
   $("timeline").replaceChildren(...body.timeline.map((e) => el("li", { text: `${formatDate(e.at)} — ${e.source}${e.note ? ` : ${e.note}` : ""}` })));
   $("household").replaceChildren(...(body.household.length ? body.household.map((h) => {
     const link = el("a", { href: `#/client/${encodeURIComponent(h.customer_id)}`, text: [h.given_name, h.family_name].filter(Boolean).join(" ") || `Client ${h.customer_id}` });

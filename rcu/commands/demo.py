@@ -54,7 +54,14 @@ def demo(
     names = IndexNames.for_settings(settings)
     try:
         with RejectsReport(folder.parent / "rejects.jsonl") as report:
-            ingestion = Ingestion(client, names, report, threads=settings.ingest_threads, config=resolution_config())
+            ingestion = Ingestion(
+                client,
+                names,
+                report,
+                threads=settings.ingest_threads,
+                config=resolution_config(),
+                suppression_key=settings.suppression_key_bytes,
+            )
             summary = ingestion.run(SourceFiles.discover([folder]))
         typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
         resolution = resolve_all(client, names, resolution_config())

@@ -85,6 +85,7 @@ def ingest(
                     threads=settings.ingest_threads,
                     config=resolution_config(),
                     clock=ContractClock(timedelta(seconds=settings.future_margin_s)),
+                    suppression_key=settings.suppression_key_bytes,
                 ),
                 files,
             )

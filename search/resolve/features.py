@@ -33,6 +33,7 @@ SOURCE_FIELDS = [
     "civility",
     "attributes",
     "quality.unverified",
+    "consents",
 ]
 
 

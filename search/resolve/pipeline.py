@@ -12,6 +12,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from search.changes import append_changes
 from search.indices import IndexNames
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
@@ -39,6 +40,7 @@ from search.resolve.store import (
     write_redirects,
 )
 from search.resolve.survivorship import golden_record
+from search.rights.overlay import subject_changes
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,7 @@ def _apply(
     ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters], previous)
     previous_sizes = Counter(previous.values())
     documents = []
+    written_members: list[list[dict[str, Any]]] = []
     links: dict[str, str] = {}
     for customer_id, members in zip(ids, clusters, strict=True):
         report.customer_ids.update((r["record_id"], customer_id) for r in members)
@@ -112,10 +115,14 @@ def _apply(
         if unchanged and not write_all:
             continue
         documents.append(customer_document(customer_id, members, golden_record(members, config), now))
+        written_members.append(members)
     removed = sorted(previous_customers - set(ids))
     unlinked = sorted(set(previous) - set(report.customer_ids))
+    # Consents and rectifications (search.rights), and the change feed (search.changes).
+    changes = subject_changes(client, names, documents, written_members, removed, events, everything=write_all)
     write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1)
     write_redirects(client, names, events, now)
+    append_changes(client, names, changes)
     report.customers = len(ids)
     report.customers_written = len(documents)
     report.customers_removed = len(removed)

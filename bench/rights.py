@@ -1,0 +1,238 @@
+"""The customer's rights at scale: erasing one customer (10 records across systems, 1,000 audit
+entries naming it) from a large index, and reading the change feed through the API.
+
+    flock /work/bench.lock .venv/bin/python -m bench.rights [--records 1000000] [--erasures 5]
+
+The indices are built once per size under `<RCU_INDEX_PREFIX>-rights-<records>` (demo data ingested
+and resolved: the full run's `created` changes are the feed read) and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+
+from bench.harness import demo_data, ensure_node, machine
+from bench.search import serve
+
+KEY = b"bench-suppression-key"
+
+
+def prepare(prefix: str, records: int) -> None:
+    from indexers.ingest import Ingestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.pipeline import resolve_all
+
+    settings = ensure_node()
+    client = bulk_client(settings)
+    names = IndexNames(prefix)
+    if client.indices.exists(index=names.changes) and client.count(index=names.customers)["count"] > 0:
+        print(
+            f"reusing {prefix}: {client.count(index=names.records)['count']} records, {client.count(index=names.customers)['count']} customers"
+        )
+        return
+    folder = demo_data(records)
+    started = time.perf_counter()
+    with RejectsReport(Path(tempfile.gettempdir()) / f"rights-rejects-{records}.jsonl") as report:
+        summary = Ingestion(client, names, report, threads=settings.ingest_threads).run(SourceFiles.discover([folder]))
+    print(f"ingested in {time.perf_counter() - started:.0f} s: {summary.line()}")
+    started = time.perf_counter()
+    resolution = resolve_all(client, names, ResolutionConfig())
+    print(f"resolved in {time.perf_counter() - started:.0f} s: {resolution.line()}")
+
+
+def person(number: int) -> list[dict[str, object]]:
+    """Ten records of one made-up person across five systems, identifiers unique to this run."""
+    tag = uuid.uuid4().hex[:8]
+    sources = [
+        "crm",
+        "crm",
+        "ecommerce",
+        "ecommerce",
+        "loyalty_paris11",
+        "loyalty_lyon2",
+        "callcenter",
+        "callcenter",
+        "legacy",
+        "ecommerce",
+    ]
+    return [
+        {
+            "source": source,
+            "source_id": f"ERASE-{tag}-{i}",
+            "given_name": "Eulalie",
+            "family_name": f"Benchmark{tag}",
+            "birth_date": "1970-01-01",
+            "email": f"eulalie.{tag}@example.org",
+            "phone": f"07{number:02d}{int(tag[:6], 16) % 1_000_000:06d}",
+            "loyalty_card": f"29{int(tag, 16) % 10**11:011d}" if source.startswith("loyalty") else None,
+            "postcode": "75011",
+            "city": "Paris",
+            "updated_at": f"2026-01-{i + 1:02d}T10:00:00Z",
+        }
+        for i, source in enumerate(sources)
+    ]
+
+
+def measure_erasures(prefix: str, count: int, audit_entries: int) -> list[tuple[float, dict[str, float]]]:
+    from opensearchpy.helpers import bulk
+
+    from indexers.ingest import Ingestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.pipeline import resolve_since_last_run
+    from search.rights.erasure import erase_customer
+    from search.rights.trail import record_operator_action
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    names = IndexNames(prefix)
+    config = ResolutionConfig()
+    results = []
+    for number in range(count):
+        folder = Path(tempfile.mkdtemp(prefix="rights-bench-"))
+        records = person(number)
+        (folder / "person.jsonl").write_bytes(b"\n".join(orjson.dumps({k: v for k, v in r.items() if v is not None}) for r in records))
+        with RejectsReport(folder / "rejects.jsonl") as report:
+            Ingestion(client, names, report, suppression_key=KEY).run(SourceFiles.discover([folder / "person.jsonl"]))
+        resolve_since_last_run(client, names, config)
+        record_ids = [f"{r['source']}:{r['source_id']}" for r in records]
+        customer_id = client.get(index=names.record_customers, id=record_ids[0])["_source"]["customer_id"]
+        members = client.get(index=names.customers, id=customer_id)["_source"]["records"]
+        assert sorted(members) == sorted(record_ids), f"the ten records resolved into {len(members)}"
+        record_operator_action(client, names, "customer", [customer_id])  # the audit index exists
+        now = datetime.now(UTC).isoformat()
+        entries = (
+            {
+                "_index": names.audit,
+                "_source": {
+                    "at": now,
+                    "caller": "bench",
+                    "role": "counter",
+                    "action": "customer",
+                    "customer_ids": [customer_id],
+                    "query": "eulalie",
+                },
+            }
+            for _ in range(audit_entries)
+        )
+        bulk(client, entries, chunk_size=1000, refresh=True)
+        started = time.perf_counter()
+        report = erase_customer(client, names, config, customer_id, KEY, "bench")
+        seconds = time.perf_counter() - started
+        assert report.records == 10 and report.audit_entries_pseudonymized >= audit_entries
+        results.append((seconds, report.timings))
+        print(f"erasure {number + 1}: {seconds * 1000:.0f} ms ({', '.join(f'{k} {v * 1000:.0f}' for k, v in report.timings.items())})")
+    client.close()
+    return results
+
+
+def measure_feed(prefix: str, limit: int, port: int = 8791) -> tuple[int, float]:
+    from api.policy import DEMO_KEYS
+
+    server = serve([str(Path(sys.executable).with_name("rcu")), "serve", "--port", str(port)], port, "/health", prefix)
+    try:
+        headers = {"X-API-Key": DEMO_KEYS["integrator"]}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as http:
+            http.get("/v1/changes", params={"since": 0, "limit": 10})  # connections and caches warm
+            read, cursor, started = 0, 0, time.perf_counter()
+            while True:
+                page = http.get("/v1/changes", params={"since": cursor, "limit": limit}).json()
+                read += len(page["changes"])
+                cursor = page["cursor"]
+                if not page["more"]:
+                    break
+            return read, time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def measure_realtime(prefix: str, samples: int) -> dict[str, list[float]]:
+    """One new record resolved in real time (as POST /v1/records does), with the customer's rights
+    applied and the change feed written, and with both left out — alternating, same index."""
+    import contextlib
+
+    from bench.datasets import demo_dataset
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve import pipeline
+    from search.resolve.blocking import blocking_keys
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.features import features_from_document
+    from search.resolve.store import load_model
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    names = IndexNames(prefix)
+    model = load_model(client, names)
+    newcomers = demo_dataset(demo_data(4_800, seed=99)).documents[: samples * 2]
+    hooks = (pipeline.subject_changes, pipeline.append_changes)
+    timings: dict[str, list[float]] = {"with rights and change feed": [], "without": []}
+    for number, document in enumerate(newcomers):
+        with_rights = number % 2 == 0
+        document = {**document, "record_id": f"new{uuid.uuid4().hex[:6]}:{document['record_id']}", "source": "new"}
+        document["blocking_keys"] = blocking_keys(features_from_document(document))
+        client.index(index=names.records, id=document["record_id"], body=document, refresh=False)
+        with contextlib.ExitStack() as stack:
+            if not with_rights:
+                pipeline.subject_changes = lambda *args, **kwargs: []  # type: ignore[assignment]
+                pipeline.append_changes = lambda *args, **kwargs: None  # type: ignore[assignment]
+                stack.callback(lambda: setattr(pipeline, "subject_changes", hooks[0]))
+                stack.callback(lambda: setattr(pipeline, "append_changes", hooks[1]))
+            began = time.perf_counter()
+            pipeline.resolve_touched(client, names, ResolutionConfig(), [document["record_id"]], model=model, documents=[document])
+            timings["with rights and change feed" if with_rights else "without"].append((time.perf_counter() - began) * 1000)
+    client.close()
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--erasures", type=int, default=5)
+    parser.add_argument("--audit-entries", type=int, default=1000)
+    parser.add_argument("--feed", action=argparse.BooleanOptionalAction, default=True, help="Read the change feed through the API.")
+    parser.add_argument("--realtime", type=int, default=200, help="Real-time resolutions measured each way (0: none).")
+    args = parser.parse_args()
+    from settings import get_settings
+
+    prefix = f"{get_settings().index_prefix}-rights-{args.records}"
+    print(machine())
+    prepare(prefix, args.records)
+    if args.erasures:
+        times = sorted(seconds for seconds, _ in measure_erasures(prefix, args.erasures, args.audit_entries))
+        print(
+            f"erasure of one customer (10 records, {args.audit_entries} audit entries): "
+            f"median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+        )
+    if args.realtime:
+        for mode, timings in measure_realtime(prefix, args.realtime).items():
+            timings.sort()
+            p95 = timings[int(len(timings) * 0.95) - 1]
+            print(
+                f"one new record resolved in real time, {mode}: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {len(timings)}"
+            )
+    for limit in (1000, 5000) if args.feed else ():
+        read, seconds = measure_feed(prefix, limit)
+        print(f"change feed through the API, pages of {limit}: {read} changes in {seconds:.1f} s = {read / seconds:,.0f} changes/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The customer's rights from the command line: `rcu subject export|erase`, `rcu retention` and
+`rcu audit report` (an operator's actions, written to the audit trail as `cli:<user>`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rcu.commands.resolution import resolution_config
+from search.client import sync_client
+from search.indices import IndexNames
+from settings import get_settings
+
+
+def export(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
+    html: Annotated[bool, typer.Option("--html", help="A readable French document instead of JSON.")] = False,
+    out: Annotated[Path | None, typer.Option(help="File to write (standard output by default).")] = None,
+) -> None:
+    """Everything held about one customer (GDPR art. 15 and 20), as JSON or a French document."""
+    from search.rights.export import subject_export
+    from search.rights.export_html import export_html
+    from search.rights.trail import record_operator_action
+
+    settings = get_settings()
+    client = sync_client(settings)
+    names = IndexNames.for_settings(settings)
+    try:
+        document = subject_export(client, names, customer_id)
+        record_operator_action(client, names, "export", [customer_id])
+    finally:
+        client.close()
+    text = export_html(document) if html else json.dumps(document, ensure_ascii=False, indent=2)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{customer_id} → {out}")
+    else:
+        typer.echo(text)
+
+
+def erase(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
+    expunge: Annotated[
+        bool, typer.Option("--expunge", help="Then merge away deleted documents in every index (slow on large indices).")
+    ] = False,
+) -> None:
+    """Erase one customer from every index (GDPR art. 17); its identifiers go to the suppression list."""
+    from search.rights.erasure import erase_customer, expunge_deletes
+    from search.rights.trail import operator, record_operator_action
+
+    settings = get_settings()
+    client = sync_client(settings)
+    names = IndexNames.for_settings(settings)
+    try:
+        report = erase_customer(client, names, resolution_config(), customer_id, settings.suppression_key_bytes, operator())
+        record_operator_action(client, names, "erasure", [report.pseudonym])
+        if expunge:
+            expunge_deletes(client, names)
+    finally:
+        client.close()
+    typer.echo(
+        f"erased {customer_id}: records={report.records} identifiers_suppressed={report.identifiers_suppressed} "
+        f"audit_entries_pseudonymized={report.audit_entries_pseudonymized} former_ids={len(report.former_ids)}"
+        + (" expunged" if expunge else "")
+    )
+
+
+def retention(
+    apply: Annotated[bool, typer.Option("--apply", help="Erase and age out; without it, only list what would go.")] = False,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Erase customers with no record update for this many days (RCU_RETENTION_DAYS).")
+    ] = None,
+) -> None:
+    """Retention: customers with no record update for the retention period (3 years by default) are
+    erased, audit and change feed entries past their periods aged out. A dry run unless --apply."""
+    from search.rights.retention import apply_retention, retention_plan
+    from search.rights.trail import operator
+
+    settings = get_settings()
+    client = sync_client(settings)
+    names = IndexNames.for_settings(settings)
+    now = datetime.now(UTC)
+    period = days or settings.retention_days
+    try:
+        plan = retention_plan(client, names, now, period, settings.audit_retention_days, settings.changes_retention_days)
+        for customer_id, updated_at in plan.customers:
+            typer.echo(f"{customer_id}\tlast update {updated_at[:10]}")
+        typer.echo(
+            f"customers past {period} days: {len(plan.customers)} (undated, kept: {plan.undated_customers}); "
+            f"audit entries past {settings.audit_retention_days} days: {plan.audit_entries}; "
+            f"change feed entries past {settings.changes_retention_days} days: {plan.changes}"
+        )
+        if not apply:
+            typer.echo("dry run: nothing erased (--apply to erase)")
+            return
+        erased = apply_retention(
+            client,
+            names,
+            resolution_config(),
+            plan,
+            now,
+            settings.audit_retention_days,
+            settings.changes_retention_days,
+            settings.suppression_key_bytes,
+            f"{operator()} (retention)",
+        )
+    finally:
+        client.close()
+    typer.echo(f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries")
+
+
+def audit_report(hours: Annotated[int, typer.Option(min=1, help="How far back to look.")] = 24) -> None:
+    """Distinct customers read per key and hour, keys past their role's limit first, and the
+    misuse suspicions the API reported."""
+    from api.policy import DEMO_POLICY, Policy
+    from search.misuse import hourly_reads, report_window, suspected
+
+    settings = get_settings()
+    policy = Policy.load(settings.policy or DEMO_POLICY)
+    limits = {name: role.max_customers_per_hour for name, role in policy.roles.items() if role.max_customers_per_hour}
+    client = sync_client(settings)
+    names = IndexNames.for_settings(settings)
+    since = report_window(hours, datetime.now(UTC))
+    try:
+        rows = hourly_reads(client, names, since, limits)
+        suspicions = suspected(client, names, since)
+    finally:
+        client.close()
+    for row in rows:
+        flag = "OVER LIMIT" if row.over else "ok"
+        typer.echo(f"{flag}\t{row.hour}\t{row.caller}\t{row.role}\t{row.distinct_customers} customers\tlimit {row.limit or '-'}")
+    for entry in suspicions:
+        typer.echo(f"suspected\t{entry['at']}\t{entry['caller']}\t{entry['role']}\t{entry.get('query') or ''}")
+    typer.echo(f"{sum(r.over for r in rows)} key-hours over their limit, {len(suspicions)} suspicions in the last {hours} h")

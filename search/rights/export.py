@@ -1,0 +1,84 @@
+"""Access and portability (GDPR art. 15 and 20): everything rcu holds about one customer, in one
+document — every source record as received and normalized, the golden record with provenance,
+consents and their history, what was stated through the API, the customer's history in the change
+feed and its former ids, and the audit trail of who looked at it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
+
+from search.indices import IndexNames
+from search.rights.overlay import CustomerNotFound
+
+EXPORT_FORMAT = "rcu-subject-export/1"
+
+
+def _scan(client: OpenSearch, index: str, query: dict[str, Any], sort: str) -> list[dict[str, Any]]:
+    if not client.indices.exists(index=index):
+        return []
+    client.indices.refresh(index=index)
+    found = [hit["_source"] for hit in scan(client, index=index, query={"query": query}, size=2000)]
+    return sorted(found, key=lambda document: document.get(sort) or "")
+
+
+def former_ids(client: OpenSearch, names: IndexNames, customer_id: str) -> list[dict[str, Any]]:
+    """Merges and splits that led to `customer_id`, followed back through merge chains."""
+    events: list[dict[str, Any]] = []
+    frontier, seen = [customer_id], {customer_id}
+    while frontier:
+        query = {"terms": {"new_id": frontier}}
+        found = _scan(client, names.redirects, query, "at")
+        events += found
+        frontier = [e["old_id"] for e in found if e["old_id"] not in seen and e.get("kind") == "merge"]
+        seen.update(frontier)
+    return sorted(events, key=lambda e: e.get("at") or "")
+
+
+def merged_ids(history: list[dict[str, Any]]) -> list[str]:
+    """The ids merged into a customer (a split's other side is another, living customer)."""
+    return [e["old_id"] for e in history if e.get("kind") == "merge"]
+
+
+def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> dict[str, Any]:
+    """The whole file of one customer (CustomerNotFound when there is none)."""
+    response = client.get(index=names.customers, id=customer_id, ignore=[404])
+    if not response.get("found"):
+        raise CustomerNotFound(customer_id)
+    customer = response["_source"]
+    record_ids = customer.get("records", [])
+    records = (
+        [d["_source"] for d in client.mget(index=names.records, body={"ids": record_ids})["docs"] if d.get("found")] if record_ids else []
+    )
+    history = former_ids(client, names, customer_id)
+    ids = sorted({customer_id, *merged_ids(history)})
+    about = {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"record_ids": record_ids}}]}}
+    statements = _scan(client, names.subject_statements, about, "at")
+    changes = _scan(client, names.changes, {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"old_id": ids}}]}}, "seq")
+    audit = [
+        # An entry of a look-up that showed several customers names only this one.
+        {**entry, "customer_ids": [c for c in entry["customer_ids"] if c in ids]}
+        for entry in _scan(client, names.audit, {"terms": {"customer_ids": ids}}, "at")
+    ]
+    return {
+        "format": EXPORT_FORMAT,
+        "customer_id": customer_id,
+        "generated_at": datetime.now(UTC).isoformat(),
+        "customer": customer,
+        "records": records,
+        "consents": {
+            "decided": customer.get("consents", {}),
+            "restricted": bool(customer.get("restricted")),
+            "history": customer.get("consent_history", []),
+        },
+        "statements": statements,
+        "former_ids": history,
+        "changes": [{k: v for k, v in c.items()} for c in changes],
+        "audit": audit,
+        # Possible matches and steward decisions live in the resolution package once it keeps them
+        # (search/resolve: a `possible-matches` index is being added); export them here when it lands.
+        "possible_matches": [],
+    }

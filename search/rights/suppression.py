@@ -1,0 +1,112 @@
+"""The suppression list: keyed hashes (HMAC-SHA256 with `RCU_SUPPRESSION_KEY`) of the identifiers of
+erased people — record ids, e-mails, phones, loyalty cards — and when they were erased. A source
+that still sends an erased person's record cannot bring them back: the record is refused with the
+reason and the date, unless it carries an explicit consent given after the erasure. Without the
+key, the list says nothing about whom it holds."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan, streaming_bulk
+
+from analyzers.index_settings import suppression_index_body
+from search.indices import IndexNames, ensure_versioned_index
+
+# Identifiers of a normalized record, by kind: what a source would send again.
+IDENTIFIER_FIELDS = {"record": "record_id", "email": "email", "phone": "phone", "card": "loyalty_card"}
+
+
+class SuppressionKeyMissing(Exception):
+    """Erasing, or checking records against a non-empty suppression list, needs RCU_SUPPRESSION_KEY."""
+
+
+def keyed_hash(key: bytes, kind: str, value: str) -> str:
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def identifier_hashes(key: bytes, document: dict[str, Any]) -> dict[str, str]:
+    """hash → kind, for every identifier of one normalized record."""
+    return {keyed_hash(key, kind, str(document[field])): kind for kind, field in IDENTIFIER_FIELDS.items() if document.get(field)}
+
+
+def ensure_suppression_index(client: OpenSearch, names: IndexNames) -> None:
+    ensure_versioned_index(client, names.suppression, suppression_index_body(names.layout.replicas))
+
+
+def suppress(client: OpenSearch, names: IndexNames, key: bytes, records: Iterable[dict[str, Any]], erased_at: datetime) -> int:
+    """Add the identifiers of `records` to the list; returns how many hashes were written."""
+    ensure_suppression_index(client, names)
+    hashes: dict[str, str] = {}
+    for record in records:
+        hashes.update(identifier_hashes(key, record))
+    actions = (
+        {"_op_type": "index", "_index": names.suppression, "_id": digest, "_source": {"kind": kind, "erased_at": erased_at.isoformat()}}
+        for digest, kind in hashes.items()
+    )
+    for ok, item in streaming_bulk(client, actions, chunk_size=500, max_retries=6, raise_on_error=False):
+        if not ok:
+            raise RuntimeError(f"writing the suppression list failed: {item['index'].get('error')}")
+    client.indices.refresh(index=names.suppression)
+    return len(hashes)
+
+
+def _refusal(document: dict[str, Any], matches: dict[str, str]) -> str | None:
+    """Why `document` may not come back, given the erasure dates of its matching hashes."""
+    if not matches:
+        return None
+    erased_at = max(matches.values())
+    consented = [c for c in document.get("consents") or () if c["status"] == "granted" and c["at"] > erased_at]
+    if consented:
+        return None
+    return (
+        f"the person was erased on {erased_at[:10]} at their request (suppression list, {'/'.join(sorted(set(matches)))}); "
+        "send the record again only with a consent given after that date"
+    )
+
+
+class SuppressionList:
+    """The whole list in memory, for an ingest run (a few hashes per erased person)."""
+
+    def __init__(self, key: bytes | None, entries: dict[str, str]) -> None:
+        self.key = key
+        self.entries = entries  # hash → erased_at
+
+    @classmethod
+    def load(cls, client: OpenSearch, names: IndexNames, key: bytes | None) -> SuppressionList:
+        if not client.indices.exists(index=names.suppression):
+            return cls(key, {})
+        entries = {
+            hit["_id"]: hit["_source"]["erased_at"]
+            for hit in scan(client, index=names.suppression, query={"query": {"match_all": {}}}, size=5000)
+        }
+        if entries and key is None:
+            raise SuppressionKeyMissing("the suppression list holds erased people: set RCU_SUPPRESSION_KEY to check records against it")
+        return cls(key, entries)
+
+    def refusal(self, document: dict[str, Any]) -> str | None:
+        """None when the record may be indexed; otherwise the reason it is refused."""
+        if not self.entries or self.key is None:
+            return None
+        matches = {kind: self.entries[digest] for digest, kind in identifier_hashes(self.key, document).items() if digest in self.entries}
+        return _refusal(document, matches)
+
+
+def lookup_refusal(client: OpenSearch, names: IndexNames, key: bytes | None, document: dict[str, Any]) -> str | None:
+    """The same check for one record, asked of the index (real-time gets): a long-running API sees
+    erasures made by any process at once."""
+    if not client.indices.exists(index=names.suppression):
+        return None
+    if key is None:
+        if client.count(index=names.suppression)["count"]:
+            raise SuppressionKeyMissing("the suppression list holds erased people: set RCU_SUPPRESSION_KEY to check records against it")
+        return None
+    hashes = identifier_hashes(key, document)
+    docs = client.mget(index=names.suppression, body={"ids": list(hashes)})["docs"] if hashes else []
+    matches = {hashes[doc["_id"]]: doc["_source"]["erased_at"] for doc in docs if doc.get("found")}
+    return _refusal(document, matches)

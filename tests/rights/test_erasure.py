@@ -1,0 +1,122 @@
+"""Erasure: after it, no index holds any value of the person; their ids answer 410; the audit trail
+keeps the fact, who and when; a source sending their records again is refused with the reason and
+the date, its other records indexed — and a newer explicit consent lets the person back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
+
+from indexers.ingest import Ingestion
+from indexers.readers import SourceFiles
+from indexers.report import RejectsReport
+from search.indices import IndexNames
+from search.rights.suppression import SuppressionKeyMissing
+from settings import Settings
+from tests.conftest import write_jsonl
+from tests.rights.conftest import SUPPRESSION_KEY, customer_of, data_folder
+from tests.rights.people import GASPARD, GASPARD_IDENTIFIERS
+
+RoleClient = Callable[[str], Any]
+
+
+@pytest.fixture(scope="module")
+def erased(as_role: RoleClient) -> dict[str, Any]:
+    """Gaspard Vernet, looked at by the counter, then erased by the privacy officer."""
+    gaspard = customer_of(as_role, "Gaspard Vernet")
+    view = as_role("counter").get(f"/v1/customers/{gaspard}").json()
+    as_role("callcenter").get("/v1/search", params={"q": "vernet gaspard"})
+    answer = as_role("privacy_officer").delete(f"/v1/customers/{gaspard}")
+    assert answer.status_code == 200, answer.text
+    return {"customer_id": gaspard, "records": view["customer"]["records"], "receipt": answer.json()}
+
+
+def _every_document(client: OpenSearch, prefix: str) -> list[str]:
+    client.indices.refresh(index=f"{prefix}-*")
+    return [json.dumps(hit, ensure_ascii=False).lower() for hit in scan(client, index=f"{prefix}-*", query={"query": {"match_all": {}}})]
+
+
+def test_after_erasure_no_index_holds_any_value_of_the_person(erased: dict[str, Any], opensearch: OpenSearch, world: Settings) -> None:
+    assert erased["receipt"]["records"] == len(GASPARD) == len(erased["records"])
+    values = [
+        GASPARD_IDENTIFIERS["email"],
+        GASPARD_IDENTIFIERS["phone_e164"],
+        GASPARD_IDENTIFIERS["phone"],
+        "06 33 22 11 00",
+        GASPARD_IDENTIFIERS["card"],
+        "gaspard",
+        "tanneurs, 67000",
+        *(f'"{record_id.lower()}"' for record_id in erased["records"]),
+        *(f'"{record["source_id"].lower()}"' for record in GASPARD),
+    ]
+    documents = _every_document(opensearch, world.index_prefix)
+    assert len(documents) > 100  # the others are all still there
+    for value in values:
+        holders = [d[:200] for d in documents if value.lower() in d]
+        assert not holders, (value, holders)
+
+
+def test_an_erased_customer_is_found_by_none_of_its_identifiers_and_its_id_answers_410(erased: dict[str, Any], as_role: RoleClient) -> None:
+    for q in ("Gaspard Vernet", "vernet gas", GASPARD_IDENTIFIERS["email"], "06 33 22 11 00", GASPARD_IDENTIFIERS["card"]):
+        assert as_role("steward").get("/v1/search", params={"q": q}).json()["results"] == [], q
+    assert as_role("counter").get(f"/v1/cards/{GASPARD_IDENTIFIERS['card']}").status_code == 404
+    gone = as_role("counter").get(f"/v1/customers/{erased['customer_id']}")
+    assert gone.status_code == 410 and datetime.now(UTC).date().isoformat() in gone.json()["detail"]
+    assert as_role("privacy_officer").delete(f"/v1/customers/{erased['customer_id']}").status_code == 404
+    # His neighbour, same street and family name, is untouched.
+    assert customer_of(as_role, "Odile Vernet")
+
+
+def test_audit_entries_about_an_erased_customer_keep_the_fact_who_and_when_only(erased: dict[str, Any], as_role: RoleClient) -> None:
+    assert as_role("admin").get("/v1/audit", params={"customer_id": erased["customer_id"]}).json()["entries"] == []
+    pseudonym = erased["receipt"]["pseudonym"]
+    entries = as_role("admin").get("/v1/audit", params={"customer_id": pseudonym}).json()["entries"]
+    actions = {(e["caller"], e["action"]) for e in entries}
+    assert {("demo counter agent", "customer"), ("demo call center", "search"), ("demo privacy officer", "erasure")} <= actions
+    assert all(not e.get("query") and e["at"] for e in entries)
+
+
+def _reingest(opensearch: OpenSearch, world: Settings, paths: list[Path], tmp: Path, key: bytes | None) -> tuple[Any, list[dict[str, Any]]]:
+    report_path = tmp / f"rejects-{len(list(tmp.iterdir()))}.jsonl"
+    with RejectsReport(report_path) as report:
+        summary = Ingestion(opensearch, IndexNames(world.index_prefix), report, suppression_key=key).run(SourceFiles.discover(paths))
+    return summary, [orjson.loads(line) for line in report_path.read_bytes().splitlines()]
+
+
+def test_re_ingesting_the_source_file_rejects_the_erased_person_with_the_reason_and_indexes_the_others(
+    erased: dict[str, Any], opensearch: OpenSearch, world: Settings, tmp_path: Path
+) -> None:
+    summary, report = _reingest(opensearch, world, [data_folder(world) / "people.jsonl"], tmp_path, SUPPRESSION_KEY.encode())
+    rejected = [line for line in report if line["kind"] == "rejected"]
+    assert summary.rejected == len(GASPARD) == len(rejected)
+    today = datetime.now(UTC).date().isoformat()
+    assert all(f"erased on {today} at their request" in line["reason"] for line in rejected)
+    lines = (data_folder(world) / "people.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(lines[line["line"] - 1])["source_id"] for line in rejected} == {r["source_id"] for r in GASPARD}
+    assert all(line["raw"] == "" for line in rejected)  # the erased person's data is not copied to the rejects file
+    assert summary.outcomes["unchanged"] == summary.read - len(GASPARD)
+    with pytest.raises(SuppressionKeyMissing):
+        _reingest(opensearch, world, [data_folder(world) / "people.jsonl"], tmp_path, None)
+
+
+def test_a_newer_explicit_consent_lets_an_erased_person_back(
+    erased: dict[str, Any], as_role: RoleClient, opensearch: OpenSearch, world: Settings, tmp_path: Path
+) -> None:
+    comeback = {**GASPARD[0], "updated_at": datetime.now(UTC).isoformat()}
+    pushed = as_role("integrator").post("/v1/records", json=comeback)
+    assert pushed.status_code == 409 and "erased on" in pushed.json()["detail"]
+    later = datetime.now(UTC).isoformat()
+    with_consent = {**comeback, "consents": [{"purpose": "marketing_email", "status": "granted", "at": later}]}
+    summary, _ = _reingest(opensearch, world, [write_jsonl(tmp_path / "back.jsonl", [with_consent])], tmp_path, SUPPRESSION_KEY.encode())
+    assert summary.outcomes["indexed"] == 1 and summary.rejected == 0
+    pushed = as_role("integrator").post("/v1/records", json={**with_consent, "source_id": "GV99"})
+    assert pushed.status_code == 200, pushed.text
+    assert pushed.json()["customer_id"]

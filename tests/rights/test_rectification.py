@@ -1,0 +1,54 @@
+"""Rectification: a steward's correction of a golden field is a source of its own (manual, who,
+when, why) that survives every re-resolution until the steward accepts the sources' value again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.pipeline import resolve_all
+from settings import Settings
+from tests.rights.conftest import customer_of
+
+RoleClient = Callable[[str], Any]
+
+
+def test_a_rectification_survives_a_full_re_resolution_until_the_steward_accepts_the_sources(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    camille = customer_of(as_role, "Camille Garnier")
+    answer = as_role("steward").put(
+        f"/v1/customers/{camille}/fields/family_name", json={"value": "GARNIER-LEROY", "reason": "Mariage, acte présenté au guichet"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["value"] == "Garnier-Leroy"
+
+    resolve_all(opensearch, IndexNames(world.index_prefix), ResolutionConfig())  # `rcu resolve --full`
+
+    view = as_role("counter").get(f"/v1/customers/{camille}").json()["customer"]
+    assert view["family_name"] == "Garnier-Leroy"
+    provenance = view["provenance"]["family_name"]
+    assert provenance["source"] == "manual" and provenance["by"] == "demo data steward" and provenance["why"].startswith("Mariage")
+    assert provenance["source_value"] == "Garnier"  # what the sources say, for the steward to compare
+    assert as_role("counter").get("/v1/search", params={"q": "garnier-leroy camille"}).json()["results"][0]["customer_id"] == camille
+    trail = as_role("admin").get("/v1/audit", params={"customer_id": camille}).json()["entries"]
+    assert any(e["action"] == "rectification" and e["caller"] == "demo data steward" for e in trail)
+
+    accepted = as_role("steward").delete(f"/v1/customers/{camille}/fields/family_name")
+    assert accepted.status_code == 200 and accepted.json()["value"] == "Garnier"
+    assert as_role("steward").delete(f"/v1/customers/{camille}/fields/family_name").status_code == 404
+
+
+def test_a_rectification_is_refused_with_the_reason_for_a_bad_value_or_field_or_role(as_role: RoleClient) -> None:
+    camille = customer_of(as_role, "Camille Garnier")
+    bad_date = as_role("steward").put(f"/v1/customers/{camille}/fields/birth_date", json={"value": "31/02/1988", "reason": "acte"})
+    assert bad_date.status_code == 422 and "birth_date" in bad_date.json()["detail"]
+    bad_field = as_role("steward").put(f"/v1/customers/{camille}/fields/emails", json={"value": "x@y.fr", "reason": "acte"})
+    assert bad_field.status_code == 422 and "cannot be corrected" in bad_field.json()["detail"]
+    assert (
+        as_role("counter").put(f"/v1/customers/{camille}/fields/given_name", json={"value": "Camilla", "reason": "acte"}).status_code == 403
+    )

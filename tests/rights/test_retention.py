@@ -1,0 +1,62 @@
+"""Retention: `rcu retention` lists customers past the retention period and erases nothing;
+with --apply it erases them (410 Gone) and ages out old audit entries, keeping recent ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+from typer.testing import CliRunner
+
+from rcu.cli import app
+from search.indices import IndexNames
+from settings import Settings, get_settings
+from tests.rights.conftest import SUPPRESSION_KEY, customer_of
+
+RoleClient = Callable[[str], Any]
+
+
+@pytest.fixture
+def cli(world: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    monkeypatch.setenv("RCU_INDEX_PREFIX", world.index_prefix)
+    monkeypatch.setenv("OPENSEARCH_URL", world.opensearch_url)
+    monkeypatch.setenv("RCU_SUPPRESSION_KEY", SUPPRESSION_KEY)
+    get_settings.cache_clear()
+    yield lambda *args: CliRunner().invoke(app, list(args))
+    get_settings.cache_clear()
+
+
+def test_retention_lists_then_erases_customers_past_the_period_and_ages_out_old_audit_entries(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings, cli: Callable[..., Any]
+) -> None:
+    names = IndexNames(world.index_prefix)
+    camille = customer_of(as_role, "Camille Garnier")  # updated in 2026
+    as_role("counter").get(f"/v1/customers/{camille}")
+    opensearch.index(
+        index=names.audit,
+        body={"at": "2020-01-01T00:00:00+00:00", "caller": "old", "role": "counter", "action": "customer", "customer_ids": ["COLD"]},
+        refresh=True,
+    )
+    cutoff = datetime(2025, 1, 1, tzinfo=UTC)
+    days = (datetime.now(UTC) - cutoff).days
+    customers_before = opensearch.count(index=names.customers)["count"]
+
+    dry = cli("retention", "--days", str(days))
+    assert dry.exit_code == 0, dry.output
+    listed = [line.split("\t") for line in dry.output.splitlines() if "\tlast update " in line]
+    last_day = (datetime.now(UTC) - timedelta(days=days)).date().isoformat()
+    assert listed and all(updated.removeprefix("last update ") <= last_day for _cid, updated in listed)
+    assert camille not in {cid for cid, _ in listed}
+    assert "dry run" in dry.output and opensearch.count(index=names.customers)["count"] == customers_before
+
+    applied = cli("retention", "--days", str(days), "--apply")
+    assert applied.exit_code == 0, applied.output
+    assert f"erased {len(listed)} customers" in applied.output
+    for customer_id, _ in listed[:5]:
+        assert as_role("counter").get(f"/v1/customers/{customer_id}").status_code == 410
+    assert as_role("counter").get(f"/v1/customers/{camille}").status_code == 200
+    trail = as_role("admin").get("/v1/audit", params={"limit": 500}).json()["entries"]
+    assert all(e["caller"] != "old" for e in trail) and any(camille in e["customer_ids"] for e in trail)
