@@ -31,10 +31,10 @@ from indexers.report import IngestSummary, RejectsReport
 from indexers.versions import TIE_REASON, parse_conflict, undated_version
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.blocking import blocking_keys
-from search.rights.suppression import SuppressionList
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_from_document
 from search.resolve.store import identifiers_in_use
+from search.rights.suppression import SuppressionList
 from settings import get_settings
 
 log = logging.getLogger(__name__)

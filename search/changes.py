@@ -12,9 +12,9 @@ across restarts of either side. Changes carry ids, sources and field names, neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from collections.abc import Callable
 from typing import Any
 
 from opensearchpy import OpenSearch
