@@ -155,7 +155,7 @@ def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
 
     async def check(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if endpoint not in caller.role.endpoints:
-            await audit_refusal(request, caller, ACTIONS[endpoint], asked(request))
+            await audit_refusal(request, caller, ACTIONS.get(endpoint, endpoint), asked(request))
             raise HTTPException(status_code=403, detail=f"The role {caller.role_name!r} may not use {endpoint}.")
         return caller
 

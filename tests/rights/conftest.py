@@ -13,7 +13,7 @@ from opensearchpy import OpenSearch
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.policy import DEMO_KEYS, DEMO_POLICY
+from api.policy import DEMO_KEYS, DEMO_POLICY, Policy
 from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
@@ -66,7 +66,7 @@ def world(opensearch: OpenSearch, opensearch_settings: Settings, test_prefix: st
 
 @pytest.fixture(scope="module")
 def world_api(world: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(world)) as client:
+    with TestClient(create_app(world, Policy.load(world.policy))) as client:
         yield client
 
 

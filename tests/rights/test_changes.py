@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
 from api.app import create_app
-from api.policy import DEMO_KEYS
+from api.policy import DEMO_KEYS, Policy
 from search.changes import append_changes, read_changes, reserve
 from search.indices import IndexNames
 from settings import Settings
@@ -53,11 +53,11 @@ def _read_all(client: RoleClient, role: str, since: int, limit: int = 1000) -> t
 def test_the_feed_lists_a_split_a_merge_and_an_erasure_in_order_and_resumes_where_the_consumer_stopped(
     as_role: RoleClient, world: Settings
 ) -> None:
-    initial, cursor = _read_all(as_role, "integrator", 0)
+    initial, cursor = _read_all(as_role, "admin", 0)
     assert initial and all(c["kind"] == "created" for c in initial)
     assert [c["seq"] for c in initial] == sorted(c["seq"] for c in initial)
 
-    push = as_role("integrator").post
+    push = as_role("steward").post  # bound to every source
     first = push("/v1/records", json=FLORIAN).json()["customer_id"]
     second = {**FLORIAN, "source": "ecommerce", "source_id": "FX2", "updated_at": "2026-01-02T10:00:00Z"}
     assert push("/v1/records", json=second).json()["customer_id"] == first
@@ -70,12 +70,12 @@ def test_the_feed_lists_a_split_a_merge_and_an_erasure_in_order_and_resumes_wher
     pages: list[dict[str, Any]] = []
     position = cursor
     for _ in range(3):
-        page = as_role("integrator").get("/v1/changes", params={"since": position, "limit": 2}).json()
+        page = as_role("admin").get("/v1/changes", params={"since": position, "limit": 2}).json()
         pages += page["changes"]
         position = page["cursor"]
-    with TestClient(create_app(world)) as restarted:
-        rest, _ = _read_all(lambda role: _Keyed(restarted, role), "integrator", position, limit=2)
-    everything, _ = _read_all(as_role, "integrator", cursor)
+    with TestClient(create_app(world, Policy.load(world.policy))) as restarted:
+        rest, _ = _read_all(lambda role: _Keyed(restarted, role), "admin", position, limit=2)
+    everything, _ = _read_all(as_role, "admin", cursor)
     assert pages + rest == everything  # exactly once per cursor position, in order
     kinds = [c["kind"] for c in everything]
     assert kinds[0] == "created" and everything[0]["customer_id"] == first

@@ -111,12 +111,12 @@ def test_a_newer_explicit_consent_lets_an_erased_person_back(
     erased: dict[str, Any], as_role: RoleClient, opensearch: OpenSearch, world: Settings, tmp_path: Path
 ) -> None:
     comeback = {**GASPARD[0], "updated_at": datetime.now(UTC).isoformat()}
-    pushed = as_role("integrator").post("/v1/records", json=comeback)
+    pushed = as_role("steward").post("/v1/records", json=comeback)  # bound to every source
     assert pushed.status_code == 409 and "erased on" in pushed.json()["detail"]
     later = datetime.now(UTC).isoformat()
     with_consent = {**comeback, "consents": [{"purpose": "marketing_email", "status": "granted", "at": later}]}
     summary, _ = _reingest(opensearch, world, [write_jsonl(tmp_path / "back.jsonl", [with_consent])], tmp_path, SUPPRESSION_KEY.encode())
     assert summary.outcomes["indexed"] == 1 and summary.rejected == 0
-    pushed = as_role("integrator").post("/v1/records", json={**with_consent, "source_id": "GV99"})
+    pushed = as_role("steward").post("/v1/records", json={**with_consent, "source_id": "GV99"})
     assert pushed.status_code == 200, pushed.text
     assert pushed.json()["customer_id"]
