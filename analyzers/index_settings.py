@@ -158,6 +158,35 @@ def customers_mappings() -> dict[str, Any]:
     }
 
 
+def possible_matches_mappings() -> dict[str, Any]:
+    """The `possible-matches` index: pairs of customers that may be one person, for a data steward
+    (search.resolve.possible). One document per pair, its id the pair's."""
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "pair_id": KEYWORD,
+            "customer_ids": KEYWORD,  # the two customers, sorted
+            "kind": KEYWORD,  # below-threshold, refused-by-rule or ambiguous-weak-record
+            "probability": {"type": "float"},
+            "rule": KEYWORD,  # what held the two apart (a never-merge rule …), absent below the threshold
+            "reason": KEYWORD,
+            "records": KEYWORD,  # the two records whose comparison is the evidence
+            "explanation": STORED_ONLY,  # search.resolve.explain: fields, levels, weights, probability
+            "created_at": {"type": "date"},
+            "updated_at": {"type": "date"},
+        },
+    }
+
+
+def possible_matches_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas}},
+        "mappings": possible_matches_mappings(),
+    }
+    body["mappings"]["_meta"] = {"rcu_schema": schema_fingerprint(body)}
+    return body
+
+
 def customers_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
     return _index_body(customers_mappings(), shards, replicas)
 
@@ -180,5 +209,5 @@ def _index_body(mappings: dict[str, Any], shards: int, replicas: int) -> dict[st
 
 def schema_fingerprint(body: dict[str, Any]) -> str:
     """A short hash of analysis and mappings: the index needs `rcu reindex` when it changes."""
-    relevant = {"analysis": body["settings"]["analysis"], "mappings": {k: v for k, v in body["mappings"].items() if k != "_meta"}}
+    relevant = {"analysis": body["settings"].get("analysis"), "mappings": {k: v for k, v in body["mappings"].items() if k != "_meta"}}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

@@ -38,7 +38,7 @@ def worker(system: str, name: str) -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    from bench.metrics import pair_metrics
+    from bench.metrics import pair_metrics, pairs_apart_covered
     from search.resolve.features import collector_paused
 
     with collector_paused():  # a million new dicts: collecting while they load only slows it (untimed) down
@@ -47,6 +47,8 @@ def worker(system: str, name: str) -> None:
     for entity, household in dataset.households.items():
         related.update(frozenset((entity, other)) for other, h in dataset.households.items() if h == household and other != entity)
     started = time.perf_counter()
+    possible: set[frozenset[str]] = set()
+    covered = (0, 0)
     if system in ("rcu", "rcu-strict"):
         from search.resolve.config import ResolutionConfig
         from search.resolve.features import features_of
@@ -60,6 +62,9 @@ def worker(system: str, name: str) -> None:
         resolution = resolve_records(features, config)
         seconds = time.perf_counter() - started
         runs = {"default": {f.record_id: str(label) for f, label in zip(features, resolution.clustering.labels, strict=True)}}
+        labels = resolution.clustering.labels
+        possible = {frozenset((str(labels[m.left]), str(labels[m.right]))) for m in resolution.possible_matches}
+        covered = pairs_apart_covered(runs["default"], dataset.truth, possible)
     else:
         from bench.splink_runner import run_splink
 
@@ -82,6 +87,9 @@ def worker(system: str, name: str) -> None:
                 "f1": metrics.f1,
                 "related_merged": metrics.related_pairs_merged,
                 "related_pairs": metrics.related_pairs,
+                "possible_matches": len(possible),
+                "apart_covered": covered[0],
+                "apart": covered[1],
             }
         )
     )
@@ -142,7 +150,7 @@ def main() -> None:
         return
     print(machine())
     print(
-        f"{'set':<10} {'system':<8} {'records':>9} {'seconds':>8} {'peak MB':>8} {'threshold':>9} {'precision':>9} {'recall':>7} {'F1':>7} {'household/homonym merged':>25}"
+        f"{'set':<10} {'system':<8} {'records':>9} {'seconds':>8} {'peak MB':>8} {'threshold':>9} {'precision':>9} {'recall':>7} {'F1':>7} {'household/homonym merged':>25} {'possible':>8} {'apart covered':>22}"
     )
     for name in args.sets:
         if name == "latency":
@@ -166,9 +174,15 @@ def main() -> None:
                 if r["related_pairs"]
                 else "-"
             )
+            covered = (
+                f"{r['apart_covered']}/{r['apart']} ({100 * r['apart_covered'] / r['apart']:.1f}%)"
+                if r["apart"] and system != "splink"
+                else "-"
+            )
+            possible = str(r["possible_matches"]) if system != "splink" else "-"
             print(
                 f"{name:<10} {system:<8} {r['records']:>9} {r['seconds']:>8.1f} {run.peak_rss_mb:>8.0f} {r['threshold']:>9} "
-                f"{r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {related:>25}",
+                f"{r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {related:>25} {possible:>8} {covered:>22}",
                 flush=True,
             )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from analyzers.index_settings import records_index_body
+from analyzers.index_settings import possible_matches_index_body, records_index_body
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,11 @@ class IndexNames:
     def resolution_state(self) -> str:
         """The trained match model and the last run's watermark."""
         return f"{self.prefix}-resolution"
+
+    @property
+    def possible_matches(self) -> str:
+        """Pairs of customers that may be one person, for a data steward (alias of a versioned index)."""
+        return f"{self.prefix}-possible-matches"
 
     @property
     def audit(self) -> str:
@@ -82,6 +87,11 @@ def ensure_records_index(client: OpenSearch, names: IndexNames, body: dict[str, 
 
     Raises SchemaOutdated when the existing index was built from other analysis or mappings."""
     return ensure_versioned_index(client, names.records, body or records_index_body())
+
+
+def ensure_possible_matches_index(client: OpenSearch, names: IndexNames) -> str:
+    """The concrete possible-matches index behind its alias, created (v1) if there is none."""
+    return ensure_versioned_index(client, names.possible_matches, possible_matches_index_body())
 
 
 def ensure_versioned_index(client: OpenSearch, alias: str, body: dict[str, Any]) -> str:

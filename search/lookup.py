@@ -6,7 +6,7 @@ match clause."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
@@ -16,6 +16,7 @@ from search.highlights import highlight_customer
 from search.indices import IndexNames
 from search.query_parser import ParsedQuery
 from search.records import name_query
+from search.resolve.possible_store import relations_query
 from search.resolve.store import redirect_query
 
 
@@ -109,10 +110,22 @@ async def customer_by_card(client: AsyncOpenSearch, names: IndexNames, card: str
 
 
 @dataclass
+class PossiblySame:
+    """Another customer that may be the same person (search.resolve.possible), as the caller may see it."""
+
+    customer: dict[str, Any]  # its id and the names the caller reads
+    probability: float
+    kind: str
+    rule: str | None
+    reason: str
+
+
+@dataclass
 class Customer360:
     customer: dict[str, Any]
     records: list[dict[str, Any]]
     household: list[dict[str, Any]]
+    possibly_same: list[PossiblySame] = field(default_factory=list)
 
 
 async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
@@ -142,7 +155,36 @@ async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: 
             },
         )
         household = [apply_masks(hit["_source"], access.masks) for hit in others["hits"]["hits"]]
-    return Customer360(apply_masks(customer, access.masks), records, household)
+    possibly_same = await possibly_same_customers(client, names, customer_id, access)
+    return Customer360(apply_masks(customer, access.masks), records, household, possibly_same)
+
+
+# Names are what a possible match is judged on: a role that does not read them is not shown any.
+POSSIBLY_SAME_NAMES = ("given_name", "family_name")
+POSSIBLY_SAME_SHOWN = 20
+
+
+async def possibly_same_customers(client: AsyncOpenSearch, names: IndexNames, customer_id: str, access: FieldAccess) -> list[PossiblySame]:
+    """The customers stored as possibly the same person as this one, most probable first, for a
+    caller reading names unmasked; nobody otherwise."""
+    if not all(access.reads_unmasked(path) for path in POSSIBLY_SAME_NAMES):
+        return []
+    body = relations_query(customer_id, POSSIBLY_SAME_SHOWN)
+    relations = [
+        hit["_source"] for hit in (await client.search(index=names.possible_matches, body=body, ignore_unavailable=True))["hits"]["hits"]
+    ]
+    others = [next((c for c in r["customer_ids"] if c != customer_id), customer_id) for r in relations]
+    if not others:
+        return []
+    response = await client.mget(
+        index=names.customers, body={"ids": others}, _source_includes=",".join(["customer_id", *POSSIBLY_SAME_NAMES])
+    )
+    found = {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
+    return [
+        PossiblySame(found[other], relation["probability"], relation["kind"], relation.get("rule"), relation["reason"])
+        for relation, other in zip(relations, others, strict=True)
+        if other in found
+    ]
 
 
 async def surviving_customer_id(client: AsyncOpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:

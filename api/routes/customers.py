@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import RedirectResponse
 
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
-from api.schemas import Customer360Response, ErrorResponse, TimelineEvent, display_name
+from api.schemas import Customer360Response, ErrorResponse, PossiblySameCustomer, TimelineEvent, display_name
 from search.audit import AuditEntry
 from search.lookup import customer_360, surviving_customer_id
 
@@ -38,14 +38,28 @@ async def customer(
     caller: Annotated[Caller, Depends(allowed("customers"))],
     customer_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
 ) -> Customer360Response | RedirectResponse:
-    """Golden record with provenance per field, every source record, the timeline and the household."""
+    """Golden record with provenance per field, every source record, the timeline, the household and
+    the customers possibly the same person (for roles reading names)."""
     view = await customer_360(client, names, customer_id, caller.access)
     if view is None:
         survivor = await surviving_customer_id(client, names, customer_id)
         if survivor:
             return RedirectResponse(url=f"/v1/customers/{survivor}", status_code=308)
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
-    await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [customer_id]))
+    possibly_same = [
+        PossiblySameCustomer(
+            customer_id=other.customer["customer_id"],
+            display_name=display_name(other.customer),
+            probability=other.probability,
+            kind=other.kind,
+            rule=other.rule,
+            reason=other.reason,
+        )
+        for other in view.possibly_same
+    ]
+    # Their names are shown: the customers possibly the same person are seen too.
+    seen = [customer_id, *(other.customer_id for other in possibly_same)]
+    await audit.record(AuditEntry(caller.name, caller.role_name, "customer", seen))
     return Customer360Response(
         customer_id=customer_id,
         display_name=display_name(view.customer),
@@ -53,4 +67,5 @@ async def customer(
         records=view.records,
         timeline=_timeline(view.records),
         household=view.household,
+        possibly_same=possibly_same,
     )

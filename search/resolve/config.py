@@ -3,6 +3,7 @@
 Defaults live here; a TOML file named by RCU_RESOLUTION_CONFIG overrides any of them, e.g.:
 
     match_threshold = 0.9
+    review_threshold = 0.5                  # possible matches for a steward from here up to match_threshold
     extra_identifiers = ["soc_sec_id"]      # source attributes compared as identifiers
 
     [source_priority]
@@ -23,7 +24,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from search.resolve.parallel import available_cores
 
@@ -61,6 +62,15 @@ class ResolutionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     match_threshold: float = Field(default=0.99, gt=0, lt=1, description="Match probability above which two records are linked.")
+    review_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description=(
+            "Candidate pairs scored from here up to match_threshold, between two customers, are stored as possible matches "
+            "for a data steward (search.resolve.possible)."
+        ),
+    )
     max_block_size: int = Field(default=60, ge=2, description="A blocking key shared by more records is too common to block on (reported).")
     max_cluster_size: int = Field(default=200, ge=2, description="A customer never grows past this many records.")
     em_iterations: int = Field(default=25, ge=1)
@@ -87,6 +97,12 @@ class ResolutionConfig(BaseModel):
     )
 
     never_merge_calibration: NeverMergeCalibration = Field(default_factory=NeverMergeCalibration)
+
+    @model_validator(mode="after")
+    def _review_below_match(self) -> ResolutionConfig:
+        if self.review_threshold >= self.match_threshold:
+            raise ValueError("review_threshold must be below match_threshold")
+        return self
 
     def worker_count(self) -> int:
         return self.workers or available_cores()

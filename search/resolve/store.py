@@ -11,7 +11,7 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
 from analyzers.index_settings import customers_index_body
-from search.indices import IndexNames, ensure_versioned_index
+from search.indices import IndexNames, ensure_possible_matches_index, ensure_versioned_index
 from search.resolve.features import SOURCE_FIELDS
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
@@ -23,10 +23,11 @@ _ENSURED: set[str] = set()
 
 
 def ensure_resolution_indices(client: OpenSearch, names: IndexNames, shards: int = 1) -> None:
-    """Create the customers, redirects and state indices if missing (checked once per process)."""
+    """Create the customers, redirects, possible-matches and state indices if missing (checked once per process)."""
     if names.prefix in _ENSURED:
         return
     ensure_versioned_index(client, names.customers, customers_index_body(shards))
+    ensure_possible_matches_index(client, names)
     small = {"number_of_shards": 1, "number_of_replicas": 0}
     if not client.indices.exists(index=names.redirects):
         mappings = {
