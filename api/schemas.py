@@ -65,6 +65,7 @@ class TimelineEvent(BaseModel):
 class PossiblySameCustomer(BaseModel):
     customer_id: str
     display_name: str | None = Field(description="The other customer's given and family name.")
+    sources: list[str] = Field(description="The systems holding its records.")
     probability: float = Field(description="The match probability of the strongest evidence between the two customers.")
     kind: str = Field(description="below-threshold, refused-by-rule or ambiguous-weak-record.")
     rule: str | None = Field(

@@ -113,7 +113,7 @@ async def customer_by_card(client: AsyncOpenSearch, names: IndexNames, card: str
 class PossiblySame:
     """Another customer that may be the same person (search.resolve.possible), as the caller may see it."""
 
-    customer: dict[str, Any]  # its id and the names the caller reads
+    customer: dict[str, Any]  # its id, sources and names
     probability: float
     kind: str
     rule: str | None
@@ -177,7 +177,7 @@ async def possibly_same_customers(client: AsyncOpenSearch, names: IndexNames, cu
     if not others:
         return []
     response = await client.mget(
-        index=names.customers, body={"ids": others}, _source_includes=",".join(["customer_id", *POSSIBLY_SAME_NAMES])
+        index=names.customers, body={"ids": others}, _source_includes=",".join(["customer_id", "sources", *POSSIBLY_SAME_NAMES])
     )
     found = {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
     return [

@@ -50,6 +50,7 @@ async def customer(
         PossiblySameCustomer(
             customer_id=other.customer["customer_id"],
             display_name=display_name(other.customer),
+            sources=other.customer.get("sources", []),
             probability=other.probability,
             kind=other.kind,
             rule=other.rule,

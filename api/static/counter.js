@@ -267,9 +267,11 @@ function recordsTable(records) {
 }
 
 function possiblySameItem(other) {
-  const link = el("a", { href: `#/client/${encodeURIComponent(other.customer_id)}`, text: other.display_name || `Client ${other.customer_id}` });
+  const name = other.display_name || `Client ${other.customer_id}`;
+  const link = el("a", { href: `#/client/${encodeURIComponent(other.customer_id)}`, text: name });
   const why = other.rule ? HELD_APART[other.rule] || other.reason : BELOW_THRESHOLD;
-  return el("li", {}, link, el("span", { class: "source", text: `probabilité ${PERCENT.format(other.probability)} — ${why}` }));
+  const sources = other.sources.length ? ` (${other.sources.join(", ")})` : "";
+  return el("li", {}, link, sources, el("span", { class: "source", text: `probabilité ${PERCENT.format(other.probability)} — ${why}` }));
 }
 
 async function showCustomer(customerId) {
