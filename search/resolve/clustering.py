@@ -154,7 +154,7 @@ def cluster(
     weak = names_alone[order] if names_alone is not None else np.zeros(len(order), dtype=bool)
     pair_list = pairs.tolist()
     groups = _Groups(len(records))
-    coherence = _Coherence(records, {tuple(pair_list[k]) for k in above.tolist()}, never_merge, disagree)  # type: ignore[misc]
+    coherence = _Coherence(records, {tuple(pair_list[k]) for k in above.tolist()}, never_merge, disagree)
     result = Clustering(labels=[])
     _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links)
     fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links)

@@ -91,12 +91,21 @@ def _owned(document: dict[str, Any], changes: CustomerChanges) -> bool:
     return changes.resolved is None or all(c in changes.resolved for c in document["customer_ids"])
 
 
+# A neighbourhood's customers hold far fewer relations than this; a full run scans them all.
+NEIGHBOURHOOD_RELATIONS = 10_000
+
+
 def _stored(client: OpenSearch, names: IndexNames, customers: set[str] | None) -> list[dict[str, Any]]:
     """The stored relations touching any of `customers` (None: all of them)."""
-    if customers is not None and not customers:
+    if customers is None:
+        return [hit["_source"] for hit in scan(client, index=names.possible_matches, query={"query": {"match_all": {}}}, size=2000)]
+    if not customers:
         return []
-    query: dict[str, Any] = {"match_all": {}} if customers is None else {"terms": {"customer_ids": sorted(customers)}}
-    return [hit["_source"] for hit in scan(client, index=names.possible_matches, query={"query": query}, size=2000)]
+    # What the previous real-time call wrote a moment ago must be seen (a search sees refreshed
+    # documents only); then one plain search, not a scroll: the real-time path pays for every request.
+    client.indices.refresh(index=names.possible_matches)
+    body = {"query": {"terms": {"customer_ids": sorted(customers)}}, "size": NEIGHBOURHOOD_RELATIONS}
+    return [hit["_source"] for hit in client.search(index=names.possible_matches, body=body)["hits"]["hits"]]
 
 
 def _bulk(client: OpenSearch, names: IndexNames, documents: Iterable[dict[str, Any]], deletes: Iterable[str]) -> None:
