@@ -124,7 +124,7 @@ def _apply(
     report.merges = sum(1 for e in events if e.kind == "merge")
     report.splits = sum(1 for e in events if e.kind == "split")
     merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
-    return dict(zip(clusters, ids, strict=True)), CustomerChanges(None if write_all else set(ids), merged, set(removed))
+    return dict(zip(clusters, ids, strict=True)), CustomerChanges(None if write_all else set(ids), previous_customers, merged, set(removed))
 
 
 def _save_possible_matches(

@@ -43,9 +43,11 @@ def relation_document(match: PossibleMatch, customers: tuple[str, str], explanat
 @dataclass(frozen=True)
 class CustomerChanges:
     """What a run did to customer ids: the ones it resolved with all their records (None: every
-    customer, a full run), merged-away ids and where they went, and the ids that disappeared."""
+    customer, a full run), the ones it started from, merged-away ids and where they went, and the
+    ids that disappeared."""
 
     resolved: set[str] | None
+    previous: set[str]
     merged: dict[str, str]
     removed: set[str]
 
@@ -54,7 +56,8 @@ def save_possible_matches(
     client: OpenSearch, names: IndexNames, found: list[dict[str, Any]], changes: CustomerChanges, now: datetime
 ) -> None:
     """Write the relations a run found (documents without dates or id) and retire the stale ones."""
-    stored = _stored(client, names, None if changes.resolved is None else changes.resolved | set(changes.merged) | changes.removed)
+    # Only customers that existed before the run can hold stored relations.
+    stored = _stored(client, names, None if changes.resolved is None else changes.previous)
     writes: dict[str, dict[str, Any]] = {}
     deletes: set[str] = set()
     created: dict[str, str] = {}
