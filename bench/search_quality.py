@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from analyzers.names import fold_text
 from api.policy import DEMO_POLICY, Policy
-from bench.common import demo_data, ensure_node, machine
 from bench.datasets import demo_persons, demo_truth
+from bench.harness import demo_data, ensure_node, machine
 from bench.search import BENCH_PREFIX, prepare
 from search.client import sync_client
 from search.lookup import customer_query, search_body

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
-from analyzers.masks import MASKS
+from analyzers.masks import MASKS, MaskName
 
 # Query kinds the look-up understands; a role searches only through those it is granted.
-QUERY_KINDS = ("names", "phone", "email", "card", "postcode", "birth_date")
+QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date"]
+QUERY_KINDS: tuple[QueryKind, ...] = get_args(QueryKind)
 # Where the exact-valued kinds are found in the customers index: look-up terms and highlights.
 CUSTOMER_PATHS = {"email": "emails", "phone": "phones", "card": "loyalty_cards.card", "postcode": "postcode", "birth_date": "birth_date"}
 
@@ -40,7 +41,7 @@ class FieldAccess:
     record_fields: tuple[str, ...]
     searchable: frozenset[str]
     highlight_fields: tuple[str, ...] = ()
-    masks: dict[str, str] = field(default_factory=dict)  # customer or record field path → mask rule
+    masks: dict[str, MaskName] = field(default_factory=dict)  # customer or record field path → mask rule
 
     def can_search(self, kind: str) -> bool:
         return kind in self.searchable
@@ -60,7 +61,7 @@ class FieldAccess:
         return [*RECORD_ALWAYS, *self.record_fields]
 
 
-def apply_masks(document: dict[str, Any], masks: dict[str, str]) -> dict[str, Any]:
+def apply_masks(document: dict[str, Any], masks: dict[str, MaskName]) -> dict[str, Any]:
     """`document` with every masked path replaced by its masked form (in place, returned).
     A path may lead to a string, a list of strings, or dicts holding the value under "value"."""
     for path, rule in masks.items():

@@ -14,10 +14,9 @@ from opensearchpy import AsyncOpenSearch
 from search.access import CUSTOMER_PATHS, FieldAccess, apply_masks
 from search.highlights import highlight_customer
 from search.indices import IndexNames
+from search.name_query import name_query
 from search.query_parser import ParsedQuery
-from search.records import name_query
 from search.resolve.possible_store import relations_query
-from search.resolve.store import redirect_query
 
 
 def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
@@ -31,7 +30,7 @@ def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] |
     if parsed.names:
         if not access.can_search("names"):
             return None
-        by_name = name_query(parsed.names, "full_name", filters=[])
+        by_name = name_query(parsed.names, "full_name")
         by_name["bool"]["_name"] = "names"
         must.append(by_name)
     for kind in ("postcode", "birth_date"):
@@ -76,13 +75,13 @@ class CustomerHit:
 
 
 async def search_customers(
-    client: AsyncOpenSearch, names: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10
+    client: AsyncOpenSearch, indices: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10
 ) -> list[CustomerHit]:
     """Golden customers matching what the counter typed (parse_query), best first."""
     query = customer_query(parsed, access)
     if query is None:
         return []
-    response = await client.search(index=names.customers, body=search_body(query, access, limit))
+    response = await client.search(index=indices.customers, body=search_body(query, access, limit))
     typed = parsed.exact_values()
     return [
         CustomerHit(
@@ -102,10 +101,10 @@ def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[
     return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
 
 
-async def customer_by_card(client: AsyncOpenSearch, names: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
+async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
     """The golden customer holding a loyalty card (already normalized), or None."""
     body = {"query": {"term": {"loyalty_cards.card": card}}, "size": 1, "_source": {"includes": access.customer_source()}}
-    hits = (await client.search(index=names.customers, body=body))["hits"]["hits"]
+    hits = (await client.search(index=indices.customers, body=body))["hits"]["hits"]
     return apply_masks(hits[0]["_source"], access.masks) if hits else None
 
 
@@ -128,24 +127,24 @@ class Customer360:
     possibly_same: list[PossiblySame] = field(default_factory=list)
 
 
-async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
+async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
     """A golden customer with its source records and the other customers of its household."""
     response = await client.get(
-        index=names.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
+        index=indices.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
     )
     if not response.get("found"):
         return None
     customer = response["_source"]
     household_key = customer.pop("household_key", None)
     records_response = await client.mget(
-        index=names.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source())
+        index=indices.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source())
     )
     records = [apply_masks(doc["_source"], access.masks) for doc in records_response["docs"] if doc.get("found")]
     records.sort(key=lambda r: r.get("updated_at") or "", reverse=True)
     household: list[dict[str, Any]] = []
     if household_key:
         others = await client.search(
-            index=names.customers,
+            index=indices.customers,
             body={
                 "query": {
                     "bool": {"filter": [{"term": {"household_key": household_key}}], "must_not": [{"ids": {"values": [customer_id]}}]}
@@ -155,7 +154,7 @@ async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: 
             },
         )
         household = [apply_masks(hit["_source"], access.masks) for hit in others["hits"]["hits"]]
-    possibly_same = await possibly_same_customers(client, names, customer_id, access)
+    possibly_same = await possibly_same_customers(client, indices, customer_id, access)
     return Customer360(apply_masks(customer, access.masks), records, household, possibly_same)
 
 
@@ -164,20 +163,21 @@ POSSIBLY_SAME_NAMES = ("given_name", "family_name")
 POSSIBLY_SAME_SHOWN = 20
 
 
-async def possibly_same_customers(client: AsyncOpenSearch, names: IndexNames, customer_id: str, access: FieldAccess) -> list[PossiblySame]:
+async def possibly_same_customers(
+    client: AsyncOpenSearch, indices: IndexNames, customer_id: str, access: FieldAccess
+) -> list[PossiblySame]:
     """The customers stored as possibly the same person as this one, most probable first, for a
     caller reading names unmasked; nobody otherwise."""
     if not all(access.reads_unmasked(path) for path in POSSIBLY_SAME_NAMES):
         return []
     body = relations_query(customer_id, POSSIBLY_SAME_SHOWN)
-    relations = [
-        hit["_source"] for hit in (await client.search(index=names.possible_matches, body=body, ignore_unavailable=True))["hits"]["hits"]
-    ]
+    response = await client.search(index=indices.possible_matches, body=body, ignore_unavailable=True)
+    relations = [hit["_source"] for hit in response["hits"]["hits"]]
     others = [next((c for c in r["customer_ids"] if c != customer_id), customer_id) for r in relations]
     if not others:
         return []
     response = await client.mget(
-        index=names.customers, body={"ids": others}, _source_includes=",".join(["customer_id", "sources", *POSSIBLY_SAME_NAMES])
+        index=indices.customers, body={"ids": others}, _source_includes=",".join(["customer_id", "sources", *POSSIBLY_SAME_NAMES])
     )
     found = {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
     return [
@@ -185,14 +185,3 @@ async def possibly_same_customers(client: AsyncOpenSearch, names: IndexNames, cu
         for relation, other in zip(relations, others, strict=True)
         if other in found
     ]
-
-
-async def surviving_customer_id(client: AsyncOpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
-    """Where a merged-away customer id lives now, following merge chains, or None."""
-    current = customer_id
-    for _ in range(max_hops):
-        hits = (await client.search(index=names.redirects, body=redirect_query(current), ignore_unavailable=True))["hits"]["hits"]
-        if not hits:
-            break
-        current = hits[0]["_source"]["new_id"]
-    return current if current != customer_id else None

@@ -11,6 +11,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
+from search.redirects import redirect_target
 from search.resolve.blocking import blocking_keys
 from search.resolve.candidates import candidate_pairs
 from search.resolve.config import ResolutionConfig
@@ -22,11 +23,10 @@ from search.resolve.store import (
     candidate_records,
     customers_of,
     get_records,
-    redirect_target,
     scan_live_records,
 )
 from tests.conftest import Ingest
-from tests.search.conftest import Resolved, customer_assignment
+from tests.search.resolve.conftest import Resolved, customer_assignment
 from tests.stories import COSENDEY, HELENE, OTHERS, PLACEHOLDER
 
 
