@@ -58,9 +58,9 @@ def save_possible_matches(
     """Write the relations a run found (documents without dates or id) and retire the stale ones."""
     # Only customers that existed before the run can hold stored relations.
     stored = _stored(client, names, None if changes.resolved is None else changes.previous)
-    writes: dict[str, dict[str, Any]] = {}
     deletes: set[str] = set()
     created: dict[str, str] = {}
+    carried: dict[str, dict[str, Any]] = {}  # kept, outside what the run saw: rewritten only when re-keyed
     for document in stored:
         moved = _after_merges(document, changes)
         if moved is None or moved["pair_id"] != document["pair_id"]:
@@ -71,8 +71,9 @@ def save_possible_matches(
         created[key] = min(created.get(key, moved["created_at"]), moved["created_at"])
         if _owned(moved, changes):
             deletes.add(key)  # the run saw both customers whole: unless found again, the relation is stale
-        else:
-            writes[key] = {**moved, "created_at": created[key]}
+        elif moved is not document:
+            carried[key] = moved
+    writes = {key: {**document, "created_at": created[key]} for key, document in carried.items()}
     for document in found:
         key = pair_id(*document["customer_ids"])
         writes[key] = {**document, "pair_id": key, "created_at": created.get(key, now.isoformat()), "updated_at": now.isoformat()}

@@ -5,6 +5,7 @@ customers merge or one of them disappears."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from search.resolve.clustering import AMBIGUOUS
 from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all, resolve_touched
 from search.resolve.possible import AMBIGUOUS as AMBIGUOUS_KIND
-from search.resolve.possible_store import pair_id
+from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches
 from search.resolve.scoring import resolve_records
 from search.resolve.store import ensure_resolution_indices, get_records, save_model
 from tests.conftest import Ingest
@@ -151,3 +152,19 @@ def test_a_possible_match_goes_with_a_customer_that_disappears(
     ingest([{"source": "loyalty_lille", "source_id": "Q7", "deleted": True, "updated_at": "2026-03-01T10:00:00Z"}])
     resolve_touched(opensearch, names, resolved.config, ["loyalty_lille:Q7"], model=resolved.model)
     assert not any(card in pair for pair in _relations(opensearch, names))
+
+
+def test_a_possible_match_follows_a_customer_merged_into_another_while_the_other_side_was_not_resolved(
+    opensearch: OpenSearch, names: IndexNames
+) -> None:
+    ensure_resolution_indices(opensearch, names)
+    earlier, now = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    relation = {"kind": "below-threshold", "probability": 0.4, "rule": None, "reason": "", "records": ["a:1", "b:1"], "explanation": {}}
+    found = [{**relation, "customer_ids": ["CX", "CY"]}, {**relation, "customer_ids": ["CX", "CZ"]}]
+    save_possible_matches(opensearch, names, found, CustomerChanges(None, set(), {}, set()), earlier)
+    # A real-time run resolved CX and CZ (CX merged into CZ); CY lay outside what it saw.
+    save_possible_matches(opensearch, names, [], CustomerChanges({"CZ"}, {"CX", "CZ"}, {"CX": "CZ"}, {"CX"}), now)
+    relations = _relations(opensearch, names)
+    assert set(relations) == {frozenset(("CY", "CZ"))}
+    moved = relations[frozenset(("CY", "CZ"))]
+    assert moved["pair_id"] == pair_id("CZ", "CY") and moved["created_at"] == earlier.isoformat()
