@@ -20,8 +20,7 @@ from search.resolve.possible import AMBIGUOUS as AMBIGUOUS_KIND
 from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches
 from search.resolve.scoring import resolve_records
 from search.resolve.store import ensure_resolution_indices, get_records, save_model
-from tests.conftest import Ingest
-from tests.search.resolve.conftest import Resolved, customer_assignment
+from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import NAMESAKES
 
 PARIS, MARSEILLE, NAME_ONLY = NAMESAKES[:2], NAMESAKES[2:4], NAMESAKES[4:]

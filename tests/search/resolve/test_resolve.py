@@ -25,8 +25,7 @@ from search.resolve.store import (
     get_records,
     scan_live_records,
 )
-from tests.conftest import Ingest
-from tests.search.resolve.conftest import Resolved, customer_assignment
+from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import COSENDEY, HELENE, OTHERS, PLACEHOLDER
 
 
