@@ -24,7 +24,8 @@ from itertools import combinations
 
 import numpy as np
 
-from search.resolve.comparisons import NEVER_MERGE_RULES, clearly_different_people
+from search.resolve.comparisons import clearly_different_people
+from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
 from search.resolve.features import RecordFeatures
 
 # Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
@@ -105,7 +106,7 @@ class _Coherence:
                 rules.append(self._rules[key])  # type: ignore[arg-type]
             elif key in self.linked:
                 support += 1
-        return rules[0] if rules and support < 2 * len(rules) else None
+        return rules[0] if rules and support < OUTVOTING_LINKS * len(rules) else None
 
     def _rule(self, x: int, y: int) -> str | None:
         if not clearly_different_people(self.records[x], self.records[y], self.never_merge):
