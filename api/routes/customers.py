@@ -45,7 +45,9 @@ async def customer(
     if view is None:
         survivor = await redirect_target_async(client, names, customer_id)
         if survivor:
+            await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [], customer_id, "redirected"))
             return RedirectResponse(url=f"/v1/customers/{survivor}", status_code=308)
+        await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [], customer_id, "nothing"))
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
     possibly_same = [
         PossiblySameCustomer(
@@ -59,9 +61,11 @@ async def customer(
         )
         for other in view.possibly_same
     ]
-    # Their names are shown: the customers possibly the same person are seen too.
-    seen = [customer_id, *(other.customer_id for other in possibly_same)]
-    await audit.record(AuditEntry(caller.name, caller.role_name, "customer", seen))
+    # Every customer the caller sees: the household members and the customers possibly the same
+    # person shown beside this one too.
+    shown = [customer_id, *(member["customer_id"] for member in view.household if member.get("customer_id"))]
+    shown += [other.customer_id for other in possibly_same]
+    await audit.record(AuditEntry(caller.name, caller.role_name, "customer", shown, customer_id))
     return Customer360Response(
         customer_id=customer_id,
         display_name=display_name(view.customer),

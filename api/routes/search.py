@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import SearchResponse, SearchResult, display_name, record_refs
 from search.audit import AuditEntry
-from search.lookup import search_customers
-from search.query_parser import MAX_QUERY_LENGTH, parse_query
+from search.lookup import customer_query, search_customers
+from search.query_parser import MAX_QUERY_LENGTH, QueryNotUnderstood, parse_query
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -32,10 +32,18 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResponse:
     """Golden customers best first, with what matched; only the fields the caller's role may read."""
-    parsed = parse_query(q)
+    try:
+        parsed = parse_query(q)
+    except QueryNotUnderstood:
+        await audit.record(AuditEntry(caller.name, caller.role_name, "search", [], q, "error"))
+        raise
     hits = await search_customers(client, names, parsed, caller.access, limit)
     if hits:
         await audit.record(AuditEntry(caller.name, caller.role_name, "search", [h.customer["customer_id"] for h in hits], q))
+    else:
+        # A role searching through a field it may not read finds nothing, and the trail says it was refused.
+        outcome = "refused" if customer_query(parsed, caller.access) is None else "nothing"
+        await audit.record(AuditEntry(caller.name, caller.role_name, "search", [], q, outcome))
     results = [
         SearchResult(
             customer_id=hit.customer["customer_id"],
