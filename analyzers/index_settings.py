@@ -301,3 +301,24 @@ def suppression_index_body(replicas: int = 0) -> dict[str, Any]:
         "settings": _small(1, replicas),
         "mappings": {"dynamic": "strict", "properties": {"kind": {"type": "keyword"}, "erased_at": {"type": "date"}}},
     }
+
+
+def possible_matches_index_body(replicas: int = 0) -> dict[str, Any]:
+    """Pairs of customers that may be one person, for a data steward (search.resolve.possible):
+    one document per pair, its id the pair's."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "pair_id": KEYWORD,
+            "customer_ids": KEYWORD,  # the two customers, sorted
+            "kind": KEYWORD,  # below-threshold, refused-by-rule or ambiguous-weak-record
+            "probability": {"type": "float"},
+            "rule": KEYWORD,  # what held the two apart (a never-merge rule …), absent below the threshold
+            "reason": KEYWORD,
+            "records": KEYWORD,  # the two records whose comparison is the evidence
+            "explanation": STORED_ONLY,  # search.resolve.explain: fields, levels, weights, probability
+            "created_at": {"type": "date"},
+            "updated_at": {"type": "date"},
+        },
+    }
+    return {"settings": _small(1, replicas), "mappings": mappings}

@@ -62,6 +62,19 @@ class TimelineEvent(BaseModel):
     note: Any = None
 
 
+class PossiblySameCustomer(BaseModel):
+    customer_id: str
+    display_name: str | None = Field(description="The other customer's given and family name.")
+    sources: list[str] = Field(description="The systems holding its records.")
+    probability: float = Field(description="The match probability of the strongest evidence between the two customers.")
+    kind: str = Field(description="below-threshold, refused-by-rule or ambiguous-weak-record.")
+    rule: str | None = Field(
+        description="What held them apart: different_birth_dates, different_sex, different_given_names, "
+        "name_alone_against_other_records, name_alone_fits_several_customers, max_cluster_size; null below the threshold."
+    )
+    reason: str = Field(description="The same in words.")
+
+
 class Customer360Response(BaseModel):
     customer_id: str
     display_name: str | None
@@ -69,6 +82,9 @@ class Customer360Response(BaseModel):
     records: list[dict[str, Any]]
     timeline: list[TimelineEvent]
     household: list[dict[str, Any]]
+    possibly_same: list[PossiblySameCustomer] = Field(
+        description="Customers possibly the same person, for a data steward to decide; only for roles reading names."
+    )
 
 
 class RecordAccepted(BaseModel):

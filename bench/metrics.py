@@ -49,3 +49,19 @@ def pair_metrics(predicted: dict[str, str], truth: dict[str, str], related: set[
                     metrics.related_pairs += 1
                     metrics.related_pairs_merged += predicted.get(a) is not None and predicted.get(a) == predicted.get(b)
     return metrics
+
+
+def pairs_apart_covered(predicted: dict[str, str], truth: dict[str, str], possible: set[frozenset[str]]) -> tuple[int, int]:
+    """Of the true record pairs left in two clusters, how many sit in two clusters that `possible`
+    (pairs of cluster ids) names as a possible match: (covered, left apart)."""
+    by_entity: dict[str, list[str]] = defaultdict(list)
+    for record_id, entity in truth.items():
+        if record_id in predicted:
+            by_entity[entity].append(record_id)
+    covered = apart = 0
+    for members in by_entity.values():
+        for a, b in combinations(members, 2):
+            if predicted[a] != predicted[b]:
+                apart += 1
+                covered += frozenset((predicted[a], predicted[b])) in possible
+    return covered, apart

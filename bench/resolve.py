@@ -41,13 +41,15 @@ def worker(system: str, name: str) -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    from bench.metrics import pair_metrics
+    from bench.metrics import pair_metrics, pairs_apart_covered
     from search.resolve.features import collector_paused
 
     with collector_paused():  # a million new dicts: collecting while they load only slows it (untimed) down
         dataset = load(name)
     related = related_pairs(dataset)
     started = time.perf_counter()
+    possible: set[frozenset[str]] = set()
+    covered = (0, 0)
     if system in ("rcu", "rcu-strict"):
         from search.resolve.config import ResolutionConfig
         from search.resolve.features import features_of
@@ -62,6 +64,9 @@ def worker(system: str, name: str) -> None:
         resolution = resolve_records(features, config)
         seconds = time.perf_counter() - started
         runs = {"default": {f.record_id: str(label) for f, label in zip(features, resolution.clustering.labels, strict=True)}}
+        labels = resolution.clustering.labels
+        possible = {frozenset((str(labels[m.left]), str(labels[m.right]))) for m in resolution.possible_matches}
+        covered = pairs_apart_covered(runs["default"], dataset.truth, possible)
         blocking = blocking_recall([f.record_id for f in features], resolution.scored.pairs, dataset)
     else:
         from bench.splink_runner import run_splink
@@ -86,6 +91,9 @@ def worker(system: str, name: str) -> None:
                 "f1": metrics.f1,
                 "related_merged": metrics.related_pairs_merged,
                 "related_pairs": metrics.related_pairs,
+                "possible_matches": len(possible),
+                "apart_covered": covered[0],
+                "apart": covered[1],
                 **blocking,
             }
         )
@@ -181,7 +189,8 @@ def main() -> None:
         return
     print(machine())
     print(
-        f"{'set':<10} {'system':<8} {'records':>9} {'seconds':>8} {'peak MB':>8} {'threshold':>9} {'precision':>9} {'recall':>7} {'F1':>7} {'household/homonym merged':>25} {'blocking recall':>15} {'pairs/record':>12}"
+        f"{'set':<10} {'system':<8} {'records':>9} {'seconds':>8} {'peak MB':>8} {'threshold':>9} {'precision':>9} {'recall':>7} {'F1':>7} {'household/homonym merged':>25} "
+        f"{'blocking recall':>15} {'pairs/record':>12} {'possible':>8} {'apart covered':>22}"
     )
     for name in args.sets:
         if name == "latency":
@@ -205,10 +214,16 @@ def main() -> None:
                 if r["related_pairs"]
                 else "-"
             )
+            covered = (
+                f"{r['apart_covered']}/{r['apart']} ({100 * r['apart_covered'] / r['apart']:.1f}%)"
+                if r["apart"] and system != "splink"
+                else "-"
+            )
+            possible = str(r["possible_matches"]) if system != "splink" else "-"
             print(
                 f"{name:<10} {system:<8} {r['records']:>9} {r['seconds']:>8.1f} {run.peak_rss_mb:>8.0f} {r['threshold']:>9} "
                 f"{r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} {related:>25} "
-                f"{r.get('blocking_recall', '-'):>15.6} {r.get('pairs_per_record', '-'):>12.5}",
+                f"{r.get('blocking_recall', '-'):>15.6} {r.get('pairs_per_record', '-'):>12.5} {possible:>8} {covered:>22}",
                 flush=True,
             )
 

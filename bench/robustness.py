@@ -8,7 +8,8 @@ threshold, bench.splink_runner) resolve the same normalized records, each in a c
 Reported per setting: pairwise precision / recall / F1; blocking recall (the share of true record
 pairs that rcu's candidate generation ever puts together) and candidate pairs per record; the share
 of household and homonym record pairs merged; the possible matches rcu created (when the engine
-reports them); Splink's F1 and merged shares at its best threshold.
+reports them) and the share of true record pairs left in two customers that one of them names
+("apart covered"); Splink's F1 and merged shares at its best threshold.
 """
 
 from __future__ import annotations
@@ -103,6 +104,12 @@ def worker(system: str, knobs: Knobs, seed: int) -> None:
         result.update(
             blocking_recall=recall, candidates_per_record=per_record, possible_matches=None if possible is None else len(possible)
         )
+        if possible is not None:
+            from bench.metrics import pairs_apart_covered
+
+            labels = resolution.clustering.labels
+            between = {frozenset((str(labels[m.left]), str(labels[m.right]))) for m in possible}
+            result["apart_covered"] = pairs_apart_covered(assignment, dataset.truth, between)
         result["examples"] = _examples(dataset, assignment, missed)
     else:
         from bench.splink_runner import run_splink
@@ -162,7 +169,7 @@ def _share(counts: list[int]) -> str:
 
 HEADER = (
     f"{'knob':<25} {'value':>6} {'records':>7} {'F1':>6} {'prec':>6} {'recall':>6} {'block.rec':>9} {'cand/rec':>8} "
-    f"{'household merged':>17} {'homonym merged':>17} {'possible':>8} {'splink F1':>9} {'thr':>5} {'splink household':>17} "
+    f"{'household merged':>17} {'homonym merged':>17} {'possible':>8} {'apart covered':>18} {'splink F1':>9} {'thr':>5} {'splink household':>17} "
     f"{'splink homonym':>17} {'rcu s':>6} {'splink s':>8}"
 )
 
@@ -174,7 +181,8 @@ def row(knob: str, value: float, rcu: dict[str, Any] | str, splink: dict[str, An
     possible = "n/a" if rcu["possible_matches"] is None else str(rcu["possible_matches"])
     text = (
         f"{label} {rcu['records']:>7} {rcu['f1']:>6.4f} {rcu['precision']:>6.4f} {rcu['recall']:>6.4f} {rcu['blocking_recall']:>9.4f} "
-        f"{rcu['candidates_per_record']:>8.1f} {_share(rcu['households']):>17} {_share(rcu['homonyms']):>17} {possible:>8}"
+        f"{rcu['candidates_per_record']:>8.1f} {_share(rcu['households']):>17} {_share(rcu['homonyms']):>17} {possible:>8} "
+        f"{_share(rcu.get('apart_covered', [0, 0])):>18}"
     )
     if splink is None:
         return f"{text} {'-':>9} {'-':>5} {'-':>17} {'-':>17} {rcu['seconds']:>6.1f} {'-':>8}"

@@ -55,6 +55,10 @@ class FieldAccess:
     def can_search(self, kind: str) -> bool:
         return kind in self.searchable
 
+    def reads_unmasked(self, path: str) -> bool:
+        """Whether the caller reads this customer field as it is (not masked)."""
+        return path in self.customer_fields and path not in self.masks
+
     def customer_source(self) -> list[str]:
         return [*CUSTOMER_ALWAYS, *self.customer_fields]
 

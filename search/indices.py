@@ -1,8 +1,8 @@
 """rcu's indices: versioned concrete indices behind stable aliases, created and migrated here.
 
 Every index rcu creates is reached through an alias: `<prefix>-records` is an alias and the data
-lives in `<prefix>-records-v<N>`; so do customers, redirects, record links, resolution state and
-the audit trail. `reindex_index` builds the next version with the current analysis and mappings,
+lives in `<prefix>-records-v<N>`; so do customers, redirects, record links, resolution state,
+possible matches and the audit trail. `reindex_index` builds the next version with the current analysis and mappings,
 copies every document with its version, swaps the alias in one atomic call, copies once more what
 was written meanwhile (external versions make that idempotent), then drops the old index: searches
 never see a missing index. Shards and replicas come from the names' layout (search/sizing.py).
@@ -23,6 +23,7 @@ from analyzers.index_settings import (
     audit_index_body,
     changes_index_body,
     customers_index_body,
+    possible_matches_index_body,
     record_customers_index_body,
     records_index_body,
     redirects_index_body,
@@ -69,6 +70,11 @@ class IndexNames:
     def resolution_state(self) -> str:
         """The trained match model and the last run's watermark."""
         return f"{self.prefix}-resolution"
+
+    @property
+    def possible_matches(self) -> str:
+        """Pairs of customers that may be one person, for a data steward (search.resolve.possible)."""
+        return f"{self.prefix}-possible-matches"
 
     @property
     def audit(self) -> str:
@@ -141,6 +147,7 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.changes: changes_index_body(layout.replicas),
         names.sequences: sequences_index_body(layout.replicas),
         names.suppression: suppression_index_body(layout.replicas),
+        names.possible_matches: possible_matches_index_body(layout.replicas),
     }
 
 

@@ -6,7 +6,7 @@ match clause."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
@@ -16,6 +16,7 @@ from search.highlights import highlight_customer
 from search.indices import IndexNames
 from search.name_query import name_query
 from search.query_parser import ParsedQuery
+from search.resolve.possible_store import relations_query
 
 
 def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
@@ -111,10 +112,22 @@ async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: s
 
 
 @dataclass
+class PossiblySame:
+    """Another customer that may be the same person (search.resolve.possible), as the caller may see it."""
+
+    customer: dict[str, Any]  # its id, sources and names
+    probability: float
+    kind: str
+    rule: str | None
+    reason: str
+
+
+@dataclass
 class Customer360:
     customer: dict[str, Any]
     records: list[dict[str, Any]]
     household: list[dict[str, Any]]
+    possibly_same: list[PossiblySame] = field(default_factory=list)
 
 
 async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
@@ -147,4 +160,34 @@ async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id
             },
         )
         household = [shown(hit["_source"], access) for hit in others["hits"]["hits"]]
-    return Customer360(shown(customer, access), records, household)
+    possibly_same = await possibly_same_customers(client, indices, customer_id, access)
+    return Customer360(shown(customer, access), records, household, possibly_same)
+
+
+# Names are what a possible match is judged on: a role that does not read them is not shown any.
+POSSIBLY_SAME_NAMES = ("given_name", "family_name")
+POSSIBLY_SAME_SHOWN = 20
+
+
+async def possibly_same_customers(
+    client: AsyncOpenSearch, indices: IndexNames, customer_id: str, access: FieldAccess
+) -> list[PossiblySame]:
+    """The customers stored as possibly the same person as this one, most probable first, for a
+    caller reading names unmasked; nobody otherwise."""
+    if not all(access.reads_unmasked(path) for path in POSSIBLY_SAME_NAMES):
+        return []
+    body = relations_query(customer_id, POSSIBLY_SAME_SHOWN)
+    response = await client.search(index=indices.possible_matches, body=body, ignore_unavailable=True)
+    relations = [hit["_source"] for hit in response["hits"]["hits"]]
+    others = [next((c for c in r["customer_ids"] if c != customer_id), customer_id) for r in relations]
+    if not others:
+        return []
+    response = await client.mget(
+        index=indices.customers, body={"ids": others}, _source_includes=",".join(["customer_id", "sources", *POSSIBLY_SAME_NAMES])
+    )
+    found = {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
+    return [
+        PossiblySame(found[other], relation["probability"], relation["kind"], relation.get("rule"), relation["reason"])
+        for relation, other in zip(relations, others, strict=True)
+        if other in found
+    ]

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import orjson
 import pytest
 from opensearchpy import OpenSearch
 
+from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import IngestSummary, RejectsReport
@@ -26,6 +28,10 @@ from provisioning.distribution import OPENSEARCH_VERSION
 from provisioning.process import node_status, start_node, stop_node
 from search.client import sync_client
 from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.model import MatchModel
+from search.resolve.pipeline import resolve_all
+from search.resolve.store import load_model, scan_customers
 from settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,3 +145,36 @@ def ingest(opensearch: OpenSearch, names: IndexNames, tmp_path: Path) -> Ingest:
         return summary, [orjson.loads(line) for line in report_path.read_bytes().splitlines()]
 
     return run
+
+
+@dataclass
+class Resolved:
+    names: IndexNames
+    config: ResolutionConfig
+    model: MatchModel
+    customer_of: dict[str, str]
+    demo: Path
+
+
+def customer_assignment(opensearch: OpenSearch, names: IndexNames) -> dict[str, str]:
+    # Real-time resolution does not refresh; a search-based view of every customer needs one.
+    opensearch.indices.refresh(index=[names.customers, names.redirects])
+    return {record_id: c["customer_id"] for c in scan_customers(opensearch, names) for record_id in c["records"]}
+
+
+@pytest.fixture(scope="session")
+def resolved(opensearch: OpenSearch, test_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Resolved]:
+    """400 demo people plus the stories (tests.stories), ingested and resolved once for the session."""
+    from tests.stories import COSENDEY, HELENE, OTHERS, PLACEHOLDER
+
+    folder = tmp_path_factory.mktemp("resolve")
+    write_demo_data(folder / "demo", persons=400, seed=17)
+    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + PLACEHOLDER + COSENDEY)
+    names = IndexNames(f"{test_prefix}-resolve")
+    with RejectsReport(folder / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))
+    config = ResolutionConfig()
+    resolve_all(opensearch, names, config)
+    model = load_model(opensearch, names)
+    assert model is not None
+    yield Resolved(names, config, model, customer_assignment(opensearch, names), folder / "demo")

@@ -225,3 +225,34 @@ WHOLE_NAMES = [
         "updated_at": "2026-01-01T10:00:00Z",
     },
 ]
+
+
+def namesakes(given: str, family: str, prefix: str) -> list[dict[str, str]]:
+    """Two people with one rare full name and no birth date on file — one in Paris, one in
+    Marseille, each with a mobile of their own — and three records holding the name alone (two
+    calls noted with the name, a card from a third shop): evidence for either of them, for neither
+    in particular."""
+
+    def record(source: str, number: int, **fields: str) -> dict[str, str]:
+        return {
+            "source": source,
+            "source_id": f"{prefix}{number}",
+            "given_name": given,
+            "family_name": family,
+            "updated_at": "2026-02-01T10:00:00Z",
+            **fields,
+        }
+
+    return [
+        record("crm", 1, phone="0645123987", street="5 rue des Lilas", postcode="75011", city="Paris"),
+        record("loyalty_paris11", 2, phone="06 45 12 39 87", loyalty_card="2907777777771", postcode="75011", city="Paris"),
+        record("ecommerce", 3, phone="0788554433", street="40 boulevard Longchamp", postcode="13001", city="Marseille"),
+        record("loyalty_marseille", 4, phone="07 88 55 44 33", loyalty_card="2908888888882", postcode="13001", city="Marseille"),
+        record("callcenter", 5, note="Rappel demandé"),
+        record("callcenter", 6, note="Question sur une commande"),
+        record("loyalty_lille", 7, loyalty_card="2909999999993"),
+    ]
+
+
+# The two people (records 1-2 and 3-4) and the name-only records (5-7) of namesakes().
+NAMESAKES = namesakes("Ombeline", "Quesnoy", "Q")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import RedirectResponse
 
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
-from api.schemas import Customer360Response, ErrorResponse, TimelineEvent, display_name
+from api.schemas import Customer360Response, ErrorResponse, PossiblySameCustomer, TimelineEvent, display_name
 from search.audit import AuditEntry
 from search.lookup import customer_360
 from search.redirects import redirect_target_async
@@ -42,7 +42,8 @@ async def customer(
     caller: Annotated[Caller, Depends(allowed("customers"))],
     customer_id: CustomerId,
 ) -> Customer360Response | RedirectResponse:
-    """Golden record with provenance per field, every source record, the timeline and the household."""
+    """Golden record with provenance per field, every source record, the timeline, the household and
+    the customers possibly the same person (for roles reading names)."""
     view = await customer_360(client, names, customer_id, caller.access)
     if view is None:
         survivor = await redirect_target_async(client, names, customer_id)
@@ -54,8 +55,22 @@ async def customer(
         if gone:
             raise HTTPException(status_code=410, detail=f"The customer {customer_id} was erased on {gone[:10]}.")
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
-    # Every customer the caller sees: the household members shown beside this one too.
+    possibly_same = [
+        PossiblySameCustomer(
+            customer_id=other.customer["customer_id"],
+            display_name=display_name(other.customer),
+            sources=other.customer.get("sources", []),
+            probability=other.probability,
+            kind=other.kind,
+            rule=other.rule,
+            reason=other.reason,
+        )
+        for other in view.possibly_same
+    ]
+    # Every customer the caller sees: the household members and the customers possibly the same
+    # person shown beside this one too.
     shown = [customer_id, *(member["customer_id"] for member in view.household if member.get("customer_id"))]
+    shown += [other.customer_id for other in possibly_same]
     await audit.record(AuditEntry(caller.name, caller.role_name, "customer", shown, customer_id))
     return Customer360Response(
         customer_id=customer_id,
@@ -64,4 +79,5 @@ async def customer(
         records=view.records,
         timeline=_timeline(view.records),
         household=view.household,
+        possibly_same=possibly_same,
     )

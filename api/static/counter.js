@@ -21,6 +21,17 @@ const PURPOSES = {
   restriction: "Limitation du traitement",
 };
 const STATUSES = { granted: "accepté", refused: "refusé", requested: "demandée", lifted: "levée" };
+// Why two customers possibly the same person were not merged (the API's `rule`; null: below the threshold).
+const HELD_APART = {
+  different_birth_dates: "dates de naissance différentes",
+  different_sex: "Monsieur et Madame",
+  different_given_names: "prénoms différents",
+  name_alone_against_other_records: "seul le nom les relie, leurs autres fiches divergent",
+  name_alone_fits_several_customers: "seul le nom les relie, et il correspond à plusieurs clients",
+  max_cluster_size: "fiche client trop volumineuse pour fusionner",
+};
+const BELOW_THRESHOLD = "ressemblance insuffisante pour fusionner";
+const PERCENT = new Intl.NumberFormat("fr-FR", { style: "percent", maximumFractionDigits: 0 });
 
 const $ = (id) => document.getElementById(id);
 const state = { key: sessionStorage.getItem(KEY_STORAGE), me: null, seq: 0, controller: null, results: [], selected: -1, keyTimes: [], timer: null };
@@ -273,6 +284,14 @@ function recordsTable(records) {
   $("records").tBodies[0].replaceChildren(...rows);
 }
 
+function possiblySameItem(other) {
+  const name = other.display_name || `Client ${other.customer_id}`;
+  const link = el("a", { href: `#/client/${encodeURIComponent(other.customer_id)}`, text: name });
+  const why = other.rule ? HELD_APART[other.rule] || other.reason : BELOW_THRESHOLD;
+  const sources = other.sources.length ? ` (${other.sources.join(", ")})` : "";
+  return el("li", {}, link, sources, el("span", { class: "source", text: `probabilité ${PERCENT.format(other.probability)} — ${why}` }));
+}
+
 async function showCustomer(customerId) {
   $("search").hidden = true;
   $("customer").hidden = false;
@@ -292,6 +311,8 @@ async function showCustomer(customerId) {
     const link = el("a", { href: `#/client/${encodeURIComponent(h.customer_id)}`, text: [h.given_name, h.family_name].filter(Boolean).join(" ") || `Client ${h.customer_id}` });
     return el("li", {}, link);
   }) : [el("li", { text: "Personne d'autre à cette adresse." })]));
+  $("possibly-same").replaceChildren(...(body.possibly_same || []).map(possiblySameItem));
+  $("possibly-same-section").hidden = !(body.possibly_same || []).length;
   recordsTable(body.records);
   $("customer-title").setAttribute("tabindex", "-1");
   $("customer-title").focus();

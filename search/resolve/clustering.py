@@ -1,15 +1,26 @@
-"""Clusters that never chain two different people together.
+"""Clusters that never chain two different people together, in three steps (cluster()).
 
-Links are taken strongest first. Two clusters merge only if no record of one is clearly another
-person than a record of the other (comparisons.clearly_different_people: homonyms with other birth
-dates, household members with other given names), so A~B and B~C never pull A and C together when
-A and C are two people. Refused links are kept: they are what a data steward should look at.
+1. `_join_corroborated`: links whose evidence goes beyond names (search.resolve.evidence),
+   strongest first. Two groups merge only if no record of one is clearly another person than a
+   record of the other (never-merge rules: homonyms with other birth dates, household members with
+   other given names), so A~B and B~C never pull A and C together when A and C are two people.
+2. `_fitting_groups`: links resting on names alone, between the groups step 1 made. Two groups fit
+   each other when such a link joins them, no never-merge rule holds them apart, and their other
+   records do not disagree as often as they are linked (a name is not an identifier).
+3. `_join_unambiguous`: a group joins a group it fits only when all the groups either of them fits
+   also fit each other — one customer, not two. A record whose name fits two homonyms joins neither,
+   whatever order the records came in: the decision is taken over the whole graph at once.
+
+Links held apart — refused by a rule, or ambiguous — are kept with the rule that held them: they
+become possible matches for a data steward (search.resolve.possible).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 
@@ -17,17 +28,112 @@ from search.resolve.comparisons import clearly_different_people
 from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
 from search.resolve.features import RecordFeatures
 
+# Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
+NAMES_DISAGREE = "name_alone_against_other_records"
+AMBIGUOUS = "name_alone_fits_several_customers"
+CLUSTER_SIZE = "max_cluster_size"
+
+
+@dataclass(frozen=True)
+class HeldApart:
+    pair: int  # index of the link among the scored pairs
+    rule: str  # a never-merge rule, NAMES_DISAGREE, AMBIGUOUS or CLUSTER_SIZE
+
 
 @dataclass
 class Clustering:
     labels: list[int]
-    refused_links: list[tuple[int, int, str]] = field(default_factory=list)
+    refused_links: list[HeldApart] = field(default_factory=list)  # by a rule, or the size bound
+    ambiguous_links: list[HeldApart] = field(default_factory=list)  # a name alone fitting several customers
 
     def clusters(self) -> dict[int, list[int]]:
         groups: dict[int, list[int]] = {}
         for index, label in enumerate(self.labels):
             groups.setdefault(label, []).append(index)
         return groups
+
+
+class _Groups:
+    """Union-find over records, each root holding its members."""
+
+    def __init__(self, count: int) -> None:
+        self.parent = list(range(count))
+        self._members: dict[int, list[int]] = {}
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def members(self, root: int) -> list[int]:
+        return self._members.get(root, [root])
+
+    def union(self, ri: int, rj: int) -> None:
+        group_i, group_j = self.members(ri), self.members(rj)
+        if len(group_i) < len(group_j):
+            ri, rj, group_i, group_j = rj, ri, group_j, group_i
+        self.parent[rj] = ri
+        self._members[ri] = group_i + group_j
+        self._members.pop(rj, None)
+
+
+class _Coherence:
+    """Whether two groups of records may be one customer. Record-pair answers are cached: groups
+    grow, and the same pairs are asked again."""
+
+    def __init__(
+        self,
+        records: list[RecordFeatures],
+        linked: set[tuple[int, int]],
+        never_merge: frozenset[str],
+        disagree: Callable[[int, int], bool] | None,
+    ) -> None:
+        self.records, self.linked, self.never_merge, self.disagree = records, linked, never_merge, disagree
+        self._rules: dict[tuple[int, int], str | None] = {}
+        self._opposition: dict[tuple[int, int], bool] = {}
+
+    def conflict(self, a: list[int], b: list[int]) -> str | None:
+        """The never-merge rule saying the two groups are different people, or None. Contradicting
+        pairs are outvoted when direct links that contradict nothing are at least twice as many (a
+        mistyped birth date or given name among many agreeing records); never when nothing else links them."""
+        rules: list[str] = []
+        support = 0
+        for key in _cross_pairs(a, b):
+            if key not in self._rules:
+                self._rules[key] = self._rule(*key)
+            if self._rules[key]:
+                rules.append(self._rules[key])  # type: ignore[arg-type]
+            elif key in self.linked:
+                support += 1
+        return rules[0] if rules and support < OUTVOTING_LINKS * len(rules) else None
+
+    def _rule(self, x: int, y: int) -> str | None:
+        if not clearly_different_people(self.records[x], self.records[y], self.never_merge):
+            return None
+        return next(
+            r
+            for r in NEVER_MERGE_RULES
+            if r in self.never_merge and clearly_different_people(self.records[x], self.records[y], frozenset({r}))
+        )
+
+    def opposed(self, a: list[int], b: list[int]) -> bool:
+        """At least as many record pairs whose fields disagree (`disagree`) as direct links between the groups."""
+        if self.disagree is None:
+            return False
+        against = support = 0
+        for key in _cross_pairs(a, b):
+            if key in self.linked:
+                support += 1
+                continue
+            if key not in self._opposition:
+                self._opposition[key] = self.disagree(*key)
+            against += self._opposition[key]
+        return against >= support
+
+
+def _cross_pairs(a: list[int], b: list[int]) -> list[tuple[int, int]]:
+    return [(x, y) if x < y else (y, x) for x in a for y in b]
 
 
 def cluster(
@@ -39,83 +145,79 @@ def cluster(
     max_cluster_size: int,
     never_merge: frozenset[str] = frozenset(NEVER_MERGE_RULES),
     disagree: Callable[[int, int], bool] | None = None,
-    names_only: np.ndarray | None = None,
+    names_alone: np.ndarray | None = None,
 ) -> Clustering:
-    """Group records linked above `threshold`, strongest links first, refusing incoherent merges.
-
-    A name is not an identifier: a link that rests on names alone (`names_only`, nothing else to
-    compare) does not merge two customers when as many of their record pairs disagree
-    (`disagree(i, j)`: not a match on their own, and some field plainly different) as are linked.
-    A call-center record holding only a rare name then joins one homonym, not both."""
-    parent = list(range(len(records)))
-    members: dict[int, list[int]] = {}
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    refused: list[tuple[int, int, str]] = []
-    conflict_cache: dict[tuple[int, int], str | None] = {}
-    linked = set(map(tuple, pairs[probabilities >= threshold].tolist()))
-
-    def conflict(a: list[int], b: list[int]) -> str | None:
-        """The reason two clusters are different people, or None. Contradicting pairs are
-        outvoted when direct links that contradict nothing are at least twice as many (a mistyped
-        birth date or given name among many agreeing records); never when nothing else links them."""
-        reasons: list[str] = []
-        support = 0
-        for x in a:
-            for y in b:
-                key = (x, y) if x < y else (y, x)
-                if key not in conflict_cache:
-                    conflict_cache[key] = clearly_different_people(records[x], records[y], never_merge)
-                reason = conflict_cache[key]
-                if reason:
-                    reasons.append(reason)
-                elif key in linked:
-                    support += 1
-        if reasons and support < OUTVOTING_LINKS * len(reasons):
-            return reasons[0]
-        return None
-
-    opposition_cache: dict[tuple[int, int], bool] = {}
-
-    def opposed(a: list[int], b: list[int]) -> bool:
-        """At least as many record pairs whose fields disagree as direct links between the two groups."""
-        against = support = 0
-        for x in a:
-            for y in b:
-                key = (x, y) if x < y else (y, x)
-                if key in linked:
-                    support += 1
-                    continue
-                if key not in opposition_cache:
-                    opposition_cache[key] = disagree(x, y)  # type: ignore[misc]
-                against += opposition_cache[key]
-        return against >= support
-
+    """Group records linked above `threshold`, refusing incoherent merges and links that rest on
+    names alone (`names_alone`, per pair) unless only one customer fits them. `disagree(i, j)`
+    says a record pair is not a match on its own and some field plainly differs."""
     above = np.nonzero(probabilities >= threshold)[0]
     order = above[np.argsort(-weights[above], kind="stable")]
-    guarded = names_only[order].tolist() if names_only is not None else [False] * len(order)
-    for (i, j), name_link in zip(pairs[order].tolist(), guarded, strict=True):
-        ri, rj = find(i), find(j)
+    weak = names_alone[order] if names_alone is not None else np.zeros(len(order), dtype=bool)
+    pair_list = pairs.tolist()
+    groups = _Groups(len(records))
+    coherence = _Coherence(records, {tuple(pair_list[k]) for k in above.tolist()}, never_merge, disagree)
+    result = Clustering(labels=[])
+    _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links)
+    fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links)
+    _join_unambiguous(groups, fits, max_cluster_size, result)
+    result.labels = [groups.find(i) for i in range(len(records))]
+    return result
+
+
+def _join_corroborated(
+    groups: _Groups, coherence: _Coherence, pairs: list[list[int]], links: list[int], max_size: int, refused: list[HeldApart]
+) -> None:
+    for k in links:
+        ri, rj = groups.find(pairs[k][0]), groups.find(pairs[k][1])
         if ri == rj:
             continue
-        group_i, group_j = members.get(ri, [ri]), members.get(rj, [rj])
-        if len(group_i) + len(group_j) > max_cluster_size:
-            refused.append((i, j, f"customer would exceed {max_cluster_size} records"))
+        group_i, group_j = groups.members(ri), groups.members(rj)
+        rule = CLUSTER_SIZE if len(group_i) + len(group_j) > max_size else coherence.conflict(group_i, group_j)
+        if rule:
+            refused.append(HeldApart(k, rule))
             continue
-        reason = conflict(group_i, group_j)
-        if not reason and name_link and disagree is not None and opposed(group_i, group_j):
-            reason = "a name alone links two customers whose other records disagree"
-        if reason:
-            refused.append((i, j, reason))
+        groups.union(ri, rj)
+
+
+def _fitting_groups(
+    groups: _Groups, coherence: _Coherence, pairs: list[list[int]], links: list[int], refused: list[HeldApart]
+) -> dict[tuple[int, int], int]:
+    """Pairs of groups that fit each other through a link resting on names, each with its strongest link."""
+    fits: dict[tuple[int, int], int] = {}
+    held: dict[tuple[int, int], str] = {}
+    for k in links:
+        ri, rj = groups.find(pairs[k][0]), groups.find(pairs[k][1])
+        if ri == rj:
             continue
-        if len(group_i) < len(group_j):
-            ri, rj, group_i, group_j = rj, ri, group_j, group_i
-        parent[rj] = ri
-        members[ri] = group_i + group_j
-        members.pop(rj, None)
-    return Clustering(labels=[find(i) for i in range(len(records))], refused_links=refused)
+        edge = (ri, rj) if ri < rj else (rj, ri)
+        if edge in fits:
+            continue
+        if edge not in held:
+            a, b = groups.members(ri), groups.members(rj)
+            rule = coherence.conflict(a, b) or (NAMES_DISAGREE if coherence.opposed(a, b) else None)
+            if not rule:
+                fits[edge] = k
+                continue
+            held[edge] = rule
+        refused.append(HeldApart(k, held[edge]))
+    return fits
+
+
+def _join_unambiguous(groups: _Groups, fits: dict[tuple[int, int], int], max_size: int, result: Clustering) -> None:
+    """Join the groups that fit only groups fitting each other; the others join nobody."""
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for a, b in fits:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    ambiguous = {group for group, others in neighbours.items() if any((x, y) not in fits for x, y in combinations(sorted(others), 2))}
+    for (a, b), k in fits.items():
+        if a in ambiguous or b in ambiguous:
+            result.ambiguous_links.append(HeldApart(k, AMBIGUOUS))
+            continue
+        ra, rb = groups.find(a), groups.find(b)
+        if ra == rb:
+            continue
+        if len(groups.members(ra)) + len(groups.members(rb)) > max_size:
+            result.refused_links.append(HeldApart(k, CLUSTER_SIZE))
+            continue
+        groups.union(ra, rb)

@@ -17,10 +17,12 @@ from search.indices import IndexNames
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.errors import ModelMissing
+from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
 from search.resolve.ids import assign_ids
 from search.resolve.model import MatchModel
+from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
     candidate_records,
@@ -55,6 +57,7 @@ class ResolveReport:
     splits: int = 0
     candidate_pairs: int = 0
     links_refused: int = 0
+    possible_matches: int = 0
     frequent_keys: dict[str, int] = field(default_factory=dict)
     relaxed_rules: dict[str, str] = field(default_factory=dict)
     detected_identifiers: dict[str, str] = field(default_factory=dict)
@@ -67,6 +70,7 @@ class ResolveReport:
         return (
             f"records={self.records} customers={self.customers} written={self.customers_written} removed={self.customers_removed} "
             f"merges={self.merges} splits={self.splits} candidate_pairs={self.candidate_pairs} links_refused={self.links_refused} "
+            f"possible_matches={self.possible_matches} "
             f"frequent_keys={len(self.frequent_keys)} {timing}"
         )
 
@@ -82,33 +86,35 @@ class _Stopwatch:
         self.last = now
 
 
-def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> list[list[dict[str, Any]]]:
+def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> dict[int, list[dict[str, Any]]]:
+    """The records of each cluster, by cluster label."""
     groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for document, label in zip(documents, resolution.clustering.labels, strict=True):
         groups[label].append(document)
-    return list(groups.values())
+    return groups
 
 
 def _apply(
     client: OpenSearch,
     names: IndexNames,
     config: ResolutionConfig,
-    clusters: list[list[dict[str, Any]]],
+    clusters: dict[int, list[dict[str, Any]]],
     previous: dict[str, str],
     previous_customers: set[str],
     report: ResolveReport,
     write_all: bool,
-) -> None:
+    now: datetime,
+) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed (all of them when
     `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
-    waits for a refresh: the next resolution reads links and customers with real-time gets."""
-    now = datetime.now(UTC)
-    ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters], previous)
+    waits for a refresh: the next resolution reads links and customers with real-time gets.
+    Returns each cluster label's customer id, and what happened to customer ids."""
+    ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters.values()], previous)
     previous_sizes = Counter(previous.values())
     documents = []
     written_members: list[list[dict[str, Any]]] = []
     links: dict[str, str] = {}
-    for customer_id, members in zip(ids, clusters, strict=True):
+    for customer_id, members in zip(ids, clusters.values(), strict=True):
         report.customer_ids.update((r["record_id"], customer_id) for r in members)
         links.update((r["record_id"], customer_id) for r in members if write_all or previous.get(r["record_id"]) != customer_id)
         unchanged = previous_sizes[customer_id] == len(members) and all(previous.get(r["record_id"]) == customer_id for r in members)
@@ -128,6 +134,33 @@ def _apply(
     report.customers_removed = len(removed)
     report.merges = sum(1 for e in events if e.kind == "merge")
     report.splits = sum(1 for e in events if e.kind == "split")
+    merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
+    return dict(zip(clusters, ids, strict=True)), CustomerChanges(None if write_all else set(ids), previous_customers, merged, set(removed))
+
+
+def _save_possible_matches(
+    client: OpenSearch,
+    names: IndexNames,
+    config: ResolutionConfig,
+    resolution: Resolution,
+    features: list[RecordFeatures],
+    customer_of: dict[int, str],
+    changes: CustomerChanges,
+    report: ResolveReport,
+    now: datetime,
+) -> None:
+    """Store the run's possible matches between customers, each with its explanation."""
+    labels = resolution.clustering.labels
+    found = [
+        relation_document(
+            match,
+            (customer_of[labels[match.left]], customer_of[labels[match.right]]),
+            explain_pair(features[match.left], features[match.right], resolution.model, config).as_dict(),
+        )
+        for match in resolution.possible_matches
+    ]
+    save_possible_matches(client, names, found, changes, now)
+    report.possible_matches = len(found)
 
 
 def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: ResolutionConfig, batch: int = 5000) -> ResolveReport:
@@ -146,6 +179,7 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
         total.merges += part.merges
         total.splits += part.splits
         total.candidate_pairs += part.candidate_pairs
+        total.possible_matches += part.possible_matches
     save_watermark(client, names, started)
     return total
 
@@ -173,8 +207,12 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     if model is None:
         save_model(client, names, resolution.model)
         _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
-    _apply(client, names, config, _clusters(documents, resolution), previous, set(previous.values()), report, write_all=True)
-    client.indices.refresh(index=[names.customers, names.record_customers, names.redirects])
+    now = datetime.now(UTC)
+    customer_of, changes = _apply(
+        client, names, config, _clusters(documents, resolution), previous, set(previous.values()), report, True, now
+    )
+    _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
+    client.indices.refresh(index=[names.customers, names.record_customers, names.redirects, names.possible_matches])
     watch.lap("write")
     save_watermark(client, names, started)
     for key, size in sorted(resolution.frequent_keys.items(), key=lambda item: -item[1])[:20]:
@@ -242,6 +280,8 @@ def resolve_touched(
     _fill(report, resolution)
     report.records = len(documents)
     watch.lap("resolve")
-    _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, write_all=False)
+    now = datetime.now(UTC)
+    customer_of, changes = _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now)
+    _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
     return report

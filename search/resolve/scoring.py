@@ -10,11 +10,13 @@ import numpy as np
 from search.resolve.calibration import RULE_FIELDS, enforced_never_merge
 from search.resolve.candidates import candidate_pairs
 from search.resolve.clustering import Clustering, cluster
-from search.resolve.comparisons import NULL, Comparison, comparison_vector, comparisons_for
+from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
+from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
+from search.resolve.possible import PossibleMatch, possible_matches
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Resolution:
     scored: ScoredPairs
     clustering: Clustering
     frequent_keys: dict[str, int] = field(default_factory=dict)
+    possible_matches: list[PossibleMatch] = field(default_factory=list)  # between the clusters (search.resolve.possible)
 
 
 def pair_vectors(records: list[RecordFeatures], pairs: np.ndarray, comparisons: tuple[Comparison, ...]) -> np.ndarray:
@@ -123,7 +126,7 @@ def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mo
             vector[column] == last for column, last in telling
         )
 
-    names_only = (vectors[:, 2:] == NULL).all(axis=1)  # columns 0 and 1 are the given and family names
+    never_merge = enforced_never_merge(config, model.relaxed_rules)
     clustering = cluster(
         records,
         pairs,
@@ -131,8 +134,17 @@ def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mo
         probabilities,
         config.match_threshold,
         config.max_cluster_size,
-        enforced_never_merge(config, model.relaxed_rules),
+        never_merge,
         disagree,
-        names_only,
+        names_alone(vectors, comparisons),
     )
-    return Resolution(model, scored, clustering, candidates.frequent_keys)
+    possible = possible_matches(
+        clustering.labels,
+        pairs,
+        probabilities,
+        clustering,
+        config.review_threshold,
+        config.match_threshold,
+        lambda i, j: clearly_different_people(records[i], records[j], never_merge) is not None,
+    )
+    return Resolution(model, scored, clustering, candidates.frequent_keys, possible)

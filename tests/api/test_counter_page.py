@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.policy import DEMO_KEYS
+from tests.api.test_lookup import customer_holding
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -145,3 +146,28 @@ def test_the_page_says_so_when_the_service_is_down(browser: Browser, api_setting
         context.close()
         stop()
         relay.stop()
+
+
+def test_the_customer_page_shows_who_is_possibly_the_same_person(page: Page, as_role) -> None:
+    paris = customer_holding(as_role, "crm:Q1", "Ombeline Quesnoy")
+    _sign_in(page)
+    page.goto(f"/#/client/{paris}")
+    expect(page.get_by_role("heading", level=2)).to_have_text("Ombeline Quesnoy")
+    section = page.get_by_role("region", name="Peut-être la même personne que…")
+    expect(section).to_be_visible()
+    first = section.get_by_role("listitem").first
+    expect(first.get_by_role("link")).to_have_text("Ombeline Quesnoy")
+    expect(first).to_contain_text(re.compile(r"\((callcenter|loyalty_lille)\) ?probabilité \d+\s%"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "counter-possibly-same.png", full_page=True)
+    first.get_by_role("link").click()
+    expect(page).not_to_have_url(re.compile(f"{paris}$"))
+
+
+def test_a_role_that_reads_no_names_is_shown_no_possible_match(page: Page, as_role) -> None:
+    paris = customer_holding(as_role, "crm:Q1", "Ombeline Quesnoy")
+    _sign_in(page, "marketing")
+    page.goto(f"/#/client/{paris}")
+    expect(page.get_by_role("heading", level=2)).to_have_text(f"Client {paris}")
+    expect(page.locator("#possibly-same-section")).to_be_hidden()
+    assert "Quesnoy" not in page.content()

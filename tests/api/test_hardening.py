@@ -106,13 +106,14 @@ def test_a_request_body_past_the_limit_is_a_413_unread(as_role: RoleClient) -> N
     assert response.status_code == 413 and "bytes" in response.json()["detail"]
 
 
-def test_household_members_shown_in_a_360_view_are_in_its_audit_entry(as_role: RoleClient) -> None:
+def test_household_members_and_possible_matches_shown_in_a_360_view_are_in_its_audit_entry(as_role: RoleClient) -> None:
     helene = as_role("steward").get("/v1/search", params={"q": "Hélène Lefèvre 17/05/1980"}).json()["results"][0]["customer_id"]
     view = as_role("callcenter").get(f"/v1/customers/{helene}").json()
     members = {member["customer_id"] for member in view["household"]}
+    possibly_same = {other["customer_id"] for other in view["possibly_same"]}
     assert members
     entry = as_role("admin").get("/v1/audit", params={"customer_id": helene}).json()["entries"][0]
-    assert entry["role"] == "callcenter" and set(entry["customer_ids"]) == {helene, *members}
+    assert entry["role"] == "callcenter" and set(entry["customer_ids"]) == {helene, *members, *possibly_same}
 
 
 def test_look_ups_that_find_nothing_or_are_refused_and_pushes_are_audited(as_role: RoleClient) -> None:

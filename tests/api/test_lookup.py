@@ -18,9 +18,10 @@ def _first(as_role: RoleClient, q: str, role: str = "steward") -> dict:
     return results[0]
 
 
-def _customer_holding(as_role: RoleClient, record: str) -> str:
+def customer_holding(as_role: RoleClient, record: str, name: str = "Dupont Jean") -> str:
+    """The customer of a record, found by its name as a steward would."""
     source, _, source_id = record.partition(":")
-    for result in as_role("steward").get("/v1/search", params={"q": "Dupont Jean", "limit": 50}).json()["results"]:
+    for result in as_role("steward").get("/v1/search", params={"q": name, "limit": 50}).json()["results"]:
         if {"source": source, "source_id": source_id} in result["records"]:
             return result["customer_id"]
     raise AssertionError(f"{record} not found")
@@ -105,7 +106,7 @@ def test_an_unknown_customer_is_a_404(as_role: RoleClient) -> None:
 
 
 def test_a_pushed_record_is_resolved_in_real_time_into_its_customer(as_role: RoleClient) -> None:
-    jean = _customer_holding(as_role, "crm:D1")
+    jean = customer_holding(as_role, "crm:D1")
     record = {
         "source": "ecommerce",
         "source_id": "W-77",

@@ -71,7 +71,15 @@ def test_every_index_rcu_creates_is_reached_through_an_alias(opensearch: OpenSea
 
     asyncio.run(audit())
     indices = _concrete_indices_of(opensearch, names)
-    expected = {names.records, names.customers, names.redirects, names.record_customers, names.resolution_state, names.audit}
+    expected = {
+        names.records,
+        names.customers,
+        names.redirects,
+        names.record_customers,
+        names.resolution_state,
+        names.possible_matches,
+        names.audit,
+    }
     assert set(indices) == expected
     assert all(index == f"{alias}-v1" for alias, index in indices.items())
 

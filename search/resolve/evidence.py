@@ -1,0 +1,34 @@
+"""Which links rest on a name alone: the pairs of records whose only agreement, beside their names,
+is a birth year or a town.
+
+A name is not an identifier: two "Claude Gomez" in one country are often two people. A link that
+rests on names (the call-center note holding a name, a loyalty record holding a name and a shop's
+card) may join a customer only when no other customer fits it as well (search.resolve.clustering).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.resolve.comparisons import NULL, Comparison
+
+NAME_COMPARISONS = frozenset({"given_name", "family_name"})
+# Levels that, beside a name, do not tell a person from a namesake: a plain disagreement (a card of
+# another shop, another e-mail), a birth year, a town or a département (a common town holds many
+# namesakes). Every other level of the other comparisons — a birth date exact or one keystroke off,
+# an e-mail, a phone, a card or an identifier exact or one keystroke off, a street or a postcode —
+# is evidence a namesake would not share.
+NAMESAKE_LEVELS = frozenset({"different", "same year", "same town or département", "elsewhere"})
+
+
+def names_alone(vectors: np.ndarray, comparisons: tuple[Comparison, ...]) -> np.ndarray:
+    """For each pair (a row of comparison levels), whether nothing but names, a birth year or a town agrees."""
+    corroborated = np.zeros(len(vectors), dtype=bool)
+    for column, comparison in enumerate(comparisons):
+        if comparison.name in NAME_COMPARISONS:
+            continue
+        telling = np.array([level not in NAMESAKE_LEVELS for level in comparison.levels])
+        levels = vectors[:, column]
+        present = levels != NULL
+        corroborated[present] |= telling[levels[present]]
+    return ~corroborated

@@ -1,0 +1,101 @@
+"""Possible matches: customers that may be one person, kept for a data steward instead of silence.
+
+One relation per pair of customers, of the first kind that applies, with the strongest evidence
+(the record pair with the highest probability) of that kind:
+- `refused-by-rule`: a link above the match threshold that a never-merge rule, the guard on links
+  resting on names, or the size bound held apart;
+- `ambiguous-weak-record`: a link resting on a name alone, held back because one of its sides fits
+  several customers (search.resolve.clustering);
+- `below-threshold`: a candidate pair scored between the review threshold and the match threshold,
+  unless a never-merge rule says its records are two people (a household member, a homonym with
+  another birth date: what such rules are for is not to be asked again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from search.resolve.clustering import AMBIGUOUS as NAME_FITS_SEVERAL
+from search.resolve.clustering import CLUSTER_SIZE, NAMES_DISAGREE, Clustering, HeldApart
+
+REFUSED = "refused-by-rule"
+AMBIGUOUS = "ambiguous-weak-record"
+BELOW_THRESHOLD = "below-threshold"
+KINDS = (REFUSED, AMBIGUOUS, BELOW_THRESHOLD)  # in order of precedence
+# Why the two customers were held apart, without the values (a reason is shown to roles that may
+# not read every field): per rule, and below the threshold.
+REASONS = {
+    "different_birth_dates": "different birth dates",
+    "different_sex": "Monsieur and Madame",
+    "different_given_names": "different given names",
+    NAMES_DISAGREE: "a name alone links two customers whose other records disagree",
+    NAME_FITS_SEVERAL: "a name alone, fitting several customers",
+    CLUSTER_SIZE: "the customer would exceed the size bound",
+    None: "probability below the match threshold",
+}
+
+
+@dataclass(frozen=True)
+class PossibleMatch:
+    left: int  # the two records (indices) whose comparison is the evidence
+    right: int
+    kind: str
+    probability: float
+    rule: str | None = None  # what held the link apart; None below the threshold
+
+    @property
+    def reason(self) -> str:
+        return REASONS.get(self.rule, self.rule or "")
+
+
+def possible_matches(
+    labels: list[int],
+    pairs: np.ndarray,
+    probabilities: np.ndarray,
+    clustering: Clustering,
+    review_threshold: float,
+    match_threshold: float,
+    different_people: Callable[[int, int], bool] | None = None,
+) -> list[PossibleMatch]:
+    """The possible matches between the clusters `labels` draws, one per pair of clusters."""
+    found: dict[tuple[int, int], PossibleMatch] = {}
+
+    def offer(k: int, kind: str, rule: str | None) -> None:
+        i, j = int(pairs[k, 0]), int(pairs[k, 1])
+        a, b = labels[i], labels[j]
+        if a == b:
+            return
+        key = (a, b) if a < b else (b, a)
+        current = found.get(key)
+        candidate = PossibleMatch(i, j, kind, float(probabilities[k]), rule)
+        if current is None or (KINDS.index(kind), -candidate.probability) < (KINDS.index(current.kind), -current.probability):
+            found[key] = candidate
+
+    held: list[tuple[HeldApart, str]] = [(h, REFUSED) for h in clustering.refused_links]
+    held += [(h, AMBIGUOUS) for h in clustering.ambiguous_links]
+    for link, kind in held:
+        offer(link.pair, kind, link.rule)
+    for k in _best_below_threshold(labels, pairs, probabilities, review_threshold, match_threshold).tolist():
+        i, j = int(pairs[k, 0]), int(pairs[k, 1])
+        key = (labels[i], labels[j]) if labels[i] < labels[j] else (labels[j], labels[i])
+        if key not in found and not (different_people and different_people(i, j)):
+            offer(k, BELOW_THRESHOLD, None)
+    return list(found.values())
+
+
+def _best_below_threshold(labels: list[int], pairs: np.ndarray, probabilities: np.ndarray, review: float, match: float) -> np.ndarray:
+    """Indices of the pairs in the review band joining two clusters, the most probable per pair of clusters."""
+    band = np.nonzero((probabilities >= review) & (probabilities < match))[0]
+    if not len(band):
+        return band
+    cluster = np.asarray(labels, dtype=np.int64)
+    left, right = cluster[pairs[band, 0]], cluster[pairs[band, 1]]
+    apart = left != right
+    band, left, right = band[apart], left[apart], right[apart]
+    codes = np.minimum(left, right) * len(labels) + np.maximum(left, right)
+    order = np.lexsort((-probabilities[band], codes))
+    first = np.r_[True, codes[order][1:] != codes[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
+    return band[order[first]]

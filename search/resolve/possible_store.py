@@ -1,0 +1,130 @@
+"""Possible matches in OpenSearch: one document per pair of customers, its id the pair's, so a
+relation found again by a later run keeps its id and creation date.
+
+Customer ids are stable (search.resolve.ids), so a relation lives as long as both customers do: it
+follows a customer merged into another, and is removed when its two customers become one or one of
+them disappears. A run owns the relations between the customers it resolved with all their records
+(every customer for a full run, the touched neighbourhood for an incremental or real-time one): a
+relation between two of them that the run did not find again is stale and removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan, streaming_bulk
+
+from search.indices import IndexNames
+from search.resolve.possible import PossibleMatch
+
+
+def pair_id(first: str, second: str) -> str:
+    """The id of the relation between two customers, whatever their order."""
+    return "_".join(sorted((first, second)))
+
+
+def relation_document(match: PossibleMatch, customers: tuple[str, str], explanation: dict[str, Any]) -> dict[str, Any]:
+    """The stored relation between two customers (dates and id are added when it is saved)."""
+    return {
+        "customer_ids": sorted(customers),
+        "kind": match.kind,
+        "probability": round(match.probability, 6),
+        "rule": match.rule,
+        "reason": match.reason,
+        "records": list(explanation["records"]),
+        "explanation": explanation,
+    }
+
+
+@dataclass(frozen=True)
+class CustomerChanges:
+    """What a run did to customer ids: the ones it resolved with all their records (None: every
+    customer, a full run), the ones it started from, merged-away ids and where they went, and the
+    ids that disappeared."""
+
+    resolved: set[str] | None
+    previous: set[str]
+    merged: dict[str, str]
+    removed: set[str]
+
+
+def save_possible_matches(
+    client: OpenSearch, names: IndexNames, found: list[dict[str, Any]], changes: CustomerChanges, now: datetime
+) -> None:
+    """Write the relations a run found (documents without dates or id) and retire the stale ones."""
+    # Only customers that existed before the run can hold stored relations.
+    stored = _stored(client, names, None if changes.resolved is None else changes.previous)
+    deletes: set[str] = set()
+    created: dict[str, str] = {}
+    carried: dict[str, dict[str, Any]] = {}  # kept, outside what the run saw: rewritten only when re-keyed
+    for document in stored:
+        moved = _after_merges(document, changes)
+        if moved is None or moved["pair_id"] != document["pair_id"]:
+            deletes.add(document["pair_id"])
+        if moved is None:
+            continue
+        key = moved["pair_id"]
+        created[key] = min(created.get(key, moved["created_at"]), moved["created_at"])
+        if _owned(moved, changes):
+            deletes.add(key)  # the run saw both customers whole: unless found again, the relation is stale
+        elif moved is not document:
+            carried[key] = moved
+    writes = {key: {**document, "created_at": created[key]} for key, document in carried.items()}
+    for document in found:
+        key = pair_id(*document["customer_ids"])
+        writes[key] = {**document, "pair_id": key, "created_at": created.get(key, now.isoformat()), "updated_at": now.isoformat()}
+    _bulk(client, names, writes.values(), deletes - set(writes))
+
+
+def _after_merges(document: dict[str, Any], changes: CustomerChanges) -> dict[str, Any] | None:
+    """A stored relation with merged-away customers replaced by their survivors; None when its two
+    customers are now one, or one of them is gone."""
+    first, second = (changes.merged.get(c, c) for c in document["customer_ids"])
+    if first == second or first in changes.removed or second in changes.removed:
+        return None
+    if [first, second] == document["customer_ids"]:
+        return document
+    return {**document, "pair_id": pair_id(first, second), "customer_ids": sorted((first, second))}
+
+
+def _owned(document: dict[str, Any], changes: CustomerChanges) -> bool:
+    return changes.resolved is None or all(c in changes.resolved for c in document["customer_ids"])
+
+
+# A neighbourhood's customers hold far fewer relations than this; a full run scans them all.
+NEIGHBOURHOOD_RELATIONS = 10_000
+
+
+def _stored(client: OpenSearch, names: IndexNames, customers: set[str] | None) -> list[dict[str, Any]]:
+    """The stored relations touching any of `customers` (None: all of them)."""
+    if customers is None:
+        return [hit["_source"] for hit in scan(client, index=names.possible_matches, query={"query": {"match_all": {}}}, size=2000)]
+    if not customers:
+        return []
+    # What the previous real-time call wrote a moment ago must be seen (a search sees refreshed
+    # documents only); then one plain search, not a scroll: the real-time path pays for every request.
+    client.indices.refresh(index=names.possible_matches)
+    body = {"query": {"terms": {"customer_ids": sorted(customers)}}, "size": NEIGHBOURHOOD_RELATIONS}
+    return [hit["_source"] for hit in client.search(index=names.possible_matches, body=body)["hits"]["hits"]]
+
+
+def _bulk(client: OpenSearch, names: IndexNames, documents: Iterable[dict[str, Any]], deletes: Iterable[str]) -> None:
+    def actions() -> Iterator[dict[str, Any]]:
+        for document in documents:
+            yield {"_op_type": "index", "_index": names.possible_matches, "_id": document["pair_id"], "_source": document}
+        for key in deletes:
+            yield {"_op_type": "delete", "_index": names.possible_matches, "_id": key}
+
+    for ok, item in streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False):
+        result = next(iter(item.values()))
+        if not ok and result.get("status") != 404:
+            raise RuntimeError(f"writing possible match {result.get('_id')} failed: {result.get('error')}")
+
+
+def relations_query(customer_id: str, limit: int) -> dict[str, Any]:
+    """The search for one customer's stored relations, most probable first."""
+    return {"query": {"term": {"customer_ids": customer_id}}, "sort": [{"probability": "desc"}], "size": limit}

@@ -1,0 +1,169 @@
+"""Records that rest on a name alone, and possible matches, against a real node: a name that fits
+two homonyms joins neither — in a full run and in real time, whatever order the records arrive in —
+and becomes a possible match of both; possible matches survive a re-run and go when their two
+customers merge or one of them disappears."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
+
+from search.indices import IndexNames
+from search.resolve.clustering import AMBIGUOUS
+from search.resolve.features import features_from_document
+from search.resolve.pipeline import resolve_all, resolve_touched
+from search.resolve.possible import AMBIGUOUS as AMBIGUOUS_KIND
+from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches
+from search.resolve.scoring import resolve_records
+from search.resolve.store import ensure_resolution_indices, get_records, save_model
+from tests.conftest import Ingest, Resolved, customer_assignment
+from tests.stories import NAMESAKES
+
+PARIS, MARSEILLE, NAME_ONLY = NAMESAKES[:2], NAMESAKES[2:4], NAMESAKES[4:]
+
+
+def _ids(records: list[dict[str, Any]]) -> list[str]:
+    return [f"{r['source']}:{r['source_id']}" for r in records]
+
+
+def _with_session_model(opensearch: OpenSearch, names: IndexNames, resolved: Resolved) -> None:
+    """This test's index resolves with the session's model: seven records are too few to train one."""
+    ensure_resolution_indices(opensearch, names)
+    save_model(opensearch, names, resolved.model)
+
+
+def _relations(opensearch: OpenSearch, names: IndexNames) -> dict[frozenset[str], dict[str, Any]]:
+    opensearch.indices.refresh(index=names.possible_matches)
+    documents = (hit["_source"] for hit in scan(opensearch, index=names.possible_matches, query={"query": {"match_all": {}}}))
+    return {frozenset(d["customer_ids"]): d for d in documents}
+
+
+def _partition(assignment: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for record_id, customer in assignment.items():
+        groups.setdefault(customer, set()).add(record_id)
+    return {frozenset(group) for group in groups.values()}
+
+
+def test_a_name_only_record_that_fits_two_homonyms_joins_neither_and_becomes_a_possible_match_of_both(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    ingest(NAMESAKES)
+    _with_session_model(opensearch, names, resolved)
+    report = resolve_all(opensearch, names, resolved.config, retrain=False)
+    customer = customer_assignment(opensearch, names)
+    paris, marseille = customer["crm:Q1"], customer["ecommerce:Q3"]
+    assert customer["loyalty_paris11:Q2"] == paris and customer["loyalty_marseille:Q4"] == marseille and paris != marseille
+    relations = _relations(opensearch, names)
+    for record_id in _ids(NAME_ONLY):
+        assert customer[record_id] not in (paris, marseille)
+        for homonym in (paris, marseille):
+            relation = relations[frozenset((customer[record_id], homonym))]
+            assert (relation["kind"], relation["rule"]) == (AMBIGUOUS_KIND, AMBIGUOUS)
+            # A link the name alone would have made: above the match threshold.
+            assert relation["probability"] >= resolved.config.match_threshold
+            fields = {f["field"]: f for f in relation["explanation"]["fields"]}
+            assert fields["family_name"]["level"] == "exact" and fields["phone"]["level"] == "missing on one side"
+            assert relation["pair_id"] == "_".join(sorted(relation["customer_ids"])) and relation["created_at"]
+    assert report.possible_matches == len(relations) >= 6
+
+
+def test_a_name_only_record_joins_the_one_customer_it_fits(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    ingest(PARIS + NAME_ONLY)
+    records = [features_from_document(d) for d in get_records(opensearch, names, _ids(PARIS + NAME_ONLY))]
+    resolution = resolve_records(records, resolved.config, resolved.model)
+    assert len(set(resolution.clustering.labels)) == 1
+
+
+ARRIVALS = {
+    "name-only records first": NAME_ONLY + PARIS + MARSEILLE,
+    "between the two people": PARIS + NAME_ONLY + MARSEILLE,
+    "last": PARIS + MARSEILLE + NAME_ONLY,
+    "interleaved": [NAMESAKES[i] for i in (4, 0, 5, 2, 1, 6, 3)],
+}
+
+
+@pytest.mark.parametrize("arrival", ARRIVALS, ids=list(ARRIVALS))
+def test_two_homonyms_are_never_merged_through_name_only_records_whatever_order_they_arrive_in(
+    arrival: str, resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    for record in ARRIVALS[arrival]:  # one at a time, as POST /v1/records resolves them
+        ingest([record])
+        resolve_touched(opensearch, names, resolved.config, _ids([record]), model=resolved.model)
+    customer = customer_assignment(opensearch, names)
+    paris, marseille = customer["crm:Q1"], customer["ecommerce:Q3"]
+    assert paris != marseille
+    assert all(customer[record_id] not in (paris, marseille) for record_id in _ids(NAME_ONLY))
+    # The same customers as a full run over the same records.
+    records = [features_from_document(d) for d in get_records(opensearch, names, _ids(NAMESAKES))]
+    full = resolve_records(records, resolved.config, resolved.model)
+    assert _partition(customer) == _partition({r.record_id: str(label) for r, label in zip(records, full.clustering.labels, strict=True)})
+    assert len(_relations(opensearch, names)) == len(full.possible_matches)
+
+
+def test_possible_matches_survive_a_rerun(resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames) -> None:
+    ingest(NAMESAKES)
+    _with_session_model(opensearch, names, resolved)
+    resolve_all(opensearch, names, resolved.config, retrain=False)
+    before = _relations(opensearch, names)
+    resolve_all(opensearch, names, resolved.config, retrain=False)
+    resolve_touched(opensearch, names, resolved.config, ["crm:Q1", "callcenter:Q5"], model=resolved.model)
+    after = _relations(opensearch, names)
+    assert before and {k: (d["pair_id"], d["created_at"]) for k, d in after.items()} == {
+        k: (d["pair_id"], d["created_at"]) for k, d in before.items()
+    }
+    assert all(after[k]["updated_at"] > before[k]["updated_at"] for k in before)
+
+
+def test_a_possible_match_disappears_when_its_two_customers_merge(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    for record in NAMESAKES:  # in real time, nothing refreshed in between
+        ingest([record])
+        resolve_touched(opensearch, names, resolved.config, _ids([record]), model=resolved.model)
+    before = customer_assignment(opensearch, names)
+    call, paris = before["callcenter:Q5"], before["crm:Q1"]
+    assert opensearch.exists(index=names.possible_matches, id=pair_id(call, paris))  # a real-time get: nothing refreshed
+    # The caller gave her mobile number: the call was the Parisian Ombeline's.
+    ingest([{**NAMESAKES[4], "phone": "06 45 12 39 87", "updated_at": "2026-03-01T10:00:00Z"}])
+    resolve_touched(opensearch, names, resolved.config, ["callcenter:Q5"], model=resolved.model)
+    after = customer_assignment(opensearch, names)
+    assert after["callcenter:Q5"] == after["crm:Q1"]
+    relations = _relations(opensearch, names)
+    assert frozenset((call, paris)) not in relations and call not in {c for pair in relations for c in pair}
+    assert all(len(pair) == 2 and pair <= set(after.values()) for pair in relations)
+
+
+def test_a_possible_match_goes_with_a_customer_that_disappears(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    ingest(NAMESAKES)
+    _with_session_model(opensearch, names, resolved)
+    resolve_all(opensearch, names, resolved.config, retrain=False)
+    card = customer_assignment(opensearch, names)["loyalty_lille:Q7"]
+    assert any(card in pair for pair in _relations(opensearch, names))
+    ingest([{"source": "loyalty_lille", "source_id": "Q7", "deleted": True, "updated_at": "2026-03-01T10:00:00Z"}])
+    resolve_touched(opensearch, names, resolved.config, ["loyalty_lille:Q7"], model=resolved.model)
+    assert not any(card in pair for pair in _relations(opensearch, names))
+
+
+def test_a_possible_match_follows_a_customer_merged_into_another_while_the_other_side_was_not_resolved(
+    opensearch: OpenSearch, names: IndexNames
+) -> None:
+    ensure_resolution_indices(opensearch, names)
+    earlier, now = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    relation = {"kind": "below-threshold", "probability": 0.4, "rule": None, "reason": "", "records": ["a:1", "b:1"], "explanation": {}}
+    found = [{**relation, "customer_ids": ["CX", "CY"]}, {**relation, "customer_ids": ["CX", "CZ"]}]
+    save_possible_matches(opensearch, names, found, CustomerChanges(None, set(), {}, set()), earlier)
+    # A real-time run resolved CX and CZ (CX merged into CZ); CY lay outside what it saw.
+    save_possible_matches(opensearch, names, [], CustomerChanges({"CZ"}, {"CX", "CZ"}, {"CX": "CZ"}, {"CX"}), now)
+    relations = _relations(opensearch, names)
+    assert set(relations) == {frozenset(("CY", "CZ"))}
+    moved = relations[frozenset(("CY", "CZ"))]
+    assert moved["pair_id"] == pair_id("CZ", "CY") and moved["created_at"] == earlier.isoformat()
