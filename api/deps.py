@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import Depends, Header, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
-from api.policy import Policy, Role
+from api.policy import SHOP_PATTERN, Policy, Role
 from indexers.push import RecordPusher
 from search.access import FieldAccess
 from search.audit import AuditWriter
@@ -20,6 +21,7 @@ from search.indices import IndexNames
 from settings import Settings
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key of the access policy.")
+SHOP = re.compile(SHOP_PATTERN)
 bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (JWT) whose role claim names a policy role.")
 
 
@@ -69,6 +71,7 @@ class Caller:
     role_name: str
     role: Role
     access: FieldAccess
+    shop: str | None = None  # the agent's shop: its own customers rank first among namesakes
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -79,8 +82,17 @@ async def current_caller(
     request: Request,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
     token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+    shop: Annotated[
+        str | None,
+        Header(
+            alias="X-Shop",
+            pattern=SHOP_PATTERN,
+            description="The agent's shop (as in loyalty_<shop>) when neither its key nor its token names one: ranking only.",
+        ),
+    ] = None,
 ) -> Caller:
-    """Who calls: an API key of the policy, or a bearer JWT when a JWT key is configured."""
+    """Who calls: an API key of the policy, or a bearer JWT when a JWT key is configured. The
+    agent's shop is the key's, else the token's claim, else the X-Shop header."""
     access_policy: Policy = request.app.state.policy
     config: Settings = request.app.state.settings
     if api_key:
@@ -88,7 +100,7 @@ async def current_caller(
         if key is None:
             raise _unauthorized("Unknown API key.")
         role = access_policy.roles[key.role]
-        return Caller(key.name, key.role, role, request.app.state.access[key.role])
+        return Caller(key.name, key.role, role, request.app.state.access[key.role], key.shop or shop)
     if token and config.jwt_secret:
         try:
             claims = jwt.decode(
@@ -103,7 +115,11 @@ async def current_caller(
         role_name = claims.get(config.jwt_role_claim)
         if role_name not in access_policy.roles:
             raise _unauthorized(f"The token's {config.jwt_role_claim!r} claim names no role of the policy.")
-        return Caller(str(claims["sub"]), role_name, access_policy.roles[role_name], request.app.state.access[role_name])
+        claimed_shop = claims.get(config.jwt_shop_claim)
+        if claimed_shop is not None and not (isinstance(claimed_shop, str) and SHOP.match(claimed_shop)):
+            raise _unauthorized(f"The token's {config.jwt_shop_claim!r} claim is not a shop name.")
+        role = access_policy.roles[role_name]
+        return Caller(str(claims["sub"]), role_name, role, request.app.state.access[role_name], claimed_shop or shop)
     raise _unauthorized("An API key (X-API-Key header) or a bearer token is required.")
 
 

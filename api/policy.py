@@ -18,6 +18,10 @@ Endpoint = Literal["search", "cards", "customers", "records", "audit"]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator")}
+# A demo counter agent at the Lyon 2 shop: its customers rank first among namesakes.
+DEMO_SHOP_KEY = "demo-counter-lyon2-key"
+# A shop as named in loyalty sources (loyalty_<shop>).
+SHOP_PATTERN = r"^[a-z0-9_-]{1,40}$"
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ FIELDS: dict[str, FieldPaths] = {
     "emails": FieldPaths(("emails", "provenance.emails"), ("email",), ("raw.email",), ("email",), ("emails",)),
     "street": FieldPaths(("street", "addresses.street"), ("street",), ("raw.street",)),
     "postcode": FieldPaths(("postcode", "addresses.postcode"), ("postcode",), ("raw.postcode",), ("postcode",), ("postcode",)),
-    "city": FieldPaths(("city", "addresses.city"), ("city",), ("raw.city",)),
+    "city": FieldPaths(("city", "addresses.city"), ("city",), ("raw.city",), ("city",)),
     "loyalty_cards": FieldPaths(("loyalty_cards",), ("loyalty_card",), ("raw.loyalty_card",), ("card",), ("loyalty_cards.card",)),
     "country": FieldPaths((), ("country",), ("raw.country",)),
     "attributes": FieldPaths((), ("attributes",)),
@@ -62,7 +66,7 @@ FIELDS: dict[str, FieldPaths] = {
 ReadableField = Literal[
     "names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"
 ]
-QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date"]
+QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date", "city"]
 
 
 class Role(BaseModel):
@@ -72,6 +76,9 @@ class Role(BaseModel):
     endpoints: list[Endpoint]
     read: list[ReadableField]
     search: list[QueryKind] | None = None
+    # Kinds the role may check without reading: "Jean Dupont 02/03/1975" finds him for a role that
+    # sees only birth years, and nothing tells which part matched.
+    verify: list[QueryKind] = Field(default_factory=list)
     masks: dict[ReadableField, Literal["phone", "year", "email", "hidden"]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -96,7 +103,8 @@ class Role(BaseModel):
                 record.extend(paths.raw)
                 highlight.extend(paths.highlight)
         searchable = self.search if self.search is not None else [kind for name in self.read for kind in FIELDS[name].search]
-        return FieldAccess(tuple(customer), tuple(record), frozenset(searchable) & frozenset(QUERY_KINDS), tuple(highlight), masks)
+        searched = frozenset(searchable) & frozenset(QUERY_KINDS)
+        return FieldAccess(tuple(customer), tuple(record), searched, tuple(highlight), masks, frozenset(self.verify) - searched)
 
 
 class ApiKey(BaseModel):
@@ -105,6 +113,7 @@ class ApiKey(BaseModel):
     name: str
     role: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    shop: str | None = Field(default=None, pattern=SHOP_PATTERN, description="The agent's shop: its own customers rank first.")
 
 
 class Policy(BaseModel):

@@ -13,6 +13,7 @@ from indexers.ingest import index_one
 from search.indices import IndexNames
 from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
+from search.resolve.store import Refresh
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,11 @@ class PushOutcome:
 class RecordPusher:
     """Indexes and resolves single records for a long-running process, with the resolver's model."""
 
-    def __init__(self, client: OpenSearch, names: IndexNames, resolver: RealTimeResolver) -> None:
+    def __init__(self, client: OpenSearch, names: IndexNames, resolver: RealTimeResolver, refresh: Refresh = "wait_for") -> None:
         self.client = client
         self.names = names
         self.resolver = resolver
+        self.refresh = refresh
 
     def push(self, record: SourceRecord) -> PushOutcome:
         """Index the record (a newer `updated_at` wins) and name the customer it now belongs to."""
@@ -39,7 +41,10 @@ class RecordPusher:
         customer_id = None
         if outcome in ("indexed", "deleted"):
             documents = None if normalized.deleted else [normalized.document]
-            report = resolve_touched(self.client, self.names, config, [normalized.record_id], self.resolver.model(), documents)
+            # Read-your-writes: the customer the answer names already holds the record in searches.
+            report = resolve_touched(
+                self.client, self.names, config, [normalized.record_id], self.resolver.model(), documents, refresh=self.refresh
+            )
             customer_id = report.customer_ids.get(normalized.record_id)
         elif outcome == "unchanged":
             customer_id = self.resolver.customer_of(normalized.record_id)

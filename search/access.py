@@ -10,8 +10,11 @@ from typing import Any
 
 from analyzers.masks import MASKS
 
-# Query kinds the look-up understands; a role searches only through those it is granted.
-QUERY_KINDS = ("names", "phone", "email", "card", "postcode", "birth_date")
+# Query kinds the look-up understands; a role searches only through those it is granted, and may
+# verify (an exact filter that returns the customer, never the value) those the policy says.
+QUERY_KINDS = ("names", "phone", "email", "card", "postcode", "birth_date", "city")
+# Parts of a query looked up through another kind's field: a département is a postcode's beginning.
+ACCESS_KIND = {"departement": "postcode"}
 # Where the exact-valued kinds are found in the customers index: look-up terms and highlights.
 CUSTOMER_PATHS = {"email": "emails", "phone": "phones", "card": "loyalty_cards.card", "postcode": "postcode", "birth_date": "birth_date"}
 
@@ -41,9 +44,14 @@ class FieldAccess:
     searchable: frozenset[str]
     highlight_fields: tuple[str, ...] = ()
     masks: dict[str, str] = field(default_factory=dict)  # customer or record field path → mask rule
+    verifiable: frozenset[str] = frozenset()
 
     def can_search(self, kind: str) -> bool:
-        return kind in self.searchable
+        return ACCESS_KIND.get(kind, kind) in self.searchable
+
+    def can_verify(self, kind: str) -> bool:
+        """May confirm a customer found another way by this exact value, without reading it."""
+        return ACCESS_KIND.get(kind, kind) in self.verifiable
 
     def customer_source(self) -> list[str]:
         return [*CUSTOMER_ALWAYS, *self.customer_fields]

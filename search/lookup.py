@@ -6,12 +6,13 @@ match clause."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
-from search.access import CUSTOMER_PATHS, FieldAccess, apply_masks
+from analyzers.names import name_tokens
+from search.access import ACCESS_KIND, CUSTOMER_PATHS, FieldAccess, apply_masks
 from search.highlights import highlight_customer
 from search.indices import IndexNames
 from search.query_parser import ParsedQuery
@@ -19,31 +20,115 @@ from search.records import name_query
 from search.resolve.store import redirect_query
 
 
-def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
-    """The query over customers, or None when the caller may not search through what was typed
-    (a role without phones typing a phone number finds nothing, rather than a hint)."""
-    typed = parsed.exact_values()
-    identifiers = [_term(kind, typed[kind]) for kind in ("email", "phone", "card") if kind in typed and access.can_search(kind)]
-    if parsed.email or parsed.phone or (parsed.card and not parsed.names):
-        return {"bool": {"should": identifiers, "minimum_should_match": 1}} if identifiers else None
-    must: list[dict[str, Any]] = []
-    if parsed.names:
-        if not access.can_search("names"):
-            return None
-        by_name = name_query(parsed.names, "full_name", filters=[])
-        by_name["bool"]["_name"] = "names"
-        must.append(by_name)
-    for kind in ("postcode", "birth_date"):
-        if kind in typed:
-            if not access.can_search(kind):
-                return None
-            must.append(_term(kind, typed[kind]))
+@dataclass(frozen=True)
+class IgnoredPart:
+    """A part of the query the caller's role may neither search nor verify, left out, with why."""
+
+    kind: str
+    reason: str
+
+
+@dataclass
+class LookupPlan:
+    """The query over customers (None when nothing typed may be searched) and what was left out."""
+
+    query: dict[str, Any] | None
+    ignored: list[IgnoredPart] = field(default_factory=list)
+
+
+# What each kind is called in a reason (the API speaks English; the counter page says it in French).
+KIND_NAMES = {
+    "names": "names",
+    "phone": "phone numbers",
+    "email": "e-mail addresses",
+    "card": "loyalty cards",
+    "postcode": "postcodes",
+    "departement": "départements",
+    "birth_date": "birth dates",
+}
+IDENTIFIERS = ("email", "phone", "card")
+
+
+def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = None) -> LookupPlan:
+    """The query over customers for what the counter typed, restricted to the caller's access:
+    parts the role searches score, parts it may only verify filter (no name, so nothing says
+    which part matched), and the other parts are left out and named in `ignored`. With `shop`,
+    that shop's cardholders rank first among namesakes."""
+    typed = _typed_values(parsed)
+    ignored: list[IgnoredPart] = []
+    searched: list[dict[str, Any]] = []
+    verified: list[dict[str, Any]] = []
+    alone = not parsed.names and any(kind in typed for kind in IDENTIFIERS)
+    for kind, value in typed.items():
+        if access.can_search(kind):
+            searched.append(_exact(kind, value, named=True))
+        elif access.can_verify(kind):
+            verified.append(_exact(kind, value, named=False))
+        else:
+            ignored.append(IgnoredPart(kind, f"your role may neither search nor verify {KIND_NAMES[kind]}"))
+    if alone:
+        # A bare number may be a phone or a card: either one found is the customer.
+        must = [{"bool": {"should": searched, "minimum_should_match": 1}}] if searched else []
+    else:
+        must = searched
+        if parsed.names:
+            if access.can_search("names"):
+                must.insert(0, names_clause(parsed.names, with_towns=access.can_search("city")))
+            else:
+                ignored.insert(0, IgnoredPart("names", f"your role may neither search nor verify {KIND_NAMES['names']}"))
     if not must:
-        return None
+        ignored.extend(
+            IgnoredPart(kind, f"{KIND_NAMES[kind]} only confirm a customer found by what your role searches")
+            for kind, value in typed.items()
+            if access.can_verify(kind) and not access.can_search(kind)
+        )
+        return LookupPlan(None, ignored)
     query: dict[str, Any] = {"bool": {"must": must}}
-    if parsed.names:
-        query["bool"]["should"] = whole_name_bonus(parsed.names)
-    return query
+    if verified:
+        query["bool"]["filter"] = verified
+    should = whole_name_bonus(parsed.names) if parsed.names else []
+    if shop:
+        should.append(shop_preference(shop))
+    if should:
+        query["bool"]["should"] = should
+    return LookupPlan(query, ignored)
+
+
+def customer_query(parsed: ParsedQuery, access: FieldAccess, shop: str | None = None) -> dict[str, Any] | None:
+    """plan_lookup()'s query alone: None when the caller may not search through what was typed."""
+    return plan_lookup(parsed, access, shop).query
+
+
+def _typed_values(parsed: ParsedQuery) -> dict[str, str]:
+    """Every exact-valued part typed, kind → value, départements included."""
+    typed = parsed.exact_values()
+    if parsed.departement:
+        typed["departement"] = parsed.departement
+    return typed
+
+
+def _exact(kind: str, value: str, named: bool) -> dict[str, Any]:
+    """A term (a prefix for a département) on the kind's field; named clauses say they matched."""
+    body: dict[str, Any] = {"value": value}
+    if named:
+        body["_name"] = ACCESS_KIND.get(kind, kind)
+    if kind == "departement":
+        return {"prefix": {CUSTOMER_PATHS["postcode"]: body}}
+    return {"term": {CUSTOMER_PATHS[kind]: body}}
+
+
+def names_clause(names: str, with_towns: bool) -> dict[str, Any]:
+    """The words typed as names; with `with_towns`, also as names and a town ("dupont bordeaux":
+    Dupont living in Bordeaux, as well as anyone called Dupont Bordeaux — both scored, so a name
+    that is also a town still finds its people)."""
+    by_name = customer_name_query(names)
+    # The typo-tolerant clause, the most costly, is left to the reading without a town.
+    splits = town_splits(names) if with_towns else []
+    alternatives = [{"bool": {"must": [customer_name_query(rest, typos=False), _town(town)]}} for rest, town in splits]
+    if not alternatives:
+        by_name["bool"]["_name"] = "names"
+        return by_name
+    return {"bool": {"should": [by_name, *alternatives], "minimum_should_match": 1, "_name": "names"}}
 
 
 # What a whole name typed adds to a customer's score, per name field (the name query scores run
@@ -62,8 +147,76 @@ def whole_name_bonus(names: str) -> list[dict[str, Any]]:
     return [{"terms": {f"{field}.keyword": spans, "boost": boost}} for field, boost in WHOLE_NAME_BOOSTS.items()]
 
 
-def _term(kind: str, value: str) -> dict[str, Any]:
-    return {"term": {CUSTOMER_PATHS[kind]: {"value": value, "_name": kind}}}
+# A town of at most two words ("la rochelle", "saint malo") typed before or after the names.
+MAX_TOWN_WORDS = 2
+# What a town that agrees adds over the name alone (name scores run from about 10 to 100): as
+# much as a whole name typed (WHOLE_NAME_BOOSTS), so Dupont in Bordeaux comes before the other
+# Duponts. Measured on the demo generator (bench/search_quality, "name + town").
+TOWN_BOOST = 25.0
+
+
+def town_splits(names: str) -> list[tuple[str, str]]:
+    """(names, town) readings of the words: the last or first one or two words as the town, at
+    least one word left for the names."""
+    words = names.split()
+    splits = []
+    for size in range(1, min(MAX_TOWN_WORDS, len(words) - 1) + 1):
+        splits.append((" ".join(words[:-size]), " ".join(words[-size:])))
+        splits.append((" ".join(words[size:]), " ".join(words[:size])))
+    return splits
+
+
+def _town(town: str) -> dict[str, Any]:
+    return {"constant_score": {"filter": {"match": {"city": {"query": town, "operator": "and"}}}, "boost": TOWN_BOOST, "_name": "city"}}
+
+
+# First-letter typos ("ePrret", "Cabriel"): the typo-tolerant clause keeps the first letter (the
+# whole term dictionary would be walked otherwise), so each word is also looked up reversed, with
+# all but its first two letters kept: one edit there, transpositions included. Words of at least 4
+# letters: shorter ones would match too many names.
+FIRST_LETTERS_MIN_LENGTH = 4
+FIRST_LETTERS_KEPT = 2
+
+
+def customer_name_query(names: str, typos: bool = True) -> dict[str, Any]:
+    """The name query over customers: search.records.name_query's views of a name, plus (with
+    `typos`) the first-letter clause the customers index's reversed names allow; without `typos`,
+    exact words, prefixes, compact and phonetic forms only."""
+    query = name_query(names, "full_name", filters=[], typos=typos)
+    words = name_tokens(names)
+    if typos and any(len(word) >= FIRST_LETTERS_MIN_LENGTH for word in words):
+        query["bool"]["should"].append({"bool": {"must": [_word_or_first_letters(word) for word in words]}})
+    return query
+
+
+def _word_or_first_letters(word: str) -> dict[str, Any]:
+    options: list[dict[str, Any]] = [{"term": {"full_name": word}}, {"term": {"full_name.prefix": word}}]
+    if len(word) >= FIRST_LETTERS_MIN_LENGTH:
+        options.append(
+            {
+                "fuzzy": {
+                    "full_name.reversed": {
+                        "value": word[::-1],
+                        "fuzziness": 1,
+                        "prefix_length": len(word) - FIRST_LETTERS_KEPT,
+                        "transpositions": True,
+                    }
+                }
+            }
+        )
+    return {"bool": {"should": options, "minimum_should_match": 1}}
+
+
+# What holding the agent's shop's loyalty card adds to a customer's score: less than a whole name
+# typed (WHOLE_NAME_BOOSTS), so among namesakes the shop's own customer comes first, but a customer
+# whose name was typed whole still comes before a cardholder matching only a prefix. Measured on
+# the demo generator (bench/search_quality, "shop namesakes").
+SHOP_BOOST = 10.0
+
+
+def shop_preference(shop: str) -> dict[str, Any]:
+    """A constant bonus for the customers holding `shop`'s loyalty card (source loyalty_<shop>)."""
+    return {"constant_score": {"filter": {"term": {"loyalty_cards.source": f"loyalty_{shop}"}}, "boost": SHOP_BOOST}}
 
 
 @dataclass
@@ -74,16 +227,24 @@ class CustomerHit:
     highlights: dict[str, list[str]]
 
 
+@dataclass
+class LookupResult:
+    hits: list[CustomerHit]
+    ignored: list[IgnoredPart]
+
+
 async def search_customers(
-    client: AsyncOpenSearch, names: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10
-) -> list[CustomerHit]:
-    """Golden customers matching what the counter typed (parse_query), best first."""
-    query = customer_query(parsed, access)
-    if query is None:
-        return []
-    response = await client.search(index=names.customers, body=search_body(query, access, limit))
-    typed = parsed.exact_values()
-    return [
+    client: AsyncOpenSearch, names: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10, shop: str | None = None
+) -> LookupResult:
+    """Golden customers matching what the counter typed (parse_query), best first, and the parts
+    of the query the caller's role could not use."""
+    plan = plan_lookup(parsed, access, shop)
+    if plan.query is None:
+        return LookupResult([], plan.ignored)
+    response = await client.search(index=names.customers, body=search_body(plan.query, access, limit))
+    # Only what the role searches is highlighted: a verified value never says it matched.
+    typed = {kind: value for kind, value in parsed.exact_values().items() if access.can_search(kind)}
+    hits = [
         CustomerHit(
             # Highlights before masks: they only ever cover fields the caller reads unmasked.
             highlights=highlight_customer(hit["_source"], parsed.names, typed, access.highlight_fields),
@@ -93,6 +254,7 @@ async def search_customers(
         )
         for hit in response["hits"]["hits"]
     ]
+    return LookupResult(hits, plan.ignored)
 
 
 def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:

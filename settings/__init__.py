@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     jwt_algorithms: list[str] = Field(default=["HS256"])
     jwt_audience: str | None = None
     jwt_role_claim: str = Field(default="rcu_role", description="The JWT claim naming the caller's role in the policy.")
+    jwt_shop_claim: str = Field(default="rcu_shop", description="The JWT claim naming the agent's shop (its customers rank first).")
 
     @property
     def environment_java_homes(self) -> tuple[Path, ...]:

@@ -21,6 +21,7 @@ from search.resolve.ids import assign_ids
 from search.resolve.model import MatchModel
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
+    Refresh,
     candidate_records,
     current_assignment,
     customer_document,
@@ -92,6 +93,7 @@ def _apply(
     previous_customers: set[str],
     report: ResolveReport,
     write_all: bool,
+    refresh: Refresh = False,
 ) -> None:
     """Give clusters their stable ids, write the customers that changed (all of them when
     `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
@@ -110,8 +112,8 @@ def _apply(
         documents.append(customer_document(customer_id, members, golden_record(members, config), now))
     removed = sorted(previous_customers - set(ids))
     unlinked = sorted(set(previous) - set(report.customer_ids))
-    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1)
-    write_redirects(client, names, events, now)
+    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1, refresh=refresh)
+    write_redirects(client, names, events, now, refresh=refresh)
     report.customers = len(ids)
     report.customers_written = len(documents)
     report.customers_removed = len(removed)
@@ -183,10 +185,12 @@ def resolve_touched(
     record_ids: list[str],
     model: MatchModel | None = None,
     documents: list[dict[str, Any]] | None = None,
+    refresh: Refresh = False,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, and every record of
     the customers any of those belong to — then write only what changed. `documents`, when the
-    caller holds the touched records as just indexed, saves fetching them again."""
+    caller holds the touched records as just indexed, saves fetching them again; `refresh` makes
+    the customers written visible to searches before this returns (a pushed record's answer)."""
     report = ResolveReport()
     watch = _Stopwatch(report)
     model = model or load_model(client, names)
@@ -209,6 +213,6 @@ def resolve_touched(
     _fill(report, resolution)
     report.records = len(documents)
     watch.lap("resolve")
-    _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, write_all=False)
+    _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, write_all=False, refresh=refresh)
     watch.lap("write")
     return report
