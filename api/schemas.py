@@ -3,7 +3,7 @@ are present depends on the caller's role."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -45,6 +45,9 @@ class SearchResult(BaseModel):
 
 class IgnoredKind(BaseModel):
     kind: str = Field(description="A part of the query: names, phone, email, card, postcode, departement, birth_date.")
+    code: Literal["not_allowed", "verify_only"] = Field(
+        description="not_allowed: the role may neither search nor verify it; verify_only: it only confirms a customer found by a name."
+    )
     reason: str = Field(description="Why it was left out of the search, readable.")
 
 

@@ -7,7 +7,7 @@ match clause."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from opensearchpy import AsyncOpenSearch
 
@@ -22,10 +22,20 @@ from search.resolve.store import redirect_query
 
 @dataclass(frozen=True)
 class IgnoredPart:
-    """A part of the query the caller's role may neither search nor verify, left out, with why."""
+    """A part of the query left out, with why: the caller's role may neither search nor verify
+    it ("not_allowed"), or may only verify it and nothing else typed is searched ("verify_only")."""
 
     kind: str
+    code: Literal["not_allowed", "verify_only"]
     reason: str
+
+    @classmethod
+    def not_allowed(cls, kind: str) -> IgnoredPart:
+        return cls(kind, "not_allowed", f"your role may neither search nor verify {KIND_NAMES[kind]}")
+
+    @classmethod
+    def verify_only(cls, kind: str) -> IgnoredPart:
+        return cls(kind, "verify_only", f"{KIND_NAMES[kind]} only confirm a customer found by what your role searches (a name)")
 
 
 @dataclass
@@ -65,7 +75,7 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
         elif access.can_verify(kind):
             verified.append(_exact(kind, value, named=False))
         else:
-            ignored.append(IgnoredPart(kind, f"your role may neither search nor verify {KIND_NAMES[kind]}"))
+            ignored.append(IgnoredPart.not_allowed(kind))
     if alone:
         # A bare number may be a phone or a card: either one found is the customer.
         must = [{"bool": {"should": searched, "minimum_should_match": 1}}] if searched else []
@@ -75,13 +85,9 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
             if access.can_search("names"):
                 must.insert(0, names_clause(parsed.names, with_towns=access.can_search("city")))
             else:
-                ignored.insert(0, IgnoredPart("names", f"your role may neither search nor verify {KIND_NAMES['names']}"))
+                ignored.insert(0, IgnoredPart.not_allowed("names"))
     if not must:
-        ignored.extend(
-            IgnoredPart(kind, f"{KIND_NAMES[kind]} only confirm a customer found by what your role searches")
-            for kind, value in typed.items()
-            if access.can_verify(kind) and not access.can_search(kind)
-        )
+        ignored.extend(IgnoredPart.verify_only(kind) for kind in typed if access.can_verify(kind) and not access.can_search(kind))
         return LookupPlan(None, ignored)
     query: dict[str, Any] = {"bool": {"must": must}}
     if verified:
@@ -124,7 +130,11 @@ def names_clause(names: str, with_towns: bool) -> dict[str, Any]:
     by_name = customer_name_query(names)
     # The typo-tolerant clause, the most costly, is left to the reading without a town.
     splits = town_splits(names) if with_towns else []
-    alternatives = [{"bool": {"must": [customer_name_query(rest, typos=False), _town(town)]}} for rest, town in splits]
+    # Named apart (OpenSearch keeps one query per name), reported as "city" (matched_kinds).
+    alternatives = [
+        {"bool": {"must": [customer_name_query(rest, typos=False), _town(town)], "_name": f"city:{index}"}}
+        for index, (rest, town) in enumerate(splits)
+    ]
     if not alternatives:
         by_name["bool"]["_name"] = "names"
         return by_name
@@ -167,7 +177,7 @@ def town_splits(names: str) -> list[tuple[str, str]]:
 
 
 def _town(town: str) -> dict[str, Any]:
-    return {"constant_score": {"filter": {"match": {"city": {"query": town, "operator": "and"}}}, "boost": TOWN_BOOST, "_name": "city"}}
+    return {"constant_score": {"filter": {"match": {"city": {"query": town, "operator": "and"}}}, "boost": TOWN_BOOST}}
 
 
 # First-letter typos ("ePrret", "Cabriel"): the typo-tolerant clause keeps the first letter (the
@@ -250,11 +260,16 @@ async def search_customers(
             highlights=highlight_customer(hit["_source"], parsed.names, typed, access.highlight_fields),
             customer=apply_masks(hit["_source"], access.masks),
             score=hit["_score"] or 0.0,
-            matched=sorted(hit.get("matched_queries", [])),
+            matched=matched_kinds(hit.get("matched_queries", [])),
         )
         for hit in response["hits"]["hits"]
     ]
     return LookupResult(hits, plan.ignored)
+
+
+def matched_kinds(named: list[str]) -> list[str]:
+    """The kinds a hit matched through, from its named clauses ("city:1" → "city")."""
+    return sorted({name.partition(":")[0] for name in named})
 
 
 def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:

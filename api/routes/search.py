@@ -50,5 +50,5 @@ async def search(
         )
         for hit in hits
     ]
-    ignored = [IgnoredKind(kind=part.kind, reason=part.reason) for part in found.ignored]
+    ignored = [IgnoredKind(kind=part.kind, code=part.code, reason=part.reason) for part in found.ignored]
     return SearchResponse(query=q, kinds=parsed.kinds, ignored=ignored, results=results)
