@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
