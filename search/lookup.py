@@ -182,9 +182,9 @@ def _town(town: str) -> dict[str, Any]:
 
 # First-letter typos ("ePrret", "Cabriel"): the typo-tolerant clause keeps the first letter (the
 # whole term dictionary would be walked otherwise), so each word is also looked up reversed, with
-# all but its first two letters kept: one edit there, transpositions included. Words of at least 4
-# letters: shorter ones would match too many names.
-FIRST_LETTERS_MIN_LENGTH = 4
+# all but its first two letters kept: one edit there, transpositions included ("ed" → de, "Kuy" →
+# Guy). Every word must still match, so a short word's many neighbours are narrowed by the others.
+FIRST_LETTERS_MIN_LENGTH = 2
 FIRST_LETTERS_KEPT = 2
 
 
@@ -208,7 +208,7 @@ def _word_or_first_letters(word: str) -> dict[str, Any]:
                     "full_name.reversed": {
                         "value": word[::-1],
                         "fuzziness": 1,
-                        "prefix_length": len(word) - FIRST_LETTERS_KEPT,
+                        "prefix_length": max(0, len(word) - FIRST_LETTERS_KEPT),
                         "transpositions": True,
                     }
                 }
