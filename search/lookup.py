@@ -93,6 +93,8 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     if verified:
         query["bool"]["filter"] = verified
     should = whole_name_bonus(parsed.names) if parsed.names else []
+    if parsed.names and access.can_search("names") and access.can_search("city"):
+        should.append(town_bonus(parsed.names))
     if shop:
         should.append(shop_preference(shop))
     if should:
@@ -124,21 +126,11 @@ def _exact(kind: str, value: str, named: bool) -> dict[str, Any]:
 
 
 def names_clause(names: str, with_towns: bool) -> dict[str, Any]:
-    """The words typed as names; with `with_towns`, also as names and a town ("dupont bordeaux":
-    Dupont living in Bordeaux, as well as anyone called Dupont Bordeaux — both scored, so a name
-    that is also a town still finds its people)."""
-    by_name = customer_name_query(names)
-    # The typo-tolerant clause, the most costly, is left to the reading without a town.
-    splits = town_splits(names) if with_towns else []
-    # Named apart (OpenSearch keeps one query per name), reported as "city" (matched_kinds).
-    alternatives = [
-        {"bool": {"must": [customer_name_query(rest, typos=False), _town(town)], "_name": f"city:{index}"}}
-        for index, (rest, town) in enumerate(splits)
-    ]
-    if not alternatives:
-        by_name["bool"]["_name"] = "names"
-        return by_name
-    return {"bool": {"should": [by_name, *alternatives], "minimum_should_match": 1, "_name": "names"}}
+    """The words typed as names; with `with_towns`, a word may also be the customer's town
+    ("dupont bordeaux": Dupont living in Bordeaux, as well as anyone called Dupont Bordeaux)."""
+    clause = customer_name_query(names, with_towns)
+    clause["bool"]["_name"] = "names"
+    return clause
 
 
 # What a whole name typed adds to a customer's score, per name field (the name query scores run
@@ -157,27 +149,17 @@ def whole_name_bonus(names: str) -> list[dict[str, Any]]:
     return [{"terms": {f"{field}.keyword": spans, "boost": boost}} for field, boost in WHOLE_NAME_BOOSTS.items()]
 
 
-# A town of at most two words ("la rochelle", "saint malo") typed before or after the names.
-MAX_TOWN_WORDS = 2
-# What a town that agrees adds over the name alone (name scores run from about 10 to 100): as
-# much as a whole name typed (WHOLE_NAME_BOOSTS), so Dupont in Bordeaux comes before the other
-# Duponts. Measured on the demo generator (bench/search_quality, "name + town").
+# What a town typed beside the names adds to a customer living there (name scores run from about
+# 10 to 100): as much as a whole name typed (WHOLE_NAME_BOOSTS), so Dupont in Bordeaux comes before
+# the other Duponts, and a name that is also a town still finds its people first (they have the
+# whole-name bonus and the name clauses besides). Measured on the demo generator
+# (bench/search_quality, "family + town").
 TOWN_BOOST = 25.0
 
 
-def town_splits(names: str) -> list[tuple[str, str]]:
-    """(names, town) readings of the words: the last or first one or two words as the town, at
-    least one word left for the names."""
-    words = names.split()
-    splits = []
-    for size in range(1, min(MAX_TOWN_WORDS, len(words) - 1) + 1):
-        splits.append((" ".join(words[:-size]), " ".join(words[-size:])))
-        splits.append((" ".join(words[size:]), " ".join(words[:size])))
-    return splits
-
-
-def _town(town: str) -> dict[str, Any]:
-    return {"constant_score": {"filter": {"match": {"city": {"query": town, "operator": "and"}}}, "boost": TOWN_BOOST}}
+def town_bonus(names: str) -> dict[str, Any]:
+    """A constant bonus for the customers whose town holds one of the words typed."""
+    return {"constant_score": {"filter": {"match": {"city": {"query": names, "_name": "city"}}}, "boost": TOWN_BOOST}}
 
 
 # First-letter typos ("ePrret", "Cabriel"): the typo-tolerant clause keeps the first letter (the
@@ -186,35 +168,47 @@ def _town(town: str) -> dict[str, Any]:
 # Guy). Every word must still match, so a short word's many neighbours are narrowed by the others.
 FIRST_LETTERS_MIN_LENGTH = 2
 FIRST_LETTERS_KEPT = 2
+WORD_PREFIX_MIN_LENGTH = 3
 
 
-def customer_name_query(names: str, typos: bool = True) -> dict[str, Any]:
-    """The name query over customers: search.records.name_query's views of a name, plus (with
-    `typos`) the first-letter clause the customers index's reversed names allow; without `typos`,
-    exact words, prefixes, compact and phonetic forms only."""
-    query = name_query(names, "full_name", filters=[], typos=typos)
+def customer_name_query(names: str, towns: bool = False) -> dict[str, Any]:
+    """The name query over customers: search.records.name_query's views of a name, and a clause
+    taking the words one by one, each a whole name word, one with a typo in its first letters
+    (through the reversed words) or, with `towns`, a word of the customer's town — not every word
+    the town, or anyone living in Saint-Malo would match "saint malo". A word may be a prefix
+    ("Pasca-lRuiz") from WORD_PREFIX_MIN_LENGTH letters: a one-letter prefix matches a tenth of the
+    customers, and walking it twice cost the node more than the rest of this clause
+    (bench/RESULTS.md, 2026-11-27)."""
+    query = name_query(names, "full_name", filters=[])
     words = name_tokens(names)
-    if typos and any(len(word) >= FIRST_LETTERS_MIN_LENGTH for word in words):
-        query["bool"]["should"].append({"bool": {"must": [_word_or_first_letters(word) for word in words]}})
+    if len(words) == 1:
+        # One word: found whole or by its prefix already, and never the town alone.
+        if len(words[0]) >= FIRST_LETTERS_MIN_LENGTH:
+            query["bool"]["should"].append(_first_letters_typo(words[0]))
+        return query
+    if words:
+        word_by_word: dict[str, Any] = {"bool": {"must": [_name_or_town_word(word, towns) for word in words]}}
+        if towns:
+            word_by_word["bool"]["must_not"] = [{"match": {"city": {"query": names, "operator": "and"}}}]
+        query["bool"]["should"].append(word_by_word)
     return query
 
 
-def _word_or_first_letters(word: str) -> dict[str, Any]:
-    options: list[dict[str, Any]] = [{"term": {"full_name": word}}, {"term": {"full_name.prefix": word}}]
+def _name_or_town_word(word: str, towns: bool) -> dict[str, Any]:
+    options: list[dict[str, Any]] = [{"term": {"full_name": word}}]
+    if len(word) >= WORD_PREFIX_MIN_LENGTH:
+        options.append({"term": {"full_name.prefix": word}})
     if len(word) >= FIRST_LETTERS_MIN_LENGTH:
-        options.append(
-            {
-                "fuzzy": {
-                    "full_name.reversed": {
-                        "value": word[::-1],
-                        "fuzziness": 1,
-                        "prefix_length": max(0, len(word) - FIRST_LETTERS_KEPT),
-                        "transpositions": True,
-                    }
-                }
-            }
-        )
+        options.append(_first_letters_typo(word))
+    if towns:
+        options.append({"term": {"city": word}})
     return {"bool": {"should": options, "minimum_should_match": 1}}
+
+
+def _first_letters_typo(word: str) -> dict[str, Any]:
+    """The word with one edit in its first two letters: its reversed form, all but those kept."""
+    reversed_word = {"value": word[::-1], "fuzziness": 1, "prefix_length": max(0, len(word) - FIRST_LETTERS_KEPT), "transpositions": True}
+    return {"fuzzy": {"full_name.reversed": reversed_word}}
 
 
 # What holding the agent's shop's loyalty card adds to a customer's score: less than a whole name
@@ -260,16 +254,11 @@ async def search_customers(
             highlights=highlight_customer(hit["_source"], parsed.names, typed, access.highlight_fields),
             customer=apply_masks(hit["_source"], access.masks),
             score=hit["_score"] or 0.0,
-            matched=matched_kinds(hit.get("matched_queries", [])),
+            matched=sorted(hit.get("matched_queries", [])),
         )
         for hit in response["hits"]["hits"]
     ]
     return LookupResult(hits, plan.ignored)
-
-
-def matched_kinds(named: list[str]) -> list[str]:
-    """The kinds a hit matched through, from its named clauses ("city:1" → "city")."""
-    return sorted({name.partition(":")[0] for name in named})
 
 
 def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:

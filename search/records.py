@@ -9,21 +9,19 @@ from opensearchpy import OpenSearch
 LIVE = {"term": {"deleted": False}}
 
 
-def name_query(text: str, field: str = "full_name", filters: list[dict[str, Any]] | None = None, typos: bool = True) -> dict[str, Any]:
+def name_query(text: str, field: str = "full_name", filters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Exact folded words first, then prefixes (type-ahead), the name without spaces or apostrophes,
-    the French phonetic key, and (with `typos`) one-typo fuzziness last. Every word of `text` must
-    match somewhere. `filters` default to live records only."""
-    should: list[dict[str, Any]] = [
-        {"match": {field: {"query": text, "operator": "and", "boost": 4}}},
-        {"match": {f"{field}.prefix": {"query": text, "operator": "and", "boost": 2}}},
-        {"match": {f"{field}.compact": {"query": text, "boost": 3}}},
-        {"match": {f"{field}.phonetic": {"query": text, "operator": "and", "boost": 1.5}}},
-    ]
-    if typos:
-        should.append({"match": {field: {"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}}})
+    the French phonetic key, and one-typo fuzziness last. Every word of `text` must match somewhere.
+    `filters` default to live records only."""
     return {
         "bool": {
-            "should": should,
+            "should": [
+                {"match": {field: {"query": text, "operator": "and", "boost": 4}}},
+                {"match": {f"{field}.prefix": {"query": text, "operator": "and", "boost": 2}}},
+                {"match": {f"{field}.compact": {"query": text, "boost": 3}}},
+                {"match": {f"{field}.phonetic": {"query": text, "operator": "and", "boost": 1.5}}},
+                {"match": {field: {"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}}},
+            ],
             "minimum_should_match": 1,
             "filter": [LIVE] if filters is None else filters,
         }
