@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install stop bench-ingest bench-resolve bench-search bench-search-quality
+.PHONY: demo test test-unit lint install stop bench-ingest bench-resolve bench-search bench-search-quality bench-robustness
 
 install: $(VENV)/.installed
 
@@ -24,8 +24,18 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 $(CHROMIUM):
 	$(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
-test: install $(CHROMIUM)
+# Lint first: a finding fails the run before the node is started.
+test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+# The tests that need no node (those using it are marked `opensearch` in tests/conftest.py).
+test-unit: install
+	$(BIN)/python -m pytest -m "not opensearch"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 stop:
 	$(BIN)/rcu opensearch stop
@@ -45,3 +55,6 @@ bench-search: $(VENV)/.bench-installed
 
 bench-search-quality: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.search_quality
+
+bench-robustness: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.robustness

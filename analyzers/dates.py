@@ -31,10 +31,7 @@ def parse_date(raw: str, date_format: str | None = None) -> date:
     text = raw.strip()
     if not text:
         raise InvalidValue("empty date")
-    if date_format:
-        candidates = [date_format]
-    else:
-        candidates = [fmt for shape, fmt in _SHAPES if shape.match(text)]
+    candidates = [date_format] if date_format else [fmt for shape, fmt in _SHAPES if shape.match(text)]
     if not candidates:
         if _TWO_DIGIT_YEAR.match(text):
             raise InvalidValue(f"ambiguous date {text!r}: two-digit year")

@@ -1,4 +1,5 @@
-"""OpenSearch analysis settings and mappings, as data. The Python normalizers agree with them (tested).
+"""Every rcu index's settings and mappings, as data: the records and customers indices with their
+analysis (the Python normalizers agree with it, tested), and the plain indices beside them.
 
 Each name (given, family, birth) is indexed as folded words (`rcu_name`: "Hélène" = "HELENE",
 "l'Hôpital" → "hopital"), as `.compact` (no spaces or punctuation: "Lhopital" = "l'Hôpital") and as a
@@ -185,3 +186,56 @@ def schema_fingerprint(body: dict[str, Any]) -> str:
     """A short hash of analysis and mappings: the index needs `rcu reindex` when it changes."""
     relevant = {"analysis": body["settings"]["analysis"], "mappings": {k: v for k, v in body["mappings"].items() if k != "_meta"}}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# The indices holding no analyzed text: merge and split events of customer ids, record → customer
+# links, the resolution state, and the audit trail.
+SMALL: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
+# Entries are read only through search.audit.audit_entries, which refreshes first: no periodic
+# refresh to pay for while every look-up writes.
+AUDIT_REFRESH: dict[str, Any] = {"refresh_interval": "60s"}
+
+
+def _small(shards: int, replicas: int) -> dict[str, Any]:
+    return {**SMALL, "number_of_shards": shards, "number_of_replicas": replicas}
+
+
+def redirects_index_body(replicas: int = 0) -> dict[str, Any]:
+    """One document per merge or split of a customer id."""
+    mappings = {
+        "properties": {
+            "old_id": {"type": "keyword"},
+            "new_id": {"type": "keyword"},
+            "kind": {"type": "keyword"},
+            "at": {"type": "date"},
+        }
+    }
+    return {"settings": _small(1, replicas), "mappings": mappings}
+
+
+def record_customers_index_body(shards: int = 2, replicas: int = 0) -> dict[str, Any]:
+    """record_id → customer_id, read with real-time gets."""
+    mappings = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
+    return {"settings": _small(shards, replicas), "mappings": mappings}
+
+
+def resolution_state_index_body(replicas: int = 0) -> dict[str, Any]:
+    """The trained model and the last run's watermark. The model's value counts are data, not
+    fields: stored, never mapped."""
+    return {"settings": _small(1, replicas), "mappings": {"enabled": False}}
+
+
+def audit_index_body(replicas: int = 0) -> dict[str, Any]:
+    """Who saw which customer, when, through which query."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "at": {"type": "date"},
+            "caller": {"type": "keyword"},
+            "role": {"type": "keyword"},
+            "action": {"type": "keyword"},
+            "customer_ids": {"type": "keyword"},
+            "query": {"type": "keyword", "ignore_above": 512},
+        },
+    }
+    return {"settings": {**_small(1, replicas), **AUDIT_REFRESH}, "mappings": mappings}

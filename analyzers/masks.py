@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from analyzers.phones import mask_phone
 
@@ -22,4 +23,6 @@ def mask_all(value: str) -> str:
     return "•••"
 
 
-MASKS: dict[str, Callable[[str], str]] = {"phone": mask_phone, "year": mask_year, "email": mask_email, "hidden": mask_all}
+# The names an access policy gives the masks (api/demo_policy.toml).
+MaskName = Literal["phone", "year", "email", "hidden"]
+MASKS: dict[MaskName, Callable[[str], str]] = {"phone": mask_phone, "year": mask_year, "email": mask_email, "hidden": mask_all}

@@ -4,7 +4,7 @@ policy, OpenSearch clients, the real-time resolver)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -29,7 +29,7 @@ STATIC = Path(__file__).with_name("static")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     policy = Policy.load(settings.policy or DEMO_POLICY)
-    names = IndexNames(settings.index_prefix)
+    names = IndexNames.for_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,10 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.audit = AuditWriter(app.state.opensearch, names)
         resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
         app.state.pusher = RecordPusher(app.state.sync_opensearch, names, resolver)
-        try:
+        with suppress(Exception):  # the node may come up later; /ready says so meanwhile
             await ensure_audit_index(app.state.opensearch, names)
-        except Exception:  # noqa: BLE001 - the node may come up later; /ready says so meanwhile
-            pass
         try:
             yield
         finally:

@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from search.access import QUERY_KINDS, FieldAccess
+from analyzers.masks import MaskName
+from search.access import QUERY_KINDS, FieldAccess, QueryKind
 
 Endpoint = Literal["search", "cards", "customers", "records", "audit"]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
@@ -66,7 +67,6 @@ FIELDS: dict[str, FieldPaths] = {
 ReadableField = Literal[
     "names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"
 ]
-QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date", "city"]
 
 
 class Role(BaseModel):
@@ -79,7 +79,7 @@ class Role(BaseModel):
     # Kinds the role may check without reading: "Jean Dupont 02/03/1975" finds him for a role that
     # sees only birth years, and nothing tells which part matched.
     verify: list[QueryKind] = Field(default_factory=list)
-    masks: dict[ReadableField, Literal["phone", "year", "email", "hidden"]] = Field(default_factory=dict)
+    masks: dict[ReadableField, MaskName] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _masks_on_read_fields(self) -> Role:
@@ -92,7 +92,7 @@ class Role(BaseModel):
         customer: list[str] = []
         record: list[str] = []
         highlight: list[str] = []
-        masks: dict[str, str] = {}
+        masks: dict[str, MaskName] = {}
         for name in self.read:
             paths = FIELDS[name]
             customer.extend(paths.customer)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.common import demo_data, ensure_node, machine, run_measured
+from bench.harness import demo_data, ensure_node, machine, run_measured
 from search.client import sync_client
 
 BENCH_PREFIX = "rcu-bench-ingest"

@@ -14,7 +14,7 @@ import argparse
 import statistics
 import time
 
-from bench.common import demo_data, ensure_node, machine
+from bench.harness import demo_data, ensure_node, machine
 from bench.datasets import demo_dataset
 from indexers.contract import SourceRecord
 from indexers.ingest import Ingestion
@@ -41,11 +41,11 @@ def main() -> None:
     print(machine())
     settings = ensure_node()
     client = bulk_client(settings)
-    names = IndexNames(PREFIX)
+    names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": PREFIX}))
     client.indices.delete(index=f"{PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
     folder = demo_data(args.records)
     with RejectsReport(folder.parent / "push-rejects.jsonl") as report:
-        Ingestion(client, names, report, shards=settings.records_shards).run(SourceFiles.discover([folder]))
+        Ingestion(client, names, report).run(SourceFiles.discover([folder]))
     config = ResolutionConfig()
     resolve_all(client, names, config)
     newcomers = demo_dataset(demo_data(len(WAYS) * args.samples * 2, seed=99)).documents

@@ -17,7 +17,7 @@ import json
 import sys
 import time
 
-from bench.common import demo_data, machine, run_measured
+from bench.harness import demo_data, machine, run_measured
 
 SETS = ("demo2k", "demo100k", "febrl3", "febrl4", "speed1m", "latency")
 
@@ -91,8 +91,8 @@ def latency(samples: int = 200) -> None:
     """Real-time resolution of new records through OpenSearch, on the 100k demo set."""
     import statistics
 
-    from bench.common import ensure_node
     from bench.datasets import demo_dataset
+    from bench.harness import ensure_node
     from indexers.ingest import Ingestion
     from indexers.readers import SourceFiles
     from indexers.report import RejectsReport

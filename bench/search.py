@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from bench.common import demo_data, ensure_node, machine
+from bench.harness import demo_data, ensure_node, machine
 
 BENCH_PREFIX = "rcu-bench-search"
 
@@ -43,7 +43,8 @@ def prepare(records: int, rebuild: bool) -> None:
 
     settings = ensure_node()
     client = bulk_client(settings)
-    names = IndexNames(BENCH_PREFIX)
+    # Shards and replicas as the CLI sizes them (search/sizing.py), under the benchmark's own prefix.
+    names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": BENCH_PREFIX}))
     if rebuild:
         client.indices.delete(index=f"{BENCH_PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
     if client.indices.exists(index=names.customers) and client.count(index=names.customers)["count"] > 0:
@@ -52,9 +53,7 @@ def prepare(records: int, rebuild: bool) -> None:
     folder = demo_data(records)
     started = time.perf_counter()
     with RejectsReport(folder.parent / f"search-rejects-{records}.jsonl") as report:
-        summary = Ingestion(client, names, report, shards=settings.records_shards, threads=settings.ingest_threads).run(
-            SourceFiles.discover([folder])
-        )
+        summary = Ingestion(client, names, report, threads=settings.ingest_threads).run(SourceFiles.discover([folder]))
     print(f"ingested in {time.perf_counter() - started:.0f} s: {summary.line()}")
     started = time.perf_counter()
     resolution = resolve_all(client, names, ResolutionConfig())

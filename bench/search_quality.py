@@ -27,8 +27,8 @@ from analyzers.errors import InvalidValue
 from analyzers.names import fold_text
 from analyzers.phones import to_e164
 from api.policy import DEMO_POLICY, Policy
-from bench.common import demo_data, ensure_node, machine
 from bench.datasets import demo_persons, demo_truth
+from bench.harness import demo_data, ensure_node, machine
 from bench.search import BENCH_PREFIX, prepare
 from indexers.readers import SourceFiles
 from search.client import sync_client

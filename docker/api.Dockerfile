@@ -2,6 +2,8 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY rcu ./rcu
+COPY settings ./settings
+COPY provisioning ./provisioning
 COPY analyzers ./analyzers
 COPY indexers ./indexers
 COPY search ./search

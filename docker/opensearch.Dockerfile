@@ -4,4 +4,5 @@
 ARG OPENSEARCH_VERSION
 FROM opensearchproject/opensearch:${OPENSEARCH_VERSION}
 RUN /usr/share/opensearch/bin/opensearch-plugin remove opensearch-security \
- && /usr/share/opensearch/bin/opensearch-plugin install --batch analysis-phonetic analysis-icu
+ && /usr/share/opensearch/bin/opensearch-plugin install --batch analysis-phonetic analysis-icu \
+ && mkdir -p /usr/share/opensearch/snapshots

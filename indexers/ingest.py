@@ -114,7 +114,7 @@ class Ingestion:
         client: OpenSearch,
         names: IndexNames,
         report: RejectsReport,
-        shards: int = 1,
+        shards: int | None = None,
         threads: int = 2,
         extra_identifiers: tuple[str, ...] = (),
     ) -> None:
@@ -183,7 +183,8 @@ class Ingestion:
     def run(self, files: SourceFiles, on_record: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
         """Stream every line of `files` into the index; `threads` bulk requests in flight at once,
         so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""
-        ensure_records_index(self.client, self.names, records_index_body(self.shards))
+        layout = self.names.layout
+        ensure_records_index(self.client, self.names, records_index_body(self.shards or layout.records_shards, layout.replicas))
         self._write(files, on_record)
         self.client.indices.refresh(index=self.names.records)
         log.info("ingest_done %s", self.summary.line())

@@ -1,4 +1,5 @@
-"""Starting, stopping and inspecting rcu's managed single OpenSearch node on 127.0.0.1."""
+"""Starting, stopping and inspecting rcu's managed OpenSearch nodes on 127.0.0.1: one node, or a
+cluster of several (provisioning/cluster.py) built from the same pieces."""
 
 from __future__ import annotations
 
@@ -41,19 +42,35 @@ class NodeStatus:
     plugins: list[str] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)
     managed_pid: int | None = None
+    node_count: int | None = None
+    managed_pids: dict[int, int] = field(default_factory=dict)
+    """port → pid of every node of a managed cluster (provisioning/cluster.py) that is running."""
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class NodeInstance:
-    """One managed node's own folder: config, data, logs and the pid of the process rcu started."""
+    """One managed node's own folder: config, data, logs and the pid of the process rcu started.
+
+    `discovery` holds the node's discovery lines: single-node discovery unless it is one node of a
+    cluster (provisioning/cluster.py)."""
 
     root: Path
     port: int
+    cluster_name: str = "rcu-local"
+    discovery: tuple[str, ...] = ("discovery.type: single-node",)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> NodeInstance:
         return cls(root=settings.home.resolve() / f"node-{settings.opensearch_port}", port=settings.opensearch_port)
+
+    @property
+    def transport_port(self) -> int:
+        return self.port + 100
+
+    @property
+    def name(self) -> str:
+        return f"{self.cluster_name}-{self.port}"
 
     @property
     def config(self) -> Path:
@@ -77,7 +94,8 @@ class NodeInstance:
 
 
 def _probe_client(settings: Settings) -> OpenSearch:
-    return sync_client(settings, timeout=3, max_retries=0, retry_on_timeout=False)
+    # Each of the cluster's URLs is tried once: a node that is down must not hide the others.
+    return sync_client(settings, timeout=3, max_retries=len(settings.opensearch_urls) - 1, retry_on_timeout=False)
 
 
 def node_status(settings: Settings) -> NodeStatus:
@@ -88,7 +106,9 @@ def node_status(settings: Settings) -> NodeStatus:
         info = client.info()
         status.reachable = True
         status.version = info["version"]["number"]
-        status.health = client.cluster.health()["status"]
+        health = client.cluster.health()
+        status.health = health["status"]
+        status.node_count = health["number_of_nodes"]
         nodes = client.nodes.info(metric="plugins")["nodes"].values()
         status.plugins = sorted({plugin["name"] for node in nodes for plugin in node.get("plugins", [])})
         status.modules = sorted({module["name"] for node in nodes for module in node.get("modules", [])})
@@ -155,14 +175,16 @@ def _write_config(instance: NodeInstance, distribution: Path, settings: Settings
     (instance.config / "opensearch.yml").write_text(
         "\n".join(
             [
-                "cluster.name: rcu-local",
-                f"node.name: rcu-local-{instance.port}",
+                f"cluster.name: {instance.cluster_name}",
+                f"node.name: {instance.name}",
                 "network.host: 127.0.0.1",
                 f"http.port: {instance.port}",
-                f"transport.port: {instance.port + 100}",
-                "discovery.type: single-node",
+                f"transport.port: {instance.transport_port}",
+                *instance.discovery,
                 f"path.data: {instance.data}",
                 f"path.logs: {instance.logs}",
+                # Where `rcu snapshot` keeps its filesystem repository: one folder every node of the cluster sees.
+                f"path.repo: [{snapshot_folder(settings)}]",
                 # A developer disk that fills up must not turn the indices read-only under the tests.
                 "cluster.routing.allocation.disk.threshold_enabled: false",
                 "",
@@ -183,6 +205,13 @@ def _write_config(instance: NodeInstance, distribution: Path, settings: Settings
     (options / "rcu-heap.options").write_text(f"-Xms{settings.node_heap}\n-Xmx{settings.node_heap}\n")
 
 
+def snapshot_folder(settings: Settings) -> Path:
+    """The filesystem snapshot repository's folder (`path.repo` of every managed node), created here."""
+    folder = settings.snapshot_location
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _chown_tree(root: Path, account: tuple[int, int]) -> None:
     uid, gid = account
     for folder, dirs, files in os.walk(root):
@@ -191,9 +220,9 @@ def _chown_tree(root: Path, account: tuple[int, int]) -> None:
             os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
 
 
-def _log_tail(instance: NodeInstance, lines: int = 30) -> str:
+def log_tail(instance: NodeInstance, lines: int = 30) -> str:
     chunks = []
-    for log_file in (instance.console_log, instance.logs / "rcu-local.log"):
+    for log_file in (instance.console_log, instance.logs / f"{instance.cluster_name}.log"):
         if log_file.is_file():
             tail = log_file.read_text(errors="replace").splitlines()[-lines:]
             chunks.append(f"--- last lines of {log_file} ---\n" + "\n".join(tail))
@@ -201,72 +230,91 @@ def _log_tail(instance: NodeInstance, lines: int = 30) -> str:
 
 
 @contextmanager
-def _instance_lock(instance: NodeInstance) -> Iterator[None]:
+def instance_lock(instance: NodeInstance) -> Iterator[None]:
     instance.root.parent.mkdir(parents=True, exist_ok=True)
     with open(instance.root.parent / f".{instance.root.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
 
-def _wait_until_healthy(settings: Settings, instance: NodeInstance, process: subprocess.Popen[bytes]) -> NodeStatus:
+def wait_until_healthy(settings: Settings, launched: dict[NodeInstance, subprocess.Popen[bytes]], node_count: int = 1) -> NodeStatus:
+    """Wait until the cluster at the settings' URLs has `node_count` nodes and is yellow or green;
+    a launched process that exits, or the time-out, raises with the last lines of its log."""
     deadline = time.monotonic() + settings.node_start_timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise NodeSetupError(
-                f"The OpenSearch node exited during start-up (exit {process.returncode}).",
-                hint=f"Read {instance.logs}; delete {instance.root} to start from a clean state.",
-                details=_log_tail(instance),
-            )
+        for instance, process in launched.items():
+            if process.poll() is not None:
+                raise NodeSetupError(
+                    f"The OpenSearch node on port {instance.port} exited during start-up (exit {process.returncode}).",
+                    hint=f"Read {instance.logs}; delete {instance.root} to start from a clean state.",
+                    details=log_tail(instance),
+                )
         status = node_status(settings)
-        if status.reachable and status.health in {"yellow", "green"}:
+        if status.reachable and status.health in {"yellow", "green"} and (status.node_count or 0) >= node_count:
             return status
         time.sleep(1)
     raise NodeSetupError(
-        f"The OpenSearch node did not become healthy within {settings.node_start_timeout_s:.0f} s.",
+        f"The OpenSearch cluster did not have {node_count} healthy node(s) within {settings.node_start_timeout_s:.0f} s.",
         hint="Raise RCU_NODE_START_TIMEOUT_S on a slow machine, or read the logs below.",
-        details=_log_tail(instance),
+        details="\n".join(log_tail(instance) for instance in launched),
     )
+
+
+def prepare_node(instance: NodeInstance, settings: Settings) -> Path:
+    """The distribution (assembled on first use), with this instance's config written and owned by the
+    node's account: everything up to launching the process."""
+    _ensure_is_local(settings)
+    jdk = find_jdk(MINIMUM_JAVA, settings.java_home, settings.environment_java_homes)
+    distribution = ensure_distribution(settings.home.resolve(), jdk)
+    _write_config(instance, distribution, settings)
+    account = _node_account(settings)
+    if account:
+        _chown_tree(instance.root, account)
+        os.chown(snapshot_folder(settings), *account)
+    return distribution
+
+
+def launch_node(instance: NodeInstance, distribution: Path, settings: Settings) -> subprocess.Popen[bytes]:
+    """Start the node's process in its own session (not waited for); its pid file appears once it runs."""
+    jdk = find_jdk(MINIMUM_JAVA, settings.java_home, settings.environment_java_homes)
+    account = _node_account(settings)
+    instance.pid_file.unlink(missing_ok=True)
+    env = {**node_environment(jdk), "OPENSEARCH_PATH_CONF": str(instance.config)}
+    with open(instance.console_log, "ab") as console:
+        process = subprocess.Popen(
+            [str(distribution / "bin" / "opensearch"), "-p", str(instance.pid_file)],
+            cwd=instance.root,
+            env=env,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            user=account[0] if account else None,
+            group=account[1] if account else None,
+        )
+    log.info("node_start pid=%s port=%s version=%s", process.pid, instance.port, OPENSEARCH_VERSION)
+    return process
 
 
 def start_node(settings: Settings) -> tuple[NodeStatus, bool]:
     """Start the managed node unless one already answers; returns its status and whether it was started."""
     instance = NodeInstance.for_settings(settings)
-    with _instance_lock(instance):
+    with instance_lock(instance):
         status = node_status(settings)
         if status.reachable:
             return status, False
-        _ensure_is_local(settings)
-        jdk = find_jdk(MINIMUM_JAVA, settings.java_home, settings.environment_java_homes)
-        distribution = ensure_distribution(settings.home.resolve(), jdk)
-        _write_config(instance, distribution, settings)
-        account = _node_account(settings)
-        if account:
-            _chown_tree(instance.root, account)
-        instance.pid_file.unlink(missing_ok=True)
-        env = {**node_environment(jdk), "OPENSEARCH_PATH_CONF": str(instance.config)}
-        with open(instance.console_log, "ab") as console:
-            process = subprocess.Popen(
-                [str(distribution / "bin" / "opensearch"), "-p", str(instance.pid_file)],
-                cwd=instance.root,
-                env=env,
-                stdout=console,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                user=account[0] if account else None,
-                group=account[1] if account else None,
-            )
-        log.info("node_start pid=%s port=%s version=%s", process.pid, instance.port, OPENSEARCH_VERSION)
+        distribution = prepare_node(instance, settings)
+        process = launch_node(instance, distribution, settings)
         try:
-            status = _wait_until_healthy(settings, instance, process)
+            status = wait_until_healthy(settings, {instance: process})
         except NodeSetupError:
-            _terminate(process.pid)
+            terminate(process.pid)
             raise
         status.managed_pid = running_pid(instance) or process.pid
         return status, True
 
 
-def _terminate(pid: int, grace_s: float = 60.0) -> None:
+def terminate(pid: int, grace_s: float = 60.0) -> None:
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -290,12 +338,12 @@ def _alive(pid: int) -> bool:
 def stop_node(settings: Settings) -> int | None:
     """Stop the node rcu started for these settings (by its recorded pid); returns that pid, or None."""
     instance = NodeInstance.for_settings(settings)
-    with _instance_lock(instance):
+    with instance_lock(instance):
         pid = running_pid(instance)
         if pid is None:
             instance.pid_file.unlink(missing_ok=True)
             return None
-        _terminate(pid)
+        terminate(pid)
         instance.pid_file.unlink(missing_ok=True)
         log.info("node_stop pid=%s port=%s", pid, instance.port)
         return pid

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
-from analyzers.masks import MASKS
+from analyzers.masks import MASKS, MaskName
 
 # Query kinds the look-up understands; a role searches only through those it is granted, and may
 # verify (an exact filter that returns the customer, never the value) those the policy says.
-QUERY_KINDS = ("names", "phone", "email", "card", "postcode", "birth_date", "city")
+QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date", "city"]
+QUERY_KINDS: tuple[QueryKind, ...] = get_args(QueryKind)
 # Parts of a query looked up through another kind's field: a département is a postcode's beginning.
 ACCESS_KIND = {"departement": "postcode"}
 # Where the exact-valued kinds are found in the customers index: look-up terms and highlights.
@@ -43,7 +44,7 @@ class FieldAccess:
     record_fields: tuple[str, ...]
     searchable: frozenset[str]
     highlight_fields: tuple[str, ...] = ()
-    masks: dict[str, str] = field(default_factory=dict)  # customer or record field path → mask rule
+    masks: dict[str, MaskName] = field(default_factory=dict)  # customer or record field path → mask rule
     verifiable: frozenset[str] = frozenset()
 
     def can_search(self, kind: str) -> bool:
@@ -64,7 +65,7 @@ class FieldAccess:
         return [*RECORD_ALWAYS, *self.record_fields]
 
 
-def apply_masks(document: dict[str, Any], masks: dict[str, str]) -> dict[str, Any]:
+def apply_masks(document: dict[str, Any], masks: dict[str, MaskName]) -> dict[str, Any]:
     """`document` with every masked path replaced by its masked form (in place, returned).
     A path may lead to a string, a list of strings, or dicts holding the value under "value"."""
     for path, rule in masks.items():

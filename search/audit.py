@@ -11,19 +11,8 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
-from search.indices import IndexNames
-
-AUDIT_MAPPINGS = {
-    "dynamic": "strict",
-    "properties": {
-        "at": {"type": "date"},
-        "caller": {"type": "keyword"},
-        "role": {"type": "keyword"},
-        "action": {"type": "keyword"},
-        "customer_ids": {"type": "keyword"},
-        "query": {"type": "keyword", "ignore_above": 512},
-    },
-}
+from analyzers.index_settings import AUDIT_REFRESH
+from search.indices import IndexNames, index_bodies, stamped
 
 
 @dataclass
@@ -35,17 +24,12 @@ class AuditEntry:
     query: str | None = None
 
 
-# Entries are read only through audit_entries, which refreshes first: no periodic refresh to pay
-# for while every look-up writes.
-AUDIT_REFRESH = {"refresh_interval": "60s"}
-
-
 async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None:
+    """The audit index behind its alias (`<audit>-v1` on first use), like every index rcu creates."""
     if not await client.indices.exists(index=names.audit):
+        body = stamped(index_bodies(names)[names.audit])
         await client.indices.create(
-            index=names.audit,
-            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0, **AUDIT_REFRESH}, "mappings": AUDIT_MAPPINGS},
-            ignore=[400],
+            index=f"{names.audit}-v1", body={**body, "aliases": {names.audit: {"is_write_index": True}}}, ignore=[400]
         )
     else:
         await client.indices.put_settings(index=names.audit, body={"index": AUDIT_REFRESH})

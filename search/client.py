@@ -58,7 +58,7 @@ class FastJSONSerializer(JSONSerializer):
 
 def _client_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {
-        "hosts": [settings.opensearch_url],
+        "hosts": settings.opensearch_urls,
         "timeout": settings.opensearch_timeout_s,
         "verify_certs": settings.opensearch_verify_certs,
         "ssl_show_warn": settings.opensearch_verify_certs,
@@ -70,6 +70,10 @@ def _client_options(settings: Settings) -> dict[str, Any]:
         options["http_auth"] = (settings.opensearch_user, password)
     if settings.opensearch_ca_certs:
         options["ca_certs"] = str(settings.opensearch_ca_certs)
+    if settings.opensearch_client_cert:
+        options["client_cert"] = str(settings.opensearch_client_cert)
+    if settings.opensearch_client_key:
+        options["client_key"] = str(settings.opensearch_client_key)
     return options
 
 

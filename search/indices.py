@@ -1,21 +1,34 @@
 """rcu's indices: versioned concrete indices behind stable aliases, created and migrated here.
 
-`<prefix>-records` is an alias; the data lives in `<prefix>-records-v<N>`. `reindex_records` builds
-the next version with the current analysis and mappings, copies every document with its external
-version, swaps the alias in one atomic call, copies once more what was written meanwhile (external
-versions make that idempotent), then drops the old index.
+Every index rcu creates is reached through an alias: `<prefix>-records` is an alias and the data
+lives in `<prefix>-records-v<N>`; so do customers, redirects, record links, resolution state and
+the audit trail. `reindex_index` builds the next version with the current analysis and mappings,
+copies every document with its version, swaps the alias in one atomic call, copies once more what
+was written meanwhile (external versions make that idempotent), then drops the old index: searches
+never see a missing index. Shards and replicas come from the names' layout (search/sizing.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import OpenSearch
 
-from analyzers.index_settings import records_index_body
+from analyzers.index_settings import (
+    audit_index_body,
+    customers_index_body,
+    record_customers_index_body,
+    records_index_body,
+    redirects_index_body,
+    resolution_state_index_body,
+)
+from search.sizing import IndexLayout
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +36,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class IndexNames:
     prefix: str
+    layout: IndexLayout = field(default_factory=IndexLayout)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> IndexNames:
+        """The names under RCU_INDEX_PREFIX, with shards and replicas sized from the settings."""
+        return cls(settings.index_prefix, IndexLayout.from_settings(settings))
 
     @property
     def records(self) -> str:
@@ -61,10 +80,12 @@ class SchemaOutdated(Exception):
 
 
 def _current_index(client: OpenSearch, alias: str) -> str | None:
-    if not client.indices.exists_alias(name=alias):
-        return None
-    (index,) = client.indices.get_alias(name=alias).keys()
-    return index
+    """The concrete index behind `alias`; an index of that very name made by an older rcu counts too
+    (it moves behind an alias at the next `rcu reindex`)."""
+    if client.indices.exists_alias(name=alias):
+        (index,) = client.indices.get_alias(name=alias).keys()
+        return index
+    return alias if client.indices.exists(index=alias) else None
 
 
 def _version_of(index: str) -> int:
@@ -77,35 +98,73 @@ def _fingerprint(client: OpenSearch, index: str) -> str | None:
     return mapping.get("_meta", {}).get("rcu_schema")
 
 
+def records_body(names: IndexNames) -> dict[str, Any]:
+    """The records index's body with the names' shards and replicas."""
+    return records_index_body(names.layout.records_shards, names.layout.replicas)
+
+
+def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
+    """alias → body of every index rcu creates under these names, with their shards and replicas."""
+    layout = names.layout
+    return {
+        names.records: records_body(names),
+        names.customers: customers_index_body(layout.customers_shards, layout.replicas),
+        names.redirects: redirects_index_body(layout.replicas),
+        names.record_customers: record_customers_index_body(layout.record_customers_shards, layout.replicas),
+        names.resolution_state: resolution_state_index_body(layout.replicas),
+        names.audit: audit_index_body(layout.replicas),
+    }
+
+
 def ensure_records_index(client: OpenSearch, names: IndexNames, body: dict[str, Any] | None = None) -> str:
     """The concrete records index behind the alias, created (v1) if there is none.
 
     Raises SchemaOutdated when the existing index was built from other analysis or mappings."""
-    return ensure_versioned_index(client, names.records, body or records_index_body())
+    return ensure_versioned_index(client, names.records, body or records_body(names))
+
+
+def stamped(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with its schema fingerprint in `mappings._meta.rcu_schema` (bodies from
+    analyzers.index_settings carry one already; plain bodies get one from their mappings)."""
+    mappings = body.get("mappings", {})
+    if "rcu_schema" in mappings.get("_meta", {}):
+        return body
+    relevant = {"analysis": body.get("settings", {}).get("analysis"), "mappings": mappings}
+    fingerprint = hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+    return {**body, "mappings": {**mappings, "_meta": {**mappings.get("_meta", {}), "rcu_schema": fingerprint}}}
 
 
 def ensure_versioned_index(client: OpenSearch, alias: str, body: dict[str, Any]) -> str:
     """The concrete index behind `alias` (`<alias>-v<N>`), created as v1 when there is none."""
+    body = stamped(body)
     current = _current_index(client, alias)
     if current is None:
         current = f"{alias}-v1"
         client.indices.create(index=current, body={**body, "aliases": {alias: {"is_write_index": True}}})
         log.info("index_created index=%s alias=%s", current, alias)
         return current
-    expected = body["mappings"]["_meta"]["rcu_schema"]
-    if _fingerprint(client, current) != expected:
+    found = _fingerprint(client, current)
+    # An index of the alias's own name from an older rcu has no fingerprint: used as it is until `rcu reindex`.
+    if found != body["mappings"]["_meta"]["rcu_schema"] and not (current == alias and found is None):
         raise SchemaOutdated(f"{current} was built from another schema than this rcu's; run `rcu reindex`.")
     return current
 
 
 def reindex_records(client: OpenSearch, names: IndexNames, body: dict[str, Any] | None = None) -> tuple[str | None, str]:
     """Move the records to a new index version with the current schema; returns (old, new)."""
-    body = body or records_index_body()
-    old = _current_index(client, names.records)
+    return reindex_index(client, names.records, body or records_body(names))
+
+
+def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any]) -> tuple[str | None, str]:
+    """Move the documents behind `alias` to a new index version built from `body`; returns (old, new)."""
+    body = stamped(body)
+    old = _current_index(client, alias)
     if old is None:
-        return None, ensure_records_index(client, names, body)
-    new = names.records_version(_version_of(old) + 1)
+        return None, ensure_versioned_index(client, alias, body)
+    new = f"{alias}-v{_version_of(old) + 1}"
     client.indices.create(index=new, body=body)
+    if old == alias:
+        return old, _move_behind_alias(client, alias, new)
 
     def copy() -> dict[str, Any]:
         return client.reindex(
@@ -123,8 +182,8 @@ def reindex_records(client: OpenSearch, names: IndexNames, body: dict[str, Any] 
     client.indices.update_aliases(
         body={
             "actions": [
-                {"remove": {"index": old, "alias": names.records}},
-                {"add": {"index": new, "alias": names.records, "is_write_index": True}},
+                {"remove": {"index": old, "alias": alias}},
+                {"add": {"index": new, "alias": alias, "is_write_index": True}},
             ]
         }
     )
@@ -133,3 +192,20 @@ def reindex_records(client: OpenSearch, names: IndexNames, body: dict[str, Any] 
     client.indices.delete(index=old)
     log.info("reindexed old=%s new=%s", old, new)
     return old, new
+
+
+def _move_behind_alias(client: OpenSearch, name: str, new: str) -> str:
+    """An index named like its alias (older rcu) moves to `new`: writes to it are blocked while it is
+    copied, then one atomic call deletes it and points the alias of the same name at `new`."""
+    client.indices.put_settings(index=name, body={"index": {"blocks.write": True}})
+    client.reindex(
+        body={"source": {"index": name}, "dest": {"index": new, "version_type": "external"}},
+        wait_for_completion=True,
+        refresh=True,
+        request_timeout=3600,
+    )
+    client.indices.update_aliases(
+        body={"actions": [{"add": {"index": new, "alias": name, "is_write_index": True}}, {"remove_index": {"index": name}}]}
+    )
+    log.info("reindexed old=%s new=%s", name, new)
+    return new

@@ -15,9 +15,8 @@ from analyzers.names import name_tokens
 from search.access import ACCESS_KIND, CUSTOMER_PATHS, FieldAccess, apply_masks
 from search.highlights import highlight_customer
 from search.indices import IndexNames
+from search.name_query import name_query
 from search.query_parser import ParsedQuery
-from search.records import name_query
-from search.resolve.store import redirect_query
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ def customer_name_query(names: str, towns: bool = False) -> dict[str, Any]:
     ("Pasca-lRuiz") from WORD_PREFIX_MIN_LENGTH letters: a one-letter prefix matches a tenth of the
     customers, and walking it twice cost the node more than the rest of this clause
     (bench/RESULTS.md, 2026-11-27)."""
-    query = name_query(names, "full_name", filters=[])
+    query = name_query(names, "full_name")
     words = name_tokens(names)
     if len(words) == 1:
         # One word: found whole or by its prefix already, and never the town alone.
@@ -238,14 +237,14 @@ class LookupResult:
 
 
 async def search_customers(
-    client: AsyncOpenSearch, names: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10, shop: str | None = None
+    client: AsyncOpenSearch, indices: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10, shop: str | None = None
 ) -> LookupResult:
     """Golden customers matching what the counter typed (parse_query), best first, and the parts
     of the query the caller's role could not use."""
     plan = plan_lookup(parsed, access, shop)
     if plan.query is None:
         return LookupResult([], plan.ignored)
-    response = await client.search(index=names.customers, body=search_body(plan.query, access, limit))
+    response = await client.search(index=indices.customers, body=search_body(plan.query, access, limit))
     # Only what the role searches is highlighted: a verified value never says it matched.
     typed = {kind: value for kind, value in parsed.exact_values().items() if access.can_search(kind)}
     hits = [
@@ -267,10 +266,10 @@ def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[
     return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
 
 
-async def customer_by_card(client: AsyncOpenSearch, names: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
+async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
     """The golden customer holding a loyalty card (already normalized), or None."""
     body = {"query": {"term": {"loyalty_cards.card": card}}, "size": 1, "_source": {"includes": access.customer_source()}}
-    hits = (await client.search(index=names.customers, body=body))["hits"]["hits"]
+    hits = (await client.search(index=indices.customers, body=body))["hits"]["hits"]
     return apply_masks(hits[0]["_source"], access.masks) if hits else None
 
 
@@ -281,24 +280,24 @@ class Customer360:
     household: list[dict[str, Any]]
 
 
-async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
+async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
     """A golden customer with its source records and the other customers of its household."""
     response = await client.get(
-        index=names.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
+        index=indices.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
     )
     if not response.get("found"):
         return None
     customer = response["_source"]
     household_key = customer.pop("household_key", None)
     records_response = await client.mget(
-        index=names.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source())
+        index=indices.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source())
     )
     records = [apply_masks(doc["_source"], access.masks) for doc in records_response["docs"] if doc.get("found")]
     records.sort(key=lambda r: r.get("updated_at") or "", reverse=True)
     household: list[dict[str, Any]] = []
     if household_key:
         others = await client.search(
-            index=names.customers,
+            index=indices.customers,
             body={
                 "query": {
                     "bool": {"filter": [{"term": {"household_key": household_key}}], "must_not": [{"ids": {"values": [customer_id]}}]}
@@ -309,14 +308,3 @@ async def customer_360(client: AsyncOpenSearch, names: IndexNames, customer_id: 
         )
         household = [apply_masks(hit["_source"], access.masks) for hit in others["hits"]["hits"]]
     return Customer360(apply_masks(customer, access.masks), records, household)
-
-
-async def surviving_customer_id(client: AsyncOpenSearch, names: IndexNames, customer_id: str, max_hops: int = 10) -> str | None:
-    """Where a merged-away customer id lives now, following merge chains, or None."""
-    current = customer_id
-    for _ in range(max_hops):
-        hits = (await client.search(index=names.redirects, body=redirect_query(current), ignore_unavailable=True))["hits"]["hits"]
-        if not hits:
-            break
-        current = hits[0]["_source"]["new_id"]
-    return current if current != customer_id else None

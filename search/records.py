@@ -1,4 +1,5 @@
-"""Finding source records by name: the views of a name in the index, combined in one query."""
+"""Source records in the records index: which are live (a source's delete leaves a tombstone),
+and finding them by name."""
 
 from __future__ import annotations
 
@@ -6,29 +7,18 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-LIVE = {"term": {"deleted": False}}
+from search.name_query import name_query
+
+# The filter clause keeping live records: tombstones stay in the index, out of every search.
+LIVE_RECORD = {"term": {"deleted": False}}
 
 
-def name_query(text: str, field: str = "full_name", filters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Exact folded words first, then prefixes (type-ahead), the name without spaces or apostrophes,
-    the French phonetic key, and one-typo fuzziness last. Every word of `text` must match somewhere.
-    `filters` default to live records only."""
-    return {
-        "bool": {
-            "should": [
-                {"match": {field: {"query": text, "operator": "and", "boost": 4}}},
-                {"match": {f"{field}.prefix": {"query": text, "operator": "and", "boost": 2}}},
-                {"match": {f"{field}.compact": {"query": text, "boost": 3}}},
-                {"match": {f"{field}.phonetic": {"query": text, "operator": "and", "boost": 1.5}}},
-                {"match": {field: {"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}}},
-            ],
-            "minimum_should_match": 1,
-            "filter": [LIVE] if filters is None else filters,
-        }
-    }
+def is_live(record: dict[str, Any]) -> bool:
+    """LIVE_RECORD, for a record document already fetched."""
+    return not record.get("deleted")
 
 
 def find_records_by_name(client: OpenSearch, index: str, text: str, size: int = 10) -> list[dict[str, Any]]:
     """Live records whose names match `text`, best first, as their `_source`."""
-    response = client.search(index=index, body={"query": name_query(text), "size": size})
+    response = client.search(index=index, body={"query": name_query(text, filters=[LIVE_RECORD]), "size": size})
     return [hit["_source"] for hit in response["hits"]["hits"]]

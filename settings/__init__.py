@@ -18,12 +18,17 @@ class Settings(BaseSettings):
     opensearch_url: str = Field(
         default="http://127.0.0.1:9200",
         validation_alias=AliasChoices("OPENSEARCH_URL", "RCU_OPENSEARCH_URL"),
-        description="The cluster rcu talks to; the managed local node listens here when it is local.",
+        description=(
+            "The cluster rcu talks to: one URL, or several separated by commas (the nodes of a cluster, so a node "
+            "that goes is not the client's only way in); the managed local node listens on the first one's port."
+        ),
     )
     opensearch_user: str | None = None
     opensearch_password: SecretStr | None = None
     opensearch_verify_certs: bool = True
-    opensearch_ca_certs: Path | None = None
+    opensearch_ca_certs: Path | None = Field(default=None, description="CA bundle that signed the cluster's HTTP certificates.")
+    opensearch_client_cert: Path | None = Field(default=None, description="Client certificate (PEM) for clusters that ask for one.")
+    opensearch_client_key: Path | None = Field(default=None, description="The client certificate's private key (PEM).")
     opensearch_timeout_s: float = 30.0
     api_opensearch_connections: int = Field(
         default=32,
@@ -38,6 +43,15 @@ class Settings(BaseSettings):
     )
     node_heap: str = Field(default="2g", description="JVM heap of the managed node (-Xms and -Xmx).")
     node_start_timeout_s: float = 180.0
+    test_cluster_port: int = Field(
+        default=9221,
+        description="First HTTP port of the three-node cluster the cluster tests start (tests/provisioning/test_cluster.py).",
+    )
+    snapshot_path: Path | None = Field(
+        default=None,
+        description="Folder of the filesystem snapshot repository (`path.repo` of every managed node); RCU_HOME/snapshots when unset.",
+    )
+    snapshot_repository: str = Field(default="rcu-backups", description="Name of the snapshot repository `rcu snapshot` registers.")
     node_system_user: str = Field(
         default="rcu-opensearch",
         description="OpenSearch refuses to run as root; when rcu runs as root it starts the node as this user.",
@@ -50,8 +64,26 @@ class Settings(BaseSettings):
 
     index_prefix: str = Field(default="rcu", description="Every index and alias rcu owns starts with this.")
     resolution_config: Path | None = Field(default=None, description="TOML file overriding resolution defaults (search/resolve/config.py).")
-    records_shards: int = Field(
-        default=2, ge=1, description="Primary shards of the records index (2 uses both cores of a small node when indexing)."
+    records_shards: int | None = Field(
+        default=None,
+        ge=1,
+        description="Primary shards of the records index; sized from RCU_EXPECTED_RECORDS when unset (search/sizing.py).",
+    )
+    customers_shards: int | None = Field(
+        default=None, ge=1, description="Primary shards of the customers index; sized from RCU_EXPECTED_RECORDS when unset."
+    )
+    index_replicas: int = Field(
+        default=0,
+        ge=0,
+        description="Replicas of every index rcu creates: 0 on one node, 1 on a cluster so that losing a node loses no data.",
+    )
+    expected_records: int = Field(
+        default=0, ge=0, description="Source records this deployment expects to hold; sizes primary shards (search/sizing.py)."
+    )
+    shard_target_gb: float = Field(
+        default=20.0,
+        gt=0,
+        description="Largest primary shard wanted when sizing from RCU_EXPECTED_RECORDS (OpenSearch advises 10–50 GB).",
     )
     ingest_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests in flight during an ingest.")
 
@@ -69,15 +101,26 @@ class Settings(BaseSettings):
         return tuple(home for home in (self.opensearch_java_home, self.system_java_home) if home)
 
     @property
+    def snapshot_location(self) -> Path:
+        """The snapshot repository's folder, absolute."""
+        return (self.snapshot_path or self.home / "snapshots").resolve()
+
+    @property
+    def opensearch_urls(self) -> list[str]:
+        """Every URL of OPENSEARCH_URL, in order."""
+        return [url.strip() for url in self.opensearch_url.split(",") if url.strip()]
+
+    @property
     def opensearch_port(self) -> int:
-        parts = urlsplit(self.opensearch_url)
+        """The first URL's port: where the managed node, or a managed cluster's first node, listens."""
+        parts = urlsplit(self.opensearch_urls[0])
         if parts.port:
             return parts.port
         return 443 if parts.scheme == "https" else 9200
 
     @property
     def opensearch_host(self) -> str:
-        return urlsplit(self.opensearch_url).hostname or "127.0.0.1"
+        return urlsplit(self.opensearch_urls[0]).hostname or "127.0.0.1"
 
 
 @lru_cache(maxsize=1)

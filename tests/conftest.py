@@ -32,6 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("tests")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests needing the node are marked `opensearch` from the fixture that provides it, so
+    `pytest -m "not opensearch"` (make test-unit) runs the pure ones without a node."""
+    for item in items:
+        if "opensearch_settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.opensearch)
+
+
 def _docker_engine_answers() -> bool:
     if not shutil.which("docker"):
         return False

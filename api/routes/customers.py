@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import Customer360Response, ErrorResponse, TimelineEvent, display_name
 from search.audit import AuditEntry
-from search.lookup import customer_360, surviving_customer_id
+from search.lookup import customer_360
+from search.redirects import redirect_target_async
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
@@ -41,7 +42,7 @@ async def customer(
     """Golden record with provenance per field, every source record, the timeline and the household."""
     view = await customer_360(client, names, customer_id, caller.access)
     if view is None:
-        survivor = await surviving_customer_id(client, names, customer_id)
+        survivor = await redirect_target_async(client, names, customer_id)
         if survivor:
             return RedirectResponse(url=f"/v1/customers/{survivor}", status_code=308)
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")

@@ -34,7 +34,7 @@ async def me(caller: Annotated[Caller, Depends(current_caller)]) -> Me:
         description=role.description,
         endpoints=list(role.endpoints),
         read=list(role.read),
-        masked=dict(role.masks),
+        masked={field: mask for field, mask in role.masks.items()},
         verify=list(role.verify),
         shop=caller.shop,
     )

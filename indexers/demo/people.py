@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 from unidecode import unidecode
@@ -57,7 +58,7 @@ class NamePools:
     domains: tuple[str, ...]
 
 
-def _provider(kind: str, locale: str) -> type:
+def _provider(kind: str, locale: str) -> Any:
     return importlib.import_module(f"faker.providers.{kind}.{locale}").Provider
 
 
@@ -74,8 +75,8 @@ def _latin_names(names: list[str]) -> list[str]:
 def name_pools() -> NamePools:
     from faker import Faker
 
-    french = {"family": [], "male": [], "female": []}
-    others = {"family": [], "male": [], "female": []}
+    french: dict[str, list[str]] = {"family": [], "male": [], "female": []}
+    others: dict[str, list[str]] = {"family": [], "male": [], "female": []}
     for locales, pool in ((FRENCH_LOCALES, french), (OTHER_LOCALES, others)):
         for locale in locales:
             provider = _provider("person", locale)

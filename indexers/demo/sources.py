@@ -8,6 +8,7 @@ Written to OUT: one `<source>.jsonl` per JSON source, `legacy.csv` (Latin-1, `;`
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import random
 from collections.abc import Iterator
@@ -124,7 +125,7 @@ class RecordRenderer:
         if rng.random() < profile.swapped:
             given, family = family, given
         old = person.previous_address is not None and rng.random() < profile.old_address
-        address = person.previous_address if old else person.address
+        address = person.previous_address if old and person.previous_address else person.address
         record: dict[str, Any] = {
             "source": source,
             "source_id": self.next_id(source),
@@ -201,7 +202,7 @@ def write_demo_data(out: Path, persons: int, seed: int = 42, now: datetime | Non
         legacy.writerow(LEGACY_COLUMNS.keys())
         truth.write("source\tsource_id\tperson_id\n")
         persons_file.write("person_id\thousehold_id\thomonym_of\tgiven_name\tfamily_name\tbirth_date\n")
-        try:
+        with contextlib.ExitStack() as jsonl_files:
             for person in people:
                 persons_file.write(
                     f"{person.person_id}\t{person.household_id or ''}\t{person.homonym_of or ''}\t{person.given_name}\t{person.family_name}\t{person.birth_date.isoformat()}\n"
@@ -213,11 +214,8 @@ def write_demo_data(out: Path, persons: int, seed: int = 42, now: datetime | Non
                         legacy.writerow(_legacy_row(record))
                         continue
                     if source not in streams:
-                        streams[source] = open(out / f"{source}.jsonl", "wb")
+                        streams[source] = jsonl_files.enter_context(open(out / f"{source}.jsonl", "wb"))
                     streams[source].write(orjson.dumps(record) + b"\n")
-        finally:
-            for stream in streams.values():
-                stream.close()
     (out / "legacy.mapping.toml").write_text(
         'source = "legacy"\ndelimiter = ";"\nencoding = "latin-1"\ndate_format = "%d/%m/%Y"\n\n[columns]\n'
         + "".join(f'{column} = "{field}"\n' for column, field in LEGACY_COLUMNS.items())

@@ -71,7 +71,7 @@ def _address_keys(record: RecordFeatures) -> list[str]:
 def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
     """Configured identifiers one keystroke apart meet: each with one character left out (a
     deletion neighbourhood covers a changed, dropped, added or swapped character)."""
-    keys = []
+    keys: list[str] = []
     for name, value in record.identifiers.items():
         if len(value) > 4:
             keys.extend(dict.fromkeys(f"it:{name}:{value[:k]}{value[k + 1 :]}" for k in range(len(value))))

@@ -70,8 +70,9 @@ def cluster(
                 key = (x, y) if x < y else (y, x)
                 if key not in conflict_cache:
                     conflict_cache[key] = clearly_different_people(records[x], records[y], never_merge)
-                if conflict_cache[key]:
-                    reasons.append(conflict_cache[key])
+                reason = conflict_cache[key]
+                if reason:
+                    reasons.append(reason)
                 elif key in linked:
                     support += 1
         if reasons and support < 2 * len(reasons):

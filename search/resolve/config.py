@@ -79,7 +79,7 @@ class ResolutionConfig(BaseModel):
     )
     weight_overrides: dict[str, dict[str, LevelOverride]] = Field(default_factory=dict)
     never_merge: list[Literal["different_birth_dates", "different_sex", "different_given_names"]] = Field(
-        default_factory=lambda: ["different_birth_dates", "different_sex", "different_given_names"],
+        default=["different_birth_dates", "different_sex", "different_given_names"],  # copied for each config
         description=(
             "Evidence that two records are different people whatever else they share: homonyms, Monsieur and Madame, "
             "household members (twins included). Remove a rule only for data known to hold no such people."

@@ -46,7 +46,7 @@ def assign_ids(clusters: list[list[str]], previous: dict[str, str], taken: set[s
                 owner[old_id] = index
     ids: list[str] = []
     events: list[Redirect] = []
-    for index, members in enumerate(clusters):
+    for index in range(len(clusters)):
         mine = sorted((old for old in votes[index] if owner[old] == index), key=lambda old: (-votes[index][old], old))
         if mine:
             ids.append(mine[0])

@@ -10,11 +10,12 @@ single-threaded process: a process with threads (the API server) computes every 
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 Part = TypeVar("Part")
 
@@ -33,13 +34,13 @@ def in_parts(compute: Callable[[int, int], Part], total: int, workers: int, min_
     if count == 1 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [compute(0, total)]
     edges = [total * k // count for k in range(count + 1)]
-    bounds = list(zip(edges[:-1], edges[1:], strict=True))
+    bounds = list(itertools.pairwise(edges))
     _compute = compute
     try:
         with multiprocessing.get_context("fork").Pool(count - 1) as pool:
             others = pool.starmap_async(_compute_part, bounds[1:], chunksize=1)
             first = compute(*bounds[0])
-            return [first, *others.get()]
+            return [first, *cast(list[Part], others.get())]
     finally:
         _compute = None
 

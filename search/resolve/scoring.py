@@ -47,7 +47,9 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
     bits = np.zeros(len(pairs))
     for column, name in enumerate(model.names):
         feature = model.tf_features.get(name)
-        rows = np.nonzero(vectors[:, column] == 0)[0] if feature else ()
+        if not feature:
+            continue
+        rows = np.nonzero(vectors[:, column] == 0)[0]
         if not len(rows):
             continue
         # Records numbered by their value: a pair agrees on the value when its numbers agree (a

@@ -50,7 +50,7 @@ def test_call_center_sees_full_phone_and_email(as_role: RoleClient) -> None:
 
 
 def test_marketing_sees_no_direct_identifier_anywhere(as_role: RoleClient) -> None:
-    found, view = _jean(as_role, "marketing")
+    _found, view = _jean(as_role, "marketing")
     assert "Dupont" not in view and "DUPONT" not in view and "Jean" not in view
     assert not any(phone in view for phone in PHONE) and EMAIL not in view and STREET not in view and "2905555555555" not in view
     assert '"postcode":"33000"' in view.replace(" ", "")

@@ -40,3 +40,61 @@ def test_an_index_built_from_another_schema_is_refused_until_reindexed(opensearc
         ensure_records_index(opensearch, names)
     reindex_records(opensearch, names)
     assert ensure_records_index(opensearch, names) == names.records_version(2)
+
+
+def _concrete_indices_of(opensearch: OpenSearch, names: IndexNames) -> dict[str, str]:
+    """alias or bare name → concrete index, for every index under the test's prefix."""
+    found = {}
+    for index, entry in opensearch.indices.get_alias(index=f"{names.prefix}-*").items():
+        aliases = list(entry["aliases"])
+        found[aliases[0] if aliases else index] = index
+    return found
+
+
+def test_every_index_rcu_creates_is_reached_through_an_alias(opensearch: OpenSearch, names: IndexNames) -> None:
+    import asyncio
+
+    from search.audit import ensure_audit_index
+    from search.client import async_client
+    from search.resolve.store import ensure_resolution_indices
+    from settings import get_settings
+
+    ensure_records_index(opensearch, names)
+    ensure_resolution_indices(opensearch, names)
+
+    async def audit() -> None:
+        client = async_client(get_settings())
+        try:
+            await ensure_audit_index(client, names)
+        finally:
+            await client.close()
+
+    asyncio.run(audit())
+    indices = _concrete_indices_of(opensearch, names)
+    expected = {names.records, names.customers, names.redirects, names.record_customers, names.resolution_state, names.audit}
+    assert set(indices) == expected
+    assert all(index == f"{alias}-v1" for alias, index in indices.items())
+
+
+def test_reindex_moves_an_index_of_an_older_rcu_behind_its_alias_keeping_its_documents(opensearch: OpenSearch, names: IndexNames) -> None:
+    from search.indices import index_bodies, reindex_index
+
+    body = index_bodies(names)[names.record_customers]
+    # An older rcu created record links as a plain index of the alias's name, without a fingerprint.
+    opensearch.indices.create(index=names.record_customers, body={"settings": body["settings"], "mappings": body["mappings"]})
+    opensearch.index(index=names.record_customers, id="crm:1", body={"customer_id": "C1"}, refresh=True)
+    old, new = reindex_index(opensearch, names.record_customers, body)
+    assert (old, new) == (names.record_customers, f"{names.record_customers}-v1")
+    assert list(opensearch.indices.get_alias(name=names.record_customers)) == [new]
+    assert opensearch.get(index=names.record_customers, id="crm:1")["_source"] == {"customer_id": "C1"}
+    opensearch.index(index=names.record_customers, id="crm:2", body={"customer_id": "C2"}, refresh=True)
+    assert opensearch.count(index=names.record_customers)["count"] == 2
+
+
+def test_reindex_keeps_the_configured_shards_and_replicas(opensearch: OpenSearch, names: IndexNames) -> None:
+    from search.sizing import IndexLayout
+
+    laid_out = IndexNames(names.prefix, IndexLayout(records_shards=3, replicas=0))
+    ensure_records_index(opensearch, laid_out)
+    _, new = reindex_records(opensearch, laid_out)
+    assert opensearch.indices.get_settings(index=new)[new]["settings"]["index"]["number_of_shards"] == "3"

@@ -14,6 +14,7 @@ from opensearchpy import OpenSearch
 
 from indexers.demo.sources import write_demo_data
 from search.indices import IndexNames
+from search.redirects import redirect_target
 from search.resolve.blocking import blocking_keys
 from search.resolve.candidates import candidate_pairs
 from search.resolve.config import ResolutionConfig
@@ -27,7 +28,6 @@ from search.resolve.store import (
     customers_of,
     get_records,
     load_model,
-    redirect_target,
     scan_customers,
     scan_live_records,
 )

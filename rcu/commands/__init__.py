@@ -1,0 +1,1 @@
+"""The rcu commands by topic; rcu.cli puts them together under one name each."""

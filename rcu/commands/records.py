@@ -1,0 +1,87 @@
+"""Getting source records in: `rcu ingest`, and `rcu reindex` when an index's schema, shards or replicas changed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from indexers.ingest import Ingestion
+from indexers.readers import SourceFiles
+from indexers.report import IngestSummary, RejectsReport
+from rcu.commands.resolution import resolution_config
+from rcu.errors import EXIT_REJECTED
+from search.client import bulk_client, sync_client
+from search.indices import IndexNames, index_bodies, reindex_index
+from settings import get_settings
+
+
+def _ingest_with_progress(ingestion: Ingestion, files: SourceFiles) -> IngestSummary:
+    if not sys.stderr.isatty():
+        return ingestion.run(files)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} records"),
+        TextColumn("[cyan]{task.fields[rate]:,.0f} records/s"),
+        TextColumn("{task.fields[rejected]} rejected"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingest", total=None, rate=0.0, rejected=0)
+
+        def tick(summary: IngestSummary) -> None:
+            if summary.read % 500 == 0:
+                elapsed = progress.tasks[0].elapsed or 1e-9
+                progress.update(task, completed=summary.read, rate=summary.read / elapsed, rejected=summary.rejected)
+
+        return ingestion.run(files, on_record=tick)
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
+    mapping: Annotated[Path | None, typer.Option(help="CSV mapping for every CSV file (default: FILE.mapping.toml beside each).")] = None,
+    rejects: Annotated[Path, typer.Option(help="Where rejected records and field warnings are written (JSON Lines).")] = Path(
+        "rejects.jsonl"
+    ),
+) -> None:
+    """Validate, normalize and index source records. Exit code 1 when any record was rejected."""
+    settings = get_settings()
+    files = SourceFiles.discover(paths, mapping)
+    if files.skipped:
+        typer.echo(f"skipped, not source files: {', '.join(str(p) for p in files.skipped)}")
+    client = bulk_client(settings)
+    try:
+        with RejectsReport(rejects) as report:
+            summary = _ingest_with_progress(
+                Ingestion(
+                    client,
+                    IndexNames.for_settings(settings),
+                    report,
+                    threads=settings.ingest_threads,
+                    extra_identifiers=tuple(resolution_config().extra_identifiers),
+                ),
+                files,
+            )
+    finally:
+        client.close()
+    typer.echo(summary.line())
+    if summary.rejected or summary.warnings:
+        typer.echo(f"rejected records and field warnings: {rejects}")
+    if summary.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def reindex() -> None:
+    """Rebuild every index of rcu with this rcu's analysis, mappings, shards and replicas, each behind the same alias."""
+    settings = get_settings()
+    client = sync_client(settings)
+    try:
+        for alias, body in index_bodies(IndexNames.for_settings(settings)).items():
+            old, new = reindex_index(client, alias, body)
+            typer.echo(f"{alias} now in {new}" + (f" (was {old})" if old else ""))
+    finally:
+        client.close()

@@ -1,0 +1,96 @@
+"""Golden customers: `rcu resolve`, `rcu explain` a pair of records, `rcu xref` the whole cross-reference."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rcu.errors import UsageError
+from search.client import bulk_client, sync_client
+from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.errors import ModelMissing
+from settings import get_settings
+
+
+def resolution_config() -> ResolutionConfig:
+    return ResolutionConfig.load(get_settings().resolution_config)
+
+
+def resolve(
+    full: Annotated[bool, typer.Option("--full", help="Resolve every record and retrain the model (the first run always does).")] = False,
+) -> None:
+    """Group records into golden customers: incrementally (records ingested since the last run), or all."""
+    from search.resolve.pipeline import resolve_all, resolve_since_last_run
+
+    settings = get_settings()
+    client = bulk_client(settings)
+    names = IndexNames.for_settings(settings)
+    try:
+        report = resolve_all(client, names, resolution_config()) if full else resolve_since_last_run(client, names, resolution_config())
+    finally:
+        client.close()
+    typer.echo(report.line())
+    for key, size in sorted(report.frequent_keys.items(), key=lambda item: -item[1])[:10]:
+        typer.echo(f"too common to link on: {key} ({size} records)")
+    for rule, reason in report.relaxed_rules.items():
+        typer.echo(f"never-merge rule left to the weights for this data: {rule} — {reason}")
+
+
+def explain(
+    first: Annotated[str, typer.Argument(help="A record id, source:source_id.")],
+    second: Annotated[str, typer.Argument(help="Another record id.")],
+) -> None:
+    """Why two records are, or are not, the same customer: field by field."""
+    from search.resolve.explain import explain_pair
+    from search.resolve.features import features_from_document
+    from search.resolve.store import get_records, load_model
+
+    settings = get_settings()
+    config = resolution_config()
+    client = sync_client(settings)
+    names = IndexNames.for_settings(settings)
+    try:
+        documents = {d["record_id"]: d for d in get_records(client, names, [first, second])}
+        model = load_model(client, names)
+    finally:
+        client.close()
+    missing = [r for r in (first, second) if r not in documents]
+    if missing:
+        raise UsageError(f"no live record {', '.join(missing)}")
+    if model is None:
+        raise ModelMissing("no match model yet: run `rcu resolve --full` first")
+    extra = tuple(config.extra_identifiers)
+    result = explain_pair(features_from_document(documents[first], extra), features_from_document(documents[second], extra), model, config)
+    typer.echo(f"{first}  vs  {second}")
+    for evidence in result.fields:
+        typer.echo(f"  {evidence.field:<14} {evidence.level:<26} {evidence.weight_bits:+7.2f} bits")
+    typer.echo(f"  {'prior':<14} {'':<26} {result.prior_bits:+7.2f} bits")
+    typer.echo(f"match weight {result.match_weight_bits:+.2f} bits, probability {result.probability:.4f} (threshold {result.threshold})")
+    if result.different_people:
+        typer.echo(f"never linked: {result.different_people}")
+    typer.echo(f"decision: {result.decision}; deciding fields: {', '.join(result.deciding_fields) or 'none'}")
+
+
+def xref(out: Annotated[Path, typer.Option(help="CSV file to write: source,source_id,customer_id.")] = Path("xref.csv")) -> None:
+    """Write the cross-reference of every resolved record to its customer."""
+    from search.resolve.store import scan_customers
+
+    settings = get_settings()
+    client = sync_client(settings)
+    rows = 0
+    try:
+        with out.open("w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["source", "source_id", "customer_id"])
+            for customer in scan_customers(client, IndexNames.for_settings(settings)):
+                for record_id in customer["records"]:
+                    source, _, source_id = record_id.partition(":")
+                    writer.writerow([source, source_id, customer["customer_id"]])
+                    rows += 1
+    finally:
+        client.close()
+    typer.echo(f"{rows} records → {out}")

@@ -1,0 +1,82 @@
+"""Every failure of a command turned into an exit code and a one-line message, in one place:
+the packages raise their own exceptions, no command catches them.
+
+Exit codes (README, "The ingestion contract"): 1 some records rejected, 2 usage error, 3 the
+managed node could not be set up, 4 OpenSearch unreachable or failing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import OpenSearchException
+from typer.core import TyperGroup
+
+from indexers.readers import ReaderError
+from provisioning.errors import NodeSetupError
+from search.indices import SchemaOutdated
+from search.resolve.errors import ModelMissing
+from search.snapshots import SnapshotError
+from settings import get_settings
+
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_SETUP_FAILED = 3
+EXIT_NODE_DOWN = 4
+
+
+class UsageError(Exception):
+    """What the command was asked cannot be done (an unknown record, a missing file)."""
+
+
+def _unreachable(error: Exception) -> str:
+    return (
+        f"OpenSearch at {get_settings().opensearch_url} does not answer ({type(error).__name__}): start it "
+        "(`rcu opensearch start`) or point OPENSEARCH_URL at a running cluster, then run the same command again."
+    )
+
+
+def _failed(error: Exception) -> str:
+    return f"OpenSearch at {get_settings().opensearch_url} failed and retries did not help: {error}"
+
+
+@dataclass(frozen=True)
+class ExitRule:
+    error: type[Exception]
+    code: int
+    message: Callable[[Exception], str] = str
+
+
+# First match wins: the specific before the general.
+EXIT_RULES = (
+    ExitRule(UsageError, EXIT_USAGE),
+    ExitRule(ReaderError, EXIT_USAGE),
+    ExitRule(SchemaOutdated, EXIT_USAGE),
+    ExitRule(ModelMissing, EXIT_USAGE),
+    ExitRule(SnapshotError, EXIT_USAGE),
+    ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
+    ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one
+    ExitRule(OpenSearchException, EXIT_NODE_DOWN, _failed),
+)
+
+
+def exit_rule(error: Exception) -> ExitRule | None:
+    return next((rule for rule in EXIT_RULES if isinstance(error, rule.error)), None)
+
+
+class ExitCodes(TyperGroup):
+    """The command group running every rcu command: a failure in EXIT_RULES leaves as its exit
+    code and message on stderr, never as a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's Context: its click is vendored in some versions, not in others
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            rule = exit_rule(error)
+            if rule is None:
+                raise
+            typer.echo(f"error: {rule.message(error)}", err=True)
+            raise typer.Exit(rule.code) from None
