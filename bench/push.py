@@ -14,8 +14,8 @@ import argparse
 import statistics
 import time
 
-from bench.harness import demo_data, ensure_node, machine
 from bench.datasets import demo_dataset
+from bench.harness import demo_data, ensure_node, machine
 from indexers.contract import SourceRecord
 from indexers.ingest import Ingestion
 from indexers.push import RecordPusher
