@@ -1,7 +1,9 @@
 """Look-up quality: `python -m bench.search_quality [--records 1000000] [--persons 500]`.
 
 Over the `rcu-bench-search` indices built by `bench.search` (the same data set, ingested and
-resolved), people of the data set's ground truth are looked up the ways the counter types them:
+resolved) — or, with `--data robustness`, over people drawn by the robustness benchmark's
+independent corruption model (bench.corruption), ingested and resolved into indices of their own —
+people of the data set's ground truth are looked up the ways the counter types them:
 full name, given name first, type-ahead prefixes, without accents, with one typo in the family
 name, a typo on a first letter, two letters swapped at the start, a phone as a source wrote it
 (and those libphonenumber does not accept), a family name and a town, a name and the full birth
@@ -17,11 +19,13 @@ namesake in first place when the person is in the top 10).
 from __future__ import annotations
 
 import argparse
+import json
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from analyzers.errors import InvalidValue
 from analyzers.names import fold_text
@@ -144,12 +148,48 @@ def demo_people(records: int) -> list[Person]:
     people = {
         row["person_id"]: Person(row["person_id"], row["given_name"], row["family_name"], row["birth_date"]) for row in demo_persons(folder)
     }
-    truth = demo_truth(folder)
+    payloads = (line.payload for line in SourceFiles.discover([folder]).lines() if line.payload)
+    return _with_records(people, payloads, demo_truth(folder))
+
+
+ROBUSTNESS_PREFIX = "rcu-bench-search-robustness"
+
+
+def robustness_people(count: int, seed: int) -> list[Person]:
+    """People drawn by the robustness benchmark's corruption model (bench.corruption, written apart
+    from the demo generator, baseline knobs), their records ingested and resolved into the
+    ROBUSTNESS_PREFIX indices once (kept between runs)."""
+    from bench.corruption.dataset import corpus
+    from bench.corruption.knobs import Knobs
+    from indexers.ingest import Ingestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.pipeline import resolve_all
+
+    made = corpus(Knobs(people=count), seed)
+    settings = ensure_node()
+    client = bulk_client(settings)
+    names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": f"{ROBUSTNESS_PREFIX}-{count}-{seed}"}))
+    if not (client.indices.exists(index=names.customers) and client.count(index=names.customers)["count"] > 0):
+        folder = settings.home / "bench-data" / f"robustness-{count}-seed-{seed}"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "records.jsonl", "w", encoding="utf-8") as stream:
+            stream.writelines(json.dumps(record.payload, ensure_ascii=False) + "\n" for record in made.records)
+        with RejectsReport(folder / "rejects.jsonl") as report:
+            print(Ingestion(client, names, report).run(SourceFiles.discover([folder / "records.jsonl"])).line())
+        print(resolve_all(client, names, ResolutionConfig()).line())
+    people = {p.person_id: Person(p.person_id, p.given, p.family, p.birth_date.isoformat()) for p in made.population.people}
+    return _with_records(people, (record.payload for record in made.records), made.truth)
+
+
+def _with_records(people: dict[str, Person], payloads: Iterable[dict[str, Any]], truth: dict[str, str]) -> list[Person]:
+    """`people` with their records' ids, phones, latest town and shops, and their namesakes
+    counted; only those holding records."""
     latest_address: dict[str, str] = {}
-    for line in SourceFiles.discover([folder]).lines():
-        payload = line.payload
-        if not payload:
-            continue
+    for payload in payloads:
         record_id = f"{payload.get('source')}:{payload.get('source_id')}"
         person = people.get(truth.get(record_id, ""))
         if person is None:
@@ -200,31 +240,38 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--persons", type=int, default=500, help="People sampled per kind of query.")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--kinds", default="", help="Only the kinds of query whose names contain one of these comma-separated words.")
+    parser.add_argument(
+        "--data",
+        choices=("demo", "robustness"),
+        default="demo",
+        help="demo: the demo generator's data set of --records, as bench.search builds it; robustness: --people drawn by "
+        "the robustness benchmark's corruption model (bench.corruption), in indices of their own.",
+    )
+    parser.add_argument("--people", type=int, default=20_000, help="People drawn by the corruption model (--data robustness).")
+    parser.add_argument("--kinds", default="", help="Only these kinds of query (comma-separated names).")
     args = parser.parse_args()
     wanted = [word for word in args.kinds.split(",") if word]
     print(machine())
     settings = ensure_node()
-    prepare(args.records, rebuild=False)
+    if args.data == "demo":
+        prepare(args.records, rebuild=False)
+        people, index = demo_people(args.records), f"{BENCH_PREFIX}-customers"
+    else:
+        people, index = robustness_people(args.people, args.seed), f"{ROBUSTNESS_PREFIX}-{args.people}-{args.seed}-customers"
     client = sync_client(settings)
     access = Policy.load(DEMO_POLICY).roles["counter"].field_access()
-    people = demo_people(args.records)
     print(f"{len(people)} people with records; up to {args.persons} per kind of query, the counter agent's request body")
     print(f"{'query':<40}{'@1':>8}{'first*':>8}{'@5':>8}{'@10':>8}{'sent':>6}   (* or first is a namesake and the person is in the top 10)")
     totals = {"all kinds": Recall(), "issue 17's kinds": Recall()}
     for kind, make in QUERIES.items():
-        if wanted and not any(word in kind for word in wanted):
+        if wanted and kind not in wanted:
             continue
         rng = random.Random(f"{args.seed}-{kind}")
         eligible = [(person, look_up) for person in people if (look_up := make(person, rng))]
         recall = Recall()
         for person, (text, shop) in rng.sample(eligible, min(args.persons, len(eligible))):
             query = customer_query(parse_query(text), access, **({"shop": shop} if shop else {}))
-            hits = (
-                []
-                if query is None
-                else client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(query, access, 10))["hits"]["hits"]
-            )
+            hits = [] if query is None else client.search(index=index, body=search_body(query, access, 10))["hits"]["hits"]
             ranks = [rank for rank, hit in enumerate(hits) if person.records & set(hit["_source"].get("records", []))]
             first = hits[0]["_source"] if hits else {}
             namesake = fold_text(f"{first.get('given_name', '')} {first.get('family_name', '')}") == fold_text(_names(person))
