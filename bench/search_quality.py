@@ -172,8 +172,8 @@ def robustness_people(count: int, seed: int) -> list[Person]:
     made = corpus(Knobs(people=count), seed)
     settings = ensure_node()
     client = bulk_client(settings)
-    names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": f"{ROBUSTNESS_PREFIX}-{count}-{seed}"}))
-    if not (client.indices.exists(index=names.customers) and client.count(index=names.customers)["count"] > 0):
+    if not client.indices.exists(index=f"{ROBUSTNESS_PREFIX}-{count}-{seed}-customers"):
+        names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": f"{ROBUSTNESS_PREFIX}-{count}-{seed}"}))
         folder = settings.home / "bench-data" / f"robustness-{count}-seed-{seed}"
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "records.jsonl", "w", encoding="utf-8") as stream:
@@ -248,13 +248,14 @@ def main() -> None:
         "the robustness benchmark's corruption model (bench.corruption), in indices of their own.",
     )
     parser.add_argument("--people", type=int, default=20_000, help="People drawn by the corruption model (--data robustness).")
-    parser.add_argument("--kinds", default="", help="Only these kinds of query (comma-separated names).")
+    parser.add_argument("--kinds", default="", help="Only these kinds of query (names separated by ';').")
     args = parser.parse_args()
-    wanted = [word for word in args.kinds.split(",") if word]
+    wanted = [kind for kind in args.kinds.split(";") if kind]
     print(machine())
     settings = ensure_node()
     if args.data == "demo":
-        prepare(args.records, rebuild=False)
+        if not sync_client(settings).indices.exists(index=f"{BENCH_PREFIX}-customers"):
+            prepare(args.records, rebuild=False)
         people, index = demo_people(args.records), f"{BENCH_PREFIX}-customers"
     else:
         people, index = robustness_people(args.people, args.seed), f"{ROBUSTNESS_PREFIX}-{args.people}-{args.seed}-customers"
