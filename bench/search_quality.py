@@ -36,7 +36,8 @@ from bench.harness import demo_data, ensure_node, machine
 from bench.search import BENCH_PREFIX, prepare
 from indexers.readers import SourceFiles
 from search.client import sync_client
-from search.lookup import customer_query, search_body
+from search.customer_query import customer_query
+from search.lookup import search_body
 from search.query_parser import parse_query
 
 
