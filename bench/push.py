@@ -3,8 +3,8 @@
 The demo data set of that size is ingested and resolved into the `rcu-bench-push` indices (rebuilt
 each run). Then new people's records are pushed one at a time as `POST /v1/records` does
 (indexers.push.RecordPusher: indexed, resolved in real time, the customer written), once per way of
-making the customer written visible: not waited for, `wait_for` the next refresh, or refreshed at
-once. Printed per way: p50 / p95 / max of a push, and how many pushed records a search of the
+making the record and the customer written visible to searches: not waited for, `wait_for` the
+next periodic refresh, or refreshed at once (what the API does). Printed per way: p50 / p95 / max of a push, and how many pushed records a search of the
 customers index found right after the push answered (read-your-writes).
 """
 
