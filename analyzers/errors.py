@@ -9,3 +9,13 @@ class InvalidValue(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class UnverifiedValue(InvalidValue):
+    """A value of the right shape that the reference rules do not confirm (a phone number in a range
+    libphonenumber does not know, an e-mail whose domain looks wrong). It is still the customer's
+    value: `canonical` is its normalized form, kept for matching and look-up, flagged unverified."""
+
+    def __init__(self, reason: str, canonical: str) -> None:
+        super().__init__(reason)
+        self.canonical = canonical

@@ -120,10 +120,12 @@ def records_mappings() -> dict[str, Any]:
             "raw": STORED_ONLY,
             # Every other field of the source (a call-center note, a segment …), kept as sent.
             "attributes": STORED_ONLY,
-            # Data-quality warnings: which field, the raw value, why it was left out of matching.
+            # Data-quality warnings: which field, the raw value, why it was left out of matching (or
+            # kept unverified: `unverified` names the fields whose canonical form is not confirmed).
             "quality": {
                 "properties": {
                     "fields": KEYWORD,
+                    "unverified": KEYWORD,
                     "warnings": STORED_ONLY,
                 }
             },

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from analyzers.errors import InvalidValue
+from analyzers.errors import InvalidValue, UnverifiedValue
 
 DEFAULT_REGION = "FR"
 _SEPARATORS = re.compile(r"[\s.\-()/]")
@@ -47,7 +47,9 @@ def _domestic_shape(text: str, region: str) -> str | None:
 
 
 def to_e164(raw: str, region: str | None = None) -> str:
-    """ "06 12 34 56 78" (region FR) → "+33612345678". Raises InvalidValue when it is not a valid number."""
+    """ "06 12 34 56 78" (region FR) → "+33612345678". Raises InvalidValue when it is not a phone
+    number, UnverifiedValue (with its canonical E.164-shaped form) when it is well-formed but not
+    valid for libphonenumber ("07 20 65 09 81": a range not yet allocated)."""
     region = (region or DEFAULT_REGION).upper()
     text = _SEPARATORS.sub("", raw)
     return _domestic_shape(text, region) or _compact_to_e164(text, region)
@@ -64,8 +66,48 @@ def _compact_to_e164(text: str, region: str) -> str:
     except phonenumbers.NumberParseException:
         raise InvalidValue(f"not a phone number: {text[:40]!r}") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidValue(f"not a valid phone number for region {region}")
+        raise _unverified(text, number, region)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Regions that share France's national numbering (06 93 written nationally is a Réunion mobile).
+FRENCH_PLAN_REGIONS = ("RE", "YT", "GP", "MQ", "GF", "PM", "BL", "MF")
+MIN_NATIONAL_DIGITS = 8  # shorter national numbers are extensions, codes or fragments, not a line
+
+
+def _unverified(text: str, number: phonenumbers.PhoneNumber, region: str) -> InvalidValue:
+    """Why a parsed number is not valid, carrying its canonical form when it is well-formed: the
+    region's length, at least MIN_NATIONAL_DIGITS digits, not one digit repeated."""
+    national = str(number.national_number)
+    well_formed = (
+        phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
+        and len(national) >= MIN_NATIONAL_DIGITS
+        and len(set(national)) > 1
+    )
+    if not well_formed:
+        return InvalidValue(f"not a valid phone number for region {region}")
+    if region == "FR" and not text.startswith(("+", "00")):
+        overseas = {_valid_in(text, other) for other in FRENCH_PLAN_REGIONS} - {None}
+        if len(overseas) == 1:
+            (read_as,) = overseas
+            if read_as is not None:  # the set holds no None; this says so to the type checker
+                return UnverifiedValue(f"not a valid phone number for region {region}, read as an overseas number (unverified)", read_as)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return UnverifiedValue(f"not a valid phone number for region {region} (well-formed, kept unverified)", e164)
+
+
+def _valid_in(text: str, region: str) -> str | None:
+    number = phonenumbers.parse(text, region)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_valid_number(number) else None
+
+
+def canonical_phone(raw: str, region: str | None = None) -> str:
+    """The E.164 form used for matching and look-up: valid, or well-formed and unverified. Raises
+    InvalidValue when the text is not a phone number at all."""
+    try:
+        return to_e164(raw, region)
+    except UnverifiedValue as unverified:
+        return unverified.canonical
 
 
 _FRENCH_E164 = re.compile(r"\+33([1-79])(\d{2})(\d{2})(\d{2})(\d{2})")

@@ -27,7 +27,10 @@ from indexers.readers import SourceFiles, SourceLine
 from indexers.report import IngestSummary, RejectsReport
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.blocking import blocking_keys
+from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_from_document
+from search.resolve.store import identifiers_in_use
+from settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +73,14 @@ def _outcome(result: dict[str, Any], in_flight: _InFlight) -> tuple[str, str | N
     return "rejected", f"OpenSearch refused the record ({status} {kind}): {reason}"
 
 
-def prepare_record(record: SourceRecord, options: NormalizeOptions, extra_identifiers: tuple[str, ...] = ()) -> NormalizedRecord:
-    """Normalized, with the blocking keys resolution will look its candidates up by."""
+def prepare_record(record: SourceRecord, options: NormalizeOptions, identifiers: tuple[str, ...] = ()) -> NormalizedRecord:
+    """Normalized, with the blocking keys resolution will look its candidates up by (`identifiers`:
+    the attributes in use as identifiers, search.resolve.store.identifiers_in_use)."""
     normalized = normalize_record(record, options)
     if isinstance(normalized.document.get("updated_at"), datetime):
         normalized.document["updated_at"] = normalized.document["updated_at"].isoformat()  # as indexed and read back
     if not normalized.deleted:
-        normalized.document["blocking_keys"] = blocking_keys(features_from_document(normalized.document, extra_identifiers))
+        normalized.document["blocking_keys"] = blocking_keys(features_from_document(normalized.document, identifiers))
     return normalized
 
 
@@ -84,13 +88,13 @@ def index_one(
     client: OpenSearch,
     names: IndexNames,
     record: SourceRecord,
-    extra_identifiers: tuple[str, ...] = (),
+    identifiers: tuple[str, ...] = (),
     refresh: str | bool = False,
 ) -> tuple[NormalizedRecord, str]:
     """One record written as a bulk line would be (same id, same external version): returns it
     with its outcome, "indexed", "deleted", "unchanged" or "stale" (a newer version is indexed).
     `refresh="wait_for"` returns once searches see it, so the next record resolved finds it."""
-    normalized = prepare_record(record, NormalizeOptions(), extra_identifiers)
+    normalized = prepare_record(record, NormalizeOptions(), identifiers)
     try:
         client.index(
             index=names.records,
@@ -116,10 +120,11 @@ class Ingestion:
         report: RejectsReport,
         shards: int | None = None,
         threads: int = 2,
-        extra_identifiers: tuple[str, ...] = (),
+        config: ResolutionConfig | None = None,
     ) -> None:
         self.client = client
-        self.extra_identifiers = extra_identifiers
+        self.config = config or ResolutionConfig.load(get_settings().resolution_config)
+        self.identifiers: tuple[str, ...] = ()
         self.names = names
         self.report = report
         self.shards = shards
@@ -139,7 +144,7 @@ class Ingestion:
             except ValidationError as error:
                 self._reject(line.file, line.line, line.raw, validation_reason(error))
                 continue
-            normalized = prepare_record(record, NormalizeOptions(birth_date_format=line.birth_date_format), self.extra_identifiers)
+            normalized = prepare_record(record, NormalizeOptions(birth_date_format=line.birth_date_format), self.identifiers)
             if normalized.warnings:
                 self.summary.records_with_warnings += 1
             for warning in normalized.warnings:
@@ -185,6 +190,7 @@ class Ingestion:
         so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""
         layout = self.names.layout
         ensure_records_index(self.client, self.names, records_index_body(self.shards or layout.records_shards, layout.replicas))
+        self.identifiers = identifiers_in_use(self.client, self.names, self.config)
         self._write(files, on_record)
         self.client.indices.refresh(index=self.names.records)
         log.info("ingest_done %s", self.summary.line())

@@ -1,7 +1,10 @@
 """From a validated SourceRecord to the document indexed in `records`, with data-quality warnings.
 
 A value that cannot be normalized never costs the customer: it is kept raw, left out of matching
-(the normalized field stays empty) and reported as a warning naming the field.
+(the normalized field stays empty) and reported as a warning naming the field. A value of the right
+shape that the reference rules do not confirm (a phone in an unallocated range, an e-mail with an
+odd domain) keeps its canonical form for matching and look-up, is listed in `quality.unverified`,
+and is reported as a warning too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from analyzers.addresses import normalize_postcode, normalize_street
 from analyzers.cards import normalize_card
 from analyzers.dates import parse_birth_date, parse_timestamp
 from analyzers.emails import normalize_email
-from analyzers.errors import InvalidValue
+from analyzers.errors import InvalidValue, UnverifiedValue
 from analyzers.names import normalize_name
 from analyzers.phones import to_e164
 from indexers.contract import SourceRecord
@@ -74,12 +77,19 @@ class _Normalizer:
         self.document = document
         self.raw: dict[str, str] = {}
         self.warnings: list[FieldWarning] = []
+        self.unverified: list[str] = []
 
     def apply(self, name: str, value: str | None, normalize: Callable[[str], Any], keep_raw: bool = True) -> Any:
         if value is None:
             return None
         try:
             normalized = normalize(value)
+        except UnverifiedValue as unverified:
+            self.raw[name] = value
+            self.warnings.append(FieldWarning(name, value, unverified.reason))
+            self.unverified.append(name)
+            self.document[name] = unverified.canonical
+            return unverified.canonical
         except InvalidValue as error:
             self.raw[name] = value
             self.warnings.append(FieldWarning(name, value, error.reason))
@@ -127,4 +137,6 @@ def normalize_record(record: SourceRecord, options: NormalizeOptions | None = No
             "fields": sorted({warning.field for warning in fields.warnings}),
             "warnings": [warning.as_dict() for warning in fields.warnings],
         }
+        if fields.unverified:
+            document["quality"]["unverified"] = fields.unverified
     return NormalizedRecord(record.record_id, version, document, warnings=fields.warnings)

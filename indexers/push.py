@@ -39,7 +39,7 @@ class RecordPusher:
         """Index the record (a newer `updated_at` wins) and name the customer it now belongs to."""
         config = self.resolver.config
         # Searchable before it is answered for: the next pushed record of the same person finds it.
-        normalized, outcome = index_one(self.client, self.names, record, tuple(config.extra_identifiers), self.refresh)
+        normalized, outcome = index_one(self.client, self.names, record, self.resolver.identifiers(), self.refresh)
         customer_id = None
         if outcome in ("indexed", "deleted"):
             documents = None if normalized.deleted else [normalized.document]

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from analyzers.cards import normalize_card
 from analyzers.dates import parse_birth_date
-from analyzers.emails import normalize_email
+from analyzers.emails import canonical_email
 from analyzers.errors import InvalidValue
-from analyzers.phones import to_e164
+from analyzers.phones import canonical_phone
 from search.access import CUSTOMER_PATHS
 
 DIGITS_ONLY = re.compile(r"^\+?[\d\s.\-/()]+$")
@@ -65,7 +65,8 @@ def parse_query(text: str) -> ParsedQuery:
         return parsed
     if DIGITS_ONLY.match(text) and sum(ch.isdigit() for ch in text) >= 6:
         try:
-            parsed.phone = to_e164(text, "FR")
+            # Unverified numbers too ("07 20 65 09 81"): the records hold them in this same form.
+            parsed.phone = canonical_phone(text, "FR")
             parsed.kinds.append("phone")
         except InvalidValue:
             pass
@@ -118,7 +119,7 @@ def _birth_date(text: str) -> str:
 
 def _email(text: str) -> str:
     try:
-        return normalize_email(text)
+        return canonical_email(text)
     except InvalidValue:
         return text.lower()
 

@@ -54,7 +54,8 @@ def demo(
     names = IndexNames.for_settings(settings)
     try:
         with RejectsReport(folder.parent / "rejects.jsonl") as report:
-            summary = Ingestion(client, names, report, threads=settings.ingest_threads).run(SourceFiles.discover([folder]))
+            ingestion = Ingestion(client, names, report, threads=settings.ingest_threads, config=resolution_config())
+            summary = ingestion.run(SourceFiles.discover([folder]))
         typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
         resolution = resolve_all(client, names, resolution_config())
         typer.echo(f"resolve: {resolution.line()}")

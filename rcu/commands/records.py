@@ -62,7 +62,7 @@ def ingest(
                     IndexNames.for_settings(settings),
                     report,
                     threads=settings.ingest_threads,
-                    extra_identifiers=tuple(resolution_config().extra_identifiers),
+                    config=resolution_config(),
                 ),
                 files,
             )

@@ -38,6 +38,10 @@ def resolve(
         typer.echo(f"too common to link on: {key} ({size} records)")
     for rule, reason in report.relaxed_rules.items():
         typer.echo(f"never-merge rule left to the weights for this data: {rule} — {reason}")
+    for attribute, reason in report.detected_identifiers.items():
+        typer.echo(f"attribute {attribute} used as an identifier: {reason}")
+    for parameter, reason in report.defaults_used.items():
+        typer.echo(f"default used for {parameter}: {reason}")
 
 
 def explain(
@@ -63,7 +67,7 @@ def explain(
         raise UsageError(f"no live record {', '.join(missing)}")
     if model is None:
         raise ModelMissing("no match model yet: run `rcu resolve --full` first")
-    extra = tuple(config.extra_identifiers)
+    extra = model.identifiers
     result = explain_pair(features_from_document(documents[first], extra), features_from_document(documents[second], extra), model, config)
     typer.echo(f"{first}  vs  {second}")
     for evidence in result.fields:

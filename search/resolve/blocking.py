@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from search.resolve.config import BIRTH_FAMILY_PREFIX, MIN_IDENTIFIER_TYPO_LENGTH, MIN_MAILBOX_KEY_LENGTH
 from search.resolve.features import RecordFeatures
 
 
@@ -32,7 +33,7 @@ def _birth_and_place_keys(record: RecordFeatures) -> list[str]:
     keys = [f"dp:{record.birth_date}|{record.postcode}"] if record.postcode else []
     if record.family:
         # The first letters of the family name survive most typos that defeat its phonetic key.
-        keys.append(f"df:{record.birth_date}|{record.family[:3]}")
+        keys.append(f"df:{record.birth_date}|{record.family[:BIRTH_FAMILY_PREFIX]}")
     return keys
 
 
@@ -53,11 +54,24 @@ def _family_and_street_keys(record: RecordFeatures) -> list[str]:
     if not record.family_ph:
         return []
     family = record.family_ph.replace(" ", "")
-    keys = [f"fs:{family}|{record.street.replace(' ', '')}"] if record.street else []
-    if record.postcode:
-        # A family in its postcode: finds a household's records whatever the street was written.
-        keys.append(f"fp:{family}|{record.postcode}")
-    return keys
+    return [f"fs:{family}|{record.street.replace(' ', '')}"] if record.street else []
+
+
+def _name_in_place_keys(record: RecordFeatures) -> list[str]:
+    """Each name's sound (given, family or maiden, whatever its role) in the record's postcode and
+    town. Two records meet when ONE name sounds the same there, so a typo in the other name, a
+    swap of given and family names or a married name does not keep a sparse record (a name and a
+    postcode, nothing else) from its customer; a common name in a big town is past max_block_size."""
+    if not record.postcode:
+        return []
+    names = dict.fromkeys(n.replace(" ", "") for n in (record.given_ph, record.family_ph, record.birth_ph) if n)
+    return [f"pn:{name}|{record.postcode}" for name in names]
+
+
+def _mailbox_keys(record: RecordFeatures) -> list[str]:
+    """An e-mail's mailbox name whatever the provider (wanadoo → orange, a typo in the domain)."""
+    mailbox = record.email.partition("@")[0]
+    return [f"mb:{mailbox}"] if len(mailbox) >= MIN_MAILBOX_KEY_LENGTH else []
 
 
 def _address_keys(record: RecordFeatures) -> list[str]:
@@ -73,7 +87,7 @@ def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
     deletion neighbourhood covers a changed, dropped, added or swapped character)."""
     keys: list[str] = []
     for name, value in record.identifiers.items():
-        if len(value) > 4:
+        if len(value) >= MIN_IDENTIFIER_TYPO_LENGTH:
             keys.extend(dict.fromkeys(f"it:{name}:{value[:k]}{value[k + 1 :]}" for k in range(len(value))))
     return keys
 
@@ -85,7 +99,9 @@ KEY_RULES: tuple[tuple[str, Callable[[RecordFeatures], list[str]]], ...] = (
     ("name+birth date", _name_and_birth_keys),
     ("birth date+postcode", _birth_and_place_keys),
     ("names+place", _name_pair_keys),
-    ("family name+street or postcode", _family_and_street_keys),
+    ("family name+street", _family_and_street_keys),
+    ("any name+postcode", _name_in_place_keys),
+    ("mailbox name", _mailbox_keys),
     ("address", _address_keys),
     ("identifier typo", _identifier_typo_keys),
 )

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.resolve.comparisons import NULL, Comparison
+from search.resolve.comparisons import NAME_DIFFERENT, NULL, Comparison
 from search.resolve.config import ResolutionConfig
 
 SAME = (0, 1)  # exact or same-sounding name; same or nearly the same street in the same town
 BIRTH_EXACT, BIRTH_DIFFERENT = 0, (2, 3)
-NAME_DIFFERENT = 4
 RULE_FIELDS = {"different_given_names": "given_name", "different_birth_dates": "birth_date"}  # the field each calibrated rule reads
 
 

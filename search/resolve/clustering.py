@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.comparisons import NEVER_MERGE_RULES, clearly_different_people
+from search.resolve.comparisons import clearly_different_people
+from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
 from search.resolve.features import RecordFeatures
 
 
@@ -75,7 +76,7 @@ def cluster(
                     reasons.append(reason)
                 elif key in linked:
                     support += 1
-        if reasons and support < 2 * len(reasons):
+        if reasons and support < OUTVOTING_LINKS * len(reasons):
             return reasons[0]
         return None
 

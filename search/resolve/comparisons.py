@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 import jellyfish
 
+from search.resolve.config import CLOSE_JW, MIN_IDENTIFIER_TYPO_LENGTH, MIN_TRUNCATION, NEVER_MERGE_RULES, STREET_CLOSE_JW, VERY_CLOSE_JW
 from search.resolve.features import RecordFeatures
 
 NULL = -1
+NAME_DIFFERENT = 5  # the last of NAME_LEVELS
 
 # Short forms agents and customers write for French compound given names.
 NICKNAMES = {
@@ -37,7 +40,8 @@ class Comparison:
     name: str
     levels: tuple[str, ...]
     compare: Callable[[RecordFeatures, RecordFeatures], int]
-    term_frequency: str | None = None  # the feature whose value frequency adjusts the first level
+    term_frequency: str | None = None  # the feature whose value frequency adjusts exact agreement
+    tf_levels: tuple[int, ...] = (0,)  # the levels that are exact agreement on that value
 
 
 # Not cached: the name levels above them are, and two streets or two phone numbers rarely meet twice.
@@ -66,19 +70,36 @@ def _compatible_given(a: str, b: str) -> bool:
     return " " in long_ and long_.startswith(short + " ")
 
 
+def short_form(a: str, b: str) -> bool:
+    """One name written short for the other: an initial ("C" / "Camille", "JP" / "Jean Pierre"),
+    a truncation ("Christ" / "Christophe"), or one word of a compound ("Pierre" / "Jean Pierre")."""
+    short, long_ = sorted((a, b), key=len)
+    if not short:
+        return False
+    compact = short.replace(" ", "")
+    if len(compact) <= 2 and (long_.startswith(compact) or compact == _initials(long_)):
+        return True
+    if len(short) >= MIN_TRUNCATION and long_.startswith(short):
+        return True
+    return " " in long_ and short in long_.split()
+
+
 @lru_cache(maxsize=1 << 20)
 def _name_level(a: str, b: str, a_ph: str, b_ph: str, given: bool) -> int:
-    """0 exact, 1 same sound (or a nickname of it), 2 very close spelling, 3 close, 4 different."""
+    """0 exact, 1 same sound (or a nickname of it), 2 very close spelling, 3 close, 4 an initial or
+    a short form of the other, 5 different."""
     if a == b:
         return 0
     if (a_ph and a_ph == b_ph) or (given and _compatible_given(a, b)):
         return 1
     similarity = jaro_winkler(a, b)
-    if similarity >= 0.92 or _one_edit(a, b):
+    if similarity >= VERY_CLOSE_JW or _one_edit(a, b):
         return 2
-    if similarity >= 0.80:
+    if similarity >= CLOSE_JW:
         return 3
-    return 4
+    if short_form(a, b):
+        return 4
+    return NAME_DIFFERENT
 
 
 Names = tuple[str, str, str, str, str, str]
@@ -137,17 +158,25 @@ def family_name_level(x: RecordFeatures, y: RecordFeatures) -> int:
 
 
 def birth_date_level(x: RecordFeatures, y: RecordFeatures) -> int:
-    """0 same day, 1 day and month swapped or one digit off, 2 same year, 3 different."""
+    """0 same day, 1 day and month swapped, one digit off or one day apart (29 / 30, 31 / 01), 2
+    same year, 3 different."""
     a, b = x.birth_date, y.birth_date
     if not a or not b:
         return NULL
     if a == b:
         return 0
-    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or _one_keystroke_date(a, b):
+    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or _one_keystroke_date(a, b) or _one_day_apart(a, b):
         return 1
     if a[:4] == b[:4]:
         return 2
     return 3
+
+
+def _one_day_apart(a: str, b: str) -> bool:
+    try:
+        return abs((date.fromisoformat(a) - date.fromisoformat(b)).days) == 1
+    except ValueError:
+        return False
 
 
 def _one_keystroke_date(a: str, b: str) -> bool:
@@ -169,26 +198,32 @@ def _identifier_level(a: str, b: str) -> int:
         return NULL
     if a == b:
         return 0
-    if len(a) > 4 and _one_edit(a, b):
+    if len(a) >= MIN_IDENTIFIER_TYPO_LENGTH and _one_edit(a, b):
         return 1
     return 2
 
 
 def email_level(x: RecordFeatures, y: RecordFeatures) -> int:
-    """0 same address, 1 one typo away, 2 different. (The same mailbox name at another provider is
-    not evidence: jean.dupont@ exists at every provider, for different people.)"""
+    """0 same address, 1 the same but unverified (its domain looks wrong), 2 one typo away, 3
+    different. (The same mailbox name at another provider is not evidence: jean.dupont@ exists at
+    every provider, for different people.)"""
     a, b = x.email, y.email
     if not a or not b:
         return NULL
     if a == b:
-        return 0
+        return 1 if x.email_unverified or y.email_unverified else 0
     if jellyfish.levenshtein_distance(a, b) == 1:
-        return 1
-    return 2
+        return 2
+    return 3
 
 
 def phone_level(x: RecordFeatures, y: RecordFeatures) -> int:
-    return _identifier_level(x.phone, y.phone)
+    """0 same number, 1 the same digits but unverified (a range libphonenumber does not know), 2 one
+    digit off, 3 different. EM weighs unverified agreement on its own."""
+    level = _identifier_level(x.phone, y.phone)
+    if level == 0:
+        return 1 if x.phone_unverified or y.phone_unverified else 0
+    return NULL if level == NULL else level + 1
 
 
 def card_level(x: RecordFeatures, y: RecordFeatures) -> int:
@@ -207,7 +242,7 @@ def address_level(x: RecordFeatures, y: RecordFeatures) -> int:
     if same_town and x.street and y.street:
         if x.street == y.street:
             return 0
-        if jaro_winkler(x.street, y.street) >= 0.9:
+        if jaro_winkler(x.street, y.street) >= STREET_CLOSE_JW:
             return 1
     if x.postcode and x.postcode == y.postcode:
         return 2
@@ -224,14 +259,14 @@ def identifier_comparison(name: str) -> Comparison:
     )
 
 
-NAME_LEVELS = ("exact", "same sound", "very close", "close", "different")
+NAME_LEVELS = ("exact", "same sound", "very close", "close", "initial or short form", "different")
 
 BASE_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("given_name", NAME_LEVELS, given_name_level, term_frequency="given"),
     Comparison("family_name", NAME_LEVELS, family_name_level, term_frequency="family"),
-    Comparison("birth_date", ("exact", "swapped or one digit", "same year", "different"), birth_date_level),
-    Comparison("email", ("exact", "one typo", "different"), email_level, term_frequency="email"),
-    Comparison("phone", ("exact", "one digit", "different"), phone_level, term_frequency="phone"),
+    Comparison("birth_date", ("exact", "swapped, one digit or one day", "same year", "different"), birth_date_level),
+    Comparison("email", ("exact", "exact unverified", "one typo", "different"), email_level, term_frequency="email", tf_levels=(0, 1)),
+    Comparison("phone", ("exact", "exact unverified", "one digit", "different"), phone_level, term_frequency="phone", tf_levels=(0, 1)),
     Comparison("loyalty_card", ("exact", "different"), card_level),
     Comparison("address", ("same street", "close street", "same postcode", "same town or département", "elsewhere"), address_level),
 )
@@ -246,14 +281,12 @@ def comparison_vector(x: RecordFeatures, y: RecordFeatures, comparisons: tuple[C
     return [given, family, *[comparison.compare(x, y) for comparison in comparisons[2:]]]
 
 
-NEVER_MERGE_RULES = ("different_birth_dates", "different_sex", "different_given_names")
-
-
 def clearly_different_people(x: RecordFeatures, y: RecordFeatures, rules: frozenset[str] = frozenset(NEVER_MERGE_RULES)) -> str | None:
     """Why two records cannot be one person whatever else they share, or None.
 
     Different birth dates (not a swap or a one-digit slip) mean homonyms; given names far apart in
-    every orientation mean another member of the household; Monsieur and Madame are two people.
+    every orientation (not a typo, a sound-alike, a nickname, an initial or a short form: see
+    _name_level) mean another member of the household; Monsieur and Madame are two people.
     A configured identifier (national id, customer number) that agrees outweighs all of these: it
     says the other fields were mistyped. For given names, so does an agreeing birth date with an
     agreeing e-mail, phone or card, which a misheard name cannot explain away."""
@@ -265,7 +298,11 @@ def clearly_different_people(x: RecordFeatures, y: RecordFeatures, rules: frozen
     if x.sex and y.sex and x.sex != y.sex and x.given != y.given and "different_sex" in rules:
         # Jean and Jeanne, Louis and Louise sound alike and often share an address.
         return "Monsieur and Madame"
-    if "different_given_names" in rules and given_name_level(x, y) == 4 and not (birth == 0 and _shares_contact_or_near_identifier(x, y)):
+    if (
+        "different_given_names" in rules
+        and given_name_level(x, y) == NAME_DIFFERENT
+        and not (birth == 0 and _shares_contact_or_near_identifier(x, y))
+    ):
         return "different given names"
     return None
 

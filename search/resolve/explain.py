@@ -49,7 +49,7 @@ class PairExplanation:
 
 
 def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config: ResolutionConfig) -> PairExplanation:
-    comparisons = comparisons_for(tuple(config.extra_identifiers))
+    comparisons = comparisons_for(model.identifiers)
     vector = comparison_vector(x, y, comparisons)
     evidence = []
     for column, (comparison, level, bits) in enumerate(zip(comparisons, vector, model.field_bits(x, y, vector), strict=True)):

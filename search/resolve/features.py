@@ -32,6 +32,7 @@ SOURCE_FIELDS = [
     "country",
     "civility",
     "attributes",
+    "quality.unverified",
 ]
 
 
@@ -55,6 +56,9 @@ class RecordFeatures:
     street: str = ""
     sex: str = ""
     identifiers: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)  # attributes that may be identifiers (search.resolve.identifiers)
+    phone_unverified: bool = False  # well-formed, not confirmed by libphonenumber (analyzers.phones)
+    email_unverified: bool = False
 
 
 CIVILITY_SEX = {"m": "M", "mr": "M", "monsieur": "M", "mme": "F", "mlle": "F", "madame": "F", "mademoiselle": "F", "mrs": "F", "ms": "F"}
@@ -65,12 +69,16 @@ def _phonetic(name: str) -> str:
     return " ".join(french_phonetic(name)) if name else ""
 
 
-def features_from_document(document: dict[str, Any], extra_identifiers: tuple[str, ...] = ()) -> RecordFeatures:
-    """Features of one records-index document (its `_source`)."""
+def features_from_document(
+    document: dict[str, Any], extra_identifiers: tuple[str, ...] = (), candidate_identifiers: tuple[str, ...] = ()
+) -> RecordFeatures:
+    """Features of one records-index document (its `_source`); `candidate_identifiers` are the
+    attributes a full run checks for identifiers (search.resolve.identifiers)."""
     given = document.get("given_name") or ""
     family = document.get("family_name") or ""
     birth = document.get("birth_name") or ""
     attributes = document.get("attributes") or {}
+    unverified = (document.get("quality") or {}).get("unverified") or ()
     return RecordFeatures(
         record_id=document["record_id"],
         source=document.get("source", ""),
@@ -89,8 +97,22 @@ def features_from_document(document: dict[str, Any], extra_identifiers: tuple[st
         city=fold_name(document.get("city") or ""),
         street=street_key(document["street"]) if document.get("street") else "",
         sex=CIVILITY_SEX.get(fold_name(document.get("civility") or "").replace(" ", ""), ""),
-        identifiers={name: str(attributes[name]).strip() for name in extra_identifiers if attributes.get(name) not in (None, "")},
+        identifiers=identifier_values(attributes, extra_identifiers),
+        attributes=identifier_values(attributes, candidate_identifiers) if candidate_identifiers else {},
+        phone_unverified="phone" in unverified,
+        email_unverified="email" in unverified,
     )
+
+
+def identifier_values(attributes: dict[str, Any], names: Iterable[str]) -> dict[str, str]:
+    """The values of the attributes used as identifiers, as compared (trimmed text)."""
+    values = {}
+    for name in names:
+        value = attributes.get(name)
+        text = "" if value is None else str(value).strip()
+        if text:
+            values[name] = text
+    return values
 
 
 @contextmanager
@@ -106,8 +128,10 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def features_of(documents: Iterable[dict[str, Any]], extra_identifiers: tuple[str, ...] = ()) -> list[RecordFeatures]:
+def features_of(
+    documents: list[dict[str, Any]], extra_identifiers: tuple[str, ...] = (), candidate_identifiers: tuple[str, ...] = ()
+) -> list[RecordFeatures]:
     """Features of many documents, the collector paused. (One process: a worker's features would
     cost more to send back than to compute.)"""
     with collector_paused():
-        return [features_from_document(document, extra_identifiers) for document in documents]
+        return [features_from_document(document, extra_identifiers, candidate_identifiers) for document in documents]

@@ -19,11 +19,21 @@ import numpy as np
 
 from search.resolve.calibration import relaxed_never_merge_rules
 from search.resolve.comparisons import NULL, Comparison, comparison_vector
-from search.resolve.config import ResolutionConfig
+from search.resolve.config import (
+    DEFAULT_LEVELS,
+    DEFAULT_MATCH_PRIOR,
+    LAST_LEVEL_M,
+    MAX_TF_BONUS_BITS,
+    PROBABILITY_FLOOR,
+    START_M_DECAY,
+    START_MATCH_SHARE,
+    U_SMOOTHING,
+    ResolutionConfig,
+)
 from search.resolve.features import RecordFeatures
+from search.resolve.frequencies import value_counts
 
-FLOOR = 1e-6
-MAX_TF_BONUS_BITS = 3.0
+FLOOR = PROBABILITY_FLOOR
 
 
 @dataclass
@@ -42,6 +52,17 @@ class MatchModel:
     # never-merge rule -> why this data contradicts it (search.resolve.calibration)
     relaxed_rules: dict[str, str] = field(default_factory=dict)
     prior_within_source: float | None = None
+    # comparison -> the levels that are exact agreement on the term-frequency value
+    tf_levels: dict[str, list[int]] = field(default_factory=dict)
+    # parameter -> why the documented default was used instead of an estimate (too little data)
+    defaults_used: dict[str, str] = field(default_factory=dict)
+    # attribute -> why the data showed it to be an identifier (search.resolve.identifiers)
+    detected_identifiers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        """The source attributes this model compares as identifiers, configured or detected."""
+        return tuple(name[3:] for name in self.names if name.startswith("id:"))
 
     def level_weights(self) -> list[np.ndarray]:
         """log2(m/u) per comparison and level."""
@@ -56,14 +77,18 @@ class MatchModel:
         prior = self.prior_within_source if same_source and self.prior_within_source is not None else self.prior
         return math.log2(prior / (1 - prior))
 
-    def tf_adjustment(self, comparison: int, value: str) -> float:
+    def exact_levels(self, comparison: int) -> list[int]:
+        """The levels of a comparison that are exact agreement on its term-frequency value."""
+        return self.tf_levels.get(self.names[comparison], [0])
+
+    def tf_adjustment(self, comparison: int, value: str, level: int = 0) -> float:
         """Bits added to an exact agreement on `value`: negative for frequent values, a little positive for rare ones."""
         feature = self.tf_features.get(self.names[comparison])
         if feature is None or not value:
             return 0.0
         count = self.term_frequencies.get(feature, {}).get(value, 1)
         frequency = count / max(self.records, 1)
-        return min(MAX_TF_BONUS_BITS, math.log2(max(self.u[comparison][0], FLOOR) / frequency))
+        return min(MAX_TF_BONUS_BITS, math.log2(max(self.u[comparison][level], FLOOR) / frequency))
 
     @cached_property
     def _tables(self) -> list[list[float]]:
@@ -78,8 +103,8 @@ class MatchModel:
                 continue
             weight = self._tables[column][level]
             feature = self.tf_features.get(self.names[column])
-            if level == 0 and feature and getattr(x, feature) == getattr(y, feature):
-                weight += self.tf_adjustment(column, getattr(x, feature))
+            if feature and level in self.exact_levels(column) and getattr(x, feature) == getattr(y, feature):
+                weight += self.tf_adjustment(column, getattr(x, feature), level)
             bits.append(weight)
         return bits
 
@@ -115,6 +140,9 @@ class MatchModel:
             "term_frequencies": self.term_frequencies,
             "relaxed_rules": self.relaxed_rules,
             "prior_within_source": self.prior_within_source,
+            "tf_levels": self.tf_levels,
+            "defaults_used": self.defaults_used,
+            "detected_identifiers": self.detected_identifiers,
         }
 
     @classmethod
@@ -122,14 +150,19 @@ class MatchModel:
         return cls(**data)
 
 
-def _level_frequencies(vectors: np.ndarray, comparisons: tuple[Comparison, ...], weights: np.ndarray | None = None) -> list[list[float]]:
+def _level_frequencies(
+    vectors: np.ndarray,
+    comparisons: tuple[Comparison, ...],
+    weights: np.ndarray | None = None,
+    pseudo_counts: list[np.ndarray] | None = None,
+) -> list[list[float]]:
     tables = []
     for column, comparison in enumerate(comparisons):
         levels = vectors[:, column]
         counts = np.zeros(len(comparison.levels))
         present = levels != NULL
         np.add.at(counts, levels[present], 1.0 if weights is None else weights[present])
-        smoothed = counts + 0.5
+        smoothed = counts + (U_SMOOTHING if pseudo_counts is None else pseudo_counts[column] + FLOOR)
         tables.append((smoothed / smoothed.sum()).tolist())
     return tables
 
@@ -148,31 +181,60 @@ def estimate_u(records: list[RecordFeatures], comparisons: tuple[Comparison, ...
 def _initial_m(comparisons: tuple[Comparison, ...]) -> list[list[float]]:
     tables = []
     for comparison in comparisons:
-        raw = np.array([0.9 * (0.25**level) for level in range(len(comparison.levels))])
-        raw[-1] = max(raw[-1], 0.02)
+        raw = np.array([0.9 * (START_M_DECAY**level) for level in range(len(comparison.levels))])
+        raw[-1] = max(raw[-1], LAST_LEVEL_M)
         tables.append((raw / raw.sum()).tolist())
     return tables
 
 
+def default_levels(comparison: Comparison) -> tuple[list[float], list[float]]:
+    """The documented default m and u of a comparison (config.DEFAULT_LEVELS)."""
+    levels = DEFAULT_LEVELS["identifier" if comparison.name.startswith("id:") else comparison.name]
+    m = np.array([level[0] for level in levels])
+    u = np.array([level[1] for level in levels])
+    return (m / m.sum()).tolist(), (u / u.sum()).tolist()
+
+
+def _evidence_for(m: list[float], u: list[float], exact_levels: tuple[int, ...]) -> list[float]:
+    """Exact agreement is evidence for one person, never against: where EM found m below u at an
+    exact level (a handful of pairs, a skewed sample), m is raised to u and the rest rescaled."""
+    m = list(m)
+    for level in exact_levels:
+        if m[level] < u[level]:
+            rest = 1.0 - m[level]
+            m[level] = min(u[level], 0.999)
+            scale = (1.0 - m[level]) / rest if rest > 0 else 0.0
+            m = [value if k == level else value * scale for k, value in enumerate(m)]
+    return m
+
+
 def train_m(
-    vectors: np.ndarray, comparisons: tuple[Comparison, ...], u: list[list[float]], iterations: int, same_source: np.ndarray
+    vectors: np.ndarray,
+    comparisons: tuple[Comparison, ...],
+    u: list[list[float]],
+    iterations: int,
+    same_source: np.ndarray,
+    pseudo_pairs: float = 0.0,
 ) -> tuple[list[list[float]], tuple[float, float]]:
     """EM over candidate-pair vectors with u fixed: the m tables and the share of matching pairs
-    among candidates of different sources and among candidates of one source."""
+    among candidates of different sources and among candidates of one source. Each m is held by a
+    weakly informative Dirichlet prior centred on the documented defaults, worth `pseudo_pairs`
+    pairs (maximum a posteriori): it decides on a handful of pairs and vanishes on thousands."""
     # A pair's posterior depends only on its levels and on whether its records share a source, so
     # EM runs once per distinct pattern, weighted by how many pairs show it: a few thousand
     # patterns for millions of pairs, the same estimates.
     patterns, counts = _distinct_rows(np.column_stack([vectors, same_source.astype(vectors.dtype)]))
     vectors, within_source = patterns[:, :-1], patterns[:, -1].astype(bool)
     m = _initial_m(comparisons)
-    across, within = 0.3, 0.3
+    prior_m = [np.array(default_levels(comparison)[0]) * pseudo_pairs for comparison in comparisons]
+    across, within = START_MATCH_SHARE, START_MATCH_SHARE
     log_u = sum(_column_log(vectors, column, table) for column, table in enumerate(u))
     for _ in range(iterations):
         log_m = sum(_column_log(vectors, column, table) for column, table in enumerate(m))
         log_prior = np.where(within_source, math.log(within / (1 - within)), math.log(across / (1 - across)))
         odds = np.exp(np.clip(log_m - log_u + log_prior, -50, 50))
         posterior = odds / (1 + odds)
-        m = _level_frequencies(vectors, comparisons, posterior * counts)
+        m = _level_frequencies(vectors, comparisons, posterior * counts, prior_m)
         across = _share(posterior[~within_source], counts[~within_source], across)
         within = _share(posterior[within_source], counts[within_source], within)
     return m, (across, within)
@@ -200,18 +262,6 @@ def _column_log(vectors: np.ndarray, column: int, table: list[float]) -> np.ndar
     return np.where(levels == NULL, 0.0, logs[np.where(levels == NULL, 0, levels)])
 
 
-def value_counts(records: list[RecordFeatures], comparisons: tuple[Comparison, ...]) -> dict[str, dict[str, int]]:
-    """How many records hold each value of the term-frequency features (values seen twice or more)."""
-    counts: dict[str, dict[str, int]] = {}
-    for comparison in comparisons:
-        feature = comparison.term_frequency
-        if feature:
-            counter = Counter(getattr(record, feature) for record in records)
-            counter.pop("", None)
-            counts[feature] = {value: count for value, count in counter.items() if count > 1}
-    return counts
-
-
 def apply_overrides(model: MatchModel, config: ResolutionConfig) -> None:
     for name, levels in config.weight_overrides.items():
         if name not in model.names:
@@ -230,13 +280,29 @@ def train_model(
     config: ResolutionConfig,
     same_source: np.ndarray | None = None,
 ) -> MatchModel:
-    u = estimate_u(records, comparisons, config.u_sample_pairs)
+    """u from random pairs, m and the shares of matches by EM held by weakly informative priors;
+    where the data is too small to estimate a parameter, its documented default (said in
+    `defaults_used`, which `rcu resolve` prints)."""
+    priors = config.priors
+    defaults_used: dict[str, str] = {}
+    small = len(records) < priors.min_records
+    if small:
+        u = [default_levels(comparison)[1] for comparison in comparisons]
+        defaults_used["u"] = f"{len(records)} records (fewer than {priors.min_records}): default u for every comparison"
+    else:
+        u = estimate_u(records, comparisons, config.u_sample_pairs)
     if same_source is None:
         same_source = np.zeros(len(pair_vectors), dtype=bool)
     if len(pair_vectors):
-        m, (share_across, share_within) = train_m(pair_vectors, comparisons, u, config.em_iterations, same_source)
+        m, (share_across, share_within) = train_m(pair_vectors, comparisons, u, config.em_iterations, same_source, priors.pseudo_pairs)
     else:
-        m, (share_across, share_within) = _initial_m(comparisons), (0.3, 0.3)
+        m, (share_across, share_within) = _initial_m(comparisons), (START_MATCH_SHARE, START_MATCH_SHARE)
+    for column, comparison in enumerate(comparisons):
+        present = int(np.count_nonzero(pair_vectors[:, column] != NULL)) if len(pair_vectors) else 0
+        if present < priors.min_pairs:
+            m[column] = default_levels(comparison)[0]
+            defaults_used[f"m:{comparison.name}"] = f"{present} candidate pairs compare it (fewer than {priors.min_pairs}): default m"
+        m[column] = _evidence_for(m[column], u[column], comparison.tf_levels)
     # EM's shares are of matches among candidate pairs; scores need the chance that two records
     # taken at random are one person: the expected matches over all possible pairs, of one source
     # and of two.
@@ -249,17 +315,27 @@ def train_model(
     def prior(share: float, candidates: int, pairs: float) -> float:
         return float(np.clip(share * max(candidates, 1) / max(pairs, 1.0), 1e-9, 0.5))
 
+    prior_across = prior(share_across, candidates_across, all_pairs - within_pairs)
+    prior_within = prior(share_within, candidates_within, within_pairs)
+    if small or len(pair_vectors) < priors.min_pairs:
+        prior_across = prior_within = DEFAULT_MATCH_PRIOR
+        defaults_used["prior"] = f"{len(pair_vectors)} candidate pairs: default share of matches {DEFAULT_MATCH_PRIOR}"
+    if small:
+        defaults_used["term frequencies"] = "too few records: no term-frequency adjustment"
     model = MatchModel(
         names=[c.name for c in comparisons],
         levels=[list(c.levels) for c in comparisons],
         m=m,
         u=u,
-        prior=prior(share_across, candidates_across, all_pairs - within_pairs),
-        prior_within_source=prior(share_within, candidates_within, within_pairs),
-        term_frequencies=value_counts(records, comparisons),
+        prior=prior_across,
+        prior_within_source=prior_within,
+        # Value frequencies of a few records say nothing about how common a name is.
+        term_frequencies={} if small else value_counts(records, comparisons),
         records=len(records),
-        tf_features={c.name: c.term_frequency for c in comparisons if c.term_frequency},
+        tf_features={} if small else {c.name: c.term_frequency for c in comparisons if c.term_frequency},
+        tf_levels={c.name: list(c.tf_levels) for c in comparisons if c.term_frequency},
         relaxed_rules=relaxed_never_merge_rules(pair_vectors, comparisons, config),
+        defaults_used=defaults_used,
     )
     apply_overrides(model, config)
     return model

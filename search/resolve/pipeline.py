@@ -16,7 +16,8 @@ from search.indices import IndexNames
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.errors import ModelMissing
-from search.resolve.features import features_from_document, features_of
+from search.resolve.features import RecordFeatures, features_from_document, features_of
+from search.resolve.identifiers import attribute_candidates
 from search.resolve.ids import assign_ids
 from search.resolve.model import MatchModel
 from search.resolve.scoring import Resolution, resolve_records
@@ -34,6 +35,7 @@ from search.resolve.store import (
     save_model,
     save_watermark,
     scan_live_records,
+    update_blocking_keys,
     write_customers,
     write_redirects,
 )
@@ -54,6 +56,8 @@ class ResolveReport:
     links_refused: int = 0
     frequent_keys: dict[str, int] = field(default_factory=dict)
     relaxed_rules: dict[str, str] = field(default_factory=dict)
+    detected_identifiers: dict[str, str] = field(default_factory=dict)
+    defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     customer_ids: dict[str, str] = field(default_factory=dict)
 
@@ -149,17 +153,21 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     ensure_resolution_indices(client, names)
     # In record id order: the same records give the same model and customers, whatever order the shards answer in.
     documents = sorted(scan_live_records(client, names), key=lambda d: d["record_id"])
-    extra = tuple(config.extra_identifiers)
-    features = features_of(documents, extra)
+    previous_model = load_model(client, names)
+    model = None if retrain else previous_model
+    if model is None:
+        features = features_of(documents, tuple(config.extra_identifiers), attribute_candidates(documents, config.identifier_detection))
+    else:
+        features = features_of(documents, model.identifiers)
     previous = current_assignment(client, names)
     report.records = len(documents)
     watch.lap("load")
-    model = None if retrain else load_model(client, names)
     resolution = resolve_records(features, config, model)
     _fill(report, resolution)
     watch.lap("resolve")
     if model is None:
         save_model(client, names, resolution.model)
+        _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
     _apply(client, names, config, _clusters(documents, resolution), previous, set(previous.values()), report, write_all=True)
     client.indices.refresh(index=[names.customers, names.record_customers, names.redirects])
     watch.lap("write")
@@ -176,6 +184,24 @@ def _fill(report: ResolveReport, resolution: Resolution) -> None:
     report.links_refused = len(resolution.clustering.refused_links)
     report.frequent_keys = resolution.frequent_keys
     report.relaxed_rules = resolution.model.relaxed_rules
+    report.detected_identifiers = resolution.model.detected_identifiers
+    report.defaults_used = resolution.model.defaults_used
+
+
+def _block_on_new_identifiers(
+    client: OpenSearch,
+    names: IndexNames,
+    features: list[RecordFeatures],
+    model: MatchModel,
+    previous: MatchModel | None,
+    config: ResolutionConfig,
+) -> None:
+    """Identifiers the records were not indexed with (found in the data by this run) become part of
+    their stored blocking keys, so the real-time path finds the candidates this run found."""
+    known = set(previous.identifiers if previous is not None else config.extra_identifiers)
+    new = set(model.identifiers) - known
+    if new:
+        update_blocking_keys(client, names, {f.record_id: blocking_keys(f) for f in features if new & f.identifiers.keys()})
 
 
 def resolve_touched(
@@ -197,7 +223,7 @@ def resolve_touched(
     if model is None:
         raise ModelMissing("no match model yet: run `rcu resolve --full` once")
     ensure_resolution_indices(client, names)
-    extra = tuple(config.extra_identifiers)
+    extra = model.identifiers
     touched = documents if documents is not None else get_records(client, names, record_ids)
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
     universe = candidate_records(client, names, keys, config.max_block_size)

@@ -30,6 +30,13 @@ class RealTimeResolver:
                 raise ModelMissing("no match model yet: run `rcu resolve --full` once")
             return self._model
 
+    def identifiers(self) -> tuple[str, ...]:
+        """The attributes in use as identifiers: the model's, or the configured ones before any model."""
+        try:
+            return self.model().identifiers
+        except ModelMissing:
+            return tuple(self.config.extra_identifiers)
+
     def forget_model(self) -> None:
         with self._lock:
             self._model = None

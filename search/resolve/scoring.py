@@ -13,6 +13,7 @@ from search.resolve.clustering import Clustering, cluster
 from search.resolve.comparisons import NULL, Comparison, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures, collector_paused
+from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
 
 
@@ -49,17 +50,18 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
         feature = model.tf_features.get(name)
         if not feature:
             continue
-        rows = np.nonzero(vectors[:, column] == 0)[0]
-        if not len(rows):
-            continue
-        # Records numbered by their value: a pair agrees on the value when its numbers agree (a
-        # swapped-name agreement at level 0 holds other values, and gets no adjustment).
-        codes, value_of = value_numbers(records, feature)
-        left, right = codes[pairs[rows, 0]], codes[pairs[rows, 1]]
-        agree = left == right
-        distinct, inverse = np.unique(left[agree], return_inverse=True)
-        adjustments = np.array([model.tf_adjustment(column, value_of[code]) for code in distinct.tolist()], dtype=float)
-        bits[rows[agree]] += adjustments[inverse]  # one row per pair: no index repeats
+        for level in model.exact_levels(column):
+            rows = np.nonzero(vectors[:, column] == level)[0]
+            if not len(rows):
+                continue
+            # Records numbered by their value: a pair agrees on the value when its numbers agree (a
+            # swapped-name agreement at level 0 holds other values, and gets no adjustment).
+            codes, value_of = value_numbers(records, feature)
+            left, right = codes[pairs[rows, 0]], codes[pairs[rows, 1]]
+            agree = left == right
+            distinct, inverse = np.unique(left[agree], return_inverse=True)
+            adjustments = np.array([model.tf_adjustment(column, value_of[code], level) for code in distinct.tolist()], dtype=float)
+            bits[rows[agree]] += adjustments[inverse]  # one row per pair: no index repeats
     return bits
 
 
@@ -87,13 +89,26 @@ def resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mod
 
 
 def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None) -> Resolution:
-    comparisons = comparisons_for(tuple(config.extra_identifiers))
     candidates = candidate_pairs(records, config.max_block_size, config.worker_count())
+    detected: dict[str, str] = {}
+    if model is None:
+        identifiers = tuple(config.extra_identifiers)
+        if any(record.attributes for record in records):
+            detected = detect_identifiers(records, candidates.pairs, config.identifier_detection)
+            detected = {name: why for name, why in detected.items() if name not in identifiers}
+        if detected:
+            use_identifiers(records, detected)
+            identifiers += tuple(detected)
+            candidates = candidate_pairs(records, config.max_block_size, config.worker_count())
+    else:
+        identifiers = model.identifiers
+    comparisons = comparisons_for(identifiers)
     pairs = candidates.pairs
     vectors = pair_vectors(records, pairs, comparisons)
     same_source = same_source_pairs(records, pairs)
     if model is None:
         model = train_model(records, vectors, comparisons, config, same_source)
+        model.detected_identifiers = detected
     weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
     scored = ScoredPairs(pairs, vectors, weights, probabilities)
     threshold_bits = math.log2(config.match_threshold / (1 - config.match_threshold))

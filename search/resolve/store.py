@@ -12,6 +12,7 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 from analyzers.addresses import street_key
 from search.indices import IndexNames, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
+from search.resolve.config import ResolutionConfig
 from search.resolve.features import SOURCE_FIELDS
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
@@ -184,6 +185,24 @@ def load_model(client: OpenSearch, names: IndexNames) -> MatchModel | None:
     except NotFoundError:
         return None
     return MatchModel.from_dict(document["_source"]["model"])
+
+
+def identifiers_in_use(client: OpenSearch, names: IndexNames, config: ResolutionConfig) -> tuple[str, ...]:
+    """The source attributes compared and blocked on as identifiers: the trained model's
+    (configured or found in the data), or the configured ones before any model exists. The one
+    place ingest, real time and explanations read them from."""
+    model = load_model(client, names)
+    return model.identifiers if model is not None else tuple(config.extra_identifiers)
+
+
+def update_blocking_keys(client: OpenSearch, names: IndexNames, keys: dict[str, list[str]]) -> None:
+    """Rewrite the stored blocking keys of some records (an identifier found in the data is blocked
+    on from now on, so OpenSearch finds the candidates the full run found)."""
+    actions = (
+        {"_op_type": "update", "_index": names.records, "_id": record_id, "doc": {"blocking_keys": k}} for record_id, k in keys.items()
+    )
+    for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False):
+        pass
 
 
 def last_run_watermark(client: OpenSearch, names: IndexNames) -> str | None:

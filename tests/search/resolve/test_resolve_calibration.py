@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from search.resolve.calibration import enforced_never_merge, relaxed_never_merge_rules
-from search.resolve.comparisons import NULL, comparisons_for
-from search.resolve.config import NeverMergeCalibration, ResolutionConfig
+from search.resolve.comparisons import NAME_DIFFERENT, NULL, comparisons_for
+from search.resolve.config import NeverMergeCalibration, PriorStrength, ResolutionConfig
 from search.resolve.features import features_from_document
 from search.resolve.model import train_model
 
 COMPARISONS = comparisons_for(())
 # given_name, family_name, birth_date, email, phone, loyalty_card, address
-SAME_DAY_OTHER_GIVEN_NAME = [4, 0, 0, NULL, NULL, NULL, 0]
-HOUSEHOLD_MEMBER = [4, 0, 3, NULL, NULL, NULL, 0]
+SAME_DAY_OTHER_GIVEN_NAME = [NAME_DIFFERENT, 0, 0, NULL, NULL, NULL, 0]
+HOUSEHOLD_MEMBER = [NAME_DIFFERENT, 0, 3, NULL, NULL, NULL, 0]
 SAME_PERSON = [0, 0, 0, NULL, NULL, NULL, 0]
 OTHER_BIRTH_DATE = [0, 0, 3, NULL, NULL, NULL, 0]
 
@@ -71,8 +71,11 @@ def test_duplicates_across_sources_are_more_likely_than_inside_one_source() -> N
             )
     pairs = np.array([(2 * p, 2 * p + 1) for p in range(60)] + [(2 * p, 2 * p + 2) for p in range(59)])
     same_source = np.array([records[i].source == records[j].source for i, j in pairs.tolist()])
-    vectors = np.array([[0, 0, 0, NULL, NULL, NULL, NULL]] * 60 + [[4, 4, 3, NULL, NULL, NULL, NULL]] * 59, dtype=np.int8)
-    model = train_model(records, vectors, COMPARISONS, ResolutionConfig(), same_source)
+    vectors = np.array(
+        [[0, 0, 0, NULL, NULL, NULL, NULL]] * 60 + [[NAME_DIFFERENT, NAME_DIFFERENT, 3, NULL, NULL, NULL, NULL]] * 59, dtype=np.int8
+    )
+    # Enough pairs to estimate the shares (the defaults for small data are tested elsewhere).
+    model = train_model(records, vectors, COMPARISONS, ResolutionConfig(priors=PriorStrength(min_records=100, min_pairs=100)), same_source)
     assert model.prior_within_source is not None
     assert model.prior > 100 * model.prior_within_source
     assert model.prior_weight_for(same_source=False) > model.prior_weight_for(same_source=True)

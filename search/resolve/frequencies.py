@@ -1,0 +1,55 @@
+"""Term frequencies: how common each value of a name, an e-mail or a phone is in the data resolved.
+
+Exact agreement on a frequent value weighs less than on a rare one (MatchModel.tf_adjustment). A
+name's frequency is counted in records; a value that belongs to one person (a mailbox, a line) is
+counted in people holding it — one customer's five records holding his e-mail do not make it common,
+a placeholder held by fifty people does."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from search.resolve.comparisons import Comparison
+from search.resolve.features import RecordFeatures
+
+PERSONAL_VALUES = ("email", "phone")
+
+
+def value_counts(records: list[RecordFeatures], comparisons: tuple[Comparison, ...]) -> dict[str, dict[str, int]]:
+    """How many records hold each value of the term-frequency features (values seen twice or more);
+    for personal values (PERSONAL_VALUES), how many people: see value_holders."""
+    counts: dict[str, dict[str, int]] = {}
+    for comparison in comparisons:
+        feature = comparison.term_frequency
+        if feature:
+            counter = Counter(getattr(record, feature) for record in records)
+            counter.pop("", None)
+            repeated = {value: count for value, count in counter.items() if count > 1}
+            counts[feature] = value_holders(records, feature, repeated) if feature in PERSONAL_VALUES else repeated
+    return counts
+
+
+def value_holders(records: list[RecordFeatures], feature: str, repeated: dict[str, int]) -> dict[str, int]:
+    """How many people hold each repeated value: its distinct full names (given and family sounds,
+    in either order); a record without both names counts as one more holder unless one of the
+    full names holding the value contains its name. A shared placeholder stays frequent, one
+    person's e-mail on five records is held once."""
+    full: dict[str, set[tuple[str, ...]]] = {}
+    partial: dict[str, list[str]] = {}
+    for record in records:
+        value = getattr(record, feature)
+        if value not in repeated:
+            continue
+        if record.given_ph and record.family_ph:
+            full.setdefault(value, set()).add(tuple(sorted((record.given_ph, record.family_ph))))
+        else:
+            partial.setdefault(value, []).append(record.given_ph or record.family_ph)
+    holders = {}
+    for value in repeated:
+        names = full.get(value, set())
+        known = {name for pair in names for name in pair}
+        unexplained = [name for name in partial.get(value, []) if not name or name not in known]
+        count = len(names) + len(set(n for n in unexplained if n)) + sum(1 for n in unexplained if not n)
+        if count > 1:
+            holders[value] = count
+    return holders

@@ -1,0 +1,211 @@
+"""Pure parts of resolution on data rcu's generator does not make (issue 16): unverified values,
+sparse-record blocking, names that are short forms of each other, small data, identifiers found."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analyzers.errors import InvalidValue, UnverifiedValue
+from analyzers.phones import to_e164
+from indexers.contract import SourceRecord
+from indexers.normalize import normalize_record
+from search.query_parser import parse_query
+from search.resolve.blocking import blocking_keys
+from search.resolve.candidates import candidate_pairs
+from search.resolve.comparisons import clearly_different_people, comparison_vector, comparisons_for, email_level, phone_level
+from search.resolve.config import ResolutionConfig
+from search.resolve.features import RecordFeatures, features_from_document
+from search.resolve.frequencies import value_counts
+from search.resolve.identifiers import attribute_candidates, detect_identifiers
+from search.resolve.model import train_model
+from search.resolve.scoring import resolve_records
+
+
+def _record(record_id: str = "crm:1", **fields: object) -> RecordFeatures:
+    return features_from_document({"record_id": record_id, "source": record_id.split(":")[0], **fields})
+
+
+def _indexed(**fields: str) -> dict:
+    return normalize_record(SourceRecord.model_validate({"source": "crm", "source_id": "1", **fields})).document
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"), [("07 20 65 09 81", "+33720650981"), ("+33 7 20 65 09 81", "+33720650981"), ("06 93 12 34 56", "+262693123456")]
+)
+def test_a_well_formed_number_libphonenumber_does_not_know_keeps_its_canonical_form(typed: str, canonical: str) -> None:
+    with pytest.raises(UnverifiedValue) as raised:
+        to_e164(typed)
+    assert raised.value.canonical == canonical
+    document = _indexed(phone=typed)
+    assert document["phone"] == canonical and document["quality"]["unverified"] == ["phone"]
+    assert document["quality"]["warnings"][0]["field"] == "phone"  # the warning stays
+
+
+@pytest.mark.parametrize("typed", ["00 00 00 00 00", "12 34", "appeler le soir"])
+def test_what_is_not_a_phone_number_stays_out_of_matching(typed: str) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        to_e164(typed)
+    assert not isinstance(raised.value, UnverifiedValue)
+    assert "phone" not in _indexed(phone=typed)
+
+
+def test_an_email_whose_domain_looks_wrong_is_kept_unverified() -> None:
+    document = _indexed(email="Jean.Dupont@Gmail")
+    assert document["email"] == "jean.dupont@gmail" and document["quality"]["unverified"] == ["email"]
+    assert "email" not in _indexed(email="jean dupont chez gmail")
+
+
+def test_the_counter_finds_an_unverified_number_typed_in_any_shape() -> None:
+    assert parse_query("07 20 65 09 81").phone == "+33720650981"
+    assert parse_query("jean.dupont@gmail").email == "jean.dupont@gmail"
+
+
+def test_agreement_on_an_unverified_value_is_its_own_level() -> None:
+    verified = _record(phone="+33612345678")
+    unverified = _record(phone="+33720650981", quality={"unverified": ["phone"]})
+    assert phone_level(verified, _record(phone="+33612345678")) == 0
+    assert phone_level(unverified, _record(phone="+33720650981")) == 1
+    assert phone_level(unverified, _record(phone="+33720650982")) == 2
+    assert email_level(_record(email="a@b", quality={"unverified": ["email"]}), _record(email="a@b")) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "other"),
+    [
+        ("Pateick", "Patrick"),
+        ("C", "Camille"),
+        ("P.", "Patrick"),
+        ("Christ", "Christophe"),
+        ("JP", "Jean-Pierre"),
+        ("Pierre", "Jean-Pierre"),
+        ("Kevin", "Kévin"),
+    ],
+)
+def test_a_typo_an_initial_or_a_short_form_is_never_another_person(given: str, other: str) -> None:
+    a = _record(given_name=given, family_name="Mattei", street="8 rue des Lilas", postcode="20000")
+    b = _record(given_name=other, family_name="Mattei", street="8 rue des Lilas", postcode="20000")
+    assert clearly_different_people(a, b) is None
+
+
+def test_truly_different_given_names_at_one_address_are_two_people() -> None:
+    a = _record(given_name="Patrick", family_name="Mattei", postcode="20000")
+    b = _record(given_name="Sandrine", family_name="Mattei", postcode="20000")
+    assert clearly_different_people(a, b) == "different given names"
+
+
+@pytest.mark.parametrize(
+    ("customer", "sparse"),
+    [
+        (
+            {"given_name": "Nedda", "family_name": "Lesage", "postcode": "22056"},
+            {"given_name": "Nedda", "family_name": "Leage", "postcode": "22056"},
+        ),
+        (
+            {"given_name": "Nedda", "family_name": "Lesage", "postcode": "22056"},
+            {"given_name": "Neda", "family_name": "Lesage", "postcode": "22056"},
+        ),
+        (
+            {"given_name": "Paulette", "family_name": "Perrot", "postcode": "76198"},
+            {"given_name": "Paulette", "family_name": "Oerrot", "postcode": "76198"},  # the first letter
+        ),
+        (
+            {"given_name": "Alexander", "family_name": "Corpataux", "postcode": "14803"},
+            {"given_name": "Corpataux", "family_name": "Alxeander", "postcode": "14803"},  # swapped
+        ),
+        ({"given_name": "Marc", "email": "marc.pinto@wanadoo.fr"}, {"given_name": "Marc", "email": "marc.pinto@orange.fr"}),
+    ],
+)
+def test_a_sparse_record_with_one_typo_in_one_name_meets_its_customer(customer: dict, sparse: dict) -> None:
+    assert set(blocking_keys(_record(**customer))) & set(blocking_keys(_record("loyalty:2", **sparse)))
+
+
+def test_a_common_name_in_one_postcode_costs_no_more_than_the_block_bound() -> None:
+    records = [_record(f"crm:{k}", given_name="Jean", family_name=f"Martin{k}", postcode="75011") for k in range(100)]
+    pairs = candidate_pairs(records, max_block_size=60).pairs
+    assert len(pairs) < 100  # the 100 Jeans of 75011 are past the bound: only their own names pair them
+
+
+def _two_record_model(config: ResolutionConfig):
+    records = [
+        _record("crm:1", given_name="Anne", family_name="Quéré", phone="+33621436587"),
+        _record("ecommerce:2", given_name="Anne", family_name="Quéré", phone="+33698765432"),
+    ]
+    comparisons = comparisons_for(())
+    vectors = np.array([comparison_vector(records[0], records[1], comparisons)], dtype=np.int8)
+    return train_model(records, vectors, comparisons, config, np.array([False]))
+
+
+def test_on_two_records_the_model_uses_its_documented_defaults_and_says_so() -> None:
+    model = _two_record_model(ResolutionConfig())
+    assert {"u", "prior", "m:given_name", "m:phone"} <= set(model.defaults_used)
+    for weights in model.level_weights():
+        assert weights[0] > 0  # exact agreement is evidence for, never against
+    same = model.level_weights()
+    assert same[0][-1] < 0 and same[4][-1] < 0  # another given name, another phone: against
+
+
+def test_em_on_a_handful_of_pairs_never_turns_agreement_into_evidence_against() -> None:
+    # Priors on, defaults off: EM's own estimate on one pair, held by the priors.
+    config = ResolutionConfig.model_validate({"priors": {"min_pairs": 1, "min_records": 2}})
+    for weights in _two_record_model(config).level_weights():
+        assert weights[0] >= 0
+
+
+def test_an_attribute_behaving_like_an_identifier_is_found_and_a_segment_is_not() -> None:
+    documents = []
+    for person in range(150):
+        for copy in range(2):
+            documents.append(
+                {
+                    "record_id": f"s{copy}:{person}",
+                    "source": f"s{copy}",
+                    "given_name": ["Jean", "Anne", "Luc"][person % 3],
+                    "family_name": f"Nom{person // 3}",
+                    "birth_date": f"19{40 + person % 60}-0{1 + person % 9}-1{person % 10}",
+                    "attributes": {"member_no": f"M{person:05d}", "segment": ["gold", "silver"][(person + copy) % 2]},
+                }
+            )
+    config = ResolutionConfig()
+    candidates = attribute_candidates(documents, config.identifier_detection)
+    assert candidates == ("member_no",)  # a segment has too few values to be looked at
+    records = [features_from_document(d, (), candidates) for d in documents]
+    pairs = candidate_pairs(records, config.max_block_size).pairs
+    assert list(detect_identifiers(records, pairs, config.identifier_detection)) == ["member_no"]
+    shuffled = [features_from_document({**d, "attributes": {"member_no": f"M{k:05d}"}}, (), candidates) for k, d in enumerate(documents)]
+    assert detect_identifiers(shuffled, pairs, config.identifier_detection) == {}  # never equal within pairs: not an identifier
+
+
+def test_a_first_run_on_ten_records_merges_the_obvious_duplicates() -> None:
+    people = [("Anne", "Quéré", "1984-02-09", "+33621436587"), ("Yann", "Le Goff", "1979-11-30", "+33633445566"),
+              ("Maëlle", "Tanguy", "1992-06-14", "+33645678901"), ("Erwan", "Le Bihan", "1968-01-22", "+33656789012"),
+              ("Nolwenn", "Riou", "2001-09-05", "+33667890123")]  # fmt: skip
+    records = []
+    for k, (given, family, born, phone) in enumerate(people):
+        records.append(_record(f"crm:{k}", given_name=given, family_name=family, birth_date=born, phone=phone))
+        records.append(_record(f"web:{k}", given_name=given.upper(), family_name=family, birth_date=born, phone=phone, postcode="29000"))
+    records.append(_record("shop:9", given_name="Anne", family_name="Quéré", phone="+33698765432"))  # her name, another phone
+    resolution = resolve_records(records, ResolutionConfig())
+    labels = resolution.clustering.labels
+    assert [labels[2 * k] == labels[2 * k + 1] for k in range(5)] == [True] * 5
+    assert len(set(labels)) == 6
+    assert "prior" in resolution.model.defaults_used
+
+
+def test_an_email_is_as_common_as_the_people_holding_it_not_their_records() -> None:
+    own = [_record(f"s{k}:1", given_name="Camille", family_name="Roux", email="camille.roux@free.fr") for k in range(5)]
+    own.append(_record("newsletter:1", given_name="Camille", email="camille.roux@free.fr"))  # her given name only
+    placeholder = [
+        _record(f"crm:{k}", given_name=g, family_name=f, email="noemail@x.fr")
+        for k, (g, f) in enumerate([("Jean", "Morel"), ("Anne", "Petit"), ("Luc", "Roy")])
+    ]
+    counts = value_counts(own + placeholder, comparisons_for(()))["email"]
+    assert "camille.roux@free.fr" not in counts  # held by one person: as rare as a value seen once
+    assert counts["noemail@x.fr"] == 3
+
+
+def test_a_birth_date_one_day_off_is_a_slip_not_a_namesake() -> None:
+    a = _record(given_name="André", family_name="Coronade", birth_date="1975-01-29", postcode="33000")
+    b = _record(given_name="André", family_name="Coronade", birth_date="1975-01-30", postcode="33000")
+    assert clearly_different_people(a, b) is None
+    assert clearly_different_people(a, _record(given_name="André", family_name="Coronade", birth_date="1975-03-12")) is not None
