@@ -165,9 +165,6 @@ def town_bonus(names: str) -> dict[str, Any]:
 FIRST_LETTERS_MIN_LENGTH = 2
 FIRST_LETTERS_KEPT = 2
 WORD_PREFIX_MIN_LENGTH = 3
-# A name matched by some of the words typed only (the others being a town the customer's record
-# does not hold): below the clauses every word matched (boosts 1.5 to 4, bench/search_quality).
-PARTIAL_NAME_BOOST = 0.5
 
 
 def customer_name_query(names: str, towns: bool = False) -> dict[str, Any]:
@@ -190,10 +187,6 @@ def customer_name_query(names: str, towns: bool = False) -> dict[str, Any]:
         if towns:
             word_by_word["bool"]["must_not"] = [{"match": {"city": {"query": names, "operator": "and"}}}]
         query["bool"]["should"].append(word_by_word)
-        if towns:
-            # Score, don't filter: a customer whose town is another one, or unknown, is still found
-            # by the words of their name, after those every word typed matched.
-            query["bool"]["should"].append({"match": {"full_name": {"query": names, "boost": PARTIAL_NAME_BOOST}}})
     return query
 
 
