@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-unit lint install stop bench-ingest bench-resolve bench-search bench-search-quality bench-robustness
+.PHONY: demo test test-unit lint install stop bench-ingest bench-resolve bench-search bench-search-quality bench-robustness bench-probes
 
 install: $(VENV)/.installed
 
@@ -58,3 +58,6 @@ bench-search-quality: $(VENV)/.bench-installed
 
 bench-robustness: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.robustness
+
+bench-probes: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.probes

@@ -228,7 +228,7 @@ def resolution_state_index_body(replicas: int = 0) -> dict[str, Any]:
 
 
 def audit_index_body(replicas: int = 0) -> dict[str, Any]:
-    """Who saw which customer, when, through which query."""
+    """Who saw which customers, when, through which query, and with which outcome (search.audit)."""
     mappings = {
         "dynamic": "strict",
         "properties": {
@@ -238,6 +238,7 @@ def audit_index_body(replicas: int = 0) -> dict[str, Any]:
             "action": {"type": "keyword"},
             "customer_ids": {"type": "keyword"},
             "query": {"type": "keyword", "ignore_above": 512},
+            "outcome": {"type": "keyword"},
         },
     }
     return {"settings": {**_small(1, replicas), **AUDIT_REFRESH}, "mappings": mappings}

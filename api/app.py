@@ -12,7 +12,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.policy import DEMO_POLICY, Policy
+from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
+from api.policy import Policy
 from api.routes import audit, cards, customers, health, me, records, search
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
@@ -21,14 +22,13 @@ from search.client import async_client, sync_client
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
-from settings import Settings, get_settings
+from settings import Settings
 
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    policy = Policy.load(settings.policy or DEMO_POLICY)
+def create_app(settings: Settings, policy: Policy) -> FastAPI:
+    """The API for `settings`, serving `policy` (api.policy.serving_policy says which may be served)."""
     names = IndexNames.for_settings(settings)
 
     @asynccontextmanager
@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access = {name: role.field_access() for name, role in policy.roles.items()}
     app.state.names = names
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    quiet_access_log(not settings.access_log_queries)
 
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

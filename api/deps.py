@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,13 +14,14 @@ from fastapi import Depends, Header, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
-from api.policy import SHOP_PATTERN, Policy, Role
+from api.policy import SHOP_PATTERN, Policy, Role, may_write_source
 from indexers.push import RecordPusher
 from search.access import FieldAccess
-from search.audit import AuditWriter
+from search.audit import AuditEntry, AuditWriter
 from search.indices import IndexNames
 from settings import Settings
 
+log = logging.getLogger("rcu.api")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key of the access policy.")
 SHOP = re.compile(SHOP_PATTERN)
 bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (JWT) whose role claim names a policy role.")
@@ -71,7 +73,13 @@ class Caller:
     role_name: str
     role: Role
     access: FieldAccess
+    # Source patterns a pushed record's source must match, every list of them (the key's or the
+    # role's; a token's claim besides its role's).
+    source_rules: tuple[tuple[str, ...], ...] = ()
     shop: str | None = None  # the agent's shop: its own customers rank first among namesakes
+
+    def may_write(self, source: str) -> bool:
+        return bool(self.source_rules) and all(may_write_source(rule, source) for rule in self.source_rules)
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -100,7 +108,8 @@ async def current_caller(
         if key is None:
             raise _unauthorized("Unknown API key.")
         role = access_policy.roles[key.role]
-        return Caller(key.name, key.role, role, request.app.state.access[key.role], key.shop or shop)
+        sources = tuple(key.sources if key.sources is not None else role.sources)
+        return Caller(key.name, key.role, role, request.app.state.access[key.role], (sources,), key.shop or shop)
     if token and config.jwt_secret:
         try:
             claims = jwt.decode(
@@ -113,21 +122,48 @@ async def current_caller(
         except jwt.PyJWTError as error:
             raise _unauthorized(f"Invalid bearer token: {error}.") from None
         role_name = claims.get(config.jwt_role_claim)
-        if role_name not in access_policy.roles:
+        if not isinstance(role_name, str) or role_name not in access_policy.roles:
             raise _unauthorized(f"The token's {config.jwt_role_claim!r} claim names no role of the policy.")
+        role = access_policy.roles[role_name]
+        rules: tuple[tuple[str, ...], ...] = (tuple(role.sources),)
+        if config.jwt_sources_claim in claims:
+            claimed = claims[config.jwt_sources_claim]
+            if not isinstance(claimed, list) or not all(isinstance(source, str) for source in claimed):
+                raise _unauthorized(f"The token's {config.jwt_sources_claim!r} claim is not a list of source names.")
+            rules += (tuple(claimed),)
         claimed_shop = claims.get(config.jwt_shop_claim)
         if claimed_shop is not None and not (isinstance(claimed_shop, str) and SHOP.match(claimed_shop)):
             raise _unauthorized(f"The token's {config.jwt_shop_claim!r} claim is not a shop name.")
-        role = access_policy.roles[role_name]
-        return Caller(str(claims["sub"]), role_name, role, request.app.state.access[role_name], claimed_shop or shop)
+        return Caller(str(claims["sub"]), role_name, role, request.app.state.access[role_name], rules, claimed_shop or shop)
     raise _unauthorized("An API key (X-API-Key header) or a bearer token is required.")
 
 
-def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
-    """The caller, if its role may use `endpoint` (403 otherwise)."""
+# The audit's action for each endpoint (search.audit.AuditEntry.action).
+ACTIONS = {"search": "search", "cards": "card", "customers": "customer", "records": "record", "audit": "audit"}
 
-    async def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+
+def asked(request: Request) -> str | None:
+    """What a look-up asked for, as the audit keeps it: the query typed, else the path's card or id."""
+    typed = request.query_params.get("q")
+    if typed:
+        return typed
+    return " ".join(str(value) for value in request.path_params.values()) or None
+
+
+async def audit_refusal(request: Request, caller: Caller, action: str, query: str | None) -> None:
+    """Writes that `caller` was refused `action`; the refusal is answered even if the trail is down."""
+    try:
+        await request.app.state.audit.record(AuditEntry(caller.name, caller.role_name, action, [], query, "refused"))
+    except Exception as error:  # noqa: BLE001 - nothing is shown, so the 403 still leaves
+        log.warning("audit_unavailable action=%s outcome=refused error=%s", action, type(error).__name__)
+
+
+def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
+    """The caller, if its role may use `endpoint` (403 otherwise, audited)."""
+
+    async def check(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if endpoint not in caller.role.endpoints:
+            await audit_refusal(request, caller, ACTIONS[endpoint], asked(request))
             raise HTTPException(status_code=403, detail=f"The role {caller.role_name!r} may not use {endpoint}.")
         return caller
 

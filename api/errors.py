@@ -10,14 +10,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import ConnectionTimeout, TransportError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
 
+from api.guards import BodyTooLarge
 from search.audit import AuditFailed
 from search.query_parser import QueryNotUnderstood
 from search.resolve.errors import ModelMissing
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"
+NO_CUSTOMERS_YET = "No customers yet: ingest records (`rcu ingest`) and resolve them (`rcu resolve`) first."
 
 
 def _readable(error: RequestValidationError) -> str:
@@ -54,6 +56,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def opensearch_down(request: Request, error: Exception) -> JSONResponse:
         log.warning("opensearch_unavailable path=%s error=%s", request.url.path, type(error).__name__)
         return unavailable()
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+        return JSONResponse(status_code=413, content={"detail": str(error)})
+
+    @app.exception_handler(NotFoundError)
+    async def index_missing(request: Request, error: NotFoundError) -> JSONResponse:
+        if error.error == "index_not_found_exception":
+            # Before the first `rcu resolve` there is no customers index: not a failure, a fresh install.
+            return unavailable(NO_CUSTOMERS_YET)
+        return await opensearch_error(request, error)
 
     @app.exception_handler(TransportError)
     async def opensearch_error(request: Request, error: TransportError) -> JSONResponse:

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import hmac
+import ipaddress
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from analyzers.masks import MaskName
 from search.access import QUERY_KINDS, FieldAccess, QueryKind
+from settings import Settings
 
 Endpoint = Literal["search", "cards", "customers", "records", "audit"]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
@@ -80,6 +83,9 @@ class Role(BaseModel):
     # sees only birth years, and nothing tells which part matched.
     verify: list[QueryKind] = Field(default_factory=list)
     masks: dict[ReadableField, MaskName] = Field(default_factory=dict)
+    sources: list[SourcePattern] = Field(
+        default_factory=list, description="Sources whose records the role's keys and tokens may write, unless a key or token narrows them."
+    )
 
     @model_validator(mode="after")
     def _masks_on_read_fields(self) -> Role:
@@ -107,12 +113,23 @@ class Role(BaseModel):
         return FieldAccess(tuple(customer), tuple(record), searched, tuple(highlight), masks, frozenset(self.verify) - searched)
 
 
+SourcePattern = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-*]+$")]
+
+
+def may_write_source(patterns: tuple[str, ...] | list[str], source: str) -> bool:
+    """Whether a source name (`crm`, `loyalty_paris11`) is one of `patterns` (`crm`, `loyalty_*`, `*`)."""
+    return any(fnmatch.fnmatchcase(source.lower(), pattern.lower()) for pattern in patterns)
+
+
 class ApiKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
     role: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sources: list[SourcePattern] | None = Field(
+        default=None, description="Sources whose records this key may write (POST /v1/records); the role's when unset."
+    )
     shop: str | None = Field(default=None, pattern=SHOP_PATTERN, description="The agent's shop: its own customers rank first.")
 
 
@@ -145,3 +162,38 @@ class Policy(BaseModel):
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PolicyRefused(Exception):
+    """The API would serve without a real policy, or with the demo one beyond this machine."""
+
+
+HOW_TO_WRITE_A_POLICY = (
+    "rcu serve needs an access policy: copy api/demo_policy.toml (it documents the format), keep the roles you need, "
+    "give each key a `sources` list if it pushes records, put `rcu hash-key YOUR-KEY` in each key's sha256, "
+    "and point RCU_POLICY at the file. To try rcu with the demo keys printed in the README, pass --demo-policy (loopback only)."
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serving_policy(settings: Settings, demo: bool, host: str) -> Policy:
+    """The policy `rcu serve` may serve: RCU_POLICY's, or the demo one when asked for and only on
+    loopback (its keys are public). Raises PolicyRefused saying how to write a policy."""
+    if settings.policy and not demo:
+        return Policy.load(settings.policy)
+    if not demo:
+        raise PolicyRefused(f"no access policy (RCU_POLICY is not set). {HOW_TO_WRITE_A_POLICY}")
+    if not is_loopback(host):
+        raise PolicyRefused(
+            f"the demo policy's keys are public (README): it is served on loopback only, not on {host}. "
+            "Write a policy (RCU_POLICY) to listen beyond this machine."
+        )
+    return Policy.load(DEMO_POLICY)

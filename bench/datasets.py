@@ -33,10 +33,7 @@ def _documents(lines: Iterator[tuple[dict[str, Any], str | None]]) -> list[dict[
     documents = []
     for payload, date_format in lines:
         normalized = normalize_record(SourceRecord.model_validate(payload), NormalizeOptions(birth_date_format=date_format))
-        document = normalized.document
-        if document.get("updated_at"):
-            document["updated_at"] = document["updated_at"].isoformat()
-        documents.append(document)
+        documents.append(normalized.document)
     return documents
 
 

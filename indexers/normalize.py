@@ -16,15 +16,13 @@ from typing import Any
 
 from analyzers.addresses import normalize_postcode, normalize_street
 from analyzers.cards import normalize_card
-from analyzers.dates import parse_birth_date, parse_timestamp
+from analyzers.dates import parse_birth_date
 from analyzers.emails import normalize_email
 from analyzers.errors import InvalidValue, UnverifiedValue
 from analyzers.names import normalize_name
 from analyzers.phones import to_e164
 from indexers.contract import SourceRecord
-
-UNDATED_VERSION = 1
-"""External version of a record without a usable `updated_at`: any dated version replaces it."""
+from indexers.versions import content_tie, dated_version
 
 COUNTRY_ALIASES = {"france": "FR", "fra": "FR", "belgique": "BE", "bel": "BE", "suisse": "CH", "che": "CH", "luxembourg": "LU", "lux": "LU"}
 
@@ -42,7 +40,8 @@ class FieldWarning:
 @dataclass
 class NormalizedRecord:
     record_id: str
-    version: int
+    version: int | None  # None for an undated record: indexers.versions.undated_version decides it
+    tie: int  # what breaks a tie between copies with the same updated_at (indexers.versions)
     document: dict[str, Any]
     deleted: bool = False
     warnings: list[FieldWarning] = field(default_factory=list)
@@ -66,10 +65,6 @@ def normalize_country(raw: str) -> str:
     raise InvalidValue(f"not an ISO 3166 country code: {text[:20]!r}")
 
 
-def _version_of(updated: datetime | None) -> int:
-    return int(updated.timestamp() * 1000) if updated else UNDATED_VERSION
-
-
 class _Normalizer:
     """Collects normalized values, raw values and warnings for one record."""
 
@@ -78,6 +73,10 @@ class _Normalizer:
         self.raw: dict[str, str] = {}
         self.warnings: list[FieldWarning] = []
         self.unverified: list[str] = []
+
+    def _keep_raw(self, name: str, value: str, reason: str) -> None:
+        self.raw[name] = value
+        self.warnings.append(FieldWarning(name, value, reason))
 
     def apply(self, name: str, value: str | None, normalize: Callable[[str], Any], keep_raw: bool = True) -> Any:
         if value is None:
@@ -91,9 +90,10 @@ class _Normalizer:
             self.document[name] = unverified.canonical
             return unverified.canonical
         except InvalidValue as error:
-            self.raw[name] = value
-            self.warnings.append(FieldWarning(name, value, error.reason))
-            return None
+            return self._keep_raw(name, value, error.reason)
+        except (ValueError, OverflowError, ArithmeticError):
+            # A normalizer meeting a value it was not written for: the value is kept, never the run lost.
+            return self._keep_raw(name, value, "could not be normalized")
         if keep_raw and normalized != value:
             self.raw[name] = value
         self.document[name] = normalized
@@ -111,11 +111,14 @@ def normalize_record(record: SourceRecord, options: NormalizeOptions | None = No
         "ingested_at": now.isoformat(),
         "deleted": bool(record.deleted),
     }
+    if record.updated_at:
+        document["updated_at"] = record.updated_at.isoformat()
+    tie = content_tie(record.model_dump(mode="json", exclude={"updated_at"}), bool(record.deleted))
+    version = dated_version(record.updated_at, tie) if record.updated_at else None
     fields = _Normalizer(document)
-    version = _version_of(fields.apply("updated_at", record.updated_at, parse_timestamp, keep_raw=False))
     if record.deleted:
         # A tombstone keeps the version (so an older copy never comes back) and nothing personal.
-        return NormalizedRecord(record.record_id, version, document, deleted=True, warnings=fields.warnings)
+        return NormalizedRecord(record.record_id, version, tie, document, deleted=True)
 
     for name in ("given_name", "family_name", "birth_name"):
         fields.apply(name, getattr(record, name), normalize_name)
@@ -139,4 +142,4 @@ def normalize_record(record: SourceRecord, options: NormalizeOptions | None = No
         }
         if fields.unverified:
             document["quality"]["unverified"] = fields.unverified
-    return NormalizedRecord(record.record_id, version, document, warnings=fields.warnings)
+    return NormalizedRecord(record.record_id, version, tie, document, warnings=fields.warnings)

@@ -10,7 +10,7 @@ from opensearchpy import OpenSearch
 
 from indexers.contract import SourceRecord
 from indexers.ingest import index_one
-from search.indices import IndexNames
+from search.indices import IndexNames, ensure_records_index
 from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import Refresh
@@ -34,10 +34,15 @@ class RecordPusher:
         self.names = names
         self.resolver = resolver
         self.refresh = refresh
+        self._index_ready = False
 
     def push(self, record: SourceRecord) -> PushOutcome:
         """Index the record (a newer `updated_at` wins) and name the customer it now belongs to."""
         config = self.resolver.config
+        if not self._index_ready:
+            # A push before any ingest creates the records index with rcu's mappings, never dynamic ones.
+            ensure_records_index(self.client, self.names)
+            self._index_ready = True
         # Searchable before it is answered for: the next pushed record of the same person finds it.
         normalized, outcome = index_one(self.client, self.names, record, self.resolver.identifiers(), self.refresh)
         customer_id = None

@@ -6,17 +6,18 @@ line that cannot be read becomes a SourceLine with an `error`, and reading goes 
 
 from __future__ import annotations
 
+import codecs
 import csv
+import os
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from indexers.contract import MAX_RECORD_BYTES, SourceRecord
+from indexers.contract import MAX_RECORD_BYTES, RecordRejected, SourceRecord, parse_record
 
 TRUE_WORDS = {"1", "true", "yes", "y", "oui", "o", "vrai"}
 FALSE_WORDS = {"0", "false", "no", "n", "non", "faux", ""}
@@ -56,33 +57,19 @@ class CsvMapping(BaseModel):
             raise ReaderError(f"cannot use CSV mapping {path}: {error}") from None
 
 
-def _decode_line(raw: bytes) -> tuple[str, str | None]:
-    try:
-        return raw.decode("utf-8"), None
-    except UnicodeDecodeError as error:
-        return raw.decode("utf-8", errors="replace"), f"invalid UTF-8 at byte {error.start}"
-
-
 def read_jsonl(path: Path) -> Iterator[SourceLine]:
-    """One SourceLine per non-blank line of a JSON Lines file."""
+    """One SourceLine per non-blank line of a JSON Lines file (a UTF-8 byte-order mark is skipped)."""
     name = str(path)
     with path.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            text, error = _decode_line(raw.rstrip(b"\r\n"))
+        for number, line in enumerate(stream, start=1):
+            raw = line.rstrip(b"\r\n")
+            text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
             if not text.strip():
                 continue
-            if error is None and len(raw) > MAX_RECORD_BYTES:
-                error = f"oversized record: {len(raw)} bytes (at most {MAX_RECORD_BYTES})"
-            if error:
-                yield SourceLine(name, number, text[:MAX_RECORD_BYTES], error=error)
-                continue
             try:
-                payload = orjson.loads(raw)
-            except orjson.JSONDecodeError as decode_error:
-                yield SourceLine(name, number, text, error=f"invalid JSON: {decode_error}")
-                continue
-            if not isinstance(payload, dict):
-                yield SourceLine(name, number, text, error=f"a record must be a JSON object, not {type(payload).__name__}")
+                payload = parse_record(raw)
+            except RecordRejected as rejected:
+                yield SourceLine(name, number, text[:MAX_RECORD_BYTES], error=rejected.reason)
                 continue
             yield SourceLine(name, number, text, payload=payload)
 
@@ -101,10 +88,18 @@ def _row_payload(row: dict[str, str | None], mapping: CsvMapping) -> dict[str, A
     return payload
 
 
+def _reading_codec(encoding: str) -> str:
+    """UTF-8 read as "utf-8-sig": a byte-order mark is the encoding's mark, not the first column's name."""
+    try:
+        return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    except LookupError:
+        raise ReaderError(f"unknown encoding {encoding!r} in the CSV mapping") from None
+
+
 def read_csv(path: Path, mapping: CsvMapping) -> Iterator[SourceLine]:
     """One SourceLine per CSV row; the header names the columns the mapping refers to."""
     name = str(path)
-    with path.open(encoding=mapping.encoding, errors="surrogateescape", newline="") as stream:
+    with path.open(encoding=_reading_codec(mapping.encoding), errors="surrogateescape", newline="") as stream:
         reader = csv.reader(stream, delimiter=mapping.delimiter)
         header = next(reader, None)
         if header is None:
@@ -137,6 +132,24 @@ def mapping_for(csv_path: Path, explicit: Path | None) -> CsvMapping:
     return CsvMapping.load(candidate)
 
 
+REJECTS_NAME = "rejects"
+
+
+def is_rejects_file(path: Path) -> bool:
+    """A rejects report by its name: `rejects.jsonl`, or `rejects-<when>.jsonl` as rcu names them."""
+    name = path.name.lower()
+    return name == f"{REJECTS_NAME}.jsonl" or (name.startswith(f"{REJECTS_NAME}-") and name.endswith(".jsonl"))
+
+
+def _identity(path: Path) -> tuple[int, int] | str:
+    """The same file under any name: device and inode when it exists, else its resolved path."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return str(path.resolve())
+    return (status.st_dev, status.st_ino)
+
+
 @dataclass
 class SourceFiles:
     """The files one ingest run reads, in a stable order, with their CSV mappings resolved up front."""
@@ -144,10 +157,15 @@ class SourceFiles:
     jsonl: list[Path] = field(default_factory=list)
     csv: list[tuple[Path, CsvMapping]] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    own: list[Path] = field(default_factory=list)  # files rcu wrote (rejects reports): never read back
 
     @classmethod
-    def discover(cls, paths: list[Path], mapping: Path | None = None) -> SourceFiles:
+    def discover(cls, paths: list[Path], mapping: Path | None = None, written: tuple[Path, ...] = ()) -> SourceFiles:
+        """The source files under `paths`. Files rcu writes are skipped: by name (rejects reports,
+        `is_rejects_file`) and by identity (`written`, e.g. this run's own rejects file, even
+        under another name), so an ingest never reads what it is writing."""
         files = cls()
+        written_ids = {_identity(path) for path in written}
         for path in paths:
             if not path.exists():
                 raise ReaderError(f"{path}: no such file or folder")
@@ -155,6 +173,9 @@ class SourceFiles:
                 sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".mapping.toml")) if path.is_dir() else [path]
             )
             for candidate in candidates:
+                if is_rejects_file(candidate) or _identity(candidate) in written_ids:
+                    files.own.append(candidate)
+                    continue
                 suffix = candidate.suffix.lower()
                 if suffix in {".jsonl", ".ndjson"}:
                     files.jsonl.append(candidate)

@@ -19,6 +19,7 @@ class IngestSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     warnings: int = 0
     records_with_warnings: int = 0
+    ties: int = 0  # stale records that met an indexed copy with the same updated_at and other content
 
     def count(self, outcome: str) -> None:
         self.outcomes[outcome] += 1
@@ -28,14 +29,14 @@ class IngestSummary:
         return self.outcomes["rejected"]
 
     def as_dict(self) -> dict[str, int]:
-        return {"read": self.read, **{name: self.outcomes[name] for name in OUTCOMES}, "warnings": self.warnings}
+        return {"read": self.read, **{name: self.outcomes[name] for name in OUTCOMES}, "warnings": self.warnings, "ties": self.ties}
 
     def line(self) -> str:
         return " ".join(f"{key}={value}" for key, value in self.as_dict().items())
 
 
 class RejectsReport:
-    """Writes `{"kind": "rejected"|"warning", "file", "line", "raw", "reason", "field"?}` lines."""
+    """Writes `{"kind": "rejected"|"warning"|"tie", "file", "line", "raw"?, "reason", "field"?}` lines."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -56,6 +57,9 @@ class RejectsReport:
 
     def rejected(self, file: str, line: int, raw: str, reason: str) -> None:
         self._write({"kind": "rejected", "file": file, "line": line, "raw": raw, "reason": reason})
+
+    def tie(self, file: str, line: int, record_id: str, reason: str) -> None:
+        self._write({"kind": "tie", "file": file, "line": line, "record_id": record_id, "reason": reason})
 
     def warning(self, file: str, line: int, field_name: str, raw: str, reason: str, record_id: str) -> None:
         self._write(

@@ -15,6 +15,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import OpenSearchException
 from typer.core import TyperGroup
 
+from api.policy import PolicyRefused
 from indexers.readers import ReaderError
 from provisioning.errors import NodeSetupError
 from search.indices import SchemaOutdated
@@ -56,6 +57,7 @@ EXIT_RULES = (
     ExitRule(ReaderError, EXIT_USAGE),
     ExitRule(SchemaOutdated, EXIT_USAGE),
     ExitRule(ModelMissing, EXIT_USAGE),
+    ExitRule(PolicyRefused, EXIT_USAGE),
     ExitRule(SnapshotError, EXIT_USAGE),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one

@@ -1,6 +1,8 @@
 """The audit trail: every customer a caller sees is recorded — who, which role, when, which
-customer, through which action and query. Append-only: entries are created with ids of their own
-and never updated; the API offers no way to change them."""
+customers (household members shown included), through which action and query — and so is every
+look-up that found nothing, was refused or failed, and every record pushed, with its outcome.
+Append-only: entries are created with ids of their own and never updated; the API offers no way
+to change them."""
 
 from __future__ import annotations
 
@@ -14,14 +16,24 @@ from opensearchpy import AsyncOpenSearch
 from analyzers.index_settings import AUDIT_REFRESH
 from search.indices import IndexNames, index_bodies, stamped
 
+OUTCOMES = {
+    "found": "customers were shown",
+    "nothing": "nothing was found",
+    "refused": "the caller's role or key may not do what was asked",
+    "error": "what was asked was not understood (a 422)",
+    "redirected": "a merged-away customer id, sent on to its survivor",
+}
+"""Look-up outcomes; a record push records its ingest outcome (indexed, unchanged, stale, deleted) or `rejected`."""
+
 
 @dataclass
 class AuditEntry:
     caller: str
     role: str
-    action: str  # search, card, customer, record
+    action: str  # search, card, customer, record, audit
     customer_ids: list[str]
     query: str | None = None
+    outcome: str = "found"  # OUTCOMES, or a pushed record's ingest outcome
 
 
 async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None:
@@ -33,6 +45,7 @@ async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None
         )
     else:
         await client.indices.put_settings(index=names.audit, body={"index": AUDIT_REFRESH})
+        await client.indices.put_mapping(index=names.audit, body=index_bodies(names)[names.audit]["mappings"])  # fields added since
 
 
 class AuditFailed(Exception):

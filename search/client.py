@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,26 +19,39 @@ log = logging.getLogger(__name__)
 RETRYABLE_STATUSES = (429, 502, 503, 504)
 
 
+OnWait = Callable[[float, float], None]
+"""Told before each wait: seconds waited so far for the node, and the retry budget."""
+
+
 class BackoffTransport(Transport):
     """Retries a request that failed for a transient reason (no connection, time-out, 429, 502–504),
-    waiting longer each time: a node that restarts or is busy slows a bulk load down, never breaks it."""
+    waiting longer each time, for as long as `retry_budget_s` (settings.ingest_retry_s): a node that
+    restarts or is busy slows a bulk load down, never breaks it. `on_wait` hears of each wait."""
 
-    attempts = 6
+    retry_budget_s = 180.0
     initial_backoff_s = 0.5
-    max_backoff_s = 30.0
+    max_backoff_s = 10.0
+    on_wait: OnWait | None = None
 
     def perform_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        for attempt in range(1, self.attempts + 1):
+        first_failure: float | None = None
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return super().perform_request(method, url, *args, **kwargs)
             except TransportError as error:
                 transient = isinstance(error, OpenSearchConnectionError) or error.status_code in RETRYABLE_STATUSES
-                if not transient or attempt == self.attempts:
+                now = time.monotonic()
+                first_failure = first_failure if first_failure is not None else now
+                waited = now - first_failure
+                if not transient or waited >= self.retry_budget_s:
                     raise
-                wait = min(self.max_backoff_s, self.initial_backoff_s * 2 ** (attempt - 1))
+                wait = min(self.max_backoff_s, self.initial_backoff_s * 2 ** (attempt - 1), self.retry_budget_s - waited)
                 log.warning("opensearch_retry method=%s url=%s attempt=%s wait_s=%.1f error=%s", method, url, attempt, wait, error.error)
+                if self.on_wait:
+                    self.on_wait(waited, self.retry_budget_s)
                 time.sleep(wait)
-        raise AssertionError("unreachable")
 
 
 class FastJSONSerializer(JSONSerializer):
@@ -82,11 +96,18 @@ def sync_client(settings: Settings, **overrides: Any) -> OpenSearch:
     return OpenSearch(**{**_client_options(settings), **overrides})
 
 
-def bulk_client(settings: Settings, **overrides: Any) -> OpenSearch:
-    """A blocking client for long writes: transient failures are retried with exponential back-off."""
-    return sync_client(settings, transport_class=BackoffTransport, **overrides)
+def bulk_client(settings: Settings, on_wait: OnWait | None = None, **overrides: Any) -> OpenSearch:
+    """A blocking client for long writes: transient failures are retried with exponential back-off
+    for `settings.ingest_retry_s`; `on_wait` hears of each wait (a progress bar saying so)."""
+    client = sync_client(settings, transport_class=BackoffTransport, **overrides)
+    transport = client.transport
+    assert isinstance(transport, BackoffTransport)
+    transport.retry_budget_s = settings.ingest_retry_s
+    transport.on_wait = on_wait
+    return client
 
 
 def async_client(settings: Settings, **overrides: Any) -> AsyncOpenSearch:
-    """A non-blocking client for the API."""
-    return AsyncOpenSearch(**{**_client_options(settings), **overrides})
+    """A non-blocking client for the API's interactive look-ups: a short deadline
+    (`settings.api_opensearch_timeout_s`), so a hung node is a 503 at once, not after 30 s."""
+    return AsyncOpenSearch(**{**_client_options(settings), "timeout": settings.api_opensearch_timeout_s, **overrides})

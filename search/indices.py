@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from opensearchpy import OpenSearch
+from opensearchpy import OpenSearch, RequestError
 
 from analyzers.index_settings import (
     audit_index_body,
@@ -140,9 +140,15 @@ def ensure_versioned_index(client: OpenSearch, alias: str, body: dict[str, Any])
     current = _current_index(client, alias)
     if current is None:
         current = f"{alias}-v1"
-        client.indices.create(index=current, body={**body, "aliases": {alias: {"is_write_index": True}}})
-        log.info("index_created index=%s alias=%s", current, alias)
-        return current
+        try:
+            client.indices.create(index=current, body={**body, "aliases": {alias: {"is_write_index": True}}})
+            log.info("index_created index=%s alias=%s", current, alias)
+            return current
+        except RequestError as error:
+            # Another first run created it meanwhile (index and alias in one call): use theirs.
+            if error.error != "resource_already_exists_exception":
+                raise
+            current = _current_index(client, alias) or current
     found = _fingerprint(client, current)
     # An index of the alias's own name from an older rcu has no fingerprint: used as it is until `rcu reindex`.
     if found != body["mappings"]["_meta"]["rcu_schema"] and not (current == alias and found is None):

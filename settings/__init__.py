@@ -29,7 +29,17 @@ class Settings(BaseSettings):
     opensearch_ca_certs: Path | None = Field(default=None, description="CA bundle that signed the cluster's HTTP certificates.")
     opensearch_client_cert: Path | None = Field(default=None, description="Client certificate (PEM) for clusters that ask for one.")
     opensearch_client_key: Path | None = Field(default=None, description="The client certificate's private key (PEM).")
-    opensearch_timeout_s: float = 30.0
+    opensearch_timeout_s: float = Field(default=30.0, gt=0, description="Per-request deadline of the CLI, ingests and record pushes.")
+    api_opensearch_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Per-request deadline of the API's interactive look-ups (search, card, 360 view): a hung node is a 503 after it.",
+    )
+    ingest_retry_s: float = Field(
+        default=180.0,
+        ge=0,
+        description="How long an ingest keeps retrying while OpenSearch is unreachable or busy (a node restart takes about 40 s).",
+    )
     api_opensearch_connections: int = Field(
         default=32,
         ge=1,
@@ -87,7 +97,17 @@ class Settings(BaseSettings):
     )
     ingest_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests in flight during an ingest.")
 
-    policy: Path | None = Field(default=None, description="Access policy file (roles, fields, API key hashes); the demo policy when unset.")
+    policy: Path | None = Field(
+        default=None, description="Access policy file (roles, fields, sources, API key hashes); `rcu serve` refuses to start without one."
+    )
+    jwt_sources_claim: str = Field(default="rcu_sources", description="The JWT claim listing the sources a token may write.")
+    future_margin_s: float = Field(
+        default=86400.0, ge=0, description="An updated_at later than now plus this is refused (files and API): it would win every update."
+    )
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Larger request bodies are refused (413) unread.")
+    access_log_queries: bool = Field(
+        default=False, description="Write query strings in the access log (they hold what agents type: names, phones, e-mails)."
+    )
     jwt_secret: SecretStr | None = Field(
         default=None, description="Accept OAuth2 bearer JWTs signed with this key (HS256) besides API keys."
     )
@@ -95,6 +115,11 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_role_claim: str = Field(default="rcu_role", description="The JWT claim naming the caller's role in the policy.")
     jwt_shop_claim: str = Field(default="rcu_shop", description="The JWT claim naming the agent's shop (its customers rank first).")
+
+    @property
+    def rejects_folder(self) -> Path:
+        """Where `rcu ingest` writes its dated rejects reports unless told otherwise."""
+        return self.home / "rejects"
 
     @property
     def environment_java_homes(self) -> tuple[Path, ...]:

@@ -32,12 +32,14 @@ async def card(
     """The one golden customer holding the card, with all their cards and shops."""
     try:
         card = normalize_card(card_number)
+        if len(card) < MIN_CARD_LENGTH:
+            raise InvalidValue(f"a loyalty card number has at least {MIN_CARD_LENGTH} characters")
     except InvalidValue as error:
+        await audit.record(AuditEntry(caller.name, caller.role_name, "card", [], card_number, "error"))
         raise HTTPException(status_code=422, detail=f"card_number: {error.reason}") from None
-    if len(card) < MIN_CARD_LENGTH:
-        raise HTTPException(status_code=422, detail=f"card_number: a loyalty card number has at least {MIN_CARD_LENGTH} characters")
     customer = await customer_by_card(client, names, card, caller.access)
     if customer is None:
+        await audit.record(AuditEntry(caller.name, caller.role_name, "card", [], card, "nothing"))
         raise HTTPException(status_code=404, detail=f"No customer holds the card {card}.")
     await audit.record(AuditEntry(caller.name, caller.role_name, "card", [customer["customer_id"]], card))
     shops = sorted({c["source"] for c in customer.get("loyalty_cards", [])})

@@ -44,9 +44,13 @@ async def customer(
     if view is None:
         survivor = await redirect_target_async(client, names, customer_id)
         if survivor:
+            await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [], customer_id, "redirected"))
             return RedirectResponse(url=f"/v1/customers/{survivor}", status_code=308)
+        await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [], customer_id, "nothing"))
         raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
-    await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [customer_id]))
+    # Every customer the caller sees: the household members shown beside this one too.
+    shown = [customer_id, *(member["customer_id"] for member in view.household if member.get("customer_id"))]
+    await audit.record(AuditEntry(caller.name, caller.role_name, "customer", shown, customer_id))
     return Customer360Response(
         customer_id=customer_id,
         display_name=display_name(view.customer),

@@ -1,17 +1,21 @@
-"""POST /v1/records: an integrator pushes one record; validated, indexed and resolved in real time."""
+"""POST /v1/records: an integrator pushes one record; validated, indexed and resolved in real time.
+
+The body is read as `rcu ingest` reads a line (indexers.contract): the same limits, the same
+reasons. A key writes only the sources its policy binds it to."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ValidationError
 
-from api.deps import Caller, PusherDep, allowed
+from api.deps import AuditDep, Caller, PusherDep, allowed
 from api.schemas import RecordAccepted
-from indexers.contract import SourceRecord
-from indexers.ingest import validation_reason
+from indexers.contract import ContractClock, RecordRejected, parse_record, validate_record
+from search.audit import AuditEntry
+from settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -25,19 +29,51 @@ EXAMPLE = {
     "phone": "06 12 34 56 78",
     "email": "jean.dupont@example.fr",
 }
+BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "One record of the ingestion contract (README): a JSON object of at most 64 KiB.",
+        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}, "example": EXAMPLE}},
+    }
+}
 
 
-@router.post("/records", response_model=RecordAccepted, responses={422: {"description": "The record breaks the ingestion contract."}})
+def _asked_record(payload: dict[str, Any] | None) -> str | None:
+    """The record id a body names, for the audit trail, when it names one."""
+    if not payload or not isinstance(payload.get("source"), str) or not isinstance(payload.get("source_id"), (str, int)):
+        return None
+    return f"{payload['source'].lower()}:{payload['source_id']}"[:512]
+
+
+@router.post(
+    "/records",
+    response_model=RecordAccepted,
+    openapi_extra=BODY,
+    responses={
+        413: {"description": "The request body is larger than the API accepts."},
+        422: {"description": "The record breaks the ingestion contract."},
+    },
+)
 async def push_record(
+    request: Request,
     pusher: PusherDep,
+    audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("records"))],
-    payload: Annotated[dict[str, Any], Body(examples=[EXAMPLE], description="One record of the ingestion contract (README).")],
 ) -> RecordAccepted:
     """Index the record (a newer `updated_at` wins, as in `rcu ingest`) and resolve it: the answer
     names the customer it belongs to."""
+    settings: Settings = request.app.state.settings
+    payload: dict[str, Any] | None = None
     try:
-        record = SourceRecord.model_validate(payload)
-    except ValidationError as error:
-        raise HTTPException(status_code=422, detail=validation_reason(error)) from None
+        payload = parse_record(await request.body())
+        record = validate_record(payload, ContractClock(timedelta(seconds=settings.future_margin_s)))
+    except RecordRejected as rejected:
+        await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], _asked_record(payload), "rejected"))
+        raise HTTPException(status_code=422, detail=rejected.reason) from None
+    if not caller.may_write(record.source):
+        await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], record.record_id, "refused"))
+        raise HTTPException(status_code=403, detail=f"{caller.name!r} may not write records of the source {record.source!r}.")
     pushed = await run_in_threadpool(pusher.push, record)
+    shown = [pushed.customer_id] if pushed.customer_id else []
+    await audit.record(AuditEntry(caller.name, caller.role_name, "record", shown, pushed.record_id, pushed.outcome))
     return RecordAccepted(record_id=pushed.record_id, outcome=pushed.outcome, customer_id=pushed.customer_id, warnings=pushed.warnings)

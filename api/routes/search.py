@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import IgnoredKind, SearchResponse, SearchResult, display_name, record_refs
 from search.audit import AuditEntry
-from search.lookup import search_customers
-from search.query_parser import MAX_QUERY_LENGTH, parse_query
+from search.lookup import customer_query, search_customers
+from search.query_parser import MAX_QUERY_LENGTH, QueryNotUnderstood, parse_query
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -33,11 +33,19 @@ async def search(
 ) -> SearchResponse:
     """Golden customers best first, with what matched; only the fields the caller's role may read.
     Parts of the query the role may neither search nor verify are left out and named in `ignored`."""
-    parsed = parse_query(q)
+    try:
+        parsed = parse_query(q)
+    except QueryNotUnderstood:
+        await audit.record(AuditEntry(caller.name, caller.role_name, "search", [], q, "error"))
+        raise
     found = await search_customers(client, names, parsed, caller.access, limit, caller.shop)
     hits = found.hits
     if hits:
         await audit.record(AuditEntry(caller.name, caller.role_name, "search", [h.customer["customer_id"] for h in hits], q))
+    else:
+        # A role searching through a field it may not read finds nothing, and the trail says it was refused.
+        outcome = "refused" if customer_query(parsed, caller.access) is None else "nothing"
+        await audit.record(AuditEntry(caller.name, caller.role_name, "search", [], q, outcome))
     results = [
         SearchResult(
             customer_id=hit.customer["customer_id"],

@@ -13,13 +13,18 @@ from settings import get_settings
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo_policy: Annotated[
+        bool, typer.Option("--demo-policy", help="Serve the demo policy, whose keys are in the README (loopback only).")
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs)."""
+    """Serve the HTTP API (OpenAPI at /docs). Needs an access policy (RCU_POLICY) or --demo-policy."""
     import uvicorn
 
     from api.app import create_app
+    from api.policy import serving_policy
 
-    application = create_app(get_settings())
+    settings = get_settings()
+    application = create_app(settings, serving_policy(settings, demo_policy, host))
     # What start-up built lives as long as the process: out of the cyclic collector's full passes,
     # which otherwise stall a look-up now and then (bench/RESULTS.md: p99 ~100 → ~55 ms at 10 clients).
     gc.collect()

@@ -68,4 +68,4 @@ def demo(
         base = f"http://127.0.0.1:{port}"
         typer.echo(f"API: {base}/docs · try: curl -H 'X-API-Key: {DEMO_KEYS['counter']}' '{base}/v1/search?q=dup+jea'")
         typer.echo("demo API keys (demo only): " + " · ".join(f"{role}={key}" for role, key in DEMO_KEYS.items()))
-        serve(host="127.0.0.1", port=port)
+        serve(host="127.0.0.1", port=port, demo_policy=True)

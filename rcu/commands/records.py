@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from indexers.contract import ContractClock
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import IngestSummary, RejectsReport
@@ -18,8 +20,14 @@ from search.indices import IndexNames, index_bodies, reindex_index
 from settings import get_settings
 
 
+def _waiting_message(waited_s: float, budget_s: float) -> str:
+    return f"waiting for OpenSearch ({waited_s:.0f} s of {budget_s:.0f} s)"
+
+
 def _ingest_with_progress(ingestion: Ingestion, files: SourceFiles) -> IngestSummary:
+    transport = ingestion.client.transport
     if not sys.stderr.isatty():
+        transport.on_wait = lambda waited, budget: typer.echo(_waiting_message(waited, budget) + "…", err=True)  # type: ignore[attr-defined]
         return ingestion.run(files)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -28,31 +36,44 @@ def _ingest_with_progress(ingestion: Ingestion, files: SourceFiles) -> IngestSum
         TextColumn("{task.completed:,} records"),
         TextColumn("[cyan]{task.fields[rate]:,.0f} records/s"),
         TextColumn("{task.fields[rejected]} rejected"),
+        TextColumn("[yellow]{task.fields[waiting]}"),
         TimeElapsedColumn(),
         transient=True,
     ) as progress:
-        task = progress.add_task("ingest", total=None, rate=0.0, rejected=0)
+        task = progress.add_task("ingest", total=None, rate=0.0, rejected=0, waiting="")
 
         def tick(summary: IngestSummary) -> None:
             if summary.read % 500 == 0:
                 elapsed = progress.tasks[0].elapsed or 1e-9
-                progress.update(task, completed=summary.read, rate=summary.read / elapsed, rejected=summary.rejected)
+                progress.update(task, completed=summary.read, rate=summary.read / elapsed, rejected=summary.rejected, waiting="")
 
+        transport.on_wait = lambda waited, budget: progress.update(task, waiting=_waiting_message(waited, budget))  # type: ignore[attr-defined]
         return ingestion.run(files, on_record=tick)
+
+
+def _default_rejects() -> Path:
+    """A dated report under the rcu home: never in the folder being ingested."""
+    return get_settings().rejects_folder / f"rejects-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
 
 
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="JSON Lines or CSV files, or folders of them.")],
     mapping: Annotated[Path | None, typer.Option(help="CSV mapping for every CSV file (default: FILE.mapping.toml beside each).")] = None,
-    rejects: Annotated[Path, typer.Option(help="Where rejected records and field warnings are written (JSON Lines).")] = Path(
-        "rejects.jsonl"
-    ),
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where rejected records and field warnings are written (JSON Lines; default: a dated file under RCU_HOME/rejects/)."
+        ),
+    ] = None,
 ) -> None:
     """Validate, normalize and index source records. Exit code 1 when any record was rejected."""
     settings = get_settings()
-    files = SourceFiles.discover(paths, mapping)
+    rejects = rejects or _default_rejects()
+    files = SourceFiles.discover(paths, mapping, written=(rejects,))
     if files.skipped:
         typer.echo(f"skipped, not source files: {', '.join(str(p) for p in files.skipped)}")
+    if files.own:
+        typer.echo(f"skipped, written by rcu: {', '.join(str(p) for p in files.own)}")
     client = bulk_client(settings)
     try:
         with RejectsReport(rejects) as report:
@@ -63,14 +84,15 @@ def ingest(
                     report,
                     threads=settings.ingest_threads,
                     config=resolution_config(),
+                    clock=ContractClock(timedelta(seconds=settings.future_margin_s)),
                 ),
                 files,
             )
     finally:
         client.close()
     typer.echo(summary.line())
-    if summary.rejected or summary.warnings:
-        typer.echo(f"rejected records and field warnings: {rejects}")
+    if summary.rejected or summary.warnings or summary.ties:
+        typer.echo(f"rejected records, field warnings and ties: {rejects}")
     if summary.rejected:
         raise typer.Exit(EXIT_REJECTED)
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
 from api.app import create_app
-from api.policy import DEMO_KEYS
+from api.policy import DEMO_KEYS, DEMO_POLICY, Policy
 from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
@@ -43,7 +43,7 @@ def api_settings(
 
 @pytest.fixture(scope="session")
 def api(api_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(api_settings)) as client:
+    with TestClient(create_app(api_settings, Policy.load(DEMO_POLICY))) as client:
         yield client
 
 
@@ -55,22 +55,24 @@ def as_role(api: TestClient) -> Callable[[str], TestClient]:
         def __init__(self, role: str) -> None:
             self.headers = {"X-API-Key": DEMO_KEYS[role]}
 
-        def get(self, url: str, **kwargs: object):
-            return api.get(url, headers=self.headers, **kwargs)
+        def get(self, url: str, headers: dict[str, str] | None = None, **kwargs: object):
+            return api.get(url, headers={**self.headers, **(headers or {})}, **kwargs)
 
-        def post(self, url: str, **kwargs: object):
-            return api.post(url, headers=self.headers, **kwargs)
+        def post(self, url: str, headers: dict[str, str] | None = None, **kwargs: object):
+            return api.post(url, headers={**self.headers, **(headers or {})}, **kwargs)
 
     return RoleClient  # type: ignore[return-value]
 
 
-def serve_in_thread(settings: Settings) -> tuple[str, Callable[[], None]]:
+def serve_in_thread(settings: Settings, log_level: str = "warning") -> tuple[str, Callable[[], None]]:
     """The API served by uvicorn on a free port; returns its URL and how to stop it."""
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, Policy.load(DEMO_POLICY)), host="127.0.0.1", port=port, log_level=log_level)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

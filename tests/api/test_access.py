@@ -102,11 +102,12 @@ def test_a_bearer_jwt_names_the_role_and_an_expired_one_is_refused(api_settings)
     from fastapi.testclient import TestClient
 
     from api.app import create_app
+    from api.policy import DEMO_POLICY, Policy
 
     settings = api_settings.model_copy(update={"jwt_secret": __import__("pydantic").SecretStr("s3cret-for-tests-only-32-bytes!!")})
     valid = jwt.encode({"sub": "agent-42", "rcu_role": "counter", "exp": int(time.time()) + 60}, "s3cret-for-tests-only-32-bytes!!")
     expired = jwt.encode({"sub": "agent-42", "rcu_role": "counter", "exp": int(time.time()) - 60}, "s3cret-for-tests-only-32-bytes!!")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, Policy.load(DEMO_POLICY))) as client:
         first = client.get("/v1/search", params={"q": "dup jea"}, headers={"Authorization": f"Bearer {valid}"}).json()["results"][0]
         assert first["customer"]["phones"] == ["06 •• •• •• 44"]
         refused = client.get("/v1/search", params={"q": "dup jea"}, headers={"Authorization": f"Bearer {expired}"})

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.policy import DEMO_KEYS
+from api.policy import DEMO_KEYS, DEMO_POLICY, Policy
 from settings import Settings
 from tests.relay import Relay
 
@@ -25,7 +25,7 @@ def relayed(api_settings: Settings) -> Iterator[tuple[TestClient, Relay]]:
     relay.start()
     settings = api_settings.model_copy(update={"opensearch_url": f"http://127.0.0.1:{relay.port}", "opensearch_timeout_s": 2})
     try:
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings, Policy.load(DEMO_POLICY))) as client:
             yield client, relay
     finally:
         relay.stop()

@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from rcu.cli import EXIT_NODE_DOWN, EXIT_USAGE, app
-from search.client import BackoffTransport
 from settings import Settings, get_settings
 from tests.relay import Relay
 
@@ -31,7 +30,7 @@ def nothing_answers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     monkeypatch.setenv("OPENSEARCH_URL", url)
     monkeypatch.setenv("RCU_HOME", str(tmp_path / "home"))
     # The bulk client's patient back-off (seconds per command) is not what is tested here.
-    monkeypatch.setattr(BackoffTransport, "attempts", 1)
+    monkeypatch.setenv("RCU_INGEST_RETRY_S", "0")  # give up at the first failure
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
@@ -77,7 +76,7 @@ def test_demo_exits_4_when_opensearch_goes_away_after_it_answered(
     monkeypatch.setenv("OPENSEARCH_URL", f"http://127.0.0.1:{relay.port}")
     monkeypatch.setenv("RCU_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RCU_INDEX_PREFIX", "rcu-test-demo-down")
-    monkeypatch.setattr(BackoffTransport, "attempts", 1)
+    monkeypatch.setenv("RCU_INGEST_RETRY_S", "0")  # give up at the first failure
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(app, ["demo", "--persons", "3", "--no-serve"])
