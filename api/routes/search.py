@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
 from api.schemas import IgnoredKind, SearchResponse, SearchResult, display_name, record_refs
 from search.audit import AuditEntry
-from search.lookup import customer_query, search_customers
+from search.customer_query import customer_query
+from search.lookup import search_customers
 from search.query_parser import MAX_QUERY_LENGTH, QueryNotUnderstood, parse_query
 
 router = APIRouter(prefix="/v1", tags=["search"])
