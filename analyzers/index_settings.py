@@ -6,7 +6,9 @@ Each name (given, family, birth) is indexed as folded words (`rcu_name`: "Hélè
 folded `.keyword`. `full_name` gathers the three (copy_to) so "dup jea" matches across them, and adds:
 - `.prefix`: edge n-grams for type-ahead, "dup" → Dupont;
 - `.phonetic`: rcu's French phonetic key (analyzers.phonetic), "Lefèvre" = "Lefebvre", "Dupond" = "Dupont";
-- `.dmetaphone`: double metaphone, for names of other origins.
+- `.dmetaphone`: double metaphone, for names of other origins;
+- `.reversed` (customers only): each word backwards, so a typo in a word's first letters is found
+  by a cheap fuzzy query keeping its last letters ("ePrret" → Perret, "Cabriel" → Gabriel).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def analysis() -> dict[str, Any]:
                 "filter": [*folded, *_phonetic_filter_names(), "rcu_non_empty"],
             },
             "rcu_name_dmetaphone": {"type": "custom", "tokenizer": "standard", "filter": [*folded, "rcu_dmetaphone"]},
+            "rcu_name_reversed": {"type": "custom", "tokenizer": "standard", "filter": [*folded, "reverse"]},
             "rcu_text": {"type": "custom", "tokenizer": "standard", "filter": folded},
         },
         "normalizer": {"rcu_folded": {"type": "custom", "filter": ["icu_folding"]}},
@@ -68,21 +71,21 @@ def _name_field() -> dict[str, Any]:
     }
 
 
-def _full_name_field() -> dict[str, Any]:
+def _full_name_field(reversed_words: bool = False) -> dict[str, Any]:
     """All names of the record together, with every view the counter's queries need.
 
     Prefixes and phonetic keys live here only, not on each name: the counter types names in any
-    order, and each extra analyzed sub-field costs ingest throughput (bench/RESULTS.md)."""
-    return {
-        "type": "text",
-        "analyzer": "rcu_name",
-        "fields": {
-            "prefix": {"type": "text", "analyzer": "rcu_name_prefix", "search_analyzer": "rcu_name", "norms": False},
-            "compact": {"type": "text", "analyzer": "rcu_name_compact", "norms": False},
-            "phonetic": {"type": "text", "analyzer": "rcu_name_phonetic", "norms": False},
-            "dmetaphone": {"type": "text", "analyzer": "rcu_name_dmetaphone", "norms": False},
-        },
+    order, and each extra analyzed sub-field costs ingest throughput (bench/RESULTS.md). Reversed
+    words only where the counter looks people up (customers), not on every source record."""
+    fields = {
+        "prefix": {"type": "text", "analyzer": "rcu_name_prefix", "search_analyzer": "rcu_name", "norms": False},
+        "compact": {"type": "text", "analyzer": "rcu_name_compact", "norms": False},
+        "phonetic": {"type": "text", "analyzer": "rcu_name_phonetic", "norms": False},
+        "dmetaphone": {"type": "text", "analyzer": "rcu_name_dmetaphone", "norms": False},
     }
+    if reversed_words:
+        fields["reversed"] = {"type": "text", "analyzer": "rcu_name_reversed", "norms": False, "index_options": "docs"}
+    return {"type": "text", "analyzer": "rcu_name", "fields": fields}
 
 
 KEYWORD = {"type": "keyword", "ignore_above": 256}
@@ -145,7 +148,7 @@ def customers_mappings() -> dict[str, Any]:
             **{field: _name_field() for field in NAME_FIELDS},
             # Every spelling of the customer's names across its records, so any of them finds it.
             "name_variants": {"type": "text", "analyzer": "rcu_name", "copy_to": "full_name"},
-            "full_name": _full_name_field(),
+            "full_name": _full_name_field(reversed_words=True),
             "civility": KEYWORD,
             "birth_date": {"type": "date", "format": "strict_date"},
             "emails": KEYWORD,

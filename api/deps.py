@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import Depends, Header, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
-from api.policy import Policy, Role, may_write_source
+from api.policy import SHOP_PATTERN, Policy, Role, may_write_source
 from indexers.push import RecordPusher
 from search.access import FieldAccess
 from search.audit import AuditEntry, AuditWriter
@@ -23,6 +24,7 @@ from settings import Settings
 
 log = logging.getLogger("rcu.api")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key of the access policy.")
+SHOP = re.compile(SHOP_PATTERN)
 bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (JWT) whose role claim names a policy role.")
 
 
@@ -81,6 +83,7 @@ class Caller:
     # Source patterns a pushed record's source must match, every list of them (the key's or the
     # role's; a token's claim besides its role's).
     source_rules: tuple[tuple[str, ...], ...] = ()
+    shop: str | None = None  # the agent's shop: its own customers rank first among namesakes
 
     def may_write(self, source: str) -> bool:
         return bool(self.source_rules) and all(may_write_source(rule, source) for rule in self.source_rules)
@@ -94,8 +97,17 @@ async def current_caller(
     request: Request,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
     token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+    shop: Annotated[
+        str | None,
+        Header(
+            alias="X-Shop",
+            pattern=SHOP_PATTERN,
+            description="The agent's shop (as in loyalty_<shop>) when neither its key nor its token names one: ranking only.",
+        ),
+    ] = None,
 ) -> Caller:
-    """Who calls: an API key of the policy, or a bearer JWT when a JWT key is configured."""
+    """Who calls: an API key of the policy, or a bearer JWT when a JWT key is configured. The
+    agent's shop is the key's, else the token's claim, else the X-Shop header."""
     access_policy: Policy = request.app.state.policy
     config: Settings = request.app.state.settings
     if api_key:
@@ -104,7 +116,7 @@ async def current_caller(
             raise _unauthorized("Unknown API key.")
         role = access_policy.roles[key.role]
         sources = tuple(key.sources if key.sources is not None else role.sources)
-        return Caller(key.name, key.role, role, request.app.state.access[key.role], (sources,))
+        return Caller(key.name, key.role, role, request.app.state.access[key.role], (sources,), key.shop or shop)
     if token and config.jwt_secret:
         try:
             claims = jwt.decode(
@@ -126,7 +138,10 @@ async def current_caller(
             if not isinstance(claimed, list) or not all(isinstance(source, str) for source in claimed):
                 raise _unauthorized(f"The token's {config.jwt_sources_claim!r} claim is not a list of source names.")
             rules += (tuple(claimed),)
-        return Caller(str(claims["sub"]), role_name, role, request.app.state.access[role_name], rules)
+        claimed_shop = claims.get(config.jwt_shop_claim)
+        if claimed_shop is not None and not (isinstance(claimed_shop, str) and SHOP.match(claimed_shop)):
+            raise _unauthorized(f"The token's {config.jwt_shop_claim!r} claim is not a shop name.")
+        return Caller(str(claims["sub"]), role_name, role, request.app.state.access[role_name], rules, claimed_shop or shop)
     raise _unauthorized("An API key (X-API-Key header) or a bearer token is required.")
 
 

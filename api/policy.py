@@ -24,6 +24,10 @@ DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 DEMO_KEYS = {
     role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator", "privacy_officer", "shop")
 }
+# A demo counter agent at the Lyon 2 shop: its customers rank first among namesakes.
+DEMO_SHOP_KEY = "demo-counter-lyon2-key"
+# A shop as named in loyalty sources (loyalty_<shop>).
+SHOP_PATTERN = r"^[a-z0-9_-]{1,40}$"
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ FIELDS: dict[str, FieldPaths] = {
     "emails": FieldPaths(("emails", "provenance.emails"), ("email",), ("raw.email",), ("email",), ("emails",)),
     "street": FieldPaths(("street", "addresses.street"), ("street",), ("raw.street",)),
     "postcode": FieldPaths(("postcode", "addresses.postcode"), ("postcode",), ("raw.postcode",), ("postcode",), ("postcode",)),
-    "city": FieldPaths(("city", "addresses.city"), ("city",), ("raw.city",)),
+    "city": FieldPaths(("city", "addresses.city"), ("city",), ("raw.city",), ("city",)),
     "loyalty_cards": FieldPaths(("loyalty_cards",), ("loyalty_card",), ("raw.loyalty_card",), ("card",), ("loyalty_cards.card",)),
     "country": FieldPaths((), ("country",), ("raw.country",)),
     "attributes": FieldPaths((), ("attributes",)),
@@ -77,6 +81,9 @@ class Role(BaseModel):
     endpoints: list[Endpoint]
     read: list[ReadableField]
     search: list[QueryKind] | None = None
+    # Kinds the role may check without reading: "Jean Dupont 02/03/1975" finds him for a role that
+    # sees only birth years, and nothing tells which part matched.
+    verify: list[QueryKind] = Field(default_factory=list)
     masks: dict[ReadableField, MaskName] = Field(default_factory=dict)
     sources: list[SourcePattern] = Field(
         default_factory=list,
@@ -114,13 +121,15 @@ class Role(BaseModel):
                 record.extend(paths.raw)
                 highlight.extend(paths.highlight)
         searchable = self.search if self.search is not None else [kind for name in self.read for kind in FIELDS[name].search]
+        searched = frozenset(searchable) & frozenset(QUERY_KINDS)
         return FieldAccess(
             tuple(customer),
             tuple(record),
-            frozenset(searchable) & frozenset(QUERY_KINDS),
+            searched,
             tuple(highlight),
             masks,
-            self.purpose == "marketing",
+            verifiable=frozenset(self.verify) - searched,
+            marketing=self.purpose == "marketing",
         )
 
 
@@ -141,6 +150,7 @@ class ApiKey(BaseModel):
     sources: list[SourcePattern] | None = Field(
         default=None, description="Sources whose records this key may write (POST /v1/records); the role's when unset."
     )
+    shop: str | None = Field(default=None, pattern=SHOP_PATTERN, description="The agent's shop: its own customers rank first.")
 
 
 class Policy(BaseModel):

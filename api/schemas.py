@@ -3,7 +3,7 @@ are present depends on the caller's role."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -32,7 +32,9 @@ class SearchResult(BaseModel):
     customer_id: str
     display_name: str | None = Field(description="Given and family name, when the role may read names.")
     score: float
-    matched: list[str] = Field(description="What the query matched through: names, phone, email, card, postcode, birth_date.")
+    matched: list[str] = Field(
+        description="What the query matched through: names, city, phone, email, card, postcode, birth_date (never a part only verified)."
+    )
     highlights: dict[str, list[str]] = Field(description="Matching fragments of fields the role may read, <mark>ed.")
     records: list[RecordRef]
     customer: dict[str, Any] = Field(
@@ -41,9 +43,20 @@ class SearchResult(BaseModel):
     )
 
 
+class IgnoredKind(BaseModel):
+    kind: str = Field(description="A part of the query: names, phone, email, card, postcode, departement, birth_date.")
+    code: Literal["not_allowed", "verify_only"] = Field(
+        description="not_allowed: the role may neither search nor verify it; verify_only: it only confirms a customer found by a name."
+    )
+    reason: str = Field(description="Why it was left out of the search, readable.")
+
+
 class SearchResponse(BaseModel):
     query: str
     kinds: list[str] = Field(description="How the query was read.")
+    ignored: list[IgnoredKind] = Field(
+        default_factory=list, description="Parts of the query the caller's role may neither search nor verify: left out, with why."
+    )
     results: list[SearchResult]
 
 

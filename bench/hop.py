@@ -14,7 +14,8 @@ import orjson
 
 from api.policy import DEMO_POLICY, Policy
 from search.client import async_client
-from search.lookup import customer_query, search_body
+from search.customer_query import customer_query
+from search.lookup import search_body
 from search.query_parser import parse_query
 from settings import get_settings
 

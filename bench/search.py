@@ -131,7 +131,8 @@ async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int 
     """The floor; `warm_up` queries sent first, unmeasured (default: a few per client)."""
     from api.policy import DEMO_POLICY, Policy
     from search.client import async_client
-    from search.lookup import customer_query, search_body
+    from search.customer_query import customer_query
+    from search.lookup import search_body
     from search.query_parser import parse_query
     from settings import get_settings
 

@@ -1,32 +1,61 @@
 """Look-up quality: `python -m bench.search_quality [--records 1000000] [--persons 500]`.
 
 Over the `rcu-bench-search` indices built by `bench.search` (the same data set, ingested and
-resolved), people of the data set's ground truth are looked up the ways the counter types them:
+resolved) — or, with `--data robustness`, over people drawn by the robustness benchmark's
+independent corruption model (bench.corruption), ingested and resolved into indices of their own —
+people of the data set's ground truth are looked up the ways the counter types them:
 full name, given name first, type-ahead prefixes, without accents, with one typo in the family
-name. A look-up finds the person when a golden customer holding one of the person's records is in
-the results. Printed per kind of query: found first, found in the first 10, and queries sent.
-The queries go straight to OpenSearch with the API's request body for the counter agent (the API
-adds nothing to the ranking). Homonyms share every name: when two people are called the same,
-only one can come first, so "first" is bounded below 100%.
+name, a typo on a first letter, two letters swapped at the start, a phone as a source wrote it
+(and those libphonenumber does not accept), a family name and a town, a name and the full birth
+date (which the counter agent may only verify), and namesakes looked up by an agent whose shop
+issued the person's loyalty card. A look-up finds the person when a golden customer holding one of
+the person's records is in the results. Printed per kind of query: recall at 1, 5 and 10, and
+queries sent. The queries go straight to OpenSearch with the API's request body for the counter
+agent (the API adds nothing to the ranking). Homonyms share every name: when two people are called
+the same, only one can come first, so recall at 1 is bounded below 100% ("first*" also counts a
+namesake in first place when the person is in the top 10).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
+from analyzers.errors import InvalidValue
 from analyzers.names import fold_text
+from analyzers.phones import to_e164
 from api.policy import DEMO_POLICY, Policy
 from bench.datasets import demo_persons, demo_truth
 from bench.harness import demo_data, ensure_node, machine
 from bench.search import BENCH_PREFIX, prepare
+from indexers.readers import SourceFiles
 from search.client import sync_client
-from search.lookup import customer_query, search_body
+from search.customer_query import customer_query
+from search.lookup import search_body
 from search.query_parser import parse_query
 
-Person = dict[str, str]
+
+@dataclass
+class Person:
+    person_id: str
+    given_name: str
+    family_name: str
+    birth_date: str
+    records: set[str] = field(default_factory=set)
+    phones: list[str] = field(default_factory=list)  # as the sources wrote them
+    city: str = ""  # of the most recently updated record holding an address
+    shops: list[str] = field(default_factory=list)  # shops whose loyalty card the person holds
+    namesakes: int = 0  # other people of the data set with the same given and family name
+
+
+# A look-up: what the agent types and the agent's shop, or None when the person gives nothing to type.
+LookUp = tuple[str, str | None] | None
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -43,61 +72,219 @@ def _typo(word: str, rng: random.Random) -> str:
     return word[:at] + letter + word[at + 1 :]
 
 
-QUERIES: dict[str, Callable[[Person, random.Random], str]] = {
-    "family given": lambda p, rng: f"{p['family_name']} {p['given_name']}",
-    "given family": lambda p, rng: f"{p['given_name']} {p['family_name']}",
-    "prefixes (4+2)": lambda p, rng: f"{p['family_name'][:4]} {p['given_name'][:2]}".lower(),
-    "no accents, lower": lambda p, rng: fold_text(f"{p['family_name']} {p['given_name']}"),
-    "typo in family name": lambda p, rng: f"{_typo(p['family_name'], rng)} {p['given_name']}",
+# First letters misheard at the counter or on the phone (Gabriel/Cabriel, Guillaume/Kuillaume).
+MISHEARD = {"g": "ck", "c": "gk", "k": "cg", "b": "pv", "p": "b", "d": "t", "t": "d", "v": "fb", "f": "v", "m": "n", "n": "m", "s": "cz"}
+
+
+def _first_letter_typo(word: str, rng: random.Random) -> str:
+    """The first letter misheard (a letter that sounds alike) or, for others, mistyped."""
+    first = word[0].lower()
+    letter = rng.choice(MISHEARD.get(fold_text(first), "aeioulnrst".replace(first, "")))
+    return (letter.upper() if word[0].isupper() else letter) + word[1:]
+
+
+def _early_swap(word: str, rng: random.Random) -> str:
+    """Two letters swapped at the start: "Perret" → "ePrret" or "Prerret"."""
+    at = rng.choice((0, 1)) if len(word) > 3 else 0
+    return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+
+
+def _french_date(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+def _unverified(phone: str) -> bool:
+    """Digits of a phone the agent would type, which libphonenumber does not accept."""
+    digits = sum(ch.isdigit() for ch in phone)
+    try:
+        to_e164(phone, "FR")
+    except InvalidValue:
+        return digits >= 9
+    return False
+
+
+def _names(p: Person) -> str:
+    return f"{p.given_name} {p.family_name}"
+
+
+QUERIES: dict[str, Callable[[Person, random.Random], LookUp]] = {
+    "family given": lambda p, rng: (f"{p.family_name} {p.given_name}", None),
+    "given family": lambda p, rng: (_names(p), None),
+    "prefixes (4+2)": lambda p, rng: (f"{p.family_name[:4]} {p.given_name[:2]}".lower(), None),
+    "no accents, lower": lambda p, rng: (fold_text(f"{p.family_name} {p.given_name}"), None),
+    "typo in family name": lambda p, rng: (f"{_typo(p.family_name, rng)} {p.given_name}", None),
+    "first-letter typo": lambda p, rng: (
+        f"{p.given_name} {_first_letter_typo(p.family_name, rng)}"
+        if rng.random() < 0.5
+        else f"{_first_letter_typo(p.given_name, rng)} {p.family_name}",
+        None,
+    ),
+    "early transposition": lambda p, rng: (f"{p.given_name} {_early_swap(p.family_name, rng)}", None) if len(p.family_name) >= 3 else None,
+    "phone as typed": lambda p, rng: (rng.choice(p.phones), None) if p.phones else None,
+    "unverified phone": lambda p, rng: (rng.choice(odd), None) if (odd := [x for x in p.phones if _unverified(x)]) else None,
+    "family + town": lambda p, rng: (f"{p.family_name} {p.city}".lower(), None) if p.city else None,
+    "name + birth date (verify)": lambda p, rng: (f"{_names(p)} {_french_date(p.birth_date)}", None) if p.birth_date else None,
+    "shop namesakes, no shop": lambda p, rng: (_names(p), None) if p.shops and p.namesakes else None,
+    "shop namesakes": lambda p, rng: (_names(p), rng.choice(p.shops)) if p.shops and p.namesakes else None,
+    "prefixes (4+2), cardholders, no shop": lambda p, rng: (f"{p.family_name[:4]} {p.given_name[:2]}".lower(), None) if p.shops else None,
+    "prefixes (4+2), cardholders, shop": lambda p, rng: (
+        (f"{p.family_name[:4]} {p.given_name[:2]}".lower(), rng.choice(p.shops)) if p.shops else None
+    ),
 }
+# The kinds issue 17 added, and those compared with and without the agent's shop (left out of the totals).
+NEW_KINDS = (
+    "first-letter typo",
+    "early transposition",
+    "unverified phone",
+    "family + town",
+    "name + birth date (verify)",
+    "shop namesakes",
+)
+WITHOUT_SHOP = ("shop namesakes, no shop", "prefixes (4+2), cardholders, no shop", "prefixes (4+2), cardholders, shop")
 
 
-def sample_people(records: int, count: int, seed: int) -> tuple[list[Person], dict[str, set[str]]]:
-    """`count` people of the data set with their record ids (source:source_id)."""
+def demo_people(records: int) -> list[Person]:
+    """The demo data set's people with their record ids, phones, town, shops and namesakes."""
     folder = demo_data(records)
-    chosen = random.Random(seed).sample(demo_persons(folder), count)
-    wanted = {p["person_id"] for p in chosen}
-    records_of: dict[str, set[str]] = defaultdict(set)
-    for record_id, person_id in demo_truth(folder).items():
-        if person_id in wanted:
-            records_of[person_id].add(record_id)
-    return chosen, records_of
+    people = {
+        row["person_id"]: Person(row["person_id"], row["given_name"], row["family_name"], row["birth_date"]) for row in demo_persons(folder)
+    }
+    payloads = (line.payload for line in SourceFiles.discover([folder]).lines() if line.payload)
+    return _with_records(people, payloads, demo_truth(folder))
+
+
+ROBUSTNESS_PREFIX = "rcu-bench-search-robustness"
+
+
+def robustness_people(count: int, seed: int) -> list[Person]:
+    """People drawn by the robustness benchmark's corruption model (bench.corruption, written apart
+    from the demo generator, baseline knobs), their records ingested and resolved into the
+    ROBUSTNESS_PREFIX indices once (kept between runs)."""
+    from bench.corruption.dataset import corpus
+    from bench.corruption.knobs import Knobs
+    from indexers.ingest import Ingestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.pipeline import resolve_all
+
+    made = corpus(Knobs(people=count), seed)
+    settings = ensure_node()
+    client = bulk_client(settings)
+    if not client.indices.exists(index=f"{ROBUSTNESS_PREFIX}-{count}-{seed}-customers"):
+        names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": f"{ROBUSTNESS_PREFIX}-{count}-{seed}"}))
+        folder = settings.home / "bench-data" / f"robustness-{count}-seed-{seed}"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "records.jsonl", "w", encoding="utf-8") as stream:
+            stream.writelines(json.dumps(record.payload, ensure_ascii=False) + "\n" for record in made.records)
+        with RejectsReport(folder / "rejects.jsonl") as report:
+            print(Ingestion(client, names, report).run(SourceFiles.discover([folder / "records.jsonl"])).line())
+        print(resolve_all(client, names, ResolutionConfig()).line())
+    people = {p.person_id: Person(p.person_id, p.given, p.family, p.birth_date.isoformat()) for p in made.population.people}
+    return _with_records(people, (record.payload for record in made.records), made.truth)
+
+
+def _with_records(people: dict[str, Person], payloads: Iterable[dict[str, Any]], truth: dict[str, str]) -> list[Person]:
+    """`people` with their records' ids, phones, latest town and shops, and their namesakes
+    counted; only those holding records."""
+    latest_address: dict[str, str] = {}
+    for payload in payloads:
+        record_id = f"{payload.get('source')}:{payload.get('source_id')}"
+        person = people.get(truth.get(record_id, ""))
+        if person is None:
+            continue
+        person.records.add(record_id)
+        if payload.get("phone"):
+            person.phones.append(str(payload["phone"]))
+        if payload.get("city") and str(payload.get("updated_at", "")) >= latest_address.get(person.person_id, ""):
+            latest_address[person.person_id] = str(payload.get("updated_at", ""))
+            person.city = str(payload["city"])
+        source = str(payload.get("source", ""))
+        if source.startswith("loyalty_") and source.removeprefix("loyalty_") not in person.shops:
+            person.shops.append(source.removeprefix("loyalty_"))
+    names = Counter(fold_text(_names(p)) for p in people.values())
+    for person in people.values():
+        person.namesakes = names[fold_text(_names(person))] - 1
+    return [p for p in people.values() if p.records]
+
+
+@dataclass
+class Recall:
+    sent: int = 0
+    first: int = 0
+    namesake_first: int = 0
+    top5: int = 0
+    top10: int = 0
+
+    def add(self, ranks: list[int], namesake_first: bool) -> None:
+        self.sent += 1
+        self.first += bool(ranks) and ranks[0] == 0
+        self.namesake_first += bool(ranks) and (ranks[0] == 0 or namesake_first)
+        self.top5 += bool(ranks) and ranks[0] < 5
+        self.top10 += bool(ranks)
+
+    def merge(self, other: Recall) -> None:
+        for name in ("sent", "first", "namesake_first", "top5", "top10"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def line(self, kind: str) -> str:
+        if not self.sent:
+            return f"{kind:<40}{'–':>8}{'–':>8}{'–':>8}{'–':>8}{0:6d}"
+        rates = (self.first, self.namesake_first, self.top5, self.top10)
+        return f"{kind:<40}" + "".join(f"{value / self.sent:8.1%}" for value in rates) + f"{self.sent:6d}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--persons", type=int, default=500)
+    parser.add_argument("--persons", type=int, default=500, help="People sampled per kind of query.")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--data",
+        choices=("demo", "robustness"),
+        default="demo",
+        help="demo: the demo generator's data set of --records, as bench.search builds it; robustness: --people drawn by "
+        "the robustness benchmark's corruption model (bench.corruption), in indices of their own.",
+    )
+    parser.add_argument("--people", type=int, default=20_000, help="People drawn by the corruption model (--data robustness).")
+    parser.add_argument("--kinds", default="", help="Only these kinds of query (names separated by ';').")
     args = parser.parse_args()
+    wanted = [kind for kind in args.kinds.split(";") if kind]
     print(machine())
     settings = ensure_node()
-    prepare(args.records, rebuild=False)
+    if args.data == "demo":
+        if not sync_client(settings).indices.exists(index=f"{BENCH_PREFIX}-customers"):
+            prepare(args.records, rebuild=False)
+        people, index = demo_people(args.records), f"{BENCH_PREFIX}-customers"
+    else:
+        people, index = robustness_people(args.people, args.seed), f"{ROBUSTNESS_PREFIX}-{args.people}-{args.seed}-customers"
     client = sync_client(settings)
     access = Policy.load(DEMO_POLICY).roles["counter"].field_access()
-    people, records_of = sample_people(args.records, args.persons, args.seed)
-    rng = random.Random(args.seed)
-    print(f"{len(people)} people, {len(QUERIES)} kinds of query, the counter agent's request body")
-    print(f"{'query':<22}{'first':>8}{'first*':>8}{'top 10':>8}{'sent':>6}   (* or first is a namesake and the person is in the top 10)")
+    print(f"{len(people)} people with records; up to {args.persons} per kind of query, the counter agent's request body")
+    print(f"{'query':<40}{'@1':>8}{'first*':>8}{'@5':>8}{'@10':>8}{'sent':>6}   (* or first is a namesake and the person is in the top 10)")
+    totals = {"all kinds": Recall(), "issue 17's kinds": Recall()}
     for kind, make in QUERIES.items():
-        first = namesake = top10 = sent = 0
-        for person in people:
-            mine = records_of[person["person_id"]]
-            if not mine:
-                continue
-            query = customer_query(parse_query(make(person, rng)), access)
-            assert query is not None, "the counter agent searches by name"
-            hits = client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(query, access, 10))["hits"]["hits"]
-            ranks = [rank for rank, hit in enumerate(hits) if mine & set(hit["_source"].get("records", []))]
-            name = fold_text(f"{person['given_name']} {person['family_name']}")
-            same_name = (
-                bool(hits) and fold_text(f"{hits[0]['_source'].get('given_name', '')} {hits[0]['_source'].get('family_name', '')}") == name
-            )
-            sent += 1
-            first += bool(ranks) and ranks[0] == 0
-            namesake += bool(ranks) and (ranks[0] == 0 or same_name)
-            top10 += bool(ranks)
-        print(f"{kind:<22}{first / sent:8.1%}{namesake / sent:8.1%}{top10 / sent:8.1%}{sent:6d}")
+        if wanted and kind not in wanted:
+            continue
+        rng = random.Random(f"{args.seed}-{kind}")
+        eligible = [(person, look_up) for person in people if (look_up := make(person, rng))]
+        recall = Recall()
+        for person, (text, shop) in rng.sample(eligible, min(args.persons, len(eligible))):
+            query = customer_query(parse_query(text), access, **({"shop": shop} if shop else {}))
+            hits = [] if query is None else client.search(index=index, body=search_body(query, access, 10))["hits"]["hits"]
+            ranks = [rank for rank, hit in enumerate(hits) if person.records & set(hit["_source"].get("records", []))]
+            first = hits[0]["_source"] if hits else {}
+            namesake = fold_text(f"{first.get('given_name', '')} {first.get('family_name', '')}") == fold_text(_names(person))
+            recall.add(ranks, namesake)
+        print(recall.line(kind))
+        if kind not in WITHOUT_SHOP:
+            totals["all kinds"].merge(recall)
+        if kind in NEW_KINDS:
+            totals["issue 17's kinds"].merge(recall)
+    for name, recall in totals.items():
+        print(recall.line(name))
     client.close()
 
 

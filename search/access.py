@@ -10,9 +10,12 @@ from typing import Any, Literal, get_args
 
 from analyzers.masks import MASKS, MaskName
 
-# Query kinds the look-up understands; a role searches only through those it is granted.
-QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date"]
+# Query kinds the look-up understands; a role searches only through those it is granted, and may
+# verify (an exact filter that returns the customer, never the value) those the policy says.
+QueryKind = Literal["names", "phone", "email", "card", "postcode", "birth_date", "city"]
 QUERY_KINDS: tuple[QueryKind, ...] = get_args(QueryKind)
+# Parts of a query looked up through another kind's field: a département is a postcode's beginning.
+ACCESS_KIND = {"departement": "postcode"}
 # Where the exact-valued kinds are found in the customers index: look-up terms and highlights.
 CUSTOMER_PATHS = {"email": "emails", "phone": "phones", "card": "loyalty_cards.card", "postcode": "postcode", "birth_date": "birth_date"}
 
@@ -46,6 +49,7 @@ class FieldAccess:
     searchable: frozenset[str]
     highlight_fields: tuple[str, ...] = ()
     masks: dict[str, MaskName] = field(default_factory=dict)  # customer or record field path → mask rule
+    verifiable: frozenset[str] = frozenset()
     marketing: bool = False  # a marketing use: restricted customers and refused channels are left out
 
     def consent_filter(self) -> list[dict[str, Any]]:
@@ -53,7 +57,11 @@ class FieldAccess:
         return [{"bool": {"must_not": [{"term": {"restricted": True}}]}}] if self.marketing else []
 
     def can_search(self, kind: str) -> bool:
-        return kind in self.searchable
+        return ACCESS_KIND.get(kind, kind) in self.searchable
+
+    def can_verify(self, kind: str) -> bool:
+        """May confirm a customer found another way by this exact value, without reading it."""
+        return ACCESS_KIND.get(kind, kind) in self.verifiable
 
     def reads_unmasked(self, path: str) -> bool:
         """Whether the caller reads this customer field as it is (not masked)."""

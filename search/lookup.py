@@ -1,8 +1,6 @@
 """The counter's look-up over golden customers: one box, the kind of query detected, restricted to
-what the caller may read and search (search.access.FieldAccess).
-
-Nothing the user typed reaches a query-string parser: every value goes into a term, prefix or
-match clause."""
+what the caller may read and search (search.access.FieldAccess); the query itself is built by
+search.customer_query."""
 
 from __future__ import annotations
 
@@ -11,59 +9,12 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
-from search.access import CUSTOMER_PATHS, FieldAccess, shown
+from search.access import FieldAccess, shown
+from search.customer_query import IgnoredPart, plan_lookup
 from search.highlights import highlight_customer
 from search.indices import IndexNames
-from search.name_query import name_query
 from search.query_parser import ParsedQuery
 from search.resolve.possible_store import relations_query
-
-
-def customer_query(parsed: ParsedQuery, access: FieldAccess) -> dict[str, Any] | None:
-    """The query over customers, or None when the caller may not search through what was typed
-    (a role without phones typing a phone number finds nothing, rather than a hint)."""
-    typed = parsed.exact_values()
-    identifiers = [_term(kind, typed[kind]) for kind in ("email", "phone", "card") if kind in typed and access.can_search(kind)]
-    if parsed.email or parsed.phone or (parsed.card and not parsed.names):
-        return {"bool": {"should": identifiers, "minimum_should_match": 1}} if identifiers else None
-    must: list[dict[str, Any]] = []
-    if parsed.names:
-        if not access.can_search("names"):
-            return None
-        by_name = name_query(parsed.names, "full_name")
-        by_name["bool"]["_name"] = "names"
-        must.append(by_name)
-    for kind in ("postcode", "birth_date"):
-        if kind in typed:
-            if not access.can_search(kind):
-                return None
-            must.append(_term(kind, typed[kind]))
-    if not must:
-        return None
-    query: dict[str, Any] = {"bool": {"must": must}}
-    if parsed.names:
-        query["bool"]["should"] = whole_name_bonus(parsed.names)
-    return query
-
-
-# What a whole name typed adds to a customer's score, per name field (the name query scores run
-# from about 10 to 100). bench/search_quality: exact names found first 97.6 → 98.7%, one typo
-# 86.9 → 89.9% (namesakes counted); 10, 50 or 100 for every field did no better than these.
-WHOLE_NAME_BOOSTS = {"given_name": 25.0, "family_name": 25.0, "birth_name": 10.0}
-MAX_NAME_WORDS = 4
-
-
-def whole_name_bonus(names: str) -> list[dict[str, Any]]:
-    """Clauses rewarding a customer whose given, family or birth name is exactly a run of the
-    words typed ("Chevrolet Pascal" → Pascal Chevrolet before Meik Chevrolet-Pascal; "van der Laar
-    Selina" → family name "van der Laar"), compared folded (the keyword normalizer folds)."""
-    words = names.split()
-    spans = sorted({" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, min(len(words), i + MAX_NAME_WORDS) + 1)})
-    return [{"terms": {f"{field}.keyword": spans, "boost": boost}} for field, boost in WHOLE_NAME_BOOSTS.items()]
-
-
-def _term(kind: str, value: str) -> dict[str, Any]:
-    return {"term": {CUSTOMER_PATHS[kind]: {"value": value, "_name": kind}}}
 
 
 @dataclass
@@ -74,18 +25,27 @@ class CustomerHit:
     highlights: dict[str, list[str]]
 
 
+@dataclass
+class LookupResult:
+    hits: list[CustomerHit]
+    ignored: list[IgnoredPart]
+
+
 async def search_customers(
-    client: AsyncOpenSearch, indices: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10
-) -> list[CustomerHit]:
-    """Golden customers matching what the counter typed (parse_query), best first."""
-    query = customer_query(parsed, access)
-    if query is None:
-        return []
-    if access.marketing:
+    client: AsyncOpenSearch, indices: IndexNames, parsed: ParsedQuery, access: FieldAccess, limit: int = 10, shop: str | None = None
+) -> LookupResult:
+    """Golden customers matching what the counter typed (parse_query), best first, and the parts
+    of the query the caller's role could not use."""
+    plan = plan_lookup(parsed, access, shop)
+    if plan.query is None:
+        return LookupResult([], plan.ignored)
+    query = plan.query
+    if access.marketing:  # restricted customers are invisible to marketing
         query = {"bool": {"must": [query], "filter": access.consent_filter()}}
     response = await client.search(index=indices.customers, body=search_body(query, access, limit))
-    typed = parsed.exact_values()
-    return [
+    # Only what the role searches is highlighted: a verified value never says it matched.
+    typed = {kind: value for kind, value in parsed.exact_values().items() if access.can_search(kind)}
+    hits = [
         CustomerHit(
             # Highlights before masks: they only ever cover fields the caller reads unmasked.
             highlights=highlight_customer(hit["_source"], parsed.names, typed, access.highlight_fields),
@@ -95,6 +55,7 @@ async def search_customers(
         )
         for hit in response["hits"]["hits"]
     ]
+    return LookupResult(hits, plan.ignored)
 
 
 def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:

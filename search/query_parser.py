@@ -1,5 +1,6 @@
 """What the counter typed, understood: an e-mail, a phone or card number, or names with a postcode
-and a birth date in any order. Parsing only; search.lookup builds and runs the queries."""
+(or a département), a birth date and an e-mail in any order. A town is not told from a name here:
+search.lookup scores the words both ways. Parsing only; search.lookup builds and runs the queries."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from search.access import CUSTOMER_PATHS
 
 DIGITS_ONLY = re.compile(r"^\+?[\d\s.\-/()]+$")
 POSTCODE = re.compile(r"^\d{5}$")
+# Metropolitan départements 01–95 (Corsica 2A, 2B) and the overseas ones 971–976.
+DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[ABab]|97[1-6])$")
 DATE = re.compile(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2})$")
 MAX_QUERY_LENGTH = 200
 
@@ -30,6 +33,7 @@ class ParsedQuery:
     text: str
     names: str = ""
     postcode: str = ""
+    departement: str = ""
     birth_date: str = ""
     phone: str = ""
     email: str = ""
@@ -51,11 +55,13 @@ def parse_query(text: str) -> ParsedQuery:
         raise QueryNotUnderstood(f"a query is at most {MAX_QUERY_LENGTH} characters")
     parsed = ParsedQuery(text)
     if "@" in text and " " not in text:
-        try:
-            parsed.email = canonical_email(text)
-        except InvalidValue:
-            parsed.email = text.lower()
+        parsed.email = _email(text)
         parsed.kinds.append("email")
+        return parsed
+    if DATE.match(text) and (birth_date := _birth_date(text)):
+        # A date alone is a birth date, not a card number.
+        parsed.birth_date = birth_date
+        parsed.kinds.append("birth_date")
         return parsed
     if DIGITS_ONLY.match(text) and sum(ch.isdigit() for ch in text) >= 6:
         try:
@@ -72,11 +78,12 @@ def parse_query(text: str) -> ParsedQuery:
     for token in text.split():
         if POSTCODE.match(token) and not parsed.postcode:
             parsed.postcode = token
-        elif DATE.match(token) and not parsed.birth_date:
-            try:
-                parsed.birth_date = parse_birth_date(token).isoformat()
-            except InvalidValue:
-                words.append(token)
+        elif DEPARTEMENT.match(token) and not parsed.departement:
+            parsed.departement = token.upper()
+        elif "@" in token and not parsed.email:
+            parsed.email = _email(token)
+        elif DATE.match(token) and not parsed.birth_date and (birth_date := _birth_date(token)):
+            parsed.birth_date = birth_date
         elif (
             len(token) >= 6
             and " " not in text
@@ -93,12 +100,28 @@ def parse_query(text: str) -> ParsedQuery:
         for kind, value in (
             ("card", parsed.card),
             ("names", parsed.names),
+            ("email", parsed.email),
             ("postcode", parsed.postcode),
+            ("departement", parsed.departement),
             ("birth_date", parsed.birth_date),
         )
         if value
     )
     return parsed
+
+
+def _birth_date(text: str) -> str:
+    try:
+        return parse_birth_date(text).isoformat()
+    except InvalidValue:
+        return ""
+
+
+def _email(text: str) -> str:
+    try:
+        return canonical_email(text)
+    except InvalidValue:
+        return text.lower()
 
 
 def _card(text: str) -> str:

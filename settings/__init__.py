@@ -114,6 +114,7 @@ class Settings(BaseSettings):
     jwt_algorithms: list[str] = Field(default=["HS256"])
     jwt_audience: str | None = None
     jwt_role_claim: str = Field(default="rcu_role", description="The JWT claim naming the caller's role in the policy.")
+    jwt_shop_claim: str = Field(default="rcu_shop", description="The JWT claim naming the agent's shop (its customers rank first).")
 
     suppression_key: SecretStr | None = Field(
         default=None,

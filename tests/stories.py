@@ -256,3 +256,94 @@ def namesakes(given: str, family: str, prefix: str) -> list[dict[str, str]]:
 
 # The two people (records 1-2 and 3-4) and the name-only records (5-7) of namesakes().
 NAMESAKES = namesakes("Ombeline", "Quesnoy", "Q")
+
+
+# What agents actually type (issue 17): first letters misheard or swapped, towns beside names, a
+# name that is also a town, and namesakes of whom one holds the Lyon 2 shop's card.
+AT_THE_COUNTER = [
+    {
+        "source": "crm",
+        "source_id": "T1",
+        "given_name": "Marine",
+        "family_name": "Perret",
+        "birth_date": "11/06/1984",
+        "postcode": "75015",
+        "city": "Paris",
+    },
+    {
+        "source": "crm",
+        "source_id": "T2",
+        "given_name": "Roland",
+        "family_name": "Pascal-Ruiz",
+        "birth_date": "30/09/1969",
+        "postcode": "06000",
+        "city": "Nice",
+    },
+    {
+        "source": "crm",
+        "source_id": "T3",
+        "given_name": "Gabriel",
+        "family_name": "Morvan",
+        "birth_date": "14/02/1991",
+        "postcode": "29200",
+        "city": "Brest",
+    },
+    {
+        "source": "crm",
+        "source_id": "T4",
+        "given_name": "Guillaume",
+        "family_name": "Kerbrat",
+        "birth_date": "01/12/1977",
+        "postcode": "29000",
+        "city": "Quimper",
+    },
+    {
+        "source": "crm",
+        "source_id": "T5",
+        "given_name": "Filipe",
+        "family_name": "Santos",
+        "birth_date": "04/04/1988",
+        "postcode": "69003",
+        "city": "Lyon",
+    },
+    {
+        "source": "crm",
+        "source_id": "T6",
+        "given_name": "Noémie",
+        "family_name": "Lyon",
+        "birth_date": "19/08/1993",
+        "postcode": "35000",
+        "city": "Rennes",
+    },
+    {
+        "source": "crm",
+        "source_id": "S1",
+        "given_name": "Solène",
+        "family_name": "Quintard",
+        "birth_date": "10/01/1970",
+        "postcode": "33000",
+        "city": "Bordeaux",
+    },
+    {
+        "source": "crm",
+        "source_id": "S2",
+        "given_name": "Solène",
+        "family_name": "Quintard",
+        "birth_date": "22/05/1982",
+        "postcode": "59000",
+        "city": "Lille",
+    },
+    {
+        # A birth name besides: without a shop named, her namesakes' shorter names score a little higher.
+        "source": "loyalty_lyon2",
+        "source_id": "S3",
+        "given_name": "Solène",
+        "family_name": "Quintard",
+        "birth_name": "Fontaine-Delacroix",
+        "birth_date": "07/07/1990",
+        "loyalty_card": "2901111222233",
+        "postcode": "69002",
+        "city": "Lyon",
+    },
+]
+AT_THE_COUNTER = [{**record, "updated_at": "2026-02-01T10:00:00Z"} for record in AT_THE_COUNTER]

@@ -19,11 +19,14 @@ class Me(BaseModel):
     endpoints: list[str]
     read: list[str]
     masked: dict[str, str]
+    verify: list[str]
+    shop: str | None
 
 
 @router.get("/me", response_model=Me)
 async def me(caller: Annotated[Caller, Depends(current_caller)]) -> Me:
-    """The caller's name and role, the endpoints it may call and the fields it reads (masked ones named)."""
+    """The caller's name and role, the endpoints it may call, the fields it reads (masked ones named)
+    and may only verify, and the agent's shop."""
     role = caller.role
     return Me(
         name=caller.name,
@@ -32,4 +35,6 @@ async def me(caller: Annotated[Caller, Depends(current_caller)]) -> Me:
         endpoints=list(role.endpoints),
         read=list(role.read),
         masked={field: mask for field, mask in role.masks.items()},
+        verify=list(role.verify),
+        shop=caller.shop,
     )

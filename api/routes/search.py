@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
-from api.schemas import SearchResponse, SearchResult, display_name, record_refs
+from api.schemas import IgnoredKind, SearchResponse, SearchResult, display_name, record_refs
 from search.audit import AuditEntry
-from search.lookup import customer_query, search_customers
+from search.customer_query import customer_query
+from search.lookup import search_customers
 from search.query_parser import MAX_QUERY_LENGTH, QueryNotUnderstood, parse_query
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -26,18 +27,20 @@ async def search(
         Query(
             min_length=2,
             max_length=MAX_QUERY_LENGTH,
-            description='Partial names ("dup jea"), a phone, an e-mail, a card, a postcode with a name.',
+            description='Partial names ("dup jea"), a phone, an e-mail, a card; a town, a postcode, a département or a birth date with a name.',
         ),
     ],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResponse:
-    """Golden customers best first, with what matched; only the fields the caller's role may read."""
+    """Golden customers best first, with what matched; only the fields the caller's role may read.
+    Parts of the query the role may neither search nor verify are left out and named in `ignored`."""
     try:
         parsed = parse_query(q)
     except QueryNotUnderstood:
         await audit.record(AuditEntry(caller.name, caller.role_name, "search", [], q, "error"))
         raise
-    hits = await search_customers(client, names, parsed, caller.access, limit)
+    found = await search_customers(client, names, parsed, caller.access, limit, caller.shop)
+    hits = found.hits
     if hits:
         await audit.record(AuditEntry(caller.name, caller.role_name, "search", [h.customer["customer_id"] for h in hits], q))
     else:
@@ -56,4 +59,5 @@ async def search(
         )
         for hit in hits
     ]
-    return SearchResponse(query=q, kinds=parsed.kinds, results=results)
+    ignored = [IgnoredKind(kind=part.kind, code=part.code, reason=part.reason) for part in found.ignored]
+    return SearchResponse(query=q, kinds=parsed.kinds, ignored=ignored, results=results)

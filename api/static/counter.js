@@ -32,6 +32,14 @@ const HELD_APART = {
 };
 const BELOW_THRESHOLD = "ressemblance insuffisante pour fusionner";
 const PERCENT = new Intl.NumberFormat("fr-FR", { style: "percent", maximumFractionDigits: 0 });
+const IGNORED_KINDS = {
+  names: "les noms", phone: "les numéros de téléphone", email: "les e-mails", card: "les cartes de fidélité",
+  postcode: "les codes postaux", departement: "les départements", birth_date: "les dates de naissance",
+};
+const IGNORED_WHY = {
+  not_allowed: (kind) => `votre rôle ne permet ni de rechercher ni de vérifier ${kind}.`,
+  verify_only: (kind) => `${kind} servent seulement à confirmer un client trouvé par son nom : tapez aussi le nom.`,
+};
 
 const $ = (id) => document.getElementById(id);
 const state = { key: sessionStorage.getItem(KEY_STORAGE), me: null, seq: 0, controller: null, results: [], selected: -1, keyTimes: [], timer: null };
@@ -97,7 +105,7 @@ async function signIn(key) {
   if (!response.ok) throw new Handled();
   state.me = await response.json();
   sessionStorage.setItem(KEY_STORAGE, key);
-  $("role-label").textContent = `${state.me.name} (${state.me.role})`;
+  $("role-label").textContent = `${state.me.name} (${state.me.role}${state.me.shop ? `, boutique ${state.me.shop}` : ""})`;
   $("session").hidden = false;
   route();
 }
@@ -138,7 +146,7 @@ async function runSearch() {
       render([], typeof body.detail === "string" ? body.detail : "Recherche impossible.");
       return;
     }
-    render(body.results, body.results.length ? `${body.results.length} client(s) trouvé(s)` : "Aucun client trouvé.");
+    render(body.results, body.results.length ? `${body.results.length} client(s) trouvé(s)` : "Aucun client trouvé.", body.ignored);
   } catch (error) {
     if (error.name !== "AbortError" && !(error instanceof Handled)) throw error;
   }
@@ -155,10 +163,18 @@ function resultName(result) {
   return escapeHtml(result.display_name || `Client ${result.customer_id}`);
 }
 
-function render(results, status) {
+function ignoredText(part) {
+  const kind = IGNORED_KINDS[part.kind] || part.kind;
+  const why = IGNORED_WHY[part.code];
+  return `Non pris en compte : ${why ? why(kind) : kind}`;
+}
+
+function render(results, status, ignored = []) {
   state.results = results;
   state.selected = results.length ? 0 : -1;
   $("status").textContent = status;
+  $("ignored").replaceChildren(...ignored.map((part) => el("li", { text: ignoredText(part) })));
+  $("ignored").hidden = !ignored.length;
   const list = $("results");
   list.replaceChildren();
   results.forEach((result, index) => {

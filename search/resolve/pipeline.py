@@ -25,6 +25,7 @@ from search.resolve.model import MatchModel
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
+    Refresh,
     candidate_records,
     current_assignment,
     customer_document,
@@ -104,6 +105,7 @@ def _apply(
     report: ResolveReport,
     write_all: bool,
     now: datetime,
+    refresh: Refresh = False,
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed (all of them when
     `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
@@ -126,8 +128,8 @@ def _apply(
     unlinked = sorted(set(previous) - set(report.customer_ids))
     # Consents and rectifications (search.rights), and the change feed (search.changes).
     changes = subject_changes(client, names, documents, written_members, removed, events, everything=write_all)
-    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1)
-    write_redirects(client, names, events, now)
+    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1, refresh=refresh)
+    write_redirects(client, names, events, now, refresh=refresh)
     append_changes(client, names, changes)
     report.customers = len(ids)
     report.customers_written = len(documents)
@@ -254,10 +256,12 @@ def resolve_touched(
     record_ids: list[str],
     model: MatchModel | None = None,
     documents: list[dict[str, Any]] | None = None,
+    refresh: Refresh = False,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, and every record of
     the customers any of those belong to — then write only what changed. `documents`, when the
-    caller holds the touched records as just indexed, saves fetching them again."""
+    caller holds the touched records as just indexed, saves fetching them again; `refresh` makes
+    the customers written visible to searches before this returns (a pushed record's answer)."""
     report = ResolveReport()
     watch = _Stopwatch(report)
     model = model or load_model(client, names)
@@ -281,7 +285,7 @@ def resolve_touched(
     report.records = len(documents)
     watch.lap("resolve")
     now = datetime.now(UTC)
-    customer_of, changes = _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now)
+    customer_of, changes = _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now, refresh)
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
     return report

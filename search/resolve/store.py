@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from opensearchpy import NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
@@ -17,6 +17,8 @@ from search.resolve.features import SOURCE_FIELDS
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
 
+# How a write is made visible to searches: not waited for, refreshed now, or waited for the next refresh.
+Refresh = bool | Literal["wait_for"]
 LIVE_RECORDS = {"bool": {"filter": [LIVE_RECORD]}}
 
 
@@ -129,8 +131,10 @@ def write_customers(
     links: dict[str, str],
     unlinked: Iterable[str],
     bulk_threads: int = 1,
+    refresh: Refresh = False,
 ) -> None:
-    """Customers written and removed, and the record → customer links that changed."""
+    """Customers written and removed, and the record → customer links that changed; with
+    `refresh`, visible to searches once this returns (bulk_threads 1 only)."""
 
     def actions() -> Iterator[dict[str, Any]]:
         for document in documents:
@@ -146,14 +150,14 @@ def write_customers(
         # A full run writes every customer: two writers keep the node busy while Python builds the next chunk.
         results = parallel_bulk(client, actions(), thread_count=bulk_threads, chunk_size=500, raise_on_error=False, raise_on_exception=True)
     else:
-        results = streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False)
+        results = streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False, refresh=refresh)
     for ok, item in results:
         result = next(iter(item.values()))
         if not ok and result.get("status") != 404:
             raise RuntimeError(f"writing customer {result.get('_id')} failed: {result.get('error')}")
 
 
-def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redirect], at: datetime) -> None:
+def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redirect], at: datetime, refresh: Refresh = False) -> None:
     if not redirects:
         return
     actions = (
@@ -165,7 +169,7 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
         }
         for r in redirects
     )
-    for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6):
+    for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, refresh=refresh):
         pass
 
 

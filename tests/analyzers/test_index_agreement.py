@@ -69,3 +69,11 @@ def test_python_phonetic_keys_agree_with_the_index(opensearch: OpenSearch, analy
 def test_python_compact_names_agree_with_the_index(opensearch: OpenSearch, analysis_index: str) -> None:
     mismatches = {n: (compact_name(n), _analyze(opensearch, analysis_index, "rcu_name_compact", n)) for n in _sample_names()}
     assert {n: (py, [os_]) for n, (py, os_) in ((n, (p, o[0] if o else "")) for n, (p, o) in mismatches.items()) if py != os_} == {}
+
+
+def test_names_reversed_in_python_agree_with_the_index(opensearch: OpenSearch, analysis_index: str) -> None:
+    # The look-up's first-letter clause reverses name_tokens() itself (search.lookup.customer_name_query).
+    mismatches = {
+        n: ([t[::-1] for t in name_tokens(n)], _analyze(opensearch, analysis_index, "rcu_name_reversed", n)) for n in _sample_names()
+    }
+    assert {n: pair for n, pair in mismatches.items() if pair[0] != pair[1]} == {}

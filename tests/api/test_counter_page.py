@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from api.policy import DEMO_KEYS
+from api.policy import DEMO_KEYS, DEMO_SHOP_KEY
 from tests.api.test_lookup import customer_holding
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,9 +37,9 @@ def page(browser: Browser, served: str) -> Iterator[Page]:
     context.close()
 
 
-def _sign_in(page: Page, role: str = "counter") -> None:
+def _sign_in(page: Page, role: str = "counter", key: str | None = None) -> None:
     page.goto("/")
-    page.get_by_label("Clé d'accès").fill(DEMO_KEYS[role])
+    page.get_by_label("Clé d'accès").fill(key or DEMO_KEYS[role])
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_label("Nom, téléphone, e-mail ou carte de fidélité")).to_be_focused()
 
@@ -110,6 +110,49 @@ def test_counter_agent_never_sees_an_unmasked_phone_in_the_page_or_its_responses
     assert not UNMASKED_PHONE.search(page.content())
     leaks = [body[:300] for body in bodies if UNMASKED_PHONE.search(body)]
     assert bodies and not leaks, leaks
+
+
+def test_a_birth_date_typed_with_the_name_finds_the_customer_and_the_page_shows_only_the_year(page: Page) -> None:
+    bodies: list[str] = []
+    page.on("response", lambda response: bodies.append(response.text()) if "/v1/search" in response.url else None)
+    _sign_in(page)
+    _box(page).fill("Jean Dupont 02/03/1975")
+    first = page.locator(".result").first
+    expect(first.locator(".name")).to_have_text("Jean Dupont")
+    expect(first).to_contain_text("né(e) en 1975")
+    expect(page.locator("#ignored")).to_be_hidden()
+    page.wait_for_load_state("networkidle")
+    assert "02/03/1975" not in page.locator("#results").inner_text() and "1975-03-02" not in page.content()
+    # The API echoes the query typed; the results themselves never hold the date.
+    assert bodies and not any("1975-03-02" in body.split('"results"')[1] for body in bodies)
+
+
+@pytest.mark.parametrize(
+    ("role", "typed", "said"),
+    [
+        ("counter", "jean.dupont@free.fr", "Non pris en compte : les e-mails servent seulement à confirmer un client trouvé par son nom"),
+        (
+            "marketing",
+            "06 11 22 33 44",
+            "Non pris en compte : votre rôle ne permet ni de rechercher ni de vérifier les numéros de téléphone.",
+        ),
+    ],
+)
+def test_what_the_role_may_not_search_is_said_in_french_under_the_results(page: Page, role: str, typed: str, said: str) -> None:
+    _sign_in(page, role)
+    _box(page).fill(typed)
+    expect(page.locator("#ignored")).to_be_visible()
+    expect(page.locator("#ignored")).to_contain_text(said)
+    expect(page.locator("#status")).to_have_text("Aucun client trouvé.")
+    _box(page).fill("dupont jean" if role == "counter" else "06")
+    expect(page.locator("#ignored")).to_be_hidden()
+
+
+def test_an_agent_at_a_shop_sees_its_cardholder_first_among_namesakes(page: Page) -> None:
+    _sign_in(page, key=DEMO_SHOP_KEY)
+    expect(page.locator("#role-label")).to_contain_text("boutique lyon2")
+    _box(page).fill("solene quintard")
+    expect(page.locator(".result").first.locator(".cards")).to_contain_text("(lyon2)")
 
 
 def test_a_refused_key_says_so_and_sign_out_forgets_the_key(page: Page) -> None:

@@ -160,3 +160,37 @@ def test_two_records_of_a_new_person_pushed_back_to_back_become_one_customer(as_
     a = as_role("integrator").post("/v1/records", json=first).json()
     b = as_role("integrator").post("/v1/records", json=second).json()
     assert a["customer_id"] and b["customer_id"] == a["customer_id"]
+
+
+def test_a_pushed_record_is_in_its_customers_search_hit_and_360_view_as_soon_as_the_push_answers(as_role: RoleClient) -> None:
+    for number in range(3):
+        record = {
+            "source": "ecommerce",
+            "source_id": f"RYW-{number}",
+            "given_name": "Ysaline",
+            "family_name": f"Marchetti{'abc'[number]}",
+            "birth_date": f"1{number}/04/1991",
+            "email": f"ysaline.{number}@example.fr",
+            "updated_at": "2026-11-20T10:00:00Z",
+        }
+        pushed = as_role("integrator").post("/v1/records", json=record).json()
+        hits = as_role("steward").get("/v1/search", params={"q": f"ysaline marchetti{'abc'[number]}"}).json()["results"]
+        assert hits and hits[0]["customer_id"] == pushed["customer_id"]
+        assert {"source": "ecommerce", "source_id": f"RYW-{number}"} in hits[0]["records"]
+        view = as_role("steward").get(f"/v1/customers/{pushed['customer_id']}").json()
+        assert f"RYW-{number}" in [r["source_id"] for r in view["records"]]
+
+
+def test_a_record_pushed_to_an_existing_customer_shows_in_its_search_hit_at_once(as_role: RoleClient) -> None:
+    record = {
+        "source": "ecommerce",
+        "source_id": "RYW-JEAN",
+        "given_name": "Jean",
+        "family_name": "Dupont",
+        "email": "jean.dupont@free.fr",
+        "birth_date": "02/03/1975",
+        "updated_at": "2026-11-02T10:00:00Z",
+    }
+    pushed = as_role("integrator").post("/v1/records", json=record).json()
+    hit = as_role("steward").get("/v1/search", params={"q": "jean.dupont@free.fr"}).json()["results"][0]
+    assert hit["customer_id"] == pushed["customer_id"] and {"source": "ecommerce", "source_id": "RYW-JEAN"} in hit["records"]

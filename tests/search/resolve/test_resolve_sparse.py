@@ -18,8 +18,9 @@ from indexers.push import RecordPusher
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
 from search.access import QUERY_KINDS, FieldAccess
+from search.customer_query import customer_query
 from search.indices import IndexNames
-from search.lookup import customer_query, search_body
+from search.lookup import search_body
 from search.query_parser import parse_query
 from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all

@@ -1,0 +1,219 @@
+"""The query over golden customers for what the counter typed, restricted to what the caller may
+search and verify (search.access.FieldAccess): names (whole, prefixes, phonetic, typos — on the first
+letters too), a town beside them, exact values searched or only verified, and the agent's shop.
+
+Nothing the user typed reaches a query-string parser: every value goes into a term, prefix, fuzzy
+or match clause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from analyzers.names import name_tokens
+from search.access import ACCESS_KIND, CUSTOMER_PATHS, FieldAccess
+from search.name_query import name_query
+from search.query_parser import ParsedQuery
+
+
+@dataclass(frozen=True)
+class IgnoredPart:
+    """A part of the query left out, with why: the caller's role may neither search nor verify
+    it ("not_allowed"), or may only verify it and nothing else typed is searched ("verify_only")."""
+
+    kind: str
+    code: Literal["not_allowed", "verify_only"]
+    reason: str
+
+    @classmethod
+    def not_allowed(cls, kind: str) -> IgnoredPart:
+        return cls(kind, "not_allowed", f"your role may neither search nor verify {KIND_NAMES[kind]}")
+
+    @classmethod
+    def verify_only(cls, kind: str) -> IgnoredPart:
+        return cls(kind, "verify_only", f"{KIND_NAMES[kind]} only confirm a customer found by what your role searches (a name)")
+
+
+@dataclass
+class LookupPlan:
+    """The query over customers (None when nothing typed may be searched) and what was left out."""
+
+    query: dict[str, Any] | None
+    ignored: list[IgnoredPart] = field(default_factory=list)
+
+
+# What each kind is called in a reason (the API speaks English; the counter page says it in French).
+KIND_NAMES = {
+    "names": "names",
+    "phone": "phone numbers",
+    "email": "e-mail addresses",
+    "card": "loyalty cards",
+    "postcode": "postcodes",
+    "departement": "départements",
+    "birth_date": "birth dates",
+}
+IDENTIFIERS = ("email", "phone", "card")
+
+
+def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = None) -> LookupPlan:
+    """The query over customers for what the counter typed, restricted to the caller's access:
+    parts the role searches score, parts it may only verify filter (no name, so nothing says
+    which part matched), and the other parts are left out and named in `ignored`. With `shop`,
+    that shop's cardholders rank first among namesakes."""
+    typed = _typed_values(parsed)
+    ignored: list[IgnoredPart] = []
+    searched: list[dict[str, Any]] = []
+    verified: list[dict[str, Any]] = []
+    alone = not parsed.names and any(kind in typed for kind in IDENTIFIERS)
+    for kind, value in typed.items():
+        if access.can_search(kind):
+            searched.append(_exact(kind, value, named=True))
+        elif access.can_verify(kind):
+            verified.append(_exact(kind, value, named=False))
+        else:
+            ignored.append(IgnoredPart.not_allowed(kind))
+    if alone:
+        # A bare number may be a phone or a card: either one found is the customer.
+        must = [{"bool": {"should": searched, "minimum_should_match": 1}}] if searched else []
+    else:
+        must = searched
+        if parsed.names:
+            if access.can_search("names"):
+                must.insert(0, names_clause(parsed.names, with_towns=access.can_search("city")))
+            else:
+                ignored.insert(0, IgnoredPart.not_allowed("names"))
+    if not must:
+        ignored.extend(IgnoredPart.verify_only(kind) for kind in typed if access.can_verify(kind) and not access.can_search(kind))
+        return LookupPlan(None, ignored)
+    query: dict[str, Any] = {"bool": {"must": must}}
+    if verified:
+        query["bool"]["filter"] = verified
+    should = whole_name_bonus(parsed.names) if parsed.names else []
+    if parsed.names and access.can_search("names") and access.can_search("city"):
+        should.append(town_bonus(parsed.names))
+    if shop:
+        should.append(shop_preference(shop))
+    if should:
+        query["bool"]["should"] = should
+    return LookupPlan(query, ignored)
+
+
+def customer_query(parsed: ParsedQuery, access: FieldAccess, shop: str | None = None) -> dict[str, Any] | None:
+    """plan_lookup()'s query alone: None when the caller may not search through what was typed."""
+    return plan_lookup(parsed, access, shop).query
+
+
+def _typed_values(parsed: ParsedQuery) -> dict[str, str]:
+    """Every exact-valued part typed, kind → value, départements included."""
+    typed = parsed.exact_values()
+    if parsed.departement:
+        typed["departement"] = parsed.departement
+    return typed
+
+
+def _exact(kind: str, value: str, named: bool) -> dict[str, Any]:
+    """A term (a prefix for a département) on the kind's field; named clauses say they matched."""
+    body: dict[str, Any] = {"value": value}
+    if named:
+        body["_name"] = ACCESS_KIND.get(kind, kind)
+    if kind == "departement":
+        return {"prefix": {CUSTOMER_PATHS["postcode"]: body}}
+    return {"term": {CUSTOMER_PATHS[kind]: body}}
+
+
+def names_clause(names: str, with_towns: bool) -> dict[str, Any]:
+    """The words typed as names; with `with_towns`, a word may also be the customer's town
+    ("dupont bordeaux": Dupont living in Bordeaux, as well as anyone called Dupont Bordeaux)."""
+    clause = customer_name_query(names, with_towns)
+    clause["bool"]["_name"] = "names"
+    return clause
+
+
+# What a whole name typed adds to a customer's score, per name field (the name query scores run
+# from about 10 to 100). bench/search_quality: exact names found first 97.6 → 98.7%, one typo
+# 86.9 → 89.9% (namesakes counted); 10, 50 or 100 for every field did no better than these.
+WHOLE_NAME_BOOSTS = {"given_name": 25.0, "family_name": 25.0, "birth_name": 10.0}
+MAX_NAME_WORDS = 4
+
+
+def whole_name_bonus(names: str) -> list[dict[str, Any]]:
+    """Clauses rewarding a customer whose given, family or birth name is exactly a run of the
+    words typed ("Chevrolet Pascal" → Pascal Chevrolet before Meik Chevrolet-Pascal; "van der Laar
+    Selina" → family name "van der Laar"), compared folded (the keyword normalizer folds)."""
+    words = names.split()
+    spans = sorted({" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, min(len(words), i + MAX_NAME_WORDS) + 1)})
+    return [{"terms": {f"{field}.keyword": spans, "boost": boost}} for field, boost in WHOLE_NAME_BOOSTS.items()]
+
+
+# What a town typed beside the names adds to a customer living there (name scores run from about
+# 10 to 100): as much as a whole name typed (WHOLE_NAME_BOOSTS), so Dupont in Bordeaux comes before
+# the other Duponts, and a name that is also a town still finds its people first (they have the
+# whole-name bonus and the name clauses besides). Measured on the demo generator
+# (bench/search_quality, "family + town").
+TOWN_BOOST = 25.0
+
+
+def town_bonus(names: str) -> dict[str, Any]:
+    """A constant bonus for the customers whose town holds one of the words typed."""
+    return {"constant_score": {"filter": {"match": {"city": {"query": names, "_name": "city"}}}, "boost": TOWN_BOOST}}
+
+
+# First-letter typos ("ePrret", "Cabriel"): the typo-tolerant clause keeps the first letter (the
+# whole term dictionary would be walked otherwise), so each word is also looked up reversed, with
+# all but its first two letters kept: one edit there, transpositions included ("ed" → de, "Kuy" →
+# Guy). Every word must still match, so a short word's many neighbours are narrowed by the others.
+FIRST_LETTERS_MIN_LENGTH = 2
+FIRST_LETTERS_KEPT = 2
+WORD_PREFIX_MIN_LENGTH = 3
+
+
+def customer_name_query(names: str, towns: bool = False) -> dict[str, Any]:
+    """The name query over customers: search.records.name_query's views of a name, and a clause
+    taking the words one by one, each a whole name word, one with a typo in its first letters
+    (through the reversed words) or, with `towns`, a word of the customer's town — not every word
+    the town, or anyone living in Saint-Malo would match "saint malo". A word may be a prefix
+    ("Pasca-lRuiz") from WORD_PREFIX_MIN_LENGTH letters: a one-letter prefix matches a tenth of the
+    customers, and walking it twice cost the node more than the rest of this clause
+    (bench/RESULTS.md, 2026-11-27)."""
+    query = name_query(names, "full_name")
+    words = name_tokens(names)
+    if len(words) == 1:
+        # One word: found whole or by its prefix already, and never the town alone.
+        if len(words[0]) >= FIRST_LETTERS_MIN_LENGTH:
+            query["bool"]["should"].append(_first_letters_typo(words[0]))
+        return query
+    if words:
+        word_by_word: dict[str, Any] = {"bool": {"must": [_name_or_town_word(word, towns) for word in words]}}
+        if towns:
+            word_by_word["bool"]["must_not"] = [{"match": {"city": {"query": names, "operator": "and"}}}]
+        query["bool"]["should"].append(word_by_word)
+    return query
+
+
+def _name_or_town_word(word: str, towns: bool) -> dict[str, Any]:
+    options: list[dict[str, Any]] = [{"term": {"full_name": word}}]
+    if len(word) >= WORD_PREFIX_MIN_LENGTH:
+        options.append({"term": {"full_name.prefix": word}})
+    if len(word) >= FIRST_LETTERS_MIN_LENGTH:
+        options.append(_first_letters_typo(word))
+    if towns:
+        options.append({"term": {"city": word}})
+    return {"bool": {"should": options, "minimum_should_match": 1}}
+
+
+def _first_letters_typo(word: str) -> dict[str, Any]:
+    """The word with one edit in its first two letters: its reversed form, all but those kept."""
+    reversed_word = {"value": word[::-1], "fuzziness": 1, "prefix_length": max(0, len(word) - FIRST_LETTERS_KEPT), "transpositions": True}
+    return {"fuzzy": {"full_name.reversed": reversed_word}}
+
+
+# What holding the agent's shop's loyalty card adds to a customer's score: less than a whole name
+# typed (WHOLE_NAME_BOOSTS), so among namesakes the shop's own customer comes first, but a customer
+# whose name was typed whole still comes before a cardholder matching only a prefix. Measured on
+# the demo generator (bench/search_quality, "shop namesakes").
+SHOP_BOOST = 10.0
+
+
+def shop_preference(shop: str) -> dict[str, Any]:
+    """A constant bonus for the customers holding `shop`'s loyalty card (source loyalty_<shop>)."""
+    return {"constant_score": {"filter": {"term": {"loyalty_cards.source": f"loyalty_{shop}"}}, "boost": SHOP_BOOST}}

@@ -1,0 +1,142 @@
+"""The look-up finds what agents actually type (issue 17), against the real node: first letters
+misheard or swapped, a town or a département beside a name, a birth date or an e-mail the counter
+may only verify, parts a role may not use said so, and the agent's shop's customers first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.policy import DEMO_KEYS, DEMO_SHOP_KEY
+
+RoleClient = Callable[[str], object]
+Search = Callable[..., dict]
+JEAN_BIRTH_DATE = ("1975-03-02", "02/03/1975", "1975-3-2")
+
+
+@pytest.fixture
+def search(api: TestClient) -> Callable[..., dict]:
+    """`search(q, role="counter", **headers)`: the API's answer to a look-up, as that role."""
+
+    def run(q: str, role: str = "counter", **headers: str) -> dict:
+        response = api.get("/v1/search", params={"q": q}, headers={"X-API-Key": DEMO_KEYS[role], **headers})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return run
+
+
+def _first_name(body: dict) -> str | None:
+    return body["results"][0]["display_name"] if body["results"] else None
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("Marine ePrret", "Marine Perret"),  # two letters swapped at the start
+        ("Marine Prerret", "Marine Perret"),
+        ("Roland Pasca-lRuiz", "Roland Pascal-Ruiz"),  # the hyphen typed one letter early
+        ("Cabriel Morvan", "Gabriel Morvan"),  # first letters misheard
+        ("Kuillaume Kerbrat", "Guillaume Kerbrat"),
+        ("Phillipe Santos", "Filipe Santos"),
+        ("Marine Oerret", "Marine Perret"),
+    ],
+)
+def test_a_typo_on_the_first_letters_still_finds_the_customer_first(search: Search, q: str, expected: str) -> None:
+    assert _first_name(search(q)) == expected
+
+
+def test_a_first_letter_typo_does_not_flood_the_results(search: Search, as_role: RoleClient) -> None:
+    # "Morvan" found through its last letters: only names ending the same way come with it.
+    body = search("Cabriel Morvan")
+    assert all("Morvan" in (hit["display_name"] or "") or "Gabriel" in (hit["display_name"] or "") for hit in body["results"])
+
+
+@pytest.mark.parametrize(("q", "city"), [("quintard bordeaux", "Bordeaux"), ("quintard lille", "Lille"), ("Bordeaux Quintard", "Bordeaux")])
+def test_a_town_typed_with_a_name_puts_the_namesake_living_there_first(search: Search, as_role: RoleClient, q: str, city: str) -> None:
+    body = search(q)
+    assert body["results"][0]["display_name"] == "Solène Quintard" and body["results"][0]["customer"]["city"] == city
+    assert "city" in body["results"][0]["matched"]
+
+
+def test_a_name_that_is_also_a_town_still_finds_its_person(search: Search, as_role: RoleClient) -> None:
+    body = search("noemie lyon")
+    assert body["results"][0]["display_name"] == "Noémie Lyon" and body["results"][0]["customer"]["city"] == "Rennes"
+
+
+def test_a_departement_typed_with_a_name_narrows_to_it(search: Search, as_role: RoleClient) -> None:
+    body = search("quintard 59")
+    assert [hit["customer"]["city"] for hit in body["results"]] == ["Lille"]
+    assert "departement" in body["kinds"] and body["ignored"] == []
+
+
+def test_a_counter_agent_verifying_a_birth_date_finds_the_customer_and_never_sees_the_full_date(
+    search: Search, as_role: RoleClient
+) -> None:
+    for typed in ("Jean Dupont 02/03/1975", "dupont 1975-03-02"):
+        body = search(typed)
+        first = body["results"][0]
+        assert first["display_name"] == "Jean Dupont" and body["ignored"] == []
+        assert first["customer"]["birth_date"] == "1975"
+        assert "birth_date" not in first["matched"] and "birth_date" not in first["highlights"]
+        results = str(body["results"])
+        assert not any(date in results for date in JEAN_BIRTH_DATE)
+        view = as_role("counter").get(f"/v1/customers/{first['customer_id']}").text
+        assert not any(date in view for date in JEAN_BIRTH_DATE)
+
+
+def test_a_wrong_birth_date_finds_no_one_and_says_nothing_about_it(search: Search, as_role: RoleClient) -> None:
+    body = search("Jean Dupont 03/03/1975")
+    assert "Jean Dupont" not in [hit["display_name"] for hit in body["results"]]
+    assert body["ignored"] == [] and "1975" not in str(body["results"])
+
+
+def test_a_counter_agent_verifying_an_email_finds_the_customer_without_reading_it(search: Search, as_role: RoleClient) -> None:
+    body = search("Jean Dupont jean.dupont@free.fr")
+    first = body["results"][0]
+    assert first["display_name"] == "Jean Dupont" and "email" not in first["matched"] and "emails" not in first["highlights"]
+    assert "free.fr" not in str(body["results"])
+    assert "Jean Dupont" not in [hit["display_name"] for hit in search("Jean Dupont jean.dupont@orange.fr")["results"]]
+
+
+def test_a_verified_kind_alone_is_refused_with_a_readable_reason(search: Search, as_role: RoleClient) -> None:
+    for q, kind in (("jean.dupont@free.fr", "email"), ("02/03/1975", "birth_date")):
+        body = search(q)
+        assert body["results"] == []
+        assert [(part["kind"], part["code"]) for part in body["ignored"]] == [(kind, "verify_only")]
+        assert "confirm" in body["ignored"][0]["reason"]
+
+
+@pytest.mark.parametrize(("q", "kind"), [("Jean Dupont", "names"), ("06 11 22 33 44", "phone"), ("dupont 1975-03-02", "names")])
+def test_a_role_that_may_neither_search_nor_verify_a_kind_is_told_so(search: Search, as_role: RoleClient, q: str, kind: str) -> None:
+    body = search(q, role="marketing")
+    refused = {part["kind"]: part for part in body["ignored"]}
+    assert refused[kind]["code"] == "not_allowed" and "may neither search nor verify" in refused[kind]["reason"]
+    assert "Dupont" not in str(body["results"]) and "Jean" not in str(body["results"])
+
+
+def test_the_shops_own_cardholder_comes_first_among_namesakes(search: Search, as_role: RoleClient, api: TestClient) -> None:
+    without = search("solene quintard")
+    assert [hit["display_name"] for hit in without["results"][:3]] == ["Solène Quintard"] * 3
+    assert without["results"][0]["customer"]["city"] != "Lyon"
+    shop_key = {"X-API-Key": DEMO_SHOP_KEY}
+    with_key = api.get("/v1/search", params={"q": "solene quintard"}, headers=shop_key).json()
+    assert with_key["results"][0]["customer"]["city"] == "Lyon"
+    assert {card["source"] for card in with_key["results"][0]["customer"]["loyalty_cards"]} == {"loyalty_lyon2"}
+    with_header = search("solene quintard", **{"X-Shop": "lyon2"})
+    assert with_header["results"][0]["customer_id"] == with_key["results"][0]["customer_id"]
+    assert api.get("/v1/me", headers=shop_key).json()["shop"] == "lyon2"
+
+
+def test_without_a_shop_named_nothing_changes(search: Search, as_role: RoleClient) -> None:
+    for q in ("solene quintard", "dup jea", "lefevre"):
+        plain = [hit["customer_id"] for hit in search(q)["results"]]
+        # A shop no customer holds a card of ranks exactly as no shop at all.
+        assert [hit["customer_id"] for hit in search(q, **{"X-Shop": "nowhere"})["results"]] == plain
+
+
+def test_a_malformed_shop_header_is_a_422_with_a_reason(api: TestClient) -> None:
+    response = api.get("/v1/search", params={"q": "dupont"}, headers={"X-API-Key": DEMO_KEYS["counter"], "X-Shop": "Lyon 2!"})
+    assert response.status_code == 422 and "X-Shop" in response.json()["detail"]
