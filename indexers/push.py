@@ -14,8 +14,8 @@ from indexers.normalize import NormalizeOptions
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
-from search.rights.suppression import lookup_refusal
 from search.resolve.store import Refresh
+from search.rights.suppression import lookup_refusal
 
 
 @dataclass(frozen=True)

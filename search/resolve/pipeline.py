@@ -285,7 +285,9 @@ def resolve_touched(
     report.records = len(documents)
     watch.lap("resolve")
     now = datetime.now(UTC)
-    customer_of, changes = _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now, refresh)
+    customer_of, changes = _apply(
+        client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now, refresh
+    )
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
     return report
