@@ -120,7 +120,13 @@ class Role(BaseModel):
             else:
                 record.extend(paths.raw)
                 highlight.extend(paths.highlight)
-        searchable = self.search if self.search is not None else [kind for name in self.read for kind in FIELDS[name].search]
+        # By default a role searches through what it reads in full: searching a field it sees only
+        # masked (the birth year of a full date) would let it confirm the hidden value by trial.
+        searchable = (
+            self.search
+            if self.search is not None
+            else [kind for name in self.read if name not in self.masks for kind in FIELDS[name].search]
+        )
         searched = frozenset(searchable) & frozenset(QUERY_KINDS)
         return FieldAccess(
             tuple(customer),

@@ -62,6 +62,13 @@ def test_searching_through_a_forbidden_field_finds_nothing(as_role: RoleClient, 
     assert response.status_code == 200 and response.json()["results"] == []
 
 
+def test_a_role_that_sees_only_the_birth_year_cannot_test_a_full_birth_date(as_role: RoleClient) -> None:
+    right = as_role("marketing").get("/v1/search", params={"q": "dupont 33000 02/03/1975"}).json()
+    wrong = as_role("marketing").get("/v1/search", params={"q": "dupont 33000 17/11/1961"}).json()
+    assert "birth_date" in [part["kind"] for part in right["ignored"]]
+    assert [hit["customer_id"] for hit in right["results"]] == [hit["customer_id"] for hit in wrong["results"]]
+
+
 def test_counter_agent_cannot_search_by_email(as_role: RoleClient) -> None:
     assert as_role("counter").get("/v1/search", params={"q": EMAIL}).json()["results"] == []
 
