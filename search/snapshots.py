@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
 from search.indices import IndexNames
@@ -43,6 +44,8 @@ def ensure_repository(client: OpenSearch, settings: Settings) -> None:
     location = str(settings.snapshot_location)
     try:
         client.snapshot.create_repository(repository=settings.snapshot_repository, body={"type": "fs", "settings": {"location": location}})
+    except OpenSearchConnectionError:
+        raise  # an unreachable cluster is not a refused repository: the CLI says so with exit 4
     except TransportError as error:
         raise SnapshotError(
             f"The cluster refused the snapshot repository at {location} ({error.error}): every node needs that folder in its "

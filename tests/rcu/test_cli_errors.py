@@ -45,6 +45,8 @@ def nothing_answers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
         ["explain", "crm:1", "crm:2"],
         ["xref", "--out", "{out}"],
         ["reindex"],
+        ["snapshot", "list"],
+        ["snapshot", "create"],
     ],
     ids=lambda command: " ".join(command[:2]) if command[0] == "resolve" else command[0],
 )
