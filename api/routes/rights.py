@@ -9,11 +9,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
+from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field
 
 from api.deps import AuditDep, Caller, NamesDep, ResolutionConfigDep, SettingsDep, SyncOpenSearchDep, allowed
 from api.routes.customers import CustomerId
-from search.audit import AuditEntry
+from search.audit import AuditEntry, AuditWriter
+from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
 from search.rights.erasure import erase_customer
 from search.rights.export import subject_export
 from search.rights.export_html import export_html
@@ -91,9 +94,7 @@ async def rectify(
         raise HTTPException(status_code=422, detail=str(error)) from None
     record_ids = await run_in_threadpool(customer_records, client, names, customer_id)
     await run_in_threadpool(set_rectification, client, names, customer_id, record_ids, field, value, caller.name, rectification.reason)
-    document = await run_in_threadpool(rebuild_customer, client, names, config, customer_id)
-    await audit.record(AuditEntry(caller.name, caller.role_name, "rectification", [customer_id]))
-    return {"customer_id": customer_id, "field": field, "value": document.get(field), "provenance": document["provenance"][field]}
+    return await _golden_field_rebuilt(client, names, config, audit, caller, customer_id, field)
 
 
 @router.delete("/customers/{customer_id}/fields/{field}")
@@ -111,6 +112,14 @@ async def accept_sources(
     removed = await run_in_threadpool(remove_rectification, client, names, record_ids, field)
     if not removed:
         raise HTTPException(status_code=404, detail=f"No correction of {field} for customer {customer_id}.")
+    return await _golden_field_rebuilt(client, names, config, audit, caller, customer_id, field)
+
+
+async def _golden_field_rebuilt(
+    client: OpenSearch, names: IndexNames, config: ResolutionConfig, audit: AuditWriter, caller: Caller, customer_id: str, field: str
+) -> dict[str, Any]:
+    """The customer rebuilt after a change of its corrections, the change audited, and the field's
+    golden value with its provenance as the answer."""
     document = await run_in_threadpool(rebuild_customer, client, names, config, customer_id)
     await audit.record(AuditEntry(caller.name, caller.role_name, "rectification", [customer_id]))
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Annotated
 
 import typer
@@ -15,22 +16,16 @@ from settings import get_settings
 def create(name: Annotated[str | None, typer.Argument(help="Snapshot name (default: prefix and UTC time).")] = None) -> None:
     """Snapshot every index under RCU_INDEX_PREFIX, with its aliases, and wait until it is complete."""
     settings = get_settings()
-    client = sync_client(settings)
-    try:
+    with closing(sync_client(settings)) as client:
         info = create_snapshot(client, IndexNames.for_settings(settings), settings, name)
-    finally:
-        client.close()
     typer.echo(f"snapshot {info.name}: {info.state}, {info.indices} indices, in {settings.snapshot_location}")
 
 
 def list_all() -> None:
     """The repository's snapshots, oldest first."""
     settings = get_settings()
-    client = sync_client(settings)
-    try:
+    with closing(sync_client(settings)) as client:
         snapshots = list_snapshots(client, settings)
-    finally:
-        client.close()
     for info in snapshots:
         typer.echo(f"{info.name}  {info.state}  {info.started}  {info.indices} indices")
     if not snapshots:
@@ -40,9 +35,6 @@ def list_all() -> None:
 def restore(name: Annotated[str, typer.Argument(help="The snapshot to restore (`rcu snapshot list`).")]) -> None:
     """Restore rcu's indices and aliases from a snapshot into a cluster that holds none of them."""
     settings = get_settings()
-    client = sync_client(settings)
-    try:
+    with closing(sync_client(settings)) as client:
         restored = restore_snapshot(client, IndexNames.for_settings(settings), settings, name)
-    finally:
-        client.close()
     typer.echo(f"restored {len(restored)} indices from {name}: {', '.join(restored)}")
