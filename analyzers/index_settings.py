@@ -336,6 +336,7 @@ def decisions_index_body(replicas: int = 0) -> dict[str, Any]:
         "properties": {
             "decision_id": KEYWORD,
             "kind": KEYWORD,  # same_person, different_people, split, detach (or claim)
+            "item": KEYWORD,  # pair (two customers) or customer (one, a split's target aside)
             "status": KEYWORD,  # active or undone
             "customer_ids": KEYWORD,  # the customers decided on, as they were shown
             "records": KEYWORD,  # every record the decision names (export, erasure, resolution)

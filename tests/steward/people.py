@@ -1,0 +1,89 @@
+"""The people of the steward's tests: namesakes a steward must judge, a customer to split, and two
+pairs of records that a later record links — one a steward keeps apart, one left to the matcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.stories import namesakes
+
+# Two people sharing a rare name, and records holding the name alone (tests.stories.namesakes).
+QUESNOY = namesakes("Ombeline", "Quesnoy", "Q")
+
+
+def _person(prefix: str, given: str, family: str) -> list[dict[str, Any]]:
+    """One person in two systems that share nothing but the name: a possible match at most."""
+    return [
+        {
+            "source": "crm",
+            "source_id": f"{prefix}1",
+            "given_name": given,
+            "family_name": family,
+            "birth_date": "1985-03-12",
+            "phone": "06 11 22 33 01" if prefix == "V" else "06 11 22 33 02",
+            "postcode": "59000",
+            "city": "Lille",
+            "updated_at": "2026-01-10T10:00:00Z",
+        },
+        {
+            "source": "ecommerce",
+            "source_id": f"{prefix}2",
+            "given_name": given,
+            "family_name": family,
+            "email": f"{given.lower()}.{family.lower()}@exemple.fr",
+            "postcode": "33000",
+            "city": "Bordeaux",
+            "updated_at": "2026-01-12T10:00:00Z",
+        },
+    ]
+
+
+def linking_record(prefix: str, given: str, family: str) -> dict[str, Any]:
+    """A call-center record holding both sides' identifiers: strong evidence they are one person."""
+    first, second = _person(prefix, given, family)
+    return {
+        "source": "callcenter",
+        "source_id": f"{prefix}9",
+        "given_name": given,
+        "family_name": family,
+        "birth_date": first["birth_date"],
+        "phone": first["phone"],
+        "email": second["email"],
+        "updated_at": "2026-02-01T10:00:00Z",
+    }
+
+
+VASSEUR = _person("V", "Léonie", "Vasseur")  # kept apart by a steward in the tests
+FONTAN = _person("F", "Maëlys", "Fontan")  # left to the matcher: the control
+# A customer of three records, one of them another person's (a shared family card).
+BERTHIER = [
+    {
+        "source": "crm",
+        "source_id": "B1",
+        "given_name": "Arsène",
+        "family_name": "Berthier",
+        "birth_date": "1962-07-04",
+        "phone": "06 55 44 33 21",
+        "email": "arsene.berthier@exemple.fr",
+        "updated_at": "2026-01-05T10:00:00Z",
+    },
+    {
+        "source": "ecommerce",
+        "source_id": "B2",
+        "given_name": "Arsène",
+        "family_name": "Berthier",
+        "birth_date": "1962-07-04",
+        "email": "arsene.berthier@exemple.fr",
+        "updated_at": "2026-01-06T10:00:00Z",
+    },
+    {
+        "source": "loyalty_lyon2",
+        "source_id": "B3",
+        "given_name": "Arsène",
+        "family_name": "Berthier",
+        "phone": "06 55 44 33 21",
+        "loyalty_card": "2901234567897",
+        "updated_at": "2026-01-07T10:00:00Z",
+    },
+]
+STEWARD_PEOPLE = QUESNOY + VASSEUR + FONTAN + BERTHIER
