@@ -63,3 +63,11 @@ def together_records(rules: CompiledRules) -> set[str]:
         root = groups.find(record)
         roots[root] = roots.get(root, 0) + 1
     return {record for record in groups.parent if roots[groups.find(record)] > 1}
+
+
+def decisions_query(customer_ids: list[str], record_ids: list[str]) -> dict[str, Any]:
+    """The decisions (claims aside) naming any of these customers or records."""
+    should: list[dict[str, Any]] = [{"terms": {"customer_ids": customer_ids}}]
+    if record_ids:
+        should.append({"terms": {"records": record_ids}})
+    return {"bool": {"should": should, "minimum_should_match": 1, "must_not": [{"term": {"kind": "claim"}}]}}

@@ -25,6 +25,7 @@ from opensearchpy import ConflictError, NotFoundError, OpenSearch
 
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
+from search.resolve.decision_rules import decisions_query
 from search.resolve.model import MatchModel
 from search.resolve.pipeline import resolve_touched
 from search.resolve.possible_store import pair_id
@@ -291,11 +292,8 @@ def decisions_about(
     client: OpenSearch, names: IndexNames, customer_ids: list[str], record_ids: list[str], limit: int = 200
 ) -> list[dict[str, Any]]:
     """The decisions naming any of these customers (as decided on, or after) or records, newest first."""
-    should: list[dict[str, Any]] = [{"terms": {"customer_ids": customer_ids}}]
-    if record_ids:
-        should.append({"terms": {"records": record_ids}})
     body = {
-        "query": {"bool": {"should": should, "minimum_should_match": 1, "must_not": [{"term": {"kind": CLAIM}}]}},
+        "query": decisions_query(customer_ids, record_ids),
         "sort": [{"at": "desc"}],
         "size": limit,
         "_source": DECISION_FIELDS,

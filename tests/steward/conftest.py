@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
+from pydantic import SecretStr
 
 from api.app import create_app
 from api.policy import DEMO_KEYS, DEMO_POLICY, Policy
@@ -37,7 +38,9 @@ def steward_world(
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "data"]))
     resolve_all(opensearch, names, ResolutionConfig())
-    return opensearch_settings.model_copy(update={"index_prefix": names.prefix})
+    return opensearch_settings.model_copy(
+        update={"index_prefix": names.prefix, "suppression_key": SecretStr("test-steward-suppression-key")}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +63,9 @@ class RoleClient:
 
     def post(self, url: str, **kwargs: Any) -> Any:
         return self.api.post(url, headers=self.headers, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.api.delete(url, headers=self.headers, **kwargs)
 
 
 @pytest.fixture(scope="module")
