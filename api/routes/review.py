@@ -14,7 +14,7 @@ from api.deps import AuditDep, Caller, NamesDep, PusherDep, ResolutionConfigDep,
 from api.policy import SHOP_PATTERN
 from api.routes.customers import CustomerId
 from search.audit import AuditEntry
-from search.steward.decisions import KINDS, DecisionRequest, decide, decisions_about, get_decision, undo
+from search.steward.decisions import KINDS, DecisionRequest, decide, decisions_about, get_decision, item_version, undo
 from search.steward.queue import ITEM_KINDS, ReviewFilter, customer_files, review_queue
 from search.steward.stats import stats_from_decisions
 
@@ -64,7 +64,8 @@ async def customer_file(
     record_ids = [r["record_id"] for r in files[customer_id]["records"]]
     decisions = await run_in_threadpool(decisions_about, client, names, [customer_id], record_ids, 20)
     await audit.record(AuditEntry(caller.name, caller.role_name, "review", [customer_id], customer_id))
-    return {**files[customer_id], "decisions": decisions}
+    # The version a decision on this customer alone names (split, detach, confirm).
+    return {**files[customer_id], "item_version": item_version({customer_id: files[customer_id]["version"]}), "decisions": decisions}
 
 
 class Decision(BaseModel):
