@@ -15,6 +15,8 @@ import argparse
 import statistics
 import time
 
+from opensearchpy import OpenSearch
+
 from bench.harness import demo_data, ensure_node, machine
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
@@ -55,7 +57,8 @@ def main() -> None:
     resolve_all(client, names, config)
     model = load_model(client, names)
     hits = client.search(index=names.possible_matches, body={"sort": [{"probability": "desc"}], "size": args.samples * 3})["hits"]["hits"]
-    pairs, used = [], set()
+    pairs: list[list[str]] = []
+    used: set[str] = set()
     for hit in hits:
         ids = hit["_source"]["customer_ids"]
         if used.isdisjoint(ids):
@@ -82,7 +85,7 @@ def main() -> None:
     client.indices.delete(index=f"{PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
 
 
-def _one_customer(client, names: IndexNames, records: list[str]) -> bool:  # type: ignore[no-untyped-def]
+def _one_customer(client: OpenSearch, names: IndexNames, records: list[str]) -> bool:
     """Whether a search of the customers index finds both records in one customer."""
     query = {"bool": {"filter": [{"term": {"records": r}} for r in records]}}
     return bool(client.search(index=names.customers, body={"query": query, "size": 1})["hits"]["hits"])

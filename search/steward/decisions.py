@@ -206,14 +206,12 @@ def decide(
     client.index(index=names.decisions, id=decision_id, body=document, refresh=True)
     touched = sorted({r for doc in customers.values() for r in doc["records"]})
     report = resolve_touched(client, names, config, touched, model=model, refresh=True)
-    applied = {
-        "after": {r: report.customer_ids[r] for r in touched if r in report.customer_ids},
-        "redirects": [f"{e.old_id}>{e.new_id}" for e in report.redirects],
-    }
+    after = {r: report.customer_ids[r] for r in touched if r in report.customer_ids}
+    applied: dict[str, Any] = {"after": after, "redirects": [f"{e.old_id}>{e.new_id}" for e in report.redirects]}
     client.update(index=names.decisions, id=decision_id, body={"doc": applied}, refresh=True)
     _refresh_review(client, names)
     document.update(applied)
-    return DecisionOutcome(document, sorted(set(applied["after"].values())))
+    return DecisionOutcome(document, sorted(set(after.values())))
 
 
 def _refresh_review(client: OpenSearch, names: IndexNames) -> None:
