@@ -175,9 +175,23 @@ async function decide(kind) {
     const answer = await call("/v1/review/decisions", { method: "POST", body: JSON.stringify(body) });
     say("alert", "");
     say("notice", `Décision enregistrée (${DECIDED[answer.decision.kind]}) : ${answer.customers.join(", ")}.`);
+    offerUndo(answer.decision);
     $("reason").value = "";
     await loadQueue(true);
   } catch (error) { if (!(error instanceof Refused)) throw error; }
+}
+
+function offerUndo(decision) {
+  const button = el("button", { type: "button", class: "secondary", text: "Annuler cette décision" });
+  button.addEventListener("click", async () => {
+    try {
+      await call(`/v1/review/decisions/${decision.decision_id}/undo`, { method: "POST", body: JSON.stringify({ reason: $("reason").value }) });
+      say("alert", "");
+      say("notice", `Décision annulée : les fiches ont retrouvé leurs clients (${DECIDED[decision.kind]} défaite).`);
+      await loadQueue(true);
+    } catch (error) { if (!(error instanceof Refused)) throw error; }
+  });
+  $("notice").append(" ", button);
 }
 
 async function versionOf(customerIds) {

@@ -86,4 +86,28 @@ BERTHIER = [
         "updated_at": "2026-01-07T10:00:00Z",
     },
 ]
-STEWARD_PEOPLE = QUESNOY + VASSEUR + FONTAN + BERTHIER
+# One person whose two records disagree on the birth date (two digits swapped): joined on the
+# phone and e-mail they share, an identity conflict for the steward.
+LEMOINE = [
+    {
+        "source": "crm",
+        "source_id": "L1",
+        "given_name": "Gaspard",
+        "family_name": "Lemoine",
+        "birth_date": "1970-05-12",
+        "phone": "06 72 81 90 13",
+        "email": "gaspard.lemoine@exemple.fr",
+        "updated_at": "2026-01-03T10:00:00Z",
+    },
+    {
+        "source": "ecommerce",
+        "source_id": "L2",
+        "given_name": "Gaspard",
+        "family_name": "Lemoine",
+        "birth_date": "1970-05-21",
+        "phone": "06 72 81 90 13",
+        "email": "gaspard.lemoine@exemple.fr",
+        "updated_at": "2026-01-04T10:00:00Z",
+    },
+]
+STEWARD_PEOPLE = QUESNOY + VASSEUR + FONTAN + BERTHIER + LEMOINE

@@ -94,6 +94,9 @@ def test_a_customer_found_by_the_search_box_is_split(page: Page, customer_of: Ca
     page.get_by_role("button", name="Séparer les fiches cochées (S)").click()
     expect(page.locator("#notice")).to_contain_text("Décision enregistrée (fiche détachée)")
     assert customer_of("loyalty_lyon2:B3") != customer_of("crm:B1") == berthier
+    page.get_by_role("button", name="Annuler cette décision").click()
+    expect(page.locator("#notice")).to_contain_text("Décision annulée")
+    assert customer_of("loyalty_lyon2:B3") == customer_of("crm:B1") == berthier
 
 
 @pytest.mark.parametrize(
