@@ -4,6 +4,7 @@ matcher's precision and recall estimated from them. Roles with the `review` endp
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -25,6 +26,14 @@ RecordId = Annotated[str, Field(min_length=3, max_length=512)]
 DecisionId = Annotated[str, Path(pattern=r"^D[0-9A-F]{16}$")]
 
 
+def _readable_date(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 @router.get("")
 async def queue(
     client: SyncOpenSearchDep,
@@ -43,6 +52,9 @@ async def queue(
 ) -> dict[str, Any]:
     """What needs a person, by expected value: possible matches side by side with their
     explanation, and customers whose records disagree on an identity field."""
+    for name, value in (("since", since), ("until", until)):
+        if value and not _readable_date(value):
+            raise HTTPException(status_code=422, detail=f"{name}: not a date (YYYY-MM-DD or an ISO 8601 instant).")
     page = await run_in_threadpool(
         review_queue, client, names, caller.access, ReviewFilter(kind, source, shop, since, until), limit, offset
     )

@@ -80,6 +80,7 @@ async function loadQueue(keepIndex = false) {
     li.addEventListener("click", () => show(i));
     list.append(li);
   });
+  if (state.file) return; // a customer opened from the search box stays on screen
   if (!page.items.length) { $("item-title").textContent = "Aucun dossier à revoir"; state.index = -1; return; }
   show(keepIndex ? Math.min(state.index, page.items.length - 1) : 0);
 }

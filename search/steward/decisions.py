@@ -146,8 +146,7 @@ def _claim(client: OpenSearch, names: IndexNames, customers: dict[str, dict[str,
                 index=names.decisions,
                 id=claim,
                 body={"decision_id": decision_id, "kind": CLAIM, "customer_ids": [customer_id], "at": at},
-                refresh=True,
-            )
+            )  # a create is atomic by id: no refresh needed for the next claimant to be refused
         except ConflictError:
             raise _changed(f"customer {customer_id} was decided on by another steward since it was shown") from None
 
@@ -208,15 +207,17 @@ def decide(
     report = resolve_touched(client, names, config, touched, model=model, refresh=True)
     after = {r: report.customer_ids[r] for r in touched if r in report.customer_ids}
     applied: dict[str, Any] = {"after": after, "redirects": [f"{e.old_id}>{e.new_id}" for e in report.redirects]}
-    client.update(index=names.decisions, id=decision_id, body={"doc": applied}, refresh=True)
+    # What it did is read by id (real time) or by a steward's search a moment later: no refresh paid.
+    client.update(index=names.decisions, id=decision_id, body={"doc": applied})
     _refresh_review(client, names)
     document.update(applied)
     return DecisionOutcome(document, sorted(set(after.values())))
 
 
 def _refresh_review(client: OpenSearch, names: IndexNames) -> None:
-    """The possible matches and conflicts a decision rewrote, visible to the 360 view and the queue on return."""
-    client.indices.refresh(index=[names.possible_matches, names.identity_conflicts])
+    """The possible matches a decision rewrote, visible to the 360 view on return (the queue
+    refreshes what it reads)."""
+    client.indices.refresh(index=names.possible_matches)
 
 
 def get_decision(client: OpenSearch, names: IndexNames, decision_id: str) -> tuple[dict[str, Any], int, int]:

@@ -64,3 +64,8 @@ def test_a_steward_merge_reaches_the_change_feed_like_an_automatic_one(as_role: 
     merged = [c for c in changes if c["kind"] == "merged"]
     assert [(c["old_id"], c["new_id"]) for c in merged] == [(gone, survivor)]
     assert "reason" not in str(changes) and "steward" not in str(changes)
+
+
+def test_an_impossible_date_filter_is_a_clear_422(as_role: Role) -> None:
+    answer = as_role("steward").get("/v1/review", params={"since": "2024-13-45"})
+    assert answer.status_code == 422 and "since: not a date" in answer.json()["detail"]

@@ -25,17 +25,25 @@ def served_world(steward_world: Settings) -> Iterator[str]:
     stop()
 
 
+# A decision re-resolves customers and refreshes indices: on a busy 2-core machine it can take a
+# few seconds, longer than Playwright's 5 s default.
+SLOW_MACHINE_TIMEOUT_MS = 30_000
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    expect.set_options(timeout=SLOW_MACHINE_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--headless", "--no-sandbox", "--disable-gpu"])
         yield browser
         browser.close()
+    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture
 def page(browser: Browser, served_world: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR", base_url=served_world)
+    context.set_default_timeout(SLOW_MACHINE_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()
@@ -86,6 +94,7 @@ def test_a_concurrent_decision_is_told_in_french_and_nothing_is_lost(
 def test_a_customer_found_by_the_search_box_is_split(page: Page, customer_of: Callable[[str], str]) -> None:
     berthier = customer_of("crm:B1")
     _sign_in(page, DEMO_KEYS["steward"])
+    expect(page.locator("#queue li").first).to_be_visible()
     page.get_by_label("Trouver un client (pour le séparer)").fill("Arsène Berthier")
     page.locator("#found li").first.click()
     expect(page.locator("#item-title")).to_contain_text(berthier)
