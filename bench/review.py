@@ -68,6 +68,7 @@ def main() -> None:
     records = client.count(index=names.records)["count"]
     print(f"{records} records resolved; {len(pairs)} possible matches decided on, then undone")
     decided, undone, seen_together, seen_apart = [], [], 0, 0
+    steps: dict[str, list[float]] = {}
     for ids in pairs:
         customers = current_customers(client, names, ids)
         version = item_version({c: customer_version(doc) for c, doc in customers.items()})
@@ -76,12 +77,15 @@ def main() -> None:
         outcome = decide(client, names, config, DecisionRequest("same_person", tuple(ids), version), "bench", "steward", model)
         seen_together += _one_customer(client, names, probe)
         decided.append((time.perf_counter() - began) * 1000)
+        for step, seconds in outcome.timings.items():
+            steps.setdefault(step, []).append(seconds * 1000)
         began = time.perf_counter()
         undo(client, names, config, outcome.decision["decision_id"], "bench", "", model)
         seen_apart += not _one_customer(client, names, probe)
         undone.append((time.perf_counter() - began) * 1000)
     print(_percentiles("decision → in search", decided, seen_together))
     print(_percentiles("undo → in search", undone, seen_apart))
+    print("decision, median per step: " + "  ".join(f"{step} {statistics.median(ms):.1f} ms" for step, ms in steps.items()))
     client.indices.delete(index=f"{PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
 
 

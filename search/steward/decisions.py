@@ -15,6 +15,7 @@ it; customer ids it took (a merged-away id) come back (search.resolve.ids.revive
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class DecisionRequest:
 class DecisionOutcome:
     decision: dict[str, Any]
     customers: list[str] = field(default_factory=list)  # where the decision's records are now
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step (bench.review prints them)
 
 
 def customer_version(customer: dict[str, Any]) -> str:
@@ -174,6 +176,7 @@ def decide(
     if request.kind not in KINDS:
         raise InvalidDecision(f"kind is one of {', '.join(KINDS)}")
     ensure_resolution_indices(client, names)
+    clock = time.perf_counter()
     customers = current_customers(client, names, request.customer_ids)
     gone = [c for c in request.customer_ids if c not in customers]
     if gone:
@@ -203,15 +206,18 @@ def decide(
         "at": now,
     }
     client.index(index=names.decisions, id=decision_id, body=document, refresh=True)
+    stored = time.perf_counter()
     touched = sorted({r for doc in customers.values() for r in doc["records"]})
     report = resolve_touched(client, names, config, touched, model=model, refresh=True)
+    resolved = time.perf_counter()
     after = {r: report.customer_ids[r] for r in touched if r in report.customer_ids}
     applied: dict[str, Any] = {"after": after, "redirects": [f"{e.old_id}>{e.new_id}" for e in report.redirects]}
     # What it did is read by id (real time) or by a steward's search a moment later: no refresh paid.
     client.update(index=names.decisions, id=decision_id, body={"doc": applied})
     _refresh_review(client, names)
     document.update(applied)
-    return DecisionOutcome(document, sorted(set(after.values())))
+    timings = {"check_and_store": stored - clock, **report.timings, "outcome_and_refresh": time.perf_counter() - resolved}
+    return DecisionOutcome(document, sorted(set(after.values())), timings)
 
 
 def _refresh_review(client: OpenSearch, names: IndexNames) -> None:
