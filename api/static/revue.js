@@ -8,7 +8,7 @@ const LABELS = {
   civility: "Civilité", given_name: "Prénom", family_name: "Nom", birth_name: "Nom de naissance",
   birth_date: "Date de naissance", phones: "Téléphones", emails: "E-mails", street: "Rue", postcode: "Code postal",
   city: "Ville", loyalty_cards: "Cartes de fidélité", phone: "Téléphone", email: "E-mail", loyalty_card: "Carte",
-  address: "Adresse", source: "Source", record_id: "Fiche",
+  address: "Adresse", source: "Source", record_id: "Fiche", name_alone: "fiche rattachée sur le seul nom",
 };
 const LEVELS = {
   "exact": "identique", "exact unverified": "identique (non vérifié)", "one typo": "une faute de frappe",

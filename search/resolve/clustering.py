@@ -50,6 +50,7 @@ class Clustering:
     labels: list[int]
     refused_links: list[HeldApart] = field(default_factory=list)  # by a rule, or the size bound
     ambiguous_links: list[HeldApart] = field(default_factory=list)  # a name alone fitting several customers
+    weak_links: list[int] = field(default_factory=list)  # links resting on names alone that joined two groups
 
     def clusters(self) -> dict[int, list[int]]:
         groups: dict[int, list[int]] = {}
@@ -242,3 +243,4 @@ def _join_unambiguous(groups: _Groups, fits: dict[tuple[int, int], int], max_siz
             result.refused_links.append(HeldApart(k, CLUSTER_SIZE))
             continue
         groups.union(ra, rb)
+        result.weak_links.append(k)

@@ -112,11 +112,13 @@ def _apply(
     now: datetime,
     refresh: Refresh = False,
     revive: dict[str, str] | None = None,
+    weak: frozenset[str] = frozenset(),
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed (all of them when
     `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
     waits for a refresh: the next resolution reads links and customers with real-time gets.
-    `revive` (record → id, an undone decision's) gives back ids a decision took.
+    `revive` (record → id, an undone decision's) gives back ids a decision took; `weak`: records
+    joined on names alone (an item of the steward's queue).
     Returns each cluster label's customer id, and what happened to customer ids."""
     record_groups = [[r["record_id"] for r in cluster] for cluster in clusters.values()]
     ids, events = assign_ids(record_groups, previous)
@@ -142,7 +144,7 @@ def _apply(
     write_redirects(client, names, events, now, refresh=refresh)
     append_changes(client, names, changes)
     written = [(d["customer_id"], m) for d, m in zip(documents, written_members, strict=True)]
-    save_identity_conflicts(client, names, written, removed, write_all, now)
+    save_identity_conflicts(client, names, written, removed, write_all, now, weak)
     report.redirects = events
     report.customers = len(ids)
     report.customers_written = len(documents)
@@ -226,7 +228,16 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
         _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
     now = datetime.now(UTC)
     customer_of, changes = _apply(
-        client, names, config, _clusters(documents, resolution), previous, set(previous.values()), report, True, now
+        client,
+        names,
+        config,
+        _clusters(documents, resolution),
+        previous,
+        set(previous.values()),
+        report,
+        True,
+        now,
+        weak=_weak_records(documents, resolution),
     )
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     client.indices.refresh(
@@ -239,6 +250,12 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     for rule, reason in resolution.model.relaxed_rules.items():
         log.warning("never_merge_rule_relaxed rule=%s reason=%r", rule, reason)
     return report
+
+
+def _weak_records(documents: list[dict[str, Any]], resolution: Resolution) -> frozenset[str]:
+    """The records on either side of a link resting on names alone that joined two groups."""
+    pairs = resolution.scored.pairs
+    return frozenset(documents[int(i)]["record_id"] for k in resolution.clustering.weak_links for i in pairs[k])
 
 
 def _fill(report: ResolveReport, resolution: Resolution) -> None:
@@ -307,7 +324,18 @@ def resolve_touched(
     watch.lap("resolve")
     now = datetime.now(UTC)
     customer_of, changes = _apply(
-        client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now, refresh, revive
+        client,
+        names,
+        config,
+        _clusters(documents, resolution),
+        previous,
+        set(customers),
+        report,
+        False,
+        now,
+        refresh,
+        revive,
+        _weak_records(documents, resolution),
     )
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")

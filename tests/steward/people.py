@@ -110,4 +110,27 @@ LEMOINE = [
         "updated_at": "2026-01-04T10:00:00Z",
     },
 ]
-STEWARD_PEOPLE = QUESNOY + VASSEUR + FONTAN + BERTHIER + LEMOINE
+# A customer and a call noted with their rare name and town only: joined (no one else fits the
+# name), on names alone — an item for the steward.
+GUILLERM = [
+    {
+        "source": "crm",
+        "source_id": "G1",
+        "given_name": "Théophane",
+        "family_name": "Guillerm",
+        "birth_date": "1991-09-30",
+        "phone": "06 48 27 19 55",
+        "postcode": "29000",
+        "city": "Quimper",
+        "updated_at": "2026-01-08T10:00:00Z",
+    },
+    {
+        "source": "callcenter",
+        "source_id": "G2",
+        "given_name": "Théophane",
+        "family_name": "Guillerm",
+        "city": "Quimper",
+        "updated_at": "2026-01-09T10:00:00Z",
+    },
+]
+STEWARD_PEOPLE = QUESNOY + VASSEUR + FONTAN + BERTHIER + LEMOINE + GUILLERM

@@ -69,3 +69,26 @@ def test_a_steward_merge_reaches_the_change_feed_like_an_automatic_one(as_role: 
 def test_an_impossible_date_filter_is_a_clear_422(as_role: Role) -> None:
     answer = as_role("steward").get("/v1/review", params={"since": "2024-13-45"})
     assert answer.status_code == 422 and "since: not a date" in answer.json()["detail"]
+
+
+def test_a_record_joined_on_its_name_alone_makes_its_customer_an_item(opensearch, world_names) -> None:
+    from datetime import UTC, datetime
+
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.features import features_from_document
+    from search.resolve.identity_conflicts import identity_conflict
+    from search.resolve.pipeline import _weak_records
+    from search.resolve.scoring import resolve_records
+    from search.resolve.store import get_records, load_model
+
+    # A threshold low enough that the call's name and town alone link it (the default keeps it apart here).
+    documents = get_records(opensearch, world_names, ["callcenter:G2", "crm:G1"])
+    records = [features_from_document(d) for d in documents]
+    resolution = resolve_records(records, ResolutionConfig(match_threshold=0.9), load_model(opensearch, world_names))
+    assert resolution.clustering.labels[0] == resolution.clustering.labels[1]
+    weak = _weak_records(documents, resolution)
+    assert weak == {"callcenter:G2", "crm:G1"}
+    conflict = identity_conflict("C1", documents, datetime.now(UTC), weak)
+    assert conflict is not None and conflict["fields"] == ["name_alone"]
+    lemoine = get_records(opensearch, world_names, ["crm:L1", "ecommerce:L2"])
+    assert identity_conflict("C2", lemoine, datetime.now(UTC), weak)["fields"] == ["birth_date"]  # type: ignore[index]
