@@ -42,7 +42,11 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-function say(id, message) { $(id).textContent = message || ""; $(id).hidden = !message; }
+function say(id, message) {
+  $(id).textContent = message || "";
+  $(id).hidden = !message;
+  if (message) $(id).scrollIntoView({ block: "nearest" }); // the buttons are at the bottom, messages at the top
+}
 function text(value) {
   if (value === null || value === undefined) return "—";
   if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? v.card || JSON.stringify(v) : v)).join(", ");
