@@ -101,6 +101,15 @@ class IndexNames:
         """Keyed hashes of erased identifiers, so a source cannot bring an erased person back."""
         return f"{self.prefix}-suppression"
 
+    @property
+    def events(self) -> str:
+        """Every month of interactions (search.events): an alias over `<prefix>-events-YYYY.MM`."""
+        return f"{self.prefix}-events"
+
+    def events_month(self, year: int, month: int) -> str:
+        """The concrete index holding the events of one month (by the event's time)."""
+        return f"{self.events}-{year:04d}.{month:02d}"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 
