@@ -3,6 +3,7 @@ their record through a merge and a split, are stored once per event id, and sum 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,9 +66,12 @@ def test_the_same_event_sent_twice_is_stored_once_and_other_content_under_its_id
     event = _event("T2", 40, record_id="crm:H1", amount=10.0, shop="paris11")
     assert record_event(opensearch, opensearch_settings, event, names=names).outcome == "recorded"
     assert record_event(opensearch, opensearch_settings, event, names=names).outcome == "unchanged"
-    # The same id a month later (another monthly index) with another amount: a conflict, not a second event.
+    # The same id a year earlier (another index of the family) with another amount: a conflict, not a second event.
     with pytest.raises(EventConflict):
-        record_event(opensearch, opensearch_settings, _event("T2", 5, record_id="crm:H1", amount=99.0), names=names)
+        record_event(opensearch, opensearch_settings, _event("T2", 400, record_id="crm:H1", amount=99.0), names=names)
+    monthly = IndexNames(names.prefix, replace(names.layout, events_period="month"))
+    with pytest.raises(EventConflict):
+        record_event(opensearch, opensearch_settings, _event("T2", 10, record_id="crm:H1", amount=99.0), names=monthly)
     assert _figures(opensearch, opensearch_settings, names, "crm:H1").spend_12m == 10.0
 
 
