@@ -17,7 +17,7 @@ under a stored id is refused as a conflict, never silently replaced or dropped."
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -76,13 +76,21 @@ def stored_versions(client: OpenSearch, names: IndexNames, keys: Sequence[str]) 
     return {hit["_id"]: (hit["_index"], hit["_source"].get("content_hash", "")) for hit in response["hits"]["hits"]}
 
 
-class EventWriter:
-    """Stores batches of events for one process (an ingest, the API): knows which months exist."""
+OnRecorded = Callable[[list[EventOutcome]], None]
+"""Told, after each batch, of the events it recorded (new ones only): what must follow them —
+a customer's live segments — hears of it here, in the thread that wrote the batch."""
 
-    def __init__(self, client: OpenSearch, names: IndexNames, refusal: Refusal | None = None) -> None:
+
+class EventWriter:
+    """Stores batches of events for one process (an ingest, the API): knows which indices exist."""
+
+    def __init__(
+        self, client: OpenSearch, names: IndexNames, refusal: Refusal | None = None, on_recorded: OnRecorded | None = None
+    ) -> None:
         self.client = client
         self.names = names
         self.refusal = refusal  # why an erased person's event is refused (search.rights.suppression)
+        self.on_recorded = on_recorded
         self._indices: set[str] = set()
 
     def store(self, events: Sequence[Event], refresh: bool | str = False, now: datetime | None = None) -> list[StoredEvent]:
@@ -111,6 +119,9 @@ class EventWriter:
             else:
                 to_write.append((result, attachment, document))
         self._write(to_write, refresh)
+        recorded = [result.outcome for result in results if result.outcome and result.outcome.outcome == "recorded"]
+        if recorded and self.on_recorded:
+            self.on_recorded(recorded)
         return results
 
     @staticmethod

@@ -14,6 +14,7 @@ from search.events import (
     CustomerFigures,
     Event,
     EventConflict,
+    EventOutcome,
     EventUnattached,
     customer_figures,
     record_event,
@@ -64,8 +65,14 @@ def test_the_same_event_sent_twice_is_stored_once_and_other_content_under_its_id
     ingest(HELENE[:1])
     resolve_touched(opensearch, names, resolved.config, ["crm:H1"], model=resolved.model)
     event = _event("T2", 40, record_id="crm:H1", amount=10.0, shop="paris11")
-    assert record_event(opensearch, opensearch_settings, event, names=names).outcome == "recorded"
-    assert record_event(opensearch, opensearch_settings, event, names=names).outcome == "unchanged"
+    heard: list[str] = []
+
+    def hear(outcomes: list[EventOutcome]) -> None:
+        heard.extend(f"{o.key} {o.outcome}" for o in outcomes)
+
+    assert record_event(opensearch, opensearch_settings, event, names=names, on_recorded=hear).outcome == "recorded"
+    assert record_event(opensearch, opensearch_settings, event, names=names, on_recorded=hear).outcome == "unchanged"
+    assert heard == ["caisse:T2 recorded"]  # what follows new events (live segments) hears of each once
     # The same id a year earlier (another index of the family) with another amount: a conflict, not a second event.
     with pytest.raises(EventConflict):
         record_event(opensearch, opensearch_settings, _event("T2", 400, record_id="crm:H1", amount=99.0), names=names)
