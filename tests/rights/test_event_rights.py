@@ -5,20 +5,17 @@ whole periods past the events' retention period."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from opensearchpy import OpenSearch
-from typer.testing import CliRunner
 
-from rcu.cli import app
 from search.events.model import Event
 from search.events.store import EventWriter, ensure_period
 from search.indices import IndexNames
-from settings import Settings, get_settings
-from tests.rights.conftest import SUPPRESSION_KEY, customer_of
+from settings import Settings
+from tests.rights.conftest import customer_of
 
 RoleClient = Callable[[str], Any]
 RECENT = (datetime.now(UTC) - timedelta(days=2)).isoformat()
@@ -26,16 +23,6 @@ RECENT = (datetime.now(UTC) - timedelta(days=2)).isoformat()
 
 def _visit(event_id: str, record: str) -> dict[str, Any]:
     return {"source": "caisse_paris11", "event_id": event_id, "at": RECENT, "type": "visit", "record": record, "shop": "paris11"}
-
-
-@pytest.fixture
-def cli(world: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
-    monkeypatch.setenv("RCU_INDEX_PREFIX", world.index_prefix)
-    monkeypatch.setenv("OPENSEARCH_URL", world.opensearch_url)
-    monkeypatch.setenv("RCU_SUPPRESSION_KEY", SUPPRESSION_KEY)
-    get_settings.cache_clear()
-    yield lambda *args: CliRunner().invoke(app, list(args))
-    get_settings.cache_clear()
 
 
 def test_the_export_holds_the_customers_events_and_the_erasure_takes_them_away(
@@ -55,6 +42,7 @@ def test_the_export_holds_the_customers_events_and_the_erasure_takes_them_away(
     assert left == 0
     again = as_role("steward").post("/v1/events", json=_visit("G-again", records[0]))
     assert again.status_code == 409 and "erased" in again.json()["detail"]
+    assert as_role("steward").get(f"/v1/customers/{gaspard}/interactions").status_code == 410
 
 
 def test_retention_keeps_a_customer_seen_recently_and_deletes_months_of_events_past_their_period(
