@@ -19,6 +19,7 @@ from search.events import (
     customer_figures,
     record_event,
 )
+from search.events.bulk import figures_of_customers
 from search.indices import IndexNames
 from search.resolve.pipeline import resolve_touched
 from settings import Settings
@@ -155,3 +156,28 @@ def test_figures_count_visits_per_day_and_shop_spend_over_twelve_months_and_the_
     assert figures.last_seen == NOW - timedelta(days=1)
     assert figures.shops == ["lyon2", "paris11"]
     assert figures.products_held == ["assurance habitation", "carte premium"]
+
+
+def test_every_customers_figures_at_once_are_the_figures_one_by_one(
+    resolved: Resolved, opensearch: OpenSearch, opensearch_settings: Settings, ingest: Ingest, names: IndexNames
+) -> None:
+    ingest([{**HELENE[0], "offres": "livret"}, *HELENE[1:4], *OTHERS[:2]])
+    resolve_touched(opensearch, names, resolved.config, _ids(HELENE[:4] + OTHERS[:2]), model=resolved.model)
+    events = [
+        # The same day in the same shop on two of her records: one visit.
+        _event("v1", 2, type="visit", record_id="crm:H1", shop="lyon2"),
+        _event("v2", 2.01, record_id="loyalty_lyon2:H4", amount=15.0, shop="lyon2"),
+        _event("v3", 30, type="visit", record_id="loyalty_lyon2:H4", shop="paris11"),
+        _event("w1", 40, type="web_order", record_id="ecommerce:H2", amount=60.5),
+        _event("s1", 20, type="cancellation", record_id="ecommerce:H2", offer="livret"),
+        _event("s2", 25, type="subscription", record_id="callcenter:H3", offer="carte premium"),
+        _event("m1", 3, record_id="crm:M1", amount=9.99, shop="lille"),
+    ]
+    for event in events:
+        record_event(opensearch, opensearch_settings, event, names=names)
+    attributes = opensearch_settings.events_holding_attributes
+    at_once = dict(figures_of_customers(opensearch, names, NOW, attributes))
+    one_by_one = {customer: customer_figures(opensearch, opensearch_settings, customer, NOW, names=names) for customer in at_once}
+    assert at_once == one_by_one
+    helene = at_once[customer_assignment(opensearch, names)["crm:H1"]]
+    assert (helene.visits_12m, helene.spend_12m, helene.products_held) == (2, 75.5, ["carte premium"])
