@@ -16,7 +16,7 @@ from api.schemas import EventAccepted, json_object_body
 from indexers.contract import RecordRejected, parse_record
 from indexers.event_contract import EventClock, validate_event
 from search.audit import AuditEntry
-from search.events import record_event
+from search.events import EventRejected, record_event
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -66,7 +66,7 @@ async def push_event(
         raise HTTPException(status_code=403, detail=f"{caller.name!r} may not write events of the source {event.source!r}.")
     try:
         stored = await run_in_threadpool(record_event, client, settings, event, names)
-    except Exception:
+    except EventRejected:  # answered by api/errors.py: 409 or 422 with the reason
         await audit.record(AuditEntry(caller.name, caller.role_name, "event", [], event.key, "rejected"))
         raise
     shown = [stored.customer_id] if stored.customer_id else []
