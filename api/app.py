@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
-from api.routes import audit, cards, changes, consents, customers, health, me, records, review, rights, search
+from api.routes import audit, cards, changes, consents, customers, events, health, me, records, review, rights, search
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
 from search.audit import ensure_audit_index
@@ -84,6 +84,7 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         consents.router,
         rights.router,
         records.router,
+        events.router,
         changes.router,
         audit.router,
         review.router,

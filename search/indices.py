@@ -113,6 +113,15 @@ class IndexNames:
         """Customers whose records disagree on an identity field, for the steward's queue."""
         return f"{self.prefix}-identity-conflicts"
 
+    @property
+    def events(self) -> str:
+        """Interactions (search.events): an alias over `<prefix>-events-YYYY` (or `-YYYY.MM`, per the layout's period)."""
+        return f"{self.prefix}-events"
+
+    def events_index(self, year: int, month: int) -> str:
+        """The concrete index holding the events of a month (by the event's time): its year's, or its own."""
+        return f"{self.events}-{year:04d}" if self.layout.events_period == "year" else f"{self.events}-{year:04d}.{month:02d}"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 
