@@ -374,6 +374,8 @@ def identity_conflicts_index_body(replicas: int = 0) -> dict[str, Any]:
         },
     }
     return {"settings": _small(1, replicas), "mappings": mappings}
+
+
 def events_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
     """One month of interactions (search.events): what happened with a customer in one system,
     attached to a source record. Free text (a refusal's reason, attributes) is stored, never indexed."""
