@@ -414,6 +414,27 @@ RANKED_AND_RECENT = [
         "city": "Brest",
         "updated_at": "2026-02-01T10:00:00Z",
     },
+    # "roche et" begins both: his names in the counter's order (family first), hers the other way.
+    {
+        "source": "crm",
+        "source_id": "RF1",
+        "given_name": "Ethan",
+        "family_name": "Rocheteau",
+        "birth_date": "1988-02-11",
+        "postcode": "44000",
+        "city": "Nantes",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "RF2",
+        "given_name": "Rochelle",
+        "family_name": "Etchegaray",
+        "birth_date": "1990-07-21",
+        "postcode": "64100",
+        "city": "Bayonne",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
     # Two Lyon 2 cardholders of the same name: one seen there last week, one two years ago.
     {
         "source": "loyalty_lyon2",

@@ -104,3 +104,12 @@ def test_the_shops_recent_visitor_comes_first_among_its_namesake_cardholders(sea
     plain = [hit["customer_id"] for hit in search("yannick le goff")["results"][:2]]
     assert [hit["customer_id"] for hit in search("yannick le goff", **{"X-Shop": "nantes"})["results"][:2]] == plain
     assert lyon[1]["score"] < lyon[0]["score"] - 5
+
+
+def test_prefixes_typed_family_name_first_rank_that_reading_first(search: Search) -> None:
+    # The counter types the family name first: Ethan Rocheteau before Rochelle Etchegaray, whom
+    # "roche et" begins the other way round.
+    scores = {hit["display_name"]: hit["score"] for hit in search("roche et")["results"]}
+    assert scores["Ethan Rocheteau"] > scores["Rochelle Etchegaray"] + 10
+    scores = {hit["display_name"]: hit["score"] for hit in search("roche")["results"]}
+    assert abs(scores["Ethan Rocheteau"] - scores["Rochelle Etchegaray"]) < 1  # one word: no reading preferred
