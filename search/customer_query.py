@@ -228,9 +228,12 @@ def town_bonus(names: str) -> dict[str, Any]:
     return {"constant_score": {"filter": {"match": {"towns": {"query": names, "_name": "city"}}}, "boost": TOWN_BOOST}}
 
 
-# A town word typed is forgiven one typo from 4 letters, two from 8 ("Bordeau", "Montpelier"):
-# towns are few beside names, so walking their terms is cheap.
+# A town word typed is forgiven one typo from 4 letters, two from 8 ("Bordeau", "Montpelier"),
+# after its first TOWN_PREFIX_LENGTH letters: a town's words are as many as names' in the demo data
+# (its towns are made of names), and a typo clause walking them from the second letter, on every
+# word typed, cost the node about as much as the names' own (bench/RESULTS.md, 2026-11-27).
 TOWN_FUZZINESS = "AUTO:4,8"
+TOWN_PREFIX_LENGTH = 3
 TOWN_WORD_SCORE = 0.5
 
 
@@ -275,7 +278,7 @@ def _name_or_town_word(word: str, towns: bool) -> dict[str, Any]:
     if towns:
         # Constant and low: a town word decides who matches, town_bonus how much it counts (a rare
         # town's weight would otherwise pass the name a typo was meant for).
-        town = {"fuzzy": {"towns": {"value": word, "fuzziness": TOWN_FUZZINESS, "prefix_length": 1}}}
+        town = {"fuzzy": {"towns": {"value": word, "fuzziness": TOWN_FUZZINESS, "prefix_length": TOWN_PREFIX_LENGTH}}}
         options.append({"constant_score": {"filter": town, "boost": TOWN_WORD_SCORE}})
     # The best reading of the word counts, not their sum: a word matching whole, as a prefix and
     # reversed would otherwise outweigh the name a typo was meant for (bench/RESULTS.md, 2026-11-27).
