@@ -1,6 +1,7 @@
 """The query over golden customers for what the counter typed, restricted to what the caller may
 search and verify (search.access.FieldAccess): names (whole, prefixes, phonetic, typos — on the first
-letters too), a town beside them, exact values searched or only verified, and the agent's shop.
+letters too) in two tiers (every word, then all words but one), a town beside them, exact values
+searched or only verified, and what search.ranking adds (a birth date, the agent's shop).
 
 Nothing the user typed reaches a query-string parser: every value goes into a term, prefix, fuzzy
 or match clause."""
