@@ -230,11 +230,12 @@ def town_bonus(names: str) -> dict[str, Any]:
 
 
 # A town word typed is forgiven one typo from 4 letters, two from 8 ("Bordeau", "Montpelier"),
-# after its first TOWN_PREFIX_LENGTH letters: a town's words are as many as names' in the demo data
-# (its towns are made of names), and a typo clause walking them from the second letter, on every
-# word typed, cost the node about as much as the names' own (bench/RESULTS.md, 2026-11-27).
+# after its first TOWN_PREFIX_LENGTH letters. A town's words are about as many as names' in the
+# demo data (its towns are made of names), so this clause on every word typed is likely much of
+# what two-word type-ahead searches cost the node more (+40% per search, bench/RESULTS.md,
+# 2026-11-27); a longer kept prefix (3) passed the tests but was not measured.
 TOWN_FUZZINESS = "AUTO:4,8"
-TOWN_PREFIX_LENGTH = 3
+TOWN_PREFIX_LENGTH = 1
 TOWN_WORD_SCORE = 0.5
 
 
