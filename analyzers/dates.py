@@ -65,3 +65,25 @@ def parse_timestamp(raw: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def mistyped_dates(born: date, today: date | None = None) -> list[str]:
+    """The birth dates a customer or an agent may have meant instead of `born` (ISO strings,
+    `born` itself left out): day and month swapped, one digit of DDMMYYYY changed, or two adjacent
+    digits swapped — each a real date between 1900 and today."""
+    today = today or datetime.now(UTC).date()
+    digits = born.strftime("%d%m%Y")
+    spellings = {born.strftime("%m%d%Y")}
+    for at in range(len(digits)):
+        spellings.update(digits[:at] + other + digits[at + 1 :] for other in "0123456789")
+        if at + 1 < len(digits):
+            spellings.add(digits[:at] + digits[at + 1] + digits[at] + digits[at + 2 :])
+    near: set[str] = set()
+    for spelling in spellings:
+        try:
+            candidate = datetime.strptime(spelling, "%d%m%Y").date()
+        except ValueError:
+            continue
+        if EARLIEST_BIRTH <= candidate <= today and candidate != born:
+            near.add(candidate.isoformat())
+    return sorted(near)

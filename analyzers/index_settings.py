@@ -158,6 +158,11 @@ def customers_mappings() -> dict[str, Any]:
             "postcode": KEYWORD,
             "city": text_with_keyword,
             "household_key": KEYWORD,
+            # Searched, never read (search.resolve.store.searched_only): every town and birth date
+            # of the customer's records, and when each loyalty shop last updated its record.
+            "towns": {"type": "text", "analyzer": "rcu_text", "norms": False},
+            "birth_dates": {"type": "date", "format": "strict_date"},
+            "shop_visits": {"type": "nested", "properties": {"shop": KEYWORD, "at": {"type": "date"}}},
             "addresses": STORED_ONLY,
             "provenance": STORED_ONLY,
             # Consent (search.rights.consents): the deciding statement per purpose, the history, and

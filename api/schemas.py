@@ -40,7 +40,7 @@ class SearchResult(BaseModel):
     display_name: str | None = Field(description="Given and family name, when the role may read names.")
     score: float
     matched: list[str] = Field(
-        description="What the query matched through: names, city, phone, email, card, postcode, birth_date (never a part only verified)."
+        description="What the query matched through: names, city, phone, email, card, postcode, birth_date, birth_date_near (a date the one typed may be a typo of; never a part only verified)."
     )
     highlights: dict[str, list[str]] = Field(description="Matching fragments of fields the role may read, <mark>ed.")
     records: list[RecordRef]

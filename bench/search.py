@@ -9,6 +9,10 @@ family name letter by letter, then the given name ("dup", "dupo", "dupon", "dupo
    what any Python API on the same cores pays on top of the floor;
 3. through the API (`rcu serve` in a child process, counter-agent key, audit written per search).
 Printed: requests, throughput, p50 / p95 / p99 latency of each, and the ratios of the p95s.
+
+`--compare OTHER_TREE --rounds N`: only the API, this tree's and another rcu source tree's (a
+`git archive` of the commit to compare with) in alternating rounds on the same node and indices,
+each round's p95 and the node's CPU per search (from /proc), then the spread over the rounds.
 """
 
 from __future__ import annotations
@@ -151,9 +155,13 @@ async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int 
         await client.close()
 
 
-def serve(command: list[str], port: int, probe: str, prefix: str = BENCH_PREFIX) -> subprocess.Popen[bytes]:
+def serve(
+    command: list[str], port: int, probe: str, prefix: str = BENCH_PREFIX, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """A server child process on `port` over the indices of `prefix`, once `probe` answers 200."""
-    server = subprocess.Popen(command, env={**os.environ, "RCU_INDEX_PREFIX": prefix}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command, env={**os.environ, "RCU_INDEX_PREFIX": prefix, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -166,8 +174,53 @@ def serve(command: list[str], port: int, probe: str, prefix: str = BENCH_PREFIX)
     raise SystemExit(f"{' '.join(command)} did not answer in 60 s")
 
 
-def serve_api(port: int) -> subprocess.Popen[bytes]:
-    return serve([str(Path(sys.executable).with_name("rcu")), "serve", "--port", str(port)], port, "/ready")
+def serve_api(port: int, source: Path | None = None) -> subprocess.Popen[bytes]:
+    """`rcu serve` of this tree, or of the rcu source tree at `source` (put first on PYTHONPATH)."""
+    # One key sends thousands of look-ups: misuse detection would slow it past its role's hourly
+    # customers (README, Detecting misuse) and measure the delay instead of the search.
+    env = {"RCU_MISUSE_DELAY_S": "0", **({"PYTHONPATH": str(source)} if source else {})}
+    command = [
+        str(Path(sys.executable).with_name("rcu")),
+        "serve",
+        "--port",
+        str(port),
+        *([] if os.environ.get("RCU_POLICY") else ["--demo-policy"]),
+    ]
+    return serve(command, port, "/ready", env=env)
+
+
+def node_cpu_s() -> float:
+    """CPU seconds the managed node's process has used so far (user + system, from /proc)."""
+    from provisioning.process import NodeInstance, running_pid
+    from settings import get_settings
+
+    pid = running_pid(NodeInstance.for_settings(get_settings()))
+    if pid is None:
+        raise SystemExit("--compare reads the node's CPU from /proc: it needs the node rcu manages")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def compare(other: Path, queries: list[str], clients: int, rounds: int, port: int) -> None:
+    """The API of this tree and of `other` in alternating rounds (ABBA...), same node, indices and
+    queries: p95 and the node's CPU per search of each, then the spread over the rounds."""
+    from api.policy import DEMO_KEYS
+
+    seen: dict[str, list[tuple[float, float]]] = {"this tree": [], "other": []}
+    for round_ in range(rounds):
+        order = [("this tree", None), ("other", other)]
+        for label, source in order if round_ % 2 == 0 else order[::-1]:
+            server = serve_api(port, source)
+            before = node_cpu_s()
+            api, api_s = served(server, port, "/v1/search", {"X-API-Key": DEMO_KEYS["counter"]}, {"limit": "10"}, queries, clients)
+            cpu_ms = (node_cpu_s() - before) * 1000 / (len(api) + clients * 5)  # the warm-up's searches too
+            seen[label].append((p95(api), cpu_ms))
+            print(f"round {round_ + 1} {label:<9}: {len(api) / api_s:6.0f} req/s  {percentiles(api)}  node CPU {cpu_ms:.2f} ms/search")
+    for label, runs in seen.items():
+        p95s, cpus = [run[0] for run in runs], [run[1] for run in runs]
+        print(
+            f"{label:<9}: p95 {min(p95s):.1f}–{max(p95s):.1f} ms (median {statistics.median(p95s):.1f}), node CPU {min(cpus):.2f}–{max(cpus):.2f} ms/search"
+        )
 
 
 def serve_hop(port: int) -> subprocess.Popen[bytes]:
@@ -186,10 +239,22 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=5000)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--rebuild", action="store_true", help="Ingest and resolve again.")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="Another rcu source tree: its API and this one's in alternating rounds (API only, node CPU per search).",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of each API with --compare.")
     args = parser.parse_args()
     print(machine())
     prepare(args.records, args.rebuild)
     queries = typeahead_queries(args.records, args.queries)
+    if args.compare:
+        print(
+            f"{len(queries)} type-ahead queries, {args.clients} concurrent clients, {args.rounds} rounds, this tree against {args.compare}"
+        )
+        compare(args.compare, queries, args.clients, args.rounds, args.port)
+        return
     print(f"{len(queries)} type-ahead queries, {args.clients} concurrent clients, e.g. {', '.join(queries[:6])}")
     # Every query once before anything is measured: the node's caches hold the same data for all three paths.
     floor, floor_s = asyncio.run(straight_to_opensearch(queries, args.clients, warm_up=len(queries)))

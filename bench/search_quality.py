@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from analyzers.dates import mistyped_dates
 from analyzers.errors import InvalidValue
 from analyzers.names import fold_text
 from analyzers.phones import to_e164
@@ -51,7 +52,9 @@ class Person:
     phones: list[str] = field(default_factory=list)  # as the sources wrote them
     city: str = ""  # of the most recently updated record holding an address
     shops: list[str] = field(default_factory=list)  # shops whose loyalty card the person holds
+    shop_visits: dict[str, str] = field(default_factory=dict)  # shop → when its latest record of the person was updated
     namesakes: int = 0  # other people of the data set with the same given and family name
+    latest_visit_of: list[str] = field(default_factory=list)  # shops where namesakes hold cards too, and this person's record is the latest
 
 
 # A look-up: what the agent types and the agent's shop, or None when the person gives nothing to type.
@@ -93,6 +96,17 @@ def _french_date(iso: str) -> str:
     return date.fromisoformat(iso).strftime("%d/%m/%Y")
 
 
+def _mistyped_date(iso: str, rng: random.Random) -> str:
+    """The birth date as a customer or agent may get it wrong: day and month swapped (when that is
+    a date), one digit changed, or two adjacent digits swapped."""
+    born = date.fromisoformat(iso)
+    near = mistyped_dates(born)
+    swapped = born.strftime("%m/%d/%Y")
+    if born.day <= 12 and born.day != born.month and rng.random() < 0.3:
+        return swapped
+    return _french_date(rng.choice(near)) if near else _french_date(iso)
+
+
 def _unverified(phone: str) -> bool:
     """Digits of a phone the agent would type, which libphonenumber does not accept."""
     digits = sum(ch.isdigit() for ch in phone)
@@ -124,8 +138,14 @@ QUERIES: dict[str, Callable[[Person, random.Random], LookUp]] = {
     "unverified phone": lambda p, rng: (rng.choice(odd), None) if (odd := [x for x in p.phones if _unverified(x)]) else None,
     "family + town": lambda p, rng: (f"{p.family_name} {p.city}".lower(), None) if p.city else None,
     "name + birth date (verify)": lambda p, rng: (f"{_names(p)} {_french_date(p.birth_date)}", None) if p.birth_date else None,
+    "name + birth date, call center": lambda p, rng: (f"{_names(p)} {_french_date(p.birth_date)}", None) if p.birth_date else None,
+    "name + mistyped birth date, call center": lambda p, rng: (
+        (f"{_names(p)} {_mistyped_date(p.birth_date, rng)}", None) if p.birth_date else None
+    ),
     "shop namesakes, no shop": lambda p, rng: (_names(p), None) if p.shops and p.namesakes else None,
     "shop namesakes": lambda p, rng: (_names(p), rng.choice(p.shops)) if p.shops and p.namesakes else None,
+    "shop namesakes, seen last, no shop": lambda p, rng: (_names(p), None) if p.latest_visit_of else None,
+    "shop namesakes, seen last": lambda p, rng: (_names(p), rng.choice(p.latest_visit_of)) if p.latest_visit_of else None,
     "prefixes (4+2), cardholders, no shop": lambda p, rng: (f"{p.family_name[:4]} {p.given_name[:2]}".lower(), None) if p.shops else None,
     "prefixes (4+2), cardholders, shop": lambda p, rng: (
         (f"{p.family_name[:4]} {p.given_name[:2]}".lower(), rng.choice(p.shops)) if p.shops else None
@@ -138,9 +158,19 @@ NEW_KINDS = (
     "unverified phone",
     "family + town",
     "name + birth date (verify)",
+    "name + birth date, call center",
+    "name + mistyped birth date, call center",
     "shop namesakes",
 )
-WITHOUT_SHOP = ("shop namesakes, no shop", "prefixes (4+2), cardholders, no shop", "prefixes (4+2), cardholders, shop")
+WITHOUT_SHOP = (
+    "shop namesakes, no shop",
+    "prefixes (4+2), cardholders, no shop",
+    "prefixes (4+2), cardholders, shop",
+    "shop namesakes, seen last, no shop",
+    "shop namesakes, seen last",
+)
+# The role whose request body a kind is sent with: the counter agent unless named here.
+KIND_ROLES = {"name + birth date, call center": "callcenter", "name + mistyped birth date, call center": "callcenter"}
 
 
 def demo_people(records: int) -> list[Person]:
@@ -204,10 +234,28 @@ def _with_records(people: dict[str, Person], payloads: Iterable[dict[str, Any]],
         source = str(payload.get("source", ""))
         if source.startswith("loyalty_") and source.removeprefix("loyalty_") not in person.shops:
             person.shops.append(source.removeprefix("loyalty_"))
+        if source.startswith("loyalty_"):
+            shop, at = source.removeprefix("loyalty_"), str(payload.get("updated_at", ""))
+            person.shop_visits[shop] = max(at, person.shop_visits.get(shop, ""))
     names = Counter(fold_text(_names(p)) for p in people.values())
     for person in people.values():
         person.namesakes = names[fold_text(_names(person))] - 1
+    _latest_visitors(people.values())
     return [p for p in people.values() if p.records]
+
+
+def _latest_visitors(people: Iterable[Person]) -> None:
+    """Marks, per shop, the person its records saw last among namesakes holding that shop's card."""
+    latest: dict[tuple[str, str], Person] = {}
+    for person in people:
+        for shop, at in person.shop_visits.items():
+            key = (fold_text(_names(person)), shop)
+            if key not in latest or at > latest[key].shop_visits[shop]:
+                latest[key] = person
+    cardholders = Counter(key for person in people for key in ((fold_text(_names(person)), shop) for shop in person.shop_visits))
+    for (name, shop), person in latest.items():
+        if cardholders[(name, shop)] > 1:
+            person.latest_visit_of.append(shop)
 
 
 @dataclass
@@ -236,6 +284,12 @@ class Recall:
         return f"{kind:<40}" + "".join(f"{value / self.sent:8.1%}" for value in rates) + f"{self.sent:6d}"
 
 
+def _shown(customer: dict[str, Any]) -> str:
+    """A customer found, as a missed look-up is printed (synthetic people only)."""
+    fields = ("given_name", "family_name", "birth_date", "postcode", "city")
+    return " | ".join(str(customer.get(name, "")) for name in fields)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -250,6 +304,7 @@ def main() -> None:
     )
     parser.add_argument("--people", type=int, default=20_000, help="People drawn by the corruption model (--data robustness).")
     parser.add_argument("--kinds", default="", help="Only these kinds of query (names separated by ';').")
+    parser.add_argument("--misses", type=int, default=0, help="Print up to this many look-ups per kind not finding the person first.")
     args = parser.parse_args()
     wanted = [kind for kind in args.kinds.split(";") if kind]
     print(machine())
@@ -261,16 +316,18 @@ def main() -> None:
     else:
         people, index = robustness_people(args.people, args.seed), f"{ROBUSTNESS_PREFIX}-{args.people}-{args.seed}-customers"
     client = sync_client(settings)
-    access = Policy.load(DEMO_POLICY).roles["counter"].field_access()
+    roles = Policy.load(DEMO_POLICY).roles
     print(f"{len(people)} people with records; up to {args.persons} per kind of query, the counter agent's request body")
     print(f"{'query':<40}{'@1':>8}{'first*':>8}{'@5':>8}{'@10':>8}{'sent':>6}   (* or first is a namesake and the person is in the top 10)")
     totals = {"all kinds": Recall(), "issue 17's kinds": Recall()}
+    missed: dict[str, int] = {}
     for kind, make in QUERIES.items():
         if wanted and kind not in wanted:
             continue
         rng = random.Random(f"{args.seed}-{kind}")
         eligible = [(person, look_up) for person in people if (look_up := make(person, rng))]
         recall = Recall()
+        access = roles[KIND_ROLES.get(kind, "counter")].field_access()
         for person, (text, shop) in rng.sample(eligible, min(args.persons, len(eligible))):
             query = customer_query(parse_query(text), access, **({"shop": shop} if shop else {}))
             hits = [] if query is None else client.search(index=index, body=search_body(query, access, 10))["hits"]["hits"]
@@ -278,6 +335,9 @@ def main() -> None:
             first = hits[0]["_source"] if hits else {}
             namesake = fold_text(f"{first.get('given_name', '')} {first.get('family_name', '')}") == fold_text(_names(person))
             recall.add(ranks, namesake)
+            if (not ranks or ranks[0] > 0) and not namesake and missed.get(kind, 0) < args.misses:
+                missed[kind] = missed.get(kind, 0) + 1
+                print(f"  missed {text!r} shop={shop} rank={ranks[0] + 1 if ranks else '-'} first={_shown(first)}")
         print(recall.line(kind))
         if kind not in WITHOUT_SHOP:
             totals["all kinds"].merge(recall)

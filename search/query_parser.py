@@ -111,10 +111,21 @@ def parse_query(text: str) -> ParsedQuery:
 
 
 def _birth_date(text: str) -> str:
-    try:
-        return parse_birth_date(text).isoformat()
-    except InvalidValue:
-        return ""
+    """The birth date typed, ISO; a date impossible day first but real month first ("07/13/1950")
+    is read month first, as a date typed in the other order."""
+    for spelling in (text, _month_first(text)):
+        try:
+            return parse_birth_date(spelling).isoformat()
+        except InvalidValue:
+            continue
+    return ""
+
+
+def _month_first(text: str) -> str:
+    parts = re.split(r"([/.-])", text)
+    if len(parts) == 5 and len(parts[4]) == 4:
+        return "".join([parts[2], parts[1], parts[0], parts[3], parts[4]])
+    return ""
 
 
 def _email(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from indexers.demo.showcase import SHOWCASE
 
 HELENE = [
@@ -347,3 +349,113 @@ AT_THE_COUNTER = [
     },
 ]
 AT_THE_COUNTER = [{**record, "updated_at": "2026-02-01T10:00:00Z"} for record in AT_THE_COUNTER]
+
+
+def _days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# What the look-up learned in its second pass (issue 17): a birth date that ranks, towns and dates
+# any record holds, a name spelled otherwise in every record, the shop's recent visitors first.
+RANKED_AND_RECENT = [
+    # Three namesakes; the call center, who searches birth dates, types one of theirs.
+    {
+        "source": "crm",
+        "phone": "06 51 20 30 40",
+        "source_id": "RB1",
+        "given_name": "Aurélien",
+        "family_name": "Berthaud",
+        "birth_date": "1961-04-09",
+        "postcode": "81000",
+        "city": "Albi",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "RB2",
+        "given_name": "Aurélien",
+        "family_name": "Berthaud",
+        "birth_date": "1983-11-23",
+        "postcode": "13001",
+        "city": "Marseille",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "RB3",
+        "given_name": "Aurélien",
+        "family_name": "Berthaud",
+        "postcode": "67000",
+        "city": "Strasbourg",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    # The Albi Berthaud lived in Toulouse: an older record of the same customer says so, with his
+    # birth date month first.
+    {
+        "source": "ecommerce",
+        "phone": "06 51 20 30 40",
+        "source_id": "RB4",
+        "given_name": "Aurélien",
+        "family_name": "Berthaud",
+        "birth_date": "1961-09-04",
+        "email": "a.berthaud@laposte.net",
+        "postcode": "31000",
+        "city": "Toulouse",
+        "updated_at": "2024-02-01T10:00:00Z",
+    },
+    # Every record of her spells her given name otherwise than she says it ("rn" for "m").
+    {
+        "source": "crm",
+        "source_id": "RQ1",
+        "given_name": "Rnichèle",
+        "family_name": "Quéméner",
+        "birth_date": "1958-06-30",
+        "postcode": "29200",
+        "city": "Brest",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    # "roche et" begins both: his names in the counter's order (family first), hers the other way.
+    {
+        "source": "crm",
+        "source_id": "RF1",
+        "given_name": "Ethan",
+        "family_name": "Rocheteau",
+        "birth_date": "1988-02-11",
+        "postcode": "44000",
+        "city": "Nantes",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "RF2",
+        "given_name": "Rochelle",
+        "family_name": "Etchegaray",
+        "birth_date": "1990-07-21",
+        "postcode": "64100",
+        "city": "Bayonne",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    # Two Lyon 2 cardholders of the same name: one seen there last week, one two years ago.
+    {
+        "source": "loyalty_lyon2",
+        "source_id": "RY1",
+        "given_name": "Yannick",
+        "family_name": "Le Goff",
+        "birth_date": "1979-01-15",
+        "loyalty_card": "2907777000011",
+        "postcode": "69002",
+        "city": "Lyon",
+        "updated_at": _days_ago(700),
+    },
+    {
+        "source": "loyalty_lyon2",
+        "source_id": "RY2",
+        "given_name": "Yannick",
+        "family_name": "Le Goff",
+        "birth_date": "1992-08-03",
+        "loyalty_card": "2907777000022",
+        "postcode": "69007",
+        "city": "Lyon",
+        "updated_at": _days_ago(5),
+    },
+]

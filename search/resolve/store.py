@@ -110,6 +110,26 @@ def candidate_records(
     return found
 
 
+def searched_only(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the look-up searches beyond the golden record and no role reads: every town and birth
+    date its records hold (the golden one may come from another record, or be missing), and when
+    each loyalty shop's record of the customer was last updated ("seen recently in this shop")."""
+    visits: dict[str, str] = {}
+    for record in records:
+        source, at = record.get("source") or "", record.get("updated_at") or ""
+        if source.startswith(LOYALTY_SOURCE) and at and at > visits.get(source, ""):
+            visits[source] = at
+    return {
+        "towns": sorted({r["city"] for r in records if r.get("city")}),
+        "birth_dates": sorted({r["birth_date"] for r in records if r.get("birth_date")}),
+        "shop_visits": [{"shop": source.removeprefix(LOYALTY_SOURCE), "at": at} for source, at in sorted(visits.items())],
+    }
+
+
+# A shop's own records come from its loyalty program: source loyalty_<shop>.
+LOYALTY_SOURCE = "loyalty_"
+
+
 def customer_document(customer_id: str, records: list[dict[str, Any]], golden: dict[str, Any], resolved_at: datetime) -> dict[str, Any]:
     """The customers-index document: golden fields, members, and what search needs."""
     variants = sorted({r[f] for r in records for f in ("given_name", "family_name", "birth_name") if r.get(f)})
@@ -120,6 +140,7 @@ def customer_document(customer_id: str, records: list[dict[str, Any]], golden: d
         "sources": sorted({r["source"] for r in records}),
         "record_count": len(records),
         "name_variants": variants,
+        **searched_only(records),
         "updated_at": max((r.get("updated_at") or "" for r in records), default="") or None,
         "resolved_at": resolved_at.isoformat(),
         **{k: v for k, v in golden.items() if k not in {"addresses"}},

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from analyzers.addresses import normalize_postcode, normalize_street, street_key
-from analyzers.dates import parse_birth_date, parse_date, parse_timestamp
+from analyzers.dates import mistyped_dates, parse_birth_date, parse_date, parse_timestamp
 from analyzers.emails import normalize_email
 from analyzers.errors import InvalidValue
 from analyzers.names import compact_name, fold_name, normalize_name
@@ -152,3 +152,15 @@ def test_postcodes_are_checked_and_a_lost_leading_zero_restored() -> None:
         with pytest.raises(InvalidValue):
             normalize_postcode(bad)
     assert normalize_postcode("1000", "BE") == "1000"
+
+
+def test_mistyped_dates_hold_the_swap_of_day_and_month_one_wrong_digit_and_two_swapped() -> None:
+    near = mistyped_dates(date(1983, 11, 23), today=date(2026, 11, 27))
+    assert {"1983-11-28", "1983-11-13", "1938-11-23", "1984-11-23"} <= set(near)
+    assert "1983-11-23" not in near and all(d <= "2026-11-27" for d in near)
+    assert "1961-09-04" in mistyped_dates(date(1961, 4, 9), today=date(2026, 11, 27))  # day and month swapped
+
+
+def test_mistyped_dates_are_real_dates_between_1900_and_today() -> None:
+    near = mistyped_dates(date(1901, 2, 28), today=date(2026, 11, 27))
+    assert all(date.fromisoformat(d).year >= 1900 for d in near) and "1901-02-29" not in near

@@ -24,7 +24,7 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
 from settings import Settings
 from tests.conftest import write_jsonl
-from tests.stories import AT_THE_COUNTER, DUPONT, HELENE, NAMESAKES, OTHERS, WHOLE_NAMES
+from tests.stories import AT_THE_COUNTER, DUPONT, HELENE, NAMESAKES, OTHERS, RANKED_AND_RECENT, WHOLE_NAMES
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +33,7 @@ def api_settings(
 ) -> Settings:
     folder = tmp_path_factory.mktemp("api")
     write_demo_data(folder / "demo", persons=300, seed=23)
-    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + DUPONT + WHOLE_NAMES + NAMESAKES + AT_THE_COUNTER)
+    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + DUPONT + WHOLE_NAMES + NAMESAKES + AT_THE_COUNTER + RANKED_AND_RECENT)
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))
@@ -45,6 +45,18 @@ def api_settings(
 def api(api_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(api_settings, Policy.load(DEMO_POLICY))) as client:
         yield client
+
+
+@pytest.fixture
+def search(api: TestClient) -> Callable[..., dict]:
+    """`search(q, role="counter", **headers)`: the API's answer to a look-up, as that role."""
+
+    def run(q: str, role: str = "counter", **headers: str) -> dict:
+        response = api.get("/v1/search", params={"q": q}, headers={"X-API-Key": DEMO_KEYS[role], **headers})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return run
 
 
 @pytest.fixture(scope="session")

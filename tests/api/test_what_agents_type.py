@@ -16,18 +16,6 @@ Search = Callable[..., dict]
 JEAN_BIRTH_DATE = ("1975-03-02", "02/03/1975", "1975-3-2")
 
 
-@pytest.fixture
-def search(api: TestClient) -> Callable[..., dict]:
-    """`search(q, role="counter", **headers)`: the API's answer to a look-up, as that role."""
-
-    def run(q: str, role: str = "counter", **headers: str) -> dict:
-        response = api.get("/v1/search", params={"q": q}, headers={"X-API-Key": DEMO_KEYS[role], **headers})
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    return run
-
-
 def _first_name(body: dict) -> str | None:
     return body["results"][0]["display_name"] if body["results"] else None
 

@@ -66,7 +66,9 @@ def test_after_erasure_no_index_holds_any_value_of_the_person(erased: dict[str, 
 
 def test_an_erased_customer_is_found_by_none_of_its_identifiers_and_its_id_answers_410(erased: dict[str, Any], as_role: RoleClient) -> None:
     for q in ("Gaspard Vernet", "vernet gas", GASPARD_IDENTIFIERS["email"], "06 33 22 11 00", GASPARD_IDENTIFIERS["card"]):
-        assert as_role("steward").get("/v1/search", params={"q": q}).json()["results"] == [], q
+        # Others may share a word typed (his neighbour Odile Vernet, below whoever matches every word): never him.
+        found = as_role("steward").get("/v1/search", params={"q": q}).json()["results"]
+        assert not [hit for hit in found if hit["customer_id"] == erased["customer_id"] or "Gaspard" in (hit["display_name"] or "")], q
     assert as_role("counter").get(f"/v1/cards/{GASPARD_IDENTIFIERS['card']}").status_code == 404
     gone = as_role("counter").get(f"/v1/customers/{erased['customer_id']}")
     assert gone.status_code == 410 and datetime.now(UTC).date().isoformat() in gone.json()["detail"]

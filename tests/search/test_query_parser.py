@@ -32,3 +32,13 @@ def test_a_date_alone_is_a_birth_date_not_a_card(typed: str) -> None:
 def test_an_impossible_date_beside_a_name_stays_a_word() -> None:
     parsed = parse_query("dupont 31/02/1975")
     assert parsed.birth_date == "" and "31/02/1975" in parsed.names
+
+
+@pytest.mark.parametrize("typed", ["jean dupont 03/13/1975", "jean dupont 03-13-1975"])
+def test_a_date_typed_month_first_is_read_month_first_when_day_first_is_impossible(typed: str) -> None:
+    parsed = parse_query(typed)
+    assert parsed.birth_date == "1975-03-13" and parsed.names == "jean dupont"
+
+
+def test_a_date_real_both_ways_is_read_day_first() -> None:
+    assert parse_query("jean dupont 03/02/1975").birth_date == "1975-02-03"

@@ -1,0 +1,115 @@
+"""What a look-up weighs beyond the names typed, against the real node (issue 17, second pass): a
+birth date that ranks for a role searching birth dates and only checks for a role verifying them,
+towns and dates any of the customer's records holds, a name every record spells otherwise, and the
+customers the agent's shop saw recently first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.policy import DEMO_SHOP_KEY
+
+Search = Callable[..., dict]
+BERTHAUD_DATES = ("1961-04-09", "1983-11-23", "09/04/1961", "23/11/1983", "04/09/1961")
+
+
+def _cities(body: dict) -> list[str | None]:
+    return [hit["customer"].get("city") for hit in body["results"]]
+
+
+@pytest.mark.parametrize(
+    ("typed", "city"),
+    [
+        ("23/11/1983", "Marseille"),
+        ("09/04/1961", "Albi"),
+        ("04/09/1961", "Albi"),  # day and month swapped
+        ("23/11/1938", "Marseille"),  # two digits swapped
+        ("28/11/1983", "Marseille"),  # one digit wrong
+    ],
+)
+def test_a_birth_date_typed_by_a_role_searching_them_puts_that_namesake_first(search: Search, typed: str, city: str) -> None:
+    body = search(f"Aurélien Berthaud {typed}", role="callcenter")
+    assert _cities(body)[0] == city
+    # It ranks, it hides no one: the namesakes holding another date, or none, are still listed.
+    assert {"Albi", "Marseille", "Strasbourg"} <= set(_cities(body))
+
+
+def test_an_exact_birth_date_outranks_a_mistyped_one_and_says_which_matched(search: Search) -> None:
+    first = search("Aurélien Berthaud 23/11/1983", role="callcenter")["results"][0]
+    near = search("Aurélien Berthaud 28/11/1983", role="callcenter")["results"][0]
+    assert "birth_date" in first["matched"] and "birth_date_near" not in first["matched"]
+    assert "birth_date_near" in near["matched"] and "birth_date" not in near["matched"]
+    assert first["score"] > near["score"]
+
+
+def test_a_counter_agent_verifying_a_birth_date_still_gets_only_the_exact_holder(search: Search) -> None:
+    # The counter sees birth years only: a date it types filters exactly, a neighbour of the date
+    # confirms nothing, and nothing in the answer says which part matched.
+    exact = search("Aurélien Berthaud 23/11/1983")
+    assert _cities(exact) == ["Marseille"]
+    assert not {"birth_date", "birth_date_near"} & set(exact["results"][0]["matched"])
+    assert not any(date in str(exact["results"]) for date in BERTHAUD_DATES)
+    for neighbour in ("28/11/1983", "23/11/1984", "23/11/1938"):
+        assert "Marseille" not in _cities(search(f"Aurélien Berthaud {neighbour}")), neighbour
+
+
+def test_a_birth_date_any_record_of_the_customer_holds_confirms_them(search: Search) -> None:
+    # The Albi Berthaud's golden date is his CRM record's 09/04/1961; his e-commerce record says
+    # 04/09/1961. The check accepts either, exactly, and still says nothing of the date.
+    for typed in ("09/04/1961", "04/09/1961"):
+        body = search(f"Aurélien Berthaud {typed}")
+        assert _cities(body) == ["Albi"], typed
+        assert body["results"][0]["customer"]["birth_date"] == "1961"
+        assert not any(date in str(body["results"]) for date in (*BERTHAUD_DATES, "1961-09-04"))
+
+
+def test_a_town_from_an_older_record_of_the_customer_finds_them(search: Search) -> None:
+    body = search("berthaud toulouse")
+    first = body["results"][0]
+    assert first["customer"]["city"] == "Albi" and {"crm", "ecommerce"} <= set(first["customer"]["sources"])
+    assert "city" in first["matched"]
+
+
+@pytest.mark.parametrize("q", ["quintard bordeau", "quintard lile", "berthaud marseile"])
+def test_a_town_typed_with_a_typo_still_puts_the_namesake_living_there_first(search: Search, q: str) -> None:
+    expected = {"bordeau": "Bordeaux", "lile": "Lille", "marseile": "Marseille"}[q.split()[1]]
+    assert _cities(search(q))[0] == expected
+
+
+def test_a_name_every_record_spells_otherwise_is_found_by_the_other_words(search: Search) -> None:
+    # "Michèle" is two edits from the "Rnichèle" every record holds: the family name still finds her.
+    # The data set holds other Quéméners: among them, in the first five, below anyone matching both words.
+    body = search("Michèle Quéméner")
+    names = [hit["display_name"] for hit in body["results"]]
+    assert "Rnichèle Quéméner" in names[:5]
+    assert all(hit["score"] < 1 for hit in body["results"])  # nobody matched both words: all in the second tier
+
+
+def test_customers_matching_every_word_come_before_those_matching_all_but_one(search: Search) -> None:
+    body = search("Solène Quintard")
+    names = [hit["display_name"] for hit in body["results"]]
+    whole = [name == "Solène Quintard" for name in names]
+    assert whole[:3] == [True, True, True] and whole == sorted(whole, reverse=True)
+
+
+def test_the_shops_recent_visitor_comes_first_among_its_namesake_cardholders(search: Search, api: TestClient) -> None:
+    with_shop = api.get("/v1/search", params={"q": "yannick le goff"}, headers={"X-API-Key": DEMO_SHOP_KEY}).json()
+    lyon = [hit for hit in with_shop["results"] if hit["display_name"] == "Yannick Le Goff"]
+    assert len(lyon) == 2 and lyon[0]["customer"]["loyalty_cards"][0]["card"] == "2907777000022"
+    assert with_shop["results"][0]["customer_id"] == lyon[0]["customer_id"]
+    # Another shop's agent, or none, ranks them as the names alone do: both are cardholders of Lyon 2 only.
+    plain = [hit["customer_id"] for hit in search("yannick le goff")["results"][:2]]
+    assert [hit["customer_id"] for hit in search("yannick le goff", **{"X-Shop": "nantes"})["results"][:2]] == plain
+    assert lyon[1]["score"] < lyon[0]["score"] - 5
+
+
+def test_prefixes_typed_family_name_first_rank_that_reading_first(search: Search) -> None:
+    # The counter types the family name first: Ethan Rocheteau before Rochelle Etchegaray, whom
+    # "roche et" begins the other way round.
+    scores = {hit["display_name"]: hit["score"] for hit in search("roche et")["results"]}
+    assert scores["Ethan Rocheteau"] > scores["Rochelle Etchegaray"] + 10
+    scores = {hit["display_name"]: hit["score"] for hit in search("roche")["results"]}
+    assert abs(scores["Ethan Rocheteau"] - scores["Rochelle Etchegaray"]) < 1  # one word: no reading preferred
