@@ -18,7 +18,21 @@ from analyzers.masks import MaskName
 from search.access import QUERY_KINDS, FieldAccess, QueryKind
 from settings import Settings
 
-Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes"]
+Endpoint = Literal[
+    "search",
+    "cards",
+    "customers",
+    "records",
+    "audit",
+    "consents",
+    "export",
+    "erase",
+    "rectify",
+    "changes",
+    "segments",
+    "actions",
+    "actions_report",
+]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {

@@ -20,10 +20,13 @@ from typing import Any
 from opensearchpy import OpenSearch, RequestError
 
 from analyzers.index_settings import (
+    action_outcomes_index_body,
     audit_index_body,
     changes_index_body,
+    conditions_index_body,
     customers_index_body,
     possible_matches_index_body,
+    profiles_index_body,
     record_customers_index_body,
     records_index_body,
     redirects_index_body,
@@ -101,6 +104,21 @@ class IndexNames:
         """Keyed hashes of erased identifiers, so a source cannot bring an erased person back."""
         return f"{self.prefix}-suppression"
 
+    @property
+    def conditions(self) -> str:
+        """Segment conditions and next-best-action rules, as percolator queries (search.segments)."""
+        return f"{self.prefix}-conditions"
+
+    @property
+    def profiles(self) -> str:
+        """One profile per customer: the fields conditions are written over, and its segments."""
+        return f"{self.prefix}-profiles"
+
+    @property
+    def action_outcomes(self) -> str:
+        """What became of each proposed next best action (search.actions.outcomes)."""
+        return f"{self.prefix}-action-outcomes"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 
@@ -148,6 +166,9 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.sequences: sequences_index_body(layout.replicas),
         names.suppression: suppression_index_body(layout.replicas),
         names.possible_matches: possible_matches_index_body(layout.replicas),
+        names.conditions: conditions_index_body(layout.replicas),
+        names.profiles: profiles_index_body(layout.replicas),
+        names.action_outcomes: action_outcomes_index_body(layout.replicas),
     }
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, RulesDep, SettingsDep, SyncOpenSearchDep, allowed
 from api.schemas import Customer360Response, ErrorResponse, PossiblySameCustomer, TimelineEvent, display_name
+from search.actions.sheet import customer_sheet
 from search.audit import AuditEntry
 from search.lookup import customer_360
 from search.redirects import redirect_target_async
@@ -37,6 +39,9 @@ def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
 )
 async def customer(
     client: OpenSearchDep,
+    sync_client: SyncOpenSearchDep,
+    settings: SettingsDep,
+    rules: RulesDep,
     names: NamesDep,
     audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("customers"))],
@@ -71,6 +76,10 @@ async def customer(
     # person shown beside this one too.
     shown = [customer_id, *(member["customer_id"] for member in view.household if member.get("customer_id"))]
     shown += [other.customer_id for other in possibly_same]
+    with_actions = "actions" in caller.role.endpoints
+    if with_actions:
+        await run_in_threadpool(rules.check, sync_client, names)
+    sheet = await run_in_threadpool(customer_sheet, sync_client, settings, names, customer_id, with_actions)
     await audit.record(AuditEntry(caller.name, caller.role_name, "customer", shown, customer_id))
     return Customer360Response(
         customer_id=customer_id,
@@ -80,4 +89,6 @@ async def customer(
         timeline=_timeline(view.records),
         household=view.household,
         possibly_same=possibly_same,
+        segments=[{"name": s.name, "label": s.label} for s in sheet.segments] if sheet else [],
+        next_actions=[vars(p) for p in sheet.actions] if sheet else [],
     )

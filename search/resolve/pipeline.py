@@ -65,6 +65,7 @@ class ResolveReport:
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     customer_ids: dict[str, str] = field(default_factory=dict)
+    removed_ids: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         timing = " ".join(f"{k}_s={v:.1f}" for k, v in self.timings.items())
@@ -134,6 +135,7 @@ def _apply(
     report.customers = len(ids)
     report.customers_written = len(documents)
     report.customers_removed = len(removed)
+    report.removed_ids = removed
     report.merges = sum(1 for e in events if e.kind == "merge")
     report.splits = sum(1 for e in events if e.kind == "split")
     merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
