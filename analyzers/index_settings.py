@@ -400,3 +400,34 @@ def action_outcomes_index_body(replicas: int = 0) -> dict[str, Any]:
         },
     }
     return {"settings": _small(1, replicas), "mappings": mappings}
+
+
+def events_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    """One month of interactions (search.events): what happened with a customer in one system,
+    attached to a source record. Free text (a refusal's reason, attributes) is stored, never indexed."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "event_key": KEYWORD,  # source:event_id, also the document id
+            "source": KEYWORD,
+            "event_id": KEYWORD,
+            "type": KEYWORD,
+            "at": {"type": "date"},
+            "ingested_at": {"type": "date"},
+            "record_id": KEYWORD,  # the customer is read through the record → customer link
+            "attached_by": KEYWORD,  # record, loyalty_card, email, phone or customer
+            "amount": {"type": "scaled_float", "scaling_factor": 100},
+            "currency": KEYWORD,
+            "products": KEYWORD,
+            "shop": KEYWORD,
+            "channel": KEYWORD,
+            "offer": KEYWORD,
+            "action": KEYWORD,
+            "outcome": KEYWORD,
+            "reason": {"type": "keyword", "index": False, "doc_values": False},
+            "visit_day": KEYWORD,  # day|shop of a visit or a purchase: visits are counted as distinct days per shop
+            "content_hash": KEYWORD,
+            "attributes": STORED_ONLY,
+        },
+    }
+    return {"settings": _small(shards, replicas), "mappings": mappings}

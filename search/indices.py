@@ -119,6 +119,15 @@ class IndexNames:
         """What became of each proposed next best action (search.actions.outcomes)."""
         return f"{self.prefix}-action-outcomes"
 
+    @property
+    def events(self) -> str:
+        """Every month of interactions (search.events): an alias over `<prefix>-events-YYYY.MM`."""
+        return f"{self.prefix}-events"
+
+    def events_month(self, year: int, month: int) -> str:
+        """The concrete index holding the events of one month (by the event's time)."""
+        return f"{self.events}-{year:04d}.{month:02d}"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 

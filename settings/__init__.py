@@ -148,6 +148,16 @@ class Settings(BaseSettings):
     changes_retention_days: int = Field(
         default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`."
     )
+    events_retention_months: int = Field(
+        default=36,
+        ge=1,
+        description="Months of interactions kept: older monthly event indices are deleted by `rcu retention --apply`, "
+        "and older events are refused at ingest.",
+    )
+    events_holding_attributes: list[str] = Field(
+        default=["offers", "offres", "contracts", "contrats"],
+        description="Source record attributes listing the offers a customer holds (a list, or names separated by , or ;).",
+    )
 
     @property
     def suppression_key_bytes(self) -> bytes | None:
