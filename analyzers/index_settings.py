@@ -331,6 +331,7 @@ INTEGER = {"type": "integer"}
 # The fields a condition may use, documented in the README (Segments).
 PROFILE_PROPERTIES: dict[str, Any] = {
     "customer_id": KEYWORD,
+    "records": KEYWORD,  # the customer's record ids (its events are read through them)
     "computed_at": {"type": "date"},
     "segments": KEYWORD,
     "civility": KEYWORD,
@@ -380,26 +381,6 @@ def conditions_index_body(replicas: int = 0) -> dict[str, Any]:
         "settings": _small(1, replicas),
         "mappings": {"dynamic": "strict", "properties": {**PROFILE_PROPERTIES, **own}},
     }
-
-
-def action_outcomes_index_body(replicas: int = 0) -> dict[str, Any]:
-    """What became of each proposed action (search.actions.outcomes): no personal value, ids and codes."""
-    mappings = {
-        "dynamic": "strict",
-        "properties": {
-            "outcome_id": KEYWORD,
-            "customer_id": KEYWORD,
-            "action": KEYWORD,
-            "outcome": KEYWORD,  # proposed, accepted or refused
-            "at": {"type": "date"},
-            "month": KEYWORD,
-            "channel": KEYWORD,
-            "shop": KEYWORD,
-            "reason": {"type": "text", "index": False},
-            "by": KEYWORD,
-        },
-    }
-    return {"settings": _small(1, replicas), "mappings": mappings}
 
 
 def events_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:

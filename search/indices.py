@@ -20,7 +20,6 @@ from typing import Any
 from opensearchpy import OpenSearch, RequestError
 
 from analyzers.index_settings import (
-    action_outcomes_index_body,
     audit_index_body,
     changes_index_body,
     conditions_index_body,
@@ -115,11 +114,6 @@ class IndexNames:
         return f"{self.prefix}-profiles"
 
     @property
-    def action_outcomes(self) -> str:
-        """What became of each proposed next best action (search.actions.outcomes)."""
-        return f"{self.prefix}-action-outcomes"
-
-    @property
     def events(self) -> str:
         """Every month of interactions (search.events): an alias over `<prefix>-events-YYYY.MM`."""
         return f"{self.prefix}-events"
@@ -177,7 +171,6 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.possible_matches: possible_matches_index_body(layout.replicas),
         names.conditions: conditions_index_body(layout.replicas),
         names.profiles: profiles_index_body(layout.replicas),
-        names.action_outcomes: action_outcomes_index_body(layout.replicas),
     }
 
 

@@ -123,7 +123,8 @@ async def post_outcome(
         (body.reason or "").strip() or None,
         caller.name,
     )
-    stored = await run_in_threadpool(record_outcome, client, settings, names, outcome)
+    await run_in_threadpool(record_outcome, client, settings, names, outcome)
+    stored = outcome
     await audit.record(AuditEntry(caller.name, caller.role_name, "action_outcome", [customer_id], f"{body.action} {body.outcome}"))
     return OutcomeRecorded(
         outcome_id=stored.outcome_id,

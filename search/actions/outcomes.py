@@ -1,21 +1,21 @@
-"""What became of each proposal (proposed, accepted, refused with a reason), kept for the cooldown
-after a refusal and for acceptance rates per action, shop and month."""
+"""What became of each proposal (proposed, accepted, refused with a reason): `proposal` events of
+the customer (search.events), read back for the cooldown after a refusal — through the customer's
+records, so it follows merges and splits — and for acceptance rates per action, shop and month."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from opensearchpy import OpenSearch
 
-from analyzers.index_settings import action_outcomes_index_body
-from search.indices import IndexNames, ensure_versioned_index
+from search.indices import IndexNames
 
 Outcome = Literal["proposed", "accepted", "refused"]
-# Refusals of one action by one customer read back for the cooldown: the latest is what counts.
-_MAX_ACTIONS = 1000
+# Distinct actions read back per customer, and groups per report: far above any rules file.
+_MAX_GROUPS = 10_000
 
 
 @dataclass(frozen=True)
@@ -28,69 +28,54 @@ class ActionOutcome:
     shop: str | None
     reason: str | None
     by: str  # the key or token that recorded it
-    outcome_id: str = ""
-
-    def document(self) -> dict[str, Any]:
-        document = asdict(self)
-        document["at"] = self.at.isoformat()
-        document["month"] = self.at.strftime("%Y-%m")
-        return {k: v for k, v in document.items() if v is not None}
+    outcome_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-def ensure_outcomes_index(client: OpenSearch, names: IndexNames) -> None:
-    ensure_versioned_index(client, names.action_outcomes, action_outcomes_index_body(names.layout.replicas))
+def _events_exist(client: OpenSearch, names: IndexNames) -> bool:
+    return bool(client.indices.exists_alias(name=names.events))
 
 
-def store_outcome(client: OpenSearch, names: IndexNames, outcome: ActionOutcome) -> ActionOutcome:
-    """Keep an outcome (visible to the next proposal when this returns); returns it with its id."""
-    ensure_outcomes_index(client, names)
-    stored = ActionOutcome(**{**asdict(outcome), "outcome_id": outcome.outcome_id or uuid.uuid4().hex})
-    client.index(index=names.action_outcomes, id=stored.outcome_id, body=stored.document(), refresh=True)
-    return stored
-
-
-def last_refusals(client: OpenSearch, names: IndexNames, customer_id: str) -> dict[str, datetime]:
-    """action → when the customer last refused it."""
-    if not client.indices.exists(index=names.action_outcomes):
+def last_refusals(client: OpenSearch, names: IndexNames, record_ids: list[str]) -> dict[str, datetime]:
+    """action → when the customer holding `record_ids` last refused it."""
+    if not record_ids or not _events_exist(client, names):
         return {}
+    filters = [{"terms": {"record_id": record_ids}}, {"term": {"type": "proposal"}}, {"term": {"outcome": "refused"}}]
     body = {
         "size": 0,
-        "query": {"bool": {"filter": [{"term": {"customer_id": customer_id}}, {"term": {"outcome": "refused"}}]}},
-        "aggs": {"actions": {"terms": {"field": "action", "size": _MAX_ACTIONS}, "aggs": {"last": {"max": {"field": "at"}}}}},
+        "query": {"bool": {"filter": filters}},
+        "aggs": {"actions": {"terms": {"field": "action", "size": _MAX_GROUPS}, "aggs": {"last": {"max": {"field": "at"}}}}},
     }
-    buckets = client.search(index=names.action_outcomes, body=body)["aggregations"]["actions"]["buckets"]
+    buckets = client.search(index=names.events, body=body)["aggregations"]["actions"]["buckets"]
     return {b["key"]: datetime.fromisoformat(b["last"]["value_as_string"].replace("Z", "+00:00")) for b in buckets}
 
 
 Grouping = Literal["action", "shop", "month"]
 
 
-def acceptance_rates(client: OpenSearch, names: IndexNames, by: Grouping, since: datetime | None = None) -> list[dict[str, Any]]:
+def _grouping(by: Grouping) -> dict[str, Any]:
+    if by == "month":
+        return {"date_histogram": {"field": "at", "calendar_interval": "month", "format": "yyyy-MM", "min_doc_count": 1}}
+    return {"terms": {"field": by, "size": _MAX_GROUPS, "missing": "—", "order": {"_key": "asc"}}}
+
+
+def acceptance_rates(client: OpenSearch, names: IndexNames, by: Grouping) -> list[dict[str, Any]]:
     """Per action, shop or month: proposals, acceptances, refusals, and the acceptance rate
-    (accepted out of the proposals answered: accepted + refused; None before any answer)."""
-    if not client.indices.exists(index=names.action_outcomes):
+    (accepted out of the proposals answered, accepted + refused; None before any answer)."""
+    if not _events_exist(client, names):
         return []
-    query: dict[str, Any] = {"range": {"at": {"gte": since.isoformat()}}} if since else {"match_all": {}}
-    field = {"action": "action", "shop": "shop", "month": "month"}[by]
     body = {
         "size": 0,
-        "query": query,
-        "aggs": {
-            "groups": {
-                "terms": {"field": field, "size": 10_000, "missing": "—", "order": {"_key": "asc"}},
-                "aggs": {"outcomes": {"terms": {"field": "outcome", "size": 3}}},
-            }
-        },
+        "query": {"bool": {"filter": [{"term": {"type": "proposal"}}]}},
+        "aggs": {"groups": {**_grouping(by), "aggs": {"outcomes": {"terms": {"field": "outcome", "size": 3}}}}},
     }
-    client.indices.refresh(index=names.action_outcomes)
     rows = []
-    for bucket in client.search(index=names.action_outcomes, body=body)["aggregations"]["groups"]["buckets"]:
+    for bucket in client.search(index=names.events, body=body)["aggregations"]["groups"]["buckets"]:
         counts = {b["key"]: b["doc_count"] for b in bucket["outcomes"]["buckets"]}
         accepted, refused = counts.get("accepted", 0), counts.get("refused", 0)
         answered = accepted + refused
         rows.append(
             {
-                by: bucket["key"],
+                by: bucket.get("key_as_string", bucket["key"]),
                 "proposed": counts.get("proposed", 0),
                 "accepted": accepted,
                 "refused": refused,
@@ -98,10 +83,3 @@ def acceptance_rates(client: OpenSearch, names: IndexNames, by: Grouping, since:
             }
         )
     return rows
-
-
-def forget_outcomes(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> None:
-    """Remove the outcomes of erased customers (their refusal reasons are what they said)."""
-    if customer_ids and client.indices.exists(index=names.action_outcomes):
-        query = {"query": {"terms": {"customer_id": customer_ids}}}
-        client.delete_by_query(index=names.action_outcomes, body=query, refresh=True, conflicts="proceed")

@@ -42,7 +42,7 @@ def best_actions(client: OpenSearch, names: IndexNames, profile: dict[str, Any],
         return []
     rules = {d["name"]: d for d in definitions_in_force(client, names, "action") if d["name"] in matched}
     held = set(profile.get("products_held", []))
-    refused = last_refusals(client, names, profile["customer_id"])
+    refused = last_refusals(client, names, profile.get("records", []))
     proposals = []
     for name, rule in rules.items():
         if rule.get("product") and rule["product"] in held:

@@ -18,7 +18,6 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import streaming_bulk
 
-from search.actions.outcomes import forget_outcomes
 from search.changes import append_changes, forget_records_of
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
@@ -89,7 +88,6 @@ def erase_customer(
     clock = report.lap("model", clock)
     _erase_possible_matches(client, names, ids, record_ids)
     forget_profiles(client, names, ids)
-    forget_outcomes(client, names, ids)
     client.indices.refresh(index=[names.records, names.customers, names.record_customers, names.redirects])
     report.lap("refresh", clock)
     return report

@@ -8,13 +8,16 @@ so a condition naming a field the profile does not have is refused by OpenSearch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from search.events.model import CustomerFigures
 
 # Customers' fields a profile is built from (the customers index).
 CUSTOMER_FIELDS = [
     "customer_id",
+    "records",
     "civility",
     "birth_date",
     "postcode",
@@ -28,18 +31,6 @@ CUSTOMER_FIELDS = [
     "consents_refused",
 ]
 ADULT_AGE = 18
-
-
-@dataclass(frozen=True)
-class Figures:
-    """What a customer's interactions say, as search.events computes them (CustomerFigures)."""
-
-    last_seen: datetime | None = None
-    visits_12m: int = 0
-    spend_12m: float = 0.0
-    shops: list[str] = field(default_factory=list)
-    channels: list[str] = field(default_factory=list)
-    products_held: list[str] = field(default_factory=list)
 
 
 def age_on(birth_date: str | None, today: date) -> int | None:
@@ -58,14 +49,14 @@ class Household:
     children: int = 0
 
 
-def profile_document(customer: dict[str, Any], figures: Any, household: Household, now: datetime) -> dict[str, Any]:
-    """The profile of one customer (customers-index document with CUSTOMER_FIELDS) at `now`.
-    `figures` has the attributes of Figures (search.events' CustomerFigures does)."""
+def profile_document(customer: dict[str, Any], figures: CustomerFigures, household: Household, now: datetime) -> dict[str, Any]:
+    """The profile of one customer (customers-index document with CUSTOMER_FIELDS) at `now`."""
     postcode = customer.get("postcode")
     last_seen = figures.last_seen
     products = sorted(set(figures.products_held or []))
     profile: dict[str, Any] = {
         "customer_id": customer["customer_id"],
+        "records": customer.get("records", []),
         "computed_at": now.isoformat(),
         "civility": customer.get("civility"),
         "birth_year": int(customer["birth_date"][:4]) if customer.get("birth_date") else None,

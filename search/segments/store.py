@@ -55,7 +55,7 @@ def build_profiles(
 ) -> list[dict[str, Any]]:
     """The profiles of `customers` (customers-index documents) with the segments each is in."""
     homes = households(client, names, customers, now)
-    figures = figures_of(client, settings, [c["customer_id"] for c in customers], now)
+    figures = figures_of(client, settings, names, customers, now)
     profiles = []
     for customer in customers:
         home = homes.get(customer.get("household_key") or "")
