@@ -55,9 +55,7 @@ app.add_typer(subject_app, name="subject")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 audit_app.command("report")(rights.audit_report)
 app.add_typer(audit_app, name="audit")
-segments_app = typer.Typer(
-    help="Segments: `rcu segments` stores the definitions (RCU_SEGMENTS) and recomputes every customer's segments."
-)
+segments_app = typer.Typer(help="Segments: `rcu segments` stores the definitions (RCU_SEGMENTS) and recomputes every customer's segments.")
 segments_app.callback(invoke_without_command=True)(segments.segments_main)
 segments_app.command("counts")(segments.counts)
 segments_app.command("export")(segments.export)

@@ -99,3 +99,22 @@ def event(record: dict[str, Any], event_id: str, days_ago: float, **fields: Any)
 def store_events(opensearch: OpenSearch, settings: Settings, events: list[Event]) -> None:
     for item in events:
         record_event(opensearch, settings, item, names=IndexNames.for_settings(settings))
+
+
+@pytest.fixture
+def cli(world: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """`cli("segments", "counts")`: rcu run against the world's indices."""
+    from typer.testing import CliRunner
+
+    from rcu.cli import app
+    from settings import get_settings
+
+    monkeypatch.setenv("RCU_INDEX_PREFIX", world.index_prefix)
+    monkeypatch.setenv("OPENSEARCH_URL", world.opensearch_url)
+
+    def run(*args: str) -> Any:
+        get_settings.cache_clear()
+        return CliRunner().invoke(app, list(args))
+
+    yield run
+    get_settings.cache_clear()

@@ -38,3 +38,113 @@ def test_a_purchase_moves_a_customer_into_client_fidele_at_once(
     assert "client_fidele" not in _segments(opensearch, world, world_names, customer)
     store_events(opensearch, world, [event(LOYAL, "L6", days_ago=0.01, shop="nantes", amount=25.0)])
     assert "client_fidele" in refresh_profiles(opensearch, world, world_names, [customer])[customer]
+
+
+def test_marketing_sees_counts_and_pseudonymous_ids_only(
+    as_role: Callable[[str], Any], customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    counts = as_role("marketing").get("/v1/segments")
+    assert counts.status_code == 200
+    by_name = {row["name"]: row for row in counts.json()["segments"]}
+    assert by_name["client_fidele"]["label"] == "Client fidèle : ≥ 6 visites sur 12 mois"
+    assert set(by_name) == {"client_fidele", "mono_offre", "inactif_6_mois", "foyer_avec_enfant", "gros_panier", "senior"}
+    senior = as_role("marketing").get("/v1/segments/senior/customers", params={"limit": 5})
+    assert senior.status_code == 200
+    body = senior.json()
+    assert set(body) == {"segment", "channel", "customer_ids", "next"}
+    assert body["customer_ids"] and all(CUSTOMER_ID.match(customer_id) for customer_id in body["customer_ids"])
+    assert by_name["senior"]["customers"] >= len(body["customer_ids"])
+    following = as_role("marketing").get("/v1/segments/senior/customers", params={"limit": 5, "after": body["next"]}).json()
+    assert not set(following["customer_ids"]) & set(body["customer_ids"])
+    assert as_role("counter").get("/v1/segments").status_code == 403
+    assert as_role("marketing").get("/v1/segments/nope/customers").status_code == 404
+
+
+def _export(as_role: Callable[[str], Any], segment: str, channel: str | None = None) -> set[str]:
+    ids: set[str] = set()
+    after = None
+    while True:
+        params = {"limit": 50, **({"channel": channel} if channel else {}), **({"after": after} if after else {})}
+        page = as_role("marketing").get(f"/v1/segments/{segment}/customers", params=params).json()
+        ids |= set(page["customer_ids"])
+        after = page["next"]
+        if after is None:
+            return ids
+
+
+def test_refused_channel_is_never_in_a_segment_export(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
+) -> None:
+    customer = customer_of(NO_EMAIL)
+    store_events(opensearch, world, [event(NO_EMAIL, "N1", days_ago=2, type="subscription", offer="compte_courant")])
+    assert "mono_offre" in refresh_profiles(opensearch, world, world_names, [customer])[customer]
+    assert customer in _export(as_role, "mono_offre")
+    assert customer in _export(as_role, "mono_offre", "sms")
+    assert customer not in _export(as_role, "mono_offre", "email")
+
+
+def test_restriction_hides_a_customer_from_marketing_and_not_from_the_counter(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
+) -> None:
+    customer = customer_of(RESTRICTED)
+    store_events(opensearch, world, [event(RESTRICTED, "R1", days_ago=3, type="subscription", offer="compte_courant")])
+    assert "mono_offre" in refresh_profiles(opensearch, world, world_names, [customer])[customer]
+    assert customer not in _export(as_role, "mono_offre")
+    assert customer not in _export(as_role, "senior")
+    counter = as_role("counter").get(f"/v1/customers/{customer}").json()
+    assert "mono_offre" in [s["name"] for s in counter["segments"]]
+    assert [a["action"] for a in counter["next_actions"]] == ["second_produit"]
+    assert counter["next_actions"][0]["channels"] == ["counter"]
+
+
+def test_lifting_restriction_brings_the_customer_back_to_marketing_at_once(
+    opensearch: OpenSearch, world: Settings, as_role: Callable[[str], Any], customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    customer = customer_of(RESTRICTED)
+    store_events(opensearch, world, [event(RESTRICTED, "R2", days_ago=3, type="subscription", offer="compte_courant")])
+    lifted = as_role("counter").put(
+        f"/v1/customers/{customer}/consents", json={"statements": [{"purpose": "restriction", "status": "lifted"}]}
+    )
+    assert lifted.status_code == 200
+    assert customer in _export(as_role, "mono_offre")
+    again = as_role("counter").put(
+        f"/v1/customers/{customer}/consents", json={"statements": [{"purpose": "restriction", "status": "requested"}]}
+    )
+    assert again.status_code == 200
+    assert customer not in _export(as_role, "mono_offre")
+
+
+def test_a_segments_file_with_a_mistake_is_refused_with_its_line_and_the_definitions_in_force_stay(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path
+) -> None:
+    before = [d["name"] for d in definitions_in_force(opensearch, world_names, "segment")]
+    broken = tmp_path / "broken.toml"
+    text = (API / "demo_segments.toml").read_text(encoding="utf-8")
+    broken.write_text(text.replace('condition = "age:>=65"', 'condition = "age:>=65'), encoding="utf-8")
+    line = next(n for n, row in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1) if row.startswith('condition = "age:>=65'))
+    with pytest.raises(DefinitionsRefused) as refused:
+        load_segments(broken)
+    assert refused.value.line == line
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(text.replace('condition = "children:>=1"', 'condition = "enfants:>=1"'), encoding="utf-8")
+    header = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("[segments.foyer_avec_enfant]"))
+    with pytest.raises(DefinitionsRefused) as refused:
+        store_definitions(opensearch, world_names, "segment", load_segments(unknown), unknown)
+    assert refused.value.line == header and "enfants" in refused.value.reason
+    assert [d["name"] for d in definitions_in_force(opensearch, world_names, "segment")] == before
+
+
+def test_rcu_segments_refuses_a_bad_file_with_its_line_and_exit_code_2(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    broken = shutil.copy(API / "demo_segments.toml", tmp_path / "segments.toml")
+    Path(broken).write_text('[segments.x]\nlabel = "X"\ncondition = \n', encoding="utf-8")
+    result = cli("segments", "--file", str(broken))
+    assert result.exit_code == 2
+    assert "line 3" in result.output
