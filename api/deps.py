@@ -153,7 +153,7 @@ async def current_caller(
 
 
 # The audit's action for each endpoint (search.audit.AuditEntry.action).
-ACTIONS = {"search": "search", "cards": "card", "customers": "customer", "records": "record", "audit": "audit"}
+ACTIONS = {"search": "search", "cards": "card", "customers": "customer", "records": "record", "audit": "audit", "events": "event"}
 
 
 def asked(request: Request) -> str | None:

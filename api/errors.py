@@ -14,6 +14,7 @@ from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportE
 
 from api.guards import BodyTooLarge
 from search.audit import AuditFailed
+from search.events import EventConflict, EventRejected, EventSuppressed
 from search.query_parser import QueryNotUnderstood
 from search.resolve.errors import ModelMissing
 from search.rights.overlay import CustomerNotFound
@@ -49,6 +50,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AuditFailed)
     async def audit_failed(request: Request, error: AuditFailed) -> JSONResponse:
         return unavailable("The audit trail is unavailable, so nothing is shown; try again shortly.")
+
+    @app.exception_handler(EventRejected)
+    async def event_rejected(request: Request, error: EventRejected) -> JSONResponse:
+        # A conflict under a stored id, or an erased person's event: 409; an event no single customer holds: 422.
+        status = 409 if isinstance(error, (EventConflict, EventSuppressed)) else 422
+        return JSONResponse(status_code=status, content={"detail": f"event refused: {error.reason}"})
 
     @app.exception_handler(CustomerNotFound)
     async def customer_not_found(request: Request, error: CustomerNotFound) -> JSONResponse:

@@ -18,6 +18,7 @@ from analyzers.masks import MaskName
 from search.access import QUERY_KINDS, FieldAccess, QueryKind
 from settings import Settings
 
+<<<<<<< HEAD
 Endpoint = Literal[
     "search",
     "cards",
@@ -33,6 +34,9 @@ Endpoint = Literal[
     "actions",
     "actions_report",
 ]
+=======
+Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes", "events"]
+>>>>>>> events
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {
@@ -82,9 +86,24 @@ FIELDS: dict[str, FieldPaths] = {
     "country": FieldPaths((), ("country",), ("raw.country",)),
     "attributes": FieldPaths((), ("attributes",)),
     "quality": FieldPaths((), ("quality",)),
+    # Interactions live in their own indices (search.events), not in customer or record fields.
+    "interactions": FieldPaths(),
+    "figures": FieldPaths(),
 }
 ReadableField = Literal[
-    "names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"
+    "names",
+    "birth_date",
+    "phones",
+    "emails",
+    "street",
+    "postcode",
+    "city",
+    "loyalty_cards",
+    "country",
+    "attributes",
+    "quality",
+    "interactions",
+    "figures",
 ]
 
 
@@ -150,6 +169,8 @@ class Role(BaseModel):
             masks,
             verifiable=frozenset(self.verify) - searched,
             marketing=self.purpose == "marketing",
+            interactions="interactions" in self.read,
+            figures="figures" in self.read or "interactions" in self.read,
         )
 
 

@@ -166,17 +166,13 @@ def figures_of_records(
 
 
 async def figures_of_records_async(
-    client: AsyncOpenSearch,
-    names: IndexNames,
-    record_ids: Sequence[str],
-    records: Sequence[dict[str, Any]],
-    now: datetime,
-    attributes: Sequence[str],
+    client: AsyncOpenSearch, names: IndexNames, record_ids: Sequence[str], now: datetime, attributes: Sequence[str]
 ) -> tuple[CustomerFigures, list[Holding]]:
-    """The same through the API's client; `records`: the customer's records with their source,
-    updated_at and holding attributes, already read by the caller."""
+    """figures_of_records through the API's asynchronous client."""
     if not record_ids:
         return figures_from(None, []), []
+    found = await client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes))
+    records = [doc["_source"] for doc in found["docs"] if doc.get("found")]
     response = await client.search(index=names.events, body=figures_body(record_ids, now), ignore_unavailable=True, allow_no_indices=True)
     holdings = holdings_from(response.get("aggregations"), records, attributes)
     return figures_from(response, holdings), holdings

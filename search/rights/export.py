@@ -11,6 +11,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from search.events.rights import events_of_records
 from search.indices import IndexNames
 from search.rights.overlay import CustomerNotFound
 
@@ -78,6 +79,7 @@ def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> d
         "former_ids": history,
         "changes": [{k: v for k, v in c.items()} for c in changes],
         "audit": audit,
+        "events": events_of_records(client, names, record_ids),
         # Possible matches and steward decisions live in the resolution package once it keeps them
         # (search/resolve: a `possible-matches` index is being added); export them here when it lands.
         "possible_matches": [],

@@ -1,0 +1,75 @@
+"""The customer's rights over their interactions: events in the export, gone with an erasure, and
+counted as activity by retention; whole months past the events' retention period deleted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
+
+from search.events.figures import record_filter
+from search.indices import IndexNames
+
+BATCH = 1000
+
+
+def events_of_records(client: OpenSearch, names: IndexNames, record_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Every stored event of these records, oldest first (the access and portability export)."""
+    if not record_ids or not client.indices.exists_alias(name=names.events):
+        return []
+    query = {"query": {"bool": {"filter": [record_filter(record_ids)]}}}
+    events = [hit["_source"] for hit in scan(client, index=names.events, query=query, size=1000)]
+    return sorted(events, key=lambda event: (event["at"], event["event_key"]))
+
+
+def erase_events(client: OpenSearch, names: IndexNames, record_ids: Sequence[str]) -> int:
+    """Delete every event of these records; returns how many went."""
+    if not record_ids or not client.indices.exists_alias(name=names.events):
+        return 0
+    body = {"query": {"bool": {"filter": [record_filter(record_ids)]}}}
+    response = client.delete_by_query(index=names.events, body=body, refresh=True, conflicts="proceed", slices="auto")
+    return int(response.get("deleted", 0))
+
+
+def active_records(client: OpenSearch, names: IndexNames, record_ids: Sequence[str], since: datetime) -> set[str]:
+    """Those of `record_ids` with an event at or after `since`: activity, for retention."""
+    if not record_ids or not client.indices.exists_alias(name=names.events):
+        return set()
+    active: set[str] = set()
+    for start in range(0, len(record_ids), BATCH):
+        batch = list(record_ids[start : start + BATCH])
+        body = {
+            "query": {"bool": {"filter": [record_filter(batch), {"range": {"at": {"gte": since.isoformat()}}}]}},
+            "size": 0,
+            "aggs": {"records": {"terms": {"field": "record_id", "size": len(batch)}}},
+        }
+        buckets = client.search(index=names.events, body=body)["aggregations"]["records"]["buckets"]
+        active.update(bucket["key"] for bucket in buckets)
+    return active
+
+
+def expired_months(client: OpenSearch, names: IndexNames, now: datetime, months: int) -> list[str]:
+    """The monthly event indices wholly older than `months` months before `now`."""
+    if not client.indices.exists_alias(name=names.events):
+        return []
+    cutoff = now.astimezone(UTC) - timedelta(days=31 * months)
+    pattern = re.compile(rf"^{re.escape(names.events)}-(\d{{4}})\.(\d{{2}})$")
+    expired = []
+    for index in client.indices.get_alias(name=names.events):
+        match = pattern.match(index)
+        if match:
+            year, month = int(match.group(1)), int(match.group(2))
+            month_end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+            if month_end <= cutoff:
+                expired.append(index)
+    return sorted(expired)
+
+
+def drop_months(client: OpenSearch, indices: Sequence[str]) -> None:
+    """Delete whole months of events (a retention policy without the index state management plugin)."""
+    if indices:
+        client.indices.delete(index=",".join(indices))
