@@ -14,11 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
-<<<<<<< HEAD
-from api.routes import actions, audit, cards, changes, consents, customers, health, me, records, rights, search, segments
-=======
-from api.routes import audit, cards, changes, consents, customers, events, health, me, records, rights, search
->>>>>>> events
+from api.routes import actions, audit, cards, changes, consents, customers, events, health, me, records, rights, search, segments
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
 from search.actions.rules import RulesWatcher

@@ -18,7 +18,6 @@ from analyzers.masks import MaskName
 from search.access import QUERY_KINDS, FieldAccess, QueryKind
 from settings import Settings
 
-<<<<<<< HEAD
 Endpoint = Literal[
     "search",
     "cards",
@@ -33,10 +32,8 @@ Endpoint = Literal[
     "segments",
     "actions",
     "actions_report",
+    "events",
 ]
-=======
-Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes", "events"]
->>>>>>> events
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {

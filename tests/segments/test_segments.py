@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import UTC, datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from search.segments.definitions import DefinitionsRefused, load_segments
 from search.segments.store import profile_of, refresh_profiles
 from settings import Settings
 from tests.segments.conftest import API, event, store_events
-from tests.segments.people import LOYAL, NO_EMAIL, RESTRICTED
+from tests.segments.people import LOYAL, NO_EMAIL, RESTRICTED, record_id
 
 CUSTOMER_ID = re.compile(r"^C[0-9A-F]{12}$")
 
@@ -30,14 +31,30 @@ def _segments(opensearch: OpenSearch, world: Settings, names: IndexNames, custom
 
 
 def test_a_purchase_moves_a_customer_into_client_fidele_at_once(
-    opensearch: OpenSearch, world: Settings, world_names: IndexNames, customer_of: Callable[[dict[str, Any]], str]
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
 ) -> None:
     customer = customer_of(LOYAL)
     store_events(opensearch, world, [event(LOYAL, f"L{day}", days_ago=day * 20, shop="nantes") for day in range(1, 6)])
     refresh_profiles(opensearch, world, world_names, [customer])
     assert "client_fidele" not in _segments(opensearch, world, world_names, customer)
-    store_events(opensearch, world, [event(LOYAL, "L6", days_ago=0.01, shop="nantes", amount=25.0)])
-    assert "client_fidele" in refresh_profiles(opensearch, world, world_names, [customer])[customer]
+    purchase = {
+        "source": "caisse_nantes",
+        "event_id": "T-6",
+        "at": datetime.now(UTC).isoformat(),
+        "type": "purchase",
+        "record": record_id(LOYAL),
+        "amount": 25.0,
+        "shop": "nantes",
+    }
+    sent = as_role("steward").post("/v1/events", json=purchase)
+    assert sent.status_code == 200, sent.text
+    sheet = as_role("counter").get(f"/v1/customers/{customer}").json()
+    assert "Client fidèle : ≥ 6 visites sur 12 mois" in [s["label"] for s in sheet["segments"]]
+    assert customer in _export(as_role, "client_fidele")
 
 
 def test_marketing_sees_counts_and_pseudonymous_ids_only(
@@ -148,3 +165,24 @@ def test_rcu_segments_refuses_a_bad_file_with_its_line_and_exit_code_2(tmp_path:
     result = cli("segments", "--file", str(broken))
     assert result.exit_code == 2
     assert "line 3" in result.output
+
+
+def test_a_pushed_record_puts_its_customer_in_its_segments_at_once(as_role: Callable[[str], Any]) -> None:
+    record = {
+        "source": "ecommerce",
+        "source_id": "SG-PUSH-1",
+        "given_name": "Anatole",
+        "family_name": "Pérignac",
+        "birth_date": "1950-02-11",
+        "email": "anatole.perignac@exemple.fr",
+        "city": "Albi",
+        "postcode": "81000",
+        "updated_at": "2026-11-01T10:00:00Z",
+        "consents": [{"purpose": "marketing_post", "status": "granted", "at": "2026-11-01T10:00:00Z"}],
+    }
+    pushed = as_role("steward").post("/v1/records", json=record)
+    assert pushed.status_code == 200, pushed.text
+    customer = pushed.json()["customer_id"]
+    assert "senior" in [s["name"] for s in as_role("counter").get(f"/v1/customers/{customer}").json()["segments"]]
+    assert customer in _export(as_role, "senior", "post")
+    assert customer not in _export(as_role, "senior", "email")
