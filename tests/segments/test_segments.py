@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
