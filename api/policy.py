@@ -35,6 +35,9 @@ Endpoint = Literal[
     "events",
 ]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
+# The demo's segment definitions and next-best-action rules, beside its policy.
+DEMO_SEGMENTS = Path(__file__).with_name("demo_segments.toml")
+DEMO_ACTIONS = Path(__file__).with_name("demo_actions.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {
     role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator", "privacy_officer", "shop")
