@@ -105,7 +105,8 @@ async def customer(
     with_actions = "actions" in caller.role.endpoints
     if with_actions:
         await run_in_threadpool(rules.check, sync_client, names)
-    sheet = await run_in_threadpool(customer_sheet, sync_client, settings, names, customer_id, with_actions)
+    marketing = caller.role.purpose == "marketing"
+    sheet = await run_in_threadpool(customer_sheet, sync_client, settings, names, customer_id, with_actions, marketing)
     events = await interactions_view(
         client, names, view.customer, caller.access, datetime.now(UTC), settings.events_holding_attributes, interactions
     )

@@ -11,6 +11,7 @@ from opensearchpy import OpenSearch
 from search.actions.proposals import Proposal, best_actions
 from search.indices import IndexNames
 from search.segments.conditions import definitions_in_force
+from search.segments.marketing import PROFILING
 from search.segments.store import profile_of
 from settings import Settings
 
@@ -28,12 +29,17 @@ class Sheet:
     products_held: list[str] = field(default_factory=list)
 
 
-def customer_sheet(client: OpenSearch, settings: Settings, names: IndexNames, customer_id: str, with_actions: bool) -> Sheet | None:
+def customer_sheet(
+    client: OpenSearch, settings: Settings, names: IndexNames, customer_id: str, with_actions: bool, for_marketing: bool = False
+) -> Sheet | None:
     """The customer's segments, and (`with_actions`) the best eligible actions; None for an unknown
-    customer, empty before any definition is in force."""
+    customer, empty before any definition is in force — and empty for a marketing reader when the
+    customer refused profiling."""
     profile = profile_of(client, settings, names, customer_id)
     if profile is None:
         return None
+    if for_marketing and PROFILING in profile.get("consents_refused", []):
+        return Sheet()
     labels = {d["name"]: d["label"] for d in definitions_in_force(client, names, "segment")}
     segments = [SegmentLabel(name, labels[name]) for name in profile.get("segments", []) if name in labels]
     actions = best_actions(client, names, profile, datetime.now(UTC)) if with_actions else []

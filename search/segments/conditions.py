@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opensearchpy import OpenSearch, RequestError
-from opensearchpy.helpers import scan
 
 from analyzers.index_settings import conditions_index_body
 from search.indices import IndexNames, ensure_versioned_index
-from search.segments.definitions import ActionRule, DefinitionsRefused, SegmentDefinition, query_of
+from search.segments.definitions import MAX_DEFINITIONS, ActionRule, DefinitionsRefused, SegmentDefinition, query_of
 
 log = logging.getLogger(__name__)
 Kind = Literal["segment", "action"]
@@ -91,8 +90,9 @@ def definitions_in_force(client: OpenSearch, names: IndexNames, kind: Kind) -> l
     generation = active_generation(client, names, kind)
     if generation is None:
         return []
-    query = {"query": {"bool": {"filter": [{"term": {"condition_kind": kind}}, {"term": {"generation": generation}}]}}}
-    hits = scan(client, index=names.conditions, query={**query, "_source": ["definition", "query"]})
+    query = {"bool": {"filter": [{"term": {"condition_kind": kind}}, {"term": {"generation": generation}}]}}
+    body = {"query": query, "_source": ["definition", "query"], "size": MAX_DEFINITIONS}
+    hits = client.search(index=names.conditions, body=body)["hits"]["hits"]
     found = [{**hit["_source"]["definition"], "query": hit["_source"]["query"]} for hit in hits]
     return sorted(found, key=lambda d: d["name"])
 

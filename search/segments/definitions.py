@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
 Condition = str | dict[str, Any]
+MAX_DEFINITIONS = 1000
 # The counter is the customer in front of the agent: no marketing consent is asked there. Every
 # other channel needs the customer's consent to marketing through it (search.rights.consents).
 Channel = Literal["counter", "email", "sms", "phone", "post"]
@@ -100,6 +101,8 @@ def _load(path: Path, table: str, model: Callable[..., Definition]) -> list[Defi
     entries = document.get(table, {})
     if not entries:
         raise DefinitionsRefused(path, None, f"no [{table}.<name>] table")
+    if len(entries) > MAX_DEFINITIONS:
+        raise DefinitionsRefused(path, None, f"{len(entries)} definitions: at most {MAX_DEFINITIONS} in one file")
     definitions = []
     for name, body in entries.items():
         line = lines.get(name)

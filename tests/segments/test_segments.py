@@ -19,7 +19,7 @@ from search.segments.definitions import DefinitionsRefused, load_segments
 from search.segments.store import profile_of, refresh_profiles
 from settings import Settings
 from tests.segments.conftest import API, event, store_events
-from tests.segments.people import LOYAL, NO_EMAIL, RESTRICTED, record_id
+from tests.segments.people import HOLDER, LOYAL, NO_EMAIL, RESTRICTED, record_id
 
 CUSTOMER_ID = re.compile(r"^C[0-9A-F]{12}$")
 
@@ -187,3 +187,26 @@ def test_a_pushed_record_puts_its_customer_in_its_segments_at_once(as_role: Call
     assert customer in _export(as_role, "senior", "post")
     assert customer not in _export(as_role, "senior", "email")
     assert "senior" in [s["name"] for s in as_role("counter").get(f"/v1/customers/{customer}").json()["segments"]]
+
+
+def test_a_customer_who_refused_profiling_is_in_no_export_and_marketing_sees_no_segment_of_theirs(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
+) -> None:
+    customer = customer_of(HOLDER)
+    store_events(opensearch, world, [event(HOLDER, f"HQ{n}", days_ago=n * 20 + 1, shop="rennes") for n in range(6)])
+    refresh_profiles(opensearch, world, world_names, [customer])
+    before = as_role("counter").get(f"/v1/customers/{customer}").json()["segments"]
+    assert "client_fidele" in [s["name"] for s in before]
+    assert customer in _export(as_role, "client_fidele")
+    refused = as_role("counter").put(
+        f"/v1/customers/{customer}/consents", json={"statements": [{"purpose": "profiling", "status": "refused"}]}
+    )
+    assert refused.status_code == 200
+    for segment in before:
+        assert customer not in _export(as_role, segment["name"])
+    assert as_role("marketing").get(f"/v1/customers/{customer}").json()["segments"] == []
+    assert as_role("counter").get(f"/v1/customers/{customer}").json()["segments"] == before
