@@ -23,6 +23,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def json_object_body(description: str, example: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads one JSON object itself (a record, an event),
+    as `openapi_extra`."""
+    content = {"application/json": {"schema": {"type": "object", "additionalProperties": True}, "example": example}}
+    return {"requestBody": {"required": True, "description": description, "content": content}}
+
+
 class RecordRef(BaseModel):
     source: str
     source_id: str

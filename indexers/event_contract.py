@@ -14,11 +14,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo, field_validator, model_validator
 
 from analyzers.cards import normalize_card
-from analyzers.dates import parse_timestamp
 from analyzers.emails import canonical_email
 from analyzers.errors import InvalidValue
 from analyzers.phones import canonical_phone
-from indexers.contract import MAX_DEPTH, MAX_FIELD_CHARS, MAX_ID_BYTES, RecordRejected, nesting_depth, validation_reason
+from indexers.contract import (
+    MAX_DEPTH,
+    MAX_FIELD_CHARS,
+    MAX_ID_BYTES,
+    RecordRejected,
+    nesting_depth,
+    read_instant,
+    validation_reason,
+)
 from search.events.model import IDENTIFIER_KINDS, Event, EventType, IdentifierKind, ProposalOutcome
 
 SourceName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
@@ -114,16 +121,9 @@ class SourceEvent(BaseModel):
     @field_validator("at", mode="before")
     @classmethod
     def _an_instant_in_range(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, str) or not value.strip():
+        if isinstance(value, str) and not value.strip():
             raise ValueError("must be an ISO 8601 date-time string")
-        if len(value) > 64:
-            raise ValueError("not an ISO 8601 date-time (longer than 64 characters)")
-        try:
-            moment = parse_timestamp(value)
-        except InvalidValue as error:
-            raise ValueError(error.reason) from None
-        except OverflowError:
-            raise ValueError("out of the range of dates") from None
+        moment = read_instant(value)
         clock: EventClock = (info.context or {}).get("clock") or EventClock()
         if moment < clock.earliest:
             raise ValueError(f"older than the {clock.retention_months} months of events kept (RCU_EVENTS_RETENTION_MONTHS)")

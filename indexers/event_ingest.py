@@ -20,7 +20,7 @@ from indexers.event_contract import EventClock, validate_event
 from indexers.readers import SourceLine
 from indexers.report import RejectsReport
 from search.events.model import Event, EventSuppressed
-from search.events.store import EventWriter, StoredEvent
+from search.events.store import EventWriter, OnRecorded, StoredEvent
 from search.indices import IndexNames
 from search.rights.suppression import SuppressionList
 
@@ -63,6 +63,7 @@ class EventIngestion:
         threads: int = 2,
         clock: EventClock | None = None,
         suppression_key: bytes | None = None,
+        on_recorded: OnRecorded | None = None,
     ) -> None:
         self.client = client
         self.names = names
@@ -70,6 +71,7 @@ class EventIngestion:
         self.threads = threads
         self.clock = clock or EventClock()
         self.suppression_key = suppression_key
+        self.on_recorded = on_recorded
         self.summary = EventSummary()
 
     def _reject(self, line: SourceLine, reason: str, copy: bool = True) -> None:
@@ -109,7 +111,7 @@ class EventIngestion:
     def run(self, lines: Iterator[SourceLine], on_batch: Callable[[EventSummary], None] | None = None) -> EventSummary:
         """Store every event of `lines`; `threads` batches are written while the next is read."""
         suppression = SuppressionList.load(self.client, self.names, self.suppression_key)
-        writer = EventWriter(self.client, self.names, suppression.refusal)
+        writer = EventWriter(self.client, self.names, suppression.refusal, self.on_recorded)
         in_flight: list[tuple[list[_Line], Future[list[StoredEvent]]]] = []
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="events") as pool:
             for batch in self._batches(lines):

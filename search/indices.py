@@ -115,12 +115,12 @@ class IndexNames:
 
     @property
     def events(self) -> str:
-        """Every month of interactions (search.events): an alias over `<prefix>-events-YYYY.MM`."""
+        """Interactions (search.events): an alias over `<prefix>-events-YYYY` (or `-YYYY.MM`, per the layout's period)."""
         return f"{self.prefix}-events"
 
-    def events_month(self, year: int, month: int) -> str:
-        """The concrete index holding the events of one month (by the event's time)."""
-        return f"{self.events}-{year:04d}.{month:02d}"
+    def events_index(self, year: int, month: int) -> str:
+        """The concrete index holding the events of a month (by the event's time): its year's, or its own."""
+        return f"{self.events}-{year:04d}" if self.layout.events_period == "year" else f"{self.events}-{year:04d}.{month:02d}"
 
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"

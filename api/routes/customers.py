@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
@@ -43,6 +43,22 @@ def _interactions(view: InteractionsView) -> dict[str, Any]:
     }
 
 
+async def _not_here(
+    client: OpenSearchDep, names: NamesDep, audit: AuditDep, caller: Caller, customer_id: str, action: str, rest: str = ""
+) -> RedirectResponse:
+    """A customer id with no customer behind it, audited as `action`: 308 to the customer it was
+    merged into (`rest`: the path and query after the id), else 410 when it was erased, else 404."""
+    survivor = await redirect_target_async(client, names, customer_id)
+    if survivor:
+        await audit.record(AuditEntry(caller.name, caller.role_name, action, [], customer_id, "redirected"))
+        return RedirectResponse(url=f"/v1/customers/{survivor}{rest}", status_code=308)
+    gone = await erased_at(client, names, customer_id)
+    await audit.record(AuditEntry(caller.name, caller.role_name, action, [], customer_id, "nothing"))
+    if gone:
+        raise HTTPException(status_code=410, detail=f"The customer {customer_id} was erased on {gone[:10]}.")
+    raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
+
+
 def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
     events = []
     for record in records:
@@ -77,15 +93,7 @@ async def customer(
     reading them; `GET /v1/customers/{id}/interactions` pages further)."""
     view = await customer_360(client, names, customer_id, caller.access)
     if view is None:
-        survivor = await redirect_target_async(client, names, customer_id)
-        if survivor:
-            await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [], customer_id, "redirected"))
-            return RedirectResponse(url=f"/v1/customers/{survivor}", status_code=308)
-        gone = await erased_at(client, names, customer_id)
-        await audit.record(AuditEntry(caller.name, caller.role_name, "customer", [], customer_id, "nothing"))
-        if gone:
-            raise HTTPException(status_code=410, detail=f"The customer {customer_id} was erased on {gone[:10]}.")
-        raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
+        return await _not_here(client, names, audit, caller, customer_id, "customer")
     possibly_same = [
         PossiblySameCustomer(
             customer_id=other.customer["customer_id"],
@@ -130,10 +138,13 @@ async def customer(
     response_model=InteractionsPage,
     responses={
         308: {"description": "The customer was merged into another: follow Location."},
-        404: {"model": ErrorResponse, "description": "No such customer, or the role does not read interactions."},
+        403: {"model": ErrorResponse, "description": "The role does not read interactions."},
+        404: {"model": ErrorResponse, "description": "No such customer."},
+        410: {"model": ErrorResponse, "description": "The customer was erased at their request."},
     },
 )
 async def interactions(
+    request: Request,
     client: OpenSearchDep,
     names: NamesDep,
     audit: AuditDep,
@@ -149,13 +160,8 @@ async def interactions(
         raise HTTPException(status_code=403, detail=f"The role {caller.role_name!r} may not read interactions.")
     records = await customer_records(client, names, customer_id)
     if records is None:
-        survivor = await redirect_target_async(client, names, customer_id)
-        await audit.record(
-            AuditEntry(caller.name, caller.role_name, "interactions", [], customer_id, "redirected" if survivor else "nothing")
-        )
-        if survivor:
-            return RedirectResponse(url=f"/v1/customers/{survivor}/interactions", status_code=308)
-        raise HTTPException(status_code=404, detail=f"No customer {customer_id}.")
+        query = f"?{request.url.query}" if request.url.query else ""
+        return await _not_here(client, names, audit, caller, customer_id, "interactions", f"/interactions{query}")
     try:
         page = await timeline_page(client, names, records, size, after, caller.access.reads_attributes)
     except InvalidCursor as error:

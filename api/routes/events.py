@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import AuditDep, Caller, NamesDep, SettingsDep, SyncOpenSearchDep, allowed
-from api.schemas import EventAccepted
+from api.deps import AuditDep, Caller, NamesDep, SettingsDep, SyncOpenSearchDep, allowed, asked_key
+from api.schemas import EventAccepted, json_object_body
 from indexers.contract import RecordRejected, parse_record
 from indexers.event_contract import EventClock, validate_event
 from search.audit import AuditEntry
-from search.events import record_event
+from search.events import EventRejected, record_event
 from search.segments.store import refresh_profiles
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -31,20 +31,7 @@ EXAMPLE = {
     "products": ["café moulu 1 kg", "filtres"],
     "shop": "lyon2",
 }
-BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "One event of the event contract (README): a JSON object of at most 64 KiB.",
-        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}, "example": EXAMPLE}},
-    }
-}
-
-
-def _asked_event(payload: dict[str, Any] | None) -> str | None:
-    """The event key a body names, for the audit trail, when it names one."""
-    if not payload or not isinstance(payload.get("source"), str) or not isinstance(payload.get("event_id"), (str, int)):
-        return None
-    return f"{payload['source'].lower()}:{payload['event_id']}"[:512]
+BODY = json_object_body("One event of the event contract (README): a JSON object of at most 64 KiB.", EXAMPLE)
 
 
 @router.post(
@@ -73,14 +60,14 @@ async def push_event(
         clock = EventClock(timedelta(seconds=settings.future_margin_s), settings.events_retention_months)
         event = validate_event(payload, clock)
     except RecordRejected as rejected:
-        await audit.record(AuditEntry(caller.name, caller.role_name, "event", [], _asked_event(payload), "rejected"))
+        await audit.record(AuditEntry(caller.name, caller.role_name, "event", [], asked_key(payload, "event_id"), "rejected"))
         raise HTTPException(status_code=422, detail=rejected.reason) from None
     if not caller.may_write(event.source):
         await audit.record(AuditEntry(caller.name, caller.role_name, "event", [], event.key, "refused"))
         raise HTTPException(status_code=403, detail=f"{caller.name!r} may not write events of the source {event.source!r}.")
     try:
         stored = await run_in_threadpool(record_event, client, settings, event, names)
-    except Exception:
+    except EventRejected:  # answered by api/errors.py: 409 or 422 with the reason
         await audit.record(AuditEntry(caller.name, caller.role_name, "event", [], event.key, "rejected"))
         raise
     if stored.customer_id and stored.outcome == "recorded":

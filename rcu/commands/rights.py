@@ -102,7 +102,7 @@ def retention(
             f"audit entries past {settings.audit_retention_days} days: {plan.audit_entries}; "
             f"change feed entries past {settings.changes_retention_days} days: {plan.changes}; "
             f"kept for an event in the period: {plan.kept_for_events}; "
-            f"months of events past {settings.events_retention_months} months: {len(plan.event_months)}"
+            f"events indices past {settings.events_retention_months} months: {len(plan.event_indices)}"
         )
         if not apply:
             typer.echo("dry run: nothing erased (--apply to erase)")
@@ -122,7 +122,7 @@ def retention(
         client.close()
     typer.echo(
         f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries "
-        f"and {len(plan.event_months)} months of events"
+        f"and {len(plan.event_indices)} events indices, with the older events of the one straddling the cutoff"
     )
 
 

@@ -26,7 +26,7 @@ from search.events.model import (
     EventSuppressed,
     EventUnattached,
 )
-from search.events.store import EventWriter
+from search.events.store import EventWriter, OnRecorded
 from search.indices import IndexNames
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import lookup_refusal
@@ -47,14 +47,20 @@ __all__ = [
 
 
 def record_event(
-    client: OpenSearch, settings: Settings, event: Event, names: IndexNames | None = None, refresh: bool | str = True
+    client: OpenSearch,
+    settings: Settings,
+    event: Event,
+    names: IndexNames | None = None,
+    refresh: bool | str = True,
+    on_recorded: OnRecorded | None = None,
 ) -> EventOutcome:
     """Store one event (refreshed by default: the next 360 view and figures see it), checked
     against the suppression list. Raises EventRejected (EventConflict, EventUnattached,
-    EventSuppressed) with the reason. `names`: the indices, when not the settings' (tests)."""
+    EventSuppressed) with the reason. `names`: the indices, when not the settings' (tests);
+    `on_recorded`: told when the event is new (search.events.store.OnRecorded)."""
     names = names or IndexNames.for_settings(settings)
     key = settings.suppression_key_bytes
-    writer = EventWriter(client, names, lambda document: lookup_refusal(client, names, key, document))
+    writer = EventWriter(client, names, lambda document: lookup_refusal(client, names, key, document), on_recorded)
     (stored,) = writer.store([event], refresh=refresh)
     if stored.refusal:
         raise stored.refusal

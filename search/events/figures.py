@@ -147,17 +147,23 @@ def _record_sources(attributes: Sequence[str]) -> str:
     return ",".join(["source", "updated_at", *(f"attributes.{name}" for name in attributes)])
 
 
+def records_with_holdings(
+    client: OpenSearch, names: IndexNames, record_ids: Sequence[str], attributes: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """record id → its source, updated_at and holding attributes, for the records found."""
+    if not record_ids:
+        return {}
+    response = client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes))
+    return {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
+
+
 def figures_of_records(
     client: OpenSearch, names: IndexNames, record_ids: Sequence[str], now: datetime, attributes: Sequence[str]
 ) -> tuple[CustomerFigures, list[Holding]]:
     """Figures and holdings of the customer holding `record_ids` (synchronous client)."""
     if not record_ids:
         return figures_from(None, []), []
-    records = [
-        doc["_source"]
-        for doc in client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes))["docs"]
-        if doc.get("found")
-    ]
+    records = list(records_with_holdings(client, names, record_ids, attributes).values())
     response = None
     if client.indices.exists_alias(name=names.events):
         response = client.search(index=names.events, body=figures_body(record_ids, now))

@@ -1,5 +1,6 @@
 """The customer's rights over their interactions: events in the export, gone with an erasure, and
-counted as activity by retention; whole months past the events' retention period deleted."""
+counted as activity by retention; events past their retention period deleted (whole indices, then
+the older events of the period straddling the cutoff)."""
 
 from __future__ import annotations
 
@@ -52,24 +53,38 @@ def active_records(client: OpenSearch, names: IndexNames, record_ids: Sequence[s
     return active
 
 
-def expired_months(client: OpenSearch, names: IndexNames, now: datetime, months: int) -> list[str]:
-    """The monthly event indices wholly older than `months` months before `now`."""
+def _period_end(index: str, events: str) -> datetime | None:
+    """When the period an events index holds ends (`<events>-YYYY` or `<events>-YYYY.MM`)."""
+    match = re.fullmatch(rf"{re.escape(events)}-(\d{{4}})(?:\.(\d{{2}}))?", index)
+    if not match:
+        return None
+    year = int(match.group(1))
+    if match.group(2) is None:
+        return datetime(year + 1, 1, 1, tzinfo=UTC)
+    month = int(match.group(2))
+    return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+
+
+def retention_cutoff(now: datetime, months: int) -> datetime:
+    """Events before this are past the retention period (a month counted as 31 days, as at ingest)."""
+    return now.astimezone(UTC) - timedelta(days=31 * months)
+
+
+def expired_indices(client: OpenSearch, names: IndexNames, cutoff: datetime) -> list[str]:
+    """The events indices whose whole period ended before `cutoff`."""
     if not client.indices.exists_alias(name=names.events):
         return []
-    cutoff = now.astimezone(UTC) - timedelta(days=31 * months)
-    pattern = re.compile(rf"^{re.escape(names.events)}-(\d{{4}})\.(\d{{2}})$")
-    expired = []
-    for index in client.indices.get_alias(name=names.events):
-        match = pattern.match(index)
-        if match:
-            year, month = int(match.group(1)), int(match.group(2))
-            month_end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-            if month_end <= cutoff:
-                expired.append(index)
-    return sorted(expired)
+    ends = {index: _period_end(index, names.events) for index in client.indices.get_alias(name=names.events)}
+    return sorted(index for index, end in ends.items() if end is not None and end <= cutoff)
 
 
-def drop_months(client: OpenSearch, indices: Sequence[str]) -> None:
-    """Delete whole months of events (a retention policy without the index state management plugin)."""
+def expire_events(client: OpenSearch, names: IndexNames, indices: Sequence[str], cutoff: datetime) -> int:
+    """Delete the expired indices whole, then the older events of the period straddling `cutoff`
+    (a retention policy without the index state management plugin); returns the events deleted
+    one by one."""
     if indices:
         client.indices.delete(index=",".join(indices))
+    if not client.indices.exists_alias(name=names.events):
+        return 0
+    body = {"query": {"range": {"at": {"lt": cutoff.isoformat()}}}}
+    return int(client.delete_by_query(index=names.events, body=body, refresh=True, conflicts="proceed").get("deleted", 0))

@@ -1,9 +1,12 @@
 """Writing events into their time-based index family, exactly once per event id.
 
-Each event goes to the index of its month (`<prefix>-events-YYYY.MM`, created on first use with the
-events mapping and the `<prefix>-events` alias), so whole months age out by deleting an index
-(search.events.retention) and a customer's recent events sit in a few small indices. The managed
-node has no index state management plugin, hence months rather than rollover by size.
+Each event goes to the index of its period — its year by default (`<prefix>-events-YYYY`), or its
+month (`-YYYY.MM`, RCU_EVENTS_INDEX_PERIOD) — created on first use with the events mapping behind
+the `<prefix>-events` alias, so whole periods age out by deleting an index (search.events.rights).
+Every read of a customer's events searches every index of the family: years keep them few (a
+360 view over 36 monthly indices took 5 to 10 times as long as over one, bench/RESULTS.md). The
+managed node has no index state management plugin, hence periods by time rather than rollover
+by size.
 
 Idempotent by event id: the document id is `source:event_id`. Before a batch is written, the ids
 already stored in any month are looked up (an event sent again with another time must not land in
@@ -14,7 +17,7 @@ under a stored id is refused as a conflict, never silently replaced or dropped."
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,9 +37,10 @@ REFUSED_AS_A_WHOLE = (400, 413)
 BULK_RETRIES = 8  # a busy node (429) is waited for, with back-off, as an ingest does
 
 
-def ensure_month(client: OpenSearch, names: IndexNames, year: int, month: int, known: set[str] | None = None) -> str:
-    """The month's index, created with the events mapping behind the events alias if missing."""
-    index = names.events_month(year, month)
+def ensure_period(client: OpenSearch, names: IndexNames, year: int, month: int, known: set[str] | None = None) -> str:
+    """The index of the period holding (year, month), created with the events mapping behind the
+    events alias if missing; `known`: indices this writer already saw."""
+    index = names.events_index(year, month)
     if known is not None and index in known:
         return index
     if not client.indices.exists(index=index):
@@ -50,11 +54,6 @@ def ensure_month(client: OpenSearch, names: IndexNames, year: int, month: int, k
     if known is not None:
         known.add(index)
     return index
-
-
-def month_of(names: IndexNames, at: datetime) -> str:
-    moment = at.astimezone(UTC)
-    return names.events_month(moment.year, moment.month)
 
 
 @dataclass
@@ -77,14 +76,22 @@ def stored_versions(client: OpenSearch, names: IndexNames, keys: Sequence[str]) 
     return {hit["_id"]: (hit["_index"], hit["_source"].get("content_hash", "")) for hit in response["hits"]["hits"]}
 
 
-class EventWriter:
-    """Stores batches of events for one process (an ingest, the API): knows which months exist."""
+OnRecorded = Callable[[list[EventOutcome]], None]
+"""Told, after each batch, of the events it recorded (new ones only): what must follow them —
+a customer's live segments — hears of it here, in the thread that wrote the batch."""
 
-    def __init__(self, client: OpenSearch, names: IndexNames, refusal: Refusal | None = None) -> None:
+
+class EventWriter:
+    """Stores batches of events for one process (an ingest, the API): knows which indices exist."""
+
+    def __init__(
+        self, client: OpenSearch, names: IndexNames, refusal: Refusal | None = None, on_recorded: OnRecorded | None = None
+    ) -> None:
         self.client = client
         self.names = names
         self.refusal = refusal  # why an erased person's event is refused (search.rights.suppression)
-        self._months: set[str] = set()
+        self.on_recorded = on_recorded
+        self._indices: set[str] = set()
 
     def store(self, events: Sequence[Event], refresh: bool | str = False, now: datetime | None = None) -> list[StoredEvent]:
         """Attach, check and write `events`; one result per event, in order. Never raises for one
@@ -112,6 +119,9 @@ class EventWriter:
             else:
                 to_write.append((result, attachment, document))
         self._write(to_write, refresh)
+        recorded = [result.outcome for result in results if result.outcome and result.outcome.outcome == "recorded"]
+        if recorded and self.on_recorded:
+            self.on_recorded(recorded)
         return results
 
     @staticmethod
@@ -126,7 +136,7 @@ class EventWriter:
             return
         actions = []
         for _result, _attachment, document in batch:
-            index = ensure_month(self.client, self.names, *_year_month(document["at"]), known=self._months)
+            index = ensure_period(self.client, self.names, *_year_month(document["at"]), known=self._indices)
             actions.append({"_op_type": "create", "_index": index, "_id": document["event_key"], "_source": document})
         by_key = {document["event_key"]: (result, attachment, document) for result, attachment, document in batch}
         raced: list[str] = []

@@ -12,7 +12,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
-from search.events.rights import active_records, drop_months, expired_months
+from search.events.rights import active_records, expire_events, expired_indices, retention_cutoff
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.rights.erasure import erase_customer
@@ -27,7 +27,8 @@ class RetentionPlan:
     audit_entries: int = 0
     changes: int = 0
     kept_for_events: int = 0  # no record update in the period, but an event in it: still a customer
-    event_months: list[str] = field(default_factory=list)  # monthly event indices past the events' retention
+    event_indices: list[str] = field(default_factory=list)  # events indices wholly past the events' retention
+    events_cutoff: datetime | None = None  # events before this are deleted, the straddling index's too
 
 
 def _older_than(date_field: str, cutoff: datetime) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def retention_plan(
     kept = [c for c in stale if active.intersection(c.get("records", []))]
     plan.kept_for_events = len(kept)
     plan.customers = sorted((c["customer_id"], c["updated_at"]) for c in stale if not active.intersection(c.get("records", [])))
-    plan.event_months = expired_months(client, names, now, event_months)
+    plan.events_cutoff = retention_cutoff(now, event_months)
+    plan.event_indices = expired_indices(client, names, plan.events_cutoff)
     plan.undated_customers = _count(client, names.customers, {"bool": {"must_not": [{"exists": {"field": "updated_at"}}]}})
     plan.audit_entries = _count(client, names.audit, _older_than("at", now - timedelta(days=audit_days)))
     plan.changes = _count(client, names.changes, _older_than("at", now - timedelta(days=changes_days)))
@@ -86,7 +88,8 @@ def apply_retention(
             erased += 1
         except CustomerNotFound:  # merged or erased since the plan was made
             continue
-    drop_months(client, plan.event_months)
+    if plan.events_cutoff:
+        expire_events(client, names, plan.event_indices, plan.events_cutoff)
     for index, date_field, days in ((names.audit, "at", audit_days), (names.changes, "at", changes_days)):
         if client.indices.exists(index=index):
             query = _older_than(date_field, now - timedelta(days=days))

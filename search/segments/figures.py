@@ -1,6 +1,5 @@
-"""The figures of customers' interactions a profile holds, read from search.events for a batch of
-customers at once: one read of their records, one multi-search of the events (search.events.figures
-writes each search's body and reads its answer, so the figures are the 360 view's)."""
+"""The figures of customers' interactions a profile holds, for a batch of customers at once
+(search.events.bulk: one search per page of customers, the same figures as the 360 view's)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from search.events.figures import figures_body, figures_from, holdings_from
+from search.events.bulk import figures_of_customers
 from search.events.model import CustomerFigures
 from search.indices import IndexNames
 from settings import Settings
@@ -20,26 +19,5 @@ def figures_of(
 ) -> dict[str, CustomerFigures]:
     """customer id → the figures of its interactions at `now`, for customers-index documents
     holding `customer_id` and `records`."""
-    attributes = settings.events_holding_attributes
-    record_ids = sorted({r for c in customers for r in c.get("records", [])})
-    records: dict[str, dict[str, Any]] = {}
-    if record_ids:
-        includes = ",".join(["source", "updated_at", *(f"attributes.{name}" for name in attributes)])
-        docs = client.mget(index=names.records, body={"ids": record_ids}, _source_includes=includes)["docs"]
-        records = {doc["_id"]: doc["_source"] for doc in docs if doc.get("found")}
-    responses: list[dict[str, Any] | None] = [None] * len(customers)
-    with_records = [i for i, c in enumerate(customers) if c.get("records")]
-    if with_records and client.indices.exists_alias(name=names.events):
-        body: list[dict[str, Any]] = []
-        for i in with_records:
-            body += [{"index": names.events}, figures_body(customers[i]["records"], now)]
-        for i, response in zip(with_records, client.msearch(body=body)["responses"], strict=True):
-            if "error" in response:
-                raise RuntimeError(f"figures of customer {customers[i]['customer_id']} failed: {response['error'].get('type')}")
-            responses[i] = response
-    figures = {}
-    for customer, response in zip(customers, responses, strict=True):
-        own = [records[r] for r in customer.get("records", []) if r in records]
-        holdings = holdings_from((response or {}).get("aggregations"), own, attributes)
-        figures[customer["customer_id"]] = figures_from(response, holdings)
-    return figures
+    pairs = [(c["customer_id"], list(c.get("records") or [])) for c in customers]
+    return dict(figures_of_customers(client, names, now, settings.events_holding_attributes, pairs))

@@ -16,7 +16,7 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.index_settings import profiles_index_body
 from search.indices import IndexNames, ensure_versioned_index
-from search.segments.conditions import percolate
+from search.segments.conditions import active_generation, percolate
 from search.segments.figures import figures_of
 from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS, Household, age_on, profile_document
 from settings import Settings
@@ -69,11 +69,11 @@ def build_profiles(
 
 
 def refresh_profiles(
-    client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str], now: datetime | None = None
+    client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str], now: datetime | None = None, refresh: bool = True
 ) -> dict[str, list[str]]:
     """Recompute the profiles of some customers now (after a record or an event of theirs changed),
-    visible to searches when this returns; a customer that no longer exists loses its profile.
-    Returns customer id → its segments."""
+    visible to searches when this returns (unless not `refresh`); a customer that no longer exists
+    loses its profile. Returns customer id → its segments."""
     ids = sorted(set(customer_ids))
     if not ids:
         return {}
@@ -87,11 +87,21 @@ def refresh_profiles(
         {"_op_type": "index", "_index": names.profiles, "_id": p["customer_id"], "_source": p} for p in profiles
     ]
     actions += [{"_op_type": "delete", "_index": names.profiles, "_id": customer_id} for customer_id in gone]
-    for ok, item in streaming_bulk(client, actions, raise_on_error=False, refresh=True, max_retries=6):
+    for ok, item in streaming_bulk(client, actions, raise_on_error=False, refresh=refresh, max_retries=6):
         result = next(iter(item.values()))
         if not ok and result.get("status") != 404:
             raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
     return {p["customer_id"]: p["segments"] for p in profiles}
+
+
+def refresh_segments_of(client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str]) -> None:
+    """After a batch (an event file ingested): the profiles of these customers recomputed a batch at
+    a time, when segments are defined, and made visible once at the end."""
+    if not customer_ids or active_generation(client, names, "segment") is None:
+        return
+    for start in range(0, len(customer_ids), _BATCH):
+        refresh_profiles(client, settings, names, customer_ids[start : start + _BATCH], refresh=False)
+    client.indices.refresh(index=names.profiles)
 
 
 @dataclass

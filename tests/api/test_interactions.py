@@ -102,3 +102,13 @@ def test_every_look_at_the_timeline_is_audited(as_role: RoleClient, helene: str)
     entries = as_role("admin").get("/v1/audit", params={"customer_id": helene}).json()["entries"]
     actions = {(e["action"], e["role"]) for e in entries}
     assert {("interactions", "counter"), ("customer", "counter"), ("event", "integrator")} <= actions
+
+
+def test_marketing_sees_no_figures_of_a_customer_who_refused_profiling(as_role: RoleClient) -> None:
+    marc = customer_holding(as_role, "crm:M1", "Lefèvre Marc")
+    assert as_role("steward").post("/v1/events", json={**HELENE_EVENTS[1], "event_id": "M-W1", "record": "crm:M1"}).status_code == 200
+    assert as_role("marketing").get(f"/v1/customers/{marc}").json()["figures"]["spend_12m"] == 80.0
+    refused = {"statements": [{"purpose": "profiling", "status": "refused"}]}
+    assert as_role("counter").put(f"/v1/customers/{marc}/consents", json=refused).status_code == 200
+    assert as_role("marketing").get(f"/v1/customers/{marc}").json()["figures"] is None
+    assert as_role("counter").get(f"/v1/customers/{marc}").json()["figures"]["spend_12m"] == 80.0  # a service use still sees them

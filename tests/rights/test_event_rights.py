@@ -1,22 +1,21 @@
 """The customer's rights over their interactions: the export holds their events, an erasure takes
 them away (and refuses them if sent again), retention counts an event as activity and deletes
-whole months past the events' retention period."""
+whole periods past the events' retention period."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from opensearchpy import OpenSearch
-from typer.testing import CliRunner
 
-from rcu.cli import app
-from search.events.store import ensure_month
+from search.events.model import Event
+from search.events.store import EventWriter, ensure_period
 from search.indices import IndexNames
-from settings import Settings, get_settings
-from tests.rights.conftest import SUPPRESSION_KEY, customer_of
+from settings import Settings
+from tests.rights.conftest import customer_of
 
 RoleClient = Callable[[str], Any]
 RECENT = (datetime.now(UTC) - timedelta(days=2)).isoformat()
@@ -24,16 +23,6 @@ RECENT = (datetime.now(UTC) - timedelta(days=2)).isoformat()
 
 def _visit(event_id: str, record: str) -> dict[str, Any]:
     return {"source": "caisse_paris11", "event_id": event_id, "at": RECENT, "type": "visit", "record": record, "shop": "paris11"}
-
-
-@pytest.fixture
-def cli(world: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
-    monkeypatch.setenv("RCU_INDEX_PREFIX", world.index_prefix)
-    monkeypatch.setenv("OPENSEARCH_URL", world.opensearch_url)
-    monkeypatch.setenv("RCU_SUPPRESSION_KEY", SUPPRESSION_KEY)
-    get_settings.cache_clear()
-    yield lambda *args: CliRunner().invoke(app, list(args))
-    get_settings.cache_clear()
 
 
 def test_the_export_holds_the_customers_events_and_the_erasure_takes_them_away(
@@ -53,6 +42,7 @@ def test_the_export_holds_the_customers_events_and_the_erasure_takes_them_away(
     assert left == 0
     again = as_role("steward").post("/v1/events", json=_visit("G-again", records[0]))
     assert again.status_code == 409 and "erased" in again.json()["detail"]
+    assert as_role("steward").get(f"/v1/customers/{gaspard}/interactions").status_code == 410
 
 
 def test_retention_keeps_a_customer_seen_recently_and_deletes_months_of_events_past_their_period(
@@ -65,13 +55,23 @@ def test_retention_keeps_a_customer_seen_recently_and_deletes_months_of_events_p
     seen = listed[0]  # no record update for the period, but a visit two days ago
     record = as_role("steward").get(f"/v1/customers/{seen}").json()["customer"]["records"][0]
     assert as_role("steward").post("/v1/events", json=_visit("R1", record)).status_code == 200
-    old_month = ensure_month(opensearch, names, 2019, 3)
+    old_year = ensure_period(opensearch, names, 2019, 3)
+    # In the index straddling the cutoff (36 months of 31 days): one event past it, one within.
+    cutoff = datetime.now(UTC) - timedelta(days=36 * 31)
+    straddling = [
+        Event("caisse_paris11", key, cutoff + timedelta(days=shift), "visit", record_id=record, shop="paris11")
+        for key, shift in (("past", -2), ("kept", 2))
+    ]
+    EventWriter(opensearch, names).store(straddling, refresh=True)
 
     dry = cli("retention", "--days", str(days))
     assert seen not in dry.output and "kept for an event in the period: 1" in dry.output
-    assert "months of events past 36 months: 1" in dry.output
+    # 2019's index, and the past event's own when the cutoff falls in a year's first two days.
+    assert re.search(r"events indices past 36 months: [12]\b", dry.output)
     applied = cli("retention", "--days", str(days), "--apply")
     assert applied.exit_code == 0, applied.output
     assert as_role("counter").get(f"/v1/customers/{seen}").status_code == 200
     assert as_role("counter").get(f"/v1/customers/{listed[1]}").status_code == 410
-    assert not opensearch.indices.exists(index=old_month)
+    assert not opensearch.indices.exists(index=old_year)
+    left = {hit["_id"] for hit in opensearch.search(index=names.events, body={"size": 100})["hits"]["hits"]}
+    assert "caisse_paris11:kept" in left and "caisse_paris11:past" not in left

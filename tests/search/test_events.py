@@ -3,6 +3,7 @@ their record through a merge and a split, are stored once per event id, and sum 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,10 +14,12 @@ from search.events import (
     CustomerFigures,
     Event,
     EventConflict,
+    EventOutcome,
     EventUnattached,
     customer_figures,
     record_event,
 )
+from search.events.bulk import figures_of_customers
 from search.indices import IndexNames
 from search.resolve.pipeline import resolve_touched
 from settings import Settings
@@ -63,11 +66,20 @@ def test_the_same_event_sent_twice_is_stored_once_and_other_content_under_its_id
     ingest(HELENE[:1])
     resolve_touched(opensearch, names, resolved.config, ["crm:H1"], model=resolved.model)
     event = _event("T2", 40, record_id="crm:H1", amount=10.0, shop="paris11")
-    assert record_event(opensearch, opensearch_settings, event, names=names).outcome == "recorded"
-    assert record_event(opensearch, opensearch_settings, event, names=names).outcome == "unchanged"
-    # The same id a month later (another monthly index) with another amount: a conflict, not a second event.
+    heard: list[str] = []
+
+    def hear(outcomes: list[EventOutcome]) -> None:
+        heard.extend(f"{o.key} {o.outcome}" for o in outcomes)
+
+    assert record_event(opensearch, opensearch_settings, event, names=names, on_recorded=hear).outcome == "recorded"
+    assert record_event(opensearch, opensearch_settings, event, names=names, on_recorded=hear).outcome == "unchanged"
+    assert heard == ["caisse:T2 recorded"]  # what follows new events (live segments) hears of each once
+    # The same id a year earlier (another index of the family) with another amount: a conflict, not a second event.
     with pytest.raises(EventConflict):
-        record_event(opensearch, opensearch_settings, _event("T2", 5, record_id="crm:H1", amount=99.0), names=names)
+        record_event(opensearch, opensearch_settings, _event("T2", 400, record_id="crm:H1", amount=99.0), names=names)
+    monthly = IndexNames(names.prefix, replace(names.layout, events_period="month"))
+    with pytest.raises(EventConflict):
+        record_event(opensearch, opensearch_settings, _event("T2", 10, record_id="crm:H1", amount=99.0), names=monthly)
     assert _figures(opensearch, opensearch_settings, names, "crm:H1").spend_12m == 10.0
 
 
@@ -144,3 +156,28 @@ def test_figures_count_visits_per_day_and_shop_spend_over_twelve_months_and_the_
     assert figures.last_seen == NOW - timedelta(days=1)
     assert figures.shops == ["lyon2", "paris11"]
     assert figures.products_held == ["assurance habitation", "carte premium"]
+
+
+def test_every_customers_figures_at_once_are_the_figures_one_by_one(
+    resolved: Resolved, opensearch: OpenSearch, opensearch_settings: Settings, ingest: Ingest, names: IndexNames
+) -> None:
+    ingest([{**HELENE[0], "offres": "livret"}, *HELENE[1:4], *OTHERS[:2]])
+    resolve_touched(opensearch, names, resolved.config, _ids(HELENE[:4] + OTHERS[:2]), model=resolved.model)
+    events = [
+        # The same day in the same shop on two of her records: one visit.
+        _event("v1", 2, type="visit", record_id="crm:H1", shop="lyon2"),
+        _event("v2", 2.01, record_id="loyalty_lyon2:H4", amount=15.0, shop="lyon2"),
+        _event("v3", 30, type="visit", record_id="loyalty_lyon2:H4", shop="paris11"),
+        _event("w1", 40, type="web_order", record_id="ecommerce:H2", amount=60.5),
+        _event("s1", 20, type="cancellation", record_id="ecommerce:H2", offer="livret"),
+        _event("s2", 25, type="subscription", record_id="callcenter:H3", offer="carte premium"),
+        _event("m1", 3, record_id="crm:M1", amount=9.99, shop="lille"),
+    ]
+    for event in events:
+        record_event(opensearch, opensearch_settings, event, names=names)
+    attributes = opensearch_settings.events_holding_attributes
+    at_once = dict(figures_of_customers(opensearch, names, NOW, attributes))
+    one_by_one = {customer: customer_figures(opensearch, opensearch_settings, customer, NOW, names=names) for customer in at_once}
+    assert at_once == one_by_one
+    helene = at_once[customer_assignment(opensearch, names)["crm:H1"]]
+    assert (helene.visits_12m, helene.spend_12m, helene.products_held) == (2, 75.5, ["carte premium"])

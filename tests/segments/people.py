@@ -52,7 +52,9 @@ RESTRICTED = person(
 )
 # Refuses and then stays held back for the cooldown.
 REFUSER = person("SG5", "Perrine", "Aubertin", "1990-01-17", "Metz", "57000", consents=GRANTED_ALL)
-PEOPLE = [LOYAL, HOLDER, NO_EMAIL, RESTRICTED, REFUSER]
+# Her visits arrive in an events file (`rcu ingest`).
+FROM_FILE = person("SG6", "Mathilde", "Ferrandier", "1983-08-08", "Caen", "14000", consents=GRANTED_ALL)
+PEOPLE = [LOYAL, HOLDER, NO_EMAIL, RESTRICTED, REFUSER, FROM_FILE]
 
 
 def record_id(record: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ from search.segments.conditions import definitions_in_force, store_definitions
 from search.segments.definitions import DefinitionsRefused, load_segments
 from search.segments.store import profile_of, refresh_profiles
 from settings import Settings
+from tests.conftest import write_jsonl
 from tests.segments.conftest import API, event, store_events
-from tests.segments.people import HOLDER, LOYAL, NO_EMAIL, RESTRICTED, record_id
+from tests.segments.people import FROM_FILE, HOLDER, LOYAL, NO_EMAIL, RESTRICTED, record_id
 
 CUSTOMER_ID = re.compile(r"^C[0-9A-F]{12}$")
 
@@ -210,3 +211,26 @@ def test_a_customer_who_refused_profiling_is_in_no_export_and_marketing_sees_no_
         assert customer not in _export(as_role, segment["name"])
     assert as_role("marketing").get(f"/v1/customers/{customer}").json()["segments"] == []
     assert as_role("counter").get(f"/v1/customers/{customer}").json()["segments"] == before
+
+
+def test_an_events_file_ingested_moves_its_customers_into_their_segments(
+    tmp_path: Path, cli: Callable[..., Any], as_role: Callable[[str], Any], customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    customer = customer_of(FROM_FILE)
+    assert customer not in _export(as_role, "client_fidele")
+    now = datetime.now(UTC)
+    lines = [
+        {
+            "source": "caisse_caen",
+            "event_id": f"F{n}",
+            "at": (now - timedelta(days=n * 30 + 1)).isoformat(),
+            "type": "purchase",
+            "record": record_id(FROM_FILE),
+            "amount": 12.5,
+            "shop": "caen",
+        }
+        for n in range(6)
+    ]
+    ingested = cli("ingest", str(write_jsonl(tmp_path / "caisse.jsonl", lines)), "--rejects", str(tmp_path / "rejects.jsonl"))
+    assert ingested.exit_code == 0, ingested.output
+    assert customer in _export(as_role, "client_fidele")
