@@ -15,7 +15,7 @@ import argparse
 import random
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from typing import Any
 from opensearchpy.helpers import parallel_bulk
 
 from bench.harness import ensure_node
+from search.actions.rules import load_rules_file
+from search.actions.sheet import customer_sheet
 from search.client import bulk_client
 from search.events.model import Event
 from search.events.store import ensure_month
@@ -33,12 +35,14 @@ from search.segments.definitions import load_segments
 from search.segments.store import recompute_all, refresh_profiles
 
 SEGMENTS = Path(__file__).resolve().parents[1] / "api" / "demo_segments.toml"
+ACTIONS = SEGMENTS.with_name("demo_actions.toml")
 SHOPS = ("lyon2", "nantes", "bordeaux", "lille", "paris11")
 OFFERS = ("compte_courant", "livret", "carte_premium", "assurance_habitation")
 
 
 def _customers(count: int, rng: random.Random, now: datetime) -> Iterator[dict[str, Any]]:
     for i in range(count):
+        # A quarter of the customers born 2009–2015: minors, so some households have children.
         born = date(rng.randint(1935, 2015), rng.randint(1, 12), rng.randint(1, 28))
         postcode = f"{rng.randint(1, 95):02d}{rng.randint(0, 999):03d}"
         household = f"{rng.randint(1, 300)} rue de la paix|{postcode}" if rng.random() < 0.6 else f"{i} avenue unique|{postcode}"
@@ -85,6 +89,17 @@ def _write(client: Any, actions: Iterator[dict[str, Any]]) -> int:
     return written
 
 
+def _timed(call: Callable[[int], object], sample: list[int]) -> str:
+    latencies = []
+    for i in sample:
+        started = time.perf_counter()
+        call(i)
+        latencies.append((time.perf_counter() - started) * 1000)
+    latencies.sort()
+    p95 = latencies[int(0.95 * len(latencies)) - 1]
+    return f"p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms ({len(sample)} customers, one client)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -118,14 +133,10 @@ def main() -> None:
     rate = report.customers / report.seconds
     print(f"rcu segments: {report.line()}")
     print(f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s")
-    latencies = []
-    for i in rng.sample(range(args.customers), 200):
-        started = time.perf_counter()
-        refresh_profiles(client, settings, names, [f"C{i:012X}"])
-        latencies.append((time.perf_counter() - started) * 1000)
-    latencies.sort()
-    p95 = latencies[int(0.95 * len(latencies)) - 1]
-    print(f"live recompute of one customer: p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms (200 customers)")
+    sample = rng.sample(range(args.customers), 200)
+    print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
+    load_rules_file(client, names, ACTIONS)
+    print(f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}")
     if not args.keep:
         client.indices.delete(index=f"{names.prefix}-*", expand_wildcards="all")
     client.close()
