@@ -3,7 +3,7 @@ events, household, percolation, profile written), and one customer's live recomp
 
 The customers are written straight into a customers index (synthetic golden customers: birth
 dates, postcodes, shared addresses, consents, restriction) and their events straight into the
-monthly events indices, with the documents rcu itself writes — resolution is not what is measured
+events indices, with the documents rcu itself writes — resolution is not what is measured
 here. Run under the shared lock:
 
     flock /work/bench.lock .venv/bin/python -m bench.segments --customers 100000
@@ -27,7 +27,7 @@ from search.actions.rules import load_rules_file
 from search.actions.sheet import customer_sheet
 from search.client import bulk_client
 from search.events.model import Event
-from search.events.store import ensure_month
+from search.events.store import ensure_period
 from search.indices import IndexNames
 from search.resolve.store import ensure_resolution_indices
 from search.segments.conditions import store_definitions
@@ -42,7 +42,7 @@ OFFERS = ("compte_courant", "livret", "carte_premium", "assurance_habitation")
 
 def _customers(count: int, rng: random.Random, now: datetime) -> Iterator[dict[str, Any]]:
     for i in range(count):
-        # A quarter of the customers born 2009–2015: minors, so some households have children.
+        # Born 1935–2015: about one in ten a minor, so some households have children.
         born = date(rng.randint(1935, 2015), rng.randint(1, 12), rng.randint(1, 28))
         postcode = f"{rng.randint(1, 95):02d}{rng.randint(0, 999):03d}"
         household = f"{rng.randint(1, 300)} rue de la paix|{postcode}" if rng.random() < 0.6 else f"{i} avenue unique|{postcode}"
@@ -121,7 +121,7 @@ def main() -> None:
 
         def event_actions() -> Iterator[dict[str, Any]]:
             for event in _events(args.customers, args.events_per_customer, rng, now):
-                index = ensure_month(client, names, event.at.year, event.at.month, months)
+                index = ensure_period(client, names, event.at.year, event.at.month, months)
                 yield {"_index": index, "_id": event.key, "_source": event.document(event.record_id or "", now)}
 
         events = _write(client, event_actions())
