@@ -184,6 +184,8 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
         total.splits += part.splits
         total.candidate_pairs += part.candidate_pairs
         total.possible_matches += part.possible_matches
+        total.customer_ids.update(part.customer_ids)
+        total.removed_ids += part.removed_ids
     save_watermark(client, names, started)
     return total
 

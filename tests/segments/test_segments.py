@@ -234,3 +234,23 @@ def test_an_events_file_ingested_moves_its_customers_into_their_segments(
     ingested = cli("ingest", str(write_jsonl(tmp_path / "caisse.jsonl", lines)), "--rejects", str(tmp_path / "rejects.jsonl"))
     assert ingested.exit_code == 0, ingested.output
     assert customer in _export(as_role, "client_fidele")
+
+
+def test_a_records_file_ingested_and_resolved_puts_its_customers_in_their_segments(
+    tmp_path: Path, cli: Callable[..., Any], as_role: Callable[[str], Any], customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    record = {
+        "source": "legacy",
+        "source_id": "SG-FILE-1",
+        "given_name": "Eudoxie",
+        "family_name": "Charpentreau",
+        "birth_date": "1941-05-03",
+        "city": "Vannes",
+        "postcode": "56000",
+        "updated_at": "2026-10-01T10:00:00Z",
+    }
+    path = write_jsonl(tmp_path / "legacy.jsonl", [record])
+    assert cli("ingest", str(path), "--rejects", str(tmp_path / "rejects.jsonl")).exit_code == 0
+    resolved = cli("resolve")
+    assert resolved.exit_code == 0, resolved.output
+    assert customer_of(record) in _export(as_role, "senior")
