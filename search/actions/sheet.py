@@ -10,7 +10,7 @@ from opensearchpy import OpenSearch
 
 from search.actions.proposals import Proposal, best_actions
 from search.indices import IndexNames
-from search.segments.conditions import definitions_in_force
+from search.segments.conditions import active_generation, definitions_in_force
 from search.segments.marketing import PROFILING
 from search.segments.store import profile_of
 from settings import Settings
@@ -35,6 +35,9 @@ def customer_sheet(
     """The customer's segments, and (`with_actions`) the best eligible actions; None for an unknown
     customer, empty before any definition is in force — and empty for a marketing reader when the
     customer refused profiling."""
+    if active_generation(client, names, "segment") is None and not (with_actions and active_generation(client, names, "action")):
+        # Nothing defined: no profile to compute or store on a read.
+        return Sheet() if client.exists(index=names.customers, id=customer_id) else None
     profile = profile_of(client, settings, names, customer_id)
     if profile is None:
         return None

@@ -161,7 +161,8 @@ def profile_of(client: OpenSearch, settings: Settings, names: IndexNames, custom
         response = client.get(index=names.profiles, id=customer_id, ignore=[404])
         if response.get("found"):
             return response["_source"]
-    if customer_id not in refresh_profiles(client, settings, names, [customer_id]):
+    # Read back with a real-time get: no refresh to wait for on a read.
+    if customer_id not in refresh_profiles(client, settings, names, [customer_id], refresh=False):
         return None
     return client.get(index=names.profiles, id=customer_id)["_source"]
 
