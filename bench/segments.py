@@ -32,7 +32,7 @@ from search.indices import IndexNames
 from search.resolve.store import ensure_resolution_indices
 from search.segments.conditions import store_definitions
 from search.segments.definitions import load_segments
-from search.segments.store import recompute_all, refresh_profiles
+from search.segments.store import recompute_all, reevaluate_all, refresh_profiles
 
 SEGMENTS = Path(__file__).resolve().parents[1] / "api" / "demo_segments.toml"
 ACTIONS = SEGMENTS.with_name("demo_actions.toml")
@@ -133,6 +133,14 @@ def main() -> None:
     rate = report.customers / report.seconds
     print(f"rcu segments: {report.line()}")
     print(f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s")
+    # A definition change: "senior" from 65 to 70; the stored profiles are percolated again.
+    changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
+    store_definitions(client, names, "segment", changed, SEGMENTS)
+    again = reevaluate_all(client, names)
+    rate = again.customers / again.seconds
+    print(f"rcu segments --definitions-only: {again.line()}")
+    print(f"re-evaluation: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s")
+    store_definitions(client, names, "segment", definitions, SEGMENTS)
     sample = rng.sample(range(args.customers), 200)
     print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
     load_rules_file(client, names, ACTIONS)

@@ -17,12 +17,21 @@ from settings import get_settings
 FileOption = Annotated[Path | None, typer.Option("--file", help="The definitions file (default: RCU_SEGMENTS).")]
 
 
-def recompute(file: FileOption = None) -> None:
+DefinitionsOnly = Annotated[
+    bool,
+    typer.Option(
+        "--definitions-only",
+        help="Only re-evaluate the stored profiles against the definitions (after a definition change): no figure is read again.",
+    ),
+]
+
+
+def recompute(file: FileOption = None, definitions_only: DefinitionsOnly = False) -> None:
     """Store the segment definitions (refused with the line of a mistake; those in force stay) and
     recompute every customer's segments."""
     from search.segments.conditions import store_definitions
     from search.segments.definitions import load_segments
-    from search.segments.store import recompute_all
+    from search.segments.store import recompute_all, reevaluate_all
 
     settings = get_settings()
     path = file or settings.segments
@@ -33,7 +42,7 @@ def recompute(file: FileOption = None) -> None:
     with contextlib.closing(bulk_client(settings)) as client:
         generation = store_definitions(client, names, "segment", definitions, path)
         typer.echo(f"segments in force: {len(definitions)} (generation {generation})")
-        report = recompute_all(client, settings, names)
+        report = reevaluate_all(client, names) if definitions_only else recompute_all(client, settings, names)
     typer.echo(report.line())
 
 
@@ -102,7 +111,7 @@ def report_actions(
         typer.echo(f"{row[by]}\t{row['proposed']}\t{row['accepted']}\t{row['refused']}\t{rate}")
 
 
-def segments_main(ctx: typer.Context, file: FileOption = None) -> None:
+def segments_main(ctx: typer.Context, file: FileOption = None, definitions_only: DefinitionsOnly = False) -> None:
     """Without a subcommand: store the definitions and recompute every customer's segments."""
     if ctx.invoked_subcommand is None:
-        recompute(file)
+        recompute(file, definitions_only)

@@ -108,17 +108,19 @@ def refresh_segments_of(client: OpenSearch, settings: Settings, names: IndexName
 class RecomputeReport:
     customers: int = 0
     removed: int = 0
+    changed: int | None = None  # re-evaluation only: profiles whose segments changed
     members: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def line(self) -> str:
         counts = " ".join(f"{name}={count}" for name, count in sorted(self.members.items()))
-        return f"customers={self.customers} removed={self.removed} seconds={self.seconds:.1f} {counts}".rstrip()
+        changed = "" if self.changed is None else f" changed={self.changed}"
+        return f"customers={self.customers} removed={self.removed}{changed} seconds={self.seconds:.1f} {counts}".rstrip()
 
 
-def _batches(client: OpenSearch, names: IndexNames) -> Iterator[list[dict[str, Any]]]:
+def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
-    for hit in scan(client, index=names.customers, query={"_source": CUSTOMER_FIELDS}, size=5000, scroll="5m"):
+    for hit in scan(client, index=index, query={"_source": fields}, size=5000, scroll="5m"):
         batch.append(hit["_source"])
         if len(batch) == _BATCH:
             yield batch
@@ -136,7 +138,7 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
     report = RecomputeReport()
 
     def actions() -> Iterator[dict[str, Any]]:
-        for customers in _batches(client, names):
+        for customers in _batches(client, names.customers, CUSTOMER_FIELDS):
             for profile in build_profiles(client, settings, names, customers, now):
                 report.customers += 1
                 for segment in profile["segments"]:
@@ -152,6 +154,38 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
     report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed")["deleted"]
     report.seconds = time.monotonic() - started
     log.info("segments_recomputed customers=%d removed=%d seconds=%.1f", report.customers, report.removed, report.seconds)
+    return report
+
+
+def reevaluate_all(client: OpenSearch, names: IndexNames) -> RecomputeReport:
+    """After a definition change only: every stored profile percolated again with the definitions
+    in force, and the segments of those whose membership changed rewritten — no figure is read
+    again. Profiles are as current as the live path and the last full recompute left them."""
+    started = time.monotonic()
+    ensure_profiles_index(client, names)
+    report = RecomputeReport()
+    changed = 0
+
+    def actions() -> Iterator[dict[str, Any]]:
+        nonlocal changed
+        for profiles in _batches(client, names.profiles, True):
+            previous = [p.pop("segments", []) for p in profiles]
+            for profile, before, segments in zip(profiles, previous, percolate(client, names, "segment", profiles), strict=True):
+                report.customers += 1
+                for segment in segments:
+                    report.members[segment] = report.members.get(segment, 0) + 1
+                if segments != before:
+                    changed += 1
+                    yield {"_op_type": "update", "_index": names.profiles, "_id": profile["customer_id"], "doc": {"segments": segments}}
+
+    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, raise_on_error=False):
+        result = next(iter(item.values()))
+        if not ok and result.get("status") != 404:  # a profile removed meanwhile (an erasure)
+            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    client.indices.refresh(index=names.profiles)
+    report.changed = changed
+    report.seconds = time.monotonic() - started
+    log.info("segments_reevaluated customers=%d changed=%d seconds=%.1f", report.customers, report.changed, report.seconds)
     return report
 
 

@@ -32,4 +32,5 @@ def test_the_segments_benchmark_recomputes_every_customer_and_cleans_up(
     assert "rcu segments: customers=300 removed=0" in printed
     assert "senior=" in printed and "mono_offre=" in printed
     assert "the 360 view's segments and actions: p50" in printed
+    assert "rcu segments --definitions-only: customers=300 removed=0 changed=" in printed
     assert not opensearch.indices.get(index=f"{test_prefix}-bench-*", expand_wildcards="all")

@@ -254,3 +254,22 @@ def test_a_records_file_ingested_and_resolved_puts_its_customers_in_their_segmen
     resolved = cli("resolve")
     assert resolved.exit_code == 0, resolved.output
     assert customer_of(record) in _export(as_role, "senior")
+
+
+def test_a_definition_change_re_evaluated_moves_customers_in_and_out(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path, cli: Callable[..., Any], as_role: Callable[[str], Any]
+) -> None:
+    seniors = _export(as_role, "senior")
+    older = tmp_path / "segments.toml"
+    older.write_text((API / "demo_segments.toml").read_text(encoding="utf-8").replace('"age:>=65"', '"age:>=80"'), encoding="utf-8")
+    try:
+        changed = cli("segments", "--file", str(older), "--definitions-only")
+        assert changed.exit_code == 0, changed.output
+        assert "changed=" in changed.output
+        eighty = _export(as_role, "senior")
+        assert eighty and eighty < seniors
+        ages = {p["customer_id"]: p["age"] for p in (profile_of(opensearch, world, world_names, c) for c in seniors) if p}
+        assert eighty == {c for c, age in ages.items() if age >= 80}
+    finally:
+        assert cli("segments", "--file", str(API / "demo_segments.toml"), "--definitions-only").exit_code == 0
+    assert _export(as_role, "senior") == seniors
