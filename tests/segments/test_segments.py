@@ -273,3 +273,16 @@ def test_a_definition_change_re_evaluated_moves_customers_in_and_out(
     finally:
         assert cli("segments", "--file", str(API / "demo_segments.toml"), "--definitions-only").exit_code == 0
     assert _export(as_role, "senior") == seniors
+
+
+def test_rcu_segments_counts_and_export_give_what_the_marketing_api_gives(cli: Callable[..., Any], as_role: Callable[[str], Any]) -> None:
+    counts = cli("segments", "counts")
+    assert counts.exit_code == 0, counts.output
+    api_counts = {row["name"]: row["customers"] for row in as_role("marketing").get("/v1/segments").json()["segments"]}
+    printed = {line.split("\t")[0]: int(line.split("\t")[1]) for line in counts.output.splitlines()}
+    assert printed == api_counts
+    exported = cli("segments", "export", "senior", "--channel", "sms")
+    assert exported.exit_code == 0, exported.output
+    assert set(exported.output.split()) == _export(as_role, "senior", "sms")
+    assert cli("segments", "export", "nope").exit_code == 5
+    assert cli("segments", "export", "senior", "--channel", "pigeon").exit_code == 2
