@@ -79,6 +79,14 @@ def _by_identifier(kind: str, holders: list[dict[str, Any]], customers: dict[str
         return Attachment(refusal=EventUnattached(f"{kind}: more than {MAX_HOLDERS} records hold this {label} (a placeholder?)"))
     owners = {customers.get(holder["record_id"], f"record:{holder['record_id']}") for holder in holders}
     if len(owners) > 1:
+        unresolved = sum(1 for holder in holders if holder["record_id"] not in customers)
+        if unresolved:  # a record not resolved yet is no customer of its own: say what to do
+            return Attachment(
+                refusal=EventUnattached(
+                    f"{kind}: {len(holders)} records hold this {label}, {unresolved} of them not resolved yet; "
+                    "run `rcu resolve`, then send the event again (or send it with its record, source:source_id)"
+                )
+            )
         return Attachment(
             refusal=EventUnattached(f"{kind}: {len(owners)} customers hold this {label}; send the event with its record (source:source_id)")
         )

@@ -70,8 +70,9 @@ def figures_of_customers(
     holding_attributes: Sequence[str] = (),
     customers: Iterable[tuple[str, list[str]]] | None = None,
 ) -> Iterator[tuple[str, CustomerFigures]]:
-    """(customer id, figures) of `customers` (every customer by default), a page at a time; the
-    same figures as search.events.customer_figures gives one by one."""
+    """(customer id, figures) of `customers` (every customer by default, as the customers index was
+    last refreshed), a page at a time; the same figures as search.events.customer_figures gives one
+    by one."""
     page: list[tuple[str, list[str]]] = []
     for customer in customers if customers is not None else all_customers(client, names):
         page.append(customer)

@@ -176,8 +176,17 @@ def test_every_customers_figures_at_once_are_the_figures_one_by_one(
     for event in events:
         record_event(opensearch, opensearch_settings, event, names=names)
     attributes = opensearch_settings.events_holding_attributes
+    helene_id = customer_assignment(opensearch, names)["crm:H1"]  # refreshed: every customer is read at once
     at_once = dict(figures_of_customers(opensearch, names, NOW, attributes))
     one_by_one = {customer: customer_figures(opensearch, opensearch_settings, customer, NOW, names=names) for customer in at_once}
     assert at_once == one_by_one
-    helene = at_once[customer_assignment(opensearch, names)["crm:H1"]]
+    helene = at_once[helene_id]
     assert (helene.visits_12m, helene.spend_12m, helene.products_held) == (2, 75.5, ["carte premium"])
+
+
+def test_an_identifier_on_records_not_resolved_yet_says_to_resolve_first(
+    opensearch: OpenSearch, opensearch_settings: Settings, ingest: Ingest, names: IndexNames
+) -> None:
+    ingest(HELENE[:2])  # both hold her e-mail; nobody resolved them
+    with pytest.raises(EventUnattached, match="2 records hold this email, 2 of them not resolved yet; run `rcu resolve`"):
+        record_event(opensearch, opensearch_settings, _event("U1", 1, identifier=("email", "helene.lefevre@orange.fr")), names=names)
