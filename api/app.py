@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
-from api.routes import actions, audit, cards, changes, consents, customers, events, health, me, records, rights, search, segments
+from api.routes import actions, audit, cards, changes, consents, customers, events, health, me, records, review, rights, search, segments
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
 from search.actions.rules import RulesWatcher
@@ -81,6 +81,11 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         """The counter screen (French)."""
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    @app.get("/revue", include_in_schema=False)
+    async def review_page() -> FileResponse:
+        """The data steward's workbench (French)."""
+        return FileResponse(STATIC / "revue.html", headers={"Cache-Control": "no-cache"})
+
     for router in (
         me.router,
         search.router,
@@ -94,6 +99,7 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         audit.router,
         segments.router,
         actions.router,
+        review.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

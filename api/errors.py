@@ -20,6 +20,7 @@ from search.resolve.errors import ModelMissing
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
 from search.segments.marketing import SegmentNotFound
+from search.steward.decisions import DecisionNotFound, InvalidDecision, ItemChanged
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"
@@ -64,6 +65,19 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SegmentNotFound)
     async def segment_not_found(request: Request, error: SegmentNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": f"No segment {error} in force."})
+
+    @app.exception_handler(ItemChanged)
+    async def item_changed(request: Request, error: ItemChanged) -> JSONResponse:
+        # The page shows `message` to the steward as it is: in French.
+        return JSONResponse(status_code=409, content={"detail": str(error), "message": error.message_fr})
+
+    @app.exception_handler(InvalidDecision)
+    async def invalid_decision(request: Request, error: InvalidDecision) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(error)})
+
+    @app.exception_handler(DecisionNotFound)
+    async def decision_not_found(request: Request, error: DecisionNotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"No decision {error}."})
 
     @app.exception_handler(SuppressionKeyMissing)
     async def suppression_key_missing(request: Request, error: SuppressionKeyMissing) -> JSONResponse:

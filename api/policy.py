@@ -32,6 +32,7 @@ Endpoint = Literal[
     "segments",
     "actions",
     "actions_report",
+    "review",
     "events",
 ]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")

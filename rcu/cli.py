@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rcu.commands import api, demo, node, records, resolution, rights, segments, snapshots
+from rcu.commands import api, demo, node, records, resolution, review, rights, segments, snapshots
 from rcu.errors import EXIT_NODE_DOWN, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
 
 __all__ = ["EXIT_NODE_DOWN", "EXIT_NOT_FOUND", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
@@ -66,3 +66,6 @@ app.add_typer(actions_app, name="actions")
 report_app = typer.Typer(no_args_is_help=True, help="Reports.")
 report_app.command("actions")(segments.report_actions)
 app.add_typer(report_app, name="report")
+review_app = typer.Typer(no_args_is_help=True, help="The data steward's decisions.")
+review_app.command("stats")(review.stats)
+app.add_typer(review_app, name="review")

@@ -24,6 +24,8 @@ from analyzers.index_settings import (
     changes_index_body,
     conditions_index_body,
     customers_index_body,
+    decisions_index_body,
+    identity_conflicts_index_body,
     possible_matches_index_body,
     profiles_index_body,
     record_customers_index_body,
@@ -114,6 +116,16 @@ class IndexNames:
         return f"{self.prefix}-profiles"
 
     @property
+    def decisions(self) -> str:
+        """A data steward's decisions, each a rule every later resolution respects (search.steward)."""
+        return f"{self.prefix}-decisions"
+
+    @property
+    def identity_conflicts(self) -> str:
+        """Customers whose records disagree on an identity field, for the steward's queue."""
+        return f"{self.prefix}-identity-conflicts"
+
+    @property
     def events(self) -> str:
         """Interactions (search.events): an alias over `<prefix>-events-YYYY` (or `-YYYY.MM`, per the layout's period)."""
         return f"{self.prefix}-events"
@@ -171,6 +183,8 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.possible_matches: possible_matches_index_body(layout.replicas),
         names.conditions: conditions_index_body(layout.replicas),
         names.profiles: profiles_index_body(layout.replicas),
+        names.decisions: decisions_index_body(layout.replicas),
+        names.identity_conflicts: identity_conflicts_index_body(layout.replicas),
     }
 
 

@@ -145,15 +145,16 @@ def _forget_in_model(client: OpenSearch, names: IndexNames, config: ResolutionCo
 
 
 def _erase_possible_matches(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> None:
-    # HOOK(possible-matches): the resolution work in progress adds a `possible-matches` index (pairs
-    # waiting for a steward) and steward decisions. When `IndexNames` names it, its entries naming
-    # any of `ids` or `record_ids` are deleted here, whatever the field holding them.
-    index = getattr(names, "possible_matches", None)
-    if index is None or not client.indices.exists(index=index):
-        return
-    values = [*ids, *record_ids]
-    should = [{"multi_match": {"query": value, "fields": ["*"], "lenient": True}} for value in values]
-    client.delete_by_query(index=index, body={"query": {"bool": {"should": should}}}, refresh=True, conflicts="proceed")
+    """Possible matches naming the customer, the stewards' decisions (and claims) naming it or its
+    records, and its identity conflicts go."""
+    queries = {
+        names.possible_matches: {"bool": {"should": [{"terms": {"customer_ids": ids}}, {"terms": {"records": record_ids}}]}},
+        names.decisions: {"bool": {"should": [{"terms": {"customer_ids": ids}}, {"terms": {"records": record_ids}}]}},
+        names.identity_conflicts: {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"records": record_ids}}]}},
+    }
+    for index, query in queries.items():
+        if client.indices.exists(index=index):
+            client.delete_by_query(index=index, body={"query": query}, refresh=True, conflicts="proceed")
 
 
 def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:
