@@ -332,6 +332,62 @@ def possible_matches_index_body(replicas: int = 0) -> dict[str, Any]:
     return {"settings": _small(1, replicas), "mappings": mappings}
 
 
+INTEGER = {"type": "integer"}
+# The fields a condition may use, documented in the README (Segments).
+PROFILE_PROPERTIES: dict[str, Any] = {
+    "customer_id": KEYWORD,
+    "records": KEYWORD,  # the customer's record ids (its events are read through them)
+    "computed_at": {"type": "date"},
+    "segments": KEYWORD,
+    "civility": KEYWORD,
+    "birth_year": INTEGER,
+    "age": INTEGER,
+    "postcode": KEYWORD,
+    "departement": KEYWORD,
+    "city": KEYWORD,
+    "country": KEYWORD,
+    "sources": KEYWORD,
+    "record_count": INTEGER,
+    "household_size": INTEGER,
+    "children": INTEGER,
+    "restricted": {"type": "boolean"},
+    "consents_granted": KEYWORD,
+    "consents_refused": KEYWORD,
+    "last_seen": {"type": "date"},
+    "days_since_seen": INTEGER,
+    "visits_12m": INTEGER,
+    "spend_12m": {"type": "double"},
+    "shops": KEYWORD,
+    "channels": KEYWORD,
+    "products_held": KEYWORD,
+    "products_count": INTEGER,
+}
+
+
+def profiles_index_body(replicas: int = 0) -> dict[str, Any]:
+    """One profile per customer (id: the customer id), with the segments it is in."""
+    return {
+        "settings": _small(1, replicas),
+        "mappings": {"dynamic": "strict", "properties": PROFILE_PROPERTIES},
+    }
+
+
+def conditions_index_body(replicas: int = 0) -> dict[str, Any]:
+    """Segment conditions and action rules as percolator queries over the profile's fields, by
+    generation (the content hash of the file they came from)."""
+    own = {
+        "query": {"type": "percolator"},
+        "condition_kind": KEYWORD,  # segment, action, or active (which generation is in force)
+        "name": KEYWORD,
+        "generation": KEYWORD,
+        "definition": {"type": "object", "enabled": False},
+    }
+    return {
+        "settings": _small(1, replicas),
+        "mappings": {"dynamic": "strict", "properties": {**PROFILE_PROPERTIES, **own}},
+    }
+
+
 def decisions_index_body(replicas: int = 0) -> dict[str, Any]:
     """A data steward's decisions (search.steward): one document per decision, the rule it binds
     (record ids), who, when and why, what it did and whether it was undone; and one `claim` per

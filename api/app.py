@@ -14,15 +14,17 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
-from api.routes import audit, cards, changes, consents, customers, events, health, me, records, review, rights, search
+from api.routes import actions, audit, cards, changes, consents, customers, events, health, me, records, review, rights, search, segments
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
+from search.actions.rules import RulesWatcher
 from search.audit import ensure_audit_index
 from search.client import async_client, sync_client
 from search.indices import IndexNames
 from search.misuse import WatchedAuditWriter
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
+from search.segments.store import refresh_profiles
 from settings import Settings
 
 STATIC = Path(__file__).with_name("static")
@@ -39,7 +41,14 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         limits = {name: role.max_customers_per_hour for name, role in policy.roles.items() if role.max_customers_per_hour}
         app.state.audit = WatchedAuditWriter(app.state.opensearch, names, limits, settings.misuse_delay_s)
         resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
-        app.state.pusher = RecordPusher(app.state.sync_opensearch, names, resolver, settings.suppression_key_bytes)
+        app.state.pusher = RecordPusher(
+            app.state.sync_opensearch,
+            names,
+            resolver,
+            settings.suppression_key_bytes,
+            # A pushed record recomputes the segments of every customer it changed (search.segments).
+            on_customers_changed=lambda ids: refresh_profiles(app.state.sync_opensearch, settings, names, ids),
+        )
         with suppress(Exception):  # the node may come up later; /ready says so meanwhile
             await ensure_audit_index(app.state.opensearch, names)
         try:
@@ -58,6 +67,7 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
     app.state.policy = policy
     app.state.access = {name: role.field_access() for name, role in policy.roles.items()}
     app.state.names = names
+    app.state.rules = RulesWatcher(settings.actions)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(SecurityHeaders)
@@ -87,6 +97,8 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         events.router,
         changes.router,
         audit.router,
+        segments.router,
+        actions.router,
         review.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)

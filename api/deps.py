@@ -17,6 +17,7 @@ from opensearchpy import AsyncOpenSearch, OpenSearch
 from api.policy import SHOP_PATTERN, Policy, Role, may_write_source
 from indexers.push import RecordPusher
 from search.access import FieldAccess
+from search.actions.rules import RulesWatcher
 from search.audit import AuditEntry, AuditWriter
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
@@ -61,6 +62,11 @@ async def record_pusher(request: Request) -> RecordPusher:
     return request.app.state.pusher
 
 
+async def rules_watcher(request: Request) -> RulesWatcher:
+    """The next-best-action rules file, reloaded when it changes."""
+    return request.app.state.rules
+
+
 async def resolution_config(request: Request) -> ResolutionConfig:
     return request.app.state.pusher.resolver.config
 
@@ -72,6 +78,7 @@ AuditDep = Annotated[AuditWriter, Depends(audit_writer)]
 PusherDep = Annotated[RecordPusher, Depends(record_pusher)]
 ResolutionConfigDep = Annotated[ResolutionConfig, Depends(resolution_config)]
 SettingsDep = Annotated[Settings, Depends(settings)]
+RulesDep = Annotated[RulesWatcher, Depends(rules_watcher)]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from search.query_parser import QueryNotUnderstood
 from search.resolve.errors import ModelMissing
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
+from search.segments.marketing import SegmentNotFound
 from search.steward.decisions import DecisionNotFound, InvalidDecision, ItemChanged
 
 log = logging.getLogger("rcu.api")
@@ -60,6 +61,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CustomerNotFound)
     async def customer_not_found(request: Request, error: CustomerNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": f"No customer {error}."})
+
+    @app.exception_handler(SegmentNotFound)
+    async def segment_not_found(request: Request, error: SegmentNotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"No segment {error} in force."})
 
     @app.exception_handler(ItemChanged)
     async def item_changed(request: Request, error: ItemChanged) -> JSONResponse:

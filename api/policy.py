@@ -19,9 +19,26 @@ from search.access import QUERY_KINDS, FieldAccess, QueryKind
 from settings import Settings
 
 Endpoint = Literal[
-    "search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes", "review", "events"
+    "search",
+    "cards",
+    "customers",
+    "records",
+    "audit",
+    "consents",
+    "export",
+    "erase",
+    "rectify",
+    "changes",
+    "segments",
+    "actions",
+    "actions_report",
+    "review",
+    "events",
 ]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
+# The demo's segment definitions and next-best-action rules, beside its policy.
+DEMO_SEGMENTS = Path(__file__).with_name("demo_segments.toml")
+DEMO_ACTIONS = Path(__file__).with_name("demo_actions.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {
     role: f"demo-{role}-key" for role in ("counter", "callcenter", "marketing", "steward", "admin", "integrator", "privacy_officer", "shop")

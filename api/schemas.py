@@ -131,6 +131,11 @@ class Customer360Response(BaseModel):
     possibly_same: list[PossiblySameCustomer] = Field(
         description="Customers possibly the same person, for a data steward to decide; only for roles reading names."
     )
+    segments: list[dict[str, str]] = Field(default_factory=list, description="The segments the customer is in: name and French label.")
+    next_actions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The best eligible actions (action, label, reason, priority, channels, product); for roles recording actions.",
+    )
     interactions: InteractionsPage | None = Field(
         default=None, description="The first page of the timeline of interactions; roles reading `interactions` only."
     )

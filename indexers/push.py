@@ -3,6 +3,7 @@ the same id and external version as `rcu ingest` would write it, and resolved in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ class PushOutcome:
     outcome: str  # indexed, deleted, unchanged or stale, as in an ingest summary
     customer_id: str | None
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # Every customer the resolution wrote or removed (merges and splits included).
+    customers_changed: list[str] = field(default_factory=list)
 
 
 class RecordSuppressed(Exception):
@@ -42,6 +45,7 @@ class RecordPusher:
         resolver: RealTimeResolver,
         suppression_key: bytes | None = None,
         refresh: Refresh = True,
+        on_customers_changed: Callable[[list[str]], object] | None = None,
     ) -> None:
         self.client = client
         self.names = names
@@ -49,6 +53,8 @@ class RecordPusher:
         self.refresh = refresh
         self._index_ready = False
         self.suppression_key = suppression_key
+        # Told which customers a push changed, once they are written (their segments: search.segments).
+        self.on_customers_changed = on_customers_changed
 
     def push(self, record: SourceRecord) -> PushOutcome:
         """Index the record (a newer `updated_at` wins) and name the customer it now belongs to."""
@@ -71,6 +77,10 @@ class RecordPusher:
                 self.client, self.names, config, [normalized.record_id], self.resolver.model(), documents, refresh=self.refresh
             )
             customer_id = report.customer_ids.get(normalized.record_id)
-        elif outcome == "unchanged":
+            changed = sorted(set(report.customer_ids.values()) | set(report.removed_ids))
+            if self.on_customers_changed is not None:
+                self.on_customers_changed(changed)
+            return PushOutcome(normalized.record_id, outcome, customer_id, [w.as_dict() for w in normalized.warnings], changed)
+        if outcome == "unchanged":
             customer_id = self.resolver.customer_of(normalized.record_id)
         return PushOutcome(normalized.record_id, outcome, customer_id, [w.as_dict() for w in normalized.warnings])

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rcu.commands import api, demo, node, records, resolution, review, rights, snapshots
+from rcu.commands import api, demo, node, records, resolution, review, rights, segments, snapshots
 from rcu.errors import EXIT_NODE_DOWN, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
 
 __all__ = ["EXIT_NODE_DOWN", "EXIT_NOT_FOUND", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
@@ -55,6 +55,17 @@ app.add_typer(subject_app, name="subject")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 audit_app.command("report")(rights.audit_report)
 app.add_typer(audit_app, name="audit")
+segments_app = typer.Typer(help="Segments: `rcu segments` stores the definitions (RCU_SEGMENTS) and recomputes every customer's segments.")
+segments_app.callback(invoke_without_command=True)(segments.segments_main)
+segments_app.command("counts")(segments.counts)
+segments_app.command("export")(segments.export)
+app.add_typer(segments_app, name="segments")
+actions_app = typer.Typer(no_args_is_help=True, help="Next best actions.")
+actions_app.command("load")(segments.load_actions)
+app.add_typer(actions_app, name="actions")
+report_app = typer.Typer(no_args_is_help=True, help="Reports.")
+report_app.command("actions")(segments.report_actions)
+app.add_typer(report_app, name="report")
 review_app = typer.Typer(no_args_is_help=True, help="The data steward's decisions.")
 review_app.command("stats")(review.stats)
 app.add_typer(review_app, name="review")

@@ -23,6 +23,8 @@ from search.indices import SchemaOutdated
 from search.resolve.errors import ModelMissing
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
+from search.segments.definitions import DefinitionsRefused
+from search.segments.marketing import SegmentNotFound
 from search.snapshots import SnapshotError
 from settings import get_settings
 
@@ -64,6 +66,8 @@ EXIT_RULES = (
     ExitRule(PolicyRefused, EXIT_USAGE),
     ExitRule(SnapshotError, EXIT_USAGE),
     ExitRule(SuppressionKeyMissing, EXIT_USAGE),
+    ExitRule(DefinitionsRefused, EXIT_USAGE),
+    ExitRule(SegmentNotFound, EXIT_NOT_FOUND, lambda error: f"no segment {error} in force"),
     ExitRule(CustomerNotFound, EXIT_NOT_FOUND, lambda error: f"no customer {error}"),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one

@@ -22,10 +22,12 @@ from opensearchpy import OpenSearch, RequestError
 from analyzers.index_settings import (
     audit_index_body,
     changes_index_body,
+    conditions_index_body,
     customers_index_body,
     decisions_index_body,
     identity_conflicts_index_body,
     possible_matches_index_body,
+    profiles_index_body,
     record_customers_index_body,
     records_index_body,
     redirects_index_body,
@@ -104,6 +106,16 @@ class IndexNames:
         return f"{self.prefix}-suppression"
 
     @property
+    def conditions(self) -> str:
+        """Segment conditions and next-best-action rules, as percolator queries (search.segments)."""
+        return f"{self.prefix}-conditions"
+
+    @property
+    def profiles(self) -> str:
+        """One profile per customer: the fields conditions are written over, and its segments."""
+        return f"{self.prefix}-profiles"
+
+    @property
     def decisions(self) -> str:
         """A data steward's decisions, each a rule every later resolution respects (search.steward)."""
         return f"{self.prefix}-decisions"
@@ -169,6 +181,8 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.sequences: sequences_index_body(layout.replicas),
         names.suppression: suppression_index_body(layout.replicas),
         names.possible_matches: possible_matches_index_body(layout.replicas),
+        names.conditions: conditions_index_body(layout.replicas),
+        names.profiles: profiles_index_body(layout.replicas),
         names.decisions: decisions_index_body(layout.replicas),
         names.identity_conflicts: identity_conflicts_index_body(layout.replicas),
     }

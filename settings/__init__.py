@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     policy: Path | None = Field(
         default=None, description="Access policy file (roles, fields, sources, API key hashes); `rcu serve` refuses to start without one."
     )
+    segments: Path | None = Field(
+        default=None,
+        description="Segment definitions file (TOML, beside the access policy), read by `rcu segments`; api/demo_segments.toml documents it.",
+    )
+    actions: Path | None = Field(
+        default=None,
+        description="Next-best-action rules file (TOML), reloaded by the API when it changes; api/demo_actions.toml documents it.",
+    )
     jwt_sources_claim: str = Field(default="rcu_sources", description="The JWT claim listing the sources a token may write.")
     future_margin_s: float = Field(
         default=86400.0, ge=0, description="An updated_at later than now plus this is refused (files and API): it would win every update."

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import AuditDep, Caller, NamesDep, ResolutionConfigDep, SyncOpenSearchDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, ResolutionConfigDep, SettingsDep, SyncOpenSearchDep, allowed
 from api.routes.customers import CustomerId
 from search.audit import AuditEntry
 from search.rights.consents import InvalidStatement, Purpose, Status, check_status
 from search.rights.overlay import customer_records, rebuild_customer
 from search.rights.statements import add_consents
+from search.segments.store import refresh_profiles
 
 router = APIRouter(prefix="/v1", tags=["consents"])
 
@@ -40,6 +41,7 @@ class ConsentsResponse(BaseModel):
 @router.put("/customers/{customer_id}/consents", response_model=ConsentsResponse)
 async def put_consents(
     client: SyncOpenSearchDep,
+    settings: SettingsDep,
     names: NamesDep,
     audit: AuditDep,
     config: ResolutionConfigDep,
@@ -60,6 +62,8 @@ async def put_consents(
     record_ids = await run_in_threadpool(customer_records, client, names, customer_id)
     await run_in_threadpool(add_consents, client, names, customer_id, record_ids, statements, caller.name)
     document = await run_in_threadpool(rebuild_customer, client, names, config, customer_id)
+    # Segment exports and proposed actions obey the new statements at once.
+    await run_in_threadpool(refresh_profiles, client, settings, names, [customer_id])
     await audit.record(AuditEntry(caller.name, caller.role_name, "consents", [customer_id]))
     return ConsentsResponse(
         customer_id=customer_id,

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, SettingsDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, RulesDep, SettingsDep, SyncOpenSearchDep, allowed
 from api.schemas import (
     Customer360Response,
     CustomerFiguresResponse,
@@ -19,6 +20,7 @@ from api.schemas import (
     TimelineEvent,
     display_name,
 )
+from search.actions.sheet import customer_sheet
 from search.audit import AuditEntry
 from search.events.timeline import MAX_PAGE, InvalidCursor, customer_records, timeline_page
 from search.events.view import InteractionsView, interactions_view
@@ -76,6 +78,8 @@ def _timeline(records: list[dict[str, Any]]) -> list[TimelineEvent]:
 )
 async def customer(
     client: OpenSearchDep,
+    sync_client: SyncOpenSearchDep,
+    rules: RulesDep,
     names: NamesDep,
     settings: SettingsDep,
     audit: AuditDep,
@@ -106,6 +110,11 @@ async def customer(
     # person shown beside this one too.
     shown = [customer_id, *(member["customer_id"] for member in view.household if member.get("customer_id"))]
     shown += [other.customer_id for other in possibly_same]
+    with_actions = "actions" in caller.role.endpoints
+    if with_actions:
+        await run_in_threadpool(rules.check, sync_client, names)
+    marketing = caller.role.purpose == "marketing"
+    sheet = await run_in_threadpool(customer_sheet, sync_client, settings, names, customer_id, with_actions, marketing)
     events = await interactions_view(
         client, names, view.customer, caller.access, datetime.now(UTC), settings.events_holding_attributes, interactions
     )
@@ -119,6 +128,8 @@ async def customer(
         timeline=_timeline(view.records),
         household=view.household,
         possibly_same=possibly_same,
+        segments=[{"name": s.name, "label": s.label} for s in sheet.segments] if sheet else [],
+        next_actions=[vars(p) for p in sheet.actions] if sheet else [],
     )
 
 

@@ -17,6 +17,7 @@ from indexers.contract import RecordRejected, parse_record
 from indexers.event_contract import EventClock, validate_event
 from search.audit import AuditEntry
 from search.events import EventRejected, record_event
+from search.segments.store import refresh_profiles
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -69,6 +70,9 @@ async def push_event(
     except EventRejected:  # answered by api/errors.py: 409 or 422 with the reason
         await audit.record(AuditEntry(caller.name, caller.role_name, "event", [], event.key, "rejected"))
         raise
+    if stored.customer_id and stored.outcome == "recorded":
+        # The customer's segments follow at once (search.segments): a purchase can make a "client fidèle".
+        await run_in_threadpool(refresh_profiles, client, settings, names, [stored.customer_id])
     shown = [stored.customer_id] if stored.customer_id else []
     await audit.record(AuditEntry(caller.name, caller.role_name, "event", shown, event.key, stored.outcome))
     return EventAccepted(event_key=stored.key, outcome=stored.outcome, record_id=stored.record_id, customer_id=stored.customer_id)

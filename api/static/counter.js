@@ -97,6 +97,21 @@ async function call(path, signal) {
   return response;
 }
 
+async function send(path, body) {
+  let response;
+  try {
+    response = await fetch(path, { method: "POST", headers: { "X-API-Key": state.key, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  } catch (error) {
+    showAlert("Service injoignable. Vérifiez la connexion puis réessayez.");
+    throw new Handled();
+  }
+  if (response.status >= 500) {
+    showAlert("Service momentanément indisponible. Réessayez dans quelques secondes.");
+    throw new Handled();
+  }
+  return response;
+}
+
 // --- session ---------------------------------------------------------------------------------
 
 async function signIn(key) {
@@ -370,6 +385,57 @@ async function olderInteractions(customerId, more) {
   more.hidden = !next.next;
 }
 
+// --- next best actions -----------------------------------------------------------------------
+
+const ACTION_CHANNELS = { counter: "au comptoir", email: "par e-mail", sms: "par SMS", phone: "par téléphone", post: "par courrier" };
+const OUTCOME_SAID = { proposed: "Proposition enregistrée.", accepted: "Acceptation enregistrée.", refused: "Refus enregistré : l'action ne sera plus proposée pendant son délai." };
+
+async function recordOutcome(customerId, action, outcome, reason) {
+  const response = await send(`/v1/customers/${encodeURIComponent(customerId)}/actions`, { action, outcome, reason: reason || null });
+  const body = await response.json();
+  if (!response.ok) {
+    $("actions-status").textContent = `Réponse non enregistrée : ${typeof body.detail === "string" ? body.detail : "demande refusée"}`;
+    return;
+  }
+  await showCustomer(customerId);
+  $("actions-status").textContent = OUTCOME_SAID[outcome];
+}
+
+function actionItem(customerId, action) {
+  const reason = el("input", { type: "text", maxlength: "300", placeholder: "Motif du refus (obligatoire)", "aria-label": `Motif du refus : ${action.label}` });
+  reason.hidden = true;
+  const refuse = el("button", { type: "button", class: "secondary", text: "Refusée" });
+  refuse.addEventListener("click", () => {
+    if (reason.hidden) { reason.hidden = false; reason.focus(); refuse.textContent = "Enregistrer le refus"; return; }
+    if (!reason.value.trim()) { $("actions-status").textContent = "Indiquez le motif du refus."; reason.focus(); return; }
+    recordOutcome(customerId, action.action, "refused", reason.value.trim()).catch(ignoreHandled);
+  });
+  const answer = (text, outcome) => {
+    const button = el("button", { type: "button", class: "secondary", text });
+    button.addEventListener("click", () => recordOutcome(customerId, action.action, outcome).catch(ignoreHandled));
+    return button;
+  };
+  const channels = action.channels.map((c) => ACTION_CHANNELS[c] || c).join(", ");
+  return el("li", { "data-action": action.action },
+    el("div", { class: "label", text: action.label }),
+    el("p", { class: "why", text: `Pourquoi : ${action.reason}` }),
+    el("p", { class: "channels", text: `Canaux possibles : ${channels}` }),
+    el("div", { class: "answers" }, answer("Proposée", "proposed"), answer("Acceptée", "accepted"), refuse, reason));
+}
+
+function actionsBlock(customerId, body) {
+  const segments = body.segments || [];
+  const actions = body.next_actions || [];
+  const mayAct = Boolean(state.me && state.me.endpoints && state.me.endpoints.includes("actions"));
+  $("actions-section").hidden = !segments.length && !mayAct;
+  $("segments").replaceChildren(...segments.map((s) => el("li", { text: s.label })));
+  $("next-actions").hidden = !mayAct;
+  $("next-actions").replaceChildren(...(actions.length
+    ? actions.map((a) => actionItem(customerId, a))
+    : [el("li", { class: "empty", text: "Aucune action à proposer à ce client." })]));
+  $("actions-status").textContent = "";
+}
+
 async function showCustomer(customerId) {
   $("search").hidden = true;
   $("customer").hidden = false;
@@ -383,6 +449,7 @@ async function showCustomer(customerId) {
   if (body.customer_id !== customerId) history.replaceState(null, "", `#/client/${body.customer_id}`);
   $("customer-title").textContent = body.display_name || `Client ${body.customer_id}`;
   $("golden").replaceChildren(...goldenRows(body.customer));
+  actionsBlock(body.customer_id, body);
   consentsBlock(body.customer);
   interactionsBlock(body.customer_id, body);
   $("timeline").replaceChildren(...body.timeline.map((e) => el("li", { text: `${formatDate(e.at)} — ${e.source}${e.note ? ` : ${e.note}` : ""}` })));

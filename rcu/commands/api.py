@@ -21,9 +21,11 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from api.policy import serving_policy
+    from api.policy import DEMO_ACTIONS, serving_policy
 
     settings = get_settings()
+    if demo_policy and settings.actions is None:
+        settings = settings.model_copy(update={"actions": DEMO_ACTIONS})
     application = create_app(settings, serving_policy(settings, demo_policy, host))
     # What start-up built lives as long as the process: out of the cyclic collector's full passes,
     # which otherwise stall a look-up now and then (bench/RESULTS.md: p99 ~100 → ~55 ms at 10 clients).

@@ -38,9 +38,13 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
 ) -> None:
     """The whole demo on this machine: a node, demo data generated, ingested and resolved, the API served."""
+    from api.policy import DEMO_SEGMENTS
     from indexers.demo.showcase import write_showcase
     from indexers.demo.sources import write_demo_data
     from search.resolve.pipeline import resolve_all
+    from search.segments.conditions import store_definitions
+    from search.segments.definitions import load_segments
+    from search.segments.store import recompute_all
 
     settings = get_settings()
     status, started = start_node(settings)
@@ -66,6 +70,9 @@ def demo(
         typer.echo(f"ingest: {summary.line()} (rejects and warnings: {folder.parent / 'rejects.jsonl'})")
         resolution = resolve_all(client, names, resolution_config())
         typer.echo(f"resolve: {resolution.line()}")
+        segments = settings.segments or DEMO_SEGMENTS
+        store_definitions(client, names, "segment", load_segments(segments), segments)
+        typer.echo(f"segments ({segments.name}): {recompute_all(client, settings, names).line()}")
     finally:
         client.close()
     typer.echo("Try: rcu explain crm:CRM00000001 ecommerce:ECO00000001 · rcu xref --out xref.csv · rcu opensearch status")

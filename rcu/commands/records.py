@@ -19,6 +19,7 @@ from rcu.commands.resolution import resolution_config
 from rcu.errors import EXIT_REJECTED
 from search.client import bulk_client, sync_client
 from search.indices import IndexNames, index_bodies, reindex_index
+from search.segments.store import refresh_segments_of
 from settings import get_settings
 
 
@@ -94,6 +95,7 @@ def ingest(
                     ),
                     files,
                 )
+            touched: set[str] = set()
             if files.events_jsonl or files.events_csv:
                 # After the records: an event naming a card finds the record just ingested with it.
                 events = EventIngestion(
@@ -103,7 +105,10 @@ def ingest(
                     threads=settings.ingest_threads,
                     clock=EventClock(timedelta(seconds=settings.future_margin_s), settings.events_retention_months),
                     suppression_key=settings.suppression_key_bytes,
+                    on_recorded=lambda outcomes: touched.update(o.customer_id for o in outcomes if o.customer_id),
                 ).run(files.event_lines())
+                # The segments of every customer with a new event follow (search.segments).
+                refresh_segments_of(client, settings, IndexNames.for_settings(settings), sorted(touched))
     finally:
         client.close()
     if summary:

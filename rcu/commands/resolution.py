@@ -25,15 +25,23 @@ def resolve(
 ) -> None:
     """Group records into golden customers: incrementally (records ingested since the last run), or all."""
     from search.resolve.pipeline import resolve_all, resolve_since_last_run
+    from search.segments.conditions import active_generation
+    from search.segments.store import recompute_all, refresh_segments_of
 
     settings = get_settings()
     client = bulk_client(settings)
     names = IndexNames.for_settings(settings)
     try:
         report = resolve_all(client, names, resolution_config()) if full else resolve_since_last_run(client, names, resolution_config())
+        typer.echo(report.line())
+        # The segments of the customers resolution wrote follow (search.segments), once any are defined.
+        if active_generation(client, names, "segment") is not None:
+            if full:
+                typer.echo(f"segments: {recompute_all(client, settings, names).line()}")
+            else:
+                refresh_segments_of(client, settings, names, sorted(set(report.customer_ids.values()) | set(report.removed_ids)))
     finally:
         client.close()
-    typer.echo(report.line())
     for key, size in sorted(report.frequent_keys.items(), key=lambda item: -item[1])[:10]:
         typer.echo(f"too common to link on: {key} ({size} records)")
     for rule, reason in report.relaxed_rules.items():

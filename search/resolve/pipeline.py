@@ -68,6 +68,7 @@ class ResolveReport:
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     customer_ids: dict[str, str] = field(default_factory=dict)
+    removed_ids: list[str] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
     decisions_skipped: list[str] = field(default_factory=list)  # decisions a newer one overrode entirely
 
@@ -149,6 +150,7 @@ def _apply(
     report.customers = len(ids)
     report.customers_written = len(documents)
     report.customers_removed = len(removed)
+    report.removed_ids = removed
     report.merges = sum(1 for e in events if e.kind == "merge")
     report.splits = sum(1 for e in events if e.kind == "split")
     merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
@@ -197,6 +199,8 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
         total.splits += part.splits
         total.candidate_pairs += part.candidate_pairs
         total.possible_matches += part.possible_matches
+        total.customer_ids.update(part.customer_ids)
+        total.removed_ids += part.removed_ids
     save_watermark(client, names, started)
     return total
 

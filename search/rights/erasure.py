@@ -28,6 +28,7 @@ from search.rights.export import former_ids, merged_ids
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing, suppress
 from search.rights.trail import pseudonym, pseudonymize_entries
+from search.segments.store import forget_profiles
 
 
 @dataclass
@@ -89,6 +90,7 @@ def erase_customer(
     _forget_in_model(client, names, config, records)
     clock = report.lap("model", clock)
     _erase_possible_matches(client, names, ids, record_ids)
+    forget_profiles(client, names, ids)
     client.indices.refresh(index=[names.records, names.customers, names.record_customers, names.redirects])
     report.lap("refresh", clock)
     return report

@@ -1,0 +1,154 @@
+"""`rcu segments` speed: every customer's profile and segments recomputed (figures of their
+events, household, percolation, profile written), and one customer's live recompute after an event.
+
+The customers are written straight into a customers index (synthetic golden customers: birth
+dates, postcodes, shared addresses, consents, restriction) and their events straight into the
+events indices, with the documents rcu itself writes — resolution is not what is measured
+here. Run under the shared lock:
+
+    flock /work/bench.lock .venv/bin/python -m bench.segments --customers 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from opensearchpy.helpers import parallel_bulk
+
+from bench.harness import ensure_node
+from search.actions.rules import load_rules_file
+from search.actions.sheet import customer_sheet
+from search.client import bulk_client
+from search.events.model import Event
+from search.events.store import ensure_period
+from search.indices import IndexNames
+from search.resolve.store import ensure_resolution_indices
+from search.segments.conditions import store_definitions
+from search.segments.definitions import load_segments
+from search.segments.store import recompute_all, reevaluate_all, refresh_profiles
+
+SEGMENTS = Path(__file__).resolve().parents[1] / "api" / "demo_segments.toml"
+ACTIONS = SEGMENTS.with_name("demo_actions.toml")
+SHOPS = ("lyon2", "nantes", "bordeaux", "lille", "paris11")
+OFFERS = ("compte_courant", "livret", "carte_premium", "assurance_habitation")
+
+
+def _customers(count: int, rng: random.Random, now: datetime) -> Iterator[dict[str, Any]]:
+    for i in range(count):
+        # Born 1935–2015: about one in ten a minor, so some households have children.
+        born = date(rng.randint(1935, 2015), rng.randint(1, 12), rng.randint(1, 28))
+        postcode = f"{rng.randint(1, 95):02d}{rng.randint(0, 999):03d}"
+        household = f"{rng.randint(1, 300)} rue de la paix|{postcode}" if rng.random() < 0.6 else f"{i} avenue unique|{postcode}"
+        granted = sorted(p for p in ("marketing_email", "marketing_sms", "marketing_post", "profiling") if rng.random() < 0.6)
+        customer = {
+            "customer_id": f"C{i:012X}",
+            "records": [f"crm:{i}"],
+            "sources": ["crm"],
+            "record_count": 1,
+            "birth_date": born.isoformat(),
+            "postcode": postcode,
+            "city": "Ville",
+            "household_key": household,
+            "restricted": rng.random() < 0.02,
+            "consents_granted": granted,
+            "consents_refused": sorted({"marketing_email", "marketing_sms", "marketing_post", "profiling"} - set(granted)),
+            "updated_at": now.isoformat(),
+        }
+        yield customer
+
+
+def _events(count: int, per_customer: int, rng: random.Random, now: datetime) -> Iterator[Event]:
+    for i in range(count):
+        for n in range(rng.randint(0, 2 * per_customer)):
+            kind = rng.choice(("purchase", "purchase", "visit", "subscription", "call"))
+            yield Event(
+                source="caisse",
+                event_id=f"B{i}-{n}",
+                at=now - timedelta(days=rng.uniform(0, 700)),
+                type=kind,  # type: ignore[arg-type]
+                record_id=f"crm:{i}",
+                amount=round(rng.uniform(5, 300), 2) if kind == "purchase" else None,
+                shop=rng.choice(SHOPS) if kind in ("purchase", "visit") else None,
+                offer=rng.choice(OFFERS) if kind == "subscription" else None,
+            )
+
+
+def _write(client: Any, actions: Iterator[dict[str, Any]]) -> int:
+    written = 0
+    for ok, item in parallel_bulk(client, actions, thread_count=2, chunk_size=2000, raise_on_error=False):
+        if not ok:
+            raise RuntimeError(f"bulk write failed: {item}")
+        written += 1
+    return written
+
+
+def _timed(call: Callable[[int], object], sample: list[int]) -> str:
+    latencies = []
+    for i in sample:
+        started = time.perf_counter()
+        call(i)
+        latencies.append((time.perf_counter() - started) * 1000)
+    latencies.sort()
+    p95 = latencies[int(0.95 * len(latencies)) - 1]
+    return f"p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms ({len(sample)} customers, one client)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--events-per-customer", type=int, default=3, help="on average (0 to twice this, uniform)")
+    parser.add_argument("--keep", action="store_true", help="keep the indices (and reuse them on the next run)")
+    args = parser.parse_args()
+    settings = ensure_node()
+    client = bulk_client(settings)
+    names = IndexNames(f"{settings.index_prefix}-bench-segments-{args.customers}")
+    now = datetime.now(UTC)
+    rng = random.Random(7)
+    if not client.indices.exists_alias(name=names.customers):
+        ensure_resolution_indices(client, names)
+        started = time.perf_counter()
+        customers = _write(
+            client, ({"_index": names.customers, "_id": c["customer_id"], "_source": c} for c in _customers(args.customers, rng, now))
+        )
+        months: set[str] = set()
+
+        def event_actions() -> Iterator[dict[str, Any]]:
+            for event in _events(args.customers, args.events_per_customer, rng, now):
+                index = ensure_period(client, names, event.at.year, event.at.month, months)
+                yield {"_index": index, "_id": event.key, "_source": event.document(event.record_id or "", now)}
+
+        events = _write(client, event_actions())
+        client.indices.refresh(index=[names.customers, names.events])
+        print(f"wrote {customers} customers and {events} events in {time.perf_counter() - started:.0f} s")
+    definitions = load_segments(SEGMENTS)
+    store_definitions(client, names, "segment", definitions, SEGMENTS)
+    report = recompute_all(client, settings, names, now)
+    rate = report.customers / report.seconds
+    print(f"rcu segments: {report.line()}")
+    print(f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s")
+    # A definition change: "senior" from 65 to 70; the stored profiles are percolated again.
+    changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
+    store_definitions(client, names, "segment", changed, SEGMENTS)
+    again = reevaluate_all(client, names)
+    rate = again.customers / again.seconds
+    print(f"rcu segments --definitions-only: {again.line()}")
+    print(f"re-evaluation: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s")
+    store_definitions(client, names, "segment", definitions, SEGMENTS)
+    sample = rng.sample(range(args.customers), 200)
+    print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
+    load_rules_file(client, names, ACTIONS)
+    print(f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}")
+    if not args.keep:
+        client.indices.delete(index=f"{names.prefix}-*", expand_wildcards="all")
+    client.close()
+
+
+if __name__ == "__main__":
+    main()

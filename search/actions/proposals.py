@@ -1,0 +1,58 @@
+"""The best actions to propose to one customer, and why: the rules in force whose condition the
+customer's profile meets (percolated), less any action for a product the customer holds, any
+action refused within its cooldown, and any channel the customer did not consent to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from search.actions.outcomes import last_refusals
+from search.indices import IndexNames
+from search.rights.consents import channel_allowed
+from search.segments.conditions import definitions_in_force, percolate
+
+COUNTER = "counter"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    action: str
+    label: str
+    reason: str
+    priority: int
+    channels: list[str]
+    product: str | None
+
+
+def allowed_channels(profile: dict[str, Any], channels: list[str]) -> list[str]:
+    """The rule's channels this customer may be reached by: the counter (the customer is there)
+    always, any other only with a granted consent and no restriction."""
+    return [c for c in channels if c == COUNTER or channel_allowed(profile, c)]
+
+
+def best_actions(client: OpenSearch, names: IndexNames, profile: dict[str, Any], now: datetime, limit: int = 3) -> list[Proposal]:
+    """At most `limit` eligible actions for the customer of `profile` (search.segments.profiles,
+    with its segments), highest priority first."""
+    (matched,) = percolate(client, names, "action", [profile])
+    if not matched:
+        return []
+    rules = {d["name"]: d for d in definitions_in_force(client, names, "action") if d["name"] in matched}
+    held = set(profile.get("products_held", []))
+    refused = last_refusals(client, names, profile.get("records", []))
+    proposals = []
+    for name, rule in rules.items():
+        if rule.get("product") and rule["product"] in held:
+            continue
+        refused_at = refused.get(name)
+        if refused_at is not None and now < refused_at + timedelta(days=rule.get("cooldown_days", 0)):
+            continue
+        channels = allowed_channels(profile, rule["channels"])
+        if not channels:
+            continue
+        proposals.append(Proposal(name, rule["label"], rule["reason"], rule.get("priority", 0), channels, rule.get("product")))
+    proposals.sort(key=lambda p: (-p.priority, p.action))
+    return proposals[:limit]

@@ -1,0 +1,127 @@
+"""Segment conditions and action rules stored as OpenSearch percolator queries, and percolation.
+
+A file's definitions are stored under a generation (the hash of their content) and switched on by
+one `active:<kind>` document naming it, only once every query was accepted: a file OpenSearch
+refuses (an unknown field, a malformed query) leaves the generation in force untouched. Loading
+the same file twice, from two processes, writes the same documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from opensearchpy import OpenSearch, RequestError
+
+from analyzers.index_settings import conditions_index_body
+from search.indices import IndexNames, ensure_versioned_index
+from search.segments.definitions import MAX_DEFINITIONS, ActionRule, DefinitionsRefused, SegmentDefinition, query_of
+
+log = logging.getLogger(__name__)
+Kind = Literal["segment", "action"]
+_PERCOLATE_BATCH = 500
+
+
+def ensure_conditions_index(client: OpenSearch, names: IndexNames) -> None:
+    ensure_versioned_index(client, names.conditions, conditions_index_body(names.layout.replicas))
+
+
+def generation_of(definitions: Sequence[SegmentDefinition | ActionRule]) -> str:
+    content = json.dumps([d.model_dump(exclude={"line"}) for d in definitions], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def _refusal(error: RequestError) -> str:
+    """OpenSearch's reason for refusing a query, its innermost cause (no stack, no index name)."""
+    info = error.info if isinstance(error.info, dict) else {}
+    cause = info.get("error", {})
+    while isinstance(cause, dict) and cause.get("caused_by"):
+        cause = cause["caused_by"]
+    return cause.get("reason", str(error.error)) if isinstance(cause, dict) else str(error.error)
+
+
+def store_definitions(
+    client: OpenSearch, names: IndexNames, kind: Kind, definitions: Sequence[SegmentDefinition | ActionRule], path: Path | str
+) -> str:
+    """Store `definitions` as the generation in force for `kind`; returns it. DefinitionsRefused,
+    with the line of the first refused condition, leaves the previous generation in force."""
+    ensure_conditions_index(client, names)
+    generation = generation_of(definitions)
+    if active_generation(client, names, kind) == generation:
+        return generation
+    for definition in definitions:
+        document = {
+            "condition_kind": kind,
+            "name": definition.name,
+            "generation": generation,
+            "query": query_of(definition.condition),
+            "definition": definition.model_dump(exclude={"line", "condition"}),
+        }
+        try:
+            client.index(index=names.conditions, id=f"{kind}:{generation}:{definition.name}", body=document)
+        except RequestError as error:
+            _drop(client, names, kind, {"term": {"generation": generation}})
+            raise DefinitionsRefused(path, definition.line or None, f"{definition.name}: condition refused: {_refusal(error)}") from None
+    client.index(index=names.conditions, id=f"active:{kind}", body={"condition_kind": "active", "name": kind, "generation": generation})
+    client.indices.refresh(index=names.conditions)
+    _drop(client, names, kind, {"bool": {"must_not": [{"term": {"generation": generation}}]}})
+    log.info("definitions_stored kind=%s generation=%s count=%d", kind, generation, len(definitions))
+    return generation
+
+
+def _drop(client: OpenSearch, names: IndexNames, kind: Kind, which: dict[str, Any]) -> None:
+    query = {"query": {"bool": {"filter": [{"term": {"condition_kind": kind}}, which]}}}
+    client.delete_by_query(index=names.conditions, body=query, refresh=True, conflicts="proceed")
+
+
+def active_generation(client: OpenSearch, names: IndexNames, kind: Kind) -> str | None:
+    response = client.get(index=names.conditions, id=f"active:{kind}", ignore=[404])
+    return response["_source"]["generation"] if response.get("found") else None
+
+
+def definitions_in_force(client: OpenSearch, names: IndexNames, kind: Kind) -> list[dict[str, Any]]:
+    """The stored definitions in force (name, label… without the condition's line), by name."""
+    if not client.indices.exists(index=names.conditions):
+        return []
+    generation = active_generation(client, names, kind)
+    if generation is None:
+        return []
+    query = {"bool": {"filter": [{"term": {"condition_kind": kind}}, {"term": {"generation": generation}}]}}
+    body = {"query": query, "_source": ["definition", "query"], "size": MAX_DEFINITIONS}
+    hits = client.search(index=names.conditions, body=body)["hits"]["hits"]
+    found = [{**hit["_source"]["definition"], "query": hit["_source"]["query"]} for hit in hits]
+    return sorted(found, key=lambda d: d["name"])
+
+
+def percolate(client: OpenSearch, names: IndexNames, kind: Kind, profiles: list[dict[str, Any]]) -> list[list[str]]:
+    """For each profile, the names of the definitions of `kind` in force whose condition it meets."""
+    matched: list[list[str]] = [[] for _ in profiles]
+    if not profiles or not client.indices.exists(index=names.conditions):
+        return matched
+    generation = active_generation(client, names, kind)
+    if generation is None:
+        return matched
+    for start in range(0, len(profiles), _PERCOLATE_BATCH):
+        batch = profiles[start : start + _PERCOLATE_BATCH]
+        body = {
+            "query": {
+                "bool": {
+                    "filter": [
+                        {"term": {"condition_kind": kind}},
+                        {"term": {"generation": generation}},
+                        {"percolate": {"field": "query", "documents": batch}},
+                    ]
+                }
+            },
+            "_source": ["name"],
+            "size": 10_000,
+        }
+        for hit in client.search(index=names.conditions, body=body)["hits"]["hits"]:
+            slots = hit.get("fields", {}).get("_percolator_document_slot", [0])
+            for slot in slots:
+                matched[start + slot].append(hit["_source"]["name"])
+    return [sorted(names_) for names_ in matched]

@@ -1,0 +1,84 @@
+"""A customer's profile: what segment conditions and action rules are written over — a few golden
+fields, the household, the consents and the figures of their interactions — as one flat document.
+
+The same mapping (analyzers.index_settings.PROFILE_PROPERTIES) serves the profiles index (one
+document per customer, with the segments it is in) and the percolator index holding the conditions,
+so a condition naming a field the profile does not have is refused by OpenSearch when it is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from search.events.model import CustomerFigures
+
+# Customers' fields a profile is built from (the customers index).
+CUSTOMER_FIELDS = [
+    "customer_id",
+    "records",
+    "civility",
+    "birth_date",
+    "postcode",
+    "city",
+    "country",
+    "sources",
+    "record_count",
+    "household_key",
+    "restricted",
+    "consents_granted",
+    "consents_refused",
+]
+ADULT_AGE = 18
+
+
+def age_on(birth_date: str | None, today: date) -> int | None:
+    if not birth_date:
+        return None
+    try:
+        born = date.fromisoformat(birth_date[:10])
+    except ValueError:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class Household:
+    size: int = 1
+    children: int = 0
+
+
+def profile_document(customer: dict[str, Any], figures: CustomerFigures, household: Household, now: datetime) -> dict[str, Any]:
+    """The profile of one customer (customers-index document with CUSTOMER_FIELDS) at `now`."""
+    postcode = customer.get("postcode")
+    last_seen = figures.last_seen
+    products = sorted(set(figures.products_held or []))
+    profile: dict[str, Any] = {
+        "customer_id": customer["customer_id"],
+        "records": customer.get("records", []),
+        "computed_at": now.isoformat(),
+        "civility": customer.get("civility"),
+        "birth_year": int(customer["birth_date"][:4]) if customer.get("birth_date") else None,
+        "age": age_on(customer.get("birth_date"), now.date()),
+        "postcode": postcode,
+        "departement": (postcode[:3] if postcode.startswith("97") else postcode[:2]) if postcode else None,
+        "city": customer.get("city"),
+        "country": customer.get("country"),
+        "sources": customer.get("sources", []),
+        "record_count": customer.get("record_count", 0),
+        "household_size": household.size,
+        "children": household.children,
+        "restricted": bool(customer.get("restricted")),
+        "consents_granted": customer.get("consents_granted", []),
+        "consents_refused": customer.get("consents_refused", []),
+        "last_seen": last_seen.isoformat() if last_seen else None,
+        "days_since_seen": (now - last_seen).days if last_seen else None,
+        "visits_12m": int(figures.visits_12m or 0),
+        "spend_12m": float(figures.spend_12m or 0),
+        "shops": sorted(set(figures.shops or [])),
+        "channels": sorted(set(figures.channels or [])),
+        "products_held": products,
+        "products_count": len(products),
+    }
+    return {k: v for k, v in profile.items() if v is not None}

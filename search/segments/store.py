@@ -1,0 +1,208 @@
+"""Profiles kept live: a customer's profile and segments recomputed when one of their records or
+events changes (`refresh_profiles`), and every profile recomputed after a definition change or as
+time passes (`recompute_all`, `rcu segments`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
+
+from analyzers.index_settings import profiles_index_body
+from search.indices import IndexNames, ensure_versioned_index
+from search.segments.conditions import active_generation, percolate
+from search.segments.figures import figures_of
+from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS, Household, age_on, profile_document
+from settings import Settings
+
+log = logging.getLogger(__name__)
+# Customers per round of a full run: one households search, one figures read, a few percolations.
+_BATCH = 2000
+
+
+def ensure_profiles_index(client: OpenSearch, names: IndexNames) -> None:
+    ensure_versioned_index(client, names.profiles, profiles_index_body(names.layout.replicas))
+
+
+def households(client: OpenSearch, names: IndexNames, customers: list[dict[str, Any]], now: datetime) -> dict[str, Household]:
+    """household key → its size and the minors in it, for the households of `customers`."""
+    keys = sorted({c["household_key"] for c in customers if c.get("household_key")})
+    if not keys:
+        return {}
+    minors_born_after = now.date().replace(year=now.year - ADULT_AGE).isoformat()
+    body = {
+        "size": 0,
+        "query": {"terms": {"household_key": keys}},
+        "aggs": {
+            "households": {
+                "terms": {"field": "household_key", "size": len(keys)},
+                "aggs": {"minors": {"filter": {"range": {"birth_date": {"gt": minors_born_after}}}}},
+            }
+        },
+    }
+    buckets = client.search(index=names.customers, body=body)["aggregations"]["households"]["buckets"]
+    return {b["key"]: Household(size=b["doc_count"], children=b["minors"]["doc_count"]) for b in buckets}
+
+
+def build_profiles(
+    client: OpenSearch, settings: Settings, names: IndexNames, customers: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """The profiles of `customers` (customers-index documents) with the segments each is in."""
+    homes = households(client, names, customers, now)
+    figures = figures_of(client, settings, names, customers, now)
+    profiles = []
+    for customer in customers:
+        home = homes.get(customer.get("household_key") or "")
+        if home is None:
+            age = age_on(customer.get("birth_date"), now.date())
+            home = Household(1, int(age is not None and age < ADULT_AGE))
+        profiles.append(profile_document(customer, figures[customer["customer_id"]], home, now))
+    for profile, segments in zip(profiles, percolate(client, names, "segment", profiles), strict=True):
+        profile["segments"] = segments
+    return profiles
+
+
+def refresh_profiles(
+    client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str], now: datetime | None = None, refresh: bool = True
+) -> dict[str, list[str]]:
+    """Recompute the profiles of some customers now (after a record or an event of theirs changed),
+    visible to searches when this returns (unless not `refresh`); a customer that no longer exists
+    loses its profile. Returns customer id → its segments."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    ensure_profiles_index(client, names)
+    now = now or datetime.now(UTC)
+    docs = client.mget(index=names.customers, body={"ids": ids}, _source_includes=CUSTOMER_FIELDS)["docs"]
+    customers = [doc["_source"] for doc in docs if doc.get("found")]
+    gone = sorted(set(ids) - {c["customer_id"] for c in customers})
+    profiles = build_profiles(client, settings, names, customers, now)
+    actions: list[dict[str, Any]] = [
+        {"_op_type": "index", "_index": names.profiles, "_id": p["customer_id"], "_source": p} for p in profiles
+    ]
+    actions += [{"_op_type": "delete", "_index": names.profiles, "_id": customer_id} for customer_id in gone]
+    for ok, item in streaming_bulk(client, actions, raise_on_error=False, refresh=refresh, max_retries=6):
+        result = next(iter(item.values()))
+        if not ok and result.get("status") != 404:
+            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    return {p["customer_id"]: p["segments"] for p in profiles}
+
+
+def refresh_segments_of(client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str]) -> None:
+    """After a batch (an event file ingested): the profiles of these customers recomputed a batch at
+    a time, when segments are defined, and made visible once at the end."""
+    if not customer_ids or active_generation(client, names, "segment") is None:
+        return
+    for start in range(0, len(customer_ids), _BATCH):
+        refresh_profiles(client, settings, names, customer_ids[start : start + _BATCH], refresh=False)
+    client.indices.refresh(index=names.profiles)
+
+
+@dataclass
+class RecomputeReport:
+    customers: int = 0
+    removed: int = 0
+    changed: int | None = None  # re-evaluation only: profiles whose segments changed
+    members: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        counts = " ".join(f"{name}={count}" for name, count in sorted(self.members.items()))
+        changed = "" if self.changed is None else f" changed={self.changed}"
+        return f"customers={self.customers} removed={self.removed}{changed} seconds={self.seconds:.1f} {counts}".rstrip()
+
+
+def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for hit in scan(client, index=index, query={"_source": fields}, size=5000, scroll="5m"):
+        batch.append(hit["_source"])
+        if len(batch) == _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now: datetime | None = None) -> RecomputeReport:
+    """Every customer's profile and segments recomputed with the definitions in force; profiles
+    of customers gone since are removed."""
+    started = time.monotonic()
+    ensure_profiles_index(client, names)
+    now = now or datetime.now(UTC)
+    report = RecomputeReport()
+
+    def actions() -> Iterator[dict[str, Any]]:
+        for customers in _batches(client, names.customers, CUSTOMER_FIELDS):
+            for profile in build_profiles(client, settings, names, customers, now):
+                report.customers += 1
+                for segment in profile["segments"]:
+                    report.members[segment] = report.members.get(segment, 0) + 1
+                yield {"_op_type": "index", "_index": names.profiles, "_id": profile["customer_id"], "_source": profile}
+
+    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, raise_on_error=False):
+        if not ok:
+            result = next(iter(item.values()))
+            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    client.indices.refresh(index=names.profiles)
+    stale = {"query": {"range": {"computed_at": {"lt": now.isoformat()}}}}
+    report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed")["deleted"]
+    report.seconds = time.monotonic() - started
+    log.info("segments_recomputed customers=%d removed=%d seconds=%.1f", report.customers, report.removed, report.seconds)
+    return report
+
+
+def reevaluate_all(client: OpenSearch, names: IndexNames) -> RecomputeReport:
+    """After a definition change only: every stored profile percolated again with the definitions
+    in force, and the segments of those whose membership changed rewritten — no figure is read
+    again. Profiles are as current as the live path and the last full recompute left them."""
+    started = time.monotonic()
+    ensure_profiles_index(client, names)
+    report = RecomputeReport()
+    changed = 0
+
+    def actions() -> Iterator[dict[str, Any]]:
+        nonlocal changed
+        for profiles in _batches(client, names.profiles, True):
+            previous = [p.pop("segments", []) for p in profiles]
+            for profile, before, segments in zip(profiles, previous, percolate(client, names, "segment", profiles), strict=True):
+                report.customers += 1
+                for segment in segments:
+                    report.members[segment] = report.members.get(segment, 0) + 1
+                if segments != before:
+                    changed += 1
+                    yield {"_op_type": "update", "_index": names.profiles, "_id": profile["customer_id"], "doc": {"segments": segments}}
+
+    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, raise_on_error=False):
+        result = next(iter(item.values()))
+        if not ok and result.get("status") != 404:  # a profile removed meanwhile (an erasure)
+            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    client.indices.refresh(index=names.profiles)
+    report.changed = changed
+    report.seconds = time.monotonic() - started
+    log.info("segments_reevaluated customers=%d changed=%d seconds=%.1f", report.customers, report.changed, report.seconds)
+    return report
+
+
+def profile_of(client: OpenSearch, settings: Settings, names: IndexNames, customer_id: str) -> dict[str, Any] | None:
+    """A customer's stored profile, computed now if it never was; None for no such customer."""
+    if client.indices.exists(index=names.profiles):
+        response = client.get(index=names.profiles, id=customer_id, ignore=[404])
+        if response.get("found"):
+            return response["_source"]
+    # Read back with a real-time get: no refresh to wait for on a read.
+    if customer_id not in refresh_profiles(client, settings, names, [customer_id], refresh=False):
+        return None
+    return client.get(index=names.profiles, id=customer_id)["_source"]
+
+
+def forget_profiles(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> None:
+    """Remove the profiles of erased customers."""
+    if customer_ids and client.indices.exists(index=names.profiles):
+        query = {"query": {"terms": {"customer_id": customer_ids}}}
+        client.delete_by_query(index=names.profiles, body=query, refresh=True, conflicts="proceed")

@@ -1,0 +1,288 @@
+"""Segments against a real node: conditions stored as percolator queries, kept live, recomputed
+after a definition change, and what marketing sees of them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from search.indices import IndexNames
+from search.segments.conditions import definitions_in_force, store_definitions
+from search.segments.definitions import DefinitionsRefused, load_segments
+from search.segments.store import profile_of, refresh_profiles
+from settings import Settings
+from tests.conftest import write_jsonl
+from tests.segments.conftest import API, event, store_events
+from tests.segments.people import FROM_FILE, HOLDER, LOYAL, NO_EMAIL, RESTRICTED, record_id
+
+CUSTOMER_ID = re.compile(r"^C[0-9A-F]{12}$")
+
+
+def _segments(opensearch: OpenSearch, world: Settings, names: IndexNames, customer_id: str) -> list[str]:
+    profile = profile_of(opensearch, world, names, customer_id)
+    assert profile is not None
+    return profile["segments"]
+
+
+def test_a_purchase_moves_a_customer_into_client_fidele_at_once(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
+) -> None:
+    customer = customer_of(LOYAL)
+    store_events(opensearch, world, [event(LOYAL, f"L{day}", days_ago=day * 20, shop="nantes") for day in range(1, 6)])
+    refresh_profiles(opensearch, world, world_names, [customer])
+    assert "client_fidele" not in _segments(opensearch, world, world_names, customer)
+    purchase = {
+        "source": "caisse_nantes",
+        "event_id": "T-6",
+        "at": datetime.now(UTC).isoformat(),
+        "type": "purchase",
+        "record": record_id(LOYAL),
+        "amount": 25.0,
+        "shop": "nantes",
+    }
+    sent = as_role("steward").post("/v1/events", json=purchase)
+    assert sent.status_code == 200, sent.text
+    sheet = as_role("counter").get(f"/v1/customers/{customer}").json()
+    assert "Client fidèle : ≥ 6 visites sur 12 mois" in [s["label"] for s in sheet["segments"]]
+    assert customer in _export(as_role, "client_fidele")
+
+
+def test_marketing_sees_counts_and_pseudonymous_ids_only(
+    as_role: Callable[[str], Any], customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    counts = as_role("marketing").get("/v1/segments")
+    assert counts.status_code == 200
+    by_name = {row["name"]: row for row in counts.json()["segments"]}
+    assert by_name["client_fidele"]["label"] == "Client fidèle : ≥ 6 visites sur 12 mois"
+    assert set(by_name) == {"client_fidele", "mono_offre", "inactif_6_mois", "foyer_avec_enfant", "gros_panier", "senior"}
+    senior = as_role("marketing").get("/v1/segments/senior/customers", params={"limit": 5})
+    assert senior.status_code == 200
+    body = senior.json()
+    assert set(body) == {"segment", "channel", "customer_ids", "next"}
+    assert body["customer_ids"] and all(CUSTOMER_ID.match(customer_id) for customer_id in body["customer_ids"])
+    assert by_name["senior"]["customers"] >= len(body["customer_ids"])
+    following = as_role("marketing").get("/v1/segments/senior/customers", params={"limit": 5, "after": body["next"]}).json()
+    assert not set(following["customer_ids"]) & set(body["customer_ids"])
+    assert as_role("counter").get("/v1/segments").status_code == 403
+    assert as_role("marketing").get("/v1/segments/nope/customers").status_code == 404
+
+
+def _export(as_role: Callable[[str], Any], segment: str, channel: str | None = None) -> set[str]:
+    ids: set[str] = set()
+    after = None
+    while True:
+        params = {"limit": 50, **({"channel": channel} if channel else {}), **({"after": after} if after else {})}
+        page = as_role("marketing").get(f"/v1/segments/{segment}/customers", params=params).json()
+        ids |= set(page["customer_ids"])
+        after = page["next"]
+        if after is None:
+            return ids
+
+
+def test_refused_channel_is_never_in_a_segment_export(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
+) -> None:
+    customer = customer_of(NO_EMAIL)
+    store_events(opensearch, world, [event(NO_EMAIL, "N1", days_ago=2, type="subscription", offer="compte_courant")])
+    assert "mono_offre" in refresh_profiles(opensearch, world, world_names, [customer])[customer]
+    assert customer in _export(as_role, "mono_offre")
+    assert customer in _export(as_role, "mono_offre", "sms")
+    assert customer not in _export(as_role, "mono_offre", "email")
+
+
+def test_restriction_hides_a_customer_from_marketing_and_not_from_the_counter(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
+) -> None:
+    customer = customer_of(RESTRICTED)
+    store_events(opensearch, world, [event(RESTRICTED, "R1", days_ago=3, type="subscription", offer="compte_courant")])
+    assert "mono_offre" in refresh_profiles(opensearch, world, world_names, [customer])[customer]
+    assert customer not in _export(as_role, "mono_offre")
+    assert customer not in _export(as_role, "senior")
+    counter = as_role("counter").get(f"/v1/customers/{customer}").json()
+    assert "mono_offre" in [s["name"] for s in counter["segments"]]
+    assert [a["action"] for a in counter["next_actions"]] == ["second_produit"]
+    assert counter["next_actions"][0]["channels"] == ["counter"]
+
+
+def test_lifting_restriction_brings_the_customer_back_to_marketing_at_once(
+    opensearch: OpenSearch, world: Settings, as_role: Callable[[str], Any], customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    customer = customer_of(RESTRICTED)
+    store_events(opensearch, world, [event(RESTRICTED, "R2", days_ago=3, type="subscription", offer="compte_courant")])
+    lifted = as_role("counter").put(
+        f"/v1/customers/{customer}/consents", json={"statements": [{"purpose": "restriction", "status": "lifted"}]}
+    )
+    assert lifted.status_code == 200
+    assert customer in _export(as_role, "mono_offre")
+    again = as_role("counter").put(
+        f"/v1/customers/{customer}/consents", json={"statements": [{"purpose": "restriction", "status": "requested"}]}
+    )
+    assert again.status_code == 200
+    assert customer not in _export(as_role, "mono_offre")
+
+
+def test_a_segments_file_with_a_mistake_is_refused_with_its_line_and_the_definitions_in_force_stay(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path
+) -> None:
+    before = [d["name"] for d in definitions_in_force(opensearch, world_names, "segment")]
+    broken = tmp_path / "broken.toml"
+    text = (API / "demo_segments.toml").read_text(encoding="utf-8")
+    broken.write_text(text.replace('condition = "age:>=65"', 'condition = "age:>=65'), encoding="utf-8")
+    line = next(n for n, row in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1) if row.startswith('condition = "age:>=65'))
+    with pytest.raises(DefinitionsRefused) as refused:
+        load_segments(broken)
+    assert refused.value.line == line
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(text.replace('condition = "children:>=1"', 'condition = "enfants:>=1"'), encoding="utf-8")
+    header = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("[segments.foyer_avec_enfant]"))
+    with pytest.raises(DefinitionsRefused) as refused:
+        store_definitions(opensearch, world_names, "segment", load_segments(unknown), unknown)
+    assert refused.value.line == header and "enfants" in refused.value.reason
+    assert [d["name"] for d in definitions_in_force(opensearch, world_names, "segment")] == before
+
+
+def test_rcu_segments_refuses_a_bad_file_with_its_line_and_exit_code_2(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    broken = shutil.copy(API / "demo_segments.toml", tmp_path / "segments.toml")
+    Path(broken).write_text('[segments.x]\nlabel = "X"\ncondition = \n', encoding="utf-8")
+    result = cli("segments", "--file", str(broken))
+    assert result.exit_code == 2
+    assert "line 3" in result.output
+
+
+def test_a_pushed_record_puts_its_customer_in_its_segments_at_once(as_role: Callable[[str], Any]) -> None:
+    record = {
+        "source": "ecommerce",
+        "source_id": "SG-PUSH-1",
+        "given_name": "Anatole",
+        "family_name": "Pérignac",
+        "birth_date": "1950-02-11",
+        "email": "anatole.perignac@exemple.fr",
+        "city": "Albi",
+        "postcode": "81000",
+        "updated_at": "2026-11-01T10:00:00Z",
+        "consents": [{"purpose": "marketing_post", "status": "granted", "at": "2026-11-01T10:00:00Z"}],
+    }
+    pushed = as_role("steward").post("/v1/records", json=record)
+    assert pushed.status_code == 200, pushed.text
+    customer = pushed.json()["customer_id"]
+    # Marketing's export reads stored profiles only: the push itself must have computed it.
+    assert customer in _export(as_role, "senior", "post")
+    assert customer not in _export(as_role, "senior", "email")
+    assert "senior" in [s["name"] for s in as_role("counter").get(f"/v1/customers/{customer}").json()["segments"]]
+
+
+def test_a_customer_who_refused_profiling_is_in_no_export_and_marketing_sees_no_segment_of_theirs(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
+) -> None:
+    customer = customer_of(HOLDER)
+    store_events(opensearch, world, [event(HOLDER, f"HQ{n}", days_ago=n * 20 + 1, shop="rennes") for n in range(6)])
+    refresh_profiles(opensearch, world, world_names, [customer])
+    before = as_role("counter").get(f"/v1/customers/{customer}").json()["segments"]
+    assert "client_fidele" in [s["name"] for s in before]
+    assert customer in _export(as_role, "client_fidele")
+    refused = as_role("counter").put(
+        f"/v1/customers/{customer}/consents", json={"statements": [{"purpose": "profiling", "status": "refused"}]}
+    )
+    assert refused.status_code == 200
+    for segment in before:
+        assert customer not in _export(as_role, segment["name"])
+    assert as_role("marketing").get(f"/v1/customers/{customer}").json()["segments"] == []
+    assert as_role("counter").get(f"/v1/customers/{customer}").json()["segments"] == before
+
+
+def test_an_events_file_ingested_moves_its_customers_into_their_segments(
+    tmp_path: Path, cli: Callable[..., Any], as_role: Callable[[str], Any], customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    customer = customer_of(FROM_FILE)
+    assert customer not in _export(as_role, "client_fidele")
+    now = datetime.now(UTC)
+    lines = [
+        {
+            "source": "caisse_caen",
+            "event_id": f"F{n}",
+            "at": (now - timedelta(days=n * 30 + 1)).isoformat(),
+            "type": "purchase",
+            "record": record_id(FROM_FILE),
+            "amount": 12.5,
+            "shop": "caen",
+        }
+        for n in range(6)
+    ]
+    ingested = cli("ingest", str(write_jsonl(tmp_path / "caisse.jsonl", lines)), "--rejects", str(tmp_path / "rejects.jsonl"))
+    assert ingested.exit_code == 0, ingested.output
+    assert customer in _export(as_role, "client_fidele")
+
+
+def test_a_records_file_ingested_and_resolved_puts_its_customers_in_their_segments(
+    tmp_path: Path, cli: Callable[..., Any], as_role: Callable[[str], Any], customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    record = {
+        "source": "legacy",
+        "source_id": "SG-FILE-1",
+        "given_name": "Eudoxie",
+        "family_name": "Charpentreau",
+        "birth_date": "1941-05-03",
+        "city": "Vannes",
+        "postcode": "56000",
+        "updated_at": "2026-10-01T10:00:00Z",
+    }
+    path = write_jsonl(tmp_path / "legacy.jsonl", [record])
+    assert cli("ingest", str(path), "--rejects", str(tmp_path / "rejects.jsonl")).exit_code == 0
+    resolved = cli("resolve")
+    assert resolved.exit_code == 0, resolved.output
+    assert customer_of(record) in _export(as_role, "senior")
+
+
+def test_a_definition_change_re_evaluated_moves_customers_in_and_out(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path, cli: Callable[..., Any], as_role: Callable[[str], Any]
+) -> None:
+    seniors = _export(as_role, "senior")
+    older = tmp_path / "segments.toml"
+    older.write_text((API / "demo_segments.toml").read_text(encoding="utf-8").replace('"age:>=65"', '"age:>=80"'), encoding="utf-8")
+    try:
+        changed = cli("segments", "--file", str(older), "--definitions-only")
+        assert changed.exit_code == 0, changed.output
+        assert "changed=" in changed.output
+        eighty = _export(as_role, "senior")
+        assert eighty and eighty < seniors
+        ages = {p["customer_id"]: p["age"] for p in (profile_of(opensearch, world, world_names, c) for c in seniors) if p}
+        assert eighty == {c for c, age in ages.items() if age >= 80}
+    finally:
+        assert cli("segments", "--file", str(API / "demo_segments.toml"), "--definitions-only").exit_code == 0
+    assert _export(as_role, "senior") == seniors
+
+
+def test_rcu_segments_counts_and_export_give_what_the_marketing_api_gives(cli: Callable[..., Any], as_role: Callable[[str], Any]) -> None:
+    counts = cli("segments", "counts")
+    assert counts.exit_code == 0, counts.output
+    api_counts = {row["name"]: row["customers"] for row in as_role("marketing").get("/v1/segments").json()["segments"]}
+    printed = {line.split("\t")[0]: int(line.split("\t")[1]) for line in counts.output.splitlines()}
+    assert printed == api_counts
+    exported = cli("segments", "export", "senior", "--channel", "sms")
+    assert exported.exit_code == 0, exported.output
+    assert set(exported.output.split()) == _export(as_role, "senior", "sms")
+    assert cli("segments", "export", "nope").exit_code == 5
+    assert cli("segments", "export", "senior", "--channel", "pigeon").exit_code == 2
