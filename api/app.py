@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
-from api.routes import audit, cards, changes, consents, customers, health, me, records, rights, search
+from api.routes import audit, cards, changes, consents, customers, health, me, records, rights, search, webhooks
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
 from search.audit import ensure_audit_index
@@ -80,6 +80,7 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         rights.router,
         records.router,
         changes.router,
+        webhooks.router,
         audit.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)

@@ -14,7 +14,7 @@ from fastapi import Depends, Header, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
-from api.policy import SHOP_PATTERN, Policy, Role, may_write_source
+from api.policy import SHOP_PATTERN, Policy, Role, bound_to_source
 from indexers.push import RecordPusher
 from search.access import FieldAccess
 from search.audit import AuditEntry, AuditWriter
@@ -72,6 +72,7 @@ AuditDep = Annotated[AuditWriter, Depends(audit_writer)]
 PusherDep = Annotated[RecordPusher, Depends(record_pusher)]
 ResolutionConfigDep = Annotated[ResolutionConfig, Depends(resolution_config)]
 SettingsDep = Annotated[Settings, Depends(settings)]
+PolicyDep = Annotated[Policy, Depends(policy)]
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Caller:
     shop: str | None = None  # the agent's shop: its own customers rank first among namesakes
 
     def may_write(self, source: str) -> bool:
-        return bool(self.source_rules) and all(may_write_source(rule, source) for rule in self.source_rules)
+        return bound_to_source(self.source_rules, source)
 
 
 def _unauthorized(detail: str) -> HTTPException:

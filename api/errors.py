@@ -18,6 +18,7 @@ from search.query_parser import QueryNotUnderstood
 from search.resolve.errors import ModelMissing
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
+from search.webhooks.delivery import NotParked
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"
@@ -52,6 +53,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CustomerNotFound)
     async def customer_not_found(request: Request, error: CustomerNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": f"No customer {error}."})
+
+    @app.exception_handler(NotParked)
+    async def not_parked(request: Request, error: NotParked) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": f"Nothing to resume: {error}."})
 
     @app.exception_handler(SuppressionKeyMissing)
     async def suppression_key_missing(request: Request, error: SuppressionKeyMissing) -> JSONResponse:

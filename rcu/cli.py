@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rcu.commands import api, demo, node, records, resolution, rights, snapshots
+from rcu.commands import api, demo, node, records, resolution, rights, snapshots, webhooks
 from rcu.errors import EXIT_NODE_DOWN, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
 
 __all__ = ["EXIT_NODE_DOWN", "EXIT_NOT_FOUND", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
@@ -55,3 +55,8 @@ app.add_typer(subject_app, name="subject")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 audit_app.command("report")(rights.audit_report)
 app.add_typer(audit_app, name="audit")
+webhooks_app = typer.Typer(no_args_is_help=True, help="The change feed pushed to webhook subscribers (declared in the access policy).")
+webhooks_app.command("run")(webhooks.run)
+webhooks_app.command("status")(webhooks.status)
+webhooks_app.command("resume")(webhooks.resume)
+app.add_typer(webhooks_app, name="webhooks")

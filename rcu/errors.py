@@ -24,6 +24,7 @@ from search.resolve.errors import ModelMissing
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
 from search.snapshots import SnapshotError
+from search.webhooks.delivery import NotParked, WebhookSecretMissing
 from settings import get_settings
 
 EXIT_REJECTED = 1
@@ -64,6 +65,8 @@ EXIT_RULES = (
     ExitRule(PolicyRefused, EXIT_USAGE),
     ExitRule(SnapshotError, EXIT_USAGE),
     ExitRule(SuppressionKeyMissing, EXIT_USAGE),
+    ExitRule(WebhookSecretMissing, EXIT_USAGE),
+    ExitRule(NotParked, EXIT_USAGE),
     ExitRule(CustomerNotFound, EXIT_NOT_FOUND, lambda error: f"no customer {error}"),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one

@@ -31,6 +31,7 @@ from analyzers.index_settings import (
     sequences_index_body,
     subject_statements_index_body,
     suppression_index_body,
+    webhooks_index_body,
 )
 from search.sizing import IndexLayout
 from settings import Settings
@@ -101,6 +102,11 @@ class IndexNames:
         """Keyed hashes of erased identifiers, so a source cannot bring an erased person back."""
         return f"{self.prefix}-suppression"
 
+    @property
+    def webhooks(self) -> str:
+        """Webhook delivery cursors, retries and dead letters (search.webhooks)."""
+        return f"{self.prefix}-webhooks"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 
@@ -148,6 +154,7 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.sequences: sequences_index_body(layout.replicas),
         names.suppression: suppression_index_body(layout.replicas),
         names.possible_matches: possible_matches_index_body(layout.replicas),
+        names.webhooks: webhooks_index_body(layout.replicas),
     }
 
 
