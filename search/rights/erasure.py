@@ -23,7 +23,7 @@ from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_of
 from search.resolve.store import load_model, save_model
-from search.rights.export import former_ids, merged_ids
+from search.rights.export import former_ids, merged_ids, naming
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing, suppress
 from search.rights.trail import pseudonym, pseudonymize_entries
@@ -104,7 +104,7 @@ def _delete_documents(client: OpenSearch, names: IndexNames, customer_id: str, r
 
 def _delete_statements(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> None:
     if client.indices.exists(index=names.subject_statements):
-        query = {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"record_ids": record_ids}}]}}
+        query = naming(ids, record_ids, "customer_id", "record_ids")
         client.delete_by_query(index=names.subject_statements, body={"query": query}, refresh=True, conflicts="proceed")
 
 
@@ -140,15 +140,10 @@ def _forget_in_model(client: OpenSearch, names: IndexNames, config: ResolutionCo
 
 
 def _erase_possible_matches(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> None:
-    # HOOK(possible-matches): the resolution work in progress adds a `possible-matches` index (pairs
-    # waiting for a steward) and steward decisions. When `IndexNames` names it, its entries naming
-    # any of `ids` or `record_ids` are deleted here, whatever the field holding them.
-    index = getattr(names, "possible_matches", None)
-    if index is None or not client.indices.exists(index=index):
-        return
-    values = [*ids, *record_ids]
-    should = [{"multi_match": {"query": value, "fields": ["*"], "lenient": True}} for value in values]
-    client.delete_by_query(index=index, body={"query": {"bool": {"should": should}}}, refresh=True, conflicts="proceed")
+    """Relations naming the customer (or a record of it) go: the other side stays a customer."""
+    if client.indices.exists(index=names.possible_matches):
+        query = naming(ids, record_ids, "customer_ids", "records")
+        client.delete_by_query(index=names.possible_matches, body={"query": query}, refresh=True, conflicts="proceed")
 
 
 def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:
