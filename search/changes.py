@@ -206,17 +206,29 @@ def read_changes(
     return ChangePage(page, cursor, more)
 
 
-def forget_records_of(client: OpenSearch, names: IndexNames, customer_id: str) -> None:
-    """Earlier changes of an erased customer keep their place in the feed, without record ids."""
+def _naming(customer_ids: list[str]) -> dict[str, Any]:
+    return {"bool": {"should": [{"terms": {"customer_id": customer_ids}}, {"terms": {"old_id": customer_ids}}]}}
+
+
+def records_in_changes(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> list[str]:
+    """Every record id the changes of these customers name (records they held at some time)."""
+    if not client.indices.exists(index=names.changes):
+        return []
+    client.indices.refresh(index=names.changes)  # writers do not refresh: every change is seen
+    body = {"query": _naming(customer_ids), "aggs": {"records": {"terms": {"field": "records", "size": 10_000}}}, "size": 0}
+    response = client.search(index=names.changes, body=body)
+    return [bucket["key"] for bucket in response["aggregations"]["records"]["buckets"]]
+
+
+def forget_records_of(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> None:
+    """Earlier changes of an erased customer (and the ids merged into it) keep their place in the
+    feed, without record ids."""
     if not client.indices.exists(index=names.changes):
         return
-    client.indices.refresh(index=names.changes)  # writers do not refresh: every change is seen
+    client.indices.refresh(index=names.changes)
     client.update_by_query(
         index=names.changes,
-        body={
-            "query": {"bool": {"should": [{"term": {"customer_id": customer_id}}, {"term": {"old_id": customer_id}}]}},
-            "script": {"source": "ctx._source.records = []", "lang": "painless"},
-        },
+        body={"query": _naming(customer_ids), "script": {"source": "ctx._source.records = []", "lang": "painless"}},
         refresh=True,
         conflicts="proceed",
     )

@@ -18,7 +18,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import streaming_bulk
 
-from search.changes import append_changes, forget_records_of
+from search.changes import append_changes, forget_records_of, records_in_changes
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_of
@@ -35,6 +35,7 @@ class ErasureReport:
     erased_at: str
     by: str
     records: int = 0
+    tombstones: int = 0  # records its sources had deleted before: ids kept in the index to hold their version
     identifiers_suppressed: int = 0
     audit_entries_pseudonymized: int = 0
     former_ids: list[str] = field(default_factory=list)
@@ -51,9 +52,16 @@ class ErasureReport:
 
 
 def erase_customer(
-    client: OpenSearch, names: IndexNames, config: ResolutionConfig, customer_id: str, key: bytes | None, by: str
+    client: OpenSearch,
+    names: IndexNames,
+    config: ResolutionConfig,
+    customer_id: str,
+    key: bytes | None,
+    by: str,
+    at: datetime | None = None,
 ) -> ErasureReport:
-    """Erase one customer everywhere; CustomerNotFound when it does not exist (or is already gone)."""
+    """Erase one customer everywhere; CustomerNotFound when it does not exist (or is already gone).
+    `at` is the erasure's date (now; an erasure applied again after a restore keeps its first)."""
     clock = time.perf_counter()
     response = client.get(index=names.customers, id=customer_id, ignore=[404])
     if not response.get("found"):
@@ -65,30 +73,44 @@ def erase_customer(
     records = (
         [d["_source"] for d in client.mget(index=names.records, body={"ids": record_ids})["docs"] if d.get("found")] if record_ids else []
     )
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     ids = sorted({customer_id, *merged_ids(former_ids(client, names, customer_id))})
+    tombstones = _tombstones(client, names, ids, record_ids)
     report = ErasureReport(customer_id, now.isoformat(), by, records=len(records), former_ids=[i for i in ids if i != customer_id])
+    report.tombstones = len(tombstones)
     report.pseudonym = pseudonym(key, customer_id)
+    every_record = [*record_ids, *(t["record_id"] for t in tombstones)]
 
     clock = report.lap("read", clock)
-    report.identifiers_suppressed = suppress(client, names, key, records, now)
+    report.identifiers_suppressed = suppress(client, names, key, [*records, *tombstones], now)
     clock = report.lap("suppression_list", clock)
-    _delete_documents(client, names, customer_id, record_ids)
-    _delete_statements(client, names, ids, record_ids)
+    _delete_documents(client, names, customer_id, every_record)
+    _delete_statements(client, names, ids, every_record)
     _mark_gone(client, names, ids, now)
     clock = report.lap("documents", clock)
-    for old_id in ids:
-        forget_records_of(client, names, old_id)
+    forget_records_of(client, names, ids)
     append_changes(client, names, [{"kind": "erased", "customer_id": customer_id, "sources": customer.get("sources", []), "records": []}])
     clock = report.lap("change_feed", clock)
-    report.audit_entries_pseudonymized = pseudonymize_entries(client, names, ids, report.pseudonym)
+    report.audit_entries_pseudonymized = pseudonymize_entries(client, names, ids, every_record, report.pseudonym)
     clock = report.lap("audit", clock)
     _forget_in_model(client, names, config, records)
     clock = report.lap("model", clock)
-    _erase_possible_matches(client, names, ids, record_ids)
+    _erase_possible_matches(client, names, ids, every_record)
     client.indices.refresh(index=[names.records, names.customers, names.record_customers, names.redirects])
     report.lap("refresh", clock)
     return report
+
+
+def _tombstones(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> list[dict[str, Any]]:
+    """Records of the customer its sources deleted before: no longer among its records, their ids
+    stay in the records index (a tombstone holds the version, so an older copy never comes back)
+    and in the customer's earlier changes. The erasure takes them too; the suppression list holds
+    their version's job from then on."""
+    named = set(records_in_changes(client, names, ids)) - set(record_ids)
+    if not named:
+        return []
+    docs = client.mget(index=names.records, body={"ids": sorted(named)}, _source_includes=["record_id", "deleted"])["docs"]
+    return [d["_source"] for d in docs if d.get("found") and d["_source"].get("deleted")]
 
 
 def _delete_documents(client: OpenSearch, names: IndexNames, customer_id: str, record_ids: list[str]) -> None:

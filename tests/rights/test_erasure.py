@@ -120,3 +120,47 @@ def test_a_newer_explicit_consent_lets_an_erased_person_back(
     pushed = as_role("steward").post("/v1/records", json={**with_consent, "source_id": "GV99"})
     assert pushed.status_code == 200, pushed.text
     assert pushed.json()["customer_id"]
+
+
+LUCIEN = [
+    {
+        "source": "crm",
+        "source_id": "LF1",
+        "given_name": "Lucien",
+        "family_name": "Fargeaudoux",
+        "birth_date": "1969-11-02",
+        "email": "lucien.fargeaudoux@free.fr",
+        "phone": "0611997755",
+        "updated_at": "2026-01-01T10:00:00Z",
+    },
+    {
+        "source": "ecommerce",
+        "source_id": "LFX2",
+        "given_name": "Lucien",
+        "family_name": "Fargeaudoux",
+        "birth_date": "1969-11-02",
+        "email": "l.fargeaudoux@laposte.net",
+        "updated_at": "2026-01-01T10:00:00Z",
+    },
+]
+
+
+def test_erasure_takes_the_records_its_sources_deleted_before_and_every_trace_of_their_ids(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    push = as_role("steward").post
+    customer = [push("/v1/records", json=record).json()["customer_id"] for record in LUCIEN]
+    assert customer[0] == customer[1]
+    deleted = push("/v1/records", json={**LUCIEN[1], "deleted": True, "updated_at": "2026-01-02T10:00:00Z"})
+    assert deleted.json()["outcome"] == "deleted", deleted.text
+
+    receipt = as_role("privacy_officer").delete(f"/v1/customers/{customer[0]}").json()
+    documents = _every_document(opensearch, world.index_prefix)
+    for value in ('"lfx2"', "ecommerce:lfx2", "fargeaudoux"):
+        holders = [d[:200] for d in documents if value in d]
+        assert not holders, (value, holders)
+    assert (receipt["records"], receipt["tombstones"]) == (1, 1)
+    # Sent again, the deleted record is refused like the others, and the refusal's trace holds no id.
+    again = push("/v1/records", json={**LUCIEN[1], "updated_at": "2026-01-03T10:00:00Z"})
+    assert again.status_code == 409
+    assert not [d for d in _every_document(opensearch, world.index_prefix) if "lfx2" in d]
