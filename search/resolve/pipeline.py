@@ -14,13 +14,14 @@ from opensearchpy import OpenSearch
 
 from search.changes import append_changes
 from search.indices import IndexNames
+from search.redirects import erased_among
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.errors import ModelMissing
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
-from search.resolve.ids import assign_ids
+from search.resolve.ids import Redirect, assign_ids
 from search.resolve.model import MatchModel
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, resolve_records
@@ -95,6 +96,21 @@ def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> dict[i
     return groups
 
 
+def _stable_ids(
+    client: OpenSearch, names: IndexNames, clusters: list[list[str]], previous: dict[str, str]
+) -> tuple[list[str], list[Redirect]]:
+    """search.resolve.ids.assign_ids, never handing out an erased id again: a person who comes back
+    after their erasure (with a newer consent) derives the same id from the same record ids, and
+    would inherit the erased customer's 410, its changes and its audit pseudonym."""
+    retired: set[str] = set()
+    while True:
+        ids, events = assign_ids(clusters, previous, retired)
+        erased = erased_among(client, names, sorted(set(ids) - set(previous.values()) - retired))
+        if not erased:
+            return ids, events
+        retired |= erased
+
+
 def _apply(
     client: OpenSearch,
     names: IndexNames,
@@ -111,7 +127,7 @@ def _apply(
     `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
     waits for a refresh: the next resolution reads links and customers with real-time gets.
     Returns each cluster label's customer id, and what happened to customer ids."""
-    ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters.values()], previous)
+    ids, events = _stable_ids(client, names, [[r["record_id"] for r in cluster] for cluster in clusters.values()], previous)
     previous_sizes = Counter(previous.values())
     documents = []
     written_members: list[list[dict[str, Any]]] = []

@@ -10,22 +10,24 @@ segments until they merge: `expunge_deletes` forces that (README, "Erasure").
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.helpers import streaming_bulk
+from opensearchpy.helpers import scan, streaming_bulk
 
 from search.changes import append_changes, forget_records_of, records_in_changes
 from search.indices import IndexNames
+from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_of
 from search.resolve.store import load_model, save_model
 from search.rights.export import former_ids, merged_ids, naming
 from search.rights.overlay import CustomerNotFound
-from search.rights.suppression import SuppressionKeyMissing, suppress
+from search.rights.suppression import SuppressionKeyMissing, SuppressionList, suppress
 from search.rights.trail import pseudonym, pseudonymize_entries
 
 
@@ -113,8 +115,9 @@ def _tombstones(client: OpenSearch, names: IndexNames, ids: list[str], record_id
     return [d["_source"] for d in docs if d.get("found") and d["_source"].get("deleted")]
 
 
-def _delete_documents(client: OpenSearch, names: IndexNames, customer_id: str, record_ids: list[str]) -> None:
-    actions: list[dict[str, Any]] = [{"_op_type": "delete", "_index": names.customers, "_id": customer_id}]
+def _delete_documents(client: OpenSearch, names: IndexNames, customer_id: str | None, record_ids: list[str]) -> None:
+    """The customer document (when named), the records and their links to customers."""
+    actions: list[dict[str, Any]] = [{"_op_type": "delete", "_index": names.customers, "_id": customer_id}] if customer_id else []
     for record_id in record_ids:
         actions.append({"_op_type": "delete", "_index": names.records, "_id": record_id})
         actions.append({"_op_type": "delete", "_index": names.record_customers, "_id": record_id})
@@ -137,7 +140,7 @@ def _mark_gone(client: OpenSearch, names: IndexNames, ids: list[str], at: dateti
     body: list[dict[str, Any]] = []
     for old_id in ids:
         body += [
-            {"index": {"_index": names.redirects, "_id": f"{old_id}>erased"}},
+            {"index": {"_index": names.redirects, "_id": ERASED_MARKER.format(old_id)}},
             {"old_id": old_id, "kind": "erased", "at": at.isoformat()},
         ]
     client.bulk(body=body, refresh=True)
@@ -168,6 +171,35 @@ def _erase_possible_matches(client: OpenSearch, names: IndexNames, ids: list[str
         client.delete_by_query(index=names.possible_matches, body={"query": query}, refresh=True, conflicts="proceed")
 
 
+def reapply_erasures(client: OpenSearch, names: IndexNames, config: ResolutionConfig, key: bytes | None, by: str) -> list[str]:
+    """Erase again whoever the suppression list says was erased and the indices still hold — after
+    restoring a snapshot older than an erasure. A customer holding a record whose id is on the list
+    (without a consent given since) is erased with its first erasure date; a record sharing only
+    an e-mail or a phone with an erased person was someone else's and stays. Returns the customers."""
+    suppression = SuppressionList.load(client, names, key)
+    if not suppression.entries or not client.indices.exists(index=names.records):
+        return []
+    client.indices.refresh(index=names.records)
+    erased: dict[str, str] = {}  # record id → erasure date
+    for hit in scan(client, index=names.records, query={"query": {"match_all": {}}, "_source": ["record_id", "consents"]}, size=5000):
+        when = suppression.erased_record(hit["_source"])
+        if when:
+            erased[hit["_source"]["record_id"]] = when
+    customers: dict[str, str] = {}
+    record_ids = sorted(erased)
+    for start in range(0, len(record_ids), 1000):
+        for doc in client.mget(index=names.record_customers, body={"ids": record_ids[start : start + 1000]})["docs"]:
+            if doc.get("found"):
+                customer_id = doc["_source"]["customer_id"]
+                customers[customer_id] = max(customers.get(customer_id, ""), erased[doc["_id"]])
+    for customer_id, when in sorted(customers.items()):
+        with contextlib.suppress(CustomerNotFound):  # a link left to a customer already gone
+            erase_customer(client, names, config, customer_id, key, by, at=datetime.fromisoformat(when))
+    _delete_documents(client, names, None, record_ids)  # and those no customer held (never resolved)
+    client.indices.refresh(index=[names.records, names.record_customers])
+    return sorted(customers)
+
+
 def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:
     """Merge away the segments' deleted documents now (they stay readable on disk until merged):
     `_forcemerge?only_expunge_deletes=true` over every index rcu owns. Costly on large indices —
@@ -177,5 +209,5 @@ def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:
 
 async def erased_at(client: Any, names: IndexNames, customer_id: str) -> str | None:
     """When a customer id was erased (its 410 Gone), or None. `client` is an AsyncOpenSearch."""
-    response = await client.get(index=names.redirects, id=f"{customer_id}>erased", ignore=[404])
+    response = await client.get(index=names.redirects, id=ERASED_MARKER.format(customer_id), ignore=[404])
     return response["_source"]["at"] if response.get("found") else None

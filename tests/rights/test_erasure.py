@@ -122,6 +122,30 @@ def test_a_newer_explicit_consent_lets_an_erased_person_back(
     assert pushed.json()["customer_id"]
 
 
+def test_a_person_back_after_erasure_never_gets_the_erased_id_again(as_role: RoleClient) -> None:
+    """Ids derive from the smallest record id: the same record would give the same id back, with
+    the erased customer's 410, changes and audit pseudonym."""
+    push = as_role("steward").post
+    first = {
+        **LUCIEN[0],
+        "source_id": "MQ1",
+        "given_name": "Maëlle",
+        "family_name": "Quintard",
+        "email": "mq@sfr.fr",
+        "phone": "0699001122",
+    }
+    erased = push("/v1/records", json=first).json()["customer_id"]
+    assert push("/v1/records", json={**first, "source": "ecommerce"}).json()["customer_id"] == erased
+    assert as_role("privacy_officer").delete(f"/v1/customers/{erased}").status_code == 200
+    consent = [{"purpose": "marketing_sms", "status": "granted", "at": datetime.now(UTC).isoformat()}]
+    pushed = push("/v1/records", json={**first, "updated_at": datetime.now(UTC).isoformat(), "consents": consent})
+    assert pushed.status_code == 200, pushed.text
+    back = pushed.json()["customer_id"]
+    assert back != erased
+    assert as_role("counter").get(f"/v1/customers/{back}").status_code == 200
+    assert as_role("counter").get(f"/v1/customers/{erased}").status_code == 410
+
+
 LUCIEN = [
     {
         "source": "crm",
