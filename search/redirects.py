@@ -27,11 +27,14 @@ _GET_AT_MOST = 1000
 
 def erased_among(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> set[str]:
     """Which of `customer_ids` were erased: a few by real-time gets, many against every marker."""
-    if not customer_ids or not client.indices.exists(index=names.redirects):
+    if not customer_ids:
         return set()
     if len(customer_ids) <= _GET_AT_MOST:
-        docs = client.mget(index=names.redirects, body={"ids": [ERASED_MARKER.format(i) for i in customer_ids]}, _source=False)["docs"]
+        ids = [ERASED_MARKER.format(i) for i in customer_ids]
+        docs = client.mget(index=names.redirects, body={"ids": ids}, _source=False, ignore=[404]).get("docs", [])
         return {doc["_id"].rsplit(">", 1)[0] for doc in docs if doc.get("found")}
+    if not client.indices.exists(index=names.redirects):
+        return set()
     client.indices.refresh(index=names.redirects)
     markers = scan(client, index=names.redirects, query={"query": {"term": {"kind": "erased"}}, "_source": ["old_id"]}, size=5000)
     return {hit["_source"]["old_id"] for hit in markers} & set(customer_ids)

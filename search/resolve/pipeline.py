@@ -12,7 +12,8 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from search.changes import append_changes
+from search.changes import BLOCK as CHANGES_BLOCK
+from search.changes import COMPARED_FIELDS, append_changes, numbered_changes
 from search.indices import IndexNames
 from search.redirects import erased_among
 from search.resolve.blocking import blocking_keys
@@ -30,7 +31,6 @@ from search.resolve.store import (
     candidate_records,
     current_assignment,
     customer_document,
-    customers_of,
     ensure_resolution_indices,
     get_records,
     last_run_watermark,
@@ -39,6 +39,7 @@ from search.resolve.store import (
     save_model,
     save_watermark,
     scan_live_records,
+    stored_customers_of,
     update_blocking_keys,
     write_customers,
     write_redirects,
@@ -122,6 +123,7 @@ def _apply(
     write_all: bool,
     now: datetime,
     refresh: Refresh = False,
+    stored: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed (all of them when
     `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
@@ -143,10 +145,15 @@ def _apply(
     removed = sorted(previous_customers - set(ids))
     unlinked = sorted(set(previous) - set(report.customer_ids))
     # Consents and rectifications (search.rights), and the change feed (search.changes).
-    changes = subject_changes(client, names, documents, written_members, removed, events, everything=write_all)
-    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1, refresh=refresh)
+    changes = subject_changes(client, names, documents, written_members, removed, events, everything=write_all, stored=stored)
+    # A few changes (real time, an incremental run) go in the customers' own bulk request; a full
+    # run's, by blocks after it.
+    together = numbered_changes(client, names, changes) if len(changes) <= CHANGES_BLOCK else []
+    threads = 2 if write_all else 1
+    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=threads, refresh=refresh, also=together)
     write_redirects(client, names, events, now, refresh=refresh)
-    append_changes(client, names, changes)
+    if not together:
+        append_changes(client, names, changes)
     report.customers = len(ids)
     report.customers_written = len(documents)
     report.customers_removed = len(removed)
@@ -289,7 +296,9 @@ def resolve_touched(
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
     universe = candidate_records(client, names, keys, config.max_block_size)
     universe.update((d["record_id"], d) for d in touched)
-    customers = customers_of(client, names, set(record_ids) | set(universe))
+    # The stored customers with what the change feed compares: read once, here.
+    stored = stored_customers_of(client, names, set(record_ids) | set(universe), COMPARED_FIELDS)
+    customers = {customer_id: document["records"] for customer_id, document in stored.items()}
     members = {r for records in customers.values() for r in records}
     universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
     documents = [universe[r] for r in sorted(universe)]
@@ -302,7 +311,7 @@ def resolve_touched(
     watch.lap("resolve")
     now = datetime.now(UTC)
     customer_of, changes = _apply(
-        client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now, refresh
+        client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now, refresh, stored
     )
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")

@@ -110,14 +110,15 @@ class SuppressionList:
 
 def lookup_refusal(client: OpenSearch, names: IndexNames, key: bytes | None, document: dict[str, Any]) -> str | None:
     """The same check for one record, asked of the index (real-time gets): a long-running API sees
-    erasures made by any process at once."""
-    if not client.indices.exists(index=names.suppression):
-        return None
+    erasures made by any process at once. One round trip per record (a push pays for it)."""
     if key is None:
-        if client.count(index=names.suppression)["count"]:
+        count = client.count(index=names.suppression, ignore=[404]).get("count", 0)
+        if count:
             raise SuppressionKeyMissing("the suppression list holds erased people: set RCU_SUPPRESSION_KEY to check records against it")
         return None
     hashes = identifier_hashes(key, document)
-    docs = client.mget(index=names.suppression, body={"ids": list(hashes)})["docs"] if hashes else []
+    if not hashes:
+        return None
+    docs = client.mget(index=names.suppression, body={"ids": list(hashes)}, ignore=[404]).get("docs", [])  # no list yet: no doc
     matches = {hashes[doc["_id"]]: doc["_source"]["erased_at"] for doc in docs if doc.get("found")}
     return _refusal(document, matches)
