@@ -146,7 +146,7 @@ def measure_erasures(prefix: str, count: int, audit_entries: int) -> list[tuple[
 def measure_feed(prefix: str, limit: int, port: int = 8791) -> tuple[int, float]:
     from api.policy import DEMO_KEYS
 
-    server = serve([str(Path(sys.executable).with_name("rcu")), "serve", "--port", str(port)], port, "/health", prefix)
+    server = serve([str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)], port, "/health", prefix)
     try:
         headers = {"X-API-Key": DEMO_KEYS["integrator"]}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as http:
