@@ -21,7 +21,9 @@ from search.access import QUERY_KINDS, FieldAccess, QueryKind
 from search.webhooks.delivery import Subscriber, WebhookSecretMissing
 from settings import Settings
 
-Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes", "webhooks"]
+Endpoint = Literal[
+    "search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes", "review", "events", "webhooks"
+]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {
@@ -71,9 +73,24 @@ FIELDS: dict[str, FieldPaths] = {
     "country": FieldPaths((), ("country",), ("raw.country",)),
     "attributes": FieldPaths((), ("attributes",)),
     "quality": FieldPaths((), ("quality",)),
+    # Interactions live in their own indices (search.events), not in customer or record fields.
+    "interactions": FieldPaths(),
+    "figures": FieldPaths(),
 }
 ReadableField = Literal[
-    "names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"
+    "names",
+    "birth_date",
+    "phones",
+    "emails",
+    "street",
+    "postcode",
+    "city",
+    "loyalty_cards",
+    "country",
+    "attributes",
+    "quality",
+    "interactions",
+    "figures",
 ]
 
 
@@ -139,6 +156,8 @@ class Role(BaseModel):
             masks,
             verifiable=frozenset(self.verify) - searched,
             marketing=self.purpose == "marketing",
+            interactions="interactions" in self.read,
+            figures="figures" in self.read or "interactions" in self.read,
         )
 
 

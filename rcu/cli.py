@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rcu.commands import api, demo, node, records, resolution, rights, snapshots, webhooks
+from rcu.commands import api, demo, node, records, resolution, review, rights, snapshots, webhooks
 from rcu.errors import EXIT_NODE_DOWN, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
 
 __all__ = ["EXIT_NODE_DOWN", "EXIT_NOT_FOUND", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
@@ -55,6 +55,9 @@ app.add_typer(subject_app, name="subject")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 audit_app.command("report")(rights.audit_report)
 app.add_typer(audit_app, name="audit")
+review_app = typer.Typer(no_args_is_help=True, help="The data steward's decisions.")
+review_app.command("stats")(review.stats)
+app.add_typer(review_app, name="review")
 webhooks_app = typer.Typer(no_args_is_help=True, help="The change feed pushed to webhook subscribers (declared in the access policy).")
 webhooks_app.command("run")(webhooks.run)
 webhooks_app.command("status")(webhooks.status)

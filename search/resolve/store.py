@@ -26,13 +26,22 @@ _ENSURED: set[str] = set()
 
 
 def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
-    """Create the customers, redirects, record links, state and possible-matches indices behind
-    their aliases if missing (checked once per process) — and the suppression list's, so the first
-    erasure does not pay for creating an index (a cluster state update) while it is timed."""
+    """Create the customers, redirects, record links, state, possible-matches, decisions and
+    identity-conflicts indices behind their aliases if missing (checked once per process) — and the
+    suppression list's, so the first erasure does not pay for creating an index (a cluster state update)."""
     if names.prefix in _ENSURED:
         return
     bodies = index_bodies(names)
-    aliases = (names.customers, names.redirects, names.record_customers, names.resolution_state, names.possible_matches, names.suppression)
+    aliases = (
+        names.customers,
+        names.redirects,
+        names.record_customers,
+        names.resolution_state,
+        names.possible_matches,
+        names.decisions,
+        names.identity_conflicts,
+        names.suppression,
+    )
     for alias in aliases:
         ensure_versioned_index(client, alias, bodies[alias])
     _ENSURED.add(names.prefix)

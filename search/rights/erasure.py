@@ -1,7 +1,7 @@
 """Erasure (GDPR art. 17): one customer taken out of every index rcu owns.
 
 In order: its identifiers go to the suppression list (so a source cannot bring the person back);
-its records, record links, customer document and statements are deleted; its ids (and those merged
+its records, record links, events, customer document and statements are deleted; its ids (and those merged
 into it) answer 410 Gone from then on; its earlier changes lose their record ids and an `erased`
 change tells every source system; audit entries about it are pseudonymized (the fact, who and when
 stay); its values leave the match model's term frequencies. Deleted documents stay in Lucene
@@ -21,6 +21,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan, streaming_bulk
 
 from search.changes import append_changes, forget_records_of, records_in_changes
+from search.events.rights import erase_events
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
@@ -38,6 +39,7 @@ class ErasureReport:
     by: str
     records: int = 0
     tombstones: int = 0  # records its sources had deleted before: ids kept in the index to hold their version
+    events: int = 0
     identifiers_suppressed: int = 0
     audit_entries_pseudonymized: int = 0
     former_ids: list[str] = field(default_factory=list)
@@ -87,6 +89,7 @@ def erase_customer(
     report.identifiers_suppressed = suppress(client, names, key, [*records, *tombstones], now)
     clock = report.lap("suppression_list", clock)
     _delete_documents(client, names, customer_id, every_record)
+    report.events = erase_events(client, names, every_record)
     _delete_statements(client, names, ids, every_record)
     _mark_gone(client, names, ids, now)
     clock = report.lap("documents", clock)
@@ -180,10 +183,16 @@ def _forget_in_model(client: OpenSearch, names: IndexNames, config: ResolutionCo
 
 
 def _erase_possible_matches(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> None:
-    """Relations naming the customer (or a record of it) go: the other side stays a customer."""
-    if client.indices.exists(index=names.possible_matches):
-        query = naming(ids, record_ids, "customer_ids", "records")
-        client.delete_by_query(index=names.possible_matches, body={"query": query}, refresh=True, conflicts="proceed")
+    """Possible matches naming the customer, the stewards' decisions (and claims) naming it or its
+    records, and its identity conflicts go."""
+    queries = {
+        names.possible_matches: {"bool": {"should": [{"terms": {"customer_ids": ids}}, {"terms": {"records": record_ids}}]}},
+        names.decisions: {"bool": {"should": [{"terms": {"customer_ids": ids}}, {"terms": {"records": record_ids}}]}},
+        names.identity_conflicts: {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"records": record_ids}}]}},
+    }
+    for index, query in queries.items():
+        if client.indices.exists(index=index):
+            client.delete_by_query(index=index, body={"query": query}, refresh=True, conflicts="proceed")
 
 
 def reapply_erasures(client: OpenSearch, names: IndexNames, config: ResolutionConfig, key: bytes | None, by: str) -> list[str]:
