@@ -311,6 +311,31 @@ def suppression_index_body(replicas: int = 0) -> dict[str, Any]:
     }
 
 
+def webhooks_index_body(replicas: int = 0) -> dict[str, Any]:
+    """Webhook deliveries: one `state` document per subscriber (its cursor and retries) and one
+    `dead_letter` document per batch given up on; change seqs and statuses only, never payloads."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "type": KEYWORD,  # state or dead_letter
+            "subscriber": KEYWORD,
+            "cursor": {"type": "long"},
+            "pending_until": {"type": "long"},
+            "attempts": {"type": "integer"},
+            "next_attempt_at": {"type": "date"},
+            "parked": {"type": "boolean"},
+            "delivered": {"type": "long"},
+            "last_error": KEYWORD,
+            "delivery": KEYWORD,
+            "from_seq": {"type": "long"},
+            "to_seq": {"type": "long"},
+            "resolved": KEYWORD,  # how an admin resumed: retried or skipped
+            "at": {"type": "date"},
+        },
+    }
+    return {"settings": _small(1, replicas), "mappings": mappings}
+
+
 def possible_matches_index_body(replicas: int = 0) -> dict[str, Any]:
     """Pairs of customers that may be one person, for a data steward (search.resolve.possible):
     one document per pair, its id the pair's."""

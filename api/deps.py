@@ -14,7 +14,7 @@ from fastapi import Depends, Header, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
-from api.policy import SHOP_PATTERN, Policy, Role, may_write_source
+from api.policy import SHOP_PATTERN, Policy, Role, bound_to_source
 from indexers.push import RecordPusher
 from search.access import FieldAccess
 from search.actions.rules import RulesWatcher
@@ -79,6 +79,7 @@ PusherDep = Annotated[RecordPusher, Depends(record_pusher)]
 ResolutionConfigDep = Annotated[ResolutionConfig, Depends(resolution_config)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 RulesDep = Annotated[RulesWatcher, Depends(rules_watcher)]
+PolicyDep = Annotated[Policy, Depends(policy)]
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class Caller:
     shop: str | None = None  # the agent's shop: its own customers rank first among namesakes
 
     def may_write(self, source: str) -> bool:
-        return bool(self.source_rules) and all(may_write_source(rule, source) for rule in self.source_rules)
+        return bound_to_source(self.source_rules, source)
 
 
 def _unauthorized(detail: str) -> HTTPException:

@@ -21,6 +21,7 @@ from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
 from search.segments.marketing import SegmentNotFound
 from search.steward.decisions import DecisionNotFound, InvalidDecision, ItemChanged
+from search.webhooks.delivery import NotParked
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"
@@ -65,6 +66,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SegmentNotFound)
     async def segment_not_found(request: Request, error: SegmentNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": f"No segment {error} in force."})
+    @app.exception_handler(NotParked)
+    async def not_parked(request: Request, error: NotParked) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": f"Nothing to resume: {error}."})
 
     @app.exception_handler(ItemChanged)
     async def item_changed(request: Request, error: ItemChanged) -> JSONResponse:

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import hmac
 import ipaddress
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from analyzers.masks import MaskName
 from search.access import QUERY_KINDS, FieldAccess, QueryKind
+from search.webhooks.delivery import Subscriber, WebhookSecretMissing
 from settings import Settings
 
 Endpoint = Literal[
@@ -34,6 +37,7 @@ Endpoint = Literal[
     "actions_report",
     "review",
     "events",
+    "webhooks",
 ]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo's segment definitions and next-best-action rules, beside its policy.
@@ -183,6 +187,23 @@ def may_write_source(patterns: tuple[str, ...] | list[str], source: str) -> bool
     return any(fnmatch.fnmatchcase(source.lower(), pattern.lower()) for pattern in patterns)
 
 
+def bound_to_source(rules: Sequence[Sequence[str]], source: str) -> bool:
+    """Whether every list of patterns (a role's, then a key's or a token's narrowing it) admits
+    `source`: what a caller may push, and whose changes it follows. No list, no source."""
+    return bool(rules) and all(may_write_source(list(rule), source) for rule in rules)
+
+
+class Webhook(BaseModel):
+    """A subscriber to the change feed: the changes a key of `role` reads at GET /v1/changes,
+    POSTed to `url` and signed with its secret from RCU_WEBHOOK_SECRETS."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000)
+    role: str = Field(description="The integrator role whose sources it follows.")
+    sources: list[SourcePattern] | None = Field(default=None, description="The sources it follows, like a key's; the role's when unset.")
+
+
 class ApiKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -200,13 +221,31 @@ class Policy(BaseModel):
 
     roles: dict[str, Role]
     keys: list[ApiKey] = Field(default_factory=list)
+    webhooks: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")], Webhook] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _keys_name_roles(self) -> Policy:
         unknown = sorted({key.role for key in self.keys} - set(self.roles))
         if unknown:
             raise ValueError(f"keys name unknown roles: {', '.join(unknown)}")
+        for name, webhook in self.webhooks.items():
+            role = self.roles.get(webhook.role)
+            if role is None or "changes" not in role.endpoints:
+                raise ValueError(f"webhook {name} names {webhook.role!r}, which is not a role that may read the change feed")
         return self
+
+    def webhook_subscribers(self, secrets: Mapping[str, bytes]) -> list[Subscriber]:
+        """The policy's webhooks, each bound to its role's sources (narrowed by its own) and signed
+        with its secret; WebhookSecretMissing names those that have none."""
+        missing = sorted(set(self.webhooks) - set(secrets))
+        if missing:
+            raise WebhookSecretMissing(f"no secret for webhook subscriber(s) {', '.join(missing)} in RCU_WEBHOOK_SECRETS")
+        subscribers = []
+        for name, webhook in self.webhooks.items():
+            # As a key of the role: its own sources when it names them, else the role's.
+            sources = webhook.sources if webhook.sources is not None else self.roles[webhook.role].sources
+            subscribers.append(Subscriber(name, webhook.url, secrets[name], functools.partial(bound_to_source, [sources])))
+        return subscribers
 
     @classmethod
     def load(cls, path: Path) -> Policy:

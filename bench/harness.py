@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from indexers.demo.sources import write_demo_data
 from provisioning.process import start_node
@@ -113,3 +116,25 @@ def _private_kb(pid: int) -> int:
 def machine() -> str:
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{platform.node()}: {os.cpu_count()} cores, {memory_gb:.0f} GiB, {platform.platform()}, Python {platform.python_version()}"
+
+
+@contextlib.contextmanager
+def rights_left_out() -> Iterator[None]:
+    """Within it, real-time resolution and pushes run as before the customer's rights: no
+    suppression check, no statements applied, no change feed written — the other side of an A/B."""
+    from indexers import push
+    from search.resolve import pipeline
+
+    kept = (push.lookup_refusal, pipeline.subject_changes)
+    push.lookup_refusal = lambda *args, **kwargs: None
+    pipeline.subject_changes = lambda *args, **kwargs: []
+    try:
+        yield
+    finally:
+        push.lookup_refusal, pipeline.subject_changes = kept
+
+
+def node_cpu_ms(client: Any) -> int:
+    """CPU time the node's process has used so far (all its threads), in ms."""
+    nodes = client.nodes.stats(node_id="_local", metric="process")["nodes"]
+    return sum(node["process"]["cpu"]["total_in_millis"] for node in nodes.values())

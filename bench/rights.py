@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from bench.harness import demo_data, ensure_node, machine
+from bench.harness import demo_data, ensure_node, machine, rights_left_out
 from bench.search import serve
 
 KEY = b"bench-suppression-key"
@@ -146,7 +146,7 @@ def measure_erasures(prefix: str, count: int, audit_entries: int) -> list[tuple[
 def measure_feed(prefix: str, limit: int, port: int = 8791) -> tuple[int, float]:
     from api.policy import DEMO_KEYS
 
-    server = serve([str(Path(sys.executable).with_name("rcu")), "serve", "--port", str(port)], port, "/health", prefix)
+    server = serve([str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)], port, "/health", prefix)
     try:
         headers = {"X-API-Key": DEMO_KEYS["integrator"]}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as http:
@@ -183,19 +183,13 @@ def measure_realtime(prefix: str, samples: int) -> dict[str, list[float]]:
     names = IndexNames(prefix)
     model = load_model(client, names)
     newcomers = demo_dataset(demo_data(4_800, seed=99)).documents[: samples * 2]
-    hooks = (pipeline.subject_changes, pipeline.append_changes)
     timings: dict[str, list[float]] = {"with rights and change feed": [], "without": []}
     for number, document in enumerate(newcomers):
         with_rights = number % 2 == 0
         document = {**document, "record_id": f"new{uuid.uuid4().hex[:6]}:{document['record_id']}", "source": "new"}
         document["blocking_keys"] = blocking_keys(features_from_document(document))
         client.index(index=names.records, id=document["record_id"], body=document, refresh=False)
-        with contextlib.ExitStack() as stack:
-            if not with_rights:
-                pipeline.subject_changes = lambda *args, **kwargs: []  # type: ignore[assignment]
-                pipeline.append_changes = lambda *args, **kwargs: None  # type: ignore[assignment]
-                stack.callback(lambda: setattr(pipeline, "subject_changes", hooks[0]))
-                stack.callback(lambda: setattr(pipeline, "append_changes", hooks[1]))
+        with contextlib.nullcontext() if with_rights else rights_left_out():
             began = time.perf_counter()
             pipeline.resolve_touched(client, names, ResolutionConfig(), [document["record_id"]], model=model, documents=[document])
             timings["with rights and change feed" if with_rights else "without"].append((time.perf_counter() - began) * 1000)

@@ -16,7 +16,7 @@ from search.indices import IndexNames, ensure_records_index
 from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import Refresh
-from search.rights.suppression import lookup_refusal
+from search.rights.suppression import keyed_hash, lookup_refusal
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,12 @@ class PushOutcome:
 
 
 class RecordSuppressed(Exception):
-    """The record is an erased person's, sent again without a newer consent (the reason says when)."""
+    """The record is an erased person's, sent again without a newer consent (the reason says when).
+    `stand_in` names it where it is kept (the audit trail) without its id: a keyed hash."""
+
+    def __init__(self, reason: str, stand_in: str) -> None:
+        super().__init__(reason)
+        self.stand_in = stand_in
 
 
 class RecordPusher:
@@ -67,7 +72,8 @@ class RecordPusher:
         normalized = prepare_record(record, NormalizeOptions(), self.resolver.identifiers())
         refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
         if refusal:
-            raise RecordSuppressed(refusal)
+            assert self.suppression_key is not None  # a refusal needs the key to match a hash
+            raise RecordSuppressed(refusal, "suppressed-" + keyed_hash(self.suppression_key, "record", normalized.record_id)[:20])
         normalized, outcome = index_one(self.client, self.names, record, refresh=self.refresh, normalized=normalized)
         customer_id = None
         if outcome in ("indexed", "deleted"):

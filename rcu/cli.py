@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rcu.commands import api, demo, node, records, resolution, review, rights, segments, snapshots
+from rcu.commands import api, demo, node, records, resolution, review, rights, segments, snapshots, webhooks
 from rcu.errors import EXIT_NODE_DOWN, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
 
 __all__ = ["EXIT_NODE_DOWN", "EXIT_NOT_FOUND", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
@@ -69,3 +69,8 @@ app.add_typer(report_app, name="report")
 review_app = typer.Typer(no_args_is_help=True, help="The data steward's decisions.")
 review_app.command("stats")(review.stats)
 app.add_typer(review_app, name="review")
+webhooks_app = typer.Typer(no_args_is_help=True, help="The change feed pushed to webhook subscribers (declared in the access policy).")
+webhooks_app.command("run")(webhooks.run)
+webhooks_app.command("status")(webhooks.status)
+webhooks_app.command("resume")(webhooks.resume)
+app.add_typer(webhooks_app, name="webhooks")

@@ -26,6 +26,7 @@ from search.rights.suppression import SuppressionKeyMissing
 from search.segments.definitions import DefinitionsRefused
 from search.segments.marketing import SegmentNotFound
 from search.snapshots import SnapshotError
+from search.webhooks.delivery import NotParked, WebhookSecretMissing
 from settings import get_settings
 
 EXIT_REJECTED = 1
@@ -68,6 +69,8 @@ EXIT_RULES = (
     ExitRule(SuppressionKeyMissing, EXIT_USAGE),
     ExitRule(DefinitionsRefused, EXIT_USAGE),
     ExitRule(SegmentNotFound, EXIT_NOT_FOUND, lambda error: f"no segment {error} in force"),
+    ExitRule(WebhookSecretMissing, EXIT_USAGE),
+    ExitRule(NotParked, EXIT_USAGE),
     ExitRule(CustomerNotFound, EXIT_NOT_FOUND, lambda error: f"no customer {error}"),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one

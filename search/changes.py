@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opensearchpy import OpenSearch
+from opensearchpy.helpers import streaming_bulk
 
 from analyzers.index_settings import changes_index_body, sequences_index_body
 from search.indices import IndexNames, ensure_versioned_index
@@ -39,7 +40,7 @@ WATCHED_FIELDS = (
 )
 CONSENT_FIELDS = ("consents", "restricted")
 _GET_CHUNK = 1000
-_BLOCK = 2000  # changes numbered and written per bulk request
+BLOCK = 2000  # changes numbered and written per bulk request
 
 
 _ENSURED: set[str] = set()
@@ -54,10 +55,18 @@ def ensure_changes_indices(client: OpenSearch, names: IndexNames) -> None:
     _ENSURED.add(names.prefix)
 
 
-def previous_customers(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The stored documents of customers about to be rewritten (real-time gets), to compare with."""
+COMPARED_FIELDS = (*WATCHED_FIELDS, *CONSENT_FIELDS, "sources", "consent_history")
+
+
+def previous_customers(
+    client: OpenSearch, names: IndexNames, customer_ids: list[str], stored: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The stored documents of customers about to be rewritten (real-time gets), to compare with.
+    `stored`: the caller read them already (with COMPARED_FIELDS), every one that exists."""
+    if stored is not None:
+        return {customer_id: stored[customer_id] for customer_id in customer_ids if customer_id in stored}
     found: dict[str, dict[str, Any]] = {}
-    fields = [*WATCHED_FIELDS, *CONSENT_FIELDS, "sources", "consent_history"]
+    fields = list(COMPARED_FIELDS)
     for start in range(0, len(customer_ids), _GET_CHUNK):
         chunk = customer_ids[start : start + _GET_CHUNK]
         docs = client.mget(index=names.customers, body={"ids": chunk}, _source_includes=fields, ignore=[404]).get("docs", [])
@@ -140,25 +149,33 @@ def reserve(client: OpenSearch, names: IndexNames, count: int) -> int:
     return int(response["get"]["_source"]["next"]) - count + 1
 
 
+def numbered_changes(client: OpenSearch, names: IndexNames, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Bulk actions writing `changes` under sequence numbers reserved now (one atomic update): for a
+    caller that sends them in its own bulk request, with what it writes (a real-time resolution's
+    customers), so the feed costs one round trip more, not two. At most one block of changes."""
+    if not changes:
+        return []
+    if len(changes) > BLOCK:
+        raise ValueError(f"at most {BLOCK} changes are numbered at once; append_changes writes more")
+    ensure_changes_indices(client, names)
+    first = reserve(client, names, len(changes))
+    at = datetime.now(UTC).isoformat()
+    return [
+        {"_op_type": "index", "_index": names.changes, "_id": str(first + i), "_source": {**change, "seq": first + i, "at": at}}
+        for i, change in enumerate(changes)
+    ]
+
+
 def append_changes(client: OpenSearch, names: IndexNames, changes: list[dict[str, Any]]) -> None:
     """Number the changes and write them, a block at a time: a block's numbers are reserved only
     when it is written, so a hole in the feed lasts one bulk request, whatever the run's size.
     Readers refresh: no refresh is paid per real-time write."""
-    if not changes:
-        return
-    ensure_changes_indices(client, names)
-    for start in range(0, len(changes), _BLOCK):
-        block = changes[start : start + _BLOCK]
-        first = reserve(client, names, len(block))
-        at = datetime.now(UTC).isoformat()
-        body: list[dict[str, Any]] = []
-        for i, change in enumerate(block):
-            body += [{"index": {"_index": names.changes, "_id": str(first + i)}}, {**change, "seq": first + i, "at": at}]
-        response = client.bulk(body=body)
-        if response.get("errors"):
-            failed = next(item["index"] for item in response["items"] if item["index"].get("error"))
-            raise RuntimeError(f"writing change {failed.get('_id')} failed: {failed.get('error')}")
-    if len(changes) > _BLOCK:
+    for start in range(0, len(changes), BLOCK):
+        actions = numbered_changes(client, names, changes[start : start + BLOCK])
+        for ok, item in streaming_bulk(client, actions, chunk_size=BLOCK, max_retries=6, raise_on_error=False, yield_ok=False):
+            if not ok:
+                raise RuntimeError(f"writing change {item['index'].get('_id')} failed: {item['index'].get('error')}")
+    if len(changes) > BLOCK:
         # A full run's changes made searchable now, rather than by the first reader or erasure after it
         # (bench/RESULTS.md: the first erasure after a 1M full run paid ~1 s for this refresh).
         client.indices.refresh(index=names.changes)
@@ -206,17 +223,29 @@ def read_changes(
     return ChangePage(page, cursor, more)
 
 
-def forget_records_of(client: OpenSearch, names: IndexNames, customer_id: str) -> None:
-    """Earlier changes of an erased customer keep their place in the feed, without record ids."""
+def _naming(customer_ids: list[str]) -> dict[str, Any]:
+    return {"bool": {"should": [{"terms": {"customer_id": customer_ids}}, {"terms": {"old_id": customer_ids}}]}}
+
+
+def records_in_changes(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> list[str]:
+    """Every record id the changes of these customers name (records they held at some time)."""
+    if not client.indices.exists(index=names.changes):
+        return []
+    client.indices.refresh(index=names.changes)  # writers do not refresh: every change is seen
+    body = {"query": _naming(customer_ids), "aggs": {"records": {"terms": {"field": "records", "size": 10_000}}}, "size": 0}
+    response = client.search(index=names.changes, body=body)
+    return [bucket["key"] for bucket in response["aggregations"]["records"]["buckets"]]
+
+
+def forget_records_of(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> None:
+    """Earlier changes of an erased customer (and the ids merged into it) keep their place in the
+    feed, without record ids."""
     if not client.indices.exists(index=names.changes):
         return
-    client.indices.refresh(index=names.changes)  # writers do not refresh: every change is seen
+    client.indices.refresh(index=names.changes)
     client.update_by_query(
         index=names.changes,
-        body={
-            "query": {"bool": {"should": [{"term": {"customer_id": customer_id}}, {"term": {"old_id": customer_id}}]}},
-            "script": {"source": "ctx._source.records = []", "lang": "painless"},
-        },
+        body={"query": _naming(customer_ids), "script": {"source": "ctx._source.records = []", "lang": "painless"}},
         refresh=True,
         conflicts="proceed",
     )

@@ -35,6 +35,7 @@ from analyzers.index_settings import (
     sequences_index_body,
     subject_statements_index_body,
     suppression_index_body,
+    webhooks_index_body,
 )
 from search.sizing import IndexLayout
 from settings import Settings
@@ -134,6 +135,11 @@ class IndexNames:
         """The concrete index holding the events of a month (by the event's time): its year's, or its own."""
         return f"{self.events}-{year:04d}" if self.layout.events_period == "year" else f"{self.events}-{year:04d}.{month:02d}"
 
+    @property
+    def webhooks(self) -> str:
+        """Webhook delivery cursors, retries and dead letters (search.webhooks)."""
+        return f"{self.prefix}-webhooks"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 
@@ -185,6 +191,7 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.profiles: profiles_index_body(layout.replicas),
         names.decisions: decisions_index_body(layout.replicas),
         names.identity_conflicts: identity_conflicts_index_body(layout.replicas),
+        names.webhooks: webhooks_index_body(layout.replicas),
     }
 
 

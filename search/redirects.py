@@ -11,6 +11,7 @@ from collections.abc import Generator
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch, OpenSearch
+from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
 
@@ -18,6 +19,25 @@ MAX_HOPS = 10
 
 # Yields the search body of each hop and is sent that search's hits; returns the survivor or None.
 Hops = Generator[dict[str, Any], list[dict[str, Any]], str | None]
+
+
+ERASED_MARKER = "{}>erased"  # the id of the redirect saying a customer id was erased (search.rights.erasure)
+_GET_AT_MOST = 1000
+
+
+def erased_among(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> set[str]:
+    """Which of `customer_ids` were erased: a few by real-time gets, many against every marker."""
+    if not customer_ids:
+        return set()
+    if len(customer_ids) <= _GET_AT_MOST:
+        ids = [ERASED_MARKER.format(i) for i in customer_ids]
+        docs = client.mget(index=names.redirects, body={"ids": ids}, _source=False, ignore=[404]).get("docs", [])
+        return {doc["_id"].rsplit(">", 1)[0] for doc in docs if doc.get("found")}
+    if not client.indices.exists(index=names.redirects):
+        return set()
+    client.indices.refresh(index=names.redirects)
+    markers = scan(client, index=names.redirects, query={"query": {"term": {"kind": "erased"}}, "_source": ["old_id"]}, size=5000)
+    return {hit["_source"]["old_id"] for hit in markers} & set(customer_ids)
 
 
 def redirect_query(customer_id: str) -> dict[str, Any]:

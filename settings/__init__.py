@@ -135,6 +135,20 @@ class Settings(BaseSettings):
         description="A change feed reader waits at a missing sequence number (a writer between reserving and writing) "
         "until a later change is this old; then the number is taken as abandoned.",
     )
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Per webhook subscriber (named in the policy\'s [webhooks.<name>]), the secret signing its payloads: JSON, {"erp": "…"}.',
+    )
+    webhook_batch: int = Field(default=500, ge=1, le=5000, description="Changes per webhook delivery at most.")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="How long a webhook receiver has to answer a delivery.")
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Failed deliveries of one batch before it becomes a dead letter and the subscriber is parked."
+    )
+    webhook_backoff_s: float = Field(
+        default=2.0, ge=0, description="Wait after a batch's first failed delivery; doubles with each failure."
+    )
+    webhook_backoff_max_s: float = Field(default=600.0, ge=0, description="The longest wait between two deliveries of a failing batch.")
+    webhook_poll_s: float = Field(default=1.0, gt=0, description="How often `rcu webhooks run` looks for new changes when idle.")
     misuse_delay_s: float = Field(
         default=2.0, ge=0, description="How long each answer to a key past its role's max_customers_per_hour waits."
     )

@@ -65,7 +65,8 @@ async def push_record(
     try:
         pushed = await run_in_threadpool(pusher.push, record)
     except RecordSuppressed as error:
-        await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], record.record_id, "rejected"))
+        # The erased person's record id is not written back into the trail: its keyed hash is.
+        await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], error.stand_in, "rejected"))
         raise HTTPException(status_code=409, detail=f"record refused: {error}") from None
     shown = [pushed.customer_id] if pushed.customer_id else []
     await audit.record(AuditEntry(caller.name, caller.role_name, "record", shown, pushed.record_id, pushed.outcome))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from rcu.commands.resolution import resolution_config
 from search.client import sync_client
 from search.indices import IndexNames
 from search.snapshots import create_snapshot, list_snapshots, restore_snapshot
@@ -33,8 +34,11 @@ def list_all() -> None:
 
 
 def restore(name: Annotated[str, typer.Argument(help="The snapshot to restore (`rcu snapshot list`).")]) -> None:
-    """Restore rcu's indices and aliases from a snapshot into a cluster that holds none of them."""
+    """Restore rcu's indices and aliases from a snapshot into a cluster that holds none of them but
+    the suppression list; erasures made since the snapshot are applied again."""
     settings = get_settings()
     with closing(sync_client(settings)) as client:
-        restored = restore_snapshot(client, IndexNames.for_settings(settings), settings, name)
-    typer.echo(f"restored {len(restored)} indices from {name}: {', '.join(restored)}")
+        report = restore_snapshot(client, IndexNames.for_settings(settings), settings, name, resolution_config())
+    typer.echo(f"restored {len(report.indices)} indices from {name}: {', '.join(report.indices)}")
+    origin = f"from snapshot {report.suppression_from}" if report.suppression_from else "kept from this cluster"
+    typer.echo(f"suppression list {origin}; customers erased again: {len(report.erased_again)}")

@@ -12,8 +12,10 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from search.changes import append_changes
+from search.changes import BLOCK as CHANGES_BLOCK
+from search.changes import COMPARED_FIELDS, append_changes, numbered_changes
 from search.indices import IndexNames
+from search.redirects import erased_among
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules
@@ -32,7 +34,6 @@ from search.resolve.store import (
     candidate_records,
     current_assignment,
     customer_document,
-    customers_of,
     ensure_resolution_indices,
     get_records,
     last_run_watermark,
@@ -41,6 +42,7 @@ from search.resolve.store import (
     save_model,
     save_watermark,
     scan_live_records,
+    stored_customers_of,
     update_blocking_keys,
     write_customers,
     write_redirects,
@@ -101,6 +103,21 @@ def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> dict[i
     return groups
 
 
+def _stable_ids(
+    client: OpenSearch, names: IndexNames, clusters: list[list[str]], previous: dict[str, str]
+) -> tuple[list[str], list[Redirect]]:
+    """search.resolve.ids.assign_ids, never handing out an erased id again: a person who comes back
+    after their erasure (with a newer consent) derives the same id from the same record ids, and
+    would inherit the erased customer's 410, its changes and its audit pseudonym."""
+    retired: set[str] = set()
+    while True:
+        ids, events = assign_ids(clusters, previous, retired)
+        erased = erased_among(client, names, sorted(set(ids) - set(previous.values()) - retired))
+        if not erased:
+            return ids, events
+        retired |= erased
+
+
 def _apply(
     client: OpenSearch,
     names: IndexNames,
@@ -112,6 +129,7 @@ def _apply(
     write_all: bool,
     now: datetime,
     refresh: Refresh = False,
+    stored: dict[str, dict[str, Any]] | None = None,
     revive: dict[str, str] | None = None,
     weak: frozenset[str] = frozenset(),
 ) -> tuple[dict[int, str], CustomerChanges]:
@@ -122,7 +140,7 @@ def _apply(
     joined on names alone (an item of the steward's queue).
     Returns each cluster label's customer id, and what happened to customer ids."""
     record_groups = [[r["record_id"] for r in cluster] for cluster in clusters.values()]
-    ids, events = assign_ids(record_groups, previous)
+    ids, events = _stable_ids(client, names, record_groups, previous)
     if revive:
         ids, events = revive_ids(record_groups, ids, events, previous, revive)
     previous_sizes = Counter(previous.values())
@@ -140,10 +158,15 @@ def _apply(
     removed = sorted(previous_customers - set(ids))
     unlinked = sorted(set(previous) - set(report.customer_ids))
     # Consents and rectifications (search.rights), and the change feed (search.changes).
-    changes = subject_changes(client, names, documents, written_members, removed, events, everything=write_all)
-    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1, refresh=refresh)
+    changes = subject_changes(client, names, documents, written_members, removed, events, everything=write_all, stored=stored)
+    # A few changes (real time, an incremental run) go in the customers' own bulk request; a full
+    # run's, by blocks after it.
+    together = numbered_changes(client, names, changes) if len(changes) <= CHANGES_BLOCK else []
+    threads = 2 if write_all else 1
+    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=threads, refresh=refresh, also=together)
     write_redirects(client, names, events, now, refresh=refresh)
-    append_changes(client, names, changes)
+    if not together:
+        append_changes(client, names, changes)
     written = [(d["customer_id"], m) for d, m in zip(documents, written_members, strict=True)]
     save_identity_conflicts(client, names, written, removed, write_all, now, weak)
     report.redirects = events
@@ -314,7 +337,9 @@ def resolve_touched(
     universe = candidate_records(client, names, keys, config.max_block_size)
     universe.update((d["record_id"], d) for d in touched)
     rules = _neighbourhood_rules(client, names, set(record_ids) | set(universe), universe)
-    customers = customers_of(client, names, set(record_ids) | set(universe))
+    # The stored customers with what the change feed compares: read once, here.
+    stored = stored_customers_of(client, names, set(record_ids) | set(universe), COMPARED_FIELDS)
+    customers = {customer_id: document["records"] for customer_id, document in stored.items()}
     members = {r for records in customers.values() for r in records}
     universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
     documents = [universe[r] for r in sorted(universe)]
@@ -338,6 +363,7 @@ def resolve_touched(
         False,
         now,
         refresh,
+        stored,
         revive,
         _weak_records(documents, resolution),
     )

@@ -27,7 +27,8 @@ _ENSURED: set[str] = set()
 
 def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
     """Create the customers, redirects, record links, state, possible-matches, decisions and
-    identity-conflicts indices behind their aliases if missing (checked once per process)."""
+    identity-conflicts indices behind their aliases if missing (checked once per process) — and the
+    suppression list's, so the first erasure does not pay for creating an index (a cluster state update)."""
     if names.prefix in _ENSURED:
         return
     bodies = index_bodies(names)
@@ -39,6 +40,7 @@ def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
         names.possible_matches,
         names.decisions,
         names.identity_conflicts,
+        names.suppression,
     )
     for alias in aliases:
         ensure_versioned_index(client, alias, bodies[alias])
@@ -70,6 +72,14 @@ def current_assignment(client: OpenSearch, names: IndexNames) -> dict[str, str]:
 
 def customers_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]) -> dict[str, list[str]]:
     """customer_id → its record ids, for the customers holding any of `record_ids` (real-time gets)."""
+    return {customer_id: document["records"] for customer_id, document in stored_customers_of(client, names, record_ids).items()}
+
+
+def stored_customers_of(
+    client: OpenSearch, names: IndexNames, record_ids: Iterable[str], fields: Iterable[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """customer_id → its stored document (`records` and `fields`), for the customers holding any of
+    `record_ids` (real-time gets)."""
     ids = sorted(set(record_ids))
     if not ids:
         return {}
@@ -77,8 +87,8 @@ def customers_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str
     customer_ids = sorted({doc["_source"]["customer_id"] for doc in links if doc.get("found")})
     if not customer_ids:
         return {}
-    customers = client.mget(index=names.customers, body={"ids": customer_ids}, _source_includes=["records"])["docs"]
-    return {doc["_id"]: doc["_source"]["records"] for doc in customers if doc.get("found")}
+    customers = client.mget(index=names.customers, body={"ids": customer_ids}, _source_includes=["records", *fields])["docs"]
+    return {doc["_id"]: doc["_source"] for doc in customers if doc.get("found")}
 
 
 def candidate_records(
@@ -162,9 +172,11 @@ def write_customers(
     unlinked: Iterable[str],
     bulk_threads: int = 1,
     refresh: Refresh = False,
+    also: Iterable[dict[str, Any]] = (),
 ) -> None:
     """Customers written and removed, and the record → customer links that changed; with
-    `refresh`, visible to searches once this returns (bulk_threads 1 only)."""
+    `refresh`, visible to searches once this returns (bulk_threads 1 only). `also`: more bulk
+    actions sent with them (a real-time resolution's changes for the feed)."""
 
     def actions() -> Iterator[dict[str, Any]]:
         for document in documents:
@@ -175,6 +187,7 @@ def write_customers(
             yield {"_op_type": "index", "_index": names.record_customers, "_id": record_id, "_source": {"customer_id": customer_id}}
         for record_id in unlinked:
             yield {"_op_type": "delete", "_index": names.record_customers, "_id": record_id}
+        yield from also
 
     if bulk_threads > 1:
         # A full run writes every customer: two writers keep the node busy while Python builds the next chunk.

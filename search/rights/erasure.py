@@ -10,23 +10,25 @@ segments until they merge: `expunge_deletes` forces that (README, "Erasure").
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.helpers import streaming_bulk
+from opensearchpy.helpers import scan, streaming_bulk
 
-from search.changes import append_changes, forget_records_of
+from search.changes import append_changes, forget_records_of, records_in_changes
 from search.events.rights import erase_events
 from search.indices import IndexNames
+from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_of
-from search.resolve.store import load_model, save_model
-from search.rights.export import former_ids, merged_ids
+from search.rights.export import former_ids, merged_ids, naming
 from search.rights.overlay import CustomerNotFound
-from search.rights.suppression import SuppressionKeyMissing, suppress
+from search.rights.suppression import SuppressionKeyMissing, SuppressionList, suppress
 from search.rights.trail import pseudonym, pseudonymize_entries
 from search.segments.store import forget_profiles
 
@@ -37,6 +39,7 @@ class ErasureReport:
     erased_at: str
     by: str
     records: int = 0
+    tombstones: int = 0  # records its sources had deleted before: ids kept in the index to hold their version
     events: int = 0
     identifiers_suppressed: int = 0
     audit_entries_pseudonymized: int = 0
@@ -54,9 +57,16 @@ class ErasureReport:
 
 
 def erase_customer(
-    client: OpenSearch, names: IndexNames, config: ResolutionConfig, customer_id: str, key: bytes | None, by: str
+    client: OpenSearch,
+    names: IndexNames,
+    config: ResolutionConfig,
+    customer_id: str,
+    key: bytes | None,
+    by: str,
+    at: datetime | None = None,
 ) -> ErasureReport:
-    """Erase one customer everywhere; CustomerNotFound when it does not exist (or is already gone)."""
+    """Erase one customer everywhere; CustomerNotFound when it does not exist (or is already gone).
+    `at` is the erasure's date (now; an erasure applied again after a restore keeps its first)."""
     clock = time.perf_counter()
     response = client.get(index=names.customers, id=customer_id, ignore=[404])
     if not response.get("found"):
@@ -68,36 +78,51 @@ def erase_customer(
     records = (
         [d["_source"] for d in client.mget(index=names.records, body={"ids": record_ids})["docs"] if d.get("found")] if record_ids else []
     )
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     ids = sorted({customer_id, *merged_ids(former_ids(client, names, customer_id))})
+    tombstones = _tombstones(client, names, ids, record_ids)
     report = ErasureReport(customer_id, now.isoformat(), by, records=len(records), former_ids=[i for i in ids if i != customer_id])
+    report.tombstones = len(tombstones)
     report.pseudonym = pseudonym(key, customer_id)
+    every_record = [*record_ids, *(t["record_id"] for t in tombstones)]
 
     clock = report.lap("read", clock)
-    report.identifiers_suppressed = suppress(client, names, key, records, now)
+    report.identifiers_suppressed = suppress(client, names, key, [*records, *tombstones], now)
     clock = report.lap("suppression_list", clock)
-    _delete_documents(client, names, customer_id, record_ids)
-    report.events = erase_events(client, names, record_ids)
-    _delete_statements(client, names, ids, record_ids)
+    _delete_documents(client, names, customer_id, every_record)
+    report.events = erase_events(client, names, every_record)
+    _delete_statements(client, names, ids, every_record)
     _mark_gone(client, names, ids, now)
     clock = report.lap("documents", clock)
-    for old_id in ids:
-        forget_records_of(client, names, old_id)
+    forget_records_of(client, names, ids)
     append_changes(client, names, [{"kind": "erased", "customer_id": customer_id, "sources": customer.get("sources", []), "records": []}])
     clock = report.lap("change_feed", clock)
-    report.audit_entries_pseudonymized = pseudonymize_entries(client, names, ids, report.pseudonym)
+    report.audit_entries_pseudonymized = pseudonymize_entries(client, names, ids, every_record, report.pseudonym)
     clock = report.lap("audit", clock)
     _forget_in_model(client, names, config, records)
     clock = report.lap("model", clock)
-    _erase_possible_matches(client, names, ids, record_ids)
+    _erase_possible_matches(client, names, ids, every_record)
     forget_profiles(client, names, ids)
     client.indices.refresh(index=[names.records, names.customers, names.record_customers, names.redirects])
     report.lap("refresh", clock)
     return report
 
 
-def _delete_documents(client: OpenSearch, names: IndexNames, customer_id: str, record_ids: list[str]) -> None:
-    actions: list[dict[str, Any]] = [{"_op_type": "delete", "_index": names.customers, "_id": customer_id}]
+def _tombstones(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> list[dict[str, Any]]:
+    """Records of the customer its sources deleted before: no longer among its records, their ids
+    stay in the records index (a tombstone holds the version, so an older copy never comes back)
+    and in the customer's earlier changes. The erasure takes them too; the suppression list holds
+    their version's job from then on."""
+    named = set(records_in_changes(client, names, ids)) - set(record_ids)
+    if not named:
+        return []
+    docs = client.mget(index=names.records, body={"ids": sorted(named)}, _source_includes=["record_id", "deleted"])["docs"]
+    return [d["_source"] for d in docs if d.get("found") and d["_source"].get("deleted")]
+
+
+def _delete_documents(client: OpenSearch, names: IndexNames, customer_id: str | None, record_ids: list[str]) -> None:
+    """The customer document (when named), the records and their links to customers."""
+    actions: list[dict[str, Any]] = [{"_op_type": "delete", "_index": names.customers, "_id": customer_id}] if customer_id else []
     for record_id in record_ids:
         actions.append({"_op_type": "delete", "_index": names.records, "_id": record_id})
         actions.append({"_op_type": "delete", "_index": names.record_customers, "_id": record_id})
@@ -109,7 +134,7 @@ def _delete_documents(client: OpenSearch, names: IndexNames, customer_id: str, r
 
 def _delete_statements(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> None:
     if client.indices.exists(index=names.subject_statements):
-        query = {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"record_ids": record_ids}}]}}
+        query = naming(ids, record_ids, "customer_id", "record_ids")
         client.delete_by_query(index=names.subject_statements, body={"query": query}, refresh=True, conflicts="proceed")
 
 
@@ -120,28 +145,43 @@ def _mark_gone(client: OpenSearch, names: IndexNames, ids: list[str], at: dateti
     body: list[dict[str, Any]] = []
     for old_id in ids:
         body += [
-            {"index": {"_index": names.redirects, "_id": f"{old_id}>erased"}},
+            {"index": {"_index": names.redirects, "_id": ERASED_MARKER.format(old_id)}},
             {"old_id": old_id, "kind": "erased", "at": at.isoformat()},
         ]
     client.bulk(body=body, refresh=True)
 
 
+# Decrements, on the node, the counts of the erased person's values in the model's term-frequency
+# tables: the model (every value held twice, megabytes at 1M records) is neither fetched nor sent.
+_FORGET_VALUES = """
+def tables = ctx._source.model.term_frequencies;
+boolean changed = false;
+for (entry in params.values.entrySet()) {
+  def counts = tables == null ? null : tables.get(entry.getKey());
+  if (counts == null) { continue; }
+  for (value in entry.getValue()) {
+    def count = counts.get(value);
+    if (count == null) { continue; }
+    if (count <= 2) { counts.remove(value); } else { counts.put(value, count - 1); }
+    changed = true;
+  }
+}
+if (!changed) { ctx.op = 'noop'; }
+"""
+
+
 def _forget_in_model(client: OpenSearch, names: IndexNames, config: ResolutionConfig, records: list[dict[str, Any]]) -> None:
     """The model counts values held by two records or more (term frequencies): the person's go."""
-    model = load_model(client, names)
-    if model is None or not records:
+    if not records:
         return
-    changed = False
+    values: dict[str, list[str]] = {}
     for features in features_of(records, tuple(config.extra_identifiers)):
-        for feature, counts in model.term_frequencies.items():
-            value = getattr(features, feature, "")
-            if value in counts:
-                counts[value] -= 1
-                if counts[value] <= 1:
-                    del counts[value]
-                changed = True
-    if changed:
-        save_model(client, names, model)
+        for column in dataclasses.fields(features):
+            value = getattr(features, column.name)
+            if isinstance(value, str) and value and column.name not in ("record_id", "source", "updated_at"):
+                values.setdefault(column.name, []).append(value)
+    body = {"script": {"source": _FORGET_VALUES, "lang": "painless", "params": {"values": values}}}
+    client.update(index=names.resolution_state, id="model", body=body, retry_on_conflict=5, ignore=[404])
 
 
 def _erase_possible_matches(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> None:
@@ -157,6 +197,35 @@ def _erase_possible_matches(client: OpenSearch, names: IndexNames, ids: list[str
             client.delete_by_query(index=index, body={"query": query}, refresh=True, conflicts="proceed")
 
 
+def reapply_erasures(client: OpenSearch, names: IndexNames, config: ResolutionConfig, key: bytes | None, by: str) -> list[str]:
+    """Erase again whoever the suppression list says was erased and the indices still hold — after
+    restoring a snapshot older than an erasure. A customer holding a record whose id is on the list
+    (without a consent given since) is erased with its first erasure date; a record sharing only
+    an e-mail or a phone with an erased person was someone else's and stays. Returns the customers."""
+    suppression = SuppressionList.load(client, names, key)
+    if not suppression.entries or not client.indices.exists(index=names.records):
+        return []
+    client.indices.refresh(index=names.records)
+    erased: dict[str, str] = {}  # record id → erasure date
+    for hit in scan(client, index=names.records, query={"query": {"match_all": {}}, "_source": ["record_id", "consents"]}, size=5000):
+        when = suppression.erased_record(hit["_source"])
+        if when:
+            erased[hit["_source"]["record_id"]] = when
+    customers: dict[str, str] = {}
+    record_ids = sorted(erased)
+    for start in range(0, len(record_ids), 1000):
+        for doc in client.mget(index=names.record_customers, body={"ids": record_ids[start : start + 1000]})["docs"]:
+            if doc.get("found"):
+                customer_id = doc["_source"]["customer_id"]
+                customers[customer_id] = max(customers.get(customer_id, ""), erased[doc["_id"]])
+    for customer_id, when in sorted(customers.items()):
+        with contextlib.suppress(CustomerNotFound):  # a link left to a customer already gone
+            erase_customer(client, names, config, customer_id, key, by, at=datetime.fromisoformat(when))
+    _delete_documents(client, names, None, record_ids)  # and those no customer held (never resolved)
+    client.indices.refresh(index=[names.records, names.record_customers])
+    return sorted(customers)
+
+
 def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:
     """Merge away the segments' deleted documents now (they stay readable on disk until merged):
     `_forcemerge?only_expunge_deletes=true` over every index rcu owns. Costly on large indices —
@@ -166,5 +235,5 @@ def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:
 
 async def erased_at(client: Any, names: IndexNames, customer_id: str) -> str | None:
     """When a customer id was erased (its 410 Gone), or None. `client` is an AsyncOpenSearch."""
-    response = await client.get(index=names.redirects, id=f"{customer_id}>erased", ignore=[404])
+    response = await client.get(index=names.redirects, id=ERASED_MARKER.format(customer_id), ignore=[404])
     return response["_source"]["at"] if response.get("found") else None

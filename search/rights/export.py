@@ -1,7 +1,7 @@
 """Access and portability (GDPR art. 15 and 20): everything rcu holds about one customer, in one
 document — every source record as received and normalized, the golden record with provenance,
 consents and their history, what was stated through the API, the customer's history in the change
-feed and its former ids, and the audit trail of who looked at it."""
+feed and its former ids, the possible matches involving it, and the audit trail of who looked at it."""
 
 from __future__ import annotations
 
@@ -45,6 +45,34 @@ def merged_ids(history: list[dict[str, Any]]) -> list[str]:
     return [e["old_id"] for e in history if e.get("kind") == "merge"]
 
 
+def naming(ids: list[str], record_ids: list[str], id_field: str, record_field: str) -> dict[str, Any]:
+    """The query for documents naming any of the customer's ids or records."""
+    return {"bool": {"should": [{"terms": {id_field: ids}}, {"terms": {record_field: record_ids}}]}}
+
+
+def possible_matches_of(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> list[dict[str, Any]]:
+    """The stored relations (search.resolve.possible_store) between the customer and another one
+    that may be the same person, as the customer may read them: why, how probable, and which of its
+    own records was compared, field by field (levels and weights, no values). The other side is
+    someone else until a steward says otherwise: neither its customer id nor its record is shown."""
+    relations = []
+    for relation in _scan(client, names.possible_matches, naming(ids, record_ids, "customer_ids", "records"), "created_at"):
+        explanation = relation.get("explanation") or {}
+        relations.append(
+            {
+                "kind": relation["kind"],
+                "probability": relation["probability"],
+                "rule": relation.get("rule"),
+                "reason": relation.get("reason"),
+                "your_records": [r for r in relation.get("records", []) if r in record_ids],
+                "fields": [{k: v for k, v in f.items() if k in ("field", "level", "weight_bits")} for f in explanation.get("fields", [])],
+                "created_at": relation.get("created_at"),
+                "updated_at": relation.get("updated_at"),
+            }
+        )
+    return relations
+
+
 def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> dict[str, Any]:
     """The whole file of one customer (CustomerNotFound when there is none)."""
     response = client.get(index=names.customers, id=customer_id, ignore=[404])
@@ -57,8 +85,7 @@ def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> d
     )
     history = former_ids(client, names, customer_id)
     ids = sorted({customer_id, *merged_ids(history)})
-    about = {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"record_ids": record_ids}}]}}
-    statements = _scan(client, names.subject_statements, about, "at")
+    statements = _scan(client, names.subject_statements, naming(ids, record_ids, "customer_id", "record_ids"), "at")
     changes = _scan(client, names.changes, {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"old_id": ids}}]}}, "seq")
     audit = [
         # An entry of a look-up that showed several customers names only this one.
@@ -81,7 +108,7 @@ def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> d
         "changes": [{k: v for k, v in c.items()} for c in changes],
         "audit": audit,
         "events": events_of_records(client, names, record_ids),
-        "possible_matches": _scan(client, names.possible_matches, {"terms": {"customer_ids": ids}}, "created_at"),
+        "possible_matches": possible_matches_of(client, names, ids, record_ids),
         # What data stewards decided about this customer: who, when, why, and what it did.
         "steward_decisions": _scan(client, names.decisions, decisions_query(ids, record_ids), "at"),
     }

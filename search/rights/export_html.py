@@ -56,6 +56,11 @@ CHANGE_LABELS = {
     "consent_changed": "consentement modifié",
     "removed": "fiche retirée",
 }
+MATCH_LABELS = {
+    "below-threshold": "ressemblance trop faible pour réunir les fiches",
+    "refused-by-rule": "réunion écartée par une règle (autre date de naissance, autre personne du foyer…)",
+    "ambiguous-weak-record": "fiche trop peu renseignée pour savoir à qui elle appartient",
+}
 STYLE = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}"
 STYLE += "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border:1px solid #c9d1db;padding:.3rem .5rem;text-align:left;vertical-align:top}"
 STYLE += "th{background:#f0f3f6}.muted{color:#4a5360;font-size:.9rem}"
@@ -113,6 +118,10 @@ def export_html(export: dict[str, Any]) -> str:
         for s in consents["history"]
     ]
     changes = [[c.get("at"), CHANGE_LABELS.get(c["kind"], c["kind"]), ", ".join(c.get("fields") or [])] for c in export["changes"]]
+    matches = [
+        [m.get("created_at"), MATCH_LABELS.get(m["kind"], m["kind"]), f"{m['probability']:.0%}", ", ".join(m["your_records"])]
+        for m in export.get("possible_matches", [])
+    ]
     audit = [[e.get("at"), e.get("caller"), e.get("role"), ACTION_LABELS.get(e.get("action"), e.get("action"))] for e in export["audit"]]
     restricted = (
         "<p><strong>Vous avez demandé la limitation du traitement : aucune utilisation marketing.</strong></p>"
@@ -138,6 +147,10 @@ La version JSON du même export peut être transmise à un autre organisme (droi
 {_records(export["records"])}
 <h2>Historique de votre fiche</h2>
 {_table(["Le", "Événement", "Données concernées"], changes)}
+<h2>Fiches qui pourraient aussi être les vôtres</h2>
+<p class="muted">Des fiches d'une autre personne ressemblent aux vôtres sans que nous les ayons réunies ; un gestionnaire
+peut vérifier. Les données de l'autre fiche ne figurent pas ici : elles peuvent appartenir à quelqu'un d'autre.</p>
+{_table(["Depuis le", "Pourquoi elles restent séparées", "Probabilité d'être vous", "Vos fiches comparées"], matches)}
 <h2>Qui a consulté votre fiche</h2>
 {_table(["Le", "Par", "Rôle", "Action"], audit)}
 </body></html>

@@ -56,13 +56,16 @@ def suppress(client: OpenSearch, names: IndexNames, key: bytes, records: Iterabl
     return len(hashes)
 
 
+def _consented_since(document: dict[str, Any], erased_at: str) -> bool:
+    return any(c["status"] == "granted" and c["at"] > erased_at for c in document.get("consents") or ())
+
+
 def _refusal(document: dict[str, Any], matches: dict[str, str]) -> str | None:
     """Why `document` may not come back, given the erasure dates of its matching hashes."""
     if not matches:
         return None
     erased_at = max(matches.values())
-    consented = [c for c in document.get("consents") or () if c["status"] == "granted" and c["at"] > erased_at]
-    if consented:
+    if _consented_since(document, erased_at):
         return None
     return (
         f"the person was erased on {erased_at[:10]} at their request (suppression list, {'/'.join(sorted(set(matches)))}); "
@@ -96,17 +99,26 @@ class SuppressionList:
         matches = {kind: self.entries[digest] for digest, kind in identifier_hashes(self.key, document).items() if digest in self.entries}
         return _refusal(document, matches)
 
+    def erased_record(self, document: dict[str, Any]) -> str | None:
+        """When this very record (its id, not merely a shared e-mail or phone) was erased, unless it
+        carries a consent given since; None otherwise."""
+        if not self.entries or self.key is None:
+            return None
+        erased_at = self.entries.get(keyed_hash(self.key, "record", document["record_id"]))
+        return None if erased_at is None or _consented_since(document, erased_at) else erased_at
+
 
 def lookup_refusal(client: OpenSearch, names: IndexNames, key: bytes | None, document: dict[str, Any]) -> str | None:
     """The same check for one record, asked of the index (real-time gets): a long-running API sees
-    erasures made by any process at once."""
-    if not client.indices.exists(index=names.suppression):
-        return None
+    erasures made by any process at once. One round trip per record (a push pays for it)."""
     if key is None:
-        if client.count(index=names.suppression)["count"]:
+        count = client.count(index=names.suppression, ignore=[404]).get("count", 0)
+        if count:
             raise SuppressionKeyMissing("the suppression list holds erased people: set RCU_SUPPRESSION_KEY to check records against it")
         return None
     hashes = identifier_hashes(key, document)
-    docs = client.mget(index=names.suppression, body={"ids": list(hashes)})["docs"] if hashes else []
+    if not hashes:
+        return None
+    docs = client.mget(index=names.suppression, body={"ids": list(hashes)}, ignore=[404]).get("docs", [])  # no list yet: no doc
     matches = {hashes[doc["_id"]]: doc["_source"]["erased_at"] for doc in docs if doc.get("found")}
     return _refusal(document, matches)

@@ -36,16 +36,17 @@ def pseudonym(key: bytes, customer_id: str) -> str:
     return "erased-" + hmac.new(key, f"customer:{customer_id}".encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def pseudonymize_entries(client: OpenSearch, names: IndexNames, customer_ids: list[str], stand_in: str) -> int:
-    """Replace `customer_ids` by `stand_in` in every audit entry naming them, and drop the query
-    typed (it may hold the person's name). Returns how many entries changed."""
+def pseudonymize_entries(client: OpenSearch, names: IndexNames, customer_ids: list[str], record_ids: list[str], stand_in: str) -> int:
+    """Replace `customer_ids` by `stand_in` in every audit entry naming them, or asking for one of
+    `record_ids` (a record pushed or deleted), and drop the query typed (it may hold the person's
+    name). Returns how many entries changed."""
     if not client.indices.exists(index=names.audit):
         return 0
     client.indices.refresh(index=names.audit)
     response = client.update_by_query(
         index=names.audit,
         body={
-            "query": {"terms": {"customer_ids": customer_ids}},
+            "query": {"bool": {"should": [{"terms": {"customer_ids": customer_ids}}, {"terms": {"query": [*customer_ids, *record_ids]}}]}},
             "script": {
                 "lang": "painless",
                 "source": "List kept = new ArrayList(); for (def id : ctx._source.customer_ids) { if (!params.ids.contains(id)) kept.add(id); }"

@@ -19,6 +19,7 @@ from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
 from search.indices import IndexNames
+from search.resolve.store import load_model, save_model
 from search.rights.suppression import SuppressionKeyMissing
 from settings import Settings
 from tests.conftest import write_jsonl
@@ -122,3 +123,97 @@ def test_a_newer_explicit_consent_lets_an_erased_person_back(
     pushed = as_role("steward").post("/v1/records", json={**with_consent, "source_id": "GV99"})
     assert pushed.status_code == 200, pushed.text
     assert pushed.json()["customer_id"]
+
+
+def test_a_person_back_after_erasure_never_gets_the_erased_id_again(as_role: RoleClient) -> None:
+    """Ids derive from the smallest record id: the same record would give the same id back, with
+    the erased customer's 410, changes and audit pseudonym."""
+    push = as_role("steward").post
+    first = {
+        **LUCIEN[0],
+        "source_id": "MQ1",
+        "given_name": "Maëlle",
+        "family_name": "Quintard",
+        "email": "mq@sfr.fr",
+        "phone": "0699001122",
+    }
+    erased = push("/v1/records", json=first).json()["customer_id"]
+    assert push("/v1/records", json={**first, "source": "ecommerce"}).json()["customer_id"] == erased
+    assert as_role("privacy_officer").delete(f"/v1/customers/{erased}").status_code == 200
+    consent = [{"purpose": "marketing_sms", "status": "granted", "at": datetime.now(UTC).isoformat()}]
+    pushed = push("/v1/records", json={**first, "updated_at": datetime.now(UTC).isoformat(), "consents": consent})
+    assert pushed.status_code == 200, pushed.text
+    back = pushed.json()["customer_id"]
+    assert back != erased
+    assert as_role("counter").get(f"/v1/customers/{back}").status_code == 200
+    assert as_role("counter").get(f"/v1/customers/{erased}").status_code == 410
+
+
+LUCIEN = [
+    {
+        "source": "crm",
+        "source_id": "LF1",
+        "given_name": "Lucien",
+        "family_name": "Fargeaudoux",
+        "birth_date": "1969-11-02",
+        "email": "lucien.fargeaudoux@free.fr",
+        "phone": "0611997755",
+        "updated_at": "2026-01-01T10:00:00Z",
+    },
+    {
+        "source": "ecommerce",
+        "source_id": "LFX2",
+        "given_name": "Lucien",
+        "family_name": "Fargeaudoux",
+        "birth_date": "1969-11-02",
+        "email": "l.fargeaudoux@laposte.net",
+        "updated_at": "2026-01-01T10:00:00Z",
+    },
+]
+
+
+def test_erasure_takes_the_records_its_sources_deleted_before_and_every_trace_of_their_ids(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    push = as_role("steward").post
+    customer = [push("/v1/records", json=record).json()["customer_id"] for record in LUCIEN]
+    assert customer[0] == customer[1]
+    deleted = push("/v1/records", json={**LUCIEN[1], "deleted": True, "updated_at": "2026-01-02T10:00:00Z"})
+    assert deleted.json()["outcome"] == "deleted", deleted.text
+
+    receipt = as_role("privacy_officer").delete(f"/v1/customers/{customer[0]}").json()
+    documents = _every_document(opensearch, world.index_prefix)
+    for value in ('"lfx2"', "ecommerce:lfx2", "fargeaudoux"):
+        holders = [d[:200] for d in documents if value in d]
+        assert not holders, (value, holders)
+    assert (receipt["records"], receipt["tombstones"]) == (1, 1)
+    # Sent again, the deleted record is refused like the others, and the refusal's trace holds no id.
+    again = push("/v1/records", json={**LUCIEN[1], "updated_at": "2026-01-03T10:00:00Z"})
+    assert again.status_code == 409
+    assert not [d for d in _every_document(opensearch, world.index_prefix) if "lfx2" in d]
+
+
+def test_erasure_takes_the_person_s_values_out_of_the_match_model_and_leaves_the_others(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    names = IndexNames(world.index_prefix)
+    person = {
+        **LUCIEN[0],
+        "source_id": "TF1",
+        "given_name": "Ondine",
+        "family_name": "Troubadec",
+        "email": "ondine.t@gmx.fr",
+        "phone": "0677665544",
+    }
+    customer = as_role("steward").post("/v1/records", json=person).json()["customer_id"]
+    as_role("steward").post("/v1/records", json={**person, "source": "ecommerce"})
+    model = load_model(opensearch, names)
+    assert model is not None
+    # Counts as a large data set's model holds them (the small world's model keeps no tables).
+    model.term_frequencies = {"email": {"ondine.t@gmx.fr": 3, "someone@else.fr": 4}, "family": {"troubadec": 2, "martin": 40}}
+    save_model(opensearch, names, model)
+
+    assert as_role("privacy_officer").delete(f"/v1/customers/{customer}").status_code == 200
+    after = load_model(opensearch, names)
+    assert after is not None
+    assert after.term_frequencies == {"email": {"someone@else.fr": 4}, "family": {"martin": 40}}

@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from opensearchpy import OpenSearch
 from typer.testing import CliRunner
 
 from rcu.cli import app
+from search.indices import IndexNames
+from search.resolve.possible_store import relations_query
 from settings import Settings
 from tests.rights.conftest import customer_of
 from tests.rights.people import BASTIEN, CAMILLE, NEIGHBOUR
+from tests.stories import namesakes
 
 RoleClient = Callable[[str], object]
 
@@ -78,3 +82,38 @@ def test_rcu_subject_export_writes_the_json_and_audits_the_operator(as_role: Rol
     assert missing.exit_code == 5
     trail = as_role("admin").get("/v1/audit", params={"customer_id": camille}).json()["entries"]
     assert any(e["action"] == "export" and e["role"] == "operator" and e["caller"].startswith("cli:") for e in trail)
+
+
+def _push_namesakes(as_role: RoleClient) -> dict[str, str]:
+    """Two people with one rare name and three records holding the name alone, pushed in real
+    time: customer id per record id."""
+    customer = {}
+    for record in namesakes("Ysolde", "Marchetti", "PM"):
+        answer = as_role("steward").post("/v1/records", json=record)
+        assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
+        customer[f"{record['source']}:{record['source_id']}"] = answer.json()["customer_id"]  # type: ignore[attr-defined]
+    return customer
+
+
+def test_the_export_holds_the_possible_matches_of_the_customer_and_nothing_of_the_other_side(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    customer = _push_namesakes(as_role)
+    paris = customer["crm:PM1"]
+    names = IndexNames(world.index_prefix)
+    opensearch.indices.refresh(index=names.possible_matches)
+    stored = [h["_source"] for h in opensearch.search(index=names.possible_matches, body=relations_query(paris, 100))["hits"]["hits"]]
+    assert stored, "the namesakes' customers are possible matches of each other"
+
+    export = as_role("privacy_officer").get(f"/v1/customers/{paris}/export").json()  # type: ignore[attr-defined]
+    relations = export["possible_matches"]
+    assert sorted((r["kind"], r["probability"]) for r in relations) == sorted((s["kind"], s["probability"]) for s in stored)
+    mine = {r["record_id"] for r in export["records"]}
+    assert all(r["your_records"] and set(r["your_records"]) <= mine and r["fields"] for r in relations)
+    others = {c for s in stored for c in s["customer_ids"]} - {paris}
+    other_records = {r for s in stored for r in s["records"]} - mine
+    shown = json.dumps(relations)
+    assert not any(other in shown for other in others | other_records)
+    page = as_role("privacy_officer").get(f"/v1/customers/{paris}/export", params={"format": "html"}).text  # type: ignore[attr-defined]
+    assert "Fiches qui pourraient aussi être les vôtres" in page and "crm:PM1" in page
+    assert not any(other in page for other in others | other_records)

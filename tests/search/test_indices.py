@@ -78,6 +78,7 @@ def test_every_index_rcu_creates_is_reached_through_an_alias(opensearch: OpenSea
         names.record_customers,
         names.resolution_state,
         names.possible_matches,
+        names.suppression,
         names.decisions,
         names.identity_conflicts,
         names.audit,
