@@ -14,7 +14,23 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
-from api.routes import actions, audit, cards, changes, consents, customers, events, health, me, records, review, rights, search, segments, webhooks
+from api.routes import (
+    actions,
+    audit,
+    cards,
+    changes,
+    consents,
+    customers,
+    events,
+    health,
+    me,
+    records,
+    review,
+    rights,
+    search,
+    segments,
+    webhooks,
+)
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
 from search.actions.rules import RulesWatcher

@@ -66,6 +66,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SegmentNotFound)
     async def segment_not_found(request: Request, error: SegmentNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": f"No segment {error} in force."})
+
     @app.exception_handler(NotParked)
     async def not_parked(request: Request, error: NotParked) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": f"Nothing to resume: {error}."})
