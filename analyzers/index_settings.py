@@ -219,6 +219,7 @@ def redirects_index_body(replicas: int = 0) -> dict[str, Any]:
             "new_id": {"type": "keyword"},
             "kind": {"type": "keyword"},
             "at": {"type": "date"},
+            "pseudonym": {"type": "keyword"},  # an erased id's stand-in in the audit trail
         }
     }
     return {"settings": _small(1, replicas), "mappings": mappings}

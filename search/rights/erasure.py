@@ -26,7 +26,7 @@ from search.resolve.store import load_model, save_model
 from search.rights.export import former_ids, merged_ids
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing, suppress
-from search.rights.trail import pseudonym, pseudonymize_entries
+from search.rights.trail import erased_marker, pseudonym, pseudonymize_entries
 
 
 @dataclass
@@ -75,7 +75,7 @@ def erase_customer(
     clock = report.lap("suppression_list", clock)
     _delete_documents(client, names, customer_id, record_ids)
     _delete_statements(client, names, ids, record_ids)
-    _mark_gone(client, names, ids, now)
+    _mark_gone(client, names, ids, now, report.pseudonym)
     clock = report.lap("documents", clock)
     for old_id in ids:
         forget_records_of(client, names, old_id)
@@ -108,15 +108,16 @@ def _delete_statements(client: OpenSearch, names: IndexNames, ids: list[str], re
         client.delete_by_query(index=names.subject_statements, body={"query": query}, refresh=True, conflicts="proceed")
 
 
-def _mark_gone(client: OpenSearch, names: IndexNames, ids: list[str], at: datetime) -> None:
-    """Merges into and splits from the erased ids go; each id gets an `erased` marker (410 Gone)."""
+def _mark_gone(client: OpenSearch, names: IndexNames, ids: list[str], at: datetime, stand_in: str) -> None:
+    """Merges into and splits from the erased ids go; each id gets an `erased` marker (410 Gone)
+    naming the pseudonym its audit entries take (the audit shipper reads it for entries still in a journal)."""
     query = {"bool": {"should": [{"terms": {"old_id": ids}}, {"terms": {"new_id": ids}}]}}
     client.delete_by_query(index=names.redirects, body={"query": query}, refresh=True, conflicts="proceed", ignore_unavailable=True)
     body: list[dict[str, Any]] = []
     for old_id in ids:
         body += [
-            {"index": {"_index": names.redirects, "_id": f"{old_id}>erased"}},
-            {"old_id": old_id, "kind": "erased", "at": at.isoformat()},
+            {"index": {"_index": names.redirects, "_id": erased_marker(old_id)}},
+            {"old_id": old_id, "kind": "erased", "at": at.isoformat(), "pseudonym": stand_in},
         ]
     client.bulk(body=body, refresh=True)
 
@@ -160,5 +161,5 @@ def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:
 
 async def erased_at(client: Any, names: IndexNames, customer_id: str) -> str | None:
     """When a customer id was erased (its 410 Gone), or None. `client` is an AsyncOpenSearch."""
-    response = await client.get(index=names.redirects, id=f"{customer_id}>erased", ignore=[404])
+    response = await client.get(index=names.redirects, id=erased_marker(customer_id), ignore=[404])
     return response["_source"]["at"] if response.get("found") else None

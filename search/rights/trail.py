@@ -36,6 +36,11 @@ def pseudonym(key: bytes, customer_id: str) -> str:
     return "erased-" + hmac.new(key, f"customer:{customer_id}".encode(), hashlib.sha256).hexdigest()[:20]
 
 
+def erased_marker(customer_id: str) -> str:
+    """The id of the redirects document saying that `customer_id` was erased (410 Gone)."""
+    return f"{customer_id}>erased"
+
+
 def pseudonymize_entries(client: OpenSearch, names: IndexNames, customer_ids: list[str], stand_in: str) -> int:
     """Replace `customer_ids` by `stand_in` in every audit entry naming them, and drop the query
     typed (it may hold the person's name). Returns how many entries changed."""
