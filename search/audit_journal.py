@@ -8,7 +8,9 @@ look-up waits for the fsync that holds its entry — a local disk sync, not a ne
 On disk, one folder per API process (a *slot*) under the journal folder:
 
     <journal>/<slot>/lock            held (flock) by the process writing the slot
-    <journal>/<slot>/000001.jsonl    segments, one JSON entry a line, each with its own `id`
+    <journal>/<slot>/000001.jsonl    segments, one entry a line: its id (32 hex digits), a space,
+                                     the audit index's document as JSON
+    <journal>/refused.jsonl          entries the audit index refused for good (kept, never dropped)
     <journal>/<slot>/shipped         how far the shipper got: "<segment> <byte offset>"
 
 A slot whose lock nobody holds belongs to a process that died (or stopped before shipping all):
@@ -54,6 +56,16 @@ class Position:
 
 def segment_name(number: int) -> str:
     return f"{number:06d}{SEGMENT_SUFFIX}"
+
+
+ID_LENGTH = 32
+
+
+def split_line(line: bytes) -> tuple[bytes, bytes] | None:
+    """A journal line's entry id and document, or None for a line that is not one."""
+    if len(line) <= ID_LENGTH + 1 or line[ID_LENGTH : ID_LENGTH + 1] != b" ":
+        return None
+    return line[:ID_LENGTH], line[ID_LENGTH + 1 :]
 
 
 class JournalSlot:
@@ -160,7 +172,7 @@ class AuditJournal:
     async def append(self, entry: dict[str, Any]) -> str:
         """Writes `entry` under a new id and returns once it is fsynced; AuditFailed if the disk refuses it."""
         entry_id = uuid.uuid4().hex
-        line = orjson.dumps({"id": entry_id, **entry}) + b"\n"
+        line = b"%s %s\n" % (entry_id.encode(), orjson.dumps(entry))
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((line, future))
         if self._committer is None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from opensearchpy import AsyncOpenSearch
 
-from search.audit_journal import AuditFailed, AuditJournal, JournalSlot, Position
+from search.audit_journal import AuditFailed, AuditJournal, JournalSlot, Position, split_line
 from search.indices import IndexNames
 from search.rights.trail import erased_marker, pseudonym
 
@@ -135,39 +135,67 @@ class AuditShipper:
         return shipped
 
     async def _send(self, lines: bytes) -> int:
+        """One bulk request for `lines`, built from the journal's bytes as they are (no document is
+        decoded unless erasures must be looked for): shipping costs the API little per entry."""
         entries = []
         for line in lines.splitlines():
-            try:
-                entries.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
+            if (entry := split_line(line)) is not None:
+                entries.append(entry)
+            else:
                 log.warning("audit_journal_unreadable_line bytes=%s", len(line))  # never the line: it holds personal data
         if not entries:
             return 0
-        await self._pseudonymize_erased(entries)
-        body: list[dict[str, Any]] = []
-        for entry in entries:
-            body += [{"create": {"_index": self.names.audit, "_id": entry.pop("id")}}, entry]
+        if self.suppression_key is not None:
+            entries = await self._pseudonymize_erased(entries)
+        index = orjson.dumps(self.names.audit)
+        body = b"".join(b'{"create":{"_index":%s,"_id":"%s"}}\n%s\n' % (index, entry_id, document) for entry_id, document in entries)
         response = await self.client.bulk(body=body)
-        failed = [
-            item["create"] for item in response["items"] if item["create"].get("status", 500) >= 300 and item["create"]["status"] != 409
-        ]
-        if failed:
-            raise AuditFailed(f"{len(failed)} audit entries refused by the index: {failed[0].get('error', {}).get('type')}")
+        refused = []
+        for (entry_id, document), item in zip(entries, response["items"], strict=True):
+            status = item["create"].get("status", 500)
+            if status < 300 or status == 409:  # 409: shipped before (a replay)
+                continue
+            if status == 429 or status >= 500:
+                raise AuditFailed(f"the audit index is busy or failing ({status})")
+            refused.append((entry_id, document, item["create"].get("error", {}).get("type", "unknown")))
+        if refused:
+            self._keep_refused(refused)
         return len(entries)
 
-    async def _pseudonymize_erased(self, entries: list[dict[str, Any]]) -> None:
-        ids = sorted({customer_id for entry in entries for customer_id in entry.get("customer_ids", [])})
-        if not ids or self.suppression_key is None:  # no key, no erasure possible
-            return
+    def _keep_refused(self, refused: list[tuple[bytes, bytes, str]]) -> None:
+        """Entries the index refuses for good (a mapping it no longer accepts) would stop the
+        shipper forever: they are kept aside in the journal folder, for an operator, and reported."""
+        path = self.journal.folder / "refused.jsonl"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(descriptor, b"".join(b"%s %s\n" % (entry_id, document) for entry_id, document, _ in refused))
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        log.error("audit_entries_refused count=%s error=%s kept_in=%s", len(refused), refused[0][2], path)
+
+    async def _pseudonymize_erased(self, entries: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """The entries naming a customer erased meanwhile, pseudonymized as the erasure did to the index."""
+        assert self.suppression_key is not None
+        documents = [orjson.loads(document) for _, document in entries]
+        ids = sorted({customer_id for document in documents for customer_id in document.get("customer_ids") or []})
+        if not ids:
+            return entries
         response = await self.client.mget(index=self.names.redirects, body={"ids": [erased_marker(i) for i in ids]}, ignore=[404])
         stand_ins = {
             customer_id: doc["_source"].get("pseudonym") or pseudonym(self.suppression_key, customer_id)
             for customer_id, doc in zip(ids, response.get("docs", []), strict=True)
             if doc.get("found")
         }
-        for entry in entries:
-            named = [i for i in entry.get("customer_ids", []) if i in stand_ins]
+        if not stand_ins:
+            return entries
+        changed = []
+        for (entry_id, document), parsed in zip(entries, documents, strict=True):
+            named = [i for i in parsed.get("customer_ids") or [] if i in stand_ins]
             if named:
-                kept = [i for i in entry["customer_ids"] if i not in stand_ins]
-                entry["customer_ids"] = kept + sorted({stand_ins[i] for i in named})
-                entry.pop("query", None)
+                kept = [i for i in parsed["customer_ids"] if i not in stand_ins]
+                parsed["customer_ids"] = kept + sorted({stand_ins[i] for i in named})
+                parsed.pop("query", None)
+                document = orjson.dumps(parsed)
+            changed.append((entry_id, document))
+        return changed

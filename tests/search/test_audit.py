@@ -14,7 +14,7 @@ import orjson
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
 from search.audit import AuditEntry, AuditWriter, audit_entries, ensure_audit_index
-from search.audit_journal import AuditJournal, JournalSlot, Position
+from search.audit_journal import AuditJournal, JournalSlot, Position, split_line
 from search.audit_shipper import AuditShipper, ShippingLimits
 from search.client import async_client
 from search.indices import IndexNames
@@ -48,7 +48,8 @@ def _run(settings: Settings, names: IndexNames, scenario: Callable[[AsyncOpenSea
 
 
 def _journal_lines(folder: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for path in sorted(folder.rglob("*.jsonl")) for line in path.read_bytes().splitlines()]
+    lines = [split_line(line) for path in sorted(folder.rglob("*.jsonl")) for line in path.read_bytes().splitlines()]
+    return [{"id": entry_id.decode(), **orjson.loads(document)} for entry_id, document in filter(None, lines)]
 
 
 def test_concurrent_look_ups_each_wait_for_their_entry_on_disk_and_share_fsyncs(tmp_path: Path) -> None:
@@ -112,9 +113,9 @@ def test_a_dead_process_slot_is_shipped_without_its_torn_last_line_then_removed(
 ) -> None:
     dead = tmp_path / "slot-1-dead"
     dead.mkdir()
-    lines = [orjson.dumps({"id": f"dead{n}", "at": "2026-11-27T06:00:00+00:00", "caller": "agent", "role": "counter",
+    lines = [b"%032d " % n + orjson.dumps({"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "role": "counter",
                            "action": "search", "customer_ids": [f"C{n:012d}"], "query": "dup", "outcome": "found"}) for n in range(3)]  # fmt: skip
-    (dead / "000001.jsonl").write_bytes(b"\n".join(lines) + b'\n{"id": "torn", "at": "2026-11-27T06:0')
+    (dead / "000001.jsonl").write_bytes(b"\n".join(lines) + b'\n%032d {"at": "2026-11-27T06:0' % 3)
 
     async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
         journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
@@ -206,3 +207,27 @@ def test_a_slot_folder_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     assert (journal.slot.folder.stat().st_mode & 0o077) == 0
     assert all((path.stat().st_mode & 0o077) == 0 for path in journal.slot.folder.iterdir())
     journal.close()
+
+
+def test_an_entry_the_index_refuses_for_good_is_kept_aside_and_does_not_stop_the_others(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path
+) -> None:
+    dead = tmp_path / "slot-1-dead"
+    dead.mkdir()
+    good = b"%032d " % 1 + orjson.dumps({"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "role": "counter", "action": "search",
+                                         "customer_ids": ["C000000000001"], "query": "dup", "outcome": "found"})  # fmt: skip
+    unmapped = b"%032d " % 2 + orjson.dumps({"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "no_such_field": 1})
+    (dead / "000001.jsonl").write_bytes(unmapped + b"\n" + good + b"\n")
+
+    async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        shipper = AuditShipper(journal, client, names, LIMITS, None)
+        shipper.start()
+        await shipper.flush(30)
+        await shipper.stop(30)
+        journal.close()
+        return await audit_entries(client, names, None, 500)
+
+    assert [e["customer_ids"] for e in _run(opensearch_settings, names, scenario)] == [["C000000000001"]]
+    assert (tmp_path / "refused.jsonl").read_bytes() == unmapped + b"\n"
