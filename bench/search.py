@@ -189,7 +189,14 @@ def process_cpu_s(pid: int) -> float:
 
 
 def node_cpu_s(client: Any) -> float:
-    """CPU seconds the OpenSearch node(s) have used so far, as the nodes report it."""
+    """CPU seconds the OpenSearch node has used so far: from /proc for the managed node (exact), else
+    as the nodes report it (their figure is refreshed about once a second)."""
+    from provisioning.process import NodeInstance
+    from settings import get_settings
+
+    pid_file = NodeInstance.for_settings(get_settings()).pid_file
+    if pid_file.is_file():
+        return process_cpu_s(int(pid_file.read_text().strip()))
     nodes = client.nodes.stats(metric="process")["nodes"].values()
     return sum(node["process"]["cpu"]["total_in_millis"] for node in nodes) / 1000
 
