@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+import pytest
 from opensearchpy import AsyncOpenSearch, OpenSearch
+from typer.testing import CliRunner
 
+from rcu.cli import app as cli
 from search.audit import AuditEntry, AuditWriter, audit_entries, ensure_audit_index
 from search.audit_journal import AuditJournal, JournalSlot, Position, split_line
 from search.audit_shipper import AuditShipper, ShippingLimits
 from search.client import async_client
 from search.indices import IndexNames
 from search.rights.trail import erased_marker
-from settings import Settings
+from settings import Settings, get_settings
 
 T = TypeVar("T")
 LIMITS = ShippingLimits(batch_bytes=64 * 1024, interval_s=0.0, retry_s=0.1)
@@ -231,3 +234,27 @@ def test_an_entry_the_index_refuses_for_good_is_kept_aside_and_does_not_stop_the
 
     assert [e["customer_ids"] for e in _run(opensearch_settings, names, scenario)] == [["C000000000001"]]
     assert (tmp_path / "refused.jsonl").read_bytes() == unmapped + b"\n"
+
+
+def test_rcu_audit_ship_sends_what_a_dead_api_left_in_its_journal(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = tmp_path / "slot-1-dead"
+    dead.mkdir()
+    entry = {"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "role": "counter", "action": "card",
+             "customer_ids": ["C000000000007"], "query": "2900000000017", "outcome": "found"}  # fmt: skip
+    (dead / "000001.jsonl").write_bytes(b"%032d " % 7 + orjson.dumps(entry) + b"\n")
+    monkeypatch.setenv("RCU_INDEX_PREFIX", names.prefix)
+    monkeypatch.setenv("OPENSEARCH_URL", opensearch_settings.opensearch_url)
+    monkeypatch.setenv("RCU_AUDIT_JOURNAL_PATH", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        shipped = CliRunner().invoke(cli, ["audit", "ship"])
+    finally:
+        get_settings.cache_clear()
+    assert shipped.exit_code == 0, shipped.output
+    assert "shipped 1 audit entries" in shipped.output
+    assert [e["customer_ids"] for e in _run(opensearch_settings, names, lambda client: audit_entries(client, names, None, 10))] == [
+        ["C000000000007"]
+    ]
+    assert not dead.exists()
