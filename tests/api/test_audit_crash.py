@@ -125,3 +125,19 @@ def test_every_look_up_answered_before_the_api_was_killed_has_its_audit_entry_af
         restarted.terminate()
         restarted.wait(timeout=30)
     assert not list(tmp_path.glob("slot-*")), "a clean stop ships everything and leaves no journal behind"
+
+
+def test_a_look_up_whose_audit_entry_the_disk_refuses_is_not_answered(api_settings: Settings, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.policy import DEMO_POLICY, Policy
+
+    settings = api_settings.model_copy(update={"audit_journal_path": tmp_path})
+    with TestClient(create_app(settings, Policy.load(DEMO_POLICY))) as client:
+        journal = client.app.state.audit.journal  # type: ignore[attr-defined]
+        os.close(journal._fd)
+        journal._fd = os.open("/dev/full", os.O_WRONLY)  # every write fails: no space left on device
+        answer = client.get("/v1/search", params={"q": "dupont"}, headers=COUNTER)
+        assert answer.status_code == 503, answer.text
+        assert "results" not in answer.json() and "audit" in answer.json()["detail"]
