@@ -92,8 +92,16 @@ KEYWORD = {"type": "keyword", "ignore_above": 256}
 STORED_ONLY = {"type": "object", "enabled": False}
 
 
+FOLDED_KEYWORD = {**KEYWORD, "normalizer": "rcu_folded"}
+
+
 def records_mappings() -> dict[str, Any]:
-    """The `records` index: one document per source record, normalized, raw values kept beside."""
+    """The `records` index: one document per source record, normalized, raw values kept beside.
+
+    Nothing here is analyzed text: the counter looks customers up, never records, and resolution
+    reads records by id, by blocking key and by date, and their `_source`. Names, street and city
+    are folded keywords (an exact look-up for a steward); each analyzed view of a name cost the
+    node CPU on every record ingested (bench.ingest_fields, bench/RESULTS.md 2026-11-27)."""
     return {
         "dynamic": "strict",
         "properties": {
@@ -103,15 +111,14 @@ def records_mappings() -> dict[str, Any]:
             "updated_at": {"type": "date"},
             "ingested_at": {"type": "date"},
             "deleted": {"type": "boolean"},
-            **{field: _name_field() for field in NAME_FIELDS},
-            "full_name": _full_name_field(),
+            **{field: FOLDED_KEYWORD for field in NAME_FIELDS},
             "civility": KEYWORD,
             "birth_date": {"type": "date", "format": "strict_date"},
             "email": KEYWORD,
             "phone": KEYWORD,
-            "street": {"type": "text", "analyzer": "rcu_text", "fields": {"keyword": {**KEYWORD, "normalizer": "rcu_folded"}}},
+            "street": FOLDED_KEYWORD,
             "postcode": KEYWORD,
-            "city": {"type": "text", "analyzer": "rcu_text", "fields": {"keyword": {**KEYWORD, "normalizer": "rcu_folded"}}},
+            "city": FOLDED_KEYWORD,
             "country": KEYWORD,
             "loyalty_card": KEYWORD,
             # Every key this record meets its candidates under (search.resolve.features.blocking_keys).
@@ -224,6 +231,7 @@ def redirects_index_body(replicas: int = 0) -> dict[str, Any]:
             "new_id": {"type": "keyword"},
             "kind": {"type": "keyword"},
             "at": {"type": "date"},
+            "pseudonym": {"type": "keyword"},  # an erased id's stand-in in the audit trail
         }
     }
     return {"settings": _small(1, replicas), "mappings": mappings}

@@ -35,6 +35,8 @@ from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
 from search.actions.rules import RulesWatcher
 from search.audit import ensure_audit_index
+from search.audit_journal import AuditJournal
+from search.audit_shipper import AuditShipper, ShippingLimits
 from search.client import async_client, sync_client
 from search.indices import IndexNames
 from search.misuse import WatchedAuditWriter
@@ -55,7 +57,16 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         app.state.opensearch = async_client(settings, maxsize=settings.api_opensearch_connections)
         app.state.sync_opensearch = sync_client(settings)
         limits = {name: role.max_customers_per_hour for name, role in policy.roles.items() if role.max_customers_per_hour}
-        app.state.audit = WatchedAuditWriter(app.state.opensearch, names, limits, settings.misuse_delay_s)
+        journal = AuditJournal(settings.audit_journal_folder, settings.audit_journal_segment_bytes)
+        journal.open()
+        app.state.audit = WatchedAuditWriter(journal, limits, settings.misuse_delay_s)
+        app.state.audit_shipper = AuditShipper(
+            journal,
+            app.state.opensearch,
+            names,
+            ShippingLimits(settings.audit_ship_batch_bytes, settings.audit_ship_interval_s, settings.audit_ship_retry_s),
+            settings.suppression_key_bytes,
+        )
         resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
         app.state.pusher = RecordPusher(
             app.state.sync_opensearch,
@@ -67,9 +78,12 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         )
         with suppress(Exception):  # the node may come up later; /ready says so meanwhile
             await ensure_audit_index(app.state.opensearch, names)
+        app.state.audit_shipper.start()
         try:
             yield
         finally:
+            journal.close()
+            await app.state.audit_shipper.stop(settings.api_opensearch_timeout_s)
             await app.state.opensearch.close()
             app.state.sync_opensearch.close()
 

@@ -58,6 +58,12 @@ async def audit_writer(request: Request) -> AuditWriter:
     return request.app.state.audit
 
 
+async def shipped_audit(request: Request) -> None:
+    """For the routes that read the audit trail: every entry this process journaled is in the
+    audit index first (503 if the index cannot take them)."""
+    await request.app.state.audit_shipper.flush(request.app.state.settings.api_opensearch_timeout_s)
+
+
 async def record_pusher(request: Request) -> RecordPusher:
     return request.app.state.pusher
 
@@ -75,6 +81,7 @@ OpenSearchDep = Annotated[AsyncOpenSearch, Depends(opensearch)]
 SyncOpenSearchDep = Annotated[OpenSearch, Depends(sync_opensearch)]
 NamesDep = Annotated[IndexNames, Depends(index_names)]
 AuditDep = Annotated[AuditWriter, Depends(audit_writer)]
+ShippedAuditDep = Annotated[None, Depends(shipped_audit)]
 PusherDep = Annotated[RecordPusher, Depends(record_pusher)]
 ResolutionConfigDep = Annotated[ResolutionConfig, Depends(resolution_config)]
 SettingsDep = Annotated[Settings, Depends(settings)]

@@ -44,6 +44,7 @@ class ChildRun:
     peak_rss_mb: float  # the peak of the child and every process it forked, together
     returncode: int
     output: str
+    cpu_s: float = 0.0  # user + system CPU of the child and the children it waited for
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> ChildRun:
@@ -61,7 +62,13 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> Child
         _, status, usage = os.wait4(child.pid, 0)
         sampler.stop()
         child.returncode = os.waitstatus_to_exitcode(status)
-    return ChildRun(time.perf_counter() - started, max(usage.ru_maxrss / 1024, sampler.peak_mb), child.returncode, output)
+    return ChildRun(
+        time.perf_counter() - started,
+        max(usage.ru_maxrss / 1024, sampler.peak_mb),
+        child.returncode,
+        output,
+        usage.ru_utime + usage.ru_stime,
+    )
 
 
 class _TreeMemorySampler(threading.Thread):

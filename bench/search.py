@@ -8,6 +8,13 @@ family name letter by letter, then the given name ("dup", "dupo", "dupon", "dupo
 2. through a bare Python hop (bench/hop.py: uvicorn and the API's OpenSearch client, nothing else),
    what any Python API on the same cores pays on top of the floor;
 3. through the API (`rcu serve` in a child process, counter-agent key, audit written per search).
+The three run in turn, `--rounds` times (a path measured first or last is not favoured), after
+the customers index was force-merged and no merge runs. Printed per round and path: requests,
+throughput, p50 / p95 / p99 latency, and the CPU spent per request by the node, by the hop's or the
+API's process (/proc) and by the load generator; then each figure's median and spread over the
+rounds. The machine is shared: CPU per request is the figure to trust, latencies are loaded.
+`--load-cpus` and `--server-cpus` pin the load generator and the servers to cores of their own.
+
 Printed: requests, throughput, p50 / p95 / p99 latency of each, and the ratios of the p95s.
 
 `--compare OTHER_TREE --rounds N`: only the API, this tree's and another rcu source tree's (a
@@ -25,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -118,17 +126,6 @@ async def over_http(
 
         await load(send, queries[: clients * 5], clients)  # warm-up
         return await load(send, queries, clients)
-
-
-def served(
-    server: subprocess.Popen[bytes], port: int, path: str, headers: dict[str, str], params: dict[str, str], queries: list[str], clients: int
-) -> tuple[list[float], float]:
-    """over_http() against a server child process, stopped afterwards."""
-    try:
-        return asyncio.run(over_http(f"http://127.0.0.1:{port}", path, headers, params, queries, clients))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int | None = None) -> tuple[list[float], float]:
@@ -232,12 +229,89 @@ def p95(timings: list[float]) -> float:
     return sorted(timings)[int(len(timings) * 0.95)]
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def node_cpu_s(client: Any) -> float:
+    """CPU seconds the OpenSearch node has used so far: from /proc for the managed node (exact), else
+    as the nodes report it (their figure is refreshed about once a second)."""
+    from provisioning.process import NodeInstance
+    from settings import get_settings
+
+    pid_file = NodeInstance.for_settings(get_settings()).pid_file
+    if pid_file.is_file():
+        return process_cpu_s(int(pid_file.read_text().strip()))
+    nodes = client.nodes.stats(metric="process")["nodes"].values()
+    return sum(node["process"]["cpu"]["total_in_millis"] for node in nodes) / 1000
+
+
+def settle(client: Any, timeout_s: float = 600) -> None:
+    """No merge running before anything is measured: the customers index, read-only during the
+    benchmark, force-merged to one segment, then wait until no node merges anything."""
+    client.indices.forcemerge(index=f"{BENCH_PREFIX}-customers", max_num_segments=1, request_timeout=1800)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        nodes = client.nodes.stats(metric="indices", index_metric="merge")["nodes"].values()
+        if all(node["indices"]["merges"]["current"] == 0 for node in nodes):
+            return
+        time.sleep(1)
+
+
+@dataclass
+class Round:
+    """One path's share of one round: latencies, wall time, and the CPU each process spent."""
+
+    path: str
+    timings: list[float]
+    wall_s: float
+    node_cpu_s: float
+    server_cpu_s: float | None  # the hop's or the API's process; None for the floor
+    load_cpu_s: float  # the load generator (this process)
+
+    def line(self, round_number: int) -> str:
+        n = len(self.timings)
+        server = f"  server {self.server_cpu_s / n * 1000:5.2f} ms CPU/req" if self.server_cpu_s is not None else ""
+        return (
+            f"round {round_number} {self.path:<5} {n} req {n / self.wall_s:5.0f} req/s  {percentiles(self.timings)}  "
+            f"node {self.node_cpu_s / n * 1000:5.2f} ms CPU/req{server}  load generator {self.load_cpu_s / n * 1000:5.2f} ms CPU/req"
+        )
+
+
+def measured(path: str, run: Any, node: Any, server_pid: int | None) -> Round:
+    node_before, load_before = node_cpu_s(node), time.process_time()
+    server_before = process_cpu_s(server_pid) if server_pid else 0.0
+    timings, wall_s = run()
+    return Round(
+        path,
+        timings,
+        wall_s,
+        node_cpu_s(node) - node_before,
+        process_cpu_s(server_pid) - server_before if server_pid else None,
+        time.process_time() - load_before,
+    )
+
+
+def spread(values: list[float], unit: str = "") -> str:
+    return f"median {statistics.median(values):.2f}{unit} (min {min(values):.2f}, max {max(values):.2f})"
+
+
+def pin(pid: int, cpus: set[int] | None) -> None:
+    if cpus:
+        os.sched_setaffinity(pid, cpus)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=10)
-    parser.add_argument("--queries", type=int, default=5000)
+    parser.add_argument("--queries", type=int, default=3000, help="Queries per path and round.")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of floor, hop, API in turn (at least 3 for a spread).")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--load-cpus", default="", help="Cores the load generator (this process) is pinned to, e.g. 1 (taskset-like).")
+    parser.add_argument("--server-cpus", default="", help="Cores the hop and the API are pinned to, e.g. 0.")
     parser.add_argument("--rebuild", action="store_true", help="Ingest and resolve again.")
     parser.add_argument(
         "--compare",
@@ -246,6 +320,8 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="Rounds of each API with --compare.")
     args = parser.parse_args()
+    load_cpus = {int(c) for c in args.load_cpus.split(",") if c}
+    server_cpus = {int(c) for c in args.server_cpus.split(",") if c}
     print(machine())
     prepare(args.records, args.rebuild)
     queries = typeahead_queries(args.records, args.queries)
@@ -256,18 +332,49 @@ def main() -> None:
         compare(args.compare, queries, args.clients, args.rounds, args.port)
         return
     print(f"{len(queries)} type-ahead queries, {args.clients} concurrent clients, e.g. {', '.join(queries[:6])}")
-    # Every query once before anything is measured: the node's caches hold the same data for all three paths.
-    floor, floor_s = asyncio.run(straight_to_opensearch(queries, args.clients, warm_up=len(queries)))
-    print(f"OpenSearch directly: {len(floor)} requests, {len(floor) / floor_s:6.0f} req/s  {percentiles(floor)}")
-    hop, hop_s = served(serve_hop(args.port + 1), args.port + 1, "/", {}, {}, queries, args.clients)
-    print(f"bare Python hop:     {len(hop)} requests, {len(hop) / hop_s:6.0f} req/s  {percentiles(hop)}")
     from api.policy import DEMO_KEYS
+    from search.client import sync_client
+    from settings import get_settings
 
-    api, api_s = served(
-        serve_api(args.port), args.port, "/v1/search", {"X-API-Key": DEMO_KEYS["counter"]}, {"limit": "10"}, queries, args.clients
-    )
-    print(f"through the API:     {len(api)} requests, {len(api) / api_s:6.0f} req/s  {percentiles(api)}")
-    print(f"p95 / OpenSearch p95: bare hop {p95(hop) / p95(floor):.2f}, API {p95(api) / p95(floor):.2f}")
+    node = sync_client(get_settings())
+    settle(node)
+    hop_server, api_server = serve_hop(args.port + 1), serve_api(args.port)
+    for server in (hop_server, api_server):
+        pin(server.pid, server_cpus)
+    pin(0, load_cpus)
+    print(f"pinned: load generator {sorted(load_cpus) or 'all cores'}, hop and API {sorted(server_cpus) or 'all cores'}, node unpinned")
+    counter = {"X-API-Key": DEMO_KEYS["counter"]}
+    paths = {
+        "floor": (lambda: asyncio.run(straight_to_opensearch(queries, args.clients)), None),
+        "hop": (lambda: asyncio.run(over_http(f"http://127.0.0.1:{args.port + 1}", "/", {}, {}, queries, args.clients)), hop_server.pid),
+        "api": (
+            lambda: asyncio.run(over_http(f"http://127.0.0.1:{args.port}", "/v1/search", counter, {"limit": "10"}, queries, args.clients)),
+            api_server.pid,
+        ),
+    }
+    # Every query once before anything is measured: the node's caches hold the same data for all three paths.
+    asyncio.run(straight_to_opensearch(queries, args.clients, warm_up=0))
+    rounds: list[dict[str, Round]] = []
+    try:
+        for number in range(1, args.rounds + 1):
+            rounds.append({})
+            for path, (run, pid) in paths.items():
+                rounds[-1][path] = measured(path, run, node, pid)
+                print(rounds[-1][path].line(number), flush=True)
+    finally:
+        for server in (hop_server, api_server):
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"over {len(rounds)} rounds:")
+    for path in paths:
+        print(f"  {path:<5} p95 {spread([p95(r[path].timings) for r in rounds], ' ms')}")
+    print(f"  API p95 / hop p95: {spread([p95(r['api'].timings) / p95(r['hop'].timings) for r in rounds])}")
+    print(f"  API p95 / floor p95: {spread([p95(r['api'].timings) / p95(r['floor'].timings) for r in rounds])}")
+    for path in ("hop", "api"):
+        cpu = [(r[path].server_cpu_s or 0) / len(r[path].timings) * 1000 for r in rounds]
+        print(f"  {path} process CPU per look-up: {spread(cpu, ' ms')}")
+    for path in paths:
+        print(f"  node CPU per look-up via {path}: {spread([r[path].node_cpu_s / len(r[path].timings) * 1000 for r in rounds], ' ms')}")
 
 
 if __name__ == "__main__":

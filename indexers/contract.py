@@ -181,7 +181,8 @@ def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
         deepest = max(deepest, depth)
         if deepest > limit:
             return deepest
-        stack.extend((child, depth + 1) for child in children)
+        # Only containers go on the stack: a record's many scalar values are never visited twice.
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 

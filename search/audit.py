@@ -2,19 +2,22 @@
 customers (household members shown included), through which action and query — and so is every
 look-up that found nothing, was refused or failed, and every record pushed, with its outcome.
 Append-only: entries are created with ids of their own and never updated; the API offers no way
-to change them."""
+to change them. An entry is durable in the local journal before its answer leaves, and in the audit
+index about a second later (settings.audit_ship_interval_s)."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
 from analyzers.index_settings import AUDIT_REFRESH
+from search.audit_journal import AuditFailed, AuditJournal
 from search.indices import IndexNames, index_bodies, stamped
+
+__all__ = ["OUTCOMES", "AuditEntry", "AuditFailed", "AuditWriter", "audit_entries", "ensure_audit_index"]
 
 OUTCOMES = {
     "found": "customers were shown",
@@ -48,58 +51,30 @@ async def ensure_audit_index(client: AsyncOpenSearch, names: IndexNames) -> None
         await client.indices.put_mapping(index=names.audit, body=index_bodies(names)[names.audit]["mappings"])  # fields added since
 
 
-class AuditFailed(Exception):
-    """The audit trail refused an entry: the look-up it records is not served."""
-
-
 class AuditWriter:
-    """Writes entries before the answers they record leave, with group commit: one bulk request
-    is in flight at a time, the entries of look-ups arriving meanwhile wait and go together in the
-    next one, and each look-up waits for its own entry to be acknowledged. Under load, batches
-    grow instead of requests multiplying (each bulk costs the node a translog sync)."""
+    """Writes each entry to the local audit journal before the answer it records leaves: the
+    look-up waits for the journal's group-commit fsync (search.audit_journal), and the shipper
+    (search.audit_shipper) carries the entries to the audit index in the background."""
 
-    max_batch = 1000
-
-    def __init__(self, client: AsyncOpenSearch, names: IndexNames) -> None:
-        self.client = client
-        self.names = names
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+    def __init__(self, journal: AuditJournal) -> None:
+        self.journal = journal
 
     async def record(self, entry: AuditEntry) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(({**asdict(entry), "at": datetime.now(UTC).isoformat()}, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_batches())
-        await future
+        await self.journal.append(entry_document(entry, datetime.now(UTC)))
 
-    async def _write_batches(self) -> None:
-        try:
-            await asyncio.sleep(0)  # the look-ups already under way join the first batch
-            while self._pending:
-                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-                try:
-                    await self._write(batch)
-                except Exception as error:  # noqa: BLE001 - every look-up of the batch gets the failure
-                    for _document, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-        finally:
-            self._writer = None
 
-    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
-        body: list[dict[str, Any]] = []
-        for document, _future in batch:
-            body += [{"create": {"_index": self.names.audit}}, document]
-        response = await self.client.bulk(body=body)
-        for (_document, future), item in zip(batch, response["items"], strict=True):
-            result = item["create"]
-            if future.done():  # the look-up was cancelled (its client went away): nothing waits
-                continue
-            if result.get("status", 500) >= 300:
-                future.set_exception(AuditFailed(str(result.get("error"))))
-            else:
-                future.set_result(None)
+def entry_document(entry: AuditEntry, at: datetime) -> dict[str, Any]:
+    """The audit index's document for `entry` (built field by field: dataclasses.asdict deep-copies,
+    and this runs for every look-up)."""
+    return {
+        "caller": entry.caller,
+        "role": entry.role,
+        "action": entry.action,
+        "customer_ids": entry.customer_ids,
+        "query": entry.query,
+        "outcome": entry.outcome,
+        "at": at.isoformat(),
+    }
 
 
 async def audit_entries(client: AsyncOpenSearch, names: IndexNames, customer_id: str | None, limit: int) -> list[dict[str, Any]]:

@@ -58,8 +58,8 @@ class FastJSONSerializer(JSONSerializer):
     """orjson both ways: bulk loads spend a large share of their Python time serializing, and the
     API decoding search responses."""
 
-    def dumps(self, data: Any) -> str:
-        if isinstance(data, str):
+    def dumps(self, data: Any) -> str | bytes:
+        if isinstance(data, str | bytes):  # already serialized (a bulk body built as NDJSON bytes)
             return data
         return orjson.dumps(data, default=self.default, option=orjson.OPT_NON_STR_KEYS).decode()
 

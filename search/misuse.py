@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from opensearchpy import AsyncOpenSearch, OpenSearch
+from opensearchpy import OpenSearch
 
 from search.audit import AuditEntry, AuditWriter
+from search.audit_journal import AuditJournal
 from search.indices import IndexNames
 
 WINDOW_S = 3600.0
@@ -41,8 +42,8 @@ class WatchedAuditWriter(AuditWriter):
     """The audit writer, counting per key the distinct customers it shows: past the role's limit,
     each answer waits `delay_s` and one `misuse_suspected` entry per key and hour is written."""
 
-    def __init__(self, client: AsyncOpenSearch, names: IndexNames, limits: dict[str, int], delay_s: float) -> None:
-        super().__init__(client, names)
+    def __init__(self, journal: AuditJournal, limits: dict[str, int], delay_s: float) -> None:
+        super().__init__(journal)
         self.limits = limits
         self.delay_s = delay_s
         self.readers: dict[str, DistinctReads] = {}

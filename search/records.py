@@ -1,13 +1,11 @@
 """Source records in the records index: which are live (a source's delete leaves a tombstone),
-and finding them by name."""
+and finding them by an exact name (the counter's forgiving look-up searches customers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from opensearchpy import OpenSearch
-
-from search.name_query import name_query
 
 # The filter clause keeping live records: tombstones stay in the index, out of every search.
 LIVE_RECORD = {"term": {"deleted": False}}
@@ -18,7 +16,8 @@ def is_live(record: dict[str, Any]) -> bool:
     return not record.get("deleted")
 
 
-def find_records_by_name(client: OpenSearch, index: str, text: str, size: int = 10) -> list[dict[str, Any]]:
-    """Live records whose names match `text`, best first, as their `_source`."""
-    response = client.search(index=index, body={"query": name_query(text, filters=[LIVE_RECORD]), "size": size})
+def find_records_by_family_name(client: OpenSearch, index: str, family_name: str, size: int = 10) -> list[dict[str, Any]]:
+    """Live records of that family name, accents and case aside ("Hélène" = "HELENE"), as their `_source`."""
+    query = {"bool": {"filter": [{"term": {"family_name": family_name}}, LIVE_RECORD]}}
+    response = client.search(index=index, body={"query": query, "size": size, "sort": ["record_id"]})
     return [hit["_source"] for hit in response["hits"]["hits"]]

@@ -160,6 +160,22 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(
         default=365, ge=1, description="Audit entries older than this are aged out by `rcu retention --apply`."
     )
+    audit_journal_path: Path | None = Field(
+        default=None,
+        description="Folder of the API's local audit journal (entries are fsynced there before an answer leaves, then shipped "
+        "to the audit index); RCU_HOME/audit-journal/<index prefix> when unset. Holds personal data until shipped: a local disk, "
+        "readable by rcu only.",
+    )
+    audit_journal_segment_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=4096, description="A journal segment is closed past this size, and deleted once shipped."
+    )
+    audit_ship_batch_bytes: int = Field(default=4 * 1024 * 1024, ge=4096, description="Journal bytes per bulk request to the audit index.")
+    audit_ship_interval_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Least time between two shipments of the journal while look-ups keep coming: how far behind the audit index may be.",
+    )
+    audit_ship_retry_s: float = Field(default=5.0, gt=0, description="Wait after a shipment the audit index refused or did not answer.")
     changes_retention_days: int = Field(
         default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`."
     )
@@ -188,6 +204,11 @@ class Settings(BaseSettings):
     def rejects_folder(self) -> Path:
         """Where `rcu ingest` writes its dated rejects reports unless told otherwise."""
         return self.home / "rejects"
+
+    @property
+    def audit_journal_folder(self) -> Path:
+        """The audit journal's folder, one per index prefix (APIs over other indices keep theirs apart)."""
+        return self.audit_journal_path or self.home / "audit-journal" / self.index_prefix
 
     @property
     def environment_java_homes(self) -> tuple[Path, ...]:

@@ -74,9 +74,10 @@ def _container_node() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def opensearch_settings() -> Iterator[Settings]:
-    """Settings pointing at a real, healthy OpenSearch node for the whole test session."""
-    settings = get_settings()
+def opensearch_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings pointing at a real, healthy OpenSearch node for the whole test session (the APIs
+    it serves journal their audit entries under the session's temporary folder)."""
+    settings = get_settings().model_copy(update={"audit_journal_path": tmp_path_factory.mktemp("audit-journal")})
     if node_status(settings).reachable:
         yield settings
         return

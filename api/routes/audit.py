@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Caller, NamesDep, OpenSearchDep, allowed
+from api.deps import Caller, NamesDep, OpenSearchDep, ShippedAuditDep, allowed
 from api.schemas import AuditResponse
 from search.audit import audit_entries
 
@@ -18,6 +18,7 @@ async def audit(
     client: OpenSearchDep,
     names: NamesDep,
     caller: Annotated[Caller, Depends(allowed("audit"))],
+    _shipped: ShippedAuditDep,
     customer_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditResponse:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field
 
-from api.deps import AuditDep, Caller, NamesDep, ResolutionConfigDep, SettingsDep, SyncOpenSearchDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, ResolutionConfigDep, SettingsDep, ShippedAuditDep, SyncOpenSearchDep, allowed
 from api.routes.customers import CustomerId
 from search.audit import AuditEntry, AuditWriter
 from search.indices import IndexNames
@@ -36,6 +36,7 @@ async def export(
     names: NamesDep,
     audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("export"))],
+    _shipped: ShippedAuditDep,
     customer_id: CustomerId,
     format: Annotated[Literal["json", "html"], Query(description="json (portability) or html (a French document to read).")] = "json",
 ) -> JSONResponse | HTMLResponse:
@@ -56,6 +57,7 @@ async def erase(
     settings: SettingsDep,
     config: ResolutionConfigDep,
     caller: Annotated[Caller, Depends(allowed("erase"))],
+    _shipped: ShippedAuditDep,
     customer_id: CustomerId,
 ) -> dict[str, Any]:
     """Erase the customer from every index: records, statements, links, the customer itself (its ids

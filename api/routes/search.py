@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import AuditDep, Caller, NamesDep, OpenSearchDep, allowed
-from api.schemas import IgnoredKind, SearchResponse, SearchResult, display_name, record_refs
+from api.schemas import SearchResponse, display_name, json_answer, record_refs
 from search.audit import AuditEntry
 from search.customer_query import customer_query
 from search.lookup import search_customers
@@ -31,7 +31,7 @@ async def search(
         ),
     ],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> SearchResponse:
+) -> Response:
     """Golden customers best first, with what matched; only the fields the caller's role may read.
     Parts of the query the role may neither search nor verify are left out and named in `ignored`."""
     try:
@@ -47,17 +47,20 @@ async def search(
         # A role searching through a field it may not read finds nothing, and the trail says it was refused.
         outcome = "refused" if customer_query(parsed, caller.access) is None else "nothing"
         await audit.record(AuditEntry(caller.name, caller.role_name, "search", [], q, outcome))
+    # The answer is built as plain data and serialized once: SearchResponse documents it (and
+    # tests/api check answers against it); building and validating models per hit cost more CPU
+    # than the rest of the look-up (bench/RESULTS.md, 2026-11-27).
     results = [
-        SearchResult(
-            customer_id=hit.customer["customer_id"],
-            display_name=display_name(hit.customer),
-            score=hit.score,
-            matched=hit.matched,
-            highlights=hit.highlights,
-            records=record_refs(hit.customer.get("records", [])),
-            customer=hit.customer,
-        )
+        {
+            "customer_id": hit.customer["customer_id"],
+            "display_name": display_name(hit.customer),
+            "score": hit.score,
+            "matched": hit.matched,
+            "highlights": hit.highlights,
+            "records": record_refs(hit.customer.get("records", [])),
+            "customer": hit.customer,
+        }
         for hit in hits
     ]
-    ignored = [IgnoredKind(kind=part.kind, code=part.code, reason=part.reason) for part in found.ignored]
-    return SearchResponse(query=q, kinds=parsed.kinds, ignored=ignored, results=results)
+    ignored = [{"kind": part.kind, "code": part.code, "reason": part.reason} for part in found.ignored]
+    return json_answer({"query": q, "kinds": parsed.kinds, "ignored": ignored, "results": results})

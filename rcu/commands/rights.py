@@ -1,5 +1,6 @@
 """The customer's rights from the command line: `rcu subject export|erase`, `rcu retention` and
-`rcu audit report` (an operator's actions, written to the audit trail as `cli:<user>`)."""
+`rcu audit report` (an operator's actions, written to the audit trail as `cli:<user>`) and
+`rcu audit ship` (a dead API's audit journal to the audit index)."""
 
 from __future__ import annotations
 
@@ -149,3 +150,38 @@ def audit_report(hours: Annotated[int, typer.Option(min=1, help="How far back to
     for entry in suspicions:
         typer.echo(f"suspected\t{entry['at']}\t{entry['caller']}\t{entry['role']}\t{entry.get('query') or ''}")
     typer.echo(f"{sum(r.over for r in rows)} key-hours over their limit, {len(suspicions)} suspicions in the last {hours} h")
+
+
+def audit_ship() -> None:
+    """Ship to the audit index what API processes that died left in the audit journal
+    (RCU_AUDIT_JOURNAL_PATH); a running API ships its own, and the next API started does this too."""
+    import asyncio
+
+    from search.audit import ensure_audit_index
+    from search.audit_journal import AuditJournal
+    from search.audit_shipper import AuditShipper, ShippingLimits
+    from search.client import async_client
+
+    settings = get_settings()
+    names = IndexNames.for_settings(settings)
+
+    async def ship() -> int:
+        client = async_client(settings)
+        journal = AuditJournal(settings.audit_journal_folder, settings.audit_journal_segment_bytes)
+        shipper = AuditShipper(
+            journal,
+            client,
+            names,
+            ShippingLimits(settings.audit_ship_batch_bytes, settings.audit_ship_interval_s, settings.audit_ship_retry_s),
+            settings.suppression_key_bytes,
+        )
+        try:
+            await ensure_audit_index(client, names)
+            shipper.orphans = journal.orphans() if journal.folder.is_dir() else []
+            return await shipper.ship()
+        finally:
+            for slot in shipper.orphans:
+                slot.release()
+            await client.close()
+
+    typer.echo(f"shipped {asyncio.run(ship())} audit entries left by stopped API processes")

@@ -92,7 +92,7 @@ def erase_customer(
     _delete_documents(client, names, customer_id, every_record)
     report.events = erase_events(client, names, every_record)
     _delete_statements(client, names, ids, every_record)
-    _mark_gone(client, names, ids, now)
+    _mark_gone(client, names, ids, now, report.pseudonym)
     clock = report.lap("documents", clock)
     forget_records_of(client, names, ids)
     append_changes(client, names, [{"kind": "erased", "customer_id": customer_id, "sources": customer.get("sources", []), "records": []}])
@@ -138,15 +138,16 @@ def _delete_statements(client: OpenSearch, names: IndexNames, ids: list[str], re
         client.delete_by_query(index=names.subject_statements, body={"query": query}, refresh=True, conflicts="proceed")
 
 
-def _mark_gone(client: OpenSearch, names: IndexNames, ids: list[str], at: datetime) -> None:
-    """Merges into and splits from the erased ids go; each id gets an `erased` marker (410 Gone)."""
+def _mark_gone(client: OpenSearch, names: IndexNames, ids: list[str], at: datetime, stand_in: str) -> None:
+    """Merges into and splits from the erased ids go; each id gets an `erased` marker (410 Gone)
+    naming the pseudonym its audit entries take (the audit shipper reads it for entries still in a journal)."""
     query = {"bool": {"should": [{"terms": {"old_id": ids}}, {"terms": {"new_id": ids}}]}}
     client.delete_by_query(index=names.redirects, body={"query": query}, refresh=True, conflicts="proceed", ignore_unavailable=True)
     body: list[dict[str, Any]] = []
     for old_id in ids:
         body += [
             {"index": {"_index": names.redirects, "_id": ERASED_MARKER.format(old_id)}},
-            {"old_id": old_id, "kind": "erased", "at": at.isoformat()},
+            {"old_id": old_id, "kind": "erased", "at": at.isoformat(), "pseudonym": stand_in},
         ]
     client.bulk(body=body, refresh=True)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from opensearchpy import OpenSearch
 
-from analyzers.index_settings import records_index_body
+from analyzers.index_settings import customers_index_body
 from analyzers.names import compact_name, name_tokens
 from analyzers.phonetic import french_phonetic
 from indexers.demo.people import name_pools
@@ -41,7 +41,7 @@ TRICKY = [
 @pytest.fixture(scope="module")
 def analysis_index(opensearch: OpenSearch, test_prefix: str) -> Iterator[str]:
     index = f"{test_prefix}-analysis-{uuid.uuid4().hex[:6]}"
-    opensearch.indices.create(index=index, body=records_index_body())
+    opensearch.indices.create(index=index, body=customers_index_body())
     yield index
     opensearch.indices.delete(index=index)
 

@@ -194,3 +194,13 @@ def test_a_record_pushed_to_an_existing_customer_shows_in_its_search_hit_at_once
     pushed = as_role("integrator").post("/v1/records", json=record).json()
     hit = as_role("steward").get("/v1/search", params={"q": "jean.dupont@free.fr"}).json()["results"][0]
     assert hit["customer_id"] == pushed["customer_id"] and {"source": "ecommerce", "source_id": "RYW-JEAN"} in hit["records"]
+
+
+@pytest.mark.parametrize(("role", "q"), [("steward", "dupont"), ("marketing", "06 11 22 33 44 dupont"), ("counter", "lefev hel")])
+def test_a_search_answer_has_exactly_the_documented_shape(as_role: RoleClient, role: str, q: str) -> None:
+    # The route serializes plain data itself (no model on the way): the answer must still be a SearchResponse.
+    from api.schemas import SearchResponse
+
+    body = as_role(role).get("/v1/search", params={"q": q}).json()
+    assert body["results"] or body["ignored"]
+    assert SearchResponse.model_validate(body).model_dump() == body

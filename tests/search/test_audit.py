@@ -1,70 +1,260 @@
-"""The audit trail under concurrent look-ups (real node): every entry is written and acknowledged
-before its look-up goes on, concurrent entries share bulk requests, and a look-up that goes away
-(its client hung up) neither loses the others' entries nor stops the writer."""
+"""The audit trail under concurrent look-ups (real node): every entry is fsynced to the local journal
+before its look-up goes on, concurrent entries share fsyncs, a look-up that goes away loses no other
+entry, and the shipper carries every entry to the audit index exactly once — after a crash too,
+torn last line and all, and pseudonymized when its customer was erased in the meantime."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
-from opensearchpy import AsyncOpenSearch
+import orjson
+import pytest
+from opensearchpy import AsyncOpenSearch, OpenSearch
+from typer.testing import CliRunner
 
+from rcu.cli import app as cli
 from search.audit import AuditEntry, AuditWriter, audit_entries, ensure_audit_index
+from search.audit_journal import AuditJournal, JournalSlot, Position, split_line
+from search.audit_shipper import AuditShipper, ShippingLimits
 from search.client import async_client
 from search.indices import IndexNames
-from settings import Settings
+from search.redirects import ERASED_MARKER
+from settings import Settings, get_settings
+
+T = TypeVar("T")
+LIMITS = ShippingLimits(batch_bytes=64 * 1024, interval_s=0.0, retry_s=0.1)
 
 
-class CountingWriter(AuditWriter):
-    """The real writer, counting the bulk requests it sends."""
+class CountingJournal(AuditJournal):
+    """The real journal, counting its fsyncs."""
 
-    bulks = 0
+    syncs = 0
 
-    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
-        self.bulks += 1
-        await super()._write(batch)
-
-
-async def _entries_of(client: AsyncOpenSearch, names: IndexNames) -> list[dict[str, Any]]:
-    return await audit_entries(client, names, None, 1000)
+    def _write_and_sync(self, data: bytes) -> None:
+        self.syncs += 1
+        super()._write_and_sync(data)
 
 
-def test_concurrent_look_ups_each_wait_for_their_entry_and_share_bulks(opensearch_settings: Settings, names: IndexNames) -> None:
-    async def scenario() -> tuple[int, list[dict[str, Any]], int]:
-        client = async_client(opensearch_settings)
+def _run(settings: Settings, names: IndexNames, scenario: Callable[[AsyncOpenSearch], Awaitable[T]]) -> T:
+    async def main() -> T:
+        client = async_client(settings)
         try:
             await ensure_audit_index(client, names)
-            writer = CountingWriter(client, names)
-            entries = [AuditEntry(f"agent-{n}", "counter", "search", [f"C{n:012d}"], f"dup{n}") for n in range(200)]
-            await asyncio.gather(*(writer.record(entry) for entry in entries))
-            return writer.bulks, await _entries_of(client, names), len(entries)
+            return await scenario(client)
         finally:
             await client.close()
 
-    bulks, written, sent = asyncio.run(scenario())
-    assert sorted(e["customer_ids"][0] for e in written) == [f"C{n:012d}" for n in range(sent)]
-    assert all(e["at"] and e["role"] == "counter" for e in written)
-    assert bulks < sent / 10, f"{bulks} bulk requests for {sent} concurrent entries"
+    return asyncio.run(main())
 
 
-def test_a_look_up_gone_away_loses_no_other_entry(opensearch_settings: Settings, names: IndexNames) -> None:
-    async def scenario() -> list[dict[str, Any]]:
-        client = async_client(opensearch_settings)
+def _journal_lines(folder: Path) -> list[dict[str, Any]]:
+    lines = [split_line(line) for path in sorted(folder.rglob("*.jsonl")) for line in path.read_bytes().splitlines()]
+    return [{"id": entry_id.decode(), **orjson.loads(document)} for entry_id, document in filter(None, lines)]
+
+
+def test_concurrent_look_ups_each_wait_for_their_entry_on_disk_and_share_fsyncs(tmp_path: Path) -> None:
+    async def scenario() -> int:
+        journal = CountingJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        writer = AuditWriter(journal)
+        await asyncio.gather(*(writer.record(AuditEntry(f"agent-{n}", "counter", "search", [f"C{n:012d}"], f"dup{n}")) for n in range(200)))
+        journal.close()
+        return journal.syncs
+
+    syncs = asyncio.run(scenario())
+    lines = _journal_lines(tmp_path)
+    assert sorted(e["customer_ids"][0] for e in lines) == [f"C{n:012d}" for n in range(200)]
+    assert len({e["id"] for e in lines}) == 200 and all(e["at"] and e["role"] == "counter" for e in lines)
+    assert syncs < 20, f"{syncs} fsyncs for 200 concurrent entries"
+
+
+def test_a_look_up_gone_away_loses_no_other_entry(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        writer = AuditWriter(journal)
+        gone = asyncio.create_task(writer.record(AuditEntry("agent-gone", "counter", "search", ["C000000000001"], "dup")))
+        staying = [
+            asyncio.create_task(writer.record(AuditEntry(f"agent-{n}", "counter", "search", [f"C1{n:011d}"], "dup"))) for n in range(5)
+        ]
+        await asyncio.sleep(0)
+        gone.cancel()  # its entry was queued; nobody waits for it any more
+        await asyncio.wait_for(asyncio.gather(*staying), timeout=30)
+        await asyncio.wait_for(writer.record(AuditEntry("agent-later", "counter", "card", ["C200000000000"], None)), timeout=30)
+        journal.close()
+
+    asyncio.run(scenario())
+    assert {f"agent-{n}" for n in range(5)} | {"agent-later"} <= {e["caller"] for e in _journal_lines(tmp_path)}
+
+
+def test_every_entry_reaches_the_audit_index_once_even_when_shipped_twice(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path
+) -> None:
+    async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
+        journal = AuditJournal(tmp_path, segment_bytes=2048)  # small segments: several are closed, shipped and deleted
+        journal.open()
+        writer = AuditWriter(journal)
+        shipper = AuditShipper(journal, client, names, LIMITS, None)
+        for n in range(60):
+            await writer.record(AuditEntry("agent", "counter", "search", [f"C{n:012d}"], f"dup{n}"))
+        assert await shipper.ship() == 60
+        assert journal.slot is not None
+        journal.slot.save_cursor(Position(1, 0))  # a crash lost the cursor: everything left goes again
+        await shipper.ship()
+        return await audit_entries(client, names, None, 500)
+
+    shipped = _run(opensearch_settings, names, scenario)
+    assert sorted(e["customer_ids"][0] for e in shipped) == [f"C{n:012d}" for n in range(60)]
+    assert len(list(tmp_path.rglob("*.jsonl"))) == 1, "shipped segments are deleted (they hold what agents typed)"
+
+
+def test_a_dead_process_slot_is_shipped_without_its_torn_last_line_then_removed(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path
+) -> None:
+    dead = tmp_path / "slot-1-dead"
+    dead.mkdir()
+    lines = [b"%032d " % n + orjson.dumps({"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "role": "counter",
+                           "action": "search", "customer_ids": [f"C{n:012d}"], "query": "dup", "outcome": "found"}) for n in range(3)]  # fmt: skip
+    (dead / "000001.jsonl").write_bytes(b"\n".join(lines) + b'\n%032d {"at": "2026-11-27T06:0' % 3)
+
+    async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        shipper = AuditShipper(journal, client, names, LIMITS, None)
+        shipper.start()
+        await shipper.flush(30)
+        await shipper.stop(30)
+        journal.close()
+        return await audit_entries(client, names, None, 500)
+
+    shipped = _run(opensearch_settings, names, scenario)
+    assert sorted(e["customer_ids"][0] for e in shipped) == [f"C{n:012d}" for n in range(3)]
+    assert not dead.exists() and not list(tmp_path.glob("slot-*")), "shipped slots are removed"
+
+
+def test_a_live_process_slot_is_left_to_its_process(tmp_path: Path) -> None:
+    first = AuditJournal(tmp_path, segment_bytes=1 << 20)
+    first.open()
+    second = AuditJournal(tmp_path, segment_bytes=1 << 20)
+    second.open()
+    assert second.orphans() == [], "a slot whose process lives is not shipped by another"
+    assert first.slot is not None
+    first.slot.release()  # its process is gone
+    assert [slot.folder for slot in second.orphans()] == [first.slot.folder]
+
+
+def test_entries_about_a_customer_erased_meanwhile_reach_the_index_pseudonymized(
+    opensearch_settings: Settings, opensearch: OpenSearch, names: IndexNames, tmp_path: Path
+) -> None:
+    opensearch.index(index=names.redirects, id=ERASED_MARKER.format("C000000000042"), body={"old_id": "C000000000042", "kind": "erased",
+                     "at": "2026-11-27T06:00:00+00:00", "pseudonym": "erased-abc"}, refresh=True)  # fmt: skip
+
+    async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        writer = AuditWriter(journal)
+        await writer.record(AuditEntry("agent", "counter", "search", ["C000000000042", "C000000000043"], "camille martin"))
+        await writer.record(AuditEntry("agent", "counter", "search", ["C000000000044"], "dupont"))
+        await AuditShipper(journal, client, names, LIMITS, b"key").ship()
+        return await audit_entries(client, names, None, 500)
+
+    by_query = {e.get("query"): e for e in _run(opensearch_settings, names, scenario)}
+    assert by_query[None]["customer_ids"] == ["C000000000043", "erased-abc"], (
+        "the erased id gives way to its pseudonym, what was typed goes"
+    )
+    assert by_query["dupont"]["customer_ids"] == ["C000000000044"]
+
+
+def test_look_ups_are_answered_while_the_index_is_away_and_their_entries_follow(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path
+) -> None:
+    away = opensearch_settings.model_copy(update={"opensearch_url": "http://127.0.0.1:9", "api_opensearch_timeout_s": 0.5})
+
+    async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        writer = AuditWriter(journal)
+        unreachable = async_client(away)
         try:
-            await ensure_audit_index(client, names)
-            writer = AuditWriter(client, names)
-            gone = asyncio.create_task(writer.record(AuditEntry("agent-gone", "counter", "search", ["C000000000001"], "dup")))
-            staying = [
-                asyncio.create_task(writer.record(AuditEntry(f"agent-{n}", "counter", "search", [f"C1{n:011d}"], "dup"))) for n in range(5)
-            ]
-            await asyncio.sleep(0)
-            gone.cancel()  # its entry was queued; nobody waits for it any more
-            await asyncio.wait_for(asyncio.gather(*staying), timeout=30)
-            # The writer keeps working after the cancelled look-up.
-            await asyncio.wait_for(writer.record(AuditEntry("agent-later", "counter", "card", ["C200000000000"], None)), timeout=30)
-            return await _entries_of(client, names)
+            stranded = AuditShipper(journal, unreachable, names, LIMITS, None)
+            stranded.start()
+            for n in range(5):
+                await asyncio.wait_for(writer.record(AuditEntry("agent", "counter", "search", [f"C{n:012d}"], "dup")), timeout=5)
+            await asyncio.sleep(0.3)  # it tries, and fails
+            await stranded.stop(0.5)
         finally:
-            await client.close()
+            await unreachable.close()
+        journal.close()
+        assert journal.slot is not None and journal.slot.folder.exists(), "unshipped entries stay on disk"
+        journal.slot.release()
+        successor = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        successor.open()
+        shipper = AuditShipper(successor, client, names, LIMITS, None)
+        shipper.start()
+        await shipper.flush(30)
+        await shipper.stop(30)
+        successor.close()
+        return await audit_entries(client, names, None, 500)
 
-    callers = {e["caller"] for e in asyncio.run(scenario())}
-    assert {f"agent-{n}" for n in range(5)} | {"agent-later"} <= callers
+    assert sorted(e["customer_ids"][0] for e in _run(opensearch_settings, names, scenario)) == [f"C{n:012d}" for n in range(5)]
+
+
+def test_a_slot_folder_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    journal = AuditJournal(tmp_path / "journal", segment_bytes=1 << 20)
+    journal.open()
+    assert journal.slot is not None
+    assert isinstance(journal.slot, JournalSlot)
+    assert (journal.slot.folder.stat().st_mode & 0o077) == 0
+    assert all((path.stat().st_mode & 0o077) == 0 for path in journal.slot.folder.iterdir())
+    journal.close()
+
+
+def test_an_entry_the_index_refuses_for_good_is_kept_aside_and_does_not_stop_the_others(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path
+) -> None:
+    dead = tmp_path / "slot-1-dead"
+    dead.mkdir()
+    good = b"%032d " % 1 + orjson.dumps({"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "role": "counter", "action": "search",
+                                         "customer_ids": ["C000000000001"], "query": "dup", "outcome": "found"})  # fmt: skip
+    unmapped = b"%032d " % 2 + orjson.dumps({"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "no_such_field": 1})
+    (dead / "000001.jsonl").write_bytes(unmapped + b"\n" + good + b"\n")
+
+    async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        shipper = AuditShipper(journal, client, names, LIMITS, None)
+        shipper.start()
+        await shipper.flush(30)
+        await shipper.stop(30)
+        journal.close()
+        return await audit_entries(client, names, None, 500)
+
+    assert [e["customer_ids"] for e in _run(opensearch_settings, names, scenario)] == [["C000000000001"]]
+    assert (tmp_path / "refused.jsonl").read_bytes() == unmapped + b"\n"
+
+
+def test_rcu_audit_ship_sends_what_a_dead_api_left_in_its_journal(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = tmp_path / "slot-1-dead"
+    dead.mkdir()
+    entry = {"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "role": "counter", "action": "card",
+             "customer_ids": ["C000000000007"], "query": "2900000000017", "outcome": "found"}  # fmt: skip
+    (dead / "000001.jsonl").write_bytes(b"%032d " % 7 + orjson.dumps(entry) + b"\n")
+    monkeypatch.setenv("RCU_INDEX_PREFIX", names.prefix)
+    monkeypatch.setenv("OPENSEARCH_URL", opensearch_settings.opensearch_url)
+    monkeypatch.setenv("RCU_AUDIT_JOURNAL_PATH", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        shipped = CliRunner().invoke(cli, ["audit", "ship"])
+    finally:
+        get_settings.cache_clear()
+    assert shipped.exit_code == 0, shipped.output
+    assert "shipped 1 audit entries" in shipped.output
+    assert [e["customer_ids"] for e in _run(opensearch_settings, names, lambda client: audit_entries(client, names, None, 10))] == [
+        ["C000000000007"]
+    ]
+    assert not dead.exists()
