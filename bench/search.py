@@ -186,37 +186,37 @@ def serve_api(port: int, source: Path | None = None) -> subprocess.Popen[bytes]:
     return serve(command, port, "/ready", env=env)
 
 
-def node_cpu_s() -> float:
-    """CPU seconds the managed node's process has used so far (user + system, from /proc)."""
-    from provisioning.process import NodeInstance, running_pid
-    from settings import get_settings
-
-    pid = running_pid(NodeInstance.for_settings(get_settings()))
-    if pid is None:
-        raise SystemExit("--compare reads the node's CPU from /proc: it needs the node rcu manages")
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def compare(other: Path, queries: list[str], clients: int, rounds: int, port: int) -> None:
     """The API of this tree and of `other` in alternating rounds (ABBA...), same node, indices and
     queries: p95 and the node's CPU per search of each, then the spread over the rounds."""
     from api.policy import DEMO_KEYS
+    from search.client import sync_client
+    from settings import get_settings
 
-    seen: dict[str, list[tuple[float, float]]] = {"this tree": [], "other": []}
+    node = sync_client(get_settings())
+    settle(node)
+    counter = {"X-API-Key": DEMO_KEYS["counter"]}
+    seen: dict[str, list[Round]] = {"this tree": [], "other": []}
     for round_ in range(rounds):
         order = [("this tree", None), ("other", other)]
         for label, source in order if round_ % 2 == 0 else order[::-1]:
             server = serve_api(port, source)
-            before = node_cpu_s()
-            api, api_s = served(server, port, "/v1/search", {"X-API-Key": DEMO_KEYS["counter"]}, {"limit": "10"}, queries, clients)
-            cpu_ms = (node_cpu_s() - before) * 1000 / (len(api) + clients * 5)  # the warm-up's searches too
-            seen[label].append((p95(api), cpu_ms))
-            print(f"round {round_ + 1} {label:<9}: {len(api) / api_s:6.0f} req/s  {percentiles(api)}  node CPU {cpu_ms:.2f} ms/search")
+            try:
+                run = measured(
+                    label,
+                    lambda: asyncio.run(over_http(f"http://127.0.0.1:{port}", "/v1/search", counter, {"limit": "10"}, queries, clients)),
+                    node,
+                    server.pid,
+                )
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            seen[label].append(run)
+            print(run.line(round_ + 1), flush=True)
     for label, runs in seen.items():
-        p95s, cpus = [run[0] for run in runs], [run[1] for run in runs]
         print(
-            f"{label:<9}: p95 {min(p95s):.1f}–{max(p95s):.1f} ms (median {statistics.median(p95s):.1f}), node CPU {min(cpus):.2f}–{max(cpus):.2f} ms/search"
+            f"{label:<9}: p95 {spread([p95(r.timings) for r in runs], ' ms')}, "
+            f"node CPU {spread([r.node_cpu_s / len(r.timings) * 1000 for r in runs], ' ms/search')}"
         )
 
 
@@ -308,7 +308,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--queries", type=int, default=3000, help="Queries per path and round.")
-    parser.add_argument("--rounds", type=int, default=3, help="Rounds of floor, hop, API in turn (at least 3 for a spread).")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Rounds of floor, hop, API in turn, or of each API with --compare (at least 3 for a spread)."
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--load-cpus", default="", help="Cores the load generator (this process) is pinned to, e.g. 1 (taskset-like).")
     parser.add_argument("--server-cpus", default="", help="Cores the hop and the API are pinned to, e.g. 0.")
@@ -318,7 +320,6 @@ def main() -> None:
         type=Path,
         help="Another rcu source tree: its API and this one's in alternating rounds (API only, node CPU per search).",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="Rounds of each API with --compare.")
     args = parser.parse_args()
     load_cpus = {int(c) for c in args.load_cpus.split(",") if c}
     server_cpus = {int(c) for c in args.server_cpus.split(",") if c}
