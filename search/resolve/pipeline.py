@@ -271,7 +271,7 @@ def resolve_touched(
     extra = model.identifiers
     touched = documents if documents is not None else get_records(client, names, record_ids)
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
-    universe = candidate_records(client, names, keys, config.max_block_size)
+    universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size)
     universe.update((d["record_id"], d) for d in touched)
     customers = customers_of(client, names, set(record_ids) | set(universe))
     members = {r for records in customers.values() for r in records}
