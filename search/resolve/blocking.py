@@ -96,9 +96,11 @@ def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
 
 
 def _written_and_sounds(record: RecordFeatures) -> list[tuple[str, str]]:
-    """Each name of a record (given, family, maiden) as (sound, letters), spaces left out."""
+    """Each name of a record (given, family, maiden) as (sound, letters): spaces, digits and signs
+    left out, as the phonetic key leaves them out."""
     named = ((record.given_ph, record.given), (record.family_ph, record.family), (record.birth_ph, record.birth))
-    return [(sound.replace(" ", ""), written.replace(" ", "")) for sound, written in named if written]
+    letters = ((sound.replace(" ", ""), "".join(c for c in written if c.isalpha())) for sound, written in named)
+    return [(sound, written) for sound, written in letters if written]
 
 
 NAME_TYPO = "nt:"

@@ -184,7 +184,9 @@ class ResolutionConfig(BaseModel):
     # 60: the 1M demo set's cost bound (bench/RESULTS.md); blocks of common names past it are skipped.
     max_block_size: int = Field(default=60, ge=2, description="A blocking key shared by more records is too common to block on (reported).")
     max_name_block_size: int = Field(
-        default=MAX_NAME_BLOCK_SIZE, ge=2, description="A weak blocking key (names with a typo, initials in a postcode) shared by more records is not blocked on."
+        default=MAX_NAME_BLOCK_SIZE,
+        ge=2,
+        description="A weak blocking key (names with a typo, initials in a postcode) shared by more records is not blocked on.",
     )
     max_cluster_size: int = Field(default=200, ge=2, description="A customer never grows past this many records.")
     em_iterations: int = Field(default=25, ge=1)
