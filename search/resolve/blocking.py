@@ -95,12 +95,9 @@ def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
     return keys
 
 
-def _written_and_sounds(record: RecordFeatures) -> list[tuple[str, str]]:
-    """Each name of a record (given, family, maiden) as (sound, letters): spaces, digits and signs
-    left out, as the phonetic key leaves them out."""
-    named = ((record.given_ph, record.given), (record.family_ph, record.family), (record.birth_ph, record.birth))
-    letters = ((sound.replace(" ", ""), "".join(c for c in written if c.isalpha())) for sound, written in named)
-    return [(sound, written) for sound, written in letters if written]
+def _sound_and_letters(sound: str, written: str) -> tuple[str, str]:
+    """A name as (sound, letters): spaces, digits and signs left out, as its phonetic key leaves them out."""
+    return sound.replace(" ", ""), "".join(c for c in written if c.isalpha())
 
 
 NAME_TYPO = "nt:"
@@ -108,21 +105,23 @@ INITIALS_IN_PLACE = "pi:"
 
 
 def _name_typo_keys(record: RecordFeatures) -> list[str]:
-    """One name's sound with another name's letters, each left out in turn (a deletion
-    neighbourhood): two records whose names are all they share meet when one name sounds the same
-    and the other is one keystroke apart ("Paul Fournier" / "Paul Fournidr", a swap of given and
-    family names included). Shorter names are kept whole: one letter off, they are other names."""
-    names = _written_and_sounds(record)
+    """The given name's sound with the family (or maiden) name's letters, each left out in turn (a
+    deletion neighbourhood), and the other way round: two records whose names are all they share
+    meet when one name sounds the same and the other is one keystroke apart ("Paul Fournier" /
+    "Paul Fournidr", a swap of given and family names included). Shorter names are kept whole: one
+    letter off, they are other names."""
+    given = _sound_and_letters(record.given_ph, record.given)
+    others = [_sound_and_letters(sound, written) for sound, written in ((record.family_ph, record.family), (record.birth_ph, record.birth))]
+    others = [other for other in others if other[1]]
+    if not given[1] or not others:
+        return []
     keys: dict[str, None] = {}
-    for i, (sound, _) in enumerate(names):
+    for (sound, _), (_, written) in [(given, other) for other in others] + [(other, given) for other in others]:
         if not sound:
             continue
-        for j, (_, written) in enumerate(names):
-            if i == j:
-                continue
-            keys[f"{NAME_TYPO}{sound}|{written}"] = None
-            if len(written) >= MIN_NAME_TYPO_LENGTH:
-                keys.update((f"{NAME_TYPO}{sound}|{written[:k]}{written[k + 1 :]}", None) for k in range(len(written)))
+        keys[f"{NAME_TYPO}{sound}|{written}"] = None
+        if len(written) >= MIN_NAME_TYPO_LENGTH:
+            keys.update((f"{NAME_TYPO}{sound}|{written[:k]}{written[k + 1 :]}", None) for k in range(len(written)))
     return list(keys)
 
 
