@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -103,10 +107,31 @@ def _node_processes(instance: NodeInstance) -> list[int]:
     return pids
 
 
+def _free_port_pair() -> int:
+    """A port free now whose transport port (+100, NodeInstance) is free too: a fixed port is
+    another engineer's node on a shared machine, and this test stops the node on its port."""
+    for _ in range(50):
+        with ExitStack() as held:
+            http = held.enter_context(socket.socket())
+            http.bind(("127.0.0.1", 0))
+            port = http.getsockname()[1]
+            if port + 100 > 65535:
+                continue
+            transport = held.enter_context(socket.socket())
+            try:
+                transport.bind(("127.0.0.1", port + 100))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port pair for a spare node")
+
+
 @pytest.fixture
-def spare_node_settings(opensearch_settings: Settings) -> Settings:
-    """A second managed node on its own port, sharing the assembled distribution."""
-    return opensearch_settings.model_copy(update={"opensearch_url": "http://127.0.0.1:9251", "node_heap": "512m"})
+def spare_node_settings(opensearch_settings: Settings) -> Iterator[Settings]:
+    """A second managed node on a free port of its own, sharing the assembled distribution."""
+    settings = opensearch_settings.model_copy(update={"opensearch_url": f"http://127.0.0.1:{_free_port_pair()}", "node_heap": "512m"})
+    yield settings
+    shutil.rmtree(NodeInstance.for_settings(settings).root, ignore_errors=True)
 
 
 def test_managed_node_starts_once_and_stops_by_its_pid(spare_node_settings: Settings) -> None:
