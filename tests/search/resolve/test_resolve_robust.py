@@ -242,3 +242,18 @@ def test_a_name_with_a_typo_meets_a_few_namesakes_but_not_a_crowd_of_them(namesa
     records.append(_record("loyalty:typo", given_name="Paul", family_name="Fournidr"))
     pairs = candidate_pairs(records, max_block_size=60, max_name_block_size=10).pairs
     assert (namesakes in pairs) is paired  # past the name block bound, a name alone cannot tell which Paul Fournier
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "level"),
+    [
+        ("philippe.bernard@gmail.com", "philippe.bernadr@gmail.com", 3),  # two letters swapped: two edits
+        ("philippe.bernard@gmail.com", "philippe.bernrd@gmail.com", 2),  # a letter dropped
+        ("philippe.bernard@gmail.com", "philippe.bermard@gmail.com", 2),  # a neighbour key
+        ("philippebernard@gmail.com", "philippe_bernard@gmail.com", 3),  # a separator: another namesake's mailbox
+        ("philippe.bernard@gmail.com", "philippe-bernard@gmail.com", 3),
+        ("philippe.bernard2@gmail.com", "philippe.bernard@gmail.com", 3),  # a number: another namesake's mailbox
+    ],
+)
+def test_a_mistyped_letter_in_an_email_is_a_typo_and_a_separator_or_a_number_is_another_mailbox(one: str, other: str, level: int) -> None:
+    assert email_level(_record(email=one), _record(email=other)) == level
