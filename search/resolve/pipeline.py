@@ -16,11 +16,14 @@ from search.changes import append_changes
 from search.indices import IndexNames
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
+from search.resolve.constraints import CompiledRules
+from search.resolve.decision_rules import all_rules, rules_touching, together_records
 from search.resolve.errors import ModelMissing
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
-from search.resolve.ids import assign_ids
+from search.resolve.identity_conflicts import save_identity_conflicts
+from search.resolve.ids import Redirect, assign_ids, revive_ids
 from search.resolve.model import MatchModel
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, resolve_records
@@ -65,6 +68,8 @@ class ResolveReport:
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     customer_ids: dict[str, str] = field(default_factory=dict)
+    redirects: list[Redirect] = field(default_factory=list)
+    decisions_skipped: list[str] = field(default_factory=list)  # decisions a newer one overrode entirely
 
     def line(self) -> str:
         timing = " ".join(f"{k}_s={v:.1f}" for k, v in self.timings.items())
@@ -106,12 +111,19 @@ def _apply(
     write_all: bool,
     now: datetime,
     refresh: Refresh = False,
+    revive: dict[str, str] | None = None,
+    weak: frozenset[str] = frozenset(),
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed (all of them when
     `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
     waits for a refresh: the next resolution reads links and customers with real-time gets.
+    `revive` (record → id, an undone decision's) gives back ids a decision took; `weak`: records
+    joined on names alone (an item of the steward's queue).
     Returns each cluster label's customer id, and what happened to customer ids."""
-    ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters.values()], previous)
+    record_groups = [[r["record_id"] for r in cluster] for cluster in clusters.values()]
+    ids, events = assign_ids(record_groups, previous)
+    if revive:
+        ids, events = revive_ids(record_groups, ids, events, previous, revive)
     previous_sizes = Counter(previous.values())
     documents = []
     written_members: list[list[dict[str, Any]]] = []
@@ -131,6 +143,9 @@ def _apply(
     write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1, refresh=refresh)
     write_redirects(client, names, events, now, refresh=refresh)
     append_changes(client, names, changes)
+    written = [(d["customer_id"], m) for d, m in zip(documents, written_members, strict=True)]
+    save_identity_conflicts(client, names, written, removed, write_all, now, weak)
+    report.redirects = events
     report.customers = len(ids)
     report.customers_written = len(documents)
     report.customers_removed = len(removed)
@@ -202,8 +217,10 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
         features = features_of(documents, model.identifiers)
     previous = current_assignment(client, names)
     report.records = len(documents)
+    rules = all_rules(client, names)
+    report.decisions_skipped = rules.skipped
     watch.lap("load")
-    resolution = resolve_records(features, config, model)
+    resolution = resolve_records(features, config, model, rules.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     watch.lap("resolve")
     if model is None:
@@ -211,10 +228,21 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
         _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
     now = datetime.now(UTC)
     customer_of, changes = _apply(
-        client, names, config, _clusters(documents, resolution), previous, set(previous.values()), report, True, now
+        client,
+        names,
+        config,
+        _clusters(documents, resolution),
+        previous,
+        set(previous.values()),
+        report,
+        True,
+        now,
+        weak=_weak_records(documents, resolution),
     )
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
-    client.indices.refresh(index=[names.customers, names.record_customers, names.redirects, names.possible_matches])
+    client.indices.refresh(
+        index=[names.customers, names.record_customers, names.redirects, names.possible_matches, names.identity_conflicts]
+    )
     watch.lap("write")
     save_watermark(client, names, started)
     for key, size in sorted(resolution.frequent_keys.items(), key=lambda item: -item[1])[:20]:
@@ -222,6 +250,12 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     for rule, reason in resolution.model.relaxed_rules.items():
         log.warning("never_merge_rule_relaxed rule=%s reason=%r", rule, reason)
     return report
+
+
+def _weak_records(documents: list[dict[str, Any]], resolution: Resolution) -> frozenset[str]:
+    """The records on either side of a link resting on names alone that joined two groups."""
+    pairs = resolution.scored.pairs
+    return frozenset(documents[int(i)]["record_id"] for k in resolution.clustering.weak_links for i in pairs[k])
 
 
 def _fill(report: ResolveReport, resolution: Resolution) -> None:
@@ -257,11 +291,13 @@ def resolve_touched(
     model: MatchModel | None = None,
     documents: list[dict[str, Any]] | None = None,
     refresh: Refresh = False,
+    revive: dict[str, str] | None = None,
 ) -> ResolveReport:
-    """Re-resolve the neighbourhood of some records: them, their candidates, and every record of
-    the customers any of those belong to — then write only what changed. `documents`, when the
-    caller holds the touched records as just indexed, saves fetching them again; `refresh` makes
-    the customers written visible to searches before this returns (a pushed record's answer)."""
+    """Re-resolve the neighbourhood of some records: them, their candidates, the records the
+    stewards' decisions bind to them, and every record of the customers any of those belong to —
+    then write only what changed. `documents`, when the caller holds the touched records as just
+    indexed, saves fetching them again; `refresh` makes the customers written visible to searches
+    before this returns (a pushed record's answer); `revive` gives back ids (an undone decision)."""
     report = ResolveReport()
     watch = _Stopwatch(report)
     model = model or load_model(client, names)
@@ -273,6 +309,7 @@ def resolve_touched(
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
     universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size)
     universe.update((d["record_id"], d) for d in touched)
+    rules = _neighbourhood_rules(client, names, set(record_ids) | set(universe), universe)
     customers = customers_of(client, names, set(record_ids) | set(universe))
     members = {r for records in customers.values() for r in records}
     universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
@@ -280,14 +317,36 @@ def resolve_touched(
     watch.lap("fetch")
     previous = {r: c for c, records in customers.items() for r in records}
     features = features_of(documents, extra)
-    resolution = resolve_records(features, config, model)
+    resolution = resolve_records(features, config, model, rules.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     report.records = len(documents)
+    report.decisions_skipped = rules.skipped
     watch.lap("resolve")
     now = datetime.now(UTC)
     customer_of, changes = _apply(
-        client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now, refresh
+        client,
+        names,
+        config,
+        _clusters(documents, resolution),
+        previous,
+        set(customers),
+        report,
+        False,
+        now,
+        refresh,
+        revive,
+        _weak_records(documents, resolution),
     )
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
     return report
+
+
+def _neighbourhood_rules(client: OpenSearch, names: IndexNames, record_ids: set[str], universe: dict[str, dict[str, Any]]) -> CompiledRules:
+    """The decisions naming the neighbourhood's records; the records they put together with those
+    join the universe (their customers follow, with every record)."""
+    rules = rules_touching(client, names, record_ids)
+    missing = together_records(rules) - set(universe)
+    if missing:
+        universe.update((d["record_id"], d) for d in get_records(client, names, missing))
+    return rules

@@ -12,6 +12,7 @@ from search.resolve.candidates import CandidatePairs, candidate_pairs
 from search.resolve.clustering import Clustering, cluster
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
+from search.resolve.constraints import NO_CONSTRAINTS, Constraints
 from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
@@ -85,17 +86,22 @@ def same_source_pairs(records: list[RecordFeatures], pairs: np.ndarray) -> np.nd
     return source[pairs[:, 0]] == source[pairs[:, 1]]
 
 
-def resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None = None) -> Resolution:
-    """Candidates, scores (training the model first when none is given) and coherent clusters."""
+def resolve_records(
+    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None = None, constraints: Constraints = NO_CONSTRAINTS
+) -> Resolution:
+    """Candidates, scores (training the model first when none is given) and coherent clusters
+    that respect the stewards' decisions (`constraints`)."""
     with collector_paused():
-        return _resolve_records(records, config, model)
+        return _resolve_records(records, config, model, constraints)
 
 
 def _candidates(records: list[RecordFeatures], config: ResolutionConfig) -> CandidatePairs:
     return candidate_pairs(records, config.max_block_size, config.worker_count(), config.max_name_block_size)
 
 
-def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None) -> Resolution:
+def _resolve_records(
+    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None, constraints: Constraints
+) -> Resolution:
     candidates = _candidates(records, config)
     detected: dict[str, str] = {}
     if model is None:
@@ -141,7 +147,9 @@ def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mo
         never_merge,
         disagree,
         names_alone(vectors, comparisons),
+        constraints,
     )
+    members: dict[int, list[int]] = clustering.clusters() if constraints else {}
     possible = possible_matches(
         clustering.labels,
         pairs,
@@ -150,5 +158,6 @@ def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mo
         config.review_threshold,
         config.match_threshold,
         lambda i, j: clearly_different_people(records[i], records[j], never_merge) is not None,
+        (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
     )
     return Resolution(model, scored, clustering, candidates.frequent_keys, possible)
