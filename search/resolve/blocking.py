@@ -1,12 +1,15 @@
-"""Blocking keys: which records are ever compared. Each key joins something rare (an identifier, a
-birth date, a place) with a name, so blocks stay small; names are phonetic and order-free. The keys
-are stored with each record, so OpenSearch finds the same candidates as the in-memory full run."""
+"""Blocking keys: which records are ever compared. Most keys join something rare (an identifier, a
+birth date, a place) with a name, so blocks stay small; names are phonetic and order-free. Weak keys
+(names with one keystroke of tolerance, initials in a postcode) join little else, so they block only
+while few records share them (`max_name_block_size`). The keys are stored with each record, so
+OpenSearch finds the same candidates as the in-memory full run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from search.resolve.config import BIRTH_FAMILY_PREFIX, MIN_IDENTIFIER_TYPO_LENGTH, MIN_MAILBOX_KEY_LENGTH
+from search.resolve.config import BIRTH_FAMILY_PREFIX, MIN_IDENTIFIER_TYPO_LENGTH, MIN_MAILBOX_KEY_LENGTH, MIN_NAME_TYPO_LENGTH
 from search.resolve.features import RecordFeatures
 
 
@@ -92,24 +95,87 @@ def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
     return keys
 
 
-# Two records are compared when they share a key. Each key joins something rare (an identifier, a
-# birth date, a place) with a name, so blocks stay small; names are phonetic and order-free.
-KEY_RULES: tuple[tuple[str, Callable[[RecordFeatures], list[str]]], ...] = (
-    ("identifier", _identifier_keys),
-    ("name+birth date", _name_and_birth_keys),
-    ("birth date+postcode", _birth_and_place_keys),
-    ("names+place", _name_pair_keys),
-    ("family name+street", _family_and_street_keys),
-    ("any name+postcode", _name_in_place_keys),
-    ("mailbox name", _mailbox_keys),
-    ("address", _address_keys),
-    ("identifier typo", _identifier_typo_keys),
+def _sound_and_letters(sound: str, written: str) -> tuple[str, str]:
+    """A name as (sound, letters): spaces, digits and signs left out, as its phonetic key leaves them out."""
+    return sound.replace(" ", ""), "".join(c for c in written if c.isalpha())
+
+
+NAME_TYPO = "nt:"
+INITIALS_IN_PLACE = "pi:"
+
+
+def _name_typo_keys(record: RecordFeatures) -> list[str]:
+    """The given name's sound with the family (or maiden) name's letters, each left out in turn (a
+    deletion neighbourhood), and the other way round: two records whose names are all they share
+    meet when one name sounds the same and the other is one keystroke apart ("Paul Fournier" /
+    "Paul Fournidr", a swap of given and family names included). Shorter names are kept whole: one
+    letter off, they are other names."""
+    given = _sound_and_letters(record.given_ph, record.given)
+    others = [_sound_and_letters(sound, written) for sound, written in ((record.family_ph, record.family), (record.birth_ph, record.birth))]
+    others = [other for other in others if other[1]]
+    if not given[1] or not others:
+        return []
+    keys: dict[str, None] = {}
+    for (sound, _), (_, written) in [(given, other) for other in others] + [(other, given) for other in others]:
+        if not sound:
+            continue
+        keys[f"{NAME_TYPO}{sound}|{written}"] = None
+        if len(written) >= MIN_NAME_TYPO_LENGTH:
+            keys.update((f"{NAME_TYPO}{sound}|{written[:k]}{written[k + 1 :]}", None) for k in range(len(written)))
+    return list(keys)
+
+
+def _initials_in_place_keys(record: RecordFeatures) -> list[str]:
+    """The given and family names' first letters (in either order) in the postcode: a typo in each
+    name, or an initial and a typo, in one small town."""
+    if not (record.postcode and record.given and record.family):
+        return []
+    return [f"{INITIALS_IN_PLACE}{record.postcode}|{''.join(sorted(record.given[0] + record.family[0]))}"]
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    kind: str
+    keys: Callable[[RecordFeatures], list[str]]
+    # A weak key's prefix (names, or initials in a place): it blocks only while at most
+    # max_name_block_size records share it; past that, the records it would join are namesakes no
+    # name can tell apart.
+    weak_prefix: str | None = None
+
+    @property
+    def weak(self) -> bool:
+        return self.weak_prefix is not None
+
+
+# Two records are compared when they share a key. Each strong key joins something rare (an
+# identifier, a birth date, a place) with a name, so blocks stay small; names are phonetic and
+# order-free. Weak keys tolerate a typo in a record that holds little else.
+KEY_RULES: tuple[KeyRule, ...] = (
+    KeyRule("identifier", _identifier_keys),
+    KeyRule("name+birth date", _name_and_birth_keys),
+    KeyRule("birth date+postcode", _birth_and_place_keys),
+    KeyRule("names+place", _name_pair_keys),
+    KeyRule("family name+street", _family_and_street_keys),
+    KeyRule("any name+postcode", _name_in_place_keys),
+    KeyRule("mailbox name", _mailbox_keys),
+    KeyRule("address", _address_keys),
+    KeyRule("identifier typo", _identifier_typo_keys),
+    KeyRule("name typo", _name_typo_keys, weak_prefix=NAME_TYPO),
+    KeyRule("initials+postcode", _initials_in_place_keys, weak_prefix=INITIALS_IN_PLACE),
 )
+STRONG_RULES = tuple(rule for rule in KEY_RULES if not rule.weak)
+WEAK_RULES = tuple(rule for rule in KEY_RULES if rule.weak)
+WEAK_PREFIXES = tuple(rule.weak_prefix for rule in WEAK_RULES if rule.weak_prefix)
 
 
-def blocking_keys(record: RecordFeatures) -> list[str]:
+def blocking_keys(record: RecordFeatures, rules: tuple[KeyRule, ...] = KEY_RULES) -> list[str]:
     """Every blocking key of a record (stored with it, so OpenSearch finds its candidates too)."""
     keys: list[str] = []
-    for _kind, rule in KEY_RULES:
-        keys += rule(record)
+    for rule in rules:
+        keys += rule.keys(record)
     return keys
+
+
+def block_bound(key: str, max_block_size: int, max_name_block_size: int) -> int:
+    """How many records may share a key before it is too common to block on."""
+    return min(max_name_block_size, max_block_size) if key.startswith(WEAK_PREFIXES) else max_block_size

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.blocking import blocking_keys
+from search.resolve.blocking import KEY_RULES, STRONG_RULES, WEAK_RULES, KeyRule, blocking_keys
+from search.resolve.config import MAX_NAME_BLOCK_SIZE
 from search.resolve.features import RecordFeatures
 from search.resolve.parallel import in_parts
 
@@ -28,31 +29,23 @@ MIN_RECORDS_PER_WORKER = 50_000
 RECORDS_PER_BATCH = 20_000
 
 
-def candidate_pairs(records: list[RecordFeatures], max_block_size: int, workers: int = 1) -> CandidatePairs:
-    """Index pairs (i < j) of records sharing a key.
+def candidate_pairs(
+    records: list[RecordFeatures],
+    max_block_size: int,
+    workers: int = 1,
+    max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
+) -> CandidatePairs:
+    """Index pairs (i < j) of records sharing a key: a strong key's block up to `max_block_size`
+    records, a weak key's (search.resolve.blocking) up to `max_name_block_size`.
 
     Keys are grouped by sorting their hashes (numpy), and the pairs of all blocks of one size are
     made at once: a million records block in seconds, not minutes. Hashing the keys, the Python
-    part, is spread over `workers` processes."""
+    part, is spread over `workers` processes. Strong and weak keys are grouped one after the other,
+    so only one family's hashes are in memory at a time. (A weak key past its bound is a common
+    name, expected and not reported.)"""
     result = CandidatePairs()
-    parts = in_parts(lambda start, end: key_hashes(records, start, end), len(records), workers, MIN_RECORDS_PER_WORKER)
-    hashes, owners = np.concatenate(parts, axis=1)
-    if not len(hashes):
-        return result
-    order = np.argsort(hashes)  # the order inside a block does not matter: a pair is (smaller, larger)
-    sorted_hashes, sorted_owners = hashes[order], owners[order]
-    starts = np.flatnonzero(np.r_[True, np.diff(sorted_hashes) != 0])
-    sizes = np.diff(np.r_[starts, len(order)])
-    for start in starts[sizes > max_block_size].tolist():
-        key = _key_with_hash(records[sorted_owners[start]], int(sorted_hashes[start]))
-        result.frequent_keys[key] = int(sizes[np.searchsorted(starts, start)])
-    chunks: list[np.ndarray] = []
-    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block_size)]).tolist():
-        block_starts = starts[sizes == size]
-        members = sorted_owners[block_starts[:, None] + np.arange(size)]  # (blocks, size)
-        first, second = np.triu_indices(size, 1)
-        left, right = members[:, first].ravel(), members[:, second].ravel()
-        chunks.append(np.minimum(left, right) * len(records) + np.maximum(left, right))
+    chunks = _block_pairs(records, STRONG_RULES, max_block_size, workers, result.frequent_keys)
+    chunks += _block_pairs(records, WEAK_RULES, min(max_name_block_size, max_block_size), workers, None)
     if chunks:
         codes = np.concatenate(chunks)
         codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
@@ -62,23 +55,49 @@ def candidate_pairs(records: list[RecordFeatures], max_block_size: int, workers:
     return result
 
 
-def key_hashes(records: list[RecordFeatures], start: int, end: int) -> np.ndarray:
-    """(hash, owner) of every blocking key of records[start:end], as the two rows of one array.
-    Key families carry distinct prefixes, so all of them are grouped in one sort."""
+def _block_pairs(
+    records: list[RecordFeatures], rules: tuple[KeyRule, ...], bound: int, workers: int, frequent_keys: dict[str, int] | None
+) -> list[np.ndarray]:
+    """The pairs (as codes smaller * n + larger) of the blocks of at most `bound` records that these
+    rules' keys make; the larger blocks go to `frequent_keys` when given."""
+    parts = in_parts(lambda start, end: key_hashes(records, start, end, rules), len(records), workers, MIN_RECORDS_PER_WORKER)
+    hashes, owners = np.concatenate(parts, axis=1)
+    if not len(hashes):
+        return []
+    order = np.argsort(hashes)  # the order inside a block does not matter: a pair is (smaller, larger)
+    sorted_hashes, sorted_owners = hashes[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(sorted_hashes) != 0])
+    sizes = np.diff(np.r_[starts, len(order)])
+    for start in starts[sizes > bound].tolist() if frequent_keys is not None else ():
+        key = _key_with_hash(records[sorted_owners[start]], int(sorted_hashes[start]), rules)
+        frequent_keys[key] = int(sizes[np.searchsorted(starts, start)])
+    chunks: list[np.ndarray] = []
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= bound)]).tolist():
+        block_starts = starts[sizes == size]
+        members = sorted_owners[block_starts[:, None] + np.arange(size)]  # (blocks, size)
+        first, second = np.triu_indices(size, 1)
+        left, right = members[:, first].ravel(), members[:, second].ravel()
+        chunks.append(np.minimum(left, right) * len(records) + np.maximum(left, right))
+    return chunks
+
+
+def key_hashes(records: list[RecordFeatures], start: int, end: int, rules: tuple[KeyRule, ...] = KEY_RULES) -> np.ndarray:
+    """(hash, owner) of every blocking key of records[start:end] under `rules`, as the two rows of
+    one array. Key families carry distinct prefixes, so all of them are grouped in one sort."""
     batches = []
     for batch_start in range(start, end, RECORDS_PER_BATCH):
         hashes: list[int] = []
         owners: list[int] = []
         for index in range(batch_start, min(end, batch_start + RECORDS_PER_BATCH)):
-            keys = blocking_keys(records[index])
+            keys = blocking_keys(records[index], rules)
             hashes.extend(map(hash, keys))
             owners.extend([index] * len(keys))
         batches.append(np.array([hashes, owners], dtype=np.int64))
     return np.concatenate(batches, axis=1) if batches else np.empty((2, 0), dtype=np.int64)
 
 
-def _key_with_hash(record: RecordFeatures, key_hash: int) -> str:
-    return next(key for key in blocking_keys(record) if hash(key) == key_hash)
+def _key_with_hash(record: RecordFeatures, key_hash: int, rules: tuple[KeyRule, ...]) -> str:
+    return next(key for key in blocking_keys(record, rules) if hash(key) == key_hash)
 
 
 def codes_to_pairs(codes: np.ndarray, count: int) -> np.ndarray:

@@ -204,7 +204,7 @@ def _identifier_level(a: str, b: str) -> int:
 
 
 def email_level(x: RecordFeatures, y: RecordFeatures) -> int:
-    """0 same address, 1 the same but unverified (its domain looks wrong), 2 one typo away, 3
+    """0 same address, 1 the same but unverified (its domain looks wrong), 2 one letter mistyped, 3
     different. (The same mailbox name at another provider is not evidence: jean.dupont@ exists at
     every provider, for different people.)"""
     a, b = x.email, y.email
@@ -212,9 +212,22 @@ def email_level(x: RecordFeatures, y: RecordFeatures) -> int:
         return NULL
     if a == b:
         return 1 if x.email_unverified or y.email_unverified else 0
-    if jellyfish.levenshtein_distance(a, b) == 1:
+    if jellyfish.levenshtein_distance(a, b) == 1 and _letters_differ(a, b):
         return 2
     return 3
+
+
+def _letters_differ(a: str, b: str) -> bool:
+    """Two strings one edit apart differ by letters, not by a separator or a digit: a mailbox's
+    dots, underscores, hyphens and numbers are chosen by its owner ("philippe.bernard",
+    "philippe_bernard", "philippebernard2" are three namesakes' addresses), a letter is mistyped."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return all(c.isalpha() for c in a[start : len(a) - end] + b[start : len(b) - end])
 
 
 def phone_level(x: RecordFeatures, y: RecordFeatures) -> int:

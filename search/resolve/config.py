@@ -84,6 +84,14 @@ DEFAULT_MATCH_PRIOR = 0.001
 MIN_MAILBOX_KEY_LENGTH = 6
 # A family name's first letters beside the birth date survive the typos that change its sound.
 BIRTH_FAMILY_PREFIX = 3
+# A name is left out one letter at a time for the name-typo keys only from this length: one letter
+# off a shorter name ("Li", "Roy") is another name.
+MIN_NAME_TYPO_LENGTH = 4
+# A weak key (names with a typo, initials in a postcode) is worth comparing while its block can hold
+# one person's records and a namesake's: 2.3-3.4 records per person in the data sets we hold (demo,
+# FEBRL3, bench.corruption, issue 16's French sets), so about ten. Past it a name alone cannot tell
+# the people apart, and the block costs up to 45 pairs (ResolutionConfig.max_name_block_size).
+MAX_NAME_BLOCK_SIZE = 10
 
 # Clustering: a contradiction between two groups (a never-merge rule) is outvoted by this many
 # clean direct links per contradicting pair (a mistyped birth date among many agreeing records;
@@ -175,6 +183,11 @@ class ResolutionConfig(BaseModel):
     )
     # 60: the 1M demo set's cost bound (bench/RESULTS.md); blocks of common names past it are skipped.
     max_block_size: int = Field(default=60, ge=2, description="A blocking key shared by more records is too common to block on (reported).")
+    max_name_block_size: int = Field(
+        default=MAX_NAME_BLOCK_SIZE,
+        ge=2,
+        description="A weak blocking key (names with a typo, initials in a postcode) shared by more records is not blocked on.",
+    )
     max_cluster_size: int = Field(default=200, ge=2, description="A customer never grows past this many records.")
     em_iterations: int = Field(default=25, ge=1)
     u_sample_pairs: int = Field(default=60_000, ge=1000)

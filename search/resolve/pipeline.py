@@ -334,7 +334,7 @@ def resolve_touched(
     extra = model.identifiers
     touched = documents if documents is not None else get_records(client, names, record_ids)
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
-    universe = candidate_records(client, names, keys, config.max_block_size)
+    universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size)
     universe.update((d["record_id"], d) for d in touched)
     rules = _neighbourhood_rules(client, names, set(record_ids) | set(universe), universe)
     # The stored customers with what the change feed compares: read once, here.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from search.resolve.calibration import RULE_FIELDS, enforced_never_merge
-from search.resolve.candidates import candidate_pairs
+from search.resolve.candidates import CandidatePairs, candidate_pairs
 from search.resolve.clustering import Clustering, cluster
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
@@ -95,10 +95,14 @@ def resolve_records(
         return _resolve_records(records, config, model, constraints)
 
 
+def _candidates(records: list[RecordFeatures], config: ResolutionConfig) -> CandidatePairs:
+    return candidate_pairs(records, config.max_block_size, config.worker_count(), config.max_name_block_size)
+
+
 def _resolve_records(
     records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None, constraints: Constraints
 ) -> Resolution:
-    candidates = candidate_pairs(records, config.max_block_size, config.worker_count())
+    candidates = _candidates(records, config)
     detected: dict[str, str] = {}
     if model is None:
         identifiers = tuple(config.extra_identifiers)
@@ -108,7 +112,7 @@ def _resolve_records(
         if detected:
             use_identifiers(records, detected)
             identifiers += tuple(detected)
-            candidates = candidate_pairs(records, config.max_block_size, config.worker_count())
+            candidates = _candidates(records, config)
     else:
         identifiers = model.identifiers
     comparisons = comparisons_for(identifiers)

@@ -12,7 +12,8 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 from analyzers.addresses import street_key
 from search.indices import IndexNames, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
-from search.resolve.config import ResolutionConfig
+from search.resolve.blocking import block_bound
+from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
 from search.resolve.features import SOURCE_FIELDS
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
@@ -92,30 +93,35 @@ def stored_customers_of(
 
 
 def candidate_records(
-    client: OpenSearch, names: IndexNames, keys_per_record: list[list[str]], max_block_size: int
+    client: OpenSearch,
+    names: IndexNames,
+    keys_per_record: list[list[str]],
+    max_block_size: int,
+    max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
 ) -> dict[str, dict[str, Any]]:
     """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
-    search per key, their resolution fields returned with the hits); a key with more than
-    `max_block_size` holders is too common to use — the same rule as in-memory blocking, so both
-    paths find the same candidates."""
+    search per key, their resolution fields returned with the hits); a key with more holders than
+    its bound (`max_block_size`, `max_name_block_size` for a weak key) is too common to use — the
+    same rule as in-memory blocking, so both paths find the same candidates."""
     keys = sorted({key for keys in keys_per_record for key in keys})
     if not keys:
         return {}
     body: list[dict[str, Any]] = []
-    for key in keys:
+    bounds = [block_bound(key, max_block_size, max_name_block_size) for key in keys]
+    for key, bound in zip(keys, bounds, strict=True):
         body.append({"index": names.records})
         body.append(
             {
                 "query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, LIVE_RECORD]}},
                 "_source": SOURCE_FIELDS,
-                "size": max_block_size + 1,
-                "track_total_hits": max_block_size + 1,
+                "size": bound + 1,
+                "track_total_hits": bound + 1,
             }
         )
     found: dict[str, dict[str, Any]] = {}
-    for response in client.msearch(body=body)["responses"]:
+    for response, bound in zip(client.msearch(body=body)["responses"], bounds, strict=True):
         hits = response.get("hits", {}).get("hits", [])
-        if len(hits) <= max_block_size:
+        if len(hits) <= bound:
             found.update((hit["_id"], hit["_source"]) for hit in hits)
     return found
 

@@ -209,3 +209,51 @@ def test_a_birth_date_one_day_off_is_a_slip_not_a_namesake() -> None:
     b = _record(given_name="André", family_name="Coronade", birth_date="1975-01-30", postcode="33000")
     assert clearly_different_people(a, b) is None
     assert clearly_different_people(a, _record(given_name="André", family_name="Coronade", birth_date="1975-03-12")) is not None
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ({"given_name": "Paul", "family_name": "Fournier"}, {"given_name": "Paul", "family_name": "Fournidr"}),  # a neighbour key
+        ({"given_name": "Paul", "family_name": "Fournier"}, {"given_name": "Paul", "family_name": "Furnier"}),  # a letter dropped
+        ({"given_name": "Gwendoline", "family_name": "Kerherve"}, {"given_name": "Gwendoline", "family_name": "Kerhreve"}),  # swapped
+        ({"given_name": "Mathieu", "family_name": "Lebrun"}, {"given_name": "Lebrun", "family_name": "Matthieu"}),  # names swapped too
+        ({"given_name": "Anne", "family_name": "Quéré", "birth_name": "Le Goff"}, {"given_name": "Anne", "family_name": "Le Gof"}),
+        (
+            {"given_name": "Jade", "family_name": "Pelonaud", "postcode": "32266"},
+            {"given_name": "Jdae", "family_name": "Pelomaud", "postcode": "32266"},
+        ),  # a typo in each
+    ],
+)
+def test_records_sharing_only_names_one_keystroke_apart_meet(one: dict, other: dict) -> None:
+    assert set(blocking_keys(_record("crm:1", email="a@x.fr", **one))) & set(
+        blocking_keys(_record("callcenter:2", phone="+33612345678", **other))
+    )
+
+
+def test_names_more_than_one_keystroke_apart_and_nothing_else_do_not_meet() -> None:
+    one, other = _record("crm:1", given_name="Paul", family_name="Fournier"), _record("crm:2", given_name="Paul", family_name="Fourcade")
+    assert not set(blocking_keys(one)) & set(blocking_keys(other))
+
+
+@pytest.mark.parametrize(("namesakes", "paired"), [(3, True), (12, False)])
+def test_a_name_with_a_typo_meets_a_few_namesakes_but_not_a_crowd_of_them(namesakes: int, paired: bool) -> None:
+    records = [_record(f"crm:{k}", given_name="Paul", family_name="Fournier", email=f"p{k}@x.fr") for k in range(namesakes)]
+    records.append(_record("loyalty:typo", given_name="Paul", family_name="Fournidr"))
+    pairs = candidate_pairs(records, max_block_size=60, max_name_block_size=10).pairs
+    assert (namesakes in pairs) is paired  # past the name block bound, a name alone cannot tell which Paul Fournier
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "level"),
+    [
+        ("philippe.bernard@gmail.com", "philippe.bernadr@gmail.com", 3),  # two letters swapped: two edits
+        ("philippe.bernard@gmail.com", "philippe.bernrd@gmail.com", 2),  # a letter dropped
+        ("philippe.bernard@gmail.com", "philippe.bermard@gmail.com", 2),  # a neighbour key
+        ("philippebernard@gmail.com", "philippe_bernard@gmail.com", 3),  # a separator: another namesake's mailbox
+        ("philippe.bernard@gmail.com", "philippe-bernard@gmail.com", 3),
+        ("philippe.bernard2@gmail.com", "philippe.bernard@gmail.com", 3),  # a number: another namesake's mailbox
+    ],
+)
+def test_a_mistyped_letter_in_an_email_is_a_typo_and_a_separator_or_a_number_is_another_mailbox(one: str, other: str, level: int) -> None:
+    assert email_level(_record(email=one), _record(email=other)) == level

@@ -24,6 +24,7 @@ from search.lookup import search_body
 from search.query_parser import parse_query
 from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
+from search.resolve.possible_store import pair_id
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import scan_customers
 from tests.conftest import write_jsonl
@@ -105,6 +106,22 @@ PATRICK = [
     },
     {"source": "newsletter", "source_id": "P4", "given_name": "Patrick", "email": "patrick.mattei@free.fr"},
 ]
+# A customer, and a call-center note years later: her name with two letters swapped, a new mobile,
+# another town — nothing but the names in common.
+GWENDOLINE = [
+    {
+        "source": "crm",
+        "source_id": "G1",
+        "given_name": "Gwendoline",
+        "family_name": "Kerhervé",
+        "birth_date": "1979-06-14",
+        "email": "gwen.kerherve@wanadoo.fr",
+        "phone": "06 45 12 78 90",
+        "postcode": "29200",
+        "city": "Brest",
+    },
+    {"source": "callcenter", "source_id": "G2", "given_name": "Gwendoline", "family_name": "Kerhrevé", "phone": "07 81 22 33 44"},
+]
 
 
 @dataclass
@@ -122,7 +139,7 @@ def _customer_of(opensearch: OpenSearch, names: IndexNames) -> dict[str, str]:
 def resolved(opensearch: OpenSearch, test_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Resolved]:
     folder = tmp_path_factory.mktemp("sparse")
     write_demo_data(folder / "demo", persons=400, seed=23)
-    write_jsonl(folder / "demo" / "stories.jsonl", UNALLOCATED + SPARSE + PATRICK)
+    write_jsonl(folder / "demo" / "stories.jsonl", UNALLOCATED + SPARSE + PATRICK + GWENDOLINE[:1])
     names = IndexNames(f"{test_prefix}-sparse")
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))
@@ -151,6 +168,21 @@ def test_a_sparse_loyalty_record_with_a_family_name_typo_joins_its_customer(reso
 
 def test_a_one_key_typo_an_initial_and_a_newsletter_sign_up_join_their_customer(resolved: Resolved) -> None:
     assert len(_customers(resolved, PATRICK)) == 1
+
+
+def test_a_record_sharing_only_its_names_with_a_typo_joins_its_customer_or_is_proposed(resolved: Resolved, opensearch: OpenSearch) -> None:
+    config = ResolutionConfig()
+    pushed = RecordPusher(opensearch, resolved.names, RealTimeResolver(opensearch, resolved.names, config)).push(
+        SourceRecord.model_validate(GWENDOLINE[1])
+    )
+    (customer,) = _customers(resolved, GWENDOLINE[:1])
+    joined = pushed.customer_id == customer
+    proposed = opensearch.exists(index=resolved.names.possible_matches, id=pair_id(customer, pushed.customer_id))
+    assert joined or proposed
+    resolve_all(opensearch, resolved.names, config)  # the full run finds the same pair
+    now = _customer_of(opensearch, resolved.names)
+    same = now["crm:G1"] == now["callcenter:G2"]
+    assert same or opensearch.exists(index=resolved.names.possible_matches, id=pair_id(now["crm:G1"], now["callcenter:G2"]))
 
 
 def test_a_pushed_record_joins_its_match_on_a_fresh_index_of_two_records(opensearch: OpenSearch, test_prefix: str, tmp_path) -> None:
