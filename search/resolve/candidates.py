@@ -68,9 +68,10 @@ def _block_pairs(
     sorted_hashes, sorted_owners = hashes[order], owners[order]
     starts = np.flatnonzero(np.r_[True, np.diff(sorted_hashes) != 0])
     sizes = np.diff(np.r_[starts, len(order)])
-    for start in starts[sizes > bound].tolist() if frequent_keys is not None else ():
-        key = _key_with_hash(records[sorted_owners[start]], int(sorted_hashes[start]), rules)
-        frequent_keys[key] = int(sizes[np.searchsorted(starts, start)])
+    if frequent_keys is not None:
+        for start in starts[sizes > bound].tolist():
+            key = _key_with_hash(records[sorted_owners[start]], int(sorted_hashes[start]), rules)
+            frequent_keys[key] = int(sizes[np.searchsorted(starts, start)])
     chunks: list[np.ndarray] = []
     for size in np.unique(sizes[(sizes >= 2) & (sizes <= bound)]).tolist():
         block_starts = starts[sizes == size]
