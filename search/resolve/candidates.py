@@ -28,8 +28,9 @@ MIN_RECORDS_PER_WORKER = 50_000
 RECORDS_PER_BATCH = 20_000
 
 
-def candidate_pairs(records: list[RecordFeatures], max_block_size: int, workers: int = 1) -> CandidatePairs:
-    """Index pairs (i < j) of records sharing a key.
+def candidate_pairs(records: list[RecordFeatures], max_block_size: int, workers: int = 1, skip: np.ndarray | None = None) -> CandidatePairs:
+    """Index pairs (i < j) of records sharing a key; `skip` holds the hashes of keys found too
+    common over a larger set than `records` (a partition of a full run: search.resolve.spool).
 
     Keys are grouped by sorting their hashes (numpy), and the pairs of all blocks of one size are
     made at once: a million records block in seconds, not minutes. Hashing the keys, the Python
@@ -37,6 +38,9 @@ def candidate_pairs(records: list[RecordFeatures], max_block_size: int, workers:
     result = CandidatePairs()
     parts = in_parts(lambda start, end: key_hashes(records, start, end), len(records), workers, MIN_RECORDS_PER_WORKER)
     hashes, owners = np.concatenate(parts, axis=1)
+    if skip is not None and len(skip):
+        kept = ~np.isin(hashes, skip)
+        hashes, owners = hashes[kept], owners[kept]
     if not len(hashes):
         return result
     order = np.argsort(hashes)  # the order inside a block does not matter: a pair is (smaller, larger)

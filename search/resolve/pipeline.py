@@ -6,8 +6,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -25,18 +28,24 @@ from search.resolve.model import MatchModel
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
+    LIVE_RECORDS,
     Refresh,
+    bulk_write_mode,
     candidate_records,
     current_assignment,
     customer_document,
     customers_of,
     ensure_resolution_indices,
     get_records,
+    golden_rules_key,
     last_run_watermark,
     load_model,
+    node_cpu_ms,
     records_ingested_since,
+    resolution_hash,
     save_model,
     save_watermark,
+    scan_links,
     scan_live_records,
     update_blocking_keys,
     write_customers,
@@ -44,6 +53,7 @@ from search.resolve.store import (
 )
 from search.resolve.survivorship import golden_record
 from search.rights.overlay import subject_changes
+from search.rights.statements import statements_of
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,9 @@ class ResolveReport:
     records: int = 0
     customers: int = 0
     customers_written: int = 0
+    links_written: int = 0
+    partitions: int = 1
+    largest_component: int = 0
     customers_removed: int = 0
     merges: int = 0
     splits: int = 0
@@ -64,12 +77,14 @@ class ResolveReport:
     detected_identifiers: dict[str, str] = field(default_factory=dict)
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
     customer_ids: dict[str, str] = field(default_factory=dict)
 
     def line(self) -> str:
-        timing = " ".join(f"{k}_s={v:.1f}" for k, v in self.timings.items())
+        timing = " ".join([*(f"{k}_s={v:.1f}" for k, v in self.timings.items()), *(f"{k}_cpu_s={v:.1f}" for k, v in self.cpu.items())])
         return (
-            f"records={self.records} customers={self.customers} written={self.customers_written} removed={self.customers_removed} "
+            f"records={self.records} customers={self.customers} written={self.customers_written} links_written={self.links_written} "
+            f"removed={self.customers_removed} "
             f"merges={self.merges} splits={self.splits} candidate_pairs={self.candidate_pairs} links_refused={self.links_refused} "
             f"possible_matches={self.possible_matches} "
             f"frequent_keys={len(self.frequent_keys)} {timing}"
@@ -95,6 +110,17 @@ def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> dict[i
     return groups
 
 
+@dataclass
+class StoredState:
+    """What a full run compares its result with before writing, read once at its start: a customer
+    is rewritten only when its resolution hash changed, a record link only when it points elsewhere."""
+
+    hashes: dict[str, str]  # customer_id → the resolution hash stored with it
+    links: dict[str, str]  # record_id → customer_id, as the record links index holds them
+    statements: dict[str, list[dict[str, Any]]]  # record_id → the statements naming it
+    rules_key: str  # search.resolve.store.golden_rules_key
+
+
 def _apply(
     client: OpenSearch,
     names: IndexNames,
@@ -103,41 +129,55 @@ def _apply(
     previous: dict[str, str],
     previous_customers: set[str],
     report: ResolveReport,
-    write_all: bool,
     now: datetime,
     refresh: Refresh = False,
+    stored: StoredState | None = None,
+    write_threads: int = 1,
 ) -> tuple[dict[int, str], CustomerChanges]:
-    """Give clusters their stable ids, write the customers that changed (all of them when
-    `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
-    waits for a refresh: the next resolution reads links and customers with real-time gets.
-    Returns each cluster label's customer id, and what happened to customer ids."""
+    """Give clusters their stable ids, write the customers that changed, remove the vanished ones.
+    A full run (`stored` given) owns every customer and compares each one's resolution hash with
+    the stored one; a neighbourhood run compares memberships. Nothing waits for a refresh: the next
+    resolution reads links and customers with real-time gets. Returns each cluster label's
+    customer id, and what happened to customer ids."""
+    full = stored is not None
     ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters.values()], previous)
+    statements = stored.statements if full else statements_of(client, names, [r["record_id"] for c in clusters.values() for r in c])
+    rules_key = stored.rules_key if full else golden_rules_key(config, names)
+    stored_links = stored.links if full else previous
     previous_sizes = Counter(previous.values())
     documents = []
     written_members: list[list[dict[str, Any]]] = []
     links: dict[str, str] = {}
+    assigned: dict[str, str] = {}
     for customer_id, members in zip(ids, clusters.values(), strict=True):
-        report.customer_ids.update((r["record_id"], customer_id) for r in members)
-        links.update((r["record_id"], customer_id) for r in members if write_all or previous.get(r["record_id"]) != customer_id)
-        unchanged = previous_sizes[customer_id] == len(members) and all(previous.get(r["record_id"]) == customer_id for r in members)
-        if unchanged and not write_all:
+        assigned.update((r["record_id"], customer_id) for r in members)
+        links.update((r["record_id"], customer_id) for r in members if stored_links.get(r["record_id"]) != customer_id)
+        digest = resolution_hash(customer_id, members, statements, rules_key)
+        if full:
+            if stored.hashes.get(customer_id) == digest:
+                continue
+        elif previous_sizes[customer_id] == len(members) and all(previous.get(r["record_id"]) == customer_id for r in members):
             continue
-        documents.append(customer_document(customer_id, members, golden_record(members, config), now))
+        documents.append({**customer_document(customer_id, members, golden_record(members, config), now), "resolution_hash": digest})
         written_members.append(members)
+    report.customer_ids.update(assigned)
     removed = sorted(previous_customers - set(ids))
-    unlinked = sorted(set(previous) - set(report.customer_ids))
+    unlinked = sorted(set(stored_links) - set(assigned))
     # Consents and rectifications (search.rights), and the change feed (search.changes).
-    changes = subject_changes(client, names, documents, written_members, removed, events, everything=write_all)
-    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=2 if write_all else 1, refresh=refresh)
+    changes = subject_changes(
+        client, names, documents, written_members, removed, events, statements=statements, stored_ids=previous_customers if full else None
+    )
+    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh)
     write_redirects(client, names, events, now, refresh=refresh)
     append_changes(client, names, changes)
-    report.customers = len(ids)
-    report.customers_written = len(documents)
-    report.customers_removed = len(removed)
-    report.merges = sum(1 for e in events if e.kind == "merge")
-    report.splits = sum(1 for e in events if e.kind == "split")
+    report.customers += len(ids)
+    report.customers_written += len(documents)
+    report.links_written += len(links)
+    report.customers_removed += len(removed)
+    report.merges += sum(1 for e in events if e.kind == "merge")
+    report.splits += sum(1 for e in events if e.kind == "split")
     merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
-    return dict(zip(clusters, ids, strict=True)), CustomerChanges(None if write_all else set(ids), previous_customers, merged, set(removed))
+    return dict(zip(clusters, ids, strict=True)), CustomerChanges(None if full else set(ids), previous_customers, merged, set(removed))
 
 
 def _save_possible_matches(
@@ -186,12 +226,21 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
     return total
 
 
-def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig, retrain: bool = True) -> ResolveReport:
-    """Resolve every live record: train the model (unless told to reuse it), cluster, write customers."""
+def resolve_all(
+    client: OpenSearch, names: IndexNames, config: ResolutionConfig, retrain: bool = True, spool: Path | None = None
+) -> ResolveReport:
+    """Resolve every live record: train the model (unless told to reuse it), cluster, write the
+    customers that changed. Past `config.scale.partition_records` records, the run goes through an
+    on-disk spool a partition at a time (search.resolve.partitioned), its memory bounded by the
+    settings rather than by the data; `spool` is where (the system's temporary folder when None)."""
+    ensure_resolution_indices(client, names)
+    if client.count(index=names.records, body={"query": LIVE_RECORDS})["count"] > config.scale.partition_records:
+        from search.resolve.partitioned import resolve_all_partitioned
+
+        return resolve_all_partitioned(client, names, config, retrain, spool)
     started = datetime.now(UTC)
     report = ResolveReport()
     watch = _Stopwatch(report)
-    ensure_resolution_indices(client, names)
     # In record id order: the same records give the same model and customers, whatever order the shards answer in.
     documents = sorted(scan_live_records(client, names), key=lambda d: d["record_id"])
     previous_model = load_model(client, names)
@@ -200,28 +249,59 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
         features = features_of(documents, tuple(config.extra_identifiers), attribute_candidates(documents, config.identifier_detection))
     else:
         features = features_of(documents, model.identifiers)
-    previous = current_assignment(client, names)
+    stored = read_stored_state(client, names, config)
+    previous = current_assignment(client, names, stored.hashes)
     report.records = len(documents)
     watch.lap("load")
     resolution = resolve_records(features, config, model)
     _fill(report, resolution)
     watch.lap("resolve")
-    if model is None:
-        save_model(client, names, resolution.model)
-        _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
-    now = datetime.now(UTC)
-    customer_of, changes = _apply(
-        client, names, config, _clusters(documents, resolution), previous, set(previous.values()), report, True, now
-    )
-    _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
-    client.indices.refresh(index=[names.customers, names.record_customers, names.redirects, names.possible_matches])
+    with measured_write(client, names, report):
+        if model is None:
+            save_model(client, names, resolution.model)
+            _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
+        now = datetime.now(UTC)
+        customer_of, changes = _apply(
+            client,
+            names,
+            config,
+            _clusters(documents, resolution),
+            previous,
+            set(previous.values()),
+            report,
+            now,
+            stored=stored,
+            write_threads=config.scale.write_threads,
+        )
+        _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
     save_watermark(client, names, started)
-    for key, size in sorted(resolution.frequent_keys.items(), key=lambda item: -item[1])[:20]:
-        log.warning("frequent_blocking_key key=%s records=%s", key, size)
-    for rule, reason in resolution.model.relaxed_rules.items():
-        log.warning("never_merge_rule_relaxed rule=%s reason=%r", rule, reason)
+    _log_warnings(resolution.frequent_keys, resolution.model)
     return report
+
+
+def read_stored_state(client: OpenSearch, names: IndexNames, config: ResolutionConfig) -> StoredState:
+    """The record links and statements as stored (customers' hashes are read with their records)."""
+    return StoredState({}, dict(scan_links(client, names)), statements_of(client, names, None), golden_rules_key(config, names))
+
+
+@contextmanager
+def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport) -> Iterator[None]:
+    """A full run's write stage: customers and links written without refreshes or replicas (restored
+    after), and the CPU it cost this process and the nodes counted in `report.cpu`."""
+    process, node = time.process_time(), node_cpu_ms(client)
+    with bulk_write_mode(client, [names.customers, names.record_customers]):
+        yield
+    client.indices.refresh(index=[names.redirects, names.possible_matches])
+    report.cpu["write_client"] = time.process_time() - process
+    report.cpu["write_node"] = (node_cpu_ms(client) - node) / 1000
+
+
+def _log_warnings(frequent_keys: dict[str, int], model: MatchModel) -> None:
+    for key, size in sorted(frequent_keys.items(), key=lambda item: -item[1])[:20]:
+        log.warning("frequent_blocking_key key=%s records=%s", key, size)
+    for rule, reason in model.relaxed_rules.items():
+        log.warning("never_merge_rule_relaxed rule=%s reason=%r", rule, reason)
 
 
 def _fill(report: ResolveReport, resolution: Resolution) -> None:
@@ -285,9 +365,7 @@ def resolve_touched(
     report.records = len(documents)
     watch.lap("resolve")
     now = datetime.now(UTC)
-    customer_of, changes = _apply(
-        client, names, config, _clusters(documents, resolution), previous, set(customers), report, False, now, refresh
-    )
+    customer_of, changes = _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, now, refresh)
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
     return report

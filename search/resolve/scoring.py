@@ -85,14 +85,19 @@ def same_source_pairs(records: list[RecordFeatures], pairs: np.ndarray) -> np.nd
     return source[pairs[:, 0]] == source[pairs[:, 1]]
 
 
-def resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None = None) -> Resolution:
-    """Candidates, scores (training the model first when none is given) and coherent clusters."""
+def resolve_records(
+    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None = None, frequent_hashes: np.ndarray | None = None
+) -> Resolution:
+    """Candidates, scores (training the model first when none is given) and coherent clusters;
+    `frequent_hashes`: blocking keys too common over the whole set these records are part of."""
     with collector_paused():
-        return _resolve_records(records, config, model)
+        return _resolve_records(records, config, model, frequent_hashes)
 
 
-def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None) -> Resolution:
-    candidates = candidate_pairs(records, config.max_block_size, config.worker_count())
+def _resolve_records(
+    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None, frequent_hashes: np.ndarray | None
+) -> Resolution:
+    candidates = candidate_pairs(records, config.max_block_size, config.worker_count(), frequent_hashes)
     detected: dict[str, str] = {}
     if model is None:
         identifiers = tuple(config.extra_identifiers)
@@ -102,7 +107,7 @@ def _resolve_records(records: list[RecordFeatures], config: ResolutionConfig, mo
         if detected:
             use_identifiers(records, detected)
             identifiers += tuple(detected)
-            candidates = candidate_pairs(records, config.max_block_size, config.worker_count())
+            candidates = candidate_pairs(records, config.max_block_size, config.worker_count(), frequent_hashes)
     else:
         identifiers = model.identifiers
     comparisons = comparisons_for(identifiers)
