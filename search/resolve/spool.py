@@ -122,7 +122,7 @@ class RecordSpool:
     def rekey(self, features_of_batch: Any, batch: int = 20_000) -> None:
         """Block again on every spooled record (a run that found new identifiers blocks on them too)."""
         self.db.execute("DELETE FROM keys")
-        reader = self.db.execute("SELECT idx, doc FROM records ORDER BY idx").to_arrow_reader(batch)
+        reader = self.db.sql("SELECT idx, doc FROM records ORDER BY idx").to_arrow_reader(batch)
         for chunk in reader:
             documents = [orjson.loads(doc) for doc in chunk.column("doc").to_pylist()]
             self._add_keys(int(chunk.column("idx")[0].as_py()), features_of_batch(documents))
@@ -165,7 +165,7 @@ class RecordSpool:
             UNION ALL
             SELECT r.idx AS a, min(r.idx) OVER (PARTITION BY m.customer_id) AS b FROM members m JOIN records r USING (record_id)
         """
-        for chunk in self.db.execute(edges).to_arrow_reader(EDGE_BATCH):
+        for chunk in self.db.sql(edges).to_arrow_reader(EDGE_BATCH):
             _union(parent, chunk.column("a").to_numpy(), chunk.column("b").to_numpy())
         labels = _roots(parent, parent)
         sizes = np.bincount(labels, minlength=self.count)
