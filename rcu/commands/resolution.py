@@ -30,7 +30,10 @@ def resolve(
     client = bulk_client(settings)
     names = IndexNames.for_settings(settings)
     try:
-        report = resolve_all(client, names, resolution_config()) if full else resolve_since_last_run(client, names, resolution_config())
+        if full:
+            report = resolve_all(client, names, resolution_config(), spool=settings.resolve_spool_dir)
+        else:
+            report = resolve_since_last_run(client, names, resolution_config())
     finally:
         client.close()
     typer.echo(report.line())

@@ -175,7 +175,8 @@ class RecordSpool:
         order = roots[np.argsort((roots * 0x9E3779B1) % (1 << 32), kind="stable")]
         part_of_root = np.zeros(self.count, dtype=np.int64)
         part_of_root[order] = (np.cumsum(sizes[order]) - 1) // partition_records
-        parts = part_of_root[labels]
+        # A component larger than a partition skips partition numbers: numbered again without gaps.
+        parts = np.unique(part_of_root[labels], return_inverse=True)[1].astype(np.int64)
         self.db.register("part_batch", pa.table({"idx": np.arange(self.count, dtype=np.int64), "p": parts}))
         self.db.execute("CREATE OR REPLACE TABLE parts AS SELECT * FROM part_batch")
         self.db.unregister("part_batch")

@@ -69,7 +69,9 @@ def _pairs(grouping: dict[str, str], keep: dict[str, str]) -> set[tuple[str, str
     return {(a, b) for members in groups.values() for a in members for b in members if a < b}
 
 
-def test_a_second_full_run_rewrites_only_the_customer_whose_record_changed(opensearch: OpenSearch, names: IndexNames, ingest: Ingest) -> None:
+def test_a_second_full_run_rewrites_only_the_customer_whose_record_changed(
+    opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
     ingest(HELENE + [{"source": "crm", "source_id": f"P{n}", "given_name": "Paul", "family_name": f"Martin{n}x"} for n in range(5)])
     resolve_all(opensearch, names, ResolutionConfig())
     before = customer_assignment(opensearch, names)
@@ -88,7 +90,9 @@ def test_a_second_full_run_rewrites_only_the_customer_whose_record_changed(opens
     assert "phones" in new_changes[0]["fields"]
 
 
-def test_a_partitioned_run_removes_the_customers_and_links_of_deleted_records(opensearch: OpenSearch, names: IndexNames, ingest: Ingest) -> None:
+def test_a_partitioned_run_removes_the_customers_and_links_of_deleted_records(
+    opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
     people = [{"source": "crm", "source_id": f"P{n}", "given_name": "Paul", "family_name": f"Martin{n}x"} for n in range(6)]
     ingest(HELENE + people)
     resolve_all(opensearch, names, _partitioned(3))
@@ -110,3 +114,21 @@ def test_a_full_run_leaves_refresh_and_replicas_as_it_found_them(opensearch: Ope
     (index,) = settings.values()
     assert index["settings"]["index"]["refresh_interval"] == "7s"
     assert index["settings"]["index"]["number_of_replicas"] == "0"
+
+
+def test_streamed_union_find_gives_the_connected_components_of_the_candidate_graph() -> None:
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from search.resolve.spool import _union
+
+    rng = np.random.default_rng(1)
+    count, edges = 3000, 2500
+    parent = np.arange(count)
+    first, second = rng.integers(0, count, edges), rng.integers(0, count, edges)
+    for start in range(0, edges, 700):  # streamed in batches, as from the spool
+        _union(parent, first[start : start + 700], second[start : start + 700])
+    components, labels = connected_components(coo_matrix((np.ones(edges), (first, second)), shape=(count, count)), directed=False)
+    assert len(set(parent.tolist())) == components
+    assert len(set(zip(parent.tolist(), labels.tolist(), strict=True))) == components  # the same grouping
