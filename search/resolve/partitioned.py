@@ -82,6 +82,7 @@ def resolve_all_partitioned(
         try:
             _load(client, names, spool, identifiers)
             report.records = spool.count
+            report.spool_mb = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 2**20
             watch.lap("load")
             plan = spool.plan(config.max_block_size, config.scale.partition_records, _frequent_key(identifiers))
             report.frequent_keys = plan.frequent_keys

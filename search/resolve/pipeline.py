@@ -66,6 +66,7 @@ class ResolveReport:
     links_written: int = 0
     partitions: int = 1
     largest_component: int = 0
+    spool_mb: float = 0.0  # on disk, for a partitioned run (search.resolve.spool)
     customers_removed: int = 0
     merges: int = 0
     splits: int = 0
@@ -87,7 +88,12 @@ class ResolveReport:
             f"removed={self.customers_removed} "
             f"merges={self.merges} splits={self.splits} candidate_pairs={self.candidate_pairs} links_refused={self.links_refused} "
             f"possible_matches={self.possible_matches} "
-            f"frequent_keys={len(self.frequent_keys)} {timing}"
+            + (
+                f"partitions={self.partitions} largest_component={self.largest_component} spool_mb={self.spool_mb:.0f} "
+                if self.spool_mb
+                else ""
+            )
+            + f"frequent_keys={len(self.frequent_keys)} {timing}"
         )
 
 
