@@ -87,7 +87,7 @@ def resolve_all_partitioned(
             plan = spool.plan(config.max_block_size, config.scale.partition_records, _frequent_key(identifiers))
             report.frequent_keys = plan.frequent_keys
             watch.lap("partition")
-            stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config, names))
+            stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config))
             run = _Run(client, names, config, spool, stored, report, previous_model, frequent_hashes=plan.frequent_hashes)
             node_cpu = node_cpu_ms(client)
             with bulk_write_mode(client, [names.customers, names.record_customers]):

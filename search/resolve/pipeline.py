@@ -146,10 +146,10 @@ def _apply(
     resolution reads links and customers with real-time gets. Returns each cluster label's
     customer id, and what happened to customer ids."""
     full = stored is not None
+    if stored is None:
+        record_ids = [r["record_id"] for cluster in clusters.values() for r in cluster]
+        stored = StoredState({}, previous, statements_of(client, names, record_ids), golden_rules_key(config))
     ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters.values()], previous)
-    statements = stored.statements if full else statements_of(client, names, [r["record_id"] for c in clusters.values() for r in c])
-    rules_key = stored.rules_key if full else golden_rules_key(config, names)
-    stored_links = stored.links if full else previous
     previous_sizes = Counter(previous.values())
     documents = []
     written_members: list[list[dict[str, Any]]] = []
@@ -157,8 +157,8 @@ def _apply(
     assigned: dict[str, str] = {}
     for customer_id, members in zip(ids, clusters.values(), strict=True):
         assigned.update((r["record_id"], customer_id) for r in members)
-        links.update((r["record_id"], customer_id) for r in members if stored_links.get(r["record_id"]) != customer_id)
-        digest = resolution_hash(customer_id, members, statements, rules_key)
+        links.update((r["record_id"], customer_id) for r in members if stored.links.get(r["record_id"]) != customer_id)
+        digest = resolution_hash(customer_id, members, stored.statements, stored.rules_key)
         if full:
             if stored.hashes.get(customer_id) == digest:
                 continue
@@ -168,10 +168,17 @@ def _apply(
         written_members.append(members)
     report.customer_ids.update(assigned)
     removed = sorted(previous_customers - set(ids))
-    unlinked = sorted(set(stored_links) - set(assigned))
+    unlinked = sorted(set(stored.links) - set(assigned))
     # Consents and rectifications (search.rights), and the change feed (search.changes).
     changes = subject_changes(
-        client, names, documents, written_members, removed, events, statements=statements, stored_ids=previous_customers if full else None
+        client,
+        names,
+        documents,
+        written_members,
+        removed,
+        events,
+        statements=stored.statements,
+        stored_ids=previous_customers if full else None,
     )
     write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh)
     write_redirects(client, names, events, now, refresh=refresh)
@@ -288,7 +295,7 @@ def resolve_all(
 
 def read_stored_state(client: OpenSearch, names: IndexNames, config: ResolutionConfig) -> StoredState:
     """The record links and statements as stored (customers' hashes are read with their records)."""
-    return StoredState({}, dict(scan_links(client, names)), statements_of(client, names, None), golden_rules_key(config, names))
+    return StoredState({}, dict(scan_links(client, names)), statements_of(client, names, None), golden_rules_key(config))
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
 import orjson
@@ -13,6 +14,7 @@ from opensearchpy import NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
+from analyzers.index_settings import customers_index_body
 from search.indices import IndexNames, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
 from search.resolve.config import ResolutionConfig
@@ -84,11 +86,15 @@ def resolution_hash(customer_id: str, members: list[dict[str, Any]], statements:
     return digest.hexdigest()
 
 
-def golden_rules_key(config: ResolutionConfig, names: IndexNames) -> str:
+@cache
+def _customers_schema() -> str:
+    return str(customers_index_body()["mappings"]["_meta"]["rcu_schema"])
+
+
+def golden_rules_key(config: ResolutionConfig) -> str:
     """What, beside its records, decides a customer document: the source priorities and the customers
     index's schema (a new rcu building documents differently rewrites them all)."""
-    schema = index_bodies(names)[names.customers]["mappings"]["_meta"]["rcu_schema"]
-    return f"{schema}|{orjson.dumps(config.source_priority, option=orjson.OPT_SORT_KEYS).decode()}"
+    return f"{_customers_schema()}|{orjson.dumps(config.source_priority, option=orjson.OPT_SORT_KEYS).decode()}"
 
 
 def customers_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]) -> dict[str, list[str]]:
