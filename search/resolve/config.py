@@ -179,7 +179,12 @@ class FullRunScale(BaseModel):
             "frequencies and the prior are counted on every record); with as many records or more, it is the in-memory model."
         ),
     )
-    write_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests a full run keeps in flight writing customers and links.")
+    write_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description="Bulk requests a full run keeps in flight writing customers and links (when unset: the cluster's processors, 2 to 8).",
+    )
     spool_memory_mb: int = Field(default=1024, ge=128, description="DuckDB's memory limit while spooling; past it, it spills to disk.")
 
 

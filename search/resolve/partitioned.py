@@ -60,6 +60,7 @@ from search.resolve.store import (
     scan_links,
     scan_live_records,
     write_customers,
+    write_streams,
 )
 from search.rights.overlay import subject_changes
 from search.rights.statements import statements_of
@@ -149,6 +150,7 @@ class _Run:
         self.previous_model, self.trained = previous_model, False
         self.frequent_hashes = frequent_hashes  # keys too common to block on over the whole set, not only in a partition
         self.now = datetime.now(UTC)
+        self.write_threads = write_streams(client, config.scale.write_threads)
         self.relations: list[dict[str, Any]] = []
         self.merged: dict[str, str] = {}
         self.removed: set[str] = set()
@@ -212,7 +214,7 @@ class _Run:
             self.report,
             self.now,
             stored=stored,
-            write_threads=self.config.scale.write_threads,
+            write_threads=self.write_threads,
         )
         self.merged.update(changes.merged)
         self.removed |= changes.removed
@@ -234,7 +236,7 @@ class _Run:
         gone = self.spool.customers_without_records()
         unlinked = self.spool.links_without_records()
         changes = subject_changes(self.client, self.names, [], [], gone, [], statements=self.stored.statements)
-        write_customers(self.client, self.names, [], gone, {}, unlinked, bulk_threads=self.config.scale.write_threads)
+        write_customers(self.client, self.names, [], gone, {}, unlinked, bulk_threads=self.write_threads)
         append_changes(self.client, self.names, changes)
         self.removed |= set(gone)
         save_possible_matches(self.client, self.names, self.relations, CustomerChanges(None, set(), self.merged, self.removed), self.now)

@@ -50,6 +50,7 @@ from search.resolve.store import (
     update_blocking_keys,
     write_customers,
     write_redirects,
+    write_streams,
 )
 from search.resolve.survivorship import golden_record
 from search.rights.overlay import subject_changes
@@ -284,7 +285,7 @@ def resolve_all(
             report,
             now,
             stored=stored,
-            write_threads=config.scale.write_threads,
+            write_threads=write_streams(client, config.scale.write_threads),
         )
         _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")

@@ -297,6 +297,15 @@ def bulk_write_mode(client: OpenSearch, indices: list[str]) -> Iterator[None]:
         client.indices.refresh(index=",".join(before))
 
 
+def write_streams(client: OpenSearch, configured: int | None) -> int:
+    """Bulk requests to keep in flight for a full run's writes: as configured, else one per
+    processor the cluster's nodes have (a bulk request keeps one write thread busy), from 2 to 8."""
+    if configured:
+        return configured
+    nodes = client.nodes.info(metric="os")["nodes"].values()
+    return max(2, min(8, sum(int(node["os"].get("allocated_processors", 1)) for node in nodes)))
+
+
 def node_cpu_ms(client: OpenSearch) -> int:
     """CPU time every node of the cluster has used so far (ms): a stage's cost on the engine's side."""
     nodes = client.nodes.stats(metric="process")["nodes"].values()
