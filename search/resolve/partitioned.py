@@ -48,7 +48,7 @@ from search.resolve.pipeline import (
 )
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, resolve_records
-from search.resolve.spool import RecordSpool
+from search.resolve.spool import Partition, RecordSpool
 from search.resolve.store import (
     bulk_write_mode,
     golden_rules_key,
@@ -193,7 +193,7 @@ class _Run:
         features = features_of(part.documents, model.identifiers)
         self._write(part, features, self._resolve(features, model), model)
 
-    def _write(self, part: Any, features: list[RecordFeatures], resolution: Resolution, model: MatchModel) -> None:
+    def _write(self, part: Partition, features: list[RecordFeatures], resolution: Resolution, model: MatchModel) -> None:
         started, cpu = time.perf_counter(), time.process_time()
         self.report.candidate_pairs += len(resolution.scored.pairs)
         self.report.links_refused += len(resolution.clustering.refused_links)
@@ -245,20 +245,14 @@ class _Run:
         self.write_cpu_s += time.process_time() - cpu
 
 
-class _Merged:
-    def __init__(self, documents: list[dict[str, Any]], previous: dict[str, str], hashes: dict[str, str], links: dict[str, str]) -> None:
-        self.documents, self.previous, self.hashes, self.links = documents, previous, hashes, links
-
-
-def _merge_parts(parts: list[Any], documents: list[dict[str, Any]]) -> _Merged:
-    previous: dict[str, str] = {}
-    hashes: dict[str, str] = {}
-    links: dict[str, str] = {}
+def _merge_parts(parts: list[Partition], documents: list[dict[str, Any]]) -> Partition:
+    """Several partitions as one, their documents in record id order."""
+    merged = Partition(documents, {}, {}, {})
     for part in parts:
-        previous.update(part.previous)
-        hashes.update(part.hashes)
-        links.update(part.links)
-    return _Merged(documents, previous, hashes, links)
+        merged.previous.update(part.previous)
+        merged.hashes.update(part.hashes)
+        merged.links.update(part.links)
+    return merged
 
 
 def _pairs_apart(per_source: Counter[str]) -> tuple[float, float]:
