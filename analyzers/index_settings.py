@@ -328,3 +328,83 @@ def possible_matches_index_body(replicas: int = 0) -> dict[str, Any]:
         },
     }
     return {"settings": _small(1, replicas), "mappings": mappings}
+
+
+def decisions_index_body(replicas: int = 0) -> dict[str, Any]:
+    """A data steward's decisions (search.steward): one document per decision, the rule it binds
+    (record ids), who, when and why, what it did and whether it was undone; and one `claim` per
+    customer state a decision was taken on, so two stewards cannot both decide on the same state."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "decision_id": KEYWORD,
+            "kind": KEYWORD,  # same_person, different_people, split, detach (or claim)
+            "item": KEYWORD,  # pair (two customers) or customer (one, a split's target aside)
+            "status": KEYWORD,  # active or undone
+            "customer_ids": KEYWORD,  # the customers decided on, as they were shown
+            "records": KEYWORD,  # every record the decision names (export, erasure, resolution)
+            "sources": KEYWORD,
+            "together": STORED_ONLY,  # lists of record ids that must be one customer
+            "apart": STORED_ONLY,  # pairs of record-id lists that must never be
+            "before": STORED_ONLY,  # customer id → its records, when decided
+            "after": STORED_ONLY,  # record id → customer id, once applied
+            "evidence": STORED_ONLY,  # the possible match shown, if any
+            "redirects": STORED_ONLY,  # the redirects the decision wrote (undo removes them)
+            "by": KEYWORD,
+            "role": KEYWORD,
+            "reason": {"type": "text", "index": False},
+            "at": {"type": "date"},
+            "undone_by": KEYWORD,
+            "undone_at": {"type": "date"},
+            "undo_reason": {"type": "text", "index": False},
+        },
+    }
+    return {"settings": _small(1, replicas), "mappings": mappings}
+
+
+def identity_conflicts_index_body(replicas: int = 0) -> dict[str, Any]:
+    """Customers whose own records disagree on an identity field (two birth dates, two
+    civilities), kept by resolution for the steward's queue: one document per customer."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "customer_id": KEYWORD,
+            "fields": KEYWORD,  # the identity fields whose records disagree
+            "records": KEYWORD,
+            "sources": KEYWORD,
+            "values": {"type": "integer"},  # distinct values of the most divided field
+            "updated_at": {"type": "date"},
+        },
+    }
+    return {"settings": _small(1, replicas), "mappings": mappings}
+
+
+def events_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    """One month of interactions (search.events): what happened with a customer in one system,
+    attached to a source record. Free text (a refusal's reason, attributes) is stored, never indexed."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {
+            "event_key": KEYWORD,  # source:event_id, also the document id
+            "source": KEYWORD,
+            "event_id": KEYWORD,
+            "type": KEYWORD,
+            "at": {"type": "date"},
+            "ingested_at": {"type": "date"},
+            "record_id": KEYWORD,  # the customer is read through the record → customer link
+            "attached_by": KEYWORD,  # record, loyalty_card, email, phone or customer
+            "amount": {"type": "scaled_float", "scaling_factor": 100},
+            "currency": KEYWORD,
+            "products": KEYWORD,
+            "shop": KEYWORD,
+            "channel": KEYWORD,
+            "offer": KEYWORD,
+            "action": KEYWORD,
+            "outcome": KEYWORD,
+            "reason": {"type": "keyword", "index": False, "doc_values": False},
+            "visit_day": KEYWORD,  # day|shop of a visit or a purchase: visits are counted as distinct days per shop
+            "content_hash": KEYWORD,
+            "attributes": STORED_ONLY,
+        },
+    }
+    return {"settings": _small(shards, replicas), "mappings": mappings}

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
-from api.routes import audit, cards, changes, consents, customers, health, me, records, rights, search
+from api.routes import audit, cards, changes, consents, customers, events, health, me, records, review, rights, search
 from api.schemas import ERROR_RESPONSES
 from indexers.push import RecordPusher
 from search.audit import ensure_audit_index
@@ -71,6 +71,11 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         """The counter screen (French)."""
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    @app.get("/revue", include_in_schema=False)
+    async def review_page() -> FileResponse:
+        """The data steward's workbench (French)."""
+        return FileResponse(STATIC / "revue.html", headers={"Cache-Control": "no-cache"})
+
     for router in (
         me.router,
         search.router,
@@ -79,8 +84,10 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         consents.router,
         rights.router,
         records.router,
+        events.router,
         changes.router,
         audit.router,
+        review.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

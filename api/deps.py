@@ -146,7 +146,7 @@ async def current_caller(
 
 
 # The audit's action for each endpoint (search.audit.AuditEntry.action).
-ACTIONS = {"search": "search", "cards": "card", "customers": "customer", "records": "record", "audit": "audit"}
+ACTIONS = {"search": "search", "cards": "card", "customers": "customer", "records": "record", "audit": "audit", "events": "event"}
 
 
 def asked(request: Request) -> str | None:
@@ -155,6 +155,14 @@ def asked(request: Request) -> str | None:
     if typed:
         return typed
     return " ".join(str(value) for value in request.path_params.values()) or None
+
+
+def asked_key(payload: dict[str, object] | None, id_field: str) -> str | None:
+    """The `source:<id>` a pushed body names (a record's source_id, an event's event_id), for the
+    audit trail, when it names one."""
+    if not payload or not isinstance(payload.get("source"), str) or not isinstance(payload.get(id_field), (str, int)):
+        return None
+    return f"{str(payload['source']).lower()}:{payload[id_field]}"[:512]
 
 
 async def audit_refusal(request: Request, caller: Caller, action: str, query: str | None) -> None:

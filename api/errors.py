@@ -14,10 +14,12 @@ from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportE
 
 from api.guards import BodyTooLarge
 from search.audit import AuditFailed
+from search.events import EventConflict, EventRejected, EventSuppressed
 from search.query_parser import QueryNotUnderstood
 from search.resolve.errors import ModelMissing
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
+from search.steward.decisions import DecisionNotFound, InvalidDecision, ItemChanged
 
 log = logging.getLogger("rcu.api")
 RETRY_AFTER_S = "5"
@@ -49,9 +51,28 @@ def install_error_handlers(app: FastAPI) -> None:
     async def audit_failed(request: Request, error: AuditFailed) -> JSONResponse:
         return unavailable("The audit trail is unavailable, so nothing is shown; try again shortly.")
 
+    @app.exception_handler(EventRejected)
+    async def event_rejected(request: Request, error: EventRejected) -> JSONResponse:
+        # A conflict under a stored id, or an erased person's event: 409; an event no single customer holds: 422.
+        status = 409 if isinstance(error, (EventConflict, EventSuppressed)) else 422
+        return JSONResponse(status_code=status, content={"detail": f"event refused: {error.reason}"})
+
     @app.exception_handler(CustomerNotFound)
     async def customer_not_found(request: Request, error: CustomerNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": f"No customer {error}."})
+
+    @app.exception_handler(ItemChanged)
+    async def item_changed(request: Request, error: ItemChanged) -> JSONResponse:
+        # The page shows `message` to the steward as it is: in French.
+        return JSONResponse(status_code=409, content={"detail": str(error), "message": error.message_fr})
+
+    @app.exception_handler(InvalidDecision)
+    async def invalid_decision(request: Request, error: InvalidDecision) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(error)})
+
+    @app.exception_handler(DecisionNotFound)
+    async def decision_not_found(request: Request, error: DecisionNotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"No decision {error}."})
 
     @app.exception_handler(SuppressionKeyMissing)
     async def suppression_key_missing(request: Request, error: SuppressionKeyMissing) -> JSONResponse:

@@ -18,7 +18,9 @@ from analyzers.masks import MaskName
 from search.access import QUERY_KINDS, FieldAccess, QueryKind
 from settings import Settings
 
-Endpoint = Literal["search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes"]
+Endpoint = Literal[
+    "search", "cards", "customers", "records", "audit", "consents", "export", "erase", "rectify", "changes", "review", "events"
+]
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 # The demo policy's keys, in clear for the demo only (the policy file holds their SHA-256).
 DEMO_KEYS = {
@@ -68,9 +70,24 @@ FIELDS: dict[str, FieldPaths] = {
     "country": FieldPaths((), ("country",), ("raw.country",)),
     "attributes": FieldPaths((), ("attributes",)),
     "quality": FieldPaths((), ("quality",)),
+    # Interactions live in their own indices (search.events), not in customer or record fields.
+    "interactions": FieldPaths(),
+    "figures": FieldPaths(),
 }
 ReadableField = Literal[
-    "names", "birth_date", "phones", "emails", "street", "postcode", "city", "loyalty_cards", "country", "attributes", "quality"
+    "names",
+    "birth_date",
+    "phones",
+    "emails",
+    "street",
+    "postcode",
+    "city",
+    "loyalty_cards",
+    "country",
+    "attributes",
+    "quality",
+    "interactions",
+    "figures",
 ]
 
 
@@ -136,6 +153,8 @@ class Role(BaseModel):
             masks,
             verifiable=frozenset(self.verify) - searched,
             marketing=self.purpose == "marketing",
+            interactions="interactions" in self.read,
+            figures="figures" in self.read or "interactions" in self.read,
         )
 
 

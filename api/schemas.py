@@ -23,6 +23,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def json_object_body(description: str, example: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads one JSON object itself (a record, an event),
+    as `openapi_extra`."""
+    content = {"application/json": {"schema": {"type": "object", "additionalProperties": True}, "example": example}}
+    return {"requestBody": {"required": True, "description": description, "content": content}}
+
+
 class RecordRef(BaseModel):
     source: str
     source_id: str
@@ -88,6 +95,32 @@ class PossiblySameCustomer(BaseModel):
     reason: str = Field(description="The same in words.")
 
 
+class InteractionsPage(BaseModel):
+    events: list[dict[str, Any]] = Field(
+        description="Events across systems, newest first: event_key, source, event_id, type, at, record_id, shop, channel, "
+        "amount, currency, products, offer, action, outcome, reason (and attributes for roles reading them)."
+    )
+    next: str | None = Field(description="Cursor of the next, older page (`after`); null on the last page.")
+
+
+class Holding(BaseModel):
+    offer: str
+    held: bool = Field(description="What the latest statement about the offer says.")
+    since: str = Field(description="When that statement was made (an event's time, a record's updated_at).")
+    source: str
+    via: Literal["event", "attribute"]
+
+
+class CustomerFiguresResponse(BaseModel):
+    last_seen: str | None = Field(description="Time of the customer's latest event.")
+    visits_12m: int = Field(description="Distinct days per shop with a visit or a purchase over the last 365 days.")
+    spend_12m: float = Field(description="Purchases and web orders over the last 365 days.")
+    shops: list[str]
+    channels: list[str]
+    products_held: list[str]
+    events: int = Field(description="Events stored for the customer (within the retention period).")
+
+
 class Customer360Response(BaseModel):
     customer_id: str
     display_name: str | None
@@ -98,6 +131,14 @@ class Customer360Response(BaseModel):
     possibly_same: list[PossiblySameCustomer] = Field(
         description="Customers possibly the same person, for a data steward to decide; only for roles reading names."
     )
+    interactions: InteractionsPage | None = Field(
+        default=None, description="The first page of the timeline of interactions; roles reading `interactions` only."
+    )
+    holdings: list[Holding] | None = Field(default=None, description="Offers held or given up; roles reading `interactions` only.")
+    figures: CustomerFiguresResponse | None = Field(
+        default=None,
+        description="Roles reading `interactions` or `figures`; for a marketing role, not when the customer refused profiling.",
+    )
 
 
 class RecordAccepted(BaseModel):
@@ -105,6 +146,13 @@ class RecordAccepted(BaseModel):
     outcome: str = Field(description="indexed, deleted, unchanged, or stale (a newer version was already indexed).")
     customer_id: str | None
     warnings: list[dict[str, Any]] = Field(description="Fields kept raw and left out of matching, with the reason.")
+
+
+class EventAccepted(BaseModel):
+    event_key: str = Field(description="source:event_id, the event's id.")
+    outcome: str = Field(description="recorded, or unchanged (the same event was already stored).")
+    record_id: str = Field(description="The source record the event is attached to (source:source_id).")
+    customer_id: str | None = Field(description="That record's customer now (null before it is resolved).")
 
 
 class AuditResponse(BaseModel):

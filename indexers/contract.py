@@ -87,6 +87,21 @@ class ConsentStatement(BaseModel):
         return self
 
 
+def read_instant(value: Any) -> datetime:
+    """An instant of the contracts (a record's `updated_at`, an event's `at`): an ISO 8601 string of
+    at most 64 characters; ValueError with the reason otherwise."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string")
+    if len(value) > 64:
+        raise ValueError("not an ISO 8601 date-time (longer than 64 characters)")
+    try:
+        return parse_timestamp(value)
+    except InvalidValue as error:
+        raise ValueError(error.reason) from None
+    except OverflowError:
+        raise ValueError("out of the range of dates") from None
+
+
 class SourceRecord(BaseModel):
     """One record of one source system. Only `source` and `source_id` are required; any other field
     is kept as a source attribute. Text fields must be strings (or null): a number where a name is
@@ -125,16 +140,7 @@ class SourceRecord(BaseModel):
     def _an_instant_in_range(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        if not isinstance(value, str):
-            raise ValueError("must be an ISO 8601 date-time string")
-        if len(value) > 64:
-            raise ValueError("not an ISO 8601 date-time (longer than 64 characters)")
-        try:
-            moment = parse_timestamp(value)
-        except InvalidValue as error:
-            raise ValueError(error.reason) from None
-        except OverflowError:
-            raise ValueError("out of the range of dates") from None
+        moment = read_instant(value)
         clock = (info.context or {}).get("clock") or ContractClock()
         if moment < EPOCH:
             raise ValueError("before 1970-01-01: not a usable version")

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -47,6 +47,7 @@ class CsvMapping(BaseModel):
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     encoding: str = "utf-8"
     date_format: str | None = Field(default=None, description="strptime format of birth_date, e.g. %d/%m/%Y.")
+    contract: Literal["records", "events"] = Field(default="records", description="What the rows are: source records or events.")
     columns: dict[str, str] = Field(description="CSV column → contract field; other columns become attributes.")
 
     @classmethod
@@ -133,6 +134,26 @@ def mapping_for(csv_path: Path, explicit: Path | None) -> CsvMapping:
 
 
 REJECTS_NAME = "rejects"
+EVENT_SUFFIXES = (".events.jsonl", ".events.ndjson", ".events.csv")
+
+
+def is_event_file(path: Path, mapping: CsvMapping | None = None) -> bool:
+    """An events file (README, "The event contract"): named `*.events.jsonl` (or `.ndjson`,
+    `.csv`), a CSV whose mapping says `contract = "events"`, or JSON Lines whose first line holds
+    an `event_id`."""
+    if path.name.lower().endswith(EVENT_SUFFIXES):
+        return True
+    if mapping is not None:
+        return mapping.contract == "events"
+    with path.open("rb") as stream:
+        for line in stream:
+            if line.strip():
+                try:
+                    first = parse_record(line.rstrip(b"\r\n"))
+                except RecordRejected:
+                    return False
+                return "event_id" in first
+    return False
 
 
 def is_rejects_file(path: Path) -> bool:
@@ -158,6 +179,8 @@ class SourceFiles:
     csv: list[tuple[Path, CsvMapping]] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     own: list[Path] = field(default_factory=list)  # files rcu wrote (rejects reports): never read back
+    events_jsonl: list[Path] = field(default_factory=list)
+    events_csv: list[tuple[Path, CsvMapping]] = field(default_factory=list)
 
     @classmethod
     def discover(cls, paths: list[Path], mapping: Path | None = None, written: tuple[Path, ...] = ()) -> SourceFiles:
@@ -178,9 +201,10 @@ class SourceFiles:
                     continue
                 suffix = candidate.suffix.lower()
                 if suffix in {".jsonl", ".ndjson"}:
-                    files.jsonl.append(candidate)
+                    (files.events_jsonl if is_event_file(candidate) else files.jsonl).append(candidate)
                 elif suffix == ".csv":
-                    files.csv.append((candidate, mapping_for(candidate, mapping)))
+                    found = mapping_for(candidate, mapping)
+                    (files.events_csv if is_event_file(candidate, found) else files.csv).append((candidate, found))
                 elif path.is_dir():
                     files.skipped.append(candidate)
                 else:
@@ -191,6 +215,12 @@ class SourceFiles:
         for path in self.jsonl:
             yield from read_jsonl(path)
         for path, mapping in self.csv:
+            yield from read_csv(path, mapping)
+
+    def event_lines(self) -> Iterator[SourceLine]:
+        for path in self.events_jsonl:
+            yield from read_jsonl(path)
+        for path, mapping in self.events_csv:
             yield from read_csv(path, mapping)
 
     def total_bytes(self) -> int:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rcu.commands import api, demo, node, records, resolution, rights, snapshots
+from rcu.commands import api, demo, node, records, resolution, review, rights, snapshots
 from rcu.errors import EXIT_NODE_DOWN, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_SETUP_FAILED, EXIT_USAGE, ExitCodes
 
 __all__ = ["EXIT_NODE_DOWN", "EXIT_NOT_FOUND", "EXIT_REJECTED", "EXIT_SETUP_FAILED", "EXIT_USAGE", "app"]
@@ -55,3 +55,6 @@ app.add_typer(subject_app, name="subject")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 audit_app.command("report")(rights.audit_report)
 app.add_typer(audit_app, name="audit")
+review_app = typer.Typer(no_args_is_help=True, help="The data steward's decisions.")
+review_app.command("stats")(review.stats)
+app.add_typer(review_app, name="review")

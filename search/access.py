@@ -51,6 +51,14 @@ class FieldAccess:
     masks: dict[str, MaskName] = field(default_factory=dict)  # customer or record field path → mask rule
     verifiable: frozenset[str] = frozenset()
     marketing: bool = False  # a marketing use: restricted customers and refused channels are left out
+    # Interactions (search.events): the timeline, offers held and figures; or the figures alone.
+    interactions: bool = False
+    figures: bool = False
+
+    @property
+    def reads_attributes(self) -> bool:
+        """Source attributes (free text: a call-center note, an event's extras) are read."""
+        return "attributes" in self.record_fields
 
     def consent_filter(self) -> list[dict[str, Any]]:
         """Filter clauses every customer query of this caller carries (none for a service use)."""

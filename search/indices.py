@@ -23,6 +23,8 @@ from analyzers.index_settings import (
     audit_index_body,
     changes_index_body,
     customers_index_body,
+    decisions_index_body,
+    identity_conflicts_index_body,
     possible_matches_index_body,
     record_customers_index_body,
     records_index_body,
@@ -101,6 +103,25 @@ class IndexNames:
         """Keyed hashes of erased identifiers, so a source cannot bring an erased person back."""
         return f"{self.prefix}-suppression"
 
+    @property
+    def decisions(self) -> str:
+        """A data steward's decisions, each a rule every later resolution respects (search.steward)."""
+        return f"{self.prefix}-decisions"
+
+    @property
+    def identity_conflicts(self) -> str:
+        """Customers whose records disagree on an identity field, for the steward's queue."""
+        return f"{self.prefix}-identity-conflicts"
+
+    @property
+    def events(self) -> str:
+        """Interactions (search.events): an alias over `<prefix>-events-YYYY` (or `-YYYY.MM`, per the layout's period)."""
+        return f"{self.prefix}-events"
+
+    def events_index(self, year: int, month: int) -> str:
+        """The concrete index holding the events of a month (by the event's time): its year's, or its own."""
+        return f"{self.events}-{year:04d}" if self.layout.events_period == "year" else f"{self.events}-{year:04d}.{month:02d}"
+
     def records_version(self, version: int) -> str:
         return f"{self.records}-v{version}"
 
@@ -148,6 +169,8 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.sequences: sequences_index_body(layout.replicas),
         names.suppression: suppression_index_body(layout.replicas),
         names.possible_matches: possible_matches_index_body(layout.replicas),
+        names.decisions: decisions_index_body(layout.replicas),
+        names.identity_conflicts: identity_conflicts_index_body(layout.replicas),
     }
 
 

@@ -41,6 +41,7 @@ class IndexLayout:
     customers_shards: int = 1
     record_customers_shards: int = 2
     replicas: int = 0
+    events_period: str = "year"  # how much time one events index holds: "year" or "month" (search.events.store)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IndexLayout:
@@ -52,6 +53,7 @@ class IndexLayout:
             customers_shards=shards("customers", settings.customers_shards),
             record_customers_shards=shards("record_customers", None),
             replicas=settings.index_replicas,
+            events_period=settings.events_index_period,
         )
 
     def index_settings(self, shards: int = 1) -> dict[str, Any]:

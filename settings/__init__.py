@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -143,6 +144,22 @@ class Settings(BaseSettings):
     )
     changes_retention_days: int = Field(
         default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`."
+    )
+    events_retention_months: int = Field(
+        default=36,
+        ge=1,
+        description="Months of interactions kept: older monthly event indices are deleted by `rcu retention --apply`, "
+        "and older events are refused at ingest.",
+    )
+    events_index_period: Literal["year", "month"] = Field(
+        default="year",
+        description="How much time one events index holds. Every read of a customer's events searches every index of the "
+        "family: a year each keeps that to a few (monthly indices cost 5 to 10 times more per 360 view on a small node, "
+        "bench/RESULTS.md); months suit volumes where a year would not fit in a few shards.",
+    )
+    events_holding_attributes: list[str] = Field(
+        default=["offers", "offres", "contracts", "contrats"],
+        description="Source record attributes listing the offers a customer holds (a list, or names separated by , or ;).",
     )
 
     @property

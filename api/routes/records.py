@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import AuditDep, Caller, PusherDep, allowed
-from api.schemas import RecordAccepted
+from api.deps import AuditDep, Caller, PusherDep, allowed, asked_key
+from api.schemas import RecordAccepted, json_object_body
 from indexers.contract import ContractClock, RecordRejected, parse_record, validate_record
 from indexers.push import RecordSuppressed
 from search.audit import AuditEntry
@@ -30,20 +30,7 @@ EXAMPLE = {
     "phone": "06 12 34 56 78",
     "email": "jean.dupont@example.fr",
 }
-BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "One record of the ingestion contract (README): a JSON object of at most 64 KiB.",
-        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}, "example": EXAMPLE}},
-    }
-}
-
-
-def _asked_record(payload: dict[str, Any] | None) -> str | None:
-    """The record id a body names, for the audit trail, when it names one."""
-    if not payload or not isinstance(payload.get("source"), str) or not isinstance(payload.get("source_id"), (str, int)):
-        return None
-    return f"{payload['source'].lower()}:{payload['source_id']}"[:512]
+BODY = json_object_body("One record of the ingestion contract (README): a JSON object of at most 64 KiB.", EXAMPLE)
 
 
 @router.post(
@@ -70,7 +57,7 @@ async def push_record(
         payload = parse_record(await request.body())
         record = validate_record(payload, ContractClock(timedelta(seconds=settings.future_margin_s)))
     except RecordRejected as rejected:
-        await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], _asked_record(payload), "rejected"))
+        await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], asked_key(payload, "source_id"), "rejected"))
         raise HTTPException(status_code=422, detail=rejected.reason) from None
     if not caller.may_write(record.source):
         await audit.record(AuditEntry(caller.name, caller.role_name, "record", [], record.record_id, "refused"))

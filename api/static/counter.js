@@ -308,6 +308,68 @@ function possiblySameItem(other) {
   return el("li", {}, link, sources, el("span", { class: "source", text: `probabilité ${PERCENT.format(other.probability)} — ${why}` }));
 }
 
+const EVENT_TYPES = {
+  purchase: "Achat",
+  visit: "Visite",
+  call: "Appel",
+  web_order: "Commande en ligne",
+  subscription: "Souscription",
+  cancellation: "Résiliation",
+  proposal: "Proposition",
+};
+const OUTCOMES = { proposed: "proposée", accepted: "acceptée", refused: "refusée" };
+const CHANNELS = { shop: "magasin", web: "site web", phone: "téléphone" };
+const EUROS = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR" });
+
+function interactionText(e) {
+  const parts = [`${formatDate(e.at)} — ${EVENT_TYPES[e.type] || e.type}`];
+  if (e.amount !== undefined) parts.push(EUROS.format(e.amount));
+  if (e.products) parts.push(e.products.join(", "));
+  if (e.offer) parts.push(e.offer);
+  if (e.action) parts.push(`${e.action}${e.outcome ? ` ${OUTCOMES[e.outcome] || e.outcome}` : ""}${e.reason ? ` (${e.reason})` : ""}`);
+  if (e.shop) parts.push(`magasin ${e.shop}`);
+  return `${parts.join(" · ")} — ${e.source}`;
+}
+
+function interactionItems(events) {
+  return events.map((e) => el("li", { class: "interaction", "data-type": e.type, text: interactionText(e) }));
+}
+
+function figuresRows(figures) {
+  const rows = [
+    ["Dernier contact", figures.last_seen ? formatDate(figures.last_seen) : "jamais"],
+    ["Visites sur 12 mois", String(figures.visits_12m)],
+    ["Dépenses sur 12 mois", EUROS.format(figures.spend_12m)],
+    ["Magasins fréquentés", figures.shops.join(", ") || "aucun"],
+    ["Canaux utilisés", figures.channels.map((c) => CHANNELS[c] || c).sort((a, b) => a.localeCompare(b, "fr")).join(", ") || "aucun"],
+  ];
+  return rows.flatMap(([label, value]) => [el("dt", { text: label }), el("dd", { text: value })]);
+}
+
+function interactionsBlock(customerId, body) {
+  $("interactions-section").hidden = !body.figures && !body.interactions;
+  $("figures").replaceChildren(...(body.figures ? figuresRows(body.figures) : []));
+  const held = (body.holdings || []).filter((h) => h.held);
+  $("holdings").replaceChildren(...(held.length
+    ? held.map((h) => el("li", { text: `${h.offer} — depuis le ${formatDate(h.since)} (${h.source})` }))
+    : [el("li", { text: "Aucune offre détenue." })]));
+  const page = body.interactions || { events: [], next: null };
+  $("interactions").replaceChildren(...(page.events.length ? interactionItems(page.events) : [el("li", { text: "Aucune interaction." })]));
+  const more = $("interactions-more");
+  more.hidden = !page.next;
+  more.onclick = () => olderInteractions(customerId, more).catch(ignoreHandled);
+  more.dataset.next = page.next || "";
+}
+
+async function olderInteractions(customerId, more) {
+  const response = await call(`/v1/customers/${encodeURIComponent(customerId)}/interactions?after=${encodeURIComponent(more.dataset.next)}`);
+  if (!response.ok) return;
+  const next = await response.json();
+  $("interactions").append(...interactionItems(next.events));
+  more.dataset.next = next.next || "";
+  more.hidden = !next.next;
+}
+
 async function showCustomer(customerId) {
   $("search").hidden = true;
   $("customer").hidden = false;
@@ -322,6 +384,7 @@ async function showCustomer(customerId) {
   $("customer-title").textContent = body.display_name || `Client ${body.customer_id}`;
   $("golden").replaceChildren(...goldenRows(body.customer));
   consentsBlock(body.customer);
+  interactionsBlock(body.customer_id, body);
   $("timeline").replaceChildren(...body.timeline.map((e) => el("li", { text: `${formatDate(e.at)} — ${e.source}${e.note ? ` : ${e.note}` : ""}` })));
   $("household").replaceChildren(...(body.household.length ? body.household.map((h) => {
     const link = el("a", { href: `#/client/${encodeURIComponent(h.customer_id)}`, text: [h.given_name, h.family_name].filter(Boolean).join(" ") || `Client ${h.customer_id}` });

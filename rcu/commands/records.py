@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from indexers.contract import ContractClock
+from indexers.event_contract import EventClock
+from indexers.event_ingest import EventIngestion, EventSummary
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import IngestSummary, RejectsReport
@@ -66,7 +68,7 @@ def ingest(
         ),
     ] = None,
 ) -> None:
-    """Validate, normalize and index source records. Exit code 1 when any record was rejected."""
+    """Validate, normalize and index source records and events. Exit code 1 when any record or event was rejected."""
     settings = get_settings()
     rejects = rejects or _default_rejects()
     files = SourceFiles.discover(paths, mapping, written=(rejects,))
@@ -75,26 +77,43 @@ def ingest(
     if files.own:
         typer.echo(f"skipped, written by rcu: {', '.join(str(p) for p in files.own)}")
     client = bulk_client(settings)
+    summary: IngestSummary | None = None
+    events: EventSummary | None = None
     try:
         with RejectsReport(rejects) as report:
-            summary = _ingest_with_progress(
-                Ingestion(
+            if files.jsonl or files.csv or not (files.events_jsonl or files.events_csv):
+                summary = _ingest_with_progress(
+                    Ingestion(
+                        client,
+                        IndexNames.for_settings(settings),
+                        report,
+                        threads=settings.ingest_threads,
+                        config=resolution_config(),
+                        clock=ContractClock(timedelta(seconds=settings.future_margin_s)),
+                        suppression_key=settings.suppression_key_bytes,
+                    ),
+                    files,
+                )
+            if files.events_jsonl or files.events_csv:
+                # After the records: an event naming a card finds the record just ingested with it.
+                events = EventIngestion(
                     client,
                     IndexNames.for_settings(settings),
                     report,
                     threads=settings.ingest_threads,
-                    config=resolution_config(),
-                    clock=ContractClock(timedelta(seconds=settings.future_margin_s)),
+                    clock=EventClock(timedelta(seconds=settings.future_margin_s), settings.events_retention_months),
                     suppression_key=settings.suppression_key_bytes,
-                ),
-                files,
-            )
+                ).run(files.event_lines())
     finally:
         client.close()
-    typer.echo(summary.line())
-    if summary.rejected or summary.warnings or summary.ties:
+    if summary:
+        typer.echo(summary.line())
+    if events:
+        typer.echo(events.line())
+    rejected = (summary.rejected if summary else 0) + (events.rejected if events else 0)
+    if rejected or (summary and (summary.warnings or summary.ties)):
         typer.echo(f"rejected records, field warnings and ties: {rejects}")
-    if summary.rejected:
+    if rejected:
         raise typer.Exit(EXIT_REJECTED)
 
 

@@ -86,13 +86,23 @@ def retention(
     now = datetime.now(UTC)
     period = days or settings.retention_days
     try:
-        plan = retention_plan(client, names, now, period, settings.audit_retention_days, settings.changes_retention_days)
+        plan = retention_plan(
+            client,
+            names,
+            now,
+            period,
+            settings.audit_retention_days,
+            settings.changes_retention_days,
+            settings.events_retention_months,
+        )
         for customer_id, updated_at in plan.customers:
             typer.echo(f"{customer_id}\tlast update {updated_at[:10]}")
         typer.echo(
             f"customers past {period} days: {len(plan.customers)} (undated, kept: {plan.undated_customers}); "
             f"audit entries past {settings.audit_retention_days} days: {plan.audit_entries}; "
-            f"change feed entries past {settings.changes_retention_days} days: {plan.changes}"
+            f"change feed entries past {settings.changes_retention_days} days: {plan.changes}; "
+            f"kept for an event in the period: {plan.kept_for_events}; "
+            f"events indices past {settings.events_retention_months} months: {len(plan.event_indices)}"
         )
         if not apply:
             typer.echo("dry run: nothing erased (--apply to erase)")
@@ -110,7 +120,10 @@ def retention(
         )
     finally:
         client.close()
-    typer.echo(f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries")
+    typer.echo(
+        f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries "
+        f"and {len(plan.event_indices)} events indices, with the older events of the one straddling the cutoff"
+    )
 
 
 def audit_report(hours: Annotated[int, typer.Option(min=1, help="How far back to look.")] = 24) -> None:

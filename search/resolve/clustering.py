@@ -13,6 +13,10 @@
 
 Links held apart — refused by a rule, or ambiguous — are kept with the rule that held them: they
 become possible matches for a data steward (search.resolve.possible).
+
+A steward's decisions (search.resolve.constraints) come first: records a decision put together
+start as one group, whatever the rules say, and groups a decision keeps apart are never joined —
+no link outvotes a person's decision.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 
 from search.resolve.comparisons import clearly_different_people
 from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
+from search.resolve.constraints import NO_CONSTRAINTS, STEWARD_APART, Constraints
 from search.resolve.features import RecordFeatures
 
 # Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
@@ -45,6 +50,7 @@ class Clustering:
     labels: list[int]
     refused_links: list[HeldApart] = field(default_factory=list)  # by a rule, or the size bound
     ambiguous_links: list[HeldApart] = field(default_factory=list)  # a name alone fitting several customers
+    weak_links: list[int] = field(default_factory=list)  # links resting on names alone that joined two groups
 
     def clusters(self) -> dict[int, list[int]]:
         groups: dict[int, list[int]] = {}
@@ -88,15 +94,20 @@ class _Coherence:
         linked: set[tuple[int, int]],
         never_merge: frozenset[str],
         disagree: Callable[[int, int], bool] | None,
+        constraints: Constraints = NO_CONSTRAINTS,
     ) -> None:
         self.records, self.linked, self.never_merge, self.disagree = records, linked, never_merge, disagree
+        self.constraints = constraints
         self._rules: dict[tuple[int, int], str | None] = {}
         self._opposition: dict[tuple[int, int], bool] = {}
 
     def conflict(self, a: list[int], b: list[int]) -> str | None:
         """The never-merge rule saying the two groups are different people, or None. Contradicting
         pairs are outvoted when direct links that contradict nothing are at least twice as many (a
-        mistyped birth date or given name among many agreeing records); never when nothing else links them."""
+        mistyped birth date or given name among many agreeing records); never when nothing else links
+        them, nor against a steward's decision."""
+        if self.constraints.apart(a, b):
+            return STEWARD_APART
         rules: list[str] = []
         support = 0
         for key in _cross_pairs(a, b):
@@ -146,21 +157,32 @@ def cluster(
     never_merge: frozenset[str] = frozenset(NEVER_MERGE_RULES),
     disagree: Callable[[int, int], bool] | None = None,
     names_alone: np.ndarray | None = None,
+    constraints: Constraints = NO_CONSTRAINTS,
 ) -> Clustering:
     """Group records linked above `threshold`, refusing incoherent merges and links that rest on
     names alone (`names_alone`, per pair) unless only one customer fits them. `disagree(i, j)`
-    says a record pair is not a match on its own and some field plainly differs."""
+    says a record pair is not a match on its own and some field plainly differs. `constraints`:
+    the stewards' decisions, applied before any link."""
     above = np.nonzero(probabilities >= threshold)[0]
     order = above[np.argsort(-weights[above], kind="stable")]
     weak = names_alone[order] if names_alone is not None else np.zeros(len(order), dtype=bool)
     pair_list = pairs.tolist()
     groups = _Groups(len(records))
-    coherence = _Coherence(records, {tuple(pair_list[k]) for k in above.tolist()}, never_merge, disagree)
+    coherence = _Coherence(records, {tuple(pair_list[k]) for k in above.tolist()}, never_merge, disagree, constraints)
     result = Clustering(labels=[])
+    for members in constraints.together:
+        for other in members[1:]:
+            ri, rj = groups.find(members[0]), groups.find(other)
+            if ri != rj:
+                groups.union(ri, rj)
     _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links)
     fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links)
     _join_unambiguous(groups, fits, max_cluster_size, result)
     result.labels = [groups.find(i) for i in range(len(records))]
+    if constraints:
+        result.refused_links = [
+            HeldApart(h.pair, constraints.link_rule(*pair_list[h.pair])) if h.rule == STEWARD_APART else h for h in result.refused_links
+        ]
     return result
 
 
@@ -221,3 +243,4 @@ def _join_unambiguous(groups: _Groups, fits: dict[tuple[int, int], int], max_siz
             result.refused_links.append(HeldApart(k, CLUSTER_SIZE))
             continue
         groups.union(ra, rb)
+        result.weak_links.append(k)

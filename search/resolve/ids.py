@@ -58,3 +58,26 @@ def assign_ids(clusters: list[list[str]], previous: dict[str, str], taken: set[s
     for index, counter in enumerate(votes):
         events.extend(Redirect(old, ids[index], "split") for old in counter if owner[old] != index and ids[owner[old]] == old)
     return ids, events
+
+
+def revive_ids(
+    clusters: list[list[str]], ids: list[str], events: list[Redirect], previous: dict[str, str], revive: dict[str, str]
+) -> tuple[list[str], list[Redirect]]:
+    """Clusters given a fresh id by assign_ids take back the id most of their records had before
+    a decision now undone (`revive`: record → id), when no other cluster holds it: undoing a
+    steward's merge brings the merged-away id back, not a new one."""
+    taken = set(ids)
+    fresh = set(ids) - set(previous.values())
+    renamed: dict[str, str] = {}
+    for index, members in enumerate(clusters):
+        if ids[index] not in fresh:
+            continue
+        votes = Counter(revive[r] for r in members if r in revive)
+        for old_id, _count in sorted(votes.items(), key=lambda item: (-item[1], item[0])):
+            if old_id not in taken:
+                renamed[ids[index]] = old_id
+                taken.add(old_id)
+                break
+    if not renamed:
+        return ids, events
+    return [renamed.get(i, i) for i in ids], [Redirect(e.old_id, renamed.get(e.new_id, e.new_id), e.kind) for e in events]

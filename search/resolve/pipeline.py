@@ -19,11 +19,14 @@ from search.changes import append_changes
 from search.indices import IndexNames
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
+from search.resolve.constraints import CompiledRules
+from search.resolve.decision_rules import all_rules, rules_touching, together_records
 from search.resolve.errors import ModelMissing
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
-from search.resolve.ids import assign_ids
+from search.resolve.identity_conflicts import save_identity_conflicts
+from search.resolve.ids import Redirect, assign_ids, revive_ids
 from search.resolve.model import MatchModel
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, resolve_records
@@ -81,6 +84,8 @@ class ResolveReport:
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
     customer_ids: dict[str, str] = field(default_factory=dict)
+    redirects: list[Redirect] = field(default_factory=list)
+    decisions_skipped: list[str] = field(default_factory=list)  # decisions a newer one overrode entirely
 
     def line(self) -> str:
         timing = " ".join([*(f"{k}_s={v:.1f}" for k, v in self.timings.items()), *(f"{k}_cpu_s={v:.1f}" for k, v in self.cpu.items())])
@@ -140,17 +145,23 @@ def _apply(
     refresh: Refresh = False,
     stored: StoredState | None = None,
     write_threads: int = 1,
+    revive: dict[str, str] | None = None,
+    weak: frozenset[str] = frozenset(),
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed, remove the vanished ones.
     A full run (`stored` given) owns every customer and compares each one's resolution hash with
     the stored one; a neighbourhood run compares memberships. Nothing waits for a refresh: the next
-    resolution reads links and customers with real-time gets. Returns each cluster label's
-    customer id, and what happened to customer ids."""
+    resolution reads links and customers with real-time gets. `revive` (record → id, an undone
+    decision's) gives back ids a decision took; `weak`: records joined on names alone (an item of
+    the steward's queue). Returns each cluster label's customer id, and what happened to customer ids."""
     full = stored is not None
     if stored is None:
         record_ids = [r["record_id"] for cluster in clusters.values() for r in cluster]
         stored = StoredState({}, previous, statements_of(client, names, record_ids), golden_rules_key(config))
-    ids, events = assign_ids([[r["record_id"] for r in cluster] for cluster in clusters.values()], previous)
+    record_groups = [[r["record_id"] for r in cluster] for cluster in clusters.values()]
+    ids, events = assign_ids(record_groups, previous)
+    if revive:
+        ids, events = revive_ids(record_groups, ids, events, previous, revive)
     previous_sizes = Counter(previous.values())
     documents = []
     written_members: list[list[dict[str, Any]]] = []
@@ -184,6 +195,11 @@ def _apply(
     write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh)
     write_redirects(client, names, events, now, refresh=refresh)
     append_changes(client, names, changes)
+    written = [(d["customer_id"], m) for d, m in zip(documents, written_members, strict=True)]
+    # Only the customers written change their conflicts: the others' stored ones stand (a full run
+    # writes only what changed, so it does not start from none).
+    save_identity_conflicts(client, names, written, removed, False, now, weak)
+    report.redirects += events
     report.customers += len(ids)
     report.customers_written += len(documents)
     report.links_written += len(links)
@@ -266,8 +282,10 @@ def resolve_all(
     stored = read_stored_state(client, names, config)
     previous = current_assignment(client, names, stored.hashes)
     report.records = len(documents)
+    rules = all_rules(client, names)
+    report.decisions_skipped = rules.skipped
     watch.lap("load")
-    resolution = resolve_records(features, config, model)
+    resolution = resolve_records(features, config, model, rules.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     watch.lap("resolve")
     with measured_write(client, names, report):
@@ -286,6 +304,7 @@ def resolve_all(
             now,
             stored=stored,
             write_threads=write_streams(client, config.scale.write_threads),
+            weak=_weak_records(documents, resolution),
         )
         _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
@@ -306,7 +325,7 @@ def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport)
     process, node = time.process_time(), node_cpu_ms(client)
     with bulk_write_mode(client, [names.customers, names.record_customers]):
         yield
-    client.indices.refresh(index=[names.redirects, names.possible_matches])
+    client.indices.refresh(index=[names.redirects, names.possible_matches, names.identity_conflicts], ignore_unavailable=True)
     report.cpu["write_client"] = time.process_time() - process
     report.cpu["write_node"] = (node_cpu_ms(client) - node) / 1000
 
@@ -316,6 +335,12 @@ def _log_warnings(frequent_keys: dict[str, int], model: MatchModel) -> None:
         log.warning("frequent_blocking_key key=%s records=%s", key, size)
     for rule, reason in model.relaxed_rules.items():
         log.warning("never_merge_rule_relaxed rule=%s reason=%r", rule, reason)
+
+
+def _weak_records(documents: list[dict[str, Any]], resolution: Resolution) -> frozenset[str]:
+    """The records on either side of a link resting on names alone that joined two groups."""
+    pairs = resolution.scored.pairs
+    return frozenset(documents[int(i)]["record_id"] for k in resolution.clustering.weak_links for i in pairs[k])
 
 
 def _fill(report: ResolveReport, resolution: Resolution) -> None:
@@ -351,11 +376,13 @@ def resolve_touched(
     model: MatchModel | None = None,
     documents: list[dict[str, Any]] | None = None,
     refresh: Refresh = False,
+    revive: dict[str, str] | None = None,
 ) -> ResolveReport:
-    """Re-resolve the neighbourhood of some records: them, their candidates, and every record of
-    the customers any of those belong to — then write only what changed. `documents`, when the
-    caller holds the touched records as just indexed, saves fetching them again; `refresh` makes
-    the customers written visible to searches before this returns (a pushed record's answer)."""
+    """Re-resolve the neighbourhood of some records: them, their candidates, the records the
+    stewards' decisions bind to them, and every record of the customers any of those belong to —
+    then write only what changed. `documents`, when the caller holds the touched records as just
+    indexed, saves fetching them again; `refresh` makes the customers written visible to searches
+    before this returns (a pushed record's answer); `revive` gives back ids (an undone decision)."""
     report = ResolveReport()
     watch = _Stopwatch(report)
     model = model or load_model(client, names)
@@ -367,6 +394,7 @@ def resolve_touched(
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
     universe = candidate_records(client, names, keys, config.max_block_size)
     universe.update((d["record_id"], d) for d in touched)
+    rules = _neighbourhood_rules(client, names, set(record_ids) | set(universe), universe)
     customers = customers_of(client, names, set(record_ids) | set(universe))
     members = {r for records in customers.values() for r in records}
     universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
@@ -374,12 +402,35 @@ def resolve_touched(
     watch.lap("fetch")
     previous = {r: c for c, records in customers.items() for r in records}
     features = features_of(documents, extra)
-    resolution = resolve_records(features, config, model)
+    resolution = resolve_records(features, config, model, rules.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     report.records = len(documents)
+    report.decisions_skipped = rules.skipped
     watch.lap("resolve")
     now = datetime.now(UTC)
-    customer_of, changes = _apply(client, names, config, _clusters(documents, resolution), previous, set(customers), report, now, refresh)
+    customer_of, changes = _apply(
+        client,
+        names,
+        config,
+        _clusters(documents, resolution),
+        previous,
+        set(customers),
+        report,
+        now,
+        refresh,
+        revive=revive,
+        weak=_weak_records(documents, resolution),
+    )
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
     return report
+
+
+def _neighbourhood_rules(client: OpenSearch, names: IndexNames, record_ids: set[str], universe: dict[str, dict[str, Any]]) -> CompiledRules:
+    """The decisions naming the neighbourhood's records; the records they put together with those
+    join the universe (their customers follow, with every record)."""
+    rules = rules_touching(client, names, record_ids)
+    missing = together_records(rules) - set(universe)
+    if missing:
+        universe.update((d["record_id"], d) for d in get_records(client, names, missing))
+    return rules

@@ -20,6 +20,7 @@ import numpy as np
 
 from search.resolve.clustering import AMBIGUOUS as NAME_FITS_SEVERAL
 from search.resolve.clustering import CLUSTER_SIZE, NAMES_DISAGREE, Clustering, HeldApart
+from search.resolve.constraints import STEWARD_CONTESTED
 
 REFUSED = "refused-by-rule"
 AMBIGUOUS = "ambiguous-weak-record"
@@ -34,6 +35,7 @@ REASONS = {
     NAMES_DISAGREE: "a name alone links two customers whose other records disagree",
     NAME_FITS_SEVERAL: "a name alone, fitting several customers",
     CLUSTER_SIZE: "the customer would exceed the size bound",
+    STEWARD_CONTESTED: "a new record links two customers a steward kept apart",
     None: "probability below the match threshold",
 }
 
@@ -59,14 +61,17 @@ def possible_matches(
     review_threshold: float,
     match_threshold: float,
     different_people: Callable[[int, int], bool] | None = None,
+    kept_apart: Callable[[int, int], bool] | None = None,
 ) -> list[PossibleMatch]:
-    """The possible matches between the clusters `labels` draws, one per pair of clusters."""
+    """The possible matches between the clusters `labels` draws, one per pair of clusters.
+    Clusters a steward kept apart (`kept_apart`, by label) are offered again only when a record
+    the steward never saw links them (search.resolve.constraints.STEWARD_CONTESTED)."""
     found: dict[tuple[int, int], PossibleMatch] = {}
 
     def offer(k: int, kind: str, rule: str | None) -> None:
         i, j = int(pairs[k, 0]), int(pairs[k, 1])
         a, b = labels[i], labels[j]
-        if a == b:
+        if a == b or (rule != STEWARD_CONTESTED and kept_apart is not None and kept_apart(a, b)):
             return
         key = (a, b) if a < b else (b, a)
         current = found.get(key)

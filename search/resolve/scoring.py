@@ -12,6 +12,7 @@ from search.resolve.candidates import candidate_pairs
 from search.resolve.clustering import Clustering, cluster
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
+from search.resolve.constraints import NO_CONSTRAINTS, Constraints
 from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
@@ -86,16 +87,25 @@ def same_source_pairs(records: list[RecordFeatures], pairs: np.ndarray) -> np.nd
 
 
 def resolve_records(
-    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None = None, frequent_hashes: np.ndarray | None = None
+    records: list[RecordFeatures],
+    config: ResolutionConfig,
+    model: MatchModel | None = None,
+    constraints: Constraints = NO_CONSTRAINTS,
+    frequent_hashes: np.ndarray | None = None,
 ) -> Resolution:
-    """Candidates, scores (training the model first when none is given) and coherent clusters;
-    `frequent_hashes`: blocking keys too common over the whole set these records are part of."""
+    """Candidates, scores (training the model first when none is given) and coherent clusters
+    that respect the stewards' decisions (`constraints`); `frequent_hashes`: blocking keys too
+    common over the whole set these records are part of (a partition of a full run)."""
     with collector_paused():
-        return _resolve_records(records, config, model, frequent_hashes)
+        return _resolve_records(records, config, model, constraints, frequent_hashes)
 
 
 def _resolve_records(
-    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None, frequent_hashes: np.ndarray | None
+    records: list[RecordFeatures],
+    config: ResolutionConfig,
+    model: MatchModel | None,
+    constraints: Constraints,
+    frequent_hashes: np.ndarray | None,
 ) -> Resolution:
     candidates = candidate_pairs(records, config.max_block_size, config.worker_count(), frequent_hashes)
     detected: dict[str, str] = {}
@@ -142,7 +152,9 @@ def _resolve_records(
         never_merge,
         disagree,
         names_alone(vectors, comparisons),
+        constraints,
     )
+    members: dict[int, list[int]] = clustering.clusters() if constraints else {}
     possible = possible_matches(
         clustering.labels,
         pairs,
@@ -151,5 +163,6 @@ def _resolve_records(
         config.review_threshold,
         config.match_threshold,
         lambda i, j: clearly_different_people(records[i], records[j], never_merge) is not None,
+        (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
     )
     return Resolution(model, scored, clustering, candidates.frequent_keys, possible)

@@ -31,12 +31,21 @@ _ENSURED: set[str] = set()
 
 
 def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
-    """Create the customers, redirects, record links, state and possible-matches indices behind
-    their aliases if missing (checked once per process)."""
+    """Create the customers, redirects, record links, state, possible-matches, decisions and
+    identity-conflicts indices behind their aliases if missing (checked once per process)."""
     if names.prefix in _ENSURED:
         return
     bodies = index_bodies(names)
-    for alias in (names.customers, names.redirects, names.record_customers, names.resolution_state, names.possible_matches):
+    aliases = (
+        names.customers,
+        names.redirects,
+        names.record_customers,
+        names.resolution_state,
+        names.possible_matches,
+        names.decisions,
+        names.identity_conflicts,
+    )
+    for alias in aliases:
         ensure_versioned_index(client, alias, bodies[alias])
     _ENSURED.add(names.prefix)
 

@@ -1,7 +1,7 @@
 """Erasure (GDPR art. 17): one customer taken out of every index rcu owns.
 
 In order: its identifiers go to the suppression list (so a source cannot bring the person back);
-its records, record links, customer document and statements are deleted; its ids (and those merged
+its records, record links, events, customer document and statements are deleted; its ids (and those merged
 into it) answer 410 Gone from then on; its earlier changes lose their record ids and an `erased`
 change tells every source system; audit entries about it are pseudonymized (the fact, who and when
 stay); its values leave the match model's term frequencies. Deleted documents stay in Lucene
@@ -19,6 +19,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import streaming_bulk
 
 from search.changes import append_changes, forget_records_of
+from search.events.rights import erase_events
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_of
@@ -35,6 +36,7 @@ class ErasureReport:
     erased_at: str
     by: str
     records: int = 0
+    events: int = 0
     identifiers_suppressed: int = 0
     audit_entries_pseudonymized: int = 0
     former_ids: list[str] = field(default_factory=list)
@@ -74,6 +76,7 @@ def erase_customer(
     report.identifiers_suppressed = suppress(client, names, key, records, now)
     clock = report.lap("suppression_list", clock)
     _delete_documents(client, names, customer_id, record_ids)
+    report.events = erase_events(client, names, record_ids)
     _delete_statements(client, names, ids, record_ids)
     _mark_gone(client, names, ids, now)
     clock = report.lap("documents", clock)
@@ -140,15 +143,16 @@ def _forget_in_model(client: OpenSearch, names: IndexNames, config: ResolutionCo
 
 
 def _erase_possible_matches(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> None:
-    # HOOK(possible-matches): the resolution work in progress adds a `possible-matches` index (pairs
-    # waiting for a steward) and steward decisions. When `IndexNames` names it, its entries naming
-    # any of `ids` or `record_ids` are deleted here, whatever the field holding them.
-    index = getattr(names, "possible_matches", None)
-    if index is None or not client.indices.exists(index=index):
-        return
-    values = [*ids, *record_ids]
-    should = [{"multi_match": {"query": value, "fields": ["*"], "lenient": True}} for value in values]
-    client.delete_by_query(index=index, body={"query": {"bool": {"should": should}}}, refresh=True, conflicts="proceed")
+    """Possible matches naming the customer, the stewards' decisions (and claims) naming it or its
+    records, and its identity conflicts go."""
+    queries = {
+        names.possible_matches: {"bool": {"should": [{"terms": {"customer_ids": ids}}, {"terms": {"records": record_ids}}]}},
+        names.decisions: {"bool": {"should": [{"terms": {"customer_ids": ids}}, {"terms": {"records": record_ids}}]}},
+        names.identity_conflicts: {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"records": record_ids}}]}},
+    }
+    for index, query in queries.items():
+        if client.indices.exists(index=index):
+            client.delete_by_query(index=index, body={"query": query}, refresh=True, conflicts="proceed")
 
 
 def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from search.events.rights import events_of_records
 from search.indices import IndexNames
+from search.resolve.decision_rules import decisions_query
 from search.rights.overlay import CustomerNotFound
 
 EXPORT_FORMAT = "rcu-subject-export/1"
@@ -78,7 +80,8 @@ def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> d
         "former_ids": history,
         "changes": [{k: v for k, v in c.items()} for c in changes],
         "audit": audit,
-        # Possible matches and steward decisions live in the resolution package once it keeps them
-        # (search/resolve: a `possible-matches` index is being added); export them here when it lands.
-        "possible_matches": [],
+        "events": events_of_records(client, names, record_ids),
+        "possible_matches": _scan(client, names.possible_matches, {"terms": {"customer_ids": ids}}, "created_at"),
+        # What data stewards decided about this customer: who, when, why, and what it did.
+        "steward_decisions": _scan(client, names.decisions, decisions_query(ids, record_ids), "at"),
     }

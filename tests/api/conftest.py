@@ -61,6 +61,9 @@ def as_role(api: TestClient) -> Callable[[str], TestClient]:
         def post(self, url: str, headers: dict[str, str] | None = None, **kwargs: object):
             return api.post(url, headers={**self.headers, **(headers or {})}, **kwargs)
 
+        def put(self, url: str, headers: dict[str, str] | None = None, **kwargs: object):
+            return api.put(url, headers={**self.headers, **(headers or {})}, **kwargs)
+
     return RoleClient  # type: ignore[return-value]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -103,10 +105,30 @@ def _node_processes(instance: NodeInstance) -> list[int]:
     return pids
 
 
+def _free_port_pair() -> int:
+    """An HTTP port free on loopback whose transport port (HTTP + 100) is free too.
+
+    A fixed port collided with other suites or nodes running on the same machine."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port + 100 > 65535:
+            continue
+        with socket.socket() as transport:
+            try:
+                transport.bind(("127.0.0.1", port + 100))
+            except OSError:
+                continue
+        return port
+    pytest.fail("No free pair of loopback ports (HTTP and HTTP + 100) for a spare node.")
+
+
 @pytest.fixture
 def spare_node_settings(opensearch_settings: Settings) -> Settings:
-    """A second managed node on its own port, sharing the assembled distribution."""
-    return opensearch_settings.model_copy(update={"opensearch_url": "http://127.0.0.1:9251", "node_heap": "512m"})
+    """A second managed node on its own free port, sharing the assembled distribution."""
+    url = f"http://127.0.0.1:{_free_port_pair()}"
+    return opensearch_settings.model_copy(update={"opensearch_url": url, "node_heap": "512m"})
 
 
 def test_managed_node_starts_once_and_stops_by_its_pid(spare_node_settings: Settings) -> None:
@@ -126,6 +148,7 @@ def test_managed_node_starts_once_and_stops_by_its_pid(spare_node_settings: Sett
         assert _node_processes(instance) == []
     finally:
         stop_node(spare_node_settings)
+        shutil.rmtree(instance.root, ignore_errors=True)  # a fresh port each run: leave no folder behind
 
 
 def test_stop_leaves_a_node_it_did_not_start_alone(opensearch: OpenSearch, tmp_path: Path, opensearch_settings: Settings) -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.policy import DEMO_KEYS, DEMO_POLICY, Policy
@@ -18,10 +20,11 @@ from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
+from rcu.cli import app
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
-from settings import Settings
+from settings import Settings, get_settings
 from tests.conftest import write_jsonl
 from tests.rights.people import RIGHTS_PEOPLE
 from tests.stories import DUPONT, HELENE
@@ -86,6 +89,17 @@ def as_role(world_api: TestClient) -> Callable[[str], TestClient]:
             return lambda url, **kwargs: call(url, headers=self.headers, **kwargs)
 
     return RoleClient  # type: ignore[return-value]
+
+
+@pytest.fixture
+def cli(world: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """`cli("retention", "--days", "30")`: rcu's command line on the world's indices, with the suppression key."""
+    monkeypatch.setenv("RCU_INDEX_PREFIX", world.index_prefix)
+    monkeypatch.setenv("OPENSEARCH_URL", world.opensearch_url)
+    monkeypatch.setenv("RCU_SUPPRESSION_KEY", SUPPRESSION_KEY)
+    get_settings.cache_clear()
+    yield lambda *args: CliRunner().invoke(app, list(args))
+    get_settings.cache_clear()
 
 
 def customer_of(as_role: Callable[[str], TestClient], q: str) -> str:

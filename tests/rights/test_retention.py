@@ -3,30 +3,17 @@ with --apply it erases them (410 Gone) and ages out old audit entries, keeping r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from opensearchpy import OpenSearch
-from typer.testing import CliRunner
 
-from rcu.cli import app
 from search.indices import IndexNames
-from settings import Settings, get_settings
-from tests.rights.conftest import SUPPRESSION_KEY, customer_of
+from settings import Settings
+from tests.rights.conftest import customer_of
 
 RoleClient = Callable[[str], Any]
-
-
-@pytest.fixture
-def cli(world: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
-    monkeypatch.setenv("RCU_INDEX_PREFIX", world.index_prefix)
-    monkeypatch.setenv("OPENSEARCH_URL", world.opensearch_url)
-    monkeypatch.setenv("RCU_SUPPRESSION_KEY", SUPPRESSION_KEY)
-    get_settings.cache_clear()
-    yield lambda *args: CliRunner().invoke(app, list(args))
-    get_settings.cache_clear()
 
 
 def test_retention_lists_then_erases_customers_past_the_period_and_ages_out_old_audit_entries(

@@ -78,6 +78,8 @@ def test_every_index_rcu_creates_is_reached_through_an_alias(opensearch: OpenSea
         names.record_customers,
         names.resolution_state,
         names.possible_matches,
+        names.decisions,
+        names.identity_conflicts,
         names.audit,
     }
     assert set(indices) == expected

@@ -1,0 +1,240 @@
+"""Interactions at scale: events ingested per second beside the record ingest's, the 360 view with
+its timeline at 2 clients, and erasing one customer with 10 records and 1,000 events.
+
+    flock /work/bench.lock .venv/bin/python -m bench.events [--records 100000] [--events 1000000]
+
+The records (demo data) are ingested and resolved under `<RCU_INDEX_PREFIX>-events-bench-<records>`;
+the events are generated for those records (a tenth by loyalty card, the rest by record; purchases,
+visits, calls, web orders, subscriptions over the last three years) into a JSON Lines file and
+ingested by the same code as `rcu ingest`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from bench.harness import demo_data, ensure_node, machine
+from bench.search import load, percentiles, serve
+
+TYPES = ("purchase", "purchase", "visit", "visit", "call", "web_order", "subscription", "cancellation")
+SHOPS = ("paris11", "lyon2", "bordeaux", "nantes", "lille")
+
+
+def prepare_records(prefix: str, records: int) -> float | None:
+    """Ingest and resolve the demo records once; returns the records/s of the ingest when it ran."""
+    from indexers.ingest import Ingestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.pipeline import resolve_all
+
+    settings = ensure_node()
+    client = bulk_client(settings)
+    names = IndexNames(prefix)
+    if client.indices.exists(index=names.customers) and client.count(index=names.customers)["count"] > 0:
+        print(f"reusing {prefix}: {client.count(index=names.records)['count']} records")
+        return None
+    folder = demo_data(records)
+    started = time.perf_counter()
+    with RejectsReport(Path(tempfile.gettempdir()) / f"events-bench-rejects-{records}.jsonl") as report:
+        summary = Ingestion(client, names, report, threads=settings.ingest_threads).run(SourceFiles.discover([folder]))
+    seconds = time.perf_counter() - started
+    print(f"records ingested in {seconds:.0f} s: {summary.line()} = {summary.read / seconds:,.0f} records/s")
+    started = time.perf_counter()
+    resolution = resolve_all(client, names, ResolutionConfig())
+    print(f"resolved in {time.perf_counter() - started:.0f} s: {resolution.line()}")
+    return summary.read / seconds
+
+
+def write_events(prefix: str, count: int, path: Path, seed: int = 5) -> int:
+    """`count` events over the live records of `prefix`, written as JSON Lines."""
+    from opensearchpy.helpers import scan
+
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    records = [
+        (hit["_id"], hit["_source"].get("loyalty_card"))
+        for hit in scan(client, index=IndexNames(prefix).records, query={"query": {"match_all": {}}, "_source": ["loyalty_card"]})
+    ]
+    client.close()
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    with path.open("wb") as stream:
+        for number in range(count):
+            record_id, card = records[rng.randrange(len(records))]
+            kind = TYPES[rng.randrange(len(TYPES))]
+            event: dict[str, object] = {
+                "source": "bench",
+                "event_id": f"E{number}",
+                "at": (now - timedelta(minutes=rng.randrange(3 * 365 * 24 * 60 - 60 * 24 * 31))).isoformat(),
+                "type": kind,
+            }
+            if card and rng.random() < 0.1:
+                event["loyalty_card"] = card
+            else:
+                event["record"] = record_id
+            if kind in ("purchase", "web_order"):
+                event["amount"] = round(rng.uniform(2, 300), 2)
+                event["products"] = [f"produit {rng.randrange(500)}" for _ in range(rng.randrange(1, 4))]
+            if kind in ("purchase", "visit"):
+                event["shop"] = SHOPS[rng.randrange(len(SHOPS))]
+            if kind in ("subscription", "cancellation"):
+                event["offer"] = ("carte premium", "livraison illimitée", "assurance")[rng.randrange(3)]
+            stream.write(orjson.dumps(event) + b"\n")
+    return count
+
+
+def ingest_events(prefix: str, path: Path) -> tuple[str, float]:
+    from indexers.event_ingest import EventIngestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from settings import get_settings
+
+    settings = get_settings()
+    client = bulk_client(settings)
+    started = time.perf_counter()
+    with RejectsReport(path.with_suffix(".rejects.jsonl")) as report:
+        summary = EventIngestion(client, IndexNames(prefix), report, threads=settings.ingest_threads).run(
+            SourceFiles.discover([path]).event_lines()
+        )
+    seconds = time.perf_counter() - started
+    client.close()
+    return summary.line(), summary.read / seconds
+
+
+def busy_customers(prefix: str, count: int) -> list[str]:
+    """Customers with events, for the 360 view's timeline to show something."""
+    from search.client import bulk_client
+    from search.events.attach import customers_of
+    from search.indices import IndexNames
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    names = IndexNames(prefix)
+    body = {"size": 0, "aggs": {"records": {"terms": {"field": "record_id", "size": count * 2}}}}
+    buckets = client.search(index=names.events, body=body)["aggregations"]["records"]["buckets"]
+    customers = sorted(set(customers_of(client, names, [b["key"] for b in buckets]).values()))[:count]
+    client.close()
+    return customers
+
+
+async def view_360(port: int, customers: list[str], clients: int) -> tuple[list[float], float]:
+    import httpx
+
+    from api.policy import DEMO_KEYS
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": DEMO_KEYS["counter"]}, timeout=30) as http:
+
+        async def send(customer_id: str) -> None:
+            answer = await http.get(f"/v1/customers/{customer_id}")
+            assert answer.status_code == 200 and answer.json()["interactions"] is not None, answer.text
+
+        await load(send, customers[: clients * 5], clients)
+        return await load(send, customers, clients)
+
+
+def measure_erasure(prefix: str, events: int, samples: int) -> list[float]:
+    """Erase a customer of 10 records holding `events` events (bench.rights's person)."""
+    from bench.rights import KEY, person
+    from indexers.ingest import Ingestion
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.client import bulk_client
+    from search.events.model import Event
+    from search.events.store import EventWriter
+    from search.indices import IndexNames
+    from search.resolve.config import ResolutionConfig
+    from search.resolve.pipeline import resolve_since_last_run
+    from search.rights.erasure import erase_customer
+    from search.rights.trail import record_operator_action
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    names = IndexNames(prefix)
+    timings = []
+    now = datetime.now(UTC)
+    for number in range(samples):
+        folder = Path(tempfile.mkdtemp(prefix="events-bench-"))
+        records = person(number)
+        (folder / "person.jsonl").write_bytes(b"\n".join(orjson.dumps({k: v for k, v in r.items() if v is not None}) for r in records))
+        with RejectsReport(folder / "rejects.jsonl") as report:
+            Ingestion(client, names, report, suppression_key=KEY).run(SourceFiles.discover([folder / "person.jsonl"]))
+        resolve_since_last_run(client, names, ResolutionConfig())
+        record_ids = [f"{r['source']}:{r['source_id']}" for r in records]
+        customer_id = client.get(index=names.record_customers, id=record_ids[0])["_source"]["customer_id"]
+        record_operator_action(client, names, "customer", [customer_id])  # the audit index exists
+        batch = [
+            Event("bench", f"X{number}-{i}-{record_ids[0]}", now - timedelta(days=i % 700), "visit", record_id=record_ids[i % 10])
+            for i in range(events)
+        ]
+        EventWriter(client, names).store(batch, refresh=True)
+        started = time.perf_counter()
+        receipt = erase_customer(client, names, ResolutionConfig(), customer_id, KEY, "bench")
+        timings.append(time.perf_counter() - started)
+        assert receipt.events == events, receipt.events
+        steps = ", ".join(f"{step} {seconds * 1000:.0f}" for step, seconds in receipt.timings.items())
+        print(f"erasure {number + 1}: {timings[-1] * 1000:.0f} ms, {receipt.events} events ({steps})")
+    client.close()
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--views", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--erasures", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8793)
+    args = parser.parse_args()
+    from settings import get_settings
+
+    prefix = f"{get_settings().index_prefix}-events-bench-{args.records}"
+    print(machine())
+    records_rate = prepare_records(prefix, args.records)
+    path = Path(tempfile.gettempdir()) / f"events-bench-{args.records}-{args.events}.events.jsonl"
+    started = time.perf_counter()
+    write_events(prefix, args.events, path)
+    print(f"generated {args.events:,} events in {time.perf_counter() - started:.0f} s")
+    line, rate = ingest_events(prefix, path)
+    print(f"{line} = {rate:,.0f} events/s" + (f" (records: {records_rate:,.0f} records/s)" if records_rate else ""))
+    line, again = ingest_events(prefix, path)
+    print(f"the same file again: {line} = {again:,.0f} events/s")
+    customers = busy_customers(prefix, args.views)
+    server = serve(
+        [str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(args.port)], args.port, "/ready", prefix
+    )
+    try:
+        timings, seconds = asyncio.run(view_360(args.port, customers, args.clients))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(
+        f"360 view with timeline and figures, {args.clients} clients: {len(timings)} views, {len(timings) / seconds:.0f}/s  {percentiles(timings)}"
+    )
+    if args.erasures:
+        erasures = sorted(measure_erasure(prefix, 1000, args.erasures))
+        print(
+            f"erasure of one customer (10 records, 1,000 events): median {statistics.median(erasures) * 1000:.0f} ms, max {erasures[-1] * 1000:.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Customers whose own records disagree on an identity field (two birth dates, two civilities),
+or that hold a record joined on names alone (search.resolve.clustering: the only customer a name
+fits): records joined on evidence a person should look at.
+Resolution keeps one document per such customer (`<prefix>-identity-conflicts`) for the review
+queue (search.steward.queue), rewritten with the customers it writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import streaming_bulk
+
+from search.indices import IndexNames
+
+IDENTITY_FIELDS = ("birth_date", "civility")
+# Listed beside the identity fields: a record joined through a link resting on names alone.
+NAME_ALONE = "name_alone"
+
+
+def identity_conflict(
+    customer_id: str, members: list[dict[str, Any]], now: datetime, weak: frozenset[str] = frozenset()
+) -> dict[str, Any] | None:
+    """The conflict document of a customer whose records disagree on an identity field, or that
+    holds a record joined on names alone (`weak`: such records), or None."""
+    divided: dict[str, int] = {}
+    for field in IDENTITY_FIELDS:
+        values = {r[field] for r in members if r.get(field)}
+        if len(values) > 1:
+            divided[field] = len(values)
+    if weak and any(r["record_id"] in weak for r in members):
+        divided[NAME_ALONE] = 1
+    if not divided:
+        return None
+    return {
+        "customer_id": customer_id,
+        "fields": sorted(divided),
+        "records": sorted(r["record_id"] for r in members),
+        "sources": sorted({r["source"] for r in members}),
+        "values": max(divided.values()),
+        "updated_at": now.isoformat(),
+    }
+
+
+def save_identity_conflicts(
+    client: OpenSearch,
+    names: IndexNames,
+    written: list[tuple[str, list[dict[str, Any]]]],
+    removed: list[str],
+    everything: bool,
+    now: datetime,
+    weak: frozenset[str] = frozenset(),
+) -> None:
+    """Rewrite the conflicts of the customers a run wrote (all of them when `everything`: a
+    full run starts from none) and drop those of removed customers. `weak`: records the run
+    joined on names alone."""
+    if everything:
+        client.delete_by_query(
+            index=names.identity_conflicts, body={"query": {"match_all": {}}}, conflicts="proceed", refresh=True, ignore_unavailable=True
+        )
+
+    def actions() -> Iterator[dict[str, Any]]:
+        for customer_id, members in written:
+            document = identity_conflict(customer_id, members, now, weak)
+            if document is not None:
+                yield {"_op_type": "index", "_index": names.identity_conflicts, "_id": customer_id, "_source": document}
+            elif not everything:
+                yield {"_op_type": "delete", "_index": names.identity_conflicts, "_id": customer_id}
+        for customer_id in removed:
+            yield {"_op_type": "delete", "_index": names.identity_conflicts, "_id": customer_id}
+
+    for ok, item in streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False):
+        result = next(iter(item.values()))
+        if not ok and result.get("status") != 404:
+            raise RuntimeError(f"writing identity conflict {result.get('_id')} failed: {result.get('error')}")
