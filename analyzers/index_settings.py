@@ -181,6 +181,9 @@ def customers_mappings() -> dict[str, Any]:
             "consents_refused": KEYWORD,
             "updated_at": {"type": "date"},
             "resolved_at": {"type": "date"},
+            # What the document was built from, digested (search.resolve.store.resolution_hash): a
+            # full run rewrites only the customers whose digest changed. Kept in _source only.
+            "resolution_hash": {"type": "keyword", "index": False, "doc_values": False},
         },
     }
 

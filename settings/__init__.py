@@ -97,6 +97,10 @@ class Settings(BaseSettings):
         description="Largest primary shard wanted when sizing from RCU_EXPECTED_RECORDS (OpenSearch advises 10–50 GB).",
     )
     ingest_threads: int = Field(default=2, ge=1, le=16, description="Bulk requests in flight during an ingest.")
+    resolve_spool_dir: Path | None = Field(
+        default=None,
+        description="Where a partitioned full run spools records on disk (search.resolve.spool); the system's temporary folder when unset.",
+    )
 
     policy: Path | None = Field(
         default=None, description="Access policy file (roles, fields, sources, API key hashes); `rcu serve` refuses to start without one."

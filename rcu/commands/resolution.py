@@ -32,7 +32,10 @@ def resolve(
     client = bulk_client(settings)
     names = IndexNames.for_settings(settings)
     try:
-        report = resolve_all(client, names, resolution_config()) if full else resolve_since_last_run(client, names, resolution_config())
+        if full:
+            report = resolve_all(client, names, resolution_config(), spool=settings.resolve_spool_dir)
+        else:
+            report = resolve_since_last_run(client, names, resolution_config())
         typer.echo(report.line())
         # The segments of the customers resolution wrote follow (search.segments), once any are defined.
         if active_generation(client, names, "segment") is not None:

@@ -34,9 +34,12 @@ def candidate_pairs(
     max_block_size: int,
     workers: int = 1,
     max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
+    skip: np.ndarray | None = None,
 ) -> CandidatePairs:
     """Index pairs (i < j) of records sharing a key: a strong key's block up to `max_block_size`
-    records, a weak key's (search.resolve.blocking) up to `max_name_block_size`.
+    records, a weak key's (search.resolve.blocking) up to `max_name_block_size`; `skip` holds the
+    hashes of keys found too common over a larger set than `records` (a partition of a full run:
+    search.resolve.spool).
 
     Keys are grouped by sorting their hashes (numpy), and the pairs of all blocks of one size are
     made at once: a million records block in seconds, not minutes. Hashing the keys, the Python
@@ -44,8 +47,8 @@ def candidate_pairs(
     so only one family's hashes are in memory at a time. (A weak key past its bound is a common
     name, expected and not reported.)"""
     result = CandidatePairs()
-    chunks = _block_pairs(records, STRONG_RULES, max_block_size, workers, result.frequent_keys)
-    chunks += _block_pairs(records, WEAK_RULES, min(max_name_block_size, max_block_size), workers, None)
+    chunks = _block_pairs(records, STRONG_RULES, max_block_size, workers, result.frequent_keys, skip)
+    chunks += _block_pairs(records, WEAK_RULES, min(max_name_block_size, max_block_size), workers, None, skip)
     if chunks:
         codes = np.concatenate(chunks)
         codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
@@ -56,12 +59,21 @@ def candidate_pairs(
 
 
 def _block_pairs(
-    records: list[RecordFeatures], rules: tuple[KeyRule, ...], bound: int, workers: int, frequent_keys: dict[str, int] | None
+    records: list[RecordFeatures],
+    rules: tuple[KeyRule, ...],
+    bound: int,
+    workers: int,
+    frequent_keys: dict[str, int] | None,
+    skip: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """The pairs (as codes smaller * n + larger) of the blocks of at most `bound` records that these
-    rules' keys make; the larger blocks go to `frequent_keys` when given."""
+    rules' keys make, leaving out the keys hashed in `skip`; the larger blocks go to `frequent_keys`
+    when given."""
     parts = in_parts(lambda start, end: key_hashes(records, start, end, rules), len(records), workers, MIN_RECORDS_PER_WORKER)
     hashes, owners = np.concatenate(parts, axis=1)
+    if skip is not None and len(skip):
+        kept = ~np.isin(hashes, skip)
+        hashes, owners = hashes[kept], owners[kept]
     if not len(hashes):
         return []
     order = np.argsort(hashes)  # the order inside a block does not matter: a pair is (smaller, larger)

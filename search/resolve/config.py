@@ -163,6 +163,39 @@ class IdentifierDetection(BaseModel):
     max_shared_by_different: float = Field(default=0.05, ge=0, le=1)
 
 
+class FullRunScale(BaseModel):
+    """How a full run over many records bounds its memory (search.resolve.partitioned) and writes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # 200,000: about 0.8 GB of the in-memory path on the 1M demo set (3.9 GB at 1M, bench/RESULTS.md).
+    partition_records: int = Field(
+        default=200_000,
+        ge=2,
+        description=(
+            "Past this many live records a full run is partitioned: records are spooled to disk and resolved a group of "
+            "whole candidate-graph components at a time, about this many records per group."
+        ),
+    )
+    # 400,000: about 1.6 GB at the in-memory path's 3.9 GB per million demo records; how far a model
+    # trained on such a sample moves from the full one is measured in bench/RESULTS.md (scale section).
+    training_records: int = Field(
+        default=400_000,
+        ge=2,
+        description=(
+            "A partitioned full run trains the model on whole components drawn at random up to this many records (term "
+            "frequencies and the prior are counted on every record); with as many records or more, it is the in-memory model."
+        ),
+    )
+    write_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description="Bulk requests a full run keeps in flight writing customers and links (when unset: the cluster's processors, 2 to 8).",
+    )
+    spool_memory_mb: int = Field(default=1024, ge=128, description="DuckDB's memory limit while spooling; past it, it spills to disk.")
+
+
 class ResolutionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -215,6 +248,7 @@ class ResolutionConfig(BaseModel):
     never_merge_calibration: NeverMergeCalibration = Field(default_factory=NeverMergeCalibration)
     priors: PriorStrength = Field(default_factory=PriorStrength)
     identifier_detection: IdentifierDetection = Field(default_factory=IdentifierDetection)
+    scale: FullRunScale = Field(default_factory=FullRunScale)
 
     @model_validator(mode="after")
     def _review_below_match(self) -> ResolutionConfig:

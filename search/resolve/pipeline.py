@@ -6,8 +6,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -30,25 +33,33 @@ from search.resolve.model import MatchModel
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
+    LIVE_RECORDS,
     Refresh,
+    bulk_write_mode,
     candidate_records,
     current_assignment,
     customer_document,
     ensure_resolution_indices,
     get_records,
+    golden_rules_key,
     last_run_watermark,
     load_model,
+    node_cpu_ms,
     records_ingested_since,
+    resolution_hash,
     save_model,
     save_watermark,
+    scan_links,
     scan_live_records,
     stored_customers_of,
     update_blocking_keys,
     write_customers,
     write_redirects,
+    write_streams,
 )
 from search.resolve.survivorship import golden_record
 from search.rights.overlay import subject_changes
+from search.rights.statements import statements_of
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +69,10 @@ class ResolveReport:
     records: int = 0
     customers: int = 0
     customers_written: int = 0
+    links_written: int = 0
+    partitions: int = 1
+    largest_component: int = 0
+    spool_mb: float = 0.0  # on disk, for a partitioned run (search.resolve.spool)
     customers_removed: int = 0
     merges: int = 0
     splits: int = 0
@@ -69,18 +84,25 @@ class ResolveReport:
     detected_identifiers: dict[str, str] = field(default_factory=dict)
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
     customer_ids: dict[str, str] = field(default_factory=dict)
     removed_ids: list[str] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
     decisions_skipped: list[str] = field(default_factory=list)  # decisions a newer one overrode entirely
 
     def line(self) -> str:
-        timing = " ".join(f"{k}_s={v:.1f}" for k, v in self.timings.items())
+        timing = " ".join([*(f"{k}_s={v:.1f}" for k, v in self.timings.items()), *(f"{k}_cpu_s={v:.1f}" for k, v in self.cpu.items())])
         return (
-            f"records={self.records} customers={self.customers} written={self.customers_written} removed={self.customers_removed} "
+            f"records={self.records} customers={self.customers} written={self.customers_written} links_written={self.links_written} "
+            f"removed={self.customers_removed} "
             f"merges={self.merges} splits={self.splits} candidate_pairs={self.candidate_pairs} links_refused={self.links_refused} "
             f"possible_matches={self.possible_matches} "
-            f"frequent_keys={len(self.frequent_keys)} {timing}"
+            + (
+                f"partitions={self.partitions} largest_component={self.largest_component} spool_mb={self.spool_mb:.0f} "
+                if self.spool_mb
+                else ""
+            )
+            + f"frequent_keys={len(self.frequent_keys)} {timing}"
         )
 
 
@@ -118,6 +140,17 @@ def _stable_ids(
         retired |= erased
 
 
+@dataclass
+class StoredState:
+    """What a full run compares its result with before writing, read once at its start: a customer
+    is rewritten only when its resolution hash changed, a record link only when it points elsewhere."""
+
+    hashes: dict[str, str]  # customer_id → the resolution hash stored with it
+    links: dict[str, str]  # record_id → customer_id, as the record links index holds them
+    statements: dict[str, list[dict[str, Any]]]  # record_id → the statements naming it
+    rules_key: str  # search.resolve.store.golden_rules_key
+
+
 def _apply(
     client: OpenSearch,
     names: IndexNames,
@@ -126,19 +159,24 @@ def _apply(
     previous: dict[str, str],
     previous_customers: set[str],
     report: ResolveReport,
-    write_all: bool,
     now: datetime,
     refresh: Refresh = False,
-    stored: dict[str, dict[str, Any]] | None = None,
+    stored: StoredState | None = None,
+    write_threads: int = 1,
+    stored_docs: dict[str, dict[str, Any]] | None = None,
     revive: dict[str, str] | None = None,
     weak: frozenset[str] = frozenset(),
 ) -> tuple[dict[int, str], CustomerChanges]:
-    """Give clusters their stable ids, write the customers that changed (all of them when
-    `write_all`: a full run refreshes every golden record), remove the vanished ones. Nothing
-    waits for a refresh: the next resolution reads links and customers with real-time gets.
-    `revive` (record → id, an undone decision's) gives back ids a decision took; `weak`: records
-    joined on names alone (an item of the steward's queue).
-    Returns each cluster label's customer id, and what happened to customer ids."""
+    """Give clusters their stable ids, write the customers that changed, remove the vanished ones.
+    A full run (`stored` given) owns every customer and compares each one's resolution hash with
+    the stored one; a neighbourhood run compares memberships. Nothing waits for a refresh: the next
+    resolution reads links and customers with real-time gets. `revive` (record → id, an undone
+    decision's) gives back ids a decision took; `weak`: records joined on names alone (an item of
+    the steward's queue). Returns each cluster label's customer id, and what happened to customer ids."""
+    full = stored is not None
+    if stored is None:
+        record_ids = [r["record_id"] for cluster in clusters.values() for r in cluster]
+        stored = StoredState({}, previous, statements_of(client, names, record_ids), golden_rules_key(config))
     record_groups = [[r["record_id"] for r in cluster] for cluster in clusters.values()]
     ids, events = _stable_ids(client, names, record_groups, previous)
     if revive:
@@ -147,37 +185,54 @@ def _apply(
     documents = []
     written_members: list[list[dict[str, Any]]] = []
     links: dict[str, str] = {}
+    assigned: dict[str, str] = {}
     for customer_id, members in zip(ids, clusters.values(), strict=True):
-        report.customer_ids.update((r["record_id"], customer_id) for r in members)
-        links.update((r["record_id"], customer_id) for r in members if write_all or previous.get(r["record_id"]) != customer_id)
-        unchanged = previous_sizes[customer_id] == len(members) and all(previous.get(r["record_id"]) == customer_id for r in members)
-        if unchanged and not write_all:
+        assigned.update((r["record_id"], customer_id) for r in members)
+        links.update((r["record_id"], customer_id) for r in members if stored.links.get(r["record_id"]) != customer_id)
+        digest = resolution_hash(customer_id, members, stored.statements, stored.rules_key)
+        if full:
+            if stored.hashes.get(customer_id) == digest:
+                continue
+        elif previous_sizes[customer_id] == len(members) and all(previous.get(r["record_id"]) == customer_id for r in members):
             continue
-        documents.append(customer_document(customer_id, members, golden_record(members, config), now))
+        documents.append({**customer_document(customer_id, members, golden_record(members, config), now), "resolution_hash": digest})
         written_members.append(members)
+    report.customer_ids.update(assigned)
     removed = sorted(previous_customers - set(ids))
-    unlinked = sorted(set(previous) - set(report.customer_ids))
+    unlinked = sorted(set(stored.links) - set(assigned))
     # Consents and rectifications (search.rights), and the change feed (search.changes).
-    changes = subject_changes(client, names, documents, written_members, removed, events, everything=write_all, stored=stored)
+    changes = subject_changes(
+        client,
+        names,
+        documents,
+        written_members,
+        removed,
+        events,
+        stored=stored_docs,
+        statements=stored.statements,
+        stored_ids=previous_customers if full else None,
+    )
     # A few changes (real time, an incremental run) go in the customers' own bulk request; a full
     # run's, by blocks after it.
     together = numbered_changes(client, names, changes) if len(changes) <= CHANGES_BLOCK else []
-    threads = 2 if write_all else 1
-    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=threads, refresh=refresh, also=together)
+    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh, also=together)
     write_redirects(client, names, events, now, refresh=refresh)
     if not together:
         append_changes(client, names, changes)
     written = [(d["customer_id"], m) for d, m in zip(documents, written_members, strict=True)]
-    save_identity_conflicts(client, names, written, removed, write_all, now, weak)
-    report.redirects = events
-    report.customers = len(ids)
-    report.customers_written = len(documents)
-    report.customers_removed = len(removed)
-    report.removed_ids = removed
-    report.merges = sum(1 for e in events if e.kind == "merge")
-    report.splits = sum(1 for e in events if e.kind == "split")
+    # Only the customers written change their conflicts: the others' stored ones stand (a full run
+    # writes only what changed, so it does not start from none).
+    save_identity_conflicts(client, names, written, removed, False, now, weak)
+    report.redirects += events
+    report.customers += len(ids)
+    report.customers_written += len(documents)
+    report.links_written += len(links)
+    report.customers_removed += len(removed)
+    report.removed_ids += removed
+    report.merges += sum(1 for e in events if e.kind == "merge")
+    report.splits += sum(1 for e in events if e.kind == "split")
     merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
-    return dict(zip(clusters, ids, strict=True)), CustomerChanges(None if write_all else set(ids), previous_customers, merged, set(removed))
+    return dict(zip(clusters, ids, strict=True)), CustomerChanges(None if full else set(ids), previous_customers, merged, set(removed))
 
 
 def _save_possible_matches(
@@ -228,12 +283,21 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
     return total
 
 
-def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig, retrain: bool = True) -> ResolveReport:
-    """Resolve every live record: train the model (unless told to reuse it), cluster, write customers."""
+def resolve_all(
+    client: OpenSearch, names: IndexNames, config: ResolutionConfig, retrain: bool = True, spool: Path | None = None
+) -> ResolveReport:
+    """Resolve every live record: train the model (unless told to reuse it), cluster, write the
+    customers that changed. Past `config.scale.partition_records` records, the run goes through an
+    on-disk spool a partition at a time (search.resolve.partitioned), its memory bounded by the
+    settings rather than by the data; `spool` is where (the system's temporary folder when None)."""
+    ensure_resolution_indices(client, names)
+    if client.count(index=names.records, body={"query": LIVE_RECORDS})["count"] > config.scale.partition_records:
+        from search.resolve.partitioned import resolve_all_partitioned
+
+        return resolve_all_partitioned(client, names, config, retrain, spool)
     started = datetime.now(UTC)
     report = ResolveReport()
     watch = _Stopwatch(report)
-    ensure_resolution_indices(client, names)
     # In record id order: the same records give the same model and customers, whatever order the shards answer in.
     documents = sorted(scan_live_records(client, names), key=lambda d: d["record_id"])
     previous_model = load_model(client, names)
@@ -242,7 +306,8 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
         features = features_of(documents, tuple(config.extra_identifiers), attribute_candidates(documents, config.identifier_detection))
     else:
         features = features_of(documents, model.identifiers)
-    previous = current_assignment(client, names)
+    stored = read_stored_state(client, names, config)
+    previous = current_assignment(client, names, stored.hashes)
     report.records = len(documents)
     rules = all_rules(client, names)
     report.decisions_skipped = rules.skipped
@@ -250,33 +315,53 @@ def resolve_all(client: OpenSearch, names: IndexNames, config: ResolutionConfig,
     resolution = resolve_records(features, config, model, rules.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     watch.lap("resolve")
-    if model is None:
-        save_model(client, names, resolution.model)
-        _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
-    now = datetime.now(UTC)
-    customer_of, changes = _apply(
-        client,
-        names,
-        config,
-        _clusters(documents, resolution),
-        previous,
-        set(previous.values()),
-        report,
-        True,
-        now,
-        weak=_weak_records(documents, resolution),
-    )
-    _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
-    client.indices.refresh(
-        index=[names.customers, names.record_customers, names.redirects, names.possible_matches, names.identity_conflicts]
-    )
+    with measured_write(client, names, report):
+        if model is None:
+            save_model(client, names, resolution.model)
+            _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
+        now = datetime.now(UTC)
+        customer_of, changes = _apply(
+            client,
+            names,
+            config,
+            _clusters(documents, resolution),
+            previous,
+            set(previous.values()),
+            report,
+            now,
+            stored=stored,
+            write_threads=write_streams(client, config.scale.write_threads),
+            weak=_weak_records(documents, resolution),
+        )
+        _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
     save_watermark(client, names, started)
-    for key, size in sorted(resolution.frequent_keys.items(), key=lambda item: -item[1])[:20]:
-        log.warning("frequent_blocking_key key=%s records=%s", key, size)
-    for rule, reason in resolution.model.relaxed_rules.items():
-        log.warning("never_merge_rule_relaxed rule=%s reason=%r", rule, reason)
+    _log_warnings(resolution.frequent_keys, resolution.model)
     return report
+
+
+def read_stored_state(client: OpenSearch, names: IndexNames, config: ResolutionConfig) -> StoredState:
+    """The record links and statements as stored (customers' hashes are read with their records)."""
+    return StoredState({}, dict(scan_links(client, names)), statements_of(client, names, None), golden_rules_key(config))
+
+
+@contextmanager
+def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport) -> Iterator[None]:
+    """A full run's write stage: customers and links written without refreshes or replicas (restored
+    after), and the CPU it cost this process and the nodes counted in `report.cpu`."""
+    process, node = time.process_time(), node_cpu_ms(client)
+    with bulk_write_mode(client, [names.customers, names.record_customers]):
+        yield
+    client.indices.refresh(index=[names.redirects, names.possible_matches, names.identity_conflicts], ignore_unavailable=True)
+    report.cpu["write_client"] = time.process_time() - process
+    report.cpu["write_node"] = (node_cpu_ms(client) - node) / 1000
+
+
+def _log_warnings(frequent_keys: dict[str, int], model: MatchModel) -> None:
+    for key, size in sorted(frequent_keys.items(), key=lambda item: -item[1])[:20]:
+        log.warning("frequent_blocking_key key=%s records=%s", key, size)
+    for rule, reason in model.relaxed_rules.items():
+        log.warning("never_merge_rule_relaxed rule=%s reason=%r", rule, reason)
 
 
 def _weak_records(documents: list[dict[str, Any]], resolution: Resolution) -> frozenset[str]:
@@ -360,12 +445,11 @@ def resolve_touched(
         previous,
         set(customers),
         report,
-        False,
         now,
         refresh,
-        stored,
-        revive,
-        _weak_records(documents, resolution),
+        stored_docs=stored,
+        revive=revive,
+        weak=_weak_records(documents, resolution),
     )
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")

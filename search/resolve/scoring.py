@@ -87,22 +87,31 @@ def same_source_pairs(records: list[RecordFeatures], pairs: np.ndarray) -> np.nd
 
 
 def resolve_records(
-    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None = None, constraints: Constraints = NO_CONSTRAINTS
+    records: list[RecordFeatures],
+    config: ResolutionConfig,
+    model: MatchModel | None = None,
+    constraints: Constraints = NO_CONSTRAINTS,
+    frequent_hashes: np.ndarray | None = None,
 ) -> Resolution:
     """Candidates, scores (training the model first when none is given) and coherent clusters
-    that respect the stewards' decisions (`constraints`)."""
+    that respect the stewards' decisions (`constraints`); `frequent_hashes`: blocking keys too
+    common over the whole set these records are part of (a partition of a full run)."""
     with collector_paused():
-        return _resolve_records(records, config, model, constraints)
+        return _resolve_records(records, config, model, constraints, frequent_hashes)
 
 
-def _candidates(records: list[RecordFeatures], config: ResolutionConfig) -> CandidatePairs:
-    return candidate_pairs(records, config.max_block_size, config.worker_count(), config.max_name_block_size)
+def _candidates(records: list[RecordFeatures], config: ResolutionConfig, frequent_hashes: np.ndarray | None) -> CandidatePairs:
+    return candidate_pairs(records, config.max_block_size, config.worker_count(), config.max_name_block_size, skip=frequent_hashes)
 
 
 def _resolve_records(
-    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel | None, constraints: Constraints
+    records: list[RecordFeatures],
+    config: ResolutionConfig,
+    model: MatchModel | None,
+    constraints: Constraints,
+    frequent_hashes: np.ndarray | None,
 ) -> Resolution:
-    candidates = _candidates(records, config)
+    candidates = _candidates(records, config, frequent_hashes)
     detected: dict[str, str] = {}
     if model is None:
         identifiers = tuple(config.extra_identifiers)
@@ -112,7 +121,7 @@ def _resolve_records(
         if detected:
             use_identifiers(records, detected)
             identifiers += tuple(detected)
-            candidates = _candidates(records, config)
+            candidates = _candidates(records, config, frequent_hashes)
     else:
         identifiers = model.identifiers
     comparisons = comparisons_for(identifiers)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
+import orjson
 from opensearchpy import NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
+from analyzers.index_settings import customers_index_body
 from search.indices import IndexNames, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
 from search.resolve.blocking import block_bound
@@ -62,13 +67,46 @@ def get_records(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]
     return [doc["_source"] for doc in response["docs"] if doc.get("found") and is_live(doc["_source"])]
 
 
-def current_assignment(client: OpenSearch, names: IndexNames) -> dict[str, str]:
-    """record_id → customer_id, as the last run left it."""
+def current_assignment(client: OpenSearch, names: IndexNames, hashes: dict[str, str] | None = None) -> dict[str, str]:
+    """record_id → customer_id, as the last run left it; each customer's stored resolution hash
+    (resolution_hash) into `hashes` when given."""
     assignment: dict[str, str] = {}
-    for hit in scan(client, index=names.customers, query={"_source": ["customer_id", "records"]}, size=5000):
-        for record_id in hit["_source"]["records"]:
-            assignment[record_id] = hit["_source"]["customer_id"]
+    for source in scan_customers(client, names):
+        for record_id in source["records"]:
+            assignment[record_id] = source["customer_id"]
+        if hashes is not None and source.get("resolution_hash"):
+            hashes[source["customer_id"]] = source["resolution_hash"]
     return assignment
+
+
+def scan_links(client: OpenSearch, names: IndexNames) -> Iterator[tuple[str, str]]:
+    """(record_id, customer_id) of every stored record link, streamed."""
+    for hit in scan(client, index=names.record_customers, query={"_source": ["customer_id"]}, size=10_000):
+        yield hit["_id"], hit["_source"]["customer_id"]
+
+
+def resolution_hash(customer_id: str, members: list[dict[str, Any]], statements: dict[str, list[dict[str, Any]]], config_key: str) -> str:
+    """A digest of everything a customer document is built from: its id, its member records as
+    loaded, the statements naming them, and the rules building golden records (`config_key`). A
+    full run rewrites a customer only when this differs from the one stored with it."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{config_key}|{customer_id}".encode())
+    for record in sorted(members, key=lambda r: r["record_id"]):
+        digest.update(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+        for statement in sorted(statements.get(record["record_id"], ()), key=lambda s: s["statement_id"]):
+            digest.update(orjson.dumps(statement, option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()
+
+
+@cache
+def _customers_schema() -> str:
+    return str(customers_index_body()["mappings"]["_meta"]["rcu_schema"])
+
+
+def golden_rules_key(config: ResolutionConfig) -> str:
+    """What, beside its records, decides a customer document: the source priorities and the customers
+    index's schema (a new rcu building documents differently rewrites them all)."""
+    return f"{_customers_schema()}|{orjson.dumps(config.source_priority, option=orjson.OPT_SORT_KEYS).decode()}"
 
 
 def customers_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -179,10 +217,13 @@ def write_customers(
     bulk_threads: int = 1,
     refresh: Refresh = False,
     also: Iterable[dict[str, Any]] = (),
+    chunk_bytes: int = 10 * 1024 * 1024,
 ) -> None:
     """Customers written and removed, and the record → customer links that changed; with
     `refresh`, visible to searches once this returns (bulk_threads 1 only). `also`: more bulk
-    actions sent with them (a real-time resolution's changes for the feed)."""
+    actions sent with them (a real-time resolution's changes for the feed). Parallel writers send
+    requests of up to `chunk_bytes` (one request per customer chunk costs the node more than its
+    documents: bench/RESULTS.md, 2026-11-27 scale section)."""
 
     def actions() -> Iterator[dict[str, Any]]:
         for document in documents:
@@ -197,7 +238,15 @@ def write_customers(
 
     if bulk_threads > 1:
         # A full run writes every customer: two writers keep the node busy while Python builds the next chunk.
-        results = parallel_bulk(client, actions(), thread_count=bulk_threads, chunk_size=500, raise_on_error=False, raise_on_exception=True)
+        results = parallel_bulk(
+            client,
+            actions(),
+            thread_count=bulk_threads,
+            chunk_size=5000,
+            max_chunk_bytes=chunk_bytes,
+            raise_on_error=False,
+            raise_on_exception=True,
+        )
     else:
         results = streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False, refresh=refresh)
     for ok, item in results:
@@ -272,4 +321,41 @@ def records_ingested_since(client: OpenSearch, names: IndexNames, watermark: str
 
 
 def scan_customers(client: OpenSearch, names: IndexNames) -> Iterator[dict[str, Any]]:
-    yield from (hit["_source"] for hit in scan(client, index=names.customers, query={"_source": ["customer_id", "records"]}, size=5000))
+    """Every customer's id, records and resolution hash, streamed."""
+    query = {"_source": ["customer_id", "records", "resolution_hash"]}
+    yield from (hit["_source"] for hit in scan(client, index=names.customers, query=query, size=5000))
+
+
+@contextmanager
+def bulk_write_mode(client: OpenSearch, indices: list[str]) -> Iterator[None]:
+    """Indices written in bulk without refreshes or replicas, restored afterwards (then refreshed):
+    a full run rewrites many documents, and each refresh and replica copy makes the node do it again.
+    An interval left at -1 by a run that was killed is restored to the node's default."""
+    found = client.indices.get_settings(index=",".join(indices), name="index.refresh_interval,index.number_of_replicas")
+    before = {
+        index: (values["settings"]["index"].get("refresh_interval"), values["settings"]["index"].get("number_of_replicas", "0"))
+        for index, values in found.items()
+    }
+    client.indices.put_settings(index=",".join(before), body={"index": {"refresh_interval": "-1", "number_of_replicas": 0}})
+    try:
+        yield
+    finally:
+        for index, (interval, replicas) in before.items():
+            restored = None if interval in (None, "-1") else interval
+            client.indices.put_settings(index=index, body={"index": {"refresh_interval": restored, "number_of_replicas": int(replicas)}})
+        client.indices.refresh(index=",".join(before))
+
+
+def write_streams(client: OpenSearch, configured: int | None) -> int:
+    """Bulk requests to keep in flight for a full run's writes: as configured, else one per
+    processor the cluster's nodes have (a bulk request keeps one write thread busy), from 2 to 8."""
+    if configured:
+        return configured
+    nodes = client.nodes.info(metric="os")["nodes"].values()
+    return max(2, min(8, sum(int(node["os"].get("allocated_processors", 1)) for node in nodes)))
+
+
+def node_cpu_ms(client: OpenSearch) -> int:
+    """CPU time every node of the cluster has used so far (ms): a stage's cost on the engine's side."""
+    nodes = client.nodes.stats(metric="process")["nodes"].values()
+    return sum(int(node["process"]["cpu"]["total_in_millis"]) for node in nodes)

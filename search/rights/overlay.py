@@ -33,21 +33,28 @@ def subject_changes(
     redirects: list[Redirect],
     everything: bool = False,
     stored: dict[str, dict[str, Any]] | None = None,
+    statements: dict[str, list[dict[str, Any]]] | None = None,
+    stored_ids: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Apply statements to the documents about to be written (in place) and return the changes
     they make to the stored customers, in order: merges and splits, then created, updated and
-    consent changes, then customers gone. `everything`: a full run, all statements read at once.
-    Stored documents are read a chunk at a time, so a full run holds one chunk of them; `stored`:
-    the caller read every stored customer concerned already (search.changes.COMPARED_FIELDS)."""
-    record_ids = None if everything else [r["record_id"] for group in members for r in group]
-    by_record = statements_of(client, names, record_ids)
+    consent changes, then customers gone. `everything`: a full run, all statements read at once
+    (or given: `statements`, by record). `stored_ids`, when known, are the only customers that can
+    be stored: the others are not asked for. Stored documents are read a chunk at a time, so a
+    full run holds one chunk of them; `stored`: the caller read every stored customer concerned
+    already (search.changes.COMPARED_FIELDS)."""
+    if statements is not None:
+        by_record = statements
+    else:
+        by_record = statements_of(client, names, None if everything else [r["record_id"] for group in members for r in group])
     pairs = [(r.old_id, r.new_id, r.kind) for r in redirects]
     ends = previous_customers(client, names, sorted(set(removed) | {old for old, _, _ in pairs} | {new for _, new, _ in pairs}), stored)
     changes = redirect_changes(pairs, {d["customer_id"]: d for d in documents}, ends)
     split_off = {new for _, new, kind in pairs if kind == "split"}
     for start in range(0, len(documents), _CHUNK):
         chunk = documents[start : start + _CHUNK]
-        previous = previous_customers(client, names, [d["customer_id"] for d in chunk], stored)
+        ids = [d["customer_id"] for d in chunk]
+        previous = previous_customers(client, names, ids if stored_ids is None else [i for i in ids if i in stored_ids], stored)
         for document, group in zip(chunk, members[start : start + _CHUNK], strict=True):
             overlay(document, group, by_record, (previous.get(document["customer_id"]) or {}).get("consent_history"))
         changes += document_changes(chunk, previous, split_off)

@@ -1,0 +1,134 @@
+"""A full run at scale, against a real node: partitioned through the on-disk spool it finds the
+customers the in-memory run finds, and a second full run writes only what changed."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from search.indices import IndexNames
+from search.resolve.config import FullRunScale, ResolutionConfig
+from search.resolve.pipeline import resolve_all
+from search.resolve.store import save_model
+from tests.conftest import Ingest, Resolved, customer_assignment
+from tests.stories import HELENE
+
+
+def _partitioned(records_per_partition: int, training_records: int = 100_000) -> ResolutionConfig:
+    return ResolutionConfig(scale=FullRunScale(partition_records=records_per_partition, training_records=training_records))
+
+
+def _changes(opensearch: OpenSearch, names: IndexNames) -> list[dict[str, Any]]:
+    if not opensearch.indices.exists(index=names.changes):
+        return []
+    opensearch.indices.refresh(index=names.changes)
+    hits = opensearch.search(index=names.changes, body={"query": {"match_all": {}}, "size": 10_000, "sort": [{"seq": "asc"}]})
+    return [hit["_source"] for hit in hits["hits"]["hits"]]
+
+
+def test_a_partitioned_full_run_finds_the_in_memory_customers_with_one_model(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    ingest(resolved.demo)
+    save_model(opensearch, names, resolved.model)
+    report = resolve_all(opensearch, names, _partitioned(60), retrain=False)
+    assert report.partitions > 5  # the set went through many partitions, not one
+    assert customer_assignment(opensearch, names) == resolved.customer_of
+
+
+def test_a_partitioned_full_run_trained_on_every_record_is_the_in_memory_run(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    ingest(resolved.demo)
+    report = resolve_all(opensearch, names, _partitioned(60))
+    assert report.partitions > 5
+    assert customer_assignment(opensearch, names) == resolved.customer_of
+
+
+def test_a_model_trained_on_a_sample_of_components_still_resolves_well(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    ingest(resolved.demo)
+    report = resolve_all(opensearch, names, _partitioned(100, training_records=500))
+    assigned = customer_assignment(opensearch, names)
+    assert report.records == len(assigned) == len(resolved.customer_of)
+    with open(resolved.demo / "truth.tsv") as stream:
+        truth = {f"{row['source']}:{row['source_id']}": row["person_id"] for row in csv.DictReader(stream, delimiter="\t")}
+    predicted, actual = _pairs(assigned, truth), _pairs(truth, truth)
+    assert len(predicted & actual) / len(predicted) >= 0.98
+    assert len(predicted & actual) / len(actual) >= 0.9
+
+
+def _pairs(grouping: dict[str, str], keep: dict[str, str]) -> set[tuple[str, str]]:
+    groups: dict[str, list[str]] = {}
+    for record_id, group in grouping.items():
+        if record_id in keep:
+            groups.setdefault(group, []).append(record_id)
+    return {(a, b) for members in groups.values() for a in members for b in members if a < b}
+
+
+def test_a_second_full_run_rewrites_only_the_customer_whose_record_changed(
+    opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    ingest(HELENE + [{"source": "crm", "source_id": f"P{n}", "given_name": "Paul", "family_name": f"Martin{n}x"} for n in range(5)])
+    resolve_all(opensearch, names, ResolutionConfig())
+    before = customer_assignment(opensearch, names)
+    again = resolve_all(opensearch, names, ResolutionConfig(), retrain=False)
+    assert (again.customers_written, again.links_written) == (0, 0)
+    feed = len(_changes(opensearch, names))
+    moved = {**HELENE[1], "phone": "0699887766", "updated_at": "2026-06-01T10:00:00Z"}
+    ingest([moved])
+    report = resolve_all(opensearch, names, ResolutionConfig(), retrain=False)
+    helene = before["crm:H1"]
+    assert (report.customers_written, report.links_written) == (1, 0)
+    assert "+33699887766" in opensearch.get(index=names.customers, id=helene)["_source"]["phones"]
+    assert customer_assignment(opensearch, names) == before
+    new_changes = _changes(opensearch, names)[feed:]
+    assert [(c["kind"], c["customer_id"]) for c in new_changes] == [("updated", helene)]
+    assert "phones" in new_changes[0]["fields"]
+
+
+def test_a_partitioned_run_removes_the_customers_and_links_of_deleted_records(
+    opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    people = [{"source": "crm", "source_id": f"P{n}", "given_name": "Paul", "family_name": f"Martin{n}x"} for n in range(6)]
+    ingest(HELENE + people)
+    resolve_all(opensearch, names, _partitioned(3))
+    gone = customer_assignment(opensearch, names)["crm:P2"]
+    ingest([{"source": "crm", "source_id": "P2", "deleted": True, "updated_at": "2026-06-01T10:00:00Z"}])
+    report = resolve_all(opensearch, names, _partitioned(3), retrain=False)
+    assert report.customers_removed == 1
+    assert not opensearch.exists(index=names.customers, id=gone)
+    assert not opensearch.exists(index=names.record_customers, id="crm:P2")
+    assert "removed" in [c["kind"] for c in _changes(opensearch, names) if c["customer_id"] == gone]
+
+
+def test_a_full_run_leaves_refresh_and_replicas_as_it_found_them(opensearch: OpenSearch, names: IndexNames, ingest: Ingest) -> None:
+    ingest(HELENE)
+    resolve_all(opensearch, names, ResolutionConfig())
+    opensearch.indices.put_settings(index=names.customers, body={"index": {"refresh_interval": "7s"}})
+    resolve_all(opensearch, names, ResolutionConfig(), retrain=False)
+    settings = opensearch.indices.get_settings(index=names.customers)
+    (index,) = settings.values()
+    assert index["settings"]["index"]["refresh_interval"] == "7s"
+    assert index["settings"]["index"]["number_of_replicas"] == "0"
+
+
+def test_streamed_union_find_gives_the_connected_components_of_the_candidate_graph() -> None:
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from search.resolve.spool import _union
+
+    rng = np.random.default_rng(1)
+    count, edges = 3000, 2500
+    parent = np.arange(count)
+    first, second = rng.integers(0, count, edges), rng.integers(0, count, edges)
+    for start in range(0, edges, 700):  # streamed in batches, as from the spool
+        _union(parent, first[start : start + 700], second[start : start + 700])
+    components, labels = connected_components(coo_matrix((np.ones(edges), (first, second)), shape=(count, count)), directed=False)
+    assert len(set(parent.tolist())) == components
+    assert len(set(zip(parent.tolist(), labels.tolist(), strict=True))) == components  # the same grouping
