@@ -222,6 +222,11 @@ class ResolutionConfig(BaseModel):
         description="A weak blocking key (names with a typo, initials in a postcode) shared by more records is not blocked on.",
     )
     max_cluster_size: int = Field(default=200, ge=2, description="A customer never grows past this many records.")
+    # 5 s: a full run's new model (or an erasure's edit of it) reaches a running API within this,
+    # for one cheap get per interval; a choice of freshness, not measured on data.
+    model_check_s: float = Field(
+        default=5.0, ge=0, description="How often (seconds) a long-running process checks whether the stored match model changed."
+    )
     em_iterations: int = Field(default=25, ge=1)
     u_sample_pairs: int = Field(default=60_000, ge=1000)
     workers: int | None = Field(

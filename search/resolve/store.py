@@ -277,6 +277,16 @@ def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None
     )
 
 
+def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None:
+    """The stored match model's version (sequence number and primary term, which any write to it
+    changes: a full run's, or an erasure's edit), without reading the model; None without one."""
+    try:
+        document = client.get(index=names.resolution_state, id="model", _source=False)
+    except NotFoundError:
+        return None
+    return int(document["_seq_no"]), int(document["_primary_term"])
+
+
 def load_model(client: OpenSearch, names: IndexNames) -> MatchModel | None:
     try:
         document = client.get(index=names.resolution_state, id="model")

@@ -5,7 +5,7 @@ newsletter sign-up, and a company starting with two records."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
 from search.resolve.possible_store import pair_id
 from search.resolve.realtime import RealTimeResolver
-from search.resolve.store import scan_customers
+from search.resolve.store import save_model, scan_customers
 from tests.conftest import write_jsonl
 
 # Two systems hold the same unallocated mobile (07 20 …), written two ways.
@@ -213,3 +213,16 @@ def test_a_pushed_record_joins_its_match_on_a_fresh_index_of_two_records(opensea
     customers = _customer_of(opensearch, names)
     assert outcome.customer_id == customers["crm:1"]
     assert customers["ecommerce:2"] != customers["crm:1"]  # the same name with another phone stays apart
+
+
+def test_a_running_api_resolves_with_the_model_a_later_full_run_saved(resolved: Resolved, opensearch: OpenSearch) -> None:
+    # The API's resolver loads the model once; a full run that retrains must reach it without a restart.
+    resolver = RealTimeResolver(opensearch, resolved.names, ResolutionConfig(model_check_s=0))
+    before = resolver.model()
+    retrained = replace(before, prior=before.prior / 2, records=before.records + 1)
+    save_model(opensearch, resolved.names, retrained)
+    try:
+        assert resolver.model() == retrained
+    finally:
+        save_model(opensearch, resolved.names, before)
+    assert resolver.model() == before
