@@ -13,8 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opensearchpy import OpenSearch
+
 from indexers.demo.sources import write_demo_data
+from indexers.ingest import Ingestion
+from indexers.readers import SourceFiles
+from indexers.report import RejectsReport
 from provisioning.process import start_node
+from search.client import bulk_client
+from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.pipeline import resolve_all
 from settings import Settings, get_settings
 
 RECORDS_PER_PERSON = 2.4
@@ -36,6 +45,21 @@ def demo_data(records: int, seed: int = 42) -> Path:
         counts = write_demo_data(folder, persons=max(1, round(records / RECORDS_PER_PERSON)), seed=seed)
         print(f"generated {sum(counts.values())} records in {time.perf_counter() - started:.0f} s → {folder}")
     return folder
+
+
+def resolved_demo(records: int, prefix: str) -> tuple[OpenSearch, IndexNames, ResolutionConfig]:
+    """The demo set of about `records` records in fresh indices under `prefix`, ingested and
+    resolved as `rcu ingest` and `rcu resolve --full` do: a client, the indices' names, the config."""
+    settings = ensure_node()
+    client = bulk_client(settings)
+    names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": prefix}))
+    client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, expand_wildcards="all")
+    folder = demo_data(records)
+    with RejectsReport(folder.parent / f"{prefix}-rejects.jsonl") as report:
+        Ingestion(client, names, report).run(SourceFiles.discover([folder]))
+    config = ResolutionConfig()
+    resolve_all(client, names, config)
+    return client, names, config
 
 
 @dataclass

@@ -25,16 +25,10 @@ from collections.abc import Callable
 from opensearchpy import OpenSearch
 
 from bench.datasets import demo_dataset
-from bench.harness import demo_data, ensure_node, machine, node_cpu_ms, rights_left_out
+from bench.harness import demo_data, machine, node_cpu_ms, resolved_demo, rights_left_out
 from indexers.contract import SourceRecord
-from indexers.ingest import Ingestion
 from indexers.push import RecordPusher
-from indexers.readers import SourceFiles
-from indexers.report import RejectsReport
-from search.client import bulk_client
 from search.indices import IndexNames
-from search.resolve.config import ResolutionConfig
-from search.resolve.pipeline import resolve_all
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import Refresh
 
@@ -103,15 +97,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(machine())
-    settings = ensure_node()
-    client = bulk_client(settings)
-    names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": PREFIX}))
-    client.indices.delete(index=f"{PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
-    folder = demo_data(args.records)
-    with RejectsReport(folder.parent / "push-rejects.jsonl") as report:
-        Ingestion(client, names, report).run(SourceFiles.discover([folder]))
-    config = ResolutionConfig()
-    resolve_all(client, names, config)
+    client, names, config = resolved_demo(args.records, PREFIX)
     batches = 2 * args.rights_ab if args.rights_ab else len(WAYS)
     newcomers = demo_dataset(demo_data(batches * args.samples * 2, seed=99)).documents
     pusher = RecordPusher(client, names, RealTimeResolver(client, names, config))

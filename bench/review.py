@@ -17,14 +17,8 @@ import time
 
 from opensearchpy import OpenSearch
 
-from bench.harness import demo_data, ensure_node, machine
-from indexers.ingest import Ingestion
-from indexers.readers import SourceFiles
-from indexers.report import RejectsReport
-from search.client import bulk_client
+from bench.harness import machine, resolved_demo
 from search.indices import IndexNames
-from search.resolve.config import ResolutionConfig
-from search.resolve.pipeline import resolve_all
 from search.resolve.store import load_model
 from search.steward.decisions import DecisionRequest, current_customers, customer_version, decide, item_version, undo
 
@@ -46,15 +40,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=60, help="Decisions taken (and undone).")
     args = parser.parse_args()
     print(machine())
-    settings = ensure_node()
-    client = bulk_client(settings)
-    names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": PREFIX}))
-    client.indices.delete(index=f"{PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
-    folder = demo_data(args.records)
-    with RejectsReport(folder.parent / "review-rejects.jsonl") as report:
-        Ingestion(client, names, report).run(SourceFiles.discover([folder]))
-    config = ResolutionConfig()
-    resolve_all(client, names, config)
+    client, names, config = resolved_demo(args.records, PREFIX)
     model = load_model(client, names)
     hits = client.search(index=names.possible_matches, body={"sort": [{"probability": "desc"}], "size": args.samples * 3})["hits"]["hits"]
     pairs: list[list[str]] = []

@@ -52,7 +52,9 @@ SHOP_BOOST = 10.0
 # What a record of the shop updated recently adds on top, at most: the customer seen in this shop
 # lately is more likely the one in front of the agent than another cardholder of the same name.
 # Decays by half every SHOP_VISIT_HALF_LIFE. Below a whole name typed, like SHOP_BOOST.
-# bench/search_quality ("shop namesakes, seen recently"), 2026-11-27.
+# bench/search_quality ("shop namesakes, seen recently"), 2026-11-27. The 90-day half-life is a
+# choice (a shop's regular comes back within a season), not estimated: neither data set holds real
+# visit intervals, and that benchmark rewards the assumption it measures.
 SHOP_VISIT_BOOST = 10.0
 SHOP_VISIT_HALF_LIFE = "90d"
 
