@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from analyzers.dates import parse_timestamp
 from analyzers.errors import InvalidValue
-from search.rights.consents import InvalidStatement, Purpose, Status, check_status
+from search.rights.consents import InvalidStatement, Purpose, Status, check_status, statement_instant
 
 MAX_FIELD_CHARS = 1000
 MAX_RECORD_BYTES = 64 * 1024
@@ -76,10 +76,11 @@ class ConsentStatement(BaseModel):
     at: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(description="ISO 8601 instant of the statement.")
 
     @model_validator(mode="after")
-    def _status_fits_purpose(self) -> ConsentStatement:
+    def _status_fits_purpose(self, info: ValidationInfo) -> ConsentStatement:
+        clock = (info.context or {}).get("clock") or ContractClock()
         try:
             check_status(self.purpose, self.status)
-            self.at = parse_timestamp(self.at).isoformat()
+            self.at = statement_instant(parse_timestamp(self.at), clock.latest).isoformat()
         except (InvalidStatement, InvalidValue) as error:
             raise ValueError(str(getattr(error, "reason", error))) from None
         except OverflowError:

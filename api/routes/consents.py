@@ -3,7 +3,7 @@ by a role allowed to (the counter, the call center, a steward, the privacy offic
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from api.deps import AuditDep, Caller, NamesDep, ResolutionConfigDep, SettingsDep, SyncOpenSearchDep, allowed
 from api.routes.customers import CustomerId
 from search.audit import AuditEntry
-from search.rights.consents import InvalidStatement, Purpose, Status, check_status
+from search.rights.consents import InvalidStatement, Purpose, Status, check_status, statement_instant
 from search.rights.overlay import customer_records, rebuild_customer
 from search.rights.statements import add_consents
 from search.segments.store import refresh_profiles
@@ -51,13 +51,13 @@ async def put_consents(
 ) -> ConsentsResponse:
     """Record consent statements; the most recent statement per purpose wins across every source."""
     statements = []
+    latest = datetime.now(UTC) + timedelta(seconds=settings.future_margin_s)
     for item in update.statements:
         try:
             check_status(item.purpose, item.status)
+            at = statement_instant(item.at or datetime.now(UTC), latest)
         except InvalidStatement as error:
             raise HTTPException(status_code=422, detail=f"statements: {error}") from None
-        at = item.at or datetime.now(UTC)
-        at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
         statements.append({"purpose": item.purpose, "status": item.status, "at": at.isoformat()})
     record_ids = await run_in_threadpool(customer_records, client, names, customer_id)
     await run_in_threadpool(add_consents, client, names, customer_id, record_ids, statements, caller.name)

@@ -9,6 +9,7 @@ and sharing with partners (`granted` / `refused`), and `restriction` (art. 18: `
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 CHANNEL_PURPOSES = {"email": "marketing_email", "sms": "marketing_sms", "phone": "marketing_phone", "post": "marketing_post"}
@@ -31,6 +32,21 @@ def check_status(purpose: str, status: str) -> None:
     allowed = RESTRICTION_STATUSES if purpose == "restriction" else CONSENT_STATUSES
     if status not in allowed:
         raise InvalidStatement(f"{purpose} takes {' or '.join(allowed)}, not {status!r}")
+
+
+def statement_instant(at: datetime, latest: datetime) -> datetime:
+    """When a statement was made, in UTC (naive instants are UTC), no later than `latest` (now plus
+    the allowed margin, RCU_FUTURE_MARGIN_S): the most recent statement wins, so one dated in 2999
+    would outvote every later one — a consent the customer could never withdraw, a refusal they
+    could never lift. InvalidStatement otherwise, naming `at`."""
+    try:
+        moment = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    except OverflowError:  # year 1 at +01:00, year 9999 at -01:00
+        raise InvalidStatement("at: out of the range of dates") from None
+    if moment > latest:
+        margin_h = (latest - datetime.now(UTC)).total_seconds() / 3600
+        raise InvalidStatement(f"at: in the future (more than {max(margin_h, 0):.0f} h ahead): a statement is dated when the customer made it")
+    return moment
 
 
 def _order(statement: dict[str, Any]) -> tuple[str, int]:

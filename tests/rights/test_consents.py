@@ -127,3 +127,24 @@ def test_a_source_record_with_a_malformed_consent_is_rejected_with_the_reason_an
     reasons = [line["reason"] for line in report if line["kind"] == "rejected"]
     assert "marketing_sms takes granted or refused" in reasons[0]
     assert "not an ISO 8601 date-time" in reasons[1]
+
+
+def test_a_consent_dated_in_the_future_is_refused_so_the_customer_can_always_take_it_back(as_role: RoleClient, ingest) -> None:
+    # A statement dated 2999 would outvote every later one: a grant nobody could ever withdraw.
+    camille = customer_of(as_role, "Camille Garnier")
+    for at in ("2999-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        answer = as_role("counter").put(
+            f"/v1/customers/{camille}/consents", json={"statements": [{"purpose": "marketing_post", "status": "granted", "at": at}]}
+        )
+        assert answer.status_code == 422, (at, answer.text)
+        assert answer.json()["detail"].startswith("statements: ") and "at" in answer.json()["detail"]
+    view = as_role("counter").get(f"/v1/customers/{camille}").json()["customer"]
+    assert "marketing_post" not in view.get("consents", {})
+
+    future = {"source": "crm", "source_id": "KO3", "consents": [{"purpose": "profiling", "status": "granted", "at": "2999-01-01"}]}
+    far = {"source": "crm", "source_id": "KO4", "consents": [{"purpose": "profiling", "status": "granted", "at": "0001-01-01T00:00:00+01:00"}]}
+    summary, report = ingest([future, far, {"source": "crm", "source_id": "OK2", "family_name": "Petit"}])
+    assert summary.outcomes["indexed"] == 1 and summary.rejected == 2
+    reasons = [line["reason"] for line in report if line["kind"] == "rejected"]
+    assert "future" in reasons[0] and "consents.0" in reasons[0]
+    assert "out of the range of dates" in reasons[1]
