@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from analyzers.errors import InvalidValue
 from analyzers.names import fold_text
+from analyzers.visible import visible_text
 
 # Abbreviations as they appear in source systems → the full street word (La Poste's list, the usual ones).
 STREET_ABBREVIATIONS: dict[str, str] = {
@@ -73,8 +73,9 @@ def expand_street_types(street: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def normalize_street(raw: str) -> str:
-    """The display street: NFC, single spaces, abbreviations of street types spelled out."""
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", raw)).strip().strip(",")
+    """The display street: what is visible of it (analyzers.visible), single spaces, abbreviations of
+    street types spelled out."""
+    text = _SPACES.sub(" ", visible_text(raw)).strip().strip(",")
     return expand_street_types(text)
 
 

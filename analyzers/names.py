@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from unidecode import unidecode
 
+from analyzers.visible import visible_text
+
 APOSTROPHES = "'’ʼ`´"
 ELIDED_ARTICLES = ("l", "d")
 LOWERCASE_PARTICLES = {"de", "du", "des", "d"}
@@ -23,10 +25,11 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 @lru_cache(maxsize=1 << 16)
 def normalize_name(raw: str) -> str:
-    """The display form: NFC, trimmed, single spaces, typographic apostrophes made plain, and names
-    typed all in capitals or all in lower case given a name's usual casing (particles de/du/des/d' kept
-    lower case). Mixed case is kept as typed (McDonald, DuPont)."""
-    name = _SPACES.sub(" ", unicodedata.normalize("NFC", raw)).strip()
+    """The display form: what is visible of it (NFC, no control or format character, no stack of
+    combining marks: analyzers.visible), trimmed, single spaces, typographic apostrophes made plain,
+    and names typed all in capitals or all in lower case given a name's usual casing (particles
+    de/du/des/d' kept lower case). Mixed case is kept as typed (McDonald, DuPont)."""
+    name = _SPACES.sub(" ", visible_text(raw)).strip()
     name = _APOSTROPHE.sub("'", name)
     if name and (name.isupper() or name.islower()):
         name = _recase(name)

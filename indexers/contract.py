@@ -11,10 +11,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from analyzers.dates import parse_timestamp
 from analyzers.errors import InvalidValue
+from analyzers.visible import invisible_character
 from search.rights.consents import InvalidStatement, Purpose, Status, check_status, statement_instant
 
 MAX_FIELD_CHARS = 1000
@@ -28,6 +39,18 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_FUTURE_MARGIN = timedelta(days=1)
 
 FieldText = Annotated[str, StringConstraints(max_length=MAX_FIELD_CHARS)]
+
+
+def visible_id(value: str) -> str:
+    """An id as its source wrote it, refused (never cleaned) when it holds a control or format
+    character: "A1" plus a zero-width space, cleaned, would be another record's id."""
+    invisible = invisible_character(value)
+    if invisible:
+        raise ValueError(f"holds an invisible or control character ({invisible})")
+    return value
+
+
+SourceId = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(visible_id)]
 KNOWN_TEXT_FIELDS = (
     "given_name",
     "family_name",
@@ -111,7 +134,7 @@ class SourceRecord(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, str_strip_whitespace=True)
 
     source: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-    source_id: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    source_id: SourceId
     updated_at: datetime | None = Field(default=None, description="ISO 8601 instant of the source's last change; the record's version.")
     given_name: FieldText | None = None
     family_name: FieldText | None = None

@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from analyzers.cards import normalize_card
 from analyzers.emails import canonical_email
@@ -22,9 +32,11 @@ from indexers.contract import (
     MAX_FIELD_CHARS,
     MAX_ID_BYTES,
     RecordRejected,
+    SourceId,
     nesting_depth,
     read_instant,
     validation_reason,
+    visible_id,
 )
 from search.events.model import IDENTIFIER_KINDS, Event, EventType, IdentifierKind, ProposalOutcome
 
@@ -76,12 +88,17 @@ class SourceEvent(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, str_strip_whitespace=True)
 
     source: SourceName
-    event_id: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    event_id: SourceId
     at: datetime
     type: EventType
-    record: Annotated[str, StringConstraints(min_length=3, max_length=MAX_ID_BYTES, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*:.+$")] | None = (
-        None
-    )
+    record: (
+        Annotated[
+            str,
+            StringConstraints(min_length=3, max_length=MAX_ID_BYTES, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*:.+$"),
+            AfterValidator(visible_id),
+        ]
+        | None
+    ) = None
     loyalty_card: Annotated[str, StringConstraints(max_length=64)] | None = None
     email: Annotated[str, StringConstraints(max_length=MAX_FIELD_CHARS)] | None = None
     phone: Annotated[str, StringConstraints(max_length=64)] | None = None

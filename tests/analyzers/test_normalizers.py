@@ -164,3 +164,15 @@ def test_mistyped_dates_hold_the_swap_of_day_and_month_one_wrong_digit_and_two_s
 def test_mistyped_dates_are_real_dates_between_1900_and_today() -> None:
     near = mistyped_dates(date(1901, 2, 28), today=date(2026, 11, 27))
     assert all(date.fromisoformat(d).year >= 1900 for d in near) and "1901-02-29" not in near
+
+
+def test_a_name_shows_only_what_is_visible_no_bidi_override_nul_or_stacked_marks() -> None:
+    # A bidi override (U+202E) displays the rest of the line reversed on the counter screen; a NUL
+    # or a zero-width space makes two identical-looking names differ; stacked marks hide letters.
+    assert normalize_name("\u202eJean") == "Jean"
+    assert normalize_name("Du\u200bpont\x00") == "Dupont"
+    assert normalize_name("Du\r\nPont") == "Du Pont"
+    assert normalize_name("Du" + "\u0301" * 40 + "pont") == "Dú\u0301\u0301pont"  # ú and two marks: Lithuanian i̇̀ has two
+    assert normalize_name("Nguyễn Lê Thị Ánh") == "Nguyễn Lê Thị Ánh"  # Vietnamese keeps its two marks
+    assert normalize_name("Zoë Lefèvre-Œillet") == "Zoë Lefèvre-Œillet"
+    assert normalize_street("5 rue\u2066 des Lilas\u2069") == "5 rue des Lilas"

@@ -109,6 +109,9 @@ def test_a_csv_of_events_with_its_mapping_is_read_like_json_lines(tmp_path: Path
         ({"amount": "douze"}, "amount: must be a number"),
         ({"at": "1990-01-01T00:00:00Z"}, "older than the 36 months of events kept"),
         ({"phone": "not a phone", "record": None}, "phone:"),
+        ({"event_id": "e\x00"}, "event_id: holds an invisible or control character"),
+        ({"event_id": "\u202e1"}, "event_id: holds an invisible or control character"),
+        ({"record": "crm:D1\x00"}, "record: holds an invisible or control character"),
     ],
 )
 def test_the_contract_refuses_an_event_with_the_reason(payload: dict[str, Any], reason: str) -> None:

@@ -189,3 +189,27 @@ def test_two_first_ingests_started_together_both_succeed(opensearch: OpenSearch,
         thread.join()
     assert failures == []
     assert list(opensearch.indices.get_alias(name=names.records)) == [f"{names.records}-v1"]
+
+
+def test_an_id_holding_a_nul_or_an_invisible_character_is_rejected_and_its_neighbours_indexed(
+    ingest: Ingest, opensearch: OpenSearch, names: IndexNames
+) -> None:
+    # An id must stay exactly as its source wrote it, so it is refused rather than cleaned: "A1\u200b"
+    # cleaned would become the id of another record.
+    lines = [_person("ok-1"), _person("n\x00ul"), _person("A1\u200b"), _person("\u202e1A"), _person("ok-2")]
+    summary, report = ingest(lines)
+    reasons = {entry["line"]: entry["reason"] for entry in report if entry["kind"] == "rejected"}
+    assert summary.outcomes["indexed"] == 2 and summary.rejected == 3
+    assert reasons == {
+        2: "source_id: holds an invisible or control character (U+0000)",
+        3: "source_id: holds an invisible or control character (U+200B)",
+        4: "source_id: holds an invisible or control character (U+202E)",
+    }
+    assert {hit["_id"] for hit in opensearch.search(index=names.records)["hits"]["hits"]} == {"crm:ok-1", "crm:ok-2"}
+
+
+def test_a_name_is_indexed_as_it_shows_without_invisible_characters(ingest: Ingest, opensearch: OpenSearch, names: IndexNames) -> None:
+    summary, _ = ingest([_person("bidi", given_name="\u202eJean", family_name="Du\u0301\u0301\u0301\u0301pont\x00", city="Ly\u200bon")])
+    assert summary.outcomes["indexed"] == 1
+    stored = _source(opensearch, names, "crm:bidi")
+    assert (stored["given_name"], stored["family_name"], stored["city"]) == ("Jean", "Dú\u0301\u0301pont", "Lyon")
