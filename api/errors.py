@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
 
-from api.guards import BodyTooLarge
+from api.guards import BodyTooLarge, loggable_path
 from search.audit import AuditFailed
 from search.events import EventConflict, EventRejected, EventSuppressed
 from search.query_parser import QueryNotUnderstood
@@ -86,7 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SuppressionKeyMissing)
     async def suppression_key_missing(request: Request, error: SuppressionKeyMissing) -> JSONResponse:
-        log.error("suppression_key_missing path=%s", request.url.path)
+        log.error("suppression_key_missing path=%s", loggable_path(request.url.path))
         return unavailable(f"Not configured: {error}.")
 
     @app.exception_handler(ModelMissing)
@@ -96,7 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpenSearchConnectionError)
     @app.exception_handler(ConnectionTimeout)
     async def opensearch_down(request: Request, error: Exception) -> JSONResponse:
-        log.warning("opensearch_unavailable path=%s error=%s", request.url.path, type(error).__name__)
+        log.warning("opensearch_unavailable path=%s error=%s", loggable_path(request.url.path), type(error).__name__)
         return unavailable()
 
     @app.exception_handler(BodyTooLarge)
@@ -115,11 +115,17 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.status_code in (429, 502, 503, 504) or error.status_code == "N/A":
             return unavailable()
         reference = uuid.uuid4().hex[:12]
-        log.error("opensearch_error reference=%s path=%s status=%s error=%s", reference, request.url.path, error.status_code, error.error)
+        log.error(
+            "opensearch_error reference=%s path=%s status=%s error=%s",
+            reference,
+            loggable_path(request.url.path),
+            error.status_code,
+            error.error,
+        )
         return JSONResponse(status_code=500, content={"detail": f"Internal error (reference {reference})."})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         reference = uuid.uuid4().hex[:12]
-        log.exception("unexpected_error reference=%s path=%s", reference, request.url.path)
+        log.exception("unexpected_error reference=%s path=%s", reference, loggable_path(request.url.path))
         return JSONResponse(status_code=500, content={"detail": f"Internal error (reference {reference})."})

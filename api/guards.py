@@ -4,11 +4,20 @@ no cache keeps or browser reinterprets, and an access log without what callers t
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PERSONAL_PREFIX = "/v1/"
+# Paths that carry what a caller typed: a loyalty card number is a person's identifier (the
+# suppression list hashes it), as personal as the query string.
+_TYPED_IN_PATH = re.compile(r"(/v1/cards/)[^/?\s]+")
+
+
+def loggable_path(path: str) -> str:
+    """`path` as logs may keep it: the card number of /v1/cards/{card} replaced by `…`."""
+    return _TYPED_IN_PATH.sub(r"\1…", path)
 
 
 class BodyTooLarge(Exception):
@@ -86,13 +95,14 @@ class SecurityHeaders:
 
 
 class WithoutQueryString(logging.Filter):
-    """Drops the query string from uvicorn's access log lines: `/v1/search?q=06…` is logged as
-    `/v1/search` (what agents type is personal data). Off when settings.access_log_queries."""
+    """Drops what callers typed from uvicorn's access log lines: `/v1/search?q=06…` is logged as
+    `/v1/search`, `/v1/cards/2905…` as `/v1/cards/…` (what agents type is personal data). Off when
+    settings.access_log_queries."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args: Any = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+            record.args = (*args[:2], loggable_path(args[2].split("?", 1)[0]), *args[3:])
         return True
 
 

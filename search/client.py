@@ -15,6 +15,9 @@ from opensearchpy.exceptions import SerializationError, TransportError
 from settings import Settings
 
 log = logging.getLogger(__name__)
+# opensearch-py's tracer writes every request and answer body (customers' names, phones, birth
+# dates) as curl commands at INFO and DEBUG: a process whose root logger is at INFO would log them.
+logging.getLogger("opensearchpy.trace").setLevel(logging.WARNING)
 
 RETRYABLE_STATUSES = (429, 502, 503, 504)
 

@@ -45,7 +45,9 @@ def statement_instant(at: datetime, latest: datetime) -> datetime:
         raise InvalidStatement("at: out of the range of dates") from None
     if moment > latest:
         margin_h = (latest - datetime.now(UTC)).total_seconds() / 3600
-        raise InvalidStatement(f"at: in the future (more than {max(margin_h, 0):.0f} h ahead): a statement is dated when the customer made it")
+        raise InvalidStatement(
+            f"at: in the future (more than {max(margin_h, 0):.0f} h ahead): a statement is dated when the customer made it"
+        )
     return moment
 
 

@@ -188,3 +188,20 @@ def test_a_look_up_before_the_first_resolve_says_there_are_no_customers_yet(api_
         for url in ("/v1/search?q=dupont", "/v1/cards/2905555555555"):
             response = client.get(url, headers=headers)
             assert response.status_code == 503 and "No customers yet" in response.json()["detail"], (url, response.text)
+
+
+def test_the_access_log_keeps_no_card_number_scanned(api_settings: Settings) -> None:
+    # A loyalty card is a person's identifier (the suppression list hashes it): typed in the path,
+    # it is as personal as a query string.
+    url, stop = serve_in_thread(api_settings, log_level="info")
+    lines = _Lines()
+    logging.getLogger("uvicorn.access").addHandler(lines)
+    try:
+        for card in ("2905555555555", "2900000000007"):
+            httpx.get(f"{url}/v1/cards/{card}", headers={"X-API-Key": DEMO_KEYS["counter"]})
+    finally:
+        stop()
+        logging.getLogger("uvicorn.access").removeHandler(lines)
+    logged = [line for line in lines.lines if "/v1/cards/" in line]
+    assert len(logged) == 2 and all("/v1/cards/…" in line for line in logged), logged
+    assert not any("29055" in line or "29000" in line for line in logged), logged

@@ -142,7 +142,11 @@ def test_a_consent_dated_in_the_future_is_refused_so_the_customer_can_always_tak
     assert "marketing_post" not in view.get("consents", {})
 
     future = {"source": "crm", "source_id": "KO3", "consents": [{"purpose": "profiling", "status": "granted", "at": "2999-01-01"}]}
-    far = {"source": "crm", "source_id": "KO4", "consents": [{"purpose": "profiling", "status": "granted", "at": "0001-01-01T00:00:00+01:00"}]}
+    far = {
+        "source": "crm",
+        "source_id": "KO4",
+        "consents": [{"purpose": "profiling", "status": "granted", "at": "0001-01-01T00:00:00+01:00"}],
+    }
     summary, report = ingest([future, far, {"source": "crm", "source_id": "OK2", "family_name": "Petit"}])
     assert summary.outcomes["indexed"] == 1 and summary.rejected == 2
     reasons = [line["reason"] for line in report if line["kind"] == "rejected"]
