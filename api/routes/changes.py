@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, NamesDep, SettingsDep, SyncOpenSearchDep, allowed
+from api.deps import AuditDep, Caller, NamesDep, SettingsDep, SyncOpenSearchDep, allowed
+from search.audit import AuditEntry
 from search.changes import read_changes
 
 router = APIRouter(prefix="/v1", tags=["changes"])
@@ -31,6 +32,7 @@ async def changes(
     client: SyncOpenSearchDep,
     names: NamesDep,
     settings: SettingsDep,
+    audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("changes"))],
     since: Annotated[int, Query(ge=0, le=MAX_CURSOR, description="The cursor of the last page read (0: from the beginning).")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
@@ -38,4 +40,8 @@ async def changes(
     """What happened to customers after `since`, oldest first."""
     # The sources the caller is bound to: those it may write are those whose changes it follows.
     page = await run_in_threadpool(read_changes, client, names, since, limit, caller.may_write, settings.changes_gap_timeout_s)
+    # Who read the feed, from where: the page names customers (by id only), so its reading is audited
+    # like every view — by position, not by customer (a page holds up to 5,000 of them).
+    outcome = "found" if page.changes else "nothing"
+    await audit.record(AuditEntry(caller.name, caller.role_name, "changes", [], f"since={since}", outcome))
     return ChangesResponse(changes=page.changes, cursor=page.cursor, more=page.more)

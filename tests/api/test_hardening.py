@@ -205,3 +205,13 @@ def test_the_access_log_keeps_no_card_number_scanned(api_settings: Settings) -> 
     logged = [line for line in lines.lines if "/v1/cards/" in line]
     assert len(logged) == 2 and all("/v1/cards/…" in line for line in logged), logged
     assert not any("29055" in line or "29000" in line for line in logged), logged
+
+
+def test_reading_the_audit_trail_and_the_change_feed_is_audited_too(as_role: RoleClient) -> None:
+    customer_id = as_role("admin").get("/v1/search", params={"q": "dupont"}).json()["results"][0]["customer_id"]
+    assert as_role("admin").get("/v1/audit", params={"customer_id": customer_id}).status_code == 200
+    assert as_role("integrator").get("/v1/changes", params={"since": 0, "limit": 5}).status_code == 200
+    read_trail = _audit(as_role, action="audit", caller="demo admin")
+    assert read_trail and read_trail[0]["customer_ids"] == [customer_id] and read_trail[0]["outcome"] == "found"
+    read_feed = _audit(as_role, action="changes", caller="demo integrator")
+    assert read_feed and read_feed[0]["query"] == "since=0"
