@@ -50,6 +50,19 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
+// What the agent reads when the API refuses a request: French, by status and by what was asked,
+// never the API's own `detail` (written for integrators, in English).
+const REFUSED = {
+  search: { 422: "Recherche non comprise : tapez de 2 à 200 caractères (nom, téléphone, e-mail, carte…).", 403: "Votre rôle ne permet pas la recherche." },
+  card: { 422: "Numéro de carte invalide.", 403: "Votre rôle ne permet pas la lecture des cartes." },
+  customer: { 404: "Client introuvable.", 410: "Ce client a été effacé à sa demande.", 422: "Identifiant de client invalide.", 403: "Votre rôle ne permet pas d'ouvrir cette fiche." },
+  action: { 422: "action plus proposée, refus sans motif ou canal non autorisé", 403: "votre rôle ne le permet pas", 404: "client introuvable", 409: "la fiche a changé : rechargez-la" },
+};
+
+function refusedText(kind, status) {
+  return REFUSED[kind][status] || `Demande refusée (code ${status}).`;
+}
+
 function marked(fragment) {
   return escapeHtml(fragment).replace(/&lt;mark&gt;/g, "<mark>").replace(/&lt;\/mark&gt;/g, "</mark>");
 }
@@ -158,7 +171,7 @@ async function runSearch() {
     const body = await response.json();
     if (seq !== state.seq) return; // a later keystroke has its own answer coming
     if (!response.ok) {
-      render([], typeof body.detail === "string" ? body.detail : "Recherche impossible.");
+      render([], refusedText("search", response.status));
       return;
     }
     render(body.results, body.results.length ? `${body.results.length} client(s) trouvé(s)` : "Aucun client trouvé.", body.ignored);
@@ -227,7 +240,7 @@ async function scanCard(value) {
   if (response.ok) {
     openCustomer(body.customer_id);
   } else {
-    render([], response.status === 404 ? `Carte inconnue : ${value}` : body.detail);
+    render([], response.status === 404 ? `Carte inconnue : ${value}` : refusedText("card", response.status));
   }
 }
 
@@ -392,9 +405,8 @@ const OUTCOME_SAID = { proposed: "Proposition enregistrée.", accepted: "Accepta
 
 async function recordOutcome(customerId, action, outcome, reason) {
   const response = await send(`/v1/customers/${encodeURIComponent(customerId)}/actions`, { action, outcome, reason: reason || null });
-  const body = await response.json();
   if (!response.ok) {
-    $("actions-status").textContent = `Réponse non enregistrée : ${typeof body.detail === "string" ? body.detail : "demande refusée"}`;
+    $("actions-status").textContent = `Réponse non enregistrée : ${refusedText("action", response.status)}.`;
     return;
   }
   await showCustomer(customerId);
@@ -443,7 +455,7 @@ async function showCustomer(customerId) {
   const body = await response.json();
   if (!response.ok) {
     $("customer-title").textContent = response.status === 404 ? "Client introuvable" : "Fiche indisponible";
-    $("golden").replaceChildren(el("dd", { text: typeof body.detail === "string" ? body.detail : "" }));
+    $("golden").replaceChildren(el("dd", { text: refusedText("customer", response.status) }));
     return;
   }
   if (body.customer_id !== customerId) history.replaceState(null, "", `#/client/${body.customer_id}`);

@@ -53,6 +53,13 @@ function text(value) {
   return String(value);
 }
 
+const REFUSED = {
+  404: "ce client ou cette décision n'existe plus.",
+  410: "ce client a été effacé à sa demande.",
+  413: "la demande est trop volumineuse.",
+  422: "la demande est incomplète ou invalide (motif, fiches cochées, client) : vérifiez-la.",
+};
+
 async function call(path, options = {}) {
   const response = await fetch(path, {
     ...options,
@@ -62,7 +69,8 @@ async function call(path, options = {}) {
   if (response.status === 403) { say("alert", "Votre rôle ne permet pas la revue des doublons : elle est réservée aux gestionnaires de données."); throw new Refused(); }
   const body = await response.json().catch(() => ({}));
   if (response.status === 409) { say("alert", body.message || "Ce dossier a changé depuis son affichage : rechargez-le."); throw new Refused(); }
-  if (!response.ok) { say("alert", `La demande n'a pas abouti (${response.status}) : ${body.detail || "réessayez dans un instant."}`); throw new Refused(); }
+  // Never the API's `detail` (English, for integrators): the steward reads French.
+  if (!response.ok) { say("alert", `La demande n'a pas abouti (${response.status}) : ${REFUSED[response.status] || "réessayez dans un instant."}`); throw new Refused(); }
   return body;
 }
 

@@ -214,3 +214,12 @@ def test_a_role_that_reads_no_names_is_shown_no_possible_match(page: Page, as_ro
     expect(page.get_by_role("heading", level=2)).to_have_text(f"Client {paris}")
     expect(page.locator("#possibly-same-section")).to_be_hidden()
     assert "Quesnoy" not in page.content()
+
+
+def test_a_refused_look_up_or_customer_is_said_in_french_never_in_the_apis_english(page: Page) -> None:
+    _sign_in(page)
+    _box(page).fill("dupont " * 30)  # 210 characters: the API refuses it (422, an English `detail`)
+    expect(page.locator("#status")).to_have_text("Recherche non comprise : tapez de 2 à 200 caractères (nom, téléphone, e-mail, carte…).")
+    page.goto("/#/client/C000000000000")
+    expect(page.locator("#golden")).to_have_text("Client introuvable.")
+    expect(page.locator("body")).not_to_contain_text("No customer")
