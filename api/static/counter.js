@@ -29,6 +29,7 @@ const HELD_APART = {
   name_alone_against_other_records: "seul le nom les relie, leurs autres fiches divergent",
   name_alone_fits_several_customers: "seul le nom les relie, et il correspond à plusieurs clients",
   max_cluster_size: "fiche client trop volumineuse pour fusionner",
+  kept_apart_by_steward_contested: "un gestionnaire les a déclarés différents, mais une nouvelle fiche les relie",
 };
 const BELOW_THRESHOLD = "ressemblance insuffisante pour fusionner";
 const PERCENT = new Intl.NumberFormat("fr-FR", { style: "percent", maximumFractionDigits: 0 });
