@@ -92,7 +92,8 @@ def parse_query(text: str) -> ParsedQuery:
             and (card := _card(token))
         ):
             parsed.card = card
-        else:
+        elif any(ch.isalnum() for ch in token):
+            # Punctuation alone is no name word: "!!" would find a name that folds to nothing.
             words.append(token)
     parsed.names = " ".join(words)
     parsed.kinds.extend(
@@ -107,6 +108,8 @@ def parse_query(text: str) -> ParsedQuery:
         )
         if value
     )
+    if not parsed.kinds:
+        raise QueryNotUnderstood("type a letter or digit: a name, a phone, an e-mail or a card number")
     return parsed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.query_parser import parse_query
+from search.query_parser import QueryNotUnderstood, parse_query
 
 
 @pytest.mark.parametrize(("typed", "departement"), [("dupont 33", "33"), ("dupont 2a", "2A"), ("martin 974", "974"), ("06 dupont", "06")])
@@ -42,3 +42,14 @@ def test_a_date_typed_month_first_is_read_month_first_when_day_first_is_impossib
 
 def test_a_date_real_both_ways_is_read_day_first() -> None:
     assert parse_query("jean dupont 03/02/1975").birth_date == "1975-02-03"
+
+
+@pytest.mark.parametrize("typed", ["!!", "--", "..", "*?", "😀😀", "** //"])
+def test_a_query_with_no_letter_or_digit_is_not_understood_rather_than_matching_anyone(typed: str) -> None:
+    # "!!" was a name query that found a customer whose name folds to nothing (an emoji).
+    with pytest.raises(QueryNotUnderstood, match="letter or digit"):
+        parse_query(typed)
+
+
+def test_punctuation_beside_a_name_is_not_a_name_word() -> None:
+    assert parse_query("dupont !! jean").names == "dupont jean"
