@@ -180,18 +180,33 @@ def asked_key(payload: dict[str, object] | None, id_field: str) -> str | None:
     return f"{str(payload['source']).lower()}:{payload[id_field]}"[:512]
 
 
-async def audit_refusal(request: Request, caller: Caller, action: str, query: str | None) -> None:
-    """Writes that `caller` was refused `action`; the refusal is answered even if the trail is down."""
+async def audit_refusal(request: Request, caller: Caller, action: str, query: str | None, outcome: str = "refused") -> None:
+    """Writes that `caller` was refused `action` (or, outcome `error`, not understood); the refusal
+    is answered even if the trail is down."""
     try:
-        await request.app.state.audit.record(AuditEntry(caller.name, caller.role_name, action, [], query, "refused"))
-    except Exception as error:  # noqa: BLE001 - nothing is shown, so the 403 still leaves
-        log.warning("audit_unavailable action=%s outcome=refused error=%s", action, type(error).__name__)
+        await request.app.state.audit.record(AuditEntry(caller.name, caller.role_name, action, [], query, outcome))
+    except Exception as error:  # noqa: BLE001 - nothing is shown, so the 4xx still leaves
+        log.warning("audit_unavailable action=%s outcome=%s error=%s", action, outcome, type(error).__name__)
+
+
+LOOKUPS = ("search", "cards", "customers")
+
+
+async def audit_not_understood(request: Request) -> None:
+    """A look-up refused for its parameters (a query past 200 characters, a malformed id): audited
+    as `error` like one the query parser did not understand, when the caller is known."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    endpoint: str | None = getattr(request.state, "endpoint", None)
+    if caller is not None and endpoint in LOOKUPS and endpoint in caller.role.endpoints:
+        await audit_refusal(request, caller, ACTIONS[endpoint], (asked(request) or "")[:512] or None, "error")
 
 
 def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
     """The caller, if its role may use `endpoint` (403 otherwise, audited)."""
 
     async def check(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        # Kept for api.errors: a look-up whose parameters are refused (422) is audited as not understood.
+        request.state.caller, request.state.endpoint = caller, endpoint
         if endpoint not in caller.role.endpoints:
             await audit_refusal(request, caller, ACTIONS.get(endpoint, endpoint), asked(request))
             raise HTTPException(status_code=403, detail=f"The role {caller.role_name!r} may not use {endpoint}.")

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
 
+from api.deps import audit_not_understood
 from api.guards import BodyTooLarge, loggable_path
 from search.audit import AuditFailed
 from search.events import EventConflict, EventRejected, EventSuppressed
@@ -43,6 +44,7 @@ def unavailable(detail: str = "The search engine is unavailable; try again short
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        await audit_not_understood(request)
         return JSONResponse(status_code=422, content={"detail": _readable(error)})
 
     @app.exception_handler(QueryNotUnderstood)

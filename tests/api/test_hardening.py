@@ -215,3 +215,13 @@ def test_reading_the_audit_trail_and_the_change_feed_is_audited_too(as_role: Rol
     assert read_trail and read_trail[0]["customer_ids"] == [customer_id] and read_trail[0]["outcome"] == "found"
     read_feed = _audit(as_role, action="changes", caller="demo integrator")
     assert read_feed and read_feed[0]["query"] == "since=0"
+
+
+def test_a_look_up_refused_for_its_parameters_is_audited_as_not_understood(as_role: RoleClient) -> None:
+    typed = "dupont " * 40  # 280 characters: refused by the route's parameters, before the parser
+    assert as_role("callcenter").get("/v1/search", params={"q": typed}).status_code == 422
+    assert as_role("callcenter").get("/v1/customers/C08E*").status_code == 422
+    searched = _audit(as_role, action="search", caller="demo call center", outcome="error")
+    assert searched and searched[0]["query"] == typed
+    opened = _audit(as_role, action="customer", caller="demo call center", outcome="error")
+    assert opened and opened[0]["query"] == "C08E*"
