@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -58,12 +58,18 @@ class CsvMapping(BaseModel):
             raise ReaderError(f"cannot use CSV mapping {path}: {error}") from None
 
 
+def _physical_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of a file ended by LF, CR LF or a lone CR (an export from an old Mac tool), as
+    Python's universal newlines read them: a raw carriage return is never inside a JSON string."""
+    for line in stream:
+        yield from line.rstrip(b"\r\n").split(b"\r")
+
+
 def read_jsonl(path: Path) -> Iterator[SourceLine]:
     """One SourceLine per non-blank line of a JSON Lines file (a UTF-8 byte-order mark is skipped)."""
     name = str(path)
     with path.open("rb") as stream:
-        for number, line in enumerate(stream, start=1):
-            raw = line.rstrip(b"\r\n")
+        for number, raw in enumerate(_physical_lines(stream), start=1):
             text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
             if not text.strip():
                 continue
@@ -97,6 +103,12 @@ def _reading_codec(encoding: str) -> str:
         raise ReaderError(f"unknown encoding {encoding!r} in the CSV mapping") from None
 
 
+def _undecodable(encoding: str) -> str:
+    """Why a row's bytes were refused, with the likely fix: French exports are often Latin-1."""
+    hint = ' (a Latin-1 export? say encoding = "latin-1" in the mapping)' if codecs.lookup(encoding).name == "utf-8" else ""
+    return f"bytes that are not valid {encoding}{hint}"
+
+
 def read_csv(path: Path, mapping: CsvMapping) -> Iterator[SourceLine]:
     """One SourceLine per CSV row; the header names the columns the mapping refers to."""
     name = str(path)
@@ -107,7 +119,11 @@ def read_csv(path: Path, mapping: CsvMapping) -> Iterator[SourceLine]:
             return
         unknown = [column for column in mapping.columns if column not in header]
         if unknown:
-            raise ReaderError(f"{path}: mapped columns missing from the header: {', '.join(unknown)}")
+            read_as = ", ".join(repr(column) for column in header[:5]) + (", …" if len(header) > 5 else "")
+            raise ReaderError(
+                f"{path}: mapped columns missing from the header: {', '.join(unknown)} "
+                f"(the header read with delimiter {mapping.delimiter!r} has the columns {read_as}: is `delimiter` right?)"
+            )
         line_start = reader.line_num + 1
         for values in reader:
             raw = mapping.delimiter.join(values)
@@ -116,7 +132,7 @@ def read_csv(path: Path, mapping: CsvMapping) -> Iterator[SourceLine]:
                 continue
             if any("\udc80" <= ch <= "\udcff" for ch in raw):
                 shown = raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
-                yield SourceLine(name, number, shown, error=f"bytes that are not valid {mapping.encoding}")
+                yield SourceLine(name, number, shown, error=_undecodable(mapping.encoding))
                 continue
             if len(values) != len(header):
                 yield SourceLine(name, number, raw, error=f"{len(values)} columns where the header has {len(header)}")
@@ -146,10 +162,10 @@ def is_event_file(path: Path, mapping: CsvMapping | None = None) -> bool:
     if mapping is not None:
         return mapping.contract == "events"
     with path.open("rb") as stream:
-        for line in stream:
+        for line in _physical_lines(stream):
             if line.strip():
                 try:
-                    first = parse_record(line.rstrip(b"\r\n"))
+                    first = parse_record(line)
                 except RecordRejected:
                     return False
                 return "event_id" in first

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from opensearchpy import OpenSearch
 
 from analyzers.index_settings import records_index_body
 from indexers.contract import SourceRecord
 from indexers.ingest import Ingestion
-from indexers.readers import SourceFiles
+from indexers.readers import ReaderError, SourceFiles
 from indexers.report import RejectsReport
 from search.indices import IndexNames, ensure_records_index
 from tests.conftest import Ingest, write_jsonl
@@ -213,3 +214,28 @@ def test_a_name_is_indexed_as_it_shows_without_invisible_characters(ingest: Inge
     assert summary.outcomes["indexed"] == 1
     stored = _source(opensearch, names, "crm:bidi")
     assert (stored["given_name"], stored["family_name"], stored["city"]) == ("Jean", "Dú\u0301\u0301pont", "Lyon")
+
+
+def test_a_json_lines_file_ended_by_lone_carriage_returns_is_read_record_by_record(
+    ingest: Ingest, opensearch: OpenSearch, names: IndexNames, tmp_path: Path
+) -> None:
+    # An old Mac export: every record was one "line", rejected together for "content after document".
+    export = tmp_path / "mac.jsonl"
+    export.write_bytes(b"\r".join(orjson.dumps(_person(f"mac-{n}")) for n in range(3)) + b"\r{broken\r" + orjson.dumps(_person("mac-3")))
+    summary, report = ingest(export)
+    assert summary.outcomes["indexed"] == 4 and summary.rejected == 1 and summary.read == 5
+    assert [entry["line"] for entry in report if entry["kind"] == "rejected"] == [4]
+
+
+def test_a_latin1_csv_read_as_utf8_or_split_on_the_wrong_delimiter_says_what_to_change(ingest: Ingest, tmp_path: Path) -> None:
+    export = tmp_path / "legacy.csv"
+    export.write_bytes("NUM;NOM\r\nL1;Lefèvre\r\nL2;Martin\r\n".encode("latin-1"))
+    (tmp_path / "legacy.mapping.toml").write_text('source = "legacy"\ndelimiter = ";"\n[columns]\nNUM = "source_id"\nNOM = "family_name"\n')
+    summary, report = ingest(export)
+    assert summary.outcomes["indexed"] == 1 and summary.rejected == 1
+    (rejected,) = [entry for entry in report if entry["kind"] == "rejected"]
+    assert 'encoding = "latin-1"' in rejected["reason"]
+
+    (tmp_path / "legacy.mapping.toml").write_text('source = "legacy"\n[columns]\nNUM = "source_id"\nNOM = "family_name"\n')
+    with pytest.raises(ReaderError, match=r"delimiter ','.*'NUM;NOM'"):
+        ingest(export)
