@@ -77,6 +77,9 @@ def ingest(
         typer.echo(f"skipped, not source files: {', '.join(str(p) for p in files.skipped)}")
     if files.own:
         typer.echo(f"skipped, written by rcu: {', '.join(str(p) for p in files.own)}")
+    if not (files.jsonl or files.csv or files.events_jsonl or files.events_csv):
+        # Not an error (a drop folder may be empty tonight), but never a silent read=0.
+        typer.echo(f"nothing to ingest: no .jsonl, .ndjson or .csv file in {', '.join(str(p) for p in paths)}", err=True)
     client = bulk_client(settings)
     summary: IngestSummary | None = None
     events: EventSummary | None = None

@@ -96,3 +96,13 @@ def test_serve_refuses_the_demo_policy_beyond_loopback(cli_home: Path) -> None:
         serving_policy(get_settings(), True, "192.168.1.10")
     assert serving_policy(get_settings(), True, "127.0.0.1").keys  # asked for, on this machine: served
     assert serving_policy(get_settings().model_copy(update={"policy": DEMO_POLICY}), False, "0.0.0.0").roles
+
+
+def test_ingesting_a_folder_holding_no_source_file_says_so(cli_home: Path, tmp_path: Path) -> None:
+    # A mistyped folder, or an export not yet dropped, read=0 and nothing else: it looked like success.
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("pas un export")
+    result = CliRunner().invoke(app, ["ingest", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert f"nothing to ingest: no .jsonl, .ndjson or .csv file in {folder}" in result.output
