@@ -259,7 +259,7 @@ class Probes:
             os.kill(pid, signal.SIGCONT)
         return f"{response.status_code} after {elapsed:.1f} s"
 
-    def access_log(self) -> str:
+    def access_log(self, path: str = "/v1/search", params: dict[str, str] | None = None) -> str:
         lines: list[str] = []
 
         class Lines(logging.Handler):
@@ -278,12 +278,14 @@ class Probes:
         handler = Lines()
         access.addHandler(handler)
         try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/search", params={"q": "06 11 22 33 44"}, headers=self.key("counter"))
+            typed = {"q": "06 11 22 33 44"} if params is None else params
+            httpx.get(f"http://127.0.0.1:{port}{path}", params=typed, headers=self.key("counter"))
         finally:
             access.removeHandler(handler)
             server.should_exit = True
             thread.join(timeout=10)
-        return next((line.split(" - ", 1)[-1] for line in lines if "/v1/search" in line), "no line")
+        route = path.rsplit("/", 1)[0] if params is not None else path
+        return next((line.split(" - ", 1)[-1] for line in lines if route in line), "no line")
 
     def serve_defaults(self) -> str:
         answers = []
@@ -294,6 +296,56 @@ class Probes:
             except PolicyRefused as error:
                 answers.append(f"refused ({str(error)[:60]}…)")
         return f"no policy: {answers[0]}; demo policy on 0.0.0.0: {answers[1]}"
+
+    # -- session 9: a new user and an attacker ---------------------------------------------------
+
+    def future_consents(self, api: TestClient) -> str:
+        customer_id = api.get("/v1/search", params={"q": "dupont"}, headers=self.key("admin")).json()["results"][0]["customer_id"]
+        answers = []
+        for at in ("2999-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00"):
+            body = {"statements": [{"purpose": "marketing_email", "status": "granted", "at": at}]}
+            answers.append(str(api.put(f"/v1/customers/{customer_id}/consents", json=body, headers=self.key("counter")).status_code))
+        summary, report = self.ingest(
+            [self.record("c2999", consents=[{"purpose": "profiling", "status": "granted", "at": "2999-01-01"}]), self.record("c-ok")]
+        )
+        return f"API {', '.join(answers)}; file: {self.outcome(summary, report)}"
+
+    def invisible_characters(self) -> str:
+        summary, report = self.ingest(
+            [
+                self.record("n\x00ul"),
+                self.record("A1\u200b"),
+                self.record("bidi", given_name="\u202eJean", family_name="Du\u0301\u0301\u0301pont"),
+            ]
+        )
+        stored = self.client.get(index=self.names.records, id="crm:bidi")["_source"]
+        return f"{self.outcome(summary, report)}; stored name {stored['given_name']!r} {stored['family_name']!r}"
+
+    def readers(self) -> str:
+        mac = self.folder / "mac.jsonl"
+        mac.write_bytes(b"\r".join(self.record(f"mac-{n}") for n in range(3)))
+        export = self.folder / "latin.csv"
+        export.write_bytes("NUM;NOM\nL1;Lefèvre\n".encode("latin-1"))
+        (self.folder / "latin.mapping.toml").write_text(
+            'source = "legacy"\ndelimiter = ";"\n[columns]\nNUM = "source_id"\nNOM = "family_name"\n'
+        )
+        with RejectsReport(self.folder / "readers-report.jsonl") as report:
+            summary = Ingestion(self.client, self.names, report).run(SourceFiles.discover([mac, export]))
+        reasons = [orjson.loads(line)["reason"] for line in (self.folder / "readers-report.jsonl").read_bytes().splitlines()]
+        return f"{self.outcome(summary, [])} — {'; '.join(reasons)}"
+
+    def lookups_not_understood(self, api: TestClient) -> str:
+        answers = {
+            typed: api.get("/v1/search", params={"q": typed}, headers=self.key("counter")).status_code for typed in ("!!", "x" * 201)
+        }
+        api.get("/v1/audit", params={"limit": 1}, headers=self.key("admin"))
+        api.get("/v1/changes", params={"limit": 1}, headers=self.key("integrator"))
+        entries = api.get("/v1/audit", params={"limit": 6}, headers=self.key("admin")).json()["entries"]
+        audited = ", ".join(f"{e['action']} {e['outcome']}" for e in reversed(entries[:5]))
+        return f"'!!' {answers['!!']}, 201 characters {answers['x' * 201]}; audited: {audited}"
+
+    def card_in_access_log(self) -> str:
+        return self.access_log(path="/v1/cards/2905555555555", params={})
 
     # -- the table ----------------------------------------------------------------------------
 
@@ -338,6 +390,27 @@ class Probes:
                 "each audited with its outcome",
                 self.with_api(self.audit_misses),
             ),
+            (
+                "S9-1. consent dated 2999 / year 1 at +01:00 (API, file)",
+                "422 each; the file line rejected, its neighbour indexed",
+                self.with_api(self.future_consents),
+            ),
+            (
+                "S9-2. ids with NUL / zero-width space; a name with a bidi override and stacked marks",
+                "ids rejected with the character; the name stored as it shows",
+                self.invisible_characters,
+            ),
+            (
+                "S9-3. JSONL ended by lone CRs; Latin-1 CSV whose mapping says no encoding",
+                "read record by record; the reject says what to set",
+                self.readers,
+            ),
+            (
+                "S9-4. look-ups '!!' and 201 characters; reading the audit trail and the change feed",
+                "422 each, audited; the two reads audited",
+                self.with_api(self.lookups_not_understood),
+            ),
+            ("S9-5. access log of `/v1/cards/2905…`", "route and status, no card number", self.card_in_access_log),
         ]
 
     def close(self) -> None:

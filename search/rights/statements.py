@@ -66,9 +66,12 @@ def normalized_value(field: str, value: str) -> str:
     if normalize is None:
         raise InvalidRectification(f"{field} cannot be corrected here (one of {', '.join(RECTIFIABLE)})")
     try:
-        return normalize(value)
+        normalized = normalize(value)
     except InvalidValue as error:
         raise InvalidRectification(f"{field}: {error.reason}") from None
+    if not normalized:  # nothing visible left (a bidi override, a zero-width space): not a correction
+        raise InvalidRectification(f"{field}: no visible character (delete the correction instead)")
+    return normalized
 
 
 def set_rectification(

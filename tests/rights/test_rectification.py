@@ -52,3 +52,11 @@ def test_a_rectification_is_refused_with_the_reason_for_a_bad_value_or_field_or_
     assert (
         as_role("counter").put(f"/v1/customers/{camille}/fields/given_name", json={"value": "Camilla", "reason": "acte"}).status_code == 403
     )
+
+
+def test_a_corrected_name_keeps_only_what_shows_and_an_invisible_one_is_refused(as_role: RoleClient) -> None:
+    camille = customer_of(as_role, "Camille Garnier")
+    answer = as_role("steward").put(f"/v1/customers/{camille}/fields/given_name", json={"value": "\u202eCami\x00lle", "reason": "saisie"})
+    assert answer.status_code == 200 and answer.json()["value"] == "Camille", answer.text
+    blank = as_role("steward").put(f"/v1/customers/{camille}/fields/given_name", json={"value": "\u200b\u202e", "reason": "saisie"})
+    assert blank.status_code == 422 and blank.json()["detail"].startswith("given_name:"), blank.text
