@@ -210,6 +210,17 @@ def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (an integrator reads "null", not "NoneType")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array"
+
+
 def parse_record(raw: bytes) -> dict[str, Any]:
     """One record's bytes (a JSON Lines line, a request body) as a JSON object; raises RecordRejected."""
     if len(raw) > MAX_RECORD_BYTES:
@@ -225,7 +236,7 @@ def parse_record(raw: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError as error:
         raise RecordRejected(f"invalid JSON: {error}") from None
     if not isinstance(payload, dict):
-        raise RecordRejected(f"a record must be a JSON object, not {type(payload).__name__}")
+        raise RecordRejected(f"a record must be a JSON object, not {_json_kind(payload)}")
     return payload
 
 

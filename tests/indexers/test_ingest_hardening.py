@@ -15,7 +15,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 from analyzers.index_settings import records_index_body
-from indexers.contract import SourceRecord
+from indexers.contract import RecordRejected, SourceRecord, parse_record
 from indexers.ingest import Ingestion
 from indexers.readers import ReaderError, SourceFiles
 from indexers.report import RejectsReport
@@ -239,3 +239,12 @@ def test_a_latin1_csv_read_as_utf8_or_split_on_the_wrong_delimiter_says_what_to_
     (tmp_path / "legacy.mapping.toml").write_text('source = "legacy"\n[columns]\nNUM = "source_id"\nNOM = "family_name"\n')
     with pytest.raises(ReaderError, match=r"delimiter ','.*'NUM;NOM'"):
         ingest(export)
+
+
+@pytest.mark.parametrize(
+    ("line", "said"), [(b"null", "null"), (b"[1, 2]", "an array"), (b'"Dupont"', "a string"), (b"42", "a number"), (b"true", "a boolean")]
+)
+def test_a_line_that_is_no_json_object_is_named_in_json_words(line: bytes, said: str) -> None:
+    # "not NoneType" spoke Python to an integrator writing JSON.
+    with pytest.raises(RecordRejected, match=f"a record must be a JSON object, not {said}$"):
+        parse_record(line)
