@@ -104,6 +104,9 @@ class Caller:
         return bound_to_source(self.source_rules, source)
 
 
+MAX_SUBJECT_CHARS = 256
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'})
 
@@ -143,6 +146,11 @@ async def current_caller(
             )
         except jwt.PyJWTError as error:
             raise _unauthorized(f"Invalid bearer token: {error}.") from None
+        subject = str(claims["sub"])
+        if not 0 < len(subject) <= MAX_SUBJECT_CHARS or not subject.isprintable():
+            # The subject is the caller every audit entry names: one the trail cannot keep (a
+            # keyword past Lucene's term limit, a line break) would show customers untraced.
+            raise _unauthorized(f"The token's 'sub' claim is not a printable name of 1 to {MAX_SUBJECT_CHARS} characters.")
         role_name = claims.get(config.jwt_role_claim)
         if not isinstance(role_name, str) or role_name not in access_policy.roles:
             raise _unauthorized(f"The token's {config.jwt_role_claim!r} claim names no role of the policy.")
@@ -156,7 +164,7 @@ async def current_caller(
         claimed_shop = claims.get(config.jwt_shop_claim)
         if claimed_shop is not None and not (isinstance(claimed_shop, str) and SHOP.match(claimed_shop)):
             raise _unauthorized(f"The token's {config.jwt_shop_claim!r} claim is not a shop name.")
-        return Caller(str(claims["sub"]), role_name, role, request.app.state.access[role_name], rules, claimed_shop or shop)
+        return Caller(subject, role_name, role, request.app.state.access[role_name], rules, claimed_shop or shop)
     raise _unauthorized("An API key (X-API-Key header) or a bearer token is required.")
 
 

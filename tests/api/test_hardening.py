@@ -225,3 +225,11 @@ def test_a_look_up_refused_for_its_parameters_is_audited_as_not_understood(as_ro
     assert searched and searched[0]["query"] == typed
     opened = _audit(as_role, action="customer", caller="demo call center", outcome="error")
     assert opened and opened[0]["query"] == "C08E*"
+
+
+@pytest.mark.parametrize("subject", ["x" * 40_000, "agent\r\nX-Forged: 1", ""])
+def test_a_token_whose_subject_the_audit_trail_cannot_keep_is_a_401_and_shows_no_one(jwt_api: TestClient, subject: str) -> None:
+    # A 40,000-character subject was answered 200, and its audit entry refused by the audit index
+    # (a keyword past Lucene's term limit): customers shown, no trace in the trail.
+    response = jwt_api.get("/v1/search", params={"q": "dupont"}, headers=_bearer(rcu_role="counter", sub=subject))
+    assert response.status_code == 401 and "sub" in response.json()["detail"], response.text
