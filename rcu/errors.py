@@ -51,6 +51,12 @@ def _failed(error: Exception) -> str:
     return f"OpenSearch at {get_settings().opensearch_url} failed and retries did not help: {error}"
 
 
+def _file_error(error: Exception) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or type(error).__name__}"
+    return f"{type(error).__name__}: {error}"
+
+
 @dataclass(frozen=True)
 class ExitRule:
     error: type[Exception]
@@ -75,6 +81,9 @@ EXIT_RULES = (
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one
     ExitRule(OpenSearchException, EXIT_NODE_DOWN, _failed),
+    # A file named on the command line that cannot be read or written (a folder, a missing folder,
+    # no permission): after the OpenSearch rules, whose connection errors are OSErrors underneath.
+    ExitRule(OSError, EXIT_USAGE, _file_error),
 )
 
 

@@ -106,3 +106,12 @@ def test_ingesting_a_folder_holding_no_source_file_says_so(cli_home: Path, tmp_p
     result = CliRunner().invoke(app, ["ingest", str(folder)])
     assert result.exit_code == 0, result.output
     assert f"nothing to ingest: no .jsonl, .ndjson or .csv file in {folder}" in result.output
+
+
+def test_an_output_path_that_cannot_be_written_is_a_usage_error_not_a_traceback(cli_home: Path, tmp_path: Path) -> None:
+    source = tmp_path / "crm.jsonl"
+    source.write_bytes(GOOD)
+    for arguments in (["ingest", str(source), "--rejects", str(tmp_path)], ["xref", "--out", str(tmp_path)]):
+        result = CliRunner().invoke(app, arguments)
+        assert result.exit_code == EXIT_USAGE, (arguments, result.output)
+        assert f"error: {tmp_path}: " in result.output and "Traceback" not in result.output, result.output
