@@ -55,3 +55,29 @@ def relaxed_never_merge_rules(vectors: np.ndarray, comparisons: tuple[Comparison
 
 def enforced_never_merge(config: ResolutionConfig, relaxed: dict[str, str]) -> frozenset[str]:
     return frozenset(config.never_merge) - relaxed.keys()
+
+
+def never_merge_pairs(vectors: np.ndarray, comparisons: tuple[Comparison, ...], rules: frozenset[str]) -> np.ndarray:
+    """For each pair (a row of comparison levels), whether an enforced never-merge rule calls its
+    records two people (comparisons.clearly_different_people, read from the levels; the
+    civility rule needs more than levels and is left out). Clustering never joins such pairs, so
+    EM treats them as known non-matches: otherwise its "match" class learns the household (one
+    family name, one street, any given name) instead of the person, and weighs a different given
+    name, birth date, phone or e-mail far too lightly against every other pair."""
+    column = {c.name: i for i, c in enumerate(comparisons)}
+    birth = vectors[:, column["birth_date"]]
+    identified = np.zeros(len(vectors), dtype=bool)
+    near_identifier = np.zeros(len(vectors), dtype=bool)
+    for name, index in column.items():
+        if name.startswith("id:"):
+            identified |= vectors[:, index] == 0
+            near_identifier |= vectors[:, index] == 1
+    different = np.zeros(len(vectors), dtype=bool)
+    if "different_birth_dates" in rules:
+        different |= np.isin(birth, BIRTH_DIFFERENT)
+    if "different_given_names" in rules:
+        contact = near_identifier.copy()
+        for name, same in (("email", (0, 1)), ("phone", (0, 1)), ("loyalty_card", (0,))):
+            contact |= np.isin(vectors[:, column[name]], same)
+        different |= (vectors[:, column["given_name"]] == NAME_DIFFERENT) & ~((birth == BIRTH_EXACT) & contact)
+    return different & ~identified

@@ -14,7 +14,15 @@ from functools import lru_cache
 
 import jellyfish
 
-from search.resolve.config import CLOSE_JW, MIN_IDENTIFIER_TYPO_LENGTH, MIN_TRUNCATION, NEVER_MERGE_RULES, STREET_CLOSE_JW, VERY_CLOSE_JW
+from search.resolve.config import (
+    CLOSE_JW,
+    MIN_IDENTIFIER_TYPO_LENGTH,
+    MIN_TRUNCATION,
+    MIN_TWO_TYPO_LENGTH,
+    NEVER_MERGE_RULES,
+    STREET_CLOSE_JW,
+    VERY_CLOSE_JW,
+)
 from search.resolve.features import RecordFeatures
 
 NULL = -1
@@ -52,6 +60,13 @@ def jaro_winkler(a: str, b: str) -> float:
 def _one_edit(a: str, b: str) -> bool:
     """One keystroke apart, a swap of neighbours included (Kai / Kia, Amber / Ambre)."""
     return abs(len(a) - len(b)) <= 1 and jellyfish.damerau_levenshtein_distance(a, b) == 1
+
+
+def _two_edits(a: str, b: str) -> bool:
+    """Two keystrokes apart in names long enough for that to be a typo: an OCR "rn" read for "m"
+    ("Rnarie" / "Marie"), two slips in one name ("Dlorznce" / "Florence"). Jaro-Winkler misses them
+    when the first letters differ; the never-merge rule must not read them as another person."""
+    return min(len(a), len(b)) >= MIN_TWO_TYPO_LENGTH and jellyfish.damerau_levenshtein_distance(a, b) <= 2
 
 
 def _initials(name: str) -> str:
@@ -95,7 +110,7 @@ def _name_level(a: str, b: str, a_ph: str, b_ph: str, given: bool) -> int:
     similarity = jaro_winkler(a, b)
     if similarity >= VERY_CLOSE_JW or _one_edit(a, b):
         return 2
-    if similarity >= CLOSE_JW:
+    if similarity >= CLOSE_JW or _two_edits(a, b):
         return 3
     if short_form(a, b):
         return 4

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from search.resolve.calibration import relaxed_never_merge_rules
+from search.resolve.calibration import enforced_never_merge, never_merge_pairs, relaxed_never_merge_rules
 from search.resolve.comparisons import NULL, Comparison, comparison_vector
 from search.resolve.config import (
     DEFAULT_LEVELS,
@@ -215,16 +215,20 @@ def train_m(
     iterations: int,
     same_source: np.ndarray,
     pseudo_pairs: float = 0.0,
+    non_matches: np.ndarray | None = None,
 ) -> tuple[list[list[float]], tuple[float, float]]:
     """EM over candidate-pair vectors with u fixed: the m tables and the share of matching pairs
     among candidates of different sources and among candidates of one source. Each m is held by a
     weakly informative Dirichlet prior centred on the documented defaults, worth `pseudo_pairs`
-    pairs (maximum a posteriori): it decides on a handful of pairs and vanishes on thousands."""
+    pairs (maximum a posteriori): it decides on a handful of pairs and vanishes on thousands.
+    `non_matches` flags the pairs known to be two people (a never-merge rule): posterior 0."""
     # A pair's posterior depends only on its levels and on whether its records share a source, so
     # EM runs once per distinct pattern, weighted by how many pairs show it: a few thousand
     # patterns for millions of pairs, the same estimates.
-    patterns, counts = _distinct_rows(np.column_stack([vectors, same_source.astype(vectors.dtype)]))
-    vectors, within_source = patterns[:, :-1], patterns[:, -1].astype(bool)
+    if non_matches is None:
+        non_matches = np.zeros(len(vectors), dtype=bool)
+    patterns, counts = _distinct_rows(np.column_stack([vectors, same_source.astype(vectors.dtype), non_matches.astype(vectors.dtype)]))
+    vectors, within_source, possible = patterns[:, :-2], patterns[:, -2].astype(bool), ~patterns[:, -1].astype(bool)
     m = _initial_m(comparisons)
     prior_m = [np.array(default_levels(comparison)[0]) * pseudo_pairs for comparison in comparisons]
     across, within = START_MATCH_SHARE, START_MATCH_SHARE
@@ -233,7 +237,7 @@ def train_m(
         log_m = sum(_column_log(vectors, column, table) for column, table in enumerate(m))
         log_prior = np.where(within_source, math.log(within / (1 - within)), math.log(across / (1 - across)))
         odds = np.exp(np.clip(log_m - log_u + log_prior, -50, 50))
-        posterior = odds / (1 + odds)
+        posterior = np.where(possible, odds / (1 + odds), 0.0)
         m = _level_frequencies(vectors, comparisons, posterior * counts, prior_m)
         across = _share(posterior[~within_source], counts[~within_source], across)
         within = _share(posterior[within_source], counts[within_source], within)
@@ -293,8 +297,12 @@ def train_model(
         u = estimate_u(records, comparisons, config.u_sample_pairs)
     if same_source is None:
         same_source = np.zeros(len(pair_vectors), dtype=bool)
+    relaxed = relaxed_never_merge_rules(pair_vectors, comparisons, config)
     if len(pair_vectors):
-        m, (share_across, share_within) = train_m(pair_vectors, comparisons, u, config.em_iterations, same_source, priors.pseudo_pairs)
+        known_apart = never_merge_pairs(pair_vectors, comparisons, enforced_never_merge(config, relaxed))
+        m, (share_across, share_within) = train_m(
+            pair_vectors, comparisons, u, config.em_iterations, same_source, priors.pseudo_pairs, known_apart
+        )
     else:
         m, (share_across, share_within) = _initial_m(comparisons), (START_MATCH_SHARE, START_MATCH_SHARE)
     for column, comparison in enumerate(comparisons):
@@ -334,7 +342,7 @@ def train_model(
         records=len(records),
         tf_features={} if small else {c.name: c.term_frequency for c in comparisons if c.term_frequency},
         tf_levels={c.name: list(c.tf_levels) for c in comparisons if c.term_frequency},
-        relaxed_rules=relaxed_never_merge_rules(pair_vectors, comparisons, config),
+        relaxed_rules=relaxed,
         defaults_used=defaults_used,
     )
     apply_overrides(model, config)

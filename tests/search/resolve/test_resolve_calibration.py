@@ -79,3 +79,20 @@ def test_duplicates_across_sources_are_more_likely_than_inside_one_source() -> N
     assert model.prior_within_source is not None
     assert model.prior > 100 * model.prior_within_source
     assert model.prior_weight_for(same_source=False) > model.prior_weight_for(same_source=True)
+
+
+def test_em_learns_the_person_not_the_household() -> None:
+    # One family name, one street and one landline: two members of a household, born on other
+    # days, look more alike than one person seen years apart. EM must not take them for one
+    # person (the never-merge rule says they are two), or a different given name, birth date
+    # or e-mail would weigh almost nothing against anyone.
+    person = [0, 0, 0, 0, 0, NULL, 0]
+    moved = [0, 0, 0, 3, 3, NULL, 4]
+    household = [NAME_DIFFERENT, 0, 3, 3, 0, NULL, 0]
+    stranger = [NAME_DIFFERENT, 3, 3, 3, 3, NULL, 4]
+    vectors = _vectors((person, 300), (moved, 30), (household, 600), (stranger, 300))
+    records = [features_from_document({"record_id": f"crm:{k}", "source": "crm"}) for k in range(10)]  # u: the defaults
+    model = train_model(records, vectors, COMPARISONS, ResolutionConfig(), np.zeros(len(vectors), dtype=bool))
+    given, birth, email = (model.level_weights()[COMPARISONS.index(c)] for c in (COMPARISONS[0], COMPARISONS[2], COMPARISONS[3]))
+    assert given[NAME_DIFFERENT] < -5 and birth[3] < -5 and email[3] < -2
+    assert model.m[0][NAME_DIFFERENT] < 0.05

@@ -80,6 +80,8 @@ def test_agreement_on_an_unverified_value_is_its_own_level() -> None:
         ("JP", "Jean-Pierre"),
         ("Pierre", "Jean-Pierre"),
         ("Kevin", "Kévin"),
+        ("Rnarie", "Marie"),  # OCR: "rn" read for "m"
+        ("Dlorznce", "Florence"),  # two slips, the first letter one of them
     ],
 )
 def test_a_typo_an_initial_or_a_short_form_is_never_another_person(given: str, other: str) -> None:
@@ -91,6 +93,13 @@ def test_a_typo_an_initial_or_a_short_form_is_never_another_person(given: str, o
 def test_truly_different_given_names_at_one_address_are_two_people() -> None:
     a = _record(given_name="Patrick", family_name="Mattei", postcode="20000")
     b = _record(given_name="Sandrine", family_name="Mattei", postcode="20000")
+    assert clearly_different_people(a, b) == "different given names"
+
+
+@pytest.mark.parametrize(("given", "other"), [("Paul", "Raoul"), ("Léa", "Eva"), ("Louis", "Lucie")])
+def test_short_names_two_keystrokes_apart_are_two_people(given: str, other: str) -> None:
+    a = _record(given_name=given, family_name="Mattei", postcode="20000")
+    b = _record(given_name=other, family_name="Mattei", postcode="20000")
     assert clearly_different_people(a, b) == "different given names"
 
 

@@ -4,6 +4,7 @@ newsletter sign-up, and a company starting with two records."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -26,7 +27,7 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
 from search.resolve.possible_store import pair_id
 from search.resolve.realtime import RealTimeResolver
-from search.resolve.store import save_model, scan_customers
+from search.resolve.store import load_model, save_model, scan_customers
 from tests.conftest import write_jsonl
 
 # Two systems hold the same unallocated mobile (07 20 …), written two ways.
@@ -108,6 +109,33 @@ PATRICK = [
 ]
 # A customer, and a call-center note years later: her name with two letters swapped, a new mobile,
 # another town — nothing but the names in common.
+# A legacy file read by OCR ("rn" for "m"): the given name two keystrokes off, no birth date, the
+# same e-mail, phone and street as the customer. Not a household member.
+OCR = [
+    {
+        "source": "crm",
+        "source_id": "O1",
+        "given_name": "Marie",
+        "family_name": "Kervadec",
+        "birth_date": "1972-03-14",
+        "email": "marie.kervadec@free.fr",
+        "phone": "06 45 12 78 33",
+        "street": "12 rue de Brest",
+        "postcode": "29800",
+        "city": "Landerneau",
+    },
+    {
+        "source": "legacy",
+        "source_id": "O2",
+        "given_name": "Rnarie",
+        "family_name": "Kervadec",
+        "email": "marie.kervadec@free.fr",
+        "phone": "06 45 12 78 33",
+        "street": "12 rue de Brest",
+        "postcode": "29800",
+        "city": "Landerneau",
+    },
+]
 GWENDOLINE = [
     {
         "source": "crm",
@@ -139,7 +167,7 @@ def _customer_of(opensearch: OpenSearch, names: IndexNames) -> dict[str, str]:
 def resolved(opensearch: OpenSearch, test_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Resolved]:
     folder = tmp_path_factory.mktemp("sparse")
     write_demo_data(folder / "demo", persons=400, seed=23)
-    write_jsonl(folder / "demo" / "stories.jsonl", UNALLOCATED + SPARSE + PATRICK + GWENDOLINE[:1])
+    write_jsonl(folder / "demo" / "stories.jsonl", UNALLOCATED + SPARSE + PATRICK + OCR + GWENDOLINE[:1])
     names = IndexNames(f"{test_prefix}-sparse")
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))
@@ -168,6 +196,45 @@ def test_a_sparse_loyalty_record_with_a_family_name_typo_joins_its_customer(reso
 
 def test_a_one_key_typo_an_initial_and_a_newsletter_sign_up_join_their_customer(resolved: Resolved) -> None:
     assert len(_customers(resolved, PATRICK)) == 1
+
+
+def test_a_given_name_misread_by_ocr_joins_its_customer_and_is_not_a_household_member(resolved: Resolved) -> None:
+    assert len(_customers(resolved, OCR)) == 1
+
+
+def _households(count: int = 150) -> list[dict[str, Any]]:
+    """Two-person households (one family name, one street, one landline, other given names and
+    birth dates), each member in a CRM (with the birth date) and a web shop (without)."""
+    rng = random.Random(7)
+    given = ["Jean", "Marie", "Luc", "Anne", "Paul", "Claire", "Hugo", "Emma", "Jules", "Chloé", "Yann", "Soizic", "Erwan", "Nolwenn"]
+    heads, tails = ["Ker", "Le Gal", "Mor", "Ben", "Duf", "Roc", "Val", "Bra", "Tes", "Lan", "Pen"], ["ouan", "ennec", "ard", "ier", "ot"]
+    records = []
+    for h in range(count):
+        family = heads[h % len(heads)] + tails[(h // len(heads)) % len(tails)]
+        home = {"family_name": family, "street": f"{1 + h} rue des Lilas", "postcode": f"{29000 + 10 * (h % 80)}"}
+        home["phone"] = f"02 98 {10 + h // 100:02d} {h % 100:02d} {rng.randrange(10, 99)}"
+        for member, first in enumerate(rng.sample(given, 2)):
+            born = f"{1950 + rng.randrange(50)}-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}"
+            person = {**home, "given_name": first, "email": f"{first.lower()}.{h}.{member}@example.fr"}
+            records.append({"source": "crm", "source_id": f"H{h}-{member}", "birth_date": born, **person})
+            records.append({"source": "ecommerce", "source_id": f"H{h}-{member}", **person})
+    return records
+
+
+def test_a_full_run_learns_that_a_household_member_is_another_person(opensearch: OpenSearch, test_prefix: str, tmp_path) -> None:
+    # Household members share more than one person seen years apart does (family name, street,
+    # landline): the model a full run stores must still weigh another given name, another birth
+    # date and another e-mail as evidence of two people, not of a household taken for one person.
+    names = IndexNames(f"{test_prefix}-households")
+    with RejectsReport(tmp_path / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(tmp_path / "homes.jsonl", _households())]))
+    resolve_all(opensearch, names, ResolutionConfig())
+    model = load_model(opensearch, names)
+    assert model is not None
+    weights = dict(zip(model.names, model.level_weights(), strict=True))
+    assert weights["given_name"][-1] < -5 and weights["email"][-1] < -2
+    customer_of = _customer_of(opensearch, names)
+    assert all(customer_of[f"crm:H{h}-{m}"] == customer_of[f"ecommerce:H{h}-{m}"] for h in range(150) for m in range(2))
 
 
 def test_a_record_sharing_only_its_names_with_a_typo_joins_its_customer_or_is_proposed(resolved: Resolved, opensearch: OpenSearch) -> None:
