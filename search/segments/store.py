@@ -73,9 +73,11 @@ def refresh_profiles(
 ) -> dict[str, list[str]]:
     """Recompute the profiles of some customers now (after a record or an event of theirs changed),
     visible to searches when this returns (unless not `refresh`); a customer that no longer exists
-    loses its profile. Returns customer id → its segments."""
+    loses its profile. Returns customer id → its segments. With no segment defined nothing is read
+    or written (one look-up of the definitions in force): the profiles index holds memberships, and
+    a sheet with action rules only builds the profile it needs when it is read (`profile_of`)."""
     ids = sorted(set(customer_ids))
-    if not ids:
+    if not ids or active_generation(client, names, "segment") is None:
         return {}
     ensure_profiles_index(client, names)
     now = now or datetime.now(UTC)
@@ -195,6 +197,12 @@ def profile_of(client: OpenSearch, settings: Settings, names: IndexNames, custom
         response = client.get(index=names.profiles, id=customer_id, ignore=[404])
         if response.get("found"):
             return response["_source"]
+    if active_generation(client, names, "segment") is None:  # action rules only: built for this read, not stored
+        response = client.get(index=names.customers, id=customer_id, _source_includes=CUSTOMER_FIELDS, ignore=[404])
+        if not response.get("found"):
+            return None
+        (profile,) = build_profiles(client, settings, names, [response["_source"]], datetime.now(UTC))
+        return profile
     # Read back with a real-time get: no refresh to wait for on a read.
     if customer_id not in refresh_profiles(client, settings, names, [customer_id], refresh=False):
         return None
