@@ -196,7 +196,8 @@ def settle_memberships(client: OpenSearch, names: IndexNames) -> tuple[int, dict
 
     def update(query: dict[str, Any], script: str, params: dict[str, Any]) -> int:
         body = {"query": query, "script": {"source": script, "lang": "painless", "params": params}}
-        response = client.update_by_query(index=names.profiles, body=body, conflicts="proceed", refresh=False, slices="auto")
+        # Refreshed at once: the next update reads the versions this one wrote (else a version conflict skips them).
+        response = client.update_by_query(index=names.profiles, body=body, conflicts="proceed", refresh=True, slices="auto")
         return int(response.get("updated", 0))
 
     for definition in definitions:
