@@ -16,8 +16,10 @@ taken on a loaded machine still says what the work costs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -26,13 +28,15 @@ from typing import Any
 
 from opensearchpy.helpers import parallel_bulk
 
+from bench.events import view_360
 from bench.harness import ensure_node, node_cpu_ms
+from bench.search import percentiles, serve
 from search.actions.rules import load_rules_file
 from search.actions.sheet import customer_sheet
 from search.client import bulk_client
 from search.events.model import Event
 from search.events.store import ensure_period
-from search.indices import IndexNames
+from search.indices import IndexNames, ensure_records_index
 from search.resolve.store import ensure_resolution_indices
 from search.segments.conditions import ensure_conditions_index, store_definitions
 from search.segments.definitions import load_segments
@@ -111,6 +115,21 @@ def _cpu(cpu_before: float, node_before: int, client: Any, customers: int) -> st
     return f"CPU per customer: rcu {rcu_us:.0f} µs, node {node_us:.0f} µs"
 
 
+def views_360(prefix: str, customers: list[str], clients: int, port: int) -> None:
+    """The whole 360 view (`GET /v1/customers/{id}`, counter key: identity, records, household,
+    timeline, figures, holdings, segments and actions) over `rcu serve` at `clients` clients."""
+    command = [str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)]
+    server = serve(command, port, "/ready", prefix, env={"RCU_ACTIONS": str(ACTIONS), "RCU_MISUSE_DELAY_S": "0"})
+    try:
+        timings, seconds = asyncio.run(view_360(port, customers, clients))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(
+        f"360 view with timeline, segments and actions, {clients} clients: {len(timings)} views, {len(timings) / seconds:.0f}/s  {percentiles(timings)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -118,6 +137,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the indices (and reuse them on the next run)")
     parser.add_argument("--build-only", action="store_true", help="write the customers and events, keep them, measure nothing")
     parser.add_argument("--samples", type=int, default=200, help="customers timed one by one (live recompute, 360 view's part)")
+    parser.add_argument("--steps", default="live,recompute,reevaluate,sheet", help="of live,recompute,reevaluate,sheet,views")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent clients of the 360 views (step views)")
+    parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
     args = parser.parse_args()
     settings = ensure_node()
     client = bulk_client(settings)
@@ -140,37 +162,49 @@ def main() -> None:
         events = _write(client, event_actions())
         client.indices.refresh(index=[names.customers, names.events])
         print(f"wrote {customers} customers and {events} events in {time.perf_counter() - started:.0f} s")
+    ensure_records_index(client, names)  # empty (customers written straight in), for the API to be ready
     if args.build_only:
         client.close()
         return
     sample = rng.sample(range(args.customers), args.samples)
-    # What a push pays for segments when none is defined: the definitions in force taken away first.
-    ensure_conditions_index(client, names)
-    client.delete(index=names.conditions, id="active:segment", refresh=True, ignore=[404])
-    print(f"live recompute, no segment defined: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
+    steps = set(args.steps.split(","))
     definitions = load_segments(SEGMENTS)
+    if "live" in steps:
+        # What a push pays for segments when none is defined: the definitions in force taken away first.
+        ensure_conditions_index(client, names)
+        client.delete(index=names.conditions, id="active:segment", refresh=True, ignore=[404])
+        print(f"live recompute, no segment defined: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
     store_definitions(client, names, "segment", definitions, SEGMENTS)
-    cpu, node = time.process_time(), node_cpu_ms(client)
-    report = recompute_all(client, settings, names, now)
-    rate = report.customers / report.seconds
-    print(f"rcu segments: {report.line()}")
-    print(
-        f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, report.customers)}"
-    )
-    # A definition change: "senior" from 65 to 70; the stored profiles are percolated again.
-    changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
-    store_definitions(client, names, "segment", changed, SEGMENTS)
-    cpu, node = time.process_time(), node_cpu_ms(client)
-    again = reevaluate_all(client, names)
-    rate = again.customers / again.seconds
-    print(f"rcu segments --definitions-only: {again.line()}")
-    print(
-        f"re-evaluation: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, again.customers)}"
-    )
-    store_definitions(client, names, "segment", definitions, SEGMENTS)
-    print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
+    if "recompute" in steps:
+        cpu, node = time.process_time(), node_cpu_ms(client)
+        report = recompute_all(client, settings, names, now)
+        rate = report.customers / report.seconds
+        print(f"rcu segments: {report.line()}")
+        print(
+            f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, report.customers)}"
+        )
+    if "reevaluate" in steps:
+        # A definition change: "senior" from 65 to 70; the stored profiles' memberships settled again.
+        changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
+        store_definitions(client, names, "segment", changed, SEGMENTS)
+        cpu, node = time.process_time(), node_cpu_ms(client)
+        again = reevaluate_all(client, names)
+        rate = again.customers / again.seconds
+        print(f"rcu segments --definitions-only: {again.line()}")
+        print(
+            f"re-evaluation: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, again.customers)}"
+        )
+        store_definitions(client, names, "segment", definitions, SEGMENTS)
+        print(f"back to the file's definitions: {reevaluate_all(client, names).line()}")
+    if "live" in steps:
+        print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
     load_rules_file(client, names, ACTIONS)
-    print(f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}")
+    if "sheet" in steps:
+        print(
+            f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}"
+        )
+    if "views" in steps:
+        views_360(names.prefix, [f"C{i:012X}" for i in sample], args.clients, args.port)
     if not args.keep:
         client.indices.delete(index=f"{names.prefix}-*", expand_wildcards="all")
     client.close()
