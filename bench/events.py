@@ -3,6 +3,11 @@ its timeline at 2 clients, and erasing one customer with 10 records and 1,000 ev
 
     flock /work/bench.lock .venv/bin/python -m bench.events [--records 100000] [--events 1000000]
 
+A large run is prepared once, unlocked and niced (records ingested and resolved, the events file
+written), then measured under the lock on a fresh events family:
+
+    nice -n 15 .venv/bin/python -m bench.events --records 5000 --events 1000000 --build-only
+
 The records (demo data) are ingested and resolved under `<RCU_INDEX_PREFIX>-events-bench-<records>`;
 the events are generated for those records (a tenth by loyalty card, the rest by record; purchases,
 visits, calls, web orders, subscriptions over the last three years) into a JSON Lines file and
@@ -23,7 +28,7 @@ from pathlib import Path
 
 import orjson
 
-from bench.harness import demo_data, ensure_node, machine
+from bench.harness import demo_data, ensure_node, machine, node_cpu_ms
 from bench.search import load, percentiles, serve
 
 TYPES = ("purchase", "purchase", "visit", "visit", "call", "web_order", "subscription", "cancellation")
@@ -99,7 +104,9 @@ def write_events(prefix: str, count: int, path: Path, seed: int = 5) -> int:
     return count
 
 
-def ingest_events(prefix: str, path: Path) -> tuple[str, float]:
+def ingest_events(prefix: str, path: Path) -> tuple[str, float, str]:
+    """Ingest an events file as `rcu ingest` does: its summary line, events/s, and the CPU per
+    event of this process (rcu's loader) and of the node."""
     from indexers.event_ingest import EventIngestion
     from indexers.readers import SourceFiles
     from indexers.report import RejectsReport
@@ -109,14 +116,32 @@ def ingest_events(prefix: str, path: Path) -> tuple[str, float]:
 
     settings = get_settings()
     client = bulk_client(settings)
+    cpu, node = time.process_time(), node_cpu_ms(client)
     started = time.perf_counter()
     with RejectsReport(path.with_suffix(".rejects.jsonl")) as report:
         summary = EventIngestion(client, IndexNames(prefix), report, threads=settings.ingest_threads).run(
             SourceFiles.discover([path]).event_lines()
         )
     seconds = time.perf_counter() - started
+    events = max(summary.read, 1)
+    costs = (
+        f"CPU per event: rcu {(time.process_time() - cpu) / events * 1e6:.0f} µs, node {(node_cpu_ms(client) - node) / events * 1e3:.0f} µs"
+    )
     client.close()
-    return summary.line(), summary.read / seconds
+    return summary.line(), summary.read / seconds, costs
+
+
+def drop_events(prefix: str) -> None:
+    """Delete the events family of `prefix` (every period's index behind the alias)."""
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    names = IndexNames(prefix)
+    if client.indices.exists_alias(name=names.events):
+        client.indices.delete(index=list(client.indices.get_alias(name=names.events)))
+    client.close()
 
 
 def busy_customers(prefix: str, count: int) -> list[str]:
@@ -203,6 +228,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--erasures", type=int, default=3)
     parser.add_argument("--port", type=int, default=8793)
+    parser.add_argument("--build-only", action="store_true", help="ingest and resolve the records, write the events file, measure nothing")
+    parser.add_argument("--fresh-events", action="store_true", help="delete the events family first, so every event is new again")
     args = parser.parse_args()
     from settings import get_settings
 
@@ -210,13 +237,20 @@ def main() -> None:
     print(machine())
     records_rate = prepare_records(prefix, args.records)
     path = Path(tempfile.gettempdir()) / f"events-bench-{args.records}-{args.events}.events.jsonl"
-    started = time.perf_counter()
-    write_events(prefix, args.events, path)
-    print(f"generated {args.events:,} events in {time.perf_counter() - started:.0f} s")
-    line, rate = ingest_events(prefix, path)
-    print(f"{line} = {rate:,.0f} events/s" + (f" (records: {records_rate:,.0f} records/s)" if records_rate else ""))
-    line, again = ingest_events(prefix, path)
-    print(f"the same file again: {line} = {again:,.0f} events/s")
+    if path.exists():
+        print(f"reusing {path}")
+    else:
+        started = time.perf_counter()
+        write_events(prefix, args.events, path)
+        print(f"generated {args.events:,} events in {time.perf_counter() - started:.0f} s")
+    if args.build_only:
+        return
+    if args.fresh_events:
+        drop_events(prefix)
+    line, rate, costs = ingest_events(prefix, path)
+    print(f"{line} = {rate:,.0f} events/s; {costs}" + (f" (records: {records_rate:,.0f} records/s)" if records_rate else ""))
+    line, again, costs = ingest_events(prefix, path)
+    print(f"the same file again: {line} = {again:,.0f} events/s; {costs}")
     customers = busy_customers(prefix, args.views)
     server = serve(
         [str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(args.port)], args.port, "/ready", prefix

@@ -4,16 +4,22 @@ events, household, percolation, profile written), and one customer's live recomp
 The customers are written straight into a customers index (synthetic golden customers: birth
 dates, postcodes, shared addresses, consents, restriction) and their events straight into the
 events indices, with the documents rcu itself writes — resolution is not what is measured
-here. Run under the shared lock:
+here. Build a large set once, unlocked and niced, then measure it under the shared lock:
 
-    flock /work/bench.lock .venv/bin/python -m bench.segments --customers 100000
+    nice -n 15 .venv/bin/python -m bench.segments --customers 1000000 --build-only
+    flock /work/bench.lock .venv/bin/python -m bench.segments --customers 1000000 --keep
+
+The rcu process's CPU and the node's CPU are printed per customer beside the wall time, so a figure
+taken on a loaded machine still says what the work costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -22,15 +28,17 @@ from typing import Any
 
 from opensearchpy.helpers import parallel_bulk
 
-from bench.harness import ensure_node
+from bench.events import view_360
+from bench.harness import ensure_node, node_cpu_ms
+from bench.search import percentiles, serve
 from search.actions.rules import load_rules_file
 from search.actions.sheet import customer_sheet
 from search.client import bulk_client
 from search.events.model import Event
 from search.events.store import ensure_period
-from search.indices import IndexNames
+from search.indices import IndexNames, ensure_records_index
 from search.resolve.store import ensure_resolution_indices
-from search.segments.conditions import store_definitions
+from search.segments.conditions import ensure_conditions_index, store_definitions
 from search.segments.definitions import load_segments
 from search.segments.store import recompute_all, reevaluate_all, refresh_profiles
 
@@ -100,11 +108,38 @@ def _timed(call: Callable[[int], object], sample: list[int]) -> str:
     return f"p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms ({len(sample)} customers, one client)"
 
 
+def _cpu(cpu_before: float, node_before: int, client: Any, customers: int) -> str:
+    """CPU per customer since the marks: this process's (rcu's own work) and the node's."""
+    rcu_us = (time.process_time() - cpu_before) / max(customers, 1) * 1e6
+    node_us = (node_cpu_ms(client) - node_before) / max(customers, 1) * 1e3
+    return f"CPU per customer: rcu {rcu_us:.0f} µs, node {node_us:.0f} µs"
+
+
+def views_360(prefix: str, customers: list[str], clients: int, port: int) -> None:
+    """The whole 360 view (`GET /v1/customers/{id}`, counter key: identity, records, household,
+    timeline, figures, holdings, segments and actions) over `rcu serve` at `clients` clients."""
+    command = [str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)]
+    server = serve(command, port, "/ready", prefix, env={"RCU_ACTIONS": str(ACTIONS), "RCU_MISUSE_DELAY_S": "0"})
+    try:
+        timings, seconds = asyncio.run(view_360(port, customers, clients))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(
+        f"360 view with timeline, segments and actions, {clients} clients: {len(timings)} views, {len(timings) / seconds:.0f}/s  {percentiles(timings)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--events-per-customer", type=int, default=3, help="on average (0 to twice this, uniform)")
     parser.add_argument("--keep", action="store_true", help="keep the indices (and reuse them on the next run)")
+    parser.add_argument("--build-only", action="store_true", help="write the customers and events, keep them, measure nothing")
+    parser.add_argument("--samples", type=int, default=200, help="customers timed one by one (live recompute, 360 view's part)")
+    parser.add_argument("--steps", default="live,recompute,reevaluate,sheet", help="of live,recompute,reevaluate,sheet,views")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent clients of the 360 views (step views)")
+    parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
     args = parser.parse_args()
     settings = ensure_node()
     client = bulk_client(settings)
@@ -127,24 +162,49 @@ def main() -> None:
         events = _write(client, event_actions())
         client.indices.refresh(index=[names.customers, names.events])
         print(f"wrote {customers} customers and {events} events in {time.perf_counter() - started:.0f} s")
+    ensure_records_index(client, names)  # empty (customers written straight in), for the API to be ready
+    if args.build_only:
+        client.close()
+        return
+    sample = rng.sample(range(args.customers), args.samples)
+    steps = set(args.steps.split(","))
     definitions = load_segments(SEGMENTS)
+    if "live" in steps:
+        # What a push pays for segments when none is defined: the definitions in force taken away first.
+        ensure_conditions_index(client, names)
+        client.delete(index=names.conditions, id="active:segment", refresh=True, ignore=[404])
+        print(f"live recompute, no segment defined: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
     store_definitions(client, names, "segment", definitions, SEGMENTS)
-    report = recompute_all(client, settings, names, now)
-    rate = report.customers / report.seconds
-    print(f"rcu segments: {report.line()}")
-    print(f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s")
-    # A definition change: "senior" from 65 to 70; the stored profiles are percolated again.
-    changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
-    store_definitions(client, names, "segment", changed, SEGMENTS)
-    again = reevaluate_all(client, names)
-    rate = again.customers / again.seconds
-    print(f"rcu segments --definitions-only: {again.line()}")
-    print(f"re-evaluation: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s")
-    store_definitions(client, names, "segment", definitions, SEGMENTS)
-    sample = rng.sample(range(args.customers), 200)
-    print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
+    if "recompute" in steps:
+        cpu, node = time.process_time(), node_cpu_ms(client)
+        report = recompute_all(client, settings, names, now)
+        rate = report.customers / report.seconds
+        print(f"rcu segments: {report.line()}")
+        print(
+            f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, report.customers)}"
+        )
+    if "reevaluate" in steps:
+        # A definition change: "senior" from 65 to 70; the stored profiles' memberships settled again.
+        changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
+        store_definitions(client, names, "segment", changed, SEGMENTS)
+        cpu, node = time.process_time(), node_cpu_ms(client)
+        again = reevaluate_all(client, names)
+        rate = again.customers / again.seconds
+        print(f"rcu segments --definitions-only: {again.line()}")
+        print(
+            f"re-evaluation: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, again.customers)}"
+        )
+        store_definitions(client, names, "segment", definitions, SEGMENTS)
+        print(f"back to the file's definitions: {reevaluate_all(client, names).line()}")
+    if "live" in steps:
+        print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
     load_rules_file(client, names, ACTIONS)
-    print(f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}")
+    if "sheet" in steps:
+        print(
+            f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}"
+        )
+    if "views" in steps:
+        views_360(names.prefix, [f"C{i:012X}" for i in sample], args.clients, args.port)
     if not args.keep:
         client.indices.delete(index=f"{names.prefix}-*", expand_wildcards="all")
     client.close()

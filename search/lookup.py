@@ -4,6 +4,7 @@ search.customer_query."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,29 +101,43 @@ async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id
         return None
     customer = response["_source"]
     household_key = customer.pop("household_key", None)
+    # The records, the household and the possible matches only need the customer: read at once.
+    records, household, possibly_same = await asyncio.gather(
+        _records_of(client, indices, customer, access),
+        _household_of(client, indices, customer_id, household_key, access),
+        possibly_same_customers(client, indices, customer_id, access),
+    )
+    return Customer360(shown(customer, access), records, household, possibly_same)
+
+
+async def _records_of(client: AsyncOpenSearch, indices: IndexNames, customer: dict[str, Any], access: FieldAccess) -> list[dict[str, Any]]:
     records_response = await client.mget(
         index=indices.records, body={"ids": customer.get("records", [])}, _source_includes=",".join(access.record_source())
     )
     records = [shown(doc["_source"], access, customer) for doc in records_response["docs"] if doc.get("found")]
     records.sort(key=lambda r: r.get("updated_at") or "", reverse=True)
-    household: list[dict[str, Any]] = []
-    if household_key:
-        others = await client.search(
-            index=indices.customers,
-            body={
-                "query": {
-                    "bool": {
-                        "filter": [{"term": {"household_key": household_key}}, *access.consent_filter()],
-                        "must_not": [{"ids": {"values": [customer_id]}}],
-                    }
-                },
-                "size": 20,
-                "_source": {"includes": access.summary_source()},
+    return records
+
+
+async def _household_of(
+    client: AsyncOpenSearch, indices: IndexNames, customer_id: str, household_key: str | None, access: FieldAccess
+) -> list[dict[str, Any]]:
+    if not household_key:
+        return []
+    others = await client.search(
+        index=indices.customers,
+        body={
+            "query": {
+                "bool": {
+                    "filter": [{"term": {"household_key": household_key}}, *access.consent_filter()],
+                    "must_not": [{"ids": {"values": [customer_id]}}],
+                }
             },
-        )
-        household = [shown(hit["_source"], access) for hit in others["hits"]["hits"]]
-    possibly_same = await possibly_same_customers(client, indices, customer_id, access)
-    return Customer360(shown(customer, access), records, household, possibly_same)
+            "size": 20,
+            "_source": {"includes": access.summary_source()},
+        },
+    )
+    return [shown(hit["_source"], access) for hit in others["hits"]["hits"]]
 
 
 # Names are what a possible match is judged on: a role that does not read them is not shown any.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from search.actions.sheet import customer_sheet
 from search.audit import AuditEntry
 from search.events.timeline import MAX_PAGE, InvalidCursor, customer_records, timeline_page
 from search.events.view import InteractionsView, interactions_view
-from search.lookup import customer_360
+from search.lookup import Customer360, customer_360
 from search.redirects import redirect_target_async
 from search.rights.erasure import erased_at
 
@@ -91,8 +92,26 @@ async def customer(
     the customers possibly the same person (for roles reading names), and the customer's
     interactions: the first page of events across systems, offers held and figures (for roles
     reading them; `GET /v1/customers/{id}/interactions` pages further)."""
-    view = await customer_360(client, names, customer_id, caller.access)
-    if view is None:
+    with_actions = "actions" in caller.role.endpoints
+    if with_actions:
+        await run_in_threadpool(rules.check, sync_client, names)
+    marketing = caller.role.purpose == "marketing"
+
+    async def identity_and_interactions() -> tuple[Customer360 | None, InteractionsView | None]:
+        view = await customer_360(client, names, customer_id, caller.access)
+        if view is None:
+            return None, None
+        events = await interactions_view(
+            client, names, view.customer, caller.access, datetime.now(UTC), settings.events_holding_attributes, interactions
+        )
+        return view, events
+
+    # The segments and actions (synchronous client, in a thread) are read beside the rest.
+    (view, events), sheet = await asyncio.gather(
+        identity_and_interactions(),
+        run_in_threadpool(customer_sheet, sync_client, settings, names, customer_id, with_actions, marketing),
+    )
+    if view is None or events is None:
         return await _not_here(client, names, audit, caller, customer_id, "customer")
     possibly_same = [
         PossiblySameCustomer(
@@ -110,14 +129,6 @@ async def customer(
     # person shown beside this one too.
     shown = [customer_id, *(member["customer_id"] for member in view.household if member.get("customer_id"))]
     shown += [other.customer_id for other in possibly_same]
-    with_actions = "actions" in caller.role.endpoints
-    if with_actions:
-        await run_in_threadpool(rules.check, sync_client, names)
-    marketing = caller.role.purpose == "marketing"
-    sheet = await run_in_threadpool(customer_sheet, sync_client, settings, names, customer_id, with_actions, marketing)
-    events = await interactions_view(
-        client, names, view.customer, caller.access, datetime.now(UTC), settings.events_holding_attributes, interactions
-    )
     await audit.record(AuditEntry(caller.name, caller.role_name, "customer", shown, customer_id))
     return Customer360Response(
         **_interactions(events),

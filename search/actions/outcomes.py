@@ -39,13 +39,22 @@ def last_refusals(client: OpenSearch, names: IndexNames, record_ids: list[str]) 
     """action → when the customer holding `record_ids` last refused it."""
     if not record_ids or not _events_exist(client, names):
         return {}
+    return refusals_from(client.search(index=names.events, body=refusals_body(record_ids)))
+
+
+def refusals_body(record_ids: list[str]) -> dict[str, Any]:
+    """The search of the latest refusal of each action by the customer holding `record_ids`."""
     filters = [{"terms": {"record_id": record_ids}}, {"term": {"type": "proposal"}}, {"term": {"outcome": "refused"}}]
-    body = {
+    return {
         "size": 0,
         "query": {"bool": {"filter": filters}},
         "aggs": {"actions": {"terms": {"field": "action", "size": _MAX_GROUPS}, "aggs": {"last": {"max": {"field": "at"}}}}},
     }
-    buckets = client.search(index=names.events, body=body)["aggregations"]["actions"]["buckets"]
+
+
+def refusals_from(response: dict[str, Any]) -> dict[str, datetime]:
+    """action → when it was last refused, out of `refusals_body`'s answer (none without events)."""
+    buckets = (response.get("aggregations") or {}).get("actions", {}).get("buckets", [])
     return {b["key"]: datetime.fromisoformat(b["last"]["value_as_string"].replace("Z", "+00:00")) for b in buckets}
 
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from opensearchpy import OpenSearch
+from opensearchpy import OpenSearch, TransportError
 
-from search.actions.outcomes import last_refusals
+from search.actions.outcomes import last_refusals, refusals_body, refusals_from
 from search.indices import IndexNames
 from search.rights.consents import channel_allowed
-from search.segments.conditions import definitions_in_force, percolate
+from search.segments.conditions import definitions_in_force, definitions_of, matched_slots, percolate, percolate_body
 
 COUNTER = "counter"
 
@@ -34,15 +34,22 @@ def allowed_channels(profile: dict[str, Any], channels: list[str]) -> list[str]:
     return [c for c in channels if c == COUNTER or channel_allowed(profile, c)]
 
 
-def best_actions(client: OpenSearch, names: IndexNames, profile: dict[str, Any], now: datetime, limit: int = 3) -> list[Proposal]:
+def best_actions(
+    client: OpenSearch, names: IndexNames, profile: dict[str, Any], now: datetime, limit: int = 3, generation: str | None = None
+) -> list[Proposal]:
     """At most `limit` eligible actions for the customer of `profile` (search.segments.profiles,
-    with its segments), highest priority first."""
-    (matched,) = percolate(client, names, "action", [profile])
+    with its segments), highest priority first; `generation`: the rules in force, when the caller
+    read it (the rules matched and the customer's refusals then come in one round trip)."""
+    if generation is None:
+        (matched,) = percolate(client, names, "action", [profile])
+        refused = last_refusals(client, names, profile.get("records", [])) if matched else {}
+    else:
+        matched, refused = _matched_and_refused(client, names, profile, generation)
     if not matched:
         return []
-    rules = {d["name"]: d for d in definitions_in_force(client, names, "action") if d["name"] in matched}
+    in_force = definitions_of(client, names, "action", generation) if generation else definitions_in_force(client, names, "action")
+    rules = {d["name"]: d for d in in_force if d["name"] in matched}
     held = set(profile.get("products_held", []))
-    refused = last_refusals(client, names, profile.get("records", []))
     proposals = []
     for name, rule in rules.items():
         if rule.get("product") and rule["product"] in held:
@@ -56,3 +63,19 @@ def best_actions(client: OpenSearch, names: IndexNames, profile: dict[str, Any],
         proposals.append(Proposal(name, rule["label"], rule["reason"], rule.get("priority", 0), channels, rule.get("product")))
     proposals.sort(key=lambda p: (-p.priority, p.action))
     return proposals[:limit]
+
+
+def _matched_and_refused(
+    client: OpenSearch, names: IndexNames, profile: dict[str, Any], generation: str
+) -> tuple[list[str], dict[str, datetime]]:
+    """The rules of `generation` the profile meets and the customer's last refusals: one msearch."""
+    records = list(profile.get("records", []))
+    searches: list[dict[str, Any]] = [{"index": names.conditions}, percolate_body("action", generation, [profile])]
+    if records:
+        searches += [{"index": names.events, "ignore_unavailable": True, "allow_no_indices": True}, refusals_body(records)]
+    responses = client.msearch(body=searches)["responses"]
+    for response in responses:
+        if "error" in response:
+            raise TransportError(response.get("status", 500), "msearch", response["error"])
+    (matched,) = matched_slots(responses[0], 1)
+    return matched, refusals_from(responses[1]) if records else {}

@@ -10,7 +10,7 @@ from opensearchpy import OpenSearch
 
 from search.actions.proposals import Proposal, best_actions
 from search.indices import IndexNames
-from search.segments.conditions import active_generation, definitions_in_force
+from search.segments.conditions import definitions_of, generations_in_force
 from search.segments.marketing import PROFILING
 from search.segments.store import profile_of
 from settings import Settings
@@ -34,16 +34,22 @@ def customer_sheet(
 ) -> Sheet | None:
     """The customer's segments, and (`with_actions`) the best eligible actions; None for an unknown
     customer, empty before any definition is in force — and empty for a marketing reader when the
-    customer refused profiling."""
-    if active_generation(client, names, "segment") is None and not (with_actions and active_generation(client, names, "action")):
+    customer refused profiling. Three round trips when the profile is stored: the generations in
+    force with the profile (one multi-get), the rules matched with the customer's refusals (one
+    msearch), the definitions being read once per generation and process."""
+    generations, (stored,) = generations_in_force(client, names, (names.profiles, customer_id))
+    action_generation = generations["action"] if with_actions else None
+    if generations["segment"] is None and action_generation is None:
         # Nothing defined: no profile to compute or store on a read.
         return Sheet() if client.exists(index=names.customers, id=customer_id) else None
-    profile = profile_of(client, settings, names, customer_id)
+    profile = stored["_source"] if stored.get("found") else profile_of(client, settings, names, customer_id)
     if profile is None:
         return None
     if for_marketing and PROFILING in profile.get("consents_refused", []):
         return Sheet()
-    labels = {d["name"]: d["label"] for d in definitions_in_force(client, names, "segment")}
+    segment_generation = generations["segment"]
+    definitions = definitions_of(client, names, "segment", segment_generation) if segment_generation else []
+    labels = {d["name"]: d["label"] for d in definitions}
     segments = [SegmentLabel(name, labels[name]) for name in profile.get("segments", []) if name in labels]
-    actions = best_actions(client, names, profile, datetime.now(UTC)) if with_actions else []
+    actions = best_actions(client, names, profile, datetime.now(UTC), generation=action_generation) if action_generation else []
     return Sheet(segments, actions, profile.get("products_held", []))

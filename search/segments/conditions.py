@@ -23,6 +23,7 @@ from search.segments.definitions import MAX_DEFINITIONS, ActionRule, Definitions
 
 log = logging.getLogger(__name__)
 Kind = Literal["segment", "action"]
+KINDS: tuple[Kind, ...] = ("segment", "action")
 _PERCOLATE_BATCH = 500
 
 
@@ -83,6 +84,38 @@ def active_generation(client: OpenSearch, names: IndexNames, kind: Kind) -> str 
     return response["_source"]["generation"] if response.get("found") else None
 
 
+def generations_in_force(
+    client: OpenSearch, names: IndexNames, *extra: tuple[str, str]
+) -> tuple[dict[Kind, str | None], list[dict[str, Any]]]:
+    """The generation in force of each kind, in one round trip; `extra` (index, id) documents are
+    read by the same multi-get (a profile beside them), returned as the multi-get gave them."""
+    wanted = [{"_index": names.conditions, "_id": f"active:{kind}"} for kind in KINDS]
+    wanted += [{"_index": index, "_id": id_} for index, id_ in extra]
+    docs = client.mget(body={"docs": wanted})["docs"]
+    found = {kind: doc["_source"]["generation"] if doc.get("found") else None for kind, doc in zip(KINDS, docs, strict=False)}
+    return found, docs[len(KINDS) :]
+
+
+# Definitions by (conditions index, kind, generation): a generation is the hash of its content, so
+# what it names never changes — read once per process, not once per 360 view.
+_DEFINITIONS: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+_DEFINITIONS_KEPT = 64
+
+
+def definitions_of(client: OpenSearch, names: IndexNames, kind: Kind, generation: str) -> list[dict[str, Any]]:
+    """The stored definitions of one generation (name, label… and the query), by name."""
+    key = (names.conditions, kind, generation)
+    if key not in _DEFINITIONS:
+        query = {"bool": {"filter": [{"term": {"condition_kind": kind}}, {"term": {"generation": generation}}]}}
+        body = {"query": query, "_source": ["definition", "query"], "size": MAX_DEFINITIONS}
+        hits = client.search(index=names.conditions, body=body)["hits"]["hits"]
+        found = [{**hit["_source"]["definition"], "query": hit["_source"]["query"]} for hit in hits]
+        if len(_DEFINITIONS) >= _DEFINITIONS_KEPT:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = sorted(found, key=lambda d: d["name"])
+    return [dict(definition) for definition in _DEFINITIONS[key]]
+
+
 def definitions_in_force(client: OpenSearch, names: IndexNames, kind: Kind) -> list[dict[str, Any]]:
     """The stored definitions in force (name, label… without the condition's line), by name."""
     if not client.indices.exists(index=names.conditions):
@@ -90,38 +123,50 @@ def definitions_in_force(client: OpenSearch, names: IndexNames, kind: Kind) -> l
     generation = active_generation(client, names, kind)
     if generation is None:
         return []
-    query = {"bool": {"filter": [{"term": {"condition_kind": kind}}, {"term": {"generation": generation}}]}}
-    body = {"query": query, "_source": ["definition", "query"], "size": MAX_DEFINITIONS}
-    hits = client.search(index=names.conditions, body=body)["hits"]["hits"]
-    found = [{**hit["_source"]["definition"], "query": hit["_source"]["query"]} for hit in hits]
-    return sorted(found, key=lambda d: d["name"])
+    return definitions_of(client, names, kind, generation)
 
 
-def percolate(client: OpenSearch, names: IndexNames, kind: Kind, profiles: list[dict[str, Any]]) -> list[list[str]]:
-    """For each profile, the names of the definitions of `kind` in force whose condition it meets."""
-    matched: list[list[str]] = [[] for _ in profiles]
-    if not profiles or not client.indices.exists(index=names.conditions):
-        return matched
-    generation = active_generation(client, names, kind)
+def percolate_body(kind: Kind, generation: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """The search of the definitions of one generation `documents` meet (one slot per document)."""
+    return {
+        "query": {
+            "bool": {
+                "filter": [
+                    {"term": {"condition_kind": kind}},
+                    {"term": {"generation": generation}},
+                    {"percolate": {"field": "query", "documents": documents}},
+                ]
+            }
+        },
+        "_source": ["name"],
+        "size": 10_000,
+    }
+
+
+def matched_slots(response: dict[str, Any], count: int) -> list[list[str]]:
+    """Per document of a `percolate_body` search, the names it met, sorted."""
+    matched: list[list[str]] = [[] for _ in range(count)]
+    for hit in response["hits"]["hits"]:
+        for slot in hit.get("fields", {}).get("_percolator_document_slot", [0]):
+            matched[slot].append(hit["_source"]["name"])
+    return [sorted(names_) for names_ in matched]
+
+
+def percolate(
+    client: OpenSearch, names: IndexNames, kind: Kind, profiles: list[dict[str, Any]], generation: str | None = None
+) -> list[list[str]]:
+    """For each profile, the names of the definitions of `kind` in force (of `generation` when the
+    caller already read it) whose condition it meets."""
+    if not profiles:
+        return []
     if generation is None:
-        return matched
+        if not client.indices.exists(index=names.conditions):
+            return [[] for _ in profiles]
+        generation = active_generation(client, names, kind)
+        if generation is None:
+            return [[] for _ in profiles]
+    matched: list[list[str]] = []
     for start in range(0, len(profiles), _PERCOLATE_BATCH):
         batch = profiles[start : start + _PERCOLATE_BATCH]
-        body = {
-            "query": {
-                "bool": {
-                    "filter": [
-                        {"term": {"condition_kind": kind}},
-                        {"term": {"generation": generation}},
-                        {"percolate": {"field": "query", "documents": batch}},
-                    ]
-                }
-            },
-            "_source": ["name"],
-            "size": 10_000,
-        }
-        for hit in client.search(index=names.conditions, body=body)["hits"]["hits"]:
-            slots = hit.get("fields", {}).get("_percolator_document_slot", [0])
-            for slot in slots:
-                matched[start + slot].append(hit["_source"]["name"])
-    return [sorted(names_) for names_ in matched]
+        matched += matched_slots(client.search(index=names.conditions, body=percolate_body(kind, generation, batch)), len(batch))
+    return matched

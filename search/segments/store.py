@@ -16,7 +16,8 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.index_settings import profiles_index_body
 from search.indices import IndexNames, ensure_versioned_index
-from search.segments.conditions import active_generation, percolate
+from search.segments.conditions import active_generation, definitions_of, percolate
+from search.segments.definitions import MAX_DEFINITIONS
 from search.segments.figures import figures_of
 from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS, Household, age_on, profile_document
 from settings import Settings
@@ -51,9 +52,10 @@ def households(client: OpenSearch, names: IndexNames, customers: list[dict[str, 
 
 
 def build_profiles(
-    client: OpenSearch, settings: Settings, names: IndexNames, customers: list[dict[str, Any]], now: datetime
+    client: OpenSearch, settings: Settings, names: IndexNames, customers: list[dict[str, Any]], now: datetime, percolated: bool = True
 ) -> list[dict[str, Any]]:
-    """The profiles of `customers` (customers-index documents) with the segments each is in."""
+    """The profiles of `customers` (customers-index documents) with the segments each is in
+    (without segments when not `percolated`: the caller settles memberships)."""
     homes = households(client, names, customers, now)
     figures = figures_of(client, settings, names, customers, now)
     profiles = []
@@ -63,8 +65,9 @@ def build_profiles(
             age = age_on(customer.get("birth_date"), now.date())
             home = Household(1, int(age is not None and age < ADULT_AGE))
         profiles.append(profile_document(customer, figures[customer["customer_id"]], home, now))
-    for profile, segments in zip(profiles, percolate(client, names, "segment", profiles), strict=True):
-        profile["segments"] = segments
+    if percolated:
+        for profile, segments in zip(profiles, percolate(client, names, "segment", profiles), strict=True):
+            profile["segments"] = segments
     return profiles
 
 
@@ -73,9 +76,11 @@ def refresh_profiles(
 ) -> dict[str, list[str]]:
     """Recompute the profiles of some customers now (after a record or an event of theirs changed),
     visible to searches when this returns (unless not `refresh`); a customer that no longer exists
-    loses its profile. Returns customer id → its segments."""
+    loses its profile. Returns customer id → its segments. With no segment defined nothing is read
+    or written (one look-up of the definitions in force): the profiles index holds memberships, and
+    a sheet with action rules only builds the profile it needs when it is read (`profile_of`)."""
     ids = sorted(set(customer_ids))
-    if not ids:
+    if not ids or active_generation(client, names, "segment") is None:
         return {}
     ensure_profiles_index(client, names)
     now = now or datetime.now(UTC)
@@ -108,7 +113,7 @@ def refresh_segments_of(client: OpenSearch, settings: Settings, names: IndexName
 class RecomputeReport:
     customers: int = 0
     removed: int = 0
-    changed: int | None = None  # re-evaluation only: profiles whose segments changed
+    changed: int | None = None  # memberships changed (a profile joining or leaving one segment)
     members: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -130,8 +135,10 @@ def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterat
 
 
 def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now: datetime | None = None) -> RecomputeReport:
-    """Every customer's profile and segments recomputed with the definitions in force; profiles
-    of customers gone since are removed."""
+    """Every customer's profile recomputed, then every segment's membership settled with the
+    definitions in force (`settle_memberships`); profiles of customers gone since are removed.
+    Profiles are written with the segments they had, so a membership that did not change is
+    never written twice."""
     started = time.monotonic()
     ensure_profiles_index(client, names)
     now = now or datetime.now(UTC)
@@ -139,10 +146,11 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
 
     def actions() -> Iterator[dict[str, Any]]:
         for customers in _batches(client, names.customers, CUSTOMER_FIELDS):
-            for profile in build_profiles(client, settings, names, customers, now):
+            profiles = build_profiles(client, settings, names, customers, now, percolated=False)
+            had = _stored_segments(client, names, [p["customer_id"] for p in profiles])
+            for profile in profiles:
                 report.customers += 1
-                for segment in profile["segments"]:
-                    report.members[segment] = report.members.get(segment, 0) + 1
+                profile["segments"] = had.get(profile["customer_id"], [])
                 yield {"_op_type": "index", "_index": names.profiles, "_id": profile["customer_id"], "_source": profile}
 
     for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, raise_on_error=False):
@@ -152,38 +160,77 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
     client.indices.refresh(index=names.profiles)
     stale = {"query": {"range": {"computed_at": {"lt": now.isoformat()}}}}
     report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed")["deleted"]
+    report.changed, report.members = settle_memberships(client, names)
     report.seconds = time.monotonic() - started
     log.info("segments_recomputed customers=%d removed=%d seconds=%.1f", report.customers, report.removed, report.seconds)
     return report
 
 
-def reevaluate_all(client: OpenSearch, names: IndexNames) -> RecomputeReport:
-    """After a definition change only: every stored profile percolated again with the definitions
-    in force, and the segments of those whose membership changed rewritten — no figure is read
-    again. Profiles are as current as the live path and the last full recompute left them."""
-    started = time.monotonic()
-    ensure_profiles_index(client, names)
-    report = RecomputeReport()
+def _stored_segments(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> dict[str, list[str]]:
+    docs = client.mget(index=names.profiles, body={"ids": customer_ids}, _source_includes="segments")["docs"]
+    return {doc["_id"]: doc["_source"].get("segments", []) for doc in docs if doc.get("found")}
+
+
+# Painless: a profile joins or leaves one segment, its list kept sorted as percolation gives it.
+_JOIN = (
+    "if (ctx._source.segments == null) { ctx._source.segments = []; } "
+    "if (!ctx._source.segments.contains(params.name)) { ctx._source.segments.add(params.name); Collections.sort(ctx._source.segments); } "
+    "else { ctx.op = 'noop'; }"
+)
+_LEAVE = (
+    "def leaving = params.names; "
+    "if (ctx._source.segments == null || !ctx._source.segments.removeIf(s -> leaving.contains(s))) { ctx.op = 'noop'; }"
+)
+
+
+def settle_memberships(client: OpenSearch, names: IndexNames) -> tuple[int, dict[str, int]]:
+    """Every stored profile's segments made those of the definitions in force, the search engine
+    doing the work: per segment, the profiles meeting its condition and not in it join, the
+    profiles in it and no longer meeting it leave, and names no longer defined are dropped — only
+    the profiles whose membership changes are written. Returns the memberships changed and the
+    members of each segment. The same condition, percolated against one profile (the live path)
+    or searched over every profile (here), gives the same answer: both use the profile mapping."""
+    generation = active_generation(client, names, "segment")
+    definitions = definitions_of(client, names, "segment", generation) if generation else []
     changed = 0
 
-    def actions() -> Iterator[dict[str, Any]]:
-        nonlocal changed
-        for profiles in _batches(client, names.profiles, True):
-            previous = [p.pop("segments", []) for p in profiles]
-            for profile, before, segments in zip(profiles, previous, percolate(client, names, "segment", profiles), strict=True):
-                report.customers += 1
-                for segment in segments:
-                    report.members[segment] = report.members.get(segment, 0) + 1
-                if segments != before:
-                    changed += 1
-                    yield {"_op_type": "update", "_index": names.profiles, "_id": profile["customer_id"], "doc": {"segments": segments}}
+    def update(query: dict[str, Any], script: str, params: dict[str, Any]) -> int:
+        body = {"query": query, "script": {"source": script, "lang": "painless", "params": params}}
+        # Refreshed at once: the next update reads the versions this one wrote (else a version conflict skips them).
+        response = client.update_by_query(index=names.profiles, body=body, conflicts="proceed", refresh=True, slices="auto")
+        return int(response.get("updated", 0))
 
-    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, raise_on_error=False):
-        result = next(iter(item.values()))
-        if not ok and result.get("status") != 404:  # a profile removed meanwhile (an erasure)
-            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    for definition in definitions:
+        name, condition = definition["name"], definition["query"]
+        member = {"term": {"segments": name}}
+        changed += update({"bool": {"filter": [condition], "must_not": [member]}}, _JOIN, {"name": name})
+        changed += update({"bool": {"filter": [member], "must_not": [condition]}}, _LEAVE, {"names": [name]})
     client.indices.refresh(index=names.profiles)
-    report.changed = changed
+    counts = _members(client, names)
+    gone = sorted(set(counts) - {d["name"] for d in definitions})
+    if gone:
+        changed += update({"terms": {"segments": gone}}, _LEAVE, {"names": gone})
+        client.indices.refresh(index=names.profiles)
+        counts = {name: count for name, count in counts.items() if name not in gone}
+    return changed, counts
+
+
+def _members(client: OpenSearch, names: IndexNames) -> dict[str, int]:
+    body = {"size": 0, "aggs": {"segments": {"terms": {"field": "segments", "size": MAX_DEFINITIONS + 100}}}}
+    buckets = client.search(index=names.profiles, body=body)["aggregations"]["segments"]["buckets"]
+    return {bucket["key"]: bucket["doc_count"] for bucket in buckets}
+
+
+def reevaluate_all(client: OpenSearch, names: IndexNames) -> RecomputeReport:
+    """After a definition change only: every stored profile's segments settled again with the
+    definitions in force (`settle_memberships`) — no figure is read again, only the profiles whose
+    membership changed are written. Profiles are as current as the live path and the last full
+    recompute left them."""
+    started = time.monotonic()
+    ensure_profiles_index(client, names)
+    client.indices.refresh(index=names.profiles)
+    report = RecomputeReport(customers=client.count(index=names.profiles)["count"])
+    report.changed, report.members = settle_memberships(client, names)
     report.seconds = time.monotonic() - started
     log.info("segments_reevaluated customers=%d changed=%d seconds=%.1f", report.customers, report.changed, report.seconds)
     return report
@@ -195,6 +242,12 @@ def profile_of(client: OpenSearch, settings: Settings, names: IndexNames, custom
         response = client.get(index=names.profiles, id=customer_id, ignore=[404])
         if response.get("found"):
             return response["_source"]
+    if active_generation(client, names, "segment") is None:  # action rules only: built for this read, not stored
+        response = client.get(index=names.customers, id=customer_id, _source_includes=CUSTOMER_FIELDS, ignore=[404])
+        if not response.get("found"):
+            return None
+        (profile,) = build_profiles(client, settings, names, [response["_source"]], datetime.now(UTC))
+        return profile
     # Read back with a real-time get: no refresh to wait for on a read.
     if customer_id not in refresh_profiles(client, settings, names, [customer_id], refresh=False):
         return None

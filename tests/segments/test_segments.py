@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
-from search.segments.conditions import definitions_in_force, store_definitions
+from search.segments.conditions import definitions_in_force, percolate, store_definitions
 from search.segments.definitions import DefinitionsRefused, load_segments
 from search.segments.store import profile_of, refresh_profiles
 from settings import Settings
@@ -286,3 +287,21 @@ def test_rcu_segments_counts_and_export_give_what_the_marketing_api_gives(cli: C
     assert set(exported.output.split()) == _export(as_role, "senior", "sms")
     assert cli("segments", "export", "nope").exit_code == 5
     assert cli("segments", "export", "senior", "--channel", "pigeon").exit_code == 2
+
+
+def test_a_definition_change_moving_customers_into_two_segments_at_once_keeps_both(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    wider = tmp_path / "segments.toml"
+    text = (API / "demo_segments.toml").read_text(encoding="utf-8")
+    wider.write_text(text.replace('"age:>=65"', '"age:>=30"').replace('"products_count:1"', '"products_count:[0 TO 1]"'), encoding="utf-8")
+    try:
+        assert cli("segments", "--file", str(wider), "--definitions-only").exit_code == 0
+        profiles = [hit["_source"] for hit in scan(opensearch, index=world_names.profiles, query={"query": {"match_all": {}}})]
+        both = [p for p in profiles if {"senior", "mono_offre"} <= set(p["segments"])]
+        assert len(both) > 10
+        # Every stored membership is what the conditions in force say of the profile, one by one.
+        bare = [{k: v for k, v in p.items() if k != "segments"} for p in profiles]
+        assert [p["segments"] for p in profiles] == percolate(opensearch, world_names, "segment", bare)
+    finally:
+        assert cli("segments", "--file", str(API / "demo_segments.toml"), "--definitions-only").exit_code == 0
