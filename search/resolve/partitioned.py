@@ -25,6 +25,7 @@ links two records nor makes a possible match, and no pair above it crosses a par
 from __future__ import annotations
 
 import math
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -89,6 +90,7 @@ def resolve_all_partitioned(
     previous_model = load_model(client, names)
     model = None if retrain else previous_model
     identifiers = model.identifiers if model is not None else tuple(config.extra_identifiers)
+    cpu = time.process_time()
     with tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder, collector_paused():
         spool = RecordSpool(Path(folder), config.scale.spool_memory_mb)
         try:
@@ -96,10 +98,12 @@ def resolve_all_partitioned(
             report.records = spool.count
             report.spool_mb = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 2**20
             watch.lap("load")
+            cpu = _cpu_lap(report, "load", cpu)
             plan = _plan(spool, config, identifiers)
             report.frequent_keys = plan.frequent_keys
             report.largest_component = plan.largest_component
             watch.lap("partition")
+            cpu = _cpu_lap(report, "partition", cpu)
             stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config))
             run = _Run(client, names, config, spool, stored, report, previous_model, frequent_hashes=plan.frequent_hashes)
             node_cpu = node_cpu_ms(client)
@@ -108,18 +112,23 @@ def resolve_all_partitioned(
                     model, plan = run.train(plan, identifiers)
                     save_model(client, names, model)
                 watch.lap("train")
+                cpu = _cpu_lap(report, "train", cpu)
+                run.resolve_s = run.resolve_cpu_s = 0.0  # the sample's resolve is training's
                 grouping = run.score(plan, model)
                 report.partitions, report.largest_scored_component = len(grouping.sizes), grouping.largest_component
                 watch.lap("score")
+                cpu = _cpu_lap(report, "score", cpu)
                 for number in range(len(grouping.sizes)):
                     run.partition(number, model)
                 run.finish()
             client.indices.refresh(index=[names.redirects, names.possible_matches])
             report.timings["resolve"] = run.resolve_s
+            report.cpu["resolve"] = run.resolve_cpu_s
             report.timings["write"] = run.write_s + time.perf_counter() - run.finished_at
             report.cpu["write_client"] = run.write_cpu_s
             # The nodes' CPU while partitions were resolved and written (they are idle while one resolves).
             report.cpu["write_node"] = (node_cpu_ms(client) - node_cpu) / 1000
+            report.peak_mb["write"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         finally:
             spool.close()
     save_watermark(client, names, started)
@@ -168,14 +177,15 @@ class _Run:
         self.relations: list[dict[str, Any]] = []
         self.merged: dict[str, str] = {}
         self.removed: set[str] = set()
-        self.resolve_s = self.write_s = self.write_cpu_s = 0.0
+        self.resolve_s = self.resolve_cpu_s = self.write_s = self.write_cpu_s = 0.0
         self.finished_at = 0.0
 
     def _resolve(self, features: list[RecordFeatures], model: MatchModel | None) -> Resolution:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         constraints = self.rules.constraints_for([f.record_id for f in features])
         resolution = resolve_records(features, self.config, model, constraints, frequent_hashes=self.frequent_hashes)
         self.resolve_s += time.perf_counter() - started
+        self.resolve_cpu_s += time.process_time() - cpu
         return resolution
 
     def train(self, plan: Plan, identifiers: tuple[str, ...]) -> tuple[MatchModel, Plan]:
@@ -201,7 +211,6 @@ class _Run:
         the records of pairs scored at least the review threshold joined, with previous customers
         and stewards' decisions, into the partitions resolved next. Only two ranges' features are
         in memory at a time."""
-        started = time.perf_counter()
         comparisons = comparisons_for(model.identifiers)
         joined = np.arange(self.spool.count, dtype=np.int64)
         ranges: dict[int, list[RecordFeatures]] = {}
@@ -218,9 +227,7 @@ class _Run:
             _union(joined, tile.left_idx[kept], tile.right_idx[kept])
             self.report.candidate_pairs += len(pairs)
         ranges.clear()
-        grouping = self.spool.regroup(joined, self.config.scale.partition_records, decision_pairs(self.rules))
-        self.resolve_s += time.perf_counter() - started
-        return grouping
+        return self.spool.regroup(joined, self.config.scale.partition_records, decision_pairs(self.rules))
 
     def partition(self, number: int, model: MatchModel) -> None:
         part = self.spool.partition(number)
@@ -277,6 +284,14 @@ class _Run:
         self.report.customers_removed += len(gone)
         self.report.possible_matches = len(self.relations)
         self.write_cpu_s += time.process_time() - cpu
+
+
+def _cpu_lap(report: ResolveReport, stage: str, since: float) -> float:
+    """This process's CPU seconds in a stage, kept beside its wall time, and its peak memory so far."""
+    now = time.process_time()
+    report.cpu[stage] = now - since
+    report.peak_mb[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return now
 
 
 def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, ...]) -> Plan:

@@ -86,6 +86,7 @@ class ResolveReport:
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
+    peak_mb: dict[str, float] = field(default_factory=dict)  # stage → this process's peak memory at its end (a partitioned run)
     customer_ids: dict[str, str] = field(default_factory=dict)
     removed_ids: list[str] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
@@ -105,6 +106,7 @@ class ResolveReport:
                 else ""
             )
             + f"frequent_keys={len(self.frequent_keys)} {timing}"
+            + "".join(f" {k}_peak_mb={v:.0f}" for k, v in self.peak_mb.items())
         )
 
 
