@@ -71,7 +71,12 @@ def ingest(records: int, corrupted_share: float) -> None:
 def resolve(label: str) -> None:
     run = run_measured(_rcu("resolve", "--full"), _env())
     line = next((line for line in run.output.splitlines() if line.startswith("records=")), run.output.strip()[-600:])
-    print(f"{label}: {run.seconds:.0f} s end to end, peak {run.peak_rss_mb:.0f} MB (rcu resolve --full, exit {run.returncode})")
+    records = int(line.split()[0].split("=")[1]) if line.startswith("records=") else 0
+    per_record = f", {run.cpu_s / records * 1e6:.0f} µs CPU per record" if records else ""
+    print(
+        f"{label}: {run.seconds:.0f} s end to end, peak {run.peak_rss_mb:.0f} MB, {run.cpu_s:.0f} s CPU{per_record} "
+        f"(rcu resolve --full, exit {run.returncode})"
+    )
     print(f"  {line}")
 
 

@@ -178,8 +178,9 @@ class FullRunScale(BaseModel):
         default=200_000,
         ge=2,
         description=(
-            "Past this many live records a full run is partitioned: records are spooled to disk and resolved a group of "
-            "whole candidate-graph components at a time, about this many records per group."
+            "Past this many live records a full run is partitioned: records are spooled to disk, candidate pairs scored "
+            "about this many records against as many at a time, and resolved a group of whole components of the scored "
+            "graph (pairs at least review_threshold probable) at a time, about this many records per group."
         ),
     )
     # 400,000: about 1.6 GB at the in-memory path's 3.9 GB per million demo records; how far a model

@@ -3,22 +3,29 @@
 
 1. Load: records stream from OpenSearch into an on-disk spool (search.resolve.spool) with their
    blocking keys; the customers and record links the last run stored go there too.
-2. Partition: connected components of the candidate graph, whole, grouped into partitions.
-3. Train (unless the stored model is reused): on the first partitions, up to
-   `scale.training_records` records — components in random order, so a sample of people. With at
-   least as many, the sample is every record and the model is the in-memory run's. On a sample,
-   term frequencies are counted on every record and the prior widened to the whole set (see
-   widen_model), so scores mean what they mean in the in-memory run.
-4. Resolve and write each partition: the same engine (scoring.resolve_records) and the same write
+2. Plan: connected components of the candidate graph, in random order: the training sample, and
+   ranges of at most `partition_records` records. The largest component is no partition: it holds
+   a quarter of the records at 1M and grows with the data (bench/RESULTS.md, scale sections).
+3. Train (unless the stored model is reused): on whole components drawn at random, up to
+   `scale.training_records` records. With at least as many, the sample is every record and the
+   model is the in-memory run's. On a sample, term frequencies are counted on every record and the
+   prior widened to the whole set (see widen_model), so scores mean what they mean in the in-memory run.
+4. Score: every candidate pair, a range against another (two ranges' records in memory at a time);
+   the records of pairs at least `review_threshold` probable are joined, with each previous
+   customer's records and the records each steward's decision names: the scored graph.
+5. Resolve and write each partition — whole components of the scored graph, about
+   `partition_records` records each: the same engine (scoring.resolve_records) and the same write
    (pipeline._apply, customers whose resolution hash changed); stored relations, customers left
    without records and links of deleted records are settled once at the end.
 
-Given one model, the customers are the in-memory run's: no candidate pair crosses a partition.
+Given one model, the customers are the in-memory run's: a pair below the review threshold neither
+links two records nor makes a possible match, and no pair above it crosses a partition.
 """
 
 from __future__ import annotations
 
 import math
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -33,7 +40,9 @@ from search.changes import append_changes
 from search.indices import IndexNames
 from search.resolve.blocking import KEY_RULES
 from search.resolve.candidates import _key_with_hash
+from search.resolve.comparisons import Comparison, comparisons_for
 from search.resolve.config import ResolutionConfig
+from search.resolve.constraints import CompiledRules
 from search.resolve.decision_rules import all_rules
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, collector_paused, features_from_document, features_of
@@ -50,8 +59,8 @@ from search.resolve.pipeline import (
     _weak_records,
 )
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
-from search.resolve.scoring import Resolution, resolve_records
-from search.resolve.spool import Partition, RecordSpool
+from search.resolve.scoring import Resolution, pair_vectors, resolve_records, same_source_pairs, tf_bits
+from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, _union
 from search.resolve.store import (
     bulk_write_mode,
     golden_rules_key,
@@ -81,6 +90,7 @@ def resolve_all_partitioned(
     previous_model = load_model(client, names)
     model = None if retrain else previous_model
     identifiers = model.identifiers if model is not None else tuple(config.extra_identifiers)
+    cpu = time.process_time()
     with tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder, collector_paused():
         spool = RecordSpool(Path(folder), config.scale.spool_memory_mb)
         try:
@@ -88,29 +98,37 @@ def resolve_all_partitioned(
             report.records = spool.count
             report.spool_mb = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 2**20
             watch.lap("load")
-            plan = spool.plan(config.max_block_size, config.scale.partition_records, _frequent_key(identifiers))
+            cpu = _cpu_lap(report, "load", cpu)
+            plan = _plan(spool, config, identifiers)
             report.frequent_keys = plan.frequent_keys
+            report.largest_component = plan.largest_component
             watch.lap("partition")
+            cpu = _cpu_lap(report, "partition", cpu)
             stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config))
             run = _Run(client, names, config, spool, stored, report, previous_model, frequent_hashes=plan.frequent_hashes)
             node_cpu = node_cpu_ms(client)
             with bulk_write_mode(client, [names.customers, names.record_customers]):
-                first = 0
                 if model is None:
-                    model, first, plan = run.train(plan, identifiers)
+                    model, plan = run.train(plan, identifiers)
                     save_model(client, names, model)
                 watch.lap("train")
-                for number in range(first, len(plan.sizes)):
+                cpu = _cpu_lap(report, "train", cpu)
+                run.resolve_s = run.resolve_cpu_s = 0.0  # the sample's resolve is training's
+                grouping = run.score(plan, model)
+                report.partitions, report.largest_scored_component = len(grouping.sizes), grouping.largest_component
+                watch.lap("score")
+                cpu = _cpu_lap(report, "score", cpu)
+                for number in range(len(grouping.sizes)):
                     run.partition(number, model)
                 run.finish()
             client.indices.refresh(index=[names.redirects, names.possible_matches])
             report.timings["resolve"] = run.resolve_s
+            report.cpu["resolve"] = run.resolve_cpu_s
             report.timings["write"] = run.write_s + time.perf_counter() - run.finished_at
             report.cpu["write_client"] = run.write_cpu_s
             # The nodes' CPU while partitions were resolved and written (they are idle while one resolves).
             report.cpu["write_node"] = (node_cpu_ms(client) - node_cpu) / 1000
-            report.partitions = len(plan.sizes)
-            report.largest_component = plan.largest_component
+            report.peak_mb["write"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         finally:
             spool.close()
     save_watermark(client, names, started)
@@ -154,46 +172,62 @@ class _Run:
         self.frequent_hashes = frequent_hashes  # keys too common to block on over the whole set, not only in a partition
         self.now = datetime.now(UTC)
         self.write_threads = write_streams(client, config.scale.write_threads)
-        # Stewards' decisions, read once; a decision joining records of two components is not seen
-        # whole by either partition (left for later: bench/RESULTS.md, scale section).
+        # Stewards' decisions, read once; the records each one names are in one partition (decision_pairs).
         self.rules = all_rules(client, names)
         self.relations: list[dict[str, Any]] = []
         self.merged: dict[str, str] = {}
         self.removed: set[str] = set()
-        self.resolve_s = self.write_s = self.write_cpu_s = 0.0
+        self.resolve_s = self.resolve_cpu_s = self.write_s = self.write_cpu_s = 0.0
         self.finished_at = 0.0
 
     def _resolve(self, features: list[RecordFeatures], model: MatchModel | None) -> Resolution:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         constraints = self.rules.constraints_for([f.record_id for f in features])
         resolution = resolve_records(features, self.config, model, constraints, frequent_hashes=self.frequent_hashes)
         self.resolve_s += time.perf_counter() - started
+        self.resolve_cpu_s += time.process_time() - cpu
         return resolution
 
-    def train(self, plan: Any, identifiers: tuple[str, ...]) -> tuple[MatchModel, int, Any]:
-        """The model, from the first partitions up to training_records; returns it, the first
-        partition still to resolve, and the plan (made again if the model blocks on new identifiers)."""
-        sample_parts = 1
-        while sample_parts < len(plan.sizes) and sum(plan.sizes[: sample_parts + 1]) <= self.config.scale.training_records:
-            sample_parts += 1
-        parts = [self.spool.partition(number) for number in range(sample_parts)]
-        documents = sorted((d for part in parts for d in part.documents), key=lambda d: d["record_id"])
+    def train(self, plan: Plan, identifiers: tuple[str, ...]) -> tuple[MatchModel, Plan]:
+        """The model, from the training sample (whole candidate-graph components up to
+        training_records); returns it and the plan (made again if the model blocks on new identifiers)."""
+        documents = self.spool.training_documents()
         features = features_of(documents, identifiers, attribute_candidates(documents, self.config.identifier_detection))
-        resolution = self._resolve(features, None)
-        model = resolution.model
+        model = self._resolve(features, None).model
         self.trained = True
-        if sample_parts == len(plan.sizes):
-            # Every record is in the sample: this is the in-memory run; write it as it is.
-            self._write(_merge_parts(parts, documents), features, resolution, model)
-            return model, sample_parts, plan
-        widen_model(model, Counter(f.source for f in features), self.spool.sources, self.spool.term_frequencies(TF_FEATURES))
+        if plan.sample < self.spool.count:
+            widen_model(model, Counter(f.source for f in features), self.spool.sources, self.spool.term_frequencies(TF_FEATURES))
         if set(model.identifiers) - set(identifiers):
             # Identifiers found in the sample: every record blocks on them, and components may join.
             self.spool.rekey(lambda batch: features_of(batch, model.identifiers))
-            plan = self.spool.plan(self.config.max_block_size, self.config.scale.partition_records, _frequent_key(model.identifiers))
+            plan = _plan(self.spool, self.config, model.identifiers)
             self.report.frequent_keys = plan.frequent_keys
+            self.report.largest_component = plan.largest_component
             self.frequent_hashes = plan.frequent_hashes
-        return model, 0, plan
+        return model, plan
+
+    def score(self, plan: Plan, model: MatchModel) -> Grouping:
+        """Every candidate pair scored, a range of records against another (search.resolve.spool.tiles);
+        the records of pairs scored at least the review threshold joined, with previous customers
+        and stewards' decisions, into the partitions resolved next. Only two ranges' features are
+        in memory at a time."""
+        comparisons = comparisons_for(model.identifiers)
+        joined = np.arange(self.spool.count, dtype=np.int64)
+        ranges: dict[int, list[RecordFeatures]] = {}
+        for tile in self.spool.tiles():
+            for number in (tile.range_a, tile.range_b):
+                if number not in ranges:
+                    ranges = {kept: ranges[kept] for kept in (tile.range_a,) if kept in ranges}
+                    ranges[number] = features_of(self.spool.range_documents(number), model.identifiers)
+            left = ranges[tile.range_a]
+            records = left if tile.range_a == tile.range_b else left + ranges[tile.range_b]
+            right = tile.right if tile.range_a == tile.range_b else tile.right + len(left)
+            pairs = _in_record_id_order(records, np.stack([tile.left, right], axis=1))
+            kept = pair_probabilities(records, pairs, model, comparisons) >= self.config.review_threshold
+            _union(joined, tile.left_idx[kept], tile.right_idx[kept])
+            self.report.candidate_pairs += len(pairs)
+        ranges.clear()
+        return self.spool.regroup(joined, self.config.scale.partition_records, decision_pairs(self.rules))
 
     def partition(self, number: int, model: MatchModel) -> None:
         part = self.spool.partition(number)
@@ -202,7 +236,6 @@ class _Run:
 
     def _write(self, part: Partition, features: list[RecordFeatures], resolution: Resolution, model: MatchModel) -> None:
         started, cpu = time.perf_counter(), time.process_time()
-        self.report.candidate_pairs += len(resolution.scored.pairs)
         self.report.links_refused += len(resolution.clustering.refused_links)
         self.report.relaxed_rules = model.relaxed_rules
         self.report.detected_identifiers = model.detected_identifiers
@@ -253,14 +286,46 @@ class _Run:
         self.write_cpu_s += time.process_time() - cpu
 
 
-def _merge_parts(parts: list[Partition], documents: list[dict[str, Any]]) -> Partition:
-    """Several partitions as one, their documents in record id order."""
-    merged = Partition(documents, {}, {}, {})
-    for part in parts:
-        merged.previous.update(part.previous)
-        merged.hashes.update(part.hashes)
-        merged.links.update(part.links)
-    return merged
+def _cpu_lap(report: ResolveReport, stage: str, since: float) -> float:
+    """This process's CPU seconds in a stage, kept beside its wall time, and its peak memory so far."""
+    now = time.process_time()
+    report.cpu[stage] = now - since
+    report.peak_mb[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return now
+
+
+def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, ...]) -> Plan:
+    scale = config.scale
+    return spool.plan(
+        config.max_block_size, config.max_name_block_size, scale.partition_records, scale.training_records, _frequent_key(identifiers)
+    )
+
+
+def _in_record_id_order(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
+    """Pairs (i, j) with records[i] first in record id order, as the in-memory run compares them."""
+    swap = np.fromiter((records[i].record_id > records[j].record_id for i, j in pairs.tolist()), dtype=bool, count=len(pairs))
+    return np.where(swap[:, None], pairs[:, ::-1], pairs)
+
+
+def pair_probabilities(
+    records: list[RecordFeatures], pairs: np.ndarray, model: MatchModel, comparisons: tuple[Comparison, ...]
+) -> np.ndarray:
+    """The match probability of each pair under `model` (search.resolve.scoring's steps, without clustering)."""
+    vectors = pair_vectors(records, pairs, comparisons)
+    _, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source_pairs(records, pairs))
+    return probabilities
+
+
+def decision_pairs(rules: CompiledRules) -> list[tuple[str, str]]:
+    """Record pairs joining what each steward's decision names: the records it put together, and the
+    two sides it kept apart — so each decision is seen whole by one partition."""
+    groups = rules.groups
+    pairs = [(record, groups.find(record)) for record in list(groups.parent)]
+    side_of: dict[int, str] = {}
+    for root, tags in groups.tags.items():
+        for number, _ in tags:
+            pairs.append((root, side_of.setdefault(number, root)))
+    return [(a, b) for a, b in pairs if a != b]
 
 
 def _pairs_apart(per_source: Counter[str]) -> tuple[float, float]:

@@ -71,7 +71,8 @@ class ResolveReport:
     customers_written: int = 0
     links_written: int = 0
     partitions: int = 1
-    largest_component: int = 0
+    largest_component: int = 0  # of the candidate graph (a partitioned run)
+    largest_scored_component: int = 0  # of the scored graph: what one partition must hold whole
     spool_mb: float = 0.0  # on disk, for a partitioned run (search.resolve.spool)
     customers_removed: int = 0
     merges: int = 0
@@ -85,6 +86,7 @@ class ResolveReport:
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
+    peak_mb: dict[str, float] = field(default_factory=dict)  # stage → this process's peak memory at its end (a partitioned run)
     customer_ids: dict[str, str] = field(default_factory=dict)
     removed_ids: list[str] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
@@ -98,11 +100,13 @@ class ResolveReport:
             f"merges={self.merges} splits={self.splits} candidate_pairs={self.candidate_pairs} links_refused={self.links_refused} "
             f"possible_matches={self.possible_matches} "
             + (
-                f"partitions={self.partitions} largest_component={self.largest_component} spool_mb={self.spool_mb:.0f} "
+                f"partitions={self.partitions} largest_component={self.largest_component} "
+                f"largest_scored_component={self.largest_scored_component} spool_mb={self.spool_mb:.0f} "
                 if self.spool_mb
                 else ""
             )
             + f"frequent_keys={len(self.frequent_keys)} {timing}"
+            + "".join(f" {k}_peak_mb={v:.0f}" for k, v in self.peak_mb.items())
         )
 
 

@@ -1,13 +1,21 @@
 """The on-disk side of a partitioned full run (search.resolve.partitioned), in DuckDB: the records
 as loaded, their blocking-key hashes, the values term frequencies count, and what the last run
-stored (customers, their hashes, record links) leave memory as they are read; the candidate graph's
-connected components are found by a union-find streamed over its edges, and whole components are
-grouped into partitions of about `partition_records` records, each read back in record id order.
+stored (customers, their hashes, record links) leave memory as they are read.
 
-Two records in different components never share a blocking key, so resolving each partition on
-its own finds every candidate pair the in-memory run finds; a previous customer's records are
-joined into one component too, so stable ids (search.resolve.ids) see each old customer whole.
-What stays in memory grows with the records at 8 bytes each (the union-find), not with their content.
+Two graphs over the records are cut into components by a union-find streamed over their edges:
+- the candidate graph (`plan`: records sharing a blocking key, and a previous customer's records):
+  its components, in random order, give the training sample and the order in which candidate pairs
+  are scored, a range of at most `partition_records` records against another (`tiles`, `range_documents`);
+  its largest component holds a quarter of the records at 1M (bench/RESULTS.md), so it is never
+  held whole;
+- the scored graph (`regroup`: pairs scored at least the review threshold, a previous customer's
+  records, the records a steward's decision names together): whole components grouped into
+  partitions of about `partition_records` records, each read back in record id order (`partition`).
+  Pairs below the review threshold neither link nor become possible matches, so resolving each
+  partition on its own finds the in-memory run's customers; stable ids (search.resolve.ids) see
+  each old customer whole, and each decision is seen whole.
+What stays in memory grows with the records at a few 8-byte words each (union-find, labels), not
+with their content.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from search.resolve.blocking import blocking_keys
+from search.resolve.blocking import STRONG_RULES, WEAK_RULES, blocking_keys
 from search.resolve.features import RecordFeatures
 from search.resolve.frequencies import PERSONAL_VALUES, value_holders
 
@@ -33,7 +41,7 @@ HOLDER_GROUPS = 16
 
 _SCHEMA = """
 CREATE TABLE records (idx BIGINT, record_id VARCHAR, source VARCHAR, doc VARCHAR);
-CREATE TABLE keys (h BIGINT, owner BIGINT);
+CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN);
 CREATE TABLE terms (feature VARCHAR, value VARCHAR, given_ph VARCHAR, family_ph VARCHAR);
 CREATE TABLE customers (customer_id VARCHAR, hash VARCHAR);
 CREATE TABLE members (record_id VARCHAR, customer_id VARCHAR);
@@ -53,10 +61,34 @@ class Partition:
 
 @dataclass
 class Plan:
-    sizes: list[int]  # records per partition
+    """The candidate graph of a run, cut for scoring and training (RecordSpool.plan)."""
+
+    ranges: int = 0  # ranges of at most partition_records records, scored a range against another
+    sample: int = 0  # records in the training sample: whole components drawn at random
     frequent_keys: dict[str, int] = field(default_factory=dict)
     frequent_hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     largest_component: int = 0
+
+
+@dataclass
+class Grouping:
+    """Partitions of the scored graph (RecordSpool.regroup), each read back by RecordSpool.partition."""
+
+    sizes: list[int]  # records per partition
+    largest_component: int = 0
+
+
+@dataclass
+class Tile:
+    """The candidate pairs between two ranges (range_a <= range_b): each record by its place in its
+    range (`left`, `right`) and by its spool number (`left_idx`, `right_idx`)."""
+
+    range_a: int
+    range_b: int
+    left: np.ndarray
+    right: np.ndarray
+    left_idx: np.ndarray
+    right_idx: np.ndarray
 
 
 class RecordSpool:
@@ -113,11 +145,15 @@ class RecordSpool:
     def _add_keys(self, first: int, features: list[RecordFeatures]) -> None:
         hashes: list[int] = []
         owners: list[int] = []
+        weak: list[bool] = []
         for offset, record in enumerate(features):
-            keys = blocking_keys(record)
-            hashes.extend(map(hash, keys))
-            owners.extend([first + offset] * len(keys))
-        self._insert("keys", {"h": np.array(hashes, dtype=np.int64), "owner": np.array(owners, dtype=np.int64)})
+            for family_is_weak, rules in ((False, STRONG_RULES), (True, WEAK_RULES)):
+                keys = blocking_keys(record, rules)
+                hashes.extend(map(hash, keys))
+                owners.extend([first + offset] * len(keys))
+                weak.extend([family_is_weak] * len(keys))
+        columns = {"h": np.array(hashes, dtype=np.int64), "owner": np.array(owners, dtype=np.int64), "weak": np.array(weak, dtype=bool)}
+        self._insert("keys", columns)
 
     def rekey(self, features_of_batch: Any, batch: int = 20_000) -> None:
         """Block again on every spooled record (a run that found new identifiers blocks on them too)."""
@@ -154,32 +190,96 @@ class RecordSpool:
                 rows = {"record_id": [], "customer_id": []}
         self._insert("links", {k: pa.array(v, pa.string()) for k, v in rows.items()})
 
-    def plan(self, max_block_size: int, partition_records: int, key_of: Any) -> Plan:
-        """Components of the candidate graph (and of previous customers), grouped into partitions;
-        `key_of(document, hash)` names a frequent key for the report."""
-        self.db.execute("CREATE OR REPLACE TABLE blocks AS SELECT h, count(*) AS n, min(owner) AS root FROM keys GROUP BY h")
-        parent = np.arange(self.count, dtype=np.int64)
-        edges = f"""
-            SELECT k.owner AS a, b.root AS b FROM keys k JOIN blocks b USING (h)
-            WHERE b.n BETWEEN 2 AND {int(max_block_size)} AND k.owner <> b.root
-            UNION ALL
-            SELECT r.idx AS a, min(r.idx) OVER (PARTITION BY m.customer_id) AS b FROM members m JOIN records r USING (record_id)
-        """
-        for chunk in self.db.sql(edges).to_arrow_reader(EDGE_BATCH):
-            _union(parent, chunk.column("a").to_numpy(), chunk.column("b").to_numpy())
-        labels = _roots(parent, parent)
+    def plan(self, max_block_size: int, max_name_block_size: int, partition_records: int, training_records: int, key_of: Any) -> Plan:
+        """Components of the candidate graph (and of previous customers), in random order: the
+        training sample (whole components, up to `training_records` records) and the ranges
+        candidate pairs are scored by (whole components packed up to `partition_records` records; a
+        larger component cut in ranges of that many). `key_of(document, hash)` names a frequent key."""
+        weak_bound = min(max_name_block_size, max_block_size)
+        self.db.execute(
+            f"""CREATE OR REPLACE TABLE blocks AS
+                SELECT h, weak, count(*) AS n, min(owner) AS root,
+                       count(*) BETWEEN 2 AND (CASE WHEN weak THEN {int(weak_bound)} ELSE {int(max_block_size)} END) AS compared
+                FROM keys GROUP BY h, weak"""
+        )
+        edges = f"SELECT k.owner AS a, b.root AS b FROM keys k JOIN blocks b USING (h, weak) WHERE b.compared AND k.owner <> b.root UNION ALL {_MEMBER_EDGES}"
+        labels = self._components(edges)
         sizes = np.bincount(labels, minlength=self.count)
-        roots = np.flatnonzero(sizes)
-        # Components in an order unrelated to the data (a multiplicative hash of their root), so
-        # the first partitions are a fair sample of people for training.
-        order = roots[np.argsort((roots * 0x9E3779B1) % (1 << 32), kind="stable")]
+        order = _shuffled_roots(sizes)
+        group_of_root, sample = _pack(order, sizes, partition_records, training_records)
+        self._table("sample", {"idx": np.flatnonzero(sample[labels]).astype(np.int64)})
+        self._table("groups", {"idx": np.arange(self.count, dtype=np.int64), "g": group_of_root[labels]})
+        self.db.execute(
+            f"""CREATE OR REPLACE TABLE placed AS
+                SELECT idx, dense_rank() OVER (ORDER BY g, rn // {int(partition_records)}) - 1 AS rng, rn % {int(partition_records)} AS local
+                FROM (SELECT idx, g, row_number() OVER (PARTITION BY g ORDER BY record_id) - 1 AS rn FROM records JOIN groups USING (idx))"""
+        )
+        self.db.execute("CREATE OR REPLACE TABLE ranged AS SELECT rng, local, doc FROM records JOIN placed USING (idx) ORDER BY rng, local")
+        plan = Plan(sample=int(sample[labels].sum()), largest_component=int(sizes.max()) if self.count else 0)
+        plan.ranges = int(self.db.execute("SELECT coalesce(max(rng) + 1, 0) FROM placed").fetchone()[0])  # type: ignore[index]
+        frequent = self.db.execute(
+            f"""SELECT b.h, b.n, b.weak, r.doc FROM blocks b JOIN records r ON r.idx = b.root
+                WHERE b.n > (CASE WHEN b.weak THEN {int(weak_bound)} ELSE {int(max_block_size)} END)"""
+        ).fetchall()
+        # A weak key past its bound is a common name, expected and not reported (as in search.resolve.candidates).
+        plan.frequent_keys = {key_of(orjson.loads(doc), int(h)): int(n) for h, n, weak, doc in frequent if not weak}
+        plan.frequent_hashes = np.array(sorted({int(h) for h, _, _, _ in frequent}), dtype=np.int64)
+        return plan
+
+    def training_documents(self) -> list[dict[str, Any]]:
+        """The training sample's records, in record id order."""
+        query = "SELECT doc FROM records JOIN sample USING (idx) ORDER BY record_id"
+        return [orjson.loads(doc) for (doc,) in self.db.execute(query).fetchall()]
+
+    def range_documents(self, number: int) -> list[dict[str, Any]]:
+        """The records of one scoring range, by their place in it."""
+        return [orjson.loads(doc) for (doc,) in self.db.execute("SELECT doc FROM ranged WHERE rng = ? ORDER BY local", [number]).fetchall()]
+
+    def tiles(self) -> Iterator[Tile]:
+        """Every candidate pair once, grouped a range against another, ranges in increasing order."""
+        query = """
+            WITH owned AS (
+                SELECT k.h, k.weak, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
+                WHERE b.compared)
+            SELECT DISTINCT x.rng AS ra, y.rng AS rb, x.local AS la, y.local AS lb, x.idx AS ia, y.idx AS ib
+            FROM owned x JOIN owned y USING (h, weak)
+            WHERE x.rng < y.rng OR (x.rng = y.rng AND x.local < y.local)
+            ORDER BY ra, rb"""
+        carry: list[np.ndarray] = []
+        stream = self.db.cursor()  # a connection of its own: each tile's records are read meanwhile
+        for chunk in stream.sql(query).to_arrow_reader(EDGE_BATCH):
+            columns = [chunk.column(name).to_numpy() for name in ("ra", "rb", "la", "lb", "ia", "ib")]
+            if carry:
+                columns = [np.concatenate((kept, new)) for kept, new in zip(carry, columns, strict=True)]
+            starts = np.flatnonzero(np.r_[True, (np.diff(columns[0]) != 0) | (np.diff(columns[1]) != 0)])
+            for start, end in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+                yield _tile(columns, start, end)
+            carry = [column[starts[-1] :] for column in columns]  # the last tile may go on in the next chunk
+        if carry and len(carry[0]):
+            yield _tile(carry, 0, len(carry[0]))
+        stream.close()
+
+    def regroup(self, scored: np.ndarray, partition_records: int, together: list[tuple[str, str]]) -> Grouping:
+        """Components of the scored graph — `scored`, a union-find over spool numbers the kept pairs
+        were joined in — with previous customers and the record pairs of `together` (stewards'
+        decisions), whole, grouped into partitions of about `partition_records` records."""
+        self._table(
+            "together", {"a": pa.array([a for a, _ in together], pa.string()), "b": pa.array([b for _, b in together], pa.string())}
+        )
+        decisions = "SELECT x.idx AS a, y.idx AS b FROM together t JOIN records x ON x.record_id = t.a JOIN records y ON y.record_id = t.b"
+        labels = self._components(f"{_MEMBER_EDGES} UNION ALL {decisions}", scored)
+        sizes = np.bincount(labels, minlength=self.count)
+        order = _shuffled_roots(sizes)
         part_of_root = np.zeros(self.count, dtype=np.int64)
         part_of_root[order] = (np.cumsum(sizes[order]) - 1) // partition_records
         # A component larger than a partition skips partition numbers: numbered again without gaps.
         parts = np.unique(part_of_root[labels], return_inverse=True)[1].astype(np.int64)
-        self.db.register("part_batch", pa.table({"idx": np.arange(self.count, dtype=np.int64), "p": parts}))
-        self.db.execute("CREATE OR REPLACE TABLE parts AS SELECT * FROM part_batch")
-        self.db.unregister("part_batch")
+        self.assign(parts)
+        return Grouping(np.bincount(parts).tolist() if self.count else [], int(sizes.max()) if self.count else 0)
+
+    def assign(self, parts: np.ndarray) -> None:
+        """Put each record (by spool number) in its partition (`parts`), with what the last run stored about it."""
+        self._table("parts", {"idx": np.arange(self.count, dtype=np.int64), "p": parts})
         self.db.execute(
             "CREATE OR REPLACE TABLE ordered AS SELECT p, record_id, doc FROM records JOIN parts USING (idx) ORDER BY p, record_id"
         )
@@ -192,13 +292,18 @@ class RecordSpool:
             """CREATE OR REPLACE TABLE partition_links AS
                SELECT p, l.record_id, l.customer_id FROM links l JOIN records r USING (record_id) JOIN parts USING (idx) ORDER BY p"""
         )
-        plan = Plan(sizes=np.bincount(parts).tolist() if self.count else [], largest_component=int(sizes.max()) if self.count else 0)
-        frequent = self.db.execute(
-            f"SELECT b.h, b.n, r.doc FROM blocks b JOIN records r ON r.idx = b.root WHERE b.n > {int(max_block_size)}"
-        ).fetchall()
-        plan.frequent_keys = {key_of(orjson.loads(doc), int(h)): int(n) for h, n, doc in frequent}
-        plan.frequent_hashes = np.array(sorted(int(h) for h, _, _ in frequent), dtype=np.int64)
-        return plan
+
+    def _table(self, name: str, columns: dict[str, Any]) -> None:
+        self.db.register(f"{name}_batch", pa.table(columns))
+        self.db.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_batch")
+        self.db.unregister(f"{name}_batch")
+
+    def _components(self, edges: str, parent: np.ndarray | None = None) -> np.ndarray:
+        """Each spool number's component root, `edges` (a query of a, b) joined into `parent`."""
+        parent = np.arange(self.count, dtype=np.int64) if parent is None else parent
+        for chunk in self.db.sql(edges).to_arrow_reader(EDGE_BATCH):
+            _union(parent, chunk.column("a").to_numpy(), chunk.column("b").to_numpy())
+        return _roots(parent, parent)
 
     def partition(self, number: int) -> Partition:
         documents = [orjson.loads(doc) for (doc,) in self.db.execute("SELECT doc FROM ordered WHERE p = ?", [number]).fetchall()]
@@ -247,6 +352,38 @@ class RecordSpool:
                 holders.update(value_holders(records, feature, found))
             counts[feature] = holders
         return counts
+
+
+# A previous customer's records, one component: stable ids see each old customer whole.
+_MEMBER_EDGES = "SELECT r.idx AS a, min(r.idx) OVER (PARTITION BY m.customer_id) AS b FROM members m JOIN records r USING (record_id)"
+
+
+def _tile(columns: list[np.ndarray], start: int, end: int) -> Tile:
+    ra, rb, la, lb, ia, ib = (column[start:end] for column in columns)
+    return Tile(int(ra[0]), int(rb[0]), la.astype(np.int64), lb.astype(np.int64), ia.astype(np.int64), ib.astype(np.int64))
+
+
+def _shuffled_roots(sizes: np.ndarray) -> np.ndarray:
+    """The components' roots in an order unrelated to the data (a multiplicative hash of the root),
+    so the first components are a fair sample of people."""
+    roots = np.flatnonzero(sizes)
+    return roots[np.argsort((roots * 0x9E3779B1) % (1 << 32), kind="stable")]
+
+
+def _pack(order: np.ndarray, sizes: np.ndarray, range_records: int, sample_records: int) -> tuple[np.ndarray, np.ndarray]:
+    """Components (roots in `order`) packed into groups of at most `range_records` records (a larger
+    component a group of its own, cut in ranges later), and the training sample: components in
+    that order that fit in `sample_records` records together."""
+    group = np.zeros(len(sizes), dtype=np.int64)
+    sample = np.zeros(len(sizes), dtype=bool)
+    number, filled, taken = 0, 0, 0
+    for root, size in zip(order.tolist(), sizes[order].tolist(), strict=True):
+        if filled and filled + size > range_records:
+            number, filled = number + 1, 0
+        group[root], filled = number, filled + size
+        if taken + size <= sample_records:
+            sample[root], taken = True, taken + size
+    return group, sample
 
 
 def _roots(parent: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -7,11 +7,13 @@ import csv
 from typing import Any
 
 from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
 from search.resolve.config import FullRunScale, ResolutionConfig
 from search.resolve.pipeline import resolve_all
 from search.resolve.store import save_model
+from search.steward.decisions import SAME_PERSON, DecisionRequest, current_customers, customer_version, decide, item_version
 from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import HELENE
 
@@ -36,6 +38,118 @@ def test_a_partitioned_full_run_finds_the_in_memory_customers_with_one_model(
     report = resolve_all(opensearch, names, _partitioned(60), retrain=False)
     assert report.partitions > 5  # the set went through many partitions, not one
     assert customer_assignment(opensearch, names) == resolved.customer_of
+
+
+def _possible_matches(opensearch: OpenSearch, names: IndexNames) -> set[tuple[str, ...]]:
+    opensearch.indices.refresh(index=names.possible_matches)
+    hits = scan(opensearch, index=names.possible_matches, query={"query": {"match_all": {}}})
+    return {(h["_source"]["kind"], *h["_source"]["customer_ids"], *sorted(h["_source"]["records"])) for h in hits}
+
+
+GIVEN = [
+    "Zoé",
+    "Marc",
+    "Inès",
+    "Yann",
+    "Odile",
+    "Bruno",
+    "Agathe",
+    "Cyril",
+    "Maëlle",
+    "Gaston",
+    "Hortense",
+    "Ignace",
+    "Judith",
+    "Kevin",
+    "Léonie",
+    "Mathis",
+    "Noémie",
+    "Octave",
+    "Pauline",
+    "Quentin",
+    "Rose",
+    "Sacha",
+    "Thaïs",
+    "Ugo",
+    "Valentine",
+    "Wilfried",
+    "Xavière",
+    "Yves",
+    "Zélie",
+    "Anatole",
+]
+PREFIXES = ["Dub", "Mar", "Ler", "Fou", "Gir", "Bon", "Rou", "Mor", "Lam", "Fau", "Bla", "Gau", "Che", "Per", "Cha", "Ber"]
+
+
+def _chained_strangers() -> list[dict[str, str]]:
+    """Thirty people born the same day, each sharing a postcode with one neighbour and the first
+    letters of the family name with the other: one chain of blocking keys, no two of them one person."""
+    return [
+        {
+            "source": "crm",
+            "source_id": f"S{n}",
+            "given_name": given,
+            "family_name": PREFIXES[(n + 1) // 2] + ("ier" if n % 2 else "and"),
+            "birth_date": "1975-05-05",
+            "postcode": f"{10000 + 1000 * (n // 2)}",
+        }
+        for n, given in enumerate(GIVEN)
+    ]
+
+
+def test_a_partitioned_run_never_holds_the_candidate_graphs_largest_component_and_finds_the_in_memory_customers(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    ingest(resolved.demo)
+    ingest(_chained_strangers())
+    save_model(opensearch, names, resolved.model)
+    resolve_all(opensearch, names, ResolutionConfig(), retrain=False)
+    in_memory, possible = customer_assignment(opensearch, names), _possible_matches(opensearch, names)
+    report = resolve_all(opensearch, names, _partitioned(20), retrain=False)
+    # The chain is one component of the candidate graph, larger than a partition: it is scored a
+    # range against another, and the partitions are components of the pairs that may be one person.
+    assert report.largest_component >= len(GIVEN) > 20
+    assert report.largest_scored_component < 20
+    assert report.partitions > 5
+    assert customer_assignment(opensearch, names) == in_memory
+    assert _possible_matches(opensearch, names) == possible
+
+
+def _decided_same_person(opensearch: OpenSearch, names: IndexNames, record_ids: tuple[str, str]) -> None:
+    """A steward's decision: the customers of these two records are one person."""
+    customer_ids = tuple(sorted({customer_assignment(opensearch, names)[r] for r in record_ids}))
+    shown = current_customers(opensearch, names, customer_ids)
+    version = item_version({c: customer_version(doc) for c, doc in shown.items()})
+    decide(opensearch, names, ResolutionConfig(), DecisionRequest(SAME_PERSON, customer_ids, version), by="test", role="steward")
+
+
+def test_a_steward_decision_joining_two_partitions_is_kept_by_a_partitioned_run_rebuilding_every_customer(
+    opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    people = [
+        {"source": "crm", "source_id": f"P{n}", "given_name": given, "family_name": family, "birth_date": born}
+        for n, (given, family, born) in enumerate(
+            [
+                ("Zoé", "Abadie", "1971-03-02"),
+                ("Marc", "Vidal", "1980-11-23"),
+                ("Inès", "Robineau", "1965-07-14"),
+                ("Yann", "Le Goff", "1990-01-30"),
+            ]
+        )
+    ]
+    ingest(HELENE + people)
+    resolve_all(opensearch, names, ResolutionConfig())
+    assert customer_assignment(opensearch, names)["crm:P0"] != customer_assignment(opensearch, names)["crm:P3"]
+    _decided_same_person(opensearch, names, ("crm:P0", "crm:P3"))
+    # Customers rebuilt from the records and the decisions alone (fresh customer indices): no stored
+    # customer holds the two records together any more, only the decision does.
+    for index in (names.customers, names.record_customers):
+        opensearch.delete_by_query(index=index, body={"query": {"match_all": {}}}, refresh=True)
+    report = resolve_all(opensearch, names, _partitioned(2), retrain=False)
+    assert report.partitions > 2
+    assigned = customer_assignment(opensearch, names)
+    assert assigned["crm:P0"] == assigned["crm:P3"]
+    assert assigned["crm:P1"] != assigned["crm:P0"] != assigned["crm:P2"]
 
 
 def test_a_partitioned_full_run_trained_on_every_record_is_the_in_memory_run(
