@@ -38,10 +38,13 @@ class IgnoredPart:
 
 @dataclass
 class LookupPlan:
-    """The query over customers (None when nothing typed may be searched) and what was left out."""
+    """The query over customers (None when nothing typed may be searched), what was left out, and
+    the second tier's query (`fallback`): customers matching all words typed but one, asked only
+    when the first query finds fewer customers than the agent asked for (search.lookup)."""
 
     query: dict[str, Any] | None
     ignored: list[IgnoredPart] = field(default_factory=list)
+    fallback: dict[str, Any] | None = None
 
 
 # What each kind is called in a reason (the API speaks English; the counter page says it in French).
@@ -69,6 +72,7 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     verified: list[dict[str, Any]] = []
     ranked: list[dict[str, Any]] = []
     alone = not parsed.names and any(kind in typed for kind in IDENTIFIERS)
+    partial: dict[str, Any] | None = None
     names_searched = bool(parsed.names) and access.can_search("names")
     for kind, value in typed.items():
         if access.can_search(kind) and kind == "birth_date" and names_searched:
@@ -86,18 +90,24 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
         must = searched
         if names_searched:
             must.insert(0, names_clause(parsed.names, with_towns=access.can_search("city")))
+            partial = all_words_but_one_clause(parsed.names, with_towns=access.can_search("city"))
         elif parsed.names:
             ignored.insert(0, IgnoredPart.not_allowed("names"))
     if not must:
         ignored.extend(IgnoredPart.verify_only(kind) for kind in typed if access.can_verify(kind) and not access.can_search(kind))
         return LookupPlan(None, ignored)
+    should = [*ranked, *(shop_preference(shop) if shop else [])]
+    fallback = _customers_query([partial, *must[1:]], verified, should) if partial else None
+    return LookupPlan(_customers_query(must, verified, should), ignored, fallback)
+
+
+def _customers_query(must: list[dict[str, Any]], verified: list[dict[str, Any]], should: list[dict[str, Any]]) -> dict[str, Any]:
     query: dict[str, Any] = {"bool": {"must": must}}
     if verified:
         query["bool"]["filter"] = verified
-    should = [*ranked, *(shop_preference(shop) if shop else [])]
     if should:
         query["bool"]["should"] = should
-    return LookupPlan(query, ignored)
+    return query
 
 
 def customer_query(parsed: ParsedQuery, access: FieldAccess, shop: str | None = None) -> dict[str, Any] | None:
@@ -132,16 +142,13 @@ def names_clause(names: str, with_towns: bool) -> dict[str, Any]:
     """The words typed as names; with `with_towns`, a word may also be one of the customer's towns
     ("dupont bordeaux": Dupont living in Bordeaux, as well as anyone called Dupont Bordeaux).
 
-    Two tiers: customers matching every word (customer_name_query), scored with the whole-name and
-    town bonuses on top of STRICT_TIER, then — for two words or more — customers matching all words
-    but one (a word mistyped beyond what the name views forgive, or a name the customer's records
-    spell otherwise: "Guievec Michel" for a record of "Rnichel Guievec"), scored far below, rare
-    words first. The bonuses stay in the first tier, so nobody matching one common word typed whole
-    passes someone matching them all."""
+    The first tier: customers matching every word (customer_name_query), scored with the
+    whole-name and town bonuses on top of STRICT_TIER. all_words_but_one_clause is the second."""
     strict: dict[str, Any] = {
         "bool": {
             "must": [customer_name_query(names, with_towns)],
             "should": [{"constant_score": {"filter": {"match_all": {}}, "boost": STRICT_TIER}}, *whole_name_bonus(names)],
+            "_name": "names",
         }
     }
     if with_towns:
@@ -149,10 +156,20 @@ def names_clause(names: str, with_towns: bool) -> dict[str, Any]:
     words = name_tokens(names)
     if len(words) >= 2:
         strict["bool"]["should"].append(family_first_bonus(words))
-    tiers = [strict]
-    if len(words) >= 2:
-        tiers.append(all_words_but_one(words, with_towns))
-    return {"bool": {"should": tiers, "minimum_should_match": 1, "_name": "names"}}
+    return strict
+
+
+def all_words_but_one_clause(names: str, with_towns: bool) -> dict[str, Any] | None:
+    """The second tier, for two words or more: customers matching all words but one (a word
+    mistyped beyond what the name views forgive, or a name the customer's records spell otherwise:
+    "Guievec Michel" for a record of "Rnichel Guievec"), scored far below the first, rare words
+    first. The bonuses stay in the first tier, so nobody matching one common word typed whole
+    passes someone matching them all; and this tier is asked only when the first is thin
+    (search.lookup): a common name's every bearer is scored here."""
+    words = name_tokens(names)
+    if len(words) < 2:
+        return None
+    return {"bool": {"must": [all_words_but_one(words, with_towns)], "_name": "names"}}
 
 
 # What reading the words as the counter writes them — family name first, then the given name —

@@ -10,7 +10,7 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 
 from search.access import FieldAccess, shown
-from search.customer_query import IgnoredPart, plan_lookup
+from search.customer_query import IgnoredPart, LookupPlan, plan_lookup
 from search.highlights import highlight_customer
 from search.indices import IndexNames
 from search.query_parser import ParsedQuery
@@ -39,10 +39,11 @@ async def search_customers(
     plan = plan_lookup(parsed, access, shop)
     if plan.query is None:
         return LookupResult([], plan.ignored)
-    query = plan.query
-    if access.marketing:  # restricted customers are invisible to marketing
-        query = {"bool": {"must": [query], "filter": access.consent_filter()}}
-    response = await client.search(index=indices.customers, body=search_body(query, access, limit))
+    found = (await client.search(index=indices.customers, body=search_body(plan.query, access, limit)))["hits"]["hits"]
+    if fallback_needed(plan, found, limit):
+        assert plan.fallback is not None
+        partial = await client.search(index=indices.customers, body=search_body(plan.fallback, access, limit))
+        found = merged_tiers(found, partial["hits"]["hits"], limit)
     # Only what the role searches is highlighted: a verified value never says it matched.
     typed = {kind: value for kind, value in parsed.exact_values().items() if access.can_search(kind)}
     hits = [
@@ -53,15 +54,31 @@ async def search_customers(
             score=hit["_score"] or 0.0,
             matched=sorted(hit.get("matched_queries", [])),
         )
-        for hit in response["hits"]["hits"]
+        for hit in found
     ]
     return LookupResult(hits, plan.ignored)
 
 
 def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:
     """The search request for a look-up query: the caller's fields of each customer's current
-    values (no provenance, no past addresses: the 360 view has them), no total count."""
+    values (no provenance, no past addresses: the 360 view has them), no total count; restricted
+    customers left out for marketing."""
+    if access.marketing:
+        query = {"bool": {"must": [query], "filter": access.consent_filter()}}
     return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
+
+
+def fallback_needed(plan: LookupPlan, first_tier: list[dict[str, Any]], limit: int) -> bool:
+    """Whether the second tier is asked: only when the first found fewer customers than asked for.
+    Every customer of the first tier ranks before any of the second, so the answer is the one a
+    single query over both tiers gives, without scoring every bearer of a common name typed."""
+    return plan.fallback is not None and len(first_tier) < limit
+
+
+def merged_tiers(first_tier: list[dict[str, Any]], second_tier: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first tier's hits, then the second's not already among them, `limit` in all."""
+    seen = {hit["_id"] for hit in first_tier}
+    return [*first_tier, *(hit for hit in second_tier if hit["_id"] not in seen)][:limit]
 
 
 async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
