@@ -15,7 +15,7 @@ import orjson
 from api.policy import DEMO_POLICY, Policy
 from search.client import async_client
 from search.customer_query import plan_lookup
-from search.lookup import fallback_needed, merged_tiers, search_body
+from search.lookup import fallback_needed, search_body
 from search.query_parser import parse_query
 from settings import get_settings
 
@@ -40,10 +40,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     plan = plan_lookup(parse_query(text), ACCESS)
     assert plan.query is not None, "the counter agent searches by name"
     response = await _client.search(index=INDEX, body=search_body(plan.query, ACCESS, 10))
-    if fallback_needed(plan, response["hits"]["hits"], 10):
+    if fallback_needed(plan, response["hits"]["hits"]):
         assert plan.fallback is not None
-        partial = await _client.search(index=INDEX, body=search_body(plan.fallback, ACCESS, 10))
-        response["hits"]["hits"] = merged_tiers(response["hits"]["hits"], partial["hits"]["hits"], 10)
+        response = await _client.search(index=INDEX, body=search_body(plan.fallback, ACCESS, 10))
     body = orjson.dumps(response)
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})

@@ -144,7 +144,7 @@ async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int 
         plan = plan_lookup(parse_query(text), access)
         assert plan.query is not None, "the counter agent searches by name"
         found = await client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(plan.query, access, 10))
-        if fallback_needed(plan, found["hits"]["hits"], 10):
+        if fallback_needed(plan, found["hits"]["hits"]):
             assert plan.fallback is not None
             await client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(plan.fallback, access, 10))
 

@@ -39,7 +39,7 @@ from bench.search import BENCH_PREFIX, prepare
 from indexers.readers import SourceFiles
 from search.client import sync_client
 from search.customer_query import plan_lookup
-from search.lookup import fallback_needed, merged_tiers, search_body
+from search.lookup import fallback_needed, search_body
 from search.query_parser import parse_query
 
 
@@ -160,10 +160,43 @@ QUERIES: dict[str, Callable[[Person, random.Random], LookUp]] = {
 # Spellings an agent writes from hearing a name, one rule each (written apart from
 # analyzers.phonetic: the look-up's phonetic key must find them, not define them).
 SOUNDS_ALIKE = (
-    ("ph", "f"), ("f", "ph"), ("qu", "k"), ("c", "k"), ("k", "c"), ("eau", "o"), ("au", "o"), ("o", "au"), ("ai", "e"),
-    ("ei", "e"), ("y", "i"), ("i", "y"), ("ll", "l"), ("l", "ll"), ("tt", "t"), ("t", "tt"), ("nn", "n"), ("n", "nn"),
-    ("ss", "s"), ("s", "ss"), ("rr", "r"), ("mm", "m"), ("th", "t"), ("ch", "sh"), ("gu", "g"), ("an", "en"), ("en", "an"),
-    ("ez", "es"), ("et", "ez"), ("er", "ez"), ("d", "t"), ("z", "s"), ("x", "s"), ("h", ""), ("ç", "s"), ("e", "é"), ("é", "e"),
+    ("ph", "f"),
+    ("f", "ph"),
+    ("qu", "k"),
+    ("c", "k"),
+    ("k", "c"),
+    ("eau", "o"),
+    ("au", "o"),
+    ("o", "au"),
+    ("ai", "e"),
+    ("ei", "e"),
+    ("y", "i"),
+    ("i", "y"),
+    ("ll", "l"),
+    ("l", "ll"),
+    ("tt", "t"),
+    ("t", "tt"),
+    ("nn", "n"),
+    ("n", "nn"),
+    ("ss", "s"),
+    ("s", "ss"),
+    ("rr", "r"),
+    ("mm", "m"),
+    ("th", "t"),
+    ("ch", "sh"),
+    ("gu", "g"),
+    ("an", "en"),
+    ("en", "an"),
+    ("ez", "es"),
+    ("et", "ez"),
+    ("er", "ez"),
+    ("d", "t"),
+    ("z", "s"),
+    ("x", "s"),
+    ("h", ""),
+    ("ç", "s"),
+    ("e", "é"),
+    ("é", "e"),
 )
 
 
@@ -171,7 +204,12 @@ def _sounds_alike(word: str, rng: random.Random) -> str | None:
     """The word written as heard: one sound spelled another way ("Philippe" → "Filippe",
     "Gauthier" → "Gothier"), or None when no rule applies."""
     lowered = word.lower()
-    options = [(at.start(), old, new) for old, new in SOUNDS_ALIKE for at in re.finditer(re.escape(old), lowered) if at.start() > 0 or old[0] not in "h"]
+    options = [
+        (at.start(), old, new)
+        for old, new in SOUNDS_ALIKE
+        for at in re.finditer(re.escape(old), lowered)
+        if at.start() > 0 or old[0] not in "h"
+    ]
     if not options:
         return None
     at, old, new = rng.choice(options)
@@ -189,7 +227,13 @@ def _phone_retyped(phone: str, rng: random.Random) -> str | None:
         return None
     national = e164[3:]
     pairs = lambda digits: " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))  # noqa: E731
-    forms = (national, f"{national[0]} {pairs(national[1:])}", f"0033 {national}", f"+33 (0){national}", ".".join(pairs("0" + national).split()))
+    forms = (
+        national,
+        f"{national[0]} {pairs(national[1:])}",
+        f"0033 {national}",
+        f"+33 (0){national}",
+        ".".join(pairs("0" + national).split()),
+    )
     return rng.choice(forms)
 
 
@@ -214,9 +258,11 @@ MORE_QUERIES: dict[str, Callable[[Person, random.Random], LookUp]] = {
     "maiden name": lambda p, rng: (f"{p.given_name} {rng.choice(p.birth_names)}", None) if p.birth_names else None,
     "given + town": lambda p, rng: (f"{p.given_name} {p.city}".lower(), None) if p.city else None,
     "name + postcode (verify)": lambda p, rng: (f"{p.family_name} {p.given_name} {p.postcode}", None) if p.postcode else None,
-    "name + departement": lambda p, rng: (f"{p.family_name} {p.given_name} {p.postcode[:2]}", None)
-    if p.postcode[:2].isdigit() and p.postcode[:2] not in ("96", "97", "98", "99", "00", "20")
-    else None,
+    "name + departement": lambda p, rng: (
+        (f"{p.family_name} {p.given_name} {p.postcode[:2]}", None)
+        if p.postcode[:2].isdigit() and p.postcode[:2] not in ("96", "97", "98", "99", "00", "20")
+        else None
+    ),
     "phone retyped": lambda p, rng: (typed, None) if p.phones and (typed := _phone_retyped(rng.choice(p.phones), rng)) else None,
     "card number": lambda p, rng: (" ".join(re.findall(".{1,4}", rng.choice(p.cards))), None) if p.cards else None,
     "e-mail with a typo, call center": lambda p, rng: (_email_typo(rng.choice(p.emails), rng), None) if p.emails else None,
@@ -414,9 +460,9 @@ def main() -> None:
         for person, (text, shop) in rng.sample(eligible, min(args.persons, len(eligible))):
             plan = plan_lookup(parse_query(text), access, **({"shop": shop} if shop else {}))
             hits = [] if plan.query is None else client.search(index=index, body=search_body(plan.query, access, 10))["hits"]["hits"]
-            if fallback_needed(plan, hits, 10):
+            if fallback_needed(plan, hits):
                 assert plan.fallback is not None
-                hits = merged_tiers(hits, client.search(index=index, body=search_body(plan.fallback, access, 10))["hits"]["hits"], 10)
+                hits = client.search(index=index, body=search_body(plan.fallback, access, 10))["hits"]["hits"]
             ranks = [rank for rank, hit in enumerate(hits) if person.records & set(hit["_source"].get("records", []))]
             first = hits[0]["_source"] if hits else {}
             namesake = fold_text(f"{first.get('given_name', '')} {first.get('family_name', '')}") == fold_text(_names(person))

@@ -40,10 +40,9 @@ async def search_customers(
     if plan.query is None:
         return LookupResult([], plan.ignored)
     found = (await client.search(index=indices.customers, body=search_body(plan.query, access, limit)))["hits"]["hits"]
-    if fallback_needed(plan, found, limit):
+    if fallback_needed(plan, found):
         assert plan.fallback is not None
-        partial = await client.search(index=indices.customers, body=search_body(plan.fallback, access, limit))
-        found = merged_tiers(found, partial["hits"]["hits"], limit)
+        found = (await client.search(index=indices.customers, body=search_body(plan.fallback, access, limit)))["hits"]["hits"]
     # Only what the role searches is highlighted: a verified value never says it matched.
     typed = {kind: value for kind, value in parsed.exact_values().items() if access.can_search(kind)}
     hits = [
@@ -68,17 +67,12 @@ def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[
     return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
 
 
-def fallback_needed(plan: LookupPlan, first_tier: list[dict[str, Any]], limit: int) -> bool:
-    """Whether the second tier is asked: only when the first found fewer customers than asked for.
-    Every customer of the first tier ranks before any of the second, so the answer is the one a
-    single query over both tiers gives, without scoring every bearer of a common name typed."""
-    return plan.fallback is not None and len(first_tier) < limit
-
-
-def merged_tiers(first_tier: list[dict[str, Any]], second_tier: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """The first tier's hits, then the second's not already among them, `limit` in all."""
-    seen = {hit["_id"] for hit in first_tier}
-    return [*first_tier, *(hit for hit in second_tier if hit["_id"] not in seen)][:limit]
+def fallback_needed(plan: LookupPlan, first_tier: list[dict[str, Any]]) -> bool:
+    """Whether the second tier is asked: only when the first found no one. Half the type-ahead
+    searches find fewer than ten customers (bench.search's queries, 100k demo): asking the second
+    tier to fill those cost the node more CPU than one query over both tiers did, and it found
+    no one more (bench/RESULTS.md, 2026-11-27, session 9)."""
+    return plan.fallback is not None and not first_tier
 
 
 async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:
