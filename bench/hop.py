@@ -14,8 +14,8 @@ import orjson
 
 from api.policy import DEMO_POLICY, Policy
 from search.client import async_client
-from search.customer_query import customer_query
-from search.lookup import search_body
+from search.customer_query import plan_lookup
+from search.lookup import fallback_needed, search_body
 from search.query_parser import parse_query
 from settings import get_settings
 
@@ -37,8 +37,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if _client is None:
         _client = async_client(get_settings(), maxsize=32)
     text = parse_qs(scope["query_string"].decode()).get("q", [""])[0]
-    query = customer_query(parse_query(text), ACCESS)
-    response = await _client.search(index=INDEX, body=search_body(query, ACCESS, 10))
+    plan = plan_lookup(parse_query(text), ACCESS)
+    assert plan.query is not None, "the counter agent searches by name"
+    response = await _client.search(index=INDEX, body=search_body(plan.query, ACCESS, 10))
+    if fallback_needed(plan, response["hits"]["hits"]):
+        assert plan.fallback is not None
+        response = await _client.search(index=INDEX, body=search_body(plan.fallback, ACCESS, 10))
     body = orjson.dumps(response)
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})

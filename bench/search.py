@@ -132,8 +132,8 @@ async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int 
     """The floor; `warm_up` queries sent first, unmeasured (default: a few per client)."""
     from api.policy import DEMO_POLICY, Policy
     from search.client import async_client
-    from search.customer_query import customer_query
-    from search.lookup import search_body
+    from search.customer_query import plan_lookup
+    from search.lookup import fallback_needed, search_body
     from search.query_parser import parse_query
     from settings import get_settings
 
@@ -141,9 +141,12 @@ async def straight_to_opensearch(queries: list[str], clients: int, warm_up: int 
     client = async_client(get_settings(), maxsize=clients)
 
     async def send(text: str) -> None:
-        query = customer_query(parse_query(text), access)
-        assert query is not None, "the counter agent searches by name"
-        await client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(query, access, 10))
+        plan = plan_lookup(parse_query(text), access)
+        assert plan.query is not None, "the counter agent searches by name"
+        found = await client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(plan.query, access, 10))
+        if fallback_needed(plan, found["hits"]["hits"]):
+            assert plan.fallback is not None
+            await client.search(index=f"{BENCH_PREFIX}-customers", body=search_body(plan.fallback, access, 10))
 
     try:
         await load(send, queries[: clients * 5 if warm_up is None else warm_up], clients)

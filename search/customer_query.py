@@ -38,10 +38,14 @@ class IgnoredPart:
 
 @dataclass
 class LookupPlan:
-    """The query over customers (None when nothing typed may be searched) and what was left out."""
+    """The query over customers (None when nothing typed may be searched), what was left out, and
+    the second tier's query (`fallback`: names with more typos forgiven, or matching all words
+    typed but one; an e-mail with a typo), asked only when the first query finds no one
+    (search.lookup)."""
 
     query: dict[str, Any] | None
     ignored: list[IgnoredPart] = field(default_factory=list)
+    fallback: dict[str, Any] | None = None
 
 
 # What each kind is called in a reason (the API speaks English; the counter page says it in French).
@@ -69,6 +73,7 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     verified: list[dict[str, Any]] = []
     ranked: list[dict[str, Any]] = []
     alone = not parsed.names and any(kind in typed for kind in IDENTIFIERS)
+    partial: dict[str, Any] | None = None
     names_searched = bool(parsed.names) and access.can_search("names")
     for kind, value in typed.items():
         if access.can_search(kind) and kind == "birth_date" and names_searched:
@@ -86,18 +91,51 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
         must = searched
         if names_searched:
             must.insert(0, names_clause(parsed.names, with_towns=access.can_search("city")))
+            partial = second_tier(parsed.names, with_towns=access.can_search("city"))
         elif parsed.names:
             ignored.insert(0, IgnoredPart.not_allowed("names"))
     if not must:
         ignored.extend(IgnoredPart.verify_only(kind) for kind in typed if access.can_verify(kind) and not access.can_search(kind))
         return LookupPlan(None, ignored)
+    should = [*ranked, *(shop_preference(shop) if shop else [])]
+    if alone and "email" in typed and access.can_search("email"):
+        mistyped = {"bool": {"should": [*searched, email_typo(typed["email"])], "minimum_should_match": 1}}
+        return LookupPlan(_customers_query(must, verified, should), ignored, _customers_query([mistyped], verified, should))
+    fallback = _customers_query([partial, *must[1:]], verified, should) if partial else None
+    return LookupPlan(_customers_query(must, verified, should), ignored, fallback)
+
+
+def second_tier(names: str, with_towns: bool) -> dict[str, Any]:
+    """What is asked when the first tier finds no one: every word again with the wider typo
+    allowance (WIDE_FUZZINESS, with the first tier's bonuses), and, for two words or more, the
+    customers matching all words but one, scored far below."""
+    wide = names_clause(names, with_towns, fuzziness=WIDE_FUZZINESS)
+    partial = all_words_but_one_clause(names, with_towns)
+    return {"bool": {"should": [wide, *([partial] if partial else [])], "minimum_should_match": 1}}
+
+
+# An e-mail typed alone that no customer holds is looked up again with one edit (a letter missed,
+# doubled, changed, or two swapped: "celineb.esoneau@", "gmial.com", "cleine_…"), anywhere in it:
+# with its first two letters kept, 85% of the misses on the corruption model were typos there
+# (bench/search_quality, "e-mail with a typo", 2026-11-27). Walking every e-mail's first letters
+# costs more, but this query is asked only when the exact e-mail found no one. Searching roles
+# only: a role that may only verify an e-mail gets the exact check, never a neighbourhood.
+EMAIL_TYPO_PREFIX = 0
+
+
+def email_typo(email: str) -> dict[str, Any]:
+    """The e-mails one edit away from the one typed, named as an e-mail match."""
+    body = {"value": email, "fuzziness": 1, "prefix_length": EMAIL_TYPO_PREFIX, "transpositions": True, "_name": "email"}
+    return {"fuzzy": {SEARCH_PATHS["email"]: body}}
+
+
+def _customers_query(must: list[dict[str, Any]], verified: list[dict[str, Any]], should: list[dict[str, Any]]) -> dict[str, Any]:
     query: dict[str, Any] = {"bool": {"must": must}}
     if verified:
         query["bool"]["filter"] = verified
-    should = [*ranked, *(shop_preference(shop) if shop else [])]
     if should:
         query["bool"]["should"] = should
-    return LookupPlan(query, ignored)
+    return query
 
 
 def customer_query(parsed: ParsedQuery, access: FieldAccess, shop: str | None = None) -> dict[str, Any] | None:
@@ -128,20 +166,26 @@ def _exact(kind: str, value: str, named: bool) -> dict[str, Any]:
     return {"term": {SEARCH_PATHS[kind]: body}}
 
 
-def names_clause(names: str, with_towns: bool) -> dict[str, Any]:
+# How many edits a name word typed may hold (after its first letter), first tier and second.
+# The first tier forgives one edit up to 7 letters and two from 8; the second, asked only when the
+# first finds no one, two from 6 letters (OpenSearch's AUTO). Two edits on the 6–7-letter words
+# typed were about a quarter of the node's CPU per type-ahead search ("dupont", "dupont j"), and
+# recall did not move (bench/RESULTS.md, 2026-11-27, session 9: both data sets).
+FIRST_TIER_FUZZINESS = "AUTO:4,8"
+WIDE_FUZZINESS = "AUTO"
+
+
+def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZINESS) -> dict[str, Any]:
     """The words typed as names; with `with_towns`, a word may also be one of the customer's towns
     ("dupont bordeaux": Dupont living in Bordeaux, as well as anyone called Dupont Bordeaux).
 
-    Two tiers: customers matching every word (customer_name_query), scored with the whole-name and
-    town bonuses on top of STRICT_TIER, then — for two words or more — customers matching all words
-    but one (a word mistyped beyond what the name views forgive, or a name the customer's records
-    spell otherwise: "Guievec Michel" for a record of "Rnichel Guievec"), scored far below, rare
-    words first. The bonuses stay in the first tier, so nobody matching one common word typed whole
-    passes someone matching them all."""
+    The first tier: customers matching every word (customer_name_query), scored with the
+    whole-name and town bonuses on top of STRICT_TIER; second_tier() is asked when it is thin."""
     strict: dict[str, Any] = {
         "bool": {
-            "must": [customer_name_query(names, with_towns)],
+            "must": [customer_name_query(names, with_towns, fuzziness)],
             "should": [{"constant_score": {"filter": {"match_all": {}}, "boost": STRICT_TIER}}, *whole_name_bonus(names)],
+            "_name": "names",
         }
     }
     if with_towns:
@@ -149,10 +193,20 @@ def names_clause(names: str, with_towns: bool) -> dict[str, Any]:
     words = name_tokens(names)
     if len(words) >= 2:
         strict["bool"]["should"].append(family_first_bonus(words))
-    tiers = [strict]
-    if len(words) >= 2:
-        tiers.append(all_words_but_one(words, with_towns))
-    return {"bool": {"should": tiers, "minimum_should_match": 1, "_name": "names"}}
+    return strict
+
+
+def all_words_but_one_clause(names: str, with_towns: bool) -> dict[str, Any] | None:
+    """The second tier, for two words or more: customers matching all words but one (a word
+    mistyped beyond what the name views forgive, or a name the customer's records spell otherwise:
+    "Guievec Michel" for a record of "Rnichel Guievec"), scored far below the first, rare words
+    first. The bonuses stay in the first tier, so nobody matching one common word typed whole
+    passes someone matching them all; and this tier is asked only when the first is thin
+    (search.lookup): a common name's every bearer is scored here."""
+    words = name_tokens(names)
+    if len(words) < 2:
+        return None
+    return {"bool": {"must": [all_words_but_one(words, with_towns)], "_name": "names"}}
 
 
 # What reading the words as the counter writes them — family name first, then the given name —
@@ -248,7 +302,7 @@ FIRST_LETTERS_KEPT = 2
 WORD_PREFIX_MIN_LENGTH = 3
 
 
-def customer_name_query(names: str, towns: bool = False) -> dict[str, Any]:
+def customer_name_query(names: str, towns: bool = False, fuzziness: str = FIRST_TIER_FUZZINESS) -> dict[str, Any]:
     """The name query over customers: search.records.name_query's views of a name, and a clause
     taking the words one by one, each a whole name word, one with a typo in its first letters
     (through the reversed words) or, with `towns`, a word of the customer's town — not every word
@@ -256,7 +310,7 @@ def customer_name_query(names: str, towns: bool = False) -> dict[str, Any]:
     ("Pasca-lRuiz") from WORD_PREFIX_MIN_LENGTH letters: a one-letter prefix matches a tenth of the
     customers, and walking it twice cost the node more than the rest of this clause
     (bench/RESULTS.md, 2026-11-27)."""
-    query = name_query(names, "full_name")
+    query = name_query(names, "full_name", fuzziness=fuzziness)
     words = name_tokens(names)
     if len(words) == 1:
         # One word: found whole or by its prefix already, and never the town alone.

@@ -11,7 +11,7 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 
 from search.access import FieldAccess, shown
-from search.customer_query import IgnoredPart, plan_lookup
+from search.customer_query import IgnoredPart, LookupPlan, plan_lookup
 from search.highlights import highlight_customer
 from search.indices import IndexNames
 from search.query_parser import ParsedQuery
@@ -40,10 +40,10 @@ async def search_customers(
     plan = plan_lookup(parsed, access, shop)
     if plan.query is None:
         return LookupResult([], plan.ignored)
-    query = plan.query
-    if access.marketing:  # restricted customers are invisible to marketing
-        query = {"bool": {"must": [query], "filter": access.consent_filter()}}
-    response = await client.search(index=indices.customers, body=search_body(query, access, limit))
+    found = (await client.search(index=indices.customers, body=search_body(plan.query, access, limit)))["hits"]["hits"]
+    if fallback_needed(plan, found):
+        assert plan.fallback is not None
+        found = (await client.search(index=indices.customers, body=search_body(plan.fallback, access, limit)))["hits"]["hits"]
     # Only what the role searches is highlighted: a verified value never says it matched.
     typed = {kind: value for kind, value in parsed.exact_values().items() if access.can_search(kind)}
     hits = [
@@ -54,15 +54,26 @@ async def search_customers(
             score=hit["_score"] or 0.0,
             matched=sorted(hit.get("matched_queries", [])),
         )
-        for hit in response["hits"]["hits"]
+        for hit in found
     ]
     return LookupResult(hits, plan.ignored)
 
 
 def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:
     """The search request for a look-up query: the caller's fields of each customer's current
-    values (no provenance, no past addresses: the 360 view has them), no total count."""
+    values (no provenance, no past addresses: the 360 view has them), no total count; restricted
+    customers left out for marketing."""
+    if access.marketing:
+        query = {"bool": {"must": [query], "filter": access.consent_filter()}}
     return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
+
+
+def fallback_needed(plan: LookupPlan, first_tier: list[dict[str, Any]]) -> bool:
+    """Whether the second tier is asked: only when the first found no one. Half the type-ahead
+    searches find fewer than ten customers (bench.search's queries, 100k demo): asking the second
+    tier to fill those cost the node more CPU than one query over both tiers did, and it found
+    no one more (bench/RESULTS.md, 2026-11-27, session 9)."""
+    return plan.fallback is not None and not first_tier
 
 
 async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def name_query(text: str, field: str = "full_name", filters: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def name_query(text: str, field: str = "full_name", filters: Sequence[dict[str, Any]] = (), fuzziness: str = "AUTO") -> dict[str, Any]:
     """Exact folded words first, then prefixes (type-ahead), the name without spaces or apostrophes,
-    the French phonetic key, and one-typo fuzziness last. Every word of `text` must match somewhere;
-    `filters` narrow the documents searched."""
+    the French phonetic key, and typos last (`fuzziness`, first letter kept). Every word of `text`
+    must match somewhere; `filters` narrow the documents searched."""
     return {
         "bool": {
             "should": [
@@ -18,7 +18,7 @@ def name_query(text: str, field: str = "full_name", filters: Sequence[dict[str, 
                 {"match": {f"{field}.prefix": {"query": text, "operator": "and", "boost": 2}}},
                 {"match": {f"{field}.compact": {"query": text, "boost": 3}}},
                 {"match": {f"{field}.phonetic": {"query": text, "operator": "and", "boost": 1.5}}},
-                {"match": {field: {"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}}},
+                {"match": {field: {"query": text, "operator": "and", "fuzziness": fuzziness, "prefix_length": 1}}},
             ],
             "minimum_should_match": 1,
             "filter": list(filters),

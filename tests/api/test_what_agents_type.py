@@ -128,3 +128,25 @@ def test_without_a_shop_named_nothing_changes(search: Search, as_role: RoleClien
 def test_a_malformed_shop_header_is_a_422_with_a_reason(api: TestClient) -> None:
     response = api.get("/v1/search", params={"q": "dupont"}, headers={"X-API-Key": DEMO_KEYS["counter"], "X-Shop": "Lyon 2!"})
     assert response.status_code == 422 and "X-Shop" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["a.bertahud@laposte.net", "a.berthaud@lapsote.net", "a.berthaudd@laposte.net", "a.bertaud@laposte.net", ".aberthaud@laposte.net"],
+)
+def test_an_email_typed_with_one_typo_finds_its_customer_for_a_role_searching_emails(search: Search, typed: str) -> None:
+    body = search(typed, role="callcenter")
+    assert [hit["display_name"] for hit in body["results"]] == ["Aurélien Berthaud"]
+    assert body["results"][0]["matched"] == ["email"]
+
+
+def test_an_email_typed_exactly_finds_only_its_holder_not_its_look_alikes(search: Search) -> None:
+    body = search("helene.lefevre@orange.fr", role="callcenter")
+    assert {email for hit in body["results"] for email in hit["customer"]["emails"]} >= {"helene.lefevre@orange.fr"}
+    assert all("helene.lefevre@orange.fr" in hit["customer"]["emails"] for hit in body["results"])
+
+
+def test_a_counter_agent_verifying_an_email_with_a_typo_finds_no_one(search: Search) -> None:
+    # Verifying is exact: a neighbourhood of e-mails would confirm someone the customer is not.
+    body = search("Aurélien Berthaud a.bertahud@laposte.net")
+    assert body["results"] == [] and body["ignored"] == []

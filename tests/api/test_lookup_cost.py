@@ -1,0 +1,43 @@
+"""What a look-up costs the node, against the real node: the second tier (more typos forgiven,
+all words but one) is asked only when the first finds no one, and the first tier forgives one typo
+in a word of up to seven letters."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from opensearchpy import OpenSearch
+
+from api.policy import DEMO_KEYS
+from search.indices import IndexNames
+from settings import Settings
+
+
+def _customer_searches(opensearch: OpenSearch, settings: Settings) -> int:
+    stats = opensearch.indices.stats(index=IndexNames(settings.index_prefix).customers, metric="search")
+    return stats["_all"]["primaries"]["search"]["query_total"]
+
+
+def _looked_up(api: TestClient, opensearch: OpenSearch, settings: Settings, q: str) -> tuple[list[str], int]:
+    """The names found for `q` and how many searches of the customers index it took."""
+    before = _customer_searches(opensearch, settings)
+    response = api.get("/v1/search", params={"q": q}, headers={"X-API-Key": DEMO_KEYS["counter"]})
+    assert response.status_code == 200, response.text
+    return [hit["display_name"] for hit in response.json()["results"]], _customer_searches(opensearch, settings) - before
+
+
+def test_the_second_tier_is_asked_only_when_the_first_finds_no_one(api: TestClient, opensearch: OpenSearch, api_settings: Settings) -> None:
+    # Three customers of that name, fewer than the ten asked for: the first tier answers alone.
+    names, once = _looked_up(api, opensearch, api_settings, "Solène Quintard")
+    assert names[:3] == ["Solène Quintard"] * 3 and "Solène Quintard" not in names[3:]
+    # Nobody matches both words (every record says "Rnichèle"): the second tier answers.
+    names, twice = _looked_up(api, opensearch, api_settings, "Michèle Quéméner")
+    assert "Rnichèle Quéméner" in names
+    assert once >= 1 and twice == 2 * once
+
+
+def test_a_word_with_two_typos_is_found_by_the_second_tier(api: TestClient, opensearch: OpenSearch, api_settings: Settings) -> None:
+    # Morvan: "Morvna" (one swap) is found by the first tier; "Mrovna" (two swaps in six letters) by the second.
+    names, _ = _looked_up(api, opensearch, api_settings, "Gabriel Morvna")
+    assert names[0] == "Gabriel Morvan"
+    names, asked = _looked_up(api, opensearch, api_settings, "Gabriel Mrovna")
+    assert names[0] == "Gabriel Morvan" and asked == 2
