@@ -7,6 +7,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +31,13 @@ from search.resolve.identifiers import attribute_candidates
 from search.resolve.identity_conflicts import identity_conflict_actions, save_identity_conflicts
 from search.resolve.ids import Redirect, assign_ids, revive_ids
 from search.resolve.model import MatchModel
-from search.resolve.possible_store import CustomerChanges, possible_match_actions, relation_document, save_possible_matches
+from search.resolve.possible_store import (
+    CustomerChanges,
+    possible_match_actions,
+    relation_document,
+    save_possible_matches,
+    stored_relations,
+)
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
     LIVE_RECORDS,
@@ -257,9 +264,10 @@ def _save_possible_matches(
     report: ResolveReport,
     now: datetime,
     pending: list[dict[str, Any]] | None = None,
+    stored: list[dict[str, Any]] | None = None,
 ) -> None:
     """Store the run's possible matches between customers, each with its explanation (their bulk
-    actions into `pending` when given)."""
+    actions into `pending` when given; `stored`: the relations the run started from, read before)."""
     labels = resolution.clustering.labels
     found = [
         relation_document(
@@ -272,7 +280,7 @@ def _save_possible_matches(
     if pending is None:
         save_possible_matches(client, names, found, changes, now)
     else:
-        pending += possible_match_actions(client, names, found, changes, now)
+        pending += possible_match_actions(client, names, found, changes, now, stored)
     report.possible_matches = len(found)
 
 
@@ -441,9 +449,15 @@ def resolve_touched(
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
     universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size)
     universe.update((d["record_id"], d) for d in touched)
-    compiled = _neighbourhood_rules(client, names, set(record_ids) | set(universe), universe, rules)
-    # The stored customers with what the change feed compares: read once, here.
-    stored = stored_customers_of(client, names, set(record_ids) | set(universe), COMPARED_FIELDS)
+    neighbourhood = set(record_ids) | set(universe)
+    # The stored customers with what the change feed compares, read once, here — while the
+    # decisions are searched (two round trips at once: a steward waits for both).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(stored_customers_of, client, names, neighbourhood, COMPARED_FIELDS)
+        compiled = _neighbourhood_rules(client, names, neighbourhood, universe, rules)
+        stored = reading.result()
+    if joined := set(universe) - neighbourhood:  # records a decision binds to the neighbourhood's
+        stored.update(stored_customers_of(client, names, joined, COMPARED_FIELDS))
     customers = {customer_id: document["records"] for customer_id, document in stored.items()}
     members = {r for records in customers.values() for r in records}
     universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
@@ -458,22 +472,26 @@ def resolve_touched(
     watch.lap("resolve")
     pending: list[dict[str, Any]] = []
     now = datetime.now(UTC)
-    customer_of, changes = _apply(
-        client,
-        names,
-        config,
-        _clusters(documents, resolution),
-        previous,
-        set(customers),
-        report,
-        now,
-        refresh,
-        stored_docs=stored,
-        revive=revive,
-        weak=_weak_records(documents, resolution),
-        pending=pending,
-    )
-    _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The relations stored between the neighbourhood's customers, read while the customers are worked out.
+        relations = pool.submit(stored_relations, client, names, set(customers))
+        customer_of, changes = _apply(
+            client,
+            names,
+            config,
+            _clusters(documents, resolution),
+            previous,
+            set(customers),
+            report,
+            now,
+            refresh,
+            stored_docs=stored,
+            revive=revive,
+            weak=_weak_records(documents, resolution),
+            pending=pending,
+        )
+        stored_pairs = relations.result()
+    _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending, stored_pairs)
     send_actions(client, [*rules.writes(report), *pending], refresh)
     watch.lap("write")
     return report

@@ -60,11 +60,18 @@ def save_possible_matches(
 
 
 def possible_match_actions(
-    client: OpenSearch, names: IndexNames, found: list[dict[str, Any]], changes: CustomerChanges, now: datetime
+    client: OpenSearch,
+    names: IndexNames,
+    found: list[dict[str, Any]],
+    changes: CustomerChanges,
+    now: datetime,
+    stored: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The bulk actions of save_possible_matches, the stored relations read now."""
-    # Only customers that existed before the run can hold stored relations.
-    stored = _stored(client, names, None if changes.resolved is None else changes.previous)
+    """The bulk actions of save_possible_matches; `stored`: the relations of the customers the run
+    started from (stored_relations), read now when not given."""
+    if stored is None:
+        # Only customers that existed before the run can hold stored relations.
+        stored = stored_relations(client, names, None if changes.resolved is None else changes.previous)
     deletes: set[str] = set()
     created: dict[str, str] = {}
     carried: dict[str, dict[str, Any]] = {}  # kept, outside what the run saw: rewritten only when re-keyed
@@ -109,7 +116,7 @@ def _owned(document: dict[str, Any], changes: CustomerChanges) -> bool:
 NEIGHBOURHOOD_RELATIONS = 10_000
 
 
-def _stored(client: OpenSearch, names: IndexNames, customers: set[str] | None) -> list[dict[str, Any]]:
+def stored_relations(client: OpenSearch, names: IndexNames, customers: set[str] | None) -> list[dict[str, Any]]:
     """The stored relations touching any of `customers` (None: all of them)."""
     if customers is None:
         return [hit["_source"] for hit in scan(client, index=names.possible_matches, query={"query": {"match_all": {}}}, size=2000)]
