@@ -177,47 +177,9 @@ async def view_360(port: int, customers: list[str], clients: int) -> tuple[list[
 
 def measure_erasure(prefix: str, events: int, samples: int) -> list[float]:
     """Erase a customer of 10 records holding `events` events (bench.rights's person)."""
-    from bench.rights import KEY, person
-    from indexers.ingest import Ingestion
-    from indexers.readers import SourceFiles
-    from indexers.report import RejectsReport
-    from search.client import bulk_client
-    from search.events.model import Event
-    from search.events.store import EventWriter
-    from search.indices import IndexNames
-    from search.resolve.config import ResolutionConfig
-    from search.resolve.pipeline import resolve_since_last_run
-    from search.rights.erasure import erase_customer
-    from search.rights.trail import record_operator_action
-    from settings import get_settings
+    from bench.rights import measure_erasures
 
-    client = bulk_client(get_settings())
-    names = IndexNames(prefix)
-    timings = []
-    now = datetime.now(UTC)
-    for number in range(samples):
-        folder = Path(tempfile.mkdtemp(prefix="events-bench-"))
-        records = person(number)
-        (folder / "person.jsonl").write_bytes(b"\n".join(orjson.dumps({k: v for k, v in r.items() if v is not None}) for r in records))
-        with RejectsReport(folder / "rejects.jsonl") as report:
-            Ingestion(client, names, report, suppression_key=KEY).run(SourceFiles.discover([folder / "person.jsonl"]))
-        resolve_since_last_run(client, names, ResolutionConfig())
-        record_ids = [f"{r['source']}:{r['source_id']}" for r in records]
-        customer_id = client.get(index=names.record_customers, id=record_ids[0])["_source"]["customer_id"]
-        record_operator_action(client, names, "customer", [customer_id])  # the audit index exists
-        batch = [
-            Event("bench", f"X{number}-{i}-{record_ids[0]}", now - timedelta(days=i % 700), "visit", record_id=record_ids[i % 10])
-            for i in range(events)
-        ]
-        EventWriter(client, names).store(batch, refresh=True)
-        started = time.perf_counter()
-        receipt = erase_customer(client, names, ResolutionConfig(), customer_id, KEY, "bench")
-        timings.append(time.perf_counter() - started)
-        assert receipt.events == events, receipt.events
-        steps = ", ".join(f"{step} {seconds * 1000:.0f}" for step, seconds in receipt.timings.items())
-        print(f"erasure {number + 1}: {timings[-1] * 1000:.0f} ms, {receipt.events} events ({steps})")
-    client.close()
-    return timings
+    return [seconds for seconds, _ in measure_erasures(prefix, samples, 0, events)]
 
 
 def main() -> None:

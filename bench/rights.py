@@ -1,5 +1,5 @@
-"""The customer's rights at scale: erasing one customer (10 records across systems, 1,000 audit
-entries naming it) from a large index, and reading the change feed through the API.
+"""The customer's rights at scale: erasing one customer (10 records across systems, 1,000 events,
+1,000 audit entries naming it) from a large index, and reading the change feed through the API.
 
     flock /work/bench.lock .venv/bin/python -m bench.rights [--records 1000000] [--erasures 5]
 
@@ -87,13 +87,19 @@ def person(number: int) -> list[dict[str, object]]:
     ]
 
 
-def measure_erasures(prefix: str, count: int, audit_entries: int) -> list[tuple[float, dict[str, float]]]:
+def measure_erasures(prefix: str, count: int, audit_entries: int, events: int = 0) -> list[tuple[float, dict[str, float]]]:
+    """Erase `count` customers of 10 records (person()), each named by `audit_entries` audit entries
+    and holding `events` events; (seconds, seconds per step) of each erasure."""
+    from datetime import timedelta
+
     from opensearchpy.helpers import bulk
 
     from indexers.ingest import Ingestion
     from indexers.readers import SourceFiles
     from indexers.report import RejectsReport
     from search.client import bulk_client
+    from search.events.model import Event
+    from search.events.store import EventWriter
     from search.indices import IndexNames
     from search.resolve.config import ResolutionConfig
     from search.resolve.pipeline import resolve_since_last_run
@@ -117,7 +123,8 @@ def measure_erasures(prefix: str, count: int, audit_entries: int) -> list[tuple[
         members = client.get(index=names.customers, id=customer_id)["_source"]["records"]
         assert sorted(members) == sorted(record_ids), f"the ten records resolved into {len(members)}"
         record_operator_action(client, names, "customer", [customer_id])  # the audit index exists
-        now = datetime.now(UTC).isoformat()
+        now_at = datetime.now(UTC)
+        now = now_at.isoformat()
         entries = (
             {
                 "_index": names.audit,
@@ -133,12 +140,21 @@ def measure_erasures(prefix: str, count: int, audit_entries: int) -> list[tuple[
             for _ in range(audit_entries)
         )
         bulk(client, entries, chunk_size=1000, refresh=True)
+        if events:
+            batch = [
+                Event("bench", f"X{number}-{i}-{record_ids[0]}", now_at - timedelta(days=i % 700), "visit", record_id=record_ids[i % 10])
+                for i in range(events)
+            ]
+            EventWriter(client, names).store(batch, refresh=True)
         started = time.perf_counter()
         report = erase_customer(client, names, config, customer_id, KEY, "bench")
         seconds = time.perf_counter() - started
-        assert report.records == 10 and report.audit_entries_pseudonymized >= audit_entries
+        assert report.records == 10 and report.audit_entries_pseudonymized >= audit_entries and report.events == events, report.as_dict()
         results.append((seconds, report.timings))
-        print(f"erasure {number + 1}: {seconds * 1000:.0f} ms ({', '.join(f'{k} {v * 1000:.0f}' for k, v in report.timings.items())})")
+        print(
+            f"erasure {number + 1}: {seconds * 1000:.0f} ms, {report.events} events, {report.audit_entries_pseudonymized} audit entries "
+            f"({', '.join(f'{k} {v * 1000:.0f}' for k, v in report.timings.items())})"
+        )
     client.close()
     return results
 
@@ -202,6 +218,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--erasures", type=int, default=5)
     parser.add_argument("--audit-entries", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=1000, help="Events of the erased customer.")
     parser.add_argument("--feed", action=argparse.BooleanOptionalAction, default=True, help="Read the change feed through the API.")
     parser.add_argument("--realtime", type=int, default=200, help="Real-time resolutions measured each way (0: none).")
     args = parser.parse_args()
@@ -211,10 +228,12 @@ def main() -> None:
     print(machine())
     prepare(prefix, args.records)
     if args.erasures:
-        times = sorted(seconds for seconds, _ in measure_erasures(prefix, args.erasures, args.audit_entries))
+        measured = measure_erasures(prefix, args.erasures, args.audit_entries, args.events)
+        times = sorted(seconds for seconds, _ in measured)
         print(
-            f"erasure of one customer (10 records, {args.audit_entries} audit entries): "
-            f"median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+            f"erasure of one customer (10 records, {args.events} events, {args.audit_entries} audit entries): "
+            f"median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms; median per step: "
+            + ", ".join(f"{step} {statistics.median(t[step] for _, t in measured) * 1000:.0f} ms" for step in measured[0][1])
         )
     if args.realtime:
         for mode, timings in measure_realtime(prefix, args.realtime).items():

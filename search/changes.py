@@ -239,13 +239,11 @@ def records_in_changes(client: OpenSearch, names: IndexNames, customer_ids: list
 
 def forget_records_of(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> None:
     """Earlier changes of an erased customer (and the ids merged into it) keep their place in the
-    feed, without record ids."""
-    if not client.indices.exists(index=names.changes):
-        return
-    client.indices.refresh(index=names.changes)
+    feed, without record ids. Not refreshed after: the erasure refreshes what it touched at its end."""
+    client.indices.refresh(index=names.changes, ignore_unavailable=True)
     client.update_by_query(
         index=names.changes,
         body={"query": _naming(customer_ids), "script": {"source": "ctx._source.records = []", "lang": "painless"}},
-        refresh=True,
         conflicts="proceed",
+        ignore_unavailable=True,
     )

@@ -38,11 +38,19 @@ def all_rules(client: OpenSearch, names: IndexNames) -> CompiledRules:
     return compile_rules(rule_of(hit["_source"]) for hit in hits)
 
 
-def rules_touching(client: OpenSearch, names: IndexNames, record_ids: Iterable[str]) -> CompiledRules:
-    """The active decisions naming any of `record_ids`, compiled (a neighbourhood)."""
+def rules_touching(
+    client: OpenSearch,
+    names: IndexNames,
+    record_ids: Iterable[str],
+    added: Iterable[DecisionRule] = (),
+    dropped: frozenset[str] = frozenset(),
+) -> CompiledRules:
+    """The active decisions naming any of `record_ids`, compiled (a neighbourhood); with `added`,
+    the decision being taken (not stored yet), and without `dropped`, the one being undone (still
+    stored as active)."""
     ids = sorted(set(record_ids))
     if not ids:
-        return compile_rules([])
+        return compile_rules(added)
     body = {
         "query": {"bool": {"filter": [ACTIVE, {"terms": {"records": ids}}]}},
         "_source": RULE_FIELDS,
@@ -52,7 +60,8 @@ def rules_touching(client: OpenSearch, names: IndexNames, record_ids: Iterable[s
     hits = response.get("hits", {}).get("hits", [])
     if len(hits) >= NEIGHBOURHOOD_DECISIONS:
         hits = list(scan(client, index=names.decisions, query={k: v for k, v in body.items() if k != "size"}, size=2000))
-    return compile_rules(rule_of(hit["_source"]) for hit in hits)
+    stored = (rule_of(hit["_source"]) for hit in hits if hit["_source"]["decision_id"] not in dropped)
+    return compile_rules([*stored, *added])
 
 
 def together_records(rules: CompiledRules) -> set[str]:

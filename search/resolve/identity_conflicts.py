@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.helpers import streaming_bulk
 
 from search.indices import IndexNames
+from search.resolve.store import send_actions
 
 IDENTITY_FIELDS = ("birth_date", "civility")
 # Listed beside the identity fields: a record joined through a link resting on names alone.
@@ -60,18 +60,23 @@ def save_identity_conflicts(
         client.delete_by_query(
             index=names.identity_conflicts, body={"query": {"match_all": {}}}, conflicts="proceed", refresh=True, ignore_unavailable=True
         )
+    send_actions(client, identity_conflict_actions(names, written, removed, everything, now, weak))
 
-    def actions() -> Iterator[dict[str, Any]]:
-        for customer_id, members in written:
-            document = identity_conflict(customer_id, members, now, weak)
-            if document is not None:
-                yield {"_op_type": "index", "_index": names.identity_conflicts, "_id": customer_id, "_source": document}
-            elif not everything:
-                yield {"_op_type": "delete", "_index": names.identity_conflicts, "_id": customer_id}
-        for customer_id in removed:
+
+def identity_conflict_actions(
+    names: IndexNames,
+    written: list[tuple[str, list[dict[str, Any]]]],
+    removed: list[str],
+    everything: bool,
+    now: datetime,
+    weak: frozenset[str] = frozenset(),
+) -> Iterator[dict[str, Any]]:
+    """The bulk actions of save_identity_conflicts (without its clearing of every conflict)."""
+    for customer_id, members in written:
+        document = identity_conflict(customer_id, members, now, weak)
+        if document is not None:
+            yield {"_op_type": "index", "_index": names.identity_conflicts, "_id": customer_id, "_source": document}
+        elif not everything:
             yield {"_op_type": "delete", "_index": names.identity_conflicts, "_id": customer_id}
-
-    for ok, item in streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False):
-        result = next(iter(item.values()))
-        if not ok and result.get("status") != 404:
-            raise RuntimeError(f"writing identity conflict {result.get('_id')} failed: {result.get('error')}")
+    for customer_id in removed:
+        yield {"_op_type": "delete", "_index": names.identity_conflicts, "_id": customer_id}

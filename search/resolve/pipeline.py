@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,16 +22,22 @@ from search.indices import IndexNames
 from search.redirects import erased_among
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
-from search.resolve.constraints import CompiledRules
+from search.resolve.constraints import CompiledRules, DecisionRule
 from search.resolve.decision_rules import all_rules, rules_touching, together_records
 from search.resolve.errors import ModelMissing
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
-from search.resolve.identity_conflicts import save_identity_conflicts
+from search.resolve.identity_conflicts import identity_conflict_actions, save_identity_conflicts
 from search.resolve.ids import Redirect, assign_ids, revive_ids
 from search.resolve.model import MatchModel
-from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
+from search.resolve.possible_store import (
+    CustomerChanges,
+    possible_match_actions,
+    relation_document,
+    save_possible_matches,
+    stored_relations,
+)
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
     LIVE_RECORDS,
@@ -38,6 +45,7 @@ from search.resolve.store import (
     bulk_write_mode,
     candidate_records,
     current_assignment,
+    customer_actions,
     customer_document,
     ensure_resolution_indices,
     get_records,
@@ -46,11 +54,13 @@ from search.resolve.store import (
     load_model,
     node_cpu_ms,
     records_ingested_since,
+    redirect_actions,
     resolution_hash,
     save_model,
     save_watermark,
     scan_links,
     scan_live_records,
+    send_actions,
     stored_customers_of,
     update_blocking_keys,
     write_customers,
@@ -170,6 +180,7 @@ def _apply(
     stored_docs: dict[str, dict[str, Any]] | None = None,
     revive: dict[str, str] | None = None,
     weak: frozenset[str] = frozenset(),
+    pending: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed, remove the vanished ones.
     A full run (`stored` given) owns every customer and compares each one's resolution hash with
@@ -216,17 +227,24 @@ def _apply(
         statements=stored.statements,
         stored_ids=previous_customers if full else None,
     )
+    written = [(d["customer_id"], m) for d, m in zip(documents, written_members, strict=True)]
     # A few changes (real time, an incremental run) go in the customers' own bulk request; a full
     # run's, by blocks after it.
     together = numbered_changes(client, names, changes) if len(changes) <= CHANGES_BLOCK else []
-    write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh, also=together)
-    write_redirects(client, names, events, now, refresh=refresh)
+    if pending is not None and len(changes) <= CHANGES_BLOCK:
+        # A neighbourhood's writes go in its caller's one bulk request (search.resolve.store.send_actions).
+        pending += customer_actions(names, documents, removed, links, unlinked)
+        pending += together
+        pending += redirect_actions(names, events, now)
+        pending += identity_conflict_actions(names, written, removed, False, now, weak)
+    else:
+        write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh, also=together)
+        write_redirects(client, names, events, now, refresh=refresh)
+        # Only the customers written change their conflicts: the others' stored ones stand (a full run
+        # writes only what changed, so it does not start from none).
+        save_identity_conflicts(client, names, written, removed, False, now, weak)
     if not together:
         append_changes(client, names, changes)
-    written = [(d["customer_id"], m) for d, m in zip(documents, written_members, strict=True)]
-    # Only the customers written change their conflicts: the others' stored ones stand (a full run
-    # writes only what changed, so it does not start from none).
-    save_identity_conflicts(client, names, written, removed, False, now, weak)
     report.redirects += events
     report.customers += len(ids)
     report.customers_written += len(documents)
@@ -249,8 +267,11 @@ def _save_possible_matches(
     changes: CustomerChanges,
     report: ResolveReport,
     now: datetime,
+    pending: list[dict[str, Any]] | None = None,
+    stored: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Store the run's possible matches between customers, each with its explanation."""
+    """Store the run's possible matches between customers, each with its explanation (their bulk
+    actions into `pending` when given; `stored`: the relations the run started from, read before)."""
     labels = resolution.clustering.labels
     found = [
         relation_document(
@@ -260,7 +281,10 @@ def _save_possible_matches(
         )
         for match in resolution.possible_matches
     ]
-    save_possible_matches(client, names, found, changes, now)
+    if pending is None:
+        save_possible_matches(client, names, found, changes, now)
+    else:
+        pending += possible_match_actions(client, names, found, changes, now, stored)
     report.possible_matches = len(found)
 
 
@@ -410,12 +434,16 @@ def resolve_touched(
     documents: list[dict[str, Any]] | None = None,
     refresh: Refresh = False,
     revive: dict[str, str] | None = None,
+    rules: RuleChanges | None = None,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, the records the
     stewards' decisions bind to them, and every record of the customers any of those belong to —
-    then write only what changed. `documents`, when the caller holds the touched records as just
-    indexed, saves fetching them again; `refresh` makes the customers written visible to searches
-    before this returns (a pushed record's answer); `revive` gives back ids (an undone decision)."""
+    then write only what changed, in one bulk request. `documents`, when the caller holds the
+    touched records as just indexed, saves fetching them again; `refresh` makes everything written
+    visible to searches before this returns (a pushed record's answer); `revive` gives back ids (an
+    undone decision); `rules`: a steward's decision being taken or undone, applied before it is
+    stored, and what it writes with the neighbourhood (RuleChanges)."""
+    rules = rules or RuleChanges()
     report = ResolveReport()
     watch = _Stopwatch(report)
     model = model or load_model(client, names)
@@ -427,9 +455,15 @@ def resolve_touched(
     keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
     universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size)
     universe.update((d["record_id"], d) for d in touched)
-    rules = _neighbourhood_rules(client, names, set(record_ids) | set(universe), universe)
-    # The stored customers with what the change feed compares: read once, here.
-    stored = stored_customers_of(client, names, set(record_ids) | set(universe), COMPARED_FIELDS)
+    neighbourhood = set(record_ids) | set(universe)
+    # The stored customers with what the change feed compares, read once, here — while the
+    # decisions are searched (two round trips at once: a steward waits for both).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(stored_customers_of, client, names, neighbourhood, COMPARED_FIELDS)
+        compiled = _neighbourhood_rules(client, names, neighbourhood, universe, rules)
+        stored = reading.result()
+    if joined := set(universe) - neighbourhood:  # records a decision binds to the neighbourhood's
+        stored.update(stored_customers_of(client, names, joined, COMPARED_FIELDS))
     customers = {customer_id: document["records"] for customer_id, document in stored.items()}
     members = {r for records in customers.values() for r in records}
     universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
@@ -437,35 +471,56 @@ def resolve_touched(
     watch.lap("fetch")
     previous = {r: c for c, records in customers.items() for r in records}
     features = features_of(documents, extra)
-    resolution = resolve_records(features, config, model, rules.constraints_for([d["record_id"] for d in documents]))
+    resolution = resolve_records(features, config, model, compiled.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     report.records = len(documents)
-    report.decisions_skipped = rules.skipped
+    report.decisions_skipped = compiled.skipped
     watch.lap("resolve")
+    pending: list[dict[str, Any]] = []
     now = datetime.now(UTC)
-    customer_of, changes = _apply(
-        client,
-        names,
-        config,
-        _clusters(documents, resolution),
-        previous,
-        set(customers),
-        report,
-        now,
-        refresh,
-        stored_docs=stored,
-        revive=revive,
-        weak=_weak_records(documents, resolution),
-    )
-    _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The relations stored between the neighbourhood's customers, read while the customers are worked out.
+        relations = pool.submit(stored_relations, client, names, set(customers))
+        customer_of, changes = _apply(
+            client,
+            names,
+            config,
+            _clusters(documents, resolution),
+            previous,
+            set(customers),
+            report,
+            now,
+            refresh,
+            stored_docs=stored,
+            revive=revive,
+            weak=_weak_records(documents, resolution),
+            pending=pending,
+        )
+        stored_pairs = relations.result()
+    _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending, stored_pairs)
+    send_actions(client, [*rules.writes(report), *pending], refresh)
     watch.lap("write")
     return report
 
 
-def _neighbourhood_rules(client: OpenSearch, names: IndexNames, record_ids: set[str], universe: dict[str, dict[str, Any]]) -> CompiledRules:
-    """The decisions naming the neighbourhood's records; the records they put together with those
-    join the universe (their customers follow, with every record)."""
-    rules = rules_touching(client, names, record_ids)
+@dataclass(frozen=True)
+class RuleChanges:
+    """A steward's decision in the making, for resolve_touched: `added` rules apply though not
+    stored yet, `dropped` decisions no longer apply though stored as active, and `writes` gives the
+    bulk actions storing it (from the report, its outcome), sent first in the neighbourhood's
+    request so the decision is searchable exactly when its customers are."""
+
+    added: tuple[DecisionRule, ...] = ()
+    dropped: frozenset[str] = frozenset()
+    writes: Callable[[ResolveReport], list[dict[str, Any]]] = lambda report: []
+
+
+def _neighbourhood_rules(
+    client: OpenSearch, names: IndexNames, record_ids: set[str], universe: dict[str, dict[str, Any]], changes: RuleChanges
+) -> CompiledRules:
+    """The decisions naming the neighbourhood's records (with `changes` applied); the records they
+    put together with those join the universe (their customers follow, with every record)."""
+    rules = rules_touching(client, names, record_ids, changes.added, changes.dropped)
     missing = together_records(rules) - set(universe)
     if missing:
         universe.update((d["record_id"], d) for d in get_records(client, names, missing))

@@ -10,16 +10,16 @@ relation between two of them that the run did not find again is stale and remove
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.helpers import scan, streaming_bulk
+from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
 from search.resolve.possible import PossibleMatch
+from search.resolve.store import send_actions
 
 
 def pair_id(first: str, second: str) -> str:
@@ -56,8 +56,22 @@ def save_possible_matches(
     client: OpenSearch, names: IndexNames, found: list[dict[str, Any]], changes: CustomerChanges, now: datetime
 ) -> None:
     """Write the relations a run found (documents without dates or id) and retire the stale ones."""
-    # Only customers that existed before the run can hold stored relations.
-    stored = _stored(client, names, None if changes.resolved is None else changes.previous)
+    send_actions(client, possible_match_actions(client, names, found, changes, now))
+
+
+def possible_match_actions(
+    client: OpenSearch,
+    names: IndexNames,
+    found: list[dict[str, Any]],
+    changes: CustomerChanges,
+    now: datetime,
+    stored: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The bulk actions of save_possible_matches; `stored`: the relations of the customers the run
+    started from (stored_relations), read now when not given."""
+    if stored is None:
+        # Only customers that existed before the run can hold stored relations.
+        stored = stored_relations(client, names, None if changes.resolved is None else changes.previous)
     deletes: set[str] = set()
     created: dict[str, str] = {}
     carried: dict[str, dict[str, Any]] = {}  # kept, outside what the run saw: rewritten only when re-keyed
@@ -77,7 +91,10 @@ def save_possible_matches(
     for document in found:
         key = pair_id(*document["customer_ids"])
         writes[key] = {**document, "pair_id": key, "created_at": created.get(key, now.isoformat()), "updated_at": now.isoformat()}
-    _bulk(client, names, writes.values(), deletes - set(writes))
+    return [
+        *({"_op_type": "index", "_index": names.possible_matches, "_id": d["pair_id"], "_source": d} for d in writes.values()),
+        *({"_op_type": "delete", "_index": names.possible_matches, "_id": key} for key in deletes - set(writes)),
+    ]
 
 
 def _after_merges(document: dict[str, Any], changes: CustomerChanges) -> dict[str, Any] | None:
@@ -99,7 +116,7 @@ def _owned(document: dict[str, Any], changes: CustomerChanges) -> bool:
 NEIGHBOURHOOD_RELATIONS = 10_000
 
 
-def _stored(client: OpenSearch, names: IndexNames, customers: set[str] | None) -> list[dict[str, Any]]:
+def stored_relations(client: OpenSearch, names: IndexNames, customers: set[str] | None) -> list[dict[str, Any]]:
     """The stored relations touching any of `customers` (None: all of them)."""
     if customers is None:
         return [hit["_source"] for hit in scan(client, index=names.possible_matches, query={"query": {"match_all": {}}}, size=2000)]
@@ -110,19 +127,6 @@ def _stored(client: OpenSearch, names: IndexNames, customers: set[str] | None) -
     client.indices.refresh(index=names.possible_matches)
     body = {"query": {"terms": {"customer_ids": sorted(customers)}}, "size": NEIGHBOURHOOD_RELATIONS}
     return [hit["_source"] for hit in client.search(index=names.possible_matches, body=body)["hits"]["hits"]]
-
-
-def _bulk(client: OpenSearch, names: IndexNames, documents: Iterable[dict[str, Any]], deletes: Iterable[str]) -> None:
-    def actions() -> Iterator[dict[str, Any]]:
-        for document in documents:
-            yield {"_op_type": "index", "_index": names.possible_matches, "_id": document["pair_id"], "_source": document}
-        for key in deletes:
-            yield {"_op_type": "delete", "_index": names.possible_matches, "_id": key}
-
-    for ok, item in streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False):
-        result = next(iter(item.values()))
-        if not ok and result.get("status") != 404:
-            raise RuntimeError(f"writing possible match {result.get('_id')} failed: {result.get('error')}")
 
 
 def relations_query(customer_id: str, limit: int) -> dict[str, Any]:

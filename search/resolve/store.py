@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -207,6 +208,33 @@ def customer_document(customer_id: str, records: list[dict[str, Any]], golden: d
     return {k: v for k, v in document.items() if v not in (None, "", [])}
 
 
+def customer_actions(
+    names: IndexNames,
+    documents: Iterable[dict[str, Any]],
+    deleted_ids: Iterable[str],
+    links: dict[str, str],
+    unlinked: Iterable[str],
+) -> Iterator[dict[str, Any]]:
+    """Bulk actions writing customers, removing some, and the record → customer links that changed."""
+    for document in documents:
+        yield {"_op_type": "index", "_index": names.customers, "_id": document["customer_id"], "_source": document}
+    for customer_id in deleted_ids:
+        yield {"_op_type": "delete", "_index": names.customers, "_id": customer_id}
+    for record_id, customer_id in links.items():
+        yield {"_op_type": "index", "_index": names.record_customers, "_id": record_id, "_source": {"customer_id": customer_id}}
+    for record_id in unlinked:
+        yield {"_op_type": "delete", "_index": names.record_customers, "_id": record_id}
+
+
+def send_actions(client: OpenSearch, actions: Iterable[dict[str, Any]], refresh: Refresh = False) -> None:
+    """Bulk actions sent in order (one request per thousand), a deletion of what is not there
+    accepted; with `refresh`, every index they touch is searchable once this returns."""
+    for ok, item in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False, refresh=refresh):
+        result = next(iter(item.values()))
+        if not ok and result.get("status") != 404:
+            raise RuntimeError(f"writing {result.get('_index')} document {result.get('_id')} failed: {result.get('error')}")
+
+
 def write_customers(
     client: OpenSearch,
     names: IndexNames,
@@ -221,54 +249,43 @@ def write_customers(
 ) -> None:
     """Customers written and removed, and the record → customer links that changed; with
     `refresh`, visible to searches once this returns (bulk_threads 1 only). `also`: more bulk
-    actions sent with them (a real-time resolution's changes for the feed). Parallel writers send
+    actions sent with them (a full run's few changes for the feed). Parallel writers send
     requests of up to `chunk_bytes` (one request per customer chunk costs the node more than its
     documents: bench/RESULTS.md, 2026-11-27 scale section)."""
-
-    def actions() -> Iterator[dict[str, Any]]:
-        for document in documents:
-            yield {"_op_type": "index", "_index": names.customers, "_id": document["customer_id"], "_source": document}
-        for customer_id in deleted_ids:
-            yield {"_op_type": "delete", "_index": names.customers, "_id": customer_id}
-        for record_id, customer_id in links.items():
-            yield {"_op_type": "index", "_index": names.record_customers, "_id": record_id, "_source": {"customer_id": customer_id}}
-        for record_id in unlinked:
-            yield {"_op_type": "delete", "_index": names.record_customers, "_id": record_id}
-        yield from also
-
-    if bulk_threads > 1:
-        # A full run writes every customer: two writers keep the node busy while Python builds the next chunk.
-        results = parallel_bulk(
-            client,
-            actions(),
-            thread_count=bulk_threads,
-            chunk_size=5000,
-            max_chunk_bytes=chunk_bytes,
-            raise_on_error=False,
-            raise_on_exception=True,
-        )
-    else:
-        results = streaming_bulk(client, actions(), chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False, refresh=refresh)
+    actions = itertools.chain(customer_actions(names, documents, deleted_ids, links, unlinked), also)
+    if bulk_threads <= 1:
+        send_actions(client, actions, refresh)
+        return
+    # A full run writes every customer: two writers keep the node busy while Python builds the next chunk.
+    results = parallel_bulk(
+        client,
+        actions,
+        thread_count=bulk_threads,
+        chunk_size=5000,
+        max_chunk_bytes=chunk_bytes,
+        raise_on_error=False,
+        raise_on_exception=True,
+    )
     for ok, item in results:
         result = next(iter(item.values()))
         if not ok and result.get("status") != 404:
             raise RuntimeError(f"writing customer {result.get('_id')} failed: {result.get('error')}")
 
 
-def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redirect], at: datetime, refresh: Refresh = False) -> None:
-    if not redirects:
-        return
-    actions = (
-        {
+def redirect_actions(names: IndexNames, redirects: list[Redirect], at: datetime) -> Iterator[dict[str, Any]]:
+    """Bulk actions writing one redirect per merge or split."""
+    for r in redirects:
+        yield {
             "_op_type": "index",
             "_index": names.redirects,
             "_id": f"{r.old_id}>{r.new_id}",
             "_source": {"old_id": r.old_id, "new_id": r.new_id, "kind": r.kind, "at": at.isoformat()},
         }
-        for r in redirects
-    )
-    for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, refresh=refresh):
-        pass
+
+
+def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redirect], at: datetime, refresh: Refresh = False) -> None:
+    if redirects:
+        send_actions(client, redirect_actions(names, redirects, at), refresh)
 
 
 def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None:

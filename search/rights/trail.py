@@ -39,10 +39,9 @@ def pseudonym(key: bytes, customer_id: str) -> str:
 def pseudonymize_entries(client: OpenSearch, names: IndexNames, customer_ids: list[str], record_ids: list[str], stand_in: str) -> int:
     """Replace `customer_ids` by `stand_in` in every audit entry naming them, or asking for one of
     `record_ids` (a record pushed or deleted), and drop the query typed (it may hold the person's
-    name). Returns how many entries changed."""
-    if not client.indices.exists(index=names.audit):
-        return 0
-    client.indices.refresh(index=names.audit)
+    name). Returns how many entries changed. Not refreshed after: the erasure refreshes what it
+    touched at its end."""
+    client.indices.refresh(index=names.audit, ignore_unavailable=True)
     response = client.update_by_query(
         index=names.audit,
         body={
@@ -54,8 +53,8 @@ def pseudonymize_entries(client: OpenSearch, names: IndexNames, customer_ids: li
                 "params": {"ids": customer_ids, "stand_in": stand_in},
             },
         },
-        refresh=True,
         conflicts="proceed",
         slices="auto",
+        ignore_unavailable=True,
     )
     return int(response.get("updated", 0))

@@ -5,8 +5,13 @@ names, and reversible.
 Concurrency: a decision is taken on customers as they were shown, named by their `version` (a hash
 of each customer's id, last resolution and records). Before anything is written the versions are
 checked, then each customer state is claimed with a create-only document (`claim:<id>@<version>`,
-in id order so two stewards never hold one claim each): a second steward deciding on the same
-state is refused (ItemChanged) and nothing of the first decision is lost or overwritten.
+all in one bulk request; a refused decision gives back the claims it did get, so two stewards never
+keep one claim each): a second steward deciding on the same state is refused (ItemChanged) and
+nothing of the first decision is lost or overwritten.
+
+Round trips (bench/RESULTS.md, session 9): one multi-get (customers and evidence), one bulk of
+claims, the neighbourhood's reads, and one refreshed bulk writing the decision with everything it
+changed — the rule is applied before it is stored (search.resolve.pipeline.RuleChanges).
 
 Undo marks the decision undone, deletes the redirects it wrote, and re-resolves its records without
 it; customer ids it took (a merged-away id) come back (search.resolve.ids.revive_ids).
@@ -26,9 +31,9 @@ from opensearchpy import ConflictError, NotFoundError, OpenSearch
 
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
-from search.resolve.decision_rules import decisions_query
+from search.resolve.decision_rules import decisions_query, rule_of
 from search.resolve.model import MatchModel
-from search.resolve.pipeline import resolve_touched
+from search.resolve.pipeline import ResolveReport, RuleChanges, resolve_touched
 from search.resolve.possible_store import pair_id
 from search.resolve.store import ensure_resolution_indices
 
@@ -139,28 +144,50 @@ def _rule(request: DecisionRequest, customers: dict[str, dict[str, Any]]) -> tup
     return together, [[chosen, rest]]
 
 
-def _claim(client: OpenSearch, names: IndexNames, customers: dict[str, dict[str, Any]], decision_id: str, at: str) -> None:
-    """Claim each customer's state for this decision, in id order; ItemChanged when taken."""
-    for customer_id in sorted(customers):
-        claim = f"{CLAIM}:{customer_id}@{customer_version(customers[customer_id])}"
-        try:
-            client.create(
-                index=names.decisions,
-                id=claim,
-                body={"decision_id": decision_id, "kind": CLAIM, "customer_ids": [customer_id], "at": at},
-            )  # a create is atomic by id: no refresh needed for the next claimant to be refused
-        except ConflictError:
-            raise _changed(f"customer {customer_id} was decided on by another steward since it was shown") from None
+def _claim(client: OpenSearch, names: IndexNames, customers: dict[str, dict[str, Any]], decision_id: str, at: str) -> list[str]:
+    """Claim each customer's state for this decision, all in one request; ItemChanged when one is
+    taken, the others this call took given back (so no state stays claimed by a refused decision).
+    Returns the claims' ids."""
+    claims = {f"{CLAIM}:{c}@{customer_version(customers[c])}": c for c in sorted(customers)}
+    body: list[dict[str, Any]] = []
+    for claim, customer_id in claims.items():
+        body += [
+            {"create": {"_index": names.decisions, "_id": claim}},
+            {"decision_id": decision_id, "kind": CLAIM, "customer_ids": [customer_id], "at": at},
+        ]  # a create is atomic by id: no refresh needed for the next claimant to be refused
+    items = [item["create"] for item in client.bulk(body=body)["items"]]
+    taken = [claims[item["_id"]] for item in items if item.get("status") == 409]
+    failed = [item for item in items if item.get("status", 500) >= 300 and item.get("status") != 409]
+    if not taken and not failed:
+        return list(claims)
+    _give_back(client, names, [item["_id"] for item in items if item.get("status", 500) < 300])
+    if failed:
+        raise RuntimeError(f"claiming customers for decision {decision_id} failed: {failed[0].get('error')}")
+    raise _changed(f"customer {taken[0]} was decided on by another steward since it was shown")
 
 
-def _evidence(client: OpenSearch, names: IndexNames, customer_ids: tuple[str, ...]) -> dict[str, Any] | None:
-    """The possible match between two customers, as shown to the steward."""
-    if len(customer_ids) != 2:
-        return None
-    found = client.get(index=names.possible_matches, id=pair_id(*customer_ids), ignore=[404])
-    if not found.get("found"):
-        return None
-    return {k: found["_source"].get(k) for k in ("kind", "probability", "rule", "records")}
+def _give_back(client: OpenSearch, names: IndexNames, claims: list[str]) -> None:
+    if claims:
+        client.bulk(body=[{"delete": {"_index": names.decisions, "_id": claim}} for claim in claims])
+
+
+def _shown(client: OpenSearch, names: IndexNames, customer_ids: tuple[str, ...]) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
+    """The live customers named (as current_customers) and the possible match between two of them
+    as shown to the steward (its evidence), in one multi-get."""
+    ids = sorted(set(customer_ids))
+    docs: list[dict[str, Any]] = [
+        {"_index": names.customers, "_id": c, "_source": ["customer_id", "records", "sources", "resolved_at"]} for c in ids
+    ]
+    if len(customer_ids) == 2:
+        docs.append(
+            {"_index": names.possible_matches, "_id": pair_id(*customer_ids), "_source": ["kind", "probability", "rule", "records"]}
+        )
+    found = client.mget(body={"docs": docs})["docs"]
+    customers = {d["_id"]: d["_source"] for d in found[: len(ids)] if d.get("found")}
+    evidence = found[len(ids)] if len(found) > len(ids) else {}
+    if not evidence.get("found"):
+        return customers, None
+    return customers, {k: evidence["_source"].get(k) for k in ("kind", "probability", "rule", "records")}
 
 
 def decide(
@@ -172,12 +199,15 @@ def decide(
     role: str,
     model: MatchModel | None = None,
 ) -> DecisionOutcome:
-    """Store the decision and apply it: its customers re-resolved with it, visible to searches on return."""
+    """Store the decision and apply it: its customers re-resolved with it, visible to searches on
+    return. The rule is applied before it is stored and written with what it changed, in one
+    refreshed bulk request (search.resolve.pipeline.RuleChanges): the decision, its customers,
+    links, redirects, changes and possible matches become searchable together."""
     if request.kind not in KINDS:
         raise InvalidDecision(f"kind is one of {', '.join(KINDS)}")
     ensure_resolution_indices(client, names)
     clock = time.perf_counter()
-    customers = current_customers(client, names, request.customer_ids)
+    customers, evidence = _shown(client, names, request.customer_ids)
     gone = [c for c in request.customer_ids if c not in customers]
     if gone:
         raise _changed(f"customer {', '.join(gone)} no longer exists (merged, split or erased since it was shown)")
@@ -186,7 +216,7 @@ def decide(
     together, apart = _rule(request, customers)
     now = datetime.now(UTC).isoformat()
     decision_id = f"D{uuid.uuid4().hex[:16].upper()}"
-    _claim(client, names, customers, decision_id, now)
+    claims = _claim(client, names, customers, decision_id, now)
     bound = sorted({r for group in together for r in group} | {r for pair in apart for side in pair for r in side})
     document = {
         "decision_id": decision_id,
@@ -199,31 +229,30 @@ def decide(
         "together": together,
         "apart": apart,
         "before": {c: sorted(doc["records"]) for c, doc in customers.items()},
-        "evidence": _evidence(client, names, request.customer_ids),
+        "evidence": evidence,
         "by": by,
         "role": role,
         "reason": request.reason,
         "at": now,
     }
-    client.index(index=names.decisions, id=decision_id, body=document, refresh=True)
-    stored = time.perf_counter()
     touched = sorted({r for doc in customers.values() for r in doc["records"]})
-    report = resolve_touched(client, names, config, touched, model=model, refresh=True)
-    resolved = time.perf_counter()
-    after = {r: report.customer_ids[r] for r in touched if r in report.customer_ids}
-    applied: dict[str, Any] = {"after": after, "redirects": [f"{e.old_id}>{e.new_id}" for e in report.redirects]}
-    # What it did is read by id (real time) or by a steward's search a moment later: no refresh paid.
-    client.update(index=names.decisions, id=decision_id, body={"doc": applied})
-    _refresh_review(client, names)
-    document.update(applied)
-    timings = {"check_and_store": stored - clock, **report.timings, "outcome_and_refresh": time.perf_counter() - resolved}
-    return DecisionOutcome(document, sorted(set(after.values())), timings)
 
+    def stored(report: ResolveReport) -> list[dict[str, Any]]:
+        # What it did is stored with it: `after` (where its records went) and the redirects it wrote.
+        document["after"] = {r: report.customer_ids[r] for r in touched if r in report.customer_ids}
+        document["redirects"] = [f"{e.old_id}>{e.new_id}" for e in report.redirects]
+        return [{"_op_type": "index", "_index": names.decisions, "_id": decision_id, "_source": document}]
 
-def _refresh_review(client: OpenSearch, names: IndexNames) -> None:
-    """The possible matches a decision rewrote, visible to the 360 view on return (the queue
-    refreshes what it reads)."""
-    client.indices.refresh(index=names.possible_matches)
+    claimed = time.perf_counter()
+    try:
+        report = resolve_touched(
+            client, names, config, touched, model=model, refresh=True, rules=RuleChanges(added=(rule_of(document),), writes=stored)
+        )
+    except Exception:
+        _give_back(client, names, claims)  # not applied, not stored: the item stays decidable
+        raise
+    timings = {"check_and_claim": claimed - clock, **report.timings}
+    return DecisionOutcome(document, sorted(set(document["after"].values())), timings)
 
 
 def get_decision(client: OpenSearch, names: IndexNames, decision_id: str) -> tuple[dict[str, Any], int, int]:
@@ -257,17 +286,20 @@ def undo(
     now = datetime.now(UTC).isoformat()
     undone = {"status": UNDONE, "undone_by": by, "undone_at": now, "undo_reason": reason}
     try:
-        client.update(
-            index=names.decisions, id=decision_id, body={"doc": undone}, if_seq_no=seq_no, if_primary_term=primary_term, refresh=True
-        )
+        # The conditional update refuses a second undo; the decision is searchable as undone with
+        # the customers it gives back (the same fields, written again in their refreshed request).
+        client.update(index=names.decisions, id=decision_id, body={"doc": undone}, if_seq_no=seq_no, if_primary_term=primary_term)
     except ConflictError:
         raise _changed(f"decision {decision_id} changed while being undone") from None
-    for redirect in document.get("redirects") or []:
-        client.delete(index=names.redirects, id=redirect, ignore=[404], refresh=True)
+
+    def stored(report: ResolveReport) -> list[dict[str, Any]]:
+        redirects = [{"_op_type": "delete", "_index": names.redirects, "_id": r} for r in document.get("redirects") or []]
+        return [*redirects, {"_op_type": "update", "_index": names.decisions, "_id": decision_id, "doc": undone}]
+
     revive = {r: customer_id for customer_id, records in (document.get("before") or {}).items() for r in records}
     touched = sorted(revive) or document["records"]
-    report = resolve_touched(client, names, config, touched, model=model, refresh=True, revive=revive)
-    _refresh_review(client, names)
+    changes = RuleChanges(dropped=frozenset({decision_id}), writes=stored)
+    report = resolve_touched(client, names, config, touched, model=model, refresh=True, revive=revive, rules=changes)
     document.update(undone)
     return DecisionOutcome(document, sorted({report.customer_ids[r] for r in touched if r in report.customer_ids}))
 

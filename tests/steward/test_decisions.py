@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
 from search.redirects import redirect_target
 from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
+from search.steward.decisions import DecisionRequest, ItemChanged, current_customers, customer_version, decide, item_version, undo
 from tests.steward.conftest import RoleClient
-from tests.steward.people import linking_record
+from tests.steward.people import STEWARD_PEOPLE, linking_record
 
 Role = Callable[[str], RoleClient]
 CustomerOf = Callable[[str], str]
@@ -144,3 +146,59 @@ def test_decisions_are_audited(as_role: Role) -> None:
     entries = as_role("admin").get("/v1/audit", params={"limit": 200}).json()
     actions = {e["action"] for e in (entries["entries"] if isinstance(entries, dict) else entries)}
     assert {"review_decision", "review_undo", "review"} <= actions
+
+
+def _demo_customers(opensearch: OpenSearch, names: IndexNames, count: int) -> list[str]:
+    """Customers of the demo people only (none of the stories the tests above decide on), in id order."""
+    stories = [f"{r['source']}:{r['source_id']}" for r in STEWARD_PEOPLE]
+    query = {"bool": {"must_not": [{"terms": {"records": stories}}]}}
+    hits = opensearch.search(index=names.customers, body={"query": query, "sort": [{"customer_id": "asc"}], "size": count})["hits"]["hits"]
+    assert len(hits) == count
+    return [hit["_id"] for hit in hits]
+
+
+def _shown_version(opensearch: OpenSearch, names: IndexNames, *customer_ids: str) -> str:
+    shown = current_customers(opensearch, names, customer_ids)
+    return item_version({c: customer_version(shown[c]) for c in customer_ids})
+
+
+def test_a_refused_decision_leaves_no_claim_that_blocks_the_other_customer(opensearch: OpenSearch, world_names: IndexNames) -> None:
+    first, second, third = _demo_customers(opensearch, world_names, 3)
+    # Another steward is deciding on `second` as it is now: its claim is taken, its decision not stored yet.
+    state = current_customers(opensearch, world_names, [second])[second]
+    claim = f"claim:{second}@{customer_version(state)}"
+    opensearch.create(index=world_names.decisions, id=claim, body={"kind": "claim", "decision_id": "DOTHER", "customer_ids": [second]})
+    try:
+        refused = DecisionRequest("different_people", (first, second), _shown_version(opensearch, world_names, first, second))
+        with pytest.raises(ItemChanged):
+            decide(opensearch, world_names, ResolutionConfig(), refused, "premier", "steward")
+        # `first` did not change: a decision on it, as shown, is taken (its claim was given back).
+        request = DecisionRequest("different_people", (first, third), _shown_version(opensearch, world_names, first, third))
+        outcome = decide(opensearch, world_names, ResolutionConfig(), request, "premier", "steward")
+        assert outcome.decision["status"] == "active"
+    finally:
+        opensearch.delete(index=world_names.decisions, id=claim, refresh=True)
+
+
+def test_a_merge_and_its_undo_are_searchable_everywhere_the_moment_each_is_answered(
+    opensearch: OpenSearch, world_names: IndexNames
+) -> None:
+    left, right = _demo_customers(opensearch, world_names, 5)[3:]
+    records = [current_customers(opensearch, world_names, [c])[c]["records"][0] for c in (left, right)]
+    together = {"query": {"bool": {"filter": [{"term": {"records": r}} for r in records]}}}
+    request = DecisionRequest("same_person", (left, right), _shown_version(opensearch, world_names, left, right))
+    outcome = decide(opensearch, world_names, ResolutionConfig(), request, "premier", "steward")
+    decision_id = outcome.decision["decision_id"]
+    stored = {"query": {"ids": {"values": [decision_id]}}}
+    # No refresh, no wait: the very next searches see the merged customer, the decision and its redirect.
+    assert opensearch.search(index=world_names.customers, body=together)["hits"]["total"]["value"] == 1
+    (hit,) = opensearch.search(index=world_names.decisions, body=stored)["hits"]["hits"]
+    assert hit["_source"]["status"] == "active" and hit["_source"]["after"] == outcome.decision["after"]
+    gone = left if outcome.customers == [right] else right
+    assert outcome.decision["redirects"] and redirect_target(opensearch, world_names, gone) == outcome.customers[0]
+    undo(opensearch, world_names, ResolutionConfig(), decision_id, "premier", "erreur")
+    assert opensearch.search(index=world_names.customers, body=together)["hits"]["total"]["value"] == 0
+    (hit,) = opensearch.search(index=world_names.decisions, body=stored)["hits"]["hits"]
+    assert hit["_source"]["status"] == "undone"
+    assert redirect_target(opensearch, world_names, gone) is None
+    assert set(current_customers(opensearch, world_names, [left, right])) == {left, right}
