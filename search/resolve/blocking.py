@@ -250,6 +250,11 @@ def blocking_keys(record: RecordFeatures, rules: tuple[KeyRule, ...] = KEY_RULES
     return keys
 
 
+def one_sided_rule(key: str) -> KeyRule | None:
+    """The one-sided rule a key belongs to, if any."""
+    return next((rule for rule in ONE_SIDED_RULES if rule.weak_prefix and key.startswith(rule.weak_prefix)), None)
+
+
 def block_bound(key: str, max_block_size: int, max_name_block_size: int) -> int:
     """How many records may share a key before it is too common to block on."""
     return min(max_name_block_size, max_block_size) if key.startswith(WEAK_PREFIXES) else max_block_size
