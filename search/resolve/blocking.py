@@ -1,8 +1,10 @@
 """Blocking keys: which records are ever compared. Most keys join something rare (an identifier, a
 birth date, a place) with a name, so blocks stay small; names are phonetic and order-free. Weak keys
-(names with one keystroke of tolerance, initials in a postcode) join little else, so they block only
-while few records share them (`max_name_block_size`). The keys are stored with each record, so
-OpenSearch finds the same candidates as the in-memory full run."""
+(names with one keystroke of tolerance, consonants, a given name's first letters, initials in a
+place) join little else, so they block only while few records share them (`max_name_block_size`).
+A one-sided key (a name with the other's initial) pairs only records holding an initial with the
+rest of its block. The keys are stored with each record, so OpenSearch finds the same candidates as
+the in-memory full run."""
 
 from __future__ import annotations
 
