@@ -1,7 +1,7 @@
 """Blocking keys: which records are ever compared. Most keys join something rare (an identifier, a
 birth date, a place) with a name, so blocks stay small; names are phonetic and order-free. Weak keys
 (names with one keystroke of tolerance, consonants, a given name's first letters, initials in a
-place) join little else, so they block only while few records share them (`max_name_block_size`).
+postcode) join little else, so they block only while few records share them (`max_name_block_size`).
 A one-sided key (a name with the other's initial) pairs only records holding an initial with the
 rest of its block. The keys are stored with each record, so OpenSearch finds the same candidates as
 the in-memory full run."""
@@ -145,13 +145,12 @@ def _name_typo_keys(record: RecordFeatures) -> list[str]:
 
 
 def _initials_in_place_keys(record: RecordFeatures) -> list[str]:
-    """The given and family names' first letters (in either order) in the postcode, and in the
-    town: a typo in each name, or an initial and a typo, in one small place (a record may hold
-    only its town, another only its postcode)."""
-    if not (record.given and record.family):
+    """The given and family names' first letters (in either order) in the postcode: a typo in each
+    name, or an initial and a typo, in one small town. (In the town too, measured: 0.2 more pairs
+    per record on the demo's 100k records, none of them a true pair no other key finds.)"""
+    if not (record.postcode and record.given and record.family):
         return []
-    initials = "".join(sorted(record.given[0] + record.family[0]))
-    return [f"{INITIALS_IN_PLACE}{place}|{initials}" for place in dict.fromkeys(p for p in (record.postcode, record.city) if p)]
+    return [f"{INITIALS_IN_PLACE}{record.postcode}|{''.join(sorted(record.given[0] + record.family[0]))}"]
 
 
 def _skeleton_keys(record: RecordFeatures) -> list[str]:
@@ -233,7 +232,7 @@ KEY_RULES: tuple[KeyRule, ...] = (
     KeyRule("address", _address_keys),
     KeyRule("identifier typo", _identifier_typo_keys),
     KeyRule("name typo", _name_typo_keys, weak_prefix=NAME_TYPO),
-    KeyRule("initials+place", _initials_in_place_keys, weak_prefix=INITIALS_IN_PLACE),
+    KeyRule("initials+postcode", _initials_in_place_keys, weak_prefix=INITIALS_IN_PLACE),
     KeyRule("consonant skeletons", _skeleton_keys, weak_prefix=SKELETONS),
     KeyRule("family name+given prefix", _name_and_given_prefix_keys, weak_prefix=NAME_AND_GIVEN_PREFIX),
     KeyRule("name+initial", _name_and_initial_keys, weak_prefix=NAME_AND_INITIAL, pairs_need=holds_an_initial),
