@@ -84,3 +84,15 @@ def fold_name(raw: str) -> str:
 def compact_name(raw: str) -> str:
     """Folded, without spaces or punctuation: "l'Hôpital" and "Lhopital" both → "lhopital"."""
     return _NON_ALNUM.sub("", fold_text(raw))
+
+
+_VOWELS = re.compile(r"[aeiouy]")
+_NOT_LETTER = re.compile(r"[^a-z]")
+_REPEATED = re.compile(r"(.)\1+")
+
+
+def consonant_skeleton(folded: str) -> str:
+    """A folded name's consonants, repeats written once ("besarade" and "besrade" → "bsrd",
+    "bneoiit" and "benoit" → "bnt"): typos on vowels, doubled or dropped letters and a vowel
+    swapped with its neighbour leave it unchanged (blocking keys, search.resolve.blocking)."""
+    return _REPEATED.sub(r"\1", _VOWELS.sub("", _NOT_LETTER.sub("", folded)))

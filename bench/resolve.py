@@ -182,6 +182,9 @@ def latency(samples: int = 200) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument(
+        "--systems", nargs="+", choices=("rcu", "rcu-strict", "splink"), help="only these systems (default: all that apply)"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("SYSTEM", "SET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -202,7 +205,8 @@ def main() -> None:
         # FEBRL's generator replaces given names and birth dates in ways rcu's never-merge rules
         # read as two people; calibration finds that out from the data: rcu-strict shows the same
         # engine with every rule enforced.
-        for system in ("rcu", "rcu-strict", "splink") if name.startswith("febrl") else ("rcu", "splink"):
+        systems = ("rcu", "rcu-strict", "splink") if name.startswith("febrl") else ("rcu", "splink")
+        for system in (s for s in systems if not args.systems or s in args.systems):
             run = run_measured([sys.executable, "-m", "bench.resolve", "--worker", system, name])
             lines = [line for line in run.output.splitlines() if line.startswith("{")]
             if run.returncode or not lines:

@@ -7,11 +7,12 @@ in them would cost quadratically. They are reported so a data steward can look.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.blocking import KEY_RULES, STRONG_RULES, WEAK_RULES, KeyRule, blocking_keys
+from search.resolve.blocking import KEY_RULES, ONE_SIDED_RULES, STRONG_RULES, WEAK_RULES, KeyRule, blocking_keys
 from search.resolve.config import MAX_NAME_BLOCK_SIZE
 from search.resolve.features import RecordFeatures
 from search.resolve.parallel import in_parts
@@ -45,10 +46,14 @@ def candidate_pairs(
     made at once: a million records block in seconds, not minutes. Hashing the keys, the Python
     part, is spread over `workers` processes. Strong and weak keys are grouped one after the other,
     so only one family's hashes are in memory at a time. (A weak key past its bound is a common
-    name, expected and not reported.)"""
+    name, expected and not reported.) A one-sided rule's blocks pair only records its `pairs_need`
+    holds for with the rest of the block."""
     result = CandidatePairs()
     chunks = _block_pairs(records, STRONG_RULES, max_block_size, workers, result.frequent_keys, skip)
-    chunks += _block_pairs(records, WEAK_RULES, min(max_name_block_size, max_block_size), workers, None, skip)
+    weak_bound = min(max_name_block_size, max_block_size)
+    chunks += _block_pairs(records, WEAK_RULES, weak_bound, workers, None, skip)
+    for rule in ONE_SIDED_RULES:
+        chunks += _block_pairs(records, (rule,), weak_bound, workers, None, skip, rule.pairs_need)
     if chunks:
         codes = np.concatenate(chunks)
         codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
@@ -65,10 +70,11 @@ def _block_pairs(
     workers: int,
     frequent_keys: dict[str, int] | None,
     skip: np.ndarray | None = None,
+    pairs_need: Callable[[RecordFeatures], bool] | None = None,
 ) -> list[np.ndarray]:
     """The pairs (as codes smaller * n + larger) of the blocks of at most `bound` records that these
     rules' keys make, leaving out the keys hashed in `skip`; the larger blocks go to `frequent_keys`
-    when given."""
+    when given. With `pairs_need`, a pair needs one record it holds for."""
     parts = in_parts(lambda start, end: key_hashes(records, start, end, rules), len(records), workers, MIN_RECORDS_PER_WORKER)
     hashes, owners = np.concatenate(parts, axis=1)
     if skip is not None and len(skip):
@@ -84,12 +90,20 @@ def _block_pairs(
         for start in starts[sizes > bound].tolist():
             key = _key_with_hash(records[sorted_owners[start]], int(sorted_hashes[start]), rules)
             frequent_keys[key] = int(sizes[np.searchsorted(starts, start)])
+    kept = (sizes >= 2) & (sizes <= bound)
+    needed = None
+    if pairs_need is not None:
+        needed = np.fromiter((pairs_need(record) for record in records), dtype=bool, count=len(records))
+        kept &= np.add.reduceat(needed[sorted_owners].astype(np.int64), starts) > 0  # a block of full names pairs nothing
     chunks: list[np.ndarray] = []
-    for size in np.unique(sizes[(sizes >= 2) & (sizes <= bound)]).tolist():
-        block_starts = starts[sizes == size]
+    for size in np.unique(sizes[kept]).tolist():
+        block_starts = starts[kept & (sizes == size)]
         members = sorted_owners[block_starts[:, None] + np.arange(size)]  # (blocks, size)
         first, second = np.triu_indices(size, 1)
         left, right = members[:, first].ravel(), members[:, second].ravel()
+        if needed is not None:
+            one_sided = needed[left] | needed[right]
+            left, right = left[one_sided], right[one_sided]
         chunks.append(np.minimum(left, right) * len(records) + np.maximum(left, right))
     return chunks
 

@@ -452,8 +452,9 @@ def resolve_touched(
     ensure_resolution_indices(client, names)
     extra = model.identifiers
     touched = documents if documents is not None else get_records(client, names, record_ids)
-    keys = [blocking_keys(features_from_document(d, extra)) for d in touched]
-    universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size)
+    searchers = [features_from_document(d, extra) for d in touched]
+    keys = [blocking_keys(record) for record in searchers]
+    universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size, searchers)
     universe.update((d["record_id"], d) for d in touched)
     neighbourhood = set(record_ids) | set(universe)
     # The stored customers with what the change feed compares, read once, here — while the

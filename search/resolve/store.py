@@ -18,9 +18,9 @@ from analyzers.addresses import street_key
 from analyzers.index_settings import customers_index_body
 from search.indices import IndexNames, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
-from search.resolve.blocking import block_bound
+from search.resolve.blocking import block_bound, one_sided_rule
 from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
-from search.resolve.features import SOURCE_FIELDS
+from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
 
@@ -137,12 +137,23 @@ def candidate_records(
     keys_per_record: list[list[str]],
     max_block_size: int,
     max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
+    searchers: list[RecordFeatures] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
     search per key, their resolution fields returned with the hits); a key with more holders than
     its bound (`max_block_size`, `max_name_block_size` for a weak key) is too common to use — the
-    same rule as in-memory blocking, so both paths find the same candidates."""
+    same rule as in-memory blocking, so both paths find the same candidates. Through a one-sided
+    key (search.resolve.blocking.KeyRule.pairs_need), a searcher the rule does not hold for
+    (`searchers`, one per list of keys; all of them when not given) finds only holders it holds for."""
     keys = sorted({key for keys in keys_per_record for key in keys})
+    open_keys = set(keys)
+    if searchers is not None:
+        open_keys = {
+            key
+            for record, record_keys in zip(searchers, keys_per_record, strict=True)
+            for key in record_keys
+            if not (rule := one_sided_rule(key)) or (rule.pairs_need and rule.pairs_need(record))
+        }
     if not keys:
         return {}
     body: list[dict[str, Any]] = []
@@ -158,10 +169,14 @@ def candidate_records(
             }
         )
     found: dict[str, dict[str, Any]] = {}
-    for response, bound in zip(client.msearch(body=body)["responses"], bounds, strict=True):
+    for key, response, bound in zip(keys, client.msearch(body=body)["responses"], bounds, strict=True):
         hits = response.get("hits", {}).get("hits", [])
-        if len(hits) <= bound:
-            found.update((hit["_id"], hit["_source"]) for hit in hits)
+        if len(hits) > bound:
+            continue
+        rule = one_sided_rule(key)
+        if key not in open_keys and rule and rule.pairs_need:
+            hits = [hit for hit in hits if rule.pairs_need(features_from_document(hit["_source"]))]
+        found.update((hit["_id"], hit["_source"]) for hit in hits)
     return found
 
 

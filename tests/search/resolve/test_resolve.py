@@ -130,7 +130,9 @@ def test_opensearch_candidates_are_the_in_memory_candidates(resolved: Resolved, 
         neighbours.setdefault(features[i].record_id, set()).add(features[j].record_id)
         neighbours.setdefault(features[j].record_id, set()).add(features[i].record_id)
     for record in features[:: max(1, len(features) // 60)]:
-        found = set(candidate_records(opensearch, resolved.names, [blocking_keys(record)], resolved.config.max_block_size))
+        found = set(
+            candidate_records(opensearch, resolved.names, [blocking_keys(record)], resolved.config.max_block_size, searchers=[record])
+        )
         assert found - {record.record_id} == neighbours.get(record.record_id, set()), record.record_id
 
 

@@ -242,7 +242,9 @@ def test_records_sharing_only_names_one_keystroke_apart_meet(one: dict, other: d
 
 def test_names_more_than_one_keystroke_apart_and_nothing_else_do_not_meet() -> None:
     one, other = _record("crm:1", given_name="Paul", family_name="Fournier"), _record("crm:2", given_name="Paul", family_name="Fourcade")
-    assert not set(blocking_keys(one)) & set(blocking_keys(other))
+    # They share the one-sided key of "Paul F" (search.resolve.blocking.KeyRule.pairs_need), which
+    # pairs only a record holding an initial: never compared.
+    assert not len(candidate_pairs([one, other], max_block_size=60).pairs)
 
 
 @pytest.mark.parametrize(("namesakes", "paired"), [(3, True), (12, False)])
@@ -266,3 +268,18 @@ def test_a_name_with_a_typo_meets_a_few_namesakes_but_not_a_crowd_of_them(namesa
 )
 def test_a_mistyped_letter_in_an_email_is_a_typo_and_a_separator_or_a_number_is_another_mailbox(one: str, other: str, level: int) -> None:
     assert email_level(_record(email=one), _record(email=other)) == level
+
+
+def test_a_household_in_one_postcode_is_not_compared_on_its_family_name_alone() -> None:
+    household = [
+        _record(f"crm:{k}", given_name=given, family_name="Dupontel", postcode="35400", phone=f"+3361234560{k}")
+        for k, given in enumerate(("Jean", "Marie", "Luc", "Zoé"))
+    ]
+    assert not len(candidate_pairs(household, max_block_size=60).pairs)
+
+
+def test_an_initial_never_makes_two_full_names_candidates() -> None:
+    family = [_record(f"crm:{k}", given_name=given, family_name="Vauquelin") for k, given in enumerate(("Sandrine", "Sophie", "Sylvie"))]
+    initial = _record("loyalty:9", given_name="S", family_name="Vauquelin")
+    pairs = candidate_pairs([*family, initial], max_block_size=60).pairs
+    assert sorted(map(tuple, pairs.tolist())) == [(0, 3), (1, 3), (2, 3)]

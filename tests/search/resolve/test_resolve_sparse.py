@@ -23,11 +23,14 @@ from search.customer_query import customer_query
 from search.indices import IndexNames
 from search.lookup import search_body
 from search.query_parser import parse_query
+from search.resolve.blocking import blocking_keys
+from search.resolve.candidates import candidate_pairs
 from search.resolve.config import ResolutionConfig
+from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.possible_store import pair_id
 from search.resolve.realtime import RealTimeResolver
-from search.resolve.store import load_model, save_model, scan_customers
+from search.resolve.store import candidate_records, get_records, load_model, save_model, scan_customers
 from tests.conftest import write_jsonl
 
 # Two systems hold the same unallocated mobile (07 20 …), written two ways.
@@ -151,6 +154,53 @@ GWENDOLINE = [
     {"source": "callcenter", "source_id": "G2", "given_name": "Gwendoline", "family_name": "Kerhrevé", "phone": "07 81 22 33 44"},
 ]
 
+# Customers, and a later record of each sharing nothing but names the older blocking keys missed:
+# an initial for the given name, a given name cut short, a typo on a vowel in each name.
+NAMES_ONLY = {
+    "an initial": (
+        {
+            "source": "crm",
+            "source_id": "C1",
+            "given_name": "Sandrine",
+            "family_name": "Chaanet",
+            "birth_date": "1968-03-02",
+            "email": "sandrine.chaanet@orange.fr",
+            "phone": "06 72 14 90 33",
+            "postcode": "69003",
+            "city": "Lyon",
+        },
+        {"source": "loyalty_lyon", "source_id": "C2", "given_name": "S", "family_name": "Chaanet", "loyalty_card": "LL88120"},
+    ),
+    "a given name cut short": (
+        {
+            "source": "crm",
+            "source_id": "R1",
+            "given_name": "Raphaël",
+            "family_name": "Quintrec",
+            "birth_date": "1985-11-23",
+            "email": "r.quintrec@free.fr",
+            "phone": "06 33 48 21 07",
+            "postcode": "56100",
+            "city": "Lorient",
+        },
+        {"source": "loyalty_nantes", "source_id": "R2", "given_name": "Raph", "family_name": "Quintrec", "loyalty_card": "LN40417"},
+    ),
+    "a typo in each name": (
+        {
+            "source": "crm",
+            "source_id": "B1",
+            "given_name": "Marie",
+            "family_name": "Besarade",
+            "birth_date": "2001-07-25",
+            "email": "marie.besarade@sfr.fr",
+            "phone": "06 18 98 93 41",
+            "postcode": "81000",
+            "city": "Albi",
+        },
+        {"source": "callcenter", "source_id": "B2", "given_name": "Mrie", "family_name": "Besrade", "phone": "05 32 49 80 73"},
+    ),
+}
+
 
 @dataclass
 class Resolved:
@@ -167,7 +217,10 @@ def _customer_of(opensearch: OpenSearch, names: IndexNames) -> dict[str, str]:
 def resolved(opensearch: OpenSearch, test_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Resolved]:
     folder = tmp_path_factory.mktemp("sparse")
     write_demo_data(folder / "demo", persons=400, seed=23)
-    write_jsonl(folder / "demo" / "stories.jsonl", UNALLOCATED + SPARSE + PATRICK + OCR + GWENDOLINE[:1])
+    write_jsonl(
+        folder / "demo" / "stories.jsonl",
+        UNALLOCATED + SPARSE + PATRICK + OCR + GWENDOLINE[:1] + [customer for customer, _ in NAMES_ONLY.values()],
+    )
     names = IndexNames(f"{test_prefix}-sparse")
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))
@@ -238,18 +291,33 @@ def test_a_full_run_learns_that_a_household_member_is_another_person(opensearch:
 
 
 def test_a_record_sharing_only_its_names_with_a_typo_joins_its_customer_or_is_proposed(resolved: Resolved, opensearch: OpenSearch) -> None:
+    _joins_or_is_proposed_in_real_time_and_in_a_full_run(resolved, opensearch, GWENDOLINE[0], GWENDOLINE[1])
+
+
+@pytest.mark.parametrize("kind", NAMES_ONLY, ids=list(NAMES_ONLY))
+def test_a_record_sharing_only_its_names_joins_its_customer_or_is_proposed(kind: str, resolved: Resolved, opensearch: OpenSearch) -> None:
+    _joins_or_is_proposed_in_real_time_and_in_a_full_run(resolved, opensearch, *NAMES_ONLY[kind])
+
+
+def _joins_or_is_proposed_in_real_time_and_in_a_full_run(
+    resolved: Resolved, opensearch: OpenSearch, customer_record: dict[str, Any], record: dict[str, Any]
+) -> None:
     config = ResolutionConfig()
     pushed = RecordPusher(opensearch, resolved.names, RealTimeResolver(opensearch, resolved.names, config)).push(
-        SourceRecord.model_validate(GWENDOLINE[1])
+        SourceRecord.model_validate(record)
     )
-    (customer,) = _customers(resolved, GWENDOLINE[:1])
+    (customer,) = _customers(resolved, [customer_record])
     joined = pushed.customer_id == customer
     proposed = opensearch.exists(index=resolved.names.possible_matches, id=pair_id(customer, pushed.customer_id))
     assert joined or proposed
     resolve_all(opensearch, resolved.names, config)  # the full run finds the same pair
     now = _customer_of(opensearch, resolved.names)
-    same = now["crm:G1"] == now["callcenter:G2"]
-    assert same or opensearch.exists(index=resolved.names.possible_matches, id=pair_id(now["crm:G1"], now["callcenter:G2"]))
+    first, second = now[_ids([customer_record])[0]], now[_ids([record])[0]]
+    assert first == second or opensearch.exists(index=resolved.names.possible_matches, id=pair_id(first, second))
+
+
+def _ids(records: list[dict[str, Any]]) -> list[str]:
+    return [f"{r['source']}:{r['source_id']}" for r in records]
 
 
 def test_a_pushed_record_joins_its_match_on_a_fresh_index_of_two_records(opensearch: OpenSearch, test_prefix: str, tmp_path) -> None:
@@ -293,3 +361,40 @@ def test_a_running_api_resolves_with_the_model_a_later_full_run_saved(resolved: 
     finally:
         save_model(opensearch, resolved.names, before)
     assert resolver.model() == before
+
+
+def _family_of_full_names(count: int) -> list[dict[str, Any]]:
+    given = ["Sandrine", "Sophie", "Sylvie", "Simone", "Solange", "Suzanne", "Sabine", "Sarah", "Serge", "Sébastien", "Samuel", "Stéphane"]
+    return [
+        {"source": "crm", "source_id": f"F{k}", "given_name": given[k], "family_name": "Vauquelin", "phone": f"06 40 00 00 {k:02d}"}
+        for k in range(count)
+    ]
+
+
+@pytest.mark.parametrize("full_names", [4, 12])
+def test_an_initial_meets_the_full_names_of_its_family_only_while_the_block_is_small(
+    full_names: int, opensearch: OpenSearch, test_prefix: str, tmp_path
+) -> None:
+    names = IndexNames(f"{test_prefix}-initial{full_names}")
+    family = _family_of_full_names(full_names)
+    initial = {"source": "loyalty_caen", "source_id": "I1", "given_name": "S.", "family_name": "Vauquelin", "loyalty_card": "LC7001"}
+    with RejectsReport(tmp_path / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(tmp_path / "family.jsonl", [*family, initial])]))
+    opensearch.indices.refresh(index=names.records)
+    records = {d["record_id"]: features_from_document(d) for d in get_records(opensearch, names, _ids([*family, initial]))}
+    config = ResolutionConfig()
+
+    def found(record_id: str) -> set[str]:
+        record = records[record_id]
+        return set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
+
+    # The full names never meet each other through the initial's key: it costs nothing without an initial.
+    assert found("crm:F0") == ({"loyalty_caen:I1"} if full_names + 1 <= config.max_name_block_size else set())
+    # The initial meets each of them in real time while the family is small; past the bound, a
+    # common family's block is not searched (an initial cannot tell its members apart).
+    expected = set(_ids(family)) if full_names + 1 <= config.max_name_block_size else set()
+    assert found("loyalty_caen:I1") == expected
+    # A full run pairs the same records.
+    in_memory = candidate_pairs(list(records.values()), config.max_block_size).pairs
+    ordered = list(records)
+    assert {frozenset((ordered[i], ordered[j])) for i, j in in_memory} == {frozenset(("loyalty_caen:I1", r)) for r in expected}
