@@ -218,7 +218,7 @@ def decide(
     decision_id = f"D{uuid.uuid4().hex[:16].upper()}"
     claims = _claim(client, names, customers, decision_id, now)
     bound = sorted({r for group in together for r in group} | {r for pair in apart for side in pair for r in side})
-    document = {
+    document: dict[str, Any] = {
         "decision_id": decision_id,
         "kind": request.kind,
         "item": PAIR if request.kind in (SAME_PERSON, DIFFERENT_PEOPLE) and len(request.customer_ids) == 2 else CUSTOMER,
