@@ -294,7 +294,10 @@ def undo(
 
     def stored(report: ResolveReport) -> list[dict[str, Any]]:
         redirects = [{"_op_type": "delete", "_index": names.redirects, "_id": r} for r in document.get("redirects") or []]
-        return [*redirects, {"_op_type": "update", "_index": names.decisions, "_id": decision_id, "doc": undone}]
+        # Written again, not a no-op: an update the node finds unchanged (the conditional one above
+        # already set these fields) touches no shard, so the request's refresh would skip the
+        # decisions index and the undo would be searchable only at its next periodic refresh.
+        return [*redirects, {"_op_type": "update", "_index": names.decisions, "_id": decision_id, "doc": undone, "detect_noop": False}]
 
     revive = {r: customer_id for customer_id, records in (document.get("before") or {}).items() for r in records}
     touched = sorted(revive) or document["records"]
