@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Every knob rcu reads from its environment, with the defaults a developer machine needs."""
 
-    model_config = SettingsConfigDict(env_prefix="RCU_", extra="ignore", populate_by_name=True)
+    # A variable set to nothing (`OPENSEARCH_URL= make test`) means its default, as if unset.
+    model_config = SettingsConfigDict(env_prefix="RCU_", extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     opensearch_url: str = Field(
         default="http://127.0.0.1:9200",
@@ -24,6 +25,14 @@ class Settings(BaseSettings):
             "that goes is not the client's only way in); the managed local node listens on the first one's port."
         ),
     )
+
+    @field_validator("opensearch_url")
+    @classmethod
+    def _names_a_url(cls, value: str) -> str:
+        if not any(url.strip() for url in value.split(",")):
+            raise ValueError("OPENSEARCH_URL names no URL (expected http://host:port, or several separated by commas)")
+        return value
+
     opensearch_user: str | None = None
     opensearch_password: SecretStr | None = None
     opensearch_verify_certs: bool = True
