@@ -147,6 +147,20 @@ def _cross_pairs(a: list[int], b: list[int]) -> list[tuple[int, int]]:
     return [(x, y) if x < y else (y, x) for x in a for y in b]
 
 
+def _strongest_first(records: list[RecordFeatures], pairs: np.ndarray, weights: np.ndarray, above: np.ndarray) -> np.ndarray:
+    """The links above the threshold, strongest first; links of equal weight in the order of their
+    records' ids, so the customers do not depend on the order records were loaded in (a full run
+    reads the index's order, a real-time neighbourhood or an undo reads ids' order)."""
+    if not len(above):
+        return above
+    linked = np.unique(pairs[above])
+    ids = np.array([records[i].record_id for i in linked.tolist()])
+    rank = np.empty(len(records), dtype=np.int64)
+    rank[linked] = np.argsort(np.argsort(ids, kind="stable"), kind="stable")
+    left, right = rank[pairs[above, 0]], rank[pairs[above, 1]]
+    return above[np.lexsort((np.maximum(left, right), np.minimum(left, right), -weights[above]))]
+
+
 def cluster(
     records: list[RecordFeatures],
     pairs: np.ndarray,
@@ -164,7 +178,7 @@ def cluster(
     says a record pair is not a match on its own and some field plainly differs. `constraints`:
     the stewards' decisions, applied before any link."""
     above = np.nonzero(probabilities >= threshold)[0]
-    order = above[np.argsort(-weights[above], kind="stable")]
+    order = _strongest_first(records, pairs, weights, above)
     weak = names_alone[order] if names_alone is not None else np.zeros(len(order), dtype=bool)
     pair_list = pairs.tolist()
     groups = _Groups(len(records))
