@@ -2,7 +2,10 @@
 
 u (how often two different people agree at a level) comes from random record pairs; m (how often
 one person's records agree at a level) and the prior are estimated by expectation-maximisation on
-the candidate pairs, as Splink does. Exact agreement on a frequent value (a common name, a shared
+the candidate pairs, as Splink does. The random pairs hold a few matches too (about one in
+ten thousand on a small file of duplicates, as many as the exact agreements on an identifier or a
+birth date), so once EM has measured m and the share of matches, their expected part is taken out
+of u and EM runs again. Exact agreement on a frequent value (a common name, a shared
 placeholder e-mail) weighs less than on a rare one: term-frequency adjustment.
 """
 
@@ -167,15 +170,32 @@ def _level_frequencies(
     return tables
 
 
-def estimate_u(records: list[RecordFeatures], comparisons: tuple[Comparison, ...], pairs: int, seed: int = 1) -> list[list[float]]:
-    """Level frequencies among random pairs, almost all of which are two different people."""
+def random_pair_levels(records: list[RecordFeatures], comparisons: tuple[Comparison, ...], pairs: int, seed: int = 1) -> list[np.ndarray]:
+    """How many of `pairs` random record pairs fall at each level of each comparison."""
     rng = random.Random(seed)
     n = len(records)
     if n < 2:
-        return [[1.0 / len(c.levels)] * len(c.levels) for c in comparisons]
+        return [np.zeros(len(c.levels)) for c in comparisons]
     sample = [rng.sample(range(n), 2) for _ in range(min(pairs, n * (n - 1) // 2))]
     vectors = np.array([comparison_vector(records[i], records[j], comparisons) for i, j in sample], dtype=np.int8)
-    return _level_frequencies(vectors, comparisons)
+    return [
+        np.bincount(vectors[vectors[:, column] != NULL, column], minlength=len(c.levels)).astype(float)
+        for column, c in enumerate(comparisons)
+    ]
+
+
+def u_among_non_matches(level_counts: list[np.ndarray], m: list[list[float]] | None = None, match_share: float = 0.0) -> list[list[float]]:
+    """u from random-pair level counts, the expected matches among them taken out: a share
+    `match_share` of the pairs are one person, spread over the levels as `m` says. On a small file
+    of duplicates they are as many as the random pairs that agree exactly on an identifier or a
+    birth date, whose weight would otherwise just cancel the prior."""
+    tables = []
+    for column, counts in enumerate(level_counts):
+        if m is not None and match_share > 0:
+            counts = np.maximum(counts - match_share * counts.sum() * np.array(m[column]), 0.0)
+        smoothed = counts + U_SMOOTHING
+        tables.append((smoothed / smoothed.sum()).tolist())
+    return tables
 
 
 def _initial_m(comparisons: tuple[Comparison, ...]) -> list[list[float]]:
@@ -290,19 +310,29 @@ def train_model(
     priors = config.priors
     defaults_used: dict[str, str] = {}
     small = len(records) < priors.min_records
+    random_levels: list[np.ndarray] | None = None
     if small:
         u = [default_levels(comparison)[1] for comparison in comparisons]
         defaults_used["u"] = f"{len(records)} records (fewer than {priors.min_records}): default u for every comparison"
     else:
-        u = estimate_u(records, comparisons, config.u_sample_pairs)
+        random_levels = random_pair_levels(records, comparisons, config.u_sample_pairs)
+        u = u_among_non_matches(random_levels)
     if same_source is None:
         same_source = np.zeros(len(pair_vectors), dtype=bool)
     relaxed = relaxed_never_merge_rules(pair_vectors, comparisons, config)
     if len(pair_vectors):
         known_apart = never_merge_pairs(pair_vectors, comparisons, enforced_never_merge(config, relaxed))
-        m, (share_across, share_within) = train_m(
-            pair_vectors, comparisons, u, config.em_iterations, same_source, priors.pseudo_pairs, known_apart
-        )
+
+        def em(u: list[list[float]]) -> tuple[list[list[float]], tuple[float, float]]:
+            return train_m(pair_vectors, comparisons, u, config.em_iterations, same_source, priors.pseudo_pairs, known_apart)
+
+        m, (share_across, share_within) = em(u)
+        if random_levels is not None:
+            # The random pairs' own matches, as this first estimate counts them, out of u; then m again.
+            within = int(np.count_nonzero(same_source))
+            expected = share_across * (len(pair_vectors) - within) + share_within * within
+            u = u_among_non_matches(random_levels, m, expected / (len(records) * (len(records) - 1) / 2))
+            m, (share_across, share_within) = em(u)
     else:
         m, (share_across, share_within) = _initial_m(comparisons), (START_MATCH_SHARE, START_MATCH_SHARE)
     for column, comparison in enumerate(comparisons):

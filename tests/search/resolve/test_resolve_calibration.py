@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.resolve.calibration import enforced_never_merge, relaxed_never_merge_rules
-from search.resolve.comparisons import NAME_DIFFERENT, NULL, comparisons_for
+from search.resolve.comparisons import NAME_DIFFERENT, NULL, comparison_vector, comparisons_for
 from search.resolve.config import NeverMergeCalibration, PriorStrength, ResolutionConfig
 from search.resolve.features import features_from_document
 from search.resolve.model import train_model
@@ -96,3 +96,34 @@ def test_em_learns_the_person_not_the_household() -> None:
     given, birth, email = (model.level_weights()[COMPARISONS.index(c)] for c in (COMPARISONS[0], COMPARISONS[2], COMPARISONS[3]))
     assert given[NAME_DIFFERENT] < -5 and birth[3] < -5 and email[3] < -2
     assert model.m[0][NAME_DIFFERENT] < 0.05
+
+
+def test_the_random_pairs_own_matches_are_not_read_as_chance_agreement() -> None:
+    # 300 people, each once in the CRM and once in the web shop, every one born on another day.
+    # Of the random pairs u is measured on, one in 600 is a person's two records: as many as agree
+    # on a birth date. Counted as chance, an exact birth date would weigh just what the prior
+    # takes away, and two records agreeing on it and on both names would stay apart.
+    given = ["Jean", "Marie", "Luc", "Anne", "Paul", "Claire", "Hugo", "Emma", "Jules", "Chloé", "Louis", "Inès"]
+    family = ["Martin", "Bernard", "Dubois", "Robert", "Faure"]
+    records = [
+        features_from_document(
+            {
+                "record_id": f"{source}:{person}",
+                "source": source,
+                "given_name": given[person % 12],
+                "family_name": family[person % 5],
+                "birth_date": f"{1930 + person % 60}-{1 + person // 60:02d}-{1 + person % 28:02d}",
+            }
+        )
+        for person in range(300)
+        for source in ("crm", "web")
+    ]
+    people = [(2 * p, 2 * p + 1) for p in range(300)]
+    namesakes = [(2 * p, 2 * (p + 60) + 1) for p in range(240)]  # same names, other people
+    pairs = np.array(people + namesakes)
+    vectors = np.array([comparison_vector(records[i], records[j], COMPARISONS) for i, j in pairs.tolist()], dtype=np.int8)
+    model = train_model(records, vectors, COMPARISONS, ResolutionConfig(), np.zeros(len(pairs), dtype=bool))
+    same_person = vectors[0]
+    assert model.prior_weight + sum(model.level_weights()[c][level] for c, level in enumerate(same_person) if level != NULL) > 10
+    birth = model.level_weights()[2]
+    assert model.prior_weight + birth[0] > 5
