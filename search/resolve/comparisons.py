@@ -262,8 +262,9 @@ def card_level(x: RecordFeatures, y: RecordFeatures) -> int:
 
 def address_level(x: RecordFeatures, y: RecordFeatures) -> int:
     """One comparison for the whole address, since street, postcode and city agree together:
-    0 same street in the same town, 1 nearly the same street there, 2 same postcode,
-    3 same town or département, 4 elsewhere."""
+    0 same street in the same town, 1 nearly the same street there, 2 same postcode (a street
+    missing on a side), 3 same postcode but each its own street (what a namesake or a neighbour
+    shares), 4 same town or département, 5 elsewhere."""
     if not (x.postcode or x.city) or not (y.postcode or y.city):
         return NULL
     same_town = (x.postcode and x.postcode == y.postcode) or (x.city and x.city == y.city)
@@ -273,10 +274,10 @@ def address_level(x: RecordFeatures, y: RecordFeatures) -> int:
         if jaro_winkler(x.street, y.street) >= STREET_CLOSE_JW:
             return 1
     if x.postcode and x.postcode == y.postcode:
-        return 2
+        return 3 if x.street and y.street else 2
     if same_town or (x.postcode and y.postcode and x.postcode[:2] == y.postcode[:2]):
-        return 3
-    return 4
+        return 4
+    return 5
 
 
 def identifier_comparison(name: str) -> Comparison:
@@ -296,7 +297,11 @@ BASE_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("email", ("exact", "exact unverified", "one typo", "different"), email_level, term_frequency="email", tf_levels=(0, 1)),
     Comparison("phone", ("exact", "exact unverified", "one digit", "different"), phone_level, term_frequency="phone", tf_levels=(0, 1)),
     Comparison("loyalty_card", ("exact", "different"), card_level),
-    Comparison("address", ("same street", "close street", "same postcode", "same town or département", "elsewhere"), address_level),
+    Comparison(
+        "address",
+        ("same street", "close street", "same postcode", "same postcode, another street", "same town or département", "elsewhere"),
+        address_level,
+    ),
 )
 
 

@@ -71,6 +71,11 @@ class MatchModel:
         """log2(m/u) per comparison and level."""
         return [np.log2(np.maximum(m, FLOOR) / np.maximum(u, FLOOR)) for m, u in zip(self.m, self.u, strict=True)]
 
+    def compares_as(self, comparisons: tuple[Comparison, ...]) -> bool:
+        """Whether this model was trained on these comparisons and levels (one stored by an older
+        rcu, before a level was added, was not: its tables do not fit today's vectors)."""
+        return self.names == [c.name for c in comparisons] and self.levels == [list(c.levels) for c in comparisons]
+
     @property
     def prior_weight(self) -> float:
         """Bits before any evidence for two records of different sources."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from analyzers.index_settings import customers_index_body
 from search.indices import IndexNames, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
 from search.resolve.blocking import block_bound, one_sided_rule
+from search.resolve.comparisons import comparisons_for
 from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
@@ -26,6 +28,8 @@ from search.resolve.model import MatchModel
 
 # How a write is made visible to searches: not waited for, refreshed now, or waited for the next refresh.
 Refresh = bool | Literal["wait_for"]
+log = logging.getLogger(__name__)
+
 LIVE_RECORDS = {"bool": {"filter": [LIVE_RECORD]}}
 
 
@@ -320,11 +324,18 @@ def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None
 
 
 def load_model(client: OpenSearch, names: IndexNames) -> MatchModel | None:
+    """The stored match model; None before the first full run, or when it was trained on other
+    comparison levels than this version's (stored by an older rcu): the next `rcu resolve` is then
+    a full run, which retrains it."""
     try:
         document = client.get(index=names.resolution_state, id="model")
     except NotFoundError:
         return None
-    return MatchModel.from_dict(document["_source"]["model"])
+    model = MatchModel.from_dict(document["_source"]["model"])
+    if not model.compares_as(comparisons_for(model.identifiers)):
+        log.warning("event=stale_match_model reason=comparison_levels_changed action=full_run")
+        return None
+    return model
 
 
 def identifiers_in_use(client: OpenSearch, names: IndexNames, config: ResolutionConfig) -> tuple[str, ...]:

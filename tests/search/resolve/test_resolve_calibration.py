@@ -87,9 +87,10 @@ def test_em_learns_the_person_not_the_household() -> None:
     # person (the never-merge rule says they are two), or a different given name, birth date
     # or e-mail would weigh almost nothing against anyone.
     person = [0, 0, 0, 0, 0, NULL, 0]
-    moved = [0, 0, 0, 3, 3, NULL, 4]
+    elsewhere = COMPARISONS[6].levels.index("elsewhere")
+    moved = [0, 0, 0, 3, 3, NULL, elsewhere]
     household = [NAME_DIFFERENT, 0, 3, 3, 0, NULL, 0]
-    stranger = [NAME_DIFFERENT, 3, 3, 3, 3, NULL, 4]
+    stranger = [NAME_DIFFERENT, 3, 3, 3, 3, NULL, elsewhere]
     vectors = _vectors((person, 300), (moved, 30), (household, 600), (stranger, 300))
     records = [features_from_document({"record_id": f"crm:{k}", "source": "crm"}) for k in range(10)]  # u: the defaults
     model = train_model(records, vectors, COMPARISONS, ResolutionConfig(), np.zeros(len(vectors), dtype=bool))

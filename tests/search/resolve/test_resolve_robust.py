@@ -17,6 +17,7 @@ from search.resolve.blocking import blocking_keys
 from search.resolve.candidates import candidate_pairs
 from search.resolve.comparisons import clearly_different_people, comparison_vector, comparisons_for, email_level, phone_level
 from search.resolve.config import ResolutionConfig
+from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.frequencies import value_counts
 from search.resolve.identifiers import attribute_candidates, detect_identifiers
@@ -310,3 +311,17 @@ def test_the_customers_do_not_depend_on_the_order_the_records_come_in() -> None:
     ]
     seen = {frozenset(map(frozenset, _customers_of(list(order)))) for order in permutations(trio)}
     assert len(seen) == 1
+
+
+def test_namesakes_in_one_postcode_on_other_streets_share_nothing_but_their_names() -> None:
+    # Two "Lachlan Nguyen" in one postcode, each at his own street: a namesake shares that much.
+    # The link rests on the names, and joins only where no other customer fits (clustering).
+    one = _record("crm:1", given_name="Lachlan", family_name="Nguyen", postcode="5046", street="12 rue des Lilas")
+    other = _record("web:2", given_name="Lachlan", family_name="Nguyen", postcode="5046", street="3 avenue Foch")
+    unknown_street = _record("web:3", given_name="Lachlan", family_name="Nguyen", postcode="5046")
+    comparisons = comparisons_for(())
+    address = [c.name for c in comparisons].index("address")
+    apart, street_unknown = comparison_vector(one, other, comparisons), comparison_vector(one, unknown_street, comparisons)
+    assert comparisons[address].levels[apart[address]] == "same postcode, another street"
+    assert comparisons[address].levels[street_unknown[address]] == "same postcode"
+    assert names_alone(np.array([apart, street_unknown], dtype=np.int8), comparisons).tolist() == [True, False]

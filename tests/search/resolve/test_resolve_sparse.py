@@ -26,6 +26,7 @@ from search.query_parser import parse_query
 from search.resolve.blocking import blocking_keys
 from search.resolve.candidates import candidate_pairs
 from search.resolve.config import ResolutionConfig
+from search.resolve.errors import ModelMissing
 from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.possible_store import pair_id
@@ -361,6 +362,27 @@ def test_a_running_api_resolves_with_the_model_a_later_full_run_saved(resolved: 
     finally:
         save_model(opensearch, resolved.names, before)
     assert resolver.model() == before
+
+
+def test_a_model_stored_before_a_comparison_level_was_added_is_not_used(resolved: Resolved, opensearch: OpenSearch) -> None:
+    # Stored by an older rcu, before "same postcode, another street" was a level of its own: its
+    # address table is one entry short, and every later level would be read as its neighbour.
+    current = load_model(opensearch, resolved.names)
+    assert current is not None
+    column = current.names.index("address")
+    dropped = current.levels[column].index("same postcode, another street")
+
+    def older(table: list[list[Any]]) -> list[list[Any]]:
+        return [row[:dropped] + row[dropped + 1 :] if k == column else row for k, row in enumerate(table)]
+
+    save_model(opensearch, resolved.names, replace(current, levels=older(current.levels), m=older(current.m), u=older(current.u)))
+    try:
+        assert load_model(opensearch, resolved.names) is None  # `rcu resolve` then runs a full run, which retrains
+        with pytest.raises(ModelMissing):
+            RealTimeResolver(opensearch, resolved.names, ResolutionConfig(model_check_s=0)).model()
+    finally:
+        save_model(opensearch, resolved.names, current)
+    assert load_model(opensearch, resolved.names) == current
 
 
 def _family_of_full_names(count: int) -> list[dict[str, Any]]:
