@@ -15,7 +15,10 @@ const LEVELS = {
   "different": "différent", "missing on one side": "absent d'un côté", "same year": "même année",
   "swapped, one digit or one day": "chiffres inversés ou un jour d'écart", "one digit": "un chiffre d'écart",
   "same street": "même rue", "close street": "rue proche", "same postcode": "même code postal",
+  "same postcode, another street": "même code postal, autre rue",
   "same town or département": "même ville ou département", "elsewhere": "ailleurs",
+  "same sound": "même prononciation", "very close": "très proche", "close": "proche",
+  "initial or short form": "initiale ou forme courte",
 };
 const HELD_APART = {
   different_birth_dates: "dates de naissance différentes",

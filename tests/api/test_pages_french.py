@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from search.resolve.comparisons import comparisons_for
 from search.resolve.possible import REASONS
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
@@ -24,3 +25,12 @@ def _held_apart_labels(script: str) -> set[str]:
 def test_every_rule_holding_two_customers_apart_is_said_in_french(script: str) -> None:
     rules = {rule for rule in REASONS if rule is not None}
     assert rules - _held_apart_labels(script) == set()
+
+
+def test_every_comparison_level_a_steward_reads_is_said_in_french() -> None:
+    # The review page shows each field's level of a possible match ("même code postal, autre rue").
+    table = re.search(r"const LEVELS = \{(.*?)\};", (STATIC / "revue.js").read_text(), re.S)
+    assert table, "revue.js has no LEVELS table"
+    said = set(re.findall(r'"([^"]+)":', table.group(1)))
+    levels = {level for comparison in comparisons_for(("an identifier",)) for level in comparison.levels}
+    assert levels - said == set()
