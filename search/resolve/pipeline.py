@@ -83,6 +83,7 @@ class ResolveReport:
     partitions: int = 1
     largest_component: int = 0  # of the candidate graph (a partitioned run)
     largest_scored_component: int = 0  # of the scored graph: what one partition must hold whole
+    pairs_compared: int = 0  # comparison vectors computed by a partitioned run (training's and scoring's; once per pair)
     spool_mb: float = 0.0  # on disk, for a partitioned run (search.resolve.spool)
     customers_removed: int = 0
     merges: int = 0
@@ -111,7 +112,8 @@ class ResolveReport:
             f"possible_matches={self.possible_matches} "
             + (
                 f"partitions={self.partitions} largest_component={self.largest_component} "
-                f"largest_scored_component={self.largest_scored_component} spool_mb={self.spool_mb:.0f} "
+                f"largest_scored_component={self.largest_scored_component} pairs_compared={self.pairs_compared} "
+                f"spool_mb={self.spool_mb:.0f} "
                 if self.spool_mb
                 else ""
             )
