@@ -24,6 +24,7 @@ links two records nor makes a possible match, and no pair above it crosses a par
 
 from __future__ import annotations
 
+import contextlib
 import math
 import resource
 import tempfile
@@ -91,6 +92,7 @@ def resolve_all_partitioned(
     model = None if retrain else previous_model
     identifiers = model.identifiers if model is not None else tuple(config.extra_identifiers)
     cpu = time.process_time()
+    _reset_stage_peak()
     with tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder, collector_paused():
         spool = RecordSpool(Path(folder), config.scale.spool_memory_mb)
         try:
@@ -98,12 +100,12 @@ def resolve_all_partitioned(
             report.records = spool.count
             report.spool_mb = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 2**20
             watch.lap("load")
-            cpu = _cpu_lap(report, "load", cpu)
+            cpu = _cpu_lap(report, "load", cpu, spool)
             plan = _plan(spool, config, identifiers)
             report.frequent_keys = plan.frequent_keys
             report.largest_component = plan.largest_component
             watch.lap("partition")
-            cpu = _cpu_lap(report, "partition", cpu)
+            cpu = _cpu_lap(report, "partition", cpu, spool)
             stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config))
             run = _Run(client, names, config, spool, stored, report, previous_model, frequent_hashes=plan.frequent_hashes)
             node_cpu = node_cpu_ms(client)
@@ -112,12 +114,12 @@ def resolve_all_partitioned(
                     model, plan = run.train(plan, identifiers)
                     save_model(client, names, model)
                 watch.lap("train")
-                cpu = _cpu_lap(report, "train", cpu)
+                cpu = _cpu_lap(report, "train", cpu, spool)
                 run.resolve_s = run.resolve_cpu_s = 0.0  # the sample's resolve is training's
                 grouping = run.score(plan, model)
                 report.partitions, report.largest_scored_component = len(grouping.sizes), grouping.largest_component
                 watch.lap("score")
-                cpu = _cpu_lap(report, "score", cpu)
+                cpu = _cpu_lap(report, "score", cpu, spool)
                 for number in range(len(grouping.sizes)):
                     run.partition(number, model)
                 run.finish()
@@ -129,6 +131,7 @@ def resolve_all_partitioned(
             # The nodes' CPU while partitions were resolved and written (they are idle while one resolves).
             report.cpu["write_node"] = (node_cpu_ms(client) - node_cpu) / 1000
             report.peak_mb["write"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            _stage_peak(report, "resolve_and_write")
         finally:
             spool.close()
     save_watermark(client, names, started)
@@ -300,12 +303,32 @@ class _Run:
         self.write_cpu_s += time.process_time() - cpu
 
 
-def _cpu_lap(report: ResolveReport, stage: str, since: float) -> float:
-    """This process's CPU seconds in a stage, kept beside its wall time, and its peak memory so far."""
+def _cpu_lap(report: ResolveReport, stage: str, since: float, spool: RecordSpool) -> float:
+    """This process's CPU seconds in a stage, kept beside its wall time, its peak memory so far and DuckDB's share now."""
     now = time.process_time()
     report.cpu[stage] = now - since
     report.peak_mb[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.spool_memory_mb[stage] = spool.memory_mb()
+    _stage_peak(report, stage)
     return now
+
+
+def _stage_peak(report: ResolveReport, stage: str) -> None:
+    """The process's peak resident memory since the previous stage ended (Linux: VmHWM, reset
+    through /proc/self/clear_refs after each read), so each stage's own growth shows, not only the
+    run's high-water mark. Left out where /proc does not offer it."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        return
+    report.stage_peak_mb[stage] = peak_kb / 1024
+    _reset_stage_peak()
+
+
+def _reset_stage_peak() -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, ...]) -> Plan:

@@ -98,6 +98,8 @@ class ResolveReport:
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
     peak_mb: dict[str, float] = field(default_factory=dict)  # stage → this process's peak memory at its end (a partitioned run)
+    spool_memory_mb: dict[str, float] = field(default_factory=dict)  # stage → DuckDB's memory at its end (part of the peak)
+    stage_peak_mb: dict[str, float] = field(default_factory=dict)  # stage → this process's peak during that stage alone (Linux)
     customer_ids: dict[str, str] = field(default_factory=dict)
     removed_ids: list[str] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
@@ -119,6 +121,8 @@ class ResolveReport:
             )
             + f"frequent_keys={len(self.frequent_keys)} {timing}"
             + "".join(f" {k}_peak_mb={v:.0f}" for k, v in self.peak_mb.items())
+            + "".join(f" {k}_duckdb_mb={v:.0f}" for k, v in self.spool_memory_mb.items())
+            + "".join(f" {k}_own_peak_mb={v:.0f}" for k, v in self.stage_peak_mb.items())
         )
 
 

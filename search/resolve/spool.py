@@ -113,6 +113,10 @@ class RecordSpool:
     def close(self) -> None:
         self.db.close()
 
+    def memory_mb(self) -> float:
+        """What DuckDB holds in memory now (its buffers; bounded by spool_memory_mb, past which it spills)."""
+        return float(self.db.execute("SELECT coalesce(sum(memory_usage_bytes), 0) / 2**20 FROM duckdb_memory()").fetchall()[0][0])
+
     def _insert(self, table: str, columns: dict[str, Any]) -> None:
         batch = pa.table(columns)
         self.db.register("batch", batch)
