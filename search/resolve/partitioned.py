@@ -130,8 +130,7 @@ def resolve_all_partitioned(
             report.cpu["write_client"] = run.write_cpu_s
             # The nodes' CPU while partitions were resolved and written (they are idle while one resolves).
             report.cpu["write_node"] = (node_cpu_ms(client) - node_cpu) / 1000
-            report.peak_mb["write"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            _stage_peak(report, "resolve_and_write")
+            report.peak_mb["resolve_and_write"] = _stage_peak_mb()
         finally:
             spool.close()
     save_watermark(client, names, started)
@@ -304,26 +303,26 @@ class _Run:
 
 
 def _cpu_lap(report: ResolveReport, stage: str, since: float, spool: RecordSpool) -> float:
-    """This process's CPU seconds in a stage, kept beside its wall time, its peak memory so far and DuckDB's share now."""
+    """This process's CPU seconds in a stage, kept beside its wall time, its peak memory during the
+    stage and DuckDB's share at its end."""
     now = time.process_time()
     report.cpu[stage] = now - since
-    report.peak_mb[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.peak_mb[stage] = _stage_peak_mb()
     report.spool_memory_mb[stage] = spool.memory_mb()
-    _stage_peak(report, stage)
     return now
 
 
-def _stage_peak(report: ResolveReport, stage: str) -> None:
+def _stage_peak_mb() -> float:
     """The process's peak resident memory since the previous stage ended (Linux: VmHWM, reset
-    through /proc/self/clear_refs after each read), so each stage's own growth shows, not only the
-    run's high-water mark. Left out where /proc does not offer it."""
+    through /proc/self/clear_refs after each read), so each stage's own growth shows; elsewhere the
+    run's peak so far."""
     try:
         status = Path("/proc/self/status").read_text()
         peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
     except (OSError, StopIteration, ValueError):
-        return
-    report.stage_peak_mb[stage] = peak_kb / 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     _reset_stage_peak()
+    return peak_kb / 1024
 
 
 def _reset_stage_peak() -> None:

@@ -97,9 +97,10 @@ class ResolveReport:
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
-    peak_mb: dict[str, float] = field(default_factory=dict)  # stage → this process's peak memory at its end (a partitioned run)
+    # stage → this process's peak memory during that stage (a partitioned run; on Linux the peak is
+    # reset between stages, elsewhere it is the run's peak so far)
+    peak_mb: dict[str, float] = field(default_factory=dict)
     spool_memory_mb: dict[str, float] = field(default_factory=dict)  # stage → DuckDB's memory at its end (part of the peak)
-    stage_peak_mb: dict[str, float] = field(default_factory=dict)  # stage → this process's peak during that stage alone (Linux)
     customer_ids: dict[str, str] = field(default_factory=dict)
     removed_ids: list[str] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
@@ -122,7 +123,6 @@ class ResolveReport:
             + f"frequent_keys={len(self.frequent_keys)} {timing}"
             + "".join(f" {k}_peak_mb={v:.0f}" for k, v in self.peak_mb.items())
             + "".join(f" {k}_duckdb_mb={v:.0f}" for k, v in self.spool_memory_mb.items())
-            + "".join(f" {k}_own_peak_mb={v:.0f}" for k, v in self.stage_peak_mb.items())
         )
 
 
