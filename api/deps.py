@@ -77,7 +77,22 @@ async def resolution_config(request: Request) -> ResolutionConfig:
     return request.app.state.pusher.resolver.config
 
 
+@dataclass(frozen=True)
+class LookupServices:
+    """What a look-up route uses of the app, as one dependency: each one FastAPI solves costs CPU per request."""
+
+    opensearch: AsyncOpenSearch
+    names: IndexNames
+    audit: AuditWriter
+
+
+async def lookup_services(request: Request) -> LookupServices:
+    state = request.app.state
+    return LookupServices(state.opensearch, state.names, state.audit)
+
+
 OpenSearchDep = Annotated[AsyncOpenSearch, Depends(opensearch)]
+LookupDep = Annotated[LookupServices, Depends(lookup_services)]
 SyncOpenSearchDep = Annotated[OpenSearch, Depends(sync_opensearch)]
 NamesDep = Annotated[IndexNames, Depends(index_names)]
 AuditDep = Annotated[AuditWriter, Depends(audit_writer)]
@@ -111,19 +126,23 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'})
 
 
-async def current_caller(
-    request: Request,
-    api_key: Annotated[str | None, Security(api_key_header)] = None,
-    token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
-    shop: Annotated[
-        str | None,
-        Header(
-            alias="X-Shop",
-            pattern=SHOP_PATTERN,
-            description="The agent's shop (as in loyalty_<shop>) when neither its key nor its token names one: ranking only.",
-        ),
-    ] = None,
-) -> Caller:
+ApiKey = Annotated[str | None, Security(api_key_header)]
+BearerToken = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+ShopHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Shop",
+        pattern=SHOP_PATTERN,
+        description="The agent's shop (as in loyalty_<shop>) when neither its key nor its token names one: ranking only.",
+    ),
+]
+
+
+async def current_caller(request: Request, api_key: ApiKey = None, token: BearerToken = None, shop: ShopHeader = None) -> Caller:
+    return identify(request, api_key, token, shop)
+
+
+def identify(request: Request, api_key: str | None, token: HTTPAuthorizationCredentials | None, shop: str | None) -> Caller:
     """Who calls: an API key of the policy, or a bearer JWT when a JWT key is configured. The
     agent's shop is the key's, else the token's claim, else the X-Shop header."""
     access_policy: Policy = request.app.state.policy
@@ -212,7 +231,10 @@ async def audit_not_understood(request: Request) -> None:
 def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
     """The caller, if its role may use `endpoint` (403 otherwise, audited)."""
 
-    async def check(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    # The caller is identified here rather than through Depends(current_caller): each dependency
+    # FastAPI solves costs tens of microseconds per request (bench/RESULTS.md, session 10).
+    async def check(request: Request, api_key: ApiKey = None, token: BearerToken = None, shop: ShopHeader = None) -> Caller:
+        caller = identify(request, api_key, token, shop)
         # Kept for api.errors: a look-up whose parameters are refused (422) is audited as not understood.
         request.state.caller, request.state.endpoint = caller, endpoint
         if endpoint not in caller.role.endpoints:

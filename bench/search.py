@@ -191,7 +191,7 @@ def serve_api(port: int, source: Path | None = None) -> subprocess.Popen[bytes]:
 
 def compare(other: Path, queries: list[str], clients: int, rounds: int, port: int) -> None:
     """The API of this tree and of `other` in alternating rounds (ABBA...), same node, indices and
-    queries: p95 and the node's CPU per search of each, then the spread over the rounds."""
+    queries: p95, the node's and the API process's CPU per search of each, then the spread over the rounds."""
     from api.policy import DEMO_KEYS
     from search.client import sync_client
     from settings import get_settings
@@ -219,7 +219,8 @@ def compare(other: Path, queries: list[str], clients: int, rounds: int, port: in
     for label, runs in seen.items():
         print(
             f"{label:<9}: p95 {spread([p95(r.timings) for r in runs], ' ms')}, "
-            f"node CPU {spread([r.node_cpu_s / len(r.timings) * 1000 for r in runs], ' ms/search')}"
+            f"node CPU {spread([r.node_cpu_s / len(r.timings) * 1000 for r in runs], ' ms/search')}, "
+            f"API process CPU {spread([(r.server_cpu_s or 0) / len(r.timings) * 1000 for r in runs], ' ms/search')}"
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 from analyzers.masks import MASKS, MaskName
@@ -109,8 +110,13 @@ def apply_masks(document: dict[str, Any], masks: dict[str, MaskName]) -> dict[st
     """`document` with every masked path replaced by its masked form (in place, returned).
     A path may lead to a string, a list of strings, or dicts holding the value under "value"."""
     for path, rule in masks.items():
-        _mask_path(document, path.split("."), MASKS[rule])
+        _mask_path(document, _path_parts(path), MASKS[rule])
     return document
+
+
+@lru_cache(maxsize=256)
+def _path_parts(path: str) -> list[str]:
+    return path.split(".")
 
 
 def _mask_path(node: Any, parts: list[str], mask: Callable[[str], str]) -> None:

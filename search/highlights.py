@@ -31,7 +31,7 @@ def highlight_customer(customer: dict[str, Any], names: str, exact_values: dict[
     name fields' values with the words `names` found marked, and the exact values typed
     (`kind → value` as indexed: ParsedQuery.exact_values) that the customer holds, whole."""
     allowed = set(fields)
-    typed = tuple(fold_name(names).split()) if names else ()
+    typed = _typed_words(names) if names else ()
     marked: dict[str, list[str]] = {}
     if typed:
         for field in NAME_FIELDS:
@@ -70,11 +70,22 @@ def _mark_value(value: str, typed: tuple[str, ...]) -> str | None:
 
 
 def _word_matches(word: str, typed: tuple[str, ...]) -> bool:
-    for folded in fold_name(word).split():
+    for folded in _folded_words(word):
         for query in typed:
             if _found_by(folded, query):
                 return True
     return False
+
+
+@lru_cache(maxsize=1 << 10)
+def _typed_words(names: str) -> tuple[str, ...]:
+    """The words typed, folded: asked again for each of a look-up's hits."""
+    return tuple(fold_name(names).split())
+
+
+@lru_cache(maxsize=1 << 16)
+def _folded_words(word: str) -> list[str]:
+    return fold_name(word).split()
 
 
 @lru_cache(maxsize=1 << 16)

@@ -24,6 +24,7 @@ links two records nor makes a possible match, and no pair above it crosses a par
 
 from __future__ import annotations
 
+import contextlib
 import math
 import resource
 import tempfile
@@ -59,8 +60,8 @@ from search.resolve.pipeline import (
     _weak_records,
 )
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
-from search.resolve.scoring import Resolution, pair_vectors, resolve_records, same_source_pairs, tf_bits
-from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, _union
+from search.resolve.scoring import Resolution, ScoredPairs, pair_vectors, resolve_records, resolve_scored, same_source_pairs, tf_bits
+from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, Tile, _union
 from search.resolve.store import (
     bulk_write_mode,
     golden_rules_key,
@@ -91,6 +92,7 @@ def resolve_all_partitioned(
     model = None if retrain else previous_model
     identifiers = model.identifiers if model is not None else tuple(config.extra_identifiers)
     cpu = time.process_time()
+    _reset_stage_peak()
     with tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder, collector_paused():
         spool = RecordSpool(Path(folder), config.scale.spool_memory_mb)
         try:
@@ -98,12 +100,12 @@ def resolve_all_partitioned(
             report.records = spool.count
             report.spool_mb = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 2**20
             watch.lap("load")
-            cpu = _cpu_lap(report, "load", cpu)
+            cpu = _cpu_lap(report, "load", cpu, spool)
             plan = _plan(spool, config, identifiers)
             report.frequent_keys = plan.frequent_keys
             report.largest_component = plan.largest_component
             watch.lap("partition")
-            cpu = _cpu_lap(report, "partition", cpu)
+            cpu = _cpu_lap(report, "partition", cpu, spool)
             stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config))
             run = _Run(client, names, config, spool, stored, report, previous_model, frequent_hashes=plan.frequent_hashes)
             node_cpu = node_cpu_ms(client)
@@ -112,12 +114,12 @@ def resolve_all_partitioned(
                     model, plan = run.train(plan, identifiers)
                     save_model(client, names, model)
                 watch.lap("train")
-                cpu = _cpu_lap(report, "train", cpu)
+                cpu = _cpu_lap(report, "train", cpu, spool)
                 run.resolve_s = run.resolve_cpu_s = 0.0  # the sample's resolve is training's
                 grouping = run.score(plan, model)
                 report.partitions, report.largest_scored_component = len(grouping.sizes), grouping.largest_component
                 watch.lap("score")
-                cpu = _cpu_lap(report, "score", cpu)
+                cpu = _cpu_lap(report, "score", cpu, spool)
                 for number in range(len(grouping.sizes)):
                     run.partition(number, model)
                 run.finish()
@@ -128,7 +130,7 @@ def resolve_all_partitioned(
             report.cpu["write_client"] = run.write_cpu_s
             # The nodes' CPU while partitions were resolved and written (they are idle while one resolves).
             report.cpu["write_node"] = (node_cpu_ms(client) - node_cpu) / 1000
-            report.peak_mb["write"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            report.peak_mb["resolve_and_write"] = _stage_peak_mb()
         finally:
             spool.close()
     save_watermark(client, names, started)
@@ -184,6 +186,7 @@ class _Run:
         started, cpu = time.perf_counter(), time.process_time()
         constraints = self.rules.constraints_for([f.record_id for f in features])
         resolution = resolve_records(features, self.config, model, constraints, frequent_hashes=self.frequent_hashes)
+        self.report.pairs_compared += len(resolution.scored.pairs)
         self.resolve_s += time.perf_counter() - started
         self.resolve_cpu_s += time.process_time() - cpu
         return resolution
@@ -207,32 +210,45 @@ class _Run:
         return model, plan
 
     def score(self, plan: Plan, model: MatchModel) -> Grouping:
-        """Every candidate pair scored, a range of records against another (search.resolve.spool.tiles);
-        the records of pairs scored at least the review threshold joined, with previous customers
-        and stewards' decisions, into the partitions resolved next. Only two ranges' features are
-        in memory at a time."""
+        """Every candidate pair scored once, a range of records against another
+        (search.resolve.spool.tiles); the pairs at least the review threshold go to the spool for
+        the partitions, and their records are joined, with previous customers and stewards'
+        decisions, into the partitions resolved next. In memory: one range's features, and the
+        records of one tile's pairs from the other range (not the whole range: each range would be
+        read again for every range before it, which grows with the square of the records)."""
         comparisons = comparisons_for(model.identifiers)
         joined = np.arange(self.spool.count, dtype=np.int64)
-        ranges: dict[int, list[RecordFeatures]] = {}
+        kept_pairs = _KeptPairs(self.spool)
+        range_number, range_features = -1, list[RecordFeatures]()
         for tile in self.spool.tiles():
-            for number in (tile.range_a, tile.range_b):
-                if number not in ranges:
-                    ranges = {kept: ranges[kept] for kept in (tile.range_a,) if kept in ranges}
-                    ranges[number] = features_of(self.spool.range_documents(number), model.identifiers)
-            left = ranges[tile.range_a]
-            records = left if tile.range_a == tile.range_b else left + ranges[tile.range_b]
-            right = tile.right if tile.range_a == tile.range_b else tile.right + len(left)
-            pairs = _in_record_id_order(records, np.stack([tile.left, right], axis=1))
-            kept = pair_probabilities(records, pairs, model, comparisons) >= self.config.review_threshold
-            _union(joined, tile.left_idx[kept], tile.right_idx[kept])
+            if tile.range_a != range_number:
+                range_number, range_features = -1, list[RecordFeatures]()  # the previous range leaves memory before the next is read
+                range_number, range_features = tile.range_a, features_of(self.spool.range_documents(tile.range_a), model.identifiers)
+            records, pairs = _tile_records(self.spool, tile, range_features, model.identifiers)
+            swap = _record_id_swap(records, pairs)
+            pairs = np.where(swap[:, None], pairs[:, ::-1], pairs)
+            scored = score_pairs(records, pairs, model, comparisons)
+            kept = scored.probabilities >= self.config.review_threshold
+            left, right = np.where(swap, tile.right_idx, tile.left_idx)[kept], np.where(swap, tile.left_idx, tile.right_idx)[kept]
+            kept_pairs.add(left, right, ScoredPairs(pairs[kept], scored.vectors[kept], scored.weights[kept], scored.probabilities[kept]))
+            _union(joined, left, right)
             self.report.candidate_pairs += len(pairs)
-        ranges.clear()
+            self.report.pairs_compared += len(pairs)
+        kept_pairs.flush()
         return self.spool.regroup(joined, self.config.scale.partition_records, decision_pairs(self.rules))
 
     def partition(self, number: int, model: MatchModel) -> None:
         part = self.spool.partition(number)
         features = features_of(part.documents, model.identifiers)
-        self._write(part, features, self._resolve(features, model), model)
+        if part.scored is None:  # no pair was scored (an empty run)
+            resolution = self._resolve(features, model)
+        else:
+            started, cpu = time.perf_counter(), time.process_time()
+            constraints = self.rules.constraints_for([f.record_id for f in features])
+            resolution = resolve_scored(features, self.config, model, constraints, part.scored)
+            self.resolve_s += time.perf_counter() - started
+            self.resolve_cpu_s += time.process_time() - cpu
+        self._write(part, features, resolution, model)
 
     def _write(self, part: Partition, features: list[RecordFeatures], resolution: Resolution, model: MatchModel) -> None:
         started, cpu = time.perf_counter(), time.process_time()
@@ -286,12 +302,32 @@ class _Run:
         self.write_cpu_s += time.process_time() - cpu
 
 
-def _cpu_lap(report: ResolveReport, stage: str, since: float) -> float:
-    """This process's CPU seconds in a stage, kept beside its wall time, and its peak memory so far."""
+def _cpu_lap(report: ResolveReport, stage: str, since: float, spool: RecordSpool) -> float:
+    """This process's CPU seconds in a stage, kept beside its wall time, its peak memory during the
+    stage and DuckDB's share at its end."""
     now = time.process_time()
     report.cpu[stage] = now - since
-    report.peak_mb[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.peak_mb[stage] = _stage_peak_mb()
+    report.spool_memory_mb[stage] = spool.memory_mb()
     return now
+
+
+def _stage_peak_mb() -> float:
+    """The process's peak resident memory since the previous stage ended (Linux: VmHWM, reset
+    through /proc/self/clear_refs after each read), so each stage's own growth shows; elsewhere the
+    run's peak so far."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    _reset_stage_peak()
+    return peak_kb / 1024
+
+
+def _reset_stage_peak() -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, ...]) -> Plan:
@@ -301,19 +337,66 @@ def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, 
     )
 
 
-def _in_record_id_order(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
-    """Pairs (i, j) with records[i] first in record id order, as the in-memory run compares them."""
-    swap = np.fromiter((records[i].record_id > records[j].record_id for i, j in pairs.tolist()), dtype=bool, count=len(pairs))
-    return np.where(swap[:, None], pairs[:, ::-1], pairs)
+def _record_id_swap(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
+    """Which pairs (i, j) must be turned round to have records[i] first in record id order, as the
+    in-memory run compares them."""
+    return np.fromiter((records[i].record_id > records[j].record_id for i, j in pairs.tolist()), dtype=bool, count=len(pairs))
 
 
-def pair_probabilities(
-    records: list[RecordFeatures], pairs: np.ndarray, model: MatchModel, comparisons: tuple[Comparison, ...]
-) -> np.ndarray:
-    """The match probability of each pair under `model` (search.resolve.scoring's steps, without clustering)."""
+def _tile_records(
+    spool: RecordSpool, tile: Tile, range_features: list[RecordFeatures], identifiers: tuple[str, ...]
+) -> tuple[list[RecordFeatures], np.ndarray]:
+    """The records of a tile's pairs only (from the range in memory, and read from the spool for
+    the other range), and the pairs by place among them: the work per tile follows its pairs, not
+    the ranges' sizes."""
+    if tile.range_a == tile.range_b:
+        places, inverse = np.unique(np.concatenate([tile.left, tile.right]), return_inverse=True)
+        return [range_features[i] for i in places.tolist()], inverse.reshape(2, -1).T
+    left_places, left = np.unique(tile.left, return_inverse=True)
+    right_places, right = np.unique(tile.right, return_inverse=True)
+    records = [range_features[i] for i in left_places.tolist()]
+    records += features_of(spool.range_documents(tile.range_b, right_places), identifiers)
+    return records, np.stack([left, right + len(left_places)], axis=1)
+
+
+def score_pairs(records: list[RecordFeatures], pairs: np.ndarray, model: MatchModel, comparisons: tuple[Comparison, ...]) -> ScoredPairs:
+    """Each pair's comparison vector, weight and match probability under `model` (search.resolve.scoring's steps, without clustering)."""
     vectors = pair_vectors(records, pairs, comparisons)
-    _, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source_pairs(records, pairs))
-    return probabilities
+    weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source_pairs(records, pairs))
+    return ScoredPairs(pairs, vectors, weights, probabilities)
+
+
+class _KeptPairs:
+    """Scored pairs on their way to the spool, written a few hundred thousand at a time."""
+
+    def __init__(self, spool: RecordSpool, batch: int = 200_000) -> None:
+        self.spool, self.batch = spool, batch
+        self.parts: list[tuple[np.ndarray, np.ndarray, ScoredPairs]] = []
+        self.held = 0
+        self.written = False
+
+    def add(self, left: np.ndarray, right: np.ndarray, scored: ScoredPairs) -> None:
+        self.parts.append((left, right, scored))
+        self.held += len(left)
+        if self.held >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.parts and self.written:
+            return
+        if self.parts:
+            left, right = np.concatenate([p[0] for p in self.parts]), np.concatenate([p[1] for p in self.parts])
+            scored = ScoredPairs(
+                np.empty((0, 2), dtype=np.int64),
+                np.concatenate([p[2].vectors for p in self.parts]),
+                np.concatenate([p[2].weights for p in self.parts]),
+                np.concatenate([p[2].probabilities for p in self.parts]),
+            )
+        else:  # no pair at all: the table exists, empty, so partitions know nothing is to be recomputed
+            left = right = np.empty(0, dtype=np.int64)
+            scored = ScoredPairs(left, np.empty((0, 0), dtype=np.int8), np.empty(0), np.empty(0))
+        self.spool.add_scored(left.astype(np.int64), right.astype(np.int64), scored)
+        self.parts, self.held, self.written = [], 0, True
 
 
 def decision_pairs(rules: CompiledRules) -> list[tuple[str, str]]:

@@ -83,6 +83,7 @@ class ResolveReport:
     partitions: int = 1
     largest_component: int = 0  # of the candidate graph (a partitioned run)
     largest_scored_component: int = 0  # of the scored graph: what one partition must hold whole
+    pairs_compared: int = 0  # comparison vectors computed by a partitioned run (training's and scoring's; once per pair)
     spool_mb: float = 0.0  # on disk, for a partitioned run (search.resolve.spool)
     customers_removed: int = 0
     merges: int = 0
@@ -96,7 +97,10 @@ class ResolveReport:
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
-    peak_mb: dict[str, float] = field(default_factory=dict)  # stage → this process's peak memory at its end (a partitioned run)
+    # stage → this process's peak memory during that stage (a partitioned run; on Linux the peak is
+    # reset between stages, elsewhere it is the run's peak so far)
+    peak_mb: dict[str, float] = field(default_factory=dict)
+    spool_memory_mb: dict[str, float] = field(default_factory=dict)  # stage → DuckDB's memory at its end (part of the peak)
     customer_ids: dict[str, str] = field(default_factory=dict)
     removed_ids: list[str] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
@@ -111,12 +115,14 @@ class ResolveReport:
             f"possible_matches={self.possible_matches} "
             + (
                 f"partitions={self.partitions} largest_component={self.largest_component} "
-                f"largest_scored_component={self.largest_scored_component} spool_mb={self.spool_mb:.0f} "
+                f"largest_scored_component={self.largest_scored_component} pairs_compared={self.pairs_compared} "
+                f"spool_mb={self.spool_mb:.0f} "
                 if self.spool_mb
                 else ""
             )
             + f"frequent_keys={len(self.frequent_keys)} {timing}"
             + "".join(f" {k}_peak_mb={v:.0f}" for k, v in self.peak_mb.items())
+            + "".join(f" {k}_duckdb_mb={v:.0f}" for k, v in self.spool_memory_mb.items())
         )
 
 

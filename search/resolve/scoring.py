@@ -133,6 +133,30 @@ def _resolve_records(
         model.detected_identifiers = detected
     weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
     scored = ScoredPairs(pairs, vectors, weights, probabilities)
+    return _clustered(records, config, model, constraints, comparisons, scored, candidates.frequent_keys)
+
+
+def resolve_scored(
+    records: list[RecordFeatures], config: ResolutionConfig, model: MatchModel, constraints: Constraints, scored: ScoredPairs
+) -> Resolution:
+    """Coherent clusters and possible matches from pairs scored before under `model` (a partition
+    of a full run: search.resolve.partitioned scores every candidate pair once). `scored` must hold
+    every pair at least `review_threshold` probable, in (i, j) order: lower pairs neither link nor
+    make a possible match, so they may be left out."""
+    with collector_paused():
+        return _clustered(records, config, model, constraints, comparisons_for(model.identifiers), scored, {})
+
+
+def _clustered(
+    records: list[RecordFeatures],
+    config: ResolutionConfig,
+    model: MatchModel,
+    constraints: Constraints,
+    comparisons: tuple[Comparison, ...],
+    scored: ScoredPairs,
+    frequent_keys: dict[str, int],
+) -> Resolution:
+    pairs, vectors, weights, probabilities = scored.pairs, scored.vectors, scored.weights, scored.probabilities
     threshold_bits = math.log2(config.match_threshold / (1 - config.match_threshold))
     # Fields whose plain difference says two people: not loyalty cards (one per shop), nor a field
     # the data showed to be noisy (search.resolve.calibration).
@@ -169,4 +193,4 @@ def _resolve_records(
         lambda i, j: clearly_different_people(records[i], records[j], never_merge) is not None,
         (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
     )
-    return Resolution(model, scored, clustering, candidates.frequent_keys, possible)
+    return Resolution(model, scored, clustering, frequent_keys, possible)

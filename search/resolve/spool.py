@@ -31,9 +31,10 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from search.resolve.blocking import STRONG_RULES, WEAK_RULES, blocking_keys
+from search.resolve.blocking import ONE_SIDED_RULES, STRONG_RULES, WEAK_RULES, blocking_keys
 from search.resolve.features import RecordFeatures
 from search.resolve.frequencies import PERSONAL_VALUES, value_holders
+from search.resolve.scoring import ScoredPairs
 
 EDGE_BATCH = 1_000_000
 # Personal values (e-mails, phones) repeated across records are counted in holders this many groups at a time.
@@ -41,7 +42,7 @@ HOLDER_GROUPS = 16
 
 _SCHEMA = """
 CREATE TABLE records (idx BIGINT, record_id VARCHAR, source VARCHAR, doc VARCHAR);
-CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN);
+CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN, opens BOOLEAN);
 CREATE TABLE terms (feature VARCHAR, value VARCHAR, given_ph VARCHAR, family_ph VARCHAR);
 CREATE TABLE customers (customer_id VARCHAR, hash VARCHAR);
 CREATE TABLE members (record_id VARCHAR, customer_id VARCHAR);
@@ -51,12 +52,14 @@ CREATE TABLE links (record_id VARCHAR, customer_id VARCHAR);
 
 @dataclass
 class Partition:
-    """One partition's records (documents in record id order) and what the last run stored about them."""
+    """One partition's records (documents in record id order), its scored pairs, and what the last
+    run stored about them."""
 
     documents: list[dict[str, Any]]
     previous: dict[str, str]  # record_id → customer_id (the customers index's members)
     hashes: dict[str, str]  # customer_id → stored resolution hash
     links: dict[str, str]  # record_id → customer_id (the record links index)
+    scored: ScoredPairs | None = None  # pairs at least the review threshold, by place in `documents`, (i, j) order
 
 
 @dataclass
@@ -110,6 +113,10 @@ class RecordSpool:
     def close(self) -> None:
         self.db.close()
 
+    def memory_mb(self) -> float:
+        """What DuckDB holds in memory now (its buffers; bounded by spool_memory_mb, past which it spills)."""
+        return float(self.db.execute("SELECT coalesce(sum(memory_usage_bytes), 0) / 2**20 FROM duckdb_memory()").fetchall()[0][0])
+
     def _insert(self, table: str, columns: dict[str, Any]) -> None:
         batch = pa.table(columns)
         self.db.register("batch", batch)
@@ -143,16 +150,26 @@ class RecordSpool:
         self._insert("terms", rows)
 
     def _add_keys(self, first: int, features: list[RecordFeatures]) -> None:
+        """Each record's blocking keys, as search.resolve.candidates groups them: strong keys, weak
+        keys, and one-sided keys (weak, pairing only where one record `opens` the pair)."""
         hashes: list[int] = []
         owners: list[int] = []
         weak: list[bool] = []
+        opens: list[bool] = []
+        families = [(False, STRONG_RULES, None), (True, WEAK_RULES, None)] + [(True, (rule,), rule.pairs_need) for rule in ONE_SIDED_RULES]
         for offset, record in enumerate(features):
-            for family_is_weak, rules in ((False, STRONG_RULES), (True, WEAK_RULES)):
+            for family_is_weak, rules, pairs_need in families:
                 keys = blocking_keys(record, rules)
                 hashes.extend(map(hash, keys))
                 owners.extend([first + offset] * len(keys))
                 weak.extend([family_is_weak] * len(keys))
-        columns = {"h": np.array(hashes, dtype=np.int64), "owner": np.array(owners, dtype=np.int64), "weak": np.array(weak, dtype=bool)}
+                opens.extend([pairs_need is None or pairs_need(record)] * len(keys))
+        columns = {
+            "h": np.array(hashes, dtype=np.int64),
+            "owner": np.array(owners, dtype=np.int64),
+            "weak": np.array(weak, dtype=bool),
+            "opens": np.array(opens, dtype=bool),
+        }
         self._insert("keys", columns)
 
     def rekey(self, features_of_batch: Any, batch: int = 20_000) -> None:
@@ -199,7 +216,8 @@ class RecordSpool:
         self.db.execute(
             f"""CREATE OR REPLACE TABLE blocks AS
                 SELECT h, weak, count(*) AS n, min(owner) AS root,
-                       count(*) BETWEEN 2 AND (CASE WHEN weak THEN {int(weak_bound)} ELSE {int(max_block_size)} END) AS compared
+                       count(*) BETWEEN 2 AND (CASE WHEN weak THEN {int(weak_bound)} ELSE {int(max_block_size)} END)
+                       AND bool_or(opens) AS compared
                 FROM keys GROUP BY h, weak"""
         )
         edges = f"SELECT k.owner AS a, b.root AS b FROM keys k JOIN blocks b USING (h, weak) WHERE b.compared AND k.owner <> b.root UNION ALL {_MEMBER_EDGES}"
@@ -231,19 +249,35 @@ class RecordSpool:
         query = "SELECT doc FROM records JOIN sample USING (idx) ORDER BY record_id"
         return [orjson.loads(doc) for (doc,) in self.db.execute(query).fetchall()]
 
-    def range_documents(self, number: int) -> list[dict[str, Any]]:
-        """The records of one scoring range, by their place in it."""
-        return [orjson.loads(doc) for (doc,) in self.db.execute("SELECT doc FROM ranged WHERE rng = ? ORDER BY local", [number]).fetchall()]
+    def range_documents(self, number: int, places: np.ndarray | None = None) -> list[dict[str, Any]]:
+        """The records of one scoring range by their place in it: all of them, or those at `places` (sorted)."""
+        if places is None:
+            rows = self.db.execute("SELECT doc FROM ranged WHERE rng = ? ORDER BY local", [number]).fetchall()
+        else:
+            self.db.register("wanted", pa.table({"local": places.astype(np.int64)}))
+            rows = self.db.execute("SELECT doc FROM ranged JOIN wanted USING (local) WHERE rng = ? ORDER BY local", [number]).fetchall()
+            self.db.unregister("wanted")
+        return [orjson.loads(doc) for (doc,) in rows]
+
+    def add_scored(self, left: np.ndarray, right: np.ndarray, scored: ScoredPairs) -> None:
+        """Pairs scored at least the review threshold (spool numbers, `left` first in record id order),
+        kept for the partitions they fall in: no pair's comparison is computed twice."""
+        columns: dict[str, Any] = {"a": left, "b": right, "weight": scored.weights, "probability": scored.probabilities}
+        columns |= {f"level_{n}": scored.vectors[:, n] for n in range(scored.vectors.shape[1])}
+        if not self._exists("scored"):
+            self._table("scored", columns)
+        else:
+            self._insert("scored", columns)
 
     def tiles(self) -> Iterator[Tile]:
         """Every candidate pair once, grouped a range against another, ranges in increasing order."""
         query = """
             WITH owned AS (
-                SELECT k.h, k.weak, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
+                SELECT k.h, k.weak, k.opens, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
                 WHERE b.compared)
             SELECT DISTINCT x.rng AS ra, y.rng AS rb, x.local AS la, y.local AS lb, x.idx AS ia, y.idx AS ib
             FROM owned x JOIN owned y USING (h, weak)
-            WHERE x.rng < y.rng OR (x.rng = y.rng AND x.local < y.local)
+            WHERE (x.opens OR y.opens) AND (x.rng < y.rng OR (x.rng = y.rng AND x.local < y.local))
             ORDER BY ra, rb"""
         carry: list[np.ndarray] = []
         stream = self.db.cursor()  # a connection of its own: each tile's records are read meanwhile
@@ -281,8 +315,13 @@ class RecordSpool:
         """Put each record (by spool number) in its partition (`parts`), with what the last run stored about it."""
         self._table("parts", {"idx": np.arange(self.count, dtype=np.int64), "p": parts})
         self.db.execute(
-            "CREATE OR REPLACE TABLE ordered AS SELECT p, record_id, doc FROM records JOIN parts USING (idx) ORDER BY p, record_id"
+            "CREATE OR REPLACE TABLE ordered AS SELECT p, idx, record_id, doc FROM records JOIN parts USING (idx) ORDER BY p, record_id"
         )
+        if self._exists("scored"):
+            # A pair's two records are in one partition (the scored graph's components are whole).
+            self.db.execute(
+                "CREATE OR REPLACE TABLE partition_scored AS SELECT p, s.* FROM scored s JOIN parts ON parts.idx = s.a ORDER BY p"
+            )
         self.db.execute(
             """CREATE OR REPLACE TABLE previous AS
                SELECT p, m.record_id, m.customer_id, c.hash FROM members m JOIN records r USING (record_id)
@@ -306,7 +345,8 @@ class RecordSpool:
         return _roots(parent, parent)
 
     def partition(self, number: int) -> Partition:
-        documents = [orjson.loads(doc) for (doc,) in self.db.execute("SELECT doc FROM ordered WHERE p = ?", [number]).fetchall()]
+        chunk = self.db.execute("SELECT idx, doc FROM ordered WHERE p = ? ORDER BY record_id", [number]).fetchnumpy()
+        documents = [orjson.loads(doc) for doc in chunk["doc"].tolist()]
         rows = self.db.execute("SELECT record_id, customer_id, hash FROM previous WHERE p = ?", [number]).fetchall()
         links = self.db.execute("SELECT record_id, customer_id FROM partition_links WHERE p = ?", [number]).fetchall()
         return Partition(
@@ -314,7 +354,25 @@ class RecordSpool:
             {record_id: customer_id for record_id, customer_id, _ in rows},
             {customer_id: digest for _, customer_id, digest in rows if digest},
             dict(links),
+            self._partition_scored(number, np.asarray(chunk["idx"], dtype=np.int64)),
         )
+
+    def _partition_scored(self, number: int, idx: np.ndarray) -> ScoredPairs | None:
+        """The partition's scored pairs, each record by its place among the partition's (`idx`, in
+        record id order), in (i, j) order as search.resolve.candidates gives them."""
+        if not self._exists("partition_scored"):
+            return None
+        table = self.db.execute("SELECT * EXCLUDE (p) FROM partition_scored WHERE p = ?", [number]).fetchnumpy()
+        order = np.argsort(idx, kind="stable")
+        pairs = np.stack([order[np.searchsorted(idx[order], np.asarray(table[side], dtype=np.int64))] for side in "ab"], axis=1)
+        levels = [np.asarray(table[name], dtype=np.int8) for name in table if name.startswith("level_")]
+        vectors = np.stack(levels, axis=1) if levels else np.empty((len(pairs), 0), dtype=np.int8)
+        rank = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        weights, probabilities = np.asarray(table["weight"], dtype=float), np.asarray(table["probability"], dtype=float)
+        return ScoredPairs(pairs[rank], vectors[rank], weights[rank], probabilities[rank])
+
+    def _exists(self, table: str) -> bool:
+        return bool(self.db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0])
 
     def customers_without_records(self) -> list[str]:
         """Stored customers none of whose records is live any more."""

@@ -4,10 +4,13 @@ in a word of up to seven letters."""
 
 from __future__ import annotations
 
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
 from api.policy import DEMO_KEYS
+from api.routes.search import router as search_routes
 from search.indices import IndexNames
 from settings import Settings
 
@@ -41,3 +44,15 @@ def test_a_word_with_two_typos_is_found_by_the_second_tier(api: TestClient, open
     assert names[0] == "Gabriel Morvan"
     names, asked = _looked_up(api, opensearch, api_settings, "Gabriel Mrovna")
     assert names[0] == "Gabriel Morvan" and asked == 2
+
+
+def _solved_per_request(dependant: Dependant) -> int:
+    return 1 + sum(_solved_per_request(sub) for sub in dependant.dependencies)
+
+
+def test_a_look_up_solves_few_dependencies() -> None:
+    # Each dependency FastAPI solves costs the API tens of microseconds of CPU per request, on the
+    # look-up every agent keystroke makes (bench/RESULTS.md, session 10: 8 → 5 cut ~16% of its CPU):
+    # the route itself, the caller (with the API key and bearer schemes it reads) and the services.
+    route = next(r for r in search_routes.routes if isinstance(r, APIRoute) and r.path == "/v1/search")
+    assert _solved_per_request(route.dependant) <= 5

@@ -264,3 +264,59 @@ def test_streamed_union_find_gives_the_connected_components_of_the_candidate_gra
     components = len(set(labels))
     assert len(set(parent.tolist())) == components
     assert len(set(zip(parent.tolist(), labels, strict=True))) == components  # the same grouping
+
+
+# Two records that share no blocking key but a one-sided one (search.resolve.blocking: a full name's
+# sound with the other name's initial): "S Chaanet" meets "Sandrine Chaanet" through it only.
+INITIAL_ONLY = [
+    {
+        "source": "callcenter",
+        "source_id": "I1",
+        "given_name": "S",
+        "family_name": "Chaanet",
+        "birth_date": "1980-03-07",
+        "phone": "06 12 34 56 78",
+        "postcode": "75011",
+    },
+    {
+        "source": "crm",
+        "source_id": "I2",
+        "given_name": "Sandrine",
+        "family_name": "Chaanet",
+        "birth_date": "1980-07-03",
+        "phone": "06 12 34 56 87",
+        "postcode": "69003",
+    },
+]
+
+
+def test_a_partitioned_run_finds_what_the_in_memory_run_finds_through_a_name_and_an_initial(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    ingest(resolved.demo)
+    ingest(INITIAL_ONLY)
+    save_model(opensearch, names, resolved.model)
+    resolve_all(opensearch, names, ResolutionConfig(), retrain=False)
+    in_memory, possible = customer_assignment(opensearch, names), _possible_matches(opensearch, names)
+    # The in-memory run relates the two (one customer, or a possible match): the partitioned run must too.
+    related = in_memory["callcenter:I1"] == in_memory["crm:I2"] or any({"callcenter:I1", "crm:I2"} <= set(p) for p in possible)
+    assert related
+    for index in (names.customers, names.record_customers, names.possible_matches):
+        opensearch.delete_by_query(index=index, body={"query": {"match_all": {}}}, refresh=True)
+    report = resolve_all(opensearch, names, _partitioned(20), retrain=False)
+    assert report.partitions > 5
+    assert customer_assignment(opensearch, names) == in_memory
+    assert _possible_matches(opensearch, names) == possible
+
+
+def test_a_partitioned_run_compares_each_candidate_pair_once(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    ingest(resolved.demo)
+    save_model(opensearch, names, resolved.model)
+    report = resolve_all(opensearch, names, _partitioned(60), retrain=False)
+    assert report.partitions > 5
+    # Scoring compared every candidate pair; the partitions cluster the pairs it kept, comparing none again.
+    assert report.candidate_pairs > 0
+    assert report.pairs_compared == report.candidate_pairs
+    assert customer_assignment(opensearch, names) == resolved.customer_of
