@@ -189,7 +189,7 @@ def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZI
         }
     }
     if with_towns:
-        strict["bool"]["should"].append(town_bonus(names))
+        strict["bool"]["should"].extend((town_bonus(names), current_town_bonus(names)))
     words = name_tokens(names)
     if len(words) >= 2:
         strict["bool"]["should"].extend(reading_bonuses(words))
@@ -295,6 +295,20 @@ def town_bonus(names: str) -> dict[str, Any]:
     fall to the second tier), and a name typo that is also a town ("Marie Mratin": Sainte-Martin)
     would otherwise pass the person it meant."""
     return {"constant_score": {"filter": {"match": {"towns": {"query": names, "_name": "city"}}}, "boost": TOWN_BOOST}}
+
+
+# What a town typed adds on top of TOWN_BOOST when it is the customer's town now (the golden
+# record's), not only one an older record held: a customer says where they live, and among the
+# Isabelles who ever lived in Lille the one living there now is the likelier (bench/search_quality,
+# "given + town": the misses were customers whose older record was in the town typed, or whose
+# golden record holds no town, ranked before the person living there; bench/RESULTS.md
+# 2026-11-27, session 10). Half TOWN_BOOST: having lived there still counts.
+CURRENT_TOWN_BOOST = 12.5
+
+
+def current_town_bonus(names: str) -> dict[str, Any]:
+    """A constant bonus for the customers whose current town holds one of the words typed, whole."""
+    return {"constant_score": {"filter": {"match": {"city": {"query": names}}}, "boost": CURRENT_TOWN_BOOST}}
 
 
 # A town word typed is forgiven one typo from 4 letters, two from 8 ("Bordeau", "Montpelier"),

@@ -492,3 +492,40 @@ GIVEN_FIRST = [
         )
     ),
 ]
+
+
+# "gwenola lorient": two Gwenola Le Bihan; one lives in Lorient, the other moved from there to
+# Vannes (her older e-commerce record, which spells her Gwénola, still says Lorient: two spellings,
+# her names score a little higher).
+LIVES_THERE_NOW = [
+    {
+        "source": "crm",
+        "source_id": "LT1",
+        "given_name": "Gwenola",
+        "family_name": "Le Bihan",
+        "birth_date": "1971-03-08",
+        "postcode": "56100",
+        "city": "Lorient",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    *(
+        {
+            "source": source,
+            "source_id": f"LT{n}",
+            "given_name": given,
+            "family_name": "Le Bihan",
+            "birth_date": "1990-12-24",
+            "email": "gwenola.lebihan@free.fr",
+            "postcode": postcode,
+            "city": city,
+            "updated_at": updated_at,
+        }
+        for n, (source, given, postcode, city, updated_at) in enumerate(
+            (
+                ("ecommerce", "Gwénola", "56100", "Lorient", "2023-05-01T10:00:00Z"),
+                ("crm", "Gwenola", "56000", "Vannes", "2026-02-01T10:00:00Z"),
+            ),
+            start=2,
+        )
+    ),
+]

@@ -120,3 +120,10 @@ def test_words_typed_given_name_first_put_the_customer_they_begin_first(search: 
     # Maëlle's maiden name begins with an S too: the reading given name first is Solenn's alone.
     names = [hit["display_name"] for hit in search(q)["results"]]
     assert names[0] == "Solenn Quillévéré" and "Maëlle Quillévéré" in names, names
+
+
+@pytest.mark.parametrize("q", ["gwenola lorient", "le bihan lorient", "gwenola le bihan lorient"])
+def test_a_town_typed_puts_the_customer_living_there_now_before_one_who_lived_there(search: Search, q: str) -> None:
+    body = search(q)
+    assert _cities(body)[:2] == ["Lorient", "Vannes"]
+    assert "city" in body["results"][1]["matched"]  # her older record's town still finds the other one
