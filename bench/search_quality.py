@@ -17,8 +17,9 @@ namesake in first place when the person is in the top 10).
 
 Where a look-up is made only of whole names, beginnings of names and town words ("mar du",
 "j dupont", "nicolas limoges"), every customer those words fit as they fit the person is an equally
-right answer: "@1=" and "@5=" count the look-up right when the first (first five) are the person or
-such customers (fits_as_well), besides the strict "@1" and "@5". A name and a birth date the
+right answer (fits_as_well): "@1=" and "@5=" count the look-up right when the person is in the first
+one (five) or only such customers rank above them — or, the person not listed, a full list of such
+customers —, besides the strict "@1" and "@5". A name and a birth date the
 counter verifies are asked for people one of whose records holds that date: an exact check cannot,
 and must not, confirm a date no record holds — those people are looked up apart, and the customers
 confirmed by mistake counted (UNVERIFIABLE).
