@@ -216,10 +216,10 @@ def all_words_but_one_clause(names: str, with_towns: bool) -> dict[str, Any] | N
 # model (300 customers' "4 + 2 letters" prefixes: @1 0.47 → 0.52 with 5, 0.57 with 25) and checked
 # on the demo generator (bench/RESULTS.md, 2026-11-27).
 FAMILY_FIRST_BOOST = 25.0
-# The other reading — given name first ("s garcia", "jea gau") — is typed too (no data says how
+# The other reading — given name first ("s quil", "jea gau") — is typed too (no data says how
 # often; the benchmark draws both orders), and a customer whose names begin with the words in that
 # order fits them exactly, unlike one found through a look-alike, a phonetic key or another
-# record's spelling ("s garcia": Didier Garcia, another of whose names begins with an S). Less than
+# record's spelling ("s quillévéré": Maëlle Quillévéré, née Salaün, tested). Less than
 # FAMILY_FIRST_BOOST, so between the two readings the counter's habit still decides; more than the
 # name scores' differences between customers matching the same words (about 1 to 15). Given-first
 # prefixes @5: demo 0.895 → 0.955, corruption model 0.780 → 0.810, no kind lost at 5
