@@ -189,10 +189,10 @@ def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZI
         }
     }
     if with_towns:
-        strict["bool"]["should"].append(town_bonus(names))
+        strict["bool"]["should"].extend((town_bonus(names), *current_town_bonus(names)))
     words = name_tokens(names)
     if len(words) >= 2:
-        strict["bool"]["should"].append(family_first_bonus(words))
+        strict["bool"]["should"].extend(reading_bonuses(words))
     return strict
 
 
@@ -216,13 +216,27 @@ def all_words_but_one_clause(names: str, with_towns: bool) -> dict[str, Any] | N
 # model (300 customers' "4 + 2 letters" prefixes: @1 0.47 → 0.52 with 5, 0.57 with 25) and checked
 # on the demo generator (bench/RESULTS.md, 2026-11-27).
 FAMILY_FIRST_BOOST = 25.0
+# The other reading — given name first ("s quil", "jea gau") — is typed too (no data says how
+# often; the benchmark draws both orders), and a customer whose names begin with the words in that
+# order fits them exactly, unlike one found through a look-alike, a phonetic key or another
+# record's spelling ("s quillévéré": Maëlle Quillévéré, née Salaün, tested). Less than
+# FAMILY_FIRST_BOOST, so between the two readings the counter's habit still decides; more than the
+# name scores' differences between customers matching the same words (about 1 to 15). Given-first
+# prefixes @5: demo 0.895 → 0.955, corruption model 0.780 → 0.810, no kind lost at 5
+# (bench/search_quality, bench/RESULTS.md 2026-11-27, session 10).
+GIVEN_FIRST_BOOST = 12.5
 
 
-def family_first_bonus(words: list[str]) -> dict[str, Any]:
-    """A constant bonus for the customers whose family name begins with the first word typed and
-    given name with the last (both compared folded)."""
-    both = [{"prefix": {"family_name.keyword": words[0]}}, {"prefix": {"given_name.keyword": words[-1]}}]
-    return {"constant_score": {"filter": {"bool": {"filter": both}}, "boost": FAMILY_FIRST_BOOST}}
+def reading_bonuses(words: list[str]) -> list[dict[str, Any]]:
+    """Constant bonuses for the customers whose family name begins with the first word typed and
+    given name with the last (FAMILY_FIRST_BOOST), or given name with the first and family name
+    with the last (GIVEN_FIRST_BOOST), compared folded."""
+    return [_reading(words[0], words[-1], FAMILY_FIRST_BOOST), _reading(words[-1], words[0], GIVEN_FIRST_BOOST)]
+
+
+def _reading(family: str, given: str, boost: float) -> dict[str, Any]:
+    both = [{"prefix": {"family_name.keyword": family}}, {"prefix": {"given_name.keyword": given}}]
+    return {"constant_score": {"filter": {"bool": {"filter": both}}, "boost": boost}}
 
 
 # The first tier's floor: above anything the second tier scores (whole-word terms, about 1 to 15
@@ -266,7 +280,8 @@ def whole_name_bonus(names: str) -> list[dict[str, Any]]:
     return [{"terms": {f"{field}.keyword": spans, "boost": boost}} for field, boost in WHOLE_NAME_BOOSTS.items()]
 
 
-# What a town typed beside the names adds to a customer living there (name scores run from about
+# What a town typed beside the names adds to a customer living there now, in all (one an older
+# record placed there gets TOWN_BOOST - CURRENT_TOWN_BOOST; name scores run from about
 # 10 to 100): as much as a whole name typed (WHOLE_NAME_BOOSTS), so Dupont in Bordeaux comes before
 # the other Duponts, and a name that is also a town still finds its people first (they have the
 # whole-name bonus and the name clauses besides). Measured on the demo generator and on the
@@ -280,7 +295,31 @@ def town_bonus(names: str) -> dict[str, Any]:
     A town typed with a typo gets none: it already decides who matches every word (the others
     fall to the second tier), and a name typo that is also a town ("Marie Mratin": Sainte-Martin)
     would otherwise pass the person it meant."""
-    return {"constant_score": {"filter": {"match": {"towns": {"query": names, "_name": "city"}}}, "boost": TOWN_BOOST}}
+    body = {"query": names, "_name": "city"}
+    return {"constant_score": {"filter": {"match": {"towns": body}}, "boost": TOWN_BOOST - CURRENT_TOWN_BOOST}}
+
+
+# The part of TOWN_BOOST only the customer's town now (the golden record's) gets; a town an older
+# record held gets the rest. A customer says where they live: among the Isabelles who ever lived
+# in Lille, the one living there now is the likelier (bench/search_quality, "given + town": the
+# misses were customers an older record placed in the town typed, or whose golden record holds no
+# town, ranked before the person living there; bench/RESULTS.md 2026-11-27, session 10). Never
+# more than TOWN_BOOST in all: on top of it, the current town passed people whose name was typed
+# whole with a typo in the other word ("Garin Auger": Clara Martin of Auger before Marin Auger, on
+# the demo generator, whose towns are made of names). Half: having lived there still counts.
+CURRENT_TOWN_BOOST = 12.5
+# Two-letter words typed are most often a given name's first letters ("dura la"), and towns' articles
+# ("La Bois-les-Bains", "Le Havre") would reward them.
+CURRENT_TOWN_MIN_LENGTH = 3
+
+
+def current_town_bonus(names: str) -> list[dict[str, Any]]:
+    """A constant bonus for the customers whose current town holds one of the words typed, whole,
+    of CURRENT_TOWN_MIN_LENGTH letters or more."""
+    words = [word for word in name_tokens(names) if len(word) >= CURRENT_TOWN_MIN_LENGTH]
+    if not words:
+        return []
+    return [{"constant_score": {"filter": {"match": {"city": {"query": " ".join(words)}}}, "boost": CURRENT_TOWN_BOOST}}]
 
 
 # A town word typed is forgiven one typo from 4 letters, two from 8 ("Bordeau", "Montpelier"),

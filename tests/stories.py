@@ -459,3 +459,73 @@ RANKED_AND_RECENT = [
         "updated_at": _days_ago(5),
     },
 ]
+
+
+# Typed given name first ("s quillévéré"): Solenn's names begin with the words in that order;
+# Maëlle's S is her maiden name's (Salaün), which her three records write three ways.
+GIVEN_FIRST = [
+    {
+        "source": "crm",
+        "source_id": "GF1",
+        "given_name": "Solenn",
+        "family_name": "Quillévéré",
+        "birth_date": "1984-10-02",
+        "postcode": "29000",
+        "city": "Quimper",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    *(
+        {
+            "source": source,
+            "source_id": f"GF{n}",
+            "given_name": "Maëlle",
+            "family_name": family,
+            "birth_name": birth_name,
+            "birth_date": "1962-05-19",
+            "email": "maelle.quillevere@orange.fr",
+            "postcode": "29200",
+            "city": "Brest",
+            "updated_at": "2026-02-01T10:00:00Z",
+        }
+        for n, (source, family, birth_name) in enumerate(
+            (("crm", "Quillévéré", "Salaün"), ("ecommerce", "Quillévéré-Salaün", ""), ("legacy", "Quilleveré", "Salaun")), start=2
+        )
+    ),
+]
+
+
+# "gwenola lorient": two Gwenola Le Bihan; one lives in Lorient, the other moved from there to
+# Vannes (her older e-commerce record, which spells her Gwénola, still says Lorient: two spellings,
+# her names score a little higher).
+LIVES_THERE_NOW = [
+    {
+        "source": "crm",
+        "source_id": "LT1",
+        "given_name": "Gwenola",
+        "family_name": "Le Bihan",
+        "birth_date": "1971-03-08",
+        "postcode": "56100",
+        "city": "Lorient",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    *(
+        {
+            "source": source,
+            "source_id": f"LT{n}",
+            "given_name": given,
+            "family_name": "Le Bihan",
+            "birth_date": "1990-12-24",
+            "email": "gwenola.lebihan@free.fr",
+            "postcode": postcode,
+            "city": city,
+            "updated_at": updated_at,
+        }
+        for n, (source, given, postcode, city, updated_at) in enumerate(
+            (
+                ("ecommerce", "Gwénola", "56100", "Lorient", "2023-05-01T10:00:00Z"),
+                ("crm", "Gwenola", "56000", "Vannes", "2026-02-01T10:00:00Z"),
+            ),
+            start=2,
+        )
+    ),
+]

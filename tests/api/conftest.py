@@ -24,7 +24,17 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
 from settings import Settings
 from tests.conftest import write_jsonl
-from tests.stories import AT_THE_COUNTER, DUPONT, HELENE, NAMESAKES, OTHERS, RANKED_AND_RECENT, WHOLE_NAMES
+from tests.stories import (
+    AT_THE_COUNTER,
+    DUPONT,
+    GIVEN_FIRST,
+    HELENE,
+    LIVES_THERE_NOW,
+    NAMESAKES,
+    OTHERS,
+    RANKED_AND_RECENT,
+    WHOLE_NAMES,
+)
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +43,10 @@ def api_settings(
 ) -> Settings:
     folder = tmp_path_factory.mktemp("api")
     write_demo_data(folder / "demo", persons=300, seed=23)
-    write_jsonl(folder / "demo" / "stories.jsonl", HELENE + OTHERS + DUPONT + WHOLE_NAMES + NAMESAKES + AT_THE_COUNTER + RANKED_AND_RECENT)
+    write_jsonl(
+        folder / "demo" / "stories.jsonl",
+        HELENE + OTHERS + DUPONT + WHOLE_NAMES + NAMESAKES + AT_THE_COUNTER + RANKED_AND_RECENT + GIVEN_FIRST + LIVES_THERE_NOW,
+    )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))

@@ -113,3 +113,17 @@ def test_prefixes_typed_family_name_first_rank_that_reading_first(search: Search
     assert scores["Ethan Rocheteau"] > scores["Rochelle Etchegaray"] + 10
     scores = {hit["display_name"]: hit["score"] for hit in search("roche")["results"]}
     assert abs(scores["Ethan Rocheteau"] - scores["Rochelle Etchegaray"]) < 1  # one word: no reading preferred
+
+
+@pytest.mark.parametrize("q", ["s quillévéré", "s quillevere", "s quil"])
+def test_words_typed_given_name_first_put_the_customer_they_begin_first(search: Search, q: str) -> None:
+    # Maëlle's maiden name begins with an S too: the reading given name first is Solenn's alone.
+    names = [hit["display_name"] for hit in search(q)["results"]]
+    assert names[0] == "Solenn Quillévéré" and "Maëlle Quillévéré" in names, names
+
+
+@pytest.mark.parametrize("q", ["gwenola lorient", "le bihan lorient", "gwenola le bihan lorient"])
+def test_a_town_typed_puts_the_customer_living_there_now_before_one_who_lived_there(search: Search, q: str) -> None:
+    body = search(q)
+    assert _cities(body)[:2] == ["Lorient", "Vannes"]
+    assert "city" in body["results"][1]["matched"]  # her older record's town still finds the other one

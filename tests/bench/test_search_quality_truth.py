@@ -1,0 +1,55 @@
+"""The look-up benchmark's truth (bench/search_quality): which answers count as right when what
+was typed fits several customers as well, and which people a verified birth date can confirm.
+Pure: no node."""
+
+from __future__ import annotations
+
+from bench.search_quality import Person, Recall, _explained, _verifiable, fits_as_well
+
+
+def _person(given: str = "Jean", family: str = "Gautier", city: str = "Lyon") -> Person:
+    return Person("P1", given, family, "1975-03-02", records={"crm:1"}, city=city)
+
+
+def test_a_customer_the_prefixes_fit_as_well_counts_as_an_equally_right_answer() -> None:
+    person = _person()
+    assert fits_as_well(["jea", "gau"], person, {"given_name": "Jeanne", "family_name": "Gauthier"}, None)
+    # Either order: the counter types names both ways.
+    assert fits_as_well(["jea", "gau"], person, {"given_name": "Gaultier", "family_name": "Jeannin"}, None)
+    # A whole word must stay whole, and a word that begins nothing of theirs fits nothing.
+    assert not fits_as_well(["jean", "gautier"], person, {"given_name": "Jeanne", "family_name": "Gautier"}, None)
+    assert not fits_as_well(["jea", "gau"], person, {"given_name": "Jean", "family_name": "Dupont"}, None)
+
+
+def test_a_town_typed_fits_only_a_customer_living_there() -> None:
+    person = _person()
+    assert fits_as_well(["jean", "lyon"], person, {"given_name": "Jean", "family_name": "Martin", "city": "Lyon"}, None)
+    assert not fits_as_well(["jean", "lyon"], person, {"given_name": "Jean", "family_name": "Martin", "city": "Paris"}, None)
+
+
+def test_with_a_shop_named_only_its_cardholders_fit_as_well() -> None:
+    customer = {"given_name": "Jean", "family_name": "Gautier", "loyalty_cards": [{"source": "loyalty_nantes"}]}
+    assert fits_as_well(["jean", "gautier"], _person(), customer, "nantes")
+    assert not fits_as_well(["jean", "gautier"], _person(), customer, "lyon2")
+
+
+def test_a_typo_is_never_explained_so_only_the_person_is_right() -> None:
+    assert _explained(["jea", "gau"], _person())
+    assert not _explained(["jean", "gautoer"], _person())
+
+
+def test_equally_right_answers_count_only_when_all_above_the_person_fit_as_well() -> None:
+    recall = Recall()
+    recall.add([2], namesake_first=False, as_good=[True, True, True])  # two equals above: right at 1
+    recall.add([2], namesake_first=False, as_good=[True, False, True])  # a worse fit above: wrong at 1, right at 5
+    recall.add([], namesake_first=False, as_good=[True] * 3)  # not found, a short list: wrong
+    recall.add([], namesake_first=False, as_good=[True] * 10)  # not found, a full list of equals: right
+    assert (recall.first_or_as_good, recall.top5_or_as_good) == (2, 3)
+    assert (recall.first, recall.top5) == (0, 2)
+
+
+def test_a_birth_date_no_record_holds_is_not_asked_to_be_verified() -> None:
+    held, missing = _person(), _person()
+    held.record_birth_dates = {"1975-03-02"}
+    missing.record_birth_dates = {"1975-03-12"}  # a slipped digit in every record
+    assert _verifiable(held) and not _verifiable(missing)
