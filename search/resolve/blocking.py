@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+
+import jellyfish
 
 from analyzers.names import consonant_skeleton
 from search.resolve.config import (
     BIRTH_FAMILY_PREFIX,
+    CLOSE_NAMES_SIMILARITY,
     GIVEN_PREFIX_LENGTH,
     MIN_IDENTIFIER_TYPO_LENGTH,
     MIN_MAILBOX_KEY_LENGTH,
@@ -145,12 +149,16 @@ def _name_typo_keys(record: RecordFeatures) -> list[str]:
 
 
 def _initials_in_place_keys(record: RecordFeatures) -> list[str]:
-    """The given and family names' first letters (in either order) in the postcode: a typo in each
-    name, or an initial and a typo, in one small town. (In the town too, measured: 0.2 more pairs
-    per record on the demo's 100k records, none of them a true pair no other key finds.)"""
-    if not (record.postcode and record.given and record.family):
+    """The given and family names' first letters (in either order) in the postcode, and in the
+    town: a typo in each name, or an initial and a typo, in one neighbourhood ("Sanrdine Etsin" /
+    "Sandrine Tesin" share no sound, no letters but the first). Its pairs are gated by
+    `names_close`: neighbours who only share initials are not compared (without the gate, in the
+    town too cost 0.2 pairs per record on the demo's 100k records for no true pair)."""
+    if not (record.given and record.family):
         return []
-    return [f"{INITIALS_IN_PLACE}{record.postcode}|{''.join(sorted(record.given[0] + record.family[0]))}"]
+    initials = "".join(sorted(record.given[0] + record.family[0]))
+    places = dict.fromkeys(place for place in (record.postcode, record.city) if place)
+    return [f"{INITIALS_IN_PLACE}{place}|{initials}" for place in places]
 
 
 def _skeleton_keys(record: RecordFeatures) -> list[str]:
@@ -174,6 +182,26 @@ def _name_and_given_prefix_keys(record: RecordFeatures) -> list[str]:
     return list(
         dict.fromkeys(f"{NAME_AND_GIVEN_PREFIX}{sound.replace(' ', '')}|{prefix}" for sound in (record.family_ph, record.birth_ph) if sound)
     )
+
+
+@lru_cache(maxsize=1 << 18)
+def _similarity(a: str, b: str) -> float:
+    return jellyfish.jaro_winkler_similarity(a, b) if a and b else 0.0
+
+
+def names_close(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """Each of the two names is close to the other record's (Jaro-Winkler at least
+    CLOSE_NAMES_SIMILARITY), as written or with given and family names swapped, the family name
+    against the other's family or maiden name: what a typo in each name leaves, and what two
+    neighbours who only share their initials do not have."""
+    families = [name for name in (y.family, y.birth) if name]
+
+    def close(given: str, family: str) -> bool:
+        return _similarity(given, y.given) >= CLOSE_NAMES_SIMILARITY and any(
+            _similarity(family, other) >= CLOSE_NAMES_SIMILARITY for other in families
+        )
+
+    return any(close(x.given, family) or close(family, x.given) for family in (x.family, x.birth) if family)
 
 
 def is_initial(name: str) -> bool:
@@ -210,12 +238,19 @@ class KeyRule:
     # name can tell apart.
     weak_prefix: str | None = None
     # A one-sided key: of the records sharing it, only pairs with at least one record for which
-    # this holds are compared (the block's bound still counts every record holding the key).
+    # this holds are compared; its block is bounded by the pairs it makes (`one_sided_pairs`).
     pairs_need: Callable[[RecordFeatures], bool] | None = None
+    # A gated key: of the pairs its block makes, only those for which this holds are compared.
+    pairs_gate: Callable[[RecordFeatures, RecordFeatures], bool] | None = None
 
     @property
     def weak(self) -> bool:
         return self.weak_prefix is not None
+
+    @property
+    def selective(self) -> bool:
+        """Its blocks do not compare every pair (one-sided or gated): grouped on their own."""
+        return self.pairs_need is not None or self.pairs_gate is not None
 
 
 # Two records are compared when they share a key. Each strong key joins something rare (an
@@ -232,13 +267,17 @@ KEY_RULES: tuple[KeyRule, ...] = (
     KeyRule("address", _address_keys),
     KeyRule("identifier typo", _identifier_typo_keys),
     KeyRule("name typo", _name_typo_keys, weak_prefix=NAME_TYPO),
-    KeyRule("initials+postcode", _initials_in_place_keys, weak_prefix=INITIALS_IN_PLACE),
-    KeyRule("consonant skeletons", _skeleton_keys, weak_prefix=SKELETONS),
+    KeyRule("initials+place", _initials_in_place_keys, weak_prefix=INITIALS_IN_PLACE, pairs_gate=names_close),
+    KeyRule("consonant skeletons", _skeleton_keys, weak_prefix=SKELETONS, pairs_gate=names_close),
     KeyRule("family name+given prefix", _name_and_given_prefix_keys, weak_prefix=NAME_AND_GIVEN_PREFIX),
     KeyRule("name+initial", _name_and_initial_keys, weak_prefix=NAME_AND_INITIAL, pairs_need=holds_an_initial),
 )
 STRONG_RULES = tuple(rule for rule in KEY_RULES if not rule.weak)
+# Weak keys every pair of whose blocks is compared, then the selective ones (one-sided or gated),
+# each grouped on its own. (A full run partitioned on disk, search.resolve.spool, groups the weak
+# and gated keys together and compares every pair of their blocks: a superset, scored.)
 WEAK_RULES = tuple(rule for rule in KEY_RULES if rule.weak and rule.pairs_need is None)
+SELECTIVE_RULES = tuple(rule for rule in KEY_RULES if rule.selective)
 ONE_SIDED_RULES = tuple(rule for rule in KEY_RULES if rule.pairs_need is not None)
 WEAK_PREFIXES = tuple(rule.weak_prefix for rule in KEY_RULES if rule.weak_prefix)
 
@@ -251,11 +290,27 @@ def blocking_keys(record: RecordFeatures, rules: tuple[KeyRule, ...] = KEY_RULES
     return keys
 
 
-def one_sided_rule(key: str) -> KeyRule | None:
-    """The one-sided rule a key belongs to, if any."""
-    return next((rule for rule in ONE_SIDED_RULES if rule.weak_prefix and key.startswith(rule.weak_prefix)), None)
+def selective_rule(key: str) -> KeyRule | None:
+    """The selective (one-sided or gated) rule a key belongs to, if any."""
+    return next((rule for rule in SELECTIVE_RULES if rule.weak_prefix and key.startswith(rule.weak_prefix)), None)
 
 
 def block_bound(key: str, max_block_size: int, max_name_block_size: int) -> int:
-    """How many records may share a key before it is too common to block on."""
-    return min(max_name_block_size, max_block_size) if key.startswith(WEAK_PREFIXES) else max_block_size
+    """How many records may share a key before it is too common to block on (a one-sided key's
+    block may hold more, as long as `one_sided_pairs` stays within `pair_budget`)."""
+    weak_bound = min(max_name_block_size, max_block_size)
+    if (rule := selective_rule(key)) and rule.pairs_need:
+        return pair_budget(weak_bound) + 1
+    return weak_bound if key.startswith(WEAK_PREFIXES) else max_block_size
+
+
+def pair_budget(weak_bound: int) -> int:
+    """The pairs a weak key's block may cost: as many as a full block of `weak_bound` records."""
+    return weak_bound * (weak_bound - 1) // 2
+
+
+def one_sided_pairs(needing: int, holders: int) -> int:
+    """The pairs a one-sided block makes: each of its `needing` records with every other holder.
+    An initial among a family's eleven full names costs ten pairs, not the 55 of eleven records:
+    bounding the block by its pairs, not its holders, lets "C Sauagy" meet its household."""
+    return needing * (holders - needing) + needing * (needing - 1) // 2
