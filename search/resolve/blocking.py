@@ -15,6 +15,7 @@ from functools import lru_cache
 import jellyfish
 
 from analyzers.names import consonant_skeleton
+from search.resolve.comparisons import NULL, birth_date_level
 from search.resolve.config import (
     BIRTH_FAMILY_PREFIX,
     CLOSE_NAMES_SIMILARITY,
@@ -75,20 +76,32 @@ def _family_and_street_keys(record: RecordFeatures) -> list[str]:
 
 
 def _name_in_place_keys(record: RecordFeatures) -> list[str]:
-    """The given name's sound in the record's postcode, and the family (or maiden) name's sound
-    there with the given name's first letter. Two records meet when the given name sounds the same
-    there (a typo in the family name, a married name), or the family name does with the same
-    initial (a typo in the given name, an initial): a sparse record (a name and a postcode, nothing
-    else) finds its customer. The family name alone would pair every household of the postcode; a
-    common name in a big town is past max_block_size."""
-    if not record.postcode:
+    """The family (or maiden) name's sound in the record's postcode with the given name's first
+    letter: a typo in the given name, an initial, and a postcode: a sparse record (a name and a
+    postcode, nothing else) finds its customer. The family name alone would pair every household of
+    the postcode; a common name in a big town is past max_block_size. (The given name's sound
+    there is `_given_in_place_keys`.)"""
+    if not (record.postcode and record.given):
         return []
-    keys = [f"pn:{record.given_ph.replace(' ', '')}|{record.postcode}"] if record.given_ph else []
-    if record.given:
-        keys += [
+    return list(
+        dict.fromkeys(
             f"pn:{sound.replace(' ', '')}|{record.postcode}|{record.given[0]}" for sound in (record.family_ph, record.birth_ph) if sound
-        ]
-    return list(dict.fromkeys(keys))
+        )
+    )
+
+
+def _given_in_place_keys(record: RecordFeatures) -> list[str]:
+    """The given name's sound in the postcode: a married name, or a typo in the family name, with
+    nothing else shared. Weak (every Marie of a big town's postcode is past max_name_block_size)
+    and gated by `birth_dates_agree`: two Maries of one postcode born on other days are two women."""
+    if not (record.postcode and record.given_ph):
+        return []
+    return [f"{GIVEN_IN_PLACE}{record.given_ph.replace(' ', '')}|{record.postcode}"]
+
+
+def birth_dates_agree(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """The birth dates are the same, one keystroke or one day apart, or one of them is unknown."""
+    return birth_date_level(x, y) in (NULL, 0, 1)
 
 
 def _mailbox_keys(record: RecordFeatures) -> list[str]:
@@ -121,6 +134,7 @@ def _sound_and_letters(sound: str, written: str) -> tuple[str, str]:
 
 
 NAME_TYPO = "nt:"
+GIVEN_IN_PLACE = "gp:"
 INITIALS_IN_PLACE = "pi:"
 NAME_AND_INITIAL = "ai:"
 SKELETONS = "sk:"
@@ -262,7 +276,8 @@ KEY_RULES: tuple[KeyRule, ...] = (
     KeyRule("birth date+postcode", _birth_and_place_keys),
     KeyRule("names+place", _name_pair_keys),
     KeyRule("family name+street", _family_and_street_keys),
-    KeyRule("any name+postcode", _name_in_place_keys),
+    KeyRule("family name+postcode+initial", _name_in_place_keys),
+    KeyRule("given name+postcode", _given_in_place_keys, weak_prefix=GIVEN_IN_PLACE, pairs_gate=birth_dates_agree),
     KeyRule("mailbox name", _mailbox_keys),
     KeyRule("address", _address_keys),
     KeyRule("identifier typo", _identifier_typo_keys),
