@@ -406,3 +406,87 @@ def test_an_initial_meets_the_full_names_of_its_family_only_while_the_block_make
     in_memory = candidate_pairs(list(records.values()), config.max_block_size, max_name_block_size=config.max_name_block_size).pairs
     ordered = list(records)
     assert {frozenset((ordered[i], ordered[j])) for i, j in in_memory} == {frozenset(("loyalty_caen:I1", r)) for r in expected}
+
+
+# One town: a loyalty card holding a typo in each name and the town only; a neighbour sharing
+# only the initials; two Maries of one postcode born decades apart, and a card holding the name of
+# one of them (married names keep the given name, nothing else).
+NEIGHBOURS = [
+    {
+        "source": "crm",
+        "source_id": "T1",
+        "given_name": "Sandrine",
+        "family_name": "Tesin",
+        "phone": "06 12 34 56 78",
+        "postcode": "82176",
+        "city": "Vallon-sur-Seine",
+    },
+    {
+        "source": "loyalty_vallon",
+        "source_id": "T2",
+        "given_name": "Sabdrine",
+        "family_name": "Tasin",
+        "loyalty_card": "LV1",
+        "city": "Vallon-sur-Seine",
+    },
+    {
+        "source": "crm",
+        "source_id": "N1",
+        "given_name": "Sophie",
+        "family_name": "Tardieu",
+        "phone": "06 98 76 54 32",
+        "postcode": "82176",
+        "city": "Vallon-sur-Seine",
+    },
+    {
+        "source": "crm",
+        "source_id": "M1",
+        "given_name": "Marie",
+        "family_name": "Dupont",
+        "birth_date": "1950-03-02",
+        "phone": "06 11 11 11 11",
+        "postcode": "82176",
+    },
+    {
+        "source": "crm",
+        "source_id": "M2",
+        "given_name": "Marie",
+        "family_name": "Lefebvre",
+        "birth_date": "1982-07-14",
+        "phone": "06 22 22 22 22",
+        "postcode": "82176",
+    },
+    {
+        "source": "loyalty_vallon",
+        "source_id": "M3",
+        "given_name": "Marie",
+        "family_name": "Lefebvre",
+        "loyalty_card": "LV3",
+        "postcode": "82176",
+    },
+]
+
+
+def test_a_typo_in_each_name_in_one_town_meets_and_neighbours_sharing_initials_or_a_given_name_do_not(
+    opensearch: OpenSearch, test_prefix: str, tmp_path
+) -> None:
+    names = IndexNames(f"{test_prefix}-neighbours")
+    with RejectsReport(tmp_path / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(tmp_path / "neighbours.jsonl", NEIGHBOURS)]))
+    opensearch.indices.refresh(index=names.records)
+    records = {d["record_id"]: features_from_document(d) for d in get_records(opensearch, names, _ids(NEIGHBOURS))}
+    config = ResolutionConfig()
+    ordered = list(records)
+    in_memory = {frozenset((ordered[i], ordered[j])) for i, j in candidate_pairs(list(records.values()), config.max_block_size).pairs}
+    # "Sabdrine Tasin" holds the town only: the initials in the town, names close, find Sandrine Tesin.
+    assert frozenset(("crm:T1", "loyalty_vallon:T2")) in in_memory
+    # Sophie Tardieu shares the initials and the place, not a name: never compared.
+    assert frozenset(("crm:T1", "crm:N1")) not in in_memory
+    assert frozenset(("loyalty_vallon:T2", "crm:N1")) not in in_memory
+    # Two Maries of one postcode born 32 years apart are two women; a card with no birth date may be either.
+    assert frozenset(("crm:M1", "crm:M2")) not in in_memory
+    assert frozenset(("crm:M1", "loyalty_vallon:M3")) in in_memory
+    # Real time finds the same candidates as the full run, for each of them.
+    for record_id, record in records.items():
+        found = set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
+        assert found == {other for pair in in_memory if record_id in pair for other in pair - {record_id}}, record_id
