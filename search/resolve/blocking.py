@@ -3,8 +3,10 @@ birth date, a place) with a name, so blocks stay small; names are phonetic and o
 (names with one keystroke of tolerance, consonants, a given name's first letters, initials in a
 postcode) join little else, so they block only while few records share them (`max_name_block_size`).
 A one-sided key (a name with the other's initial) pairs only records holding an initial with the
-rest of its block. The keys are stored with each record, so OpenSearch finds the same candidates as
-the in-memory full run."""
+rest of its block, while the block makes few pairs; a gated key pairs only the records of its block
+whose names are close (initials in a place, consonants) or whose birth dates agree (a given name in
+a postcode). What each key costs and finds: `python -m bench.blocking_keys`. The keys are stored
+with each record, so OpenSearch finds the same candidates as the in-memory full run."""
 
 from __future__ import annotations
 
