@@ -62,14 +62,23 @@ def candidate_pairs(
     weak_bound = min(max_name_block_size, max_block_size)
     chunks += _block_pairs(records, tuple(rule for rule in WEAK_RULES if not rule.selective), weak_bound, workers, None, skip)
     for rule in SELECTIVE_RULES:
-        chunks += _block_pairs(records, (rule,), weak_bound, workers, None, skip, rule)
+        # A gated rule's gate (Python, per pair) runs only on the pairs no rule before it made.
+        known = _unique_codes(chunks) if rule.pairs_gate is not None else None
+        chunks = [known] if known is not None else chunks
+        chunks += _block_pairs(records, (rule,), weak_bound, workers, None, skip, rule, known)
     if chunks:
-        codes = np.concatenate(chunks)
-        codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
-        codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
+        codes = _unique_codes(chunks)
         codes = codes[codes // len(records) != codes % len(records)]  # a record never pairs with itself
         result.pairs = codes_to_pairs(codes, len(records))
     return result
+
+
+def _unique_codes(chunks: list[np.ndarray]) -> np.ndarray:
+    if not chunks:
+        return np.empty(0, dtype=np.int64)
+    codes = np.concatenate(chunks)
+    codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
+    return codes[np.r_[True, codes[1:] != codes[:-1]]]
 
 
 def _block_pairs(
@@ -80,12 +89,13 @@ def _block_pairs(
     frequent_keys: dict[str, int] | None,
     skip: np.ndarray | None = None,
     selective: KeyRule | None = None,
+    known: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """The pairs (as codes smaller * n + larger) of the blocks of at most `bound` records that these
     rules' keys make, leaving out the keys hashed in `skip`; the larger blocks go to `frequent_keys`
     when given. With a `selective` rule (the only one of `rules`): a one-sided rule's pair needs
     one record its `pairs_need` holds for, and its block at most `pair_budget(bound)` such pairs;
-    a gated rule's pair needs its `pairs_gate` to hold."""
+    a gated rule's pair needs its `pairs_gate` to hold, or to be among the `known` codes (sorted)."""
     parts = in_parts(lambda start, end: key_hashes(records, start, end, rules), len(records), workers, MIN_RECORDS_PER_WORKER)
     hashes, owners = np.concatenate(parts, axis=1)
     if skip is not None and len(skip):
@@ -118,6 +128,10 @@ def _block_pairs(
             one_sided = needed[left] | needed[right]
             left, right = left[one_sided], right[one_sided]
         if gate is not None:
+            codes = np.minimum(left, right) * len(records) + np.maximum(left, right)
+            if known is not None and len(known):
+                new = known[np.minimum(np.searchsorted(known, codes), len(known) - 1)] != codes
+                left, right = left[new], right[new]
             passed = np.fromiter(
                 (gate(records[a], records[b]) for a, b in zip(left.tolist(), right.tolist(), strict=True)), dtype=bool, count=len(left)
             )
