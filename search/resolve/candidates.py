@@ -78,7 +78,7 @@ def _unique_codes(chunks: list[np.ndarray]) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     codes = np.concatenate(chunks)
     codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
-    return codes[np.r_[True, codes[1:] != codes[:-1]]]
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
 
 
 def _block_pairs(

@@ -310,3 +310,12 @@ def test_the_customers_do_not_depend_on_the_order_the_records_come_in() -> None:
     ]
     seen = {frozenset(map(frozenset, _customers_of(list(order)))) for order in permutations(trio)}
     assert len(seen) == 1
+
+
+def test_two_records_sharing_no_key_are_no_candidates_and_nothing_breaks() -> None:
+    # Two strangers of one town: the gated keys' blocks hold them, their gates pass no pair.
+    records = [
+        features_from_document({"record_id": f"crm:{n}", "given_name": given, "family_name": family, "city": "lyon"})
+        for n, (given, family) in enumerate((("Sophie", "Tardieu"), ("Sandrine", "Tesin")))
+    ]
+    assert len(candidate_pairs(records, ResolutionConfig().max_block_size).pairs) == 0
