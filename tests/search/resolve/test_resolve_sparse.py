@@ -490,3 +490,55 @@ def test_a_typo_in_each_name_in_one_town_meets_and_neighbours_sharing_initials_o
     for record_id, record in records.items():
         found = set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
         assert found == {other for pair in in_memory if record_id in pair for other in pair - {record_id}}, record_id
+
+
+# One family, no place: a given name cut short on a loyalty card, and a household whose given names
+# start alike — a father and a mother (civilities), a mother and her daughter (birth dates).
+HOUSEHOLD = [
+    {"source": "loyalty_vallon", "source_id": "R1", "given_name": "Raph", "family_name": "Vasseur", "loyalty_card": "LV9"},
+    {"source": "crm", "source_id": "R2", "civility": "M.", "given_name": "Raphaël", "family_name": "Vasseur", "phone": "06 77 88 99 00"},
+    {"source": "crm", "source_id": "J1", "civility": "M.", "given_name": "Michel", "family_name": "Vasseur", "phone": "06 33 44 55 66"},
+    {
+        "source": "ecommerce",
+        "source_id": "J2",
+        "civility": "Mme",
+        "given_name": "Micheline",
+        "family_name": "Vasseur",
+        "email": "micheline.vasseur@orange.fr",
+    },
+    {
+        "source": "crm",
+        "source_id": "M1",
+        "given_name": "Marie",
+        "family_name": "Vasseur",
+        "birth_date": "1950-03-02",
+        "phone": "06 12 12 12 12",
+    },
+    {
+        "source": "ecommerce",
+        "source_id": "M2",
+        "given_name": "Marion",
+        "family_name": "Vasseur",
+        "birth_date": "1985-09-30",
+        "email": "marion.v@free.fr",
+    },
+]
+
+
+def test_a_given_name_cut_short_meets_its_full_form_and_household_members_of_another_sex_or_age_do_not(
+    opensearch: OpenSearch, test_prefix: str, tmp_path
+) -> None:
+    names = IndexNames(f"{test_prefix}-household")
+    with RejectsReport(tmp_path / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(tmp_path / "household.jsonl", HOUSEHOLD)]))
+    opensearch.indices.refresh(index=names.records)
+    records = {d["record_id"]: features_from_document(d) for d in get_records(opensearch, names, _ids(HOUSEHOLD))}
+    config = ResolutionConfig()
+    ordered = list(records)
+    in_memory = {frozenset((ordered[i], ordered[j])) for i, j in candidate_pairs(list(records.values()), config.max_block_size).pairs}
+    # "Raph" meets "Raphaël" (the family name with the given name's first letters); Michel and
+    # Micheline (a man and a woman), Marie and Marion (born 35 years apart) share that key too.
+    assert in_memory == {frozenset(("loyalty_vallon:R1", "crm:R2"))}
+    for record_id, record in records.items():
+        found = set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
+        assert found == {other for pair in in_memory if record_id in pair for other in pair - {record_id}}, record_id
