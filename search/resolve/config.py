@@ -103,9 +103,10 @@ MIN_SKELETON_KEY_LENGTH = 4
 # A gated weak key (initials in a place, consonant skeletons) compares two records only when each
 # name is at least this close to the other's (Jaro-Winkler, search.resolve.blocking.names_close).
 # Measured on bench.corruption (5,000 people: baseline, 35% typos) and the demo generator's 100k
-# records (`python -m bench.blocking_keys`): the pairs only the initials key made fell from 0.106 to
-# 0.005 per record on the demo data (none of them true) and from 0.077 to 0.034 at 35% typos, for 288
-# of its 298 true pairs kept; 0.7 loses more true pairs, 0.6 keeps four times the demo's pairs.
+# records (`python -m bench.blocking_keys`), on the initials-in-a-postcode key before it was keyed
+# in the town too: the pairs only it made fell from 0.106 to 0.005 per record on the demo data (none
+# of them true) and from 0.077 to 0.034 at 35% typos, for 288 of its 298 true pairs kept; 0.7 loses
+# more true pairs, 0.6 keeps four times the demo's pairs.
 CLOSE_NAMES_SIMILARITY = 0.65
 # A weak key (names with a typo, initials in a postcode) is worth comparing while its block can hold
 # one person's records and a namesake's: 2.3-3.4 records per person in the data sets we hold (demo,
