@@ -3,17 +3,26 @@ birth date, a place) with a name, so blocks stay small; names are phonetic and o
 (names with one keystroke of tolerance, consonants, a given name's first letters, initials in a
 postcode) join little else, so they block only while few records share them (`max_name_block_size`).
 A one-sided key (a name with the other's initial) pairs only records holding an initial with the
-rest of its block. The keys are stored with each record, so OpenSearch finds the same candidates as
-the in-memory full run."""
+rest of its block, while the block makes few pairs; a gated key pairs only the records of its block
+whose names are close (initials in a place, consonants) or whose sexes and birth dates agree (a
+given name in a postcode, a given name's first letters). What each key costs and finds: `python -m bench.blocking_keys`. The keys are stored
+with each record, so OpenSearch finds the same candidates as the in-memory full run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TypeVar
+
+import jellyfish
+import numpy as np
 
 from analyzers.names import consonant_skeleton
+from search.resolve.comparisons import NULL, birth_date_level
 from search.resolve.config import (
     BIRTH_FAMILY_PREFIX,
+    CLOSE_NAMES_SIMILARITY,
     GIVEN_PREFIX_LENGTH,
     MIN_IDENTIFIER_TYPO_LENGTH,
     MIN_MAILBOX_KEY_LENGTH,
@@ -71,20 +80,49 @@ def _family_and_street_keys(record: RecordFeatures) -> list[str]:
 
 
 def _name_in_place_keys(record: RecordFeatures) -> list[str]:
-    """The given name's sound in the record's postcode, and the family (or maiden) name's sound
-    there with the given name's first letter. Two records meet when the given name sounds the same
-    there (a typo in the family name, a married name), or the family name does with the same
-    initial (a typo in the given name, an initial): a sparse record (a name and a postcode, nothing
-    else) finds its customer. The family name alone would pair every household of the postcode; a
-    common name in a big town is past max_block_size."""
-    if not record.postcode:
+    """The family (or maiden) name's sound in the record's postcode with the given name's first
+    letter: a typo in the given name, an initial, and a postcode: a sparse record (a name and a
+    postcode, nothing else) finds its customer. The family name alone would pair every household of
+    the postcode; a common name in a big town is past max_block_size. (The given name's sound
+    there is `_given_in_place_keys`.)"""
+    if not (record.postcode and record.given):
         return []
-    keys = [f"pn:{record.given_ph.replace(' ', '')}|{record.postcode}"] if record.given_ph else []
-    if record.given:
-        keys += [
+    return list(
+        dict.fromkeys(
             f"pn:{sound.replace(' ', '')}|{record.postcode}|{record.given[0]}" for sound in (record.family_ph, record.birth_ph) if sound
-        ]
-    return list(dict.fromkeys(keys))
+        )
+    )
+
+
+def _given_in_place_keys(record: RecordFeatures) -> list[str]:
+    """The given name's sound in the postcode: a married name, or a typo in the family name, with
+    nothing else shared. Weak (every Marie of a big town's postcode is past max_name_block_size)
+    and gated by `may_be_one_person`: two Maries of one postcode born on other days are two women."""
+    if not (record.postcode and record.given_ph):
+        return []
+    return [f"{GIVEN_IN_PLACE}{record.given_ph.replace(' ', '')}|{record.postcode}"]
+
+
+def birth_dates_agree(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """The birth dates are the same, one keystroke or one day apart, or one of them is unknown."""
+    return birth_date_level(x, y) in (NULL, 0, 1)
+
+
+def sexes_agree(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """The sexes the civilities give are the same, or one of them is unknown."""
+    return not (x.sex and y.sex) or x.sex == y.sex
+
+
+def may_be_one_person(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """Nothing known of both says two people: their sexes and their birth dates agree where known
+    ("Jean" / "Jeanne Vasseur", "Marie" and her daughter "Marion" are not compared through a name)."""
+    return sexes_agree(x, y) and birth_dates_agree(x, y)
+
+
+def close_names_one_sex(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """`names_close`, and the sexes agree where known. (Birth dates are left out: where they are
+    noisy, FEBRL's, these keys find pairs whose dates disagree.)"""
+    return sexes_agree(x, y) and names_close(x, y)
 
 
 def _mailbox_keys(record: RecordFeatures) -> list[str]:
@@ -117,6 +155,7 @@ def _sound_and_letters(sound: str, written: str) -> tuple[str, str]:
 
 
 NAME_TYPO = "nt:"
+GIVEN_IN_PLACE = "gp:"
 INITIALS_IN_PLACE = "pi:"
 NAME_AND_INITIAL = "ai:"
 SKELETONS = "sk:"
@@ -145,12 +184,16 @@ def _name_typo_keys(record: RecordFeatures) -> list[str]:
 
 
 def _initials_in_place_keys(record: RecordFeatures) -> list[str]:
-    """The given and family names' first letters (in either order) in the postcode: a typo in each
-    name, or an initial and a typo, in one small town. (In the town too, measured: 0.2 more pairs
-    per record on the demo's 100k records, none of them a true pair no other key finds.)"""
-    if not (record.postcode and record.given and record.family):
+    """The given and family names' first letters (in either order) in the postcode, and in the
+    town: a typo in each name, or an initial and a typo, in one neighbourhood ("Sanrdine Etsin" /
+    "Sandrine Tesin" share no sound, no letters but the first). Its pairs are gated by
+    `names_close`: neighbours who only share initials are not compared (without the gate, in the
+    town too cost 0.2 pairs per record on the demo's 100k records for no true pair)."""
+    if not (record.given and record.family):
         return []
-    return [f"{INITIALS_IN_PLACE}{record.postcode}|{''.join(sorted(record.given[0] + record.family[0]))}"]
+    initials = "".join(sorted(record.given[0] + record.family[0]))
+    places = dict.fromkeys(place for place in (record.postcode, record.city) if place)
+    return [f"{INITIALS_IN_PLACE}{place}|{initials}" for place in places]
 
 
 def _skeleton_keys(record: RecordFeatures) -> list[str]:
@@ -167,13 +210,35 @@ def _skeleton_keys(record: RecordFeatures) -> list[str]:
 
 def _name_and_given_prefix_keys(record: RecordFeatures) -> list[str]:
     """The family (or maiden) name's sound with the given name's first letters: a given name cut
-    short or mistyped past its start ("Raph" / "Raphael", "Clari" / "Claire")."""
+    short or mistyped past its start ("Raph" / "Raphael", "Clari" / "Claire"). Gated by
+    `may_be_one_person`: in a household, "Jean" and "Jeanne", "Marie" and "Marion" share the key
+    (0.1 pairs per record on the demo's 100k records, none of them a true pair only it found)."""
     if len(record.given) < GIVEN_PREFIX_LENGTH:
         return []
     prefix = record.given[:GIVEN_PREFIX_LENGTH]
     return list(
         dict.fromkeys(f"{NAME_AND_GIVEN_PREFIX}{sound.replace(' ', '')}|{prefix}" for sound in (record.family_ph, record.birth_ph) if sound)
     )
+
+
+@lru_cache(maxsize=1 << 18)
+def _similarity(a: str, b: str) -> float:
+    return jellyfish.jaro_winkler_similarity(a, b) if a and b else 0.0
+
+
+def names_close(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """Each of the two names is close to the other record's (Jaro-Winkler at least
+    CLOSE_NAMES_SIMILARITY), as written or with given and family names swapped, the family name
+    against the other's family or maiden name: what a typo in each name leaves, and what two
+    neighbours who only share their initials do not have."""
+    families = [name for name in (y.family, y.birth) if name]
+
+    def close(given: str, family: str) -> bool:
+        return _similarity(given, y.given) >= CLOSE_NAMES_SIMILARITY and any(
+            _similarity(family, other) >= CLOSE_NAMES_SIMILARITY for other in families
+        )
+
+    return any(close(x.given, family) or close(family, x.given) for family in (x.family, x.birth) if family)
 
 
 def is_initial(name: str) -> bool:
@@ -210,12 +275,19 @@ class KeyRule:
     # name can tell apart.
     weak_prefix: str | None = None
     # A one-sided key: of the records sharing it, only pairs with at least one record for which
-    # this holds are compared (the block's bound still counts every record holding the key).
+    # this holds are compared; its block is bounded by the pairs it makes (`one_sided_pairs`).
     pairs_need: Callable[[RecordFeatures], bool] | None = None
+    # A gated key: of the pairs its block makes, only those for which this holds are compared.
+    pairs_gate: Callable[[RecordFeatures, RecordFeatures], bool] | None = None
 
     @property
     def weak(self) -> bool:
         return self.weak_prefix is not None
+
+    @property
+    def selective(self) -> bool:
+        """Its blocks do not compare every pair (one-sided or gated): grouped on their own."""
+        return self.pairs_need is not None or self.pairs_gate is not None
 
 
 # Two records are compared when they share a key. Each strong key joins something rare (an
@@ -227,18 +299,23 @@ KEY_RULES: tuple[KeyRule, ...] = (
     KeyRule("birth date+postcode", _birth_and_place_keys),
     KeyRule("names+place", _name_pair_keys),
     KeyRule("family name+street", _family_and_street_keys),
-    KeyRule("any name+postcode", _name_in_place_keys),
+    KeyRule("family name+postcode+initial", _name_in_place_keys),
+    KeyRule("given name+postcode", _given_in_place_keys, weak_prefix=GIVEN_IN_PLACE, pairs_gate=may_be_one_person),
     KeyRule("mailbox name", _mailbox_keys),
     KeyRule("address", _address_keys),
     KeyRule("identifier typo", _identifier_typo_keys),
     KeyRule("name typo", _name_typo_keys, weak_prefix=NAME_TYPO),
-    KeyRule("initials+postcode", _initials_in_place_keys, weak_prefix=INITIALS_IN_PLACE),
-    KeyRule("consonant skeletons", _skeleton_keys, weak_prefix=SKELETONS),
-    KeyRule("family name+given prefix", _name_and_given_prefix_keys, weak_prefix=NAME_AND_GIVEN_PREFIX),
+    KeyRule("initials+place", _initials_in_place_keys, weak_prefix=INITIALS_IN_PLACE, pairs_gate=close_names_one_sex),
+    KeyRule("consonant skeletons", _skeleton_keys, weak_prefix=SKELETONS, pairs_gate=close_names_one_sex),
+    KeyRule("family name+given prefix", _name_and_given_prefix_keys, weak_prefix=NAME_AND_GIVEN_PREFIX, pairs_gate=may_be_one_person),
     KeyRule("name+initial", _name_and_initial_keys, weak_prefix=NAME_AND_INITIAL, pairs_need=holds_an_initial),
 )
 STRONG_RULES = tuple(rule for rule in KEY_RULES if not rule.weak)
+# Weak keys every pair of whose blocks is compared, then the selective ones (one-sided or gated),
+# each grouped on its own. (A full run partitioned on disk, search.resolve.spool, groups the weak
+# and gated keys together and compares every pair of their blocks: a superset, scored.)
 WEAK_RULES = tuple(rule for rule in KEY_RULES if rule.weak and rule.pairs_need is None)
+SELECTIVE_RULES = tuple(rule for rule in KEY_RULES if rule.selective)
 ONE_SIDED_RULES = tuple(rule for rule in KEY_RULES if rule.pairs_need is not None)
 WEAK_PREFIXES = tuple(rule.weak_prefix for rule in KEY_RULES if rule.weak_prefix)
 
@@ -251,11 +328,31 @@ def blocking_keys(record: RecordFeatures, rules: tuple[KeyRule, ...] = KEY_RULES
     return keys
 
 
-def one_sided_rule(key: str) -> KeyRule | None:
-    """The one-sided rule a key belongs to, if any."""
-    return next((rule for rule in ONE_SIDED_RULES if rule.weak_prefix and key.startswith(rule.weak_prefix)), None)
+def selective_rule(key: str) -> KeyRule | None:
+    """The selective (one-sided or gated) rule a key belongs to, if any."""
+    return next((rule for rule in SELECTIVE_RULES if rule.weak_prefix and key.startswith(rule.weak_prefix)), None)
 
 
 def block_bound(key: str, max_block_size: int, max_name_block_size: int) -> int:
-    """How many records may share a key before it is too common to block on."""
-    return min(max_name_block_size, max_block_size) if key.startswith(WEAK_PREFIXES) else max_block_size
+    """How many records may share a key before it is too common to block on (a one-sided key's
+    block may hold more, as long as `one_sided_pairs` stays within `pair_budget`)."""
+    weak_bound = min(max_name_block_size, max_block_size)
+    if (rule := selective_rule(key)) and rule.pairs_need:
+        return pair_budget(weak_bound) + 1
+    return weak_bound if key.startswith(WEAK_PREFIXES) else max_block_size
+
+
+def pair_budget(weak_bound: int) -> int:
+    """The pairs a weak key's block may cost: as many as a full block of `weak_bound` records."""
+    return weak_bound * (weak_bound - 1) // 2
+
+
+# Counts of one block (int) or of many blocks at once (numpy arrays).
+Count = TypeVar("Count", int, np.ndarray)
+
+
+def one_sided_pairs(needing: Count, holders: Count) -> Count:
+    """The pairs a one-sided block makes: each of its `needing` records with every other holder.
+    An initial among a family's eleven full names costs ten pairs, not the 55 of eleven records:
+    bounding the block by its pairs, not its holders, lets "C Sauagy" meet its household."""
+    return needing * (holders - needing) + needing * (needing - 1) // 2

@@ -7,12 +7,20 @@ in them would cost quadratically. They are reported so a data steward can look.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.resolve.blocking import KEY_RULES, ONE_SIDED_RULES, STRONG_RULES, WEAK_RULES, KeyRule, blocking_keys
+from search.resolve.blocking import (
+    KEY_RULES,
+    SELECTIVE_RULES,
+    STRONG_RULES,
+    WEAK_RULES,
+    KeyRule,
+    blocking_keys,
+    one_sided_pairs,
+    pair_budget,
+)
 from search.resolve.config import MAX_NAME_BLOCK_SIZE
 from search.resolve.features import RecordFeatures
 from search.resolve.parallel import in_parts
@@ -47,20 +55,30 @@ def candidate_pairs(
     part, is spread over `workers` processes. Strong and weak keys are grouped one after the other,
     so only one family's hashes are in memory at a time. (A weak key past its bound is a common
     name, expected and not reported.) A one-sided rule's blocks pair only records its `pairs_need`
-    holds for with the rest of the block."""
+    holds for with the rest of the block, while they make at most `pair_budget` pairs; a gated
+    rule's blocks only the pairs its `pairs_gate` holds for."""
     result = CandidatePairs()
     chunks = _block_pairs(records, STRONG_RULES, max_block_size, workers, result.frequent_keys, skip)
     weak_bound = min(max_name_block_size, max_block_size)
-    chunks += _block_pairs(records, WEAK_RULES, weak_bound, workers, None, skip)
-    for rule in ONE_SIDED_RULES:
-        chunks += _block_pairs(records, (rule,), weak_bound, workers, None, skip, rule.pairs_need)
+    chunks += _block_pairs(records, tuple(rule for rule in WEAK_RULES if not rule.selective), weak_bound, workers, None, skip)
+    for rule in SELECTIVE_RULES:
+        # A gated rule's gate (Python, per pair) runs only on the pairs no rule before it made.
+        known = _unique_codes(chunks) if rule.pairs_gate is not None else None
+        chunks = [known] if known is not None else chunks
+        chunks += _block_pairs(records, (rule,), weak_bound, workers, None, skip, rule, known)
     if chunks:
-        codes = np.concatenate(chunks)
-        codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
-        codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
+        codes = _unique_codes(chunks)
         codes = codes[codes // len(records) != codes % len(records)]  # a record never pairs with itself
         result.pairs = codes_to_pairs(codes, len(records))
     return result
+
+
+def _unique_codes(chunks: list[np.ndarray]) -> np.ndarray:
+    if not chunks:
+        return np.empty(0, dtype=np.int64)
+    codes = np.concatenate(chunks)
+    codes.sort()  # sorting finds the repeated pairs far faster than np.unique's hash table
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
 
 
 def _block_pairs(
@@ -70,11 +88,14 @@ def _block_pairs(
     workers: int,
     frequent_keys: dict[str, int] | None,
     skip: np.ndarray | None = None,
-    pairs_need: Callable[[RecordFeatures], bool] | None = None,
+    selective: KeyRule | None = None,
+    known: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """The pairs (as codes smaller * n + larger) of the blocks of at most `bound` records that these
     rules' keys make, leaving out the keys hashed in `skip`; the larger blocks go to `frequent_keys`
-    when given. With `pairs_need`, a pair needs one record it holds for."""
+    when given. With a `selective` rule (the only one of `rules`): a one-sided rule's pair needs
+    one record its `pairs_need` holds for, and its block at most `pair_budget(bound)` such pairs;
+    a gated rule's pair needs its `pairs_gate` to hold, or to be among the `known` codes (sorted)."""
     parts = in_parts(lambda start, end: key_hashes(records, start, end, rules), len(records), workers, MIN_RECORDS_PER_WORKER)
     hashes, owners = np.concatenate(parts, axis=1)
     if skip is not None and len(skip):
@@ -92,9 +113,11 @@ def _block_pairs(
             frequent_keys[key] = int(sizes[np.searchsorted(starts, start)])
     kept = (sizes >= 2) & (sizes <= bound)
     needed = None
-    if pairs_need is not None:
+    if selective is not None and (pairs_need := selective.pairs_need) is not None:
         needed = np.fromiter((pairs_need(record) for record in records), dtype=bool, count=len(records))
-        kept &= np.add.reduceat(needed[sorted_owners].astype(np.int64), starts) > 0  # a block of full names pairs nothing
+        needing = np.add.reduceat(needed[sorted_owners].astype(np.int64), starts)
+        kept = (sizes >= 2) & (needing > 0) & (one_sided_pairs(needing, sizes) <= pair_budget(bound))  # a block of full names pairs nothing
+    gate = selective.pairs_gate if selective is not None else None
     chunks: list[np.ndarray] = []
     for size in np.unique(sizes[kept]).tolist():
         block_starts = starts[kept & (sizes == size)]
@@ -104,6 +127,15 @@ def _block_pairs(
         if needed is not None:
             one_sided = needed[left] | needed[right]
             left, right = left[one_sided], right[one_sided]
+        if gate is not None:
+            codes = np.minimum(left, right) * len(records) + np.maximum(left, right)
+            if known is not None and len(known):
+                new = known[np.minimum(np.searchsorted(known, codes), len(known) - 1)] != codes
+                left, right = left[new], right[new]
+            passed = np.fromiter(
+                (gate(records[a], records[b]) for a, b in zip(left.tolist(), right.tolist(), strict=True)), dtype=bool, count=len(left)
+            )
+            left, right = left[passed], right[passed]
         chunks.append(np.minimum(left, right) * len(records) + np.maximum(left, right))
     return chunks
 

@@ -103,6 +103,14 @@ GIVEN_PREFIX_LENGTH = 3
 # Both names' consonant skeletons make a key only from this many consonants together: fewer ("Li
 # Ma") name too many people. Measured on bench.corruption as above.
 MIN_SKELETON_KEY_LENGTH = 4
+# A gated weak key (initials in a place, consonant skeletons) compares two records only when each
+# name is at least this close to the other's (Jaro-Winkler, search.resolve.blocking.names_close).
+# Measured on bench.corruption (5,000 people: baseline, 35% typos) and the demo generator's 100k
+# records (`python -m bench.blocking_keys`), on the initials-in-a-postcode key before it was keyed
+# in the town too: the pairs only it made fell from 0.106 to 0.005 per record on the demo data (none
+# of them true) and from 0.077 to 0.034 at 35% typos, for 288 of its 298 true pairs kept; 0.7 loses
+# more true pairs, 0.6 keeps four times the demo's pairs.
+CLOSE_NAMES_SIMILARITY = 0.65
 # A weak key (names with a typo, initials in a postcode) is worth comparing while its block can hold
 # one person's records and a namesake's: 2.3-3.4 records per person in the data sets we hold (demo,
 # FEBRL3, bench.corruption, issue 16's French sets), so about ten. Past it a name alone cannot tell
@@ -236,7 +244,10 @@ class ResolutionConfig(BaseModel):
     max_name_block_size: int = Field(
         default=MAX_NAME_BLOCK_SIZE,
         ge=2,
-        description="A weak blocking key (names with a typo, initials in a postcode) shared by more records is not blocked on.",
+        description=(
+            "A weak blocking key (names with a typo, initials in a place) shared by more records is not blocked on; "
+            "a one-sided key (a name and an initial) while its block makes at most the pairs of a block this large."
+        ),
     )
     max_cluster_size: int = Field(default=200, ge=2, description="A customer never grows past this many records.")
     # 5 s: a full run's new model (or an erasure's edit of it) reaches a running API within this,

@@ -31,7 +31,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from search.resolve.blocking import ONE_SIDED_RULES, STRONG_RULES, WEAK_RULES, blocking_keys
+from search.resolve.blocking import ONE_SIDED_RULES, STRONG_RULES, WEAK_RULES, blocking_keys, pair_budget
 from search.resolve.features import RecordFeatures
 from search.resolve.frequencies import PERSONAL_VALUES, value_holders
 from search.resolve.scoring import ScoredPairs
@@ -42,7 +42,7 @@ HOLDER_GROUPS = 16
 
 _SCHEMA = """
 CREATE TABLE records (idx BIGINT, record_id VARCHAR, source VARCHAR, doc VARCHAR);
-CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN, opens BOOLEAN);
+CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN, needs BOOLEAN);
 CREATE TABLE terms (feature VARCHAR, value VARCHAR, given_ph VARCHAR, family_ph VARCHAR);
 CREATE TABLE customers (customer_id VARCHAR, hash VARCHAR);
 CREATE TABLE members (record_id VARCHAR, customer_id VARCHAR);
@@ -150,25 +150,31 @@ class RecordSpool:
         self._insert("terms", rows)
 
     def _add_keys(self, first: int, features: list[RecordFeatures]) -> None:
-        """Each record's blocking keys, as search.resolve.candidates groups them: strong keys, weak
-        keys, and one-sided keys (weak, pairing only where one record `opens` the pair)."""
+        """Each record's keys: strong, weak (gated ones among them: their blocks' every pair is
+        scored, a superset of the in-memory run's), and one-sided, with whether the record holds
+        what the rule needs (`needs`, NULL for the other keys)."""
         hashes: list[int] = []
         owners: list[int] = []
         weak: list[bool] = []
-        opens: list[bool] = []
-        families = [(False, STRONG_RULES, None), (True, WEAK_RULES, None)] + [(True, (rule,), rule.pairs_need) for rule in ONE_SIDED_RULES]
+        needs: list[bool | None] = []
         for offset, record in enumerate(features):
-            for family_is_weak, rules, pairs_need in families:
+            for family_is_weak, rules in ((False, STRONG_RULES), (True, WEAK_RULES)):
                 keys = blocking_keys(record, rules)
                 hashes.extend(map(hash, keys))
                 owners.extend([first + offset] * len(keys))
                 weak.extend([family_is_weak] * len(keys))
-                opens.extend([pairs_need is None or pairs_need(record)] * len(keys))
+                needs.extend([None] * len(keys))
+            for rule in ONE_SIDED_RULES:
+                keys = rule.keys(record)
+                hashes.extend(map(hash, keys))
+                owners.extend([first + offset] * len(keys))
+                weak.extend([True] * len(keys))
+                needs.extend([bool(rule.pairs_need and rule.pairs_need(record))] * len(keys))
         columns = {
             "h": np.array(hashes, dtype=np.int64),
             "owner": np.array(owners, dtype=np.int64),
             "weak": np.array(weak, dtype=bool),
-            "opens": np.array(opens, dtype=bool),
+            "needs": pa.array(needs, pa.bool_()),
         }
         self._insert("keys", columns)
 
@@ -213,12 +219,15 @@ class RecordSpool:
         candidate pairs are scored by (whole components packed up to `partition_records` records; a
         larger component cut in ranges of that many). `key_of(document, hash)` names a frequent key."""
         weak_bound = min(max_name_block_size, max_block_size)
+        # A one-sided block (search.resolve.candidates) is compared while it makes at most the pairs
+        # of a full weak block; its components hold the whole block (conservative).
         self.db.execute(
             f"""CREATE OR REPLACE TABLE blocks AS
-                SELECT h, weak, count(*) AS n, min(owner) AS root,
-                       count(*) BETWEEN 2 AND (CASE WHEN weak THEN {int(weak_bound)} ELSE {int(max_block_size)} END)
-                       AND bool_or(opens) AS compared
-                FROM keys GROUP BY h, weak"""
+                SELECT h, weak, n, root, CASE WHEN one_sided
+                    THEN n >= 2 AND needing > 0 AND needing * (n - needing) + needing * (needing - 1) // 2 <= {pair_budget(weak_bound)}
+                    ELSE n BETWEEN 2 AND (CASE WHEN weak THEN {int(weak_bound)} ELSE {int(max_block_size)} END) END AS compared
+                FROM (SELECT h, weak, count(*) AS n, min(owner) AS root, bool_or(needs IS NOT NULL) AS one_sided, count_if(needs) AS needing
+                      FROM keys GROUP BY h, weak)"""
         )
         edges = f"SELECT k.owner AS a, b.root AS b FROM keys k JOIN blocks b USING (h, weak) WHERE b.compared AND k.owner <> b.root UNION ALL {_MEMBER_EDGES}"
         labels = self._components(edges)
@@ -236,8 +245,7 @@ class RecordSpool:
         plan = Plan(sample=int(sample[labels].sum()), largest_component=int(sizes.max()) if self.count else 0)
         plan.ranges = int(self.db.execute("SELECT coalesce(max(rng) + 1, 0) FROM placed").fetchone()[0])  # type: ignore[index]
         frequent = self.db.execute(
-            f"""SELECT b.h, b.n, b.weak, r.doc FROM blocks b JOIN records r ON r.idx = b.root
-                WHERE b.n > (CASE WHEN b.weak THEN {int(weak_bound)} ELSE {int(max_block_size)} END)"""
+            """SELECT b.h, b.n, b.weak, r.doc FROM blocks b JOIN records r ON r.idx = b.root WHERE b.n >= 2 AND NOT b.compared"""
         ).fetchall()
         # A weak key past its bound is a common name, expected and not reported (as in search.resolve.candidates).
         plan.frequent_keys = {key_of(orjson.loads(doc), int(h)): int(n) for h, n, weak, doc in frequent if not weak}
@@ -273,11 +281,11 @@ class RecordSpool:
         """Every candidate pair once, grouped a range against another, ranges in increasing order."""
         query = """
             WITH owned AS (
-                SELECT k.h, k.weak, k.opens, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
+                SELECT k.h, k.weak, k.needs, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
                 WHERE b.compared)
             SELECT DISTINCT x.rng AS ra, y.rng AS rb, x.local AS la, y.local AS lb, x.idx AS ia, y.idx AS ib
             FROM owned x JOIN owned y USING (h, weak)
-            WHERE (x.opens OR y.opens) AND (x.rng < y.rng OR (x.rng = y.rng AND x.local < y.local))
+            WHERE (x.rng < y.rng OR (x.rng = y.rng AND x.local < y.local)) AND (x.needs IS NULL OR x.needs OR y.needs)
             ORDER BY ra, rb"""
         carry: list[np.ndarray] = []
         stream = self.db.cursor()  # a connection of its own: each tile's records are read meanwhile

@@ -19,7 +19,7 @@ from analyzers.addresses import street_key
 from analyzers.index_settings import customers_index_body
 from search.indices import IndexNames, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
-from search.resolve.blocking import block_bound, one_sided_rule
+from search.resolve.blocking import KeyRule, block_bound, one_sided_pairs, pair_budget, selective_rule
 from search.resolve.comparisons import comparisons_for
 from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
@@ -146,20 +146,20 @@ def candidate_records(
     """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
     search per key, their resolution fields returned with the hits); a key with more holders than
     its bound (`max_block_size`, `max_name_block_size` for a weak key) is too common to use — the
-    same rule as in-memory blocking, so both paths find the same candidates. Through a one-sided
-    key (search.resolve.blocking.KeyRule.pairs_need), a searcher the rule does not hold for
-    (`searchers`, one per list of keys; all of them when not given) finds only holders it holds for."""
+    same rule as in-memory blocking, so both paths find the same candidates. Through a selective
+    key (search.resolve.blocking.KeyRule: one-sided or gated), `searchers` (one per list of keys;
+    when not given, every holder is kept) find only the holders they would be paired with in memory:
+    a searcher the one-sided rule does not hold for finds only holders it holds for, and a one-sided
+    block past its pair budget is left out; a gated key keeps the holders its gate passes with one
+    of its searchers."""
     keys = sorted({key for keys in keys_per_record for key in keys})
-    open_keys = set(keys)
-    if searchers is not None:
-        open_keys = {
-            key
-            for record, record_keys in zip(searchers, keys_per_record, strict=True)
-            for key in record_keys
-            if not (rule := one_sided_rule(key)) or (rule.pairs_need and rule.pairs_need(record))
-        }
     if not keys:
         return {}
+    searchers_of: dict[str, list[RecordFeatures]] = {}
+    if searchers is not None:
+        for record, record_keys in zip(searchers, keys_per_record, strict=True):
+            for key in record_keys:
+                searchers_of.setdefault(key, []).append(record)
     body: list[dict[str, Any]] = []
     bounds = [block_bound(key, max_block_size, max_name_block_size) for key in keys]
     for key, bound in zip(keys, bounds, strict=True):
@@ -177,11 +177,24 @@ def candidate_records(
         hits = response.get("hits", {}).get("hits", [])
         if len(hits) > bound:
             continue
-        rule = one_sided_rule(key)
-        if key not in open_keys and rule and rule.pairs_need:
-            hits = [hit for hit in hits if rule.pairs_need(features_from_document(hit["_source"]))]
+        if (rule := selective_rule(key)) and searchers is not None:
+            hits = _paired_hits(hits, rule, searchers_of.get(key, []), min(max_name_block_size, max_block_size))
         found.update((hit["_id"], hit["_source"]) for hit in hits)
     return found
+
+
+def _paired_hits(hits: list[dict[str, Any]], rule: KeyRule, searchers: list[RecordFeatures], weak_bound: int) -> list[dict[str, Any]]:
+    """The holders of a selective key its searchers are paired with (search.resolve.candidates)."""
+    holders = [(hit, features_from_document(hit["_source"])) for hit in hits]
+    if (needs := rule.pairs_need) is not None:
+        needing = sum(1 for _, record in holders if needs(record))
+        if not needing or one_sided_pairs(needing, len(holders)) > pair_budget(weak_bound):
+            return []
+        if not any(needs(searcher) for searcher in searchers):
+            holders = [(hit, record) for hit, record in holders if needs(record)]
+    if (gate := rule.pairs_gate) is not None:
+        holders = [(hit, record) for hit, record in holders if any(gate(searcher, record) for searcher in searchers)]
+    return [hit for hit, _ in holders]
 
 
 def searched_only(records: list[dict[str, Any]]) -> dict[str, Any]:

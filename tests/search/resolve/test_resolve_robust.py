@@ -325,3 +325,12 @@ def test_namesakes_in_one_postcode_on_other_streets_share_nothing_but_their_name
     assert comparisons[address].levels[apart[address]] == "same postcode, another street"
     assert comparisons[address].levels[street_unknown[address]] == "same postcode"
     assert names_alone(np.array([apart, street_unknown], dtype=np.int8), comparisons).tolist() == [True, False]
+
+
+def test_two_records_sharing_no_key_are_no_candidates_and_nothing_breaks() -> None:
+    # Two strangers of one town: the gated keys' blocks hold them, their gates pass no pair.
+    records = [
+        features_from_document({"record_id": f"crm:{n}", "given_name": given, "family_name": family, "city": "lyon"})
+        for n, (given, family) in enumerate((("Sophie", "Tardieu"), ("Sandrine", "Tesin")))
+    ]
+    assert len(candidate_pairs(records, ResolutionConfig().max_block_size).pairs) == 0

@@ -393,30 +393,174 @@ def _family_of_full_names(count: int) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize("full_names", [4, 12])
-def test_an_initial_meets_the_full_names_of_its_family_only_while_the_block_is_small(
-    full_names: int, opensearch: OpenSearch, test_prefix: str, tmp_path
+# (full names, max_name_block_size): an initial with four or with eleven of its family (the
+# "C Sauagy" of bench.corruption: 11 or 12 pairs, within the 45 of a block of ten), and with twelve
+# when the bound is five (12 pairs past the 10 of a block of five).
+@pytest.mark.parametrize(("full_names", "bound"), [(4, 10), (12, 10), (12, 5)])
+def test_an_initial_meets_the_full_names_of_its_family_only_while_the_block_makes_few_pairs(
+    full_names: int, bound: int, opensearch: OpenSearch, test_prefix: str, tmp_path
 ) -> None:
-    names = IndexNames(f"{test_prefix}-initial{full_names}")
+    names = IndexNames(f"{test_prefix}-initial{full_names}-{bound}")
     family = _family_of_full_names(full_names)
     initial = {"source": "loyalty_caen", "source_id": "I1", "given_name": "S.", "family_name": "Vauquelin", "loyalty_card": "LC7001"}
     with RejectsReport(tmp_path / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(tmp_path / "family.jsonl", [*family, initial])]))
     opensearch.indices.refresh(index=names.records)
     records = {d["record_id"]: features_from_document(d) for d in get_records(opensearch, names, _ids([*family, initial]))}
-    config = ResolutionConfig()
+    config = ResolutionConfig(max_name_block_size=bound)
+    # The block's cost is its pairs (the initial with each full name), not its holders.
+    compared = full_names <= bound * (bound - 1) // 2
 
     def found(record_id: str) -> set[str]:
         record = records[record_id]
-        return set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
+        keys = [blocking_keys(record)]
+        return set(candidate_records(opensearch, names, keys, config.max_block_size, config.max_name_block_size, searchers=[record])) - {
+            record_id
+        }
 
     # The full names never meet each other through the initial's key: it costs nothing without an initial.
-    assert found("crm:F0") == ({"loyalty_caen:I1"} if full_names + 1 <= config.max_name_block_size else set())
-    # The initial meets each of them in real time while the family is small; past the bound, a
-    # common family's block is not searched (an initial cannot tell its members apart).
-    expected = set(_ids(family)) if full_names + 1 <= config.max_name_block_size else set()
+    assert found("crm:F0") == ({"loyalty_caen:I1"} if compared else set())
+    # The initial meets each of them in real time while the block makes few pairs; past the
+    # budget, a common family's block is not searched (an initial cannot tell its members apart).
+    expected = set(_ids(family)) if compared else set()
     assert found("loyalty_caen:I1") == expected
     # A full run pairs the same records.
-    in_memory = candidate_pairs(list(records.values()), config.max_block_size).pairs
+    in_memory = candidate_pairs(list(records.values()), config.max_block_size, max_name_block_size=config.max_name_block_size).pairs
     ordered = list(records)
     assert {frozenset((ordered[i], ordered[j])) for i, j in in_memory} == {frozenset(("loyalty_caen:I1", r)) for r in expected}
+
+
+# One town: a loyalty card holding a typo in each name and the town only; a neighbour sharing
+# only the initials; two Maries of one postcode born decades apart, and a card holding the name of
+# one of them (married names keep the given name, nothing else).
+NEIGHBOURS = [
+    {
+        "source": "crm",
+        "source_id": "T1",
+        "given_name": "Sandrine",
+        "family_name": "Tesin",
+        "phone": "06 12 34 56 78",
+        "postcode": "82176",
+        "city": "Vallon-sur-Seine",
+    },
+    {
+        "source": "loyalty_vallon",
+        "source_id": "T2",
+        "given_name": "Sabdrine",
+        "family_name": "Tasin",
+        "loyalty_card": "LV1",
+        "city": "Vallon-sur-Seine",
+    },
+    {
+        "source": "crm",
+        "source_id": "N1",
+        "given_name": "Sophie",
+        "family_name": "Tardieu",
+        "phone": "06 98 76 54 32",
+        "postcode": "82176",
+        "city": "Vallon-sur-Seine",
+    },
+    {
+        "source": "crm",
+        "source_id": "M1",
+        "given_name": "Marie",
+        "family_name": "Dupont",
+        "birth_date": "1950-03-02",
+        "phone": "06 11 11 11 11",
+        "postcode": "82176",
+    },
+    {
+        "source": "crm",
+        "source_id": "M2",
+        "given_name": "Marie",
+        "family_name": "Lefebvre",
+        "birth_date": "1982-07-14",
+        "phone": "06 22 22 22 22",
+        "postcode": "82176",
+    },
+    {
+        "source": "loyalty_vallon",
+        "source_id": "M3",
+        "given_name": "Marie",
+        "family_name": "Lefebvre",
+        "loyalty_card": "LV3",
+        "postcode": "82176",
+    },
+]
+
+
+def test_a_typo_in_each_name_in_one_town_meets_and_neighbours_sharing_initials_or_a_given_name_do_not(
+    opensearch: OpenSearch, test_prefix: str, tmp_path
+) -> None:
+    names = IndexNames(f"{test_prefix}-neighbours")
+    with RejectsReport(tmp_path / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(tmp_path / "neighbours.jsonl", NEIGHBOURS)]))
+    opensearch.indices.refresh(index=names.records)
+    records = {d["record_id"]: features_from_document(d) for d in get_records(opensearch, names, _ids(NEIGHBOURS))}
+    config = ResolutionConfig()
+    ordered = list(records)
+    in_memory = {frozenset((ordered[i], ordered[j])) for i, j in candidate_pairs(list(records.values()), config.max_block_size).pairs}
+    # "Sabdrine Tasin" holds the town only: the initials in the town, names close, find Sandrine Tesin.
+    assert frozenset(("crm:T1", "loyalty_vallon:T2")) in in_memory
+    # Sophie Tardieu shares the initials and the place, not a name: never compared.
+    assert frozenset(("crm:T1", "crm:N1")) not in in_memory
+    assert frozenset(("loyalty_vallon:T2", "crm:N1")) not in in_memory
+    # Two Maries of one postcode born 32 years apart are two women; a card with no birth date may be either.
+    assert frozenset(("crm:M1", "crm:M2")) not in in_memory
+    assert frozenset(("crm:M1", "loyalty_vallon:M3")) in in_memory
+    # Real time finds the same candidates as the full run, for each of them.
+    for record_id, record in records.items():
+        found = set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
+        assert found == {other for pair in in_memory if record_id in pair for other in pair - {record_id}}, record_id
+
+
+# One family, no place: a given name cut short on a loyalty card, and a household whose given names
+# start alike — a father and a mother (civilities), a mother and her daughter (birth dates).
+HOUSEHOLD = [
+    {"source": "loyalty_vallon", "source_id": "R1", "given_name": "Raph", "family_name": "Vasseur", "loyalty_card": "LV9"},
+    {"source": "crm", "source_id": "R2", "civility": "M.", "given_name": "Raphaël", "family_name": "Vasseur", "phone": "06 77 88 99 00"},
+    {"source": "crm", "source_id": "J1", "civility": "M.", "given_name": "Michel", "family_name": "Vasseur", "phone": "06 33 44 55 66"},
+    {
+        "source": "ecommerce",
+        "source_id": "J2",
+        "civility": "Mme",
+        "given_name": "Micheline",
+        "family_name": "Vasseur",
+        "email": "micheline.vasseur@orange.fr",
+    },
+    {
+        "source": "crm",
+        "source_id": "M1",
+        "given_name": "Marie",
+        "family_name": "Vasseur",
+        "birth_date": "1950-03-02",
+        "phone": "06 12 12 12 12",
+    },
+    {
+        "source": "ecommerce",
+        "source_id": "M2",
+        "given_name": "Marion",
+        "family_name": "Vasseur",
+        "birth_date": "1985-09-30",
+        "email": "marion.v@free.fr",
+    },
+]
+
+
+def test_a_given_name_cut_short_meets_its_full_form_and_household_members_of_another_sex_or_age_do_not(
+    opensearch: OpenSearch, test_prefix: str, tmp_path
+) -> None:
+    names = IndexNames(f"{test_prefix}-household")
+    with RejectsReport(tmp_path / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(tmp_path / "household.jsonl", HOUSEHOLD)]))
+    opensearch.indices.refresh(index=names.records)
+    records = {d["record_id"]: features_from_document(d) for d in get_records(opensearch, names, _ids(HOUSEHOLD))}
+    config = ResolutionConfig()
+    ordered = list(records)
+    in_memory = {frozenset((ordered[i], ordered[j])) for i, j in candidate_pairs(list(records.values()), config.max_block_size).pairs}
+    # "Raph" meets "Raphaël" (the family name with the given name's first letters); Michel and
+    # Micheline (a man and a woman), Marie and Marion (born 35 years apart) share that key too.
+    assert in_memory == {frozenset(("loyalty_vallon:R1", "crm:R2"))}
+    for record_id, record in records.items():
+        found = set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
+        assert found == {other for pair in in_memory if record_id in pair for other in pair - {record_id}}, record_id
