@@ -39,6 +39,7 @@ from search.events.store import ensure_period
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.store import ensure_resolution_indices
 from search.segments.conditions import ensure_conditions_index, store_definitions
+from search.segments.daily import bring_up_to_date
 from search.segments.definitions import load_segments
 from search.segments.store import recompute_all, reevaluate_all, refresh_profiles
 
@@ -137,7 +138,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the indices (and reuse them on the next run)")
     parser.add_argument("--build-only", action="store_true", help="write the customers and events, keep them, measure nothing")
     parser.add_argument("--samples", type=int, default=200, help="customers timed one by one (live recompute, 360 view's part)")
-    parser.add_argument("--steps", default="live,recompute,reevaluate,sheet", help="of live,recompute,reevaluate,sheet,views")
+    parser.add_argument("--steps", default="live,recompute,daily,reevaluate,sheet", help="of live,recompute,daily,reevaluate,sheet,views")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients of the 360 views (step views)")
     parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
     args = parser.parse_args()
@@ -182,6 +183,15 @@ def main() -> None:
         print(f"rcu segments: {report.line()}")
         print(
             f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, report.customers)}"
+        )
+    if "daily" in steps:
+        # The next day's `rcu segments`: days_since_seen moves for everyone seen, a few profiles come due.
+        cpu, node = time.process_time(), node_cpu_ms(client)
+        daily = bring_up_to_date(client, settings, names, now + timedelta(days=1))
+        rate = daily.customers / daily.seconds
+        print(f"rcu segments, the next day: {daily.line()}")
+        print(
+            f"next day: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, daily.customers)}"
         )
     if "reevaluate" in steps:
         # A definition change: "senior" from 65 to 70; the stored profiles' memberships settled again.

@@ -63,11 +63,14 @@ def figures_body(record_ids: Sequence[str], now: datetime) -> dict[str, Any]:
             "last_seen": {"max": {"field": "at"}},
             "visits": {
                 "filter": {"bool": {"filter": [in_year, {"terms": {"type": list(VISIT_TYPES)}}]}},
-                "aggs": {"days": {"cardinality": {"field": "visit_day", "precision_threshold": VISIT_PRECISION}}},
+                "aggs": {
+                    "days": {"cardinality": {"field": "visit_day", "precision_threshold": VISIT_PRECISION}},
+                    "first": {"min": {"field": "at"}},
+                },
             },
             "spend": {
                 "filter": {"bool": {"filter": [in_year, {"terms": {"type": list(SPENDING_TYPES)}}]}},
-                "aggs": {"amount": {"sum": {"field": "amount"}}},
+                "aggs": {"amount": {"sum": {"field": "amount"}}, "first": {"min": {"field": "at"}}},
             },
             "shops": {"terms": {"field": "shop", "size": MAX_TERMS}},
             "channels": {"terms": {"field": "channel", "size": MAX_TERMS}},
@@ -126,6 +129,17 @@ def _utc(text: str) -> str:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).isoformat()
 
 
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def window_ends(firsts: Iterable[str | None]) -> datetime | None:
+    """When the 12-month figures next change as time passes alone: a year after the oldest visit
+    or spending still inside the year (`first` of figures_body's `visits` and `spend`)."""
+    oldest = min((instant for instant in map(_instant, firsts) if instant), default=None)
+    return oldest + YEAR if oldest else None
+
+
 def figures_from(response: dict[str, Any] | None, holdings: Sequence[Holding]) -> CustomerFigures:
     """The figures out of `figures_body`'s answer (None: no events stored at all)."""
     aggs = (response or {}).get("aggregations")
@@ -140,6 +154,7 @@ def figures_from(response: dict[str, Any] | None, holdings: Sequence[Holding]) -
         channels=sorted(bucket["key"] for bucket in aggs["channels"]["buckets"]),
         products_held=[h.offer for h in holdings if h.held],
         events=int(response["hits"]["total"]["value"]) if response else 0,
+        window_ends=window_ends(aggs[name]["first"].get("value_as_string") for name in ("visits", "spend")),
     )
 
 

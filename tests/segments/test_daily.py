@@ -1,0 +1,61 @@
+"""`rcu segments` as time passes, against a real node: only the profiles time or a household made
+stale are computed again, and every profile ends as a full recompute at the same moment leaves it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
+
+from search.indices import IndexNames
+from search.segments.daily import bring_up_to_date
+from search.segments.store import recompute_all, refresh_profiles
+from settings import Settings
+from tests.segments.conftest import event, store_events
+from tests.segments.people import HOLDER, LOYAL, NO_EMAIL
+
+
+def _profiles(opensearch: OpenSearch, names: IndexNames) -> dict[str, dict[str, Any]]:
+    """Every stored profile, less the moment it was computed at."""
+    opensearch.indices.refresh(index=names.profiles)
+    hits = scan(opensearch, index=names.profiles, query={"query": {"match_all": {}}})
+    return {hit["_id"]: {k: v for k, v in hit["_source"].items() if k != "computed_at"} for hit in hits}
+
+
+def test_the_next_run_computes_again_only_what_time_and_households_changed_and_ends_as_a_full_recompute(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    customer_of: Callable[[dict[str, Any]], str],
+    cli: Callable[..., Any],
+) -> None:
+    loyal, holder = customer_of(LOYAL), customer_of(HOLDER)
+    # Six visits in the year, the oldest 300 days ago: "client fidèle" today, not in 100 days.
+    store_events(opensearch, world, [event(LOYAL, f"D{n}", days_ago=300 - n * 10, shop="nantes") for n in range(6)])
+    refresh_profiles(opensearch, world, world_names, [loyal])
+    assert "client_fidele" in _profiles(opensearch, world_names)[loyal]["segments"]
+    # Honorine moves in with Gaspard: the live path computes her profile again, not Gaspard's.
+    moved = customer_of(NO_EMAIL)
+    size = _profiles(opensearch, world_names)[holder]["household_size"]
+    home = opensearch.get(index=world_names.customers, id=holder)["_source"]["household_key"]
+    opensearch.update(index=world_names.customers, id=moved, body={"doc": {"household_key": home}}, refresh=True)
+    refresh_profiles(opensearch, world, world_names, [moved])
+    assert _profiles(opensearch, world_names)[moved]["household_size"] == size + 1
+    assert _profiles(opensearch, world_names)[holder]["household_size"] == size
+
+    today = cli("segments", "--file", str(world.segments))
+    assert today.exit_code == 0, today.output
+    assert "rebuilt=" in today.output  # the earlier full run is not done again
+    assert _profiles(opensearch, world_names)[holder]["household_size"] == size + 1
+
+    later = datetime.now(UTC) + timedelta(days=100)
+    report = bring_up_to_date(opensearch, world, world_names, later)
+    assert report.rebuilt is not None and 0 < report.rebuilt < report.customers, report.line()
+    assert report.aged  # every customer seen is a hundred days further from it
+    brought = _profiles(opensearch, world_names)
+    assert "client_fidele" not in brought[loyal]["segments"]
+    recompute_all(opensearch, world, world_names, later)
+    assert _profiles(opensearch, world_names) == brought
