@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -116,18 +117,37 @@ def _cpu(cpu_before: float, node_before: int, client: Any, customers: int) -> st
     return f"CPU per customer: rcu {rcu_us:.0f} µs, node {node_us:.0f} µs"
 
 
-def views_360(prefix: str, customers: list[str], clients: int, port: int) -> None:
+def _process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def views_360(prefix: str, customers: list[str], clients: int, port: int, source: Path | None = None) -> str:
     """The whole 360 view (`GET /v1/customers/{id}`, counter key: identity, records, household,
-    timeline, figures, holdings, segments and actions) over `rcu serve` at `clients` clients."""
+    timeline, figures, holdings, segments and actions) over `rcu serve` at `clients` clients, of
+    this tree or of the rcu source tree at `source` (first on PYTHONPATH); latency, and the CPU of
+    the API's process and of the node per view."""
+    from search.client import sync_client
+    from settings import get_settings
+
     command = [str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)]
-    server = serve(command, port, "/ready", prefix, env={"RCU_ACTIONS": str(ACTIONS), "RCU_MISUSE_DELAY_S": "0"})
+    env = {"RCU_ACTIONS": str(ACTIONS), "RCU_MISUSE_DELAY_S": "0", **({"PYTHONPATH": str(source)} if source else {})}
+    server = serve(command, port, "/ready", prefix, env=env)
+    node = sync_client(get_settings())
     try:
+        asyncio.run(view_360(port, customers[:10], clients))  # connections, caches and the rules file warm
+        api_cpu, node_cpu = _process_cpu_s(server.pid), node_cpu_ms(node)
         timings, seconds = asyncio.run(view_360(port, customers, clients))
+        api_ms = (_process_cpu_s(server.pid) - api_cpu) * 1000 / len(timings)
+        node_ms = (node_cpu_ms(node) - node_cpu) / len(timings)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(
-        f"360 view with timeline, segments and actions, {clients} clients: {len(timings)} views, {len(timings) / seconds:.0f}/s  {percentiles(timings)}"
+        node.close()
+    return (
+        f"360 view with timeline, segments and actions, {clients} clients: {len(timings)} views, {len(timings) / seconds:.0f}/s  "
+        f"{percentiles(timings)}; CPU per view: API {api_ms:.1f} ms, node {node_ms:.1f} ms"
     )
 
 
@@ -141,6 +161,8 @@ def main() -> None:
     parser.add_argument("--steps", default="live,recompute,daily,reevaluate,sheet", help="of live,recompute,daily,reevaluate,sheet,views")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients of the 360 views (step views)")
     parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
+    parser.add_argument("--other", type=Path, help="step views: also serve the rcu source tree at this path, round after round")
+    parser.add_argument("--rounds", type=int, default=1, help="step views: rounds of views (of each tree)")
     args = parser.parse_args()
     settings = ensure_node()
     client = bulk_client(settings)
@@ -214,7 +236,11 @@ def main() -> None:
             f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}"
         )
     if "views" in steps:
-        views_360(names.prefix, [f"C{i:012X}" for i in sample], args.clients, args.port)
+        shown = [f"C{i:012X}" for i in sample]
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1}, this tree: {views_360(names.prefix, shown, args.clients, args.port)}")
+            if args.other:
+                print(f"round {round_ + 1}, {args.other}: {views_360(names.prefix, shown, args.clients, args.port, args.other)}")
     if not args.keep:
         client.indices.delete(index=f"{names.prefix}-*", expand_wildcards="all")
     client.close()

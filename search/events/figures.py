@@ -17,6 +17,7 @@ The request body and the reading of its answer are written once (`figures_body`,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -192,8 +193,11 @@ async def figures_of_records_async(
     """figures_of_records through the API's asynchronous client."""
     if not record_ids:
         return figures_from(None, []), []
-    found = await client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes))
+    # The records' holding attributes and the events' figures, read at the same time.
+    found, response = await asyncio.gather(
+        client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes)),
+        client.search(index=names.events, body=figures_body(record_ids, now), ignore_unavailable=True, allow_no_indices=True),
+    )
     records = [doc["_source"] for doc in found["docs"] if doc.get("found")]
-    response = await client.search(index=names.events, body=figures_body(record_ids, now), ignore_unavailable=True, allow_no_indices=True)
     holdings = holdings_from(response.get("aggregations"), records, attributes)
     return figures_from(response, holdings), holdings

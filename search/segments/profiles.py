@@ -87,12 +87,20 @@ def valid_until(customer: dict[str, Any], figures: CustomerFigures, household: H
     """When this profile, computed at `now`, goes stale with time alone (no record, event or consent
     changing): the customer's next birthday (age), its household's eldest minor coming of age
     (children), an event leaving the 12 months (visits_12m, spend_12m). `days_since_seen` moves
-    every day and is brought up to date on the node (search.segments.store.update_all)."""
+    every day: see `with_current_day_count` and search.segments.daily."""
     days = [birthday_after(customer.get("birth_date"), now.date()), household.grows_up_on]
     moments = [datetime.combine(day, time.min, UTC) for day in days if day]
     if figures.window_ends:
         moments.append(figures.window_ends)
     return min(moments, default=None)
+
+
+def with_current_day_count(profile: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """`profile` with `days_since_seen` as of `now` (a stored profile holds it as of when it was
+    computed, unless a segment condition names it: search.segments.daily)."""
+    if not profile.get("last_seen"):
+        return profile
+    return {**profile, "days_since_seen": (now - datetime.fromisoformat(profile["last_seen"])).days}
 
 
 def profile_document(customer: dict[str, Any], figures: CustomerFigures, household: Household, now: datetime) -> dict[str, Any]:

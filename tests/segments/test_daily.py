@@ -5,24 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
+from search.segments.conditions import store_definitions
 from search.segments.daily import bring_up_to_date
+from search.segments.definitions import load_segments
 from search.segments.store import recompute_all, refresh_profiles
 from settings import Settings
 from tests.segments.conftest import event, store_events
 from tests.segments.people import HOLDER, LOYAL, NO_EMAIL
 
 
-def _profiles(opensearch: OpenSearch, names: IndexNames) -> dict[str, dict[str, Any]]:
-    """Every stored profile, less the moment it was computed at."""
+def _profiles(opensearch: OpenSearch, names: IndexNames, *left_out: str) -> dict[str, dict[str, Any]]:
+    """Every stored profile, less the moment it was computed at (and the fields `left_out`)."""
     opensearch.indices.refresh(index=names.profiles)
     hits = scan(opensearch, index=names.profiles, query={"query": {"match_all": {}}})
-    return {hit["_id"]: {k: v for k, v in hit["_source"].items() if k != "computed_at"} for hit in hits}
+    return {hit["_id"]: {k: v for k, v in hit["_source"].items() if k not in ("computed_at", *left_out)} for hit in hits}
 
 
 def test_the_next_run_computes_again_only_what_time_and_households_changed_and_ends_as_a_full_recompute(
@@ -54,8 +57,25 @@ def test_the_next_run_computes_again_only_what_time_and_households_changed_and_e
     later = datetime.now(UTC) + timedelta(days=100)
     report = bring_up_to_date(opensearch, world, world_names, later)
     assert report.rebuilt is not None and 0 < report.rebuilt < report.customers, report.line()
-    assert report.aged  # every customer seen is a hundred days further from it
-    brought = _profiles(opensearch, world_names)
+    # No condition in force names days_since_seen ("inactif" is written on last_seen): not rewritten.
+    assert report.aged == 0
+    brought = _profiles(opensearch, world_names, "days_since_seen")
     assert "client_fidele" not in brought[loyal]["segments"]
+    recompute_all(opensearch, world, world_names, later)
+    assert _profiles(opensearch, world_names, "days_since_seen") == brought
+
+
+def test_a_condition_on_days_since_seen_has_every_day_count_moved_on_by_the_next_run(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path
+) -> None:
+    by_days = tmp_path / "segments.toml"
+    assert world.segments is not None
+    by_days.write_text(world.segments.read_text(encoding="utf-8").replace('"last_seen:<=now-183d"', '"days_since_seen:>=183"'))
+    store_definitions(opensearch, world_names, "segment", load_segments(by_days), by_days)
+    recompute_all(opensearch, world, world_names)
+    later = datetime.now(UTC) + timedelta(days=30)
+    report = bring_up_to_date(opensearch, world, world_names, later)
+    assert report.aged and report.rebuilt is not None and report.rebuilt < report.customers, report.line()
+    brought = _profiles(opensearch, world_names)
     recompute_all(opensearch, world, world_names, later)
     assert _profiles(opensearch, world_names) == brought
