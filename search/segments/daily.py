@@ -13,8 +13,8 @@ joining or leaving a household. A run at `now` after an earlier one therefore on
 2. computes again the profiles that time alone made stale: each profile stores `valid_until`
    (search.segments.profiles.valid_until: a birthday, a household's minor coming of age, an event
    leaving the 12 months), found by one range query;
-3. computes again the profiles of the households whose members disagree (a composite aggregation
-   over the profiles: members counted against `household_size`, minors against `children`);
+3. computes again the profiles of the households whose members disagree (one pass over the
+   profiles' doc values: members counted against `household_size`, minors against `children`);
 4. settles every segment's members on the node (search.segments.store.settle_memberships).
 
 Every profile is recomputed instead (`recompute_all`) when no earlier run is recorded — the first
@@ -42,7 +42,6 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 _BATCH = 2000
-_HOUSEHOLDS_PAGE = 10_000
 # Painless: days_since_seen as profile_document computes it (whole days, rounded down), written
 # only when it moved.
 _AGE_LAST_SEEN = (
@@ -100,34 +99,30 @@ def _due(client: OpenSearch, names: IndexNames, now: datetime) -> list[str]:
 
 def _out_of_step_households(client: OpenSearch, names: IndexNames) -> list[str]:
     """The customers of every household whose profiles disagree with its members: a member came or
-    went (size), a minor was born into it or came of age (children)."""
-    households = {"composite": {"size": _HOUSEHOLDS_PAGE, "sources": [{"household": {"terms": {"field": "household"}}}]}}
-    households["aggs"] = {
-        "size_low": {"min": {"field": "household_size"}},
-        "size_high": {"max": {"field": "household_size"}},
-        "children_low": {"min": {"field": "children"}},
-        "children_high": {"max": {"field": "children"}},
-        "minors": {"filter": {"range": {"age": {"lt": ADULT_AGE}}}},
-    }
-    wrong: list[str] = []
-    while True:
-        body = {"size": 0, "query": {"exists": {"field": "household"}}, "aggs": {"households": households}}
-        found = client.search(index=names.profiles, body=body)["aggregations"]["households"]
-        wrong += [b["key"]["household"] for b in found["buckets"] if _disagrees(b)]
-        if "after_key" not in found or len(found["buckets"]) < _HOUSEHOLDS_PAGE:
-            break
-        households["composite"]["after"] = found["after_key"]
-    members: list[str] = []
+    went (size), a minor was born into it or came of age (children). One pass over the profiles'
+    doc values, grouped here: an aggregation paged over every household would read every profile
+    once per page."""
+    fields = ["household", "household_size", "children", "age"]
+    query = {"query": {"exists": {"field": "household"}}, "_source": False, "docvalue_fields": fields}
+    # household → [members, size said, children said, minors among the members, whether all said the same]
+    seen: dict[str, list[int]] = {}
+    for hit in scan(client, index=names.profiles, query=query, size=5000):
+        values = hit["fields"]
+        size, children = values.get("household_size", [-1])[0], values.get("children", [-1])[0]
+        minor = int(values.get("age", [ADULT_AGE])[0] < ADULT_AGE)
+        group = seen.get(values["household"][0])
+        if group is None:
+            seen[values["household"][0]] = [1, size, children, minor, 1]
+        else:
+            group[0] += 1
+            group[3] += minor
+            group[4] &= int(size == group[1] and children == group[2])
+    wrong = [key for key, (members, size, children, minors, same) in seen.items() if not same or (size, children) != (members, minors)]
+    ids: list[str] = []
     for start in range(0, len(wrong), 1000):
         query = {"query": {"terms": {"household": wrong[start : start + 1000]}}, "_source": False}
-        members += [hit["_id"] for hit in scan(client, index=names.profiles, query=query, size=5000)]
-    return members
-
-
-def _disagrees(bucket: dict[str, Any]) -> bool:
-    sizes = (bucket["size_low"]["value"], bucket["size_high"]["value"])
-    children = (bucket["children_low"]["value"], bucket["children_high"]["value"])
-    return sizes != (bucket["doc_count"],) * 2 or children != (bucket["minors"]["doc_count"],) * 2
+        ids += [hit["_id"] for hit in scan(client, index=names.profiles, query=query, size=5000)]
+    return ids
 
 
 def _rebuild(client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str], now: datetime) -> int:

@@ -34,12 +34,18 @@ CUSTOMER_FIELDS = [
 ADULT_AGE = 18
 
 
-def age_on(birth_date: str | None, today: date) -> int | None:
+def _born_on(birth_date: str | None) -> date | None:
     if not birth_date:
         return None
     try:
-        born = date.fromisoformat(birth_date[:10])
+        return date.fromisoformat(birth_date[:10])
     except ValueError:
+        return None
+
+
+def age_on(birth_date: str | None, today: date) -> int | None:
+    born = _born_on(birth_date)
+    if born is None:
         return None
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
@@ -47,11 +53,8 @@ def age_on(birth_date: str | None, today: date) -> int | None:
 def birthday_after(birth_date: str | None, today: date, years: int = 0) -> date | None:
     """The first birthday strictly after `today` (at least the `years`-th): when an age computed
     today changes. A 29 February birthday falls on 1 March in other years."""
-    if not birth_date:
-        return None
-    try:
-        born = date.fromisoformat(birth_date[:10])
-    except ValueError:
+    born = _born_on(birth_date)
+    if born is None:
         return None
     year = max(today.year, born.year + years)
     while True:
@@ -66,8 +69,6 @@ def birthday_after(birth_date: str | None, today: date, years: int = 0) -> date 
 
 def adult_on(birth_date: str | None) -> date | None:
     """The day a person born on `birth_date` turns ADULT_AGE."""
-    if not birth_date:
-        return None
     return birthday_after(birth_date, date.min, ADULT_AGE)
 
 
