@@ -11,6 +11,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from search.actions.rules import load_rules_file
+from search.actions.sheet import customer_sheet
 from search.indices import IndexNames
 from search.segments.conditions import store_definitions
 from search.segments.daily import bring_up_to_date
@@ -18,7 +20,7 @@ from search.segments.definitions import load_segments
 from search.segments.store import recompute_all, refresh_profiles
 from settings import Settings
 from tests.segments.conftest import event, store_events
-from tests.segments.people import HOLDER, LOYAL, NO_EMAIL
+from tests.segments.people import HOLDER, LOYAL, NO_EMAIL, REFUSER
 
 
 def _profiles(opensearch: OpenSearch, names: IndexNames, *left_out: str) -> dict[str, dict[str, Any]]:
@@ -79,3 +81,25 @@ def test_a_condition_on_days_since_seen_has_every_day_count_moved_on_by_the_next
     brought = _profiles(opensearch, world_names)
     recompute_all(opensearch, world, world_names, later)
     assert _profiles(opensearch, world_names) == brought
+
+
+def test_an_action_rule_on_days_since_seen_sees_todays_day_count_not_the_stored_one(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    customer_of: Callable[[dict[str, Any]], str],
+    tmp_path: Path,
+) -> None:
+    customer = customer_of(REFUSER)
+    store_events(opensearch, world, [event(REFUSER, "Q1", days_ago=40, type="visit", shop="metz")])
+    refresh_profiles(opensearch, world, world_names, [customer])
+    # As a profile computed 35 days ago holds it, no condition naming the day count since.
+    opensearch.update(index=world_names.profiles, id=customer, body={"doc": {"days_since_seen": 5}}, refresh=True)
+    rules = tmp_path / "actions.toml"
+    rules.write_text(
+        '[actions.relance]\nlabel = "Relancer"\nreason = "Pas vu depuis un mois"\ncondition = "days_since_seen:>=30"\n', encoding="utf-8"
+    )
+    load_rules_file(opensearch, world_names, rules)
+    sheet = customer_sheet(opensearch, world, world_names, customer, with_actions=True)
+    assert sheet is not None
+    assert [proposal.action for proposal in sheet.actions] == ["relance"]
