@@ -183,7 +183,9 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
     report.customers = write_profiles(client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), now)
     client.indices.refresh(index=names.profiles)
     stale = {"query": {"range": {"computed_at": {"lt": now.isoformat()}}}}
-    report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed")["deleted"]
+    report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed", request_timeout=3600)[
+        "deleted"
+    ]
     report.changed, report.members = settle_memberships(client, names)
     mark_run(client, names, now)
     report.seconds = time.monotonic() - started
@@ -222,7 +224,11 @@ def settle_memberships(client: OpenSearch, names: IndexNames) -> tuple[int, dict
     def update(query: dict[str, Any], script: str, params: dict[str, Any]) -> int:
         body = {"query": query, "script": {"source": script, "lang": "painless", "params": params}}
         # Refreshed at once: the next update reads the versions this one wrote (else a version conflict skips them).
-        response = client.update_by_query(index=names.profiles, body=body, conflicts="proceed", refresh=True, slices="auto")
+        # A whole-index update: at 1M profiles, a segment joined by a third of them takes minutes (the
+        # client's 30 s deadline cut it, and its retry ran a second update beside the first).
+        response = client.update_by_query(
+            index=names.profiles, body=body, conflicts="proceed", refresh=True, slices="auto", request_timeout=3600
+        )
         return int(response.get("updated", 0))
 
     for definition in definitions:
