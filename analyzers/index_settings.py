@@ -384,6 +384,7 @@ PROFILE_PROPERTIES: dict[str, Any] = {
     "country": KEYWORD,
     "sources": KEYWORD,
     "record_count": INTEGER,
+    "household": KEYWORD,  # a hash of the household key (search.segments.profiles.household_hash)
     "household_size": INTEGER,
     "children": INTEGER,
     "restricted": {"type": "boolean"},
@@ -397,6 +398,7 @@ PROFILE_PROPERTIES: dict[str, Any] = {
     "channels": KEYWORD,
     "products_held": KEYWORD,
     "products_count": INTEGER,
+    "valid_until": {"type": "date"},  # when time alone makes the profile stale (search.segments.profiles.valid_until)
 }
 
 

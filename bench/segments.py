@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -39,6 +40,7 @@ from search.events.store import ensure_period
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.store import ensure_resolution_indices
 from search.segments.conditions import ensure_conditions_index, store_definitions
+from search.segments.daily import bring_up_to_date
 from search.segments.definitions import load_segments
 from search.segments.store import recompute_all, reevaluate_all, refresh_profiles
 
@@ -115,18 +117,37 @@ def _cpu(cpu_before: float, node_before: int, client: Any, customers: int) -> st
     return f"CPU per customer: rcu {rcu_us:.0f} µs, node {node_us:.0f} µs"
 
 
-def views_360(prefix: str, customers: list[str], clients: int, port: int) -> None:
+def _process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def views_360(prefix: str, customers: list[str], clients: int, port: int, source: Path | None = None) -> str:
     """The whole 360 view (`GET /v1/customers/{id}`, counter key: identity, records, household,
-    timeline, figures, holdings, segments and actions) over `rcu serve` at `clients` clients."""
+    timeline, figures, holdings, segments and actions) over `rcu serve` at `clients` clients, of
+    this tree or of the rcu source tree at `source` (first on PYTHONPATH); latency, and the CPU of
+    the API's process and of the node per view."""
+    from search.client import sync_client
+    from settings import get_settings
+
     command = [str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)]
-    server = serve(command, port, "/ready", prefix, env={"RCU_ACTIONS": str(ACTIONS), "RCU_MISUSE_DELAY_S": "0"})
+    env = {"RCU_ACTIONS": str(ACTIONS), "RCU_MISUSE_DELAY_S": "0", **({"PYTHONPATH": str(source)} if source else {})}
+    server = serve(command, port, "/ready", prefix, env=env)
+    node = sync_client(get_settings())
     try:
+        asyncio.run(view_360(port, customers[:10], clients))  # connections, caches and the rules file warm
+        api_cpu, node_cpu = _process_cpu_s(server.pid), node_cpu_ms(node)
         timings, seconds = asyncio.run(view_360(port, customers, clients))
+        api_ms = (_process_cpu_s(server.pid) - api_cpu) * 1000 / len(timings)
+        node_ms = (node_cpu_ms(node) - node_cpu) / len(timings)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(
-        f"360 view with timeline, segments and actions, {clients} clients: {len(timings)} views, {len(timings) / seconds:.0f}/s  {percentiles(timings)}"
+        node.close()
+    return (
+        f"360 view with timeline, segments and actions, {clients} clients: {len(timings)} views, {len(timings) / seconds:.0f}/s  "
+        f"{percentiles(timings)}; CPU per view: API {api_ms:.1f} ms, node {node_ms:.1f} ms"
     )
 
 
@@ -137,9 +158,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the indices (and reuse them on the next run)")
     parser.add_argument("--build-only", action="store_true", help="write the customers and events, keep them, measure nothing")
     parser.add_argument("--samples", type=int, default=200, help="customers timed one by one (live recompute, 360 view's part)")
-    parser.add_argument("--steps", default="live,recompute,reevaluate,sheet", help="of live,recompute,reevaluate,sheet,views")
+    parser.add_argument("--steps", default="live,recompute,daily,reevaluate,sheet", help="of live,recompute,daily,reevaluate,sheet,views")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients of the 360 views (step views)")
     parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
+    parser.add_argument("--other", type=Path, help="step views: also serve the rcu source tree at this path, round after round")
+    parser.add_argument("--rounds", type=int, default=1, help="step views: rounds of views (of each tree)")
     args = parser.parse_args()
     settings = ensure_node()
     client = bulk_client(settings)
@@ -183,6 +206,15 @@ def main() -> None:
         print(
             f"recompute: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, report.customers)}"
         )
+    if "daily" in steps:
+        # The next day's `rcu segments`: days_since_seen moves for everyone seen, a few profiles come due.
+        cpu, node = time.process_time(), node_cpu_ms(client)
+        daily = bring_up_to_date(client, settings, names, now + timedelta(days=1))
+        rate = daily.customers / daily.seconds
+        print(f"rcu segments, the next day: {daily.line()}")
+        print(
+            f"next day: {rate:.0f} customers/s; 1,000,000 customers at this rate: {1_000_000 / rate:.0f} s; {_cpu(cpu, node, client, daily.customers)}"
+        )
     if "reevaluate" in steps:
         # A definition change: "senior" from 65 to 70; the stored profiles' memberships settled again.
         changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
@@ -204,7 +236,11 @@ def main() -> None:
             f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}"
         )
     if "views" in steps:
-        views_360(names.prefix, [f"C{i:012X}" for i in sample], args.clients, args.port)
+        shown = [f"C{i:012X}" for i in sample]
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1}, this tree: {views_360(names.prefix, shown, args.clients, args.port)}")
+            if args.other:
+                print(f"round {round_ + 1}, {args.other}: {views_360(names.prefix, shown, args.clients, args.port, args.other)}")
     if not args.keep:
         client.indices.delete(index=f"{names.prefix}-*", expand_wildcards="all")
     client.close()

@@ -5,6 +5,7 @@ search.customer_query."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,10 +102,18 @@ class Customer360:
     records: list[dict[str, Any]]
     household: list[dict[str, Any]]
     possibly_same: list[PossiblySame] = field(default_factory=list)
+    beside: Any = None  # what customer_360's `beside` read
 
 
-async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id: str, access: FieldAccess) -> Customer360 | None:
-    """A golden customer with its source records and the other customers of its household."""
+async def customer_360(
+    client: AsyncOpenSearch,
+    indices: IndexNames,
+    customer_id: str,
+    access: FieldAccess,
+    beside: Callable[[dict[str, Any]], Awaitable[Any]] | None = None,
+) -> Customer360 | None:
+    """A golden customer with its source records and the other customers of its household;
+    `beside`, given the customer as stored, reads more at the same time (its interactions)."""
     response = await client.get(
         index=indices.customers, id=customer_id, _source_includes=",".join([*access.customer_source(), "household_key"]), ignore=[404]
     )
@@ -113,12 +122,13 @@ async def customer_360(client: AsyncOpenSearch, indices: IndexNames, customer_id
     customer = response["_source"]
     household_key = customer.pop("household_key", None)
     # The records, the household and the possible matches only need the customer: read at once.
-    records, household, possibly_same = await asyncio.gather(
+    records, household, possibly_same, more = await asyncio.gather(
         _records_of(client, indices, customer, access),
         _household_of(client, indices, customer_id, household_key, access),
         possibly_same_customers(client, indices, customer_id, access),
+        beside(customer) if beside else asyncio.sleep(0),
     )
-    return Customer360(shown(customer, access), records, household, possibly_same)
+    return Customer360(shown(customer, access), records, household, possibly_same, more)
 
 
 async def _records_of(client: AsyncOpenSearch, indices: IndexNames, customer: dict[str, Any], access: FieldAccess) -> list[dict[str, Any]]:

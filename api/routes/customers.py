@@ -97,14 +97,14 @@ async def customer(
         await run_in_threadpool(rules.check, sync_client, names)
     marketing = caller.role.purpose == "marketing"
 
+    async def events_of(customer: dict[str, Any]) -> InteractionsView:
+        now = datetime.now(UTC)
+        return await interactions_view(client, names, customer, caller.access, now, settings.events_holding_attributes, interactions)
+
     async def identity_and_interactions() -> tuple[Customer360 | None, InteractionsView | None]:
-        view = await customer_360(client, names, customer_id, caller.access)
-        if view is None:
-            return None, None
-        events = await interactions_view(
-            client, names, view.customer, caller.access, datetime.now(UTC), settings.events_holding_attributes, interactions
-        )
-        return view, events
+        # The interactions need only the customer's record ids: read beside its records and household.
+        view = await customer_360(client, names, customer_id, caller.access, beside=events_of)
+        return (view, view.beside) if view else (None, None)
 
     # The segments and actions (synchronous client, in a thread) are read beside the rest.
     (view, events), sheet = await asyncio.gather(

@@ -26,10 +26,20 @@ DefinitionsOnly = Annotated[
 ]
 
 
-def recompute(file: FileOption = None, definitions_only: DefinitionsOnly = False) -> None:
+Full = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Compute every customer's profile again from its events, instead of only those time or a household changed since the last run.",
+    ),
+]
+
+
+def recompute(file: FileOption = None, definitions_only: DefinitionsOnly = False, full: Full = False) -> None:
     """Store the segment definitions (refused with the line of a mistake; those in force stay) and
-    recompute every customer's segments."""
+    bring every customer's profile and segments up to date."""
     from search.segments.conditions import store_definitions
+    from search.segments.daily import bring_up_to_date
     from search.segments.definitions import load_segments
     from search.segments.store import recompute_all, reevaluate_all
 
@@ -42,7 +52,10 @@ def recompute(file: FileOption = None, definitions_only: DefinitionsOnly = False
     with contextlib.closing(bulk_client(settings)) as client:
         generation = store_definitions(client, names, "segment", definitions, path)
         typer.echo(f"segments in force: {len(definitions)} (generation {generation})")
-        report = reevaluate_all(client, names) if definitions_only else recompute_all(client, settings, names)
+        if definitions_only:
+            report = reevaluate_all(client, names)
+        else:
+            report = recompute_all(client, settings, names) if full else bring_up_to_date(client, settings, names)
     typer.echo(report.line())
 
 
@@ -111,7 +124,7 @@ def report_actions(
         typer.echo(f"{row[by]}\t{row['proposed']}\t{row['accepted']}\t{row['refused']}\t{rate}")
 
 
-def segments_main(ctx: typer.Context, file: FileOption = None, definitions_only: DefinitionsOnly = False) -> None:
-    """Without a subcommand: store the definitions and recompute every customer's segments."""
+def segments_main(ctx: typer.Context, file: FileOption = None, definitions_only: DefinitionsOnly = False, full: Full = False) -> None:
+    """Without a subcommand: store the definitions and bring every customer's segments up to date."""
     if ctx.invoked_subcommand is None:
-        recompute(file, definitions_only)
+        recompute(file, definitions_only, full)

@@ -12,6 +12,7 @@ from search.actions.proposals import Proposal, best_actions
 from search.indices import IndexNames
 from search.segments.conditions import definitions_of, generations_in_force
 from search.segments.marketing import PROFILING
+from search.segments.profiles import with_current_day_count
 from search.segments.store import profile_of
 from settings import Settings
 
@@ -51,5 +52,8 @@ def customer_sheet(
     definitions = definitions_of(client, names, "segment", segment_generation) if segment_generation else []
     labels = {d["name"]: d["label"] for d in definitions}
     segments = [SegmentLabel(name, labels[name]) for name in profile.get("segments", []) if name in labels]
-    actions = best_actions(client, names, profile, datetime.now(UTC), generation=action_generation) if action_generation else []
+    now = datetime.now(UTC)
+    actions = (
+        best_actions(client, names, with_current_day_count(profile, now), now, generation=action_generation) if action_generation else []
+    )
     return Sheet(segments, actions, profile.get("products_held", []))

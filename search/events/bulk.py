@@ -15,7 +15,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
-from search.events.figures import MAX_TERMS, figures_body, holdings_from, record_filter, records_with_holdings
+from search.events.figures import MAX_TERMS, figures_body, holdings_from, record_filter, records_with_holdings, window_ends
 from search.events.model import CustomerFigures
 from search.indices import IndexNames
 
@@ -26,7 +26,7 @@ MAX_VISIT_DAYS = 1000  # distinct (day, shop) per record in a year: far above an
 def page_body(record_ids: Sequence[str], now: datetime) -> dict[str, Any]:
     """figures_body's aggregations, per record: visits as their (day, shop) terms."""
     aggs = figures_body(record_ids, now)["aggs"]
-    aggs["visits"]["aggs"] = {"days": {"terms": {"field": "visit_day", "size": MAX_VISIT_DAYS}}}
+    aggs["visits"]["aggs"]["days"] = {"terms": {"field": "visit_day", "size": MAX_VISIT_DAYS}}
     return {
         "query": {"bool": {"filter": [record_filter(record_ids)]}},
         "size": 0,
@@ -53,6 +53,7 @@ def merged_figures(
         channels=sorted({channel["key"] for bucket in buckets for channel in bucket["channels"]["buckets"]})[:MAX_TERMS],
         products_held=[holding.offer for holding in holdings if holding.held],
         events=sum(int(bucket["doc_count"]) for bucket in buckets),
+        window_ends=window_ends(bucket[name]["first"].get("value_as_string") for bucket in buckets for name in ("visits", "spend")),
     )
 
 

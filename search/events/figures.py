@@ -17,6 +17,7 @@ The request body and the reading of its answer are written once (`figures_body`,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,11 +64,14 @@ def figures_body(record_ids: Sequence[str], now: datetime) -> dict[str, Any]:
             "last_seen": {"max": {"field": "at"}},
             "visits": {
                 "filter": {"bool": {"filter": [in_year, {"terms": {"type": list(VISIT_TYPES)}}]}},
-                "aggs": {"days": {"cardinality": {"field": "visit_day", "precision_threshold": VISIT_PRECISION}}},
+                "aggs": {
+                    "days": {"cardinality": {"field": "visit_day", "precision_threshold": VISIT_PRECISION}},
+                    "first": {"min": {"field": "at"}},
+                },
             },
             "spend": {
                 "filter": {"bool": {"filter": [in_year, {"terms": {"type": list(SPENDING_TYPES)}}]}},
-                "aggs": {"amount": {"sum": {"field": "amount"}}},
+                "aggs": {"amount": {"sum": {"field": "amount"}}, "first": {"min": {"field": "at"}}},
             },
             "shops": {"terms": {"field": "shop", "size": MAX_TERMS}},
             "channels": {"terms": {"field": "channel", "size": MAX_TERMS}},
@@ -126,6 +130,17 @@ def _utc(text: str) -> str:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).isoformat()
 
 
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def window_ends(firsts: Iterable[str | None]) -> datetime | None:
+    """When the 12-month figures next change as time passes alone: a year after the oldest visit
+    or spending still inside the year (`first` of figures_body's `visits` and `spend`)."""
+    oldest = min((instant for instant in map(_instant, firsts) if instant), default=None)
+    return oldest + YEAR if oldest else None
+
+
 def figures_from(response: dict[str, Any] | None, holdings: Sequence[Holding]) -> CustomerFigures:
     """The figures out of `figures_body`'s answer (None: no events stored at all)."""
     aggs = (response or {}).get("aggregations")
@@ -140,6 +155,7 @@ def figures_from(response: dict[str, Any] | None, holdings: Sequence[Holding]) -
         channels=sorted(bucket["key"] for bucket in aggs["channels"]["buckets"]),
         products_held=[h.offer for h in holdings if h.held],
         events=int(response["hits"]["total"]["value"]) if response else 0,
+        window_ends=window_ends(aggs[name]["first"].get("value_as_string") for name in ("visits", "spend")),
     )
 
 
@@ -177,8 +193,11 @@ async def figures_of_records_async(
     """figures_of_records through the API's asynchronous client."""
     if not record_ids:
         return figures_from(None, []), []
-    found = await client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes))
+    # The records' holding attributes and the events' figures, read at the same time.
+    found, response = await asyncio.gather(
+        client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes)),
+        client.search(index=names.events, body=figures_body(record_ids, now), ignore_unavailable=True, allow_no_indices=True),
+    )
     records = [doc["_source"] for doc in found["docs"] if doc.get("found")]
-    response = await client.search(index=names.events, body=figures_body(record_ids, now), ignore_unavailable=True, allow_no_indices=True)
     holdings = holdings_from(response.get("aggregations"), records, attributes)
     return figures_from(response, holdings), holdings

@@ -149,6 +149,8 @@ class CustomerFigures:
     channels: list[str]
     products_held: list[str]
     events: int = 0  # every stored event of the customer
+    # When visits_12m or spend_12m next change with no new event (an event leaving the year).
+    window_ends: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -18,6 +18,7 @@ from search.resolve.config import ResolutionConfig
 from search.rights.erasure import erase_customer
 from search.rights.overlay import CustomerNotFound
 from search.rights.trail import record_operator_action
+from search.segments.conditions import forget_last_run
 
 
 @dataclass
@@ -90,6 +91,7 @@ def apply_retention(
             continue
     if plan.events_cutoff:
         expire_events(client, names, plan.event_indices, plan.events_cutoff)
+        forget_last_run(client, names)  # last_seen, shops and channels may have gone with the events
     for index, date_field, days in ((names.audit, "at", audit_days), (names.changes, "at", changes_days)):
         if client.indices.exists(index=index):
             query = _older_than(date_field, now - timedelta(days=days))

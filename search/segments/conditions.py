@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,8 +53,12 @@ def store_definitions(
     with the line of the first refused condition, leaves the previous generation in force."""
     ensure_conditions_index(client, names)
     generation = generation_of(definitions)
-    if active_generation(client, names, kind) == generation:
+    previous = active_generation(client, names, kind)
+    if previous == generation:
         return generation
+    if kind == "segment" and previous is None:
+        # No profile was kept live while no segment was defined: the next run recomputes them all.
+        forget_last_run(client, names)
     for definition in definitions:
         document = {
             "condition_kind": kind,
@@ -77,6 +82,27 @@ def store_definitions(
 def _drop(client: OpenSearch, names: IndexNames, kind: Kind, which: dict[str, Any]) -> None:
     query = {"query": {"bool": {"filter": [{"term": {"condition_kind": kind}}, which]}}}
     client.delete_by_query(index=names.conditions, body=query, refresh=True, conflicts="proceed")
+
+
+# The last `rcu segments` run over every profile: the moment it computed them at.
+_LAST_RUN = "run:segment"
+
+
+def last_run(client: OpenSearch, names: IndexNames) -> datetime | None:
+    """When every profile was last brought up to date (None: never, or the live path stopped since)."""
+    response = client.get(index=names.conditions, id=_LAST_RUN, ignore=[404])
+    return datetime.fromisoformat(response["_source"]["definition"]["at"]) if response.get("found") else None
+
+
+def mark_run(client: OpenSearch, names: IndexNames, at: datetime) -> None:
+    body = {"condition_kind": "run", "name": "segment", "definition": {"at": at.isoformat()}}
+    ensure_conditions_index(client, names)
+    client.index(index=names.conditions, id=_LAST_RUN, body=body, refresh=True)
+
+
+def forget_last_run(client: OpenSearch, names: IndexNames) -> None:
+    """The next `rcu segments` recomputes every profile (their figures may have moved behind the live path's back)."""
+    client.delete(index=names.conditions, id=_LAST_RUN, refresh=True, ignore=[404])
 
 
 def active_generation(client: OpenSearch, names: IndexNames, kind: Kind) -> str | None:

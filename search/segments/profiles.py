@@ -8,8 +8,9 @@ so a condition naming a field the profile does not have is refused by OpenSearch
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from search.events.model import CustomerFigures
@@ -33,20 +34,74 @@ CUSTOMER_FIELDS = [
 ADULT_AGE = 18
 
 
-def age_on(birth_date: str | None, today: date) -> int | None:
+def _born_on(birth_date: str | None) -> date | None:
     if not birth_date:
         return None
     try:
-        born = date.fromisoformat(birth_date[:10])
+        return date.fromisoformat(birth_date[:10])
     except ValueError:
         return None
+
+
+def age_on(birth_date: str | None, today: date) -> int | None:
+    born = _born_on(birth_date)
+    if born is None:
+        return None
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def birthday_after(birth_date: str | None, today: date, years: int = 0) -> date | None:
+    """The first birthday strictly after `today` (at least the `years`-th): when an age computed
+    today changes. A 29 February birthday falls on 1 March in other years."""
+    born = _born_on(birth_date)
+    if born is None:
+        return None
+    year = max(today.year, born.year + years)
+    while True:
+        try:
+            day = born.replace(year=year)
+        except ValueError:
+            day = date(year, 3, 1)
+        if day > today:
+            return day
+        year += 1
+
+
+def adult_on(birth_date: str | None) -> date | None:
+    """The day a person born on `birth_date` turns ADULT_AGE."""
+    return birthday_after(birth_date, date.min, ADULT_AGE)
 
 
 @dataclass(frozen=True)
 class Household:
     size: int = 1
     children: int = 0
+    grows_up_on: date | None = None  # the day its eldest minor turns ADULT_AGE: `children` changes then
+
+
+def household_hash(key: str | None) -> str | None:
+    """A household's key in a profile: a hash, not the address it is made of."""
+    return hashlib.sha256(key.encode()).hexdigest()[:20] if key else None
+
+
+def valid_until(customer: dict[str, Any], figures: CustomerFigures, household: Household, now: datetime) -> datetime | None:
+    """When this profile, computed at `now`, goes stale with time alone (no record, event or consent
+    changing): the customer's next birthday (age), its household's eldest minor coming of age
+    (children), an event leaving the 12 months (visits_12m, spend_12m). `days_since_seen` moves
+    every day: see `with_current_day_count` and search.segments.daily."""
+    days = [birthday_after(customer.get("birth_date"), now.date()), household.grows_up_on]
+    moments = [datetime.combine(day, time.min, UTC) for day in days if day]
+    if figures.window_ends:
+        moments.append(figures.window_ends)
+    return min(moments, default=None)
+
+
+def with_current_day_count(profile: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """`profile` with `days_since_seen` as of `now` (a stored profile holds it as of when it was
+    computed, unless a segment condition names it: search.segments.daily)."""
+    if not profile.get("last_seen"):
+        return profile
+    return {**profile, "days_since_seen": (now - datetime.fromisoformat(profile["last_seen"])).days}
 
 
 def profile_document(customer: dict[str, Any], figures: CustomerFigures, household: Household, now: datetime) -> dict[str, Any]:
@@ -67,6 +122,7 @@ def profile_document(customer: dict[str, Any], figures: CustomerFigures, househo
         "country": customer.get("country"),
         "sources": customer.get("sources", []),
         "record_count": customer.get("record_count", 0),
+        "household": household_hash(customer.get("household_key")),
         "household_size": household.size,
         "children": household.children,
         "restricted": bool(customer.get("restricted")),
@@ -80,5 +136,6 @@ def profile_document(customer: dict[str, Any], figures: CustomerFigures, househo
         "channels": sorted(set(figures.channels or [])),
         "products_held": products,
         "products_count": len(products),
+        "valid_until": until.isoformat() if (until := valid_until(customer, figures, household, now)) else None,
     }
     return {k: v for k, v in profile.items() if v is not None}

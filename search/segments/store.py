@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +16,10 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.index_settings import profiles_index_body
 from search.indices import IndexNames, ensure_versioned_index
-from search.segments.conditions import active_generation, definitions_of, percolate
+from search.segments.conditions import active_generation, definitions_of, mark_run, percolate
 from search.segments.definitions import MAX_DEFINITIONS
 from search.segments.figures import figures_of
-from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS, Household, age_on, profile_document
+from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS, Household, adult_on, age_on, profile_document
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,20 @@ def households(client: OpenSearch, names: IndexNames, customers: list[dict[str, 
         "aggs": {
             "households": {
                 "terms": {"field": "household_key", "size": len(keys)},
-                "aggs": {"minors": {"filter": {"range": {"birth_date": {"gt": minors_born_after}}}}},
+                "aggs": {
+                    "minors": {
+                        "filter": {"range": {"birth_date": {"gt": minors_born_after}}},
+                        "aggs": {"eldest": {"min": {"field": "birth_date"}}},
+                    }
+                },
             }
         },
     }
     buckets = client.search(index=names.customers, body=body)["aggregations"]["households"]["buckets"]
-    return {b["key"]: Household(size=b["doc_count"], children=b["minors"]["doc_count"]) for b in buckets}
+    return {
+        b["key"]: Household(b["doc_count"], b["minors"]["doc_count"], adult_on(b["minors"]["eldest"].get("value_as_string")))
+        for b in buckets
+    }
 
 
 def build_profiles(
@@ -63,7 +71,7 @@ def build_profiles(
         home = homes.get(customer.get("household_key") or "")
         if home is None:
             age = age_on(customer.get("birth_date"), now.date())
-            home = Household(1, int(age is not None and age < ADULT_AGE))
+            home = Household(1, int(age is not None and age < ADULT_AGE))  # the customer's own birthday dates it
         profiles.append(profile_document(customer, figures[customer["customer_id"]], home, now))
     if percolated:
         for profile, segments in zip(profiles, percolate(client, names, "segment", profiles), strict=True):
@@ -116,11 +124,14 @@ class RecomputeReport:
     changed: int | None = None  # memberships changed (a profile joining or leaving one segment)
     members: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    rebuilt: int | None = None  # a run bringing profiles up to date: the profiles computed again
+    aged: int | None = None  # … and those whose days_since_seen moved on
 
     def line(self) -> str:
         counts = " ".join(f"{name}={count}" for name, count in sorted(self.members.items()))
         changed = "" if self.changed is None else f" changed={self.changed}"
-        return f"customers={self.customers} removed={self.removed}{changed} seconds={self.seconds:.1f} {counts}".rstrip()
+        daily = "" if self.rebuilt is None else f" rebuilt={self.rebuilt} aged={self.aged}"
+        return f"customers={self.customers} removed={self.removed}{daily}{changed} seconds={self.seconds:.1f} {counts}".rstrip()
 
 
 def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterator[list[dict[str, Any]]]:
@@ -134,6 +145,32 @@ def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterat
         yield batch
 
 
+def write_profiles(
+    client: OpenSearch, settings: Settings, names: IndexNames, batches: Iterable[list[dict[str, Any]]], now: datetime
+) -> int:
+    """The profiles of every batch of customers (customers-index documents) computed at `now` and
+    written with the segments they had (memberships are settled afterwards); returns how many."""
+    written = 0
+
+    def actions() -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for customers in batches:
+            if not customers:
+                continue
+            profiles = build_profiles(client, settings, names, customers, now, percolated=False)
+            had = _stored_segments(client, names, [p["customer_id"] for p in profiles])
+            for profile in profiles:
+                written += 1
+                profile["segments"] = had.get(profile["customer_id"], [])
+                yield {"_op_type": "index", "_index": names.profiles, "_id": profile["customer_id"], "_source": profile}
+
+    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, raise_on_error=False):
+        if not ok:
+            result = next(iter(item.values()))
+            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    return written
+
+
 def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now: datetime | None = None) -> RecomputeReport:
     """Every customer's profile recomputed, then every segment's membership settled with the
     definitions in force (`settle_memberships`); profiles of customers gone since are removed.
@@ -143,24 +180,14 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
     ensure_profiles_index(client, names)
     now = now or datetime.now(UTC)
     report = RecomputeReport()
-
-    def actions() -> Iterator[dict[str, Any]]:
-        for customers in _batches(client, names.customers, CUSTOMER_FIELDS):
-            profiles = build_profiles(client, settings, names, customers, now, percolated=False)
-            had = _stored_segments(client, names, [p["customer_id"] for p in profiles])
-            for profile in profiles:
-                report.customers += 1
-                profile["segments"] = had.get(profile["customer_id"], [])
-                yield {"_op_type": "index", "_index": names.profiles, "_id": profile["customer_id"], "_source": profile}
-
-    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, raise_on_error=False):
-        if not ok:
-            result = next(iter(item.values()))
-            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    report.customers = write_profiles(client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), now)
     client.indices.refresh(index=names.profiles)
     stale = {"query": {"range": {"computed_at": {"lt": now.isoformat()}}}}
-    report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed")["deleted"]
+    report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed", request_timeout=3600)[
+        "deleted"
+    ]
     report.changed, report.members = settle_memberships(client, names)
+    mark_run(client, names, now)
     report.seconds = time.monotonic() - started
     log.info("segments_recomputed customers=%d removed=%d seconds=%.1f", report.customers, report.removed, report.seconds)
     return report
@@ -197,7 +224,11 @@ def settle_memberships(client: OpenSearch, names: IndexNames) -> tuple[int, dict
     def update(query: dict[str, Any], script: str, params: dict[str, Any]) -> int:
         body = {"query": query, "script": {"source": script, "lang": "painless", "params": params}}
         # Refreshed at once: the next update reads the versions this one wrote (else a version conflict skips them).
-        response = client.update_by_query(index=names.profiles, body=body, conflicts="proceed", refresh=True, slices="auto")
+        # A whole-index update: at 1M profiles, a segment joined by a third of them takes minutes (the
+        # client's 30 s deadline cut it, and its retry ran a second update beside the first).
+        response = client.update_by_query(
+            index=names.profiles, body=body, conflicts="proceed", refresh=True, slices="auto", request_timeout=3600
+        )
         return int(response.get("updated", 0))
 
     for definition in definitions:

@@ -91,6 +91,15 @@ def _export(as_role: Callable[[str], Any], segment: str, channel: str | None = N
             return ids
 
 
+def _with_one_offer(
+    opensearch: OpenSearch, world: Settings, names: IndexNames, customer: str, person: dict[str, Any], event_id: str
+) -> str:
+    """`customer` (the customer of `person`) once it subscribed to one offer: in "mono_offre"."""
+    store_events(opensearch, world, [event(person, event_id, days_ago=2, type="subscription", offer="compte_courant")])
+    assert "mono_offre" in refresh_profiles(opensearch, world, names, [customer])[customer]
+    return customer
+
+
 def test_refused_channel_is_never_in_a_segment_export(
     opensearch: OpenSearch,
     world: Settings,
@@ -98,9 +107,7 @@ def test_refused_channel_is_never_in_a_segment_export(
     as_role: Callable[[str], Any],
     customer_of: Callable[[dict[str, Any]], str],
 ) -> None:
-    customer = customer_of(NO_EMAIL)
-    store_events(opensearch, world, [event(NO_EMAIL, "N1", days_ago=2, type="subscription", offer="compte_courant")])
-    assert "mono_offre" in refresh_profiles(opensearch, world, world_names, [customer])[customer]
+    customer = _with_one_offer(opensearch, world, world_names, customer_of(NO_EMAIL), NO_EMAIL, "N1")
     assert customer in _export(as_role, "mono_offre")
     assert customer in _export(as_role, "mono_offre", "sms")
     assert customer not in _export(as_role, "mono_offre", "email")
@@ -113,9 +120,7 @@ def test_restriction_hides_a_customer_from_marketing_and_not_from_the_counter(
     as_role: Callable[[str], Any],
     customer_of: Callable[[dict[str, Any]], str],
 ) -> None:
-    customer = customer_of(RESTRICTED)
-    store_events(opensearch, world, [event(RESTRICTED, "R1", days_ago=3, type="subscription", offer="compte_courant")])
-    assert "mono_offre" in refresh_profiles(opensearch, world, world_names, [customer])[customer]
+    customer = _with_one_offer(opensearch, world, world_names, customer_of(RESTRICTED), RESTRICTED, "R1")
     assert customer not in _export(as_role, "mono_offre")
     assert customer not in _export(as_role, "senior")
     counter = as_role("counter").get(f"/v1/customers/{customer}").json()

@@ -1,0 +1,144 @@
+"""`rcu segments` as time passes: every profile brought up to date without computing every
+customer's figures again.
+
+The live path (search.segments.store.refresh_profiles) recomputes a customer's profile whenever one
+of its records, events or consents changes. What it cannot see is time passing, and a neighbour
+joining or leaving a household. A run at `now` after an earlier one therefore only:
+
+1. moves `days_since_seen` on, on the node (one update-by-query; a profile whose value is already
+   right is not written) — only when a segment's condition names it: every profile seen moves on
+   every day, and rewriting them all costs more than the rest of the run (87 µs of the node's CPU
+   a profile at 100,000 customers, bench/RESULTS.md). A condition on the date instead,
+   `last_seen:<=now-183d`, is evaluated by OpenSearch at the moment it runs and needs no rewrite;
+2. computes again the profiles that time alone made stale: each profile stores `valid_until`
+   (search.segments.profiles.valid_until: a birthday, a household's minor coming of age, an event
+   leaving the 12 months), found by one range query;
+3. computes again the profiles of the households whose members disagree (one pass over the
+   profiles' doc values: members counted against `household_size`, minors against `children`);
+4. settles every segment's members on the node (search.segments.store.settle_memberships).
+
+Every profile is recomputed instead (`recompute_all`) when no earlier run is recorded — the first
+run, segments newly defined, events expired by retention — or when profiles and customers are not
+one to one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
+
+from search.indices import IndexNames
+from search.segments.conditions import active_generation, definitions_of, last_run, mark_run
+from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS
+from search.segments.store import RecomputeReport, ensure_profiles_index, recompute_all, settle_memberships, write_profiles
+from settings import Settings
+
+log = logging.getLogger(__name__)
+_BATCH = 2000
+# Painless: days_since_seen as profile_document computes it (whole days, rounded down), written
+# only when it moved.
+_AGE_LAST_SEEN = (
+    "long ms = params.now - ZonedDateTime.parse(ctx._source.last_seen).toInstant().toEpochMilli(); "
+    "long days = ms / 86400000L; if (ms < 0 && ms % 86400000L != 0) { days -= 1; } "
+    "if (ctx._source.days_since_seen != null && ctx._source.days_since_seen == days) { ctx.op = 'noop'; } "
+    "else { ctx._source.days_since_seen = days; }"
+)
+
+
+def bring_up_to_date(client: OpenSearch, settings: Settings, names: IndexNames, now: datetime | None = None) -> RecomputeReport:
+    """Every profile as a full recompute at `now` would leave it, computing again only what time
+    and households changed since the last run (module docstring)."""
+    now = now or datetime.now(UTC)
+    ensure_profiles_index(client, names)
+    previous = last_run(client, names)
+    client.indices.refresh(index=[names.profiles, names.customers])
+    customers = client.count(index=names.customers)["count"]
+    if previous is None or previous > now or client.count(index=names.profiles)["count"] != customers:
+        return recompute_all(client, settings, names, now)
+    started = time.monotonic()
+    aged = _age_last_seen(client, names, now) if _named_in_conditions(client, names, "days_since_seen") else 0
+    report = RecomputeReport(customers=customers, aged=aged)
+    report.rebuilt = _rebuild(client, settings, names, _due(client, names, now), now)
+    report.rebuilt += _rebuild(client, settings, names, _out_of_step_households(client, names), now)
+    report.changed, report.members = settle_memberships(client, names)
+    mark_run(client, names, now)
+    report.seconds = time.monotonic() - started
+    log.info(
+        "segments_brought_up_to_date customers=%d rebuilt=%d aged=%d seconds=%.1f", customers, report.rebuilt, report.aged, report.seconds
+    )
+    return report
+
+
+def _named_in_conditions(client: OpenSearch, names: IndexNames, field: str) -> bool:
+    """Whether a segment condition in force names `field` (in the query DSL or in Lucene syntax).
+    Action rules are percolated against the profile with its day count made current when the
+    sheet is read (search.actions.sheet)."""
+    generation = active_generation(client, names, "segment")
+    definitions = definitions_of(client, names, "segment", generation) if generation else []
+    return any(field in json.dumps(definition["query"]) for definition in definitions)
+
+
+def _age_last_seen(client: OpenSearch, names: IndexNames, now: datetime) -> int:
+    script = {"source": _AGE_LAST_SEEN, "lang": "painless", "params": {"now": int(now.timestamp() * 1000)}}
+    body = {"query": {"exists": {"field": "last_seen"}}, "script": script}
+    response = client.update_by_query(index=names.profiles, body=body, conflicts="proceed", refresh=True, slices=2, request_timeout=3600)
+    return int(response.get("updated", 0))
+
+
+def _due(client: OpenSearch, names: IndexNames, now: datetime) -> list[str]:
+    query = {"query": {"range": {"valid_until": {"lte": now.isoformat()}}}, "_source": False}
+    return [hit["_id"] for hit in scan(client, index=names.profiles, query=query, size=5000)]
+
+
+def _out_of_step_households(client: OpenSearch, names: IndexNames) -> list[str]:
+    """The customers of every household whose profiles disagree with its members: a member came or
+    went (size), a minor was born into it or came of age (children). One pass over the profiles'
+    doc values, grouped here: an aggregation paged over every household would read every profile
+    once per page."""
+    fields = ["household", "household_size", "children", "age"]
+    query = {"query": {"exists": {"field": "household"}}, "_source": False, "docvalue_fields": fields}
+    # household → [members, size said, children said, minors among the members, whether all said the same]
+    seen: dict[str, list[int]] = {}
+    for hit in scan(client, index=names.profiles, query=query, size=5000):
+        values = hit["fields"]
+        size, children = values.get("household_size", [-1])[0], values.get("children", [-1])[0]
+        minor = int(values.get("age", [ADULT_AGE])[0] < ADULT_AGE)
+        group = seen.get(values["household"][0])
+        if group is None:
+            seen[values["household"][0]] = [1, size, children, minor, 1]
+        else:
+            group[0] += 1
+            group[3] += minor
+            group[4] &= int(size == group[1] and children == group[2])
+    wrong = [key for key, (members, size, children, minors, same) in seen.items() if not same or (size, children) != (members, minors)]
+    ids: list[str] = []
+    for start in range(0, len(wrong), 1000):
+        query = {"query": {"terms": {"household": wrong[start : start + 1000]}}, "_source": False}
+        ids += [hit["_id"] for hit in scan(client, index=names.profiles, query=query, size=5000)]
+    return ids
+
+
+def _rebuild(client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str], now: datetime) -> int:
+    """The profiles of these customers computed again at `now` (a customer gone loses its profile)."""
+    if not customer_ids:
+        return 0
+    gone: list[str] = []
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        for start in range(0, len(customer_ids), _BATCH):
+            docs = client.mget(index=names.customers, body={"ids": customer_ids[start : start + _BATCH]}, _source_includes=CUSTOMER_FIELDS)
+            gone.extend(doc["_id"] for doc in docs["docs"] if not doc.get("found"))
+            yield [doc["_source"] for doc in docs["docs"] if doc.get("found")]
+
+    rebuilt = write_profiles(client, settings, names, batches(), now)
+    for customer_id in gone:
+        client.delete(index=names.profiles, id=customer_id, ignore=[404])
+    client.indices.refresh(index=names.profiles)
+    return rebuilt
