@@ -218,7 +218,7 @@ class _Run:
         read again for every range before it, which grows with the square of the records)."""
         comparisons = comparisons_for(model.identifiers)
         joined = np.arange(self.spool.count, dtype=np.int64)
-        kept_pairs = _KeptPairs(self.spool)
+        kept_pairs = _KeptPairs(self.spool, len(comparisons))
         range_number, range_features = -1, list[RecordFeatures]()
         for tile in self.spool.tiles():
             if tile.range_a != range_number:
@@ -240,14 +240,11 @@ class _Run:
     def partition(self, number: int, model: MatchModel) -> None:
         part = self.spool.partition(number)
         features = features_of(part.documents, model.identifiers)
-        if part.scored is None:  # no pair was scored (an empty run)
-            resolution = self._resolve(features, model)
-        else:
-            started, cpu = time.perf_counter(), time.process_time()
-            constraints = self.rules.constraints_for([f.record_id for f in features])
-            resolution = resolve_scored(features, self.config, model, constraints, part.scored)
-            self.resolve_s += time.perf_counter() - started
-            self.resolve_cpu_s += time.process_time() - cpu
+        started, cpu = time.perf_counter(), time.process_time()
+        constraints = self.rules.constraints_for([f.record_id for f in features])
+        resolution = resolve_scored(features, self.config, model, constraints, part.scored)
+        self.resolve_s += time.perf_counter() - started
+        self.resolve_cpu_s += time.process_time() - cpu
         self._write(part, features, resolution, model)
 
     def _write(self, part: Partition, features: list[RecordFeatures], resolution: Resolution, model: MatchModel) -> None:
@@ -369,8 +366,8 @@ def score_pairs(records: list[RecordFeatures], pairs: np.ndarray, model: MatchMo
 class _KeptPairs:
     """Scored pairs on their way to the spool, written a few hundred thousand at a time."""
 
-    def __init__(self, spool: RecordSpool, batch: int = 200_000) -> None:
-        self.spool, self.batch = spool, batch
+    def __init__(self, spool: RecordSpool, comparisons: int, batch: int = 200_000) -> None:
+        self.spool, self.comparisons, self.batch = spool, comparisons, batch
         self.parts: list[tuple[np.ndarray, np.ndarray, ScoredPairs]] = []
         self.held = 0
         self.written = False
@@ -392,9 +389,9 @@ class _KeptPairs:
                 np.concatenate([p[2].weights for p in self.parts]),
                 np.concatenate([p[2].probabilities for p in self.parts]),
             )
-        else:  # no pair at all: the table exists, empty, so partitions know nothing is to be recomputed
+        else:  # no pair at all: the table exists, empty, with a column per comparison as partitions read it
             left = right = np.empty(0, dtype=np.int64)
-            scored = ScoredPairs(left, np.empty((0, 0), dtype=np.int8), np.empty(0), np.empty(0))
+            scored = ScoredPairs(left, np.empty((0, self.comparisons), dtype=np.int8), np.empty(0), np.empty(0))
         self.spool.add_scored(left.astype(np.int64), right.astype(np.int64), scored)
         self.parts, self.held, self.written = [], 0, True
 

@@ -59,7 +59,7 @@ class Partition:
     previous: dict[str, str]  # record_id → customer_id (the customers index's members)
     hashes: dict[str, str]  # customer_id → stored resolution hash
     links: dict[str, str]  # record_id → customer_id (the record links index)
-    scored: ScoredPairs | None = None  # pairs at least the review threshold, by place in `documents`, (i, j) order
+    scored: ScoredPairs  # pairs at least the review threshold, by place in `documents`, (i, j) order
 
 
 @dataclass
@@ -365,14 +365,11 @@ class RecordSpool:
             self._partition_scored(number, np.asarray(chunk["idx"], dtype=np.int64)),
         )
 
-    def _partition_scored(self, number: int, idx: np.ndarray) -> ScoredPairs | None:
+    def _partition_scored(self, number: int, idx: np.ndarray) -> ScoredPairs:
         """The partition's scored pairs, each record by its place among the partition's (`idx`, in
         record id order), in (i, j) order as search.resolve.candidates gives them."""
-        if not self._exists("partition_scored"):
-            return None
         table = self.db.execute("SELECT * EXCLUDE (p) FROM partition_scored WHERE p = ?", [number]).fetchnumpy()
-        order = np.argsort(idx, kind="stable")
-        pairs = np.stack([order[np.searchsorted(idx[order], np.asarray(table[side], dtype=np.int64))] for side in "ab"], axis=1)
+        pairs = np.stack([places_of(idx, np.asarray(table[side], dtype=np.int64), number) for side in "ab"], axis=1)
         levels = [np.asarray(table[name], dtype=np.int8) for name in table if name.startswith("level_")]
         vectors = np.stack(levels, axis=1) if levels else np.empty((len(pairs), 0), dtype=np.int8)
         rank = np.lexsort((pairs[:, 1], pairs[:, 0]))
@@ -422,6 +419,21 @@ class RecordSpool:
 
 # A previous customer's records, one component: stable ids see each old customer whole.
 _MEMBER_EDGES = "SELECT r.idx AS a, min(r.idx) OVER (PARTITION BY m.customer_id) AS b FROM members m JOIN records r USING (record_id)"
+
+
+class SpoolInconsistent(RuntimeError):
+    """What the spool holds contradicts itself: a bug in the partitioned run, not bad data."""
+
+
+def places_of(idx: np.ndarray, numbers: np.ndarray, partition: int) -> np.ndarray:
+    """The place in `idx` (a partition's spool numbers) of each of `numbers`, each of which must be
+    there: a pair naming a record outside its partition would otherwise point at a neighbour."""
+    order = np.argsort(idx, kind="stable")
+    ranked = idx[order]
+    at = np.searchsorted(ranked, numbers)
+    if len(numbers) and (not len(ranked) or not np.array_equal(ranked[np.minimum(at, len(ranked) - 1)], numbers)):
+        raise SpoolInconsistent(f"scored pairs of partition {partition} name records outside it")
+    return order[at]
 
 
 def _tile(columns: list[np.ndarray], start: int, end: int) -> Tile:

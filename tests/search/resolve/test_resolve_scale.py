@@ -4,13 +4,17 @@ customers the in-memory run finds, and a second full run writes only what change
 from __future__ import annotations
 
 import csv
+import random
+import string
 from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
+from search.resolve.blocking import blocking_keys
 from search.resolve.config import FullRunScale, ResolutionConfig
+from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.store import save_model
 from search.steward.decisions import SAME_PERSON, DecisionRequest, current_customers, customer_version, decide, item_version
@@ -320,3 +324,47 @@ def test_a_partitioned_run_compares_each_candidate_pair_once(
     assert report.candidate_pairs > 0
     assert report.pairs_compared == report.candidate_pairs
     assert customer_assignment(opensearch, names) == resolved.customer_of
+
+
+def _strangers_sharing_no_key(count: int) -> list[dict[str, str]]:
+    """People whose names are made of random letters (seeded), with nothing else: no two of them share a blocking key."""
+    letters = random.Random(7)
+    return [
+        {
+            "source": "crm",
+            "source_id": f"N{n}",
+            "given_name": "".join(letters.choices(string.ascii_lowercase, k=9)).title(),
+            "family_name": "".join(letters.choices(string.ascii_lowercase, k=11)).title(),
+        }
+        for n in range(count)
+    ]
+
+
+def test_a_partitioned_run_without_any_candidate_pair_makes_one_customer_per_record(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    strangers = _strangers_sharing_no_key(300)
+    keys = [key for record in strangers for key in blocking_keys(features_from_document({**record, "record_id": record["source_id"]}))]
+    assert len(keys) == len(set(keys))  # the set as described: no candidate pair at all
+    ingest(strangers)
+    save_model(opensearch, names, resolved.model)
+    report = resolve_all(opensearch, names, _partitioned(40), retrain=False)
+    assert report.candidate_pairs == 0
+    assert report.partitions > 5
+    assignment = customer_assignment(opensearch, names)
+    assert len(assignment) == len(set(assignment.values())) == len(strangers)
+
+
+def test_a_scored_pair_naming_a_record_outside_its_partition_is_refused_not_pointed_at_a_neighbour() -> None:
+    import numpy as np
+    import pytest
+
+    from search.resolve.spool import SpoolInconsistent, places_of
+
+    partition = np.array([40, 12, 31], dtype=np.int64)  # spool numbers, in record id order
+    assert places_of(partition, np.array([31, 40, 12]), 0).tolist() == [2, 0, 1]
+    for outside in ([13], [41], [5]):  # between, after and before the partition's numbers
+        with pytest.raises(SpoolInconsistent):
+            places_of(partition, np.array(outside), 0)
+    with pytest.raises(SpoolInconsistent):
+        places_of(np.empty(0, dtype=np.int64), np.array([3]), 0)
