@@ -83,7 +83,9 @@ class ResolveReport:
     partitions: int = 1
     largest_component: int = 0  # of the candidate graph (a partitioned run)
     largest_scored_component: int = 0  # of the scored graph: what one partition must hold whole
-    pairs_compared: int = 0  # comparison vectors computed by a partitioned run (training's and scoring's; once per pair)
+    # Comparison vectors a partitioned run computed: training's sample (compared on its own) and
+    # scoring's, each candidate pair compared once in scoring; the partitions reuse scoring's.
+    pairs_compared: int = 0
     spool_mb: float = 0.0  # on disk, for a partitioned run (search.resolve.spool)
     customers_removed: int = 0
     merges: int = 0

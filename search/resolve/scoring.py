@@ -163,11 +163,16 @@ def _clustered(
     noisy = {"loyalty_card"} | {field for rule, field in RULE_FIELDS.items() if rule in model.relaxed_rules}
     telling = [(column, len(c.levels) - 1) for column, c in enumerate(comparisons) if c.name not in noisy]
 
+    rows = _ScoredRows(pairs, len(records))
+
     def disagree(i: int, j: int) -> bool:
-        vector = comparison_vector(records[i], records[j], comparisons)
-        return model.pair_weight(records[i], records[j], vector) < threshold_bits and any(
-            vector[column] == last for column, last in telling
-        )
+        row = rows.row(i, j)  # a scored pair is not compared again
+        if row is None:
+            vector = comparison_vector(records[i], records[j], comparisons)
+            weight = model.pair_weight(records[i], records[j], vector)
+        else:
+            vector, weight = vectors[row].tolist(), float(weights[row])
+        return weight < threshold_bits and any(vector[column] == last for column, last in telling)
 
     never_merge = enforced_never_merge(config, model.relaxed_rules)
     clustering = cluster(
@@ -194,3 +199,22 @@ def _clustered(
         (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
     )
     return Resolution(model, scored, clustering, frequent_keys, possible)
+
+
+class _ScoredRows:
+    """The row of a scored pair (i < j) among `pairs`, by binary search over keys sorted on first use
+    (most resolutions never ask)."""
+
+    def __init__(self, pairs: np.ndarray, records: int) -> None:
+        self.pairs, self.records = pairs, records
+        self.keys: np.ndarray | None = None
+        self.order = np.empty(0, dtype=np.int64)
+
+    def row(self, i: int, j: int) -> int | None:
+        if self.keys is None:
+            keys = self.pairs[:, 0].astype(np.int64) * self.records + self.pairs[:, 1]
+            self.order = np.argsort(keys, kind="stable")
+            self.keys = keys[self.order]
+        key = i * self.records + j
+        at = int(np.searchsorted(self.keys, key))
+        return int(self.order[at]) if at < len(self.keys) and self.keys[at] == key else None

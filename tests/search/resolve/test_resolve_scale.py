@@ -6,16 +6,21 @@ from __future__ import annotations
 import csv
 import random
 import string
+from collections import Counter
 from typing import Any
 
+import pytest
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
+from search.resolve import partitioned, scoring
 from search.resolve.blocking import blocking_keys
+from search.resolve.comparisons import Comparison
 from search.resolve.config import FullRunScale, ResolutionConfig
-from search.resolve.features import features_from_document
+from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.pipeline import resolve_all
+from search.resolve.scoring import Resolution, resolve_scored
 from search.resolve.store import save_model
 from search.steward.decisions import SAME_PERSON, DecisionRequest, current_customers, customer_version, decide, item_version
 from tests.conftest import Ingest, Resolved, customer_assignment
@@ -314,15 +319,35 @@ def test_a_partitioned_run_compares_an_initial_with_its_full_name_as_the_in_memo
 
 
 def test_a_partitioned_run_compares_each_candidate_pair_once(
-    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingest(resolved.demo)
     save_model(opensearch, names, resolved.model)
+    # Every comparison the engine makes (scoring's vectors, clustering's checks), by the partition step or before it.
+    compared: dict[bool, Counter[tuple[str, str]]] = {False: Counter(), True: Counter()}
+    in_partitions = [False]
+    compare = scoring.comparison_vector
+
+    def counted(x: RecordFeatures, y: RecordFeatures, comparisons: tuple[Comparison, ...]) -> list[int]:
+        compared[in_partitions[0]][(min(x.record_id, y.record_id), max(x.record_id, y.record_id))] += 1
+        return compare(x, y, comparisons)
+
+    def partition_step(*args: Any) -> Resolution:
+        in_partitions[0] = True
+        try:
+            return resolve_scored(*args)
+        finally:
+            in_partitions[0] = False
+
+    monkeypatch.setattr(scoring, "comparison_vector", counted)
+    monkeypatch.setattr(partitioned, "resolve_scored", partition_step)
     report = resolve_all(opensearch, names, _partitioned(60), retrain=False)
     assert report.partitions > 5
-    # Scoring compared every candidate pair; the partitions cluster the pairs it kept, comparing none again.
+    scored, clustered = compared[False], compared[True]
+    # Scoring compared every candidate pair once; the partitions cluster the pairs it kept, comparing none again.
     assert report.candidate_pairs > 0
-    assert report.pairs_compared == report.candidate_pairs
+    assert len(scored) == sum(scored.values()) == report.candidate_pairs == report.pairs_compared
+    assert not set(clustered) & set(scored)
     assert customer_assignment(opensearch, names) == resolved.customer_of
 
 
@@ -357,7 +382,6 @@ def test_a_partitioned_run_without_any_candidate_pair_makes_one_customer_per_rec
 
 def test_a_scored_pair_naming_a_record_outside_its_partition_is_refused_not_pointed_at_a_neighbour() -> None:
     import numpy as np
-    import pytest
 
     from search.resolve.spool import SpoolInconsistent, places_of
 
