@@ -12,7 +12,6 @@ from rcu.errors import UsageError
 from search.client import bulk_client, sync_client
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
-from search.resolve.errors import ModelMissing
 from settings import get_settings
 
 
@@ -62,7 +61,7 @@ def explain(
     """Why two records are, or are not, the same customer: field by field."""
     from search.resolve.explain import explain_pair
     from search.resolve.features import features_from_document
-    from search.resolve.store import get_records, load_model
+    from search.resolve.store import get_records, read_model
 
     settings = get_settings()
     config = resolution_config()
@@ -70,14 +69,12 @@ def explain(
     names = IndexNames.for_settings(settings)
     try:
         documents = {d["record_id"]: d for d in get_records(client, names, [first, second])}
-        model = load_model(client, names)
+        model = read_model(client, names)
     finally:
         client.close()
     missing = [r for r in (first, second) if r not in documents]
     if missing:
         raise UsageError(f"no live record {', '.join(missing)}")
-    if model is None:
-        raise ModelMissing("no match model yet: run `rcu resolve --full` first")
     extra = model.identifiers
     result = explain_pair(features_from_document(documents[first], extra), features_from_document(documents[second], extra), model, config)
     typer.echo(f"{first}  vs  {second}")

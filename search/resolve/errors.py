@@ -5,3 +5,15 @@ from __future__ import annotations
 
 class ModelMissing(Exception):
     """Incremental resolution needs the model a full run trains: run `rcu resolve --full` first."""
+
+    def __init__(self, message: str = "no match model yet: run `rcu resolve --full` once") -> None:
+        super().__init__(message)
+
+
+class ModelStale(ModelMissing):
+    """The stored model was trained on other comparison levels than this version's (stored by an
+    older rcu): unusable until a full run retrains it. A ModelMissing, so every caller that maps
+    ModelMissing (api/errors.py: 503, the CLI: a usage error) answers it, with this reason."""
+
+    def __init__(self, message: str = "the stored match model predates this version's comparison levels: run `rcu resolve --full`") -> None:
+        super().__init__(message)

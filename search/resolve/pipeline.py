@@ -24,7 +24,6 @@ from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules, DecisionRule
 from search.resolve.decision_rules import all_rules, rules_touching, together_records
-from search.resolve.errors import ModelMissing
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
@@ -53,6 +52,7 @@ from search.resolve.store import (
     last_run_watermark,
     load_model,
     node_cpu_ms,
+    read_model,
     records_ingested_since,
     redirect_actions,
     resolution_hash,
@@ -454,9 +454,7 @@ def resolve_touched(
     rules = rules or RuleChanges()
     report = ResolveReport()
     watch = _Stopwatch(report)
-    model = model or load_model(client, names)
-    if model is None:
-        raise ModelMissing("no match model yet: run `rcu resolve --full` once")
+    model = model or read_model(client, names)
     ensure_resolution_indices(client, names)
     extra = model.identifiers
     touched = documents if documents is not None else get_records(client, names, record_ids)

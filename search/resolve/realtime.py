@@ -1,6 +1,7 @@
 """Resolution for a long-running process (the API): the match model loaded once, reused by
 every real-time call, and reloaded once the stored one changed (a full run retrained it, an
-erasure took a person's values out of it), checked at most every `model_check_s` seconds."""
+erasure took a person's values out of it), checked at most every `model_check_s` seconds. A stored
+model this version cannot use (ModelStale) is judged once per stored version, like a usable one."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
-from search.resolve.errors import ModelMissing
+from search.resolve.errors import ModelMissing, ModelStale
 from search.resolve.model import MatchModel
-from search.resolve.store import customers_of, load_model, model_stamp
+from search.resolve.store import customers_of, model_stamp, read_model
 
 
 class RealTimeResolver:
@@ -22,6 +23,7 @@ class RealTimeResolver:
         self.names = names
         self.config = config
         self._model: MatchModel | None = None
+        self._stale = False  # the stored model of `_stamp` predates this version's comparison levels
         self._stamp: tuple[int, int] | None = None
         self._checked = float("-inf")
         self._lock = threading.Lock()
@@ -29,16 +31,29 @@ class RealTimeResolver:
     def model(self) -> MatchModel:
         with self._lock:
             now = time.monotonic()
-            if self._model is None or now - self._checked >= self.config.model_check_s:
+            judged = self._model is not None or self._stale
+            if not judged or now - self._checked >= self.config.model_check_s:
                 self._checked = now
                 stamp = model_stamp(self.client, self.names)
-                if self._model is None or stamp != self._stamp:
+                if not judged or stamp != self._stamp:
                     # Read after the stamp: a model saved in between is read now and read again
                     # at the next check (its stamp differs), never missed.
-                    self._model, self._stamp = load_model(self.client, self.names), stamp
+                    self._stamp = stamp
+                    self._read()
+            if self._stale:
+                raise ModelStale()
             if self._model is None:
-                raise ModelMissing("no match model yet: run `rcu resolve --full` once")
+                raise ModelMissing()
             return self._model
+
+    def _read(self) -> None:
+        self._model, self._stale = None, False
+        try:
+            self._model = read_model(self.client, self.names)
+        except ModelStale:
+            self._stale = True
+        except ModelMissing:
+            pass
 
     def identifiers(self) -> tuple[str, ...]:
         """The attributes in use as identifiers: the model's, or the configured ones before any model."""

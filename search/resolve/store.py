@@ -22,6 +22,7 @@ from search.records import LIVE_RECORD, is_live
 from search.resolve.blocking import KeyRule, block_bound, one_sided_pairs, pair_budget, selective_rule
 from search.resolve.comparisons import comparisons_for
 from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
+from search.resolve.errors import ModelMissing, ModelStale
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
@@ -336,19 +337,27 @@ def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None
     return int(document["_seq_no"]), int(document["_primary_term"])
 
 
-def load_model(client: OpenSearch, names: IndexNames) -> MatchModel | None:
-    """The stored match model; None before the first full run, or when it was trained on other
-    comparison levels than this version's (stored by an older rcu): the next `rcu resolve` is then
-    a full run, which retrains it."""
+def read_model(client: OpenSearch, names: IndexNames) -> MatchModel:
+    """The stored match model. ModelMissing before the first full run; ModelStale when it was
+    trained on other comparison levels than this version's (stored by an older rcu)."""
     try:
         document = client.get(index=names.resolution_state, id="model")
     except NotFoundError:
-        return None
+        raise ModelMissing() from None
     model = MatchModel.from_dict(document["_source"]["model"])
     if not model.compares_as(comparisons_for(model.identifiers)):
         log.warning("event=stale_match_model reason=comparison_levels_changed action=full_run")
-        return None
+        raise ModelStale()
     return model
+
+
+def load_model(client: OpenSearch, names: IndexNames) -> MatchModel | None:
+    """The stored match model, or None when there is none to use (read_model): the next `rcu
+    resolve` is then a full run, which trains it."""
+    try:
+        return read_model(client, names)
+    except ModelMissing:
+        return None
 
 
 def identifiers_in_use(client: OpenSearch, names: IndexNames, config: ResolutionConfig) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ newsletter sign-up, and a company starting with two records."""
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from opensearchpy import OpenSearch
+from typer.testing import CliRunner
 
 from indexers.contract import SourceRecord
 from indexers.demo.sources import write_demo_data
@@ -18,6 +20,7 @@ from indexers.ingest import Ingestion
 from indexers.push import RecordPusher
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
+from rcu.cli import EXIT_USAGE, app
 from search.access import QUERY_KINDS, FieldAccess
 from search.customer_query import customer_query
 from search.indices import IndexNames
@@ -26,12 +29,14 @@ from search.query_parser import parse_query
 from search.resolve.blocking import blocking_keys
 from search.resolve.candidates import candidate_pairs
 from search.resolve.config import ResolutionConfig
-from search.resolve.errors import ModelMissing
+from search.resolve.errors import ModelMissing, ModelStale
 from search.resolve.features import features_from_document
+from search.resolve.model import MatchModel
 from search.resolve.pipeline import resolve_all
 from search.resolve.possible_store import pair_id
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import candidate_records, get_records, load_model, save_model, scan_customers
+from settings import get_settings
 from tests.conftest import write_jsonl
 
 # Two systems hold the same unallocated mobile (07 20 …), written two ways.
@@ -364,18 +369,22 @@ def test_a_running_api_resolves_with_the_model_a_later_full_run_saved(resolved: 
     assert resolver.model() == before
 
 
-def test_a_model_stored_before_a_comparison_level_was_added_is_not_used(resolved: Resolved, opensearch: OpenSearch) -> None:
-    # Stored by an older rcu, before "same postcode, another street" was a level of its own: its
-    # address table is one entry short, and every later level would be read as its neighbour.
-    current = load_model(opensearch, resolved.names)
-    assert current is not None
+def _older_model(current: MatchModel) -> MatchModel:
+    """`current` as an older rcu stored it, before "same postcode, another street" was a level of
+    its own: its address table is one entry short, and every later level would be read as its neighbour."""
     column = current.names.index("address")
     dropped = current.levels[column].index("same postcode, another street")
 
     def older(table: list[list[Any]]) -> list[list[Any]]:
         return [row[:dropped] + row[dropped + 1 :] if k == column else row for k, row in enumerate(table)]
 
-    save_model(opensearch, resolved.names, replace(current, levels=older(current.levels), m=older(current.m), u=older(current.u)))
+    return replace(current, levels=older(current.levels), m=older(current.m), u=older(current.u))
+
+
+def test_a_model_stored_before_a_comparison_level_was_added_is_not_used(resolved: Resolved, opensearch: OpenSearch) -> None:
+    current = load_model(opensearch, resolved.names)
+    assert current is not None
+    save_model(opensearch, resolved.names, _older_model(current))
     try:
         assert load_model(opensearch, resolved.names) is None  # `rcu resolve` then runs a full run, which retrains
         with pytest.raises(ModelMissing):
@@ -383,6 +392,47 @@ def test_a_model_stored_before_a_comparison_level_was_added_is_not_used(resolved
     finally:
         save_model(opensearch, resolved.names, current)
     assert load_model(opensearch, resolved.names) == current
+
+
+def test_a_stale_stored_model_is_judged_once_per_version_and_named_as_stale(
+    resolved: Resolved, opensearch: OpenSearch, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    current = load_model(opensearch, resolved.names)
+    assert current is not None
+    reads = [0]
+    get = opensearch.get
+
+    def counted_get(*args: Any, **kwargs: Any) -> Any:
+        reads[0] += 1
+        return get(*args, **kwargs)
+
+    save_model(opensearch, resolved.names, _older_model(current))
+    try:
+        monkeypatch.setattr(opensearch, "get", counted_get)
+        caplog.set_level(logging.WARNING, logger="search.resolve.store")
+        throttled = RealTimeResolver(opensearch, resolved.names, ResolutionConfig(model_check_s=3600))
+        checking = RealTimeResolver(opensearch, resolved.names, ResolutionConfig(model_check_s=0))
+        for resolver in (throttled, checking):
+            for _ in range(3):
+                # The caller is told why, not "no model yet": the model exists, an older rcu stored it.
+                with pytest.raises(ModelStale, match="predates this version's comparison levels: run `rcu resolve --full`"):
+                    resolver.model()
+        # Throttled: the stamp and the model read once; checking at every call: the stamp only, the model once.
+        assert reads[0] == 2 + (2 + 1 + 1)
+        assert sum("stale_match_model" in r.getMessage() for r in caplog.records) == 2  # once per resolver and stored version
+        monkeypatch.setenv("RCU_INDEX_PREFIX", resolved.names.prefix)
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(app, ["explain", *sorted(resolved.customer_of)[:2]])
+        finally:
+            get_settings.cache_clear()
+        assert result.exit_code == EXIT_USAGE
+        assert "predates this version's comparison levels" in result.output and "Traceback" not in result.output
+    finally:
+        save_model(opensearch, resolved.names, current)
+    assert checking.model() == current  # a new stored version is read again
+    with pytest.raises(ModelStale):
+        throttled.model()  # until its next check
 
 
 def _family_of_full_names(count: int) -> list[dict[str, Any]]:
