@@ -24,9 +24,7 @@ links two records nor makes a possible match, and no pair above it crosses a par
 
 from __future__ import annotations
 
-import contextlib
 import math
-import resource
 import tempfile
 import time
 from collections import Counter
@@ -62,6 +60,7 @@ from search.resolve.pipeline import (
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import Resolution, ScoredPairs, pair_vectors, resolve_records, resolve_scored, same_source_pairs, tf_bits
 from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, Tile, _union
+from search.resolve.stage_memory import StagePeaks
 from search.resolve.store import (
     bulk_write_mode,
     golden_rules_key,
@@ -92,20 +91,19 @@ def resolve_all_partitioned(
     model = None if retrain else previous_model
     identifiers = model.identifiers if model is not None else tuple(config.extra_identifiers)
     cpu = time.process_time()
-    _reset_stage_peak()
-    with tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder, collector_paused():
+    with tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder, collector_paused(), StagePeaks() as peaks:
         spool = RecordSpool(Path(folder), config.scale.spool_memory_mb)
         try:
             _load(client, names, spool, identifiers)
             report.records = spool.count
             report.spool_mb = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 2**20
             watch.lap("load")
-            cpu = _cpu_lap(report, "load", cpu, spool)
+            cpu = _cpu_lap(report, "load", cpu, spool, peaks)
             plan = _plan(spool, config, identifiers)
             report.frequent_keys = plan.frequent_keys
             report.largest_component = plan.largest_component
             watch.lap("partition")
-            cpu = _cpu_lap(report, "partition", cpu, spool)
+            cpu = _cpu_lap(report, "partition", cpu, spool, peaks)
             stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config))
             run = _Run(client, names, config, spool, stored, report, previous_model, frequent_hashes=plan.frequent_hashes)
             node_cpu = node_cpu_ms(client)
@@ -114,12 +112,12 @@ def resolve_all_partitioned(
                     model, plan = run.train(plan, identifiers)
                     save_model(client, names, model)
                 watch.lap("train")
-                cpu = _cpu_lap(report, "train", cpu, spool)
+                cpu = _cpu_lap(report, "train", cpu, spool, peaks)
                 run.resolve_s = run.resolve_cpu_s = 0.0  # the sample's resolve is training's
                 grouping = run.score(plan, model)
                 report.partitions, report.largest_scored_component = len(grouping.sizes), grouping.largest_component
                 watch.lap("score")
-                cpu = _cpu_lap(report, "score", cpu, spool)
+                cpu = _cpu_lap(report, "score", cpu, spool, peaks)
                 for number in range(len(grouping.sizes)):
                     run.partition(number, model)
                 run.finish()
@@ -130,7 +128,7 @@ def resolve_all_partitioned(
             report.cpu["write_client"] = run.write_cpu_s
             # The nodes' CPU while partitions were resolved and written (they are idle while one resolves).
             report.cpu["write_node"] = (node_cpu_ms(client) - node_cpu) / 1000
-            report.peak_mb["resolve_and_write"] = _stage_peak_mb()
+            report.peak_mb["resolve_and_write"] = peaks.lap()
         finally:
             spool.close()
     save_watermark(client, names, started)
@@ -299,32 +297,14 @@ class _Run:
         self.write_cpu_s += time.process_time() - cpu
 
 
-def _cpu_lap(report: ResolveReport, stage: str, since: float, spool: RecordSpool) -> float:
+def _cpu_lap(report: ResolveReport, stage: str, since: float, spool: RecordSpool, peaks: StagePeaks) -> float:
     """This process's CPU seconds in a stage, kept beside its wall time, its peak memory during the
-    stage and DuckDB's share at its end."""
+    stage (search.resolve.stage_memory) and DuckDB's share at its end."""
     now = time.process_time()
     report.cpu[stage] = now - since
-    report.peak_mb[stage] = _stage_peak_mb()
+    report.peak_mb[stage] = peaks.lap()
     report.spool_memory_mb[stage] = spool.memory_mb()
     return now
-
-
-def _stage_peak_mb() -> float:
-    """The process's peak resident memory since the previous stage ended (Linux: VmHWM, reset
-    through /proc/self/clear_refs after each read), so each stage's own growth shows; elsewhere the
-    run's peak so far."""
-    try:
-        status = Path("/proc/self/status").read_text()
-        peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
-    except (OSError, StopIteration, ValueError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    _reset_stage_peak()
-    return peak_kb / 1024
-
-
-def _reset_stage_peak() -> None:
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, ...]) -> Plan:

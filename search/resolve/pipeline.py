@@ -99,8 +99,9 @@ class ResolveReport:
     defaults_used: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
-    # stage → this process's peak memory during that stage (a partitioned run; on Linux the peak is
-    # reset between stages, elsewhere it is the run's peak so far)
+    # stage → this process's peak memory during that stage (a partitioned run; on Linux exact when the
+    # stage set the process's highest mark, else sampled every 50 ms: search.resolve.stage_memory;
+    # elsewhere the run's peak so far). No process-wide counter is reset.
     peak_mb: dict[str, float] = field(default_factory=dict)
     spool_memory_mb: dict[str, float] = field(default_factory=dict)  # stage → DuckDB's memory at its end (part of the peak)
     customer_ids: dict[str, str] = field(default_factory=dict)

@@ -392,3 +392,22 @@ def test_a_scored_pair_naming_a_record_outside_its_partition_is_refused_not_poin
             places_of(partition, np.array(outside), 0)
     with pytest.raises(SpoolInconsistent):
         places_of(np.empty(0, dtype=np.int64), np.array([3]), 0)
+
+
+def test_a_partitioned_run_leaves_the_process_peak_memory_a_benchmark_reads_alone(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    import numpy as np
+
+    from search.resolve.stage_memory import status_mb
+
+    ingest(resolved.demo)
+    save_model(opensearch, names, resolved.model)
+    block = np.ones(240 * 2**20, dtype=np.uint8)  # the process's peak, well above what it holds after
+    del block
+    before = status_mb("VmHWM")
+    assert before is not None and before > (status_mb("VmRSS") or 0.0) + 200
+    report = resolve_all(opensearch, names, _partitioned(60), retrain=False)
+    assert set(report.peak_mb) == {"load", "partition", "train", "score", "resolve_and_write"}
+    # The kernel's high-water mark (ru_maxrss to a parent waiting for this process) still holds the earlier peak.
+    assert (status_mb("VmHWM") or 0.0) >= before
