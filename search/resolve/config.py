@@ -67,6 +67,13 @@ U_SMOOTHING = 0.5
 START_M_DECAY = 0.25
 LAST_LEVEL_M = 0.02
 START_MATCH_SHARE = 0.3
+# The random pairs' own matches, as EM's first pass counts them, are taken out of u (model.
+# u_among_non_matches); a first pass fooled by candidates full of household members counts too
+# many, and levels' u fall to the smoothing floor (weights up 7-8 bits). Random pairs are one
+# person at most as often as MAX_RECORDS_PER_PERSON records per person would make them,
+# (r - 1) / (n - 1) of n records. Measured as 1 + share x (n - 1) from the first pass where it is
+# right (F1 ≥ 0.99): demo2k 3.05, FEBRL3 3.77 (a few people with up to ten records); 6 leaves room.
+MAX_RECORDS_PER_PERSON = 6
 
 # Default weights, used per comparison when the data holds too few candidate pairs to estimate it
 # (a first run on ten records): m and u per level, rounded from the model EM learns on demo2k
