@@ -56,13 +56,17 @@ FRENCH_PHONETIC_RULES: tuple[tuple[str, str], ...] = (
 _PYTHON_RULES = tuple((re.compile(pattern), re.sub(r"\$(\d)", r"\\\1", replacement)) for pattern, replacement in FRENCH_PHONETIC_RULES)
 
 
-@lru_cache(maxsize=65536)
-def french_phonetic_word(word: str) -> str:
-    """The French phonetic key of one folded word; "" for a word with no sound of its own (de, du)."""
+def french_phonetic_key(word: str) -> str:
+    """The French phonetic key of one folded word; "" for a word with no sound of its own (de, du).
+    Uncached: for words typed at the counter, which no cache may keep (personal data)."""
     key = word
     for pattern, replacement in _PYTHON_RULES:
         key = pattern.sub(replacement, key)
     return key
+
+
+# Cached for ingestion and resolution, where the same stored names come back again and again.
+french_phonetic_word = lru_cache(maxsize=65536)(french_phonetic_key)
 
 
 def french_phonetic(raw: str) -> list[str]:

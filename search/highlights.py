@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 import jellyfish
 
-from analyzers.names import fold_name
-from analyzers.phonetic import french_phonetic_word
+from analyzers.names import name_tokens
+from analyzers.phonetic import french_phonetic_key
 from search.access import CUSTOMER_PATHS
 
 NAME_FIELDS = ("given_name", "family_name", "birth_name", "name_variants")
@@ -33,10 +33,11 @@ def highlight_customer(customer: dict[str, Any], names: str, exact_values: dict[
     allowed = set(fields)
     typed = _typed_words(names) if names else ()
     marked: dict[str, list[str]] = {}
+    seen: dict[str, bool] = {}
     if typed:
         for field in NAME_FIELDS:
             if field in allowed:
-                fragments = [fragment for value in _values(customer.get(field)) if (fragment := _mark_value(value, typed))]
+                fragments = [fragment for value in _values(customer.get(field)) if (fragment := _mark_value(value, typed, seen))]
                 if fragments:
                     marked[field] = fragments[:MAX_FRAGMENTS]
     for kind, value in exact_values.items():
@@ -54,14 +55,22 @@ def _values(stored: Any, key: str = "") -> list[str]:
     return [item for item in items if isinstance(item, str) and item]
 
 
-# Cached, as _found_by below: a customer's name variants repeat its names, and type-ahead asks
-# again about the same names with each keystroke.
-@lru_cache(maxsize=1 << 14)
-def _mark_value(value: str, typed: tuple[str, ...]) -> str | None:
+# Nothing here outlives a call: what was typed is personal data, and a cache keyed by it (or by
+# the customers' names it found) would keep it in the API's memory after the look-up, and after
+# an erasure. Folding and sounds go through the analyzers' uncached functions for the same reason;
+# the typed words' sounds are computed once per call and a name word's verdict once per customer
+# (its name variants repeat its names) instead.
+@dataclass(frozen=True)
+class _Typed:
+    word: str
+    sound: str
+
+
+def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool]) -> str | None:
     pieces: list[str] = []
     last = 0
     for word in _WORD.finditer(value):
-        if _word_matches(word.group(0), typed):
+        if _word_matches(word.group(0), typed, seen):
             pieces += [value[last : word.start()], PRE, word.group(0), POST]
             last = word.end()
     if not pieces:
@@ -69,32 +78,29 @@ def _mark_value(value: str, typed: tuple[str, ...]) -> str | None:
     return "".join(pieces) + value[last:]
 
 
-def _word_matches(word: str, typed: tuple[str, ...]) -> bool:
-    for folded in _folded_words(word):
-        for query in typed:
-            if _found_by(folded, query):
+def _word_matches(word: str, typed: tuple[_Typed, ...], seen: dict[str, bool]) -> bool:
+    if word not in seen:
+        seen[word] = any(_found_by(folded, typed) for folded in name_tokens(word))
+    return seen[word]
+
+
+def _typed_words(names: str) -> tuple[_Typed, ...]:
+    """The words typed, folded, with their sounds (once per call)."""
+    return tuple(_Typed(word, french_phonetic_key(word) if len(word) >= 3 else "") for word in name_tokens(names))
+
+
+def _found_by(word: str, typed: tuple[_Typed, ...]) -> bool:
+    sound: str | None = None
+    for query in typed:
+        if word.startswith(query.word):
+            return True
+        if len(query.word) < 3:
+            continue
+        if query.sound:
+            sound = french_phonetic_key(word) if sound is None else sound
+            if sound == query.sound:
                 return True
+        distance = 1 if len(query.word) <= 5 else 2
+        if word[0] == query.word[0] and jellyfish.damerau_levenshtein_distance(word, query.word) <= distance:
+            return True
     return False
-
-
-@lru_cache(maxsize=1 << 10)
-def _typed_words(names: str) -> tuple[str, ...]:
-    """The words typed, folded: asked again for each of a look-up's hits."""
-    return tuple(fold_name(names).split())
-
-
-@lru_cache(maxsize=1 << 16)
-def _folded_words(word: str) -> list[str]:
-    return fold_name(word).split()
-
-
-@lru_cache(maxsize=1 << 16)
-def _found_by(word: str, query: str) -> bool:
-    if word.startswith(query):
-        return True
-    if len(query) < 3:
-        return False
-    sound = french_phonetic_word(query)
-    if sound and sound == french_phonetic_word(word):
-        return True
-    return word[0] == query[0] and jellyfish.damerau_levenshtein_distance(word, query) <= (1 if len(query) <= 5 else 2)

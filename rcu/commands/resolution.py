@@ -52,6 +52,8 @@ def resolve(
         typer.echo(f"attribute {attribute} used as an identifier: {reason}")
     for parameter, reason in report.defaults_used.items():
         typer.echo(f"default used for {parameter}: {reason}")
+    for level, correction in report.u_corrections.items():
+        typer.echo(f"u corrected for {level}: {correction}")
 
 
 def explain(

@@ -67,21 +67,32 @@ U_SMOOTHING = 0.5
 START_M_DECAY = 0.25
 LAST_LEVEL_M = 0.02
 START_MATCH_SHARE = 0.3
+# The random pairs' own matches, as EM's first pass counts them, are taken out of u (model.
+# u_among_non_matches); a first pass fooled by candidates full of household members counts too
+# many, and levels' u fall to the smoothing floor (weights up 7-8 bits). Random pairs are one
+# person at most as often as MAX_RECORDS_PER_PERSON records per person would make them,
+# (r - 1) / (n - 1) of n records. Measured as 1 + share x (n - 1) from the first pass where it is
+# right (F1 ≥ 0.99): demo2k 3.05, FEBRL3 3.77 (a few people with up to ten records); 6 leaves room.
+MAX_RECORDS_PER_PERSON = 6
 
 # Default weights, used per comparison when the data holds too few candidate pairs to estimate it
 # (a first run on ten records): m and u per level, rounded from the model EM learns on demo2k
 # (4,796 records) and checked against FEBRL3's; exact agreement weighs for, disagreement against.
 DEFAULT_LEVELS: dict[str, tuple[tuple[float, float], ...]] = {
-    "given_name": ((0.80, 0.01), (0.06, 0.005), (0.06, 0.003), (0.03, 0.03), (0.02, 0.02), (0.03, 0.93)),
+    "given_name": ((0.80, 0.01), (0.06, 0.005), (0.06, 0.003), (0.03, 0.03), (0.02, 0.02), (0.03, 0.932)),
     "family_name": ((0.82, 0.002), (0.06, 0.002), (0.06, 0.002), (0.02, 0.02), (0.01, 0.004), (0.03, 0.97)),
-    "birth_date": ((0.90, 0.0001), (0.05, 0.002), (0.02, 0.015), (0.03, 0.983)),
+    "birth_date": ((0.90, 0.0001), (0.05, 0.002), (0.02, 0.015), (0.03, 0.9829)),
     "email": ((0.70, 0.00005), (0.05, 0.00001), (0.05, 0.0001), (0.20, 0.99985)),
     "phone": ((0.65, 0.00005), (0.05, 0.00001), (0.05, 0.0005), (0.25, 0.99945)),
     "loyalty_card": ((0.5, 0.00005), (0.5, 0.99995)),
-    # "same postcode" (a street missing on a side) and "same postcode, another street" split the
-    # former (0.05, 0.005) level; u as random pairs of demo2k and FEBRL3 give them (≤ 0.0003 and
-    # 0.0003–0.0009); m of the second kept small: 0 on demo2k, 0.15 on FEBRL3, whose streets are noisy.
-    "address": ((0.55, 0.0005), (0.05, 0.0002), (0.04, 0.0002), (0.01, 0.0005), (0.10, 0.05), (0.25, 0.9443)),
+    # The former single "same postcode" level was (0.05, 0.005): +3.32 bits, rounded from demo2k.
+    # Split in two, for small data only: "same postcode" (a street missing on a side) keeps that
+    # level's weight, as it says no more than the postcode did; "same postcode, another street"
+    # is what a namesake shares (evidence.NAMESAKE_LEVELS), so it weighs as "same town or
+    # département" (+1 bit: it is in the same town, no more), not more than the old level. u of
+    # the two halves is the old level's 0.005 random pairs sharing a postcode, shared out as
+    # demo2k's and FEBRL3's random pairs do (most both with a street); "elsewhere" makes u sum to 1.
+    "address": ((0.55, 0.0005), (0.05, 0.0002), (0.04, 0.004), (0.01, 0.005), (0.10, 0.05), (0.25, 0.9403)),
     "identifier": ((0.90, 0.0001), (0.05, 0.0001), (0.05, 0.9998)),
 }
 # The chance that two records of a small data set are one person, when it cannot be estimated.

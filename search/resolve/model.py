@@ -26,6 +26,7 @@ from search.resolve.config import (
     DEFAULT_LEVELS,
     DEFAULT_MATCH_PRIOR,
     LAST_LEVEL_M,
+    MAX_RECORDS_PER_PERSON,
     MAX_TF_BONUS_BITS,
     PROBABILITY_FLOOR,
     START_M_DECAY,
@@ -59,6 +60,8 @@ class MatchModel:
     tf_levels: dict[str, list[int]] = field(default_factory=dict)
     # parameter -> why the documented default was used instead of an estimate (too little data)
     defaults_used: dict[str, str] = field(default_factory=dict)
+    # The levels whose u lost the random pairs' own matches (u_among_non_matches), and by how much.
+    u_corrections: dict[str, str] = field(default_factory=dict)
     # attribute -> why the data showed it to be an identifier (search.resolve.identifiers)
     detected_identifiers: dict[str, str] = field(default_factory=dict)
 
@@ -150,6 +153,7 @@ class MatchModel:
             "prior_within_source": self.prior_within_source,
             "tf_levels": self.tf_levels,
             "defaults_used": self.defaults_used,
+            "u_corrections": self.u_corrections,
             "detected_identifiers": self.detected_identifiers,
         }
 
@@ -189,18 +193,45 @@ def random_pair_levels(records: list[RecordFeatures], comparisons: tuple[Compari
     ]
 
 
-def u_among_non_matches(level_counts: list[np.ndarray], m: list[list[float]] | None = None, match_share: float = 0.0) -> list[list[float]]:
+def u_among_non_matches(
+    level_counts: list[np.ndarray],
+    m: list[list[float]] | None = None,
+    match_share: float = 0.0,
+    corrections: dict[str, str] | None = None,
+    names: list[list[str]] | None = None,
+) -> list[list[float]]:
     """u from random-pair level counts, the expected matches among them taken out: a share
-    `match_share` of the pairs are one person, spread over the levels as `m` says. On a small file
-    of duplicates they are as many as the random pairs that agree exactly on an identifier or a
-    birth date, whose weight would otherwise just cancel the prior."""
+    `match_share` of the pairs are one person (random_pair_match_share bounds it), spread over the
+    levels as `m` says. On a small file of duplicates they are as many as the random pairs that
+    agree exactly on an identifier or a birth date, whose weight would otherwise just cancel the
+    prior. Each level corrected is written in `corrections` (keyed comparison/level by `names`,
+    each comparison's name then its levels), and those left at the smoothing floor said so."""
     tables = []
     for column, counts in enumerate(level_counts):
+        corrected = counts
         if m is not None and match_share > 0:
-            counts = np.maximum(counts - match_share * counts.sum() * np.array(m[column]), 0.0)
-        smoothed = counts + U_SMOOTHING
+            corrected = np.maximum(counts - match_share * counts.sum() * np.array(m[column]), 0.0)
+        smoothed = corrected + U_SMOOTHING
         tables.append((smoothed / smoothed.sum()).tolist())
+        if corrections is not None and names is not None:
+            before = (counts + U_SMOOTHING) / (counts + U_SMOOTHING).sum()
+            for level, label in enumerate(names[column][1:]):
+                removed = counts[level] - corrected[level]
+                if removed >= 0.5:  # half a pair: below that u barely moves
+                    floor = ", at the smoothing floor" if corrected[level] == 0 else ""
+                    corrections[f"{names[column][0]}/{label}"] = (
+                        f"u {before[level]:.2g} → {tables[-1][level]:.2g} ({math.log2(before[level] / tables[-1][level]):+.1f} bits), "
+                        f"{removed:.0f} of {counts[level]:.0f} random pairs taken out as one person{floor}"
+                    )
     return tables
+
+
+def random_pair_match_share(expected_matches: float, records: int) -> float:
+    """The share of random pairs that are one person, as EM's first pass counts them among the
+    candidates, bounded by what MAX_RECORDS_PER_PERSON records per person could make."""
+    if records < 2:
+        return 0.0
+    return min(expected_matches / (records * (records - 1) / 2), (MAX_RECORDS_PER_PERSON - 1) / (records - 1))
 
 
 def _initial_m(comparisons: tuple[Comparison, ...]) -> list[list[float]]:
@@ -314,6 +345,7 @@ def train_model(
     `defaults_used`, which `rcu resolve` prints)."""
     priors = config.priors
     defaults_used: dict[str, str] = {}
+    u_corrections: dict[str, str] = {}
     small = len(records) < priors.min_records
     random_levels: list[np.ndarray] | None = None
     if small:
@@ -336,7 +368,9 @@ def train_model(
             # The random pairs' own matches, as this first estimate counts them, out of u; then m again.
             within = int(np.count_nonzero(same_source))
             expected = share_across * (len(pair_vectors) - within) + share_within * within
-            u = u_among_non_matches(random_levels, m, expected / (len(records) * (len(records) - 1) / 2))
+            share = random_pair_match_share(expected, len(records))
+            names = [[c.name, *c.levels] for c in comparisons]
+            u = u_among_non_matches(random_levels, m, share, u_corrections, names)
             m, (share_across, share_within) = em(u)
     else:
         m, (share_across, share_within) = _initial_m(comparisons), (START_MATCH_SHARE, START_MATCH_SHARE)
@@ -379,6 +413,7 @@ def train_model(
         tf_levels={c.name: list(c.tf_levels) for c in comparisons if c.term_frequency},
         relaxed_rules=relaxed,
         defaults_used=defaults_used,
+        u_corrections=u_corrections,
     )
     apply_overrides(model, config)
     return model

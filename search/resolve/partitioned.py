@@ -251,6 +251,7 @@ class _Run:
         self.report.relaxed_rules = model.relaxed_rules
         self.report.detected_identifiers = model.detected_identifiers
         self.report.defaults_used = model.defaults_used
+        self.report.u_corrections = model.u_corrections
         self.report.customer_ids = {}  # a full run's assignment is in the indices, not held in memory
         stored = StoredState(part.hashes, part.links, self.stored.statements, self.stored.rules_key)
         if self.trained:

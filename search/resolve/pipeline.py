@@ -97,6 +97,7 @@ class ResolveReport:
     relaxed_rules: dict[str, str] = field(default_factory=dict)
     detected_identifiers: dict[str, str] = field(default_factory=dict)
     defaults_used: dict[str, str] = field(default_factory=dict)
+    u_corrections: dict[str, str] = field(default_factory=dict)  # comparison/level → how u was corrected
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
     # stage → this process's peak memory during that stage (a partitioned run; on Linux exact when the
@@ -416,6 +417,7 @@ def _fill(report: ResolveReport, resolution: Resolution) -> None:
     report.relaxed_rules = resolution.model.relaxed_rules
     report.detected_identifiers = resolution.model.detected_identifiers
     report.defaults_used = resolution.model.defaults_used
+    report.u_corrections = resolution.model.u_corrections
 
 
 def _block_on_new_identifiers(

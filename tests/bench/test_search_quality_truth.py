@@ -14,11 +14,20 @@ def _person(given: str = "Jean", family: str = "Gautier", city: str = "Lyon") ->
 def test_a_customer_the_prefixes_fit_as_well_counts_as_an_equally_right_answer() -> None:
     person = _person()
     assert fits_as_well(["jea", "gau"], person, {"given_name": "Jeanne", "family_name": "Gauthier"}, None)
-    # Either order: the counter types names both ways.
-    assert fits_as_well(["jea", "gau"], person, {"given_name": "Gaultier", "family_name": "Jeannin"}, None)
     # A whole word must stay whole, and a word that begins nothing of theirs fits nothing.
     assert not fits_as_well(["jean", "gautier"], person, {"given_name": "Jeanne", "family_name": "Gautier"}, None)
     assert not fits_as_well(["jea", "gau"], person, {"given_name": "Jean", "family_name": "Dupont"}, None)
+
+
+def test_a_customer_fitting_only_with_names_swapped_is_counted_apart_not_as_an_equal() -> None:
+    # The counter types names both ways, but the engine weighs given and family names differently:
+    # Gaultier Jeannin is no equal of Jean Gautier for "jea gau", only a swapped-order one.
+    swapped_names = {"given_name": "Gaultier", "family_name": "Jeannin"}
+    assert not fits_as_well(["jea", "gau"], _person(), swapped_names, None)
+    assert fits_as_well(["jea", "gau"], _person(), swapped_names, None, swapped=True)
+    recall = Recall()
+    recall.add([1], namesake_first=False, as_good=[False, True], swapped=[True, False])
+    assert (recall.first_or_as_good, recall.swapped_above) == (0, 1)
 
 
 def test_a_town_typed_fits_only_a_customer_living_there() -> None:
@@ -40,12 +49,22 @@ def test_a_typo_is_never_explained_so_only_the_person_is_right() -> None:
 
 def test_equally_right_answers_count_only_when_all_above_the_person_fit_as_well() -> None:
     recall = Recall()
-    recall.add([2], namesake_first=False, as_good=[True, True, True])  # two equals above: right at 1
+    recall.add([2], namesake_first=False, as_good=[True, True, True])  # two equals above: 1 in 3 at 1
     recall.add([2], namesake_first=False, as_good=[True, False, True])  # a worse fit above: wrong at 1, right at 5
-    recall.add([], namesake_first=False, as_good=[True] * 3)  # not found, a short list: wrong
-    recall.add([], namesake_first=False, as_good=[True] * 10)  # not found, a full list of equals: right
-    assert (recall.first_or_as_good, recall.top5_or_as_good) == (2, 3)
+    assert (recall.first_or_as_good, recall.top5_or_as_good) == (1 / 3, 2)
     assert (recall.first, recall.top5) == (0, 2)
+
+
+def test_a_person_not_listed_is_wrong_however_many_equals_are() -> None:
+    recall = Recall()
+    recall.add([], namesake_first=False, as_good=[True] * 10)
+    assert (recall.first_or_as_good, recall.top5_or_as_good) == (0, 0)
+
+
+def test_a_person_behind_nine_equals_counts_as_one_in_ten_at_1() -> None:
+    recall = Recall()
+    recall.add([9], namesake_first=False, as_good=[True] * 10)
+    assert (recall.first_or_as_good, recall.top5_or_as_good) == (0.1, 0.5)
 
 
 def test_a_birth_date_no_record_holds_is_not_asked_to_be_verified() -> None:
