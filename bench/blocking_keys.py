@@ -62,9 +62,9 @@ def key_report(records: list[RecordFeatures], person: list[str], config: Resolut
     return rows
 
 
-def reachable(true_pairs: list[tuple[int, int]], person: list[str]) -> int:
-    """True pairs whose records a chain of compared true pairs joins: what clustering can reach."""
-    parent = list(range(len(person)))
+def joined(pairs: list[tuple[int, int]], count: int) -> list[int]:
+    """For each of `count` records, the root of the group a chain of `pairs` joins it to."""
+    parent = list(range(count))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -72,9 +72,14 @@ def reachable(true_pairs: list[tuple[int, int]], person: list[str]) -> int:
             i = parent[i]
         return i
 
-    for i, j in true_pairs:
+    for i, j in pairs:
         parent[root(i)] = root(j)
-    groups = Counter((person[i], root(i)) for i in range(len(person)))
+    return [root(i) for i in range(count)]
+
+
+def reachable(true_pairs: list[tuple[int, int]], person: list[str]) -> int:
+    """True pairs whose records a chain of compared true pairs joins: what clustering can reach."""
+    groups = Counter(zip(person, joined(true_pairs, len(person)), strict=True))
     return sum(c * (c - 1) // 2 for c in groups.values())
 
 

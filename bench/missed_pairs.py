@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter, defaultdict
 
+from bench.blocking_keys import joined
 from bench.corruption.dataset import robustness_dataset
 from bench.corruption.knobs import SWEEP, Knobs
 from search.resolve.candidates import candidate_pairs
@@ -76,18 +77,8 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig) -> None:
         members[who].append(index)
     true_pairs = [(a, b) for group in members.values() for k, a in enumerate(group) for b in group[k + 1 :]]
     missed = [(a, b) for a, b in true_pairs if (a, b) not in compared]
-    parent = list(range(len(records)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in compared:
-        if person[a] == person[b]:
-            parent[root(a)] = root(b)
-    unreachable = [(a, b) for a, b in missed if root(a) != root(b)]
+    group = joined([(a, b) for a, b in compared if person[a] == person[b]], len(records))
+    unreachable = [(a, b) for a, b in missed if group[a] != group[b]]
     print(
         f"{len(records)} records, {len(true_pairs)} true pairs: {len(missed)} never compared "
         f"(blocking recall {1 - len(missed) / len(true_pairs):.4f}), {len(unreachable)} unreachable, "
