@@ -40,9 +40,9 @@ from search.events.store import ensure_period
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.store import ensure_resolution_indices
 from search.segments.conditions import ensure_conditions_index, store_definitions
-from search.segments.daily import bring_up_to_date
 from search.segments.definitions import load_segments
-from search.segments.store import recompute_all, reevaluate_all, refresh_profiles
+from search.segments.daily import bring_up_to_date, reevaluate_all
+from search.segments.store import recompute_all, refresh_profiles
 
 SEGMENTS = Path(__file__).resolve().parents[1] / "api" / "demo_segments.toml"
 ACTIONS = SEGMENTS.with_name("demo_actions.toml")
@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the indices (and reuse them on the next run)")
     parser.add_argument("--build-only", action="store_true", help="write the customers and events, keep them, measure nothing")
     parser.add_argument("--samples", type=int, default=200, help="customers timed one by one (live recompute, 360 view's part)")
-    parser.add_argument("--steps", default="live,recompute,daily,reevaluate,sheet", help="of live,recompute,daily,reevaluate,sheet,views")
+    parser.add_argument("--steps", default="live,recompute,daily,reevaluate,sheet", help="of live,recompute,daily,reevaluate,full,sheet,views")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients of the 360 views (step views)")
     parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
     parser.add_argument("--other", type=Path, help="step views: also serve the rcu source tree at this path, round after round")
@@ -228,6 +228,19 @@ def main() -> None:
         )
         store_definitions(client, names, "segment", definitions, SEGMENTS)
         print(f"back to the file's definitions: {reevaluate_all(client, names).line()}")
+    if "full" in steps:
+        # `rcu segments --full` after a definition change ("senior" from 65 to 70, and a new segment
+        # holding half the customers): memberships settled on the node, no figure read again.
+        changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
+        wider = definitions[0].model_copy(update={"name": "moins_de_50_ans", "label": "Moins de 50 ans", "condition": "age:<50"})
+        store_definitions(client, names, "segment", [*changed, wider], SEGMENTS)
+        cpu, node = time.process_time(), node_cpu_ms(client)
+        full = bring_up_to_date(client, settings, names, now + timedelta(days=1))
+        print(f"rcu segments --full after a definition change: {full.line()}")
+        print(f"full after a definition change: 1,000,000 customers at this rate: {1_000_000 * full.seconds / full.customers:.0f} s; "
+              f"{_cpu(cpu, node, client, full.customers)}")
+        store_definitions(client, names, "segment", definitions, SEGMENTS)
+        print(f"back to the file's definitions: {bring_up_to_date(client, settings, names, now + timedelta(days=1)).line()}")
     if "live" in steps:
         print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
     load_rules_file(client, names, ACTIONS)

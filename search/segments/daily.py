@@ -76,6 +76,24 @@ def bring_up_to_date(client: OpenSearch, settings: Settings, names: IndexNames, 
     return report
 
 
+def reevaluate_all(client: OpenSearch, names: IndexNames, now: datetime | None = None) -> RecomputeReport:
+    """After a definition change only: every stored profile's segments settled again with the
+    definitions in force (`settle_memberships`) on the node — no figure is read again, only the
+    profiles whose membership changed are written. Profiles are as current as the live path and
+    the last run left them; their day counts are moved on first when a condition in force names
+    `days_since_seen` (a stored count is as of when its profile was computed)."""
+    started = time.monotonic()
+    now = now or datetime.now(UTC)
+    ensure_profiles_index(client, names)
+    client.indices.refresh(index=names.profiles)
+    report = RecomputeReport(customers=client.count(index=names.profiles)["count"])
+    report.aged = _age_last_seen(client, names, now) if _named_in_conditions(client, names, "days_since_seen") else 0
+    report.changed, report.members = settle_memberships(client, names)
+    report.seconds = time.monotonic() - started
+    log.info("segments_reevaluated customers=%d aged=%d changed=%d seconds=%.1f", report.customers, report.aged, report.changed, report.seconds)
+    return report
+
+
 def _named_in_conditions(client: OpenSearch, names: IndexNames, field: str) -> bool:
     """Whether a segment condition in force names `field` (in the query DSL or in Lucene syntax).
     Action rules are percolated against the profile with its day count made current when the

@@ -252,21 +252,6 @@ def _members(client: OpenSearch, names: IndexNames) -> dict[str, int]:
     return {bucket["key"]: bucket["doc_count"] for bucket in buckets}
 
 
-def reevaluate_all(client: OpenSearch, names: IndexNames) -> RecomputeReport:
-    """After a definition change only: every stored profile's segments settled again with the
-    definitions in force (`settle_memberships`) — no figure is read again, only the profiles whose
-    membership changed are written. Profiles are as current as the live path and the last full
-    recompute left them."""
-    started = time.monotonic()
-    ensure_profiles_index(client, names)
-    client.indices.refresh(index=names.profiles)
-    report = RecomputeReport(customers=client.count(index=names.profiles)["count"])
-    report.changed, report.members = settle_memberships(client, names)
-    report.seconds = time.monotonic() - started
-    log.info("segments_reevaluated customers=%d changed=%d seconds=%.1f", report.customers, report.changed, report.seconds)
-    return report
-
-
 def profile_of(client: OpenSearch, settings: Settings, names: IndexNames, customer_id: str) -> dict[str, Any] | None:
     """A customer's stored profile, computed now if it never was; None for no such customer."""
     if client.indices.exists(index=names.profiles):

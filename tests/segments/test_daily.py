@@ -103,3 +103,29 @@ def test_an_action_rule_on_days_since_seen_sees_todays_day_count_not_the_stored_
     sheet = customer_sheet(opensearch, world, world_names, customer, with_actions=True)
     assert sheet is not None
     assert [proposal.action for proposal in sheet.actions] == ["relance"]
+
+
+def test_a_new_condition_on_days_since_seen_is_settled_on_todays_day_counts_not_the_stored_ones(
+    opensearch: OpenSearch,
+    world: Settings,
+    world_names: IndexNames,
+    customer_of: Callable[[dict[str, Any]], str],
+    cli: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    customer = customer_of(HOLDER)
+    store_events(opensearch, world, [event(HOLDER, "R1", days_ago=40, type="visit", shop="rennes")])
+    refresh_profiles(opensearch, world, world_names, [customer])
+    # As a profile computed 35 days ago holds it, while no condition named the day count.
+    opensearch.update(index=world_names.profiles, id=customer, body={"doc": {"days_since_seen": 5}}, refresh=True)
+    assert world.segments is not None
+    with_relance = tmp_path / "segments.toml"
+    relance = '\n[segments.a_relancer]\nlabel = "À relancer"\ncondition = "days_since_seen:>=30"\n'
+    with_relance.write_text(world.segments.read_text(encoding="utf-8") + relance, encoding="utf-8")
+    try:
+        settled = cli("segments", "--file", str(with_relance), "--definitions-only")
+        assert settled.exit_code == 0, settled.output
+        assert "a_relancer" in _profiles(opensearch, world_names)[customer]["segments"]
+    finally:
+        assert cli("segments", "--file", str(world.segments), "--definitions-only").exit_code == 0
+    assert "a_relancer" not in _profiles(opensearch, world_names)[customer]["segments"]

@@ -310,3 +310,40 @@ def test_a_definition_change_moving_customers_into_two_segments_at_once_keeps_bo
         assert [p["segments"] for p in profiles] == percolate(opensearch, world_names, "segment", bare)
     finally:
         assert cli("segments", "--file", str(API / "demo_segments.toml"), "--definitions-only").exit_code == 0
+
+
+def _computed_at(opensearch: OpenSearch, names: IndexNames) -> dict[str, str]:
+    opensearch.indices.refresh(index=names.profiles)
+    query = {"query": {"match_all": {}}, "_source": ["computed_at"]}
+    return {hit["_id"]: hit["_source"]["computed_at"] for hit in scan(opensearch, index=names.profiles, query=query)}
+
+
+def test_rcu_segments_full_after_a_definition_change_moves_exactly_the_right_customers_without_computing_profiles_again(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path, cli: Callable[..., Any], as_role: Callable[[str], Any]
+) -> None:
+    seniors = _export(as_role, "senior")
+    before = _computed_at(opensearch, world_names)
+    older = tmp_path / "segments.toml"
+    older.write_text((API / "demo_segments.toml").read_text(encoding="utf-8").replace('"age:>=65"', '"age:>=80"'), encoding="utf-8")
+    try:
+        changed = cli("segments", "--file", str(older), "--full")
+        assert changed.exit_code == 0, changed.output
+        rebuilt = int(re.search(r"rebuilt=(\d+)", changed.output).group(1))  # type: ignore[union-attr]
+        after = _computed_at(opensearch, world_names)
+        # Only the profiles time or a household made stale are computed again, never every one.
+        assert sum(after[c] != before.get(c) for c in after) == rebuilt < len(after)
+        profiles = [hit["_source"] for hit in scan(opensearch, index=world_names.profiles, query={"query": {"match_all": {}}})]
+        # Every stored membership is what the conditions in force say of the profile …
+        bare = [{k: v for k, v in p.items() if k != "segments"} for p in profiles]
+        assert [p["segments"] for p in profiles] == percolate(opensearch, world_names, "segment", bare)
+        # … and marketing exports exactly the customers of 80 and over it may use: no restricted
+        # customer, nobody who refused profiling.
+        usable = {
+            p["customer_id"]
+            for p in profiles
+            if p.get("age", 0) >= 80 and not p["restricted"] and "profiling" not in p.get("consents_refused", [])
+        }
+        assert usable and _export(as_role, "senior") == usable < seniors
+    finally:
+        assert cli("segments", "--file", str(API / "demo_segments.toml"), "--full").exit_code == 0
+    assert _export(as_role, "senior") == seniors
