@@ -21,8 +21,9 @@ from api.schemas import (
     TimelineEvent,
     display_name,
 )
-from search.actions.sheet import customer_sheet
+from search.actions.sheet import customer_sheet_async
 from search.audit import AuditEntry
+from search.coalesce import CoalescingClient
 from search.events.timeline import MAX_PAGE, InvalidCursor, customer_records, timeline_page
 from search.events.view import InteractionsView, interactions_view
 from search.lookup import Customer360, customer_360
@@ -93,23 +94,26 @@ async def customer(
     interactions: the first page of events across systems, offers held and figures (for roles
     reading them; `GET /v1/customers/{id}/interactions` pages further)."""
     with_actions = "actions" in caller.role.endpoints
-    if with_actions:
+    if with_actions and rules.changed():
         await run_in_threadpool(rules.check, sync_client, names)
     marketing = caller.role.purpose == "marketing"
 
+    # The household, possible matches, timeline and figures go as one msearch, the records as one mget.
+    batched = CoalescingClient(client)
+
     async def events_of(customer: dict[str, Any]) -> InteractionsView:
         now = datetime.now(UTC)
-        return await interactions_view(client, names, customer, caller.access, now, settings.events_holding_attributes, interactions)
+        return await interactions_view(batched, names, customer, caller.access, now, settings.events_holding_attributes, interactions)  # type: ignore[arg-type]
 
     async def identity_and_interactions() -> tuple[Customer360 | None, InteractionsView | None]:
         # The interactions need only the customer's record ids: read beside its records and household.
-        view = await customer_360(client, names, customer_id, caller.access, beside=events_of)
+        view = await customer_360(batched, names, customer_id, caller.access, beside=events_of)  # type: ignore[arg-type]
         return (view, view.beside) if view else (None, None)
 
-    # The segments and actions (synchronous client, in a thread) are read beside the rest.
+    # The segments and actions are read beside the rest, in the same round trips.
     (view, events), sheet = await asyncio.gather(
         identity_and_interactions(),
-        run_in_threadpool(customer_sheet, sync_client, settings, names, customer_id, with_actions, marketing),
+        customer_sheet_async(batched, sync_client, settings, names, customer_id, with_actions, marketing),  # type: ignore[arg-type]
     )
     if view is None or events is None:
         return await _not_here(client, names, audit, caller, customer_id, "customer")

@@ -48,6 +48,14 @@ def best_actions(
     if not matched:
         return []
     in_force = definitions_of(client, names, "action", generation) if generation else definitions_in_force(client, names, "action")
+    return choose_actions(profile, matched, refused, in_force, now, limit)
+
+
+def choose_actions(
+    profile: dict[str, Any], matched: list[str], refused: dict[str, datetime], in_force: list[dict[str, Any]], now: datetime, limit: int = 3
+) -> list[Proposal]:
+    """Of the rules `in_force` the profile `matched`, those eligible (no product held, not refused
+    within the cooldown, a channel allowed), highest priority first, at most `limit`."""
     rules = {d["name"]: d for d in in_force if d["name"] in matched}
     held = set(profile.get("products_held", []))
     proposals = []

@@ -41,14 +41,23 @@ class RulesWatcher:
         self._refused: DefinitionsRefused | None = None
         self._lock = threading.Lock()
 
+    def changed(self) -> bool:
+        """Whether `check` has a file to load: a stat, no request (the API looks before it hops
+        to a thread for `check`)."""
+        return self.path is not None and self._stat() != self._seen
+
+    def _stat(self) -> tuple[float, int] | None:
+        assert self.path is not None
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime, stat.st_size)
+
     def check(self, client: OpenSearch, names: IndexNames) -> RulesStatus:
         if self.path is None:
             return RulesStatus(None, None, None)
-        try:
-            stat = self.path.stat()
-            seen: tuple[float, int] | None = (stat.st_mtime, stat.st_size)
-        except OSError:
-            seen = None
+        seen = self._stat()
         with self._lock:
             if seen != self._seen:
                 self._seen = seen

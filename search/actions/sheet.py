@@ -3,14 +3,17 @@ customer is in, with their French labels, and the best eligible actions with the
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from opensearchpy import OpenSearch
+from opensearchpy import AsyncOpenSearch, NotFoundError, OpenSearch
 
-from search.actions.proposals import Proposal, best_actions
+from search.actions.outcomes import refusals_body, refusals_from
+from search.actions.proposals import Proposal, best_actions, choose_actions
 from search.indices import IndexNames
-from search.segments.conditions import definitions_of, generations_in_force
+from search.segments.conditions import KINDS, cached_definitions, definitions_of, generations_in_force, matched_slots, percolate_body
 from search.segments.marketing import PROFILING
 from search.segments.profiles import with_current_day_count
 from search.segments.store import profile_of
@@ -50,10 +53,64 @@ def customer_sheet(
         return Sheet()
     segment_generation = generations["segment"]
     definitions = definitions_of(client, names, "segment", segment_generation) if segment_generation else []
-    labels = {d["name"]: d["label"] for d in definitions}
-    segments = [SegmentLabel(name, labels[name]) for name in profile.get("segments", []) if name in labels]
+    segments = _labelled(profile, definitions)
     now = datetime.now(UTC)
     actions = (
         best_actions(client, names, with_current_day_count(profile, now), now, generation=action_generation) if action_generation else []
     )
     return Sheet(segments, actions, profile.get("products_held", []))
+
+
+def _labelled(profile: dict[str, Any], definitions: list[dict[str, Any]]) -> list[SegmentLabel]:
+    labels = {d["name"]: d["label"] for d in definitions}
+    return [SegmentLabel(name, labels[name]) for name in profile.get("segments", []) if name in labels]
+
+
+async def customer_sheet_async(
+    client: AsyncOpenSearch,
+    sync_client: OpenSearch,
+    settings: Settings,
+    names: IndexNames,
+    customer_id: str,
+    with_actions: bool,
+    for_marketing: bool = False,
+) -> Sheet | None:
+    """`customer_sheet` through the API's asynchronous client, for the 360 view: through a
+    search.coalesce.CoalescingClient its reads share the view's round trips (the generations in
+    force and the profile go with the customer's get, the rules percolated and the refusals with
+    the household's search). Anything but the common case — nothing defined, no stored profile,
+    definitions this process has not read yet, an index missing — is `customer_sheet`, in a thread."""
+
+    def in_a_thread() -> Any:
+        return asyncio.to_thread(customer_sheet, sync_client, settings, names, customer_id, with_actions, for_marketing)
+
+    wanted = [{"_index": names.conditions, "_id": f"active:{kind}"} for kind in KINDS]
+    try:
+        docs = (await client.mget(body={"docs": [*wanted, {"_index": names.profiles, "_id": customer_id}]}))["docs"]
+    except NotFoundError:
+        return await in_a_thread()
+    generations = {kind: doc["_source"]["generation"] if doc.get("found") else None for kind, doc in zip(KINDS, docs, strict=False)}
+    segment_generation, action_generation = generations["segment"], generations["action"] if with_actions else None
+    definitions = cached_definitions(names, "segment", segment_generation) if segment_generation else []
+    rules = cached_definitions(names, "action", action_generation) if action_generation else []
+    stored = docs[-1]
+    if not stored.get("found") or definitions is None or rules is None or not (segment_generation or action_generation):
+        return await in_a_thread()
+    profile = stored["_source"]
+    if for_marketing and PROFILING in profile.get("consents_refused", []):
+        return Sheet()
+    actions: list[Proposal] = []
+    if action_generation:
+        now = datetime.now(UTC)
+        current = with_current_day_count(profile, now)
+        records = list(profile.get("records", []))
+        percolated = client.search(index=names.conditions, body=percolate_body("action", action_generation, [current]))
+        if records:
+            refusals = client.search(index=names.events, body=refusals_body(records), ignore_unavailable=True, allow_no_indices=True)
+            matched_response, refused_response = await asyncio.gather(percolated, refusals)
+            refused = refusals_from(refused_response)
+        else:
+            matched_response, refused = await percolated, {}
+        (matched,) = matched_slots(matched_response, 1)
+        actions = choose_actions(current, matched, refused, rules, now) if matched else []
+    return Sheet(_labelled(profile, definitions), actions, profile.get("products_held", []))

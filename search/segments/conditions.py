@@ -128,6 +128,11 @@ _DEFINITIONS: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
 _DEFINITIONS_KEPT = 64
 
 
+def cached_definitions(names: IndexNames, kind: Kind, generation: str) -> list[dict[str, Any]] | None:
+    """The definitions of one generation if this process already read them (`definitions_of`)."""
+    return _DEFINITIONS.get((names.conditions, kind, generation))
+
+
 def definitions_of(client: OpenSearch, names: IndexNames, kind: Kind, generation: str) -> list[dict[str, Any]]:
     """The stored definitions of one generation (name, label… and the query), by name."""
     key = (names.conditions, kind, generation)
