@@ -347,3 +347,37 @@ def test_rcu_segments_full_after_a_definition_change_moves_exactly_the_right_cus
     finally:
         assert cli("segments", "--file", str(API / "demo_segments.toml"), "--full").exit_code == 0
     assert _export(as_role, "senior") == seniors
+
+
+def test_the_360_view_reads_identity_interactions_segments_and_actions_in_three_round_trips(
+    opensearch: OpenSearch,
+    world: Settings,
+    as_role: Callable[[str], Any],
+    customer_of: Callable[[dict[str, Any]], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opensearchpy import AsyncOpenSearch
+
+    customer = customer_of(FROM_FILE)
+    store_events(opensearch, world, [event(FROM_FILE, "V360", days_ago=3, type="visit", shop="caen")])
+    _with_one_offer(opensearch, world, IndexNames.for_settings(world), customer, FROM_FILE, "O360")
+    assert as_role("counter").get(f"/v1/customers/{customer}").status_code == 200  # the definitions read once per process
+    requests: list[str] = []
+    for name in ("get", "mget", "search", "msearch", "count", "exists"):
+        for client_class in (AsyncOpenSearch, OpenSearch):
+            method = getattr(client_class, name)
+
+            def counted(*args: Any, _method: Any = method, _name: str = name, **kwargs: Any) -> Any:
+                requests.append(_name)
+                return _method(*args, **kwargs)
+
+            monkeypatch.setattr(client_class, name, counted)
+    sheet = as_role("counter").get(f"/v1/customers/{customer}")
+    monkeypatch.undo()
+    assert sheet.status_code == 200, sheet.text
+    view = sheet.json()
+    assert "V360" in [e["event_id"] for e in view["interactions"]["events"]]
+    assert "mono_offre" in [s["name"] for s in view["segments"]] and view["figures"]["visits_12m"] >= 1
+    assert view["next_actions"] and all(action["reason"] for action in view["next_actions"])
+    # The customer with its profile, then its records beside one search of everything else.
+    assert sorted(requests) == ["mget", "mget", "msearch"]

@@ -1,0 +1,89 @@
+"""The 360 view's reads shared (search.coalesce), against a real node: concurrent searches go as one
+msearch and concurrent gets as one mget, and every caller still gets its own answer — or the error
+its own request would have had."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from opensearchpy import NotFoundError, OpenSearch, RequestError
+
+from search.client import async_client
+from search.coalesce import CoalescingClient
+from settings import Settings
+
+
+def _counting(client: Any, calls: Counter[str]) -> None:
+    for name in ("search", "msearch", "mget", "get"):
+        method = getattr(client, name)
+
+        def counted(*args: Any, _method: Callable[..., Any] = method, _name: str = name, **kwargs: Any) -> Any:
+            calls[_name] += 1
+            return _method(*args, **kwargs)
+
+        setattr(client, name, counted)
+
+
+@pytest.fixture(scope="module")
+def small_index(opensearch: OpenSearch, test_prefix: str) -> str:
+    index = f"{test_prefix}-coalesce-{uuid.uuid4().hex[:6]}"
+    for id_, n in (("a", 1), ("b", 2)):
+        opensearch.index(index=index, id=id_, body={"n": n, "word": f"w{n}"})
+    opensearch.indices.refresh(index=index)
+    return index
+
+
+def test_concurrent_reads_share_one_msearch_and_one_mget_and_each_gets_its_own_answer(opensearch_settings: Settings, small_index: str) -> None:
+    async def scenario() -> tuple[list[Any], Counter[str]]:
+        client = async_client(opensearch_settings)
+        calls: Counter[str] = Counter()
+        _counting(client, calls)
+        batched = CoalescingClient(client)
+        try:
+            answers = await asyncio.gather(
+                batched.search(index=small_index, body={"query": {"term": {"n": 1}}}),
+                batched.search(index=small_index, body={"query": {"term": {"n": 2}}}),
+                batched.search(index=small_index, body={"query": {"range": {"n": {"gte": "not a number"}}}}),
+                batched.search(index=f"{small_index}-none", body={"query": {"match_all": {}}}, ignore_unavailable=True),
+                batched.get(index=small_index, id="a", _source_includes="word"),
+                batched.get(index=small_index, id="zz", ignore=[404]),
+                batched.get(index=small_index, id="zz"),
+                batched.mget(index=small_index, body={"ids": ["b", "a"]}, _source_includes="n"),
+                return_exceptions=True,
+            )
+        finally:
+            await client.close()
+        return answers, calls
+
+    answers, calls = asyncio.run(scenario())
+    one, two, malformed, unavailable, got, absent, missing, both = answers
+    assert [hit["_id"] for hit in one["hits"]["hits"]] == ["a"]
+    assert [hit["_id"] for hit in two["hits"]["hits"]] == ["b"]
+    assert isinstance(malformed, RequestError)  # its own 400, its neighbours unharmed
+    assert unavailable["hits"]["hits"] == []
+    assert got["found"] and got["_source"] == {"word": "w1"}
+    assert absent["found"] is False
+    assert isinstance(missing, NotFoundError)
+    assert [(doc["_id"], doc["_source"]) for doc in both["docs"]] == [("b", {"n": 2}), ("a", {"n": 1})]
+    assert calls == Counter({"msearch": 1, "mget": 1})
+
+
+def test_a_lone_search_goes_as_it_is(opensearch_settings: Settings, small_index: str) -> None:
+    async def scenario() -> tuple[dict[str, Any], Counter[str]]:
+        client = async_client(opensearch_settings)
+        calls: Counter[str] = Counter()
+        _counting(client, calls)
+        try:
+            answer = await CoalescingClient(client).search(index=small_index, body={"query": {"term": {"n": 2}}})
+        finally:
+            await client.close()
+        return answer, calls
+
+    answer, calls = asyncio.run(scenario())
+    assert [hit["_id"] for hit in answer["hits"]["hits"]] == ["b"]
+    assert calls == Counter({"search": 1})
