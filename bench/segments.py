@@ -40,8 +40,8 @@ from search.events.store import ensure_period
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.store import ensure_resolution_indices
 from search.segments.conditions import ensure_conditions_index, store_definitions
-from search.segments.definitions import load_segments
 from search.segments.daily import bring_up_to_date, reevaluate_all
+from search.segments.definitions import load_segments
 from search.segments.store import recompute_all, refresh_profiles
 
 SEGMENTS = Path(__file__).resolve().parents[1] / "api" / "demo_segments.toml"
@@ -158,7 +158,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the indices (and reuse them on the next run)")
     parser.add_argument("--build-only", action="store_true", help="write the customers and events, keep them, measure nothing")
     parser.add_argument("--samples", type=int, default=200, help="customers timed one by one (live recompute, 360 view's part)")
-    parser.add_argument("--steps", default="live,recompute,daily,reevaluate,sheet", help="of live,recompute,daily,reevaluate,full,sheet,views")
+    parser.add_argument(
+        "--steps", default="live,recompute,daily,reevaluate,sheet", help="of live,recompute,daily,reevaluate,full,sheet,views"
+    )
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients of the 360 views (step views)")
     parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
     parser.add_argument("--other", type=Path, help="step views: also serve the rcu source tree at this path, round after round")
@@ -237,8 +239,10 @@ def main() -> None:
         cpu, node = time.process_time(), node_cpu_ms(client)
         full = bring_up_to_date(client, settings, names, now + timedelta(days=1))
         print(f"rcu segments --full after a definition change: {full.line()}")
-        print(f"full after a definition change: 1,000,000 customers at this rate: {1_000_000 * full.seconds / full.customers:.0f} s; "
-              f"{_cpu(cpu, node, client, full.customers)}")
+        print(
+            f"full after a definition change: 1,000,000 customers at this rate: {1_000_000 * full.seconds / full.customers:.0f} s; "
+            f"{_cpu(cpu, node, client, full.customers)}"
+        )
         store_definitions(client, names, "segment", definitions, SEGMENTS)
         print(f"back to the file's definitions: {bring_up_to_date(client, settings, names, now + timedelta(days=1)).line()}")
     if "live" in steps:

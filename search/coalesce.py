@@ -27,7 +27,7 @@ HELD_TURNS = 4
 _HEADER_PARAMS = frozenset({"ignore_unavailable", "allow_no_indices", "routing", "preference", "search_type", "expand_wildcards"})
 
 
-def _exception(status: int, error: Any) -> TransportError:
+def _exception(status: int, error: Any) -> Exception:
     kind = error.get("type", "") if isinstance(error, dict) else str(error)
     return HTTP_EXCEPTIONS.get(status, TransportError)(status, kind, {"error": error, "status": status})
 
@@ -41,6 +41,7 @@ class CoalescingClient:
         self._searches: list[tuple[dict[str, Any], dict[str, Any], asyncio.Future[Any]]] = []
         self._gets: list[tuple[list[dict[str, Any]], asyncio.Future[Any]]] = []
         self._scheduled = False
+        self._flushing: set[asyncio.Task[None]] = set()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -63,7 +64,7 @@ class CoalescingClient:
         self._schedule()
         return await future
 
-    async def get(self, index: Any, id: Any, **params: Any) -> Any:  # noqa: A002 (the client's own name)
+    async def get(self, index: Any, id: Any, **params: Any) -> Any:
         """A document by id, read by the multi-get of its turn."""
         ignored = params.pop("ignore", ())
         ignored = (ignored,) if isinstance(ignored, int) else tuple(ignored)
@@ -109,7 +110,9 @@ class CoalescingClient:
                     loop.call_soon(turn(left - 1))
                 else:
                     self._scheduled = False
-                    loop.create_task(self._flush())
+                    task = loop.create_task(self._flush())
+                    self._flushing.add(task)  # held until done: the loop keeps only a weak reference
+                    task.add_done_callback(self._flushing.discard)
 
             return step
 
@@ -132,7 +135,7 @@ class CoalescingClient:
             lines += [header, body]
         try:
             responses = (await self._client.msearch(body=lines))["responses"]
-        except Exception as error:  # the whole request failed: every caller hears of it
+        except Exception as error:  # noqa: BLE001 - the whole request failed: every caller hears of it, as it would have
             for *_, future in searches:
                 future.set_exception(error)
             return
@@ -148,7 +151,7 @@ class CoalescingClient:
         docs = [doc for wanted, _future in gets for doc in wanted]
         try:
             found = (await self._client.mget(body={"docs": docs}))["docs"]
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the whole request failed: every caller hears of it
             for _wanted, future in gets:
                 future.set_exception(error)
             return
@@ -166,5 +169,5 @@ class CoalescingClient:
 async def _settle(future: asyncio.Future[Any], call: Any) -> None:
     try:
         future.set_result(await call)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - handed to the caller whose request it was
         future.set_exception(error)

@@ -90,7 +90,9 @@ def reevaluate_all(client: OpenSearch, names: IndexNames, now: datetime | None =
     report.aged = _age_last_seen(client, names, now) if _named_in_conditions(client, names, "days_since_seen") else 0
     report.changed, report.members = settle_memberships(client, names)
     report.seconds = time.monotonic() - started
-    log.info("segments_reevaluated customers=%d aged=%d changed=%d seconds=%.1f", report.customers, report.aged, report.changed, report.seconds)
+    log.info(
+        "segments_reevaluated customers=%d aged=%d changed=%d seconds=%.1f", report.customers, report.aged, report.changed, report.seconds
+    )
     return report
 
 

@@ -38,7 +38,9 @@ def small_index(opensearch: OpenSearch, test_prefix: str) -> str:
     return index
 
 
-def test_concurrent_reads_share_one_msearch_and_one_mget_and_each_gets_its_own_answer(opensearch_settings: Settings, small_index: str) -> None:
+def test_concurrent_reads_share_one_msearch_and_one_mget_and_each_gets_its_own_answer(
+    opensearch_settings: Settings, small_index: str
+) -> None:
     async def scenario() -> tuple[list[Any], Counter[str]]:
         client = async_client(opensearch_settings)
         calls: Counter[str] = Counter()
