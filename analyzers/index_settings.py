@@ -475,30 +475,23 @@ def identity_conflicts_index_body(replicas: int = 0) -> dict[str, Any]:
     return {"settings": _small(1, replicas), "mappings": mappings}
 
 
-# A keyword shown, never searched, sorted or aggregated on.
-_SHOWN_ONLY = {"type": "keyword", "index": False, "doc_values": False}
-
-
 def events_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
     """One month of interactions (search.events): what happened with a customer in one system,
-    attached to a source record. Free text (a refusal's reason, attributes) is stored, never indexed.
-    Only what a query, a sort or an aggregation of rcu reads is indexed: the fields shown and
-    never searched (an id unique to each event above all, a term dictionary entry per event) are
-    kept in `_source` only (`_SHOWN_ONLY`)."""
+    attached to a source record. Free text (a refusal's reason, attributes) is stored, never indexed."""
     mappings = {
         "dynamic": "strict",
         "properties": {
-            "event_key": {**KEYWORD, "index": False},  # source:event_id, the document id: sorted on (doc values), found by _id
+            "event_key": KEYWORD,  # source:event_id, also the document id
             "source": KEYWORD,
-            "event_id": _SHOWN_ONLY,
+            "event_id": KEYWORD,
             "type": KEYWORD,
             "at": {"type": "date"},
-            "ingested_at": {"type": "date", "index": False, "doc_values": False},
+            "ingested_at": {"type": "date"},
             "record_id": KEYWORD,  # the customer is read through the record → customer link
-            "attached_by": _SHOWN_ONLY,  # record, loyalty_card, email, phone or customer
+            "attached_by": KEYWORD,  # record, loyalty_card, email, phone or customer
             "amount": {"type": "scaled_float", "scaling_factor": 100},
-            "currency": _SHOWN_ONLY,
-            "products": _SHOWN_ONLY,
+            "currency": KEYWORD,
+            "products": KEYWORD,
             "shop": KEYWORD,
             "channel": KEYWORD,
             "offer": KEYWORD,
@@ -506,7 +499,7 @@ def events_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
             "outcome": KEYWORD,
             "reason": {"type": "keyword", "index": False, "doc_values": False},
             "visit_day": KEYWORD,  # day|shop of a visit or a purchase: visits are counted as distinct days per shop
-            "content_hash": _SHOWN_ONLY,  # read back from _source to tell a copy from a conflict
+            "content_hash": KEYWORD,
             "attributes": STORED_ONLY,
         },
     }
