@@ -83,6 +83,23 @@ def test_a_condition_on_days_since_seen_has_every_day_count_moved_on_by_the_next
     assert _profiles(opensearch, world_names) == brought
 
 
+def _seen_40_days_ago_counted_5(
+    opensearch: OpenSearch,
+    world: Settings,
+    names: IndexNames,
+    customer_of: Callable[[dict[str, Any]], str],
+    person: dict[str, Any],
+    shop: str,
+) -> str:
+    """The customer of `person`, last seen 40 days ago, whose stored profile says 5 days since: as
+    a profile computed 35 days ago holds it, while no condition named the day count."""
+    customer = customer_of(person)
+    store_events(opensearch, world, [event(person, f"SEEN-{shop}", days_ago=40, type="visit", shop=shop)])
+    refresh_profiles(opensearch, world, names, [customer])
+    opensearch.update(index=names.profiles, id=customer, body={"doc": {"days_since_seen": 5}}, refresh=True)
+    return customer
+
+
 def test_an_action_rule_on_days_since_seen_sees_todays_day_count_not_the_stored_one(
     opensearch: OpenSearch,
     world: Settings,
@@ -90,11 +107,7 @@ def test_an_action_rule_on_days_since_seen_sees_todays_day_count_not_the_stored_
     customer_of: Callable[[dict[str, Any]], str],
     tmp_path: Path,
 ) -> None:
-    customer = customer_of(REFUSER)
-    store_events(opensearch, world, [event(REFUSER, "Q1", days_ago=40, type="visit", shop="metz")])
-    refresh_profiles(opensearch, world, world_names, [customer])
-    # As a profile computed 35 days ago holds it, no condition naming the day count since.
-    opensearch.update(index=world_names.profiles, id=customer, body={"doc": {"days_since_seen": 5}}, refresh=True)
+    customer = _seen_40_days_ago_counted_5(opensearch, world, world_names, customer_of, REFUSER, "metz")
     rules = tmp_path / "actions.toml"
     rules.write_text(
         '[actions.relance]\nlabel = "Relancer"\nreason = "Pas vu depuis un mois"\ncondition = "days_since_seen:>=30"\n', encoding="utf-8"
@@ -113,11 +126,7 @@ def test_a_new_condition_on_days_since_seen_is_settled_on_todays_day_counts_not_
     cli: Callable[..., Any],
     tmp_path: Path,
 ) -> None:
-    customer = customer_of(HOLDER)
-    store_events(opensearch, world, [event(HOLDER, "R1", days_ago=40, type="visit", shop="rennes")])
-    refresh_profiles(opensearch, world, world_names, [customer])
-    # As a profile computed 35 days ago holds it, while no condition named the day count.
-    opensearch.update(index=world_names.profiles, id=customer, body={"doc": {"days_since_seen": 5}}, refresh=True)
+    customer = _seen_40_days_ago_counted_5(opensearch, world, world_names, customer_of, HOLDER, "rennes")
     assert world.segments is not None
     with_relance = tmp_path / "segments.toml"
     relance = '\n[segments.a_relancer]\nlabel = "À relancer"\ncondition = "days_since_seen:>=30"\n'
