@@ -31,7 +31,7 @@ Full = Annotated[
     typer.Option(
         "--full",
         help="Every segment's members derived again over every stored profile, on the node (after a definition change), with the "
-        "profiles time made stale computed again: what every run after an earlier one does. No figure is read again.",
+        "profiles time made stale computed again: what every run after an earlier one does. No current profile is computed again.",
     ),
 ]
 

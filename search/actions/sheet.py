@@ -13,7 +13,7 @@ from opensearchpy import AsyncOpenSearch, NotFoundError, OpenSearch
 from search.actions.outcomes import refusals_body, refusals_from
 from search.actions.proposals import Proposal, best_actions, choose_actions
 from search.indices import IndexNames
-from search.segments.conditions import KINDS, cached_definitions, definitions_of, generations_in_force, matched_slots, percolate_body
+from search.segments.conditions import KINDS, Kind, cached_definitions, definitions_of, generations_in_force, matched_slots, percolate_body
 from search.segments.marketing import PROFILING
 from search.segments.profiles import with_current_day_count
 from search.segments.store import profile_of
@@ -78,8 +78,8 @@ async def customer_sheet_async(
     """`customer_sheet` through the API's asynchronous client, for the 360 view: through a
     search.coalesce.CoalescingClient its reads share the view's round trips (the generations in
     force and the profile go with the customer's get, the rules percolated and the refusals with
-    the household's search). Anything but the common case — nothing defined, no stored profile,
-    definitions this process has not read yet, an index missing — is `customer_sheet`, in a thread."""
+    the household's search). Anything but the common case — nothing defined, no stored profile, an
+    index missing — is `customer_sheet`, in a thread."""
 
     def in_a_thread() -> Any:
         return asyncio.to_thread(customer_sheet, sync_client, settings, names, customer_id, with_actions, for_marketing)
@@ -91,11 +91,18 @@ async def customer_sheet_async(
         return await in_a_thread()
     generations = {kind: doc["_source"]["generation"] if doc.get("found") else None for kind, doc in zip(KINDS, docs, strict=False)}
     segment_generation, action_generation = generations["segment"], generations["action"] if with_actions else None
-    definitions = cached_definitions(names, "segment", segment_generation) if segment_generation else []
-    rules = cached_definitions(names, "action", action_generation) if action_generation else []
     stored = docs[-1]
-    if not stored.get("found") or definitions is None or rules is None or not (segment_generation or action_generation):
+    if not stored.get("found") or not (segment_generation or action_generation):
         return await in_a_thread()
+
+    async def definitions(kind: Kind, generation: str | None) -> list[dict[str, Any]]:
+        """Read once per generation and process (search.segments.conditions.definitions_of)."""
+        if generation is None:
+            return []
+        cached = cached_definitions(names, kind, generation)
+        return cached if cached is not None else await asyncio.to_thread(definitions_of, sync_client, names, kind, generation)
+
+    labels, rules = await definitions("segment", segment_generation), await definitions("action", action_generation)
     profile = stored["_source"]
     if for_marketing and PROFILING in profile.get("consents_refused", []):
         return Sheet()
@@ -113,4 +120,4 @@ async def customer_sheet_async(
             matched_response, refused = await percolated, {}
         (matched,) = matched_slots(matched_response, 1)
         actions = choose_actions(current, matched, refused, rules, now) if matched else []
-    return Sheet(_labelled(profile, definitions), actions, profile.get("products_held", []))
+    return Sheet(_labelled(profile, labels), actions, profile.get("products_held", []))
