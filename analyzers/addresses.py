@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
+from analyzers.caching import batch_cached
 from analyzers.errors import InvalidValue
 from analyzers.names import fold_text
 from analyzers.visible import visible_text
@@ -71,7 +71,7 @@ def expand_street_types(street: str) -> str:
     return head + tail
 
 
-@lru_cache(maxsize=1 << 16)
+@batch_cached(maxsize=1 << 16)
 def normalize_street(raw: str) -> str:
     """The display street: what is visible of it (analyzers.visible), single spaces, abbreviations of
     street types spelled out."""
@@ -79,7 +79,7 @@ def normalize_street(raw: str) -> str:
     return expand_street_types(text)
 
 
-@lru_cache(maxsize=1 << 18)
+@batch_cached(maxsize=1 << 18)
 def street_key(raw: str) -> str:
     """Folded street for comparison: number kept, street types spelled out, punctuation dropped."""
     folded = fold_text(normalize_street(raw))

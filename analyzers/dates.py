@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from functools import lru_cache
 
+from analyzers.caching import batch_cached
 from analyzers.errors import InvalidValue
 
 DEFAULT_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d")
@@ -25,7 +25,7 @@ _TWO_DIGIT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$")
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-@lru_cache(maxsize=1 << 16)
+@batch_cached(maxsize=1 << 16)
 def parse_date(raw: str, date_format: str | None = None) -> date:
     """A calendar date from one of the accepted shapes (or exactly `date_format` when given)."""
     text = raw.strip()

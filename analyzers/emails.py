@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
+from analyzers.caching import batch_cached
 from analyzers.errors import InvalidValue, UnverifiedValue
 
 # The everyday address (ASCII, dot-atoms, a dotted domain with a letter TLD) is plainly valid; only
@@ -31,7 +31,7 @@ def normalize_email(raw: str) -> str:
     return _checked_email(text)
 
 
-@lru_cache(maxsize=1 << 17)
+@batch_cached(maxsize=1 << 17)
 def _checked_email(text: str) -> str:
     if not text:
         raise InvalidValue("empty e-mail address")

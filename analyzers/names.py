@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from unidecode import unidecode
 
+from analyzers.caching import batch_cached
 from analyzers.visible import visible_text
 
 APOSTROPHES = "'’ʼ`´"
@@ -23,7 +23,7 @@ _WORD_SPLIT = re.compile(r"[^a-z0-9']+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
-@lru_cache(maxsize=1 << 16)
+@batch_cached(maxsize=1 << 16)
 def normalize_name(raw: str) -> str:
     """The display form: what is visible of it (NFC, no control or format character, no stack of
     combining marks: analyzers.visible), trimmed, single spaces, typographic apostrophes made plain,
@@ -75,7 +75,7 @@ def name_tokens(raw: str) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=1 << 18)
+@batch_cached(maxsize=1 << 18)
 def fold_name(raw: str) -> str:
     """The folded name as one string: "Hélène de l'Hôpital" → "helene de hopital"."""
     return " ".join(name_tokens(raw))

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import phonenumbers
 
+from analyzers.caching import batch_cached
 from analyzers.errors import InvalidValue, UnverifiedValue
 
 DEFAULT_REGION = "FR"
@@ -55,7 +56,7 @@ def to_e164(raw: str, region: str | None = None) -> str:
     return _domestic_shape(text, region) or _compact_to_e164(text, region)
 
 
-@lru_cache(maxsize=1 << 17)
+@batch_cached(maxsize=1 << 17)
 def _compact_to_e164(text: str, region: str) -> str:
     # One person's number comes in many shapes; without separators they are two or three, so the
     # costly parse runs once per shape (an ingest spends most of its Python time here otherwise).
@@ -120,11 +121,11 @@ def _french_national(e164: str) -> str | None:
     return f"0{match[1]} {match[2]} {match[3]} {match[4]} {match[5]}" if match else None
 
 
-@lru_cache(maxsize=1 << 16)
+@batch_cached(maxsize=1 << 16)
 def mask_phone(e164: str, region: str | None = None) -> str:
     """The national form with all but the first two and last two digits hidden: "06 •• •• •• 78".
-    (Cached: every search result a counter agent sees masks its phones, and libphonenumber's
-    parsing and formatting cost more than the rest of the answer.)"""
+    (Cached within a batch only: analyzers.caching. French numbers, most of what a counter agent
+    sees, take the regular-expression path without libphonenumber.)"""
     region = (region or DEFAULT_REGION).upper()
     national = _french_national(e164) if region == "FR" else None
     if national is None:

@@ -13,10 +13,10 @@ order to each word; replacements use `$1` (Java's syntax), translated for Python
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import jellyfish
 
+from analyzers.caching import batch_cached
 from analyzers.names import name_tokens
 
 FRENCH_PHONETIC_RULES: tuple[tuple[str, str], ...] = (
@@ -65,8 +65,9 @@ def french_phonetic_key(word: str) -> str:
     return key
 
 
-# Cached for ingestion and resolution, where the same stored names come back again and again.
-french_phonetic_word = lru_cache(maxsize=65536)(french_phonetic_key)
+# Cached during an ingest or resolution run, where the same stored names come back again and
+# again, and forgotten after it (analyzers.caching: no customer's name kept by a long-lived process).
+french_phonetic_word = batch_cached(maxsize=65536)(french_phonetic_key)
 
 
 def french_phonetic(raw: str) -> list[str]:

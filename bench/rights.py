@@ -5,6 +5,11 @@
 
 The indices are built once per size under `<RCU_INDEX_PREFIX>-rights-<records>` (demo data ingested
 and resolved: the full run's `created` changes are the feed read) and reused by later runs.
+`--prefix` measures on indices built by another benchmark instead (bench.scale's `rcu-bench-scale`
+at 1M: build unlocked once, measure locked), nothing built:
+
+    flock /work/1m.lock flock /work/bench.lock .venv/bin/python -m bench.rights --prefix rcu-bench-scale \
+        --erasures 5 --realtime 0 --no-feed
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from bench.harness import demo_data, ensure_node, machine, rights_left_out
+from bench.harness import demo_data, ensure_node, machine, node_cpu_ms, rights_left_out
 from bench.search import serve
 
 KEY = b"bench-suppression-key"
@@ -52,6 +57,20 @@ def prepare(prefix: str, records: int) -> None:
     started = time.perf_counter()
     resolution = resolve_all(client, names, ResolutionConfig())
     print(f"resolved in {time.perf_counter() - started:.0f} s: {resolution.line()}")
+
+
+def existing(prefix: str) -> None:
+    """Say what the indices under `prefix` hold; stop when they hold no resolved customer."""
+    from search.client import bulk_client
+    from search.indices import IndexNames
+
+    client = bulk_client(ensure_node())
+    names = IndexNames(prefix)
+    customers = client.count(index=names.customers, ignore=[404]).get("count", 0)
+    if not customers:
+        sys.exit(f"{prefix} holds no resolved customer: build it first")
+    print(f"measuring on {prefix}: {client.count(index=names.records)['count']} records, {customers} customers")
+    client.close()
 
 
 def person(number: int) -> list[dict[str, object]]:
@@ -146,9 +165,12 @@ def measure_erasures(prefix: str, count: int, audit_entries: int, events: int = 
                 for i in range(events)
             ]
             EventWriter(client, names).store(batch, refresh=True)
-        started = time.perf_counter()
+        time.sleep(1.1)  # the node's process figures are refreshed every second: read them after the set-up's
+        node_before, started = node_cpu_ms(client), time.perf_counter()
         report = erase_customer(client, names, config, customer_id, KEY, "bench")
         seconds = time.perf_counter() - started
+        time.sleep(1.1)  # and after the erasure's (merges it started included)
+        report.timings["node_cpu"] = (node_cpu_ms(client) - node_before) / 1000
         assert report.records == 10 and report.audit_entries_pseudonymized >= audit_entries and report.events == events, report.as_dict()
         results.append((seconds, report.timings))
         print(
@@ -216,6 +238,7 @@ def measure_realtime(prefix: str, samples: int) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--prefix", help="Measure on these existing, resolved indices (nothing built; --records ignored).")
     parser.add_argument("--erasures", type=int, default=5)
     parser.add_argument("--audit-entries", type=int, default=1000)
     parser.add_argument("--events", type=int, default=1000, help="Events of the erased customer.")
@@ -224,9 +247,12 @@ def main() -> None:
     args = parser.parse_args()
     from settings import get_settings
 
-    prefix = f"{get_settings().index_prefix}-rights-{args.records}"
+    prefix = args.prefix or f"{get_settings().index_prefix}-rights-{args.records}"
     print(machine())
-    prepare(prefix, args.records)
+    if args.prefix:
+        existing(prefix)
+    else:
+        prepare(prefix, args.records)
     if args.erasures:
         measured = measure_erasures(prefix, args.erasures, args.audit_entries, args.events)
         times = sorted(seconds for seconds, _ in measured)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from opensearchpy import OpenSearch
 
+from analyzers.caching import batch_caches
 from indexers.contract import RecordRejected
 from indexers.event_contract import EventClock, validate_event
 from indexers.readers import SourceLine
@@ -108,6 +109,7 @@ class EventIngestion:
             elif result.outcome is not None:
                 self.summary.outcomes[result.outcome.outcome] += 1
 
+    @batch_caches()
     def run(self, lines: Iterator[SourceLine], on_batch: Callable[[EventSummary], None] | None = None) -> EventSummary:
         """Store every event of `lines`; `threads` batches are written while the next is read."""
         suppression = SuppressionList.load(self.client, self.names, self.suppression_key)

@@ -23,6 +23,7 @@ from typing import Any
 from opensearchpy import ConflictError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, streaming_bulk
 
+from analyzers.caching import batch_caches
 from analyzers.index_settings import records_index_body
 from indexers.contract import ContractClock, RecordRejected, SourceRecord, validate_record
 from indexers.normalize import NormalizedRecord, NormalizeOptions, normalize_record
@@ -255,6 +256,7 @@ class Ingestion:
 
     # -- writing ----------------------------------------------------------------------------
 
+    @batch_caches()
     def run(self, files: SourceFiles, on_record: Callable[[IngestSummary], None] | None = None) -> IngestSummary:
         """Stream every line of `files` into the index; `threads` bulk requests in flight at once,
         so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""

@@ -223,27 +223,16 @@ def read_changes(
     return ChangePage(page, cursor, more)
 
 
-def _naming(customer_ids: list[str]) -> dict[str, Any]:
+def naming_customers(customer_ids: list[str]) -> dict[str, Any]:
+    """The query for the changes of these customers (or merged away from them)."""
     return {"bool": {"should": [{"terms": {"customer_id": customer_ids}}, {"terms": {"old_id": customer_ids}}]}}
 
 
 def records_in_changes(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> list[str]:
-    """Every record id the changes of these customers name (records they held at some time)."""
+    """Every record id the changes of these customers name (records they held at some time). Writers
+    do not refresh: the caller refreshes the changes first (the erasure, with the other indices it searches)."""
     if not client.indices.exists(index=names.changes):
         return []
-    client.indices.refresh(index=names.changes)  # writers do not refresh: every change is seen
-    body = {"query": _naming(customer_ids), "aggs": {"records": {"terms": {"field": "records", "size": 10_000}}}, "size": 0}
+    body = {"query": naming_customers(customer_ids), "aggs": {"records": {"terms": {"field": "records", "size": 10_000}}}, "size": 0}
     response = client.search(index=names.changes, body=body)
     return [bucket["key"] for bucket in response["aggregations"]["records"]["buckets"]]
-
-
-def forget_records_of(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> None:
-    """Earlier changes of an erased customer (and the ids merged into it) keep their place in the
-    feed, without record ids. Not refreshed after: the erasure refreshes what it touched at its end."""
-    client.indices.refresh(index=names.changes, ignore_unavailable=True)
-    client.update_by_query(
-        index=names.changes,
-        body={"query": _naming(customer_ids), "script": {"source": "ctx._source.records = []", "lang": "painless"}},
-        conflicts="proceed",
-        ignore_unavailable=True,
-    )

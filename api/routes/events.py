@@ -66,7 +66,9 @@ async def push_event(
         await audit.record(AuditEntry(caller.name, caller.role_name, "event", [], event.key, "refused"))
         raise HTTPException(status_code=403, detail=f"{caller.name!r} may not write events of the source {event.source!r}.")
     try:
-        stored = await run_in_threadpool(record_event, client, settings, event, names)
+        # Attached only to records of the sources the key is bound to: its answer tells an
+        # integrator nothing about whether another system holds a card, an e-mail or a phone.
+        stored = await run_in_threadpool(record_event, client, settings, event, names, sources=caller.may_write)
     except EventRejected:  # answered by api/errors.py: 409 or 422 with the reason
         await audit.record(AuditEntry(caller.name, caller.role_name, "event", [], event.key, "rejected"))
         raise

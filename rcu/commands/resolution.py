@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -89,8 +90,23 @@ def explain(
     typer.echo(f"decision: {result.decision}; deciding fields: {', '.join(result.deciding_fields) or 'none'}")
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (`=HYPERLINK(…)`, `@SUM(…)`,
+# `-2+3+cmd|…`): a source id is any visible text a source system sent.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """`cell`, with an apostrophe before it when a spreadsheet would run it as a formula (a plain
+    number such as "-42" or "+33612345678" stays as it is: a spreadsheet reads it as a number)."""
+    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
 def xref(out: Annotated[Path, typer.Option(help="CSV file to write: source,source_id,customer_id.")] = Path("xref.csv")) -> None:
-    """Write the cross-reference of every resolved record to its customer."""
+    """Write the cross-reference of every resolved record to its customer. A source id a spreadsheet
+    would run as a formula is written after an apostrophe (README, `rcu xref`)."""
     from search.resolve.store import scan_customers
 
     settings = get_settings()
@@ -103,7 +119,7 @@ def xref(out: Annotated[Path, typer.Option(help="CSV file to write: source,sourc
             for customer in scan_customers(client, IndexNames.for_settings(settings)):
                 for record_id in customer["records"]:
                     source, _, source_id = record_id.partition(":")
-                    writer.writerow([source, source_id, customer["customer_id"]])
+                    writer.writerow([source, spreadsheet_safe(source_id), customer["customer_id"]])
                     rows += 1
     finally:
         client.close()

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from opensearchpy import OpenSearch
 
+from search.events.attach import Sources
 from search.events.figures import figures_of_records
 from search.events.model import (
     EVENT_TYPES,
@@ -53,14 +54,16 @@ def record_event(
     names: IndexNames | None = None,
     refresh: bool | str = True,
     on_recorded: OnRecorded | None = None,
+    sources: Sources | None = None,
 ) -> EventOutcome:
     """Store one event (refreshed by default: the next 360 view and figures see it), checked
     against the suppression list. Raises EventRejected (EventConflict, EventUnattached,
     EventSuppressed) with the reason. `names`: the indices, when not the settings' (tests);
-    `on_recorded`: told when the event is new (search.events.store.OnRecorded)."""
+    `on_recorded`: told when the event is new (search.events.store.OnRecorded); `sources`: whose
+    records the sender may attach it to (search.events.attach), None for all."""
     names = names or IndexNames.for_settings(settings)
     key = settings.suppression_key_bytes
-    writer = EventWriter(client, names, lambda document: lookup_refusal(client, names, key, document), on_recorded)
+    writer = EventWriter(client, names, lambda document: lookup_refusal(client, names, key, document), on_recorded, sources)
     (stored,) = writer.store([event], refresh=refresh)
     if stored.refusal:
         raise stored.refusal

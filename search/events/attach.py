@@ -31,6 +31,7 @@ RECORD_FIELD = {"loyalty_card": "loyalty_card", "email": "email", "phone": "phon
 MAX_HOLDERS = 20
 
 Refusal = Callable[[dict[str, Any]], str | None]
+Sources = Callable[[str], bool]  # whether the sender may attach events to records of this source
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,14 @@ def _holders(client: OpenSearch, names: IndexNames, kind: str, values: set[str])
     }
 
 
-def _by_identifier(kind: str, holders: list[dict[str, Any]], customers: dict[str, str]) -> Attachment:
+def _source_of(record_id: str) -> str:
+    return record_id.partition(":")[0]
+
+
+def _by_identifier(kind: str, holders: list[dict[str, Any]], customers: dict[str, str], whose: str = "") -> Attachment:
     label = kind.replace("_", " ")
     if not holders:
-        return Attachment(refusal=EventUnattached(f"{kind}: no record holds this {label}; send the event with its record"))
+        return Attachment(refusal=EventUnattached(f"{kind}: no record holds this {label}{whose}; send the event with its record"))
     if len(holders) > MAX_HOLDERS:
         return Attachment(refusal=EventUnattached(f"{kind}: more than {MAX_HOLDERS} records hold this {label} (a placeholder?)"))
     owners = {customers.get(holder["record_id"], f"record:{holder['record_id']}") for holder in holders}
@@ -101,8 +106,14 @@ def _customer_records(client: OpenSearch, names: IndexNames, customer_ids: set[s
     return {doc["_id"]: sorted(doc["_source"].get("records") or []) for doc in docs if doc.get("found")}
 
 
-def attach_events(client: OpenSearch, names: IndexNames, events: Sequence[Event], refusal: Refusal | None = None) -> dict[int, Attachment]:
-    """id(event) → its Attachment (a record, or the reason it has none), for a batch at once."""
+def attach_events(
+    client: OpenSearch, names: IndexNames, events: Sequence[Event], refusal: Refusal | None = None, sources: Sources | None = None
+) -> dict[int, Attachment]:
+    """id(event) → its Attachment (a record, or the reason it has none), for a batch at once.
+    `sources`: the sources whose records the sender may attach to (an integrator's key, bound to
+    its systems); None for all. The sender then learns nothing of another source's records: a
+    record of another source is refused whether it exists or not, and an identifier is looked
+    for among its own sources' records only."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for event in events:
         if not event.record_id and event.identifier:
@@ -114,11 +125,16 @@ def attach_events(client: OpenSearch, names: IndexNames, events: Sequence[Event]
     records_of = _customer_records(client, names, {event.customer_id for event in events if event.customer_id and not event.record_id})
     attachments: dict[int, Attachment] = {}
     for event in events:
-        if event.record_id:
+        if event.record_id and sources and not sources(_source_of(event.record_id)):
+            attachment = Attachment(refusal=EventUnattached(f"record: {_source_of(event.record_id)!r} is not a source this key sends for"))
+        elif event.record_id:
             attachment = Attachment(event.record_id, customers.get(event.record_id))
         elif event.identifier:
             kind, value = event.identifier
-            attachment = _by_identifier(kind, holders.get(kind, {}).get(value, []), customers)
+            found = holders.get(kind, {}).get(value, [])
+            if sources:
+                found = [holder for holder in found if sources(_source_of(holder["record_id"]))]
+            attachment = _by_identifier(kind, found, customers, " among this key's sources" if sources else "")
         elif event.customer_id and records_of.get(event.customer_id):
             attachment = Attachment(records_of[event.customer_id][0], event.customer_id)
         else:

@@ -27,16 +27,6 @@ def events_of_records(client: OpenSearch, names: IndexNames, record_ids: Sequenc
     return sorted(events, key=lambda event: (event["at"], event["event_key"]))
 
 
-def erase_events(client: OpenSearch, names: IndexNames, record_ids: Sequence[str]) -> int:
-    """Delete every event of these records; returns how many went. Not refreshed: the erasure
-    refreshes every index it touched once, at its end."""
-    if not record_ids:
-        return 0
-    body = {"query": {"bool": {"filter": [record_filter(record_ids)]}}}
-    response = client.delete_by_query(index=names.events, body=body, conflicts="proceed", slices="auto", ignore_unavailable=True)
-    return int(response.get("deleted", 0))
-
-
 def active_records(client: OpenSearch, names: IndexNames, record_ids: Sequence[str], since: datetime) -> set[str]:
     """Those of `record_ids` with an event at or after `since`: activity, for retention."""
     if not record_ids or not client.indices.exists_alias(name=names.events):

@@ -26,7 +26,7 @@ from opensearchpy import OpenSearch, RequestError, TransportError
 from opensearchpy.helpers import streaming_bulk
 
 from analyzers.index_settings import events_index_body
-from search.events.attach import Attachment, Refusal, attach_events
+from search.events.attach import Attachment, Refusal, Sources, attach_events
 from search.events.model import Event, EventConflict, EventOutcome, EventRejected
 from search.indices import IndexNames
 
@@ -85,12 +85,18 @@ class EventWriter:
     """Stores batches of events for one process (an ingest, the API): knows which indices exist."""
 
     def __init__(
-        self, client: OpenSearch, names: IndexNames, refusal: Refusal | None = None, on_recorded: OnRecorded | None = None
+        self,
+        client: OpenSearch,
+        names: IndexNames,
+        refusal: Refusal | None = None,
+        on_recorded: OnRecorded | None = None,
+        sources: Sources | None = None,
     ) -> None:
         self.client = client
         self.names = names
         self.refusal = refusal  # why an erased person's event is refused (search.rights.suppression)
         self.on_recorded = on_recorded
+        self.sources = sources  # whose records the sender may attach to (search.events.attach); None: all
         self._indices: set[str] = set()
 
     def store(self, events: Sequence[Event], refresh: bool | str = False, now: datetime | None = None) -> list[StoredEvent]:
@@ -98,7 +104,7 @@ class EventWriter:
         bad event: its neighbours are stored and it carries its reason."""
         now = now or datetime.now(UTC)
         results = [StoredEvent(event) for event in events]
-        attachments = attach_events(self.client, self.names, events, self.refusal)
+        attachments = attach_events(self.client, self.names, events, self.refusal, self.sources)
         pending: dict[str, tuple[StoredEvent, Attachment, dict[str, Any]]] = {}
         for result in results:
             attachment = attachments[id(result.event)]

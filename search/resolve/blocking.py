@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TypeVar
 
 import jellyfish
 import numpy as np
 
+from analyzers.caching import batch_cached
 from analyzers.names import consonant_skeleton
 from search.resolve.comparisons import NULL, birth_date_level
 from search.resolve.config import (
@@ -221,7 +221,7 @@ def _name_and_given_prefix_keys(record: RecordFeatures) -> list[str]:
     )
 
 
-@lru_cache(maxsize=1 << 18)
+@batch_cached(maxsize=1 << 18)
 def _similarity(a: str, b: str) -> float:
     return jellyfish.jaro_winkler_similarity(a, b) if a and b else 0.0
 

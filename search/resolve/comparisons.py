@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 import jellyfish
 
+from analyzers.caching import batch_cached
 from search.resolve.config import (
     CLOSE_JW,
     MIN_IDENTIFIER_TYPO_LENGTH,
@@ -99,7 +99,7 @@ def short_form(a: str, b: str) -> bool:
     return " " in long_ and short in long_.split()
 
 
-@lru_cache(maxsize=1 << 20)
+@batch_cached(maxsize=1 << 20)
 def _name_level(a: str, b: str, a_ph: str, b_ph: str, given: bool) -> int:
     """0 exact, 1 same sound (or a nickname of it), 2 very close spelling, 3 close, 4 an initial or
     a short form of the other, 5 different."""
@@ -131,7 +131,7 @@ def name_orientation(x: RecordFeatures, y: RecordFeatures) -> tuple[int, int]:
     return _best_orientation(_names(x), _names(y))
 
 
-@lru_cache(maxsize=1 << 20)
+@batch_cached(maxsize=1 << 20)
 def _best_orientation(x: Names, y: Names) -> tuple[int, int]:
     # Names repeat across records (and pairs across runs), so the levels are cached per name pair.
     given, given_ph, family, family_ph, birth, birth_ph = x

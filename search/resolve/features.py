@@ -6,10 +6,10 @@ import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from analyzers.addresses import street_key
+from analyzers.caching import batch_cached
 from analyzers.names import fold_name
 from analyzers.phonetic import french_phonetic
 
@@ -65,7 +65,7 @@ class RecordFeatures:
 CIVILITY_SEX = {"m": "M", "mr": "M", "monsieur": "M", "mme": "F", "mlle": "F", "madame": "F", "mademoiselle": "F", "mrs": "F", "ms": "F"}
 
 
-@lru_cache(maxsize=1 << 18)
+@batch_cached(maxsize=1 << 18)
 def _phonetic(name: str) -> str:
     return " ".join(french_phonetic(name)) if name else ""
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from analyzers.caching import batch_caches
 from search.changes import BLOCK as CHANGES_BLOCK
 from search.changes import COMPARED_FIELDS, append_changes, numbered_changes
 from search.indices import IndexNames
@@ -298,6 +299,7 @@ def _save_possible_matches(
     report.possible_matches = len(found)
 
 
+@batch_caches()
 def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: ResolutionConfig, batch: int = 5000) -> ResolveReport:
     """What `rcu resolve` does after the first full run: only the records ingested since the last
     run, with their neighbours. Falls back to a full run when there was none."""
@@ -321,6 +323,7 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
     return total
 
 
+@batch_caches()
 def resolve_all(
     client: OpenSearch, names: IndexNames, config: ResolutionConfig, retrain: bool = True, spool: Path | None = None
 ) -> ResolveReport:

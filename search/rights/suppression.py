@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.helpers import scan, streaming_bulk
+from opensearchpy.helpers import scan
 
 from analyzers.index_settings import suppression_index_body
 from search.indices import IndexNames, ensure_versioned_index
@@ -39,21 +39,18 @@ def ensure_suppression_index(client: OpenSearch, names: IndexNames) -> None:
     ensure_versioned_index(client, names.suppression, suppression_index_body(names.layout.replicas))
 
 
-def suppress(client: OpenSearch, names: IndexNames, key: bytes, records: Iterable[dict[str, Any]], erased_at: datetime) -> int:
-    """Add the identifiers of `records` to the list; returns how many hashes were written."""
+def suppression_actions(
+    client: OpenSearch, names: IndexNames, key: bytes, records: Iterable[dict[str, Any]], erased_at: datetime
+) -> list[dict[str, Any]]:
+    """The bulk actions adding the identifiers of `records` to the list (its index created if need be)."""
     ensure_suppression_index(client, names)
     hashes: dict[str, str] = {}
     for record in records:
         hashes.update(identifier_hashes(key, record))
-    actions = (
+    return [
         {"_op_type": "index", "_index": names.suppression, "_id": digest, "_source": {"kind": kind, "erased_at": erased_at.isoformat()}}
         for digest, kind in hashes.items()
-    )
-    for ok, item in streaming_bulk(client, actions, chunk_size=500, max_retries=6, raise_on_error=False):
-        if not ok:
-            raise RuntimeError(f"writing the suppression list failed: {item['index'].get('error')}")
-    client.indices.refresh(index=names.suppression)
-    return len(hashes)
+    ]
 
 
 def _consented_since(document: dict[str, Any], erased_at: str) -> bool:

@@ -8,6 +8,7 @@ import getpass
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from typing import Any
 
 from opensearchpy import OpenSearch
 
@@ -36,25 +37,16 @@ def pseudonym(key: bytes, customer_id: str) -> str:
     return "erased-" + hmac.new(key, f"customer:{customer_id}".encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def pseudonymize_entries(client: OpenSearch, names: IndexNames, customer_ids: list[str], record_ids: list[str], stand_in: str) -> int:
-    """Replace `customer_ids` by `stand_in` in every audit entry naming them, or asking for one of
-    `record_ids` (a record pushed or deleted), and drop the query typed (it may hold the person's
-    name). Returns how many entries changed. Not refreshed after: the erasure refreshes what it
-    touched at its end."""
-    client.indices.refresh(index=names.audit, ignore_unavailable=True)
-    response = client.update_by_query(
-        index=names.audit,
-        body={
-            "query": {"bool": {"should": [{"terms": {"customer_ids": customer_ids}}, {"terms": {"query": [*customer_ids, *record_ids]}}]}},
-            "script": {
-                "lang": "painless",
-                "source": "List kept = new ArrayList(); for (def id : ctx._source.customer_ids) { if (!params.ids.contains(id)) kept.add(id); }"
-                " kept.add(params.stand_in); ctx._source.customer_ids = kept; ctx._source.remove('query');",
-                "params": {"ids": customer_ids, "stand_in": stand_in},
-            },
-        },
-        conflicts="proceed",
-        slices="auto",
-        ignore_unavailable=True,
-    )
-    return int(response.get("updated", 0))
+# Replaces the customer's ids by its pseudonym in one audit entry and drops the query typed (it may
+# hold the person's name): the fact, who and when stay.
+_PSEUDONYMIZE_ENTRY = (
+    "List kept = new ArrayList(); for (def id : ctx._source.customer_ids) { if (!params.ids.contains(id)) kept.add(id); }"
+    " kept.add(params.stand_in); ctx._source.customer_ids = kept; ctx._source.remove('query');"
+)
+
+
+def pseudonymized_entry(index: str, entry_id: str, customer_ids: list[str], stand_in: str) -> dict[str, Any]:
+    """The bulk action replacing `customer_ids` by `stand_in` in one audit entry naming them (or
+    asking for one of their records) and dropping the query typed."""
+    script = {"lang": "painless", "source": _PSEUDONYMIZE_ENTRY, "params": {"ids": customer_ids, "stand_in": stand_in}}
+    return {"_op_type": "update", "_index": index, "_id": entry_id, "script": script, "retry_on_conflict": 5}

@@ -268,10 +268,3 @@ def profile_of(client: OpenSearch, settings: Settings, names: IndexNames, custom
     if customer_id not in refresh_profiles(client, settings, names, [customer_id], refresh=False):
         return None
     return client.get(index=names.profiles, id=customer_id)["_source"]
-
-
-def forget_profiles(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> None:
-    """Remove the profiles of erased customers (not refreshed: the erasure refreshes at its end)."""
-    if customer_ids:
-        query = {"query": {"terms": {"customer_id": customer_ids}}}
-        client.delete_by_query(index=names.profiles, body=query, conflicts="proceed", ignore_unavailable=True)

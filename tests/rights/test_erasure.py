@@ -4,8 +4,9 @@ the date, its other records indexed — and a newer explicit consent lets the pe
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from opensearchpy.helpers import scan
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
+from search.events.model import Event
+from search.events.store import EventWriter
 from search.indices import IndexNames
 from search.resolve.store import load_model, save_model
 from search.rights.suppression import SuppressionKeyMissing
@@ -217,3 +220,48 @@ def test_erasure_takes_the_person_s_values_out_of_the_match_model_and_leaves_the
     after = load_model(opensearch, names)
     assert after is not None
     assert after.term_frequencies == {"email": {"someone@else.fr": 4}, "family": {"martin": 40}}
+
+
+@contextlib.contextmanager
+def _no_periodic_refresh(client: OpenSearch, prefix: str) -> Iterator[None]:
+    """Every index of the world refreshed only when someone asks: what a search sees is then exactly
+    what the writers made searchable themselves."""
+    before = client.indices.get_settings(index=f"{prefix}-*", name="index.refresh_interval")
+    client.indices.put_settings(index=f"{prefix}-*", body={"index": {"refresh_interval": "-1"}})
+    try:
+        yield
+    finally:
+        for index, settings in before.items():
+            interval = settings["settings"].get("index", {}).get("refresh_interval")
+            client.indices.put_settings(index=index, body={"index": {"refresh_interval": interval}})
+
+
+def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for_a_refresh(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    """Read-after-write: the erasure makes its own deletions searchable before it answers, including
+    an event and an audit entry written the moment before it (never refreshed by their writers)."""
+    names = IndexNames(world.index_prefix)
+    person = {
+        **LUCIEN[0],
+        "source_id": "RW1",
+        "given_name": "Clémentine",
+        "family_name": "Ravoisier",
+        "email": "c.ravoisier@orange.fr",
+        "phone": "0612093847",
+    }
+    push = as_role("steward").post
+    customer = push("/v1/records", json=person).json()["customer_id"]
+    assert push("/v1/records", json={**person, "source": "ecommerce"}).json()["customer_id"] == customer
+    with _no_periodic_refresh(opensearch, world.index_prefix):
+        stored = EventWriter(opensearch, names).store([Event("crm", "RW-E1", datetime.now(UTC), "visit", record_id="crm:RW1")])
+        assert stored[0].outcome and stored[0].outcome.customer_id == customer, stored[0].refusal
+        assert as_role("counter").get(f"/v1/customers/{customer}").status_code == 200  # an audit entry, not refreshed
+        assert as_role("privacy_officer").delete(f"/v1/customers/{customer}").status_code == 200
+        documents = [
+            json.dumps(hit, ensure_ascii=False).lower()
+            for hit in scan(opensearch, index=f"{world.index_prefix}-*", query={"query": {"match_all": {}}})
+        ]
+    for value in ("ravoisier", "c.ravoisier@orange.fr", "+33612093847", '"crm:rw1"', '"ecommerce:rw1"', "rw-e1"):
+        holders = [d[:200] for d in documents if value in d]
+        assert not holders, (value, holders)

@@ -4,24 +4,11 @@ parsing, planning and highlighting need no node."""
 
 from __future__ import annotations
 
-import functools
-import gc
-
 from api.policy import DEMO_POLICY, Policy
 from search.customer_query import plan_lookup
 from search.highlights import highlight_customer
 from search.query_parser import parse_query
-
-
-def _caches_holding(fragment: str) -> list[str]:
-    """The functools caches of rcu's look-up packages whose keys or values mention `fragment`."""
-    holders = []
-    for cached in gc.get_objects():
-        if isinstance(cached, functools._lru_cache_wrapper) and cached.__module__.split(".")[0] in ("search", "analyzers", "api"):
-            for store in gc.get_referents(cached):
-                if isinstance(store, dict) and fragment in repr(list(store.items())).lower():
-                    holders.append(f"{cached.__module__}.{cached.__qualname__}")
-    return holders
+from tests.caches import caches_holding
 
 
 def test_no_cache_keeps_what_the_counter_typed_after_a_look_up() -> None:
@@ -31,5 +18,5 @@ def test_no_cache_keeps_what_the_counter_typed_after_a_look_up() -> None:
         parsed = parse_query(typed)
         plan_lookup(parsed, access)
         assert highlight_customer(customer, parsed.names, parsed.exact_values(), ["given_name", "family_name", "name_variants"])
-    assert _caches_holding("zorban") == []
-    assert _caches_holding("quellefleur") == []
+    assert caches_holding("zorban") == []
+    assert caches_holding("quellefleur") == []
