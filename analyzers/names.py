@@ -62,6 +62,8 @@ def fold_text(raw: str) -> str:
 
 def name_tokens(raw: str) -> list[str]:
     """The words of a name, folded, with elided articles removed: "l'Hôpital" → ["hopital"]."""
+    if raw.isascii() and raw.isalpha():  # one plain word, the most common case: nothing to split or fold
+        return [raw.lower()]
     tokens = []
     for word in _WORD_SPLIT.split(fold_text(_APOSTROPHE.sub("'", raw))):
         word = word.strip("'")
