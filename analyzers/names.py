@@ -62,6 +62,10 @@ def fold_text(raw: str) -> str:
 
 def name_tokens(raw: str) -> list[str]:
     """The words of a name, folded, with elided articles removed: "l'Hôpital" → ["hopital"]."""
+    if raw.isalpha():  # one word of letters, the most common case: folded, nothing to split
+        folded = raw.lower() if raw.isascii() else fold_text(raw)
+        if folded.isascii() and folded.isalpha():
+            return [folded]
     tokens = []
     for word in _WORD_SPLIT.split(fold_text(_APOSTROPHE.sub("'", raw))):
         word = word.strip("'")

@@ -77,22 +77,7 @@ async def resolution_config(request: Request) -> ResolutionConfig:
     return request.app.state.pusher.resolver.config
 
 
-@dataclass(frozen=True)
-class LookupServices:
-    """What a look-up route uses of the app, as one dependency: each one FastAPI solves costs CPU per request."""
-
-    opensearch: AsyncOpenSearch
-    names: IndexNames
-    audit: AuditWriter
-
-
-async def lookup_services(request: Request) -> LookupServices:
-    state = request.app.state
-    return LookupServices(state.opensearch, state.names, state.audit)
-
-
 OpenSearchDep = Annotated[AsyncOpenSearch, Depends(opensearch)]
-LookupDep = Annotated[LookupServices, Depends(lookup_services)]
 SyncOpenSearchDep = Annotated[OpenSearch, Depends(sync_opensearch)]
 NamesDep = Annotated[IndexNames, Depends(index_names)]
 AuditDep = Annotated[AuditWriter, Depends(audit_writer)]

@@ -36,10 +36,8 @@ def highlight_customer(customer: dict[str, Any], names: str, exact_values: dict[
     seen: dict[str, bool] = {}
     if typed:
         for field in NAME_FIELDS:
-            if field in allowed:
-                fragments = [fragment for value in _values(customer.get(field)) if (fragment := _mark_value(value, typed, seen))]
-                if fragments:
-                    marked[field] = fragments[:MAX_FRAGMENTS]
+            if field in allowed and (fragments := _marked_values(_values(customer.get(field)), typed, seen)):
+                marked[field] = fragments
     for kind, value in exact_values.items():
         path = CUSTOMER_PATHS[kind]
         container, _, key = path.partition(".")  # loyalty_cards.card: the card of each loyalty card
@@ -64,6 +62,17 @@ def _values(stored: Any, key: str = "") -> list[str]:
 class _Typed:
     word: str
     sound: str
+
+
+def _marked_values(values: list[str], typed: tuple[_Typed, ...], seen: dict[str, bool]) -> list[str]:
+    """The first MAX_FRAGMENTS values with a word found, marked (the values after them are not read)."""
+    fragments: list[str] = []
+    for value in values:
+        if fragment := _mark_value(value, typed, seen):
+            fragments.append(fragment)
+            if len(fragments) == MAX_FRAGMENTS:
+                break
+    return fragments
 
 
 def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool]) -> str | None:
@@ -96,11 +105,12 @@ def _found_by(word: str, typed: tuple[_Typed, ...]) -> bool:
             return True
         if len(query.word) < 3:
             continue
+        # The typo first: a distance is far cheaper than a word's sound, computed only when needed.
+        distance = 1 if len(query.word) <= 5 else 2
+        if word[0] == query.word[0] and jellyfish.damerau_levenshtein_distance(word, query.word) <= distance:
+            return True
         if query.sound:
             sound = french_phonetic_key(word) if sound is None else sound
             if sound == query.sound:
                 return True
-        distance = 1 if len(query.word) <= 5 else 2
-        if word[0] == query.word[0] and jellyfish.damerau_levenshtein_distance(word, query.word) <= distance:
-            return True
     return False

@@ -529,3 +529,34 @@ LIVES_THERE_NOW = [
         )
     ),
 ]
+
+
+# "enora saint-aubin": two Enora Le Gall; one lives in Saint-Aubin, the other in
+# Saint-Aubin-du-Cormier, a town holding the words typed (her two records spell her two ways: her
+# names score a little higher).
+WHOLE_TOWN = [
+    {
+        "source": "crm",
+        "source_id": "WT1",
+        "given_name": "Enora",
+        "family_name": "Le Gall",
+        "birth_date": "1968-06-14",
+        "postcode": "22000",
+        "city": "Saint-Aubin",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    *(
+        {
+            "source": source,
+            "source_id": f"WT{n}",
+            "given_name": given,
+            "family_name": "Le Gall",
+            "birth_date": "1993-01-30",
+            "email": "enora.legall@laposte.net",
+            "postcode": "35140",
+            "city": "Saint-Aubin-du-Cormier",
+            "updated_at": "2026-02-01T10:00:00Z",
+        }
+        for n, (source, given) in enumerate((("crm", "Enora"), ("ecommerce", "Énora")), start=2)
+    ),
+]

@@ -87,3 +87,54 @@ def test_unusual_addresses_still_go_through_the_full_check(address: str) -> None
             normalize_email(address)
     else:
         assert normalize_email(address) == expected
+
+
+def _name_words(count: int) -> list[str]:
+    """Names, towns and random letters with accents, hyphens and apostrophes: what a counter types and customers hold."""
+    from faker import Faker
+
+    faker = Faker("fr_FR")
+    faker.seed_instance(5)
+    rng = random.Random(5)
+    words = [value for _ in range(count) for value in (faker.first_name(), faker.last_name(), faker.city())]
+    words += ["".join(rng.choice("abcdefghijklmnopqrstuvwxyzéèçœ'- ") for _ in range(rng.randint(1, 12))) for _ in range(count)]
+    return [*words, "", "L'Hôpital", "d'Arc", "O'Neil", "van der Laar", "Jean-Pierre", "DUPONT", "Ébène"]
+
+
+def test_one_plain_word_is_split_and_folded_as_every_name_is() -> None:
+    from analyzers.names import _APOSTROPHE, _WORD_SPLIT, ELIDED_ARTICLES, fold_text, name_tokens
+
+    def every_step(raw: str) -> list[str]:
+        tokens = []
+        for word in _WORD_SPLIT.split(fold_text(_APOSTROPHE.sub("'", raw))):
+            word = word.strip("'")
+            for article in ELIDED_ARTICLES:
+                if word.startswith(article + "'"):
+                    word = word[len(article) + 1 :]
+                    break
+            word = word.replace("'", "")
+            if word:
+                tokens.append(word)
+        return tokens
+
+    for raw in _name_words(2000):
+        assert name_tokens(raw) == every_step(raw), raw
+
+
+def test_the_phonetic_key_skipping_rules_a_word_cannot_match_is_the_key_of_every_rule() -> None:
+    import re
+
+    from analyzers.names import name_tokens
+    from analyzers.phonetic import FRENCH_PHONETIC_RULES, french_phonetic_key
+
+    rules = [(re.compile(pattern), re.sub(r"\$(\d)", r"\\\1", replacement)) for pattern, replacement in FRENCH_PHONETIC_RULES]
+
+    def every_rule(word: str) -> str:
+        for pattern, replacement in rules:
+            word = pattern.sub(replacement, word)
+        return word
+
+    words = {token for raw in _name_words(2000) for token in name_tokens(raw)}
+    words |= {"christophe", "leclercq", "lefebvre", "guillaume", "jean", "roger", "dupont", "rousseau", "aa", "schmitt"}
+    for word in words:
+        assert french_phonetic_key(word) == every_rule(word), word

@@ -34,6 +34,7 @@ from tests.stories import (
     OTHERS,
     RANKED_AND_RECENT,
     WHOLE_NAMES,
+    WHOLE_TOWN,
 )
 
 
@@ -45,7 +46,16 @@ def api_settings(
     write_demo_data(folder / "demo", persons=300, seed=23)
     write_jsonl(
         folder / "demo" / "stories.jsonl",
-        HELENE + OTHERS + DUPONT + WHOLE_NAMES + NAMESAKES + AT_THE_COUNTER + RANKED_AND_RECENT + GIVEN_FIRST + LIVES_THERE_NOW,
+        HELENE
+        + OTHERS
+        + DUPONT
+        + WHOLE_NAMES
+        + NAMESAKES
+        + AT_THE_COUNTER
+        + RANKED_AND_RECENT
+        + GIVEN_FIRST
+        + LIVES_THERE_NOW
+        + WHOLE_TOWN,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:

@@ -127,3 +127,11 @@ def test_a_town_typed_puts_the_customer_living_there_now_before_one_who_lived_th
     body = search(q)
     assert _cities(body)[:2] == ["Lorient", "Vannes"]
     assert "city" in body["results"][1]["matched"]  # her older record's town still finds the other one
+
+
+@pytest.mark.parametrize("q", ["enora saint-aubin", "enora saint aubin", "le gall saint-aubin"])
+def test_a_whole_town_typed_puts_the_customer_living_there_before_one_living_in_a_longer_town(search: Search, q: str) -> None:
+    # Saint-Aubin-du-Cormier holds every word of "saint-aubin": both Enoras match, the one living in
+    # the town typed comes first although her namesake's two spellings score her names higher.
+    body = search(q)
+    assert _cities(body)[:2] == ["Saint-Aubin", "Saint-Aubin-du-Cormier"]
