@@ -5,7 +5,7 @@ stored (customers, their hashes, record links) leave memory as they are read.
 Two graphs over the records are cut into components by a union-find streamed over their edges:
 - the candidate graph (`plan`: records sharing a blocking key, and a previous customer's records):
   its components, in random order, give the training sample and the order in which candidate pairs
-  are scored, a range of at most `partition_records` records against another (`tiles`, `range_documents`);
+  are scored, a range of at most `partition_records` records against another (`tiles`, `range_json`);
   its largest component holds a quarter of the records at 1M (bench/RESULTS.md), so it is never
   held whole;
 - the scored graph (`regroup`: pairs scored at least the review threshold, a previous customer's
@@ -181,10 +181,11 @@ class RecordSpool:
     def rekey(self, features_of_batch: Any, batch: int = 20_000) -> None:
         """Block again on every spooled record (a run that found new identifiers blocks on them too)."""
         self.db.execute("DELETE FROM keys")
-        reader = self.db.sql("SELECT idx, doc FROM records ORDER BY idx").to_arrow_reader(batch)
-        for chunk in reader:
+        stream = self.db.cursor()  # a connection of its own: keys are inserted while records are read
+        for chunk in stream.sql("SELECT idx, doc FROM records ORDER BY idx").to_arrow_reader(batch):
             documents = [orjson.loads(doc) for doc in chunk.column("doc").to_pylist()]
             self._add_keys(int(chunk.column("idx")[0].as_py()), features_of_batch(documents))
+        stream.close()
 
     def add_customers(self, customers: Iterable[dict[str, Any]], batch: int = 50_000) -> None:
         """The stored customers (id, records, resolution hash), as search.resolve.store.scan_customers reads them."""
@@ -257,15 +258,12 @@ class RecordSpool:
         query = "SELECT doc FROM records JOIN sample USING (idx) ORDER BY record_id"
         return [orjson.loads(doc) for (doc,) in self.db.execute(query).fetchall()]
 
-    def range_documents(self, number: int, places: np.ndarray | None = None) -> list[dict[str, Any]]:
-        """The records of one scoring range by their place in it: all of them, or those at `places` (sorted)."""
-        if places is None:
-            rows = self.db.execute("SELECT doc FROM ranged WHERE rng = ? ORDER BY local", [number]).fetchall()
-        else:
-            self.db.register("wanted", pa.table({"local": places.astype(np.int64)}))
-            rows = self.db.execute("SELECT doc FROM ranged JOIN wanted USING (local) WHERE rng = ? ORDER BY local", [number]).fetchall()
-            self.db.unregister("wanted")
-        return [orjson.loads(doc) for (doc,) in rows]
+    def range_json(self, number: int, places: np.ndarray) -> list[str]:
+        """The records (JSON as spooled) of one scoring range at `places` (sorted) in it."""
+        self.db.register("wanted", pa.table({"local": places.astype(np.int64)}))
+        rows = self.db.execute("SELECT doc FROM ranged JOIN wanted USING (local) WHERE rng = ? ORDER BY local", [number]).fetchall()
+        self.db.unregister("wanted")
+        return [doc for (doc,) in rows]
 
     def add_scored(self, left: np.ndarray, right: np.ndarray, scored: ScoredPairs) -> None:
         """Pairs scored at least the review threshold (spool numbers, `left` first in record id order),
@@ -458,8 +456,6 @@ def places_of(idx: np.ndarray, numbers: np.ndarray, partition: int) -> np.ndarra
 def _tile(columns: list[np.ndarray], start: int, end: int) -> Tile:
     ra, rb, la, lb, ia, ib = (column[start:end] for column in columns)
     return Tile(int(ra[0]), int(rb[0]), la.astype(np.int64), lb.astype(np.int64), ia.astype(np.int64), ib.astype(np.int64))
-
-
 
 
 def _pack(order: np.ndarray, sizes: np.ndarray, range_records: int, sample_records: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,8 +27,8 @@ from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import HELENE
 
 
-def _partitioned(records_per_partition: int, training_records: int = 100_000) -> ResolutionConfig:
-    return ResolutionConfig(scale=FullRunScale(partition_records=records_per_partition, training_records=training_records))
+def _partitioned(records_per_partition: int, training_records: int = 100_000, workers: int | None = None) -> ResolutionConfig:
+    return ResolutionConfig(scale=FullRunScale(partition_records=records_per_partition, training_records=training_records), workers=workers)
 
 
 def _changes(opensearch: OpenSearch, names: IndexNames) -> list[dict[str, Any]]:
@@ -47,6 +47,22 @@ def test_a_partitioned_full_run_finds_the_in_memory_customers_with_one_model(
     report = resolve_all(opensearch, names, _partitioned(60), retrain=False)
     assert report.partitions > 5  # the set went through many partitions, not one
     assert customer_assignment(opensearch, names) == resolved.customer_of
+
+
+def test_a_partitioned_run_scoring_in_worker_processes_finds_what_one_process_finds(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    ingest(resolved.demo)
+    ingest(_chained_strangers())
+    save_model(opensearch, names, resolved.model)
+    resolve_all(opensearch, names, ResolutionConfig(), retrain=False)
+    in_memory, possible = customer_assignment(opensearch, names), _possible_matches(opensearch, names)
+    alone = resolve_all(opensearch, names, _partitioned(20, workers=1), retrain=False)
+    assert (customer_assignment(opensearch, names), _possible_matches(opensearch, names)) == (in_memory, possible)
+    spread = resolve_all(opensearch, names, _partitioned(20, workers=2), retrain=False)
+    assert spread.cpu["score_workers"] > 0  # the tiles were scored in two worker processes
+    assert (spread.candidate_pairs, spread.pairs_compared) == (alone.candidate_pairs, alone.pairs_compared)
+    assert (customer_assignment(opensearch, names), _possible_matches(opensearch, names)) == (in_memory, possible)
 
 
 def _possible_matches(opensearch: OpenSearch, names: IndexNames) -> set[tuple[str, ...]]:
@@ -341,7 +357,8 @@ def test_a_partitioned_run_compares_each_candidate_pair_once(
 
     monkeypatch.setattr(scoring, "comparison_vector", counted)
     monkeypatch.setattr(partitioned, "resolve_scored", partition_step)
-    report = resolve_all(opensearch, names, _partitioned(60), retrain=False)
+    # One process: the comparisons are counted here (a worker process would compare out of sight).
+    report = resolve_all(opensearch, names, _partitioned(60, workers=1), retrain=False)
     assert report.partitions > 5
     scored, clustered = compared[False], compared[True]
     # Scoring compared every candidate pair once; the partitions cluster the pairs it kept, comparing none again.
