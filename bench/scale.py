@@ -173,7 +173,8 @@ class _RequestTimes:
                 return send(method, url, *args, **kwargs)
             finally:
                 path = re.sub(r"/_(doc|update)/[^/?]+", r"/_\1/ID", url.split("?")[0].replace(f"{PREFIX}-", ""))
-                refresh = str((kwargs.get("params") or {}).get("refresh", ""))
+                refresh = (kwargs.get("params") or {}).get("refresh", "")
+                refresh = refresh.decode() if isinstance(refresh, bytes) else str(refresh)  # the client sends parameters as bytes
                 self.times.setdefault((method, path, refresh), []).append((time.perf_counter() - began) * 1000)
 
         client.transport.perform_request = timed
