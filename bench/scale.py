@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.harness import RECORDS_PER_PERSON, demo_data, ensure_node, machine, run_measured
 from search.client import bulk_client
@@ -66,6 +68,15 @@ def ingest(records: int, corrupted_share: float) -> None:
     summary = next((line for line in run.output.splitlines() if line.startswith("read=")), run.output.strip()[-400:])
     read = int(summary.split()[0].split("=")[1]) if summary.startswith("read=") else 0
     print(f"ingest: {read} records in {run.seconds:.0f} s ({read / run.seconds:.0f}/s), peak {run.peak_rss_mb:.0f} MB — {summary}")
+
+
+def forget_resolution() -> None:
+    """Every index of the bench's prefix deleted but the records': the next `rcu resolve --full` is
+    a first run (trains, writes every customer) over records ingested before."""
+    client = bulk_client(get_settings())
+    records = set(client.indices.get_alias(name=IndexNames(PREFIX).records))
+    for index in sorted(set(client.indices.get(index=f"{PREFIX}-*", expand_wildcards="all")) - records):
+        client.indices.delete(index=index)
 
 
 def resolve(label: str) -> None:
@@ -125,19 +136,56 @@ def pushes(count: int) -> None:
     names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": PREFIX}))
     pusher = RecordPusher(client, names, RealTimeResolver(client, names, ResolutionConfig()))
     pusher.resolver.model()
+    started = time.time()
     newcomers = demo_dataset(demo_data(count * 3, seed=99)).documents
     random.Random(3).shuffle(newcomers)
     fields = ("given_name", "family_name", "birth_date", "email", "phone", "street", "postcode", "city")
     timings = []
+    requests = _RequestTimes(client)
     for document in newcomers[:count]:
         payload = {field: str(document[field]) for field in fields if document.get(field)}
-        record = SourceRecord.model_validate({"source": "pushed", "source_id": f"{document['source']}-{document['source_id']}", **payload})
+        # A source id of this run's own: the same newcomers pushed again by an earlier run would be "unchanged".
+        record = SourceRecord.model_validate(
+            {"source": "pushed", "source_id": f"{int(started)}-{document['source']}-{document['source_id']}", **payload}
+        )
         began = time.perf_counter()
         pusher.push(record)
         timings.append((time.perf_counter() - began) * 1000)
     timings.sort()
     p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
     print(f"real-time pushes (refreshed, as the API answers): {count}, p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms")
+    print("  where a push waits, per request kind (ms per push, requests per push, median ms):")
+    for line in requests.table(count):
+        print(f"    {line}")
+
+
+class _RequestTimes:
+    """Every request a client sends, timed, by method, path (index prefix and document ids taken
+    out) and refresh parameter: where a real-time push's time goes."""
+
+    def __init__(self, client: Any) -> None:
+        self.times: dict[tuple[str, str, str], list[float]] = {}
+        send = client.transport.perform_request
+
+        def timed(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return send(method, url, *args, **kwargs)
+            finally:
+                path = re.sub(r"/_(doc|update)/[^/?]+", r"/_\1/ID", url.split("?")[0].replace(f"{PREFIX}-", ""))
+                refresh = (kwargs.get("params") or {}).get("refresh", "")
+                refresh = refresh.decode() if isinstance(refresh, bytes) else str(refresh)  # the client sends parameters as bytes
+                self.times.setdefault((method, path, refresh), []).append((time.perf_counter() - began) * 1000)
+
+        client.transport.perform_request = timed
+
+    def table(self, pushes: int) -> list[str]:
+        rows = sorted(self.times.items(), key=lambda item: -sum(item[1]))
+        return [
+            f"{sum(t) / pushes:7.1f} ms {len(t) / pushes:5.2f} × {statistics.median(t):6.1f} ms  {m} {path}{f' refresh={r}' if r else ''}"
+            for (m, path, r), t in rows
+            if len(t) >= pushes / 10
+        ]
 
 
 def main() -> None:
@@ -150,6 +198,11 @@ def main() -> None:
         help="Records made by bench/corruption, as a share of --records, added to the demo set.",
     )
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    parser.add_argument(
+        "--forget",
+        action="store_true",
+        help="Before the resolve stage, delete what an earlier run wrote (records kept): the first full run again.",
+    )
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--pushes", type=int, default=200)
     parser.add_argument("--port", type=int, default=8391)
@@ -160,6 +213,8 @@ def main() -> None:
     if "ingest" in args.stages:
         ingest(args.records, args.corrupted_share)
     if "resolve" in args.stages:
+        if args.forget:
+            forget_resolution()
         resolve("first full run")
     if "rerun" in args.stages:
         resolve("full run again, nothing changed")

@@ -25,9 +25,12 @@ links two records nor makes a possible match, and no pair above it crosses a par
 from __future__ import annotations
 
 import math
+import queue
 import tempfile
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,7 @@ from search.changes import append_changes
 from search.indices import IndexNames
 from search.resolve.blocking import KEY_RULES
 from search.resolve.candidates import _key_with_hash
-from search.resolve.comparisons import Comparison, comparisons_for
+from search.resolve.comparisons import comparisons_for
 from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules
 from search.resolve.decision_rules import all_rules
@@ -58,8 +61,8 @@ from search.resolve.pipeline import (
     _weak_records,
 )
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
-from search.resolve.scoring import Resolution, ScoredPairs, pair_vectors, resolve_records, resolve_scored, same_source_pairs, tf_bits
-from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, Tile, _union
+from search.resolve.scoring import Resolution, ScoredPairs, resolve_records, resolve_scored
+from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, _union
 from search.resolve.stage_memory import StagePeaks
 from search.resolve.store import (
     bulk_write_mode,
@@ -74,6 +77,7 @@ from search.resolve.store import (
     write_customers,
     write_streams,
 )
+from search.resolve.tile_scoring import TileScorer, TileTask
 from search.rights.overlay import subject_changes
 from search.rights.statements import statements_of
 
@@ -137,16 +141,53 @@ def resolve_all_partitioned(
 
 
 def _load(client: OpenSearch, names: IndexNames, spool: RecordSpool, identifiers: tuple[str, ...]) -> None:
-    batch: list[dict[str, Any]] = []
-    for document in scan_live_records(client, names):
-        batch.append(document)
-        if len(batch) >= LOAD_BATCH:
-            spool.add_records(batch, features_of(batch, identifiers), TF_FEATURES)
-            batch = []
-    if batch:
+    for batch in read_ahead(scan_live_records(client, names), LOAD_BATCH):
         spool.add_records(batch, features_of(batch, identifiers), TF_FEATURES)
     spool.add_customers(scan_customers(client, names))
     spool.add_links(scan_links(client, names))
+
+
+def read_ahead(items: Iterator[Any], size: int, ahead: int = 2) -> Iterator[list[Any]]:
+    """`items` in lists of `size`, read by a thread of their own up to `ahead` lists ahead: the node
+    serves the next pages of a scroll while this process blocks and spools the last ones (the
+    load stage waited for each page in turn)."""
+    lists: queue.Queue[list[Any] | Exception | None] = queue.Queue(ahead)
+    stop = threading.Event()
+
+    def put(item: list[Any] | Exception | None) -> bool:
+        while not stop.is_set():
+            try:
+                lists.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            batch: list[Any] = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= size:
+                    if not put(batch):
+                        return  # the reader stopped
+                    batch = []
+            if batch:
+                put(batch)
+            put(None)
+        except Exception as error:  # noqa: BLE001 — handed to the reader, raised there
+            put(error)
+
+    reader = threading.Thread(target=read, name="rcu-load-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (got := lists.get()) is not None:
+            if isinstance(got, Exception):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _frequent_key(identifiers: tuple[str, ...]) -> Any:
@@ -208,30 +249,22 @@ class _Run:
         return model, plan
 
     def score(self, plan: Plan, model: MatchModel) -> Grouping:
-        """Every candidate pair scored once, a range of records against another
-        (search.resolve.spool.tiles); the pairs at least the review threshold go to the spool for
+        """Every candidate pair scored once, a tile (the pairs between two ranges of records:
+        search.resolve.spool.tiles) at a time, in `config.worker_count()` processes
+        (search.resolve.tile_scoring); the pairs at least the review threshold go to the spool for
         the partitions, and their records are joined, with previous customers and stewards'
-        decisions, into the partitions resolved next. In memory: one range's features, and the
-        records of one tile's pairs from the other range (not the whole range: each range would be
-        read again for every range before it, which grows with the square of the records)."""
-        comparisons = comparisons_for(model.identifiers)
+        decisions, into the partitions resolved next. A tile's records are read for it alone (not
+        its ranges whole: each range would be read again for every range before it, which grows
+        with the square of the records)."""
         joined = np.arange(self.spool.count, dtype=np.int64)
-        kept_pairs = _KeptPairs(self.spool, len(comparisons))
-        range_number, range_features = -1, list[RecordFeatures]()
-        for tile in self.spool.tiles():
-            if tile.range_a != range_number:
-                range_number, range_features = -1, list[RecordFeatures]()  # the previous range leaves memory before the next is read
-                range_number, range_features = tile.range_a, features_of(self.spool.range_documents(tile.range_a), model.identifiers)
-            records, pairs = _tile_records(self.spool, tile, range_features, model.identifiers)
-            swap = _record_id_swap(records, pairs)
-            pairs = np.where(swap[:, None], pairs[:, ::-1], pairs)
-            scored = score_pairs(records, pairs, model, comparisons)
-            kept = scored.probabilities >= self.config.review_threshold
-            left, right = np.where(swap, tile.right_idx, tile.left_idx)[kept], np.where(swap, tile.left_idx, tile.right_idx)[kept]
-            kept_pairs.add(left, right, ScoredPairs(pairs[kept], scored.vectors[kept], scored.weights[kept], scored.probabilities[kept]))
-            _union(joined, left, right)
-            self.report.candidate_pairs += len(pairs)
-            self.report.pairs_compared += len(pairs)
+        kept_pairs = _KeptPairs(self.spool, len(comparisons_for(model.identifiers)))
+        with TileScorer(model, self.config.review_threshold, self.config.worker_count()) as scorer:
+            for tile in scorer.scores(_tile_tasks(self.spool)):
+                kept_pairs.add(tile.left, tile.right, tile.scored)
+                _union(joined, tile.left, tile.right)
+                self.report.candidate_pairs += tile.compared
+                self.report.pairs_compared += tile.compared
+        self.report.cpu["score_workers"] = scorer.worker_cpu_s
         kept_pairs.flush()
         return self.spool.regroup(joined, self.config.scale.partition_records, decision_pairs(self.rules))
 
@@ -315,33 +348,18 @@ def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, 
     )
 
 
-def _record_id_swap(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
-    """Which pairs (i, j) must be turned round to have records[i] first in record id order, as the
-    in-memory run compares them."""
-    return np.fromiter((records[i].record_id > records[j].record_id for i, j in pairs.tolist()), dtype=bool, count=len(pairs))
-
-
-def _tile_records(
-    spool: RecordSpool, tile: Tile, range_features: list[RecordFeatures], identifiers: tuple[str, ...]
-) -> tuple[list[RecordFeatures], np.ndarray]:
-    """The records of a tile's pairs only (from the range in memory, and read from the spool for
-    the other range), and the pairs by place among them: the work per tile follows its pairs, not
-    the ranges' sizes."""
-    if tile.range_a == tile.range_b:
-        places, inverse = np.unique(np.concatenate([tile.left, tile.right]), return_inverse=True)
-        return [range_features[i] for i in places.tolist()], inverse.reshape(2, -1).T
-    left_places, left = np.unique(tile.left, return_inverse=True)
-    right_places, right = np.unique(tile.right, return_inverse=True)
-    records = [range_features[i] for i in left_places.tolist()]
-    records += features_of(spool.range_documents(tile.range_b, right_places), identifiers)
-    return records, np.stack([left, right + len(left_places)], axis=1)
-
-
-def score_pairs(records: list[RecordFeatures], pairs: np.ndarray, model: MatchModel, comparisons: tuple[Comparison, ...]) -> ScoredPairs:
-    """Each pair's comparison vector, weight and match probability under `model` (search.resolve.scoring's steps, without clustering)."""
-    vectors = pair_vectors(records, pairs, comparisons)
-    weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source_pairs(records, pairs))
-    return ScoredPairs(pairs, vectors, weights, probabilities)
+def _tile_tasks(spool: RecordSpool) -> Iterator[TileTask]:
+    """Each tile's records (JSON as spooled: read here, decoded where scored) and pairs."""
+    for tile in spool.tiles():
+        if tile.range_a == tile.range_b:
+            places, inverse = np.unique(np.concatenate([tile.left, tile.right]), return_inverse=True)
+            documents, pairs = spool.range_json(tile.range_a, places), inverse.reshape(2, -1).T
+        else:
+            left_places, left = np.unique(tile.left, return_inverse=True)
+            right_places, right = np.unique(tile.right, return_inverse=True)
+            documents = spool.range_json(tile.range_a, left_places) + spool.range_json(tile.range_b, right_places)
+            pairs = np.stack([left, right + len(left_places)], axis=1)
+        yield TileTask(documents, pairs, np.stack([tile.left_idx, tile.right_idx], axis=1))
 
 
 class _KeptPairs:

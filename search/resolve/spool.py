@@ -5,7 +5,7 @@ stored (customers, their hashes, record links) leave memory as they are read.
 Two graphs over the records are cut into components by a union-find streamed over their edges:
 - the candidate graph (`plan`: records sharing a blocking key, and a previous customer's records):
   its components, in random order, give the training sample and the order in which candidate pairs
-  are scored, a range of at most `partition_records` records against another (`tiles`, `range_documents`);
+  are scored, a range of at most `partition_records` records against another (`tiles`, `range_json`);
   its largest component holds a quarter of the records at 1M (bench/RESULTS.md), so it is never
   held whole;
 - the scored graph (`regroup`: pairs scored at least the review threshold, a previous customer's
@@ -181,10 +181,11 @@ class RecordSpool:
     def rekey(self, features_of_batch: Any, batch: int = 20_000) -> None:
         """Block again on every spooled record (a run that found new identifiers blocks on them too)."""
         self.db.execute("DELETE FROM keys")
-        reader = self.db.sql("SELECT idx, doc FROM records ORDER BY idx").to_arrow_reader(batch)
-        for chunk in reader:
+        stream = self.db.cursor()  # a connection of its own: keys are inserted while records are read
+        for chunk in stream.sql("SELECT idx, doc FROM records ORDER BY idx").to_arrow_reader(batch):
             documents = [orjson.loads(doc) for doc in chunk.column("doc").to_pylist()]
             self._add_keys(int(chunk.column("idx")[0].as_py()), features_of_batch(documents))
+        stream.close()
 
     def add_customers(self, customers: Iterable[dict[str, Any]], batch: int = 50_000) -> None:
         """The stored customers (id, records, resolution hash), as search.resolve.store.scan_customers reads them."""
@@ -232,7 +233,7 @@ class RecordSpool:
         edges = f"SELECT k.owner AS a, b.root AS b FROM keys k JOIN blocks b USING (h, weak) WHERE b.compared AND k.owner <> b.root UNION ALL {_MEMBER_EDGES}"
         labels = self._components(edges)
         sizes = np.bincount(labels, minlength=self.count)
-        order = _shuffled_roots(sizes)
+        order = self._shuffled_roots(labels, sizes)
         group_of_root, sample = _pack(order, sizes, partition_records, training_records)
         self._table("sample", {"idx": np.flatnonzero(sample[labels]).astype(np.int64)})
         self._table("groups", {"idx": np.arange(self.count, dtype=np.int64), "g": group_of_root[labels]})
@@ -257,15 +258,12 @@ class RecordSpool:
         query = "SELECT doc FROM records JOIN sample USING (idx) ORDER BY record_id"
         return [orjson.loads(doc) for (doc,) in self.db.execute(query).fetchall()]
 
-    def range_documents(self, number: int, places: np.ndarray | None = None) -> list[dict[str, Any]]:
-        """The records of one scoring range by their place in it: all of them, or those at `places` (sorted)."""
-        if places is None:
-            rows = self.db.execute("SELECT doc FROM ranged WHERE rng = ? ORDER BY local", [number]).fetchall()
-        else:
-            self.db.register("wanted", pa.table({"local": places.astype(np.int64)}))
-            rows = self.db.execute("SELECT doc FROM ranged JOIN wanted USING (local) WHERE rng = ? ORDER BY local", [number]).fetchall()
-            self.db.unregister("wanted")
-        return [orjson.loads(doc) for (doc,) in rows]
+    def range_json(self, number: int, places: np.ndarray) -> list[str]:
+        """The records (JSON as spooled) of one scoring range at `places` (sorted) in it."""
+        self.db.register("wanted", pa.table({"local": places.astype(np.int64)}))
+        rows = self.db.execute("SELECT doc FROM ranged JOIN wanted USING (local) WHERE rng = ? ORDER BY local", [number]).fetchall()
+        self.db.unregister("wanted")
+        return [doc for (doc,) in rows]
 
     def add_scored(self, left: np.ndarray, right: np.ndarray, scored: ScoredPairs) -> None:
         """Pairs scored at least the review threshold (spool numbers, `left` first in record id order),
@@ -311,7 +309,7 @@ class RecordSpool:
         decisions = "SELECT x.idx AS a, y.idx AS b FROM together t JOIN records x ON x.record_id = t.a JOIN records y ON y.record_id = t.b"
         labels = self._components(f"{_MEMBER_EDGES} UNION ALL {decisions}", scored)
         sizes = np.bincount(labels, minlength=self.count)
-        order = _shuffled_roots(sizes)
+        order = self._shuffled_roots(labels, sizes)
         part_of_root = np.zeros(self.count, dtype=np.int64)
         part_of_root[order] = (np.cumsum(sizes[order]) - 1) // partition_records
         # A component larger than a partition skips partition numbers: numbered again without gaps.
@@ -344,6 +342,25 @@ class RecordSpool:
         self.db.register(f"{name}_batch", pa.table(columns))
         self.db.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_batch")
         self.db.unregister(f"{name}_batch")
+
+    def _shuffled_roots(self, labels: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """The components' roots (`labels`: each spool number's root; `sizes`: records per root) in
+        an order unrelated to the data, so the first components are a fair sample of people: by a
+        hash of each component's least record id. Not by spool number: records come from the index
+        in the order its segments hold them, which merges change between two runs over the same
+        records — the training sample, and so the model, changed with it (bench/RESULTS.md, session 11)."""
+        roots = np.flatnonzero(sizes)
+        if not len(roots):
+            return roots
+        ranked = self.db.execute("SELECT idx, hash(record_id) AS h FROM records ORDER BY record_id").fetchnumpy()
+        by_rank = np.asarray(ranked["idx"], dtype=np.int64)  # spool number of each record id, in record id order
+        rank = np.empty(self.count, dtype=np.int64)
+        rank[by_rank] = np.arange(self.count, dtype=np.int64)
+        least = np.full(self.count, self.count, dtype=np.int64)
+        np.minimum.at(least, labels, rank)
+        first = least[roots]  # each component's least record id, by rank
+        keys = np.asarray(ranked["h"], dtype=np.uint64)[first]
+        return roots[np.lexsort((first, keys))]
 
     def _components(self, edges: str, parent: np.ndarray | None = None) -> np.ndarray:
         """Each spool number's component root, `edges` (a query of a, b) joined into `parent`."""
@@ -439,13 +456,6 @@ def places_of(idx: np.ndarray, numbers: np.ndarray, partition: int) -> np.ndarra
 def _tile(columns: list[np.ndarray], start: int, end: int) -> Tile:
     ra, rb, la, lb, ia, ib = (column[start:end] for column in columns)
     return Tile(int(ra[0]), int(rb[0]), la.astype(np.int64), lb.astype(np.int64), ia.astype(np.int64), ib.astype(np.int64))
-
-
-def _shuffled_roots(sizes: np.ndarray) -> np.ndarray:
-    """The components' roots in an order unrelated to the data (a multiplicative hash of the root),
-    so the first components are a fair sample of people."""
-    roots = np.flatnonzero(sizes)
-    return roots[np.argsort((roots * 0x9E3779B1) % (1 << 32), kind="stable")]
 
 
 def _pack(order: np.ndarray, sizes: np.ndarray, range_records: int, sample_records: int) -> tuple[np.ndarray, np.ndarray]:

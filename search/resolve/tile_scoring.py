@@ -1,0 +1,138 @@
+"""A partitioned run's scoring stage (search.resolve.partitioned) spread over processes.
+
+Each tile of candidate pairs (search.resolve.spool.tiles: the pairs between two ranges of records)
+travels to a worker as its records' spooled JSON and its pairs; the worker computes the records'
+features, compares and scores every pair, and sends back only the pairs at least the review
+threshold (spool numbers, comparison levels, weights): a few percent of the pairs, a few bytes
+each. Features are computed where they are used, so none travel. Workers are spawned, not forked:
+the spool's DuckDB runs threads of its own, and a fork copies whatever lock one of them holds.
+
+With one process, the same function scores each tile in this process: what a tile keeps does not
+depend on where it was scored.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import orjson
+
+from search.resolve.comparisons import Comparison, comparisons_for
+from search.resolve.features import RecordFeatures, collector_paused, features_of
+from search.resolve.model import MatchModel
+from search.resolve.scoring import ScoredPairs, pair_vectors, same_source_pairs, tf_bits
+
+
+@dataclass
+class TileTask:
+    """One tile's work: its records as spooled (JSON), and its pairs by place among them and by spool number."""
+
+    documents: list[str]
+    pairs: np.ndarray  # (n, 2) places in `documents`
+    numbers: np.ndarray  # (n, 2) spool numbers of the same records
+
+
+@dataclass
+class TileScores:
+    """What a tile keeps: the pairs at least the review threshold, each turned to have its record
+    first in record id order (`left`, `right`: spool numbers), and how many pairs it compared."""
+
+    left: np.ndarray
+    right: np.ndarray
+    scored: ScoredPairs  # of the kept pairs; `pairs` by place in the tile (unused past it)
+    compared: int
+
+
+def score_pairs(records: list[RecordFeatures], pairs: np.ndarray, model: MatchModel, comparisons: tuple[Comparison, ...]) -> ScoredPairs:
+    """Each pair's comparison vector, weight and match probability under `model` (search.resolve.scoring's steps, without clustering)."""
+    vectors = pair_vectors(records, pairs, comparisons)
+    weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source_pairs(records, pairs))
+    return ScoredPairs(pairs, vectors, weights, probabilities)
+
+
+def score_tile(task: TileTask, model: MatchModel, comparisons: tuple[Comparison, ...], review_threshold: float) -> TileScores:
+    """A tile's pairs scored, each compared with its first record first in record id order as the
+    in-memory run compares them; the pairs at least `review_threshold` kept."""
+    with collector_paused():
+        records = features_of([orjson.loads(document) for document in task.documents], model.identifiers)
+        swap = record_id_swap(records, task.pairs)
+        pairs = np.where(swap[:, None], task.pairs[:, ::-1], task.pairs)
+        numbers = np.where(swap[:, None], task.numbers[:, ::-1], task.numbers)
+        scored = score_pairs(records, pairs, model, comparisons)
+        kept = scored.probabilities >= review_threshold
+        return TileScores(
+            numbers[kept, 0],
+            numbers[kept, 1],
+            ScoredPairs(pairs[kept], scored.vectors[kept], scored.weights[kept], scored.probabilities[kept]),
+            len(pairs),
+        )
+
+
+def record_id_swap(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
+    """Which pairs (i, j) must be turned round to have records[i] first in record id order."""
+    return np.fromiter((records[i].record_id > records[j].record_id for i, j in pairs.tolist()), dtype=bool, count=len(pairs))
+
+
+# A worker's model and threshold, set once when it starts (a model carries its term frequencies: sent once, not per tile).
+_worker: tuple[MatchModel, tuple[Comparison, ...], float] | None = None
+
+
+def _start_worker(model: MatchModel, review_threshold: float) -> None:
+    global _worker
+    _worker = (model, comparisons_for(model.identifiers), review_threshold)
+
+
+def _score_in_worker(task: TileTask) -> TileScores:
+    assert _worker is not None, "the pool's initializer sets the model"
+    return score_tile(task, *_worker)
+
+
+class TileScorer:
+    """Tiles scored by `processes` workers (this process alone for 1), results in the tiles' order,
+    at most `processes + 1` tiles in flight (each holds its records' JSON until scored)."""
+
+    def __init__(self, model: MatchModel, review_threshold: float, processes: int) -> None:
+        self.model, self.review_threshold, self.processes = model, review_threshold, processes
+        self.comparisons = comparisons_for(model.identifiers)
+        self.pool: ProcessPoolExecutor | None = None
+        self.worker_cpu_s = 0.0
+
+    def __enter__(self) -> TileScorer:
+        if self.processes > 1:
+            self._children_cpu = _children_cpu()
+            self.pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.model, self.review_threshold),
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.worker_cpu_s = _children_cpu() - self._children_cpu  # the workers, once ended and reaped
+
+    def scores(self, tasks: Iterable[TileTask]) -> Iterator[TileScores]:
+        if self.pool is None:
+            for task in tasks:
+                yield score_tile(task, self.model, self.comparisons, self.review_threshold)
+            return
+        flight: deque[Future[TileScores]] = deque()
+        for task in tasks:
+            flight.append(self.pool.submit(_score_in_worker, task))
+            if len(flight) > self.processes:
+                yield flight.popleft().result()
+        while flight:
+            yield flight.popleft().result()
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
