@@ -181,17 +181,20 @@ def cluster(
     constraints: Constraints = NO_CONSTRAINTS,
     weak_threshold: float | None = None,
     given_names: frozenset[str] = frozenset(),
+    contradicted: np.ndarray | None = None,
 ) -> Clustering:
     """Group records linked above `threshold`, refusing incoherent merges and links that rest on
     names alone (`names_alone`, per pair) unless only one customer fits them. Such a link fits
-    from `weak_threshold` (at most `threshold`): being the only customer a name fits is evidence
-    the pair's probability leaves out.
+    from `weak_threshold` (at most `threshold`), being the only customer a name fits is evidence
+    the pair's probability leaves out; below `threshold` only when no field of the pair plainly
+    differs (`contradicted`, per pair: another address, phone or e-mail).
     `disagree(i, j)` says a record pair is not a match on its own and some field plainly
     differs. `constraints`: the stewards' decisions, applied before any link. `given_names`: the
     names of their own the never-merge rule tells apart (comparisons.clearly_different_people)."""
     alone = names_alone if names_alone is not None else np.zeros(len(pairs), dtype=bool)
     weak_from = threshold if weak_threshold is None else min(weak_threshold, threshold)
-    above = np.nonzero((probabilities >= threshold) | (alone & (probabilities >= weak_from)))[0]
+    plain = ~contradicted if contradicted is not None else np.ones(len(pairs), dtype=bool)
+    above = np.nonzero((probabilities >= threshold) | (alone & plain & (probabilities >= weak_from)))[0]
     order = _strongest_first(records, pairs, weights, above)
     weak = alone[order]
     pair_list = pairs.tolist()

@@ -264,8 +264,10 @@ def address_level(x: RecordFeatures, y: RecordFeatures) -> int:
     """One comparison for the whole address, since street, postcode and city agree together:
     0 same street in the same town, 1 nearly the same street there, 2 same postcode (a street
     missing on a side), 3 same postcode but each its own street (what a namesake or a neighbour
-    shares), 4 same town or département, 5 elsewhere."""
-    if not (x.postcode or x.city) or not (y.postcode or y.city):
+    shares), 4 same town or département, 5 elsewhere. NULL when the two hold no place to compare:
+    one only a town, the other only a postcode (a loyalty card's town against an e-commerce
+    postcode says nothing of where either lives, least of all "elsewhere")."""
+    if not ((x.postcode and y.postcode) or (x.city and y.city)):
         return NULL
     same_town = (x.postcode and x.postcode == y.postcode) or (x.city and x.city == y.city)
     if same_town and x.street and y.street:

@@ -189,6 +189,7 @@ def _clustered(
         constraints,
         config.weak_link_threshold,
         given_names,
+        _contradicted(vectors, telling),
     )
     members: dict[int, list[int]] = clustering.clusters() if constraints else {}
     possible = possible_matches(
@@ -202,6 +203,15 @@ def _clustered(
         (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
     )
     return Resolution(model, scored, clustering, frequent_keys, possible)
+
+
+def _contradicted(vectors: np.ndarray, telling: list[tuple[int, int]]) -> np.ndarray:
+    """For each pair, whether a telling field plainly differs (its last level: another address,
+    phone, e-mail, birth date or name)."""
+    differs = np.zeros(len(vectors), dtype=bool)
+    for column, last in telling:
+        differs |= vectors[:, column] == last
+    return differs
 
 
 class _ScoredRows:
