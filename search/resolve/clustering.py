@@ -209,8 +209,9 @@ def cluster(
             if ri != rj:
                 groups.union(ri, rj)
     _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links)
-    fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links)
-    _join_unambiguous(groups, fits, max_cluster_size, result)
+    kept_apart: set[tuple[int, int]] = set()
+    fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links, kept_apart)
+    _join_unambiguous(groups, fits, max_cluster_size, result, kept_apart)
     result.labels = [groups.find(i) for i in range(len(records))]
     if constraints:
         result.refused_links = [
@@ -235,9 +236,15 @@ def _join_corroborated(
 
 
 def _fitting_groups(
-    groups: _Groups, coherence: _Coherence, pairs: list[list[int]], links: list[int], refused: list[HeldApart]
+    groups: _Groups,
+    coherence: _Coherence,
+    pairs: list[list[int]],
+    links: list[int],
+    refused: list[HeldApart],
+    kept_apart: set[tuple[int, int]],
 ) -> dict[tuple[int, int], int]:
-    """Pairs of groups that fit each other through a link resting on names, each with its strongest link."""
+    """Pairs of groups that fit each other through a link resting on names, each with its strongest
+    link; the pairs a steward's decision keeps apart are added to `kept_apart`."""
     fits: dict[tuple[int, int], int] = {}
     held: dict[tuple[int, int], str] = {}
     for k in links:
@@ -254,14 +261,20 @@ def _fitting_groups(
                 fits[edge] = k
                 continue
             held[edge] = rule
+            if rule == STEWARD_APART:
+                kept_apart.add(edge)
         refused.append(HeldApart(k, held[edge]))
     return fits
 
 
-def _join_unambiguous(groups: _Groups, fits: dict[tuple[int, int], int], max_size: int, result: Clustering) -> None:
-    """Join the groups that fit only groups fitting each other; the others join nobody."""
+def _join_unambiguous(
+    groups: _Groups, fits: dict[tuple[int, int], int], max_size: int, result: Clustering, kept_apart: set[tuple[int, int]]
+) -> None:
+    """Join the groups that fit only groups fitting each other; the others join nobody. A name a
+    steward said is not that customer's still fits it: a namesake exists, so the name stays
+    ambiguous instead of falling to the other customer by elimination."""
     neighbours: dict[int, set[int]] = defaultdict(set)
-    for a, b in fits:
+    for a, b in [*fits, *kept_apart]:
         neighbours[a].add(b)
         neighbours[b].add(a)
     ambiguous = {group for group, others in neighbours.items() if any((x, y) not in fits for x, y in combinations(sorted(others), 2))}
