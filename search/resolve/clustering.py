@@ -92,11 +92,17 @@ class _Coherence:
         self,
         records: list[RecordFeatures],
         linked: set[tuple[int, int]],
+        weakly_linked: set[tuple[int, int]],
         never_merge: frozenset[str],
         disagree: Callable[[int, int], bool] | None,
         constraints: Constraints = NO_CONSTRAINTS,
+        given_names: frozenset[str] = frozenset(),
     ) -> None:
+        # `linked`: links above the match threshold, which may outvote a never-merge rule;
+        # `weakly_linked`: links resting on names below it, which support a fit against
+        # disagreeing records but never outvote a rule.
         self.records, self.linked, self.never_merge, self.disagree = records, linked, never_merge, disagree
+        self.weakly_linked, self.given_names = weakly_linked, given_names
         self.constraints = constraints
         self._rules: dict[tuple[int, int], str | None] = {}
         self._opposition: dict[tuple[int, int], bool] = {}
@@ -120,12 +126,13 @@ class _Coherence:
         return rules[0] if rules and support < OUTVOTING_LINKS * len(rules) else None
 
     def _rule(self, x: int, y: int) -> str | None:
-        if not clearly_different_people(self.records[x], self.records[y], self.never_merge):
+        x_record, y_record = self.records[x], self.records[y]
+        if not clearly_different_people(x_record, y_record, self.never_merge, self.given_names):
             return None
         return next(
             r
             for r in NEVER_MERGE_RULES
-            if r in self.never_merge and clearly_different_people(self.records[x], self.records[y], frozenset({r}))
+            if r in self.never_merge and clearly_different_people(x_record, y_record, frozenset({r}), self.given_names)
         )
 
     def opposed(self, a: list[int], b: list[int]) -> bool:
@@ -134,7 +141,7 @@ class _Coherence:
             return False
         against = support = 0
         for key in _cross_pairs(a, b):
-            if key in self.linked:
+            if key in self.linked or key in self.weakly_linked:
                 support += 1
                 continue
             if key not in self._opposition:
@@ -172,17 +179,29 @@ def cluster(
     disagree: Callable[[int, int], bool] | None = None,
     names_alone: np.ndarray | None = None,
     constraints: Constraints = NO_CONSTRAINTS,
+    weak_threshold: float | None = None,
+    given_names: frozenset[str] = frozenset(),
+    contradicted: np.ndarray | None = None,
 ) -> Clustering:
     """Group records linked above `threshold`, refusing incoherent merges and links that rest on
-    names alone (`names_alone`, per pair) unless only one customer fits them. `disagree(i, j)`
-    says a record pair is not a match on its own and some field plainly differs. `constraints`:
-    the stewards' decisions, applied before any link."""
-    above = np.nonzero(probabilities >= threshold)[0]
+    names alone (`names_alone`, per pair) unless only one customer fits them. Such a link fits
+    from `weak_threshold` (at most `threshold`), being the only customer a name fits is evidence
+    the pair's probability leaves out; below `threshold` only when no field of the pair plainly
+    differs (`contradicted`, per pair: another address, phone or e-mail).
+    `disagree(i, j)` says a record pair is not a match on its own and some field plainly
+    differs. `constraints`: the stewards' decisions, applied before any link. `given_names`: the
+    names of their own the never-merge rule tells apart (comparisons.clearly_different_people)."""
+    alone = names_alone if names_alone is not None else np.zeros(len(pairs), dtype=bool)
+    weak_from = threshold if weak_threshold is None else min(weak_threshold, threshold)
+    plain = ~contradicted if contradicted is not None else np.ones(len(pairs), dtype=bool)
+    above = np.nonzero((probabilities >= threshold) | (alone & plain & (probabilities >= weak_from)))[0]
     order = _strongest_first(records, pairs, weights, above)
-    weak = names_alone[order] if names_alone is not None else np.zeros(len(order), dtype=bool)
+    weak = alone[order]
     pair_list = pairs.tolist()
     groups = _Groups(len(records))
-    coherence = _Coherence(records, {tuple(pair_list[k]) for k in above.tolist()}, never_merge, disagree, constraints)
+    linked = {tuple(pair_list[k]) for k in order.tolist() if probabilities[k] >= threshold}
+    below_threshold = {tuple(pair_list[k]) for k in order.tolist() if probabilities[k] < threshold}
+    coherence = _Coherence(records, linked, below_threshold, never_merge, disagree, constraints, given_names)
     result = Clustering(labels=[])
     for members in constraints.together:
         for other in members[1:]:
@@ -190,8 +209,9 @@ def cluster(
             if ri != rj:
                 groups.union(ri, rj)
     _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links)
-    fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links)
-    _join_unambiguous(groups, fits, max_cluster_size, result)
+    kept_apart: set[tuple[int, int]] = set()
+    fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links, kept_apart)
+    _join_unambiguous(groups, fits, max_cluster_size, result, kept_apart)
     result.labels = [groups.find(i) for i in range(len(records))]
     if constraints:
         result.refused_links = [
@@ -216,9 +236,15 @@ def _join_corroborated(
 
 
 def _fitting_groups(
-    groups: _Groups, coherence: _Coherence, pairs: list[list[int]], links: list[int], refused: list[HeldApart]
+    groups: _Groups,
+    coherence: _Coherence,
+    pairs: list[list[int]],
+    links: list[int],
+    refused: list[HeldApart],
+    kept_apart: set[tuple[int, int]],
 ) -> dict[tuple[int, int], int]:
-    """Pairs of groups that fit each other through a link resting on names, each with its strongest link."""
+    """Pairs of groups that fit each other through a link resting on names, each with its strongest
+    link; the pairs a steward's decision keeps apart are added to `kept_apart`."""
     fits: dict[tuple[int, int], int] = {}
     held: dict[tuple[int, int], str] = {}
     for k in links:
@@ -235,14 +261,20 @@ def _fitting_groups(
                 fits[edge] = k
                 continue
             held[edge] = rule
+            if rule == STEWARD_APART:
+                kept_apart.add(edge)
         refused.append(HeldApart(k, held[edge]))
     return fits
 
 
-def _join_unambiguous(groups: _Groups, fits: dict[tuple[int, int], int], max_size: int, result: Clustering) -> None:
-    """Join the groups that fit only groups fitting each other; the others join nobody."""
+def _join_unambiguous(
+    groups: _Groups, fits: dict[tuple[int, int], int], max_size: int, result: Clustering, kept_apart: set[tuple[int, int]]
+) -> None:
+    """Join the groups that fit only groups fitting each other; the others join nobody. A name a
+    steward said is not that customer's still fits it: a namesake exists, so the name stays
+    ambiguous instead of falling to the other customer by elimination."""
     neighbours: dict[int, set[int]] = defaultdict(set)
-    for a, b in fits:
+    for a, b in [*fits, *kept_apart]:
         neighbours[a].add(b)
         neighbours[b].add(a)
     ambiguous = {group for group, others in neighbours.items() if any((x, y) not in fits for x, y in combinations(sorted(others), 2))}

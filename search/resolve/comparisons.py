@@ -264,8 +264,10 @@ def address_level(x: RecordFeatures, y: RecordFeatures) -> int:
     """One comparison for the whole address, since street, postcode and city agree together:
     0 same street in the same town, 1 nearly the same street there, 2 same postcode (a street
     missing on a side), 3 same postcode but each its own street (what a namesake or a neighbour
-    shares), 4 same town or département, 5 elsewhere."""
-    if not (x.postcode or x.city) or not (y.postcode or y.city):
+    shares), 4 same town or département, 5 elsewhere. NULL when the two hold no place to compare:
+    one only a town, the other only a postcode (a loyalty card's town against an e-commerce
+    postcode says nothing of where either lives, least of all "elsewhere")."""
+    if not ((x.postcode and y.postcode) or (x.city and y.city)):
         return NULL
     same_town = (x.postcode and x.postcode == y.postcode) or (x.city and x.city == y.city)
     if same_town and x.street and y.street:
@@ -314,7 +316,9 @@ def comparison_vector(x: RecordFeatures, y: RecordFeatures, comparisons: tuple[C
     return [given, family, *[comparison.compare(x, y) for comparison in comparisons[2:]]]
 
 
-def clearly_different_people(x: RecordFeatures, y: RecordFeatures, rules: frozenset[str] = frozenset(NEVER_MERGE_RULES)) -> str | None:
+def clearly_different_people(
+    x: RecordFeatures, y: RecordFeatures, rules: frozenset[str] = frozenset(NEVER_MERGE_RULES), given_names: frozenset[str] = frozenset()
+) -> str | None:
     """Why two records cannot be one person whatever else they share, or None.
 
     Different birth dates (not a swap or a one-digit slip) mean homonyms; given names far apart in
@@ -322,7 +326,12 @@ def clearly_different_people(x: RecordFeatures, y: RecordFeatures, rules: frozen
     _name_level) mean another member of the household; Monsieur and Madame are two people.
     A configured identifier (national id, customer number) that agrees outweighs all of these: it
     says the other fields were mistyped. For given names, so does an agreeing birth date with an
-    agreeing e-mail, phone or card, which a misheard name cannot explain away."""
+    agreeing e-mail, phone or card, which a misheard name cannot explain away.
+
+    Close given names are two people too when each is a name of its own (`given_names`: names
+    the data shows many families give, search.resolve.frequencies.given_names_of_their_own) and
+    nothing personal agrees: Marie and Martine, Nicolas and Nicole of one household share the
+    family name and the address, not a birth date, a phone, an e-mail or a card."""
     if not rules or _same_configured_identifier(x, y):
         return None
     birth = birth_date_level(x, y)
@@ -337,7 +346,32 @@ def clearly_different_people(x: RecordFeatures, y: RecordFeatures, rules: frozen
         and not (birth == 0 and _shares_contact_or_near_identifier(x, y))
     ):
         return "different given names"
+    if "different_given_names" in rules and _names_of_their_own(x, y, given_names) and not _shares_personal_value(x, y, birth):
+        return "different given names"
     return None
+
+
+def _names_of_their_own(x: RecordFeatures, y: RecordFeatures, given_names: frozenset[str]) -> bool:
+    """Two given names, each a name of its own, neither the other's sound, nickname, initials or
+    truncation, nor one keystroke from it (a slip can make a name of its own: "Amrie" is written
+    under many families when Marie is common and typos are frequent). One word of a compound is
+    a name of its own too: Jean and Jean-Marc of one household are father and son."""
+    a, b = x.given, y.given
+    if a == b or a not in given_names or b not in given_names or _one_edit(a, b):
+        return False
+    if x.given_ph == y.given_ph or NICKNAMES.get(a) == b or NICKNAMES.get(b) == a:
+        return False
+    if (" " in a) != (" " in b) and (a in b.split() or b in a.split()):
+        return given_name_level(x, y) != 0
+    if _compatible_given(a, b) or short_form(a, b):
+        return False
+    return given_name_level(x, y) != 0  # a swapped orientation may put the same name in both
+
+
+def _shares_personal_value(x: RecordFeatures, y: RecordFeatures, birth: int) -> bool:
+    """A birth date (or a slip of it) or a contact value both records hold: what one person's
+    records share and the members of a household do not."""
+    return birth in (0, 1) or _shares_contact_or_near_identifier(x, y)
 
 
 def _same_configured_identifier(x: RecordFeatures, y: RecordFeatures) -> bool:

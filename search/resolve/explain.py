@@ -62,7 +62,7 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
     prior_weight = model.prior_weight_for(same_source=x.source == y.source)
     total = prior_weight + sum(e.weight_bits for e in evidence)
     probability = 1.0 / (1.0 + 2.0 ** (-total))
-    different = clearly_different_people(x, y, enforced_never_merge(config, model.relaxed_rules))
+    different = clearly_different_people(x, y, enforced_never_merge(config, model.relaxed_rules), frozenset(model.given_names))
     if different:
         decision = "different people"
     elif probability >= config.match_threshold:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from search.resolve.comparisons import Comparison
+from search.resolve.config import OWN_NAME_FAMILIES
 from search.resolve.features import RecordFeatures
 
 PERSONAL_VALUES = ("email", "phone")
@@ -53,3 +54,13 @@ def value_holders(records: list[RecordFeatures], feature: str, repeated: dict[st
         if count > 1:
             holders[value] = count
     return holders
+
+
+def given_names_of_their_own(records: list[RecordFeatures]) -> list[str]:
+    """The given names written under at least OWN_NAME_FAMILIES family names (by sound): names
+    parents give, not one person's misspelling, which stays within the family that holds it."""
+    families: dict[str, set[str]] = {}
+    for record in records:
+        if record.given and record.family_ph:
+            families.setdefault(record.given, set()).add(record.family_ph)
+    return sorted(name for name, held in families.items() if len(held) >= OWN_NAME_FAMILIES)

@@ -35,7 +35,7 @@ from search.resolve.config import (
     ResolutionConfig,
 )
 from search.resolve.features import RecordFeatures
-from search.resolve.frequencies import value_counts
+from search.resolve.frequencies import given_names_of_their_own, value_counts
 
 FLOOR = PROBABILITY_FLOOR
 
@@ -64,6 +64,8 @@ class MatchModel:
     u_corrections: dict[str, str] = field(default_factory=dict)
     # attribute -> why the data showed it to be an identifier (search.resolve.identifiers)
     detected_identifiers: dict[str, str] = field(default_factory=dict)
+    # Given names the data shows to be names of their own (never-merge: Marie is not Martine).
+    given_names: list[str] = field(default_factory=list)
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -155,6 +157,7 @@ class MatchModel:
             "defaults_used": self.defaults_used,
             "u_corrections": self.u_corrections,
             "detected_identifiers": self.detected_identifiers,
+            "given_names": self.given_names,
         }
 
     @classmethod
@@ -414,6 +417,7 @@ def train_model(
         relaxed_rules=relaxed,
         defaults_used=defaults_used,
         u_corrections=u_corrections,
+        given_names=given_names_of_their_own(records),
     )
     apply_overrides(model, config)
     return model

@@ -175,6 +175,7 @@ def _clustered(
         return weight < threshold_bits and any(vector[column] == last for column, last in telling)
 
     never_merge = enforced_never_merge(config, model.relaxed_rules)
+    given_names = frozenset(model.given_names)
     clustering = cluster(
         records,
         pairs,
@@ -186,6 +187,9 @@ def _clustered(
         disagree,
         names_alone(vectors, comparisons),
         constraints,
+        config.weak_link_threshold,
+        given_names,
+        _contradicted(vectors, telling),
     )
     members: dict[int, list[int]] = clustering.clusters() if constraints else {}
     possible = possible_matches(
@@ -195,10 +199,19 @@ def _clustered(
         clustering,
         config.review_threshold,
         config.match_threshold,
-        lambda i, j: clearly_different_people(records[i], records[j], never_merge) is not None,
+        lambda i, j: clearly_different_people(records[i], records[j], never_merge, given_names) is not None,
         (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
     )
     return Resolution(model, scored, clustering, frequent_keys, possible)
+
+
+def _contradicted(vectors: np.ndarray, telling: list[tuple[int, int]]) -> np.ndarray:
+    """For each pair, whether a telling field plainly differs (its last level: another address,
+    phone, e-mail, birth date or name)."""
+    differs = np.zeros(len(vectors), dtype=bool)
+    for column, last in telling:
+        differs |= vectors[:, column] == last
+    return differs
 
 
 class _ScoredRows:

@@ -1,0 +1,102 @@
+"""Why a person's records stay in two customers: `python -m bench.split_parts`.
+
+On bench.corruption data (the robustness benchmark's), rcu resolves each setting as bench.robustness
+does; every person split into several customers is read part by part: each part but the person's
+largest, with the strongest scored pair between it and the rest of the person. A part is classified
+by why that pair did not join it — never compared (blocking), below the review threshold, below the
+match threshold, or held apart above it (by which rule) — and by what the pair shares beside names
+(bench.missed_pairs.shared_values) with its name levels (g = given, f = family; 0 exact … 5
+different).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter, defaultdict
+
+from bench.corruption.dataset import robustness_dataset
+from bench.corruption.knobs import SWEEP, Knobs
+from bench.missed_pairs import name_levels, shared_values
+from search.resolve.config import ResolutionConfig
+from search.resolve.features import features_of
+from search.resolve.scoring import resolve_records
+
+
+def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) -> None:
+    dataset = robustness_dataset(knobs, seed)
+    records = features_of(dataset.documents)
+    resolution = resolve_records(records, config)
+    labels = resolution.clustering.labels
+    person = [dataset.truth[r.record_id] for r in records]
+    held = {h.pair: h.rule for h in resolution.clustering.refused_links + resolution.clustering.ambiguous_links}
+    best: dict[tuple[int, str], tuple[float, int]] = {}  # (customer, person) → strongest pair to the rest of the person
+    pairs, probabilities = resolution.scored.pairs.tolist(), resolution.scored.probabilities.tolist()
+    for k, (i, j) in enumerate(pairs):
+        if person[i] != person[j] or labels[i] == labels[j]:
+            continue
+        for side in (labels[i], labels[j]):
+            key = (side, person[i])
+            if key not in best or probabilities[k] > best[key][0]:
+                best[key] = (probabilities[k], k)
+    parts: dict[str, Counter[int]] = defaultdict(Counter)
+    for index, who in enumerate(person):
+        parts[who][labels[index]] += 1
+    reasons: Counter[str] = Counter()
+    families: Counter[str] = Counter()
+    shown: dict[str, int] = Counter()
+    for who, customers in parts.items():
+        if len(customers) < 2:
+            continue
+        main = customers.most_common(1)[0][0]
+        for customer, size in customers.items():
+            if customer == main:
+                continue
+            if (customer, who) not in best:
+                reasons["never compared"] += size
+                continue
+            probability, k = best[(customer, who)]
+            if k in held:
+                why = f"held: {held[k]}"
+            elif probability < config.review_threshold:
+                why = "below review"
+            elif probability < config.match_threshold:
+                why = "below match"
+            else:
+                why = "above match, not joined"
+            i, j = pairs[k]
+            shared = "+".join(shared_values(records[i], records[j])) or "-"
+            family = f"{why} | {name_levels(records[i], records[j])} | {shared}"
+            reasons[why] += size
+            families[family] += size
+            if shown[why] < examples:
+                shown[why] += 1
+                print(f"   {why} p={probability:.3f} w={resolution.scored.weights[k]:.1f} {list(resolution.scored.vectors[k])}")
+                for r in (i, j):
+                    doc = dataset.documents[r]
+                    fields = ("given_name", "family_name", "birth_name", "birth_date", "email", "phone", "postcode", "city", "street")
+                    print("      ", {f: doc.get(f) for f in fields if doc.get(f)})
+    print("  records split off, by why:", ", ".join(f"{why} {n}" for why, n in reasons.most_common()))
+    for family, count in families.most_common(25):
+        print(f"  {count:5d}  {family}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--examples", type=int, default=0, help="pairs printed per reason")
+    parser.add_argument("settings", nargs="*", default=["sparse_share=0.4", "timeline_years=20", "typo_rate=0.35"])
+    args = parser.parse_args()
+    for setting in args.settings:
+        knob, _, value = setting.partition("=")
+        knobs = Knobs(people=args.people)
+        if knob != "baseline":
+            if knob not in SWEEP:
+                parser.error(f"unknown knob {knob!r}; choose among {', '.join(SWEEP)}")
+            knobs = knobs.with_value(knob, float(value))
+        print(f"== {setting}")
+        analyse(knobs, args.seed, ResolutionConfig(), args.examples)
+
+
+if __name__ == "__main__":
+    main()
