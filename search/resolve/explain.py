@@ -6,11 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from search.resolve.calibration import enforced_never_merge
-from search.resolve.comparisons import clearly_different_people, comparison_vector, comparisons_for
+from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
+from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
+from search.resolve.scoring import telling_columns
 
 
 @dataclass
@@ -67,9 +71,22 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
         decision = "different people"
     elif probability >= config.match_threshold:
         decision = "same customer"
+    elif probability >= min(config.weak_link_threshold, config.match_threshold) and _names_alone_uncontradicted(vector, comparisons, model):
+        # The clustering's rule for links resting on names alone (search.resolve.clustering): such a
+        # link joins from weak_link_threshold when it fits exactly one customer, which a pair alone
+        # cannot tell.
+        decision = "same customer if no other customer fits the names"
     else:
         decision = "not linked"
     deciding = [e.field for e in sorted(evidence, key=lambda e: -abs(e.weight_bits)) if abs(e.weight_bits) >= 1.0][:4]
     return PairExplanation(
         (x.record_id, y.record_id), evidence, prior_weight, total, probability, config.match_threshold, different, decision, deciding
     )
+
+
+def _names_alone_uncontradicted(vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel) -> bool:
+    """Whether the pair rests on names alone (a name, a birth year, a town) with no telling field
+    plainly different: the links the clustering lets join from weak_link_threshold."""
+    if not bool(names_alone(np.array([vector], dtype=np.int64), comparisons)[0]):
+        return False
+    return not any(vector[column] == last for column, last in telling_columns(comparisons, model))

@@ -158,10 +158,7 @@ def _clustered(
 ) -> Resolution:
     pairs, vectors, weights, probabilities = scored.pairs, scored.vectors, scored.weights, scored.probabilities
     threshold_bits = math.log2(config.match_threshold / (1 - config.match_threshold))
-    # Fields whose plain difference says two people: not loyalty cards (one per shop), nor a field
-    # the data showed to be noisy (search.resolve.calibration).
-    noisy = {"loyalty_card"} | {field for rule, field in RULE_FIELDS.items() if rule in model.relaxed_rules}
-    telling = [(column, len(c.levels) - 1) for column, c in enumerate(comparisons) if c.name not in noisy]
+    telling = telling_columns(comparisons, model)
 
     rows = _ScoredRows(pairs, len(records))
 
@@ -203,6 +200,13 @@ def _clustered(
         (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
     )
     return Resolution(model, scored, clustering, frequent_keys, possible)
+
+
+def telling_columns(comparisons: tuple[Comparison, ...], model: MatchModel) -> list[tuple[int, int]]:
+    """(column, last level) of the fields whose plain difference says two people: not loyalty cards
+    (one per shop), nor a field the data showed to be noisy (search.resolve.calibration)."""
+    noisy = {"loyalty_card"} | {field for rule, field in RULE_FIELDS.items() if rule in model.relaxed_rules}
+    return [(column, len(c.levels) - 1) for column, c in enumerate(comparisons) if c.name not in noisy]
 
 
 def _contradicted(vectors: np.ndarray, telling: list[tuple[int, int]]) -> np.ndarray:

@@ -13,6 +13,7 @@ from search.indices import IndexNames
 from search.resolve.clustering import AMBIGUOUS, cluster
 from search.resolve.comparisons import NULL, address_level, clearly_different_people
 from search.resolve.config import OWN_NAME_FAMILIES
+from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.frequencies import given_names_of_their_own
 from search.resolve.pipeline import resolve_all, resolve_touched
@@ -135,3 +136,26 @@ def test_a_name_alone_joins_its_one_customer_from_the_weak_link_threshold_in_a_f
     resolve_all(opensearch, names, config.model_copy(update={"match_threshold": resolved.config.match_threshold}), retrain=False)
     customer = customer_assignment(opensearch, names)
     assert all(customer[r] not in (customer["crm:Q1"], customer["ecommerce:Q3"]) for r in _ids(NAME_ONLY))
+
+
+def test_explain_says_a_name_alone_link_joins_when_it_fits_one_customer_instead_of_not_linked(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    # The full run above joins these name-only records below the match threshold; `rcu explain`
+    # on such a pair must not answer "not linked" for a link the clustering makes.
+    ingest(PARIS + NAME_ONLY)
+    records = [features_from_document(d) for d in get_records(opensearch, names, _ids(PARIS + NAME_ONLY))]
+    scored = resolve_records(records, resolved.config, resolved.model).scored
+    strictest = min(float(scored.probabilities.max()), 1 - 1e-12)
+    config = resolved.config.model_copy(
+        update={"match_threshold": strictest, "weak_link_threshold": min(float(scored.probabilities.min()), 0.97)}
+    )
+    assert len(set(resolve_records(records, config, resolved.model).clustering.labels)) == 1
+    by_id = {r.record_id: r for r in records}
+    decisions = {
+        explain_pair(by_id[p], by_id[n], resolved.model, config).decision
+        for p in _ids(PARIS)
+        for n in _ids(NAME_ONLY)
+        if explain_pair(by_id[p], by_id[n], resolved.model, config).probability < config.match_threshold
+    }
+    assert decisions == {"same customer if no other customer fits the names"}
