@@ -221,14 +221,18 @@ def _letters(name: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def _halves(written: str) -> tuple[str, ...]:
-    """What a keystroke leaves of a name: its first or its last half (one of them is untouched),
-    each at two lengths (an added or dropped letter changes the half's length by one). Halves of
-    fewer than MIN_HALF_LETTERS letters would join unrelated names: a name of five letters or fewer
-    has none (kept whole, "Marie" with a half of each family name cost 0.03 pairs per record for
-    under 6 true pairs on the corruption model; consonant skeletons find "Mrie")."""
+    """What a typo leaves of a name: its first or its last half (one of them is untouched), each at
+    two lengths (an added or dropped letter changes the half's length by one). A name too short for
+    halves of MIN_HALF_LETTERS letters (fewer would join unrelated names) is given with each of its
+    letters left out instead (a deletion neighbourhood: a changed, added, dropped or swapped letter),
+    from MIN_NAME_TYPO_LENGTH letters; a shorter one is kept whole."""
     half = len(written) // 2
-    pieces = (f"<{written[:half]}", f"<{written[: half - 1]}", f">{written[-half:]}", f">{written[1 - half :]}")
-    return tuple(dict.fromkeys(piece for piece in pieces if len(piece) > MIN_HALF_LETTERS))
+    if half >= MIN_HALF_LETTERS:
+        pieces = ((f"<{written[:k]}", f">{written[-k:]}") for k in (half, half - 1) if k >= MIN_HALF_LETTERS)
+        return tuple(piece for both in pieces for piece in both)
+    if len(written) < MIN_NAME_TYPO_LENGTH:
+        return (written,)
+    return tuple(dict.fromkeys([written] + [f"{written[:k]}{written[k + 1 :]}" for k in range(len(written))]))
 
 
 def _two_typos_keys(record: RecordFeatures) -> list[str]:
