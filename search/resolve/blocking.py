@@ -438,6 +438,16 @@ PLAIN_STRONG_RULES = tuple(rule for rule in STRONG_RULES if not rule.selective)
 WEAK_RULES = tuple(rule for rule in KEY_RULES if rule.weak and rule.pairs_need is None)
 SELECTIVE_RULES = tuple(rule for rule in KEY_RULES if rule.selective)
 ONE_SIDED_RULES = tuple(rule for rule in KEY_RULES if rule.pairs_need is not None)
+# Gated rules by number: the spool (search.resolve.spool) keeps, with each pair of its tiles, which
+# gated rules made it (a bit each), so the 1M path scores the pairs the in-memory run compares.
+GATED_RULES = tuple(rule for rule in KEY_RULES if rule.pairs_gate is not None)
+
+
+def passes_a_gate(x: RecordFeatures, y: RecordFeatures, gates: int) -> bool:
+    """The pair passes the gate of one of the gated rules (GATED_RULES, one bit each) that made it."""
+    return any(gates >> number & 1 and rule.pairs_gate(x, y) for number, rule in enumerate(GATED_RULES) if rule.pairs_gate)
+
+
 WEAK_PREFIXES = tuple(rule.weak_prefix for rule in KEY_RULES if rule.weak_prefix)
 
 

@@ -28,6 +28,7 @@ import math
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from opensearchpy import OpenSearch
 
 from search.changes import append_changes
 from search.indices import IndexNames
-from search.resolve.blocking import KEY_RULES
+from search.resolve.blocking import KEY_RULES, passes_a_gate
 from search.resolve.candidates import _key_with_hash
 from search.resolve.comparisons import Comparison, comparisons_for
 from search.resolve.config import ResolutionConfig
@@ -223,6 +224,8 @@ class _Run:
                 range_number, range_features = -1, list[RecordFeatures]()  # the previous range leaves memory before the next is read
                 range_number, range_features = tile.range_a, features_of(self.spool.range_documents(tile.range_a), model.identifiers)
             records, pairs = _tile_records(self.spool, tile, range_features, model.identifiers)
+            gated = _gated(records, pairs, tile)
+            pairs, tile = pairs[gated], replace(tile, left_idx=tile.left_idx[gated], right_idx=tile.right_idx[gated])
             swap = _record_id_swap(records, pairs)
             pairs = np.where(swap[:, None], pairs[:, ::-1], pairs)
             scored = score_pairs(records, pairs, model, comparisons)
@@ -313,6 +316,22 @@ def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, 
     return spool.plan(
         config.max_block_size, config.max_name_block_size, scale.partition_records, scale.training_records, _frequent_key(identifiers)
     )
+
+
+def _gated(records: list[RecordFeatures], pairs: np.ndarray, tile: Tile) -> np.ndarray:
+    """Which pairs of a tile the in-memory run compares too: made by an ungated key, or passing
+    the gate of a gated key that made them (search.resolve.blocking.passes_a_gate)."""
+    gated = np.flatnonzero(~tile.free)
+    kept = tile.free.copy()
+    kept[gated] = np.fromiter(
+        (
+            passes_a_gate(records[i], records[j], gates)
+            for (i, j), gates in zip(pairs[gated].tolist(), tile.gates[gated].tolist(), strict=True)
+        ),
+        dtype=bool,
+        count=len(gated),
+    )
+    return kept
 
 
 def _record_id_swap(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
