@@ -8,8 +8,9 @@ open (`with batch_caches():` — an ingest run, a resolution run), and every suc
 when the last open batch closes. Outside a batch (the API's requests) it computes each time.
 
 The scope is process-wide rather than per thread: the ingest normalizes in its bulk helper's
-threads, and a forked resolution worker inherits its parent's open batch. A process serving
-requests must therefore not open a batch while it serves (rcu's API never does).
+threads, and a forked resolution worker inherits its parent's open batch (a spawned scoring worker,
+search.resolve.tile_scoring, opens its own for its life: the run's). A process serving requests
+must therefore not open a batch while it serves (rcu's API never does).
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ def batch_cached(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return cached
 
     return decorate
+
+
+def batch_open() -> bool:
+    """Whether a batch is open in this process (its caches keep what they compute)."""
+    return _open[0] > 0
 
 
 def cached_values() -> list[dict[Any, Any]]:

@@ -24,12 +24,18 @@ from search.resolve.config import (
     BIRTH_FAMILY_PREFIX,
     CLOSE_NAMES_SIMILARITY,
     GIVEN_PREFIX_LENGTH,
+    MIN_HALF_LETTERS,
     MIN_IDENTIFIER_TYPO_LENGTH,
     MIN_MAILBOX_KEY_LENGTH,
     MIN_NAME_TYPO_LENGTH,
     MIN_SKELETON_KEY_LENGTH,
+    MIN_TWO_TYPO_LENGTH,
 )
 from search.resolve.features import RecordFeatures
+
+FAMILY_AND_STREET = "fs:"
+NAME_IN_PLACE = "pn:"
+ADDRESS = "ad:"
 
 
 def _identifier_keys(record: RecordFeatures) -> list[str]:
@@ -76,7 +82,7 @@ def _family_and_street_keys(record: RecordFeatures) -> list[str]:
     if not record.family_ph:
         return []
     family = record.family_ph.replace(" ", "")
-    return [f"fs:{family}|{record.street.replace(' ', '')}"] if record.street else []
+    return [f"{FAMILY_AND_STREET}{family}|{record.street.replace(' ', '')}"] if record.street else []
 
 
 def _name_in_place_keys(record: RecordFeatures) -> list[str]:
@@ -89,7 +95,9 @@ def _name_in_place_keys(record: RecordFeatures) -> list[str]:
         return []
     return list(
         dict.fromkeys(
-            f"pn:{sound.replace(' ', '')}|{record.postcode}|{record.given[0]}" for sound in (record.family_ph, record.birth_ph) if sound
+            f"{NAME_IN_PLACE}{sound.replace(' ', '')}|{record.postcode}|{record.given[0]}"
+            for sound in (record.family_ph, record.birth_ph)
+            if sound
         )
     )
 
@@ -119,6 +127,19 @@ def may_be_one_person(x: RecordFeatures, y: RecordFeatures) -> bool:
     return sexes_agree(x, y) and birth_dates_agree(x, y)
 
 
+def may_be_one_resident(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """Two records of one address may be one person: the sexes agree where known, and the birth
+    dates agree or the given names are close (as written or swapped with the family name): a
+    household's members of one sex born on other days, with other given names, are two people.
+    (Birth dates alone would not do: FEBRL's are noisy, and its true pairs at one address with
+    dates apart keep a given name close.)"""
+    if not sexes_agree(x, y):
+        return False
+    if birth_dates_agree(x, y):
+        return True
+    return any(_similarity(name, y.given) >= CLOSE_NAMES_SIMILARITY for name in (x.given, x.family) if name)
+
+
 def close_names_one_sex(x: RecordFeatures, y: RecordFeatures) -> bool:
     """`names_close`, and the sexes agree where known. (Birth dates are left out: where they are
     noisy, FEBRL's, these keys find pairs whose dates disagree.)"""
@@ -136,7 +157,7 @@ def _address_keys(record: RecordFeatures) -> list[str]:
     if not (record.street and record.street[0].isdigit()):
         return []
     street = record.street.replace(" ", "")
-    return [f"ad:{street}|{place}" for place in dict.fromkeys(p for p in (record.postcode, record.city) if p)]
+    return [f"{ADDRESS}{street}|{place}" for place in dict.fromkeys(p for p in (record.postcode, record.city) if p)]
 
 
 def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
@@ -160,6 +181,9 @@ INITIALS_IN_PLACE = "pi:"
 NAME_AND_INITIAL = "ai:"
 SKELETONS = "sk:"
 NAME_AND_GIVEN_PREFIX = "fg:"
+TWO_TYPOS = "tt:"
+HALVES_IN_PLACE = "hp:"
+FAMILY_SOUND = "fa:"
 
 
 def _name_typo_keys(record: RecordFeatures) -> list[str]:
@@ -181,6 +205,67 @@ def _name_typo_keys(record: RecordFeatures) -> list[str]:
         if len(written) >= MIN_NAME_TYPO_LENGTH:
             keys.update((f"{NAME_TYPO}{sound}|{written[:k]}{written[k + 1 :]}", None) for k in range(len(written)))
     return list(keys)
+
+
+def _deletions(written: str) -> list[str]:
+    """A name's letters and, past MIN_NAME_TYPO_LENGTH, each of them left out in turn."""
+    if len(written) < MIN_NAME_TYPO_LENGTH:
+        return [written]
+    return list(dict.fromkeys([written] + [f"{written[:k]}{written[k + 1 :]}" for k in range(len(written))]))
+
+
+@batch_cached(maxsize=1 << 16)
+def _letters(name: str) -> str:
+    return "".join(c for c in name if c.isalpha())
+
+
+@batch_cached(maxsize=1 << 16)
+def _halves(written: str) -> tuple[str, ...]:
+    """What a typo leaves of a name: its first or its last half (one of them is untouched), each at
+    two lengths (an added or dropped letter changes the half's length by one). A name too short for
+    halves of MIN_HALF_LETTERS letters (fewer would join unrelated names) is given with each of its
+    letters left out instead (a deletion neighbourhood: a changed, added, dropped or swapped letter),
+    from MIN_NAME_TYPO_LENGTH letters; a shorter one is kept whole."""
+    half = len(written) // 2
+    if half >= MIN_HALF_LETTERS:
+        pieces = ((f"<{written[:k]}", f">{written[-k:]}") for k in (half, half - 1) if k >= MIN_HALF_LETTERS)
+        return tuple(piece for both in pieces for piece in both)
+    if len(written) < MIN_NAME_TYPO_LENGTH:
+        return (written,)
+    return tuple(dict.fromkeys([written] + [f"{written[:k]}{written[k + 1 :]}" for k in range(len(written))]))
+
+
+def _two_typos_keys(record: RecordFeatures) -> list[str]:
+    """A half of the given name with a half of the family name (`_halves`), in either order: a
+    typo in each name with nothing else shared ("Sanrdine Etsin" / "Sandrine Tesin" hold no place
+    in common). Up to 16 keys per record, weak, gated by `keystrokes_apart`: two halves meet far
+    more names than they are typos of."""
+    given, family = _letters(record.given), _letters(record.family)
+    if not (given and family) or is_initial(record.given) or is_initial(record.family):
+        return []
+    family_halves = _halves(family)
+    return list(dict.fromkeys(f"{TWO_TYPOS}{g}|{f}" if g < f else f"{TWO_TYPOS}{f}|{g}" for g in _halves(given) for f in family_halves))
+
+
+def _halves_in_place_keys(record: RecordFeatures) -> list[str]:
+    """Each name's halves (`_halves`) in the postcode: a typo in each name, one of them on a first
+    letter ("Claude Saaggy" / "Cladue Sauagy"), with a postcode shared and nothing else. Gated by
+    `close_names_one_person`: a neighbour's name shares a half with one's own."""
+    if not record.postcode or holds_an_initial(record):
+        return []
+    names = [n for n in (_letters(record.given), _letters(record.family)) if n]
+    return list(dict.fromkeys(f"{HALVES_IN_PLACE}{record.postcode}|{half}" for name in names for half in _halves(name)))
+
+
+def close_names_one_person(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """`names_close`, and nothing known of both says two people (`may_be_one_person`)."""
+    return may_be_one_person(x, y) and names_close(x, y)
+
+
+def _family_sound_keys(record: RecordFeatures) -> list[str]:
+    """The family (or maiden) name's sound alone: a given name misread twice with nothing else
+    shared ("Rnanon" / "Manon"). Gated by `keystrokes_apart`."""
+    return list(dict.fromkeys(f"{FAMILY_SOUND}{sound.replace(' ', '')}" for sound in (record.family_ph, record.birth_ph) if sound))
 
 
 def _initials_in_place_keys(record: RecordFeatures) -> list[str]:
@@ -224,6 +309,34 @@ def _name_and_given_prefix_keys(record: RecordFeatures) -> list[str]:
 @batch_cached(maxsize=1 << 18)
 def _similarity(a: str, b: str) -> float:
     return jellyfish.jaro_winkler_similarity(a, b) if a and b else 0.0
+
+
+@batch_cached(maxsize=1 << 18)
+def _edits(a: str, b: str) -> int:
+    return jellyfish.damerau_levenshtein_distance(a, b)
+
+
+def within_a_typo(a: str, b: str) -> bool:
+    """Two names at most a typo apart (Damerau): one keystroke below MIN_TWO_TYPO_LENGTH letters,
+    two from there, as the scorer reads two keystrokes (comparisons._two_edits)."""
+    allowed = 2 if min(len(a), len(b)) >= MIN_TWO_TYPO_LENGTH else 1
+    return abs(len(a) - len(b)) <= allowed and _edits(a, b) <= allowed
+
+
+def keystrokes_apart(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """Each name at most a typo away from the other's (`within_a_typo`, as written or swapped, the
+    family name against the other's family or maiden name), and nothing known of both says two
+    people (`may_be_one_person`): what a typo in each name leaves. Jaro-Winkler is too kind to
+    names sharing their first half ("Lamares" / "Lamert"), which a key on names alone meets by the
+    thousand (at 35% typos, 0.2 pairs per record for no more true pairs)."""
+    if not sexes_agree(x, y):
+        return False
+    families = [name for name in (y.family, y.birth) if name]
+    for family in (x.family, x.birth):
+        for given, other in ((x.given, family), (family, x.given)):
+            if given and other and within_a_typo(given, y.given) and any(within_a_typo(other, f) for f in families):
+                return birth_dates_agree(x, y)
+    return False
 
 
 def names_close(x: RecordFeatures, y: RecordFeatures) -> bool:
@@ -279,6 +392,9 @@ class KeyRule:
     pairs_need: Callable[[RecordFeatures], bool] | None = None
     # A gated key: of the pairs its block makes, only those for which this holds are compared.
     pairs_gate: Callable[[RecordFeatures, RecordFeatures], bool] | None = None
+    # The prefix of a gated strong key (a weak key's is `weak_prefix`): how a key found in
+    # OpenSearch is known to be gated (`selective_rule`).
+    prefix: tuple[str, ...] = ()
 
     @property
     def weak(self) -> bool:
@@ -298,25 +414,40 @@ KEY_RULES: tuple[KeyRule, ...] = (
     KeyRule("name+birth date", _name_and_birth_keys),
     KeyRule("birth date+postcode", _birth_and_place_keys),
     KeyRule("names+place", _name_pair_keys),
-    KeyRule("family name+street", _family_and_street_keys),
-    KeyRule("family name+postcode+initial", _name_in_place_keys),
+    KeyRule("family name+street", _family_and_street_keys, pairs_gate=sexes_agree, prefix=(FAMILY_AND_STREET,)),
+    KeyRule("family name+postcode+initial", _name_in_place_keys, pairs_gate=sexes_agree, prefix=(NAME_IN_PLACE,)),
     KeyRule("given name+postcode", _given_in_place_keys, weak_prefix=GIVEN_IN_PLACE, pairs_gate=may_be_one_person),
     KeyRule("mailbox name", _mailbox_keys),
-    KeyRule("address", _address_keys),
+    KeyRule("address", _address_keys, pairs_gate=sexes_agree, prefix=(ADDRESS,)),
     KeyRule("identifier typo", _identifier_typo_keys),
     KeyRule("name typo", _name_typo_keys, weak_prefix=NAME_TYPO),
     KeyRule("initials+place", _initials_in_place_keys, weak_prefix=INITIALS_IN_PLACE, pairs_gate=close_names_one_sex),
-    KeyRule("consonant skeletons", _skeleton_keys, weak_prefix=SKELETONS, pairs_gate=close_names_one_sex),
+    KeyRule("consonant skeletons", _skeleton_keys, weak_prefix=SKELETONS, pairs_gate=keystrokes_apart),
     KeyRule("family name+given prefix", _name_and_given_prefix_keys, weak_prefix=NAME_AND_GIVEN_PREFIX, pairs_gate=may_be_one_person),
+    KeyRule("a typo in each name", _two_typos_keys, weak_prefix=TWO_TYPOS, pairs_gate=keystrokes_apart),
+    KeyRule("halves in postcode", _halves_in_place_keys, weak_prefix=HALVES_IN_PLACE, pairs_gate=close_names_one_person),
+    KeyRule("family name's sound", _family_sound_keys, weak_prefix=FAMILY_SOUND, pairs_gate=keystrokes_apart),
     KeyRule("name+initial", _name_and_initial_keys, weak_prefix=NAME_AND_INITIAL, pairs_need=holds_an_initial),
 )
 STRONG_RULES = tuple(rule for rule in KEY_RULES if not rule.weak)
+# Strong keys every pair of whose blocks is compared (the gated ones are among SELECTIVE_RULES).
+PLAIN_STRONG_RULES = tuple(rule for rule in STRONG_RULES if not rule.selective)
 # Weak keys every pair of whose blocks is compared, then the selective ones (one-sided or gated),
 # each grouped on its own. (A full run partitioned on disk, search.resolve.spool, groups the weak
 # and gated keys together and compares every pair of their blocks: a superset, scored.)
 WEAK_RULES = tuple(rule for rule in KEY_RULES if rule.weak and rule.pairs_need is None)
 SELECTIVE_RULES = tuple(rule for rule in KEY_RULES if rule.selective)
 ONE_SIDED_RULES = tuple(rule for rule in KEY_RULES if rule.pairs_need is not None)
+# Gated rules by number: the spool (search.resolve.spool) keeps, with each pair of its tiles, which
+# gated rules made it (a bit each), so the 1M path scores the pairs the in-memory run compares.
+GATED_RULES = tuple(rule for rule in KEY_RULES if rule.pairs_gate is not None)
+
+
+def passes_a_gate(x: RecordFeatures, y: RecordFeatures, gates: int) -> bool:
+    """The pair passes the gate of one of the gated rules (GATED_RULES, one bit each) that made it."""
+    return any(gates >> number & 1 and rule.pairs_gate(x, y) for number, rule in enumerate(GATED_RULES) if rule.pairs_gate)
+
+
 WEAK_PREFIXES = tuple(rule.weak_prefix for rule in KEY_RULES if rule.weak_prefix)
 
 
@@ -330,7 +461,7 @@ def blocking_keys(record: RecordFeatures, rules: tuple[KeyRule, ...] = KEY_RULES
 
 def selective_rule(key: str) -> KeyRule | None:
     """The selective (one-sided or gated) rule a key belongs to, if any."""
-    return next((rule for rule in SELECTIVE_RULES if rule.weak_prefix and key.startswith(rule.weak_prefix)), None)
+    return next((rule for rule in SELECTIVE_RULES if key.startswith(rule.prefix or (rule.weak_prefix or "\0",))), None)
 
 
 def block_bound(key: str, max_block_size: int, max_name_block_size: int) -> int:

@@ -13,8 +13,8 @@ import numpy as np
 
 from search.resolve.blocking import (
     KEY_RULES,
+    PLAIN_STRONG_RULES,
     SELECTIVE_RULES,
-    STRONG_RULES,
     WEAK_RULES,
     KeyRule,
     blocking_keys,
@@ -58,14 +58,15 @@ def candidate_pairs(
     holds for with the rest of the block, while they make at most `pair_budget` pairs; a gated
     rule's blocks only the pairs its `pairs_gate` holds for."""
     result = CandidatePairs()
-    chunks = _block_pairs(records, STRONG_RULES, max_block_size, workers, result.frequent_keys, skip)
+    chunks = _block_pairs(records, PLAIN_STRONG_RULES, max_block_size, workers, result.frequent_keys, skip)
     weak_bound = min(max_name_block_size, max_block_size)
     chunks += _block_pairs(records, tuple(rule for rule in WEAK_RULES if not rule.selective), weak_bound, workers, None, skip)
     for rule in SELECTIVE_RULES:
         # A gated rule's gate (Python, per pair) runs only on the pairs no rule before it made.
         known = _unique_codes(chunks) if rule.pairs_gate is not None else None
         chunks = [known] if known is not None else chunks
-        chunks += _block_pairs(records, (rule,), weak_bound, workers, None, skip, rule, known)
+        bound, frequent = (weak_bound, None) if rule.weak else (max_block_size, result.frequent_keys)
+        chunks += _block_pairs(records, (rule,), bound, workers, frequent, skip, rule, known)
     if chunks:
         codes = _unique_codes(chunks)
         codes = codes[codes // len(records) != codes % len(records)]  # a record never pairs with itself

@@ -114,6 +114,9 @@ GIVEN_PREFIX_LENGTH = 3
 # Both names' consonant skeletons make a key only from this many consonants together: fewer ("Li
 # Ma") name too many people. Measured on bench.corruption as above.
 MIN_SKELETON_KEY_LENGTH = 4
+# A name's half (search.resolve.blocking._halves, the keys for a typo in each name) of fewer letters
+# joins unrelated names; a name too short for such halves is keyed by its deletion neighbourhood.
+MIN_HALF_LETTERS = 3
 # A gated weak key (initials in a place, consonant skeletons) compares two records only when each
 # name is at least this close to the other's (Jaro-Winkler, search.resolve.blocking.names_close).
 # Measured on bench.corruption (5,000 people: baseline, 35% typos) and the demo generator's 100k

@@ -359,7 +359,7 @@ def _tile_tasks(spool: RecordSpool) -> Iterator[TileTask]:
             right_places, right = np.unique(tile.right, return_inverse=True)
             documents = spool.range_json(tile.range_a, left_places) + spool.range_json(tile.range_b, right_places)
             pairs = np.stack([left, right + len(left_places)], axis=1)
-        yield TileTask(documents, pairs, np.stack([tile.left_idx, tile.right_idx], axis=1))
+        yield TileTask(documents, pairs, np.stack([tile.left_idx, tile.right_idx], axis=1), tile.free, tile.gates)
 
 
 class _KeptPairs:

@@ -31,7 +31,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from search.resolve.blocking import ONE_SIDED_RULES, STRONG_RULES, WEAK_RULES, blocking_keys, pair_budget
+from search.resolve.blocking import GATED_RULES, ONE_SIDED_RULES, STRONG_RULES, WEAK_RULES, pair_budget
 from search.resolve.features import RecordFeatures
 from search.resolve.frequencies import PERSONAL_VALUES, value_holders
 from search.resolve.scoring import ScoredPairs
@@ -42,7 +42,7 @@ HOLDER_GROUPS = 16
 
 _SCHEMA = """
 CREATE TABLE records (idx BIGINT, record_id VARCHAR, source VARCHAR, doc VARCHAR);
-CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN, needs BOOLEAN);
+CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN, needs BOOLEAN, gate TINYINT);
 CREATE TABLE terms (feature VARCHAR, value VARCHAR, given_ph VARCHAR, family_ph VARCHAR);
 CREATE TABLE customers (customer_id VARCHAR, hash VARCHAR);
 CREATE TABLE members (record_id VARCHAR, customer_id VARCHAR);
@@ -92,6 +92,10 @@ class Tile:
     right: np.ndarray
     left_idx: np.ndarray
     right_idx: np.ndarray
+    # Made by an ungated key (`free`), or only by gated ones: their numbers as bits (`gates`,
+    # search.resolve.blocking.GATED_RULES), the pair compared when one of their gates passes.
+    free: np.ndarray
+    gates: np.ndarray
 
 
 class RecordSpool:
@@ -150,31 +154,32 @@ class RecordSpool:
         self._insert("terms", rows)
 
     def _add_keys(self, first: int, features: list[RecordFeatures]) -> None:
-        """Each record's keys: strong, weak (gated ones among them: their blocks' every pair is
-        scored, a superset of the in-memory run's), and one-sided, with whether the record holds
-        what the rule needs (`needs`, NULL for the other keys)."""
+        """Each record's keys: strong, weak, and one-sided, with whether the record holds what the
+        rule needs (`needs`, NULL for the other keys) and the gated rule's number (`gate`, NULL for
+        an ungated key: search.resolve.blocking.GATED_RULES)."""
         hashes: list[int] = []
         owners: list[int] = []
         weak: list[bool] = []
         needs: list[bool | None] = []
+        gates: list[int | None] = []
+        families = (
+            [(False, rule) for rule in STRONG_RULES] + [(True, rule) for rule in WEAK_RULES] + [(True, rule) for rule in ONE_SIDED_RULES]
+        )
+        numbers = {rule.kind: number for number, rule in enumerate(GATED_RULES)}
         for offset, record in enumerate(features):
-            for family_is_weak, rules in ((False, STRONG_RULES), (True, WEAK_RULES)):
-                keys = blocking_keys(record, rules)
-                hashes.extend(map(hash, keys))
-                owners.extend([first + offset] * len(keys))
-                weak.extend([family_is_weak] * len(keys))
-                needs.extend([None] * len(keys))
-            for rule in ONE_SIDED_RULES:
+            for family_is_weak, rule in families:
                 keys = rule.keys(record)
                 hashes.extend(map(hash, keys))
                 owners.extend([first + offset] * len(keys))
-                weak.extend([True] * len(keys))
-                needs.extend([bool(rule.pairs_need and rule.pairs_need(record))] * len(keys))
+                weak.extend([family_is_weak] * len(keys))
+                needs.extend([None if rule.pairs_need is None else rule.pairs_need(record)] * len(keys))
+                gates.extend([numbers.get(rule.kind)] * len(keys))
         columns = {
             "h": np.array(hashes, dtype=np.int64),
             "owner": np.array(owners, dtype=np.int64),
             "weak": np.array(weak, dtype=bool),
             "needs": pa.array(needs, pa.bool_()),
+            "gate": pa.array(gates, pa.int8()),
         }
         self._insert("keys", columns)
 
@@ -279,16 +284,18 @@ class RecordSpool:
         """Every candidate pair once, grouped a range against another, ranges in increasing order."""
         query = """
             WITH owned AS (
-                SELECT k.h, k.weak, k.needs, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
+                SELECT k.h, k.weak, k.needs, k.gate, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
                 WHERE b.compared)
-            SELECT DISTINCT x.rng AS ra, y.rng AS rb, x.local AS la, y.local AS lb, x.idx AS ia, y.idx AS ib
+            SELECT x.rng AS ra, y.rng AS rb, x.local AS la, y.local AS lb, x.idx AS ia, y.idx AS ib,
+                bool_or(x.gate IS NULL) AS free, bit_or(CASE WHEN x.gate IS NULL THEN 0 ELSE CAST(1 AS INTEGER) << x.gate END) AS gates
             FROM owned x JOIN owned y USING (h, weak)
             WHERE (x.rng < y.rng OR (x.rng = y.rng AND x.local < y.local)) AND (x.needs IS NULL OR x.needs OR y.needs)
+            GROUP BY ALL
             ORDER BY ra, rb"""
         carry: list[np.ndarray] = []
         stream = self.db.cursor()  # a connection of its own: each tile's records are read meanwhile
         for chunk in stream.sql(query).to_arrow_reader(EDGE_BATCH):
-            columns = [chunk.column(name).to_numpy() for name in ("ra", "rb", "la", "lb", "ia", "ib")]
+            columns = [chunk.column(name).to_numpy(zero_copy_only=False) for name in ("ra", "rb", "la", "lb", "ia", "ib", "free", "gates")]
             if carry:
                 columns = [np.concatenate((kept, new)) for kept, new in zip(carry, columns, strict=True)]
             starts = np.flatnonzero(np.r_[True, (np.diff(columns[0]) != 0) | (np.diff(columns[1]) != 0)])
@@ -454,8 +461,17 @@ def places_of(idx: np.ndarray, numbers: np.ndarray, partition: int) -> np.ndarra
 
 
 def _tile(columns: list[np.ndarray], start: int, end: int) -> Tile:
-    ra, rb, la, lb, ia, ib = (column[start:end] for column in columns)
-    return Tile(int(ra[0]), int(rb[0]), la.astype(np.int64), lb.astype(np.int64), ia.astype(np.int64), ib.astype(np.int64))
+    ra, rb, la, lb, ia, ib, free, gates = (column[start:end] for column in columns)
+    return Tile(
+        int(ra[0]),
+        int(rb[0]),
+        la.astype(np.int64),
+        lb.astype(np.int64),
+        ia.astype(np.int64),
+        ib.astype(np.int64),
+        free.astype(bool),
+        gates.astype(np.int64),
+    )
 
 
 def _pack(order: np.ndarray, sizes: np.ndarray, range_records: int, sample_records: int) -> tuple[np.ndarray, np.ndarray]:

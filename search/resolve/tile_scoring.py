@@ -18,11 +18,14 @@ import resource
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
 import orjson
 
+from analyzers.caching import batch_caches
+from search.resolve.blocking import passes_a_gate
 from search.resolve.comparisons import Comparison, comparisons_for
 from search.resolve.features import RecordFeatures, collector_paused, features_of
 from search.resolve.model import MatchModel
@@ -36,6 +39,10 @@ class TileTask:
     documents: list[str]
     pairs: np.ndarray  # (n, 2) places in `documents`
     numbers: np.ndarray  # (n, 2) spool numbers of the same records
+    # Per pair: made by an ungated key (`free`), or only by gated ones whose numbers are the bits of
+    # `gates` (search.resolve.spool.Tile): compared only when one of its gates passes.
+    free: np.ndarray
+    gates: np.ndarray
 
 
 @dataclass
@@ -61,9 +68,11 @@ def score_tile(task: TileTask, model: MatchModel, comparisons: tuple[Comparison,
     in-memory run compares them; the pairs at least `review_threshold` kept."""
     with collector_paused():
         records = features_of([orjson.loads(document) for document in task.documents], model.identifiers)
-        swap = record_id_swap(records, task.pairs)
-        pairs = np.where(swap[:, None], task.pairs[:, ::-1], task.pairs)
-        numbers = np.where(swap[:, None], task.numbers[:, ::-1], task.numbers)
+        compared = gated_pairs(records, task.pairs, task.free, task.gates)
+        pairs, numbers = task.pairs[compared], task.numbers[compared]
+        swap = record_id_swap(records, pairs)
+        pairs = np.where(swap[:, None], pairs[:, ::-1], pairs)
+        numbers = np.where(swap[:, None], numbers[:, ::-1], numbers)
         scored = score_pairs(records, pairs, model, comparisons)
         kept = scored.probabilities >= review_threshold
         return TileScores(
@@ -72,6 +81,19 @@ def score_tile(task: TileTask, model: MatchModel, comparisons: tuple[Comparison,
             ScoredPairs(pairs[kept], scored.vectors[kept], scored.weights[kept], scored.probabilities[kept]),
             len(pairs),
         )
+
+
+def gated_pairs(records: list[RecordFeatures], pairs: np.ndarray, free: np.ndarray, gates: np.ndarray) -> np.ndarray:
+    """Which pairs of a tile the in-memory run compares too: made by an ungated key, or passing
+    the gate of a gated key that made them (search.resolve.blocking.passes_a_gate)."""
+    gated = np.flatnonzero(~free)
+    kept = free.copy()
+    kept[gated] = np.fromiter(
+        (passes_a_gate(records[i], records[j], g) for (i, j), g in zip(pairs[gated].tolist(), gates[gated].tolist(), strict=True)),
+        dtype=bool,
+        count=len(gated),
+    )
+    return kept
 
 
 def record_id_swap(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarray:
@@ -83,9 +105,19 @@ def record_id_swap(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarr
 _worker: tuple[MatchModel, tuple[Comparison, ...], float] | None = None
 
 
+_worker_batch: AbstractContextManager[None] | None = None
+
+
 def _start_worker(model: MatchModel, review_threshold: float) -> None:
     global _worker
     _worker = (model, comparisons_for(model.identifiers), review_threshold)
+    # A spawned worker starts with no batch open, so the comparisons' and normalizers' caches
+    # (analyzers.caching) would compute every value again; the worker lives as long as the run's
+    # pool, and its cached values end with it. (Kept in a global: a context manager dropped would
+    # close its batch when collected.)
+    global _worker_batch
+    _worker_batch = batch_caches()
+    _worker_batch.__enter__()
 
 
 def _score_in_worker(task: TileTask) -> TileScores:

@@ -13,6 +13,7 @@ import pytest
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from analyzers.caching import batch_open
 from search.indices import IndexNames
 from search.resolve import partitioned, scoring
 from search.resolve.blocking import blocking_keys
@@ -22,6 +23,7 @@ from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.scoring import Resolution, resolve_scored
 from search.resolve.store import save_model
+from search.resolve.tile_scoring import TileScorer
 from search.steward.decisions import SAME_PERSON, DecisionRequest, current_customers, customer_version, decide, item_version
 from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import HELENE
@@ -465,3 +467,11 @@ def test_the_training_sample_does_not_depend_on_the_order_the_index_returns_reco
     sample = _spooled(tmp_path / "a", documents, 30)
     assert 0 < len(sample) <= 30
     assert _spooled(tmp_path / "b", shuffled, 30) == sample
+
+
+def test_a_spawned_scoring_worker_keeps_the_runs_comparison_caches(resolved: Resolved) -> None:
+    # Spawned workers start with every batch cache closed: without their own batch they would
+    # compute each name comparison and normalization again (the main process's batch is not theirs).
+    with TileScorer(resolved.model, 0.5, 2) as scorer:
+        assert scorer.pool is not None
+        assert all(scorer.pool.submit(batch_open).result() for _ in range(4))
