@@ -137,13 +137,13 @@ class CoalescingClient:
             responses = (await self._client.msearch(body=lines))["responses"]
         except Exception as error:  # noqa: BLE001 - the whole request failed: every caller hears of it, as it would have
             for *_, future in searches:
-                future.set_exception(error)
+                _fail(future, error)
             return
         for (_header, _body, future), response in zip(searches, responses, strict=True):
             if "error" in response:
-                future.set_exception(_exception(response.get("status", 500), response["error"]))
+                _fail(future, _exception(response.get("status", 500), response["error"]))
             else:
-                future.set_result(response)
+                _answer(future, response)
 
     async def _send_gets(self, gets: list[tuple[list[dict[str, Any]], asyncio.Future[Any]]]) -> None:
         if not gets:
@@ -153,7 +153,7 @@ class CoalescingClient:
             found = (await self._client.mget(body={"docs": docs}))["docs"]
         except Exception as error:  # noqa: BLE001 - the whole request failed: every caller hears of it
             for _wanted, future in gets:
-                future.set_exception(error)
+                _fail(future, error)
             return
         start = 0
         for wanted, future in gets:
@@ -161,13 +161,27 @@ class CoalescingClient:
             start += len(wanted)
             failed = next((doc["error"] for doc in mine if "error" in doc), None)
             if failed is not None:  # as a multi-get of its own would have failed (an index missing)
-                future.set_exception(_exception(404 if failed.get("type") == "index_not_found_exception" else 400, failed))
+                _fail(future, _exception(404 if failed.get("type") == "index_not_found_exception" else 400, failed))
             else:
-                future.set_result({"docs": mine})
+                _answer(future, {"docs": mine})
 
 
 async def _settle(future: asyncio.Future[Any], call: Any) -> None:
     try:
-        future.set_result(await call)
+        result = await call
     except Exception as error:  # noqa: BLE001 - handed to the caller whose request it was
+        _fail(future, error)
+    else:
+        _answer(future, result)
+
+
+# A caller may be cancelled while its read is held or in flight (a client gone, a timeout): its
+# future is then done, and settling it would raise and leave the batch's other callers waiting.
+def _answer(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
         future.set_exception(error)

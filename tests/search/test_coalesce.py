@@ -89,3 +89,26 @@ def test_a_lone_search_goes_as_it_is(opensearch_settings: Settings, small_index:
     answer, calls = asyncio.run(scenario())
     assert [hit["_id"] for hit in answer["hits"]["hits"]] == ["b"]
     assert calls == Counter({"search": 1})
+
+
+def test_a_caller_cancelled_while_its_search_is_held_leaves_the_others_of_its_batch_answered(
+    opensearch_settings: Settings, small_index: str
+) -> None:
+    async def scenario() -> tuple[list[Any], bool]:
+        client = async_client(opensearch_settings)
+        batched = CoalescingClient(client)
+        try:
+            searches = [
+                asyncio.create_task(batched.search(index=small_index, body={"query": {"term": {"n": n}}})) for n in (1, 2, 1)
+            ]
+            await asyncio.sleep(0)  # each has handed its search to the batch, not yet sent
+            searches[1].cancel()
+            answers = await asyncio.wait_for(asyncio.gather(searches[0], searches[2]), timeout=10)
+            return answers, searches[1].cancelled()
+        finally:
+            await client.close()
+
+    (first, third), cancelled = asyncio.run(scenario())
+    assert cancelled
+    assert [hit["_id"] for hit in first["hits"]["hits"]] == ["a"]
+    assert [hit["_id"] for hit in third["hits"]["hits"]] == ["a"]
