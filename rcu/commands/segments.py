@@ -36,6 +36,12 @@ Full = Annotated[
 ]
 
 
+FULL_NOTICE = (
+    "note: --full is now what every run does (memberships settled over the stored profiles) and computes no profile again; "
+    "to rebuild every profile from its events and records, pass --rebuild-profiles"
+)
+
+
 RebuildProfiles = Annotated[
     bool,
     typer.Option(
@@ -57,6 +63,9 @@ def recompute(
     from search.segments.definitions import load_segments
     from search.segments.store import recompute_all
 
+    if full and not rebuild_profiles:
+        # Scripts written when --full recomputed every profile would otherwise stop repairing silently.
+        typer.echo(FULL_NOTICE, err=True)
     settings = get_settings()
     path = file or settings.segments
     if path is None:

@@ -381,3 +381,15 @@ def test_the_360_view_reads_identity_interactions_segments_and_actions_in_three_
     assert view["next_actions"] and all(action["reason"] for action in view["next_actions"])
     # The customer with its profile, then its records beside one search of everything else.
     assert sorted(requests) == ["mget", "mget", "msearch"]
+
+
+def test_rcu_segments_full_tells_scripts_it_no_longer_rebuilds_profiles_and_names_the_option_that_does(
+    world: Settings, cli: Callable[..., Any]
+) -> None:
+    result = cli("segments", "--file", str(API / "demo_segments.toml"), "--full")
+    assert result.exit_code == 0, result.output
+    (notice,) = [line for line in result.stderr.splitlines() if "--full" in line]
+    assert "--rebuild-profiles" in notice and "computes no profile again" in notice
+    assert "--full" not in result.stdout  # the report line stays as it was, on standard output
+    without_full = cli("segments", "--file", str(API / "demo_segments.toml"), "--definitions-only")
+    assert "--full" not in without_full.stderr
