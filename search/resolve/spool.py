@@ -20,6 +20,7 @@ with their content.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ EDGE_BATCH = 1_000_000
 HOLDER_GROUPS = 16
 
 _SCHEMA = """
-CREATE TABLE records (idx BIGINT, record_id VARCHAR, source VARCHAR, doc VARCHAR);
+CREATE TABLE records (idx BIGINT, record_id VARCHAR, source VARCHAR, doc VARCHAR, sample_key BIGINT);
 CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN, needs BOOLEAN, gate TINYINT);
 CREATE TABLE terms (feature VARCHAR, value VARCHAR, given_ph VARCHAR, family_ph VARCHAR);
 CREATE TABLE customers (customer_id VARCHAR, hash VARCHAR);
@@ -98,6 +99,14 @@ class Tile:
     gates: np.ndarray
 
 
+def sample_key(record_id: str) -> int:
+    """Where a record's component falls in the draw of the training sample: the first 8 bytes of the
+    BLAKE2b digest of its id, as a signed big-endian integer. Computed here, not by DuckDB's
+    `hash()`, which may change between DuckDB releases: two first runs over the same records train
+    on the same sample whatever the DuckDB version (README, "partitioned")."""
+    return int.from_bytes(hashlib.blake2b(record_id.encode(), digest_size=8).digest(), "big", signed=True)
+
+
 class RecordSpool:
     def __init__(self, folder: Path, memory_mb: int) -> None:
         (folder / "tmp").mkdir(parents=True, exist_ok=True)
@@ -139,6 +148,7 @@ class RecordSpool:
                 "record_id": [d["record_id"] for d in documents],
                 "source": [f.source for f in features],
                 "doc": [orjson.dumps(d).decode() for d in documents],
+                "sample_key": np.fromiter((sample_key(d["record_id"]) for d in documents), dtype=np.int64, count=len(documents)),
             },
         )
         self._add_keys(first, features)
@@ -353,20 +363,20 @@ class RecordSpool:
     def _shuffled_roots(self, labels: np.ndarray, sizes: np.ndarray) -> np.ndarray:
         """The components' roots (`labels`: each spool number's root; `sizes`: records per root) in
         an order unrelated to the data, so the first components are a fair sample of people: by a
-        hash of each component's least record id. Not by spool number: records come from the index
+        `sample_key` (a portable hash) of each component's least record id. Not by spool number: records come from the index
         in the order its segments hold them, which merges change between two runs over the same
         records — the training sample, and so the model, changed with it (bench/RESULTS.md, session 11)."""
         roots = np.flatnonzero(sizes)
         if not len(roots):
             return roots
-        ranked = self.db.execute("SELECT idx, hash(record_id) AS h FROM records ORDER BY record_id").fetchnumpy()
+        ranked = self.db.execute("SELECT idx, sample_key AS h FROM records ORDER BY record_id").fetchnumpy()
         by_rank = np.asarray(ranked["idx"], dtype=np.int64)  # spool number of each record id, in record id order
         rank = np.empty(self.count, dtype=np.int64)
         rank[by_rank] = np.arange(self.count, dtype=np.int64)
         least = np.full(self.count, self.count, dtype=np.int64)
         np.minimum.at(least, labels, rank)
         first = least[roots]  # each component's least record id, by rank
-        keys = np.asarray(ranked["h"], dtype=np.uint64)[first]
+        keys = np.asarray(ranked["h"], dtype=np.int64)[first]
         return roots[np.lexsort((first, keys))]
 
     def _components(self, edges: str, parent: np.ndarray | None = None) -> np.ndarray:
