@@ -77,13 +77,27 @@ def _matched_and_refused(
     client: OpenSearch, names: IndexNames, profile: dict[str, Any], generation: str
 ) -> tuple[list[str], dict[str, datetime]]:
     """The rules of `generation` the profile meets and the customer's last refusals: one msearch."""
-    records = list(profile.get("records", []))
-    searches: list[dict[str, Any]] = [{"index": names.conditions}, percolate_body("action", generation, [profile])]
-    if records:
-        searches += [{"index": names.events, "ignore_unavailable": True, "allow_no_indices": True}, refusals_body(records)]
-    responses = client.msearch(body=searches)["responses"]
+    searches = matched_and_refused_searches(names, profile, generation)
+    responses = client.msearch(body=[line for header, body in searches for line in (header, body)])["responses"]
     for response in responses:
         if "error" in response:
             raise TransportError(response.get("status", 500), "msearch", response["error"])
+    return matched_and_refused_from(responses)
+
+
+def matched_and_refused_searches(
+    names: IndexNames, profile: dict[str, Any], generation: str
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The searches (msearch header, body) of the rules of `generation` the profile meets, then of
+    the customer's last refusals when the profile has records; read by `matched_and_refused_from`."""
+    searches: list[tuple[dict[str, Any], dict[str, Any]]] = [({"index": names.conditions}, percolate_body("action", generation, [profile]))]
+    records = list(profile.get("records", []))
+    if records:
+        searches.append(({"index": names.events, "ignore_unavailable": True, "allow_no_indices": True}, refusals_body(records)))
+    return searches
+
+
+def matched_and_refused_from(responses: list[dict[str, Any]]) -> tuple[list[str], dict[str, datetime]]:
+    """The rules matched and the last refusals, from the answers to `matched_and_refused_searches`."""
     (matched,) = matched_slots(responses[0], 1)
-    return matched, refusals_from(responses[1]) if records else {}
+    return matched, refusals_from(responses[1]) if len(responses) > 1 else {}

@@ -10,10 +10,16 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch, NotFoundError, OpenSearch
 
-from search.actions.outcomes import refusals_body, refusals_from
-from search.actions.proposals import Proposal, best_actions, choose_actions
+from search.actions.proposals import Proposal, best_actions, choose_actions, matched_and_refused_from, matched_and_refused_searches
 from search.indices import IndexNames
-from search.segments.conditions import KINDS, Kind, cached_definitions, definitions_of, generations_in_force, matched_slots, percolate_body
+from search.segments.conditions import (
+    Kind,
+    cached_definitions,
+    definitions_of,
+    generations_from,
+    generations_in_force,
+    generations_mget_body,
+)
 from search.segments.marketing import PROFILING
 from search.segments.profiles import with_current_day_count
 from search.segments.store import profile_of
@@ -49,21 +55,28 @@ def customer_sheet(
     profile = stored["_source"] if stored.get("found") else profile_of(client, settings, names, customer_id)
     if profile is None:
         return None
-    if for_marketing and PROFILING in profile.get("consents_refused", []):
+    if _hidden_from_reader(profile, for_marketing):
         return Sheet()
     segment_generation = generations["segment"]
     definitions = definitions_of(client, names, "segment", segment_generation) if segment_generation else []
-    segments = _labelled(profile, definitions)
     now = datetime.now(UTC)
     actions = (
         best_actions(client, names, with_current_day_count(profile, now), now, generation=action_generation) if action_generation else []
     )
+    return sheet_of(profile, definitions, actions)
+
+
+def sheet_of(profile: dict[str, Any], segment_definitions: list[dict[str, Any]], actions: list[Proposal]) -> Sheet:
+    """The sheet of a stored profile: its segments labelled by the definitions in force, the actions
+    chosen for it, the products it holds — the one step the sync and async paths share."""
+    labels = {d["name"]: d["label"] for d in segment_definitions}
+    segments = [SegmentLabel(name, labels[name]) for name in profile.get("segments", []) if name in labels]
     return Sheet(segments, actions, profile.get("products_held", []))
 
 
-def _labelled(profile: dict[str, Any], definitions: list[dict[str, Any]]) -> list[SegmentLabel]:
-    labels = {d["name"]: d["label"] for d in definitions}
-    return [SegmentLabel(name, labels[name]) for name in profile.get("segments", []) if name in labels]
+def _hidden_from_reader(profile: dict[str, Any], for_marketing: bool) -> bool:
+    """A marketing reader sees no segment nor action of a customer who refused profiling."""
+    return for_marketing and PROFILING in profile.get("consents_refused", [])
 
 
 async def customer_sheet_async(
@@ -84,14 +97,12 @@ async def customer_sheet_async(
     def in_a_thread() -> Any:
         return asyncio.to_thread(customer_sheet, sync_client, settings, names, customer_id, with_actions, for_marketing)
 
-    wanted = [{"_index": names.conditions, "_id": f"active:{kind}"} for kind in KINDS]
     try:
-        docs = (await client.mget(body={"docs": [*wanted, {"_index": names.profiles, "_id": customer_id}]}))["docs"]
+        docs = (await client.mget(body=generations_mget_body(names, (names.profiles, customer_id))))["docs"]
     except NotFoundError:
         return await in_a_thread()
-    generations = {kind: doc["_source"]["generation"] if doc.get("found") else None for kind, doc in zip(KINDS, docs, strict=False)}
+    generations, (stored,) = generations_from(docs)
     segment_generation, action_generation = generations["segment"], generations["action"] if with_actions else None
-    stored = docs[-1]
     if not stored.get("found") or not (segment_generation or action_generation):
         return await in_a_thread()
 
@@ -104,20 +115,14 @@ async def customer_sheet_async(
 
     labels, rules = await definitions("segment", segment_generation), await definitions("action", action_generation)
     profile = stored["_source"]
-    if for_marketing and PROFILING in profile.get("consents_refused", []):
+    if _hidden_from_reader(profile, for_marketing):
         return Sheet()
     actions: list[Proposal] = []
     if action_generation:
         now = datetime.now(UTC)
         current = with_current_day_count(profile, now)
-        records = list(profile.get("records", []))
-        percolated = client.search(index=names.conditions, body=percolate_body("action", action_generation, [current]))
-        if records:
-            refusals = client.search(index=names.events, body=refusals_body(records), ignore_unavailable=True, allow_no_indices=True)
-            matched_response, refused_response = await asyncio.gather(percolated, refusals)
-            refused = refusals_from(refused_response)
-        else:
-            matched_response, refused = await percolated, {}
-        (matched,) = matched_slots(matched_response, 1)
+        searches = matched_and_refused_searches(names, current, action_generation)
+        responses = await asyncio.gather(*(client.search(body=body, **header) for header, body in searches))
+        matched, refused = matched_and_refused_from(list(responses))
         actions = choose_actions(current, matched, refused, rules, now) if matched else []
-    return Sheet(_labelled(profile, labels), actions, profile.get("products_held", []))
+    return sheet_of(profile, labels, actions)

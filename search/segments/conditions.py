@@ -115,9 +115,17 @@ def generations_in_force(
 ) -> tuple[dict[Kind, str | None], list[dict[str, Any]]]:
     """The generation in force of each kind, in one round trip; `extra` (index, id) documents are
     read by the same multi-get (a profile beside them), returned as the multi-get gave them."""
+    return generations_from(client.mget(body=generations_mget_body(names, *extra))["docs"])
+
+
+def generations_mget_body(names: IndexNames, *extra: tuple[str, str]) -> dict[str, Any]:
+    """The multi-get of `generations_in_force`, for a caller sending it through another client."""
     wanted = [{"_index": names.conditions, "_id": f"active:{kind}"} for kind in KINDS]
-    wanted += [{"_index": index, "_id": id_} for index, id_ in extra]
-    docs = client.mget(body={"docs": wanted})["docs"]
+    return {"docs": wanted + [{"_index": index, "_id": id_} for index, id_ in extra]}
+
+
+def generations_from(docs: list[dict[str, Any]]) -> tuple[dict[Kind, str | None], list[dict[str, Any]]]:
+    """The answer of `generations_mget_body`'s multi-get read: the generations, the extra documents."""
     found = {kind: doc["_source"]["generation"] if doc.get("found") else None for kind, doc in zip(KINDS, docs, strict=False)}
     return found, docs[len(KINDS) :]
 

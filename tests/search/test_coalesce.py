@@ -98,9 +98,7 @@ def test_a_caller_cancelled_while_its_search_is_held_leaves_the_others_of_its_ba
         client = async_client(opensearch_settings)
         batched = CoalescingClient(client)
         try:
-            searches = [
-                asyncio.create_task(batched.search(index=small_index, body={"query": {"term": {"n": n}}})) for n in (1, 2, 1)
-            ]
+            searches = [asyncio.create_task(batched.search(index=small_index, body={"query": {"term": {"n": n}}})) for n in (1, 2, 1)]
             await asyncio.sleep(0)  # each has handed its search to the batch, not yet sent
             searches[1].cancel()
             answers = await asyncio.wait_for(asyncio.gather(searches[0], searches[2]), timeout=10)

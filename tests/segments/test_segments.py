@@ -393,3 +393,49 @@ def test_rcu_segments_full_tells_scripts_it_no_longer_rebuilds_profiles_and_name
     assert "--full" not in result.stdout  # the report line stays as it was, on standard output
     without_full = cli("segments", "--file", str(API / "demo_segments.toml"), "--definitions-only")
     assert "--full" not in without_full.stderr
+
+
+def test_the_360_view_and_the_actions_page_show_every_customer_the_same_segments_and_actions(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path
+) -> None:
+    # The 360 view reads the sheet asynchronously through the coalescing client, the actions page
+    # through the synchronous client: one rule, whichever page the agent opens.
+    import asyncio
+
+    from search.actions.rules import load_rules_file
+    from search.actions.sheet import Sheet, customer_sheet, customer_sheet_async
+    from search.client import async_client
+    from search.coalesce import CoalescingClient
+
+    # Rules most customers meet, one for a product some hold and by a channel some refused.
+    rules = tmp_path / "actions.toml"
+    rules.write_text(
+        '[actions.accueil]\nlabel = "Accueillir"\nreason = "Client majeur"\ncondition = "age:>=18"\npriority = 10\n'
+        'channels = ["counter"]\n\n[actions.premium]\nlabel = "Proposer la carte Premium"\nreason = "Client majeur"\n'
+        'condition = "age:>=18"\nproduct = "carte_premium"\npriority = 20\nchannels = ["email"]\n',
+        encoding="utf-8",
+    )
+    opensearch.indices.refresh(index=world_names.profiles)
+    customers = sorted(hit["_id"] for hit in scan(opensearch, index=world_names.profiles, query={"query": {"match_all": {}}}))
+    readings = [(customer, actions, marketing) for customer in customers for actions in (True, False) for marketing in (False, True)]
+
+    async def through_the_360_view() -> list[Sheet | None]:
+        client = async_client(world)
+        try:
+            return [
+                await customer_sheet_async(CoalescingClient(client), opensearch, world, world_names, *reading)  # type: ignore[arg-type]
+                for reading in readings
+            ]
+        finally:
+            await client.close()
+
+    assert world.actions is not None
+    load_rules_file(opensearch, world_names, rules)
+    try:
+        synchronous = [customer_sheet(opensearch, world, world_names, *reading) for reading in readings]
+        assert asyncio.run(through_the_360_view()) == synchronous
+    finally:
+        load_rules_file(opensearch, world_names, world.actions)
+    offered = {proposal.action for sheet in synchronous if sheet for proposal in sheet.actions}
+    assert offered == {"accueil", "premium"}
+    assert any(sheet and sheet.segments for sheet in synchronous)
