@@ -137,6 +137,16 @@ MAX_NAME_BLOCK_SIZE = 10
 # 168 names so counted are slips or initials, at 35% 126 of 267: the rule also asks that nothing
 # personal agrees, so a slip with a phone, an e-mail, a card or a birth date in common still joins).
 OWN_NAME_FAMILIES = 5
+# ... and when no given name a slip away from it (one or two keystrokes, or the same sound) is
+# written under this many times more family names: a slip is always rarer than the name it comes
+# from, so the count OWN_NAME_FAMILIES alone lets slips of common names in as the data grow (at
+# 400,000 records a two-keystroke slip of a common name reaches five families). A share, not a
+# count, so it holds at any size. Each slip takes a few percent of its name's typos (tens of
+# variants per name), so a slip holds well under a tenth of its source's families even at 35%
+# typos; two real names a slip apart (Marie / Martine, Nicolas / Nicole) are within a factor of a
+# few of each other in French given-name counts. Measured on bench.corruption (5,000 people, 8%
+# and 35% typos; see the session 11 s11-fixrecall section of bench/RESULTS.md).
+SLIP_SOURCE_RATIO = 10
 
 # Clustering: a contradiction between two groups (a never-merge rule) is outvoted by this many
 # clean direct links per contradicting pair (a mistyped birth date among many agreeing records;
