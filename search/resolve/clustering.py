@@ -271,12 +271,17 @@ def _join_unambiguous(
     groups: _Groups, fits: dict[tuple[int, int], int], max_size: int, result: Clustering, kept_apart: set[tuple[int, int]]
 ) -> None:
     """Join the groups that fit only groups fitting each other; the others join nobody. A name a
-    steward said is not that customer's still fits it: a namesake exists, so the name stays
-    ambiguous instead of falling to the other customer by elimination."""
+    steward said is not that customer's still fits it: a namesake exists, so the record holding
+    the name stays ambiguous instead of falling to the other customer by elimination. The customer
+    it was kept from is not: the steward took that record out of its choices, and another record
+    fitting only that customer still joins it."""
     neighbours: dict[int, set[int]] = defaultdict(set)
-    for a, b in [*fits, *kept_apart]:
+    for a, b in fits:
         neighbours[a].add(b)
         neighbours[b].add(a)
+    for a, b in kept_apart:
+        for holder in _name_holders(groups, a, b):
+            neighbours[holder].add(b if holder == a else a)
     ambiguous = {group for group, others in neighbours.items() if any((x, y) not in fits for x, y in combinations(sorted(others), 2))}
     for (a, b), k in fits.items():
         if a in ambiguous or b in ambiguous:
@@ -290,3 +295,13 @@ def _join_unambiguous(
             continue
         groups.union(ra, rb)
         result.weak_links.append(k)
+
+
+def _name_holders(groups: _Groups, a: int, b: int) -> tuple[int, ...]:
+    """The side of a link resting on names that holds the name rather than the customer: the group
+    of fewer records (a customer is the side its corroborated links made larger); both sides when
+    they are as large, as neither can be told to be the customer."""
+    size_a, size_b = len(groups.members(a)), len(groups.members(b))
+    if size_a == size_b:
+        return (a, b)
+    return (a,) if size_a < size_b else (b,)

@@ -69,6 +69,11 @@ def _two_edits(a: str, b: str) -> bool:
     return min(len(a), len(b)) >= MIN_TWO_TYPO_LENGTH and jellyfish.damerau_levenshtein_distance(a, b) <= 2
 
 
+def within_a_slip(a: str, b: str) -> bool:
+    """As far apart as a slip takes a name: one keystroke, or two in a name long enough."""
+    return _one_edit(a, b) or _two_edits(a, b)
+
+
 def _initials(name: str) -> str:
     return "".join(word[0] for word in name.split() if word)
 

@@ -137,6 +137,17 @@ MAX_NAME_BLOCK_SIZE = 10
 # 168 names so counted are slips or initials, at 35% 126 of 267: the rule also asks that nothing
 # personal agrees, so a slip with a phone, an e-mail, a card or a birth date in common still joins).
 OWN_NAME_FAMILIES = 5
+# ... and when no given name a slip away from it (one or two keystrokes, or the same sound) is
+# written under this many times more family names: a slip is always rarer than the name it comes
+# from, and the count OWN_NAME_FAMILIES alone lets slips of common names in as the data grow. A
+# ratio, not a count, so it holds at any size. Measured on bench.corruption (seed 1, 5,000 and
+# 50,000 people): at 50,000 people (112,544 records) and 8% typos the count alone kept 660 names, 518
+# of them slips; with the ratio 228, 86 slips, no real name lost; at 35% typos 2,606 (2,464 slips)
+# against 559 (418). 10 drops more slips (98 of 235 at 35%) but also real names a slip from a
+# commoner one (Muriel, Marcel, Maxime, Karine), and bench.robustness merged 3 more household pairs
+# at timeline_years 10; 20 lost no F1 on any typo_rate or timeline_years setting (bench/RESULTS.md,
+# session 11, s11-fixrecall).
+SLIP_SOURCE_RATIO = 20
 
 # Clustering: a contradiction between two groups (a never-merge rule) is outvoted by this many
 # clean direct links per contradicting pair (a mistyped birth date among many agreeing records;

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from search.resolve.comparisons import Comparison
-from search.resolve.config import OWN_NAME_FAMILIES
+from search.resolve.comparisons import Comparison, within_a_slip
+from search.resolve.config import OWN_NAME_FAMILIES, SLIP_SOURCE_RATIO
 from search.resolve.features import RecordFeatures
 
 PERSONAL_VALUES = ("email", "phone")
@@ -58,9 +58,28 @@ def value_holders(records: list[RecordFeatures], feature: str, repeated: dict[st
 
 def given_names_of_their_own(records: list[RecordFeatures]) -> list[str]:
     """The given names written under at least OWN_NAME_FAMILIES family names (by sound): names
-    parents give, not one person's misspelling, which stays within the family that holds it."""
+    parents give, not one person's misspelling, which stays within the family that holds it —
+    unless the data is large and typos frequent, when a slip of a common name reaches that many
+    families too: a name a slip away from one written under SLIP_SOURCE_RATIO times more families
+    is that name's slip, not a name of its own."""
     families: dict[str, set[str]] = {}
+    sounds: dict[str, str] = {}
     for record in records:
         if record.given and record.family_ph:
             families.setdefault(record.given, set()).add(record.family_ph)
-    return sorted(name for name, held in families.items() if len(held) >= OWN_NAME_FAMILIES)
+            sounds[record.given] = record.given_ph
+    counts = {name: len(held) for name, held in families.items()}
+    candidates = [name for name, count in counts.items() if count >= OWN_NAME_FAMILIES]
+    sources = sorted((name for name in candidates if counts[name] >= SLIP_SOURCE_RATIO * OWN_NAME_FAMILIES), key=counts.__getitem__)
+    return sorted(name for name in candidates if not _slip_of_a_commoner_name(name, sources, counts, sounds))
+
+
+def _slip_of_a_commoner_name(name: str, sources: list[str], counts: dict[str, int], sounds: dict[str, str]) -> bool:
+    """Whether a name written under SLIP_SOURCE_RATIO times more families (`sources`, rarest
+    first) is a slip away from `name` or sounds the same."""
+    floor = SLIP_SOURCE_RATIO * counts[name]
+    return any(
+        counts[source] >= floor and (sounds[source] == sounds[name] or within_a_slip(source, name))
+        for source in sources
+        if abs(len(source) - len(name)) <= 2
+    )

@@ -13,6 +13,7 @@ from search.indices import IndexNames
 from search.resolve.clustering import AMBIGUOUS, cluster
 from search.resolve.comparisons import NULL, address_level, clearly_different_people
 from search.resolve.config import OWN_NAME_FAMILIES
+from search.resolve.constraints import Constraints
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.frequencies import given_names_of_their_own
@@ -58,6 +59,20 @@ def test_given_names_of_their_own_are_those_many_families_write() -> None:
     records = [_record(f"crm:{k}", given_name="Marie", family_name=family) for k, family in enumerate(families)]
     records += [_record(f"web:{k}", given_name="Mraie", family_name="Martin") for k in range(OWN_NAME_FAMILIES)]
     assert given_names_of_their_own(records) == ["marie"]
+
+
+def test_a_slip_of_a_common_given_name_in_a_large_sample_is_not_a_name_of_its_own() -> None:
+    # A large sample: Nathalie and Marie in 300 records each, Martine in 60, each of another family
+    # (165, 165 and 41 family names by sound); a two-keystroke slip of Nathalie ("Nathlaei") in 8
+    # records of 6 families, more than OWN_NAME_FAMILIES.
+    written = {"Nathalie": 300, "Marie": 300, "Martine": 60, "Nathlaei": 8}
+    records = [
+        _record(f"crm:{name}{k}", given_name=name, family_name=f"Famille{chr(97 + k % 26)}{chr(97 + k // 26 % 26)}{chr(97 + k // 676)}")
+        for name, count in written.items()
+        for k in range(count)
+    ]
+    assert len({r.family_ph for r in records if r.given == "nathlaei"}) >= OWN_NAME_FAMILIES
+    assert given_names_of_their_own(records) == ["marie", "martine", "nathalie"]
 
 
 def test_a_town_against_a_postcode_says_nothing_of_where_either_lives() -> None:
@@ -106,6 +121,29 @@ def test_a_name_alone_that_fits_two_customers_joins_neither() -> None:
 def test_a_name_alone_with_a_field_that_differs_does_not_join_below_the_match_threshold() -> None:
     result = _clusters([(0, 1, 0.9999, False), (0, 2, 0.98, True)], contradicted=[False, True])
     assert result.labels[2] != result.labels[0]
+
+
+def test_a_steward_keeping_a_record_from_a_customer_does_not_keep_an_unrelated_record_from_it() -> None:
+    # r: the name alone, fitting the customer (a1, a2) and her namesake b1; s: the name alone,
+    # fitting only the customer. The steward said "r is not a1/a2's customer".
+    records = [*PEOPLE[:2], _record("callcenter:r", given_name="Ombeline", family_name="Ravelet"), PEOPLE[2], PEOPLE[3]]
+    links = [(0, 1, 0.9999), (0, 2, 0.98), (2, 4, 0.98), (0, 3, 0.98)]
+    probabilities = np.array([p for *_, p in links])
+    decision = Constraints(tags={2: frozenset({(0, 0)}), 0: frozenset({(0, 1)}), 1: frozenset({(0, 1)})}, bound=frozenset({0, 1, 2}))
+    labels = cluster(
+        records,
+        np.array([(i, j) for i, j, _ in links]),
+        np.log2(probabilities / (1 - probabilities)),
+        probabilities,
+        threshold=0.99,
+        max_cluster_size=10,
+        names_alone=np.array([False, True, True, True]),
+        constraints=decision,
+        weak_threshold=0.97,
+    ).labels
+    assert labels[3] == labels[0] == labels[1]  # s joins the one customer it fits
+    assert labels[2] not in (labels[0], labels[4])  # r: not a1/a2's, and not b1's by elimination
+    assert labels.count(labels[4]) == 1
 
 
 def _ids(records: list[dict[str, Any]]) -> list[str]:
