@@ -112,8 +112,8 @@ def attach_events(
     """id(event) → its Attachment (a record, or the reason it has none), for a batch at once.
     `sources`: the sources whose records the sender may attach to (an integrator's key, bound to
     its systems); None for all. The sender then learns nothing of another source's records: a
-    record of another source is refused whether it exists or not, and an identifier is looked
-    for among its own sources' records only."""
+    record of another source is refused whether it exists or not, and an identifier or a customer
+    id is looked for among its own sources' records only."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for event in events:
         if not event.record_id and event.identifier:
@@ -123,6 +123,7 @@ def attach_events(
     direct = [event.record_id for event in events if event.record_id]
     customers = customers_of(client, names, [*direct, *held_records])
     records_of = _customer_records(client, names, {event.customer_id for event in events if event.customer_id and not event.record_id})
+    whose = " among this key's sources" if sources else ""
     attachments: dict[int, Attachment] = {}
     for event in events:
         if event.record_id and sources and not sources(_source_of(event.record_id)):
@@ -134,9 +135,14 @@ def attach_events(
             found = holders.get(kind, {}).get(value, [])
             if sources:
                 found = [holder for holder in found if sources(_source_of(holder["record_id"]))]
-            attachment = _by_identifier(kind, found, customers, " among this key's sources" if sources else "")
-        elif event.customer_id and records_of.get(event.customer_id):
-            attachment = Attachment(records_of[event.customer_id][0], event.customer_id)
+            attachment = _by_identifier(kind, found, customers, whose)
+        elif event.customer_id:
+            own = [record for record in records_of.get(event.customer_id, []) if not sources or sources(_source_of(record))]
+            attachment = (
+                Attachment(own[0], event.customer_id)
+                if own
+                else Attachment(refusal=EventUnattached(f"customer: no such customer, or it holds no record{whose}"))
+            )
         else:
             attachment = Attachment(refusal=EventUnattached("customer: no such customer, or it holds no record"))
         attachments[id(event)] = _checked(attachment, event, refusal)

@@ -4,14 +4,13 @@ In order: its identifiers go to the suppression list (so a source cannot bring t
 its records, record links, events, customer document and statements are deleted; its ids (and those merged
 into it) answer 410 Gone from then on; its earlier changes lose their record ids and an `erased`
 change tells every source system; audit entries about it are pseudonymized (the fact, who and when
-stay); its values leave the match model's term frequencies. Deleted documents stay in Lucene
+stay); its values leave the match model's term frequencies (search.rights.erasure_model). Deleted documents stay in Lucene
 segments until they merge: `expunge_deletes` forces that (README, "Erasure").
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ from search.changes import numbered_changes, records_in_changes
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
-from search.resolve.features import features_of
+from search.rights.erasure_model import Values, forget_in_model, model_values, record_debt, settle_model_debts, settled
 from search.rights.erasure_plan import find_documents, rewrites, searched_indices, write_refreshed
 from search.rights.export import former_ids, merged_ids
 from search.rights.overlay import CustomerNotFound
@@ -71,6 +70,8 @@ def erase_customer(
     clock = time.perf_counter()
     response = client.get(index=names.customers, id=customer_id, ignore=[404])
     if not response.get("found"):
+        if key is not None:  # a retry after the records went but the model update failed finishes it
+            settle_model_debts(client, names, key, [customer_id])
         raise CustomerNotFound(customer_id)
     if key is None:
         raise SuppressionKeyMissing("erasing needs RCU_SUPPRESSION_KEY: the suppression list keeps erased identifiers as keyed hashes")
@@ -105,13 +106,18 @@ def erase_customer(
         *_gone_markers(names, ids, now, report.pseudonym),
         *numbered_changes(client, names, [erased_change]),
     ]
+    values = model_values(config, records)
     clock = report.lap("prepare", clock)
     # The model is one large document (megabytes of term frequencies at 1M records: its update
     # costs about as much as the rest) read with real-time gets: updated beside the bulk, unrefreshed.
     with ThreadPoolExecutor(max_workers=1) as beside:
-        model = beside.submit(_timed, _forget_in_model, client, names, config, records)
+        model = beside.submit(_timed, _forget_in_model, client, names, customer_id, values)
+        # Recorded before the records go, settled below (or by a retry, or by reapply_erasures).
+        record_debt(client, names, key, customer_id, values)
         write_refreshed(client, actions)
         report.timings["model_beside"] = model.result()
+    if values:
+        settled(client, names, customer_id)
     report.lap("write", clock)
     return report
 
@@ -159,37 +165,9 @@ def _gone_markers(names: IndexNames, ids: list[str], at: datetime, stand_in: str
     ]
 
 
-# Decrements, on the node, the counts of the erased person's values in the model's term-frequency
-# tables: the model (every value held twice, megabytes at 1M records) is neither fetched nor sent.
-_FORGET_VALUES = """
-def tables = ctx._source.model.term_frequencies;
-boolean changed = false;
-for (entry in params.values.entrySet()) {
-  def counts = tables == null ? null : tables.get(entry.getKey());
-  if (counts == null) { continue; }
-  for (value in entry.getValue()) {
-    def count = counts.get(value);
-    if (count == null) { continue; }
-    if (count <= 2) { counts.remove(value); } else { counts.put(value, count - 1); }
-    changed = true;
-  }
-}
-if (!changed) { ctx.op = 'noop'; }
-"""
-
-
-def _forget_in_model(client: OpenSearch, names: IndexNames, config: ResolutionConfig, records: list[dict[str, Any]]) -> None:
+def _forget_in_model(client: OpenSearch, names: IndexNames, customer_id: str, values: Values) -> None:
     """The model counts values held by two records or more (term frequencies): the person's go."""
-    if not records:
-        return
-    values: dict[str, list[str]] = {}
-    for features in features_of(records, tuple(config.extra_identifiers)):
-        for column in dataclasses.fields(features):
-            value = getattr(features, column.name)
-            if isinstance(value, str) and value and column.name not in ("record_id", "source", "updated_at"):
-                values.setdefault(column.name, []).append(value)
-    body = {"script": {"source": _FORGET_VALUES, "lang": "painless", "params": {"values": values}}}
-    client.update(index=names.resolution_state, id="model", body=body, retry_on_conflict=5, ignore=[404])
+    forget_in_model(client, names, customer_id, values)
 
 
 def reapply_erasures(client: OpenSearch, names: IndexNames, config: ResolutionConfig, key: bytes | None, by: str) -> list[str]:
@@ -197,6 +175,8 @@ def reapply_erasures(client: OpenSearch, names: IndexNames, config: ResolutionCo
     restoring a snapshot older than an erasure. A customer holding a record whose id is on the list
     (without a consent given since) is erased with its first erasure date; a record sharing only
     an e-mail or a phone with an erased person was someone else's and stays. Returns the customers."""
+    if key is not None:
+        settle_model_debts(client, names, key)
     suppression = SuppressionList.load(client, names, key)
     if not suppression.entries or not client.indices.exists(index=names.records):
         return []

@@ -20,6 +20,7 @@ from search.events import (
     record_event,
 )
 from search.events.bulk import figures_of_customers
+from search.events.store import EventWriter
 from search.indices import IndexNames
 from search.resolve.pipeline import resolve_touched
 from settings import Settings
@@ -190,3 +191,20 @@ def test_an_identifier_on_records_not_resolved_yet_says_to_resolve_first(
     ingest(HELENE[:2])  # both hold her e-mail; nobody resolved them
     with pytest.raises(EventUnattached, match="2 records hold this email, 2 of them not resolved yet; run `rcu resolve`"):
         record_event(opensearch, opensearch_settings, _event("U1", 1, identifier=("email", "helene.lefevre@orange.fr")), names=names)
+
+
+def test_an_event_sent_for_a_customer_attaches_only_to_a_record_of_the_sender_s_sources(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    """A sender bound to its sources never attaches an event to another source's record through the
+    customer id, and learns nothing of the customer's other records when it holds none of them."""
+    ingest(HELENE[:4])
+    resolve_touched(opensearch, names, resolved.config, _ids(HELENE[:4]), model=resolved.model)
+    customer = customer_assignment(opensearch, names)["crm:H1"]
+    loyalty = EventWriter(opensearch, names, sources=lambda source: source == "loyalty_lyon2")
+    stored = loyalty.store([_event("C1", 1, customer_id=customer)])
+    assert stored[0].outcome and stored[0].outcome.record_id == "loyalty_lyon2:H4", stored[0].refusal
+    elsewhere = EventWriter(opensearch, names, sources=lambda source: source == "loyalty_paris9")
+    refused = elsewhere.store([_event("C2", 1, customer_id=customer)])
+    assert refused[0].outcome is None and isinstance(refused[0].refusal, EventUnattached)
+    assert "among this key's sources" in str(refused[0].refusal)
