@@ -12,7 +12,7 @@ from opensearchpy import OpenSearch
 from search.indices import IndexNames
 from search.resolve.clustering import AMBIGUOUS, cluster
 from search.resolve.comparisons import NULL, address_level, clearly_different_people
-from search.resolve.config import OWN_NAME_FAMILIES
+from search.resolve.config import OWN_NAME_FAMILIES, ResolutionConfig
 from search.resolve.constraints import Constraints
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document
@@ -153,18 +153,25 @@ def _ids(records: list[dict[str, Any]]) -> list[str]:
 PARIS, MARSEILLE, NAME_ONLY = NAMESAKES[:2], NAMESAKES[2:4], NAMESAKES[4:]
 
 
-def test_a_name_alone_joins_its_one_customer_from_the_weak_link_threshold_in_a_full_run_and_in_real_time(
+def _left_to_the_weak_link_threshold(
     resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
-) -> None:
-    # The session's model puts the name-only calls above 0.99 with the Parisian Ombeline; a match
-    # threshold above their probability leaves them to the weak-link threshold alone.
+) -> tuple[list[RecordFeatures], ResolutionConfig]:
+    """The Parisian Ombeline and the name-only records, with a configuration whose match threshold
+    is above their name-only links' probability: those links are left to the weak-link threshold
+    alone (the session's model puts them above 0.99)."""
     ingest(PARIS + NAME_ONLY)
     records = [features_from_document(d) for d in get_records(opensearch, names, _ids(PARIS + NAME_ONLY))]
     scored = resolve_records(records, resolved.config, resolved.model).scored
     weakest = float(scored.probabilities.min())
     strictest = min(float(scored.probabilities.max()), 1 - 1e-12)
-    config = resolved.config.model_copy(update={"match_threshold": strictest, "weak_link_threshold": min(weakest, 0.97)})
     assert weakest < strictest
+    return records, resolved.config.model_copy(update={"match_threshold": strictest, "weak_link_threshold": min(weakest, 0.97)})
+
+
+def test_a_name_alone_joins_its_one_customer_from_the_weak_link_threshold_in_a_full_run_and_in_real_time(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    records, config = _left_to_the_weak_link_threshold(resolved, opensearch, ingest, names)
     full = resolve_records(records, config, resolved.model)
     assert len(set(full.clustering.labels)) == 1
     for record in _ids(PARIS + NAME_ONLY):  # one at a time, in real time: the same customer
@@ -181,13 +188,7 @@ def test_explain_says_a_name_alone_link_joins_when_it_fits_one_customer_instead_
 ) -> None:
     # The full run above joins these name-only records below the match threshold; `rcu explain`
     # on such a pair must not answer "not linked" for a link the clustering makes.
-    ingest(PARIS + NAME_ONLY)
-    records = [features_from_document(d) for d in get_records(opensearch, names, _ids(PARIS + NAME_ONLY))]
-    scored = resolve_records(records, resolved.config, resolved.model).scored
-    strictest = min(float(scored.probabilities.max()), 1 - 1e-12)
-    config = resolved.config.model_copy(
-        update={"match_threshold": strictest, "weak_link_threshold": min(float(scored.probabilities.min()), 0.97)}
-    )
+    records, config = _left_to_the_weak_link_threshold(resolved, opensearch, ingest, names)
     assert len(set(resolve_records(records, config, resolved.model).clustering.labels)) == 1
     by_id = {r.record_id: r for r in records}
     decisions = {
