@@ -67,7 +67,9 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
             ShippingLimits(settings.audit_ship_batch_bytes, settings.audit_ship_interval_s, settings.audit_ship_retry_s),
             settings.suppression_key_bytes,
         )
-        resolver = RealTimeResolver(app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config))
+        resolver = RealTimeResolver(
+            app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config), settings.suppression_key_bytes
+        )
         app.state.pusher = RecordPusher(
             app.state.sync_opensearch,
             names,

@@ -18,8 +18,9 @@ from search.resolve.store import customers_of, model_stamp, read_model
 
 
 class RealTimeResolver:
-    def __init__(self, client: OpenSearch, names: IndexNames, config: ResolutionConfig) -> None:
+    def __init__(self, client: OpenSearch, names: IndexNames, config: ResolutionConfig, suppression_key: bytes | None = None) -> None:
         self.client = client
+        self.suppression_key = suppression_key  # settles an erasure's debt found beside the model (read_model)
         self.names = names
         self.config = config
         self._model: MatchModel | None = None
@@ -49,7 +50,7 @@ class RealTimeResolver:
     def _read(self) -> None:
         self._model, self._stale = None, False
         try:
-            self._model = read_model(self.client, self.names)
+            self._model = read_model(self.client, self.names, self.suppression_key)
         except ModelStale:
             self._stale = True
         except ModelMissing:

@@ -26,6 +26,8 @@ from search.resolve.errors import ModelMissing, ModelStale
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
+from search.resolve.term_frequencies import MODEL_ID, drop_other_generations, new_generation, read_tables, settle_debts, write_tables
+from settings import get_settings
 
 # How a write is made visible to searches: not waited for, refreshed now, or waited for the next refresh.
 Refresh = bool | Literal["wait_for"]
@@ -322,9 +324,14 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
 
 
 def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None:
-    client.index(
-        index=names.resolution_state, id="model", body={"model": model.as_dict(), "saved_at": datetime.now(UTC).isoformat()}, refresh=True
-    )
+    """Store the model: its term frequencies one document per value under a new generation
+    (search.resolve.term_frequencies), then the model naming it, then the previous one's go."""
+    generation = new_generation()
+    write_tables(client, names, generation, model.term_frequencies)
+    stored = {k: v for k, v in model.as_dict().items() if k != "term_frequencies"}
+    body = {"model": stored, "saved_at": datetime.now(UTC).isoformat(), "tf_generation": generation}
+    client.index(index=names.resolution_state, id=MODEL_ID, body=body, refresh=True)
+    drop_other_generations(client, names, generation)
 
 
 def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None:
@@ -337,25 +344,50 @@ def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None
     return int(document["_seq_no"]), int(document["_primary_term"])
 
 
-def read_model(client: OpenSearch, names: IndexNames) -> MatchModel:
+def read_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | None = None) -> MatchModel:
     """The stored match model. ModelMissing before the first full run; ModelStale when it was
-    trained on other comparison levels than this version's (stored by an older rcu)."""
+    trained on other comparison levels than this version's (stored by an older rcu). An erasure's
+    debt found beside it is settled first, with `suppression_key` (the settings' when None)."""
     try:
-        document = client.get(index=names.resolution_state, id="model")
+        document = client.get(index=names.resolution_state, id=MODEL_ID)
     except NotFoundError:
         raise ModelMissing() from None
     model = MatchModel.from_dict(document["_source"]["model"])
+    generation = document["_source"].get("tf_generation")
+    if generation:  # else stored by an earlier rcu, its counts inside (moved out by the first erasure)
+        model.term_frequencies, debts = read_tables(client, names, generation)
+        if debts:
+            key = suppression_key or get_settings().suppression_key_bytes
+            model.term_frequencies = _settled_tables(client, names, generation, debts, model.term_frequencies, key)
     if not model.compares_as(comparisons_for(model.identifiers)):
         log.warning("event=stale_match_model reason=comparison_levels_changed action=full_run")
         raise ModelStale()
     return model
 
 
-def load_model(client: OpenSearch, names: IndexNames) -> MatchModel | None:
+def _settled_tables(
+    client: OpenSearch,
+    names: IndexNames,
+    generation: str,
+    debts: list[dict[str, Any]],
+    stored: dict[str, dict[str, int]],
+    key: bytes | None,
+) -> dict[str, dict[str, int]]:
+    """The counts once the erasures' debts found beside them are applied (an erasure stopped after
+    its records went): no erased person's value is handed to a resolution. Without the suppression
+    key the values cannot be found: the debts stay, and the counts are the ones stored."""
+    if key is None:
+        log.warning("event=model_debts_unsettled debts=%d reason=no_suppression_key", len(debts))
+        return stored
+    settle_debts(client, names, key, debts)
+    return read_tables(client, names, generation)[0]
+
+
+def load_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | None = None) -> MatchModel | None:
     """The stored match model, or None when there is none to use (read_model): the next `rcu
     resolve` is then a full run, which trains it."""
     try:
-        return read_model(client, names)
+        return read_model(client, names, suppression_key)
     except ModelMissing:
         return None
 

@@ -4,7 +4,7 @@ In order: its identifiers go to the suppression list (so a source cannot bring t
 its records, record links, events, customer document and statements are deleted; its ids (and those merged
 into it) answer 410 Gone from then on; its earlier changes lose their record ids and an `erased`
 change tells every source system; audit entries about it are pseudonymized (the fact, who and when
-stay); its values leave the match model's term frequencies (search.rights.erasure_model). Deleted documents stay in Lucene
+stay); its values leave the match model's term frequencies, in the same bulk (search.rights.erasure_model). Deleted documents stay in Lucene
 segments until they merge: `expunge_deletes` forces that (README, "Erasure").
 """
 
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +23,7 @@ from search.changes import numbered_changes, records_in_changes
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
-from search.rights.erasure_model import Values, forget_in_model, model_values, record_debt, settle_model_debts, settled
+from search.rights.erasure_model import Values, model_actions, model_values, record_debt, settle_model_debts, settled
 from search.rights.erasure_plan import find_documents, rewrites, searched_indices, write_refreshed
 from search.rights.export import former_ids, merged_ids
 from search.rights.overlay import CustomerNotFound
@@ -107,26 +105,15 @@ def erase_customer(
         *numbered_changes(client, names, [erased_change]),
     ]
     values = model_values(config, records)
+    forget = _forget_in_model(client, names, customer_id, values)
     clock = report.lap("prepare", clock)
-    # The model is one large document (megabytes of term frequencies at 1M records: its update
-    # costs about as much as the rest) read with real-time gets: updated beside the bulk, unrefreshed.
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        model = beside.submit(_timed, _forget_in_model, client, names, customer_id, values)
-        # Recorded before the records go, settled below (or by a retry, or by reapply_erasures).
+    if forget:  # recorded before the records go, settled below (or by a retry, reapply_erasures, the model's next load)
         record_debt(client, names, key, customer_id, values)
-        write_refreshed(client, actions)
-        report.timings["model_beside"] = model.result()
-    if values:
+    write_refreshed(client, [*actions, *forget])
+    if forget:
         settled(client, names, customer_id)
     report.lap("write", clock)
     return report
-
-
-def _timed(step: Callable[..., None], *args: Any) -> float:
-    """Seconds `step(*args)` took (a step run beside another: its own share of the wait)."""
-    started = time.perf_counter()
-    step(*args)
-    return time.perf_counter() - started
 
 
 def _tombstones(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> list[dict[str, Any]]:
@@ -165,9 +152,10 @@ def _gone_markers(names: IndexNames, ids: list[str], at: datetime, stand_in: str
     ]
 
 
-def _forget_in_model(client: OpenSearch, names: IndexNames, customer_id: str, values: Values) -> None:
-    """The model counts values held by two records or more (term frequencies): the person's go."""
-    forget_in_model(client, names, customer_id, values)
+def _forget_in_model(client: OpenSearch, names: IndexNames, customer_id: str, values: Values) -> list[dict[str, Any]]:
+    """The model counts values held by two records or more (term frequencies): the person's go,
+    in the erasure's bulk (decrements of their counts' documents)."""
+    return model_actions(client, names, customer_id, values)
 
 
 def reapply_erasures(client: OpenSearch, names: IndexNames, config: ResolutionConfig, key: bytes | None, by: str) -> list[str]:

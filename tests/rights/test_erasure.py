@@ -22,6 +22,8 @@ from indexers.report import RejectsReport
 from search.events.model import Event
 from search.events.store import EventWriter
 from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import load_model, save_model
 from search.rights.suppression import SuppressionKeyMissing
 from settings import Settings
@@ -220,6 +222,63 @@ def test_erasure_takes_the_person_s_values_out_of_the_match_model_and_leaves_the
     after = load_model(opensearch, names)
     assert after is not None
     assert after.term_frequencies == {"email": {"someone@else.fr": 4}, "family": {"martin": 40}}
+
+
+def _person_counted_by_the_model(as_role: RoleClient, opensearch: OpenSearch, names: IndexNames, tag: str) -> str:
+    """A customer of two records whose e-mail and family name the stored model counts (a large data
+    set's tables: the small world's keeps none), beside other people's counts."""
+    person = {
+        **LUCIEN[0],
+        "source_id": f"TF{tag}",
+        "given_name": "Ondine",
+        "family_name": f"Troubadec{tag}",
+        "email": f"ondine.{tag}@gmx.fr",
+    }
+    person["phone"] = f"06776655{tag[-2:]}"
+    customer = as_role("steward").post("/v1/records", json=person).json()["customer_id"]
+    as_role("steward").post("/v1/records", json={**person, "source": "ecommerce"})
+    model = load_model(opensearch, names)
+    assert model is not None
+    family = f"troubadec{tag}".lower()
+    model.term_frequencies = {"email": {f"ondine.{tag}@gmx.fr": 3, "someone@else.fr": 4}, "family": {family: 5, "martin": 40}}
+    save_model(opensearch, names, model)
+    return customer
+
+
+def test_after_erasure_the_model_s_stored_counts_hold_no_value_of_the_person(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    """The counts are documents of their own: the person's e-mail (counted 3, held twice by the
+    person) leaves the index with its document; a name others hold too keeps its count, less the
+    person's, and no document of the resolution state names the person."""
+    names = IndexNames(world.index_prefix)
+    customer = _person_counted_by_the_model(as_role, opensearch, names, "21")
+    assert as_role("privacy_officer").delete(f"/v1/customers/{customer}").status_code == 200
+
+    opensearch.indices.refresh(index=names.resolution_state)
+    state = [
+        json.dumps(hit, ensure_ascii=False).lower()
+        for hit in scan(opensearch, index=names.resolution_state, query={"query": {"match_all": {}}})
+    ]
+    assert not [d[:200] for d in state if "ondine.21@gmx.fr" in d]
+    assert sum("martin" in d for d in state) == 1  # the others' counts stay
+    after = load_model(opensearch, names)
+    assert after is not None
+    assert after.term_frequencies == {"email": {"someone@else.fr": 4}, "family": {"troubadec21": 3, "martin": 40}}
+
+
+def test_a_process_holding_the_model_resolves_with_the_counts_the_erasure_left(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    """The API keeps the model in memory: after an erasure, its next resolution scores with the
+    decremented counts (the erasure marks the model document, whose version the process checks)."""
+    names = IndexNames(world.index_prefix)
+    customer = _person_counted_by_the_model(as_role, opensearch, names, "22")
+    resolver = RealTimeResolver(opensearch, names, ResolutionConfig(model_check_s=0), SUPPRESSION_KEY.encode())
+    assert resolver.model().term_frequencies["family"]["troubadec22"] == 5
+
+    assert as_role("privacy_officer").delete(f"/v1/customers/{customer}").status_code == 200
+    assert resolver.model().term_frequencies == {"email": {"someone@else.fr": 4}, "family": {"troubadec22": 3, "martin": 40}}
 
 
 @contextlib.contextmanager

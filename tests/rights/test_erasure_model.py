@@ -1,6 +1,7 @@
 """The erasure's share of the match model is always finished, once: a model update that fails after
-the records are gone is completed by a retry or by reapply_erasures, and a retry after a failed bulk
-never subtracts a value twice. The search engine is real; only the step made to fail is replaced."""
+the records are gone is completed by a retry, by reapply_erasures or by the model's next load, and a
+retry after a failed bulk never subtracts a value twice. The search engine is real; only the step
+made to fail is replaced (the model's decrements, in the erasure's bulk, fail on the node)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import search.rights.erasure as erasure
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.store import load_model, save_model
+from search.resolve.term_frequencies import read_tables, stored_generation
 from search.rights.erasure import erase_customer, reapply_erasures
 from search.rights.erasure_model import OWED_PREFIX
 from search.rights.overlay import CustomerNotFound
@@ -57,13 +59,37 @@ def _person_in_model(as_role: RoleClient, opensearch: OpenSearch, names: IndexNa
 
 
 def _counts(opensearch: OpenSearch, names: IndexNames) -> dict[str, dict[str, int]]:
-    model = load_model(opensearch, names)
+    model = load_model(opensearch, names, KEY)
     assert model is not None
     return model.term_frequencies
 
 
+def _stored_counts(opensearch: OpenSearch, names: IndexNames) -> dict[str, dict[str, int]]:
+    """The counts as stored, read without loading the model (a load settles what is owed)."""
+    stored = stored_generation(opensearch, names)
+    assert stored is not None
+    return read_tables(opensearch, names, stored[0])[0]
+
+
 def _debts(opensearch: OpenSearch, names: IndexNames, customer: str) -> bool:
     return bool(opensearch.exists(index=names.resolution_state, id=OWED_PREFIX + customer))
+
+
+def _model_part_failing_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model's decrements fail on the node in the erasure's first bulk (a script error: the
+    person's records, events and the rest of the bulk are gone, the counts unchanged), then work."""
+    real = erasure._forget_in_model
+    calls: list[int] = []
+
+    def failing(*args: Any) -> list[dict[str, Any]]:
+        calls.append(1)
+        actions = real(*args)
+        if len(calls) == 1:
+            failure = {"source": "throw new IllegalStateException('simulated failure')", "lang": "painless"}
+            return [{**action, "script": failure} for action in actions]
+        return actions
+
+    monkeypatch.setattr(erasure, "_forget_in_model", failing)
 
 
 def _failing_once(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
@@ -85,11 +111,13 @@ def test_a_retried_erasure_finishes_the_model_update_that_failed_after_the_recor
 ) -> None:
     names = IndexNames(world.index_prefix)
     customer = _person_in_model(as_role, opensearch, names, "MQ1")
-    _failing_once(monkeypatch, "_forget_in_model")
+    _model_part_failing_once(monkeypatch)
 
-    with pytest.raises(TimeoutError):
+    with pytest.raises(RuntimeError):
         erase_customer(opensearch, names, ResolutionConfig(), customer, KEY, "test")
-    assert _counts(opensearch, names) == _counts_before("m.quillerou.mq1@sfr.fr")  # the records are gone, the model still counts the person
+    assert _stored_counts(opensearch, names) == _counts_before(
+        "m.quillerou.mq1@sfr.fr"
+    )  # the records are gone, the counts still hold the person
     assert as_role("counter").get(f"/v1/customers/{customer}").status_code == 410
 
     with pytest.raises(CustomerNotFound):  # the retry finds no customer, and finishes the model part
@@ -108,10 +136,10 @@ def test_reapplying_erasures_finishes_a_model_update_that_failed(
 ) -> None:
     names = IndexNames(world.index_prefix)
     customer = _person_in_model(as_role, opensearch, names, "MQ2")
-    _failing_once(monkeypatch, "_forget_in_model")
-    with pytest.raises(TimeoutError):
+    _model_part_failing_once(monkeypatch)
+    with pytest.raises(RuntimeError):
         erase_customer(opensearch, names, ResolutionConfig(), customer, KEY, "test")
-    assert _counts(opensearch, names) == _counts_before("m.quillerou.mq2@sfr.fr")
+    assert _stored_counts(opensearch, names) == _counts_before("m.quillerou.mq2@sfr.fr")
 
     reapply_erasures(opensearch, names, ResolutionConfig(), KEY, "restore")
     assert _counts(opensearch, names) == COUNTS_AFTER
@@ -143,8 +171,8 @@ def test_a_model_trained_after_an_erasure_owes_nothing_to_its_pending_debt(
     value (the same family name) keeps its count."""
     names = IndexNames(world.index_prefix)
     customer = _person_in_model(as_role, opensearch, names, "MQ4")
-    _failing_once(monkeypatch, "_forget_in_model")
-    with pytest.raises(TimeoutError):
+    _model_part_failing_once(monkeypatch)
+    with pytest.raises(RuntimeError):
         erase_customer(opensearch, names, ResolutionConfig(), customer, KEY, "test")
     retrained = load_model(opensearch, names)
     assert retrained is not None
@@ -154,3 +182,22 @@ def test_a_model_trained_after_an_erasure_owes_nothing_to_its_pending_debt(
     reapply_erasures(opensearch, names, ResolutionConfig(), KEY, "restore")
     assert _counts(opensearch, names) == {"family": {"quillerou": 2, "martin": 40}}
     assert not _debts(opensearch, names, customer)
+
+
+def test_the_next_load_of_the_model_finishes_an_erasure_stopped_after_its_records_went(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No resolution is handed an erased person's counts: the load applies the debt it finds beside
+    the model, stores the result, and a second load subtracts nothing more."""
+    names = IndexNames(world.index_prefix)
+    customer = _person_in_model(as_role, opensearch, names, "MQ5")
+    _model_part_failing_once(monkeypatch)
+    with pytest.raises(RuntimeError):
+        erase_customer(opensearch, names, ResolutionConfig(), customer, KEY, "test")
+    assert _stored_counts(opensearch, names) == _counts_before("m.quillerou.mq5@sfr.fr")
+    assert _debts(opensearch, names, customer)
+
+    assert _counts(opensearch, names) == COUNTS_AFTER  # the load, nothing else
+    assert _stored_counts(opensearch, names) == COUNTS_AFTER
+    assert not _debts(opensearch, names, customer)
+    assert _counts(opensearch, names) == COUNTS_AFTER
