@@ -73,6 +73,45 @@ def existing(prefix: str) -> None:
     client.close()
 
 
+def store_model_as(prefix: str, storage: str) -> None:
+    """Store the model's term frequencies inside its document (`inline`, as rcu before session 12
+    did) or one document per value (`documents`, search.resolve.term_frequencies), whichever the
+    indices hold now: an A/B between the two codes runs each on its own storage, same counts.
+    Raw requests only, so that the code before runs this too."""
+    from opensearchpy.helpers import bulk, scan
+
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    state = IndexNames(prefix).resolution_state
+    document = client.get(index=state, id="model")
+    source = document["_source"]
+    generation = source.pop("tf_generation", None)
+    if storage == "documents" and generation is None:
+        from search.resolve.term_frequencies import stored_generation
+
+        stored_generation(client, IndexNames(prefix))
+    elif storage == "inline" and generation is not None:
+        tables: dict[str, dict[str, int]] = {}
+        stale = []
+        for hit in scan(client, index=state, query={"query": {"match_all": {}}}, size=10_000):
+            if hit["_id"].startswith("tf:"):
+                stale.append(hit["_id"])
+                if hit["_id"].startswith(f"tf:{generation}:"):
+                    tables.setdefault(hit["_source"]["column"], {})[hit["_source"]["value"]] = hit["_source"]["count"]
+        source["model"]["term_frequencies"] = tables
+        client.index(index=state, id="model", body=source, refresh=True)
+        bulk(client, ({"_op_type": "delete", "_index": state, "_id": doc_id} for doc_id in stale), refresh=True)
+    counted = client.get(index=state, id="model")["_source"]
+    print(
+        f"model stored {storage}: generation {counted.get('tf_generation', '-')}, inline values "
+        f"{sum(len(v) for v in counted['model'].get('term_frequencies', {}).values())}"
+    )
+    client.close()
+
+
 def person(number: int) -> list[dict[str, object]]:
     """Ten records of one made-up person across five systems, identifiers unique to this run."""
     tag = uuid.uuid4().hex[:8]
@@ -167,15 +206,15 @@ def measure_erasures(prefix: str, count: int, audit_entries: int, events: int = 
             EventWriter(client, names).store(batch, refresh=True)
         time.sleep(1.1)  # the node's process figures are refreshed every second: read them after the set-up's
         node_before, started = node_cpu_ms(client), time.perf_counter()
-        report = erase_customer(client, names, config, customer_id, KEY, "bench")
+        receipt = erase_customer(client, names, config, customer_id, KEY, "bench")
         seconds = time.perf_counter() - started
         time.sleep(1.1)  # and after the erasure's (merges it started included)
-        report.timings["node_cpu"] = (node_cpu_ms(client) - node_before) / 1000
-        assert report.records == 10 and report.audit_entries_pseudonymized >= audit_entries and report.events == events, report.as_dict()
-        results.append((seconds, report.timings))
+        receipt.timings["node_cpu"] = (node_cpu_ms(client) - node_before) / 1000
+        assert receipt.records == 10 and receipt.audit_entries_pseudonymized >= audit_entries and receipt.events == events, receipt.as_dict()
+        results.append((seconds, receipt.timings))
         print(
-            f"erasure {number + 1}: {seconds * 1000:.0f} ms, {report.events} events, {report.audit_entries_pseudonymized} audit entries "
-            f"({', '.join(f'{k} {v * 1000:.0f}' for k, v in report.timings.items())})"
+            f"erasure {number + 1}: {seconds * 1000:.0f} ms, {receipt.events} events, {receipt.audit_entries_pseudonymized} audit entries "
+            f"({', '.join(f'{k} {v * 1000:.0f}' for k, v in receipt.timings.items())})"
         )
     client.close()
     return results
@@ -243,6 +282,11 @@ def main() -> None:
     parser.add_argument("--audit-entries", type=int, default=1000)
     parser.add_argument("--events", type=int, default=1000, help="Events of the erased customer.")
     parser.add_argument("--feed", action=argparse.BooleanOptionalAction, default=True, help="Read the change feed through the API.")
+    parser.add_argument(
+        "--model-storage",
+        choices=["inline", "documents"],
+        help="Store the model's term frequencies so before measuring (A/B, bench docstring).",
+    )
     parser.add_argument("--realtime", type=int, default=200, help="Real-time resolutions measured each way (0: none).")
     args = parser.parse_args()
     from settings import get_settings
@@ -253,13 +297,18 @@ def main() -> None:
         existing(prefix)
     else:
         prepare(prefix, args.records)
+    if args.model_storage:
+        store_model_as(prefix, args.model_storage)
     if args.erasures:
         measured = measure_erasures(prefix, args.erasures, args.audit_entries, args.events)
         times = sorted(seconds for seconds, _ in measured)
         print(
             f"erasure of one customer (10 records, {args.events} events, {args.audit_entries} audit entries): "
-            f"median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms; median per step: "
-            + ", ".join(f"{step} {statistics.median(t[step] for _, t in measured) * 1000:.0f} ms" for step in measured[0][1])
+            f"median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms; per step median/max: "
+            + ", ".join(
+                f"{step} {statistics.median(t[step] for _, t in measured) * 1000:.0f}/{max(t[step] for _, t in measured) * 1000:.0f} ms"
+                for step in measured[0][1]
+            )
         )
     if args.realtime:
         for mode, timings in measure_realtime(prefix, args.realtime).items():
