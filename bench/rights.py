@@ -75,7 +75,7 @@ def existing(prefix: str) -> None:
 
 def store_model_as(prefix: str, storage: str) -> None:
     """Store the model's term frequencies inside its document (`inline`, as rcu before session 12
-    did) or one document per value (`documents`, search.resolve.term_frequencies), whichever the
+    did) or in buckets beside it (`documents`, search.resolve.term_frequencies), whichever the
     indices hold now: an A/B between the two codes runs each on its own storage, same counts.
     Raw requests only, so that the code before runs this too."""
     from opensearchpy.helpers import bulk, scan
@@ -89,17 +89,21 @@ def store_model_as(prefix: str, storage: str) -> None:
     document = client.get(index=state, id="model")
     source = document["_source"]
     generation = source.pop("tf_generation", None)
+    source.pop("tf_buckets", None)
     if storage == "documents" and generation is None:
-        from search.resolve.term_frequencies import stored_generation
+        from search.resolve.term_frequencies import stored_counts
 
-        stored_generation(client, IndexNames(prefix))
+        stored_counts(client, IndexNames(prefix))
     elif storage == "inline" and generation is not None:
         tables: dict[str, dict[str, int]] = {}
         stale = []
         for hit in scan(client, index=state, query={"query": {"match_all": {}}}, size=10_000):
             if hit["_id"].startswith("tf:"):
                 stale.append(hit["_id"])
-                if hit["_id"].startswith(f"tf:{generation}:"):
+                if hit["_id"].startswith(f"tf:{generation}:") and "counts" in hit["_source"]:  # a bucket
+                    for column, counts in hit["_source"]["counts"].items():
+                        tables.setdefault(column, {}).update(counts)
+                elif hit["_id"].startswith(f"tf:{generation}:"):  # a value's own document (an earlier version of this branch)
                     tables.setdefault(hit["_source"]["column"], {})[hit["_source"]["value"]] = hit["_source"]["count"]
         source["model"]["term_frequencies"] = tables
         client.index(index=state, id="model", body=source, refresh=True)
@@ -109,6 +113,22 @@ def store_model_as(prefix: str, storage: str) -> None:
         f"model stored {storage}: generation {counted.get('tf_generation', '-')}, inline values "
         f"{sum(len(v) for v in counted['model'].get('term_frequencies', {}).values())}"
     )
+    client.close()
+
+
+def time_model_load(prefix: str) -> None:
+    """One load of the stored model, as a process starting (or seeing it changed) does."""
+    from search.client import bulk_client
+    from search.indices import IndexNames
+    from search.resolve.store import load_model
+    from settings import get_settings
+
+    client = bulk_client(get_settings())
+    started = time.perf_counter()
+    model = load_model(client, IndexNames(prefix))
+    seconds = time.perf_counter() - started
+    counted = sum(len(v) for v in model.term_frequencies.values()) if model else 0
+    print(f"model load: {seconds * 1000:.0f} ms, {counted} counted values")
     client.close()
 
 
@@ -210,7 +230,9 @@ def measure_erasures(prefix: str, count: int, audit_entries: int, events: int = 
         seconds = time.perf_counter() - started
         time.sleep(1.1)  # and after the erasure's (merges it started included)
         receipt.timings["node_cpu"] = (node_cpu_ms(client) - node_before) / 1000
-        assert receipt.records == 10 and receipt.audit_entries_pseudonymized >= audit_entries and receipt.events == events, receipt.as_dict()
+        assert receipt.records == 10 and receipt.audit_entries_pseudonymized >= audit_entries and receipt.events == events, (
+            receipt.as_dict()
+        )
         results.append((seconds, receipt.timings))
         print(
             f"erasure {number + 1}: {seconds * 1000:.0f} ms, {receipt.events} events, {receipt.audit_entries_pseudonymized} audit entries "
@@ -287,6 +309,7 @@ def main() -> None:
         choices=["inline", "documents"],
         help="Store the model's term frequencies so before measuring (A/B, bench docstring).",
     )
+    parser.add_argument("--time-load", type=int, default=0, help="Time this many loads of the stored model (a process reading it).")
     parser.add_argument("--realtime", type=int, default=200, help="Real-time resolutions measured each way (0: none).")
     args = parser.parse_args()
     from settings import get_settings
@@ -299,6 +322,8 @@ def main() -> None:
         prepare(prefix, args.records)
     if args.model_storage:
         store_model_as(prefix, args.model_storage)
+    for _ in range(args.time_load):
+        time_model_load(prefix)
     if args.erasures:
         measured = measure_erasures(prefix, args.erasures, args.audit_entries, args.events)
         times = sorted(seconds for seconds, _ in measured)

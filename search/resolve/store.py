@@ -324,12 +324,12 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
 
 
 def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None:
-    """Store the model: its term frequencies one document per value under a new generation
-    (search.resolve.term_frequencies), then the model naming it, then the previous one's go."""
+    """Store the model: its term frequencies in buckets under a new generation
+    (search.resolve.term_frequencies), then the model naming it, then the previous one's buckets go."""
     generation = new_generation()
-    write_tables(client, names, generation, model.term_frequencies)
+    buckets = write_tables(client, names, generation, model.term_frequencies)
     stored = {k: v for k, v in model.as_dict().items() if k != "term_frequencies"}
-    body = {"model": stored, "saved_at": datetime.now(UTC).isoformat(), "tf_generation": generation}
+    body = {"model": stored, "saved_at": datetime.now(UTC).isoformat(), "tf_generation": generation, "tf_buckets": buckets}
     client.index(index=names.resolution_state, id=MODEL_ID, body=body, refresh=True)
     drop_other_generations(client, names, generation)
 

@@ -1,34 +1,38 @@
-"""The match model's term frequencies as stored: one document per counted value, beside the model.
+"""The match model's term frequencies as stored: in small documents beside the model, a share of
+the counted values each.
 
-The model document holds the weights and a `tf_generation`; each value its tables count (held by two
-records or more) is a document `tf:<generation>:<digest>` of the resolution state, {column, value,
-count}. Why not inside the model document: an erasure must take the person's values out of the
-counts, and the tables are megabytes at 1M records — rewriting them cost an erasure 1.6 s at 1M
-(bench/RESULTS.md, session 11). Stored one per value, an erasure sends a scripted decrement to the
-few documents of the person's values, by id, in the bulk that deletes the person's documents; a
-count falling to one deletes its document (a count of one is what an absent value means), so the
-value leaves the index.
+The model document holds the weights, a `tf_generation` and the number of `tf_buckets`; each value
+its tables count (held by two records or more) sits in the bucket given by a hash of its column and
+value, a document `tf:<generation>:<bucket>` of about VALUES_PER_BUCKET counts ({"counts": {column:
+{value: count}}}). Why not inside the model document: an erasure must take the person's values out
+of the counts, and the tables are megabytes at 1M records (187,075 values) — rewriting them cost an
+erasure 1.6 s at 1M (bench/RESULTS.md, session 11). Why not one document per value: loading the
+model then reads 187,075 documents (seconds; a process holding the model reloads it after every
+erasure). In buckets, an erasure sends a scripted decrement to the few buckets of the person's
+values, by id, in the bulk that deletes the person's documents; a count falling to one leaves its
+bucket (a count of one is what an absent value means), so the value leaves the index.
 
 An erasure records first what the model owes (`model-owed:<erasure id>`: the values as keyed hashes,
 HMAC-SHA256 with the suppression key, never the values), then sends its bulk, then deletes the
 debt. A debt left behind (the bulk failed half-way, the process stopped) is settled by a retry of
-the erasure, by `reapply_erasures`, and by the next load of the model (read_model), which applies
-it before it hands out the counts: no erased value is ever read back into a model.
+the erasure, by `reapply_erasures`, and by the next load of the model (search.resolve.store.read_model),
+which applies it before it hands out the counts: no erased value is ever read back into a model.
+A bucket remembers the erasures it applied (for ERASURE_MEMORY_DAYS), so a retry subtracts nothing twice.
 
-A new model is saved under a new generation: its documents first, then the model document naming
-it, then the previous generation's documents go — a reader never sees a model without its tables.
-The digest is SHA-256 of the generation, column and value: the document holds the value itself
-anyway while it exists, and the generation (random) makes the ids of two models unrelated.
-The resolution state's mapping indexes nothing, so the tables are read by a scan of the index.
+A new model is saved under a new generation: its buckets first, then the model document naming
+it, then the previous generation's buckets go — a reader never sees a model without its tables.
+The resolution state's mapping indexes nothing, so the buckets are read by a scan of the index.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -41,19 +45,40 @@ Tables = dict[str, dict[str, int]]
 TF_PREFIX = "tf:"
 OWED_PREFIX = "model-owed:"
 MODEL_ID = "model"
+# About this many counts per bucket: 1,871 buckets of ≈ 6 KB at 1M records (187,075 values) — an
+# erasure rewrites ≈ 60 of them (≈ 0.4 MB instead of the model's 2 MB), a load reads 1,871
+# documents instead of one (bench/RESULTS.md, session 12).
+VALUES_PER_BUCKET = 100
+# How long a bucket remembers an erasure it applied: a debt is settled by any load of the model
+# (a process holding it checks every few seconds), far sooner than this.
+ERASURE_MEMORY_DAYS = 30
 log = logging.getLogger(__name__)
 
-# One value's count loses the times the erased person held it, once per erasure (a retried bulk
-# finds the erasure's id and changes nothing); at one or below the value is no longer counted and
-# its document goes. The model document records the erasure too: its version changes, so a
-# process holding the model (search.resolve.realtime) reads the new counts.
+# The erased person's values lose, in one bucket, the times the person held them, once per erasure;
+# a count at one or below leaves the bucket. The model document records the erasure too: its
+# version changes, so a process holding the model (search.resolve.realtime) reads the new counts.
 _DECREMENT = """
 def done = ctx._source.erasures;
-if (done != null && done.contains(params.erasure)) { ctx.op = 'noop'; }
-else if (ctx._source.count - params.times <= 1) { ctx.op = 'delete'; }
-else {
-  ctx._source.count -= params.times;
-  if (done == null) { ctx._source.erasures = [params.erasure]; } else { done.add(params.erasure); }
+if (done == null) { done = new HashMap(); }
+boolean changed = false;
+if (!done.containsKey(params.erasure)) {
+  for (column in params.values.entrySet()) {
+    def counts = ctx._source.counts.get(column.getKey());
+    if (counts == null) { continue; }
+    for (value in column.getValue().entrySet()) {
+      def count = counts.get(value.getKey());
+      if (count == null) { continue; }
+      if (count - value.getValue() <= 1) { counts.remove(value.getKey()); } else { counts.put(value.getKey(), count - value.getValue()); }
+      changed = true;
+    }
+  }
+}
+if (changed) {
+  done.put(params.erasure, params.at);
+  done.entrySet().removeIf(e -> e.getValue().compareTo(params.forget_before) < 0);
+  ctx._source.erasures = done;
+} else {
+  ctx.op = 'noop';
 }
 """
 _MODEL_FORGOT = """
@@ -64,54 +89,81 @@ else { done.add(params.erasure); }
 """
 
 
+@dataclass(frozen=True)
+class StoredCounts:
+    """Where the stored model's counts are: its generation, its number of buckets, when it was saved."""
+
+    generation: str
+    buckets: int
+    saved_at: str
+
+
 def new_generation() -> str:
     return uuid.uuid4().hex
 
 
-def tf_id(generation: str, column: str, value: str) -> str:
-    digest = hashlib.sha256(f"{generation}\0{column}\0{value}".encode()).hexdigest()[:40]
-    return f"{TF_PREFIX}{generation}:{digest}"
+def bucket_of(column: str, value: str, buckets: int) -> int:
+    return int(hashlib.sha256(f"{column}\0{value}".encode()).hexdigest()[:12], 16) % buckets
 
 
-def write_tables(client: OpenSearch, names: IndexNames, generation: str, tables: Tables) -> None:
-    """Index one document per counted value under `generation` (refreshed: read by scans)."""
+def bucket_id(generation: str, bucket: int) -> str:
+    return f"{TF_PREFIX}{generation}:{bucket}"
+
+
+def write_tables(client: OpenSearch, names: IndexNames, generation: str, tables: Tables) -> int:
+    """Index the counts in buckets under `generation` (refreshed: read by scans); the number of buckets."""
+    buckets = max(1, math.ceil(sum(len(counts) for counts in tables.values()) / VALUES_PER_BUCKET))
+    contents: list[Tables] = [{} for _ in range(buckets)]
+    for column, counts in tables.items():
+        for value, count in counts.items():
+            contents[bucket_of(column, value, buckets)].setdefault(column, {})[value] = count
     actions = (
-        {"_op_type": "index", "_index": names.resolution_state, "_id": tf_id(generation, column, value), "_source": source}
-        for column, counts in tables.items()
-        for value, count in counts.items()
-        for source in ({"column": column, "value": value, "count": count},)
+        {"_op_type": "index", "_index": names.resolution_state, "_id": bucket_id(generation, n), "_source": {"counts": counts}}
+        for n, counts in enumerate(contents)
     )
     _send(client, actions)
     client.indices.refresh(index=names.resolution_state)
+    return buckets
 
 
 def read_tables(client: OpenSearch, names: IndexNames, generation: str) -> tuple[Tables, list[dict[str, Any]]]:
-    """The counts stored under `generation`, and the debts found (one scan reads both)."""
+    """The counts stored under `generation`, and the debts found (one scan reads both; refreshed
+    first: a debt is written unrefreshed)."""
+    client.indices.refresh(index=names.resolution_state)
     tables: Tables = {}
     debts: list[dict[str, Any]] = []
     prefix = f"{TF_PREFIX}{generation}:"
-    for hit in _scan_ids_with(client, names, "", True):
+    for hit in _scan_ids_with(client, names, "", ["counts", "erasure", "at", "hashes"]):
         if hit["_id"].startswith(prefix):
-            source = hit["_source"]
-            tables.setdefault(source["column"], {})[source["value"]] = source["count"]
+            for column, counts in hit["_source"].get("counts", {}).items():
+                tables.setdefault(column, {}).update(counts)
         elif hit["_id"].startswith(OWED_PREFIX):
             debts.append(hit["_source"])
     return tables, debts
 
 
-def stored_generation(client: OpenSearch, names: IndexNames) -> tuple[str, str] | None:
-    """The stored model's generation and when it was saved (None without a model). A model stored
-    by an earlier rcu, its counts inside its document, is moved to value documents first (once)."""
-    model = client.get(index=names.resolution_state, id=MODEL_ID, _source_includes=["tf_generation", "saved_at"], ignore=[404])
+def drop_other_generations(client: OpenSearch, names: IndexNames, generation: str) -> None:
+    """Delete the buckets of every generation but `generation` (an earlier model's)."""
+    kept = f"{TF_PREFIX}{generation}:"
+    stale = (hit["_id"] for hit in _scan_ids_with(client, names, TF_PREFIX, False) if not hit["_id"].startswith(kept))
+    _send(client, ({"_op_type": "delete", "_index": names.resolution_state, "_id": doc_id} for doc_id in stale))
+
+
+def stored_counts(client: OpenSearch, names: IndexNames) -> StoredCounts | None:
+    """Where the stored model's counts are (None without a model). A model stored by an earlier rcu,
+    its counts inside its document, has them moved to buckets first (once)."""
+    includes = ["tf_generation", "tf_buckets", "saved_at"]
+    model = client.get(index=names.resolution_state, id=MODEL_ID, _source_includes=includes, ignore=[404])
     if not model.get("found"):
         return None
-    if model["_source"].get("tf_generation"):
-        return model["_source"]["tf_generation"], model["_source"].get("saved_at", "")
+    source = model["_source"]
+    if source.get("tf_generation"):
+        return StoredCounts(source["tf_generation"], source.get("tf_buckets", 1), source.get("saved_at", ""))
     document = client.get(index=names.resolution_state, id=MODEL_ID)
     source = document["_source"]
     generation = new_generation()
-    write_tables(client, names, generation, source["model"].pop("term_frequencies", None) or {})
-    body = {**source, "tf_generation": generation}
+    buckets = write_tables(client, names, generation, source["model"].pop("term_frequencies", None) or {})
+    body = {**source, "tf_generation": generation, "tf_buckets": buckets}
     # Only over the model read (a full run saving meanwhile wins: a conflict, the erasure fails and is retried).
     client.index(
         index=names.resolution_state,
@@ -122,8 +174,39 @@ def stored_generation(client: OpenSearch, names: IndexNames) -> tuple[str, str] 
         if_primary_term=document["_primary_term"],
     )
     drop_other_generations(client, names, generation)
-    log.info("event=model_counts_moved_to_value_documents")
-    return generation, source.get("saved_at", "")
+    log.info("event=model_counts_moved_to_buckets buckets=%d", buckets)
+    return StoredCounts(generation, buckets, source.get("saved_at", ""))
+
+
+def decrement_actions(names: IndexNames, stored: StoredCounts, erasure: str, values: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Bulk actions taking `values` ({column: [value, …]}, a value once per record holding it) out
+    of the stored counts, once for this erasure id, and marking the model document. A bucket holding
+    none of them changes nothing."""
+    by_bucket: dict[int, dict[str, dict[str, int]]] = {}
+    for column, column_values in values.items():
+        for value in column_values:
+            counts = by_bucket.setdefault(bucket_of(column, value, stored.buckets), {}).setdefault(column, {})
+            counts[value] = counts.get(value, 0) + 1
+    now = datetime.now(UTC)
+    forget_before = (now - timedelta(days=ERASURE_MEMORY_DAYS)).isoformat()
+    actions: list[dict[str, Any]] = [
+        {
+            "_op_type": "update",
+            "_index": names.resolution_state,
+            "_id": bucket_id(stored.generation, bucket),
+            "script": {
+                "source": _DECREMENT,
+                "lang": "painless",
+                "params": {"erasure": erasure, "at": now.isoformat(), "forget_before": forget_before, "values": bucket_values},
+            },
+            "retry_on_conflict": 5,
+        }
+        for bucket, bucket_values in sorted(by_bucket.items())
+    ]
+    if actions:
+        script = {"source": _MODEL_FORGOT, "lang": "painless", "params": {"erasure": erasure}}
+        actions.append({"_op_type": "update", "_index": names.resolution_state, "_id": MODEL_ID, "script": script, "retry_on_conflict": 5})
+    return actions
 
 
 def record_debt(client: OpenSearch, names: IndexNames, key: bytes, erasure: str, values: dict[str, list[str]]) -> None:
@@ -141,19 +224,16 @@ def settled(client: OpenSearch, names: IndexNames, erasure: str) -> None:
 
 
 def settle_debts(client: OpenSearch, names: IndexNames, key: bytes, debts: list[dict[str, Any]]) -> list[str]:
-    """Apply what `debts` owe to the stored counts (idempotently: a value already decremented for an
-    erasure is not decremented again), then delete them. A model saved after a debt was written was
-    trained without the person and owes nothing. The values are found by hashing the counted ones
-    (every table entry: the rare path only). Returns the erasures settled."""
-    stored = stored_generation(client, names)
-    generation, saved_at = stored if stored else (None, "")
-    owing = [debt for debt in debts if generation and saved_at <= debt["at"]]
-    if owing:
-        tables, _ = read_tables(client, names, generation or "")
+    """Apply what `debts` owe to the stored counts (idempotently: a bucket that applied an erasure
+    does not apply it again), then delete them. A model saved after a debt was written was trained
+    without the person and owes nothing. The values are found by hashing the counted ones (every
+    table entry: the rare path only). Returns the erasures settled."""
+    stored = stored_counts(client, names)
+    owing = [debt for debt in debts if stored and stored.saved_at <= debt["at"]]
+    if stored and owing:
+        tables, _ = read_tables(client, names, stored.generation)
         actions = [
-            action
-            for debt in owing
-            for action in decrement_actions(names, generation or "", debt["erasure"], _owed_values(key, debt, tables))
+            action for debt in owing for action in decrement_actions(names, stored, debt["erasure"], _owed_values(key, debt, tables))
         ]
         _send(client, actions)
         client.indices.refresh(index=names.resolution_state)
@@ -186,46 +266,17 @@ def _hash(key: bytes, column: str, value: str) -> str:
     return keyed_hash(key, f"model-{column}", value)
 
 
-def drop_other_generations(client: OpenSearch, names: IndexNames, generation: str) -> None:
-    """Delete the value documents of every generation but `generation` (an earlier model's)."""
-    kept = f"{TF_PREFIX}{generation}:"
-    stale = (hit["_id"] for hit in _scan_ids_with(client, names, TF_PREFIX, False) if not hit["_id"].startswith(kept))
-    _send(client, ({"_op_type": "delete", "_index": names.resolution_state, "_id": doc_id} for doc_id in stale))
-
-
-def decrement_actions(names: IndexNames, generation: str, erasure: str, values: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Bulk actions taking `values` ({column: [value, …]}, a value once per record holding it) out
-    of the counts of `generation`, once for this erasure id, and marking the model document. A value
-    the tables do not count has no document: its update answers 404, which the erasure's bulk accepts."""
-    actions: list[dict[str, Any]] = []
-    for column, column_values in values.items():
-        for value in sorted(set(column_values)):
-            params = {"erasure": erasure, "times": column_values.count(value)}
-            actions.append(
-                {
-                    "_op_type": "update",
-                    "_index": names.resolution_state,
-                    "_id": tf_id(generation, column, value),
-                    "script": {"source": _DECREMENT, "lang": "painless", "params": params},
-                }
-            )
-    if actions:
-        script = {"source": _MODEL_FORGOT, "lang": "painless", "params": {"erasure": erasure}}
-        actions.append({"_op_type": "update", "_index": names.resolution_state, "_id": MODEL_ID, "script": script})
-    return actions
-
-
 def _scan_ids_with(client: OpenSearch, names: IndexNames, prefix: str, source: list[str] | bool) -> Iterator[dict[str, Any]]:
     """Documents of the resolution state whose id starts with `prefix` (nothing there is indexed:
-    every document is scanned, the value documents being nearly all of them)."""
+    every document is scanned, the buckets being nearly all of them)."""
     query: dict[str, Any] = {"query": {"match_all": {}}, "_source": source}
-    for hit in scan(client, index=names.resolution_state, query=query, size=10_000):
+    for hit in scan(client, index=names.resolution_state, query=query, size=2_000):
         if hit["_id"].startswith(prefix):
             yield hit
 
 
 def _send(client: OpenSearch, actions: Iterable[dict[str, Any]]) -> None:
-    for ok, item in streaming_bulk(client, actions, chunk_size=5000, max_retries=6, raise_on_error=False):
+    for ok, item in streaming_bulk(client, actions, chunk_size=2000, max_retries=6, raise_on_error=False):
         operation, result = next(iter(item.items()))
         if not ok and result.get("status") != 404:
             raise RuntimeError(f"term frequencies: {operation} of {result.get('_id')} failed: {result.get('error')}")

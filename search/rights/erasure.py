@@ -109,10 +109,12 @@ def erase_customer(
     clock = report.lap("prepare", clock)
     if forget:  # recorded before the records go, settled below (or by a retry, reapply_erasures, the model's next load)
         record_debt(client, names, key, customer_id, values)
+    clock = report.lap("debt", clock)
     write_refreshed(client, [*actions, *forget])
+    clock = report.lap("write", clock)
     if forget:
         settled(client, names, customer_id)
-    report.lap("write", clock)
+    report.lap("settle", clock)
     return report
 
 

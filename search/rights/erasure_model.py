@@ -1,9 +1,9 @@
 """The erasure's share of the match model: the person's values leave its term-frequency tables,
 exactly once per erasure, even when the erasure stops after the records are gone.
 
-The counts are stored one document per value (search.resolve.term_frequencies): the erasure's bulk
-carries a scripted decrement for each of the person's values, by id, beside its deletions — nothing
-of the model is read or rewritten but those counts. Before the bulk it records what the model owes
+The counts are stored in small buckets (search.resolve.term_frequencies): the erasure's bulk carries
+a scripted decrement for each bucket holding one of the person's values, by id, beside its
+deletions — nothing of the model is read, and only those buckets are rewritten. Before the bulk it records what the model owes
 (keyed hashes, never the values); the debt is deleted once the bulk is done. A retry of the erasure,
 `reapply_erasures` and the next load of the model settle a debt left behind.
 """
@@ -18,7 +18,7 @@ from opensearchpy import OpenSearch
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_of
-from search.resolve.term_frequencies import OWED_PREFIX, decrement_actions, owed, record_debt, settle_debts, settled, stored_generation
+from search.resolve.term_frequencies import OWED_PREFIX, decrement_actions, owed, record_debt, settle_debts, settled, stored_counts
 
 __all__ = ["OWED_PREFIX", "Values", "model_actions", "model_values", "record_debt", "settle_model_debts", "settled"]
 
@@ -39,8 +39,8 @@ def model_values(config: ResolutionConfig, records: list[dict[str, Any]]) -> Val
 
 def model_actions(client: OpenSearch, names: IndexNames, erasure: str, values: Values) -> list[dict[str, Any]]:
     """The bulk actions taking `values` out of the stored model's counts (none without a model)."""
-    stored = stored_generation(client, names) if values else None
-    return decrement_actions(names, stored[0], erasure, values) if stored else []
+    stored = stored_counts(client, names) if values else None
+    return decrement_actions(names, stored, erasure, values) if stored else []
 
 
 def settle_model_debts(client: OpenSearch, names: IndexNames, key: bytes, erasures: list[str] | None = None) -> list[str]:

@@ -15,7 +15,7 @@ import search.rights.erasure as erasure
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.store import load_model, save_model
-from search.resolve.term_frequencies import read_tables, stored_generation
+from search.resolve.term_frequencies import read_tables, stored_counts
 from search.rights.erasure import erase_customer, reapply_erasures
 from search.rights.erasure_model import OWED_PREFIX
 from search.rights.overlay import CustomerNotFound
@@ -66,9 +66,9 @@ def _counts(opensearch: OpenSearch, names: IndexNames) -> dict[str, dict[str, in
 
 def _stored_counts(opensearch: OpenSearch, names: IndexNames) -> dict[str, dict[str, int]]:
     """The counts as stored, read without loading the model (a load settles what is owed)."""
-    stored = stored_generation(opensearch, names)
+    stored = stored_counts(opensearch, names)
     assert stored is not None
-    return read_tables(opensearch, names, stored[0])[0]
+    return read_tables(opensearch, names, stored.generation)[0]
 
 
 def _debts(opensearch: OpenSearch, names: IndexNames, customer: str) -> bool:

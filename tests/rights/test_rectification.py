@@ -4,14 +4,16 @@ when, why) that survives every re-resolution until the steward accepts the sourc
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
-from settings import Settings
+from settings import Settings, get_settings
 from tests.rights.conftest import customer_of
 
 RoleClient = Callable[[str], Any]
@@ -60,3 +62,29 @@ def test_a_corrected_name_keeps_only_what_shows_and_an_invisible_one_is_refused(
     assert answer.status_code == 200 and answer.json()["value"] == "Camille", answer.text
     blank = as_role("steward").put(f"/v1/customers/{camille}/fields/given_name", json={"value": "\u200b\u202e", "reason": "saisie"})
     assert blank.status_code == 422 and blank.json()["detail"].startswith("given_name:"), blank.text
+
+
+def test_a_rectification_survives_rcu_resolve_full_where_large_indices_are_partitioned(
+    as_role: RoleClient, cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rcu resolve --full` as a 1M index runs it: spooled and resolved a partition at a time."""
+    bastien = customer_of(as_role, "Bastien Rolland")
+    answer = as_role("steward").put(
+        f"/v1/customers/{bastien}/fields/family_name", json={"value": "Rolland-Morel", "reason": "Nom d'usage, courrier du client"}
+    )
+    assert answer.status_code == 200, answer.text
+    partitioned = tmp_path / "resolution.toml"
+    partitioned.write_text("[scale]\npartition_records = 40\n", encoding="utf-8")  # the world holds a few hundred records
+    monkeypatch.setenv("RCU_RESOLUTION_CONFIG", str(partitioned))
+    monkeypatch.setenv("RCU_RESOLVE_SPOOL_DIR", str(tmp_path))
+    get_settings.cache_clear()
+
+    result = cli("resolve", "--full")
+    assert result.exit_code == 0, result.output
+    assert "partitions=" in result.output  # the partitioned path ran
+
+    view = as_role("counter").get(f"/v1/customers/{bastien}").json()["customer"]
+    assert view["family_name"] == "Rolland-Morel"
+    provenance = view["provenance"]["family_name"]
+    assert provenance["source"] == "manual" and provenance["by"] == "demo data steward"
+    assert as_role("steward").delete(f"/v1/customers/{bastien}/fields/family_name").json()["value"] == "Rolland"
