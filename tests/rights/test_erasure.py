@@ -59,6 +59,7 @@ def test_after_erasure_no_index_holds_any_value_of_the_person(erased: dict[str, 
         "06 33 22 11 00",
         GASPARD_IDENTIFIERS["card"],
         "gaspard",
+        "1966-11-02",  # his birth date: nobody else's in this world
         "tanneurs, 67000",
         *(f'"{record_id.lower()}"' for record_id in erased["records"]),
         *(f'"{record["source_id"].lower()}"' for record in GASPARD),
