@@ -26,7 +26,16 @@ from search.resolve.errors import ModelMissing, ModelStale
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
-from search.resolve.term_frequencies import MODEL_ID, drop_other_generations, new_generation, read_tables, settle_debts, write_tables
+from search.resolve.term_frequencies import (
+    MODEL_ID,
+    StoredCounts,
+    counts_of,
+    drop_other_generations,
+    new_generation,
+    read_tables,
+    settle_debts,
+    write_tables,
+)
 from settings import get_settings
 
 # How a write is made visible to searches: not waited for, refreshed now, or waited for the next refresh.
@@ -353,12 +362,12 @@ def read_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | N
     except NotFoundError:
         raise ModelMissing() from None
     model = MatchModel.from_dict(document["_source"]["model"])
-    generation = document["_source"].get("tf_generation")
-    if generation:  # else stored by an earlier rcu, its counts inside (moved out by the first erasure)
-        model.term_frequencies, debts = read_tables(client, names, generation)
+    stored = counts_of(document["_source"])
+    if stored:  # else stored by an earlier rcu, its counts inside (moved out by the first erasure)
+        model.term_frequencies, debts = read_tables(client, names, stored)
         if debts:
             key = suppression_key or get_settings().suppression_key_bytes
-            model.term_frequencies = _settled_tables(client, names, generation, debts, model.term_frequencies, key)
+            model.term_frequencies = _settled_tables(client, names, stored, debts, model.term_frequencies, key)
     if not model.compares_as(comparisons_for(model.identifiers)):
         log.warning("event=stale_match_model reason=comparison_levels_changed action=full_run")
         raise ModelStale()
@@ -368,9 +377,9 @@ def read_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | N
 def _settled_tables(
     client: OpenSearch,
     names: IndexNames,
-    generation: str,
+    where: StoredCounts,
     debts: list[dict[str, Any]],
-    stored: dict[str, dict[str, int]],
+    as_stored: dict[str, dict[str, int]],
     key: bytes | None,
 ) -> dict[str, dict[str, int]]:
     """The counts once the erasures' debts found beside them are applied (an erasure stopped after
@@ -378,9 +387,9 @@ def _settled_tables(
     key the values cannot be found: the debts stay, and the counts are the ones stored."""
     if key is None:
         log.warning("event=model_debts_unsettled debts=%d reason=no_suppression_key", len(debts))
-        return stored
+        return as_stored
     settle_debts(client, names, key, debts)
-    return read_tables(client, names, generation)[0]
+    return read_tables(client, names, where)[0]
 
 
 def load_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | None = None) -> MatchModel | None:

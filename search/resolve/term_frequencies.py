@@ -52,6 +52,7 @@ VALUES_PER_BUCKET = 100
 # How long a bucket remembers an erasure it applied: a debt is settled by any load of the model
 # (a process holding it checks every few seconds), far sooner than this.
 ERASURE_MEMORY_DAYS = 30
+MGET_BUCKETS = 500  # buckets read per request (≈ 3 MB)
 log = logging.getLogger(__name__)
 
 # The erased person's values lose, in one bucket, the times the person held them, once per erasure;
@@ -126,19 +127,23 @@ def write_tables(client: OpenSearch, names: IndexNames, generation: str, tables:
     return buckets
 
 
-def read_tables(client: OpenSearch, names: IndexNames, generation: str) -> tuple[Tables, list[dict[str, Any]]]:
-    """The counts stored under `generation`, and the debts found (one scan reads both; refreshed
-    first: a debt is written unrefreshed)."""
+def read_tables(client: OpenSearch, names: IndexNames, stored: StoredCounts) -> tuple[Tables, list[dict[str, Any]]]:
+    """The stored counts, and the debts found. The buckets are read by id, as stored (a search
+    would parse and filter each on the node: 1.2-3.2 s at 1M against 0.2 s for the model in one
+    document); the debts' ids by a scan of ids only, refreshed first (a debt is written unrefreshed)."""
     client.indices.refresh(index=names.resolution_state)
+    owed_ids = [hit["_id"] for hit in _scan_ids_with(client, names, OWED_PREFIX, False)]
     tables: Tables = {}
-    debts: list[dict[str, Any]] = []
-    prefix = f"{TF_PREFIX}{generation}:"
-    for hit in _scan_ids_with(client, names, "", ["counts", "erasure", "at", "hashes"]):
-        if hit["_id"].startswith(prefix):
-            for column, counts in hit["_source"].get("counts", {}).items():
+    ids = [bucket_id(stored.generation, n) for n in range(stored.buckets)]
+    for start in range(0, len(ids), MGET_BUCKETS):
+        for document in client.mget(index=names.resolution_state, body={"ids": ids[start : start + MGET_BUCKETS]})["docs"]:
+            for column, counts in document["_source"]["counts"].items() if document.get("found") else ():
                 tables.setdefault(column, {}).update(counts)
-        elif hit["_id"].startswith(OWED_PREFIX):
-            debts.append(hit["_source"])
+    debts = (
+        [d["_source"] for d in client.mget(index=names.resolution_state, body={"ids": owed_ids})["docs"] if d.get("found")]
+        if owed_ids
+        else []
+    )
     return tables, debts
 
 
@@ -149,6 +154,13 @@ def drop_other_generations(client: OpenSearch, names: IndexNames, generation: st
     _send(client, ({"_op_type": "delete", "_index": names.resolution_state, "_id": doc_id} for doc_id in stale))
 
 
+def counts_of(model_document: dict[str, Any]) -> StoredCounts | None:
+    """Where the counts of a stored model document are (None: inside it, stored by an earlier rcu)."""
+    if not model_document.get("tf_generation"):
+        return None
+    return StoredCounts(model_document["tf_generation"], model_document.get("tf_buckets", 1), model_document.get("saved_at", ""))
+
+
 def stored_counts(client: OpenSearch, names: IndexNames) -> StoredCounts | None:
     """Where the stored model's counts are (None without a model). A model stored by an earlier rcu,
     its counts inside its document, has them moved to buckets first (once)."""
@@ -156,9 +168,9 @@ def stored_counts(client: OpenSearch, names: IndexNames) -> StoredCounts | None:
     model = client.get(index=names.resolution_state, id=MODEL_ID, _source_includes=includes, ignore=[404])
     if not model.get("found"):
         return None
-    source = model["_source"]
-    if source.get("tf_generation"):
-        return StoredCounts(source["tf_generation"], source.get("tf_buckets", 1), source.get("saved_at", ""))
+    stored = counts_of(model["_source"])
+    if stored:
+        return stored
     document = client.get(index=names.resolution_state, id=MODEL_ID)
     source = document["_source"]
     generation = new_generation()
@@ -231,7 +243,7 @@ def settle_debts(client: OpenSearch, names: IndexNames, key: bytes, debts: list[
     stored = stored_counts(client, names)
     owing = [debt for debt in debts if stored and stored.saved_at <= debt["at"]]
     if stored and owing:
-        tables, _ = read_tables(client, names, stored.generation)
+        tables, _ = read_tables(client, names, stored)
         actions = [
             action for debt in owing for action in decrement_actions(names, stored, debt["erasure"], _owed_values(key, debt, tables))
         ]

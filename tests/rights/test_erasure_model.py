@@ -68,7 +68,7 @@ def _stored_counts(opensearch: OpenSearch, names: IndexNames) -> dict[str, dict[
     """The counts as stored, read without loading the model (a load settles what is owed)."""
     stored = stored_counts(opensearch, names)
     assert stored is not None
-    return read_tables(opensearch, names, stored.generation)[0]
+    return read_tables(opensearch, names, stored)[0]
 
 
 def _debts(opensearch: OpenSearch, names: IndexNames, customer: str) -> bool:
