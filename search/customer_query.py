@@ -8,7 +8,9 @@ or match clause."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from analyzers.names import name_tokens
@@ -45,7 +47,15 @@ class LookupPlan:
 
     query: dict[str, Any] | None
     ignored: list[IgnoredPart] = field(default_factory=list)
-    fallback: dict[str, Any] | None = None
+    # Builds `fallback`: most look-ups never ask the second tier, and building it cost CPU per look-up.
+    second_tier: Callable[[], dict[str, Any]] | None = None
+    # The name words typed, folded, when the caller reads the customers' names: the second tier is
+    # also asked when no customer the first found holds them all (search.lookup.fallback_needed).
+    name_words: tuple[str, ...] = ()
+
+    @cached_property
+    def fallback(self) -> dict[str, Any] | None:
+        return self.second_tier() if self.second_tier else None
 
 
 # What each kind is called in a reason (the API speaks English; the counter page says it in French).
@@ -73,8 +83,8 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     verified: list[dict[str, Any]] = []
     ranked: list[dict[str, Any]] = []
     alone = not parsed.names and any(kind in typed for kind in IDENTIFIERS)
-    partial: dict[str, Any] | None = None
     names_searched = bool(parsed.names) and access.can_search("names")
+    towns = access.can_search("city")
     for kind, value in typed.items():
         if access.can_search(kind) and kind == "birth_date" and names_searched:
             ranked.extend(birth_date_ranking(value))
@@ -90,8 +100,7 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     else:
         must = searched
         if names_searched:
-            must.insert(0, names_clause(parsed.names, with_towns=access.can_search("city")))
-            partial = second_tier(parsed.names, with_towns=access.can_search("city"))
+            must.insert(0, names_clause(parsed.names, with_towns=towns))
         elif parsed.names:
             ignored.insert(0, IgnoredPart.not_allowed("names"))
     if not must:
@@ -100,9 +109,15 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     should = [*ranked, *(shop_preference(shop) if shop else [])]
     if alone and "email" in typed and access.can_search("email"):
         mistyped = {"bool": {"should": [*searched, email_typo(typed["email"])], "minimum_should_match": 1}}
-        return LookupPlan(_customers_query(must, verified, should), ignored, _customers_query([mistyped], verified, should))
-    fallback = _customers_query([partial, *must[1:]], verified, should) if partial else None
-    return LookupPlan(_customers_query(must, verified, should), ignored, fallback)
+        return LookupPlan(_customers_query(must, verified, should), ignored, lambda: _customers_query([mistyped], verified, should))
+    fallback = (lambda: _customers_query([second_tier(parsed.names, towns), *must[1:]], verified, should)) if names_searched else None
+    words = tuple(name_tokens(parsed.names)) if fallback and all(access.reads_unmasked(path) for path in LOOK_ALIKE_NAMES) else ()
+    return LookupPlan(_customers_query(must, verified, should), ignored, fallback, words)
+
+
+# The names a customer found must hold every word typed in (whole or begun) for the first tier to
+# count as having found the name typed; a role reading neither never triggers the second tier that way.
+LOOK_ALIKE_NAMES = ("given_name", "family_name")
 
 
 def second_tier(names: str, with_towns: bool) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from tests.stories import (
     GIVEN_FIRST,
     HELENE,
     LIVES_THERE_NOW,
+    LOOK_ALIKES,
     NAMESAKES,
     OTHERS,
     RANKED_AND_RECENT,
@@ -55,7 +56,8 @@ def api_settings(
         + RANKED_AND_RECENT
         + GIVEN_FIRST
         + LIVES_THERE_NOW
-        + WHOLE_TOWN,
+        + WHOLE_TOWN
+        + LOOK_ALIKES,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:
