@@ -124,7 +124,7 @@ def second_tier(names: str, with_towns: bool) -> dict[str, Any]:
     """What is asked when the first tier finds no one: every word again with the wider typo
     allowance (WIDE_FUZZINESS, with the first tier's bonuses), and, for two words or more, the
     customers matching all words but one, scored far below."""
-    wide = names_clause(names, with_towns, fuzziness=WIDE_FUZZINESS)
+    wide = names_clause(names, with_towns, fuzziness=WIDE_FUZZINESS, typo_in_each_word=True)
     partial = all_words_but_one_clause(names, with_towns)
     return {"bool": {"should": [wide, *([partial] if partial else [])], "minimum_should_match": 1}}
 
@@ -190,7 +190,7 @@ FIRST_TIER_FUZZINESS = "AUTO:4,8"
 WIDE_FUZZINESS = "AUTO"
 
 
-def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZINESS) -> dict[str, Any]:
+def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZINESS, typo_in_each_word: bool = False) -> dict[str, Any]:
     """The words typed as names; with `with_towns`, a word may also be one of the customer's towns
     ("dupont bordeaux": Dupont living in Bordeaux, as well as anyone called Dupont Bordeaux).
 
@@ -198,7 +198,7 @@ def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZI
     whole-name and town bonuses on top of STRICT_TIER; second_tier() is asked when it is thin."""
     strict: dict[str, Any] = {
         "bool": {
-            "must": [customer_name_query(names, with_towns, fuzziness)],
+            "must": [customer_name_query(names, with_towns, fuzziness, typo_in_each_word)],
             "should": [{"constant_score": {"filter": {"match_all": {}}, "boost": STRICT_TIER}}, *whole_name_bonus(names)],
             "_name": "names",
         }
@@ -380,14 +380,18 @@ FIRST_LETTERS_KEPT = 2
 WORD_PREFIX_MIN_LENGTH = 3
 
 
-def customer_name_query(names: str, towns: bool = False, fuzziness: str = FIRST_TIER_FUZZINESS) -> dict[str, Any]:
+def customer_name_query(
+    names: str, towns: bool = False, fuzziness: str = FIRST_TIER_FUZZINESS, typo_in_each_word: bool = False
+) -> dict[str, Any]:
     """The name query over customers: search.records.name_query's views of a name, and a clause
     taking the words one by one, each a whole name word, one with a typo in its first letters
     (through the reversed words) or, with `towns`, a word of the customer's town — not every word
     the town, or anyone living in Saint-Malo would match "saint malo". A word may be a prefix
     ("Pasca-lRuiz") from WORD_PREFIX_MIN_LENGTH letters: a one-letter prefix matches a tenth of the
     customers, and walking it twice cost the node more than the rest of this clause
-    (bench/RESULTS.md, 2026-11-27)."""
+    (bench/RESULTS.md, 2026-11-27). With `typo_in_each_word` (the second tier), a word may also
+    hold a typo after its first letter while another holds one in its first letters: a letter
+    swapped across a hyphen ("PaccotN-guyen" for Paccot-Nguyen) puts one in each part."""
     query = name_query(names, "full_name", fuzziness=fuzziness)
     words = name_tokens(names)
     if len(words) == 1:
@@ -396,17 +400,20 @@ def customer_name_query(names: str, towns: bool = False, fuzziness: str = FIRST_
             query["bool"]["should"].append(_first_letters_typo(words[0]))
         return query
     if words:
-        word_by_word: dict[str, Any] = {"bool": {"must": [_name_or_town_word(word, towns) for word in words]}}
+        typo = fuzziness if typo_in_each_word else None
+        word_by_word: dict[str, Any] = {"bool": {"must": [_name_or_town_word(word, towns, typo) for word in words]}}
         if towns:
             word_by_word["bool"]["must_not"] = [{"match": {"towns": {"query": names, "operator": "and"}}}]
         query["bool"]["should"].append(word_by_word)
     return query
 
 
-def _name_or_town_word(word: str, towns: bool) -> dict[str, Any]:
+def _name_or_town_word(word: str, towns: bool, typo: str | None = None) -> dict[str, Any]:
     options: list[dict[str, Any]] = [{"term": {"full_name": word}}]
     if len(word) >= WORD_PREFIX_MIN_LENGTH:
         options.append({"term": {"full_name.prefix": word}})
+    if typo:
+        options.append({"fuzzy": {"full_name": {"value": word, "fuzziness": typo, "prefix_length": 1}}})
     if len(word) >= FIRST_LETTERS_MIN_LENGTH:
         options.append(_first_letters_typo(word))
     if towns:

@@ -586,3 +586,18 @@ LOOK_ALIKES = [
         "updated_at": "2026-02-01T10:00:00Z",
     },
 ]
+
+# "PaccotN-guyen Aimée": a letter swapped across the hyphen leaves a typo in each part, one after
+# the first letter ("paccotn"), one in the first letters ("guyen").
+EACH_PART_A_TYPO = [
+    {
+        "source": "crm",
+        "source_id": "EP1",
+        "given_name": "Aimée",
+        "family_name": "Paccot-Nguyen",
+        "birth_date": "1971-08-14",
+        "postcode": "69003",
+        "city": "Lyon",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]

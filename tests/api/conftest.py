@@ -27,6 +27,7 @@ from tests.conftest import write_jsonl
 from tests.stories import (
     AT_THE_COUNTER,
     DUPONT,
+    EACH_PART_A_TYPO,
     GIVEN_FIRST,
     HELENE,
     LIVES_THERE_NOW,
@@ -57,7 +58,8 @@ def api_settings(
         + GIVEN_FIRST
         + LIVES_THERE_NOW
         + WHOLE_TOWN
-        + LOOK_ALIKES,
+        + LOOK_ALIKES
+        + EACH_PART_A_TYPO,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:

@@ -57,6 +57,13 @@ def test_a_name_finding_only_look_alikes_also_asks_the_second_tier(api: TestClie
     assert names[0] == "Hervé Gourvez" and "Hervé Gouvrek" not in names and asked == 1
 
 
+def test_a_letter_swapped_across_a_hyphen_still_finds_the_customer(api: TestClient, opensearch: OpenSearch, api_settings: Settings) -> None:
+    # "PaccotN-guyen": a typo after the first letter of one part and in the first letters of the
+    # other; no view of the whole name forgives both, the second tier takes each word with its own.
+    names, asked = _looked_up(api, opensearch, api_settings, "PaccotN-guyen Aimée")
+    assert names[:1] == ["Aimée Paccot-Nguyen"] and asked == 2
+
+
 def _solved_per_request(dependant: Dependant) -> int:
     return 1 + sum(_solved_per_request(sub) for sub in dependant.dependencies)
 
