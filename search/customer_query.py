@@ -42,8 +42,8 @@ class IgnoredPart:
 class LookupPlan:
     """The query over customers (None when nothing typed may be searched), what was left out, and
     the second tier's query (`fallback`: names with more typos forgiven, or matching all words
-    typed but one; an e-mail with a typo), asked only when the first query finds no one
-    (search.lookup)."""
+    typed but one; an e-mail with a typo), asked only when the first query finds no one or only
+    look-alikes (search.lookup.fallback_needed)."""
 
     query: dict[str, Any] | None
     ignored: list[IgnoredPart] = field(default_factory=list)
@@ -121,9 +121,9 @@ LOOK_ALIKE_NAMES = ("given_name", "family_name")
 
 
 def second_tier(names: str, with_towns: bool) -> dict[str, Any]:
-    """What is asked when the first tier finds no one: every word again with the wider typo
-    allowance (WIDE_FUZZINESS, with the first tier's bonuses), and, for two words or more, the
-    customers matching all words but one, scored far below."""
+    """What is asked when the first tier finds no one or only look-alikes: every word again with
+    the wider typo allowance (WIDE_FUZZINESS, with the first tier's bonuses; each word may hold its
+    own typo), and, for two words or more, the customers matching all words but one, scored far below."""
     wide = names_clause(names, with_towns, fuzziness=WIDE_FUZZINESS, typo_in_each_word=True)
     partial = all_words_but_one_clause(names, with_towns)
     return {"bool": {"should": [wide, *([partial] if partial else [])], "minimum_should_match": 1}}
