@@ -128,12 +128,14 @@ def mask_phone(e164: str, region: str | None = None) -> str:
     sees, take the regular-expression path without libphonenumber.)"""
     region = (region or DEFAULT_REGION).upper()
     national = _french_national(e164) if region == "FR" else None
-    if national is None:
-        try:
-            number = phonenumbers.parse(e164, region)
-            national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        except phonenumbers.NumberParseException:
-            national = e164
+    if national is not None:
+        # "0X XX XX XX XX": its first two digits and last two are its first and last two characters.
+        return f"{national[:2]} •• •• •• {national[-2:]}"
+    try:
+        number = phonenumbers.parse(e164, region)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        national = e164
     digits_seen = 0
     total = sum(ch.isdigit() for ch in national)
     masked = []

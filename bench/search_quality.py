@@ -52,7 +52,7 @@ from indexers.readers import SourceFiles
 from search.access import FieldAccess
 from search.client import sync_client
 from search.customer_query import plan_lookup
-from search.lookup import fallback_needed, search_body
+from search.lookup import after_first_tier, fallback_needed, search_body
 from search.query_parser import parse_query
 
 
@@ -625,9 +625,10 @@ def _hits(client: Any, index: str, access: FieldAccess, text: str, shop: str | N
     """The customers found for `text`, as the API asks (the second tier when the first finds no one)."""
     plan = plan_lookup(parse_query(text), access, **({"shop": shop} if shop else {}))
     hits = [] if plan.query is None else client.search(index=index, body=search_body(plan.query, access, LIST_SIZE))["hits"]["hits"]
-    if fallback_needed(plan, hits):
+    if fallback_needed(plan, hits, LIST_SIZE):
         assert plan.fallback is not None
-        hits = client.search(index=index, body=search_body(plan.fallback, access, LIST_SIZE))["hits"]["hits"]
+        second = client.search(index=index, body=search_body(plan.fallback, access, LIST_SIZE))["hits"]["hits"]
+        hits = after_first_tier(hits, second, LIST_SIZE)
     return hits
 
 

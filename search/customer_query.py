@@ -8,7 +8,9 @@ or match clause."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from analyzers.names import name_tokens
@@ -40,12 +42,20 @@ class IgnoredPart:
 class LookupPlan:
     """The query over customers (None when nothing typed may be searched), what was left out, and
     the second tier's query (`fallback`: names with more typos forgiven, or matching all words
-    typed but one; an e-mail with a typo), asked only when the first query finds no one
-    (search.lookup)."""
+    typed but one; an e-mail with a typo), asked only when the first query finds no one or only
+    look-alikes (search.lookup.fallback_needed)."""
 
     query: dict[str, Any] | None
     ignored: list[IgnoredPart] = field(default_factory=list)
-    fallback: dict[str, Any] | None = None
+    # Builds `fallback`: most look-ups never ask the second tier, and building it cost CPU per look-up.
+    second_tier: Callable[[], dict[str, Any]] | None = None
+    # The name words typed, folded, when the caller reads the customers' names: the second tier is
+    # also asked when no customer the first found holds them all (search.lookup.fallback_needed).
+    name_words: tuple[str, ...] = ()
+
+    @cached_property
+    def fallback(self) -> dict[str, Any] | None:
+        return self.second_tier() if self.second_tier else None
 
 
 # What each kind is called in a reason (the API speaks English; the counter page says it in French).
@@ -73,8 +83,8 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     verified: list[dict[str, Any]] = []
     ranked: list[dict[str, Any]] = []
     alone = not parsed.names and any(kind in typed for kind in IDENTIFIERS)
-    partial: dict[str, Any] | None = None
     names_searched = bool(parsed.names) and access.can_search("names")
+    towns = access.can_search("city")
     for kind, value in typed.items():
         if access.can_search(kind) and kind == "birth_date" and names_searched:
             ranked.extend(birth_date_ranking(value))
@@ -90,8 +100,7 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     else:
         must = searched
         if names_searched:
-            must.insert(0, names_clause(parsed.names, with_towns=access.can_search("city")))
-            partial = second_tier(parsed.names, with_towns=access.can_search("city"))
+            must.insert(0, names_clause(parsed.names, with_towns=towns))
         elif parsed.names:
             ignored.insert(0, IgnoredPart.not_allowed("names"))
     if not must:
@@ -100,16 +109,22 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     should = [*ranked, *(shop_preference(shop) if shop else [])]
     if alone and "email" in typed and access.can_search("email"):
         mistyped = {"bool": {"should": [*searched, email_typo(typed["email"])], "minimum_should_match": 1}}
-        return LookupPlan(_customers_query(must, verified, should), ignored, _customers_query([mistyped], verified, should))
-    fallback = _customers_query([partial, *must[1:]], verified, should) if partial else None
-    return LookupPlan(_customers_query(must, verified, should), ignored, fallback)
+        return LookupPlan(_customers_query(must, verified, should), ignored, lambda: _customers_query([mistyped], verified, should))
+    fallback = (lambda: _customers_query([second_tier(parsed.names, towns), *must[1:]], verified, should)) if names_searched else None
+    words = tuple(name_tokens(parsed.names)) if fallback and all(access.reads_unmasked(path) for path in LOOK_ALIKE_NAMES) else ()
+    return LookupPlan(_customers_query(must, verified, should), ignored, fallback, words)
+
+
+# The names a customer found must hold every word typed in (whole or begun) for the first tier to
+# count as having found the name typed; a role reading neither never triggers the second tier that way.
+LOOK_ALIKE_NAMES = ("given_name", "family_name")
 
 
 def second_tier(names: str, with_towns: bool) -> dict[str, Any]:
-    """What is asked when the first tier finds no one: every word again with the wider typo
-    allowance (WIDE_FUZZINESS, with the first tier's bonuses), and, for two words or more, the
-    customers matching all words but one, scored far below."""
-    wide = names_clause(names, with_towns, fuzziness=WIDE_FUZZINESS)
+    """What is asked when the first tier finds no one or only look-alikes: every word again with
+    the wider typo allowance (WIDE_FUZZINESS, with the first tier's bonuses; each word may hold its
+    own typo), and, for two words or more, the customers matching all words but one, scored far below."""
+    wide = names_clause(names, with_towns, fuzziness=WIDE_FUZZINESS, typo_in_each_word=True)
     partial = all_words_but_one_clause(names, with_towns)
     return {"bool": {"should": [wide, *([partial] if partial else [])], "minimum_should_match": 1}}
 
@@ -175,7 +190,7 @@ FIRST_TIER_FUZZINESS = "AUTO:4,8"
 WIDE_FUZZINESS = "AUTO"
 
 
-def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZINESS) -> dict[str, Any]:
+def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZINESS, typo_in_each_word: bool = False) -> dict[str, Any]:
     """The words typed as names; with `with_towns`, a word may also be one of the customer's towns
     ("dupont bordeaux": Dupont living in Bordeaux, as well as anyone called Dupont Bordeaux).
 
@@ -183,7 +198,7 @@ def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZI
     whole-name and town bonuses on top of STRICT_TIER; second_tier() is asked when it is thin."""
     strict: dict[str, Any] = {
         "bool": {
-            "must": [customer_name_query(names, with_towns, fuzziness)],
+            "must": [customer_name_query(names, with_towns, fuzziness, typo_in_each_word)],
             "should": [{"constant_score": {"filter": {"match_all": {}}, "boost": STRICT_TIER}}, *whole_name_bonus(names)],
             "_name": "names",
         }
@@ -365,14 +380,18 @@ FIRST_LETTERS_KEPT = 2
 WORD_PREFIX_MIN_LENGTH = 3
 
 
-def customer_name_query(names: str, towns: bool = False, fuzziness: str = FIRST_TIER_FUZZINESS) -> dict[str, Any]:
+def customer_name_query(
+    names: str, towns: bool = False, fuzziness: str = FIRST_TIER_FUZZINESS, typo_in_each_word: bool = False
+) -> dict[str, Any]:
     """The name query over customers: search.records.name_query's views of a name, and a clause
     taking the words one by one, each a whole name word, one with a typo in its first letters
     (through the reversed words) or, with `towns`, a word of the customer's town — not every word
     the town, or anyone living in Saint-Malo would match "saint malo". A word may be a prefix
     ("Pasca-lRuiz") from WORD_PREFIX_MIN_LENGTH letters: a one-letter prefix matches a tenth of the
     customers, and walking it twice cost the node more than the rest of this clause
-    (bench/RESULTS.md, 2026-11-27)."""
+    (bench/RESULTS.md, 2026-11-27). With `typo_in_each_word` (the second tier), a word may also
+    hold a typo after its first letter while another holds one in its first letters: a letter
+    swapped across a hyphen ("PaccotN-guyen" for Paccot-Nguyen) puts one in each part."""
     query = name_query(names, "full_name", fuzziness=fuzziness)
     words = name_tokens(names)
     if len(words) == 1:
@@ -381,17 +400,20 @@ def customer_name_query(names: str, towns: bool = False, fuzziness: str = FIRST_
             query["bool"]["should"].append(_first_letters_typo(words[0]))
         return query
     if words:
-        word_by_word: dict[str, Any] = {"bool": {"must": [_name_or_town_word(word, towns) for word in words]}}
+        typo = fuzziness if typo_in_each_word else None
+        word_by_word: dict[str, Any] = {"bool": {"must": [_name_or_town_word(word, towns, typo) for word in words]}}
         if towns:
             word_by_word["bool"]["must_not"] = [{"match": {"towns": {"query": names, "operator": "and"}}}]
         query["bool"]["should"].append(word_by_word)
     return query
 
 
-def _name_or_town_word(word: str, towns: bool) -> dict[str, Any]:
+def _name_or_town_word(word: str, towns: bool, typo: str | None = None) -> dict[str, Any]:
     options: list[dict[str, Any]] = [{"term": {"full_name": word}}]
     if len(word) >= WORD_PREFIX_MIN_LENGTH:
         options.append({"term": {"full_name.prefix": word}})
+    if typo:
+        options.append({"fuzzy": {"full_name": {"value": word, "fuzziness": typo, "prefix_length": 1}}})
     if len(word) >= FIRST_LETTERS_MIN_LENGTH:
         options.append(_first_letters_typo(word))
     if towns:

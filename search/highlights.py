@@ -30,20 +30,46 @@ def highlight_customer(customer: dict[str, Any], names: str, exact_values: dict[
     """Fragments per field path, in the field set `fields` (the caller's unmasked ones): the
     name fields' values with the words `names` found marked, and the exact values typed
     (`kind → value` as indexed: ParsedQuery.exact_values) that the customer holds, whole."""
-    allowed = set(fields)
-    typed = _typed_words(names) if names else ()
-    marked: dict[str, list[str]] = {}
-    seen: dict[str, bool] = {}
-    if typed:
-        for field in NAME_FIELDS:
-            if field in allowed and (fragments := _marked_values(_values(customer.get(field)), typed, seen)):
-                marked[field] = fragments
-    for kind, value in exact_values.items():
-        path = CUSTOMER_PATHS[kind]
-        container, _, key = path.partition(".")  # loyalty_cards.card: the card of each loyalty card
-        if path in allowed and value in _values(customer.get(container), key):
-            marked[path] = [f"{PRE}{value}{POST}"]
-    return marked
+    return LookupHighlighter(names, exact_values, fields).highlight(customer)
+
+
+class LookupHighlighter:
+    """highlight_customer() for every customer one look-up found: the typed words' sounds are
+    computed once, and each name word's verdict and each value's marks once for all the customers
+    (namesakes share their names). Lives as long as the look-up: nothing typed outlives it."""
+
+    def __init__(self, names: str, exact_values: dict[str, str], fields: Iterable[str]) -> None:
+        self.allowed = set(fields)
+        self.typed = _typed_words(names) if names else ()
+        self.exact_values = exact_values
+        self.seen: dict[str, bool] = {}
+        self.values: dict[str, str | None] = {}  # a value's marked form (None: no word found)
+
+    def highlight(self, customer: dict[str, Any]) -> dict[str, list[str]]:
+        """Fragments per field path of one customer (highlight_customer)."""
+        marked: dict[str, list[str]] = {}
+        if self.typed:
+            for field in NAME_FIELDS:
+                if field in self.allowed and (fragments := self._marked_values(_values(customer.get(field)))):
+                    marked[field] = fragments
+        for kind, value in self.exact_values.items():
+            path = CUSTOMER_PATHS[kind]
+            container, _, key = path.partition(".")  # loyalty_cards.card: the card of each loyalty card
+            if path in self.allowed and value in _values(customer.get(container), key):
+                marked[path] = [f"{PRE}{value}{POST}"]
+        return marked
+
+    def _marked_values(self, values: list[str]) -> list[str]:
+        """The first MAX_FRAGMENTS values with a word found, marked (the values after them are not read)."""
+        fragments: list[str] = []
+        for value in values:
+            if value not in self.values:
+                self.values[value] = _mark_value(value, self.typed, self.seen)
+            if fragment := self.values[value]:
+                fragments.append(fragment)
+                if len(fragments) == MAX_FRAGMENTS:
+                    break
+        return fragments
 
 
 def _values(stored: Any, key: str = "") -> list[str]:
@@ -56,23 +82,12 @@ def _values(stored: Any, key: str = "") -> list[str]:
 # Nothing here outlives a call: what was typed is personal data, and a cache keyed by it (or by
 # the customers' names it found) would keep it in the API's memory after the look-up, and after
 # an erasure. Folding and sounds go through the analyzers' uncached functions for the same reason;
-# the typed words' sounds are computed once per call and a name word's verdict once per customer
-# (its name variants repeat its names) instead.
+# the typed words' sounds are computed once per look-up and a name word's verdict once per look-up
+# (LookupHighlighter: namesakes and name variants repeat names) instead.
 @dataclass(frozen=True)
 class _Typed:
     word: str
     sound: str
-
-
-def _marked_values(values: list[str], typed: tuple[_Typed, ...], seen: dict[str, bool]) -> list[str]:
-    """The first MAX_FRAGMENTS values with a word found, marked (the values after them are not read)."""
-    fragments: list[str] = []
-    for value in values:
-        if fragment := _mark_value(value, typed, seen):
-            fragments.append(fragment)
-            if len(fragments) == MAX_FRAGMENTS:
-                break
-    return fragments
 
 
 def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool]) -> str | None:

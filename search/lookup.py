@@ -11,9 +11,10 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
+from analyzers.names import name_tokens
 from search.access import FieldAccess, shown
 from search.customer_query import IgnoredPart, LookupPlan, plan_lookup
-from search.highlights import highlight_customer
+from search.highlights import LookupHighlighter
 from search.indices import IndexNames
 from search.query_parser import ParsedQuery
 from search.resolve.possible_store import relations_query
@@ -42,15 +43,17 @@ async def search_customers(
     if plan.query is None:
         return LookupResult([], plan.ignored)
     found = (await client.search(index=indices.customers, body=search_body(plan.query, access, limit)))["hits"]["hits"]
-    if fallback_needed(plan, found):
+    if fallback_needed(plan, found, limit):
         assert plan.fallback is not None
-        found = (await client.search(index=indices.customers, body=search_body(plan.fallback, access, limit)))["hits"]["hits"]
+        second = (await client.search(index=indices.customers, body=search_body(plan.fallback, access, limit)))["hits"]["hits"]
+        found = after_first_tier(found, second, limit)
     # Only what the role searches is highlighted: a verified value never says it matched.
     typed = {kind: value for kind, value in parsed.exact_values().items() if access.can_search(kind)}
+    highlighter = LookupHighlighter(parsed.names, typed, access.highlight_fields)
     hits = [
         CustomerHit(
             # Highlights before masks: they only ever cover fields the caller reads unmasked.
-            highlights=highlight_customer(hit["_source"], parsed.names, typed, access.highlight_fields),
+            highlights=highlighter.highlight(hit["_source"]),
             customer=shown(hit["_source"], access),
             score=hit["_score"] or 0.0,
             matched=sorted(hit.get("matched_queries", [])),
@@ -69,12 +72,46 @@ def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[
     return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
 
 
-def fallback_needed(plan: LookupPlan, first_tier: list[dict[str, Any]]) -> bool:
-    """Whether the second tier is asked: only when the first found no one. Half the type-ahead
-    searches find fewer than ten customers (bench.search's queries, 100k demo): asking the second
-    tier to fill those cost the node more CPU than one query over both tiers did, and it found
-    no one more (bench/RESULTS.md, 2026-11-27, session 9)."""
-    return plan.fallback is not None and not first_tier
+def fallback_needed(plan: LookupPlan, first_tier: list[dict[str, Any]], limit: int = 10) -> bool:
+    """Whether the second tier is asked: when the first found no one, or fewer than `limit`
+    customers all of them look-alikes — none holding every name word typed, whole or begun ("Jean
+    Lararet" finding only Jean Lararot, one typo away, when the person's records spell it with two).
+    Half the type-ahead searches find fewer than ten customers (bench.search's queries, 100k demo):
+    asking the second tier to fill those cost the node more CPU than one query over both tiers did,
+    and it found no one more (bench/RESULTS.md, 2026-11-27, session 9); a type-ahead prefix finds
+    customers holding it, so it rarely asks twice."""
+    if plan.second_tier is None:
+        return False
+    if not first_tier:
+        return True
+    return (
+        bool(plan.name_words)
+        and len(first_tier) < limit
+        and not any(holds_every_word(hit["_source"], plan.name_words) for hit in first_tier)
+    )
+
+
+def after_first_tier(first_tier: list[dict[str, Any]], second_tier: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first tier's customers, then the second's others, `limit` in all: the second tier forgives
+    more typos, so it would rank a look-up's one-typo look-alikes and its two-typo person as equals,
+    while the first tier's customers are the closer to what was typed."""
+    seen = {hit["_id"] for hit in first_tier}
+    return [*first_tier, *(hit for hit in second_tier if hit["_id"] not in seen)][:limit]
+
+
+# Where a customer holds a word typed: its names, and its town (a town may be typed with the names).
+WORD_FIELDS = ("given_name", "family_name", "birth_name", "name_variants", "city")
+
+
+def holds_every_word(customer: dict[str, Any], words: tuple[str, ...]) -> bool:
+    """Whether each of `words` (folded) begins a word of the customer's names or town."""
+    held = [token for field in WORD_FIELDS for value in _strings(customer.get(field)) for token in name_tokens(value)]
+    return all(any(token.startswith(word) for token in held) for word in words)
+
+
+def _strings(stored: Any) -> list[str]:
+    items = stored if isinstance(stored, list) else [stored]
+    return [item for item in items if isinstance(item, str)]
 
 
 async def customer_by_card(client: AsyncOpenSearch, indices: IndexNames, card: str, access: FieldAccess) -> dict[str, Any] | None:

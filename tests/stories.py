@@ -560,3 +560,44 @@ WHOLE_TOWN = [
         for n, (source, given) in enumerate((("crm", "Enora"), ("ecommerce", "Énora")), start=2)
     ),
 ]
+
+
+# "Hervé Gourvec" as the agent hears it: the first tier (one typo in a 7-letter word) finds only
+# Hervé Gourvez, a look-alike; the person's records spell him "Gouvrek", two edits away.
+LOOK_ALIKES = [
+    {
+        "source": "crm",
+        "source_id": "LA1",
+        "given_name": "Hervé",
+        "family_name": "Gourvez",
+        "birth_date": "1957-03-22",
+        "postcode": "29000",
+        "city": "Quimper",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "LA2",
+        "given_name": "Hervé",
+        "family_name": "Gouvrek",
+        "birth_date": "1979-10-05",
+        "postcode": "56100",
+        "city": "Lorient",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]
+
+# "PaccotN-guyen Aimée": a letter swapped across the hyphen leaves a typo in each part, one after
+# the first letter ("paccotn"), one in the first letters ("guyen").
+EACH_PART_A_TYPO = [
+    {
+        "source": "crm",
+        "source_id": "EP1",
+        "given_name": "Aimée",
+        "family_name": "Paccot-Nguyen",
+        "birth_date": "1971-08-14",
+        "postcode": "69003",
+        "city": "Lyon",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]

@@ -27,9 +27,11 @@ from tests.conftest import write_jsonl
 from tests.stories import (
     AT_THE_COUNTER,
     DUPONT,
+    EACH_PART_A_TYPO,
     GIVEN_FIRST,
     HELENE,
     LIVES_THERE_NOW,
+    LOOK_ALIKES,
     NAMESAKES,
     OTHERS,
     RANKED_AND_RECENT,
@@ -55,7 +57,9 @@ def api_settings(
         + RANKED_AND_RECENT
         + GIVEN_FIRST
         + LIVES_THERE_NOW
-        + WHOLE_TOWN,
+        + WHOLE_TOWN
+        + LOOK_ALIKES
+        + EACH_PART_A_TYPO,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:

@@ -1,6 +1,6 @@
 """What a look-up costs the node, against the real node: the second tier (more typos forgiven,
-all words but one) is asked only when the first finds no one, and the first tier forgives one typo
-in a word of up to seven letters."""
+all words but one) is asked only when the first finds no one or only look-alikes, and the first tier
+forgives one typo in a word of up to seven letters."""
 
 from __future__ import annotations
 
@@ -44,6 +44,24 @@ def test_a_word_with_two_typos_is_found_by_the_second_tier(api: TestClient, open
     assert names[0] == "Gabriel Morvan"
     names, asked = _looked_up(api, opensearch, api_settings, "Gabriel Mrovna")
     assert names[0] == "Gabriel Morvan" and asked == 2
+
+
+def test_a_name_finding_only_look_alikes_also_asks_the_second_tier(api: TestClient, opensearch: OpenSearch, api_settings: Settings) -> None:
+    # "Gourvec": the first tier finds Hervé Gourvez alone (one typo), who does not hold the word
+    # typed; the second tier, two typos forgiven, adds the Hervé whose records say "Gouvrek" —
+    # after the closer look-alike, not instead of it.
+    names, asked = _looked_up(api, opensearch, api_settings, "Hervé Gourvec")
+    assert names[:2] == ["Hervé Gourvez", "Hervé Gouvrek"] and asked == 2
+    # A customer holding every word typed ("gourv" begins Gourvez): the first tier answers alone.
+    names, asked = _looked_up(api, opensearch, api_settings, "Hervé Gourv")
+    assert names[0] == "Hervé Gourvez" and "Hervé Gouvrek" not in names and asked == 1
+
+
+def test_a_letter_swapped_across_a_hyphen_still_finds_the_customer(api: TestClient, opensearch: OpenSearch, api_settings: Settings) -> None:
+    # "PaccotN-guyen": a typo after the first letter of one part and in the first letters of the
+    # other; no view of the whole name forgives both, the second tier takes each word with its own.
+    names, asked = _looked_up(api, opensearch, api_settings, "PaccotN-guyen Aimée")
+    assert names[:1] == ["Aimée Paccot-Nguyen"] and asked == 2
 
 
 def _solved_per_request(dependant: Dependant) -> int:
