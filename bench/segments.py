@@ -292,7 +292,7 @@ def main() -> None:
             print(f"round {round_ + 1}, this tree: {views_360(names.prefix, shown, args.clients, args.port)}")
             if args.other:
                 print(f"round {round_ + 1}, {args.other}: {views_360(names.prefix, shown, args.clients, args.port, args.other)}")
-    if not args.keep:
+    if not args.keep and not args.prefix:  # never the indices of a prefix this run did not build
         client.indices.delete(index=f"{names.prefix}-*", expand_wildcards="all")
     client.close()
 
