@@ -203,7 +203,8 @@ def main() -> None:
         events = _write(client, event_actions())
         client.indices.refresh(index=[names.customers, names.events])
         print(f"wrote {customers} customers and {events} events in {time.perf_counter() - started:.0f} s")
-    if args.prefix and not client.indices.exists_alias(name=names.events):
+    no_events = not client.indices.exists_alias(name=names.events) or client.count(index=names.events)["count"] == 0
+    if args.prefix and args.events_per_customer and no_events:
         started = time.perf_counter()
         months = set()
 
