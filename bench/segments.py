@@ -90,6 +90,17 @@ def _events(count: int, per_customer: int, rng: random.Random, now: datetime) ->
             )
 
 
+def _events_of_existing(client: Any, names: IndexNames, per_customer: int, rng: random.Random, now: datetime) -> Iterator[Event]:
+    """Events for customers already in `names`' customers index (`--prefix`), on each one's first record."""
+    from opensearchpy.helpers import scan
+
+    hits = scan(client, index=names.customers, query={"_source": ["records"]}, size=5000)
+    for i, hit in enumerate(hits):
+        record = (hit["_source"].get("records") or [None])[0]
+        for event in _events(1, per_customer, rng, now) if record else ():
+            yield Event(**{**event.__dict__, "event_id": f"B{i}-{event.event_id}", "record_id": record})
+
+
 def _write(client: Any, actions: Iterator[dict[str, Any]]) -> int:
     written = 0
     for ok, item in parallel_bulk(client, actions, thread_count=2, chunk_size=2000, raise_on_error=False):
@@ -99,7 +110,7 @@ def _write(client: Any, actions: Iterator[dict[str, Any]]) -> int:
     return written
 
 
-def _timed(call: Callable[[int], object], sample: list[int]) -> str:
+def _timed(call: Callable[[str], object], sample: list[str]) -> str:
     latencies = []
     for i in sample:
         started = time.perf_counter()
@@ -165,10 +176,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
     parser.add_argument("--other", type=Path, help="step views: also serve the rcu source tree at this path, round after round")
     parser.add_argument("--rounds", type=int, default=1, help="step views: rounds of views (of each tree)")
+    parser.add_argument(
+        "--prefix",
+        help="use the customers of this index prefix (e.g. the shared 1M index, rcu-bench-scale) instead of building them; "
+        "events are written for their records (--events-per-customer) when the prefix has none yet",
+    )
     args = parser.parse_args()
     settings = ensure_node()
     client = bulk_client(settings)
-    names = IndexNames(f"{settings.index_prefix}-bench-segments-{args.customers}")
+    names = IndexNames(args.prefix or f"{settings.index_prefix}-bench-segments-{args.customers}")
     now = datetime.now(UTC)
     rng = random.Random(7)
     if not client.indices.exists_alias(name=names.customers):
@@ -187,20 +203,41 @@ def main() -> None:
         events = _write(client, event_actions())
         client.indices.refresh(index=[names.customers, names.events])
         print(f"wrote {customers} customers and {events} events in {time.perf_counter() - started:.0f} s")
+    no_events = not client.indices.exists_alias(name=names.events) or client.count(index=names.events)["count"] == 0
+    if args.prefix and args.events_per_customer and no_events:
+        started = time.perf_counter()
+        months = set()
+
+        def existing_actions() -> Iterator[dict[str, Any]]:
+            for event in _events_of_existing(client, names, args.events_per_customer, rng, now):
+                index = ensure_period(client, names, event.at.year, event.at.month, months)
+                yield {"_index": index, "_id": event.key, "_source": event.document(event.record_id or "", now)}
+
+        events = _write(client, existing_actions())
+        client.indices.refresh(index=names.events)
+        print(f"wrote {events} events for the customers of {names.prefix} in {time.perf_counter() - started:.0f} s")
     ensure_records_index(client, names)  # empty (customers written straight in), for the API to be ready
     if args.build_only:
         client.close()
         return
     sample = rng.sample(range(args.customers), args.samples)
+    if args.prefix:  # customers' ids are not C{i:012X}: a sample of those stored
+        random_query = {"function_score": {"random_score": {"seed": 7, "field": "_seq_no"}}}
+        found = client.search(index=names.customers, body={"size": args.samples, "_source": False, "query": random_query})
+        shown_ids = [hit["_id"] for hit in found["hits"]["hits"]]
+    else:
+        shown_ids = [f"C{i:012X}" for i in sample]
     steps = set(args.steps.split(","))
     definitions = load_segments(SEGMENTS)
     if "live" in steps:
         # What a push pays for segments when none is defined: the definitions in force taken away first.
         ensure_conditions_index(client, names)
         client.delete(index=names.conditions, id="active:segment", refresh=True, ignore=[404])
-        print(f"live recompute, no segment defined: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
+        print(f"live recompute, no segment defined: {_timed(lambda i: refresh_profiles(client, settings, names, [i]), shown_ids)}")
     store_definitions(client, names, "segment", definitions, SEGMENTS)
     if "recompute" in steps:
+        # The first run: no profile stored yet (every membership is new).
+        client.indices.delete(index=f"{names.profiles}*", ignore=[404], expand_wildcards="all")
         cpu, node = time.process_time(), node_cpu_ms(client)
         report = recompute_all(client, settings, names, now)
         rate = report.customers / report.seconds
@@ -246,19 +283,17 @@ def main() -> None:
         store_definitions(client, names, "segment", definitions, SEGMENTS)
         print(f"back to the file's definitions: {bring_up_to_date(client, settings, names, now + timedelta(days=1)).line()}")
     if "live" in steps:
-        print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [f'C{i:012X}']), sample)}")
+        print(f"live recompute of one customer: {_timed(lambda i: refresh_profiles(client, settings, names, [i]), shown_ids)}")
     load_rules_file(client, names, ACTIONS)
     if "sheet" in steps:
-        print(
-            f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, f'C{i:012X}', True), sample)}"
-        )
+        print(f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, i, True), shown_ids)}")
     if "views" in steps:
-        shown = [f"C{i:012X}" for i in sample]
+        shown = shown_ids
         for round_ in range(args.rounds):
             print(f"round {round_ + 1}, this tree: {views_360(names.prefix, shown, args.clients, args.port)}")
             if args.other:
                 print(f"round {round_ + 1}, {args.other}: {views_360(names.prefix, shown, args.clients, args.port, args.other)}")
-    if not args.keep:
+    if not args.keep and not args.prefix:  # never the indices of a prefix this run did not build
         client.indices.delete(index=f"{names.prefix}-*", expand_wildcards="all")
     client.close()
 

@@ -46,7 +46,7 @@ def customers_of(client: OpenSearch, names: IndexNames, record_ids: Sequence[str
     ids = sorted(set(record_ids))
     if not ids or not client.indices.exists(index=names.record_customers):
         return {}
-    docs = client.mget(index=names.record_customers, body={"ids": ids})["docs"]
+    docs = client.mget(index=names.record_customers, body={"ids": ids}, filter_path="docs._id,docs.found,docs._source.customer_id")["docs"]
     return {doc["_id"]: doc["_source"]["customer_id"] for doc in docs if doc.get("found")}
 
 

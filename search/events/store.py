@@ -184,6 +184,7 @@ class EventWriter:
                     raise_on_error=False,
                     raise_on_exception=True,
                     yield_ok=True,
+                    filter_path=_BULK_ANSWER,
                 )
             )
         except TransportError as error:
@@ -195,6 +196,11 @@ class EventWriter:
             middle = len(actions) // 2
             yield from self._bulk(actions[:middle])
             yield from self._bulk(actions[middle:])
+
+
+# What a bulk answer is read for (each item's id, status and error): the node serializes, and this
+# process parses, nothing else of it.
+_BULK_ANSWER = ["errors", "items.*._id", "items.*.status", "items.*.error"]
 
 
 def _year_month(at: str) -> tuple[int, int]:

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
 
 from search.events.bulk import figures_of_customers
+from search.events.figures import records_with_holdings
 from search.events.model import CustomerFigures
+from search.events.scan import RecordTally, customer_figures
 from search.indices import IndexNames
 from settings import Settings
 
@@ -21,3 +24,19 @@ def figures_of(
     holding `customer_id` and `records`."""
     pairs = [(c["customer_id"], list(c.get("records") or [])) for c in customers]
     return dict(figures_of_customers(client, names, now, settings.events_holding_attributes, pairs))
+
+
+def figures_from_tallies(
+    client: OpenSearch, settings: Settings, names: IndexNames, customers: list[dict[str, Any]], tallies: Mapping[str, RecordTally]
+) -> dict[str, CustomerFigures]:
+    """figures_of, from the events summed up per record beforehand (search.events.scan.tally_events):
+    only the records' holding attributes are read (one multi-get)."""
+    attributes = settings.events_holding_attributes
+    record_ids = [record_id for c in customers for record_id in c.get("records") or []]
+    held = records_with_holdings(client, names, record_ids, attributes) if attributes else {}
+    return {
+        c["customer_id"]: customer_figures(
+            [tallies[r] for r in c.get("records") or [] if r in tallies], [held[r] for r in c.get("records") or [] if r in held], attributes
+        )
+        for c in customers
+    }

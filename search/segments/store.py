@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,16 +16,20 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.index_settings import profiles_index_body
+from search.events.model import CustomerFigures
+from search.events.scan import RecordTally, tally_events
 from search.indices import IndexNames, ensure_versioned_index
 from search.segments.conditions import active_generation, definitions_of, mark_run, percolate
 from search.segments.definitions import MAX_DEFINITIONS
-from search.segments.figures import figures_of
+from search.segments.figures import figures_from_tallies, figures_of
 from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS, Household, adult_on, age_on, profile_document
 from settings import Settings
 
 log = logging.getLogger(__name__)
 # Customers per round of a full run: one households search, one figures read, a few percolations.
 _BATCH = 2000
+# Profiles per bulk request of a whole-index write (≈ 1 KB each).
+_BULK = 2000
 
 
 def ensure_profiles_index(client: OpenSearch, names: IndexNames) -> None:
@@ -60,12 +65,20 @@ def households(client: OpenSearch, names: IndexNames, customers: list[dict[str, 
 
 
 def build_profiles(
-    client: OpenSearch, settings: Settings, names: IndexNames, customers: list[dict[str, Any]], now: datetime, percolated: bool = True
+    client: OpenSearch,
+    settings: Settings,
+    names: IndexNames,
+    customers: list[dict[str, Any]],
+    now: datetime,
+    percolated: bool = True,
+    figures: Mapping[str, CustomerFigures] | None = None,
 ) -> list[dict[str, Any]]:
     """The profiles of `customers` (customers-index documents) with the segments each is in
-    (without segments when not `percolated`: the caller settles memberships)."""
+    (without segments when not `percolated`: the caller settles memberships); their figures read
+    from the events unless given (customer id → figures)."""
     homes = households(client, names, customers, now)
-    figures = figures_of(client, settings, names, customers, now)
+    if figures is None:
+        figures = figures_of(client, settings, names, customers, now)
     profiles = []
     for customer in customers:
         home = homes.get(customer.get("household_key") or "")
@@ -171,22 +184,78 @@ def write_profiles(
     return written
 
 
+@contextmanager
+def _refresh_paused(client: OpenSearch, index: str) -> Iterator[None]:
+    """No periodic refresh of `index` while a whole-index write runs (each refresh makes a segment
+    the merges then rewrite); the setting it had back afterwards. Writes asking for a refresh (the
+    live path's) still get theirs."""
+    current = client.indices.get_settings(index=index, name="index.refresh_interval", flat_settings=True)
+    before = next((found["settings"].get("index.refresh_interval") for found in current.values()), None)  # None: the default
+    client.indices.put_settings(index=index, body={"index": {"refresh_interval": "-1"}})
+    try:
+        yield
+    finally:
+        client.indices.put_settings(index=index, body={"index": {"refresh_interval": before}})
+
+
+def write_all_profiles(
+    client: OpenSearch,
+    settings: Settings,
+    names: IndexNames,
+    batches: Iterable[list[dict[str, Any]]],
+    tallies: Mapping[str, RecordTally],
+    now: datetime,
+) -> tuple[int, int]:
+    """The profiles of every batch of customers computed at `now` from their records' `tallies`
+    (search.events.scan: the events read once), each written once with the segments it meets
+    (percolated a batch at a time). Returns the profiles written and the memberships that changed
+    against the profiles stored before."""
+    written = changed = 0
+    generation = active_generation(client, names, "segment")
+
+    def actions() -> Iterator[dict[str, Any]]:
+        nonlocal written, changed
+        for customers in batches:
+            figures = figures_from_tallies(client, settings, names, customers, tallies)
+            profiles = build_profiles(client, settings, names, customers, now, percolated=False, figures=figures)
+            meets = percolate(client, names, "segment", profiles, generation) if generation else [[] for _ in profiles]
+            had = _stored_segments(client, names, [p["customer_id"] for p in profiles])
+            for profile, segments in zip(profiles, meets, strict=True):
+                written += 1
+                changed += len(set(segments) ^ set(had.get(profile["customer_id"], [])))
+                profile["segments"] = segments
+                yield {"_op_type": "index", "_index": names.profiles, "_id": profile["customer_id"], "_source": profile}
+
+    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=_BULK, raise_on_error=False):
+        if not ok:
+            result = next(iter(item.values()))
+            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    return written, changed
+
+
 def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now: datetime | None = None) -> RecomputeReport:
-    """Every customer's profile recomputed, then every segment's membership settled with the
-    definitions in force (`settle_memberships`); profiles of customers gone since are removed.
-    Profiles are written with the segments they had, so a membership that did not change is
-    never written twice."""
+    """Every customer's profile recomputed and written with its segments, then every segment's
+    membership settled with the definitions in force (`settle_memberships`: nothing left to move
+    unless a profile changed meanwhile); profiles of customers gone since are removed.
+    The figures come from one pass over the events (search.events.scan), not a search per page
+    of customers; the profiles index is not refreshed while they are written."""
     started = time.monotonic()
     ensure_profiles_index(client, names)
     now = now or datetime.now(UTC)
     report = RecomputeReport()
-    report.customers = write_profiles(client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), now)
+    tallies = tally_events(client, names, now)
+    with _refresh_paused(client, names.profiles):
+        report.customers, changed = write_all_profiles(
+            client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), tallies, now
+        )
+    del tallies
     client.indices.refresh(index=names.profiles)
     stale = {"query": {"range": {"computed_at": {"lt": now.isoformat()}}}}
     report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed", request_timeout=3600)[
         "deleted"
     ]
-    report.changed, report.members = settle_memberships(client, names)
+    settled, report.members = settle_memberships(client, names)
+    report.changed = changed + settled
     mark_run(client, names, now)
     report.seconds = time.monotonic() - started
     log.info("segments_recomputed customers=%d removed=%d seconds=%.1f", report.customers, report.removed, report.seconds)

@@ -1,0 +1,76 @@
+"""`rcu segments`' first run (and `--rebuild-profiles`) reads the events once for every customer
+(search.events.scan) instead of one aggregation search per page of customers: the profiles it
+writes must be those the per-customer path computes, figure for figure, segment for segment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
+
+from search.events import Event, record_event
+from search.indices import IndexNames
+from search.segments.profiles import CUSTOMER_FIELDS
+from search.segments.store import build_profiles, recompute_all
+from settings import Settings
+
+
+def _stored_profiles(opensearch: OpenSearch, names: IndexNames) -> dict[str, dict[str, Any]]:
+    opensearch.indices.refresh(index=names.profiles)
+    return {hit["_id"]: hit["_source"] for hit in scan(opensearch, index=names.profiles, query={"query": {"match_all": {}}})}
+
+
+def _events_of(customer: int, records: list[str], now: datetime) -> list[Event]:
+    """Events that exercise every figure's edge on one customer's records: a visit and a purchase
+    the same day in one shop on two records (one visit), a purchase just out of the year, an amount
+    a scaled float rounds, an offer subscribed on one record and cancelled on another later, two
+    statements on one offer within the same millisecond, calls and web orders on other channels."""
+    first, second = records[0], records[1 % len(records)]
+    day = (now - timedelta(days=3)).replace(hour=10, minute=customer)
+
+    def made(number: int, at: datetime, record: str, **fields: Any) -> Event:
+        return Event(
+            **{"source": "caisse", "event_id": f"FR{customer}-{number}", "at": at, "type": "purchase", "record_id": record, **fields}
+        )
+
+    return [
+        made(1, day, first, type="visit", shop="lyon2"),
+        made(2, day + timedelta(minutes=20), second, amount=15.0, shop="lyon2"),
+        made(3, now - timedelta(days=30 + customer), second, amount=12.345, shop="nantes"),
+        made(4, now - timedelta(days=366), first, amount=99.99, shop="lille"),
+        made(5, now - timedelta(days=364, hours=23), first, type="visit", shop="lille"),
+        made(6, now - timedelta(days=40), first, type="web_order", amount=60.5),
+        made(7, now - timedelta(days=50), first, type="call"),
+        made(8, now - timedelta(days=200), first, type="subscription", offer="livret"),
+        made(9, now - timedelta(days=20), second, type="cancellation", offer="livret"),
+        made(10, now - timedelta(days=10, microseconds=100), first, type="subscription", offer="carte premium"),
+        made(11, now - timedelta(days=10, microseconds=400), second, type="cancellation", offer="carte premium"),
+        made(12, now - timedelta(days=5), second, type="subscription", offer="assurance habitation", channel="agence"),
+    ]
+
+
+def test_the_first_run_from_one_pass_over_the_events_writes_the_profiles_the_per_customer_path_computes(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames
+) -> None:
+    now = datetime.now(UTC)
+    customers = [hit["_source"] for hit in scan(opensearch, index=world_names.customers, query={"_source": CUSTOMER_FIELDS})]
+    several = [c for c in customers if len(c.get("records") or []) >= 2][:5]
+    single = [c for c in customers if len(c.get("records") or []) == 1][:3]
+    assert len(several) == 5 and len(single) == 3
+    for n, customer in enumerate(several + single):
+        for item in _events_of(n, sorted(customer["records"]), now):
+            record_event(opensearch, world, item, names=world_names)
+    opensearch.indices.refresh(index=world_names.events)
+
+    recompute_all(opensearch, world, world_names, now)
+
+    stored = _stored_profiles(opensearch, world_names)
+    per_customer = {p["customer_id"]: p for p in build_profiles(opensearch, world, world_names, customers, now)}
+    assert stored == per_customer
+    shown = [stored[c["customer_id"]] for c in several]
+    # The figures are not all empty: the comparison above covers visits, spend, holdings and windows.
+    assert all(p["visits_12m"] == 3 and p["shops"] == ["lille", "lyon2", "nantes"] for p in shown)
+    assert all(p["products_held"] == ["assurance habitation", "carte premium"] for p in shown)
+    assert all(p["spend_12m"] > 15.0 + 60.5 and "valid_until" in p for p in shown)
