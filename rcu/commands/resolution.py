@@ -55,6 +55,8 @@ def resolve(
         typer.echo(f"default used for {parameter}: {reason}")
     for level, correction in report.u_corrections.items():
         typer.echo(f"u corrected for {level}: {correction}")
+    if report.weak_link_bar is not None:
+        typer.echo(f"links resting on names alone join their one customer from {report.weak_link_bar:.4f} (estimated from this data)")
 
 
 def explain(

@@ -211,7 +211,8 @@ def cluster(
     _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links)
     kept_apart: set[tuple[int, int]] = set()
     fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links, kept_apart)
-    _join_unambiguous(groups, fits, max_cluster_size, result, kept_apart)
+    bars = np.broadcast_to(np.asarray(weak_from, dtype=float), probabilities.shape)
+    _join_unambiguous(groups, fits, max_cluster_size, result, kept_apart, _WeakOdds(probabilities, bars))
     result.labels = [groups.find(i) for i in range(len(records))]
     if constraints:
         result.refused_links = [
@@ -267,14 +268,28 @@ def _fitting_groups(
     return fits
 
 
+@dataclass(frozen=True)
+class _WeakOdds:
+    """Each link's probability and the bar a link resting on names alone joins from."""
+
+    probabilities: np.ndarray
+    bars: np.ndarray
+
+
 def _join_unambiguous(
-    groups: _Groups, fits: dict[tuple[int, int], int], max_size: int, result: Clustering, kept_apart: set[tuple[int, int]]
+    groups: _Groups,
+    fits: dict[tuple[int, int], int],
+    max_size: int,
+    result: Clustering,
+    kept_apart: set[tuple[int, int]],
+    odds: _WeakOdds | None = None,
 ) -> None:
     """Join the groups that fit only groups fitting each other; the others join nobody. A name a
     steward said is not that customer's still fits it: a namesake exists, so the record holding
     the name stays ambiguous instead of falling to the other customer by elimination. The customer
     it was kept from is not: the steward took that record out of its choices, and another record
-    fitting only that customer still joins it."""
+    fitting only that customer still joins it. Three or more groups that fit each other through
+    names alone are one person only if every link joining them is right (`_chain_too_weak`)."""
     neighbours: dict[int, set[int]] = defaultdict(set)
     for a, b in fits:
         neighbours[a].add(b)
@@ -283,8 +298,9 @@ def _join_unambiguous(
         for holder in _name_holders(groups, a, b):
             neighbours[holder].add(b if holder == a else a)
     ambiguous = {group for group, others in neighbours.items() if any((x, y) not in fits for x, y in combinations(sorted(others), 2))}
+    weak_chains = _chain_too_weak(groups, fits, ambiguous, odds) if odds is not None else set()
     for (a, b), k in fits.items():
-        if a in ambiguous or b in ambiguous:
+        if a in ambiguous or b in ambiguous or a in weak_chains:
             result.ambiguous_links.append(HeldApart(k, AMBIGUOUS))
             continue
         ra, rb = groups.find(a), groups.find(b)
@@ -295,6 +311,45 @@ def _join_unambiguous(
             continue
         groups.union(ra, rb)
         result.weak_links.append(k)
+
+
+def _chain_too_weak(groups: _Groups, fits: dict[tuple[int, int], int], ambiguous: set[int], odds: _WeakOdds) -> set[int]:
+    """The groups of each set of three or more single records that fit each other (a clique: every
+    group's fits fit each other) and no customer among them (a group of several records its own
+    links made), whose joining would rest on names more weakly than one link may: the product of
+    the probabilities along its strongest spanning links (each record must be the same person's)
+    below the highest bar among those links. Three "Jérôme Masson" holding an address, an e-mail
+    and a birth date, nothing in common, are not one person on names alone. Two groups are one
+    link, already held to its bar; a customer the records fit is the one that name is known by."""
+    parent: dict[int, int] = {}
+
+    def find(group: int) -> int:
+        while parent.setdefault(group, group) != group:
+            group = parent[group]
+        return group
+
+    strongest = sorted(
+        ((edge, k) for edge, k in fits.items() if edge[0] not in ambiguous and edge[1] not in ambiguous),
+        key=lambda item: -odds.probabilities[item[1]],
+    )
+    product: dict[int, float] = {}
+    bar: dict[int, float] = {}
+    for (a, b), k in strongest:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        parent[rb] = ra
+        product[ra] = product.pop(ra, 1.0) * product.pop(rb, 1.0) * float(odds.probabilities[k])
+        bar[ra] = max(bar.pop(ra, 0.0), bar.pop(rb, 0.0), float(odds.bars[k]))
+    members: dict[int, list[int]] = defaultdict(list)
+    for group in parent:
+        members[find(group)].append(group)
+    return {
+        group
+        for root, p in product.items()
+        if p < bar[root] and all(len(groups.members(g)) == 1 for g in members[root])
+        for group in members[root]
+    }
 
 
 def _name_holders(groups: _Groups, a: int, b: int) -> tuple[int, ...]:

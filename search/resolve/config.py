@@ -149,6 +149,14 @@ OWN_NAME_FAMILIES = 5
 # session 11, s11-fixrecall).
 SLIP_SOURCE_RATIO = 20
 
+# The bar a link resting on names alone joins its one fitting customer from is estimated from the
+# data (search.resolve.weak_links, ResolutionConfig.weak_link_error_budget), from at least this many
+# candidate weak links (names alone, nothing plainly different, at least review_threshold probable);
+# with fewer, DEFAULT_WEAK_LINK_BAR, the fixed bar of session 11 measured on bench.corruption (5,000
+# people: baseline, 40% sparse, 10- and 20-year timelines, name skew 1; bench/RESULTS.md).
+MIN_WEAK_LINK_PAIRS = 200
+DEFAULT_WEAK_LINK_BAR = 0.97
+
 # Clustering: a contradiction between two groups (a never-merge rule) is outvoted by this many
 # clean direct links per contradicting pair (a mistyped birth date among many agreeing records;
 # demo and FEBRL, issue 4).
@@ -271,17 +279,33 @@ class ResolutionConfig(BaseModel):
             "for a data steward (search.resolve.possible)."
         ),
     )
-    # 0.97, measured on bench.corruption (5,000 people: baseline, 40% sparse, 10- and 20-year
-    # timelines, name skew 1): from 0.99 to 0.97 F1 +0.003 to +0.026 and no homonym pair merged
-    # more; at 0.95, 2 to 5 more homonym pairs merged per setting (up to 0.65%), at 0.9, up to 2%.
-    # Checked on bench.resolve (demo2k, FEBRL3, FEBRL4: see bench/RESULTS.md, session 11).
-    weak_link_threshold: float = Field(
-        default=0.97,
+    # Unset (the default): estimated from the data being resolved against weak_link_error_budget
+    # (search.resolve.weak_links), kept in the model so real time decides as the full run did.
+    weak_link_threshold: float | None = Field(
+        default=None,
         gt=0,
         lt=1,
         description=(
             "A link resting on names alone (a name, a birth year, a town) joins a customer from this probability when it "
-            "fits no other customer (search.resolve.clustering); at most match_threshold."
+            "fits no other customer (search.resolve.clustering); at most match_threshold. Unset: estimated from the data "
+            "(weak_link_error_budget)."
+        ),
+    )
+    # 0.015: a weak link may be wrong about once in seventy on average, against the 1% the match
+    # threshold allows one link alone (0.99): weak links join only the one customer a name fits (the
+    # clustering's guard), which their probability leaves out. A stated budget, measured on
+    # bench.corruption (5,000 people, seed 1, no typos / 40% sparse / 20-year timelines): 0.015 gives
+    # bars 0.959 / 0.964 / 0.970 and no homonym pair merged more than the fixed 0.97 did; 0.02 gives
+    # 0.937 / 0.948 / 0.955, more recall, but merged 5 homonym pairs (0.46%) with no typos; 0.01 gives
+    # 0.977-0.981 and less recall than 0.97 (bench/RESULTS.md, session 12, s12-recall).
+    weak_link_error_budget: float = Field(
+        default=0.015,
+        gt=0,
+        lt=1,
+        description=(
+            "The expected share of wrong links among the links resting on names alone that join a customer: the weak-link "
+            "bar is the lowest probability at which the candidate weak links from it up are wrong no more often on average "
+            "(search.resolve.weak_links)."
         ),
     )
     # 60: the 1M demo set's cost bound (bench/RESULTS.md); blocks of common names past it are skipped.

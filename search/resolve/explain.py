@@ -15,6 +15,7 @@ from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
 from search.resolve.scoring import telling_columns
+from search.resolve.weak_links import weak_link_bar
 
 
 @dataclass
@@ -71,9 +72,9 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
         decision = "different people"
     elif probability >= config.match_threshold:
         decision = "same customer"
-    elif probability >= min(config.weak_link_threshold, config.match_threshold) and _names_alone_uncontradicted(vector, comparisons, model):
+    elif probability >= weak_link_bar(config, model.weak_link_bar) and _names_alone_uncontradicted(vector, comparisons, model):
         # The clustering's rule for links resting on names alone (search.resolve.clustering): such a
-        # link joins from weak_link_threshold when it fits exactly one customer, which a pair alone
+        # link joins from the weak-link bar (search.resolve.weak_links) when it fits exactly one customer, which a pair alone
         # cannot tell.
         decision = "same customer if no other customer fits the names"
     else:
@@ -86,7 +87,7 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
 
 def _names_alone_uncontradicted(vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel) -> bool:
     """Whether the pair rests on names alone (a name, a birth year, a town) with no telling field
-    plainly different: the links the clustering lets join from weak_link_threshold."""
+    plainly different: the links the clustering lets join from the weak-link bar."""
     if not bool(names_alone(np.array([vector], dtype=np.int64), comparisons)[0]):
         return False
     return not any(vector[column] == last for column, last in telling_columns(comparisons, model))

@@ -66,6 +66,9 @@ class MatchModel:
     detected_identifiers: dict[str, str] = field(default_factory=dict)
     # Given names the data shows to be names of their own (never-merge: Marie is not Martine).
     given_names: list[str] = field(default_factory=list)
+    # The bar a link resting on names alone joins from, estimated at training (search.resolve.weak_links);
+    # None: too few such links to say, or a model stored before it was estimated.
+    weak_link_bar: float | None = None
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -158,6 +161,7 @@ class MatchModel:
             "u_corrections": self.u_corrections,
             "detected_identifiers": self.detected_identifiers,
             "given_names": self.given_names,
+            "weak_link_bar": self.weak_link_bar,
         }
 
     @classmethod

@@ -99,6 +99,7 @@ class ResolveReport:
     detected_identifiers: dict[str, str] = field(default_factory=dict)
     defaults_used: dict[str, str] = field(default_factory=dict)
     u_corrections: dict[str, str] = field(default_factory=dict)  # comparison/level → how u was corrected
+    weak_link_bar: float | None = None  # estimated from the data (search.resolve.weak_links); None: the default
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)  # stage → CPU seconds, of this process and of the nodes
     # stage → this process's peak memory during that stage (a partitioned run; on Linux exact when the
@@ -421,6 +422,7 @@ def _fill(report: ResolveReport, resolution: Resolution) -> None:
     report.detected_identifiers = resolution.model.detected_identifiers
     report.defaults_used = resolution.model.defaults_used
     report.u_corrections = resolution.model.u_corrections
+    report.weak_link_bar = resolution.model.weak_link_bar
 
 
 def _block_on_new_identifiers(

@@ -11,13 +11,14 @@ from search.resolve.calibration import RULE_FIELDS, enforced_never_merge
 from search.resolve.candidates import CandidatePairs, candidate_pairs
 from search.resolve.clustering import Clustering, cluster
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
-from search.resolve.config import ResolutionConfig
+from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
 from search.resolve.constraints import NO_CONSTRAINTS, Constraints
 from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
 from search.resolve.possible import PossibleMatch, possible_matches
+from search.resolve.weak_links import estimate_weak_link_bar, weak_link_bar
 
 
 @dataclass
@@ -128,10 +129,13 @@ def _resolve_records(
     pairs = candidates.pairs
     vectors = pair_vectors(records, pairs, comparisons)
     same_source = same_source_pairs(records, pairs)
+    trained = model is None
     if model is None:
         model = train_model(records, vectors, comparisons, config, same_source)
         model.detected_identifiers = detected
     weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
+    if trained:
+        _estimate_weak_link_bar(model, config, comparisons, vectors, probabilities)
     scored = ScoredPairs(pairs, vectors, weights, probabilities)
     return _clustered(records, config, model, constraints, comparisons, scored, candidates.frequent_keys)
 
@@ -184,7 +188,7 @@ def _clustered(
         disagree,
         names_alone(vectors, comparisons),
         constraints,
-        config.weak_link_threshold,
+        weak_link_bar(config, model.weak_link_bar),
         given_names,
         _contradicted(vectors, telling),
     )
@@ -200,6 +204,21 @@ def _clustered(
         (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
     )
     return Resolution(model, scored, clustering, frequent_keys, possible)
+
+
+def _estimate_weak_link_bar(
+    model: MatchModel, config: ResolutionConfig, comparisons: tuple[Comparison, ...], vectors: np.ndarray, probabilities: np.ndarray
+) -> None:
+    """The weak-link bar of a freshly trained model, from its candidate weak links: pairs resting on
+    names alone, nothing plainly different, at least review_threshold probable."""
+    candidate = names_alone(vectors, comparisons) & ~_contradicted(vectors, telling_columns(comparisons, model))
+    candidate &= probabilities >= config.review_threshold
+    model.weak_link_bar = estimate_weak_link_bar(probabilities[candidate], config.weak_link_error_budget, config.match_threshold)
+    if model.weak_link_bar is None:
+        model.defaults_used["weak_link_bar"] = (
+            f"{int(candidate.sum())} candidate links on names alone (fewer than {MIN_WEAK_LINK_PAIRS}): "
+            f"default weak-link bar {DEFAULT_WEAK_LINK_BAR}"
+        )
 
 
 def telling_columns(comparisons: tuple[Comparison, ...], model: MatchModel) -> list[tuple[int, int]]:

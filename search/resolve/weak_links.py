@@ -1,0 +1,45 @@
+"""The bar a link resting on names alone joins its one fitting customer from, estimated from the data.
+
+A link whose only evidence is a name (a birth year, a town) is a guess: two "Claude Gomez" are often
+two people. The match model's probability for such a pair already weighs how common each name is
+(term frequencies); what it cannot say is how many of these guesses may be wrong before the
+customers stop being trustworthy. That is a budget, stated once (`weak_link_error_budget`): the
+expected share of wrong links among the weak links joined. The bar is the lowest probability at
+which the candidate weak links from it up — names alone, no field plainly different — are wrong
+no more often than the budget on average, their own probabilities being their chances of being
+right (1 - p wrong each). Data full of near-certain name links (rare names, a birth year and a
+town) gets a lower bar, data of common names and bare records a higher one.
+
+The bar is estimated where the model is trained (a full run, or a partitioned run's sample) and
+kept in the model, so real-time resolution (search.resolve.realtime) decides as the full run did.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
+
+
+def estimate_weak_link_bar(probabilities: np.ndarray, budget: float, match_threshold: float) -> float | None:
+    """The lowest probability p such that the candidate weak links at p or above are wrong, on
+    average, at most `budget` of the time; never above `match_threshold` nor below even odds. None
+    when fewer than MIN_WEAK_LINK_PAIRS links say anything (the documented default applies)."""
+    if len(probabilities) < MIN_WEAK_LINK_PAIRS:
+        return None
+    strongest_first = np.sort(probabilities)[::-1]
+    mean_error = np.cumsum(1.0 - strongest_first) / np.arange(1, len(strongest_first) + 1)
+    within = np.nonzero(mean_error <= budget)[0]
+    if not len(within):
+        return match_threshold
+    return float(np.clip(strongest_first[within[-1]], 0.5, match_threshold))
+
+
+def weak_link_bar(config: ResolutionConfig, estimated: float | None) -> float:
+    """The bar in force: the configured weak_link_threshold when set, else the model's estimate,
+    else the documented default; never above match_threshold."""
+    if config.weak_link_threshold is not None:
+        bar = config.weak_link_threshold
+    else:
+        bar = estimated if estimated is not None else DEFAULT_WEAK_LINK_BAR
+    return min(bar, config.match_threshold)
