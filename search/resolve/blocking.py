@@ -10,8 +10,10 @@ with each record, so OpenSearch finds the same candidates as the in-memory full 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 import jellyfish
@@ -457,6 +459,44 @@ def blocking_keys(record: RecordFeatures, rules: tuple[KeyRule, ...] = KEY_RULES
     for rule in rules:
         keys += rule.keys(record)
     return keys
+
+
+# Fixed, made-up records (no customer's) whose keys say what the rules make today (`keys_version`):
+# an initial, a maiden name, an identifier, a numbered street, a short and a long name.
+_VERSION_PROBES = (
+    RecordFeatures(
+        "probe-1",
+        "crm",
+        "",
+        "marie",
+        "dupont",
+        "martin",
+        "MARI",
+        "DUPON",
+        "MARTIN",
+        "1980-02-03",
+        "marie.dupont@example.fr",
+        "+33612345678",
+        "C123",
+        "75011",
+        "paris",
+        "12 rue oberkampf",
+        "F",
+        {"nir": "1800275011123"},
+    ),
+    RecordFeatures("probe-2", "shop", "", "j", "lefebvre-moreau", "", "J", "LEFEBVR MOR", "", "", "", "", "", "69003", "lyon", "", "M"),
+    RecordFeatures("probe-3", "web", "", "anne", "roy", "", "AN", "ROI", "", "2001-12-31", "a.roy@example.org"),
+)
+
+
+@cache
+def keys_version(rules: tuple[KeyRule, ...] = KEY_RULES) -> str:
+    """A fingerprint of what the key rules make: every rule's keys of a few fixed records. Any rule
+    added, dropped or changed changes it; stored with the records index once its records hold the
+    keys of these rules (search.resolve.store.mark_blocking_keys_current), it tells a full run to
+    write every record's keys again, so the real-time path finds old records through new keys."""
+    keys = [f"{rule.kind}={key}" for probe in _VERSION_PROBES for rule in rules for key in rule.keys(probe)]
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
 
 
 def selective_rule(key: str) -> KeyRule | None:
