@@ -381,7 +381,9 @@ def blocking_keys_current(client: OpenSearch, names: IndexNames) -> bool:
 
 def mark_blocking_keys_current(client: OpenSearch, names: IndexNames) -> None:
     """Record that the index's records hold today's keys (after a full run wrote them, or on an
-    empty index that this rcu will fill). The mapping's _meta is replaced whole, so it is merged."""
+    empty index that this rcu will fill). The mapping's _meta is replaced whole, so it is merged.
+    The keys written are made searchable first: the real-time path finds them once this returns."""
+    client.indices.refresh(index=names.records)
     (mapping,) = client.indices.get_mapping(index=names.records).values()
     meta = {**mapping["mappings"].get("_meta", {}), KEYS_VERSION_META: keys_version()}
     client.indices.put_mapping(index=names.records, body={"_meta": meta})
