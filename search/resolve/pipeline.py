@@ -442,12 +442,12 @@ def _store_blocking_keys(
     were ingested), else of the records holding identifiers they were not indexed with (found in
     the data by this run)."""
     if every_record:
-        update_blocking_keys(client, names, {f.record_id: blocking_keys(f) for f in features})
+        update_blocking_keys(client, names, ((f.record_id, blocking_keys(f)) for f in features))
         return
     known = set(previous.identifiers if previous is not None else config.extra_identifiers)
     new = set(model.identifiers) - known
     if new:
-        update_blocking_keys(client, names, {f.record_id: blocking_keys(f) for f in features if new & f.identifiers.keys()})
+        update_blocking_keys(client, names, ((f.record_id, blocking_keys(f)) for f in features if new & f.identifiers.keys()))
 
 
 def resolve_touched(

@@ -397,12 +397,12 @@ def ensure_keyed_records_index(client: OpenSearch, names: IndexNames, body: dict
         mark_blocking_keys_current(client, names)
 
 
-def update_blocking_keys(client: OpenSearch, names: IndexNames, keys: dict[str, list[str]]) -> None:
-    """Rewrite the stored blocking keys of some records (an identifier found in the data is blocked
-    on from now on, so OpenSearch finds the candidates the full run found)."""
-    actions = (
-        {"_op_type": "update", "_index": names.records, "_id": record_id, "doc": {"blocking_keys": k}} for record_id, k in keys.items()
-    )
+def update_blocking_keys(client: OpenSearch, names: IndexNames, keys: Iterable[tuple[str, list[str]]]) -> None:
+    """Rewrite the stored blocking keys of some records, given as (record id, keys) and made as they
+    are sent (a partition's records at once would hold millions of key strings): an identifier
+    found in the data is blocked on from now on, or a rule added since the records were keyed, so
+    OpenSearch finds the candidates the full run found."""
+    actions = ({"_op_type": "update", "_index": names.records, "_id": record_id, "doc": {"blocking_keys": k}} for record_id, k in keys)
     for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False):
         pass
 

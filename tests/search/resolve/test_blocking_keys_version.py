@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from opensearchpy import OpenSearch
 
 from indexers.contract import SourceRecord
@@ -15,7 +16,7 @@ from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
 from search.indices import IndexNames
 from search.resolve.blocking import KEY_RULES, blocking_keys, keys_version
-from search.resolve.config import ResolutionConfig
+from search.resolve.config import FullRunScale, ResolutionConfig
 from search.resolve.pipeline import resolve_all
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import KEYS_VERSION_META, blocking_keys_current, candidate_records, get_records, update_blocking_keys
@@ -30,7 +31,8 @@ OLDER_RULES = tuple(rule for rule in KEY_RULES if rule.kind != NEW_RULE)
 
 def _ingest(opensearch: OpenSearch, names: IndexNames, folder: Path) -> None:
     with RejectsReport(folder / "rejects.jsonl") as report:
-        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(folder / "crm.jsonl", [CUSTOMER])]))
+        customers = [customer for customer, _ in STORIES.values()]  # three people, Sandrine Tesin among them
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(folder / "crm.jsonl", customers)]))
     opensearch.indices.refresh(index=names.records)
 
 
@@ -38,7 +40,7 @@ def _as_keyed_by_an_older_rcu(opensearch: OpenSearch, names: IndexNames) -> None
     """The customer's stored keys without the new rule's, and no keys version on the index: what an
     rcu from before that rule left."""
     (stored,) = get_records(opensearch, names, _ids([CUSTOMER]))
-    update_blocking_keys(opensearch, names, {stored["record_id"]: blocking_keys(_features(CUSTOMER), OLDER_RULES)})
+    update_blocking_keys(opensearch, names, [(stored["record_id"], blocking_keys(_features(CUSTOMER), OLDER_RULES))])
     (mapping,) = opensearch.indices.get_mapping(index=names.records).values()
     meta = {k: v for k, v in mapping["mappings"].get("_meta", {}).items() if k != KEYS_VERSION_META}
     opensearch.indices.put_mapping(index=names.records, body={"_meta": meta})
@@ -51,10 +53,13 @@ def _found_in_real_time(opensearch: OpenSearch, names: IndexNames, config: Resol
     return _ids([CUSTOMER])[0] in found
 
 
+@pytest.mark.parametrize("partition_records", [200_000, 2], ids=["in memory", "partitioned"])
 def test_a_new_key_finds_records_ingested_before_it_once_a_full_run_has_rekeyed_them(
-    opensearch: OpenSearch, test_prefix: str, tmp_path: Path
+    opensearch: OpenSearch, test_prefix: str, tmp_path: Path, partition_records: int
 ) -> None:
-    names, config = IndexNames(f"{test_prefix}-rekey"), ResolutionConfig()
+    # Both full runs: in memory, and partitioned on disk as at 1M (three records are past two per partition).
+    names = IndexNames(f"{test_prefix}-rekey-{partition_records}")
+    config = ResolutionConfig(scale=FullRunScale(partition_records=partition_records), workers=1)
     _ingest(opensearch, names, tmp_path)
     resolve_all(opensearch, names, config)
     _as_keyed_by_an_older_rcu(opensearch, names)
@@ -75,7 +80,7 @@ def test_an_index_filled_by_this_rcu_is_not_rekeyed_by_a_full_run(opensearch: Op
     _ingest(opensearch, names, tmp_path)
     assert blocking_keys_current(opensearch, names)
     (stored,) = get_records(opensearch, names, _ids([CUSTOMER]))
-    update_blocking_keys(opensearch, names, {stored["record_id"]: ["marker:left alone"]})
+    update_blocking_keys(opensearch, names, [(stored["record_id"], ["marker:left alone"])])
     opensearch.indices.refresh(index=names.records)
     resolve_all(opensearch, names, config)
     after = opensearch.get(index=names.records, id=stored["record_id"], _source_includes=["blocking_keys"])
