@@ -520,8 +520,9 @@ _VERSION_PROBES = (
 
 @cache
 def keys_version(rules: tuple[KeyRule, ...] = KEY_RULES) -> str:
-    """A fingerprint of what the key rules make: every rule's keys of a few fixed records. Any rule
-    added, dropped or changed changes it; stored with the records index once its records hold the
+    """A fingerprint of what the key rules make: every rule's keys of a few fixed records. A rule
+    added or dropped, or changed in what it makes of these records, changes it (a rule reading what
+    none of them holds needs a probe that does); stored with the records index once its records hold the
     keys of these rules (search.resolve.store.mark_blocking_keys_current), it tells a full run to
     write every record's keys again, so the real-time path finds old records through new keys."""
     keys = [f"{rule.kind}={key}" for probe in _VERSION_PROBES for rule in rules for key in rule.keys(probe)]
