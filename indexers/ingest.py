@@ -30,11 +30,11 @@ from indexers.normalize import NormalizedRecord, NormalizeOptions, normalize_rec
 from indexers.readers import SourceFiles, SourceLine
 from indexers.report import IngestSummary, RejectsReport
 from indexers.versions import TIE_REASON, parse_conflict, undated_version
-from search.indices import IndexNames, ensure_records_index
+from search.indices import IndexNames
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_from_document
-from search.resolve.store import identifiers_in_use
+from search.resolve.store import ensure_keyed_records_index, identifiers_in_use
 from search.rights.suppression import SuppressionList
 from settings import get_settings
 
@@ -261,7 +261,7 @@ class Ingestion:
         """Stream every line of `files` into the index; `threads` bulk requests in flight at once,
         so normalizing the next chunk overlaps with OpenSearch indexing the previous ones."""
         layout = self.names.layout
-        ensure_records_index(self.client, self.names, records_index_body(self.shards or layout.records_shards, layout.replicas))
+        ensure_keyed_records_index(self.client, self.names, records_index_body(self.shards or layout.records_shards, layout.replicas))
         self.identifiers = identifiers_in_use(self.client, self.names, self.config)
         self.suppression = SuppressionList.load(self.client, self.names, self.suppression_key)
         self._write(files, on_record)

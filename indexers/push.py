@@ -12,10 +12,10 @@ from opensearchpy import OpenSearch
 from indexers.contract import SourceRecord
 from indexers.ingest import index_one, prepare_record
 from indexers.normalize import NormalizeOptions
-from search.indices import IndexNames, ensure_records_index
+from search.indices import IndexNames
 from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
-from search.resolve.store import Refresh
+from search.resolve.store import Refresh, ensure_keyed_records_index
 from search.rights.suppression import keyed_hash, lookup_refusal
 
 
@@ -66,7 +66,7 @@ class RecordPusher:
         config = self.resolver.config
         if not self._index_ready:
             # A push before any ingest creates the records index with rcu's mappings, never dynamic ones.
-            ensure_records_index(self.client, self.names)
+            ensure_keyed_records_index(self.client, self.names)
             self._index_ready = True
         # Searchable before it is answered for: the next pushed record of the same person finds it.
         normalized = prepare_record(record, NormalizeOptions(), self.resolver.identifiers())

@@ -10,8 +10,10 @@ with each record, so OpenSearch finds the same candidates as the in-memory full 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 import jellyfish
@@ -170,11 +172,6 @@ def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
     return keys
 
 
-def _sound_and_letters(sound: str, written: str) -> tuple[str, str]:
-    """A name as (sound, letters): spaces, digits and signs left out, as its phonetic key leaves them out."""
-    return sound.replace(" ", ""), "".join(c for c in written if c.isalpha())
-
-
 NAME_TYPO = "nt:"
 GIVEN_IN_PLACE = "gp:"
 INITIALS_IN_PLACE = "pi:"
@@ -192,34 +189,29 @@ def _name_typo_keys(record: RecordFeatures) -> list[str]:
     meet when one name sounds the same and the other is one keystroke apart ("Paul Fournier" /
     "Paul Fournidr", a swap of given and family names included). Shorter names are kept whole: one
     letter off, they are other names."""
-    given = _sound_and_letters(record.given_ph, record.given)
-    others = [_sound_and_letters(sound, written) for sound, written in ((record.family_ph, record.family), (record.birth_ph, record.birth))]
-    others = [other for other in others if other[1]]
-    if not given[1] or not others:
+    given = _forms(record.given)
+    if not given.letters:
         return []
+    others = [
+        (sound, forms)
+        for sound, forms in ((record.family_ph, _forms(record.family)), (record.birth_ph, _forms(record.birth)))
+        if forms.letters
+    ]
     keys: dict[str, None] = {}
-    for (sound, _), (_, written) in [(given, other) for other in others] + [(other, given) for other in others]:
-        if not sound:
-            continue
-        keys[f"{NAME_TYPO}{sound}|{written}"] = None
-        if len(written) >= MIN_NAME_TYPO_LENGTH:
-            keys.update((f"{NAME_TYPO}{sound}|{written[:k]}{written[k + 1 :]}", None) for k in range(len(written)))
+    for sound, forms in [(record.given_ph, other) for _, other in others] + [(sound, given) for sound, _ in others]:
+        if sound:
+            head = f"{NAME_TYPO}{sound.replace(' ', '')}|"
+            keys.update((head + variant, None) for variant in forms.deletions)
     return list(keys)
 
 
-def _deletions(written: str) -> list[str]:
+def _deletions(written: str) -> tuple[str, ...]:
     """A name's letters and, past MIN_NAME_TYPO_LENGTH, each of them left out in turn."""
     if len(written) < MIN_NAME_TYPO_LENGTH:
-        return [written]
-    return list(dict.fromkeys([written] + [f"{written[:k]}{written[k + 1 :]}" for k in range(len(written))]))
+        return (written,)
+    return tuple(dict.fromkeys([written] + [f"{written[:k]}{written[k + 1 :]}" for k in range(len(written))]))
 
 
-@batch_cached(maxsize=1 << 16)
-def _letters(name: str) -> str:
-    return "".join(c for c in name if c.isalpha())
-
-
-@batch_cached(maxsize=1 << 16)
 def _halves(written: str) -> tuple[str, ...]:
     """What a typo leaves of a name: its first or its last half (one of them is untouched), each at
     two lengths (an added or dropped letter changes the half's length by one). A name too short for
@@ -230,9 +222,28 @@ def _halves(written: str) -> tuple[str, ...]:
     if half >= MIN_HALF_LETTERS:
         pieces = ((f"<{written[:k]}", f">{written[-k:]}") for k in (half, half - 1) if k >= MIN_HALF_LETTERS)
         return tuple(piece for both in pieces for piece in both)
-    if len(written) < MIN_NAME_TYPO_LENGTH:
-        return (written,)
-    return tuple(dict.fromkeys([written] + [f"{written[:k]}{written[k + 1 :]}" for k in range(len(written))]))
+    return _deletions(written)
+
+
+@dataclass(frozen=True, slots=True)
+class NameForms:
+    """What the keys read of one folded name, worked out once per name (not once per key) while a
+    batch is open: its letters (spaces, digits and signs left out, as its phonetic key leaves them
+    out), their deletion neighbourhood and halves, its consonant skeleton, whether it is initials."""
+
+    letters: str
+    deletions: tuple[str, ...]
+    halves: tuple[str, ...]
+    skeleton: str
+    initial: bool
+
+
+# As many names as the letters and halves caches it replaces held: about 1.1 KB of forms per name
+# (27,608 distinct names on the demo's 100k records, 29 MB), so at most about 70 MB.
+@batch_cached(maxsize=1 << 16)
+def _forms(written: str) -> NameForms:
+    letters = "".join(c for c in written if c.isalpha())
+    return NameForms(letters, _deletions(letters), _halves(letters), consonant_skeleton(written), is_initial(written))
 
 
 def _two_typos_keys(record: RecordFeatures) -> list[str]:
@@ -240,21 +251,23 @@ def _two_typos_keys(record: RecordFeatures) -> list[str]:
     typo in each name with nothing else shared ("Sanrdine Etsin" / "Sandrine Tesin" hold no place
     in common). Up to 16 keys per record, weak, gated by `keystrokes_apart`: two halves meet far
     more names than they are typos of."""
-    given, family = _letters(record.given), _letters(record.family)
-    if not (given and family) or is_initial(record.given) or is_initial(record.family):
+    given, family = _forms(record.given), _forms(record.family)
+    if not (given.letters and family.letters) or given.initial or family.initial:
         return []
-    family_halves = _halves(family)
-    return list(dict.fromkeys(f"{TWO_TYPOS}{g}|{f}" if g < f else f"{TWO_TYPOS}{f}|{g}" for g in _halves(given) for f in family_halves))
+    return list(dict.fromkeys(f"{TWO_TYPOS}{g}|{f}" if g < f else f"{TWO_TYPOS}{f}|{g}" for g in given.halves for f in family.halves))
 
 
 def _halves_in_place_keys(record: RecordFeatures) -> list[str]:
     """Each name's halves (`_halves`) in the postcode: a typo in each name, one of them on a first
     letter ("Claude Saaggy" / "Cladue Sauagy"), with a postcode shared and nothing else. Gated by
     `close_names_one_person`: a neighbour's name shares a half with one's own."""
-    if not record.postcode or holds_an_initial(record):
+    if not record.postcode:
         return []
-    names = [n for n in (_letters(record.given), _letters(record.family)) if n]
-    return list(dict.fromkeys(f"{HALVES_IN_PLACE}{record.postcode}|{half}" for name in names for half in _halves(name)))
+    given, family = _forms(record.given), _forms(record.family)
+    if given.initial or family.initial:
+        return []
+    head = f"{HALVES_IN_PLACE}{record.postcode}|"
+    return list(dict.fromkeys(head + half for forms in (given, family) if forms.letters for half in forms.halves))
 
 
 def close_names_one_person(x: RecordFeatures, y: RecordFeatures) -> bool:
@@ -284,12 +297,14 @@ def _initials_in_place_keys(record: RecordFeatures) -> list[str]:
 def _skeleton_keys(record: RecordFeatures) -> list[str]:
     """Both names' consonant skeletons, in either order: a typo in each name that touches only
     vowels or doubled letters ("Mrie Besrade" / "Marie Besarade") with nothing else shared."""
-    given = consonant_skeleton(record.given)
+    given = _forms(record.given).skeleton
+    if not given:
+        return []
     keys: dict[str, None] = {}
     for other in (record.family, record.birth):
-        skeleton = consonant_skeleton(other)
-        if given and skeleton and len(given) + len(skeleton) >= MIN_SKELETON_KEY_LENGTH:
-            keys[SKELETONS + "|".join(sorted((given, skeleton)))] = None
+        skeleton = _forms(other).skeleton
+        if skeleton and len(given) + len(skeleton) >= MIN_SKELETON_KEY_LENGTH:
+            keys[SKELETONS + (f"{given}|{skeleton}" if given <= skeleton else f"{skeleton}|{given}")] = None
     return list(keys)
 
 
@@ -356,7 +371,9 @@ def names_close(x: RecordFeatures, y: RecordFeatures) -> bool:
 
 def is_initial(name: str) -> bool:
     """A folded name written as its initials ("S", "J P")."""
-    return bool(name) and all(len(word) == 1 for word in name.split())
+    if " " not in name:
+        return len(name) == 1
+    return all(len(word) == 1 for word in name.split())
 
 
 def holds_an_initial(record: RecordFeatures) -> bool:
@@ -443,9 +460,23 @@ ONE_SIDED_RULES = tuple(rule for rule in KEY_RULES if rule.pairs_need is not Non
 GATED_RULES = tuple(rule for rule in KEY_RULES if rule.pairs_gate is not None)
 
 
+# Each distinct gate once, with the bits of the gated rules it guards, the cheapest first (a pair
+# made by several rules is tested once per gate, and by the civilities before any name distance).
+_GATE_COST = (sexes_agree, may_be_one_person, close_names_one_sex, keystrokes_apart, close_names_one_person)
+_GATES_BY_COST = tuple(
+    sorted(
+        (
+            (gate, sum(1 << number for number, rule in enumerate(GATED_RULES) if rule.pairs_gate is gate))
+            for gate in dict.fromkeys(rule.pairs_gate for rule in GATED_RULES if rule.pairs_gate)
+        ),
+        key=lambda item: _GATE_COST.index(item[0]) if item[0] in _GATE_COST else len(_GATE_COST),
+    )
+)
+
+
 def passes_a_gate(x: RecordFeatures, y: RecordFeatures, gates: int) -> bool:
     """The pair passes the gate of one of the gated rules (GATED_RULES, one bit each) that made it."""
-    return any(gates >> number & 1 and rule.pairs_gate(x, y) for number, rule in enumerate(GATED_RULES) if rule.pairs_gate)
+    return any(gates & bits and gate(x, y) for gate, bits in _GATES_BY_COST)
 
 
 WEAK_PREFIXES = tuple(rule.weak_prefix for rule in KEY_RULES if rule.weak_prefix)
@@ -457,6 +488,45 @@ def blocking_keys(record: RecordFeatures, rules: tuple[KeyRule, ...] = KEY_RULES
     for rule in rules:
         keys += rule.keys(record)
     return keys
+
+
+# Fixed, made-up records (no customer's) whose keys say what the rules make today (`keys_version`):
+# an initial, a maiden name, an identifier, a numbered street, a short and a long name.
+_VERSION_PROBES = (
+    RecordFeatures(
+        "probe-1",
+        "crm",
+        "",
+        "marie",
+        "dupont",
+        "martin",
+        "MARI",
+        "DUPON",
+        "MARTIN",
+        "1980-02-03",
+        "marie.dupont@example.fr",
+        "+33612345678",
+        "C123",
+        "75011",
+        "paris",
+        "12 rue oberkampf",
+        "F",
+        {"nir": "1800275011123"},
+    ),
+    RecordFeatures("probe-2", "shop", "", "j", "lefebvre-moreau", "", "J", "LEFEBVR MOR", "", "", "", "", "", "69003", "lyon", "", "M"),
+    RecordFeatures("probe-3", "web", "", "anne", "roy", "", "AN", "ROI", "", "2001-12-31", "a.roy@example.org"),
+)
+
+
+@cache
+def keys_version(rules: tuple[KeyRule, ...] = KEY_RULES) -> str:
+    """A fingerprint of what the key rules make: every rule's keys of a few fixed records. A rule
+    added or dropped, or changed in what it makes of these records, changes it (a rule reading what
+    none of them holds needs a probe that does); stored with the records index once its records hold the
+    keys of these rules (search.resolve.store.mark_blocking_keys_current), it tells a full run to
+    write every record's keys again, so the real-time path finds old records through new keys."""
+    keys = [f"{rule.kind}={key}" for probe in _VERSION_PROBES for rule in rules for key in rule.keys(probe)]
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
 
 
 def selective_rule(key: str) -> KeyRule | None:

@@ -146,13 +146,15 @@ def key_hashes(records: list[RecordFeatures], start: int, end: int, rules: tuple
     one array. Key families carry distinct prefixes, so all of them are grouped in one sort."""
     batches = []
     for batch_start in range(start, end, RECORDS_PER_BATCH):
+        batch_end = min(end, batch_start + RECORDS_PER_BATCH)
         hashes: list[int] = []
-        owners: list[int] = []
-        for index in range(batch_start, min(end, batch_start + RECORDS_PER_BATCH)):
-            keys = blocking_keys(records[index], rules)
+        counts: list[int] = []
+        for record in records[batch_start:batch_end]:
+            keys = blocking_keys(record, rules)
             hashes.extend(map(hash, keys))
-            owners.extend([index] * len(keys))
-        batches.append(np.array([hashes, owners], dtype=np.int64))
+            counts.append(len(keys))
+        owners = np.repeat(np.arange(batch_start, batch_end, dtype=np.int64), counts)
+        batches.append(np.array([np.array(hashes, dtype=np.int64), owners]))
     return np.concatenate(batches, axis=1) if batches else np.empty((2, 0), dtype=np.int64)
 
 

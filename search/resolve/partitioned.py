@@ -54,10 +54,10 @@ from search.resolve.pipeline import (
     ResolveReport,
     StoredState,
     _apply,
-    _block_on_new_identifiers,
     _clusters,
     _log_warnings,
     _Stopwatch,
+    _store_blocking_keys,
     _weak_records,
 )
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
@@ -65,9 +65,11 @@ from search.resolve.scoring import Resolution, ScoredPairs, resolve_records, res
 from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, _union
 from search.resolve.stage_memory import StagePeaks
 from search.resolve.store import (
+    blocking_keys_current,
     bulk_write_mode,
     golden_rules_key,
     load_model,
+    mark_blocking_keys_current,
     node_cpu_ms,
     save_model,
     save_watermark,
@@ -135,6 +137,8 @@ def resolve_all_partitioned(
             report.peak_mb["resolve_and_write"] = peaks.lap()
         finally:
             spool.close()
+    if not run.keys_current:
+        mark_blocking_keys_current(client, names)
     save_watermark(client, names, started)
     _log_warnings(report.frequent_keys, model)
     return report
@@ -210,6 +214,8 @@ class _Run:
     ) -> None:
         self.client, self.names, self.config, self.spool, self.stored, self.report = client, names, config, spool, stored, report
         self.previous_model, self.trained = previous_model, False
+        # Whether the stored keys are today's rules' (else every record's are written again).
+        self.keys_current = blocking_keys_current(client, names)
         self.frequent_hashes = frequent_hashes  # keys too common to block on over the whole set, not only in a partition
         self.now = datetime.now(UTC)
         self.write_threads = write_streams(client, config.scale.write_threads)
@@ -287,8 +293,8 @@ class _Run:
         self.report.u_corrections = model.u_corrections
         self.report.customer_ids = {}  # a full run's assignment is in the indices, not held in memory
         stored = StoredState(part.hashes, part.links, self.stored.statements, self.stored.rules_key)
-        if self.trained:
-            _block_on_new_identifiers(self.client, self.names, features, model, self.previous_model, self.config)
+        if self.trained or not self.keys_current:
+            _store_blocking_keys(self.client, self.names, features, model, self.previous_model, self.config, not self.keys_current)
         customer_of, changes = _apply(
             self.client,
             self.names,

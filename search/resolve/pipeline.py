@@ -42,6 +42,7 @@ from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
     LIVE_RECORDS,
     Refresh,
+    blocking_keys_current,
     bulk_write_mode,
     candidate_records,
     current_assignment,
@@ -52,6 +53,7 @@ from search.resolve.store import (
     golden_rules_key,
     last_run_watermark,
     load_model,
+    mark_blocking_keys_current,
     node_cpu_ms,
     read_model,
     records_ingested_since,
@@ -343,6 +345,7 @@ def resolve_all(
     # In record id order: the same records give the same model and customers, whatever order the shards answer in.
     documents = sorted(scan_live_records(client, names), key=lambda d: d["record_id"])
     previous_model = load_model(client, names)
+    keys_current = blocking_keys_current(client, names)
     model = None if retrain else previous_model
     if model is None:
         features = features_of(documents, tuple(config.extra_identifiers), attribute_candidates(documents, config.identifier_detection))
@@ -360,7 +363,7 @@ def resolve_all(
     with measured_write(client, names, report):
         if model is None:
             save_model(client, names, resolution.model)
-            _block_on_new_identifiers(client, names, features, resolution.model, previous_model, config)
+        _store_blocking_keys(client, names, features, resolution.model, previous_model, config, not keys_current)
         now = datetime.now(UTC)
         customer_of, changes = _apply(
             client,
@@ -377,6 +380,8 @@ def resolve_all(
         )
         _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
+    if not keys_current:
+        mark_blocking_keys_current(client, names)
     save_watermark(client, names, started)
     _log_warnings(resolution.frequent_keys, resolution.model)
     return report
@@ -425,20 +430,26 @@ def _fill(report: ResolveReport, resolution: Resolution) -> None:
     report.weak_link_bar = resolution.model.weak_link_bar
 
 
-def _block_on_new_identifiers(
+def _store_blocking_keys(
     client: OpenSearch,
     names: IndexNames,
     features: list[RecordFeatures],
     model: MatchModel,
     previous: MatchModel | None,
     config: ResolutionConfig,
+    every_record: bool = False,
 ) -> None:
-    """Identifiers the records were not indexed with (found in the data by this run) become part of
-    their stored blocking keys, so the real-time path finds the candidates this run found."""
+    """The stored blocking keys the real-time path searches, made to agree with this run's: of
+    every record when the index was keyed by other rules (`every_record`: a key added since they
+    were ingested), else of the records holding identifiers they were not indexed with (found in
+    the data by this run)."""
+    if every_record:
+        update_blocking_keys(client, names, ((f.record_id, blocking_keys(f)) for f in features))
+        return
     known = set(previous.identifiers if previous is not None else config.extra_identifiers)
     new = set(model.identifiers) - known
     if new:
-        update_blocking_keys(client, names, {f.record_id: blocking_keys(f) for f in features if new & f.identifiers.keys()})
+        update_blocking_keys(client, names, ((f.record_id, blocking_keys(f)) for f in features if new & f.identifiers.keys()))
 
 
 def resolve_touched(

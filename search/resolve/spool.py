@@ -51,6 +51,18 @@ CREATE TABLE links (record_id VARCHAR, customer_id VARCHAR);
 """
 
 
+# The rules the spool keys records by, strong then weak then one-sided (`_add_keys`), and what a
+# key row says of its rule: weak, needing a side (one-sided), the gated rule's number.
+_SPOOLED_RULES = STRONG_RULES + WEAK_RULES + ONE_SIDED_RULES
+_WEAK = np.array([index >= len(STRONG_RULES) for index in range(len(_SPOOLED_RULES))])
+_ONE_SIDED_COLUMNS = [index for index, rule in enumerate(_SPOOLED_RULES) if rule.pairs_need is not None]
+_NO_NEED = np.array([index not in _ONE_SIDED_COLUMNS for index in range(len(_SPOOLED_RULES))])
+_GATE_NUMBERS = np.array(
+    [next((n for n, gated in enumerate(GATED_RULES) if gated.kind == rule.kind), -1) for rule in _SPOOLED_RULES], dtype=np.int8
+)
+_NO_GATE = _GATE_NUMBERS < 0
+
+
 @dataclass
 class Partition:
     """One partition's records (documents in record id order), its scored pairs, and what the last
@@ -166,30 +178,34 @@ class RecordSpool:
     def _add_keys(self, first: int, features: list[RecordFeatures]) -> None:
         """Each record's keys: strong, weak, and one-sided, with whether the record holds what the
         rule needs (`needs`, NULL for the other keys) and the gated rule's number (`gate`, NULL for
-        an ungated key: search.resolve.blocking.GATED_RULES)."""
+        an ungated key: search.resolve.blocking.GATED_RULES). Python only hashes the keys and counts
+        them per rule; what each key row says of its rule is spread over its rows by numpy."""
         hashes: list[int] = []
-        owners: list[int] = []
-        weak: list[bool] = []
-        needs: list[bool | None] = []
-        gates: list[int | None] = []
-        families = (
-            [(False, rule) for rule in STRONG_RULES] + [(True, rule) for rule in WEAK_RULES] + [(True, rule) for rule in ONE_SIDED_RULES]
-        )
-        numbers = {rule.kind: number for number, rule in enumerate(GATED_RULES)}
-        for offset, record in enumerate(features):
-            for family_is_weak, rule in families:
+        counts: list[int] = []
+        for record in features:
+            for rule in _SPOOLED_RULES:
                 keys = rule.keys(record)
                 hashes.extend(map(hash, keys))
-                owners.extend([first + offset] * len(keys))
-                weak.extend([family_is_weak] * len(keys))
-                needs.extend([None if rule.pairs_need is None else rule.pairs_need(record)] * len(keys))
-                gates.extend([numbers.get(rule.kind)] * len(keys))
+                counts.append(len(keys))
+        per_rule = np.array(counts, dtype=np.int64).reshape(len(features), len(_SPOOLED_RULES))
+        needs = np.zeros(per_rule.shape, dtype=bool)
+        for column in _ONE_SIDED_COLUMNS:
+            pairs_need = _SPOOLED_RULES[column].pairs_need
+            assert pairs_need is not None
+            needs[:, column] = np.fromiter((pairs_need(record) for record in features), dtype=bool, count=len(features))
+        rows = per_rule.ravel()
+
+        def spread(values: np.ndarray) -> np.ndarray:
+            return np.repeat(np.broadcast_to(values, per_rule.shape).ravel(), rows)
+
+        no_need = spread(_NO_NEED)
+        no_gate = spread(_NO_GATE)
         columns = {
             "h": np.array(hashes, dtype=np.int64),
-            "owner": np.array(owners, dtype=np.int64),
-            "weak": np.array(weak, dtype=bool),
-            "needs": pa.array(needs, pa.bool_()),
-            "gate": pa.array(gates, pa.int8()),
+            "owner": np.repeat(np.arange(first, first + len(features), dtype=np.int64), per_rule.sum(axis=1)),
+            "weak": spread(_WEAK),
+            "needs": pa.array(np.repeat(needs.ravel(), rows), pa.bool_(), mask=no_need),
+            "gate": pa.array(spread(_GATE_NUMBERS), pa.int8(), mask=no_gate),
         }
         self._insert("keys", columns)
 

@@ -17,9 +17,9 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
 from analyzers.index_settings import customers_index_body
-from search.indices import IndexNames, ensure_versioned_index, index_bodies
+from search.indices import IndexNames, ensure_records_index, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
-from search.resolve.blocking import KeyRule, block_bound, one_sided_pairs, pair_budget, selective_rule
+from search.resolve.blocking import KeyRule, block_bound, keys_version, one_sided_pairs, pair_budget, selective_rule
 from search.resolve.comparisons import comparisons_for
 from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
 from search.resolve.errors import ModelMissing, ModelStale
@@ -409,12 +409,41 @@ def identifiers_in_use(client: OpenSearch, names: IndexNames, config: Resolution
     return model.identifiers if model is not None else tuple(config.extra_identifiers)
 
 
-def update_blocking_keys(client: OpenSearch, names: IndexNames, keys: dict[str, list[str]]) -> None:
-    """Rewrite the stored blocking keys of some records (an identifier found in the data is blocked
-    on from now on, so OpenSearch finds the candidates the full run found)."""
-    actions = (
-        {"_op_type": "update", "_index": names.records, "_id": record_id, "doc": {"blocking_keys": k}} for record_id, k in keys.items()
-    )
+# Where the records index says whose rules made its records' stored blocking keys.
+KEYS_VERSION_META = "rcu_blocking_keys"
+
+
+def blocking_keys_current(client: OpenSearch, names: IndexNames) -> bool:
+    """Whether every record of the index holds the keys today's rules make (search.resolve.blocking.
+    keys_version): false for an index keyed by an older rcu, or reindexed (its version is not copied)."""
+    (mapping,) = client.indices.get_mapping(index=names.records).values()
+    return bool(mapping["mappings"].get("_meta", {}).get(KEYS_VERSION_META) == keys_version())
+
+
+def mark_blocking_keys_current(client: OpenSearch, names: IndexNames) -> None:
+    """Record that the index's records hold today's keys (after a full run wrote them, or on an
+    empty index that this rcu will fill). The mapping's _meta is replaced whole, so it is merged.
+    The keys written are made searchable first: the real-time path finds them once this returns."""
+    client.indices.refresh(index=names.records)
+    (mapping,) = client.indices.get_mapping(index=names.records).values()
+    meta = {**mapping["mappings"].get("_meta", {}), KEYS_VERSION_META: keys_version()}
+    client.indices.put_mapping(index=names.records, body={"_meta": meta})
+
+
+def ensure_keyed_records_index(client: OpenSearch, names: IndexNames, body: dict[str, Any] | None = None) -> None:
+    """The records index (search.indices.ensure_records_index); an empty one is marked as keyed by
+    today's rules, since every record written from now on is."""
+    ensure_records_index(client, names, body)
+    if not blocking_keys_current(client, names) and not client.count(index=names.records)["count"]:
+        mark_blocking_keys_current(client, names)
+
+
+def update_blocking_keys(client: OpenSearch, names: IndexNames, keys: Iterable[tuple[str, list[str]]]) -> None:
+    """Rewrite the stored blocking keys of some records, given as (record id, keys) and made as they
+    are sent (a partition's records at once would hold millions of key strings): an identifier
+    found in the data is blocked on from now on, or a rule added since the records were keyed, so
+    OpenSearch finds the candidates the full run found."""
+    actions = ({"_op_type": "update", "_index": names.records, "_id": record_id, "doc": {"blocking_keys": k}} for record_id, k in keys)
     for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False):
         pass
 
