@@ -316,13 +316,19 @@ def customer_actions(
         yield {"_op_type": "delete", "_index": names.record_customers, "_id": record_id}
 
 
-def send_actions(client: OpenSearch, actions: Iterable[dict[str, Any]], refresh: Refresh = False) -> None:
+def send_actions(client: OpenSearch, actions: Iterable[dict[str, Any]], refresh: Refresh = False) -> set[str]:
     """Bulk actions sent in order (one request per thousand), a deletion of what is not there
-    accepted; with `refresh`, every index they touch is searchable once this returns."""
-    for ok, item in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False, refresh=refresh):
+    accepted; with `refresh`, every index they touch is searchable once this returns. Returns the
+    indices (concrete names) something changed in: a deletion of what is not there changes nothing."""
+    changed: set[str] = set()
+    for ok, item in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=True, refresh=refresh):
         result = next(iter(item.values()))
-        if not ok and result.get("status") != 404:
+        if result.get("status") == 404:
+            continue
+        if not ok:
             raise RuntimeError(f"writing {result.get('_index')} document {result.get('_id')} failed: {result.get('error')}")
+        changed.add(result["_index"])
+    return changed
 
 
 def send_searchable(client: OpenSearch, names: IndexNames, actions: list[dict[str, Any]], also: tuple[str, ...] = ()) -> None:
@@ -330,11 +336,14 @@ def send_searchable(client: OpenSearch, names: IndexNames, actions: list[dict[st
     one request, with `also` (indices the caller wrote before). Record links are read by real-time
     gets, and the change feed's readers refresh it themselves: neither is refreshed here — a refresh
     makes the node cut a segment of every shard it touches (a push's `refresh=true` bulk refreshed
-    five indices, seven shards: bench/RESULTS.md, session 12 scale section)."""
-    send_actions(client, actions)
+    five indices, seven shards: bench/RESULTS.md, session 12 scale section) — nor an index where
+    nothing changed (a customer's identity conflict deleted where it had none)."""
+    changed = send_actions(client, actions)
     written = {action["_index"] for action in actions} - {names.record_customers, names.changes}
-    if searched := sorted(written | set(also)):
-        client.indices.refresh(index=searched)
+    # Actions name aliases, results the index behind each (`<alias>-v<N>`: search.indices).
+    searched = {alias for alias in written if any(index == alias or index.startswith(f"{alias}-v") for index in changed)}
+    if searched := searched | set(also):
+        client.indices.refresh(index=sorted(searched))
 
 
 def write_customers(
