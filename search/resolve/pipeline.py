@@ -451,16 +451,14 @@ def resolve_touched(
     refresh: Refresh = False,
     revive: dict[str, str] | None = None,
     rules: RuleChanges | None = None,
-    also_refreshed: tuple[str, ...] = (),
     recent: RecentRecords | None = None,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, the records the
     stewards' decisions bind to them, and every record of the customers any of those belong to —
     then write only what changed, in one bulk request. `documents`, when the caller holds the
     touched records as just indexed, saves fetching them again; `refresh` makes everything written
-    visible to searches before this returns (a pushed record's answer), with the indices of
-    `also_refreshed` (written by the caller without a refresh: a pushed record's); `recent`:
-    records written without a refresh that candidates may be (search.resolve.recent); `revive` gives back ids (an
+    visible to searches before this returns (a pushed record's answer); `recent`: records written
+    without a refresh that candidates may be (search.resolve.recent); `revive` gives back ids (an
     undone decision); `rules`: a steward's decision being taken or undone, applied before it is
     stored, and what it writes with the neighbourhood (RuleChanges)."""
     rules = rules or RuleChanges()
@@ -519,7 +517,7 @@ def resolve_touched(
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending, stored_pairs)
     actions = [*rules.writes(report), *pending]
     if refresh is True:
-        send_searchable(client, names, actions, also_refreshed)
+        send_searchable(client, names, actions)
     else:
         send_actions(client, actions, refresh)
     watch.lap("write")

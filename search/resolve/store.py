@@ -171,7 +171,8 @@ def candidate_records(
                 searchers_of.setdefault(key, []).append(record)
     bounds = {key: block_bound(key, max_block_size, max_name_block_size) for key in keys}
     unrefreshed: dict[str, list[dict[str, Any]]] = {}
-    if recent is not None and (ids := recent.holding(set(keys))):
+    ids = recent.holding(set(keys)) if recent is not None else set()
+    if ids:
         # Read while the search runs: one round trip's wait for both.
         with ThreadPoolExecutor(max_workers=1) as pool:
             reading = pool.submit(_recent_holders, client, names, ids, set(keys))
@@ -184,8 +185,9 @@ def candidate_records(
         hits = holders_of.get(key)
         if hits is None:
             continue
-        if more := [hit for hit in unrefreshed.get(key, []) if hit["_id"] not in {h["_id"] for h in hits}]:
-            hits = hits + more
+        if ids:
+            # A recent record as read now, not as the last refresh showed it (if it did).
+            hits = [hit for hit in hits if hit["_id"] not in ids] + unrefreshed.get(key, [])
             if len(hits) > bounds[key]:
                 continue
         if (rule := selective_rule(key)) and searchers is not None:
@@ -331,9 +333,9 @@ def send_actions(client: OpenSearch, actions: Iterable[dict[str, Any]], refresh:
     return changed
 
 
-def send_searchable(client: OpenSearch, names: IndexNames, actions: list[dict[str, Any]], also: tuple[str, ...] = ()) -> None:
+def send_searchable(client: OpenSearch, names: IndexNames, actions: list[dict[str, Any]]) -> None:
     """Bulk actions sent, then the indices they write that a search must show at once refreshed in
-    one request, with `also` (indices the caller wrote before). Record links are read by real-time
+    one request. Record links are read by real-time
     gets, and the change feed's readers refresh it themselves: neither is refreshed here — a refresh
     makes the node cut a segment of every shard it touches (a push's `refresh=true` bulk refreshed
     five indices, seven shards: bench/RESULTS.md, session 12 scale section) — nor an index where
@@ -342,7 +344,7 @@ def send_searchable(client: OpenSearch, names: IndexNames, actions: list[dict[st
     written = {action["_index"] for action in actions} - {names.record_customers, names.changes}
     # Actions name aliases, results the index behind each (`<alias>-v<N>`: search.indices).
     searched = {alias for alias in written if any(index == alias or index.startswith(f"{alias}-v") for index in changed)}
-    if searched := searched | set(also):
+    if searched:
         client.indices.refresh(index=sorted(searched))
 
 
