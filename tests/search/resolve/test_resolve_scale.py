@@ -173,6 +173,9 @@ def test_a_steward_decision_joining_two_partitions_is_kept_by_a_partitioned_run_
     # Customers rebuilt from the records and the decisions alone (fresh customer indices): no stored
     # customer holds the two records together any more, only the decision does.
     for index in (names.customers, names.record_customers):
+        # Refreshed first: a decision writes record links without refreshing them (read by real-time
+        # gets), and a delete-by-query of a version it did not see is a conflict.
+        opensearch.indices.refresh(index=index)
         opensearch.delete_by_query(index=index, body={"query": {"match_all": {}}}, refresh=True)
     report = resolve_all(opensearch, names, _partitioned(2), retrain=False)
     assert report.partitions > 2
