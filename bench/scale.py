@@ -152,8 +152,11 @@ def pushes(count: int) -> None:
         pusher.push(record)
         timings.append((time.perf_counter() - began) * 1000)
     timings.sort()
-    p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-    print(f"real-time pushes (refreshed, as the API answers): {count}, p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms")
+    p95, p99 = (timings[max(0, int(len(timings) * share) - 1)] for share in (0.95, 0.99))
+    print(
+        f"real-time pushes (refreshed, as the API answers): {count}, "
+        f"p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
+    )
     print("  where a push waits, per request kind (ms per push, requests per push, median ms):")
     for line in requests.table(count):
         print(f"    {line}")

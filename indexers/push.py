@@ -15,6 +15,7 @@ from indexers.normalize import NormalizeOptions
 from search.indices import IndexNames
 from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
+from search.resolve.recent import RecentRecords
 from search.resolve.store import Refresh, ensure_keyed_records_index
 from search.rights.suppression import keyed_hash, lookup_refusal
 
@@ -58,6 +59,8 @@ class RecordPusher:
         self.refresh = refresh
         self._index_ready = False
         self.suppression_key = suppression_key
+        # What this process pushed and the records index may not show yet (not refreshed per push).
+        self.recent = RecentRecords(resolver.config.recent_records_s)
         # Told which customers a push changed, once they are written (their segments: search.segments).
         self.on_customers_changed = on_customers_changed
 
@@ -68,19 +71,33 @@ class RecordPusher:
             # A push before any ingest creates the records index with rcu's mappings, never dynamic ones.
             ensure_keyed_records_index(self.client, self.names)
             self._index_ready = True
-        # Searchable before it is answered for: the next pushed record of the same person finds it.
         normalized = prepare_record(record, NormalizeOptions(), self.resolver.identifiers())
         refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
         if refusal:
             assert self.suppression_key is not None  # a refusal needs the key to match a hash
             raise RecordSuppressed(refusal, "suppressed-" + keyed_hash(self.suppression_key, "record", normalized.record_id)[:20])
-        normalized, outcome = index_one(self.client, self.names, record, refresh=self.refresh, normalized=normalized)
+        # Not refreshed (a refresh cuts a segment of the records index per push): the next pushes
+        # find it among their candidates through `recent` until the periodic refresh shows it.
+        unrefreshed = self.refresh is True
+        normalized, outcome = index_one(
+            self.client, self.names, record, refresh=False if unrefreshed else self.refresh, normalized=normalized
+        )
+        if unrefreshed and outcome == "indexed":
+            self.recent.add(normalized.record_id, normalized.document["blocking_keys"])
         customer_id = None
         if outcome in ("indexed", "deleted"):
             documents = None if normalized.deleted else [normalized.document]
-            # Read-your-writes: the customer the answer names already holds the record in searches.
+            # Read-your-writes: the customer the answer names already holds the record in searches
+            # (the 360 view reads records by real-time gets).
             report = resolve_touched(
-                self.client, self.names, config, [normalized.record_id], self.resolver.model(), documents, refresh=self.refresh
+                self.client,
+                self.names,
+                config,
+                [normalized.record_id],
+                self.resolver.model(),
+                documents,
+                refresh=self.refresh,
+                recent=self.recent,
             )
             customer_id = report.customer_ids.get(normalized.record_id)
             changed = sorted(set(report.customer_ids.values()) | set(report.removed_ids))

@@ -264,7 +264,8 @@ class _Run:
         with the square of the records)."""
         joined = np.arange(self.spool.count, dtype=np.int64)
         kept_pairs = _KeptPairs(self.spool, len(comparisons_for(model.identifiers)))
-        with TileScorer(model, self.config.review_threshold, self.config.worker_count()) as scorer:
+        known = self.config.scale.partition_records  # features each process keeps: about one range's
+        with TileScorer(model, self.config.review_threshold, self.config.worker_count(), known) as scorer:
             for tile in scorer.scores(_tile_tasks(self.spool)):
                 kept_pairs.add(tile.left, tile.right, tile.scored)
                 _union(joined, tile.left, tile.right)

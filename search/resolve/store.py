@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -26,6 +27,7 @@ from search.resolve.errors import ModelMissing, ModelStale
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
+from search.resolve.recent import RecentRecords
 from search.resolve.term_frequencies import (
     MODEL_ID,
     StoredCounts,
@@ -71,7 +73,9 @@ def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
 
 
 def scan_live_records(client: OpenSearch, names: IndexNames) -> Iterator[dict[str, Any]]:
-    """Every live record's resolution fields, streamed."""
+    """Every live record's resolution fields, streamed (refreshed first: pushes write records
+    without refreshing the index, search.resolve.recent)."""
+    client.indices.refresh(index=names.records)
     for hit in scan(client, index=names.records, query={"query": LIVE_RECORDS, "_source": SOURCE_FIELDS}, size=5000, scroll="5m"):
         yield hit["_source"]
 
@@ -97,7 +101,9 @@ def current_assignment(client: OpenSearch, names: IndexNames, hashes: dict[str, 
 
 
 def scan_links(client: OpenSearch, names: IndexNames) -> Iterator[tuple[str, str]]:
-    """(record_id, customer_id) of every stored record link, streamed."""
+    """(record_id, customer_id) of every stored record link, streamed (refreshed first: real-time
+    calls write links without refreshing them)."""
+    client.indices.refresh(index=names.record_customers, ignore_unavailable=True)
     for hit in scan(client, index=names.record_customers, query={"_source": ["customer_id"]}, size=10_000):
         yield hit["_id"], hit["_source"]["customer_id"]
 
@@ -154,16 +160,18 @@ def candidate_records(
     max_block_size: int,
     max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
     searchers: list[RecordFeatures] | None = None,
+    recent: RecentRecords | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
-    search per key, their resolution fields returned with the hits); a key with more holders than
+    search for all the keys: key_holders, their resolution fields returned with the hits); a key with more holders than
     its bound (`max_block_size`, `max_name_block_size` for a weak key) is too common to use — the
     same rule as in-memory blocking, so both paths find the same candidates. Through a selective
     key (search.resolve.blocking.KeyRule: one-sided or gated), `searchers` (one per list of keys;
     when not given, every holder is kept) find only the holders they would be paired with in memory:
     a searcher the one-sided rule does not hold for finds only holders it holds for, and a one-sided
     block past its pair budget is left out; a gated key keeps the holders its gate passes with one
-    of its searchers."""
+    of its searchers. `recent`: records written and perhaps not searchable yet, counted among the
+    holders of their keys as if they were (search.resolve.recent)."""
     keys = sorted({key for keys in keys_per_record for key in keys})
     if not keys:
         return {}
@@ -172,27 +180,78 @@ def candidate_records(
         for record, record_keys in zip(searchers, keys_per_record, strict=True):
             for key in record_keys:
                 searchers_of.setdefault(key, []).append(record)
-    body: list[dict[str, Any]] = []
-    bounds = [block_bound(key, max_block_size, max_name_block_size) for key in keys]
-    for key, bound in zip(keys, bounds, strict=True):
-        body.append({"index": names.records})
-        body.append(
-            {
-                "query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, LIVE_RECORD]}},
-                "_source": SOURCE_FIELDS,
-                "size": bound + 1,
-                "track_total_hits": bound + 1,
-            }
-        )
+    bounds = {key: block_bound(key, max_block_size, max_name_block_size) for key in keys}
+    unrefreshed: dict[str, list[dict[str, Any]]] = {}
+    ids = recent.holding(set(keys)) if recent is not None else set()
+    if ids:
+        # Read while the search runs: one round trip's wait for both.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading = pool.submit(_recent_holders, client, names, ids, set(keys))
+            holders_of = key_holders(client, names, bounds)
+            unrefreshed = reading.result()
+    else:
+        holders_of = key_holders(client, names, bounds)
     found: dict[str, dict[str, Any]] = {}
-    for key, response, bound in zip(keys, client.msearch(body=body)["responses"], bounds, strict=True):
-        hits = response.get("hits", {}).get("hits", [])
-        if len(hits) > bound:
+    for key in keys:
+        hits = holders_of.get(key)
+        if hits is None:
             continue
+        if ids:
+            # A recent record as read now, not as the last refresh showed it (if it did).
+            hits = [hit for hit in hits if hit["_id"] not in ids] + unrefreshed.get(key, [])
+            if len(hits) > bounds[key]:
+                continue
         if (rule := selective_rule(key)) and searchers is not None:
             hits = _paired_hits(hits, rule, searchers_of.get(key, []), min(max_name_block_size, max_block_size))
         found.update((hit["_id"], hit["_source"]) for hit in hits)
     return found
+
+
+def key_holders(client: OpenSearch, names: IndexNames, bounds: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+    """The live records holding each key (hits with their resolution fields), for the keys held by
+    at most their bound (the others left out: too common). One search whatever the number of keys —
+    a `filters` aggregation per bound, each key's holders its bucket's top hits — where one search
+    per key cost a pushed record ~50 searches of every shard (bench/RESULTS.md, session 12 scale
+    section). A bucket counts every live holder, so "more than the bound" is exact."""
+    by_bound: dict[int, list[str]] = {}
+    for key, bound in bounds.items():
+        by_bound.setdefault(bound, []).append(key)
+    aggregations = {
+        f"bound_{bound}": {
+            "filters": {"filters": {key: {"term": {"blocking_keys": key}} for key in keys}},
+            "aggs": {"holders": {"top_hits": {"size": bound + 1, "_source": SOURCE_FIELDS}}},
+        }
+        for bound, keys in by_bound.items()
+    }
+    body = {
+        "size": 0,
+        "track_total_hits": False,
+        "query": {"bool": {"filter": [{"terms": {"blocking_keys": sorted(bounds)}}, LIVE_RECORD]}},
+        "aggs": aggregations,
+    }
+    # Not cached: the next push's answer differs (a refresh in between), and each entry would only fill the cache.
+    response = client.search(index=names.records, body=body, request_cache=False)
+    holders: dict[str, list[dict[str, Any]]] = {}
+    for bound, keys in by_bound.items():
+        buckets = response["aggregations"][f"bound_{bound}"]["buckets"]
+        holders.update((key, buckets[key]["holders"]["hits"]["hits"]) for key in keys if buckets[key]["doc_count"] <= bound)
+    return holders
+
+
+def _recent_holders(client: OpenSearch, names: IndexNames, ids: set[str], keys: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """The live records among `ids` holding some of `keys` now (a real-time get: as they are now,
+    whatever was written since), as search hits by key."""
+    docs = client.mget(index=names.records, body={"ids": sorted(ids)}, _source_includes=[*SOURCE_FIELDS, "deleted", "blocking_keys"])[
+        "docs"
+    ]
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        if not doc.get("found") or not is_live(doc["_source"]):
+            continue
+        source = {field: value for field, value in doc["_source"].items() if field not in ("deleted", "blocking_keys")}
+        for key in keys.intersection(doc["_source"].get("blocking_keys") or ()):
+            by_key.setdefault(key, []).append({"_id": doc["_id"], "_source": source})
+    return by_key
 
 
 def _paired_hits(hits: list[dict[str, Any]], rule: KeyRule, searchers: list[RecordFeatures], weak_bound: int) -> list[dict[str, Any]]:
@@ -270,13 +329,34 @@ def customer_actions(
         yield {"_op_type": "delete", "_index": names.record_customers, "_id": record_id}
 
 
-def send_actions(client: OpenSearch, actions: Iterable[dict[str, Any]], refresh: Refresh = False) -> None:
+def send_actions(client: OpenSearch, actions: Iterable[dict[str, Any]], refresh: Refresh = False) -> set[str]:
     """Bulk actions sent in order (one request per thousand), a deletion of what is not there
-    accepted; with `refresh`, every index they touch is searchable once this returns."""
-    for ok, item in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=False, refresh=refresh):
+    accepted; with `refresh`, every index they touch is searchable once this returns. Returns the
+    indices (concrete names) something changed in: a deletion of what is not there changes nothing."""
+    changed: set[str] = set()
+    for ok, item in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=True, refresh=refresh):
         result = next(iter(item.values()))
-        if not ok and result.get("status") != 404:
+        if result.get("status") == 404:
+            continue
+        if not ok:
             raise RuntimeError(f"writing {result.get('_index')} document {result.get('_id')} failed: {result.get('error')}")
+        changed.add(result["_index"])
+    return changed
+
+
+def send_searchable(client: OpenSearch, names: IndexNames, actions: list[dict[str, Any]]) -> None:
+    """Bulk actions sent, then the indices they write that a search must show at once refreshed in
+    one request. Record links are read by real-time
+    gets, and the change feed's readers refresh it themselves: neither is refreshed here — a refresh
+    makes the node cut a segment of every shard it touches (a push's `refresh=true` bulk refreshed
+    five indices, seven shards: bench/RESULTS.md, session 12 scale section) — nor an index where
+    nothing changed (a customer's identity conflict deleted where it had none)."""
+    changed = send_actions(client, actions)
+    written = {action["_index"] for action in actions} - {names.record_customers, names.changes}
+    # Actions name aliases, results the index behind each (`<alias>-v<N>`: search.indices).
+    searched = {alias for alias in written if any(index == alias or index.startswith(f"{alias}-v") for index in changed)}
+    if searched:
+        client.indices.refresh(index=sorted(searched))
 
 
 def write_customers(
@@ -460,7 +540,9 @@ def save_watermark(client: OpenSearch, names: IndexNames, watermark: datetime) -
 
 
 def records_ingested_since(client: OpenSearch, names: IndexNames, watermark: str) -> list[str]:
-    """Ids of the records (tombstones included) written since `watermark`."""
+    """Ids of the records (tombstones included) written since `watermark` (refreshed first: pushes
+    write records without refreshing the index)."""
+    client.indices.refresh(index=names.records)
     query = {"query": {"range": {"ingested_at": {"gte": watermark}}}, "_source": False}
     return [hit["_id"] for hit in scan(client, index=names.records, query=query, size=5000)]
 

@@ -4,7 +4,8 @@ Each tile of candidate pairs (search.resolve.spool.tiles: the pairs between two 
 travels to a worker as its records' spooled JSON and its pairs; the worker computes the records'
 features, compares and scores every pair, and sends back only the pairs at least the review
 threshold (spool numbers, comparison levels, weights): a few percent of the pairs, a few bytes
-each. Features are computed where they are used, so none travel. Workers are spawned, not forked:
+each. Features are computed where they are used, so none travel, once per record in each
+process (KnownFeatures). Workers are spawned, not forked:
 the spool's DuckDB runs threads of its own, and a fork copies whatever lock one of them holds.
 
 With one process, the same function scores each tile in this process: what a tile keeps does not
@@ -13,6 +14,7 @@ depend on where it was scored.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import resource
 from collections import deque
@@ -63,11 +65,41 @@ def score_pairs(records: list[RecordFeatures], pairs: np.ndarray, model: MatchMo
     return ScoredPairs(pairs, vectors, weights, probabilities)
 
 
-def score_tile(task: TileTask, model: MatchModel, comparisons: tuple[Comparison, ...], review_threshold: float) -> TileScores:
+class KnownFeatures:
+    """The features of the records a process has scored, by spool number, each computed once for
+    every tile it is in — a record is in 2.5 tiles on average (100k, bench/RESULTS.md, session 12
+    scale section) — the oldest dropped past `size` records, which bounds the memory: a process
+    keeps about one range of records (`partition_records`). For one model: identifiers fixed."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._features: dict[int, RecordFeatures] = {}
+
+    def of(self, task: TileTask, identifiers: tuple[str, ...]) -> list[RecordFeatures]:
+        """Features of the tile's records, by place."""
+        numbers = np.empty(len(task.documents), dtype=np.int64)
+        numbers[task.pairs[:, 0]], numbers[task.pairs[:, 1]] = task.numbers[:, 0], task.numbers[:, 1]
+        known = self._features
+        missing = [place for place, number in enumerate(numbers.tolist()) if number not in known]
+        computed = features_of([orjson.loads(task.documents[place]) for place in missing], identifiers)
+        known.update(zip(numbers[missing].tolist(), computed, strict=True))
+        records = [known[number] for number in numbers.tolist()]
+        for number in list(itertools.islice(known, max(0, len(known) - self.size))):
+            del known[number]
+        return records
+
+
+def score_tile(
+    task: TileTask, model: MatchModel, comparisons: tuple[Comparison, ...], review_threshold: float, known: KnownFeatures | None = None
+) -> TileScores:
     """A tile's pairs scored, each compared with its first record first in record id order as the
-    in-memory run compares them; the pairs at least `review_threshold` kept."""
+    in-memory run compares them; the pairs at least `review_threshold` kept. `known`: features
+    computed for earlier tiles, used again."""
     with collector_paused():
-        records = features_of([orjson.loads(document) for document in task.documents], model.identifiers)
+        if known is not None:
+            records = known.of(task, model.identifiers)
+        else:
+            records = features_of([orjson.loads(document) for document in task.documents], model.identifiers)
         compared = gated_pairs(records, task.pairs, task.free, task.gates)
         pairs, numbers = task.pairs[compared], task.numbers[compared]
         swap = record_id_swap(records, pairs)
@@ -102,15 +134,15 @@ def record_id_swap(records: list[RecordFeatures], pairs: np.ndarray) -> np.ndarr
 
 
 # A worker's model and threshold, set once when it starts (a model carries its term frequencies: sent once, not per tile).
-_worker: tuple[MatchModel, tuple[Comparison, ...], float] | None = None
+_worker: tuple[MatchModel, tuple[Comparison, ...], float, KnownFeatures] | None = None
 
 
 _worker_batch: AbstractContextManager[None] | None = None
 
 
-def _start_worker(model: MatchModel, review_threshold: float) -> None:
+def _start_worker(model: MatchModel, review_threshold: float, known_records: int) -> None:
     global _worker
-    _worker = (model, comparisons_for(model.identifiers), review_threshold)
+    _worker = (model, comparisons_for(model.identifiers), review_threshold, KnownFeatures(known_records))
     # A spawned worker starts with no batch open, so the comparisons' and normalizers' caches
     # (analyzers.caching) would compute every value again; the worker lives as long as the run's
     # pool, and its cached values end with it. (Kept in a global: a context manager dropped would
@@ -129,9 +161,10 @@ class TileScorer:
     """Tiles scored by `processes` workers (this process alone for 1), results in the tiles' order,
     at most `processes + 1` tiles in flight (each holds its records' JSON until scored)."""
 
-    def __init__(self, model: MatchModel, review_threshold: float, processes: int) -> None:
+    def __init__(self, model: MatchModel, review_threshold: float, processes: int, known_records: int) -> None:
         self.model, self.review_threshold, self.processes = model, review_threshold, processes
         self.comparisons = comparisons_for(model.identifiers)
+        self.known_records = known_records  # features kept per process (KnownFeatures)
         self.pool: ProcessPoolExecutor | None = None
         self.worker_cpu_s = 0.0
 
@@ -142,7 +175,7 @@ class TileScorer:
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.model, self.review_threshold),
+                initargs=(self.model, self.review_threshold, self.known_records),
             )
         return self
 
@@ -153,8 +186,9 @@ class TileScorer:
 
     def scores(self, tasks: Iterable[TileTask]) -> Iterator[TileScores]:
         if self.pool is None:
+            known = KnownFeatures(self.known_records)
             for task in tasks:
-                yield score_tile(task, self.model, self.comparisons, self.review_threshold)
+                yield score_tile(task, self.model, self.comparisons, self.review_threshold, known)
             return
         flight: deque[Future[TileScores]] = deque()
         for task in tasks:

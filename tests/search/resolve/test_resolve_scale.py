@@ -9,24 +9,26 @@ import string
 from collections import Counter
 from typing import Any
 
+import numpy as np
+import orjson
 import pytest
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from analyzers.caching import batch_open
 from search.indices import IndexNames
-from search.resolve import partitioned, scoring
+from search.resolve import partitioned, scoring, tile_scoring
 from search.resolve.blocking import blocking_keys
-from search.resolve.comparisons import Comparison
+from search.resolve.comparisons import Comparison, comparisons_for
 from search.resolve.config import FullRunScale, ResolutionConfig
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.scoring import Resolution, resolve_scored
 from search.resolve.store import save_model
-from search.resolve.tile_scoring import TileScorer
+from search.resolve.tile_scoring import KnownFeatures, TileScorer, TileTask, score_tile
 from search.steward.decisions import SAME_PERSON, DecisionRequest, current_customers, customer_version, decide, item_version
 from tests.conftest import Ingest, Resolved, customer_assignment
-from tests.stories import HELENE
+from tests.stories import HELENE, OTHERS
 
 
 def _partitioned(records_per_partition: int, training_records: int = 100_000, workers: int | None = None) -> ResolutionConfig:
@@ -171,6 +173,9 @@ def test_a_steward_decision_joining_two_partitions_is_kept_by_a_partitioned_run_
     # Customers rebuilt from the records and the decisions alone (fresh customer indices): no stored
     # customer holds the two records together any more, only the decision does.
     for index in (names.customers, names.record_customers):
+        # Refreshed first: a decision writes record links without refreshing them (read by real-time
+        # gets), and a delete-by-query of a version it did not see is a conflict.
+        opensearch.indices.refresh(index=index)
         opensearch.delete_by_query(index=index, body={"query": {"match_all": {}}}, refresh=True)
     report = resolve_all(opensearch, names, _partitioned(2), retrain=False)
     assert report.partitions > 2
@@ -497,6 +502,42 @@ def test_the_training_sample_is_drawn_by_a_hash_that_no_duckdb_release_changes(t
 def test_a_spawned_scoring_worker_keeps_the_runs_comparison_caches(resolved: Resolved) -> None:
     # Spawned workers start with every batch cache closed: without their own batch they would
     # compute each name comparison and normalization again (the main process's batch is not theirs).
-    with TileScorer(resolved.model, 0.5, 2) as scorer:
+    with TileScorer(resolved.model, 0.5, 2, 1000) as scorer:
         assert scorer.pool is not None
         assert all(scorer.pool.submit(batch_open).result() for _ in range(4))
+
+
+def test_a_record_in_several_tiles_has_its_features_computed_once_and_scores_as_computed_afresh(
+    resolved: Resolved, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spooled = [orjson.dumps({**d, "record_id": f"{d['source']}:{d['source_id']}"}).decode() for d in [*HELENE, *OTHERS][:6]]
+
+    def tile(numbers: list[int]) -> TileTask:
+        # Every record of the tile against the next: places 0..n-1, spool numbers as given.
+        pairs = np.array([(i, i + 1) for i in range(len(numbers) - 1)], dtype=np.int64)
+        return TileTask(
+            [spooled[n] for n in numbers],
+            pairs,
+            np.array(numbers)[pairs],
+            np.ones(len(pairs), dtype=bool),
+            np.zeros(len(pairs), dtype=np.int64),
+        )
+
+    computed: list[int] = []
+    features_of = tile_scoring.features_of
+    monkeypatch.setattr(tile_scoring, "features_of", lambda docs, identifiers: computed.append(len(docs)) or features_of(docs, identifiers))
+    model, comparisons, known = resolved.model, comparisons_for(resolved.model.identifiers), KnownFeatures(100)
+    tiles = [tile([0, 1, 2, 3]), tile([2, 3, 4, 5]), tile([5, 0, 3])]
+    again = [score_tile(t, model, comparisons, 0.0, known) for t in tiles]
+    assert sum(computed) == 6  # each of the six records once, whatever the number of its tiles
+    afresh = [score_tile(t, model, comparisons, 0.0) for t in tiles]
+    for mine, theirs in zip(again, afresh, strict=True):
+        assert (mine.left.tolist(), mine.right.tolist(), mine.scored.weights.tolist()) == (
+            theirs.left.tolist(),
+            theirs.right.tolist(),
+            theirs.scored.weights.tolist(),
+        )
+    bounded = KnownFeatures(3)
+    for t in tiles:
+        score_tile(t, model, comparisons, 0.0, bounded)
+    assert len(bounded._features) == 3  # the oldest dropped: a process keeps a bounded number of records

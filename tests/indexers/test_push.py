@@ -1,0 +1,103 @@
+"""A pushed record is written without refreshing the records index (search.resolve.recent): what a
+user relies on must hold whatever the index's periodic refresh does. These tests stop the periodic
+refresh of the records index, so only what the pusher does itself can make a record a candidate."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from indexers.contract import SourceRecord
+from indexers.ingest import Ingestion
+from indexers.push import RecordPusher
+from indexers.readers import SourceFiles
+from indexers.report import RejectsReport
+from search.events.attach import attach_events
+from search.events.model import Event
+from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.resolve.pipeline import resolve_all
+from search.resolve.realtime import RealTimeResolver
+from tests.conftest import write_jsonl
+
+NEWCOMER = {
+    "source": "ecommerce",
+    "source_id": "N-1",
+    "given_name": "Maëlys",
+    "family_name": "Quéméner",
+    "birth_date": "1992-08-14",
+    "email": "maelys.q@laposte.net",
+    "updated_at": "2026-11-20T10:00:00Z",
+}
+SAME_PERSON = {
+    "source": "loyalty_nantes",
+    "source_id": "N-2",
+    "given_name": "Maelys",
+    "family_name": "Quemener",
+    "birth_date": "14/08/1992",
+    "email": "maelys.q@laposte.net",
+    "phone": "07 12 34 56 78",
+    "updated_at": "2026-11-20T10:00:01Z",
+}
+
+
+@pytest.fixture
+def unrefreshed(opensearch: OpenSearch, test_prefix: str, tmp_path: Path) -> tuple[IndexNames, ResolutionConfig]:
+    """A resolved index of two unrelated people whose records index never refreshes by itself."""
+    names = IndexNames(f"{test_prefix}-unrefreshed-{uuid.uuid4().hex[:8]}")
+    people: list[dict[str, Any]] = [
+        {"source": "crm", "source_id": "1", "given_name": "Anne", "family_name": "Quéré", "birth_date": "1984-02-09"},
+        {"source": "crm", "source_id": "2", "given_name": "Paul", "family_name": "Brard", "phone": "06 21 43 65 87"},
+    ]
+    with RejectsReport(tmp_path / "rejects.jsonl") as report:
+        Ingestion(opensearch, names, report).run(SourceFiles.discover([write_jsonl(tmp_path / "two.jsonl", people)]))
+    config = ResolutionConfig()
+    resolve_all(opensearch, names, config)
+    opensearch.indices.put_settings(index=names.records, body={"index": {"refresh_interval": "-1"}})
+    return names, config
+
+
+def _pusher(opensearch: OpenSearch, names: IndexNames, config: ResolutionConfig) -> RecordPusher:
+    return RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
+
+
+def test_the_next_push_of_the_same_person_finds_a_record_the_records_index_does_not_show_yet(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    first = pusher.push(SourceRecord.model_validate(NEWCOMER))
+    assert opensearch.count(index=names.records, body={"query": {"ids": {"values": [first.record_id]}}})["count"] == 0
+    second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
+    assert first.customer_id and second.customer_id == first.customer_id
+    view = opensearch.get(index=names.customers, id=first.customer_id)["_source"]
+    assert set(view["records"]) == {first.record_id, second.record_id}
+
+
+def test_a_pushed_record_deleted_since_is_no_candidate_of_the_next_push(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    first = pusher.push(SourceRecord.model_validate(NEWCOMER))
+    gone = pusher.push(SourceRecord.model_validate({**NEWCOMER, "deleted": True, "updated_at": "2026-11-20T10:00:02Z"}))
+    assert gone.outcome == "deleted"
+    second = pusher.push(SourceRecord.model_validate({**SAME_PERSON, "updated_at": "2026-11-20T10:00:03Z"}))
+    assert second.customer_id and second.customer_id != first.customer_id
+    view = opensearch.get(index=names.customers, id=second.customer_id)["_source"]
+    assert view["records"] == [second.record_id]
+
+
+def test_an_event_sent_by_e_mail_a_moment_after_its_record_was_pushed_reaches_that_record(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    names, config = unrefreshed
+    pushed = _pusher(opensearch, names, config).push(SourceRecord.model_validate(NEWCOMER))
+    event = Event("ecommerce", "order-1", datetime(2026, 11, 20, 10, 5, tzinfo=UTC), "purchase", identifier=("email", NEWCOMER["email"]))
+    attachment = attach_events(opensearch, names, [event])[id(event)]
+    assert (attachment.record_id, attachment.customer_id) == (pushed.record_id, pushed.customer_id)
