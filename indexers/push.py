@@ -15,7 +15,6 @@ from indexers.normalize import NormalizeOptions
 from search.indices import IndexNames
 from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
-from search.resolve.recent import RecentRecords
 from search.resolve.store import Refresh, ensure_keyed_records_index
 from search.rights.suppression import keyed_hash, lookup_refusal
 
@@ -59,8 +58,6 @@ class RecordPusher:
         self.refresh = refresh
         self._index_ready = False
         self.suppression_key = suppression_key
-        # What this process pushed and the records index may not show yet (not refreshed per push).
-        self.recent = RecentRecords(resolver.config.recent_records_s)
         # Told which customers a push changed, once they are written (their segments: search.segments).
         self.on_customers_changed = on_customers_changed
 
@@ -76,14 +73,9 @@ class RecordPusher:
         if refusal:
             assert self.suppression_key is not None  # a refusal needs the key to match a hash
             raise RecordSuppressed(refusal, "suppressed-" + keyed_hash(self.suppression_key, "record", normalized.record_id)[:20])
-        # Not refreshed (a refresh cuts a segment of the records index per push): the next pushes
-        # find it among their candidates through `recent` until the periodic refresh shows it.
-        unrefreshed = self.refresh is True
-        normalized, outcome = index_one(
-            self.client, self.names, record, refresh=False if unrefreshed else self.refresh, normalized=normalized
-        )
-        if unrefreshed and outcome == "indexed":
-            self.recent.add(normalized.record_id, normalized.document["blocking_keys"])
+        # Searchable before it is answered for, by every process: the next pushed record of the same
+        # person finds it (or finds it gone: a tombstone), whichever API worker or `rcu push` sends it.
+        normalized, outcome = index_one(self.client, self.names, record, refresh=self.refresh, normalized=normalized)
         customer_id = None
         if outcome in ("indexed", "deleted"):
             documents = None if normalized.deleted else [normalized.document]
@@ -97,7 +89,6 @@ class RecordPusher:
                 self.resolver.model(),
                 documents,
                 refresh=self.refresh,
-                recent=self.recent,
             )
             customer_id = report.customer_ids.get(normalized.record_id)
             changed = sorted(set(report.customer_ids.values()) | set(report.removed_ids))

@@ -119,8 +119,8 @@ def attach_events(
         if not event.record_id and event.identifier:
             wanted[event.identifier[0]].add(event.identifier[1])
     if wanted and client.indices.exists(index=names.records):
-        # Pushed records are written without a refresh (search.resolve.recent): one refresh per
-        # batch, so an event naming a record's e-mail or phone a moment after its push finds it.
+        # One refresh per batch, so an event naming a record's e-mail or phone a moment after the
+        # record was written (by an ingest's bulk without a refresh too) finds it.
         client.indices.refresh(index=names.records)
     holders = {kind: _holders(client, names, kind, values) for kind, values in wanted.items()}
     held_records = [holder["record_id"] for by_value in holders.values() for found in by_value.values() for holder in found]

@@ -324,14 +324,6 @@ class ResolutionConfig(BaseModel):
     model_check_s: float = Field(
         default=5.0, ge=0, description="How often (seconds) a long-running process checks whether the stored match model changed."
     )
-    recent_records_s: float = Field(
-        default=60.0,
-        gt=0,
-        description=(
-            "How long a pushed record, written without refreshing the records index, is added by a real-time get to the "
-            "candidates of later pushes (search.resolve.recent): longer than the index's periodic refresh (1 s)."
-        ),
-    )
     em_iterations: int = Field(default=25, ge=1)
     u_sample_pairs: int = Field(default=60_000, ge=1000)
     workers: int | None = Field(

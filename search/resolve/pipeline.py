@@ -38,7 +38,6 @@ from search.resolve.possible_store import (
     save_possible_matches,
     stored_relations,
 )
-from search.resolve.recent import RecentRecords
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
     LIVE_RECORDS,
@@ -464,14 +463,12 @@ def resolve_touched(
     refresh: Refresh = False,
     revive: dict[str, str] | None = None,
     rules: RuleChanges | None = None,
-    recent: RecentRecords | None = None,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, the records the
     stewards' decisions bind to them, and every record of the customers any of those belong to —
     then write only what changed, in one bulk request. `documents`, when the caller holds the
     touched records as just indexed, saves fetching them again; `refresh` makes everything written
-    visible to searches before this returns (a pushed record's answer); `recent`: records written
-    without a refresh that candidates may be (search.resolve.recent); `revive` gives back ids (an
+    visible to searches before this returns (a pushed record's answer); `revive` gives back ids (an
     undone decision); `rules`: a steward's decision being taken or undone, applied before it is
     stored, and what it writes with the neighbourhood (RuleChanges)."""
     rules = rules or RuleChanges()
@@ -483,7 +480,7 @@ def resolve_touched(
     touched = documents if documents is not None else get_records(client, names, record_ids)
     searchers = [features_from_document(d, extra) for d in touched]
     keys = [blocking_keys(record) for record in searchers]
-    universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size, searchers, recent)
+    universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size, searchers)
     universe.update((d["record_id"], d) for d in touched)
     neighbourhood = set(record_ids) | set(universe)
     # The stored customers with what the change feed compares, read once, here — while the

@@ -6,7 +6,6 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -27,7 +26,6 @@ from search.resolve.errors import ModelMissing, ModelStale
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
-from search.resolve.recent import RecentRecords
 from search.resolve.term_frequencies import (
     MODEL_ID,
     StoredCounts,
@@ -73,8 +71,8 @@ def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
 
 
 def scan_live_records(client: OpenSearch, names: IndexNames) -> Iterator[dict[str, Any]]:
-    """Every live record's resolution fields, streamed (refreshed first: pushes write records
-    without refreshing the index, search.resolve.recent)."""
+    """Every live record's resolution fields, streamed (refreshed first: a run sees every record
+    written before it started, whoever wrote it and however)."""
     client.indices.refresh(index=names.records)
     for hit in scan(client, index=names.records, query={"query": LIVE_RECORDS, "_source": SOURCE_FIELDS}, size=5000, scroll="5m"):
         yield hit["_source"]
@@ -160,7 +158,6 @@ def candidate_records(
     max_block_size: int,
     max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
     searchers: list[RecordFeatures] | None = None,
-    recent: RecentRecords | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
     search for all the keys: key_holders, their resolution fields returned with the hits); a key with more holders than
@@ -170,8 +167,7 @@ def candidate_records(
     when not given, every holder is kept) find only the holders they would be paired with in memory:
     a searcher the one-sided rule does not hold for finds only holders it holds for, and a one-sided
     block past its pair budget is left out; a gated key keeps the holders its gate passes with one
-    of its searchers. `recent`: records written and perhaps not searchable yet, counted among the
-    holders of their keys as if they were (search.resolve.recent)."""
+    of its searchers."""
     keys = sorted({key for keys in keys_per_record for key in keys})
     if not keys:
         return {}
@@ -181,30 +177,22 @@ def candidate_records(
             for key in record_keys:
                 searchers_of.setdefault(key, []).append(record)
     bounds = {key: block_bound(key, max_block_size, max_name_block_size) for key in keys}
-    unrefreshed: dict[str, list[dict[str, Any]]] = {}
-    ids = recent.holding(set(keys)) if recent is not None else set()
-    if ids:
-        # Read while the search runs: one round trip's wait for both.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            reading = pool.submit(_recent_holders, client, names, ids, set(keys))
-            holders_of = key_holders(client, names, bounds)
-            unrefreshed = reading.result()
-    else:
-        holders_of = key_holders(client, names, bounds)
+    holders_of = key_holders(client, names, bounds)
     found: dict[str, dict[str, Any]] = {}
     for key in keys:
         hits = holders_of.get(key)
         if hits is None:
             continue
-        if ids:
-            # A recent record as read now, not as the last refresh showed it (if it did).
-            hits = [hit for hit in hits if hit["_id"] not in ids] + unrefreshed.get(key, [])
-            if len(hits) > bounds[key]:
-                continue
         if (rule := selective_rule(key)) and searchers is not None:
             hits = _paired_hits(hits, rule, searchers_of.get(key, []), min(max_name_block_size, max_block_size))
         found.update((hit["_id"], hit["_source"]) for hit in hits)
     return found
+
+
+# OpenSearch's default `index.max_inner_result_window`: a top_hits aggregation returns at most this
+# many hits, so a key whose bound needs more (a large max_block_size or max_name_block_size: a
+# one-sided key's bound grows with the square of the latter) is asked by a search of its own.
+MAX_TOP_HITS = 100
 
 
 def key_holders(client: OpenSearch, names: IndexNames, bounds: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
@@ -212,10 +200,17 @@ def key_holders(client: OpenSearch, names: IndexNames, bounds: dict[str, int]) -
     at most their bound (the others left out: too common). One search whatever the number of keys —
     a `filters` aggregation per bound, each key's holders its bucket's top hits — where one search
     per key cost a pushed record ~50 searches of every shard (bench/RESULTS.md, session 12 scale
-    section). A bucket counts every live holder, so "more than the bound" is exact."""
+    section). A bucket counts every live holder, so "more than the bound" is exact. Keys whose
+    bound needs more hits than a top_hits returns (MAX_TOP_HITS) are asked one search each, in
+    one msearch."""
     by_bound: dict[int, list[str]] = {}
     for key, bound in bounds.items():
         by_bound.setdefault(bound, []).append(key)
+    large = {bound: keys for bound, keys in by_bound.items() if bound + 1 > MAX_TOP_HITS}
+    holders = _holders_one_search_each(client, names, large) if large else {}
+    by_bound = {bound: keys for bound, keys in by_bound.items() if bound not in large}
+    if not by_bound:
+        return holders
     aggregations = {
         f"bound_{bound}": {
             "filters": {"filters": {key: {"term": {"blocking_keys": key}} for key in keys}},
@@ -223,35 +218,43 @@ def key_holders(client: OpenSearch, names: IndexNames, bounds: dict[str, int]) -
         }
         for bound, keys in by_bound.items()
     }
+    asked = sorted(key for keys in by_bound.values() for key in keys)
     body = {
         "size": 0,
         "track_total_hits": False,
-        "query": {"bool": {"filter": [{"terms": {"blocking_keys": sorted(bounds)}}, LIVE_RECORD]}},
+        "query": {"bool": {"filter": [{"terms": {"blocking_keys": asked}}, LIVE_RECORD]}},
         "aggs": aggregations,
     }
     # Not cached: the next push's answer differs (a refresh in between), and each entry would only fill the cache.
     response = client.search(index=names.records, body=body, request_cache=False)
-    holders: dict[str, list[dict[str, Any]]] = {}
     for bound, keys in by_bound.items():
         buckets = response["aggregations"][f"bound_{bound}"]["buckets"]
         holders.update((key, buckets[key]["holders"]["hits"]["hits"]) for key in keys if buckets[key]["doc_count"] <= bound)
     return holders
 
 
-def _recent_holders(client: OpenSearch, names: IndexNames, ids: set[str], keys: set[str]) -> dict[str, list[dict[str, Any]]]:
-    """The live records among `ids` holding some of `keys` now (a real-time get: as they are now,
-    whatever was written since), as search hits by key."""
-    docs = client.mget(index=names.records, body={"ids": sorted(ids)}, _source_includes=[*SOURCE_FIELDS, "deleted", "blocking_keys"])[
-        "docs"
-    ]
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for doc in docs:
-        if not doc.get("found") or not is_live(doc["_source"]):
-            continue
-        source = {field: value for field, value in doc["_source"].items() if field not in ("deleted", "blocking_keys")}
-        for key in keys.intersection(doc["_source"].get("blocking_keys") or ()):
-            by_key.setdefault(key, []).append({"_id": doc["_id"], "_source": source})
-    return by_key
+def _holders_one_search_each(client: OpenSearch, names: IndexNames, by_bound: dict[int, list[str]]) -> dict[str, list[dict[str, Any]]]:
+    """key_holders for keys asked one search each (their bound past MAX_TOP_HITS), in one msearch."""
+    asked = [(key, bound) for bound, keys in by_bound.items() for key in keys]
+    body: list[dict[str, Any]] = []
+    for key, bound in asked:
+        body.append({"index": names.records})
+        body.append(
+            {
+                "query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, LIVE_RECORD]}},
+                "_source": SOURCE_FIELDS,
+                "size": bound + 1,
+                "track_total_hits": bound + 1,
+            }
+        )
+    responses = client.msearch(body=body)["responses"]
+    holders: dict[str, list[dict[str, Any]]] = {}
+    for (key, bound), response in zip(asked, responses, strict=True):
+        if "error" in response:
+            raise RuntimeError(f"searching the holders of a blocking key failed: {response['error']}")
+        if len(hits := response["hits"]["hits"]) <= bound:
+            holders[key] = hits
+    return holders
 
 
 def _paired_hits(hits: list[dict[str, Any]], rule: KeyRule, searchers: list[RecordFeatures], weak_bound: int) -> list[dict[str, Any]]:
@@ -540,8 +543,8 @@ def save_watermark(client: OpenSearch, names: IndexNames, watermark: datetime) -
 
 
 def records_ingested_since(client: OpenSearch, names: IndexNames, watermark: str) -> list[str]:
-    """Ids of the records (tombstones included) written since `watermark` (refreshed first: pushes
-    write records without refreshing the index)."""
+    """Ids of the records (tombstones included) written since `watermark` (refreshed first: every
+    record written before the run started, whoever wrote it and however)."""
     client.indices.refresh(index=names.records)
     query = {"query": {"range": {"ingested_at": {"gte": watermark}}}, "_source": False}
     return [hit["_id"] for hit in scan(client, index=names.records, query=query, size=5000)]
