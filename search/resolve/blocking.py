@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import jellyfish
 import numpy as np
@@ -33,7 +33,7 @@ from search.resolve.config import (
     MIN_SKELETON_KEY_LENGTH,
     MIN_TWO_TYPO_LENGTH,
 )
-from search.resolve.features import RecordFeatures
+from search.resolve.features import RecordFeatures, features_from_document
 
 FAMILY_AND_STREET = "fs:"
 NAME_IN_PLACE = "pn:"
@@ -490,42 +490,71 @@ def blocking_keys(record: RecordFeatures, rules: tuple[KeyRule, ...] = KEY_RULES
     return keys
 
 
+# Bump when what a key means changes in a way the probes below cannot show (a rule reading a field
+# none of them holds, a normalizer change their names do not meet): every index is then rekeyed by
+# its next full run.
+KEYS_EPOCH = 1
+
 # Fixed, made-up records (no customer's) whose keys say what the rules make today (`keys_version`):
-# an initial, a maiden name, an identifier, a numbered street, a short and a long name.
-_VERSION_PROBES = (
-    RecordFeatures(
-        "probe-1",
-        "crm",
-        "",
-        "marie",
-        "dupont",
-        "martin",
-        "MARI",
-        "DUPON",
-        "MARTIN",
-        "1980-02-03",
-        "marie.dupont@example.fr",
-        "+33612345678",
-        "C123",
-        "75011",
-        "paris",
-        "12 rue oberkampf",
-        "F",
-        {"nir": "1800275011123"},
-    ),
-    RecordFeatures("probe-2", "shop", "", "j", "lefebvre-moreau", "", "J", "LEFEBVR MOR", "", "", "", "", "", "69003", "lyon", "", "M"),
-    RecordFeatures("probe-3", "web", "", "anne", "roy", "", "AN", "ROI", "", "2001-12-31", "a.roy@example.org"),
+# an initial, a maiden name, an identifier, a numbered street, a short and a long name. Raw
+# documents, made into features as every record is (names folded, phonetic keys), so a change to
+# those normalizers changes the version too.
+_VERSION_PROBES: tuple[dict[str, Any], ...] = (
+    {
+        "record_id": "crm:probe-1",
+        "source": "crm",
+        "civility": "Mme",
+        "given_name": "Marie-Hélène",
+        "family_name": "Dupont",
+        "birth_name": "Martin",
+        "birth_date": "1980-02-03",
+        "email": "marie.dupont@example.fr",
+        "phone": "+33612345678",
+        "loyalty_card": "C123",
+        "postcode": "75011",
+        "city": "Paris",
+        "street": "12 rue Oberkampf",
+        "attributes": {"nir": "1800275011123"},
+    },
+    {
+        "record_id": "shop:probe-2",
+        "source": "shop",
+        "civility": "M.",
+        "given_name": "J.",
+        "family_name": "Lefèbvre-Moreau",
+        "postcode": "69003",
+        "city": "Lyon",
+    },
+    {
+        "record_id": "web:probe-3",
+        "source": "web",
+        "given_name": "Anne",
+        "family_name": "Roy",
+        "birth_date": "2001-12-31",
+        "email": "a.roy@example.org",
+    },
+    {
+        "record_id": "cc:probe-4",
+        "source": "cc",
+        "given_name": "Françoise",
+        "family_name": "Gauthier",
+        "birth_name": "Schmitt",
+        "phone": "+33145678901",
+    },
 )
 
 
 @cache
 def keys_version(rules: tuple[KeyRule, ...] = KEY_RULES) -> str:
-    """A fingerprint of what the key rules make: every rule's keys of a few fixed records. A rule
-    added or dropped, or changed in what it makes of these records, changes it (a rule reading what
-    none of them holds needs a probe that does); stored with the records index once its records hold the
-    keys of these rules (search.resolve.store.mark_blocking_keys_current), it tells a full run to
-    write every record's keys again, so the real-time path finds old records through new keys."""
-    keys = [f"{rule.kind}={key}" for probe in _VERSION_PROBES for rule in rules for key in rule.keys(probe)]
+    """A fingerprint of what the key rules make: every rule's keys of a few fixed raw records, made
+    into features as any record is, with `KEYS_EPOCH`. A rule added or dropped, or changed in what it
+    makes of these records, or a normalizer changed in what it makes of their names, changes it (a
+    rule reading what none of them holds needs a probe that does, or an epoch bump); stored with the
+    records index once its records hold the keys of these rules (search.resolve.store.
+    mark_blocking_keys_current), it tells a full run to write every record's keys again, so the
+    real-time path finds old records through new keys."""
+    probes = [features_from_document(probe, ("nir",)) for probe in _VERSION_PROBES]
+    keys = [f"epoch={KEYS_EPOCH}", *(f"{rule.kind}={key}" for probe in probes for rule in rules for key in rule.keys(probe))]
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
 
 

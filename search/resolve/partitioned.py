@@ -137,7 +137,7 @@ def resolve_all_partitioned(
             report.peak_mb["resolve_and_write"] = peaks.lap()
         finally:
             spool.close()
-    if not run.keys_current:
+    if not run.keys_current and not report.keys_not_rewritten:
         mark_blocking_keys_current(client, names)
     save_watermark(client, names, started)
     _log_warnings(report.frequent_keys, model)
@@ -295,7 +295,9 @@ class _Run:
         self.report.customer_ids = {}  # a full run's assignment is in the indices, not held in memory
         stored = StoredState(part.hashes, part.links, self.stored.statements, self.stored.rules_key)
         if self.trained or not self.keys_current:
-            _store_blocking_keys(self.client, self.names, features, model, self.previous_model, self.config, not self.keys_current)
+            _store_blocking_keys(
+                self.client, self.names, features, model, self.previous_model, self.config, self.report, not self.keys_current
+            )
         customer_of, changes = _apply(
             self.client,
             self.names,

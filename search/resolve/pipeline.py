@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -114,6 +114,9 @@ class ResolveReport:
     removed_ids: list[str] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
     decisions_skipped: list[str] = field(default_factory=list)  # decisions a newer one overrode entirely
+    # Records whose stored blocking keys a rekey could not rewrite: while any is left, the index is not
+    # marked as keyed by today's rules, so the next full run rewrites them again.
+    keys_not_rewritten: int = 0
 
     def line(self) -> str:
         timing = " ".join([*(f"{k}_s={v:.1f}" for k, v in self.timings.items()), *(f"{k}_cpu_s={v:.1f}" for k, v in self.cpu.items())])
@@ -129,6 +132,7 @@ class ResolveReport:
                 if self.spool_mb
                 else ""
             )
+            + (f"keys_not_rewritten={self.keys_not_rewritten} " if self.keys_not_rewritten else "")
             + f"frequent_keys={len(self.frequent_keys)} {timing}"
             + "".join(f" {k}_peak_mb={v:.0f}" for k, v in self.peak_mb.items())
             + "".join(f" {k}_duckdb_mb={v:.0f}" for k, v in self.spool_memory_mb.items())
@@ -364,7 +368,7 @@ def resolve_all(
     with measured_write(client, names, report):
         if model is None:
             save_model(client, names, resolution.model)
-        _store_blocking_keys(client, names, features, resolution.model, previous_model, config, not keys_current)
+        _store_blocking_keys(client, names, features, resolution.model, previous_model, config, report, not keys_current)
         now = datetime.now(UTC)
         customer_of, changes = _apply(
             client,
@@ -381,7 +385,7 @@ def resolve_all(
         )
         _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
     watch.lap("write")
-    if not keys_current:
+    if not keys_current and not report.keys_not_rewritten:
         mark_blocking_keys_current(client, names)
     save_watermark(client, names, started)
     _log_warnings(resolution.frequent_keys, resolution.model)
@@ -438,19 +442,27 @@ def _store_blocking_keys(
     model: MatchModel,
     previous: MatchModel | None,
     config: ResolutionConfig,
+    report: ResolveReport,
     every_record: bool = False,
 ) -> None:
     """The stored blocking keys the real-time path searches, made to agree with this run's: of
     every record when the index was keyed by other rules (`every_record`: a key added since they
     were ingested), else of the records holding identifiers they were not indexed with (found in
-    the data by this run)."""
+    the data by this run). Made from each record as stored when it is rewritten, with the model's
+    identifiers, as a push makes them (search.resolve.store.update_blocking_keys)."""
     if every_record:
-        update_blocking_keys(client, names, ((f.record_id, blocking_keys(f)) for f in features))
-        return
-    known = set(previous.identifiers if previous is not None else config.extra_identifiers)
-    new = set(model.identifiers) - known
-    if new:
-        update_blocking_keys(client, names, ((f.record_id, blocking_keys(f)) for f in features if new & f.identifiers.keys()))
+        chosen: Iterable[RecordFeatures] = features
+    else:
+        known = set(previous.identifiers if previous is not None else config.extra_identifiers)
+        new = set(model.identifiers) - known
+        if not new:
+            return
+        chosen = (f for f in features if new & f.identifiers.keys())
+    identifiers = model.identifiers
+    rekey = update_blocking_keys(
+        client, names, (f.record_id for f in chosen), lambda doc: blocking_keys(features_from_document(doc, identifiers))
+    )
+    report.keys_not_rewritten += rekey.failed
 
 
 def resolve_touched(

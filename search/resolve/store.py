@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
@@ -521,14 +522,55 @@ def ensure_keyed_records_index(client: OpenSearch, names: IndexNames, body: dict
         mark_blocking_keys_current(client, names)
 
 
-def update_blocking_keys(client: OpenSearch, names: IndexNames, keys: Iterable[tuple[str, list[str]]]) -> None:
-    """Rewrite the stored blocking keys of some records, given as (record id, keys) and made as they
-    are sent (a partition's records at once would hold millions of key strings): an identifier
-    found in the data is blocked on from now on, or a rule added since the records were keyed, so
-    OpenSearch finds the candidates the full run found."""
-    actions = ({"_op_type": "update", "_index": names.records, "_id": record_id, "doc": {"blocking_keys": k}} for record_id, k in keys)
-    for _ in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False):
-        pass
+@dataclass
+class Rekeyed:
+    """What a rewrite of stored blocking keys did: `changed` records were written by a push since
+    they were read (their push stored its own keys), `failed` ones still hold their old keys."""
+
+    rekeyed: int = 0
+    changed: int = 0
+    failed: int = 0
+
+
+REKEY_CHUNK = 500  # records read whole and written back at once
+
+
+def update_blocking_keys(
+    client: OpenSearch, names: IndexNames, record_ids: Iterable[str], keys_of: Callable[[dict[str, Any]], list[str]]
+) -> Rekeyed:
+    """Rewrite the stored blocking keys of some records (an identifier found in the data is blocked
+    on from now on, or a rule added since the records were keyed, so OpenSearch finds the candidates
+    the full run found), read in chunks (a partition's records at once would hold millions of key
+    strings). Each record is read as it is now, its keys made from that (`keys_of` its source) and
+    written back whole at its own external version (`external_gte`): the version the ingest compares
+    stays the same, so an identical copy pushed again is still `unchanged`, and a push that lands
+    between the read and the write has a higher version and wins (counted as `changed`)."""
+    outcome, ids = Rekeyed(), iter(record_ids)
+    while chunk := list(itertools.islice(ids, REKEY_CHUNK)):
+        docs = client.mget(index=names.records, body={"ids": chunk})["docs"]
+        actions = [
+            {
+                "_op_type": "index",
+                "_index": names.records,
+                "_id": doc["_id"],
+                "version": doc["_version"],
+                "version_type": "external_gte",
+                "_source": {**doc["_source"], "blocking_keys": keys_of(doc["_source"])},
+            }
+            for doc in docs
+            if doc.get("found") and is_live(doc["_source"])
+        ]
+        for ok, item in streaming_bulk(client, actions, max_retries=6, raise_on_error=False, raise_on_exception=False):
+            status = item["index"].get("status")
+            if ok:
+                outcome.rekeyed += 1
+            elif status == 409:
+                outcome.changed += 1
+            else:
+                outcome.failed += 1
+    if outcome.failed:
+        log.warning("blocking_keys_not_rewritten records=%s rewritten=%s", outcome.failed, outcome.rekeyed)
+    return outcome
 
 
 def last_run_watermark(client: OpenSearch, names: IndexNames) -> str | None:
