@@ -23,13 +23,15 @@ from search.records import LIVE_RECORD, is_live
 from search.resolve.blocking import KeyRule, block_bound, keys_version, one_sided_pairs, pair_budget, selective_rule
 from search.resolve.comparisons import comparisons_for
 from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
-from search.resolve.errors import ModelMissing, ModelStale
+from search.resolve.errors import ModelCountsVanished, ModelMissing, ModelStale
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
 from search.resolve.recent import RecentRecords
 from search.resolve.term_frequencies import (
     MODEL_ID,
+    MODEL_READ_ATTEMPTS,
+    BucketsGone,
     StoredCounts,
     counts_of,
     drop_other_generations,
@@ -436,7 +438,24 @@ def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None
 def read_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | None = None) -> MatchModel:
     """The stored match model. ModelMissing before the first full run; ModelStale when it was
     trained on other comparison levels than this version's (stored by an older rcu). An erasure's
-    debt found beside it is settled first, with `suppression_key` (the settings' when None)."""
+    debt found beside it is settled first, with `suppression_key` (the settings' when None). A full
+    run saving a new model between the read of the model and of its buckets drops the buckets read:
+    the model is read again (ModelCountsVanished if that keeps happening), never handed out with
+    partial counts."""
+    for _ in range(MODEL_READ_ATTEMPTS):
+        try:
+            model = _read_model_once(client, names, suppression_key)
+        except BucketsGone:
+            log.info("event=model_reread reason=buckets_replaced")
+            continue
+        if not model.compares_as(comparisons_for(model.identifiers)):
+            log.warning("event=stale_match_model reason=comparison_levels_changed action=full_run")
+            raise ModelStale()
+        return model
+    raise ModelCountsVanished()
+
+
+def _read_model_once(client: OpenSearch, names: IndexNames, suppression_key: bytes | None) -> MatchModel:
     try:
         document = client.get(index=names.resolution_state, id=MODEL_ID)
     except NotFoundError:
@@ -448,9 +467,6 @@ def read_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | N
         if debts:
             key = suppression_key or get_settings().suppression_key_bytes
             model.term_frequencies = _settled_tables(client, names, stored, debts, model.term_frequencies, key)
-    if not model.compares_as(comparisons_for(model.identifiers)):
-        log.warning("event=stale_match_model reason=comparison_levels_changed action=full_run")
-        raise ModelStale()
     return model
 
 

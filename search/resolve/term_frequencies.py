@@ -53,6 +53,8 @@ VALUES_PER_BUCKET = 100
 # (a process holding it checks every few seconds), far sooner than this.
 ERASURE_MEMORY_DAYS = 30
 MGET_BUCKETS = 500  # buckets read per request (≈ 3 MB)
+# Reads of the model and its buckets before giving up when full runs keep replacing them.
+MODEL_READ_ATTEMPTS = 5
 log = logging.getLogger(__name__)
 
 # The erased person's values lose, in one bucket, the times the person held them, once per erasure;
@@ -127,17 +129,24 @@ def write_tables(client: OpenSearch, names: IndexNames, generation: str, tables:
     return buckets
 
 
+class BucketsGone(Exception):
+    """A bucket of the generation read is gone: a full run saved a new model and dropped this one's."""
+
+
 def read_tables(client: OpenSearch, names: IndexNames, stored: StoredCounts) -> tuple[Tables, list[dict[str, Any]]]:
     """The stored counts, and the debts found. The buckets are read by id, as stored (a search
     would parse and filter each on the node: 1.2-3.2 s at 1M against 0.2 s for the model in one
-    document); the debts' ids by a scan of ids only, refreshed first (a debt is written unrefreshed)."""
+    document); the debts' ids by a scan of ids only, refreshed first (a debt is written unrefreshed).
+    BucketsGone when any bucket is missing: partial counts would make every missing value rare."""
     client.indices.refresh(index=names.resolution_state)
     owed_ids = [hit["_id"] for hit in _scan_ids_with(client, names, OWED_PREFIX, False)]
     tables: Tables = {}
     ids = [bucket_id(stored.generation, n) for n in range(stored.buckets)]
     for start in range(0, len(ids), MGET_BUCKETS):
         for document in client.mget(index=names.resolution_state, body={"ids": ids[start : start + MGET_BUCKETS]})["docs"]:
-            for column, counts in document["_source"]["counts"].items() if document.get("found") else ():
+            if not document.get("found"):
+                raise BucketsGone(document["_id"])
+            for column, counts in document["_source"]["counts"].items():
                 tables.setdefault(column, {}).update(counts)
     debts = (
         [d["_source"] for d in client.mget(index=names.resolution_state, body={"ids": owed_ids})["docs"] if d.get("found")]
@@ -240,10 +249,9 @@ def settle_debts(client: OpenSearch, names: IndexNames, key: bytes, debts: list[
     does not apply it again), then delete them. A model saved after a debt was written was trained
     without the person and owes nothing. The values are found by hashing the counted ones (every
     table entry: the rare path only). Returns the erasures settled."""
-    stored = stored_counts(client, names)
+    stored, tables = _current_tables(client, names)
     owing = [debt for debt in debts if stored and stored.saved_at <= debt["at"]]
     if stored and owing:
-        tables, _ = read_tables(client, names, stored)
         actions = [
             action for debt in owing for action in decrement_actions(names, stored, debt["erasure"], _owed_values(key, debt, tables))
         ]
@@ -252,6 +260,19 @@ def settle_debts(client: OpenSearch, names: IndexNames, key: bytes, debts: list[
     for debt in debts:
         settled(client, names, debt["erasure"])
     return [debt["erasure"] for debt in debts]
+
+
+def _current_tables(client: OpenSearch, names: IndexNames) -> tuple[StoredCounts | None, Tables]:
+    """Where the stored model's counts are and the counts, read again when a full run replaced them
+    in between (BucketsGone after MODEL_READ_ATTEMPTS)."""
+    for attempt in range(MODEL_READ_ATTEMPTS):
+        stored = stored_counts(client, names)
+        try:
+            return stored, read_tables(client, names, stored)[0] if stored else {}
+        except BucketsGone:
+            if attempt == MODEL_READ_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def owed(client: OpenSearch, names: IndexNames, erasures: list[str] | None = None) -> list[dict[str, Any]]:
