@@ -35,9 +35,13 @@ from search.resolve.term_frequencies import (
     StoredCounts,
     counts_of,
     drop_other_generations,
+    forget_receipts_before,
     new_generation,
+    owed_since,
     read_tables,
     settle_debts,
+    settle_on,
+    without_erased,
     write_tables,
 )
 from settings import get_settings
@@ -414,15 +418,38 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
         send_actions(client, redirect_actions(names, redirects, at), refresh)
 
 
-def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None:
+def save_model(
+    client: OpenSearch, names: IndexNames, model: MatchModel, trained_from: datetime | None = None, suppression_key: bytes | None = None
+) -> None:
     """Store the model: its term frequencies in buckets under a new generation
-    (search.resolve.term_frequencies), then the model naming it, then the previous one's buckets go."""
+    (search.resolve.term_frequencies), then the model naming it, then the previous one's buckets go.
+    `trained_from`: when the scan it was trained on started (now when None). The erasures since
+    then (debts and receipts) are taken out of its counts before they are stored, and those arriving
+    while it is stored after; the key is the settings' when `suppression_key` is None."""
+    since = (trained_from or datetime.now(UTC)).isoformat()
+    key = suppression_key or get_settings().suppression_key_bytes
+    late = owed_since(client, names, since)
+    if late and key is None:
+        log.warning("event=model_saved_with_erased_values erasures=%d reason=no_suppression_key", len(late))
+    applied = {debt["erasure"]: debt["at"] for debt in late} if key else {}
+    if key:
+        model.term_frequencies = without_erased(key, late, model.term_frequencies)
     generation = new_generation()
-    buckets = write_tables(client, names, generation, model.term_frequencies)
+    buckets = write_tables(client, names, generation, model.term_frequencies, applied)
     stored = {k: v for k, v in model.as_dict().items() if k != "term_frequencies"}
-    body = {"model": stored, "saved_at": datetime.now(UTC).isoformat(), "tf_generation": generation, "tf_buckets": buckets}
+    body = {
+        "model": stored,
+        "saved_at": datetime.now(UTC).isoformat(),
+        "trained_from": since,
+        "tf_generation": generation,
+        "tf_buckets": buckets,
+    }
     client.index(index=names.resolution_state, id=MODEL_ID, body=body, refresh=True)
     drop_other_generations(client, names, generation)
+    if key:  # an erasure between the read above and now decremented the counts just replaced
+        arrived = [debt for debt in owed_since(client, names, since) if debt["erasure"] not in applied]
+        settle_on(client, names, key, StoredCounts(generation, buckets, since), arrived, model.term_frequencies)
+    forget_receipts_before(client, names, since)
 
 
 def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None:

@@ -6,6 +6,7 @@ made to fail is replaced (the model's decrements, in the erasure's bulk, fail on
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -201,3 +202,23 @@ def test_the_next_load_of_the_model_finishes_an_erasure_stopped_after_its_record
     assert _stored_counts(opensearch, names) == COUNTS_AFTER
     assert not _debts(opensearch, names, customer)
     assert _counts(opensearch, names) == COUNTS_AFTER
+
+
+def test_an_erasure_during_a_full_run_leaves_none_of_the_persons_values_in_the_model_it_saves(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    """The full run scans the records (the person among them), the erasure takes her values out of
+    the stored model, then the run saves the model it counted from its scan: her values must not
+    come back with it."""
+    names = IndexNames(world.index_prefix)
+    customer = _person_in_model(as_role, opensearch, names, "MQ6")
+    scan_started = datetime.now(UTC)
+    counted_from_the_scan = load_model(opensearch, names)
+    assert counted_from_the_scan is not None
+    counted_from_the_scan.term_frequencies = _counts_before("m.quillerou.mq6@sfr.fr")
+
+    erase_customer(opensearch, names, ResolutionConfig(), customer, KEY, "test")
+    save_model(opensearch, names, counted_from_the_scan, scan_started, KEY)
+
+    assert _stored_counts(opensearch, names) == COUNTS_AFTER
+    assert _counts(opensearch, names) == COUNTS_AFTER  # and a load subtracts nothing more
