@@ -72,6 +72,8 @@ class MatchModel:
     # The bar a link resting on names alone joins from, estimated at training (search.resolve.weak_links);
     # None: too few such links to say, or a model stored before it was estimated.
     weak_link_bar: float | None = None
+    # Not stored: erasures the counts still hold, loaded without the suppression key that settles them.
+    unsettled_erasures: int = field(default=0, init=False, compare=False)
 
     @property
     def identifiers(self) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ from search.resolve.term_frequencies import (
     drop_other_generations,
     forget_receipts_before,
     new_generation,
+    owed,
     owed_since,
     read_tables,
     settle_debts,
@@ -494,6 +495,7 @@ def _read_model_once(client: OpenSearch, names: IndexNames, suppression_key: byt
         if debts:
             key = suppression_key or get_settings().suppression_key_bytes
             model.term_frequencies = _settled_tables(client, names, stored, debts, model.term_frequencies, key)
+            model.unsettled_erasures = 0 if key else len(debts)
     return model
 
 
@@ -509,10 +511,15 @@ def _settled_tables(
     its records went): no erased person's value is handed to a resolution. Without the suppression
     key the values cannot be found: the debts stay, and the counts are the ones stored."""
     if key is None:
-        log.warning("event=model_debts_unsettled debts=%d reason=no_suppression_key", len(debts))
+        log.error("event=model_debts_unsettled debts=%d reason=no_suppression_key action=set_RCU_SUPPRESSION_KEY", len(debts))
         return as_stored
     settle_debts(client, names, key, debts)
     return read_tables(client, names, where)[0]
+
+
+def owed_erasures(client: OpenSearch, names: IndexNames) -> int:
+    """How many erasures the stored model's counts still owe (a scan of the resolution state)."""
+    return len(owed(client, names)) if client.indices.exists(index=names.resolution_state) else 0
 
 
 def load_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | None = None) -> MatchModel | None:

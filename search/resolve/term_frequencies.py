@@ -273,7 +273,9 @@ def generation_of(actions: list[dict[str, Any]]) -> str | None:
 
 def owed_since(client: OpenSearch, names: IndexNames, since: str) -> list[dict[str, Any]]:
     """The debts and receipts of the erasures at or after `since` (ISO): what a model trained on a
-    scan started at `since` still holds of erased people."""
+    scan started at `since` still holds of erased people (none before the state's index exists)."""
+    if not client.indices.exists(index=names.resolution_state):
+        return []
     client.indices.refresh(index=names.resolution_state)
     found = [hit["_source"] for prefix in (OWED_PREFIX, ERASED_PREFIX) for hit in _scan_ids_with(client, names, prefix, True)]
     return sorted((d for d in found if d["at"] >= since), key=lambda d: d["erasure"])
