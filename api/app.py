@@ -70,6 +70,7 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         resolver = RealTimeResolver(
             app.state.sync_opensearch, names, ResolutionConfig.load(settings.resolution_config), settings.suppression_key_bytes
         )
+        app.state.resolver = resolver
         app.state.pusher = RecordPusher(
             app.state.sync_opensearch,
             names,

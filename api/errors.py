@@ -17,7 +17,7 @@ from api.guards import BodyTooLarge, loggable_path
 from search.audit import AuditFailed
 from search.events import EventConflict, EventRejected, EventSuppressed
 from search.query_parser import QueryNotUnderstood
-from search.resolve.errors import ModelMissing
+from search.resolve.errors import ModelCountsVanished, ModelMissing
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
 from search.segments.marketing import SegmentNotFound
@@ -92,7 +92,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return unavailable(f"Not configured: {error}.")
 
     @app.exception_handler(ModelMissing)
-    async def model_missing(request: Request, error: ModelMissing) -> JSONResponse:
+    @app.exception_handler(ModelCountsVanished)
+    async def model_missing(request: Request, error: Exception) -> JSONResponse:
         return unavailable(f"Resolution is not ready: {error}.")
 
     @app.exception_handler(OpenSearchConnectionError)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from opensearchpy.exceptions import OpenSearchException
 
@@ -19,7 +20,7 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/ready", response_model=None)
-async def ready(client: OpenSearchDep, names: NamesDep) -> dict[str, str] | JSONResponse:
+async def ready(request: Request, client: OpenSearchDep, names: NamesDep) -> dict[str, str] | JSONResponse:
     """OpenSearch answers with a yellow or green cluster, and rcu's indices are there."""
     try:
         cluster = await client.cluster.health()
@@ -31,4 +32,8 @@ async def ready(client: OpenSearchDep, names: NamesDep) -> dict[str, str] | JSON
     missing = sorted(index for index, exists in present.items() if not exists)
     if missing:
         return unavailable(f"Missing indices {', '.join(missing)}: run `rcu demo` or `rcu ingest` and `rcu resolve`.")
-    return {"status": "ready", "opensearch": cluster["status"]}
+    answer = {"status": "ready", "opensearch": cluster["status"]}
+    resolver = getattr(request.app.state, "resolver", None)
+    if resolver is not None and (owed := await run_in_threadpool(resolver.unsettled_erasures)):
+        answer["note"] = f"The match model still counts the values of {owed} erased people: set RCU_SUPPRESSION_KEY."
+    return answer

@@ -25,6 +25,7 @@ def resolve(
 ) -> None:
     """Group records into golden customers: incrementally (records ingested since the last run), or all."""
     from search.resolve.pipeline import resolve_all, resolve_since_last_run
+    from search.resolve.store import owed_erasures
     from search.segments.conditions import active_generation
     from search.segments.store import recompute_all, refresh_segments_of
 
@@ -35,6 +36,12 @@ def resolve(
         if full:
             report = resolve_all(client, names, resolution_config(), spool=settings.resolve_spool_dir)
         else:
+            if settings.suppression_key_bytes is None and (owed := owed_erasures(client, names)):
+                typer.echo(
+                    f"warning: the match model still counts the values of {owed} erased people and RCU_SUPPRESSION_KEY "
+                    "is not set: set it (or run `rcu resolve --full`) before linking on them",
+                    err=True,
+                )
             report = resolve_since_last_run(client, names, resolution_config())
         typer.echo(report.line())
         # The segments of the customers resolution wrote follow (search.segments), once any are defined.

@@ -17,3 +17,11 @@ class ModelStale(ModelMissing):
 
     def __init__(self, message: str = "the stored match model predates this version's comparison levels: run `rcu resolve --full`") -> None:
         super().__init__(message)
+
+
+class ModelCountsVanished(Exception):
+    """The stored model's term frequencies were replaced under every read (full runs saving new
+    models meanwhile): the model is not handed out with partial counts. Transient: retry."""
+
+    def __init__(self, message: str = "the match model's term frequencies changed during every read: retry") -> None:
+        super().__init__(message)

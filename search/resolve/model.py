@@ -11,10 +11,11 @@ placeholder e-mail) weighs less than on a rare one: term-frequency adjustment.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +39,8 @@ from search.resolve.features import RecordFeatures
 from search.resolve.frequencies import given_names_of_their_own, value_counts
 
 FLOOR = PROBABILITY_FLOOR
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,6 +72,8 @@ class MatchModel:
     # The bar a link resting on names alone joins from, estimated at training (search.resolve.weak_links);
     # None: too few such links to say, or a model stored before it was estimated.
     weak_link_bar: float | None = None
+    # Not stored: erasures the counts still hold, loaded without the suppression key that settles them.
+    unsettled_erasures: int = field(default=0, init=False, compare=False)
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -166,7 +171,13 @@ class MatchModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatchModel:
-        return cls(**data)
+        """The model as stored; keys this version does not know (a model saved by a newer rcu) are
+        left out, with a log line naming them."""
+        known = {f.name for f in fields(cls) if f.init}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            log.warning("event=model_keys_ignored keys=%s", ",".join(unknown))
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 def _level_frequencies(

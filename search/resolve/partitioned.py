@@ -100,6 +100,7 @@ def resolve_all_partitioned(
     with tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder, collector_paused(), StagePeaks() as peaks:
         spool = RecordSpool(Path(folder), config.scale.spool_memory_mb)
         try:
+            trained_from = datetime.now(UTC)  # erasures from here on are taken out of the model saved
             _load(client, names, spool, identifiers)
             report.records = spool.count
             report.spool_mb = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 2**20
@@ -116,7 +117,7 @@ def resolve_all_partitioned(
             with bulk_write_mode(client, [names.customers, names.record_customers]):
                 if model is None:
                     model, plan = run.train(plan, identifiers)
-                    save_model(client, names, model)
+                    save_model(client, names, model, trained_from)
                 watch.lap("train")
                 cpu = _cpu_lap(report, "train", cpu, spool, peaks)
                 run.resolve_s = run.resolve_cpu_s = 0.0  # the sample's resolve is training's

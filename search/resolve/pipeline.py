@@ -367,7 +367,7 @@ def resolve_all(
     watch.lap("resolve")
     with measured_write(client, names, report):
         if model is None:
-            save_model(client, names, resolution.model)
+            save_model(client, names, resolution.model, trained_from=started)
         _store_blocking_keys(client, names, features, resolution.model, previous_model, config, report, not keys_current)
         now = datetime.now(UTC)
         customer_of, changes = _apply(

@@ -12,7 +12,7 @@ from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
-from search.resolve.errors import ModelMissing, ModelStale
+from search.resolve.errors import ModelCountsVanished, ModelMissing, ModelStale
 from search.resolve.model import MatchModel
 from search.resolve.store import customers_of, model_stamp, read_model
 
@@ -55,6 +55,13 @@ class RealTimeResolver:
             self._stale = True
         except ModelMissing:
             pass
+
+    def unsettled_erasures(self) -> int:
+        """Erasures the model's counts still hold (no suppression key to settle them); 0 without a model."""
+        try:
+            return self.model().unsettled_erasures
+        except (ModelMissing, ModelCountsVanished):
+            return 0
 
     def identifiers(self) -> tuple[str, ...]:
         """The attributes in use as identifiers: the model's, or the configured ones before any model."""

@@ -23,18 +23,25 @@ from search.records import LIVE_RECORD, is_live
 from search.resolve.blocking import KeyRule, block_bound, keys_version, one_sided_pairs, pair_budget, selective_rule
 from search.resolve.comparisons import comparisons_for
 from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
-from search.resolve.errors import ModelMissing, ModelStale
+from search.resolve.errors import ModelCountsVanished, ModelMissing, ModelStale
 from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
 from search.resolve.term_frequencies import (
     MODEL_ID,
+    MODEL_READ_ATTEMPTS,
+    BucketsGone,
     StoredCounts,
     counts_of,
     drop_other_generations,
+    forget_receipts_before,
     new_generation,
+    owed,
+    owed_since,
     read_tables,
     settle_debts,
+    settle_on,
+    without_erased,
     write_tables,
 )
 from settings import get_settings
@@ -416,15 +423,38 @@ def write_redirects(client: OpenSearch, names: IndexNames, redirects: list[Redir
         send_actions(client, redirect_actions(names, redirects, at), refresh)
 
 
-def save_model(client: OpenSearch, names: IndexNames, model: MatchModel) -> None:
+def save_model(
+    client: OpenSearch, names: IndexNames, model: MatchModel, trained_from: datetime | None = None, suppression_key: bytes | None = None
+) -> None:
     """Store the model: its term frequencies in buckets under a new generation
-    (search.resolve.term_frequencies), then the model naming it, then the previous one's buckets go."""
+    (search.resolve.term_frequencies), then the model naming it, then the previous one's buckets go.
+    `trained_from`: when the scan it was trained on started (now when None). The erasures since
+    then (debts and receipts) are taken out of its counts before they are stored, and those arriving
+    while it is stored after; the key is the settings' when `suppression_key` is None."""
+    since = (trained_from or datetime.now(UTC)).isoformat()
+    key = suppression_key or get_settings().suppression_key_bytes
+    late = owed_since(client, names, since)
+    if late and key is None:
+        log.warning("event=model_saved_with_erased_values erasures=%d reason=no_suppression_key", len(late))
+    applied = {debt["erasure"]: debt["at"] for debt in late} if key else {}
+    if key:
+        model.term_frequencies = without_erased(key, late, model.term_frequencies)
     generation = new_generation()
-    buckets = write_tables(client, names, generation, model.term_frequencies)
+    buckets = write_tables(client, names, generation, model.term_frequencies, applied)
     stored = {k: v for k, v in model.as_dict().items() if k != "term_frequencies"}
-    body = {"model": stored, "saved_at": datetime.now(UTC).isoformat(), "tf_generation": generation, "tf_buckets": buckets}
+    body = {
+        "model": stored,
+        "saved_at": datetime.now(UTC).isoformat(),
+        "trained_from": since,
+        "tf_generation": generation,
+        "tf_buckets": buckets,
+    }
     client.index(index=names.resolution_state, id=MODEL_ID, body=body, refresh=True)
     drop_other_generations(client, names, generation)
+    if key:  # an erasure between the read above and now decremented the counts just replaced
+        arrived = [debt for debt in owed_since(client, names, since) if debt["erasure"] not in applied]
+        settle_on(client, names, key, StoredCounts(generation, buckets, since), arrived, model.term_frequencies)
+    forget_receipts_before(client, names, since)
 
 
 def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None:
@@ -440,7 +470,24 @@ def model_stamp(client: OpenSearch, names: IndexNames) -> tuple[int, int] | None
 def read_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | None = None) -> MatchModel:
     """The stored match model. ModelMissing before the first full run; ModelStale when it was
     trained on other comparison levels than this version's (stored by an older rcu). An erasure's
-    debt found beside it is settled first, with `suppression_key` (the settings' when None)."""
+    debt found beside it is settled first, with `suppression_key` (the settings' when None). A full
+    run saving a new model between the read of the model and of its buckets drops the buckets read:
+    the model is read again (ModelCountsVanished if that keeps happening), never handed out with
+    partial counts."""
+    for _ in range(MODEL_READ_ATTEMPTS):
+        try:
+            model = _read_model_once(client, names, suppression_key)
+        except BucketsGone:
+            log.info("event=model_reread reason=buckets_replaced")
+            continue
+        if not model.compares_as(comparisons_for(model.identifiers)):
+            log.warning("event=stale_match_model reason=comparison_levels_changed action=full_run")
+            raise ModelStale()
+        return model
+    raise ModelCountsVanished()
+
+
+def _read_model_once(client: OpenSearch, names: IndexNames, suppression_key: bytes | None) -> MatchModel:
     try:
         document = client.get(index=names.resolution_state, id=MODEL_ID)
     except NotFoundError:
@@ -452,9 +499,7 @@ def read_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | N
         if debts:
             key = suppression_key or get_settings().suppression_key_bytes
             model.term_frequencies = _settled_tables(client, names, stored, debts, model.term_frequencies, key)
-    if not model.compares_as(comparisons_for(model.identifiers)):
-        log.warning("event=stale_match_model reason=comparison_levels_changed action=full_run")
-        raise ModelStale()
+            model.unsettled_erasures = 0 if key else len(debts)
     return model
 
 
@@ -470,10 +515,15 @@ def _settled_tables(
     its records went): no erased person's value is handed to a resolution. Without the suppression
     key the values cannot be found: the debts stay, and the counts are the ones stored."""
     if key is None:
-        log.warning("event=model_debts_unsettled debts=%d reason=no_suppression_key", len(debts))
+        log.error("event=model_debts_unsettled debts=%d reason=no_suppression_key action=set_RCU_SUPPRESSION_KEY", len(debts))
         return as_stored
     settle_debts(client, names, key, debts)
     return read_tables(client, names, where)[0]
+
+
+def owed_erasures(client: OpenSearch, names: IndexNames) -> int:
+    """How many erasures the stored model's counts still owe (a scan of the resolution state)."""
+    return len(owed(client, names)) if client.indices.exists(index=names.resolution_state) else 0
 
 
 def load_model(client: OpenSearch, names: IndexNames, suppression_key: bytes | None = None) -> MatchModel | None:

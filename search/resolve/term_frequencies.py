@@ -44,6 +44,9 @@ from search.rights.suppression import keyed_hash
 Tables = dict[str, dict[str, int]]
 TF_PREFIX = "tf:"
 OWED_PREFIX = "model-owed:"
+# A settled debt kept until a model trained after its erasure is stored: a full run that scanned
+# the records before the erasure takes the person's values out of the counts it saves.
+ERASED_PREFIX = "model-erased:"
 MODEL_ID = "model"
 # About this many counts per bucket: 1,871 buckets of ≈ 6 KB at 1M records (187,075 values) — an
 # erasure rewrites ≈ 60 of them (≈ 0.4 MB instead of the model's 2 MB), a load reads 1,871
@@ -53,6 +56,8 @@ VALUES_PER_BUCKET = 100
 # (a process holding it checks every few seconds), far sooner than this.
 ERASURE_MEMORY_DAYS = 30
 MGET_BUCKETS = 500  # buckets read per request (≈ 3 MB)
+# Reads of the model and its buckets before giving up when full runs keep replacing them.
+MODEL_READ_ATTEMPTS = 5
 log = logging.getLogger(__name__)
 
 # The erased person's values lose, in one bucket, the times the person held them, once per erasure;
@@ -111,15 +116,22 @@ def bucket_id(generation: str, bucket: int) -> str:
     return f"{TF_PREFIX}{generation}:{bucket}"
 
 
-def write_tables(client: OpenSearch, names: IndexNames, generation: str, tables: Tables) -> int:
-    """Index the counts in buckets under `generation` (refreshed: read by scans); the number of buckets."""
+def write_tables(client: OpenSearch, names: IndexNames, generation: str, tables: Tables, applied: dict[str, str] | None = None) -> int:
+    """Index the counts in buckets under `generation` (refreshed: read by scans); the number of
+    buckets. `applied` ({erasure: at}): erasures already taken out of `tables`, remembered by every
+    bucket so that their debts settled later subtract nothing twice."""
     buckets = max(1, math.ceil(sum(len(counts) for counts in tables.values()) / VALUES_PER_BUCKET))
     contents: list[Tables] = [{} for _ in range(buckets)]
     for column, counts in tables.items():
         for value, count in counts.items():
             contents[bucket_of(column, value, buckets)].setdefault(column, {})[value] = count
     actions = (
-        {"_op_type": "index", "_index": names.resolution_state, "_id": bucket_id(generation, n), "_source": {"counts": counts}}
+        {
+            "_op_type": "index",
+            "_index": names.resolution_state,
+            "_id": bucket_id(generation, n),
+            "_source": {"counts": counts, "erasures": applied or {}},
+        }
         for n, counts in enumerate(contents)
     )
     _send(client, actions)
@@ -127,17 +139,24 @@ def write_tables(client: OpenSearch, names: IndexNames, generation: str, tables:
     return buckets
 
 
+class BucketsGone(Exception):
+    """A bucket of the generation read is gone: a full run saved a new model and dropped this one's."""
+
+
 def read_tables(client: OpenSearch, names: IndexNames, stored: StoredCounts) -> tuple[Tables, list[dict[str, Any]]]:
     """The stored counts, and the debts found. The buckets are read by id, as stored (a search
     would parse and filter each on the node: 1.2-3.2 s at 1M against 0.2 s for the model in one
-    document); the debts' ids by a scan of ids only, refreshed first (a debt is written unrefreshed)."""
+    document); the debts' ids by a scan of ids only, refreshed first (a debt is written unrefreshed).
+    BucketsGone when any bucket is missing: partial counts would make every missing value rare."""
     client.indices.refresh(index=names.resolution_state)
     owed_ids = [hit["_id"] for hit in _scan_ids_with(client, names, OWED_PREFIX, False)]
     tables: Tables = {}
     ids = [bucket_id(stored.generation, n) for n in range(stored.buckets)]
     for start in range(0, len(ids), MGET_BUCKETS):
         for document in client.mget(index=names.resolution_state, body={"ids": ids[start : start + MGET_BUCKETS]})["docs"]:
-            for column, counts in document["_source"]["counts"].items() if document.get("found") else ():
+            if not document.get("found"):
+                raise BucketsGone(document["_id"])
+            for column, counts in document["_source"]["counts"].items():
                 tables.setdefault(column, {}).update(counts)
     debts = (
         [d["_source"] for d in client.mget(index=names.resolution_state, body={"ids": owed_ids})["docs"] if d.get("found")]
@@ -158,13 +177,15 @@ def counts_of(model_document: dict[str, Any]) -> StoredCounts | None:
     """Where the counts of a stored model document are (None: inside it, stored by an earlier rcu)."""
     if not model_document.get("tf_generation"):
         return None
-    return StoredCounts(model_document["tf_generation"], model_document.get("tf_buckets", 1), model_document.get("saved_at", ""))
+    # Owed by this model: the erasures after the scan it was trained on (when saved, for an earlier rcu's).
+    trained_from = model_document.get("trained_from") or model_document.get("saved_at", "")
+    return StoredCounts(model_document["tf_generation"], model_document.get("tf_buckets", 1), trained_from)
 
 
 def stored_counts(client: OpenSearch, names: IndexNames) -> StoredCounts | None:
     """Where the stored model's counts are (None without a model). A model stored by an earlier rcu,
     its counts inside its document, has them moved to buckets first (once)."""
-    includes = ["tf_generation", "tf_buckets", "saved_at"]
+    includes = ["tf_generation", "tf_buckets", "saved_at", "trained_from"]
     model = client.get(index=names.resolution_state, id=MODEL_ID, _source_includes=includes, ignore=[404])
     if not model.get("found"):
         return None
@@ -230,9 +251,55 @@ def record_debt(client: OpenSearch, names: IndexNames, key: bytes, erasure: str,
         client.index(index=names.resolution_state, id=OWED_PREFIX + erasure, body=source)
 
 
-def settled(client: OpenSearch, names: IndexNames, erasure: str) -> None:
-    """The model's part of this erasure is done: its debt goes (absent already is fine)."""
+def settled(client: OpenSearch, names: IndexNames, erasure: str, generation: str | None = None) -> None:
+    """The model's part of this erasure is done on the counts of `generation` (the current ones when
+    None): its debt becomes a receipt (absent already is fine), which a model saved later consults
+    (owed_since). When a full run replaced the counts meanwhile, the debt stays: the next load
+    settles it on the new counts."""
+    if generation is not None and (current := stored_counts(client, names)) and current.generation != generation:
+        log.info("event=model_debt_kept reason=model_replaced_during_erasure")
+        return
+    debt = client.get(index=names.resolution_state, id=OWED_PREFIX + erasure, ignore=[404])
+    if debt.get("found"):
+        client.index(index=names.resolution_state, id=ERASED_PREFIX + erasure, body=debt["_source"])
     client.delete(index=names.resolution_state, id=OWED_PREFIX + erasure, ignore=[404])
+
+
+def generation_of(actions: list[dict[str, Any]]) -> str | None:
+    """The generation of counts that decrement_actions' `actions` change (None: no bucket)."""
+    ids = [action["_id"] for action in actions if action["_id"].startswith(TF_PREFIX)]
+    return ids[0][len(TF_PREFIX) :].rsplit(":", 1)[0] if ids else None
+
+
+def owed_since(client: OpenSearch, names: IndexNames, since: str) -> list[dict[str, Any]]:
+    """The debts and receipts of the erasures at or after `since` (ISO): what a model trained on a
+    scan started at `since` still holds of erased people (none before the state's index exists)."""
+    if not client.indices.exists(index=names.resolution_state):
+        return []
+    client.indices.refresh(index=names.resolution_state)
+    found = [hit["_source"] for prefix in (OWED_PREFIX, ERASED_PREFIX) for hit in _scan_ids_with(client, names, prefix, True)]
+    return sorted((d for d in found if d["at"] >= since), key=lambda d: d["erasure"])
+
+
+def without_erased(key: bytes, debts: list[dict[str, Any]], tables: Tables) -> Tables:
+    """`tables` with the values `debts` name taken out, as the stored decrement does (a count at
+    one or below leaves)."""
+    for debt in debts:
+        for column, values in _owed_values(key, debt, tables).items():
+            counts = tables[column]
+            for value in set(values):
+                left = counts.get(value, 0) - values.count(value)
+                if left <= 1:
+                    counts.pop(value, None)
+                else:
+                    counts[value] = left
+    return tables
+
+
+def forget_receipts_before(client: OpenSearch, names: IndexNames, before: str) -> None:
+    """Receipts of erasures before `before` go: the stored model was trained without them."""
+    old = (hit["_id"] for hit in _scan_ids_with(client, names, ERASED_PREFIX, ["at"]) if hit["_source"]["at"] < before)
+    _send(client, ({"_op_type": "delete", "_index": names.resolution_state, "_id": doc_id} for doc_id in old))
 
 
 def settle_debts(client: OpenSearch, names: IndexNames, key: bytes, debts: list[dict[str, Any]]) -> list[str]:
@@ -240,18 +307,34 @@ def settle_debts(client: OpenSearch, names: IndexNames, key: bytes, debts: list[
     does not apply it again), then delete them. A model saved after a debt was written was trained
     without the person and owes nothing. The values are found by hashing the counted ones (every
     table entry: the rare path only). Returns the erasures settled."""
-    stored = stored_counts(client, names)
+    stored, tables = _current_tables(client, names)
     owing = [debt for debt in debts if stored and stored.saved_at <= debt["at"]]
     if stored and owing:
-        tables, _ = read_tables(client, names, stored)
-        actions = [
-            action for debt in owing for action in decrement_actions(names, stored, debt["erasure"], _owed_values(key, debt, tables))
-        ]
-        _send(client, actions)
-        client.indices.refresh(index=names.resolution_state)
+        settle_on(client, names, key, stored, owing, tables)
     for debt in debts:
         settled(client, names, debt["erasure"])
     return [debt["erasure"] for debt in debts]
+
+
+def settle_on(client: OpenSearch, names: IndexNames, key: bytes, stored: StoredCounts, debts: list[dict[str, Any]], tables: Tables) -> None:
+    """Apply `debts` to the counts `stored` (whose values are `tables`), once per erasure per bucket."""
+    actions = [action for debt in debts for action in decrement_actions(names, stored, debt["erasure"], _owed_values(key, debt, tables))]
+    if actions:
+        _send(client, actions)
+        client.indices.refresh(index=names.resolution_state)
+
+
+def _current_tables(client: OpenSearch, names: IndexNames) -> tuple[StoredCounts | None, Tables]:
+    """Where the stored model's counts are and the counts, read again when a full run replaced them
+    in between (BucketsGone after MODEL_READ_ATTEMPTS)."""
+    for attempt in range(MODEL_READ_ATTEMPTS):
+        stored = stored_counts(client, names)
+        try:
+            return stored, read_tables(client, names, stored)[0] if stored else {}
+        except BucketsGone:
+            if attempt == MODEL_READ_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def owed(client: OpenSearch, names: IndexNames, erasures: list[str] | None = None) -> list[dict[str, Any]]:

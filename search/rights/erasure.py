@@ -23,7 +23,7 @@ from search.changes import numbered_changes, records_in_changes
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
-from search.rights.erasure_model import Values, model_actions, model_values, record_debt, settle_model_debts, settled
+from search.rights.erasure_model import Values, generation_of, model_actions, model_values, record_debt, settle_model_debts, settled
 from search.rights.erasure_plan import find_documents, rewrites, searched_indices, write_refreshed
 from search.rights.export import former_ids, merged_ids
 from search.rights.overlay import CustomerNotFound
@@ -113,7 +113,7 @@ def erase_customer(
     write_refreshed(client, [*actions, *forget])
     clock = report.lap("write", clock)
     if forget:
-        settled(client, names, customer_id)
+        settled(client, names, customer_id, generation_of(forget))
     report.lap("settle", clock)
     return report
 

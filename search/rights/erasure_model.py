@@ -18,9 +18,18 @@ from opensearchpy import OpenSearch
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import features_of
-from search.resolve.term_frequencies import OWED_PREFIX, decrement_actions, owed, record_debt, settle_debts, settled, stored_counts
+from search.resolve.term_frequencies import (
+    OWED_PREFIX,
+    decrement_actions,
+    generation_of,
+    owed,
+    record_debt,
+    settle_debts,
+    settled,
+    stored_counts,
+)
 
-__all__ = ["OWED_PREFIX", "Values", "model_actions", "model_values", "record_debt", "settle_model_debts", "settled"]
+__all__ = ["OWED_PREFIX", "Values", "generation_of", "model_actions", "model_values", "record_debt", "settle_model_debts", "settled"]
 
 # A column's values to forget: {column: [value, …]}, a value once per record holding it.
 Values = dict[str, list[str]]

@@ -195,7 +195,9 @@ def _refresh_paused(client: OpenSearch, index: str) -> Iterator[None]:
     try:
         yield
     finally:
-        client.indices.put_settings(index=index, body={"index": {"refresh_interval": before}})
+        # A run killed in between left -1: that is not a setting to keep (the default then).
+        restored = None if before == "-1" else before
+        client.indices.put_settings(index=index, body={"index": {"refresh_interval": restored}})
 
 
 def write_all_profiles(

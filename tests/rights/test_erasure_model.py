@@ -6,12 +6,16 @@ made to fail is replaced (the model's decrements, in the erasure's bulk, fail on
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
 import search.rights.erasure as erasure
+from api.app import create_app
+from api.policy import Policy
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.store import load_model, save_model
@@ -19,7 +23,7 @@ from search.resolve.term_frequencies import read_tables, stored_counts
 from search.rights.erasure import erase_customer, reapply_erasures
 from search.rights.erasure_model import OWED_PREFIX
 from search.rights.overlay import CustomerNotFound
-from settings import Settings
+from settings import Settings, get_settings
 from tests.rights.conftest import SUPPRESSION_KEY
 
 RoleClient = Callable[[str], Any]
@@ -201,3 +205,49 @@ def test_the_next_load_of_the_model_finishes_an_erasure_stopped_after_its_record
     assert _stored_counts(opensearch, names) == COUNTS_AFTER
     assert not _debts(opensearch, names, customer)
     assert _counts(opensearch, names) == COUNTS_AFTER
+
+
+def test_an_erasure_during_a_full_run_leaves_none_of_the_persons_values_in_the_model_it_saves(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    """The full run scans the records (the person among them), the erasure takes her values out of
+    the stored model, then the run saves the model it counted from its scan: her values must not
+    come back with it."""
+    names = IndexNames(world.index_prefix)
+    customer = _person_in_model(as_role, opensearch, names, "MQ6")
+    scan_started = datetime.now(UTC)
+    counted_from_the_scan = load_model(opensearch, names)
+    assert counted_from_the_scan is not None
+    counted_from_the_scan.term_frequencies = _counts_before("m.quillerou.mq6@sfr.fr")
+
+    erase_customer(opensearch, names, ResolutionConfig(), customer, KEY, "test")
+    save_model(opensearch, names, counted_from_the_scan, scan_started, KEY)
+
+    assert _stored_counts(opensearch, names) == COUNTS_AFTER
+    assert _counts(opensearch, names) == COUNTS_AFTER  # and a load subtracts nothing more
+
+
+def test_resolving_without_the_suppression_key_says_the_model_still_counts_an_erased_person(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Any]
+) -> None:
+    """An erasure stopped after its records went leaves a debt only the suppression key settles:
+    without it, `rcu resolve` and the API's model say so instead of silently linking on her values."""
+    names = IndexNames(world.index_prefix)
+    customer = _person_in_model(as_role, opensearch, names, "MQ7")
+    _model_part_failing_once(monkeypatch)
+    with pytest.raises(RuntimeError):
+        erase_customer(opensearch, names, ResolutionConfig(), customer, KEY, "test")
+    monkeypatch.delenv("RCU_SUPPRESSION_KEY")
+    get_settings.cache_clear()
+
+    result = cli("resolve")
+    model = load_model(opensearch, names)
+
+    without_key = world.model_copy(update={"suppression_key": None})
+    with TestClient(create_app(without_key, Policy.load(world.policy))) as api:  # type: ignore[arg-type]
+        ready = api.get("/ready").json()
+
+    assert "1 erased people and RCU_SUPPRESSION_KEY is not set" in result.output
+    assert model is not None and model.unsettled_erasures == 1
+    assert "1 erased people: set RCU_SUPPRESSION_KEY" in ready["note"]
+    assert _counts(opensearch, names) == COUNTS_AFTER  # with the key, the load settles it
