@@ -212,7 +212,7 @@ def cluster(
     kept_apart: set[tuple[int, int]] = set()
     fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links, kept_apart)
     bars = np.broadcast_to(np.asarray(weak_from, dtype=float), probabilities.shape)
-    _join_unambiguous(groups, fits, max_cluster_size, result, kept_apart, _WeakOdds(probabilities, bars))
+    _join_unambiguous(groups, fits, max_cluster_size, result, kept_apart, _WeakOdds(probabilities, bars, threshold))
     result.labels = [groups.find(i) for i in range(len(records))]
     if constraints:
         result.refused_links = [
@@ -270,10 +270,12 @@ def _fitting_groups(
 
 @dataclass(frozen=True)
 class _WeakOdds:
-    """Each link's probability and the bar a link resting on names alone joins from."""
+    """Each link's probability, the bar a link resting on names alone joins from, and the match
+    threshold: a link at it or above is as sure on names alone as any link alone may be."""
 
     probabilities: np.ndarray
     bars: np.ndarray
+    threshold: float
 
 
 def _join_unambiguous(
@@ -317,10 +319,13 @@ def _chain_too_weak(groups: _Groups, fits: dict[tuple[int, int], int], ambiguous
     """The groups of each set of three or more single records that fit each other (a clique: every
     group's fits fit each other) and no customer among them (a group of several records its own
     links made), whose joining would rest on names more weakly than one link may: the product of
-    the probabilities along its strongest spanning links (each record must be the same person's)
-    below the highest bar among those links. Three "Jérôme Masson" holding an address, an e-mail
-    and a birth date, nothing in common, are not one person on names alone. Two groups are one
-    link, already held to its bar; a customer the records fit is the one that name is known by."""
+    the probabilities of its strongest spanning links below the match threshold (each record must
+    be the same person's) below the highest bar among those links. Three "Jérôme Masson" holding
+    an address, an e-mail and a birth date, nothing in common, are not one person on names alone.
+    Links at the match threshold or above count as certain: the errors of links of one name are
+    not independent (one person's eight records linked at 0.995 are one person, not 0.995^7 of
+    one), and such a link joins on its own. Two groups are one link, already held to its bar; a
+    customer the records fit is the one that name is known by."""
     parent: dict[int, int] = {}
 
     def find(group: int) -> int:
@@ -339,7 +344,8 @@ def _chain_too_weak(groups: _Groups, fits: dict[tuple[int, int], int], ambiguous
         if ra == rb:
             continue
         parent[rb] = ra
-        product[ra] = product.pop(ra, 1.0) * product.pop(rb, 1.0) * float(odds.probabilities[k])
+        p = float(odds.probabilities[k])
+        product[ra] = product.pop(ra, 1.0) * product.pop(rb, 1.0) * (p if p < odds.threshold else 1.0)
         bar[ra] = max(bar.pop(ra, 0.0), bar.pop(rb, 0.0), float(odds.bars[k]))
     members: dict[int, list[int]] = defaultdict(list)
     for group in parent:

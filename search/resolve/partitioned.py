@@ -61,7 +61,14 @@ from search.resolve.pipeline import (
     _weak_records,
 )
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
-from search.resolve.scoring import Resolution, ScoredPairs, resolve_records, resolve_scored
+from search.resolve.scoring import (
+    Resolution,
+    ScoredPairs,
+    estimate_model_weak_link_bar,
+    resolve_records,
+    resolve_scored,
+    weak_link_candidates,
+)
 from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, _union
 from search.resolve.stage_memory import StagePeaks
 from search.resolve.store import (
@@ -117,11 +124,12 @@ def resolve_all_partitioned(
             with bulk_write_mode(client, [names.customers, names.record_customers]):
                 if model is None:
                     model, plan = run.train(plan, identifiers)
-                    save_model(client, names, model, trained_from)
                 watch.lap("train")
                 cpu = _cpu_lap(report, "train", cpu, spool, peaks)
                 run.resolve_s = run.resolve_cpu_s = 0.0  # the sample's resolve is training's
                 grouping = run.score(plan, model)
+                if run.trained:  # saved once its weak-link bar is the whole set's (_Run.score)
+                    save_model(client, names, model, trained_from)
                 report.partitions, report.largest_scored_component = len(grouping.sizes), grouping.largest_component
                 watch.lap("score")
                 cpu = _cpu_lap(report, "score", cpu, spool, peaks)
@@ -262,18 +270,27 @@ class _Run:
         the partitions, and their records are joined, with previous customers and stewards'
         decisions, into the partitions resolved next. A tile's records are read for it alone (not
         its ranges whole: each range would be read again for every range before it, which grows
-        with the square of the records)."""
+        with the square of the records). A model trained in this run gets its weak-link bar from
+        the kept pairs — every candidate pair of the set under the widened model, as the in-memory
+        run estimates it — not from the sample's scores under the sample's prior."""
         joined = np.arange(self.spool.count, dtype=np.int64)
-        kept_pairs = _KeptPairs(self.spool, len(comparisons_for(model.identifiers)))
+        comparisons = comparisons_for(model.identifiers)
+        kept_pairs = _KeptPairs(self.spool, len(comparisons))
+        weak_candidates: list[np.ndarray] = []
         known = self.config.scale.partition_records  # features each process keeps: about one range's
         with TileScorer(model, self.config.review_threshold, self.config.worker_count(), known) as scorer:
             for tile in scorer.scores(_tile_tasks(self.spool)):
                 kept_pairs.add(tile.left, tile.right, tile.scored)
+                if self.trained:
+                    scored = tile.scored
+                    weak_candidates.append(weak_link_candidates(model, self.config, comparisons, scored.vectors, scored.probabilities))
                 _union(joined, tile.left, tile.right)
                 self.report.candidate_pairs += tile.compared
                 self.report.pairs_compared += tile.compared
         self.report.cpu["score_workers"] = scorer.worker_cpu_s
         kept_pairs.flush()
+        if self.trained:
+            estimate_model_weak_link_bar(model, self.config, np.concatenate(weak_candidates) if weak_candidates else np.empty(0))
         return self.spool.regroup(joined, self.config.scale.partition_records, decision_pairs(self.rules))
 
     def partition(self, number: int, model: MatchModel) -> None:

@@ -135,7 +135,7 @@ def _resolve_records(
         model.detected_identifiers = detected
     weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
     if trained:
-        _estimate_weak_link_bar(model, config, comparisons, vectors, probabilities)
+        estimate_model_weak_link_bar(model, config, weak_link_candidates(model, config, comparisons, vectors, probabilities))
     scored = ScoredPairs(pairs, vectors, weights, probabilities)
     return _clustered(records, config, model, constraints, comparisons, scored, candidates.frequent_keys)
 
@@ -206,17 +206,24 @@ def _clustered(
     return Resolution(model, scored, clustering, frequent_keys, possible)
 
 
-def _estimate_weak_link_bar(
+def weak_link_candidates(
     model: MatchModel, config: ResolutionConfig, comparisons: tuple[Comparison, ...], vectors: np.ndarray, probabilities: np.ndarray
-) -> None:
-    """The weak-link bar of a freshly trained model, from its candidate weak links: pairs resting on
-    names alone, nothing plainly different, at least review_threshold probable."""
+) -> np.ndarray:
+    """The probabilities of the candidate weak links among scored pairs: pairs resting on names
+    alone, nothing plainly different, at least review_threshold probable."""
     candidate = names_alone(vectors, comparisons) & ~_contradicted(vectors, telling_columns(comparisons, model))
     candidate &= probabilities >= config.review_threshold
-    model.weak_link_bar = estimate_weak_link_bar(probabilities[candidate], config.weak_link_error_budget, config.match_threshold)
+    return probabilities[candidate]
+
+
+def estimate_model_weak_link_bar(model: MatchModel, config: ResolutionConfig, candidates: np.ndarray) -> None:
+    """The weak-link bar of a freshly trained model, from the candidate weak links of every record
+    it resolves (weak_link_candidates), scored under it as it is kept."""
+    model.weak_link_bar = estimate_weak_link_bar(candidates, config.weak_link_error_budget, config.match_threshold)
+    model.defaults_used.pop("weak_link_bar", None)
     if model.weak_link_bar is None:
         model.defaults_used["weak_link_bar"] = (
-            f"{int(candidate.sum())} candidate links on names alone (fewer than {MIN_WEAK_LINK_PAIRS}): "
+            f"{len(candidates)} candidate links on names alone (fewer than {MIN_WEAK_LINK_PAIRS} below the match threshold): "
             f"default weak-link bar {DEFAULT_WEAK_LINK_BAR}"
         )
 

@@ -22,17 +22,33 @@ from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, Re
 
 
 def estimate_weak_link_bar(probabilities: np.ndarray, budget: float, match_threshold: float) -> float | None:
-    """The lowest probability p such that the candidate weak links at p or above are wrong, on
-    average, at most `budget` of the time; never above `match_threshold` nor below even odds. None
-    when fewer than MIN_WEAK_LINK_PAIRS links say anything (the documented default applies)."""
-    if len(probabilities) < MIN_WEAK_LINK_PAIRS:
+    """The lowest probability p such that the candidate weak links from p up to match_threshold
+    are wrong, on average, at most `budget` of the time, and a link at p itself at most
+    `budget_floor(budget)`; never above `match_threshold` nor below even odds. Links at
+    match_threshold or above join whatever the bar, so they are left out: near-certain links must
+    not pay for doubtful ones. Links of one probability (name-only pairs of one name share it) are
+    all in or all out, as the bar lets them all through. None when fewer than MIN_WEAK_LINK_PAIRS
+    links below match_threshold say anything (the documented default applies)."""
+    pool = probabilities[probabilities < match_threshold]
+    if len(pool) < MIN_WEAK_LINK_PAIRS:
         return None
-    strongest_first = np.sort(probabilities)[::-1]
-    mean_error = np.cumsum(1.0 - strongest_first) / np.arange(1, len(strongest_first) + 1)
-    within = np.nonzero(mean_error <= budget)[0]
+    values, counts = np.unique(pool, return_counts=True)
+    values, counts = values[::-1], counts[::-1]  # strongest first, one entry per probability
+    mean_error = np.cumsum(counts * (1.0 - values)) / np.cumsum(counts)
+    within = np.nonzero((mean_error <= budget) & (values >= budget_floor(budget)))[0]
     if not len(within):
         return match_threshold
-    return float(np.clip(strongest_first[within[-1]], 0.5, match_threshold))
+    # Errors only grow as weaker links come in, so the last tie class within the budget is the bar.
+    return float(np.clip(values[within[-1]], 0.5, match_threshold))
+
+
+def budget_floor(budget: float) -> float:
+    """The lowest probability a link may join from on names alone: wrong at most twice the budget.
+    Twice, because links whose errors spread evenly from none up to e average e / 2: a budget met
+    that way has its weakest link wrong 2 x budget of the time, and a bar lower than that would be
+    paid for by links stronger than the even spread (5,000 near-certain links let 300 links one in
+    four wrong through, with the average still within the budget)."""
+    return 1.0 - 2.0 * budget
 
 
 def weak_link_bar(config: ResolutionConfig, estimated: float | None) -> float:

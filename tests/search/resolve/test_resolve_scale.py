@@ -24,8 +24,9 @@ from search.resolve.config import FullRunScale, ResolutionConfig
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.scoring import Resolution, resolve_scored
-from search.resolve.store import save_model
+from search.resolve.store import get_records, load_model, save_model
 from search.resolve.tile_scoring import KnownFeatures, TileScorer, TileTask, score_tile
+from search.resolve.weak_links import estimate_weak_link_bar
 from search.steward.decisions import SAME_PERSON, DecisionRequest, current_customers, customer_version, decide, item_version
 from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import HELENE, OTHERS
@@ -205,6 +206,20 @@ def test_a_model_trained_on_a_sample_of_components_still_resolves_well(
     predicted, actual = _pairs(assigned, truth), _pairs(truth, truth)
     assert len(predicted & actual) / len(predicted) >= 0.98
     assert len(predicted & actual) / len(actual) >= 0.9
+    # The weak-link bar is the one the in-memory run estimates under this model from every record,
+    # not the sample's under the sample's prior and term frequencies.
+    model = load_model(opensearch, names)
+    assert model is not None
+    features = [features_from_document(document) for document in get_records(opensearch, names, assigned)]
+    scored = scoring.resolve_records(features, ResolutionConfig(), model).scored
+    candidates = scoring.weak_link_candidates(
+        model, ResolutionConfig(), comparisons_for(model.identifiers), scored.vectors, scored.probabilities
+    )
+    assert model.weak_link_bar == estimate_weak_link_bar(
+        candidates, ResolutionConfig().weak_link_error_budget, ResolutionConfig().match_threshold
+    )
+    # Too few below the match threshold in this set: the default, counted on the same links.
+    assert model.weak_link_bar is not None or model.defaults_used["weak_link_bar"].startswith(f"{len(candidates)} candidate")
 
 
 def _pairs(grouping: dict[str, str], keep: dict[str, str]) -> set[tuple[str, str]]:
