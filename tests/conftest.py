@@ -97,6 +97,12 @@ def opensearch_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
 @pytest.fixture(scope="session")
 def opensearch(opensearch_settings: Settings) -> Iterator[OpenSearch]:
     client = sync_client(opensearch_settings)
+    if node_status(opensearch_settings).managed_pid:
+        # Every test's indices live under the session's prefix until the session ends (test_prefix), about
+        # twenty one-shard indices per resolved family: the whole suite (841 tests, session 12) reaches
+        # OpenSearch's default of 1,000 shards per node. Raised on a node rcu manages only, never on a
+        # cluster named by OPENSEARCH_URL that rcu does not own.
+        client.cluster.put_settings(body={"transient": {"cluster.max_shards_per_node": 5000}})
     yield client
     client.close()
 
