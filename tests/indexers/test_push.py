@@ -15,7 +15,7 @@ from opensearchpy import OpenSearch
 
 from indexers.contract import SourceRecord
 from indexers.ingest import Ingestion
-from indexers.push import RecordPusher
+from indexers.push import PushOutcome, RecordPusher
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
 from search.events.attach import attach_events
@@ -67,6 +67,13 @@ def _pusher(opensearch: OpenSearch, names: IndexNames, config: ResolutionConfig)
     return RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
 
 
+def _assert_one_customer(opensearch: OpenSearch, names: IndexNames, first: PushOutcome, second: PushOutcome) -> None:
+    """Both pushes answered the same customer, and its stored view holds exactly their two records."""
+    assert first.customer_id and second.customer_id == first.customer_id
+    view = opensearch.get(index=names.customers, id=first.customer_id)["_source"]
+    assert set(view["records"]) == {first.record_id, second.record_id}
+
+
 def test_a_pushed_record_is_searchable_and_found_by_the_next_push_of_the_same_person(
     opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
 ) -> None:
@@ -75,9 +82,7 @@ def test_a_pushed_record_is_searchable_and_found_by_the_next_push_of_the_same_pe
     first = pusher.push(SourceRecord.model_validate(NEWCOMER))
     assert opensearch.count(index=names.records, body={"query": {"ids": {"values": [first.record_id]}}})["count"] == 1
     second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
-    assert first.customer_id and second.customer_id == first.customer_id
-    view = opensearch.get(index=names.customers, id=first.customer_id)["_source"]
-    assert set(view["records"]) == {first.record_id, second.record_id}
+    _assert_one_customer(opensearch, names, first, second)
 
 
 def test_a_pushed_record_deleted_since_is_no_candidate_of_the_next_push(
@@ -111,9 +116,7 @@ def test_two_processes_pushing_two_records_of_one_person_back_to_back_make_one_c
     # Two API workers (or an API worker and `rcu push`): nothing held in one process helps the other.
     first = _pusher(opensearch, names, config).push(SourceRecord.model_validate(NEWCOMER))
     second = _pusher(opensearch, names, config).push(SourceRecord.model_validate(SAME_PERSON))
-    assert first.customer_id and second.customer_id == first.customer_id
-    view = opensearch.get(index=names.customers, id=first.customer_id)["_source"]
-    assert set(view["records"]) == {first.record_id, second.record_id}
+    _assert_one_customer(opensearch, names, first, second)
 
 
 def test_a_record_deleted_by_a_push_never_comes_back_with_the_next_push_of_its_person(

@@ -61,16 +61,25 @@ def _found_in_real_time(opensearch: OpenSearch, names: IndexNames, config: Resol
     return _ids([CUSTOMER])[0] in found
 
 
+def _keyed_by_an_older_rcu(
+    opensearch: OpenSearch, prefix: str, tmp_path: Path, partition_records: int
+) -> tuple[IndexNames, ResolutionConfig]:
+    """The demo's records ingested and resolved, then left as an older rcu keyed them (a full run's
+    configuration: in memory, or partitioned on disk as at 1M when `partition_records` is small)."""
+    names = IndexNames(prefix)
+    config = ResolutionConfig(scale=FullRunScale(partition_records=partition_records), workers=1)
+    _ingest(opensearch, names, tmp_path)
+    resolve_all(opensearch, names, config)
+    _as_keyed_by_an_older_rcu(opensearch, names)
+    return names, config
+
+
 @pytest.mark.parametrize("partition_records", [200_000, 2], ids=["in memory", "partitioned"])
 def test_a_new_key_finds_records_ingested_before_it_once_a_full_run_has_rekeyed_them(
     opensearch: OpenSearch, test_prefix: str, tmp_path: Path, partition_records: int
 ) -> None:
     # Both full runs: in memory, and partitioned on disk as at 1M (three records are past two per partition).
-    names = IndexNames(f"{test_prefix}-rekey-{partition_records}")
-    config = ResolutionConfig(scale=FullRunScale(partition_records=partition_records), workers=1)
-    _ingest(opensearch, names, tmp_path)
-    resolve_all(opensearch, names, config)
-    _as_keyed_by_an_older_rcu(opensearch, names)
+    names, config = _keyed_by_an_older_rcu(opensearch, f"{test_prefix}-rekey-{partition_records}", tmp_path, partition_records)
     # Before the full run the new key's pair is out of the real-time path's reach.
     assert not blocking_keys_current(opensearch, names)
     assert not _found_in_real_time(opensearch, names, config)
@@ -195,11 +204,7 @@ def test_a_rekey_that_failed_leaves_the_index_to_be_rekeyed_again(
     # The records index refuses writes during the run: no record got today's keys, so the index is
     # not marked as keyed by today's rules, the run says how many were left, and the next run
     # rewrites them.
-    names = IndexNames(f"{test_prefix}-rekey-failed-{partition_records}")
-    config = ResolutionConfig(scale=FullRunScale(partition_records=partition_records), workers=1)
-    _ingest(opensearch, names, tmp_path)
-    resolve_all(opensearch, names, config)
-    _as_keyed_by_an_older_rcu(opensearch, names)
+    names, config = _keyed_by_an_older_rcu(opensearch, f"{test_prefix}-rekey-failed-{partition_records}", tmp_path, partition_records)
     opensearch.indices.put_settings(index=names.records, body={"index.blocks.write": True})
     try:
         report = resolve_all(opensearch, names, config)
