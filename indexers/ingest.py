@@ -74,15 +74,17 @@ def index_one(
     identifiers: tuple[str, ...] = (),
     refresh: str | bool = False,
     normalized: NormalizedRecord | None = None,
+    indexed: dict[str, Any] | None = None,
 ) -> tuple[NormalizedRecord, str]:
     """One record written as a bulk line would be (same id, same external version): returns it
     with its outcome, "indexed", "deleted", "unchanged" or "stale" (a newer version is indexed).
     `refresh="wait_for"` returns once searches see it, so the next record resolved finds it.
-    `normalized`: the record already prepared by the caller."""
+    `normalized`: the record already prepared by the caller; `indexed`: for an undated record, the
+    indexed copy's version as the caller read it (indexed_copy), else read here."""
     normalized = normalized or prepare_record(record, NormalizeOptions(), identifiers)
     version = normalized.version
     if version is None:
-        indexed = client.get(index=names.records, id=normalized.record_id, _source=False, ignore=[404])
+        indexed = indexed or indexed_copy(client, names, normalized.record_id)
         version = undated_version(indexed["_version"] if indexed.get("found") else None, normalized.tie)
         if version is None:
             return normalized, "unchanged"
@@ -99,6 +101,11 @@ def index_one(
         conflict = parse_conflict(str(error.info))
         return normalized, conflict.outcome if conflict else "stale"
     return normalized, "deleted" if normalized.deleted else "indexed"
+
+
+def indexed_copy(client: OpenSearch, names: IndexNames, record_id: str) -> dict[str, Any]:
+    """The indexed copy's version of a record (a real-time get, `found` false when there is none)."""
+    return client.get(index=names.records, id=record_id, _source=False, ignore=[404])
 
 
 def _refusal_reason(error: Exception) -> str:

@@ -4,13 +4,14 @@ the same id and external version as `rcu ingest` would write it, and resolved in
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import OpenSearch
 
 from indexers.contract import SourceRecord
-from indexers.ingest import index_one, prepare_record
+from indexers.ingest import index_one, indexed_copy, prepare_record
 from indexers.normalize import NormalizeOptions
 from search.indices import IndexNames
 from search.resolve.pipeline import resolve_touched
@@ -69,13 +70,20 @@ class RecordPusher:
             ensure_keyed_records_index(self.client, self.names)
             self._index_ready = True
         normalized = prepare_record(record, NormalizeOptions(), self.resolver.identifiers())
-        refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
+        # The suppression list and, for an undated record, the indexed copy's version: read at once,
+        # not one after the other (each is a round trip an integrator waits for). The candidates are
+        # searched after the write, never before: of two records of one person pushed at the same
+        # time, the one whose search comes second then always finds the other.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            indexing = pool.submit(indexed_copy, self.client, self.names, normalized.record_id) if normalized.version is None else None
+            refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
+            indexed = indexing.result() if indexing else None
         if refusal:
             assert self.suppression_key is not None  # a refusal needs the key to match a hash
             raise RecordSuppressed(refusal, "suppressed-" + keyed_hash(self.suppression_key, "record", normalized.record_id)[:20])
         # Searchable before it is answered for, by every process: the next pushed record of the same
         # person finds it (or finds it gone: a tombstone), whichever API worker or `rcu push` sends it.
-        normalized, outcome = index_one(self.client, self.names, record, refresh=self.refresh, normalized=normalized)
+        normalized, outcome = index_one(self.client, self.names, record, refresh=self.refresh, normalized=normalized, indexed=indexed)
         customer_id = None
         if outcome in ("indexed", "deleted"):
             documents = None if normalized.deleted else [normalized.document]

@@ -64,7 +64,6 @@ from search.resolve.store import (
     scan_links,
     scan_live_records,
     send_actions,
-    send_searchable,
     stored_customers_of,
     update_blocking_keys,
     write_customers,
@@ -199,18 +198,22 @@ def _apply(
     stored_docs: dict[str, dict[str, Any]] | None = None,
     revive: dict[str, str] | None = None,
     weak: frozenset[str] = frozenset(),
-    pending: list[dict[str, Any]] | None = None,
+    pending: NeighbourhoodWrites | None = None,
+    statements: dict[str, list[dict[str, Any]]] | None = None,
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed, remove the vanished ones.
     A full run (`stored` given) owns every customer and compares each one's resolution hash with
     the stored one; a neighbourhood run compares memberships. Nothing waits for a refresh: the next
     resolution reads links and customers with real-time gets. `revive` (record → id, an undone
     decision's) gives back ids a decision took; `weak`: records joined on names alone (an item of
-    the steward's queue). Returns each cluster label's customer id, and what happened to customer ids."""
+    the steward's queue). Returns each cluster label's customer id, and what happened to customer ids.
+    `pending`: a neighbourhood's writes are collected there, for its caller to send; `statements`:
+    the statements naming the clusters' records, read by the caller (a neighbourhood's)."""
     full = stored is not None
     if stored is None:
-        record_ids = [r["record_id"] for cluster in clusters.values() for r in cluster]
-        stored = StoredState({}, previous, statements_of(client, names, record_ids), golden_rules_key(config))
+        if statements is None:
+            statements = statements_of(client, names, [r["record_id"] for cluster in clusters.values() for r in cluster])
+        stored = StoredState({}, previous, statements, golden_rules_key(config))
     record_groups = [[r["record_id"] for r in cluster] for cluster in clusters.values()]
     ids, events = _stable_ids(client, names, record_groups, previous)
     if revive:
@@ -247,17 +250,18 @@ def _apply(
         stored_ids=previous_customers if full else None,
     )
     written = [(d["customer_id"], m) for d, m in zip(documents, written_members, strict=True)]
-    # A few changes (real time, an incremental run) go in the customers' own bulk request; a full
-    # run's, by blocks after it.
-    together = numbered_changes(client, names, changes) if len(changes) <= CHANGES_BLOCK else []
-    if pending is not None and len(changes) <= CHANGES_BLOCK:
-        # A neighbourhood's writes go in its caller's one bulk request (search.resolve.store.send_actions).
-        pending += customer_actions(names, documents, removed, links, unlinked)
-        pending += together
-        pending += redirect_actions(names, events, now)
-        pending += identity_conflict_actions(names, written, removed, False, now, weak)
+    # A few changes (real time, an incremental run) are written with the customers; a full run's,
+    # by blocks after them.
+    together = len(changes) <= CHANGES_BLOCK
+    if pending is not None and together:
+        # A neighbourhood's writes are sent by its caller (send_neighbourhood), its changes numbered there.
+        pending.actions += customer_actions(names, documents, removed, links, unlinked)
+        pending.changes += changes
+        pending.actions += redirect_actions(names, events, now)
+        pending.actions += identity_conflict_actions(names, written, removed, False, now, weak)
     else:
-        write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh, also=together)
+        also = numbered_changes(client, names, changes) if together else []
+        write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh, also=also)
         write_redirects(client, names, events, now, refresh=refresh)
         # Only the customers written change their conflicts: the others' stored ones stand (a full run
         # writes only what changed, so it does not start from none).
@@ -286,7 +290,7 @@ def _save_possible_matches(
     changes: CustomerChanges,
     report: ResolveReport,
     now: datetime,
-    pending: list[dict[str, Any]] | None = None,
+    pending: NeighbourhoodWrites | None = None,
     stored: list[dict[str, Any]] | None = None,
 ) -> None:
     """Store the run's possible matches between customers, each with its explanation (their bulk
@@ -303,7 +307,7 @@ def _save_possible_matches(
     if pending is None:
         save_possible_matches(client, names, found, changes, now)
     else:
-        pending += possible_match_actions(client, names, found, changes, now, stored)
+        pending.actions += possible_match_actions(client, names, found, changes, now, stored)
     report.possible_matches = len(found)
 
 
@@ -478,7 +482,7 @@ def resolve_touched(
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, the records the
     stewards' decisions bind to them, and every record of the customers any of those belong to —
-    then write only what changed, in one bulk request. `documents`, when the caller holds the
+    then write only what changed (send_neighbourhood). `documents`, when the caller holds the
     touched records as just indexed, saves fetching them again; `refresh` makes everything written
     visible to searches before this returns (a pushed record's answer); `revive` gives back ids (an
     undone decision); `rules`: a steward's decision being taken or undone, applied before it is
@@ -490,22 +494,25 @@ def resolve_touched(
     ensure_resolution_indices(client, names)
     extra = model.identifiers
     touched = documents if documents is not None else get_records(client, names, record_ids)
-    searchers = [features_from_document(d, extra) for d in touched]
-    keys = [blocking_keys(record) for record in searchers]
-    universe = candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size, searchers)
+    universe = neighbourhood_candidates(client, names, config, model, touched)
     universe.update((d["record_id"], d) for d in touched)
     neighbourhood = set(record_ids) | set(universe)
-    # The stored customers with what the change feed compares, read once, here — while the
-    # decisions are searched (two round trips at once: a steward waits for both).
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # The stored customers with what the change feed compares, and the statements naming the
+    # records, read once, here — while the decisions are searched (at once: a steward, or an
+    # integrator's push, waits for each round trip made in sequence).
+    with ThreadPoolExecutor(max_workers=2) as pool:
         reading = pool.submit(stored_customers_of, client, names, neighbourhood, COMPARED_FIELDS)
+        stating = pool.submit(statements_of, client, names, neighbourhood)
         compiled = _neighbourhood_rules(client, names, neighbourhood, universe, rules)
         stored = reading.result()
-    if joined := set(universe) - neighbourhood:  # records a decision binds to the neighbourhood's
-        stored.update(stored_customers_of(client, names, joined, COMPARED_FIELDS))
-    customers = {customer_id: document["records"] for customer_id, document in stored.items()}
-    members = {r for records in customers.values() for r in records}
-    universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
+        if joined := set(universe) - neighbourhood:  # records a decision binds to the neighbourhood's
+            stored.update(stored_customers_of(client, names, joined, COMPARED_FIELDS))
+        customers = {customer_id: document["records"] for customer_id, document in stored.items()}
+        members = {r for records in customers.values() for r in records}
+        # The statements of the records joining now (a decision's, the customers' other members), while they are read.
+        stating_more = pool.submit(statements_of, client, names, (set(universe) | members) - neighbourhood)
+        universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
+        statements = _asked_only(stating.result(), neighbourhood) | _asked_only(stating_more.result(), set(universe) - neighbourhood)
     documents = [universe[r] for r in sorted(universe)]
     watch.lap("fetch")
     previous = {r: c for c, records in customers.items() for r in records}
@@ -515,7 +522,7 @@ def resolve_touched(
     report.records = len(documents)
     report.decisions_skipped = compiled.skipped
     watch.lap("resolve")
-    pending: list[dict[str, Any]] = []
+    pending = NeighbourhoodWrites()
     now = datetime.now(UTC)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The relations stored between the neighbourhood's customers, read while the customers are worked out.
@@ -534,16 +541,58 @@ def resolve_touched(
             revive=revive,
             weak=_weak_records(documents, resolution),
             pending=pending,
+            statements=statements,
         )
         stored_pairs = relations.result()
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending, stored_pairs)
-    actions = [*rules.writes(report), *pending]
-    if refresh is True:
-        send_searchable(client, names, actions)
-    else:
-        send_actions(client, actions, refresh)
+    pending.actions[:0] = rules.writes(report)
+    send_neighbourhood(client, names, pending, refresh)
     watch.lap("write")
     return report
+
+
+def neighbourhood_candidates(
+    client: OpenSearch, names: IndexNames, config: ResolutionConfig, model: MatchModel, documents: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The live records sharing a usable blocking key with any of `documents` (record id → its
+    resolution fields), as OpenSearch finds them: one search (store.candidate_records)."""
+    searchers = [features_from_document(d, model.identifiers) for d in documents]
+    keys = [blocking_keys(record) for record in searchers]
+    return candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size, searchers)
+
+
+def _asked_only(by_record: dict[str, list[dict[str, Any]]], asked: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """statements_of's answer for the records it was asked about: the other records its statements
+    name are listed with the statements found only, not all of theirs."""
+    return {record_id: statements for record_id, statements in by_record.items() if record_id in asked}
+
+
+@dataclass
+class NeighbourhoodWrites:
+    """What a neighbourhood's resolution writes: bulk actions, and the changes for the feed (numbered
+    when they are sent)."""
+
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: NeighbourhoodWrites, refresh: Refresh) -> None:
+    """A neighbourhood's writes sent. Made searchable (`refresh` True: an answer's read-your-writes)
+    by two bulk requests at once: what a search must show (customers, possible matches, identity
+    conflicts, redirects, decisions) with `refresh=true`, which refreshes only the shards it wrote,
+    in its own round trip; and beside it, not refreshed, the record links (read by real-time gets)
+    and the change feed (its readers refresh), its numbers reserved first. Otherwise one request."""
+    if refresh is not True:
+        send_actions(client, [*writes.actions, *numbered_changes(client, names, writes.changes)], refresh)
+        return
+    unrefreshed = {names.record_customers, names.changes}
+    searched = [action for action in writes.actions if action["_index"] not in unrefreshed]
+    beside = [action for action in writes.actions if action["_index"] in unrefreshed]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sending = pool.submit(lambda: send_actions(client, [*beside, *numbered_changes(client, names, writes.changes)]))
+        if searched:
+            send_actions(client, searched, refresh=True)
+        sending.result()
 
 
 @dataclass(frozen=True)

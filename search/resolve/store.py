@@ -355,21 +355,6 @@ def send_actions(client: OpenSearch, actions: Iterable[dict[str, Any]], refresh:
     return changed
 
 
-def send_searchable(client: OpenSearch, names: IndexNames, actions: list[dict[str, Any]]) -> None:
-    """Bulk actions sent, then the indices they write that a search must show at once refreshed in
-    one request. Record links are read by real-time
-    gets, and the change feed's readers refresh it themselves: neither is refreshed here — a refresh
-    makes the node cut a segment of every shard it touches (a push's `refresh=true` bulk refreshed
-    five indices, seven shards: bench/RESULTS.md, session 12 scale section) — nor an index where
-    nothing changed (a customer's identity conflict deleted where it had none)."""
-    changed = send_actions(client, actions)
-    written = {action["_index"] for action in actions} - {names.record_customers, names.changes}
-    # Actions name aliases, results the index behind each (`<alias>-v<N>`: search.indices).
-    searched = {alias for alias in written if any(index == alias or index.startswith(f"{alias}-v") for index in changed)}
-    if searched:
-        client.indices.refresh(index=sorted(searched))
-
-
 def write_customers(
     client: OpenSearch,
     names: IndexNames,

@@ -5,6 +5,7 @@ pushers do themselves can make a record a candidate (or stop it being one)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from indexers.ingest import Ingestion
 from indexers.push import PushOutcome, RecordPusher
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
+from search.changes import read_changes
 from search.events.attach import attach_events
 from search.events.model import Event
 from search.indices import IndexNames
@@ -165,3 +167,45 @@ def test_a_push_works_with_name_blocks_past_what_one_aggregation_returns(
     first = pusher.push(SourceRecord.model_validate(NEWCOMER))
     second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
     assert first.customer_id and second.customer_id == first.customer_id
+
+
+def test_a_pushed_record_is_in_its_customers_search_hit_with_the_customers_periodic_refresh_stopped(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    names, config = unrefreshed
+    # Only what the push does itself can make its customer searchable before it answers.
+    opensearch.indices.put_settings(index=names.customers, body={"index": {"refresh_interval": "-1"}})
+    pusher = _pusher(opensearch, names, config)
+    for record in (NEWCOMER, SAME_PERSON):
+        pushed = pusher.push(SourceRecord.model_validate(record))
+        hits = opensearch.search(index=names.customers, body={"query": {"term": {"records": pushed.record_id}}})["hits"]["hits"]
+        assert [hit["_id"] for hit in hits] == [pushed.customer_id]
+        changes = read_changes(opensearch, names, 0, 100, None, 60.0).changes
+        assert pushed.customer_id in {change["customer_id"] for change in changes}
+
+
+def test_a_push_makes_its_caller_wait_for_at_most_six_requests_one_after_the_other(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    """Each request made in sequence is a round trip an integrator waits for (5–25 ms each under load,
+    bench/RESULTS.md): the independent ones are made beside them, by other threads."""
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    pusher.push(SourceRecord.model_validate(NEWCOMER))
+    pusher.resolver.model()  # loaded: its periodic check is not a push's own request
+    pushing, requests = threading.get_ident(), []
+    send = opensearch.transport.perform_request
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        requests.append(threading.get_ident() == pushing)
+        return send(*args, **kwargs)
+
+    opensearch.transport.perform_request = counted  # type: ignore[method-assign]
+    try:
+        # Undated: its indexed copy's version is read too. The person's customer exists: its links,
+        # its document and its possible matches are read, the feed numbers a change.
+        second = pusher.push(SourceRecord.model_validate({k: v for k, v in SAME_PERSON.items() if k != "updated_at"}))
+    finally:
+        opensearch.transport.perform_request = send  # type: ignore[method-assign]
+    assert second.outcome == "indexed" and second.customer_id
+    assert sum(requests) <= 6 < len(requests)
