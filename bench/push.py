@@ -7,6 +7,12 @@ making the record and the customer written visible to searches: not waited for, 
 next periodic refresh, or refreshed at once (what the API does). Printed per way: p50 / p95 / max of a push, and how many pushed records a search of the
 customers index found right after the push answered (read-your-writes).
 
+`--reuse` pushes into the indices an earlier run left under `--prefix` (built by `--build-only`, or
+by `bench.scale --stages ingest resolve` with `--prefix rcu-bench-scale`) and keeps them: build
+unlocked, measure under the benchmark lock. `--ways` picks the ways measured, `--seed` the newcomers
+(a seed per run: the same people pushed twice find each other's records). After each way, where a
+push waits: every request kind, its time per push and median.
+
 `--rights-ab ROUNDS` measures instead what the customer's rights add to a push as the API makes it
 (refreshed at once): rounds alternate a batch with the suppression check, statements and change
 feed, and one without (bench.harness.rights_left_out), on the same index, with a few customers
@@ -25,10 +31,13 @@ from collections.abc import Callable
 from opensearchpy import OpenSearch
 
 from bench.datasets import demo_dataset
-from bench.harness import demo_data, machine, node_cpu_ms, resolved_demo, rights_left_out
+from bench.harness import demo_data, ensure_node, machine, node_cpu_ms, resolved_demo, rights_left_out
+from bench.scale import RequestTimes
 from indexers.contract import SourceRecord
 from indexers.push import RecordPusher
+from search.client import bulk_client
 from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import Refresh
 
@@ -95,11 +104,27 @@ def main() -> None:
     parser.add_argument(
         "--rights-ab", type=int, default=0, metavar="ROUNDS", help="Rounds of pushes with and without the customer's rights."
     )
+    parser.add_argument("--prefix", default=PREFIX, help="The indices' prefix (rebuilt unless --reuse).")
+    parser.add_argument("--build-only", action="store_true", help="Build the resolved demo set under --prefix and stop.")
+    parser.add_argument("--reuse", action="store_true", help="Push into the indices an earlier run left under --prefix; keep them.")
+    parser.add_argument("--ways", nargs="+", choices=list(WAYS), default=list(WAYS))
+    parser.add_argument("--seed", type=int, default=99, help="The newcomers' seed.")
     args = parser.parse_args()
     print(machine())
-    client, names, config = resolved_demo(args.records, PREFIX)
-    batches = 2 * args.rights_ab if args.rights_ab else len(WAYS)
-    newcomers = demo_dataset(demo_data(batches * args.samples * 2, seed=99)).documents
+    if args.reuse:
+        settings = ensure_node()
+        client = bulk_client(settings)
+        names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": args.prefix}))
+        config = ResolutionConfig()
+        print(f"reused: {client.count(index=names.records)['count']} records under {args.prefix}")
+    else:
+        client, names, config = resolved_demo(args.records, args.prefix)
+        if args.build_only:
+            return
+    batches = 2 * args.rights_ab if args.rights_ab else len(args.ways)
+    newcomers = demo_dataset(demo_data(batches * args.samples * 2, seed=args.seed)).documents
+    # Ids of this run's own: newcomers pushed again by an earlier run into a kept index would be "unchanged".
+    newcomers = [{**document, "source_id": f"{args.seed}-{document['source_id']}"} for document in newcomers]
     pusher = RecordPusher(client, names, RealTimeResolver(client, names, config))
     pusher.resolver.model()  # loaded once, as the API process keeps it
     if args.rights_ab:
@@ -107,10 +132,11 @@ def main() -> None:
         rights_ab(client, names, pusher, newcomers, args.rights_ab, args.samples)
         client.indices.delete(index=f"{PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
         return
-    print(f"{args.records} records resolved; {args.samples} new records pushed per way")
-    for index, (way, refresh) in enumerate(WAYS.items()):
-        pusher.refresh = refresh
+    print(f"{args.samples} new records pushed per way")
+    for index, way in enumerate(args.ways):
+        pusher.refresh = WAYS[way]
         timings, visible = [], 0
+        requests = RequestTimes(client, args.prefix)
         for document in newcomers[index * args.samples : (index + 1) * args.samples]:
             record = _record(document)
             began = time.perf_counter()
@@ -124,7 +150,12 @@ def main() -> None:
             f"{way:<16} p50 {statistics.median(timings):6.1f} ms  p95 {p95:6.1f} ms  max {timings[-1]:6.1f} ms  "
             f"found by a search right after: {visible}/{len(timings)}"
         )
-    client.indices.delete(index=f"{PREFIX}-*", ignore_unavailable=True, expand_wildcards="all")
+        requests.stop()
+        print("  where a push waits, per request kind (ms per push, requests per push, median ms; the search after each push included):")
+        for line in requests.table(len(timings)):
+            print(f"    {line}")
+    if not args.reuse:
+        client.indices.delete(index=f"{args.prefix}-*", ignore_unavailable=True, expand_wildcards="all")
 
 
 if __name__ == "__main__":

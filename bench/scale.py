@@ -124,7 +124,7 @@ def lookups(records: int, count: int, port: int) -> None:
     print(f"look-ups through the API at 2 clients: {len(timings)} in {seconds:.0f} s, {percentiles(timings)}")
 
 
-def pushes(count: int) -> None:
+def pushes(count: int, seed: int = 99) -> None:
     from bench.datasets import demo_dataset
     from indexers.contract import SourceRecord
     from indexers.push import RecordPusher
@@ -137,11 +137,12 @@ def pushes(count: int) -> None:
     pusher = RecordPusher(client, names, RealTimeResolver(client, names, ResolutionConfig()))
     pusher.resolver.model()
     started = time.time()
-    newcomers = demo_dataset(demo_data(count * 3, seed=99)).documents
+    # A seed per run, when runs are compared: the same people pushed again find the earlier run's records.
+    newcomers = demo_dataset(demo_data(count * 3, seed=seed)).documents
     random.Random(3).shuffle(newcomers)
     fields = ("given_name", "family_name", "birth_date", "email", "phone", "street", "postcode", "city")
     timings = []
-    requests = _RequestTimes(client)
+    requests = RequestTimes(client, PREFIX)
     for document in newcomers[:count]:
         payload = {field: str(document[field]) for field in fields if document.get(field)}
         # A source id of this run's own: the same newcomers pushed again by an earlier run would be "unchanged".
@@ -162,25 +163,30 @@ def pushes(count: int) -> None:
         print(f"    {line}")
 
 
-class _RequestTimes:
-    """Every request a client sends, timed, by method, path (index prefix and document ids taken
-    out) and refresh parameter: where a real-time push's time goes."""
+class RequestTimes:
+    """Every request a client sends, timed, by method, path (index `prefix` and document ids taken
+    out) and refresh parameter: where a real-time push's time goes. Requests made at once by several
+    threads are each counted whole."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, prefix: str) -> None:
         self.times: dict[tuple[str, str, str], list[float]] = {}
-        send = client.transport.perform_request
+        self.client = client
+        send = self.send = client.transport.perform_request
 
         def timed(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             began = time.perf_counter()
             try:
                 return send(method, url, *args, **kwargs)
             finally:
-                path = re.sub(r"/_(doc|update)/[^/?]+", r"/_\1/ID", url.split("?")[0].replace(f"{PREFIX}-", ""))
+                path = re.sub(r"/_(doc|update)/[^/?]+", r"/_\1/ID", url.split("?")[0].replace(f"{prefix}-", ""))
                 refresh = (kwargs.get("params") or {}).get("refresh", "")
                 refresh = refresh.decode() if isinstance(refresh, bytes) else str(refresh)  # the client sends parameters as bytes
                 self.times.setdefault((method, path, refresh), []).append((time.perf_counter() - began) * 1000)
 
         client.transport.perform_request = timed
+
+    def stop(self) -> None:
+        self.client.transport.perform_request = self.send
 
     def table(self, pushes: int) -> list[str]:
         rows = sorted(self.times.items(), key=lambda item: -sum(item[1]))
@@ -208,6 +214,7 @@ def main() -> None:
     )
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--pushes", type=int, default=200)
+    parser.add_argument("--push-seed", type=int, default=99, help="The pushed newcomers' seed.")
     parser.add_argument("--port", type=int, default=8391)
     args = parser.parse_args()
     print(machine())
@@ -226,7 +233,7 @@ def main() -> None:
     if "lookups" in args.stages:
         lookups(args.records, args.lookups, args.port)
     if "pushes" in args.stages:
-        pushes(args.pushes)
+        pushes(args.pushes, args.push_seed)
 
 
 if __name__ == "__main__":
