@@ -585,14 +585,27 @@ def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: Neighbourh
     if refresh is not True:
         send_actions(client, [*writes.actions, *numbered_changes(client, names, writes.changes)], refresh)
         return
-    unrefreshed = {names.record_customers, names.changes}
-    searched = [action for action in writes.actions if action["_index"] not in unrefreshed]
-    beside = [action for action in writes.actions if action["_index"] in unrefreshed]
+    searched = [action for action in writes.actions if _searched_at_once(names, action)]
+    beside = [action for action in writes.actions if not _searched_at_once(names, action)]
     with ThreadPoolExecutor(max_workers=1) as pool:
         sending = pool.submit(lambda: send_actions(client, [*beside, *numbered_changes(client, names, writes.changes)]))
         if searched:
             send_actions(client, searched, refresh=True)
-        sending.result()
+        changed = sending.result()
+    conflicts = names.identity_conflicts
+    if any(index == conflicts or index.startswith(f"{conflicts}-v") for index in changed):
+        client.indices.refresh(index=conflicts)  # a conflict was there and is gone: the steward's queue shows it at once
+
+
+def _searched_at_once(names: IndexNames, action: dict[str, Any]) -> bool:
+    """Whether a neighbourhood's action goes in its refreshed bulk request (send_neighbourhood). A
+    customer's identity conflict is deleted whenever the customer is written without one, mostly
+    where it had none (0.99 per push at 100k, bench/RESULTS.md, session 12 scale section): refreshing
+    its shard for that costs the node a refresh for nothing, so such deletions go beside, and their
+    index is refreshed after only when one removed a conflict."""
+    if action["_index"] in (names.record_customers, names.changes):
+        return False
+    return not (action["_index"] == names.identity_conflicts and action["_op_type"] == "delete")
 
 
 @dataclass(frozen=True)
