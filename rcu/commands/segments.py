@@ -30,8 +30,8 @@ Full = Annotated[
     bool,
     typer.Option(
         "--full",
-        help="Every segment's members derived again over every stored profile, on the node (after a definition change), with the "
-        "profiles time made stale computed again: what every run after an earlier one does. No current profile is computed again.",
+        help="The profiles time made stale computed again and every segment's members counted (segments are searched when asked, "
+        "never stored): what every run after an earlier one does. No current profile is computed again.",
     ),
 ]
 
