@@ -383,9 +383,11 @@ def test_the_360_view_reads_identity_interactions_segments_and_actions_in_three_
     assert "V360" in [e["event_id"] for e in view["interactions"]["events"]]
     assert "mono_offre" in [s["name"] for s in view["segments"]] and view["figures"]["visits_12m"] >= 1
     assert view["next_actions"] and all(action["reason"] for action in view["next_actions"])
-    # The customer with its profile (and the stored profile's segments, percolated by its id beside
-    # it), then its records beside one search of everything else: still three round trips in a row.
-    assert sorted(requests) == ["mget", "mget", "msearch", "search"]
+    # The customer with its profile, and the stored profile's segments percolated by its id beside
+    # it; then its records beside one search of everything else. The action rules need the segments
+    # found: when the percolation answers after the multi-get, the household's search has gone and
+    # the rules go in a second msearch (a fourth request in a row; bench/RESULTS.md, session 13).
+    assert sorted(requests) in (["mget", "mget", "msearch", "search"], ["mget", "mget", "msearch", "msearch", "search"])
 
 
 def test_rcu_segments_full_tells_scripts_it_no_longer_rebuilds_profiles_and_names_the_option_that_does(
