@@ -1,5 +1,6 @@
-"""`rcu segments` speed: every customer's profile and segments recomputed (figures of their
-events, household, percolation, profile written), and one customer's live recompute after an event.
+"""`rcu segments` speed: every customer's profile recomputed (figures of their events, household,
+profile written; segments are their conditions searched, search.segments.membership), and one
+customer's live recompute after an event.
 
 The customers are written straight into a customers index (synthetic golden customers: birth
 dates, postcodes, shared addresses, consents, restriction) and their events straight into the
@@ -39,7 +40,7 @@ from search.events.model import Event
 from search.events.store import ensure_period
 from search.indices import IndexNames, ensure_records_index
 from search.resolve.store import ensure_resolution_indices
-from search.segments.conditions import ensure_conditions_index, store_definitions
+from search.segments.conditions import definitions_in_force, ensure_conditions_index, store_definitions
 from search.segments.daily import bring_up_to_date, reevaluate_all
 from search.segments.definitions import load_segments
 from search.segments.store import recompute_all, refresh_profiles
@@ -257,9 +258,10 @@ def main() -> None:
     if "reevaluate" in steps:
         # A definition change: "senior" from 65 to 70; the stored profiles' memberships settled again.
         changed = [d.model_copy(update={"condition": "age:>=70"}) if d.name == "senior" else d for d in definitions]
+        before = definitions_in_force(client, names, "segment")
         store_definitions(client, names, "segment", changed, SEGMENTS)
         cpu, node = time.process_time(), node_cpu_ms(client)
-        again = reevaluate_all(client, names)
+        again = reevaluate_all(client, names, before=before)
         rate = again.customers / again.seconds
         print(f"rcu segments --definitions-only: {again.line()}")
         print(

@@ -30,14 +30,14 @@ Full = Annotated[
     bool,
     typer.Option(
         "--full",
-        help="Every segment's members derived again over every stored profile, on the node (after a definition change), with the "
-        "profiles time made stale computed again: what every run after an earlier one does. No current profile is computed again.",
+        help="The profiles time made stale computed again and every segment's members counted (segments are searched when asked, "
+        "never stored): what every run after an earlier one does. No current profile is computed again.",
     ),
 ]
 
 
 FULL_NOTICE = (
-    "note: --full is now what every run does (memberships settled over the stored profiles) and computes no profile again; "
+    "note: --full is now what every run does (memberships searched over the stored profiles) and computes no profile again; "
     "to rebuild every profile from its events and records, pass --rebuild-profiles"
 )
 
@@ -58,7 +58,7 @@ def recompute(
     """Store the segment definitions (refused with the line of a mistake; those in force stay) and
     bring every customer's profile and segments up to date. A definition change needs no profile
     computed again: the conditions are searched over the stored profiles (`--full` is the default run)."""
-    from search.segments.conditions import store_definitions
+    from search.segments.conditions import definitions_in_force, store_definitions
     from search.segments.daily import bring_up_to_date, reevaluate_all
     from search.segments.definitions import load_segments
     from search.segments.store import recompute_all
@@ -73,12 +73,13 @@ def recompute(
     definitions = load_segments(path)
     names = IndexNames.for_settings(settings)
     with contextlib.closing(bulk_client(settings)) as client:
+        before = definitions_in_force(client, names, "segment")
         generation = store_definitions(client, names, "segment", definitions, path)
         typer.echo(f"segments in force: {len(definitions)} (generation {generation})")
         if definitions_only:
-            report = reevaluate_all(client, names)
+            report = reevaluate_all(client, names, before=before)
         else:
-            # `full` is the default run: memberships are always settled over every profile.
+            # `full` is the default run: memberships are searched over every profile when asked.
             report = recompute_all(client, settings, names) if rebuild_profiles else bring_up_to_date(client, settings, names)
     typer.echo(report.line())
 

@@ -1,5 +1,9 @@
 """What the customer's sheet (the 360 view) shows of segments and actions: the segments the
-customer is in, with their French labels, and the best eligible actions with their reasons."""
+customer is in, with their French labels, and the best eligible actions with their reasons.
+
+The segments are not stored: the customer's profile is percolated against the segment conditions
+in force when the sheet is read (search.segments.membership), then against the action rules with
+the segments found (a rule may name one)."""
 
 from __future__ import annotations
 
@@ -19,8 +23,11 @@ from search.segments.conditions import (
     generations_from,
     generations_in_force,
     generations_mget_body,
+    matched_slots,
+    percolate,
 )
 from search.segments.marketing import PROFILING
+from search.segments.membership import as_percolated, segments_search, stored_profile_segments_search
 from search.segments.profiles import with_current_day_count
 from search.segments.store import profile_of
 from settings import Settings
@@ -44,9 +51,10 @@ def customer_sheet(
 ) -> Sheet | None:
     """The customer's segments, and (`with_actions`) the best eligible actions; None for an unknown
     customer, empty before any definition is in force — and empty for a marketing reader when the
-    customer refused profiling. Three round trips when the profile is stored: the generations in
-    force with the profile (one multi-get), the rules matched with the customer's refusals (one
-    msearch), the definitions being read once per generation and process."""
+    customer refused profiling. Four round trips when the profile is stored: the generations in
+    force with the profile (one multi-get), the segments it is in (percolated), the rules matched
+    with the customer's refusals (one msearch), the definitions being read once per generation and
+    process."""
     generations, (stored,) = generations_in_force(client, names, (names.profiles, customer_id))
     action_generation = generations["action"] if with_actions else None
     if generations["segment"] is None and action_generation is None:
@@ -59,19 +67,19 @@ def customer_sheet(
         return Sheet()
     segment_generation = generations["segment"]
     definitions = definitions_of(client, names, "segment", segment_generation) if segment_generation else []
+    (segments,) = percolate(client, names, "segment", [as_percolated(profile)], segment_generation) if segment_generation else ([],)
     now = datetime.now(UTC)
-    actions = (
-        best_actions(client, names, with_current_day_count(profile, now), now, generation=action_generation) if action_generation else []
-    )
-    return sheet_of(profile, definitions, actions)
+    # Action rules may name segments ("segments:client_fidele"): they see the ones just found.
+    current = {**with_current_day_count(profile, now), "segments": segments}
+    actions = best_actions(client, names, current, now, generation=action_generation) if action_generation else []
+    return sheet_of(profile, definitions, segments, actions)
 
 
-def sheet_of(profile: dict[str, Any], segment_definitions: list[dict[str, Any]], actions: list[Proposal]) -> Sheet:
-    """The sheet of a stored profile: its segments labelled by the definitions in force, the actions
-    chosen for it, the products it holds — the one step the sync and async paths share."""
+def sheet_of(profile: dict[str, Any], segment_definitions: list[dict[str, Any]], segments: list[str], actions: list[Proposal]) -> Sheet:
+    """The sheet of a profile: the `segments` it is in labelled by the definitions in force, the
+    actions chosen for it, the products it holds — the one step the sync and async paths share."""
     labels = {d["name"]: d["label"] for d in segment_definitions}
-    segments = [SegmentLabel(name, labels[name]) for name in profile.get("segments", []) if name in labels]
-    return Sheet(segments, actions, profile.get("products_held", []))
+    return Sheet([SegmentLabel(name, labels[name]) for name in segments if name in labels], actions, profile.get("products_held", []))
 
 
 def _hidden_from_reader(profile: dict[str, Any], for_marketing: bool) -> bool:
@@ -90,18 +98,28 @@ async def customer_sheet_async(
 ) -> Sheet | None:
     """`customer_sheet` through the API's asynchronous client, for the 360 view: through a
     search.coalesce.CoalescingClient its reads share the view's round trips (the generations in
-    force and the profile go with the customer's get, the rules percolated and the refusals with
-    the household's search). Anything but the common case — nothing defined, no stored profile, an
+    force and the profile go with the customer's get, the stored profile's segments percolated in
+    a search beside it, the rules percolated with the segments found and the refusals with the
+    household's search). Anything but the common case — nothing defined, no stored profile, an
     index missing — is `customer_sheet`, in a thread."""
 
     def in_a_thread() -> Any:
         return asyncio.to_thread(customer_sheet, sync_client, settings, names, customer_id, with_actions, for_marketing)
 
-    try:
-        docs = (await client.mget(body=generations_mget_body(names, (names.profiles, customer_id))))["docs"]
-    except NotFoundError:
+    # The segments of the stored profile are asked beside the profile itself (one round trip).
+    header, body = stored_profile_segments_search(names, customer_id)
+    read: dict[str, Any] | BaseException
+    percolated: dict[str, Any] | BaseException
+    read, percolated = await asyncio.gather(
+        client.mget(body=generations_mget_body(names, (names.profiles, customer_id))),
+        client.search(body=body, **header),
+        return_exceptions=True,
+    )
+    if isinstance(read, NotFoundError):
         return await in_a_thread()
-    generations, (stored,) = generations_from(docs)
+    if isinstance(read, BaseException):
+        raise read
+    generations, (stored,) = generations_from(read["docs"])
     segment_generation, action_generation = generations["segment"], generations["action"] if with_actions else None
     if not stored.get("found") or not (segment_generation or action_generation):
         return await in_a_thread()
@@ -117,12 +135,20 @@ async def customer_sheet_async(
     profile = stored["_source"]
     if _hidden_from_reader(profile, for_marketing):
         return Sheet()
+    segments: list[str] = []
+    if segment_generation:
+        found = percolated
+        if isinstance(found, BaseException):  # the profile was written between the two reads: asked again
+            header, body = segments_search(names, segment_generation, profile)
+            found = await client.search(body=body, **header)
+        (segments,) = matched_slots(found, 1)
     actions: list[Proposal] = []
     if action_generation:
         now = datetime.now(UTC)
-        current = with_current_day_count(profile, now)
+        # Action rules may name segments ("segments:client_fidele"): they see the ones just found.
+        current = {**with_current_day_count(profile, now), "segments": segments}
         searches = matched_and_refused_searches(names, current, action_generation)
         responses = await asyncio.gather(*(client.search(body=body, **header) for header, body in searches))
         matched, refused = matched_and_refused_from(list(responses))
         actions = choose_actions(current, matched, refused, rules, now) if matched else []
-    return sheet_of(profile, labels, actions)
+    return sheet_of(profile, labels, segments, actions)

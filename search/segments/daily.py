@@ -15,7 +15,8 @@ joining or leaving a household. A run at `now` after an earlier one therefore on
    leaving the 12 months), found by one range query;
 3. computes again the profiles of the households whose members disagree (one pass over the
    profiles' doc values: members counted against `household_size`, minors against `children`);
-4. settles every segment's members on the node (search.segments.store.settle_memberships).
+4. counts every segment's members (search.segments.membership: a segment is its condition
+   searched over the profiles, nothing to settle).
 
 Every profile is recomputed instead (`recompute_all`) when no earlier run is recorded — the first
 run, segments newly defined, events expired by retention — or when profiles and customers are not
@@ -36,8 +37,9 @@ from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
 from search.segments.conditions import active_generation, definitions_of, last_run, mark_run
+from search.segments.membership import memberships_moved, segment_members
 from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS
-from search.segments.store import RecomputeReport, ensure_profiles_index, recompute_all, settle_memberships, write_profiles
+from search.segments.store import RecomputeReport, ensure_profiles_index, members_in_force, recompute_all, write_profiles
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ def bring_up_to_date(client: OpenSearch, settings: Settings, names: IndexNames, 
     report = RecomputeReport(customers=customers, aged=aged)
     report.rebuilt = _rebuild(client, settings, names, _due(client, names, now), now)
     report.rebuilt += _rebuild(client, settings, names, _out_of_step_households(client, names), now)
-    report.changed, report.members = settle_memberships(client, names)
+    report.members = members_in_force(client, names)
     mark_run(client, names, now)
     report.seconds = time.monotonic() - started
     log.info(
@@ -76,22 +78,29 @@ def bring_up_to_date(client: OpenSearch, settings: Settings, names: IndexNames, 
     return report
 
 
-def reevaluate_all(client: OpenSearch, names: IndexNames, now: datetime | None = None) -> RecomputeReport:
-    """After a definition change only: every stored profile's segments settled again with the
-    definitions in force (`settle_memberships`) on the node — no figure is read again, only the
-    profiles whose membership changed are written. Profiles are as current as the live path and
-    the last run left them; their day counts are moved on first when a condition in force names
-    `days_since_seen` (a stored count is as of when its profile was computed)."""
+def reevaluate_all(
+    client: OpenSearch, names: IndexNames, now: datetime | None = None, before: list[dict[str, Any]] | None = None
+) -> RecomputeReport:
+    """After a definition change only: nothing to write for the memberships (a segment is its
+    condition searched over the profiles); the members of each segment counted, and how many
+    memberships the change moved against the definitions in force `before` it (when given). Profiles
+    are as current as the live path and the last run left them; their day counts are moved on first
+    when a condition in force names `days_since_seen` (a stored count is as of when its profile was
+    computed)."""
     started = time.monotonic()
     now = now or datetime.now(UTC)
     ensure_profiles_index(client, names)
     client.indices.refresh(index=names.profiles)
     report = RecomputeReport(customers=client.count(index=names.profiles)["count"])
     report.aged = _age_last_seen(client, names, now) if _named_in_conditions(client, names, "days_since_seen") else 0
-    report.changed, report.members = settle_memberships(client, names)
+    generation = active_generation(client, names, "segment")
+    after = definitions_of(client, names, "segment", generation) if generation else []
+    report.members = segment_members(client, names, after)
+    if before is not None:
+        report.changed = memberships_moved(client, names, before, after)
     report.seconds = time.monotonic() - started
     log.info(
-        "segments_reevaluated customers=%d aged=%d changed=%d seconds=%.1f", report.customers, report.aged, report.changed, report.seconds
+        "segments_reevaluated customers=%d aged=%d changed=%s seconds=%.1f", report.customers, report.aged, report.changed, report.seconds
     )
     return report
 

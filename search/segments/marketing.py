@@ -1,5 +1,6 @@
 """What marketing gets of segments: the number of customers in each and their pseudonymous ids —
-never a direct identifier — leaving out every customer who asked for restriction, refused
+never a direct identifier, each segment's condition searched over the profiles as it is asked
+(search.segments.membership) — leaving out every customer who asked for restriction, refused
 profiling, or refused (or never granted) the consent the use needs."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from opensearchpy.helpers import scan
 from search.indices import IndexNames
 from search.rights.consents import CHANNEL_PURPOSES
 from search.segments.conditions import definitions_in_force
+from search.segments.membership import member_query
 
 # Segmenting a customer is profiling (GDPR art. 4(4), 21): one who refused it is in no export.
 PROFILING = "profiling"
@@ -52,7 +54,7 @@ def segment_counts(client: OpenSearch, names: IndexNames) -> list[dict[str, Any]
     for definition in definitions:
         consents = _consent_for(definition, None)
         filters = [
-            {"term": {"segments": definition["name"]}},
+            member_query(definition),
             *marketing_filter(None),
             *({"term": {"consents_granted": c}} for c in consents),
         ]
@@ -83,7 +85,7 @@ def segment_definition(client: OpenSearch, names: IndexNames, name: str) -> dict
 
 def _export_query(definition: dict[str, Any], channel: str | None) -> dict[str, Any]:
     consents = _consent_for(definition, channel)
-    filters = [{"term": {"segments": definition["name"]}}, *marketing_filter(None), *({"term": {"consents_granted": c}} for c in consents)]
+    filters = [member_query(definition), *marketing_filter(None), *({"term": {"consents_granted": c}} for c in consents)]
     return {"bool": {"filter": filters}}
 
 

@@ -1,6 +1,13 @@
-"""Profiles kept live: a customer's profile and segments recomputed when one of their records or
-events changes (`refresh_profiles`), and every profile recomputed after a definition change or as
-time passes (`recompute_all`, `rcu segments`)."""
+"""Profiles kept live: a customer's profile recomputed when one of their records or events changes
+(`refresh_profiles`), and every profile recomputed as time passes (`recompute_all`, `rcu segments`).
+A profile holds no membership: a segment is its condition searched over the profiles
+(search.segments.membership).
+
+Every profile is written with the moment its inputs began to be read as its external version
+(`_versioned`, `read_moment`): a profile read later — the live path's, while a whole-index run writes
+what it read before — is never overwritten by one read earlier. The version is the wall clock of
+the reading, not the `now` a profile is computed for (a run may compute for another day).
+"""
 
 from __future__ import annotations
 
@@ -19,9 +26,9 @@ from analyzers.index_settings import profiles_index_body
 from search.events.model import CustomerFigures
 from search.events.scan import RecordTally, tally_events
 from search.indices import IndexNames, ensure_versioned_index
-from search.segments.conditions import active_generation, definitions_of, mark_run, percolate
-from search.segments.definitions import MAX_DEFINITIONS
+from search.segments.conditions import active_generation, definitions_of, mark_run
 from search.segments.figures import figures_from_tallies, figures_of
+from search.segments.membership import segment_members
 from search.segments.profiles import ADULT_AGE, CUSTOMER_FIELDS, Household, adult_on, age_on, profile_document
 from settings import Settings
 
@@ -70,12 +77,10 @@ def build_profiles(
     names: IndexNames,
     customers: list[dict[str, Any]],
     now: datetime,
-    percolated: bool = True,
     figures: Mapping[str, CustomerFigures] | None = None,
 ) -> list[dict[str, Any]]:
-    """The profiles of `customers` (customers-index documents) with the segments each is in
-    (without segments when not `percolated`: the caller settles memberships); their figures read
-    from the events unless given (customer id → figures)."""
+    """The profiles of `customers` (customers-index documents); their figures read from the events
+    unless given (customer id → figures)."""
     homes = households(client, names, customers, now)
     if figures is None:
         figures = figures_of(client, settings, names, customers, now)
@@ -86,38 +91,59 @@ def build_profiles(
             age = age_on(customer.get("birth_date"), now.date())
             home = Household(1, int(age is not None and age < ADULT_AGE))  # the customer's own birthday dates it
         profiles.append(profile_document(customer, figures[customer["customer_id"]], home, now))
-    if percolated:
-        for profile, segments in zip(profiles, percolate(client, names, "segment", profiles), strict=True):
-            profile["segments"] = segments
     return profiles
+
+
+def read_moment() -> int:
+    """Now on the wall clock, in milliseconds: the version of the profiles about to be read."""
+    return time.time_ns() // 1_000_000
+
+
+def _versioned(index: str, profile: dict[str, Any], version: int) -> dict[str, Any]:
+    """The bulk action writing `profile`, whose inputs began to be read at `version`
+    (`read_moment`), unless the stored one was read later."""
+    return {
+        "_op_type": "index",
+        "_index": index,
+        "_id": profile["customer_id"],
+        "_source": profile,
+        "version": version,
+        "version_type": "external_gte",
+    }
+
+
+def _newer_kept(item: dict[str, Any]) -> bool:
+    """A bulk item refused because the stored profile was computed later: that one stays."""
+    result = next(iter(item.values()))
+    return result.get("status") == 409
 
 
 def refresh_profiles(
     client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str], now: datetime | None = None, refresh: bool = True
-) -> dict[str, list[str]]:
+) -> list[str]:
     """Recompute the profiles of some customers now (after a record or an event of theirs changed),
-    visible to searches when this returns (unless not `refresh`); a customer that no longer exists
-    loses its profile. Returns customer id → its segments. With no segment defined nothing is read
+    visible to searches — so in or out of every segment — when this returns (unless not `refresh`);
+    a customer that no longer exists loses its profile. Returns the customers whose profile was
+    computed (a profile stored computed later than `now` stays). With no segment defined nothing is read
     or written (one look-up of the definitions in force): the profiles index holds memberships, and
     a sheet with action rules only builds the profile it needs when it is read (`profile_of`)."""
     ids = sorted(set(customer_ids))
     if not ids or active_generation(client, names, "segment") is None:
-        return {}
+        return []
     ensure_profiles_index(client, names)
     now = now or datetime.now(UTC)
+    version = read_moment()
     docs = client.mget(index=names.customers, body={"ids": ids}, _source_includes=CUSTOMER_FIELDS)["docs"]
     customers = [doc["_source"] for doc in docs if doc.get("found")]
     gone = sorted(set(ids) - {c["customer_id"] for c in customers})
     profiles = build_profiles(client, settings, names, customers, now)
-    actions: list[dict[str, Any]] = [
-        {"_op_type": "index", "_index": names.profiles, "_id": p["customer_id"], "_source": p} for p in profiles
-    ]
+    actions: list[dict[str, Any]] = [_versioned(names.profiles, p, version) for p in profiles]
     actions += [{"_op_type": "delete", "_index": names.profiles, "_id": customer_id} for customer_id in gone]
     for ok, item in streaming_bulk(client, actions, raise_on_error=False, refresh=refresh, max_retries=6):
         result = next(iter(item.values()))
-        if not ok and result.get("status") != 404:
+        if not ok and result.get("status") != 404 and not _newer_kept(item):
             raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
-    return {p["customer_id"]: p["segments"] for p in profiles}
+    return [p["customer_id"] for p in profiles]
 
 
 def refresh_segments_of(client: OpenSearch, settings: Settings, names: IndexNames, customer_ids: list[str]) -> None:
@@ -134,17 +160,19 @@ def refresh_segments_of(client: OpenSearch, settings: Settings, names: IndexName
 class RecomputeReport:
     customers: int = 0
     removed: int = 0
-    changed: int | None = None  # memberships changed (a profile joining or leaving one segment)
+    changed: int | None = None  # memberships a definition change moved (a profile joining or leaving one segment)
     members: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     rebuilt: int | None = None  # a run bringing profiles up to date: the profiles computed again
     aged: int | None = None  # … and those whose days_since_seen moved on
+    kept_live: int = 0  # profiles the live path computed after this run began: not overwritten
 
     def line(self) -> str:
         counts = " ".join(f"{name}={count}" for name, count in sorted(self.members.items()))
         changed = "" if self.changed is None else f" changed={self.changed}"
         daily = "" if self.rebuilt is None else f" rebuilt={self.rebuilt} aged={self.aged}"
-        return f"customers={self.customers} removed={self.removed}{daily}{changed} seconds={self.seconds:.1f} {counts}".rstrip()
+        live = f" kept_live={self.kept_live}" if self.kept_live else ""
+        return f"customers={self.customers} removed={self.removed}{daily}{changed}{live} seconds={self.seconds:.1f} {counts}".rstrip()
 
 
 def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterator[list[dict[str, Any]]]:
@@ -158,29 +186,36 @@ def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterat
         yield batch
 
 
+def _write_versioned(client: OpenSearch, profiles: Iterable[dict[str, Any]], index: str, version: int) -> int:
+    """Write `profiles`, read from `version` on (`_versioned`); returns how many were left as
+    stored because the stored one was read later (the live path's, meanwhile)."""
+    kept = 0
+    actions = (_versioned(index, profile, version) for profile in profiles)
+    for ok, item in parallel_bulk(client, actions, thread_count=2, chunk_size=_BULK, raise_on_error=False):
+        if not ok:
+            if not _newer_kept(item):
+                result = next(iter(item.values()))
+                raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+            kept += 1
+    return kept
+
+
 def write_profiles(
     client: OpenSearch, settings: Settings, names: IndexNames, batches: Iterable[list[dict[str, Any]]], now: datetime
 ) -> int:
     """The profiles of every batch of customers (customers-index documents) computed at `now` and
-    written with the segments they had (memberships are settled afterwards); returns how many."""
-    written = 0
+    written; returns how many were computed."""
+    written, version = 0, read_moment()
 
-    def actions() -> Iterator[dict[str, Any]]:
+    def profiles() -> Iterator[dict[str, Any]]:
         nonlocal written
         for customers in batches:
-            if not customers:
-                continue
-            profiles = build_profiles(client, settings, names, customers, now, percolated=False)
-            had = _stored_segments(client, names, [p["customer_id"] for p in profiles])
-            for profile in profiles:
-                written += 1
-                profile["segments"] = had.get(profile["customer_id"], [])
-                yield {"_op_type": "index", "_index": names.profiles, "_id": profile["customer_id"], "_source": profile}
+            if customers:
+                built = build_profiles(client, settings, names, customers, now)
+                written += len(built)
+                yield from built
 
-    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, raise_on_error=False):
-        if not ok:
-            result = next(iter(item.values()))
-            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
+    _write_versioned(client, profiles(), names.profiles, version)
     return written
 
 
@@ -207,48 +242,40 @@ def write_all_profiles(
     batches: Iterable[list[dict[str, Any]]],
     tallies: Mapping[str, RecordTally],
     now: datetime,
+    read_at: int,
 ) -> tuple[int, int]:
     """The profiles of every batch of customers computed at `now` from their records' `tallies`
-    (search.events.scan: the events read once), each written once with the segments it meets
-    (percolated a batch at a time). Returns the profiles written and the memberships that changed
-    against the profiles stored before."""
-    written = changed = 0
-    generation = active_generation(client, names, "segment")
+    (search.events.scan: the events read once), whose reading began at `read_at` (`read_moment`),
+    each written once. Returns the profiles computed and those left as stored because the live
+    path read them after `read_at`."""
+    written = 0
 
-    def actions() -> Iterator[dict[str, Any]]:
-        nonlocal written, changed
+    def profiles() -> Iterator[dict[str, Any]]:
+        nonlocal written
         for customers in batches:
             figures = figures_from_tallies(client, settings, names, customers, tallies)
-            profiles = build_profiles(client, settings, names, customers, now, percolated=False, figures=figures)
-            meets = percolate(client, names, "segment", profiles, generation) if generation else [[] for _ in profiles]
-            had = _stored_segments(client, names, [p["customer_id"] for p in profiles])
-            for profile, segments in zip(profiles, meets, strict=True):
-                written += 1
-                changed += len(set(segments) ^ set(had.get(profile["customer_id"], [])))
-                profile["segments"] = segments
-                yield {"_op_type": "index", "_index": names.profiles, "_id": profile["customer_id"], "_source": profile}
+            built = build_profiles(client, settings, names, customers, now, figures=figures)
+            written += len(built)
+            yield from built
 
-    for ok, item in parallel_bulk(client, actions(), thread_count=2, chunk_size=_BULK, raise_on_error=False):
-        if not ok:
-            result = next(iter(item.values()))
-            raise RuntimeError(f"writing profile {result.get('_id')} failed: {result.get('error')}")
-    return written, changed
+    kept = _write_versioned(client, profiles(), names.profiles, read_at)
+    return written, kept
 
 
 def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now: datetime | None = None) -> RecomputeReport:
-    """Every customer's profile recomputed and written with its segments, then every segment's
-    membership settled with the definitions in force (`settle_memberships`: nothing left to move
-    unless a profile changed meanwhile); profiles of customers gone since are removed.
-    The figures come from one pass over the events (search.events.scan), not a search per page
-    of customers; the profiles index is not refreshed while they are written."""
+    """Every customer's profile recomputed at `now` and written (a profile the live path read
+    after this run began reading stays); profiles of customers gone since are removed, and every segment's members
+    counted. The figures come from one pass over the events (search.events.scan), not a search per
+    page of customers; the profiles index is not refreshed while they are written."""
     started = time.monotonic()
     ensure_profiles_index(client, names)
     now = now or datetime.now(UTC)
     report = RecomputeReport()
+    read_at = read_moment()
     tallies = tally_events(client, names, now)
     with _refresh_paused(client, names.profiles):
-        report.customers, changed = write_all_profiles(
-            client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), tallies, now
+        report.customers, report.kept_live = write_all_profiles(
+            client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), tallies, now, read_at
         )
     del tallies
     client.indices.refresh(index=names.profiles)
@@ -256,71 +283,23 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
     report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed", request_timeout=3600)[
         "deleted"
     ]
-    settled, report.members = settle_memberships(client, names)
-    report.changed = changed + settled
+    report.members = members_in_force(client, names)
     mark_run(client, names, now)
     report.seconds = time.monotonic() - started
-    log.info("segments_recomputed customers=%d removed=%d seconds=%.1f", report.customers, report.removed, report.seconds)
+    log.info(
+        "segments_recomputed customers=%d removed=%d kept_live=%d seconds=%.1f",
+        report.customers,
+        report.removed,
+        report.kept_live,
+        report.seconds,
+    )
     return report
 
 
-def _stored_segments(client: OpenSearch, names: IndexNames, customer_ids: list[str]) -> dict[str, list[str]]:
-    docs = client.mget(index=names.profiles, body={"ids": customer_ids}, _source_includes="segments")["docs"]
-    return {doc["_id"]: doc["_source"].get("segments", []) for doc in docs if doc.get("found")}
-
-
-# Painless: a profile joins or leaves one segment, its list kept sorted as percolation gives it.
-_JOIN = (
-    "if (ctx._source.segments == null) { ctx._source.segments = []; } "
-    "if (!ctx._source.segments.contains(params.name)) { ctx._source.segments.add(params.name); Collections.sort(ctx._source.segments); } "
-    "else { ctx.op = 'noop'; }"
-)
-_LEAVE = (
-    "def leaving = params.names; "
-    "if (ctx._source.segments == null || !ctx._source.segments.removeIf(s -> leaving.contains(s))) { ctx.op = 'noop'; }"
-)
-
-
-def settle_memberships(client: OpenSearch, names: IndexNames) -> tuple[int, dict[str, int]]:
-    """Every stored profile's segments made those of the definitions in force, the search engine
-    doing the work: per segment, the profiles meeting its condition and not in it join, the
-    profiles in it and no longer meeting it leave, and names no longer defined are dropped — only
-    the profiles whose membership changes are written. Returns the memberships changed and the
-    members of each segment. The same condition, percolated against one profile (the live path)
-    or searched over every profile (here), gives the same answer: both use the profile mapping."""
+def members_in_force(client: OpenSearch, names: IndexNames) -> dict[str, int]:
+    """segment name → its members, for the segments in force (search.segments.membership)."""
     generation = active_generation(client, names, "segment")
-    definitions = definitions_of(client, names, "segment", generation) if generation else []
-    changed = 0
-
-    def update(query: dict[str, Any], script: str, params: dict[str, Any]) -> int:
-        body = {"query": query, "script": {"source": script, "lang": "painless", "params": params}}
-        # Refreshed at once: the next update reads the versions this one wrote (else a version conflict skips them).
-        # A whole-index update: at 1M profiles, a segment joined by a third of them takes minutes (the
-        # client's 30 s deadline cut it, and its retry ran a second update beside the first).
-        response = client.update_by_query(
-            index=names.profiles, body=body, conflicts="proceed", refresh=True, slices="auto", request_timeout=3600
-        )
-        return int(response.get("updated", 0))
-
-    for definition in definitions:
-        name, condition = definition["name"], definition["query"]
-        member = {"term": {"segments": name}}
-        changed += update({"bool": {"filter": [condition], "must_not": [member]}}, _JOIN, {"name": name})
-        changed += update({"bool": {"filter": [member], "must_not": [condition]}}, _LEAVE, {"names": [name]})
-    client.indices.refresh(index=names.profiles)
-    counts = _members(client, names)
-    gone = sorted(set(counts) - {d["name"] for d in definitions})
-    if gone:
-        changed += update({"terms": {"segments": gone}}, _LEAVE, {"names": gone})
-        client.indices.refresh(index=names.profiles)
-        counts = {name: count for name, count in counts.items() if name not in gone}
-    return changed, counts
-
-
-def _members(client: OpenSearch, names: IndexNames) -> dict[str, int]:
-    body = {"size": 0, "aggs": {"segments": {"terms": {"field": "segments", "size": MAX_DEFINITIONS + 100}}}}
-    buckets = client.search(index=names.profiles, body=body)["aggregations"]["segments"]["buckets"]
-    return {bucket["key"]: bucket["doc_count"] for bucket in buckets}
+    return segment_members(client, names, definitions_of(client, names, "segment", generation)) if generation else {}
 
 
 def profile_of(client: OpenSearch, settings: Settings, names: IndexNames, customer_id: str) -> dict[str, Any] | None:

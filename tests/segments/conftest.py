@@ -20,6 +20,7 @@ from indexers.demo.sources import write_demo_data
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
+from search.actions.sheet import customer_sheet
 from search.events import Event, record_event
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
@@ -118,3 +119,10 @@ def cli(world: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[.
 
     yield run
     get_settings.cache_clear()
+
+
+def segments_on_sheet(opensearch: OpenSearch, world: Settings, names: IndexNames, customer_id: str) -> list[str]:
+    """The segments the customer's sheet shows (its profile percolated when the sheet is read)."""
+    sheet = customer_sheet(opensearch, world, names, customer_id, with_actions=False)
+    assert sheet is not None
+    return [segment.name for segment in sheet.segments]

@@ -14,9 +14,10 @@ from opensearchpy.helpers import scan
 from search.actions.rules import load_rules_file
 from search.actions.sheet import customer_sheet
 from search.indices import IndexNames
-from search.segments.conditions import store_definitions
+from search.segments.conditions import definitions_in_force, store_definitions
 from search.segments.daily import bring_up_to_date
 from search.segments.definitions import load_segments
+from search.segments.membership import memberships
 from search.segments.store import recompute_all, refresh_profiles
 from settings import Settings
 from tests.segments.conftest import event, store_events
@@ -24,10 +25,18 @@ from tests.segments.people import HOLDER, LOYAL, NO_EMAIL, REFUSER
 
 
 def _profiles(opensearch: OpenSearch, names: IndexNames, *left_out: str) -> dict[str, dict[str, Any]]:
-    """Every stored profile, less the moment it was computed at (and the fields `left_out`)."""
+    """Every stored profile, less the moment it was computed at (and the fields `left_out`), with
+    the segments it is in (each condition in force searched over the profiles)."""
     opensearch.indices.refresh(index=names.profiles)
     hits = scan(opensearch, index=names.profiles, query={"query": {"match_all": {}}})
-    return {hit["_id"]: {k: v for k, v in hit["_source"].items() if k not in ("computed_at", *left_out)} for hit in hits}
+    found = memberships(opensearch, names, definitions_in_force(opensearch, names, "segment"))
+    return {
+        hit["_id"]: {
+            **{k: v for k, v in hit["_source"].items() if k not in ("computed_at", *left_out)},
+            "segments": found.get(hit["_id"], []),
+        }
+        for hit in hits
+    }
 
 
 def test_the_next_run_computes_again_only_what_time_and_households_changed_and_ends_as_a_full_recompute(

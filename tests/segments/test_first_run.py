@@ -1,9 +1,11 @@
 """`rcu segments`' first run (and `--rebuild-profiles`) reads the events once for every customer
 (search.events.scan) instead of one aggregation search per page of customers: the profiles it
-writes must be those the per-customer path computes, figure for figure, segment for segment."""
+writes must be those the per-customer path computes, figure for figure, and put every customer in
+the segments percolating those profiles gives; a profile the live path writes meanwhile stays."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,9 +13,12 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.events import Event, record_event
+from search.events.scan import tally_events
 from search.indices import IndexNames
+from search.segments.conditions import definitions_in_force, percolate
+from search.segments.membership import memberships
 from search.segments.profiles import CUSTOMER_FIELDS
-from search.segments.store import build_profiles, recompute_all
+from search.segments.store import build_profiles, read_moment, recompute_all, refresh_profiles, write_all_profiles
 from settings import Settings
 
 
@@ -74,3 +79,62 @@ def test_the_first_run_from_one_pass_over_the_events_writes_the_profiles_the_per
     assert all(p["visits_12m"] == 3 and p["shops"] == ["lille", "lyon2", "nantes"] for p in shown)
     assert all(p["products_held"] == ["assurance habitation", "carte premium"] for p in shown)
     assert all(p["spend_12m"] > 15.0 + 60.5 and "valid_until" in p for p in shown)
+
+
+def test_segment_memberships_after_a_first_run_are_those_the_profiles_percolated_one_by_one_give(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames
+) -> None:
+    """Equivalence with the stored memberships of sessions 9–12: a first run then percolated every
+    profile it built and stored what matched. Now nothing is stored: each condition is searched
+    over the profiles. Both must put every customer in the same segments."""
+    now = datetime.now(UTC)
+    customers = [hit["_source"] for hit in scan(opensearch, index=world_names.customers, query={"_source": CUSTOMER_FIELDS})]
+    # Customers of their own in each segment the figures decide: six visits, a big basket, one
+    # offer held, last seen 200 days ago.
+    loyal, big, mono, gone = (c["records"][0] for c in sorted(customers, key=lambda c: c["customer_id"])[-4:])
+    made = [
+        Event(source="caisse", event_id=f"EQ-L{n}", at=now - timedelta(days=10 * n + 1), type="visit", record_id=loyal, shop="metz")
+        for n in range(6)
+    ]
+    made += [
+        Event(source="caisse", event_id="EQ-B", at=now - timedelta(days=2), type="purchase", record_id=big, amount=640.0, shop="metz"),
+        Event(source="caisse", event_id="EQ-M", at=now - timedelta(days=9), type="subscription", record_id=mono, offer="livret"),
+        Event(source="caisse", event_id="EQ-G", at=now - timedelta(days=200), type="visit", record_id=gone, shop="metz"),
+    ]
+    for item in made:
+        record_event(opensearch, world, item, names=world_names)
+    opensearch.indices.refresh(index=world_names.events)
+    report = recompute_all(opensearch, world, world_names, now)
+    built = build_profiles(opensearch, world, world_names, customers, now)
+    percolated = dict(zip((p["customer_id"] for p in built), percolate(opensearch, world_names, "segment", built), strict=True))
+    definitions = definitions_in_force(opensearch, world_names, "segment")
+    searched = memberships(opensearch, world_names, definitions)
+    assert {c: s for c, s in percolated.items() if s} == searched
+    assert report.members == {d["name"]: sum(d["name"] in s for s in percolated.values()) for d in definitions}
+    # The world's customers fall in several segments, and some in none: the comparison says something.
+    assert {"client_fidele", "gros_panier", "mono_offre", "inactif_6_mois", "senior"} <= {n for names in searched.values() for n in names}
+    assert len(searched) < len(built)
+
+
+def test_a_profile_the_live_path_computes_while_a_first_run_writes_stays_and_is_not_overwritten_by_what_the_run_read_before(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames
+) -> None:
+    now = datetime.now(UTC)
+    customer = next(hit["_source"] for hit in scan(opensearch, index=world_names.customers, query={"_source": CUSTOMER_FIELDS}))
+    # The run begins reading: the events are tallied, the customers scanned.
+    read_at = read_moment()
+    tallies = tally_events(opensearch, world_names, now)
+    time.sleep(0.005)
+    # Meanwhile a purchase comes in and the live path writes the customer's profile with it.
+    purchase = Event(
+        source="caisse", event_id="RACE-1", at=datetime.now(UTC), type="purchase", record_id=customer["records"][0], amount=4321.0
+    )
+    record_event(opensearch, world, purchase, names=world_names)
+    opensearch.indices.refresh(index=world_names.events)
+    refresh_profiles(opensearch, world, world_names, [customer["customer_id"]])
+    live = opensearch.get(index=world_names.profiles, id=customer["customer_id"])["_source"]
+    assert live["spend_12m"] >= 4321.0
+    # The run's write of what it read before the purchase comes last.
+    written, kept = write_all_profiles(opensearch, world, world_names, [[customer]], tallies, now, read_at)
+    assert (written, kept) == (1, 1)
+    assert opensearch.get(index=world_names.profiles, id=customer["customer_id"])["_source"] == live

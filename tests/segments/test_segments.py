@@ -17,19 +17,23 @@ from opensearchpy.helpers import scan
 from search.indices import IndexNames
 from search.segments.conditions import definitions_in_force, percolate, store_definitions
 from search.segments.definitions import DefinitionsRefused, load_segments
+from search.segments.membership import memberships
 from search.segments.store import profile_of, refresh_profiles
 from settings import Settings
 from tests.conftest import write_jsonl
-from tests.segments.conftest import API, event, store_events
+from tests.segments.conftest import API, event, segments_on_sheet, store_events
 from tests.segments.people import FROM_FILE, HOLDER, LOYAL, NO_EMAIL, RESTRICTED, record_id
 
 CUSTOMER_ID = re.compile(r"^C[0-9A-F]{12}$")
 
 
-def _segments(opensearch: OpenSearch, world: Settings, names: IndexNames, customer_id: str) -> list[str]:
-    profile = profile_of(opensearch, world, names, customer_id)
-    assert profile is not None
-    return profile["segments"]
+def _searched_and_percolated(opensearch: OpenSearch, names: IndexNames) -> tuple[list[list[str]], list[list[str]]]:
+    """Every stored profile's segments as marketing's searches find them (each condition searched
+    over the profiles) and as the sheet finds them (the profile percolated): both, profile by profile."""
+    opensearch.indices.refresh(index=names.profiles)
+    profiles = [hit["_source"] for hit in scan(opensearch, index=names.profiles, query={"query": {"match_all": {}}})]
+    searched = memberships(opensearch, names, definitions_in_force(opensearch, names, "segment"))
+    return [searched.get(p["customer_id"], []) for p in profiles], percolate(opensearch, names, "segment", profiles)
 
 
 def test_a_purchase_moves_a_customer_into_client_fidele_at_once(
@@ -42,7 +46,7 @@ def test_a_purchase_moves_a_customer_into_client_fidele_at_once(
     customer = customer_of(LOYAL)
     store_events(opensearch, world, [event(LOYAL, f"L{day}", days_ago=day * 20, shop="nantes") for day in range(1, 6)])
     refresh_profiles(opensearch, world, world_names, [customer])
-    assert "client_fidele" not in _segments(opensearch, world, world_names, customer)
+    assert "client_fidele" not in segments_on_sheet(opensearch, world, world_names, customer)
     purchase = {
         "source": "caisse_nantes",
         "event_id": "T-6",
@@ -96,7 +100,8 @@ def _with_one_offer(
 ) -> str:
     """`customer` (the customer of `person`) once it subscribed to one offer: in "mono_offre"."""
     store_events(opensearch, world, [event(person, event_id, days_ago=2, type="subscription", offer="compte_courant")])
-    assert "mono_offre" in refresh_profiles(opensearch, world, names, [customer])[customer]
+    refresh_profiles(opensearch, world, names, [customer])
+    assert "mono_offre" in segments_on_sheet(opensearch, world, names, customer)
     return customer
 
 
@@ -302,12 +307,11 @@ def test_a_definition_change_moving_customers_into_two_segments_at_once_keeps_bo
     wider.write_text(text.replace('"age:>=65"', '"age:>=30"').replace('"products_count:1"', '"products_count:[0 TO 1]"'), encoding="utf-8")
     try:
         assert cli("segments", "--file", str(wider), "--definitions-only").exit_code == 0
-        profiles = [hit["_source"] for hit in scan(opensearch, index=world_names.profiles, query={"query": {"match_all": {}}})]
-        both = [p for p in profiles if {"senior", "mono_offre"} <= set(p["segments"])]
+        searched, percolated = _searched_and_percolated(opensearch, world_names)
+        both = [segments for segments in searched if {"senior", "mono_offre"} <= set(segments)]
         assert len(both) > 10
-        # Every stored membership is what the conditions in force say of the profile, one by one.
-        bare = [{k: v for k, v in p.items() if k != "segments"} for p in profiles]
-        assert [p["segments"] for p in profiles] == percolate(opensearch, world_names, "segment", bare)
+        # Every membership marketing searches is what the conditions in force say of the profile, one by one.
+        assert searched == percolated
     finally:
         assert cli("segments", "--file", str(API / "demo_segments.toml"), "--definitions-only").exit_code == 0
 
@@ -333,9 +337,9 @@ def test_rcu_segments_full_after_a_definition_change_moves_exactly_the_right_cus
         # Only the profiles time or a household made stale are computed again, never every one.
         assert sum(after[c] != before.get(c) for c in after) == rebuilt < len(after)
         profiles = [hit["_source"] for hit in scan(opensearch, index=world_names.profiles, query={"query": {"match_all": {}}})]
-        # Every stored membership is what the conditions in force say of the profile …
-        bare = [{k: v for k, v in p.items() if k != "segments"} for p in profiles]
-        assert [p["segments"] for p in profiles] == percolate(opensearch, world_names, "segment", bare)
+        # Every membership marketing searches is what the conditions in force say of the profile …
+        searched, percolated = _searched_and_percolated(opensearch, world_names)
+        assert searched == percolated
         # … and marketing exports exactly the customers of 80 and over it may use: no restricted
         # customer, nobody who refused profiling.
         usable = {
@@ -379,8 +383,11 @@ def test_the_360_view_reads_identity_interactions_segments_and_actions_in_three_
     assert "V360" in [e["event_id"] for e in view["interactions"]["events"]]
     assert "mono_offre" in [s["name"] for s in view["segments"]] and view["figures"]["visits_12m"] >= 1
     assert view["next_actions"] and all(action["reason"] for action in view["next_actions"])
-    # The customer with its profile, then its records beside one search of everything else.
-    assert sorted(requests) == ["mget", "mget", "msearch"]
+    # The customer with its profile, and the stored profile's segments percolated by its id beside
+    # it; then its records beside one search of everything else. The action rules need the segments
+    # found: when the percolation answers after the multi-get, the household's search has gone and
+    # the rules go in a second msearch (a fourth request in a row; bench/RESULTS.md, session 13).
+    assert sorted(requests) in (["mget", "mget", "msearch", "search"], ["mget", "mget", "msearch", "msearch", "search"])
 
 
 def test_rcu_segments_full_tells_scripts_it_no_longer_rebuilds_profiles_and_names_the_option_that_does(
@@ -439,3 +446,36 @@ def test_the_360_view_and_the_actions_page_show_every_customer_the_same_segments
     offered = {proposal.action for sheet in synchronous if sheet for proposal in sheet.actions}
     assert offered == {"accueil", "premium"}
     assert any(sheet and sheet.segments for sheet in synchronous)
+
+
+def test_a_segment_stored_counts_exports_and_shows_its_customers_at_once_without_writing_any_profile(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path, as_role: Callable[[str], Any]
+) -> None:
+    """A segment is its condition, searched when it is asked: a new definition needs no run, and no
+    profile is rewritten to say who is in it."""
+    assert world.segments is not None
+    young = tmp_path / "segments.toml"
+    young.write_text(
+        world.segments.read_text(encoding="utf-8") + '\n[segments.moins_de_40]\nlabel = "Moins de 40 ans"\ncondition = "age:<40"\n'
+    )
+    opensearch.indices.refresh(index=world_names.profiles)
+    query = {"query": {"match_all": {}}, "_source": ["age", "restricted", "consents_refused"], "seq_no_primary_term": True}
+    profiles = list(scan(opensearch, index=world_names.profiles, query=query))
+    try:
+        store_definitions(opensearch, world_names, "segment", load_segments(young), young)
+        usable = {
+            hit["_id"]
+            for hit in profiles
+            if hit["_source"].get("age", 99) < 40
+            and not hit["_source"]["restricted"]
+            and "profiling" not in hit["_source"].get("consents_refused", [])
+        }
+        assert usable and _export(as_role, "moins_de_40") == usable
+        counts = {row["name"]: row["customers"] for row in as_role("marketing").get("/v1/segments").json()["segments"]}
+        assert counts["moins_de_40"] == len(usable)
+        shown = next(iter(sorted(usable)))
+        assert "moins_de_40" in [s["name"] for s in as_role("counter").get(f"/v1/customers/{shown}").json()["segments"]]
+        after = {hit["_id"]: hit["_seq_no"] for hit in scan(opensearch, index=world_names.profiles, query=query)}
+        assert after == {hit["_id"]: hit["_seq_no"] for hit in profiles}
+    finally:
+        store_definitions(opensearch, world_names, "segment", load_segments(world.segments), world.segments)
