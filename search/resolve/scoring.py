@@ -223,7 +223,7 @@ def estimate_model_weak_link_bar(model: MatchModel, config: ResolutionConfig, ca
     model.defaults_used.pop("weak_link_bar", None)
     if model.weak_link_bar is None:
         model.defaults_used["weak_link_bar"] = (
-            f"{len(candidates)} candidate links on names alone (fewer than {MIN_WEAK_LINK_PAIRS} below the match threshold): "
+            f"{len(candidates)} candidate links on names alone (fewer than {MIN_WEAK_LINK_PAIRS}): "
             f"default weak-link bar {DEFAULT_WEAK_LINK_BAR}"
         )
 
