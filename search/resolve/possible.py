@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from search.resolve.clustering import AMBIGUOUS as NAME_FITS_SEVERAL
-from search.resolve.clustering import CLUSTER_SIZE, NAMES_DISAGREE, Clustering, HeldApart
+from search.resolve.clustering import CLUSTER_SIZE, NAMES_DISAGREE, NAMESAKES_OF_ONE_POSTCODE, Clustering, HeldApart
 from search.resolve.constraints import STEWARD_CONTESTED
 
 REFUSED = "refused-by-rule"
@@ -33,6 +33,7 @@ REASONS = {
     "different_sex": "Monsieur and Madame",
     "different_given_names": "different given names",
     NAMES_DISAGREE: "a name alone links two customers whose other records disagree",
+    NAMESAKES_OF_ONE_POSTCODE: "a name and a postcode link two customers living at two addresses of that postcode",
     NAME_FITS_SEVERAL: "a name alone, fitting several customers",
     CLUSTER_SIZE: "the customer would exceed the size bound",
     STEWARD_CONTESTED: "a new record links two customers a steward kept apart",
