@@ -180,6 +180,7 @@ def _clustered(
 
     never_merge = enforced_never_merge(config, model.relaxed_rules)
     given_names = frozenset(model.given_names)
+    alone, contradicted = names_alone(vectors, comparisons), _contradicted(vectors, telling)
     clustering = cluster(
         records,
         pairs,
@@ -189,11 +190,11 @@ def _clustered(
         config.max_cluster_size,
         never_merge,
         disagree,
-        names_alone(vectors, comparisons),
+        alone,
         constraints,
         weak_link_bar(config, model.weak_link_bar),
         given_names,
-        _contradicted(vectors, telling),
+        contradicted,
         names_and_place(vectors, comparisons),
     )
     members: dict[int, list[int]] = clustering.clusters() if constraints else {}
@@ -206,6 +207,7 @@ def _clustered(
         config.match_threshold,
         lambda i, j: clearly_different_people(records[i], records[j], never_merge, given_names) is not None,
         (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
+        alone & ~contradicted,
     )
     return Resolution(model, scored, clustering, frequent_keys, possible)
 
