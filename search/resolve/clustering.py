@@ -35,6 +35,7 @@ from search.resolve.features import RecordFeatures
 
 # Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
 NAMES_DISAGREE = "name_alone_against_other_records"
+NAMESAKES_OF_ONE_POSTCODE = "name_and_postcode_against_two_addresses"
 AMBIGUOUS = "name_alone_fits_several_customers"
 CLUSTER_SIZE = "max_cluster_size"
 
@@ -84,6 +85,12 @@ class _Groups:
         self._members.pop(rj, None)
 
 
+# What `disagree(i, j)` answers for a record pair (cluster()): nothing against them being one
+# person; some telling field plainly differs and the pair is no match on its own; the same, with
+# each record at its own street of one postcode (two households there, not one that moved).
+AGREE, DIFFER, DIFFER_AT_TWO_STREETS = 0, 1, 2
+
+
 class _Coherence:
     """Whether two groups of records may be one customer. Record-pair answers are cached: groups
     grow, and the same pairs are asked again."""
@@ -94,18 +101,20 @@ class _Coherence:
         linked: set[tuple[int, int]],
         weakly_linked: set[tuple[int, int]],
         never_merge: frozenset[str],
-        disagree: Callable[[int, int], bool] | None,
+        disagree: Callable[[int, int], int] | None,
         constraints: Constraints = NO_CONSTRAINTS,
         given_names: frozenset[str] = frozenset(),
+        namesake_links: frozenset[tuple[int, int]] = frozenset(),
     ) -> None:
         # `linked`: links above the match threshold, which may outvote a never-merge rule;
         # `weakly_linked`: links resting on names below it, which support a fit against
-        # disagreeing records but never outvote a rule.
+        # disagreeing records but never outvote a rule; `namesake_links`: the links among both
+        # whose evidence beside the names is what a namesake shares too (a town, a postcode).
         self.records, self.linked, self.never_merge, self.disagree = records, linked, never_merge, disagree
-        self.weakly_linked, self.given_names = weakly_linked, given_names
+        self.weakly_linked, self.given_names, self.namesake_links = weakly_linked, given_names, namesake_links
         self.constraints = constraints
         self._rules: dict[tuple[int, int], str | None] = {}
-        self._opposition: dict[tuple[int, int], bool] = {}
+        self._opposition: dict[tuple[int, int], int] = {}
 
     def conflict(self, a: list[int], b: list[int]) -> str | None:
         """The never-merge rule saying the two groups are different people, or None. Contradicting
@@ -135,19 +144,31 @@ class _Coherence:
             if r in self.never_merge and clearly_different_people(x_record, y_record, frozenset({r}), self.given_names)
         )
 
-    def opposed(self, a: list[int], b: list[int]) -> bool:
-        """At least as many record pairs whose fields disagree (`disagree`) as direct links between the groups."""
+    def opposed(self, a: list[int], b: list[int]) -> str | None:
+        """Why the groups' other records say two people, or None: NAMESAKES_OF_ONE_POSTCODE when
+        every direct link between them rests on names and a place while two of their records live
+        at two streets of one postcode and plainly differ (`disagree`: another phone, e-mail); else
+        NAMES_DISAGREE when record pairs that plainly differ are at least as many as direct links."""
         if self.disagree is None:
-            return False
-        against = support = 0
+            return None
+        against = support = namesake_support = 0
+        two_streets = False
         for key in _cross_pairs(a, b):
             if key in self.linked or key in self.weakly_linked:
                 support += 1
+                namesake_support += key in self.namesake_links
                 continue
             if key not in self._opposition:
-                self._opposition[key] = self.disagree(*key)
-            against += self._opposition[key]
-        return against >= support
+                self._opposition[key] = int(self.disagree(*key))
+            against += self._opposition[key] != AGREE
+            two_streets |= self._opposition[key] == DIFFER_AT_TWO_STREETS
+        if two_streets and support == namesake_support:
+            return NAMESAKES_OF_ONE_POSTCODE
+        return NAMES_DISAGREE if against >= support else None
+
+    def namesakes_of_one_postcode(self, a: list[int], b: list[int]) -> bool:
+        """Whether a link resting on names and a postcode must not join the groups (opposed)."""
+        return self.opposed(a, b) == NAMESAKES_OF_ONE_POSTCODE
 
 
 def _cross_pairs(a: list[int], b: list[int]) -> list[tuple[int, int]]:
@@ -176,20 +197,24 @@ def cluster(
     threshold: float,
     max_cluster_size: int,
     never_merge: frozenset[str] = frozenset(NEVER_MERGE_RULES),
-    disagree: Callable[[int, int], bool] | None = None,
+    disagree: Callable[[int, int], int] | None = None,
     names_alone: np.ndarray | None = None,
     constraints: Constraints = NO_CONSTRAINTS,
     weak_threshold: float | None = None,
     given_names: frozenset[str] = frozenset(),
     contradicted: np.ndarray | None = None,
+    names_and_place: np.ndarray | None = None,
 ) -> Clustering:
     """Group records linked above `threshold`, refusing incoherent merges and links that rest on
     names alone (`names_alone`, per pair) unless only one customer fits them. Such a link fits
     from `weak_threshold` (at most `threshold`), being the only customer a name fits is evidence
     the pair's probability leaves out; below `threshold` only when no field of the pair plainly
-    differs (`contradicted`, per pair: another address, phone or e-mail).
-    `disagree(i, j)` says a record pair is not a match on its own and some field plainly
-    differs. `constraints`: the stewards' decisions, applied before any link. `given_names`: the
+    differs (`contradicted`, per pair: another address, phone or e-mail). A link resting on names
+    and a place (`names_and_place`, per pair: a postcode with a street missing on a side) does not
+    join two groups whose records live at two streets of that postcode and plainly differ: two
+    namesakes of one postcode, bridged by a record holding a name and the postcode.
+    `disagree(i, j)` says whether a record pair is not a match on its own and some field plainly
+    differs (AGREE, DIFFER, DIFFER_AT_TWO_STREETS). `constraints`: the stewards' decisions, applied before any link. `given_names`: the
     names of their own the never-merge rule tells apart (comparisons.clearly_different_people)."""
     alone = names_alone if names_alone is not None else np.zeros(len(pairs), dtype=bool)
     weak_from = threshold if weak_threshold is None else min(weak_threshold, threshold)
@@ -201,14 +226,16 @@ def cluster(
     groups = _Groups(len(records))
     linked = {tuple(pair_list[k]) for k in order.tolist() if probabilities[k] >= threshold}
     below_threshold = {tuple(pair_list[k]) for k in order.tolist() if probabilities[k] < threshold}
-    coherence = _Coherence(records, linked, below_threshold, never_merge, disagree, constraints, given_names)
+    placed = alone | (names_and_place if names_and_place is not None else alone)
+    namesake_links = frozenset(tuple(pair_list[k]) for k in order.tolist() if placed[k])
+    coherence = _Coherence(records, linked, below_threshold, never_merge, disagree, constraints, given_names, namesake_links)
     result = Clustering(labels=[])
     for members in constraints.together:
         for other in members[1:]:
             ri, rj = groups.find(members[0]), groups.find(other)
             if ri != rj:
                 groups.union(ri, rj)
-    _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links)
+    _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links, placed)
     kept_apart: set[tuple[int, int]] = set()
     fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links, kept_apart)
     bars = np.broadcast_to(np.asarray(weak_from, dtype=float), probabilities.shape)
@@ -222,14 +249,25 @@ def cluster(
 
 
 def _join_corroborated(
-    groups: _Groups, coherence: _Coherence, pairs: list[list[int]], links: list[int], max_size: int, refused: list[HeldApart]
+    groups: _Groups,
+    coherence: _Coherence,
+    pairs: list[list[int]],
+    links: list[int],
+    max_size: int,
+    refused: list[HeldApart],
+    placed: np.ndarray,
 ) -> None:
+    """Join the groups of each link, strongest first, unless a never-merge rule or the size bound
+    holds them apart, or the link rests on names and a postcode (`placed`) that two of the groups'
+    records hold at two streets, plainly differing."""
     for k in links:
         ri, rj = groups.find(pairs[k][0]), groups.find(pairs[k][1])
         if ri == rj:
             continue
         group_i, group_j = groups.members(ri), groups.members(rj)
         rule = CLUSTER_SIZE if len(group_i) + len(group_j) > max_size else coherence.conflict(group_i, group_j)
+        if not rule and placed[k] and coherence.namesakes_of_one_postcode(group_i, group_j):
+            rule = NAMESAKES_OF_ONE_POSTCODE
         if rule:
             refused.append(HeldApart(k, rule))
             continue
@@ -257,7 +295,7 @@ def _fitting_groups(
             continue
         if edge not in held:
             a, b = groups.members(ri), groups.members(rj)
-            rule = coherence.conflict(a, b) or (NAMES_DISAGREE if coherence.opposed(a, b) else None)
+            rule = coherence.conflict(a, b) or coherence.opposed(a, b)
             if not rule:
                 fits[edge] = k
                 continue

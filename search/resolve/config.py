@@ -151,8 +151,7 @@ SLIP_SOURCE_RATIO = 20
 
 # The bar a link resting on names alone joins its one fitting customer from is estimated from the
 # data (search.resolve.weak_links, ResolutionConfig.weak_link_error_budget), from at least this many
-# candidate weak links (names alone, nothing plainly different, at least review_threshold probable,
-# below match_threshold);
+# candidate weak links (names alone, nothing plainly different, at least review_threshold probable);
 # with fewer, DEFAULT_WEAK_LINK_BAR, the fixed bar of session 11 measured on bench.corruption (5,000
 # people: baseline, 40% sparse, 10- and 20-year timelines, name skew 1; bench/RESULTS.md).
 MIN_WEAK_LINK_PAIRS = 200

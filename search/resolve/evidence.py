@@ -22,13 +22,30 @@ NAME_COMPARISONS = frozenset({"given_name", "family_name"})
 NAMESAKE_LEVELS = frozenset({"different", "same year", "same postcode, another street", "same town or département", "elsewhere"})
 
 
+# A postcode with a street missing on a side: a place, where a namesake lives as often as in the
+# town (a French postcode is a town or a quarter of one, some 10,000 people on average). Beside a
+# name it corroborates a link (the model weighs it), unless the customers it would join live at two
+# streets of it (search.resolve.clustering: NAMESAKES_OF_ONE_POSTCODE).
+PLACE_LEVELS = frozenset({"same postcode"})
+
+
 def names_alone(vectors: np.ndarray, comparisons: tuple[Comparison, ...]) -> np.ndarray:
     """For each pair (a row of comparison levels), whether nothing but names, a birth year or a town agrees."""
+    return _uncorroborated(vectors, comparisons, NAMESAKE_LEVELS)
+
+
+def names_and_place(vectors: np.ndarray, comparisons: tuple[Comparison, ...]) -> np.ndarray:
+    """For each pair, whether nothing but names and a place (a postcode, a town, a birth year)
+    agrees: names_alone, or a postcode where a side holds no street besides."""
+    return _uncorroborated(vectors, comparisons, NAMESAKE_LEVELS | PLACE_LEVELS)
+
+
+def _uncorroborated(vectors: np.ndarray, comparisons: tuple[Comparison, ...], uninformative: frozenset[str]) -> np.ndarray:
     corroborated = np.zeros(len(vectors), dtype=bool)
     for column, comparison in enumerate(comparisons):
         if comparison.name in NAME_COMPARISONS:
             continue
-        telling = np.array([level not in NAMESAKE_LEVELS for level in comparison.levels])
+        telling = np.array([level not in uninformative for level in comparison.levels])
         levels = vectors[:, column]
         present = levels != NULL
         corroborated[present] |= telling[levels[present]]

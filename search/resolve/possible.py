@@ -8,7 +8,9 @@ One relation per pair of customers, of the first kind that applies, with the str
   several customers (search.resolve.clustering);
 - `below-threshold`: a candidate pair scored between the review threshold and the match threshold,
   unless a never-merge rule says its records are two people (a household member, a homonym with
-  another birth date: what such rules are for is not to be asked again).
+  another birth date: what such rules are for is not to be asked again); when the pair rests on a
+  name alone and nothing plainly differs (a loyalty record holding a name and a card), its rule
+  says so (NAME_BELOW_BAR): the steward sees why it was not joined, not only a probability.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from search.resolve.clustering import AMBIGUOUS as NAME_FITS_SEVERAL
-from search.resolve.clustering import CLUSTER_SIZE, NAMES_DISAGREE, Clustering, HeldApart
+from search.resolve.clustering import CLUSTER_SIZE, NAMES_DISAGREE, NAMESAKES_OF_ONE_POSTCODE, Clustering, HeldApart
 from search.resolve.constraints import STEWARD_CONTESTED
 
 REFUSED = "refused-by-rule"
 AMBIGUOUS = "ambiguous-weak-record"
+NAME_BELOW_BAR = "name_alone_below_weak_link_bar"
 BELOW_THRESHOLD = "below-threshold"
 KINDS = (REFUSED, AMBIGUOUS, BELOW_THRESHOLD)  # in order of precedence
 # Why the two customers were held apart, without the values (a reason is shown to roles that may
@@ -33,7 +36,9 @@ REASONS = {
     "different_sex": "Monsieur and Madame",
     "different_given_names": "different given names",
     NAMES_DISAGREE: "a name alone links two customers whose other records disagree",
+    NAMESAKES_OF_ONE_POSTCODE: "a name and a postcode link two customers living at two addresses of that postcode",
     NAME_FITS_SEVERAL: "a name alone, fitting several customers",
+    NAME_BELOW_BAR: "a name alone, less probable than the bar a name joins from",
     CLUSTER_SIZE: "the customer would exceed the size bound",
     STEWARD_CONTESTED: "a new record links two customers a steward kept apart",
     None: "probability below the match threshold",
@@ -62,10 +67,12 @@ def possible_matches(
     match_threshold: float,
     different_people: Callable[[int, int], bool] | None = None,
     kept_apart: Callable[[int, int], bool] | None = None,
+    name_alone: np.ndarray | None = None,
 ) -> list[PossibleMatch]:
     """The possible matches between the clusters `labels` draws, one per pair of clusters.
     Clusters a steward kept apart (`kept_apart`, by label) are offered again only when a record
-    the steward never saw links them (search.resolve.constraints.STEWARD_CONTESTED)."""
+    the steward never saw links them (search.resolve.constraints.STEWARD_CONTESTED).
+    `name_alone` (per pair): the pair rests on names alone with nothing plainly different."""
     found: dict[tuple[int, int], PossibleMatch] = {}
 
     def offer(k: int, kind: str, rule: str | None) -> None:
@@ -87,7 +94,7 @@ def possible_matches(
         i, j = int(pairs[k, 0]), int(pairs[k, 1])
         key = (labels[i], labels[j]) if labels[i] < labels[j] else (labels[j], labels[i])
         if key not in found and not (different_people and different_people(i, j)):
-            offer(k, BELOW_THRESHOLD, None)
+            offer(k, BELOW_THRESHOLD, NAME_BELOW_BAR if name_alone is not None and name_alone[k] else None)
     return list(found.values())
 
 

@@ -9,11 +9,11 @@ import numpy as np
 
 from search.resolve.calibration import RULE_FIELDS, enforced_never_merge
 from search.resolve.candidates import CandidatePairs, candidate_pairs
-from search.resolve.clustering import Clustering, cluster
+from search.resolve.clustering import AGREE, DIFFER, DIFFER_AT_TWO_STREETS, Clustering, cluster
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
 from search.resolve.constraints import NO_CONSTRAINTS, Constraints
-from search.resolve.evidence import names_alone
+from search.resolve.evidence import names_alone, names_and_place
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
@@ -165,18 +165,22 @@ def _clustered(
     telling = telling_columns(comparisons, model)
 
     rows = _ScoredRows(pairs, len(records))
+    two_streets = _level_of(comparisons, "address", "same postcode, another street")
 
-    def disagree(i: int, j: int) -> bool:
+    def disagree(i: int, j: int) -> int:
         row = rows.row(i, j)  # a scored pair is not compared again
         if row is None:
             vector = comparison_vector(records[i], records[j], comparisons)
             weight = model.pair_weight(records[i], records[j], vector)
         else:
             vector, weight = vectors[row].tolist(), float(weights[row])
-        return weight < threshold_bits and any(vector[column] == last for column, last in telling)
+        if weight >= threshold_bits or not any(vector[column] == last for column, last in telling):
+            return AGREE
+        return DIFFER_AT_TWO_STREETS if two_streets is not None and vector[two_streets[0]] == two_streets[1] else DIFFER
 
     never_merge = enforced_never_merge(config, model.relaxed_rules)
     given_names = frozenset(model.given_names)
+    alone, contradicted = names_alone(vectors, comparisons), _contradicted(vectors, telling)
     clustering = cluster(
         records,
         pairs,
@@ -186,11 +190,12 @@ def _clustered(
         config.max_cluster_size,
         never_merge,
         disagree,
-        names_alone(vectors, comparisons),
+        alone,
         constraints,
         weak_link_bar(config, model.weak_link_bar),
         given_names,
-        _contradicted(vectors, telling),
+        contradicted,
+        names_and_place(vectors, comparisons),
     )
     members: dict[int, list[int]] = clustering.clusters() if constraints else {}
     possible = possible_matches(
@@ -202,6 +207,7 @@ def _clustered(
         config.match_threshold,
         lambda i, j: clearly_different_people(records[i], records[j], never_merge, given_names) is not None,
         (lambda a, b: constraints.apart(members[a], members[b])) if constraints else None,
+        alone & ~contradicted,
     )
     return Resolution(model, scored, clustering, frequent_keys, possible)
 
@@ -223,9 +229,17 @@ def estimate_model_weak_link_bar(model: MatchModel, config: ResolutionConfig, ca
     model.defaults_used.pop("weak_link_bar", None)
     if model.weak_link_bar is None:
         model.defaults_used["weak_link_bar"] = (
-            f"{len(candidates)} candidate links on names alone (fewer than {MIN_WEAK_LINK_PAIRS} below the match threshold): "
+            f"{len(candidates)} candidate links on names alone (fewer than {MIN_WEAK_LINK_PAIRS}): "
             f"default weak-link bar {DEFAULT_WEAK_LINK_BAR}"
         )
+
+
+def _level_of(comparisons: tuple[Comparison, ...], name: str, level: str) -> tuple[int, int] | None:
+    """(column, level index) of a comparison's level, None without that comparison."""
+    for column, comparison in enumerate(comparisons):
+        if comparison.name == name:
+            return column, comparison.levels.index(level)
+    return None
 
 
 def telling_columns(comparisons: tuple[Comparison, ...], model: MatchModel) -> list[tuple[int, int]]:

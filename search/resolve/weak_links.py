@@ -22,17 +22,17 @@ from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, Re
 
 
 def estimate_weak_link_bar(probabilities: np.ndarray, budget: float, match_threshold: float) -> float | None:
-    """The lowest probability p such that the candidate weak links from p up to match_threshold
-    are wrong, on average, at most `budget` of the time, and a link at p itself at most
-    `budget_floor(budget)`; never above `match_threshold` nor below even odds. Links at
-    match_threshold or above join whatever the bar, so they are left out: near-certain links must
-    not pay for doubtful ones. Links of one probability (name-only pairs of one name share it) are
-    all in or all out, as the bar lets them all through. None when fewer than MIN_WEAK_LINK_PAIRS
-    links below match_threshold say anything (the documented default applies)."""
-    pool = probabilities[probabilities < match_threshold]
-    if len(pool) < MIN_WEAK_LINK_PAIRS:
+    """The lowest probability p such that the candidate weak links from p up are wrong, on average,
+    at most `budget` of the time, and a link at p itself at most `budget_floor(budget)`; never above
+    `match_threshold` nor below even odds. Links at match_threshold or above are in the average:
+    they join through the same guard as the others (only when one customer fits), so they are weak
+    links joined, which is what the budget counts; the floor, not their absence, keeps them from
+    paying for a mass of doubtful links. Links of one probability (name-only pairs of one name share
+    it) are all in or all out, as the bar lets them all through. None when fewer than
+    MIN_WEAK_LINK_PAIRS links say anything (the documented default applies)."""
+    if len(probabilities) < MIN_WEAK_LINK_PAIRS:
         return None
-    values, counts = np.unique(pool, return_counts=True)
+    values, counts = np.unique(probabilities, return_counts=True)
     values, counts = values[::-1], counts[::-1]  # strongest first, one entry per probability
     mean_error = np.cumsum(counts * (1.0 - values)) / np.cumsum(counts)
     within = np.nonzero((mean_error <= budget) & (values >= budget_floor(budget)))[0]

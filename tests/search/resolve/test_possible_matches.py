@@ -167,3 +167,25 @@ def test_a_possible_match_follows_a_customer_merged_into_another_while_the_other
     assert set(relations) == {frozenset(("CY", "CZ"))}
     moved = relations[frozenset(("CY", "CZ"))]
     assert moved["pair_id"] == pair_id("CZ", "CY") and moved["created_at"] == earlier.isoformat()
+
+
+def test_a_record_left_apart_on_its_name_alone_is_offered_to_the_steward_with_that_reason() -> None:
+    import numpy as np
+
+    from search.resolve.clustering import Clustering
+    from search.resolve.possible import BELOW_THRESHOLD, NAME_BELOW_BAR, possible_matches
+
+    # Three customers: a loyalty record holding the name alone (0.93, below the bar a name joins
+    # from), and a record sharing the name and a phone one digit off (0.8, evidence, not a name alone).
+    pairs = np.array([(0, 1), (0, 2)])
+    found = possible_matches(
+        [0, 1, 2],
+        pairs,
+        np.array([0.93, 0.8]),
+        Clustering(labels=[0, 1, 2]),
+        review_threshold=0.1,
+        match_threshold=0.99,
+        name_alone=np.array([True, False]),
+    )
+    reasons = {(m.left, m.right): (m.kind, m.rule) for m in found}
+    assert reasons == {(0, 1): (BELOW_THRESHOLD, NAME_BELOW_BAR), (0, 2): (BELOW_THRESHOLD, None)}
