@@ -29,7 +29,8 @@ from tests.conftest import write_jsonl
 
 # Each story: a customer, and a later record of her that only one key family finds.
 STORIES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    # Two letters swapped in each name, the same birth date, nothing else: no sound, no place shared.
+    # Two letters swapped in each name, the first two of the given name (so that not even its
+    # initial with the birth date is shared), the same birth date, nothing else: no sound, no place.
     "a typo in each name": (
         {
             "source": "crm",
@@ -45,7 +46,7 @@ STORIES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {
             "source": "loyalty_toulouse",
             "source_id": "T2",
-            "given_name": "Sanrdine",
+            "given_name": "Asndrine",
             "family_name": "Etsin",
             "birth_date": "1968-03-02",
             "loyalty_card": "LT4471",
