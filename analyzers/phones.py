@@ -111,6 +111,22 @@ def canonical_phone(raw: str, region: str | None = None) -> str:
         return unverified.canonical
 
 
+# What libphonenumber calls a line of a place, not of a person: a landline, and in France the 09
+# numbers of an internet box (its VOIP type). A household shares it; a mobile is one person's.
+_HOUSEHOLD_LINE_TYPES = frozenset({phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.VOIP})
+
+
+@batch_cached(maxsize=1 << 16)
+def is_household_line(e164: str) -> bool:
+    """Whether a canonical number is a household's line (a landline, a box's 09 number) rather
+    than a person's (a mobile). An unverified number (a range libphonenumber does not know) is not
+    taken for a household's: its type is unknown."""
+    try:
+        return phonenumbers.number_type(phonenumbers.parse(e164, None)) in _HOUSEHOLD_LINE_TYPES
+    except phonenumbers.NumberParseException:
+        return False
+
+
 _FRENCH_E164 = re.compile(r"\+33([1-79])(\d{2})(\d{2})(\d{2})(\d{2})")
 
 

@@ -19,6 +19,7 @@ const LEVELS = {
   "same town or département": "même ville ou département", "elsewhere": "ailleurs",
   "same sound": "même prononciation", "very close": "très proche", "close": "proche",
   "initial or short form": "initiale ou forme courte",
+  "same mailbox, another provider": "même identifiant, autre fournisseur",
 };
 const HELD_APART = {
   different_birth_dates: "dates de naissance différentes",

@@ -14,9 +14,11 @@ from datetime import date
 import jellyfish
 
 from analyzers.caching import batch_cached
+from analyzers.phones import is_household_line
 from search.resolve.config import (
     CLOSE_JW,
     MIN_IDENTIFIER_TYPO_LENGTH,
+    MIN_MAILBOX_KEY_LENGTH,
     MIN_TRUNCATION,
     MIN_TWO_TYPO_LENGTH,
     NEVER_MERGE_RULES,
@@ -225,8 +227,17 @@ def _identifier_level(a: str, b: str) -> int:
 
 def email_level(x: RecordFeatures, y: RecordFeatures) -> int:
     """0 same address, 1 the same but unverified (its domain looks wrong), 2 one letter mistyped, 3
-    different. (The same mailbox name at another provider is not evidence: jean.dupont@ exists at
-    every provider, for different people.)"""
+    the same mailbox name at another provider, 4 different.
+
+    Level 3 is what a provider's change leaves (wanadoo.fr became orange.fr, club-internet.fr and
+    free.fr were left, a company's domain renamed: the mailbox name is kept, the domain is not).
+    It is its own level, weighed by EM like the others, because it is weaker than the same address
+    and yet no plain difference either: an old record's e-mail at the former provider does not say
+    another person. A mailbox made only of the records' names (jean.dupont@, `_made_of_names`)
+    exists at every provider for different people: it stays "different" (on bench.corruption, as
+    level 3 it merged 5 homonym pairs of 1,079 on most settings), and level 3 still counts as what a
+    namesake may share (evidence.NAMESAKE_LEVELS). Mailbox names shorter than
+    MIN_MAILBOX_KEY_LENGTH ("info", "contact") are left at "different", as blocking leaves them."""
     a, b = x.email, y.email
     if not a or not b:
         return NULL
@@ -234,7 +245,40 @@ def email_level(x: RecordFeatures, y: RecordFeatures) -> int:
         return 1 if x.email_unverified or y.email_unverified else 0
     if jellyfish.levenshtein_distance(a, b) == 1 and _letters_differ(a, b):
         return 2
-    return 3
+    if same_mailbox_elsewhere(a, b) and not (_made_of_names(a, x) and _made_of_names(b, y)):
+        return 3
+    return 4
+
+
+def same_mailbox_elsewhere(a: str, b: str) -> bool:
+    """Two addresses with the same mailbox name (long enough to be chosen by its owner) at two
+    providers."""
+    mailbox, _, domain = a.partition("@")
+    other_mailbox, _, other_domain = b.partition("@")
+    return mailbox == other_mailbox and domain != other_domain and len(mailbox) >= MIN_MAILBOX_KEY_LENGTH
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalpha())
+
+
+def _made_of_names(email: str, record: RecordFeatures) -> bool:
+    """The mailbox name is only the record's names (jean.dupont, dupont.jean, jdupont, dupontj,
+    dupont): what every namesake writes at his own provider, so the same one at two providers says
+    nothing of one person. A digit (a birth year, a number the provider gave) or a word of one's own
+    makes it personal."""
+    mailbox = email.partition("@")[0]
+    if any(c.isdigit() for c in mailbox):
+        return False
+    letters = _letters(mailbox)
+    given = _letters(record.given)
+    families = [_letters(name) for name in (record.family, record.birth) if name]
+    forms = {given, *families}
+    for family in families:
+        for first in (given, given[:1]):
+            if first:
+                forms.update((first + family, family + first))
+    return letters in forms - {""}
 
 
 def _letters_differ(a: str, b: str) -> bool:
@@ -301,7 +345,13 @@ BASE_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("given_name", NAME_LEVELS, given_name_level, term_frequency="given"),
     Comparison("family_name", NAME_LEVELS, family_name_level, term_frequency="family"),
     Comparison("birth_date", ("exact", "swapped, one digit or one day", "same year", "different"), birth_date_level),
-    Comparison("email", ("exact", "exact unverified", "one typo", "different"), email_level, term_frequency="email", tf_levels=(0, 1)),
+    Comparison(
+        "email",
+        ("exact", "exact unverified", "one typo", "same mailbox, another provider", "different"),
+        email_level,
+        term_frequency="email",
+        tf_levels=(0, 1),
+    ),
     Comparison("phone", ("exact", "exact unverified", "one digit", "different"), phone_level, term_frequency="phone", tf_levels=(0, 1)),
     Comparison("loyalty_card", ("exact", "different"), card_level),
     Comparison(
@@ -331,7 +381,8 @@ def clearly_different_people(
     _name_level) mean another member of the household; Monsieur and Madame are two people.
     A configured identifier (national id, customer number) that agrees outweighs all of these: it
     says the other fields were mistyped. For given names, so does an agreeing birth date with an
-    agreeing e-mail, phone or card, which a misheard name cannot explain away.
+    agreeing e-mail, mobile or card, which a misheard name cannot explain away (not a landline:
+    twins share it with their birth date).
 
     Close given names are two people too when each is a name of its own (`given_names`: names
     the data shows many families give, search.resolve.frequencies.given_names_of_their_own) and
@@ -389,9 +440,12 @@ def _same_configured_identifier(x: RecordFeatures, y: RecordFeatures) -> bool:
 
 
 def _shares_contact_or_near_identifier(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """An e-mail, a mobile, a card or a near identifier both records hold: one person's. Not a
+    landline (analyzers.phones.is_household_line): twins, or a mother and her daughter, share the
+    household's line and, twins, their birth date; a given name far apart says two of them."""
     return bool(
         (x.email and x.email == y.email)
-        or (x.phone and x.phone == y.phone)
+        or (x.phone and x.phone == y.phone and not is_household_line(x.phone))
         or (x.card and x.card == y.card)
         or any(_identifier_level(value, y.identifiers.get(name, "")) == 1 for name, value in x.identifiers.items())
     )

@@ -15,11 +15,22 @@ from search.resolve.comparisons import NULL, Comparison
 NAME_COMPARISONS = frozenset({"given_name", "family_name"})
 # Levels that, beside a name, do not tell a person from a namesake: a plain disagreement (a card of
 # another shop, another e-mail), a birth year, a town or a département (a common town holds many
-# namesakes), a postcode where each holds his own street (FEBRL4's two "Lachlan Nguyen"). Every
+# namesakes), a postcode where each holds his own street (FEBRL4's two "Lachlan Nguyen"), one
+# mailbox name at two providers. Every
 # other level of the other comparisons — a birth date exact or one keystroke off, an e-mail, a
 # phone, a card or an identifier exact or one keystroke off, a street, a postcode where a street is
 # missing — is evidence a namesake would not share.
-NAMESAKE_LEVELS = frozenset({"different", "same year", "same postcode, another street", "same town or département", "elsewhere"})
+NAMESAKE_LEVELS = frozenset(
+    {
+        "different",
+        "same year",
+        "same postcode, another street",
+        "same town or département",
+        "elsewhere",
+        # jean.dupont@ at two providers: a namesake's mailbox as often as one person's old one.
+        "same mailbox, another provider",
+    }
+)
 
 
 # A postcode with a street missing on a side: a place, where a namesake lives as often as in the

@@ -29,7 +29,9 @@ from tests.conftest import write_jsonl
 
 # Each story: a customer, and a later record of her that only one key family finds.
 STORIES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    # Two letters swapped in each name, the same birth date, nothing else: no sound, no place shared.
+    # A typo in each name: the given name's first letter struck on a neighbour key (so that not even
+    # its initial with the birth date, nor its consonants, are shared), two letters of the family
+    # name swapped; the same birth date, nothing else: no sound, no place shared.
     "a typo in each name": (
         {
             "source": "crm",
@@ -45,7 +47,7 @@ STORIES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {
             "source": "loyalty_toulouse",
             "source_id": "T2",
-            "given_name": "Sanrdine",
+            "given_name": "Dandrine",
             "family_name": "Etsin",
             "birth_date": "1968-03-02",
             "loyalty_card": "LT4471",

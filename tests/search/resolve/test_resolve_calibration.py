@@ -88,14 +88,15 @@ def test_em_learns_the_person_not_the_household() -> None:
     # or e-mail would weigh almost nothing against anyone.
     person = [0, 0, 0, 0, 0, NULL, 0]
     elsewhere = COMPARISONS[6].levels.index("elsewhere")
-    moved = [0, 0, 0, 3, 3, NULL, elsewhere]
-    household = [NAME_DIFFERENT, 0, 3, 3, 0, NULL, 0]
-    stranger = [NAME_DIFFERENT, 3, 3, 3, 3, NULL, elsewhere]
+    other_email = COMPARISONS[3].levels.index("different")
+    moved = [0, 0, 0, other_email, 3, NULL, elsewhere]
+    household = [NAME_DIFFERENT, 0, 3, other_email, 0, NULL, 0]
+    stranger = [NAME_DIFFERENT, 3, 3, other_email, 3, NULL, elsewhere]
     vectors = _vectors((person, 300), (moved, 30), (household, 600), (stranger, 300))
     records = [features_from_document({"record_id": f"crm:{k}", "source": "crm"}) for k in range(10)]  # u: the defaults
     model = train_model(records, vectors, COMPARISONS, ResolutionConfig(), np.zeros(len(vectors), dtype=bool))
     given, birth, email = (model.level_weights()[COMPARISONS.index(c)] for c in (COMPARISONS[0], COMPARISONS[2], COMPARISONS[3]))
-    assert given[NAME_DIFFERENT] < -5 and birth[3] < -5 and email[3] < -2
+    assert given[NAME_DIFFERENT] < -5 and birth[3] < -5 and email[other_email] < -2
     assert model.m[0][NAME_DIFFERENT] < 0.05
 
 

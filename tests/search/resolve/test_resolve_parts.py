@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from search.resolve.blocking import blocking_keys
 from search.resolve.comparisons import (
+    BASE_COMPARISONS as COMPARISONS,
+)
+from search.resolve.comparisons import (
     NULL,
     birth_date_level,
     clearly_different_people,
@@ -49,9 +52,21 @@ def test_birth_dates_tolerate_a_day_month_swap_and_one_digit() -> None:
     assert birth_date_level(base, _record()) == NULL
 
 
-def test_the_same_mailbox_name_at_another_provider_is_not_evidence() -> None:
-    assert email_level(_record(email="jean.dupont@gmail.com"), _record(email="jean.dupont@orange.fr")) == 3  # different
+def test_the_same_mailbox_name_at_another_provider_is_a_level_of_its_own_not_the_same_address() -> None:
+    levels = COMPARISONS[3].levels
+    moved = email_level(_record(email="jean.dupont52@wanadoo.fr"), _record(email="jean.dupont52@orange.fr"))
+    assert levels[moved] == "same mailbox, another provider"
+    # A mailbox made of the names alone is every namesake's at his own provider.
+    jean = {"given_name": "Jean", "family_name": "Dupont"}
+    for mailbox in ("jean.dupont", "dupont_jean", "jdupont", "dupont"):
+        one, other = _record(email=f"{mailbox}@wanadoo.fr", **jean), _record(email=f"{mailbox}@orange.fr", **jean)
+        assert levels[email_level(one, other)] == "different", mailbox
+    kept = email_level(_record(email="loulou.dupont@wanadoo.fr", **jean), _record(email="loulou.dupont@orange.fr", **jean))
+    assert levels[kept] == "same mailbox, another provider"
     assert email_level(_record(email="jean.dupont@gmail.com"), _record(email="jean.dupond@gmail.com")) == 2  # one typo
+    # A mailbox name too short to be its owner's choice says nothing at another provider.
+    assert levels[email_level(_record(email="info@garage-roux.fr"), _record(email="info@orange.fr"))] == "different"
+    assert levels[email_level(_record(email="jean.dupont@gmail.com"), _record(email="marie.roux@gmail.com"))] == "different"
 
 
 def test_household_members_and_homonyms_are_clearly_different_people() -> None:
