@@ -4,8 +4,10 @@ In order: its identifiers go to the suppression list (so a source cannot bring t
 its records, record links, events, customer document and statements are deleted; its ids (and those merged
 into it) answer 410 Gone from then on; its earlier changes lose their record ids and an `erased`
 change tells every source system; audit entries about it are pseudonymized (the fact, who and when
-stay); its values leave the match model's term frequencies, in the same bulk (search.rights.erasure_model). Deleted documents stay in Lucene
-segments until they merge: `expunge_deletes` forces that (README, "Erasure").
+stay); its values leave the match model's term frequencies, in the same writes (search.rights.erasure_model). Only
+the indices a search must show at once are refreshed before it answers (search.rights.erasure_plan.
+unrefreshed_indices says why each other one needs none). Deleted documents stay in Lucene segments
+until they merge: `expunge_deletes` forces that (README, "Erasure").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
 from search.rights.erasure_model import Values, generation_of, model_actions, model_values, record_debt, settle_model_debts, settled
-from search.rights.erasure_plan import find_documents, rewrites, searched_indices, write_refreshed
+from search.rights.erasure_plan import find_documents, rewrites, searched_indices, write_erasure, write_refreshed
 from search.rights.export import former_ids, merged_ids
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing, SuppressionList, suppression_actions
@@ -110,7 +112,7 @@ def erase_customer(
     if forget:  # recorded before the records go, settled below (or by a retry, reapply_erasures, the model's next load)
         record_debt(client, names, key, customer_id, values)
     clock = report.lap("debt", clock)
-    write_refreshed(client, [*actions, *forget])
+    write_erasure(client, names, [*actions, *forget])
     clock = report.lap("write", clock)
     if forget:
         settled(client, names, customer_id, generation_of(forget))
