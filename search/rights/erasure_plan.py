@@ -3,7 +3,7 @@
 Every document naming the erased customer (its ids, or its records) is found by id in one
 multi-search, and every write of the erasure — suppression list, deletions, the `erased` markers,
 changes without their record ids, audit entries pseudonymized, the model's term frequencies, the
-`erased` change — goes in two bulk requests (write_erasure): first what no search must show at
+`erased` change — goes in two bulk requests (by_refresh): first what no search must show at
 once, unrefreshed; then the deletions a search must not return, with `refresh=true` (OpenSearch
 refreshes, for such a bulk, only the shards it wrote to). A refresh makes the node cut a new
 segment of every shard it touches and is most of an erasure's cost under load (bench/RESULTS.md,
@@ -138,13 +138,19 @@ def unrefreshed_indices(names: IndexNames) -> set[str]:
     return {names.audit, names.changes, names.redirects, names.suppression, names.resolution_state, names.record_customers}
 
 
-def write_erasure(client: OpenSearch, names: IndexNames, actions: list[dict[str, Any]]) -> None:
-    """The erasure's writes in two bulk requests, in the order given within each: first those to
-    the unrefreshed indices (the suppression list first among them: an erasure stopped after them
-    has listed the person, the customer still there to erase again), then the others, refreshed."""
+def by_refresh(names: IndexNames, actions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The erasure's writes split in two bulk requests, each in the order given: those to the
+    unrefreshed indices, sent first (the suppression list first among them: an erasure stopped
+    after them has listed the person, the customer still there to erase again), then the others,
+    sent refreshed (write_refreshed)."""
     quiet = unrefreshed_indices(names)
-    _bulk(client, [a for a in actions if a["_index"] in quiet or _behind(a["_index"], quiet)], refresh="false")
-    write_refreshed(client, [a for a in actions if not (a["_index"] in quiet or _behind(a["_index"], quiet))])
+    first = [a for a in actions if a["_index"] in quiet or _behind(a["_index"], quiet)]
+    return first, [a for a in actions if not (a["_index"] in quiet or _behind(a["_index"], quiet))]
+
+
+def write_unrefreshed(client: OpenSearch, actions: list[dict[str, Any]]) -> None:
+    """One bulk request (a chunk per 5,000 actions) that refreshes nothing."""
+    _bulk(client, actions, refresh="false")
 
 
 def _behind(index: str, aliases: set[str]) -> bool:

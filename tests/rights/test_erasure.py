@@ -4,9 +4,8 @@ the date, its other records indexed — and a newer explicit consent lets the pe
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from search.rights.erasure_plan import unrefreshed_indices
 from search.rights.suppression import SuppressionKeyMissing, ensure_suppression_index, lookup_refusal
 from settings import Settings
 from tests.conftest import write_jsonl
-from tests.rights.conftest import SUPPRESSION_KEY, customer_of, data_folder
+from tests.rights.conftest import SUPPRESSION_KEY, customer_of, data_folder, no_periodic_refresh
 from tests.rights.people import GASPARD, GASPARD_IDENTIFIERS
 
 RoleClient = Callable[[str], Any]
@@ -287,20 +286,6 @@ def test_a_process_holding_the_model_resolves_with_the_counts_the_erasure_left(
     assert resolver.model().term_frequencies == {"email": {"someone@else.fr": 4}, "family": {"troubadec22": 3, "martin": 40}}
 
 
-@contextlib.contextmanager
-def _no_periodic_refresh(client: OpenSearch, prefix: str) -> Iterator[None]:
-    """Every index of the world refreshed only when someone asks: what a search sees is then exactly
-    what the writers made searchable themselves."""
-    before = client.indices.get_settings(index=f"{prefix}-*", name="index.refresh_interval")
-    client.indices.put_settings(index=f"{prefix}-*", body={"index": {"refresh_interval": "-1"}})
-    try:
-        yield
-    finally:
-        for index, settings in before.items():
-            interval = settings["settings"].get("index", {}).get("refresh_interval")
-            client.indices.put_settings(index=index, body={"index": {"refresh_interval": interval}})
-
-
 def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for_a_refresh(
     as_role: RoleClient, opensearch: OpenSearch, world: Settings
 ) -> None:
@@ -321,7 +306,7 @@ def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for
     push = as_role("steward").post
     customer = push("/v1/records", json=person).json()["customer_id"]
     assert push("/v1/records", json={**person, "source": "ecommerce"}).json()["customer_id"] == customer
-    with _no_periodic_refresh(opensearch, world.index_prefix):
+    with no_periodic_refresh(opensearch, world.index_prefix):
         stored = EventWriter(opensearch, names).store([Event("crm", "RW-E1", datetime.now(UTC), "visit", record_id="crm:RW1")])
         assert stored[0].outcome and stored[0].outcome.customer_id == customer, stored[0].refusal
         assert as_role("counter").get(f"/v1/customers/{customer}").status_code == 200  # an audit entry, not refreshed
@@ -363,7 +348,7 @@ def test_an_ingest_run_right_after_an_erasure_rejects_the_person_without_waiting
     person["phone"] = "0677120934"
     customer = as_role("steward").post("/v1/records", json=person).json()["customer_id"]
     ensure_suppression_index(opensearch, names)
-    with _no_periodic_refresh(opensearch, world.index_prefix):
+    with no_periodic_refresh(opensearch, world.index_prefix):
         assert as_role("privacy_officer").delete(f"/v1/customers/{customer}").status_code == 200
         summary, report = _reingest(
             opensearch, world, [write_jsonl(tmp_path / "again.jsonl", [person])], tmp_path, SUPPRESSION_KEY.encode()
@@ -387,7 +372,7 @@ def test_a_merged_away_id_of_an_erased_customer_answers_410_at_once(as_role: Rol
     survivor = push("/v1/records", json={**second, "updated_at": "2026-01-04T10:00:00Z"}).json()["customer_id"]
     merged_away = ({first, moved.json()["customer_id"]} - {survivor}).pop()
     assert as_role("counter").get(f"/v1/customers/{merged_away}", follow_redirects=False).status_code == 308
-    with _no_periodic_refresh(opensearch, world.index_prefix):
+    with no_periodic_refresh(opensearch, world.index_prefix):
         assert as_role("privacy_officer").delete(f"/v1/customers/{survivor}").status_code == 200
         gone = as_role("counter").get(f"/v1/customers/{merged_away}", follow_redirects=False)
     assert gone.status_code == 410, gone.text
