@@ -115,9 +115,9 @@ def erase_customer(
         record_debt(client, names, key, customer_id, values)
     clock = report.lap("debt", clock)
     unrefreshed, refreshed = by_refresh(names, [*actions, *forget])
-    write_unrefreshed(client, unrefreshed)
+    failed = write_unrefreshed(client, unrefreshed)
     clock = report.lap("write", clock)
-    write_refreshed(client, refreshed)
+    write_refreshed(client, refreshed, failed)
     clock = report.lap("write_refreshed", clock)
     if forget:
         settled(client, names, customer_id, generation_of(forget))

@@ -12,7 +12,7 @@ sessions 12 and 13): it is paid only where a reader searches without refreshing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,17 +140,11 @@ def unrefreshed_indices(names: IndexNames) -> set[str]:
 
 def by_refresh(names: IndexNames, actions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The erasure's writes split in two bulk requests, each in the order given: those to the
-    unrefreshed indices, sent first (the suppression list first among them: an erasure stopped
-    after them has listed the person, the customer still there to erase again), then the others,
-    sent refreshed (write_refreshed)."""
+    unrefreshed indices (write_unrefreshed, first: the suppression list first among them), then
+    the others (write_refreshed)."""
     quiet = unrefreshed_indices(names)
     first = [a for a in actions if a["_index"] in quiet or _behind(a["_index"], quiet)]
     return first, [a for a in actions if not (a["_index"] in quiet or _behind(a["_index"], quiet))]
-
-
-def write_unrefreshed(client: OpenSearch, actions: list[dict[str, Any]]) -> None:
-    """One bulk request (a chunk per 5,000 actions) that refreshes nothing."""
-    _bulk(client, actions, refresh="false")
 
 
 def _behind(index: str, aliases: set[str]) -> bool:
@@ -159,16 +153,28 @@ def _behind(index: str, aliases: set[str]) -> bool:
     return any(index.startswith(f"{alias}-v") for alias in aliases)
 
 
-def write_refreshed(client: OpenSearch, actions: list[dict[str, Any]]) -> None:
+def write_unrefreshed(client: OpenSearch, actions: list[dict[str, Any]]) -> list[str]:
+    """One bulk request (a chunk per 5,000 actions) that refreshes nothing. Its failures are
+    returned, not raised: the refreshed writes go all the same, as every action of one bulk would
+    (write_refreshed raises them), and what failed is finished by a retry or the model's debt."""
+    return _bulk(client, actions, refresh="false")
+
+
+def write_refreshed(client: OpenSearch, actions: list[dict[str, Any]], failed_before: Sequence[str] = ()) -> None:
     """One bulk request (a chunk per 5,000 actions), each refreshing the shards it wrote to. A
-    document already gone (deleted meanwhile, or a model never saved) is not an error."""
-    _bulk(client, actions, refresh="true")
+    document already gone (deleted meanwhile, or a model never saved) is not an error; an action
+    that failed, here or in `failed_before`, is (RuntimeError)."""
+    failures = [*failed_before, *_bulk(client, actions, refresh="true")]
+    if failures:
+        raise RuntimeError(f"erasure: {len(failures)} writes failed, the first: {failures[0]}")
 
 
-def _bulk(client: OpenSearch, actions: list[dict[str, Any]], refresh: str) -> None:
+def _bulk(client: OpenSearch, actions: list[dict[str, Any]], refresh: str) -> list[str]:
+    failures: list[str] = []
     if not actions:
-        return
+        return failures
     for ok, item in streaming_bulk(client, actions, chunk_size=5000, max_retries=6, raise_on_error=False, refresh=refresh):
         operation, result = next(iter(item.items()))
         if not ok and result.get("status") != 404:
-            raise RuntimeError(f"erasure: {operation} in {result.get('_index')} failed: {result.get('error')}")
+            failures.append(f"{operation} in {result.get('_index')}: {result.get('error')}")
+    return failures
