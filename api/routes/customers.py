@@ -48,13 +48,16 @@ def _interactions(view: InteractionsView) -> dict[str, Any]:
 async def _not_here(
     client: OpenSearchDep, names: NamesDep, audit: AuditDep, caller: Caller, customer_id: str, action: str, rest: str = ""
 ) -> RedirectResponse:
-    """A customer id with no customer behind it, audited as `action`: 308 to the customer it was
-    merged into (`rest`: the path and query after the id), else 410 when it was erased, else 404."""
-    survivor = await redirect_target_async(client, names, customer_id)
+    """A customer id with no customer behind it, audited as `action`: 410 when it was erased (or
+    merged into a customer erased since), else 308 to the customer it was merged into (`rest`: the
+    path and query after the id), else 404. The erasure's marker is a real-time get, looked at
+    first: the merges the erasure deleted may still be found by a search until the redirects'
+    next periodic refresh (the erasure does not refresh them: search.rights.erasure_plan)."""
+    gone = await erased_at(client, names, customer_id)
+    survivor = None if gone else await redirect_target_async(client, names, customer_id)
     if survivor:
         await audit.record(AuditEntry(caller.name, caller.role_name, action, [], customer_id, "redirected"))
         return RedirectResponse(url=f"/v1/customers/{survivor}{rest}", status_code=308)
-    gone = await erased_at(client, names, customer_id)
     await audit.record(AuditEntry(caller.name, caller.role_name, action, [], customer_id, "nothing"))
     if gone:
         raise HTTPException(status_code=410, detail=f"The customer {customer_id} was erased on {gone[:10]}.")

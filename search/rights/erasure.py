@@ -4,8 +4,10 @@ In order: its identifiers go to the suppression list (so a source cannot bring t
 its records, record links, events, customer document and statements are deleted; its ids (and those merged
 into it) answer 410 Gone from then on; its earlier changes lose their record ids and an `erased`
 change tells every source system; audit entries about it are pseudonymized (the fact, who and when
-stay); its values leave the match model's term frequencies, in the same bulk (search.rights.erasure_model). Deleted documents stay in Lucene
-segments until they merge: `expunge_deletes` forces that (README, "Erasure").
+stay); its values leave the match model's term frequencies, in the same writes (search.rights.erasure_model). Only
+the indices a search must show at once are refreshed before it answers (search.rights.erasure_plan.
+unrefreshed_indices says why each other one needs none). Deleted documents stay in Lucene segments
+until they merge: `expunge_deletes` forces that (README, "Erasure").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
 from search.rights.erasure_model import Values, generation_of, model_actions, model_values, record_debt, settle_model_debts, settled
-from search.rights.erasure_plan import find_documents, rewrites, searched_indices, write_refreshed
+from search.rights.erasure_plan import by_refresh, find_documents, rewrites, searched_indices, write_refreshed, write_unrefreshed
 from search.rights.export import former_ids, merged_ids
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing, SuppressionList, suppression_actions
@@ -80,12 +82,14 @@ def erase_customer(
     )
     now = at or datetime.now(UTC)
     ids = sorted({customer_id, *merged_ids(former_ids(client, names, customer_id))})
+    report = ErasureReport(customer_id, now.isoformat(), by, records=len(records), former_ids=[i for i in ids if i != customer_id])
+    clock = report.lap("get", clock)
     # What was written just before (an event, an audit entry, a change) must be found: one refresh
     # of the indices searched, which costs what they hold unrefreshed (little: their writers'
     # readers refresh anyway).
     client.indices.refresh(index=searched_indices(names), ignore_unavailable=True, allow_no_indices=True)
+    clock = report.lap("refresh", clock)
     tombstones = _tombstones(client, names, ids, record_ids)
-    report = ErasureReport(customer_id, now.isoformat(), by, records=len(records), former_ids=[i for i in ids if i != customer_id])
     report.tombstones = len(tombstones)
     report.pseudonym = pseudonym(key, customer_id)
     every_record = [*record_ids, *(t["record_id"] for t in tombstones)]
@@ -110,8 +114,11 @@ def erase_customer(
     if forget:  # recorded before the records go, settled below (or by a retry, reapply_erasures, the model's next load)
         record_debt(client, names, key, customer_id, values)
     clock = report.lap("debt", clock)
-    write_refreshed(client, [*actions, *forget])
+    unrefreshed, refreshed = by_refresh(names, [*actions, *forget])
+    failed = write_unrefreshed(client, unrefreshed)
     clock = report.lap("write", clock)
+    write_refreshed(client, refreshed, failed)
+    clock = report.lap("write_refreshed", clock)
     if forget:
         settled(client, names, customer_id, generation_of(forget))
     report.lap("settle", clock)

@@ -1,17 +1,18 @@
-"""What an erasure writes, found and written in two round trips instead of one per index.
+"""What an erasure writes, found and written in a few round trips instead of one per index.
 
 Every document naming the erased customer (its ids, or its records) is found by id in one
 multi-search, and every write of the erasure — suppression list, deletions, the `erased` markers,
 changes without their record ids, audit entries pseudonymized, the model's term frequencies, the
-`erased` change — goes in one bulk request with `refresh=true`. OpenSearch refreshes, for such a
-bulk, only the shards it wrote to: what the erasure changed is searchable when it answers (no search
-returns the person afterwards), without refreshing every shard of every index rcu owns, as the
-delete-by-query and update-by-query calls this replaces needed (bench/RESULTS.md, session 11).
+`erased` change — goes in two bulk requests (by_refresh): first what no search must show at
+once, unrefreshed; then the deletions a search must not return, with `refresh=true` (OpenSearch
+refreshes, for such a bulk, only the shards it wrote to). A refresh makes the node cut a new
+segment of every shard it touches and is most of an erasure's cost under load (bench/RESULTS.md,
+sessions 12 and 13): it is paid only where a reader searches without refreshing first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,10 +114,67 @@ def rewrites(found: Found, ids: list[str], stand_in: str) -> Iterable[dict[str, 
         yield pseudonymized_entry(index, doc_id, ids, stand_in)
 
 
-def write_refreshed(client: OpenSearch, actions: list[dict[str, Any]]) -> None:
+def unrefreshed_indices(names: IndexNames) -> set[str]:
+    """The indices an erasure writes without refreshing them: no reader searches them without a
+    refresh of its own, or their readers get documents by id (real time), so that the erasure's
+    writes are seen by every reader the moment it answers.
+
+    - audit: every reader refreshes first (search.audit.audit_entries, search.misuse, the export);
+      the index refreshes every 60 s on its own (AUDIT_REFRESH);
+    - changes: the feed's readers refresh first (search.changes.read_changes, the export, the
+      erasure's own read);
+    - redirects: an erased id's 410 is a real-time get of its `erased` marker, looked at before any
+      merge redirect is followed (api.routes.customers._not_here, search.redirects.erased_among);
+      the export's reads refresh first;
+    - suppression list: a push checks it by real-time gets (lookup_refusal), an ingest run
+      refreshes it before loading it (SuppressionList.load);
+    - resolution state: the model and its count buckets are read by id; the debts are found by a
+      scan after a refresh (search.resolve.term_frequencies);
+    - record links: read by real-time gets; their one scan refreshes first (search.resolve.store).
+
+    What is left refreshed: customers and records (the look-up, the type-ahead and a push's
+    candidate search must not return the person), events (the 360 view's figures and segments),
+    and the statements, possible matches, decisions, identity conflicts and profiles deleted."""
+    return {names.audit, names.changes, names.redirects, names.suppression, names.resolution_state, names.record_customers}
+
+
+def by_refresh(names: IndexNames, actions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The erasure's writes split in two bulk requests, each in the order given: those to the
+    unrefreshed indices (write_unrefreshed, first: the suppression list first among them), then
+    the others (write_refreshed)."""
+    quiet = unrefreshed_indices(names)
+    first = [a for a in actions if a["_index"] in quiet or _behind(a["_index"], quiet)]
+    return first, [a for a in actions if not (a["_index"] in quiet or _behind(a["_index"], quiet))]
+
+
+def _behind(index: str, aliases: set[str]) -> bool:
+    """A concrete index behind one of the aliases (`<alias>-v<N>`, search.indices) — the audit's
+    entries are found, and rewritten, in the index that holds them."""
+    return any(index.startswith(f"{alias}-v") for alias in aliases)
+
+
+def write_unrefreshed(client: OpenSearch, actions: list[dict[str, Any]]) -> list[str]:
+    """One bulk request (a chunk per 5,000 actions) that refreshes nothing. Its failures are
+    returned, not raised: the refreshed writes go all the same, as every action of one bulk would
+    (write_refreshed raises them), and what failed is finished by a retry or the model's debt."""
+    return _bulk(client, actions, refresh="false")
+
+
+def write_refreshed(client: OpenSearch, actions: list[dict[str, Any]], failed_before: Sequence[str] = ()) -> None:
     """One bulk request (a chunk per 5,000 actions), each refreshing the shards it wrote to. A
-    document already gone (deleted meanwhile, or a model never saved) is not an error."""
-    for ok, item in streaming_bulk(client, actions, chunk_size=5000, max_retries=6, raise_on_error=False, refresh="true"):
+    document already gone (deleted meanwhile, or a model never saved) is not an error; an action
+    that failed, here or in `failed_before`, is (RuntimeError)."""
+    failures = [*failed_before, *_bulk(client, actions, refresh="true")]
+    if failures:
+        raise RuntimeError(f"erasure: {len(failures)} writes failed, the first: {failures[0]}")
+
+
+def _bulk(client: OpenSearch, actions: list[dict[str, Any]], refresh: str) -> list[str]:
+    failures: list[str] = []
+    if not actions:
+        return failures
+    for ok, item in streaming_bulk(client, actions, chunk_size=5000, max_retries=6, raise_on_error=False, refresh=refresh):
         operation, result = next(iter(item.items()))
         if not ok and result.get("status") != 404:
-            raise RuntimeError(f"erasure: {operation} in {result.get('_index')} failed: {result.get('error')}")
+            failures.append(f"{operation} in {result.get('_index')}: {result.get('error')}")
+    return failures

@@ -81,6 +81,9 @@ class SuppressionList:
     def load(cls, client: OpenSearch, names: IndexNames, key: bytes | None) -> SuppressionList:
         if not client.indices.exists(index=names.suppression):
             return cls(key, {})
+        # An erasure does not refresh the list (pushes read it by real-time gets): a run reading
+        # it whole makes every erasure made before it started searchable, once per run.
+        client.indices.refresh(index=names.suppression)
         entries = {
             hit["_id"]: hit["_source"]["erased_at"]
             for hit in scan(client, index=names.suppression, query={"query": {"match_all": {}}}, size=5000)

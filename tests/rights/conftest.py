@@ -3,6 +3,7 @@ test module: erasures and consent changes never leak into other tests."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -111,3 +112,17 @@ def customer_of(as_role: Callable[[str], TestClient], q: str) -> str:
 
 def data_folder(world: Settings) -> Path:
     return Path(world.policy).parent / "data"  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def no_periodic_refresh(client: OpenSearch, prefix: str) -> Iterator[None]:
+    """Every index of the world refreshed only when someone asks: what a search sees is then exactly
+    what the writers made searchable themselves."""
+    before = client.indices.get_settings(index=f"{prefix}-*", name="index.refresh_interval")
+    client.indices.put_settings(index=f"{prefix}-*", body={"index": {"refresh_interval": "-1"}})
+    try:
+        yield
+    finally:
+        for index, settings in before.items():
+            interval = settings["settings"].get("index", {}).get("refresh_interval")
+            client.indices.put_settings(index=index, body={"index": {"refresh_interval": interval}})

@@ -4,9 +4,8 @@ the date, its other records indexed — and a newer explicit consent lets the pe
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,11 @@ from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import load_model, save_model
-from search.rights.suppression import SuppressionKeyMissing
+from search.rights.erasure_plan import unrefreshed_indices
+from search.rights.suppression import SuppressionKeyMissing, ensure_suppression_index, lookup_refusal
 from settings import Settings
 from tests.conftest import write_jsonl
-from tests.rights.conftest import SUPPRESSION_KEY, customer_of, data_folder
+from tests.rights.conftest import SUPPRESSION_KEY, customer_of, data_folder, no_periodic_refresh
 from tests.rights.people import GASPARD, GASPARD_IDENTIFIERS
 
 RoleClient = Callable[[str], Any]
@@ -40,6 +40,10 @@ def erased(as_role: RoleClient) -> dict[str, Any]:
     gaspard = customer_of(as_role, "Gaspard Vernet")
     view = as_role("counter").get(f"/v1/customers/{gaspard}").json()
     as_role("callcenter").get("/v1/search", params={"q": "vernet gaspard"})
+    # What agents type to find him — every identifier — goes to the audit trail with him.
+    for typed in (GASPARD_IDENTIFIERS["email"], "06 33 22 11 00", GASPARD_IDENTIFIERS["phone_e164"], "1966-11-02 vernet"):
+        as_role("callcenter").get("/v1/search", params={"q": typed})
+    as_role("counter").get(f"/v1/cards/{GASPARD_IDENTIFIERS['card']}")
     answer = as_role("privacy_officer").delete(f"/v1/customers/{gaspard}")
     assert answer.status_code == 200, answer.text
     return {"customer_id": gaspard, "records": view["customer"]["records"], "receipt": answer.json()}
@@ -282,25 +286,14 @@ def test_a_process_holding_the_model_resolves_with_the_counts_the_erasure_left(
     assert resolver.model().term_frequencies == {"email": {"someone@else.fr": 4}, "family": {"troubadec22": 3, "martin": 40}}
 
 
-@contextlib.contextmanager
-def _no_periodic_refresh(client: OpenSearch, prefix: str) -> Iterator[None]:
-    """Every index of the world refreshed only when someone asks: what a search sees is then exactly
-    what the writers made searchable themselves."""
-    before = client.indices.get_settings(index=f"{prefix}-*", name="index.refresh_interval")
-    client.indices.put_settings(index=f"{prefix}-*", body={"index": {"refresh_interval": "-1"}})
-    try:
-        yield
-    finally:
-        for index, settings in before.items():
-            interval = settings["settings"].get("index", {}).get("refresh_interval")
-            client.indices.put_settings(index=index, body={"index": {"refresh_interval": interval}})
-
-
 def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for_a_refresh(
     as_role: RoleClient, opensearch: OpenSearch, world: Settings
 ) -> None:
     """Read-after-write: the erasure makes its own deletions searchable before it answers, including
-    an event and an audit entry written the moment before it (never refreshed by their writers)."""
+    an event and an audit entry written the moment before it (never refreshed by their writers).
+    The indices it leaves unrefreshed (unrefreshed_indices) are seen as their readers see them: the
+    audit trail and the change feed refresh first, the record links, the 410 and the suppression
+    list are real-time gets."""
     names = IndexNames(world.index_prefix)
     person = {
         **LUCIEN[0],
@@ -313,15 +306,73 @@ def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for
     push = as_role("steward").post
     customer = push("/v1/records", json=person).json()["customer_id"]
     assert push("/v1/records", json={**person, "source": "ecommerce"}).json()["customer_id"] == customer
-    with _no_periodic_refresh(opensearch, world.index_prefix):
+    with no_periodic_refresh(opensearch, world.index_prefix):
         stored = EventWriter(opensearch, names).store([Event("crm", "RW-E1", datetime.now(UTC), "visit", record_id="crm:RW1")])
         assert stored[0].outcome and stored[0].outcome.customer_id == customer, stored[0].refusal
         assert as_role("counter").get(f"/v1/customers/{customer}").status_code == 200  # an audit entry, not refreshed
-        assert as_role("privacy_officer").delete(f"/v1/customers/{customer}").status_code == 200
-        documents = [
-            json.dumps(hit, ensure_ascii=False).lower()
-            for hit in scan(opensearch, index=f"{world.index_prefix}-*", query={"query": {"match_all": {}}})
-        ]
+        answer = as_role("privacy_officer").delete(f"/v1/customers/{customer}")
+        assert answer.status_code == 200
+        quiet = unrefreshed_indices(names)
+        hits = scan(opensearch, index=f"{world.index_prefix}-*", query={"query": {"match_all": {}}})
+        documents = [json.dumps(hit, ensure_ascii=False).lower() for hit in hits if not _among(hit["_index"], quiet)]
+        assert as_role("counter").get(f"/v1/customers/{customer}").status_code == 410
+        links = opensearch.mget(index=names.record_customers, body={"ids": ["crm:RW1", "ecommerce:RW1"]})["docs"]
+        assert not [link for link in links if link.get("found")]
+        assert lookup_refusal(opensearch, names, SUPPRESSION_KEY.encode(), {"record_id": "crm:RW1", "email": person["email"]})
+        admin = as_role("admin").get
+        assert admin("/v1/audit", params={"customer_id": customer}).json()["entries"] == []
+        trail = admin("/v1/audit", params={"customer_id": answer.json()["pseudonym"]}).json()["entries"]
+        assert {e["action"] for e in trail} >= {"record", "customer"} and not [e for e in trail if e.get("query")]
+        feed, page = [], {"cursor": 0, "more": True}
+        while page["more"]:
+            page = admin("/v1/changes", params={"since": page["cursor"], "limit": 1000}).json()
+            feed += page["changes"]
+        assert any(change["kind"] == "erased" and change["customer_id"] == customer for change in feed)
+    documents += [json.dumps(feed, ensure_ascii=False).lower(), json.dumps(trail, ensure_ascii=False).lower()]
     for value in ("ravoisier", "c.ravoisier@orange.fr", "+33612093847", '"crm:rw1"', '"ecommerce:rw1"', "rw-e1"):
         holders = [d[:200] for d in documents if value in d]
         assert not holders, (value, holders)
+
+
+def _among(index: str, aliases: set[str]) -> bool:
+    return index in aliases or any(index.startswith(f"{alias}-v") for alias in aliases)
+
+
+def test_an_ingest_run_right_after_an_erasure_rejects_the_person_without_waiting_for_a_refresh(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings, tmp_path: Path
+) -> None:
+    """The erasure leaves the suppression list unrefreshed (pushes read it by id): an ingest run,
+    which reads it whole, must still see an erasure made the moment before it started."""
+    names = IndexNames(world.index_prefix)
+    person = {**LUCIEN[0], "source_id": "SR1", "given_name": "Sidonie", "family_name": "Roubichou", "email": "sroubichou@sfr.fr"}
+    person["phone"] = "0677120934"
+    customer = as_role("steward").post("/v1/records", json=person).json()["customer_id"]
+    ensure_suppression_index(opensearch, names)
+    with no_periodic_refresh(opensearch, world.index_prefix):
+        assert as_role("privacy_officer").delete(f"/v1/customers/{customer}").status_code == 200
+        summary, report = _reingest(
+            opensearch, world, [write_jsonl(tmp_path / "again.jsonl", [person])], tmp_path, SUPPRESSION_KEY.encode()
+        )
+    assert summary.rejected == 1 and "erased on" in report[0]["reason"], report
+
+
+def test_a_merged_away_id_of_an_erased_customer_answers_410_at_once(as_role: RoleClient, opensearch: OpenSearch, world: Settings) -> None:
+    """A customer id merged into one erased since answers 410 Gone the moment the erasure answers,
+    not a redirect to the erased customer: the merge the erasure deleted may still be found by a
+    search of the redirects, which it does not refresh."""
+    push = as_role("steward").post
+    one = {**LUCIEN[0], "source_id": "AM1", "given_name": "Albane", "family_name": "Mirepoix", "email": "albane.mirepoix@free.fr"}
+    one["phone"] = "0655443322"
+    first = push("/v1/records", json=one).json()["customer_id"]
+    second = {**one, "source": "ecommerce", "source_id": "AM2", "updated_at": "2026-01-02T10:00:00Z"}
+    assert push("/v1/records", json=second).json()["customer_id"] == first
+    other = {"given_name": "Yolande", "family_name": "Zerbib", "birth_date": "1951-03-03", "email": "y.zerbib@orange.fr"}
+    moved = push("/v1/records", json={**second, **other, "phone": "0299001122", "updated_at": "2026-01-03T10:00:00Z"})
+    assert moved.json()["customer_id"] != first
+    survivor = push("/v1/records", json={**second, "updated_at": "2026-01-04T10:00:00Z"}).json()["customer_id"]
+    merged_away = ({first, moved.json()["customer_id"]} - {survivor}).pop()
+    assert as_role("counter").get(f"/v1/customers/{merged_away}", follow_redirects=False).status_code == 308
+    with no_periodic_refresh(opensearch, world.index_prefix):
+        assert as_role("privacy_officer").delete(f"/v1/customers/{survivor}").status_code == 200
+        gone = as_role("counter").get(f"/v1/customers/{merged_away}", follow_redirects=False)
+    assert gone.status_code == 410, gone.text

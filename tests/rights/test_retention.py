@@ -11,7 +11,7 @@ from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
 from settings import Settings
-from tests.rights.conftest import customer_of
+from tests.rights.conftest import customer_of, no_periodic_refresh
 
 RoleClient = Callable[[str], Any]
 
@@ -47,3 +47,31 @@ def test_retention_lists_then_erases_customers_past_the_period_and_ages_out_old_
     assert as_role("counter").get(f"/v1/customers/{camille}").status_code == 200
     trail = as_role("admin").get("/v1/audit", params={"limit": 500}).json()["entries"]
     assert all(e["caller"] != "old" for e in trail) and any(camille in e["customer_ids"] for e in trail)
+
+
+def test_retention_ages_out_old_audit_entries_an_erasure_has_just_pseudonymized(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings, cli: Callable[..., Any]
+) -> None:
+    """The erasure rewrites the audit entries about the person without refreshing the audit index:
+    the age-out that follows must still delete those past the audit period."""
+    names = IndexNames(world.index_prefix)
+    person = {
+        "source": "crm",
+        "source_id": "RT1",
+        "given_name": "Honorine",
+        "family_name": "Pradalier",
+        "birth_date": "1958-06-14",
+        "email": "h.pradalier@free.fr",
+        "phone": "0563112233",
+        "updated_at": datetime.now(UTC).isoformat(),
+    }
+    customer = as_role("steward").post("/v1/records", json=person).json()["customer_id"]
+    old = {"at": "2019-05-05T00:00:00+00:00", "caller": "old", "role": "counter", "action": "customer", "customer_ids": [customer]}
+    opensearch.index(index=names.audit, body=old, refresh=True)
+    with no_periodic_refresh(opensearch, world.index_prefix):
+        assert as_role("privacy_officer").delete(f"/v1/customers/{customer}").status_code == 200
+        applied = cli("retention", "--days", "36500", "--apply")
+    assert applied.exit_code == 0, applied.output
+    opensearch.indices.refresh(index=names.audit)
+    left = opensearch.count(index=names.audit, body={"query": {"range": {"at": {"lt": "2020-01-01"}}}})["count"]
+    assert left == 0
