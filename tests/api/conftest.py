@@ -30,6 +30,7 @@ from tests.stories import (
     EACH_PART_A_TYPO,
     GIVEN_FIRST,
     HELENE,
+    INITIAL_FIRST,
     LIVES_THERE_NOW,
     LOOK_ALIKES,
     NAMESAKES,
@@ -59,7 +60,8 @@ def api_settings(
         + LIVES_THERE_NOW
         + WHOLE_TOWN
         + LOOK_ALIKES
-        + EACH_PART_A_TYPO,
+        + EACH_PART_A_TYPO
+        + INITIAL_FIRST,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:
