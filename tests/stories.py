@@ -627,3 +627,19 @@ INITIAL_FIRST = [
         "updated_at": "2026-02-01T10:00:00Z",
     },
 ]
+
+# A mobile number in a range not yet allocated (libphonenumber refuses "07 20…"): every agent still
+# reads ten digits starting with 0 as a phone (issue 17).
+UNVERIFIED_PHONE = [
+    {
+        "source": "ecommerce",
+        "source_id": "UP1",
+        "given_name": "Gwladys",
+        "family_name": "Kerhervé",
+        "phone": "07 20 65 09 81",
+        "birth_date": "1987-01-30",
+        "postcode": "29200",
+        "city": "Brest",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]

@@ -36,6 +36,7 @@ from tests.stories import (
     NAMESAKES,
     OTHERS,
     RANKED_AND_RECENT,
+    UNVERIFIED_PHONE,
     WHOLE_NAMES,
     WHOLE_TOWN,
 )
@@ -61,7 +62,8 @@ def api_settings(
         + WHOLE_TOWN
         + LOOK_ALIKES
         + EACH_PART_A_TYPO
-        + INITIAL_FIRST,
+        + INITIAL_FIRST
+        + UNVERIFIED_PHONE,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:
