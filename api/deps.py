@@ -220,10 +220,10 @@ def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
     """The caller, if its role may use `endpoint` (403 otherwise, audited)."""
 
     # The caller is identified from the request's headers here rather than through Security and
-    # Header sub-dependencies: FastAPI's solving of each one (its cache key, its four kinds of
-    # parameters, their validation) was 17% of the API's CPU per look-up, more than identifying
-    # the caller (bench/RESULTS.md, 2026-11-27, sessions 12 and 13). The OpenAPI schema still
-    # documents the two schemes and the X-Shop header (documented_callers).
+    # Header sub-dependencies: FastAPI's dependency solving was 17% of the API's CPU per look-up,
+    # and these three (each a cache key, four kinds of parameters, a validation) were over a quarter
+    # of it, more than identifying the caller (bench/RESULTS.md, 2026-11-27, sessions 12 and 13).
+    # The OpenAPI schema still documents the two schemes and the X-Shop header (documented_callers).
     async def check(request: Request) -> Caller:
         shop = shop_header(request)
         caller = identify(request, await api_key_header(request), await bearer(request), shop)
@@ -234,7 +234,6 @@ def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
             raise HTTPException(status_code=403, detail=f"The role {caller.role_name!r} may not use {endpoint}.")
         return caller
 
-    check.identifies_caller = True  # type: ignore[attr-defined]
     return check
 
 
