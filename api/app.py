@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.deps import documented_callers
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
@@ -136,4 +137,5 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         review.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
+    documented_callers(app)
     return app

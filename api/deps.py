@@ -7,13 +7,15 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Header, HTTPException, Request, Security
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
+from api.guards import PERSONAL_PREFIX
 from api.policy import SHOP_PATTERN, Policy, Role, bound_to_source
 from indexers.push import RecordPusher
 from search.access import FieldAccess
@@ -26,6 +28,7 @@ from settings import Settings
 log = logging.getLogger("rcu.api")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key of the access policy.")
 SHOP = re.compile(SHOP_PATTERN)
+SHOP_DESCRIPTION = "The agent's shop (as in loyalty_<shop>) when neither its key nor its token names one: ranking only."
 bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (JWT) whose role claim names a policy role.")
 
 
@@ -118,7 +121,7 @@ ShopHeader = Annotated[
     Header(
         alias="X-Shop",
         pattern=SHOP_PATTERN,
-        description="The agent's shop (as in loyalty_<shop>) when neither its key nor its token names one: ranking only.",
+        description=SHOP_DESCRIPTION,
     ),
 ]
 
@@ -216,10 +219,14 @@ async def audit_not_understood(request: Request) -> None:
 def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
     """The caller, if its role may use `endpoint` (403 otherwise, audited)."""
 
-    # The caller is identified here rather than through Depends(current_caller): each dependency
-    # FastAPI solves costs tens of microseconds per request (bench/RESULTS.md, session 10).
-    async def check(request: Request, api_key: ApiKey = None, token: BearerToken = None, shop: ShopHeader = None) -> Caller:
-        caller = identify(request, api_key, token, shop)
+    # The caller is identified from the request's headers here rather than through Security and
+    # Header sub-dependencies: FastAPI's dependency solving was 17% of the API's CPU per look-up,
+    # and these three (each a cache key, four kinds of parameters, a validation) were over a quarter
+    # of it, more than identifying the caller (bench/RESULTS.md, 2026-11-27, sessions 12 and 13).
+    # The OpenAPI schema still documents the two schemes and the X-Shop header (documented_callers).
+    async def check(request: Request) -> Caller:
+        shop = shop_header(request)
+        caller = identify(request, await api_key_header(request), await bearer(request), shop)
         # Kept for api.errors: a look-up whose parameters are refused (422) is audited as not understood.
         request.state.caller, request.state.endpoint = caller, endpoint
         if endpoint not in caller.role.endpoints:
@@ -228,3 +235,53 @@ def allowed(endpoint: str) -> Callable[..., Awaitable[Caller]]:
         return caller
 
     return check
+
+
+def shop_header(request: Request) -> str | None:
+    """The X-Shop header, None when absent; a value that is no shop name is refused as FastAPI
+    refuses a malformed parameter (422, before the caller is identified)."""
+    shop = request.headers.get("x-shop")
+    if shop is not None and not SHOP.search(shop):
+        problem = {"type": "string_pattern_mismatch", "loc": ("header", "X-Shop"), "input": shop}
+        raise RequestValidationError([{**problem, "msg": f"String should match pattern '{SHOP_PATTERN}'"}])
+    return shop
+
+
+def documented_callers(app: FastAPI) -> None:
+    """Writes into the app's OpenAPI schema what allowed()'s check reads without FastAPI declaring
+    it: the API-key and bearer schemes, and the X-Shop header, on every operation of the /v1 API
+    (each one identifies its caller: allowed() or current_caller)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schemes = {
+            scheme.scheme_name: scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for scheme in (api_key_header, bearer)
+        }
+        schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(schemes)
+        for path, operations in schema.get("paths", {}).items():
+            if not path.startswith(PERSONAL_PREFIX):
+                continue
+            for operation in operations.values():
+                parameters = operation.setdefault("parameters", [])
+                if not any(parameter["name"] == "X-Shop" for parameter in parameters):
+                    parameters.append(SHOP_PARAMETER)
+                operation["security"] = [{name: []} for name in schemes]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# The X-Shop header as FastAPI documents a Header parameter (ShopHeader).
+SHOP_PARAMETER = {
+    "name": "X-Shop",
+    "in": "header",
+    "required": False,
+    "schema": {
+        "anyOf": [{"type": "string", "pattern": SHOP_PATTERN}, {"type": "null"}],
+        "description": SHOP_DESCRIPTION,
+        "title": "X-Shop",
+    },
+    "description": SHOP_DESCRIPTION,
+}

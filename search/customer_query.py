@@ -245,8 +245,20 @@ GIVEN_FIRST_BOOST = 12.5
 def reading_bonuses(words: list[str]) -> list[dict[str, Any]]:
     """Constant bonuses for the customers whose family name begins with the first word typed and
     given name with the last (FAMILY_FIRST_BOOST), or given name with the first and family name
-    with the last (GIVEN_FIRST_BOOST), compared folded."""
+    with the last (GIVEN_FIRST_BOOST), compared folded — except after an initial (initial_first)."""
+    if initial_first(words):
+        return [_reading(words[-1], words[0], FAMILY_FIRST_BOOST), _reading(words[0], words[-1], GIVEN_FIRST_BOOST)]
     return [_reading(words[0], words[-1], FAMILY_FIRST_BOOST), _reading(words[-1], words[0], GIVEN_FIRST_BOOST)]
+
+
+def initial_first(words: list[str]) -> bool:
+    """Whether the words typed begin with a lone letter before a longer last word ("j philippe",
+    "m paris"): a name abbreviated to its initial is written before the family name in French ("J.
+    Dupont"), never a family name's initial before a whole given name, so the letter reads as the
+    given name's initial whatever the counter's habit of typing the family name first. It matters
+    where family names are also given names (Martin, Thomas, Bernard, Robert, Richard, Philippe —
+    among France's most common): otherwise "j philippe" puts Philippe Jourdan before J. Philippe."""
+    return len(words[0]) == 1 and len(words[-1]) > 1
 
 
 def _reading(family: str, given: str, boost: float) -> dict[str, Any]:

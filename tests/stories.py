@@ -601,3 +601,45 @@ EACH_PART_A_TYPO = [
         "updated_at": "2026-02-01T10:00:00Z",
     },
 ]
+
+# "y maxence": an initial typed first is the given name's ("Y. Maxence"), although Maxence is also
+# a given name and the counter types family names first ("Maxence Yaouanc" would otherwise read as
+# family "Y…", given "Maxence").
+INITIAL_FIRST = [
+    {
+        "source": "crm",
+        "source_id": "IF1",
+        "given_name": "Yvonnick",
+        "family_name": "Maxence",
+        "birth_date": "1966-03-12",
+        "postcode": "35000",
+        "city": "Rennes",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "IF2",
+        "given_name": "Maxence",
+        "family_name": "Yaouanc",
+        "birth_date": "1990-07-21",
+        "postcode": "22000",
+        "city": "Saint-Brieuc",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]
+
+# A mobile number in a range not yet allocated (libphonenumber refuses "07 20…"): every agent still
+# reads ten digits starting with 0 as a phone (issue 17).
+UNVERIFIED_PHONE = [
+    {
+        "source": "ecommerce",
+        "source_id": "UP1",
+        "given_name": "Gwladys",
+        "family_name": "Kerhervé",
+        "phone": "07 20 65 09 81",
+        "birth_date": "1987-01-30",
+        "postcode": "29200",
+        "city": "Brest",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]

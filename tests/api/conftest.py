@@ -30,11 +30,13 @@ from tests.stories import (
     EACH_PART_A_TYPO,
     GIVEN_FIRST,
     HELENE,
+    INITIAL_FIRST,
     LIVES_THERE_NOW,
     LOOK_ALIKES,
     NAMESAKES,
     OTHERS,
     RANKED_AND_RECENT,
+    UNVERIFIED_PHONE,
     WHOLE_NAMES,
     WHOLE_TOWN,
 )
@@ -59,7 +61,9 @@ def api_settings(
         + LIVES_THERE_NOW
         + WHOLE_TOWN
         + LOOK_ALIKES
-        + EACH_PART_A_TYPO,
+        + EACH_PART_A_TYPO
+        + INITIAL_FIRST
+        + UNVERIFIED_PHONE,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:

@@ -115,6 +115,15 @@ def test_prefixes_typed_family_name_first_rank_that_reading_first(search: Search
     assert abs(scores["Ethan Rocheteau"] - scores["Rochelle Etchegaray"]) < 1  # one word: no reading preferred
 
 
+@pytest.mark.parametrize("q", ["y maxence", "y. maxence", "maxence y"])
+def test_an_initial_reads_as_the_given_names_whichever_side_it_is_typed(search: Search, q: str) -> None:
+    # "Y. Maxence" is how a name with an initial is written: before the family name, never a family
+    # name's initial before a whole given name, although the counter types family names first
+    # (Maxence Yaouanc fits "y maxence" read that way).
+    names = [hit["display_name"] for hit in search(q)["results"]]
+    assert names[:2] == ["Yvonnick Maxence", "Maxence Yaouanc"], names
+
+
 @pytest.mark.parametrize("q", ["s quillévéré", "s quillevere", "s quil"])
 def test_words_typed_given_name_first_put_the_customer_they_begin_first(search: Search, q: str) -> None:
     # Maëlle's maiden name begins with an S too: the reading given name first is Solenn's alone.

@@ -42,6 +42,14 @@ def test_a_first_letter_typo_does_not_flood_the_results(search: Search, as_role:
     assert all("Morvan" in (hit["display_name"] or "") or "Gabriel" in (hit["display_name"] or "") for hit in body["results"])
 
 
+@pytest.mark.parametrize("q", ["07 20 65 09 81", "0720650981", "+33 7 20 65 09 81", "07.20.65.09.81"])
+def test_a_phone_libphonenumber_does_not_accept_is_found_in_any_shape(search: Search, q: str) -> None:
+    # 07 20…: a range not yet allocated, yet ten digits starting with 0 are a phone to every agent.
+    body = search(q)
+    assert [hit["display_name"] for hit in body["results"]] == ["Gwladys Kerhervé"]
+    assert body["results"][0]["matched"] == ["phone"] and "phone" in body["kinds"]
+
+
 @pytest.mark.parametrize(("q", "city"), [("quintard bordeaux", "Bordeaux"), ("quintard lille", "Lille"), ("Bordeaux Quintard", "Bordeaux")])
 def test_a_town_typed_with_a_name_puts_the_namesake_living_there_first(search: Search, as_role: RoleClient, q: str, city: str) -> None:
     body = search(q)
