@@ -100,7 +100,8 @@ async def customer_sheet_async(
     search.coalesce.CoalescingClient its reads share the view's round trips (the generations in
     force and the profile go with the customer's get, the stored profile's segments percolated in
     a search beside it, the rules percolated with the segments found and the refusals with the
-    household's search). Anything but the common case — nothing defined, no stored profile, an
+    household's search — or in an msearch of their own when the percolation answers after the
+    first multi-get, the household's search gone already). Anything but the common case — nothing defined, no stored profile, an
     index missing — is `customer_sheet`, in a thread."""
 
     def in_a_thread() -> Any:
