@@ -24,7 +24,7 @@ from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import load_model, save_model
-from search.rights.erasure_plan import unrefreshed_indices
+from search.rights.erasure_plan import by_refresh, unrefreshed_indices
 from search.rights.suppression import SuppressionKeyMissing, ensure_suppression_index, lookup_refusal
 from settings import Settings
 from tests.conftest import write_jsonl
@@ -292,8 +292,8 @@ def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for
     """Read-after-write: the erasure makes its own deletions searchable before it answers, including
     an event and an audit entry written the moment before it (never refreshed by their writers).
     The indices it leaves unrefreshed (unrefreshed_indices) are seen as their readers see them: the
-    audit trail and the change feed refresh first, the record links, the 410 and the suppression
-    list are real-time gets."""
+    audit trail and the change feed refresh first, the 410 and the suppression list are real-time
+    gets; once refreshed, they hold none of her values either."""
     names = IndexNames(world.index_prefix)
     person = {
         **LUCIEN[0],
@@ -351,6 +351,21 @@ def _assert_no_value_of(values: tuple[str, ...], documents: list[str]) -> None:
     for value in values:
         holders = [d[:200] for d in documents if value in d]
         assert not holders, (value, holders)
+
+
+def test_a_record_s_link_to_its_customer_is_deleted_in_the_request_that_deletes_the_record() -> None:
+    """Links gone a round trip before their records would leave the records searchable without
+    links: a push in between could resolve against them and write a customer and links back."""
+    names = IndexNames("rcu-plan")
+    deletions = [
+        {"_op_type": "delete", "_index": names.customers, "_id": "C1"},
+        {"_op_type": "delete", "_index": names.records, "_id": "crm:1"},
+        {"_op_type": "delete", "_index": names.record_customers, "_id": "crm:1"},
+        {"_op_type": "index", "_index": names.suppression, "_id": "h1", "_source": {}},
+    ]
+    unrefreshed, refreshed = by_refresh(names, deletions)
+    assert [a["_index"] for a in unrefreshed] == [names.suppression]
+    assert [a["_index"] for a in refreshed] == [names.customers, names.records, names.record_customers]
 
 
 def _among(index: str, aliases: set[str]) -> bool:
