@@ -24,8 +24,8 @@ from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import load_model, save_model
-from search.rights.erasure_plan import by_refresh, unrefreshed_indices
-from search.rights.suppression import SuppressionKeyMissing, ensure_suppression_index, lookup_refusal
+from search.rights.erasure_plan import by_refresh, unrefreshed_indices, write_unrefreshed
+from search.rights.suppression import SuppressionKeyMissing, ensure_suppression_index, lookup_refusal, suppression_actions
 from settings import Settings
 from tests.conftest import write_jsonl
 from tests.rights.conftest import SUPPRESSION_KEY, customer_of, data_folder, no_periodic_refresh
@@ -388,6 +388,22 @@ def test_an_ingest_run_right_after_an_erasure_rejects_the_person_without_waiting
             opensearch, world, [write_jsonl(tmp_path / "again.jsonl", [person])], tmp_path, SUPPRESSION_KEY.encode()
         )
     assert summary.rejected == 1 and "erased on" in report[0]["reason"], report
+
+
+def test_a_process_without_the_key_refuses_to_check_a_push_right_after_an_erasure_by_one_with_it(
+    opensearch: OpenSearch, names: IndexNames
+) -> None:
+    """Without the key a push cannot tell whom the list holds, only that it holds someone: it must
+    stop (SuppressionKeyMissing) the moment another process's erasure has listed a first person,
+    though the erasure does not refresh the list."""
+    ensure_suppression_index(opensearch, names)
+    opensearch.indices.put_settings(index=names.suppression, body={"index": {"refresh_interval": "-1"}})
+    record = {"record_id": "crm:KM1", "email": "k.marzelle@laposte.net"}
+    listed = suppression_actions(opensearch, names, SUPPRESSION_KEY.encode(), [record], datetime.now(UTC))
+    unrefreshed, _ = by_refresh(names, listed)  # as the erasure writes it
+    assert write_unrefreshed(opensearch, unrefreshed) == []
+    with pytest.raises(SuppressionKeyMissing):
+        lookup_refusal(opensearch, names, None, record)
 
 
 def test_a_merged_away_id_of_an_erased_customer_answers_410_at_once(as_role: RoleClient, opensearch: OpenSearch, world: Settings) -> None:
