@@ -357,7 +357,7 @@ def test_a_record_s_link_to_its_customer_is_deleted_in_the_request_that_deletes_
     """Links gone a round trip before their records would leave the records searchable without
     links: a push in between could resolve against them and write a customer and links back."""
     names = IndexNames("rcu-plan")
-    deletions = [
+    deletions: list[dict[str, Any]] = [
         {"_op_type": "delete", "_index": names.customers, "_id": "C1"},
         {"_op_type": "delete", "_index": names.records, "_id": "crm:1"},
         {"_op_type": "delete", "_index": names.record_customers, "_id": "crm:1"},
