@@ -113,6 +113,8 @@ def suspected(client: OpenSearch, names: IndexNames, since: datetime) -> list[di
     """The `misuse_suspected` entries written since `since`, newest first."""
     if not client.indices.exists(index=names.audit):
         return []
+    # Like every reader of the audit trail (its own refresh is 60 s, an erasure's rewrites none).
+    client.indices.refresh(index=names.audit)
     query = {"bool": {"filter": [{"term": {"action": "misuse_suspected"}}, {"range": {"at": {"gte": since.isoformat()}}}]}}
     return [
         h["_source"] for h in client.search(index=names.audit, body={"query": query, "sort": [{"at": "desc"}], "size": 500})["hits"]["hits"]

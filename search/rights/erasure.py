@@ -114,6 +114,8 @@ def erase_customer(
     if forget:  # recorded before the records go, settled below (or by a retry, reapply_erasures, the model's next load)
         record_debt(client, names, key, customer_id, values)
     clock = report.lap("debt", clock)
+    # The record links' deletions travel with the records' in the second request (unrefreshed_indices):
+    # links gone a round trip before their records would let a push rebuild them from the records.
     unrefreshed, refreshed = by_refresh(names, [*actions, *forget])
     failed = write_unrefreshed(client, unrefreshed)
     clock = report.lap("write", clock)

@@ -129,13 +129,17 @@ def unrefreshed_indices(names: IndexNames) -> set[str]:
     - suppression list: a push checks it by real-time gets (lookup_refusal), an ingest run
       refreshes it before loading it (SuppressionList.load);
     - resolution state: the model and its count buckets are read by id; the debts are found by a
-      scan after a refresh (search.resolve.term_frequencies);
-    - record links: read by real-time gets; their one scan refreshes first (search.resolve.store).
+      scan after a refresh (search.resolve.term_frequencies).
 
     What is left refreshed: customers and records (the look-up, the type-ahead and a push's
     candidate search must not return the person), events (the 360 view's figures and segments),
-    and the statements, possible matches, decisions, identity conflicts and profiles deleted."""
-    return {names.audit, names.changes, names.redirects, names.suppression, names.resolution_state, names.record_customers}
+    and the statements, possible matches, decisions, identity conflicts and profiles deleted.
+    The record links are read by real-time gets and would need no refresh, but their deletions go
+    in the request that deletes the records (and so are refreshed with them): sent a round trip
+    earlier, they left the records standing without links, and a push in that window could
+    resolve against those records and write a customer and links from them after the records
+    went. In one request the window is the request's own, as it was before the split."""
+    return {names.audit, names.changes, names.redirects, names.suppression, names.resolution_state}
 
 
 def by_refresh(names: IndexNames, actions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -110,8 +110,13 @@ class SuppressionList:
 
 def lookup_refusal(client: OpenSearch, names: IndexNames, key: bytes | None, document: dict[str, Any]) -> str | None:
     """The same check for one record, asked of the index (real-time gets): a long-running API sees
-    erasures made by any process at once. One round trip per record (a push pays for it)."""
+    erasures made by any process at once. One round trip per record (a push pays for it); two
+    without the key (a refresh, then a count)."""
     if key is None:
+        # A count is a search, and an erasure does not refresh the list: refresh it first, or a
+        # push right after another process's first erasure would count 0 and take the person back.
+        # Only a process without the key pays it (on a list with nothing new, almost nothing).
+        client.indices.refresh(index=names.suppression, ignore_unavailable=True, allow_no_indices=True)
         count = client.count(index=names.suppression, ignore=[404]).get("count", 0)
         if count:
             raise SuppressionKeyMissing("the suppression list holds erased people: set RCU_SUPPRESSION_KEY to check records against it")

@@ -24,8 +24,8 @@ from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import load_model, save_model
-from search.rights.erasure_plan import unrefreshed_indices
-from search.rights.suppression import SuppressionKeyMissing, ensure_suppression_index, lookup_refusal
+from search.rights.erasure_plan import by_refresh, unrefreshed_indices, write_unrefreshed
+from search.rights.suppression import SuppressionKeyMissing, ensure_suppression_index, lookup_refusal, suppression_actions
 from settings import Settings
 from tests.conftest import write_jsonl
 from tests.rights.conftest import SUPPRESSION_KEY, customer_of, data_folder, no_periodic_refresh
@@ -292,8 +292,8 @@ def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for
     """Read-after-write: the erasure makes its own deletions searchable before it answers, including
     an event and an audit entry written the moment before it (never refreshed by their writers).
     The indices it leaves unrefreshed (unrefreshed_indices) are seen as their readers see them: the
-    audit trail and the change feed refresh first, the record links, the 410 and the suppression
-    list are real-time gets."""
+    audit trail and the change feed refresh first, the 410 and the suppression list are real-time
+    gets; once refreshed, they hold none of her values either."""
     names = IndexNames(world.index_prefix)
     person = {
         **LUCIEN[0],
@@ -306,6 +306,12 @@ def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for
     push = as_role("steward").post
     customer = push("/v1/records", json=person).json()["customer_id"]
     assert push("/v1/records", json={**person, "source": "ecommerce"}).json()["customer_id"] == customer
+    # The model counts her e-mail and name (held by her two records only): the erasure must take
+    # the values out of the count buckets, not leave them at 0.
+    model = load_model(opensearch, names)
+    assert model is not None
+    model.term_frequencies = {"email": {"c.ravoisier@orange.fr": 2, "someone@else.fr": 4}, "family": {"ravoisier": 2, "martin": 40}}
+    save_model(opensearch, names, model)
     with no_periodic_refresh(opensearch, world.index_prefix):
         stored = EventWriter(opensearch, names).store([Event("crm", "RW-E1", datetime.now(UTC), "visit", record_id="crm:RW1")])
         assert stored[0].outcome and stored[0].outcome.customer_id == customer, stored[0].refusal
@@ -329,9 +335,37 @@ def test_once_the_erasure_answers_no_search_finds_the_person_without_waiting_for
             feed += page["changes"]
         assert any(change["kind"] == "erased" and change["customer_id"] == customer for change in feed)
     documents += [json.dumps(feed, ensure_ascii=False).lower(), json.dumps(trail, ensure_ascii=False).lower()]
-    for value in ("ravoisier", "c.ravoisier@orange.fr", "+33612093847", '"crm:rw1"', '"ecommerce:rw1"', "rw-e1"):
+    _assert_no_value_of(RAVOISIER_VALUES, documents)
+    # And once everything is refreshed, no index holds them either: the unrefreshed ones too
+    # (redirects, suppression list, record links, the model's count buckets — a count left at 0
+    # still names the value).
+    opensearch.indices.refresh(index=f"{world.index_prefix}-*")
+    hits = scan(opensearch, index=f"{world.index_prefix}-*", query={"query": {"match_all": {}}})
+    _assert_no_value_of(RAVOISIER_VALUES, [json.dumps(hit, ensure_ascii=False).lower() for hit in hits])
+
+
+RAVOISIER_VALUES = ("ravoisier", "c.ravoisier@orange.fr", "+33612093847", '"crm:rw1"', '"ecommerce:rw1"', "rw-e1")
+
+
+def _assert_no_value_of(values: tuple[str, ...], documents: list[str]) -> None:
+    for value in values:
         holders = [d[:200] for d in documents if value in d]
         assert not holders, (value, holders)
+
+
+def test_a_record_s_link_to_its_customer_is_deleted_in_the_request_that_deletes_the_record() -> None:
+    """Links gone a round trip before their records would leave the records searchable without
+    links: a push in between could resolve against them and write a customer and links back."""
+    names = IndexNames("rcu-plan")
+    deletions: list[dict[str, Any]] = [
+        {"_op_type": "delete", "_index": names.customers, "_id": "C1"},
+        {"_op_type": "delete", "_index": names.records, "_id": "crm:1"},
+        {"_op_type": "delete", "_index": names.record_customers, "_id": "crm:1"},
+        {"_op_type": "index", "_index": names.suppression, "_id": "h1", "_source": {}},
+    ]
+    unrefreshed, refreshed = by_refresh(names, deletions)
+    assert [a["_index"] for a in unrefreshed] == [names.suppression]
+    assert [a["_index"] for a in refreshed] == [names.customers, names.records, names.record_customers]
 
 
 def _among(index: str, aliases: set[str]) -> bool:
@@ -354,6 +388,22 @@ def test_an_ingest_run_right_after_an_erasure_rejects_the_person_without_waiting
             opensearch, world, [write_jsonl(tmp_path / "again.jsonl", [person])], tmp_path, SUPPRESSION_KEY.encode()
         )
     assert summary.rejected == 1 and "erased on" in report[0]["reason"], report
+
+
+def test_a_process_without_the_key_refuses_to_check_a_push_right_after_an_erasure_by_one_with_it(
+    opensearch: OpenSearch, names: IndexNames
+) -> None:
+    """Without the key a push cannot tell whom the list holds, only that it holds someone: it must
+    stop (SuppressionKeyMissing) the moment another process's erasure has listed a first person,
+    though the erasure does not refresh the list."""
+    ensure_suppression_index(opensearch, names)
+    opensearch.indices.put_settings(index=names.suppression, body={"index": {"refresh_interval": "-1"}})
+    record = {"record_id": "crm:KM1", "email": "k.marzelle@laposte.net"}
+    listed = suppression_actions(opensearch, names, SUPPRESSION_KEY.encode(), [record], datetime.now(UTC))
+    unrefreshed, _ = by_refresh(names, listed)  # as the erasure writes it
+    assert write_unrefreshed(opensearch, unrefreshed) == []
+    with pytest.raises(SuppressionKeyMissing):
+        lookup_refusal(opensearch, names, None, record)
 
 
 def test_a_merged_away_id_of_an_erased_customer_answers_410_at_once(as_role: RoleClient, opensearch: OpenSearch, world: Settings) -> None:

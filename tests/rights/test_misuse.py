@@ -4,8 +4,10 @@ again and again, is not."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,10 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.policy import DEMO_KEYS, Policy
 from rcu.cli import app as cli
+from search.audit import ensure_audit_index
+from search.client import async_client
 from search.indices import IndexNames
+from search.misuse import suspected
 from settings import Settings, get_settings
 from tests.rights.conftest import CAMPAIGNS_KEY
 
@@ -89,3 +94,26 @@ def test_the_misuse_limit_slows_and_reports_a_bulk_reader_and_not_a_busy_counter
     assert len(over) == 1 and "campaign tool" in over[0]
     assert any(line.startswith("ok") and "demo counter agent" in line for line in report.output.splitlines())
     assert "suspected" in report.output
+
+
+def test_the_suspicions_read_include_one_shipped_the_moment_before(
+    opensearch: OpenSearch, opensearch_settings: Settings, names: IndexNames
+) -> None:
+    """The audit index refreshes itself once a minute: `suspected` reads what was shipped just
+    before it too, as every reader of the audit trail does (an erasure's pseudonymizations are not
+    refreshed either). `rcu audit report` happens to refresh in hourly_reads first, so this calls
+    `suspected` alone."""
+
+    async def create() -> None:
+        client = async_client(opensearch_settings)
+        try:
+            await ensure_audit_index(client, names)
+        finally:
+            await client.close()
+
+    asyncio.run(create())
+    now = datetime.now(UTC)
+    entry = {"caller": "campaign tool", "role": "marketing", "action": "misuse_suspected", "customer_ids": [], "at": now.isoformat()}
+    entry["query"] = f"distinct_customers_last_hour={LIMIT + 1} limit={LIMIT}"
+    opensearch.index(index=names.audit, body=entry, refresh="false")
+    assert [e["caller"] for e in suspected(opensearch, names, now - timedelta(hours=1))] == ["campaign tool"]
