@@ -7,6 +7,7 @@ fits best (given/family swapped) and against the maiden name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -17,8 +18,10 @@ from analyzers.caching import batch_cached
 from analyzers.phones import is_household_line
 from search.resolve.config import (
     CLOSE_JW,
+    MAILBOX_GENERIC_WORDS,
     MIN_IDENTIFIER_TYPO_LENGTH,
     MIN_MAILBOX_KEY_LENGTH,
+    MIN_NAME_TYPO_LENGTH,
     MIN_TRUNCATION,
     MIN_TWO_TYPO_LENGTH,
     NEVER_MERGE_RULES,
@@ -233,10 +236,11 @@ def email_level(x: RecordFeatures, y: RecordFeatures) -> int:
     free.fr were left, a company's domain renamed: the mailbox name is kept, the domain is not).
     It is its own level, weighed by EM like the others, because it is weaker than the same address
     and yet no plain difference either: an old record's e-mail at the former provider does not say
-    another person. A mailbox made only of the records' names (jean.dupont@, `_made_of_names`)
-    exists at every provider for different people: it stays "different" (on bench.corruption, as
-    level 3 it merged 5 homonym pairs of 1,079 on most settings), and level 3 still counts as what a
-    namesake may share (evidence.NAMESAKE_LEVELS). Mailbox names shorter than
+    another person. A mailbox made only of the records' names (jean.dupont@, jp.dupont@ for
+    Jean-Pierre, dupont.jean.pro@: `_made_of_names`) exists at every provider for different people:
+    it stays "different" (on bench.corruption, as level 3 it merged 5 homonym pairs of 1,079 on
+    most settings). Level 3 still counts as what a namesake may share (evidence.NAMESAKE_LEVELS),
+    and beside names alone as a plain difference (evidence.WEAK_LINK_BARRING_LEVELS). Mailbox names shorter than
     MIN_MAILBOX_KEY_LENGTH ("info", "contact") are left at "different", as blocking leaves them."""
     a, b = x.email, y.email
     if not a or not b:
@@ -245,7 +249,7 @@ def email_level(x: RecordFeatures, y: RecordFeatures) -> int:
         return 1 if x.email_unverified or y.email_unverified else 0
     if jellyfish.levenshtein_distance(a, b) == 1 and _letters_differ(a, b):
         return 2
-    if same_mailbox_elsewhere(a, b) and not (_made_of_names(a, x) and _made_of_names(b, y)):
+    if same_mailbox_elsewhere(a, b) and not _made_of_names(a.partition("@")[0], x, y):
         return 3
     return 4
 
@@ -258,27 +262,48 @@ def same_mailbox_elsewhere(a: str, b: str) -> bool:
     return mailbox == other_mailbox and domain != other_domain and len(mailbox) >= MIN_MAILBOX_KEY_LENGTH
 
 
-def _letters(text: str) -> str:
-    return "".join(c for c in text if c.isalpha())
-
-
-def _made_of_names(email: str, record: RecordFeatures) -> bool:
-    """The mailbox name is only the record's names (jean.dupont, dupont.jean, jdupont, dupontj,
-    dupont): what every namesake writes at his own provider, so the same one at two providers says
-    nothing of one person. A digit (a birth year, a number the provider gave) or a word of one's own
-    makes it personal."""
-    mailbox = email.partition("@")[0]
+def _made_of_names(mailbox: str, x: RecordFeatures, y: RecordFeatures) -> bool:
+    """The mailbox name is only the two records' names, as any namesake spells them: split at its
+    separators, each part is a run of name tokens of either record (a compound name's parts
+    apart), their prefixes and initials (jp for Jean-Pierre, jdupont), a typo of one (jaen for
+    Jean) or a generic word (pro, perso: MAILBOX_GENERIC_WORDS). Every namesake writes that at his
+    own provider, so the same one at two providers says nothing of one person. A digit (a birth
+    year, a number the provider gave, as the first namesake had the plain name) or a word of one's
+    own makes it personal."""
+    mailbox = mailbox.lower()
     if any(c.isdigit() for c in mailbox):
         return False
-    letters = _letters(mailbox)
-    given = _letters(record.given)
-    families = [_letters(name) for name in (record.family, record.birth) if name]
-    forms = {given, *families}
-    for family in families:
-        for first in (given, given[:1]):
-            if first:
-                forms.update((first + family, family + first))
-    return letters in forms - {""}
+    tokens = {token for record in (x, y) for name in (record.given, record.family, record.birth) for token in name.split()}
+    parts = [part for part in re.split(r"[^a-z]+", mailbox) if part]
+    return bool(parts) and all(_spelled_from_names(part, tokens) for part in parts)
+
+
+def _spelled_from_names(part: str, tokens: set[str]) -> bool:
+    """Whether `part` is a run of pieces each a name token, a prefix of one, a typo of one or a
+    generic word (_made_of_names)."""
+    reached = [True] + [False] * len(part)
+    for start in range(len(part)):
+        if not reached[start]:
+            continue
+        for end in range(start + 1, len(part) + 1):
+            if not reached[end] and _name_piece(part[start:end], tokens):
+                reached[end] = True
+    return reached[-1]
+
+
+def _name_piece(piece: str, tokens: set[str]) -> bool:
+    if piece in MAILBOX_GENERIC_WORDS:
+        return True
+    for token in tokens:
+        if token.startswith(piece):
+            return True
+        if (
+            len(token) >= MIN_NAME_TYPO_LENGTH
+            and abs(len(token) - len(piece)) <= 1
+            and jellyfish.damerau_levenshtein_distance(token, piece) == 1
+        ):
+            return True
+    return False
 
 
 def _letters_differ(a: str, b: str) -> bool:

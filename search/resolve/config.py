@@ -107,6 +107,11 @@ DEFAULT_MATCH_PRIOR = 0.001
 # Blocking: keys shared by more records than max_block_size are skipped (ResolutionConfig); an
 # e-mail's mailbox name is a key only from this length (shorter ones are "contact", "info").
 MIN_MAILBOX_KEY_LENGTH = 6
+# Words a mailbox name adds to its owner's names without making it his own (dupont.jean.pro,
+# jean.dupont.perso): namesakes add them too (search.resolve.comparisons.email_level).
+MAILBOX_GENERIC_WORDS = frozenset(
+    {"pro", "perso", "personnel", "contact", "mail", "email", "info", "infos", "famille", "maison", "home", "travail", "bureau", "officiel"}
+)
 # A family name's first letters beside the birth date survive the typos that change its sound.
 BIRTH_FAMILY_PREFIX = 3
 # A name is left out one letter at a time for the name-typo keys only from this length: one letter

@@ -33,6 +33,16 @@ NAMESAKE_LEVELS = frozenset(
 )
 
 
+# Levels that, beside names alone, count as a plain difference: the link does not join from the
+# weak-link bar (search.resolve.clustering), only from the match threshold and when one customer
+# fits, as when the field plainly differs. One mailbox name at two providers is evidence for (the
+# model weighs it), but of a person's old address as of a namesake's own choice of the same word:
+# before it had a level of its own it was "different", and it must not by itself lower the bar a
+# name-only link joins from. With a telling field agreeing (a phone, a street) the link does not
+# rest on names alone and this does not apply; a birth year or a town beside it is no such field.
+WEAK_LINK_BARRING_LEVELS = frozenset({"same mailbox, another provider"})
+
+
 # A postcode with a street missing on a side: a place, where a namesake lives as often as in the
 # town (a French postcode is a town or a quarter of one, some 10,000 people on average). Beside a
 # name it corroborates a link (the model weighs it), unless the customers it would join live at two

@@ -14,7 +14,7 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
-from search.resolve.scoring import telling_columns
+from search.resolve.scoring import contradicted_pairs, telling_columns
 from search.resolve.weak_links import weak_link_bar
 
 
@@ -88,6 +88,7 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
 def _names_alone_uncontradicted(vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel) -> bool:
     """Whether the pair rests on names alone (a name, a birth year, a town) with no telling field
     plainly different: the links the clustering lets join from the weak-link bar."""
-    if not bool(names_alone(np.array([vector], dtype=np.int64), comparisons)[0]):
+    row = np.array([vector], dtype=np.int64)
+    if not bool(names_alone(row, comparisons)[0]):
         return False
-    return not any(vector[column] == last for column, last in telling_columns(comparisons, model))
+    return not bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model))[0])

@@ -13,7 +13,7 @@ from search.resolve.clustering import AGREE, DIFFER, DIFFER_AT_TWO_STREETS, Clus
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
 from search.resolve.constraints import NO_CONSTRAINTS, Constraints
-from search.resolve.evidence import names_alone, names_and_place
+from search.resolve.evidence import WEAK_LINK_BARRING_LEVELS, names_alone, names_and_place
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
@@ -180,7 +180,7 @@ def _clustered(
 
     never_merge = enforced_never_merge(config, model.relaxed_rules)
     given_names = frozenset(model.given_names)
-    alone, contradicted = names_alone(vectors, comparisons), _contradicted(vectors, telling)
+    alone, contradicted = names_alone(vectors, comparisons), contradicted_pairs(vectors, comparisons, telling)
     clustering = cluster(
         records,
         pairs,
@@ -217,7 +217,7 @@ def weak_link_candidates(
 ) -> np.ndarray:
     """The probabilities of the candidate weak links among scored pairs: pairs resting on names
     alone, nothing plainly different, at least review_threshold probable."""
-    candidate = names_alone(vectors, comparisons) & ~_contradicted(vectors, telling_columns(comparisons, model))
+    candidate = names_alone(vectors, comparisons) & ~contradicted_pairs(vectors, comparisons, telling_columns(comparisons, model))
     candidate &= probabilities >= config.review_threshold
     return probabilities[candidate]
 
@@ -249,12 +249,14 @@ def telling_columns(comparisons: tuple[Comparison, ...], model: MatchModel) -> l
     return [(column, len(c.levels) - 1) for column, c in enumerate(comparisons) if c.name not in noisy]
 
 
-def _contradicted(vectors: np.ndarray, telling: list[tuple[int, int]]) -> np.ndarray:
+def contradicted_pairs(vectors: np.ndarray, comparisons: tuple[Comparison, ...], telling: list[tuple[int, int]]) -> np.ndarray:
     """For each pair, whether a telling field plainly differs (its last level: another address,
-    phone, e-mail, birth date or name)."""
+    phone, e-mail, birth date or name), or holds a level that counts as such beside names alone
+    (evidence.WEAK_LINK_BARRING_LEVELS: one mailbox name at two providers)."""
     differs = np.zeros(len(vectors), dtype=bool)
     for column, last in telling:
-        differs |= vectors[:, column] == last
+        barring = [last, *(k for k, level in enumerate(comparisons[column].levels) if level in WEAK_LINK_BARRING_LEVELS)]
+        differs |= np.isin(vectors[:, column], barring)
     return differs
 
 

@@ -42,6 +42,11 @@ def estimate_weak_link_bar(probabilities: np.ndarray, budget: float, match_thres
     return float(np.clip(values[within[-1]], 0.5, match_threshold))
 
 
+# The bound: whatever the mix of links, the bar is never below budget_floor (1 - 2 x budget: 0.97 at
+# the default budget 0.015, session 11's constant bar measured on bench.corruption), nor above the
+# match threshold. Name-only links at or above the threshold are in the average (session 13), so a
+# mass of them can spend the budget on weaker links; the floor bounds what they can let in, so the
+# worst case is session 11's bar.
 def budget_floor(budget: float) -> float:
     """The lowest probability a link may join from on names alone: wrong at most twice the budget.
     Twice, because links whose errors spread evenly from none up to e average e / 2: a budget met

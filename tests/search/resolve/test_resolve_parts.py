@@ -69,6 +69,31 @@ def test_the_same_mailbox_name_at_another_provider_is_a_level_of_its_own_not_the
     assert levels[email_level(_record(email="jean.dupont@gmail.com"), _record(email="marie.roux@gmail.com"))] == "different"
 
 
+def test_namesakes_writing_their_own_names_at_two_providers_have_different_e_mails() -> None:
+    levels = COMPARISONS[3].levels
+    # Each pair: two namesakes' records, the one mailbox name spelled from their names.
+    shapes = [
+        ({"given_name": "Jaen", "family_name": "Dupont"}, {"given_name": "Jean", "family_name": "Dupont"}, "jean.dupont"),  # a typo
+        ({"given_name": "J", "family_name": "Dupont"}, {"given_name": "Jean", "family_name": "Dupont"}, "jean.dupont"),  # an initial
+        ({"given_name": "Jean-Pierre", "family_name": "Dupont"}, {"given_name": "Jean-Pierre", "family_name": "Dupont"}, "jp.dupont"),
+        ({"given_name": "Marie", "family_name": "Dupont-Martin"}, {"given_name": "Marie", "family_name": "Dupont"}, "marie.dupont"),
+        ({"given_name": "Jean", "family_name": "Dupont"}, {"given_name": "Jean", "family_name": "Dupont"}, "dupont.jean.pro"),
+    ]
+    for one, other, mailbox in shapes:
+        x, y = _record(email=f"{mailbox}@orange.fr", **one), _record(email=f"{mailbox}@gmail.com", **other)
+        assert levels[email_level(x, y)] == "different", mailbox
+    # A typo of the names in the mailbox itself, and initials run together, are still the names.
+    jean_pierre = {"given_name": "Jean-Pierre", "family_name": "Dupont"}
+    for mailbox in ("jaen.dupont", "jpdupont", "dupont.jeanp"):
+        x, y = _record(email=f"{mailbox}@orange.fr", **jean_pierre), _record(email=f"{mailbox}@gmail.com", **jean_pierre)
+        assert levels[email_level(x, y)] == "different", mailbox
+    # A word of her own beside her given name makes the mailbox hers: it follows her to another provider.
+    sandrine = {"given_name": "Sandrine", "family_name": "Lepetit"}
+    for mailbox in ("tournesol.sandrine", "sandrine.lp", "tigrou.lepetit"):
+        x, y = _record(email=f"{mailbox}@wanadoo.fr", **sandrine), _record(email=f"{mailbox}@orange.fr", **sandrine)
+        assert levels[email_level(x, y)] == "same mailbox, another provider", mailbox
+
+
 def test_household_members_and_homonyms_are_clearly_different_people() -> None:
     helene = _record(civility="Mme", given_name="Hélène", family_name="Lefèvre", birth_date="1980-05-17")
     assert clearly_different_people(helene, _record(civility="M.", given_name="Marc", family_name="Lefèvre"))

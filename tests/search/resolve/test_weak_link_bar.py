@@ -12,6 +12,7 @@ from indexers.push import RecordPusher
 from search.indices import IndexNames
 from search.resolve.clustering import AMBIGUOUS, cluster
 from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
+from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.realtime import RealTimeResolver
@@ -67,10 +68,14 @@ def test_links_of_one_probability_are_all_within_the_budget_or_all_left_out() ->
     assert _realised_error(links, bar, 0.999) <= 0.015
 
 
-def test_links_that_join_anyway_do_not_pay_for_doubtful_ones() -> None:
-    # 5,000 links at or above the match threshold join whatever the bar: averaged in, they would
-    # let 300 links each one in four wrong through.
+def test_the_floor_keeps_doubtful_links_out_however_many_sure_name_links_average_them_down() -> None:
+    # 5,000 name-only links at or above the match threshold are in the average (they join through
+    # the same one-fitting-customer guard): with them, 300 links each one in four wrong average
+    # within the budget (1.46% <= 1.5%). The floor (a link at the bar wrong at most twice the
+    # budget: 0.97, session 11's constant bar) keeps those out: the bar stays at the threshold.
     links = np.concatenate([np.full(5_000, 0.9995), np.full(300, 0.75)])
+    assert float(np.mean(1 - links)) <= 0.015
+    assert budget_floor(0.015) > 0.75
     assert estimate_weak_link_bar(links, 0.015, 0.99) == 0.99
     # Few enough near-certain links below the threshold leave a doubtful link under the floor out,
     # however much budget they leave: a link at the bar is wrong at most twice the budget.
@@ -87,6 +92,23 @@ def test_name_links_above_the_match_threshold_count_in_the_budget_they_join_unde
     links = np.concatenate([np.full(400, 0.995), np.full(200, 0.975)])
     assert float(np.mean(1 - links)) <= 0.015
     assert estimate_weak_link_bar(links, 0.015, 0.99) == 0.975
+
+
+def test_a_name_link_resting_on_one_mailbox_at_two_providers_joins_only_from_the_match_threshold() -> None:
+    # Sandrine Lepetit's own mailbox (not made of her names) at wanadoo.fr and at orange.fr: the
+    # model weighs it for (0.9998 here) and she joins at the usual threshold; but beside names
+    # alone it is no more than "different" was for the weak-link bar: with a threshold above it,
+    # a low bar does not join them although only one customer fits.
+    records = [
+        _record("legacy:1", given_name="Sandrine", family_name="Lepetit", email="tournesol.sandrine@wanadoo.fr"),
+        _record("ecommerce:2", given_name="Sandrine", family_name="Lepetit", email="tournesol.sandrine@orange.fr"),
+    ]
+    assert len(set(resolve_records(records, ResolutionConfig()).clustering.labels)) == 1
+    strict = ResolutionConfig(match_threshold=0.999999, weak_link_threshold=0.5)
+    resolution = resolve_records(records, strict)
+    assert float(resolution.scored.probabilities[0]) < strict.match_threshold
+    assert len(set(resolution.clustering.labels)) == 2
+    assert explain_pair(*records, resolution.model, strict).decision == "not linked"
 
 
 def test_too_few_weak_links_leave_the_documented_bar_and_configuration_overrides_the_estimate() -> None:
