@@ -643,3 +643,25 @@ UNVERIFIED_PHONE = [
         "updated_at": "2026-02-01T10:00:00Z",
     },
 ]
+
+
+# A new person pushed in real time, then her loyalty record (accents dropped, another date format):
+# the two records of one newcomer the push and look-up tests send back to back.
+NEWCOMER = {
+    "source": "ecommerce",
+    "source_id": "N-1",
+    "given_name": "Maëlys",
+    "family_name": "Quéméner",
+    "birth_date": "1992-08-14",
+    "email": "maelys.q@laposte.net",
+    "updated_at": "2026-11-20T10:00:00Z",
+}
+NEWCOMER_AT_THE_SHOP = {
+    "source": "loyalty_nantes",
+    "source_id": "N-2",
+    "given_name": "Maelys",
+    "family_name": "Quemener",
+    "birth_date": "14/08/1992",
+    "phone": "07 12 34 56 78",
+    "updated_at": "2026-11-20T10:00:01Z",
+}

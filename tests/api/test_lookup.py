@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.stories import NEWCOMER, NEWCOMER_AT_THE_SHOP
+
 RoleClient = Callable[[str], object]
 
 
@@ -138,25 +140,8 @@ def test_an_invalid_record_is_a_422_naming_the_field(as_role: RoleClient) -> Non
 
 
 def test_two_records_of_a_new_person_pushed_back_to_back_become_one_customer(as_role: RoleClient) -> None:
-    first = {
-        "source": "ecommerce",
-        "source_id": "N-1",
-        "given_name": "Maëlys",
-        "family_name": "Quéméner",
-        "birth_date": "1992-08-14",
-        "email": "maelys.q@laposte.net",
-        "updated_at": "2026-11-20T10:00:00Z",
-    }
-    second = {
-        "source": "loyalty_nantes",
-        "source_id": "N-2",
-        "given_name": "Maelys",
-        "family_name": "Quemener",
-        "birth_date": "14/08/1992",
-        "phone": "07 12 34 56 78",
-        "loyalty_card": "2907777777777",
-        "updated_at": "2026-11-20T10:00:01Z",
-    }
+    first = NEWCOMER
+    second = {**NEWCOMER_AT_THE_SHOP, "loyalty_card": "2907777777777"}
     a = as_role("integrator").post("/v1/records", json=first).json()
     b = as_role("integrator").post("/v1/records", json=second).json()
     assert a["customer_id"] and b["customer_id"] == a["customer_id"]

@@ -27,26 +27,9 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.pipeline import resolve_all
 from search.resolve.realtime import RealTimeResolver
 from tests.conftest import write_jsonl
+from tests.stories import NEWCOMER, NEWCOMER_AT_THE_SHOP
 
-NEWCOMER = {
-    "source": "ecommerce",
-    "source_id": "N-1",
-    "given_name": "Maëlys",
-    "family_name": "Quéméner",
-    "birth_date": "1992-08-14",
-    "email": "maelys.q@laposte.net",
-    "updated_at": "2026-11-20T10:00:00Z",
-}
-SAME_PERSON = {
-    "source": "loyalty_nantes",
-    "source_id": "N-2",
-    "given_name": "Maelys",
-    "family_name": "Quemener",
-    "birth_date": "14/08/1992",
-    "email": "maelys.q@laposte.net",
-    "phone": "07 12 34 56 78",
-    "updated_at": "2026-11-20T10:00:01Z",
-}
+SAME_PERSON = {**NEWCOMER_AT_THE_SHOP, "email": NEWCOMER["email"]}
 
 
 @pytest.fixture
