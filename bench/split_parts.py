@@ -4,7 +4,8 @@ On bench.corruption data (the robustness benchmark's), rcu resolves each setting
 does; every person split into several customers is read part by part: each part but the person's
 largest, with the strongest scored pair between it and the rest of the person. A part is classified
 by why that pair did not join it — never compared (blocking), below the review threshold, below the
-match threshold, or held apart above it (by which rule) — and by what the pair shares beside names
+match threshold (with more than a name in common; on a name alone with a field plainly different;
+on a name alone below the weak-link bar), or held apart (by which rule) — and by what the pair shares beside names
 (bench.missed_pairs.shared_values) with its name levels (g = given, f = family; 0 exact … 5
 different).
 """
@@ -16,9 +17,12 @@ from collections import Counter, defaultdict
 from bench.corruption.dataset import robustness_dataset
 from bench.corruption.knobs import Knobs, knobs_of_setting, knobs_parser
 from bench.missed_pairs import name_levels, shared_values
+from search.resolve.comparisons import comparisons_for
 from search.resolve.config import ResolutionConfig
+from search.resolve.evidence import names_alone
 from search.resolve.features import features_of
-from search.resolve.scoring import resolve_records
+from search.resolve.scoring import contradicted_pairs, resolve_records, telling_columns
+from search.resolve.weak_links import weak_link_bar
 
 
 def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) -> None:
@@ -28,6 +32,9 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
     labels = resolution.clustering.labels
     person = [dataset.truth[r.record_id] for r in records]
     held = {h.pair: h.rule for h in resolution.clustering.refused_links + resolution.clustering.ambiguous_links}
+    comparisons, vectors = comparisons_for(resolution.model.identifiers), resolution.scored.vectors
+    contradicted = contradicted_pairs(vectors, comparisons, telling_columns(comparisons, resolution.model))
+    alone, bar = names_alone(vectors, comparisons), weak_link_bar(config, resolution.model.weak_link_bar)
     best: dict[tuple[int, str], tuple[float, int]] = {}  # (customer, person) → strongest pair to the rest of the person
     pairs, probabilities = resolution.scored.pairs.tolist(), resolution.scored.probabilities.tolist()
     for k, (i, j) in enumerate(pairs):
@@ -58,8 +65,14 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
                 why = f"held: {held[k]}"
             elif probability < config.review_threshold:
                 why = "below review"
+            elif probability < config.match_threshold and not alone[k]:
+                why = "below match, more than a name"
+            elif probability < config.match_threshold and contradicted[k]:
+                why = "below match, name alone, a field differs"
+            elif probability < bar:
+                why = "below the weak-link bar, name alone"
             elif probability < config.match_threshold:
-                why = "below match"
+                why = "name alone above the bar, not joined"
             else:
                 why = "above match, not joined"
             i, j = pairs[k]
