@@ -119,39 +119,3 @@ def test_a_loyalty_card_holding_a_rare_name_alone_joins_its_one_customer_and_a_c
         assert len(_customer_of(customer, IDS[:3])) == 1  # Gwenaëlle Kerhervé's card joins her
         assert len(_customer_of(customer, IDS[3:5])) == 1
         assert customer[IDS[5]] not in _customer_of(customer, IDS[3:5])  # one Marie Martin's card may be another's
-
-
-# The same rare name seen twelve years apart: her old CRM record holds her former phone and
-# address; her current records share a new phone and e-mail. Nothing but the name joins them, and
-# the old record plainly differs (another phone, another street) — as a namesake's would, but no
-# namesake of so rare a name is likely, and the model learned that phones and addresses change.
-YEARS_APART = [
-    {"source": "legacy", "source_id": "YA1", "given_name": "Gwenaëlle", "family_name": "Kerhervé", "phone": "02 98 27 14 60",
-     "street": "11 rue de Siam", "postcode": "29200", "city": "Brest", "updated_at": "2013-05-02T10:00:00Z"},
-    {"source": "crm", "source_id": "YA2", "given_name": "Gwenaëlle", "family_name": "Kerhervé", "email": "gwen.kh29@orange.fr",
-     "phone": "06 71 44 20 93", "street": "4 impasse des Goélands", "postcode": "29160", "city": "Crozon"},
-    {"source": "ecommerce", "source_id": "YA3", "given_name": "Gwenaëlle", "family_name": "Kerhervé", "email": "gwen.kh29@orange.fr",
-     "phone": "0671442093", "postcode": "29160"},
-]  # fmt: skip
-YA_IDS = [f"{d['source']}:{d['source_id']}" for d in YEARS_APART]
-
-
-@pytest.mark.parametrize("order", [YA_IDS, YA_IDS[::-1]], ids=["old-record-first", "old-record-last"])
-def test_a_rare_name_seen_years_apart_with_a_former_phone_and_address_joins_its_customer(
-    order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
-) -> None:
-    ingest(resolved.demo)
-    resolve_all(opensearch, names, ResolutionConfig())
-    model = load_model(opensearch, names)
-    assert model is not None
-    save_model(opensearch, names, _as_a_large_referential(model))
-    config = ResolutionConfig(model_check_s=0)
-    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
-    documents = {f"{d['source']}:{d['source_id']}": d for d in YEARS_APART}
-    for record_id in order:
-        pusher.push(SourceRecord.model_validate(documents[record_id]))
-    real_time = customer_assignment(opensearch, names)
-    resolve_all(opensearch, names, config, retrain=False)
-    full_run = customer_assignment(opensearch, names)
-    assert len(_customer_of(real_time, YA_IDS)) == 1
-    assert len(_customer_of(full_run, YA_IDS)) == 1
