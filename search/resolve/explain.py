@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from search.resolve.calibration import enforced_never_merge
-from search.resolve.comparisons import clearly_different_people, comparison_vector, comparisons_for
+from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
 from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
@@ -72,7 +72,9 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
         decision = "different people"
     elif probability >= config.match_threshold:
         decision = "same customer"
-    elif _joins_from_the_weak_link_bar(x, y, vector, model, config, probability):
+    elif _names_alone_uncontradicted(vector, comparisons, model) and _weak_link_probability(
+        x, y, model, config, probability
+    ) >= weak_link_bar(config, model.weak_link_bar):
         # The clustering's rule for links resting on names alone (search.resolve.clustering): such a
         # link joins from the weak-link bar (search.resolve.weak_links) when it fits exactly one customer, which a pair alone
         # cannot tell.
@@ -85,19 +87,17 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
     )
 
 
-def _joins_from_the_weak_link_bar(
-    x: RecordFeatures, y: RecordFeatures, vector: list[int], model: MatchModel, config: ResolutionConfig, probability: float
-) -> bool:
+def _names_alone_uncontradicted(vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel) -> bool:
     """Whether the pair rests on names alone (a name, a birth year, a town) with no telling field
-    plainly different, or with one but a name so rare a namesake stays within the budget, and is
-    sure enough to join from the weak-link bar (search.resolve.scoring)."""
-    comparisons = comparisons_for(model.identifiers)
+    plainly different: the links the clustering lets join from the weak-link bar."""
     row = np.array([vector], dtype=np.int64)
     if not bool(names_alone(row, comparisons)[0]):
         return False
-    right = one_holder_odds(model, [x, y], np.array([[0, 1]]), np.ones(1, dtype=bool), row)
-    rare = float(np.nan_to_num(right, nan=0.0)[0]) >= 1.0 - config.weak_link_error_budget
-    if not rare and bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model))[0]):
-        return False
-    priced = priced_by_name_rarity(np.array([probability]), right, config.weak_link_error_budget, config.match_threshold)
-    return float(priced[0]) >= weak_link_bar(config, model.weak_link_bar)
+    return not bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model))[0])
+
+
+def _weak_link_probability(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config: ResolutionConfig, probability: float) -> float:
+    """The probability the clustering weighs a link on names alone with: the pair's, or the chance
+    that no namesake holds so rare a full name (search.resolve.weak_links.priced_by_name_rarity)."""
+    right = one_holder_odds(model, [x, y], np.array([[0, 1]]), np.ones(1, dtype=bool))
+    return float(priced_by_name_rarity(np.array([probability]), right, config.weak_link_error_budget, config.match_threshold)[0])

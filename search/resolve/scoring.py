@@ -182,11 +182,7 @@ def _clustered(
     given_names = frozenset(model.given_names)
     alone, contradicted = names_alone(vectors, comparisons), contradicted_pairs(vectors, comparisons, telling)
     bar = weak_link_bar(config, model.weak_link_bar)
-    right = one_holder_odds(model, records, pairs, alone, vectors)
-    # A name so rare that, against its other fields' differences as the model weighs them (an old
-    # phone, a former address), a namesake stays within the budget: such a difference is a person
-    # seen years apart, not another person (search.resolve.weak_links).
-    contradicted_link = contradicted & ~(np.nan_to_num(right, nan=0.0) >= 1.0 - config.weak_link_error_budget)
+    right = one_holder_odds(model, records, pairs, alone & ~contradicted)
     clustering = cluster(
         records,
         pairs,
@@ -200,7 +196,7 @@ def _clustered(
         constraints,
         bar,
         given_names,
-        contradicted_link,
+        contradicted,
         names_and_place(vectors, comparisons),
     )
     members: dict[int, list[int]] = clustering.clusters() if constraints else {}

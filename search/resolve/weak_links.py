@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
-from search.resolve.evidence import NAME_COMPARISONS
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
 
@@ -84,31 +83,14 @@ def weak_link_bar(config: ResolutionConfig, estimated: float | None) -> float:
 # model's probability for the same pair leaves this out: its term-frequency bonus is capped
 # (config.MAX_TF_BONUS_BITS, measured for pairs in general) and its prior is the share of matches
 # among candidate pairs, not the number of people a name could belong to.
-def one_holder_odds(
-    model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray, eligible: np.ndarray, vectors: np.ndarray | None = None
-) -> np.ndarray:
+def one_holder_odds(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     """For each pair, the chance that its two records holding one full name are one person, from
-    the name's frequency (above) and, with `vectors`, the model's weights of the pair's other fields
-    (a town agreeing for, another phone against, as much as the data showed one person's records
-    to differ on it): NaN where the pair is not `eligible`, does not hold the same folded given and
-    family names, or the model counted no values (small data)."""
+    the name's frequency alone (above): NaN where the pair is not `eligible`, does not hold the
+    same folded given and family names, or the model counted no values (small data)."""
     right = np.full(len(pairs), np.nan)
     given, family = model.term_frequencies.get("given"), model.term_frequencies.get("family")
     if given is None or family is None or not model.records:
         return right
-    per_person = max(model.records_per_person, 1.0)
-    others = [column for column, name in enumerate(model.names) if name not in NAME_COMPARISONS]
-    for k in np.nonzero(eligible)[0].tolist():
-        x, y = records[pairs[k, 0]], records[pairs[k, 1]]
-        if not x.given or not x.family or x.given != y.given or x.family != y.family:
-            continue
-        namesakes = given.get(x.given, 1) * family.get(x.family, 1) / (model.records * per_person)
-        bits = 0.0
-        if vectors is not None:
-            field_bits = model.field_bits(x, y, vectors[k].tolist())
-            bits = sum(b for column in others if (b := field_bits[column]) is not None)
-        right[k] = 1.0 / (1.0 + namesakes * 2.0 ** (-bits))
-    return right
     per_person = max(model.records_per_person, 1.0)
     for k in np.nonzero(eligible)[0].tolist():
         x, y = records[pairs[k, 0]], records[pairs[k, 1]]
