@@ -201,8 +201,7 @@ def indexed(opensearch: OpenSearch, test_prefix: str, tmp_path_factory: pytest.T
     """Demo customers and the story customers, resolved; the later records are pushed by the tests."""
     folder = tmp_path_factory.mktemp("typos")
     write_demo_data(folder / "demo", persons=300, seed=31)
-    customers = [customer for customer, _ in (*STORIES.values(), *CANDIDATE_STORIES.values())]
-    write_jsonl(folder / "demo" / "stories.jsonl", customers)
+    write_jsonl(folder / "demo" / "stories.jsonl", [customer for customer, _ in (*STORIES.values(), *CANDIDATE_STORIES.values())])
     names = IndexNames(f"{test_prefix}-typos")
     with RejectsReport(folder / "rejects.jsonl") as report:
         Ingestion(opensearch, names, report).run(SourceFiles.discover([folder / "demo"]))
