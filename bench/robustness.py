@@ -201,7 +201,7 @@ def row(knob: str, value: float, rcu: dict[str, Any] | str, splink: dict[str, An
         possible += f"+{rcu['possible_beyond_bound']}"  # + those past the bound per customer
     text = (
         f"{label} {rcu['records']:>7} {rcu['f1']:>6.4f} {rcu['precision']:>6.4f} {rcu['recall']:>6.4f} {rcu['blocking_recall']:>9.4f} "
-        f"{rcu['candidates_per_record']:>8.1f} {_share(rcu['households']):>17} {_share(rcu['homonyms']):>17} {possible:>9} "
+        f"{rcu['candidates_per_record']:>8.3f} {_share(rcu['households']):>17} {_share(rcu['homonyms']):>17} {possible:>9} "
         f"{rcu.get('most_per_customer', 0):>4} {_share(rcu.get('apart_covered', [0, 0])):>18}"
     )
     if splink is None:
