@@ -95,7 +95,8 @@ def worker(system: str, knobs: Knobs, seed: int) -> None:
         from search.resolve.scoring import resolve_records
 
         features = features_of(dataset.documents)
-        resolution = resolve_records(features, ResolutionConfig())
+        config = ResolutionConfig()
+        resolution = resolve_records(features, config)
         result["seconds"] = time.perf_counter() - started
         assignment = {f.record_id: str(label) for f, label in zip(features, resolution.clustering.labels, strict=True)}
         result.update(_scores(assignment, dataset))
@@ -106,10 +107,18 @@ def worker(system: str, knobs: Knobs, seed: int) -> None:
         )
         if possible is not None:
             from bench.metrics import pairs_apart_covered
+            from search.resolve.possible import most_probable_per_customer
 
             labels = resolution.clustering.labels
+            # As `rcu resolve` stores them: at most max_possible_matches_per_customer per customer.
+            possible = most_probable_per_customer(
+                possible, lambda m: (labels[m.left], labels[m.right]), lambda m: m.probability, config.max_possible_matches_per_customer
+            )
+            result["possible_beyond_bound"] = result["possible_matches"] - len(possible)
+            result["possible_matches"] = len(possible)
             between = {frozenset((str(labels[m.left]), str(labels[m.right]))) for m in possible}
             result["apart_covered"] = pairs_apart_covered(assignment, dataset.truth, between)
+            result["most_per_customer"] = _most_per_customer(between)
         result["examples"] = _examples(dataset, assignment, missed)
     else:
         from bench.splink_runner import run_splink
@@ -119,6 +128,15 @@ def worker(system: str, knobs: Knobs, seed: int) -> None:
         best = max(((threshold, _scores(assignment, dataset)) for threshold, assignment in runs.items()), key=lambda run: run[1]["f1"])
         result.update(best[1], threshold=best[0])
     print(json.dumps(result))
+
+
+def _most_per_customer(between: set[frozenset[str]]) -> int:
+    """The most possible matches one customer holds (a steward's list for that customer)."""
+    per_customer: dict[str, int] = {}
+    for pair in between:
+        for customer in pair:
+            per_customer[customer] = per_customer.get(customer, 0) + 1
+    return max(per_customer.values(), default=0)
 
 
 def _examples(dataset: Any, assignment: dict[str, str], missed: list[tuple[str, str]]) -> dict[str, list[list[dict[str, Any]]]]:
@@ -169,7 +187,7 @@ def _share(counts: list[int]) -> str:
 
 HEADER = (
     f"{'knob':<25} {'value':>6} {'records':>7} {'F1':>6} {'prec':>6} {'recall':>6} {'block.rec':>9} {'cand/rec':>8} "
-    f"{'household merged':>17} {'homonym merged':>17} {'possible':>8} {'apart covered':>18} {'splink F1':>9} {'thr':>5} {'splink household':>17} "
+    f"{'household merged':>17} {'homonym merged':>17} {'possible':>9} {'most':>4} {'apart covered':>18} {'splink F1':>9} {'thr':>5} {'splink household':>17} "
     f"{'splink homonym':>17} {'rcu s':>6} {'splink s':>8}"
 )
 
@@ -179,10 +197,12 @@ def row(knob: str, value: float, rcu: dict[str, Any] | str, splink: dict[str, An
     if isinstance(rcu, str):
         return f"{label} rcu {rcu}"
     possible = "n/a" if rcu["possible_matches"] is None else str(rcu["possible_matches"])
+    if rcu.get("possible_beyond_bound"):
+        possible += f"+{rcu['possible_beyond_bound']}"  # + those past the bound per customer
     text = (
         f"{label} {rcu['records']:>7} {rcu['f1']:>6.4f} {rcu['precision']:>6.4f} {rcu['recall']:>6.4f} {rcu['blocking_recall']:>9.4f} "
-        f"{rcu['candidates_per_record']:>8.1f} {_share(rcu['households']):>17} {_share(rcu['homonyms']):>17} {possible:>8} "
-        f"{_share(rcu.get('apart_covered', [0, 0])):>18}"
+        f"{rcu['candidates_per_record']:>8.3f} {_share(rcu['households']):>17} {_share(rcu['homonyms']):>17} {possible:>9} "
+        f"{rcu.get('most_per_customer', 0):>4} {_share(rcu.get('apart_covered', [0, 0])):>18}"
     )
     if splink is None:
         return f"{text} {'-':>9} {'-':>5} {'-':>17} {'-':>17} {rcu['seconds']:>6.1f} {'-':>8}"

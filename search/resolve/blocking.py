@@ -31,6 +31,7 @@ from search.resolve.config import (
     MIN_MAILBOX_KEY_LENGTH,
     MIN_NAME_TYPO_LENGTH,
     MIN_SKELETON_KEY_LENGTH,
+    MIN_TRUNCATION,
     MIN_TWO_TYPO_LENGTH,
 )
 from search.resolve.features import RecordFeatures, features_from_document
@@ -203,6 +204,8 @@ NAME_AND_GIVEN_PREFIX = "fg:"
 TWO_TYPOS = "tt:"
 HALVES_IN_PLACE = "hp:"
 FAMILY_SOUND = "fa:"
+INITIAL_AND_FAMILY_TYPO = "ti:"
+GIVEN_AND_FAMILY_PREFIX = "gf:"
 
 
 def _name_typo_keys(record: RecordFeatures) -> list[str]:
@@ -244,6 +247,9 @@ def _halves(written: str) -> tuple[str, ...]:
     if half >= MIN_HALF_LETTERS:
         pieces = ((f"<{written[:k]}", f">{written[-k:]}") for k in (half, half - 1) if k >= MIN_HALF_LETTERS)
         return tuple(piece for both in pieces for piece in both)
+    if len(written) > MIN_HALF_LETTERS + 1:
+        # Five letters: its ends of three letters meet the halves of a name one or two letters longer.
+        return (*_deletions(written), f"<{written[:MIN_HALF_LETTERS]}", f">{written[-MIN_HALF_LETTERS:]}")
     return _deletions(written)
 
 
@@ -418,6 +424,70 @@ def _name_and_initial_keys(record: RecordFeatures) -> list[str]:
     return list(keys)
 
 
+def _initial_and_family_typo_keys(record: RecordFeatures) -> list[str]:
+    """The given name's first letter with the family (or maiden) name's letters, each left out in
+    turn (`_deletions`): "J. Delzny" meets "Jean Delany", an initial written for the given name
+    and a slip in the family name, which the name-and-initial key (the family name's exact sound)
+    misses. One-sided like it (`holds_an_initial`): full names never meet through it, so "Julie
+    Delany" and "Jean Delany" cost nothing; gated by `family_within_a_typo_one_person`: one
+    letter left out of each name joins "Marin" to "Martin" and "Mardin"."""
+    if not record.given:
+        return []
+    initial = record.given[0]
+    return list(
+        dict.fromkeys(
+            f"{INITIAL_AND_FAMILY_TYPO}{initial}|{variant}"
+            for name in (record.family, record.birth)
+            if name and not is_initial(name)
+            for variant in _forms(name).deletions
+        )
+    )
+
+
+def _given_and_family_prefix_keys(record: RecordFeatures) -> list[str]:
+    """The given name's sound with the family (or maiden) name's first letters: a family name cut
+    short (a legacy file's fixed width, an agent typing its start: "Camille Delae" / "Camille
+    Delaelade") or mistyped past its start, which no key on its sound or letters finds. The
+    mirror of `_name_and_given_prefix_keys`; gated by `family_cut_short_one_person`."""
+    if not record.given_ph:
+        return []
+    given = record.given_ph.replace(" ", "")
+    return list(
+        dict.fromkeys(
+            f"{GIVEN_AND_FAMILY_PREFIX}{given}|{name[:GIVEN_PREFIX_LENGTH]}"
+            for name in (record.family, record.birth)
+            if len(name) >= GIVEN_PREFIX_LENGTH
+        )
+    )
+
+
+def family_within_a_typo_one_person(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """The family (or maiden) names are the same or a typo apart (`within_a_typo`), and nothing
+    known of both says two people (`may_be_one_person`)."""
+    return may_be_one_person(x, y) and any(
+        within_a_typo(name, other) for name in (x.family, x.birth) if name for other in (y.family, y.birth) if other
+    )
+
+
+def family_cut_short_one_person(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """One family (or maiden) name is the start of the other's (`MIN_TRUNCATION` letters at
+    least) or a typo of it (`within_a_typo`), and nothing known of both says two people
+    (`may_be_one_person`)."""
+    if not may_be_one_person(x, y):
+        return False
+    theirs = [name for name in (y.family, y.birth) if name]
+    for name in (x.family, x.birth):
+        for other in theirs:
+            if name and (within_a_typo(name, other) or _cut_short(name, other)):
+                return True
+    return False
+
+
+def _cut_short(a: str, b: str) -> bool:
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= MIN_TRUNCATION and long_.startswith(short)
+
+
 @dataclass(frozen=True)
 class KeyRule:
     kind: str
@@ -473,6 +543,19 @@ KEY_RULES: tuple[KeyRule, ...] = (
     KeyRule("halves in postcode", _halves_in_place_keys, weak_prefix=HALVES_IN_PLACE, pairs_gate=close_names_one_person),
     KeyRule("family name's sound", _family_sound_keys, weak_prefix=FAMILY_SOUND, pairs_gate=keystrokes_apart),
     KeyRule("name+initial", _name_and_initial_keys, weak_prefix=NAME_AND_INITIAL, pairs_need=holds_an_initial),
+    KeyRule(
+        "initial+family typo",
+        _initial_and_family_typo_keys,
+        weak_prefix=INITIAL_AND_FAMILY_TYPO,
+        pairs_need=holds_an_initial,
+        pairs_gate=family_within_a_typo_one_person,
+    ),
+    KeyRule(
+        "given name+family prefix",
+        _given_and_family_prefix_keys,
+        weak_prefix=GIVEN_AND_FAMILY_PREFIX,
+        pairs_gate=family_cut_short_one_person,
+    ),
 )
 STRONG_RULES = tuple(rule for rule in KEY_RULES if not rule.weak)
 # Strong keys every pair of whose blocks is compared (the gated ones are among SELECTIVE_RULES).
@@ -497,6 +580,8 @@ _GATE_COST = (
     close_names_one_sex,
     keystrokes_apart,
     close_names_one_person,
+    family_within_a_typo_one_person,
+    family_cut_short_one_person,
 )
 _GATES_BY_COST = tuple(
     sorted(

@@ -60,6 +60,7 @@ from search.resolve.pipeline import (
     _store_blocking_keys,
     _weak_records,
 )
+from search.resolve.possible import most_probable_per_customer
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import (
     Resolution,
@@ -352,9 +353,16 @@ class _Run:
         write_customers(self.client, self.names, [], gone, {}, unlinked, bulk_threads=self.write_threads)
         append_changes(self.client, self.names, changes)
         self.removed |= set(gone)
-        save_possible_matches(self.client, self.names, self.relations, CustomerChanges(None, set(), self.merged, self.removed), self.now)
+        kept = most_probable_per_customer(
+            self.relations,
+            lambda relation: tuple(relation["customer_ids"]),
+            lambda relation: relation["probability"],
+            self.config.max_possible_matches_per_customer,
+        )
+        save_possible_matches(self.client, self.names, kept, CustomerChanges(None, set(), self.merged, self.removed), self.now)
         self.report.customers_removed += len(gone)
-        self.report.possible_matches = len(self.relations)
+        self.report.possible_matches = len(kept)
+        self.report.possible_matches_beyond_bound = len(self.relations) - len(kept)
         self.write_cpu_s += time.process_time() - cpu
 
 

@@ -31,6 +31,7 @@ from search.resolve.identifiers import attribute_candidates
 from search.resolve.identity_conflicts import identity_conflict_actions, save_identity_conflicts
 from search.resolve.ids import Redirect, assign_ids, revive_ids
 from search.resolve.model import MatchModel
+from search.resolve.possible import most_probable_per_customer
 from search.resolve.possible_store import (
     CustomerChanges,
     possible_match_actions,
@@ -96,6 +97,8 @@ class ResolveReport:
     candidate_pairs: int = 0
     links_refused: int = 0
     possible_matches: int = 0
+    # Possible matches left out because a customer held max_possible_matches_per_customer more probable ones.
+    possible_matches_beyond_bound: int = 0
     frequent_keys: dict[str, int] = field(default_factory=dict)
     relaxed_rules: dict[str, str] = field(default_factory=dict)
     detected_identifiers: dict[str, str] = field(default_factory=dict)
@@ -123,7 +126,7 @@ class ResolveReport:
             f"records={self.records} customers={self.customers} written={self.customers_written} links_written={self.links_written} "
             f"removed={self.customers_removed} "
             f"merges={self.merges} splits={self.splits} candidate_pairs={self.candidate_pairs} links_refused={self.links_refused} "
-            f"possible_matches={self.possible_matches} "
+            f"possible_matches={self.possible_matches} possible_matches_beyond_bound={self.possible_matches_beyond_bound} "
             + (
                 f"partitions={self.partitions} largest_component={self.largest_component} "
                 f"largest_scored_component={self.largest_scored_component} pairs_compared={self.pairs_compared} "
@@ -296,19 +299,26 @@ def _save_possible_matches(
     """Store the run's possible matches between customers, each with its explanation (their bulk
     actions into `pending` when given; `stored`: the relations the run started from, read before)."""
     labels = resolution.clustering.labels
+    kept = most_probable_per_customer(
+        resolution.possible_matches,
+        lambda match: (labels[match.left], labels[match.right]),
+        lambda match: match.probability,
+        config.max_possible_matches_per_customer,
+    )
     found = [
         relation_document(
             match,
             (customer_of[labels[match.left]], customer_of[labels[match.right]]),
             explain_pair(features[match.left], features[match.right], resolution.model, config).as_dict(),
         )
-        for match in resolution.possible_matches
+        for match in kept
     ]
     if pending is None:
         save_possible_matches(client, names, found, changes, now)
     else:
         pending.actions += possible_match_actions(client, names, found, changes, now, stored)
     report.possible_matches = len(found)
+    report.possible_matches_beyond_bound = len(resolution.possible_matches) - len(kept)
 
 
 @batch_caches()
@@ -329,6 +339,7 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
         total.splits += part.splits
         total.candidate_pairs += part.candidate_pairs
         total.possible_matches += part.possible_matches
+        total.possible_matches_beyond_bound += part.possible_matches_beyond_bound
         total.customer_ids.update(part.customer_ids)
         total.removed_ids += part.removed_ids
     save_watermark(client, names, started)

@@ -15,8 +15,9 @@ One relation per pair of customers, of the first kind that applies, with the str
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -111,3 +112,28 @@ def _best_below_threshold(labels: list[int], pairs: np.ndarray, probabilities: n
     order = np.lexsort((-probabilities[band], codes))
     first = np.r_[True, codes[order][1:] != codes[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
     return band[order[first]]
+
+
+Relation = TypeVar("Relation")
+
+
+def most_probable_per_customer(
+    relations: Sequence[Relation],
+    customers: Callable[[Relation], tuple[Hashable, Hashable]],
+    probability: Callable[[Relation], float],
+    per_customer: int,
+) -> list[Relation]:
+    """The relations kept when each customer may hold at most `per_customer` of them: the most
+    probable first, each kept while both of its customers hold fewer than the bound (so no
+    customer's list ever passes it). A customer whose name is common and whose records are sparse
+    (a loyalty card holding "Marie Martin" and a town) fits many others below the threshold; the
+    steward reads the few most probable, not twenty (ResolutionConfig.max_possible_matches_per_customer)."""
+    held: dict[Hashable, int] = {}
+    kept: list[Relation] = []
+    for relation in sorted(relations, key=lambda r: -probability(r)):
+        first, second = customers(relation)
+        if held.get(first, 0) < per_customer and held.get(second, 0) < per_customer:
+            held[first] = held.get(first, 0) + 1
+            held[second] = held.get(second, 0) + 1
+            kept.append(relation)
+    return kept

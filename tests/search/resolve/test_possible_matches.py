@@ -5,6 +5,7 @@ customers merge or one of them disappears."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from search.resolve.clustering import AMBIGUOUS
 from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all, resolve_touched
 from search.resolve.possible import AMBIGUOUS as AMBIGUOUS_KIND
+from search.resolve.possible import most_probable_per_customer
 from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches
 from search.resolve.scoring import resolve_records
 from search.resolve.store import ensure_resolution_indices, get_records, save_model
@@ -189,3 +191,26 @@ def test_a_record_left_apart_on_its_name_alone_is_offered_to_the_steward_with_th
     )
     reasons = {(m.left, m.right): (m.kind, m.rule) for m in found}
     assert reasons == {(0, 1): (BELOW_THRESHOLD, NAME_BELOW_BAR), (0, 2): (BELOW_THRESHOLD, None)}
+
+
+def test_a_customer_s_possible_matches_are_bounded_to_the_most_probable_and_the_rest_counted(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    # Each homonym fits both name-only records: two possible matches each, and the bound is one.
+    ingest(NAMESAKES)
+    _with_session_model(opensearch, names, resolved)
+    config = resolved.config.model_copy(update={"max_possible_matches_per_customer": 1})
+    report = resolve_all(opensearch, names, config, retrain=False)
+    relations = _relations(opensearch, names)
+    held = Counter(customer for pair in relations for customer in pair)
+    assert relations and max(held.values()) == 1
+    assert report.possible_matches == len(relations) and report.possible_matches_beyond_bound >= 1
+    assert f"possible_matches_beyond_bound={report.possible_matches_beyond_bound}" in report.line()
+
+
+def test_the_bound_keeps_each_customer_s_most_probable_possible_matches() -> None:
+    # (customers, probability): "a" fits four others; with a bound of two it keeps its two most
+    # probable, and "d", left out of a's list, keeps its relation with "e".
+    relations = [(("a", "b"), 0.5), (("a", "c"), 0.9), (("a", "d"), 0.2), (("a", "e"), 0.7), (("d", "e"), 0.3)]
+    kept = most_probable_per_customer(relations, lambda r: r[0], lambda r: r[1], 2)
+    assert [customers for customers, _ in kept] == [("a", "c"), ("a", "e"), ("d", "e")]
