@@ -1,6 +1,7 @@
 """The audit trail seen from the customer's rights: entries written by the command line (an
-operator's export or erasure), and entries about an erased customer pseudonymized — the fact that
-something happened, who did it and when stay; the customer's id and what was typed go."""
+operator's export or erasure), sealed like the API's (search.audit_seal), and entries written in
+clear before the trail was sealed pseudonymized by an erasure — the fact that something happened,
+who did it and when stay; the customer's id and what was typed go."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from analyzers.index_settings import audit_index_body
+from search.audit_keys import keys_for
+from search.audit_seal import is_pseudonym, seal_entry
 from search.indices import IndexNames, ensure_versioned_index
 
 
@@ -28,7 +31,8 @@ def record_operator_action(client: OpenSearch, names: IndexNames, action: str, c
     """One audit entry for what an operator did from the command line, written before it returns."""
     ensure_versioned_index(client, names.audit, audit_index_body(names.layout.replicas))
     entry = {"at": datetime.now(UTC).isoformat(), "caller": operator(), "role": "operator", "action": action, "customer_ids": customer_ids}
-    client.index(index=names.audit, body=entry, refresh=True)  # the audit index refreshes rarely: no waiting for it
+    keys = keys_for(client, names, [c for c in customer_ids if not is_pseudonym(c)])
+    client.index(index=names.audit, body=seal_entry(entry, keys, {}), refresh=True)  # the audit index refreshes rarely: no waiting for it
 
 
 def pseudonym(key: bytes, customer_id: str) -> str:
