@@ -158,7 +158,7 @@ class AuditShipper:
         body = b"".join(b'{"create":{"_index":%s,"_id":"%s"}}\n%s\n' % (index, entry_id, document) for entry_id, document in entries)
         response = await self.client.bulk(body=body)
         refused = []
-        for (entry_id, document), item in zip(entries, response["items"], strict=True):
+        for (entry_id, _sealed), item in zip(entries, response["items"], strict=True):
             status = item["create"].get("status", 500)
             if status < 300 or status == 409:  # 409: shipped before (a replay)
                 continue

@@ -21,12 +21,12 @@ from opensearchpy import OpenSearch, RequestError
 
 from analyzers.index_settings import (
     audit_index_body,
-    keyring_index_body,
     changes_index_body,
     conditions_index_body,
     customers_index_body,
     decisions_index_body,
     identity_conflicts_index_body,
+    keyring_index_body,
     possible_matches_index_body,
     profiles_index_body,
     record_customers_index_body,
