@@ -198,13 +198,17 @@ class AuditShipper:
             if missing:
                 stand_ins = await self._erased(missing)
                 keys |= await async_create_keys(self.client, self.names, [i for i in missing if i not in stand_ins])
-        return [(entry_id, orjson.dumps(seal_entry(document, keys, stand_ins))) for (entry_id, _), document in zip(entries, documents, strict=True)]
+        return [
+            (entry_id, orjson.dumps(seal_entry(document, keys, stand_ins)))
+            for (entry_id, _), document in zip(entries, documents, strict=True)
+        ]
 
     async def _erased(self, ids: list[str]) -> dict[str, str]:
         """id → pseudonym of the ids among `ids` an erasure took (their `erased` markers)."""
         response = await self.client.mget(index=self.names.redirects, body={"ids": [ERASED_MARKER.format(i) for i in ids]}, ignore=[404])
         return {
-            customer_id: doc["_source"].get("pseudonym") or (pseudonym(self.suppression_key, customer_id) if self.suppression_key else "erased")
+            customer_id: doc["_source"].get("pseudonym")
+            or (pseudonym(self.suppression_key, customer_id) if self.suppression_key else "erased")
             for customer_id, doc in zip(ids, response.get("docs", []), strict=True)
             if doc.get("found")
         }

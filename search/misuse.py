@@ -109,7 +109,11 @@ def hourly_reads(client: OpenSearch, names: IndexNames, since: datetime, limits:
     for caller in client.search(index=names.audit, body=body)["aggregations"]["callers"]["buckets"]:
         role = caller["role"]["buckets"][0]["key"] if caller["role"]["buckets"] else ""
         for hour in caller["hours"]["buckets"]:
-            rows.append(HourlyReads(caller["key"], role, hour["key_as_string"], hour["tokens"]["value"] + hour["customers"]["value"], limits.get(role)))
+            rows.append(
+                HourlyReads(
+                    caller["key"], role, hour["key_as_string"], hour["tokens"]["value"] + hour["customers"]["value"], limits.get(role)
+                )
+            )
     return sorted(rows, key=lambda r: (not r.over, -r.distinct_customers))
 
 

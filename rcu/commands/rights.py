@@ -65,8 +65,7 @@ def erase(
         client.close()
     typer.echo(
         f"erased {customer_id}: records={report.records} identifiers_suppressed={report.identifiers_suppressed} "
-        f"audit_keys_forgotten={report.audit_keys_forgotten} former_ids={len(report.former_ids)}"
-        + (" expunged" if expunge else "")
+        f"audit_keys_forgotten={report.audit_keys_forgotten} former_ids={len(report.former_ids)}" + (" expunged" if expunge else "")
     )
 
 

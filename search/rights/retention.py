@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -29,7 +29,6 @@ from search.rights.erasure import erase_customer
 from search.rights.overlay import CustomerNotFound
 from search.rights.trail import record_operator_action
 from search.segments.conditions import forget_last_run
-
 
 PROSPECT, CUSTOMER = "prospect", "customer"
 

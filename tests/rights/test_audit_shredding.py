@@ -44,7 +44,9 @@ def test_the_audit_index_never_holds_a_shown_customer_or_what_was_typed_in_clear
     assert camille not in stored and CAMILLE_PHONE not in stored, "the audit index holds tokens and sealed queries only"
 
 
-def test_an_erasure_forgets_the_trail_by_its_key_and_leaves_who_looked(as_role: RoleClient, opensearch: OpenSearch, world: Settings) -> None:
+def test_an_erasure_forgets_the_trail_by_its_key_and_leaves_who_looked(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
     names = IndexNames(world.index_prefix)
     bastien = customer_of(as_role, "Bastien Rolland")
     camille = customer_of(as_role, "Camille Garnier")
