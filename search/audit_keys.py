@@ -20,7 +20,7 @@ import orjson
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
 from search.audit_seal import new_key, token
-from search.indices import IndexNames, ensure_versioned_index, index_bodies, stamped
+from search.indices import IndexNames, index_bodies, stamped
 
 Keyring = dict[str, tuple[str, bytes]]  # token → (customer id, key)
 
@@ -53,7 +53,13 @@ def keys_of(client: OpenSearch, names: IndexNames, ids: list[str]) -> dict[str, 
 
 def keys_for(client: OpenSearch, names: IndexNames, ids: list[str]) -> dict[str, bytes]:
     """The key of each id, created where it has none (the command line's own entries)."""
-    ensure_versioned_index(client, names.keyring, index_bodies(names)[names.keyring])
+    if not client.indices.exists(index=names.keyring):
+        # Created as the API's shipper creates it (ensure_keyring): the two may do it at once, and a
+        # second creation is refused (400), not raced through ensure_versioned_index's alias checks.
+        body = stamped(index_bodies(names)[names.keyring])
+        client.indices.create(
+            index=f"{names.keyring}-v1", body={**body, "aliases": {names.keyring: {"is_write_index": True}}}, ignore=[400]
+        )
     keys = keys_of(client, names, ids)
     missing = [i for i in ids if i not in keys]
     if missing:
