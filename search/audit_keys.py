@@ -44,6 +44,11 @@ def _creations(names: IndexNames, ids: Iterable[str]) -> tuple[dict[str, bytes],
     return made, b"".join(b"%s\n" % orjson.dumps(line) for line in lines)
 
 
+def _first_version(names: IndexNames) -> dict[str, Any]:
+    """The keyring's first index, behind its alias."""
+    return {**stamped(index_bodies(names)[names.keyring]), "aliases": {names.keyring: {"is_write_index": True}}}
+
+
 def keys_of(client: OpenSearch, names: IndexNames, ids: list[str]) -> dict[str, bytes]:
     """The keys these customer ids have (real-time gets); ids with none are left out."""
     if not ids or not client.indices.exists(index=names.keyring):
@@ -87,10 +92,7 @@ def forget_actions(names: IndexNames, ids: Iterable[str]) -> list[dict[str, Any]
 async def ensure_keyring(client: AsyncOpenSearch, names: IndexNames) -> None:
     """The keyring behind its alias (`<keyring>-v1` on first use)."""
     if not await client.indices.exists(index=names.keyring):
-        body = stamped(index_bodies(names)[names.keyring])
-        await client.indices.create(
-            index=f"{names.keyring}-v1", body={**body, "aliases": {names.keyring: {"is_write_index": True}}}, ignore=[400]
-        )
+        await client.indices.create(index=f"{names.keyring}-v1", body=_first_version(names), ignore=[400])
 
 
 async def async_keys_of(client: AsyncOpenSearch, names: IndexNames, ids: list[str]) -> dict[str, bytes]:
