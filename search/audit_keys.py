@@ -61,10 +61,7 @@ def keys_for(client: OpenSearch, names: IndexNames, ids: list[str]) -> dict[str,
     if not client.indices.exists(index=names.keyring):
         # Created as the API's shipper creates it (ensure_keyring): the two may do it at once, and a
         # second creation is refused (400), not raced through ensure_versioned_index's alias checks.
-        body = stamped(index_bodies(names)[names.keyring])
-        client.indices.create(
-            index=f"{names.keyring}-v1", body={**body, "aliases": {names.keyring: {"is_write_index": True}}}, ignore=[400]
-        )
+        client.indices.create(index=f"{names.keyring}-v1", body=_first_version(names), ignore=[400])
     keys = keys_of(client, names, ids)
     missing = [i for i in ids if i not in keys]
     if missing:
