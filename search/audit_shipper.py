@@ -34,6 +34,8 @@ from search.rights.trail import pseudonym
 
 log = logging.getLogger(__name__)
 
+SHIPPER_TASK = "audit_shipper"  # the background task's name: its requests are nobody's answer's
+
 
 @dataclass(frozen=True)
 class ShippingLimits:
@@ -63,7 +65,7 @@ class AuditShipper:
         self.orphans = self.journal.orphans()
         if self.orphans:
             log.info("audit_journal_replay slots=%s", len(self.orphans))
-        self._task = asyncio.create_task(self._run())
+        self._task = asyncio.create_task(self._run(), name=SHIPPER_TASK)
 
     async def _run(self) -> None:
         while True:
