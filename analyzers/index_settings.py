@@ -261,12 +261,23 @@ def audit_index_body(replicas: int = 0) -> dict[str, Any]:
             "caller": {"type": "keyword"},
             "role": {"type": "keyword"},
             "action": {"type": "keyword"},
-            "customer_ids": {"type": "keyword"},
-            "query": {"type": "keyword", "ignore_above": 512},
+            "customer_ids": {"type": "keyword"},  # ids with no key (none since the trail is sealed; entries from before)
+            "customer_tokens": {"type": "keyword"},  # search.audit_seal: a keyed token per customer shown
+            "query": {"type": "keyword", "ignore_above": 512},  # what was typed when it showed nobody
+            "sealed_query": {"type": "object", "enabled": False},  # what was typed, readable with a shown customer's key
             "outcome": {"type": "keyword"},
         },
     }
     return {"settings": {**_small(1, replicas), **AUDIT_REFRESH}, "mappings": mappings}
+
+
+def keyring_index_body(replicas: int = 0) -> dict[str, Any]:
+    """One audit key per customer id (search.audit_keys), its token for readers mapping entries back."""
+    mappings = {
+        "dynamic": "strict",
+        "properties": {"customer_id": {"type": "keyword"}, "token": {"type": "keyword"}, "key": {"type": "binary"}},
+    }
+    return {"settings": _small(1, replicas), "mappings": mappings}
 
 
 def subject_statements_index_body(replicas: int = 0) -> dict[str, Any]:

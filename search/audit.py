@@ -15,6 +15,8 @@ from opensearchpy import AsyncOpenSearch
 
 from analyzers.index_settings import AUDIT_REFRESH
 from search.audit_journal import AuditFailed, AuditJournal
+from search.audit_keys import async_keyring_by_token, async_keys_of, naming_query, own_keyring
+from search.audit_seal import open_entry
 from search.indices import IndexNames, index_bodies, stamped
 
 __all__ = ["OUTCOMES", "AuditEntry", "AuditFailed", "AuditWriter", "audit_entries", "ensure_audit_index"]
@@ -78,10 +80,16 @@ def entry_document(entry: AuditEntry, at: datetime) -> dict[str, Any]:
 
 
 async def audit_entries(client: AsyncOpenSearch, names: IndexNames, customer_id: str | None, limit: int) -> list[dict[str, Any]]:
-    """The latest entries, for one customer or all, newest first (refreshed first: an auditor reads everything)."""
+    """The latest entries, for one customer (its id, or an erased customer's pseudonym) or all,
+    newest first (refreshed first: an auditor reads everything), opened (search.audit_seal): each
+    token whose key exists back to its id, the query typed readable while a customer it showed is."""
     await client.indices.refresh(index=names.audit, ignore_unavailable=True)
-    query: dict[str, Any] = {"term": {"customer_ids": customer_id}} if customer_id else {"match_all": {}}
+    query: dict[str, Any] = {"match_all": {}}
+    if customer_id:
+        query = naming_query([customer_id], own_keyring(await async_keys_of(client, names, [customer_id])))
     response = await client.search(
         index=names.audit, body={"query": query, "sort": [{"at": "desc"}], "size": limit}, ignore_unavailable=True
     )
-    return [hit["_source"] for hit in response["hits"]["hits"]]
+    documents = [hit["_source"] for hit in response["hits"]["hits"]]
+    keyring = await async_keyring_by_token(client, names, (t for d in documents for t in d.get("customer_tokens") or []))
+    return [open_entry(document, keyring) for document in documents]

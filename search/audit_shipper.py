@@ -6,9 +6,12 @@ create answers 409, taken as shipped. The cursor moves only past entries the ind
 a failed bulk is sent again, later, from the same place. A segment the index holds entirely is
 deleted. Slots left by a process that died are shipped first, then removed.
 
-Entries about a customer erased in the meantime (by the CLI, or before a crash) are pseudonymized
-on the way as `search.rights.trail` does for the entries already in the index: the customer's id
-becomes its pseudonym and the query typed goes.
+Every entry is sealed on the way (search.audit_seal): each customer id becomes its keyed token,
+the query typed is encrypted under the shown customers' keys; ids seen for the first time get
+their key here (search.audit_keys). The journal on the API's disk holds entries in clear until
+they are shipped (about a second, settings.audit_ship_interval_s). An entry about a customer
+erased in the meantime (by the CLI, or before a crash) takes the pseudonym the erasure gave it and
+loses its query.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ import orjson
 from opensearchpy import AsyncOpenSearch
 
 from search.audit_journal import AuditFailed, AuditJournal, JournalSlot, Position, split_line
+from search.audit_keys import async_create_keys, async_keys_of, ensure_keyring
+from search.audit_seal import is_pseudonym, seal_entry
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.rights.trail import pseudonym
 
 log = logging.getLogger(__name__)
+
+SHIPPER_TASK = "audit_shipper"  # the background task's name: its requests are nobody's answer's
 
 
 @dataclass(frozen=True)
@@ -51,13 +58,14 @@ class AuditShipper:
         self.orphans: list[JournalSlot] = []
         self.shipped_entries = 0
         self._lock = asyncio.Lock()
+        self._keyring_ready = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.orphans = self.journal.orphans()
         if self.orphans:
             log.info("audit_journal_replay slots=%s", len(self.orphans))
-        self._task = asyncio.create_task(self._run())
+        self._task = asyncio.create_task(self._run(), name=SHIPPER_TASK)
 
     async def _run(self) -> None:
         while True:
@@ -136,8 +144,8 @@ class AuditShipper:
         return shipped
 
     async def _send(self, lines: bytes) -> int:
-        """One bulk request for `lines`, built from the journal's bytes as they are (no document is
-        decoded unless erasures must be looked for): shipping costs the API little per entry."""
+        """One bulk request for `lines`, each entry sealed (_seal): one real-time read of the keyring
+        per request, and a second (creating keys, looking for erasures) when an id has no key yet."""
         entries = []
         for line in lines.splitlines():
             if (entry := split_line(line)) is not None:
@@ -146,19 +154,19 @@ class AuditShipper:
                 log.warning("audit_journal_unreadable_line bytes=%s", len(line))  # never the line: it holds personal data
         if not entries:
             return 0
-        if self.suppression_key is not None:
-            entries = await self._pseudonymize_erased(entries)
+        journaled = dict(entries)  # an entry refused is kept aside as the journal held it
+        entries = await self._seal(entries)
         index = orjson.dumps(self.names.audit)
         body = b"".join(b'{"create":{"_index":%s,"_id":"%s"}}\n%s\n' % (index, entry_id, document) for entry_id, document in entries)
         response = await self.client.bulk(body=body)
         refused = []
-        for (entry_id, document), item in zip(entries, response["items"], strict=True):
+        for (entry_id, _sealed), item in zip(entries, response["items"], strict=True):
             status = item["create"].get("status", 500)
             if status < 300 or status == 409:  # 409: shipped before (a replay)
                 continue
             if status == 429 or status >= 500:
                 raise AuditFailed(f"the audit index is busy or failing ({status})")
-            refused.append((entry_id, document, item["create"].get("error", {}).get("type", "unknown")))
+            refused.append((entry_id, journaled[entry_id], item["create"].get("error", {}).get("type", "unknown")))
         if refused:
             self._keep_refused(refused)
         return len(entries)
@@ -175,28 +183,34 @@ class AuditShipper:
             os.close(descriptor)
         log.error("audit_entries_refused count=%s error=%s kept_in=%s", len(refused), refused[0][2], path)
 
-    async def _pseudonymize_erased(self, entries: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-        """The entries naming a customer erased meanwhile, pseudonymized as the erasure did to the index."""
-        assert self.suppression_key is not None
+    async def _seal(self, entries: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """The entries sealed under their customers' keys (search.audit_seal), keys created for
+        ids that have none yet; an id erased meanwhile (its key gone, its `erased` marker there)
+        gets no new key: it becomes the pseudonym the erasure gave it and the query goes."""
         documents = [orjson.loads(document) for _, document in entries]
-        ids = sorted({customer_id for document in documents for customer_id in document.get("customer_ids") or []})
-        if not ids:
-            return entries
+        ids = sorted({c for document in documents for c in document.get("customer_ids") or [] if not is_pseudonym(c)})
+        keys: dict[str, bytes] = {}
+        stand_ins: dict[str, str] = {}
+        if ids:
+            if not self._keyring_ready:
+                await ensure_keyring(self.client, self.names)
+                self._keyring_ready = True
+            keys = await async_keys_of(self.client, self.names, ids)
+            missing = [i for i in ids if i not in keys]
+            if missing:
+                stand_ins = await self._erased(missing)
+                keys |= await async_create_keys(self.client, self.names, [i for i in missing if i not in stand_ins])
+        return [
+            (entry_id, orjson.dumps(seal_entry(document, keys, stand_ins)))
+            for (entry_id, _), document in zip(entries, documents, strict=True)
+        ]
+
+    async def _erased(self, ids: list[str]) -> dict[str, str]:
+        """id → pseudonym of the ids among `ids` an erasure took (their `erased` markers)."""
         response = await self.client.mget(index=self.names.redirects, body={"ids": [ERASED_MARKER.format(i) for i in ids]}, ignore=[404])
-        stand_ins = {
-            customer_id: doc["_source"].get("pseudonym") or pseudonym(self.suppression_key, customer_id)
+        return {
+            customer_id: doc["_source"].get("pseudonym")
+            or (pseudonym(self.suppression_key, customer_id) if self.suppression_key else "erased")
             for customer_id, doc in zip(ids, response.get("docs", []), strict=True)
             if doc.get("found")
         }
-        if not stand_ins:
-            return entries
-        changed = []
-        for (entry_id, document), parsed in zip(entries, documents, strict=True):
-            named = [i for i in parsed.get("customer_ids") or [] if i in stand_ins]
-            if named:
-                kept = [i for i in parsed["customer_ids"] if i not in stand_ins]
-                parsed["customer_ids"] = kept + sorted({stand_ins[i] for i in named})
-                parsed.pop("query", None)
-                document = orjson.dumps(parsed)
-            changed.append((entry_id, document))
-        return changed

@@ -26,6 +26,7 @@ from analyzers.index_settings import (
     customers_index_body,
     decisions_index_body,
     identity_conflicts_index_body,
+    keyring_index_body,
     possible_matches_index_body,
     profiles_index_body,
     record_customers_index_body,
@@ -85,6 +86,11 @@ class IndexNames:
     def audit(self) -> str:
         """Who saw which customer, when, through which query (append-only)."""
         return f"{self.prefix}-audit"
+
+    @property
+    def keyring(self) -> str:
+        """The audit trail's key per customer id: an erasure deletes it (search.audit_keys)."""
+        return f"{self.prefix}-keyring"
 
     @property
     def subject_statements(self) -> str:
@@ -182,6 +188,7 @@ def index_bodies(names: IndexNames) -> dict[str, dict[str, Any]]:
         names.record_customers: record_customers_index_body(layout.record_customers_shards, layout.replicas),
         names.resolution_state: resolution_state_index_body(layout.replicas),
         names.audit: audit_index_body(layout.replicas),
+        names.keyring: keyring_index_body(layout.replicas),
         names.subject_statements: subject_statements_index_body(layout.replicas),
         names.changes: changes_index_body(layout.replicas),
         names.sequences: sequences_index_body(layout.replicas),

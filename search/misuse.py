@@ -95,7 +95,11 @@ def hourly_reads(client: OpenSearch, names: IndexNames, since: datetime, limits:
                     "role": {"terms": {"field": "role", "size": 1}},
                     "hours": {
                         "date_histogram": {"field": "at", "fixed_interval": "1h", "min_doc_count": 1},
-                        "aggs": {"customers": {"cardinality": {"field": "customer_ids", "precision_threshold": 4000}}},
+                        # A customer is a token (search.audit_seal); entries from before the seal name ids.
+                        "aggs": {
+                            "tokens": {"cardinality": {"field": "customer_tokens", "precision_threshold": 4000}},
+                            "customers": {"cardinality": {"field": "customer_ids", "precision_threshold": 4000}},
+                        },
                     },
                 },
             }
@@ -105,7 +109,11 @@ def hourly_reads(client: OpenSearch, names: IndexNames, since: datetime, limits:
     for caller in client.search(index=names.audit, body=body)["aggregations"]["callers"]["buckets"]:
         role = caller["role"]["buckets"][0]["key"] if caller["role"]["buckets"] else ""
         for hour in caller["hours"]["buckets"]:
-            rows.append(HourlyReads(caller["key"], role, hour["key_as_string"], hour["customers"]["value"], limits.get(role)))
+            rows.append(
+                HourlyReads(
+                    caller["key"], role, hour["key_as_string"], hour["tokens"]["value"] + hour["customers"]["value"], limits.get(role)
+                )
+            )
     return sorted(rows, key=lambda r: (not r.over, -r.distinct_customers))
 
 

@@ -168,7 +168,25 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         default=3 * 365,
         ge=1,
-        description="A customer with no record updated for this long is erased by `rcu retention --apply` (CNIL: 3 years for prospects).",
+        description="A prospect with no record updated and no event for this long is erased by `rcu retention --apply` "
+        "(CNIL: 3 years after the last contact for prospects).",
+    )
+    customer_retention_days: int = Field(
+        default=5 * 365,
+        ge=1,
+        description="A customer (not a prospect: customer_event_types, customer_sources) with no record updated and no event "
+        "for this long is erased by `rcu retention --apply` (5 years: the civil limitation period, Code civil art. 2224, "
+        "which the CNIL's guidance lets a company keep a former customer's data for as evidence).",
+    )
+    customer_event_types: list[str] = Field(
+        default=["purchase", "web_order", "subscription"],
+        description="Events that make a person a customer rather than a prospect for retention: a purchase or a contract.",
+    )
+    customer_sources: list[str] = Field(
+        default=[],
+        description="Sources (shell patterns: `billing`, `loyalty_*`) whose records are of customers: a person with a record "
+        "from one is a customer for retention whatever the events say (events older than events_retention_months are gone, "
+        "and with them the purchases that made a customer). Empty: only events decide.",
     )
     audit_retention_days: int = Field(
         default=365, ge=1, description="Audit entries older than this are aged out by `rcu retention --apply`."

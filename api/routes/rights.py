@@ -61,8 +61,9 @@ async def erase(
     customer_id: CustomerId,
 ) -> dict[str, Any]:
     """Erase the customer from every index: records, statements, links, the customer itself (its ids
-    answer 410 Gone), its identifiers kept only as keyed hashes on the suppression list, audit
-    entries about it pseudonymized. The answer is the erasure's receipt."""
+    answer 410 Gone), its identifiers kept only as keyed hashes on the suppression list, the audit
+    keys of its ids deleted (its entries stay, sealed for good: search.audit_seal). The answer is the
+    erasure's receipt."""
     report = await run_in_threadpool(erase_customer, client, names, config, customer_id, settings.suppression_key_bytes, caller.name)
     # The erasure's own trace names the pseudonym only: the fact, who and when.
     await audit.record(AuditEntry(caller.name, caller.role_name, "erasure", [report.pseudonym]))

@@ -65,41 +65,53 @@ def erase(
         client.close()
     typer.echo(
         f"erased {customer_id}: records={report.records} identifiers_suppressed={report.identifiers_suppressed} "
-        f"audit_entries_pseudonymized={report.audit_entries_pseudonymized} former_ids={len(report.former_ids)}"
-        + (" expunged" if expunge else "")
+        f"audit_keys_forgotten={report.audit_keys_forgotten} former_ids={len(report.former_ids)}" + (" expunged" if expunge else "")
     )
 
 
 def retention(
     apply: Annotated[bool, typer.Option("--apply", help="Erase and age out; without it, only list what would go.")] = False,
     days: Annotated[
-        int | None, typer.Option(min=1, help="Erase customers with no record update for this many days (RCU_RETENTION_DAYS).")
+        int | None, typer.Option(min=1, help="Erase prospects with no record update for this many days (RCU_RETENTION_DAYS).")
+    ] = None,
+    customer_days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Erase customers with no record update for this many days (RCU_CUSTOMER_RETENTION_DAYS)."),
     ] = None,
 ) -> None:
-    """Retention: customers with no record update for the retention period (3 years by default) are
-    erased, audit and change feed entries past their periods aged out. A dry run unless --apply."""
-    from search.rights.retention import apply_retention, retention_plan
+    """Retention: prospects with no record update and no event for their period (3 years by default),
+    customers (a purchase or subscription event, or a record from RCU_CUSTOMER_SOURCES) for theirs
+    (5 years) are erased, audit and change feed entries past their periods aged out. A dry run unless --apply."""
+    from search.rights.retention import CUSTOMER, PROSPECT, RetentionPeriods, apply_retention, retention_plan
     from search.rights.trail import operator
 
     settings = get_settings()
     client = sync_client(settings)
     names = IndexNames.for_settings(settings)
     now = datetime.now(UTC)
-    period = days or settings.retention_days
+    periods = RetentionPeriods(
+        days or settings.retention_days,
+        customer_days or settings.customer_retention_days,
+        tuple(settings.customer_event_types),
+        tuple(settings.customer_sources),
+    )
     try:
         plan = retention_plan(
             client,
             names,
             now,
-            period,
+            periods,
             settings.audit_retention_days,
             settings.changes_retention_days,
             settings.events_retention_months,
         )
-        for customer_id, updated_at in plan.customers:
-            typer.echo(f"{customer_id}\tlast update {updated_at[:10]}")
+        for kind, label in ((PROSPECT, "prospects"), (CUSTOMER, "customers")):
+            listed = [(c, updated_at) for c, updated_at in plan.customers if plan.kinds[c] == kind]
+            typer.echo(f"{label} past {periods.days(kind)} days: {len(listed)}")
+            for customer_id, updated_at in listed:
+                typer.echo(f"{customer_id}\tlast update {updated_at[:10]}")
         typer.echo(
-            f"customers past {period} days: {len(plan.customers)} (undated, kept: {plan.undated_customers}); "
+            f"to erase: {len(plan.customers)} (undated, kept: {plan.undated_customers}); "
             f"audit entries past {settings.audit_retention_days} days: {plan.audit_entries}; "
             f"change feed entries past {settings.changes_retention_days} days: {plan.changes}; "
             f"kept for an event in the period: {plan.kept_for_events}; "

@@ -76,6 +76,7 @@ from search.resolve.store import (
     blocking_keys_current,
     bulk_write_mode,
     golden_rules_key,
+    left_unrefreshed_by_full_run,
     load_model,
     mark_blocking_keys_current,
     node_cpu_ms,
@@ -137,7 +138,7 @@ def resolve_all_partitioned(
                 for number in range(len(grouping.sizes)):
                     run.partition(number, model)
                 run.finish()
-            client.indices.refresh(index=[names.redirects, names.possible_matches])
+            client.indices.refresh(index=left_unrefreshed_by_full_run(names), ignore_unavailable=True)
             report.timings["resolve"] = run.resolve_s
             report.cpu["resolve"] = run.resolve_cpu_s
             report.timings["write"] = run.write_s + time.perf_counter() - run.finished_at

@@ -53,6 +53,7 @@ from search.resolve.store import (
     get_records,
     golden_rules_key,
     last_run_watermark,
+    left_unrefreshed_by_full_run,
     load_model,
     mark_blocking_keys_current,
     node_cpu_ms,
@@ -419,7 +420,7 @@ def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport)
     process, node = time.process_time(), node_cpu_ms(client)
     with bulk_write_mode(client, [names.customers, names.record_customers]):
         yield
-    client.indices.refresh(index=[names.redirects, names.possible_matches, names.identity_conflicts], ignore_unavailable=True)
+    client.indices.refresh(index=left_unrefreshed_by_full_run(names), ignore_unavailable=True)
     report.cpu["write_client"] = time.process_time() - process
     report.cpu["write_node"] = (node_cpu_ms(client) - node) / 1000
 

@@ -633,6 +633,15 @@ def scan_customers(client: OpenSearch, names: IndexNames) -> Iterator[dict[str, 
     yield from (hit["_source"] for hit in scan(client, index=names.customers, query=query, size=5000))
 
 
+def left_unrefreshed_by_full_run(names: IndexNames) -> list[str]:
+    """What a full run writes without refreshing, besides the customers and links (bulk_write_mode
+    refreshes those): redirects, possible matches, conflicts, the change feed (appended in blocks),
+    the records' rewritten keys, the model. Refreshed at the run's end, so that the first reader
+    after it — an erasure, which refreshes what it searches — does not pay for them: at 1M the first
+    erasure after a full run paid ~0.7 s (bench/RESULTS.md, session 13 lead)."""
+    return [names.redirects, names.possible_matches, names.identity_conflicts, names.changes, names.records, names.resolution_state]
+
+
 @contextmanager
 def bulk_write_mode(client: OpenSearch, indices: list[str]) -> Iterator[None]:
     """Indices written in bulk without refreshes or replicas, restored afterwards (then refreshed):

@@ -3,8 +3,9 @@
 In order: its identifiers go to the suppression list (so a source cannot bring the person back);
 its records, record links, events, customer document and statements are deleted; its ids (and those merged
 into it) answer 410 Gone from then on; its earlier changes lose their record ids and an `erased`
-change tells every source system; audit entries about it are pseudonymized (the fact, who and when
-stay); its values leave the match model's term frequencies, in the same writes (search.rights.erasure_model). Only
+change tells every source system; the audit keys of its ids are deleted, which leaves every audit
+entry about it sealed for good (search.audit_seal: the fact, who and when stay readable, nothing
+links them to the person); its values leave the match model's term frequencies, in the same writes (search.rights.erasure_model). Only
 the indices a search must show at once are refreshed before it answers (search.rights.erasure_plan.
 unrefreshed_indices says why each other one needs none). Deleted documents stay in Lucene segments
 until they merge: `expunge_deletes` forces that (README, "Erasure").
@@ -21,6 +22,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from search.audit_keys import forget_actions, keys_of
+from search.audit_seal import token
 from search.changes import numbered_changes, records_in_changes
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
@@ -42,7 +45,7 @@ class ErasureReport:
     tombstones: int = 0  # records its sources had deleted before: ids kept in the index to hold their version
     events: int = 0
     identifiers_suppressed: int = 0
-    audit_entries_pseudonymized: int = 0
+    audit_keys_forgotten: int = 0  # the audit keys of its ids deleted: every entry sealed under them unreadable (search.audit_seal)
     former_ids: list[str] = field(default_factory=list)
     pseudonym: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
@@ -91,11 +94,13 @@ def erase_customer(
     clock = report.lap("refresh", clock)
     tombstones = _tombstones(client, names, ids, record_ids)
     report.tombstones = len(tombstones)
-    report.pseudonym = pseudonym(key, customer_id)
+    audit_keys = keys_of(client, names, ids)
+    report.audit_keys_forgotten = len(audit_keys)
+    # The token its audit entries hold: what the trail shows for them once the key is gone.
+    report.pseudonym = token(audit_keys[customer_id], customer_id) if customer_id in audit_keys else pseudonym(key, customer_id)
     every_record = [*record_ids, *(t["record_id"] for t in tombstones)]
     found = find_documents(client, names, ids, every_record)
     report.events = found.events
-    report.audit_entries_pseudonymized = len(found.audit)
     clock = report.lap("read", clock)
 
     suppressed = suppression_actions(client, names, key, [*records, *tombstones], now)
@@ -105,6 +110,7 @@ def erase_customer(
         *suppressed,  # first: a bulk that fails half-way has listed the person, and reapply_erasures finishes it
         *_document_deletions(names, customer_id, every_record),
         *rewrites(found, ids, report.pseudonym),
+        *forget_actions(names, audit_keys),  # crypto-shredding: the audit entries stay, nobody can link or read them
         *_gone_markers(names, ids, now, report.pseudonym),
         *numbered_changes(client, names, [erased_change]),
     ]

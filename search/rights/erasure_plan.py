@@ -2,7 +2,7 @@
 
 Every document naming the erased customer (its ids, or its records) is found by id in one
 multi-search, and every write of the erasure — suppression list, deletions, the `erased` markers,
-changes without their record ids, audit entries pseudonymized, the model's term frequencies, the
+changes without their record ids, the audit keys deleted, the model's term frequencies, the
 `erased` change — goes in two bulk requests (by_refresh): first what no search must show at
 once, unrefreshed; then the deletions a search must not return, with `refresh=true` (OpenSearch
 refreshes, for such a bulk, only the shards it wrote to). A refresh makes the node cut a new
@@ -35,8 +35,8 @@ class Found:
     """The documents naming the person, as (concrete index, id), per index of rcu."""
 
     deleted: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    audit: list[tuple[str, str]] = field(default_factory=list)
     changes: list[tuple[str, str]] = field(default_factory=list)
+    audit: list[tuple[str, str]] = field(default_factory=list)  # entries written before the trail was sealed
 
     @property
     def events(self) -> int:
@@ -45,7 +45,9 @@ class Found:
 
 def searched_indices(names: IndexNames) -> list[str]:
     """The indices searched for the person's documents: refreshed once before, so that what was
-    written just before the erasure (an event, an audit entry) is found too."""
+    written just before the erasure (an event, a change, an audit entry in clear) is found too.
+    The audit's sealed entries need no finding (their keys go), but an entry that showed nobody
+    keeps its query in clear: a record id pushed as deleted, a merged-away id asked for."""
     return [
         names.events,
         names.audit,
@@ -70,8 +72,10 @@ def _queries(names: IndexNames, ids: list[str], record_ids: list[str]) -> dict[s
         "decisions": (names.decisions, naming(ids, records, "customer_ids", "records")),
         "identity_conflicts": (names.identity_conflicts, naming(ids, records, "customer_id", "records")),
         "profiles": (names.profiles, {"terms": {"customer_id": ids}}),
-        "audit": (names.audit, {"bool": {"should": [{"terms": {"customer_ids": ids}}, {"terms": {"query": [*ids, *record_ids]}}]}}),
         "changes": (names.changes, naming_customers(ids)),
+        # Entries in clear: written before the trail was sealed (search.audit_seal), or showing nobody
+        # with an id or a record id as their query. Sealed entries are forgotten by their keys.
+        "audit": (names.audit, {"bool": {"should": [{"terms": {"customer_ids": ids}}, {"terms": {"query": [*ids, *record_ids]}}]}}),
     }
 
 
@@ -104,7 +108,8 @@ def find_documents(client: OpenSearch, names: IndexNames, ids: list[str], record
 
 def rewrites(found: Found, ids: list[str], stand_in: str) -> Iterable[dict[str, Any]]:
     """Bulk actions: the documents found deleted, the changes kept without their record ids, the
-    audit entries pseudonymized."""
+    audit entries in clear (found.audit) pseudonymized. Sealed entries are not rewritten: their
+    keys are deleted (search.audit_keys)."""
     for located in found.deleted.values():
         for index, doc_id in located:
             yield {"_op_type": "delete", "_index": index, "_id": doc_id}
@@ -119,8 +124,11 @@ def unrefreshed_indices(names: IndexNames) -> set[str]:
     refresh of its own, or their readers get documents by id (real time), so that the erasure's
     writes are seen by every reader the moment it answers.
 
-    - audit: every reader refreshes first (search.audit.audit_entries, search.misuse, the export);
-      the index refreshes every 60 s on its own (AUDIT_REFRESH);
+    - keyring: the erasure deletes the audit keys of the customer's ids; the keyring is read by id
+      (real time: the audit shipper, the erasure) or by token after a refresh (the trail's readers).
+    - audit: sealed entries are not written (their keys go); entries in clear from before the seal
+      are rewritten, and every reader refreshes first (search.audit.audit_entries, search.misuse,
+      the export); the index refreshes every 60 s on its own (AUDIT_REFRESH);
     - changes: the feed's readers refresh first (search.changes.read_changes, the export, the
       erasure's own read);
     - redirects: an erased id's 410 is a real-time get of its `erased` marker, looked at before any
@@ -139,7 +147,7 @@ def unrefreshed_indices(names: IndexNames) -> set[str]:
     earlier, they left the records standing without links, and a push in that window could
     resolve against those records and write a customer and links from them after the records
     went. In one request the window is the request's own, as it was before the split."""
-    return {names.audit, names.changes, names.redirects, names.suppression, names.resolution_state}
+    return {names.keyring, names.audit, names.changes, names.redirects, names.suppression, names.resolution_state}
 
 
 def by_refresh(names: IndexNames, actions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -11,6 +11,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from search.audit_keys import keyring_by_token, keys_of, naming_query, own_keyring
+from search.audit_seal import open_entry
 from search.events.rights import events_of_records
 from search.indices import IndexNames
 from search.resolve.decision_rules import decisions_query
@@ -87,10 +89,13 @@ def subject_export(client: OpenSearch, names: IndexNames, customer_id: str) -> d
     ids = sorted({customer_id, *merged_ids(history)})
     statements = _scan(client, names.subject_statements, naming(ids, record_ids, "customer_id", "record_ids"), "at")
     changes = _scan(client, names.changes, {"bool": {"should": [{"terms": {"customer_id": ids}}, {"terms": {"old_id": ids}}]}}, "seq")
+    entries = _scan(client, names.audit, naming_query(ids, own_keyring(keys_of(client, names, ids))), "at")
+    # The other customers' keys open the queries (each needs every shown customer's), never shown.
+    keyring = keyring_by_token(client, names, (t for entry in entries for t in entry.get("customer_tokens") or []))
     audit = [
         # An entry of a look-up that showed several customers names only this one.
-        {**entry, "customer_ids": [c for c in entry["customer_ids"] if c in ids]}
-        for entry in _scan(client, names.audit, {"terms": {"customer_ids": ids}}, "at")
+        {**opened, "customer_ids": [c for c in opened["customer_ids"] if c in ids]}
+        for opened in (open_entry(entry, keyring) for entry in entries)
     ]
     return {
         "format": EXPORT_FORMAT,

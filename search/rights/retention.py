@@ -1,17 +1,27 @@
-"""Retention (CNIL: a prospect's data 3 years after the last contact): customers whose records were
-not updated for `retention_days` are erased like any erasure request; audit entries and change
-feed entries older than their own periods are aged out. The node has no index state management
-plugin here (OpenSearch's ISM would age time-based indices); rcu deletes by query instead."""
+"""Retention (CNIL: a prospect's data 3 years after the last contact; a former customer's for as
+long as it may serve as evidence): customers whose records were not updated, and who had no event,
+for their kind's period are erased like any erasure request; audit entries and change feed entries
+older than their own periods are aged out. The node has no index state management plugin here
+(OpenSearch's ISM would age time-based indices); rcu deletes by query instead.
+
+A person is a **customer**, not a prospect, when rcu holds a sign of a purchase or a contract: an
+event of a configured type (a purchase, a web order, a subscription — at any time rcu still holds
+events) or a record from a source configured as holding customers (a billing or loyalty system:
+having a card there is a relationship). Everyone else — known from a contact form, a newsletter,
+a call, a visit — is a prospect."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
 from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from search.events.figures import record_filter
 from search.events.rights import active_records, expire_events, expired_indices, retention_cutoff
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
@@ -20,10 +30,30 @@ from search.rights.overlay import CustomerNotFound
 from search.rights.trail import record_operator_action
 from search.segments.conditions import forget_last_run
 
+PROSPECT, CUSTOMER = "prospect", "customer"
+
+
+@dataclass(frozen=True)
+class RetentionPeriods:
+    """Each kind's period, and what makes a customer (settings: retention_days, customer_retention_days,
+    customer_event_types, customer_sources)."""
+
+    prospect_days: int
+    customer_days: int
+    customer_event_types: tuple[str, ...] = ("purchase", "web_order", "subscription")
+    customer_sources: tuple[str, ...] = ()
+
+    def days(self, kind: str) -> int:
+        return self.customer_days if kind == CUSTOMER else self.prospect_days
+
+    def from_customers_source(self, record_ids: Sequence[str]) -> bool:
+        return any(fnmatchcase(r.partition(":")[0], pattern) for r in record_ids for pattern in self.customer_sources)
+
 
 @dataclass
 class RetentionPlan:
     customers: list[tuple[str, str]] = field(default_factory=list)  # (customer_id, last update)
+    kinds: dict[str, str] = field(default_factory=dict)  # customer_id → PROSPECT or CUSTOMER, of those listed
     undated_customers: int = 0  # no record carries updated_at: kept, and said
     audit_entries: int = 0
     changes: int = 0
@@ -36,31 +66,66 @@ def _older_than(date_field: str, cutoff: datetime) -> dict[str, Any]:
     return {"range": {date_field: {"lt": cutoff.isoformat()}}}
 
 
+def _when(value: str) -> datetime:
+    """A stored `updated_at` (ISO 8601, `Z` or an offset; a date alone read as UTC midnight)."""
+    when = datetime.fromisoformat(value)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _count(client: OpenSearch, index: str, query: dict[str, Any]) -> int:
     if not client.indices.exists(index=index):
         return 0
     return int(client.count(index=index, body={"query": query})["count"])
 
 
+def contract_records(client: OpenSearch, names: IndexNames, record_ids: Sequence[str], types: Sequence[str]) -> set[str]:
+    """Those of `record_ids` with an event of one of `types` (a purchase, a subscription), at any time."""
+    if not record_ids or not types or not client.indices.exists_alias(name=names.events):
+        return set()
+    found: set[str] = set()
+    for start in range(0, len(record_ids), 1000):
+        batch = list(record_ids[start : start + 1000])
+        body = {
+            "query": {"bool": {"filter": [record_filter(batch), {"terms": {"type": list(types)}}]}},
+            "size": 0,
+            "aggs": {"records": {"terms": {"field": "record_id", "size": len(batch)}}},
+        }
+        found.update(b["key"] for b in client.search(index=names.events, body=body)["aggregations"]["records"]["buckets"])
+    return found
+
+
 def retention_plan(
     client: OpenSearch,
     names: IndexNames,
     now: datetime,
-    retention_days: int,
+    retention: int | RetentionPeriods,
     audit_days: int,
     changes_days: int,
     event_months: int = 36,
 ) -> RetentionPlan:
-    """What `rcu retention --apply` would erase and age out at `now`. An event within the period
-    (a purchase, a visit, a call) is activity: its customer is kept."""
+    """What `rcu retention --apply` would erase and age out at `now`: each customer past its kind's
+    period (`retention`; a number of days: one period for both). An event within that period (a
+    purchase, a visit, a call) is activity: its customer is kept."""
+    periods = retention if isinstance(retention, RetentionPeriods) else RetentionPeriods(retention, retention)
     plan = RetentionPlan()
-    cutoff = now - timedelta(days=retention_days)
-    query = {"query": _older_than("updated_at", cutoff), "_source": ["customer_id", "updated_at", "records"]}
+    cutoffs = {kind: now - timedelta(days=periods.days(kind)) for kind in (PROSPECT, CUSTOMER)}
+    query = {"query": _older_than("updated_at", max(cutoffs.values())), "_source": ["customer_id", "updated_at", "records"]}
     stale = [h["_source"] for h in scan(client, index=names.customers, query=query, size=2000)]
-    active = active_records(client, names, [r for customer in stale for r in customer.get("records", [])], cutoff)
-    kept = [c for c in stale if active.intersection(c.get("records", []))]
-    plan.kept_for_events = len(kept)
-    plan.customers = sorted((c["customer_id"], c["updated_at"]) for c in stale if not active.intersection(c.get("records", [])))
+    contracts = contract_records(client, names, [r for c in stale for r in c.get("records", [])], periods.customer_event_types)
+    by_kind: dict[str, list[dict[str, Any]]] = {PROSPECT: [], CUSTOMER: []}
+    for customer in stale:
+        records = customer.get("records", [])
+        kind = CUSTOMER if contracts.intersection(records) or periods.from_customers_source(records) else PROSPECT
+        if _when(customer["updated_at"]) < cutoffs[kind]:
+            by_kind[kind].append(customer)
+    for kind, candidates in by_kind.items():
+        active = active_records(client, names, [r for c in candidates for r in c.get("records", [])], cutoffs[kind])
+        plan.kept_for_events += sum(1 for c in candidates if active.intersection(c.get("records", [])))
+        for c in candidates:
+            if not active.intersection(c.get("records", [])):
+                plan.customers.append((c["customer_id"], c["updated_at"]))
+                plan.kinds[c["customer_id"]] = kind
+    plan.customers.sort()
     plan.events_cutoff = retention_cutoff(now, event_months)
     plan.event_indices = expired_indices(client, names, plan.events_cutoff)
     plan.undated_customers = _count(client, names.customers, {"bool": {"must_not": [{"exists": {"field": "updated_at"}}]}})

@@ -1,6 +1,7 @@
 """The audit trail seen from the customer's rights: entries written by the command line (an
-operator's export or erasure), and entries about an erased customer pseudonymized — the fact that
-something happened, who did it and when stay; the customer's id and what was typed go."""
+operator's export or erasure), sealed like the API's (search.audit_seal), and entries written in
+clear before the trail was sealed pseudonymized by an erasure — the fact that something happened,
+who did it and when stay; the customer's id and what was typed go."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from analyzers.index_settings import audit_index_body
-from search.indices import IndexNames, ensure_versioned_index
+from search.audit_keys import keys_for
+from search.audit_seal import is_pseudonym, seal_entry
+from search.indices import IndexNames, ensure_versioned_index, stamped
 
 
 def operator() -> str:
@@ -26,9 +29,19 @@ def operator() -> str:
 
 def record_operator_action(client: OpenSearch, names: IndexNames, action: str, customer_ids: list[str]) -> None:
     """One audit entry for what an operator did from the command line, written before it returns."""
-    ensure_versioned_index(client, names.audit, audit_index_body(names.layout.replicas))
+    _ensure_audit_index(client, names)
     entry = {"at": datetime.now(UTC).isoformat(), "caller": operator(), "role": "operator", "action": action, "customer_ids": customer_ids}
-    client.index(index=names.audit, body=entry, refresh=True)  # the audit index refreshes rarely: no waiting for it
+    keys = keys_for(client, names, [c for c in customer_ids if not is_pseudonym(c)])
+    client.index(index=names.audit, body=seal_entry(entry, keys, {}), refresh=True)  # the audit index refreshes rarely: no waiting for it
+
+
+def _ensure_audit_index(client: OpenSearch, names: IndexNames) -> None:
+    """The audit index, created, or given the fields added since it was (the sealed trail's tokens
+    and queries, session 14): an audit index is never rebuilt for a new field, its entries stay."""
+    if client.indices.exists(index=names.audit):
+        client.indices.put_mapping(index=names.audit, body=stamped(audit_index_body(names.layout.replicas))["mappings"])
+    else:
+        ensure_versioned_index(client, names.audit, audit_index_body(names.layout.replicas))
 
 
 def pseudonym(key: bytes, customer_id: str) -> str:

@@ -75,3 +75,77 @@ def test_retention_ages_out_old_audit_entries_an_erasure_has_just_pseudonymized(
     opensearch.indices.refresh(index=names.audit)
     left = opensearch.count(index=names.audit, body={"query": {"range": {"at": {"lt": "2020-01-01"}}}})["count"]
     assert left == 0
+
+
+# Four people nobody else in the world resembles (one each per tag).
+STRANGERS = {
+    "B1": ("Anatole", "Quervellec", "1961-03-07"),
+    "V1": ("Berthe", "Lozachmeur", "1948-09-22"),
+    "S1": ("Cyprien", "Moalic", "1975-05-14"),
+    "P1": ("Domitille", "Kerherve", "1990-12-01"),
+}
+
+
+def _pushed(as_role: RoleClient, source: str, tag: str, updated: datetime) -> str:
+    """A person known from one record of `source`, last updated at `updated`: its customer id."""
+    given, family, born = STRANGERS[tag]
+    person = {
+        "source": source,
+        "source_id": f"RT{tag}",
+        "given_name": given,
+        "family_name": family,
+        "birth_date": born,
+        "email": f"{given}.{family}@laposte.net".lower(),
+        "updated_at": updated.isoformat(),
+    }
+    answer = as_role("steward").post("/v1/records", json=person)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["customer_id"])
+
+
+def _listed_by_kind(output: str) -> dict[str, set[str]]:
+    """`rcu retention`'s dry run: the customer ids listed under each kind's heading."""
+    kinds: dict[str, set[str]] = {}
+    current = None
+    for line in output.splitlines():
+        if " past " in line and line.split(" past ")[0] in ("prospects", "customers"):
+            current = line.split(" past ")[0]
+            kinds[current] = set()
+        elif current and "\tlast update " in line:
+            kinds[current].add(line.split("\t")[0])
+    return kinds
+
+
+def test_a_buyer_is_kept_for_the_customers_period_and_a_prospect_erased_after_its_own(
+    as_role: RoleClient, world: Settings, cli: Callable[..., Any]
+) -> None:
+    now = datetime.now(UTC)
+    four_years_ago = now - timedelta(days=4 * 365)
+    buyer, visitor = _pushed(as_role, "crm", "B1", four_years_ago), _pushed(as_role, "crm", "V1", four_years_ago)
+    for customer, kind, tag in ((buyer, "purchase", "B1"), (visitor, "visit", "V1")):
+        event = {"source": "caisse_rennes", "event_id": f"RT-{tag}", "at": (now - timedelta(days=700)).isoformat(), "type": kind,
+                 "record": f"crm:RT{tag}", "shop": "rennes", **({"amount": 12.5} if kind == "purchase" else {})}  # fmt: skip
+        assert as_role("steward").post("/v1/events", json=event).status_code == 200, customer
+
+    # A year for prospects: the visit 700 days ago is too old; five for customers: the purchase is recent enough.
+    dry = cli("retention", "--days", "365", "--customer-days", str(5 * 365))
+    assert dry.exit_code == 0, dry.output
+    listed = _listed_by_kind(dry.output)
+    assert visitor in listed["prospects"] and buyer not in listed["prospects"] | listed["customers"], dry.output
+    # The same purchase, with a customers' period shorter than its age: listed, as a customer.
+    shorter = _listed_by_kind(cli("retention", "--days", "365", "--customer-days", "600").output)
+    assert buyer in shorter["customers"] and buyer not in shorter["prospects"]
+
+
+def test_a_record_from_a_source_holding_customers_makes_a_customer_for_retention(
+    as_role: RoleClient, world: Settings, cli: Callable[..., Any], monkeypatch: Any
+) -> None:
+    four_years_ago = datetime.now(UTC) - timedelta(days=4 * 365)
+    subscriber = _pushed(as_role, "billing_telecom", "S1", four_years_ago)
+    prospect = _pushed(as_role, "newsletter", "P1", four_years_ago)
+    monkeypatch.setenv("RCU_CUSTOMER_SOURCES", '["billing_*"]')
+
+    listed = _listed_by_kind(cli("retention").output)  # 3 years for prospects, 5 for customers: the defaults
+
+    assert prospect in listed["prospects"]
+    assert subscriber not in listed["prospects"] | listed["customers"], "four years without news: within a customer's five"
