@@ -27,7 +27,7 @@ from search.segments.conditions import (
     percolate,
 )
 from search.segments.marketing import PROFILING
-from search.segments.membership import as_percolated, segments_search, stored_profile_segments_search
+from search.segments.membership import segments_search, stored_profile_segments_search
 from search.segments.profiles import with_current_day_count
 from search.segments.store import profile_of
 from settings import Settings
@@ -67,7 +67,7 @@ def customer_sheet(
         return Sheet()
     segment_generation = generations["segment"]
     definitions = definitions_of(client, names, "segment", segment_generation) if segment_generation else []
-    (segments,) = percolate(client, names, "segment", [as_percolated(profile)], segment_generation) if segment_generation else ([],)
+    (segments,) = percolate(client, names, "segment", [profile], segment_generation) if segment_generation else ([],)
     now = datetime.now(UTC)
     # Action rules may name segments ("segments:client_fidele"): they see the ones just found.
     current = {**with_current_day_count(profile, now), "segments": segments}
