@@ -96,7 +96,7 @@ def figures_body(record_ids: Sequence[str], now: datetime) -> dict[str, Any]:
     }
 
 
-def _attribute_offers(value: Any) -> list[str]:
+def attribute_offers(value: Any) -> list[str]:
     """An attribute's offers: a list of names, or one text of names separated by , or ;."""
     if isinstance(value, str):
         return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
@@ -116,7 +116,7 @@ def holdings_from(aggregations: dict[str, Any] | None, records: Iterable[dict[st
 
     for record in records:
         for name in attributes:
-            for offer in _attribute_offers((record.get("attributes") or {}).get(name)):
+            for offer in attribute_offers((record.get("attributes") or {}).get(name)):
                 consider(Holding(offer, True, record.get("updated_at") or "", record.get("source", ""), "attribute"))
     buckets = ((aggregations or {}).get("holdings") or {}).get("offers", {}).get("buckets", [])
     for bucket in buckets:
