@@ -193,11 +193,18 @@ async def figures_of_records_async(
     """figures_of_records through the API's asynchronous client."""
     if not record_ids:
         return figures_from(None, []), []
-    # The records' holding attributes and the events' figures, read at the same time.
+    # The records' holding attributes and the events' figures, read at the same time; the records
+    # by a search of their ids (as search.lookup reads the 360 view's records: a multi-get's source
+    # filter is compiled for every document).
+    holding = {
+        "query": {"ids": {"values": list(record_ids)}},
+        "size": len(record_ids),
+        "_source": {"includes": _record_sources(attributes).split(",")},
+    }
     found, response = await asyncio.gather(
-        client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes)),
+        client.search(index=names.records, body={**holding, "track_total_hits": False}),
         client.search(index=names.events, body=figures_body(record_ids, now), ignore_unavailable=True, allow_no_indices=True),
     )
-    records = [doc["_source"] for doc in found["docs"] if doc.get("found")]
+    records = [hit["_source"] for hit in found["hits"]["hits"]]
     holdings = holdings_from(response.get("aggregations"), records, attributes)
     return figures_from(response, holdings), holdings
