@@ -385,7 +385,6 @@ PROFILE_PROPERTIES: dict[str, Any] = {
     "customer_id": KEYWORD,
     "records": KEYWORD,  # the customer's record ids (its events are read through them)
     "computed_at": {"type": "date"},
-    "segments": KEYWORD,
     "civility": KEYWORD,
     "birth_year": INTEGER,
     "age": INTEGER,
@@ -414,7 +413,10 @@ PROFILE_PROPERTIES: dict[str, Any] = {
 
 
 def profiles_index_body(replicas: int = 0) -> dict[str, Any]:
-    """One profile per customer (id: the customer id), with the segments it is in."""
+    """One profile per customer (id: the customer id). It holds no membership, and its strict
+    mapping has no `segments` field: a segment is its condition searched (search.segments.membership),
+    and profiles stored by an rcu before session 14 lose the memberships of their day when
+    `rcu reindex` copies them (search.indices.LEGACY_FIELDS)."""
     return {
         "settings": _small(1, replicas),
         "mappings": {"dynamic": "strict", "properties": PROFILE_PROPERTIES},
@@ -430,6 +432,9 @@ def conditions_index_body(replicas: int = 0) -> dict[str, Any]:
         "name": KEYWORD,
         "generation": KEYWORD,
         "definition": {"type": "object", "enabled": False},
+        # The segments found for the customer, in the document the action rules are percolated
+        # with (a rule may name one: "segments:client_fidele"); never in a stored profile.
+        "segments": KEYWORD,
     }
     return {
         "settings": _small(1, replicas),

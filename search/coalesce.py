@@ -9,7 +9,8 @@ session 11). `CoalescingClient` wraps the API's asynchronous client for one requ
 a multi-get is held for a few turns of the event loop (the tasks started by nested
 `asyncio.gather`s issue theirs a turn or two apart), then everything held goes as one request and
 each caller gets its own answer — or the exception its own request would have raised. A lone
-search or multi-get goes as it is. Everything else is the wrapped client's."""
+search or multi-get goes as it is; a round goes only once the round before it has landed (what
+its answers lead callers to ask goes with it). Everything else is the wrapped client's."""
 
 from __future__ import annotations
 
@@ -119,6 +120,15 @@ class CoalescingClient:
         loop.call_soon(turn(self._held_turns))
 
     async def _flush(self) -> None:
+        # A round goes once the round before it has landed, and takes everything asked meanwhile:
+        # a read that needs an earlier answer (the 360 view's action rules need the segments found,
+        # the household's search needs the customer) joins the next round instead of making one
+        # of its own when the earlier answers come back at different times.
+        earlier = [task for task in self._flushing if task is not asyncio.current_task() and not task.done()]
+        if earlier:
+            await asyncio.wait(earlier)
+            for _ in range(self._held_turns):  # the callers those answers woke ask theirs
+                await asyncio.sleep(0)
         searches, self._searches = self._searches, []
         gets, self._gets = self._gets, []
         await asyncio.gather(self._send_searches(searches), self._send_gets(gets))

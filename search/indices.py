@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,8 +248,25 @@ def reindex_records(client: OpenSearch, names: IndexNames, body: dict[str, Any] 
     return reindex_index(client, names.records, body or records_body(names))
 
 
-def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any]) -> tuple[str | None, str]:
-    """Move the documents behind `alias` to a new index version built from `body`; returns (old, new)."""
+def legacy_fields(names: IndexNames) -> dict[str, list[str]]:
+    """alias → the fields an older rcu wrote that this rcu's strict mapping no longer holds, dropped
+    from every document `rcu reindex` copies: the memberships profiles held before session 14
+    (a segment is its condition searched, and a stored membership would be read by a condition)."""
+    return {names.profiles: ["segments"]}
+
+
+def _dropping(fields: Sequence[str]) -> dict[str, Any]:
+    """A reindex's script removing `fields` from each document copied (nothing when none)."""
+    if not fields:
+        return {}
+    return {
+        "script": {"lang": "painless", "source": "for (f in params.fields) { ctx._source.remove(f) }", "params": {"fields": list(fields)}}
+    }
+
+
+def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any], dropped: Sequence[str] = ()) -> tuple[str | None, str]:
+    """Move the documents behind `alias` to a new index version built from `body`, without the
+    `dropped` fields (`legacy_fields`); returns (old, new)."""
     body = stamped(body)
     old = _current_index(client, alias)
     if old is None:
@@ -256,7 +274,7 @@ def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any]) -> tuple
     new = f"{alias}-v{_version_of(old) + 1}"
     client.indices.create(index=new, body=body)
     if old == alias:
-        return old, _move_behind_alias(client, alias, new)
+        return old, _move_behind_alias(client, alias, new, dropped)
 
     def copy() -> dict[str, Any]:
         return client.reindex(
@@ -264,6 +282,7 @@ def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any]) -> tuple
                 "conflicts": "proceed",
                 "source": {"index": old},
                 "dest": {"index": new, "version_type": "external"},
+                **_dropping(dropped),
             },
             wait_for_completion=True,
             refresh=True,
@@ -286,12 +305,12 @@ def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any]) -> tuple
     return old, new
 
 
-def _move_behind_alias(client: OpenSearch, name: str, new: str) -> str:
+def _move_behind_alias(client: OpenSearch, name: str, new: str, dropped: Sequence[str] = ()) -> str:
     """An index named like its alias (older rcu) moves to `new`: writes to it are blocked while it is
     copied, then one atomic call deletes it and points the alias of the same name at `new`."""
     client.indices.put_settings(index=name, body={"index": {"blocks.write": True}})
     client.reindex(
-        body={"source": {"index": name}, "dest": {"index": new, "version_type": "external"}},
+        body={"source": {"index": name}, "dest": {"index": new, "version_type": "external"}, **_dropping(dropped)},
         wait_for_completion=True,
         refresh=True,
         request_timeout=3600,

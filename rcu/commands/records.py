@@ -18,7 +18,7 @@ from indexers.report import IngestSummary, RejectsReport
 from rcu.commands.resolution import resolution_config
 from rcu.errors import EXIT_REJECTED
 from search.client import bulk_client, sync_client
-from search.indices import IndexNames, index_bodies, reindex_index
+from search.indices import IndexNames, index_bodies, legacy_fields, reindex_index
 from search.segments.store import refresh_segments_of
 from settings import get_settings
 
@@ -130,8 +130,10 @@ def reindex() -> None:
     settings = get_settings()
     client = sync_client(settings)
     try:
-        for alias, body in index_bodies(IndexNames.for_settings(settings)).items():
-            old, new = reindex_index(client, alias, body)
+        names = IndexNames.for_settings(settings)
+        dropped = legacy_fields(names)
+        for alias, body in index_bodies(names).items():
+            old, new = reindex_index(client, alias, body, dropped.get(alias, ()))
             typer.echo(f"{alias} now in {new}" + (f" (was {old})" if old else ""))
     finally:
         client.close()

@@ -27,7 +27,7 @@ from search.segments.conditions import (
     percolate,
 )
 from search.segments.marketing import PROFILING
-from search.segments.membership import as_percolated, segments_search, stored_profile_segments_search
+from search.segments.membership import segments_search, stored_profile_segments_search
 from search.segments.profiles import with_current_day_count
 from search.segments.store import profile_of
 from settings import Settings
@@ -67,7 +67,7 @@ def customer_sheet(
         return Sheet()
     segment_generation = generations["segment"]
     definitions = definitions_of(client, names, "segment", segment_generation) if segment_generation else []
-    (segments,) = percolate(client, names, "segment", [as_percolated(profile)], segment_generation) if segment_generation else ([],)
+    (segments,) = percolate(client, names, "segment", [profile], segment_generation) if segment_generation else ([],)
     now = datetime.now(UTC)
     # Action rules may name segments ("segments:client_fidele"): they see the ones just found.
     current = {**with_current_day_count(profile, now), "segments": segments}
@@ -100,9 +100,9 @@ async def customer_sheet_async(
     search.coalesce.CoalescingClient its reads share the view's round trips (the generations in
     force and the profile go with the customer's get, the stored profile's segments percolated in
     a search beside it, the rules percolated with the segments found and the refusals with the
-    household's search — or in an msearch of their own when the percolation answers after the
-    first multi-get, the household's search gone already). Anything but the common case — nothing defined, no stored profile, an
-    index missing — is `customer_sheet`, in a thread."""
+    household's search: the coalescing client sends that second round only once the first has
+    landed, however late the percolation answers). Anything but the common case — nothing
+    defined, no stored profile, an index missing — is `customer_sheet`, in a thread."""
 
     def in_a_thread() -> Any:
         return asyncio.to_thread(customer_sheet, sync_client, settings, names, customer_id, with_actions, for_marketing)

@@ -96,7 +96,7 @@ def figures_body(record_ids: Sequence[str], now: datetime) -> dict[str, Any]:
     }
 
 
-def _attribute_offers(value: Any) -> list[str]:
+def attribute_offers(value: Any) -> list[str]:
     """An attribute's offers: a list of names, or one text of names separated by , or ;."""
     if isinstance(value, str):
         return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
@@ -116,7 +116,7 @@ def holdings_from(aggregations: dict[str, Any] | None, records: Iterable[dict[st
 
     for record in records:
         for name in attributes:
-            for offer in _attribute_offers((record.get("attributes") or {}).get(name)):
+            for offer in attribute_offers((record.get("attributes") or {}).get(name)):
                 consider(Holding(offer, True, record.get("updated_at") or "", record.get("source", ""), "attribute"))
     buckets = ((aggregations or {}).get("holdings") or {}).get("offers", {}).get("buckets", [])
     for bucket in buckets:
@@ -193,11 +193,18 @@ async def figures_of_records_async(
     """figures_of_records through the API's asynchronous client."""
     if not record_ids:
         return figures_from(None, []), []
-    # The records' holding attributes and the events' figures, read at the same time.
+    # The records' holding attributes and the events' figures, read at the same time; the records
+    # by a search of their ids (as search.lookup reads the 360 view's records: a multi-get's source
+    # filter is compiled for every document).
+    holding = {
+        "query": {"ids": {"values": list(record_ids)}},
+        "size": len(record_ids),
+        "_source": {"includes": _record_sources(attributes).split(",")},
+    }
     found, response = await asyncio.gather(
-        client.mget(index=names.records, body={"ids": list(record_ids)}, _source_includes=_record_sources(attributes)),
+        client.search(index=names.records, body={**holding, "track_total_hits": False}),
         client.search(index=names.events, body=figures_body(record_ids, now), ignore_unavailable=True, allow_no_indices=True),
     )
-    records = [doc["_source"] for doc in found["docs"] if doc.get("found")]
+    records = [hit["_source"] for hit in found["hits"]["hits"]]
     holdings = holdings_from(response.get("aggregations"), records, attributes)
     return figures_from(response, holdings), holdings

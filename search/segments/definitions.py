@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
 Condition = str | dict[str, Any]
@@ -38,50 +38,6 @@ class DefinitionsRefused(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-# The profile field holding the memberships of profiles stored by rcu before session 13. A segment
-# condition must not read it: the 360 view percolates the STORED profile by id (with the field, when
-# an old profile still has it) while the actions page percolates the profile without it — the two
-# would disagree on the same customer (search.segments.membership, search.actions.sheet).
-MEMBERSHIPS_FIELD = "segments"
-# A `field:` of Lucene's query syntax (a quoted phrase removed first) and `_exists_:field`.
-_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-_FIELD = re.compile(r"(?<![\w.\\])([A-Za-z_][\w.]*)\s*:")
-_EXISTS = re.compile(r"_exists_\s*:\s*([A-Za-z_][\w.]*)")
-# Query DSL keys whose value names fields (a field is otherwise the key under a query type).
-_FIELD_KEYS = {"field", "fields", "default_field", "path"}
-_SYNTAX_QUERIES = {"query_string", "simple_query_string"}  # their `query` is Lucene syntax, not text
-
-
-def _is_memberships(field: str) -> bool:
-    return field == MEMBERSHIPS_FIELD or field.startswith(f"{MEMBERSHIPS_FIELD}.")
-
-
-def names_memberships(condition: Condition) -> bool:
-    """Whether a condition names the `segments` field (Lucene syntax or query DSL)."""
-    if isinstance(condition, str):
-        text = _QUOTED.sub(" ", condition)
-        return any(_is_memberships(f) for f in _FIELD.findall(text) + _EXISTS.findall(text))
-    return _dsl_names_memberships(condition)
-
-
-def _dsl_names_memberships(node: Any) -> bool:
-    if isinstance(node, list):
-        return any(_dsl_names_memberships(item) for item in node)
-    if not isinstance(node, dict):
-        return False
-    for key, value in node.items():
-        if _is_memberships(key):
-            return True
-        named = value if isinstance(value, list) else [value]
-        if key in _FIELD_KEYS and any(isinstance(v, str) and _is_memberships(v) for v in named):
-            return True
-        if key in _SYNTAX_QUERIES and isinstance(value, dict) and isinstance(value.get("query"), str) and names_memberships(value["query"]):
-            return True
-        if _dsl_names_memberships(value):
-            return True
-    return False
-
-
 class SegmentDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,15 +48,6 @@ class SegmentDefinition(BaseModel):
         default=None, description="The consent purpose an export of this segment needs (marketing_email…); none: any marketing use."
     )
     line: int = 0
-
-    @field_validator("condition")
-    @classmethod
-    def _not_over_memberships(cls, condition: Condition) -> Condition:
-        if names_memberships(condition):
-            raise ValueError(
-                f"a segment condition cannot name the {MEMBERSHIPS_FIELD!r} field (segments are not stored; an action rule may name them)"
-            )
-        return condition
 
 
 class ActionRule(BaseModel):

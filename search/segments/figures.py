@@ -10,7 +10,6 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from search.events.bulk import figures_of_customers
-from search.events.figures import records_with_holdings
 from search.events.model import CustomerFigures
 from search.events.scan import RecordTally, customer_figures
 from search.indices import IndexNames
@@ -27,13 +26,11 @@ def figures_of(
 
 
 def figures_from_tallies(
-    client: OpenSearch, settings: Settings, names: IndexNames, customers: list[dict[str, Any]], tallies: Mapping[str, RecordTally]
+    settings: Settings, customers: list[dict[str, Any]], tallies: Mapping[str, RecordTally], held: Mapping[str, dict[str, Any]]
 ) -> dict[str, CustomerFigures]:
-    """figures_of, from the events summed up per record beforehand (search.events.scan.tally_events):
-    only the records' holding attributes are read (one multi-get)."""
+    """figures_of, from the events summed up per record beforehand (search.events.scan.tally_events)
+    and the records stating a holding read beforehand (search.events.scan.records_holding)."""
     attributes = settings.events_holding_attributes
-    record_ids = [record_id for c in customers for record_id in c.get("records") or []]
-    held = records_with_holdings(client, names, record_ids, attributes) if attributes else {}
     return {
         c["customer_id"]: customer_figures(
             [tallies[r] for r in c.get("records") or [] if r in tallies], [held[r] for r in c.get("records") or [] if r in held], attributes

@@ -26,23 +26,15 @@ from search.indices import IndexNames
 from search.segments.conditions import percolate_body
 from search.segments.definitions import MAX_DEFINITIONS
 
-# A profile percolated is the profile without what the conditions must not read: profiles stored
-# by an earlier rcu still hold the memberships of their day.
-_NOT_A_CONDITION_FIELD = "segments"
-
 
 def member_query(definition: dict[str, Any]) -> dict[str, Any]:
     """The profiles in the segment of a stored definition (`definitions_of`: with its query)."""
     return definition["query"]
 
 
-def as_percolated(profile: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in profile.items() if k != _NOT_A_CONDITION_FIELD}
-
-
 def segments_search(names: IndexNames, generation: str, profile: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The search (msearch header, body) of the segments of `generation` one profile is in."""
-    return {"index": names.conditions}, percolate_body("segment", generation, [as_percolated(profile)])
+    return {"index": names.conditions}, percolate_body("segment", generation, [profile])
 
 
 def stored_profile_segments_search(names: IndexNames, customer_id: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -24,7 +24,7 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.index_settings import profiles_index_body
 from search.events.model import CustomerFigures
-from search.events.scan import RecordTally, tally_events
+from search.events.scan import RecordTally, records_holding, tally_events
 from search.indices import IndexNames, ensure_versioned_index
 from search.segments.conditions import active_generation, definitions_of, mark_run
 from search.segments.figures import figures_from_tallies, figures_of
@@ -245,15 +245,17 @@ def write_all_profiles(
     read_at: int,
 ) -> tuple[int, int]:
     """The profiles of every batch of customers computed at `now` from their records' `tallies`
-    (search.events.scan: the events read once), whose reading began at `read_at` (`read_moment`),
+    (search.events.scan: the events read once) and the records stating a holding (read once),
+    whose reading began at `read_at` (`read_moment`),
     each written once. Returns the profiles computed and those left as stored because the live
     path read them after `read_at`."""
     written = 0
+    held = records_holding(client, names, settings.events_holding_attributes)
 
     def profiles() -> Iterator[dict[str, Any]]:
         nonlocal written
         for customers in batches:
-            figures = figures_from_tallies(client, settings, names, customers, tallies)
+            figures = figures_from_tallies(settings, customers, tallies, held)
             built = build_profiles(client, settings, names, customers, now, figures=figures)
             written += len(built)
             yield from built

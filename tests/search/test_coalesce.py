@@ -110,3 +110,43 @@ def test_a_caller_cancelled_while_its_search_is_held_leaves_the_others_of_its_ba
     assert cancelled
     assert [hit["_id"] for hit in first["hits"]["hits"]] == ["a"]
     assert [hit["_id"] for hit in third["hits"]["hits"]] == ["a"]
+
+
+def test_reads_that_wait_on_a_late_answer_go_with_the_next_round_not_in_one_of_their_own(
+    opensearch_settings: Settings, small_index: str
+) -> None:
+    # The 360 view: the customer's get answers first and the household's search follows it; the
+    # segments' percolation answers later and the action rules follow it. Both follow-ups must go
+    # in one round trip, however late the second answer (here 0.3 s late, as on a loaded node).
+    async def scenario() -> tuple[list[Any], Counter[str]]:
+        client = async_client(opensearch_settings)
+        calls: Counter[str] = Counter()
+        _counting(client, calls)
+        search = client.search
+
+        async def late_search(*args: Any, **kwargs: Any) -> Any:
+            answer = await search(*args, **kwargs)
+            await asyncio.sleep(0.3)
+            return answer
+
+        client.search = late_search
+        batched = CoalescingClient(client)
+
+        async def after_the_get() -> Any:
+            await batched.get(index=small_index, id="a")
+            return await batched.search(index=small_index, body={"query": {"term": {"n": 1}}})
+
+        async def after_the_late_search() -> Any:
+            await batched.search(index=small_index, body={"query": {"term": {"n": 2}}})
+            return await batched.search(index=small_index, body={"query": {"term": {"n": 2}}})
+
+        try:
+            answers = await asyncio.gather(after_the_get(), after_the_late_search())
+        finally:
+            await client.close()
+        return answers, calls
+
+    (first, second), calls = asyncio.run(scenario())
+    assert [hit["_id"] for hit in first["hits"]["hits"]] == ["a"]
+    assert [hit["_id"] for hit in second["hits"]["hits"]] == ["b"]
+    assert calls == Counter({"mget": 1, "search": 1, "msearch": 1})
