@@ -369,10 +369,11 @@ def resolve_all(
     resolution = resolve_records(features, config, model, rules.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     watch.lap("resolve")
-    with measured_write(client, names, report):
+    streams = write_streams(client, config.scale.write_threads)
+    with measured_write(client, names, report, rekeyed=not keys_current):
         if model is None:
             save_model(client, names, resolution.model, trained_from=started)
-        _store_blocking_keys(client, names, features, resolution.model, previous_model, config, report, not keys_current)
+        _store_blocking_keys(client, names, features, resolution.model, previous_model, config, report, not keys_current, streams)
         now = datetime.now(UTC)
         customer_of, changes = _apply(
             client,
@@ -384,7 +385,7 @@ def resolve_all(
             report,
             now,
             stored=stored,
-            write_threads=write_streams(client, config.scale.write_threads),
+            write_threads=streams,
             weak=_weak_records(documents, resolution),
         )
         _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
@@ -402,15 +403,25 @@ def read_stored_state(client: OpenSearch, names: IndexNames, config: ResolutionC
 
 
 @contextmanager
-def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport) -> Iterator[None]:
+def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport, rekeyed: bool = False) -> Iterator[None]:
     """A full run's write stage: customers and links written without refreshes or replicas (restored
-    after), and the CPU it cost this process and the nodes counted in `report.cpu`."""
+    after), and the CPU it cost this process and the nodes counted in `report.cpu`. `rekeyed`: every
+    record's blocking keys are written again too (full_run_indices)."""
     process, node = time.process_time(), node_cpu_ms(client)
-    with bulk_write_mode(client, [names.customers, names.record_customers]):
+    with bulk_write_mode(client, full_run_indices(names, rekeyed)):
         yield
     client.indices.refresh(index=[names.redirects, names.possible_matches, names.identity_conflicts], ignore_unavailable=True)
     report.cpu["write_client"] = time.process_time() - process
     report.cpu["write_node"] = (node_cpu_ms(client) - node) / 1000
+
+
+def full_run_indices(names: IndexNames, rekeyed: bool) -> list[str]:
+    """What a full run writes in bulk (store.bulk_write_mode): customers and record links, and the
+    records index when every record's blocking keys are written again (an index keyed by an older
+    rcu): each record is written back whole, and with the periodic refresh on a 1M rewrite spent
+    most of a 1,264 s run on it (bench/RESULTS.md, session 13 lead). Pushes meanwhile still find
+    their own writes (each refreshes the records index); searches see the new keys at the end."""
+    return [names.customers, names.record_customers, *([names.records] if rekeyed else [])]
 
 
 def _log_warnings(frequent_keys: dict[str, int], model: MatchModel) -> None:
@@ -448,12 +459,14 @@ def _store_blocking_keys(
     config: ResolutionConfig,
     report: ResolveReport,
     every_record: bool = False,
+    streams: int = 1,
 ) -> None:
     """The stored blocking keys the real-time path searches, made to agree with this run's: of
     every record when the index was keyed by other rules (`every_record`: a key added since they
     were ingested), else of the records holding identifiers they were not indexed with (found in
     the data by this run). Made from each record as stored when it is rewritten, with the model's
-    identifiers, as a push makes them (search.resolve.store.update_blocking_keys)."""
+    identifiers, as a push makes them (search.resolve.store.update_blocking_keys), `streams` chunks
+    at once."""
     if every_record:
         chosen: Iterable[RecordFeatures] = features
     else:
@@ -464,7 +477,7 @@ def _store_blocking_keys(
         chosen = (f for f in features if new & f.identifiers.keys())
     identifiers = model.identifiers
     rekey = update_blocking_keys(
-        client, names, (f.record_id for f in chosen), lambda doc: blocking_keys(features_from_document(doc, identifiers))
+        client, names, (f.record_id for f in chosen), lambda doc: blocking_keys(features_from_document(doc, identifiers)), streams
     )
     report.keys_not_rewritten += rekey.failed
 
