@@ -591,12 +591,16 @@ class NeighbourhoodWrites:
 
 def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: NeighbourhoodWrites, refresh: Refresh) -> None:
     """A neighbourhood's writes sent. Made searchable (`refresh` True: an answer's read-your-writes)
-    by two bulk requests at once: what a search must show (customers, possible matches, identity
-    conflicts, redirects, decisions) with `refresh=true`, which refreshes only the shards it wrote,
-    in its own round trip; and beside it, not refreshed, the record links (read by real-time gets)
-    and the change feed (its readers refresh), its numbers reserved first. Otherwise one request."""
+    by two bulk requests at once: what a search must show at once (customers, possible matches,
+    redirects, decisions: _searched_at_once) with `refresh=true`, which refreshes only the shards it
+    wrote, in its own round trip; and beside it, not refreshed, what is read by real-time gets or
+    by readers that refresh first (record links, identity conflicts, the change feed), the feed's
+    numbers reserved first. Otherwise one request, and the possible matches it changed refreshed
+    after it: the real-time path reads them by a search without refreshing (stored_relations)."""
     if refresh is not True:
-        send_actions(client, [*writes.actions, *numbered_changes(client, names, writes.changes)], refresh)
+        changed = send_actions(client, [*writes.actions, *numbered_changes(client, names, writes.changes)], refresh)
+        if any(_is_index(index, names.possible_matches) for index in changed):
+            client.indices.refresh(index=names.possible_matches)
         return
     searched = [action for action in writes.actions if _searched_at_once(names, action)]
     beside = [action for action in writes.actions if not _searched_at_once(names, action)]
@@ -604,21 +608,22 @@ def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: Neighbourh
         sending = pool.submit(lambda: send_actions(client, [*beside, *numbered_changes(client, names, writes.changes)]))
         if searched:
             send_actions(client, searched, refresh=True)
-        changed = sending.result()
-    conflicts = names.identity_conflicts
-    if any(index == conflicts or index.startswith(f"{conflicts}-v") for index in changed):
-        client.indices.refresh(index=conflicts)  # a conflict was there and is gone: the steward's queue shows it at once
+        sending.result()
+
+
+def _is_index(index: str, alias: str) -> bool:
+    """Whether a concrete index name is `alias`'s (search.indices: `<alias>-v<N>`)."""
+    return index == alias or index.startswith(f"{alias}-v")
 
 
 def _searched_at_once(names: IndexNames, action: dict[str, Any]) -> bool:
-    """Whether a neighbourhood's action goes in its refreshed bulk request (send_neighbourhood). A
-    customer's identity conflict is deleted whenever the customer is written without one, mostly
-    where it had none (0.99 per push at 100k, bench/RESULTS.md, session 12 scale section): refreshing
-    its shard for that costs the node a refresh for nothing, so such deletions go beside, and their
-    index is refreshed after only when one removed a conflict."""
-    if action["_index"] in (names.record_customers, names.changes):
-        return False
-    return not (action["_index"] == names.identity_conflicts and action["_op_type"] == "delete")
+    """Whether a neighbourhood's action goes in its refreshed bulk request (send_neighbourhood).
+    Record links are read by real-time gets, the change feed's readers refresh it, and identity
+    conflicts are read only by the steward's queue and an erasure, which refresh them first
+    (search.steward.queue, search.rights.erasure_plan): refreshing their shards for a push cost
+    the node a refresh for no reader (a conflict deleted where there was none: 0.99 per push at
+    100k, bench/RESULTS.md, session 12 scale section)."""
+    return action["_index"] not in (names.record_customers, names.changes, names.identity_conflicts)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ customers merge or one of them disappears."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,11 +15,11 @@ from opensearchpy.helpers import scan
 from search.indices import IndexNames
 from search.resolve.clustering import AMBIGUOUS
 from search.resolve.features import features_from_document
-from search.resolve.pipeline import resolve_all, resolve_touched
+from search.resolve.pipeline import resolve_all, resolve_since_last_run, resolve_touched
 from search.resolve.possible import AMBIGUOUS as AMBIGUOUS_KIND
-from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches
+from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches, stored_relations
 from search.resolve.scoring import resolve_records
-from search.resolve.store import ensure_resolution_indices, get_records, save_model
+from search.resolve.store import ensure_resolution_indices, get_records, save_model, save_watermark
 from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import NAMESAKES
 
@@ -189,3 +189,20 @@ def test_a_record_left_apart_on_its_name_alone_is_offered_to_the_steward_with_th
     )
     reasons = {(m.left, m.right): (m.kind, m.rule) for m in found}
     assert reasons == {(0, 1): (BELOW_THRESHOLD, NAME_BELOW_BAR), (0, 2): (BELOW_THRESHOLD, None)}
+
+
+def test_an_incremental_run_leaves_the_possible_matches_it_stored_searchable_for_the_next_push(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    # A push reads its customers' stored relations by a search without refreshing first (one round
+    # trip less per push): every writer refreshes what it wrote, an incremental run after each batch.
+    _with_session_model(opensearch, names, resolved)
+    save_watermark(opensearch, names, datetime.now(UTC) - timedelta(minutes=1))
+    ingest(NAMESAKES)
+    opensearch.indices.put_settings(index=names.possible_matches, body={"index": {"refresh_interval": "-1"}})
+    report = resolve_since_last_run(opensearch, names, resolved.config)
+    customer = customer_assignment(opensearch, names)
+    asked = {customer[record_id] for record_id in _ids(NAME_ONLY)}
+    stored = {frozenset(d["customer_ids"]) for d in stored_relations(opensearch, names, asked)}
+    assert report.possible_matches >= 6
+    assert stored == {pair for pair in _relations(opensearch, names) if pair & asked} and len(stored) >= 6
