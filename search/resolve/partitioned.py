@@ -59,7 +59,7 @@ from search.resolve.pipeline import (
     _Stopwatch,
     _store_blocking_keys,
     _weak_records,
-    full_run_indices,
+    full_run_write_mode,
 )
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import (
@@ -74,7 +74,6 @@ from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, _union
 from search.resolve.stage_memory import StagePeaks
 from search.resolve.store import (
     blocking_keys_current,
-    bulk_write_mode,
     golden_rules_key,
     load_model,
     mark_blocking_keys_current,
@@ -122,7 +121,7 @@ def resolve_all_partitioned(
             stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config))
             run = _Run(client, names, config, spool, stored, report, previous_model, frequent_hashes=plan.frequent_hashes)
             node_cpu = node_cpu_ms(client)
-            with bulk_write_mode(client, full_run_indices(names, not run.keys_current)):
+            with full_run_write_mode(client, names, not run.keys_current):
                 if model is None:
                     model, plan = run.train(plan, identifiers)
                 watch.lap("train")

@@ -408,20 +408,23 @@ def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport,
     after), and the CPU it cost this process and the nodes counted in `report.cpu`. `rekeyed`: every
     record's blocking keys are written again too (full_run_indices)."""
     process, node = time.process_time(), node_cpu_ms(client)
-    with bulk_write_mode(client, full_run_indices(names, rekeyed)):
+    with full_run_write_mode(client, names, rekeyed):
         yield
     client.indices.refresh(index=[names.redirects, names.possible_matches, names.identity_conflicts], ignore_unavailable=True)
     report.cpu["write_client"] = time.process_time() - process
     report.cpu["write_node"] = (node_cpu_ms(client) - node) / 1000
 
 
-def full_run_indices(names: IndexNames, rekeyed: bool) -> list[str]:
+@contextmanager
+def full_run_write_mode(client: OpenSearch, names: IndexNames, rekeyed: bool) -> Iterator[None]:
     """What a full run writes in bulk (store.bulk_write_mode): customers and record links, and the
     records index when every record's blocking keys are written again (an index keyed by an older
-    rcu): each record is written back whole, and with the periodic refresh on a 1M rewrite spent
-    most of a 1,264 s run on it (bench/RESULTS.md, session 13 lead). Pushes meanwhile still find
-    their own writes (each refreshes the records index); searches see the new keys at the end."""
-    return [names.customers, names.record_customers, *([names.records] if rekeyed else [])]
+    rcu): each record is written back whole, and with the periodic refresh on, a 1M rewrite spent
+    most of a 1,264 s run on it (bench/RESULTS.md, session 13 lead). The records keep their
+    replicas: they are the one thing a run cannot make again. Pushes meanwhile still find their own
+    writes (each refreshes the records index); searches see the new keys when the run ends."""
+    with bulk_write_mode(client, [names.customers, names.record_customers], kept_replicas=[names.records] if rekeyed else []):
+        yield
 
 
 def _log_warnings(frequent_keys: dict[str, int], model: MatchModel) -> None:

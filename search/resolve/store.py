@@ -672,16 +672,28 @@ def scan_customers(client: OpenSearch, names: IndexNames) -> Iterator[dict[str, 
 
 
 @contextmanager
-def bulk_write_mode(client: OpenSearch, indices: list[str]) -> Iterator[None]:
+def bulk_write_mode(client: OpenSearch, indices: list[str], kept_replicas: list[str] | None = None) -> Iterator[None]:
     """Indices written in bulk without refreshes or replicas, restored afterwards (then refreshed):
     a full run rewrites many documents, and each refresh and replica copy makes the node do it again.
-    An interval left at -1 by a run that was killed is restored to the node's default."""
+    `kept_replicas`: indices written in bulk that keep their replicas, only their periodic refresh
+    stopped (the records: no run can make them again if a node is lost meanwhile). An interval left
+    at -1 by a run that was killed is restored to the node's default."""
+    with _bulk_settings(client, indices, drop_replicas=True), _bulk_settings(client, kept_replicas or [], drop_replicas=False):
+        yield
+
+
+@contextmanager
+def _bulk_settings(client: OpenSearch, indices: list[str], drop_replicas: bool) -> Iterator[None]:
+    if not indices:
+        yield
+        return
     found = client.indices.get_settings(index=",".join(indices), name="index.refresh_interval,index.number_of_replicas")
     before = {
         index: (values["settings"]["index"].get("refresh_interval"), values["settings"]["index"].get("number_of_replicas", "0"))
         for index, values in found.items()
     }
-    client.indices.put_settings(index=",".join(before), body={"index": {"refresh_interval": "-1", "number_of_replicas": 0}})
+    bulk = {"refresh_interval": "-1", **({"number_of_replicas": 0} if drop_replicas else {})}
+    client.indices.put_settings(index=",".join(before), body={"index": bulk})
     try:
         yield
     finally:
