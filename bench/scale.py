@@ -79,6 +79,18 @@ def forget_resolution() -> None:
         client.indices.delete(index=index)
 
 
+def as_keyed_by_an_older_rcu() -> None:
+    """The records index marked as keyed by an older rcu's rules (its keys version taken out of its
+    mapping's _meta): the next full run rewrites every record's blocking keys, as after an upgrade."""
+    from search.resolve.store import KEYS_VERSION_META
+
+    client = bulk_client(get_settings())
+    records = IndexNames(PREFIX).records
+    (mapping,) = client.indices.get_mapping(index=records).values()
+    meta = {key: value for key, value in mapping["mappings"].get("_meta", {}).items() if key != KEYS_VERSION_META}
+    client.indices.put_mapping(index=records, body={"_meta": meta})
+
+
 def resolve(label: str) -> None:
     run = run_measured(_rcu("resolve", "--full"), _env())
     line = next((line for line in run.output.splitlines() if line.startswith("records=")), run.output.strip()[-600:])
@@ -212,6 +224,11 @@ def main() -> None:
         action="store_true",
         help="Before the resolve stage, delete what an earlier run wrote (records kept): the first full run again.",
     )
+    parser.add_argument(
+        "--rekey",
+        action="store_true",
+        help="Before the resolve stage, mark the records as keyed by an older rcu: the run rewrites every record's keys.",
+    )
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--pushes", type=int, default=200)
     parser.add_argument("--push-seed", type=int, default=99, help="The pushed newcomers' seed.")
@@ -225,6 +242,8 @@ def main() -> None:
     if "resolve" in args.stages:
         if args.forget:
             forget_resolution()
+        if args.rekey:
+            as_keyed_by_an_older_rcu()
         resolve("first full run")
     if "rerun" in args.stages:
         resolve("full run again, nothing changed")

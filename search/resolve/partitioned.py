@@ -59,6 +59,7 @@ from search.resolve.pipeline import (
     _Stopwatch,
     _store_blocking_keys,
     _weak_records,
+    full_run_write_mode,
 )
 from search.resolve.possible import most_probable_per_customer
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
@@ -74,7 +75,6 @@ from search.resolve.spool import Grouping, Partition, Plan, RecordSpool, _union
 from search.resolve.stage_memory import StagePeaks
 from search.resolve.store import (
     blocking_keys_current,
-    bulk_write_mode,
     golden_rules_key,
     left_unrefreshed_by_full_run,
     load_model,
@@ -123,7 +123,7 @@ def resolve_all_partitioned(
             stored = StoredState({}, {}, statements_of(client, names, None), golden_rules_key(config))
             run = _Run(client, names, config, spool, stored, report, previous_model, frequent_hashes=plan.frequent_hashes)
             node_cpu = node_cpu_ms(client)
-            with bulk_write_mode(client, [names.customers, names.record_customers]):
+            with full_run_write_mode(client, names, not run.keys_current):
                 if model is None:
                     model, plan = run.train(plan, identifiers)
                 watch.lap("train")
@@ -316,7 +316,15 @@ class _Run:
         stored = StoredState(part.hashes, part.links, self.stored.statements, self.stored.rules_key)
         if self.trained or not self.keys_current:
             _store_blocking_keys(
-                self.client, self.names, features, model, self.previous_model, self.config, self.report, not self.keys_current
+                self.client,
+                self.names,
+                features,
+                model,
+                self.previous_model,
+                self.config,
+                self.report,
+                not self.keys_current,
+                self.write_threads,
             )
         customer_of, changes = _apply(
             self.client,

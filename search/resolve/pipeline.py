@@ -381,10 +381,11 @@ def resolve_all(
     resolution = resolve_records(features, config, model, rules.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     watch.lap("resolve")
-    with measured_write(client, names, report):
+    streams = write_streams(client, config.scale.write_threads)
+    with measured_write(client, names, report, rekeyed=not keys_current):
         if model is None:
             save_model(client, names, resolution.model, trained_from=started)
-        _store_blocking_keys(client, names, features, resolution.model, previous_model, config, report, not keys_current)
+        _store_blocking_keys(client, names, features, resolution.model, previous_model, config, report, not keys_current, streams)
         now = datetime.now(UTC)
         customer_of, changes = _apply(
             client,
@@ -396,7 +397,7 @@ def resolve_all(
             report,
             now,
             stored=stored,
-            write_threads=write_streams(client, config.scale.write_threads),
+            write_threads=streams,
             weak=_weak_records(documents, resolution),
         )
         _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now)
@@ -414,15 +415,28 @@ def read_stored_state(client: OpenSearch, names: IndexNames, config: ResolutionC
 
 
 @contextmanager
-def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport) -> Iterator[None]:
+def measured_write(client: OpenSearch, names: IndexNames, report: ResolveReport, rekeyed: bool = False) -> Iterator[None]:
     """A full run's write stage: customers and links written without refreshes or replicas (restored
-    after), and the CPU it cost this process and the nodes counted in `report.cpu`."""
+    after), and the CPU it cost this process and the nodes counted in `report.cpu`. `rekeyed`: every
+    record's blocking keys are written again too (full_run_indices)."""
     process, node = time.process_time(), node_cpu_ms(client)
-    with bulk_write_mode(client, [names.customers, names.record_customers]):
+    with full_run_write_mode(client, names, rekeyed):
         yield
     client.indices.refresh(index=left_unrefreshed_by_full_run(names), ignore_unavailable=True)
     report.cpu["write_client"] = time.process_time() - process
     report.cpu["write_node"] = (node_cpu_ms(client) - node) / 1000
+
+
+@contextmanager
+def full_run_write_mode(client: OpenSearch, names: IndexNames, rekeyed: bool) -> Iterator[None]:
+    """What a full run writes in bulk (store.bulk_write_mode): customers and record links, and the
+    records index when every record's blocking keys are written again (an index keyed by an older
+    rcu): each record is written back whole, and with the periodic refresh on, a 1M rewrite spent
+    most of a 1,264 s run on it (bench/RESULTS.md, session 13 lead). The records keep their
+    replicas: they are the one thing a run cannot make again. Pushes meanwhile still find their own
+    writes (each refreshes the records index); searches see the new keys when the run ends."""
+    with bulk_write_mode(client, [names.customers, names.record_customers], kept_replicas=[names.records] if rekeyed else []):
+        yield
 
 
 def _log_warnings(frequent_keys: dict[str, int], model: MatchModel) -> None:
@@ -460,12 +474,14 @@ def _store_blocking_keys(
     config: ResolutionConfig,
     report: ResolveReport,
     every_record: bool = False,
+    streams: int = 1,
 ) -> None:
     """The stored blocking keys the real-time path searches, made to agree with this run's: of
     every record when the index was keyed by other rules (`every_record`: a key added since they
     were ingested), else of the records holding identifiers they were not indexed with (found in
     the data by this run). Made from each record as stored when it is rewritten, with the model's
-    identifiers, as a push makes them (search.resolve.store.update_blocking_keys)."""
+    identifiers, as a push makes them (search.resolve.store.update_blocking_keys), `streams` chunks
+    at once."""
     if every_record:
         chosen: Iterable[RecordFeatures] = features
     else:
@@ -476,7 +492,7 @@ def _store_blocking_keys(
         chosen = (f for f in features if new & f.identifiers.keys())
     identifiers = model.identifiers
     rekey = update_blocking_keys(
-        client, names, (f.record_id for f in chosen), lambda doc: blocking_keys(features_from_document(doc, identifiers))
+        client, names, (f.record_id for f in chosen), lambda doc: blocking_keys(features_from_document(doc, identifiers)), streams
     )
     report.keys_not_rewritten += rekey.failed
 
@@ -590,12 +606,16 @@ class NeighbourhoodWrites:
 
 def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: NeighbourhoodWrites, refresh: Refresh) -> None:
     """A neighbourhood's writes sent. Made searchable (`refresh` True: an answer's read-your-writes)
-    by two bulk requests at once: what a search must show (customers, possible matches, identity
-    conflicts, redirects, decisions) with `refresh=true`, which refreshes only the shards it wrote,
-    in its own round trip; and beside it, not refreshed, the record links (read by real-time gets)
-    and the change feed (its readers refresh), its numbers reserved first. Otherwise one request."""
+    by two bulk requests at once: what a search must show at once (customers, possible matches,
+    redirects, decisions: _searched_at_once) with `refresh=true`, which refreshes only the shards it
+    wrote, in its own round trip; and beside it, not refreshed, what is read by real-time gets or
+    by readers that refresh first (record links, identity conflicts, the change feed), the feed's
+    numbers reserved first. Otherwise one request, and the possible matches it changed refreshed
+    after it: the real-time path reads them by a search without refreshing (stored_relations)."""
     if refresh is not True:
-        send_actions(client, [*writes.actions, *numbered_changes(client, names, writes.changes)], refresh)
+        changed = send_actions(client, [*writes.actions, *numbered_changes(client, names, writes.changes)], refresh)
+        if any(_is_index(index, names.possible_matches) for index in changed):
+            client.indices.refresh(index=names.possible_matches)
         return
     searched = [action for action in writes.actions if _searched_at_once(names, action)]
     beside = [action for action in writes.actions if not _searched_at_once(names, action)]
@@ -603,21 +623,22 @@ def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: Neighbourh
         sending = pool.submit(lambda: send_actions(client, [*beside, *numbered_changes(client, names, writes.changes)]))
         if searched:
             send_actions(client, searched, refresh=True)
-        changed = sending.result()
-    conflicts = names.identity_conflicts
-    if any(index == conflicts or index.startswith(f"{conflicts}-v") for index in changed):
-        client.indices.refresh(index=conflicts)  # a conflict was there and is gone: the steward's queue shows it at once
+        sending.result()
+
+
+def _is_index(index: str, alias: str) -> bool:
+    """Whether a concrete index name is `alias`'s (search.indices: `<alias>-v<N>`)."""
+    return index == alias or index.startswith(f"{alias}-v")
 
 
 def _searched_at_once(names: IndexNames, action: dict[str, Any]) -> bool:
-    """Whether a neighbourhood's action goes in its refreshed bulk request (send_neighbourhood). A
-    customer's identity conflict is deleted whenever the customer is written without one, mostly
-    where it had none (0.99 per push at 100k, bench/RESULTS.md, session 12 scale section): refreshing
-    its shard for that costs the node a refresh for nothing, so such deletions go beside, and their
-    index is refreshed after only when one removed a conflict."""
-    if action["_index"] in (names.record_customers, names.changes):
-        return False
-    return not (action["_index"] == names.identity_conflicts and action["_op_type"] == "delete")
+    """Whether a neighbourhood's action goes in its refreshed bulk request (send_neighbourhood).
+    Record links are read by real-time gets, the change feed's readers refresh it, and identity
+    conflicts are read only by the steward's queue and an erasure, which refresh them first
+    (search.steward.queue, search.rights.erasure_plan): refreshing their shards for a push cost
+    the node a refresh for no reader (a conflict deleted where there was none: 0.99 per push at
+    100k, bench/RESULTS.md, session 12 scale section)."""
+    return action["_index"] not in (names.record_customers, names.changes, names.identity_conflicts)
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,10 @@ class CustomerChanges:
 def save_possible_matches(
     client: OpenSearch, names: IndexNames, found: list[dict[str, Any]], changes: CustomerChanges, now: datetime
 ) -> None:
-    """Write the relations a run found (documents without dates or id) and retire the stale ones."""
-    send_actions(client, possible_match_actions(client, names, found, changes, now))
+    """Write the relations a run found (documents without dates or id) and retire the stale ones,
+    searchable once this returns (stored_relations reads them without refreshing)."""
+    if send_actions(client, possible_match_actions(client, names, found, changes, now)):
+        client.indices.refresh(index=names.possible_matches)
 
 
 def possible_match_actions(
@@ -122,9 +124,10 @@ def stored_relations(client: OpenSearch, names: IndexNames, customers: set[str] 
         return [hit["_source"] for hit in scan(client, index=names.possible_matches, query={"query": {"match_all": {}}}, size=2000)]
     if not customers:
         return []
-    # What the previous real-time call wrote a moment ago must be seen (a search sees refreshed
-    # documents only); then one plain search, not a scroll: the real-time path pays for every request.
-    client.indices.refresh(index=names.possible_matches)
+    # No refresh first: every writer leaves what it wrote searchable before it returns (a push or a
+    # decision in its refreshed bulk, an incremental run after each batch, a full run at its end, an
+    # erasure in its refreshed bulk). One plain search, not a scroll: the real-time path pays for
+    # every request.
     body = {"query": {"terms": {"customer_ids": sorted(customers)}}, "size": NEIGHBOURHOOD_RELATIONS}
     return [hit["_source"] for hit in client.search(index=names.possible_matches, body=body)["hits"]["hits"]]
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -566,12 +568,21 @@ class Rekeyed:
     changed: int = 0
     failed: int = 0
 
+    def add(self, other: Rekeyed) -> None:
+        self.rekeyed += other.rekeyed
+        self.changed += other.changed
+        self.failed += other.failed
+
 
 REKEY_CHUNK = 500  # records read whole and written back at once
 
 
 def update_blocking_keys(
-    client: OpenSearch, names: IndexNames, record_ids: Iterable[str], keys_of: Callable[[dict[str, Any]], list[str]]
+    client: OpenSearch,
+    names: IndexNames,
+    record_ids: Iterable[str],
+    keys_of: Callable[[dict[str, Any]], list[str]],
+    streams: int = 1,
 ) -> Rekeyed:
     """Rewrite the stored blocking keys of some records (an identifier found in the data is blocked
     on from now on, or a rule added since the records were keyed, so OpenSearch finds the candidates
@@ -579,33 +590,60 @@ def update_blocking_keys(
     strings). Each record is read as it is now, its keys made from that (`keys_of` its source) and
     written back whole at its own external version (`external_gte`): the version the ingest compares
     stays the same, so an identical copy pushed again is still `unchanged`, and a push that lands
-    between the read and the write has a higher version and wins (counted as `changed`)."""
+    between the read and the write has a higher version and wins (counted as `changed`). `streams`
+    chunks are read and written at once (each a read, then a bulk request: one keeps one of the
+    node's write threads busy, and leaves it idle while the client makes the keys)."""
     outcome, ids = Rekeyed(), iter(record_ids)
-    while chunk := list(itertools.islice(ids, REKEY_CHUNK)):
-        docs = client.mget(index=names.records, body={"ids": chunk})["docs"]
-        actions = [
-            {
-                "_op_type": "index",
-                "_index": names.records,
-                "_id": doc["_id"],
-                "version": doc["_version"],
-                "version_type": "external_gte",
-                "_source": {**doc["_source"], "blocking_keys": keys_of(doc["_source"])},
-            }
-            for doc in docs
-            if doc.get("found") and is_live(doc["_source"])
-        ]
-        for ok, item in streaming_bulk(client, actions, max_retries=6, raise_on_error=False, raise_on_exception=False):
-            status = item["index"].get("status")
-            if ok:
-                outcome.rekeyed += 1
-            elif status == 409:
-                outcome.changed += 1
-            else:
-                outcome.failed += 1
+    chunks = iter(lambda: list(itertools.islice(ids, REKEY_CHUNK)), [])
+    if streams <= 1:
+        for chunk in chunks:
+            outcome.add(_rekey_chunk(client, names, chunk, keys_of))
+    else:
+        with ThreadPoolExecutor(max_workers=streams) as pool:
+            # At most two chunks per stream read or held at once: the ids may be millions.
+            for done in _bounded_map(pool, lambda chunk: _rekey_chunk(client, names, chunk, keys_of), chunks, 2 * streams):
+                outcome.add(done)
     if outcome.failed:
         log.warning("blocking_keys_not_rewritten records=%s rewritten=%s", outcome.failed, outcome.rekeyed)
     return outcome
+
+
+def _rekey_chunk(client: OpenSearch, names: IndexNames, chunk: list[str], keys_of: Callable[[dict[str, Any]], list[str]]) -> Rekeyed:
+    """update_blocking_keys for one chunk of record ids: one mget, one bulk request."""
+    outcome = Rekeyed()
+    docs = client.mget(index=names.records, body={"ids": chunk})["docs"]
+    actions = [
+        {
+            "_op_type": "index",
+            "_index": names.records,
+            "_id": doc["_id"],
+            "version": doc["_version"],
+            "version_type": "external_gte",
+            "_source": {**doc["_source"], "blocking_keys": keys_of(doc["_source"])},
+        }
+        for doc in docs
+        if doc.get("found") and is_live(doc["_source"])
+    ]
+    for ok, item in streaming_bulk(client, actions, chunk_size=REKEY_CHUNK, max_retries=6, raise_on_error=False, raise_on_exception=False):
+        status = item["index"].get("status")
+        if ok:
+            outcome.rekeyed += 1
+        elif status == 409:
+            outcome.changed += 1
+        else:
+            outcome.failed += 1
+    return outcome
+
+
+def _bounded_map(pool: ThreadPoolExecutor, work: Callable[[Any], Rekeyed], items: Iterator[Any], in_flight: int) -> Iterator[Rekeyed]:
+    """pool.map without reading `items` ahead of `in_flight` unfinished jobs."""
+    pending: deque[Future[Rekeyed]] = deque()
+    for item in items:
+        pending.append(pool.submit(work, item))
+        if len(pending) >= in_flight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def last_run_watermark(client: OpenSearch, names: IndexNames) -> str | None:
@@ -643,16 +681,28 @@ def left_unrefreshed_by_full_run(names: IndexNames) -> list[str]:
 
 
 @contextmanager
-def bulk_write_mode(client: OpenSearch, indices: list[str]) -> Iterator[None]:
+def bulk_write_mode(client: OpenSearch, indices: list[str], kept_replicas: list[str] | None = None) -> Iterator[None]:
     """Indices written in bulk without refreshes or replicas, restored afterwards (then refreshed):
     a full run rewrites many documents, and each refresh and replica copy makes the node do it again.
-    An interval left at -1 by a run that was killed is restored to the node's default."""
+    `kept_replicas`: indices written in bulk that keep their replicas, only their periodic refresh
+    stopped (the records: no run can make them again if a node is lost meanwhile). An interval left
+    at -1 by a run that was killed is restored to the node's default."""
+    with _bulk_settings(client, indices, drop_replicas=True), _bulk_settings(client, kept_replicas or [], drop_replicas=False):
+        yield
+
+
+@contextmanager
+def _bulk_settings(client: OpenSearch, indices: list[str], drop_replicas: bool) -> Iterator[None]:
+    if not indices:
+        yield
+        return
     found = client.indices.get_settings(index=",".join(indices), name="index.refresh_interval,index.number_of_replicas")
     before = {
         index: (values["settings"]["index"].get("refresh_interval"), values["settings"]["index"].get("number_of_replicas", "0"))
         for index, values in found.items()
     }
-    client.indices.put_settings(index=",".join(before), body={"index": {"refresh_interval": "-1", "number_of_replicas": 0}})
+    bulk = {"refresh_interval": "-1", **({"number_of_replicas": 0} if drop_replicas else {})}
+    client.indices.put_settings(index=",".join(before), body={"index": bulk})
     try:
         yield
     finally:

@@ -192,3 +192,29 @@ def test_a_push_makes_its_caller_wait_for_at_most_six_requests_one_after_the_oth
         opensearch.transport.perform_request = send  # type: ignore[method-assign]
     assert second.outcome == "indexed" and second.customer_id
     assert sum(requests) <= 6 < len(requests)
+
+
+def test_a_push_to_an_existing_customer_refreshes_nothing_but_the_shards_its_answer_must_show(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    """A refresh makes the node cut a segment of every shard of the index, and the caller waits for
+    it: what a push reads by search (its customers' possible matches) every writer has left
+    searchable, so the only refreshes are its own writes' (`refresh=true`, the shards written)."""
+    names, config = unrefreshed
+    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config), suppression_key=b"k" * 32)
+    pusher.push(SourceRecord.model_validate(NEWCOMER))
+    urls: list[str] = []
+    send = opensearch.transport.perform_request
+
+    def seen(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        urls.append(url)
+        return send(method, url, *args, **kwargs)
+
+    opensearch.transport.perform_request = seen  # type: ignore[method-assign]
+    try:
+        second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
+    finally:
+        opensearch.transport.perform_request = send  # type: ignore[method-assign]
+    assert second.outcome == "indexed" and second.customer_id
+    assert any(url.endswith("/_search") for url in urls)  # its customers' relations were read
+    assert [url for url in urls if "_refresh" in url] == []

@@ -12,6 +12,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 import search.resolve.features
+import search.resolve.partitioned
 import search.resolve.pipeline
 from indexers.contract import SourceRecord
 from indexers.ingest import Ingestion
@@ -217,3 +218,50 @@ def test_a_rekey_that_failed_leaves_the_index_to_be_rekeyed_again(
     assert resolve_all(opensearch, names, config).keys_not_rewritten == 0
     assert blocking_keys_current(opensearch, names)
     assert _found_in_real_time(opensearch, names, config)
+
+
+def _records_refresh_interval(opensearch: OpenSearch, names: IndexNames) -> str | None:
+    (found,) = opensearch.indices.get_settings(index=names.records, name="index.refresh_interval").values()
+    return found["settings"].get("index", {}).get("refresh_interval")
+
+
+@pytest.mark.parametrize("partition_records", [200_000, 2], ids=["in memory", "partitioned"])
+def test_a_full_run_rewriting_every_records_keys_writes_them_without_periodic_refreshes_and_restores_the_index(
+    opensearch: OpenSearch, test_prefix: str, tmp_path: Path, partition_records: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each record is written back whole: with the records index's periodic refresh on, the node
+    # makes a segment of them every second (a 1M rewrite took most of a 1,264 s run). The index is
+    # as its owner set it once the run is over: searchable every 3 s here, its new keys found.
+    names, config = _keyed_by_an_older_rcu(opensearch, f"{test_prefix}-rekey-bulk-{partition_records}", tmp_path, partition_records)
+    opensearch.indices.put_settings(index=names.records, body={"index": {"refresh_interval": "3s"}})
+    seen: list[str | None] = []
+    keyed = search.resolve.pipeline.blocking_keys
+
+    def keys_while_watching(record: Any, *rules: Any) -> list[str]:
+        seen.append(_records_refresh_interval(opensearch, names))
+        return keyed(record, *rules)
+
+    monkeypatch.setattr(search.resolve.pipeline, "blocking_keys", keys_while_watching)
+    resolve_all(opensearch, names, config)
+    assert seen and set(seen) == {"-1"}
+    assert _records_refresh_interval(opensearch, names) == "3s"
+    assert blocking_keys_current(opensearch, names)
+    assert _found_in_real_time(opensearch, names, config)
+
+
+def test_a_full_run_that_fails_after_rewriting_keys_gives_the_records_index_its_refreshes_back(
+    opensearch: OpenSearch, test_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run stops with an error once keys are rewritten (the node gone while customers are
+    # written): the records index, put in bulk mode for the rewrite, refreshes as its owner set it.
+    names, config = _keyed_by_an_older_rcu(opensearch, f"{test_prefix}-rekey-broken", tmp_path, 2)
+    opensearch.indices.put_settings(index=names.records, body={"index": {"refresh_interval": "3s"}})
+
+    def node_gone(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the node went away while customers were written")
+
+    monkeypatch.setattr(search.resolve.partitioned, "_apply", node_gone)
+    with pytest.raises(ConnectionError):
+        resolve_all(opensearch, names, config)
+    assert _records_refresh_interval(opensearch, names) == "3s"
+    assert not blocking_keys_current(opensearch, names)

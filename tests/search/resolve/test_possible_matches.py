@@ -6,7 +6,7 @@ customers merge or one of them disappears."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,12 +16,12 @@ from opensearchpy.helpers import scan
 from search.indices import IndexNames
 from search.resolve.clustering import AMBIGUOUS
 from search.resolve.features import features_from_document
-from search.resolve.pipeline import resolve_all, resolve_touched
+from search.resolve.pipeline import resolve_all, resolve_since_last_run, resolve_touched
 from search.resolve.possible import AMBIGUOUS as AMBIGUOUS_KIND
 from search.resolve.possible import most_probable_per_customer
-from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches
+from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches, stored_relations
 from search.resolve.scoring import resolve_records
-from search.resolve.store import ensure_resolution_indices, get_records, save_model
+from search.resolve.store import ensure_resolution_indices, get_records, save_model, save_watermark
 from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import NAMESAKES
 
@@ -214,3 +214,20 @@ def test_the_bound_keeps_each_customer_s_most_probable_possible_matches() -> Non
     relations = [(("a", "b"), 0.5), (("a", "c"), 0.9), (("a", "d"), 0.2), (("a", "e"), 0.7), (("d", "e"), 0.3)]
     kept = most_probable_per_customer(relations, lambda r: r[0], lambda r: r[1], 2)
     assert [customers for customers, _ in kept] == [("a", "c"), ("a", "e"), ("d", "e")]
+
+
+def test_an_incremental_run_leaves_the_possible_matches_it_stored_searchable_for_the_next_push(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    # A push reads its customers' stored relations by a search without refreshing first (one round
+    # trip less per push): every writer refreshes what it wrote, an incremental run after each batch.
+    _with_session_model(opensearch, names, resolved)
+    save_watermark(opensearch, names, datetime.now(UTC) - timedelta(minutes=1))
+    ingest(NAMESAKES)
+    opensearch.indices.put_settings(index=names.possible_matches, body={"index": {"refresh_interval": "-1"}})
+    report = resolve_since_last_run(opensearch, names, resolved.config)
+    customer = customer_assignment(opensearch, names)
+    asked = {customer[record_id] for record_id in _ids(NAME_ONLY)}
+    stored = {frozenset(d["customer_ids"]) for d in stored_relations(opensearch, names, asked)}
+    assert report.possible_matches >= 6
+    assert stored == {pair for pair in _relations(opensearch, names) if pair & asked} and len(stored) >= 6
