@@ -15,7 +15,7 @@ from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
 from search.resolve.scoring import contradicted_pairs, telling_columns
-from search.resolve.weak_links import one_holder_odds, priced_by_name_rarity, weak_link_bar
+from search.resolve.weak_links import weak_link_bar
 
 
 @dataclass
@@ -72,9 +72,7 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
         decision = "different people"
     elif probability >= config.match_threshold:
         decision = "same customer"
-    elif _names_alone_uncontradicted(vector, comparisons, model) and _weak_link_probability(
-        x, y, model, config, probability
-    ) >= weak_link_bar(config, model.weak_link_bar):
+    elif probability >= weak_link_bar(config, model.weak_link_bar) and _names_alone_uncontradicted(vector, comparisons, model):
         # The clustering's rule for links resting on names alone (search.resolve.clustering): such a
         # link joins from the weak-link bar (search.resolve.weak_links) when it fits exactly one customer, which a pair alone
         # cannot tell.
@@ -94,10 +92,3 @@ def _names_alone_uncontradicted(vector: list[int], comparisons: tuple[Comparison
     if not bool(names_alone(row, comparisons)[0]):
         return False
     return not bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model))[0])
-
-
-def _weak_link_probability(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config: ResolutionConfig, probability: float) -> float:
-    """The probability the clustering weighs a link on names alone with: the pair's, or the chance
-    that no namesake holds so rare a full name (search.resolve.weak_links.priced_by_name_rarity)."""
-    right = one_holder_odds(model, [x, y], np.array([[0, 1]]), np.ones(1, dtype=bool))
-    return float(priced_by_name_rarity(np.array([probability]), right, config.weak_link_error_budget, config.match_threshold)[0])

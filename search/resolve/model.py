@@ -72,12 +72,6 @@ class MatchModel:
     # The bar a link resting on names alone joins from, estimated at training (search.resolve.weak_links);
     # None: too few such links to say, or a model stored before it was estimated.
     weak_link_bar: float | None = None
-    # Records per person, as the records' full names count them (records holding both names over
-    # the distinct full names: a typo makes one person two, a namesake two people one — typos are
-    # the more common, so it errs low, towards more namesakes); 1.0 — one person per record, the
-    # most namesakes a name can have — for small data or a model stored before it was estimated
-    # (search.resolve.weak_links).
-    records_per_person: float = 1.0
     # Not stored: erasures the counts still hold, loaded without the suppression key that settles them.
     unsettled_erasures: int = field(default=0, init=False, compare=False)
 
@@ -173,7 +167,6 @@ class MatchModel:
             "detected_identifiers": self.detected_identifiers,
             "given_names": self.given_names,
             "weak_link_bar": self.weak_link_bar,
-            "records_per_person": self.records_per_person,
         }
 
     @classmethod
@@ -424,8 +417,6 @@ def train_model(
         defaults_used["prior"] = f"{len(pair_vectors)} candidate pairs: default share of matches {DEFAULT_MATCH_PRIOR}"
     if small:
         defaults_used["term frequencies"] = "too few records: no term-frequency adjustment"
-    named = [(record.given, record.family) for record in records if record.given and record.family]
-    records_per_person = 1.0 if small or not named else len(named) / len(set(named))
     model = MatchModel(
         names=[c.name for c in comparisons],
         levels=[list(c.levels) for c in comparisons],
@@ -442,7 +433,6 @@ def train_model(
         defaults_used=defaults_used,
         u_corrections=u_corrections,
         given_names=given_names_of_their_own(records),
-        records_per_person=records_per_person,
     )
     apply_overrides(model, config)
     return model

@@ -18,7 +18,7 @@ from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
 from search.resolve.possible import PossibleMatch, possible_matches
-from search.resolve.weak_links import estimate_weak_link_bar, one_holder_odds, priced_by_name_rarity, weak_link_bar
+from search.resolve.weak_links import estimate_weak_link_bar, weak_link_bar
 
 
 @dataclass
@@ -181,20 +181,18 @@ def _clustered(
     never_merge = enforced_never_merge(config, model.relaxed_rules)
     given_names = frozenset(model.given_names)
     alone, contradicted = names_alone(vectors, comparisons), contradicted_pairs(vectors, comparisons, telling)
-    bar = weak_link_bar(config, model.weak_link_bar)
-    right = one_holder_odds(model, records, pairs, alone & ~contradicted)
     clustering = cluster(
         records,
         pairs,
         weights,
-        priced_by_name_rarity(probabilities, right, config.weak_link_error_budget, config.match_threshold),
+        probabilities,
         config.match_threshold,
         config.max_cluster_size,
         never_merge,
         disagree,
         alone,
         constraints,
-        bar,
+        weak_link_bar(config, model.weak_link_bar),
         given_names,
         contradicted,
         names_and_place(vectors, comparisons),

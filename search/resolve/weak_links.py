@@ -19,8 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
-from search.resolve.features import RecordFeatures
-from search.resolve.model import MatchModel
 
 
 def estimate_weak_link_bar(probabilities: np.ndarray, budget: float, match_threshold: float) -> float | None:
@@ -66,51 +64,3 @@ def weak_link_bar(config: ResolutionConfig, estimated: float | None) -> float:
     else:
         bar = estimated if estimated is not None else DEFAULT_WEAK_LINK_BAR
     return min(bar, config.match_threshold)
-
-
-# A name alone, priced by how many people hold it. A sparse record (a name and one shop's card, a
-# name and a postcode) that fits exactly one customer is that customer's unless a namesake of the
-# same full name exists: the chance it is someone else's is the chance such a person exists, which
-# the data estimate. With people drawing the two parts of their names independently, as often as
-# the records hold them, the expected number of people holding "given family" is
-#     namesakes = holders(given) x holders(family) / people
-# with holders = records holding the value / records per person, people = records / records per
-# person (model.records_per_person: records over distinct full names). The customer counts as one holder
-# of each part: a name seen on one person only may still be another's, and the estimate errs towards
-# "someone else". The record is the customer's rather than one of the namesakes' with odds 1 to
-# namesakes. "Marie Martin" in 5,000 people (150 Marie, 60 Martin): 1.8 namesakes, 0.36 right; a
-# given name of 150 people beside a family name of one: 0.03, 0.97; two rare parts: 0.0002. The
-# model's probability for the same pair leaves this out: its term-frequency bonus is capped
-# (config.MAX_TF_BONUS_BITS, measured for pairs in general) and its prior is the share of matches
-# among candidate pairs, not the number of people a name could belong to.
-def one_holder_odds(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """For each pair, the chance that its two records holding one full name are one person, from
-    the name's frequency alone (above): NaN where the pair is not `eligible`, does not hold the
-    same folded given and family names, or the model counted no values (small data)."""
-    right = np.full(len(pairs), np.nan)
-    given, family = model.term_frequencies.get("given"), model.term_frequencies.get("family")
-    if given is None or family is None or not model.records:
-        return right
-    per_person = max(model.records_per_person, 1.0)
-    for k in np.nonzero(eligible)[0].tolist():
-        x, y = records[pairs[k, 0]], records[pairs[k, 1]]
-        if not x.given or not x.family or x.given != y.given or x.family != y.family:
-            continue
-        namesakes = given.get(x.given, 1) * family.get(x.family, 1) / (model.records * per_person)
-        right[k] = 1.0 / (1.0 + namesakes)
-    return right
-
-
-def priced_by_name_rarity(probabilities: np.ndarray, right: np.ndarray, budget: float, threshold: float) -> np.ndarray:
-    """The probabilities clustering decides weak links with: a link whose full name is so rare that
-    a namesake is no likelier than the weak links' error budget (`one_holder_odds` at 1 - budget or
-    above) counts as at least that sure, never at the match threshold (it still joins only the one
-    customer it fits, from the weak-link bar, and never outvotes a never-merge rule as a link above
-    the threshold does). The budget and not the bar's floor (1 - 2 x budget): the floor lets a link
-    be wrong twice the budget because stronger links average it down, and a link priced on its
-    name alone has nothing beside it to average with."""
-    priced = probabilities.copy()
-    rare = np.nan_to_num(right, nan=0.0) >= 1.0 - budget
-    below = np.nextafter(threshold, 0.0)
-    priced[rare] = np.maximum(probabilities[rare], np.minimum(right[rare], below))
-    return priced
