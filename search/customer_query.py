@@ -413,7 +413,9 @@ def customer_name_query(
         return query
     if words:
         typo = fuzziness if typo_in_each_word else None
-        word_by_word: dict[str, Any] = {"bool": {"must": [_name_or_town_word(word, towns, typo) for word in words]}}
+        word_by_word: dict[str, Any] = {
+            "bool": {"must": [_name_or_town_word(word, towns, typo) for word in words], "filter": [_one_name_spelled_out(words, typo)]}
+        }
         if towns:
             word_by_word["bool"]["must_not"] = [{"match": {"towns": {"query": names, "operator": "and"}}}]
         query["bool"]["should"].append(word_by_word)
@@ -447,6 +449,18 @@ def _name_or_town_word(word: str, towns: bool, typo: str | None = None) -> dict[
 # 2026-11-27, session 14). Constant and low, like a town word (TOWN_WORD_SCORE): an initial fits
 # many names, so the customers holding the name spelled out come first.
 INITIAL_WORD_SCORE = 0.5
+
+
+def _one_name_spelled_out(words: list[str], typo: str | None) -> dict[str, Any]:
+    """One word typed at least is a name word of the customer's, whole, begun or (`typo`, the
+    second tier) with a typo: never every word an initial or a town word ("Laurence Mercier" is not
+    "M.-L. Taronier", "julien paris" not every J. living in Paris)."""
+    options: list[dict[str, Any]] = [{"terms": {"full_name": words}}]
+    if begun := [word for word in words if len(word) >= WORD_PREFIX_MIN_LENGTH]:
+        options.append({"terms": {"full_name.prefix": begun}})
+    if typo:
+        options.extend({"fuzzy": {"full_name": {"value": word, "fuzziness": typo, "prefix_length": 1}}} for word in words)
+    return {"bool": {"should": options, "minimum_should_match": 1}}
 
 
 def _initial_of(word: str) -> dict[str, Any]:

@@ -158,3 +158,10 @@ def test_an_initial_stands_for_a_typed_name_only_beside_the_other_words(search: 
     # other word the customer does not hold.
     assert "Lorient" not in _cities(search("thérèse"))
     assert "Lorient" not in _cities(search("thérèse quéméner"))
+
+
+def test_a_customer_known_by_initials_alone_is_not_found_by_every_name_they_begin(search: Search) -> None:
+    # "T. Guillerm"'s initial stands for Thérèse only beside her family name: a name typed whose
+    # every word would be matched by an initial or a town finds neither her nor anyone like her.
+    assert "Lorient" not in _cities(search("thérèse gaëlle"))
+    assert "Lorient" not in _cities(search("thérèse lorient"))
