@@ -452,12 +452,14 @@ INITIAL_WORD_SCORE = 0.5
 
 
 def _one_name_spelled_out(words: list[str], typo: str | None) -> dict[str, Any]:
-    """One word typed at least is a name word of the customer's, whole, begun or (`typo`, the
-    second tier) with a typo: never every word an initial or a town word ("Laurence Mercier" is not
-    "M.-L. Taronier", "julien paris" not every J. living in Paris)."""
+    """One word typed at least is a name word of the customer's, whole, begun, with a typo in its
+    first letters or (`typo`, the second tier) after them — as _name_or_town_word reads it, but
+    for its initial and its town: never every word an initial or a town word ("Laurence Mercier" is
+    not "M.-L. Taronier", "julien paris" not every J. living in Paris)."""
     options: list[dict[str, Any]] = [{"terms": {"full_name": words}}]
     if begun := [word for word in words if len(word) >= WORD_PREFIX_MIN_LENGTH]:
         options.append({"terms": {"full_name.prefix": begun}})
+    options.extend(_first_letters_typo(word) for word in words if len(word) >= FIRST_LETTERS_MIN_LENGTH)
     if typo:
         options.extend({"fuzzy": {"full_name": {"value": word, "fuzziness": typo, "prefix_length": 1}}} for word in words)
     return {"bool": {"should": options, "minimum_should_match": 1}}
