@@ -444,10 +444,11 @@ def _name_or_town_word(word: str, towns: bool, typo: str | None = None) -> dict[
 # Garouès"): loyalty forms with an initial field, legacy files and call-center notes write given
 # names that way, and every other word typed must still match. Without this, the first tier found
 # the namesakes spelled out and never the initial's bearer (the second tier is asked only when no
-# customer found holds every word): on the independent corruption model, a third of the "sounds
-# alike" look-ups missing their person and the shop's cardholders held as "J." (bench/RESULTS.md,
-# 2026-11-27, session 14). Constant and low, like a town word (TOWN_WORD_SCORE): an initial fits
-# many names, so the customers holding the name spelled out come first.
+# customer found holds every word): on the independent corruption model, 3 of the 13 "sounds alike"
+# look-ups not finding their person in the first ten, and 2 of the shop's namesakes (bench/RESULTS.md,
+# 2026-11-27, session 14). Constant and low, the town word's (TOWN_WORD_SCORE), not tuned: an
+# initial fits many names, and any score below a name word's keeps the customers holding the name
+# spelled out first; the benchmark was not run with another value.
 INITIAL_WORD_SCORE = 0.5
 
 
