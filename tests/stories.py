@@ -628,6 +628,31 @@ INITIAL_FIRST = [
     },
 ]
 
+# An order form that took only the given name's initial ("T. Guillerm"), beside a namesake whose
+# records spell it out: the counter types the whole name the customer gives ("Thérèse Guillerm").
+INITIAL_ONLY = [
+    {
+        "source": "crm",
+        "source_id": "IO1",
+        "given_name": "Thérèse",
+        "family_name": "Guillerm",
+        "birth_date": "1958-05-14",
+        "postcode": "29000",
+        "city": "Quimper",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "ecommerce",
+        "source_id": "IO2",
+        "given_name": "T.",
+        "family_name": "Guillerm",
+        "birth_date": "1993-10-02",
+        "postcode": "56100",
+        "city": "Lorient",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]
+
 # A mobile number in a range not yet allocated (libphonenumber refuses "07 20…"): every agent still
 # reads ten digits starting with 0 as a phone (issue 17).
 UNVERIFIED_PHONE = [

@@ -31,6 +31,7 @@ from tests.stories import (
     GIVEN_FIRST,
     HELENE,
     INITIAL_FIRST,
+    INITIAL_ONLY,
     LIVES_THERE_NOW,
     LOOK_ALIKES,
     NAMESAKES,
@@ -63,6 +64,7 @@ def api_settings(
         + LOOK_ALIKES
         + EACH_PART_A_TYPO
         + INITIAL_FIRST
+        + INITIAL_ONLY
         + UNVERIFIED_PHONE,
     )
     names = IndexNames(f"{test_prefix}-api")

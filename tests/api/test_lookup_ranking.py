@@ -144,3 +144,24 @@ def test_a_whole_town_typed_puts_the_customer_living_there_before_one_living_in_
     # the town typed comes first although her namesake's two spellings score her names higher.
     body = search(q)
     assert _cities(body)[:2] == ["Saint-Aubin", "Saint-Aubin-du-Cormier"]
+
+
+@pytest.mark.parametrize("q", ["Thérèse Guillerm", "therese guillerm", "Thérèse Guilerm", "guillerm thérèse"])
+def test_a_customer_known_only_by_an_initial_is_found_by_the_whole_name_beside_namesakes(search: Search, q: str) -> None:
+    # "T. Guillerm" may be Thérèse: her order form kept only the initial. The namesake whose records
+    # spell the name out comes first; the initial's bearer is listed too (never hidden by her).
+    assert _cities(search(q))[:2] == ["Quimper", "Lorient"]
+
+
+def test_an_initial_stands_for_a_typed_name_only_beside_the_other_words(search: Search) -> None:
+    # One word typed alone never finds every customer known by its initial, nor does a name whose
+    # other word the customer does not hold.
+    assert "Lorient" not in _cities(search("thérèse"))
+    assert "Lorient" not in _cities(search("thérèse quéméner"))
+
+
+def test_a_customer_known_by_initials_alone_is_not_found_by_every_name_they_begin(search: Search) -> None:
+    # "T. Guillerm"'s initial stands for Thérèse only beside her family name: a name typed whose
+    # every word would be matched by an initial or a town finds neither her nor anyone like her.
+    assert "Lorient" not in _cities(search("thérèse gaëlle"))
+    assert "Lorient" not in _cities(search("thérèse lorient"))
