@@ -23,7 +23,6 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.audit_keys import forget_actions, keys_of
-from search.audit_seal import token
 from search.changes import numbered_changes, records_in_changes
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
@@ -96,8 +95,9 @@ def erase_customer(
     report.tombstones = len(tombstones)
     audit_keys = keys_of(client, names, ids)
     report.audit_keys_forgotten = len(audit_keys)
-    # The token its audit entries hold: what the trail shows for them once the key is gone.
-    report.pseudonym = token(audit_keys[customer_id], customer_id) if customer_id in audit_keys else pseudonym(key, customer_id)
+    # A stand-in unrelated to the tokens its sealed entries hold (those stay unlinkable once the key
+    # is gone): the marker and the receipt name it, and so do the entries sealed after the erasure.
+    report.pseudonym = pseudonym(key, customer_id)
     every_record = [*record_ids, *(t["record_id"] for t in tombstones)]
     found = find_documents(client, names, ids, every_record)
     report.events = found.events
@@ -126,6 +126,12 @@ def erase_customer(
     failed = write_unrefreshed(client, unrefreshed)
     clock = report.lap("write", clock)
     write_refreshed(client, refreshed, failed)
+    # A key the audit shipper created after the keyring was read above (before the markers stopped
+    # it): read again now that the markers are written, and deleted.
+    late_keys = keys_of(client, names, ids)
+    if late_keys:
+        write_refreshed(client, forget_actions(names, late_keys))
+        report.audit_keys_forgotten += len(late_keys)
     clock = report.lap("write_refreshed", clock)
     if forget:
         settled(client, names, customer_id, generation_of(forget))
@@ -155,8 +161,9 @@ def _document_deletions(names: IndexNames, customer_id: str | None, record_ids: 
 
 
 def _gone_markers(names: IndexNames, ids: list[str], at: datetime, stand_in: str) -> list[dict[str, Any]]:
-    """Each erased id gets an `erased` marker (410 Gone) naming the pseudonym its audit entries take
-    (the audit shipper reads it for entries still in a journal). Written after the deletion of the
+    """Each erased id gets an `erased` marker (410 Gone) naming the stand-in its audit entries sealed
+    after the erasure take (the audit shipper reads it for entries still in a journal): never the
+    token its earlier entries hold, which would link them back to the id. Written after the deletion of the
     merges into and splits from the erased ids (find_documents), an earlier marker's included."""
     return [
         {
