@@ -74,6 +74,7 @@ def erase_customer(
     if not response.get("found"):
         if key is not None:  # a retry after the records went but the model update failed finishes it
             settle_model_debts(client, names, key, [customer_id])
+        _forget_keys_left(client, names, customer_id)
         raise CustomerNotFound(customer_id)
     if key is None:
         raise SuppressionKeyMissing("erasing needs RCU_SUPPRESSION_KEY: the suppression list keeps erased identifiers as keyed hashes")
@@ -137,6 +138,14 @@ def erase_customer(
         settled(client, names, customer_id, generation_of(forget))
     report.lap("settle", clock)
     return report
+
+
+def _forget_keys_left(client: OpenSearch, names: IndexNames, customer_id: str) -> None:
+    """A retry of an erasure whose key deletion failed after everything else went (the keyring
+    refusing writes while `rcu reindex` copies it) deletes the key its erased id still has."""
+    marker = client.get(index=names.redirects, id=ERASED_MARKER.format(customer_id), ignore=[404])
+    if marker.get("found") and (left := keys_of(client, names, [customer_id])):
+        write_refreshed(client, forget_actions(names, left))
 
 
 def _tombstones(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> list[dict[str, Any]]:

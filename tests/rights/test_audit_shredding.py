@@ -18,6 +18,7 @@ from search.indices import IndexNames, index_bodies, reindex_index
 from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
 from search.rights import erasure
+from search.rights.overlay import CustomerNotFound
 from settings import Settings
 from tests.rights.conftest import customer_of
 
@@ -146,3 +147,12 @@ def test_reindexing_the_keyring_never_brings_back_a_key_deleted_meanwhile(
     assert deletions == ["refused 403"], "the erasure is told to retry, not silently undone"
     opensearch.delete(index=names.keyring, id="CERASED")  # the retry, once the keyring takes writes again
     assert set(keys_of(opensearch, names, ["CERASED", "CKEPT", "CLATE"])) == {"CKEPT", "CLATE"}, "no key lost either"
+
+
+def test_retrying_an_erasure_whose_key_deletion_failed_deletes_the_key(opensearch: OpenSearch, names: IndexNames) -> None:
+    keys_for(opensearch, names, ["CGONE"])  # everything else went, the keyring refused the deletion (reindexed meanwhile)
+    opensearch.index(index=names.redirects, id=ERASED_MARKER.format("CGONE"), body={"old_id": "CGONE", "kind": "erased",
+                     "at": "2026-11-27T06:00:00+00:00", "pseudonym": "erased-abc"}, refresh=True)  # fmt: skip
+    with pytest.raises(CustomerNotFound):
+        erasure.erase_customer(opensearch, names, ResolutionConfig(), "CGONE", None, "test")
+    assert keys_of(opensearch, names, ["CGONE"]) == {}
