@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 from api.policy import PolicyRefused
 from indexers.readers import ReaderError
 from provisioning.errors import NodeSetupError
+from search.audit_journal import AuditFailed
 from search.indices import SchemaOutdated
 from search.resolve.errors import ModelCountsVanished, ModelMissing
 from search.rights.overlay import CustomerNotFound
@@ -80,6 +81,7 @@ EXIT_RULES = (
     ExitRule(NotParked, EXIT_USAGE),
     ExitRule(CustomerNotFound, EXIT_NOT_FOUND, lambda error: f"no customer {error}"),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
+    ExitRule(AuditFailed, EXIT_NODE_DOWN),  # the trail could not be written: nothing done unaudited, retry
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one
     ExitRule(OpenSearchException, EXIT_NODE_DOWN, _failed),
     # A file named on the command line that cannot be read or written (a folder, a missing folder,

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from opensearchpy import AsyncOpenSearch, OpenSearch
 
+from search.audit_journal import AuditFailed
 from search.audit_seal import new_key, token
 from search.indices import IndexNames, index_bodies, stamped
 
@@ -68,7 +69,15 @@ def keys_for(client: OpenSearch, names: IndexNames, ids: list[str]) -> dict[str,
         _, body = _creations(names, missing)
         client.bulk(body=body)
         keys |= keys_of(client, names, missing)
+        _all_keyed(missing, keys)
     return keys
+
+
+def _all_keyed(ids: list[str], keys: dict[str, bytes]) -> None:
+    """AuditFailed when an id still has no key after its creation (the keyring refused the write):
+    an entry naming it would otherwise be written with the id, and what was typed, in clear."""
+    if any(i not in keys for i in ids):
+        raise AuditFailed(f"the audit keyring refused {sum(i not in keys for i in ids)} new keys")
 
 
 def keyring_by_token(client: OpenSearch, names: IndexNames, tokens: Iterable[str]) -> Keyring:
@@ -101,12 +110,24 @@ async def async_keys_of(client: AsyncOpenSearch, names: IndexNames, ids: list[st
 
 
 async def async_create_keys(client: AsyncOpenSearch, names: IndexNames, ids: list[str]) -> dict[str, bytes]:
-    """Keys created for `ids` (none had one), those another process made meanwhile read back."""
+    """Keys created for `ids` (none had one), those another process made meanwhile read back;
+    AuditFailed when one is still missing (the shipper sends the batch again later)."""
     if not ids:
         return {}
     _, body = _creations(names, ids)
     await client.bulk(body=body)
-    return await async_keys_of(client, names, ids)
+    keys = await async_keys_of(client, names, ids)
+    _all_keyed(ids, keys)
+    return keys
+
+
+async def async_forget_keys(client: AsyncOpenSearch, names: IndexNames, ids: list[str]) -> None:
+    """Deletes these ids' keys (a key already gone is not an error)."""
+    if ids:
+        body = b"".join(b"%s\n" % orjson.dumps({"delete": {"_index": a["_index"], "_id": a["_id"]}}) for a in forget_actions(names, ids))
+        response = await client.bulk(body=body)
+        if any(item["delete"].get("status", 500) not in (200, 404) for item in response["items"]):
+            raise AuditFailed("the audit keyring refused to delete the key of an id erased meanwhile")
 
 
 async def async_keyring_by_token(client: AsyncOpenSearch, names: IndexNames, tokens: Iterable[str]) -> Keyring:

@@ -26,7 +26,7 @@ import orjson
 from opensearchpy import AsyncOpenSearch
 
 from search.audit_journal import AuditFailed, AuditJournal, JournalSlot, Position, split_line
-from search.audit_keys import async_create_keys, async_keys_of, ensure_keyring
+from search.audit_keys import async_create_keys, async_forget_keys, async_keys_of, ensure_keyring
 from search.audit_seal import is_pseudonym, seal_entry
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
@@ -154,26 +154,26 @@ class AuditShipper:
                 log.warning("audit_journal_unreadable_line bytes=%s", len(line))  # never the line: it holds personal data
         if not entries:
             return 0
-        journaled = dict(entries)  # an entry refused is kept aside as the journal held it
         entries = await self._seal(entries)
         index = orjson.dumps(self.names.audit)
         body = b"".join(b'{"create":{"_index":%s,"_id":"%s"}}\n%s\n' % (index, entry_id, document) for entry_id, document in entries)
         response = await self.client.bulk(body=body)
         refused = []
-        for (entry_id, _sealed), item in zip(entries, response["items"], strict=True):
+        for (entry_id, sealed), item in zip(entries, response["items"], strict=True):
             status = item["create"].get("status", 500)
             if status < 300 or status == 409:  # 409: shipped before (a replay)
                 continue
             if status == 429 or status >= 500:
                 raise AuditFailed(f"the audit index is busy or failing ({status})")
-            refused.append((entry_id, journaled[entry_id], item["create"].get("error", {}).get("type", "unknown")))
+            refused.append((entry_id, sealed, item["create"].get("error", {}).get("type", "unknown")))
         if refused:
             self._keep_refused(refused)
         return len(entries)
 
     def _keep_refused(self, refused: list[tuple[bytes, bytes, str]]) -> None:
         """Entries the index refuses for good (a mapping it no longer accepts) would stop the
-        shipper forever: they are kept aside in the journal folder, for an operator, and reported."""
+        shipper forever: they are kept aside in the journal folder, for an operator, and reported —
+        sealed as they were sent: neither a customer id nor what was typed stays on disk in clear."""
         path = self.journal.folder / "refused.jsonl"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
@@ -199,7 +199,16 @@ class AuditShipper:
             missing = [i for i in ids if i not in keys]
             if missing:
                 stand_ins = await self._erased(missing)
-                keys |= await async_create_keys(self.client, self.names, [i for i in missing if i not in stand_ins])
+                created = [i for i in missing if i not in stand_ins]
+                keys |= await async_create_keys(self.client, self.names, created)
+                # An erasure that read the keyring before these keys existed has written its markers
+                # since: the key goes, the stand-in is used (the erasure, reading the keyring again
+                # after its markers, deletes it too, whichever of the two comes second).
+                late = await self._erased(created) if created else {}
+                if late:
+                    await async_forget_keys(self.client, self.names, sorted(late))
+                    keys = {i: k for i, k in keys.items() if i not in late}
+                    stand_ins |= late
         return [
             (entry_id, orjson.dumps(seal_entry(document, keys, stand_ins)))
             for (entry_id, _), document in zip(entries, documents, strict=True)

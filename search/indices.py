@@ -264,9 +264,13 @@ def _dropping(fields: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any], dropped: Sequence[str] = ()) -> tuple[str | None, str]:
+def reindex_index(
+    client: OpenSearch, alias: str, body: dict[str, Any], dropped: Sequence[str] = (), *, block_writes: bool = False
+) -> tuple[str | None, str]:
     """Move the documents behind `alias` to a new index version built from `body`, without the
-    `dropped` fields (`legacy_fields`); returns (old, new)."""
+    `dropped` fields (`legacy_fields`); returns (old, new). With `block_writes`, the old version
+    refuses writes while it is copied (its writers retry later): for an index whose deletions must
+    never be undone (the audit keyring: a key an erasure deleted), which the copy would not carry."""
     body = stamped(body)
     old = _current_index(client, alias)
     if old is None:
@@ -275,6 +279,8 @@ def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any], dropped:
     client.indices.create(index=new, body=body)
     if old == alias:
         return old, _move_behind_alias(client, alias, new, dropped)
+    if block_writes:
+        return old, _copy_blocked(client, alias, old, new, dropped)
 
     def copy() -> dict[str, Any]:
         return client.reindex(
@@ -305,18 +311,29 @@ def reindex_index(client: OpenSearch, alias: str, body: dict[str, Any], dropped:
     return old, new
 
 
+def _copy_blocked(client: OpenSearch, alias: str, old: str, new: str, dropped: Sequence[str]) -> str:
+    """One copy of `old` while it refuses writes, then the alias moves to `new` and `old` goes;
+    `old` takes writes again if anything fails before."""
+    client.indices.put_settings(index=old, body={"index": {"blocks.write": True}})
+    try:
+        client.indices.refresh(index=old)  # the copy reads what a search sees: the last writes too
+        client.reindex(
+            body={"source": {"index": old}, "dest": {"index": new, "version_type": "external"}, **_dropping(dropped)},
+            wait_for_completion=True,
+            refresh=True,
+            request_timeout=3600,
+        )
+        client.indices.update_aliases(
+            body={"actions": [{"add": {"index": new, "alias": alias, "is_write_index": True}}, {"remove_index": {"index": old}}]}
+        )
+    finally:
+        if client.indices.exists(index=old):
+            client.indices.put_settings(index=old, body={"index": {"blocks.write": False}})
+    log.info("reindexed old=%s new=%s", old, new)
+    return new
+
+
 def _move_behind_alias(client: OpenSearch, name: str, new: str, dropped: Sequence[str] = ()) -> str:
     """An index named like its alias (older rcu) moves to `new`: writes to it are blocked while it is
     copied, then one atomic call deletes it and points the alias of the same name at `new`."""
-    client.indices.put_settings(index=name, body={"index": {"blocks.write": True}})
-    client.reindex(
-        body={"source": {"index": name}, "dest": {"index": new, "version_type": "external"}, **_dropping(dropped)},
-        wait_for_completion=True,
-        refresh=True,
-        request_timeout=3600,
-    )
-    client.indices.update_aliases(
-        body={"actions": [{"add": {"index": new, "alias": name, "is_write_index": True}}, {"remove_index": {"index": name}}]}
-    )
-    log.info("reindexed old=%s new=%s", name, new)
-    return new
+    return _copy_blocked(client, name, name, new, dropped)

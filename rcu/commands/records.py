@@ -133,7 +133,7 @@ def reindex() -> None:
         names = IndexNames.for_settings(settings)
         dropped = legacy_fields(names)
         for alias, body in index_bodies(names).items():
-            old, new = reindex_index(client, alias, body, dropped.get(alias, ()))
+            old, new = reindex_index(client, alias, body, dropped.get(alias, ()), block_writes=alias == names.keyring)
             typer.echo(f"{alias} now in {new}" + (f" (was {old})" if old else ""))
     finally:
         client.close()

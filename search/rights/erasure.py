@@ -23,7 +23,6 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.audit_keys import forget_actions, keys_of
-from search.audit_seal import token
 from search.changes import numbered_changes, records_in_changes
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
@@ -75,6 +74,7 @@ def erase_customer(
     if not response.get("found"):
         if key is not None:  # a retry after the records went but the model update failed finishes it
             settle_model_debts(client, names, key, [customer_id])
+        _forget_keys_left(client, names, customer_id)
         raise CustomerNotFound(customer_id)
     if key is None:
         raise SuppressionKeyMissing("erasing needs RCU_SUPPRESSION_KEY: the suppression list keeps erased identifiers as keyed hashes")
@@ -96,8 +96,9 @@ def erase_customer(
     report.tombstones = len(tombstones)
     audit_keys = keys_of(client, names, ids)
     report.audit_keys_forgotten = len(audit_keys)
-    # The token its audit entries hold: what the trail shows for them once the key is gone.
-    report.pseudonym = token(audit_keys[customer_id], customer_id) if customer_id in audit_keys else pseudonym(key, customer_id)
+    # A stand-in unrelated to the tokens its sealed entries hold (those stay unlinkable once the key
+    # is gone): the marker and the receipt name it, and so do the entries sealed after the erasure.
+    report.pseudonym = pseudonym(key, customer_id)
     every_record = [*record_ids, *(t["record_id"] for t in tombstones)]
     found = find_documents(client, names, ids, every_record)
     report.events = found.events
@@ -126,11 +127,25 @@ def erase_customer(
     failed = write_unrefreshed(client, unrefreshed)
     clock = report.lap("write", clock)
     write_refreshed(client, refreshed, failed)
+    # A key the audit shipper created after the keyring was read above (before the markers stopped
+    # it): read again now that the markers are written, and deleted.
+    late_keys = keys_of(client, names, ids)
+    if late_keys:
+        write_refreshed(client, forget_actions(names, late_keys))
+        report.audit_keys_forgotten += len(late_keys)
     clock = report.lap("write_refreshed", clock)
     if forget:
         settled(client, names, customer_id, generation_of(forget))
     report.lap("settle", clock)
     return report
+
+
+def _forget_keys_left(client: OpenSearch, names: IndexNames, customer_id: str) -> None:
+    """A retry of an erasure whose key deletion failed after everything else went (the keyring
+    refusing writes while `rcu reindex` copies it) deletes the key its erased id still has."""
+    marker = client.get(index=names.redirects, id=ERASED_MARKER.format(customer_id), ignore=[404])
+    if marker.get("found") and (left := keys_of(client, names, [customer_id])):
+        write_refreshed(client, forget_actions(names, left))
 
 
 def _tombstones(client: OpenSearch, names: IndexNames, ids: list[str], record_ids: list[str]) -> list[dict[str, Any]]:
@@ -155,8 +170,9 @@ def _document_deletions(names: IndexNames, customer_id: str | None, record_ids: 
 
 
 def _gone_markers(names: IndexNames, ids: list[str], at: datetime, stand_in: str) -> list[dict[str, Any]]:
-    """Each erased id gets an `erased` marker (410 Gone) naming the pseudonym its audit entries take
-    (the audit shipper reads it for entries still in a journal). Written after the deletion of the
+    """Each erased id gets an `erased` marker (410 Gone) naming the stand-in its audit entries sealed
+    after the erasure take (the audit shipper reads it for entries still in a journal): never the
+    token its earlier entries hold, which would link them back to the id. Written after the deletion of the
     merges into and splits from the erased ids (find_documents), an earlier marker's included."""
     return [
         {

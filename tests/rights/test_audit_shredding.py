@@ -8,10 +8,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from opensearchpy import OpenSearch
+import pytest
+from opensearchpy import OpenSearch, TransportError
 from opensearchpy.helpers import scan
 
-from search.indices import IndexNames
+from search.audit_keys import keys_for, keys_of
+from search.audit_seal import token
+from search.indices import IndexNames, index_bodies, reindex_index
+from search.redirects import ERASED_MARKER
+from search.resolve.config import ResolutionConfig
+from search.rights import erasure
+from search.rights.overlay import CustomerNotFound
 from settings import Settings
 from tests.rights.conftest import customer_of
 
@@ -57,6 +64,7 @@ def test_an_erasure_forgets_the_trail_by_its_key_and_leaves_who_looked(
     assert {("demo call center", "search"), ("demo counter agent", "customer")} <= looked
     assert as_role("privacy_officer").get(f"/v1/customers/{bastien}/export").json()["audit"], "the export lists who looked"
     before = {hit["_id"]: (hit["_seq_no"], hit["_primary_term"]) for hit in _audit_documents(opensearch, names)}
+    his_token = token(keys_of(opensearch, names, [bastien])[bastien], bastien)
 
     receipt = as_role("privacy_officer").delete(f"/v1/customers/{bastien}").json()
 
@@ -65,10 +73,86 @@ def test_an_erasure_forgets_the_trail_by_its_key_and_leaves_who_looked(
     assert receipt["audit_keys_forgotten"] == 1
     assert not opensearch.get(index=names.keyring, id=bastien, ignore=[404]).get("found")
     assert _trail(as_role, bastien) == [], "nothing links an entry to his id any more"
-    shredded = _trail(as_role, receipt["pseudonym"])
-    assert {("demo call center", "search"), ("demo counter agent", "customer")} <= {(e["caller"], e["action"]) for e in shredded}
-    assert all(e["at"] and e.get("query") is None and e["customer_ids"] == [receipt["pseudonym"]] for e in shredded), shredded
+    # Whoever knows his id (every source system: the `erased` change) reads his 410 marker; the
+    # receipt goes to the privacy officer: neither leads to the entries saying who looked at him.
+    marker = opensearch.get(index=names.redirects, id=ERASED_MARKER.format(bastien))["_source"]
+    reachable = _trail(as_role, receipt["pseudonym"])
+    assert his_token not in json.dumps([receipt, marker, reachable])
+    looked_before = {("demo call center", "search"), ("demo counter agent", "customer")}
+    assert not looked_before & {(e["caller"], e["action"]) for e in reachable}, "only what happened since the erasure"
+    # His entries stay, as facts nobody can link: who looked, and when.
+    shredded = [hit["_source"] for hit in _audit_documents(opensearch, names) if his_token in hit["_source"].get("customer_tokens", [])]
+    assert looked_before <= {(e["caller"], e["action"]) for e in shredded}
+    assert all(e["at"] and "query" not in e for e in shredded), shredded
     stored = json.dumps([hit["_source"] for hit in _audit_documents(opensearch, names)])
     assert BASTIEN_PHONE not in stored and bastien not in stored
     # Camille's entries, and what was typed to find her, are read as before.
     assert any(e["action"] == "customer" and e["query"] == camille and e["customer_ids"] == [camille] for e in _trail(as_role, camille))
+
+
+def _customer_nobody_looked_at(client: OpenSearch, names: IndexNames) -> str:
+    client.indices.refresh(index=names.customers)
+    ids = [hit["_id"] for hit in client.search(index=names.customers, body={"size": 200, "_source": False})["hits"]["hits"]]
+    keyed = keys_of(client, names, ids)
+    return next(i for i in ids if i not in keyed)
+
+
+def test_a_key_the_shipper_creates_while_an_erasure_runs_is_deleted_by_it(
+    opensearch: OpenSearch, world: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = IndexNames(world.index_prefix)
+    unseen = _customer_nobody_looked_at(opensearch, names)
+    real_keys_of = erasure.keys_of
+    reads: list[list[str]] = []
+
+    def read_then_a_look_up_ships(client: OpenSearch, names: IndexNames, ids: list[str]) -> dict[str, bytes]:
+        found = real_keys_of(client, names, ids)
+        if not reads:  # the shipper, between the erasure's read of the keyring and its markers, creates his key
+            keys_for(client, names, ids)
+        reads.append(ids)
+        return found
+
+    monkeypatch.setattr(erasure, "keys_of", read_then_a_look_up_ships)
+    erasure.erase_customer(opensearch, names, ResolutionConfig(), unseen, world.suppression_key_bytes, "test")
+
+    assert keys_of(opensearch, names, [unseen]) == {}, "the key made meanwhile would leave his later entries readable"
+
+
+def test_reindexing_the_keyring_never_brings_back_a_key_deleted_meanwhile(
+    opensearch: OpenSearch, names: IndexNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys_for(opensearch, names, ["CERASED", "CKEPT"])
+    opensearch.indices.put_settings(index=names.keyring, body={"index": {"refresh_interval": "-1"}})
+    opensearch.indices.refresh(index=names.keyring)
+    keys_for(opensearch, names, ["CLATE"])  # a key written just before, not yet refreshed
+    real_reindex = opensearch.reindex
+    deletions: list[str] = []
+
+    def copy_then_an_erasure_deletes(**kwargs: Any) -> Any:
+        copied = real_reindex(**kwargs)
+        if not deletions:  # an erasure deletes a key the copy has just carried over
+            try:
+                opensearch.delete(index=names.keyring, id="CERASED")
+                deletions.append("done")
+            except TransportError as error:
+                deletions.append(f"refused {error.status_code}")
+        return copied
+
+    monkeypatch.setattr(opensearch, "reindex", copy_then_an_erasure_deletes)
+    reindex_index(opensearch, names.keyring, index_bodies(names)[names.keyring], block_writes=True)
+    monkeypatch.undo()
+
+    left = keys_of(opensearch, names, ["CERASED", "CKEPT", "CLATE"])
+    assert deletions == ["refused 403"] or "CERASED" not in left, f"a deleted key came back ({deletions})"
+    assert deletions == ["refused 403"], "the erasure is told to retry, not silently undone"
+    opensearch.delete(index=names.keyring, id="CERASED")  # the retry, once the keyring takes writes again
+    assert set(keys_of(opensearch, names, ["CERASED", "CKEPT", "CLATE"])) == {"CKEPT", "CLATE"}, "no key lost either"
+
+
+def test_retrying_an_erasure_whose_key_deletion_failed_deletes_the_key(opensearch: OpenSearch, names: IndexNames) -> None:
+    keys_for(opensearch, names, ["CGONE"])  # everything else went, the keyring refused the deletion (reindexed meanwhile)
+    opensearch.index(index=names.redirects, id=ERASED_MARKER.format("CGONE"), body={"old_id": "CGONE", "kind": "erased",
+                     "at": "2026-11-27T06:00:00+00:00", "pseudonym": "erased-abc"}, refresh=True)  # fmt: skip
+    with pytest.raises(CustomerNotFound):
+        erasure.erase_customer(opensearch, names, ResolutionConfig(), "CGONE", None, "test")
+    assert keys_of(opensearch, names, ["CGONE"]) == {}

@@ -16,8 +16,10 @@ from opensearchpy import AsyncOpenSearch, OpenSearch
 from typer.testing import CliRunner
 
 from rcu.cli import app as cli
+from search import audit_shipper
 from search.audit import AuditEntry, AuditWriter, audit_entries, ensure_audit_index
-from search.audit_journal import AuditJournal, JournalSlot, Position, split_line
+from search.audit_journal import AuditFailed, AuditJournal, JournalSlot, Position, split_line
+from search.audit_keys import ensure_keyring, keys_of
 from search.audit_shipper import AuditShipper, ShippingLimits
 from search.client import async_client
 from search.indices import IndexNames
@@ -222,6 +224,15 @@ def test_an_entry_the_index_refuses_for_good_is_kept_aside_and_does_not_stop_the
     unmapped = b"%032d " % 2 + orjson.dumps({"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "no_such_field": 1})
     (dead / "000001.jsonl").write_bytes(unmapped + b"\n" + good + b"\n")
 
+    assert [e["customer_ids"] for e in _ship_dead_slot(opensearch_settings, names, tmp_path)] == [["C000000000001"]]
+    kept = split_line((tmp_path / "refused.jsonl").read_bytes().rstrip(b"\n"))
+    assert kept is not None and kept[0] == b"%032d" % 2
+    assert orjson.loads(kept[1]).items() >= {"caller": "agent", "no_such_field": 1}.items(), "kept as it was sent, sealed"
+
+
+def _ship_dead_slot(opensearch_settings: Settings, names: IndexNames, tmp_path: Path) -> list[dict[str, Any]]:
+    """What a new API process ships of the dead process's slot under `tmp_path`; the trail then."""
+
     async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
         journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
         journal.open()
@@ -232,8 +243,74 @@ def test_an_entry_the_index_refuses_for_good_is_kept_aside_and_does_not_stop_the
         journal.close()
         return await audit_entries(client, names, None, 500)
 
-    assert [e["customer_ids"] for e in _run(opensearch_settings, names, scenario)] == [["C000000000001"]]
-    assert (tmp_path / "refused.jsonl").read_bytes() == unmapped + b"\n"
+    return _run(opensearch_settings, names, scenario)
+
+
+def test_an_entry_kept_aside_holds_neither_the_customer_shown_nor_what_was_typed(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path
+) -> None:
+    unmapped = {"at": "2026-11-27T06:00:00+00:00", "caller": "agent", "role": "counter", "action": "search",
+                "customer_ids": ["C000000000071"], "query": "odile vernet 0633221100", "no_such_field": 1}  # fmt: skip
+    (tmp_path / "slot-1-dead").mkdir()
+    (tmp_path / "slot-1-dead" / "000001.jsonl").write_bytes(b"%032d " % 0 + orjson.dumps(unmapped) + b"\n")
+    _ship_dead_slot(opensearch_settings, names, tmp_path)
+    kept = (tmp_path / "refused.jsonl").read_bytes()
+    assert kept.startswith(b"%032d " % 0) and b"no_such_field" in kept, "the operator still sees what was refused"
+    assert b"C000000000071" not in kept and b"odile" not in kept and b"0633221100" not in kept
+
+
+def test_an_entry_whose_key_cannot_be_made_waits_in_the_journal_instead_of_shipping_in_clear(
+    opensearch_settings: Settings, opensearch: OpenSearch, names: IndexNames, tmp_path: Path
+) -> None:
+    async def scenario(client: AsyncOpenSearch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        writer = AuditWriter(journal)
+        shipper = AuditShipper(journal, client, names, LIMITS, None)
+        await ensure_keyring(client, names)
+        opensearch.indices.put_settings(index=names.keyring, body={"index": {"blocks.write": True}})
+        try:
+            await writer.record(AuditEntry("agent", "counter", "search", ["C000000000051"], "odile vernet"))
+            with pytest.raises(AuditFailed):
+                await shipper.ship()
+            opensearch.indices.refresh(index=names.audit)
+            stored = [hit["_source"] for hit in opensearch.search(index=names.audit, body={"size": 10})["hits"]["hits"]]
+        finally:
+            opensearch.indices.put_settings(index=names.keyring, body={"index": {"blocks.write": False}})
+        await shipper.ship()  # the keyring takes writes again: the entry goes, sealed
+        journal.close()
+        return stored, await audit_entries(client, names, None, 10)
+
+    stored, shipped = _run(opensearch_settings, names, scenario)
+    assert stored == [], "nothing reached the audit index while its key could not be made"
+    assert [(e["customer_ids"], e["query"]) for e in shipped] == [(["C000000000051"], "odile vernet")]
+    opensearch.indices.refresh(index=names.audit)
+    assert "C000000000051" not in str(opensearch.search(index=names.audit, body={"size": 10})["hits"]["hits"])
+
+
+def test_a_key_made_for_a_customer_erased_meanwhile_goes_and_the_entry_takes_the_erasure_s_stand_in(
+    opensearch_settings: Settings, opensearch: OpenSearch, names: IndexNames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_create = audit_shipper.async_create_keys
+
+    async def create_while_an_erasure_marks_him(client: AsyncOpenSearch, names: IndexNames, ids: list[str]) -> dict[str, bytes]:
+        keys = await real_create(client, names, ids)  # the erasure read the keyring before this key existed
+        opensearch.index(index=names.redirects, id=ERASED_MARKER.format("C000000000061"), body={"old_id": "C000000000061", "kind": "erased",
+                         "at": "2026-11-27T06:00:00+00:00", "pseudonym": "erased-def"}, refresh=True)  # fmt: skip
+        return keys
+
+    monkeypatch.setattr(audit_shipper, "async_create_keys", create_while_an_erasure_marks_him)
+
+    async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        await AuditWriter(journal).record(AuditEntry("agent", "counter", "search", ["C000000000061"], "gaspard vernet"))
+        await AuditShipper(journal, client, names, LIMITS, None).ship()
+        journal.close()
+        return await audit_entries(client, names, None, 10)
+
+    assert [(e["customer_ids"], e.get("query")) for e in _run(opensearch_settings, names, scenario)] == [(["erased-def"], None)]
+    assert keys_of(opensearch, names, ["C000000000061"]) == {}, "his key, made after the erasure read the keyring, is gone"
 
 
 def test_rcu_audit_ship_sends_what_a_dead_api_left_in_its_journal(
