@@ -185,8 +185,8 @@ class Settings(BaseSettings):
     customer_sources: list[str] = Field(
         default=[],
         description="Sources (shell patterns: `billing`, `loyalty_*`) whose records are of customers: a person with a record "
-        "from one is a customer for retention whatever the events say (events older than events_retention_months are gone, "
-        "and with them the purchases that made a customer). Empty: only events decide.",
+        "from one is a customer for retention whatever the events say. Empty: only events decide (customer_event_types, kept "
+        "for customer_retention_days).",
     )
     audit_retention_days: int = Field(
         default=365, ge=1, description="Audit entries older than this are aged out by `rcu retention --apply`."
@@ -213,8 +213,8 @@ class Settings(BaseSettings):
     events_retention_months: int = Field(
         default=36,
         ge=1,
-        description="Months of interactions kept: older monthly event indices are deleted by `rcu retention --apply`, "
-        "and older events are refused at ingest.",
+        description="Months of interactions kept: older events are deleted by `rcu retention --apply` (but for "
+        "customer_event_types, kept for customer_retention_days), and older events are refused at ingest.",
     )
     events_index_period: Literal["year", "month"] = Field(
         default="year",

@@ -69,13 +69,25 @@ def expired_indices(client: OpenSearch, names: IndexNames, cutoff: datetime) -> 
     return sorted(index for index, end in ends.items() if end is not None and end <= cutoff)
 
 
-def expire_events(client: OpenSearch, names: IndexNames, indices: Sequence[str], cutoff: datetime) -> int:
-    """Delete the expired indices whole, then the older events of the period straddling `cutoff`
+def expire_events(
+    client: OpenSearch,
+    names: IndexNames,
+    indices: Sequence[str],
+    cutoff: datetime,
+    kept_types: Sequence[str] = (),
+    kept_cutoff: datetime | None = None,
+) -> int:
+    """Delete the expired indices whole, then the older events of the periods straddling `cutoff`
     (a retention policy without the index state management plugin); returns the events deleted
-    one by one."""
+    one by one. Events of `kept_types` (the contracts that make a customer) are deleted only before
+    `kept_cutoff`: the indices passed must hold nothing newer."""
     if indices:
         client.indices.delete(index=",".join(indices))
     if not client.indices.exists_alias(name=names.events):
         return 0
-    body = {"query": {"range": {"at": {"lt": cutoff.isoformat()}}}}
+    older: dict[str, Any] = {"range": {"at": {"lt": cutoff.isoformat()}}}
+    if kept_types and kept_cutoff is not None and kept_cutoff < cutoff:
+        kept = {"bool": {"filter": [{"terms": {"type": list(kept_types)}}, {"range": {"at": {"gte": kept_cutoff.isoformat()}}}]}}
+        older = {"bool": {"filter": [older], "must_not": [kept]}}
+    body = {"query": older}
     return int(client.delete_by_query(index=names.events, body=body, refresh=True, conflicts="proceed").get("deleted", 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -15,7 +16,7 @@ from functools import cache
 from typing import Any, Literal
 
 import orjson
-from opensearchpy import NotFoundError, OpenSearch
+from opensearchpy import ConflictError, NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
@@ -610,9 +611,16 @@ def update_blocking_keys(
 
 def _rekey_chunk(client: OpenSearch, names: IndexNames, chunk: list[str], keys_of: Callable[[dict[str, Any]], list[str]]) -> Rekeyed:
     """update_blocking_keys for one chunk of record ids: one mget, one bulk request."""
-    outcome = Rekeyed()
+    return write_rekeyed(client, names, read_for_rekey(client, names, chunk, keys_of))
+
+
+def read_for_rekey(
+    client: OpenSearch, names: IndexNames, chunk: list[str], keys_of: Callable[[dict[str, Any]], list[str]]
+) -> list[dict[str, Any]]:
+    """The first stage of a chunk's rewrite: its live records read as they are now, as bulk actions
+    writing them back with their new keys at their own external version."""
     docs = client.mget(index=names.records, body={"ids": chunk})["docs"]
-    actions = [
+    return [
         {
             "_op_type": "index",
             "_index": names.records,
@@ -624,14 +632,29 @@ def _rekey_chunk(client: OpenSearch, names: IndexNames, chunk: list[str], keys_o
         for doc in docs
         if doc.get("found") and is_live(doc["_source"])
     ]
-    for ok, item in streaming_bulk(client, actions, chunk_size=REKEY_CHUNK, max_retries=6, raise_on_error=False, raise_on_exception=False):
-        status = item["index"].get("status")
-        if ok:
+
+
+def write_rekeyed(client: OpenSearch, names: IndexNames, actions: list[dict[str, Any]]) -> Rekeyed:
+    """The second stage: the records written back. A record erased since it was read must not come
+    back: OpenSearch refuses the older version only while it remembers the delete (`index.gc_deletes`,
+    60 s), so no retry waits past that (a 429 leaves the keys old: counted as failed, the next full
+    run rewrites them), and a write that still *created* its record (the delete forgotten) is undone
+    at once, at the sequence number it wrote (a push recreating the record meanwhile is left alone)."""
+    outcome, recreated = Rekeyed(), []
+    for ok, item in streaming_bulk(client, actions, chunk_size=REKEY_CHUNK, max_retries=0, raise_on_error=False, raise_on_exception=False):
+        written = item["index"]
+        if ok and written.get("result") == "created":
+            recreated.append(written)
+        elif ok:
             outcome.rekeyed += 1
-        elif status == 409:
+        elif written.get("status") == 409:
             outcome.changed += 1
         else:
             outcome.failed += 1
+    for written in recreated:  # erased since read: counted as changed, like a record a push rewrote
+        outcome.changed += 1
+        with contextlib.suppress(NotFoundError, ConflictError):  # gone again, or a push's copy since: that stands
+            client.delete(index=names.records, id=written["_id"], if_seq_no=written["_seq_no"], if_primary_term=written["_primary_term"])
     return outcome
 
 

@@ -5,10 +5,13 @@ older than their own periods are aged out. The node has no index state managemen
 (OpenSearch's ISM would age time-based indices); rcu deletes by query instead.
 
 A person is a **customer**, not a prospect, when rcu holds a sign of a purchase or a contract: an
-event of a configured type (a purchase, a web order, a subscription — at any time rcu still holds
-events) or a record from a source configured as holding customers (a billing or loyalty system:
-having a card there is a relationship). Everyone else — known from a contact form, a newsletter,
-a call, a visit — is a prospect."""
+event of a configured type (a purchase, a web order, a subscription) or a record from a source
+configured as holding customers (a billing or loyalty system: having a card there is a relationship). Everyone else — known from a contact form, a newsletter,
+a call, a visit — is a prospect.
+
+The events that make a customer are kept for the customers' period, not the events' (36 months):
+deleted with the others, they would leave a former buyer with no sign of the contract, classed a
+prospect and erased at 3 years instead of 5 (review, session 14). Other events age out as before."""
 
 from __future__ import annotations
 
@@ -60,6 +63,8 @@ class RetentionPlan:
     kept_for_events: int = 0  # no record update in the period, but an event in it: still a customer
     event_indices: list[str] = field(default_factory=list)  # events indices wholly past the events' retention
     events_cutoff: datetime | None = None  # events before this are deleted, the straddling index's too
+    contract_types: tuple[str, ...] = ()  # events of these types are kept until contracts_cutoff instead
+    contracts_cutoff: datetime | None = None  # the customers' period: a former buyer's sign of a contract
 
 
 def _older_than(date_field: str, cutoff: datetime) -> dict[str, Any]:
@@ -127,7 +132,8 @@ def retention_plan(
                 plan.kinds[c["customer_id"]] = kind
     plan.customers.sort()
     plan.events_cutoff = retention_cutoff(now, event_months)
-    plan.event_indices = expired_indices(client, names, plan.events_cutoff)
+    plan.contract_types, plan.contracts_cutoff = periods.customer_event_types, min(plan.events_cutoff, cutoffs[CUSTOMER])
+    plan.event_indices = expired_indices(client, names, plan.contracts_cutoff if plan.contract_types else plan.events_cutoff)
     plan.undated_customers = _count(client, names.customers, {"bool": {"must_not": [{"exists": {"field": "updated_at"}}]}})
     plan.audit_entries = _count(client, names.audit, _older_than("at", now - timedelta(days=audit_days)))
     plan.changes = _count(client, names.changes, _older_than("at", now - timedelta(days=changes_days)))
@@ -155,7 +161,7 @@ def apply_retention(
         except CustomerNotFound:  # merged or erased since the plan was made
             continue
     if plan.events_cutoff:
-        expire_events(client, names, plan.event_indices, plan.events_cutoff)
+        expire_events(client, names, plan.event_indices, plan.events_cutoff, plan.contract_types, plan.contracts_cutoff)
         forget_last_run(client, names)  # last_seen, shops and channels may have gone with the events
     for index, date_field, days in ((names.audit, "at", audit_days), (names.changes, "at", changes_days)):
         if client.indices.exists(index=index):

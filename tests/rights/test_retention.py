@@ -4,12 +4,15 @@ with --apply it erases them (410 Gone) and ages out old audit entries, keeping r
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
+from search.resolve.config import ResolutionConfig
+from search.rights.retention import CUSTOMER, PROSPECT, RetentionPeriods, RetentionPlan, apply_retention, retention_plan
 from settings import Settings
 from tests.rights.conftest import customer_of, no_periodic_refresh
 
@@ -83,6 +86,8 @@ STRANGERS = {
     "V1": ("Berthe", "Lozachmeur", "1948-09-22"),
     "S1": ("Cyprien", "Moalic", "1975-05-14"),
     "P1": ("Domitille", "Kerherve", "1990-12-01"),
+    "B2": ("Eulalie", "Trividic", "1966-08-30"),
+    "V2": ("Fulbert", "Guivarch", "1952-02-11"),
 }
 
 
@@ -149,3 +154,46 @@ def test_a_record_from_a_source_holding_customers_makes_a_customer_for_retention
 
     assert prospect in listed["prospects"]
     assert subscriber not in listed["prospects"] | listed["customers"], "four years without news: within a customer's five"
+
+
+def _events_of(opensearch: OpenSearch, names: IndexNames, record_id: str) -> list[str]:
+    opensearch.indices.refresh(index=names.events)
+    hits = opensearch.search(index=names.events, body={"query": {"term": {"record_id": record_id}}, "size": 10})["hits"]["hits"]
+    return sorted(hit["_source"]["type"] for hit in hits)
+
+
+def test_a_former_buyer_outlives_the_events_period_and_is_kept_five_years_with_the_default_settings(
+    as_role: RoleClient, opensearch: OpenSearch, world: Settings
+) -> None:
+    # Default settings (prospects 3 years, customers 5, events 36 months, no customers' source):
+    # a buyer's purchase 1,000 days ago and a visitor's visit as old, both records 4 years old.
+    # 400 days on, both events are past the 36 months; the purchase must survive their ageing, or
+    # the next run sees a prospect and erases the buyer at ~3 years instead of 5.
+    names, now = IndexNames(world.index_prefix), datetime.now(UTC)
+    buyer, visitor = (
+        _pushed(as_role, "crm", "B2", now - timedelta(days=4 * 365)),
+        _pushed(as_role, "crm", "V2", now - timedelta(days=4 * 365)),
+    )
+    for kind, tag in (("purchase", "B2"), ("visit", "V2")):
+        event = {"source": "caisse_brest", "event_id": f"RT-{tag}", "at": (now - timedelta(days=1000)).isoformat(), "type": kind,
+                 "record": f"crm:RT{tag}", "shop": "brest", **({"amount": 30.0} if kind == "purchase" else {})}  # fmt: skip
+        assert as_role("steward").post("/v1/events", json=event).status_code == 200, event
+    periods = RetentionPeriods(
+        world.retention_days, world.customer_retention_days, tuple(world.customer_event_types), tuple(world.customer_sources)
+    )
+    assert (periods.prospect_days, periods.customer_days, world.events_retention_months, periods.customer_sources) == (1095, 1825, 36, ())
+    later = now + timedelta(days=400)
+
+    def plan() -> RetentionPlan:  # audit and change feed left alone: the world serves other tests
+        return retention_plan(opensearch, names, later, periods, 36500, 36500, world.events_retention_months)
+
+    first = plan()
+    assert first.kinds.get(visitor) == PROSPECT and buyer not in first.kinds
+    # The events aged out (nobody erased here: the world serves other tests), then the next run.
+    apply_retention(opensearch, names, ResolutionConfig(), replace(first, customers=[]), later, 36500, 36500, None, "test")
+    assert _events_of(opensearch, names, "crm:RTV2") == [] and _events_of(opensearch, names, "crm:RTB2") == ["purchase"]
+    second = plan()
+    assert second.kinds.get(visitor) == PROSPECT and buyer not in second.kinds, "a former buyer kept 5 years after the purchase"
+    # Five years after the purchase the buyer goes too, as a customer.
+    past_five = retention_plan(opensearch, names, now + timedelta(days=830), periods, 36500, 36500, world.events_retention_months)
+    assert past_five.kinds.get(buyer) == CUSTOMER

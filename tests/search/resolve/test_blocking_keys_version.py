@@ -25,7 +25,15 @@ from search.resolve.config import FullRunScale, ResolutionConfig
 from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.realtime import RealTimeResolver
-from search.resolve.store import KEYS_VERSION_META, blocking_keys_current, candidate_records, get_records, update_blocking_keys
+from search.resolve.store import (
+    KEYS_VERSION_META,
+    blocking_keys_current,
+    candidate_records,
+    get_records,
+    read_for_rekey,
+    update_blocking_keys,
+    write_rekeyed,
+)
 from tests.conftest import write_jsonl
 from tests.search.resolve.test_blocking_typos import STORIES, _customer_of, _features, _ids
 
@@ -265,3 +273,24 @@ def test_a_full_run_that_fails_after_rewriting_keys_gives_the_records_index_its_
         resolve_all(opensearch, names, config)
     assert _records_refresh_interval(opensearch, names) == "3s"
     assert not blocking_keys_current(opensearch, names)
+
+
+def test_a_record_erased_between_the_rekeys_read_and_write_is_not_brought_back(
+    opensearch: OpenSearch, test_prefix: str, tmp_path: Path
+) -> None:
+    # A full run's rewrite read Sandrine Tesin's record; her erasure deleted it; the rewrite then
+    # writes. OpenSearch forgets a delete after `index.gc_deletes` (60 s; a loaded node's 429
+    # retries can outlast it): set to nothing here, the write at her old version creates her again
+    # unless the rewrite undoes what it created.
+    names, config = IndexNames(f"{test_prefix}-rekey-erased"), ResolutionConfig(workers=1)
+    _ingest(opensearch, names, tmp_path)
+    resolve_all(opensearch, names, config)
+    record_id = _ids([CUSTOMER])[0]
+    opensearch.indices.put_settings(index=names.records, body={"index": {"gc_deletes": "0s"}})
+    actions = read_for_rekey(opensearch, names, [record_id], lambda doc: blocking_keys(features_from_document(doc)))
+    opensearch.delete(index=names.records, id=record_id, refresh=True)
+    opensearch.indices.flush(index=names.records)
+    rekeyed = write_rekeyed(opensearch, names, actions)
+    opensearch.indices.refresh(index=names.records)
+    assert not opensearch.exists(index=names.records, id=record_id)
+    assert (rekeyed.rekeyed, rekeyed.failed) == (0, 0)
