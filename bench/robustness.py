@@ -107,13 +107,15 @@ def worker(system: str, knobs: Knobs, seed: int) -> None:
         )
         if possible is not None:
             from bench.metrics import pairs_apart_covered
-            from search.resolve.possible import most_probable_per_customer
+            from search.resolve.possible import customers_without_relation, most_probable_per_customer
 
             labels = resolution.clustering.labels
             # As `rcu resolve` stores them: at most max_possible_matches_per_customer per customer.
+            found = possible
             possible = most_probable_per_customer(
-                possible, lambda m: (labels[m.left], labels[m.right]), lambda m: m.probability, config.max_possible_matches_per_customer
+                found, lambda m: (labels[m.left], labels[m.right]), lambda m: m.probability, config.max_possible_matches_per_customer
             )
+            result["customers_without_possible"] = customers_without_relation(found, possible, lambda m: (labels[m.left], labels[m.right]))
             result["possible_beyond_bound"] = result["possible_matches"] - len(possible)
             result["possible_matches"] = len(possible)
             between = {frozenset((str(labels[m.left]), str(labels[m.right]))) for m in possible}

@@ -290,16 +290,20 @@ class ResolutionConfig(BaseModel):
             "for a data steward (search.resolve.possible)."
         ),
     )
-    # A steward reads one customer's possible matches on one page, the most probable first. Measured
-    # on bench.corruption (5,000 people, seed 1: baseline, 35% typos, 25% initials, 20-year
-    # timelines): past the fifth most probable, a customer's list covered no more true pairs left
-    # apart on any of them (from 3 to 5, +16 at 20-year timelines, +4 at 25% initials), while one
-    # customer held up to 10 (22 on session 13's code) at 20-year timelines.
+    # A display and workload bound, not a quality constant: a steward reviews one customer's
+    # possible matches on one page, the most probable first, and past a handful a list of sparse
+    # namesakes is read as noise, not reviewed. Five was chosen on ONE run of bench.corruption
+    # (5,000 people, seed 1: baseline, 35% typos, 25% initials, 20-year timelines), where relations
+    # past a customer's fifth covered no more true pairs left apart; nothing was estimated. A
+    # relation is kept while either of its customers has room (most_probable_per_customer), so the
+    # bound never leaves a customer with none; a crowded customer may hold more, the relations its
+    # namesakes rank first (bench.robustness, seed 1, session 14: 26 at name skew 1, 22 at 20-year
+    # timelines, 9 at 35% typos).
     max_possible_matches_per_customer: int = Field(
         default=5,
         ge=1,
         description=(
-            "At most this many possible matches are kept per customer, the most probable first "
+            "A possible match is kept when it is among this many most probable of either of its customers "
             "(search.resolve.possible.most_probable_per_customer); the others are counted in the run's report."
         ),
     )

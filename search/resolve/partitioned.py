@@ -61,7 +61,7 @@ from search.resolve.pipeline import (
     _weak_records,
     full_run_write_mode,
 )
-from search.resolve.possible import most_probable_per_customer
+from search.resolve.possible import customers_without_relation, most_probable_per_customer
 from search.resolve.possible_store import CustomerChanges, relation_document, save_possible_matches
 from search.resolve.scoring import (
     Resolution,
@@ -372,6 +372,9 @@ class _Run:
         self.report.customers_removed += len(gone)
         self.report.possible_matches = len(kept)
         self.report.possible_matches_beyond_bound = len(self.relations) - len(kept)
+        self.report.customers_without_possible_match = customers_without_relation(
+            self.relations, kept, lambda relation: tuple(relation["customer_ids"])
+        )
         self.write_cpu_s += time.process_time() - cpu
 
 

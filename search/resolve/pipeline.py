@@ -31,7 +31,7 @@ from search.resolve.identifiers import attribute_candidates
 from search.resolve.identity_conflicts import identity_conflict_actions, save_identity_conflicts
 from search.resolve.ids import Redirect, assign_ids, revive_ids
 from search.resolve.model import MatchModel
-from search.resolve.possible import most_probable_per_customer
+from search.resolve.possible import customers_without_relation, most_probable_per_customer
 from search.resolve.possible_store import (
     CustomerChanges,
     possible_match_actions,
@@ -100,6 +100,8 @@ class ResolveReport:
     possible_matches: int = 0
     # Possible matches left out because a customer held max_possible_matches_per_customer more probable ones.
     possible_matches_beyond_bound: int = 0
+    # Customers holding some possible match of which the bound kept none (the bound must leave none).
+    customers_without_possible_match: int = 0
     frequent_keys: dict[str, int] = field(default_factory=dict)
     relaxed_rules: dict[str, str] = field(default_factory=dict)
     detected_identifiers: dict[str, str] = field(default_factory=dict)
@@ -128,6 +130,7 @@ class ResolveReport:
             f"removed={self.customers_removed} "
             f"merges={self.merges} splits={self.splits} candidate_pairs={self.candidate_pairs} links_refused={self.links_refused} "
             f"possible_matches={self.possible_matches} possible_matches_beyond_bound={self.possible_matches_beyond_bound} "
+            f"customers_without_possible_match={self.customers_without_possible_match} "
             + (
                 f"partitions={self.partitions} largest_component={self.largest_component} "
                 f"largest_scored_component={self.largest_scored_component} pairs_compared={self.pairs_compared} "
@@ -314,12 +317,16 @@ def _save_possible_matches(
         )
         for match in kept
     ]
+    bound = config.max_possible_matches_per_customer
     if pending is None:
-        save_possible_matches(client, names, found, changes, now)
+        save_possible_matches(client, names, found, changes, now, bound)
     else:
-        pending.actions += possible_match_actions(client, names, found, changes, now, stored)
+        pending.actions += possible_match_actions(client, names, found, changes, now, stored, bound)
     report.possible_matches = len(found)
     report.possible_matches_beyond_bound = len(resolution.possible_matches) - len(kept)
+    report.customers_without_possible_match = customers_without_relation(
+        resolution.possible_matches, kept, lambda match: (labels[match.left], labels[match.right])
+    )
 
 
 @batch_caches()
@@ -341,6 +348,7 @@ def resolve_since_last_run(client: OpenSearch, names: IndexNames, config: Resolu
         total.candidate_pairs += part.candidate_pairs
         total.possible_matches += part.possible_matches
         total.possible_matches_beyond_bound += part.possible_matches_beyond_bound
+        total.customers_without_possible_match += part.customers_without_possible_match
         total.customer_ids.update(part.customer_ids)
         total.removed_ids += part.removed_ids
     save_watermark(client, names, started)

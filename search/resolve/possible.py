@@ -123,17 +123,29 @@ def most_probable_per_customer(
     probability: Callable[[Relation], float],
     per_customer: int,
 ) -> list[Relation]:
-    """The relations kept when each customer may hold at most `per_customer` of them: the most
-    probable first, each kept while both of its customers hold fewer than the bound (so no
-    customer's list ever passes it). A customer whose name is common and whose records are sparse
-    (a loyalty card holding "Marie Martin" and a town) fits many others below the threshold; the
-    steward reads the few most probable, not twenty (ResolutionConfig.max_possible_matches_per_customer)."""
+    """The relations kept when each customer's list is bounded by `per_customer`: a relation is kept
+    when it is among the `per_customer` most probable of EITHER of its customers (ties broken by the
+    customers, so every run orders them alike). A customer whose name is common and whose records are
+    sparse (a loyalty card holding "Marie Martin" and a town) fits many others below the threshold:
+    none of those others is left without its best, and the crowded customer's list holds only the
+    relations one of them ranks first (ResolutionConfig.max_possible_matches_per_customer). Taken
+    most probable first, the rule is: kept while one of its two customers still has room. Every
+    customer with a relation keeps at least one."""
     held: dict[Hashable, int] = {}
     kept: list[Relation] = []
-    for relation in sorted(relations, key=lambda r: -probability(r)):
+    for relation in sorted(relations, key=lambda r: (-probability(r), sorted(map(str, customers(r))))):
         first, second = customers(relation)
-        if held.get(first, 0) < per_customer and held.get(second, 0) < per_customer:
+        if held.get(first, 0) < per_customer or held.get(second, 0) < per_customer:
             held[first] = held.get(first, 0) + 1
             held[second] = held.get(second, 0) + 1
             kept.append(relation)
     return kept
+
+
+def customers_without_relation(
+    relations: Sequence[Relation], kept: Sequence[Relation], customers: Callable[[Relation], tuple[Hashable, Hashable]]
+) -> int:
+    """How many customers holding some relation in `relations` hold none in `kept` (the bound must
+    leave none: a small customer always keeps its best)."""
+    everyone = {c for r in relations for c in customers(r)}
+    return len(everyone - {c for r in kept for c in customers(r)})

@@ -10,6 +10,7 @@ relation between two of them that the run did not find again is stale and remove
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.indices import IndexNames
-from search.resolve.possible import PossibleMatch
+from search.resolve.possible import PossibleMatch, most_probable_per_customer
 from search.resolve.store import send_actions
 
 
@@ -53,11 +54,16 @@ class CustomerChanges:
 
 
 def save_possible_matches(
-    client: OpenSearch, names: IndexNames, found: list[dict[str, Any]], changes: CustomerChanges, now: datetime
+    client: OpenSearch,
+    names: IndexNames,
+    found: list[dict[str, Any]],
+    changes: CustomerChanges,
+    now: datetime,
+    per_customer: int | None = None,
 ) -> None:
     """Write the relations a run found (documents without dates or id) and retire the stale ones,
     searchable once this returns (stored_relations reads them without refreshing)."""
-    if send_actions(client, possible_match_actions(client, names, found, changes, now)):
+    if send_actions(client, possible_match_actions(client, names, found, changes, now, per_customer=per_customer)):
         client.indices.refresh(index=names.possible_matches)
 
 
@@ -68,15 +74,20 @@ def possible_match_actions(
     changes: CustomerChanges,
     now: datetime,
     stored: list[dict[str, Any]] | None = None,
+    per_customer: int | None = None,
 ) -> list[dict[str, Any]]:
     """The bulk actions of save_possible_matches; `stored`: the relations of the customers the run
-    started from (stored_relations), read now when not given."""
+    started from (stored_relations), read now when not given. `per_customer`: the bound on a
+    customer's relations (most_probable_per_customer), applied to what the run found together with
+    what stays stored for its customers, so a run over a neighbourhood keeps what a full run would
+    keep instead of piling new relations beside the old ones."""
     if stored is None:
         # Only customers that existed before the run can hold stored relations.
         stored = stored_relations(client, names, None if changes.resolved is None else changes.previous)
     deletes: set[str] = set()
     created: dict[str, str] = {}
     carried: dict[str, dict[str, Any]] = {}  # kept, outside what the run saw: rewritten only when re-keyed
+    standing: dict[str, dict[str, Any]] = {}  # every stored relation kept, outside what the run saw
     for document in stored:
         moved = _after_merges(document, changes)
         if moved is None or moved["pair_id"] != document["pair_id"]:
@@ -87,16 +98,44 @@ def possible_match_actions(
         created[key] = min(created.get(key, moved["created_at"]), moved["created_at"])
         if _owned(moved, changes):
             deletes.add(key)  # the run saw both customers whole: unless found again, the relation is stale
-        elif moved is not document:
+            continue
+        standing[key] = moved
+        if moved is not document:
             carried[key] = moved
     writes = {key: {**document, "created_at": created[key]} for key, document in carried.items()}
     for document in found:
         key = pair_id(*document["customer_ids"])
         writes[key] = {**document, "pair_id": key, "created_at": created.get(key, now.isoformat()), "updated_at": now.isoformat()}
+    if per_customer is not None:
+        stored_ids = {document["pair_id"] for document in stored}
+        for key in _beyond_bound(client, names, {**standing, **writes}, changes, per_customer):
+            writes.pop(key, None)
+            if key in stored_ids:
+                deletes.add(key)  # beyond the bound now that more probable relations stand beside it
     return [
         *({"_op_type": "index", "_index": names.possible_matches, "_id": d["pair_id"], "_source": d} for d in writes.values()),
         *({"_op_type": "delete", "_index": names.possible_matches, "_id": key} for key in deletes - set(writes)),
     ]
+
+
+def _beyond_bound(
+    client: OpenSearch, names: IndexNames, candidates: dict[str, dict[str, Any]], changes: CustomerChanges, per_customer: int
+) -> set[str]:
+    """The keys of `candidates` (pair id → relation) that most_probable_per_customer leaves out. A
+    relation reaching outside what the run saw stays while the outside customer ranks it among its
+    own most probable: when some customer passes the bound, the outside customers' other stored
+    relations are read (one search) and ranked with the rest, as a full run would rank them."""
+    ends: Counter[str] = Counter(c for relation in candidates.values() for c in relation["customer_ids"])
+    outside: set[str] = set()
+    if changes.resolved is not None and any(count > per_customer for count in ends.values()):
+        outside = {c for c in ends if c not in changes.resolved}
+    seen = (changes.resolved or set()) | changes.previous  # their relations were read with the run's
+    context = {d["pair_id"]: d for d in stored_relations(client, names, outside) if seen.isdisjoint(d["customer_ids"])}
+    ranked = {**context, **candidates}
+    kept = most_probable_per_customer(
+        list(ranked), lambda key: tuple(ranked[key]["customer_ids"]), lambda key: ranked[key]["probability"], per_customer
+    )
+    return set(candidates) - set(kept)
 
 
 def _after_merges(document: dict[str, Any], changes: CustomerChanges) -> dict[str, Any] | None:

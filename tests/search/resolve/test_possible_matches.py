@@ -18,7 +18,7 @@ from search.resolve.clustering import AMBIGUOUS
 from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all, resolve_since_last_run, resolve_touched
 from search.resolve.possible import AMBIGUOUS as AMBIGUOUS_KIND
-from search.resolve.possible import most_probable_per_customer
+from search.resolve.possible import customers_without_relation, most_probable_per_customer
 from search.resolve.possible_store import CustomerChanges, pair_id, save_possible_matches, stored_relations
 from search.resolve.scoring import resolve_records
 from search.resolve.store import ensure_resolution_indices, get_records, save_model, save_watermark
@@ -202,18 +202,54 @@ def test_a_customer_s_possible_matches_are_bounded_to_the_most_probable_and_the_
     config = resolved.config.model_copy(update={"max_possible_matches_per_customer": 1})
     report = resolve_all(opensearch, names, config, retrain=False)
     relations = _relations(opensearch, names)
+    unbounded = resolve_all(opensearch, names, resolved.config, retrain=False)
     held = Counter(customer for pair in relations for customer in pair)
-    assert relations and max(held.values()) == 1
-    assert report.possible_matches == len(relations) and report.possible_matches_beyond_bound >= 1
+    # Every customer keeps its best; one holds a second only because the other side ranks it first.
+    assert relations and set(held) == {customer for pair in _relations(opensearch, names) for customer in pair}
+    assert report.possible_matches == len(relations) < unbounded.possible_matches and report.possible_matches_beyond_bound >= 1
+    assert report.customers_without_possible_match == 0
     assert f"possible_matches_beyond_bound={report.possible_matches_beyond_bound}" in report.line()
+    assert "customers_without_possible_match=0" in report.line()
 
 
 def test_the_bound_keeps_each_customer_s_most_probable_possible_matches() -> None:
-    # (customers, probability): "a" fits four others; with a bound of two it keeps its two most
-    # probable, and "d", left out of a's list, keeps its relation with "e".
-    relations = [(("a", "b"), 0.5), (("a", "c"), 0.9), (("a", "d"), 0.2), (("a", "e"), 0.7), (("d", "e"), 0.3)]
+    # (customers, probability): "a" fits four others; with a bound of two its own two most probable
+    # are kept, and so is every relation the other side ranks among its two best: "b" keeps its
+    # only one, "d" its two.
+    relations = [(("a", "b"), 0.5), (("a", "c"), 0.9), (("a", "d"), 0.2), (("a", "e"), 0.7), (("d", "e"), 0.3), (("b", "f"), 0.8)]
+    relations += [(("b", "g"), 0.85), (("a", "h"), 0.1), (("h", "i"), 0.6), (("h", "j"), 0.65)]
     kept = most_probable_per_customer(relations, lambda r: r[0], lambda r: r[1], 2)
-    assert [customers for customers, _ in kept] == [("a", "c"), ("a", "e"), ("d", "e")]
+    # a-b: b holds two more probable (f, g); a-h: h holds two more probable (i, j): both left out.
+    assert sorted(customers for customers, _ in kept) == [
+        ("a", "c"),
+        ("a", "d"),
+        ("a", "e"),
+        ("b", "f"),
+        ("b", "g"),
+        ("d", "e"),
+        ("h", "i"),
+        ("h", "j"),
+    ]
+
+
+def test_no_name_only_card_is_left_without_a_possible_match_when_three_namesakes_fit_it() -> None:
+    # Three namesakes each fit eight name-only cards, all equally probable; the bound is five. Every
+    # card keeps its relations (it holds three, below the bound), so none misses the steward's queue.
+    relations = [((f"N{n}", f"C{c}"), 0.4) for n in range(1, 4) for c in range(1, 9)]
+    kept = most_probable_per_customer(relations, lambda r: r[0], lambda r: r[1], 5)
+    cards = Counter(customers[1] for customers, _ in kept)
+    assert set(cards) == {f"C{c}" for c in range(1, 9)}
+    assert customers_without_relation(relations, kept, lambda r: r[0]) == 0
+
+
+def test_a_crowded_customer_keeps_only_the_relations_another_customer_ranks_among_its_best() -> None:
+    # A namesake fits eight cards, each of which holds five more probable relations elsewhere: the
+    # namesake's list is its own five most probable, not eight.
+    relations = [(("N", f"C{c}"), 0.3 + c / 100) for c in range(1, 9)]
+    relations += [((f"C{c}", f"O{c}-{o}"), 0.9) for c in range(1, 9) for o in range(5)]
+    kept = most_probable_per_customer(relations, lambda r: r[0], lambda r: r[1], 5)
+    assert sorted(customers[1] for customers, _ in kept if customers[0] == "N") == ["C4", "C5", "C6", "C7", "C8"]
+    assert customers_without_relation(relations, kept, lambda r: r[0]) == 0
 
 
 def test_an_incremental_run_leaves_the_possible_matches_it_stored_searchable_for_the_next_push(
@@ -231,3 +267,55 @@ def test_an_incremental_run_leaves_the_possible_matches_it_stored_searchable_for
     stored = {frozenset(d["customer_ids"]) for d in stored_relations(opensearch, names, asked)}
     assert report.possible_matches >= 6
     assert stored == {pair for pair in _relations(opensearch, names) if pair & asked} and len(stored) >= 6
+
+
+def _relation(first: str, second: str, probability: float) -> dict[str, Any]:
+    return {
+        "customer_ids": sorted((first, second)),
+        "kind": "below-threshold",
+        "probability": probability,
+        "rule": None,
+        "reason": "",
+        "records": [f"a:{first}", f"b:{second}"],
+        "explanation": {},
+    }
+
+
+# Bound 2. N holds relations with O1 and O2, each of which holds two more probable ones elsewhere;
+# a push resolving N and Y finds N-Y, more probable than both: a full run keeps N-Y and N-O1 (N's
+# two best) and leaves N-O2 out (neither N nor O2 ranks it among its two best).
+ELSEWHERE = [_relation("O1", "P1", 0.9), _relation("O1", "P2", 0.8), _relation("O2", "P3", 0.9), _relation("O2", "P4", 0.8)]
+BOUND = 2
+
+
+def _full_run(opensearch: OpenSearch, names: IndexNames, found: list[dict[str, Any]]) -> set[frozenset[str]]:
+    """What a full run stores: its relations bounded (as resolve_all bounds them) and saved."""
+    kept = most_probable_per_customer(found, lambda r: tuple(r["customer_ids"]), lambda r: r["probability"], BOUND)
+    save_possible_matches(opensearch, names, kept, CustomerChanges(None, set(), {}, set()), datetime.now(UTC), BOUND)
+    return set(_relations(opensearch, names))
+
+
+def test_a_push_keeps_a_customer_s_stored_possible_matches_within_the_bound_as_a_full_run_would(
+    opensearch: OpenSearch, names: IndexNames
+) -> None:
+    ensure_resolution_indices(opensearch, names)
+    everything = [*ELSEWHERE, _relation("N", "O1", 0.5), _relation("N", "O2", 0.4), _relation("N", "Y", 0.7)]
+    full = _full_run(opensearch, names, everything)
+    assert frozenset(("N", "O2")) not in full and frozenset(("N", "Y")) in full
+    # A full run without N-Y, then the push that finds it.
+    _full_run(opensearch, names, everything[:-1])
+    push = CustomerChanges({"N", "Y"}, {"N", "Y"}, {}, set())
+    save_possible_matches(opensearch, names, [_relation("N", "Y", 0.7)], push, datetime.now(UTC), BOUND)
+    assert set(_relations(opensearch, names)) == full
+
+
+def test_a_push_finding_a_relation_beyond_the_bound_stores_nothing_a_full_run_would_drop(opensearch: OpenSearch, names: IndexNames) -> None:
+    ensure_resolution_indices(opensearch, names)
+    everything = [*ELSEWHERE, _relation("N", "O1", 0.5), _relation("N", "Y", 0.7), _relation("N", "O2", 0.4)]
+    full = _full_run(opensearch, names, everything)
+    assert frozenset(("N", "O2")) not in full
+    # The other order: N-Y and N-O1 stored first, then a push resolving N and O2 finds N-O2.
+    _full_run(opensearch, names, everything[:-1])
+    push = CustomerChanges({"N", "O2"}, {"N", "O2"}, {}, set())
+    save_possible_matches(opensearch, names, [_relation("N", "O2", 0.4)], push, datetime.now(UTC), BOUND)
+    assert set(_relations(opensearch, names)) == full
