@@ -308,14 +308,32 @@ class RecordSpool:
 
     def tiles(self) -> Iterator[Tile]:
         """Every candidate pair once, grouped a range against another, ranges in increasing order."""
+        # A one-sided block (search.resolve.candidates: a record holding an initial against the
+        # others) may hold far more records than it has pairs to compare — one initial among
+        # hundreds of spelled-out namesakes. Its rows needing the pair are joined with the rest
+        # ("pairs" below), never the whole block with itself: a self-join of such a block makes
+        # the square of its size in rows only to drop them, which at 1M records outgrew DuckDB's
+        # memory limit (session 14, after the initial + family-typo key).
         query = """
             WITH owned AS (
                 SELECT k.h, k.weak, k.needs, k.gate, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
-                WHERE b.compared)
-            SELECT x.rng AS ra, y.rng AS rb, x.local AS la, y.local AS lb, x.idx AS ia, y.idx AS ib,
-                bool_or(x.gate IS NULL) AS free, bit_or(CASE WHEN x.gate IS NULL THEN 0 ELSE CAST(1 AS INTEGER) << x.gate END) AS gates
-            FROM owned x JOIN owned y USING (h, weak)
-            WHERE (x.rng < y.rng OR (x.rng = y.rng AND x.local < y.local)) AND (x.needs IS NULL OR x.needs OR y.needs)
+                WHERE b.compared),
+            pairs AS (
+                SELECT x.rng AS ra, y.rng AS rb, x.local AS la, y.local AS lb, x.idx AS ia, y.idx AS ib, x.gate AS gate
+                FROM (SELECT * FROM owned WHERE needs IS NULL) x JOIN (SELECT * FROM owned WHERE needs IS NULL) y USING (h, weak)
+                WHERE x.rng < y.rng OR (x.rng = y.rng AND x.local < y.local)
+                UNION ALL
+                SELECT CASE WHEN first THEN nr ELSE orng END, CASE WHEN first THEN orng ELSE nr END,
+                    CASE WHEN first THEN nl ELSE ol END, CASE WHEN first THEN ol ELSE nl END,
+                    CASE WHEN first THEN ni ELSE oi END, CASE WHEN first THEN oi ELSE ni END, gate
+                FROM (SELECT n.rng AS nr, n.local AS nl, n.idx AS ni, o.rng AS orng, o.local AS ol, o.idx AS oi, n.gate AS gate,
+                        n.rng < o.rng OR (n.rng = o.rng AND n.local < o.local) AS first, o.needs AS both_need
+                      FROM (SELECT * FROM owned WHERE needs) n JOIN (SELECT * FROM owned WHERE needs IS NOT NULL) o USING (h, weak)
+                      WHERE n.idx <> o.idx)
+                WHERE first OR NOT both_need)
+            SELECT ra, rb, la, lb, ia, ib, bool_or(gate IS NULL) AS free,
+                bit_or(CASE WHEN gate IS NULL THEN 0 ELSE CAST(1 AS INTEGER) << gate END) AS gates
+            FROM pairs
             GROUP BY ALL
             ORDER BY ra, rb"""
         carry: list[np.ndarray] = []
