@@ -21,7 +21,7 @@ from indexers.readers import ReaderError
 from provisioning.errors import NodeSetupError
 from search.audit_journal import AuditFailed
 from search.indices import SchemaOutdated
-from search.resolve.errors import ModelCountsVanished, ModelMissing
+from search.resolve.errors import ModelCountsVanished, ModelMissing, SpoolOutOfMemory
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
 from search.segments.definitions import DefinitionsRefused
@@ -71,6 +71,7 @@ EXIT_RULES = (
     ExitRule(ReaderError, EXIT_USAGE),
     ExitRule(SchemaOutdated, EXIT_USAGE),
     ExitRule(ModelMissing, EXIT_USAGE),
+    ExitRule(SpoolOutOfMemory, EXIT_USAGE),
     ExitRule(ModelCountsVanished, EXIT_NODE_DOWN),  # transient, like a node that did not answer: retry
     ExitRule(PolicyRefused, EXIT_USAGE),
     ExitRule(SnapshotError, EXIT_USAGE),

@@ -25,3 +25,14 @@ class ModelCountsVanished(Exception):
 
     def __init__(self, message: str = "the match model's term frequencies changed during every read: retry") -> None:
         super().__init__(message)
+
+
+class SpoolOutOfMemory(Exception):
+    """A full run's on-disk spool (DuckDB) needed more memory than `[scale] spool_memory_mb` lets it
+    hold for an operation it cannot spill to disk: the run stops, nothing of it written."""
+
+    def __init__(self, limit_mb: int) -> None:
+        super().__init__(
+            f"the full run's spool ran out of its {limit_mb} MB of memory: raise `[scale] spool_memory_mb` in the "
+            "resolution configuration (RCU_RESOLUTION_CONFIG) and run `rcu resolve --full` again"
+        )

@@ -31,10 +31,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 from opensearchpy import OpenSearch
 
@@ -46,6 +48,7 @@ from search.resolve.comparisons import comparisons_for
 from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules
 from search.resolve.decision_rules import all_rules
+from search.resolve.errors import SpoolOutOfMemory
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, collector_paused, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
@@ -106,7 +109,12 @@ def resolve_all_partitioned(
     model = None if retrain else previous_model
     identifiers = model.identifiers if model is not None else tuple(config.extra_identifiers)
     cpu = time.process_time()
-    with tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder, collector_paused(), StagePeaks() as peaks:
+    with (
+        spool_memory_bound(config.scale.spool_memory_mb),
+        tempfile.TemporaryDirectory(dir=spool_dir, prefix="rcu-spool-") as folder,
+        collector_paused(),
+        StagePeaks() as peaks,
+    ):
         spool = RecordSpool(Path(folder), config.scale.spool_memory_mb)
         try:
             trained_from = datetime.now(UTC)  # erasures from here on are taken out of the model saved
@@ -386,6 +394,15 @@ def _cpu_lap(report: ResolveReport, stage: str, since: float, spool: RecordSpool
     report.peak_mb[stage] = peaks.lap()
     report.spool_memory_mb[stage] = spool.memory_mb()
     return now
+
+
+@contextmanager
+def spool_memory_bound(limit_mb: int) -> Iterator[None]:
+    """DuckDB's out-of-memory error (an operation it could not spill) as rcu's own, naming the setting."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as error:
+        raise SpoolOutOfMemory(limit_mb) from error
 
 
 def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, ...]) -> Plan:
