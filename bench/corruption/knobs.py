@@ -19,6 +19,9 @@ class Knobs:
     homonym_rate: float = 0.02  # share of people given the full name of another person (chosen by name frequency)
     household_share: float = 0.35  # share of people living with others of their family
     twin_share: float = 0.08  # share of households with children that hold twins (same birth date)
+    # share of sons given their father's given name ("père et fils": one full name, one home and landline,
+    # birth dates a generation apart); 0 by default, so the baseline population is the one of earlier sessions
+    father_namesake_share: float = 0.0
     unverifiable_phone_share: float = 0.05  # share of mobiles that libphonenumber does not call valid
     timeline_years: float = 2.0  # systems see each person at dates spread over this many years
     # Record errors
@@ -65,6 +68,7 @@ SWEEP: dict[str, tuple[float, ...]] = {
     "homonym_rate": (0.0, 0.02, 0.05, 0.10),
     "timeline_years": (0.0, 2.0, 10.0, 20.0),
     "initials_share": (0.0, 0.03, 0.10, 0.25),
+    "father_namesake_share": (0.0, 0.3, 1.0),
 }
 
 

@@ -181,7 +181,12 @@ class PeopleFactory:
         names: tuple[str, ...] = (husband.given, wife.given)
         for birth in births:
             sex = self.rng.choice("MF")
-            child = self.person(sex, family, home, birth, self.given_name(sex, avoid=names), household=household, landline=landline)
+            given = self.given_name(sex, avoid=names)
+            # A son named after his father (drawn only when the knob is on: the baseline's draws unchanged).
+            share = self.knobs.father_namesake_share
+            if sex == "M" and share and husband.given not in names[2:] and self.rng.random() < share:
+                given = husband.given
+            child = self.person(sex, family, home, birth, given, household=household, landline=landline)
             names += (child.given,)
         if self.rng.random() < SHARED_EMAIL_SHARE and husband.emails.at(TODAY):
             wife.emails = husband.emails

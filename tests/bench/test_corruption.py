@@ -47,6 +47,23 @@ def test_household_members_share_family_name_and_address() -> None:
         assert len({p.given for p in people}) == len(people)
 
 
+def test_sons_named_after_their_fathers_share_his_full_name_and_home_not_his_birth_date() -> None:
+    # The "père et fils" family: one full name in one household, a generation apart.
+    made = corpus(Knobs(people=600, household_share=0.6, father_namesake_share=1.0), seed=4)
+    members = defaultdict(list)
+    for person in made.population.people:
+        if person.household:
+            members[person.household].append(person)
+    named_after = 0
+    for people in members.values():
+        father, sons = people[0], [p for p in people[2:] if p.sex == "M"]
+        if sons:
+            assert sons[0].given == father.given and sons[0].family == father.family
+            assert sons[0].addresses.at(TODAY) == father.addresses.at(TODAY) and sons[0].birth_date != father.birth_date
+            named_after += 1
+    assert named_after > 10
+
+
 def test_homonyms_share_a_full_name_and_grow_with_the_homonym_rate() -> None:
     few = corpus(Knobs(people=600, homonym_rate=0.0), seed=5).population
     many = corpus(Knobs(people=600, homonym_rate=0.1), seed=5).population
