@@ -42,15 +42,28 @@ def relaxed_never_merge_rules(vectors: np.ndarray, comparisons: tuple[Comparison
             f"(more than {settings.twins_share:.0%}): given names are noisy here, not household members"
         )
 
-    namesakes = one_roof & np.isin(given, SAME)
-    born_apart = int(np.count_nonzero(np.isin(birth[namesakes], BIRTH_DIFFERENT)))
-    total = int(np.count_nonzero(namesakes))
+    # One full name under one roof is not always one person: a son named after his father shares the
+    # name, the address and the landline, a generation apart ("père et fils"). A birth date that
+    # disagrees there is noise only where what a household does not share says the two records are
+    # one person — the same e-mail, or an identifier — so only those pairs tell noise from namesakes.
+    vouched = one_roof & np.isin(given, SAME) & _personal_agreement(vectors, column)
+    born_apart = int(np.count_nonzero(np.isin(birth[vouched], BIRTH_DIFFERENT)))
+    total = int(np.count_nonzero(vouched))
     if "different_birth_dates" in config.never_merge and total >= settings.min_pairs and born_apart / total > settings.namesakes_share:
         relaxed["different_birth_dates"] = (
-            f"{born_apart} of {total} pairs with one full name at one address have other birth dates "
+            f"{born_apart} of {total} pairs with one full name at one address and one e-mail or identifier have other birth dates "
             f"(more than {settings.namesakes_share:.0%}): birth dates are noisy here, not namesakes"
         )
     return relaxed
+
+
+def _personal_agreement(vectors: np.ndarray, column: dict[str, int]) -> np.ndarray:
+    """Pairs agreeing exactly on what members of one household do not share: an e-mail, an identifier."""
+    agree = vectors[:, column["email"]] == 0
+    for name, index in column.items():
+        if name.startswith("id:"):
+            agree |= vectors[:, index] == 0
+    return agree
 
 
 def enforced_never_merge(config: ResolutionConfig, relaxed: dict[str, str]) -> frozenset[str]:
