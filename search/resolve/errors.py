@@ -29,7 +29,8 @@ class ModelCountsVanished(Exception):
 
 class SpoolOutOfMemory(Exception):
     """A full run's on-disk spool (DuckDB) needed more memory than `[scale] spool_memory_mb` lets it
-    hold for an operation it cannot spill to disk: the run stops, nothing of it written."""
+    hold for an operation it cannot spill to disk: the run stops where it is (the model and the
+    partitions written before stay; no watermark is saved, so the next full run does it all again)."""
 
     def __init__(self, limit_mb: int) -> None:
         super().__init__(

@@ -51,6 +51,14 @@ def test_sons_named_after_their_fathers_are_namesakes_not_noisy_birth_dates() ->
     assert relaxed_never_merge_rules(vectors, COMPARISONS, ResolutionConfig()) == {}
 
 
+def test_without_an_e_mail_or_an_identifier_birth_dates_are_never_read_as_noise() -> None:
+    # Data holding no e-mail and no identifier cannot tell a mistyped date from a father and son:
+    # the birth-date rule stays, whatever share of one-name-one-roof pairs is born apart.
+    no_contact = [0, 0, 3, NULL, NULL, NULL, 0]
+    vectors = _vectors(([0, 0, 0, NULL, NULL, NULL, 0], 900), (no_contact, 300))
+    assert relaxed_never_merge_rules(vectors, COMPARISONS, ResolutionConfig()) == {}
+
+
 def test_too_few_pairs_or_calibration_off_keep_every_rule() -> None:
     few = _vectors((SAME_DAY_OTHER_GIVEN_NAME, 5), (SAME_PERSON, 10))
     assert relaxed_never_merge_rules(few, COMPARISONS, ResolutionConfig()) == {}
