@@ -18,7 +18,9 @@ from search.coalesce import CoalescingClient
 from settings import Settings
 
 
-def _counting(client: Any, calls: Counter[str]) -> None:
+def _counting(client: Any) -> Counter[str]:
+    """The client's reads counted by kind, as it sends them."""
+    calls: Counter[str] = Counter()
     for name in ("search", "msearch", "mget", "get"):
         method = getattr(client, name)
 
@@ -27,6 +29,7 @@ def _counting(client: Any, calls: Counter[str]) -> None:
             return _method(*args, **kwargs)
 
         setattr(client, name, counted)
+    return calls
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +46,7 @@ def test_concurrent_reads_share_one_msearch_and_one_mget_and_each_gets_its_own_a
 ) -> None:
     async def scenario() -> tuple[list[Any], Counter[str]]:
         client = async_client(opensearch_settings)
-        calls: Counter[str] = Counter()
-        _counting(client, calls)
+        calls = _counting(client)
         batched = CoalescingClient(client)
         try:
             answers = await asyncio.gather(
@@ -78,8 +80,7 @@ def test_concurrent_reads_share_one_msearch_and_one_mget_and_each_gets_its_own_a
 def test_a_lone_search_goes_as_it_is(opensearch_settings: Settings, small_index: str) -> None:
     async def scenario() -> tuple[dict[str, Any], Counter[str]]:
         client = async_client(opensearch_settings)
-        calls: Counter[str] = Counter()
-        _counting(client, calls)
+        calls = _counting(client)
         try:
             answer = await CoalescingClient(client).search(index=small_index, body={"query": {"term": {"n": 2}}})
         finally:
@@ -120,8 +121,7 @@ def test_reads_that_wait_on_a_late_answer_go_with_the_next_round_not_in_one_of_t
     # in one round trip, however late the second answer (here 0.3 s late, as on a loaded node).
     async def scenario() -> tuple[list[Any], Counter[str]]:
         client = async_client(opensearch_settings)
-        calls: Counter[str] = Counter()
-        _counting(client, calls)
+        calls = _counting(client)
         search = client.search
 
         async def late_search(*args: Any, **kwargs: Any) -> Any:
