@@ -425,11 +425,46 @@ def clearly_different_people(
         "different_given_names" in rules
         and given_name_level(x, y) == NAME_DIFFERENT
         and not (birth == 0 and _shares_contact_or_near_identifier(x, y))
+        and not one_name_written_two_ways(x.given, y.given, given_names)
     ):
         return "different given names"
     if "different_given_names" in rules and _names_of_their_own(x, y, given_names) and not _shares_personal_value(x, y, birth):
         return "different given names"
     return None
+
+
+def one_name_written_two_ways(a: str, b: str, given_names: frozenset[str]) -> bool:
+    """Two given names far apart that are each a slip or a short form of one name of its own
+    (`given_names`): "Lucass" and "Ljccas" are both Lucas mistyped, "H" and "Jerve" both Hervé. A
+    slip on each record takes the two spellings three or four keystrokes apart, past what one
+    name's level reads as close, yet nothing says two people: the never-merge rule is for names
+    that are truly different (issue 16, item 6). A name of its own stands only for itself, so Emma
+    and Anna, or a son's name and his father's, stay two names; with no names of their own known
+    (small data) nothing is read this way."""
+    if not a or not b or not given_names:
+        return False
+    return bool(_own_names_read_in(a, given_names) & _own_names_read_in(b, given_names))
+
+
+@batch_cached(maxsize=1 << 16)
+def _own_names_read_in(name: str, given_names: frozenset[str]) -> frozenset[str]:
+    """The names of their own a written given name may stand for: itself when it is one, else
+    those it is a slip of (`within_a_slip`) or a short form of (an initial, a truncation; never
+    the other way: "Jeannine" is not a way of writing Jean)."""
+    if name in given_names and not _written_as_initials(name):
+        return frozenset((name,))
+    return frozenset(
+        own
+        for own in given_names
+        if not _written_as_initials(own)
+        and ((abs(len(own) - len(name)) <= 2 and within_a_slip(name, own)) or (len(name) < len(own) and short_form(name, own)))
+    )
+
+
+def _written_as_initials(name: str) -> bool:
+    """Initials ("H", "J P"): written under many families (agents type them), yet no name of its
+    own; two letters at most, as `short_form` reads an initial."""
+    return len(name.replace(" ", "")) <= 2
 
 
 def _names_of_their_own(x: RecordFeatures, y: RecordFeatures, given_names: frozenset[str]) -> bool:
