@@ -443,22 +443,62 @@ def one_name_written_two_ways(a: str, b: str, given_names: frozenset[str]) -> bo
     (small data) nothing is read this way."""
     if not a or not b or not given_names:
         return False
-    return bool(_own_names_read_in(a, given_names) & _own_names_read_in(b, given_names))
+    return bool(own_names_read_in(a, given_names) & own_names_read_in(b, given_names))
 
 
-@batch_cached(maxsize=1 << 16)
-def _own_names_read_in(name: str, given_names: frozenset[str]) -> frozenset[str]:
+def own_names_read_in(name: str, given_names: frozenset[str]) -> frozenset[str]:
     """The names of their own a written given name may stand for: itself when it is one, else
     those it is a slip of (`within_a_slip`) or a short form of (an initial, a truncation; never
     the other way: "Jeannine" is not a way of writing Jean)."""
     if name in given_names and not _written_as_initials(name):
         return frozenset((name,))
-    return frozenset(
-        own
-        for own in given_names
-        if not _written_as_initials(own)
-        and ((abs(len(own) - len(name)) <= 2 and within_a_slip(name, own)) or (len(name) < len(own) and short_form(name, own)))
-    )
+    return _OwnNames.of(given_names).read_in(name)
+
+
+class _OwnNames:
+    """The names of their own, indexed so that a written name finds those it may stand for without
+    comparing it with each (the real-time path checks a pushed record's pairs with no batch cache
+    open): by their spellings with up to two letters left out (two names a slip apart, two edits at
+    most, share one such spelling — but for two swaps of neighbours in one name, which it misses)
+    and by their starts, initials and words (the short forms).
+    Kept for the last set of names seen: names of their own are the model's (written under many
+    families), not one customer's values."""
+
+    _last: tuple[frozenset[str], _OwnNames] | None = None
+
+    def __init__(self, given_names: frozenset[str]) -> None:
+        self.by_deletion: dict[str, set[str]] = {}
+        self.by_short_form: dict[str, set[str]] = {}
+        for own in given_names:
+            if _written_as_initials(own):
+                continue
+            for spelling in _two_deletions(own):
+                self.by_deletion.setdefault(spelling, set()).add(own)
+            compact = own.replace(" ", "")
+            forms = {compact[:end] for end in range(1, len(compact))} | {own[:end] for end in range(1, len(own))}
+            forms |= {_initials(own)} | set(own.split())
+            for form in forms:
+                self.by_short_form.setdefault(form, set()).add(own)
+
+    @classmethod
+    def of(cls, given_names: frozenset[str]) -> _OwnNames:
+        if cls._last is None or (cls._last[0] is not given_names and cls._last[0] != given_names):
+            cls._last = (given_names, cls(given_names))
+        return cls._last[1]
+
+    def read_in(self, name: str) -> frozenset[str]:
+        slipped = {own for spelling in _two_deletions(name) for own in self.by_deletion.get(spelling, ())}
+        short = self.by_short_form.get(name, set()) | self.by_short_form.get(name.replace(" ", ""), set())
+        return frozenset(
+            {own for own in slipped if abs(len(own) - len(name)) <= 2 and within_a_slip(name, own)}
+            | {own for own in short if len(name) < len(own) and short_form(name, own)}
+        )
+
+
+def _two_deletions(written: str) -> set[str]:
+    """A name with none, one or two of its letters left out."""
+    once = {written[:k] + written[k + 1 :] for k in range(len(written))}
+    return {written} | once | {shorter[:k] + shorter[k + 1 :] for shorter in once for k in range(len(shorter))}
 
 
 def _written_as_initials(name: str) -> bool:

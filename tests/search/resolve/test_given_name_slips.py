@@ -13,7 +13,15 @@ from opensearchpy import OpenSearch
 from indexers.contract import SourceRecord
 from indexers.push import RecordPusher
 from search.indices import IndexNames
-from search.resolve.comparisons import NAME_DIFFERENT, clearly_different_people, given_name_level, one_name_written_two_ways
+from search.resolve.comparisons import (
+    NAME_DIFFERENT,
+    clearly_different_people,
+    given_name_level,
+    one_name_written_two_ways,
+    own_names_read_in,
+    short_form,
+    within_a_slip,
+)
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.pipeline import resolve_all
@@ -49,6 +57,23 @@ def test_twins_with_two_names_of_their_own_stay_two_people() -> None:
     assert not one_name_written_two_ways("h", "anna", OWN_NAMES)
     # A long name is not a way of writing a short one ("Jeannine" is not Jean mistyped).
     assert not one_name_written_two_ways("jeannine", "jaen", OWN_NAMES | {"jean"})
+
+
+def test_the_names_a_spelling_may_stand_for_are_found_by_the_index_as_by_reading_every_name() -> None:
+    own = OWN_NAMES | {"jean pierre", "christophe", "marie", "mathieu", "martine", "nathalie"}
+    spellings = ["gerrard", "jerarf", "hrve", "j p", "jp", "christ", "pierre", "mraie", "mathiue", "nathaie", "emma", "h", "zoe"]
+    for spelling in spellings:
+        every_name = {
+            name
+            for name in own
+            if len(name.replace(" ", "")) > 2
+            and (
+                (abs(len(name) - len(spelling)) <= 2 and within_a_slip(spelling, name))
+                or (len(spelling) < len(name) and short_form(spelling, name))
+            )
+        }
+        expected = {spelling} if spelling in own and len(spelling) > 2 else every_name
+        assert own_names_read_in(spelling, own) == expected, spelling
 
 
 # One man, two systems: the CRM's "Gerrard" (a doubled letter) and the e-commerce account's
