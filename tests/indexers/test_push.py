@@ -218,3 +218,31 @@ def test_a_push_to_an_existing_customer_refreshes_nothing_but_the_shards_its_ans
     assert second.outcome == "indexed" and second.customer_id
     assert any(url.endswith("/_search") for url in urls)  # its customers' relations were read
     assert [url for url in urls if "_refresh" in url] == []
+
+
+def test_a_push_computes_the_features_of_each_record_it_meets_once(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pushed record meets its candidates under many keys; the gated ones (a name in a postcode, a
+    typo in each name …) look at each holder's features, and the scoring at every record's again. The
+    pusher's CPU is an integrator's wait: each record's features are computed once per push."""
+    import search.resolve.features as features_module
+    import search.resolve.pipeline as pipeline_module
+    import search.resolve.store as store_module
+
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    first = pusher.push(SourceRecord.model_validate(NEWCOMER))
+    computed: list[str] = []
+    compute = features_module.features_from_document
+
+    def counted(document: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        computed.append(document["record_id"])
+        return compute(document, *args, **kwargs)
+
+    for module in (features_module, pipeline_module, store_module):
+        monkeypatch.setattr(module, "features_from_document", counted, raising=False)
+    second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
+    assert second.customer_id == first.customer_id
+    assert computed.count(first.record_id) == 1
+    assert sorted(computed) == sorted(set(computed))
