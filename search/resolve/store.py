@@ -20,7 +20,7 @@ from opensearchpy import ConflictError, NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
-from analyzers.index_settings import customers_index_body
+from analyzers.index_settings import READ_BY_ID_REFRESH, customers_index_body
 from search.indices import IndexNames, ensure_records_index, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
 from search.resolve.blocking import KeyRule, block_bound, keys_version, one_sided_pairs, pair_budget, selective_rule
@@ -78,6 +78,8 @@ def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
     )
     for alias in aliases:
         ensure_versioned_index(client, alias, bodies[alias])
+    # An index created by an older rcu refreshed its links each second: given the body's interval.
+    client.indices.put_settings(index=names.record_customers, body={"index": READ_BY_ID_REFRESH})
     _ENSURED.add(names.prefix)
 
 
