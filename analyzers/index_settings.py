@@ -220,6 +220,12 @@ SMALL: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
 # Entries are read only through search.audit.audit_entries, which refreshes first: no periodic
 # refresh to pay for while every look-up writes.
 AUDIT_REFRESH: dict[str, Any] = {"refresh_interval": "60s"}
+# The same for the record links and the change feed's counters: read by real-time gets only (the
+# one search of the links, a full run's current_assignment, refreshes first), written by every push.
+# Refreshed each second, they cost a push at 100k a quarter to a third of its node CPU and its
+# latency (bench/RESULTS.md, session 15 push section: 124/99 → 93/66 ms of node CPU per push); 60 s,
+# as the audit trail's, bounds what the node holds unrefreshed (its version map) between refreshes.
+READ_BY_ID_REFRESH: dict[str, Any] = {"refresh_interval": "60s"}
 
 
 def _small(shards: int, replicas: int) -> dict[str, Any]:
@@ -243,7 +249,7 @@ def redirects_index_body(replicas: int = 0) -> dict[str, Any]:
 def record_customers_index_body(shards: int = 2, replicas: int = 0) -> dict[str, Any]:
     """record_id → customer_id, read with real-time gets."""
     mappings = {"dynamic": "strict", "properties": {"customer_id": {"type": "keyword"}}}
-    return {"settings": _small(shards, replicas), "mappings": mappings}
+    return {"settings": {**_small(shards, replicas), **READ_BY_ID_REFRESH}, "mappings": mappings}
 
 
 def resolution_state_index_body(replicas: int = 0) -> dict[str, Any]:
@@ -322,7 +328,7 @@ def changes_index_body(replicas: int = 0) -> dict[str, Any]:
 
 def sequences_index_body(replicas: int = 0) -> dict[str, Any]:
     """Counters handing out change feed numbers: stored, never mapped."""
-    return {"settings": _small(1, replicas), "mappings": {"enabled": False}}
+    return {"settings": {**_small(1, replicas), **READ_BY_ID_REFRESH}, "mappings": {"enabled": False}}
 
 
 def suppression_index_body(replicas: int = 0) -> dict[str, Any]:

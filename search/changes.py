@@ -20,7 +20,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import streaming_bulk
 
-from analyzers.index_settings import changes_index_body, sequences_index_body
+from analyzers.index_settings import READ_BY_ID_REFRESH, changes_index_body, sequences_index_body
 from search.indices import IndexNames, ensure_versioned_index
 
 # Golden fields whose change is an `updated` change (consents have a kind of their own).
@@ -52,6 +52,8 @@ def ensure_changes_indices(client: OpenSearch, names: IndexNames) -> None:
         return
     ensure_versioned_index(client, names.changes, changes_index_body(names.layout.replicas))
     ensure_versioned_index(client, names.sequences, sequences_index_body(names.layout.replicas))
+    # An index created by an older rcu refreshed its counters each second: given the body's interval.
+    client.indices.put_settings(index=names.sequences, body={"index": READ_BY_ID_REFRESH})
     _ENSURED.add(names.prefix)
 
 

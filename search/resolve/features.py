@@ -136,3 +136,32 @@ def features_of(
     cost more to send back than to compute.)"""
     with collector_paused():
         return [features_from_document(document, extra_identifiers, candidate_identifiers) for document in documents]
+
+
+class FeaturesOnce:
+    """Each record's features computed once for one piece of real-time work (a push's or a steward
+    decision's neighbourhood), by record id: the candidate search's gates read the features of every
+    holder of a selective key, once per key it holds, and the scoring reads them all again — 90
+    computations per push at 100k; once each, the pusher's CPU went from 17–18 to 15.6–15.8 ms per
+    push (bench/RESULTS.md, session 15 push section). One search answers with one version of each
+    record, and the records given first (`seed`: those just written) stand for themselves wherever
+    they are met."""
+
+    def __init__(self, extra_identifiers: tuple[str, ...] = ()) -> None:
+        self.extra_identifiers = extra_identifiers
+        self._by_id: dict[str, RecordFeatures] = {}
+
+    def seed(self, documents: Iterable[dict[str, Any]]) -> None:
+        for document in documents:
+            self._by_id[document["record_id"]] = features_from_document(document, self.extra_identifiers)
+
+    def of(self, document: dict[str, Any]) -> RecordFeatures:
+        features = self._by_id.get(document["record_id"])
+        if features is None:
+            features = self._by_id[document["record_id"]] = features_from_document(document, self.extra_identifiers)
+        return features
+
+    def of_all(self, documents: list[dict[str, Any]]) -> list[RecordFeatures]:
+        """`of` each document, the collector paused (features_of)."""
+        with collector_paused():
+            return [self.of(document) for document in documents]

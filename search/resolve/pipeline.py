@@ -26,7 +26,7 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules, DecisionRule
 from search.resolve.decision_rules import all_rules, rules_touching, together_records
 from search.resolve.explain import explain_pair
-from search.resolve.features import RecordFeatures, features_from_document, features_of
+from search.resolve.features import FeaturesOnce, RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
 from search.resolve.identity_conflicts import identity_conflict_actions, save_identity_conflicts
 from search.resolve.ids import Redirect, assign_ids, revive_ids
@@ -530,7 +530,10 @@ def resolve_touched(
     ensure_resolution_indices(client, names)
     extra = model.identifiers
     touched = documents if documents is not None else get_records(client, names, record_ids)
-    universe = neighbourhood_candidates(client, names, config, model, touched)
+    # Each record's features once for the whole neighbourhood: the candidates' gates and the scoring.
+    once = FeaturesOnce(extra)
+    once.seed(touched)
+    universe = neighbourhood_candidates(client, names, config, model, touched, once)
     universe.update((d["record_id"], d) for d in touched)
     neighbourhood = set(record_ids) | set(universe)
     # The stored customers with what the change feed compares, and the statements naming the
@@ -552,7 +555,7 @@ def resolve_touched(
     documents = [universe[r] for r in sorted(universe)]
     watch.lap("fetch")
     previous = {r: c for c, records in customers.items() for r in records}
-    features = features_of(documents, extra)
+    features = once.of_all(documents)
     resolution = resolve_records(features, config, model, compiled.constraints_for([d["record_id"] for d in documents]))
     _fill(report, resolution)
     report.records = len(documents)
@@ -588,13 +591,20 @@ def resolve_touched(
 
 
 def neighbourhood_candidates(
-    client: OpenSearch, names: IndexNames, config: ResolutionConfig, model: MatchModel, documents: list[dict[str, Any]]
+    client: OpenSearch,
+    names: IndexNames,
+    config: ResolutionConfig,
+    model: MatchModel,
+    documents: list[dict[str, Any]],
+    features: FeaturesOnce | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The live records sharing a usable blocking key with any of `documents` (record id → its
-    resolution fields), as OpenSearch finds them: one search (store.candidate_records)."""
-    searchers = [features_from_document(d, model.identifiers) for d in documents]
+    resolution fields), as OpenSearch finds them: one search (store.candidate_records). `features`:
+    the neighbourhood's features, each record's computed once (FeaturesOnce)."""
+    features = features or FeaturesOnce(model.identifiers)
+    searchers = [features.of(d) for d in documents]
     keys = [blocking_keys(record) for record in searchers]
-    return candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size, searchers)
+    return candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size, searchers, features)
 
 
 def _asked_only(by_record: dict[str, list[dict[str, Any]]], asked: set[str]) -> dict[str, list[dict[str, Any]]]:

@@ -20,14 +20,14 @@ from opensearchpy import ConflictError, NotFoundError, OpenSearch
 from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
-from analyzers.index_settings import customers_index_body
+from analyzers.index_settings import READ_BY_ID_REFRESH, customers_index_body
 from search.indices import IndexNames, ensure_records_index, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
 from search.resolve.blocking import KeyRule, block_bound, keys_version, one_sided_pairs, pair_budget, selective_rule
 from search.resolve.comparisons import comparisons_for
 from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
 from search.resolve.errors import ModelCountsVanished, ModelMissing, ModelStale
-from search.resolve.features import SOURCE_FIELDS, RecordFeatures, features_from_document
+from search.resolve.features import SOURCE_FIELDS, FeaturesOnce, RecordFeatures
 from search.resolve.ids import Redirect
 from search.resolve.model import MatchModel
 from search.resolve.term_frequencies import (
@@ -78,6 +78,8 @@ def ensure_resolution_indices(client: OpenSearch, names: IndexNames) -> None:
     )
     for alias in aliases:
         ensure_versioned_index(client, alias, bodies[alias])
+    # An index created by an older rcu refreshed its links each second: given the body's interval.
+    client.indices.put_settings(index=names.record_customers, body={"index": READ_BY_ID_REFRESH})
     _ENSURED.add(names.prefix)
 
 
@@ -169,6 +171,7 @@ def candidate_records(
     max_block_size: int,
     max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
     searchers: list[RecordFeatures] | None = None,
+    features: FeaturesOnce | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
     search for all the keys: key_holders, their resolution fields returned with the hits); a key with more holders than
@@ -178,7 +181,8 @@ def candidate_records(
     when not given, every holder is kept) find only the holders they would be paired with in memory:
     a searcher the one-sided rule does not hold for finds only holders it holds for, and a one-sided
     block past its pair budget is left out; a gated key keeps the holders its gate passes with one
-    of its searchers."""
+    of its searchers. `features`: the holders' features, each computed once for the caller's
+    whole piece of work (a holder of several selective keys is gated under each)."""
     keys = sorted({key for keys in keys_per_record for key in keys})
     if not keys:
         return {}
@@ -187,6 +191,7 @@ def candidate_records(
         for record, record_keys in zip(searchers, keys_per_record, strict=True):
             for key in record_keys:
                 searchers_of.setdefault(key, []).append(record)
+    features = features or FeaturesOnce()
     bounds = {key: block_bound(key, max_block_size, max_name_block_size) for key in keys}
     holders_of = key_holders(client, names, bounds)
     found: dict[str, dict[str, Any]] = {}
@@ -195,7 +200,7 @@ def candidate_records(
         if hits is None:
             continue
         if (rule := selective_rule(key)) and searchers is not None:
-            hits = _paired_hits(hits, rule, searchers_of.get(key, []), min(max_name_block_size, max_block_size))
+            hits = _paired_hits(hits, rule, searchers_of.get(key, []), min(max_name_block_size, max_block_size), features)
         found.update((hit["_id"], hit["_source"]) for hit in hits)
     return found
 
@@ -268,9 +273,11 @@ def _holders_one_search_each(client: OpenSearch, names: IndexNames, by_bound: di
     return holders
 
 
-def _paired_hits(hits: list[dict[str, Any]], rule: KeyRule, searchers: list[RecordFeatures], weak_bound: int) -> list[dict[str, Any]]:
+def _paired_hits(
+    hits: list[dict[str, Any]], rule: KeyRule, searchers: list[RecordFeatures], weak_bound: int, features: FeaturesOnce
+) -> list[dict[str, Any]]:
     """The holders of a selective key its searchers are paired with (search.resolve.candidates)."""
-    holders = [(hit, features_from_document(hit["_source"])) for hit in hits]
+    holders = [(hit, features.of(hit["_source"])) for hit in hits]
     if (needs := rule.pairs_need) is not None:
         needing = sum(1 for _, record in holders if needs(record))
         if not needing or one_sided_pairs(needing, len(holders)) > pair_budget(weak_bound):

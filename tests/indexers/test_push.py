@@ -6,6 +6,7 @@ pushers do themselves can make a record a candidate (or stop it being one)."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,3 +219,77 @@ def test_a_push_to_an_existing_customer_refreshes_nothing_but_the_shards_its_ans
     assert second.outcome == "indexed" and second.customer_id
     assert any(url.endswith("/_search") for url in urls)  # its customers' relations were read
     assert [url for url in urls if "_refresh" in url] == []
+
+
+def test_a_push_computes_the_features_of_each_record_it_meets_once(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pushed record meets its candidates under many keys; the gated ones (a name in a postcode, a
+    typo in each name …) look at each holder's features, and the scoring at every record's again. The
+    pusher's CPU is an integrator's wait: each record's features are computed once per push."""
+    import search.resolve.features as features_module
+    import search.resolve.pipeline as pipeline_module
+    import search.resolve.store as store_module
+
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    first = pusher.push(SourceRecord.model_validate(NEWCOMER))
+    computed: list[str] = []
+    compute = features_module.features_from_document
+
+    def counted(document: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        computed.append(document["record_id"])
+        return compute(document, *args, **kwargs)
+
+    for module in (features_module, pipeline_module, store_module):
+        monkeypatch.setattr(module, "features_from_document", counted, raising=False)
+    second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
+    assert second.customer_id == first.customer_id
+    assert computed.count(first.record_id) == 1
+    assert sorted(computed) == sorted(set(computed))
+
+
+def _periodic_refreshes(opensearch: OpenSearch, *indices: str) -> dict[str, int]:
+    """Refreshes of what searches see (periodic or asked for); a real-time get of a document written
+    since refreshes only the engine's own reader (counted in `total`, not here)."""
+    stats = opensearch.indices.stats(index=",".join(indices), metric="refresh")["indices"]
+    return {index: found["primaries"]["refresh"]["external_total"] for index, found in stats.items()}
+
+
+def test_a_push_leaves_the_indices_read_by_id_unrefreshed_and_their_reads_current(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    """The record links and the change feed's counters are written by every push and read only by
+    real-time gets (or by a reader that refreshes first): a refresh each second of their shards cost
+    the node a quarter to a third of a push's CPU at 100k for no reader (bench/RESULTS.md, session 15)."""
+    from search.resolve.store import current_assignment
+
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    first = pusher.push(SourceRecord.model_validate(NEWCOMER))
+    before = _periodic_refreshes(opensearch, names.record_customers, names.sequences)
+    second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
+    time.sleep(2.5)  # past two periodic refreshes at OpenSearch's default interval (1 s)
+    assert _periodic_refreshes(opensearch, names.record_customers, names.sequences) == before
+    links = opensearch.mget(index=names.record_customers, body={"ids": [first.record_id, second.record_id]})["docs"]
+    assert [link["_source"]["customer_id"] for link in links] == [second.customer_id] * 2
+    assert current_assignment(opensearch, names)[second.record_id] == second.customer_id
+    changes = read_changes(opensearch, names, 0, 100, None, 60.0).changes
+    assert second.customer_id in {change["customer_id"] for change in changes}
+
+
+def test_record_links_of_an_older_rcu_stop_refreshing_each_second_once_a_process_uses_them(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    import search.changes as changes_module
+    import search.resolve.store as store_module
+
+    names, config = unrefreshed
+    _pusher(opensearch, names, config).push(SourceRecord.model_validate(NEWCOMER))
+    for alias in (names.record_customers, names.sequences):  # as an older rcu created them
+        opensearch.indices.put_settings(index=alias, body={"index": {"refresh_interval": None}})
+    store_module._ENSURED.discard(names.prefix)  # a new process
+    changes_module._ENSURED.discard(names.prefix)
+    _pusher(opensearch, names, config).push(SourceRecord.model_validate(SAME_PERSON))
+    found = opensearch.indices.get_settings(index=f"{names.record_customers},{names.sequences}", name="index.refresh_interval")
+    assert sorted(settings["settings"]["index"]["refresh_interval"] for settings in found.values()) == ["60s", "60s"]
