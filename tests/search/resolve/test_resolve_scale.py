@@ -585,7 +585,7 @@ def test_a_partitioned_full_run_computes_each_records_features_once(
 
 
 def test_spooled_features_decode_to_the_features_computed_from_the_document() -> None:
-    documents = [{**d, "record_id": f"{d['source']}:{d['source_id']}"} for d in [*HELENE, *OTHERS]]
+    documents: list[dict[str, Any]] = [{**d, "record_id": f"{d['source']}:{d['source_id']}"} for d in [*HELENE, *OTHERS]]
     documents.append({"record_id": "x:1", "source": "x", "attributes": {"member_no": " M1 "}, "quality": {"unverified": ["phone"]}})
     computed = features_of(documents, ("member_no",))
     assert [features_from_json(spooled) for spooled in features_to_json(computed)] == computed
