@@ -216,19 +216,17 @@ class RecordSpool:
         """Block again on every spooled record, its spooled features made again too (a run that
         found new identifiers blocks on them, and compares them)."""
         self.db.execute("DELETE FROM keys")
-        refeatured: dict[str, Any] = {"idx": [], "features": []}
+        # The new features go to a table of their own, a batch at a time (not held in memory), then replace the old ones.
+        self.db.execute("CREATE OR REPLACE TABLE refeatured (idx BIGINT, features BLOB)")
         stream = self.db.cursor()  # a connection of its own: keys are inserted while records are read
         for chunk in stream.sql("SELECT idx, doc FROM records ORDER BY idx").to_arrow_reader(batch):
             documents = [orjson.loads(doc) for doc in chunk.column("doc").to_pylist()]
             features = features_of_batch(documents)
             self._add_keys(int(chunk.column("idx")[0].as_py()), features)
-            refeatured["idx"].append(chunk.column("idx").to_numpy())
-            refeatured["features"].extend(features_to_json(features))
+            self._insert("refeatured", {"idx": chunk.column("idx"), "features": pa.array(features_to_json(features), pa.binary())})
         stream.close()
-        if refeatured["idx"]:
-            self._table("refeatured", {"idx": np.concatenate(refeatured["idx"]), "features": pa.array(refeatured["features"], pa.binary())})
-            self.db.execute("UPDATE records SET features = refeatured.features FROM refeatured WHERE records.idx = refeatured.idx")
-            self.db.execute("DROP TABLE refeatured")
+        self.db.execute("UPDATE records SET features = refeatured.features FROM refeatured WHERE records.idx = refeatured.idx")
+        self.db.execute("DROP TABLE refeatured")
 
     def add_customers(self, customers: Iterable[dict[str, Any]], batch: int = 50_000) -> None:
         """The stored customers (id, records, resolution hash), as search.resolve.store.scan_customers reads them."""
