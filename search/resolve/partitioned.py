@@ -50,7 +50,7 @@ from search.resolve.constraints import CompiledRules
 from search.resolve.decision_rules import all_rules
 from search.resolve.errors import SpoolOutOfMemory
 from search.resolve.explain import explain_pair
-from search.resolve.features import RecordFeatures, collector_paused, features_from_document, features_of
+from search.resolve.features import RecordFeatures, collector_paused, features_from_document, features_of, identifier_values
 from search.resolve.identifiers import attribute_candidates
 from search.resolve.model import MatchModel
 from search.resolve.pipeline import (
@@ -258,8 +258,15 @@ class _Run:
     def train(self, plan: Plan, identifiers: tuple[str, ...]) -> tuple[MatchModel, Plan]:
         """The model, from the training sample (whole candidate-graph components up to
         training_records); returns it and the plan (made again if the model blocks on new identifiers)."""
-        documents = self.spool.training_documents()
-        features = features_of(documents, identifiers, attribute_candidates(documents, self.config.identifier_detection))
+        # The sample's features as spooled at load (with `identifiers`), plus the attributes that may
+        # be identifiers: what features_of(documents, identifiers, candidates) computes, without computing it again.
+        sample = self.spool.training_records()
+        documents = [document for document, _ in sample]
+        candidates = attribute_candidates(documents, self.config.identifier_detection)
+        features = [spooled for _, spooled in sample]
+        if candidates:
+            for document, spooled in sample:
+                spooled.attributes = identifier_values(document.get("attributes") or {}, candidates)
         model = self._resolve(features, None).model
         self.trained = True
         if plan.sample < self.spool.count:
@@ -305,7 +312,7 @@ class _Run:
 
     def partition(self, number: int, model: MatchModel) -> None:
         part = self.spool.partition(number)
-        features = features_of(part.documents, model.identifiers)
+        features = part.features  # spooled with model.identifiers (at load, or by train's rekey)
         started, cpu = time.perf_counter(), time.process_time()
         constraints = self.rules.constraints_for([f.record_id for f in features])
         resolution = resolve_scored(features, self.config, model, constraints, part.scored)
@@ -413,17 +420,17 @@ def _plan(spool: RecordSpool, config: ResolutionConfig, identifiers: tuple[str, 
 
 
 def _tile_tasks(spool: RecordSpool) -> Iterator[TileTask]:
-    """Each tile's records (JSON as spooled: read here, decoded where scored) and pairs."""
+    """Each tile's records (features as spooled: read here, decoded where scored) and pairs."""
     for tile in spool.tiles():
         if tile.range_a == tile.range_b:
             places, inverse = np.unique(np.concatenate([tile.left, tile.right]), return_inverse=True)
-            documents, pairs = spool.range_json(tile.range_a, places), inverse.reshape(2, -1).T
+            records, pairs = spool.range_features(tile.range_a, places), inverse.reshape(2, -1).T
         else:
             left_places, left = np.unique(tile.left, return_inverse=True)
             right_places, right = np.unique(tile.right, return_inverse=True)
-            documents = spool.range_json(tile.range_a, left_places) + spool.range_json(tile.range_b, right_places)
+            records = spool.range_features(tile.range_a, left_places) + spool.range_features(tile.range_b, right_places)
             pairs = np.stack([left, right + len(left_places)], axis=1)
-        yield TileTask(documents, pairs, np.stack([tile.left_idx, tile.right_idx], axis=1), tile.free, tile.gates)
+        yield TileTask(records, pairs, np.stack([tile.left_idx, tile.right_idx], axis=1), tile.free, tile.gates)
 
 
 class _KeptPairs:

@@ -5,7 +5,7 @@ stored (customers, their hashes, record links) leave memory as they are read.
 Two graphs over the records are cut into components by a union-find streamed over their edges:
 - the candidate graph (`plan`: records sharing a blocking key, and a previous customer's records):
   its components, in random order, give the training sample and the order in which candidate pairs
-  are scored, a range of at most `partition_records` records against another (`tiles`, `range_json`);
+  are scored, a range of at most `partition_records` records against another (`tiles`, `range_features`);
   its largest component holds a quarter of the records at 1M (bench/RESULTS.md), so it is never
   held whole;
 - the scored graph (`regroup`: pairs scored at least the review threshold, a previous customer's
@@ -33,7 +33,7 @@ import orjson
 import pyarrow as pa
 
 from search.resolve.blocking import GATED_RULES, ONE_SIDED_RULES, STRONG_RULES, WEAK_RULES, pair_budget
-from search.resolve.features import RecordFeatures
+from search.resolve.features import RecordFeatures, features_from_json, features_to_json
 from search.resolve.frequencies import PERSONAL_VALUES, value_holders
 from search.resolve.scoring import ScoredPairs
 
@@ -42,7 +42,7 @@ EDGE_BATCH = 1_000_000
 HOLDER_GROUPS = 16
 
 _SCHEMA = """
-CREATE TABLE records (idx BIGINT, record_id VARCHAR, source VARCHAR, doc VARCHAR, sample_key BIGINT);
+CREATE TABLE records (idx BIGINT, record_id VARCHAR, source VARCHAR, doc VARCHAR, features BLOB, sample_key BIGINT);
 CREATE TABLE keys (h BIGINT, owner BIGINT, weak BOOLEAN, needs BOOLEAN, gate TINYINT);
 CREATE TABLE terms (feature VARCHAR, value VARCHAR, given_ph VARCHAR, family_ph VARCHAR);
 CREATE TABLE customers (customer_id VARCHAR, hash VARCHAR);
@@ -69,6 +69,7 @@ class Partition:
     run stored about them."""
 
     documents: list[dict[str, Any]]
+    features: list[RecordFeatures]  # of `documents`, as spooled at load (or at a rekey)
     previous: dict[str, str]  # record_id → customer_id (the customers index's members)
     hashes: dict[str, str]  # customer_id → stored resolution hash
     links: dict[str, str]  # record_id → customer_id (the record links index)
@@ -160,6 +161,8 @@ class RecordSpool:
                 "record_id": [d["record_id"] for d in documents],
                 "source": [f.source for f in features],
                 "doc": [orjson.dumps(d).decode() for d in documents],
+                # Computed once, at load: partition, training and the scoring tiles decode them (features_from_json).
+                "features": pa.array(features_to_json(features), pa.binary()),
                 "sample_key": np.fromiter((sample_key(d["record_id"]) for d in documents), dtype=np.int64, count=len(documents)),
             },
         )
@@ -210,13 +213,20 @@ class RecordSpool:
         self._insert("keys", columns)
 
     def rekey(self, features_of_batch: Any, batch: int = 20_000) -> None:
-        """Block again on every spooled record (a run that found new identifiers blocks on them too)."""
+        """Block again on every spooled record, its spooled features made again too (a run that
+        found new identifiers blocks on them, and compares them)."""
         self.db.execute("DELETE FROM keys")
+        # The new features go to a table of their own, a batch at a time (not held in memory), then replace the old ones.
+        self.db.execute("CREATE OR REPLACE TABLE refeatured (idx BIGINT, features BLOB)")
         stream = self.db.cursor()  # a connection of its own: keys are inserted while records are read
         for chunk in stream.sql("SELECT idx, doc FROM records ORDER BY idx").to_arrow_reader(batch):
             documents = [orjson.loads(doc) for doc in chunk.column("doc").to_pylist()]
-            self._add_keys(int(chunk.column("idx")[0].as_py()), features_of_batch(documents))
+            features = features_of_batch(documents)
+            self._add_keys(int(chunk.column("idx")[0].as_py()), features)
+            self._insert("refeatured", {"idx": chunk.column("idx"), "features": pa.array(features_to_json(features), pa.binary())})
         stream.close()
+        self.db.execute("UPDATE records SET features = refeatured.features FROM refeatured WHERE records.idx = refeatured.idx")
+        self.db.execute("DROP TABLE refeatured")
 
     def add_customers(self, customers: Iterable[dict[str, Any]], batch: int = 50_000) -> None:
         """The stored customers (id, records, resolution hash), as search.resolve.store.scan_customers reads them."""
@@ -273,7 +283,9 @@ class RecordSpool:
                 SELECT idx, dense_rank() OVER (ORDER BY g, rn // {int(partition_records)}) - 1 AS rng, rn % {int(partition_records)} AS local
                 FROM (SELECT idx, g, row_number() OVER (PARTITION BY g ORDER BY record_id) - 1 AS rn FROM records JOIN groups USING (idx))"""
         )
-        self.db.execute("CREATE OR REPLACE TABLE ranged AS SELECT rng, local, doc FROM records JOIN placed USING (idx) ORDER BY rng, local")
+        self.db.execute(
+            "CREATE OR REPLACE TABLE ranged AS SELECT rng, local, features FROM records JOIN placed USING (idx) ORDER BY rng, local"
+        )
         plan = Plan(sample=int(sample[labels].sum()), largest_component=int(sizes.max()) if self.count else 0)
         plan.ranges = int(self.db.execute("SELECT coalesce(max(rng) + 1, 0) FROM placed").fetchone()[0])  # type: ignore[index]
         frequent = self.db.execute(
@@ -286,15 +298,19 @@ class RecordSpool:
 
     def training_documents(self) -> list[dict[str, Any]]:
         """The training sample's records, in record id order."""
-        query = "SELECT doc FROM records JOIN sample USING (idx) ORDER BY record_id"
-        return [orjson.loads(doc) for (doc,) in self.db.execute(query).fetchall()]
+        return [document for document, _ in self.training_records()]
 
-    def range_json(self, number: int, places: np.ndarray) -> list[str]:
-        """The records (JSON as spooled) of one scoring range at `places` (sorted) in it."""
+    def training_records(self) -> list[tuple[dict[str, Any], RecordFeatures]]:
+        """The training sample's records with their spooled features, in record id order."""
+        query = "SELECT doc, features FROM records JOIN sample USING (idx) ORDER BY record_id"
+        return [(orjson.loads(doc), features_from_json(spooled)) for doc, spooled in self.db.execute(query).fetchall()]
+
+    def range_features(self, number: int, places: np.ndarray) -> list[bytes]:
+        """The spooled features (features_to_json) of one scoring range's records at `places` (sorted) in it."""
         self.db.register("wanted", pa.table({"local": places.astype(np.int64)}))
-        rows = self.db.execute("SELECT doc FROM ranged JOIN wanted USING (local) WHERE rng = ? ORDER BY local", [number]).fetchall()
+        rows = self.db.execute("SELECT features FROM ranged JOIN wanted USING (local) WHERE rng = ? ORDER BY local", [number]).fetchall()
         self.db.unregister("wanted")
-        return [doc for (doc,) in rows]
+        return [spooled for (spooled,) in rows]
 
     def add_scored(self, left: np.ndarray, right: np.ndarray, scored: ScoredPairs) -> None:
         """Pairs scored at least the review threshold (spool numbers, `left` first in record id order),
@@ -314,8 +330,12 @@ class RecordSpool:
         # ("pairs" below), never the whole block with itself: a self-join of such a block makes
         # the square of its size in rows only to drop them, which at 1M records outgrew DuckDB's
         # memory limit (session 14, after the initial + family-typo key).
+        # `owned` (every compared key row with its record's place) is read four times below:
+        # MATERIALIZED has DuckDB make it once. DuckDB 2.0 already does so for a CTE read more than
+        # once (EXPLAIN shows one CTE and four CTE scans); pyproject allows releases from 1.1, whose
+        # planner may inline it instead, joining keys, blocks and placed again for each reading.
         query = """
-            WITH owned AS (
+            WITH owned AS MATERIALIZED (
                 SELECT k.h, k.weak, k.needs, k.gate, p.idx, p.rng, p.local FROM keys k JOIN blocks b USING (h, weak) JOIN placed p ON p.idx = k.owner
                 WHERE b.compared),
             pairs AS (
@@ -372,7 +392,7 @@ class RecordSpool:
         """Put each record (by spool number) in its partition (`parts`), with what the last run stored about it."""
         self._table("parts", {"idx": np.arange(self.count, dtype=np.int64), "p": parts})
         self.db.execute(
-            "CREATE OR REPLACE TABLE ordered AS SELECT p, idx, record_id, doc FROM records JOIN parts USING (idx) ORDER BY p, record_id"
+            "CREATE OR REPLACE TABLE ordered AS SELECT p, idx, record_id, doc, features FROM records JOIN parts USING (idx) ORDER BY p, record_id"
         )
         if self._exists("scored"):
             # A pair's two records are in one partition (the scored graph's components are whole).
@@ -421,12 +441,14 @@ class RecordSpool:
         return _roots(parent, parent)
 
     def partition(self, number: int) -> Partition:
-        chunk = self.db.execute("SELECT idx, doc FROM ordered WHERE p = ? ORDER BY record_id", [number]).fetchnumpy()
+        chunk = self.db.execute("SELECT idx, doc, features FROM ordered WHERE p = ? ORDER BY record_id", [number]).fetchnumpy()
         documents = [orjson.loads(doc) for doc in chunk["doc"].tolist()]
+        features = [features_from_json(spooled) for spooled in chunk["features"].tolist()]
         rows = self.db.execute("SELECT record_id, customer_id, hash FROM previous WHERE p = ?", [number]).fetchall()
         links = self.db.execute("SELECT record_id, customer_id FROM partition_links WHERE p = ?", [number]).fetchall()
         return Partition(
             documents,
+            features,
             {record_id: customer_id for record_id, customer_id, _ in rows},
             {customer_id: digest for _, customer_id, digest in rows if digest},
             dict(links),

@@ -1,11 +1,11 @@
 """A partitioned run's scoring stage (search.resolve.partitioned) spread over processes.
 
 Each tile of candidate pairs (search.resolve.spool.tiles: the pairs between two ranges of records)
-travels to a worker as its records' spooled JSON and its pairs; the worker computes the records'
-features, compares and scores every pair, and sends back only the pairs at least the review
-threshold (spool numbers, comparison levels, weights): a few percent of the pairs, a few bytes
-each. Features are computed where they are used, so none travel, once per record in each
-process (KnownFeatures). Workers are spawned, not forked:
+travels to a worker as its records' features, serialized as the spool holds them (computed once per
+record, at load: search.resolve.features.features_to_json), and its pairs; the worker decodes them,
+compares and scores every pair, and sends back only the pairs at least the review threshold (spool
+numbers, comparison levels, weights): a few percent of the pairs, a few bytes each. Each record is
+decoded once per process (KnownFeatures). Workers are spawned, not forked:
 the spool's DuckDB runs threads of its own, and a fork copies whatever lock one of them holds.
 
 With one process, the same function scores each tile in this process: what a tile keeps does not
@@ -24,21 +24,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
-import orjson
 
 from analyzers.caching import batch_caches
 from search.resolve.blocking import passes_a_gate
 from search.resolve.comparisons import Comparison, comparisons_for
-from search.resolve.features import RecordFeatures, collector_paused, features_of
+from search.resolve.features import RecordFeatures, collector_paused, features_from_json
 from search.resolve.model import MatchModel
 from search.resolve.scoring import ScoredPairs, pair_vectors, same_source_pairs, tf_bits
 
 
 @dataclass
 class TileTask:
-    """One tile's work: its records as spooled (JSON), and its pairs by place among them and by spool number."""
+    """One tile's work: its records' features as spooled (features_to_json), and its pairs by place among them and by spool number."""
 
-    documents: list[str]
+    records: list[bytes]
     pairs: np.ndarray  # (n, 2) places in `documents`
     numbers: np.ndarray  # (n, 2) spool numbers of the same records
     # Per pair: made by an ungated key (`free`), or only by gated ones whose numbers are the bits of
@@ -66,7 +65,7 @@ def score_pairs(records: list[RecordFeatures], pairs: np.ndarray, model: MatchMo
 
 
 class KnownFeatures:
-    """The features of the records a process has scored, by spool number, each computed once for
+    """The features of the records a process has scored, by spool number, each decoded once for
     every tile it is in — a record is in 2.5 tiles on average (100k, bench/RESULTS.md, session 12
     scale section) — the oldest dropped past `size` records, which bounds the memory: a process
     keeps about one range of records (`partition_records`). For one model: identifiers fixed."""
@@ -75,14 +74,14 @@ class KnownFeatures:
         self.size = size
         self._features: dict[int, RecordFeatures] = {}
 
-    def of(self, task: TileTask, identifiers: tuple[str, ...]) -> list[RecordFeatures]:
+    def of(self, task: TileTask) -> list[RecordFeatures]:
         """Features of the tile's records, by place."""
-        numbers = np.empty(len(task.documents), dtype=np.int64)
+        numbers = np.empty(len(task.records), dtype=np.int64)
         numbers[task.pairs[:, 0]], numbers[task.pairs[:, 1]] = task.numbers[:, 0], task.numbers[:, 1]
         known = self._features
-        missing = [place for place, number in enumerate(numbers.tolist()) if number not in known]
-        computed = features_of([orjson.loads(task.documents[place]) for place in missing], identifiers)
-        known.update(zip(numbers[missing].tolist(), computed, strict=True))
+        for place, number in enumerate(numbers.tolist()):
+            if number not in known:
+                known[number] = features_from_json(task.records[place])
         records = [known[number] for number in numbers.tolist()]
         for number in list(itertools.islice(known, max(0, len(known) - self.size))):
             del known[number]
@@ -96,10 +95,7 @@ def score_tile(
     in-memory run compares them; the pairs at least `review_threshold` kept. `known`: features
     computed for earlier tiles, used again."""
     with collector_paused():
-        if known is not None:
-            records = known.of(task, model.identifiers)
-        else:
-            records = features_of([orjson.loads(document) for document in task.documents], model.identifiers)
+        records = known.of(task) if known is not None else [features_from_json(spooled) for spooled in task.records]
         compared = gated_pairs(records, task.pairs, task.free, task.gates)
         pairs, numbers = task.pairs[compared], task.numbers[compared]
         swap = record_id_swap(records, pairs)

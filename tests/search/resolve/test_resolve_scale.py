@@ -10,7 +10,6 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-import orjson
 import pytest
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
@@ -21,7 +20,7 @@ from search.resolve import partitioned, scoring, tile_scoring
 from search.resolve.blocking import blocking_keys
 from search.resolve.comparisons import Comparison, comparisons_for
 from search.resolve.config import FullRunScale, ResolutionConfig
-from search.resolve.features import RecordFeatures, features_from_document
+from search.resolve.features import RecordFeatures, features_from_document, features_from_json, features_of, features_to_json
 from search.resolve.pipeline import resolve_all
 from search.resolve.scoring import Resolution, resolve_scored
 from search.resolve.store import get_records, load_model, save_model
@@ -522,10 +521,11 @@ def test_a_spawned_scoring_worker_keeps_the_runs_comparison_caches(resolved: Res
         assert all(scorer.pool.submit(batch_open).result() for _ in range(4))
 
 
-def test_a_record_in_several_tiles_has_its_features_computed_once_and_scores_as_computed_afresh(
+def test_a_record_in_several_tiles_has_its_spooled_features_decoded_once_and_scores_as_computed_afresh(
     resolved: Resolved, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spooled = [orjson.dumps({**d, "record_id": f"{d['source']}:{d['source_id']}"}).decode() for d in [*HELENE, *OTHERS][:6]]
+    documents = [{**d, "record_id": f"{d['source']}:{d['source_id']}"} for d in [*HELENE, *OTHERS][:6]]
+    spooled = features_to_json(features_of(documents, resolved.model.identifiers))
 
     def tile(numbers: list[int]) -> TileTask:
         # Every record of the tile against the next: places 0..n-1, spool numbers as given.
@@ -539,13 +539,14 @@ def test_a_record_in_several_tiles_has_its_features_computed_once_and_scores_as_
         )
 
     computed: list[int] = []
-    features_of = tile_scoring.features_of
-    monkeypatch.setattr(tile_scoring, "features_of", lambda docs, identifiers: computed.append(len(docs)) or features_of(docs, identifiers))
+    decode = tile_scoring.features_from_json
+    monkeypatch.setattr(tile_scoring, "features_from_json", lambda spooled: computed.append(1) or decode(spooled))
     model, comparisons, known = resolved.model, comparisons_for(resolved.model.identifiers), KnownFeatures(100)
     tiles = [tile([0, 1, 2, 3]), tile([2, 3, 4, 5]), tile([5, 0, 3])]
     again = [score_tile(t, model, comparisons, 0.0, known) for t in tiles]
     assert sum(computed) == 6  # each of the six records once, whatever the number of its tiles
     afresh = [score_tile(t, model, comparisons, 0.0) for t in tiles]
+    assert sum(computed) == 6 + 11  # without known features, every tile decodes each of its records
     for mine, theirs in zip(again, afresh, strict=True):
         assert (mine.left.tolist(), mine.right.tolist(), mine.scored.weights.tolist()) == (
             theirs.left.tolist(),
@@ -556,3 +557,68 @@ def test_a_record_in_several_tiles_has_its_features_computed_once_and_scores_as_
     for t in tiles:
         score_tile(t, model, comparisons, 0.0, bounded)
     assert len(bounded._features) == 3  # the oldest dropped: a process keeps a bounded number of records
+
+
+def test_a_partitioned_full_run_computes_each_records_features_once(
+    resolved: Resolved, opensearch: OpenSearch, names: IndexNames, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Computing a record's features is most of what a record costs outside the comparisons: a full
+    # run computed them at load, again in every scoring tile and again in its partition (4.3 times
+    # per record at 100k, bench/RESULTS.md session 13). Spooled at load, they are decoded elsewhere.
+    from search.resolve import features as features_module
+
+    ingest(resolved.demo)
+    save_model(opensearch, names, resolved.model)
+    computed: Counter[str] = Counter()
+    compute = features_module.features_from_document
+
+    def counted(document: dict[str, Any], *args: Any) -> RecordFeatures:
+        computed[document["record_id"]] += 1
+        return compute(document, *args)
+
+    monkeypatch.setattr(features_module, "features_from_document", counted)
+    # One process: the tiles are scored here (a worker process would compute out of sight).
+    report = resolve_all(opensearch, names, _partitioned(60, workers=1), retrain=False)
+    assert report.partitions > 5 and report.candidate_pairs > 0
+    assert len(computed) == report.records and set(computed.values()) == {1}
+    assert customer_assignment(opensearch, names) == resolved.customer_of
+
+
+def test_spooled_features_decode_to_the_features_computed_from_the_document() -> None:
+    documents: list[dict[str, Any]] = [{**d, "record_id": f"{d['source']}:{d['source_id']}"} for d in [*HELENE, *OTHERS]]
+    documents.append({"record_id": "x:1", "source": "x", "attributes": {"member_no": " M1 "}, "quality": {"unverified": ["phone"]}})
+    computed = features_of(documents, ("member_no",))
+    assert [features_from_json(spooled) for spooled in features_to_json(computed)] == computed
+
+
+def test_a_spool_keyed_again_on_identifiers_found_by_training_hands_out_features_holding_them(tmp_path: Any) -> None:
+    # Training may find an attribute that behaves like an identifier: the run blocks on it and
+    # compares it, so the features its tiles and partitions decode must hold it, not the load's.
+    from search.resolve.spool import RecordSpool
+
+    documents = [
+        {"record_id": f"s{copy}:{person}", "source": f"s{copy}", "family_name": f"Nom{person}", "attributes": {"member_no": f"M{person}"}}
+        for person in range(20)
+        for copy in range(2)
+    ]
+    spool = RecordSpool(tmp_path, 128)
+    try:
+        spool.add_records(documents, features_of(documents), partitioned.TF_FEATURES)
+        spool.rekey(lambda batch: features_of(batch, ("member_no",)))
+        plan = spool.plan(100, 100, 50, 100, lambda document, key_hash: "")
+        nothing = np.empty(0, dtype=np.int64)
+        spool.add_scored(
+            nothing,
+            nothing,
+            scoring.ScoredPairs(np.empty((0, 2), dtype=np.int64), np.empty((0, 1), dtype=np.int8), np.empty(0), np.empty(0)),
+        )
+        spool.assign(np.zeros(spool.count, dtype=np.int64))
+        decoded = [features_from_json(spooled) for number in range(plan.ranges) for spooled in spool.range_features(number, np.arange(50))]
+        in_partition = spool.partition(0).features
+        sample = [features for _, features in spool.training_records()]
+    finally:
+        spool.close()
+    expected = {f.record_id: f for f in features_of(documents, ("member_no",))}
+    for records in (decoded, in_partition, sample):
+        assert len(records) == len(documents)
+        assert all(f == expected[f.record_id] and f.identifiers == {"member_no": "M" + f.record_id.split(":")[1]} for f in records)
