@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any, TypeVar
 
 from opensearchpy import OpenSearch
@@ -34,7 +34,7 @@ class _Failed:
         self.error = error
 
 
-def read_ahead(*sources: Iterable[T], depth: int = _DEPTH) -> Iterator[T]:
+def read_ahead(*sources: Iterable[T], depth: int = _DEPTH) -> Generator[T, None, None]:
     """The items of every source, each source iterated in a thread of its own, at most `depth`
     items ahead of the consumer per source. An error in a source is raised to the consumer; a
     consumer that stops early stops the producers (at their next item)."""

@@ -18,10 +18,10 @@ from search.read_ahead import in_lists, pages_ahead, read_ahead
 
 
 def test_every_item_of_every_source_comes_once_in_its_source_order() -> None:
-    got = list(read_ahead(iter(range(0, 500)), iter(range(1000, 1300)), depth=3))
+    got = list(read_ahead(iter(range(500)), iter(range(1000, 1300)), depth=3))
 
-    assert sorted(got) == [*range(0, 500), *range(1000, 1300)]
-    assert [i for i in got if i < 1000] == list(range(0, 500))
+    assert sorted(got) == [*range(500), *range(1000, 1300)]
+    assert [i for i in got if i < 1000] == list(range(500))
 
 
 def test_an_error_while_reading_reaches_the_run_instead_of_ending_it_short() -> None:
