@@ -22,6 +22,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -221,9 +222,13 @@ def measure_erasures(prefix: str, count: int, audit_entries: int, events: int = 
             ]
             EventWriter(client, names).store(batch, refresh=True)
         time.sleep(1.1)  # the node's process figures are refreshed every second: read them after the set-up's
+        refreshes = _refresh_ms(client)
         node_before, started = node_cpu_ms(client), time.perf_counter()
         receipt = erase_customer(client, names, config, customer_id, KEY, "bench")
         seconds = time.perf_counter() - started
+        refreshed = _refresh_ms(client)
+        slow = sorted(((refreshed[i] - refreshes.get(i, 0), i) for i in refreshed), reverse=True)[:3]
+        print("  refresh time per index during the erasure: " + ", ".join(f"{index} {ms} ms" for ms, index in slow if ms > 0))
         time.sleep(1.1)  # and after the erasure's (merges it started included)
         receipt.timings["node_cpu"] = (node_cpu_ms(client) - node_before) / 1000
         forgotten = getattr(receipt, "audit_keys_forgotten", None)  # None: an rcu that rewrites its entries
@@ -244,6 +249,12 @@ def measure_erasures(prefix: str, count: int, audit_entries: int, events: int = 
         )
     client.close()
     return results
+
+
+def _refresh_ms(client: Any) -> dict[str, int]:
+    """index → the milliseconds its shards have spent refreshing so far (explicit and scheduled)."""
+    stats = client.indices.stats(metric="refresh", level="indices")["indices"]
+    return {index: values["total"]["refresh"]["total_time_in_millis"] for index, values in stats.items()}
 
 
 def measure_feed(prefix: str, limit: int, port: int = 8791) -> tuple[int, float]:

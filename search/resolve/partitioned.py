@@ -25,9 +25,7 @@ links two records nor makes a possible match, and no pair above it crosses a par
 from __future__ import annotations
 
 import math
-import queue
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -42,6 +40,7 @@ from opensearchpy import OpenSearch
 
 from search.changes import append_changes
 from search.indices import IndexNames
+from search.read_ahead import in_lists, read_ahead
 from search.resolve.blocking import KEY_RULES
 from search.resolve.candidates import _key_with_hash
 from search.resolve.comparisons import comparisons_for
@@ -164,53 +163,11 @@ def resolve_all_partitioned(
 
 
 def _load(client: OpenSearch, names: IndexNames, spool: RecordSpool, identifiers: tuple[str, ...]) -> None:
-    for batch in read_ahead(scan_live_records(client, names), LOAD_BATCH):
+    # The node serves the next pages of the scroll while this process blocks and spools the last ones.
+    for batch in read_ahead(in_lists(scan_live_records(client, names), LOAD_BATCH)):
         spool.add_records(batch, features_of(batch, identifiers), TF_FEATURES)
     spool.add_customers(scan_customers(client, names))
     spool.add_links(scan_links(client, names))
-
-
-def read_ahead(items: Iterator[Any], size: int, ahead: int = 2) -> Iterator[list[Any]]:
-    """`items` in lists of `size`, read by a thread of their own up to `ahead` lists ahead: the node
-    serves the next pages of a scroll while this process blocks and spools the last ones (the
-    load stage waited for each page in turn)."""
-    lists: queue.Queue[list[Any] | Exception | None] = queue.Queue(ahead)
-    stop = threading.Event()
-
-    def put(item: list[Any] | Exception | None) -> bool:
-        while not stop.is_set():
-            try:
-                lists.put(item, timeout=0.5)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            batch: list[Any] = []
-            for item in items:
-                batch.append(item)
-                if len(batch) >= size:
-                    if not put(batch):
-                        return  # the reader stopped
-                    batch = []
-            if batch:
-                put(batch)
-            put(None)
-        except Exception as error:  # noqa: BLE001 — handed to the reader, raised there
-            put(error)
-
-    reader = threading.Thread(target=read, name="rcu-load-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while (got := lists.get()) is not None:
-            if isinstance(got, Exception):
-                raise got
-            yield got
-    finally:
-        stop.set()
-        reader.join()
 
 
 def _frequent_key(identifiers: tuple[str, ...]) -> Any:

@@ -142,9 +142,19 @@ def erase_customer(
 
 def _forget_keys_left(client: OpenSearch, names: IndexNames, customer_id: str) -> None:
     """A retry of an erasure whose key deletion failed after everything else went (the keyring
-    refusing writes while `rcu reindex` copies it) deletes the key its erased id still has."""
+    refusing writes while `rcu reindex` copies it) deletes the keys its erased ids still have: the
+    customer's own and those of the ids merged into it. Their merges' redirects went with the
+    erasure, so the merged ids are found by their `erased` markers, which name the erasure's
+    stand-in (`_gone_markers`)."""
     marker = client.get(index=names.redirects, id=ERASED_MARKER.format(customer_id), ignore=[404])
-    if marker.get("found") and (left := keys_of(client, names, [customer_id])):
+    if not marker.get("found"):
+        return
+    ids = {customer_id}
+    if stand_in := marker["_source"].get("pseudonym"):
+        client.indices.refresh(index=names.redirects)  # the erasure wrote its markers unrefreshed
+        same_erasure = {"bool": {"filter": [{"term": {"kind": "erased"}}, {"term": {"pseudonym": stand_in}}]}}
+        ids |= {hit["_source"]["old_id"] for hit in scan(client, index=names.redirects, query={"query": same_erasure}, size=1000)}
+    if left := keys_of(client, names, sorted(ids)):
         write_refreshed(client, forget_actions(names, left))
 
 

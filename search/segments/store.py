@@ -14,18 +14,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
+from opensearchpy.helpers import parallel_bulk, streaming_bulk
 
 from analyzers.index_settings import profiles_index_body
 from search.events.model import CustomerFigures
 from search.events.scan import RecordTally, records_holding, tally_events
 from search.indices import IndexNames, ensure_versioned_index
+from search.read_ahead import pages_ahead, read_ahead
 from search.segments.conditions import active_generation, definitions_of, mark_run
 from search.segments.figures import figures_from_tallies, figures_of
 from search.segments.membership import segment_members
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 _BATCH = 2000
 # Profiles per bulk request of a whole-index write (≈ 1 KB each).
 _BULK = 2000
+# Customers per scroll page of a whole-index run (≈ 0.5 KB each of CUSTOMER_FIELDS).
+_SCAN_PAGE = 10_000
 
 
 def ensure_profiles_index(client: OpenSearch, names: IndexNames) -> None:
@@ -78,10 +82,12 @@ def build_profiles(
     customers: list[dict[str, Any]],
     now: datetime,
     figures: Mapping[str, CustomerFigures] | None = None,
+    homes: Mapping[str, Household] | None = None,
 ) -> list[dict[str, Any]]:
     """The profiles of `customers` (customers-index documents); their figures read from the events
-    unless given (customer id → figures)."""
-    homes = households(client, names, customers, now)
+    and their households searched unless given (customer id → figures, household key → household)."""
+    if homes is None:
+        homes = households(client, names, customers, now)
     if figures is None:
         figures = figures_of(client, settings, names, customers, now)
     profiles = []
@@ -176,14 +182,25 @@ class RecomputeReport:
 
 
 def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterator[list[dict[str, Any]]]:
+    """Every document of `index` (its `fields`), _BATCH at a time, the scroll's pages read ahead."""
     batch: list[dict[str, Any]] = []
-    for hit in scan(client, index=index, query={"_source": fields}, size=5000, scroll="5m"):
-        batch.append(hit["_source"])
-        if len(batch) == _BATCH:
-            yield batch
-            batch = []
+    for page in pages_ahead(client, index, {"_source": fields, "sort": ["_doc"]}, _SCAN_PAGE):
+        for hit in page:
+            batch.append(hit["_source"])
+            if len(batch) == _BATCH:
+                yield batch
+                batch = []
     if batch:
         yield batch
+
+
+def _with_households(
+    client: OpenSearch, names: IndexNames, batches: Iterable[list[dict[str, Any]]], now: datetime
+) -> Iterator[tuple[list[dict[str, Any]], dict[str, Household]]]:
+    """Each batch of customers with its households (`households`), read ahead of the caller: the
+    node answers the next batch's scroll page and households search while this process builds and
+    writes the profiles of the last one (search.read_ahead)."""
+    return read_ahead((batch, households(client, names, batch, now)) for batch in batches if batch)
 
 
 def _write_versioned(client: OpenSearch, profiles: Iterable[dict[str, Any]], index: str, version: int) -> int:
@@ -243,20 +260,22 @@ def write_all_profiles(
     tallies: Mapping[str, RecordTally],
     now: datetime,
     read_at: int,
+    held: Mapping[str, dict[str, Any]] | None = None,
 ) -> tuple[int, int]:
     """The profiles of every batch of customers computed at `now` from their records' `tallies`
-    (search.events.scan: the events read once) and the records stating a holding (read once),
-    whose reading began at `read_at` (`read_moment`),
+    (search.events.scan: the events read once) and the records stating a holding (`held`, read
+    once here unless given), whose reading began at `read_at` (`read_moment`),
     each written once. Returns the profiles computed and those left as stored because the live
     path read them after `read_at`."""
     written = 0
-    held = records_holding(client, names, settings.events_holding_attributes)
+    if held is None:
+        held = records_holding(client, names, settings.events_holding_attributes)
 
     def profiles() -> Iterator[dict[str, Any]]:
         nonlocal written
-        for customers in batches:
+        for customers, homes in _with_households(client, names, batches, now):
             figures = figures_from_tallies(settings, customers, tallies, held)
-            built = build_profiles(client, settings, names, customers, now, figures=figures)
+            built = build_profiles(client, settings, names, customers, now, figures=figures, homes=homes)
             written += len(built)
             yield from built
 
@@ -274,12 +293,17 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
     now = now or datetime.now(UTC)
     report = RecomputeReport()
     read_at = read_moment()
-    tallies = tally_events(client, names, now)
+    # The records stating a holding are read while the events are summed up: both are scrolls
+    # whose pages the node serves while this process works on the other's (search.read_ahead).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rcu-records-holding") as reader:
+        holding = reader.submit(records_holding, client, names, settings.events_holding_attributes)
+        tallies = tally_events(client, names, now)
+        held = holding.result()
     with _refresh_paused(client, names.profiles):
         report.customers, report.kept_live = write_all_profiles(
-            client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), tallies, now, read_at
+            client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), tallies, now, read_at, held
         )
-    del tallies
+    del tallies, held
     client.indices.refresh(index=names.profiles)
     stale = {"query": {"range": {"computed_at": {"lt": now.isoformat()}}}}
     report.removed = client.delete_by_query(index=names.profiles, body=stale, refresh=True, conflicts="proceed", request_timeout=3600)[

@@ -156,3 +156,21 @@ def test_retrying_an_erasure_whose_key_deletion_failed_deletes_the_key(opensearc
     with pytest.raises(CustomerNotFound):
         erasure.erase_customer(opensearch, names, ResolutionConfig(), "CGONE", None, "test")
     assert keys_of(opensearch, names, ["CGONE"]) == {}
+
+
+def test_retrying_an_erasure_whose_key_deletion_failed_deletes_the_keys_of_the_ids_merged_into_it_too(
+    opensearch: OpenSearch, names: IndexNames
+) -> None:
+    # CSURVIVOR had absorbed CMERGED; the erasure went (the merge's redirect with it, markers for both
+    # ids naming its stand-in) but the keyring refused the deletions. Another erasure's id keeps its key.
+    opensearch.indices.create(index=names.redirects, body=index_bodies(names)[names.redirects])
+    keys_for(opensearch, names, ["CSURVIVOR", "CMERGED", "COTHER"])
+    for erased, stand_in in (("CSURVIVOR", "erased-abc"), ("CMERGED", "erased-abc"), ("COTHER", "erased-xyz")):
+        opensearch.index(index=names.redirects, id=ERASED_MARKER.format(erased), body={"old_id": erased, "kind": "erased",
+                         "at": "2026-11-27T06:00:00+00:00", "pseudonym": stand_in})  # fmt: skip
+
+    with pytest.raises(CustomerNotFound):
+        erasure.erase_customer(opensearch, names, ResolutionConfig(), "CSURVIVOR", None, "test")
+
+    assert keys_of(opensearch, names, ["CSURVIVOR", "CMERGED"]) == {}, "the merged id's entries would stay linkable"
+    assert set(keys_of(opensearch, names, ["COTHER"])) == {"COTHER"}, "another erasure's retry is its own"

@@ -1,0 +1,67 @@
+"""A whole-index run reads its scroll pages ahead, in slices (search.read_ahead): every document
+must come exactly once whatever the slicing, an error while reading must stop the run rather than
+leave customers silently without a profile, and a run that stops early must not leave threads
+reading behind it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from opensearchpy import OpenSearch
+from opensearchpy.helpers import bulk
+
+from search.indices import IndexNames
+from search.read_ahead import in_lists, pages_ahead, read_ahead
+
+
+def test_every_item_of_every_source_comes_once_in_its_source_order() -> None:
+    got = list(read_ahead(iter(range(500)), iter(range(1000, 1300)), depth=3))
+
+    assert sorted(got) == [*range(500), *range(1000, 1300)]
+    assert [i for i in got if i < 1000] == list(range(500))
+
+
+def test_an_error_while_reading_reaches_the_run_instead_of_ending_it_short() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ConnectionError("node gone")
+
+    with pytest.raises(ConnectionError, match="node gone"):
+        list(read_ahead(failing(), iter(range(10))))
+
+
+def test_a_run_that_stops_early_leaves_no_thread_reading_behind_it() -> None:
+    def endless() -> Iterator[int]:
+        n = 0
+        while True:
+            n += 1
+            yield n
+
+    before = {t for t in threading.enumerate() if t.name == "rcu-read-ahead"}
+    items = read_ahead(endless(), endless())
+    assert next(items) >= 1
+    items.close()
+    time.sleep(0.3)
+    assert {t for t in threading.enumerate() if t.name == "rcu-read-ahead" and t.is_alive()} <= before
+
+
+def test_in_lists_keeps_every_item_and_the_last_list_short() -> None:
+    assert list(in_lists(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_a_sliced_scroll_read_ahead_gives_every_document_exactly_once(opensearch: OpenSearch, names: IndexNames) -> None:
+    index = names.events + "-slices"
+    opensearch.indices.create(index=index, body={"settings": {"number_of_shards": 1, "number_of_replicas": 0}})
+    try:
+        bulk(opensearch, ({"_index": index, "_id": f"e{i}", "_source": {"n": i}} for i in range(2_345)), refresh=True)
+
+        for slices in (1, 2, 3):
+            pages = list(pages_ahead(opensearch, index, {"query": {"match_all": {}}, "sort": ["_doc"]}, size=500, slices=slices))
+            seen = [hit["_source"]["n"] for page in pages for hit in page]
+            assert sorted(seen) == list(range(2_345)), slices
+            assert all(len(page) <= 500 for page in pages)
+    finally:
+        opensearch.indices.delete(index=index)
