@@ -39,6 +39,7 @@ NAMES_DISAGREE = "name_alone_against_other_records"
 NAMESAKES_OF_ONE_POSTCODE = "name_and_postcode_against_two_addresses"
 AMBIGUOUS = "name_alone_fits_several_customers"
 PERSONAL_CONTACTS = "different_personal_contacts"  # a never-merge rule over groups (search.resolve.personal)
+BIRTH_DATES = "different_birth_dates"
 CLUSTER_SIZE = "max_cluster_size"
 
 
@@ -121,15 +122,16 @@ class _Coherence:
 
     def conflict(self, a: list[int], b: list[int]) -> str | None:
         """The never-merge rule saying the two groups are different people, or None. Contradicting
-        pairs are outvoted when direct links that contradict nothing and agree on a personal value
-        (search.resolve.personal: a birth date, an e-mail, a mobile, a card) are at least twice as
-        many (a mistyped birth date or given name among many agreeing records); never when nothing
-        else links them, nor against a steward's decision. Groups whose records each hold e-mails
-        and mobiles that differ, nothing personal agreeing, are two people too (PERSONAL_CONTACTS)."""
+        pairs are outvoted when direct links that contradict nothing are at least twice as many (a
+        mistyped birth date or given name among many agreeing records), for birth dates only links
+        agreeing on a personal value (search.resolve.personal: a birth date, an e-mail, a mobile,
+        a card); never when nothing else links them, nor against a steward's decision. Groups
+        whose records each hold e-mails and mobiles that differ, nothing personal agreeing, are two
+        people too (PERSONAL_CONTACTS)."""
         if self.constraints.apart(a, b):
             return STEWARD_APART
         rules: list[str] = []
-        support = 0
+        support = personal_support = 0
         evidence: list[PersonalEvidence] = []
         for key in _cross_pairs(a, b):
             if key not in self._rules:
@@ -139,12 +141,16 @@ class _Coherence:
             evidence.append(self._personal[key])
             if self._rules[key]:
                 rules.append(self._rules[key])  # type: ignore[arg-type]
-            elif key in self.linked and self._personal[key].agrees:
-                # Only a link agreeing on something a person owns outvotes: a father and his son
-                # named after him are linked on name, address and landline by every record pair.
+            elif key in self.linked:
                 support += 1
+                personal_support += self._personal[key].agrees
         if rules and support < OUTVOTING_LINKS * len(rules):
             return rules[0]
+        # Namesakes of one home (a father and the son named after him) are linked on the name, the
+        # address and the landline by every pair of their records: only links agreeing on
+        # something a person owns outvote the birth dates that tell them apart.
+        if personal_support < OUTVOTING_LINKS * rules.count(BIRTH_DATES):
+            return BIRTH_DATES
         if PERSONAL_CONTACTS in self.never_merge and contacts_differ(evidence):
             return PERSONAL_CONTACTS
         return None
