@@ -151,7 +151,7 @@ class _Coherence:
         # something a person owns outvote the birth dates that tell them apart.
         if personal_support < OUTVOTING_LINKS * rules.count(BIRTH_DATES):
             return BIRTH_DATES
-        if PERSONAL_CONTACTS in self.never_merge and contacts_differ(evidence):
+        if PERSONAL_CONTACTS in self.never_merge and contacts_differ(evidence, [self.records[x] for x in a], [self.records[y] for y in b]):
             return PERSONAL_CONTACTS
         return None
 

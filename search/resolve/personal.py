@@ -60,12 +60,27 @@ def _identifier_agrees(x: RecordFeatures, y: RecordFeatures) -> bool:
     return any(value and y.identifiers.get(name) == value for name, value in x.identifiers.items())
 
 
-def contacts_differ(evidence: list[PersonalEvidence]) -> bool:
-    """Whether the record pairs between two groups (`evidence`, one per pair) say two people: no
-    personal value agrees across them, and both an e-mail and a mobile of each side differ."""
+def contacts_differ(evidence: list[PersonalEvidence], a: list[RecordFeatures], b: list[RecordFeatures]) -> bool:
+    """Whether two groups of records (`a`, `b`; `evidence`, one per record pair between them) are
+    two people: no personal value agrees across them, both an e-mail and a mobile of each side
+    differ, and the two were seen over one period (`seen_together`)."""
     return (
         bool(evidence)
         and not any(e.agrees for e in evidence)
         and any(e.emails_differ for e in evidence)
         and any(e.mobiles_differ for e in evidence)
+        and seen_together(a, b)
     )
+
+
+def seen_together(a: list[RecordFeatures], b: list[RecordFeatures]) -> bool:
+    """Whether the systems saw the two groups over one period: neither group's records all date
+    from before the other's first (by `updated_at`, the day). A person changes mobile and mailbox
+    over the years, so one group all older than the other may be one man before and after the
+    change; two groups still both in use, each with its own, are two men. Undated records say
+    nothing of when: the groups count as seen together."""
+    days_a = [r.updated_at[:10] for r in a if r.updated_at]
+    days_b = [r.updated_at[:10] for r in b if r.updated_at]
+    if not days_a or not days_b:
+        return True
+    return max(days_a) >= min(days_b) and max(days_b) >= min(days_a)
