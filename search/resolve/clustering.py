@@ -32,11 +32,14 @@ from search.resolve.comparisons import clearly_different_people
 from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
 from search.resolve.constraints import NO_CONSTRAINTS, STEWARD_APART, Constraints
 from search.resolve.features import RecordFeatures
+from search.resolve.personal import PersonalEvidence, contacts_differ, personal_evidence
 
 # Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
 NAMES_DISAGREE = "name_alone_against_other_records"
 NAMESAKES_OF_ONE_POSTCODE = "name_and_postcode_against_two_addresses"
 AMBIGUOUS = "name_alone_fits_several_customers"
+PERSONAL_CONTACTS = "different_personal_contacts"  # a never-merge rule over groups (search.resolve.personal)
+BIRTH_DATES = "different_birth_dates"
 CLUSTER_SIZE = "max_cluster_size"
 
 
@@ -115,24 +118,42 @@ class _Coherence:
         self.constraints = constraints
         self._rules: dict[tuple[int, int], str | None] = {}
         self._opposition: dict[tuple[int, int], int] = {}
+        self._personal: dict[tuple[int, int], PersonalEvidence] = {}
 
     def conflict(self, a: list[int], b: list[int]) -> str | None:
         """The never-merge rule saying the two groups are different people, or None. Contradicting
         pairs are outvoted when direct links that contradict nothing are at least twice as many (a
-        mistyped birth date or given name among many agreeing records); never when nothing else links
-        them, nor against a steward's decision."""
+        mistyped birth date or given name among many agreeing records), for birth dates only links
+        agreeing on a personal value (search.resolve.personal: a birth date, an e-mail, a mobile,
+        a card); never when nothing else links them, nor against a steward's decision. Groups
+        whose records each hold e-mails and mobiles that differ, nothing personal agreeing, are two
+        people too (PERSONAL_CONTACTS)."""
         if self.constraints.apart(a, b):
             return STEWARD_APART
         rules: list[str] = []
-        support = 0
+        support = personal_support = 0
+        evidence: list[PersonalEvidence] = []
         for key in _cross_pairs(a, b):
             if key not in self._rules:
                 self._rules[key] = self._rule(*key)
+            if key not in self._personal:
+                self._personal[key] = personal_evidence(self.records[key[0]], self.records[key[1]])
+            evidence.append(self._personal[key])
             if self._rules[key]:
                 rules.append(self._rules[key])  # type: ignore[arg-type]
             elif key in self.linked:
                 support += 1
-        return rules[0] if rules and support < OUTVOTING_LINKS * len(rules) else None
+                personal_support += self._personal[key].agrees
+        if rules and support < OUTVOTING_LINKS * len(rules):
+            return rules[0]
+        # Namesakes of one home (a father and the son named after him) are linked on the name, the
+        # address and the landline by every pair of their records: only links agreeing on
+        # something a person owns outvote the birth dates that tell them apart.
+        if personal_support < OUTVOTING_LINKS * rules.count(BIRTH_DATES):
+            return BIRTH_DATES
+        if PERSONAL_CONTACTS in self.never_merge and contacts_differ(evidence, [self.records[x] for x in a], [self.records[y] for y in b]):
+            return PERSONAL_CONTACTS
+        return None
 
     def _rule(self, x: int, y: int) -> str | None:
         x_record, y_record = self.records[x], self.records[y]

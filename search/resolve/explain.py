@@ -9,11 +9,14 @@ from typing import Any
 import numpy as np
 
 from search.resolve.calibration import enforced_never_merge
+from search.resolve.clustering import PERSONAL_CONTACTS
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
 from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
+from search.resolve.personal import contacts_differ, personal_evidence
+from search.resolve.possible import REASONS
 from search.resolve.scoring import contradicted_pairs, telling_columns
 from search.resolve.weak_links import weak_link_bar
 
@@ -67,7 +70,10 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
     prior_weight = model.prior_weight_for(same_source=x.source == y.source)
     total = prior_weight + sum(e.weight_bits for e in evidence)
     probability = 1.0 / (1.0 + 2.0 ** (-total))
-    different = clearly_different_people(x, y, enforced_never_merge(config, model.relaxed_rules), frozenset(model.given_names))
+    rules = enforced_never_merge(config, model.relaxed_rules)
+    different = clearly_different_people(x, y, rules, frozenset(model.given_names))
+    if not different and PERSONAL_CONTACTS in rules and contacts_differ([personal_evidence(x, y)], [x], [y]):
+        different = REASONS[PERSONAL_CONTACTS]
     if different:
         decision = "different people"
     elif probability >= config.match_threshold:

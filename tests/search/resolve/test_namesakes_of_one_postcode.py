@@ -12,8 +12,8 @@ from opensearchpy import OpenSearch
 from indexers.contract import SourceRecord
 from indexers.push import RecordPusher
 from search.indices import IndexNames
-from search.resolve.clustering import DIFFER, DIFFER_AT_TWO_STREETS, NAMESAKES_OF_ONE_POSTCODE, cluster
-from search.resolve.config import ResolutionConfig
+from search.resolve.clustering import DIFFER, DIFFER_AT_TWO_STREETS, NAMESAKES_OF_ONE_POSTCODE, PERSONAL_CONTACTS, cluster
+from search.resolve.config import NEVER_MERGE_RULES, ResolutionConfig
 from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.realtime import RealTimeResolver
@@ -58,6 +58,9 @@ def test_a_name_and_a_postcode_never_join_two_namesakes_living_at_two_streets_of
             threshold=0.99,
             max_cluster_size=10,
             disagree=lambda i, j: verdict.get((i, j), 0) if disagree_at_two_streets else DIFFER * ((i, j) in verdict),
+            # The rule under test alone: these two men's own e-mails and mobiles would hold them
+            # apart first (different_personal_contacts, tests/search/resolve/test_father_and_son.py).
+            never_merge=frozenset(NEVER_MERGE_RULES) - {PERSONAL_CONTACTS},
             names_alone=np.zeros(len(links), dtype=bool),
             names_and_place=place,
         )

@@ -1,0 +1,166 @@
+"""A son named after his father ("père et fils") is never merged with him (issue 16): one full name,
+one address, one landline, but each his own e-mail and mobile. In a full run and in real time,
+whatever order the records arrive in; and one man whose e-mail holds a typo and whose mobile is
+written another way stays one customer. Pure functions first, then a real node."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from opensearchpy import OpenSearch
+
+from indexers.contract import SourceRecord
+from indexers.normalize import normalize_record
+from indexers.push import RecordPusher
+from search.indices import IndexNames
+from search.resolve.clustering import BIRTH_DATES, cluster
+from search.resolve.config import ResolutionConfig
+from search.resolve.explain import explain_pair
+from search.resolve.features import RecordFeatures, features_from_document
+from search.resolve.personal import contacts_differ, personal_evidence
+from search.resolve.pipeline import resolve_all
+from search.resolve.realtime import RealTimeResolver
+from tests.conftest import Ingest, Resolved, customer_assignment
+
+STREET = {"street": "31 boulevard des Vignes", "postcode": "79514", "city": "Mont-sur-Seine"}
+# The father's records hold his e-mail and his mobile; the son's his own, and his birth date on one
+# of them (bench.corruption, father namesakes 0.3: "David Maueloux" was one customer). Every pair
+# of them agrees on the full name, the street and the household's landline.
+MAUELOUX = [
+    {"source": "crm", "source_id": "DM1", "given_name": "David", "family_name": "Maueloux", "email": "david.maueloux17@gmail.com",
+     "phone": "06 63 85 80 27", **STREET},
+    {"source": "ecommerce", "source_id": "DM2", "given_name": "David", "family_name": "Maueloux",
+     "email": "david.maueloux17@gmail.com", **STREET},
+    {"source": "loyalty_paris", "source_id": "DM3", "given_name": "David", "family_name": "Maueloux", "phone": "05 49 21 36 80",
+     "email": "david.maueloux17@gmail.com", **STREET},
+    {"source": "crm", "source_id": "DS1", "given_name": "David", "family_name": "Maueloux", "birth_date": "2004-09-01",
+     "email": "dmaueloux@gmail.com", "phone": "06 29 66 94 75", **STREET},
+    {"source": "ecommerce", "source_id": "DS2", "given_name": "David", "family_name": "Maueloux", "email": "dmaueloux@gmail.com",
+     **STREET},
+    {"source": "callcenter", "source_id": "DS3", "given_name": "David", "family_name": "Maueloux", "email": "dmaueloux@gmail.com",
+     "phone": "06 29 66 94 75", **STREET},
+    {"source": "loyalty_lille", "source_id": "DS4", "given_name": "David", "family_name": "Maueloux", "phone": "05 49 21 36 80",
+     "email": "dmaueloux@gmail.com", **STREET},
+]  # fmt: skip
+FATHER = {"crm:DM1", "ecommerce:DM2", "loyalty_paris:DM3"}
+SON = {"crm:DS1", "ecommerce:DS2", "callcenter:DS3", "loyalty_lille:DS4"}
+IDS = [f"{d['source']}:{d['source_id']}" for d in MAUELOUX]
+
+# One man: his e-mail typed with one letter wrong and at his old provider, his mobile with two
+# digits swapped and written the French way, his landline.
+VIGNAUD = [
+    {"source": "crm", "source_id": "AV1", "given_name": "Arnaud", "family_name": "Vignaud", "email": "arnaud.vignaud64@wanadoo.fr",
+     "phone": "+33 6 12 48 75 93", **STREET},
+    {"source": "ecommerce", "source_id": "AV2", "given_name": "Arnaud", "family_name": "Vignaud", "email": "arnaud.vignaud64@orange.fr",
+     "phone": "06.12.48.57.93", **STREET},
+    {"source": "callcenter", "source_id": "AV3", "given_name": "Arnaud", "family_name": "Vignaud", "email": "arnaud.vigmaud64@orange.fr",
+     **STREET},
+]  # fmt: skip
+VIGNAUD_IDS = [f"{d['source']}:{d['source_id']}" for d in VIGNAUD]
+
+
+def _features(documents: list[dict[str, str]]) -> list[RecordFeatures]:
+    """Each record as resolution reads it, normalized as ingestion writes it."""
+    return [features_from_document(normalize_record(SourceRecord.model_validate(d)).document) for d in documents]
+
+
+def test_a_father_and_his_namesake_son_are_two_people_by_their_own_e_mails_and_mobiles() -> None:
+    records = dict(zip(IDS, _features(MAUELOUX), strict=True))
+    father, son = [records[r] for r in sorted(FATHER)], [records[r] for r in sorted(SON)]
+    cross = [personal_evidence(f, s) for f in father for s in son]
+    assert contacts_differ(cross, father, son)
+    # Within each man's records, something personal agrees: never two people.
+    dm1, dm2 = records["crm:DM1"], records["ecommerce:DM2"]
+    assert not contacts_differ([personal_evidence(dm1, dm2)], [dm1], [dm2])
+    # The landline both hold is the household's: neither agreement nor a difference.
+    landline = personal_evidence(records["loyalty_paris:DM3"], records["loyalty_lille:DS4"])
+    assert landline.emails_differ and not landline.mobiles_differ and not landline.agrees
+
+
+def test_one_man_who_changed_mobile_and_mailbox_years_ago_is_not_two_people_by_them() -> None:
+    # The same two groups, all of the first seen before any of the second: one man before and
+    # after he changed both (bench.corruption, 20-year timelines); seen over one period, two men.
+    records = dict(zip(IDS, _features(MAUELOUX), strict=True))
+    father, son = [records[r] for r in sorted(FATHER)], [records[r] for r in sorted(SON)]
+    cross = [personal_evidence(f, s) for f in father for s in son]
+    for year, record in zip((2009, 2010, 2011), father, strict=True):
+        record.updated_at = f"{year}-03-01T10:00:00+00:00"
+    for year, record in zip((2018, 2020, 2022, 2024), son, strict=True):
+        record.updated_at = f"{year}-06-01T10:00:00+00:00"
+    assert not contacts_differ(cross, father, son)
+    son[0].updated_at = "2010-06-01T10:00:00+00:00"
+    assert contacts_differ(cross, father, son)
+
+
+def test_a_typo_in_the_e_mail_a_provider_change_and_swapped_digits_are_not_differences() -> None:
+    av1, av2, av3 = _features(VIGNAUD)
+    for x, y in ((av1, av2), (av2, av3)):
+        evidence = personal_evidence(x, y)
+        assert evidence.agrees and not evidence.emails_differ and not evidence.mobiles_differ
+
+
+def test_links_on_a_name_and_an_address_never_outvote_a_father_s_and_a_son_s_birth_dates() -> None:
+    home = {"given_name": "Pierre", "family_name": "Quervellec", **STREET}
+    documents = [
+        {"source": "crm", "source_id": "F1", **home, "birth_date": "1962-05-04", "email": "pquervellec@free.fr"},
+        {"source": "ecommerce", "source_id": "F2", **home, "email": "pquervellec@free.fr"},
+        {"source": "crm", "source_id": "S1", **home, "birth_date": "1992-11-20"},
+        {"source": "loyalty_paris", "source_id": "S2", **home},
+    ]
+    records = _features(documents)
+    # Each man's records linked first (his e-mail; his name and street), then three links between
+    # them resting on the name and the street alone, against one pair born thirty years apart.
+    pairs = np.array([(0, 1), (2, 3), (0, 3), (1, 2), (1, 3), (0, 2)])
+    probabilities = np.array([0.99999, 0.99998, 0.9999, 0.9999, 0.9999, 0.999])
+    result = cluster(records, pairs, np.log2(probabilities / (1 - probabilities)), probabilities, threshold=0.99, max_cluster_size=10)
+    assert result.labels[0] == result.labels[1] != result.labels[2] == result.labels[3]
+    assert BIRTH_DATES in {h.rule for h in result.refused_links}  # a possible match, with its reason
+
+
+def test_explain_says_a_father_and_his_namesake_son_are_two_people(resolved: Resolved) -> None:
+    records = dict(zip(IDS, _features(MAUELOUX), strict=True))
+    explanation = explain_pair(records["crm:DM1"], records["crm:DS1"], resolved.model, ResolutionConfig())
+    assert explanation.decision == "different people"
+    same_man = _features(VIGNAUD)
+    assert explain_pair(same_man[0], same_man[1], resolved.model, ResolutionConfig()).decision != "different people"
+
+
+def _groups(customer: dict[str, str], ids: list[str]) -> set[frozenset[str]]:
+    by_customer: dict[str, set[str]] = {}
+    for record in ids:
+        by_customer.setdefault(customer[record], set()).add(record)
+    return {frozenset(group) for group in by_customer.values()}
+
+
+@pytest.mark.parametrize("order", [IDS, IDS[::-1]], ids=["father-first", "son-first"])
+def test_a_son_named_after_his_father_stays_his_own_customer_in_real_time_and_in_a_full_run(
+    order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    ingest(resolved.demo)
+    resolve_all(opensearch, names, ResolutionConfig())
+    config = ResolutionConfig(model_check_s=0)
+    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
+    documents = {f"{d['source']}:{d['source_id']}": d for d in MAUELOUX}
+    for record_id in order:  # pushed one at a time, in real time
+        pusher.push(SourceRecord.model_validate(documents[record_id]))
+    real_time = _groups(customer_assignment(opensearch, names), IDS)
+    resolve_all(opensearch, names, config, retrain=False)  # and a full run over every record
+    full_run = _groups(customer_assignment(opensearch, names), IDS)
+    assert real_time == full_run == {frozenset(FATHER), frozenset(SON)}
+
+
+@pytest.mark.parametrize("order", [VIGNAUD_IDS, VIGNAUD_IDS[::-1]], ids=["crm-first", "callcenter-first"])
+def test_one_man_with_a_mistyped_e_mail_and_a_reformatted_mobile_stays_one_customer(
+    order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    ingest(resolved.demo)
+    resolve_all(opensearch, names, ResolutionConfig())
+    config = ResolutionConfig(model_check_s=0)
+    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
+    documents = {f"{d['source']}:{d['source_id']}": d for d in VIGNAUD}
+    for record_id in order:
+        pusher.push(SourceRecord.model_validate(documents[record_id]))
+    real_time = _groups(customer_assignment(opensearch, names), VIGNAUD_IDS)
+    resolve_all(opensearch, names, config, retrain=False)
+    full_run = _groups(customer_assignment(opensearch, names), VIGNAUD_IDS)
+    assert real_time == full_run == {frozenset(VIGNAUD_IDS)}
