@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.deps import documented_callers
 from api.errors import install_error_handlers
+from api.fast_lookup import LookupFastPath
 from api.guards import BodyLimit, SecurityHeaders, quiet_access_log
 from api.policy import Policy
 from api.routes import (
@@ -103,6 +104,8 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
     app.state.names = names
     app.state.rules = RulesWatcher(settings.actions)
     install_error_handlers(app)
+    # Added first, so innermost: the body limit and the security headers wrap its answers too.
+    app.add_middleware(LookupFastPath)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(SecurityHeaders)
     quiet_access_log(not settings.access_log_queries)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import orjson
-from fastapi import Response
 from pydantic import BaseModel, Field
 
 
@@ -174,12 +172,6 @@ def record_refs(record_ids: list[str]) -> list[dict[str, str]]:
         source, _, source_id = record_id.partition(":")
         refs.append({"source": source, "source_id": source_id})
     return refs
-
-
-def json_answer(body: dict[str, Any]) -> Response:
-    """An answer serialized once with orjson, for hot routes that build their body as plain data
-    in their response model's shape (FastAPI neither builds nor validates a model for a Response)."""
-    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def display_name(customer: dict[str, Any]) -> str | None:

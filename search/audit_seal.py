@@ -68,11 +68,13 @@ def seal_entry(document: dict[str, Any], keys: Mapping[str, bytes], stand_ins: M
     gone: list[str] = []
     kept: list[str] = []
     erased = False
+    token_of: dict[str, str] = {}  # each shown id's token, computed once: the query's `over` names them again
     for customer_id in ids:
         if is_pseudonym(customer_id):
             tokens.append(customer_id)
         elif customer_id in keys:
-            tokens.append(token(keys[customer_id], customer_id))
+            token_of[customer_id] = token(keys[customer_id], customer_id)
+            tokens.append(token_of[customer_id])
         elif customer_id in stand_ins:
             gone.append(stand_ins[customer_id])
             erased = True
@@ -90,7 +92,7 @@ def seal_entry(document: dict[str, Any], keys: Mapping[str, bytes], stand_ins: M
         sealed["query"] = query
         return sealed
     nonce = os.urandom(12)
-    over = [token(keys[c], c) for c in shown]
+    over = [token_of[c] if c in token_of else token(keys[c], c) for c in shown]
     sealed["sealed_query"] = {
         "nonce": _b64(nonce),
         "over": over,

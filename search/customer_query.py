@@ -126,7 +126,11 @@ def second_tier(names: str, with_towns: bool) -> dict[str, Any]:
     own typo), and, for two words or more, the customers matching all words but one, scored far below."""
     wide = names_clause(names, with_towns, fuzziness=WIDE_FUZZINESS, typo_in_each_word=True)
     partial = all_words_but_one_clause(names, with_towns)
-    return {"bool": {"should": [wide, *([partial] if partial else [])], "minimum_should_match": 1}}
+    # One name for the tier, not one per clause: OpenSearch keeps a single query per name, the
+    # last one, so a customer found by the wide clause alone ("T. Guillerm" for "Thérèse
+    # Guillerrm": her initial and the family name's typos) was answered with `matched: []`.
+    del wide["bool"]["_name"]
+    return {"bool": {"should": [wide, *([partial] if partial else [])], "minimum_should_match": 1, "_name": "names"}}
 
 
 # An e-mail typed alone that no customer holds is looked up again with one edit (a letter missed,
@@ -221,7 +225,7 @@ def all_words_but_one_clause(names: str, with_towns: bool) -> dict[str, Any] | N
     words = name_tokens(names)
     if len(words) < 2:
         return None
-    return {"bool": {"must": [all_words_but_one(words, with_towns)], "_name": "names"}}
+    return {"bool": {"must": [all_words_but_one(words, with_towns)]}}
 
 
 # What reading the words as the counter writes them — family name first, then the given name —
@@ -413,8 +417,13 @@ def customer_name_query(
         return query
     if words:
         typo = fuzziness if typo_in_each_word else None
+        # Each word's first-letters typo, built once: the word's own clause and the guard ask it both.
+        look_alikes = {word: _first_letters_typo(word) for word in words if len(word) >= FIRST_LETTERS_MIN_LENGTH}
         word_by_word: dict[str, Any] = {
-            "bool": {"must": [_name_or_town_word(word, towns, typo) for word in words], "filter": [_one_name_spelled_out(words, typo)]}
+            "bool": {
+                "must": [_name_or_town_word(word, towns, typo, look_alikes.get(word)) for word in words],
+                "filter": [_one_name_spelled_out(words, typo, look_alikes)],
+            }
         }
         if towns:
             word_by_word["bool"]["must_not"] = [{"match": {"towns": {"query": names, "operator": "and"}}}]
@@ -422,14 +431,16 @@ def customer_name_query(
     return query
 
 
-def _name_or_town_word(word: str, towns: bool, typo: str | None = None) -> dict[str, Any]:
+def _name_or_town_word(word: str, towns: bool, typo: str | None = None, look_alike: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One word typed: whole, begun, with a typo (`look_alike`: in its first letters, of
+    FIRST_LETTERS_MIN_LENGTH letters or more; `typo`: after them), its initial, or a town's word."""
     options: list[dict[str, Any]] = [{"term": {"full_name": word}}]
     if len(word) >= WORD_PREFIX_MIN_LENGTH:
         options.append({"term": {"full_name.prefix": word}})
     if typo:
         options.append({"fuzzy": {"full_name": {"value": word, "fuzziness": typo, "prefix_length": 1}}})
-    if len(word) >= FIRST_LETTERS_MIN_LENGTH:
-        options.extend((_first_letters_typo(word), _initial_of(word)))
+    if look_alike:
+        options.extend((look_alike, _initial_of(word)))
     if towns:
         # Constant and low: a town word decides who matches, town_bonus how much it counts (a rare
         # town's weight would otherwise pass the name a typo was meant for).
@@ -452,7 +463,7 @@ def _name_or_town_word(word: str, towns: bool, typo: str | None = None) -> dict[
 INITIAL_WORD_SCORE = 0.5
 
 
-def _one_name_spelled_out(words: list[str], typo: str | None) -> dict[str, Any]:
+def _one_name_spelled_out(words: list[str], typo: str | None, look_alikes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """One word typed at least is a name word of the customer's, whole, begun, with a typo in its
     first letters or (`typo`, the second tier) after them — as _name_or_town_word reads it, but
     for its initial and its town: never every word an initial or a town word ("Laurence Mercier" is
@@ -460,7 +471,7 @@ def _one_name_spelled_out(words: list[str], typo: str | None) -> dict[str, Any]:
     options: list[dict[str, Any]] = [{"terms": {"full_name": words}}]
     if begun := [word for word in words if len(word) >= WORD_PREFIX_MIN_LENGTH]:
         options.append({"terms": {"full_name.prefix": begun}})
-    options.extend(_first_letters_typo(word) for word in words if len(word) >= FIRST_LETTERS_MIN_LENGTH)
+    options.extend(look_alikes[word] for word in words if word in look_alikes)
     if typo:
         options.extend({"fuzzy": {"full_name": {"value": word, "fuzziness": typo, "prefix_length": 1}}} for word in words)
     return {"bool": {"should": options, "minimum_should_match": 1}}

@@ -4,11 +4,17 @@ forgives one typo in a word of up to seven letters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import fastapi.routing
+import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
+from api.fast_lookup import plain_look_up
 from api.policy import DEMO_KEYS
 from api.routes.search import router as search_routes
 from search.indices import IndexNames
@@ -87,3 +93,63 @@ def test_the_schema_still_documents_the_key_the_token_and_the_shop(api: TestClie
         assert operation["security"] == [{"APIKeyHeader": []}, {"HTTPBearer": []}]
         assert [p["name"] for p in operation["parameters"]].count("X-Shop") == 1
     assert "security" not in schema["paths"]["/health"]["get"]
+
+
+def test_a_plain_look_up_solves_no_dependency_and_routes_nothing(as_role: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The look-up every keystroke sends is answered by api.fast_lookup: FastAPI's routing and
+    # solving were about a third of the API's CPU per look-up (issue 21, bench/RESULTS.md session 15).
+    solved = []
+    real = fastapi.routing.solve_dependencies
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        solved.append(1)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counted)
+    response = as_role("counter").get("/v1/search", params={"q": "dupont", "limit": "5"})
+    assert response.status_code == 200 and response.json()["results"]
+    assert solved == []
+    # What it does not answer exactly as the route would goes to the route (an unknown parameter here).
+    assert as_role("counter").get("/v1/search", params={"q": "dupont", "page": "2"}).status_code == 200
+    assert solved == [1]
+
+
+QUERIES = ["dupont", "Hélène Lefèvre 17/05/1980", "06 11 22 33 44", "dupont bordeaux", "zzzqqq", "Solène Quintard", "Michèle Quéméner"]
+
+
+@pytest.mark.parametrize("role", ["counter", "steward", "marketing", "callcenter"])
+def test_the_fast_path_answers_exactly_what_the_route_answers(as_role: Callable[[str], Any], role: str) -> None:
+    # The route answers the same look-up when a parameter it ignores is added: both answers, byte for byte.
+    for q in QUERIES:
+        fast = as_role(role).get("/v1/search", params={"q": q, "limit": "7"})
+        routed = as_role(role).get("/v1/search", params={"q": q, "limit": "7", "via": "route"})
+        assert (fast.status_code, fast.content) == (routed.status_code, routed.content), q
+        assert fast.headers["content-type"] == routed.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "status"),
+    [
+        ({"q": "d"}, {}, 422),
+        ({"q": "dupont", "limit": "0"}, {}, 422),
+        ({"q": "dupont", "limit": "51"}, {}, 422),
+        ({"q": "dupont", "limit": "ten"}, {}, 422),
+        ({"q": "x" * 201}, {}, 422),
+        ({"q": "dupont"}, {"X-API-Key": "not-a-key"}, 401),
+        ({"q": "dupont"}, {"X-Shop": "not a shop!"}, 422),
+    ],
+)
+def test_a_look_up_the_fast_path_cannot_take_is_refused_by_the_route_with_its_reason(
+    as_role: Callable[[str], Any], params: dict[str, str], headers: dict[str, str], status: int
+) -> None:
+    response = as_role("counter").get("/v1/search", params=params, headers=headers)
+    assert response.status_code == status and response.json()["detail"]
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_fast_paths_query_string_is_read_as_the_route_reads_it() -> None:
+    assert plain_look_up(b"q=dup+jea") == ("dup jea", 10)
+    assert plain_look_up(b"q=h%C3%A9l%C3%A8ne&limit=7") == ("hélène", 7)
+    assert plain_look_up(b"limit=50&q=06%2011") == ("06 11", 50)
+    for declined in (b"", b"limit=5", b"q=a", b"q=dupont&q=martin", b"q=dupont&limit=", b"q=dupont&limit=+5", b"q=dupont&x=1"):
+        assert plain_look_up(declined) is None, declined

@@ -165,3 +165,12 @@ def test_a_customer_known_by_initials_alone_is_not_found_by_every_name_they_begi
     # every word would be matched by an initial or a town finds neither her nor anyone like her.
     assert "Lorient" not in _cities(search("thérèse gaëlle"))
     assert "Lorient" not in _cities(search("thérèse lorient"))
+
+
+@pytest.mark.parametrize("q", ["Thérèse Guillerrm", "Thérèse Guillermm"])
+def test_a_customer_found_through_an_initial_says_the_names_matched(search: Search, q: str) -> None:
+    # A typo past the first tier's allowance: "T. Guillerm" is found by the second tier, through her
+    # initial and the family name; the answer says the names matched, as for any customer found by them.
+    body = search(q)
+    lorient = [hit for hit in body["results"] if hit["customer"].get("city") == "Lorient"]
+    assert lorient and lorient[0]["matched"] == ["names"], body["results"]
