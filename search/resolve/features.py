@@ -146,22 +146,31 @@ class FeaturesOnce:
     decision's neighbourhood), by record id: the candidate search's gates read the features of every
     holder of a selective key, once per key it holds, and the scoring reads them all again — 90
     computations per push at 100k; once each, the pusher's CPU went from 17–18 to 15.6–15.8 ms per
-    push (bench/RESULTS.md, session 15 push section). One search answers with one version of each
-    record, and the records given first (`seed`: those just written) stand for themselves wherever
-    they are met."""
+    push (bench/RESULTS.md, session 15 push section). The records given first (`seed`: those just
+    written) stand for themselves wherever they are met: the neighbourhood scores the version
+    written. Any other record is kept with the document its features were computed from, and
+    computed again when it is met as another document: a concurrent push may update it between
+    the searches of one neighbourhood (the holders' msearch, the members' get), and the version
+    scored must be the one the neighbourhood holds. (Compared as documents, not by `updated_at`:
+    a source may send corrected fields under the same date.)"""
 
     def __init__(self, extra_identifiers: tuple[str, ...] = ()) -> None:
         self.extra_identifiers = extra_identifiers
-        self._by_id: dict[str, RecordFeatures] = {}
+        # record id → (the document met, None for a seeded record; its features)
+        self._by_id: dict[str, tuple[dict[str, Any] | None, RecordFeatures]] = {}
 
     def seed(self, documents: Iterable[dict[str, Any]]) -> None:
         for document in documents:
-            self._by_id[document["record_id"]] = features_from_document(document, self.extra_identifiers)
+            self._by_id[document["record_id"]] = (None, features_from_document(document, self.extra_identifiers))
 
     def of(self, document: dict[str, Any]) -> RecordFeatures:
-        features = self._by_id.get(document["record_id"])
-        if features is None:
-            features = self._by_id[document["record_id"]] = features_from_document(document, self.extra_identifiers)
+        known = self._by_id.get(document["record_id"])
+        if known is not None:
+            met, features = known
+            if met is None or met is document or met == document:
+                return features
+        features = features_from_document(document, self.extra_identifiers)
+        self._by_id[document["record_id"]] = (document, features)
         return features
 
     def of_all(self, documents: list[dict[str, Any]]) -> list[RecordFeatures]:

@@ -95,17 +95,23 @@ def test_the_schema_still_documents_the_key_the_token_and_the_shop(api: TestClie
     assert "security" not in schema["paths"]["/health"]["get"]
 
 
-def test_a_plain_look_up_solves_no_dependency_and_routes_nothing(as_role: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    # The look-up every keystroke sends is answered by api.fast_lookup: FastAPI's routing and
-    # solving were about a third of the API's CPU per look-up (issue 21, bench/RESULTS.md session 15).
-    solved = []
+@pytest.fixture
+def solved(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item per request FastAPI's route solved (a look-up the fast path did not answer)."""
+    calls: list[int] = []
     real = fastapi.routing.solve_dependencies
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
-        solved.append(1)
+        calls.append(1)
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(fastapi.routing, "solve_dependencies", counted)
+    return calls
+
+
+def test_a_plain_look_up_solves_no_dependency_and_routes_nothing(as_role: Callable[[str], Any], solved: list[int]) -> None:
+    # The look-up every keystroke sends is answered by api.fast_lookup: FastAPI's routing and
+    # solving were about a third of the API's CPU per look-up (issue 21, bench/RESULTS.md session 15).
     response = as_role("counter").get("/v1/search", params={"q": "dupont", "limit": "5"})
     assert response.status_code == 200 and response.json()["results"]
     assert solved == []
@@ -153,3 +159,36 @@ def test_the_fast_paths_query_string_is_read_as_the_route_reads_it() -> None:
     assert plain_look_up(b"limit=50&q=06%2011") == ("06 11", 50)
     for declined in (b"", b"limit=5", b"q=a", b"q=dupont&q=martin", b"q=dupont&limit=", b"q=dupont&limit=+5", b"q=dupont&x=1"):
         assert plain_look_up(declined) is None, declined
+
+
+def _search_entries(as_role: Callable[[str], Any], q: str) -> list[dict[str, Any]]:
+    entries = as_role("admin").get("/v1/audit", params={"limit": 500}).json()["entries"]
+    return [e for e in entries if e["action"] == "search" and e["query"] == q]
+
+
+def test_a_look_up_the_fast_path_answers_leaves_one_audit_entry_naming_the_customers_shown(
+    as_role: Callable[[str], Any], solved: list[int]
+) -> None:
+    q = "QUINTARD Solène"  # typed only here: the trail's entries for it are this test's
+    response = as_role("counter").get("/v1/search", params={"q": q, "limit": "5"})
+    assert response.status_code == 200 and solved == []  # answered by the fast path
+    shown = [hit["customer_id"] for hit in response.json()["results"]]
+    assert len(shown) == 3  # the stories' three Solène Quintard
+    (entry,) = _search_entries(as_role, q)
+    assert (entry["caller"], entry["role"], entry["outcome"]) == ("demo counter agent", "counter", "found")
+    assert entry["customer_ids"] == shown
+
+
+def test_a_look_up_the_fast_path_declines_is_audited_by_the_route_as_before(as_role: Callable[[str], Any], solved: list[int]) -> None:
+    # An unknown parameter: the route answers, and its one entry names the customers shown.
+    q = "quintard SOLÈNE"
+    response = as_role("counter").get("/v1/search", params={"q": q, "limit": "5", "page": "2"})
+    assert response.status_code == 200 and solved == [1]
+    (entry,) = _search_entries(as_role, q)
+    assert entry["customer_ids"] == [hit["customer_id"] for hit in response.json()["results"]]
+    # Too long for the route's parameters: refused with its reason, audited as not understood, no one shown.
+    typed = "solène quintard, " * 12
+    refusal = as_role("counter").get("/v1/search", params={"q": typed})
+    assert refusal.status_code == 422 and refusal.json()["detail"]
+    (refused,) = _search_entries(as_role, typed)
+    assert refused["outcome"] == "error" and refused["customer_ids"] == []
