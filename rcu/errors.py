@@ -21,6 +21,7 @@ from indexers.readers import ReaderError
 from provisioning.errors import NodeSetupError
 from search.audit_journal import AuditFailed
 from search.indices import SchemaOutdated
+from search.read_ahead import ScrollIncomplete
 from search.resolve.errors import ModelCountsVanished, ModelMissing, SpoolOutOfMemory
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
@@ -83,6 +84,7 @@ EXIT_RULES = (
     ExitRule(CustomerNotFound, EXIT_NOT_FOUND, lambda error: f"no customer {error}"),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(AuditFailed, EXIT_NODE_DOWN),  # the trail could not be written: nothing done unaudited, retry
+    ExitRule(ScrollIncomplete, EXIT_NODE_DOWN),  # a shard did not answer a scroll: stopped before removing anything, retry
     ExitRule(OpenSearchConnectionError, EXIT_NODE_DOWN, _unreachable),  # ConnectionTimeout is one
     ExitRule(OpenSearchException, EXIT_NODE_DOWN, _failed),
     # A file named on the command line that cannot be read or written (a folder, a missing folder,

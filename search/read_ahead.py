@@ -10,10 +10,15 @@ overlap on two cores. A scroll split into slices (OpenSearch's sliced scroll) le
 two pages at once while Python is busy with neither.
 
 Order: pages of several sources (slices) arrive interleaved; a caller whose result depends on
-order must not use more than one."""
+order must not use more than one.
+
+Consumers close what they read ahead (`contextlib.closing`) rather than leave it to the garbage
+collector: a consumer's error keeps its frames, and with them the generator, alive in the
+traceback, and the producers would go on holding their threads and scroll contexts."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Generator, Iterable, Iterator
@@ -27,6 +32,31 @@ T = TypeVar("T")
 # slow consumer lets pile up (a few scroll pages) while keeping the node busy.
 _DEPTH = 2
 _DONE = object()
+
+
+class ScrollIncomplete(Exception):
+    """A page of a scroll came without the answer of every shard (a shard failed or timed out):
+    what was read is not the whole index, and a run over it would treat the missing documents as
+    gone (profiles deleted as stale, figures summed short)."""
+
+    def __init__(self, index: str, answered: int, total: int, why: str) -> None:
+        super().__init__(
+            f"reading {index} stopped: {answered} of {total} shards answered{why}; "
+            "run the same command again once every shard answers (cluster health green)"
+        )
+        self.index = index
+
+
+def _complete(index: str, response: dict[str, Any]) -> dict[str, Any]:
+    """`response`, a scroll page, if every shard answered it in time (as opensearchpy.helpers.scan
+    checks: successful + skipped = total); ScrollIncomplete otherwise."""
+    shards = response.get("_shards") or {}
+    answered, total = shards.get("successful", 0) + shards.get("skipped", 0), shards.get("total", 0)
+    if answered < total or shards.get("failed") or response.get("timed_out"):
+        reasons = sorted({str((failure.get("reason") or {}).get("type")) for failure in shards.get("failures") or []})
+        why = (", timed out" if response.get("timed_out") else "") + (f" ({', '.join(reasons)})" if reasons else "")
+        raise ScrollIncomplete(index, answered, total, why)
+    return response
 
 
 class _Failed:
@@ -58,6 +88,11 @@ def read_ahead(*sources: Iterable[T], depth: int = _DEPTH) -> Generator[T, None,
         except Exception as error:  # noqa: BLE001 — handed to the consumer, raised there
             put(_Failed(error))
         finally:
+            # A source stopped early is closed here, in its thread: a scroll clears its context now.
+            close = getattr(source, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
             put(_DONE)
 
     threads = [threading.Thread(target=produce, args=(source,), daemon=True, name="rcu-read-ahead") for source in sources]
@@ -96,12 +131,13 @@ def scroll_pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """The hits of a scroll over `index`, a page (up to `size` hits) at a time; `sliced` =
     (slice id, slices) reads one slice of a sliced scroll. The scroll is cleared at the end, or
-    when the consumer stops early."""
+    when the consumer stops early. A page some shard did not answer raises ScrollIncomplete."""
     request = {**body, "size": size, **({"slice": {"id": sliced[0], "max": sliced[1]}} if sliced and sliced[1] > 1 else {})}
     response = client.search(index=index, body=request, scroll=scroll)
     scroll_id = response.get("_scroll_id")
     try:
-        while response["hits"]["hits"]:
+        # Every page, the last (empty) one too: a shard failing mid-scroll answers no more hits.
+        while _complete(index, response)["hits"]["hits"]:
             yield response["hits"]["hits"]
             response = client.scroll(body={"scroll_id": scroll_id, "scroll": scroll})
             scroll_id = response.get("_scroll_id", scroll_id)
@@ -110,7 +146,10 @@ def scroll_pages(
             client.clear_scroll(body={"scroll_id": [scroll_id]}, ignore=(404,))
 
 
-def pages_ahead(client: OpenSearch, index: str, body: dict[str, Any], size: int, slices: int = 1) -> Iterator[list[dict[str, Any]]]:
+def pages_ahead(
+    client: OpenSearch, index: str, body: dict[str, Any], size: int, slices: int = 1
+) -> Generator[list[dict[str, Any]], None, None]:
     """Every page of a scroll over `index`, read ahead in `slices` threads (a sliced scroll when
-    more than one): pages come in no particular order across slices."""
+    more than one): pages come in no particular order across slices. Close it (`contextlib.closing`)
+    when the reading may stop early."""
     return read_ahead(*(scroll_pages(client, index, body, size, sliced=(i, slices)) for i in range(slices)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -115,16 +116,17 @@ def tally_events(client: OpenSearch, names: IndexNames, now: datetime, slices: i
     since_ms, now_ms = _millis((now - YEAR).isoformat()), _millis(now.isoformat())
     query = {"query": {"match_all": {}}, "_source": _FIELDS, "sort": ["_doc"]}
     # Read ahead (in slices if asked: a tally does not depend on the order events come in).
-    for page in pages_ahead(client, names.events, query, _SCAN_PAGE, slices):
-        for hit in page:
-            event = hit["_source"]
-            record = event.get("record_id")
-            if record is None:
-                continue
-            tally = tallies.get(record)
-            if tally is None:
-                tally = tallies[record] = RecordTally()
-            tally.add(event, since_ms, now_ms)
+    with closing(pages_ahead(client, names.events, query, _SCAN_PAGE, slices)) as pages:
+        for page in pages:
+            for hit in page:
+                event = hit["_source"]
+                record = event.get("record_id")
+                if record is None:
+                    continue
+                tally = tallies.get(record)
+                if tally is None:
+                    tally = tallies[record] = RecordTally()
+                tally.add(event, since_ms, now_ms)
     return tallies
 
 
@@ -145,12 +147,13 @@ def records_holding(
         return {}
     held: dict[str, dict[str, Any]] = {}
     query = {"_source": ["source", "updated_at", *(f"attributes.{name}" for name in attributes)], "sort": ["_doc"]}
-    for page in pages_ahead(client, names.records, query, _SCAN_PAGE, slices):
-        for hit in page:
-            record = hit["_source"]
-            stated = record.get("attributes") or {}
-            if any(attribute_offers(stated.get(name)) for name in attributes):
-                held[hit["_id"]] = record
+    with closing(pages_ahead(client, names.records, query, _SCAN_PAGE, slices)) as pages:
+        for page in pages:
+            for hit in page:
+                record = hit["_source"]
+                stated = record.get("attributes") or {}
+                if any(attribute_offers(stated.get(name)) for name in attributes):
+                    held[hit["_id"]] = record
     return held
 
 

@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -164,8 +164,9 @@ def resolve_all_partitioned(
 
 def _load(client: OpenSearch, names: IndexNames, spool: RecordSpool, identifiers: tuple[str, ...]) -> None:
     # The node serves the next pages of the scroll while this process blocks and spools the last ones.
-    for batch in read_ahead(in_lists(scan_live_records(client, names), LOAD_BATCH)):
-        spool.add_records(batch, features_of(batch, identifiers), TF_FEATURES)
+    with closing(read_ahead(in_lists(scan_live_records(client, names), LOAD_BATCH))) as batches:
+        for batch in batches:
+            spool.add_records(batch, features_of(batch, identifiers), TF_FEATURES)
     spool.add_customers(scan_customers(client, names))
     spool.add_links(scan_links(client, names))
 

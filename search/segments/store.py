@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -181,22 +181,23 @@ class RecomputeReport:
         return f"customers={self.customers} removed={self.removed}{daily}{changed}{live} seconds={self.seconds:.1f} {counts}".rstrip()
 
 
-def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Iterator[list[dict[str, Any]]]:
+def _batches(client: OpenSearch, index: str, fields: list[str] | bool) -> Generator[list[dict[str, Any]], None, None]:
     """Every document of `index` (its `fields`), _BATCH at a time, the scroll's pages read ahead."""
     batch: list[dict[str, Any]] = []
-    for page in pages_ahead(client, index, {"_source": fields, "sort": ["_doc"]}, _SCAN_PAGE):
-        for hit in page:
-            batch.append(hit["_source"])
-            if len(batch) == _BATCH:
-                yield batch
-                batch = []
+    with closing(pages_ahead(client, index, {"_source": fields, "sort": ["_doc"]}, _SCAN_PAGE)) as pages:
+        for page in pages:
+            for hit in page:
+                batch.append(hit["_source"])
+                if len(batch) == _BATCH:
+                    yield batch
+                    batch = []
     if batch:
         yield batch
 
 
 def _with_households(
     client: OpenSearch, names: IndexNames, batches: Iterable[list[dict[str, Any]]], now: datetime
-) -> Iterator[tuple[list[dict[str, Any]], dict[str, Household]]]:
+) -> Generator[tuple[list[dict[str, Any]], dict[str, Household]], None, None]:
     """Each batch of customers with its households (`households`), read ahead of the caller: the
     node answers the next batch's scroll page and households search while this process builds and
     writes the profiles of the last one (search.read_ahead)."""
@@ -273,11 +274,13 @@ def write_all_profiles(
 
     def profiles() -> Iterator[dict[str, Any]]:
         nonlocal written
-        for customers, homes in _with_households(client, names, batches, now):
-            figures = figures_from_tallies(settings, customers, tallies, held)
-            built = build_profiles(client, settings, names, customers, now, figures=figures, homes=homes)
-            written += len(built)
-            yield from built
+        # Closed on an error too, not when the traceback lets it go: its thread stops now.
+        with closing(_with_households(client, names, batches, now)) as ahead:
+            for customers, homes in ahead:
+                figures = figures_from_tallies(settings, customers, tallies, held)
+                built = build_profiles(client, settings, names, customers, now, figures=figures, homes=homes)
+                written += len(built)
+                yield from built
 
     kept = _write_versioned(client, profiles(), names.profiles, read_at)
     return written, kept
@@ -299,10 +302,10 @@ def recompute_all(client: OpenSearch, settings: Settings, names: IndexNames, now
         holding = reader.submit(records_holding, client, names, settings.events_holding_attributes)
         tallies = tally_events(client, names, now)
         held = holding.result()
-    with _refresh_paused(client, names.profiles):
-        report.customers, report.kept_live = write_all_profiles(
-            client, settings, names, _batches(client, names.customers, CUSTOMER_FIELDS), tallies, now, read_at, held
-        )
+    # A customers' page some shard did not answer raises (search.read_ahead.ScrollIncomplete) here,
+    # before the stale profiles are removed: its customers' profiles are not stale.
+    with _refresh_paused(client, names.profiles), closing(_batches(client, names.customers, CUSTOMER_FIELDS)) as batches:
+        report.customers, report.kept_live = write_all_profiles(client, settings, names, batches, tallies, now, read_at, held)
     del tallies, held
     client.indices.refresh(index=names.profiles)
     stale = {"query": {"range": {"computed_at": {"lt": now.isoformat()}}}}

@@ -14,7 +14,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import bulk
 
 from search.indices import IndexNames
-from search.read_ahead import in_lists, pages_ahead, read_ahead
+from search.read_ahead import ScrollIncomplete, in_lists, pages_ahead, read_ahead
 
 
 def test_every_item_of_every_source_comes_once_in_its_source_order() -> None:
@@ -65,3 +65,29 @@ def test_a_sliced_scroll_read_ahead_gives_every_document_exactly_once(opensearch
             assert all(len(page) <= 500 for page in pages)
     finally:
         opensearch.indices.delete(index=index)
+
+
+def _open_scrolls(opensearch: OpenSearch) -> int:
+    nodes = opensearch.nodes.stats(metric="indices", index_metric="search")["nodes"]
+    return sum(node["indices"]["search"]["open_contexts"] for node in nodes.values())
+
+
+def test_a_shard_that_fails_stops_the_reading_instead_of_ending_it_short(opensearch: OpenSearch, names: IndexNames) -> None:
+    # A real shard failure: the query cannot be run on the index mapping `at` as a date, and runs
+    # on the other. The node answers the hits of the shard that worked, as if they were all.
+    working, failing = names.events + "-shard-ok", names.events + "-shard-ko"
+    for index, kind in ((working, "keyword"), (failing, "date")):
+        opensearch.indices.create(
+            index=index,
+            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": {"properties": {"at": {"type": kind}}}},
+        )
+    try:
+        bulk(opensearch, ({"_index": working, "_source": {"at": "pas une date"}} for _ in range(30)), refresh=True)
+        opened = _open_scrolls(opensearch)
+
+        with pytest.raises(ScrollIncomplete, match="1 of 2 shards answered"):
+            list(pages_ahead(opensearch, f"{working},{failing}", {"query": {"term": {"at": "pas une date"}}}, size=10))
+
+        assert _open_scrolls(opensearch) <= opened
+    finally:
+        opensearch.indices.delete(index=f"{working},{failing}")

@@ -5,16 +5,20 @@ the segments percolating those profiles gives; a profile the live path writes me
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.events import Event, record_event
 from search.events.scan import tally_events
 from search.indices import IndexNames
+from search.segments import store
 from search.segments.conditions import definitions_in_force, percolate
 from search.segments.membership import memberships
 from search.segments.profiles import CUSTOMER_FIELDS
@@ -168,3 +172,54 @@ def test_the_first_run_holds_the_offers_a_record_states_reading_the_records_in_o
     (per_customer,) = build_profiles(opensearch, world, world_names, [customer], now)
     assert stored == per_customer
     assert {"coffre-fort", "livret jeune"} <= set(stored["products_held"])
+
+
+def _readers_left() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "rcu-read-ahead" and t.is_alive()}
+
+
+def test_a_first_run_a_shard_does_not_answer_stops_with_exit_4_and_removes_no_profile(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The node's answer to the customers' scroll as it comes when their shard fails or times out:
+    # no hits, and `_shards` saying so (what a real failure looks like: tests/search/test_read_ahead.py).
+    before = _stored_profiles(opensearch, world_names)
+    answer = OpenSearch.search
+
+    def customers_shard_failed(self: OpenSearch, *args: Any, **kwargs: Any) -> Any:
+        response = answer(self, *args, **kwargs)
+        if kwargs.get("index") == world_names.customers and "scroll" in kwargs:
+            response["hits"]["hits"] = []
+            failure = {"shard": 0, "index": world_names.customers, "reason": {"type": "node_disconnected_exception"}}
+            response["_shards"] = {"total": 1, "successful": 0, "skipped": 0, "failed": 1, "failures": [failure]}
+        return response
+
+    monkeypatch.setattr(OpenSearch, "search", customers_shard_failed)
+    result = cli("segments", "--file", str(world.segments), "--rebuild-profiles")
+    monkeypatch.undo()
+
+    assert result.exit_code == 4, result.output
+    assert "0 of 1 shards answered (node_disconnected_exception)" in result.output and "Traceback" not in result.output
+    assert _stored_profiles(opensearch, world_names) == before
+
+
+def test_a_first_run_that_fails_while_building_profiles_leaves_no_thread_reading_behind_it(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages and batches of five customers: the world's customers are read in several pages, so the
+    # reading is still ahead when the first batch's profiles fail to build (a bug, memory running out).
+    monkeypatch.setattr(store, "_SCAN_PAGE", 5)
+    monkeypatch.setattr(store, "_BATCH", 5)
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("profiles could not be built")
+
+    monkeypatch.setattr(store, "figures_from_tallies", failing)
+    before = _readers_left()
+
+    with pytest.raises(RuntimeError, match="profiles could not be built") as failed:
+        recompute_all(opensearch, world, world_names)
+
+    # Checked while the error, and the frames it keeps, is still held (as a caller logging it holds it).
+    time.sleep(0.5)
+    assert failed.value is not None and _readers_left() <= before
