@@ -3,6 +3,7 @@ the decision and what decided it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
 from search.resolve.personal import contacts_differ, personal_evidence
-from search.resolve.possible import REASONS
+from search.resolve.possible import REASONS, PossibleMatch
 from search.resolve.scoring import contradicted_pairs, telling_columns
 from search.resolve.weak_links import weak_link_bar
 
@@ -56,7 +57,17 @@ class PairExplanation:
         }
 
 
-def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config: ResolutionConfig) -> PairExplanation:
+def explain_pair(
+    x: RecordFeatures,
+    y: RecordFeatures,
+    model: MatchModel,
+    config: ResolutionConfig,
+    customers: tuple[list[RecordFeatures], list[RecordFeatures]] | None = None,
+) -> PairExplanation:
+    """Why `x` and `y` are, or are not, one customer. `customers`: the records of the customers
+    the clustering put each in, when known (a run's possible matches). The rule
+    `different_personal_contacts` is one over customers, not record pairs: given them, the
+    explanation weighs it as the clustering did; without them (`rcu explain`), on the pair alone."""
     comparisons = comparisons_for(model.identifiers)
     vector = comparison_vector(x, y, comparisons)
     evidence = []
@@ -72,7 +83,7 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
     probability = 1.0 / (1.0 + 2.0 ** (-total))
     rules = enforced_never_merge(config, model.relaxed_rules)
     different = clearly_different_people(x, y, rules, frozenset(model.given_names))
-    if not different and PERSONAL_CONTACTS in rules and contacts_differ([personal_evidence(x, y)], [x], [y]):
+    if not different and PERSONAL_CONTACTS in rules and _contacts_differ(x, y, customers):
         different = REASONS[PERSONAL_CONTACTS]
     if different:
         decision = "different people"
@@ -89,6 +100,27 @@ def explain_pair(x: RecordFeatures, y: RecordFeatures, model: MatchModel, config
     return PairExplanation(
         (x.record_id, y.record_id), evidence, prior_weight, total, probability, config.match_threshold, different, decision, deciding
     )
+
+
+def _contacts_differ(x: RecordFeatures, y: RecordFeatures, customers: tuple[list[RecordFeatures], list[RecordFeatures]] | None) -> bool:
+    a, b = customers or ([x], [y])
+    return contacts_differ([personal_evidence(r, s) for r in a for s in b], a, b)
+
+
+def explain_possible_matches(
+    matches: list[PossibleMatch], labels: Sequence[int], features: list[RecordFeatures], model: MatchModel, config: ResolutionConfig
+) -> list[PairExplanation]:
+    """Each possible match's explanation, its two records' customers (`labels`, the clustering's)
+    given, so that it says what held them apart as the clustering saw it."""
+    wanted = {labels[m.left] for m in matches} | {labels[m.right] for m in matches}
+    members: dict[int, list[RecordFeatures]] = {label: [] for label in wanted}
+    for index, label in enumerate(labels):
+        if label in members:
+            members[label].append(features[index])
+    return [
+        explain_pair(features[m.left], features[m.right], model, config, (members[labels[m.left]], members[labels[m.right]]))
+        for m in matches
+    ]
 
 
 def _names_alone_uncontradicted(vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel) -> bool:

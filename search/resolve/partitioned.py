@@ -48,7 +48,7 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules
 from search.resolve.decision_rules import all_rules
 from search.resolve.errors import SpoolOutOfMemory
-from search.resolve.explain import explain_pair
+from search.resolve.explain import explain_possible_matches
 from search.resolve.features import RecordFeatures, collector_paused, features_from_document, features_of, identifier_values
 from search.resolve.identifiers import attribute_candidates
 from search.resolve.model import MatchModel
@@ -315,13 +315,10 @@ class _Run:
         self.merged.update(changes.merged)
         self.removed |= changes.removed
         labels = resolution.clustering.labels
+        explanations = explain_possible_matches(resolution.possible_matches, labels, features, model, self.config)
         self.relations += [
-            relation_document(
-                match,
-                (customer_of[labels[match.left]], customer_of[labels[match.right]]),
-                explain_pair(features[match.left], features[match.right], model, self.config).as_dict(),
-            )
-            for match in resolution.possible_matches
+            relation_document(match, (customer_of[labels[match.left]], customer_of[labels[match.right]]), explanation.as_dict())
+            for match, explanation in zip(resolution.possible_matches, explanations, strict=True)
         ]
         self.write_s += time.perf_counter() - started
         self.write_cpu_s += time.process_time() - cpu

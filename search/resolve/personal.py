@@ -12,7 +12,10 @@ their records holds both contacts.
 "Differs" is the comparisons' last level only: a one-letter e-mail typo, the same mailbox name at
 another provider (wanadoo.fr → orange.fr), a mobile one digit off or an unverified number written
 the same are agreement here, as they are for the match weights (search.resolve.comparisons). A
-landline is neither: the household shares it. One differing contact alone is not enough: people
+mailbox name made of the person's names at another provider (jean.dupont@wanadoo.fr →
+jean.dupont@gmail.com), which the comparisons leave "different" because namesakes write it too,
+is no difference here either: it is what a provider change leaves; nor agreement, which it cannot
+be between namesakes. A landline is neither: the household shares it. One differing contact alone is not enough: people
 hold a second e-mail (work, an old provider) or a second mobile, and a mobile mistyped beyond one
 digit reads as "different" (on bench.corruption at its baseline, 54 candidate pairs of one person
 at one address differ on the mobile alone with nothing personal agreeing, none on both e-mail and
@@ -24,7 +27,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from analyzers.phones import is_household_line
-from search.resolve.comparisons import birth_date_level, card_level, email_level, phone_level
+from search.resolve.comparisons import birth_date_level, card_level, email_level, phone_level, same_mailbox_elsewhere
 from search.resolve.features import RecordFeatures
 
 EMAIL_DIFFERENT = 4  # comparisons.email_level's last level
@@ -53,7 +56,8 @@ def personal_evidence(x: RecordFeatures, y: RecordFeatures) -> PersonalEvidence:
         or card_level(x, y) == 0
         or _identifier_agrees(x, y)
     )
-    return PersonalEvidence(agrees, email == EMAIL_DIFFERENT, phone == PHONE_DIFFERENT)
+    emails_differ = email == EMAIL_DIFFERENT and not same_mailbox_elsewhere(x.email, y.email)
+    return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT)
 
 
 def _identifier_agrees(x: RecordFeatures, y: RecordFeatures) -> bool:
@@ -69,18 +73,27 @@ def contacts_differ(evidence: list[PersonalEvidence], a: list[RecordFeatures], b
         and not any(e.agrees for e in evidence)
         and any(e.emails_differ for e in evidence)
         and any(e.mobiles_differ for e in evidence)
-        and seen_together(a, b)
+        and seen_together([r for r in a if _holds_contact(r)], [r for r in b if _holds_contact(r)])
     )
+
+
+def _holds_contact(record: RecordFeatures) -> bool:
+    """Whether the record holds an e-mail or a mobile: what `contacts_differ` weighs."""
+    return bool(record.email) or bool(record.phone and not is_household_line(record.phone))
 
 
 def seen_together(a: list[RecordFeatures], b: list[RecordFeatures]) -> bool:
     """Whether the systems saw the two groups over one period: neither group's records all date
     from before the other's first (by `updated_at`, the day). A person changes mobile and mailbox
     over the years, so one group all older than the other may be one man before and after the
-    change; two groups still both in use, each with its own, are two men. Undated records say
-    nothing of when: the groups count as seen together."""
-    days_a = [r.updated_at[:10] for r in a if r.updated_at]
-    days_b = [r.updated_at[:10] for r in b if r.updated_at]
-    if not days_a or not days_b:
+    change; two groups still both in use, each with its own, are two men. `contacts_differ` passes
+    only each side's records holding an e-mail or a mobile: a loyalty record holding a card alone,
+    dated years after the man's new e-mail, says nothing of when he used the old one.
+
+    Undated records say nothing of when: a group holding one counts as seen with the other at any
+    time (conservative: two groups held apart become a possible match a steward decides)."""
+    if not a or not b or any(not r.updated_at for r in a) or any(not r.updated_at for r in b):
         return True
+    days_a = [r.updated_at[:10] for r in a]
+    days_b = [r.updated_at[:10] for r in b]
     return max(days_a) >= min(days_b) and max(days_b) >= min(days_a)

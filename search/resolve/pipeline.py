@@ -25,7 +25,7 @@ from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules, DecisionRule
 from search.resolve.decision_rules import all_rules, rules_touching, together_records
-from search.resolve.explain import explain_pair
+from search.resolve.explain import explain_possible_matches
 from search.resolve.features import FeaturesOnce, RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
 from search.resolve.identity_conflicts import identity_conflict_actions, save_identity_conflicts
@@ -309,13 +309,10 @@ def _save_possible_matches(
         lambda match: match.probability,
         config.max_possible_matches_per_customer,
     )
+    explanations = explain_possible_matches(kept, labels, features, resolution.model, config)
     found = [
-        relation_document(
-            match,
-            (customer_of[labels[match.left]], customer_of[labels[match.right]]),
-            explain_pair(features[match.left], features[match.right], resolution.model, config).as_dict(),
-        )
-        for match in kept
+        relation_document(match, (customer_of[labels[match.left]], customer_of[labels[match.right]]), explanation.as_dict())
+        for match, explanation in zip(kept, explanations, strict=True)
     ]
     bound = config.max_possible_matches_per_customer
     if pending is None:

@@ -164,3 +164,98 @@ def test_one_man_with_a_mistyped_e_mail_and_a_reformatted_mobile_stays_one_custo
     resolve_all(opensearch, names, config, retrain=False)
     full_run = _groups(customer_assignment(opensearch, names), VIGNAUD_IDS)
     assert real_time == full_run == {frozenset(VIGNAUD_IDS)}
+
+
+# One man: his old e-mail and mobile in the CRM (2018), his new ones in the e-commerce (2022), and a
+# loyalty record of 2024 holding his card only. Neither group of his records saw both contacts at
+# once; the contact-less loyalty record says nothing of when he used the old ones.
+HOME = {"given_name": "Gaëtan", "family_name": "Kerbrat-Loisel", "street": "8 rue des Lavandières", "postcode": "29870", "city": "Plouvien"}
+KERBRAT = [
+    {"source": "crm", "source_id": "GK1", **HOME, "email": "gaetan.kl1971@free.fr", "phone": "06 71 24 58 93",
+     "updated_at": "2018-04-03T09:00:00Z"},
+    {"source": "loyalty_paris", "source_id": "GK2", **HOME, "loyalty_card": "PAR4410932761", "updated_at": "2024-02-11T15:00:00Z"},
+    {"source": "ecommerce", "source_id": "GK3", **HOME, "email": "gkerbrat.loisel@outlook.fr", "phone": "07 58 33 20 46",
+     "updated_at": "2022-09-20T18:00:00Z"},
+]  # fmt: skip
+KERBRAT_IDS = [f"{d['source']}:{d['source_id']}" for d in KERBRAT]
+
+# One man whose mailbox, made of his names, moved from wanadoo.fr to gmail.com, as did his mobile.
+PROVIDER_CHANGE = [
+    {"source": "crm", "source_id": "JQ1", "given_name": "Jean", "family_name": "Quervellec", "email": "jean.quervellec@wanadoo.fr",
+     "phone": "06 44 17 82 35", **STREET},
+    {"source": "ecommerce", "source_id": "JQ2", "given_name": "Jean", "family_name": "Quervellec",
+     "email": "jean.quervellec@gmail.com", "phone": "07 62 90 13 58", **STREET},
+]  # fmt: skip
+PROVIDER_CHANGE_IDS = [f"{d['source']}:{d['source_id']}" for d in PROVIDER_CHANGE]
+
+
+def test_a_record_without_contacts_does_not_stretch_a_man_s_period_over_his_change_of_contacts() -> None:
+    crm, loyalty, ecommerce = _features(KERBRAT)
+    old, new = [crm, loyalty], [ecommerce]
+    assert not contacts_differ([personal_evidence(x, y) for x in old for y in new], old, new)
+    # Contact-holding records seen over one period (here one day) are two men seen together.
+    crm.updated_at = ecommerce.updated_at
+    assert contacts_differ([personal_evidence(x, y) for x in old for y in new], old, new)
+    # An undated one may date from any time: seen together, a possible match for a steward.
+    crm.updated_at = ""
+    assert contacts_differ([personal_evidence(x, y) for x in old for y in new], old, new)
+
+
+def test_a_mailbox_made_of_the_names_at_another_provider_is_no_difference_of_person() -> None:
+    old, new = _features(PROVIDER_CHANGE)
+    evidence = personal_evidence(old, new)
+    assert not evidence.emails_differ and evidence.mobiles_differ
+    assert not contacts_differ([evidence], [old], [new])
+
+
+def test_explain_weighs_personal_contacts_over_the_customers_the_clustering_formed(resolved: Resolved) -> None:
+    records = dict(zip(IDS, _features(MAUELOUX), strict=True))
+    father, son = [records[r] for r in sorted(FATHER)], [records[r] for r in sorted(SON)]
+    # Two records holding an e-mail each: alone they cannot say two people; their customers can.
+    dm2, ds2 = records["ecommerce:DM2"], records["ecommerce:DS2"]
+    assert explain_pair(dm2, ds2, resolved.model, ResolutionConfig()).decision != "different people"
+    assert explain_pair(dm2, ds2, resolved.model, ResolutionConfig(), (father, son)).decision == "different people"
+
+
+def _pushed_then_full_run(
+    documents: list[dict[str, str]], order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> tuple[set[frozenset[str]], set[frozenset[str]]]:
+    """The records' customers after pushing them one at a time in `order`, then after a full run."""
+    ingest(resolved.demo)
+    resolve_all(opensearch, names, ResolutionConfig())
+    config = ResolutionConfig(model_check_s=0)
+    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
+    by_id = {f"{d['source']}:{d['source_id']}": d for d in documents}
+    for record_id in order:
+        pusher.push(SourceRecord.model_validate(by_id[record_id]))
+    real_time = _groups(customer_assignment(opensearch, names), list(by_id))
+    resolve_all(opensearch, names, config, retrain=False)
+    return real_time, _groups(customer_assignment(opensearch, names), list(by_id))
+
+
+@pytest.mark.parametrize("order", [KERBRAT_IDS, KERBRAT_IDS[::-1]], ids=["crm-first", "ecommerce-first"])
+def test_one_man_who_changed_contacts_stays_one_customer_beside_a_later_record_holding_only_his_card(
+    order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    real_time, full_run = _pushed_then_full_run(KERBRAT, order, resolved, opensearch, ingest, names)
+    assert real_time == full_run == {frozenset(KERBRAT_IDS)}
+
+
+@pytest.mark.parametrize("order", [PROVIDER_CHANGE_IDS, PROVIDER_CHANGE_IDS[::-1]], ids=["crm-first", "ecommerce-first"])
+def test_one_man_whose_mailbox_moved_to_another_provider_stays_one_customer(
+    order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    real_time, full_run = _pushed_then_full_run(PROVIDER_CHANGE, order, resolved, opensearch, ingest, names)
+    assert real_time == full_run == {frozenset(PROVIDER_CHANGE_IDS)}
+
+
+@pytest.mark.parametrize("order", [IDS, IDS[::-1]], ids=["father-first", "son-first"])
+def test_a_son_named_after_his_father_seen_over_the_same_years_stays_his_own_customer(
+    order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    # Both men's records dated over one period, each side's first before the other's last.
+    years = {"crm:DM1": 2019, "ecommerce:DM2": 2022, "loyalty_paris:DM3": 2024, "crm:DS1": 2018, "ecommerce:DS2": 2021,
+             "callcenter:DS3": 2023, "loyalty_lille:DS4": 2025}  # fmt: skip
+    dated = [{**d, "updated_at": f"{years[record_id]}-05-01T10:00:00Z"} for record_id, d in zip(IDS, MAUELOUX, strict=True)]
+    real_time, full_run = _pushed_then_full_run(dated, order, resolved, opensearch, ingest, names)
+    assert real_time == full_run == {frozenset(FATHER), frozenset(SON)}
