@@ -146,7 +146,7 @@ def pushes(count: int, seed: int = 99) -> None:
     settings = get_settings()
     client = bulk_client(settings)
     names = IndexNames.for_settings(settings.model_copy(update={"index_prefix": PREFIX}))
-    pusher = RecordPusher(client, names, RealTimeResolver(client, names, ResolutionConfig()))
+    pusher = RecordPusher(client, names, RealTimeResolver(client, names, ResolutionConfig()), settings.suppression_key_bytes)
     pusher.resolver.model()
     started = time.time()
     # A seed per run, when runs are compared: the same people pushed again find the earlier run's records.
