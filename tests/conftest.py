@@ -11,7 +11,7 @@ import logging
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,36 @@ def customer_assignment(opensearch: OpenSearch, names: IndexNames) -> dict[str, 
     # Real-time resolution does not refresh; a search-based view of every customer needs one.
     opensearch.indices.refresh(index=[names.customers, names.redirects])
     return {record_id: c["customer_id"] for c in scan_customers(opensearch, names) for record_id in c["records"]}
+
+
+def groups_of(assignment: dict[str, str], record_ids: Iterable[str]) -> set[frozenset[str]]:
+    """The records of `record_ids` grouped by the customer `assignment` gives them."""
+    by_customer: dict[str, set[str]] = {}
+    for record_id in record_ids:
+        by_customer.setdefault(assignment[record_id], set()).add(record_id)
+    return {frozenset(group) for group in by_customer.values()}
+
+
+def pushed_then_full_run(
+    documents: Iterable[dict[str, Any]], order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Every record's customer after the story's records (by `source:source_id`) are pushed one at a
+    time in `order` on top of the resolved demo people, then after a full run over every record: the
+    real time and the full run must decide alike whatever the arrival order."""
+    from indexers.contract import SourceRecord
+    from indexers.push import RecordPusher
+    from search.resolve.realtime import RealTimeResolver
+
+    ingest(resolved.demo)
+    resolve_all(opensearch, names, ResolutionConfig())
+    config = ResolutionConfig(model_check_s=0)
+    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
+    by_id = {f"{d['source']}:{d['source_id']}": d for d in documents}
+    for record_id in order:  # pushed one at a time, in real time
+        pusher.push(SourceRecord.model_validate(by_id[record_id]))
+    real_time = customer_assignment(opensearch, names)
+    resolve_all(opensearch, names, config, retrain=False)  # and a full run over every record
+    return real_time, customer_assignment(opensearch, names)
 
 
 @pytest.fixture(scope="session")

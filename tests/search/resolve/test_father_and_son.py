@@ -11,16 +11,13 @@ from opensearchpy import OpenSearch
 
 from indexers.contract import SourceRecord
 from indexers.normalize import normalize_record
-from indexers.push import RecordPusher
 from search.indices import IndexNames
 from search.resolve.clustering import BIRTH_DATES, cluster
 from search.resolve.config import ResolutionConfig
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.personal import contacts_differ, personal_evidence
-from search.resolve.pipeline import resolve_all
-from search.resolve.realtime import RealTimeResolver
-from tests.conftest import Ingest, Resolved, customer_assignment
+from tests.conftest import Ingest, Resolved, groups_of, pushed_then_full_run
 
 STREET = {"street": "31 boulevard des Vignes", "postcode": "79514", "city": "Mont-sur-Seine"}
 # The father's records hold his e-mail and his mobile; the son's his own, and his birth date on one
@@ -125,27 +122,11 @@ def test_explain_says_a_father_and_his_namesake_son_are_two_people(resolved: Res
     assert explain_pair(same_man[0], same_man[1], resolved.model, ResolutionConfig()).decision != "different people"
 
 
-def _groups(customer: dict[str, str], ids: list[str]) -> set[frozenset[str]]:
-    by_customer: dict[str, set[str]] = {}
-    for record in ids:
-        by_customer.setdefault(customer[record], set()).add(record)
-    return {frozenset(group) for group in by_customer.values()}
-
-
 @pytest.mark.parametrize("order", [IDS, IDS[::-1]], ids=["father-first", "son-first"])
 def test_a_son_named_after_his_father_stays_his_own_customer_in_real_time_and_in_a_full_run(
     order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
 ) -> None:
-    ingest(resolved.demo)
-    resolve_all(opensearch, names, ResolutionConfig())
-    config = ResolutionConfig(model_check_s=0)
-    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
-    documents = {f"{d['source']}:{d['source_id']}": d for d in MAUELOUX}
-    for record_id in order:  # pushed one at a time, in real time
-        pusher.push(SourceRecord.model_validate(documents[record_id]))
-    real_time = _groups(customer_assignment(opensearch, names), IDS)
-    resolve_all(opensearch, names, config, retrain=False)  # and a full run over every record
-    full_run = _groups(customer_assignment(opensearch, names), IDS)
+    real_time, full_run = _pushed_then_full_run(MAUELOUX, order, resolved, opensearch, ingest, names)
     assert real_time == full_run == {frozenset(FATHER), frozenset(SON)}
 
 
@@ -153,16 +134,7 @@ def test_a_son_named_after_his_father_stays_his_own_customer_in_real_time_and_in
 def test_one_man_with_a_mistyped_e_mail_and_a_reformatted_mobile_stays_one_customer(
     order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
 ) -> None:
-    ingest(resolved.demo)
-    resolve_all(opensearch, names, ResolutionConfig())
-    config = ResolutionConfig(model_check_s=0)
-    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
-    documents = {f"{d['source']}:{d['source_id']}": d for d in VIGNAUD}
-    for record_id in order:
-        pusher.push(SourceRecord.model_validate(documents[record_id]))
-    real_time = _groups(customer_assignment(opensearch, names), VIGNAUD_IDS)
-    resolve_all(opensearch, names, config, retrain=False)
-    full_run = _groups(customer_assignment(opensearch, names), VIGNAUD_IDS)
+    real_time, full_run = _pushed_then_full_run(VIGNAUD, order, resolved, opensearch, ingest, names)
     assert real_time == full_run == {frozenset(VIGNAUD_IDS)}
 
 
@@ -220,17 +192,10 @@ def test_explain_weighs_personal_contacts_over_the_customers_the_clustering_form
 def _pushed_then_full_run(
     documents: list[dict[str, str]], order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
 ) -> tuple[set[frozenset[str]], set[frozenset[str]]]:
-    """The records' customers after pushing them one at a time in `order`, then after a full run."""
-    ingest(resolved.demo)
-    resolve_all(opensearch, names, ResolutionConfig())
-    config = ResolutionConfig(model_check_s=0)
-    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
-    by_id = {f"{d['source']}:{d['source_id']}": d for d in documents}
-    for record_id in order:
-        pusher.push(SourceRecord.model_validate(by_id[record_id]))
-    real_time = _groups(customer_assignment(opensearch, names), list(by_id))
-    resolve_all(opensearch, names, config, retrain=False)
-    return real_time, _groups(customer_assignment(opensearch, names), list(by_id))
+    """The story's records grouped by customer after pushing them one at a time in `order`, then after a full run."""
+    real_time, full_run = pushed_then_full_run(documents, order, resolved, opensearch, ingest, names)
+    ids = [f"{d['source']}:{d['source_id']}" for d in documents]
+    return groups_of(real_time, ids), groups_of(full_run, ids)
 
 
 @pytest.mark.parametrize("order", [KERBRAT_IDS, KERBRAT_IDS[::-1]], ids=["crm-first", "ecommerce-first"])

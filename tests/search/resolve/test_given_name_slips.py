@@ -10,8 +10,6 @@ from __future__ import annotations
 import pytest
 from opensearchpy import OpenSearch
 
-from indexers.contract import SourceRecord
-from indexers.push import RecordPusher
 from search.indices import IndexNames
 from search.resolve.comparisons import (
     NAME_DIFFERENT,
@@ -22,11 +20,8 @@ from search.resolve.comparisons import (
     short_form,
     within_a_slip,
 )
-from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures, features_from_document
-from search.resolve.pipeline import resolve_all
-from search.resolve.realtime import RealTimeResolver
-from tests.conftest import Ingest, Resolved, customer_assignment
+from tests.conftest import Ingest, Resolved, pushed_then_full_run
 
 OWN_NAMES = frozenset({"gerard", "herve", "lucas", "emma", "anna", "h"})
 HOME = {"family_name": "Dumont", "postcode": "32767", "city": "Lectoure"}
@@ -91,14 +86,6 @@ STORY = {f"{d['source']}:{d['source_id']}": d for d in (CRM, WEB)}
 def test_a_given_name_mistyped_on_each_record_joins_one_customer_in_real_time_and_in_a_full_run(
     order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
 ) -> None:
-    ingest(resolved.demo)
-    resolve_all(opensearch, names, ResolutionConfig())
-    config = ResolutionConfig(model_check_s=0)
-    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
-    for record_id in order:  # pushed one at a time, in real time
-        pusher.push(SourceRecord.model_validate(STORY[record_id]))
-    real_time = customer_assignment(opensearch, names)
-    resolve_all(opensearch, names, config, retrain=False)  # and a full run over every record
-    full_run = customer_assignment(opensearch, names)
+    real_time, full_run = pushed_then_full_run(STORY.values(), order, resolved, opensearch, ingest, names)
     for customer in (real_time, full_run):
         assert customer["crm:GD1"] == customer["ecommerce:GD2"]

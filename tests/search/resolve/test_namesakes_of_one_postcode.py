@@ -9,15 +9,11 @@ import numpy as np
 import pytest
 from opensearchpy import OpenSearch
 
-from indexers.contract import SourceRecord
-from indexers.push import RecordPusher
 from search.indices import IndexNames
 from search.resolve.clustering import DIFFER, DIFFER_AT_TWO_STREETS, NAMESAKES_OF_ONE_POSTCODE, PERSONAL_CONTACTS, cluster
-from search.resolve.config import NEVER_MERGE_RULES, ResolutionConfig
+from search.resolve.config import NEVER_MERGE_RULES
 from search.resolve.features import features_from_document
-from search.resolve.pipeline import resolve_all
-from search.resolve.realtime import RealTimeResolver
-from tests.conftest import Ingest, Resolved, customer_assignment
+from tests.conftest import Ingest, Resolved, groups_of, pushed_then_full_run
 
 # Two "Jacques Blanchard" of Paris 7e (75007), each at his own street with his own phone and
 # e-mail; the second one's e-commerce account and loyalty cards hold his name and the postcode,
@@ -75,27 +71,11 @@ def test_a_name_and_a_postcode_never_join_two_namesakes_living_at_two_streets_of
     assert len(set(labels(disagree_at_two_streets=False))) == 1
 
 
-def _groups(customer: dict[str, str]) -> set[frozenset[str]]:
-    by_customer: dict[str, set[str]] = {}
-    for record in IDS:
-        by_customer.setdefault(customer[record], set()).add(record)
-    return {frozenset(group) for group in by_customer.values()}
-
-
 @pytest.mark.parametrize("order", [IDS, IDS[::-1]], ids=["first-man-first", "first-man-last"])
 def test_two_namesakes_of_one_postcode_stay_two_customers_in_real_time_and_in_a_full_run(
     order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
 ) -> None:
-    ingest(resolved.demo)
-    resolve_all(opensearch, names, ResolutionConfig())
-    config = ResolutionConfig(model_check_s=0)
-    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config))
-    documents = {f"{d['source']}:{d['source_id']}": d for d in BLANCHARD}
-    for record_id in order:  # pushed one at a time, in real time
-        pusher.push(SourceRecord.model_validate(documents[record_id]))
-    real_time = _groups(customer_assignment(opensearch, names))
-    resolve_all(opensearch, names, config, retrain=False)  # and a full run over every record
-    full_run = _groups(customer_assignment(opensearch, names))
+    real_time, full_run = (groups_of(a, IDS) for a in pushed_then_full_run(BLANCHARD, order, resolved, opensearch, ingest, names))
     for groups in (real_time, full_run):
         first, second = (next(g for g in groups if record in g) for record in ("crm:JB1", "ecommerce:JB2"))
         assert first != second
