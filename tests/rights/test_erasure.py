@@ -431,3 +431,11 @@ def test_a_merged_away_id_of_an_erased_customer_answers_410_at_once(as_role: Rol
         assert as_role("privacy_officer").delete(f"/v1/customers/{survivor}").status_code == 200
         gone = as_role("counter").get(f"/v1/customers/{merged_away}", follow_redirects=False)
     assert gone.status_code == 410, gone.text
+
+
+@pytest.mark.parametrize("role", ["counter", "callcenter", "marketing", "steward", "integrator", "shop"])
+def test_a_role_not_allowed_to_erase_is_refused_with_a_reason_and_the_customer_stays(role: str, as_role: RoleClient) -> None:
+    bastien = customer_of(as_role, "Bastien Rolland")
+    answer = as_role(role).delete(f"/v1/customers/{bastien}")
+    assert answer.status_code == 403 and answer.json()["detail"]
+    assert as_role("privacy_officer").get(f"/v1/customers/{bastien}").status_code == 200
