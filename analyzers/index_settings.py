@@ -321,6 +321,7 @@ def changes_index_body(replicas: int = 0) -> dict[str, Any]:
             "fields": {"type": "keyword"},
             "sources": {"type": "keyword"},
             "records": {"type": "keyword"},
+            "erased_ids": {"type": "keyword"},  # erased: the golden ids erased, merged ones included
         },
     }
     return {"settings": _small(1, replicas), "mappings": mappings}

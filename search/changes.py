@@ -131,6 +131,45 @@ def removed_changes(removed: list[str], previous: dict[str, dict[str, Any]], mer
     ]
 
 
+def erased_change(customer_id: str, erased_ids: list[str], record_ids: list[str]) -> dict[str, Any]:
+    """The `erased` change: the notice every source system needs to apply an erasure (GDPR art. 19).
+    It names the golden ids erased (the customer's and those merged into it) and, for each reader,
+    the records of its own sources (`source:source_id`, cut by read_changes) — nothing else of the
+    person. The record keys are pseudonymous identifiers of an erased person: they are kept for the
+    notice period only (`erasure_notice_days`), then no reader gets them and `rcu retention --apply`
+    drops them from the index (expire_erasure_notices)."""
+    records = sorted(set(record_ids))
+    return {
+        "kind": "erased",
+        "customer_id": customer_id,
+        "erased_ids": sorted(set(erased_ids)),
+        "sources": sorted({record_id.partition(":")[0] for record_id in records}),
+        "records": records,
+    }
+
+
+def _notice_expired(change: dict[str, Any], cutoff: str | None) -> bool:
+    return cutoff is not None and change.get("kind") == "erased" and change["at"] < cutoff
+
+
+def expire_erasure_notices(client: OpenSearch, names: IndexNames, before: datetime) -> int:
+    """Drop the record keys of `erased` changes written before `before` (their notice period is
+    over: every reader stopped getting them then). Returns the changes rewritten."""
+    if not client.indices.exists(index=names.changes):
+        return 0
+    client.indices.refresh(index=names.changes)  # erasures write their change unrefreshed
+    query = {
+        "bool": {"filter": [{"term": {"kind": "erased"}}, {"range": {"at": {"lt": before.isoformat()}}}, {"exists": {"field": "records"}}]}
+    }
+    response = client.update_by_query(
+        index=names.changes,
+        body={"query": query, "script": {"source": "ctx._source.records = []", "lang": "painless"}},
+        refresh=True,
+        conflicts="proceed",
+    )
+    return int(response.get("updated", 0))
+
+
 def _changed_purposes(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
     old, new = before.get("consents") or {}, after.get("consents") or {}
     purposes = {p for p in old.keys() | new.keys() if (old.get(p) or {}).get("status") != (new.get(p) or {}).get("status")}
@@ -197,10 +236,12 @@ def read_changes(
     limit: int,
     bound: Callable[[str], bool] | None,
     gap_timeout_s: float,
+    notice_days: float | None = None,
 ) -> ChangePage:
     """Changes after `since`, in order, at most `limit` positions, as far as there is no hole;
     only those touching a source the reader is `bound` to (all when None), their record refs cut
-    to those sources."""
+    to those sources. An `erased` change older than `notice_days` comes without its record keys
+    (erased_change), whether or not `rcu retention --apply` dropped them yet."""
 
     client.indices.refresh(index=names.changes, ignore_unavailable=True)
     response = client.search(
@@ -210,7 +251,9 @@ def read_changes(
     )
     hits = [hit["_source"] for hit in response.get("hits", {}).get("hits", [])]
     window, more = hits[:limit], len(hits) > limit
-    cutoff = (datetime.now(UTC) - timedelta(seconds=gap_timeout_s)).isoformat()
+    now = datetime.now(UTC)
+    cutoff = (now - timedelta(seconds=gap_timeout_s)).isoformat()
+    notice_cutoff = None if notice_days is None else (now - timedelta(days=notice_days)).isoformat()
     cursor = since
     page: list[dict[str, Any]] = []
     for change in window:
@@ -218,6 +261,8 @@ def read_changes(
             more = True  # a writer is still filling the hole: come back for the rest
             break
         cursor = change["seq"]
+        if _notice_expired(change, notice_cutoff):
+            change = {**change, "records": []}
         if bound is None:
             page.append(change)
         elif any(bound(source) for source in change.get("sources", [])):

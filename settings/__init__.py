@@ -210,6 +210,12 @@ class Settings(BaseSettings):
     changes_retention_days: int = Field(
         default=90, ge=1, description="Change feed entries older than this are aged out by `rcu retention --apply`."
     )
+    erasure_notice_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long an `erased` change keeps the erased records' keys (source:source_id) for the source systems "
+        "(GDPR art. 19; one month, art. 12(3)); then no reader gets them and `rcu retention --apply` drops them.",
+    )
     events_retention_months: int = Field(
         default=36,
         ge=1,

@@ -21,7 +21,8 @@ MAX_CURSOR = 2**63 - 2  # sequence numbers are OpenSearch longs
 class ChangesResponse(BaseModel):
     changes: list[dict[str, Any]] = Field(
         description="In order: seq, at, kind (created, updated, merged, split, consent_changed, removed, erased), customer_id, "
-        "old_id/new_id for merges and splits, fields (golden fields, or consent purposes), sources, records (source:source_id of your sources)."
+        "old_id/new_id for merges and splits, fields (golden fields, or consent purposes), sources, records (source:source_id of your sources; "
+        "for `erased`, the records to delete or unlink, during the erasure notice period), erased_ids (for `erased`: every golden id erased)."
     )
     cursor: int = Field(description="Pass it as `since` next time: every change after it comes once, in order, even after a restart.")
     more: bool = Field(description="More changes are waiting: ask again at once.")
@@ -39,7 +40,9 @@ async def changes(
 ) -> ChangesResponse:
     """What happened to customers after `since`, oldest first."""
     # The sources the caller is bound to: those it may write are those whose changes it follows.
-    page = await run_in_threadpool(read_changes, client, names, since, limit, caller.may_write, settings.changes_gap_timeout_s)
+    page = await run_in_threadpool(
+        read_changes, client, names, since, limit, caller.may_write, settings.changes_gap_timeout_s, settings.erasure_notice_days
+    )
     # Who read the feed, from where: the page names customers (by id only), so its reading is audited
     # like every view — by position, not by customer (a page holds up to 5,000 of them).
     outcome = "found" if page.changes else "nothing"

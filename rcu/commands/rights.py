@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -82,6 +82,7 @@ def retention(
     """Retention: prospects with no record update and no event for their period (3 years by default),
     customers (a purchase or subscription event, or a record from RCU_CUSTOMER_SOURCES) for theirs
     (5 years) are erased, audit and change feed entries past their periods aged out. A dry run unless --apply."""
+    from search.changes import expire_erasure_notices
     from search.rights.retention import CUSTOMER, PROSPECT, RetentionPeriods, apply_retention, retention_plan
     from search.rights.trail import operator
 
@@ -131,10 +132,13 @@ def retention(
             settings.suppression_key_bytes,
             f"{operator()} (retention)",
         )
+        # Erasure notices past their period lose the erased records' keys (search.changes.erased_change).
+        notices = expire_erasure_notices(client, names, now - timedelta(days=settings.erasure_notice_days))
     finally:
         client.close()
     typer.echo(
-        f"erased {erased} customers, aged out {plan.audit_entries} audit and {plan.changes} change feed entries "
+        f"erased {erased} customers, dropped the record keys of {notices} erasure notices past {settings.erasure_notice_days:g} days, "
+        f"aged out {plan.audit_entries} audit and {plan.changes} change feed entries "
         f"and {len(plan.event_indices)} events indices, with the older events of the one straddling the cutoff"
     )
 

@@ -3,7 +3,8 @@
 In order: its identifiers go to the suppression list (so a source cannot bring the person back);
 its records, record links, events, customer document and statements are deleted; its ids (and those merged
 into it) answer 410 Gone from then on; its earlier changes lose their record ids and an `erased`
-change tells every source system; the audit keys of its ids are deleted, which leaves every audit
+change tells every source system which of its records to delete (search.changes.erased_change:
+the record keys, for the notice period only); the audit keys of its ids are deleted, which leaves every audit
 entry about it sealed for good (search.audit_seal: the fact, who and when stay readable, nothing
 links them to the person); its values leave the match model's term frequencies, in the same writes (search.rights.erasure_model). Only
 the indices a search must show at once are refreshed before it answers (search.rights.erasure_plan.
@@ -23,7 +24,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from search.audit_keys import forget_actions, keys_of
-from search.changes import numbered_changes, records_in_changes
+from search.changes import erased_change, numbered_changes, records_in_changes
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.resolve.config import ResolutionConfig
@@ -106,14 +107,16 @@ def erase_customer(
 
     suppressed = suppression_actions(client, names, key, [*records, *tombstones], now)
     report.identifiers_suppressed = len(suppressed)
-    erased_change = {"kind": "erased", "customer_id": customer_id, "sources": customer.get("sources", []), "records": []}
+    # The notice to the source systems (art. 19): the golden ids and each source's record keys, nothing else.
+    notice = erased_change(customer_id, ids, every_record)
+    notice["sources"] = sorted({*notice["sources"], *customer.get("sources", [])})
     actions = [
         *suppressed,  # first: a bulk that fails half-way has listed the person, and reapply_erasures finishes it
         *_document_deletions(names, customer_id, every_record),
         *rewrites(found, ids, report.pseudonym),
         *forget_actions(names, audit_keys),  # crypto-shredding: the audit entries stay, nobody can link or read them
         *_gone_markers(names, ids, now, report.pseudonym),
-        *numbered_changes(client, names, [erased_change]),
+        *numbered_changes(client, names, [notice]),
     ]
     values = model_values(config, records)
     forget = _forget_in_model(client, names, customer_id, values)

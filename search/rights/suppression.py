@@ -1,5 +1,5 @@
 """The suppression list: keyed hashes (HMAC-SHA256 with `RCU_SUPPRESSION_KEY`) of the identifiers of
-erased people — record ids, e-mails, phones, loyalty cards — and when they were erased. A source
+erased people — record ids, e-mails, mobiles, loyalty cards (not a household's landline) — and when they were erased. A source
 that still sends an erased person's record cannot bring them back: the record is refused with the
 reason and the date, unless it carries an explicit consent given after the erasure. Without the
 key, the list says nothing about whom it holds."""
@@ -16,6 +16,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from analyzers.index_settings import suppression_index_body
+from analyzers.phones import is_household_line
 from search.indices import IndexNames, ensure_versioned_index
 
 # Identifiers of a normalized record, by kind: what a source would send again.
@@ -30,9 +31,20 @@ def keyed_hash(key: bytes, kind: str, value: str) -> str:
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def _personal(kind: str, value: str) -> bool:
+    """Whether a value identifies one person. A landline (or a box's 09 number) is a household's:
+    the erased person's mother, partner or child calling from it is someone else, and their new
+    record must not be refused for it (analyzers.phones.is_household_line); a postal address is a
+    household's too, and is not on the list at all."""
+    return kind != "phone" or not is_household_line(value)
+
+
 def identifier_hashes(key: bytes, document: dict[str, Any]) -> dict[str, str]:
-    """hash → kind, for every identifier of one normalized record."""
-    return {keyed_hash(key, kind, str(document[field])): kind for kind, field in IDENTIFIER_FIELDS.items() if document.get(field)}
+    """hash → kind, for every identifier of one normalized record that is a person's own: its id,
+    e-mail, mobile and loyalty card — never a household's landline (neither listed nor checked, so a
+    landline listed by an rcu older than this refuses nobody either)."""
+    identifiers = ((kind, str(document[field])) for kind, field in IDENTIFIER_FIELDS.items() if document.get(field))
+    return {keyed_hash(key, kind, value): kind for kind, value in identifiers if _personal(kind, value)}
 
 
 def ensure_suppression_index(client: OpenSearch, names: IndexNames) -> None:

@@ -65,6 +65,7 @@ class DeliveryPolicy:
     backoff_s: float = 2.0
     backoff_max_s: float = 600.0
     gap_timeout_s: float = 60.0
+    erasure_notice_days: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -75,6 +76,7 @@ class DeliveryPolicy:
             settings.webhook_backoff_s,
             settings.webhook_backoff_max_s,
             settings.changes_gap_timeout_s,
+            settings.erasure_notice_days,
         )
 
     def backoff(self, attempts: int) -> float:
@@ -100,7 +102,7 @@ def deliver_next(
     if state.next_attempt_at and now.isoformat() < state.next_attempt_at:
         return Outcome("waiting")
     limit = state.pending_until - state.cursor if state.pending_until else policy.batch
-    page = read_changes(client, names, state.cursor, limit, subscriber.bound, policy.gap_timeout_s)
+    page = read_changes(client, names, state.cursor, limit, subscriber.bound, policy.gap_timeout_s, policy.erasure_notice_days)
     state.at = now.isoformat()
     if not page.changes:
         if page.cursor == state.cursor:

@@ -85,9 +85,9 @@ def test_the_feed_lists_a_split_a_merge_and_an_erasure_in_order_and_resumes_wher
     assert (split["old_id"], split["new_id"]) == (first, moved)
     merged = everything[kinds.index("merged")]
     assert {merged["old_id"], merged["new_id"]} == {first, moved} and merged["new_id"] == back
-    assert everything[-1]["customer_id"] == back and everything[-1]["records"] == []
-    # The erased person's record ids left the earlier changes, which keep their place.
-    assert all(c["records"] == [] for c in everything if back in (c.get("customer_id"), c.get("old_id")))
+    # The erasure names the records to delete (art. 19); its earlier changes keep their place without them.
+    assert everything[-1]["customer_id"] == back and everything[-1]["records"] == ["crm:FX1", "ecommerce:FX2"]
+    assert all(c["records"] == [] for c in everything[:-1] if back in (c.get("customer_id"), c.get("old_id")))
     assert "gmail" not in str(everything) and "Florian" not in str(everything)
 
 
