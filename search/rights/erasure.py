@@ -234,11 +234,52 @@ def reapply_erasures(client: OpenSearch, names: IndexNames, config: ResolutionCo
     return sorted(customers)
 
 
-def expunge_deletes(client: OpenSearch, names: IndexNames) -> None:
+def expunge_deletes(client: OpenSearch, names: IndexNames, lease_wait_s: float = 180.0) -> None:
     """Merge away the segments' deleted documents now (they stay readable on disk until merged):
     `_forcemerge?only_expunge_deletes=true` over every index rcu owns. Costly on large indices —
-    run it after a batch of erasures, not after each one."""
-    client.indices.forcemerge(index=f"{names.prefix}-*", only_expunge_deletes=True, request_timeout=3600)
+    run it after a batch of erasures, not after each one.
+
+    Two things kept the documents on disk after a bare forced merge (docs.deleted in `_stats`,
+    tests.steward.test_erasure_leaves_no_review): OpenSearch deletes are *soft* deletes, kept for
+    the shard's operation history while a peer-recovery retention lease still covers them (a lease
+    is renewed to the global checkpoint by a background sync, about every 30 s — measured on the
+    managed node, OpenSearch 2.x); and Lucene's merge policy skips a segment whose deleted
+    documents are under `index.merge.policy.expunge_deletes_allowed` percent of it (10 by default),
+    which one person's documents in a large segment always are. So this waits (at most
+    `lease_wait_s`) until every lease has passed every operation made before the call, sets the
+    percentage to 0 (a dynamic setting used by nothing but this merge), merges, and refreshes: the
+    searchers opened before hold the old segments' files until then."""
+    every_index = f"{names.prefix}-*"
+    _wait_for_retention_leases(client, every_index, lease_wait_s)
+    client.indices.put_settings(index=every_index, body={"index": {"merge.policy.expunge_deletes_allowed": 0}})
+    client.indices.forcemerge(index=every_index, only_expunge_deletes=True, request_timeout=3600)
+    client.indices.refresh(index=every_index)
+
+
+def _retention(client: OpenSearch, indices: str) -> dict[tuple[str, str, str], tuple[int, int | None]]:
+    """(index, shard, node) → (max_seq_no, the lowest seq_no its retention leases still retain)."""
+    stats = client.indices.stats(index=indices, metric="docs", level="shards")
+    found = {}
+    for index, shards in stats.get("indices", {}).items():
+        for shard, copies in shards.get("shards", {}).items():
+            for copy in copies:
+                leases = copy.get("retention_leases", {}).get("leases", [])
+                lowest = min((lease["retaining_seq_no"] for lease in leases), default=None)
+                found[(index, shard, copy.get("routing", {}).get("node", ""))] = (copy["seq_no"]["max_seq_no"], lowest)
+    return found
+
+
+def _wait_for_retention_leases(client: OpenSearch, indices: str, wait_s: float) -> None:
+    """Until every shard copy's retention leases retain nothing up to its max_seq_no of now (soft
+    deleted documents older than that may then be merged away), or `wait_s` passed."""
+    client.indices.flush(index=indices)  # the global checkpoint catches up with the last writes
+    targets = {copy: max_seq_no for copy, (max_seq_no, _) in _retention(client, indices).items()}
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        now = _retention(client, indices)
+        if all(lowest is None or lowest > targets.get(copy, -1) for copy, (_, lowest) in now.items()):
+            return
+        time.sleep(2)
 
 
 async def erased_at(client: Any, names: IndexNames, customer_id: str) -> str | None:
