@@ -7,11 +7,13 @@ sharing their landline and address is not refused."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from opensearchpy import OpenSearch
@@ -19,14 +21,20 @@ from opensearchpy import OpenSearch
 from indexers.ingest import Ingestion
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
-from search.changes import expire_erasure_notices, read_changes
+from search.changes import erased_change, expire_erasure_notices, read_changes, reserve
 from search.indices import IndexNames
+from search.webhooks.delivery import DeliveryPolicy, Subscriber, deliver_all
+from search.webhooks.signing import SIGNATURE_HEADER, verify
 from settings import Settings
 from tests.conftest import write_jsonl
+from tests.rights import test_webhooks
 from tests.rights.conftest import SUPPRESSION_KEY
 from tests.rights.test_changes import _read_all
+from tests.rights.test_webhooks import SECRET, Receiver
 
 RoleClient = Callable[[str], Any]
+# The webhook tests' receiver, HTTP client and subscribers, for this module's world.
+receiver, http, subscribe = test_webhooks.receiver, test_webhooks.http, test_webhooks.subscribe
 EULALIE = {
     "source": "loyalty_paris11",
     "source_id": "EN1",
@@ -119,24 +127,6 @@ def test_the_erased_change_gives_each_integrator_the_keys_of_its_own_records_onc
     assert earlier and all(c["records"] == [] for c in earlier)
 
 
-def test_the_erasure_notice_loses_its_record_keys_after_the_notice_period(
-    eulalie_erased: dict[str, Any], opensearch: OpenSearch, world: Settings
-) -> None:
-    names = IndexNames(world.index_prefix)
-    since = eulalie_erased["before_erasure"]
-    within = read_changes(opensearch, names, since, 1000, None, 60, notice_days=30)
-    assert _erased(within.changes, eulalie_erased["customer_id"])[0]["records"]
-    # A reader past the period gets the notice (the golden ids) without the keys...
-    past = read_changes(opensearch, names, since, 1000, None, 60, notice_days=1e-9)
-    (notice,) = _erased(past.changes, eulalie_erased["customer_id"])
-    assert notice["records"] == [] and eulalie_erased["merged_away"] in notice["erased_ids"]
-    # ...and `rcu retention --apply` drops them from the index (only those past the period).
-    assert expire_erasure_notices(opensearch, names, eulalie_erased["at"] - timedelta(days=1)) == 0
-    assert expire_erasure_notices(opensearch, names, datetime.now(UTC)) >= 1
-    kept = read_changes(opensearch, names, since, 1000, None, 60, notice_days=30)
-    assert _erased(kept.changes, eulalie_erased["customer_id"])[0]["records"] == []
-
-
 NEW_DOOR = {"given_name": "Eulalie", "family_name": "Noirmoutier", "postcode": "75011", "city": "Paris"}
 
 
@@ -205,3 +195,47 @@ def test_an_ingest_run_rejects_the_new_doors_with_the_reason_and_indexes_the_hou
     erased_on = f"erased on {eulalie_erased['at'].date().isoformat()}"
     assert all(erased_on in line["reason"] and line["raw"] == "" for line in rejected)
     assert summary.outcomes["indexed"] == 1  # the household member
+
+
+def test_a_webhook_subscriber_receives_the_notice_with_its_own_records_keys_signed(
+    eulalie_erased: dict[str, Any],
+    opensearch: OpenSearch,
+    world: Settings,
+    receiver: Receiver,
+    http: httpx.Client,
+    subscribe: Callable[..., Subscriber],
+) -> None:
+    shops = subscribe("shops", receiver.url, "shop")  # bound to loyalty_*
+    deliver_all(opensearch, IndexNames(world.index_prefix), http, [shops], DeliveryPolicy(batch=5000))
+    (notice,) = _erased(receiver.changes(), eulalie_erased["customer_id"])
+    assert notice["records"] == ["loyalty_paris11:EN1", "loyalty_paris11:EN2"]
+    assert eulalie_erased["merged_away"] in notice["erased_ids"]
+    ((headers, body),) = [(h, b) for h, b in receiver.received if eulalie_erased["customer_id"].encode() in b]
+    assert verify(SECRET, headers[SIGNATURE_HEADER], body, time.time())
+    assert not [value for value in PERSONAL_VALUES if value.encode() in body.lower()]
+
+
+def test_the_erasure_notice_loses_its_record_keys_after_the_notice_period(
+    eulalie_erased: dict[str, Any], opensearch: OpenSearch, world: Settings
+) -> None:
+    names = IndexNames(world.index_prefix)
+    since = eulalie_erased["before_erasure"]
+    within = read_changes(opensearch, names, since, 1000, None, 60, notice_days=30)
+    assert _erased(within.changes, eulalie_erased["customer_id"])[0]["records"]
+    # A reader past the period gets the notice (the golden ids) without the keys...
+    past = read_changes(opensearch, names, since, 1000, None, 60, notice_days=1e-9)
+    (notice,) = _erased(past.changes, eulalie_erased["customer_id"])
+    assert notice["records"] == [] and eulalie_erased["merged_away"] in notice["erased_ids"]
+    # ...and `rcu retention --apply` drops them from the index, from the notices past the period only
+    # (one written 40 days ago, by hand: the feed's numbers come from its counter).
+    seq = reserve(opensearch, names, 1)
+    old = {
+        **erased_change("COLD", ["COLD"], ["loyalty_paris11:OLD1"]),
+        "seq": seq,
+        "at": (datetime.now(UTC) - timedelta(days=40)).isoformat(),
+    }
+    opensearch.index(index=names.changes, id=str(seq), body=old, refresh=True)
+    assert expire_erasure_notices(opensearch, names, datetime.now(UTC) - timedelta(days=30)) == 1
+    kept = read_changes(opensearch, names, since, 1000, None, 60).changes
+    assert _erased(kept, "COLD")[0]["records"] == []
+    assert _erased(kept, eulalie_erased["customer_id"])[0]["records"]  # hers is within the period
