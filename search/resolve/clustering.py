@@ -357,11 +357,12 @@ def _join_household_records(
     either (`_join_unambiguous`)."""
     reaching: dict[int, list[int]] = {}
     ordinary: list[int] = []
+    only = household.tolist()
     for k in links:
         ri, rj = groups.find(pairs[k][0]), groups.find(pairs[k][1])
         if ri == rj:
             continue
-        bare_i, bare_j = (bool(household[groups.members(r)].all()) for r in (ri, rj))
+        bare_i, bare_j = (all(only[m] for m in groups.members(r)) for r in (ri, rj))
         if bare_i != bare_j:
             reaching.setdefault(ri if bare_i else rj, []).append(k)
         elif not bare_i:  # a steward's decision put household records with a customer's
