@@ -29,6 +29,7 @@ const HELD_APART = {
   name_alone_against_other_records: "seul le nom les relie, leurs autres fiches divergent",
   name_and_postcode_against_two_addresses: "seuls le nom et le code postal les relient, et ils habitent deux adresses de ce code postal",
   name_alone_fits_several_customers: "seul le nom les relie, et il correspond à plusieurs clients",
+  household_values_fit_two_people: "ne porte que ce que partage un foyer, et correspond à deux personnes du même foyer",
   name_alone_below_weak_link_bar: "seul le nom les relie, trop peu sûrement pour les réunir",
   max_cluster_size: "fiche client trop volumineuse pour fusionner",
   kept_apart_by_steward_contested: "un gestionnaire les a déclarés différents, mais une nouvelle fiche les relie",

@@ -7,6 +7,11 @@
 2. `_fitting_groups`: links resting on names alone, between the groups step 1 made. Two groups fit
    each other when such a link joins them, no never-merge rule holds them apart, and their other
    records do not disagree as often as they are linked (a name is not an identifier).
+   Records holding only what a household shares (a name, an address, a landline, a shop's card:
+   search.resolve.personal.holds_household_values_only) come last (`_join_household_records`):
+   the others' groups formed, such a record joins the customers it links to, unless two of them
+   are held apart by a never-merge rule and nothing personal of the record picks one — then it
+   joins neither (a father and the son named after him, twins, namesakes of one building).
 3. `_join_unambiguous`: a group joins a group it fits only when all the groups either of them fits
    also fit each other — one customer, not two. A record whose name fits two homonyms joins neither,
    whatever order the records came in: the decision is taken over the whole graph at once.
@@ -32,7 +37,7 @@ from search.resolve.comparisons import clearly_different_people
 from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
 from search.resolve.constraints import NO_CONSTRAINTS, STEWARD_APART, Constraints
 from search.resolve.features import RecordFeatures
-from search.resolve.personal import PersonalEvidence, contacts_differ, personal_evidence
+from search.resolve.personal import PersonalEvidence, contacts_differ, holds_household_values_only, personal_evidence
 
 # Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
 NAMES_DISAGREE = "name_alone_against_other_records"
@@ -41,19 +46,20 @@ AMBIGUOUS = "name_alone_fits_several_customers"
 PERSONAL_CONTACTS = "different_personal_contacts"  # a never-merge rule over groups (search.resolve.personal)
 BIRTH_DATES = "different_birth_dates"
 CLUSTER_SIZE = "max_cluster_size"
+HOUSEHOLD_RECORD = "household_values_fit_two_people"  # a record of household values fitting two people held apart
 
 
 @dataclass(frozen=True)
 class HeldApart:
     pair: int  # index of the link among the scored pairs
-    rule: str  # a never-merge rule, NAMES_DISAGREE, AMBIGUOUS or CLUSTER_SIZE
+    rule: str  # a never-merge rule, NAMES_DISAGREE, AMBIGUOUS, HOUSEHOLD_RECORD or CLUSTER_SIZE
 
 
 @dataclass
 class Clustering:
     labels: list[int]
     refused_links: list[HeldApart] = field(default_factory=list)  # by a rule, or the size bound
-    ambiguous_links: list[HeldApart] = field(default_factory=list)  # a name alone fitting several customers
+    ambiguous_links: list[HeldApart] = field(default_factory=list)  # a name alone, or household values, fitting several customers
     weak_links: list[int] = field(default_factory=list)  # links resting on names alone that joined two groups
 
     def clusters(self) -> dict[int, list[int]]:
@@ -154,6 +160,15 @@ class _Coherence:
         if PERSONAL_CONTACTS in self.never_merge and contacts_differ(evidence, [self.records[x] for x in a], [self.records[y] for y in b]):
             return PERSONAL_CONTACTS
         return None
+
+    def personal_agreement(self, a: list[int], b: list[int]) -> bool:
+        """Whether some personal value (a card, a birth date, a contact) agrees across the groups."""
+        for key in _cross_pairs(a, b):
+            if key not in self._personal:
+                self._personal[key] = personal_evidence(self.records[key[0]], self.records[key[1]])
+            if self._personal[key].agrees:
+                return True
+        return False
 
     def _rule(self, x: int, y: int) -> str | None:
         x_record, y_record = self.records[x], self.records[y]
@@ -256,11 +271,29 @@ def cluster(
             ri, rj = groups.find(members[0]), groups.find(other)
             if ri != rj:
                 groups.union(ri, rj)
-    _join_corroborated(groups, coherence, pair_list, order[~weak].tolist(), max_cluster_size, result.refused_links, placed)
+    corroborated = order[~weak]
+    household = _household_values_only(records, pairs[corroborated])
+    ends = household[pairs[corroborated]] if len(corroborated) else np.zeros((0, 2), dtype=bool)
+    _join_corroborated(
+        groups, coherence, pair_list, corroborated[~ends.any(axis=1)].tolist(), max_cluster_size, result.refused_links, placed
+    )
+    _join_corroborated(
+        groups, coherence, pair_list, corroborated[ends.all(axis=1)].tolist(), max_cluster_size, result.refused_links, placed
+    )
+    undecided = _join_household_records(
+        groups,
+        coherence,
+        pair_list,
+        corroborated[ends.any(axis=1) & ~ends.all(axis=1)].tolist(),
+        max_cluster_size,
+        result,
+        placed,
+        household,
+    )
     kept_apart: set[tuple[int, int]] = set()
     fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links, kept_apart)
     bars = np.broadcast_to(np.asarray(weak_from, dtype=float), probabilities.shape)
-    _join_unambiguous(groups, fits, max_cluster_size, result, kept_apart, _WeakOdds(probabilities, bars, threshold))
+    _join_unambiguous(groups, fits, max_cluster_size, result, kept_apart, _WeakOdds(probabilities, bars, threshold), undecided)
     result.labels = [groups.find(i) for i in range(len(records))]
     if constraints:
         result.refused_links = [
@@ -293,6 +326,65 @@ def _join_corroborated(
             refused.append(HeldApart(k, rule))
             continue
         groups.union(ri, rj)
+
+
+def _household_values_only(records: list[RecordFeatures], linked_pairs: np.ndarray) -> np.ndarray:
+    """Per record, whether it holds household values only (holds_household_values_only); asked of
+    the records the links touch, False for the others."""
+    household = np.zeros(len(records), dtype=bool)
+    for i in np.unique(linked_pairs).tolist():
+        household[i] = holds_household_values_only(records[i])
+    return household
+
+
+def _join_household_records(
+    groups: _Groups,
+    coherence: _Coherence,
+    pairs: list[list[int]],
+    links: list[int],
+    max_size: int,
+    result: Clustering,
+    placed: np.ndarray,
+    household: np.ndarray,
+) -> set[int]:
+    """Join each group of records holding household values only (`household`, per record) to the
+    customers its links (strongest first) reach, after every other group formed: unless two of
+    the customers it fits are held apart by a never-merge rule (or would break one together) and
+    no personal value of the group (a shop's card) agrees with exactly one of them. Then it joins
+    neither — a loyalty card holding "David Maueloux", his address and the landline fits the
+    father and the son named after him alike — and its links are kept as HOUSEHOLD_RECORD
+    (possible matches of both). Returns those groups (roots): no link resting on names joins them
+    either (`_join_unambiguous`)."""
+    reaching: dict[int, list[int]] = {}
+    ordinary: list[int] = []
+    only = household.tolist()
+    for k in links:
+        ri, rj = groups.find(pairs[k][0]), groups.find(pairs[k][1])
+        if ri == rj:
+            continue
+        bare_i, bare_j = (all(only[m] for m in groups.members(r)) for r in (ri, rj))
+        if bare_i != bare_j:
+            reaching.setdefault(ri if bare_i else rj, []).append(k)
+        elif not bare_i:  # a steward's decision put household records with a customer's
+            ordinary.append(k)
+    undecided: set[int] = set()
+    for root, reach in reaching.items():
+        other = [groups.find(pairs[k][1]) if groups.find(pairs[k][0]) == root else groups.find(pairs[k][0]) for k in reach]
+        targets = list(dict.fromkeys(t for t in other if t != root))
+        mine = groups.members(root)
+        fitting = [t for t in targets if len(mine) + len(groups.members(t)) <= max_size and not coherence.conflict(mine, groups.members(t))]
+        if any(coherence.conflict(groups.members(s), groups.members(t)) for s, t in combinations(fitting, 2)):
+            chosen = [t for t in fitting if coherence.personal_agreement(mine, groups.members(t))]
+            if len(chosen) != 1:
+                result.ambiguous_links.extend(HeldApart(k, HOUSEHOLD_RECORD) for k in reach)
+                undecided.add(root)
+                continue
+            reach = [k for k, t in zip(reach, other, strict=True) if t == chosen[0]] + [
+                k for k, t in zip(reach, other, strict=True) if t != chosen[0]
+            ]
+        _join_corroborated(groups, coherence, pairs, reach, max_size, result.refused_links, placed)
+    _join_corroborated(groups, coherence, pairs, ordinary, max_size, result.refused_links, placed)
+    return undecided
 
 
 def _fitting_groups(
@@ -344,13 +436,15 @@ def _join_unambiguous(
     result: Clustering,
     kept_apart: set[tuple[int, int]],
     odds: _WeakOdds | None = None,
+    undecided: frozenset[int] | set[int] = frozenset(),
 ) -> None:
     """Join the groups that fit only groups fitting each other; the others join nobody. A name a
     steward said is not that customer's still fits it: a namesake exists, so the record holding
     the name stays ambiguous instead of falling to the other customer by elimination. The customer
     it was kept from is not: the steward took that record out of its choices, and another record
     fitting only that customer still joins it. Three or more groups that fit each other through
-    names alone are one person only if every link joining them is right (`_chain_too_weak`)."""
+    names alone are one person only if every link joining them is right (`_chain_too_weak`). A
+    group of household values that fits two people held apart (`undecided`) joins nobody either."""
     neighbours: dict[int, set[int]] = defaultdict(set)
     for a, b in fits:
         neighbours[a].add(b)
@@ -359,6 +453,7 @@ def _join_unambiguous(
         for holder in _name_holders(groups, a, b):
             neighbours[holder].add(b if holder == a else a)
     ambiguous = {group for group, others in neighbours.items() if any((x, y) not in fits for x, y in combinations(sorted(others), 2))}
+    ambiguous |= undecided
     weak_chains = _chain_too_weak(groups, fits, ambiguous, odds) if odds is not None else set()
     for (a, b), k in fits.items():
         if a in ambiguous or b in ambiguous or a in weak_chains:

@@ -77,6 +77,15 @@ def contacts_differ(evidence: list[PersonalEvidence], a: list[RecordFeatures], b
     )
 
 
+def holds_household_values_only(record: RecordFeatures) -> bool:
+    """Whether the record holds nothing a person owns that could tell him from another member of
+    his household: no e-mail, no mobile, no birth date, no identifier — a name, an address, a
+    landline, at most a shop's card (which agrees with that shop's records only). Such a record
+    (a loyalty card, a legacy line) fits a father and the son named after him alike
+    (search.resolve.clustering: HOUSEHOLD_RECORD)."""
+    return not (record.birth_date or _holds_contact(record) or any(record.identifiers.values()))
+
+
 def _holds_contact(record: RecordFeatures) -> bool:
     """Whether the record holds an e-mail or a mobile: what `contacts_differ` weighs."""
     return bool(record.email) or bool(record.phone and not is_household_line(record.phone))

@@ -5,7 +5,8 @@ One relation per pair of customers, of the first kind that applies, with the str
 - `refused-by-rule`: a link above the match threshold that a never-merge rule, the guard on links
   resting on names, or the size bound held apart;
 - `ambiguous-weak-record`: a link resting on a name alone, held back because one of its sides fits
-  several customers (search.resolve.clustering);
+  several customers, or a record holding household values only (a name, an address, a landline)
+  that fits two people a never-merge rule holds apart (search.resolve.clustering);
 - `below-threshold`: a candidate pair scored between the review threshold and the match threshold,
   unless a never-merge rule says its records are two people (a household member, a homonym with
   another birth date: what such rules are for is not to be asked again); when the pair rests on a
@@ -22,7 +23,7 @@ from typing import TypeVar
 import numpy as np
 
 from search.resolve.clustering import AMBIGUOUS as NAME_FITS_SEVERAL
-from search.resolve.clustering import CLUSTER_SIZE, NAMES_DISAGREE, NAMESAKES_OF_ONE_POSTCODE, Clustering, HeldApart
+from search.resolve.clustering import CLUSTER_SIZE, HOUSEHOLD_RECORD, NAMES_DISAGREE, NAMESAKES_OF_ONE_POSTCODE, Clustering, HeldApart
 from search.resolve.constraints import STEWARD_CONTESTED
 
 REFUSED = "refused-by-rule"
@@ -40,6 +41,7 @@ REASONS = {
     NAMES_DISAGREE: "a name alone links two customers whose other records disagree",
     NAMESAKES_OF_ONE_POSTCODE: "a name and a postcode link two customers living at two addresses of that postcode",
     NAME_FITS_SEVERAL: "a name alone, fitting several customers",
+    HOUSEHOLD_RECORD: "only what a household shares, fitting two people of one household",
     NAME_BELOW_BAR: "a name alone, less probable than the bar a name joins from",
     CLUSTER_SIZE: "the customer would exceed the size bound",
     STEWARD_CONTESTED: "a new record links two customers a steward kept apart",
