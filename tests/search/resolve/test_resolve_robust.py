@@ -216,6 +216,30 @@ def test_an_email_is_as_common_as_the_people_holding_it_not_their_records() -> N
     assert counts["noemail@x.fr"] == 3
 
 
+def test_a_mobile_under_a_maiden_and_a_married_name_is_held_by_one_person() -> None:
+    """Her maiden name on an old loyalty card, her married name at the CRM, a typo in it at the
+    call center, her names swapped on the web: one woman's mobile, as rare as a value seen once;
+    a household's landline (two given names) and a placeholder stay shared."""
+    mobile = "+33624008195"
+    hers = [
+        _record("loyalty:1", given_name="Nicole", family_name="Vauiler", phone=mobile),
+        _record("crm:1", given_name="Nicole", family_name="Lefèvre", phone=mobile),
+        _record("callcenter:1", given_name="Nicole", family_name="Lefebre", phone=mobile),
+        _record("web:1", given_name="Lefèvre", family_name="Nicole", phone=mobile),
+    ]
+    household = [
+        _record("crm:2", given_name="Jean", family_name="Morel", phone="+33145678901"),
+        _record("crm:3", given_name="Anne", family_name="Morel", phone="+33145678901"),
+    ]
+    placeholder = [
+        _record(f"shop:{k}", given_name=given, family_name=family, phone="+33600000000")
+        for k, (given, family) in enumerate([("Jean", "Roy"), ("Luc", "Petit"), ("Sophie", "Petit")])
+    ]
+    counts = value_counts(hers + household + placeholder, comparisons_for(()))["phone"]
+    assert mobile not in counts
+    assert counts == {"+33145678901": 2, "+33600000000": 3}
+
+
 def test_a_birth_date_one_day_off_is_a_slip_not_a_namesake() -> None:
     a = _record(given_name="André", family_name="Coronade", birth_date="1975-01-29", postcode="33000")
     b = _record(given_name="André", family_name="Coronade", birth_date="1975-01-30", postcode="33000")
