@@ -208,7 +208,8 @@ def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZI
         }
     }
     if with_towns:
-        strict["bool"]["should"].extend((town_bonus(names), *current_town_bonus(names)))
+        town = town_bonus(names)
+        strict["bool"]["should"].extend(([town] if town else []) + current_town_bonus(names))
     words = name_tokens(names)
     if len(words) >= 2:
         strict["bool"]["should"].extend(reading_bonuses(words))
@@ -320,12 +321,18 @@ def whole_name_bonus(names: str) -> list[dict[str, Any]]:
 TOWN_BOOST = 25.0
 
 
-def town_bonus(names: str) -> dict[str, Any]:
-    """A constant bonus for the customers one of whose towns holds one of the words typed, whole.
-    A town typed with a typo gets none: it already decides who matches every word (the others
-    fall to the second tier), and a name typo that is also a town ("Marie Mratin": Sainte-Martin)
-    would otherwise pass the person it meant."""
-    body = {"query": names, "_name": "city"}
+def town_bonus(names: str) -> dict[str, Any] | None:
+    """A constant bonus for the customers one of whose towns holds one of the words typed, whole,
+    of CURRENT_TOWN_MIN_LENGTH letters or more (None when no word is that long). A town typed with
+    a typo gets none: it already decides who matches every word (the others fall to the second
+    tier), and a name typo that is also a town ("Marie Mratin": Sainte-Martin) would otherwise pass
+    the person it meant. Nor does a town's article or particle ("La", "Le", "Les", "de", "en" — La
+    Rochelle, Saint-Martin-de-Ré): a two-letter word typed is a given name begun ("vaua la" for
+    Laura Vauain), and the bonus put Rémi Vaua of La Pont-d'Arc above her, said to match a town."""
+    words = [word for word in name_tokens(names) if len(word) >= CURRENT_TOWN_MIN_LENGTH]
+    if not words:
+        return None
+    body = {"query": " ".join(words), "_name": "city"}
     return {"constant_score": {"filter": {"match": {"towns": body}}, "boost": TOWN_BOOST - CURRENT_TOWN_BOOST}}
 
 
@@ -339,7 +346,10 @@ def town_bonus(names: str) -> dict[str, Any]:
 # the demo generator, whose towns are made of names). Half: having lived there still counts.
 CURRENT_TOWN_BOOST = 12.5
 # Two-letter words typed are most often a given name's first letters ("dura la"), and towns' articles
-# ("La Bois-les-Bains", "Le Havre") would reward them.
+# ("La Bois-les-Bains", "Le Havre") would reward them: no town bonus (town_bonus, current_town_bonus)
+# for them. Not tuned: French towns' own words are three letters or more (Dax, Pau, Bar-le-Duc; Eu and Y
+# aside), their articles and particles two (La, Le, de, du, en), and so are the given names' beginnings
+# type-ahead sends.
 CURRENT_TOWN_MIN_LENGTH = 3
 
 

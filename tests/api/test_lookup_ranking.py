@@ -174,3 +174,17 @@ def test_a_customer_found_through_an_initial_says_the_names_matched(search: Sear
     body = search(q)
     lorient = [hit for hit in body["results"] if hit["customer"].get("city") == "Lorient"]
     assert lorient and lorient[0]["matched"] == ["names"], body["results"]
+
+
+def test_a_towns_article_typed_as_a_given_names_beginning_earns_no_town_bonus(search: Search) -> None:
+    # "La" of La Forêt-Fouesnant is no town typed: Laurène Moalic, whose names the letters begin,
+    # comes before Rémi Moal, and nothing says his town matched.
+    body = search("moal la")
+    names = [hit["display_name"] for hit in body["results"]]
+    assert names[0] == "Laurène Moalic", names
+    assert all("city" not in hit["matched"] for hit in body["results"] if hit["display_name"] == "Rémi Moal")
+
+
+def test_a_town_typed_with_its_article_still_finds_who_lives_there(search: Search) -> None:
+    body = search("moal la foret-fouesnant")
+    assert body["results"][0]["display_name"] == "Rémi Moal" and "city" in body["results"][0]["matched"]
