@@ -431,7 +431,7 @@ def customer_name_query(
         look_alikes = {word: _first_letters_typo(word) for word in words if len(word) >= FIRST_LETTERS_MIN_LENGTH}
         word_by_word: dict[str, Any] = {
             "bool": {
-                "must": [_name_or_town_word(word, towns, typo, look_alikes.get(word)) for word in words],
+                "must": [_name_or_town_word(word, towns, typo, look_alikes.get(word), _beside(words, at)) for at, word in enumerate(words)],
                 "filter": [_one_name_spelled_out(words, typo, look_alikes)],
             }
         }
@@ -441,9 +441,23 @@ def customer_name_query(
     return query
 
 
-def _name_or_town_word(word: str, towns: bool, typo: str | None = None, look_alike: dict[str, Any] | None = None) -> dict[str, Any]:
+def _beside(words: list[str], at: int) -> tuple[str, ...]:
+    """For a word shorter than CURRENT_TOWN_MIN_LENGTH, the word with the one typed before it and
+    with the one after it: the only ways it may be read as part of a town (_name_or_town_word)."""
+    if len(words[at]) >= CURRENT_TOWN_MIN_LENGTH:
+        return ()
+    return tuple(" ".join(words[i : i + 2]) for i in (at - 1, at) if i >= 0 and i + 1 < len(words))
+
+
+def _name_or_town_word(
+    word: str, towns: bool, typo: str | None = None, look_alike: dict[str, Any] | None = None, beside: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """One word typed: whole, begun, with a typo (`look_alike`: in its first letters, of
-    FIRST_LETTERS_MIN_LENGTH letters or more; `typo`: after them), its initial, or a town's word."""
+    FIRST_LETTERS_MIN_LENGTH letters or more; `typo`: after them), its initial, or a town's word —
+    for a word shorter than CURRENT_TOWN_MIN_LENGTH, only typed beside the town word it stands
+    with in the town (`beside`: "la rochelle", "de re"), never alone: a town's article or particle
+    (La, Le, de, en) typed alone is a given name begun ("vaua la": Laura Vauain), and read as a town
+    word it found Rémi Vaua of La Pont-d'Arc, every Moal of La Forêt-Fouesnant for "la moal"."""
     options: list[dict[str, Any]] = [{"term": {"full_name": word}}]
     if len(word) >= WORD_PREFIX_MIN_LENGTH:
         options.append({"term": {"full_name.prefix": word}})
@@ -454,8 +468,14 @@ def _name_or_town_word(word: str, towns: bool, typo: str | None = None, look_ali
     if towns:
         # Constant and low: a town word decides who matches, town_bonus how much it counts (a rare
         # town's weight would otherwise pass the name a typo was meant for).
-        town = {"fuzzy": {"towns": {"value": word, "fuzziness": TOWN_FUZZINESS, "prefix_length": TOWN_PREFIX_LENGTH}}}
-        options.append({"constant_score": {"filter": town, "boost": TOWN_WORD_SCORE}})
+        town: dict[str, Any] | None = {
+            "fuzzy": {"towns": {"value": word, "fuzziness": TOWN_FUZZINESS, "prefix_length": TOWN_PREFIX_LENGTH}}
+        }
+        if len(word) < CURRENT_TOWN_MIN_LENGTH:
+            phrases = [{"match_phrase": {"towns": phrase}} for phrase in beside]
+            town = {"bool": {"should": phrases, "minimum_should_match": 1}} if phrases else None
+        if town:
+            options.append({"constant_score": {"filter": town, "boost": TOWN_WORD_SCORE}})
     # The best reading of the word counts, not their sum: a word matching whole, as a prefix and
     # reversed would otherwise outweigh the name a typo was meant for (bench/RESULTS.md, 2026-11-27).
     return {"dis_max": {"queries": options}}
