@@ -208,7 +208,8 @@ def names_clause(names: str, with_towns: bool, fuzziness: str = FIRST_TIER_FUZZI
         }
     }
     if with_towns:
-        strict["bool"]["should"].extend((town_bonus(names), *current_town_bonus(names)))
+        town = town_bonus(names)
+        strict["bool"]["should"].extend(([town] if town else []) + current_town_bonus(names))
     words = name_tokens(names)
     if len(words) >= 2:
         strict["bool"]["should"].extend(reading_bonuses(words))
@@ -320,12 +321,18 @@ def whole_name_bonus(names: str) -> list[dict[str, Any]]:
 TOWN_BOOST = 25.0
 
 
-def town_bonus(names: str) -> dict[str, Any]:
-    """A constant bonus for the customers one of whose towns holds one of the words typed, whole.
-    A town typed with a typo gets none: it already decides who matches every word (the others
-    fall to the second tier), and a name typo that is also a town ("Marie Mratin": Sainte-Martin)
-    would otherwise pass the person it meant."""
-    body = {"query": names, "_name": "city"}
+def town_bonus(names: str) -> dict[str, Any] | None:
+    """A constant bonus for the customers one of whose towns holds one of the words typed, whole,
+    of CURRENT_TOWN_MIN_LENGTH letters or more (None when no word is that long). A town typed with
+    a typo gets none: it already decides who matches every word (the others fall to the second
+    tier), and a name typo that is also a town ("Marie Mratin": Sainte-Martin) would otherwise pass
+    the person it meant. Nor does a town's article or particle ("La", "Le", "Les", "de", "en" — La
+    Rochelle, Saint-Martin-de-Ré): a two-letter word typed is a given name begun ("vaua la" for
+    Laura Vauain), and the bonus put Rémi Vaua of La Pont-d'Arc above her, said to match a town."""
+    words = [word for word in name_tokens(names) if len(word) >= CURRENT_TOWN_MIN_LENGTH]
+    if not words:
+        return None
+    body = {"query": " ".join(words), "_name": "city"}
     return {"constant_score": {"filter": {"match": {"towns": body}}, "boost": TOWN_BOOST - CURRENT_TOWN_BOOST}}
 
 
@@ -339,7 +346,10 @@ def town_bonus(names: str) -> dict[str, Any]:
 # the demo generator, whose towns are made of names). Half: having lived there still counts.
 CURRENT_TOWN_BOOST = 12.5
 # Two-letter words typed are most often a given name's first letters ("dura la"), and towns' articles
-# ("La Bois-les-Bains", "Le Havre") would reward them.
+# ("La Bois-les-Bains", "Le Havre") would reward them: no town bonus (town_bonus, current_town_bonus)
+# for them. Not tuned: French towns' own words are three letters or more (Dax, Pau, Bar-le-Duc; Eu and Y
+# aside), their articles and particles two (La, Le, de, du, en), and so are the given names' beginnings
+# type-ahead sends.
 CURRENT_TOWN_MIN_LENGTH = 3
 
 
@@ -421,7 +431,7 @@ def customer_name_query(
         look_alikes = {word: _first_letters_typo(word) for word in words if len(word) >= FIRST_LETTERS_MIN_LENGTH}
         word_by_word: dict[str, Any] = {
             "bool": {
-                "must": [_name_or_town_word(word, towns, typo, look_alikes.get(word)) for word in words],
+                "must": [_name_or_town_word(word, towns, typo, look_alikes.get(word), _beside(words, at)) for at, word in enumerate(words)],
                 "filter": [_one_name_spelled_out(words, typo, look_alikes)],
             }
         }
@@ -431,9 +441,23 @@ def customer_name_query(
     return query
 
 
-def _name_or_town_word(word: str, towns: bool, typo: str | None = None, look_alike: dict[str, Any] | None = None) -> dict[str, Any]:
+def _beside(words: list[str], at: int) -> tuple[str, ...]:
+    """For a word shorter than CURRENT_TOWN_MIN_LENGTH, the word with the one typed before it and
+    with the one after it: the only ways it may be read as part of a town (_name_or_town_word)."""
+    if len(words[at]) >= CURRENT_TOWN_MIN_LENGTH:
+        return ()
+    return tuple(" ".join(words[i : i + 2]) for i in (at - 1, at) if i >= 0 and i + 1 < len(words))
+
+
+def _name_or_town_word(
+    word: str, towns: bool, typo: str | None = None, look_alike: dict[str, Any] | None = None, beside: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """One word typed: whole, begun, with a typo (`look_alike`: in its first letters, of
-    FIRST_LETTERS_MIN_LENGTH letters or more; `typo`: after them), its initial, or a town's word."""
+    FIRST_LETTERS_MIN_LENGTH letters or more; `typo`: after them), its initial, or a town's word —
+    for a word shorter than CURRENT_TOWN_MIN_LENGTH, only typed beside the town word it stands
+    with in the town (`beside`: "la rochelle", "de re"), never alone: a town's article or particle
+    (La, Le, de, en) typed alone is a given name begun ("vaua la": Laura Vauain), and read as a town
+    word it found Rémi Vaua of La Pont-d'Arc, every Moal of La Forêt-Fouesnant for "la moal"."""
     options: list[dict[str, Any]] = [{"term": {"full_name": word}}]
     if len(word) >= WORD_PREFIX_MIN_LENGTH:
         options.append({"term": {"full_name.prefix": word}})
@@ -444,8 +468,14 @@ def _name_or_town_word(word: str, towns: bool, typo: str | None = None, look_ali
     if towns:
         # Constant and low: a town word decides who matches, town_bonus how much it counts (a rare
         # town's weight would otherwise pass the name a typo was meant for).
-        town = {"fuzzy": {"towns": {"value": word, "fuzziness": TOWN_FUZZINESS, "prefix_length": TOWN_PREFIX_LENGTH}}}
-        options.append({"constant_score": {"filter": town, "boost": TOWN_WORD_SCORE}})
+        town: dict[str, Any] | None = {
+            "fuzzy": {"towns": {"value": word, "fuzziness": TOWN_FUZZINESS, "prefix_length": TOWN_PREFIX_LENGTH}}
+        }
+        if len(word) < CURRENT_TOWN_MIN_LENGTH:
+            phrases = [{"match_phrase": {"towns": phrase}} for phrase in beside]
+            town = {"bool": {"should": phrases, "minimum_should_match": 1}} if phrases else None
+        if town:
+            options.append({"constant_score": {"filter": town, "boost": TOWN_WORD_SCORE}})
     # The best reading of the word counts, not their sum: a word matching whole, as a prefix and
     # reversed would otherwise outweigh the name a typo was meant for (bench/RESULTS.md, 2026-11-27).
     return {"dis_max": {"queries": options}}

@@ -670,6 +670,32 @@ UNVERIFIED_PHONE = [
 ]
 
 
+# "moal la" (type-ahead: a family name begun, then a given name's first two letters): Laurène Moalic
+# is the one these letters begin; Rémi Moal's family name is the first word whole, and "La" is only
+# his town's article (La Forêt-Fouesnant) — which must not earn him the town's bonus.
+TOWN_ARTICLE = [
+    {
+        "source": "crm",
+        "source_id": "TA1",
+        "given_name": "Laurène",
+        "family_name": "Moalic",
+        "birth_date": "1984-06-02",
+        "postcode": "29000",
+        "city": "Quimper",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "TA2",
+        "given_name": "Rémi",
+        "family_name": "Moal",
+        "birth_date": "1958-10-17",
+        "postcode": "29940",
+        "city": "La Forêt-Fouesnant",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]
+
 # A new person pushed in real time, then her loyalty record (accents dropped, another date format):
 # the two records of one newcomer the push and look-up tests send back to back.
 NEWCOMER = {

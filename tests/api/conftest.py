@@ -37,6 +37,7 @@ from tests.stories import (
     NAMESAKES,
     OTHERS,
     RANKED_AND_RECENT,
+    TOWN_ARTICLE,
     UNVERIFIED_PHONE,
     WHOLE_NAMES,
     WHOLE_TOWN,
@@ -65,7 +66,8 @@ def api_settings(
         + EACH_PART_A_TYPO
         + INITIAL_FIRST
         + INITIAL_ONLY
-        + UNVERIFIED_PHONE,
+        + UNVERIFIED_PHONE
+        + TOWN_ARTICLE,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:

@@ -174,3 +174,19 @@ def test_a_customer_found_through_an_initial_says_the_names_matched(search: Sear
     body = search(q)
     lorient = [hit for hit in body["results"] if hit["customer"].get("city") == "Lorient"]
     assert lorient and lorient[0]["matched"] == ["names"], body["results"]
+
+
+@pytest.mark.parametrize("q", ["moal la", "la moal"])
+def test_a_towns_article_typed_as_a_given_names_beginning_is_not_read_as_a_town(search: Search, q: str) -> None:
+    # "La" of La Forêt-Fouesnant typed alone is no town: Laurène Moalic, whose names the letters
+    # begin, comes before Rémi Moal, and nothing says his town matched.
+    body = search(q)
+    names = [hit["display_name"] for hit in body["results"]]
+    assert names[0] == "Laurène Moalic", names
+    assert all("city" not in hit["matched"] for hit in body["results"] if hit["display_name"] == "Rémi Moal")
+
+
+@pytest.mark.parametrize("q", ["moal la foret-fouesnant", "moal la forêt fouesnant", "remi la foret"])
+def test_a_town_typed_with_its_article_still_finds_who_lives_there(search: Search, q: str) -> None:
+    body = search(q)
+    assert body["results"][0]["display_name"] == "Rémi Moal" and "city" in body["results"][0]["matched"]

@@ -158,3 +158,31 @@ def test_a_counter_agent_verifying_an_email_with_a_typo_finds_no_one(search: Sea
     # Verifying is exact: a neighbourhood of e-mails would confirm someone the customer is not.
     body = search("Aurélien Berthaud a.bertahud@laposte.net")
     assert body["results"] == [] and body["ignored"] == []
+
+
+def test_a_tokens_shop_claim_puts_that_shops_cardholder_first_and_a_malformed_one_is_refused(api_settings) -> None:
+    # Issue 17 names three ways to say the agent's shop: a key, a JWT claim, a header. The claim had no test.
+    import time
+
+    import jwt
+    from pydantic import SecretStr
+
+    from api.app import create_app
+    from api.policy import DEMO_POLICY, Policy
+
+    secret = "s3cret-for-tests-only-32-bytes!!"
+    settings = api_settings.model_copy(update={"jwt_secret": SecretStr(secret)})
+
+    def bearer(**claims: object) -> dict[str, str]:
+        token = jwt.encode({"sub": "agent-7", "rcu_role": "counter", "exp": int(time.time()) + 60, **claims}, secret)
+        return {"Authorization": f"Bearer {token}"}
+
+    with TestClient(create_app(settings, Policy.load(DEMO_POLICY))) as client:
+        plain = client.get("/v1/search", params={"q": "solene quintard"}, headers=bearer()).json()["results"]
+        assert plain[0]["customer"]["city"] != "Lyon"
+        at_shop = client.get("/v1/search", params={"q": "solene quintard"}, headers=bearer(rcu_shop="lyon2")).json()["results"]
+        assert at_shop[0]["customer"]["city"] == "Lyon"
+        assert {card["source"] for card in at_shop[0]["customer"]["loyalty_cards"]} == {"loyalty_lyon2"}
+        assert client.get("/v1/me", headers=bearer(rcu_shop="lyon2")).json()["shop"] == "lyon2"
+        refused = client.get("/v1/search", params={"q": "solene quintard"}, headers=bearer(rcu_shop="Lyon 2!"))
+        assert refused.status_code == 401 and "rcu_shop" in refused.json()["detail"]

@@ -72,3 +72,20 @@ def test_a_birth_date_no_record_holds_is_not_asked_to_be_verified() -> None:
     held.record_birth_dates = {"1975-03-02"}
     missing.record_birth_dates = {"1975-03-12"}  # a slipped digit in every record
     assert _verifiable(held) and not _verifiable(missing)
+
+
+def test_every_family_of_kinds_names_kinds_the_benchmark_draws() -> None:
+    # A family naming a kind that no longer exists would print a recall over fewer look-ups, silently.
+    from bench.search_quality import FAMILIES, QUERIES
+
+    assert all(kind in QUERIES for kinds in FAMILIES.values() for kind in kinds)
+    assert len({kind for kinds in FAMILIES.values() for kind in kinds}) == sum(len(kinds) for kinds in FAMILIES.values())
+
+
+def test_a_familys_recall_merges_its_kinds_look_ups() -> None:
+    from bench.search_quality import _merged, _pair
+
+    found = {"family + town": Recall(sent=4, first=2, top5=4), "given + town": Recall(sent=6, first=6, top5=6)}
+    merged = _merged(found, ("family + town", "given + town", "given family + town"))
+    assert (merged.sent, merged.first, merged.top5) == (10, 8, 10)
+    assert _pair(merged) == "0.800 / 1.000 (10)" and _pair(Recall()) == "–"
