@@ -32,6 +32,11 @@ T = TypeVar("T")
 # slow consumer lets pile up (a few scroll pages) while keeping the node busy.
 _DEPTH = 2
 _DONE = object()
+# What a scroll page brings: each hit's id and source, and what says the page is whole. Not each
+# hit's index name, score and sort values — a third of an event's bytes, serialized by the node
+# and parsed here for nothing (parsing the pages was 11% of a first `rcu segments` run's CPU in
+# this process: py-spy, 100,000 synthetic customers, ≈ 3 events each, session 16).
+_PAGE_KEYS = "_scroll_id,_shards,timed_out,hits.hits._id,hits.hits._source"
 
 
 class ScrollIncomplete(Exception):
@@ -133,13 +138,13 @@ def scroll_pages(
     (slice id, slices) reads one slice of a sliced scroll. The scroll is cleared at the end, or
     when the consumer stops early. A page some shard did not answer raises ScrollIncomplete."""
     request = {**body, "size": size, **({"slice": {"id": sliced[0], "max": sliced[1]}} if sliced and sliced[1] > 1 else {})}
-    response = client.search(index=index, body=request, scroll=scroll)
+    response = client.search(index=index, body=request, scroll=scroll, filter_path=_PAGE_KEYS)
     scroll_id = response.get("_scroll_id")
     try:
         # Every page, the last (empty) one too: a shard failing mid-scroll answers no more hits.
-        while _complete(index, response)["hits"]["hits"]:
-            yield response["hits"]["hits"]
-            response = client.scroll(body={"scroll_id": scroll_id, "scroll": scroll})
+        while hits := _complete(index, response).get("hits", {}).get("hits"):
+            yield hits
+            response = client.scroll(body={"scroll_id": scroll_id, "scroll": scroll}, filter_path=_PAGE_KEYS)
             scroll_id = response.get("_scroll_id", scroll_id)
     finally:
         if scroll_id:

@@ -22,7 +22,7 @@ from search.segments import store
 from search.segments.conditions import definitions_in_force, percolate
 from search.segments.membership import memberships
 from search.segments.profiles import CUSTOMER_FIELDS
-from search.segments.store import build_profiles, read_moment, recompute_all, refresh_profiles, write_all_profiles
+from search.segments.store import build_profiles, households, read_moment, recompute_all, refresh_profiles, write_all_profiles
 from settings import Settings
 
 
@@ -139,7 +139,8 @@ def test_a_profile_the_live_path_computes_while_a_first_run_writes_stays_and_is_
     live = opensearch.get(index=world_names.profiles, id=customer["customer_id"])["_source"]
     assert live["spend_12m"] >= 4321.0
     # The run's write of what it read before the purchase comes last.
-    written, kept = write_all_profiles(opensearch, world, world_names, [[customer]], tallies, now, read_at)
+    homes = households(opensearch, world_names, [customer], now)
+    written, kept = write_all_profiles(opensearch, world, world_names, [([customer], homes)], tallies, now, read_at)
     assert (written, kept) == (1, 1)
     assert opensearch.get(index=world_names.profiles, id=customer["customer_id"])["_source"] == live
 
@@ -223,3 +224,48 @@ def test_a_first_run_that_fails_while_building_profiles_leaves_no_thread_reading
     # Checked while the error, and the frames it keeps, is still held (as a caller logging it holds it).
     time.sleep(0.5)
     assert failed.value is not None and _readers_left() <= before
+
+
+def test_the_first_run_counts_each_household_whole_from_the_customers_it_reads_without_a_households_search(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A households search per batch of 2,000 customers cost the node ≈ 79 µs per customer (session
+    # 15): the first run reads every customer anyway, sorted by household key, and counts each
+    # household from its members. Tiny pages and batches here, so households straddle both.
+    now = datetime.now(UTC)
+    customers = [hit["_source"] for hit in scan(opensearch, index=world_names.customers, query={"_source": CUSTOMER_FIELDS})]
+    # One member of a shared household made a child of ten, another of twelve: the eldest minor's
+    # coming of age dates the household's profiles (`valid_until`).
+    members = sorted(
+        (c for c in customers if c.get("household_key") and sum(o.get("household_key") == c["household_key"] for o in customers) >= 2),
+        key=lambda c: (c["household_key"], c["customer_id"]),
+    )[:2]
+    assert len(members) == 2 and members[0]["household_key"] == members[1]["household_key"]
+    born = {member["customer_id"]: member.get("birth_date") for member in members}
+    try:
+        for member, age in zip(members, (10, 12), strict=True):
+            member["birth_date"] = now.date().replace(year=now.year - age, day=1).isoformat()
+            opensearch.update(index=world_names.customers, id=member["customer_id"], body={"doc": {"birth_date": member["birth_date"]}})
+        opensearch.indices.refresh(index=world_names.customers)
+        per_customer = {p["customer_id"]: p for p in build_profiles(opensearch, world, world_names, customers, now)}
+        shared = [p for p in per_customer.values() if p["household_size"] >= 2]
+        assert shared and sum(p["children"] == 2 for p in shared) >= 2  # the comparison below covers households and their minors
+        monkeypatch.setattr(store, "_SCAN_PAGE", 3)
+        monkeypatch.setattr(store, "_BATCH", 2)
+        aggregated: list[Any] = []
+        answer = OpenSearch.search
+
+        def counted(self: OpenSearch, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("index") == world_names.customers and "aggs" in (kwargs.get("body") or {}):
+                aggregated.append(kwargs["body"])
+            return answer(self, *args, **kwargs)
+
+        monkeypatch.setattr(OpenSearch, "search", counted)
+        recompute_all(opensearch, world, world_names, now)
+        monkeypatch.undo()
+        assert aggregated == []
+        assert _stored_profiles(opensearch, world_names) == per_customer
+    finally:  # the module's world as it was, for the other tests
+        for customer_id, birth_date in born.items():
+            opensearch.update(index=world_names.customers, id=customer_id, body={"doc": {"birth_date": birth_date}})
+        opensearch.indices.refresh(index=world_names.customers)
