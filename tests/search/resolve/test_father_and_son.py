@@ -102,7 +102,12 @@ def test_links_on_a_name_and_an_address_never_outvote_a_father_s_and_a_son_s_bir
         {"source": "crm", "source_id": "F1", **home, "birth_date": "1962-05-04", "email": "pquervellec@free.fr"},
         {"source": "ecommerce", "source_id": "F2", **home, "email": "pquervellec@free.fr"},
         {"source": "crm", "source_id": "S1", **home, "birth_date": "1992-11-20"},
-        {"source": "loyalty_paris", "source_id": "S2", **home},
+        {
+            "source": "loyalty_paris",
+            "source_id": "S2",
+            **home,
+            "birth_date": "1992-11-20",
+        },  # his own: a card of household values only would fit both
     ]
     records = _features(documents)
     # Each man's records linked first (his e-mail; his name and street), then three links between
