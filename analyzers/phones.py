@@ -111,6 +111,24 @@ def canonical_phone(raw: str, region: str | None = None) -> str:
         return unverified.canonical
 
 
+# France's numbering plan gives a line one set of nine national digits (0 + 9 digits dialled at home),
+# in metropolitan France and in the overseas départements alike; systems write the country code
+# they assume: "+33 6 92 12 34 56" for a Réunion mobile (+262 692…), or a block libphonenumber does
+# not know yet, "06 93 28 29 87", read +33 where another source wrote +262.
+FRENCH_PLAN_CODES = tuple(sorted({"33", *(str(phonenumbers.country_code_for_region(region)) for region in FRENCH_PLAN_REGIONS)}))
+NATIONAL_DIGITS = 9
+
+
+def same_line_forms(e164: str) -> list[str]:
+    """The E.164 forms of one line of France's numbering plan: its nine national digits under every
+    country code of the plan (+33, +262, +508, +590, +594, +596), sorted; any other number alone."""
+    for code in FRENCH_PLAN_CODES:
+        national = e164.removeprefix(f"+{code}")
+        if national != e164 and len(national) == NATIONAL_DIGITS and national.isdigit():
+            return [f"+{other}{national}" for other in FRENCH_PLAN_CODES]
+    return [e164]
+
+
 # What libphonenumber calls a line of a place, not of a person: a landline, and in France the 09
 # numbers of an internet box (its VOIP type). A household shares it; a mobile is one person's.
 _HOUSEHOLD_LINE_TYPES = frozenset({phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.VOIP})

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from analyzers.names import name_tokens
+from analyzers.phones import same_line_forms
 from search.access import ACCESS_KIND, CUSTOMER_PATHS, FieldAccess
 from search.name_query import name_query
 from search.query_parser import ParsedQuery
@@ -176,12 +177,19 @@ SEARCH_PATHS = {**CUSTOMER_PATHS, "birth_date": "birth_dates"}
 
 
 def _exact(kind: str, value: str, named: bool) -> dict[str, Any]:
-    """A term (a prefix for a département) on the kind's field; named clauses say they matched."""
+    """A term (a prefix for a département, the same line's forms for a phone) on the kind's field;
+    named clauses say they matched."""
     body: dict[str, Any] = {"value": value}
     if named:
         body["_name"] = ACCESS_KIND.get(kind, kind)
     if kind == "departement":
         return {"prefix": {SEARCH_PATHS["postcode"]: body}}
+    if kind == "phone":
+        # Exact still (a verifying role's check too): one line, every country code France's plan writes it under.
+        forms: dict[str, Any] = {SEARCH_PATHS["phone"]: same_line_forms(value)}
+        if named:
+            forms["_name"] = body["_name"]
+        return {"terms": forms}
     return {"term": {SEARCH_PATHS[kind]: body}}
 
 

@@ -696,6 +696,34 @@ TOWN_ARTICLE = [
     },
 ]
 
+# Lines of overseas départements written under the country code a system assumed: one set of nine
+# national digits, +262 in one source, typed nationally at the counter ("06 93 …": a Réunion block
+# libphonenumber does not know, read +33), or +33 in the source for a valid Réunion mobile.
+OVERSEAS_LINES = [
+    {
+        "source": "ecommerce",
+        "source_id": "OL1",
+        "given_name": "Maëva",
+        "family_name": "Payet",
+        "phone": "+262 6 93 28 29 87",
+        "birth_date": "1991-05-12",
+        "postcode": "97400",
+        "city": "Saint-Denis",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "OL2",
+        "given_name": "Teddy",
+        "family_name": "Hoarau",
+        "phone": "+33 6 92 45 67 89",
+        "birth_date": "1979-09-30",
+        "postcode": "97410",
+        "city": "Saint-Pierre",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]
+
 # A new person pushed in real time, then her loyalty record (accents dropped, another date format):
 # the two records of one newcomer the push and look-up tests send back to back.
 NEWCOMER = {

@@ -176,3 +176,13 @@ def test_a_name_shows_only_what_is_visible_no_bidi_override_nul_or_stacked_marks
     assert normalize_name("Nguyễn Lê Thị Ánh") == "Nguyễn Lê Thị Ánh"  # Vietnamese keeps its two marks
     assert normalize_name("Zoë Lefèvre-Œillet") == "Zoë Lefèvre-Œillet"
     assert normalize_street("5 rue\u2066 des Lilas\u2069") == "5 rue des Lilas"
+
+
+def test_one_line_of_frances_numbering_plan_has_a_form_under_each_of_its_country_codes() -> None:
+    from analyzers.phones import same_line_forms
+
+    reunion = same_line_forms("+262693282987")
+    assert reunion == same_line_forms("+33693282987") and {"+33693282987", "+262693282987", "+596693282987"} <= set(reunion)
+    # Numbers of other plans, and numbers that are not nine national digits, stay alone.
+    assert same_line_forms("+4915112345678") == ["+4915112345678"]
+    assert same_line_forms("+3312345") == ["+3312345"]

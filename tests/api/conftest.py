@@ -36,6 +36,7 @@ from tests.stories import (
     LOOK_ALIKES,
     NAMESAKES,
     OTHERS,
+    OVERSEAS_LINES,
     RANKED_AND_RECENT,
     TOWN_ARTICLE,
     UNVERIFIED_PHONE,
@@ -67,7 +68,8 @@ def api_settings(
         + INITIAL_FIRST
         + INITIAL_ONLY
         + UNVERIFIED_PHONE
-        + TOWN_ARTICLE,
+        + TOWN_ARTICLE
+        + OVERSEAS_LINES,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:

@@ -50,6 +50,21 @@ def test_a_phone_libphonenumber_does_not_accept_is_found_in_any_shape(search: Se
     assert body["results"][0]["matched"] == ["phone"] and "phone" in body["kinds"]
 
 
+@pytest.mark.parametrize(
+    ("q", "name"),
+    [
+        ("06 93 28 29 87", "Maëva Payet"),  # her source wrote +262; typed nationally it reads +33
+        ("+33 6 93 28 29 87", "Maëva Payet"),
+        ("0692 45 67 89", "Teddy Hoarau"),  # a valid Réunion mobile, which his source wrote +33
+        ("+262 692 45 67 89", "Teddy Hoarau"),
+    ],
+)
+def test_an_overseas_line_is_found_whichever_country_code_the_source_or_the_agent_wrote(search: Search, q: str, name: str) -> None:
+    body = search(q)
+    assert [hit["display_name"] for hit in body["results"]] == [name]
+    assert body["results"][0]["matched"] == ["phone"]
+
+
 @pytest.mark.parametrize(("q", "city"), [("quintard bordeaux", "Bordeaux"), ("quintard lille", "Lille"), ("Bordeaux Quintard", "Bordeaux")])
 def test_a_town_typed_with_a_name_puts_the_namesake_living_there_first(search: Search, as_role: RoleClient, q: str, city: str) -> None:
     body = search(q)
