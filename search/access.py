@@ -4,7 +4,7 @@ never highlighted and never searched on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, get_args
@@ -36,6 +36,7 @@ CUSTOMER_ALWAYS = (
     "restricted",
     "consent_history",
     "consents_granted",
+    "consents_refused",
 )
 # The detail the 360 view adds to a golden record: where each value came from, past addresses.
 # Look-up hits (type-ahead lists, a customer's household) carry the current values only.
@@ -61,9 +62,16 @@ class FieldAccess:
         """Source attributes (free text: a call-center note, an event's extras) are read."""
         return "attributes" in self.record_fields
 
-    def consent_filter(self) -> list[dict[str, Any]]:
-        """Filter clauses every customer query of this caller carries (none for a service use)."""
-        return [{"bool": {"must_not": [{"term": {"restricted": True}}]}}] if self.marketing else []
+    def consent_filter(self, kinds: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """Filter clauses every customer query of this caller carries (none for a service use): no
+        restricted customer, and for each query kind in `kinds` (what the query searches or verifies)
+        only customers whose contact point of that kind marketing may see (CONTACT_POINTS): a
+        customer who refused post is not found by his postcode, which would confirm it."""
+        if not self.marketing:
+            return []
+        used = {ACCESS_KIND.get(kind, kind) for kind in kinds}
+        points = [point.visible_clause() for point in CONTACT_POINTS if used & set(point.kinds)]
+        return [{"bool": {"must_not": [{"term": {"restricted": True}}]}}, *points]
 
     def can_search(self, kind: str) -> bool:
         return ACCESS_KIND.get(kind, kind) in self.searchable
@@ -87,8 +95,57 @@ class FieldAccess:
         return [*RECORD_ALWAYS, *self.record_fields]
 
 
-# Contact points a marketing use may reach the customer through, per consent purpose (customer and record paths).
-CHANNEL_FIELDS = {"marketing_email": ("emails", "email"), "marketing_sms": ("phones", "phone")}
+@dataclass(frozen=True)
+class ContactPoint:
+    """A way to reach the customer and the marketing purposes that use it: marketing sees it only
+    when none of them is refused and, for an opt-in one, one of them is granted."""
+
+    purposes: tuple[str, ...]
+    opt_in: bool
+    paths: tuple[str, ...]  # customer and record paths ("raw.x": what the source sent)
+    kinds: tuple[str, ...]  # query kinds that search or verify it
+    highlights: tuple[str, ...]  # highlight keys of a look-up hit
+
+    def visible(self, customer: dict[str, Any]) -> bool:
+        if set(self.purposes) & set(customer.get("consents_refused") or ()):
+            return False
+        return not self.opt_in or bool(set(self.purposes) & set(customer.get("consents_granted") or ()))
+
+    def visible_clause(self) -> dict[str, Any]:
+        """visible() as a filter clause on the customers index."""
+        clause: dict[str, Any] = {"must_not": [{"terms": {"consents_refused": list(self.purposes)}}]}
+        if self.opt_in:
+            clause["filter"] = [{"terms": {"consents_granted": list(self.purposes)}}]
+        return {"bool": clause}
+
+
+# The one home of what each marketing consent hides, applied by every read of a marketing role
+# (search, cards, households, the 360 view and its records, the steward's files) through shown()
+# and consent_filter(). E-mails and SMS are opt-in (CNIL, L.34-5 CPCE): a granted consent is needed.
+# A phone number serves SMS and calls: a refusal of either hides it. Post is opt-out (CNIL: postal
+# prospection is allowed unless the person objected): a refusal hides the whole postal address,
+# current and past, which marketing otherwise reads for its counts by town.
+CONTACT_POINTS = (
+    ContactPoint(("marketing_email",), True, ("emails", "provenance.emails", "email", "raw.email"), ("email",), ("emails",)),
+    ContactPoint(
+        ("marketing_sms", "marketing_phone"), True, ("phones", "provenance.phones", "phone", "raw.phone"), ("phone",), ("phones",)
+    ),
+    ContactPoint(
+        ("marketing_post",),
+        False,
+        (
+            *("street", "postcode", "city", "provenance.street", "provenance.postcode", "provenance.city"),
+            *("addresses.street", "addresses.postcode", "addresses.city", "raw.street", "raw.postcode", "raw.city"),
+        ),
+        ("postcode", "city"),
+        ("postcode", "city"),
+    ),
+)
+
+
+def hidden_contact_points(access: FieldAccess, customer: dict[str, Any]) -> list[ContactPoint]:
+    """The contact points of `customer` a marketing caller may not see (none for a service use)."""
+    return [point for point in CONTACT_POINTS if not point.visible(customer)] if access.marketing else []
 
 
 def shown(document: dict[str, Any], access: FieldAccess, consents_of: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -96,14 +153,36 @@ def shown(document: dict[str, Any], access: FieldAccess, consents_of: dict[str, 
     points the customer did not consent to (`consents_of`: the customer holding the consents, when
     `document` is one of its records)."""
     apply_masks(document, access.masks)
-    if access.marketing:
-        granted = (consents_of or document).get("consents_granted", [])
-        for purpose, paths in CHANNEL_FIELDS.items():
-            if purpose not in granted:
-                for path in paths:
-                    document.pop(path, None)
-                document.get("provenance", {}).pop(paths[0], None)
+    for point in hidden_contact_points(access, consents_of or document):
+        for path in point.paths:
+            _drop_path(document, _path_parts(path))
     return document
+
+
+def matched_through_hidden(matched: Iterable[str], access: FieldAccess, customer: dict[str, Any]) -> bool:
+    """Whether a look-up hit matched (its named queries: "city" for a town typed among the names)
+    through a contact point the caller may not see: showing it would confirm the hidden value."""
+    hidden = {kind for point in hidden_contact_points(access, customer) for kind in point.kinds}
+    return bool(hidden) and any(ACCESS_KIND.get(kind, kind) in hidden for kind in matched)
+
+
+def shown_highlights(highlights: dict[str, list[str]], access: FieldAccess, customer: dict[str, Any]) -> dict[str, list[str]]:
+    """A look-up hit's highlights without those of contact points the caller may not see."""
+    hidden = {key for point in hidden_contact_points(access, customer) for key in point.highlights}
+    return {key: value for key, value in highlights.items() if key not in hidden} if hidden else highlights
+
+
+def _drop_path(node: Any, parts: list[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _drop_path(item, parts)
+        return
+    if not isinstance(node, dict) or parts[0] not in node:
+        return
+    if len(parts) > 1:
+        _drop_path(node[parts[0]], parts[1:])
+    else:
+        del node[parts[0]]
 
 
 def apply_masks(document: dict[str, Any], masks: dict[str, MaskName]) -> dict[str, Any]:

@@ -53,6 +53,10 @@ class LookupPlan:
     # The name words typed, folded, when the caller reads the customers' names: the second tier is
     # also asked when no customer the first found holds them all (search.lookup.fallback_needed).
     name_words: tuple[str, ...] = ()
+    # The exact kinds the query searches or verifies: a marketing caller finds only customers whose
+    # contact point of those kinds it may see (FieldAccess.consent_filter; a town typed among the
+    # names is a named match, search.access.matched_through_hidden).
+    kinds: frozenset[str] = frozenset()
 
     @cached_property
     def fallback(self) -> dict[str, Any] | None:
@@ -86,6 +90,7 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     alone = not parsed.names and any(kind in typed for kind in IDENTIFIERS)
     names_searched = bool(parsed.names) and access.can_search("names")
     towns = access.can_search("city")
+    used = {kind for kind in typed if access.can_search(kind) or access.can_verify(kind)}
     for kind, value in typed.items():
         if access.can_search(kind) and kind == "birth_date" and names_searched:
             ranked.extend(birth_date_ranking(value))
@@ -110,10 +115,12 @@ def plan_lookup(parsed: ParsedQuery, access: FieldAccess, shop: str | None = Non
     should = [*ranked, *(shop_preference(shop) if shop else [])]
     if alone and "email" in typed and access.can_search("email"):
         mistyped = {"bool": {"should": [*searched, email_typo(typed["email"])], "minimum_should_match": 1}}
-        return LookupPlan(_customers_query(must, verified, should), ignored, lambda: _customers_query([mistyped], verified, should))
+        return LookupPlan(
+            _customers_query(must, verified, should), ignored, lambda: _customers_query([mistyped], verified, should), kinds=frozenset(used)
+        )
     fallback = (lambda: _customers_query([second_tier(parsed.names, towns), *must[1:]], verified, should)) if names_searched else None
     words = tuple(name_tokens(parsed.names)) if fallback and all(access.reads_unmasked(path) for path in LOOK_ALIKE_NAMES) else ()
-    return LookupPlan(_customers_query(must, verified, should), ignored, fallback, words)
+    return LookupPlan(_customers_query(must, verified, should), ignored, fallback, words, frozenset(used))
 
 
 # The names a customer found must hold every word typed in (whole or begun) for the first tier to

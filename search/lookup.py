@@ -5,14 +5,14 @@ search.customer_query."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
 from analyzers.names import name_tokens
-from search.access import FieldAccess, shown
+from search.access import FieldAccess, matched_through_hidden, shown, shown_highlights
 from search.customer_query import IgnoredPart, LookupPlan, plan_lookup
 from search.highlights import LookupHighlighter
 from search.indices import IndexNames
@@ -42,10 +42,10 @@ async def search_customers(
     plan = plan_lookup(parsed, access, shop)
     if plan.query is None:
         return LookupResult([], plan.ignored)
-    found = (await client.search(index=indices.customers, body=search_body(plan.query, access, limit)))["hits"]["hits"]
+    found = (await client.search(index=indices.customers, body=search_body(plan.query, access, limit, plan.kinds)))["hits"]["hits"]
     if fallback_needed(plan, found, limit):
         assert plan.fallback is not None
-        second = (await client.search(index=indices.customers, body=search_body(plan.fallback, access, limit)))["hits"]["hits"]
+        second = (await client.search(index=indices.customers, body=search_body(plan.fallback, access, limit, plan.kinds)))["hits"]["hits"]
         found = after_first_tier(found, second, limit)
     # Only what the role searches is highlighted: a verified value never says it matched.
     typed = {kind: value for kind, value in parsed.exact_values().items() if access.can_search(kind)}
@@ -53,22 +53,24 @@ async def search_customers(
     hits = [
         CustomerHit(
             # Highlights before masks: they only ever cover fields the caller reads unmasked.
-            highlights=highlighter.highlight(hit["_source"]),
+            highlights=shown_highlights(highlighter.highlight(hit["_source"]), access, hit["_source"]),
             customer=shown(hit["_source"], access),
             score=hit["_score"] or 0.0,
             matched=sorted(hit.get("matched_queries", [])),
         )
         for hit in found
+        if not matched_through_hidden(hit.get("matched_queries", ()), access, hit["_source"])
     ]
     return LookupResult(hits, plan.ignored)
 
 
-def search_body(query: dict[str, Any], access: FieldAccess, limit: int) -> dict[str, Any]:
+def search_body(query: dict[str, Any], access: FieldAccess, limit: int, kinds: Iterable[str] = ()) -> dict[str, Any]:
     """The search request for a look-up query: the caller's fields of each customer's current
-    values (no provenance, no past addresses: the 360 view has them), no total count; restricted
-    customers left out for marketing."""
+    values (no provenance, no past addresses: the 360 view has them), no total count; for
+    marketing, restricted customers and those whose contact point of a kind searched (`kinds`) it
+    may not see left out."""
     if access.marketing:
-        query = {"bool": {"must": [query], "filter": access.consent_filter()}}
+        query = {"bool": {"must": [query], "filter": access.consent_filter(kinds)}}
     return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
 
 
@@ -228,11 +230,15 @@ async def possibly_same_customers(
     if not others:
         return []
     response = await client.mget(
-        index=indices.customers, body={"ids": others}, _source_includes=",".join(["customer_id", "sources", *POSSIBLY_SAME_NAMES])
+        index=indices.customers,
+        body={"ids": others},
+        _source_includes=",".join(["customer_id", "sources", "restricted", *POSSIBLY_SAME_NAMES]),
     )
+    # A customer who asked for restriction is on no marketing route, beside another one included.
     found = {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
+    hidden = {other for other, customer in found.items() if customer.pop("restricted", False) and access.marketing}
     return [
         PossiblySame(found[other], relation["probability"], relation["kind"], relation.get("rule"), relation["reason"])
         for relation, other in zip(relations, others, strict=True)
-        if other in found
+        if other in found and other not in hidden
     ]

@@ -75,7 +75,7 @@ async def customer_actions(
 ) -> CustomerActions:
     """The customer's segments and the best eligible actions, each with the reason it was chosen."""
     await run_in_threadpool(watcher.check, client, names)
-    sheet = await run_in_threadpool(customer_sheet, client, settings, names, customer_id, True)
+    sheet = await run_in_threadpool(customer_sheet, client, settings, names, customer_id, True, caller.access.marketing)
     if sheet is None:
         raise CustomerNotFound(customer_id)
     await audit.record(AuditEntry(caller.name, caller.role_name, "actions", [customer_id], customer_id))

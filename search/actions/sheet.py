@@ -51,7 +51,7 @@ def customer_sheet(
 ) -> Sheet | None:
     """The customer's segments, and (`with_actions`) the best eligible actions; None for an unknown
     customer, empty before any definition is in force — and empty for a marketing reader when the
-    customer refused profiling. Four round trips when the profile is stored: the generations in
+    customer refused profiling, None when they asked for restriction. Four round trips when the profile is stored: the generations in
     force with the profile (one multi-get), the segments it is in (percolated), the rules matched
     with the customer's refusals (one msearch), the definitions being read once per generation and
     process."""
@@ -59,9 +59,10 @@ def customer_sheet(
     action_generation = generations["action"] if with_actions else None
     if generations["segment"] is None and action_generation is None:
         # Nothing defined: no profile to compute or store on a read.
-        return Sheet() if client.exists(index=names.customers, id=customer_id) else None
+        found = client.get(index=names.customers, id=customer_id, _source_includes=["restricted"], ignore=[404])
+        return Sheet() if found.get("found") and not _gone_for_reader(found["_source"], for_marketing) else None
     profile = stored["_source"] if stored.get("found") else profile_of(client, settings, names, customer_id)
-    if profile is None:
+    if profile is None or _gone_for_reader(profile, for_marketing):
         return None
     if _hidden_from_reader(profile, for_marketing):
         return Sheet()
@@ -80,6 +81,11 @@ def sheet_of(profile: dict[str, Any], segment_definitions: list[dict[str, Any]],
     actions chosen for it, the products it holds — the one step the sync and async paths share."""
     labels = {d["name"]: d["label"] for d in segment_definitions}
     return Sheet([SegmentLabel(name, labels[name]) for name in segments if name in labels], actions, profile.get("products_held", []))
+
+
+def _gone_for_reader(customer: dict[str, Any], for_marketing: bool) -> bool:
+    """A customer who asked for restriction is on no marketing route: unknown to a marketing reader."""
+    return for_marketing and bool(customer.get("restricted"))
 
 
 def _hidden_from_reader(profile: dict[str, Any], for_marketing: bool) -> bool:
@@ -134,6 +140,8 @@ async def customer_sheet_async(
 
     labels, rules = await definitions("segment", segment_generation), await definitions("action", action_generation)
     profile = stored["_source"]
+    if _gone_for_reader(profile, for_marketing):
+        return None
     if _hidden_from_reader(profile, for_marketing):
         return Sheet()
     segments: list[str] = []

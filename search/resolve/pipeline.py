@@ -207,6 +207,7 @@ def _apply(
     weak: frozenset[str] = frozenset(),
     pending: NeighbourhoodWrites | None = None,
     statements: dict[str, list[dict[str, Any]]] | None = None,
+    changed_records: frozenset[str] = frozenset(),
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed, remove the vanished ones.
     A full run (`stored` given) owns every customer and compares each one's resolution hash with
@@ -215,7 +216,9 @@ def _apply(
     decision's) gives back ids a decision took; `weak`: records joined on names alone (an item of
     the steward's queue). Returns each cluster label's customer id, and what happened to customer ids.
     `pending`: a neighbourhood's writes are collected there, for its caller to send; `statements`:
-    the statements naming the clusters' records, read by the caller (a neighbourhood's)."""
+    the statements naming the clusters' records, read by the caller (a neighbourhood's);
+    `changed_records`: records whose values changed (a push, an ingest), whose customers a
+    neighbourhood run rewrites even when its members stay the same."""
     full = stored is not None
     if stored is None:
         if statements is None:
@@ -237,7 +240,11 @@ def _apply(
         if full:
             if stored.hashes.get(customer_id) == digest:
                 continue
-        elif previous_sizes[customer_id] == len(members) and all(previous.get(r["record_id"]) == customer_id for r in members):
+        elif (
+            previous_sizes[customer_id] == len(members)
+            and all(previous.get(r["record_id"]) == customer_id for r in members)
+            and not any(r["record_id"] in changed_records for r in members)
+        ):
             continue
         documents.append({**customer_document(customer_id, members, golden_record(members, config), now), "resolution_hash": digest})
         written_members.append(members)
@@ -578,6 +585,7 @@ def resolve_touched(
             weak=_weak_records(documents, resolution),
             pending=pending,
             statements=statements,
+            changed_records=frozenset(record_ids),
         )
         stored_pairs = relations.result()
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending, stored_pairs)

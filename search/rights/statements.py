@@ -162,9 +162,29 @@ def _rectify(document: dict[str, Any], field: str, statement: dict[str, Any]) ->
         "source_value": document.get(field),
         "source_provenance": previous,
     }
+    if _newer_than(previous, statement["at"]) and document.get(field) != statement["value"]:
+        # A source value dated after the correction: it waits for the steward, who accepts it by
+        # removing the correction (DELETE …/fields/{field}); until then the correction stays.
+        provenance[field]["pending"] = {"value": document.get(field), "source": previous["source"], "updated_at": previous["updated_at"]}
     document[field] = statement["value"]
     if field in ("given_name", "family_name", "birth_name"):
         document["name_variants"] = sorted({*document.get("name_variants", []), statement["value"]})
+
+
+def _newer_than(provenance: dict[str, Any] | None, at: str) -> bool:
+    """Whether the source value of `provenance` was dated after the instant `at` (ISO 8601)."""
+    updated_at = (provenance or {}).get("updated_at")
+    if not updated_at:
+        return False
+    try:
+        return _instant(updated_at) > _instant(at)
+    except ValueError:  # a stored date rcu did not write: not known to be newer
+        return False
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _check_bulk(response: dict[str, Any]) -> None:

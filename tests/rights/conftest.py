@@ -34,9 +34,9 @@ SUPPRESSION_KEY = "test-suppression-key-not-for-production"
 # A marketing role that reads e-mails and phones: what consent leaves it is what the customer allowed.
 CAMPAIGNS_ROLE = """
 [roles.campaigns]
-description = "E-mail and SMS campaigns."
-endpoints = ["search", "customers"]
-read = ["names", "emails", "phones", "postcode", "city"]
+description = "E-mail, SMS, phone and postal campaigns."
+endpoints = ["search", "customers", "cards", "actions"]
+read = ["names", "emails", "phones", "street", "postcode", "city", "loyalty_cards"]
 purpose = "marketing"
 
 [[keys]]
