@@ -36,6 +36,7 @@ def value_holders(records: list[RecordFeatures], feature: str, repeated: dict[st
     full names holding the value contains its name. A shared placeholder stays frequent, one
     person's e-mail on five records is held once."""
     full: dict[str, set[tuple[str, str]]] = {}
+    written: dict[str, set[tuple[str, str]]] = {}
     partial: dict[str, list[str]] = {}
     for record in records:
         value = getattr(record, feature)
@@ -43,6 +44,7 @@ def value_holders(records: list[RecordFeatures], feature: str, repeated: dict[st
             continue
         if record.given_ph and record.family_ph:
             full.setdefault(value, set()).add((record.given_ph, record.family_ph))
+            written.setdefault(value, set()).add((record.given or record.given_ph, record.family or record.family_ph))
         else:
             partial.setdefault(value, []).append(record.given_ph or record.family_ph)
     holders = {}
@@ -50,20 +52,22 @@ def value_holders(records: list[RecordFeatures], feature: str, repeated: dict[st
         names = full.get(value, set())
         known = {name for pair in names for name in pair}
         unexplained = [name for name in partial.get(value, []) if not name or name not in known]
-        count = _people_named(names) + len(set(n for n in unexplained if n)) + sum(1 for n in unexplained if not n)
+        count = _people_named(written.get(value, set())) + len(set(n for n in unexplained if n)) + sum(1 for n in unexplained if not n)
         if count > 1:
             holders[value] = count
     return holders
 
 
 def _people_named(names: set[tuple[str, str]]) -> int:
-    """How many people the full names (given and family sounds) holding one personal value are: one
-    per given name. One person's family name changes (a marriage, a divorce) or is mistyped from one
+    """How many people the full names (given and family names as written, folded) holding one
+    personal value are: one per given name. One person's family name changes (a marriage, a divorce) or is mistyped from one
     record to the next while the given name stays; the people sharing a line or a placeholder
     (a household, strangers) have given names of their own. Names written swapped ("Marie
     Mauilaud" / "Mauilaud Marie") are one person. Counting full names made one woman's mobile under
     her maiden and married names "held by two people", which took a bit off the very agreement
-    that tells her records apart from a namesake's (bench.split_parts, married name + one phone)."""
+    that tells her records apart from a namesake's (bench.split_parts, married name + one phone).
+    Given names are compared as written, not by sound: Jean and Jeanne, Michel and Michèle sound
+    alike and are a couple sharing a mailbox or a line far more often than one person's slip."""
     people = {given: {given} for given, _ in names}
     for given, family in names:
         if (family, given) in names and people[given] is not people[family]:

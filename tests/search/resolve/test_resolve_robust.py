@@ -240,6 +240,20 @@ def test_a_mobile_under_a_maiden_and_a_married_name_is_held_by_one_person() -> N
     assert counts == {"+33145678901": 2, "+33600000000": 3}
 
 
+def test_a_couple_whose_given_names_sound_alike_are_two_holders_of_their_mailbox() -> None:
+    """Jean Martin and Jeanne Dupont (not married, or she kept her name) share one mailbox, Michel
+    Roux and Michèle Blanc one mobile: two people each, so the value weighs as a shared one and does
+    not pull the couple into one customer."""
+    couple = [
+        _record("crm:1", given_name="Jean", family_name="Martin", email="famille.martin@orange.fr"),
+        _record("web:1", given_name="Jeanne", family_name="Dupont", email="famille.martin@orange.fr"),
+        _record("crm:2", given_name="Michel", family_name="Roux", phone="+33612345678"),
+        _record("web:2", given_name="Michèle", family_name="Blanc", phone="+33612345678"),
+    ]
+    assert value_counts(couple, comparisons_for(()))["email"] == {"famille.martin@orange.fr": 2}
+    assert value_counts(couple, comparisons_for(()))["phone"] == {"+33612345678": 2}
+
+
 def test_a_birth_date_one_day_off_is_a_slip_not_a_namesake() -> None:
     a = _record(given_name="André", family_name="Coronade", birth_date="1975-01-29", postcode="33000")
     b = _record(given_name="André", family_name="Coronade", birth_date="1975-01-30", postcode="33000")
