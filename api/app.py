@@ -3,6 +3,7 @@ policy, OpenSearch clients, the real-time resolver)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -83,10 +84,14 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         )
         with suppress(Exception):  # the node may come up later; /ready says so meanwhile
             await ensure_audit_index(app.state.opensearch, names)
+        with suppress(Exception):  # the misuse counts start from the trail's last hour (search.misuse), or from zero
+            await asyncio.wait_for(app.state.audit.refresh_shared(app.state.opensearch, names), settings.api_opensearch_timeout_s)
+        app.state.audit.start(app.state.opensearch, names, settings.misuse_refresh_s)
         app.state.audit_shipper.start()
         try:
             yield
         finally:
+            await app.state.audit.stop()
             journal.close()
             await app.state.audit_shipper.stop(settings.api_opensearch_timeout_s)
             await app.state.opensearch.close()

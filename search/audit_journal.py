@@ -169,9 +169,13 @@ class AuditJournal:
                 found.append(slot)
         return found
 
-    async def append(self, entry: dict[str, Any]) -> str:
-        """Writes `entry` under a new id and returns once it is fsynced; AuditFailed if the disk refuses it."""
-        entry_id = uuid.uuid4().hex
+    async def append(self, entry: dict[str, Any], entry_id: str | None = None) -> str:
+        """Writes `entry` under `entry_id` (a new one if None) and returns once it is fsynced;
+        AuditFailed if the disk refuses it. Entries written twice under one id, by any process, are
+        kept once in the audit index (the shipper creates, a second create is a 409)."""
+        entry_id = entry_id or uuid.uuid4().hex
+        if len(entry_id) != ID_LENGTH:
+            raise ValueError(f"a journal entry id is {ID_LENGTH} characters")
         line = b"%s %s\n" % (entry_id.encode(), orjson.dumps(entry))
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((line, future))

@@ -165,6 +165,11 @@ class Settings(BaseSettings):
     misuse_delay_s: float = Field(
         default=2.0, ge=0, description="How long each answer to a key past its role's max_customers_per_hour waits."
     )
+    misuse_refresh_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often each API process reads from the audit trail the distinct customers every key read in the last hour (search.misuse).",
+    )
     retention_days: int = Field(
         default=3 * 365,
         ge=1,

@@ -16,17 +16,20 @@ from opensearchpy import OpenSearch
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.policy import DEMO_KEYS, Policy
+from api.policy import DEMO_KEYS, Policy, hash_key
 from rcu.cli import app as cli
 from search.audit import ensure_audit_index
 from search.client import async_client
 from search.indices import IndexNames
-from search.misuse import suspected
+from search.misuse import WatchedAuditWriter, suspected
 from settings import Settings, get_settings
 from tests.rights.conftest import CAMPAIGNS_KEY
 
 LIMIT = 20
 DELAY_S = 0.3
+# Keys of the campaigns role of their own, one per test: the audit trail's last hour is shared by the module.
+SPLIT_KEY, RESTART_KEY, BUSY_KEY = "test-split-key", "test-restart-key", "test-busy-key"
+SLOW_S = 1.5  # their slow-down: a look-up on this shared, loaded machine sometimes takes DELAY_S by itself
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +42,11 @@ def watched(world: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         'purpose = "marketing"\n\n[[keys]]\nname = "campaign tool"',
         f'purpose = "marketing"\nmax_customers_per_hour = {LIMIT}\n\n[[keys]]\nname = "campaign tool"',
     )
+    for name, key in (("split tool", SPLIT_KEY), ("restart tool", RESTART_KEY), ("busy counter", BUSY_KEY)):
+        text += f'\n[[keys]]\nname = "{name}"\nrole = "campaigns"\nsha256 = "{hash_key(key)}"\n'
     policy.write_text(text, encoding="utf-8")
-    settings = world.model_copy(update={"policy": policy, "misuse_delay_s": DELAY_S})
+    # The shared count is read when a test says so (_share), not every minute.
+    settings = world.model_copy(update={"policy": policy, "misuse_delay_s": DELAY_S, "misuse_refresh_s": 3600.0})
     with TestClient(create_app(settings, Policy.load(settings.policy))) as client:
         yield client, settings
 
@@ -117,3 +123,65 @@ def test_the_suspicions_read_include_one_shipped_the_moment_before(
     entry["query"] = f"distinct_customers_last_hour={LIMIT + 1} limit={LIMIT}"
     opensearch.index(index=names.audit, body=entry, refresh="false")
     assert [e["caller"] for e in suspected(opensearch, names, now - timedelta(hours=1))] == ["campaign tool"]
+
+
+def _share(*clients: TestClient) -> None:
+    """What each API process does in the background every RCU_MISUSE_REFRESH_S, once every
+    journal is shipped (each a second after its look-ups): the trail's per-key count read."""
+    for client in clients:
+        assert client.portal is not None
+        client.portal.call(client.app.state.audit_shipper.flush, client.app.state.settings.api_opensearch_timeout_s)  # type: ignore[attr-defined]
+    for client in clients:
+        assert client.portal is not None
+        writer: WatchedAuditWriter = client.app.state.audit  # type: ignore[attr-defined]
+        client.portal.call(writer.refresh_shared, client.app.state.opensearch, client.app.state.names)  # type: ignore[attr-defined]
+
+
+def _open(client: TestClient, customer_id: str, key: str) -> float:
+    began = time.monotonic()
+    assert client.get(f"/v1/customers/{customer_id}", headers={"X-API-Key": key}).status_code == 200
+    return time.monotonic() - began
+
+
+def test_reads_split_across_two_api_processes_add_up_and_are_reported_once(
+    watched: tuple[TestClient, Settings], opensearch: OpenSearch, world: Settings
+) -> None:
+    """A leaked key spread over two workers, each below the limit, is slowed on both once they read
+    the trail; one suspicion is written for the key and hour, not one per worker. A busy counter
+    opening the same ten customers on both workers reads ten customers, not twenty."""
+    settings = watched[1].model_copy(update={"misuse_delay_s": SLOW_S})
+    policy = Policy.load(settings.policy)
+    ids = _customer_ids(opensearch, world, 2 * (LIMIT // 2 + 1) + 2)
+    half = LIMIT // 2 + 1  # each worker alone stays under the limit, both together pass it
+    with TestClient(create_app(settings, policy)) as first, TestClient(create_app(settings, policy)) as second:
+        for _round in range(3):
+            for client in (first, second):
+                assert all(_open(client, customer_id, BUSY_KEY) < SLOW_S for customer_id in ids[:10])
+            _share(first, second)
+        assert all(_open(first, customer_id, SPLIT_KEY) < SLOW_S for customer_id in ids[:half])
+        assert all(_open(second, customer_id, SPLIT_KEY) < SLOW_S for customer_id in ids[half : 2 * half])
+        _share(first, second)
+        assert _open(first, ids[-2], SPLIT_KEY) >= SLOW_S
+        assert _open(second, ids[-1], SPLIT_KEY) >= SLOW_S
+        assert _open(first, ids[0], BUSY_KEY) < SLOW_S
+        assert _open(second, ids[1], BUSY_KEY) < SLOW_S
+        _share(first, second)
+        entries = first.get("/v1/audit", params={"limit": 500}, headers={"X-API-Key": DEMO_KEYS["admin"]}).json()["entries"]
+    assert [e["caller"] for e in entries if e["action"] == "misuse_suspected" and e["caller"] in ("split tool", "busy counter")] == [
+        "split tool"
+    ]
+
+
+def test_a_restarted_api_still_knows_what_a_key_read_in_the_last_hour(
+    watched: tuple[TestClient, Settings], opensearch: OpenSearch, world: Settings
+) -> None:
+    settings = watched[1].model_copy(update={"misuse_delay_s": SLOW_S})
+    policy = Policy.load(settings.policy)
+    ids = _customer_ids(opensearch, world, LIMIT + 3)
+    with TestClient(create_app(settings, policy)) as before:
+        assert all(_open(before, customer_id, RESTART_KEY) < SLOW_S for customer_id in ids[: LIMIT // 2 + 1])
+    # Stopped (its journal shipped on the way out), started again: it seeds from the trail.
+    with TestClient(create_app(settings, policy)) as after:
+        timings = [_open(after, customer_id, RESTART_KEY) for customer_id in ids[LIMIT // 2 + 1 :]]
+    assert timings[0] < SLOW_S
+    assert all(t >= SLOW_S for t in timings[-2:])  # past LIMIT over both lives, slowed
