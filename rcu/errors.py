@@ -3,7 +3,8 @@ the packages raise their own exceptions, no command catches them.
 
 Exit codes (README, "The ingestion contract"): 1 some records rejected, 2 usage error, 3 the
 managed node could not be set up, 4 OpenSearch unreachable or failing, 5 no such customer
-(`rcu subject`)."""
+(`rcu subject`), 6 done but not all of it yet (`rcu subject erase --expunge`: the person erased, some of the
+deleted documents still held on disk by retention leases)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from search.audit_journal import AuditFailed
 from search.indices import SchemaOutdated
 from search.read_ahead import ScrollIncomplete
 from search.resolve.errors import ModelCountsVanished, ModelMissing, SpoolOutOfMemory
+from search.rights.erasure import DeletesStillHeld
 from search.rights.overlay import CustomerNotFound
 from search.rights.suppression import SuppressionKeyMissing
 from search.segments.definitions import DefinitionsRefused
@@ -36,6 +38,7 @@ EXIT_USAGE = 2
 EXIT_SETUP_FAILED = 3
 EXIT_NODE_DOWN = 4
 EXIT_NOT_FOUND = 5
+EXIT_INCOMPLETE = 6
 
 
 class UsageError(Exception):
@@ -82,6 +85,7 @@ EXIT_RULES = (
     ExitRule(WebhookSecretMissing, EXIT_USAGE),
     ExitRule(NotParked, EXIT_USAGE),
     ExitRule(CustomerNotFound, EXIT_NOT_FOUND, lambda error: f"no customer {error}"),
+    ExitRule(DeletesStillHeld, EXIT_INCOMPLETE),
     ExitRule(NodeSetupError, EXIT_SETUP_FAILED),
     ExitRule(AuditFailed, EXIT_NODE_DOWN),  # the trail could not be written: nothing done unaudited, retry
     ExitRule(ScrollIncomplete, EXIT_NODE_DOWN),  # a shard did not answer a scroll: stopped before removing anything, retry

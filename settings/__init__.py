@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         default=None,
         description="HMAC key of the suppression list (erased identifiers are kept only as keyed hashes); required to erase.",
     )
+    expunge_lease_wait_s: float = Field(
+        default=180.0,
+        ge=0,
+        description="How long `rcu subject erase --expunge` waits for every shard's retention leases to pass the erasure "
+        "(renewed about every 30 s; a replica offline holds them until the lease expires, 12 h) before reporting what is still held.",
+    )
     changes_gap_timeout_s: float = Field(
         default=60.0,
         gt=0,

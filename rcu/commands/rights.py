@@ -50,7 +50,7 @@ def erase(
     ] = False,
 ) -> None:
     """Erase one customer from every index (GDPR art. 17); its identifiers go to the suppression list."""
-    from search.rights.erasure import erase_customer, expunge_deletes
+    from search.rights.erasure import DeletesStillHeld, erase_customer, expunge_deletes
     from search.rights.trail import operator, record_operator_action
 
     settings = get_settings()
@@ -59,14 +59,17 @@ def erase(
     try:
         report = erase_customer(client, names, resolution_config(), customer_id, settings.suppression_key_bytes, operator())
         record_operator_action(client, names, "erasure", [report.pseudonym])
+        typer.echo(
+            f"erased {customer_id}: records={report.records} identifiers_suppressed={report.identifiers_suppressed} "
+            f"audit_keys_forgotten={report.audit_keys_forgotten} former_ids={len(report.former_ids)}"
+        )
         if expunge:
-            expunge_deletes(client, names)
+            expunged = expunge_deletes(client, names, settings.expunge_lease_wait_s)
+            if expunged.held:
+                raise DeletesStillHeld(expunged)
+            typer.echo(f"expunged: {expunged.summary()}")
     finally:
         client.close()
-    typer.echo(
-        f"erased {customer_id}: records={report.records} identifiers_suppressed={report.identifiers_suppressed} "
-        f"audit_keys_forgotten={report.audit_keys_forgotten} former_ids={len(report.former_ids)}" + (" expunged" if expunge else "")
-    )
 
 
 def retention(

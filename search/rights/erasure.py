@@ -234,52 +234,104 @@ def reapply_erasures(client: OpenSearch, names: IndexNames, config: ResolutionCo
     return sorted(customers)
 
 
-def expunge_deletes(client: OpenSearch, names: IndexNames, lease_wait_s: float = 180.0) -> None:
+class DeletesStillHeld(Exception):
+    """An expunge that could not merge the erased documents away everywhere: the shards whose
+    retention leases still cover them (a replica offline, a lease sync slower than the wait)."""
+
+    def __init__(self, report: ExpungeReport) -> None:
+        self.report = report
+        super().__init__(
+            f"deleted documents still on disk: retention leases hold {', '.join(report.held)} "
+            f"(docs.deleted {report.deleted_total}); run `rcu subject erase` with --expunge again once every copy is up "
+            "and in sync, or raise RCU_EXPUNGE_LEASE_WAIT_S"
+        )
+
+
+@dataclass
+class ExpungeReport:
+    held: list[str] = field(default_factory=list)  # "index[shard]" whose leases still retain the erasure's operations
+    deleted: dict[str, int] = field(default_factory=dict)  # index → docs.deleted re-read after the merge, when not 0
+
+    @property
+    def deleted_total(self) -> int:
+        return sum(self.deleted.values())
+
+    def summary(self) -> str:
+        return f"docs.deleted={self.deleted_total} held={','.join(self.held) or 'none'}"
+
+
+def expunge_deletes(client: OpenSearch, names: IndexNames, lease_wait_s: float = 180.0) -> ExpungeReport:
     """Merge away the segments' deleted documents now (they stay readable on disk until merged):
     `_forcemerge?only_expunge_deletes=true` over every index rcu owns. Costly on large indices —
-    run it after a batch of erasures, not after each one.
+    run it after a batch of erasures, not after each one. Returns what is still held: the shards
+    whose leases did not pass in time and the indices' docs.deleted after the merge (writes made
+    meanwhile count there too); the caller says so (DeletesStillHeld), never "done".
 
     Two things kept the documents on disk after a bare forced merge (docs.deleted in `_stats`,
     tests.steward.test_erasure_leaves_no_review): OpenSearch deletes are *soft* deletes, kept for
     the shard's operation history while a peer-recovery retention lease still covers them (a lease
     is renewed to the global checkpoint by a background sync, about every 30 s — measured on the
-    managed node, OpenSearch 2.x); and Lucene's merge policy skips a segment whose deleted
+    managed node, OpenSearch 2.x; a replica offline holds its lease until it expires, 12 h by
+    default); and Lucene's merge policy skips a segment whose deleted
     documents are under `index.merge.policy.expunge_deletes_allowed` percent of it (10 by default),
     which one person's documents in a large segment always are. So this waits (at most
-    `lease_wait_s`) until every lease has passed every operation made before the call, sets the
+    `lease_wait_s`, RCU_EXPUNGE_LEASE_WAIT_S) until every lease has passed every operation made before the call, sets the
     percentage to 0 (a dynamic setting used by nothing but this merge), merges, and refreshes: the
     searchers opened before hold the old segments' files until then."""
     every_index = f"{names.prefix}-*"
-    _wait_for_retention_leases(client, every_index, lease_wait_s)
+    held = _wait_for_retention_leases(client, every_index, lease_wait_s)
     client.indices.put_settings(index=every_index, body={"index": {"merge.policy.expunge_deletes_allowed": 0}})
     client.indices.forcemerge(index=every_index, only_expunge_deletes=True, request_timeout=3600)
     client.indices.refresh(index=every_index)
+    stats = client.indices.stats(index=every_index, metric="docs")["indices"]
+    deleted = {index: s["primaries"]["docs"]["deleted"] for index, s in sorted(stats.items()) if s["primaries"]["docs"]["deleted"]}
+    return ExpungeReport(held=held, deleted=deleted)
 
 
-def _retention(client: OpenSearch, indices: str) -> dict[tuple[str, str, str], tuple[int, int | None]]:
-    """(index, shard, node) → (max_seq_no, the lowest seq_no its retention leases still retain)."""
+_Copy = tuple[str, str, str]  # index, shard, node
+
+
+def _retention(client: OpenSearch, indices: str) -> dict[_Copy, tuple[int | None, int | None]]:
+    """(index, shard, node) → (max_seq_no, the lowest seq_no its retention leases still retain);
+    max_seq_no None for a copy still starting (no sequence numbers in its stats yet)."""
     stats = client.indices.stats(index=indices, metric="docs", level="shards")
-    found = {}
+    found: dict[_Copy, tuple[int | None, int | None]] = {}
     for index, shards in stats.get("indices", {}).items():
         for shard, copies in shards.get("shards", {}).items():
             for copy in copies:
                 leases = copy.get("retention_leases", {}).get("leases", [])
                 lowest = min((lease["retaining_seq_no"] for lease in leases), default=None)
-                found[(index, shard, copy.get("routing", {}).get("node", ""))] = (copy["seq_no"]["max_seq_no"], lowest)
+                found[(index, shard, copy.get("routing", {}).get("node", ""))] = (copy.get("seq_no", {}).get("max_seq_no"), lowest)
     return found
 
 
-def _wait_for_retention_leases(client: OpenSearch, indices: str, wait_s: float) -> None:
+def _wait_for_retention_leases(client: OpenSearch, indices: str, wait_s: float) -> list[str]:
     """Until every shard copy's retention leases retain nothing up to its max_seq_no of now (soft
-    deleted documents older than that may then be merged away), or `wait_s` passed."""
+    deleted documents older than that may then be merged away), or `wait_s` passed (checked once
+    at least). Returns the shards ("index[shard]") whose copies still hold some: a copy still
+    starting, its sequence numbers unknown, counts as holding."""
     client.indices.flush(index=indices)  # the global checkpoint catches up with the last writes
     targets = {copy: max_seq_no for copy, (max_seq_no, _) in _retention(client, indices).items()}
     deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        now = _retention(client, indices)
-        if all(lowest is None or lowest > targets.get(copy, -1) for copy, (_, lowest) in now.items()):
-            return
+    while True:
+        held = sorted({f"{index}[{shard}]" for index, shard, _ in _holding(_retention(client, indices), targets)})
+        if not held or time.monotonic() >= deadline:
+            return held
         time.sleep(2)
+
+
+def _holding(now: dict[_Copy, tuple[int | None, int | None]], targets: dict[_Copy, int | None]) -> list[_Copy]:
+    """The copies whose leases still retain an operation up to their target, or whose sequence
+    numbers are unknown (now, or at the start: a copy still starting). A copy come since the start
+    (a new index) holds nothing erased before it."""
+    held = []
+    for copy, (max_seq_no, lowest) in now.items():
+        if copy not in targets:
+            continue
+        target = targets[copy]
+        if max_seq_no is None or target is None or (lowest is not None and lowest <= target):
+            held.append(copy)
+    return held
 
 
 async def erased_at(client: Any, names: IndexNames, customer_id: str) -> str | None:

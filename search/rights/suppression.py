@@ -1,5 +1,6 @@
 """The suppression list: keyed hashes (HMAC-SHA256 with `RCU_SUPPRESSION_KEY`) of the identifiers of
-erased people — record ids, e-mails, mobiles, loyalty cards (not a household's landline) — and when they were erased. A source
+erased people — record ids, e-mails, mobiles, loyalty cards, and a household's landline keyed with the
+person's folded given name — and when they were erased. A source
 that still sends an erased person's record cannot bring them back: the record is refused with the
 reason and the date, unless it carries an explicit consent given after the erasure. Without the
 key, the list says nothing about whom it holds."""
@@ -16,6 +17,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
 from analyzers.index_settings import suppression_index_body
+from analyzers.names import fold_name
 from analyzers.phones import is_household_line
 from search.indices import IndexNames, ensure_versioned_index
 
@@ -31,20 +33,28 @@ def keyed_hash(key: bytes, kind: str, value: str) -> str:
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def _personal(kind: str, value: str) -> bool:
-    """Whether a value identifies one person. A landline (or a box's 09 number) is a household's:
-    the erased person's mother, partner or child calling from it is someone else, and their new
-    record must not be refused for it (analyzers.phones.is_household_line); a postal address is a
-    household's too, and is not on the list at all."""
-    return kind != "phone" or not is_household_line(value)
+def _listed(kind: str, value: str, document: dict[str, Any]) -> tuple[str, str] | None:
+    """The (kind, value) an identifier is listed under, or None. A landline (or a box's 09 number)
+    is a household's (analyzers.phones.is_household_line): the erased person's mother, partner or
+    child calling from it is someone else, and their new record must not be refused for it; the
+    erased person on that line is not, and a record holding only her name, address and landline
+    would bring her back. So a household line is listed with the holder's folded given name
+    ("Éloïse" and "ELOISE" alike), keyed together: the same given name on the line is refused, another
+    accepted; without a given name it is not listed. A postal address is a household's too, and is
+    not on the list at all."""
+    if kind != "phone" or not is_household_line(value):
+        return kind, value
+    given = fold_name(str(document.get("given_name") or ""))
+    return ("landline", f"{value}|{given}") if given else None
 
 
 def identifier_hashes(key: bytes, document: dict[str, Any]) -> dict[str, str]:
     """hash → kind, for every identifier of one normalized record that is a person's own: its id,
-    e-mail, mobile and loyalty card — never a household's landline (neither listed nor checked, so a
-    landline listed by an rcu older than this refuses nobody either)."""
+    e-mail, mobile and loyalty card, and its landline with its given name (_listed). A bare
+    landline listed by an older rcu matches no hash made here, so it refuses nobody."""
     identifiers = ((kind, str(document[field])) for kind, field in IDENTIFIER_FIELDS.items() if document.get(field))
-    return {keyed_hash(key, kind, value): kind for kind, value in identifiers if _personal(kind, value)}
+    listed = (_listed(kind, value, document) for kind, value in identifiers)
+    return {keyed_hash(key, *entry): entry[0] for entry in listed if entry is not None}
 
 
 def ensure_suppression_index(client: OpenSearch, names: IndexNames) -> None:

@@ -2,8 +2,8 @@
 or unlink (GDPR art. 19): the `erased` change names the golden ids erased (merged ones included)
 and, for each reader, the record keys of the sources it is bound to — nothing else of the person —
 for the notice period only. And a new record cannot bring the erased person back through another
-door (a new source id, another source) by their e-mail, mobile or card, while a household member
-sharing their landline and address is not refused."""
+door (a new source id, another source) by their e-mail, mobile or card, or by their name on the household's
+landline, while a household member of another given name sharing that landline and address is not refused."""
 
 from __future__ import annotations
 
@@ -136,6 +136,8 @@ NEW_DOOR = {"given_name": "Eulalie", "family_name": "Noirmoutier", "postcode": "
         ({"source": "loyalty_paris11", "source_id": "EN7", "email": EULALIE["email"]}, "email"),
         ({"source": "callcenter", "source_id": "EN8", "phone": "06 11 22 33 44"}, "phone"),
         ({"source": "caisse_paris11", "source_id": "EN9", "loyalty_card": "2908 8888 8888 1"}, "card"),
+        # Her name, address and the household's landline: she on that line, not her partner (below).
+        ({"source": "callcenter", "source_id": "EN10", "street": EULALIE["street"], "phone": "01 43 55 66 77"}, "landline"),
     ],
 )
 def test_a_new_record_carrying_only_an_erased_identifier_is_refused_with_the_reason_and_date(
@@ -183,6 +185,15 @@ def test_an_ingest_run_rejects_the_new_doors_with_the_reason_and_indexes_the_hou
         {**NEW_DOOR, "source": "ecommerce", "source_id": "EN30", "email": EULALIE["email"].upper(), "updated_at": now},
         {**NEW_DOOR, "source": "ecommerce", "source_id": "EN31", "phone": "+33 6 11 22 33 44", "updated_at": now},
         {**NEW_DOOR, "source": "ecommerce", "source_id": "EN32", "loyalty_card": EULALIE["loyalty_card"], "updated_at": now},
+        {
+            **NEW_DOOR,
+            "source": "ecommerce",
+            "source_id": "EN34",
+            "given_name": "EULALIE",
+            "street": EULALIE["street"],
+            "phone": LANDLINE,
+            "updated_at": now,
+        },
         {**_partner(), "source": "ecommerce", "source_id": "EN33"},
     ]
     path = write_jsonl(tmp_path / "doors.jsonl", doors)
@@ -191,7 +202,7 @@ def test_an_ingest_run_rejects_the_new_doors_with_the_reason_and_indexes_the_hou
             SourceFiles.discover([path])
         )
     rejected = [orjson.loads(line) for line in (tmp_path / "rejects.jsonl").read_bytes().splitlines()]
-    assert [line["line"] for line in rejected if line["kind"] == "rejected"] == [1, 2, 3]
+    assert [line["line"] for line in rejected if line["kind"] == "rejected"] == [1, 2, 3, 4]
     erased_on = f"erased on {eulalie_erased['at'].date().isoformat()}"
     assert all(erased_on in line["reason"] and line["raw"] == "" for line in rejected)
     assert summary.outcomes["indexed"] == 1  # the household member
