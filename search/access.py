@@ -143,6 +143,52 @@ CONTACT_POINTS = (
 )
 
 
+@dataclass(frozen=True)
+class MarketingChannel:
+    """A way marketing reaches the customer (segment exports, next best actions), through one
+    contact point: usable only while that point is visible to marketing (CONTACT_POINTS) and the
+    customer asked for no restriction; an opt-in point's channel also needs its own purpose granted
+    (a consent to calls is no consent to SMS, CPCE L.34-5), an opt-out one none (post)."""
+
+    name: str
+    purpose: str
+    point: ContactPoint
+
+    def usable(self, customer: dict[str, Any]) -> bool:
+        if customer.get("restricted") or not self.point.visible(customer):
+            return False
+        return not self.point.opt_in or self.purpose in (customer.get("consents_granted") or ())
+
+    def usable_clauses(self) -> list[dict[str, Any]]:
+        """usable() as filter clauses on the customers or profiles index."""
+        clauses = [{"bool": {"must_not": [{"term": {"restricted": True}}]}}, self.point.visible_clause()]
+        if self.point.opt_in:
+            clauses.append({"term": {"consents_granted": self.purpose}})
+        return clauses
+
+
+def _point_of(purpose: str) -> ContactPoint:
+    return next(point for point in CONTACT_POINTS if purpose in point.purposes)
+
+
+# Every marketing channel, derived from CONTACT_POINTS: the same consents hide a contact point and
+# close the channels through it (refusing calls closes SMS too; post is open unless refused).
+MARKETING_CHANNELS = {
+    name: MarketingChannel(name, purpose, _point_of(purpose))
+    for name, purpose in (("email", "marketing_email"), ("sms", "marketing_sms"), ("phone", "marketing_phone"), ("post", "marketing_post"))
+}
+CHANNEL_PURPOSES = {name: channel.purpose for name, channel in MARKETING_CHANNELS.items()}
+
+
+def purpose_clauses(purpose: str) -> list[dict[str, Any]]:
+    """Filter clauses for a use that needs `purpose`: a channel's purpose by its channel's rule
+    (MarketingChannel), any other (profiling, partner sharing) granted."""
+    for channel in MARKETING_CHANNELS.values():
+        if channel.purpose == purpose:
+            return channel.usable_clauses()
+    return [{"term": {"consents_granted": purpose}}]
+
+
 def hidden_contact_points(access: FieldAccess, customer: dict[str, Any]) -> list[ContactPoint]:
     """The contact points of `customer` a marketing caller may not see (none for a service use)."""
     return [point for point in CONTACT_POINTS if not point.visible(customer)] if access.marketing else []
@@ -159,11 +205,18 @@ def shown(document: dict[str, Any], access: FieldAccess, consents_of: dict[str, 
     return document
 
 
+def matched_kind(query_name: str) -> str:
+    """The query kind a named query of a look-up stands for: its name up to ":" ("city:typo1": a
+    town word typed with a typo). OpenSearch reports one query per name, the last, so clauses that
+    may match apart (each word's town clause, the exact town's bonus) need names of their own."""
+    return query_name.partition(":")[0]
+
+
 def matched_through_hidden(matched: Iterable[str], access: FieldAccess, customer: dict[str, Any]) -> bool:
     """Whether a look-up hit matched (its named queries: "city" for a town typed among the names)
     through a contact point the caller may not see: showing it would confirm the hidden value."""
     hidden = {kind for point in hidden_contact_points(access, customer) for kind in point.kinds}
-    return bool(hidden) and any(ACCESS_KIND.get(kind, kind) in hidden for kind in matched)
+    return bool(hidden) and any(ACCESS_KIND.get(kind, kind) in hidden for kind in map(matched_kind, matched))
 
 
 def shown_highlights(highlights: dict[str, list[str]], access: FieldAccess, customer: dict[str, Any]) -> dict[str, list[str]]:

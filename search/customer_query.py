@@ -298,7 +298,10 @@ def all_words_but_one(words: list[str], towns: bool) -> dict[str, Any]:
     them those whose names look like the other word with a typo on its first letters ("Cophie
     Camanier": Sophie first among the Camaniers). Whole words only decide who matches: this tier
     walks no full term dictionary and brings no look-alikes of a word typed."""
-    options = [[{"term": {"full_name": word}}, *([{"term": {"towns": word}}] if towns else [])] for word in words]
+    options = [
+        [{"term": {"full_name": word}}, *([{"term": {"towns": {"value": word, "_name": f"city:whole{at}"}}}] if towns else [])]
+        for at, word in enumerate(words)
+    ]
     matching = {
         "bool": {
             "should": [{"bool": {"should": whole, "minimum_should_match": 1}} for whole in options],
@@ -446,7 +449,10 @@ def customer_name_query(
         look_alikes = {word: _first_letters_typo(word) for word in words if len(word) >= FIRST_LETTERS_MIN_LENGTH}
         word_by_word: dict[str, Any] = {
             "bool": {
-                "must": [_name_or_town_word(word, towns, typo, look_alikes.get(word), _beside(words, at)) for at, word in enumerate(words)],
+                "must": [
+                    _name_or_town_word(word, towns, typo, look_alikes.get(word), _beside(words, at), f"city:word{at}")
+                    for at, word in enumerate(words)
+                ],
                 "filter": [_one_name_spelled_out(words, typo, look_alikes)],
             }
         }
@@ -465,14 +471,21 @@ def _beside(words: list[str], at: int) -> tuple[str, ...]:
 
 
 def _name_or_town_word(
-    word: str, towns: bool, typo: str | None = None, look_alike: dict[str, Any] | None = None, beside: tuple[str, ...] = ()
+    word: str,
+    towns: bool,
+    typo: str | None = None,
+    look_alike: dict[str, Any] | None = None,
+    beside: tuple[str, ...] = (),
+    town_name: str = "city",
 ) -> dict[str, Any]:
     """One word typed: whole, begun, with a typo (`look_alike`: in its first letters, of
     FIRST_LETTERS_MIN_LENGTH letters or more; `typo`: after them), its initial, or a town's word —
     for a word shorter than CURRENT_TOWN_MIN_LENGTH, only typed beside the town word it stands
     with in the town (`beside`: "la rochelle", "de re"), never alone: a town's article or particle
     (La, Le, de, en) typed alone is a given name begun ("vaua la": Laura Vauain), and read as a town
-    word it found Rémi Vaua of La Pont-d'Arc, every Moal of La Forêt-Fouesnant for "la moal"."""
+    word it found Rémi Vaua of La Pont-d'Arc, every Moal of La Forêt-Fouesnant for "la moal".
+    The town clause is named `town_name` (a "city" kind, search.access.matched_kind): a town read
+    with a typo confirms it as much as one typed right (search.access.matched_through_hidden)."""
     options: list[dict[str, Any]] = [{"term": {"full_name": word}}]
     if len(word) >= WORD_PREFIX_MIN_LENGTH:
         options.append({"term": {"full_name.prefix": word}})
@@ -490,7 +503,7 @@ def _name_or_town_word(
             phrases = [{"match_phrase": {"towns": phrase}} for phrase in beside]
             town = {"bool": {"should": phrases, "minimum_should_match": 1}} if phrases else None
         if town:
-            options.append({"constant_score": {"filter": town, "boost": TOWN_WORD_SCORE}})
+            options.append({"constant_score": {"filter": town, "boost": TOWN_WORD_SCORE, "_name": town_name}})
     # The best reading of the word counts, not their sum: a word matching whole, as a prefix and
     # reversed would otherwise outweigh the name a typo was meant for (bench/RESULTS.md, 2026-11-27).
     return {"dis_max": {"queries": options}}

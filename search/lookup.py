@@ -12,7 +12,7 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 
 from analyzers.names import name_tokens
-from search.access import FieldAccess, matched_through_hidden, shown, shown_highlights
+from search.access import FieldAccess, matched_kind, matched_through_hidden, shown, shown_highlights
 from search.customer_query import IgnoredPart, LookupPlan, plan_lookup
 from search.highlights import LookupHighlighter
 from search.indices import IndexNames
@@ -56,7 +56,7 @@ async def search_customers(
             highlights=shown_highlights(highlighter.highlight(hit["_source"]), access, hit["_source"]),
             customer=shown(hit["_source"], access),
             score=hit["_score"] or 0.0,
-            matched=sorted(hit.get("matched_queries", [])),
+            matched=sorted({matched_kind(name) for name in hit.get("matched_queries", ())}),
         )
         for hit in found
         if not matched_through_hidden(hit.get("matched_queries", ()), access, hit["_source"])

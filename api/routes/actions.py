@@ -30,7 +30,7 @@ class ProposedAction(BaseModel):
     label: str = Field(description="In French.")
     reason: str = Field(description="Why it was chosen, in French.")
     priority: int
-    channels: list[str] = Field(description="Where it may be proposed to this customer: the rule's channels the customer consented to.")
+    channels: list[str] = Field(description="Where it may be proposed to this customer: the rule's channels marketing may use for them.")
     product: str | None
 
 
@@ -112,7 +112,7 @@ async def post_outcome(
     if body.channel not in rule["channels"]:
         raise HTTPException(status_code=422, detail=f"channel: {body.action} is not proposed by {body.channel}.")
     if not allowed_channels(profile, [body.channel]):
-        raise HTTPException(status_code=422, detail=f"channel: the customer did not consent to marketing by {body.channel}.")
+        raise HTTPException(status_code=422, detail=f"channel: marketing may not reach this customer by {body.channel} (consent).")
     outcome = ActionOutcome(
         customer_id,
         body.action,

@@ -24,8 +24,12 @@ class SegmentCount(BaseModel):
     name: str
     label: str = Field(description="In French.")
     consent: str | None = Field(default=None, description="The consent the segment's use needs granted, if any.")
-    customers: int = Field(description="Customers marketing may use: no restriction, profiling not refused, the segment's consent granted.")
-    reachable: dict[str, int] = Field(description="Of those, how many consented to marketing by each channel.")
+    customers: int = Field(
+        description="Customers marketing may use: no restriction, profiling not refused, the segment's consent allowing it."
+    )
+    reachable: dict[str, int] = Field(
+        description="Of those, how many each channel may reach (search.access.MARKETING_CHANNELS: e-mail and SMS granted, calls granted, post not refused; SMS and calls need neither refused)."
+    )
 
 
 class SegmentsResponse(BaseModel):
@@ -56,7 +60,9 @@ async def segment_export(
     audit: AuditDep,
     caller: Annotated[Caller, Depends(allowed("segments"))],
     name: SegmentName,
-    channel: Annotated[ChannelName | None, Query(description="Only customers who consented to marketing by this channel.")] = None,
+    channel: Annotated[
+        ChannelName | None, Query(description="Only customers this channel may reach (its contact point visible to marketing).")
+    ] = None,
     after: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> SegmentExport:

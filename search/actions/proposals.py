@@ -10,9 +10,9 @@ from typing import Any
 
 from opensearchpy import OpenSearch, TransportError
 
+from search.access import MARKETING_CHANNELS
 from search.actions.outcomes import last_refusals, refusals_body, refusals_from
 from search.indices import IndexNames
-from search.rights.consents import channel_allowed
 from search.segments.conditions import definitions_in_force, definitions_of, matched_slots, percolate, percolate_body
 
 COUNTER = "counter"
@@ -30,8 +30,9 @@ class Proposal:
 
 def allowed_channels(profile: dict[str, Any], channels: list[str]) -> list[str]:
     """The rule's channels this customer may be reached by: the counter (the customer is there)
-    always, any other only with a granted consent and no restriction."""
-    return [c for c in channels if c == COUNTER or channel_allowed(profile, c)]
+    always, any other only while usable for marketing (search.access.MARKETING_CHANNELS: its
+    contact point visible, no restriction)."""
+    return [c for c in channels if c == COUNTER or MARKETING_CHANNELS[c].usable(profile)]
 
 
 def best_actions(

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-CHANNEL_PURPOSES = {"email": "marketing_email", "sms": "marketing_sms", "phone": "marketing_phone", "post": "marketing_post"}
+from search.access import CHANNEL_PURPOSES
+
 PURPOSES = (*CHANNEL_PURPOSES.values(), "profiling", "partner_sharing", "restriction")
 Purpose = Literal["marketing_email", "marketing_sms", "marketing_phone", "marketing_post", "profiling", "partner_sharing", "restriction"]
 Status = Literal["granted", "refused", "requested", "lifted"]
@@ -85,9 +86,3 @@ def customer_consent_fields(statements: list[dict[str, Any]]) -> dict[str, Any]:
         "consents_granted": sorted(p for p, s in decided.items() if s["status"] == "granted"),
         "consents_refused": sorted(p for p, s in decided.items() if s["status"] == "refused"),
     }
-
-
-def channel_allowed(customer: dict[str, Any], channel: str) -> bool:
-    """May marketing use `channel` (email, sms, phone, post) for this customer? Only with a granted
-    consent (opt-in: CNIL for e-mail and SMS; rcu applies it to every channel) and no restriction."""
-    return not customer.get("restricted") and CHANNEL_PURPOSES[channel] in customer.get("consents_granted", [])

@@ -22,7 +22,7 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
 Condition = str | dict[str, Any]
 MAX_DEFINITIONS = 1000
 # The counter is the customer in front of the agent: no marketing consent is asked there. Every
-# other channel needs the customer's consent to marketing through it (search.rights.consents).
+# other channel is usable only while marketing may see its contact point (search.access.MARKETING_CHANNELS).
 Channel = Literal["counter", "email", "sms", "phone", "post"]
 ConsentPurpose = Literal["marketing_email", "marketing_sms", "marketing_phone", "marketing_post", "profiling", "partner_sharing"]
 

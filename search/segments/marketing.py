@@ -1,7 +1,8 @@
 """What marketing gets of segments: the number of customers in each and their pseudonymous ids —
 never a direct identifier, each segment's condition searched over the profiles as it is asked
 (search.segments.membership) — leaving out every customer who asked for restriction, refused
-profiling, or refused (or never granted) the consent the use needs."""
+profiling, or whose consents close the channel the use needs (search.access.MARKETING_CHANNELS:
+one rule with what marketing may see of a customer's contact points)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import scan
 
+from search.access import MARKETING_CHANNELS, purpose_clauses
 from search.indices import IndexNames
-from search.rights.consents import CHANNEL_PURPOSES
 from search.segments.conditions import definitions_in_force
 from search.segments.membership import member_query
 
@@ -26,19 +27,21 @@ class SegmentNotFound(LookupError):
 
 def marketing_filter(consent: str | None) -> list[dict[str, Any]]:
     """The clauses every marketing read of profiles carries: no restriction, no refusal of
-    profiling, and the consent the use needs granted (opt-in)."""
+    profiling, and what the use needs (search.access.purpose_clauses: a channel's purpose by the
+    channel's rule, another purpose granted)."""
     clauses: list[dict[str, Any]] = [
         {"bool": {"must_not": [{"term": {"restricted": True}}, {"term": {"consents_refused": PROFILING}}]}},
     ]
     if consent:
-        clauses.append({"term": {"consents_granted": consent}})
+        clauses.extend(purpose_clauses(consent))
     return clauses
 
 
-def _consent_for(definition: dict[str, Any], channel: str | None) -> list[str]:
-    needed = [definition["consent"]] if definition.get("consent") else []
+def _needs(definition: dict[str, Any], channel: str | None) -> list[dict[str, Any]]:
+    """Filter clauses for the segment's own consent and, when given, the channel of the export."""
+    needed = purpose_clauses(definition["consent"]) if definition.get("consent") else []
     if channel:
-        needed.append(CHANNEL_PURPOSES[channel])
+        needed += MARKETING_CHANNELS[channel].usable_clauses()
     return needed
 
 
@@ -48,17 +51,12 @@ def segment_counts(client: OpenSearch, names: IndexNames) -> list[dict[str, Any]
     definitions = definitions_in_force(client, names, "segment")
     if not definitions or not client.indices.exists(index=names.profiles):
         return [
-            {"name": d["name"], "label": d["label"], "customers": 0, "reachable": dict.fromkeys(CHANNEL_PURPOSES, 0)} for d in definitions
+            {"name": d["name"], "label": d["label"], "customers": 0, "reachable": dict.fromkeys(MARKETING_CHANNELS, 0)} for d in definitions
         ]
     body: list[dict[str, Any]] = []
     for definition in definitions:
-        consents = _consent_for(definition, None)
-        filters = [
-            member_query(definition),
-            *marketing_filter(None),
-            *({"term": {"consents_granted": c}} for c in consents),
-        ]
-        channels = {channel: {"filter": {"term": {"consents_granted": purpose}}} for channel, purpose in CHANNEL_PURPOSES.items()}
+        filters = [member_query(definition), *marketing_filter(None), *_needs(definition, None)]
+        channels = {name: {"filter": {"bool": {"filter": channel.usable_clauses()}}} for name, channel in MARKETING_CHANNELS.items()}
         body += [{"index": names.profiles}, {"size": 0, "track_total_hits": True, "query": {"bool": {"filter": filters}}, "aggs": channels}]
     responses = client.msearch(body=body)["responses"]
     counts = []
@@ -70,7 +68,7 @@ def segment_counts(client: OpenSearch, names: IndexNames) -> list[dict[str, Any]
                 "label": definition["label"],
                 "consent": definition.get("consent"),
                 "customers": response["hits"]["total"]["value"],
-                "reachable": {channel: aggregations.get(channel, {}).get("doc_count", 0) for channel in CHANNEL_PURPOSES},
+                "reachable": {channel: aggregations.get(channel, {}).get("doc_count", 0) for channel in MARKETING_CHANNELS},
             }
         )
     return counts
@@ -84,8 +82,7 @@ def segment_definition(client: OpenSearch, names: IndexNames, name: str) -> dict
 
 
 def _export_query(definition: dict[str, Any], channel: str | None) -> dict[str, Any]:
-    consents = _consent_for(definition, channel)
-    filters = [member_query(definition), *marketing_filter(None), *({"term": {"consents_granted": c}} for c in consents)]
+    filters = [member_query(definition), *marketing_filter(None), *_needs(definition, channel)]
     return {"bool": {"filter": filters}}
 
 

@@ -111,3 +111,24 @@ def test_restriction_takes_a_customer_off_cards_households_and_actions_for_marke
     assert as_role("counter").get(f"/v1/cards/{card}").status_code == 200
     assert as_role("counter").get(f"/v1/customers/{lucien}/actions").status_code == 200
     assert lucien in as_role("counter").get(f"/v1/customers/{jeanne}").text
+
+
+def test_a_town_typed_with_a_typo_among_the_names_never_confirms_an_address_refused_to_marketing(as_role: RoleClient) -> None:
+    """ "dupont brets" reads Brest with a typo: a Dupont of Brest who refused post is not found by it
+    (it would confirm her hidden town), one who did not still is, as with the town typed right."""
+    refused_post = {
+        **_person("Yvonne", "Dupont", 5),
+        "source_id": "MK-BREST-1",
+        "city": "Brest",
+        "postcode": "29200",
+        "consents": [*GRANTED[:3], {"purpose": "marketing_post", "status": "refused", "at": "2025-06-01T09:00:00Z"}],
+    }
+    reachable = {**_person("Maiwenn", "Dupont", 6), "source_id": "MK-BREST-2", "city": "Brest", "postcode": "29200"}
+    hidden, seen = _push(as_role, refused_post), _push(as_role, reachable)
+    for query in ("dupont brets", "dupont brest"):
+        found = as_role("campaigns").get("/v1/search", params={"q": query, "limit": 50}).json()["results"]
+        ids = [hit["customer_id"] for hit in found]
+        assert seen in ids and hidden not in ids, query
+    # The counter still finds both by the town typed with a typo.
+    counter = as_role("counter").get("/v1/search", params={"q": "dupont brets", "limit": 50}).text
+    assert hidden in counter and seen in counter

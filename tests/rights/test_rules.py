@@ -3,8 +3,9 @@ distinct customers per hour are counted."""
 
 from __future__ import annotations
 
+from search.access import MARKETING_CHANNELS
 from search.misuse import WINDOW_S, DistinctReads
-from search.rights.consents import channel_allowed, customer_consent_fields
+from search.rights.consents import customer_consent_fields
 
 
 def _statement(purpose: str, status: str, at: str, origin: str = "crm") -> dict[str, str]:
@@ -29,8 +30,8 @@ def test_a_lifted_restriction_gives_marketing_back_only_the_granted_channels() -
     ]
     customer = customer_consent_fields(statements)
     assert customer["restricted"] is False
-    assert channel_allowed(customer, "sms") and not channel_allowed(customer, "email")
-    assert not channel_allowed(customer_consent_fields(statements[:2]), "sms")  # while restricted, nothing
+    assert MARKETING_CHANNELS["sms"].usable(customer) and not MARKETING_CHANNELS["email"].usable(customer)
+    assert not MARKETING_CHANNELS["sms"].usable(customer_consent_fields(statements[:2]))  # while restricted, nothing
 
 
 def test_a_customer_read_again_counts_once_and_an_hour_later_not_at_all() -> None:

@@ -57,5 +57,29 @@ FROM_FILE = person("SG6", "Mathilde", "Ferrandier", "1983-08-08", "Caen", "14000
 PEOPLE = [LOYAL, HOLDER, NO_EMAIL, RESTRICTED, REFUSER, FROM_FILE]
 
 
+def senior(source_id: str, given: str, family: str, consents: list[tuple[str, str]]) -> dict[str, Any]:
+    """A senior (pushed by the tests, not ingested) with a phone, an e-mail and a postal address, and these consent statements."""
+    return {
+        "source": "ecommerce",
+        "source_id": source_id,
+        "given_name": given,
+        "family_name": family,
+        "birth_date": "1949-04-07",
+        "email": f"{given.lower()}.{family.lower()}@exemple.fr",
+        "phone": f"06 77 88 99 {len(source_id) + int(source_id[-1]):02d}",
+        "street": "4 rue des Ormes",
+        "city": "Lannion",
+        "postcode": "22300",
+        "updated_at": "2026-11-01T10:00:00Z",
+        "consents": [{"purpose": p, "status": s, "at": "2026-11-01T10:00:00Z"} for p, s in consents],
+    }
+
+
+# Seniors whose consents the channels' one rule (search.access.MARKETING_CHANNELS) decides.
+CALLS_REFUSED = senior("SG-CH-1", "Eudoxie", "Kerbrat", [("marketing_sms", "granted"), ("marketing_phone", "refused")])
+POST_SILENT = senior("SG-CH-2", "Firmin", "Le Goarnig", [("marketing_sms", "granted"), ("marketing_phone", "granted")])
+POST_REFUSED = senior("SG-CH-3", "Gwenola", "Trémeur", [("marketing_sms", "granted"), ("marketing_post", "refused")])
+
+
 def record_id(record: dict[str, Any]) -> str:
     return f"{record['source']}:{record['source_id']}"

@@ -14,7 +14,7 @@ from search.indices import IndexNames
 from search.segments.store import refresh_profiles
 from settings import Settings
 from tests.segments.conftest import event, segments_on_sheet, store_events
-from tests.segments.people import HOLDER, LOYAL, NO_EMAIL, REFUSER
+from tests.segments.people import CALLS_REFUSED, HOLDER, LOYAL, NO_EMAIL, POST_REFUSED, POST_SILENT, REFUSER
 
 Role = Callable[[str], Any]
 CustomerOf = Callable[[dict[str, Any]], str]
@@ -140,5 +140,40 @@ def test_a_rules_file_with_a_mistake_is_refused_with_its_line_and_the_rules_in_f
         status = as_role("admin").get("/v1/actions/rules").json()
         assert status["refused"] is None and status["generation"] != before["generation"]
         assert {r["name"]: r for r in status["rules"]}["carte_premium"]["priority"] == 90
+    finally:
+        path.write_text(good, encoding="utf-8")
+
+
+# Proposed to seniors by SMS or post: the channels each may be reached by are what consent leaves.
+SENIOR_MAIL = """
+[actions.courrier_senior]
+label = "Envoyer la brochure senior"
+reason = "Client senior"
+condition = "segments:senior"
+priority = 10
+channels = ["sms", "post"]
+cooldown_days = 30
+"""
+
+
+def test_an_action_is_proposed_by_a_channel_exactly_when_marketing_may_see_its_contact_point(world: Settings, as_role: Role) -> None:
+    """Refusing calls hides the phone from marketing: no SMS proposed either; post is opt-out: a
+    customer who said nothing about it may be written to, one who refused it may not."""
+    path = Path(world.actions)  # type: ignore[arg-type]
+    good = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(good + SENIOR_MAIL, encoding="utf-8")
+        assert as_role("admin").get("/v1/actions/rules").json()["refused"] is None
+        channels = {}
+        for record in (CALLS_REFUSED, POST_SILENT, POST_REFUSED):
+            pushed = as_role("steward").post("/v1/records", json=record)
+            assert pushed.status_code == 200, pushed.text
+            proposed = _proposed(as_role, pushed.json()["customer_id"])
+            channels[record["source_id"]] = proposed["courrier_senior"]["channels"]
+        assert channels == {
+            CALLS_REFUSED["source_id"]: ["post"],
+            POST_SILENT["source_id"]: ["sms", "post"],
+            POST_REFUSED["source_id"]: ["sms"],
+        }
     finally:
         path.write_text(good, encoding="utf-8")

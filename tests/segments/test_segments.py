@@ -24,7 +24,7 @@ from search.segments.store import profile_of, refresh_profiles
 from settings import Settings
 from tests.conftest import write_jsonl
 from tests.segments.conftest import API, event, segments_on_sheet, store_events
-from tests.segments.people import FROM_FILE, HOLDER, LOYAL, NO_EMAIL, RESTRICTED, record_id
+from tests.segments.people import CALLS_REFUSED, FROM_FILE, HOLDER, LOYAL, NO_EMAIL, POST_REFUSED, POST_SILENT, RESTRICTED, record_id
 
 CUSTOMER_ID = re.compile(r"^C[0-9A-F]{12}$")
 
@@ -492,3 +492,21 @@ def test_a_segment_stored_counts_exports_and_shows_its_customers_at_once_without
         assert after == {hit["_id"]: hit["_seq_no"] for hit in profiles}
     finally:
         store_definitions(opensearch, world_names, "segment", load_segments(world.segments), world.segments)
+
+
+def test_a_channel_is_exported_exactly_when_marketing_may_see_its_contact_point(as_role: Callable[[str], Any]) -> None:
+    """Refusing calls hides the phone from marketing, so no SMS either; post is opt-out: a customer
+    who said nothing about it is reached by post, one who refused it is not."""
+    customers = {}
+    for record in (CALLS_REFUSED, POST_SILENT, POST_REFUSED):
+        pushed = as_role("steward").post("/v1/records", json=record)
+        assert pushed.status_code == 200, pushed.text
+        customers[record["source_id"]] = pushed.json()["customer_id"]
+    calls_refused, silent, post_refused = customers.values()
+    by_sms, by_phone, by_post = (_export(as_role, "senior", channel) for channel in ("sms", "phone", "post"))
+    assert calls_refused not in by_sms and calls_refused not in by_phone
+    assert silent in by_sms and post_refused in by_sms  # SMS granted, phone not refused: reached
+    assert calls_refused in by_post and silent in by_post
+    assert post_refused not in by_post
+    counts = {s["name"]: s for s in as_role("marketing").get("/v1/segments").json()["segments"]}
+    assert counts["senior"]["reachable"]["post"] == len(by_post) and counts["senior"]["reachable"]["sms"] == len(by_sms)
