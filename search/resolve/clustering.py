@@ -11,7 +11,10 @@
    search.resolve.personal.holds_household_values_only) come last (`_join_household_records`):
    the others' groups formed, such a record joins the customers it links to, unless two of them
    are held apart by a never-merge rule and nothing personal of the record picks one — then it
-   joins neither (a father and the son named after him, twins, namesakes of one building).
+   joins neither (a father and the son named after him, twins, namesakes of one building). Each
+   such record meets the customers on its own before the links among them are followed: one that
+   fits two people held apart joins no other household record, and a group of the others is
+   checked against the customers like one record.
 3. `_join_unambiguous`: a group joins a group it fits only when all the groups either of them fits
    also fit each other — one customer, not two. A record whose name fits two homonyms joins neither,
    whatever order the records came in: the decision is taken over the whole graph at once.
@@ -277,9 +280,6 @@ def cluster(
     _join_corroborated(
         groups, coherence, pair_list, corroborated[~ends.any(axis=1)].tolist(), max_cluster_size, result.refused_links, placed
     )
-    _join_corroborated(
-        groups, coherence, pair_list, corroborated[ends.all(axis=1)].tolist(), max_cluster_size, result.refused_links, placed
-    )
     undecided = _join_household_records(
         groups,
         coherence,
@@ -289,6 +289,7 @@ def cluster(
         result,
         placed,
         household,
+        corroborated[ends.all(axis=1)].tolist(),
     )
     kept_apart: set[tuple[int, int]] = set()
     fits = _fitting_groups(groups, coherence, pair_list, order[weak].tolist(), result.refused_links, kept_apart)
@@ -346,6 +347,7 @@ def _join_household_records(
     result: Clustering,
     placed: np.ndarray,
     household: np.ndarray,
+    between: list[int] | tuple[()] = (),
 ) -> set[int]:
     """Join each group of records holding household values only (`household`, per record) to the
     customers its links (strongest first) reach, after every other group formed: unless two of
@@ -354,7 +356,13 @@ def _join_household_records(
     neither — a loyalty card holding "David Maueloux", his address and the landline fits the
     father and the son named after him alike — and its links are kept as HOUSEHOLD_RECORD
     (possible matches of both). Returns those groups (roots): no link resting on names joins them
-    either (`_join_unambiguous`)."""
+    either (`_join_unambiguous`).
+    The links `between` two household records are followed only then, each record having met the
+    customers on its own: one that fits two people held apart joins no other household record
+    either (its links kept as HOUSEHOLD_RECORD); the records still on their own group together,
+    and each such group is checked against the customers like one record. Grouping them first let
+    the father's legacy line "Jean Franncois Garilot" and the son's card "Jean Gariloot" reach the
+    son as one group, by the son's card (bench.corruption, typo rate 0.2)."""
     reaching: dict[int, list[int]] = {}
     ordinary: list[int] = []
     only = household.tolist()
@@ -384,7 +392,18 @@ def _join_household_records(
             ]
         _join_corroborated(groups, coherence, pairs, reach, max_size, result.refused_links, placed)
     _join_corroborated(groups, coherence, pairs, ordinary, max_size, result.refused_links, placed)
-    return undecided
+    if not between:
+        return undecided
+    kept: list[int] = []
+    for k in between:
+        if groups.find(pairs[k][0]) in undecided or groups.find(pairs[k][1]) in undecided:
+            result.ambiguous_links.append(HeldApart(k, HOUSEHOLD_RECORD))
+        else:
+            kept.append(k)
+    bare = {k for k in kept if all(only[m] for i in pairs[k] for m in groups.members(groups.find(i)))}
+    _join_corroborated(groups, coherence, pairs, [k for k in kept if k in bare], max_size, result.refused_links, placed)
+    rest = [k for k in kept if k not in bare]
+    return undecided | _join_household_records(groups, coherence, pairs, rest, max_size, result, placed, household)
 
 
 def _fitting_groups(

@@ -107,3 +107,46 @@ def test_an_incremental_run_holds_a_household_card_apart_from_both_namesakes(
     # A full run decides alike.
     resolve_all(opensearch, names, resolved.config, retrain=False)
     assert groups_of(customer_assignment(opensearch, names), STORY_IDS) == groups_of(customer, STORY_IDS)
+
+
+# Two household-only records, each with a typo of its own: the father's legacy line (no card) and
+# the son's card, the card his loyalty record holds (bench.corruption, typo rate 0.2 and 0.35:
+# "Jean Franncois Garilot" and "Jean Gariloot" became one group that joined the son by the card).
+SON_CARD = "LIL5521907734"
+LEGACY_LINE = {"source": "legacy", "source_id": "DX2", "given_name": "David", "family_name": "Mauelloux", "phone": "05 49 21 36 80", **STREET}  # fmt: skip
+SONS_CARD = {"source": "loyalty_lille", "source_id": "DX3", "given_name": "David", "family_name": "Maueloox", "phone": "05 49 21 36 80",
+             "loyalty_card": SON_CARD, **STREET}  # fmt: skip
+TWO_TYPOS = [*[dict(d, loyalty_card=SON_CARD) if d["source_id"] == "DS4" else d for d in MAUELOUX], LEGACY_LINE, SONS_CARD]
+TWO_TYPOS_IDS = [*IDS, "legacy:DX2", "loyalty_lille:DX3"]
+
+
+def test_two_household_records_are_checked_against_the_customers_before_they_group() -> None:
+    labels, _ = _clustered(TWO_TYPOS)
+    by_id = dict(zip(TWO_TYPOS_IDS, labels, strict=True))
+    # The son's card joins him by its card; the father's line, fitting both men, joins neither.
+    assert by_id["loyalty_lille:DX3"] == by_id["crm:DS1"] != by_id["crm:DM1"]
+    assert by_id["legacy:DX2"] not in {by_id["crm:DS1"], by_id["crm:DM1"]}
+
+
+@pytest.mark.parametrize("order", [TWO_TYPOS_IDS, TWO_TYPOS_IDS[::-1]], ids=["cards-last", "cards-first"])
+def test_the_father_s_legacy_line_never_joins_the_son_through_the_son_s_card(
+    order: list[str], resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    real_time, full_run = pushed_then_full_run(TWO_TYPOS, order, resolved, opensearch, ingest, names)
+    expected = {frozenset(FATHER), frozenset({*SON, "loyalty_lille:DX3"}), frozenset({"legacy:DX2"})}
+    assert groups_of(real_time, TWO_TYPOS_IDS) == groups_of(full_run, TWO_TYPOS_IDS) == expected
+
+
+def test_an_incremental_run_checks_each_later_household_record_before_grouping_them(
+    resolved: Resolved, opensearch: OpenSearch, ingest: Ingest, names: IndexNames
+) -> None:
+    ensure_resolution_indices(opensearch, names)
+    save_model(opensearch, names, resolved.model)
+    save_watermark(opensearch, names, datetime.now(UTC) - timedelta(minutes=1))
+    ingest(TWO_TYPOS[: len(IDS)])
+    resolve_since_last_run(opensearch, names, resolved.config)
+    save_watermark(opensearch, names, datetime.now(UTC) - timedelta(seconds=1))
+    ingest([LEGACY_LINE, SONS_CARD])  # both arrive in a later batch
+    resolve_since_last_run(opensearch, names, resolved.config)
+    expected = {frozenset(FATHER), frozenset({*SON, "loyalty_lille:DX3"}), frozenset({"legacy:DX2"})}
+    assert groups_of(customer_assignment(opensearch, names), TWO_TYPOS_IDS) == expected
