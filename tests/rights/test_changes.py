@@ -145,3 +145,25 @@ def test_a_reader_waits_at_a_change_still_being_written_and_never_skips_it(opens
 def test_a_cursor_beyond_any_sequence_number_is_refused_with_the_reason(as_role: RoleClient) -> None:
     answer = as_role("integrator").get("/v1/changes", params={"since": 2**70})
     assert answer.status_code == 422 and answer.json()["detail"].startswith("since:")
+
+
+def test_a_consent_change_and_a_new_phone_reach_the_feed_with_what_changed(as_role: RoleClient) -> None:
+    """A source system follows opt-outs and updates from the feed alone (article 19): a refusal given at
+    the counter is a `consent_changed` naming the purpose, a newer record's phone an `updated` naming
+    `phones` — never the values themselves."""
+    _, cursor = _read_all(as_role, "admin", 0)
+    gwen = {**FLORIAN, "source_id": "GT1", "given_name": "Gwenaëlle", "family_name": "Tanguy", "birth_date": "1983-11-02",
+            "email": "gwenaelle.tanguy@gmail.com", "phone": "0711223344"}  # fmt: skip
+    customer = as_role("steward").post("/v1/records", json=gwen).json()["customer_id"]
+    refusal = {"statements": [{"purpose": "marketing_post", "status": "refused"}]}
+    assert as_role("counter").put(f"/v1/customers/{customer}/consents", json=refusal).status_code == 200
+    newer = {**gwen, "phone": "0755667788", "updated_at": "2026-03-01T10:00:00Z"}
+    assert as_role("steward").post("/v1/records", json=newer).json()["customer_id"] == customer
+
+    changes = [c for c in _read_all(as_role, "admin", cursor)[0] if c["customer_id"] == customer]
+    kinds = [c["kind"] for c in changes]
+    assert kinds[0] == "created" and "consent_changed" in kinds and "updated" in kinds
+    assert kinds.index("consent_changed") < len(kinds) - 1 - kinds[::-1].index("updated")
+    assert next(c for c in changes if c["kind"] == "consent_changed")["fields"] == ["marketing_post"]
+    assert "phones" in [f for c in changes if c["kind"] == "updated" for f in c["fields"]]
+    assert "0755667788" not in str(changes) and "+33755667788" not in str(changes) and "Tanguy" not in str(changes)

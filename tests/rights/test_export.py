@@ -65,7 +65,9 @@ def test_only_the_privacy_officer_and_the_admin_may_export(as_role: RoleClient) 
     assert as_role("privacy_officer").get("/v1/customers/CNOBODY/export").status_code == 404
 
 
-def test_rcu_subject_export_writes_the_json_and_audits_the_operator(as_role: RoleClient, world: Settings, tmp_path, monkeypatch) -> None:
+def test_rcu_subject_export_writes_the_json_and_the_french_document_and_audits_the_operator(
+    as_role: RoleClient, world: Settings, tmp_path, monkeypatch
+) -> None:
     camille = customer_of(as_role, "Camille Garnier")
     monkeypatch.setenv("RCU_INDEX_PREFIX", world.index_prefix)
     monkeypatch.setenv("OPENSEARCH_URL", world.opensearch_url)
@@ -74,11 +76,15 @@ def test_rcu_subject_export_writes_the_json_and_audits_the_operator(as_role: Rol
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(app, ["subject", "export", camille, "--out", str(tmp_path / "camille.json")])
+        document = CliRunner().invoke(app, ["subject", "export", camille, "--html", "--out", str(tmp_path / "camille.html")])
         missing = CliRunner().invoke(app, ["subject", "export", "CNOBODY"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "camille.json").read_text())["customer_id"] == camille
+    assert document.exit_code == 0, document.output
+    page = (tmp_path / "camille.html").read_text(encoding="utf-8")
+    assert "Vos données personnelles" in page and "Vos consentements" in page and CAMILLE[0]["email"] in page
     assert missing.exit_code == 5
     trail = as_role("admin").get("/v1/audit", params={"customer_id": camille}).json()["entries"]
     assert any(e["action"] == "export" and e["role"] == "operator" and e["caller"].startswith("cli:") for e in trail)
