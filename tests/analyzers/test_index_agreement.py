@@ -72,7 +72,7 @@ def test_python_compact_names_agree_with_the_index(opensearch: OpenSearch, analy
 
 
 def test_names_reversed_in_python_agree_with_the_index(opensearch: OpenSearch, analysis_index: str) -> None:
-    # The look-up's first-letter clause reverses name_tokens() itself (search.lookup.customer_name_query).
+    # The look-up's first-letter clause reverses name_tokens() itself (search.name_clauses.customer_name_query).
     mismatches = {
         n: ([t[::-1] for t in name_tokens(n)], _analyze(opensearch, analysis_index, "rcu_name_reversed", n)) for n in _sample_names()
     }
