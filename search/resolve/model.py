@@ -125,17 +125,15 @@ class MatchModel:
         record is a slip of "Martin" is "Martin"'s frequency times the level's share of slips, so
         the level's average u (EM's, over all names) is scaled by that frequency over the exact
         level's u, its average — the adjustment exact agreement gets (Splink adjusts fuzzy levels
-        the same way, from the more frequent value). Only when the rarer spelling is held by one
-        record and the other by several: two spellings each held by several records may be two
-        names ("Julie" and "Juline", sisters), and two seen once each say nothing of how common the
-        name they misspell is ("Martn" / "Marti"). Nothing either when the names as written are not
-        at that level (swapped, a maiden name)."""
+        the same way, from the more frequent value). Nothing when the names as written are not at
+        that level (swapped, a maiden name) or when neither is held by a second record: two values
+        seen once each say nothing of how common the name they misspell is ("Martn" / "Marti")."""
         feature = self.tf_features.get(self.names[comparison])
         if feature is None or written_name_level(x, y, feature) != level:
             return 0.0
         counts = self.term_frequencies.get(feature, {})
-        rarer, value = sorted((getattr(x, feature), getattr(y, feature)), key=lambda v: counts.get(v, 1))
-        if counts.get(value, 1) < 2 or counts.get(rarer, 1) > 1:
+        value = max((getattr(x, feature), getattr(y, feature)), key=lambda v: counts.get(v, 1))
+        if counts.get(value, 1) < 2:
             return 0.0
         return self.tf_adjustment(comparison, value, self.exact_levels(comparison)[0])
 
