@@ -55,9 +55,6 @@ class Comparison:
     compare: Callable[[RecordFeatures, RecordFeatures], int]
     term_frequency: str | None = None  # the feature whose value frequency adjusts exact agreement
     tf_levels: tuple[int, ...] = (0,)  # the levels that are exact agreement on that value
-    # The levels that are one value mis-written (a name's same sound, a slip): adjusted by the more
-    # frequent of the two values as written, as exact agreement on it is (MatchModel.tf_value).
-    tf_slip_levels: tuple[int, ...] = ()
 
 
 # Not cached: the name levels above them are, and two streets or two phone numbers rarely meet twice.
@@ -175,15 +172,6 @@ def _oriented(given: str, given_ph: str, family: str, family_ph: str, birth: str
                 if family_level == NULL or level < family_level:
                     family_level = level
     return given_level, family_level
-
-
-def written_name_level(x: RecordFeatures, y: RecordFeatures, feature: str) -> int:
-    """The level of two records' given (`feature` "given") or family ("family") names as written:
-    not swapped, not against a maiden name (what term frequencies count)."""
-    a, b = getattr(x, feature), getattr(y, feature)
-    if not (a and b):
-        return NULL
-    return _name_level(a, b, getattr(x, f"{feature}_ph"), getattr(y, f"{feature}_ph"), feature == "given")
 
 
 def given_name_level(x: RecordFeatures, y: RecordFeatures) -> int:
@@ -377,13 +365,10 @@ def identifier_comparison(name: str) -> Comparison:
 
 
 NAME_LEVELS = ("exact", "same sound", "very close", "close", "initial or short form", "different")
-# "same sound" and "very close": one name written two ways (a phonetic spelling, a slip). A slip of
-# "Martin" is as common as "Martin", a slip of "Kerhervé" as rare as "Kerhervé".
-NAME_SLIP_LEVELS = (1, 2)
 
 BASE_COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("given_name", NAME_LEVELS, given_name_level, term_frequency="given", tf_slip_levels=NAME_SLIP_LEVELS),
-    Comparison("family_name", NAME_LEVELS, family_name_level, term_frequency="family", tf_slip_levels=NAME_SLIP_LEVELS),
+    Comparison("given_name", NAME_LEVELS, given_name_level, term_frequency="given"),
+    Comparison("family_name", NAME_LEVELS, family_name_level, term_frequency="family"),
     Comparison("birth_date", ("exact", "swapped, one digit or one day", "same year", "different"), birth_date_level),
     Comparison(
         "email",

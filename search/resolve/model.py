@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from search.resolve.calibration import enforced_never_merge, never_merge_pairs, relaxed_never_merge_rules
-from search.resolve.comparisons import NULL, Comparison, comparison_vector, written_name_level
+from search.resolve.comparisons import NULL, Comparison, comparison_vector
 from search.resolve.config import (
     DEFAULT_LEVELS,
     DEFAULT_MATCH_PRIOR,
@@ -61,9 +61,6 @@ class MatchModel:
     prior_within_source: float | None = None
     # comparison -> the levels that are exact agreement on the term-frequency value
     tf_levels: dict[str, list[int]] = field(default_factory=dict)
-    # comparison -> the levels that are one value mis-written (Comparison.tf_slip_levels); a model
-    # stored before them adjusts exact agreement only.
-    tf_slip_levels: dict[str, list[int]] = field(default_factory=dict)
     # parameter -> why the documented default was used instead of an estimate (too little data)
     defaults_used: dict[str, str] = field(default_factory=dict)
     # The levels whose u lost the random pairs' own matches (u_among_non_matches), and by how much.
@@ -114,29 +111,6 @@ class MatchModel:
         frequency = count / max(self.records, 1)
         return min(MAX_TF_BONUS_BITS, math.log2(max(self.u[comparison][level], FLOOR) / frequency))
 
-    def slip_levels(self, comparison: int) -> list[int]:
-        """The levels of a comparison that are one value mis-written (a name's same sound, a slip)."""
-        return self.tf_slip_levels.get(self.names[comparison], [])
-
-    def slip_tf_bits(self, comparison: int, x: RecordFeatures, y: RecordFeatures, level: int) -> float:
-        """Bits added to a slip level (`slip_levels`) for one pair: as for exact agreement on the
-        more frequent of the two values as written. Two records holding a slip of a name agree on
-        it about as often as two records holding the name itself: the chance that a stranger's
-        record is a slip of "Martin" is "Martin"'s frequency times the level's share of slips, so
-        the level's average u (EM's, over all names) is scaled by that frequency over the exact
-        level's u, its average — the adjustment exact agreement gets (Splink adjusts fuzzy levels
-        the same way, from the more frequent value). Nothing when the names as written are not at
-        that level (swapped, a maiden name) or when neither is held by a second record: two values
-        seen once each say nothing of how common the name they misspell is ("Martn" / "Marti")."""
-        feature = self.tf_features.get(self.names[comparison])
-        if feature is None or written_name_level(x, y, feature) != level:
-            return 0.0
-        counts = self.term_frequencies.get(feature, {})
-        value = max((getattr(x, feature), getattr(y, feature)), key=lambda v: counts.get(v, 1))
-        if counts.get(value, 1) < 2:
-            return 0.0
-        return self.tf_adjustment(comparison, value, self.exact_levels(comparison)[0])
-
     @cached_property
     def _tables(self) -> list[list[float]]:
         return [table.tolist() for table in self.level_weights()]
@@ -152,8 +126,6 @@ class MatchModel:
             feature = self.tf_features.get(self.names[column])
             if feature and level in self.exact_levels(column) and getattr(x, feature) == getattr(y, feature):
                 weight += self.tf_adjustment(column, getattr(x, feature), level)
-            elif level in self.slip_levels(column):
-                weight += self.slip_tf_bits(column, x, y, level)
             bits.append(weight)
         return bits
 
@@ -190,7 +162,6 @@ class MatchModel:
             "relaxed_rules": self.relaxed_rules,
             "prior_within_source": self.prior_within_source,
             "tf_levels": self.tf_levels,
-            "tf_slip_levels": self.tf_slip_levels,
             "defaults_used": self.defaults_used,
             "u_corrections": self.u_corrections,
             "detected_identifiers": self.detected_identifiers,
@@ -458,7 +429,6 @@ def train_model(
         records=len(records),
         tf_features={} if small else {c.name: c.term_frequency for c in comparisons if c.term_frequency},
         tf_levels={c.name: list(c.tf_levels) for c in comparisons if c.term_frequency},
-        tf_slip_levels={c.name: list(c.tf_slip_levels) for c in comparisons if c.term_frequency and c.tf_slip_levels},
         relaxed_rules=relaxed,
         defaults_used=defaults_used,
         u_corrections=u_corrections,

@@ -49,7 +49,7 @@ def pair_vectors(records: list[RecordFeatures], pairs: np.ndarray, comparisons: 
 
 
 def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Term-frequency adjustments of exact agreements and of slips of one value, summed per pair."""
+    """Term-frequency adjustments of exact agreements, summed per pair."""
     bits = np.zeros(len(pairs))
     for column, name in enumerate(model.names):
         feature = model.tf_features.get(name)
@@ -67,10 +67,6 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
             distinct, inverse = np.unique(left[agree], return_inverse=True)
             adjustments = np.array([model.tf_adjustment(column, value_of[code], level) for code in distinct.tolist()], dtype=float)
             bits[rows[agree]] += adjustments[inverse]  # one row per pair: no index repeats
-        for level in model.slip_levels(column):
-            rows = np.nonzero(vectors[:, column] == level)[0]
-            for row, (i, j) in zip(rows.tolist(), pairs[rows].tolist(), strict=True):
-                bits[row] += model.slip_tf_bits(column, records[i], records[j], level)
     return bits
 
 
