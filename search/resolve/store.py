@@ -175,28 +175,6 @@ class CandidateSearch:
     usable: tuple[str, ...]
 
 
-def candidate_records(
-    client: OpenSearch,
-    names: IndexNames,
-    keys_per_record: list[list[str]],
-    max_block_size: int,
-    max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
-    searchers: list[RecordFeatures] | None = None,
-    features: FeaturesOnce | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
-    search for all the keys: key_holders, their resolution fields returned with the hits); a key with more holders than
-    its bound (`max_block_size`, `max_name_block_size` for a weak key) is too common to use — the
-    same rule as in-memory blocking, so both paths find the same candidates. Through a selective
-    key (search.resolve.blocking.KeyRule: one-sided or gated), `searchers` (one per list of keys;
-    when not given, every holder is kept) find only the holders they would be paired with in memory:
-    a searcher the one-sided rule does not hold for finds only holders it holds for, and a one-sided
-    block past its pair budget is left out; a gated key keeps the holders its gate passes with one
-    of its searchers. `features`: the holders' features, each computed once for the caller's
-    whole piece of work (a holder of several selective keys is gated under each)."""
-    return candidate_search(client, names, keys_per_record, max_block_size, max_name_block_size, searchers, features).found
-
-
 def candidate_search(
     client: OpenSearch,
     names: IndexNames,
@@ -206,7 +184,17 @@ def candidate_search(
     searchers: list[RecordFeatures] | None = None,
     features: FeaturesOnce | None = None,
 ) -> CandidateSearch:
-    """candidate_records, with what the search saw (CandidateSearch)."""
+    """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
+    search for all the keys: key_holders, their resolution fields returned with the hits); a key with more holders than
+    its bound (`max_block_size`, `max_name_block_size` for a weak key) is too common to use — the
+    same rule as in-memory blocking, so both paths find the same candidates. Through a selective
+    key (search.resolve.blocking.KeyRule: one-sided or gated), `searchers` (one per list of keys;
+    when not given, every holder is kept) find only the holders they would be paired with in memory:
+    a searcher the one-sided rule does not hold for finds only holders it holds for, and a one-sided
+    block past its pair budget is left out; a gated key keeps the holders its gate passes with one
+    of its searchers. `features`: the holders' features, each computed once for the caller's
+    whole piece of work (a holder of several selective keys is gated under each). Returns them
+    (`found`) with what the search saw to find them (CandidateSearch)."""
     keys = sorted({key for keys in keys_per_record for key in keys})
     if not keys:
         return CandidateSearch({}, {}, ())
