@@ -293,3 +293,44 @@ def test_record_links_of_an_older_rcu_stop_refreshing_each_second_once_a_process
     _pusher(opensearch, names, config).push(SourceRecord.model_validate(SAME_PERSON))
     found = opensearch.indices.get_settings(index=f"{names.record_customers},{names.sequences}", name="index.refresh_interval")
     assert sorted(settings["settings"]["index"]["refresh_interval"] for settings in found.values()) == ["60s", "60s"]
+
+
+def test_two_records_of_one_person_pushed_at_the_same_time_make_one_customer(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push searches its record's candidates while the record is written: two API workers pushing
+    one person's two records at the same moment may each search before the other's record is
+    searchable. Here both searches are made to end before either record is written — the worst
+    interleaving — and the two pushes must still meet in one customer."""
+    import indexers.push as push_module
+    import search.resolve.pipeline as pipeline_module
+
+    names, config = unrefreshed
+    both_searched_before_any_write = threading.Barrier(4, timeout=30)
+    searched_once: set[int] = set()
+    search, write = pipeline_module.candidate_search, push_module.index_one
+
+    def search_then_wait(*args: Any, **kwargs: Any) -> Any:
+        found = search(*args, **kwargs)
+        if threading.get_ident() not in searched_once:
+            searched_once.add(threading.get_ident())
+            both_searched_before_any_write.wait()
+        return found
+
+    def wait_then_write(*args: Any, **kwargs: Any) -> Any:
+        both_searched_before_any_write.wait()
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "candidate_search", search_then_wait)
+    monkeypatch.setattr(push_module, "index_one", wait_then_write)
+    outcomes: dict[str, PushOutcome] = {}
+
+    def push(label: str, record: dict[str, Any]) -> None:
+        outcomes[label] = _pusher(opensearch, names, config).push(SourceRecord.model_validate(record))
+
+    pushers = [threading.Thread(target=push, args=(label, record)) for label, record in (("first", NEWCOMER), ("second", SAME_PERSON))]
+    for thread in pushers:
+        thread.start()
+    for thread in pushers:
+        thread.join(timeout=60)
+    _assert_one_customer(opensearch, names, outcomes["first"], outcomes["second"])
