@@ -498,31 +498,44 @@ def identity_conflicts_index_body(replicas: int = 0) -> dict[str, Any]:
     return {"settings": _small(1, replicas), "mappings": mappings}
 
 
+# What an events index keeps of a field no query filters, sorts or aggregates on: the value in
+# `_source` (the timeline, the export read it), no terms and no doc values. Every query over the
+# events family (search.events.figures, .bulk, .timeline, .rights, .store — by `_id` —, .scan,
+# search.actions.outcomes, search.rights.retention and erasure_plan) uses only the fields mapped
+# otherwise below (tests/analyzers/test_events_mapping.py walks them). Unique values (the event
+# key, its hash, the event id) cost the most to index and to merge: a terms dictionary entry and a
+# doc-values entry per event.
+_EVENT_KEPT = {"type": "keyword", "index": False, "doc_values": False}
+# Aggregated or sorted on (figures, timeline, acceptance rates), never filtered: doc values only.
+_EVENT_SORTED = {**KEYWORD, "index": False}
+
+
 def events_index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
-    """One month of interactions (search.events): what happened with a customer in one system,
-    attached to a source record. Free text (a refusal's reason, attributes) is stored, never indexed."""
+    """One period of interactions (search.events): what happened with a customer in one system,
+    attached to a source record. Free text (a refusal's reason, attributes) is stored, never
+    indexed; so is every field no query reads but from `_source` (`_EVENT_KEPT`)."""
     mappings = {
         "dynamic": "strict",
         "properties": {
-            "event_key": KEYWORD,  # source:event_id, also the document id
-            "source": KEYWORD,
-            "event_id": KEYWORD,
-            "type": KEYWORD,
+            "event_key": _EVENT_SORTED,  # source:event_id, also the document id (looked up by `_id`); the timeline's tie-break
+            "source": _EVENT_KEPT,
+            "event_id": _EVENT_KEPT,
+            "type": {**KEYWORD, "doc_values": False},  # filtered, never aggregated
             "at": {"type": "date"},
-            "ingested_at": {"type": "date"},
+            "ingested_at": {"type": "date", "index": False, "doc_values": False},
             "record_id": KEYWORD,  # the customer is read through the record → customer link
-            "attached_by": KEYWORD,  # record, loyalty_card, email, phone or customer
-            "amount": {"type": "scaled_float", "scaling_factor": 100},
-            "currency": KEYWORD,
-            "products": KEYWORD,
-            "shop": KEYWORD,
-            "channel": KEYWORD,
-            "offer": KEYWORD,
-            "action": KEYWORD,
-            "outcome": KEYWORD,
-            "reason": {"type": "keyword", "index": False, "doc_values": False},
-            "visit_day": KEYWORD,  # day|shop of a visit or a purchase: visits are counted as distinct days per shop
-            "content_hash": KEYWORD,
+            "attached_by": _EVENT_KEPT,  # record, loyalty_card, email, phone or customer
+            "amount": {"type": "scaled_float", "scaling_factor": 100, "index": False},  # summed, never filtered
+            "currency": _EVENT_KEPT,
+            "products": _EVENT_KEPT,
+            "shop": _EVENT_SORTED,
+            "channel": _EVENT_SORTED,
+            "offer": _EVENT_SORTED,
+            "action": _EVENT_SORTED,
+            "outcome": KEYWORD,  # a refusal is filtered on, acceptance rates aggregate it
+            "reason": _EVENT_KEPT,
+            "visit_day": _EVENT_SORTED,  # day|shop of a visit or a purchase: visits are counted as distinct days per shop
+            "content_hash": _EVENT_KEPT,  # compared in `_source` when an event id comes again
             "attributes": STORED_ONLY,
         },
     }

@@ -124,11 +124,19 @@ def ingest_events(prefix: str, path: Path) -> tuple[str, float, str]:
         )
     seconds = time.perf_counter() - started
     events = max(summary.read, 1)
-    costs = (
-        f"CPU per event: rcu {(time.process_time() - cpu) / events * 1e6:.0f} µs, node {(node_cpu_ms(client) - node) / events * 1e3:.0f} µs"
-    )
+    rcu_us, node_us = (time.process_time() - cpu) / events * 1e6, (node_cpu_ms(client) - node) / events * 1e3
+    costs = f"CPU per event: rcu {rcu_us:.0f} µs, node {node_us:.0f} µs; {projected(rcu_us, node_us)}"
     client.close()
     return summary.line(), summary.read / seconds, costs
+
+
+def projected(rcu_us: float, node_us: float, events: int = 10_000_000, cores: int = 2) -> str:
+    """What `events` cost at this CPU per event, and the wall time they need at least on `cores`
+    otherwise idle cores: the loader is one Python process (one core at most, the GIL), the node
+    takes what is left; a loaded machine's wall time says more about the load than the work."""
+    rcu_s, node_s = rcu_us * events / 1e6, node_us * events / 1e6
+    floor = max(rcu_s, (rcu_s + node_s) / cores)
+    return f"{events:,} events: {rcu_s:,.0f} s rcu + {node_s:,.0f} s node CPU, at least {floor / 60:.0f} min on {cores} idle cores"
 
 
 def drop_events(prefix: str) -> None:

@@ -3,7 +3,11 @@ and stored once per event id (search.events.store), in batches, `threads` batche
 
 No event can stop a run: every line ends up recorded, unchanged or rejected with a reason in the
 rejects file (a conflict under a stored id, an identifier no single customer holds, an erased
-person's event, a line breaking the contract)."""
+person's event, a line breaking the contract).
+
+The customers whose events are new (`touched`, whose segments follow) are read once per record at
+the end of the run, not with each batch: a file of millions of events names each record hundreds
+of times, and each batch's multi-get of the record links was a real-time get per event."""
 
 from __future__ import annotations
 
@@ -20,14 +24,16 @@ from indexers.contract import RecordRejected
 from indexers.event_contract import EventClock, validate_event
 from indexers.readers import SourceLine
 from indexers.report import RejectsReport
-from search.events.model import Event, EventSuppressed
-from search.events.store import EventWriter, OnRecorded, StoredEvent
+from search.events.attach import customers_of
+from search.events.model import Event, EventOutcome, EventSuppressed
+from search.events.store import EventWriter, StoredEvent
 from search.indices import IndexNames
 from search.rights.suppression import SuppressionList
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+LINKS_READ = 5000  # record ids per multi-get of the record links at the end of a run
 EVENT_OUTCOMES = ("recorded", "unchanged", "rejected")
 
 
@@ -64,7 +70,6 @@ class EventIngestion:
         threads: int = 2,
         clock: EventClock | None = None,
         suppression_key: bytes | None = None,
-        on_recorded: OnRecorded | None = None,
     ) -> None:
         self.client = client
         self.names = names
@@ -72,8 +77,9 @@ class EventIngestion:
         self.threads = threads
         self.clock = clock or EventClock()
         self.suppression_key = suppression_key
-        self.on_recorded = on_recorded
         self.summary = EventSummary()
+        self.touched: set[str] = set()  # customers with a new event, as linked when the run ended
+        self._recorded_on: set[str] = set()  # records with a new event
 
     def _reject(self, line: SourceLine, reason: str, copy: bool = True) -> None:
         self.summary.outcomes["rejected"] += 1
@@ -109,11 +115,14 @@ class EventIngestion:
             elif result.outcome is not None:
                 self.summary.outcomes[result.outcome.outcome] += 1
 
+    def _heard(self, outcomes: list[EventOutcome]) -> None:
+        self._recorded_on.update(outcome.record_id for outcome in outcomes)
+
     @batch_caches()
     def run(self, lines: Iterator[SourceLine], on_batch: Callable[[EventSummary], None] | None = None) -> EventSummary:
         """Store every event of `lines`; `threads` batches are written while the next is read."""
         suppression = SuppressionList.load(self.client, self.names, self.suppression_key)
-        writer = EventWriter(self.client, self.names, suppression.refusal, self.on_recorded)
+        writer = EventWriter(self.client, self.names, suppression.refusal, self._heard, customers=False)
         in_flight: list[tuple[list[_Line], Future[list[StoredEvent]]]] = []
         with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="events") as pool:
             for batch in self._batches(lines):
@@ -127,5 +136,8 @@ class EventIngestion:
                 self._settle(done, future.result())
         if self.client.indices.exists_alias(name=self.names.events):
             self.client.indices.refresh(index=self.names.events)
+        records = sorted(self._recorded_on)
+        for start in range(0, len(records), LINKS_READ):
+            self.touched.update(customers_of(self.client, self.names, records[start : start + LINKS_READ]).values())
         log.info("event_ingest_done %s", self.summary.line())
         return self.summary

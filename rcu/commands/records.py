@@ -98,20 +98,19 @@ def ingest(
                     ),
                     files,
                 )
-            touched: set[str] = set()
             if files.events_jsonl or files.events_csv:
                 # After the records: an event naming a card finds the record just ingested with it.
-                events = EventIngestion(
+                ingestion = EventIngestion(
                     client,
                     IndexNames.for_settings(settings),
                     report,
                     threads=settings.ingest_threads,
                     clock=EventClock(timedelta(seconds=settings.future_margin_s), settings.events_retention_months),
                     suppression_key=settings.suppression_key_bytes,
-                    on_recorded=lambda outcomes: touched.update(o.customer_id for o in outcomes if o.customer_id),
-                ).run(files.event_lines())
+                )
+                events = ingestion.run(files.event_lines())
                 # The segments of every customer with a new event follow (search.segments).
-                refresh_segments_of(client, settings, IndexNames.for_settings(settings), sorted(touched))
+                refresh_segments_of(client, settings, IndexNames.for_settings(settings), sorted(ingestion.touched))
     finally:
         client.close()
     if summary:

@@ -107,13 +107,20 @@ def _customer_records(client: OpenSearch, names: IndexNames, customer_ids: set[s
 
 
 def attach_events(
-    client: OpenSearch, names: IndexNames, events: Sequence[Event], refusal: Refusal | None = None, sources: Sources | None = None
+    client: OpenSearch,
+    names: IndexNames,
+    events: Sequence[Event],
+    refusal: Refusal | None = None,
+    sources: Sources | None = None,
+    customers: bool = True,
 ) -> dict[int, Attachment]:
     """id(event) → its Attachment (a record, or the reason it has none), for a batch at once.
     `sources`: the sources whose records the sender may attach to (an integrator's key, bound to
     its systems); None for all. The sender then learns nothing of another source's records: a
     record of another source is refused whether it exists or not, and an identifier or a customer
-    id is looked for among its own sources' records only."""
+    id is looked for among its own sources' records only. `customers`: whether an event sent with
+    its record is told that record's customer (the API answers with it); a file's ingest asks once
+    per record at its end instead (indexers.event_ingest), not once per event."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for event in events:
         if not event.record_id and event.identifier:
@@ -124,8 +131,8 @@ def attach_events(
         client.indices.refresh(index=names.records)
     holders = {kind: _holders(client, names, kind, values) for kind, values in wanted.items()}
     held_records = [holder["record_id"] for by_value in holders.values() for found in by_value.values() for holder in found]
-    direct = [event.record_id for event in events if event.record_id]
-    customers = customers_of(client, names, [*direct, *held_records])
+    direct = [event.record_id for event in events if event.record_id] if customers else []
+    linked = customers_of(client, names, [*direct, *held_records])
     records_of = _customer_records(client, names, {event.customer_id for event in events if event.customer_id and not event.record_id})
     whose = " among this key's sources" if sources else ""
     attachments: dict[int, Attachment] = {}
@@ -133,13 +140,13 @@ def attach_events(
         if event.record_id and sources and not sources(_source_of(event.record_id)):
             attachment = Attachment(refusal=EventUnattached(f"record: {_source_of(event.record_id)!r} is not a source this key sends for"))
         elif event.record_id:
-            attachment = Attachment(event.record_id, customers.get(event.record_id))
+            attachment = Attachment(event.record_id, linked.get(event.record_id))
         elif event.identifier:
             kind, value = event.identifier
             found = holders.get(kind, {}).get(value, [])
             if sources:
                 found = [holder for holder in found if sources(_source_of(holder["record_id"]))]
-            attachment = _by_identifier(kind, found, customers, whose)
+            attachment = _by_identifier(kind, found, linked, whose)
         elif event.customer_id:
             own = [record for record in records_of.get(event.customer_id, []) if not sources or sources(_source_of(record))]
             attachment = (

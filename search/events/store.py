@@ -91,12 +91,16 @@ class EventWriter:
         refusal: Refusal | None = None,
         on_recorded: OnRecorded | None = None,
         sources: Sources | None = None,
+        customers: bool = True,
     ) -> None:
         self.client = client
         self.names = names
         self.refusal = refusal  # why an erased person's event is refused (search.rights.suppression)
         self.on_recorded = on_recorded
         self.sources = sources  # whose records the sender may attach to (search.events.attach); None: all
+        # Whether each outcome names the customer of an event sent with its record (a get per event
+        # of the record links); a file's ingest learns them once per record at its end.
+        self.customers = customers
         self._indices: set[str] = set()
 
     def store(self, events: Sequence[Event], refresh: bool | str = False, now: datetime | None = None) -> list[StoredEvent]:
@@ -104,7 +108,7 @@ class EventWriter:
         bad event: its neighbours are stored and it carries its reason."""
         now = now or datetime.now(UTC)
         results = [StoredEvent(event) for event in events]
-        attachments = attach_events(self.client, self.names, events, self.refusal, self.sources)
+        attachments = attach_events(self.client, self.names, events, self.refusal, self.sources, self.customers)
         pending: dict[str, tuple[StoredEvent, Attachment, dict[str, Any]]] = {}
         for result in results:
             attachment = attachments[id(result.event)]

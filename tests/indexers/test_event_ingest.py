@@ -125,3 +125,43 @@ def test_an_event_by_phone_carries_its_e164_form_and_a_record_wins_over_an_ident
     assert by_phone.identifier == ("phone", "+33611223344") and by_phone.key == "s:1"
     both = validate_event({"source": "S", "event_id": "2", "at": RECENT, "type": "call", "phone": "0611223344", "record": "CRM:D1"})
     assert both.record_id == "crm:D1" and both.identifier is None
+
+
+class _CountingLinks:
+    """A client that counts the record ids asked of the record links (every other call passed on)."""
+
+    def __init__(self, client: OpenSearch, links: str) -> None:
+        self._client, self._links, self.asked = client, links, 0
+
+    def mget(self, index: str, body: dict[str, Any], **kwargs: Any) -> Any:
+        if index == self._links:
+            self.asked += len(body["ids"])
+        return self._client.mget(index=index, body=body, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_an_events_file_asks_each_record_s_customer_once_and_names_the_customers_it_touched(
+    tmp_path: Path, opensearch: OpenSearch, test_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from indexers import event_ingest
+    from indexers.readers import SourceFiles
+    from indexers.report import RejectsReport
+    from search.resolve.store import ensure_resolution_indices
+
+    names = IndexNames(f"{test_prefix}-evlinks")
+    ensure_resolution_indices(opensearch, names)
+    for record, customer in (("crm:L1", "C-L"), ("caisse:L2", "C-L"), ("crm:L3", "C-M")):
+        opensearch.index(index=names.record_customers, id=record, body={"customer_id": customer})
+    # Nine events in five batches of two: records L1 and L2 (one customer) again and again, L9 unresolved.
+    records = ["crm:L1", "caisse:L2", "crm:L9"] * 3
+    path = write_jsonl(tmp_path / "tills.jsonl", [_event(str(n), record=record) for n, record in enumerate(records)])
+    monkeypatch.setattr(event_ingest, "BATCH", 2)
+    client = _CountingLinks(opensearch, names.record_customers)
+    with RejectsReport(tmp_path / "rejects.jsonl") as report:
+        ingestion = event_ingest.EventIngestion(client, names, report)  # type: ignore[arg-type]
+        summary = ingestion.run(SourceFiles.discover([path]).event_lines())
+    assert summary.as_dict() == {"read": 9, "recorded": 9, "unchanged": 0, "rejected": 0}
+    assert client.asked == 3  # each record once, not each of its events
+    assert ingestion.touched == {"C-L"}  # C-M had no event; L9 belongs to no customer yet
