@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from itertools import combinations
 
 from bench.corruption.dataset import corpus, robustness_dataset
-from bench.corruption.knobs import Knobs, knobs_of_setting, knobs_parser
+from bench.corruption.knobs import Knobs, diagnose
 from search.resolve.comparisons import birth_date_level
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures, features_of
@@ -87,14 +87,12 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
 
 
 def main() -> None:
-    parser = knobs_parser(__doc__)
-    parser.add_argument("--examples", type=int, default=0, help="pairs printed per family")
-    parser.add_argument("settings", nargs="*", default=["father_namesake_share=0.3", "father_namesake_share=1"])
-    args = parser.parse_args()
-    for setting in args.settings:
-        knobs = knobs_of_setting(parser, setting, args.people)
-        print(f"== {setting}")
-        analyse(knobs, args.seed, ResolutionConfig(), args.examples)
+    diagnose(
+        __doc__,
+        ["father_namesake_share=0.3", "father_namesake_share=1"],
+        "pairs printed per family",
+        lambda knobs, seed, examples: analyse(knobs, seed, ResolutionConfig(), examples),
+    )
 
 
 if __name__ == "__main__":
