@@ -90,6 +90,7 @@ class PossiblySameCustomer(BaseModel):
     kind: str = Field(description="below-threshold, refused-by-rule or ambiguous-weak-record.")
     rule: str | None = Field(
         description="What held them apart: different_birth_dates, different_sex, different_given_names, different_personal_contacts, "
+        "namesakes_at_home, "
         "name_alone_against_other_records, name_and_postcode_against_two_addresses, name_alone_fits_several_customers, "
         "household_values_fit_two_people, "
         "max_cluster_size; below the threshold, name_alone_below_weak_link_bar for a link on a name alone, else null."

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from bench.corruption.dataset import robustness_dataset
-from bench.corruption.knobs import Knobs, knobs_of_setting, knobs_parser
+from bench.corruption.knobs import Knobs, diagnose
 from bench.missed_pairs import name_levels, shared_values
 from search.resolve.comparisons import comparisons_for
 from search.resolve.config import ResolutionConfig
@@ -93,14 +93,12 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
 
 
 def main() -> None:
-    parser = knobs_parser(__doc__)
-    parser.add_argument("--examples", type=int, default=0, help="pairs printed per reason")
-    parser.add_argument("settings", nargs="*", default=["sparse_share=0.4", "timeline_years=20", "typo_rate=0.35"])
-    args = parser.parse_args()
-    for setting in args.settings:
-        knobs = knobs_of_setting(parser, setting, args.people)
-        print(f"== {setting}")
-        analyse(knobs, args.seed, ResolutionConfig(), args.examples)
+    diagnose(
+        __doc__,
+        ["sparse_share=0.4", "timeline_years=20", "typo_rate=0.35"],
+        "pairs printed per reason",
+        lambda knobs, seed, examples: analyse(knobs, seed, ResolutionConfig(), examples),
+    )
 
 
 if __name__ == "__main__":

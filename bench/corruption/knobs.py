@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 
@@ -79,6 +80,19 @@ def knobs_parser(description: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     return parser
+
+
+def diagnose(description: str | None, defaults: list[str], examples_help: str, analyse: Callable[[Knobs, int, int], None]) -> None:
+    """A diagnostic benchmark's command line run: `analyse(knobs, seed, examples)` for each setting
+    named (`defaults` when none), under a header line per setting."""
+    parser = knobs_parser(description)
+    parser.add_argument("--examples", type=int, default=0, help=examples_help)
+    parser.add_argument("settings", nargs="*", default=defaults)
+    args = parser.parse_args()
+    for setting in args.settings:
+        knobs = knobs_of_setting(parser, setting, args.people)
+        print(f"== {setting}")
+        analyse(knobs, args.seed, args.examples)
 
 
 def knobs_of_setting(parser: argparse.ArgumentParser, setting: str, people: int) -> Knobs:

@@ -40,6 +40,7 @@ from search.resolve.comparisons import clearly_different_people
 from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
 from search.resolve.constraints import NO_CONSTRAINTS, STEWARD_APART, Constraints
 from search.resolve.features import RecordFeatures
+from search.resolve.namesakes import NamesakesAtHome, namesakes_apart
 from search.resolve.personal import PersonalEvidence, contacts_differ, holds_household_values_only, personal_evidence
 
 # Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
@@ -47,6 +48,7 @@ NAMES_DISAGREE = "name_alone_against_other_records"
 NAMESAKES_OF_ONE_POSTCODE = "name_and_postcode_against_two_addresses"
 AMBIGUOUS = "name_alone_fits_several_customers"
 PERSONAL_CONTACTS = "different_personal_contacts"  # a never-merge rule over groups (search.resolve.personal)
+NAMESAKES_AT_HOME = "namesakes_at_home"  # a never-merge rule over groups, from the data (search.resolve.namesakes)
 BIRTH_DATES = "different_birth_dates"
 CLUSTER_SIZE = "max_cluster_size"
 HOUSEHOLD_RECORD = "household_values_fit_two_people"  # a record of household values fitting two people held apart
@@ -117,11 +119,14 @@ class _Coherence:
         constraints: Constraints = NO_CONSTRAINTS,
         given_names: frozenset[str] = frozenset(),
         namesake_links: frozenset[tuple[int, int]] = frozenset(),
+        namesakes: tuple[NamesakesAtHome, float] | None = None,
     ) -> None:
         # `linked`: links above the match threshold, which may outvote a never-merge rule;
         # `weakly_linked`: links resting on names below it, which support a fit against
         # disagreeing records but never outvote a rule; `namesake_links`: the links among both
-        # whose evidence beside the names is what a namesake shares too (a town, a postcode).
+        # whose evidence beside the names is what a namesake shares too (a town, a postcode);
+        # `namesakes`: namesakes under one roof as the data shows them, and the match threshold.
+        self.namesakes = namesakes if namesakes is not None and NAMESAKES_AT_HOME in never_merge else None
         self.records, self.linked, self.never_merge, self.disagree = records, linked, never_merge, disagree
         self.weakly_linked, self.given_names, self.namesake_links = weakly_linked, given_names, namesake_links
         self.constraints = constraints
@@ -136,7 +141,9 @@ class _Coherence:
         agreeing on a personal value (search.resolve.personal: a birth date, an e-mail, a mobile,
         a card); never when nothing else links them, nor against a steward's decision. Groups
         whose records each hold e-mails and mobiles that differ, nothing personal agreeing, are two
-        people too (PERSONAL_CONTACTS)."""
+        people too (PERSONAL_CONTACTS), and, where the data holds namesakes under one roof, groups
+        of one name at one address less likely one person than the match threshold by a contact
+        of each that differs (NAMESAKES_AT_HOME)."""
         if self.constraints.apart(a, b):
             return STEWARD_APART
         rules: list[str] = []
@@ -160,8 +167,11 @@ class _Coherence:
         # something a person owns outvote the birth dates that tell them apart.
         if personal_support < OUTVOTING_LINKS * rules.count(BIRTH_DATES):
             return BIRTH_DATES
-        if PERSONAL_CONTACTS in self.never_merge and contacts_differ(evidence, [self.records[x] for x in a], [self.records[y] for y in b]):
+        records_a, records_b = [self.records[x] for x in a], [self.records[y] for y in b]
+        if PERSONAL_CONTACTS in self.never_merge and contacts_differ(evidence, records_a, records_b):
             return PERSONAL_CONTACTS
+        if self.namesakes is not None and namesakes_apart(self.namesakes[0], evidence, records_a, records_b, self.namesakes[1]):
+            return NAMESAKES_AT_HOME
         return None
 
     def personal_agreement(self, a: list[int], b: list[int]) -> bool:
@@ -243,6 +253,7 @@ def cluster(
     given_names: frozenset[str] = frozenset(),
     contradicted: np.ndarray | None = None,
     names_and_place: np.ndarray | None = None,
+    namesakes: NamesakesAtHome | None = None,
 ) -> Clustering:
     """Group records linked above `threshold`, refusing incoherent merges and links that rest on
     names alone (`names_alone`, per pair) unless only one customer fits them. Such a link fits
@@ -251,7 +262,10 @@ def cluster(
     differs (`contradicted`, per pair: another address, phone or e-mail). A link resting on names
     and a place (`names_and_place`, per pair: a postcode with a street missing on a side) does not
     join two groups whose records live at two streets of that postcode and plainly differ: two
-    namesakes of one postcode, bridged by a record holding a name and the postcode.
+    namesakes of one postcode, bridged by a record holding a name and the postcode. `namesakes`:
+    namesakes under one roof as the data shows them (search.resolve.namesakes), which hold apart
+    groups of one name at one address whose contacts say two people more likely than `threshold`
+    allows.
     `disagree(i, j)` says whether a record pair is not a match on its own and some field plainly
     differs (AGREE, DIFFER, DIFFER_AT_TWO_STREETS). `constraints`: the stewards' decisions, applied before any link. `given_names`: the
     names of their own the never-merge rule tells apart (comparisons.clearly_different_people)."""
@@ -267,7 +281,17 @@ def cluster(
     below_threshold = {tuple(pair_list[k]) for k in order.tolist() if probabilities[k] < threshold}
     placed = alone | (names_and_place if names_and_place is not None else alone)
     namesake_links = frozenset(tuple(pair_list[k]) for k in order.tolist() if placed[k])
-    coherence = _Coherence(records, linked, below_threshold, never_merge, disagree, constraints, given_names, namesake_links)
+    coherence = _Coherence(
+        records,
+        linked,
+        below_threshold,
+        never_merge,
+        disagree,
+        constraints,
+        given_names,
+        namesake_links,
+        (namesakes, threshold) if namesakes is not None else None,
+    )
     result = Clustering(labels=[])
     for members in constraints.together:
         for other in members[1:]:

@@ -10,7 +10,8 @@ Defaults live here; a TOML file named by RCU_RESOLUTION_CONFIG overrides any of 
     [source_priority]
     names = ["crm", "legacy", "ecommerce", "loyalty_*", "callcenter"]
 
-    never_merge = ["different_birth_dates", "different_sex", "different_given_names", "different_personal_contacts"]
+    never_merge = ["different_birth_dates", "different_sex", "different_given_names", "different_personal_contacts",
+                   "namesakes_at_home"]
 
     [never_merge_calibration]               # a rule the data contradicts is left to the weights
     enabled = true
@@ -37,7 +38,9 @@ from search.resolve.parallel import available_cores
 # sets; "French-ind" the independent French data sets of issue 16 (figures only, never the data).
 # ---------------------------------------------------------------------------------------------
 
-NeverMergeRule = Literal["different_birth_dates", "different_sex", "different_given_names", "different_personal_contacts"]
+NeverMergeRule = Literal[
+    "different_birth_dates", "different_sex", "different_given_names", "different_personal_contacts", "namesakes_at_home"
+]
 NEVER_MERGE_RULES: tuple[NeverMergeRule, ...] = get_args(NeverMergeRule)  # the one list of never-merge rule names
 
 # Name spelling levels (comparisons._name_level): Jaro-Winkler cut-offs as Splink's defaults use
@@ -371,7 +374,8 @@ class ResolutionConfig(BaseModel):
         default_factory=lambda: list(NEVER_MERGE_RULES),
         description=(
             "Evidence that two records are different people whatever else they share: homonyms, Monsieur and Madame, "
-            "household members (twins included), a son named after his father (each with an e-mail and a mobile of his own). "
+            "household members (twins included), a son named after his father (each with an e-mail and a mobile of his own; "
+            "or one contact of his own, where the data holds namesakes under one roof: search.resolve.namesakes). "
             "Remove a rule only for data known to hold no such people."
         ),
     )

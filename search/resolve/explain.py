@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 
 from search.resolve.calibration import enforced_never_merge
-from search.resolve.clustering import PERSONAL_CONTACTS
+from search.resolve.clustering import NAMESAKES_AT_HOME, PERSONAL_CONTACTS
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
 from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
+from search.resolve.namesakes import NamesakesAtHome, namesakes_apart
 from search.resolve.personal import contacts_differ, personal_evidence
 from search.resolve.possible import REASONS, PossibleMatch
 from search.resolve.scoring import contradicted_pairs, telling_columns
@@ -85,6 +86,8 @@ def explain_pair(
     different = clearly_different_people(x, y, rules, frozenset(model.given_names))
     if not different and PERSONAL_CONTACTS in rules and _contacts_differ(x, y, customers):
         different = REASONS[PERSONAL_CONTACTS]
+    if not different and NAMESAKES_AT_HOME in rules and _namesakes_apart(x, y, customers, model, config):
+        different = REASONS[NAMESAKES_AT_HOME]
     if different:
         decision = "different people"
     elif probability >= config.match_threshold:
@@ -105,6 +108,20 @@ def explain_pair(
 def _contacts_differ(x: RecordFeatures, y: RecordFeatures, customers: tuple[list[RecordFeatures], list[RecordFeatures]] | None) -> bool:
     a, b = customers or ([x], [y])
     return contacts_differ([personal_evidence(r, s) for r in a for s in b], a, b)
+
+
+def _namesakes_apart(
+    x: RecordFeatures,
+    y: RecordFeatures,
+    customers: tuple[list[RecordFeatures], list[RecordFeatures]] | None,
+    model: MatchModel,
+    config: ResolutionConfig,
+) -> bool:
+    namesakes = NamesakesAtHome.from_dict(model.namesakes_at_home)
+    if namesakes is None:
+        return False
+    a, b = customers or ([x], [y])
+    return namesakes_apart(namesakes, [personal_evidence(r, s) for r in a for s in b], a, b, config.match_threshold)
 
 
 def explain_possible_matches(

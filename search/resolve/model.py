@@ -72,6 +72,9 @@ class MatchModel:
     # The bar a link resting on names alone joins from, estimated at training (search.resolve.weak_links);
     # None: too few such links to say, or a model stored before it was estimated.
     weak_link_bar: float | None = None
+    # Namesakes under one roof as the training pairs show them (search.resolve.namesakes.NamesakesAtHome);
+    # None: no pair of one name at one address held two birth dates, or a model stored before it was estimated.
+    namesakes_at_home: dict[str, Any] | None = None
     # Not stored: erasures the counts still hold, loaded without the suppression key that settles them.
     unsettled_erasures: int = field(default=0, init=False, compare=False)
 
@@ -167,6 +170,7 @@ class MatchModel:
             "detected_identifiers": self.detected_identifiers,
             "given_names": self.given_names,
             "weak_link_bar": self.weak_link_bar,
+            "namesakes_at_home": self.namesakes_at_home,
         }
 
     @classmethod

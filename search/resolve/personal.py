@@ -37,27 +37,24 @@ PHONE_DIFFERENT = 3  # comparisons.phone_level's last level
 class PersonalEvidence(NamedTuple):
     """What two records' personal values say: `agrees` when any of them agrees (a birth date or a
     slip of it, an e-mail or a near one, a mobile or one digit of it, a card, an identifier);
-    `emails_differ` / `mobiles_differ` when both hold one and they plainly differ."""
+    `contact_agrees` the same but for the birth date; `emails_differ` / `mobiles_differ` when both
+    hold one and they plainly differ."""
 
     agrees: bool
     emails_differ: bool
     mobiles_differ: bool
+    contact_agrees: bool = False
 
 
 def personal_evidence(x: RecordFeatures, y: RecordFeatures) -> PersonalEvidence:
     """What the personal values of two records say (PersonalEvidence)."""
     email = email_level(x, y)
-    mobiles = bool(x.phone and y.phone) and not (is_household_line(x.phone) or is_household_line(y.phone))
+    mobiles = holds_mobile(x) and holds_mobile(y)
     phone = phone_level(x, y) if mobiles else -1
-    agrees = (
-        birth_date_level(x, y) in (0, 1)
-        or 0 <= email < EMAIL_DIFFERENT
-        or 0 <= phone < PHONE_DIFFERENT
-        or card_level(x, y) == 0
-        or _identifier_agrees(x, y)
-    )
+    contact = 0 <= email < EMAIL_DIFFERENT or 0 <= phone < PHONE_DIFFERENT or card_level(x, y) == 0 or _identifier_agrees(x, y)
+    agrees = contact or birth_date_level(x, y) in (0, 1)
     emails_differ = email == EMAIL_DIFFERENT and not same_mailbox_elsewhere(x.email, y.email)
-    return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT)
+    return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT, contact)
 
 
 def _identifier_agrees(x: RecordFeatures, y: RecordFeatures) -> bool:
@@ -73,7 +70,7 @@ def contacts_differ(evidence: list[PersonalEvidence], a: list[RecordFeatures], b
         and not any(e.agrees for e in evidence)
         and any(e.emails_differ for e in evidence)
         and any(e.mobiles_differ for e in evidence)
-        and seen_together([r for r in a if _holds_contact(r)], [r for r in b if _holds_contact(r)])
+        and seen_together([r for r in a if holds_contact(r)], [r for r in b if holds_contact(r)])
     )
 
 
@@ -83,12 +80,17 @@ def holds_household_values_only(record: RecordFeatures) -> bool:
     landline, at most a shop's card (which agrees with that shop's records only). Such a record
     (a loyalty card, a legacy line) fits a father and the son named after him alike
     (search.resolve.clustering: HOUSEHOLD_RECORD)."""
-    return not (record.birth_date or _holds_contact(record) or any(record.identifiers.values()))
+    return not (record.birth_date or holds_contact(record) or any(record.identifiers.values()))
 
 
-def _holds_contact(record: RecordFeatures) -> bool:
+def holds_contact(record: RecordFeatures) -> bool:
     """Whether the record holds an e-mail or a mobile: what `contacts_differ` weighs."""
-    return bool(record.email) or bool(record.phone and not is_household_line(record.phone))
+    return bool(record.email) or holds_mobile(record)
+
+
+def holds_mobile(record: RecordFeatures) -> bool:
+    """Whether the record's phone is a person's own (not the household's landline)."""
+    return bool(record.phone) and not is_household_line(record.phone)
 
 
 def seen_together(a: list[RecordFeatures], b: list[RecordFeatures]) -> bool:

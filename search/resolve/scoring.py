@@ -17,6 +17,7 @@ from search.resolve.evidence import WEAK_LINK_BARRING_LEVELS, names_alone, names
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
+from search.resolve.namesakes import NamesakesAtHome, estimate_namesakes_at_home
 from search.resolve.possible import PossibleMatch, possible_matches
 from search.resolve.weak_links import estimate_weak_link_bar, weak_link_bar
 
@@ -136,6 +137,7 @@ def _resolve_records(
     weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
     if trained:
         estimate_model_weak_link_bar(model, config, weak_link_candidates(model, config, comparisons, vectors, probabilities))
+        estimate_model_namesakes(model, records, pairs, vectors, comparisons)
     scored = ScoredPairs(pairs, vectors, weights, probabilities)
     return _clustered(records, config, model, constraints, comparisons, scored, candidates.frequent_keys)
 
@@ -196,6 +198,7 @@ def _clustered(
         given_names,
         contradicted,
         names_and_place(vectors, comparisons),
+        NamesakesAtHome.from_dict(model.namesakes_at_home),
     )
     members: dict[int, list[int]] = clustering.clusters() if constraints else {}
     possible = possible_matches(
@@ -220,6 +223,18 @@ def weak_link_candidates(
     candidate = names_alone(vectors, comparisons) & ~contradicted_pairs(vectors, comparisons, telling_columns(comparisons, model))
     candidate &= probabilities >= config.review_threshold
     return probabilities[candidate]
+
+
+def estimate_model_namesakes(
+    model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray, vectors: np.ndarray, comparisons: tuple[Comparison, ...]
+) -> None:
+    """Namesakes under one roof as a freshly trained model's candidate pairs show them
+    (search.resolve.namesakes); none where this data's birth dates are noise (a relaxed rule)."""
+    if "different_birth_dates" in model.relaxed_rules:
+        model.namesakes_at_home = None
+        return
+    estimate = estimate_namesakes_at_home(records, pairs, vectors, comparisons)
+    model.namesakes_at_home = estimate.as_dict() if estimate else None
 
 
 def estimate_model_weak_link_bar(model: MatchModel, config: ResolutionConfig, candidates: np.ndarray) -> None:

@@ -33,7 +33,12 @@ def test_given_names_that_mostly_share_a_birth_date_at_one_address_are_noise_not
     relaxed = relaxed_never_merge_rules(vectors, COMPARISONS, ResolutionConfig())
     assert list(relaxed) == ["different_given_names"]
     assert "90 of 100" in relaxed["different_given_names"]
-    assert enforced_never_merge(ResolutionConfig(), relaxed) == {"different_birth_dates", "different_sex", "different_personal_contacts"}
+    assert enforced_never_merge(ResolutionConfig(), relaxed) == {
+        "different_birth_dates",
+        "different_sex",
+        "different_personal_contacts",
+        "namesakes_at_home",
+    }
 
 
 def test_birth_dates_that_often_disagree_under_one_name_and_address_are_noise_not_namesakes() -> None:
