@@ -49,7 +49,8 @@ async def changes(
     outcome = "found" if page.changes else "nothing"
     await audit.record(AuditEntry(caller.name, caller.role_name, "changes", [], f"since={since}", outcome))
     # Serialized once, as the node's documents were read: ChangesResponse documents the answer (and
-    # tests/rights check answers against it); validating up to 5,000 changes into the model, dumping
-    # them back and encoding them with the standard library cost more of the API's CPU per change than
-    # reading them (bench/RESULTS.md, session 17).
+    # tests/rights/test_changes checks answers against it); validating up to 5,000 changes into the
+    # model, dumping them back and encoding them was about 4% of the API's samples at pages of 5,000
+    # (py-spy, bench/RESULTS.md session 17) — the source patterns, matched once per source now
+    # (search.changes.read_changes), were 46%.
     return Response(orjson.dumps({"changes": page.changes, "cursor": page.cursor, "more": page.more}), media_type="application/json")
