@@ -4,8 +4,9 @@ policy, OpenSearch clients, the real-time resolver)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -51,8 +52,9 @@ from settings import Settings
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(settings: Settings, policy: Policy) -> FastAPI:
-    """The API for `settings`, serving `policy` (api.policy.serving_policy says which may be served)."""
+def create_app(settings: Settings, policy: Policy, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The API for `settings`, serving `policy` (api.policy.serving_policy says which may be served);
+    `clock` stamps the audit entries (the wall clock unless a test pins it)."""
     names = IndexNames.for_settings(settings)
 
     @asynccontextmanager
@@ -62,7 +64,7 @@ def create_app(settings: Settings, policy: Policy) -> FastAPI:
         limits = {name: role.max_customers_per_hour for name, role in policy.roles.items() if role.max_customers_per_hour}
         journal = AuditJournal(settings.audit_journal_folder, settings.audit_journal_segment_bytes)
         journal.open()
-        app.state.audit = WatchedAuditWriter(journal, limits, settings.misuse_delay_s)
+        app.state.audit = WatchedAuditWriter(journal, limits, settings.misuse_delay_s, clock)
         app.state.audit_shipper = AuditShipper(
             journal,
             app.state.opensearch,

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -257,25 +258,99 @@ def _refresh_ms(client: Any) -> dict[str, int]:
     return {index: values["total"]["refresh"]["total_time_in_millis"] for index, values in stats.items()}
 
 
-def measure_feed(prefix: str, limit: int, port: int = 8791) -> tuple[int, float]:
-    from api.policy import DEMO_KEYS
+@dataclass
+class FeedRead:
+    """One read of the whole change feed through the API: changes returned (those of the integrator's
+    sources), positions passed, pages, wall seconds, and the CPU seconds the API process, the node and
+    this client spent on it."""
 
-    server = serve([str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)], port, "/health", prefix)
+    limit: int
+    changes: int
+    positions: int
+    pages: int
+    wall_s: float
+    api_cpu_s: float
+    node_cpu_s: float
+    client_cpu_s: float
+    node_search_s: float  # the changes index's query + fetch time (the node's own figure, this index only)
+
+    def line(self) -> str:
+        per = 1e6 / max(self.changes, 1)
+        return (
+            f"change feed through the API, pages of {self.limit}: {self.changes} changes ({self.positions} positions, "
+            f"{self.pages} pages) in {self.wall_s:.2f} s = {self.changes / self.wall_s:,.0f} changes/s; CPU per change: "
+            f"API {self.api_cpu_s * per:.0f} µs, node {self.node_cpu_s * per:.0f} µs, client {self.client_cpu_s * per:.0f} µs; "
+            f"node search time per change {self.node_search_s * per:.0f} µs"
+        )
+
+
+def feed_summary(label: str, reads: list[FeedRead]) -> str:
+    """The median rate and CPU per change of one tree's reads at one page size."""
+    rates = sorted(r.changes / r.wall_s for r in reads)
+    api = statistics.median(r.api_cpu_s / max(r.changes, 1) * 1e6 for r in reads)
+    node = statistics.median(r.node_cpu_s / max(r.changes, 1) * 1e6 for r in reads)
+    search = statistics.median(r.node_search_s / max(r.changes, 1) * 1e6 for r in reads)
+    return (
+        f"{label}: change feed, pages of {reads[0].limit}, {len(reads)} reads: median {statistics.median(rates):,.0f} changes/s "
+        f"(min {rates[0]:,.0f}, max {rates[-1]:,.0f}); CPU per change, median: API {api:.0f} µs, node {node:.0f} µs; node search time {search:.0f} µs"
+    )
+
+
+def _search_s(client: Any, index: str) -> float:
+    """Seconds the node has spent in the query and fetch phases of searches of `index` so far."""
+    stats = client.indices.stats(index=index, metric="search")["_all"]["total"]["search"]
+    return (stats["query_time_in_millis"] + stats["fetch_time_in_millis"]) / 1000
+
+
+def measure_feed(prefix: str, limits: list[int], rounds: int, source: Path | None = None, port: int = 8791) -> list[FeedRead]:
+    """Read the whole feed `rounds` times per page size, sizes alternating (ABAB…), one API process:
+    this tree's, or that of the rcu source tree at `source` (put first on PYTHONPATH, an A/B)."""
+    from api.policy import DEMO_KEYS
+    from bench.search import node_cpu_s, process_cpu_s
+    from search.client import sync_client
+    from search.indices import IndexNames
+    from settings import get_settings
+
+    node = sync_client(get_settings())
+    changes_index = IndexNames(prefix).changes
+    command = [str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)]
+    server = serve(command, port, "/health", prefix, env={"PYTHONPATH": str(source)} if source else None)
+    reads = []
     try:
         headers = {"X-API-Key": DEMO_KEYS["integrator"]}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as http:
-            http.get("/v1/changes", params={"since": 0, "limit": 10})  # connections and caches warm
-            read, cursor, started = 0, 0, time.perf_counter()
-            while True:
-                page = http.get("/v1/changes", params={"since": cursor, "limit": limit}).json()
-                read += len(page["changes"])
-                cursor = page["cursor"]
-                if not page["more"]:
-                    break
-            return read, time.perf_counter() - started
+            for limit in limits:  # connections, caches and the code paths of each size warm
+                http.get("/v1/changes", params={"since": 0, "limit": limit})
+            for _round in range(rounds):
+                for limit in limits if _round % 2 == 0 else limits[::-1]:
+                    search_before = _search_s(node, changes_index)
+                    api_before, node_before, client_before = process_cpu_s(server.pid), node_cpu_s(node), time.process_time()
+                    read, pages, cursor, started = 0, 0, 0, time.perf_counter()
+                    while True:
+                        page = http.get("/v1/changes", params={"since": cursor, "limit": limit}).json()
+                        read, pages, cursor = read + len(page["changes"]), pages + 1, page["cursor"]
+                        if not page["more"]:
+                            break
+                    wall = time.perf_counter() - started
+                    reads.append(
+                        FeedRead(
+                            limit,
+                            read,
+                            cursor,
+                            pages,
+                            wall,
+                            process_cpu_s(server.pid) - api_before,
+                            node_cpu_s(node) - node_before,
+                            time.process_time() - client_before,
+                            _search_s(node, changes_index) - search_before,
+                        )
+                    )
+                    print(reads[-1].line())
     finally:
         server.terminate()
         server.wait(timeout=30)
+        node.close()
+    return reads
 
 
 def measure_realtime(prefix: str, samples: int) -> dict[str, list[float]]:
@@ -319,6 +394,9 @@ def main() -> None:
     parser.add_argument("--audit-entries", type=int, default=1000)
     parser.add_argument("--events", type=int, default=1000, help="Events of the erased customer.")
     parser.add_argument("--feed", action=argparse.BooleanOptionalAction, default=True, help="Read the change feed through the API.")
+    parser.add_argument("--feed-limits", type=int, nargs="+", default=[1000, 5000], help="Page sizes of the feed reads (limit).")
+    parser.add_argument("--feed-rounds", type=int, default=3, help="Whole-feed reads per page size, sizes alternating.")
+    parser.add_argument("--compare", type=Path, help="Also read the feed through the API of this rcu source tree (A/B, ABBA rounds).")
     parser.add_argument(
         "--model-storage",
         choices=["inline", "documents"],
@@ -357,9 +435,15 @@ def main() -> None:
             print(
                 f"one new record resolved in real time, {mode}: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {len(timings)}"
             )
-    for limit in (1000, 5000) if args.feed else ():
-        read, seconds = measure_feed(prefix, limit)
-        print(f"change feed through the API, pages of {limit}: {read} changes in {seconds:.1f} s = {read / seconds:,.0f} changes/s")
+    trees: list[tuple[str, Path | None]] = [("this tree", None), *([("other", args.compare)] if args.compare else [])]
+    reads: dict[str, list[FeedRead]] = {label: [] for label, _ in trees}
+    for _round in range(args.feed_rounds if args.feed else 0):
+        for label, source in trees if _round % 2 == 0 else trees[::-1]:  # ABBA…: the load drifts alike for both
+            print(f"{label}:")
+            reads[label] += measure_feed(prefix, args.feed_limits, 1, source)
+    for label, _ in trees:
+        for limit in args.feed_limits if args.feed else ():
+            print(feed_summary(label, [r for r in reads[label] if r.limit == limit]))
 
 
 if __name__ == "__main__":

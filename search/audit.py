@@ -7,6 +7,7 @@ index about a second later (settings.audit_ship_interval_s)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -58,11 +59,17 @@ class AuditWriter:
     look-up waits for the journal's group-commit fsync (search.audit_journal), and the shipper
     (search.audit_shipper) carries the entries to the audit index in the background."""
 
-    def __init__(self, journal: AuditJournal) -> None:
+    def __init__(self, journal: AuditJournal, clock: Callable[[], datetime] | None = None) -> None:
         self.journal = journal
+        # What stamps each entry (`at`): the wall clock; a test pins it to stay within one clock hour.
+        self.clock = clock or utc_now
 
     async def record(self, entry: AuditEntry) -> None:
-        await self.journal.append(entry_document(entry, datetime.now(UTC)))
+        await self.journal.append(entry_document(entry, self.clock()))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def entry_document(entry: AuditEntry, at: datetime) -> dict[str, Any]:

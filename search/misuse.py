@@ -27,8 +27,9 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch, OpenSearch
@@ -66,8 +67,8 @@ class WatchedAuditWriter(AuditWriter):
     trail, those every process showed): past the role's limit, each answer waits `delay_s` and one
     `misuse_suspected` entry per key and hour is written."""
 
-    def __init__(self, journal: AuditJournal, limits: dict[str, int], delay_s: float) -> None:
-        super().__init__(journal)
+    def __init__(self, journal: AuditJournal, limits: dict[str, int], delay_s: float, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(journal, clock)
         self.limits = limits
         self.delay_s = delay_s
         self.readers: dict[str, DistinctReads] = {}
@@ -93,7 +94,7 @@ class WatchedAuditWriter(AuditWriter):
             reads.reported_at = now
             document = entry_document(
                 AuditEntry(entry.caller, entry.role, "misuse_suspected", [], f"distinct_customers_last_hour={distinct} limit={limit}"),
-                datetime.now(UTC),
+                self.clock(),
             )
             await self.journal.append(document, suspicion_id(entry.caller, document["at"]))
         await asyncio.sleep(self.delay_s)
@@ -104,7 +105,7 @@ class WatchedAuditWriter(AuditWriter):
             return
         started = time.monotonic()
         fresh = {caller: set(reads.fresh) for caller, reads in self.readers.items()}
-        shared = await shared_reads(client, names, sorted(self.limits), datetime.now(UTC) - timedelta(seconds=WINDOW_S))
+        shared = await shared_reads(client, names, sorted(self.limits), self.clock() - timedelta(seconds=WINDOW_S))
         for caller, reads in self.readers.items():  # what was read before the count is in it (shipped within a second)
             reads.fresh -= fresh.get(caller, set())
         self.shared, self.shared_at = shared, started

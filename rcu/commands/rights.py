@@ -86,7 +86,14 @@ def retention(
     customers (a purchase or subscription event, or a record from RCU_CUSTOMER_SOURCES) for theirs
     (5 years) are erased, audit and change feed entries past their periods aged out. A dry run unless --apply."""
     from search.changes import expire_erasure_notices
-    from search.rights.retention import CUSTOMER, PROSPECT, RetentionPeriods, apply_retention, retention_plan
+    from search.rights.retention import (
+        CUSTOMER,
+        PROSPECT,
+        RetentionPeriods,
+        apply_retention,
+        index_state_management,
+        retention_plan,
+    )
     from search.rights.trail import operator
 
     settings = get_settings()
@@ -120,6 +127,10 @@ def retention(
             f"change feed entries past {settings.changes_retention_days} days: {plan.changes}; "
             f"kept for an event in the period: {plan.kept_for_events}; "
             f"events indices past {settings.events_retention_months} months: {len(plan.event_indices)}"
+        )
+        # rcu ages entries out itself whether or not the cluster could (search.rights.retention).
+        typer.echo(
+            f"index state management: {index_state_management(client)} on the connected cluster; entries aged out by delete by query"
         )
         if not apply:
             typer.echo("dry run: nothing erased (--apply to erase)")

@@ -1,8 +1,10 @@
 """Retention (CNIL: a prospect's data 3 years after the last contact; a former customer's for as
 long as it may serve as evidence): customers whose records were not updated, and who had no event,
 for their kind's period are erased like any erasure request; audit entries and change feed entries
-older than their own periods are aged out. The node has no index state management plugin here
-(OpenSearch's ISM would age time-based indices); rcu deletes by query instead.
+older than their own periods are aged out — by delete by query, on every cluster: OpenSearch's index
+state management plugin (ISM) acts on whole indices (rollover, delete), while the audit trail and the
+change feed are one index each, and the managed node cannot have the plugin (it is not on Maven
+Central, README *Retention*). `index_state_management` says whether the connected cluster has it.
 
 A person is a **customer**, not a prospect, when rcu holds a sign of a purchase or a contract: an
 event of a configured type (a purchase, a web order, a subscription) or a record from a source
@@ -171,3 +173,20 @@ def apply_retention(
             client.indices.refresh(index=index)
             client.delete_by_query(index=index, body={"query": query}, refresh=True, conflicts="proceed")
     return erased
+
+
+ISM_PLUGIN = "opensearch-index-management"
+
+
+def index_state_management(client: OpenSearch) -> str:
+    """Whether the connected cluster has OpenSearch's index state management plugin: `present` (on
+    every node), `absent` (on none) or `partial`, from the nodes' plugin lists."""
+    return ism_presence(client.nodes.info(metric="plugins"))
+
+
+def ism_presence(nodes_info: dict[str, Any]) -> str:
+    """`present`, `absent` or `partial`: the ISM plugin among each node's plugins (`_nodes/plugins`)."""
+    having = [any(plugin.get("name") == ISM_PLUGIN for plugin in node.get("plugins", [])) for node in nodes_info.get("nodes", {}).values()]
+    if having and all(having):
+        return "present"
+    return "partial" if any(having) else "absent"

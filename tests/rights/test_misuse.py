@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +32,15 @@ SPLIT_KEY, RESTART_KEY, BUSY_KEY = "test-split-key", "test-restart-key", "test-b
 SLOW_S = 1.5  # their slow-down: a look-up on this shared, loaded machine sometimes takes DELAY_S by itself
 
 
+def one_clock_hour() -> Callable[[], datetime]:
+    """The audit clock of a test's API processes: the instant it was made, for every entry. Reads are
+    reported per key and *clock* hour (`rcu audit report`, the suspicion's id): with the wall clock, a
+    test running across hh:00 split its reads over two hours (none over the limit) or left two
+    suspicions, one per hour — what the behaviour is, not what the test checks."""
+    frozen = datetime.now(UTC)
+    return lambda: frozen
+
+
 @pytest.fixture(scope="module")
 def watched(world: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Settings]]:
     """The world's API with the counter and the campaign tool both limited to LIMIT customers an hour."""
@@ -47,7 +56,7 @@ def watched(world: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     policy.write_text(text, encoding="utf-8")
     # The shared count is read when a test says so (_share), not every minute.
     settings = world.model_copy(update={"policy": policy, "misuse_delay_s": DELAY_S, "misuse_refresh_s": 3600.0})
-    with TestClient(create_app(settings, Policy.load(settings.policy))) as client:
+    with TestClient(create_app(settings, Policy.load(settings.policy), one_clock_hour())) as client:
         yield client, settings
 
 
@@ -153,7 +162,8 @@ def test_reads_split_across_two_api_processes_add_up_and_are_reported_once(
     policy = Policy.load(settings.policy)
     ids = _customer_ids(opensearch, world, 2 * (LIMIT // 2 + 1) + 2)
     half = LIMIT // 2 + 1  # each worker alone stays under the limit, both together pass it
-    with TestClient(create_app(settings, policy)) as first, TestClient(create_app(settings, policy)) as second:
+    clock = one_clock_hour()  # the two workers, within one clock hour (their one suspicion's id)
+    with TestClient(create_app(settings, policy, clock)) as first, TestClient(create_app(settings, policy, clock)) as second:
         for _round in range(3):
             for client in (first, second):
                 assert all(_open(client, customer_id, BUSY_KEY) < SLOW_S for customer_id in ids[:10])

@@ -12,7 +12,16 @@ from opensearchpy import OpenSearch
 
 from search.indices import IndexNames
 from search.resolve.config import ResolutionConfig
-from search.rights.retention import CUSTOMER, PROSPECT, RetentionPeriods, RetentionPlan, apply_retention, retention_plan
+from search.rights.retention import (
+    CUSTOMER,
+    ISM_PLUGIN,
+    PROSPECT,
+    RetentionPeriods,
+    RetentionPlan,
+    apply_retention,
+    ism_presence,
+    retention_plan,
+)
 from settings import Settings
 from tests.rights.conftest import customer_of, no_periodic_refresh
 
@@ -50,6 +59,25 @@ def test_retention_lists_then_erases_customers_past_the_period_and_ages_out_old_
     assert as_role("counter").get(f"/v1/customers/{camille}").status_code == 200
     trail = as_role("admin").get("/v1/audit", params={"limit": 500}).json()["entries"]
     assert all(e["caller"] != "old" for e in trail) and any(camille in e["customer_ids"] for e in trail)
+
+
+def test_retention_says_the_managed_node_has_no_index_state_management_and_ages_entries_out_itself(
+    opensearch: OpenSearch, world: Settings, cli: Callable[..., Any]
+) -> None:
+    plugins = {plugin["name"] for node in opensearch.nodes.info(metric="plugins")["nodes"].values() for plugin in node["plugins"]}
+    assert ISM_PLUGIN not in plugins and plugins, plugins  # the managed node: its own plugins, not ISM
+    dry = cli("retention")
+    assert dry.exit_code == 0, dry.output
+    assert "index state management: absent on the connected cluster; entries aged out by delete by query" in dry.output
+
+
+def test_index_state_management_is_present_only_when_every_node_has_it() -> None:
+    def node(*plugins: str) -> dict[str, Any]:
+        return {"plugins": [{"name": name} for name in plugins]}
+
+    assert ism_presence({"nodes": {"a": node("analysis-phonetic", ISM_PLUGIN), "b": node(ISM_PLUGIN)}}) == "present"
+    assert ism_presence({"nodes": {"a": node(ISM_PLUGIN), "b": node("analysis-phonetic")}}) == "partial"
+    assert ism_presence({"nodes": {"a": node("analysis-phonetic")}}) == "absent"
 
 
 def test_retention_ages_out_old_audit_entries_an_erasure_has_just_pseudonymized(
