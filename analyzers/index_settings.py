@@ -168,6 +168,10 @@ def customers_mappings() -> dict[str, Any]:
             # Searched, never read (search.resolve.store.searched_only): every town and birth date
             # of the customer's records, and when each loyalty shop last updated its record.
             "towns": {"type": "text", "analyzer": "rcu_text", "norms": False},
+            # Every given and family name its records spell, folded: the look-up's whole-name and
+            # reading bonuses read them beside the golden names (search.name_bonuses).
+            "given_names": FOLDED_KEYWORD,
+            "family_names": FOLDED_KEYWORD,
             "birth_dates": {"type": "date", "format": "strict_date"},
             "shop_visits": {"type": "nested", "properties": {"shop": KEYWORD, "at": {"type": "date"}}},
             "addresses": STORED_ONLY,

@@ -51,6 +51,7 @@ from analyzers.errors import InvalidValue
 from analyzers.names import compact_name, fold_text, name_tokens
 from analyzers.phones import to_e164
 from api.policy import DEMO_POLICY, Policy
+from bench.crowds import CROWD_SIZE, Crowd, by_chance_at, ceiling_at, crowd_of
 from bench.datasets import demo_persons, demo_truth
 from bench.harness import demo_data, ensure_node, machine
 from bench.search import BENCH_PREFIX, prepare
@@ -484,12 +485,26 @@ class Recall:
     first_or_as_good: float = 0.0
     top5_or_as_good: float = 0.0
     swapped_above: int = 0
+    # What the look-ups could reach (bench.crowds): one customer per person of the crowd first
+    # (ceiling) and the crowd shuffled (chance); 1 for a look-up only the person fits.
+    ceiling1: float = 0.0
+    ceiling5: float = 0.0
+    chance1: float = 0.0
+    chance5: float = 0.0
 
-    def add(self, ranks: list[int], namesake_first: bool, as_good: list[bool], swapped: list[bool] | None = None) -> None:
+    def add(
+        self, ranks: list[int], namesake_first: bool, as_good: list[bool], swapped: list[bool] | None = None, crowd: Crowd | None = None
+    ) -> None:
         """One look-up: the ranks of the person's customers, whether a namesake came first, per
         hit whether it is the person or fits what was typed as well (fits_as_well, names in the
-        person's order), and per hit whether it fits as well only with given and family names
-        swapped (counted apart: the engine ranks the two orders differently)."""
+        person's order), per hit whether it fits as well only with given and family names
+        swapped (counted apart: the engine ranks the two orders differently), and the crowd
+        fitting it as well (None: the person alone is right)."""
+        crowd = crowd or Crowd(customers=1, own=1, persons=1)
+        self.ceiling1 += ceiling_at(1, crowd)
+        self.ceiling5 += ceiling_at(5, crowd)
+        self.chance1 += by_chance_at(1, crowd)
+        self.chance5 += by_chance_at(5, crowd)
         self.sent += 1
         self.first += bool(ranks) and ranks[0] == 0
         self.namesake_first += bool(ranks) and (ranks[0] == 0 or namesake_first)
@@ -501,12 +516,12 @@ class Recall:
         self.swapped_above += any((swapped or [])[:above])
 
     def merge(self, other: Recall) -> None:
-        for name in ("sent", "first", "namesake_first", "top5", "top10", "first_or_as_good", "top5_or_as_good", "swapped_above"):
+        for name in RECALL_COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def line(self, kind: str) -> str:
         if not self.sent:
-            return f"{kind:<40}" + f"{'–':>8}" * 7 + f"{0:6d}"
+            return f"{kind:<40}" + f"{'–':>8}" * 11 + f"{0:6d}"
         rates = (
             self.first,
             self.namesake_first,
@@ -515,8 +530,15 @@ class Recall:
             self.first_or_as_good,
             self.top5_or_as_good,
             self.swapped_above,
+            self.ceiling1,
+            self.ceiling5,
+            self.chance1,
+            self.chance5,
         )
         return f"{kind:<40}" + "".join(f"{value / self.sent:8.1%}" for value in rates) + f"{self.sent:6d}"
+
+
+RECALL_COUNTS = tuple(name for name in Recall.__dataclass_fields__)
 
 
 def _right_at(k: int, ranks: list[int], as_good: list[bool]) -> float:
@@ -620,11 +642,14 @@ def measure(data: str, args: argparse.Namespace) -> dict[str, Recall]:
     client = sync_client(settings)
     roles = Policy.load(DEMO_POLICY).roles
     print(f"{len(people)} people with records; up to {args.persons} per kind of query, the counter agent's request body")
-    print(f"{'query':<40}{'@1':>8}{'first*':>8}{'@5':>8}{'@10':>8}{'@1=':>8}{'@5=':>8}{'swap^':>8}{'sent':>6}")
+    columns = ("@1", "first*", "@5", "@10", "@1=", "@5=", "swap^", "ceil@1", "ceil@5", "rand@1", "rand@5")
+    print(f"{'query':<40}" + "".join(f"{name:>8}" for name in columns) + f"{'sent':>6}")
     print("  first*: or first is a namesake and the person is in the top 10; @k=: the chance the person is in the first k")
     print("  when they and the customers above them, all fitting what was typed as well (fits_as_well: look-ups made only of")
     print("  whole names, beginnings and town words, counter's kinds; names in the person's order), are shuffled; 0 when the")
     print("  person is not listed; swap^: look-ups where a customer fitting as well only with names swapped ranks above the person")
+    print("  ceil@k: the best a ranking can reach not knowing who is at the counter, one customer per person of the crowd fitting")
+    print("  the look-up as well first (bench.crowds); rand@k: that crowd shuffled; both 1 where the person alone fits")
     totals = {
         "all kinds": Recall(),
         "all kinds before session 16": Recall(),
@@ -666,6 +691,7 @@ def _measure_kind(
 ) -> Recall:
     """Up to --persons look-ups of one kind, drawn with the kind's own seeded generator."""
     rng = random.Random(f"{args.seed}-{kind}")
+    owners = _owners(people)
     eligible = [(person, look_up) for person in people if (look_up := make(person, rng))]
     recall = Recall()
     missed = 0
@@ -682,23 +708,56 @@ def _measure_kind(
             not good and equals and fits_as_well(words, person, hit["_source"], shop, swapped=True)
             for good, hit in zip(as_good, hits, strict=True)
         ]
-        recall.add(ranks, namesake, as_good, swapped)
+        crowd = _crowd(client, index, access, text, shop, person, words, owners) if equals else None
+        recall.add(ranks, namesake, as_good, swapped, crowd)
         if (not ranks or ranks[0] > 0) and not namesake and missed < args.misses:
             missed += 1
-            print(f"  missed {text!r} shop={shop} rank={ranks[0] + 1 if ranks else '-'} first={_shown(first)} as good={as_good[:1]}")
+            mine = hits[ranks[0]]["_source"] if ranks else {}
+            print(
+                f"  missed {text!r} shop={shop} rank={ranks[0] + 1 if ranks else '-'} first={_shown(first)} as good={as_good[:1]}"
+                f" crowd={_crowd_shown(crowd)} records first/person={_kept(first)}/{_kept(mine) if ranks else '-'}"
+            )
     return recall
+
+
+def _owners(people: list[Person]) -> dict[str, str]:
+    """Record id → the person it is of."""
+    return {record: person.person_id for person in people for record in person.records}
+
+
+def _crowd(
+    client: Any, index: str, access: FieldAccess, text: str, shop: str | None, person: Person, words: list[str], owners: dict[str, str]
+) -> Crowd:
+    """Every customer the look-up's first tier finds that fits what was typed as well as the
+    person (bench.crowds), up to CROWD_SIZE."""
+    plan = plan_lookup(parse_query(text), access, **({"shop": shop} if shop else {}))
+    if plan.query is None:
+        return Crowd(customers=1, own=0, persons=1)
+    hits = client.search(index=index, body=search_body(plan.query, access, CROWD_SIZE))["hits"]["hits"]
+    return crowd_of(hits, person.records, owners, lambda customer: fits_as_well(words, person, customer, shop))
+
+
+def _crowd_shown(crowd: Crowd | None) -> str:
+    if crowd is None:
+        return "-"
+    return f"{crowd.customers}{'+' if crowd.cut else ''}/{crowd.persons}p/{crowd.own}own"
+
+
+def _kept(customer: dict[str, Any]) -> str:
+    """How much a customer's records say: records, systems, latest update (synthetic people only)."""
+    return f"{customer.get('record_count', 0)}r{len(customer.get('sources') or [])}s{str(customer.get('updated_at') or '')[:7]}"
 
 
 def print_families(measured: dict[str, dict[str, Recall]]) -> None:
     """Recall @1 / @5 per family of kinds (FAMILIES) and the totals, one column per data set, in
     the order measured (the corruption model first)."""
     titles = list(measured)
-    print("\n== per family of kinds, @1 / @5 (sent) ==")
-    print(f"{'family':<34}" + "".join(f"{title:>28}" for title in titles))
+    print("\n== per family of kinds, @1 / @5 against the ceiling @1 / @5 (bench.crowds; sent) ==")
+    print(f"{'family':<34}" + "".join(f"{title:>40}" for title in titles))
     rows = {family: [_merged(found, kinds) for found in measured.values()] for family, kinds in FAMILIES.items()}
     rows.update({total: [found.get(total, Recall()) for found in measured.values()] for total in ("all kinds", "issue 17's kinds")})
     for family, recalls in rows.items():
-        print(f"{family:<34}" + "".join(f"{_pair(recall):>28}" for recall in recalls))
+        print(f"{family:<34}" + "".join(f"{_pair(recall):>40}" for recall in recalls))
 
 
 def _merged(found: dict[str, Recall], kinds: tuple[str, ...]) -> Recall:
@@ -712,7 +771,8 @@ def _merged(found: dict[str, Recall], kinds: tuple[str, ...]) -> Recall:
 def _pair(recall: Recall) -> str:
     if not recall.sent:
         return "–"
-    return f"{recall.first / recall.sent:.3f} / {recall.top5 / recall.sent:.3f} ({recall.sent})"
+    found = f"{recall.first / recall.sent:.3f} / {recall.top5 / recall.sent:.3f}"
+    return f"{found} ≤ {recall.ceiling1 / recall.sent:.3f} / {recall.ceiling5 / recall.sent:.3f} ({recall.sent})"
 
 
 # The counter verifying a birth date none of the person's records holds (a record left it out, or

@@ -17,6 +17,7 @@ from typing import Any
 import jellyfish
 
 from analyzers.names import name_tokens
+from analyzers.phones import same_line_forms
 from analyzers.phonetic import french_phonetic_key
 from search.access import CUSTOMER_PATHS
 
@@ -55,8 +56,13 @@ class LookupHighlighter:
         for kind, value in self.exact_values.items():
             path = CUSTOMER_PATHS[kind]
             container, _, key = path.partition(".")  # loyalty_cards.card: the card of each loyalty card
-            if path in self.allowed and value in _values(customer.get(container), key):
-                marked[path] = [f"{PRE}{value}{POST}"]
+            if path not in self.allowed:
+                continue
+            # A phone is looked up under every country code of France's numbering plan
+            # (search.customer_query._exact): the form the customer holds is the one marked.
+            forms = same_line_forms(value) if kind == "phone" else (value,)
+            if held := [stored for stored in _values(customer.get(container), key) if stored in forms]:
+                marked[path] = [f"{PRE}{held[0]}{POST}"]
         return marked
 
     def _marked_values(self, values: list[str]) -> list[str]:

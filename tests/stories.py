@@ -724,6 +724,105 @@ OVERSEAS_LINES = [
     },
 ]
 
+# Two slips in one name: her only record says "Marrei" (a letter doubled, two swapped), and her
+# husband and son share her family name, her street and her town. Typed "marie kerbiriou
+# landerneau", no customer holds every word: the all-words-but-one tier finds the three.
+TWO_SLIPS = [
+    {
+        "source": "crm",
+        "source_id": "TS1",
+        "given_name": "Marrei",
+        "family_name": "Kerbiriou",
+        "birth_name": "Le Bihan",
+        "birth_date": "1961-03-08",
+        "street": "4 rue de Brest",
+        "postcode": "29800",
+        "city": "Landerneau",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+    *(
+        {
+            "source": "crm",
+            "source_id": f"TS{n}",
+            "given_name": given,
+            "family_name": "Kerbiriou",
+            "birth_date": born,
+            "street": "4 rue de Brest",
+            "postcode": "29800",
+            "city": "Landerneau",
+            "updated_at": "2026-02-01T10:00:00Z",
+        }
+        for n, given, born in ((2, "Vincent", "1959-11-21"), (3, "Thierry", "1988-06-14"))
+    ),
+]
+
+# Her newest record holds a slip of her given name ("Mari"), which the golden record keeps; her
+# older one spells it as she says it. Another Marie Quelen, of Lorient, is spelled right everywhere.
+GOLDEN_SLIP = [
+    {
+        "source": "crm",
+        "source_id": f"GS{n}",
+        "given_name": given,
+        "family_name": "Quelen",
+        "birth_date": "1970-05-04",
+        "email": "marie.quelen@orange.fr",
+        "postcode": "56000",
+        "city": "Vannes",
+        "updated_at": at,
+    }
+    for n, given, at in ((1, "Marie", "2024-03-01T10:00:00Z"), (2, "Mari", "2026-03-01T10:00:00Z"))
+] + [
+    {
+        "source": "crm",
+        "source_id": "GS3",
+        "given_name": "Marie",
+        "family_name": "Quelen",
+        "birth_date": "1988-09-12",
+        "postcode": "56100",
+        "city": "Lorient",
+        "updated_at": "2026-02-01T10:00:00Z",
+    }
+]
+
+# His newest record gives a street and a postcode but no town, so his golden address says no town;
+# an older one says Saint-Malo. Another Enzo lives in Saint-Malo-de-Guersac, which shares its words.
+NO_TOWN_NOW = [
+    {
+        "source": "crm",
+        "source_id": "NT1",
+        "given_name": "Enzo",
+        "family_name": "Rouxel",
+        "birth_date": "1993-01-27",
+        "email": "enzo.rouxel@free.fr",
+        "street": "9 rue de Dinan",
+        "postcode": "35400",
+        "city": "Saint-Malo",
+        "updated_at": "2023-05-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "NT2",
+        "given_name": "Enzo",
+        "family_name": "Rouxel",
+        "birth_date": "1993-01-27",
+        "email": "enzo.rouxel@free.fr",
+        "street": "14 quai Duguay-Trouin",
+        "postcode": "35400",
+        "updated_at": "2026-04-01T10:00:00Z",
+    },
+    {
+        "source": "crm",
+        "source_id": "NT3",
+        "given_name": "Enzo",
+        "family_name": "Guillou",
+        "birth_date": "1979-10-02",
+        "street": "2 rue du Port",
+        "postcode": "44550",
+        "city": "Saint-Malo-de-Guersac",
+        "updated_at": "2026-02-01T10:00:00Z",
+    },
+]
+
 # A new person pushed in real time, then her loyalty record (accents dropped, another date format):
 # the two records of one newcomer the push and look-up tests send back to back.
 NEWCOMER = {

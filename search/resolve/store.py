@@ -305,9 +305,10 @@ def _paired_hits(
 
 
 def searched_only(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the look-up searches beyond the golden record and no role reads: every town and birth
-    date its records hold (the golden one may come from another record, or be missing), and when
-    each loyalty shop's record of the customer was last updated ("seen recently in this shop")."""
+    """What the look-up searches beyond the golden record and no role reads: every town, given
+    name, family name and birth date its records hold (the golden one may come from another record,
+    hold a slip another record does not, or be missing), and when each loyalty shop's record of the
+    customer was last updated ("seen recently in this shop")."""
     visits: dict[str, str] = {}
     for record in records:
         source, at = record.get("source") or "", record.get("updated_at") or ""
@@ -315,6 +316,7 @@ def searched_only(records: list[dict[str, Any]]) -> dict[str, Any]:
             visits[source] = at
     return {
         "towns": sorted({r["city"] for r in records if r.get("city")}),
+        **{f"{field}s": sorted({r[field] for r in records if r.get(field)}) for field in ("given_name", "family_name")},
         "birth_dates": sorted({r["birth_date"] for r in records if r.get("birth_date")}),
         "shop_visits": [{"shop": source.removeprefix(LOYALTY_SOURCE), "at": at} for source, at in sorted(visits.items())],
     }

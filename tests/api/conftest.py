@@ -29,16 +29,19 @@ from tests.stories import (
     DUPONT,
     EACH_PART_A_TYPO,
     GIVEN_FIRST,
+    GOLDEN_SLIP,
     HELENE,
     INITIAL_FIRST,
     INITIAL_ONLY,
     LIVES_THERE_NOW,
     LOOK_ALIKES,
     NAMESAKES,
+    NO_TOWN_NOW,
     OTHERS,
     OVERSEAS_LINES,
     RANKED_AND_RECENT,
     TOWN_ARTICLE,
+    TWO_SLIPS,
     UNVERIFIED_PHONE,
     WHOLE_NAMES,
     WHOLE_TOWN,
@@ -69,7 +72,10 @@ def api_settings(
         + INITIAL_ONLY
         + UNVERIFIED_PHONE
         + TOWN_ARTICLE
-        + OVERSEAS_LINES,
+        + OVERSEAS_LINES
+        + TWO_SLIPS
+        + GOLDEN_SLIP
+        + NO_TOWN_NOW,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:

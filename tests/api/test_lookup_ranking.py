@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.policy import DEMO_SHOP_KEY
+from search.name_bonuses import WHOLE_NAME_BOOSTS
 
 Search = Callable[..., dict]
 BERTHAUD_DATES = ("1961-04-09", "1983-11-23", "09/04/1961", "23/11/1983", "04/09/1961")
@@ -190,3 +191,29 @@ def test_a_towns_article_typed_as_a_given_names_beginning_is_not_read_as_a_town(
 def test_a_town_typed_with_its_article_still_finds_who_lives_there(search: Search, q: str) -> None:
     body = search(q)
     assert body["results"][0]["display_name"] == "Rémi Moal" and "city" in body["results"][0]["matched"]
+
+
+def test_a_name_its_record_spells_with_two_slips_comes_before_the_household_matching_the_other_words(search: Search) -> None:
+    # "marie" for her record's "Marrei": beyond what either tier forgives in one word, so every
+    # Kerbiriou of Landerneau matches all words but one; she is the one whose name is two slips away.
+    body = search("marie kerbiriou landerneau")
+    names = [hit["display_name"] for hit in body["results"]]
+    assert names[0] == "Marrei Kerbiriou" and {"Vincent Kerbiriou", "Thierry Kerbiriou"} <= set(names)
+
+
+def test_a_name_an_older_record_spells_as_typed_earns_its_bonuses_though_the_golden_record_holds_a_slip(search: Search) -> None:
+    # Marie Quelen of Vannes: her newest record says "Mari" (her golden given name), her older one
+    # "Marie". Typed "marie quelen", she fits as well as the Marie Quelen of Lorient: no bonus sets
+    # them apart (before, the whole given name's and the reading's put her 40 points behind).
+    scores = {hit["customer"]["city"]: hit["score"] for hit in search("marie quelen")["results"][:2]}
+    assert set(scores) == {"Vannes", "Lorient"}
+    assert abs(scores["Vannes"] - scores["Lorient"]) < WHOLE_NAME_BOOSTS["given_name"]
+
+
+def test_a_customer_whose_current_address_holds_no_town_is_ranked_by_the_towns_her_records_hold(search: Search) -> None:
+    # Enzo Rouxel's golden address (his newest record's) has no town, an older record says
+    # Saint-Malo: typed whole, it ranks him before an Enzo of Saint-Malo-de-Guersac.
+    body = search("enzo saint-malo")
+    first, second = body["results"][:2]
+    assert (first["display_name"], first["customer"].get("city")) == ("Enzo Rouxel", None)
+    assert second["customer"]["city"] == "Saint-Malo-de-Guersac"

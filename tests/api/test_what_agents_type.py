@@ -63,6 +63,9 @@ def test_an_overseas_line_is_found_whichever_country_code_the_source_or_the_agen
     body = search(q)
     assert [hit["display_name"] for hit in body["results"]] == [name]
     assert body["results"][0]["matched"] == ["phone"]
+    # The call center reads phones whole: it sees the number found marked, as the source wrote it.
+    (held,) = search(q, role="callcenter")["results"][0]["highlights"]["phones"]
+    assert held in ("<mark>+262693282987</mark>", "<mark>+33692456789</mark>")
 
 
 @pytest.mark.parametrize(("q", "city"), [("quintard bordeaux", "Bordeaux"), ("quintard lille", "Lille"), ("Bordeaux Quintard", "Bordeaux")])

@@ -4,6 +4,11 @@ Pure: no node."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from bench.crowds import Crowd, by_chance_at, ceiling_at, crowd_of
 from bench.search_quality import Person, Recall, _explained, _verifiable, fits_as_well
 
 
@@ -85,7 +90,42 @@ def test_every_family_of_kinds_names_kinds_the_benchmark_draws() -> None:
 def test_a_familys_recall_merges_its_kinds_look_ups() -> None:
     from bench.search_quality import _merged, _pair
 
-    found = {"family + town": Recall(sent=4, first=2, top5=4), "given + town": Recall(sent=6, first=6, top5=6)}
+    found = {
+        "family + town": Recall(sent=4, first=2, top5=4, ceiling1=3, ceiling5=4),
+        "given + town": Recall(sent=6, first=6, top5=6, ceiling1=6, ceiling5=6),
+    }
     merged = _merged(found, ("family + town", "given + town", "given family + town"))
     assert (merged.sent, merged.first, merged.top5) == (10, 8, 10)
-    assert _pair(merged) == "0.800 / 1.000 (10)" and _pair(Recall()) == "–"
+    assert _pair(merged) == "0.800 / 1.000 ≤ 0.900 / 1.000 (10)" and _pair(Recall()) == "–"
+
+
+def _hit(records: list[str], given: str = "Jeanne", family: str = "Martin") -> dict[str, Any]:
+    return {"_id": records[0], "_source": {"records": records, "given_name": given, "family_name": family}}
+
+
+def test_a_crowd_of_four_people_caps_recall_at_1_to_one_in_four_whatever_the_ranking() -> None:
+    # "mart je": the person (two customers: her records split), two other Jeanne Martins, and a
+    # third whose records split in two: six customers, four people.
+    owners = {"a1": "P1", "a2": "P1", "b": "P2", "c": "P3", "d1": "P4", "d2": "P4"}
+    hits = [_hit(["a1"]), _hit(["a2"]), _hit(["b"]), _hit(["c"]), _hit(["d1"]), _hit(["d2"]), _hit(["e"], family="Dupont")]
+    crowd = crowd_of(hits, {"a1", "a2"}, owners, lambda customer: customer["family_name"] == "Martin")
+    assert (crowd.customers, crowd.own, crowd.persons) == (6, 2, 4)
+    assert (ceiling_at(1, crowd), ceiling_at(5, crowd)) == (0.25, 1.0)
+    # Shuffled, one of her two customers is first 2 times in 6, in the first five unless both are last.
+    assert by_chance_at(1, crowd) == pytest.approx(2 / 6)
+    assert by_chance_at(5, crowd) == 1.0
+
+
+def test_a_person_only_they_fit_has_a_ceiling_of_one_and_one_the_search_misses_no_chance() -> None:
+    alone = crowd_of([_hit(["a1"])], {"a1"}, {"a1": "P1"}, lambda customer: False)
+    assert (ceiling_at(1, alone), by_chance_at(1, alone)) == (1.0, 1.0)
+    missed = crowd_of([_hit(["b"]), _hit(["c"])], {"a1"}, {"b": "P2", "c": "P3"}, lambda customer: True)
+    assert (missed.persons, by_chance_at(5, missed)) == (3, 0.0)
+    assert ceiling_at(1, missed) == pytest.approx(1 / 3)
+
+
+def test_the_ceilings_add_up_over_look_ups_and_a_look_up_alone_in_its_crowd_counts_one() -> None:
+    recall = Recall()
+    recall.add([0], namesake_first=False, as_good=[True], crowd=Crowd(customers=4, own=1, persons=4))
+    recall.add([0], namesake_first=False, as_good=[True])  # a typo: the person alone is right
+    assert (recall.ceiling1, recall.ceiling5, recall.chance1) == (1.25, 2.0, 1.25)

@@ -45,5 +45,13 @@ def test_identifiers_are_marked_only_when_they_matched_and_the_field_is_allowed(
     assert highlight_customer(CUSTOMER, "", {"email": "other@free.fr"}, ("emails",)) == {}
 
 
+def test_a_phone_found_under_another_country_code_marks_the_number_the_customer_holds() -> None:
+    # Typed nationally ("06 93 28 29 87" reads +33), held as a Réunion line by its source (+262):
+    # the look-up finds it under either code, and the caller sees the number it found marked.
+    overseas = {**CUSTOMER, "phones": ["+262693282987", "+33611223344"]}
+    assert highlight_customer(overseas, "", {"phone": "+33693282987"}, ("phones",)) == {"phones": ["<mark>+262693282987</mark>"]}
+    assert highlight_customer(overseas, "", {"phone": "+33693282988"}, ("phones",)) == {}
+
+
 def test_names_are_not_marked_for_a_role_that_may_not_read_them() -> None:
     assert highlight_customer(CUSTOMER, "lefevre", {}, ("postcode",)) == {}
