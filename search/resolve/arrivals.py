@@ -36,7 +36,7 @@ class CandidatesBesideWrite:
 
 def arrived_since(client: OpenSearch, names: IndexNames, search: CandidateSearch, own: set[str]) -> bool:
     """Whether a live record other than `own` now holds one of the keys `search` could use and was not
-    among what it saw (or was, in an older version). Ids and versions only, no `_source`; at most one
+    among what it saw (or was, in an older version), or a record it saw is no longer live. Ids and versions only, no `_source`; at most one
     hit more than were seen. Keys past their bound are not asked: a record arriving under one of them
     would not be a candidate through it either."""
     if not search.usable:
@@ -55,4 +55,6 @@ def arrived_since(client: OpenSearch, names: IndexNames, search: CandidateSearch
         },
     }
     hits = client.search(index=names.records, body=body, request_cache=False)["hits"]["hits"]
-    return len(hits) > len(seen) or any(seen.get(hit["_id"]) != hit["_version"] for hit in hits)
+    # Arrived, changed or left: a record seen that is no longer live (tombstoned, erased) must not be
+    # clustered from the copy read before (an erasure would not be complete) — start over as well.
+    return len(hits) != len(seen) or any(seen.get(hit["_id"]) != hit["_version"] for hit in hits)

@@ -9,7 +9,7 @@ namesakes live under one roof in this data and how often one person's contacts c
 are counted from the candidate pairs being resolved, the birth date as the witness, no labels:
 
 - `share` (λ): among candidate pairs of one full name at one address holding both birth dates,
-  the share whose birth dates plainly differ, less what one person's birth-date errors explain (the
+  the share whose birth dates lie a generation apart (15 years or more), less what one person's birth-date errors explain (the
   same share among such pairs vouched by one e-mail or identifier, as search.resolve.calibration
   reads it). Its lower end at 95% confidence against the upper end of the errors', so that data
   holding no namesakes at home (or too few pairs to say) shows none, and the rule below is inert.
@@ -51,6 +51,10 @@ from search.resolve.personal import PersonalEvidence, holds_contact, holds_mobil
 SAME = (0, 1)  # exact or same-sounding name; same or nearly the same street in the same town
 BIRTH_AGREES, BIRTH_DIFFERS = (0, 1), (2, 3)
 KINDS = ("mobile", "email")
+# Born "apart" means a generation apart: one person's birth-date errors (a day, a month, a swapped
+# or mistyped digit of the year's end) then stay out of λ, so a source with noisy birth dates does not
+# read as namesakes at home. 15 years: the least age gap between a parent and a child, not fitted.
+GENERATION_YEARS = 15
 # The confidence of the interval λ is read at: the usual 95% (two-sided), not fitted to a data set.
 Z_95 = 1.96
 
@@ -107,7 +111,7 @@ def estimate_namesakes_at_home(
     counts = {(side, kind): [0, 0] for side in ("one", "two") for kind in KINDS}
     for k in np.nonzero(home)[0].tolist():
         x, y = records[int(pairs[k, 0])], records[int(pairs[k, 1])]
-        evidence, born_apart = personal_evidence(x, y), int(birth[k]) in BIRTH_DIFFERS
+        evidence, born_apart = personal_evidence(x, y), int(birth[k]) in BIRTH_DIFFERS and _generation_apart(x, y)
         total += 1
         apart += born_apart
         if evidence.contact_agrees:  # one person by what a household does not share: his birth dates' errors
@@ -136,6 +140,15 @@ def estimate_namesakes_at_home(
         pairs=total,
         born_apart=apart,
     )
+
+
+def _generation_apart(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """Whether two birth dates lie a generation apart (GENERATION_YEARS or more between their years):
+    a father and his son, never one person's slip of a day, a month or a digit of the year's end."""
+    try:
+        return abs(int(x.birth_date[:4]) - int(y.birth_date[:4])) >= GENERATION_YEARS
+    except (TypeError, ValueError):
+        return False
 
 
 def _wilson(successes: int, trials: int, side: int) -> float:

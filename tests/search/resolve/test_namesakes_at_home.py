@@ -85,6 +85,18 @@ def test_birth_dates_that_also_differ_between_one_person_s_records_vouched_by_an
     assert estimate is not None and estimate.share == 0
 
 
+def test_one_man_s_birth_date_slips_in_a_source_without_e_mails_are_not_namesakes_at_home() -> None:
+    """No son named after his father, but a legacy source that mistypes birth dates (another day of
+    the year, a year two off) and holds no e-mail: nothing vouches for its errors, and they are no
+    generation apart — no namesakes at home, the rule stays inert."""
+    records = _town(father_namesakes=False)
+    for n, record in enumerate(records):
+        if n % 2:  # each man's second record, from the noisy source
+            record.birth_date = "1961-09-03" if n % 4 == 1 else "1963-07-12"
+    estimate = _estimate(records)
+    assert estimate is not None and estimate.born_apart == 0 and estimate.share == 0
+
+
 STREET = {"street": "12 rue de Kerbiquet", "postcode": "29870", "city": "Plouvien"}
 # Father and son named alike, one mobile each, no e-mail, no birth date: the linked records agree
 # on the full name and the street only (bench.corruption, father namesakes 0.3: the largest family
