@@ -14,9 +14,7 @@ from indexers.contract import SourceRecord
 from indexers.ingest import index_one, indexed_copy, prepare_record
 from indexers.normalize import NormalizeOptions
 from search.indices import IndexNames
-from search.resolve.arrivals import CandidatesBesideWrite
-from search.resolve.features import FeaturesOnce
-from search.resolve.pipeline import neighbourhood_search, resolve_touched
+from search.resolve.pipeline import resolve_touched
 from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import Refresh, ensure_keyed_records_index
 from search.rights.suppression import keyed_hash, lookup_refusal
@@ -73,24 +71,19 @@ class RecordPusher:
             self._index_ready = True
         normalized = prepare_record(record, NormalizeOptions(), self.resolver.identifiers())
         # The suppression list and, for an undated record, the indexed copy's version: read at once,
-        # not one after the other (each is a round trip an integrator waits for).
-        beside_write = None
+        # not one after the other (each is a round trip an integrator waits for). The candidates are
+        # searched after the write, never before: of two records of one person pushed at the same
+        # time, the one whose search comes second then always finds the other.
         with ThreadPoolExecutor(max_workers=1) as pool:
             indexing = pool.submit(indexed_copy, self.client, self.names, normalized.record_id) if normalized.version is None else None
             refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
             indexed = indexing.result() if indexing else None
-            if refusal:
-                assert self.suppression_key is not None  # a refusal needs the key to match a hash
-                raise RecordSuppressed(refusal, "suppressed-" + keyed_hash(self.suppression_key, "record", normalized.record_id)[:20])
-            # Searchable before it is answered for, by every process: the next pushed record of the same
-            # person finds it (or finds it gone: a tombstone), whichever API worker or `rcu push` sends it.
-            # Its candidates are searched while it is written, and checked for records arrived meanwhile
-            # once it is searchable: of two records of one person pushed at the same time, the later
-            # check finds the other (search.resolve.arrivals) — one wait instead of two in sequence.
-            writing = pool.submit(index_one, self.client, self.names, record, refresh=self.refresh, normalized=normalized, indexed=indexed)
-            if self.refresh is True and not normalized.deleted:
-                beside_write = self._candidates(normalized.document)
-            normalized, outcome = writing.result()
+        if refusal:
+            assert self.suppression_key is not None  # a refusal needs the key to match a hash
+            raise RecordSuppressed(refusal, "suppressed-" + keyed_hash(self.suppression_key, "record", normalized.record_id)[:20])
+        # Searchable before it is answered for, by every process: the next pushed record of the same
+        # person finds it (or finds it gone: a tombstone), whichever API worker or `rcu push` sends it.
+        normalized, outcome = index_one(self.client, self.names, record, refresh=self.refresh, normalized=normalized, indexed=indexed)
         customer_id = None
         if outcome in ("indexed", "deleted"):
             documents = None if normalized.deleted else [normalized.document]
@@ -104,7 +97,6 @@ class RecordPusher:
                 self.resolver.model(),
                 documents,
                 refresh=self.refresh,
-                beside_write=beside_write,
             )
             customer_id = report.customer_ids.get(normalized.record_id)
             changed = sorted(set(report.customer_ids.values()) | set(report.removed_ids))
@@ -114,12 +106,3 @@ class RecordPusher:
         if outcome == "unchanged":
             customer_id = self.resolver.customer_of(normalized.record_id)
         return PushOutcome(normalized.record_id, outcome, customer_id, [w.as_dict() for w in normalized.warnings])
-
-    def _candidates(self, document: dict[str, Any]) -> CandidatesBesideWrite:
-        """The candidates of a record about to be searchable, with the features computed to find them."""
-        model = self.resolver.model()
-        features = FeaturesOnce(model.identifiers)
-        features.seed([document])
-        return CandidatesBesideWrite(
-            neighbourhood_search(self.client, self.names, self.resolver.config, model, [document], features), features
-        )

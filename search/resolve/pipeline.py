@@ -21,7 +21,6 @@ from search.changes import BLOCK as CHANGES_BLOCK
 from search.changes import COMPARED_FIELDS, append_changes, numbered_changes
 from search.indices import IndexNames
 from search.redirects import erased_among
-from search.resolve.arrivals import CandidatesBesideWrite, arrived_since
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules, DecisionRule
@@ -43,11 +42,10 @@ from search.resolve.possible_store import (
 from search.resolve.scoring import Resolution, resolve_records
 from search.resolve.store import (
     LIVE_RECORDS,
-    CandidateSearch,
     Refresh,
     blocking_keys_current,
     bulk_write_mode,
-    candidate_search,
+    candidate_records,
     current_assignment,
     customer_actions,
     customer_document,
@@ -521,7 +519,6 @@ def resolve_touched(
     refresh: Refresh = False,
     revive: dict[str, str] | None = None,
     rules: RuleChanges | None = None,
-    beside_write: CandidatesBesideWrite | None = None,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, the records the
     stewards' decisions bind to them, and every record of the customers any of those belong to —
@@ -529,10 +526,7 @@ def resolve_touched(
     touched records as just indexed, saves fetching them again; `refresh` makes everything written
     visible to searches before this returns (a pushed record's answer); `revive` gives back ids (an
     undone decision); `rules`: a steward's decision being taken or undone, applied before it is
-    stored, and what it writes with the neighbourhood (RuleChanges). `beside_write`: the candidates of
-    `documents`, searched while they were being written (a push, search.resolve.arrivals): checked for
-    records arrived since beside the reads that follow, and the whole resolution started over from a
-    fresh search when one did."""
+    stored, and what it writes with the neighbourhood (RuleChanges)."""
     rules = rules or RuleChanges()
     report = ResolveReport()
     watch = _Stopwatch(report)
@@ -541,20 +535,15 @@ def resolve_touched(
     extra = model.identifiers
     touched = documents if documents is not None else get_records(client, names, record_ids)
     # Each record's features once for the whole neighbourhood: the candidates' gates and the scoring.
-    if beside_write is not None:
-        once, searched = beside_write.features, beside_write.search
-    else:
-        once = FeaturesOnce(extra)
-        once.seed(touched)
-        searched = neighbourhood_search(client, names, config, model, touched, once)
-    universe = dict(searched.found)
+    once = FeaturesOnce(extra)
+    once.seed(touched)
+    universe = neighbourhood_candidates(client, names, config, model, touched, once)
     universe.update((d["record_id"], d) for d in touched)
     neighbourhood = set(record_ids) | set(universe)
     # The stored customers with what the change feed compares, and the statements naming the
     # records, read once, here — while the decisions are searched (at once: a steward, or an
     # integrator's push, waits for each round trip made in sequence).
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        arriving = pool.submit(arrived_since, client, names, searched, set(record_ids)) if beside_write else None
+    with ThreadPoolExecutor(max_workers=2) as pool:
         reading = pool.submit(stored_customers_of, client, names, neighbourhood, COMPARED_FIELDS)
         stating = pool.submit(statements_of, client, names, neighbourhood)
         compiled = _neighbourhood_rules(client, names, neighbourhood, universe, rules)
@@ -567,9 +556,6 @@ def resolve_touched(
         stating_more = pool.submit(statements_of, client, names, (set(universe) | members) - neighbourhood)
         universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
         statements = _asked_only(stating.result(), neighbourhood) | _asked_only(stating_more.result(), set(universe) - neighbourhood)
-        if arriving is not None and arriving.result():
-            # A record of the neighbourhood written while its candidates were searched: as if searched now.
-            return resolve_touched(client, names, config, record_ids, model, touched, refresh, revive, rules)
     documents = [universe[r] for r in sorted(universe)]
     watch.lap("fetch")
     previous = {r: c for c, records in customers.items() for r in records}
@@ -609,21 +595,21 @@ def resolve_touched(
     return report
 
 
-def neighbourhood_search(
+def neighbourhood_candidates(
     client: OpenSearch,
     names: IndexNames,
     config: ResolutionConfig,
     model: MatchModel,
     documents: list[dict[str, Any]],
     features: FeaturesOnce | None = None,
-) -> CandidateSearch:
-    """The live records sharing a usable blocking key with any of `documents` (`found`: record id → its
-    resolution fields), as OpenSearch finds them: one search (store.candidate_search). `features`:
+) -> dict[str, dict[str, Any]]:
+    """The live records sharing a usable blocking key with any of `documents` (record id → its
+    resolution fields), as OpenSearch finds them: one search (store.candidate_records). `features`:
     the neighbourhood's features, each record's computed once (FeaturesOnce)."""
     features = features or FeaturesOnce(model.identifiers)
     searchers = [features.of(d) for d in documents]
     keys = [blocking_keys(record) for record in searchers]
-    return candidate_search(client, names, keys, config.max_block_size, config.max_name_block_size, searchers, features)
+    return candidate_records(client, names, keys, config.max_block_size, config.max_name_block_size, searchers, features)
 
 
 def _asked_only(by_record: dict[str, list[dict[str, Any]]], asked: set[str]) -> dict[str, list[dict[str, Any]]]:

@@ -164,18 +164,7 @@ def stored_customers_of(
     return {doc["_id"]: doc["_source"] for doc in customers if doc.get("found")}
 
 
-@dataclass(frozen=True)
-class CandidateSearch:
-    """What one candidate search found (`found`: record id → resolution fields), and what it saw to
-    find it: every live holder of a usable key, before any gate, with its version (`seen`), and those
-    keys (`usable`) — enough to tell later whether a record arrived since (search.resolve.arrivals)."""
-
-    found: dict[str, dict[str, Any]]
-    seen: dict[str, int]
-    usable: tuple[str, ...]
-
-
-def candidate_search(
+def candidate_records(
     client: OpenSearch,
     names: IndexNames,
     keys_per_record: list[list[str]],
@@ -183,7 +172,7 @@ def candidate_search(
     max_name_block_size: int = MAX_NAME_BLOCK_SIZE,
     searchers: list[RecordFeatures] | None = None,
     features: FeaturesOnce | None = None,
-) -> CandidateSearch:
+) -> dict[str, dict[str, Any]]:
     """Live records sharing a blocking key with any of the given records, asked of OpenSearch (one
     search for all the keys: key_holders, their resolution fields returned with the hits); a key with more holders than
     its bound (`max_block_size`, `max_name_block_size` for a weak key) is too common to use — the
@@ -193,11 +182,10 @@ def candidate_search(
     a searcher the one-sided rule does not hold for finds only holders it holds for, and a one-sided
     block past its pair budget is left out; a gated key keeps the holders its gate passes with one
     of its searchers. `features`: the holders' features, each computed once for the caller's
-    whole piece of work (a holder of several selective keys is gated under each). Returns them
-    (`found`) with what the search saw to find them (CandidateSearch)."""
+    whole piece of work (a holder of several selective keys is gated under each)."""
     keys = sorted({key for keys in keys_per_record for key in keys})
     if not keys:
-        return CandidateSearch({}, {}, ())
+        return {}
     searchers_of: dict[str, list[RecordFeatures]] = {}
     if searchers is not None:
         for record, record_keys in zip(searchers, keys_per_record, strict=True):
@@ -207,16 +195,14 @@ def candidate_search(
     bounds = {key: block_bound(key, max_block_size, max_name_block_size) for key in keys}
     holders_of = key_holders(client, names, bounds)
     found: dict[str, dict[str, Any]] = {}
-    seen: dict[str, int] = {}
     for key in keys:
         hits = holders_of.get(key)
         if hits is None:
             continue
-        seen.update((hit["_id"], hit["_version"]) for hit in hits)
         if (rule := selective_rule(key)) and searchers is not None:
             hits = _paired_hits(hits, rule, searchers_of.get(key, []), min(max_name_block_size, max_block_size), features)
         found.update((hit["_id"], hit["_source"]) for hit in hits)
-    return CandidateSearch(found, seen, tuple(sorted(holders_of)))
+    return found
 
 
 # OpenSearch's default `index.max_inner_result_window`: a top_hits aggregation returns at most this
@@ -244,7 +230,7 @@ def key_holders(client: OpenSearch, names: IndexNames, bounds: dict[str, int]) -
     aggregations = {
         f"bound_{bound}": {
             "filters": {"filters": {key: {"term": {"blocking_keys": key}} for key in keys}},
-            "aggs": {"holders": {"top_hits": {"size": bound + 1, "_source": SOURCE_FIELDS, "version": True}}},
+            "aggs": {"holders": {"top_hits": {"size": bound + 1, "_source": SOURCE_FIELDS}}},
         }
         for bound, keys in by_bound.items()
     }
@@ -273,7 +259,6 @@ def _holders_one_search_each(client: OpenSearch, names: IndexNames, by_bound: di
             {
                 "query": {"bool": {"filter": [{"term": {"blocking_keys": key}}, LIVE_RECORD]}},
                 "_source": SOURCE_FIELDS,
-                "version": True,
                 "size": bound + 1,
                 "track_total_hits": bound + 1,
             }

@@ -28,7 +28,7 @@ from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import (
     KEYS_VERSION_META,
     blocking_keys_current,
-    candidate_search,
+    candidate_records,
     get_records,
     read_for_rekey,
     update_blocking_keys,
@@ -66,7 +66,7 @@ def _as_keyed_by_an_older_rcu(opensearch: OpenSearch, names: IndexNames) -> None
 
 def _found_in_real_time(opensearch: OpenSearch, names: IndexNames, config: ResolutionConfig) -> bool:
     later = _features(LATER)
-    found = candidate_search(opensearch, names, [blocking_keys(later)], config.max_block_size, searchers=[later]).found
+    found = candidate_records(opensearch, names, [blocking_keys(later)], config.max_block_size, searchers=[later])
     return _ids([CUSTOMER])[0] in found
 
 

@@ -24,7 +24,7 @@ from search.resolve.config import MAX_NAME_BLOCK_SIZE, ResolutionConfig
 from search.resolve.features import RecordFeatures, features_from_document
 from search.resolve.pipeline import resolve_all
 from search.resolve.realtime import RealTimeResolver
-from search.resolve.store import candidate_search, get_records, scan_customers
+from search.resolve.store import candidate_records, get_records, scan_customers
 from tests.conftest import write_jsonl
 
 # Each story: a customer, and a later record of her that only one key family finds.
@@ -221,7 +221,7 @@ def test_a_record_only_a_typo_tolerant_key_finds_becomes_a_candidate_and_joins_i
     assert _rules_pairing(customer_features, features) == {ONLY_RULE[story]}
     # Real time: the record's keys find the customer's record in OpenSearch; pushed, it joins her.
     config = indexed.config
-    found = candidate_search(opensearch, indexed.names, [blocking_keys(features)], config.max_block_size, searchers=[features]).found
+    found = candidate_records(opensearch, indexed.names, [blocking_keys(features)], config.max_block_size, searchers=[features])
     assert _ids([customer_record])[0] in found
     pushed = RecordPusher(opensearch, indexed.names, RealTimeResolver(opensearch, indexed.names, config)).push(
         SourceRecord.model_validate(record)
@@ -244,7 +244,7 @@ def test_an_initial_a_cut_short_name_or_a_typo_in_each_name_is_compared_in_real_
     # customer's record in OpenSearch.
     config = indexed.config
     RecordPusher(opensearch, indexed.names, RealTimeResolver(opensearch, indexed.names, config)).push(SourceRecord.model_validate(record))
-    found = candidate_search(opensearch, indexed.names, [blocking_keys(features)], config.max_block_size, searchers=[features]).found
+    found = candidate_records(opensearch, indexed.names, [blocking_keys(features)], config.max_block_size, searchers=[features])
     assert _ids([customer_record])[0] in found
     # A full run pairs them too.
     pairs = candidate_pairs([customer_features, features], config.max_block_size).pairs
@@ -302,9 +302,7 @@ def test_a_man_and_a_woman_of_one_address_are_never_compared_and_a_record_withou
     assert in_memory == {frozenset(("crm:A2", "ecommerce:A3")), frozenset(("crm:A1", "ecommerce:A3"))}
     # Real time finds the same candidates as the full run, for each of them.
     for record_id, record in records.items():
-        found = set(candidate_search(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record]).found) - {
-            record_id
-        }
+        found = set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
         assert found == {other for pair in in_memory if record_id in pair for other in pair - {record_id}}, record_id
 
 

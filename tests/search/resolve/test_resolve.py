@@ -20,7 +20,7 @@ from search.resolve.features import features_from_document
 from search.resolve.pipeline import resolve_all, resolve_touched
 from search.resolve.scoring import resolve_records
 from search.resolve.store import (
-    candidate_search,
+    candidate_records,
     customers_of,
     get_records,
     scan_live_records,
@@ -131,7 +131,7 @@ def test_opensearch_candidates_are_the_in_memory_candidates(resolved: Resolved, 
         neighbours.setdefault(features[j].record_id, set()).add(features[i].record_id)
     for record in features[:: max(1, len(features) // 60)]:
         found = set(
-            candidate_search(opensearch, resolved.names, [blocking_keys(record)], resolved.config.max_block_size, searchers=[record]).found
+            candidate_records(opensearch, resolved.names, [blocking_keys(record)], resolved.config.max_block_size, searchers=[record])
         )
         assert found - {record.record_id} == neighbours.get(record.record_id, set()), record.record_id
 

@@ -35,7 +35,7 @@ from search.resolve.model import MatchModel
 from search.resolve.pipeline import resolve_all
 from search.resolve.possible_store import pair_id
 from search.resolve.realtime import RealTimeResolver
-from search.resolve.store import candidate_search, get_records, load_model, save_model, scan_customers
+from search.resolve.store import candidate_records, get_records, load_model, save_model, scan_customers
 from settings import get_settings
 from tests.conftest import write_jsonl
 
@@ -464,9 +464,9 @@ def test_an_initial_meets_the_full_names_of_its_family_only_while_the_block_make
     def found(record_id: str) -> set[str]:
         record = records[record_id]
         keys = [blocking_keys(record)]
-        return set(
-            candidate_search(opensearch, names, keys, config.max_block_size, config.max_name_block_size, searchers=[record]).found
-        ) - {record_id}
+        return set(candidate_records(opensearch, names, keys, config.max_block_size, config.max_name_block_size, searchers=[record])) - {
+            record_id
+        }
 
     # The full names never meet each other through the initial's key: it costs nothing without an initial.
     assert found("crm:F0") == ({"loyalty_caen:I1"} if compared else set())
@@ -560,9 +560,7 @@ def test_a_typo_in_each_name_in_one_town_meets_and_neighbours_sharing_initials_o
     assert frozenset(("crm:M1", "loyalty_vallon:M3")) in in_memory
     # Real time finds the same candidates as the full run, for each of them.
     for record_id, record in records.items():
-        found = set(candidate_search(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record]).found) - {
-            record_id
-        }
+        found = set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
         assert found == {other for pair in in_memory if record_id in pair for other in pair - {record_id}}, record_id
 
 
@@ -614,7 +612,5 @@ def test_a_given_name_cut_short_meets_its_full_form_and_household_members_of_ano
     # Micheline (a man and a woman), Marie and Marion (born 35 years apart) share that key too.
     assert in_memory == {frozenset(("loyalty_vallon:R1", "crm:R2"))}
     for record_id, record in records.items():
-        found = set(candidate_search(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record]).found) - {
-            record_id
-        }
+        found = set(candidate_records(opensearch, names, [blocking_keys(record)], config.max_block_size, searchers=[record])) - {record_id}
         assert found == {other for pair in in_memory if record_id in pair for other in pair - {record_id}}, record_id
