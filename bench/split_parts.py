@@ -22,6 +22,7 @@ from search.resolve.config import ResolutionConfig
 from search.resolve.evidence import names_alone
 from search.resolve.features import features_of
 from search.resolve.scoring import contradicted_pairs, resolve_records, telling_columns
+from search.resolve.seen_apart import changed_with_time, pair_bins
 from search.resolve.weak_links import weak_link_bar
 
 
@@ -33,7 +34,9 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
     person = [dataset.truth[r.record_id] for r in records]
     held = {h.pair: h.rule for h in resolution.clustering.refused_links + resolution.clustering.ambiguous_links}
     comparisons, vectors = comparisons_for(resolution.model.identifiers), resolution.scored.vectors
-    contradicted = contradicted_pairs(vectors, comparisons, telling_columns(comparisons, resolution.model))
+    model = resolution.model
+    changed = changed_with_time(model.m_by_gap, model.names, vectors, pair_bins(records, resolution.scored.pairs, model.gap_edges))
+    contradicted = contradicted_pairs(vectors, comparisons, telling_columns(comparisons, model), changed)
     alone, bar = names_alone(vectors, comparisons), weak_link_bar(config, resolution.model.weak_link_bar)
     best: dict[tuple[int, str], tuple[float, int]] = {}  # (customer, person) → strongest pair to the rest of the person
     pairs, probabilities = resolution.scored.pairs.tolist(), resolution.scored.probabilities.tolist()

@@ -37,6 +37,7 @@ from search.resolve.config import (
 )
 from search.resolve.features import RecordFeatures
 from search.resolve.frequencies import given_names_of_their_own, value_counts
+from search.resolve.seen_apart import bin_of_records, shift_tables
 
 FLOOR = PROBABILITY_FLOOR
 
@@ -75,6 +76,9 @@ class MatchModel:
     # Namesakes under one roof as the training pairs show them (search.resolve.namesakes.NamesakesAtHome);
     # None: no pair of one name at one address held two birth dates, or a model stored before it was estimated.
     namesakes_at_home: dict[str, Any] | None = None
+    # m of the values a person changes (address, phone, e-mail) per distance in time between two
+    # records (search.resolve.seen_apart); None: no dated pair, or a model stored before it was estimated.
+    m_by_gap: dict[str, Any] | None = None
     # Not stored: erasures the counts still hold, loaded without the suppression key that settles them.
     unsettled_erasures: int = field(default=0, init=False, compare=False)
 
@@ -118,6 +122,20 @@ class MatchModel:
     def _tables(self) -> list[list[float]]:
         return [table.tolist() for table in self.level_weights()]
 
+    @cached_property
+    def gap_shifts(self) -> dict[int, np.ndarray]:
+        """Per changing comparison's column, the bits a (bin of distance in time, level) adds to
+        the pooled weight (search.resolve.seen_apart)."""
+        return shift_tables(self.m_by_gap, self.names)
+
+    @property
+    def gap_edges(self) -> tuple[float, ...]:
+        return tuple(self.m_by_gap["edges_years"]) if self.m_by_gap else ()
+
+    def set_m_by_gap(self, m_by_gap: dict[str, Any] | None) -> None:
+        self.m_by_gap = m_by_gap
+        self.__dict__.pop("gap_shifts", None)
+
     def field_bits(self, x: RecordFeatures, y: RecordFeatures, vector: list[int]) -> list[float | None]:
         """Each comparison's weight for one pair (term frequency included), None where a side is missing."""
         bits: list[float | None] = []
@@ -129,6 +147,9 @@ class MatchModel:
             feature = self.tf_features.get(self.names[column])
             if feature and level in self.exact_levels(column) and getattr(x, feature) == getattr(y, feature):
                 weight += self.tf_adjustment(column, getattr(x, feature), level)
+            if column in self.gap_shifts:
+                gap = bin_of_records(x, y, self.gap_edges)
+                weight += float(self.gap_shifts[column][gap, level]) if gap >= 0 else 0.0
             bits.append(weight)
         return bits
 
@@ -171,6 +192,7 @@ class MatchModel:
             "given_names": self.given_names,
             "weak_link_bar": self.weak_link_bar,
             "namesakes_at_home": self.namesakes_at_home,
+            "m_by_gap": self.m_by_gap,
         }
 
     @classmethod

@@ -19,6 +19,7 @@ from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
 from search.resolve.namesakes import NamesakesAtHome, estimate_namesakes_at_home
 from search.resolve.possible import PossibleMatch, possible_matches
+from search.resolve.seen_apart import bin_of_records, changed_with_time, estimate_m_by_gap, gap_bits, pair_bins
 from search.resolve.weak_links import estimate_weak_link_bar, weak_link_bar
 
 
@@ -69,6 +70,25 @@ def tf_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray,
             adjustments = np.array([model.tf_adjustment(column, value_of[code], level) for code in distinct.tolist()], dtype=float)
             bits[rows[agree]] += adjustments[inverse]  # one row per pair: no index repeats
     return bits
+
+
+def pair_bits(model: MatchModel, records: list[RecordFeatures], pairs: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """What each pair's values add to its comparison levels' weights: term frequencies of exact
+    agreements, and the distance in time between its records for the values a person changes
+    (search.resolve.seen_apart)."""
+    bits = tf_bits(model, records, pairs, vectors)
+    if model.gap_shifts:
+        bits += gap_bits(model.gap_shifts, vectors, pair_bins(records, pairs, model.gap_edges))
+    return bits
+
+
+def estimate_model_m_by_gap(
+    model: MatchModel, config: ResolutionConfig, records: list[RecordFeatures], pairs: np.ndarray, vectors: np.ndarray, weights: np.ndarray
+) -> None:
+    """The m of values a person changes per distance in time, for a freshly trained model, from its
+    candidate pairs and their weights under the pooled m (search.resolve.seen_apart)."""
+    bins = pair_bins(records, pairs)
+    model.set_m_by_gap(estimate_m_by_gap(model.names, model.m, vectors, bins, weights, config.priors.pseudo_pairs))
 
 
 def value_numbers(records: list[RecordFeatures], feature: str) -> tuple[np.ndarray, list[str]]:
@@ -134,7 +154,10 @@ def _resolve_records(
     if model is None:
         model = train_model(records, vectors, comparisons, config, same_source)
         model.detected_identifiers = detected
-    weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
+    if trained:
+        weights, _ = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source)
+        estimate_model_m_by_gap(model, config, records, pairs, vectors, weights)
+    weights, probabilities = model.score(vectors, pair_bits(model, records, pairs, vectors), same_source)
     if trained:
         estimate_model_weak_link_bar(model, config, weak_link_candidates(model, config, comparisons, vectors, probabilities))
         estimate_model_namesakes(model, records, pairs, vectors, comparisons)
@@ -176,13 +199,22 @@ def _clustered(
             weight = model.pair_weight(records[i], records[j], vector)
         else:
             vector, weight = vectors[row].tolist(), float(weights[row])
-        if weight >= threshold_bits or not any(vector[column] == last for column, last in telling):
+        if weight >= threshold_bits:
+            return AGREE
+        differing = [column for column, last in telling if vector[column] == last]
+        if differing and model.m_by_gap:
+            # A person's old address or mobile on a record seen years before is no sign of another person.
+            bins = np.array([bin_of_records(records[i], records[j], model.gap_edges)], dtype=np.int8)
+            changed = changed_with_time(model.m_by_gap, model.names, np.array([vector], dtype=np.int8), bins)[0]
+            differing = [column for column in differing if not changed[column]]
+        if not differing:
             return AGREE
         return DIFFER_AT_TWO_STREETS if two_streets is not None and vector[two_streets[0]] == two_streets[1] else DIFFER
 
     never_merge = enforced_never_merge(config, model.relaxed_rules)
     given_names = frozenset(model.given_names)
-    alone, contradicted = names_alone(vectors, comparisons), contradicted_pairs(vectors, comparisons, telling)
+    changed = changed_with_time(model.m_by_gap, model.names, vectors, pair_bins(records, pairs, model.gap_edges))
+    alone, contradicted = names_alone(vectors, comparisons), contradicted_pairs(vectors, comparisons, telling, changed)
     clustering = cluster(
         records,
         pairs,
@@ -264,14 +296,19 @@ def telling_columns(comparisons: tuple[Comparison, ...], model: MatchModel) -> l
     return [(column, len(c.levels) - 1) for column, c in enumerate(comparisons) if c.name not in noisy]
 
 
-def contradicted_pairs(vectors: np.ndarray, comparisons: tuple[Comparison, ...], telling: list[tuple[int, int]]) -> np.ndarray:
+def contradicted_pairs(
+    vectors: np.ndarray, comparisons: tuple[Comparison, ...], telling: list[tuple[int, int]], changed: np.ndarray | None = None
+) -> np.ndarray:
     """For each pair, whether a telling field plainly differs (its last level: another address,
     phone, e-mail, birth date or name), or holds a level that counts as such beside names alone
-    (evidence.WEAK_LINK_BARRING_LEVELS: one mailbox name at two providers)."""
+    (evidence.WEAK_LINK_BARRING_LEVELS: one mailbox name at two providers). `changed` (pairs ×
+    comparisons): the differences the time between the records explains
+    (search.resolve.seen_apart.changed_with_time), which do not count."""
     differs = np.zeros(len(vectors), dtype=bool)
     for column, last in telling:
         barring = [last, *(k for k, level in enumerate(comparisons[column].levels) if level in WEAK_LINK_BARRING_LEVELS)]
-        differs |= np.isin(vectors[:, column], barring)
+        plain = np.isin(vectors[:, column], barring)
+        differs |= plain & ~changed[:, column] if changed is not None else plain
     return differs
 
 

@@ -30,7 +30,7 @@ from search.resolve.blocking import passes_a_gate
 from search.resolve.comparisons import Comparison, comparisons_for
 from search.resolve.features import RecordFeatures, collector_paused, features_from_json
 from search.resolve.model import MatchModel
-from search.resolve.scoring import ScoredPairs, pair_vectors, same_source_pairs, tf_bits
+from search.resolve.scoring import ScoredPairs, pair_bits, pair_vectors, same_source_pairs
 
 
 @dataclass
@@ -60,7 +60,7 @@ class TileScores:
 def score_pairs(records: list[RecordFeatures], pairs: np.ndarray, model: MatchModel, comparisons: tuple[Comparison, ...]) -> ScoredPairs:
     """Each pair's comparison vector, weight and match probability under `model` (search.resolve.scoring's steps, without clustering)."""
     vectors = pair_vectors(records, pairs, comparisons)
-    weights, probabilities = model.score(vectors, tf_bits(model, records, pairs, vectors), same_source_pairs(records, pairs))
+    weights, probabilities = model.score(vectors, pair_bits(model, records, pairs, vectors), same_source_pairs(records, pairs))
     return ScoredPairs(pairs, vectors, weights, probabilities)
 
 
