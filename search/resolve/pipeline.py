@@ -7,7 +7,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -519,6 +519,7 @@ def resolve_touched(
     refresh: Refresh = False,
     revive: dict[str, str] | None = None,
     rules: RuleChanges | None = None,
+    threads: Executor | None = None,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, the records the
     stewards' decisions bind to them, and every record of the customers any of those belong to —
@@ -526,7 +527,10 @@ def resolve_touched(
     touched records as just indexed, saves fetching them again; `refresh` makes everything written
     visible to searches before this returns (a pushed record's answer); `revive` gives back ids (an
     undone decision); `rules`: a steward's decision being taken or undone, applied before it is
-    stored, and what it writes with the neighbourhood (RuleChanges)."""
+    stored, and what it writes with the neighbourhood (RuleChanges).
+    `threads`: the threads the reads and writes made at once run on, kept by a long-running caller
+    (a pusher: starting them anew cost each push about a sixth of its CPU, bench/RESULTS.md session
+    18); a pool of this call's own when None."""
     rules = rules or RuleChanges()
     report = ResolveReport()
     watch = _Stopwatch(report)
@@ -543,7 +547,7 @@ def resolve_touched(
     # The stored customers with what the change feed compares, and the statements naming the
     # records, read once, here — while the decisions are searched (at once: a steward, or an
     # integrator's push, waits for each round trip made in sequence).
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with _threads(threads, 2) as pool:
         reading = pool.submit(stored_customers_of, client, names, neighbourhood, COMPARED_FIELDS)
         stating = pool.submit(statements_of, client, names, neighbourhood)
         compiled = _neighbourhood_rules(client, names, neighbourhood, universe, rules)
@@ -567,7 +571,7 @@ def resolve_touched(
     watch.lap("resolve")
     pending = NeighbourhoodWrites()
     now = datetime.now(UTC)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with _threads(threads, 1) as pool:
         # The relations stored between the neighbourhood's customers, read while the customers are worked out.
         relations = pool.submit(stored_relations, client, names, set(customers))
         customer_of, changes = _apply(
@@ -590,7 +594,7 @@ def resolve_touched(
         stored_pairs = relations.result()
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending, stored_pairs)
     pending.actions[:0] = rules.writes(report)
-    send_neighbourhood(client, names, pending, refresh)
+    send_neighbourhood(client, names, pending, refresh, threads)
     watch.lap("write")
     return report
 
@@ -627,7 +631,9 @@ class NeighbourhoodWrites:
     changes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: NeighbourhoodWrites, refresh: Refresh) -> None:
+def send_neighbourhood(
+    client: OpenSearch, names: IndexNames, writes: NeighbourhoodWrites, refresh: Refresh, threads: Executor | None = None
+) -> None:
     """A neighbourhood's writes sent. Made searchable (`refresh` True: an answer's read-your-writes)
     by two bulk requests at once: what a search must show at once (customers, possible matches,
     redirects, decisions: _searched_at_once) with `refresh=true`, which refreshes only the shards it
@@ -642,11 +648,21 @@ def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: Neighbourh
         return
     searched = [action for action in writes.actions if _searched_at_once(names, action)]
     beside = [action for action in writes.actions if not _searched_at_once(names, action)]
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with _threads(threads, 1) as pool:
         sending = pool.submit(lambda: send_actions(client, [*beside, *numbered_changes(client, names, writes.changes)]))
         if searched:
             send_actions(client, searched, refresh=True)
         sending.result()
+
+
+@contextmanager
+def _threads(kept: Executor | None, workers: int) -> Iterator[Executor]:
+    """`kept` (the caller's threads, left running), or `workers` threads of this call's own."""
+    if kept is not None:
+        yield kept
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield pool
 
 
 def _is_index(index: str, alias: str) -> bool:

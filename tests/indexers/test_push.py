@@ -249,6 +249,31 @@ def test_a_push_computes_the_features_of_each_record_it_meets_once(
     assert sorted(computed) == sorted(set(computed))
 
 
+def test_a_push_starts_no_thread_once_its_pusher_has_pushed(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The requests a push makes at once run on threads its pusher keeps: started anew for each push
+    (five per push) they cost about a sixth of the API's CPU per push, and on a loaded machine each
+    start waited for a core before the request could leave (bench/RESULTS.md, session 18)."""
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    first = pusher.push(SourceRecord.model_validate(NEWCOMER))
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    # Undated: its indexed copy is read beside the suppression list; the customer's reads and the
+    # feed's writes run beside the push's own.
+    second = pusher.push(SourceRecord.model_validate({k: v for k, v in SAME_PERSON.items() if k != "updated_at"}))
+    third = pusher.push(SourceRecord.model_validate({**NEWCOMER, "source_id": "newcomer-again"}))
+    assert second.customer_id == first.customer_id == third.customer_id
+    assert started == []
+
+
 def _periodic_refreshes(opensearch: OpenSearch, *indices: str) -> dict[str, int]:
     """Refreshes of what searches see (periodic or asked for); a real-time get of a document written
     since refreshes only the engine's own reader (counted in `total`, not here)."""
