@@ -29,7 +29,7 @@ from search.resolve.explain import explain_possible_matches
 from search.resolve.features import FeaturesOnce, RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
 from search.resolve.identity_conflicts import identity_conflict_actions, save_identity_conflicts
-from search.resolve.ids import Redirect, assign_ids, revive_ids
+from search.resolve.ids import Redirect, assign_ids, new_customer_id, revive_ids
 from search.resolve.model import MatchModel
 from search.resolve.possible import customers_without_relation, most_probable_per_customer
 from search.resolve.possible_store import (
@@ -164,16 +164,24 @@ def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> dict[i
     return groups
 
 
+ErasedAmong = Callable[[list[str]], set[str]]
+# Touched records whose own customers' erasures are read ahead (_erased_read_ahead): a push's one, a
+# steward decision's few; past it, by real-time gets after the clustering only.
+READ_AHEAD_AT_MOST = 50
+
+
 def _stable_ids(
-    client: OpenSearch, names: IndexNames, clusters: list[list[str]], previous: dict[str, str]
+    client: OpenSearch, names: IndexNames, clusters: list[list[str]], previous: dict[str, str], erased_of: ErasedAmong | None = None
 ) -> tuple[list[str], list[Redirect]]:
     """search.resolve.ids.assign_ids, never handing out an erased id again: a person who comes back
     after their erasure (with a newer consent) derives the same id from the same record ids, and
-    would inherit the erased customer's 410, its changes and its audit pseudonym."""
+    would inherit the erased customer's 410, its changes and its audit pseudonym. `erased_of`:
+    which of some ids were erased (erased_among, or _erased_read_ahead's answer)."""
+    erased_of = erased_of or (lambda ids: erased_among(client, names, ids))
     retired: set[str] = set()
     while True:
         ids, events = assign_ids(clusters, previous, retired)
-        erased = erased_among(client, names, sorted(set(ids) - set(previous.values()) - retired))
+        erased = erased_of(sorted(set(ids) - set(previous.values()) - retired))
         if not erased:
             return ids, events
         retired |= erased
@@ -188,6 +196,25 @@ class StoredState:
     links: dict[str, str]  # record_id → customer_id, as the record links index holds them
     statements: dict[str, list[dict[str, Any]]]  # record_id → the statements naming it
     rules_key: str  # search.resolve.store.golden_rules_key
+
+
+def _erased_read_ahead(pool: Executor, client: OpenSearch, names: IndexNames, record_ids: list[str]) -> ErasedAmong:
+    """erased_among, with the ids the touched records would found customers under asked at once on
+    `pool` (a new customer's id derives from its smallest record id: search.resolve.ids), beside the
+    neighbourhood's other reads: a pushed newcomer (two pushes in three at 100k) founds its own
+    customer, and its id's erasure was one more request its caller waited for after the clustering.
+    Other ids (a split's part, a salted id) are asked when known, as before; so are all of them
+    for a larger piece of work (an incremental run's batch), whose records mostly join customers."""
+    if len(record_ids) > READ_AHEAD_AT_MOST:
+        return lambda customer_ids: erased_among(client, names, customer_ids)
+    ahead = sorted({new_customer_id(record_id, set()) for record_id in record_ids})
+    reading = pool.submit(erased_among, client, names, ahead)
+
+    def erased(customer_ids: list[str]) -> set[str]:
+        rest = sorted(set(customer_ids) - set(ahead))
+        return (reading.result() & set(customer_ids)) | erased_among(client, names, rest)
+
+    return erased
 
 
 def _apply(
@@ -208,6 +235,7 @@ def _apply(
     pending: NeighbourhoodWrites | None = None,
     statements: dict[str, list[dict[str, Any]]] | None = None,
     changed_records: frozenset[str] = frozenset(),
+    erased_of: ErasedAmong | None = None,
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed, remove the vanished ones.
     A full run (`stored` given) owns every customer and compares each one's resolution hash with
@@ -218,14 +246,14 @@ def _apply(
     `pending`: a neighbourhood's writes are collected there, for its caller to send; `statements`:
     the statements naming the clusters' records, read by the caller (a neighbourhood's);
     `changed_records`: records whose values changed (a push, an ingest), whose customers a
-    neighbourhood run rewrites even when its members stay the same."""
+    neighbourhood run rewrites even when its members stay the same; `erased_of`: _stable_ids'."""
     full = stored is not None
     if stored is None:
         if statements is None:
             statements = statements_of(client, names, [r["record_id"] for cluster in clusters.values() for r in cluster])
         stored = StoredState({}, previous, statements, golden_rules_key(config))
     record_groups = [[r["record_id"] for r in cluster] for cluster in clusters.values()]
-    ids, events = _stable_ids(client, names, record_groups, previous)
+    ids, events = _stable_ids(client, names, record_groups, previous, erased_of)
     if revive:
         ids, events = revive_ids(record_groups, ids, events, previous, revive)
     previous_sizes = Counter(previous.values())
@@ -550,6 +578,7 @@ def resolve_touched(
     with _threads(threads, 2) as pool:
         reading = pool.submit(stored_customers_of, client, names, neighbourhood, COMPARED_FIELDS)
         stating = pool.submit(statements_of, client, names, neighbourhood)
+        erased_of = _erased_read_ahead(pool, client, names, record_ids)
         compiled = _neighbourhood_rules(client, names, neighbourhood, universe, rules)
         stored = reading.result()
         if joined := set(universe) - neighbourhood:  # records a decision binds to the neighbourhood's
@@ -590,6 +619,7 @@ def resolve_touched(
             pending=pending,
             statements=statements,
             changed_records=frozenset(record_ids),
+            erased_of=erased_of,
         )
         stored_pairs = relations.result()
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending, stored_pairs)

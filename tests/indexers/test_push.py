@@ -31,6 +31,7 @@ from tests.conftest import write_jsonl
 from tests.stories import NEWCOMER, NEWCOMER_AT_THE_SHOP
 
 SAME_PERSON = {**NEWCOMER_AT_THE_SHOP, "email": NEWCOMER["email"]}
+LONE_NEWCOMER = {"source": "crm", "source_id": "L-1", "given_name": "Yvon", "family_name": "Kervarec", "birth_date": "1958-05-30"}
 
 
 @pytest.fixture
@@ -193,6 +194,35 @@ def test_a_push_makes_its_caller_wait_for_at_most_six_requests_one_after_the_oth
         opensearch.transport.perform_request = send  # type: ignore[method-assign]
     assert second.outcome == "indexed" and second.customer_id
     assert sum(requests) <= 6 < len(requests)
+
+
+def test_a_newcomers_push_makes_its_caller_wait_for_at_most_five_requests_one_after_the_other(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    """A newcomer founds a customer whose id derives from its record id: whether that id was erased
+    (a person back after an erasure must not get it again) is read beside the neighbourhood's other
+    reads, not after the clustering, one round trip the integrator no longer waits for."""
+    names, config = unrefreshed
+    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config), suppression_key=b"k" * 32)
+    pusher.push(SourceRecord.model_validate(NEWCOMER))
+    pusher.resolver.model()  # loaded: its periodic check is not a push's own request
+    pushing, requests = threading.get_ident(), []
+    send = opensearch.transport.perform_request
+
+    def counted(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        requests.append((threading.get_ident() == pushing, url))
+        return send(method, url, *args, **kwargs)
+
+    opensearch.transport.perform_request = counted  # type: ignore[method-assign]
+    try:
+        # The suppression list, the record's write, its candidates, the decisions, the writes.
+        pushed = pusher.push(SourceRecord.model_validate(LONE_NEWCOMER))
+    finally:
+        opensearch.transport.perform_request = send  # type: ignore[method-assign]
+    assert pushed.outcome == "indexed" and pushed.customer_id
+    assert opensearch.get(index=names.customers, id=pushed.customer_id)["_source"]["records"] == [pushed.record_id]  # founded one
+    assert any("customer-redirects" in url for _, url in requests)  # its id's erasure was read
+    assert sum(on_its_thread for on_its_thread, _ in requests) <= 5
 
 
 def test_a_push_to_an_existing_customer_refreshes_nothing_but_the_shards_its_answer_must_show(
