@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,22 @@ def test_a_pushed_record_is_in_its_customers_search_hit_with_the_customers_perio
         assert pushed.customer_id in {change["customer_id"] for change in changes}
 
 
+def _requests_during(opensearch: OpenSearch, push: Callable[[], PushOutcome]) -> tuple[PushOutcome, list[tuple[bool, str]]]:
+    """`push()`'s outcome, and each request it made: whether on the pushing thread (a wait in sequence), and its url."""
+    pushing, requests = threading.get_ident(), []
+    send = opensearch.transport.perform_request
+
+    def seen(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        requests.append((threading.get_ident() == pushing, url))
+        return send(method, url, *args, **kwargs)
+
+    opensearch.transport.perform_request = seen  # type: ignore[method-assign]
+    try:
+        return push(), requests
+    finally:
+        opensearch.transport.perform_request = send  # type: ignore[method-assign]
+
+
 def test_a_push_makes_its_caller_wait_for_at_most_six_requests_one_after_the_other(
     opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
 ) -> None:
@@ -206,19 +223,8 @@ def test_a_newcomers_push_makes_its_caller_wait_for_at_most_five_requests_one_af
     pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config), suppression_key=b"k" * 32)
     pusher.push(SourceRecord.model_validate(NEWCOMER))
     pusher.resolver.model()  # loaded: its periodic check is not a push's own request
-    pushing, requests = threading.get_ident(), []
-    send = opensearch.transport.perform_request
-
-    def counted(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        requests.append((threading.get_ident() == pushing, url))
-        return send(method, url, *args, **kwargs)
-
-    opensearch.transport.perform_request = counted  # type: ignore[method-assign]
-    try:
-        # The suppression list, the record's write, its candidates, the decisions, the writes.
-        pushed = pusher.push(SourceRecord.model_validate(LONE_NEWCOMER))
-    finally:
-        opensearch.transport.perform_request = send  # type: ignore[method-assign]
+    # The suppression list, the record's write, its candidates, the decisions, the writes.
+    pushed, requests = _requests_during(opensearch, lambda: pusher.push(SourceRecord.model_validate(LONE_NEWCOMER)))
     assert pushed.outcome == "indexed" and pushed.customer_id
     assert opensearch.get(index=names.customers, id=pushed.customer_id)["_source"]["records"] == [pushed.record_id]  # founded one
     assert any("customer-redirects" in url for _, url in requests)  # its id's erasure was read
@@ -234,18 +240,8 @@ def test_a_push_to_an_existing_customer_refreshes_nothing_but_the_shards_its_ans
     names, config = unrefreshed
     pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config), suppression_key=b"k" * 32)
     pusher.push(SourceRecord.model_validate(NEWCOMER))
-    urls: list[str] = []
-    send = opensearch.transport.perform_request
-
-    def seen(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        urls.append(url)
-        return send(method, url, *args, **kwargs)
-
-    opensearch.transport.perform_request = seen  # type: ignore[method-assign]
-    try:
-        second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
-    finally:
-        opensearch.transport.perform_request = send  # type: ignore[method-assign]
+    second, requests = _requests_during(opensearch, lambda: pusher.push(SourceRecord.model_validate(SAME_PERSON)))
+    urls = [url for _, url in requests]
     assert second.outcome == "indexed" and second.customer_id
     assert any(url.endswith("/_search") for url in urls)  # its customers' relations were read
     assert [url for url in urls if "_refresh" in url] == []
