@@ -19,6 +19,10 @@ from search.resolve.realtime import RealTimeResolver
 from search.resolve.store import Refresh, ensure_keyed_records_index
 from search.rights.suppression import keyed_hash, lookup_refusal
 
+# Requests a pusher's pushes make beside their own thread at once, all pushes together (a push makes
+# at most two at a time: search.resolve.pipeline.resolve_touched); past it, they wait their turn.
+PUSH_THREADS = 8
+
 
 @dataclass(frozen=True)
 class PushOutcome:
@@ -61,6 +65,12 @@ class RecordPusher:
         self.suppression_key = suppression_key
         # Told which customers a push changed, once they are written (their segments: search.segments).
         self.on_customers_changed = on_customers_changed
+        # The threads a push's reads and writes made at once run on, started once for the pusher's
+        # life: started anew for each push (five per push), they cost about a sixth of the API's CPU
+        # per push, and on a loaded machine each start waited for a core (bench/RESULTS.md, session 18).
+        # Only leaf requests run on them (none waits for another), so concurrent pushes queue past
+        # PUSH_THREADS at most; idle, they wait, and they end with the pusher.
+        self._threads = ThreadPoolExecutor(max_workers=PUSH_THREADS, thread_name_prefix="rcu-push")
 
     def push(self, record: SourceRecord) -> PushOutcome:
         """Index the record (a newer `updated_at` wins) and name the customer it now belongs to."""
@@ -74,10 +84,9 @@ class RecordPusher:
         # not one after the other (each is a round trip an integrator waits for). The candidates are
         # searched after the write, never before: of two records of one person pushed at the same
         # time, the one whose search comes second then always finds the other.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            indexing = pool.submit(indexed_copy, self.client, self.names, normalized.record_id) if normalized.version is None else None
-            refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
-            indexed = indexing.result() if indexing else None
+        indexing = self._threads.submit(indexed_copy, self.client, self.names, normalized.record_id) if normalized.version is None else None
+        refusal = lookup_refusal(self.client, self.names, self.suppression_key, normalized.document)
+        indexed = indexing.result() if indexing else None
         if refusal:
             assert self.suppression_key is not None  # a refusal needs the key to match a hash
             raise RecordSuppressed(refusal, "suppressed-" + keyed_hash(self.suppression_key, "record", normalized.record_id)[:20])
@@ -97,6 +106,7 @@ class RecordPusher:
                 self.resolver.model(),
                 documents,
                 refresh=self.refresh,
+                threads=self._threads,
             )
             customer_id = report.customer_ids.get(normalized.record_id)
             changed = sorted(set(report.customer_ids.values()) | set(report.removed_ids))

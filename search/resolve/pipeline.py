@@ -7,7 +7,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +29,7 @@ from search.resolve.explain import explain_possible_matches
 from search.resolve.features import FeaturesOnce, RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
 from search.resolve.identity_conflicts import identity_conflict_actions, save_identity_conflicts
-from search.resolve.ids import Redirect, assign_ids, revive_ids
+from search.resolve.ids import Redirect, assign_ids, new_customer_id, revive_ids
 from search.resolve.model import MatchModel
 from search.resolve.possible import customers_without_relation, most_probable_per_customer
 from search.resolve.possible_store import (
@@ -164,16 +164,24 @@ def _clusters(documents: list[dict[str, Any]], resolution: Resolution) -> dict[i
     return groups
 
 
+ErasedAmong = Callable[[list[str]], set[str]]
+# Touched records whose own customers' erasures are read ahead (_erased_read_ahead): a push's one, a
+# steward decision's few; past it, by real-time gets after the clustering only.
+READ_AHEAD_AT_MOST = 50
+
+
 def _stable_ids(
-    client: OpenSearch, names: IndexNames, clusters: list[list[str]], previous: dict[str, str]
+    client: OpenSearch, names: IndexNames, clusters: list[list[str]], previous: dict[str, str], erased_of: ErasedAmong | None = None
 ) -> tuple[list[str], list[Redirect]]:
     """search.resolve.ids.assign_ids, never handing out an erased id again: a person who comes back
     after their erasure (with a newer consent) derives the same id from the same record ids, and
-    would inherit the erased customer's 410, its changes and its audit pseudonym."""
+    would inherit the erased customer's 410, its changes and its audit pseudonym. `erased_of`:
+    which of some ids were erased (erased_among, or _erased_read_ahead's answer)."""
+    erased_of = erased_of or (lambda ids: erased_among(client, names, ids))
     retired: set[str] = set()
     while True:
         ids, events = assign_ids(clusters, previous, retired)
-        erased = erased_among(client, names, sorted(set(ids) - set(previous.values()) - retired))
+        erased = erased_of(sorted(set(ids) - set(previous.values()) - retired))
         if not erased:
             return ids, events
         retired |= erased
@@ -188,6 +196,25 @@ class StoredState:
     links: dict[str, str]  # record_id → customer_id, as the record links index holds them
     statements: dict[str, list[dict[str, Any]]]  # record_id → the statements naming it
     rules_key: str  # search.resolve.store.golden_rules_key
+
+
+def _erased_read_ahead(pool: Executor, client: OpenSearch, names: IndexNames, record_ids: list[str]) -> ErasedAmong:
+    """erased_among, with the ids the touched records would found customers under asked at once on
+    `pool` (a new customer's id derives from its smallest record id: search.resolve.ids), beside the
+    neighbourhood's other reads: a pushed newcomer (two pushes in three at 100k) founds its own
+    customer, and its id's erasure was one more request its caller waited for after the clustering.
+    Other ids (a split's part, a salted id) are asked when known, as before; so are all of them
+    for a larger piece of work (an incremental run's batch), whose records mostly join customers."""
+    if len(record_ids) > READ_AHEAD_AT_MOST:
+        return lambda customer_ids: erased_among(client, names, customer_ids)
+    ahead = sorted({new_customer_id(record_id, set()) for record_id in record_ids})
+    reading = pool.submit(erased_among, client, names, ahead)
+
+    def erased(customer_ids: list[str]) -> set[str]:
+        rest = sorted(set(customer_ids) - set(ahead))
+        return (reading.result() & set(customer_ids)) | erased_among(client, names, rest)
+
+    return erased
 
 
 def _apply(
@@ -208,6 +235,7 @@ def _apply(
     pending: NeighbourhoodWrites | None = None,
     statements: dict[str, list[dict[str, Any]]] | None = None,
     changed_records: frozenset[str] = frozenset(),
+    erased_of: ErasedAmong | None = None,
 ) -> tuple[dict[int, str], CustomerChanges]:
     """Give clusters their stable ids, write the customers that changed, remove the vanished ones.
     A full run (`stored` given) owns every customer and compares each one's resolution hash with
@@ -218,14 +246,14 @@ def _apply(
     `pending`: a neighbourhood's writes are collected there, for its caller to send; `statements`:
     the statements naming the clusters' records, read by the caller (a neighbourhood's);
     `changed_records`: records whose values changed (a push, an ingest), whose customers a
-    neighbourhood run rewrites even when its members stay the same."""
+    neighbourhood run rewrites even when its members stay the same; `erased_of`: _stable_ids'."""
     full = stored is not None
     if stored is None:
         if statements is None:
             statements = statements_of(client, names, [r["record_id"] for cluster in clusters.values() for r in cluster])
         stored = StoredState({}, previous, statements, golden_rules_key(config))
     record_groups = [[r["record_id"] for r in cluster] for cluster in clusters.values()]
-    ids, events = _stable_ids(client, names, record_groups, previous)
+    ids, events = _stable_ids(client, names, record_groups, previous, erased_of)
     if revive:
         ids, events = revive_ids(record_groups, ids, events, previous, revive)
     previous_sizes = Counter(previous.values())
@@ -519,6 +547,7 @@ def resolve_touched(
     refresh: Refresh = False,
     revive: dict[str, str] | None = None,
     rules: RuleChanges | None = None,
+    threads: Executor | None = None,
 ) -> ResolveReport:
     """Re-resolve the neighbourhood of some records: them, their candidates, the records the
     stewards' decisions bind to them, and every record of the customers any of those belong to —
@@ -526,7 +555,10 @@ def resolve_touched(
     touched records as just indexed, saves fetching them again; `refresh` makes everything written
     visible to searches before this returns (a pushed record's answer); `revive` gives back ids (an
     undone decision); `rules`: a steward's decision being taken or undone, applied before it is
-    stored, and what it writes with the neighbourhood (RuleChanges)."""
+    stored, and what it writes with the neighbourhood (RuleChanges).
+    `threads`: the threads the reads and writes made at once run on, kept by a long-running caller
+    (a pusher: starting them anew cost each push about a sixth of its CPU, bench/RESULTS.md session
+    18); a pool of this call's own when None."""
     rules = rules or RuleChanges()
     report = ResolveReport()
     watch = _Stopwatch(report)
@@ -543,9 +575,10 @@ def resolve_touched(
     # The stored customers with what the change feed compares, and the statements naming the
     # records, read once, here — while the decisions are searched (at once: a steward, or an
     # integrator's push, waits for each round trip made in sequence).
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with _threads(threads, 2) as pool:
         reading = pool.submit(stored_customers_of, client, names, neighbourhood, COMPARED_FIELDS)
         stating = pool.submit(statements_of, client, names, neighbourhood)
+        erased_of = _erased_read_ahead(pool, client, names, record_ids)
         compiled = _neighbourhood_rules(client, names, neighbourhood, universe, rules)
         stored = reading.result()
         if joined := set(universe) - neighbourhood:  # records a decision binds to the neighbourhood's
@@ -567,7 +600,7 @@ def resolve_touched(
     watch.lap("resolve")
     pending = NeighbourhoodWrites()
     now = datetime.now(UTC)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with _threads(threads, 1) as pool:
         # The relations stored between the neighbourhood's customers, read while the customers are worked out.
         relations = pool.submit(stored_relations, client, names, set(customers))
         customer_of, changes = _apply(
@@ -586,11 +619,12 @@ def resolve_touched(
             pending=pending,
             statements=statements,
             changed_records=frozenset(record_ids),
+            erased_of=erased_of,
         )
         stored_pairs = relations.result()
     _save_possible_matches(client, names, config, resolution, features, customer_of, changes, report, now, pending, stored_pairs)
     pending.actions[:0] = rules.writes(report)
-    send_neighbourhood(client, names, pending, refresh)
+    send_neighbourhood(client, names, pending, refresh, threads)
     watch.lap("write")
     return report
 
@@ -627,7 +661,9 @@ class NeighbourhoodWrites:
     changes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: NeighbourhoodWrites, refresh: Refresh) -> None:
+def send_neighbourhood(
+    client: OpenSearch, names: IndexNames, writes: NeighbourhoodWrites, refresh: Refresh, threads: Executor | None = None
+) -> None:
     """A neighbourhood's writes sent. Made searchable (`refresh` True: an answer's read-your-writes)
     by two bulk requests at once: what a search must show at once (customers, possible matches,
     redirects, decisions: _searched_at_once) with `refresh=true`, which refreshes only the shards it
@@ -642,11 +678,21 @@ def send_neighbourhood(client: OpenSearch, names: IndexNames, writes: Neighbourh
         return
     searched = [action for action in writes.actions if _searched_at_once(names, action)]
     beside = [action for action in writes.actions if not _searched_at_once(names, action)]
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with _threads(threads, 1) as pool:
         sending = pool.submit(lambda: send_actions(client, [*beside, *numbered_changes(client, names, writes.changes)]))
         if searched:
             send_actions(client, searched, refresh=True)
         sending.result()
+
+
+@contextmanager
+def _threads(kept: Executor | None, workers: int) -> Iterator[Executor]:
+    """`kept` (the caller's threads, left running), or `workers` threads of this call's own."""
+    if kept is not None:
+        yield kept
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield pool
 
 
 def _is_index(index: str, alias: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from opensearchpy import OpenSearch
 
 from indexers.contract import SourceRecord
 from indexers.ingest import Ingestion
-from indexers.push import PushOutcome, RecordPusher
+from indexers.push import PUSH_THREADS, PushOutcome, RecordPusher
 from indexers.readers import SourceFiles
 from indexers.report import RejectsReport
 from search.changes import read_changes
@@ -31,6 +32,7 @@ from tests.conftest import write_jsonl
 from tests.stories import NEWCOMER, NEWCOMER_AT_THE_SHOP
 
 SAME_PERSON = {**NEWCOMER_AT_THE_SHOP, "email": NEWCOMER["email"]}
+LONE_NEWCOMER = {"source": "crm", "source_id": "L-1", "given_name": "Yvon", "family_name": "Kervarec", "birth_date": "1958-05-30"}
 
 
 @pytest.fixture
@@ -168,6 +170,22 @@ def test_a_pushed_record_is_in_its_customers_search_hit_with_the_customers_perio
         assert pushed.customer_id in {change["customer_id"] for change in changes}
 
 
+def _requests_during(opensearch: OpenSearch, push: Callable[[], PushOutcome]) -> tuple[PushOutcome, list[tuple[bool, str]]]:
+    """`push()`'s outcome, and each request it made: whether on the pushing thread (a wait in sequence), and its url."""
+    pushing, requests = threading.get_ident(), []
+    send = opensearch.transport.perform_request
+
+    def seen(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        requests.append((threading.get_ident() == pushing, url))
+        return send(method, url, *args, **kwargs)
+
+    opensearch.transport.perform_request = seen  # type: ignore[method-assign]
+    try:
+        return push(), requests
+    finally:
+        opensearch.transport.perform_request = send  # type: ignore[method-assign]
+
+
 def test_a_push_makes_its_caller_wait_for_at_most_six_requests_one_after_the_other(
     opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
 ) -> None:
@@ -195,6 +213,24 @@ def test_a_push_makes_its_caller_wait_for_at_most_six_requests_one_after_the_oth
     assert sum(requests) <= 6 < len(requests)
 
 
+def test_a_newcomers_push_makes_its_caller_wait_for_at_most_five_requests_one_after_the_other(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    """A newcomer founds a customer whose id derives from its record id: whether that id was erased
+    (a person back after an erasure must not get it again) is read beside the neighbourhood's other
+    reads, not after the clustering, one round trip the integrator no longer waits for."""
+    names, config = unrefreshed
+    pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config), suppression_key=b"k" * 32)
+    pusher.push(SourceRecord.model_validate(NEWCOMER))
+    pusher.resolver.model()  # loaded: its periodic check is not a push's own request
+    # The suppression list, the record's write, its candidates, the decisions, the writes.
+    pushed, requests = _requests_during(opensearch, lambda: pusher.push(SourceRecord.model_validate(LONE_NEWCOMER)))
+    assert pushed.outcome == "indexed" and pushed.customer_id
+    assert opensearch.get(index=names.customers, id=pushed.customer_id)["_source"]["records"] == [pushed.record_id]  # founded one
+    assert any("customer-redirects" in url for _, url in requests)  # its id's erasure was read
+    assert sum(on_its_thread for on_its_thread, _ in requests) <= 5
+
+
 def test_a_push_to_an_existing_customer_refreshes_nothing_but_the_shards_its_answer_must_show(
     opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
 ) -> None:
@@ -204,18 +240,8 @@ def test_a_push_to_an_existing_customer_refreshes_nothing_but_the_shards_its_ans
     names, config = unrefreshed
     pusher = RecordPusher(opensearch, names, RealTimeResolver(opensearch, names, config), suppression_key=b"k" * 32)
     pusher.push(SourceRecord.model_validate(NEWCOMER))
-    urls: list[str] = []
-    send = opensearch.transport.perform_request
-
-    def seen(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        urls.append(url)
-        return send(method, url, *args, **kwargs)
-
-    opensearch.transport.perform_request = seen  # type: ignore[method-assign]
-    try:
-        second = pusher.push(SourceRecord.model_validate(SAME_PERSON))
-    finally:
-        opensearch.transport.perform_request = send  # type: ignore[method-assign]
+    second, requests = _requests_during(opensearch, lambda: pusher.push(SourceRecord.model_validate(SAME_PERSON)))
+    urls = [url for _, url in requests]
     assert second.outcome == "indexed" and second.customer_id
     assert any(url.endswith("/_search") for url in urls)  # its customers' relations were read
     assert [url for url in urls if "_refresh" in url] == []
@@ -247,6 +273,33 @@ def test_a_push_computes_the_features_of_each_record_it_meets_once(
     assert second.customer_id == first.customer_id
     assert computed.count(first.record_id) == 1
     assert sorted(computed) == sorted(set(computed))
+
+
+def test_pushes_start_no_more_threads_than_their_pusher_keeps(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The requests a push makes at once run on threads its pusher keeps: started anew for each push
+    (five per push) they cost about a sixth of the API's CPU per push, and on a loaded machine each
+    start waited for a core before the request could leave (bench/RESULTS.md, session 18). However
+    many pushes, the threads started stay within the pusher's pool."""
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    first = pusher.push(SourceRecord.model_validate(NEWCOMER))
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    # Undated ones too: their indexed copy is read beside the suppression list; the customer's reads,
+    # its id's erasure and the feed's writes run beside the push's own.
+    people = [{k: v for k, v in SAME_PERSON.items() if k != "updated_at"}, LONE_NEWCOMER]
+    people += [{**NEWCOMER, "source_id": f"newcomer-{n}"} for n in range(4)]
+    pushed = [pusher.push(SourceRecord.model_validate(person)) for person in people]
+    assert {p.customer_id for p in pushed} - {first.customer_id} == {pushed[1].customer_id}
+    assert len(started) <= PUSH_THREADS < 5 * len(people)
 
 
 def _periodic_refreshes(opensearch: OpenSearch, *indices: str) -> dict[str, int]:
