@@ -177,7 +177,7 @@ def test_an_answered_look_up_writes_no_access_line_but_its_audit_entry(api_setti
 
     def audited() -> int:
         entries = httpx.get(f"{url}/v1/audit", params={"limit": 500}, headers=admin).json()["entries"]
-        return sum(e["query"] == "dupon" and e["caller"] == "demo counter" and e["outcome"] == "found" for e in entries)
+        return sum(e.get("query") == "dupon" and e.get("role") == "counter" and e.get("outcome") == "found" for e in entries)
 
     try:
         before = audited()
