@@ -64,6 +64,7 @@ class LookupHighlighter:
 
     def __init__(self, names: str, exact_values: dict[str, str], fields: Iterable[str]) -> None:
         self.allowed = set(fields)
+        self.name_fields = [field for field in NAME_FIELDS if field in self.allowed]
         self.typed = _typed_words(names) if names else ()
         self.exact_values = exact_values
         self.seen: dict[str, bool] = {}
@@ -75,8 +76,9 @@ class LookupHighlighter:
         marked: dict[str, list[str]] = {}
         if self.typed:
             keys = stored if isinstance(stored, dict) else {}
-            for field in NAME_FIELDS:
-                if field in self.allowed and (fragments := self._marked_values(_values(customer.get(field)), keys)):
+            for field in self.name_fields:
+                value = customer.get(field)
+                if value and (fragments := self._marked_values([value] if isinstance(value, str) else _values(value), keys)):
                     marked[field] = fragments
         for kind, value in self.exact_values.items():
             path = CUSTOMER_PATHS[kind]
@@ -124,23 +126,25 @@ class _Typed:
 def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool], keys: dict[str, Any]) -> str | None:
     pieces: list[str] = []
     last = 0
-    for word in _WORD.finditer(value):
-        if _word_matches(word.group(0), typed, seen, keys):
-            pieces += [value[last : word.start()], PRE, word.group(0), POST]
-            last = word.end()
+    for match in _WORD.finditer(value):
+        word = match.group(0)
+        found = seen.get(word)  # a name word's verdict once per look-up (inlined: the hottest loop of a highlight)
+        if found is None:
+            found = seen[word] = _word_found(word, typed, keys)
+        if found:
+            pieces += [value[last : match.start()], PRE, word, POST]
+            last = match.end()
     if not pieces:
         return None
     return "".join(pieces) + value[last:]
 
 
-def _word_matches(word: str, typed: tuple[_Typed, ...], seen: dict[str, bool], keys: dict[str, Any]) -> bool:
-    if word not in seen:
-        stored = keys.get(word)
-        if isinstance(stored, list):
-            seen[word] = any(_found_by(folded, typed, sound) for folded, sound in stored)
-        else:  # written before NAME_WORDS, or a word it does not hold: folded and sounded now
-            seen[word] = any(_found_by(folded, typed) for folded in name_tokens(word))
-    return seen[word]
+def _word_found(word: str, typed: tuple[_Typed, ...], keys: dict[str, Any]) -> bool:
+    stored = keys.get(word)
+    if isinstance(stored, list):
+        return any(_found_by(folded, typed, sound) for folded, sound in stored)
+    # Written before NAME_WORDS, or a word it does not hold: folded and sounded now.
+    return any(_found_by(folded, typed) for folded in name_tokens(word))
 
 
 def _typed_words(names: str) -> tuple[_Typed, ...]:
