@@ -30,7 +30,7 @@ from analyzers.phonetic import french_phonetic_key
 from search.access import CUSTOMER_PATHS
 
 NAME_FIELDS = ("given_name", "family_name", "birth_name", "name_variants")
-NAME_WORDS = "name_words"  # the customers index's stored-only field: word → its (folded, sound) pairs
+NAME_WORDS = "name_words"  # the customers index's stored-only field: "word folded sound[ folded sound…]" per name word
 MAX_FRAGMENTS = 3
 PRE, POST = "<mark>", "</mark>"
 _WORD = re.compile(r"[^\s\-]+")  # hyphens part compound names: Jean-<mark>Pierre</mark>
@@ -43,18 +43,23 @@ def highlight_customer(customer: dict[str, Any], names: str, exact_values: dict[
     return LookupHighlighter(names, exact_values, fields).highlight(customer, customer.get(NAME_WORDS))
 
 
-def name_word_keys(customer: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
-    """What a customer document stores for its highlights (NAME_WORDS): each word of its name
-    fields (split as the highlighter splits them) → the folded tokens it holds, each with its French
-    phonetic key. Written by rcu only (search.resolve.store.customer_document, a rectification)."""
-    return {word: _word_keys(word) for field in NAME_FIELDS for value in _values(customer.get(field)) for word in _WORD.findall(value)}
+def name_word_keys(customer: dict[str, Any]) -> list[str]:
+    """What a customer document stores for its highlights (NAME_WORDS): for each word of its name
+    fields (split as the highlighter splits them), one string "word folded sound", a pair for each
+    folded token the word holds (its French phonetic key may be empty: "de"). Neither part holds a
+    space (words are split on spaces). One flat string per word, not an object keyed by word: the
+    node filters and writes an object's keys one by one, which cost it more CPU per look-up than
+    the sounds cost the API (bench/RESULTS.md, session 18, s18-apicpu). Written by rcu only
+    (search.resolve.store.customer_document, a rectification)."""
+    words = dict.fromkeys(word for field in NAME_FIELDS for value in _values(customer.get(field)) for word in _WORD.findall(value))
+    return [_word_keys(word) for word in words]
 
 
 # Cached while a resolution run builds its customers (analyzers.caching: forgotten after the run);
 # computed each time in the API (a real-time push's customer).
 @batch_cached(maxsize=1 << 16)
-def _word_keys(word: str) -> list[tuple[str, str]]:
-    return [(folded, french_phonetic_key(folded)) for folded in name_tokens(word)]
+def _word_keys(word: str) -> str:
+    return " ".join([word, *(part for folded in name_tokens(word) for part in (folded, french_phonetic_key(folded)))])
 
 
 class LookupHighlighter:
@@ -75,7 +80,7 @@ class LookupHighlighter:
         as read from the index (None for a customer written before them)."""
         marked: dict[str, list[str]] = {}
         if self.typed:
-            keys = stored if isinstance(stored, dict) else {}
+            keys = stored if isinstance(stored, list) else []
             for field in self.name_fields:
                 value = customer.get(field)
                 if value and (fragments := self._marked_values([value] if isinstance(value, str) else _values(value), keys)):
@@ -92,7 +97,7 @@ class LookupHighlighter:
                 marked[path] = [f"{PRE}{held[0]}{POST}"]
         return marked
 
-    def _marked_values(self, values: list[str], keys: dict[str, Any]) -> list[str]:
+    def _marked_values(self, values: list[str], keys: list[Any]) -> list[str]:
         """The first MAX_FRAGMENTS values with a word found, marked (the values after them are not read)."""
         fragments: list[str] = []
         for value in values:
@@ -123,7 +128,7 @@ class _Typed:
     sound: str
 
 
-def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool], keys: dict[str, Any]) -> str | None:
+def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool], keys: list[Any]) -> str | None:
     pieces: list[str] = []
     last = 0
     for match in _WORD.finditer(value):
@@ -139,10 +144,12 @@ def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool], ke
     return "".join(pieces) + value[last:]
 
 
-def _word_found(word: str, typed: tuple[_Typed, ...], keys: dict[str, Any]) -> bool:
-    stored = keys.get(word)
-    if isinstance(stored, list):
-        return any(_found_by(folded, typed, sound) for folded, sound in stored)
+def _word_found(word: str, typed: tuple[_Typed, ...], keys: list[Any]) -> bool:
+    prefix = word + " "
+    stored = next((entry for entry in keys if isinstance(entry, str) and entry.startswith(prefix)), None)
+    if stored is not None:
+        parts = stored.split(" ")
+        return any(_found_by(folded, typed, sound) for folded, sound in zip(parts[1::2], parts[2::2], strict=False))
     # Written before NAME_WORDS, or a word it does not hold: folded and sounded now.
     return any(_found_by(folded, typed) for folded in name_tokens(word))
 

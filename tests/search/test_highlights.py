@@ -84,7 +84,7 @@ def test_a_customer_written_before_the_stored_sounds_is_highlighted_as_before() 
     # its stored words do not (a rectification): its words are folded and sounded per look-up.
     stored = {**CUSTOMER, NAME_WORDS: name_word_keys(CUSTOMER)}
     without = {k: v for k, v in stored.items() if k != NAME_WORDS}
-    partial = {**stored, NAME_WORDS: {w: keys for w, keys in stored[NAME_WORDS].items() if w != "Lefèvre"}}
+    partial = {**stored, NAME_WORDS: [entry for entry in stored[NAME_WORDS] if not entry.startswith("Lefèvre ")]}
     for typed in ("lefe pier", "lefebre", "dupond", "jp", "martin"):
         expected = highlight_customer(stored, typed, {}, NAME_PATHS)
         assert highlight_customer(without, typed, {}, NAME_PATHS) == expected
@@ -94,6 +94,14 @@ def test_a_customer_written_before_the_stored_sounds_is_highlighted_as_before() 
 
 def test_the_stored_words_hold_each_name_word_s_foldings_and_sounds() -> None:
     words = name_word_keys({"given_name": "Jean-Pierre", "family_name": "de l'Hôpital", "name_variants": ["Jean-Pierre Lhopital"]})
-    assert words["Pierre"] == [("pierre", french_phonetic_key("pierre"))]
-    assert words["l'Hôpital"] == [("hopital", french_phonetic_key("hopital"))]
-    assert set(words) == {"Jean", "Pierre", "de", "l'Hôpital", "Lhopital"}
+    assert words == [
+        f"Jean jean {french_phonetic_key('jean')}",
+        f"Pierre pierre {french_phonetic_key('pierre')}",
+        "de de ",  # a particle has no sound of its own
+        f"l'Hôpital hopital {french_phonetic_key('hopital')}",
+        f"Lhopital lhopital {french_phonetic_key('lhopital')}",
+    ]
+    particle = {"given_name": "Anne", "family_name": "de Vries"}
+    assert highlight_customer({**particle, NAME_WORDS: name_word_keys(particle)}, "de", {}, NAME_PATHS) == {
+        "family_name": ["<mark>de</mark> Vries"]
+    }
