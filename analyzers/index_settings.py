@@ -172,6 +172,9 @@ def customers_mappings() -> dict[str, Any]:
             # reading bonuses read them beside the golden names (search.name_bonuses).
             "given_names": FOLDED_KEYWORD,
             "family_names": FOLDED_KEYWORD,
+            # Each name word's foldings and French phonetic keys (search.highlights.name_word_keys):
+            # read back by the look-up's highlights instead of computed per look-up.
+            "name_words": {"type": "keyword", "index": False, "doc_values": False},
             "birth_dates": {"type": "date", "format": "strict_date"},
             "shop_visits": {"type": "nested", "properties": {"shop": KEYWORD, "at": {"type": "date"}}},
             "addresses": STORED_ONLY,

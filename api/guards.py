@@ -94,15 +94,24 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+LOOK_UP_PATH = "/v1/search"
+
+
 class WithoutQueryString(logging.Filter):
     """Drops what callers typed from uvicorn's access log lines: `/v1/search?q=06…` is logged as
-    `/v1/search`, `/v1/cards/2905…` as `/v1/cards/…` (what agents type is personal data). Off when
-    settings.access_log_queries."""
+    `/v1/search`, `/v1/cards/2905…` as `/v1/cards/…` (what agents type is personal data); and
+    drops the line of a look-up answered without an error: the audit trail records every look-up
+    (who, when, what outcome), and writing its line too was a twentieth of the API's CPU per
+    look-up (bench/RESULTS.md, session 17, s17-push). A refused or failed look-up keeps its line.
+    Off when settings.access_log_queries."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args: Any = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], loggable_path(args[2].split("?", 1)[0]), *args[3:])
+            path = args[2].split("?", 1)[0]
+            if path == LOOK_UP_PATH and len(args) >= 5 and isinstance(args[4], int) and args[4] < 400:
+                return False
+            record.args = (*args[:2], loggable_path(path), *args[3:])
         return True
 
 

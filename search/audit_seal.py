@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hmac import HMAC
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["TOKEN_PREFIX", "is_pseudonym", "new_key", "open_entry", "seal_entry", "token"]
+__all__ = ["TOKEN_PREFIX", "is_pseudonym", "new_key", "open_entry", "seal_entry", "token", "tokens_of"]
 
 TOKEN_PREFIX = "p-"
 _QUERY_CONTEXT = b"rcu audit query"  # authenticated with the ciphertext: a sealed query opens only as one
@@ -57,12 +57,21 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def seal_entry(document: dict[str, Any], keys: Mapping[str, bytes], stand_ins: Mapping[str, str]) -> dict[str, Any]:
+def tokens_of(keys: Mapping[str, bytes]) -> dict[str, str]:
+    """Each id's token under its key: computed once for a batch of entries (a counter agent typing
+    "dup", "dupo", "dupon" is shown the same customers entry after entry), then passed to seal_entry."""
+    return {customer_id: token(key, customer_id) for customer_id, key in keys.items()}
+
+
+def seal_entry(
+    document: dict[str, Any], keys: Mapping[str, bytes], stand_ins: Mapping[str, str], known_tokens: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The audit index's form of a journal `document`: each customer id with a key in `keys`
     becomes its token; an id erased meanwhile becomes its pseudonym from `stand_ins` (and the
     query goes, as the erasure made it unreadable for the entries before); the query, when the
     entry shows a customer with a key, is sealed under those customers' keys. An id with neither
-    (none should be: every shown id gets a key) stays as it is."""
+    (none should be: every shown id gets a key) stays as it is. `known_tokens`: the ids' tokens
+    when known (tokens_of), else computed here."""
     ids = document.get("customer_ids") or []
     tokens: list[str] = []
     gone: list[str] = []
@@ -73,7 +82,8 @@ def seal_entry(document: dict[str, Any], keys: Mapping[str, bytes], stand_ins: M
         if is_pseudonym(customer_id):
             tokens.append(customer_id)
         elif customer_id in keys:
-            token_of[customer_id] = token(keys[customer_id], customer_id)
+            known = known_tokens.get(customer_id) if known_tokens is not None else None
+            token_of[customer_id] = known if known is not None else token(keys[customer_id], customer_id)
             tokens.append(token_of[customer_id])
         elif customer_id in stand_ins:
             gone.append(stand_ins[customer_id])

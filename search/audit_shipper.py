@@ -27,7 +27,7 @@ from opensearchpy import AsyncOpenSearch
 
 from search.audit_journal import AuditFailed, AuditJournal, JournalSlot, Position, split_line
 from search.audit_keys import async_create_keys, async_forget_keys, async_keys_of, ensure_keyring
-from search.audit_seal import is_pseudonym, seal_entry
+from search.audit_seal import is_pseudonym, seal_entry, tokens_of
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from search.rights.trail import pseudonym
@@ -209,8 +209,9 @@ class AuditShipper:
                     await async_forget_keys(self.client, self.names, sorted(late))
                     keys = {i: k for i, k in keys.items() if i not in late}
                     stand_ins |= late
+        tokens = tokens_of(keys)  # once per batch: the entries of one agent's keystrokes show the same customers
         return [
-            (entry_id, orjson.dumps(seal_entry(document, keys, stand_ins)))
+            (entry_id, orjson.dumps(seal_entry(document, keys, stand_ins, tokens)))
             for (entry_id, _), document in zip(entries, documents, strict=True)
         ]
 

@@ -5,6 +5,13 @@ fetched — rather than by the node's highlighter: re-running the type-ahead pre
 typo-tolerant clauses over four name fields for every hit cost the node more than finding the
 customers. A name word is marked when a typed word starts it (type-ahead), sounds like it, or is
 the typo the search forgives (OpenSearch's AUTO fuzziness, first letter kept).
+
+What a customer's name words fold to and sound like is computed once, when the customer is written
+(`name_word_keys`, stored in the customers index's `name_words`, kept in _source only), and read
+back here with the hit: recomputed for every shown customer of every look-up, the French phonetic
+keys and foldings were a sixth of the API's CPU per look-up (bench/RESULTS.md, session 17, s17-push).
+A customer written before that field existed, or a word it does not hold (a rectified name), has
+its words folded and sounded here, per look-up, as before.
 """
 
 from __future__ import annotations
@@ -16,12 +23,14 @@ from typing import Any
 
 import jellyfish
 
+from analyzers.caching import batch_cached
 from analyzers.names import name_tokens
 from analyzers.phones import same_line_forms
 from analyzers.phonetic import french_phonetic_key
 from search.access import CUSTOMER_PATHS
 
 NAME_FIELDS = ("given_name", "family_name", "birth_name", "name_variants")
+NAME_WORDS = "name_words"  # the customers index's stored-only field: "word folded sound[ folded sound…]" per name word
 MAX_FRAGMENTS = 3
 PRE, POST = "<mark>", "</mark>"
 _WORD = re.compile(r"[^\s\-]+")  # hyphens part compound names: Jean-<mark>Pierre</mark>
@@ -31,7 +40,26 @@ def highlight_customer(customer: dict[str, Any], names: str, exact_values: dict[
     """Fragments per field path, in the field set `fields` (the caller's unmasked ones): the
     name fields' values with the words `names` found marked, and the exact values typed
     (`kind → value` as indexed: ParsedQuery.exact_values) that the customer holds, whole."""
-    return LookupHighlighter(names, exact_values, fields).highlight(customer)
+    return LookupHighlighter(names, exact_values, fields).highlight(customer, customer.get(NAME_WORDS))
+
+
+def name_word_keys(customer: dict[str, Any]) -> list[str]:
+    """What a customer document stores for its highlights (NAME_WORDS): for each word of its name
+    fields (split as the highlighter splits them), one string "word folded sound", a pair for each
+    folded token the word holds (its French phonetic key may be empty: "de"). Neither part holds a
+    space (words are split on spaces). One flat string per word, not an object keyed by word: the
+    node filters and writes an object's keys one by one, which cost it more CPU per look-up than
+    the sounds cost the API (bench/RESULTS.md, session 18, s18-apicpu). Written by rcu only
+    (search.resolve.store.customer_document, a rectification)."""
+    words = dict.fromkeys(word for field in NAME_FIELDS for value in _values(customer.get(field)) for word in _WORD.findall(value))
+    return [_word_keys(word) for word in words]
+
+
+# Cached while a resolution run builds its customers (analyzers.caching: forgotten after the run);
+# computed each time in the API (a real-time push's customer).
+@batch_cached(maxsize=1 << 16)
+def _word_keys(word: str) -> str:
+    return " ".join([word, *(part for folded in name_tokens(word) for part in (folded, french_phonetic_key(folded)))])
 
 
 class LookupHighlighter:
@@ -41,17 +69,21 @@ class LookupHighlighter:
 
     def __init__(self, names: str, exact_values: dict[str, str], fields: Iterable[str]) -> None:
         self.allowed = set(fields)
+        self.name_fields = [field for field in NAME_FIELDS if field in self.allowed]
         self.typed = _typed_words(names) if names else ()
         self.exact_values = exact_values
         self.seen: dict[str, bool] = {}
         self.values: dict[str, str | None] = {}  # a value's marked form (None: no word found)
 
-    def highlight(self, customer: dict[str, Any]) -> dict[str, list[str]]:
-        """Fragments per field path of one customer (highlight_customer)."""
+    def highlight(self, customer: dict[str, Any], stored: Any = None) -> dict[str, list[str]]:
+        """Fragments per field path of one customer (highlight_customer); `stored`: its NAME_WORDS
+        as read from the index (None for a customer written before them)."""
         marked: dict[str, list[str]] = {}
         if self.typed:
-            for field in NAME_FIELDS:
-                if field in self.allowed and (fragments := self._marked_values(_values(customer.get(field)))):
+            keys = stored if isinstance(stored, list) else []
+            for field in self.name_fields:
+                value = customer.get(field)
+                if value and (fragments := self._marked_values([value] if isinstance(value, str) else _values(value), keys)):
                     marked[field] = fragments
         for kind, value in self.exact_values.items():
             path = CUSTOMER_PATHS[kind]
@@ -65,12 +97,12 @@ class LookupHighlighter:
                 marked[path] = [f"{PRE}{held[0]}{POST}"]
         return marked
 
-    def _marked_values(self, values: list[str]) -> list[str]:
+    def _marked_values(self, values: list[str], keys: list[Any]) -> list[str]:
         """The first MAX_FRAGMENTS values with a word found, marked (the values after them are not read)."""
         fragments: list[str] = []
         for value in values:
             if value not in self.values:
-                self.values[value] = _mark_value(value, self.typed, self.seen)
+                self.values[value] = _mark_value(value, self.typed, self.seen, keys)
             if fragment := self.values[value]:
                 fragments.append(fragment)
                 if len(fragments) == MAX_FRAGMENTS:
@@ -96,22 +128,30 @@ class _Typed:
     sound: str
 
 
-def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool]) -> str | None:
+def _mark_value(value: str, typed: tuple[_Typed, ...], seen: dict[str, bool], keys: list[Any]) -> str | None:
     pieces: list[str] = []
     last = 0
-    for word in _WORD.finditer(value):
-        if _word_matches(word.group(0), typed, seen):
-            pieces += [value[last : word.start()], PRE, word.group(0), POST]
-            last = word.end()
+    for match in _WORD.finditer(value):
+        word = match.group(0)
+        found = seen.get(word)  # a name word's verdict once per look-up (inlined: the hottest loop of a highlight)
+        if found is None:
+            found = seen[word] = _word_found(word, typed, keys)
+        if found:
+            pieces += [value[last : match.start()], PRE, word, POST]
+            last = match.end()
     if not pieces:
         return None
     return "".join(pieces) + value[last:]
 
 
-def _word_matches(word: str, typed: tuple[_Typed, ...], seen: dict[str, bool]) -> bool:
-    if word not in seen:
-        seen[word] = any(_found_by(folded, typed) for folded in name_tokens(word))
-    return seen[word]
+def _word_found(word: str, typed: tuple[_Typed, ...], keys: list[Any]) -> bool:
+    prefix = word + " "
+    stored = next((entry for entry in keys if isinstance(entry, str) and entry.startswith(prefix)), None)
+    if stored is not None:
+        parts = stored.split(" ")
+        return any(_found_by(folded, typed, sound) for folded, sound in zip(parts[1::2], parts[2::2], strict=False))
+    # Written before NAME_WORDS, or a word it does not hold: folded and sounded now.
+    return any(_found_by(folded, typed) for folded in name_tokens(word))
 
 
 def _typed_words(names: str) -> tuple[_Typed, ...]:
@@ -119,8 +159,8 @@ def _typed_words(names: str) -> tuple[_Typed, ...]:
     return tuple(_Typed(word, french_phonetic_key(word) if len(word) >= 3 else "") for word in name_tokens(names))
 
 
-def _found_by(word: str, typed: tuple[_Typed, ...]) -> bool:
-    sound: str | None = None
+def _found_by(word: str, typed: tuple[_Typed, ...], sound: str | None = None) -> bool:
+    """Whether a typed word finds the folded name `word` (its sound when known, else computed if needed)."""
     for query in typed:
         if word.startswith(query.word):
             return True

@@ -14,10 +14,12 @@ from opensearchpy import AsyncOpenSearch
 from analyzers.names import name_tokens
 from search.access import FieldAccess, matched_kind, matched_through_hidden, shown, shown_highlights
 from search.customer_query import IgnoredPart, LookupPlan, plan_lookup
-from search.highlights import LookupHighlighter
+from search.highlights import NAME_FIELDS, NAME_WORDS, LookupHighlighter
 from search.indices import IndexNames
 from search.query_parser import ParsedQuery
 from search.resolve.possible_store import relations_query
+
+HIGHLIGHTED_NAMES = frozenset(NAME_FIELDS)
 
 
 @dataclass
@@ -53,7 +55,9 @@ async def search_customers(
     hits = [
         CustomerHit(
             # Highlights before masks: they only ever cover fields the caller reads unmasked.
-            highlights=shown_highlights(highlighter.highlight(hit["_source"]), access, hit["_source"]),
+            highlights=shown_highlights(
+                highlighter.highlight(hit["_source"], hit["_source"].pop(NAME_WORDS, None)), access, hit["_source"]
+            ),
             customer=shown(hit["_source"], access),
             score=hit["_score"] or 0.0,
             matched=sorted({matched_kind(name) for name in hit.get("matched_queries", ())}),
@@ -71,7 +75,10 @@ def search_body(query: dict[str, Any], access: FieldAccess, limit: int, kinds: I
     may not see left out."""
     if access.marketing:
         query = {"bool": {"must": [query], "filter": access.consent_filter(kinds)}}
-    return {"query": query, "size": limit, "_source": {"includes": access.summary_source()}, "track_total_hits": False}
+    source = access.summary_source()
+    if not HIGHLIGHTED_NAMES.isdisjoint(access.highlight_fields):
+        source = [*source, NAME_WORDS]  # what the highlights read of the names (search.highlights), never shown
+    return {"query": query, "size": limit, "_source": {"includes": source}, "track_total_hits": False}
 
 
 def fallback_needed(plan: LookupPlan, first_tier: list[dict[str, Any]], limit: int = 10) -> bool:

@@ -21,6 +21,7 @@ from opensearchpy.helpers import parallel_bulk, scan, streaming_bulk
 
 from analyzers.addresses import street_key
 from analyzers.index_settings import READ_BY_ID_REFRESH, customers_index_body
+from search.highlights import NAME_WORDS, name_word_keys
 from search.indices import IndexNames, ensure_records_index, ensure_versioned_index, index_bodies
 from search.records import LIVE_RECORD, is_live
 from search.resolve.blocking import KeyRule, block_bound, keys_version, one_sided_pairs, pair_budget, selective_rule
@@ -331,7 +332,9 @@ def customer_document(customer_id: str, records: list[dict[str, Any]], golden: d
         document.update(street=current.get("street") or None, postcode=current.get("postcode") or None, city=current.get("city") or None)
         if current.get("street") and current.get("postcode"):
             document["household_key"] = f"{street_key(current['street'])}|{current['postcode']}"
-    return {k: v for k, v in document.items() if v not in (None, "", [])}
+    # Each name word's foldings and sounds, for the look-up's highlights (computed here once, not per look-up).
+    document[NAME_WORDS] = name_word_keys(document)
+    return {k: v for k, v in document.items() if v not in (None, "", [], {})}
 
 
 def customer_actions(

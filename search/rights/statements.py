@@ -18,6 +18,7 @@ from analyzers.dates import parse_birth_date
 from analyzers.errors import InvalidValue
 from analyzers.index_settings import subject_statements_index_body
 from analyzers.names import normalize_name
+from search.highlights import NAME_WORDS, name_word_keys
 from search.indices import IndexNames, ensure_versioned_index
 from search.rights.consents import customer_consent_fields
 
@@ -169,6 +170,7 @@ def _rectify(document: dict[str, Any], field: str, statement: dict[str, Any]) ->
     document[field] = statement["value"]
     if field in ("given_name", "family_name", "birth_name"):
         document["name_variants"] = sorted({*document.get("name_variants", []), statement["value"]})
+        document[NAME_WORDS] = name_word_keys(document)
 
 
 def _newer_than(provenance: dict[str, Any] | None, at: str) -> bool:

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from opensearchpy import OpenSearch
 
+from analyzers.phonetic import french_phonetic_key
+from search import highlights
+from search.highlights import NAME_WORDS
+from search.indices import IndexNames
+from settings import Settings
 from tests.stories import NEWCOMER, NEWCOMER_AT_THE_SHOP
 
 RoleClient = Callable[[str], object]
@@ -189,3 +195,46 @@ def test_a_search_answer_has_exactly_the_documented_shape(as_role: RoleClient, r
     body = as_role(role).get("/v1/search", params={"q": q}).json()
     assert body["results"] or body["ignored"]
     assert SearchResponse.model_validate(body).model_dump() == body
+
+
+def _helene(opensearch: OpenSearch, api_settings: Settings) -> dict:
+    customers = IndexNames.for_settings(api_settings).customers
+    (hit,) = opensearch.search(index=customers, body={"query": {"term": {"records": "crm:H1"}}, "size": 1})["hits"]["hits"]
+    return hit
+
+
+def test_a_same_sounding_name_is_highlighted_from_the_sounds_stored_with_the_customer(
+    as_role: RoleClient, opensearch: OpenSearch, api_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The resolver stores each name word's foldings and sounds with the customer (`name_words`);
+    # the look-up reads them back with the hit and sounds only what was typed.
+    assert f"Lefèvre lefevre {french_phonetic_key('lefevre')}" in _helene(opensearch, api_settings)["_source"][NAME_WORDS]
+    sounded: list[str] = []
+
+    def counted(word: str) -> str:
+        sounded.append(word)
+        return french_phonetic_key(word)
+
+    monkeypatch.setattr(highlights, "french_phonetic_key", counted)
+    # "Elene" is no typo of "Hélène" the search forgives (the first letter differs): only its sound finds it.
+    first = _first(as_role, "Lefebvre Elene", role="counter")
+    assert {"source": "crm", "source_id": "H1"} in first["records"]
+    assert first["highlights"]["given_name"] == ["<mark>Hélène</mark>"]
+    assert first["highlights"]["family_name"] == ["<mark>Lefèvre</mark>"]
+    assert "helene" not in sounded, sounded
+    assert NAME_WORDS not in first["customer"], "what the highlights read is never shown"
+
+
+def test_a_customer_written_before_the_stored_sounds_is_still_highlighted(
+    as_role: RoleClient, opensearch: OpenSearch, api_settings: Settings
+) -> None:
+    # An index an older rcu wrote has no `name_words` until `rcu reindex` and a full run.
+    hit = _helene(opensearch, api_settings)
+    older = {k: v for k, v in hit["_source"].items() if k != NAME_WORDS}
+    opensearch.index(index=hit["_index"], id=hit["_id"], body=older, refresh=True)
+    try:
+        first = _first(as_role, "Lefebvre Elene", role="counter")
+        assert first["highlights"]["family_name"] == ["<mark>Lefèvre</mark>"]
+        assert first["highlights"]["given_name"] == ["<mark>Hélène</mark>"]
+    finally:
+        opensearch.index(index=hit["_index"], id=hit["_id"], body=hit["_source"], refresh=True)

@@ -16,12 +16,12 @@ from opensearchpy import AsyncOpenSearch, OpenSearch
 from typer.testing import CliRunner
 
 from rcu.cli import app as cli
-from search import audit_shipper
+from search import audit_seal, audit_shipper
 from search.audit import AuditEntry, AuditWriter, audit_entries, ensure_audit_index
 from search.audit_journal import AuditFailed, AuditJournal, JournalSlot, Position, split_line
 from search.audit_keys import ensure_keyring, keys_of
 from search.audit_shipper import AuditShipper, ShippingLimits
-from search.client import async_client
+from search.client import async_client, sync_client
 from search.indices import IndexNames
 from search.redirects import ERASED_MARKER
 from settings import Settings, get_settings
@@ -335,3 +335,41 @@ def test_rcu_audit_ship_sends_what_a_dead_api_left_in_its_journal(
         ["C000000000007"]
     ]
     assert not dead.exists()
+
+
+def test_a_batch_of_keystrokes_showing_the_same_customers_ships_sealed_each_token_computed_once(
+    opensearch_settings: Settings, names: IndexNames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An agent typing "dup", "dupo", "dupon", "dupont" is shown the same customers entry after entry:
+    # their tokens are computed once per batch (search.audit_seal.tokens_of), not once per entry.
+    computed: list[str] = []
+    real_token = audit_seal.token
+
+    def counted(key: bytes, customer_id: str) -> str:
+        computed.append(customer_id)
+        return real_token(key, customer_id)
+
+    monkeypatch.setattr(audit_seal, "token", counted)
+    shown = [f"CSAME{n:08d}" for n in range(10)]
+    typed = ["dup", "dupo", "dupon", "dupont", "dupont j", "dupont je"]
+
+    async def scenario(client: AsyncOpenSearch) -> list[dict[str, Any]]:
+        journal = AuditJournal(tmp_path, segment_bytes=1 << 20)
+        journal.open()
+        writer = AuditWriter(journal)
+        shipper = AuditShipper(journal, client, names, LIMITS, None)
+        for query in typed:
+            await writer.record(AuditEntry("agent-batch", "counter", "search", shown, query))
+        computed.clear()  # the keys' creation names each id once too
+        assert await shipper.ship() == len(typed)
+        assert sorted(computed) == shown, "one token per customer for the whole batch"
+        return await audit_entries(client, names, shown[0], 50)
+
+    opened = [e for e in _run(opensearch_settings, names, scenario) if e["caller"] == "agent-batch"]
+    assert sorted(e["query"] for e in opened) == sorted(typed), "every entry shipped, its query readable with its customers' keys"
+    assert all(e["customer_ids"] == shown for e in opened)
+    sealed = sync_client(opensearch_settings).search(index=names.audit, body={"query": {"term": {"caller": "agent-batch"}}, "size": 50})[
+        "hits"
+    ]["hits"]
+    assert len(sealed) == len(typed) and all("customer_ids" not in h["_source"] or not h["_source"]["customer_ids"] for h in sealed)
+    assert not any("dup" in str(h["_source"]) for h in sealed), "what was typed is sealed in the index"

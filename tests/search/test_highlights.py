@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from search.highlights import highlight_customer
+import pytest
+
+from analyzers.names import fold_name
+from analyzers.phonetic import french_phonetic_key
+from search import highlights
+from search.highlights import NAME_WORDS, highlight_customer, name_word_keys
 
 NAME_PATHS = ("given_name", "family_name", "birth_name", "name_variants")
 CUSTOMER = {
@@ -55,3 +60,48 @@ def test_a_phone_found_under_another_country_code_marks_the_number_the_customer_
 
 def test_names_are_not_marked_for_a_role_that_may_not_read_them() -> None:
     assert highlight_customer(CUSTOMER, "lefevre", {}, ("postcode",)) == {}
+
+
+def test_a_same_sounding_name_is_marked_from_the_sounds_stored_with_the_customer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sounds of a customer's name words are computed when it is written (name_word_keys, the
+    # customers index's `name_words`): a look-up computes only the sounds of what was typed.
+    stored = {**CUSTOMER, NAME_WORDS: name_word_keys(CUSTOMER)}
+    typed_only = {fold_name("lefebre"), fold_name("dupond")}
+    computed: list[str] = []
+
+    def counted(word: str) -> str:
+        computed.append(word)
+        return french_phonetic_key(word)
+
+    monkeypatch.setattr(highlights, "french_phonetic_key", counted)
+    assert highlight_customer(stored, "lefebre", {}, NAME_PATHS)["family_name"] == ["<mark>Lefèvre</mark>"]
+    assert highlight_customer(stored, "dupond", {}, NAME_PATHS)["birth_name"] == ["<mark>Dupont</mark>"]
+    assert set(computed) <= typed_only, computed
+
+
+def test_a_customer_written_before_the_stored_sounds_is_highlighted_as_before() -> None:
+    # Written by an rcu before `name_words` (until `rcu reindex` and a full run), or holding a name
+    # its stored words do not (a rectification): its words are folded and sounded per look-up.
+    stored = {**CUSTOMER, NAME_WORDS: name_word_keys(CUSTOMER)}
+    without = {k: v for k, v in stored.items() if k != NAME_WORDS}
+    partial = {**stored, NAME_WORDS: [entry for entry in stored[NAME_WORDS] if not entry.startswith("Lefèvre ")]}
+    for typed in ("lefe pier", "lefebre", "dupond", "jp", "martin"):
+        expected = highlight_customer(stored, typed, {}, NAME_PATHS)
+        assert highlight_customer(without, typed, {}, NAME_PATHS) == expected
+        assert highlight_customer(partial, typed, {}, NAME_PATHS) == expected
+    assert highlight_customer(without, "lefebre", {}, NAME_PATHS)["family_name"] == ["<mark>Lefèvre</mark>"]
+
+
+def test_the_stored_words_hold_each_name_word_s_foldings_and_sounds() -> None:
+    words = name_word_keys({"given_name": "Jean-Pierre", "family_name": "de l'Hôpital", "name_variants": ["Jean-Pierre Lhopital"]})
+    assert words == [
+        f"Jean jean {french_phonetic_key('jean')}",
+        f"Pierre pierre {french_phonetic_key('pierre')}",
+        "de de ",  # a particle has no sound of its own
+        f"l'Hôpital hopital {french_phonetic_key('hopital')}",
+        f"Lhopital lhopital {french_phonetic_key('lhopital')}",
+    ]
+    particle = {"given_name": "Anne", "family_name": "de Vries"}
+    assert highlight_customer({**particle, NAME_WORDS: name_word_keys(particle)}, "de", {}, NAME_PATHS) == {
+        "family_name": ["<mark>de</mark> Vries"]
+    }
