@@ -26,9 +26,16 @@ kind, a card, an identifier) agrees, since the rule reads only groups on which n
 agrees — a man who keeps his mailbox and changes his mobile never reaches it, one who changes both
 at once does.
 
+Members of one home whose given names are near but not one (NEAR: "M." for Michel and for his
+mother Martine, Christian and Christine) are counted the same way, as their own kind of home: λ
+from the pairs of near given names and one family name at one address (`near_share`); the shares
+of differing contacts are those of the full name's homes (one person's contacts change alike
+whatever his name is written as).
+
 Two groups whose records hold nothing personal in common, of which one pair shares the full name
-and the address (or the postcode, a side leaving the street out), with a kind of contact differing,
-are then one person with probability
+(or the family name with near given names: then λ is `near_share`) and the address (or the
+postcode, a side leaving the street out), with a kind of contact differing, are then one person
+with probability
 
     (1 − λ)·Π differ_one / ((1 − λ)·Π differ_one + λ·Π differ_two)
 
@@ -64,6 +71,10 @@ SAME = (0, 1)  # exact or same-sounding name; same or nearly the same street in 
 # postcode only). bench.corruption, father namesakes 0.3 / 1.0: households merged 0.56% → 0.39%,
 # 1.38% → 1.01%, recall −0.0025 / −0.0034 (session 18); λ = 0, nothing moves, on every other setting.
 ONE_HOME = (0, 1, 2)
+# Given names that are near but not one name (comparisons.NAME_LEVELS: very close, close, an initial
+# or a short form): one person's slip, or two people of one home ("M." for Michel and for Martine,
+# Christian and Christine, Marie-Claire and Marie-Thérèse). Counted as their own kind of home.
+NEAR = (2, 3, 4)
 BIRTH_AGREES, BIRTH_DIFFERS = (0, 1), (2, 3)
 KINDS = ("mobile", "email")
 # Born "apart" means a generation apart: one person's birth-date errors (a day, a month, a swapped
@@ -83,6 +94,10 @@ class NamesakesAtHome:
     differ_two: dict[str, float]  # kind → the same among two namesakes' pairs
     homes: int  # homes (one full name at one address) whose pairs hold both birth dates
     born_apart: int  # among them, homes where two birth dates lie a generation apart
+    # The same for near given names (NEAR) and one family name at one address: λ, homes, born apart.
+    near_share: float = 0.0
+    near_homes: int = 0
+    near_born_apart: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,12 +110,12 @@ class NamesakesAtHome:
             data = {("homes" if key == "pairs" else key): value for key, value in data.items()}
         return cls(**data)
 
-    def one_person(self, kinds: list[str], order_odds: float = 1.0) -> float:
+    def one_person(self, kinds: list[str], order_odds: float = 1.0, near: bool = False) -> float:
         """The probability that two groups of one name at one address whose `kinds` of contact
         differ, nothing personal agreeing, are one person; `order_odds` the likelihood ratio of
-        their records' order in time."""
-        one = (1 - self.share) * order_odds
-        two = self.share
+        their records' order in time; `near` when their given names are near, not one (NEAR)."""
+        two = self.near_share if near else self.share
+        one = (1 - two) * order_odds
         for kind in kinds:
             one *= self.differ_one[kind]
             two *= self.differ_two[kind]
@@ -124,21 +139,13 @@ def estimate_namesakes_at_home(
         return None
     column = {c.name: i for i, c in enumerate(comparisons)}
     birth = vectors[:, column["birth_date"]]
-    home = np.isin(vectors[:, column["given_name"]], SAME) & np.isin(vectors[:, column["family_name"]], SAME)
-    home &= np.isin(vectors[:, column["address"]], SAME) & (birth != NULL)
-    if not np.any(home):
+    home = np.isin(vectors[:, column["family_name"]], SAME) & np.isin(vectors[:, column["address"]], SAME) & (birth != NULL)
+    given = vectors[:, column["given_name"]]
+    full, near = home & np.isin(given, SAME), home & np.isin(given, NEAR)
+    if not np.any(full) and not np.any(near):
         return None
-    rows = np.nonzero(home)[0]
-    homes = _homes(pairs[rows])
-    tally: dict[int, _HomeTally] = defaultdict(_HomeTally)
-    for k, unit in zip(rows.tolist(), homes, strict=True):
-        x, y = records[int(pairs[k, 0])], records[int(pairs[k, 1])]
-        tally[unit].add(x, y, personal_evidence(x, y), int(birth[k]) in BIRTH_DIFFERS and _generation_apart(x, y))
-    units = list(tally.values())
-    apart = sum(t.born_apart for t in units)
-    vouched = [t for t in units if t.vouched]
-    error_high = _wilson(sum(t.error for t in vouched), len(vouched), +1)
-    share = max(0.0, (_wilson(apart, len(units), -1) - error_high) / (1 - error_high)) if error_high < 1 else 0.0
+    units, share = _count_homes(records, pairs, birth, np.nonzero(full)[0])
+    near_units, near_share = _count_homes(records, pairs, birth, np.nonzero(near)[0])
 
     def laplace(side: str, kind: str) -> float:
         # each home's share of its pairs of that side (one person; two people) whose values of the kind differ
@@ -150,8 +157,28 @@ def estimate_namesakes_at_home(
         differ_one={kind: laplace("one", kind) for kind in KINDS},
         differ_two={kind: laplace("two", kind) for kind in KINDS},
         homes=len(units),
-        born_apart=apart,
+        born_apart=sum(t.born_apart for t in units),
+        near_share=near_share,
+        near_homes=len(near_units),
+        near_born_apart=sum(t.born_apart for t in near_units),
     )
+
+
+def _count_homes(records: list[RecordFeatures], pairs: np.ndarray, birth: np.ndarray, rows: np.ndarray) -> tuple[list[_HomeTally], float]:
+    """Each home's tally over the candidate pairs `rows`, and λ: the share of homes born apart, read
+    at the lower end of its 95% Wilson interval, less what one person's birth-date errors explain
+    (the upper end of the same share among homes vouched one person by a contact)."""
+    if not len(rows):
+        return [], 0.0
+    tally: dict[int, _HomeTally] = defaultdict(_HomeTally)
+    for k, unit in zip(rows.tolist(), _homes(pairs[rows]), strict=True):
+        x, y = records[int(pairs[k, 0])], records[int(pairs[k, 1])]
+        tally[unit].add(x, y, personal_evidence(x, y), int(birth[k]) in BIRTH_DIFFERS and _generation_apart(x, y))
+    units = list(tally.values())
+    vouched = [t for t in units if t.vouched]
+    error_high = _wilson(sum(t.error for t in vouched), len(vouched), +1)
+    apart_low = _wilson(sum(t.born_apart for t in units), len(units), -1)
+    return units, max(0.0, (apart_low - error_high) / (1 - error_high)) if error_high < 1 else 0.0
 
 
 def _homes(pairs: np.ndarray) -> list[int]:
@@ -237,22 +264,34 @@ def namesakes_apart(
     """Whether two groups of records (`a`, `b`; `evidence` per record pair between them) are less
     likely one person than `threshold`: nothing personal agrees, a kind of contact differs, one
     of their record pairs shares the full name and the address (module docstring)."""
-    if namesakes.share <= 0 or any(e.agrees for e in evidence):
+    if (namesakes.share <= 0 and namesakes.near_share <= 0) or any(e.agrees for e in evidence):
         return False
     kinds = [
         kind
         for kind, differs in (("mobile", any(e.mobiles_differ for e in evidence)), ("email", any(e.emails_differ for e in evidence)))
         if differs
     ]
-    if not kinds or not _one_home(a, b):
+    home = _one_home(a, b) if kinds else None
+    if home is None:
         return False
     dated_a, dated_b = [r for r in a if holds_contact(r)], [r for r in b if holds_contact(r)]
-    return namesakes.one_person(kinds, _order_odds(dated_a, dated_b)) < threshold
+    return namesakes.one_person(kinds, _order_odds(dated_a, dated_b), near=home == "near") < threshold
 
 
-def _one_home(a: list[RecordFeatures], b: list[RecordFeatures]) -> bool:
-    """Whether a record of each side shares the full name and the address (ONE_HOME)."""
-    return any(address_level(x, y) in ONE_HOME and all(level in SAME for level in name_orientation(x, y)) for x in a for y in b)
+def _one_home(a: list[RecordFeatures], b: list[RecordFeatures]) -> str | None:
+    """ "full" when a record of each side shares the full name and the address (ONE_HOME), else
+    "near" when a record of each shares the family name and the address with near given names
+    (NEAR), else None."""
+    near = False
+    for x in a:
+        for y in b:
+            if address_level(x, y) not in ONE_HOME:
+                continue
+            given, family = name_orientation(x, y)
+            if family in SAME and given in SAME:
+                return "full"
+            near |= family in SAME and given in NEAR
+    return "near" if near else None
 
 
 def _order_odds(a: list[RecordFeatures], b: list[RecordFeatures]) -> float:

@@ -146,6 +146,49 @@ def test_one_person_s_differing_mobiles_are_counted_where_nothing_else_of_his_ag
     assert estimate.differ_one["mobile"] > 0.5  # all pairs: 10 of 110 differ; where no e-mail agrees: every one
 
 
+def _town_of_initials(mothers: bool) -> list[RecordFeatures]:
+    """One hundred homes: a son with a record under his given name and one under its initial (one in
+    ten changed mobile between them), and, where `mothers`, in every other home his mother, whose
+    given name shares his initial, under her name and under the initial, with her own mobile."""
+    documents: list[dict[str, Any]] = []
+    for n in range(100):
+        family, street, mobile = FAMILY[n % 10] + str(n // 10), f"{n + 1} rue des Lavandières", f"06 {10 + n:02d} 20 30 40"
+        documents += _person(f"S{n}-", "Michel", family, street, "1994-02-11", [mobile])
+        documents += _person(f"I{n}-", "M.", family, street, "1994-02-11", [mobile if n % 10 else f"07 {10 + n:02d} 50 60 70"])
+        if mothers and n % 2:
+            documents += _person(f"M{n}-", "Martine", family, street, "1937-10-02", [f"06 {10 + n:02d} 80 90 11"])
+            documents += _person(f"N{n}-", "M.", family, street, "1937-10-02", [f"06 {10 + n:02d} 80 90 11"])
+    return _features(documents)
+
+
+# A son and his mother's record under her initial, one mobile each, nothing else personal: the
+# records agree on the family name, the initial and the street (bench.corruption, father namesakes
+# 0.3: "M Lamanac" was in Michel Lamanac's customer, her mobile beside his).
+LAMANAC = [
+    {"source": "crm", "source_id": "ML1", "given_name": "Michel", "family_name": "Lamanac", "phone": "06 79 95 15 86",
+     "updated_at": "2025-03-04T10:00:00Z", "street": "2 route des Acacias", "postcode": "27146", "city": "Bernay"},
+    {"source": "ecommerce", "source_id": "ML2", "given_name": "Michel", "family_name": "Lamanac", "phone": "06 79 95 15 86",
+     "updated_at": "2026-01-19T10:00:00Z", "street": "2 route des Acacias", "postcode": "27146", "city": "Bernay"},
+    {"source": "callcenter", "source_id": "MM1", "given_name": "M.", "family_name": "Lamanac", "phone": "06 50 08 40 34",
+     "updated_at": "2025-08-22T10:00:00Z", "street": "2 route des Acacias", "postcode": "27146", "city": "Bernay"},
+]  # fmt: skip
+
+
+def test_a_record_under_an_initial_with_a_mobile_of_its_own_is_held_apart_where_the_data_holds_near_names_at_home() -> None:
+    """Where the data shows members of one home whose given names share an initial (a mother and
+    her son), counted as namesakes are from the birth dates, a record under the initial holding
+    another mobile and nothing else personal is a possible match, not a silent merge; where it
+    shows none, it is the son's record with his second mobile."""
+    mothers = _estimate(_town_of_initials(mothers=True))
+    assert mothers is not None and mothers.share == 0 < mothers.near_share
+    result = _clustered(_features(LAMANAC), mothers)
+    assert result.labels[0] == result.labels[1] != result.labels[2]
+    assert NAMESAKES_AT_HOME in {h.rule for h in result.refused_links}
+    alone = _estimate(_town_of_initials(mothers=False))
+    assert alone is not None and alone.near_share == 0
+    assert len(set(_clustered(_features(LAMANAC), alone).labels)) == 1
+
+
 STREET = {"street": "12 rue de Kerbiquet", "postcode": "29870", "city": "Plouvien"}
 # Father and son named alike, one mobile each, no e-mail, no birth date: the linked records agree
 # on the full name and the street only (bench.corruption, father namesakes 0.3: the largest family
