@@ -38,12 +38,21 @@ class PersonalEvidence(NamedTuple):
     """What two records' personal values say: `agrees` when any of them agrees (a birth date or a
     slip of it, an e-mail or a near one, a mobile or one digit of it, a card, an identifier);
     `contact_agrees` the same but for the birth date; `emails_differ` / `mobiles_differ` when both
-    hold one and they plainly differ."""
+    hold one and they plainly differ; `emails_agree` / `mobiles_agree` when they agree;
+    `keepsake_agrees` when a card or an identifier does."""
 
     agrees: bool
     emails_differ: bool
     mobiles_differ: bool
     contact_agrees: bool = False
+    emails_agree: bool = False
+    mobiles_agree: bool = False
+    keepsake_agrees: bool = False
+
+    def others_agree(self, kind: str) -> bool:
+        """Whether a contact other than `kind` ("mobile" or "email") agrees: the other kind, a
+        card or an identifier."""
+        return self.keepsake_agrees or (self.emails_agree if kind == "mobile" else self.mobiles_agree)
 
 
 def personal_evidence(x: RecordFeatures, y: RecordFeatures) -> PersonalEvidence:
@@ -51,10 +60,12 @@ def personal_evidence(x: RecordFeatures, y: RecordFeatures) -> PersonalEvidence:
     email = email_level(x, y)
     mobiles = holds_mobile(x) and holds_mobile(y)
     phone = phone_level(x, y) if mobiles else -1
-    contact = 0 <= email < EMAIL_DIFFERENT or 0 <= phone < PHONE_DIFFERENT or card_level(x, y) == 0 or _identifier_agrees(x, y)
+    emails_agree, mobiles_agree = 0 <= email < EMAIL_DIFFERENT, 0 <= phone < PHONE_DIFFERENT
+    keepsake = card_level(x, y) == 0 or _identifier_agrees(x, y)
+    contact = emails_agree or mobiles_agree or keepsake
     agrees = contact or birth_date_level(x, y) in (0, 1)
     emails_differ = email == EMAIL_DIFFERENT and not same_mailbox_elsewhere(x.email, y.email)
-    return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT, contact)
+    return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT, contact, emails_agree, mobiles_agree, keepsake)
 
 
 def _identifier_agrees(x: RecordFeatures, y: RecordFeatures) -> bool:
