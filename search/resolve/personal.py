@@ -27,11 +27,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from analyzers.phones import is_household_line
-from search.resolve.comparisons import birth_date_level, card_level, email_level, phone_level, same_mailbox_elsewhere
+from search.resolve.comparisons import address_level, birth_date_level, card_level, email_level, phone_level, same_mailbox_elsewhere
 from search.resolve.features import RecordFeatures
 
 EMAIL_DIFFERENT = 4  # comparisons.email_level's last level
 PHONE_DIFFERENT = 3  # comparisons.phone_level's last level
+ADDRESS_ELSEWHERE = 5  # comparisons.address_level's last level: another postcode, town and département
 
 
 class PersonalEvidence(NamedTuple):
@@ -55,6 +56,14 @@ def personal_evidence(x: RecordFeatures, y: RecordFeatures) -> PersonalEvidence:
     agrees = contact or birth_date_level(x, y) in (0, 1)
     emails_differ = email == EMAIL_DIFFERENT and not same_mailbox_elsewhere(x.email, y.email)
     return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT, contact)
+
+
+def own_values_differ(x: RecordFeatures, y: RecordFeatures, evidence: PersonalEvidence) -> bool:
+    """Whether two records (`evidence`: their personal_evidence) each hold a mobile, an e-mail or a
+    place of their own that plainly differs from the other's: two mobiles, two mailboxes (not one
+    mailbox name at two providers) or two places elsewhere (another postcode, town and département).
+    Not a landline against a mobile, nor a postcode's other street: one person holds both."""
+    return evidence.mobiles_differ or evidence.emails_differ or address_level(x, y) == ADDRESS_ELSEWHERE
 
 
 def _identifier_agrees(x: RecordFeatures, y: RecordFeatures) -> bool:
