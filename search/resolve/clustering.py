@@ -43,7 +43,14 @@ from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
 from search.resolve.constraints import NO_CONSTRAINTS, STEWARD_APART, Constraints
 from search.resolve.features import RecordFeatures
 from search.resolve.namesakes import NamesakesAtHome, namesakes_apart
-from search.resolve.personal import PersonalEvidence, contacts_differ, holds_household_values_only, own_values_differ, personal_evidence
+from search.resolve.personal import (
+    PersonalEvidence,
+    contacts_differ,
+    holds_household_values_only,
+    own_values_differ,
+    personal_evidence,
+    same_place,
+)
 
 # Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
 NAMES_DISAGREE = "name_alone_against_other_records"
@@ -221,14 +228,19 @@ class _Coherence:
     def own_values_apart(self, differing: list[tuple[int, int]], a: list[int], b: list[int]) -> bool:
         """Whether a record pair across the groups (among `differing`, pairs that are no link and
         plainly differ) holds a mobile, an e-mail or a place of each side's own that differ
-        (personal.own_values_differ), nothing personal agreeing across the groups. Links resting
-        on names are no vote against it, however many: every pair of two namesakes' records
-        agrees on the name (two "Anne-Marie Garagert", one's four records linked to the other's
-        name-only record by the name, outvoted the other's mobile and postcode 4 to 3)."""
+        (personal.own_values_differ), while nothing personal and no place agrees across the
+        groups. Links resting on names are no vote against it, however many: every pair of two
+        namesakes' records agrees on the name (two "Anne-Marie Garagert", one's four records
+        linked to the other's name-only record by the name, outvoted the other's mobile and
+        postcode 4 to 3). A person's own history is not: one group's old address or old mobile
+        beside the place both groups hold (a move, a new number) leaves the decision to the links."""
         for key in differing:
             if own_values_differ(self.records[key[0]], self.records[key[1]], self._evidence(key)):
-                return not self.personal_agreement(a, b)
+                return not (self.personal_agreement(a, b) or self._place_agreement(a, b))
         return False
+
+    def _place_agreement(self, a: list[int], b: list[int]) -> bool:
+        return any(same_place(self.records[x], self.records[y]) for x, y in _cross_pairs(a, b))
 
     def _evidence(self, key: tuple[int, int]) -> PersonalEvidence:
         if key not in self._personal:

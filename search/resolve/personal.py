@@ -66,6 +66,11 @@ def own_values_differ(x: RecordFeatures, y: RecordFeatures, evidence: PersonalEv
     return evidence.mobiles_differ or evidence.emails_differ or address_level(x, y) == ADDRESS_ELSEWHERE
 
 
+def same_place(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """Whether two records hold places that are not elsewhere: one street, postcode, town or département."""
+    return 0 <= address_level(x, y) < ADDRESS_ELSEWHERE
+
+
 def _identifier_agrees(x: RecordFeatures, y: RecordFeatures) -> bool:
     return any(value and y.identifiers.get(name) == value for name, value in x.identifiers.items())
 

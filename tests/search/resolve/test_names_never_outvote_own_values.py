@@ -5,6 +5,7 @@ no chaining through weak records). Pure clustering."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from search.resolve.clustering import AGREE, DIFFER, NAMES_DISAGREE, cluster
 from search.resolve.features import RecordFeatures, features_from_document
@@ -77,12 +78,20 @@ def test_a_persons_name_only_records_still_join_the_one_customer_they_fit() -> N
     assert len(set(labels)) == 1
 
 
-def test_a_birth_date_agreeing_across_leaves_the_decision_to_the_links() -> None:
-    # The loyalty card holds the customer's birth date, and no longer her address: one woman who
-    # changed mobile, not a namesake. Her old mobile differs from two records of the customer, the
-    # three name links outvote it as before.
-    loyalty = {k: v for k, v in GARAGERT[1].items() if k not in ("street", "postcode")} | {"birth_date": "1949-06-29"}
+# One woman's loyalty card with an old mobile, beside what her customer's records hold too: her
+# birth date (the card holds no address), or her postcode. A person's own history, not a namesake.
+OLD_MOBILE = {k: v for k, v in GARAGERT[1].items() if k not in ("street", "postcode")}
+OWN_HISTORY = {
+    "her birth date": {**OLD_MOBILE, "birth_date": "1949-06-29"},
+    "her postcode": {**OLD_MOBILE, "street": "167 impasse du Général de Gaulle", "postcode": "60873"},
+}
+
+
+@pytest.mark.parametrize("loyalty", OWN_HISTORY.values(), ids=OWN_HISTORY.keys())
+def test_an_old_mobile_beside_what_the_customer_holds_leaves_the_decision_to_the_links(loyalty: dict[str, str]) -> None:
+    # Her old mobile differs from the customer's two records holding the new one; her name links
+    # (three or four) outvote those two pairs, as before the rule.
     records = _records([GARAGERT[0], loyalty, *GARAGERT[2:]])
-    links = [link for link in LINKS if link[:2] != (1, 2)]  # her birth date's pairs are no name link
+    links = [link for link in LINKS if link[:2] != (1, 2) or "postcode" in loyalty]  # a birth date's pair is no name link
     labels, _ = _clustered(records, {(1, 4), (1, 5)}, links)
     assert len(set(labels)) == 1
