@@ -7,8 +7,8 @@
 2. `_fitting_groups`: links resting on names alone, between the groups step 1 made. Two groups fit
    each other when such a link joins them, no never-merge rule holds them apart, and their other
    records do not disagree as often as they are linked (a name is not an identifier), nor hold a
-   mobile, an e-mail or a place of each side's own that differ, nothing personal agreeing: names
-   alone never outvote those, however many pairs of records share them.
+   mobile or an e-mail of each side's own that differ, nothing personal nor a place agreeing:
+   names alone never outvote those, however many pairs of records share them.
    Records holding only what a household shares (a name, an address, a landline, a shop's card:
    search.resolve.personal.holds_household_values_only) come last (`_join_household_records`):
    the others' groups formed, such a record joins the customers it links to, unless two of them
@@ -47,7 +47,7 @@ from search.resolve.personal import (
     PersonalEvidence,
     contacts_differ,
     holds_household_values_only,
-    own_values_differ,
+    own_contacts_differ,
     personal_evidence,
     same_place,
 )
@@ -202,8 +202,8 @@ class _Coherence:
         every direct link between them rests on names and a place while two of their records live
         at two streets of one postcode and plainly differ (`disagree`: another phone, e-mail); else
         NAMES_DISAGREE when record pairs that plainly differ are at least as many as direct links,
-        or when one of them holds a mobile, an e-mail or a place of each side's own that differ
-        and nothing personal agrees across the groups (`own_values_apart`)."""
+        or when one of them holds a mobile or an e-mail of each side's own that differ and
+        nothing personal, no place agrees across the groups (`own_values_apart`)."""
         if self.disagree is None:
             return None
         support = namesake_support = 0
@@ -227,15 +227,15 @@ class _Coherence:
 
     def own_values_apart(self, differing: list[tuple[int, int]], a: list[int], b: list[int]) -> bool:
         """Whether a record pair across the groups (among `differing`, pairs that are no link and
-        plainly differ) holds a mobile, an e-mail or a place of each side's own that differ
-        (personal.own_values_differ), while nothing personal and no place agrees across the
+        plainly differ) holds a mobile or an e-mail of each side's own that differ
+        (personal.own_contacts_differ), while nothing personal and no place agrees across the
         groups. Links resting on names are no vote against it, however many: every pair of two
         namesakes' records agrees on the name (two "Anne-Marie Garagert", one's four records
         linked to the other's name-only record by the name, outvoted the other's mobile and
         postcode 4 to 3). A person's own history is not: one group's old address or old mobile
         beside the place both groups hold (a move, a new number) leaves the decision to the links."""
         for key in differing:
-            if own_values_differ(self.records[key[0]], self.records[key[1]], self._evidence(key)):
+            if own_contacts_differ(self._evidence(key)):
                 return not (self.personal_agreement(a, b) or self._place_agreement(a, b))
         return False
 

@@ -58,12 +58,12 @@ def personal_evidence(x: RecordFeatures, y: RecordFeatures) -> PersonalEvidence:
     return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT, contact)
 
 
-def own_values_differ(x: RecordFeatures, y: RecordFeatures, evidence: PersonalEvidence) -> bool:
-    """Whether two records (`evidence`: their personal_evidence) each hold a mobile, an e-mail or a
-    place of their own that plainly differs from the other's: two mobiles, two mailboxes (not one
-    mailbox name at two providers) or two places elsewhere (another postcode, town and département).
-    Not a landline against a mobile, nor a postcode's other street: one person holds both."""
-    return evidence.mobiles_differ or evidence.emails_differ or address_level(x, y) == ADDRESS_ELSEWHERE
+def own_contacts_differ(evidence: PersonalEvidence) -> bool:
+    """Whether two records (`evidence`: their personal_evidence) each hold a mobile or an e-mail of
+    their own that plainly differs from the other's (not one mailbox name at two providers, not a
+    landline against a mobile). Not a place: a household shares it, and a person moves (at 10-year
+    timelines of bench.robustness, a place alone elsewhere was one person's old address twice)."""
+    return evidence.mobiles_differ or evidence.emails_differ
 
 
 def same_place(x: RecordFeatures, y: RecordFeatures) -> bool:
