@@ -95,3 +95,12 @@ def test_an_old_mobile_beside_what_the_customer_holds_leaves_the_decision_to_the
     links = [link for link in LINKS if link[:2] != (1, 2) or "postcode" in loyalty]  # a birth date's pair is no name link
     labels, _ = _clustered(records, {(1, 4), (1, 5)}, links)
     assert len(set(labels)) == 1
+
+
+def test_a_customer_who_moved_is_joined_by_her_name_links_despite_her_old_address() -> None:
+    # Her loyalty card holds her e-mail and the address she left, in another département; no mobile.
+    # A household shares a place and a person leaves it: the place alone differing is no namesake's
+    # mark, and her name links outvote the two records of her new address as before.
+    moved = {k: v for k, v in GARAGERT[1].items() if k != "phone"}
+    labels, _ = _clustered(_records([GARAGERT[0], moved, *GARAGERT[2:]]), {(1, 3), (1, 4)})
+    assert len(set(labels)) == 1
