@@ -4,11 +4,11 @@ no chaining through weak records). Pure clustering."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from search.resolve.clustering import AGREE, DIFFER, NAMES_DISAGREE, cluster
+from search.resolve.clustering import AGREE, DIFFER, NAMES_DISAGREE
 from search.resolve.features import RecordFeatures, features_from_document
+from tests.search.resolve.links import Link, cluster_links
 
 # Two "Anne-Marie Garagert" (bench.robustness, 40% sparse records): the first woman's e-commerce
 # account (her e-mail) and loyalty card (the e-mail, her mobile, her Vosges address); the second
@@ -45,21 +45,8 @@ def _records(documents: list[dict[str, str]]) -> list[RecordFeatures]:
     return [features_from_document({"record_id": f"{d['source']}:{d['source_id']}", **d}) for d in documents]
 
 
-def _clustered(
-    records: list[RecordFeatures], differ: set[tuple[int, int]], links: list[tuple[int, int, float, bool]] = LINKS
-) -> tuple[list[int], set[str]]:
-    probabilities = np.array([p for *_, p, _ in links])
-    result = cluster(
-        records,
-        np.array([(i, j) for i, j, *_ in links]),
-        np.log2(probabilities / (1 - probabilities)),
-        probabilities,
-        threshold=0.99,
-        max_cluster_size=20,
-        disagree=lambda i, j: DIFFER if (i, j) in differ else AGREE,
-        names_alone=np.array([alone for *_, alone in links]),
-        weak_threshold=0.970,
-    )
+def _clustered(records: list[RecordFeatures], differ: set[tuple[int, int]], links: list[Link] = LINKS) -> tuple[list[int], set[str]]:
+    result = cluster_links(records, links, 0.970, lambda i, j: DIFFER if (i, j) in differ else AGREE)
     return result.labels, {h.rule for h in result.refused_links}
 
 
