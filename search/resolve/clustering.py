@@ -6,7 +6,9 @@
    other given names), so A~B and B~C never pull A and C together when A and C are two people.
 2. `_fitting_groups`: links resting on names alone, between the groups step 1 made. Two groups fit
    each other when such a link joins them, no never-merge rule holds them apart, and their other
-   records do not disagree as often as they are linked (a name is not an identifier).
+   records do not disagree as often as they are linked (a name is not an identifier), nor hold a
+   mobile or an e-mail of each side's own that differ, nothing personal nor a place agreeing:
+   names alone never outvote those, however many pairs of records share them.
    Records holding only what a household shares (a name, an address, a landline, a shop's card:
    search.resolve.personal.holds_household_values_only) come last (`_join_household_records`):
    the others' groups formed, such a record joins the customers it links to, unless two of them
@@ -41,7 +43,14 @@ from search.resolve.config import NEVER_MERGE_RULES, OUTVOTING_LINKS
 from search.resolve.constraints import NO_CONSTRAINTS, STEWARD_APART, Constraints
 from search.resolve.features import RecordFeatures
 from search.resolve.namesakes import NamesakesAtHome, namesakes_apart
-from search.resolve.personal import PersonalEvidence, contacts_differ, holds_household_values_only, personal_evidence
+from search.resolve.personal import (
+    PersonalEvidence,
+    contacts_differ,
+    holds_household_values_only,
+    own_contacts_differ,
+    personal_evidence,
+    same_place,
+)
 
 # Why a link was held apart, beside the never-merge rules (comparisons.NEVER_MERGE_RULES).
 NAMES_DISAGREE = "name_alone_against_other_records"
@@ -176,12 +185,7 @@ class _Coherence:
 
     def personal_agreement(self, a: list[int], b: list[int]) -> bool:
         """Whether some personal value (a card, a birth date, a contact) agrees across the groups."""
-        for key in _cross_pairs(a, b):
-            if key not in self._personal:
-                self._personal[key] = personal_evidence(self.records[key[0]], self.records[key[1]])
-            if self._personal[key].agrees:
-                return True
-        return False
+        return any(self._evidence(key).agrees for key in _cross_pairs(a, b))
 
     def _rule(self, x: int, y: int) -> str | None:
         x_record, y_record = self.records[x], self.records[y]
@@ -197,11 +201,14 @@ class _Coherence:
         """Why the groups' other records say two people, or None: NAMESAKES_OF_ONE_POSTCODE when
         every direct link between them rests on names and a place while two of their records live
         at two streets of one postcode and plainly differ (`disagree`: another phone, e-mail); else
-        NAMES_DISAGREE when record pairs that plainly differ are at least as many as direct links."""
+        NAMES_DISAGREE when record pairs that plainly differ are at least as many as direct links,
+        or when one of them holds a mobile or an e-mail of each side's own that differ and
+        nothing personal, no place agrees across the groups (`own_values_apart`)."""
         if self.disagree is None:
             return None
-        against = support = namesake_support = 0
+        support = namesake_support = 0
         two_streets = False
+        differing: list[tuple[int, int]] = []
         for key in _cross_pairs(a, b):
             if key in self.linked or key in self.weakly_linked:
                 support += 1
@@ -209,11 +216,36 @@ class _Coherence:
                 continue
             if key not in self._opposition:
                 self._opposition[key] = int(self.disagree(*key))
-            against += self._opposition[key] != AGREE
+            if self._opposition[key] != AGREE:
+                differing.append(key)
             two_streets |= self._opposition[key] == DIFFER_AT_TWO_STREETS
         if two_streets and support == namesake_support:
             return NAMESAKES_OF_ONE_POSTCODE
-        return NAMES_DISAGREE if against >= support else None
+        if len(differing) >= support or self.own_values_apart(differing, a, b):
+            return NAMES_DISAGREE
+        return None
+
+    def own_values_apart(self, differing: list[tuple[int, int]], a: list[int], b: list[int]) -> bool:
+        """Whether a record pair across the groups (among `differing`, pairs that are no link and
+        plainly differ) holds a mobile or an e-mail of each side's own that differ
+        (personal.own_contacts_differ), while nothing personal and no place agrees across the
+        groups. Links resting on names are no vote against it, however many: every pair of two
+        namesakes' records agrees on the name (two "Anne-Marie Garagert", one's four records
+        linked to the other's name-only record by the name, outvoted the other's mobile and
+        postcode 4 to 3). A person's own history is not: one group's old address or old mobile
+        beside the place both groups hold (a move, a new number) leaves the decision to the links."""
+        for key in differing:
+            if own_contacts_differ(self._evidence(key)):
+                return not (self.personal_agreement(a, b) or self._place_agreement(a, b))
+        return False
+
+    def _place_agreement(self, a: list[int], b: list[int]) -> bool:
+        return any(same_place(self.records[x], self.records[y]) for x, y in _cross_pairs(a, b))
+
+    def _evidence(self, key: tuple[int, int]) -> PersonalEvidence:
+        if key not in self._personal:
+            self._personal[key] = personal_evidence(self.records[key[0]], self.records[key[1]])
+        return self._personal[key]
 
     def namesakes_of_one_postcode(self, a: list[int], b: list[int]) -> bool:
         """Whether a link resting on names and a postcode must not join the groups (opposed)."""

@@ -27,11 +27,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from analyzers.phones import is_household_line
-from search.resolve.comparisons import birth_date_level, card_level, email_level, phone_level, same_mailbox_elsewhere
+from search.resolve.comparisons import address_level, birth_date_level, card_level, email_level, phone_level, same_mailbox_elsewhere
 from search.resolve.features import RecordFeatures
 
 EMAIL_DIFFERENT = 4  # comparisons.email_level's last level
 PHONE_DIFFERENT = 3  # comparisons.phone_level's last level
+ADDRESS_ELSEWHERE = 5  # comparisons.address_level's last level: another postcode, town and département
 
 
 class PersonalEvidence(NamedTuple):
@@ -66,6 +67,19 @@ def personal_evidence(x: RecordFeatures, y: RecordFeatures) -> PersonalEvidence:
     agrees = contact or birth_date_level(x, y) in (0, 1)
     emails_differ = email == EMAIL_DIFFERENT and not same_mailbox_elsewhere(x.email, y.email)
     return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT, contact, emails_agree, mobiles_agree, keepsake)
+
+
+def own_contacts_differ(evidence: PersonalEvidence) -> bool:
+    """Whether two records (`evidence`: their personal_evidence) each hold a mobile or an e-mail of
+    their own that plainly differs from the other's (not one mailbox name at two providers, not a
+    landline against a mobile). Not a place: a household shares it, and a person moves (at 10-year
+    timelines of bench.robustness, a place alone elsewhere was one person's old address twice)."""
+    return evidence.mobiles_differ or evidence.emails_differ
+
+
+def same_place(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """Whether two records hold places that are not elsewhere: one street, postcode, town or département."""
+    return 0 <= address_level(x, y) < ADDRESS_ELSEWHERE
 
 
 def _identifier_agrees(x: RecordFeatures, y: RecordFeatures) -> bool:

@@ -10,7 +10,7 @@ from opensearchpy import OpenSearch
 from indexers.contract import SourceRecord
 from indexers.push import RecordPusher
 from search.indices import IndexNames
-from search.resolve.clustering import AMBIGUOUS, cluster
+from search.resolve.clustering import AMBIGUOUS
 from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
 from search.resolve.explain import explain_pair
 from search.resolve.features import RecordFeatures, features_from_document
@@ -20,6 +20,7 @@ from search.resolve.scoring import resolve_records
 from search.resolve.store import load_model
 from search.resolve.weak_links import budget_floor, estimate_weak_link_bar, weak_link_bar
 from tests.conftest import Ingest, Resolved, customer_assignment
+from tests.search.resolve.links import Link, cluster_links
 
 
 def _record(record_id: str, **fields: str) -> RecordFeatures:
@@ -133,18 +134,8 @@ RAVELET = [
 ]
 
 
-def _cluster(records: list[RecordFeatures], links: list[tuple[int, int, float, bool]], bar: float) -> list[int]:
-    probabilities = np.array([p for *_, p, _ in links])
-    result = cluster(
-        records,
-        np.array([(i, j) for i, j, *_ in links]),
-        np.log2(probabilities / (1 - probabilities)),
-        probabilities,
-        threshold=0.99,
-        max_cluster_size=10,
-        names_alone=np.array([alone for *_, alone in links]),
-        weak_threshold=bar,
-    )
+def _cluster(records: list[RecordFeatures], links: list[Link], bar: float) -> list[int]:
+    result = cluster_links(records, links, bar)
     if len(set(result.labels)) == len(records):
         assert {h.rule for h in result.ambiguous_links} == {AMBIGUOUS}  # kept as possible matches
     return result.labels
