@@ -77,7 +77,9 @@ def _container_node() -> Iterator[str]:
 def opensearch_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings pointing at a real, healthy OpenSearch node for the whole test session (the APIs
     it serves journal their audit entries under the session's temporary folder)."""
-    settings = get_settings().model_copy(update={"audit_journal_path": tmp_path_factory.mktemp("audit-journal")})
+    # No warm-up of the node by the APIs tests serve (search.warm_up): its requests would run beside
+    # the tests' own, which count what the node was asked; tests/segments/test_warm_up.py turns it on.
+    settings = get_settings().model_copy(update={"audit_journal_path": tmp_path_factory.mktemp("audit-journal"), "warm_up_rounds": 0})
     if node_status(settings).reachable:
         yield settings
         return
