@@ -25,6 +25,7 @@ the next check, and never blocks the API's start.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -102,13 +103,18 @@ async def phantom_view(
     await asyncio.gather(identity_and_interactions(), sheet())
 
 
-async def phantom_lookups(client: AsyncOpenSearch, names: IndexNames, access: FieldAccess, shop: str | None = None) -> None:
-    """The look-up's searches (both tiers) of `LOOKUP_TEXTS`, each kept to the phantom customer."""
-    for text in LOOKUP_TEXTS:
-        plan = plan_lookup(parse_query(text), access, shop)
-        for query in (plan.query, plan.fallback):
-            if query is not None:
-                await client.search(index=names.customers, body=search_body(phantom_only(query), access, 10, plan.kinds))
+def phantom_lookups(names: IndexNames, accesses: Iterable[FieldAccess], shop: str | None = None) -> list[dict[str, Any]]:
+    """The look-up's searches (both tiers) of `LOOKUP_TEXTS` for each field access, each kept to the
+    phantom customer; roles whose look-ups are the same request ask it once."""
+    bodies: dict[str, dict[str, Any]] = {}
+    for access in accesses:
+        for text in LOOKUP_TEXTS:
+            plan = plan_lookup(parse_query(text), access, shop)
+            for query in (plan.query, plan.fallback):
+                if query is not None:
+                    body = search_body(phantom_only(query), access, 10, plan.kinds)
+                    bodies.setdefault(json.dumps(body, sort_keys=True), body)
+    return list(bodies.values())
 
 
 async def warm_up(
@@ -119,20 +125,20 @@ async def warm_up(
     page: int,
     rounds: int,
 ) -> int:
-    """`rounds` phantom 360 views and look-ups for each distinct field access (a role's reads shape
-    its requests); returns the rounds run. A missing index (nothing ingested yet) fails its round's
+    """`rounds` phantom 360 views for each distinct field access (a role's reads shape its requests)
+    and look-ups (each distinct request once), a round's requests at once; returns the rounds run. A missing index (nothing ingested yet) fails its round's
     read alone."""
     distinct = list({repr(access): access for access in accesses}.values())
+    lookups = phantom_lookups(names, distinct)
     for _ in range(rounds):
-        for access in distinct:
-            results = await asyncio.gather(
-                phantom_view(client, names, access, holding_attributes, page, with_actions=True),
-                phantom_lookups(client, names, access),
-                return_exceptions=True,
-            )
-            for result in results:
-                if isinstance(result, NodeUnreachable):  # timeouts too: the watcher asks again later
-                    raise result
+        results = await asyncio.gather(
+            *(phantom_view(client, names, access, holding_attributes, page, with_actions=True) for access in distinct),
+            *(client.search(index=names.customers, body=body) for body in lookups),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, NodeUnreachable):  # timeouts too: the watcher asks again later
+                raise result
     return rounds
 
 
