@@ -47,7 +47,7 @@ from search.misuse import WatchedAuditWriter
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
 from search.segments.store import refresh_profiles
-from search.warm_up import NodeWarmer
+from search.warm_up import NodeWarmer, WarmUpPlan
 from settings import Settings
 
 STATIC = Path(__file__).with_name("static")
@@ -93,15 +93,8 @@ def create_app(settings: Settings, policy: Policy, clock: Callable[[], datetime]
         app.state.audit_shipper.start()
         # The first agents' views do not pay the node's JVM warm-up: phantom views in the background.
         viewers = [role.field_access() for role in policy.roles.values() if "customers" in role.endpoints]
-        app.state.warmer = NodeWarmer(
-            app.state.opensearch,
-            names,
-            viewers,
-            settings.events_holding_attributes,
-            customers.DEFAULT_PAGE,
-            settings.warm_up_rounds,
-            settings.warm_up_check_s,
-        )
+        plan = WarmUpPlan(names, tuple(viewers), tuple(settings.events_holding_attributes), customers.DEFAULT_PAGE, settings.warm_up_rounds)
+        app.state.warmer = NodeWarmer(app.state.opensearch, plan, settings.warm_up_check_s)
         app.state.warmer.start()
         try:
             yield

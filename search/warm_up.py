@@ -28,6 +28,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -117,29 +118,35 @@ def phantom_lookups(names: IndexNames, accesses: Iterable[FieldAccess], shop: st
     return list(bodies.values())
 
 
-async def warm_up(
-    client: AsyncOpenSearch,
-    names: IndexNames,
-    accesses: Iterable[FieldAccess],
-    holding_attributes: Sequence[str],
-    page: int,
-    rounds: int,
-) -> int:
-    """`rounds` phantom 360 views for each distinct field access (a role's reads shape its requests)
-    and look-ups (each distinct request once), a round's requests at once; returns the rounds run. A missing index (nothing ingested yet) fails its round's
+@dataclass(frozen=True)
+class WarmUpPlan:
+    """What a warm-up replays: the phantom 360 view for each field access (a role's reads shape its
+    requests; the same access once), the view's first page of `page` events, and the look-ups."""
+
+    names: IndexNames
+    accesses: tuple[FieldAccess, ...]
+    holding_attributes: tuple[str, ...]
+    page: int
+    rounds: int
+
+
+async def warm_up(client: AsyncOpenSearch, plan: WarmUpPlan) -> int:
+    """`plan.rounds` rounds of phantom 360 views and look-ups (each distinct request once), a round's
+    requests at once; returns the rounds run. A missing index (nothing ingested yet) fails its own
     read alone."""
-    distinct = list({repr(access): access for access in accesses}.values())
+    names = plan.names
+    distinct = list({repr(access): access for access in plan.accesses}.values())
     lookups = phantom_lookups(names, distinct)
-    for _ in range(rounds):
+    for _ in range(plan.rounds):
         results = await asyncio.gather(
-            *(phantom_view(client, names, access, holding_attributes, page, with_actions=True) for access in distinct),
+            *(phantom_view(client, names, access, plan.holding_attributes, plan.page, with_actions=True) for access in distinct),
             *(client.search(index=names.customers, body=body) for body in lookups),
             return_exceptions=True,
         )
         for result in results:
             if isinstance(result, NodeUnreachable):  # timeouts too: the watcher asks again later
                 raise result
-    return rounds
+    return plan.rounds
 
 
 async def node_started_at(client: AsyncOpenSearch) -> int:
@@ -151,24 +158,14 @@ async def node_started_at(client: AsyncOpenSearch) -> int:
 class NodeWarmer:
     """`warm_up` in the background: at once, then whenever the node has restarted since (module docstring)."""
 
-    def __init__(
-        self,
-        client: AsyncOpenSearch,
-        names: IndexNames,
-        accesses: Iterable[FieldAccess],
-        holding_attributes: Sequence[str],
-        page: int,
-        rounds: int,
-        check_s: float,
-    ) -> None:
-        self.client, self.names, self.accesses = client, names, list(accesses)
-        self.holding_attributes, self.page, self.rounds, self.check_s = holding_attributes, page, rounds, check_s
-        self.state = "off" if rounds <= 0 else "waiting"  # waiting (for the node), running, done
+    def __init__(self, client: AsyncOpenSearch, plan: WarmUpPlan, check_s: float) -> None:
+        self.client, self.plan, self.check_s = client, plan, check_s
+        self.state = "off" if plan.rounds <= 0 else "waiting"  # waiting (for the node), running, done
         self.warmed = 0  # how many times the node was warmed
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        if self.rounds > 0:
+        if self.plan.rounds > 0:
             self._task = asyncio.create_task(self._watch(), name="rcu-node-warm-up")
 
     async def stop(self) -> None:
@@ -184,9 +181,9 @@ class NodeWarmer:
                 if started != warmed_for:
                     self.state = "running"
                     began = asyncio.get_running_loop().time()
-                    await warm_up(self.client, self.names, self.accesses, self.holding_attributes, self.page, self.rounds)
+                    await warm_up(self.client, self.plan)
                     warmed_for, self.warmed, self.state = started, self.warmed + 1, "done"
-                    log.info("node_warmed rounds=%d seconds=%.1f", self.rounds, asyncio.get_running_loop().time() - began)
+                    log.info("node_warmed rounds=%d seconds=%.1f", self.plan.rounds, asyncio.get_running_loop().time() - began)
             except asyncio.CancelledError:
                 raise
             except (OpenSearchException, OSError, TimeoutError) as error:  # the node down or restarting: asked again at the next check

@@ -21,7 +21,7 @@ from api.routes.customers import DEFAULT_PAGE
 from search.actions.rules import load_rules_file
 from search.client import async_client
 from search.indices import IndexNames
-from search.warm_up import PHANTOM_ID, warm_up
+from search.warm_up import PHANTOM_ID, WarmUpPlan, warm_up
 from settings import Settings
 from tests.segments.conftest import event, store_events
 from tests.segments.people import LOYAL
@@ -39,6 +39,7 @@ def test_the_warm_up_runs_the_view_and_look_up_shapes_and_answers_no_customer(
     # A look-up that finds a customer of the world when asked at the counter: the warm-up's finds no one.
     monkeypatch.setattr(warm_up_module, "LOOKUP_TEXTS", (*warm_up_module.LOOKUP_TEXTS, "octavie brunelle 44000"))
     store_events(opensearch, world, [event(LOYAL, "warm-1", 3, amount=40.0, shop="lyon2")])  # the events indices exist
+    assert world.actions is not None
     load_rules_file(opensearch, names, world.actions)  # action rules in force: their percolation runs too
     accesses = [role.field_access() for role in Policy.load(DEMO_POLICY).roles.values() if "customers" in role.endpoints]
     sent: list[tuple[str, str, Any, Any]] = []
@@ -52,9 +53,9 @@ def test_the_warm_up_runs_the_view_and_look_up_shapes_and_answers_no_customer(
             sent.append((method, url, body, answer))
             return answer
 
-        client.transport.perform_request = recorded  # type: ignore[method-assign]
+        client.transport.perform_request = recorded  # type: ignore[method-assign,assignment]
         try:
-            return await warm_up(client, names, accesses, world.events_holding_attributes, DEFAULT_PAGE, rounds=2)
+            return await warm_up(client, WarmUpPlan(names, tuple(accesses), tuple(world.events_holding_attributes), DEFAULT_PAGE, rounds=2))
         finally:
             await client.close()
 
