@@ -176,7 +176,7 @@ def serve(
 
 
 # How long a served API may take to warm the node (search.warm_up) before a bench measures it:
-# 200 rounds took 77–115 s after a restart at 100,000 customers, load 11–16 (bench/RESULTS.md, session 18).
+# 200 rounds took 77–145 s after a restart at 100,000 customers, load 11–16 (bench/RESULTS.md, session 18).
 WARM_UP_WAIT_S = 600
 
 
