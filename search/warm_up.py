@@ -34,7 +34,7 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConnectionError as NodeUnreachable
-from opensearchpy.exceptions import OpenSearchException
+from opensearchpy.exceptions import ConnectionTimeout, OpenSearchException
 
 from search.access import FieldAccess
 from search.actions.proposals import matched_and_refused_searches
@@ -144,7 +144,9 @@ async def warm_up(client: AsyncOpenSearch, plan: WarmUpPlan) -> int:
             return_exceptions=True,
         )
         for result in results:
-            if isinstance(result, NodeUnreachable):  # timeouts too: the watcher asks again later
+            # A node that is down ends the warm-up (the watcher asks again later); one slow answer of a
+            # node still compiling (the API's 2 s deadline) does not.
+            if isinstance(result, NodeUnreachable) and not isinstance(result, ConnectionTimeout):
                 raise result
     return plan.rounds
 

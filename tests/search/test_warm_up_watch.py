@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from opensearchpy.exceptions import ConnectionError as NodeUnreachable
+from opensearchpy.exceptions import ConnectionTimeout
 
 import search.warm_up as warm_up_module
+from api.policy import DEMO_POLICY, Policy
 from search.indices import IndexNames
 from search.warm_up import NodeWarmer, WarmUpPlan
 
@@ -65,3 +67,29 @@ def test_no_warm_up_is_started_when_its_rounds_are_zero() -> None:
         return warmer.state, started
 
     assert asyncio.run(run()) == ("off", False)
+
+
+class Failing:
+    """A client every request of which fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.asked = 0
+
+    def __getattr__(self, name: str) -> Any:
+        async def fail(*_: Any, **__: Any) -> Any:
+            self.asked += 1
+            raise self.error
+
+        return fail
+
+
+def test_a_slow_answer_does_not_end_the_warm_up_and_a_node_that_is_down_does() -> None:
+    access = Policy.load(DEMO_POLICY).roles["counter"].field_access()
+    plan = WarmUpPlan(IndexNames("t"), (access,), (), 20, 3)
+    slow = Failing(ConnectionTimeout("TIMEOUT", "read timed out", OSError()))
+    assert asyncio.run(warm_up_module.warm_up(slow, plan)) == 3  # type: ignore[arg-type]
+    down = Failing(NodeUnreachable("N/A", "refused", OSError()))
+    with pytest.raises(NodeUnreachable):
+        asyncio.run(warm_up_module.warm_up(down, plan))  # type: ignore[arg-type]
+    assert down.asked < slow.asked
