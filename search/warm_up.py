@@ -25,9 +25,8 @@ the next check, and never blocks the API's start.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,18 +103,13 @@ async def phantom_view(
     await asyncio.gather(identity_and_interactions(), sheet())
 
 
-def phantom_lookups(names: IndexNames, accesses: Iterable[FieldAccess], shop: str | None = None) -> list[dict[str, Any]]:
-    """The look-up's searches (both tiers) of `LOOKUP_TEXTS` for each field access, each kept to the
-    phantom customer; roles whose look-ups are the same request ask it once."""
-    bodies: dict[str, dict[str, Any]] = {}
-    for access in accesses:
-        for text in LOOKUP_TEXTS:
-            plan = plan_lookup(parse_query(text), access, shop)
-            for query in (plan.query, plan.fallback):
-                if query is not None:
-                    body = search_body(phantom_only(query), access, 10, plan.kinds)
-                    bodies.setdefault(json.dumps(body, sort_keys=True), body)
-    return list(bodies.values())
+async def phantom_lookups(client: AsyncOpenSearch, names: IndexNames, access: FieldAccess, shop: str | None = None) -> None:
+    """The look-up's searches (both tiers) of `LOOKUP_TEXTS`, each kept to the phantom customer."""
+    for text in LOOKUP_TEXTS:
+        plan = plan_lookup(parse_query(text), access, shop)
+        for query in (plan.query, plan.fallback):
+            if query is not None:
+                await client.search(index=names.customers, body=search_body(phantom_only(query), access, 10, plan.kinds))
 
 
 @dataclass(frozen=True)
@@ -131,23 +125,24 @@ class WarmUpPlan:
 
 
 async def warm_up(client: AsyncOpenSearch, plan: WarmUpPlan) -> int:
-    """`plan.rounds` rounds of phantom 360 views and look-ups (each distinct request once), a round's
-    requests at once; returns the rounds run. A missing index (nothing ingested yet) fails its own
-    read alone."""
+    """`plan.rounds` rounds of phantom 360 views and look-ups for each distinct field access, one
+    access at a time (its view beside its look-ups: a few requests in flight, so an agent's request
+    arriving meanwhile is not queued behind a burst); returns the rounds run. A missing index
+    (nothing ingested yet) fails its own read alone."""
     names = plan.names
     distinct = list({repr(access): access for access in plan.accesses}.values())
-    lookups = phantom_lookups(names, distinct)
     for _ in range(plan.rounds):
-        results = await asyncio.gather(
-            *(phantom_view(client, names, access, plan.holding_attributes, plan.page, with_actions=True) for access in distinct),
-            *(client.search(index=names.customers, body=body) for body in lookups),
-            return_exceptions=True,
-        )
-        for result in results:
-            # A node that is down ends the warm-up (the watcher asks again later); one slow answer of a
-            # node still compiling (the API's 2 s deadline) does not.
-            if isinstance(result, NodeUnreachable) and not isinstance(result, ConnectionTimeout):
-                raise result
+        for access in distinct:
+            results = await asyncio.gather(
+                phantom_view(client, names, access, plan.holding_attributes, plan.page, with_actions=True),
+                phantom_lookups(client, names, access),
+                return_exceptions=True,
+            )
+            for result in results:
+                # A node that is down ends the warm-up (the watcher asks again later); one slow answer of a
+                # node still compiling (the API's 2 s deadline) does not.
+                if isinstance(result, NodeUnreachable) and not isinstance(result, ConnectionTimeout):
+                    raise result
     return plan.rounds
 
 
