@@ -47,6 +47,7 @@ from search.misuse import WatchedAuditWriter
 from search.resolve.config import ResolutionConfig
 from search.resolve.realtime import RealTimeResolver
 from search.segments.store import refresh_profiles
+from search.warm_up import NodeWarmer, WarmUpPlan
 from settings import Settings
 
 STATIC = Path(__file__).with_name("static")
@@ -90,9 +91,15 @@ def create_app(settings: Settings, policy: Policy, clock: Callable[[], datetime]
             await asyncio.wait_for(app.state.audit.refresh_shared(app.state.opensearch, names), settings.api_opensearch_timeout_s)
         app.state.audit.start(app.state.opensearch, names, settings.misuse_refresh_s)
         app.state.audit_shipper.start()
+        # The first agents' views do not pay the node's JVM warm-up: phantom views in the background.
+        viewers = [role.field_access() for role in policy.roles.values() if "customers" in role.endpoints]
+        plan = WarmUpPlan(names, tuple(viewers), tuple(settings.events_holding_attributes), customers.DEFAULT_PAGE, settings.warm_up_rounds)
+        app.state.warmer = NodeWarmer(app.state.opensearch, plan, settings.warm_up_check_s)
+        app.state.warmer.start()
         try:
             yield
         finally:
+            await app.state.warmer.stop()
             await app.state.audit.stop()
             journal.close()
             await app.state.audit_shipper.stop(settings.api_opensearch_timeout_s)

@@ -163,6 +163,45 @@ def views_360(prefix: str, customers: list[str], clients: int, port: int, source
     )
 
 
+def cold_views(prefix: str, customers: list[str], port: int) -> str:
+    """The first 360 views `rcu serve` answers (one client, one view at a time), right after it
+    starts — after a node restart, the views the JVM's warm-up is paid on unless the API warmed the
+    node first (search.warm_up, RCU_WARM_UP_ROUNDS; `serve` waits for it): latency of each, the
+    node's CPU per view, and the node's CPU the warm-up took."""
+    import httpx
+
+    from api.policy import DEMO_KEYS
+    from search.client import sync_client
+    from settings import get_settings
+
+    node = sync_client(get_settings())
+    before_start = node_cpu_ms(node)
+    command = [str(Path(sys.executable).with_name("rcu")), "serve", "--demo-policy", "--port", str(port)]
+    started = time.perf_counter()
+    server = serve(command, port, "/ready", prefix, env={"RCU_ACTIONS": str(ACTIONS), "RCU_MISUSE_DELAY_S": "0"})
+    warm_s, warm_ms = time.perf_counter() - started, node_cpu_ms(node) - before_start
+    latencies: list[float] = []
+    try:
+        node_before = node_cpu_ms(node)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": DEMO_KEYS["counter"]}, timeout=60) as http:
+            for customer_id in customers:
+                began = time.perf_counter()
+                answer = http.get(f"/v1/customers/{customer_id}")
+                latencies.append((time.perf_counter() - began) * 1000)
+                assert answer.status_code == 200, answer.text
+        node_ms = (node_cpu_ms(node) - node_before) / len(customers)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        node.close()
+    first = ", ".join(f"{ms:.0f}" for ms in latencies[:5])
+    return (
+        f"first {len(latencies)} 360 views after `rcu serve` started (one client): median {statistics.median(latencies):.1f} ms, "
+        f"max {max(latencies):.1f} ms (first five {first} ms); node CPU per view {node_ms:.1f} ms; "
+        f"start to ready and warmed {warm_s:.1f} s, node CPU {warm_ms / 1000:.1f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -171,7 +210,10 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true", help="write the customers and events, keep them, measure nothing")
     parser.add_argument("--samples", type=int, default=200, help="customers timed one by one (live recompute, 360 view's part)")
     parser.add_argument(
-        "--steps", default="live,recompute,daily,reevaluate,sheet", help="of live,recompute,daily,reevaluate,full,sheet,views"
+        "--steps",
+        default="live,recompute,daily,reevaluate,sheet",
+        help="of live,recompute,daily,reevaluate,full,sheet,views,cold (cold: the first --samples views "
+        "after `rcu serve` starts, one at a time; restart the node before it)",
     )
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients of the 360 views (step views)")
     parser.add_argument("--port", type=int, default=8794, help="port of the API served for the 360 views")
@@ -289,6 +331,8 @@ def main() -> None:
     load_rules_file(client, names, ACTIONS)
     if "sheet" in steps:
         print(f"the 360 view's segments and actions: {_timed(lambda i: customer_sheet(client, settings, names, i, True), shown_ids)}")
+    if "cold" in steps:
+        print(cold_views(names.prefix, shown_ids, args.port))
     if "views" in steps:
         shown = shown_ids
         for round_ in range(args.rounds):

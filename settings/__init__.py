@@ -171,6 +171,15 @@ class Settings(BaseSettings):
     misuse_delay_s: float = Field(
         default=2.0, ge=0, description="How long each answer to a key past its role's max_customers_per_hour waits."
     )
+    warm_up_rounds: int = Field(
+        default=200,
+        ge=0,
+        description="Phantom 360 views and look-ups (no customer read) `rcu serve` sends when it starts and after the node restarts, "
+        "so the first agents do not pay the JVM's warm-up (search.warm_up); 0: none.",
+    )
+    warm_up_check_s: float = Field(
+        default=30.0, gt=0, description="How often `rcu serve` asks whether the node restarted (search.warm_up)."
+    )
     misuse_refresh_s: float = Field(
         default=60.0,
         gt=0,

@@ -8,6 +8,7 @@ at the end if this session started it.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import uuid
@@ -36,6 +37,12 @@ from settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("tests")
+
+
+# No warm-up of the node by the APIs tests serve (search.warm_up), whatever builds their settings:
+# its requests would run beside the tests' own, which count what the node was asked or wait 2 s for
+# an answer (the three-node cluster's look-ups did); tests/segments/test_warm_up.py turns it on.
+os.environ["RCU_WARM_UP_ROUNDS"] = "0"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

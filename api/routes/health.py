@@ -33,6 +33,9 @@ async def ready(request: Request, client: OpenSearchDep, names: NamesDep) -> dic
     if missing:
         return unavailable(f"Missing indices {', '.join(missing)}: run `rcu demo` or `rcu ingest` and `rcu resolve`.")
     answer = {"status": "ready", "opensearch": cluster["status"]}
+    warmer = getattr(request.app.state, "warmer", None)
+    if warmer is not None:
+        answer["warm_up"] = warmer.state  # off, waiting, running or done (search.warm_up)
     resolver = getattr(request.app.state, "resolver", None)
     if resolver is not None and (owed := await run_in_threadpool(resolver.unsettled_erasures)):
         answer["note"] = f"The match model still counts the values of {owed} erased people: set RCU_SUPPRESSION_KEY."

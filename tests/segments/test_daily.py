@@ -76,6 +76,26 @@ def test_the_next_run_computes_again_only_what_time_and_households_changed_and_e
     assert _profiles(opensearch, world_names, "days_since_seen") == brought
 
 
+def test_a_member_leaving_a_household_has_the_size_of_those_who_stay_brought_down_by_the_next_run(
+    opensearch: OpenSearch, world: Settings, world_names: IndexNames, customer_of: Callable[[dict[str, Any]], str]
+) -> None:
+    holder, moved = customer_of(HOLDER), customer_of(NO_EMAIL)
+    home = opensearch.get(index=world_names.customers, id=holder)["_source"]["household_key"]
+    opensearch.update(index=world_names.customers, id=moved, body={"doc": {"household_key": home}}, refresh=True)
+    refresh_profiles(opensearch, world, world_names, [moved])
+    bring_up_to_date(opensearch, world, world_names)
+    together = _profiles(opensearch, world_names)[holder]["household_size"]
+    assert together == _profiles(opensearch, world_names)[moved]["household_size"]
+    # She moves out: the live path computes her profile again; those who stay all still state the
+    # old size, agreeing with each other — only their count tells the household changed.
+    opensearch.update(index=world_names.customers, id=moved, body={"doc": {"household_key": "elsewhere-44000"}}, refresh=True)
+    refresh_profiles(opensearch, world, world_names, [moved])
+    assert _profiles(opensearch, world_names)[holder]["household_size"] == together
+    report = bring_up_to_date(opensearch, world, world_names)
+    assert report.rebuilt is not None and report.rebuilt < report.customers, report.line()
+    assert _profiles(opensearch, world_names)[holder]["household_size"] == together - 1
+
+
 def test_a_condition_on_days_since_seen_has_every_day_count_moved_on_by_the_next_run(
     opensearch: OpenSearch, world: Settings, world_names: IndexNames, tmp_path: Path
 ) -> None:
