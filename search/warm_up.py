@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +57,11 @@ PHANTOM_RECORD = "rcu-warm-up:0"
 # What the counter types, one of each kind the look-up plans differently; the filter on PHANTOM_ID
 # keeps whatever they would match out of the answer.
 LOOKUP_TEXTS = ("jean martin 69002", "06 00 00 00 00", "warm-up@example.invalid")
+# After each step the warm-up waits IDLE_PER_BUSY times as long as the step took, so it holds at most
+# half of the node's time while the first agents arrive (session 18: 200 rounds, unpaced, took 77–145 s
+# of wall and 37–41 s of node CPU at load 10–17, and one of a test's look-ups beside it met the API's
+# 2 s deadline). A bound chosen for that reason, not fitted: the warm-up takes twice as long.
+IDLE_PER_BUSY = 1.0
 
 
 def phantom_only(query: dict[str, Any]) -> dict[str, Any]:
@@ -124,15 +129,18 @@ class WarmUpPlan:
     rounds: int
 
 
-async def warm_up(client: AsyncOpenSearch, plan: WarmUpPlan) -> int:
+async def warm_up(client: AsyncOpenSearch, plan: WarmUpPlan, pause: Callable[[float], Awaitable[None]] = asyncio.sleep) -> int:
     """`plan.rounds` rounds of phantom 360 views and look-ups for each distinct field access, one
     access at a time (its view beside its look-ups: a few requests in flight, so an agent's request
-    arriving meanwhile is not queued behind a burst); returns the rounds run. A missing index
+    arriving meanwhile is not queued behind a burst), each followed by a `pause` as long as it took
+    (IDLE_PER_BUSY); returns the rounds run. A missing index
     (nothing ingested yet) fails its own read alone."""
     names = plan.names
     distinct = list({repr(access): access for access in plan.accesses}.values())
+    clock = asyncio.get_running_loop().time
     for _ in range(plan.rounds):
         for access in distinct:
+            began = clock()
             results = await asyncio.gather(
                 phantom_view(client, names, access, plan.holding_attributes, plan.page, with_actions=True),
                 phantom_lookups(client, names, access),
@@ -143,6 +151,7 @@ async def warm_up(client: AsyncOpenSearch, plan: WarmUpPlan) -> int:
                 # node still compiling (the API's 2 s deadline) does not.
                 if isinstance(result, NodeUnreachable) and not isinstance(result, ConnectionTimeout):
                     raise result
+            await pause((clock() - began) * IDLE_PER_BUSY)  # agents first (IDLE_PER_BUSY)
     return plan.rounds
 
 

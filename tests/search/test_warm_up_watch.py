@@ -93,3 +93,27 @@ def test_a_slow_answer_does_not_end_the_warm_up_and_a_node_that_is_down_does() -
     with pytest.raises(NodeUnreachable):
         asyncio.run(warm_up_module.warm_up(down, plan))  # type: ignore[arg-type]
     assert down.asked < slow.asked
+
+
+def test_the_warm_up_leaves_the_node_idle_as_long_as_it_kept_it_busy() -> None:
+    """Agents arriving while the node warms find it idle at least half the time: after each step the
+    warm-up pauses as long as the step's requests took."""
+    access = Policy.load(DEMO_POLICY).roles["counter"].field_access()
+    plan = WarmUpPlan(IndexNames("t"), (access,), (), 20, 3)
+    pauses: list[float] = []
+
+    class Slow(Failing):
+        def __getattr__(self, name: str) -> Any:
+            async def slow(*_: Any, **__: Any) -> Any:
+                await asyncio.sleep(0.02)
+                raise self.error
+
+            return slow
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    node = Slow(ConnectionTimeout("TIMEOUT", "read timed out", OSError()))
+    assert asyncio.run(warm_up_module.warm_up(node, plan, pause)) == 3  # type: ignore[arg-type]
+    assert len(pauses) == 3  # one per step: one access, three rounds
+    assert all(seconds >= 0.02 for seconds in pauses)  # each step waited for at least one slow answer
