@@ -180,19 +180,27 @@ class NodeWarmer:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _watch(self) -> None:
-        warmed_for: int | None = None
+        # Every node's start seen warmed: with several hosts in RCU_OPENSEARCH_URL each check may reach
+        # another node (another JVM start time), which must not start the warm-up over every check.
+        warmed_for: set[int] = set()
         while True:
             try:
                 started = await node_started_at(self.client)
-                if started != warmed_for:
+                if started not in warmed_for:
                     self.state = "running"
                     began = asyncio.get_running_loop().time()
                     await warm_up(self.client, self.plan)
-                    warmed_for, self.warmed, self.state = started, self.warmed + 1, "done"
+                    warmed_for.add(started)
+                    self.warmed, self.state = self.warmed + 1, "done"
                     log.info("node_warmed rounds=%d seconds=%.1f", self.plan.rounds, asyncio.get_running_loop().time() - began)
+                else:
+                    self.state = "done"  # the node answers again, warmed already
             except asyncio.CancelledError:
                 raise
             except (OpenSearchException, OSError, TimeoutError) as error:  # the node down or restarting: asked again at the next check
                 self.state = "waiting"
                 log.warning("node_warm_up_deferred error=%s", type(error).__name__)
+            except (KeyError, ValueError, TypeError) as error:  # an answer of an unexpected shape: said, asked again, never a dead task
+                self.state = "waiting"
+                log.warning("node_warm_up_failed error=%s", type(error).__name__)
             await asyncio.sleep(self.check_s)

@@ -20,6 +20,7 @@ from search.resolve.namesakes import NamesakesAtHome, namesakes_apart
 from search.resolve.personal import contacts_differ, personal_evidence
 from search.resolve.possible import REASONS, PossibleMatch
 from search.resolve.scoring import contradicted_pairs, telling_columns
+from search.resolve.seen_apart import bin_of_records, changed_with_time
 from search.resolve.weak_links import weak_link_bar
 
 
@@ -92,7 +93,7 @@ def explain_pair(
         decision = "different people"
     elif probability >= config.match_threshold:
         decision = "same customer"
-    elif probability >= weak_link_bar(config, model.weak_link_bar) and _names_alone_uncontradicted(vector, comparisons, model):
+    elif probability >= weak_link_bar(config, model.weak_link_bar) and _names_alone_uncontradicted(x, y, vector, comparisons, model):
         # The clustering's rule for links resting on names alone (search.resolve.clustering): such a
         # link joins from the weak-link bar (search.resolve.weak_links) when it fits exactly one customer, which a pair alone
         # cannot tell.
@@ -140,10 +141,15 @@ def explain_possible_matches(
     ]
 
 
-def _names_alone_uncontradicted(vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel) -> bool:
+def _names_alone_uncontradicted(
+    x: RecordFeatures, y: RecordFeatures, vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel
+) -> bool:
     """Whether the pair rests on names alone (a name, a birth year, a town) with no telling field
-    plainly different: the links the clustering lets join from the weak-link bar."""
+    plainly different — a value the dates say one person changed (seen_apart) not counting, as in
+    the clustering: the links the clustering lets join from the weak-link bar."""
     row = np.array([vector], dtype=np.int64)
     if not bool(names_alone(row, comparisons)[0]):
         return False
-    return not bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model))[0])
+    bins = np.array([bin_of_records(x, y, model.gap_edges)], dtype=np.int8)
+    changed = changed_with_time(model.m_by_gap, model.names, row.astype(np.int8), bins)
+    return not bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model), changed)[0])

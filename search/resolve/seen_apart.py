@@ -138,8 +138,8 @@ def estimate_m_by_gap(
 def changed_with_time(m_by_gap: dict[str, Any] | None, names: list[str], vectors: np.ndarray, bins: np.ndarray) -> np.ndarray:
     """Per pair and comparison, whether a value a person changes plainly differs (its last level)
     on records seen so far apart that one person's records in that bin differ on it more often than
-    not (the bin's m of that level at least one half): a person's old address, not a sign of
-    another person. What it says is still weighed (the bin's m); it only does not count as a plain
+    not (the bin's m of that level at least one half) and more often than records seen within the
+    nearest bin do: a person's old address, not a sign of another person. What it says is still weighed (the bin's m); it only does not count as a plain
     difference beside names alone (search.resolve.scoring.contradicted_pairs)."""
     changed = np.zeros(vectors.shape, dtype=bool)
     if not m_by_gap or not len(vectors):
@@ -150,8 +150,13 @@ def changed_with_time(m_by_gap: dict[str, Any] | None, names: list[str], vectors
         if binned is None:
             continue
         last = len(binned[0]) - 1
-        # More often than not: a majority, not a constant fitted to a data set.
-        mostly_changed = np.array([row[last] >= 0.5 for row in binned])
+        # More often than not (a majority, not a constant fitted to a data set), on records at least a
+        # bin apart, and more often than on records seen within the nearest bin: the dates must show
+        # people changing the value with time. Data whose records share a date (all in the nearest bin),
+        # or too few pairs to tell bins apart (each held at the pooled m), changes nothing; nor does a
+        # value one person's records differ on whatever the time (a work and a personal e-mail).
+        nearest = binned[0][last]
+        mostly_changed = np.array([index > 0 and row[last] >= 0.5 and row[last] > nearest for index, row in enumerate(binned)])
         rows = dated & (vectors[:, column] == last)
         changed[rows, column] = mostly_changed[bins[rows]]
     return changed

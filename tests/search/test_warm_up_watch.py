@@ -58,6 +58,41 @@ def test_the_node_is_warmed_again_after_it_restarts_and_waited_for_while_it_is_d
     assert warmed == [1, 2]
 
 
+class Cluster(Node):
+    """Several hosts in RCU_OPENSEARCH_URL: each `_nodes/_local` answer comes from the next node."""
+
+    def __init__(self, starts: list[int]) -> None:
+        super().__init__()
+        self.starts, self.asked = starts, 0
+
+    async def info(self, **_: Any) -> dict[str, Any]:
+        self.asked += 1
+        if self.asked == 4:
+            return {"nodes": {}}  # an answer of an unexpected shape once
+        return {"nodes": {"n": {"jvm": {"start_time_in_millis": self.starts[self.asked % len(self.starts)]}}}}
+
+
+def test_a_cluster_reached_through_several_hosts_is_warmed_once_per_node_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    cluster = Cluster([1, 2, 3])
+    warmed: list[int] = []
+
+    async def counted(client: Any, plan: WarmUpPlan) -> int:
+        warmed.append(cluster.asked)
+        return plan.rounds
+
+    monkeypatch.setattr(warm_up_module, "warm_up", counted)
+
+    async def run() -> str:
+        warmer = NodeWarmer(SimpleNamespace(nodes=cluster), WarmUpPlan(IndexNames("t"), (), (), 20, 3), check_s=0.005)  # type: ignore[arg-type]
+        warmer.start()
+        await asyncio.sleep(0.2)
+        await warmer.stop()
+        return warmer.state
+
+    assert asyncio.run(run()) == "done"  # the odd answer did not end the watch
+    assert cluster.asked > 10 and len(warmed) == 3  # each of the three nodes' starts once, not every check
+
+
 def test_no_warm_up_is_started_when_its_rounds_are_zero() -> None:
     async def run() -> tuple[str, bool]:
         warmer = NodeWarmer(SimpleNamespace(nodes=Node()), WarmUpPlan(IndexNames("t"), (), (), 20, 0), check_s=0.01)  # type: ignore[arg-type]
