@@ -20,7 +20,7 @@ from search.resolve.namesakes import NamesakesAtHome, namesakes_apart
 from search.resolve.personal import contacts_differ, personal_evidence
 from search.resolve.possible import REASONS, PossibleMatch
 from search.resolve.scoring import contradicted_pairs, telling_columns
-from search.resolve.seen_apart import bin_of_records, changed_with_time
+from search.resolve.seen_apart import changed_for_pair
 from search.resolve.weak_links import weak_link_bar
 
 
@@ -150,6 +150,5 @@ def _names_alone_uncontradicted(
     row = np.array([vector], dtype=np.int64)
     if not bool(names_alone(row, comparisons)[0]):
         return False
-    bins = np.array([bin_of_records(x, y, model.gap_edges)], dtype=np.int8)
-    changed = changed_with_time(model.m_by_gap, model.names, row.astype(np.int8), bins)
+    changed = changed_for_pair(model.m_by_gap, model.names, x, y, vector)[np.newaxis]
     return not bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model), changed)[0])

@@ -19,7 +19,7 @@ from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
 from search.resolve.namesakes import NamesakesAtHome, estimate_namesakes_at_home
 from search.resolve.possible import PossibleMatch, possible_matches
-from search.resolve.seen_apart import bin_of_records, changed_with_time, estimate_m_by_gap, gap_bits, pair_bins
+from search.resolve.seen_apart import changed_for_pair, changed_with_time, estimate_m_by_gap, gap_bits, pair_bins
 from search.resolve.weak_links import estimate_weak_link_bar, weak_link_bar
 
 
@@ -192,6 +192,9 @@ def _clustered(
     rows = _ScoredRows(pairs, len(records))
     two_streets = _level_of(comparisons, "address", "same postcode, another street")
 
+    # The differences the time between each scored pair's records explains (seen_apart).
+    changed = changed_with_time(model.m_by_gap, model.names, vectors, pair_bins(records, pairs, model.gap_edges))
+
     def disagree(i: int, j: int) -> int:
         row = rows.row(i, j)  # a scored pair is not compared again
         if row is None:
@@ -204,16 +207,14 @@ def _clustered(
         differing = [column for column, last in telling if vector[column] == last]
         if differing and model.m_by_gap:
             # A person's old address or mobile on a record seen years before is no sign of another person.
-            bins = np.array([bin_of_records(records[i], records[j], model.gap_edges)], dtype=np.int8)
-            changed = changed_with_time(model.m_by_gap, model.names, np.array([vector], dtype=np.int8), bins)[0]
-            differing = [column for column in differing if not changed[column]]
+            explained = changed[row] if row is not None else changed_for_pair(model.m_by_gap, model.names, records[i], records[j], vector)
+            differing = [column for column in differing if not explained[column]]
         if not differing:
             return AGREE
         return DIFFER_AT_TWO_STREETS if two_streets is not None and vector[two_streets[0]] == two_streets[1] else DIFFER
 
     never_merge = enforced_never_merge(config, model.relaxed_rules)
     given_names = frozenset(model.given_names)
-    changed = changed_with_time(model.m_by_gap, model.names, vectors, pair_bins(records, pairs, model.gap_edges))
     alone, contradicted = names_alone(vectors, comparisons), contradicted_pairs(vectors, comparisons, telling, changed)
     clustering = cluster(
         records,

@@ -160,3 +160,13 @@ def changed_with_time(m_by_gap: dict[str, Any] | None, names: list[str], vectors
         rows = dated & (vectors[:, column] == last)
         changed[rows, column] = mostly_changed[bins[rows]]
     return changed
+
+
+def changed_for_pair(
+    m_by_gap: dict[str, Any] | None, names: list[str], x: RecordFeatures, y: RecordFeatures, vector: list[int]
+) -> np.ndarray:
+    """changed_with_time for one pair of records (a pair the run did not score, `rcu explain`)."""
+    if not m_by_gap:
+        return np.zeros(len(vector), dtype=bool)
+    bins = np.array([bin_of_records(x, y, tuple(m_by_gap["edges_years"]))], dtype=np.int8)
+    return changed_with_time(m_by_gap, names, np.array([vector], dtype=np.int8), bins)[0]
