@@ -27,7 +27,7 @@ const HELD_APART = {
   different_sex: "Monsieur et Madame",
   different_given_names: "prénoms différents",
   different_personal_contacts: "chacun son e-mail et son mobile, rien de personnel en commun",
-  namesakes_at_home: "même nom à la même adresse, chacun son propre contact, et ces données comptent des homonymes sous un même toit",
+  namesakes_at_home: "même nom à la même adresse, chacun son propre contact ou son propre compte dans un même système, et ces données comptent des homonymes sous un même toit",
   name_alone_against_other_records: "seul le nom les relie, leurs autres fiches divergent",
   name_and_postcode_against_two_addresses: "seuls le nom et le code postal les relient, et ils habitent deux adresses de ce code postal",
   name_alone_fits_several_customers: "seul le nom les relie, et il correspond à plusieurs clients",

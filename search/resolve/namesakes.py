@@ -32,10 +32,17 @@ from the pairs of near given names and one family name at one address (`near_sha
 of differing contacts are those of the full name's homes (one person's contacts change alike
 whatever his name is written as).
 
+- `differ_one["source:<name>"]` / `differ_two[...]`: among one person's (two namesakes') pairs with
+  a record in that source and no contact agreeing, the share with both records in it — how often
+  this data's system holds one person twice, against how often it holds each of two people of one
+  home (SOURCE). A father's sparse CRM line "Pascal Joly, 75013" beside his son's full CRM record
+  (bench.corruption, father namesakes 1.0: 46 of the 64 household record pairs merged through a
+  record of household values only had a source on both sides) is two accounts of one system.
+
 Two groups whose records hold nothing personal in common, of which one pair shares the full name
 (or the family name with near given names: then λ is `near_share`) and the address (or the
-postcode, a side leaving the street out), with a kind of contact differing, are then one person
-with probability
+postcode, a side leaving the street out), with a kind of contact differing or (one full name only)
+a source holding a record of each, are then one person with probability
 
     (1 − λ)·Π differ_one / ((1 − λ)·Π differ_one + λ·Π differ_two)
 
@@ -77,6 +84,14 @@ ONE_HOME = (0, 1, 2)
 NEAR = (2, 3, 4)
 BIRTH_AGREES, BIRTH_DIFFERS = (0, 1), (2, 3)
 KINDS = ("mobile", "email")
+# "One system holds each": a record of each group from one source. A CRM, a web shop or a shop's
+# loyalty program holds one account per person, so one person's two records in one system are that
+# system's duplicates, as often as this data's system holds one person twice (`differ_one` of
+# "source:<name>": among one person's pairs with a record in it, the share with both in it), while two
+# namesakes of one home are each in it as often as people are (`differ_two`, the same among two
+# people's pairs). Per source: a call-center log holding each call holds one person many times.
+# Counted like a kind of contact that differs, over the pairs on which no contact agrees.
+SOURCE = "source:"
 # Born "apart" means a generation apart: one person's birth-date errors (a day, a month, a swapped
 # or mistyped digit of the year's end) then stay out of λ, so a source with noisy birth dates does not
 # read as namesakes at home. 15 years: the least age gap between a parent and a child, not fitted.
@@ -110,6 +125,18 @@ class NamesakesAtHome:
             data = {("homes" if key == "pairs" else key): value for key, value in data.items()}
         return cls(**data)
 
+    def weighs(self, kind: str) -> bool:
+        """Whether the estimate holds shares for `kind` (a model stored before session 19 holds none
+        for a source, nor does one for a source none of its homes' pairs touched: no evidence)."""
+        return kind in self.differ_one and kind in self.differ_two
+
+    def one_system(self, sources: set[str]) -> str | None:
+        """Of the sources holding a record of each of two groups, the kind (SOURCE + name) that
+        tells two people least (the highest share of one person held twice against two people's),
+        None when none is weighed."""
+        kinds = [SOURCE + source for source in sorted(sources) if self.weighs(SOURCE + source)]
+        return max(kinds, key=lambda kind: self.differ_one[kind] / self.differ_two[kind], default=None)
+
     def one_person(self, kinds: list[str], order_odds: float = 1.0, near: bool = False) -> float:
         """The probability that two groups of one name at one address whose `kinds` of contact
         differ, nothing personal agreeing, are one person; `order_odds` the likelihood ratio of
@@ -117,12 +144,14 @@ class NamesakesAtHome:
         two = self.near_share if near else self.share
         one = (1 - two) * order_odds
         for kind in kinds:
+            if not self.weighs(kind):
+                continue
             one *= self.differ_one[kind]
             two *= self.differ_two[kind]
         return one / (one + two) if one + two else 1.0
 
     def describe(self) -> str:
-        shares = ", ".join(f"{k} differs {self.differ_one[k]:.1%} / {self.differ_two[k]:.1%}" for k in KINDS)
+        shares = ", ".join(f"{k} differs {self.differ_one[k]:.1%} / {self.differ_two[k]:.1%}" for k in self.differ_one if self.weighs(k))
         return (
             f"{self.born_apart} of {self.homes} homes of one name at one address born apart: namesakes at home {self.share:.1%}; {shares}"
         )
@@ -152,10 +181,12 @@ def estimate_namesakes_at_home(
         shares = [t.differ_share(side, kind) for t in units if t.compared(side, kind)]
         return (sum(shares) + 1) / (len(shares) + 2)
 
+    sources = sorted({kind for t in units for _, kind in t.counts if kind.startswith(SOURCE)})
+    kinds = [*KINDS, *sources]
     return NamesakesAtHome(
         share=share,
-        differ_one={kind: laplace("one", kind) for kind in KINDS},
-        differ_two={kind: laplace("two", kind) for kind in KINDS},
+        differ_one={kind: laplace("one", kind) for kind in kinds},
+        differ_two={kind: laplace("two", kind) for kind in kinds},
         homes=len(units),
         born_apart=sum(t.born_apart for t in units),
         near_share=near_share,
@@ -229,6 +260,10 @@ class _HomeTally:
             if held and not evidence.others_agree(kind):
                 self.counts[side, kind][0] += differs
                 self.counts[side, kind][1] += 1
+        if not evidence.contact_agrees:  # where the rule reads one system holding each: nothing of one's own agreeing
+            for source in {x.source, y.source} - {""}:
+                self.counts[side, SOURCE + source][0] += x.source == y.source
+                self.counts[side, SOURCE + source][1] += 1
 
     def compared(self, side: str, kind: str) -> bool:
         return (side, kind) in self.counts
@@ -271,8 +306,13 @@ def namesakes_apart(
         for kind, differs in (("mobile", any(e.mobiles_differ for e in evidence)), ("email", any(e.emails_differ for e in evidence)))
         if differs
     ]
-    home = _one_home(a, b) if kinds else None
-    if home is None:
+    system = namesakes.one_system({r.source for r in a} & {r.source for r in b})
+    home = _one_home(a, b) if kinds or system else None
+    # One system holding each is read for one full name only: a system's own duplicates of one
+    # person are likeliest where its entry check missed them, under another spelling or an initial
+    # ("M. Dupont" beside "Michel Dupont" in one web shop), which the full name's homes do not count.
+    kinds += [system] if system and home == "full" else []
+    if home is None or not kinds:
         return False
     dated_a, dated_b = [r for r in a if holds_contact(r)], [r for r in b if holds_contact(r)]
     return namesakes.one_person(kinds, _order_odds(dated_a, dated_b), near=home == "near") < threshold

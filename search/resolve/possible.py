@@ -38,7 +38,7 @@ REASONS = {
     "different_sex": "Monsieur and Madame",
     "different_given_names": "different given names",
     "different_personal_contacts": "each holds an e-mail and a mobile of its own, nothing personal in common",
-    "namesakes_at_home": "one name at one address, a contact of each differs, and this data holds namesakes under one roof",
+    "namesakes_at_home": "one name at one address, a contact of each differs or one system holds each, and this data holds namesakes under one roof",
     NAMES_DISAGREE: "a name alone links two customers whose other records disagree",
     NAMESAKES_OF_ONE_POSTCODE: "a name and a postcode link two customers living at two addresses of that postcode",
     NAME_FITS_SEVERAL: "a name alone, fitting several customers",
