@@ -58,7 +58,10 @@ def _town_of_accounts(father_namesakes: bool, duplicated: int = 10) -> list[Reco
         if n % duplicated == 0:
             documents.append(_record(f"D{n}", "crm", given, family, street, "1961-04-12"))
         if father_namesakes and n % 2:
-            documents += [_record(f"S{n}", "crm", given, family, street, "1992-09-30"), _record(f"E{n}", "ecommerce", given, family, street, "1992-09-30")]
+            documents += [
+                _record(f"S{n}", "crm", given, family, street, "1992-09-30"),
+                _record(f"E{n}", "ecommerce", given, family, street, "1992-09-30"),
+            ]
     return _features(documents)
 
 
