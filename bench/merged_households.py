@@ -14,8 +14,13 @@ hold of their own (an e-mail, a mobile, a birth date) and what those say across 
 - `one kind on each side: mobiles` / `e-mails`: only that kind differs across them;
 - `different kinds`: nothing of one kind on both sides (a birth date here, a mobile there).
 
-Printed per setting: the pairs per family, with the given names' relation (namesakes, or not) and
-examples with each side's records.
+Each pair is also read by the link that joins it (`link_of`): a scored pair above the match
+threshold between the two members' records (`corroborated`; `through a household record` when
+every such link has a record of household values only at one end), a link resting on names alone
+(`weak`), or none between them (`chain through a third person`); and by whether one source holds
+a record of each (`one system holds each`). Printed per setting: the member pairs and their record
+pairs per family, with the given names' relation (namesakes, or not) and examples with each side's
+records.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from search.resolve.comparisons import birth_date_level
 from search.resolve.config import ResolutionConfig
 from search.resolve.features import RecordFeatures, features_of
 from search.resolve.personal import holds_contact, holds_household_values_only, personal_evidence, seen_together
-from search.resolve.scoring import resolve_records
+from search.resolve.scoring import Resolution, resolve_records
 
 FIELDS = ("source", "updated_at", "given_name", "family_name", "birth_date", "email", "phone", "loyalty_card", "postcode", "street")
 
@@ -54,6 +59,25 @@ def family_of(a: list[RecordFeatures], b: list[RecordFeatures]) -> str:
     return "different kinds"
 
 
+def link_of(resolution: Resolution, records: list[RecordFeatures], a: list[int], b: list[int], threshold: float) -> str:
+    """What joins two members' records (module docstring), from the run's scored pairs and weak links."""
+    scored, weak = resolution.scored, set(resolution.clustering.weak_links)
+    mine, theirs = set(a), set(b)
+    direct = [
+        (k, i, j)
+        for k, (i, j) in enumerate(scored.pairs.tolist())
+        if ((i in mine and j in theirs) or (i in theirs and j in mine)) and (scored.probabilities[k] >= threshold or k in weak)
+    ]
+    if not direct:
+        return "chain through a third person"
+    if all(k in weak for k, _, _ in direct):
+        return "weak"
+    strong = [(i, j) for k, i, j in direct if k not in weak]
+    if all(holds_household_values_only(records[i]) or holds_household_values_only(records[j]) for i, j in strong):
+        return "corroborated, through a household record"
+    return "corroborated"
+
+
 def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) -> None:
     dataset = robustness_dataset(knobs, seed)
     people = {p.person_id: p for p in corpus(knobs, seed).population.people}
@@ -64,6 +88,7 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
     for index, record in enumerate(records):
         by_customer[labels[index]][dataset.truth[record.record_id]].append(index)
     families: Counter[str] = Counter()
+    record_pairs: Counter[str] = Counter()
     shown: Counter[str] = Counter()
     for members in by_customer.values():
         for p, q in combinations(sorted(members), 2):
@@ -73,7 +98,11 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
             a, b = [records[i] for i in members[p]], [records[i] for i in members[q]]
             family = family_of(a, b)
             namesakes = "namesakes" if people[p].given == people[q].given else "other names"
-            families[f"{family} | {namesakes}"] += 1
+            link = link_of(resolution, records, members[p], members[q], config.match_threshold)
+            system = "one system holds each" if {r.source for r in a} & {r.source for r in b} else "no source in common"
+            key = f"{family} | {namesakes} | {link} | {system}"
+            families[key] += 1
+            record_pairs[key] += len(a) * len(b)
             if shown[family] < examples:
                 shown[family] += 1
                 print(f"   {family} | {namesakes}: {people[p].given} {people[p].birth_date} / {people[q].given} {people[q].birth_date}")
@@ -81,9 +110,9 @@ def analyse(knobs: Knobs, seed: int, config: ResolutionConfig, examples: int) ->
                     for i in indices:
                         doc = dataset.documents[i]
                         print(f"      {side}", {f: doc.get(f) for f in FIELDS if doc.get(f)})
-    print(f"  pairs of household members in one customer: {sum(families.values())}")
+    print(f"  pairs of household members in one customer: {sum(families.values())} ({sum(record_pairs.values())} record pairs)")
     for family, count in families.most_common():
-        print(f"  {count:5d}  {family}")
+        print(f"  {count:5d} {record_pairs[family]:5d}  {family}")
 
 
 def main() -> None:
