@@ -320,7 +320,7 @@ def _apply(
         write_redirects(client, names, events, now, refresh=refresh)
         # Only the customers written change their conflicts: the others' stored ones stand (a full run
         # writes only what changed, so it does not start from none).
-        save_identity_conflicts(client, names, written, removed, False, now, weak)
+        save_identity_conflicts(client, names, written, removed, False, now, weak, previous_customers if full else None)
     if not together:
         append_changes(client, names, changes)
     report.redirects += events

@@ -322,6 +322,30 @@ def test_a_full_run_on_a_node_slower_than_the_clients_timeout_indexes_each_custo
     assert indexed == report.customers
 
 
+def test_a_first_full_run_deletes_no_identity_conflict_and_a_later_one_still_drops_a_stale_one(
+    opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    """A customer never stored has no stored conflict: a first full run sends no deletion for it
+    (it sent one per customer without a conflict, each a tombstone the node writes). A customer
+    stored before the run and rewritten by it still loses a conflict it no longer has."""
+    ingest(HELENE + OTHERS)
+    first = resolve_all(opensearch, names, ResolutionConfig())
+    stats = opensearch.indices.stats(index=names.identity_conflicts, metric="indexing")
+    (deleted,) = (index["primaries"]["indexing"]["delete_total"] for index in stats["indices"].values())
+    assert first.customers_written > 0
+    assert deleted == 0
+    opensearch.indices.refresh(index=names.identity_conflicts)
+    with_conflict = {hit["_id"] for hit in scan(opensearch, index=names.identity_conflicts, query={"query": {"match_all": {}}})}
+    customer_id = next(c for c in sorted(set(customer_assignment(opensearch, names).values())) if c not in with_conflict)
+    stale = {"customer_id": customer_id, "records": [], "sources": [], "values": 2, "updated_at": "2020-01-01T00:00:00+00:00"}
+    opensearch.index(index=names.identity_conflicts, id=customer_id, body=stale, refresh=True)
+    # Another source priority rewrites every customer (golden_rules_key): its conflict is made again, here none.
+    rewritten = ResolutionConfig(source_priority={"names": ["ecommerce", "crm"], "birth_date": ["ecommerce"], "civility": ["ecommerce"]})
+    second = resolve_all(opensearch, names, rewritten, retrain=False)
+    assert second.customers_written == second.customers
+    assert not opensearch.exists(index=names.identity_conflicts, id=customer_id)
+
+
 def _components_by_search(count: int, first: list[int], second: list[int]) -> list[int]:
     """The reference: each node's component, found by a plain graph search (no union-find)."""
     neighbours: list[list[int]] = [[] for _ in range(count)]
