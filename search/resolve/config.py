@@ -272,6 +272,17 @@ class FullRunScale(BaseModel):
         le=16,
         description="Bulk requests a full run keeps in flight writing customers and links (when unset: the cluster's processors, 2 to 8).",
     )
+    # 300 s: ten times the 5,000 customers of one request at the ~5 ms each a node loaded by seven
+    # people took to index them (bench/RESULTS.md, session 19 fullrun section); past the client's
+    # usual 30 s such a request was sent again whole and indexed twice.
+    write_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "How long a full run waits for one bulk request of customers and links before it counts it as lost and "
+            "sends it again (a request the node is still indexing, sent again, is indexed twice)."
+        ),
+    )
     spool_memory_mb: int = Field(default=1024, ge=128, description="DuckDB's memory limit while spooling; past it, it spills to disk.")
 
 

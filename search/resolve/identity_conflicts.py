@@ -52,15 +52,16 @@ def save_identity_conflicts(
     everything: bool,
     now: datetime,
     weak: frozenset[str] = frozenset(),
+    stored: set[str] | None = None,
 ) -> None:
     """Rewrite the conflicts of the customers a run wrote (all of them when `everything`: a
     full run starts from none) and drop those of removed customers. `weak`: records the run
-    joined on names alone."""
+    joined on names alone; `stored`: identity_conflict_actions'."""
     if everything:
         client.delete_by_query(
             index=names.identity_conflicts, body={"query": {"match_all": {}}}, conflicts="proceed", refresh=True, ignore_unavailable=True
         )
-    send_actions(client, identity_conflict_actions(names, written, removed, everything, now, weak))
+    send_actions(client, identity_conflict_actions(names, written, removed, everything, now, weak, stored))
 
 
 def identity_conflict_actions(
@@ -70,13 +71,19 @@ def identity_conflict_actions(
     everything: bool,
     now: datetime,
     weak: frozenset[str] = frozenset(),
+    stored: set[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The bulk actions of save_identity_conflicts (without its clearing of every conflict)."""
+    """The bulk actions of save_identity_conflicts (without its clearing of every conflict).
+    `stored`: the only customers that can hold a stored conflict, when the caller knows them (a
+    full run: the customers stored before it; a conflict is written after its customer): a customer
+    without a conflict gets a deletion only if it is one of them. A first full run otherwise sent a
+    deletion of nothing for nearly every customer (41,882 for 43,270 at 100k), each a tombstone the
+    node writes."""
     for customer_id, members in written:
         document = identity_conflict(customer_id, members, now, weak)
         if document is not None:
             yield {"_op_type": "index", "_index": names.identity_conflicts, "_id": customer_id, "_source": document}
-        elif not everything:
+        elif not everything and (stored is None or customer_id in stored):
             yield {"_op_type": "delete", "_index": names.identity_conflicts, "_id": customer_id}
     for customer_id in removed:
         yield {"_op_type": "delete", "_index": names.identity_conflicts, "_id": customer_id}

@@ -329,7 +329,16 @@ class _Run:
         gone = self.spool.customers_without_records()
         unlinked = self.spool.links_without_records()
         changes = subject_changes(self.client, self.names, [], [], gone, [], statements=self.stored.statements)
-        write_customers(self.client, self.names, [], gone, {}, unlinked, bulk_threads=self.write_threads)
+        write_customers(
+            self.client,
+            self.names,
+            [],
+            gone,
+            {},
+            unlinked,
+            bulk_threads=self.write_threads,
+            request_timeout=self.config.scale.write_timeout_s,
+        )
         append_changes(self.client, self.names, changes)
         self.removed |= set(gone)
         kept = most_probable_per_customer(

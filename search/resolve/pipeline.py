@@ -303,11 +303,24 @@ def _apply(
         pending.actions += identity_conflict_actions(names, written, removed, False, now, weak)
     else:
         also = numbered_changes(client, names, changes) if together else []
-        write_customers(client, names, documents, removed, links, unlinked, bulk_threads=write_threads, refresh=refresh, also=also)
+        # A full run's requests are large: waited for as long as a loaded node takes (ScaleConfig.write_timeout_s).
+        timeout = config.scale.write_timeout_s if full else None
+        write_customers(
+            client,
+            names,
+            documents,
+            removed,
+            links,
+            unlinked,
+            bulk_threads=write_threads,
+            refresh=refresh,
+            also=also,
+            request_timeout=timeout,
+        )
         write_redirects(client, names, events, now, refresh=refresh)
         # Only the customers written change their conflicts: the others' stored ones stand (a full run
         # writes only what changed, so it does not start from none).
-        save_identity_conflicts(client, names, written, removed, False, now, weak)
+        save_identity_conflicts(client, names, written, removed, False, now, weak, previous_customers if full else None)
     if not together:
         append_changes(client, names, changes)
     report.redirects += events

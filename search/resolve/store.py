@@ -355,12 +355,17 @@ def customer_actions(
         yield {"_op_type": "delete", "_index": names.record_customers, "_id": record_id}
 
 
-def send_actions(client: OpenSearch, actions: Iterable[dict[str, Any]], refresh: Refresh = False) -> set[str]:
+def send_actions(
+    client: OpenSearch, actions: Iterable[dict[str, Any]], refresh: Refresh = False, request_timeout: float | None = None
+) -> set[str]:
     """Bulk actions sent in order (one request per thousand), a deletion of what is not there
     accepted; with `refresh`, every index they touch is searchable once this returns. Returns the
-    indices (concrete names) something changed in: a deletion of what is not there changes nothing."""
+    indices (concrete names) something changed in: a deletion of what is not there changes nothing.
+    `request_timeout`: how long each request is waited for (the client's timeout when None)."""
     changed: set[str] = set()
-    for ok, item in streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=True, refresh=refresh):
+    timeout: dict[str, Any] = {"request_timeout": request_timeout} if request_timeout else {}
+    bulk = streaming_bulk(client, actions, chunk_size=1000, max_retries=6, raise_on_error=False, yield_ok=True, refresh=refresh, **timeout)
+    for ok, item in bulk:
         result = next(iter(item.values()))
         if result.get("status") == 404:
             continue
@@ -381,17 +386,21 @@ def write_customers(
     refresh: Refresh = False,
     also: Iterable[dict[str, Any]] = (),
     chunk_bytes: int = 10 * 1024 * 1024,
+    request_timeout: float | None = None,
 ) -> None:
     """Customers written and removed, and the record → customer links that changed; with
     `refresh`, visible to searches once this returns (bulk_threads 1 only). `also`: more bulk
     actions sent with them (a full run's few changes for the feed). Parallel writers send
     requests of up to `chunk_bytes` (one request per customer chunk costs the node more than its
-    documents: bench/RESULTS.md, 2026-11-27 scale section)."""
+    documents: bench/RESULTS.md, 2026-11-27 scale section), each waited for `request_timeout`
+    seconds (the client's timeout when None): a request given up on is sent again while the node
+    still indexes it, so a loaded node would index its customers twice."""
     actions = itertools.chain(customer_actions(names, documents, deleted_ids, links, unlinked), also)
     if bulk_threads <= 1:
-        send_actions(client, actions, refresh)
+        send_actions(client, actions, refresh, request_timeout)
         return
     # A full run writes every customer: two writers keep the node busy while Python builds the next chunk.
+    timeout: dict[str, Any] = {"request_timeout": request_timeout} if request_timeout else {}
     results = parallel_bulk(
         client,
         actions,
@@ -400,6 +409,7 @@ def write_customers(
         max_chunk_bytes=chunk_bytes,
         raise_on_error=False,
         raise_on_exception=True,
+        **timeout,
     )
     for ok, item in results:
         result = next(iter(item.values()))

@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionTimeout
 from opensearchpy.helpers import scan
 
 from analyzers.caching import batch_open
+from search.client import BackoffTransport, bulk_client
 from search.indices import IndexNames
 from search.resolve import partitioned, scoring, tile_scoring
 from search.resolve.blocking import blocking_keys
@@ -27,6 +29,7 @@ from search.resolve.store import get_records, load_model, save_model
 from search.resolve.tile_scoring import KnownFeatures, TileScorer, TileTask, score_tile
 from search.resolve.weak_links import estimate_weak_link_bar
 from search.steward.decisions import SAME_PERSON, DecisionRequest, current_customers, customer_version, decide, item_version
+from settings import Settings
 from tests.conftest import Ingest, Resolved, customer_assignment
 from tests.stories import HELENE, OTHERS
 
@@ -274,6 +277,73 @@ def test_a_full_run_leaves_refresh_and_replicas_as_it_found_them(opensearch: Ope
     (index,) = settings.values()
     assert index["settings"]["index"]["refresh_interval"] == "7s"
     assert index["settings"]["index"]["number_of_replicas"] == "0"
+
+
+# How long the simulated slow node takes to index one request of customers: more than the client's
+# usual timeout (settings.opensearch_timeout_s, 30 s), less than a full run's (write_timeout_s).
+SLOW_CUSTOMERS_BULK_S = 60.0
+
+
+def test_a_full_run_on_a_node_slower_than_the_clients_timeout_indexes_each_customer_once(
+    opensearch_settings: Settings, opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    """A loaded node indexing a request of 5,000 customers for longer than the client waits: the
+    request must not be sent again while the node still indexes it (each customer indexed twice,
+    bench/RESULTS.md session 19 fullrun section). Simulated at the connection: each request holding
+    customers is indexed for real, then its answer counts as late for a client waiting less than
+    the node takes."""
+    ingest(HELENE + OTHERS)
+    client = bulk_client(opensearch_settings)  # what `rcu resolve --full` runs with: it retries what times out
+    transport = client.transport
+    assert isinstance(transport, BackoffTransport)
+    transport.retry_budget_s = 1.0  # a retry, if any, shows at once
+    (connection,) = transport.connection_pool.connections
+    real = connection.perform_request
+    customers_sent: list[int] = []
+
+    def slow_for_customers(method: str, url: str, params: Any = None, body: Any = None, timeout: Any = None, **kwargs: Any) -> Any:
+        answer = real(method, url, params, body, timeout=timeout, **kwargs)
+        text = body.decode() if isinstance(body, bytes) else str(body or "")
+        if url.endswith("/_bulk") and f'"_index":"{names.customers}"' in text:
+            customers_sent.append(text.count(f'"_index":"{names.customers}"'))
+            if (timeout or connection.timeout) < SLOW_CUSTOMERS_BULK_S:
+                raise ConnectionTimeout("TIMEOUT", "the answer came later than the client waited", None)
+        return answer
+
+    connection.perform_request = slow_for_customers  # type: ignore[method-assign]
+    try:
+        report = resolve_all(client, names, ResolutionConfig(scale=FullRunScale(write_threads=2)))
+    finally:
+        client.close()
+    assert report.customers_written == report.customers > 0
+    assert sum(customers_sent) == report.customers  # each customer sent once
+    stats = opensearch.indices.stats(index=names.customers, metric="indexing")
+    (indexed,) = (index["primaries"]["indexing"]["index_total"] for index in stats["indices"].values())
+    assert indexed == report.customers
+
+
+def test_a_first_full_run_deletes_no_identity_conflict_and_a_later_one_still_drops_a_stale_one(
+    opensearch: OpenSearch, names: IndexNames, ingest: Ingest
+) -> None:
+    """A customer never stored has no stored conflict: a first full run sends no deletion for it
+    (it sent one per customer without a conflict, each a tombstone the node writes). A customer
+    stored before the run and rewritten by it still loses a conflict it no longer has."""
+    ingest(HELENE + OTHERS)
+    first = resolve_all(opensearch, names, ResolutionConfig())
+    stats = opensearch.indices.stats(index=names.identity_conflicts, metric="indexing")
+    (deleted,) = (index["primaries"]["indexing"]["delete_total"] for index in stats["indices"].values())
+    assert first.customers_written > 0
+    assert deleted == 0
+    opensearch.indices.refresh(index=names.identity_conflicts)
+    with_conflict = {hit["_id"] for hit in scan(opensearch, index=names.identity_conflicts, query={"query": {"match_all": {}}})}
+    customer_id = next(c for c in sorted(set(customer_assignment(opensearch, names).values())) if c not in with_conflict)
+    stale = {"customer_id": customer_id, "records": [], "sources": [], "values": 2, "updated_at": "2020-01-01T00:00:00+00:00"}
+    opensearch.index(index=names.identity_conflicts, id=customer_id, body=stale, refresh=True)
+    # Another source priority rewrites every customer (golden_rules_key): its conflict is made again, here none.
+    rewritten = ResolutionConfig(source_priority={"names": ["ecommerce", "crm"], "birth_date": ["ecommerce"], "civility": ["ecommerce"]})
+    second = resolve_all(opensearch, names, rewritten, retrain=False)
+    assert second.customers_written == second.customers
+    assert not opensearch.exists(index=names.identity_conflicts, id=customer_id)
 
 
 def _components_by_search(count: int, first: list[int], second: list[int]) -> list[int]:
