@@ -51,13 +51,30 @@ def rules_touching(
     ids = sorted(set(record_ids))
     if not ids:
         return compile_rules(added)
-    body = {
-        "query": {"bool": {"filter": [ACTIVE, {"terms": {"records": ids}}]}},
+    body = touching_query(ids)
+    response = client.search(index=names.decisions, body=body, ignore_unavailable=True)
+    return rules_in(client, names, body, response.get("hits", {}).get("hits", []), added, dropped)
+
+
+def touching_query(record_ids: list[str]) -> dict[str, Any]:
+    """The search for the active decisions naming any of `record_ids` (a neighbourhood's)."""
+    return {
+        "query": {"bool": {"filter": [ACTIVE, {"terms": {"records": record_ids}}]}},
         "_source": RULE_FIELDS,
         "size": NEIGHBOURHOOD_DECISIONS,
     }
-    response = client.search(index=names.decisions, body=body, ignore_unavailable=True)
-    hits = response.get("hits", {}).get("hits", [])
+
+
+def rules_in(
+    client: OpenSearch,
+    names: IndexNames,
+    body: dict[str, Any],
+    hits: list[dict[str, Any]],
+    added: Iterable[DecisionRule] = (),
+    dropped: frozenset[str] = frozenset(),
+) -> CompiledRules:
+    """rules_touching's answer from the hits of its `body` (touching_query; a caller's own msearch):
+    a full page of hits is read again by a scroll, every one of them."""
     if len(hits) >= NEIGHBOURHOOD_DECISIONS:
         hits = list(scan(client, index=names.decisions, query={k: v for k, v in body.items() if k != "size"}, size=2000))
     stored = (rule_of(hit["_source"]) for hit in hits if hit["_source"]["decision_id"] not in dropped)

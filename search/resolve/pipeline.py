@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opensearchpy import OpenSearch
+from opensearchpy import OpenSearch, TransportError
 
 from analyzers.caching import batch_caches
 from search.changes import BLOCK as CHANGES_BLOCK
@@ -24,7 +24,7 @@ from search.redirects import erased_among
 from search.resolve.blocking import blocking_keys
 from search.resolve.config import ResolutionConfig
 from search.resolve.constraints import CompiledRules, DecisionRule
-from search.resolve.decision_rules import all_rules, rules_touching, together_records
+from search.resolve.decision_rules import all_rules, rules_in, rules_touching, together_records, touching_query
 from search.resolve.explain import explain_possible_matches
 from search.resolve.features import FeaturesOnce, RecordFeatures, features_from_document, features_of
 from search.resolve.identifiers import attribute_candidates
@@ -74,7 +74,7 @@ from search.resolve.store import (
 )
 from search.resolve.survivorship import golden_record
 from search.rights.overlay import subject_changes
-from search.rights.statements import statements_of
+from search.rights.statements import STATEMENTS_PER_SEARCH, statements_in, statements_of, statements_query
 
 log = logging.getLogger(__name__)
 
@@ -590,9 +590,9 @@ def resolve_touched(
     # integrator's push, waits for each round trip made in sequence).
     with _threads(threads, 2) as pool:
         reading = pool.submit(stored_customers_of, client, names, neighbourhood, COMPARED_FIELDS)
-        stating = pool.submit(statements_of, client, names, neighbourhood)
         erased_of = _erased_read_ahead(pool, client, names, record_ids)
-        compiled = _neighbourhood_rules(client, names, neighbourhood, universe, rules)
+        stated, compiled = _statements_and_rules(client, names, neighbourhood, rules)
+        _join_together(client, names, compiled, universe)
         stored = reading.result()
         if joined := set(universe) - neighbourhood:  # records a decision binds to the neighbourhood's
             stored.update(stored_customers_of(client, names, joined, COMPARED_FIELDS))
@@ -601,7 +601,7 @@ def resolve_touched(
         # The statements of the records joining now (a decision's, the customers' other members), while they are read.
         stating_more = pool.submit(statements_of, client, names, (set(universe) | members) - neighbourhood)
         universe.update((d["record_id"], d) for d in get_records(client, names, members - set(universe)))
-        statements = _asked_only(stating.result(), neighbourhood) | _asked_only(stating_more.result(), set(universe) - neighbourhood)
+        statements = _asked_only(stated, neighbourhood) | _asked_only(stating_more.result(), set(universe) - neighbourhood)
     documents = [universe[r] for r in sorted(universe)]
     watch.lap("fetch")
     previous = {r: c for c, records in customers.items() for r in records}
@@ -735,13 +735,36 @@ class RuleChanges:
     writes: Callable[[ResolveReport], list[dict[str, Any]]] = lambda report: []
 
 
-def _neighbourhood_rules(
-    client: OpenSearch, names: IndexNames, record_ids: set[str], universe: dict[str, dict[str, Any]], changes: RuleChanges
-) -> CompiledRules:
-    """The decisions naming the neighbourhood's records (with `changes` applied); the records they
-    put together with those join the universe (their customers follow, with every record)."""
-    rules = rules_touching(client, names, record_ids, changes.added, changes.dropped)
-    missing = together_records(rules) - set(universe)
-    if missing:
+def _statements_and_rules(
+    client: OpenSearch, names: IndexNames, record_ids: set[str], changes: RuleChanges
+) -> tuple[dict[str, list[dict[str, Any]]], CompiledRules]:
+    """The statements naming the neighbourhood's records, and the decisions naming them (with
+    `changes` applied), in one msearch: two searches, one request — each request costs the node and
+    the client its handling whatever it asks (a push made 13, bench/RESULTS.md, session 19)."""
+    ids = sorted(record_ids)
+    if not ids or len(ids) > STATEMENTS_PER_SEARCH:
+        return statements_of(client, names, ids), rules_touching(client, names, ids, changes.added, changes.dropped)
+    touching = touching_query(ids)
+    body = [
+        {"index": names.subject_statements, "ignore_unavailable": True},
+        statements_query(ids),
+        {"index": names.decisions, "ignore_unavailable": True},
+        touching,
+    ]
+    stating, deciding = client.msearch(body=body)["responses"]
+    for response in (stating, deciding):
+        if "error" in response:  # as the search alone would have raised it
+            error = response["error"]
+            raise TransportError(
+                response.get("status", 500), error.get("type", "search_failed") if isinstance(error, dict) else str(error), error
+            )
+    return statements_in(stating["hits"]["hits"]), rules_in(
+        client, names, touching, deciding["hits"]["hits"], changes.added, changes.dropped
+    )
+
+
+def _join_together(client: OpenSearch, names: IndexNames, rules: CompiledRules, universe: dict[str, dict[str, Any]]) -> None:
+    """The records the neighbourhood's decisions put together with its records join the universe
+    (their customers follow, with every record)."""
+    if missing := together_records(rules) - set(universe):
         universe.update((d["record_id"], d) for d in get_records(client, names, missing))
-    return rules

@@ -32,7 +32,7 @@ _NORMALIZERS: dict[str, Callable[[str], str]] = {
     "civility": lambda value: value.strip().rstrip(".").capitalize(),
 }
 RECTIFIABLE = tuple(_NORMALIZERS)
-_TERMS_CHUNK = 1000
+STATEMENTS_PER_SEARCH = 1000  # record ids asked in one search
 # Statements about 1,000 records in one answer: a handful each at most (consents and corrections).
 _MAX_STATEMENTS = 10_000
 
@@ -112,12 +112,26 @@ def statements_of(client: OpenSearch, names: IndexNames, record_ids: Iterable[st
             found.update((hit["_id"], {**hit["_source"], "statement_id": hit["_id"]}) for hit in hits)
     else:
         ids = sorted(set(record_ids))
-        for start in range(0, len(ids), _TERMS_CHUNK):
-            body = {"query": {"terms": {"record_ids": ids[start : start + _TERMS_CHUNK]}}, "size": _MAX_STATEMENTS}
+        for start in range(0, len(ids), STATEMENTS_PER_SEARCH):
+            body = statements_query(ids[start : start + STATEMENTS_PER_SEARCH])
             response = client.search(index=names.subject_statements, body=body, ignore_unavailable=True)
             found.update((hit["_id"], {**hit["_source"], "statement_id": hit["_id"]}) for hit in response["hits"]["hits"])
+    return _by_record(found.values())
+
+
+def statements_query(record_ids: list[str]) -> dict[str, Any]:
+    """The search for the statements naming any of (at most STATEMENTS_PER_SEARCH) `record_ids`."""
+    return {"query": {"terms": {"record_ids": record_ids}}, "size": _MAX_STATEMENTS}
+
+
+def statements_in(hits: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """statements_of's answer from the hits of one statements_query (a caller's own msearch)."""
+    return _by_record({hit["_id"]: {**hit["_source"], "statement_id": hit["_id"]} for hit in hits}.values())
+
+
+def _by_record(statements: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     by_record: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for statement in found.values():
+    for statement in statements:
         for record_id in statement["record_ids"]:
             by_record[record_id].append(statement)
     return by_record

@@ -247,6 +247,22 @@ def test_a_push_to_an_existing_customer_refreshes_nothing_but_the_shards_its_ans
     assert [url for url in urls if "_refresh" in url] == []
 
 
+def test_a_push_asks_the_statements_and_the_decisions_naming_its_records_in_one_request(
+    opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig]
+) -> None:
+    """Each request costs the node and the pusher its handling, whatever it asks (a push made 13 at
+    100k, bench/RESULTS.md session 19): the consents and corrections naming the neighbourhood's
+    records and the stewards' decisions naming them are two searches of one msearch."""
+    names, config = unrefreshed
+    pusher = _pusher(opensearch, names, config)
+    pusher.push(SourceRecord.model_validate(NEWCOMER))
+    second, requests = _requests_during(opensearch, lambda: pusher.push(SourceRecord.model_validate(SAME_PERSON)))
+    urls = [url for _, url in requests]
+    assert second.outcome == "indexed" and second.customer_id
+    assert sum(url.split("?")[0].endswith("/_msearch") for url in urls) == 1
+    assert [url for url in urls if names.decisions in url or names.subject_statements in url] == []
+
+
 def test_a_push_computes_the_features_of_each_record_it_meets_once(
     opensearch: OpenSearch, unrefreshed: tuple[IndexNames, ResolutionConfig], monkeypatch: pytest.MonkeyPatch
 ) -> None:
