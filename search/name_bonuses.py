@@ -64,7 +64,7 @@ SPELLINGS = {"given_name": "given_names", "family_name": "family_names"}
 
 
 def _any_spelling(field: str, query: dict[str, Any]) -> dict[str, Any]:
-    """`query` ({"prefix": value} or {"terms": values}) on the golden `field` or any of its spellings."""
+    """`query` ({"prefix": value}, {"term": value} or {"terms": values}) on the golden `field` or any of its spellings."""
     ((kind, value),) = query.items()
     paths = [f"{field}.keyword", *([SPELLINGS[field]] if field in SPELLINGS else [])]
     return {"bool": {"should": [{kind: {path: value}} for path in paths], "minimum_should_match": 1}}
@@ -81,11 +81,20 @@ def whole_name_bonus(names: str) -> list[dict[str, Any]]:
     """Clauses rewarding a customer whose given, family or birth name (for the first two, any
     spelling its records hold) is exactly a run of the words typed ("Chevrolet Pascal" → Pascal
     Chevrolet before Meik Chevrolet-Pascal; "van der Laar Selina" → family name "van der Laar"),
-    compared folded (the keyword normalizer folds)."""
-    spans = _word_runs(names)
-    return [
-        {"constant_score": {"filter": _any_spelling(field, {"terms": spans}), "boost": boost}} for field, boost in WHOLE_NAME_BOOSTS.items()
-    ]
+    compared folded (the keyword normalizer folds).
+
+    Each run earns the bonus of one field only, the best (`dis_max`): a record that wrote the names
+    the other way round ("Monique" as the family name, "Rionard" as the given one) gives the
+    customer the typed given name as a family name too, and the one word typed whole earned both
+    bonuses — 50 where the person whose other name was typed with a slip earned 25. On the
+    independent corruption model, session 19: a quarter of the look-ups with one typo not finding
+    their person first ("Micuoert Monique": Monique Rionard first; "Eean Garec": Garec Jean-Marc;
+    "Isabelle Hnery": Henry Isabelle)."""
+    return [{"dis_max": {"queries": [_whole_name(field, run) for field in WHOLE_NAME_BOOSTS]}} for run in _word_runs(names)]
+
+
+def _whole_name(field: str, run: str) -> dict[str, Any]:
+    return {"constant_score": {"filter": _any_spelling(field, {"term": run}), "boost": WHOLE_NAME_BOOSTS[field]}}
 
 
 # What a town typed beside the names adds to a customer living there now, in all (one an older
