@@ -87,7 +87,7 @@ def whole_name_bonus(names: str) -> list[dict[str, Any]]:
     the names the other way round ("Monique" as the family name, "Rionard" as the given one) gives
     the customer the typed given name as a family name too, and the one word typed whole earned
     both — 50 where the person whose other name was typed with a slip earned 25. On the independent
-    corruption model, session 19: 10 of the 40 one-typo look-ups printed as missed ("Micuoert
+    corruption model, session 19: 10 of the 42 typo look-ups (three kinds) printed as missed ("Micuoert
     Monique": Monique Rionard first; "Eean Garec": Garec Jean-Marc; "Michel Vernard": Michel
     Vincent). The birth name's bonus still adds: a maiden name typed that some record also wrote as
     the family name is the woman's evidence twice over, and folding it in lost 5 of 200 "maiden
