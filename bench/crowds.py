@@ -40,6 +40,9 @@ class Crowd:
     own: int
     persons: int
     cut: bool = False  # the search returned CROWD_SIZE customers: there may be more
+    # False where no right answer holds the person: a role's exact check of a value none of their
+    # records holds must not confirm them (search_quality's verified birth date over everyone dated).
+    reachable: bool = True
 
 
 def crowd_of(
@@ -72,8 +75,9 @@ def crowd_of(
 
 def ceiling_at(k: int, crowd: Crowd) -> float:
     """The best a ranking knowing nothing of who is at the counter can reach at k: one customer
-    per person of the crowd first, the person among them by chance."""
-    return min(1.0, k / crowd.persons)
+    per person of the crowd first, the person among them by chance (0 where no right answer holds
+    the person: Crowd.reachable)."""
+    return min(1.0, k / crowd.persons) if crowd.reachable else 0.0
 
 
 def by_chance_at(k: int, crowd: Crowd) -> float:

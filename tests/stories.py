@@ -823,6 +823,42 @@ NO_TOWN_NOW = [
     },
 ]
 
+# Monique Rionard: one of her records wrote the names the other way round (given "Rionard", family
+# "Monique"), another her initial only. Monique Micouert has one record. Typed family first with a
+# slip, "Micuoert Monique" fits Monique Micouert (one letter swapped) and Monique Rionard only through
+# her initial; the one word typed whole, Monique, is Rionard's given name and, through the swapped
+# record, a family name of hers too.
+SWAPPED_NAMES = [
+    {
+        "source": source,
+        "source_id": f"SW{n}",
+        "given_name": given,
+        "family_name": family,
+        "birth_date": "1958-06-14",
+        "email": "monique.rionard@laposte.net",
+        "phone": "06 41 27 93 58",
+        "postcode": "87000",
+        "city": "Limoges",
+        "updated_at": at,
+    }
+    for n, source, given, family, at in (
+        (1, "crm", "Monique", "Rionard", "2025-02-01T10:00:00Z"),
+        (2, "ecommerce", "Rionard", "Monique", "2025-06-01T10:00:00Z"),
+        (3, "crm", "M.", "Rionard", "2026-01-01T10:00:00Z"),
+    )
+] + [
+    {
+        "source": "crm",
+        "source_id": "SW4",
+        "given_name": "Monique",
+        "family_name": "Micouert",
+        "birth_date": "1949-11-03",
+        "postcode": "19100",
+        "city": "Brive-la-Gaillarde",
+        "updated_at": "2025-09-01T10:00:00Z",
+    }
+]
+
 # A new person pushed in real time, then her loyalty record (accents dropped, another date format):
 # the two records of one newcomer the push and look-up tests send back to back.
 NEWCOMER = {

@@ -40,6 +40,7 @@ from tests.stories import (
     OTHERS,
     OVERSEAS_LINES,
     RANKED_AND_RECENT,
+    SWAPPED_NAMES,
     TOWN_ARTICLE,
     TWO_SLIPS,
     UNVERIFIED_PHONE,
@@ -75,7 +76,8 @@ def api_settings(
         + OVERSEAS_LINES
         + TWO_SLIPS
         + GOLDEN_SLIP
-        + NO_TOWN_NOW,
+        + NO_TOWN_NOW
+        + SWAPPED_NAMES,
     )
     names = IndexNames(f"{test_prefix}-api")
     with RejectsReport(folder / "rejects.jsonl") as report:

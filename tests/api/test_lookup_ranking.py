@@ -217,3 +217,15 @@ def test_a_customer_whose_current_address_holds_no_town_is_ranked_by_the_towns_h
     first, second = body["results"][:2]
     assert (first["display_name"], first["customer"].get("city")) == ("Enzo Rouxel", None)
     assert second["customer"]["city"] == "Saint-Malo-de-Guersac"
+
+
+def test_a_name_typed_once_earns_one_whole_name_bonus_though_a_record_wrote_the_names_swapped(search: Search) -> None:
+    # "Micuoert Monique": Monique Micouert, one letter swapped, fits the words best. Monique Rionard
+    # fits the slip only through her initial, and a record of hers wrote "Monique" as the family
+    # name: the one word typed whole earned her the given and the family name's bonuses, 50 points
+    # where Monique Micouert earned 25, and she came first.
+    body = search("Micuoert Monique")
+    families = [hit["customer"].get("family_name") for hit in body["results"]]
+    assert families[0] == "Micouert" and "Rionard" in families
+    # Typed whole, each of her names still earns its own bonus: she comes first for her own name.
+    assert search("rionard monique")["results"][0]["customer"]["family_name"] == "Rionard"

@@ -129,3 +129,13 @@ def test_the_ceilings_add_up_over_look_ups_and_a_look_up_alone_in_its_crowd_coun
     recall.add([0], namesake_first=False, as_good=[True], crowd=Crowd(customers=4, own=1, persons=4))
     recall.add([0], namesake_first=False, as_good=[True])  # a typo: the person alone is right
     assert (recall.ceiling1, recall.ceiling5, recall.chance1) == (1.25, 2.0, 1.25)
+
+
+def test_a_date_no_record_of_the_person_holds_caps_the_verified_look_up_at_zero() -> None:
+    # The counter verifying a birth date none of the person's records holds: the exact check must
+    # not confirm them, so no answer can be right and the ceiling counts 0, not the 1 of a look-up
+    # only the person fits.
+    recall = Recall()
+    recall.add([], namesake_first=False, as_good=[], crowd=Crowd(customers=1, own=0, persons=1, reachable=False))
+    recall.add([0], namesake_first=False, as_good=[True])
+    assert (recall.ceiling1, recall.ceiling5, recall.chance1) == (1.0, 1.0, 1.0)
