@@ -13,6 +13,7 @@ from search.resolve.features import RecordFeatures, features_from_document
 
 
 def _record(record_id: str, **fields: Any) -> RecordFeatures:
+    # As a record is stored: its phone in E.164.
     return features_from_document({"record_id": record_id, "source": record_id.partition(":")[0], **fields})
 
 
@@ -23,7 +24,7 @@ def _compared(*records: RecordFeatures) -> list[list[int]]:
 def test_an_agent_s_slips_in_both_names_still_meet_the_record_her_own_e_mail_names() -> None:
     # The e-commerce record holds the e-mail she typed; the agent typed both names wrong.
     typed = _record("ecommerce:1", given_name="Aaines", family_name="Rjevex", email="rieves.ines@yahoo.fr")
-    written = _record("crm:1", given_name="Ines", family_name="Rieves", birth_date="1942-04-22", phone="07 59 13 39 68", postcode="64749")
+    written = _record("crm:1", given_name="Ines", family_name="Rieves", birth_date="1942-04-22", phone="+33759133968", postcode="64749")
     assert _compared(typed, written) == [[0, 1]]
 
 
@@ -54,19 +55,19 @@ def test_a_mailbox_meets_no_one_among_more_namesakes_than_a_name_block_holds() -
 
 
 def test_a_mistyped_mobile_meets_the_mobile_of_a_record_whose_names_are_slips_of_its_own() -> None:
-    written = _record("crm:1", given_name="Catherine", family_name="Gereau", birth_date="1944-11-01", phone="06 57 81 97 94")
-    typed = _record("callcenter:1", given_name="Catheribe", family_name="Greaeu", phone="06 57 81 97 84")
-    swapped = _record("callcenter:2", given_name="Catherine", family_name="Greaeu", phone="06 57 81 99 74")
+    written = _record("crm:1", given_name="Catherine", family_name="Gereau", birth_date="1944-11-01", phone="+33657819794")
+    typed = _record("callcenter:1", given_name="Catheribe", family_name="Greaeu", phone="+33657819784")
+    swapped = _record("callcenter:2", given_name="Catherine", family_name="Greaeu", phone="+33657819974")
     assert _compared(written, typed) == [[0, 1]]
     assert _compared(written, swapped) == [[0, 1]]
 
 
 def test_a_stranger_whose_mobile_is_one_digit_off_is_not_compared() -> None:
     # At a million records, about every other mobile has a stranger's one digit away.
-    paul = _record("crm:1", civility="M.", given_name="Paul", family_name="Martin", phone="06 57 81 97 94")
-    sophie = _record("callcenter:1", civility="Mme", given_name="Sophie", family_name="Leroy", phone="06 57 81 97 84")
+    paul = _record("crm:1", civility="M.", given_name="Paul", family_name="Martin", phone="+33657819794")
+    sophie = _record("callcenter:1", civility="Mme", given_name="Sophie", family_name="Leroy", phone="+33657819784")
     # A father and his son, numbers of one family's plan: the family name agrees, the birth dates do not.
-    father = _record("crm:2", given_name="Pierre", family_name="Martin", birth_date="1961-05-06", phone="06 57 81 97 94")
-    son = _record("crm:3", given_name="Paul", family_name="Martin", birth_date="1998-05-06", phone="06 57 81 97 84")
+    father = _record("crm:2", given_name="Pierre", family_name="Martin", birth_date="1961-05-06", phone="+33657819794")
+    son = _record("crm:3", given_name="Paul", family_name="Martin", birth_date="1998-05-06", phone="+33657819784")
     assert _compared(paul, sophie) == []
     assert _compared(father, son) == []
