@@ -233,7 +233,7 @@ def mailbox_holds_names_one_person(x: RecordFeatures, y: RecordFeatures) -> bool
 def _phone_typo_keys(record: RecordFeatures) -> list[str]:
     """The phone's last PHONE_TYPO_DIGITS digits each left out in turn, and whole, beside the rest
     (a deletion neighbourhood: a digit changed, dropped, added or two swapped, "+33752761317" /
-    "+33752761371"), which the exact phone key misses. Weak, gated by `one_name_within_a_typo_one_person`:
+    "+33752761371"), which the exact phone key misses. Weak, gated by `given_within_a_typo_one_person`:
     at a million records a phone has a stranger's one digit off about every other time."""
     if not record.phone:
         return []
@@ -241,14 +241,16 @@ def _phone_typo_keys(record: RecordFeatures) -> list[str]:
     return [f"{PHONE_TYPO}{head}{variant}" for variant in dict.fromkeys([tail, *(tail[:k] + tail[k + 1 :] for k in range(len(tail)))])]
 
 
-def one_name_within_a_typo_one_person(x: RecordFeatures, y: RecordFeatures) -> bool:
-    """The given names, or the family (or maiden) names, are the same or a typo apart
-    (`within_a_typo`, as written or swapped), and nothing known of both says two people
-    (`may_be_one_person`): what one person's records keep beside a mistyped phone."""
+def given_within_a_typo_one_person(x: RecordFeatures, y: RecordFeatures) -> bool:
+    """The given names are the same or a typo apart (`within_a_typo`; or one record's given name and
+    the other's family name, written swapped), and nothing known of both says two people
+    (`may_be_one_person`): what one person's records keep beside a mistyped phone, and what the
+    members of one household, numbers of one plan a digit apart, do not (a shared family name is
+    not enough)."""
     if not may_be_one_person(x, y):
         return False
-    theirs = [name for name in (y.given, y.family, y.birth) if name]
-    return any(within_a_typo(name, other) for name in (x.given, x.family, x.birth) if name for other in theirs)
+    pairs = ((x.given, y.given), (x.given, y.family), (x.family, y.given))
+    return any(a and b and within_a_typo(a, b) for a, b in pairs)
 
 
 def _identifier_typo_keys(record: RecordFeatures) -> list[str]:
@@ -625,7 +627,7 @@ KEY_RULES: tuple[KeyRule, ...] = (
         pairs_gate=family_cut_short_one_person,
     ),
     KeyRule("mailbox holds the names", _mailbox_names_keys, weak_prefix=MAILBOX_NAMES, pairs_gate=mailbox_holds_names_one_person),
-    KeyRule("phone typo", _phone_typo_keys, weak_prefix=PHONE_TYPO, pairs_gate=one_name_within_a_typo_one_person),
+    KeyRule("phone typo", _phone_typo_keys, weak_prefix=PHONE_TYPO, pairs_gate=given_within_a_typo_one_person),
 )
 STRONG_RULES = tuple(rule for rule in KEY_RULES if not rule.weak)
 # Strong keys every pair of whose blocks is compared (the gated ones are among SELECTIVE_RULES).
@@ -652,7 +654,7 @@ _GATE_COST = (
     close_names_one_person,
     family_within_a_typo_one_person,
     family_cut_short_one_person,
-    one_name_within_a_typo_one_person,
+    given_within_a_typo_one_person,
     mailbox_holds_names_one_person,
 )
 _GATES_BY_COST = tuple(
