@@ -57,6 +57,10 @@ MIN_TRUNCATION = 3
 MIN_TWO_TYPO_LENGTH = 5
 # An identifier one keystroke apart counts only past this length (shorter ones collide by chance).
 MIN_IDENTIFIER_TYPO_LENGTH = 5
+# A phone is keyed with each of its last digits left out (search.resolve.blocking._phone_typo_keys):
+# nine, a French number's national digits after its leading 0 (the country code and what precedes
+# the national digits are kept whole: a slip there makes a number of another country).
+PHONE_TYPO_DIGITS = 9
 
 # Model: probabilities are floored so log-weights stay finite; a rare value's term-frequency bonus
 # is capped (Splink caps it too; 3 bits measured as the knee on demo2k, FEBRL unchanged by it).
