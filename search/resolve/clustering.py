@@ -129,16 +129,19 @@ class _Coherence:
         given_names: frozenset[str] = frozenset(),
         namesake_links: frozenset[tuple[int, int]] = frozenset(),
         namesakes: tuple[NamesakesAtHome, float] | None = None,
+        changed_with_time: Callable[[int, int], frozenset[str]] | None = None,
     ) -> None:
         # `linked`: links above the match threshold, which may outvote a never-merge rule;
         # `weakly_linked`: links resting on names below it, which support a fit against
         # disagreeing records but never outvote a rule; `namesake_links`: the links among both
         # whose evidence beside the names is what a namesake shares too (a town, a postcode);
-        # `namesakes`: namesakes under one roof as the data shows them, and the match threshold.
+        # `namesakes`: namesakes under one roof as the data shows them, and the match threshold;
+        # `changed_with_time`: the contacts ("phone", "email") whose difference the time between
+        # two records explains, the evidence `disagree` reads (search.resolve.seen_apart).
         self.namesakes = namesakes if namesakes is not None and NAMESAKES_AT_HOME in never_merge else None
         self.records, self.linked, self.never_merge, self.disagree = records, linked, never_merge, disagree
         self.weakly_linked, self.given_names, self.namesake_links = weakly_linked, given_names, namesake_links
-        self.constraints = constraints
+        self.constraints, self.changed_with_time = constraints, changed_with_time
         self._rules: dict[tuple[int, int], str | None] = {}
         self._opposition: dict[tuple[int, int], int] = {}
         self._personal: dict[tuple[int, int], PersonalEvidence] = {}
@@ -233,9 +236,12 @@ class _Coherence:
         namesakes' records agrees on the name (two "Anne-Marie Garagert", one's four records
         linked to the other's name-only record by the name, outvoted the other's mobile and
         postcode 4 to 3). A person's own history is not: one group's old address or old mobile
-        beside the place both groups hold (a move, a new number) leaves the decision to the links."""
+        beside the place both groups hold (a move, a new number) leaves the decision to the links,
+        and so does a mobile or an e-mail the time between the two records explains (seen years
+        apart, where most people's records differ on it): read as `disagree` reads it."""
         for key in differing:
-            if own_contacts_differ(self._evidence(key)):
+            changed = self.changed_with_time(*key) if self.changed_with_time is not None else frozenset()
+            if own_contacts_differ(self._evidence(key), changed):
                 return not (self.personal_agreement(a, b) or self._place_agreement(a, b))
         return False
 
@@ -286,6 +292,7 @@ def cluster(
     contradicted: np.ndarray | None = None,
     names_and_place: np.ndarray | None = None,
     namesakes: NamesakesAtHome | None = None,
+    changed_with_time: Callable[[int, int], frozenset[str]] | None = None,
 ) -> Clustering:
     """Group records linked above `threshold`, refusing incoherent merges and links that rest on
     names alone (`names_alone`, per pair) unless only one customer fits them. Such a link fits
@@ -299,7 +306,8 @@ def cluster(
     groups of one name at one address whose contacts say two people more likely than `threshold`
     allows.
     `disagree(i, j)` says whether a record pair is not a match on its own and some field plainly
-    differs (AGREE, DIFFER, DIFFER_AT_TWO_STREETS). `constraints`: the stewards' decisions, applied before any link. `given_names`: the
+    differs (AGREE, DIFFER, DIFFER_AT_TWO_STREETS), and `changed_with_time(i, j)` which of its
+    contacts' differences the time between the records explains. `constraints`: the stewards' decisions, applied before any link. `given_names`: the
     names of their own the never-merge rule tells apart (comparisons.clearly_different_people)."""
     alone = names_alone if names_alone is not None else np.zeros(len(pairs), dtype=bool)
     weak_from = threshold if weak_threshold is None else min(weak_threshold, threshold)
@@ -323,6 +331,7 @@ def cluster(
         given_names,
         namesake_links,
         (namesakes, threshold) if namesakes is not None else None,
+        changed_with_time,
     )
     result = Clustering(labels=[])
     for members in constraints.together:

@@ -33,6 +33,8 @@ from search.resolve.features import RecordFeatures
 EMAIL_DIFFERENT = 4  # comparisons.email_level's last level
 PHONE_DIFFERENT = 3  # comparisons.phone_level's last level
 ADDRESS_ELSEWHERE = 5  # comparisons.address_level's last level: another postcode, town and département
+# The comparisons of the contacts a person owns, by their comparisons' names (own_contacts_differ).
+OWN_CONTACTS = ("email", "phone")
 
 
 class PersonalEvidence(NamedTuple):
@@ -69,12 +71,15 @@ def personal_evidence(x: RecordFeatures, y: RecordFeatures) -> PersonalEvidence:
     return PersonalEvidence(agrees, emails_differ, phone == PHONE_DIFFERENT, contact, emails_agree, mobiles_agree, keepsake)
 
 
-def own_contacts_differ(evidence: PersonalEvidence) -> bool:
+def own_contacts_differ(evidence: PersonalEvidence, changed_with_time: frozenset[str] = frozenset()) -> bool:
     """Whether two records (`evidence`: their personal_evidence) each hold a mobile or an e-mail of
     their own that plainly differs from the other's (not one mailbox name at two providers, not a
     landline against a mobile). Not a place: a household shares it, and a person moves (at 10-year
-    timelines of bench.robustness, a place alone elsewhere was one person's old address twice)."""
-    return evidence.mobiles_differ or evidence.emails_differ
+    timelines of bench.robustness, a place alone elsewhere was one person's old address twice).
+    `changed_with_time` ("phone", "email"): the differences the time between the two records
+    explains (search.resolve.seen_apart.changed_with_time) — a person's old mobile, not his own
+    against another's."""
+    return (evidence.mobiles_differ and "phone" not in changed_with_time) or (evidence.emails_differ and "email" not in changed_with_time)
 
 
 def same_place(x: RecordFeatures, y: RecordFeatures) -> bool:

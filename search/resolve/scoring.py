@@ -13,11 +13,12 @@ from search.resolve.clustering import AGREE, DIFFER, DIFFER_AT_TWO_STREETS, Clus
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
 from search.resolve.constraints import NO_CONSTRAINTS, Constraints
-from search.resolve.evidence import WEAK_LINK_BARRING_LEVELS, names_alone, names_and_place
+from search.resolve.evidence import WEAK_LINK_BARRING_LEVELS, names_alone, names_and_place, weak_name_links
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
 from search.resolve.namesakes import NamesakesAtHome, estimate_namesakes_at_home
+from search.resolve.personal import OWN_CONTACTS
 from search.resolve.possible import PossibleMatch, possible_matches
 from search.resolve.seen_apart import changed_for_pair, changed_with_time, estimate_m_by_gap, gap_bits, pair_bins
 from search.resolve.weak_links import estimate_weak_link_bar, weak_link_bar
@@ -195,23 +196,35 @@ def _clustered(
     # The differences the time between each scored pair's records explains (seen_apart).
     changed = changed_with_time(model.m_by_gap, model.names, vectors, pair_bins(records, pairs, model.gap_edges))
 
-    def disagree(i: int, j: int) -> int:
+    def compared(i: int, j: int) -> tuple[list[int], float, int | None]:
         row = rows.row(i, j)  # a scored pair is not compared again
         if row is None:
             vector = comparison_vector(records[i], records[j], comparisons)
-            weight = model.pair_weight(records[i], records[j], vector)
-        else:
-            vector, weight = vectors[row].tolist(), float(weights[row])
+            return vector, model.pair_weight(records[i], records[j], vector), None
+        return vectors[row].tolist(), float(weights[row]), row
+
+    def explained(i: int, j: int, vector: list[int], row: int | None) -> np.ndarray:
+        # A person's old address or mobile on a record seen years before is no sign of another person.
+        return changed[row] if row is not None else changed_for_pair(model.m_by_gap, model.names, records[i], records[j], vector)
+
+    def disagree(i: int, j: int) -> int:
+        vector, weight, row = compared(i, j)
         if weight >= threshold_bits:
             return AGREE
         differing = [column for column, last in telling if vector[column] == last]
         if differing and model.m_by_gap:
-            # A person's old address or mobile on a record seen years before is no sign of another person.
-            explained = changed[row] if row is not None else changed_for_pair(model.m_by_gap, model.names, records[i], records[j], vector)
-            differing = [column for column in differing if not explained[column]]
+            differing = [column for column in differing if not explained(i, j, vector, row)[column]]
         if not differing:
             return AGREE
         return DIFFER_AT_TWO_STREETS if two_streets is not None and vector[two_streets[0]] == two_streets[1] else DIFFER
+
+    def contacts_changed_with_time(i: int, j: int) -> frozenset[str]:
+        """The contacts whose difference the time between records i and j explains (as `disagree` reads them)."""
+        if not model.m_by_gap:
+            return frozenset()
+        vector, _, row = compared(i, j)
+        changed_here = explained(i, j, vector, row)
+        return frozenset(name for column, name in enumerate(model.names) if name in OWN_CONTACTS and changed_here[column])
 
     never_merge = enforced_never_merge(config, model.relaxed_rules)
     given_names = frozenset(model.given_names)
@@ -225,13 +238,14 @@ def _clustered(
         config.max_cluster_size,
         never_merge,
         disagree,
-        alone,
+        weak_name_links(vectors, comparisons, probabilities < config.match_threshold),
         constraints,
         weak_link_bar(config, model.weak_link_bar),
         given_names,
         contradicted,
         names_and_place(vectors, comparisons),
         NamesakesAtHome.from_dict(model.namesakes_at_home),
+        contacts_changed_with_time,
     )
     members: dict[int, list[int]] = clustering.clusters() if constraints else {}
     possible = possible_matches(

@@ -180,3 +180,40 @@ def test_rcu_explain_says_linked_where_the_clustering_joined_a_record_from_years
     assert resolution.clustering.labels[-2] == resolution.clustering.labels[-1]
     explanation = explain_pair(then, now, resolution.model, config)
     assert explanation.decision == "same customer if no other customer fits the names", explanation.decision
+
+
+def _victor(seen_then: date, seen_now: date) -> list[RecordFeatures]:
+    """One rare full name on four records: a CRM record (birth date, a mobile, a mailbox of his names
+    at wanadoo.fr, an address) seen on `seen_then`; an e-commerce account (another mobile, the same
+    mailbox at orange.fr, another address), a shop's record of that mobile and a loyalty card at
+    that address, seen on `seen_now`. The three last are one group (the mobile, the address); the
+    CRM record meets it by the name alone, and against the e-commerce account by another mobile
+    and a mailbox the comparisons read as different (made of the names, namesakes write it too)."""
+    then = _record("crm:victor", "crm", seen_then, "victor", "vandermeulen", birth_date="1961-04-12", phone="+33611223344",
+                   email="victor.vandermeulen@wanadoo.fr", postcode="75011", street="4 rue oberkampf")  # fmt: skip
+    address = {"postcode": "69003", "street": "9 rue garibaldi"}
+    return [
+        then,
+        _record(
+            "web:victor", "web", seen_now, "victor", "vandermeulen", phone="+33755667788", email="victor.vandermeulen@orange.fr", **address
+        ),
+        _record("shop:victor", "shop", seen_now, "victor", "vandermeulen", phone="+33755667788"),
+        _record("card:victor", "card", seen_now, "victor", "vandermeulen", **address),
+    ]
+
+
+def test_a_mobile_changed_over_twelve_years_joins_and_namesakes_mobiles_the_same_year_do_not() -> None:
+    # Seen twelve years apart, the CRM record's old mobile is what most people's records show that far
+    # apart (seen_apart): it neither bars the links resting on his name nor counts as a mobile of his
+    # own against the e-commerce account's — the clustering reads the pair as `disagree` does, so his
+    # two name links outvote the one pair that differs (the mailbox at another provider). Seen the
+    # same year, the two mobiles are two people's: the name does not join them.
+    config = ResolutionConfig(weak_link_threshold=0.5)
+
+    def joined(seen_then: date, seen_now: date) -> bool:
+        labels = resolve_records([*_people_who_move(), *_victor(seen_then, seen_now)], config).clustering.labels
+        assert labels[-3] == labels[-2] == labels[-1]  # the recent group holds together either way
+        return labels[-4] == labels[-1]
+
+    assert joined(date(2008, 3, 1), date(2020, 5, 1))
+    assert not joined(date(2020, 3, 1), date(2020, 5, 1))
