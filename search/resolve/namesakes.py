@@ -181,7 +181,10 @@ def estimate_namesakes_at_home(
         shares = [t.differ_share(side, kind) for t in units if t.compared(side, kind)]
         return (sum(shares) + 1) / (len(shares) + 2)
 
-    sources = sorted({kind for t in units for _, kind in t.counts if kind.startswith(SOURCE)})
+    # A source weighs only where homes of both sides (one person; two namesakes) hold it: on a side
+    # no home shows, the prior alone (one half) would read "two people" wherever the other is low.
+    seen = {side: {kind for t in units for s, kind in t.counts if s == side and kind.startswith(SOURCE)} for side in ("one", "two")}
+    sources = sorted(seen["one"] & seen["two"])
     kinds = [*KINDS, *sources]
     return NamesakesAtHome(
         share=share,

@@ -42,7 +42,7 @@ def _record(key: str, source: str, given: str, family: str, street: str, born: s
     }
 
 
-def _town_of_accounts(father_namesakes: bool, duplicated: int = 10) -> list[RecordFeatures]:
+def _town_of_accounts(father_namesakes: bool, duplicated: int = 10, shop_without_sons: bool = False) -> list[RecordFeatures]:
     """One hundred homes: a man in the CRM and in the legacy file (one in `duplicated` held twice by
     the CRM), each record with his birth date and nothing else of his own but, in one home in four,
     one e-mail on both (what vouches that birth dates a generation apart are not his typos); where
@@ -57,6 +57,8 @@ def _town_of_accounts(father_namesakes: bool, duplicated: int = 10) -> list[Reco
         ]
         if n % duplicated == 0:
             documents.append(_record(f"D{n}", "crm", given, family, street, "1961-04-12"))
+        if shop_without_sons and not n % 2:  # a shop's card held by the men of the homes without a son
+            documents.append(_record(f"B{n}", "boutique", given, family, street, "1961-04-12"))
         if father_namesakes and n % 2:
             documents += [
                 _record(f"S{n}", "crm", given, family, street, "1992-09-30"),
@@ -72,6 +74,15 @@ def test_how_often_one_system_holds_one_person_twice_is_counted_per_source_from_
     # men); a father's and his son's are both in it whenever the son has a CRM account.
     assert estimate.differ_one["source:crm"] < 0.2 < 0.3 < estimate.differ_two["source:crm"]
     assert estimate.differ_one["source:legacy"] < 0.1  # the legacy file never holds one man twice here
+
+
+def test_a_source_no_home_of_namesakes_holds_is_no_evidence_of_two_people() -> None:
+    # The shop's cards are held only in homes of one man: no pair of two namesakes shows how often
+    # the shop holds each of them, so it weighs nothing (the prior alone would read two people).
+    estimate = _estimate(_town_of_accounts(father_namesakes=True, shop_without_sons=True))
+    assert estimate is not None and estimate.weighs("source:crm")
+    assert not estimate.weighs("source:boutique")
+    assert estimate.one_system({"boutique"}) is None
 
 
 # Bench.corruption, father namesakes 1.0: the father's CRM line holds his name and postcode only;
