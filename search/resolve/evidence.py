@@ -48,10 +48,6 @@ WEAK_LINK_BARRING_LEVELS = frozenset({"same mailbox, another provider"})
 # name it corroborates a link (the model weighs it), unless the customers it would join live at two
 # streets of it (search.resolve.clustering: NAMESAKES_OF_ONE_POSTCODE).
 PLACE_LEVELS = frozenset({"same postcode"})
-# Given names that agree up to a slip. Beside one family name and a place, a given name merely
-# "close" or an initial is what another member of the household's record holds ("Marie" and
-# "Mélanie Roux" of one postcode: bench.robustness, 10-year timelines and no timeline at all).
-ONE_GIVEN_NAME = frozenset({"exact", "same sound", "very close"})
 
 
 def names_alone(vectors: np.ndarray, comparisons: tuple[Comparison, ...]) -> np.ndarray:
@@ -63,19 +59,6 @@ def names_and_place(vectors: np.ndarray, comparisons: tuple[Comparison, ...]) ->
     """For each pair, whether nothing but names and a place (a postcode, a town, a birth year)
     agrees: names_alone, or a postcode where a side holds no street besides."""
     return _uncorroborated(vectors, comparisons, NAMESAKE_LEVELS | PLACE_LEVELS)
-
-
-def weak_name_links(vectors: np.ndarray, comparisons: tuple[Comparison, ...], below_threshold: np.ndarray) -> np.ndarray:
-    """For each pair, whether it links on a name's terms (search.resolve.clustering: from the
-    weak-link bar, into the one customer it fits, nothing plainly different): names alone, or,
-    below the match threshold (`below_threshold`, per pair), names and a place with given names
-    that agree up to a slip. Its probability prices the place, and a place is what a namesake
-    shares too: at 35% typos a slip in each name and the postcode is one person 98-100% of the
-    time and scored 0.97-0.98, held below the match threshold 0.99 (bench/RESULTS.md, session 19)."""
-    given = next(column for column, comparison in enumerate(comparisons) if comparison.name == "given_name")
-    agreeing = [level for level, name in enumerate(comparisons[given].levels) if name in ONE_GIVEN_NAME]
-    one_given_name = np.isin(vectors[:, given], agreeing)
-    return names_alone(vectors, comparisons) | (names_and_place(vectors, comparisons) & one_given_name & below_threshold)
 
 
 def _uncorroborated(vectors: np.ndarray, comparisons: tuple[Comparison, ...], uninformative: frozenset[str]) -> np.ndarray:

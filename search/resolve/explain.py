@@ -13,7 +13,7 @@ from search.resolve.calibration import enforced_never_merge
 from search.resolve.clustering import NAMESAKES_AT_HOME, PERSONAL_CONTACTS
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
-from search.resolve.evidence import weak_name_links
+from search.resolve.evidence import names_and_place
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
 from search.resolve.namesakes import NamesakesAtHome, namesakes_apart
@@ -144,12 +144,12 @@ def explain_possible_matches(
 def _names_uncontradicted(
     x: RecordFeatures, y: RecordFeatures, vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel
 ) -> bool:
-    """Whether the pair (below the match threshold) links on a name's terms (evidence.weak_name_links:
-    names alone, or names and a place with given names agreeing up to a slip) with no telling field
-    plainly different — a value the dates say one person changed (seen_apart) not counting, as in
-    the clustering: the links the clustering lets join from the weak-link bar."""
+    """Whether the pair (below the match threshold) rests on names and a place at most (a name, a
+    birth year, a town, a postcode with a street missing on a side) with no telling field plainly
+    different — a value the dates say one person changed (seen_apart) not counting, as in the
+    clustering: the links the clustering lets join from the weak-link bar."""
     row = np.array([vector], dtype=np.int64)
-    if not bool(weak_name_links(row, comparisons, np.ones(1, dtype=bool))[0]):
+    if not bool(names_and_place(row, comparisons)[0]):
         return False
     changed = changed_for_pair(model.m_by_gap, model.names, x, y, vector)[np.newaxis]
     return not bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model), changed)[0])

@@ -13,7 +13,7 @@ from search.resolve.clustering import AGREE, DIFFER, DIFFER_AT_TWO_STREETS, Clus
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import DEFAULT_WEAK_LINK_BAR, MIN_WEAK_LINK_PAIRS, ResolutionConfig
 from search.resolve.constraints import NO_CONSTRAINTS, Constraints
-from search.resolve.evidence import WEAK_LINK_BARRING_LEVELS, names_alone, names_and_place, weak_name_links
+from search.resolve.evidence import WEAK_LINK_BARRING_LEVELS, names_alone, names_and_place
 from search.resolve.features import RecordFeatures, collector_paused
 from search.resolve.identifiers import detect_identifiers, use_identifiers
 from search.resolve.model import MatchModel, train_model
@@ -238,7 +238,7 @@ def _clustered(
         config.max_cluster_size,
         never_merge,
         disagree,
-        weak_name_links(vectors, comparisons, probabilities < config.match_threshold),
+        alone,
         constraints,
         weak_link_bar(config, model.weak_link_bar),
         given_names,
