@@ -4,8 +4,7 @@
    strongest first. Two groups merge only if no record of one is clearly another person than a
    record of the other (never-merge rules: homonyms with other birth dates, household members with
    other given names), so A~B and B~C never pull A and C together when A and C are two people.
-2. `_fitting_groups`: links resting on names alone (or, below the match threshold, on names and
-   a postcode), between the groups step 1 made. Two groups fit
+2. `_fitting_groups`: links resting on names alone, between the groups step 1 made. Two groups fit
    each other when such a link joins them, no never-merge rule holds them apart, and their other
    records do not disagree as often as they are linked (a name is not an identifier), nor hold a
    mobile or an e-mail of each side's own that differ, nothing personal nor a place agreeing:
@@ -300,10 +299,7 @@ def cluster(
     from `weak_threshold` (at most `threshold`), being the only customer a name fits is evidence
     the pair's probability leaves out; below `threshold` only when no field of the pair plainly
     differs (`contradicted`, per pair: another address, phone or e-mail). A link resting on names
-    and a place (`names_and_place`, per pair: a postcode with a street missing on a side) below
-    `threshold` is held to the same terms as one on names alone: its probability prices the place,
-    and a place is what a namesake shares too (at 35% typos, a slip in each name and the postcode:
-    98-100% one person, scored 0.97-0.98 — bench/RESULTS.md, session 19). Such a link does not
+    and a place (`names_and_place`, per pair: a postcode with a street missing on a side) does not
     join two groups whose records live at two streets of that postcode and plainly differ: two
     namesakes of one postcode, bridged by a record holding a name and the postcode. `namesakes`:
     namesakes under one roof as the data shows them (search.resolve.namesakes), which hold apart
@@ -313,19 +309,17 @@ def cluster(
     differs (AGREE, DIFFER, DIFFER_AT_TWO_STREETS), and `changed_with_time(i, j)` which of its
     contacts' differences the time between the records explains. `constraints`: the stewards' decisions, applied before any link. `given_names`: the
     names of their own the never-merge rule tells apart (comparisons.clearly_different_people)."""
-    placed = _names_and_place(names_alone, names_and_place, len(pairs))
-    # Below the threshold, a link resting on names and a place is a guess on the name as much as one
-    # on the name alone (the place is in its probability): it joins on the same terms.
-    alone = placed & (probabilities < threshold) if names_alone is not None else placed
+    alone = names_alone if names_alone is not None else np.zeros(len(pairs), dtype=bool)
     weak_from = threshold if weak_threshold is None else min(weak_threshold, threshold)
     plain = ~contradicted if contradicted is not None else np.ones(len(pairs), dtype=bool)
     above = np.nonzero((probabilities >= threshold) | (alone & plain & (probabilities >= weak_from)))[0]
     order = _strongest_first(records, pairs, weights, above)
-    weak = (alone | (names_alone if names_alone is not None else alone))[order]
+    weak = alone[order]
     pair_list = pairs.tolist()
     groups = _Groups(len(records))
     linked = {tuple(pair_list[k]) for k in order.tolist() if probabilities[k] >= threshold}
     below_threshold = {tuple(pair_list[k]) for k in order.tolist() if probabilities[k] < threshold}
+    placed = alone | (names_and_place if names_and_place is not None else alone)
     namesake_links = frozenset(tuple(pair_list[k]) for k in order.tolist() if placed[k])
     coherence = _Coherence(
         records,
@@ -372,13 +366,6 @@ def cluster(
             HeldApart(h.pair, constraints.link_rule(*pair_list[h.pair])) if h.rule == STEWARD_APART else h for h in result.refused_links
         ]
     return result
-
-
-def _names_and_place(names_alone: np.ndarray | None, names_and_place: np.ndarray | None, count: int) -> np.ndarray:
-    """Per pair, whether it rests on names, a birth year and a place at most (names alone, or a
-    postcode with a street missing on a side): none without `names_alone`."""
-    alone = names_alone if names_alone is not None else np.zeros(count, dtype=bool)
-    return alone | (names_and_place if names_and_place is not None else alone)
 
 
 def _join_corroborated(

@@ -13,7 +13,7 @@ from search.resolve.calibration import enforced_never_merge
 from search.resolve.clustering import NAMESAKES_AT_HOME, PERSONAL_CONTACTS
 from search.resolve.comparisons import Comparison, clearly_different_people, comparison_vector, comparisons_for
 from search.resolve.config import ResolutionConfig
-from search.resolve.evidence import names_and_place
+from search.resolve.evidence import names_alone
 from search.resolve.features import RecordFeatures
 from search.resolve.model import MatchModel
 from search.resolve.namesakes import NamesakesAtHome, namesakes_apart
@@ -93,10 +93,10 @@ def explain_pair(
         decision = "different people"
     elif probability >= config.match_threshold:
         decision = "same customer"
-    elif probability >= weak_link_bar(config, model.weak_link_bar) and _names_uncontradicted(x, y, vector, comparisons, model):
-        # The clustering's rule for links resting on names alone, or below the match threshold on
-        # names and a place (search.resolve.clustering): such a link joins from the weak-link bar
-        # (search.resolve.weak_links) when it fits exactly one customer, which a pair alone cannot tell.
+    elif probability >= weak_link_bar(config, model.weak_link_bar) and _names_alone_uncontradicted(x, y, vector, comparisons, model):
+        # The clustering's rule for links resting on names alone (search.resolve.clustering): such a
+        # link joins from the weak-link bar (search.resolve.weak_links) when it fits exactly one customer, which a pair alone
+        # cannot tell.
         decision = "same customer if no other customer fits the names"
     else:
         decision = "not linked"
@@ -141,15 +141,14 @@ def explain_possible_matches(
     ]
 
 
-def _names_uncontradicted(
+def _names_alone_uncontradicted(
     x: RecordFeatures, y: RecordFeatures, vector: list[int], comparisons: tuple[Comparison, ...], model: MatchModel
 ) -> bool:
-    """Whether the pair (below the match threshold) rests on names and a place at most (a name, a
-    birth year, a town, a postcode with a street missing on a side) with no telling field plainly
-    different — a value the dates say one person changed (seen_apart) not counting, as in the
-    clustering: the links the clustering lets join from the weak-link bar."""
+    """Whether the pair rests on names alone (a name, a birth year, a town) with no telling field
+    plainly different — a value the dates say one person changed (seen_apart) not counting, as in
+    the clustering: the links the clustering lets join from the weak-link bar."""
     row = np.array([vector], dtype=np.int64)
-    if not bool(names_and_place(row, comparisons)[0]):
+    if not bool(names_alone(row, comparisons)[0]):
         return False
     changed = changed_for_pair(model.m_by_gap, model.names, x, y, vector)[np.newaxis]
     return not bool(contradicted_pairs(row, comparisons, telling_columns(comparisons, model), changed)[0])
