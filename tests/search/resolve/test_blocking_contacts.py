@@ -71,3 +71,11 @@ def test_a_stranger_whose_mobile_is_one_digit_off_is_not_compared() -> None:
     son = _record("crm:3", given_name="Paul", family_name="Martin", birth_date="1998-05-06", phone="+33657819784")
     assert _compared(paul, sophie) == []
     assert _compared(father, son) == []
+
+
+def test_two_undated_brothers_whose_mobiles_are_one_digit_off_are_not_compared() -> None:
+    # Nothing known of both says two people (no civility, no birth date): only their given names,
+    # which are not a typo apart, tell a family's plan from one man's mistyped mobile.
+    pierre = _record("crm:1", given_name="Pierre", family_name="Martin", phone="+33657819794")
+    paul = _record("callcenter:1", given_name="Paul", family_name="Martin", phone="+33657819784")
+    assert _compared(pierre, paul) == []
